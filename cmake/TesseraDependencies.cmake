@@ -1,0 +1,71 @@
+# Finds tessera's dependencies and sets TESSERA_HAVE_<X> (and the _01 forms for the config header).
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+include(TesseraTorch)   # libtorch from a Python's torch wheel: target tessera::torch
+
+# MPI
+if(NOT TESSERA_WITH_MPI STREQUAL "OFF")
+  find_package(MPI COMPONENTS C CXX)
+endif()
+tessera_resolve(MPI MPI_CXX_FOUND)
+
+# PETSc (pkg-config module of Debian's petsc-dev); needs MPI.
+if(NOT TESSERA_WITH_PETSC STREQUAL "OFF" AND TESSERA_HAVE_MPI)
+  find_package(PkgConfig)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(PETSC IMPORTED_TARGET PETSc>=3.18)
+  endif()
+endif()
+tessera_resolve(PETSC PETSC_FOUND)
+
+# HDF5: prefer the parallel build; a parallel HDF5 is used collectively only in MPI builds.
+if(NOT TESSERA_WITH_HDF5 STREQUAL "OFF")
+  set(HDF5_PREFER_PARALLEL TRUE)
+  find_package(HDF5 COMPONENTS C)
+endif()
+tessera_resolve(HDF5 HDF5_FOUND)
+if(TESSERA_HAVE_HDF5 AND HDF5_IS_PARALLEL AND NOT TESSERA_HAVE_MPI)
+  message(FATAL_ERROR "The HDF5 found is a parallel (MPI) build but MPI is off: enable MPI or point HDF5_ROOT at a serial HDF5")
+endif()
+set(TESSERA_HDF5_PARALLEL OFF)
+if(TESSERA_HAVE_HDF5 AND HDF5_IS_PARALLEL)
+  set(TESSERA_HDF5_PARALLEL ON)
+endif()
+
+# VTK XML writers and readers.
+if(NOT TESSERA_WITH_VTK STREQUAL "OFF")
+  find_package(VTK COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML QUIET)
+endif()
+tessera_resolve(VTK VTK_FOUND)
+
+# Gmsh (C++ API, libgmsh).
+if(NOT TESSERA_WITH_GMSH STREQUAL "OFF")
+  find_path(GMSH_INCLUDE_DIR gmsh.h)
+  find_library(GMSH_LIBRARY gmsh)
+endif()
+set(_gmsh_found OFF)
+if(GMSH_INCLUDE_DIR AND GMSH_LIBRARY)
+  set(_gmsh_found ON)
+  add_library(tessera::gmsh UNKNOWN IMPORTED)
+  set_target_properties(tessera::gmsh PROPERTIES IMPORTED_LOCATION ${GMSH_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${GMSH_INCLUDE_DIR})
+endif()
+tessera_resolve(GMSH _gmsh_found)
+
+# Deck/CLI/logging stack: io/ and apps/ are built when all of it is present.
+find_package(yaml-cpp QUIET)
+find_package(CLI11 QUIET)
+find_package(spdlog QUIET)
+set(TESSERA_HAVE_IO OFF)
+if(yaml-cpp_FOUND AND CLI11_FOUND AND spdlog_FOUND)
+  set(TESSERA_HAVE_IO ON)
+else()
+  message(STATUS "tessera: yaml-cpp, CLI11 or spdlog missing: io/ and apps/ are skipped")
+endif()
+
+foreach(c MPI PETSC HDF5 VTK CUDA GMSH)
+  if(TESSERA_HAVE_${c})
+    set(TESSERA_HAVE_${c}_01 1)
+  else()
+    set(TESSERA_HAVE_${c}_01 0)
+  endif()
+endforeach()

@@ -1,0 +1,69 @@
+# libtorch from the torch wheel of a Python (DEVELOPERS.md: PyPI torch in a venv outside the tree).
+# We build the imported target ourselves instead of calling find_package(Torch): the wheel's
+# TorchConfig insists on a matching CUDA toolkit whenever torch was built with CUDA, which would
+# make a CPU-only machine unable to configure with the standard (CUDA-enabled) wheel.
+set(_default_python "$ENV{TESSERA_PYTHON}")
+if(NOT _default_python)
+  if(DEFINED ENV{TESSERA_VENV})
+    set(_default_python "$ENV{TESSERA_VENV}/bin/python")
+  elseif(DEFINED ENV{XDG_DATA_HOME})
+    set(_default_python "$ENV{XDG_DATA_HOME}/tessera/venv/bin/python")
+  else()
+    set(_default_python "$ENV{HOME}/.local/share/tessera/venv/bin/python")
+  endif()
+endif()
+set(TESSERA_PYTHON "${_default_python}" CACHE FILEPATH "Python whose torch package provides libtorch")
+
+execute_process(
+  COMMAND "${TESSERA_PYTHON}" -W ignore -c
+    "import os, torch; print(os.path.dirname(torch.__file__)); print(torch.__version__); print(torch.version.cuda or '')"
+  OUTPUT_VARIABLE _torch_info RESULT_VARIABLE _torch_rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT _torch_rc EQUAL 0)
+  message(FATAL_ERROR "Cannot import torch with TESSERA_PYTHON='${TESSERA_PYTHON}'. "
+                      "Run scripts/setup, or set TESSERA_PYTHON to a Python that has torch 2.x.")
+endif()
+string(REPLACE "\n" ";" _torch_info "${_torch_info}")
+list(GET _torch_info 0 TORCH_DIR)
+list(GET _torch_info 1 TORCH_VERSION)
+list(LENGTH _torch_info _n)
+set(TORCH_CUDA_VERSION "")
+if(_n GREATER 2)
+  list(GET _torch_info 2 TORCH_CUDA_VERSION)
+endif()
+message(STATUS "tessera: torch ${TORCH_VERSION} (CUDA '${TORCH_CUDA_VERSION}') at ${TORCH_DIR}")
+
+function(_tessera_torch_lib var name)
+  find_library(${var} ${name} PATHS ${TORCH_DIR}/lib NO_DEFAULT_PATH REQUIRED)
+endfunction()
+_tessera_torch_lib(TORCH_LIB torch)
+_tessera_torch_lib(TORCH_CPU_LIB torch_cpu)
+_tessera_torch_lib(C10_LIB c10)
+
+add_library(tessera_torch INTERFACE)
+add_library(tessera::torch ALIAS tessera_torch)
+target_include_directories(tessera_torch SYSTEM INTERFACE
+  ${TORCH_DIR}/include ${TORCH_DIR}/include/torch/csrc/api/include)
+# --no-as-needed keeps libtorch.so (which registers the CUDA backend when present) linked.
+target_link_libraries(tessera_torch INTERFACE
+  "-Wl,--no-as-needed" ${TORCH_LIB} ${TORCH_CPU_LIB} ${C10_LIB} "-Wl,--as-needed")
+
+# CUDA: needs nvcc and a CUDA-enabled torch.
+set(_cuda_found OFF)
+if(NOT TESSERA_WITH_CUDA STREQUAL "OFF" AND TORCH_CUDA_VERSION)
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 90)  # H100/H200
+    endif()
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)  # the .cu files include no torch headers; C++17 suffices
+    find_package(CUDAToolkit REQUIRED)
+    _tessera_torch_lib(TORCH_CUDA_LIB torch_cuda)
+    _tessera_torch_lib(C10_CUDA_LIB c10_cuda)
+    target_link_libraries(tessera_torch INTERFACE
+      "-Wl,--no-as-needed" ${TORCH_CUDA_LIB} ${C10_CUDA_LIB} "-Wl,--as-needed" CUDA::cudart)
+    set(_cuda_found ON)
+  endif()
+endif()
+tessera_resolve(CUDA _cuda_found)

@@ -1,0 +1,64 @@
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include "gnn/kernels/cuda/segment_sum_kernel.hpp"
+
+namespace tessera::gnn::kernels::cuda {
+namespace {
+
+template <class T> struct Acc { using type = float; };
+template <> struct Acc<double> { using type = double; };
+
+template <class T> __device__ typename Acc<T>::type load(const T* p) { return static_cast<typename Acc<T>::type>(*p); }
+template <> __device__ float load<__half>(const __half* p) { return __half2float(*p); }
+template <> __device__ float load<__nv_bfloat16>(const __nv_bfloat16* p) { return __bfloat162float(*p); }
+
+template <class T> __device__ T store(typename Acc<T>::type x) { return static_cast<T>(x); }
+template <> __device__ __half store<__half>(float x) { return __float2half(x); }
+template <> __device__ __nv_bfloat16 store<__nv_bfloat16>(float x) { return __float2bfloat16(x); }
+
+// One warp per output row; lanes stride over features, so reads of a value row coalesce.
+// Each row is written by exactly one warp: deterministic, no atomics.
+template <class T>
+__global__ void segment_sum_kernel(const T* __restrict__ values, const int64_t* __restrict__ ptr,
+                                   const int64_t* __restrict__ perm, T* __restrict__ out,
+                                   int64_t n, int64_t f) {
+  const int64_t warp = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  const int lane = threadIdx.x % 32;
+  if (warp >= n) return;
+  const int64_t begin = ptr[warp], end = ptr[warp + 1];
+  for (int64_t c = lane; c < f; c += 32) {
+    typename Acc<T>::type acc = 0;
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t row = perm ? perm[k] : k;
+      acc += load(values + row * f + c);
+    }
+    out[warp * f + c] = store<T>(acc);
+  }
+}
+
+template <class T>
+void launch(const void* v, const int64_t* ptr, const int64_t* perm, void* o, int64_t n, int64_t f,
+            cudaStream_t s) {
+  if (n == 0) return;
+  const int threads = 256;
+  const int64_t blocks = (n * 32 + threads - 1) / threads;
+  segment_sum_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, s>>>(
+      static_cast<const T*>(v), ptr, perm, static_cast<T*>(o), n, f);
+}
+
+}  // namespace
+
+void launch_segment_sum(DType dtype, const void* values, const int64_t* ptr, const int64_t* perm,
+                        void* out, int64_t n, int64_t f, void* stream) {
+  auto s = static_cast<cudaStream_t>(stream);
+  switch (dtype) {
+    case DType::f32: launch<float>(values, ptr, perm, out, n, f, s); break;
+    case DType::f64: launch<double>(values, ptr, perm, out, n, f, s); break;
+    case DType::f16: launch<__half>(values, ptr, perm, out, n, f, s); break;
+    case DType::bf16: launch<__nv_bfloat16>(values, ptr, perm, out, n, f, s); break;
+  }
+}
+
+}  // namespace tessera::gnn::kernels::cuda

@@ -1,0 +1,14 @@
+// Launchers of the CUDA segment_sum kernel, free of torch headers so that nvcc compiles the .cu
+// quickly; the torch-facing wrapper lives in segment_sum_cuda.cpp.
+#pragma once
+#include <cstdint>
+
+namespace tessera::gnn::kernels::cuda {
+
+enum class DType { f32, f64, f16, bf16 };
+
+// out[n, f] = segment sums of values[*, f] (see segment_sum.hpp); out need not be zeroed.
+void launch_segment_sum(DType dtype, const void* values, const int64_t* ptr, const int64_t* perm,
+                        void* out, int64_t n, int64_t f, void* stream);
+
+}  // namespace tessera::gnn::kernels::cuda

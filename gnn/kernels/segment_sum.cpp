@@ -1,0 +1,28 @@
+#include "gnn/kernels/segment_sum.hpp"
+
+#include <ATen/ATen.h>
+
+#include "mesh/error.hpp"
+#include "tessera/config.hpp"
+
+namespace tessera::gnn::kernels {
+
+at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at::Tensor& perm) {
+  if (values.dim() != 2) throw Error(cat("segment_sum: values must be [E, F], got ", values.sizes()));
+  if (ptr.dim() != 1 || ptr.scalar_type() != at::kLong || ptr.numel() < 1)
+    throw Error("segment_sum: ptr must be a 1-D int64 tensor of length N + 1");
+  if (perm.defined() && (perm.scalar_type() != at::kLong || perm.numel() != values.size(0)))
+    throw Error("segment_sum: perm must be int64 with one entry per value row");
+  if (ptr.device() != values.device() || (perm.defined() && perm.device() != values.device()))
+    throw Error("segment_sum: values, ptr and perm must be on the same device");
+  if (values.is_cuda()) {
+#if TESSERA_HAVE_CUDA
+    return cuda::segment_sum(values, ptr, perm);
+#else
+    throw Error("segment_sum: this build of tessera has no CUDA kernels");
+#endif
+  }
+  return cpu::segment_sum(values, ptr, perm);
+}
+
+}  // namespace tessera::gnn::kernels

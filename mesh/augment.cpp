@@ -1,0 +1,142 @@
+#include "mesh/augment.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "mesh/error.hpp"
+
+namespace tessera::mesh {
+namespace {
+
+// Builds a graph from one neighbour row per destination node, computed on the fly, so memory
+// stays O(row) per node plus the output, never O(N^2).
+template <class Rows>
+Graph rows_to_graph(int64_t n, Rows&& row_of) {
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  std::vector<int64_t> row;
+  for (int64_t i = 0; i < n; ++i) {
+    row_of(i, row);
+    for (int64_t j : row)
+      if (j != i) pairs.emplace_back(j, i);
+  }
+  return graph_from_pairs(n, std::move(pairs), false);
+}
+
+void check_k(int k, const char* what) {
+  if (k < 1) throw Error(cat(what, ": hop count must be >= 1, got ", k));
+}
+
+// Unbiased enough for graph sizes (< 2^40): the bias of a 64-bit modulo is below 2^-24.
+int64_t draw(std::mt19937_64& rng, int64_t n) { return static_cast<int64_t>(rng() % uint64_t(n)); }
+
+}  // namespace
+
+Graph khop(const Graph& g, int k) {
+  check_k(k, "khop");
+  const int64_t n = g.num_nodes;
+  std::vector<char> in_next(n, 0);
+  return rows_to_graph(n, [&](int64_t i, std::vector<int64_t>& cur) {
+    cur.assign(1, i);
+    std::vector<int64_t> next;
+    for (int step = 0; step < k; ++step) {
+      next.clear();
+      for (int64_t u : cur)
+        for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e) {
+          int64_t v = g.src[e];
+          if (!in_next[v]) in_next[v] = 1, next.push_back(v);
+        }
+      for (int64_t v : next) in_next[v] = 0;
+      cur.swap(next);
+    }
+  });
+}
+
+// Breadth-first search from i up to depth k; `keep(depth)` selects which layers to return.
+template <class Keep>
+static Graph bfs_rows(const Graph& g, int k, Keep keep) {
+  const int64_t n = g.num_nodes;
+  std::vector<int> depth(n, -1);
+  return rows_to_graph(n, [&](int64_t i, std::vector<int64_t>& out) {
+    out.clear();
+    std::vector<int64_t> seen{i}, frontier{i};
+    depth[i] = 0;
+    for (int d = 1; d <= k && !frontier.empty(); ++d) {
+      std::vector<int64_t> next;
+      for (int64_t u : frontier)
+        for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e) {
+          int64_t v = g.src[e];
+          if (depth[v] < 0) depth[v] = d, next.push_back(v), seen.push_back(v);
+        }
+      if (keep(d)) out.insert(out.end(), next.begin(), next.end());
+      frontier.swap(next);
+    }
+    for (int64_t v : seen) depth[v] = -1;
+  });
+}
+
+Graph within_hops(const Graph& g, int k) {
+  check_k(k, "within_hops");
+  return bfs_rows(g, k, [](int) { return true; });
+}
+
+Graph dilated(const Graph& g, int d) {
+  check_k(d, "dilated");
+  return bfs_rows(g, d, [d](int depth) { return depth == d; });
+}
+
+Graph random_jumps(const Graph& g, double fraction, uint64_t seed) {
+  if (!(fraction >= 0) || !std::isfinite(fraction))
+    throw Error(cat("random_jumps: fraction must be >= 0, got ", fraction));
+  const int64_t n = g.num_nodes;
+  const int64_t want = std::llround(fraction * g.num_edges() / 2.0);
+  const int64_t free_pairs = n * (n - 1) / 2 - g.num_edges() / 2;
+  if (want > free_pairs)
+    throw Error(cat("random_jumps: ", want, " new edges requested but only ", free_pairs,
+                    " unconnected pairs exist"));
+  std::mt19937_64 rng(seed);
+  std::set<std::pair<int64_t, int64_t>> added;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t e = 0; e < g.num_edges(); ++e) pairs.emplace_back(g.src[e], g.dst[e]);
+  while (static_cast<int64_t>(added.size()) < want) {
+    int64_t a = draw(rng, n), b = draw(rng, n);
+    if (a == b) continue;
+    if (a > b) std::swap(a, b);
+    if (g.has_edge(a, b) || !added.insert({a, b}).second) continue;
+    pairs.emplace_back(a, b);
+    pairs.emplace_back(b, a);
+  }
+  return graph_from_pairs(n, std::move(pairs), false);
+}
+
+Graph global_nodes(const Graph& g, const std::vector<int64_t>& hubs) {
+  const int64_t n = g.num_nodes;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t e = 0; e < g.num_edges(); ++e) pairs.emplace_back(g.src[e], g.dst[e]);
+  for (int64_t h : hubs) {
+    if (h < 0 || h >= n) throw Error(cat("global_nodes: node ", h, " out of range for ", n));
+    for (int64_t j = 0; j < n; ++j)
+      if (j != h) pairs.emplace_back(h, j), pairs.emplace_back(j, h);
+  }
+  return graph_from_pairs(n, std::move(pairs), false);
+}
+
+std::vector<int64_t> nodes_of_types(const std::vector<int32_t>& node_type,
+                                    const std::vector<int32_t>& types) {
+  std::vector<int64_t> out;
+  for (int64_t i = 0; i < static_cast<int64_t>(node_type.size()); ++i)
+    if (std::find(types.begin(), types.end(), node_type[i]) != types.end()) out.push_back(i);
+  return out;
+}
+
+std::vector<int64_t> random_nodes(int64_t num_nodes, int64_t count, uint64_t seed) {
+  if (count < 0 || count > num_nodes)
+    throw Error(cat("random_nodes: cannot draw ", count, " of ", num_nodes, " nodes"));
+  std::mt19937_64 rng(seed);
+  std::set<int64_t> picked;
+  while (static_cast<int64_t>(picked.size()) < count) picked.insert(draw(rng, num_nodes));
+  return {picked.begin(), picked.end()};
+}
+
+}  // namespace tessera::mesh

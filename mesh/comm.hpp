@@ -1,0 +1,43 @@
+// Comm: the MPI communicator a component runs on, or a one-rank stand-in in builds without MPI,
+// so library code never needs #if around rank/size queries.
+#pragma once
+#include <string>
+
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace tessera {
+
+class Comm {
+public:
+#if TESSERA_HAVE_MPI
+  explicit Comm(MPI_Comm c = MPI_COMM_WORLD) : comm_(c) {
+    int init = 0;
+    MPI_Initialized(&init);
+    if (init) {
+      MPI_Comm_rank(c, &rank_);
+      MPI_Comm_size(c, &size_);
+    }
+  }
+  MPI_Comm mpi() const { return comm_; }
+  void barrier() const {
+    if (size_ > 1) MPI_Barrier(comm_);
+  }
+#else
+  Comm() = default;
+  void barrier() const {}
+#endif
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool root() const { return rank_ == 0; }
+
+private:
+#if TESSERA_HAVE_MPI
+  MPI_Comm comm_ = MPI_COMM_WORLD;
+#endif
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace tessera

@@ -1,0 +1,281 @@
+#include "mesh/gmsh_io.hpp"
+
+#include <gmsh.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <unordered_map>
+
+#include "mesh/error.hpp"
+#include "mesh/validation.hpp"
+
+namespace tessera::mesh {
+namespace {
+
+// Gmsh element type codes (gmsh::model::mesh::getElementProperties).
+constexpr int kPoint = 15, kLine = 1, kTriangle = 2, kQuad = 3, kTet = 4;
+
+// One Gmsh session: initialize quietly, capture the log, finalize on scope exit.
+class GmshSession {
+public:
+  GmshSession() {
+    gmsh::initialize(0, nullptr, false);
+    gmsh::option::setNumber("General.Terminal", 0);
+    gmsh::logger::start();
+  }
+  ~GmshSession() {
+    gmsh::logger::stop();
+    gmsh::finalize();
+  }
+  GmshSession(const GmshSession&) = delete;
+  GmshSession& operator=(const GmshSession&) = delete;
+
+  // Runs f; Gmsh reports failure by throwing a non-std value with the text in its log.
+  template <class F>
+  void guarded(const std::string& what, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      throw Error(cat(what, ": ", e.what()));
+    } catch (...) {
+      std::string err;
+      gmsh::logger::getLastError(err);
+      throw Error(cat(what, ": ", err.empty() ? "Gmsh failed" : err));
+    }
+  }
+};
+
+void require_file(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path))
+    throw Error(cat(path, ": file not found"));
+}
+
+// Converts the current Gmsh model into a Mesh. Nodes that only serve as geometry construction
+// points (e.g. a circle's centre) are dropped; any other node no cell uses stays, so that
+// validation reports it.
+Mesh extract_model(const std::string& what) {
+  std::vector<int> types;
+  gmsh::model::mesh::getElementTypes(types);
+  int cell_type = -1;
+  for (int t : {kTet, kTriangle, kQuad})
+    if (std::find(types.begin(), types.end(), t) != types.end()) {
+      if (cell_type == kTriangle && t == kQuad)
+        throw Error(cat(what, ": mixed triangle and quad cells are not supported"));
+      if (cell_type < 0) cell_type = t;
+    }
+  for (int t : types)
+    if (t != kPoint && t != kLine && t != kTriangle && t != kQuad && t != kTet)
+      throw Error(cat(what, ": element type ", t, " is not supported (only linear "
+                            "triangles, quads and tetrahedra)"));
+  if (cell_type < 0) throw Error(cat(what, ": no triangle, quad or tetrahedron cells found"));
+
+  Mesh m;
+  m.cell_type = cell_type == kTet ? CellType::Tetrahedron
+                                  : cell_type == kQuad ? CellType::Quad : CellType::Triangle;
+  const int cdim = cell_dim(m.cell_type);
+
+  std::vector<std::size_t> node_tags, cell_tags, cell_nodes;
+  std::vector<double> xyz, param;
+  gmsh::model::mesh::getNodes(node_tags, xyz, param, -1, -1, false, false);
+  gmsh::model::mesh::getElementsByType(cell_type, cell_tags, cell_nodes);
+
+  // Geometry-only points: nodes on dim-0 entities that no cell references.
+  std::unordered_map<std::size_t, int64_t> index;
+  std::vector<char> used_tag;
+  std::size_t max_tag = 0;
+  for (auto t : node_tags) max_tag = std::max(max_tag, t);
+  used_tag.assign(max_tag + 1, 0);
+  for (auto t : cell_nodes) {
+    if (t > max_tag) throw Error(cat(what, ": a cell references undefined node tag ", t));
+    used_tag[t] = 1;
+  }
+  std::vector<std::size_t> point_tags;
+  std::vector<double> pxyz, pparam;
+  gmsh::model::mesh::getNodes(point_tags, pxyz, pparam, 0, -1, false, false);
+  std::vector<char> is_point(max_tag + 1, 0);
+  for (auto t : point_tags)
+    if (t <= max_tag) is_point[t] = 1;
+
+  // Detect a flat 3D-embedded surface mesh: keep dim = 2 if every z is 0.
+  bool flat = true;
+  for (size_t i = 0; i < node_tags.size(); ++i) flat = flat && xyz[3 * i + 2] == 0.0;
+  m.dim = (cdim == 2 && flat) ? 2 : 3;
+  for (size_t i = 0; i < node_tags.size(); ++i) {
+    auto t = node_tags[i];
+    if (!used_tag[t] && is_point[t]) continue;
+    if (index.count(t)) throw Error(cat(what, ": node tag ", t, " is defined twice"));
+    index[t] = m.num_nodes();
+    for (int k = 0; k < m.dim; ++k) m.coords.push_back(xyz[3 * i + k]);
+  }
+  auto map_tag = [&](std::size_t t) {
+    auto it = index.find(t);
+    if (it == index.end()) throw Error(cat(what, ": element references undefined node tag ", t));
+    return it->second;
+  };
+  for (auto t : cell_nodes) m.cells.push_back(map_tag(t));
+
+  gmsh::vectorpair groups;
+  gmsh::model::getPhysicalGroups(groups);
+  for (auto [gdim, gtag] : groups) {
+    if (gdim >= cdim) continue;
+    PhysicalGroup g;
+    gmsh::model::getPhysicalName(gdim, gtag, g.name);
+    if (g.name.empty()) g.name = cat("group_", gdim, "_", gtag);
+    g.dim = gdim;
+    const int facet_type = gdim == 0 ? kPoint : gdim == 1 ? kLine : kTriangle;
+    std::vector<int> entities;
+    gmsh::model::getEntitiesForPhysicalGroup(gdim, gtag, entities);
+    for (int ent : entities) {
+      std::vector<std::size_t> etags, enodes;
+      gmsh::model::mesh::getElementsByType(facet_type, etags, enodes, ent);
+      for (auto t : enodes) g.facets.push_back(map_tag(t));
+    }
+    m.groups.push_back(std::move(g));
+  }
+  m.node_type.assign(m.num_nodes(), kNormal);
+  orient_consistently(m);
+  validate(m, what);
+  return m;
+}
+
+}  // namespace
+
+std::map<std::string, int32_t> cylinder_node_types() {
+  return {{"inflow", kInflow}, {"outflow", kOutflow}, {"walls", kWall}, {"cylinder", kWall}};
+}
+
+Mesh build_cylinder_channel(const CylinderChannel& c) {
+  const std::string what = "cylinder channel";
+  if (!(c.length > 0 && c.height > 0 && c.radius > 0 && c.h_near > 0 && c.h_far >= c.h_near &&
+        c.transition > 0))
+    throw Error(cat(what, ": lengths and sizes must be positive with h_far >= h_near"));
+  if (c.cx - c.radius <= 0 || c.cx + c.radius >= c.length || c.cy - c.radius <= 0 ||
+      c.cy + c.radius >= c.height)
+    throw Error(cat(what, ": the cylinder (centre ", c.cx, ", ", c.cy, ", radius ", c.radius,
+                    ") must lie strictly inside the channel"));
+  GmshSession s;
+  Mesh m;
+  s.guarded(what, [&] {
+    namespace geo = gmsh::model::geo;
+    gmsh::model::add("cylinder_channel");
+    int p1 = geo::addPoint(0, 0, 0, c.h_far), p2 = geo::addPoint(c.length, 0, 0, c.h_far);
+    int p3 = geo::addPoint(c.length, c.height, 0, c.h_far), p4 = geo::addPoint(0, c.height, 0, c.h_far);
+    int bottom = geo::addLine(p1, p2), right = geo::addLine(p2, p3);
+    int top = geo::addLine(p3, p4), left = geo::addLine(p4, p1);
+    int pc = geo::addPoint(c.cx, c.cy, 0, c.h_near);
+    int q[4] = {geo::addPoint(c.cx + c.radius, c.cy, 0, c.h_near),
+                geo::addPoint(c.cx, c.cy + c.radius, 0, c.h_near),
+                geo::addPoint(c.cx - c.radius, c.cy, 0, c.h_near),
+                geo::addPoint(c.cx, c.cy - c.radius, 0, c.h_near)};
+    std::vector<int> arcs;
+    for (int i = 0; i < 4; ++i) arcs.push_back(geo::addCircleArc(q[i], pc, q[(i + 1) % 4]));
+    int outer = geo::addCurveLoop({bottom, right, top, left});
+    int hole = geo::addCurveLoop(arcs);
+    int surf = geo::addPlaneSurface({outer, hole});
+    geo::synchronize();
+    gmsh::model::addPhysicalGroup(1, {left}, 1);
+    gmsh::model::setPhysicalName(1, 1, "inflow");
+    gmsh::model::addPhysicalGroup(1, {right}, 2);
+    gmsh::model::setPhysicalName(1, 2, "outflow");
+    gmsh::model::addPhysicalGroup(1, {bottom, top}, 3);
+    gmsh::model::setPhysicalName(1, 3, "walls");
+    gmsh::model::addPhysicalGroup(1, arcs, 4);
+    gmsh::model::setPhysicalName(1, 4, "cylinder");
+    gmsh::model::addPhysicalGroup(2, {surf}, 5);
+    gmsh::model::setPhysicalName(2, 5, "fluid");
+    // Size field: h_near at the cylinder, growing linearly to h_far over `transition`.
+    namespace field = gmsh::model::mesh::field;
+    int dist = field::add("Distance");
+    field::setNumbers(dist, "CurvesList", std::vector<double>(arcs.begin(), arcs.end()));
+    field::setNumber(dist, "Sampling", 100);
+    int thr = field::add("Threshold");
+    field::setNumber(thr, "InField", dist);
+    field::setNumber(thr, "SizeMin", c.h_near);
+    field::setNumber(thr, "SizeMax", c.h_far);
+    field::setNumber(thr, "DistMin", 0.0);
+    field::setNumber(thr, "DistMax", c.transition);
+    field::setAsBackgroundMesh(thr);
+    gmsh::option::setNumber("Mesh.MeshSizeExtendFromBoundary", 0);
+    gmsh::option::setNumber("Mesh.MeshSizeFromPoints", 0);
+    gmsh::option::setNumber("Mesh.MeshSizeFromCurvature", 0);
+    gmsh::option::setNumber("Mesh.Algorithm", 6);  // Frontal-Delaunay: well-shaped triangles
+    gmsh::model::mesh::generate(2);
+    m = extract_model(what);
+  });
+  return m;
+}
+
+Mesh mesh_from_geo(const std::string& path) {
+  require_file(path);
+  GmshSession s;
+  Mesh m;
+  s.guarded(path, [&] {
+    gmsh::open(path);
+    std::vector<int> types;
+    gmsh::model::mesh::getElementTypes(types);
+    if (types.empty()) gmsh::model::mesh::generate(gmsh::model::getDimension());
+    m = extract_model(path);
+  });
+  return m;
+}
+
+Mesh read_msh(const std::string& path) {
+  require_file(path);
+  GmshSession s;
+  Mesh m;
+  s.guarded(path, [&] {
+    gmsh::open(path);
+    m = extract_model(path);
+  });
+  return m;
+}
+
+void write_msh(const Mesh& m, const std::string& path) {
+  validate(m, "write_msh");
+  const int cdim = cell_dim(m.cell_type);
+  const int type = m.cell_type == CellType::Tetrahedron ? kTet
+                   : m.cell_type == CellType::Quad      ? kQuad
+                                                        : kTriangle;
+  const std::string tmp = path + ".tmp.msh";  // Gmsh picks the format from the extension
+  GmshSession s;
+  s.guarded(path, [&] {
+    gmsh::model::add("tessera");
+    gmsh::model::addDiscreteEntity(cdim, 1);
+    std::vector<std::size_t> tags(m.num_nodes());
+    std::vector<double> xyz(3 * m.num_nodes(), 0.0);
+    for (int64_t i = 0; i < m.num_nodes(); ++i) {
+      tags[i] = i + 1;
+      for (int k = 0; k < m.dim; ++k) xyz[3 * i + k] = m.coords[i * m.dim + k];
+    }
+    gmsh::model::mesh::addNodes(cdim, 1, tags, xyz);
+    auto shifted = [](const std::vector<int64_t>& v) {
+      std::vector<std::size_t> out(v.size());
+      for (size_t i = 0; i < v.size(); ++i) out[i] = v[i] + 1;
+      return out;
+    };
+    std::size_t next_elem = 1;
+    auto elem_tags = [&](int64_t count) {
+      std::vector<std::size_t> t(count);
+      for (auto& x : t) x = next_elem++;
+      return t;
+    };
+    gmsh::model::mesh::addElementsByType(1, type, elem_tags(m.num_cells()), shifted(m.cells));
+    gmsh::model::addPhysicalGroup(cdim, {1}, 1);
+    gmsh::model::setPhysicalName(cdim, 1, "domain");
+    int ent = 2;
+    for (const auto& g : m.groups) {
+      gmsh::model::addDiscreteEntity(g.dim, ent);
+      const int ftype = g.dim == 0 ? kPoint : g.dim == 1 ? kLine : kTriangle;
+      gmsh::model::mesh::addElementsByType(ent, ftype, elem_tags(g.num_facets()), shifted(g.facets));
+      gmsh::model::addPhysicalGroup(g.dim, {ent}, ent);
+      gmsh::model::setPhysicalName(g.dim, ent, g.name);
+      ++ent;
+    }
+    gmsh::option::setNumber("Mesh.MshFileVersion", 4.1);
+    gmsh::option::setNumber("Mesh.Binary", 0);
+    gmsh::write(tmp);
+  });
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace tessera::mesh

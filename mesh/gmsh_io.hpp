@@ -1,0 +1,35 @@
+// Gmsh through its C++ API: build meshes from .geo files and built-in parametric geometries,
+// read and write .msh 4.1. Gmsh keeps process-wide state, so every call here opens and closes
+// its own session; none may run concurrently in one process.
+#pragma once
+#include <string>
+
+#include "mesh/mesh.hpp"
+
+namespace tessera::mesh {
+
+// Cylinder in a channel (REFERENCES.md §1/§2): channel [0, length] x [0, height], a circular
+// hole of `radius` at (cx, cy). Element size grows from h_near at the cylinder to h_far over
+// `transition` (distance from the cylinder surface), via a Distance + Threshold size field.
+// Physical groups: inflow (x = 0), outflow (x = length), walls (top, bottom), cylinder.
+struct CylinderChannel {
+  double length = 2.2, height = 0.41;
+  double cx = 0.2, cy = 0.2, radius = 0.05;
+  double h_near = 0.01, h_far = 0.04, transition = 0.3;
+};
+
+// Default group -> node type map for the cylinder channel (inflow 4, outflow 5, walls and
+// cylinder 6).
+std::map<std::string, int32_t> cylinder_node_types();
+
+// All three return a validated, counter-clockwise mesh with its physical groups (boundary
+// groups of dimension cell_dim - 1 and below); node types are left at 0 (see assign_node_types).
+Mesh build_cylinder_channel(const CylinderChannel& geometry);
+Mesh mesh_from_geo(const std::string& geo_path);
+Mesh read_msh(const std::string& msh_path);
+
+// Writes .msh 4.1 (ASCII) with the cells in a physical surface/volume "domain" and one
+// physical group per mesh group; written to a temporary name and renamed.
+void write_msh(const Mesh& mesh, const std::string& msh_path);
+
+}  // namespace tessera::mesh

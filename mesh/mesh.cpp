@@ -1,0 +1,68 @@
+#include "mesh/mesh.hpp"
+
+#include <algorithm>
+
+#include "mesh/error.hpp"
+
+namespace tessera::mesh {
+
+int nodes_per_cell(CellType t) {
+  switch (t) {
+    case CellType::Triangle: return 3;
+    case CellType::Quad: return 4;
+    case CellType::Tetrahedron: return 4;
+  }
+  return 0;
+}
+
+int cell_dim(CellType t) { return t == CellType::Tetrahedron ? 3 : 2; }
+
+const char* cell_type_name(CellType t) {
+  switch (t) {
+    case CellType::Triangle: return "triangle";
+    case CellType::Quad: return "quad";
+    case CellType::Tetrahedron: return "tetrahedron";
+  }
+  return "?";
+}
+
+std::vector<int64_t> PhysicalGroup::nodes() const {
+  std::vector<int64_t> n(facets);
+  std::sort(n.begin(), n.end());
+  n.erase(std::unique(n.begin(), n.end()), n.end());
+  return n;
+}
+
+const PhysicalGroup* Mesh::find_group(const std::string& name) const {
+  for (const auto& g : groups)
+    if (g.name == name) return &g;
+  return nullptr;
+}
+
+std::vector<std::string> Mesh::group_names() const {
+  std::vector<std::string> names;
+  for (const auto& g : groups) names.push_back(g.name);
+  return names;
+}
+
+void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_types) {
+  mesh.node_type.assign(mesh.num_nodes(), kNormal);
+  for (const auto& [name, code] : group_types) {
+    const PhysicalGroup* g = mesh.find_group(name);
+    if (!g) {
+      std::string have;
+      for (const auto& n : mesh.group_names()) have += (have.empty() ? "" : ", ") + n;
+      throw Error(cat("physical group '", name, "' is not in the mesh (it has: ",
+                      have.empty() ? "none" : have, ")"));
+    }
+    for (int64_t n : g->nodes()) mesh.node_type[n] = std::max(mesh.node_type[n], code);
+  }
+}
+
+std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh) {
+  std::map<int32_t, int64_t> counts;
+  for (int32_t t : mesh.node_type) ++counts[t];
+  return counts;
+}
+
+}  // namespace tessera::mesh

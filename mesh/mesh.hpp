@@ -1,0 +1,52 @@
+// Mesh: an unstructured mesh of one cell type with per-node types and named boundary groups.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tessera::mesh {
+
+enum class CellType : int { Triangle, Quad, Tetrahedron };
+
+// Node type codes of MeshGraphNets (REFERENCES.md §2); datasets store them as int32.
+enum NodeType : int32_t { kNormal = 0, kInflow = 4, kOutflow = 5, kWall = 6 };
+
+int nodes_per_cell(CellType t);
+int cell_dim(CellType t);
+const char* cell_type_name(CellType t);
+
+// A named physical group: facets of dimension `dim` (points, lines or triangles) whose nodes
+// belong to the group; facet_nodes = dim + 1 indices each.
+struct PhysicalGroup {
+  std::string name;
+  int dim = 1;
+  std::vector<int64_t> facets;
+  int facet_nodes() const { return dim + 1; }
+  int64_t num_facets() const { return static_cast<int64_t>(facets.size()) / facet_nodes(); }
+  std::vector<int64_t> nodes() const;  // sorted, unique
+};
+
+struct Mesh {
+  int dim = 2;                    // coordinates per node: 2 or 3
+  std::vector<double> coords;     // num_nodes * dim
+  CellType cell_type = CellType::Triangle;
+  std::vector<int64_t> cells;     // num_cells * nodes_per_cell
+  std::vector<int32_t> node_type; // num_nodes, NodeType codes
+  std::vector<PhysicalGroup> groups;
+
+  int64_t num_nodes() const { return static_cast<int64_t>(coords.size()) / dim; }
+  int64_t num_cells() const { return static_cast<int64_t>(cells.size()) / nodes_per_cell(cell_type); }
+  const PhysicalGroup* find_group(const std::string& name) const;
+  std::vector<std::string> group_names() const;
+};
+
+// Sets node_type from a map group name -> type code. A node in several groups takes the
+// highest code, so wall (6) wins over outflow (5) over inflow (4) at corners.
+// Unknown group names are an error listing the mesh's groups.
+void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_types);
+
+// Counts nodes per type code.
+std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh);
+
+}  // namespace tessera::mesh
