@@ -33,9 +33,12 @@ endif()
 
 # VTK XML writers and readers.
 if(NOT TESSERA_WITH_VTK STREQUAL "OFF")
-  find_package(VTK COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML QUIET)
+  find_package(VTK COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML OPTIONAL_COMPONENTS ParallelMPI QUIET)
 endif()
 tessera_resolve(VTK VTK_FOUND)
+if(TESSERA_HAVE_VTK AND TESSERA_HAVE_MPI AND NOT TARGET VTK::ParallelMPI)
+  message(FATAL_ERROR "VTK was found without its ParallelMPI module, which MPI builds need for .pvtu output")
+endif()
 
 # Gmsh (C++ API, libgmsh).
 if(NOT TESSERA_WITH_GMSH STREQUAL "OFF")

@@ -187,7 +187,6 @@ Mesh build_cylinder_channel(const CylinderChannel& c) {
     namespace field = gmsh::model::mesh::field;
     int dist = field::add("Distance");
     field::setNumbers(dist, "CurvesList", std::vector<double>(arcs.begin(), arcs.end()));
-    field::setNumber(dist, "Sampling", 100);
     int thr = field::add("Threshold");
     field::setNumber(thr, "InField", dist);
     field::setNumber(thr, "SizeMin", c.h_near);

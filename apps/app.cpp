@@ -1,0 +1,95 @@
+#include "apps/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "io/log.hpp"
+#include "mesh/error.hpp"
+#include "tessera/config.hpp"
+
+namespace tessera::apps {
+namespace {
+
+// MPI lifetime for the process; a no-op without MPI.
+struct MpiSession {
+  MpiSession(int& argc, char**& argv) {
+#if TESSERA_HAVE_MPI
+    MPI_Init(&argc, &argv);
+#endif
+  }
+  ~MpiSession() {
+#if TESSERA_HAVE_MPI
+    MPI_Finalize();
+#endif
+  }
+  [[noreturn]] static void abort_all(int code) {
+#if TESSERA_HAVE_MPI
+    MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+    std::exit(code);
+  }
+};
+
+}  // namespace
+
+int run_app(int argc, char** argv, const AppSpec& spec) {
+  MpiSession mpi(argc, argv);
+  Comm comm;
+  io::Schema schema(spec.name);
+  spec.schema(schema);
+
+  CLI::App cli(spec.summary, spec.name);
+  std::string deck_path;
+  std::vector<std::string> overrides;
+  io::LogOptions log_opts;
+  bool reference = false;
+  cli.add_option("deck", deck_path, "YAML input deck (see decks/ and docs/decks.md)");
+  cli.add_option("--set", overrides, "override a deck key: --set key.path=value (repeatable)")->take_all();
+  cli.add_option("--log-level", log_opts.level, "trace, debug, info, warn, error or off")->capture_default_str();
+  cli.add_option("--log-dir", log_opts.rank_dir, "also write one log file per MPI rank into this directory");
+  cli.add_flag("--deck-reference", reference, "print the deck keys as Markdown (for docs/decks.md) and exit");
+  cli.footer("\n" + schema.help_text());
+  cli.allow_extras();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = cli.exit(e);
+    return rc;
+  }
+  if (reference) {
+    if (comm.root()) std::cout << schema.markdown();
+    return 0;
+  }
+  std::vector<std::string> passthrough;
+  for (const auto& x : cli.remaining())
+    if (x.rfind("-", 0) == 0) passthrough.push_back(x);
+    else if (!x.empty()) {
+      if (comm.root()) std::cerr << spec.name << ": error: unexpected argument '" << x << "' (see --help)\n";
+      return 2;
+    }
+  if (deck_path.empty()) {
+    if (comm.root()) std::cerr << spec.name << ": error: no deck given; usage: " << spec.name << " deck.yaml [--set key=value ...] (see --help)\n";
+    return 2;
+  }
+  try {
+    io::Deck deck = io::Deck::load(deck_path, schema, overrides);
+    auto log = io::make_logger(spec.name, comm, log_opts);
+    log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);
+    log->info("resolved deck:\n{}", deck.resolved_yaml());
+    Context ctx{deck, comm, log, passthrough};
+    spec.run(ctx);
+  } catch (const Error& e) {
+    std::cerr << spec.name << ": error: " << (comm.size() > 1 ? cat("[rank ", comm.rank(), "] ") : "") << e.what() << "\n";
+    if (comm.size() > 1) MpiSession::abort_all(1);
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << spec.name << ": internal error: " << e.what() << "\n";
+    if (comm.size() > 1) MpiSession::abort_all(3);
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace tessera::apps

@@ -1,0 +1,38 @@
+#include "io/atomic_file.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+
+std::string temp_path(const std::string& path) { return path + ".tmp"; }
+
+void commit_temp(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::rename(temp_path(path), path, ec);
+  if (ec) throw Error(cat(path, ": cannot move the finished file into place: ", ec.message()));
+}
+
+void ensure_parent_dir(const std::string& path) {
+  auto dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw Error(cat(dir.string(), ": cannot create output directory: ", ec.message()));
+}
+
+void write_text_atomic(const std::string& path, const std::string& text) {
+  ensure_parent_dir(path);
+  {
+    std::ofstream out(temp_path(path), std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(cat(path, ": cannot open for writing"));
+    out << text;
+    out.flush();
+    if (!out) throw Error(cat(path, ": write failed"));
+  }
+  commit_temp(path);
+}
+
+}  // namespace tessera::io

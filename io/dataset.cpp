@@ -1,0 +1,174 @@
+#include "io/dataset.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/atomic_file.hpp"
+#include "io/h5.hpp"
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+
+const FieldMeta* DatasetMeta::find(const std::string& name) const {
+  for (const auto& f : fields)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+// JSON is a subset of YAML's flow style: yaml-cpp emits it with double-quoted strings.
+std::string DatasetMeta::to_json() const {
+  YAML::Emitter e;
+  e << YAML::Flow << YAML::DoubleQuoted << YAML::BeginMap;
+  e << YAML::Key << "dt" << YAML::Value << dt;
+  e << YAML::Key << "trajectory_length" << YAML::Value << trajectory_length;
+  e << YAML::Key << "field_names" << YAML::Value << YAML::BeginSeq;
+  for (const auto& f : fields) e << f.name;
+  e << YAML::EndSeq << YAML::Key << "features" << YAML::Value << YAML::BeginMap;
+  for (const auto& f : fields) {
+    e << YAML::Key << f.name << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "type" << YAML::Value << (f.dynamic ? "dynamic" : "static");
+    e << YAML::Key << "shape" << YAML::Value << YAML::BeginSeq << (f.dynamic ? trajectory_length : 1) << -1
+      << f.channels << YAML::EndSeq;
+    e << YAML::Key << "dtype" << YAML::Value << f.dtype << YAML::EndMap;
+  }
+  e << YAML::EndMap << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
+DatasetMeta DatasetMeta::from_json(const std::string& text, const std::string& source) {
+  DatasetMeta m;
+  try {
+    YAML::Node n = YAML::Load(text);
+    m.dt = n["dt"].as<double>();
+    m.trajectory_length = n["trajectory_length"].as<int64_t>();
+    YAML::Node feats = n["features"];
+    for (const auto& name : n["field_names"]) {
+      FieldMeta f;
+      f.name = name.as<std::string>();
+      YAML::Node fm = feats[f.name];
+      if (!fm.IsMap()) throw Error(cat(source, ": field '", f.name, "' has no entry under \"features\""));
+      f.dynamic = fm["type"].as<std::string>() == "dynamic";
+      f.channels = fm["shape"][2].as<int>();
+      f.dtype = fm["dtype"].as<std::string>();
+      if (f.dtype != "float32" && f.dtype != "int32")
+        throw Error(cat(source, ": field '", f.name, "' has dtype ", f.dtype, "; expected float32 or int32"));
+      m.fields.push_back(f);
+    }
+  } catch (const YAML::Exception& e) {
+    throw Error(cat(source, ": not a valid dataset meta.json (need dt, trajectory_length, field_names, features): ",
+                    e.what()));
+  }
+  return m;
+}
+
+DatasetMeta DatasetMeta::cylinder_flow(int64_t t, double dt) {
+  DatasetMeta m;
+  m.dt = dt;
+  m.trajectory_length = t;
+  m.fields = {{"cells", false, 3, "int32"},
+              {"mesh_pos", false, 2, "float32"},
+              {"node_type", false, 1, "int32"},
+              {"velocity", true, 2, "float32"},
+              {"pressure", true, 1, "float32"}};
+  return m;
+}
+
+DatasetWriter::DatasetWriter(const std::string& dir, const std::string& split, DatasetMeta meta, const Comm& comm,
+                             const std::string& deck_yaml)
+    : dir_(dir), path_(dir + "/" + split + ".h5"), meta_(std::move(meta)), comm_(comm) {
+  if (comm_.root()) ensure_parent_dir(path_);
+  comm_.barrier();
+  file_ = std::make_unique<H5File>(H5File::create(temp_path(path_), comm_));
+  if (!deck_yaml.empty()) file_->write_attr("/", "tessera_deck", deck_yaml);
+}
+
+DatasetWriter::~DatasetWriter() = default;
+
+void DatasetWriter::write(int64_t index, const Trajectory& t) {
+  if (!file_) throw Error(cat(path_, ": write after finish"));
+  const std::string group = "/" + std::to_string(index);
+  for (const auto& f : meta_.fields) {
+    auto it = t.find(f.name);
+    if (it == t.end()) throw Error(cat(path_, ": trajectory ", index, " lacks field '", f.name, "'"));
+    const FieldData& d = it->second;
+    const hsize_t steps = f.dynamic ? meta_.trajectory_length : 1;
+    if (d.shape.size() != 3 || d.shape[0] != steps || d.shape[2] != hsize_t(f.channels))
+      throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "' must be shaped [", steps, ", rows, ",
+                      f.channels, "]"));
+    const hsize_t n = d.shape[0] * d.shape[1] * d.shape[2];
+    const bool is_int = f.dtype == "int32";
+    if ((is_int ? d.i32.size() : d.f32.size()) != n)
+      throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "' has the wrong number of values"));
+    // Dataset [steps, global rows, C]; this rank writes the block starting at row_offset.
+    const hsize_t grows = d.global_rows ? d.global_rows : d.shape[1];
+    const std::vector<hsize_t> dims{steps, grows, hsize_t(f.channels)}, start{0, d.row_offset, 0};
+    if (is_int) file_->write_block(group + "/" + f.name, dims, start, d.shape, d.i32.data());
+    else file_->write_block(group + "/" + f.name, dims, start, d.shape, d.f32.data());
+  }
+}
+
+void DatasetWriter::finish() {
+  if (!file_) return;
+  file_->close();
+  file_.reset();
+  comm_.barrier();
+  if (comm_.root()) {
+    commit_temp(path_);
+    write_text_atomic(dir_ + "/meta.json", meta_.to_json());
+  }
+  comm_.barrier();
+}
+
+DatasetReader::DatasetReader(const std::string& dir, const std::string& split) : path_(dir + "/" + split + ".h5") {
+  const std::string meta_path = dir + "/meta.json";
+  std::ifstream in(meta_path);
+  if (!in) throw Error(cat(meta_path, ": file not found"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  meta_ = DatasetMeta::from_json(ss.str(), meta_path);
+  file_ = std::make_unique<H5File>(H5File::open_read(path_));
+  for (const auto& name : file_->list("/")) {
+    try {
+      size_t pos = 0;
+      int64_t id = std::stoll(name, &pos);
+      if (pos == name.size()) ids_.push_back(id);
+    } catch (...) {
+    }
+  }
+  std::sort(ids_.begin(), ids_.end());
+}
+
+DatasetReader::~DatasetReader() = default;
+
+Trajectory DatasetReader::read(int64_t index) const {
+  if (!std::binary_search(ids_.begin(), ids_.end(), index))
+    throw Error(cat(path_, ": no trajectory ", index, " (the file has ", ids_.size(), ")"));
+  Trajectory t;
+  for (const auto& f : meta_.fields) {
+    const std::string ds = "/" + std::to_string(index) + "/" + f.name;
+    FieldData d;
+    if (f.dtype == "int32") d.i32 = file_->read<int32_t>(ds, &d.shape);
+    else d.f32 = file_->read<float>(ds, &d.shape);
+    if (d.shape.size() != 3 || d.shape[2] != hsize_t(f.channels) ||
+        (f.dynamic && d.shape[0] != hsize_t(meta_.trajectory_length)))
+      throw Error(cat(path_, ": ", ds, " does not match meta.json (expected [", f.dynamic ? meta_.trajectory_length : 1,
+                      ", rows, ", f.channels, "])"));
+    d.global_rows = d.shape[1];
+    t[f.name] = std::move(d);
+  }
+  return t;
+}
+
+std::string DatasetReader::deck_yaml() const {
+  try {
+    return file_->read_attr("/", "tessera_deck");
+  } catch (const Error&) {
+    return "";
+  }
+}
+
+}  // namespace tessera::io

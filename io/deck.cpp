@@ -1,0 +1,299 @@
+#include "io/deck.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <functional>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  return parts;
+}
+
+std::string join(const std::vector<std::string>& parts, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += (i ? "." : "") + parts[i];
+  return s;
+}
+
+std::string show(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a map";
+  return "nothing";
+}
+
+// Scalar conversions that reject what yaml-cpp would silently coerce.
+bool as_bool(const YAML::Node& n, bool& out) {
+  if (!n.IsScalar()) return false;
+  const std::string& s = n.Scalar();
+  if (s == "true" || s == "True" || s == "yes") return out = true, true;
+  if (s == "false" || s == "False" || s == "no") return out = false, true;
+  return false;
+}
+bool as_int(const YAML::Node& n, int64_t& out) {
+  if (!n.IsScalar() || n.Tag() == "!") return false;  // quoted strings are not numbers
+  const std::string& s = n.Scalar();
+  size_t pos = 0;
+  try {
+    out = std::stoll(s, &pos);
+  } catch (...) {
+    return false;
+  }
+  return pos == s.size();
+}
+bool as_float(const YAML::Node& n, double& out) {
+  if (!n.IsScalar() || n.Tag() == "!") return false;
+  const std::string& s = n.Scalar();
+  size_t pos = 0;
+  try {
+    out = std::stod(s, &pos);
+  } catch (...) {
+    return false;
+  }
+  return pos == s.size() && std::isfinite(out);
+}
+
+// Const lookup of a dotted path (const access never inserts into the tree).
+YAML::Node lookup(const YAML::Node& root, const std::string& path) {
+  YAML::Node cur = root;
+  for (const auto& p : split_path(path)) {
+    if (!cur.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    const YAML::Node& c = cur;
+    YAML::Node next = c[p];
+    if (!next.IsDefined()) return next;
+    cur.reset(next);
+  }
+  return cur;
+}
+
+bool in_range(const KeySpec& k, double x) {
+  if (k.min_exclusive ? !(x > k.min) : !(x >= k.min)) return false;
+  return x <= k.max;
+}
+
+// Checks one value against its spec; returns an empty string when valid.
+std::string check_value(const KeySpec& k, const YAML::Node& n) {
+  auto scalar_ok = [&](const YAML::Node& v, KeyType t) -> bool {
+    bool b;
+    int64_t i;
+    double d;
+    switch (t) {
+      case KeyType::Bool: return as_bool(v, b);
+      case KeyType::Int: return as_int(v, i) && in_range(k, double(i));
+      case KeyType::Float: return as_float(v, d) && in_range(k, d);
+      case KeyType::String: return v.IsScalar() && !v.Scalar().empty();
+      case KeyType::Choice:
+        return v.IsScalar() && std::find(k.choices.begin(), k.choices.end(), v.Scalar()) != k.choices.end();
+      default: return false;
+    }
+  };
+  bool ok = false;
+  switch (k.type) {
+    case KeyType::FloatList:
+    case KeyType::IntList:
+    case KeyType::StringList: {
+      KeyType elem = k.type == KeyType::FloatList ? KeyType::Float
+                     : k.type == KeyType::IntList ? KeyType::Int
+                                                  : KeyType::String;
+      ok = n.IsSequence() && (k.list_size < 0 || static_cast<int>(n.size()) == k.list_size);
+      if (ok)
+        for (const auto& v : n) ok = ok && scalar_ok(v, elem);
+      if (n.IsNull() && k.list_size < 0) ok = true;  // "key:" with nothing is an empty list
+      break;
+    }
+    default: ok = scalar_ok(n, k.type);
+  }
+  return ok ? "" : cat("expected ", k.expected(), ", got ", show(n));
+}
+
+}  // namespace
+
+Deck::Deck() : resolved_(std::make_unique<YAML::Node>(YAML::NodeType::Map)), raw_(std::make_unique<YAML::Node>()) {}
+Deck::Deck(const Deck& o)
+    : source_(o.source_), schema_(o.schema_), resolved_(std::make_unique<YAML::Node>(YAML::Clone(*o.resolved_))),
+      raw_(std::make_unique<YAML::Node>(YAML::Clone(*o.raw_))), overridden_(o.overridden_) {}
+Deck& Deck::operator=(const Deck& o) {
+  if (this != &o) {
+    Deck c(o);
+    std::swap(source_, c.source_);
+    std::swap(schema_, c.schema_);
+    std::swap(resolved_, c.resolved_);
+    std::swap(raw_, c.raw_);
+    std::swap(overridden_, c.overridden_);
+  }
+  return *this;
+}
+Deck::~Deck() = default;
+
+Deck Deck::load(const std::string& path, const Schema& schema, const std::vector<std::string>& overrides) {
+  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": deck file not found"));
+  std::ifstream in(path);
+  if (!in) throw Error(cat(path, ": cannot read deck file"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse(ss.str(), path, schema, overrides);
+}
+
+Deck Deck::parse(const std::string& text, const std::string& name, const Schema& schema,
+                 const std::vector<std::string>& overrides) {
+  Deck d;
+  d.source_ = name;
+  d.schema_ = &schema;
+  try {
+    *d.raw_ = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw Error(cat(name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": invalid YAML: ", e.msg));
+  }
+  YAML::Node& raw = *d.raw_;
+  if (raw.IsNull()) raw = YAML::Node(YAML::NodeType::Map);
+  if (!raw.IsMap()) throw Error(cat(name, ":1: the deck must be a YAML map of keys, got ", show(raw)));
+
+  for (const std::string& ov : overrides) {
+    auto eq = ov.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error(cat("--set ", ov, ": expected key.path=value"));
+    const std::string path = ov.substr(0, eq);
+    YAML::Node value;
+    try {
+      value = YAML::Load(ov.substr(eq + 1));
+    } catch (const YAML::ParserException& e) {
+      throw Error(cat("--set ", ov, ": invalid YAML value: ", e.msg));
+    }
+    if (!schema.find(path))
+      throw Error(cat("--set ", ov, ": unknown key '", path, "' (see --help for the deck keys)"));
+    auto parts = split_path(path);
+    // yaml-cpp nodes are handles (assignment between bound nodes aliases them), so descend by
+    // copy-constructing each level into a vector and only assign leaf values.
+    std::vector<YAML::Node> chain{raw};
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      const YAML::Node existing = lookup(chain.back(), parts[i]);
+      if (!existing.IsMap()) {
+        if (existing.IsDefined() && !existing.IsNull())
+          throw Error(cat("--set ", ov, ": '", join(parts, i + 1), "' is not a section in ", name));
+        chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      }
+      chain.push_back(chain.back()[parts[i]]);
+    }
+    chain.back()[parts.back()] = value;
+    d.overridden_.insert(path);
+  }
+
+  // Walk the user's tree: every key must be a known key or section.
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map, const std::string& section) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const std::string key = it->first.as<std::string>();
+      const std::string path = section.empty() ? key : section + "." + key;
+      if (const KeySpec* k = schema.find(path)) {
+        if (std::string err = check_value(*k, it->second); !err.empty()) d.fail(path, err);
+      } else if (schema.is_section(path)) {
+        if (it->second.IsNull()) continue;
+        if (!it->second.IsMap()) d.fail(path, cat("expected a section (a map of keys), got ", show(it->second)));
+        walk(it->second, path);
+      } else {
+        std::string valid;
+        for (const auto& c : schema.children(section)) valid += (valid.empty() ? "" : ", ") + c;
+        std::string loc = cat(name, ":", it->first.Mark().line + 1);
+        throw Error(cat(loc, ": unknown key '", path, "' (valid keys", section.empty() ? "" : " under '" + section + "'",
+                        ": ", valid, ")"));
+      }
+    }
+  };
+  walk(raw, "");
+
+  // Resolve: the given value or the default, for every key.
+  for (const KeySpec& k : schema.keys()) {
+    const YAML::Node given = lookup(raw, k.path);
+    const bool is_list = k.type == KeyType::FloatList || k.type == KeyType::IntList || k.type == KeyType::StringList;
+    YAML::Node v;
+    if (given.IsDefined() && (!given.IsNull() || is_list)) {
+      v.reset(given.IsNull() ? YAML::Node(YAML::NodeType::Sequence) : YAML::Clone(given));
+    } else {
+      if (k.required) throw Error(cat(name, ": missing required key '", k.path, "' (", k.expected(), ")"));
+      if (k.default_yaml.empty()) continue;
+      v.reset(YAML::Load(k.default_yaml));
+    }
+    auto parts = split_path(k.path);
+    std::vector<YAML::Node> chain{*d.resolved_};
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      if (!lookup(chain.back(), parts[i]).IsDefined()) chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      chain.push_back(chain.back()[parts[i]]);
+    }
+    chain.back()[parts.back()] = v;
+  }
+  return d;
+}
+
+const YAML::Node Deck::node(const std::string& path) const { return lookup(*resolved_, path); }
+
+std::string Deck::where(const std::string& path) const {
+  if (overridden_.count(path)) return cat("--set ", path);
+  // Locate the key in the raw tree for its line number.
+  const YAML::Node n = lookup(*raw_, path);
+  if (!n.IsDefined()) return source_;
+  return cat(source_, ":", n.Mark().line + 1);
+}
+
+void Deck::fail(const std::string& path, const std::string& message) const {
+  throw Error(cat(where(path), ": ", path, ": ", message));
+}
+
+bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }
+
+namespace {
+template <class T, class Conv>
+T get_checked(const Deck& d, const YAML::Node& n, const std::string& path, Conv conv) {
+  T out{};
+  if (!n.IsDefined()) d.fail(path, "is not set");
+  if (!conv(n, out)) d.fail(path, "has the wrong type");
+  return out;
+}
+}  // namespace
+
+bool Deck::get_bool(const std::string& p) const { return get_checked<bool>(*this, node(p), p, as_bool); }
+int64_t Deck::get_int(const std::string& p) const { return get_checked<int64_t>(*this, node(p), p, as_int); }
+double Deck::get_float(const std::string& p) const { return get_checked<double>(*this, node(p), p, as_float); }
+std::string Deck::get_string(const std::string& p) const {
+  YAML::Node n = node(p);
+  if (!n.IsDefined()) fail(p, "is not set");
+  return n.Scalar();
+}
+std::vector<double> Deck::get_floats(const std::string& p) const {
+  std::vector<double> out;
+  for (const auto& v : node(p)) out.push_back(get_checked<double>(*this, v, p, as_float));
+  return out;
+}
+std::vector<int64_t> Deck::get_ints(const std::string& p) const {
+  std::vector<int64_t> out;
+  for (const auto& v : node(p)) out.push_back(get_checked<int64_t>(*this, v, p, as_int));
+  return out;
+}
+std::vector<std::string> Deck::get_strings(const std::string& p) const {
+  std::vector<std::string> out;
+  for (const auto& v : node(p)) out.push_back(v.Scalar());
+  return out;
+}
+
+std::string Deck::resolved_yaml() const {
+  YAML::Emitter e;
+  e << *resolved_;
+  return e.c_str();
+}
+
+std::string Deck::resolve_path(const std::string& value) const {
+  std::filesystem::path p(value);
+  if (p.is_absolute() || source_.empty()) return value;
+  return (std::filesystem::path(source_).parent_path() / p).lexically_normal().string();
+}
+
+}  // namespace tessera::io

@@ -1,0 +1,63 @@
+// Deck: a YAML input file validated against a Schema, with `--set a.b=value` overrides applied
+// first and defaults filled in. Every error names the file and line (or the override) and what
+// was expected, as one line.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "io/schema.hpp"
+
+namespace YAML {
+class Node;
+}
+
+namespace tessera::io {
+
+class Deck {
+public:
+  // Loads `path`, applies overrides ("a.b=value", value parsed as YAML), validates, fills
+  // defaults. Throws tessera::Error.
+  static Deck load(const std::string& path, const Schema& schema,
+                   const std::vector<std::string>& overrides = {});
+  // Same from YAML text (`name` stands for the file name in messages).
+  static Deck parse(const std::string& text, const std::string& name, const Schema& schema,
+                    const std::vector<std::string>& overrides = {});
+
+  Deck(const Deck&);
+  Deck& operator=(const Deck&);
+  ~Deck();
+
+  bool has(const std::string& path) const;  // false only for absent optional keys
+  bool get_bool(const std::string& path) const;
+  int64_t get_int(const std::string& path) const;
+  double get_float(const std::string& path) const;
+  std::string get_string(const std::string& path) const;
+  std::vector<double> get_floats(const std::string& path) const;
+  std::vector<int64_t> get_ints(const std::string& path) const;
+  std::vector<std::string> get_strings(const std::string& path) const;
+
+  // The resolved deck (defaults filled) as YAML text: echoed by apps, stored in output files.
+  std::string resolved_yaml() const;
+  const std::string& source() const { return source_; }
+
+  // Throws an Error located at `path` ("file:line: path: message"), for checks that span keys.
+  [[noreturn]] void fail(const std::string& path, const std::string& message) const;
+  // Input paths in a deck are relative to the deck file's directory; this makes them usable
+  // from the working directory. (Output paths are relative to the working directory.)
+  std::string resolve_path(const std::string& path_value) const;
+
+private:
+  Deck();
+  std::string where(const std::string& path) const;
+  const YAML::Node node(const std::string& path) const;
+
+  std::string source_;
+  const Schema* schema_ = nullptr;
+  std::unique_ptr<YAML::Node> resolved_, raw_;
+  std::set<std::string> overridden_;
+};
+
+}  // namespace tessera::io

@@ -1,0 +1,20 @@
+// Field: named per-node or per-cell data handed to the visualization writers (XDMF, VTK).
+#pragma once
+#include <cstdint>
+#include <utility>
+#include <string>
+#include <vector>
+
+namespace tessera::io {
+
+struct Field {
+  std::string name;
+  int channels = 1;            // 1: scalar; 2 or 3: vector (2D vectors are written with z = 0)
+  bool on_cells = false;       // false: one value per node
+  std::vector<double> data;    // rows x channels, row-major
+};
+
+// Splits [0, n) into `parts` near-equal contiguous blocks; returns block `part` as [begin, end).
+std::pair<int64_t, int64_t> block_range(int64_t n, int parts, int part);
+
+}  // namespace tessera::io

@@ -1,0 +1,234 @@
+#include "io/h5.hpp"
+
+#include <filesystem>
+
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+namespace {
+
+template <class T> hid_t native();
+template <> hid_t native<float>() { return H5T_NATIVE_FLOAT; }
+template <> hid_t native<double>() { return H5T_NATIVE_DOUBLE; }
+template <> hid_t native<int32_t>() { return H5T_NATIVE_INT32; }
+template <> hid_t native<int64_t>() { return H5T_NATIVE_INT64; }
+
+// Owns one HDF5 identifier and closes it with the matching function.
+struct Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  Handle(hid_t i, herr_t (*c)(hid_t), const std::string& what) : id(i), close(c) {
+    if (id < 0) throw Error(what);
+  }
+  ~Handle() {
+    if (id >= 0) close(id);
+  }
+  Handle(const Handle&) = delete;
+  operator hid_t() const { return id; }
+};
+
+void check(herr_t rc, const std::string& what) {
+  if (rc < 0) throw Error(what);
+}
+
+// Silences HDF5's own error stack printing; we report errors ourselves.
+struct Quiet {
+  Quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+};
+
+hid_t transfer_plist(const Comm& comm) {
+  hid_t p = H5Pcreate(H5P_DATASET_XFER);
+#if TESSERA_HAVE_MPI && defined(H5_HAVE_PARALLEL)
+  if (comm.size() > 1) H5Pset_dxpl_mpio(p, H5FD_MPIO_COLLECTIVE);
+#endif
+  return p;
+}
+
+// File access: MPI-IO when several ranks share the file.
+hid_t access_plist(const std::string& path, const Comm& comm) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (comm.size() > 1) {
+#if TESSERA_HAVE_MPI && defined(H5_HAVE_PARALLEL)
+    if (H5Pset_fapl_mpio(fapl, comm.mpi(), MPI_INFO_NULL) < 0) {
+      H5Pclose(fapl);
+      throw Error(path + ": cannot set MPI-IO access");
+    }
+#else
+    H5Pclose(fapl);
+    throw Error(path + ": this build's HDF5 is not parallel; cannot write one file from several ranks");
+#endif
+  }
+  return fapl;
+}
+
+}  // namespace
+
+H5File H5File::create(const std::string& path, const Comm& comm) {
+  static Quiet quiet;
+  Handle fapl(access_plist(path, comm), H5Pclose, "H5Pcreate");
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (id < 0) throw Error(cat(path, ": cannot create HDF5 file"));
+  return H5File(id, path, comm);
+}
+
+H5File H5File::open_read(const std::string& path) {
+  static Quiet quiet;
+  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
+  hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (id < 0) throw Error(cat(path, ": not a readable HDF5 file"));
+  return H5File(id, path, Comm());
+}
+
+H5File::H5File(H5File&& o) noexcept : id_(o.id_), path_(std::move(o.path_)), comm_(o.comm_) { o.id_ = -1; }
+H5File& H5File::operator=(H5File&& o) noexcept {
+  if (this != &o) {
+    close();
+    id_ = o.id_;
+    path_ = std::move(o.path_);
+    comm_ = o.comm_;
+    o.id_ = -1;
+  }
+  return *this;
+}
+H5File::~H5File() { close(); }
+void H5File::close() {
+  if (id_ >= 0) H5Fclose(id_);
+  id_ = -1;
+}
+
+bool H5File::exists(const std::string& obj) const {
+  // Check each prefix: H5Lexists fails on a path whose parent is missing.
+  size_t pos = 0;
+  while (true) {
+    pos = obj.find('/', pos + 1);
+    std::string prefix = obj.substr(0, pos);
+    if (!prefix.empty() && prefix != "/" && H5Lexists(id_, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+void H5File::create_group(const std::string& group) {
+  if (exists(group)) return;
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, "H5Pcreate");
+  H5Pset_create_intermediate_group(lcpl, 1);
+  Handle g(H5Gcreate2(id_, group.c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+           cat(path_, ": cannot create group ", group));
+}
+
+std::vector<std::string> H5File::list(const std::string& group) const {
+  std::vector<std::string> names;
+  Handle g(H5Gopen2(id_, group.c_str(), H5P_DEFAULT), H5Gclose, cat(path_, ": no group ", group));
+  H5Literate(
+      g, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+        static_cast<std::vector<std::string>*>(out)->push_back(name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+template <class T>
+void H5File::write_block(const std::string& dset, const std::vector<hsize_t>& gdims, const std::vector<hsize_t>& start,
+                         const std::vector<hsize_t>& count, const T* data) {
+  if (gdims.empty() || start.size() != gdims.size() || count.size() != gdims.size())
+    throw Error(cat(path_, ": ", dset, ": block rank does not match the dataset rank"));
+  auto slash = dset.rfind('/');
+  if (slash != std::string::npos && slash > 0) create_group(dset.substr(0, slash));
+  Handle space(H5Screate_simple(static_cast<int>(gdims.size()), gdims.data(), nullptr), H5Sclose, "H5Screate");
+  Handle d(H5Dcreate2(id_, dset.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+           cat(path_, ": cannot create dataset ", dset));
+  Handle fspace(H5Dget_space(d), H5Sclose, "H5Dget_space");
+  Handle mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose, "H5Screate");
+  hsize_t n = 1;
+  for (auto c : count) n *= c;
+  if (n == 0) {
+    H5Sselect_none(fspace);
+    H5Sselect_none(mspace);
+  } else {
+    for (size_t k = 0; k < gdims.size(); ++k)
+      if (start[k] + count[k] > gdims[k]) throw Error(cat(path_, ": ", dset, ": block out of range"));
+    check(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
+          cat(path_, ": ", dset, ": cannot select block"));
+  }
+  Handle xfer(transfer_plist(comm_), H5Pclose, "H5Pcreate");
+  check(H5Dwrite(d, native<T>(), mspace, fspace, xfer, data), cat(path_, ": cannot write ", dset));
+}
+
+template <class T>
+void H5File::write_rows(const std::string& dset, const std::vector<hsize_t>& gdims, hsize_t offset, hsize_t rows,
+                        const T* data) {
+  std::vector<hsize_t> start(gdims.size(), 0), count(gdims);
+  if (!gdims.empty()) start[0] = offset, count[0] = rows;
+  write_block(dset, gdims, start, count, data);
+}
+
+template <class T>
+void H5File::write(const std::string& dset, const std::vector<hsize_t>& dims, const T* data) {
+  write_rows(dset, dims, 0, comm_.root() ? dims[0] : 0, data);
+}
+
+std::vector<hsize_t> H5File::dims(const std::string& dset) const {
+  if (!exists(dset)) throw Error(cat(path_, ": dataset ", dset, " not found"));
+  Handle d(H5Dopen2(id_, dset.c_str(), H5P_DEFAULT), H5Dclose, cat(path_, ": cannot open ", dset));
+  Handle space(H5Dget_space(d), H5Sclose, "H5Dget_space");
+  int nd = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(nd > 0 ? nd : 0);
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  return dims;
+}
+
+template <class T>
+std::vector<T> H5File::read(const std::string& dset, std::vector<hsize_t>* dims_out) const {
+  auto dims = this->dims(dset);
+  hsize_t n = 1;
+  for (auto x : dims) n *= x;
+  std::vector<T> out(n);
+  Handle d(H5Dopen2(id_, dset.c_str(), H5P_DEFAULT), H5Dclose, cat(path_, ": cannot open ", dset));
+  if (n) check(H5Dread(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), cat(path_, ": cannot read ", dset));
+  if (dims_out) *dims_out = dims;
+  return out;
+}
+
+void H5File::write_attr(const std::string& obj, const std::string& name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy");
+  H5Tset_size(type, value.size() + 1);
+  H5Tset_strpad(type, H5T_STR_NULLTERM);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
+  Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose, cat(path_, ": no object ", obj));
+  Handle a(H5Acreate2(o, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+           cat(path_, ": cannot create attribute ", name));
+  check(H5Awrite(a, type, value.c_str()), cat(path_, ": cannot write attribute ", name));
+}
+
+std::string H5File::read_attr(const std::string& obj, const std::string& name) const {
+  Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose, cat(path_, ": no object ", obj));
+  if (H5Aexists(o, name.c_str()) <= 0) throw Error(cat(path_, ": ", obj, " has no attribute ", name));
+  Handle a(H5Aopen(o, name.c_str(), H5P_DEFAULT), H5Aclose, "H5Aopen");
+  Handle type(H5Aget_type(a), H5Tclose, "H5Aget_type");
+  if (H5Tis_variable_str(type) > 0) {
+    char* s = nullptr;
+    check(H5Aread(a, type, &s), "H5Aread");
+    std::string out(s ? s : "");
+    H5free_memory(s);
+    return out;
+  }
+  std::string out(H5Tget_size(type), '\0');
+  check(H5Aread(a, type, out.data()), "H5Aread");
+  return out.substr(0, out.find('\0'));
+}
+
+#define TESSERA_H5_INSTANTIATE(T)                                                                   \
+  template void H5File::write_block<T>(const std::string&, const std::vector<hsize_t>&,             \
+                                       const std::vector<hsize_t>&, const std::vector<hsize_t>&, const T*); \
+  template void H5File::write<T>(const std::string&, const std::vector<hsize_t>&, const T*);       \
+  template void H5File::write_rows<T>(const std::string&, const std::vector<hsize_t>&, hsize_t,    \
+                                      hsize_t, const T*);                                           \
+  template std::vector<T> H5File::read<T>(const std::string&, std::vector<hsize_t>*) const;
+TESSERA_H5_INSTANTIATE(float)
+TESSERA_H5_INSTANTIATE(double)
+TESSERA_H5_INSTANTIATE(int32_t)
+TESSERA_H5_INSTANTIATE(int64_t)
+
+}  // namespace tessera::io

@@ -1,0 +1,60 @@
+// H5File: a thin RAII layer over the HDF5 C API for the few shapes tessera stores: n-D arrays
+// of float/double/int32/int64, groups and string attributes. With MPI (comm size > 1) the file
+// is opened through MPI-IO and every write is collective: all ranks call in the same order.
+#pragma once
+#include <hdf5.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mesh/comm.hpp"
+
+namespace tessera::io {
+
+class H5File {
+public:
+  // Creates (truncates) `path`; parallel when comm.size() > 1.
+  static H5File create(const std::string& path, const Comm& comm = Comm());
+  // Opens for reading, serially (each rank may read independently).
+  static H5File open_read(const std::string& path);
+
+  H5File(H5File&&) noexcept;
+  H5File& operator=(H5File&&) noexcept;
+  ~H5File();
+  void close();
+
+  const std::string& path() const { return path_; }
+  bool exists(const std::string& obj) const;
+  void create_group(const std::string& group);  // intermediate groups too
+  std::vector<std::string> list(const std::string& group) const;
+
+  // Writes a whole dataset; in parallel rank 0's data is written (collectively).
+  template <class T>
+  void write(const std::string& dset, const std::vector<hsize_t>& dims, const T* data);
+  // Collective: dataset of `global_dims`; this rank writes rows [row_offset, row_offset + rows)
+  // of the first dimension from `data` (rows x the remaining dims).
+  // Collective: dataset of `global_dims`; this rank writes the hyperslab at `start` of extent
+  // `count` (row-major data); a zero count writes nothing.
+  template <class T>
+  void write_block(const std::string& dset, const std::vector<hsize_t>& global_dims,
+                   const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const T* data);
+  template <class T>
+  void write_rows(const std::string& dset, const std::vector<hsize_t>& global_dims, hsize_t row_offset,
+                  hsize_t rows, const T* data);
+
+  template <class T>
+  std::vector<T> read(const std::string& dset, std::vector<hsize_t>* dims = nullptr) const;
+  std::vector<hsize_t> dims(const std::string& dset) const;
+
+  void write_attr(const std::string& obj, const std::string& name, const std::string& value);
+  std::string read_attr(const std::string& obj, const std::string& name) const;
+
+private:
+  H5File(hid_t id, std::string path, const Comm& comm) : id_(id), path_(std::move(path)), comm_(comm) {}
+  hid_t id_ = -1;
+  std::string path_;
+  Comm comm_;
+};
+
+}  // namespace tessera::io

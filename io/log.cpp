@@ -1,0 +1,37 @@
+#include "io/log.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm,
+                                            const LogOptions& o) {
+  std::vector<spdlog::sink_ptr> sinks;
+  if (comm.root()) {
+    auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+    console->set_pattern("[%n] %^%l%$: %v");
+    sinks.push_back(console);
+  }
+  if (!o.rank_dir.empty()) {
+    std::filesystem::create_directories(o.rank_dir);
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+        cat(o.rank_dir, "/rank", comm.rank(), ".log"), true);
+    file->set_pattern("%Y-%m-%d %H:%M:%S.%e [%n rank " + std::to_string(comm.rank()) + "] %l: %v");
+    sinks.push_back(file);
+  }
+  auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
+  auto level = spdlog::level::from_str(o.level);
+  if (level == spdlog::level::off && o.level != "off")
+    throw Error(cat("log level '", o.level, "': expected trace, debug, info, warn, error or off"));
+  logger->set_level(level);
+  logger->flush_on(spdlog::level::info);
+  return logger;
+}
+
+}  // namespace tessera::io

@@ -1,0 +1,70 @@
+#include "io/progress.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+namespace {
+
+std::string clock_text(double s) {
+  if (!(s >= 0) || s > 360000) return "--:--";
+  long t = static_cast<long>(s + 0.5);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+
+}  // namespace
+
+bool Progress::is_terminal() { return isatty(STDOUT_FILENO) == 1; }
+
+Progress::Progress(std::shared_ptr<spdlog::logger> log, std::string label, int64_t total, double interval_s,
+                   bool terminal)
+    : log_(std::move(log)), label_(std::move(label)), total_(total), interval_s_(interval_s),
+      terminal_(terminal),
+      start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+Progress::~Progress() {
+  if (!finished_ && done_ > 0) finish();
+}
+
+std::string Progress::line(const std::string& extra) const {
+  double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = el > 0 ? done_ / el : 0;
+  double eta = rate > 0 ? (total_ - done_) / rate : -1;
+  char pct[16];
+  std::snprintf(pct, sizeof pct, "%5.1f%%", total_ > 0 ? 100.0 * done_ / total_ : 100.0);
+  char r[32];
+  std::snprintf(r, sizeof r, "%.3g/s", rate);
+  return cat(label_, " ", done_, "/", total_, " ", pct, " ", r, " elapsed ", clock_text(el), " ETA ",
+             done_ >= total_ ? clock_text(0) : clock_text(eta), extra.empty() ? "" : "  " + extra);
+}
+
+void Progress::advance(int64_t n, const std::string& extra) {
+  done_ += n;
+  auto now = std::chrono::steady_clock::now();
+  double since = std::chrono::duration<double>(now - last_).count();
+  if (terminal_) {
+    if (since >= 0.1 || done_ >= total_) {
+      std::fprintf(stdout, "\r%s\033[K", line(extra).c_str());
+      std::fflush(stdout);
+      last_ = now;
+    }
+  } else if (since >= interval_s_ && log_) {
+    log_->info("{}", line(extra));
+    last_ = now;
+  }
+}
+
+void Progress::finish(const std::string& extra) {
+  finished_ = true;
+  if (terminal_) std::fprintf(stdout, "\r\033[K");
+  if (log_) log_->info("{}", line(extra));
+}
+
+}  // namespace tessera::io

@@ -1,0 +1,36 @@
+// Progress: done/total, rate and ETA for long loops. On a terminal it redraws one line; when
+// stdout is not a terminal (CI, batch jobs) it logs a line every `interval_s` seconds instead.
+// Under MPI, ranks other than 0 pass terminal = false (their logger has no console sink).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace spdlog {
+class logger;
+}
+
+namespace tessera::io {
+
+class Progress {
+public:
+  Progress(std::shared_ptr<spdlog::logger> log, std::string label, int64_t total,
+           double interval_s = 10.0, bool terminal = is_terminal());
+  ~Progress();
+  void advance(int64_t n = 1, const std::string& extra = "");  // extra: e.g. "loss 1.2e-3"
+  void finish(const std::string& extra = "");
+  int64_t done() const { return done_; }
+  static bool is_terminal();
+  std::string line(const std::string& extra) const;  // the status text (tested)
+
+private:
+  std::shared_ptr<spdlog::logger> log_;
+  std::string label_;
+  int64_t total_, done_ = 0;
+  double interval_s_;
+  bool terminal_, finished_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace tessera::io

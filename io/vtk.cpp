@@ -1,0 +1,180 @@
+#include "io/vtk.hpp"
+
+#include <vtkCellArray.h>
+#include <vtkCellData.h>
+#include <vtkDoubleArray.h>
+#include <vtkFieldData.h>
+#include <vtkIdTypeArray.h>
+#include <vtkIntArray.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkPoints.h>
+#include <vtkStringArray.h>
+#include <vtkUnstructuredGrid.h>
+#include <vtkXMLDataElement.h>
+#include <vtkXMLPUnstructuredGridWriter.h>
+#include <vtkXMLUnstructuredGridWriter.h>
+
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_MPI
+#include <vtkMPI.h>
+#include <vtkMPICommunicator.h>
+#include <vtkMPIController.h>
+#endif
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/atomic_file.hpp"
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+int vtk_cell_type(mesh::CellType t) {
+  switch (t) {
+    case mesh::CellType::Triangle: return 5;     // VTK_TRIANGLE
+    case mesh::CellType::Quad: return 9;         // VTK_QUAD
+    case mesh::CellType::Tetrahedron: return 10; // VTK_TETRA
+  }
+  return 0;
+}
+
+// Builds the grid of cells [c0, c1) and the nodes they reference (renumbered in order of use).
+vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::vector<Field>& fields, int64_t c0,
+                                              int64_t c1, const std::string& deck_yaml) {
+  const int npc = mesh::nodes_per_cell(m.cell_type);
+  std::vector<int64_t> local(m.num_nodes(), -1), global;
+  for (int64_t c = c0; c < c1; ++c)
+    for (int k = 0; k < npc; ++k) {
+      int64_t v = m.cells[c * npc + k];
+      if (local[v] < 0) local[v] = static_cast<int64_t>(global.size()), global.push_back(v);
+    }
+  auto grid = vtkSmartPointer<vtkUnstructuredGrid>::New();
+  vtkNew<vtkPoints> pts;
+  pts->SetDataTypeToDouble();
+  pts->SetNumberOfPoints(static_cast<vtkIdType>(global.size()));
+  for (size_t i = 0; i < global.size(); ++i) {
+    double x[3] = {0, 0, 0};
+    for (int k = 0; k < m.dim; ++k) x[k] = m.coords[global[i] * m.dim + k];
+    pts->SetPoint(static_cast<vtkIdType>(i), x);
+  }
+  grid->SetPoints(pts);
+  grid->Allocate(c1 - c0);
+  std::vector<vtkIdType> ids(npc);
+  for (int64_t c = c0; c < c1; ++c) {
+    for (int k = 0; k < npc; ++k) ids[k] = local[m.cells[c * npc + k]];
+    grid->InsertNextCell(vtk_cell_type(m.cell_type), npc, ids.data());
+  }
+  for (const Field& f : fields) {
+    const int64_t rows = f.on_cells ? m.num_cells() : m.num_nodes();
+    if (static_cast<int64_t>(f.data.size()) != rows * f.channels)
+      throw Error(cat("VTK output: field '", f.name, "' has ", f.data.size(), " values; expected ", rows, " x ",
+                      f.channels));
+    const int sc = f.channels == 2 ? 3 : f.channels;  // 2D vectors padded with z = 0
+    vtkNew<vtkDoubleArray> a;
+    a->SetName(f.name.c_str());
+    a->SetNumberOfComponents(sc);
+    const int64_t n = f.on_cells ? c1 - c0 : static_cast<int64_t>(global.size());
+    a->SetNumberOfTuples(n);
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t src = f.on_cells ? c0 + r : global[r];
+      for (int k = 0; k < sc; ++k) a->SetComponent(r, k, k < f.channels ? f.data[src * f.channels + k] : 0.0);
+    }
+    if (f.on_cells) grid->GetCellData()->AddArray(a);
+    else grid->GetPointData()->AddArray(a);
+  }
+  if (!deck_yaml.empty()) {
+    vtkNew<vtkStringArray> s;
+    s->SetName("tessera_deck");
+    s->InsertNextValue(deck_yaml);
+    grid->GetFieldData()->AddArray(s);
+  }
+  return grid;
+}
+
+}  // namespace
+
+void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields,
+               const std::string& deck_yaml) {
+  ensure_parent_dir(path);
+  auto grid = make_grid(m, fields, 0, m.num_cells(), deck_yaml);
+  vtkNew<vtkXMLUnstructuredGridWriter> w;
+  w->SetInputData(grid);
+  w->SetFileName(temp_path(path).c_str());
+  w->SetDataModeToBinary();
+  if (w->Write() != 1) throw Error(cat(path, ": VTK writer failed"));
+  commit_temp(path);
+}
+
+void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields, const Comm& comm,
+                const std::string& deck_yaml) {
+  // Pieces and index are written into a hidden staging directory beside the target, then moved
+  // out: pieces first, the .pvtu last, so the index never points at a missing piece.
+  const fs::path target(path);
+  const fs::path stage = target.parent_path() / ("." + target.filename().string() + ".tmp");
+  if (comm.root()) fs::create_directories(stage);
+  comm.barrier();
+  auto [c0, c1] = block_range(m.num_cells(), comm.size(), comm.rank());
+  std::vector<Field> with_rank = fields;
+  Field rank{"rank", 1, true, std::vector<double>(m.num_cells(), double(comm.rank()))};
+  with_rank.push_back(rank);
+  auto grid = make_grid(m, with_rank, c0, c1, deck_yaml);
+  vtkNew<vtkXMLPUnstructuredGridWriter> w;
+  w->SetInputData(grid);
+  w->SetFileName((stage / target.filename()).string().c_str());
+  w->SetNumberOfPieces(comm.size());
+  w->SetStartPiece(comm.rank());
+  w->SetEndPiece(comm.rank());
+  w->SetWriteSummaryFile(1);  // every rank takes part; only rank 0 writes the index
+  w->SetDataModeToBinary();
+#if TESSERA_HAVE_MPI
+  // VTK's controller on our communicator lets rank 0's index list every rank's piece.
+  MPI_Comm mpi_comm = comm.mpi();
+  vtkMPICommunicatorOpaqueComm opaque(&mpi_comm);
+  vtkNew<vtkMPICommunicator> vcomm;
+  vcomm->InitializeExternal(&opaque);
+  vtkNew<vtkMPIController> controller;
+  controller->SetCommunicator(vcomm);
+  w->SetController(controller);
+#endif
+  if (w->Write() != 1) throw Error(cat(path, ": VTK parallel writer failed on rank ", comm.rank()));
+  const std::string stem = target.stem().string();
+  const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
+  fs::rename(stage / piece, target.parent_path() / piece);
+  comm.barrier();
+  if (comm.root()) {
+    fs::rename(stage / target.filename(), target);
+    fs::remove_all(stage);
+  }
+  comm.barrier();
+}
+
+void PvdCollection::add(double time, const std::string& file) {
+  entries_.emplace_back(time, file);
+  vtkNew<vtkXMLDataElement> root;
+  root->SetName("VTKFile");
+  root->SetAttribute("type", "Collection");
+  root->SetAttribute("version", "0.1");
+  root->SetAttribute("byte_order", "LittleEndian");
+  vtkNew<vtkXMLDataElement> coll;
+  coll->SetName("Collection");
+  for (const auto& [t, f] : entries_) {
+    vtkNew<vtkXMLDataElement> ds;
+    ds->SetName("DataSet");
+    ds->SetDoubleAttribute("timestep", t);
+    ds->SetAttribute("part", "0");
+    ds->SetAttribute("file", f.c_str());
+    coll->AddNestedElement(ds);
+  }
+  root->AddNestedElement(coll);
+  std::ostringstream os;
+  os << "<?xml version=\"1.0\"?>\n";
+  root->PrintXML(os, vtkIndent());
+  write_text_atomic(path_, os.str());
+}
+
+}  // namespace tessera::io

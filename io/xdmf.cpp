@@ -1,0 +1,148 @@
+#include "io/xdmf.hpp"
+
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "io/atomic_file.hpp"
+#include "io/h5.hpp"
+#include "mesh/error.hpp"
+
+namespace tessera::io {
+namespace {
+
+std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
+// Number of components a field is stored with: 2D vectors are padded to 3 (ParaView expects 3).
+int stored_channels(const Field& f) { return f.channels == 2 ? 3 : f.channels; }
+
+// Copies rows [begin, end) of a field, padding 2-component rows with z = 0.
+std::vector<double> rows_padded(const Field& f, int64_t begin, int64_t end) {
+  const int c = f.channels, sc = stored_channels(f);
+  std::vector<double> out((end - begin) * sc, 0.0);
+  for (int64_t r = begin; r < end; ++r)
+    for (int k = 0; k < c; ++k) out[(r - begin) * sc + k] = f.data[r * c + k];
+  return out;
+}
+
+std::string xml_escape_cdata(const std::string& s) {
+  std::string out;
+  size_t pos = 0, hit;
+  while ((hit = s.find("]]>", pos)) != std::string::npos) {
+    out += s.substr(pos, hit - pos) + "]]]]><![CDATA[>";
+    pos = hit + 3;
+  }
+  return out + s.substr(pos);
+}
+
+}  // namespace
+
+XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, std::vector<Field> static_fields,
+                       std::string deck_yaml)
+    : base_(std::move(base)),
+      comm_(comm),
+      dim_(m.dim),
+      npc_(mesh::nodes_per_cell(m.cell_type)),
+      num_nodes_(m.num_nodes()),
+      num_cells_(m.num_cells()),
+      static_fields_(std::move(static_fields)),
+      deck_yaml_(std::move(deck_yaml)) {
+  topology_ = m.cell_type == mesh::CellType::Triangle ? "Triangle"
+              : m.cell_type == mesh::CellType::Quad   ? "Quadrilateral"
+                                                      : "Tetrahedron";
+  node_block_ = block_range(num_nodes_, comm_.size(), comm_.rank());
+  cell_block_ = block_range(num_cells_, comm_.size(), comm_.rank());
+  if (comm_.root()) ensure_parent_dir(base_);
+  comm_.barrier();
+
+  const std::string path = base_ + "_mesh.h5";
+  {
+    H5File f = H5File::create(temp_path(path), comm_);
+    auto [n0, n1] = node_block_;
+    std::vector<double> xyz((n1 - n0) * 3, 0.0);
+    for (int64_t i = n0; i < n1; ++i)
+      for (int k = 0; k < dim_; ++k) xyz[(i - n0) * 3 + k] = m.coords[i * dim_ + k];
+    f.write_rows("/coords", {hsize_t(num_nodes_), 3}, n0, n1 - n0, xyz.data());
+    auto [c0, c1] = cell_block_;
+    f.write_rows("/cells", {hsize_t(num_cells_), hsize_t(npc_)}, c0, c1 - c0, m.cells.data() + c0 * npc_);
+    if (!deck_yaml_.empty()) f.write_attr("/", "tessera_deck", deck_yaml_);
+    write_fields(f, static_fields_);
+  }
+  commit(path);
+}
+
+// Moves a collectively written file into place once every rank has closed it.
+void XdmfSeries::commit(const std::string& path) const {
+  comm_.barrier();
+  if (comm_.root()) commit_temp(path);
+  comm_.barrier();
+}
+
+void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const {
+  for (const Field& fld : fields) {
+    const int64_t rows = fld.on_cells ? num_cells_ : num_nodes_;
+    if (static_cast<int64_t>(fld.data.size()) != rows * fld.channels)
+      throw Error(cat(base_, ": field '", fld.name, "' has ", fld.data.size(), " values; expected ", rows, " x ",
+                      fld.channels));
+    auto [b0, b1] = fld.on_cells ? cell_block_ : node_block_;
+    auto block = rows_padded(fld, b0, b1);
+    f.write_rows("/" + fld.name, {hsize_t(rows), hsize_t(stored_channels(fld))}, b0, b1 - b0, block.data());
+  }
+}
+
+void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
+  std::ostringstream name;
+  name << base_ << "_" << std::setw(6) << std::setfill('0') << steps_.size() << ".h5";
+  {
+    H5File f = H5File::create(temp_path(name.str()), comm_);
+    write_fields(f, fields);
+  }
+  commit(name.str());
+  Step s{time, name.str(), {}};
+  for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}});
+  steps_.push_back(std::move(s));
+  if (comm_.root()) write_index();
+  comm_.barrier();
+}
+
+std::string XdmfSeries::attributes_xml(const std::string& h5_name, const std::vector<Field>& fields) const {
+  std::ostringstream os;
+  for (const Field& f : fields) {
+    const int sc = stored_channels(f);
+    const char* type = sc == 1 ? "Scalar" : sc == 3 ? "Vector" : "Matrix";
+    os << "      <Attribute Name=\"" << f.name << "\" AttributeType=\"" << type << "\" Center=\""
+       << (f.on_cells ? "Cell" : "Node") << "\">\n"
+       << "        <DataItem Dimensions=\"" << (f.on_cells ? num_cells_ : num_nodes_) << " " << sc
+       << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << h5_name << ":/" << f.name << "</DataItem>\n"
+       << "      </Attribute>\n";
+  }
+  return os.str();
+}
+
+void XdmfSeries::write_index() const {
+  const std::string mesh_h5 = file_name(base_ + "_mesh.h5");
+  std::ostringstream os;
+  os << std::setprecision(17);
+  os << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n  <Domain>\n";
+  if (!deck_yaml_.empty())
+    os << "  <Information Name=\"tessera_deck\"><![CDATA[" << xml_escape_cdata(deck_yaml_) << "]]></Information>\n";
+  os << "  <Grid Name=\"series\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const Step& s = steps_[i];
+    os << "    <Grid Name=\"step_" << i << "\" GridType=\"Uniform\">\n"
+       << "      <Time Value=\"" << s.time << "\"/>\n"
+       << "      <Topology TopologyType=\"" << topology_ << "\" NumberOfElements=\"" << num_cells_ << "\">\n"
+       << "        <DataItem Dimensions=\"" << num_cells_ << " " << npc_
+       << "\" NumberType=\"Int\" Precision=\"8\" Format=\"HDF\">" << mesh_h5 << ":/cells</DataItem>\n"
+       << "      </Topology>\n"
+       << "      <Geometry GeometryType=\"XYZ\">\n"
+       << "        <DataItem Dimensions=\"" << num_nodes_ << " 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
+       << mesh_h5 << ":/coords</DataItem>\n"
+       << "      </Geometry>\n"
+       << attributes_xml(mesh_h5, static_fields_) << attributes_xml(file_name(s.h5), s.fields) << "    </Grid>\n";
+  }
+  os << "  </Grid>\n  </Domain>\n</Xdmf>\n";
+  write_text_atomic(xmf_path(), os.str());
+}
+
+}  // namespace tessera::io
