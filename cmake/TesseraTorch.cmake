@@ -47,6 +47,14 @@ target_include_directories(tessera_torch SYSTEM INTERFACE
 target_link_libraries(tessera_torch INTERFACE
   "-Wl,--no-as-needed" ${TORCH_LIB} ${TORCH_CPU_LIB} ${C10_LIB} "-Wl,--as-needed")
 
+# A CUDA-enabled wheel's libraries depend on the NVIDIA wheels beside it (NCCL, cuDNN, ...).
+# The linker must resolve those from the wheels, not from an older system copy (e.g. a CUDA
+# toolkit's NCCL in ld.so.conf); at run time torch's own RUNPATH finds them.
+file(GLOB _nvidia_lib_dirs LIST_DIRECTORIES true "${TORCH_DIR}/../nvidia/*/lib")
+foreach(_d ${_nvidia_lib_dirs})
+  target_link_options(tessera_torch INTERFACE "LINKER:-rpath-link,${_d}")
+endforeach()
+
 # CUDA: needs nvcc and a CUDA-enabled torch.
 set(_cuda_found OFF)
 if(NOT TESSERA_WITH_CUDA STREQUAL "OFF" AND TORCH_CUDA_VERSION)

@@ -90,7 +90,7 @@ DatasetWriter::~DatasetWriter() = default;
 
 void DatasetWriter::write(int64_t index, const Trajectory& t) {
   if (!file_) throw Error(cat(path_, ": write after finish"));
-  const std::string group = "/" + std::to_string(index);
+  // Check every field before writing any, so a bad trajectory leaves no partial group.
   for (const auto& f : meta_.fields) {
     auto it = t.find(f.name);
     if (it == t.end()) throw Error(cat(path_, ": trajectory ", index, " lacks field '", f.name, "'"));
@@ -99,14 +99,17 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
     if (d.shape.size() != 3 || d.shape[0] != steps || d.shape[2] != hsize_t(f.channels))
       throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "' must be shaped [", steps, ", rows, ",
                       f.channels, "]"));
-    const hsize_t n = d.shape[0] * d.shape[1] * d.shape[2];
-    const bool is_int = f.dtype == "int32";
-    if ((is_int ? d.i32.size() : d.f32.size()) != n)
+    const size_t n = d.shape[0] * d.shape[1] * d.shape[2];
+    if ((f.dtype == "int32" ? d.i32.size() : d.f32.size()) != n)
       throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "' has the wrong number of values"));
-    // Dataset [steps, global rows, C]; this rank writes the block starting at row_offset.
+  }
+  const std::string group = "/" + std::to_string(index);
+  for (const auto& f : meta_.fields) {
+    const FieldData& d = t.at(f.name);
+    // Dataset [steps, global rows, C]; this rank writes its block of rows starting at row_offset.
     const hsize_t grows = d.global_rows ? d.global_rows : d.shape[1];
-    const std::vector<hsize_t> dims{steps, grows, hsize_t(f.channels)}, start{0, d.row_offset, 0};
-    if (is_int) file_->write_block(group + "/" + f.name, dims, start, d.shape, d.i32.data());
+    const std::vector<hsize_t> dims{d.shape[0], grows, d.shape[2]}, start{0, d.row_offset, 0};
+    if (f.dtype == "int32") file_->write_block(group + "/" + f.name, dims, start, d.shape, d.i32.data());
     else file_->write_block(group + "/" + f.name, dims, start, d.shape, d.f32.data());
   }
 }

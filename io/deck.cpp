@@ -71,7 +71,8 @@ YAML::Node lookup(const YAML::Node& root, const std::string& path) {
     if (!cur.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
     const YAML::Node& c = cur;
     YAML::Node next = c[p];
-    if (!next.IsDefined()) return next;
+    // A missing key yields an "invalid" node whose type queries throw; return a plain undefined one.
+    if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
     cur.reset(next);
   }
   return cur;
@@ -239,9 +240,13 @@ const YAML::Node Deck::node(const std::string& path) const { return lookup(*reso
 std::string Deck::where(const std::string& path) const {
   if (overridden_.count(path)) return cat("--set ", path);
   // Locate the key in the raw tree for its line number.
-  const YAML::Node n = lookup(*raw_, path);
-  if (!n.IsDefined()) return source_;
-  return cat(source_, ":", n.Mark().line + 1);
+  // Report the line of the key itself (for a section, its values start on a later line).
+  auto parts = split_path(path);
+  const YAML::Node parent = parts.size() == 1 ? *raw_ : lookup(*raw_, join(parts, parts.size() - 1));
+  if (parent.IsMap())
+    for (auto it = parent.begin(); it != parent.end(); ++it)
+      if (it->first.Scalar() == parts.back()) return cat(source_, ":", it->first.Mark().line + 1);
+  return source_;
 }
 
 void Deck::fail(const std::string& path, const std::string& message) const {

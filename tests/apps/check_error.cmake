@@ -1,0 +1,23 @@
+# Runs a command that must fail cleanly: exit code RC (default 1; 2 for usage errors), exactly
+# one line on stderr, starting with "<app>: error: " and matching EXPECT (a regular expression).
+#   cmake -DCMD=<exe;args...> -DEXPECT=<regex> [-DRC=2] -P check_error.cmake
+if(NOT DEFINED RC)
+  set(RC 1)
+endif()
+execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(STRIP "${err}" err_stripped)
+string(REGEX MATCHALL "\n" newlines "${err_stripped}")
+list(LENGTH newlines extra_lines)
+if(NOT rc EQUAL RC)
+  message(FATAL_ERROR "expected exit code ${RC}, got '${rc}'\nstderr:\n${err}")
+endif()
+if(NOT extra_lines EQUAL 0)
+  message(FATAL_ERROR "expected a one-line error, got:\n${err}")
+endif()
+if(NOT err_stripped MATCHES "^tessera-[a-z]+: error: ")
+  message(FATAL_ERROR "error line lacks the '<app>: error: ' prefix:\n${err}")
+endif()
+if(NOT err_stripped MATCHES "${EXPECT}")
+  message(FATAL_ERROR "error does not match '${EXPECT}':\n${err}")
+endif()
+message(STATUS "ok: ${err_stripped}")

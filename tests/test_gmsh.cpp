@@ -1,0 +1,85 @@
+// Gmsh layer: the built-in cylinder channel against its geometry, .msh 4.1 round trips, .geo
+// meshing, and hand-written .msh files.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "mesh/error.hpp"
+#include "mesh/gmsh_io.hpp"
+#include "mesh/graph.hpp"
+#include "mesh/validation.hpp"
+
+using namespace tessera;
+static const std::string data = std::string(TESSERA_SOURCE_DIR) + "/tests/data/";
+static const std::string out = std::string(TESSERA_TEST_OUT) + "/gmsh/";
+
+TEST_CASE("cylinder channel: geometry, groups, refinement", "[gmsh]") {
+  mesh::CylinderChannel c;  // DFG: 2.2 x 0.41, centre (0.2, 0.2), r 0.05
+  mesh::Mesh m = mesh::build_cylinder_channel(c);
+  REQUIRE_NOTHROW(mesh::validate(m));
+  CHECK(m.dim == 2);
+  CHECK(m.cell_type == mesh::CellType::Triangle);
+  double area = 0;
+  for (int64_t k = 0; k < m.num_cells(); ++k) area += mesh::signed_measure(m, k);
+  // The triangulation covers the channel minus a polygon inscribed in the circle.
+  const double exact = c.length * c.height - M_PI * c.radius * c.radius;
+  CHECK(area == Approx(exact).epsilon(2e-4));
+  auto x = [&](int64_t n) { return m.coords[2 * n]; };
+  auto y = [&](int64_t n) { return m.coords[2 * n + 1]; };
+  for (const char* name : {"inflow", "outflow", "walls", "cylinder"}) REQUIRE(m.find_group(name));
+  for (int64_t n : m.find_group("inflow")->nodes()) CHECK(std::abs(x(n)) < 1e-12);
+  for (int64_t n : m.find_group("outflow")->nodes()) CHECK(std::abs(x(n) - c.length) < 1e-12);
+  for (int64_t n : m.find_group("walls")->nodes()) CHECK((std::abs(y(n)) < 1e-12 || std::abs(y(n) - c.height) < 1e-12));
+  auto cyl = m.find_group("cylinder")->nodes();
+  for (int64_t n : cyl) CHECK(std::hypot(x(n) - c.cx, y(n) - c.cy) == Approx(c.radius).epsilon(1e-9));
+  // Spacing near the cylinder follows h_near: perimeter / number of boundary nodes.
+  CHECK(2 * M_PI * c.radius / cyl.size() == Approx(c.h_near).epsilon(0.25));
+
+  mesh::assign_node_types(m, mesh::cylinder_node_types());
+  auto counts = mesh::node_type_counts(m);
+  CHECK(counts[mesh::kWall] == int64_t(m.find_group("walls")->nodes().size() + cyl.size()));
+  CHECK(counts[mesh::kInflow] == int64_t(m.find_group("inflow")->nodes().size()) - 2);  // corners are walls
+
+  c.h_near /= 2;
+  c.h_far /= 2;
+  CHECK(mesh::build_cylinder_channel(c).num_nodes() > 3 * m.num_nodes());
+  c.cx = 2.19;
+  CHECK_THROWS_WITH(mesh::build_cylinder_channel(c), Catch::Contains("strictly inside"));
+}
+
+TEST_CASE(".msh 4.1 round trip", "[gmsh]") {
+  mesh::CylinderChannel c;
+  c.h_near = 0.02;
+  c.h_far = 0.08;
+  mesh::Mesh m = mesh::build_cylinder_channel(c);
+  std::filesystem::create_directories(out);
+  mesh::write_msh(m, out + "roundtrip.msh");
+  CHECK_FALSE(std::filesystem::exists(out + "roundtrip.msh.tmp.msh"));
+  mesh::Mesh r = mesh::read_msh(out + "roundtrip.msh");
+  REQUIRE(r.num_nodes() == m.num_nodes());
+  REQUIRE(r.cells == m.cells);
+  for (size_t i = 0; i < m.coords.size(); ++i) CHECK(r.coords[i] == Approx(m.coords[i]).margin(1e-15));
+  REQUIRE(r.groups.size() == m.groups.size());
+  for (const auto& g : m.groups) {
+    const mesh::PhysicalGroup* rg = r.find_group(g.name);
+    REQUIRE(rg);
+    CHECK(rg->nodes() == g.nodes());
+    CHECK(rg->num_facets() == g.num_facets());
+  }
+}
+
+TEST_CASE(".geo meshing and a hand-written .msh", "[gmsh]") {
+  mesh::Mesh g = mesh::mesh_from_geo(data + "square.geo");
+  double area = 0;
+  for (int64_t k = 0; k < g.num_cells(); ++k) area += mesh::signed_measure(g, k);
+  CHECK(area == Approx(1.0));
+  CHECK(g.find_group("inflow"));
+  CHECK(g.find_group("walls")->nodes().size() == 10);  // two sides of 4 segments each
+  mesh::Mesh s = mesh::read_msh(data + "square.msh");
+  CHECK(s.num_nodes() == 5);
+  CHECK(s.num_cells() == 4);
+  CHECK(s.find_group("inflow")->nodes() == std::vector<int64_t>{0, 1});
+  CHECK(mesh::mesh_graph(s).num_edges() == 16);
+  CHECK_THROWS_WITH(mesh::read_msh(data + "missing.msh"), Catch::Contains("missing.msh: file not found"));
+}

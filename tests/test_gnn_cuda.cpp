@@ -1,0 +1,68 @@
+// CUDA kernels against their CPU twins. Exits with 77 (ctest: skipped) when no GPU is present.
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "gnn/edge_index.hpp"
+#include "gnn/kernels/segment_sum.hpp"
+#include "gnn/message_passing.hpp"
+#include "mesh/augment.hpp"
+#include "mesh/graph.hpp"
+#include "mesh_fixtures.hpp"
+
+using namespace tessera;
+
+namespace {
+struct SkipWithoutGpu {
+  SkipWithoutGpu() {
+    if (!at::hasCUDA()) {  // true only with a usable CUDA device
+      std::cout << "no CUDA device: skipping GPU tests\n";
+      std::exit(77);
+    }
+  }
+} skip_without_gpu;
+}  // namespace
+
+TEST_CASE("CUDA segment_sum equals CPU", "[gnn][cuda]") {
+  mesh::Graph g = mesh::random_jumps(mesh::mesh_graph(test::irregular_mesh(40, 30, 2)), 0.2, 5);
+  auto ei = gnn::EdgeIndex::from_graph(g);
+  auto eg = ei.to(at::kCUDA);
+  for (int64_t f : {1, 7, 32, 100}) {
+    at::Tensor v = at::randn({ei.num_edges(), f});
+    at::Tensor cpu = gnn::kernels::segment_sum(v, ei.dst_ptr, at::Tensor());
+    at::Tensor gpu = gnn::kernels::segment_sum(v.cuda(), eg.dst_ptr, at::Tensor()).cpu();
+    CHECK(at::allclose(cpu, gpu, 1e-5, 1e-5));
+    at::Tensor cpu_p = gnn::kernels::segment_sum(v, ei.src_ptr, ei.src_perm);
+    at::Tensor gpu_p = gnn::kernels::segment_sum(v.cuda(), eg.src_ptr, eg.src_perm).cpu();
+    CHECK(at::allclose(cpu_p, gpu_p, 1e-5, 1e-5));
+  }
+  at::Tensor v64 = at::randn({ei.num_edges(), 5}, at::kDouble);
+  CHECK(at::allclose(gnn::kernels::segment_sum(v64, ei.dst_ptr, at::Tensor()),
+                     gnn::kernels::segment_sum(v64.cuda(), eg.dst_ptr, at::Tensor()).cpu(), 1e-12, 1e-12));
+  // Half precision inputs, fp32 accumulation: error of one final rounding.
+  for (auto dt : {at::kHalf, at::kBFloat16}) {
+    at::Tensor v = at::randn({ei.num_edges(), 16});
+    at::Tensor ref = gnn::kernels::segment_sum(v.to(dt).to(at::kFloat), ei.dst_ptr, at::Tensor());
+    at::Tensor got = gnn::kernels::segment_sum(v.to(dt).cuda(), eg.dst_ptr, at::Tensor()).cpu().to(at::kFloat);
+    CHECK(at::allclose(got, ref, dt == at::kHalf ? 2e-3 : 1e-2, 1e-2));
+  }
+}
+
+TEST_CASE("CUDA message passing gradients equal CPU", "[gnn][cuda]") {
+  auto ei = gnn::EdgeIndex::from_graph(mesh::mesh_graph(test::irregular_mesh(10, 8, 4)));
+  auto eg = ei.to(at::kCUDA);
+  at::Tensor x = at::randn({ei.num_nodes, 4}, at::kDouble);
+  auto run = [](const at::Tensor& x0, const gnn::EdgeIndex& e) {
+    at::Tensor x1 = x0.clone().requires_grad_(true);
+    at::Tensor y = gnn::scatter_sum_dst(gnn::gather_src(x1, e).sin(), e).pow(2).sum();
+    y.backward();
+    return std::make_pair(y.item<double>(), x1.grad().cpu());
+  };
+  auto [yc, gc] = run(x, ei);
+  auto [yg, gg] = run(x.cuda(), eg);
+  CHECK(yc == Approx(yg).epsilon(1e-12));
+  CHECK(at::allclose(gc, gg, 1e-10, 1e-12));
+}

@@ -1,0 +1,118 @@
+// io: deck validation and overrides, help/markdown generation, progress text, atomic files.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/atomic_file.hpp"
+#include "io/deck.hpp"
+#include "io/progress.hpp"
+#include "mesh/error.hpp"
+
+using namespace tessera;
+using io::KeyType;
+
+static io::Schema test_schema() {
+  io::Schema s("tessera-test");
+  s.section("solver", "time stepping");
+  s.add("solver.dt", KeyType::Float, "0.01", "time step").min = 0;
+  s.find("solver.dt");
+  auto& steps = s.add("solver.steps", KeyType::Int, "10", "number of steps");
+  steps.min = 1;
+  steps.max = 1000;
+  s.add("solver.method", KeyType::Choice, "bdf2", "time scheme").choices = {"bdf2", "cn"};
+  s.add("solver.verbose", KeyType::Bool, "false", "print more");
+  s.add("mesh.center", KeyType::FloatList, "[0, 0]", "centre").list_size = 2;
+  s.add("mesh.groups", KeyType::StringList, "[a, b]", "groups");
+  s.add("mesh.file", KeyType::String, "", "optional file");
+  s.required("name", KeyType::String, "run name");
+  return s;
+}
+
+static std::string error_of(const std::string& yaml, const std::vector<std::string>& ov = {}) {
+  static const io::Schema s = test_schema();
+  try {
+    io::Deck::parse(yaml, "deck.yaml", s, ov);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST_CASE("deck: defaults, values, overrides", "[deck]") {
+  io::Schema s = test_schema();
+  io::Deck d = io::Deck::parse("name: run1\nsolver:\n  steps: 20\nmesh:\n  center: [1.5, 2]\n", "deck.yaml", s);
+  CHECK(d.get_string("name") == "run1");
+  CHECK(d.get_int("solver.steps") == 20);
+  CHECK(d.get_float("solver.dt") == 0.01);
+  CHECK(d.get_string("solver.method") == "bdf2");
+  CHECK_FALSE(d.get_bool("solver.verbose"));
+  CHECK(d.get_floats("mesh.center") == std::vector<double>{1.5, 2});
+  CHECK(d.get_strings("mesh.groups") == std::vector<std::string>{"a", "b"});
+  CHECK_FALSE(d.has("mesh.file"));
+  io::Deck o = io::Deck::parse("name: run1\n", "deck.yaml", s, {"solver.dt=0.5", "solver.method=cn", "mesh.file=x.msh"});
+  CHECK(o.get_float("solver.dt") == 0.5);
+  CHECK(o.get_string("solver.method") == "cn");
+  CHECK(o.resolve_path(o.get_string("mesh.file")) == "x.msh");
+  // The resolved deck re-parses to the same values.
+  io::Deck r = io::Deck::parse(o.resolved_yaml(), "resolved", s);
+  CHECK(r.get_float("solver.dt") == 0.5);
+  CHECK(r.get_int("solver.steps") == 10);
+  CHECK(r.resolved_yaml() == o.resolved_yaml());
+}
+
+TEST_CASE("deck: each bad input gives one located error", "[deck]") {
+  CHECK(error_of("name: x\nsolver:\n  dt: [1\n") == std::string("deck.yaml:4:1: invalid YAML: end of sequence flow not found"));
+  CHECK(error_of("name: x\nsolver:\n  dtt: 1\n") ==
+        std::string("deck.yaml:3: unknown key 'solver.dtt' (valid keys under 'solver': dt, steps, method, verbose)"));
+  CHECK(error_of("name: x\nsolvr: 1\n") == std::string("deck.yaml:2: unknown key 'solvr' (valid keys: solver, mesh, name)"));
+  CHECK(error_of("name: x\nsolver:\n  dt: fast\n") == std::string("deck.yaml:3: solver.dt: expected a number >= 0, got 'fast'"));
+  CHECK(error_of("name: x\nsolver:\n  steps: 0\n") ==
+        std::string("deck.yaml:3: solver.steps: expected an integer >= 1 and <= 1000, got '0'"));
+  CHECK(error_of("name: x\nsolver:\n  steps: 2.5\n") ==
+        std::string("deck.yaml:3: solver.steps: expected an integer >= 1 and <= 1000, got '2.5'"));
+  CHECK(error_of("name: x\nsolver:\n  method: rk4\n") == std::string("deck.yaml:3: solver.method: expected one of: bdf2, cn, got 'rk4'"));
+  CHECK(error_of("name: x\nsolver:\n  verbose: 2\n") == std::string("deck.yaml:3: solver.verbose: expected true or false, got '2'"));
+  CHECK(error_of("name: x\nmesh:\n  center: [1]\n") == std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got a list"));
+  CHECK(error_of("name: x\nsolver: 3\n") == std::string("deck.yaml:2: solver: expected a section (a map of keys), got '3'"));
+  CHECK(error_of("solver: {dt: 1}\n") == std::string("deck.yaml: missing required key 'name' (a string)"));
+  CHECK(error_of("- a\n- b\n") == std::string("deck.yaml:1: the deck must be a YAML map of keys, got a list"));
+  CHECK(error_of("name: x\n", {"solver.dt=-1"}) == std::string("--set solver.dt: solver.dt: expected a number >= 0, got '-1'"));
+  CHECK(error_of("name: x\n", {"solver.dtx=1"}) == std::string("--set solver.dtx=1: unknown key 'solver.dtx' (see --help for the deck keys)"));
+  CHECK(error_of("name: x\n", {"solver.dt"}) == std::string("--set solver.dt: expected key.path=value"));
+  CHECK(error_of("name: x\nsolver:\n  dt: '0.1'\n") == std::string("deck.yaml:3: solver.dt: expected a number >= 0, got '0.1'"));
+  const io::Schema s = test_schema();
+  CHECK_THROWS_WITH(io::Deck::load("/nonexistent/deck.yaml", s), "/nonexistent/deck.yaml: deck file not found");
+}
+
+TEST_CASE("deck: help and markdown list every key", "[deck]") {
+  io::Schema s = test_schema();
+  const std::string md = s.markdown(), help = s.help_text();
+  for (const auto& k : s.keys()) {
+    CHECK(md.find("`" + k.path + "`") != std::string::npos);
+    CHECK(help.find(k.path) != std::string::npos);
+  }
+  CHECK(md.find("**required**") != std::string::npos);
+  CHECK(md.find("- `solver`: time stepping") != std::string::npos);
+}
+
+TEST_CASE("progress text", "[progress]") {
+  io::Progress p(nullptr, "steps", 200, 10.0, false);
+  p.advance(50);
+  std::string l = p.line("loss 0.5");
+  CHECK(l.rfind("steps 50/200  25.0% ", 0) == 0);
+  CHECK(l.find("ETA") != std::string::npos);
+  CHECK(l.find("loss 0.5") != std::string::npos);
+}
+
+TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
+  const std::string dir = std::string(TESSERA_TEST_OUT) + "/atomic";
+  std::filesystem::remove_all(dir);
+  io::write_text_atomic(dir + "/a/b.txt", "hello\n");
+  std::ifstream in(dir + "/a/b.txt");
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "hello");
+  CHECK_FALSE(std::filesystem::exists(io::temp_path(dir + "/a/b.txt")));
+  CHECK_THROWS_WITH(io::commit_temp(dir + "/none.txt"), Catch::Contains("cannot move the finished file into place"));
+}

@@ -1,0 +1,162 @@
+// HDF5 layer, graph-physics datasets and XDMF series, read back through the HDF5 C API.
+// Leaves <test_out>/dataset and <test_out>/xdmf for the h5py/meshio interop test.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/atomic_file.hpp"
+#include "io/dataset.hpp"
+#include "io/h5.hpp"
+#include "io/xdmf.hpp"
+#include "mesh/error.hpp"
+#include "mesh_fixtures.hpp"
+
+using namespace tessera;
+static const std::string out = std::string(TESSERA_TEST_OUT);
+
+// Reads a dataset with the raw C API, independent of io::H5File::read.
+static std::vector<double> raw_read(const std::string& file, const std::string& dset, std::vector<hsize_t>& dims) {
+  hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  hid_t d = H5Dopen2(f, dset.c_str(), H5P_DEFAULT);
+  REQUIRE(d >= 0);
+  hid_t s = H5Dget_space(d);
+  dims.resize(H5Sget_simple_extent_ndims(s));
+  H5Sget_simple_extent_dims(s, dims.data(), nullptr);
+  hsize_t n = 1;
+  for (auto x : dims) n *= x;
+  std::vector<double> v(n);
+  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+  H5Sclose(s);
+  H5Dclose(d);
+  H5Fclose(f);
+  return v;
+}
+
+TEST_CASE("H5File writes and reads arrays, groups and attributes", "[hdf5]") {
+  std::filesystem::create_directories(out);
+  const std::string path = out + "/basic.h5";
+  {
+    io::H5File f = io::H5File::create(path);
+    std::vector<int32_t> a{1, 2, 3, 4, 5, 6};
+    f.write("/g/sub/a", {2, 3}, a.data());
+    std::vector<double> b{0.5, -1.5};
+    f.write("/b", {2}, b.data());
+    f.write_attr("/g", "note", "hello: world");
+  }
+  io::H5File r = io::H5File::open_read(path);
+  std::vector<hsize_t> dims;
+  CHECK(r.read<int32_t>("/g/sub/a", &dims) == std::vector<int32_t>{1, 2, 3, 4, 5, 6});
+  CHECK(dims == std::vector<hsize_t>{2, 3});
+  CHECK(r.read<double>("/b") == std::vector<double>{0.5, -1.5});
+  CHECK(r.read<float>("/g/sub/a")[5] == 6.0f);  // HDF5 converts on read
+  CHECK(r.read_attr("/g", "note") == "hello: world");
+  CHECK(r.exists("/g/sub/a"));
+  CHECK_FALSE(r.exists("/g/nope/a"));
+  CHECK(r.list("/") == std::vector<std::string>{"b", "g"});
+  CHECK_THROWS_WITH(r.read<double>("/missing"), Catch::Contains("dataset /missing not found"));
+  CHECK_THROWS_WITH(io::H5File::open_read(out + "/none.h5"), Catch::Contains("file not found"));
+  io::write_text_atomic(out + "/not_h5.h5", "plain text");
+  CHECK_THROWS_WITH(io::H5File::open_read(out + "/not_h5.h5"), Catch::Contains("not a readable HDF5 file"));
+}
+
+static io::Trajectory make_trajectory(const mesh::Mesh& m, int64_t steps, float seed) {
+  io::Trajectory t;
+  const hsize_t n = m.num_nodes(), c = m.num_cells();
+  auto& cells = t["cells"];
+  cells.shape = {1, c, 3};
+  for (int64_t v : m.cells) cells.i32.push_back(static_cast<int32_t>(v));
+  auto& pos = t["mesh_pos"];
+  pos.shape = {1, n, 2};
+  for (double x : m.coords) pos.f32.push_back(static_cast<float>(x));
+  auto& nt = t["node_type"];
+  nt.shape = {1, n, 1};
+  nt.i32.assign(m.node_type.begin(), m.node_type.end());
+  auto& vel = t["velocity"];
+  vel.shape = {hsize_t(steps), n, 2};
+  for (hsize_t k = 0; k < steps * n * 2; ++k) vel.f32.push_back(seed + 0.001f * k);
+  auto& p = t["pressure"];
+  p.shape = {hsize_t(steps), n, 1};
+  for (hsize_t k = 0; k < steps * n; ++k) p.f32.push_back(-seed - 0.01f * k);
+  return t;
+}
+
+TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
+  const std::string dir = out + "/dataset";
+  std::filesystem::remove_all(dir);
+  mesh::Mesh m = test::grid_mesh(4, 3);
+  m.node_type[0] = mesh::kInflow;
+  auto meta = io::DatasetMeta::cylinder_flow(5, 0.01);
+  {
+    io::DatasetWriter w(dir, "train", meta, Comm(), "deck: yes\n");
+    for (int i = 0; i < 3; ++i) w.write(i, make_trajectory(m, 5, float(i)));
+    CHECK_FALSE(std::filesystem::exists(dir + "/train.h5"));  // not visible until finished
+    w.finish();
+  }
+  CHECK(std::filesystem::exists(dir + "/train.h5"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/train.h5.tmp"));
+  io::DatasetReader r(dir, "train");
+  CHECK(r.trajectories() == std::vector<int64_t>{0, 1, 2});
+  CHECK(r.meta().trajectory_length == 5);
+  CHECK(r.meta().dt == 0.01);
+  CHECK(r.deck_yaml() == "deck: yes\n");
+  io::Trajectory t = r.read(2), e = make_trajectory(m, 5, 2.0f);
+  for (const auto& [name, f] : e) {
+    INFO(name);
+    CHECK(t[name].shape == f.shape);
+    CHECK(t[name].f32 == f.f32);
+    CHECK(t[name].i32 == f.i32);
+  }
+  CHECK_THROWS_WITH(r.read(7), Catch::Contains("no trajectory 7"));
+  // Shapes are checked on write.
+  io::DatasetWriter bad(out + "/bad_dataset", "train", meta);
+  auto wrong = make_trajectory(m, 4, 0.0f);
+  CHECK_THROWS_WITH(bad.write(0, wrong), Catch::Contains("field 'velocity' must be shaped [5, rows, 2]"));
+  auto missing = make_trajectory(m, 5, 0.0f);
+  missing.erase("pressure");
+  CHECK_THROWS_WITH(bad.write(0, missing), Catch::Contains("trajectory 0 lacks field 'pressure'"));
+  CHECK_THROWS_WITH(io::DatasetReader(out + "/nowhere", "train"), Catch::Contains("meta.json: file not found"));
+}
+
+TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {
+  const std::string dir = out + "/xdmf";
+  std::filesystem::remove_all(dir);
+  mesh::Mesh m = test::grid_mesh(3, 2);
+  io::Field nt{"node_type", 1, false, std::vector<double>(m.num_nodes(), 6.0)};
+  io::XdmfSeries s(dir + "/series", m, Comm(), {nt}, "k: v\n");
+  for (int step = 0; step < 3; ++step) {
+    io::Field u{"velocity", 2, false, {}}, p{"pressure", 1, true, {}};
+    for (int64_t i = 0; i < m.num_nodes(); ++i) u.data.insert(u.data.end(), {double(i), double(step)});
+    for (int64_t c = 0; c < m.num_cells(); ++c) p.data.push_back(c * 0.5 + step);
+    s.write_step(0.1 * step, {u, p});
+  }
+  std::vector<hsize_t> dims;
+  auto xyz = raw_read(dir + "/series_mesh.h5", "/coords", dims);
+  CHECK(dims == std::vector<hsize_t>{12, 3});
+  CHECK(xyz[3 * 5] == m.coords[2 * 5]);
+  CHECK(xyz[3 * 5 + 2] == 0.0);
+  auto cells = raw_read(dir + "/series_mesh.h5", "/cells", dims);
+  CHECK(dims == std::vector<hsize_t>{12, 3});
+  CHECK(cells[7] == double(m.cells[7]));
+  auto vel = raw_read(dir + "/series_000002.h5", "/velocity", dims);
+  CHECK(dims == std::vector<hsize_t>{12, 3});  // 2D vectors padded to 3 components
+  CHECK(vel[3 * 4] == 4.0);
+  CHECK(vel[3 * 4 + 1] == 2.0);
+  CHECK(vel[3 * 4 + 2] == 0.0);
+  auto pr = raw_read(dir + "/series_000001.h5", "/pressure", dims);
+  CHECK(pr[3] == 2.5);
+  std::ifstream in(dir + "/series.xmf");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string xmf = ss.str();
+  CHECK(xmf.find("CollectionType=\"Temporal\"") != std::string::npos);
+  CHECK(xmf.find("<Time Value=\"0.20000000000000001\"/>") != std::string::npos);
+  CHECK(xmf.find("series_000002.h5:/velocity") != std::string::npos);
+  CHECK(xmf.find("Center=\"Cell\"") != std::string::npos);
+  CHECK(xmf.find("<![CDATA[k: v\n]]>") != std::string::npos);
+  for (const auto& e : std::filesystem::directory_iterator(dir)) CHECK(e.path().extension() != ".tmp");
+  io::Field short_field{"bad", 1, false, {1.0}};
+  CHECK_THROWS_WITH(s.write_step(1.0, {short_field}), Catch::Contains("field 'bad' has 1 values; expected 12 x 1"));
+}

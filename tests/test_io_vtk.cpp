@@ -1,0 +1,85 @@
+// VTK output read back with VTK's own XML readers.
+#include <catch2/catch.hpp>
+#include <vtkCellData.h>
+#include <vtkDataArray.h>
+#include <vtkFieldData.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkStringArray.h>
+#include <vtkUnstructuredGrid.h>
+#include <vtkXMLDataElement.h>
+#include <vtkXMLDataParser.h>
+#include <vtkXMLUnstructuredGridReader.h>
+
+#include <filesystem>
+
+#include "io/vtk.hpp"
+#include "mesh_fixtures.hpp"
+
+using namespace tessera;
+static const std::string out = std::string(TESSERA_TEST_OUT) + "/vtk";
+
+TEST_CASE("vtu round trip through vtkXMLUnstructuredGridReader", "[vtk]") {
+  std::filesystem::create_directories(out);
+  mesh::Mesh m = test::irregular_mesh(4, 3, 9);
+  io::Field u{"velocity", 2, false, {}}, id{"cell_id", 1, true, {}};
+  for (int64_t i = 0; i < m.num_nodes(); ++i) u.data.insert(u.data.end(), {m.coords[2 * i], -1.0 * i});
+  for (int64_t c = 0; c < m.num_cells(); ++c) id.data.push_back(double(c));
+  io::write_vtu(out + "/m.vtu", m, {u, id}, "deck: 1\n");
+  vtkNew<vtkXMLUnstructuredGridReader> r;
+  r->SetFileName((out + "/m.vtu").c_str());
+  r->Update();
+  vtkUnstructuredGrid* g = r->GetOutput();
+  REQUIRE(g->GetNumberOfPoints() == m.num_nodes());
+  REQUIRE(g->GetNumberOfCells() == m.num_cells());
+  vtkDataArray* a = g->GetPointData()->GetArray("velocity");
+  REQUIRE(a);
+  CHECK(a->GetNumberOfComponents() == 3);
+  // Points are in order of first use by the cells; compare through coordinates.
+  for (vtkIdType p = 0; p < g->GetNumberOfPoints(); ++p) {
+    double x[3];
+    g->GetPoint(p, x);
+    CHECK(a->GetComponent(p, 0) == x[0]);
+  }
+  CHECK(g->GetCellData()->GetArray("cell_id")->GetComponent(5, 0) == 5.0);
+  auto* deck = vtkStringArray::SafeDownCast(g->GetFieldData()->GetAbstractArray("tessera_deck"));
+  REQUIRE(deck);
+  CHECK(deck->GetValue(0) == "deck: 1\n");
+  double area = 0;
+  for (vtkIdType c = 0; c < g->GetNumberOfCells(); ++c) {
+    double p[3][3];
+    auto* cell = g->GetCell(c);
+    for (int k = 0; k < 3; ++k) g->GetPoint(cell->GetPointId(k), p[k]);
+    area += 0.5 * ((p[1][0] - p[0][0]) * (p[2][1] - p[0][1]) - (p[2][0] - p[0][0]) * (p[1][1] - p[0][1]));
+  }
+  CHECK(area == Approx(12.0));  // 4 x 3 grid, jitter keeps the boundary
+}
+
+TEST_CASE("pvd collection parsed by VTK's XML parser, steps read back", "[vtk]") {
+  std::filesystem::create_directories(out);
+  mesh::Mesh m = test::grid_mesh(2, 2);
+  io::PvdCollection pvd(out + "/series.pvd");
+  for (int s = 0; s < 3; ++s) {
+    io::Field f{"f", 1, false, std::vector<double>(m.num_nodes(), double(s))};
+    const std::string name = "step" + std::to_string(s) + ".vtu";
+    io::write_vtu(out + "/" + name, m, {f});
+    pvd.add(0.5 * s, name);
+  }
+  vtkNew<vtkXMLDataParser> p;
+  p->SetFileName((out + "/series.pvd").c_str());
+  REQUIRE(p->Parse() == 1);
+  vtkXMLDataElement* root = p->GetRootElement();
+  CHECK(std::string(root->GetAttribute("type")) == "Collection");
+  vtkXMLDataElement* coll = root->GetNestedElement(0);
+  REQUIRE(coll->GetNumberOfNestedElements() == 3);
+  for (int s = 0; s < 3; ++s) {
+    vtkXMLDataElement* ds = coll->GetNestedElement(s);
+    double t = -1;
+    ds->GetScalarAttribute("timestep", t);
+    CHECK(t == 0.5 * s);
+    vtkNew<vtkXMLUnstructuredGridReader> r;
+    r->SetFileName((out + "/" + ds->GetAttribute("file")).c_str());
+    r->Update();
+    CHECK(r->GetOutput()->GetPointData()->GetArray("f")->GetComponent(0, 0) == double(s));
+  }
+}

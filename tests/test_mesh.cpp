@@ -1,0 +1,242 @@
+// mesh core: graph construction, mask augmentations against dense matrix references,
+// validation errors, node-type assignment.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "mesh/augment.hpp"
+#include "mesh/error.hpp"
+#include "mesh/graph.hpp"
+#include "mesh/validation.hpp"
+#include "mesh_fixtures.hpp"
+
+using namespace tessera;
+using Dense = std::vector<std::vector<int64_t>>;
+
+static Dense dense_adjacency(const mesh::Graph& g) {
+  Dense a(g.num_nodes, std::vector<int64_t>(g.num_nodes, 0));
+  for (int64_t e = 0; e < g.num_edges(); ++e) a[g.src[e]][g.dst[e]] = 1;
+  return a;
+}
+static Dense matmul(const Dense& a, const Dense& b) {
+  const size_t n = a.size();
+  Dense c(n, std::vector<int64_t>(n, 0));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t k = 0; k < n; ++k)
+      if (a[i][k])
+        for (size_t j = 0; j < n; ++j) c[i][j] += a[i][k] * b[k][j];
+  return c;
+}
+static Dense power(Dense a, int k) {
+  Dense r = a;
+  for (int i = 1; i < k; ++i) r = matmul(r, a);
+  return r;
+}
+// Pattern (nonzero, off-diagonal) of a dense matrix as a set of (src, dst).
+static std::set<std::pair<int64_t, int64_t>> pattern(const Dense& a) {
+  std::set<std::pair<int64_t, int64_t>> s;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t j = 0; j < a.size(); ++j)
+      if (i != j && a[i][j]) s.insert({int64_t(i), int64_t(j)});
+  return s;
+}
+static std::set<std::pair<int64_t, int64_t>> edges(const mesh::Graph& g) {
+  std::set<std::pair<int64_t, int64_t>> s;
+  for (int64_t e = 0; e < g.num_edges(); ++e) s.insert({g.src[e], g.dst[e]});
+  return s;
+}
+// Checks CSR invariants: sorted by (dst, src), row_ptr consistent, no self-loops, no duplicates.
+static void check_csr(const mesh::Graph& g) {
+  REQUIRE(g.row_ptr.size() == size_t(g.num_nodes + 1));
+  REQUIRE(g.row_ptr.back() == g.num_edges());
+  for (int64_t i = 0; i < g.num_nodes; ++i)
+    for (int64_t e = g.row_ptr[i]; e < g.row_ptr[i + 1]; ++e) {
+      REQUIRE(g.dst[e] == i);
+      REQUIRE(g.src[e] != i);
+      if (e > g.row_ptr[i]) REQUIRE(g.src[e - 1] < g.src[e]);
+    }
+}
+
+TEST_CASE("mesh graph of two triangles", "[graph]") {
+  mesh::Mesh m = test::grid_mesh(1, 1);  // nodes 0 (0,0) 1 (1,0) 2 (0,1) 3 (1,1); diagonal 0-3
+  mesh::Graph g = mesh::mesh_graph(m);
+  check_csr(g);
+  std::set<std::pair<int64_t, int64_t>> expect;
+  for (auto [a, b] : {std::pair{0, 1}, {1, 3}, {0, 3}, {3, 2}, {2, 0}}) expect.insert({a, b}), expect.insert({b, a});
+  CHECK(edges(g) == expect);
+  CHECK(g.is_symmetric());
+  auto f = mesh::edge_features(g, m);
+  for (int64_t e = 0; e < g.num_edges(); ++e) {
+    double dx = m.coords[2 * g.src[e]] - m.coords[2 * g.dst[e]], dy = m.coords[2 * g.src[e] + 1] - m.coords[2 * g.dst[e] + 1];
+    CHECK(f[3 * e] == dx);
+    CHECK(f[3 * e + 1] == dy);
+    CHECK(f[3 * e + 2] == Approx(std::hypot(dx, dy)));
+  }
+}
+
+TEST_CASE("graph_from_pairs removes duplicates and self-loops", "[graph]") {
+  mesh::Graph g = mesh::graph_from_pairs(4, {{0, 1}, {0, 1}, {2, 2}, {3, 1}, {1, 0}}, false);
+  check_csr(g);
+  CHECK(edges(g) == std::set<std::pair<int64_t, int64_t>>{{0, 1}, {3, 1}, {1, 0}});
+  CHECK_FALSE(g.is_symmetric());
+  CHECK_THROWS_WITH(mesh::graph_from_pairs(2, {{0, 5}}, false), Catch::Contains("out of range"));
+}
+
+TEST_CASE("quad and tetrahedron cell edges", "[graph]") {
+  mesh::Mesh q;
+  q.dim = 2;
+  q.cell_type = mesh::CellType::Quad;
+  q.coords = {0, 0, 1, 0, 1, 1, 0, 1};
+  q.cells = {0, 1, 2, 3};
+  CHECK(mesh::mesh_graph(q).num_edges() == 8);  // 4 sides, no diagonals
+  mesh::Mesh t;
+  t.dim = 3;
+  t.cell_type = mesh::CellType::Tetrahedron;
+  t.coords = {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1};
+  t.cells = {0, 1, 2, 3};
+  CHECK(mesh::mesh_graph(t).num_edges() == 12);
+  CHECK(mesh::signed_measure(t, 0) == Approx(1.0 / 6));
+  CHECK_NOTHROW(mesh::validate(t));
+}
+
+TEST_CASE("K-hop, within-hops and dilation equal dense references", "[augment]") {
+  for (unsigned seed : {1u, 2u, 3u}) {
+    mesh::Mesh m = test::irregular_mesh(5, 4, seed);
+    mesh::Graph g = mesh::mesh_graph(m);
+    const Dense a = dense_adjacency(g);
+    Dense ai = a;
+    for (size_t i = 0; i < a.size(); ++i) ai[i][i] = 1;
+    // Shortest-path distances by Floyd-Warshall, an algorithm independent of the BFS under test.
+    const int64_t inf = 1 << 20;
+    Dense dist(a.size(), std::vector<int64_t>(a.size(), inf));
+    for (size_t i = 0; i < a.size(); ++i)
+      for (size_t j = 0; j < a.size(); ++j) dist[i][j] = i == j ? 0 : a[i][j] ? 1 : inf;
+    for (size_t k = 0; k < a.size(); ++k)
+      for (size_t i = 0; i < a.size(); ++i)
+        for (size_t j = 0; j < a.size(); ++j) dist[i][j] = std::min(dist[i][j], dist[i][k] + dist[k][j]);
+    for (int k : {1, 2, 3, 4}) {
+      INFO("seed " << seed << " K " << k);
+      mesh::Graph kh = mesh::khop(g, k), wh = mesh::within_hops(g, k), dl = mesh::dilated(g, k);
+      check_csr(kh);
+      check_csr(wh);
+      check_csr(dl);
+      CHECK(edges(kh) == pattern(power(a, k)));
+      CHECK(edges(wh) == pattern(power(ai, k)));
+      std::set<std::pair<int64_t, int64_t>> exact;
+      for (size_t i = 0; i < a.size(); ++i)
+        for (size_t j = 0; j < a.size(); ++j)
+          if (dist[i][j] == k) exact.insert({int64_t(i), int64_t(j)});
+      CHECK(edges(dl) == exact);
+      CHECK(kh.is_symmetric());
+    }
+  }
+  CHECK(edges(mesh::khop(mesh::mesh_graph(test::grid_mesh(2, 2)), 1)) ==
+        edges(mesh::mesh_graph(test::grid_mesh(2, 2))));
+  CHECK_THROWS_WITH(mesh::khop(mesh::mesh_graph(test::grid_mesh(2, 2)), 0), Catch::Contains(">= 1"));
+}
+
+TEST_CASE("random jump edges", "[augment]") {
+  mesh::Graph g = mesh::mesh_graph(test::grid_mesh(6, 6));
+  mesh::Graph j1 = mesh::random_jumps(g, 0.2, 7), j2 = mesh::random_jumps(g, 0.2, 7), j3 = mesh::random_jumps(g, 0.2, 8);
+  check_csr(j1);
+  CHECK(edges(j1) == edges(j2));  // deterministic for a seed
+  CHECK(edges(j1) != edges(j3));
+  const int64_t added = std::llround(0.2 * g.num_edges() / 2.0);
+  CHECK(j1.num_edges() == g.num_edges() + 2 * added);
+  CHECK(j1.is_symmetric());
+  auto base = edges(g), aug = edges(j1);
+  CHECK(std::includes(aug.begin(), aug.end(), base.begin(), base.end()));
+  CHECK(edges(mesh::random_jumps(g, 0.0, 1)) == base);
+  CHECK_THROWS_WITH(mesh::random_jumps(mesh::mesh_graph(test::grid_mesh(1, 1)), 10.0, 1), Catch::Contains("unconnected pairs"));
+}
+
+TEST_CASE("global nodes connect to every node", "[augment]") {
+  mesh::Mesh m = test::grid_mesh(3, 3);
+  m.node_type[0] = mesh::kInflow;
+  m.node_type[5] = mesh::kInflow;
+  mesh::Graph g = mesh::mesh_graph(m);
+  auto hubs = mesh::nodes_of_types(m.node_type, {mesh::kInflow});
+  CHECK(hubs == std::vector<int64_t>{0, 5});
+  mesh::Graph gl = mesh::global_nodes(g, hubs);
+  check_csr(gl);
+  Dense ref = dense_adjacency(g);
+  for (int64_t h : hubs)
+    for (int64_t j = 0; j < g.num_nodes; ++j) ref[h][j] = ref[j][h] = 1;
+  CHECK(edges(gl) == pattern(ref));
+  auto r1 = mesh::random_nodes(100, 5, 3), r2 = mesh::random_nodes(100, 5, 3);
+  CHECK(r1 == r2);
+  CHECK(std::set<int64_t>(r1.begin(), r1.end()).size() == 5);
+}
+
+TEST_CASE("graph union", "[graph]") {
+  mesh::Graph a = mesh::graph_from_pairs(3, {{0, 1}}, true), b = mesh::graph_from_pairs(3, {{1, 2}}, true);
+  CHECK(mesh::graph_union(a, b).num_edges() == 4);
+  CHECK_THROWS(mesh::graph_union(a, mesh::graph_from_pairs(4, {}, false)));
+}
+
+TEST_CASE("validation reports bad meshes", "[validation]") {
+  CHECK_NOTHROW(mesh::validate(test::irregular_mesh(4, 4, 5)));
+  mesh::Mesh m = test::grid_mesh(2, 2);
+  SECTION("out-of-range index") {
+    m.cells[4] = 99;
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("cell 1 references node 99, but the mesh has 9 nodes"));
+  }
+  SECTION("inverted cell") {
+    std::swap(m.cells[3], m.cells[4]);
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("cell 1 is inverted"));
+  }
+  SECTION("degenerate cell") {
+    m.coords[2 * 4] = 0.5;  // node 4 onto the segment 0-1: cell 0 = (0,0) (1,0) (0.5,0)
+    m.coords[2 * 4 + 1] = 0.0;
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("t: cell 0 is degenerate"));
+  }
+  SECTION("repeated node in a cell") {
+    m.cells[1] = m.cells[0];
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("cell 0 is degenerate: node 0 appears twice"));
+  }
+  SECTION("duplicate nodes") {
+    m.coords.insert(m.coords.end(), {1.0, 1.0});  // node 9: a copy of node 4
+    m.cells[2] = 9;                                // cell 0 = (0, 1, 9)
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("nodes 4 and 9 are duplicates"));
+  }
+  SECTION("unreferenced node") {
+    m.coords.insert(m.coords.end(), {5.0, 5.0});
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("node 9 is not referenced by any cell"));
+  }
+  SECTION("bad node type") {
+    m.node_type[3] = 2;
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("node 3 has node type 2"));
+  }
+  SECTION("group out of range") {
+    m.groups[0].facets.push_back(42);
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("'left' references node 42"));
+  }
+  SECTION("empty") {
+    mesh::Mesh e;
+    CHECK_THROWS_WITH(mesh::validate(e, "t"), Catch::Contains("mesh is empty"));
+  }
+}
+
+TEST_CASE("consistent mis-orientation is flipped, mixed is not", "[validation]") {
+  mesh::Mesh m = test::grid_mesh(2, 2);
+  for (int64_t c = 0; c < m.num_cells(); ++c) std::swap(m.cells[3 * c + 1], m.cells[3 * c + 2]);
+  CHECK(mesh::orient_consistently(m));
+  CHECK_NOTHROW(mesh::validate(m));
+  std::swap(m.cells[1], m.cells[2]);
+  CHECK_FALSE(mesh::orient_consistently(m));
+  CHECK_THROWS_WITH(mesh::validate(m), Catch::Contains("inverted"));
+}
+
+TEST_CASE("node types from groups; highest code wins at corners", "[mesh]") {
+  mesh::Mesh m = test::grid_mesh(2, 2);
+  mesh::assign_node_types(m, {{"left", mesh::kInflow}, {"bottom", mesh::kWall}});
+  CHECK(m.node_type[0] == mesh::kWall);  // corner: in both groups
+  CHECK(m.node_type[3] == mesh::kInflow);
+  CHECK(m.node_type[1] == mesh::kWall);
+  CHECK(m.node_type[4] == mesh::kNormal);
+  auto counts = mesh::node_type_counts(m);
+  CHECK(counts[mesh::kWall] == 3);
+  CHECK(counts[mesh::kInflow] == 2);
+  CHECK_THROWS_WITH(mesh::assign_node_types(m, {{"nope", 4}}), Catch::Contains("'nope' is not in the mesh (it has: left, bottom)"));
+}

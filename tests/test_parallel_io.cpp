@@ -1,0 +1,111 @@
+// Parallel output, run at np = 1 and np = 2 (ctest: test_parallel_io.np1/.np2): the files must
+// hold the same data whatever the rank count.
+#include <catch2/catch.hpp>
+#include <vtkCellData.h>
+#include <vtkDataArray.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkUnstructuredGrid.h>
+#include <vtkXMLPUnstructuredGridReader.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "io/dataset.hpp"
+#include "io/h5.hpp"
+#include "io/vtk.hpp"
+#include "io/xdmf.hpp"
+#include "mesh_fixtures.hpp"
+
+using namespace tessera;
+
+static std::string out_dir(const Comm& c) { return std::string(TESSERA_TEST_OUT) + "/parallel_np" + std::to_string(c.size()); }
+static double f(double x, double y) { return std::sin(x) + 3 * y; }
+
+TEST_CASE("collective row-block writes", "[mpi][hdf5]") {
+  Comm comm;
+  const std::string dir = out_dir(comm);
+  if (comm.root()) std::filesystem::create_directories(dir);
+  comm.barrier();
+  const int64_t rows = 101;
+  auto [b, e] = io::block_range(rows, comm.size(), comm.rank());
+  std::vector<double> local;
+  for (int64_t r = b; r < e; ++r) local.insert(local.end(), {double(r), -double(r)});
+  {
+    io::H5File file = io::H5File::create(dir + "/rows.h5", comm);
+    file.write_rows("/x", {hsize_t(rows), 2}, b, e - b, local.data());
+    std::vector<int32_t> whole{7, 8, 9};
+    file.write("/whole", {3}, whole.data());
+  }
+  comm.barrier();
+  io::H5File r = io::H5File::open_read(dir + "/rows.h5");
+  auto x = r.read<double>("/x");
+  REQUIRE(x.size() == 2 * rows);
+  for (int64_t i = 0; i < rows; ++i) {
+    CHECK(x[2 * i] == double(i));
+    CHECK(x[2 * i + 1] == -double(i));
+  }
+  CHECK(r.read<int32_t>("/whole") == std::vector<int32_t>{7, 8, 9});
+}
+
+TEST_CASE("XDMF and PVTU output are independent of the rank count", "[mpi][xdmf][vtk]") {
+  Comm comm;
+  const std::string dir = out_dir(comm);
+  mesh::Mesh m = test::irregular_mesh(7, 5, 4);
+  io::Field fn{"f", 1, false, {}};
+  for (int64_t i = 0; i < m.num_nodes(); ++i) fn.data.push_back(f(m.coords[2 * i], m.coords[2 * i + 1]));
+  io::XdmfSeries s(dir + "/series", m, comm);
+  s.write_step(0.0, {fn});
+  comm.barrier();
+  io::H5File h = io::H5File::open_read(dir + "/series_000000.h5");
+  auto vals = h.read<double>("/f");
+  REQUIRE(vals.size() == size_t(m.num_nodes()));
+  for (int64_t i = 0; i < m.num_nodes(); ++i) CHECK(vals[i] == fn.data[i]);
+  io::H5File hm = io::H5File::open_read(dir + "/series_mesh.h5");
+  auto cells = hm.read<int64_t>("/cells");
+  CHECK(cells == m.cells);
+
+  io::write_pvtu(dir + "/mesh.pvtu", m, {fn}, comm);
+  if (comm.root()) {
+    vtkNew<vtkXMLPUnstructuredGridReader> r;
+    r->SetFileName((dir + "/mesh.pvtu").c_str());
+    r->Update();
+    vtkUnstructuredGrid* g = r->GetOutput();
+    REQUIRE(g->GetNumberOfCells() == m.num_cells());
+    vtkDataArray* a = g->GetPointData()->GetArray("f");
+    REQUIRE(a);
+    for (vtkIdType p = 0; p < g->GetNumberOfPoints(); ++p) {
+      double x[3];
+      g->GetPoint(p, x);
+      CHECK(a->GetComponent(p, 0) == Approx(f(x[0], x[1])).epsilon(1e-14));
+    }
+    double range[2];
+    g->GetCellData()->GetArray("rank")->GetRange(range);
+    CHECK(range[1] == comm.size() - 1);
+  }
+}
+
+TEST_CASE("dataset written in row blocks", "[mpi][dataset]") {
+  Comm comm;
+  const std::string dir = out_dir(comm) + "/dataset";
+  io::DatasetMeta meta;
+  meta.trajectory_length = 4;
+  meta.fields = {{"velocity", true, 2, "float32"}};
+  const hsize_t n = 37;
+  auto [b, e] = io::block_range(n, comm.size(), comm.rank());
+  io::Trajectory t;
+  auto& v = t["velocity"];
+  v.shape = {4, hsize_t(e - b), 2};
+  v.row_offset = b;
+  v.global_rows = n;
+  for (hsize_t s = 0; s < 4; ++s)
+    for (int64_t r = b; r < e; ++r) v.f32.insert(v.f32.end(), {float(100 * s + r), float(s)});
+  io::DatasetWriter w(dir, "test", meta, comm);
+  w.write(0, t);
+  w.finish();
+  io::DatasetReader rd(dir, "test");
+  auto got = rd.read(0)["velocity"];
+  REQUIRE(got.shape == std::vector<hsize_t>{4, n, 2});
+  for (hsize_t s = 0; s < 4; ++s)
+    for (hsize_t r = 0; r < n; ++r) CHECK(got.f32[(s * n + r) * 2] == float(100 * s + r));
+}
