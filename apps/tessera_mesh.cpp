@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/app.hpp"
+#include "io/atomic_file.hpp"
 #include "io/mesh_deck.hpp"
 #include "mesh/error.hpp"
 #include "mesh/validation.hpp"
@@ -57,6 +58,8 @@ static void run(apps::Context& ctx) {
 
   const std::string base = d.get_string("output.dir") + "/" + d.get_string("output.name");
   const std::string deck_yaml = d.resolved_yaml();
+  // The resolved deck beside the outputs as well (.msh files cannot carry it).
+  if (ctx.comm.root()) io::write_text_atomic(base + ".deck.yaml", deck_yaml);
   if (d.get_bool("output.xdmf")) {
 #if TESSERA_HAVE_HDF5
     io::XdmfSeries series(base, m, ctx.comm, fields, deck_yaml);

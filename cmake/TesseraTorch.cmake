@@ -47,6 +47,17 @@ target_include_directories(tessera_torch SYSTEM INTERFACE
 target_link_libraries(tessera_torch INTERFACE
   "-Wl,--no-as-needed" ${TORCH_LIB} ${TORCH_CPU_LIB} ${C10_LIB} "-Wl,--as-needed")
 
+# at::parallel_for is inline and parallelises with `#pragma omp` (torch's OpenMP backend): code
+# compiled without -fopenmp silently runs serially. Link the wheel's own libgomp so only one
+# OpenMP runtime is loaded.
+target_compile_options(tessera_torch INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-fopenmp>)
+if(EXISTS "${TORCH_DIR}/lib/libgomp.so.1")
+  target_link_libraries(tessera_torch INTERFACE "${TORCH_DIR}/lib/libgomp.so.1")
+else()
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
+  target_link_libraries(tessera_torch INTERFACE OpenMP::OpenMP_CXX)
+endif()
+
 # A CUDA-enabled wheel's libraries depend on the NVIDIA wheels beside it (NCCL, cuDNN, ...).
 # The linker must resolve those from the wheels, not from an older system copy (e.g. a CUDA
 # toolkit's NCCL in ld.so.conf); at run time torch's own RUNPATH finds them.

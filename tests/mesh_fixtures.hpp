@@ -3,28 +3,12 @@
 #include <random>
 
 #include "mesh/mesh.hpp"
+#include "mesh/structured.hpp"
 
 namespace tessera::test {
 
-// nx x ny grid of unit squares, each split into two counter-clockwise triangles.
-inline mesh::Mesh grid_mesh(int nx, int ny) {
-  mesh::Mesh m;
-  m.dim = 2;
-  for (int j = 0; j <= ny; ++j)
-    for (int i = 0; i <= nx; ++i) m.coords.insert(m.coords.end(), {double(i), double(j)});
-  auto id = [&](int i, int j) { return int64_t(j * (nx + 1) + i); };
-  for (int j = 0; j < ny; ++j)
-    for (int i = 0; i < nx; ++i) {
-      m.cells.insert(m.cells.end(), {id(i, j), id(i + 1, j), id(i + 1, j + 1)});
-      m.cells.insert(m.cells.end(), {id(i, j), id(i + 1, j + 1), id(i, j + 1)});
-    }
-  m.node_type.assign(m.num_nodes(), mesh::kNormal);
-  mesh::PhysicalGroup left{"left", 1, {}}, bottom{"bottom", 1, {}};
-  for (int j = 0; j < ny; ++j) left.facets.insert(left.facets.end(), {id(0, j), id(0, j + 1)});
-  for (int i = 0; i < nx; ++i) bottom.facets.insert(bottom.facets.end(), {id(i, 0), id(i + 1, 0)});
-  m.groups = {left, bottom};
-  return m;
-}
+// nx x ny grid of unit squares, two counter-clockwise triangles each; groups left/right/bottom/top.
+inline mesh::Mesh grid_mesh(int nx, int ny) { return mesh::rectangle_grid(nx, ny); }
 
 // The grid with interior nodes jittered (irregular degrees after a seeded shuffle of diagonals).
 inline mesh::Mesh irregular_mesh(int nx, int ny, unsigned seed) {

@@ -238,5 +238,5 @@ TEST_CASE("node types from groups; highest code wins at corners", "[mesh]") {
   auto counts = mesh::node_type_counts(m);
   CHECK(counts[mesh::kWall] == 3);
   CHECK(counts[mesh::kInflow] == 2);
-  CHECK_THROWS_WITH(mesh::assign_node_types(m, {{"nope", 4}}), Catch::Contains("'nope' is not in the mesh (it has: left, bottom)"));
+  CHECK_THROWS_WITH(mesh::assign_node_types(m, {{"nope", 4}}), Catch::Contains("'nope' is not in the mesh (it has: left, right, bottom, top)"));
 }
