@@ -9,6 +9,7 @@
 #include "gnn/edge_index.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 #include "gnn/message_passing.hpp"
+#include "gnn/sparse_attention.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
 #include "mesh_fixtures.hpp"
@@ -65,4 +66,37 @@ TEST_CASE("CUDA message passing gradients equal CPU", "[gnn][cuda]") {
   auto [yg, gg] = run(x.cuda(), eg);
   CHECK(yc == Approx(yg).epsilon(1e-12));
   CHECK(at::allclose(gc, gg, 1e-10, 1e-12));
+}
+
+TEST_CASE("CUDA sparse attention equals CPU, forward and backward", "[attention][cuda]") {
+  mesh::Graph g = mesh::global_nodes(mesh::random_jumps(mesh::mesh_graph(test::irregular_mesh(30, 20, 5)), 0.2, 9), {3});
+  auto ei = gnn::EdgeIndex::from_graph(g);
+  auto eg = ei.to(at::kCUDA);
+  for (int64_t d : {16, 33, 64, 128, 200}) {
+    for (auto t : {at::kFloat, at::kDouble}) {
+      auto opts = at::TensorOptions().dtype(t);
+      at::Tensor q = at::randn({ei.num_nodes, 4, d}, opts), k = at::randn({ei.num_nodes, 4, d}, opts);
+      at::Tensor v = at::randn({ei.num_nodes, 4, d}, opts), w = at::randn({ei.num_nodes, 4, d}, opts);
+      auto run = [&](const gnn::EdgeIndex& e, const at::Device& dev) {
+        at::Tensor qq = q.to(dev).requires_grad_(true), kk = k.to(dev).requires_grad_(true), vv = v.to(dev).requires_grad_(true);
+        at::Tensor o = gnn::sparse_attention(qq, kk, vv, e);
+        (o * w.to(dev)).sum().backward();
+        return std::vector<at::Tensor>{o.cpu(), qq.grad().cpu(), kk.grad().cpu(), vv.grad().cpu()};
+      };
+      auto c = run(ei, at::kCPU), gp = run(eg, at::kCUDA);
+      const double tol = t == at::kFloat ? 1e-4 : 1e-11;
+      for (int i = 0; i < 4; ++i) {
+        INFO("d " << d << " dtype " << t << " tensor " << i);
+        CHECK(at::allclose(c[i], gp[i], tol, tol));
+      }
+    }
+  }
+  // Half and bfloat16 inputs with fp32 accumulation, against the fp32 CPU result of the rounded inputs.
+  for (auto t : {at::kHalf, at::kBFloat16}) {
+    at::Tensor q = at::randn({ei.num_nodes, 4, 32}).to(t), k = at::randn({ei.num_nodes, 4, 32}).to(t);
+    at::Tensor v = at::randn({ei.num_nodes, 4, 32}).to(t);
+    at::Tensor ref = gnn::sparse_attention(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), ei);
+    at::Tensor got = gnn::sparse_attention(q.cuda(), k.cuda(), v.cuda(), eg).cpu().to(at::kFloat);
+    CHECK(at::allclose(got, ref, t == at::kHalf ? 5e-3 : 3e-2, 1e-2));
+  }
 }

@@ -1,22 +1,10 @@
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "gnn/kernels/cuda/numeric.cuh"
 #include "gnn/kernels/cuda/segment_sum_kernel.hpp"
 
 namespace tessera::gnn::kernels::cuda {
 namespace {
-
-template <class T> struct Acc { using type = float; };
-template <> struct Acc<double> { using type = double; };
-
-template <class T> __device__ typename Acc<T>::type load(const T* p) { return static_cast<typename Acc<T>::type>(*p); }
-template <> __device__ float load<__half>(const __half* p) { return __half2float(*p); }
-template <> __device__ float load<__nv_bfloat16>(const __nv_bfloat16* p) { return __bfloat162float(*p); }
-
-template <class T> __device__ T store(typename Acc<T>::type x) { return static_cast<T>(x); }
-template <> __device__ __half store<__half>(float x) { return __float2half(x); }
-template <> __device__ __nv_bfloat16 store<__nv_bfloat16>(float x) { return __float2bfloat16(x); }
 
 // One warp per output row; lanes stride over features, so reads of a value row coalesce.
 // Each row is written by exactly one warp: deterministic, no atomics.
@@ -29,7 +17,7 @@ __global__ void segment_sum_kernel(const T* __restrict__ values, const int64_t* 
   if (warp >= n) return;
   const int64_t begin = ptr[warp], end = ptr[warp + 1];
   for (int64_t c = lane; c < f; c += 32) {
-    typename Acc<T>::type acc = 0;
+    acc_t<T> acc = 0;
     for (int64_t k = begin; k < end; ++k) {
       const int64_t row = perm ? perm[k] : k;
       acc += load(values + row * f + c);

@@ -3,9 +3,9 @@
 #pragma once
 #include <cstdint>
 
-namespace tessera::gnn::kernels::cuda {
+#include "gnn/kernels/cuda/dtype.hpp"
 
-enum class DType { f32, f64, f16, bf16 };
+namespace tessera::gnn::kernels::cuda {
 
 // out[n, f] = segment sums of values[*, f] (see segment_sum.hpp); out need not be zeroed.
 void launch_segment_sum(DType dtype, const void* values, const int64_t* ptr, const int64_t* perm,

@@ -1,0 +1,126 @@
+// CPU sparse attention: parallel over destination rows (forward, dQ) and over source nodes
+// (dK, dV), so every output row has one writer: deterministic, no atomics.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "gnn/kernels/sparse_attention.hpp"
+
+namespace tessera::gnn::kernels::cpu {
+namespace {
+
+template <class T>
+inline T dot(const T* __restrict__ a, const T* __restrict__ b, int64_t d) {
+  T s = 0;
+  for (int64_t c = 0; c < d; ++c) s += a[c] * b[c];
+  return s;
+}
+
+template <class T>
+inline void axpy(T alpha, const T* __restrict__ x, T* __restrict__ y, int64_t d) {
+  for (int64_t c = 0; c < d; ++c) y[c] += alpha * x[c];
+}
+
+}  // namespace
+
+std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q_in, const at::Tensor& k_in,
+                                                            const at::Tensor& v_in, const AttentionGraph& g,
+                                                            double scale) {
+  const at::Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+  const int64_t n = q.size(0), heads = q.size(1), d = q.size(2);
+  at::Tensor out = at::zeros_like(q);
+  at::Tensor lse = at::empty({n, heads}, q.options());
+  const int64_t* ptr = g.dst_ptr.data_ptr<int64_t>();
+  const int64_t* src = g.src.data_ptr<int64_t>();
+  AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "sparse_attention_forward_cpu", [&] {
+    const scalar_t *qp = q.data_ptr<scalar_t>(), *kp = k.data_ptr<scalar_t>(), *vp = v.data_ptr<scalar_t>();
+    scalar_t *op = out.data_ptr<scalar_t>(), *lp = lse.data_ptr<scalar_t>();
+    const scalar_t sc = static_cast<scalar_t>(scale);
+    at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
+      std::vector<scalar_t> s;  // scores of one row (degree-sized, reused)
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t e0 = ptr[i], deg = ptr[i + 1] - ptr[i];
+        s.resize(deg);
+        for (int64_t h = 0; h < heads; ++h) {
+          const scalar_t* qi = qp + (i * heads + h) * d;
+          scalar_t* oi = op + (i * heads + h) * d;
+          if (deg == 0) {
+            lp[i * heads + h] = -std::numeric_limits<scalar_t>::infinity();
+            continue;
+          }
+          // Two passes: max for stability, then exponentials and the weighted sum of values.
+          scalar_t m = -std::numeric_limits<scalar_t>::infinity();
+          for (int64_t t = 0; t < deg; ++t) {
+            s[t] = sc * dot(qi, kp + (src[e0 + t] * heads + h) * d, d);
+            m = std::max(m, s[t]);
+          }
+          scalar_t l = 0;
+          for (int64_t t = 0; t < deg; ++t) {
+            const scalar_t p = std::exp(s[t] - m);
+            l += p;
+            axpy(p, vp + (src[e0 + t] * heads + h) * d, oi, d);
+          }
+          const scalar_t inv = scalar_t(1) / l;
+          for (int64_t c = 0; c < d; ++c) oi[c] *= inv;
+          lp[i * heads + h] = m + std::log(l);
+        }
+      }
+    });
+  });
+  return {out, lse};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
+    const at::Tensor& go_in, const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in,
+    const at::Tensor& out_in, const at::Tensor& lse_in, const AttentionGraph& g, double scale) {
+  const at::Tensor go = go_in.contiguous(), q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+  const at::Tensor out = out_in.contiguous(), lse = lse_in.contiguous();
+  const int64_t n = q.size(0), heads = q.size(1), d = q.size(2), e = g.src.numel();
+  at::Tensor dq = at::zeros_like(q), dk = at::zeros_like(k), dv = at::zeros_like(v);
+  // Per-edge weights a and score gradients ds, produced by the row pass, consumed by the source pass.
+  at::Tensor a = at::empty({e, heads}, q.options()), ds = at::empty({e, heads}, q.options());
+  const int64_t *ptr = g.dst_ptr.data_ptr<int64_t>(), *src = g.src.data_ptr<int64_t>(),
+                *dst = g.dst.data_ptr<int64_t>(), *sptr = g.src_ptr.data_ptr<int64_t>(),
+                *perm = g.src_perm.data_ptr<int64_t>();
+  AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "sparse_attention_backward_cpu", [&] {
+    const scalar_t *qp = q.data_ptr<scalar_t>(), *kp = k.data_ptr<scalar_t>(), *vp = v.data_ptr<scalar_t>(),
+                   *gp = go.data_ptr<scalar_t>(), *op = out.data_ptr<scalar_t>(), *lp = lse.data_ptr<scalar_t>();
+    scalar_t *dqp = dq.data_ptr<scalar_t>(), *dkp = dk.data_ptr<scalar_t>(), *dvp = dv.data_ptr<scalar_t>();
+    scalar_t *ap = a.data_ptr<scalar_t>(), *dsp = ds.data_ptr<scalar_t>();
+    const scalar_t sc = static_cast<scalar_t>(scale);
+    // Row pass: ds_e = a_e (<dO_i, v_j> - <dO_i, o_i>), dQ_i = scale sum_e ds_e k_j.
+    at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        for (int64_t h = 0; h < heads; ++h) {
+          const int64_t row = (i * heads + h) * d;
+          const scalar_t delta = dot(gp + row, op + row, d), l = lp[i * heads + h];
+          for (int64_t t = ptr[i]; t < ptr[i + 1]; ++t) {
+            const int64_t col = (src[t] * heads + h) * d;
+            const scalar_t w = std::exp(sc * dot(qp + row, kp + col, d) - l);
+            const scalar_t dsv = w * (dot(gp + row, vp + col, d) - delta);
+            ap[t * heads + h] = w;
+            dsp[t * heads + h] = dsv;
+            axpy(sc * dsv, kp + col, dqp + row, d);
+          }
+        }
+    });
+    // Source pass: dK_j = scale sum ds_e q_i, dV_j = sum a_e dO_i over the edges leaving j.
+    at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t j = begin; j < end; ++j)
+        for (int64_t h = 0; h < heads; ++h) {
+          const int64_t row = (j * heads + h) * d;
+          for (int64_t u = sptr[j]; u < sptr[j + 1]; ++u) {
+            const int64_t t = perm[u], col = (dst[t] * heads + h) * d;
+            axpy(sc * dsp[t * heads + h], qp + col, dkp + row, d);
+            axpy(ap[t * heads + h], gp + col, dvp + row, d);
+          }
+        }
+    });
+  });
+  return {dq, dk, dv};
+}
+
+}  // namespace tessera::gnn::kernels::cpu

@@ -1,0 +1,55 @@
+#include "gnn/kernels/sparse_attention.hpp"
+
+#include <ATen/ATen.h>
+
+#include "mesh/error.hpp"
+#include "tessera/config.hpp"
+
+namespace tessera::gnn::kernels {
+namespace {
+
+void check_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionGraph& g) {
+  if (q.dim() != 3 || k.sizes() != q.sizes() || v.sizes() != q.sizes())
+    throw Error(cat("sparse_attention: q, k, v must all be [N, H, D]; got ", q.sizes(), ", ", k.sizes(), ", ",
+                    v.sizes()));
+  if (q.scalar_type() != k.scalar_type() || q.scalar_type() != v.scalar_type())
+    throw Error("sparse_attention: q, k, v must have one dtype");
+  if (g.dst_ptr.numel() != q.size(0) + 1)
+    throw Error(cat("sparse_attention: graph has ", g.dst_ptr.numel() - 1, " nodes, q has ", q.size(0)));
+  for (const at::Tensor* t : {&g.src, &g.dst, &g.dst_ptr, &g.src_ptr, &g.src_perm}) {
+    if (t->scalar_type() != at::kLong) throw Error("sparse_attention: graph index tensors must be int64");
+    if (t->device() != q.device()) throw Error("sparse_attention: graph and q, k, v must be on one device");
+  }
+}
+
+}  // namespace
+
+std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q, const at::Tensor& k,
+                                                            const at::Tensor& v, const AttentionGraph& g,
+                                                            double scale) {
+  check_inputs(q, k, v, g);
+  if (q.is_cuda()) {
+#if TESSERA_HAVE_CUDA
+    return cuda::sparse_attention_forward(q, k, v, g, scale);
+#else
+    throw Error("sparse_attention: this build of tessera has no CUDA kernels");
+#endif
+  }
+  return cpu::sparse_attention_forward(q, k, v, g, scale);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
+    const at::Tensor& grad_out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+    const at::Tensor& out, const at::Tensor& lse, const AttentionGraph& g, double scale) {
+  check_inputs(q, k, v, g);
+  if (q.is_cuda()) {
+#if TESSERA_HAVE_CUDA
+    return cuda::sparse_attention_backward(grad_out, q, k, v, out, lse, g, scale);
+#else
+    throw Error("sparse_attention: this build of tessera has no CUDA kernels");
+#endif
+  }
+  return cpu::sparse_attention_backward(grad_out, q, k, v, out, lse, g, scale);
+}
+
+}  // namespace tessera::gnn::kernels
