@@ -1,0 +1,44 @@
+#include "gnn/layers.hpp"
+
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "mesh/error.hpp"
+
+namespace tessera::gnn {
+
+torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidden_layers, bool layer_norm,
+                               const std::string& activation) {
+  torch::nn::Sequential s;
+  int64_t width = in;
+  for (int l = 0; l < hidden_layers; ++l) {
+    s->push_back(torch::nn::Linear(width, hidden));
+    if (activation == "relu") s->push_back(torch::nn::ReLU());
+    else if (activation == "silu") s->push_back(torch::nn::SiLU());
+    else if (activation == "gelu") s->push_back(torch::nn::GELU());
+    else throw Error(cat("unknown activation '", activation, "' (expected relu, silu or gelu)"));
+    width = hidden;
+  }
+  s->push_back(torch::nn::Linear(width, out));
+  if (layer_norm) s->push_back(torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
+  return s;
+}
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) { weight_ = register_parameter("weight", at::ones({dim})); }
+
+at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
+  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps_) * weight_;
+}
+
+GatedMLPImpl::GatedMLPImpl(int64_t dim, int64_t hidden) {
+  gate_ = register_module("gate", torch::nn::Linear(torch::nn::LinearOptions(dim, hidden).bias(false)));
+  up_ = register_module("up", torch::nn::Linear(torch::nn::LinearOptions(dim, hidden).bias(false)));
+  down_ = register_module("down", torch::nn::Linear(torch::nn::LinearOptions(hidden, dim).bias(false)));
+}
+
+at::Tensor GatedMLPImpl::forward(const at::Tensor& x) {
+  return down_(torch::nn::functional::silu(gate_(x)) * up_(x));
+}
+
+}  // namespace tessera::gnn

@@ -1,0 +1,36 @@
+// Building blocks shared by the mesh models: MLPs (optionally LayerNorm-ed, as in
+// MeshGraphNets), RMSNorm and the gated MLP of the graph transformer (REFERENCES.md §2, §3).
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+
+namespace tessera::gnn {
+
+// in -> hidden (x hidden_layers, each Linear + activation) -> out, then LayerNorm(out) if asked.
+torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidden_layers, bool layer_norm,
+                               const std::string& activation = "relu");
+
+class RMSNormImpl : public torch::nn::Module {
+public:
+  explicit RMSNormImpl(int64_t dim, double eps = 1e-6);
+  at::Tensor forward(const at::Tensor& x);
+
+private:
+  at::Tensor weight_;
+  double eps_;
+};
+TORCH_MODULE(RMSNorm);
+
+// W_out( silu(W_gate x) * W_up x ), hidden width `hidden`.
+class GatedMLPImpl : public torch::nn::Module {
+public:
+  GatedMLPImpl(int64_t dim, int64_t hidden);
+  at::Tensor forward(const at::Tensor& x);
+
+private:
+  torch::nn::Linear gate_{nullptr}, up_{nullptr}, down_{nullptr};
+};
+TORCH_MODULE(GatedMLP);
+
+}  // namespace tessera::gnn

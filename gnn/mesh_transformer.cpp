@@ -1,0 +1,98 @@
+#include "gnn/mesh_transformer.hpp"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "gnn/sparse_attention.hpp"
+#include "mesh/error.hpp"
+
+namespace tessera::gnn {
+
+std::vector<LayerMask> mask_plan(const TransformerConfig& c, const EdgeIndex& base, const EdgeIndex* dilated,
+                                 int64_t dilation_layers) {
+  if (dilation_layers < 0 || dilation_layers > c.layers)
+    throw Error(cat("mask_plan: dilation layers must be in [0, ", c.layers, "], got ", dilation_layers));
+  std::vector<LayerMask> plan;
+  for (int64_t l = 0; l < c.layers; ++l) {
+    if (dilated && l >= c.layers - dilation_layers && c.heads >= 2)
+      plan.push_back({{&base, c.heads - c.heads / 2}, {dilated, c.heads / 2}});
+    else
+      plan.push_back({{&base, c.heads}});
+  }
+  return plan;
+}
+
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& pos, double scale) {
+  // x: [N, H, D]; pos: [N, A]. Axis a rotates pairs [a * P, (a + 1) * P) with P = D / (2 A).
+  const int64_t d = x.size(2), axes = pos.size(1), pairs = d / (2 * axes);
+  if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", d));
+  at::Tensor k = at::arange(pairs, pos.options());
+  at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));  // [P]
+  std::vector<at::Tensor> parts;
+  for (int64_t a = 0; a < axes; ++a) {
+    at::Tensor theta = pos.select(1, a).unsqueeze(1) * freq;  // [N, P]
+    at::Tensor cs = at::cos(theta).unsqueeze(1), sn = at::sin(theta).unsqueeze(1);  // [N, 1, P]
+    at::Tensor block = x.narrow(2, a * 2 * pairs, 2 * pairs);
+    at::Tensor even = block.slice(2, 0, 2 * pairs, 2), odd = block.slice(2, 1, 2 * pairs, 2);
+    at::Tensor re = even * cs - odd * sn, ro = even * sn + odd * cs;
+    parts.push_back(at::stack({re, ro}, -1).flatten(2));
+  }
+  if (axes * 2 * pairs < d) parts.push_back(x.narrow(2, axes * 2 * pairs, d - axes * 2 * pairs));
+  return at::cat(parts, 2);
+}
+
+GraphAttentionImpl::GraphAttentionImpl(int64_t dim, int64_t heads, bool rope, double rope_scale)
+    : heads_(heads), rope_(rope), rope_scale_(rope_scale) {
+  if (heads < 1 || dim % heads) throw Error(cat("attention: latent ", dim, " is not divisible by ", heads, " heads"));
+  qkv_ = register_module("qkv", torch::nn::Linear(dim, 3 * dim));
+  proj_ = register_module("proj", torch::nn::Linear(dim, dim));
+}
+
+at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mask, const at::Tensor& pos) {
+  const int64_t n = x.size(0), dim = x.size(1), hd = dim / heads_;
+  auto qkv = qkv_(x).view({n, 3, heads_, hd});
+  at::Tensor q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
+  if (rope_) {
+    if (!pos.defined()) throw Error("attention: rotary embedding needs node coordinates");
+    q = apply_rope(q, pos.to(q.scalar_type()), rope_scale_);
+    k = apply_rope(k, pos.to(k.scalar_type()), rope_scale_);
+  }
+  std::vector<at::Tensor> outs;
+  int64_t h0 = 0;
+  for (const auto& g : mask) {
+    outs.push_back(sparse_attention(q.narrow(1, h0, g.heads), k.narrow(1, h0, g.heads), v.narrow(1, h0, g.heads),
+                                    *g.graph));
+    h0 += g.heads;
+  }
+  if (h0 != heads_) throw Error(cat("attention: the layer mask covers ", h0, " heads of ", heads_));
+  return proj_(at::cat(outs, 1).reshape({n, dim}));
+}
+
+MeshTransformerImpl::MeshTransformerImpl(const TransformerConfig& c) : config_(c) {
+  if (c.in_dim < 1 || c.out_dim < 1 || c.layers < 1)
+    throw Error("transformer: in_dim, out_dim and layers must be positive");
+  encoder_ = register_module("encoder", make_mlp(c.in_dim, c.latent, c.latent, c.mlp_layers - 1, false, "silu"));
+  decoder_ = register_module("decoder", make_mlp(c.latent, c.latent, c.out_dim, c.mlp_layers - 1, false, "silu"));
+  for (int64_t l = 0; l < c.layers; ++l) {
+    const std::string s = std::to_string(l);
+    norm1_.push_back(register_module("norm1_" + s, RMSNorm(c.latent)));
+    attn_.push_back(register_module("attn_" + s, GraphAttention(c.latent, c.heads, c.rope, c.rope_scale)));
+    norm2_.push_back(register_module("norm2_" + s, RMSNorm(c.latent)));
+    mlp_.push_back(register_module("mlp_" + s, GatedMLP(c.latent, c.mlp_ratio * c.latent)));
+  }
+}
+
+at::Tensor MeshTransformerImpl::forward(const at::Tensor& x, const std::vector<LayerMask>& masks, const at::Tensor& pos) {
+  if (masks.size() != 1 && static_cast<int64_t>(masks.size()) != config_.layers)
+    throw Error(cat("transformer: ", masks.size(), " layer masks for ", config_.layers, " layers"));
+  at::Tensor h = encoder_->forward(x);
+  for (int64_t l = 0; l < config_.layers; ++l) {
+    const LayerMask& m = masks.size() == 1 ? masks[0] : masks[l];
+    h = h + attn_[l]->forward(norm1_[l]->forward(h), m, pos);
+    h = h + mlp_[l]->forward(norm2_[l]->forward(h));
+  }
+  return decoder_->forward(h);
+}
+
+}  // namespace tessera::gnn

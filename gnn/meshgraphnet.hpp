@@ -1,0 +1,35 @@
+// MeshGraphNet (REFERENCES.md §2): encode nodes and edges with LayerNorm-ed MLPs, then `steps`
+// rounds of message passing (edge update from [e, x_src, x_dst], node update from [x, sum of
+// incoming e]), both residual, then an MLP decoder. Aggregation runs on gnn::scatter_sum_dst,
+// the same kernel layer as everything else.
+#pragma once
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+
+#include <vector>
+
+#include "gnn/edge_index.hpp"
+
+namespace tessera::gnn {
+
+struct MeshGraphNetConfig {
+  int64_t node_in = 0, edge_in = 0, out_dim = 0;
+  int64_t latent = 128, steps = 15;
+  int hidden_layers = 2;
+};
+
+class MeshGraphNetImpl : public torch::nn::Module {
+public:
+  explicit MeshGraphNetImpl(const MeshGraphNetConfig& config);
+  // x: [N, node_in], e: [E, edge_in] in the EdgeIndex's edge order.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& e, const EdgeIndex& ei);
+  const MeshGraphNetConfig& config() const { return config_; }
+
+private:
+  MeshGraphNetConfig config_;
+  torch::nn::Sequential node_enc_{nullptr}, edge_enc_{nullptr}, decoder_{nullptr};
+  std::vector<torch::nn::Sequential> edge_mlp_, node_mlp_;
+};
+TORCH_MODULE(MeshGraphNet);
+
+}  // namespace tessera::gnn

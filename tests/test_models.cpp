@@ -1,0 +1,168 @@
+// Mesh models: permutation equivariance (relabelling nodes permutes outputs), the attention
+// layer against a dense computation from its own weights, rotary embedding translation
+// invariance, head-group masks, and that both models can fit a small target.
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+
+#include <numeric>
+#include <random>
+
+#include "gnn/edge_index.hpp"
+#include "gnn/mesh_transformer.hpp"
+#include "gnn/meshgraphnet.hpp"
+#include "gnn/sparse_attention.hpp"
+#include "mesh/augment.hpp"
+#include "mesh/graph.hpp"
+#include "mesh_fixtures.hpp"
+
+using namespace tessera;
+
+struct Relabelled {
+  mesh::Graph graph;
+  at::Tensor perm;  // new node i is old node perm[i]
+};
+
+static Relabelled relabel(const mesh::Graph& g, unsigned seed) {
+  std::vector<int64_t> p(g.num_nodes), inv(g.num_nodes);
+  std::iota(p.begin(), p.end(), 0);
+  std::shuffle(p.begin(), p.end(), std::mt19937(seed));
+  for (int64_t i = 0; i < g.num_nodes; ++i) inv[p[i]] = i;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t e = 0; e < g.num_edges(); ++e) pairs.emplace_back(inv[g.src[e]], inv[g.dst[e]]);
+  return {mesh::graph_from_pairs(g.num_nodes, pairs, false), at::tensor(at::ArrayRef<int64_t>(p), at::kLong)};
+}
+
+static at::Tensor edge_feats(const gnn::EdgeIndex& ei, const at::Tensor& pos) {
+  at::Tensor rel = pos.index_select(0, ei.src) - pos.index_select(0, ei.dst);
+  return at::cat({rel, rel.norm(2, 1, true)}, 1);
+}
+
+TEST_CASE("transformer and MeshGraphNet are permutation equivariant", "[models]") {
+  at::manual_seed(0);
+  mesh::Mesh m = test::irregular_mesh(5, 4, 2);
+  mesh::Graph g = mesh::mesh_graph(m), dil = mesh::dilated(g, 2);
+  auto r = relabel(g, 5);
+  auto rd = relabel(dil, 5);  // same seed: same permutation
+  REQUIRE(at::equal(r.perm, rd.perm));
+  auto e1 = gnn::EdgeIndex::from_graph(g), e2 = gnn::EdgeIndex::from_graph(r.graph);
+  auto d1 = gnn::EdgeIndex::from_graph(dil), d2 = gnn::EdgeIndex::from_graph(rd.graph);
+  auto opts = at::TensorOptions().dtype(at::kDouble);
+  at::Tensor x = at::randn({g.num_nodes, 5}, opts);
+  at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords), opts).view({-1, 2});
+
+  gnn::TransformerConfig tc;
+  tc.in_dim = 5;
+  tc.out_dim = 3;
+  tc.latent = 16;
+  tc.layers = 3;
+  tc.heads = 4;
+  tc.rope = true;
+  gnn::MeshTransformer tr(tc);
+  tr->to(at::kDouble);
+  at::Tensor y1 = tr->forward(x, gnn::mask_plan(tc, e1, &d1, 2), pos);
+  at::Tensor y2 = tr->forward(x.index_select(0, r.perm), gnn::mask_plan(tc, e2, &d2, 2), pos.index_select(0, r.perm));
+  CHECK(at::allclose(y2, y1.index_select(0, r.perm), 1e-10, 1e-12));
+
+  gnn::MeshGraphNetConfig mc;
+  mc.node_in = 5;
+  mc.edge_in = 3;
+  mc.out_dim = 2;
+  mc.latent = 16;
+  mc.steps = 3;
+  gnn::MeshGraphNet mgn(mc);
+  mgn->to(at::kDouble);
+  at::Tensor z1 = mgn->forward(x, edge_feats(e1, pos), e1);
+  at::Tensor p2 = pos.index_select(0, r.perm);
+  at::Tensor z2 = mgn->forward(x.index_select(0, r.perm), edge_feats(e2, p2), e2);
+  CHECK(at::allclose(z2, z1.index_select(0, r.perm), 1e-10, 1e-12));
+  CHECK_THROWS(mgn->forward(x, edge_feats(e1, pos).slice(0, 1), e1));
+}
+
+TEST_CASE("attention layer equals a dense computation from its weights", "[models]") {
+  at::manual_seed(1);
+  mesh::Graph g = mesh::mesh_graph(test::irregular_mesh(4, 4, 3));
+  auto ei = gnn::EdgeIndex::from_graph(g), e2 = gnn::EdgeIndex::from_graph(mesh::khop(g, 2));
+  gnn::GraphAttention attn(12, 3, false, 1.0);
+  attn->to(at::kDouble);
+  at::Tensor x = at::randn({g.num_nodes, 12}, at::kDouble);
+  // Two heads on the mesh graph, one on the 2-hop graph.
+  at::Tensor got = attn->forward(x, {{&ei, 2}, {&e2, 1}}, {});
+  auto params = attn->named_parameters();
+  at::Tensor qkv = at::linear(x, params["qkv.weight"], params["qkv.bias"]).view({-1, 3, 3, 4});
+  at::Tensor q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
+  at::Tensor o = at::cat({gnn::dense_masked_attention(q.narrow(1, 0, 2), k.narrow(1, 0, 2), v.narrow(1, 0, 2), ei),
+                          gnn::dense_masked_attention(q.narrow(1, 2, 1), k.narrow(1, 2, 1), v.narrow(1, 2, 1), e2)},
+                         1);
+  at::Tensor ref = at::linear(o.reshape({-1, 12}), params["proj.weight"], params["proj.bias"]);
+  CHECK(at::allclose(got, ref, 1e-12, 1e-12));
+  CHECK_THROWS_WITH(attn->forward(x, {{&ei, 2}}, {}), Catch::Contains("covers 2 heads of 3"));
+}
+
+TEST_CASE("rotary embedding: relative positions only", "[models]") {
+  at::manual_seed(2);
+  at::Tensor q = at::randn({6, 2, 8}, at::kDouble), k = at::randn({6, 2, 8}, at::kDouble);
+  at::Tensor pos = at::rand({6, 2}, at::kDouble), shift = at::tensor({0.37, -1.2}, at::kDouble);
+  auto scores = [&](const at::Tensor& p) {
+    return at::einsum("ihd,jhd->hij", {gnn::apply_rope(q, p, 50.0), gnn::apply_rope(k, p, 50.0)});
+  };
+  CHECK(at::allclose(scores(pos), scores(pos + shift), 1e-10, 1e-10));
+  CHECK_FALSE(at::allclose(scores(pos), at::einsum("ihd,jhd->hij", {q, k}), 1e-3, 1e-3));
+  CHECK(at::allclose(gnn::apply_rope(q, pos, 50.0).norm(2, 2), q.norm(2, 2), 1e-12, 1e-12));  // rotations
+}
+
+TEST_CASE("mask plans put dilation on half of the heads of the last layers", "[models]") {
+  gnn::TransformerConfig c;
+  c.layers = 4;
+  c.heads = 4;
+  gnn::EdgeIndex a, b;
+  auto plan = gnn::mask_plan(c, a, &b, 2);
+  REQUIRE(plan.size() == 4);
+  CHECK(plan[1].size() == 1);
+  REQUIRE(plan[2].size() == 2);
+  CHECK((plan[2][0].graph == &a && plan[2][0].heads == 2 && plan[2][1].graph == &b && plan[2][1].heads == 2));
+  CHECK_THROWS(gnn::mask_plan(c, a, &b, 5));
+}
+
+TEST_CASE("both models fit a smooth target on a mesh", "[models][train]") {
+  at::manual_seed(3);
+  mesh::Mesh m = test::irregular_mesh(8, 8, 4);
+  auto ei = gnn::EdgeIndex::from_graph(mesh::mesh_graph(m));
+  at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords)).to(at::kFloat).view({-1, 2}) / 8.0;
+  at::Tensor x = at::cat({pos, at::sin(3 * pos)}, 1);
+  // Target: a neighbourhood average of a nonlinear function of position (needs message passing).
+  at::Tensor f = at::cos(4 * pos.select(1, 0)) * pos.select(1, 1);
+  at::Tensor deg = (ei.dst_ptr.slice(0, 1) - ei.dst_ptr.slice(0, 0, -1)).to(at::kFloat);
+  at::Tensor target = (at::zeros_like(f).index_add_(0, ei.dst, f.index_select(0, ei.src)) / deg).unsqueeze(1);
+  auto fit = [&](auto& model, auto forward) {
+    torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(3e-3));
+    double first = 0, last = 0;
+    for (int it = 0; it < 150; ++it) {
+      opt.zero_grad();
+      at::Tensor loss = (forward() - target).pow(2).mean();
+      loss.backward();
+      opt.step();
+      if (it == 0) first = loss.item<double>();
+      last = loss.item<double>();
+    }
+    return first / last;
+  };
+  gnn::TransformerConfig tc;
+  tc.in_dim = 4;
+  tc.out_dim = 1;
+  tc.latent = 32;
+  tc.layers = 2;
+  gnn::MeshTransformer tr(tc);
+  auto plan = gnn::mask_plan(tc, ei);
+  CHECK(fit(tr, [&] { return tr->forward(x, plan, pos); }) > 20);
+  gnn::MeshGraphNetConfig mc;
+  mc.node_in = 4;
+  mc.edge_in = 3;
+  mc.out_dim = 1;
+  mc.latent = 32;
+  mc.steps = 2;
+  gnn::MeshGraphNet mgn(mc);
+  at::Tensor ef = edge_feats(ei, pos);
+  CHECK(fit(mgn, [&] { return mgn->forward(x, ef, ei); }) > 20);
+}
