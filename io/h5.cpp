@@ -12,6 +12,7 @@ template <> hid_t native<float>() { return H5T_NATIVE_FLOAT; }
 template <> hid_t native<double>() { return H5T_NATIVE_DOUBLE; }
 template <> hid_t native<int32_t>() { return H5T_NATIVE_INT32; }
 template <> hid_t native<int64_t>() { return H5T_NATIVE_INT64; }
+template <> hid_t native<uint8_t>() { return H5T_NATIVE_UINT8; }
 
 // Owns one HDF5 identifier and closes it with the matching function.
 struct Handle {
@@ -219,6 +220,19 @@ std::string H5File::read_attr(const std::string& obj, const std::string& name) c
   return out.substr(0, out.find('\0'));
 }
 
+std::vector<std::string> H5File::attr_names(const std::string& obj) const {
+  Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose, cat(path_, ": no object ", obj));
+  std::vector<std::string> names;
+  H5Aiterate2(
+      o, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
+        static_cast<std::vector<std::string>*>(out)->push_back(name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
 #define TESSERA_H5_INSTANTIATE(T)                                                                   \
   template void H5File::write_block<T>(const std::string&, const std::vector<hsize_t>&,             \
                                        const std::vector<hsize_t>&, const std::vector<hsize_t>&, const T*); \
@@ -230,5 +244,6 @@ TESSERA_H5_INSTANTIATE(float)
 TESSERA_H5_INSTANTIATE(double)
 TESSERA_H5_INSTANTIATE(int32_t)
 TESSERA_H5_INSTANTIATE(int64_t)
+TESSERA_H5_INSTANTIATE(uint8_t)
 
 }  // namespace tessera::io

@@ -1,5 +1,5 @@
 // H5File: a thin RAII layer over the HDF5 C API for the few shapes tessera stores: n-D arrays
-// of float/double/int32/int64, groups and string attributes. With MPI (comm size > 1) the file
+// of float/double/int32/int64/uint8, groups and string attributes. With MPI (comm size > 1) the file
 // is opened through MPI-IO and every write is collective: all ranks call in the same order.
 #pragma once
 #include <hdf5.h>
@@ -49,6 +49,7 @@ public:
 
   void write_attr(const std::string& obj, const std::string& name, const std::string& value);
   std::string read_attr(const std::string& obj, const std::string& name) const;
+  std::vector<std::string> attr_names(const std::string& obj) const;
 
 private:
   H5File(hid_t id, std::string path, const Comm& comm) : id_(id), path_(std::move(path)), comm_(comm) {}

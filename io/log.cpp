@@ -4,11 +4,24 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "mesh/error.hpp"
 
 namespace tessera::io {
+
+void log_info(spdlog::logger* log, const std::string& message) {
+  if (log) log->info("{}", message);
+}
+void log_warn(spdlog::logger* log, const std::string& message) {
+  if (log) log->warn("{}", message);
+}
+std::string sci(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4e", x);
+  return buf;
+}
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm,
                                             const LogOptions& o) {

@@ -17,6 +17,14 @@ struct LogOptions {
   std::string rank_dir;         // if set: <rank_dir>/rank<r>.log for every rank
 };
 
+// Plain-string logging for translation units that include torch: torch ships its own fmt
+// headers, which clash with the fmt spdlog needs, so such files must not include spdlog.
+// A null logger is allowed (nothing is logged).
+void log_info(spdlog::logger* log, const std::string& message);
+void log_warn(spdlog::logger* log, const std::string& message);
+// "%.4e"-style text of a double, for such messages.
+std::string sci(double x);
+
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm,
                                             const LogOptions& options = {});
 

@@ -1,0 +1,45 @@
+// tessera-rollout deck.yaml: rolls a trained model out autoregressively on a dataset trajectory
+// (boundary nodes imposed every step) and writes prediction, truth and error for ParaView plus
+// RMSE metrics.
+#include "apps/app.hpp"
+#include "io/dataset.hpp"
+#include "io/log.hpp"
+#include "mesh/error.hpp"
+#include "train/model_io.hpp"
+#include "train/rollout_output.hpp"
+
+using namespace tessera;
+
+static void run(apps::Context& ctx) {
+  const io::Deck& d = ctx.deck;
+  if (ctx.comm.size() > 1) throw Error("tessera-rollout runs on one MPI rank for now");
+  const std::string ck = d.resolve_path(d.get_string("rollout.checkpoint"));
+  train::TrainedModel m = train::load_trained_model(ck);
+  io::log_info(ctx.log.get(), cat("model: ", m.model->family(), " from ", ck, " (step ", m.step, ")"));
+  const std::string dir = d.has("data.dir") ? d.resolve_path(d.get_string("data.dir"))
+                                            : m.deck->resolve_path(m.deck->get_string("data.dir"));
+  const std::string split = d.get_string("data.split");
+  io::DatasetReader reader(dir, split);
+  const int64_t id = d.get_int("rollout.trajectory");
+  const auto& ids = reader.trajectories();
+  if (std::find(ids.begin(), ids.end(), id) == ids.end())
+    d.fail("rollout.trajectory", cat(dir, "/", split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"));
+  train::TrajectoryData t = train::prepare_trajectory(reader.read(id), *m.deck, cat(dir, "/", split, ".h5 #", id));
+  const int64_t steps = d.get_int("rollout.steps") > 0 ? d.get_int("rollout.steps") : t.steps() - 1;
+  auto r = train::rollout(*m.model, m.norms, t, steps);
+  auto summary = train::summarize(r, train::one_step_error(*m.model, m.norms, {t}, 1));
+  const std::string base = d.get_string("output.dir") + "/" + d.get_string("output.name");
+  train::write_rollout(base, t, r, summary, reader.meta().dt, d.get_bool("output.vtu"), d.resolved_yaml());
+  io::log_info(ctx.log.get(), cat("1-step RMSE ", io::sci(summary.one_step), " (persistence ",
+                                  io::sci(summary.one_step_persistence), "); rollout RMSE over 50 steps ",
+                                  io::sci(summary.rmse_50), " (persistence ", io::sci(summary.persistence_50),
+                                  "), over all ", r.rmse.size(), " steps ", io::sci(summary.rmse_all), " (persistence ",
+                                  io::sci(summary.persistence_all), ")"));
+  io::log_info(ctx.log.get(), cat("wrote ", base, ".xmf, ", base, "_metrics.csv, ", base, "_summary.csv"));
+}
+
+int main(int argc, char** argv) {
+  return apps::run_app(argc, argv,
+                       {"tessera-rollout", "Roll a trained mesh simulator out on a trajectory and write ParaView files",
+                        train::add_rollout_keys, run});
+}

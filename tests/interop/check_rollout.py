@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Reads tessera-rollout's and tessera-train's output with independent readers (meshio, h5py, csv).
+
+usage: check_rollout.py <rollout_out_dir> <checkpoint.h5>
+"""
+import csv
+import sys
+
+import h5py
+import meshio
+import numpy as np
+from vtkmodules.vtkIOXML import vtkXMLUnstructuredGridReader
+
+out, ck = sys.argv[1], sys.argv[2]
+failures, checks = [], 0
+
+
+def check(cond, what):
+    global checks
+    checks += 1
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+with meshio.xdmf.TimeSeriesReader(f"{out}/rollout.xmf") as r:
+    points, cells = r.read_points_cells()
+    steps = r.num_steps
+    t0, d0, _ = r.read_data(0)
+    t5, d5, _ = r.read_data(5)
+check(steps == 20, f"rollout series has every step (got {steps})")
+check(set(d5) == {"velocity_pred", "velocity_true", "error", "node_type"}, f"rollout fields {sorted(d5)}")
+check(np.allclose(d0["velocity_pred"], d0["velocity_true"]), "step 0 starts from the true state")
+err = np.linalg.norm(d5["velocity_pred"] - d5["velocity_true"], axis=1)
+check(np.allclose(err, d5["error"].ravel()), "error field is |pred - true|")
+fixed = d5["node_type"].ravel() != 0
+fixed &= d5["node_type"].ravel() != 5
+check(np.allclose(d5["velocity_pred"][fixed], d5["velocity_true"][fixed]), "boundary nodes imposed")
+check(abs(t5 - 0.25) < 1e-12, f"time of step 5 is 5 dt (got {t5})")
+
+v = vtkXMLUnstructuredGridReader()
+v.SetFileName(f"{out}/rollout_5.vtu")
+v.Update()
+check(v.GetOutput().GetNumberOfPoints() == len(points), "vtu step has the mesh's points")
+
+rows = list(csv.DictReader(open(f"{out}/rollout_metrics.csv")))
+check(len(rows) == 19 and float(rows[0]["rmse"]) >= 0, "per-step metrics")
+summary = {r["metric"]: r for r in csv.DictReader(open(f"{out}/rollout_summary.csv"))}
+check(set(summary) == {"one_step_rmse", "rollout_rmse_1", "rollout_rmse_50", "rollout_rmse_all"}, "summary metrics")
+
+with h5py.File(ck, "r") as f:
+    check(f.attrs["family"] in ("transformer", b"transformer"), "checkpoint family")
+    names = list(f["tensors"].keys())
+    check(any(n.startswith("model.") for n in names), "checkpoint has model tensors")
+    check(any(n.startswith("optim.") for n in names), "checkpoint has optimiser moments")
+    check("rng.sampler" in names, "checkpoint has the sampler RNG state")
+
+print(f"{checks - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,139 @@
+// Training machinery: normaliser statistics, learning-rate schedule, checkpoints, exact resume,
+// rollouts; on a small synthetic dataset written by the test.
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "io/deck.hpp"
+#include "mesh/error.hpp"
+#include "synthetic_flow.hpp"
+#include "train/checkpoint.hpp"
+#include "train/evaluate.hpp"
+#include "train/normalizer.hpp"
+#include "train/schedule.hpp"
+#include "train/trainer.hpp"
+
+using namespace tessera;
+static const std::string out = std::string(TESSERA_TEST_OUT) + "/train";
+
+static const std::string& dataset() {
+  static const std::string dir = [] {
+    const std::string d = out + "/data";
+    std::filesystem::remove_all(d);
+    test::write_synthetic_dataset(d, 3, 1);
+    return d;
+  }();
+  return dir;
+}
+
+static io::Deck deck(const std::string& family, int64_t steps, const std::vector<std::string>& extra = {}) {
+  static io::Schema schema = [] {
+    io::Schema s("tessera-train");
+    train::add_training_deck_keys(s);
+    return s;
+  }();
+  std::vector<std::string> ov{"data.dir=" + dataset(), "model.family=" + family, "train.steps=" + std::to_string(steps),
+                              "model.latent=16", "model.layers=2", "train.warmup=2", "output.dir=" + out};
+  ov.insert(ov.end(), extra.begin(), extra.end());
+  return io::Deck::parse("{}", "test.yaml", schema, ov);
+}
+
+TEST_CASE("normaliser statistics equal direct mean and std", "[train]") {
+  train::Normalizer n("x", 3, 2);
+  at::Tensor a = at::randn({50, 3}, at::kDouble) * 3 + 1, b = at::randn({30, 3}, at::kDouble), c = at::randn({10, 3}, at::kDouble);
+  n.accumulate(a);
+  n.accumulate(b);
+  n.accumulate(c);  // past max_accumulations: ignored
+  at::Tensor all = at::cat({a, b});
+  CHECK(at::allclose(n.mean(), all.mean(0), 1e-12, 1e-12));
+  CHECK(at::allclose(n.std(), all.std(0, /*unbiased=*/false), 1e-10, 1e-12));
+  CHECK(at::allclose(n.inverse(n.normalize(a)), a, 1e-12, 1e-12));
+  CHECK_THROWS(n.accumulate(at::zeros({2, 4})));
+}
+
+TEST_CASE("cosine schedule with warm-up", "[train]") {
+  CHECK(train::cosine_warmup_lr(0, 1.0, 0.0, 10, 110) == Approx(0.1));
+  CHECK(train::cosine_warmup_lr(9, 1.0, 0.0, 10, 110) == Approx(1.0));
+  CHECK(train::cosine_warmup_lr(10, 1.0, 0.0, 10, 110) == Approx(1.0));
+  CHECK(train::cosine_warmup_lr(60, 1.0, 0.1, 10, 110) == Approx(0.55));
+  CHECK(train::cosine_warmup_lr(110, 1.0, 0.1, 10, 110) == Approx(0.1));
+  CHECK(train::cosine_warmup_lr(500, 1.0, 0.1, 10, 110) == Approx(0.1));
+}
+
+TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]") {
+  train::Checkpoint c;
+  c.tensors["a.weight"] = at::randn({3, 4});
+  c.tensors["b"] = at::randn({5}, at::kDouble);
+  c.tensors["n"] = at::tensor({int64_t(7)});
+  c.tensors["s"] = at::scalar_tensor(2.5, at::kDouble);
+  c.tensors["r"] = at::randint(0, 255, {9}, at::kByte);
+  c.attributes["step"] = "12";
+  train::save_checkpoint(out + "/ck.h5", c);
+  CHECK_FALSE(std::filesystem::exists(out + "/ck.h5.tmp"));
+  train::Checkpoint r = train::load_checkpoint(out + "/ck.h5");
+  REQUIRE(r.tensors.size() == c.tensors.size());
+  for (const auto& [k, t] : c.tensors) {
+    INFO(k);
+    CHECK(r.tensors[k].sizes() == t.sizes());
+    CHECK(at::equal(r.tensors[k], t));
+  }
+  CHECK(r.attributes["step"] == "12");
+  CHECK_THROWS_WITH(train::load_checkpoint(out + "/none.h5"), Catch::Contains("file not found"));
+}
+
+TEST_CASE("N + N resumed steps equal 2N steps", "[train][checkpoint]") {
+  for (const std::string family : {"transformer", "meshgraphnet"}) {
+    INFO(family);
+    io::Deck d6 = deck(family, 6);
+    train::Trainer straight(d6, nullptr);
+    for (int i = 0; i < 6; ++i) straight.step();
+    train::Trainer first(d6, nullptr);
+    for (int i = 0; i < 3; ++i) first.step();
+    first.save(out + "/half_" + family + ".h5");
+    io::Deck resumed_deck = deck(family, 6, {"train.resume=" + out + "/half_" + family + ".h5"});
+    train::Trainer resumed(resumed_deck, nullptr);
+    CHECK(resumed.steps_done() == 3);
+    for (int i = 0; i < 3; ++i) resumed.step();
+    auto a = straight.model().module().named_parameters(), b = resumed.model().module().named_parameters();
+    REQUIRE(a.size() == b.size());
+    for (const auto& p : a) {
+      INFO(p.key());
+      CHECK(at::equal(p.value(), b[p.key()]));
+    }
+    CHECK(at::equal(straight.normalizers().target.sum, resumed.normalizers().target.sum));
+  }
+  io::Deck other = deck("meshgraphnet", 6, {"train.resume=" + out + "/half_transformer.h5"});
+  CHECK_THROWS_WITH(train::Trainer(other, nullptr), Catch::Contains("checkpoint of a 'transformer' model"));
+}
+
+TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][rollout]") {
+  io::Deck d = deck("transformer", 200, {"train.lr=3e-3", "train.noise_std=0", "model.rope=true"});  // deterministic target; RoPE gives direction
+  train::Trainer t(d, nullptr);
+  double first = 0, last = 0;
+  for (int i = 0; i < 200; ++i) {
+    const double loss = t.step();
+    if (i < 10) first += loss / 10;
+    if (i >= 190) last += loss / 10;
+  }
+  INFO("mean loss of the first 10 steps " << first << ", of the last 10 " << last);
+  CHECK(last < 0.1 * first);
+  const auto& traj = t.train_data()[0];
+  auto r = train::rollout(t.model(), t.normalizers(), traj, 10);
+  REQUIRE(r.predicted.size(0) == 11);
+  REQUIRE(r.rmse.size() == 10);
+  CHECK(at::equal(r.predicted[0], traj.velocity[0]));
+  at::Tensor fixed = traj.fixed_mask;
+  for (int s = 1; s <= 10; ++s)
+    CHECK(at::equal(r.predicted[s].index({fixed}), traj.velocity[s].index({fixed})));
+  CHECK(r.rmse_over(1) == Approx(r.rmse[0]));
+  auto one = train::one_step_error(t.model(), t.normalizers(), t.train_data(), 5);
+  CHECK(one.persistence_rmse > 0);
+}
+
+TEST_CASE("bad training decks", "[train]") {
+  CHECK_THROWS_WITH(train::Trainer(deck("transformer", 4, {"model.heads=3"}), nullptr),
+                    Catch::Contains("model.heads: must divide model.latent (16)"));
+  CHECK_THROWS_WITH(train::Trainer(deck("transformer", 4, {"data.dir=/nonexistent"}), nullptr),
+                    Catch::Contains("/nonexistent/meta.json: file not found"));
+}

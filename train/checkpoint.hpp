@@ -1,0 +1,21 @@
+// Checkpoints: one HDF5 file holding named tensors (model parameters, optimizer moments,
+// normalizer statistics, RNG state) and string attributes (family, step, resolved deck).
+// Written under a temporary name and renamed; h5py opens it. Loading restores tensors bit for
+// bit, which is what makes resumed training equal to uninterrupted training.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <string>
+
+namespace tessera::train {
+
+struct Checkpoint {
+  std::map<std::string, at::Tensor> tensors;     // name -> CPU tensor (float, double, int64, uint8)
+  std::map<std::string, std::string> attributes;  // e.g. family, step, deck
+};
+
+void save_checkpoint(const std::string& path, const Checkpoint& c);
+Checkpoint load_checkpoint(const std::string& path);
+
+}  // namespace tessera::train

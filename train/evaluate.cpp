@@ -1,0 +1,63 @@
+#include "train/evaluate.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessera::train {
+namespace {
+
+double rms(const at::Tensor& a, const at::Tensor& b) { return std::sqrt((a - b).pow(2).mean().item<double>()); }
+
+double combine(const std::vector<double>& per_step, int64_t first) {
+  const int64_t n = std::min<int64_t>(first, per_step.size());
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += per_step[i] * per_step[i];
+  return n ? std::sqrt(s / n) : 0.0;
+}
+
+}  // namespace
+
+at::Tensor predict_next(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v) {
+  at::Tensor delta = norms.target.inverse(model.forward(norms.node.normalize(node_features(v, t)), t));
+  return v + delta;
+}
+
+OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
+                            int64_t stride) {
+  at::NoGradGuard no_grad;
+  double se = 0, sp = 0;
+  int64_t count = 0;
+  for (const auto& t : data)
+    for (int64_t s = 0; s + 1 < t.steps(); s += std::max<int64_t>(stride, 1)) {
+      at::Tensor v = t.velocity[s], truth = t.velocity[s + 1];
+      se += (predict_next(model, norms, t, v) - truth).pow(2).mean().item<double>();
+      sp += (v - truth).pow(2).mean().item<double>();
+      ++count;
+    }
+  return {std::sqrt(se / std::max<int64_t>(count, 1)), std::sqrt(sp / std::max<int64_t>(count, 1))};
+}
+
+double Rollout::rmse_over(int64_t first) const { return combine(rmse, first); }
+double Rollout::persistence_over(int64_t first) const { return combine(persistence_rmse, first); }
+
+Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps) {
+  at::NoGradGuard no_grad;
+  steps = std::min<int64_t>(steps, t.steps() - 1);
+  Rollout r;
+  std::vector<at::Tensor> states{t.velocity[0]};
+  const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
+  for (int64_t s = 0; s < steps; ++s) {
+    at::Tensor next = predict_next(model, norms, t, states.back());
+    next = at::where(fixed, t.velocity[s + 1], next);
+    states.push_back(next);
+    r.rmse.push_back(rms(next, t.velocity[s + 1]));
+    r.persistence_rmse.push_back(rms(t.velocity[0], t.velocity[s + 1]));
+  }
+  r.predicted = at::stack(states);
+  return r;
+}
+
+}  // namespace tessera::train

@@ -1,0 +1,37 @@
+// Prediction, one-step error and autoregressive rollouts of a trained mesh simulator.
+// RMSE over all nodes and both velocity components, as in MeshGraphNets (REFERENCES.md §2).
+// Rollouts impose the true velocity on fixed nodes (inflow, walls) every step (§3).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "train/mesh_data.hpp"
+#include "train/normalizer.hpp"
+#include "train/simulator.hpp"
+
+namespace tessera::train {
+
+struct Normalizers {
+  Normalizer node, target;
+};
+
+// v_{t+1} predicted from v_t ([N, 2]); no boundary imposition.
+at::Tensor predict_next(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v);
+
+struct OneStepError {
+  double model_rmse = 0, persistence_rmse = 0;  // persistence: v_{t+1} = v_t
+};
+// Over every `stride`-th step of each trajectory.
+OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
+                            int64_t stride = 1);
+
+struct Rollout {
+  at::Tensor predicted;                           // [steps + 1, N, 2], starting from the true v_0
+  std::vector<double> rmse, persistence_rmse;     // per step 1..steps
+  double rmse_over(int64_t first_steps) const;    // RMSE over steps 1..first_steps (all if larger)
+  double persistence_over(int64_t first_steps) const;
+};
+Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps);
+
+}  // namespace tessera::train

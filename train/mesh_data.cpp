@@ -1,0 +1,74 @@
+#include "train/mesh_data.hpp"
+
+#include <ATen/ATen.h>
+
+#include "io/mesh_deck.hpp"
+#include "mesh/error.hpp"
+#include "mesh/graph.hpp"
+#include "mesh/validation.hpp"
+
+namespace tessera::train {
+namespace {
+
+const io::FieldData& field(const io::Trajectory& t, const std::string& name, const std::string& what) {
+  auto it = t.find(name);
+  if (it == t.end()) throw Error(cat(what, ": the dataset has no field '", name, "'"));
+  return it->second;
+}
+
+}  // namespace
+
+TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what) {
+  const auto& cells = field(t, "cells", what);
+  const auto& pos = field(t, "mesh_pos", what);
+  const auto& types = field(t, "node_type", what);
+  const auto& vel = field(t, "velocity", what);
+  if (cells.shape[2] != 3 || pos.shape[2] != 2 || vel.shape[2] != 2)
+    throw Error(cat(what, ": expected triangle cells, 2D mesh_pos and 2D velocity"));
+  TrajectoryData d;
+  d.mesh.dim = 2;
+  d.mesh.coords.assign(pos.f32.begin(), pos.f32.begin() + pos.shape[1] * 2);
+  d.mesh.cells.assign(cells.i32.begin(), cells.i32.begin() + cells.shape[1] * 3);
+  d.mesh.node_type.assign(types.i32.begin(), types.i32.begin() + types.shape[1]);
+  mesh::orient_consistently(d.mesh);
+  mesh::validate(d.mesh, what);
+  const int64_t n = d.mesh.num_nodes();
+  if (int64_t(vel.shape[1]) != n) throw Error(cat(what, ": velocity has ", vel.shape[1], " nodes, the mesh ", n));
+  d.pos = at::tensor(at::ArrayRef<float>(pos.f32.data(), n * 2)).view({n, 2});
+  d.node_type = at::tensor(at::ArrayRef<int32_t>(d.mesh.node_type)).to(at::kLong);
+  d.velocity = at::tensor(at::ArrayRef<float>(vel.f32)).view({int64_t(vel.shape[0]), n, 2});
+  d.loss_mask = (d.node_type == mesh::kNormal).logical_or(d.node_type == mesh::kOutflow);
+  d.fixed_mask = d.loss_mask.logical_not();
+
+  mesh::Graph base;
+  mesh::Graph dil;
+  for (auto& [name, g] : io::graphs_from_deck(deck, d.mesh)) {
+    if (name.rfind("dilated", 0) == 0) dil = std::move(g);
+    else base = base.num_nodes ? mesh::graph_union(base, g) : g;
+  }
+  d.graph = gnn::EdgeIndex::from_graph(mesh::mesh_graph(d.mesh));
+  d.attention = gnn::EdgeIndex::from_graph(base);
+  if (dil.num_nodes) d.dilated = gnn::EdgeIndex::from_graph(dil);
+  at::Tensor rel = d.pos.index_select(0, d.graph.src) - d.pos.index_select(0, d.graph.dst);
+  d.edge_features = at::cat({rel, rel.norm(2, 1, true)}, 1);
+  return d;
+}
+
+std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split, const io::Deck& deck,
+                                       int64_t limit) {
+  io::DatasetReader r(dir, split);
+  std::vector<TrajectoryData> out;
+  for (int64_t id : r.trajectories()) {
+    if (limit > 0 && int64_t(out.size()) >= limit) break;
+    out.push_back(prepare_trajectory(r.read(id), deck, cat(dir, "/", split, ".h5 trajectory ", id)));
+  }
+  if (out.empty()) throw Error(cat(dir, "/", split, ".h5: no trajectories"));
+  return out;
+}
+
+at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t) {
+  at::Tensor onehot = at::one_hot(t.node_type.clamp(0, kNodeTypeClasses - 1), kNodeTypeClasses).to(velocity.dtype());
+  return at::cat({velocity, onehot}, 1);
+}
+
+}  // namespace tessera::train

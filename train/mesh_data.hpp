@@ -1,0 +1,46 @@
+// One trajectory of a mesh dataset prepared for training: the mesh and its graphs (built once),
+// node types, and the velocity time series as tensors.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "gnn/edge_index.hpp"
+#include "io/dataset.hpp"
+#include "io/deck.hpp"
+#include "mesh/mesh.hpp"
+
+namespace tessera::train {
+
+constexpr int64_t kNodeTypeClasses = 9;  // one-hot width of MeshGraphNets node types (codes 0..8)
+
+struct TrajectoryData {
+  mesh::Mesh mesh;
+  at::Tensor pos;            // [N, 2] float32
+  at::Tensor node_type;      // [N] int64
+  at::Tensor velocity;       // [T, N, 2] float32
+  at::Tensor loss_mask;      // [N] bool: normal (0) and outflow (5) nodes, where the loss is taken
+  at::Tensor fixed_mask;     // [N] bool: nodes whose velocity is imposed in rollouts (all others)
+  gnn::EdgeIndex graph;      // mesh graph (MeshGraphNet, base of attention masks)
+  gnn::EdgeIndex attention;  // mesh graph united with the non-dilating augmentations of the deck
+  gnn::EdgeIndex dilated;    // dilation graph (augment.dilation), empty when off
+  at::Tensor edge_features;  // [E, 3]: relative position (src - dst) and its length
+
+  int64_t steps() const { return velocity.size(0); }
+  int64_t nodes() const { return velocity.size(1); }
+  bool has_dilated() const { return dilated.num_nodes > 0; }
+};
+
+// Builds TrajectoryData from a dataset trajectory (fields cells, mesh_pos, node_type, velocity);
+// augmentations come from the deck's `augment` section. `what` names it in errors.
+TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what);
+
+// Loads trajectories of a split (at most `limit`, 0: all).
+std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split, const io::Deck& deck,
+                                       int64_t limit);
+
+// Node input features: [velocity (2), one-hot node type (9)].
+at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t);
+
+}  // namespace tessera::train

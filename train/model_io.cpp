@@ -1,0 +1,65 @@
+#include "train/model_io.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include "mesh/error.hpp"
+#include "train/trainer.hpp"
+
+namespace tessera::train {
+
+const at::Tensor& checkpoint_tensor(const Checkpoint& c, const std::string& path, const std::string& name) {
+  auto it = c.tensors.find(name);
+  if (it == c.tensors.end()) throw Error(cat(path, ": checkpoint lacks tensor '", name, "'"));
+  return it->second;
+}
+
+void pack_model(Checkpoint& c, Simulator& model, const Normalizers& norms) {
+  for (const auto& p : model.module().named_parameters()) c.tensors["model." + p.key()] = p.value();
+  for (const Normalizer* n : {&norms.node, &norms.target}) {
+    c.tensors["norm." + n->name() + ".count"] = n->count;
+    c.tensors["norm." + n->name() + ".sum"] = n->sum;
+    c.tensors["norm." + n->name() + ".sumsq"] = n->sumsq;
+    c.tensors["norm." + n->name() + ".accumulations"] = at::tensor({n->accumulations}, at::kLong);
+  }
+  c.attributes["family"] = model.family();
+}
+
+void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model, Normalizers& norms) {
+  auto family = c.attributes.find("family");
+  if (family == c.attributes.end() || family->second != model.family())
+    throw Error(cat(path, ": checkpoint of a '", family == c.attributes.end() ? "?" : family->second,
+                    "' model, the deck builds a '", model.family(), "'"));
+  at::NoGradGuard no_grad;
+  for (auto& p : model.module().named_parameters()) {
+    const at::Tensor& t = checkpoint_tensor(c, path, "model." + p.key());
+    if (t.sizes() != p.value().sizes())
+      throw Error(cat(path, ": parameter ", p.key(), " has shape ", t.sizes(), ", the deck's model ", p.value().sizes()));
+    p.value().copy_(t);
+  }
+  for (Normalizer* n : {&norms.node, &norms.target}) {
+    n->count = checkpoint_tensor(c, path, "norm." + n->name() + ".count").clone();
+    n->sum = checkpoint_tensor(c, path, "norm." + n->name() + ".sum").clone();
+    n->sumsq = checkpoint_tensor(c, path, "norm." + n->name() + ".sumsq").clone();
+    n->accumulations = checkpoint_tensor(c, path, "norm." + n->name() + ".accumulations").item<int64_t>();
+  }
+}
+
+TrainedModel load_trained_model(const std::string& path) {
+  Checkpoint c = load_checkpoint(path);
+  auto deck = c.attributes.find("deck");
+  if (deck == c.attributes.end()) throw Error(cat(path, ": checkpoint has no stored deck"));
+  TrainedModel m;
+  m.schema = std::make_unique<io::Schema>("tessera-train");
+  add_training_deck_keys(*m.schema);
+  m.deck = std::make_unique<io::Deck>(io::Deck::parse(deck->second, path + " (stored deck)", *m.schema));
+  const int64_t in_dim = 2 + kNodeTypeClasses, out_dim = 2;
+  m.model = make_simulator(*m.deck, in_dim, out_dim);
+  m.norms = {Normalizer("node", in_dim), Normalizer("target", out_dim)};
+  unpack_model(c, path, *m.model, m.norms);
+  m.model->module().eval();
+  m.step = std::stoll(c.attributes.count("step") ? c.attributes.at("step") : "0");
+  return m;
+}
+
+}  // namespace tessera::train

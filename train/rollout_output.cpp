@@ -1,0 +1,88 @@
+#include "train/rollout_output.hpp"
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "io/atomic_file.hpp"
+#include "io/vtk.hpp"
+#include "io/xdmf.hpp"
+#include "mesh/error.hpp"
+#include "tessera/config.hpp"
+
+namespace tessera::train {
+namespace {
+
+io::Field to_field(const std::string& name, const at::Tensor& t) {
+  at::Tensor c = t.to(at::kDouble).contiguous();
+  io::Field f{name, t.dim() == 2 ? int(t.size(1)) : 1, false, {}};
+  f.data.assign(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  return f;
+}
+
+}  // namespace
+
+void add_rollout_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("rollout", "which model to roll out, on which trajectory, for how long");
+  s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
+  s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
+  s.add("rollout.steps", KeyType::Int, "0", "steps to predict; 0: the whole trajectory").min = 0;
+  s.section("data", "the dataset to take the initial condition and ground truth from");
+  s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
+  s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
+  s.section("output", "rollout files");
+  s.add("output.dir", KeyType::String, "out/rollout", "output directory");
+  s.add("output.name", KeyType::String, "rollout", "base name of the output files");
+  s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
+}
+
+RolloutSummary summarize(const Rollout& r, const OneStepError& one) {
+  const int64_t all = static_cast<int64_t>(r.rmse.size());
+  return {one.model_rmse,        one.persistence_rmse,  r.rmse_over(1),          r.rmse_over(50), r.rmse_over(all),
+          r.persistence_over(1), r.persistence_over(50), r.persistence_over(all)};
+}
+
+void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
+                   double dt, bool vtu, const std::string& deck_yaml) {
+  const int64_t steps = r.predicted.size(0);
+  io::Field node_type = to_field("node_type", t.node_type);
+#if TESSERA_HAVE_HDF5
+  io::XdmfSeries series(base, t.mesh, Comm(), {node_type}, deck_yaml);
+#endif
+  std::unique_ptr<io::PvdCollection> pvd;
+  if (vtu) pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
+  for (int64_t k = 0; k < steps; ++k) {
+    at::Tensor pred = r.predicted[k], truth = t.velocity[k];
+    std::vector<io::Field> fields{to_field("velocity_pred", pred), to_field("velocity_true", truth),
+                                  to_field("error", (pred - truth).norm(2, 1))};
+#if TESSERA_HAVE_HDF5
+    series.write_step(k * dt, fields);
+#endif
+#if TESSERA_HAVE_VTK
+    if (pvd) {
+      const std::string name = cat(std::filesystem::path(base).filename().string(), "_", k, ".vtu");
+      fields.push_back(node_type);
+      io::write_vtu(std::filesystem::path(base).parent_path().string() + "/" + name, t.mesh, fields, deck_yaml);
+      pvd->add(k * dt, name);
+    }
+#endif
+  }
+  std::ostringstream m;
+  m.precision(8);
+  m << "step,time,rmse,persistence_rmse\n";
+  for (size_t k = 0; k < r.rmse.size(); ++k)
+    m << k + 1 << "," << (k + 1) * dt << "," << r.rmse[k] << "," << r.persistence_rmse[k] << "\n";
+  io::write_text_atomic(base + "_metrics.csv", m.str());
+  std::ostringstream sum;
+  sum.precision(8);
+  sum << "metric,model,persistence\n"
+      << "one_step_rmse," << s.one_step << "," << s.one_step_persistence << "\n"
+      << "rollout_rmse_1," << s.rmse_1 << "," << s.persistence_1 << "\n"
+      << "rollout_rmse_50," << s.rmse_50 << "," << s.persistence_50 << "\n"
+      << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n";
+  io::write_text_atomic(base + "_summary.csv", sum.str());
+}
+
+}  // namespace tessera::train

@@ -1,0 +1,27 @@
+// Writing a rollout for ParaView and for analysis: an XDMF series (and optionally VTU + PVD)
+// with predicted, true and error velocity at every step, plus metrics files:
+//   <base>_metrics.csv  step, time, rmse, persistence_rmse
+//   <base>_summary.csv  one_step_rmse, one_step_persistence, rollout_rmse_1/50/all (+ persistence)
+#pragma once
+#include <string>
+
+#include "io/deck.hpp"
+#include "mesh/comm.hpp"
+#include "train/evaluate.hpp"
+
+namespace tessera::train {
+
+// rollout.* and data.* keys of tessera-rollout, plus output.*.
+void add_rollout_keys(io::Schema& schema);
+
+struct RolloutSummary {
+  double one_step = 0, one_step_persistence = 0;
+  double rmse_1 = 0, rmse_50 = 0, rmse_all = 0;
+  double persistence_1 = 0, persistence_50 = 0, persistence_all = 0;
+};
+RolloutSummary summarize(const Rollout& r, const OneStepError& one);
+
+void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
+                   double dt, bool vtu, const std::string& deck_yaml);
+
+}  // namespace tessera::train

@@ -1,0 +1,15 @@
+#include "train/schedule.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tessera::train {
+
+double cosine_warmup_lr(int64_t step, double base, double min, int64_t warmup, int64_t total) {
+  if (warmup > 0 && step < warmup) return base * double(step + 1) / double(warmup);
+  if (total <= warmup) return base;
+  const double t = std::clamp(double(step - warmup) / double(total - warmup), 0.0, 1.0);
+  return min + 0.5 * (base - min) * (1.0 + std::cos(M_PI * t));
+}
+
+}  // namespace tessera::train

@@ -1,0 +1,188 @@
+#include "train/trainer.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+
+#include <filesystem>
+
+#include "io/atomic_file.hpp"
+#include "io/log.hpp"
+#include "io/mesh_deck.hpp"
+#include "io/progress.hpp"
+#include "mesh/error.hpp"
+#include "train/checkpoint.hpp"
+#include "train/model_io.hpp"
+#include "train/schedule.hpp"
+
+namespace tessera::train {
+
+void add_train_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("data", "the dataset (graph-physics layout: <dir>/meta.json and <dir>/<split>.h5)");
+  s.required("data.dir", KeyType::String, "dataset directory (relative to the deck)");
+  s.add("data.train_split", KeyType::String, "train", "split used for training");
+  s.add("data.valid_split", KeyType::String, "valid", "split used for validation");
+  s.add("data.max_trajectories", KeyType::Int, "0", "use at most this many trajectories per split; 0: all").min = 0;
+  s.section("train", "optimisation, noise, validation and checkpoints");
+  s.add("train.steps", KeyType::Int, "1000", "optimiser steps in total (a resumed run continues to this)").min = 1;
+  s.add("train.batch", KeyType::Int, "2", "samples (graphs) per step").min = 1;
+  s.add("train.lr", KeyType::Float, "1e-3", "peak learning rate (AdamW)").min = 0;
+  s.add("train.lr_min", KeyType::Float, "1e-6", "learning rate at the end of the cosine decay").min = 0;
+  s.add("train.warmup", KeyType::Int, "1000", "linear warm-up steps").min = 0;
+  s.add("train.weight_decay", KeyType::Float, "1e-4", "AdamW weight decay").min = 0;
+  auto& b = s.add("train.betas", KeyType::FloatList, "[0.9, 0.95]", "AdamW betas");
+  b.list_size = 2;
+  b.min = 0;
+  b.max = 1;
+  s.add("train.clip", KeyType::Float, "1.0", "gradient-norm clipping; 0: off").min = 0;
+  s.add("train.noise_std", KeyType::Float, "0.02", "std of Gaussian noise on the input velocity of normal nodes").min = 0;
+  s.add("train.seed", KeyType::Int, "0", "seed of parameter init, sampling and noise").min = 0;
+  s.add("train.validate_every", KeyType::Int, "0", "steps between validations (1-step and rollout RMSE); 0: end only").min = 0;
+  s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
+  s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
+  s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
+  s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
+  s.section("output", "where checkpoints and training metrics go");
+  s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
+}
+
+void add_training_deck_keys(io::Schema& s) {
+  add_train_keys(s);
+  add_model_keys(s);
+  io::add_augment_keys(s);
+}
+
+Trainer::~Trainer() = default;
+
+Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log) : deck_(d), log_(std::move(log)) {
+  at::manual_seed(d.get_int("train.seed"));  // parameter initialisation
+  gen_ = at::make_generator<at::CPUGeneratorImpl>(d.get_int("train.seed"));
+  // The model first: deck errors in `model` surface before the (slow) data loading.
+  const int64_t in_dim = 2 + kNodeTypeClasses, out_dim = 2;
+  model_ = make_simulator(d, in_dim, out_dim);
+  const std::string dir = d.resolve_path(d.get_string("data.dir"));
+  const int64_t limit = d.get_int("data.max_trajectories");
+  train_ = load_split(dir, d.get_string("data.train_split"), d, limit);
+  const std::string valid_path = dir + "/" + d.get_string("data.valid_split") + ".h5";
+  if (std::filesystem::exists(valid_path))
+    valid_ = load_split(dir, d.get_string("data.valid_split"), d, d.get_int("train.valid_trajectories"));
+  io::log_info(log_.get(), cat("data: ", train_.size(), " training trajectories (", train_[0].steps(), " steps, ",
+                               train_[0].nodes(), " nodes in the first), ", valid_.size(), " validation"));
+  norms_ = {Normalizer("node", in_dim), Normalizer("target", out_dim)};
+  auto betas = d.get_floats("train.betas");
+  opt_ = std::make_unique<torch::optim::AdamW>(model_->module().parameters(),
+                                               torch::optim::AdamWOptions(d.get_float("train.lr"))
+                                                   .betas({betas[0], betas[1]})
+                                                   .weight_decay(d.get_float("train.weight_decay")));
+  int64_t params = 0;
+  for (const auto& p : model_->module().parameters()) params += p.numel();
+  io::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters"));
+  if (d.has("train.resume")) load(d.resolve_path(d.get_string("train.resume")));
+}
+
+double Trainer::step() {
+  const int64_t batch = deck_.get_int("train.batch"), total = deck_.get_int("train.steps");
+  const double lr = cosine_warmup_lr(step_, deck_.get_float("train.lr"), deck_.get_float("train.lr_min"),
+                                     deck_.get_int("train.warmup"), total);
+  for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+  const double sigma = deck_.get_float("train.noise_std");
+  opt_->zero_grad();
+  double loss_sum = 0;
+  for (int64_t b = 0; b < batch; ++b) {
+    const auto& t = train_[at::randint(int64_t(train_.size()), {1}, gen_).item<int64_t>()];
+    const int64_t s = at::randint(t.steps() - 1, {1}, gen_).item<int64_t>();
+    at::Tensor noise = at::randn({t.nodes(), 2}, gen_) * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
+    at::Tensor v = t.velocity[s] + noise;
+    at::Tensor features = node_features(v, t), target = t.velocity[s + 1] - v;
+    norms_.node.accumulate(features);
+    norms_.target.accumulate(target);
+    at::Tensor pred = model_->forward(norms_.node.normalize(features), t);
+    at::Tensor err = (pred - norms_.target.normalize(target)).pow(2).sum(1);
+    at::Tensor loss = err.masked_select(t.loss_mask).mean();
+    (loss / double(batch)).backward();
+    loss_sum += loss.item<double>();
+  }
+  if (const double clip = deck_.get_float("train.clip"); clip > 0)
+    torch::nn::utils::clip_grad_norm_(model_->module().parameters(), clip);
+  opt_->step();
+  ++step_;
+  return loss_sum / batch;
+}
+
+void Trainer::validate() {
+  if (valid_.empty()) return;
+  model_->module().eval();
+  auto one = one_step_error(*model_, norms_, valid_, 1);
+  auto r = rollout(*model_, norms_, valid_[0], deck_.get_int("train.rollout_steps"));
+  const int64_t k = deck_.get_int("train.rollout_steps");
+  io::log_info(log_.get(), cat("step ", step_, ": valid 1-step RMSE ", io::sci(one.model_rmse), " (persistence ",
+                               io::sci(one.persistence_rmse), ", ratio ", io::sci(one.model_rmse / one.persistence_rmse),
+                               "); ", k, "-step rollout RMSE ", io::sci(r.rmse_over(k)), " (persistence ",
+                               io::sci(r.persistence_over(k)), ")"));
+  metrics_rows_.push_back(cat(step_, ",", one.model_rmse, ",", one.persistence_rmse, ",", r.rmse_over(k), ",",
+                              r.persistence_over(k)));
+  std::string csv = "step,one_step_rmse,one_step_persistence,rollout_rmse,rollout_persistence\n";
+  for (const auto& row : metrics_rows_) csv += row + "\n";
+  io::write_text_atomic(deck_.get_string("output.dir") + "/metrics.csv", csv);
+  model_->module().train();
+}
+
+void Trainer::run() {
+  const int64_t total = deck_.get_int("train.steps"), every = deck_.get_int("train.validate_every"),
+                ckpt_every = deck_.get_int("train.checkpoint_every");
+  const std::string out = deck_.get_string("output.dir");
+  if (step_ >= total)
+    io::log_warn(log_.get(), cat("the checkpoint is already at step ", step_, " of ", total, ": nothing to train"));
+  io::Progress progress(log_, "train", total - step_, 10.0, io::Progress::is_terminal());
+  double avg = 0;
+  while (step_ < total) {
+    const double loss = step();
+    avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
+    progress.advance(1, "loss " + io::sci(avg));
+    if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step_, ": loss is ", loss));
+    if (every > 0 && step_ % every == 0) validate();
+    if (ckpt_every > 0 && step_ % ckpt_every == 0) save(out + "/checkpoint.h5");
+  }
+  progress.finish("loss " + io::sci(avg));
+  if (every == 0 || step_ % every != 0) validate();
+  save(out + "/checkpoint.h5");
+  io::log_info(log_.get(), cat("wrote ", out, "/checkpoint.h5"));
+}
+
+void Trainer::save(const std::string& path) const {
+  Checkpoint c;
+  pack_model(c, *model_, norms_);
+  for (const auto& p : model_->module().named_parameters()) {
+    auto it = opt_->state().find(p.value().unsafeGetTensorImpl());
+    if (it == opt_->state().end()) continue;
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    c.tensors["optim." + p.key() + ".exp_avg"] = s.exp_avg();
+    c.tensors["optim." + p.key() + ".exp_avg_sq"] = s.exp_avg_sq();
+    c.tensors["optim." + p.key() + ".step"] = at::tensor({s.step()}, at::kLong);
+  }
+  c.tensors["rng.sampler"] = gen_.get_state();
+  c.attributes["format"] = "tessera-checkpoint-1";
+  c.attributes["step"] = std::to_string(step_);
+  c.attributes["deck"] = deck_.resolved_yaml();
+  save_checkpoint(path, c);
+}
+
+void Trainer::load(const std::string& path) {
+  Checkpoint c = load_checkpoint(path);
+  unpack_model(c, path, *model_, norms_);
+  for (auto& p : model_->module().named_parameters()) {
+    if (!c.tensors.count("optim." + p.key() + ".exp_avg")) continue;
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->exp_avg(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg").clone());
+    s->exp_avg_sq(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg_sq").clone());
+    s->step(checkpoint_tensor(c, path, "optim." + p.key() + ".step").item<int64_t>());
+    opt_->state()[p.value().unsafeGetTensorImpl()] = std::move(s);
+  }
+  gen_.set_state(checkpoint_tensor(c, path, "rng.sampler"));
+  step_ = std::stoll(c.attributes["step"]);
+  io::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
+}
+
+}  // namespace tessera::train

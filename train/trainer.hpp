@@ -1,0 +1,57 @@
+// Trainer: next-step training of a mesh simulator (REFERENCES.md §2-3) from a graph-physics
+// dataset: online normalisers, Gaussian noise on the velocity of normal nodes, loss on normal
+// and outflow nodes, AdamW with linear warm-up and cosine decay, gradient clipping, periodic
+// validation and atomic checkpoints that restore everything (model, optimiser moments,
+// normalisers, sampler RNG, step), so N + N resumed steps equal 2N uninterrupted steps.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/deck.hpp"
+#include "train/evaluate.hpp"
+
+namespace spdlog {
+class logger;
+}
+namespace torch::optim {
+class AdamW;
+}
+
+namespace tessera::train {
+
+// data.*, train.*, output.* (and, with add_model_keys / io::add_augment_keys, a whole deck).
+void add_train_keys(io::Schema& schema);
+// The full tessera-train schema.
+void add_training_deck_keys(io::Schema& schema);
+
+class Trainer {
+public:
+  Trainer(const io::Deck& deck, std::shared_ptr<spdlog::logger> log);
+  ~Trainer();
+  // Trains until train.steps, validating and checkpointing as the deck says; writes
+  // <output.dir>/checkpoint.h5 at the end.
+  void run();
+  double step();  // one optimiser step over train.batch samples; returns the mean loss
+  int64_t steps_done() const { return step_; }
+  void save(const std::string& path) const;
+  void load(const std::string& path);
+  Simulator& model() { return *model_; }
+  const Normalizers& normalizers() const { return norms_; }
+  const std::vector<TrajectoryData>& train_data() const { return train_; }
+
+private:
+  void validate();
+
+  const io::Deck& deck_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::vector<TrajectoryData> train_, valid_;
+  std::unique_ptr<Simulator> model_;
+  std::unique_ptr<torch::optim::AdamW> opt_;
+  Normalizers norms_;
+  at::Generator gen_;
+  int64_t step_ = 0;
+  std::vector<std::string> metrics_rows_;
+};
+
+}  // namespace tessera::train
