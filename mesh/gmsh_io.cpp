@@ -1,5 +1,6 @@
 #include "mesh/gmsh_io.hpp"
 
+#include <dlfcn.h>
 #include <gmsh.h>
 
 #include <algorithm>
@@ -14,6 +15,26 @@ namespace {
 
 // Gmsh element type codes (gmsh::model::mesh::getElementProperties).
 constexpr int kPoint = 15, kLine = 1, kTriangle = 2, kQuad = 3, kTet = 4;
+
+// Gmsh sets the process-wide OpenMP thread count to 1 when it starts and leaves it so; without a
+// restore every OpenMP-parallel code run later (torch's CPU kernels included) silently runs on
+// one thread. The OpenMP runtime is found at run time (libgmsh loads it), so tessera_mesh needs
+// no OpenMP of its own (which could differ from the one torch brings).
+class OmpThreadGuard {
+public:
+  OmpThreadGuard()
+      : get_(reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"))),
+        set_(reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))),
+        saved_(get_ ? get_() : 0) {}
+  ~OmpThreadGuard() {
+    if (set_ && saved_ > 0) set_(saved_);
+  }
+
+private:
+  int (*get_)();
+  void (*set_)(int);
+  int saved_;
+};
 
 // One Gmsh session: initialize quietly, capture the log, finalize on scope exit.
 class GmshSession {
@@ -43,6 +64,9 @@ public:
       throw Error(cat(what, ": ", err.empty() ? "Gmsh failed" : err));
     }
   }
+
+private:
+  OmpThreadGuard omp_;  // built before the constructor body (initialize), destroyed after finalize
 };
 
 void require_file(const std::string& path) {

@@ -2,6 +2,8 @@
 // meshing, and hand-written .msh files.
 #include <catch2/catch.hpp>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <filesystem>
 
@@ -82,4 +84,16 @@ TEST_CASE(".geo meshing and a hand-written .msh", "[gmsh]") {
   CHECK(s.find_group("inflow")->nodes() == std::vector<int64_t>{0, 1});
   CHECK(mesh::mesh_graph(s).num_edges() == 16);
   CHECK_THROWS_WITH(mesh::read_msh(data + "missing.msh"), Catch::Contains("missing.msh: file not found"));
+}
+
+TEST_CASE("Gmsh leaves the OpenMP thread count as it found it", "[gmsh]") {
+  auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  REQUIRE(get);  // libgmsh brings the OpenMP runtime
+  set(3);
+  mesh::CylinderChannel c;
+  c.h_near = 0.03;
+  c.h_far = 0.08;
+  mesh::build_cylinder_channel(c);
+  CHECK(get() == 3);
 }
