@@ -54,6 +54,20 @@ if(GMSH_INCLUDE_DIR AND GMSH_LIBRARY)
 endif()
 tessera_resolve(GMSH _gmsh_found)
 
+# METIS (graph partitioning).
+if(NOT TESSERA_WITH_METIS STREQUAL "OFF")
+  find_path(METIS_INCLUDE_DIR metis.h)
+  find_library(METIS_LIBRARY metis)
+endif()
+set(_metis_found OFF)
+if(METIS_INCLUDE_DIR AND METIS_LIBRARY)
+  set(_metis_found ON)
+  add_library(tessera::metis UNKNOWN IMPORTED)
+  set_target_properties(tessera::metis PROPERTIES IMPORTED_LOCATION ${METIS_LIBRARY}
+    INTERFACE_INCLUDE_DIRECTORIES ${METIS_INCLUDE_DIR})
+endif()
+tessera_resolve(METIS _metis_found)
+
 # Deck/CLI/logging stack: io/ and apps/ are built when all of it is present.
 find_package(yaml-cpp QUIET)
 find_package(CLI11 QUIET)
@@ -65,7 +79,7 @@ else()
   message(STATUS "tessera: yaml-cpp, CLI11 or spdlog missing: io/ and apps/ are skipped")
 endif()
 
-foreach(c MPI PETSC HDF5 VTK CUDA GMSH)
+foreach(c MPI PETSC HDF5 VTK CUDA GMSH METIS)
   if(TESSERA_HAVE_${c})
     set(TESSERA_HAVE_${c}_01 1)
   else()
