@@ -24,6 +24,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "io/atomic_file.hpp"
@@ -43,12 +44,12 @@ int vtk_cell_type(mesh::CellType t) {
   return 0;
 }
 
-// Builds the grid of cells [c0, c1) and the nodes they reference (renumbered in order of use).
-vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::vector<Field>& fields, int64_t c0,
-                                              int64_t c1, const std::string& deck_yaml) {
+// Builds the grid of the listed cells and the nodes they reference (renumbered in order of use).
+vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
+                                              const std::vector<int64_t>& cells, const std::string& deck_yaml) {
   const int npc = mesh::nodes_per_cell(m.cell_type);
   std::vector<int64_t> local(m.num_nodes(), -1), global;
-  for (int64_t c = c0; c < c1; ++c)
+  for (int64_t c : cells)
     for (int k = 0; k < npc; ++k) {
       int64_t v = m.cells[c * npc + k];
       if (local[v] < 0) local[v] = static_cast<int64_t>(global.size()), global.push_back(v);
@@ -63,9 +64,9 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
     pts->SetPoint(static_cast<vtkIdType>(i), x);
   }
   grid->SetPoints(pts);
-  grid->Allocate(c1 - c0);
+  grid->Allocate(static_cast<vtkIdType>(cells.size()));
   std::vector<vtkIdType> ids(npc);
-  for (int64_t c = c0; c < c1; ++c) {
+  for (int64_t c : cells) {
     for (int k = 0; k < npc; ++k) ids[k] = local[m.cells[c * npc + k]];
     grid->InsertNextCell(vtk_cell_type(m.cell_type), npc, ids.data());
   }
@@ -78,10 +79,10 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
     vtkNew<vtkDoubleArray> a;
     a->SetName(f.name.c_str());
     a->SetNumberOfComponents(sc);
-    const int64_t n = f.on_cells ? c1 - c0 : static_cast<int64_t>(global.size());
+    const int64_t n = static_cast<int64_t>(f.on_cells ? cells.size() : global.size());
     a->SetNumberOfTuples(n);
     for (int64_t r = 0; r < n; ++r) {
-      const int64_t src = f.on_cells ? c0 + r : global[r];
+      const int64_t src = f.on_cells ? cells[r] : global[r];
       for (int k = 0; k < sc; ++k) a->SetComponent(r, k, k < f.channels ? f.data[src * f.channels + k] : 0.0);
     }
     if (f.on_cells) grid->GetCellData()->AddArray(a);
@@ -101,7 +102,9 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
 void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields,
                const std::string& deck_yaml) {
   ensure_parent_dir(path);
-  auto grid = make_grid(m, fields, 0, m.num_cells(), deck_yaml);
+  std::vector<int64_t> all(m.num_cells());
+  std::iota(all.begin(), all.end(), 0);
+  auto grid = make_grid(m, fields, all, deck_yaml);
   vtkNew<vtkXMLUnstructuredGridWriter> w;
   w->SetInputData(grid);
   w->SetFileName(temp_path(path).c_str());
@@ -111,18 +114,26 @@ void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<F
 }
 
 void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields, const Comm& comm,
-                const std::string& deck_yaml) {
+                const std::string& deck_yaml, const std::vector<int32_t>& cell_rank) {
   // Pieces and index are written into a hidden staging directory beside the target, then moved
   // out: pieces first, the .pvtu last, so the index never points at a missing piece.
   const fs::path target(path);
   const fs::path stage = target.parent_path() / ("." + target.filename().string() + ".tmp");
   if (comm.root()) fs::create_directories(stage);
   comm.barrier();
-  auto [c0, c1] = block_range(m.num_cells(), comm.size(), comm.rank());
+  std::vector<int64_t> mine;
+  if (cell_rank.empty()) {
+    auto [c0, c1] = block_range(m.num_cells(), comm.size(), comm.rank());
+    for (int64_t c = c0; c < c1; ++c) mine.push_back(c);
+  } else {
+    if (static_cast<int64_t>(cell_rank.size()) != m.num_cells()) throw Error(cat(path, ": cell_rank has the wrong size"));
+    for (int64_t c = 0; c < m.num_cells(); ++c)
+      if (cell_rank[c] == comm.rank()) mine.push_back(c);
+  }
   std::vector<Field> with_rank = fields;
   Field rank{"rank", 1, true, std::vector<double>(m.num_cells(), double(comm.rank()))};
   with_rank.push_back(rank);
-  auto grid = make_grid(m, with_rank, c0, c1, deck_yaml);
+  auto grid = make_grid(m, with_rank, mine, deck_yaml);
   vtkNew<vtkXMLPUnstructuredGridWriter> w;
   w->SetInputData(grid);
   w->SetFileName((stage / target.filename()).string().c_str());

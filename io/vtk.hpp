@@ -15,10 +15,11 @@ namespace tessera::io {
 void write_vtu(const std::string& path, const mesh::Mesh& mesh, const std::vector<Field>& fields,
                const std::string& deck_yaml = "");
 
-// Collective: rank r writes <stem>_<r>.vtu with its block of cells, rank 0 the .pvtu index.
-// Node fields are sliced to each piece's nodes; a cell field "rank" marks the pieces.
+// Collective: rank r writes <stem>_<r>.vtu with its cells, rank 0 the .pvtu index. The cells of
+// rank r are those with cell_rank[c] == r (default: a contiguous block per rank). Node fields are
+// sliced to each piece's nodes; a cell field "rank" marks the pieces.
 void write_pvtu(const std::string& path, const mesh::Mesh& mesh, const std::vector<Field>& fields,
-                const Comm& comm, const std::string& deck_yaml = "");
+                const Comm& comm, const std::string& deck_yaml = "", const std::vector<int32_t>& cell_rank = {});
 
 // A .pvd time-series index, rewritten after each added step.
 class PvdCollection {
