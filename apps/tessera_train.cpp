@@ -9,11 +9,9 @@
 using namespace tessera;
 
 static void run(apps::Context& ctx) {
-  if (ctx.comm.size() > 1)
-    throw Error("tessera-train runs on one MPI rank for now (partitioned training is not implemented yet)");
   const std::string family = ctx.deck.get_string("model.family");
   if (family == "transformer" || family == "meshgraphnet") {
-    train::Trainer trainer(ctx.deck, ctx.log);
+    train::Trainer trainer(ctx.deck, ctx.log, ctx.comm);  // graph-parallel under mpirun
     trainer.run();
     return;
   }

@@ -47,7 +47,7 @@ using Trajectory = std::map<std::string, FieldData>;
 class DatasetWriter {
 public:
   // Creates <dir>/<split>.h5 (through a temporary name) and will write <dir>/meta.json.
-  DatasetWriter(const std::string& dir, const std::string& split, DatasetMeta meta, const Comm& comm = Comm(),
+  DatasetWriter(const std::string& dir, const std::string& split, DatasetMeta meta, const Comm& comm = Comm::self(),
                 const std::string& deck_yaml = "");
   ~DatasetWriter();
   // Writes trajectory `index`; every meta field must be present with matching channels/steps.

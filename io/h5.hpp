@@ -14,8 +14,9 @@ namespace tessera::io {
 
 class H5File {
 public:
-  // Creates (truncates) `path`; parallel when comm.size() > 1.
-  static H5File create(const std::string& path, const Comm& comm = Comm());
+  // Creates (truncates) `path`; parallel (collective) when comm.size() > 1. The default is this
+  // process alone: a collective open by one rank would wait for the others forever.
+  static H5File create(const std::string& path, const Comm& comm = Comm::self());
   // Opens for reading, serially (each rank may read independently).
   static H5File open_read(const std::string& path);
 

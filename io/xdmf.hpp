@@ -19,7 +19,7 @@ class H5File;
 class XdmfSeries {
 public:
   // Writes the mesh file now. `static_fields` (e.g. node_type) appear at every step.
-  XdmfSeries(std::string base_path, const mesh::Mesh& mesh, const Comm& comm = Comm(),
+  XdmfSeries(std::string base_path, const mesh::Mesh& mesh, const Comm& comm = Comm::self(),
              std::vector<Field> static_fields = {}, std::string deck_yaml = "");
   // Writes one time step (collective) and rewrites the .xmf.
   void write_step(double time, const std::vector<Field>& fields);

@@ -29,6 +29,30 @@ public:
   Comm() = default;
   void barrier() const {}
 #endif
+  // In-place sums over all ranks (no-ops on one rank).
+  void allreduce_sum(double* data, int64_t n) const {
+#if TESSERA_HAVE_MPI
+    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm_);
+#endif
+  }
+  void allreduce_sum(float* data, int64_t n) const {
+#if TESSERA_HAVE_MPI
+    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, comm_);
+#endif
+  }
+  void allreduce_sum(int64_t* data, int64_t n) const {
+#if TESSERA_HAVE_MPI
+    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_INT64_T, MPI_SUM, comm_);
+#endif
+  }
+  // A communicator of this process alone (serial work inside an MPI run).
+  static Comm self() {
+#if TESSERA_HAVE_MPI
+    return Comm(MPI_COMM_SELF);
+#else
+    return Comm();
+#endif
+  }
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }

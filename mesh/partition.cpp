@@ -82,7 +82,7 @@ LocalGraph local_graph(const Graph& g, const std::vector<int32_t>& part, int par
     frontier.swap(next);
   }
   std::map<int64_t, int64_t> local;
-  for (int64_t k = 0; k < l.num_local(); ++k) local[l.global_ids[k]] = k;
+  for (int64_t k = 0; k < l.num_local(); ++k) local[l.global_ids[k]] = k, l.hops.push_back(dist[l.global_ids[k]]);
   std::vector<std::pair<int64_t, int64_t>> pairs;
   for (int64_t k = 0; k < l.num_local(); ++k) {
     const int64_t v = l.global_ids[k];
@@ -117,6 +117,23 @@ LocalGraph local_graph(const Graph& g, const std::vector<int32_t>& part, int par
   }
   // recv lists follow this rank's halo order: (hop distance, global id) as well.
   return l;
+}
+
+Graph restrict_to_local(const Graph& sub, const LocalGraph& l) {
+  std::map<int64_t, int64_t> local;
+  for (int64_t k = 0; k < l.num_local(); ++k) local[l.global_ids[k]] = k;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t k = 0; k < l.num_local(); ++k) {
+    if (l.hops[k] >= l.halo_hops) continue;
+    const int64_t v = l.global_ids[k];
+    for (int64_t e = sub.row_ptr[v]; e < sub.row_ptr[v + 1]; ++e) {
+      auto it = local.find(sub.src[e]);
+      if (it == local.end())
+        throw Error(cat("restrict_to_local: edge ", sub.src[e], " -> ", v, " leaves the halo; partition the union graph"));
+      pairs.emplace_back(it->second, k);
+    }
+  }
+  return graph_from_pairs(l.num_local(), std::move(pairs), false);
 }
 
 }  // namespace tessera::mesh

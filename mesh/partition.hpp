@@ -32,6 +32,7 @@ PartitionStats partition_stats(const Graph& g, const std::vector<int32_t>& part,
 struct LocalGraph {
   int rank = 0, parts = 1, halo_hops = 1;
   std::vector<int64_t> global_ids;   // local -> global
+  std::vector<int> hops;             // local -> hop distance from the owned set (0: owned)
   int64_t num_owned = 0;
   Graph graph;
   // Halo exchange lists, indexed by peer rank: send[p] are owned local ids whose values rank p
@@ -42,4 +43,11 @@ struct LocalGraph {
 };
 LocalGraph local_graph(const Graph& g, const std::vector<int32_t>& part, int parts, int rank, int halo_hops = 1);
 
+}  // namespace tessera::mesh
+
+namespace tessera::mesh {
+// The edges of `sub` (a graph over the same global nodes as the partitioned one, e.g. one of
+// several attention masks whose union was partitioned) that `local` evaluates, in local ids:
+// edges whose destination lies within local.halo_hops - 1 hops and whose source is local.
+Graph restrict_to_local(const Graph& sub, const LocalGraph& local);
 }  // namespace tessera::mesh

@@ -5,6 +5,7 @@
 #include "io/mesh_deck.hpp"
 #include "mesh/error.hpp"
 #include "mesh/graph.hpp"
+#include "mesh/partition.hpp"
 #include "mesh/validation.hpp"
 
 namespace tessera::train {
@@ -18,7 +19,8 @@ const io::FieldData& field(const io::Trajectory& t, const std::string& name, con
 
 }  // namespace
 
-TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what) {
+TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what,
+                                  const Comm& comm, int halo_hops) {
   const auto& cells = field(t, "cells", what);
   const auto& pos = field(t, "mesh_pos", what);
   const auto& types = field(t, "node_type", what);
@@ -46,7 +48,28 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck,
     if (name.rfind("dilated", 0) == 0) dil = std::move(g);
     else base = base.num_nodes ? mesh::graph_union(base, g) : g;
   }
-  d.graph = gnn::EdgeIndex::from_graph(mesh::mesh_graph(d.mesh));
+  mesh::Graph mg = mesh::mesh_graph(d.mesh);
+  d.num_owned = d.global_nodes = n;
+  if (comm.size() > 1) {
+    // Partition the union of every graph the model may use; each is then restricted to this
+    // rank's nodes, so any of them sees its full neighbourhood within the halo.
+    mesh::Graph all = mesh::graph_union(mg, base);
+    if (dil.num_nodes) all = mesh::graph_union(all, dil);
+    auto part = mesh::partition_nodes(all, comm.size());
+    auto l = mesh::local_graph(all, part, comm.size(), comm.rank(), halo_hops);
+    mg = mesh::restrict_to_local(mg, l);
+    base = mesh::restrict_to_local(base, l);
+    if (dil.num_nodes) dil = mesh::restrict_to_local(dil, l);
+    d.global_ids = at::tensor(at::ArrayRef<int64_t>(l.global_ids), at::kLong);
+    d.num_owned = l.num_owned;
+    d.pos = d.pos.index_select(0, d.global_ids);
+    d.node_type = d.node_type.index_select(0, d.global_ids);
+    d.velocity = d.velocity.index_select(1, d.global_ids);
+    d.fixed_mask = d.fixed_mask.index_select(0, d.global_ids);
+    d.loss_mask = d.loss_mask.index_select(0, d.global_ids);
+    d.loss_mask.narrow(0, l.num_owned, l.num_local() - l.num_owned).fill_(false);  // loss on owned nodes only
+  }
+  d.graph = gnn::EdgeIndex::from_graph(mg);
   d.attention = gnn::EdgeIndex::from_graph(base);
   if (dil.num_nodes) d.dilated = gnn::EdgeIndex::from_graph(dil);
   at::Tensor rel = d.pos.index_select(0, d.graph.src) - d.pos.index_select(0, d.graph.dst);
@@ -55,12 +78,12 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck,
 }
 
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split, const io::Deck& deck,
-                                       int64_t limit) {
+                                       int64_t limit, const Comm& comm, int halo_hops) {
   io::DatasetReader r(dir, split);
   std::vector<TrajectoryData> out;
   for (int64_t id : r.trajectories()) {
     if (limit > 0 && int64_t(out.size()) >= limit) break;
-    out.push_back(prepare_trajectory(r.read(id), deck, cat(dir, "/", split, ".h5 trajectory ", id)));
+    out.push_back(prepare_trajectory(r.read(id), deck, cat(dir, "/", split, ".h5 trajectory ", id), comm, halo_hops));
   }
   if (out.empty()) throw Error(cat(dir, "/", split, ".h5: no trajectories"));
   return out;

@@ -9,6 +9,7 @@
 #include "gnn/edge_index.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
+#include "mesh/comm.hpp"
 #include "mesh/mesh.hpp"
 
 namespace tessera::train {
@@ -26,19 +27,28 @@ struct TrajectoryData {
   gnn::EdgeIndex attention;  // mesh graph united with the non-dilating augmentations of the deck
   gnn::EdgeIndex dilated;    // dilation graph (augment.dilation), empty when off
   at::Tensor edge_features;  // [E, 3]: relative position (src - dst) and its length
+  // Graph-parallel training: this rank's nodes (owned first, then a halo as deep as the model)
+  // and their global ids; all tensors above are then local. Unpartitioned: all nodes owned.
+  int64_t num_owned = 0, global_nodes = 0;
+  at::Tensor global_ids;     // [N_local] int64, undefined when not partitioned
 
   int64_t steps() const { return velocity.size(0); }
+  bool partitioned() const { return global_ids.defined(); }
   int64_t nodes() const { return velocity.size(1); }
   bool has_dilated() const { return dilated.num_nodes > 0; }
 };
 
 // Builds TrajectoryData from a dataset trajectory (fields cells, mesh_pos, node_type, velocity);
-// augmentations come from the deck's `augment` section. `what` names it in errors.
-TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what);
+// augmentations come from the deck's `augment` section. `what` names it in errors. With a
+// communicator of several ranks the graphs are METIS-partitioned and this rank's part is kept,
+// with a halo of `halo_hops` hops (the model's depth), so owned nodes are computed exactly
+// without communication inside the model.
+TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what,
+                                  const Comm& comm = Comm::self(), int halo_hops = 1);
 
-// Loads trajectories of a split (at most `limit`, 0: all).
+// Loads trajectories of a split (at most `limit`, 0: all), partitioned as above.
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split, const io::Deck& deck,
-                                       int64_t limit);
+                                       int64_t limit, const Comm& comm = Comm::self(), int halo_hops = 1);
 
 // Node input features: [velocity (2), one-hot node type (9)].
 at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t);

@@ -13,14 +13,18 @@ Normalizer::Normalizer(std::string name, int64_t channels, int64_t max_accumulat
   sumsq = at::zeros({channels}, at::kDouble);
 }
 
-void Normalizer::accumulate(const at::Tensor& x) {
+void Normalizer::accumulate(const at::Tensor& x, const Comm& comm) {
   if (x.dim() != 2 || x.size(1) != sum.size(0))
     throw Error(cat("normalizer ", name_, ": expected [rows, ", sum.size(0), "], got ", x.sizes()));
   if (accumulations >= max_acc_) return;
   at::Tensor d = x.detach().to(at::kCPU, at::kDouble);
-  count += d.size(0);
-  sum += d.sum(0);
-  sumsq += d.pow(2).sum(0);
+  // [count, sum..., sumsq...] of this rank's rows, summed over ranks in one reduction.
+  at::Tensor inc = at::cat({at::full({1}, double(d.size(0)), at::kDouble), d.sum(0), d.pow(2).sum(0)}).contiguous();
+  comm.allreduce_sum(inc.data_ptr<double>(), inc.numel());
+  const int64_t c = sum.size(0);
+  count += inc.narrow(0, 0, 1);
+  sum += inc.narrow(0, 1, c);
+  sumsq += inc.narrow(0, 1 + c, c);
   ++accumulations;
 }
 

@@ -6,13 +6,17 @@
 
 #include <string>
 
+#include "mesh/comm.hpp"
+
 namespace tessera::train {
 
 class Normalizer {
 public:
   Normalizer() = default;
   Normalizer(std::string name, int64_t channels, int64_t max_accumulations = 1000000, double eps = 1e-8);
-  void accumulate(const at::Tensor& x);          // x: [rows, channels]; no-op once frozen
+  // x: [rows, channels]; no-op once frozen. With a communicator, the rows of all ranks count
+  // (each rank passes the rows it owns), so statistics equal those of a single process.
+  void accumulate(const at::Tensor& x, const Comm& comm = Comm::self());
   at::Tensor normalize(const at::Tensor& x) const;
   at::Tensor inverse(const at::Tensor& x) const;  // undo normalize
   at::Tensor mean() const;

@@ -49,7 +49,7 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
   const int64_t steps = r.predicted.size(0);
   io::Field node_type = to_field("node_type", t.node_type);
 #if TESSERA_HAVE_HDF5
-  io::XdmfSeries series(base, t.mesh, Comm(), {node_type}, deck_yaml);
+  io::XdmfSeries series(base, t.mesh, Comm::self(), {node_type}, deck_yaml);
 #endif
   std::unique_ptr<io::PvdCollection> pvd;
   if (vtu) pvd = std::make_unique<io::PvdCollection>(base + ".pvd");

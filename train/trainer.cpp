@@ -56,7 +56,8 @@ void add_training_deck_keys(io::Schema& s) {
 
 Trainer::~Trainer() = default;
 
-Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log) : deck_(d), log_(std::move(log)) {
+Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const Comm& comm)
+    : deck_(d), comm_(comm), log_(std::move(log)) {
   at::manual_seed(d.get_int("train.seed"));  // parameter initialisation
   gen_ = at::make_generator<at::CPUGeneratorImpl>(d.get_int("train.seed"));
   // The model first: deck errors in `model` surface before the (slow) data loading.
@@ -64,12 +65,18 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log) : deck_
   model_ = make_simulator(d, in_dim, out_dim);
   const std::string dir = d.resolve_path(d.get_string("data.dir"));
   const int64_t limit = d.get_int("data.max_trajectories");
-  train_ = load_split(dir, d.get_string("data.train_split"), d, limit);
+  // Halo depth = model depth: blocks or message-passing steps each reach one hop further.
+  const int hops = static_cast<int>(d.get_int("model.layers"));
+  train_ = load_split(dir, d.get_string("data.train_split"), d, limit, comm_, hops);
   const std::string valid_path = dir + "/" + d.get_string("data.valid_split") + ".h5";
-  if (std::filesystem::exists(valid_path))
-    valid_ = load_split(dir, d.get_string("data.valid_split"), d, d.get_int("train.valid_trajectories"));
+  if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
+    valid_ = load_split(dir, d.get_string("data.valid_split"), d, d.get_int("train.valid_trajectories"), Comm::self());
   io::log_info(log_.get(), cat("data: ", train_.size(), " training trajectories (", train_[0].steps(), " steps, ",
-                               train_[0].nodes(), " nodes in the first), ", valid_.size(), " validation"));
+                               train_[0].global_nodes, " nodes in the first), ", valid_.size(), " validation"));
+  if (comm_.size() > 1)
+    io::log_info(log_.get(), cat("graph-parallel on ", comm_.size(), " ranks: rank 0 holds ", train_[0].num_owned,
+                                 " owned + ", train_[0].nodes() - train_[0].num_owned, " halo nodes (", hops,
+                                 "-hop halo) of the first trajectory"));
   norms_ = {Normalizer("node", in_dim), Normalizer("target", out_dim)};
   auto betas = d.get_floats("train.betas");
   opt_ = std::make_unique<torch::optim::AdamW>(model_->module().parameters(),
@@ -93,17 +100,27 @@ double Trainer::step() {
   for (int64_t b = 0; b < batch; ++b) {
     const auto& t = train_[at::randint(int64_t(train_.size()), {1}, gen_).item<int64_t>()];
     const int64_t s = at::randint(t.steps() - 1, {1}, gen_).item<int64_t>();
-    at::Tensor noise = at::randn({t.nodes(), 2}, gen_) * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
+    // Noise is drawn for every node of the graph on every rank, so each rank's slice of it is
+    // what a single process would draw.
+    at::Tensor noise = at::randn({t.global_nodes, 2}, gen_);
+    if (t.partitioned()) noise = noise.index_select(0, t.global_ids);
+    noise = noise * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
     at::Tensor v = t.velocity[s] + noise;
     at::Tensor features = node_features(v, t), target = t.velocity[s + 1] - v;
-    norms_.node.accumulate(features);
-    norms_.target.accumulate(target);
+    norms_.node.accumulate(features.narrow(0, 0, t.num_owned), comm_);
+    norms_.target.accumulate(target.narrow(0, 0, t.num_owned), comm_);
     at::Tensor pred = model_->forward(norms_.node.normalize(features), t);
     at::Tensor err = (pred - norms_.target.normalize(target)).pow(2).sum(1);
-    at::Tensor loss = err.masked_select(t.loss_mask).mean();
+    // Mean over the loss nodes of the whole graph: this rank's sum over the global count.
+    int64_t count = t.loss_mask.sum().item<int64_t>();
+    comm_.allreduce_sum(&count, 1);
+    at::Tensor loss = err.masked_select(t.loss_mask).sum() / double(std::max<int64_t>(count, 1));
     (loss / double(batch)).backward();
-    loss_sum += loss.item<double>();
+    double l = loss.item<double>();
+    comm_.allreduce_sum(&l, 1);
+    loss_sum += l;
   }
+  allreduce_gradients();
   if (const double clip = deck_.get_float("train.clip"); clip > 0)
     torch::nn::utils::clip_grad_norm_(model_->module().parameters(), clip);
   opt_->step();
@@ -111,8 +128,20 @@ double Trainer::step() {
   return loss_sum / batch;
 }
 
+void Trainer::allreduce_gradients() {
+  if (comm_.size() == 1) return;
+  for (auto& p : model_->module().parameters()) {
+    at::Tensor g = p.mutable_grad();
+    if (!g.defined()) continue;
+    if (!g.is_contiguous()) p.mutable_grad() = g = g.contiguous();
+    if (g.scalar_type() == at::kFloat) comm_.allreduce_sum(g.data_ptr<float>(), g.numel());
+    else if (g.scalar_type() == at::kDouble) comm_.allreduce_sum(g.data_ptr<double>(), g.numel());
+    else throw Error(cat("gradient all-reduce: unsupported dtype ", g.scalar_type()));
+  }
+}
+
 void Trainer::validate() {
-  if (valid_.empty()) return;
+  if (valid_.empty()) return;  // also on ranks other than 0, which hold no validation data
   model_->module().eval();
   auto one = one_step_error(*model_, norms_, valid_, 1);
   auto r = rollout(*model_, norms_, valid_[0], deck_.get_int("train.rollout_steps"));
@@ -135,7 +164,7 @@ void Trainer::run() {
   const std::string out = deck_.get_string("output.dir");
   if (step_ >= total)
     io::log_warn(log_.get(), cat("the checkpoint is already at step ", step_, " of ", total, ": nothing to train"));
-  io::Progress progress(log_, "train", total - step_, 10.0, io::Progress::is_terminal());
+  io::Progress progress(log_, "train", total - step_, 10.0, comm_.root() && io::Progress::is_terminal());
   double avg = 0;
   while (step_ < total) {
     const double loss = step();
@@ -166,7 +195,8 @@ void Trainer::save(const std::string& path) const {
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
   c.attributes["deck"] = deck_.resolved_yaml();
-  save_checkpoint(path, c);
+  if (comm_.root()) save_checkpoint(path, c);  // every rank holds the same state
+  comm_.barrier();
 }
 
 void Trainer::load(const std::string& path) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/deck.hpp"
+#include "mesh/comm.hpp"
 #include "train/evaluate.hpp"
 
 namespace spdlog {
@@ -27,7 +28,11 @@ void add_training_deck_keys(io::Schema& schema);
 
 class Trainer {
 public:
-  Trainer(const io::Deck& deck, std::shared_ptr<spdlog::logger> log);
+  // With several ranks in `comm`, training is graph-parallel: every graph is partitioned, each
+  // rank computes its owned nodes (halo as deep as the model, no communication inside it), and
+  // losses, normaliser statistics and gradients are reduced over ranks, so the run equals a
+  // single-process run (up to summation order) and checkpoints load at any rank count.
+  Trainer(const io::Deck& deck, std::shared_ptr<spdlog::logger> log, const Comm& comm = Comm::self());
   ~Trainer();
   // Trains until train.steps, validating and checkpointing as the deck says; writes
   // <output.dir>/checkpoint.h5 at the end.
@@ -42,8 +47,10 @@ public:
 
 private:
   void validate();
+  void allreduce_gradients();
 
   const io::Deck& deck_;
+  Comm comm_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;
   std::unique_ptr<Simulator> model_;
