@@ -45,6 +45,11 @@ public:
     if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_INT64_T, MPI_SUM, comm_);
 #endif
   }
+  void allreduce_max(double* data, int64_t n) const {
+#if TESSERA_HAVE_MPI
+    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_MAX, comm_);
+#endif
+  }
   // A communicator of this process alone (serial work inside an MPI run).
   static Comm self() {
 #if TESSERA_HAVE_MPI

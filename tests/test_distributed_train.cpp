@@ -89,5 +89,16 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
     resumed_dist.step();
     check_same_parameters(serial, resumed_serial, 1e-4);
     check_same_parameters(serial, resumed_dist, 1e-4);
+
+    // At np = 3: resume from the checkpoint the np = 2 run wrote (ctest orders np2 first).
+    const std::string from_np2 = std::string(TESSERA_TEST_OUT) + "/dist_train_np2/" + family + "_dist.h5";
+    if (world.size() == 3) {
+      REQUIRE(std::filesystem::exists(from_np2));
+      io::Deck d3 = make_deck(schema, family, {"train.resume=" + from_np2});
+      train::Trainer resumed3(d3, nullptr, world);
+      resumed3.step();
+      resumed3.step();
+      check_same_parameters(serial, resumed3, 1e-4);
+    }
   }
 }
