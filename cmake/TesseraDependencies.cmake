@@ -40,33 +40,25 @@ if(TESSERA_HAVE_VTK AND TESSERA_HAVE_MPI AND NOT TARGET VTK::ParallelMPI)
   message(FATAL_ERROR "VTK was found without its ParallelMPI module, which MPI builds need for .pvtu output")
 endif()
 
-# Gmsh (C++ API, libgmsh).
-if(NOT TESSERA_WITH_GMSH STREQUAL "OFF")
-  find_path(GMSH_INCLUDE_DIR gmsh.h)
-  find_library(GMSH_LIBRARY gmsh)
-endif()
-set(_gmsh_found OFF)
-if(GMSH_INCLUDE_DIR AND GMSH_LIBRARY)
-  set(_gmsh_found ON)
-  add_library(tessera::gmsh UNKNOWN IMPORTED)
-  set_target_properties(tessera::gmsh PROPERTIES IMPORTED_LOCATION ${GMSH_LIBRARY}
-    INTERFACE_INCLUDE_DIRECTORIES ${GMSH_INCLUDE_DIR})
-endif()
-tessera_resolve(GMSH _gmsh_found)
-
-# METIS (graph partitioning).
-if(NOT TESSERA_WITH_METIS STREQUAL "OFF")
-  find_path(METIS_INCLUDE_DIR metis.h)
-  find_library(METIS_LIBRARY metis)
-endif()
-set(_metis_found OFF)
-if(METIS_INCLUDE_DIR AND METIS_LIBRARY)
-  set(_metis_found ON)
-  add_library(tessera::metis UNKNOWN IMPORTED)
-  set_target_properties(tessera::metis PROPERTIES IMPORTED_LOCATION ${METIS_LIBRARY}
-    INTERFACE_INCLUDE_DIRECTORIES ${METIS_INCLUDE_DIR})
-endif()
-tessera_resolve(METIS _metis_found)
+# tessera_find_plain_library(NAME header library): for libraries without a CMake package
+# (Gmsh, METIS): an imported target tessera::<lower-case name> and TESSERA_HAVE_<NAME>.
+macro(tessera_find_plain_library name header library)
+  string(TOLOWER ${name} _lower)
+  if(NOT TESSERA_WITH_${name} STREQUAL "OFF")
+    find_path(${name}_INCLUDE_DIR ${header})
+    find_library(${name}_LIBRARY ${library})
+  endif()
+  set(_${_lower}_found OFF)
+  if(${name}_INCLUDE_DIR AND ${name}_LIBRARY)
+    set(_${_lower}_found ON)
+    add_library(tessera::${_lower} UNKNOWN IMPORTED)
+    set_target_properties(tessera::${_lower} PROPERTIES IMPORTED_LOCATION ${${name}_LIBRARY}
+      INTERFACE_INCLUDE_DIRECTORIES ${${name}_INCLUDE_DIR})
+  endif()
+  tessera_resolve(${name} _${_lower}_found)
+endmacro()
+tessera_find_plain_library(GMSH gmsh.h gmsh)     # Gmsh C++ API
+tessera_find_plain_library(METIS metis.h metis)  # graph partitioning
 
 # Deck/CLI/logging stack: io/ and apps/ are built when all of it is present.
 find_package(yaml-cpp QUIET)

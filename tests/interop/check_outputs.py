@@ -5,23 +5,17 @@ usage: check_outputs.py <cylinder_out_dir> <test_out_dir> [<cylinder_np2_out_dir
 Interop proof only: Python is never on tessera's product path.
 """
 import json
+import os
 import sys
 
 import h5py
 import meshio
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks  # noqa: E402
 from vtkmodules.vtkIOXML import vtkXMLPUnstructuredGridReader, vtkXMLUnstructuredGridReader
 
-failures = []
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+check = Checks()
 
 
 cyl, test_out = sys.argv[1], sys.argv[2]
@@ -80,5 +74,4 @@ with h5py.File(f"{ds}/train.h5", "r") as f:
         check(str(d.dtype) == feat["dtype"], f"{name} dtype {d.dtype} is {feat['dtype']}")
     check(np.allclose(f["1"]["velocity"][0, 0], [1.0, 1.001]), "velocity values")
 
-print(f"{checks - len(failures)} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()

@@ -4,23 +4,18 @@
 usage: check_rollout.py <rollout_out_dir> <checkpoint.h5>
 """
 import csv
+import os
 import sys
 
 import h5py
 import meshio
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks  # noqa: E402
 from vtkmodules.vtkIOXML import vtkXMLUnstructuredGridReader
 
 out, ck = sys.argv[1], sys.argv[2]
-failures, checks = [], 0
-
-
-def check(cond, what):
-    global checks
-    checks += 1
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
+check = Checks()
 
 
 with meshio.xdmf.TimeSeriesReader(f"{out}/rollout.xmf") as r:
@@ -55,5 +50,4 @@ with h5py.File(ck, "r") as f:
     check(any(n.startswith("optim.") for n in names), "checkpoint has optimiser moments")
     check("rng.sampler" in names, "checkpoint has the sampler RNG state")
 
-print(f"{checks - len(failures)} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+check.finish()
