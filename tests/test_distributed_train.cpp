@@ -66,6 +66,17 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
     }
     check_same_parameters(serial, dist, 1e-4);
 
+    // Partitioned rollout (halo refreshed every step) equals the single-process rollout of the
+    // same model.
+    {
+      auto whole = train::rollout(serial.model(), serial.normalizers(), serial.train_data()[0], 7);
+      auto parted = train::rollout(serial.model(), serial.normalizers(), dist.train_data()[0], 7, world);
+      REQUIRE(parted.predicted.sizes() == whole.predicted.sizes());
+      INFO("rollout max diff " << (parted.predicted - whole.predicted).abs().max().item<double>());
+      CHECK(at::allclose(parted.predicted, whole.predicted, 1e-5, 1e-6));
+      for (size_t k = 0; k < whole.rmse.size(); ++k) CHECK(parted.rmse[k] == Approx(whole.rmse[k]).epsilon(1e-4));
+    }
+
     // A checkpoint is independent of the rank count.
     io::Deck d2 = make_deck(schema, family, {"train.steps=2"});
     train::Trainer half_dist(d2, nullptr, world);

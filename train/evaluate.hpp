@@ -32,6 +32,10 @@ struct Rollout {
   double rmse_over(int64_t first_steps) const;    // RMSE over steps 1..first_steps (all if larger)
   double persistence_over(int64_t first_steps) const;
 };
-Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps);
+// On a partitioned trajectory (collective over `comm`): each rank advances the nodes it owns,
+// refreshes its halo from their owners after every step, and `predicted` is the assembled global
+// state on every rank; errors are over the whole graph. Equal to the single-process rollout.
+Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps,
+                const Comm& comm = Comm::self());
 
 }  // namespace tessera::train

@@ -61,6 +61,7 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck,
     base = mesh::restrict_to_local(base, l);
     if (dil.num_nodes) dil = mesh::restrict_to_local(dil, l);
     d.global_ids = at::tensor(at::ArrayRef<int64_t>(l.global_ids), at::kLong);
+    d.halo = std::make_shared<gnn::HaloExchange>(l, comm);
     d.num_owned = l.num_owned;
     d.pos = d.pos.index_select(0, d.global_ids);
     d.node_type = d.node_type.index_select(0, d.global_ids);

@@ -3,10 +3,12 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gnn/edge_index.hpp"
+#include "gnn/halo_exchange.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "mesh/comm.hpp"
@@ -31,6 +33,7 @@ struct TrajectoryData {
   // and their global ids; all tensors above are then local. Unpartitioned: all nodes owned.
   int64_t num_owned = 0, global_nodes = 0;
   at::Tensor global_ids;     // [N_local] int64, undefined when not partitioned
+  std::shared_ptr<gnn::HaloExchange> halo;  // refreshes halo rows from their owners (partitioned only)
 
   int64_t steps() const { return velocity.size(0); }
   bool partitioned() const { return global_ids.defined(); }

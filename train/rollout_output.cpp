@@ -45,14 +45,14 @@ RolloutSummary summarize(const Rollout& r, const OneStepError& one) {
 }
 
 void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
-                   double dt, bool vtu, const std::string& deck_yaml) {
+                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm) {
   const int64_t steps = r.predicted.size(0);
   io::Field node_type = to_field("node_type", t.node_type);
 #if TESSERA_HAVE_HDF5
-  io::XdmfSeries series(base, t.mesh, Comm::self(), {node_type}, deck_yaml);
+  io::XdmfSeries series(base, t.mesh, comm, {node_type}, deck_yaml);
 #endif
   std::unique_ptr<io::PvdCollection> pvd;
-  if (vtu) pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
+  if (vtu && comm.root()) pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
   for (int64_t k = 0; k < steps; ++k) {
     at::Tensor pred = r.predicted[k], truth = t.velocity[k];
     std::vector<io::Field> fields{to_field("velocity_pred", pred), to_field("velocity_true", truth),
@@ -69,6 +69,7 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
     }
 #endif
   }
+  if (!comm.root()) return;
   std::ostringstream m;
   m.precision(8);
   m << "step,time,rmse,persistence_rmse\n";

@@ -21,7 +21,9 @@ struct RolloutSummary {
 };
 RolloutSummary summarize(const Rollout& r, const OneStepError& one);
 
+// `t` is the whole (unpartitioned) trajectory on every rank; with several ranks in `comm` the
+// XDMF heavy data are written collectively and rank 0 writes the rest.
 void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
-                   double dt, bool vtu, const std::string& deck_yaml);
+                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm = Comm::self());
 
 }  // namespace tessera::train
