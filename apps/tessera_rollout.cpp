@@ -4,6 +4,7 @@
 #include "apps/app.hpp"
 #include "io/dataset.hpp"
 #include "io/log.hpp"
+#include "io/mesh_deck.hpp"
 #include "mesh/error.hpp"
 #include "train/model_io.hpp"
 #include "train/rollout_output.hpp"
@@ -12,19 +13,33 @@ using namespace tessera;
 
 static void run(apps::Context& ctx) {
   const io::Deck& d = ctx.deck;
+  const bool truth = d.get_string("rollout.source") == "dataset";
+  if (!truth && d.get_int("rollout.steps") == 0) d.fail("rollout.steps", "must be > 0 with rollout.source: mesh");
   const std::string ck = d.resolve_path(d.get_string("rollout.checkpoint"));
   train::TrainedModel m = train::load_trained_model(ck);
   io::log_info(ctx.log.get(), cat("model: ", m.model->family(), " from ", ck, " (step ", m.step, ")"));
-  const std::string dir = d.has("data.dir") ? d.resolve_path(d.get_string("data.dir"))
-                                            : m.deck->resolve_path(m.deck->get_string("data.dir"));
-  const std::string split = d.get_string("data.split");
-  io::DatasetReader reader(dir, split);
-  const int64_t id = d.get_int("rollout.trajectory");
-  const auto& ids = reader.trajectories();
-  if (std::find(ids.begin(), ids.end(), id) == ids.end())
-    d.fail("rollout.trajectory", cat(dir, "/", split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"));
-  const auto traj = reader.read(id);
-  const std::string what = cat(dir, "/", split, ".h5 #", id);
+  // The trajectory: a dataset's (with ground truth) or a mesh with an initial condition.
+  io::Trajectory traj;
+  std::string what;
+  double dt = d.get_float("rollout.dt");
+  if (truth) {
+    const std::string dir = d.has("data.dir") ? d.resolve_path(d.get_string("data.dir"))
+                                              : m.deck->resolve_path(m.deck->get_string("data.dir"));
+    const std::string split = d.get_string("data.split");
+    io::DatasetReader reader(dir, split);
+    const int64_t id = d.get_int("rollout.trajectory");
+    const auto& ids = reader.trajectories();
+    if (std::find(ids.begin(), ids.end(), id) == ids.end())
+      d.fail("rollout.trajectory", cat(dir, "/", split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"));
+    traj = reader.read(id);
+    what = cat(dir, "/", split, ".h5 #", id);
+    dt = reader.meta().dt;
+  } else {
+    traj = train::initial_condition_trajectory(io::mesh_from_deck(d), d.get_int("rollout.steps"),
+                                               d.get_float("rollout.initial.inflow_speed"),
+                                               d.get_bool("rollout.initial.fill_interior"));
+    what = "the deck's mesh";
+  }
   // Whole trajectory (truth, output); under MPI also this rank's partition with a halo as deep as
   // the model, on which the rollout runs.
   train::TrajectoryData t = train::prepare_trajectory(traj, *m.deck, what);
@@ -38,13 +53,14 @@ static void run(apps::Context& ctx) {
   }
   auto summary = train::summarize(r, train::one_step_error(*m.model, m.norms, {t}, 1));
   const std::string base = d.get_string("output.dir") + "/" + d.get_string("output.name");
-  train::write_rollout(base, t, r, summary, reader.meta().dt, d.get_bool("output.vtu"), d.resolved_yaml(), ctx.comm);
-  io::log_info(ctx.log.get(), cat("1-step RMSE ", io::sci(summary.one_step), " (persistence ",
-                                  io::sci(summary.one_step_persistence), "); rollout RMSE over 50 steps ",
-                                  io::sci(summary.rmse_50), " (persistence ", io::sci(summary.persistence_50),
-                                  "), over all ", r.rmse.size(), " steps ", io::sci(summary.rmse_all), " (persistence ",
-                                  io::sci(summary.persistence_all), ")"));
-  io::log_info(ctx.log.get(), cat("wrote ", base, ".xmf, ", base, "_metrics.csv, ", base, "_summary.csv"));
+  train::write_rollout(base, t, r, summary, dt, d.get_bool("output.vtu"), d.resolved_yaml(), ctx.comm, truth);
+  if (truth)
+    io::log_info(ctx.log.get(), cat("1-step RMSE ", io::sci(summary.one_step), " (persistence ",
+                                    io::sci(summary.one_step_persistence), "); rollout RMSE over 50 steps ",
+                                    io::sci(summary.rmse_50), " (persistence ", io::sci(summary.persistence_50),
+                                    "), over all ", r.rmse.size(), " steps ", io::sci(summary.rmse_all),
+                                    " (persistence ", io::sci(summary.persistence_all), ")"));
+  io::log_info(ctx.log.get(), cat("wrote ", base, ".xmf", truth ? cat(", ", base, "_metrics.csv, ", base, "_summary.csv") : ""));
 }
 
 int main(int argc, char** argv) {

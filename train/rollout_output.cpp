@@ -2,10 +2,12 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
 #include "io/atomic_file.hpp"
+#include "io/mesh_deck.hpp"
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
 #include "mesh/error.hpp"
@@ -23,12 +25,51 @@ io::Field to_field(const std::string& name, const at::Tensor& t) {
 
 }  // namespace
 
+io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, int64_t steps, double inflow_speed,
+                                            bool fill_interior) {
+  const hsize_t n = m.num_nodes();
+  double y0 = m.coords[1], y1 = m.coords[1];
+  for (hsize_t i = 0; i < n; ++i) y0 = std::min(y0, m.coords[2 * i + 1]), y1 = std::max(y1, m.coords[2 * i + 1]);
+  const double h = y1 - y0;
+  io::Trajectory t;
+  auto& cells = t["cells"];
+  cells.shape = {1, hsize_t(m.num_cells()), 3};
+  for (int64_t c : m.cells) cells.i32.push_back(static_cast<int32_t>(c));
+  auto& pos = t["mesh_pos"];
+  pos.shape = {1, n, 2};
+  for (double x : m.coords) pos.f32.push_back(static_cast<float>(x));
+  auto& nt = t["node_type"];
+  nt.shape = {1, n, 1};
+  nt.i32 = m.node_type;
+  std::vector<float> v0(2 * n, 0.0f);
+  for (hsize_t i = 0; i < n; ++i) {
+    const int32_t type = m.node_type[i];
+    if (type == mesh::kInflow || (fill_interior && (type == mesh::kNormal || type == mesh::kOutflow))) {
+      const double y = m.coords[2 * i + 1] - y0;
+      v0[2 * i] = static_cast<float>(4 * inflow_speed * y * (h - y) / (h * h));
+    }
+  }
+  auto& vel = t["velocity"];
+  vel.shape = {hsize_t(steps + 1), n, 2};
+  for (int64_t s = 0; s <= steps; ++s) vel.f32.insert(vel.f32.end(), v0.begin(), v0.end());
+  return t;
+}
+
 void add_rollout_keys(io::Schema& s) {
   using io::KeyType;
-  s.section("rollout", "which model to roll out, on which trajectory, for how long");
+  s.section("rollout", "which model to roll out, on which trajectory or mesh, for how long");
   s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
+  s.add("rollout.source", KeyType::Choice, "dataset",
+        "dataset: initial state and ground truth from a dataset trajectory; mesh: the `mesh` section and an "
+        "initial condition (no ground truth, no error metrics)")
+      .choices = {"dataset", "mesh"};
   s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
-  s.add("rollout.steps", KeyType::Int, "0", "steps to predict; 0: the whole trajectory").min = 0;
+  s.add("rollout.steps", KeyType::Int, "0", "steps to predict; 0: the whole trajectory (source mesh: required > 0)").min = 0;
+  s.add("rollout.dt", KeyType::Float, "0.01", "time step for output time stamps (source mesh)").min = 0;
+  s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
+  s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
+        "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
+  io::add_mesh_keys(s);
   s.section("data", "the dataset to take the initial condition and ground truth from");
   s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
   s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
@@ -45,7 +86,7 @@ RolloutSummary summarize(const Rollout& r, const OneStepError& one) {
 }
 
 void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
-                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm) {
+                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm, bool with_truth) {
   const int64_t steps = r.predicted.size(0);
   io::Field node_type = to_field("node_type", t.node_type);
 #if TESSERA_HAVE_HDF5
@@ -55,8 +96,11 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
   if (vtu && comm.root()) pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
   for (int64_t k = 0; k < steps; ++k) {
     at::Tensor pred = r.predicted[k], truth = t.velocity[k];
-    std::vector<io::Field> fields{to_field("velocity_pred", pred), to_field("velocity_true", truth),
-                                  to_field("error", (pred - truth).norm(2, 1))};
+    std::vector<io::Field> fields{to_field("velocity_pred", pred)};
+    if (with_truth) {
+      fields.push_back(to_field("velocity_true", truth));
+      fields.push_back(to_field("error", (pred - truth).norm(2, 1)));
+    }
 #if TESSERA_HAVE_HDF5
     series.write_step(k * dt, fields);
 #endif
@@ -69,7 +113,7 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
     }
 #endif
   }
-  if (!comm.root()) return;
+  if (!comm.root() || !with_truth) return;
   std::ostringstream m;
   m.precision(8);
   m << "step,time,rmse,persistence_rmse\n";

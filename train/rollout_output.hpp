@@ -5,6 +5,7 @@
 #pragma once
 #include <string>
 
+#include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "mesh/comm.hpp"
 #include "train/evaluate.hpp"
@@ -14,6 +15,13 @@ namespace tessera::train {
 // rollout.* and data.* keys of tessera-rollout, plus output.*.
 void add_rollout_keys(io::Schema& schema);
 
+// A trajectory for rolling out on a mesh without ground truth: `steps + 1` copies of an initial
+// velocity (parabolic inflow profile of peak `inflow_speed` across the channel height on inflow
+// nodes, and on interior/outflow nodes too if `fill_interior`; zero on walls). Fixed nodes keep
+// these values during the rollout.
+io::Trajectory initial_condition_trajectory(const mesh::Mesh& mesh, int64_t steps, double inflow_speed,
+                                            bool fill_interior);
+
 struct RolloutSummary {
   double one_step = 0, one_step_persistence = 0;
   double rmse_1 = 0, rmse_50 = 0, rmse_all = 0;
@@ -22,8 +30,10 @@ struct RolloutSummary {
 RolloutSummary summarize(const Rollout& r, const OneStepError& one);
 
 // `t` is the whole (unpartitioned) trajectory on every rank; with several ranks in `comm` the
-// XDMF heavy data are written collectively and rank 0 writes the rest.
+// XDMF heavy data are written collectively and rank 0 writes the rest. Without ground truth
+// (`with_truth` false) only the prediction is written, and no metrics.
 void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
-                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm = Comm::self());
+                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm = Comm::self(),
+                   bool with_truth = true);
 
 }  // namespace tessera::train
