@@ -13,6 +13,21 @@
 
 namespace tessera::io {
 
+void add_mesh_fields(Trajectory& t, const mesh::Mesh& m) {
+  if (m.dim != 2 || m.cell_type != mesh::CellType::Triangle)
+    throw Error("add_mesh_fields: the graph-physics layout here stores 2D triangle meshes");
+  const hsize_t n = m.num_nodes();
+  auto& cells = t["cells"];
+  cells.shape = {1, hsize_t(m.num_cells()), 3};
+  cells.i32.assign(m.cells.begin(), m.cells.end());
+  auto& pos = t["mesh_pos"];
+  pos.shape = {1, n, 2};
+  pos.f32.assign(m.coords.begin(), m.coords.end());
+  auto& nt = t["node_type"];
+  nt.shape = {1, n, 1};
+  nt.i32 = m.node_type.empty() ? std::vector<int32_t>(n, mesh::kNormal) : m.node_type;
+}
+
 const FieldMeta* DatasetMeta::find(const std::string& name) const {
   for (const auto& f : fields)
     if (f.name == name) return &f;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mesh/comm.hpp"
+#include "mesh/mesh.hpp"
 
 namespace tessera::io {
 
@@ -43,6 +44,9 @@ struct FieldData {
   hsize_t row_offset = 0, global_rows = 0;  // parallel writes: this rank's row block (0: all)
 };
 using Trajectory = std::map<std::string, FieldData>;
+
+// Sets the static fields "cells" (triangles), "mesh_pos" (2D) and "node_type" of `t` from a mesh.
+void add_mesh_fields(Trajectory& t, const mesh::Mesh& mesh);
 
 class DatasetWriter {
 public:

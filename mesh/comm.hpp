@@ -1,7 +1,9 @@
 // Comm: the MPI communicator a component runs on, or a one-rank stand-in in builds without MPI,
 // so library code never needs #if around rank/size queries.
 #pragma once
+#include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_MPI
@@ -29,26 +31,14 @@ public:
   Comm() = default;
   void barrier() const {}
 #endif
-  // In-place sums over all ranks (no-ops on one rank).
-  void allreduce_sum(double* data, int64_t n) const {
-#if TESSERA_HAVE_MPI
-    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm_);
-#endif
+  // In-place sums / maxima over all ranks (no-ops on one rank); T: double, float or int64_t.
+  template <class T>
+  void allreduce_sum(T* data, int64_t n) const {
+    allreduce(data, n, true);
   }
-  void allreduce_sum(float* data, int64_t n) const {
-#if TESSERA_HAVE_MPI
-    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_FLOAT, MPI_SUM, comm_);
-#endif
-  }
-  void allreduce_sum(int64_t* data, int64_t n) const {
-#if TESSERA_HAVE_MPI
-    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_INT64_T, MPI_SUM, comm_);
-#endif
-  }
-  void allreduce_max(double* data, int64_t n) const {
-#if TESSERA_HAVE_MPI
-    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), MPI_DOUBLE, MPI_MAX, comm_);
-#endif
+  template <class T>
+  void allreduce_max(T* data, int64_t n) const {
+    allreduce(data, n, false);
   }
   // A communicator of this process alone (serial work inside an MPI run).
   static Comm self() {
@@ -63,6 +53,14 @@ public:
   bool root() const { return rank_ == 0; }
 
 private:
+  template <class T>
+  void allreduce(T* data, int64_t n, bool sum) const {
+#if TESSERA_HAVE_MPI
+    static_assert(std::is_same_v<T, double> || std::is_same_v<T, float> || std::is_same_v<T, int64_t>);
+    const MPI_Datatype type = std::is_same_v<T, double> ? MPI_DOUBLE : std::is_same_v<T, float> ? MPI_FLOAT : MPI_INT64_T;
+    if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), type, sum ? MPI_SUM : MPI_MAX, comm_);
+#endif
+  }
 #if TESSERA_HAVE_MPI
   MPI_Comm comm_ = MPI_COMM_WORLD;
 #endif

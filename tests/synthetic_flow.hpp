@@ -17,15 +17,7 @@ inline io::Trajectory synthetic_trajectory(int nx, int ny, int64_t steps, double
                               {"top", mesh::kWall}});
   const hsize_t n = m.num_nodes();
   io::Trajectory t;
-  auto& cells = t["cells"];
-  cells.shape = {1, hsize_t(m.num_cells()), 3};
-  for (int64_t c : m.cells) cells.i32.push_back(int32_t(c));
-  auto& pos = t["mesh_pos"];
-  pos.shape = {1, n, 2};
-  for (double x : m.coords) pos.f32.push_back(float(x));
-  auto& nt = t["node_type"];
-  nt.shape = {1, n, 1};
-  nt.i32 = m.node_type;
+  io::add_mesh_fields(t, m);
   auto& vel = t["velocity"];
   vel.shape = {hsize_t(steps), n, 2};
   auto& p = t["pressure"];

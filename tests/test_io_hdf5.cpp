@@ -64,16 +64,8 @@ TEST_CASE("H5File writes and reads arrays, groups and attributes", "[hdf5]") {
 
 static io::Trajectory make_trajectory(const mesh::Mesh& m, int64_t steps, float seed) {
   io::Trajectory t;
-  const hsize_t n = m.num_nodes(), c = m.num_cells();
-  auto& cells = t["cells"];
-  cells.shape = {1, c, 3};
-  for (int64_t v : m.cells) cells.i32.push_back(static_cast<int32_t>(v));
-  auto& pos = t["mesh_pos"];
-  pos.shape = {1, n, 2};
-  for (double x : m.coords) pos.f32.push_back(static_cast<float>(x));
-  auto& nt = t["node_type"];
-  nt.shape = {1, n, 1};
-  nt.i32.assign(m.node_type.begin(), m.node_type.end());
+  const hsize_t n = m.num_nodes();
+  io::add_mesh_fields(t, m);
   auto& vel = t["velocity"];
   vel.shape = {hsize_t(steps), n, 2};
   for (hsize_t k = 0; k < steps * n * 2; ++k) vel.f32.push_back(seed + 0.001f * k);

@@ -32,15 +32,7 @@ io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, int64_t steps, 
   for (hsize_t i = 0; i < n; ++i) y0 = std::min(y0, m.coords[2 * i + 1]), y1 = std::max(y1, m.coords[2 * i + 1]);
   const double h = y1 - y0;
   io::Trajectory t;
-  auto& cells = t["cells"];
-  cells.shape = {1, hsize_t(m.num_cells()), 3};
-  for (int64_t c : m.cells) cells.i32.push_back(static_cast<int32_t>(c));
-  auto& pos = t["mesh_pos"];
-  pos.shape = {1, n, 2};
-  for (double x : m.coords) pos.f32.push_back(static_cast<float>(x));
-  auto& nt = t["node_type"];
-  nt.shape = {1, n, 1};
-  nt.i32 = m.node_type;
+  io::add_mesh_fields(t, m);
   std::vector<float> v0(2 * n, 0.0f);
   for (hsize_t i = 0; i < n; ++i) {
     const int32_t type = m.node_type[i];

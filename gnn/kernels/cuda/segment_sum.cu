@@ -12,8 +12,7 @@ template <class T>
 __global__ void segment_sum_kernel(const T* __restrict__ values, const int64_t* __restrict__ ptr,
                                    const int64_t* __restrict__ perm, T* __restrict__ out,
                                    int64_t n, int64_t f) {
-  const int64_t warp = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
-  const int lane = threadIdx.x % 32;
+  const auto [warp, lane] = warp_slot();
   if (warp >= n) return;
   const int64_t begin = ptr[warp], end = ptr[warp + 1];
   for (int64_t c = lane; c < f; c += 32) {

@@ -35,8 +35,7 @@ __device__ __forceinline__ acc_t<T> dot_row(const acc_t<T> (&x)[VPT], const T* p
 template <class T, int VPT>
 __global__ void attention_forward(AttentionArgs a, T* __restrict__ out, acc_t<T>* __restrict__ lse) {
   using A = acc_t<T>;
-  const int64_t warp = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
-  const int lane = threadIdx.x % kWarp;
+  const auto [warp, lane] = warp_slot();
   if (warp >= a.n * a.heads) return;
   const int64_t i = warp / a.heads, h = warp % a.heads, d = a.d;
   const T *q = static_cast<const T*>(a.q), *k = static_cast<const T*>(a.k), *v = static_cast<const T*>(a.v);
@@ -73,8 +72,7 @@ __global__ void attention_backward_rows(AttentionArgs a, const T* __restrict__ g
                                         const acc_t<T>* __restrict__ lse, T* __restrict__ dq,
                                         acc_t<T>* __restrict__ edge_w, acc_t<T>* __restrict__ edge_ds) {
   using A = acc_t<T>;
-  const int64_t warp = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
-  const int lane = threadIdx.x % kWarp;
+  const auto [warp, lane] = warp_slot();
   if (warp >= a.n * a.heads) return;
   const int64_t i = warp / a.heads, h = warp % a.heads, d = a.d;
   const T *q = static_cast<const T*>(a.q), *k = static_cast<const T*>(a.k), *v = static_cast<const T*>(a.v);
@@ -111,8 +109,7 @@ __global__ void attention_backward_sources(AttentionArgs a, const T* __restrict_
                                            const acc_t<T>* __restrict__ edge_w, const acc_t<T>* __restrict__ edge_ds,
                                            T* __restrict__ dk, T* __restrict__ dv) {
   using A = acc_t<T>;
-  const int64_t warp = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
-  const int lane = threadIdx.x % kWarp;
+  const auto [warp, lane] = warp_slot();
   if (warp >= a.n * a.heads) return;
   const int64_t j = warp / a.heads, h = warp % a.heads, d = a.d;
   const T* q = static_cast<const T*>(a.q);
