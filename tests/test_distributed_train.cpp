@@ -35,7 +35,7 @@ const std::string& dataset() {
 
 io::Deck make_deck(const io::Schema& schema, const std::string& family, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> ov{"data.dir=" + dataset(), "model.family=" + family, "train.steps=4", "model.latent=16",
-                              "model.layers=2", "train.warmup=2", "output.dir=" + out_dir()};
+                              "model.layers=2", "train.warmup=2", "output.dir=" + out_dir(), "train.parallel=graph"};
   if (family == "transformer") ov.insert(ov.end(), {"augment.dilation=2", "model.dilation_layers=1"});
   ov.insert(ov.end(), extra.begin(), extra.end());
   return io::Deck::parse("{}", "test.yaml", schema, ov);
@@ -111,5 +111,23 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
       resumed3.step();
       check_same_parameters(serial, resumed3, 1e-4);
     }
+  }
+}
+
+TEST_CASE("data-parallel training equals single-process training", "[mpi][train]") {
+  io::Schema schema("tessera-train");
+  train::add_training_deck_keys(schema);
+  Comm world;
+  for (const std::string family : {"transformer", "meshgraphnet"}) {
+    INFO(family << " on " << world.size() << " ranks");
+    io::Deck d = make_deck(schema, family, {"train.parallel=data", "train.batch=3"});
+    train::Trainer serial(d, nullptr, Comm::self()), dist(d, nullptr, world);
+    for (int s = 0; s < 4; ++s) {
+      const double ls = serial.step(), ld = dist.step();
+      INFO("step " << s);
+      CHECK(ld == Approx(ls).epsilon(1e-5));
+    }
+    check_same_parameters(serial, dist, 1e-4);
+    CHECK_FALSE(dist.train_data()[0].partitioned());
   }
 }

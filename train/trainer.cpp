@@ -44,6 +44,10 @@ void add_train_keys(io::Schema& s) {
   s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
+  s.add("train.parallel", KeyType::Choice, "data",
+        "under mpirun: data (each rank computes whole graphs, samples dealt out round-robin; for many small "
+        "meshes) or graph (every graph partitioned over the ranks; for meshes too big for one rank)")
+      .choices = {"data", "graph"};
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
 }
@@ -67,16 +71,22 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const C
   const int64_t limit = d.get_int("data.max_trajectories");
   // Halo depth = model depth: blocks or message-passing steps each reach one hop further.
   const int hops = static_cast<int>(d.get_int("model.layers"));
-  train_ = load_split(dir, d.get_string("data.train_split"), d, limit, comm_, hops);
+  // Graph parallelism partitions every graph over the ranks; data parallelism gives each rank
+  // whole graphs (all trajectories are loaded everywhere, samples are dealt out round-robin).
+  graph_parallel_ = comm_.size() > 1 && d.get_string("train.parallel") == "graph";
+  train_ = load_split(dir, d.get_string("data.train_split"), d, limit, graph_parallel_ ? comm_ : Comm::self(), hops);
   const std::string valid_path = dir + "/" + d.get_string("data.valid_split") + ".h5";
   if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
     valid_ = load_split(dir, d.get_string("data.valid_split"), d, d.get_int("train.valid_trajectories"), Comm::self());
   io::log_info(log_.get(), cat("data: ", train_.size(), " training trajectories (", train_[0].steps(), " steps, ",
                                train_[0].global_nodes, " nodes in the first), ", valid_.size(), " validation"));
-  if (comm_.size() > 1)
+  if (graph_parallel_)
     io::log_info(log_.get(), cat("graph-parallel on ", comm_.size(), " ranks: rank 0 holds ", train_[0].num_owned,
                                  " owned + ", train_[0].nodes() - train_[0].num_owned, " halo nodes (", hops,
                                  "-hop halo) of the first trajectory"));
+  else if (comm_.size() > 1)
+    io::log_info(log_.get(), cat("data-parallel on ", comm_.size(), " ranks: sample b of a batch is computed by rank b mod ",
+                                 comm_.size()));
   norms_ = {Normalizer("node", in_dim), Normalizer("target", out_dim)};
   auto betas = d.get_floats("train.betas");
   opt_ = std::make_unique<torch::optim::AdamW>(model_->module().parameters(),
@@ -107,16 +117,24 @@ double Trainer::step() {
     noise = noise * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
     at::Tensor v = t.velocity[s] + noise;
     at::Tensor features = node_features(v, t), target = t.velocity[s + 1] - v;
-    norms_.node.accumulate(features.narrow(0, 0, t.num_owned), comm_);
-    norms_.target.accumulate(target.narrow(0, 0, t.num_owned), comm_);
-    at::Tensor pred = model_->forward(norms_.node.normalize(features), t);
-    at::Tensor err = (pred - norms_.target.normalize(target)).pow(2).sum(1);
-    // Mean over the loss nodes of the whole graph: this rank's sum over the global count.
-    int64_t count = t.loss_mask.sum().item<int64_t>();
-    comm_.allreduce_sum(&count, 1);
-    at::Tensor loss = err.masked_select(t.loss_mask).sum() / double(std::max<int64_t>(count, 1));
-    (loss / double(batch)).backward();
-    double l = loss.item<double>();
+    // Every rank takes part in every sample's statistics (rows it does not compute: none), so
+    // normalisers stay identical on all ranks and equal to a single process's.
+    const bool mine = graph_parallel_ || b % comm_.size() == comm_.rank();
+    const int64_t rows = mine ? t.num_owned : 0;
+    norms_.node.accumulate(features.narrow(0, 0, rows), comm_);
+    norms_.target.accumulate(target.narrow(0, 0, rows), comm_);
+    double l = 0;
+    if (mine) {
+      at::Tensor pred = model_->forward(norms_.node.normalize(features), t);
+      at::Tensor err = (pred - norms_.target.normalize(target)).pow(2).sum(1);
+      // Mean over the loss nodes of the whole graph (graph-parallel: this rank's sum over the
+      // global count).
+      int64_t count = t.loss_mask.sum().item<int64_t>();
+      if (graph_parallel_) comm_.allreduce_sum(&count, 1);
+      at::Tensor loss = err.masked_select(t.loss_mask).sum() / double(std::max<int64_t>(count, 1));
+      (loss / double(batch)).backward();
+      l = loss.item<double>();
+    }
     comm_.allreduce_sum(&l, 1);
     loss_sum += l;
   }

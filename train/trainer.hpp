@@ -28,10 +28,12 @@ void add_training_deck_keys(io::Schema& schema);
 
 class Trainer {
 public:
-  // With several ranks in `comm`, training is graph-parallel: every graph is partitioned, each
-  // rank computes its owned nodes (halo as deep as the model, no communication inside it), and
-  // losses, normaliser statistics and gradients are reduced over ranks, so the run equals a
-  // single-process run (up to summation order) and checkpoints load at any rank count.
+  // With several ranks in `comm`, training is parallel (train.parallel): graph-parallel, every
+  // graph is partitioned and each rank computes its owned nodes (halo as deep as the model, no
+  // communication inside it); or data-parallel, each rank computes whole graphs for its share of
+  // every batch. Losses, normaliser statistics and gradients are reduced over ranks either way,
+  // so the run equals a single-process run (up to summation order) and checkpoints load at any
+  // rank count.
   Trainer(const io::Deck& deck, std::shared_ptr<spdlog::logger> log, const Comm& comm = Comm::self());
   ~Trainer();
   // Trains until train.steps, validating and checkpointing as the deck says; writes
@@ -51,6 +53,7 @@ private:
 
   const io::Deck& deck_;
   Comm comm_;
+  bool graph_parallel_ = false;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;
   std::unique_ptr<Simulator> model_;
