@@ -58,6 +58,27 @@ PartitionStats partition_stats(const Graph& g, const std::vector<int32_t>& part,
   return s;
 }
 
+namespace {
+
+// Hop distance of every node from the nodes of part p, along incoming edges (a node's value
+// depends on the sources of its incoming edges), up to max_hops; -1 beyond.
+std::vector<int> hops_from_part(const Graph& g, const std::vector<int32_t>& part, int p, int max_hops) {
+  std::vector<int> dist(g.num_nodes, -1);
+  std::vector<int64_t> frontier;
+  for (int64_t i = 0; i < g.num_nodes; ++i)
+    if (part[i] == p) dist[i] = 0, frontier.push_back(i);
+  for (int d = 1; d <= max_hops; ++d) {
+    std::vector<int64_t> next;
+    for (int64_t u : frontier)
+      for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e)
+        if (dist[g.src[e]] < 0) dist[g.src[e]] = d, next.push_back(g.src[e]);
+    frontier.swap(next);
+  }
+  return dist;
+}
+
+}  // namespace
+
 LocalGraph local_graph(const Graph& g, const std::vector<int32_t>& part, int parts, int rank, int halo_hops) {
   if (halo_hops < 1) throw Error(cat("local_graph: halo hops must be >= 1, got ", halo_hops));
   if (static_cast<int64_t>(part.size()) != g.num_nodes) throw Error("local_graph: partition size differs from the graph");
@@ -65,57 +86,36 @@ LocalGraph local_graph(const Graph& g, const std::vector<int32_t>& part, int par
   l.rank = rank;
   l.parts = parts;
   l.halo_hops = halo_hops;
-  // Hop distance from the owned set, by breadth-first search along incoming edges (a node's
-  // value depends on the sources of its incoming edges).
-  std::vector<int> dist(g.num_nodes, -1);
-  std::vector<int64_t> frontier;
+  // Local numbering: by (hop distance, global id), so owned nodes come first.
+  const std::vector<int> dist = hops_from_part(g, part, rank, halo_hops);
+  std::vector<std::pair<int, int64_t>> order;
   for (int64_t i = 0; i < g.num_nodes; ++i)
-    if (part[i] == rank) dist[i] = 0, frontier.push_back(i), l.global_ids.push_back(i);
-  l.num_owned = static_cast<int64_t>(l.global_ids.size());
-  for (int d = 1; d <= halo_hops; ++d) {
-    std::vector<int64_t> next;
-    for (int64_t u : frontier)
-      for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e)
-        if (dist[g.src[e]] < 0) dist[g.src[e]] = d, next.push_back(g.src[e]);
-    std::sort(next.begin(), next.end());
-    l.global_ids.insert(l.global_ids.end(), next.begin(), next.end());
-    frontier.swap(next);
-  }
+    if (dist[i] >= 0) order.emplace_back(dist[i], i);
+  std::sort(order.begin(), order.end());
   std::map<int64_t, int64_t> local;
-  for (int64_t k = 0; k < l.num_local(); ++k) local[l.global_ids[k]] = k, l.hops.push_back(dist[l.global_ids[k]]);
-  std::vector<std::pair<int64_t, int64_t>> pairs;
-  for (int64_t k = 0; k < l.num_local(); ++k) {
-    const int64_t v = l.global_ids[k];
-    if (dist[v] >= halo_hops) continue;  // outermost halo ring: values only, no incoming edges
-    for (int64_t e = g.row_ptr[v]; e < g.row_ptr[v + 1]; ++e) pairs.emplace_back(local.at(g.src[e]), k);
+  for (auto [d, v] : order) {
+    local[v] = l.num_local();
+    l.global_ids.push_back(v);
+    l.hops.push_back(d);
+    l.num_owned += d == 0;
   }
-  l.graph = graph_from_pairs(l.num_local(), std::move(pairs), false);
+  l.graph = restrict_to_local(g, l);
   // Exchange lists: halo node h (owned by p) is received from p; p sends it. Both sides order
-  // by global id, so the lists match without communication.
+  // by (hop distance from the receiver's part, global id), so the lists match without
+  // communication.
   l.send.assign(parts, {});
   l.recv.assign(parts, {});
   for (int64_t k = l.num_owned; k < l.num_local(); ++k) l.recv[part[l.global_ids[k]]].push_back(k);
   for (int p = 0; p < parts; ++p) {
     if (p == rank) continue;
     // Nodes of this rank that p holds as halo: those within halo_hops of p's owned set.
-    std::vector<int> dp(g.num_nodes, -1);
-    std::vector<int64_t> fr;
-    for (int64_t i = 0; i < g.num_nodes; ++i)
-      if (part[i] == p) dp[i] = 0, fr.push_back(i);
-    for (int d = 1; d <= halo_hops; ++d) {
-      std::vector<int64_t> next;
-      for (int64_t u : fr)
-        for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e)
-          if (dp[g.src[e]] < 0) dp[g.src[e]] = d, next.push_back(g.src[e]);
-      fr.swap(next);
-    }
-    std::vector<std::pair<int, int64_t>> order;  // (hop distance, global id), as p numbers its halo
+    const std::vector<int> dp = hops_from_part(g, part, p, halo_hops);
+    std::vector<std::pair<int, int64_t>> theirs;
     for (int64_t k = 0; k < l.num_owned; ++k)
-      if (dp[l.global_ids[k]] > 0) order.emplace_back(dp[l.global_ids[k]], l.global_ids[k]);
-    std::sort(order.begin(), order.end());
-    for (auto [d, v] : order) l.send[p].push_back(local.at(v));
+      if (dp[l.global_ids[k]] > 0) theirs.emplace_back(dp[l.global_ids[k]], l.global_ids[k]);
+    std::sort(theirs.begin(), theirs.end());
+    for (auto [d, v] : theirs) l.send[p].push_back(local.at(v));
   }
-  // recv lists follow this rank's halo order: (hop distance, global id) as well.
   return l;
 }
 

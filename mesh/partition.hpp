@@ -43,11 +43,9 @@ struct LocalGraph {
 };
 LocalGraph local_graph(const Graph& g, const std::vector<int32_t>& part, int parts, int rank, int halo_hops = 1);
 
-}  // namespace tessera::mesh
-
-namespace tessera::mesh {
 // The edges of `sub` (a graph over the same global nodes as the partitioned one, e.g. one of
 // several attention masks whose union was partitioned) that `local` evaluates, in local ids:
 // edges whose destination lies within local.halo_hops - 1 hops and whose source is local.
 Graph restrict_to_local(const Graph& sub, const LocalGraph& local);
+
 }  // namespace tessera::mesh
