@@ -51,7 +51,9 @@ static void run(apps::Context& ctx) {
   } else {
     r = train::rollout(*m.model, m.norms, t, steps);
   }
-  auto summary = train::summarize(r, train::one_step_error(*m.model, m.norms, {t}, 1));
+  // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
+  auto summary = train::summarize(
+      r, ctx.comm.root() ? train::one_step_error(*m.model, m.norms, {t}, 1) : train::OneStepError{});
   const std::string base = d.get_string("output.dir") + "/" + d.get_string("output.name");
   train::write_rollout(base, t, r, summary, dt, d.get_bool("output.vtu"), d.resolved_yaml(), ctx.comm, truth);
   if (truth)

@@ -9,8 +9,6 @@
 namespace tessera::train {
 namespace {
 
-double rms(const at::Tensor& a, const at::Tensor& b) { return std::sqrt((a - b).pow(2).mean().item<double>()); }
-
 double combine(const std::vector<double>& per_step, int64_t first) {
   const int64_t n = std::min<int64_t>(first, per_step.size());
   double s = 0;
@@ -45,15 +43,17 @@ double Rollout::persistence_over(int64_t first) const { return combine(persisten
 
 namespace {
 
-// Global [N, 2] state from each rank's owned rows, on every rank.
+// Global [N, 2] state from each rank's owned rows, on every rank (the state itself when the
+// trajectory is whole).
 at::Tensor assemble(const at::Tensor& local, const TrajectoryData& t, const Comm& comm) {
+  if (!t.partitioned()) return local;
   at::Tensor g = at::zeros({t.global_nodes, local.size(1)}, local.options());
   g.index_copy_(0, t.global_ids.narrow(0, 0, t.num_owned), local.narrow(0, 0, t.num_owned));
   comm.allreduce_sum(g.data_ptr<float>(), g.numel());
   return g;
 }
 
-// RMSE over the whole graph from each rank's owned rows.
+// RMSE over the whole graph from each rank's owned rows (all rows of a whole trajectory).
 double global_rms(const at::Tensor& a, const at::Tensor& b, const TrajectoryData& t, const Comm& comm) {
   double se = (a.narrow(0, 0, t.num_owned) - b.narrow(0, 0, t.num_owned)).pow(2).sum().item<double>();
   comm.allreduce_sum(&se, 1);
@@ -63,34 +63,19 @@ double global_rms(const at::Tensor& a, const at::Tensor& b, const TrajectoryData
 }  // namespace
 
 Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps, const Comm& comm) {
-  if (t.partitioned()) {
-    at::NoGradGuard no_grad;
-    steps = std::min<int64_t>(steps, t.steps() - 1);
-    Rollout r;
-    at::Tensor state = t.velocity[0];
-    std::vector<at::Tensor> states{assemble(state, t, comm)};
-    const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
-    for (int64_t s = 0; s < steps; ++s) {
-      // Owned rows are exact (the halo is as deep as the model); halo rows are then refreshed.
-      state = (*t.halo)(at::where(fixed, t.velocity[s + 1], predict_next(model, norms, t, state)));
-      states.push_back(assemble(state, t, comm));
-      r.rmse.push_back(global_rms(state, t.velocity[s + 1], t, comm));
-      r.persistence_rmse.push_back(global_rms(t.velocity[0], t.velocity[s + 1], t, comm));
-    }
-    r.predicted = at::stack(states);
-    return r;
-  }
   at::NoGradGuard no_grad;
   steps = std::min<int64_t>(steps, t.steps() - 1);
   Rollout r;
-  std::vector<at::Tensor> states{t.velocity[0]};
+  at::Tensor state = t.velocity[0];
+  std::vector<at::Tensor> states{assemble(state, t, comm)};
   const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
   for (int64_t s = 0; s < steps; ++s) {
-    at::Tensor next = predict_next(model, norms, t, states.back());
-    next = at::where(fixed, t.velocity[s + 1], next);
-    states.push_back(next);
-    r.rmse.push_back(rms(next, t.velocity[s + 1]));
-    r.persistence_rmse.push_back(rms(t.velocity[0], t.velocity[s + 1]));
+    state = at::where(fixed, t.velocity[s + 1], predict_next(model, norms, t, state));
+    // On a partition owned rows are exact (the halo is as deep as the model); refresh the halo.
+    if (t.partitioned()) state = (*t.halo)(state);
+    states.push_back(assemble(state, t, comm));
+    r.rmse.push_back(global_rms(state, t.velocity[s + 1], t, comm));
+    r.persistence_rmse.push_back(global_rms(t.velocity[0], t.velocity[s + 1], t, comm));
   }
   r.predicted = at::stack(states);
   return r;

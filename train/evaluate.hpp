@@ -14,6 +14,8 @@ namespace tessera::train {
 
 struct Normalizers {
   Normalizer node, target;
+  // Empty statistics for node_features() inputs and velocity-change targets.
+  static Normalizers fresh() { return {Normalizer("node", kNodeFeatures), Normalizer("target", kOutputChannels)}; }
 };
 
 // v_{t+1} predicted from v_t ([N, 2]); no boundary imposition.

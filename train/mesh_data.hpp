@@ -17,6 +17,8 @@
 namespace tessera::train {
 
 constexpr int64_t kNodeTypeClasses = 9;  // one-hot width of MeshGraphNets node types (codes 0..8)
+constexpr int64_t kNodeFeatures = 2 + kNodeTypeClasses;  // node_features(): velocity + one-hot type
+constexpr int64_t kOutputChannels = 2;                    // predicted velocity change
 
 struct TrajectoryData {
   mesh::Mesh mesh;

@@ -53,9 +53,8 @@ TrainedModel load_trained_model(const std::string& path) {
   m.schema = std::make_unique<io::Schema>("tessera-train");
   add_training_deck_keys(*m.schema);
   m.deck = std::make_unique<io::Deck>(io::Deck::parse(deck->second, path + " (stored deck)", *m.schema));
-  const int64_t in_dim = 2 + kNodeTypeClasses, out_dim = 2;
-  m.model = make_simulator(*m.deck, in_dim, out_dim);
-  m.norms = {Normalizer("node", in_dim), Normalizer("target", out_dim)};
+  m.model = make_simulator(*m.deck, kNodeFeatures, kOutputChannels);
+  m.norms = Normalizers::fresh();
   unpack_model(c, path, *m.model, m.norms);
   m.model->module().eval();
   m.step = std::stoll(c.attributes.count("step") ? c.attributes.at("step") : "0");

@@ -65,8 +65,7 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const C
   at::manual_seed(d.get_int("train.seed"));  // parameter initialisation
   gen_ = at::make_generator<at::CPUGeneratorImpl>(d.get_int("train.seed"));
   // The model first: deck errors in `model` surface before the (slow) data loading.
-  const int64_t in_dim = 2 + kNodeTypeClasses, out_dim = 2;
-  model_ = make_simulator(d, in_dim, out_dim);
+  model_ = make_simulator(d, kNodeFeatures, kOutputChannels);
   const std::string dir = d.resolve_path(d.get_string("data.dir"));
   const int64_t limit = d.get_int("data.max_trajectories");
   // Halo depth = model depth: blocks or message-passing steps each reach one hop further.
@@ -87,7 +86,7 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const C
   else if (comm_.size() > 1)
     io::log_info(log_.get(), cat("data-parallel on ", comm_.size(), " ranks: sample b of a batch is computed by rank b mod ",
                                  comm_.size()));
-  norms_ = {Normalizer("node", in_dim), Normalizer("target", out_dim)};
+  norms_ = Normalizers::fresh();
   auto betas = d.get_floats("train.betas");
   opt_ = std::make_unique<torch::optim::AdamW>(model_->module().parameters(),
                                                torch::optim::AdamWOptions(d.get_float("train.lr"))
@@ -161,9 +160,9 @@ void Trainer::allreduce_gradients() {
 void Trainer::validate() {
   if (valid_.empty()) return;  // also on ranks other than 0, which hold no validation data
   model_->module().eval();
-  auto one = one_step_error(*model_, norms_, valid_, 1);
-  auto r = rollout(*model_, norms_, valid_[0], deck_.get_int("train.rollout_steps"));
   const int64_t k = deck_.get_int("train.rollout_steps");
+  auto one = one_step_error(*model_, norms_, valid_, 1);
+  auto r = rollout(*model_, norms_, valid_[0], k);
   io::log_info(log_.get(), cat("step ", step_, ": valid 1-step RMSE ", io::sci(one.model_rmse), " (persistence ",
                                io::sci(one.persistence_rmse), ", ratio ", io::sci(one.model_rmse / one.persistence_rmse),
                                "); ", k, "-step rollout RMSE ", io::sci(r.rmse_over(k)), " (persistence ",
