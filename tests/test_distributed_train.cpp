@@ -49,6 +49,16 @@ void check_same_parameters(train::Trainer& a, train::Trainer& b, double rtol) {
   }
 }
 
+// Steps both trainers side by side: equal losses every step, equal parameters at the end.
+void check_same_training(train::Trainer& serial, train::Trainer& dist, int steps) {
+  for (int s = 0; s < steps; ++s) {
+    const double ls = serial.step(), ld = dist.step();
+    INFO("step " << s);
+    CHECK(ld == Approx(ls).epsilon(1e-5));
+  }
+  check_same_parameters(serial, dist, 1e-4);
+}
+
 }  // namespace
 
 TEST_CASE("graph-parallel training equals single-process training", "[mpi][train]") {
@@ -59,12 +69,7 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
     INFO(family << " on " << world.size() << " ranks");
     io::Deck d = make_deck(schema, family);
     train::Trainer serial(d, nullptr, Comm::self()), dist(d, nullptr, world);
-    for (int s = 0; s < 4; ++s) {
-      const double ls = serial.step(), ld = dist.step();
-      INFO("step " << s);
-      CHECK(ld == Approx(ls).epsilon(1e-5));
-    }
-    check_same_parameters(serial, dist, 1e-4);
+    check_same_training(serial, dist, 4);
 
     // Partitioned rollout (halo refreshed every step) equals the single-process rollout of the
     // same model.
@@ -122,12 +127,7 @@ TEST_CASE("data-parallel training equals single-process training", "[mpi][train]
     INFO(family << " on " << world.size() << " ranks");
     io::Deck d = make_deck(schema, family, {"train.parallel=data", "train.batch=3"});
     train::Trainer serial(d, nullptr, Comm::self()), dist(d, nullptr, world);
-    for (int s = 0; s < 4; ++s) {
-      const double ls = serial.step(), ld = dist.step();
-      INFO("step " << s);
-      CHECK(ld == Approx(ls).epsilon(1e-5));
-    }
-    check_same_parameters(serial, dist, 1e-4);
+    check_same_training(serial, dist, 4);
     CHECK_FALSE(dist.train_data()[0].partitioned());
   }
 }
