@@ -78,6 +78,24 @@ YAML::Node lookup(const YAML::Node& root, const std::string& path) {
   return cur;
 }
 
+// Sets `value` at the dotted path `parts` under `root`, creating missing (or null) sections.
+// Returns the depth of a prefix that holds a non-section value (then nothing is set), else 0.
+// yaml-cpp nodes are handles (assignment between bound nodes aliases them), so this descends by
+// copy-constructing each level into a vector and only assigns the leaf.
+size_t set_path(const YAML::Node& root, const std::vector<std::string>& parts, const YAML::Node& value) {
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    const YAML::Node existing = lookup(chain.back(), parts[i]);
+    if (!existing.IsMap()) {
+      if (existing.IsDefined() && !existing.IsNull()) return i + 1;
+      chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+    }
+    chain.push_back(chain.back()[parts[i]]);
+  }
+  chain.back()[parts.back()] = value;
+  return 0;
+}
+
 bool in_range(const KeySpec& k, double x) {
   if (k.min_exclusive ? !(x > k.min) : !(x >= k.min)) return false;
   return x <= k.max;
@@ -174,19 +192,8 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
     if (!schema.find(path))
       throw Error(cat("--set ", ov, ": unknown key '", path, "' (see --help for the deck keys)"));
     auto parts = split_path(path);
-    // yaml-cpp nodes are handles (assignment between bound nodes aliases them), so descend by
-    // copy-constructing each level into a vector and only assign leaf values.
-    std::vector<YAML::Node> chain{raw};
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      const YAML::Node existing = lookup(chain.back(), parts[i]);
-      if (!existing.IsMap()) {
-        if (existing.IsDefined() && !existing.IsNull())
-          throw Error(cat("--set ", ov, ": '", join(parts, i + 1), "' is not a section in ", name));
-        chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      }
-      chain.push_back(chain.back()[parts[i]]);
-    }
-    chain.back()[parts.back()] = value;
+    if (size_t bad = set_path(raw, parts, value))
+      throw Error(cat("--set ", ov, ": '", join(parts, bad), "' is not a section in ", name));
     d.overridden_.insert(path);
   }
 
@@ -224,13 +231,7 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
       if (k.default_yaml.empty()) continue;
       v.reset(YAML::Load(k.default_yaml));
     }
-    auto parts = split_path(k.path);
-    std::vector<YAML::Node> chain{*d.resolved_};
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      if (!lookup(chain.back(), parts[i]).IsDefined()) chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      chain.push_back(chain.back()[parts[i]]);
-    }
-    chain.back()[parts.back()] = v;
+    set_path(*d.resolved_, split_path(k.path), v);  // built from the schema: no conflicts
   }
   return d;
 }
@@ -239,8 +240,7 @@ const YAML::Node Deck::node(const std::string& path) const { return lookup(*reso
 
 std::string Deck::where(const std::string& path) const {
   if (overridden_.count(path)) return cat("--set ", path);
-  // Locate the key in the raw tree for its line number.
-  // Report the line of the key itself (for a section, its values start on a later line).
+  // The line of the key itself in the raw tree (a section's values start on a later line).
   auto parts = split_path(path);
   const YAML::Node parent = parts.size() == 1 ? *raw_ : lookup(*raw_, join(parts, parts.size() - 1));
   if (parent.IsMap())

@@ -80,6 +80,8 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
   CHECK(error_of("name: x\n", {"solver.dt=-1"}) == std::string("--set solver.dt: solver.dt: expected a number >= 0, got '-1'"));
   CHECK(error_of("name: x\n", {"solver.dtx=1"}) == std::string("--set solver.dtx=1: unknown key 'solver.dtx' (see --help for the deck keys)"));
   CHECK(error_of("name: x\n", {"solver.dt"}) == std::string("--set solver.dt: expected key.path=value"));
+  CHECK(error_of("name: x\nsolver: 3\n", {"solver.dt=1"}) ==
+        std::string("--set solver.dt=1: 'solver' is not a section in deck.yaml"));
   CHECK(error_of("name: x\nsolver:\n  dt: '0.1'\n") == std::string("deck.yaml:3: solver.dt: expected a number >= 0, got '0.1'"));
   const io::Schema s = test_schema();
   CHECK_THROWS_WITH(io::Deck::load("/nonexistent/deck.yaml", s), "/nonexistent/deck.yaml: deck file not found");
