@@ -14,12 +14,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "bench/timing.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/sparse_attention.hpp"
 #include "mesh/graph.hpp"
@@ -48,20 +48,7 @@ static int child(const std::string& variant, int side, int64_t heads, int64_t di
                                          : gnn::dense_masked_attention(q, k, v, ei);
     o.sum().backward();
   };
-  double ms = 0;
-  if (variant != "baseline") {
-    step();  // warm-up
-    std::vector<double> t;
-    for (int r = 0; r < reps; ++r) {
-      sync();
-      auto a = std::chrono::steady_clock::now();
-      step();
-      sync();
-      t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-    }
-    std::sort(t.begin(), t.end());
-    ms = t[t.size() / 2];
-  }
+  const double ms = variant == "baseline" ? 0.0 : bench::median_ms(step, reps, 1, sync);
   long long peak_cuda = 0;
 #if TESSERA_HAVE_CUDA
   if (cuda) peak_cuda = c10::cuda::CUDACachingAllocator::getDeviceStats(0).allocated_bytes[0].peak;

@@ -11,11 +11,10 @@
 #include <torch/optim/adamw.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 
+#include "bench/timing.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/mesh_transformer.hpp"
 #include "mesh/comm.hpp"
@@ -43,20 +42,6 @@ static double rss_peak_mb() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss / 1024.0;
-}
-
-static double median_ms(const std::function<void()>& f, int reps, const Comm& comm) {
-  f();
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    comm.barrier();
-    auto a = std::chrono::steady_clock::now();
-    f();
-    comm.barrier();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
 }
 
 // One training step on a graph: loss over the first `owned` rows, gradients summed over `comm`.
@@ -112,7 +97,7 @@ int main(int argc, char** argv) {
     double t_dist = 0, mem_dist = 0;
     {
       Step s(c, l.graph, x.index_select(0, ids), pos.index_select(0, ids), target.index_select(0, ids), l.num_owned, comm);
-      t_dist = median_ms([&] { s(); }, 5, comm);
+      t_dist = bench::median_ms([&] { s(); }, 5, 1, [&] { comm.barrier(); });
       mem_dist = rss_peak_mb() - rss_setup;
     }
     double mem_max = mem_dist, mem_mean = mem_dist;
@@ -123,7 +108,7 @@ int main(int argc, char** argv) {
     double t_serial = 0, mem_serial = 0;
     if (comm.root()) {
       Step s(c, g, x, pos, target, g.num_nodes, Comm::self());
-      t_serial = median_ms([&] { s(); }, 5, Comm::self());
+      t_serial = bench::median_ms([&] { s(); }, 5);
       mem_serial = rss_peak_mb() - rss_setup;
     }
     sleeping_barrier(comm);

@@ -14,28 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/timing.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/structured.hpp"
 
 using namespace tessera;
-
-// Median wall time of `reps` calls in milliseconds, after warm-up, synchronising on CUDA.
-template <class F>
-static double time_ms(F&& f, int reps, bool cuda) {
-  for (int i = 0; i < 3; ++i) f();
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    if (cuda) at::detail::getCUDAHooks().deviceSynchronize(0);
-    auto a = std::chrono::steady_clock::now();
-    f();
-    if (cuda) at::detail::getCUDAHooks().deviceSynchronize(0);
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 int main(int argc, char** argv) {
   bool quick = false;
@@ -64,8 +49,11 @@ int main(int argc, char** argv) {
       at::Tensor got = gnn::kernels::segment_sum(v, ei.dst_ptr, at::Tensor());
       const double diff = (ref - got).abs().max().item<double>();
       const int reps = quick ? 3 : 15;
-      double t_torch = time_ms([&] { at::zeros({ei.num_nodes, feats}, v.options()).index_add_(0, ei.dst, v); }, reps, cuda);
-      double t_ours = time_ms([&] { gnn::kernels::segment_sum(v, ei.dst_ptr, at::Tensor()); }, reps, cuda);
+      std::function<void()> sync;
+      if (cuda) sync = [] { at::detail::getCUDAHooks().deviceSynchronize(0); };
+      double t_torch = bench::median_ms(
+          [&] { at::zeros({ei.num_nodes, feats}, v.options()).index_add_(0, ei.dst, v); }, reps, 3, sync);
+      double t_ours = bench::median_ms([&] { gnn::kernels::segment_sum(v, ei.dst_ptr, at::Tensor()); }, reps, 3, sync);
       std::printf("%-6s %9lld %10lld %14.3f %14.3f %7.2fx %.2e\n", cuda ? "cuda" : "cpu", (long long)ei.num_nodes,
                   (long long)ei.num_edges(), t_torch, t_ours, t_torch / t_ours, diff);
     }

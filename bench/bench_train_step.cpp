@@ -7,11 +7,10 @@
 #include <torch/optim/adamw.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 
+#include "bench/timing.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/mesh_transformer.hpp"
 #include "gnn/meshgraphnet.hpp"
@@ -20,18 +19,6 @@
 #include "mesh/graph.hpp"
 
 using namespace tessera;
-
-static double median_ms(const std::function<void()>& f, int reps) {
-  f();
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    auto a = std::chrono::steady_clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
@@ -65,7 +52,7 @@ int main(int argc, char** argv) {
   mc.out_dim = out;
   gnn::MeshGraphNet mgn(mc);
   torch::optim::AdamW opt_m(mgn->parameters());
-  const double t_mgn = median_ms([&] {
+  const double t_mgn = bench::median_ms([&] {
     opt_m.zero_grad();
     (mgn->forward(x, ef, ei) - target).pow(2).mean().backward();
     opt_m.step();
@@ -82,7 +69,7 @@ int main(int argc, char** argv) {
     gnn::MeshTransformer tr(tc);
     auto plan = gnn::mask_plan(tc, ei, &dil, 2);
     torch::optim::AdamW opt(tr->parameters());
-    const double t = median_ms([&] {
+    const double t = bench::median_ms([&] {
       opt.zero_grad();
       (tr->forward(x, plan, pos) - target).pow(2).mean().backward();
       opt.step();
