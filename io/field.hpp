@@ -14,6 +14,10 @@ struct Field {
   std::vector<double> data;    // rows x channels, row-major
 };
 
+// Components a field is written with by the visualization writers: 2D vectors get a zero third
+// component, the form ParaView's readers handle for glyphs and warping.
+inline int stored_channels(const Field& f) { return f.channels == 2 ? 3 : f.channels; }
+
 // Splits [0, n) into `parts` near-equal contiguous blocks; returns block `part` as [begin, end).
 std::pair<int64_t, int64_t> block_range(int64_t n, int parts, int part);
 

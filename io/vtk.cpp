@@ -75,7 +75,7 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
     if (static_cast<int64_t>(f.data.size()) != rows * f.channels)
       throw Error(cat("VTK output: field '", f.name, "' has ", f.data.size(), " values; expected ", rows, " x ",
                       f.channels));
-    const int sc = f.channels == 2 ? 3 : f.channels;  // 2D vectors padded with z = 0
+    const int sc = stored_channels(f);
     vtkNew<vtkDoubleArray> a;
     a->SetName(f.name.c_str());
     a->SetNumberOfComponents(sc);

@@ -13,9 +13,6 @@ namespace {
 
 std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
 
-// Number of components a field is stored with: 2D vectors are padded to 3 (ParaView expects 3).
-int stored_channels(const Field& f) { return f.channels == 2 ? 3 : f.channels; }
-
 // Copies rows [begin, end) of a field, padding 2-component rows with z = 0.
 std::vector<double> rows_padded(const Field& f, int64_t begin, int64_t end) {
   const int c = f.channels, sc = stored_channels(f);
