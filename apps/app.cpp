@@ -63,12 +63,19 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     return 0;
   }
   std::vector<std::string> passthrough;
-  for (const auto& x : cli.remaining())
-    if (x.rfind("-", 0) == 0) passthrough.push_back(x);
-    else if (!x.empty()) {
-      if (comm.root()) std::cerr << spec.name << ": error: unexpected argument '" << x << "' (see --help)\n";
+  // Pass-through options (PETSc): "-name", optionally followed by one value ("-ksp_type gmres").
+  bool after_option = false;
+  for (const auto& x : cli.remaining()) {
+    if (x.empty()) continue;
+    const bool option = x.rfind("-", 0) == 0;
+    if (!spec.pass_options || (!option && !after_option)) {
+      if (comm.root())
+        std::cerr << spec.name << ": error: unexpected " << (option ? "option" : "argument") << " '" << x << "' (see --help)\n";
       return 2;
     }
+    passthrough.push_back(x);
+    after_option = option;
+  }
   if (deck_path.empty()) {
     if (comm.root()) std::cerr << spec.name << ": error: no deck given; usage: " << spec.name << " deck.yaml [--set key=value ...] (see --help)\n";
     return 2;

@@ -29,6 +29,7 @@ struct AppSpec {
   std::string summary;  // one line for --help
   std::function<void(io::Schema&)> schema;
   std::function<void(Context&)> run;
+  bool pass_options = false;  // accept unknown "-name [value]" options (PETSc) into Context::passthrough
 };
 
 int run_app(int argc, char** argv, const AppSpec& spec);

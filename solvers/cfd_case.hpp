@@ -1,0 +1,49 @@
+// A deck-driven flow case (tessera-cfd, job: case): steady or transient Navier–Stokes on the
+// deck's mesh, force coefficients over time, field output for ParaView.
+//
+// Outputs under output.dir/output.name:
+//   <name>.xmf + <name>_*.h5    velocity, pressure, vorticity, node_type every output.every steps
+//   <name>.pvd + <name>_<k>.vtu  the same as VTK XML (output.vtu)
+//   <name>_forces.csv            step, time, c_D, c_L, delta_p, linear iterations, seconds
+//   <name>_summary.csv           the case's characteristic values (see CaseResult)
+// The CSV files are rewritten atomically at each output step and when the run stops, so a run
+// that fails keeps valid files of everything before the failing step.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "io/deck.hpp"
+#include "mesh/comm.hpp"
+#include "mesh/mesh.hpp"
+#include "solvers/navier_stokes.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tessera::solvers {
+
+// flow.* keys (viscosity, density, inflow) and the FlowConfig they describe.
+void add_flow_keys(io::Schema& schema);
+FlowConfig flow_from_deck(const io::Deck& deck);
+LinearSolverConfig linear_solver_from_deck(const io::Deck& deck);  // solver.refactor_every, solver.rtol
+
+// job, flow.*, forces.*, time.*, steady.*, analysis.*, solver.*, output.* (mesh.* separately).
+void add_case_keys(io::Schema& schema);
+
+struct CaseResult {
+  bool steady = true;
+  int64_t dofs = 0, cells = 0, steps = 0;
+  double seconds = 0;
+  // Steady: final values. Transient: maxima over t >= analysis.start and the Strouhal number
+  // D f / U of the lift oscillation (0 if the lift did not oscillate).
+  double c_d = 0, c_l = 0, delta_p = 0, strouhal = 0;
+  double mean_linear_iterations = 0;
+};
+
+// Runs the case; collective over `comm`. Throws tessera::Error naming the step and the cause
+// when a step fails (linear solver, non-finite values, CFL above time.max_cfl).
+CaseResult run_case(const io::Deck& deck, const mesh::Mesh& mesh, const Comm& comm,
+                    const std::shared_ptr<spdlog::logger>& log);
+
+}  // namespace tessera::solvers

@@ -1,0 +1,484 @@
+#include "solvers/navier_stokes.hpp"
+
+#include <petscksp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <set>
+
+#include "mesh/error.hpp"
+#include "solvers/petsc_session.hpp"
+#include "solvers/taylor_hood.hpp"
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_METIS
+#include "mesh/graph.hpp"
+#include "mesh/partition.hpp"
+#endif
+
+namespace tessera::solvers {
+
+namespace {
+
+#define TS_PETSC(call) petsc_check((call), #call)
+
+std::vector<int32_t> vertex_ranks(const mesh::Mesh& m, int ranks) {
+  std::vector<int32_t> part(m.num_nodes(), 0);
+  if (ranks == 1) return part;
+#if TESSERA_HAVE_METIS
+  return mesh::partition_nodes(mesh::mesh_graph(m), ranks);
+#else
+  for (int64_t v = 0; v < m.num_nodes(); ++v) part[v] = static_cast<int32_t>(v * ranks / m.num_nodes());
+  return part;
+#endif
+}
+
+// Element matrix (15 x 15, row-major; unknowns (ux, uy) of the 6 P2 nodes then p of the 3
+// vertices) of  mass_coef (u, v) + ν (∇u, ∇v) + ((w·∇)u, v) − (p, ∇·v) − (∇·u, q), and the
+// P2 mass matrix (6 x 6) used for right-hand sides and residuals.
+struct CellMatrices {
+  double K[15][15];
+  double M[6][6];
+};
+
+}  // namespace
+
+struct NavierStokes::Impl {
+  FlowConfig cfg;
+  LinearSolverConfig lin;
+  Comm comm;
+  std::vector<int32_t> vrank;
+  TaylorHood th;
+  TriangleQuadrature quad;
+  int64_t row_begin = 0, row_end = 0;
+  std::vector<int64_t> local_cells;  // cells touching an owned row
+  std::vector<char> dirichlet;       // per unknown
+  std::vector<double> dirichlet_value;
+  std::vector<int64_t> force_cells;
+  std::vector<char> force_node;  // per P2 node
+
+  // Full-length state on every rank: current solution, the two previous ones, the advecting
+  // velocity and the history term (a1 u^n + a2 u^{n-1}) / dt of the last solve.
+  std::vector<double> x, x_prev, x_prev2, w, hist;
+  double mass_coef = 0, last_dt = 0, t = 0;
+  int64_t nsteps = 0;
+
+  Mat A = nullptr;
+  Vec b = nullptr, sol = nullptr, sol_all = nullptr;
+  VecScatter to_all = nullptr;
+  KSP ksp = nullptr;
+
+  Impl(const mesh::Mesh& m, const FlowConfig& c, const Comm& cm, const LinearSolverConfig& l)
+      : cfg(c), lin(l), comm(cm), vrank(vertex_ranks(m, cm.size())), th(m, vrank, cm.size()) {}
+
+  ~Impl() {
+    if (ksp) KSPDestroy(&ksp);
+    if (A) MatDestroy(&A);
+    if (b) VecDestroy(&b);
+    if (sol) VecDestroy(&sol);
+    if (sol_all) VecDestroy(&sol_all);
+    if (to_all) VecScatterDestroy(&to_all);
+  }
+
+  void setup_boundary();
+  void setup_forces();
+  void setup_petsc();
+  void cell_matrices(int64_t c, double mcoef, const std::vector<double>& adv, CellMatrices& cm) const;
+  void assemble(double mcoef);
+  int solve_linear(bool refactor = true);
+};
+
+void NavierStokes::Impl::setup_boundary() {
+  const auto& m = th.mesh();
+  const int64_t nv = th.num_vertices();
+  // Node type per P2 node; vertices on a boundary edge must carry a boundary type.
+  std::vector<int32_t> type(th.num_p2_nodes(), mesh::kNormal);
+  for (int64_t v = 0; v < nv; ++v) type[v] = m.node_type[v];
+  int64_t counts[7] = {0};
+  for (int64_t e = 0; e < th.num_edges(); ++e) {
+    if (!th.is_boundary_edge(e)) continue;
+    const int64_t a = th.edge_vertex(e, 0), b = th.edge_vertex(e, 1);
+    for (int64_t v : {a, b})
+      if (m.node_type[v] == mesh::kNormal)
+        throw Error(cat("boundary node ", v, " at (", m.coords[v * 2], ", ", m.coords[v * 2 + 1],
+                        ") has no boundary type: map every boundary group to inflow, outflow or wall (mesh.groups)"));
+    type[nv + e] = std::min(m.node_type[a], m.node_type[b]);
+  }
+  for (int64_t v = 0; v < nv; ++v) ++counts[std::clamp(m.node_type[v], 0, 6)];
+  if (counts[mesh::kInflow] == 0) throw Error("the mesh has no inflow nodes (type 4): check mesh.groups.inflow");
+  if (counts[mesh::kOutflow] == 0)
+    throw Error("the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level; check mesh.groups.outflow");
+
+  double ymin = 1e300, ymax = -1e300;
+  for (int64_t v = 0; v < nv; ++v) {
+    ymin = std::min(ymin, m.coords[v * 2 + 1]);
+    ymax = std::max(ymax, m.coords[v * 2 + 1]);
+  }
+  const double height = ymax - ymin;
+  dirichlet.assign(th.num_dofs(), 0);
+  dirichlet_value.assign(th.num_dofs(), 0.0);
+  for (int64_t n = 0; n < th.num_p2_nodes(); ++n) {
+    if (type[n] != mesh::kInflow && type[n] != mesh::kWall) continue;
+    double ux = 0;
+    if (type[n] == mesh::kInflow) {
+      const double y = th.node_coords(n)[1] - ymin;
+      ux = cfg.profile == FlowConfig::Profile::Uniform ? cfg.inflow_speed
+                                                        : 4 * cfg.inflow_speed * y * (height - y) / (height * height);
+    }
+    for (int c = 0; c < 2; ++c) {
+      dirichlet[th.velocity_dof(n, c)] = 1;
+      dirichlet_value[th.velocity_dof(n, c)] = c == 0 ? ux : 0.0;
+    }
+  }
+}
+
+void NavierStokes::Impl::setup_forces() {
+  force_node.assign(th.num_p2_nodes(), 0);
+  if (cfg.force_group.empty()) return;
+  const auto& m = th.mesh();
+  const mesh::PhysicalGroup* g = m.find_group(cfg.force_group);
+  if (!g) {
+    std::string names;
+    for (const auto& n : m.group_names()) names += (names.empty() ? "" : ", ") + n;
+    throw Error(cat("force group '", cfg.force_group, "' is not in the mesh (groups: ", names, ")"));
+  }
+  if (g->dim != 1) throw Error(cat("force group '", cfg.force_group, "' must be a group of boundary lines"));
+  for (int64_t f = 0; f < g->num_facets(); ++f) {
+    const int64_t a = g->facets[f * 2], b = g->facets[f * 2 + 1];
+    force_node[a] = force_node[b] = 1;
+    const int64_t e = th.find_edge(std::min(a, b), std::max(a, b));
+    if (e >= 0) force_node[th.num_vertices() + e] = 1;
+  }
+  for (int64_t c = 0; c < th.num_cells(); ++c)
+    for (int i = 0; i < 6; ++i)
+      if (force_node[th.cell_node(c, i)]) {
+        force_cells.push_back(c);
+        break;
+      }
+}
+
+void NavierStokes::Impl::setup_petsc() {
+  std::tie(row_begin, row_end) = th.owned_rows(comm.rank());
+  const int64_t nlocal = row_end - row_begin;
+  // Sparsity of the owned rows from the cells touching them (every such cell is assembled here,
+  // so no entries travel between ranks).
+  std::vector<std::vector<PetscInt>> cols(nlocal);
+  int64_t dofs[15];
+  for (int64_t c = 0; c < th.num_cells(); ++c) {
+    th.cell_dofs(c, dofs);
+    bool mine = false;
+    for (int i = 0; i < 15; ++i)
+      if (dofs[i] >= row_begin && dofs[i] < row_end) {
+        mine = true;
+        for (int j = 0; j < 15; ++j) cols[dofs[i] - row_begin].push_back(static_cast<PetscInt>(dofs[j]));
+      }
+    if (mine) local_cells.push_back(c);
+  }
+  std::vector<PetscInt> d_nnz(nlocal), o_nnz(nlocal);
+  for (int64_t r = 0; r < nlocal; ++r) {
+    auto& cl = cols[r];
+    std::sort(cl.begin(), cl.end());
+    cl.erase(std::unique(cl.begin(), cl.end()), cl.end());
+    for (PetscInt col : cl) (col >= row_begin && col < row_end ? d_nnz[r] : o_nnz[r])++;
+  }
+  TS_PETSC(MatCreateAIJ(comm.mpi(), nlocal, nlocal, th.num_dofs(), th.num_dofs(), 0, d_nnz.data(), 0, o_nnz.data(), &A));
+  TS_PETSC(MatSetOption(A, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
+  TS_PETSC(MatCreateVecs(A, &sol, &b));
+  TS_PETSC(VecScatterCreateToAll(sol, &to_all, &sol_all));
+  TS_PETSC(KSPCreate(comm.mpi(), &ksp));
+  // Defaults: a parallel direct solve (GMRES on lagged factors when refactoring only every k
+  // steps); the options database (-ksp_type, -pc_type, ...) wins.
+  TS_PETSC(KSPSetType(ksp, lin.refactor_every > 1 ? KSPGMRES : KSPPREONLY));
+  TS_PETSC(KSPSetTolerances(ksp, lin.rtol, 1e-50, PETSC_DEFAULT, 200));
+  PC pc;
+  TS_PETSC(KSPGetPC(ksp, &pc));
+  TS_PETSC(PCSetType(pc, PCLU));
+  TS_PETSC(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
+  TS_PETSC(KSPSetFromOptions(ksp));
+  KSPType type;
+  TS_PETSC(KSPGetType(ksp, &type));
+  // Krylov methods start from the current state (preonly accepts no initial guess).
+  if (std::string(type) != KSPPREONLY) TS_PETSC(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
+}
+
+void NavierStokes::Impl::cell_matrices(int64_t c, double mcoef, const std::vector<double>& adv, CellMatrices& cm) const {
+  std::fill(&cm.K[0][0], &cm.K[0][0] + 225, 0.0);
+  std::fill(&cm.M[0][0], &cm.M[0][0] + 36, 0.0);
+  const auto gl = th.grad_lambda(c);
+  const double area = th.area(c), nu = cfg.viscosity;
+  double wn[6][2];
+  for (int i = 0; i < 6; ++i)
+    for (int d = 0; d < 2; ++d) wn[i][d] = adv[th.velocity_dof(th.cell_node(c, i), d)];
+  for (int q = 0; q < TriangleQuadrature::kPoints; ++q) {
+    const double* l = quad.lambda[q].data();
+    const double wq = quad.weight[q] * area;
+    double phi[6], gp[6][2];
+    p2_values(l, phi);
+    p2_gradients(l, gl, gp);
+    double wv[2] = {0, 0};
+    for (int j = 0; j < 6; ++j)
+      for (int d = 0; d < 2; ++d) wv[d] += phi[j] * wn[j][d];
+    for (int i = 0; i < 6; ++i) {
+      for (int j = 0; j < 6; ++j) {
+        const double mass = wq * phi[i] * phi[j];
+        const double a = mcoef * mass + wq * (nu * (gp[i][0] * gp[j][0] + gp[i][1] * gp[j][1]) +
+                                              phi[i] * (wv[0] * gp[j][0] + wv[1] * gp[j][1]));
+        cm.M[i][j] += mass;
+        cm.K[2 * i][2 * j] += a;
+        cm.K[2 * i + 1][2 * j + 1] += a;
+      }
+      for (int k = 0; k < 3; ++k)
+        for (int d = 0; d < 2; ++d) {
+          const double bk = -wq * l[k] * gp[i][d];
+          cm.K[12 + k][2 * i + d] += bk;
+          cm.K[2 * i + d][12 + k] += bk;
+        }
+    }
+  }
+}
+
+void NavierStokes::Impl::assemble(double mcoef) {
+  TS_PETSC(MatZeroEntries(A));
+  std::vector<double> rhs(row_end - row_begin, 0.0);
+  CellMatrices cm;
+  int64_t dofs[15];
+  PetscInt rows[15], cols[15];
+  for (int64_t c : local_cells) {
+    cell_matrices(c, mcoef, w, cm);
+    th.cell_dofs(c, dofs);
+    for (int i = 0; i < 15; ++i) {
+      cols[i] = static_cast<PetscInt>(dofs[i]);
+      const bool owned = dofs[i] >= row_begin && dofs[i] < row_end && !dirichlet[dofs[i]];
+      rows[i] = owned ? cols[i] : -1;  // negative rows are skipped by MatSetValues
+    }
+    TS_PETSC(MatSetValues(A, 15, rows, 15, cols, &cm.K[0][0], ADD_VALUES));
+    // Right-hand side: −M (a1 u^n + a2 u^{n−1}) / dt on the velocity rows.
+    for (int i = 0; i < 6; ++i)
+      for (int d = 0; d < 2; ++d) {
+        if (rows[2 * i + d] < 0) continue;
+        double s = 0;
+        for (int j = 0; j < 6; ++j) s += cm.M[i][j] * hist[dofs[2 * j + d]];
+        rhs[dofs[2 * i + d] - row_begin] -= s;
+      }
+  }
+  for (int64_t r = row_begin; r < row_end; ++r)
+    if (dirichlet[r]) {
+      TS_PETSC(MatSetValue(A, static_cast<PetscInt>(r), static_cast<PetscInt>(r), 1.0, ADD_VALUES));
+      rhs[r - row_begin] = dirichlet_value[r];
+    }
+  TS_PETSC(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  TS_PETSC(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  TS_PETSC(MatSetOption(A, MAT_NEW_NONZERO_LOCATIONS, PETSC_FALSE));
+  PetscScalar* bp;
+  TS_PETSC(VecGetArray(b, &bp));
+  std::copy(rhs.begin(), rhs.end(), bp);
+  TS_PETSC(VecRestoreArray(b, &bp));
+}
+
+int NavierStokes::Impl::solve_linear(bool refactor) {
+  TS_PETSC(KSPSetOperators(ksp, A, A));
+  TS_PETSC(KSPSetReusePreconditioner(ksp, refactor ? PETSC_FALSE : PETSC_TRUE));
+  // Start iterative solvers from the current state.
+  PetscScalar* sp;
+  TS_PETSC(VecGetArray(sol, &sp));
+  std::copy(x.begin() + row_begin, x.begin() + row_end, sp);
+  TS_PETSC(VecRestoreArray(sol, &sp));
+  TS_PETSC(KSPSolve(ksp, b, sol));
+  KSPConvergedReason reason;
+  TS_PETSC(KSPGetConvergedReason(ksp, &reason));
+  if (reason < 0) throw Error(cat("the linear solver failed: ", KSPConvergedReasons[reason]));
+  PetscInt its;
+  TS_PETSC(KSPGetIterationNumber(ksp, &its));
+  TS_PETSC(VecScatterBegin(to_all, sol, sol_all, INSERT_VALUES, SCATTER_FORWARD));
+  TS_PETSC(VecScatterEnd(to_all, sol, sol_all, INSERT_VALUES, SCATTER_FORWARD));
+  const PetscScalar* ap;
+  TS_PETSC(VecGetArrayRead(sol_all, &ap));
+  std::vector<double> next(ap, ap + th.num_dofs());
+  TS_PETSC(VecRestoreArrayRead(sol_all, &ap));
+  for (double v : next)
+    if (!std::isfinite(v)) throw Error("the solution is not finite (NaN or Inf)");
+  x.swap(next);
+  return static_cast<int>(its);
+}
+
+NavierStokes::NavierStokes(const mesh::Mesh& m, const FlowConfig& cfg, const Comm& comm, const LinearSolverConfig& lin) {
+  if (lin.refactor_every < 1) throw Error(cat("refactor_every must be >= 1, got ", lin.refactor_every));
+  if (!(cfg.viscosity > 0)) throw Error(cat("the viscosity must be > 0, got ", cfg.viscosity));
+  if (!(cfg.density > 0)) throw Error(cat("the density must be > 0, got ", cfg.density));
+  impl_ = std::make_unique<Impl>(m, cfg, comm, lin);
+  auto& s = *impl_;
+  s.setup_boundary();
+  s.setup_forces();
+  s.setup_petsc();
+  s.x = s.dirichlet_value;
+  s.x_prev = s.x_prev2 = s.w = s.x;
+  s.hist.assign(s.x.size(), 0.0);
+}
+
+NavierStokes::~NavierStokes() = default;
+
+int64_t NavierStokes::num_dofs() const { return impl_->th.num_dofs(); }
+int64_t NavierStokes::num_cells() const { return impl_->th.num_cells(); }
+double NavierStokes::time() const { return impl_->t; }
+int64_t NavierStokes::steps() const { return impl_->nsteps; }
+
+SolveInfo NavierStokes::solve_steady(double rtol, int max_iterations) {
+  auto& s = *impl_;
+  const auto t0 = std::chrono::steady_clock::now();
+  SolveInfo info;
+  s.mass_coef = 0;
+  std::fill(s.hist.begin(), s.hist.end(), 0.0);
+  double change = 0;
+  for (int it = 1; it <= max_iterations; ++it) {
+    s.w = s.x;  // Oseen linearisation about the previous iterate
+    s.assemble(0.0);
+    std::vector<double> before = s.x;
+    info.linear_iterations += s.solve_linear();
+    double diff = 0, norm = 0;
+    for (int64_t n = 0; n < s.th.num_p2_nodes(); ++n)
+      for (int c = 0; c < 2; ++c) {
+        const int64_t k = s.th.velocity_dof(n, c);
+        diff = std::max(diff, std::abs(s.x[k] - before[k]));
+        norm = std::max(norm, std::abs(s.x[k]));
+      }
+    change = diff / std::max(norm, 1e-300);
+    info.nonlinear_iterations = it;
+    if (change < rtol) {
+      s.w = s.x;
+      s.x_prev = s.x_prev2 = s.x;
+      info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return info;
+    }
+  }
+  throw Error(cat("the steady solve did not converge in ", max_iterations, " Picard iterations (relative change ",
+                  change, " > ", rtol, ")"));
+}
+
+SolveInfo NavierStokes::step(double dt) {
+  auto& s = *impl_;
+  if (!(dt > 0)) throw Error(cat("time step must be > 0, got ", dt));
+  const auto t0 = std::chrono::steady_clock::now();
+  // BDF2 needs two equal previous steps; otherwise BDF1.
+  const bool bdf2 = s.nsteps >= 1 && std::abs(dt - s.last_dt) <= 1e-12 * dt;
+  const double a0 = bdf2 ? 1.5 : 1.0, a1 = bdf2 ? -2.0 : -1.0, a2 = bdf2 ? 0.5 : 0.0;
+  for (size_t k = 0; k < s.x.size(); ++k) {
+    s.w[k] = bdf2 ? 2 * s.x[k] - s.x_prev[k] : s.x[k];
+    s.hist[k] = (a1 * s.x[k] + a2 * s.x_prev[k]) / dt;
+  }
+  s.mass_coef = a0 / dt;
+  s.assemble(s.mass_coef);
+  std::vector<double> current = s.x;
+  SolveInfo info;
+  try {
+    info.linear_iterations = s.solve_linear(s.nsteps % s.lin.refactor_every == 0);
+  } catch (...) {
+    s.x = current;
+    throw;
+  }
+  s.x_prev2 = s.x_prev;
+  s.x_prev = std::move(current);
+  s.last_dt = dt;
+  s.t += dt;
+  ++s.nsteps;
+  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return info;
+}
+
+Forces NavierStokes::forces() const {
+  const auto& s = *impl_;
+  Forces f;
+  CellMatrices cm;
+  int64_t dofs[15];
+  for (int64_t c : s.force_cells) {
+    s.cell_matrices(c, s.mass_coef, s.w, cm);
+    s.th.cell_dofs(c, dofs);
+    for (int i = 0; i < 6; ++i) {
+      if (!s.force_node[s.th.cell_node(c, i)]) continue;
+      for (int d = 0; d < 2; ++d) {
+        double r = 0;
+        for (int j = 0; j < 15; ++j) r += cm.K[2 * i + d][j] * s.x[dofs[j]];
+        for (int j = 0; j < 6; ++j) r += cm.M[i][j] * s.hist[dofs[2 * j + d]];
+        (d == 0 ? f.drag : f.lift) -= r;
+      }
+    }
+  }
+  f.drag *= s.cfg.density;
+  f.lift *= s.cfg.density;
+  return f;
+}
+
+double NavierStokes::pressure_at(double px, double py) const {
+  const auto& s = *impl_;
+  double l[3];
+  const int64_t c = s.th.locate(px, py, l);
+  if (c < 0) throw Error(cat("point (", px, ", ", py, ") is outside the mesh"));
+  double p = 0;
+  for (int i = 0; i < 3; ++i) p += l[i] * s.x[s.th.pressure_dof(s.th.cell_node(c, i))];
+  return p * s.cfg.density;
+}
+
+std::vector<double> NavierStokes::vertex_velocity() const {
+  const auto& s = *impl_;
+  std::vector<double> u(s.th.num_vertices() * 2);
+  for (int64_t v = 0; v < s.th.num_vertices(); ++v)
+    for (int c = 0; c < 2; ++c) u[v * 2 + c] = s.x[s.th.velocity_dof(v, c)];
+  return u;
+}
+
+std::vector<double> NavierStokes::vertex_pressure() const {
+  const auto& s = *impl_;
+  std::vector<double> p(s.th.num_vertices());
+  for (int64_t v = 0; v < s.th.num_vertices(); ++v) p[v] = s.x[s.th.pressure_dof(v)] * s.cfg.density;
+  return p;
+}
+
+std::vector<double> NavierStokes::vertex_vorticity() const {
+  const auto& s = *impl_;
+  std::vector<double> om(s.th.num_vertices(), 0.0), weight(s.th.num_vertices(), 0.0);
+  for (int64_t c = 0; c < s.th.num_cells(); ++c) {
+    for (int i = 0; i < 3; ++i) {
+      double l[3] = {0, 0, 0}, gp[6][2];
+      l[i] = 1;
+      p2_gradients(l, s.th.grad_lambda(c), gp);
+      double w = 0;
+      for (int j = 0; j < 6; ++j) {
+        const int64_t n = s.th.cell_node(c, j);
+        w += s.x[s.th.velocity_dof(n, 1)] * gp[j][0] - s.x[s.th.velocity_dof(n, 0)] * gp[j][1];
+      }
+      const int64_t v = s.th.cell_node(c, i);
+      om[v] += s.th.area(c) * w;
+      weight[v] += s.th.area(c);
+    }
+  }
+  for (int64_t v = 0; v < s.th.num_vertices(); ++v) om[v] /= weight[v];
+  return om;
+}
+
+double NavierStokes::max_speed() const {
+  const auto& s = *impl_;
+  double m = 0;
+  for (int64_t n = 0; n < s.th.num_p2_nodes(); ++n)
+    m = std::max(m, std::hypot(s.x[s.th.velocity_dof(n, 0)], s.x[s.th.velocity_dof(n, 1)]));
+  return m;
+}
+
+double NavierStokes::max_cfl(double dt) const {
+  const auto& s = *impl_;
+  const auto& m = s.th.mesh();
+  double cfl = 0;
+  for (int64_t c = 0; c < s.th.num_cells(); ++c) {
+    double longest = 0, speed = 0;
+    for (int i = 0; i < 3; ++i) {
+      const int64_t a = m.cells[c * 3 + i], b = m.cells[c * 3 + (i + 1) % 3];
+      longest = std::max(longest, std::hypot(m.coords[a * 2] - m.coords[b * 2], m.coords[a * 2 + 1] - m.coords[b * 2 + 1]));
+    }
+    for (int i = 0; i < 6; ++i) {
+      const int64_t n = s.th.cell_node(c, i);
+      speed = std::max(speed, std::hypot(s.x[s.th.velocity_dof(n, 0)], s.x[s.th.velocity_dof(n, 1)]));
+    }
+    cfl = std::max(cfl, speed * dt * longest / (2 * s.th.area(c)));
+  }
+  return cfl;
+}
+
+}  // namespace tessera::solvers

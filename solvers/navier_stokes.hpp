@@ -1,0 +1,92 @@
+// NavierStokes: 2D incompressible Navier–Stokes on a triangle mesh with Taylor–Hood P2/P1
+// elements, assembled by us into a PETSc MPIAIJ matrix and solved with a KSP configured from
+// the options database (default: a direct LU through MUMPS, which works serially and in
+// parallel; e.g. -ksp_type gmres -pc_type fieldsplit ... overrides it).
+//
+//   u_t + (u·∇)u − ν Δu + ∇p = 0,  ∇·u = 0      (p is pressure / density)
+//
+// Time: BDF2 (BDF1 on the first step or after a change of dt) with the advecting velocity
+// extrapolated to t_{n+1} (2u^n − u^{n−1}), so each step is one linear solve and second order.
+// Steady: Picard (Oseen) iteration. Boundary conditions come from node types: inflow (4)
+// prescribed velocity, walls (6) no-slip, outflow (5) do-nothing (ν ∂u/∂n − p n = 0), the
+// natural condition of this (Laplacian) form, as in the DFG benchmark. Boundary edges take the
+// lower code of their two end vertices, so a wall/outflow corner edge is outflow.
+//
+// Forces on a boundary group are consistent reactions: minus the momentum residual summed over
+// the group's velocity unknowns (the "volume integral" drag/lift of John 2004), much more
+// accurate than integrating tractions of the discrete solution over the surface.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mesh/comm.hpp"
+#include "mesh/mesh.hpp"
+
+namespace tessera::solvers {
+
+struct FlowConfig {
+  double viscosity = 1e-3;  // kinematic
+  double density = 1.0;     // scales reported pressure and forces
+  enum class Profile { Parabolic, Uniform } profile = Profile::Parabolic;
+  double inflow_speed = 0.3;     // peak of the parabola across the mesh's y-extent, or uniform value
+  std::string force_group = "";  // boundary group whose forces are reported ("" = none)
+};
+
+// Linear solves. With refactor_every = k > 1 the LU factors are rebuilt every k-th time step
+// only and GMRES, preconditioned by the stale factors, solves the current system to `rtol`:
+// the matrix changes little from step to step, so a few Krylov iterations replace most
+// factorisations (about 3x faster per step on CylinderFlow meshes; see docs/solvers.md).
+struct LinearSolverConfig {
+  int refactor_every = 1;
+  double rtol = 1e-10;
+};
+
+struct Forces {
+  double drag = 0, lift = 0;  // force of the fluid on the group, x and y
+};
+
+struct SolveInfo {
+  int linear_iterations = 0;  // summed over nonlinear iterations
+  int nonlinear_iterations = 1;
+  double seconds = 0;
+};
+
+class NavierStokes {
+public:
+  // Collective over `comm`; the mesh is replicated on every rank, rows are distributed.
+  NavierStokes(const mesh::Mesh& mesh, const FlowConfig& config, const Comm& comm = Comm::self(),
+               const LinearSolverConfig& linear = {});
+  ~NavierStokes();
+
+  int64_t num_dofs() const;
+  int64_t num_cells() const;
+  double time() const;
+  int64_t steps() const;
+
+  // Collective. Steady state by Picard iteration until the relative velocity change is below
+  // `rtol`; throws if it does not converge in `max_iterations`.
+  SolveInfo solve_steady(double rtol, int max_iterations);
+  // Collective. One time step; throws tessera::Error on a failed linear solve or a non-finite
+  // solution (the previous state is kept).
+  SolveInfo step(double dt);
+
+  Forces forces() const;
+  // Pressure (times density) at a point, interpolated; throws if the point is outside the mesh.
+  double pressure_at(double x, double y) const;
+  // Fields at the mesh vertices: velocity (2 per vertex), pressure, vorticity (∂v/∂x − ∂u/∂y,
+  // area-weighted average of the cells around each vertex).
+  std::vector<double> vertex_velocity() const;
+  std::vector<double> vertex_pressure() const;
+  std::vector<double> vertex_vorticity() const;
+  double max_speed() const;
+  // max over cells of |u| dt / h, h the cell's smallest height.
+  double max_cfl(double dt) const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tessera::solvers

@@ -1,0 +1,23 @@
+// Analysis of sampled force histories (c_D(t), c_L(t)) over a window [start, end]: maxima and
+// the oscillation frequency, with the peaks refined by a parabola through the three samples
+// around each discrete maximum (second-order accurate in the sampling interval).
+#pragma once
+#include <vector>
+
+namespace tessera::solvers {
+
+struct Peak {
+  double time, value;
+};
+
+// Interior local maxima of y(t) for t >= start.
+std::vector<Peak> find_peaks(const std::vector<double>& t, const std::vector<double>& y, double start);
+
+// Largest value for t >= start (a refined peak when the maximum is interior). NaN if no sample.
+double window_max(const std::vector<double>& t, const std::vector<double>& y, double start);
+
+// Frequency from the mean spacing of the peaks for t >= start; 0 when fewer than 3 peaks
+// (a steady or not yet periodic signal).
+double peak_frequency(const std::vector<double>& t, const std::vector<double>& y, double start);
+
+}  // namespace tessera::solvers

@@ -1,0 +1,200 @@
+// The Navier–Stokes solver against independent references: exact quadrature and P2 shape
+// functions, Poiseuille flow (reproduced exactly by P2/P1, with its analytic wall shear force),
+// the DFG 2D-1 benchmark on a coarse mesh, np = 1 vs np = 2, signal analysis on known signals,
+// and the failure modes (bad viscosity, missing boundaries, inverted cells, non-finite values).
+// Run serially and under mpiexec -n 2 (the parallel cases compare COMM_WORLD with COMM_SELF).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "mesh/error.hpp"
+#include "mesh/gmsh_io.hpp"
+#include "mesh/structured.hpp"
+#include "solvers/navier_stokes.hpp"
+#include "solvers/petsc_session.hpp"
+#include "solvers/signal.hpp"
+#include "solvers/taylor_hood.hpp"
+
+using namespace tessera;
+using solvers::FlowConfig;
+using solvers::NavierStokes;
+
+namespace {
+
+double factorial(int n) { return n <= 1 ? 1.0 : n * factorial(n - 1); }
+
+// Channel [0, 2] x [0, 0.5]: inflow left, outflow right, walls bottom and top.
+mesh::Mesh channel(int nx, int ny) {
+  mesh::Mesh m = mesh::rectangle_grid(nx, ny, 2.0, 0.5);
+  mesh::assign_node_types(m, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  return m;
+}
+
+mesh::Mesh dfg_mesh(double h_near, double h_far) {
+  mesh::CylinderChannel c;
+  c.h_near = h_near;
+  c.h_far = h_far;
+  mesh::Mesh m = mesh::build_cylinder_channel(c);
+  mesh::assign_node_types(m, mesh::cylinder_node_types());
+  return m;
+}
+
+FlowConfig dfg_flow(double peak) {
+  FlowConfig f;
+  f.inflow_speed = peak;
+  f.force_group = "cylinder";
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("quadrature is exact to degree 5; P2 shape functions", "[cfd]") {
+  solvers::TriangleQuadrature q;
+  for (int a = 0; a <= 5; ++a)
+    for (int b = 0; a + b <= 5; ++b) {
+      double s = 0;
+      for (int k = 0; k < q.kPoints; ++k) s += 0.5 * q.weight[k] * std::pow(q.lambda[k][1], a) * std::pow(q.lambda[k][2], b);
+      CHECK(s == Approx(factorial(a) * factorial(b) / factorial(a + b + 2)).epsilon(1e-13));
+    }
+  // Nodal basis: phi_i(node_j) = delta_ij; the gradients match finite differences.
+  const double nodes[6][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {.5, .5, 0}, {0, .5, .5}, {.5, 0, .5}};
+  for (int j = 0; j < 6; ++j) {
+    double phi[6];
+    solvers::p2_values(nodes[j], phi);
+    for (int i = 0; i < 6; ++i) CHECK(phi[i] == Approx(i == j ? 1.0 : 0.0).margin(1e-15));
+  }
+  // Reference triangle: lambda1 = x, lambda2 = y.
+  const double g[3][2] = {{-1, -1}, {1, 0}, {0, 1}};
+  const double x = 0.23, y = 0.31, h = 1e-6;
+  auto at = [](double px, double py, double out[6]) {
+    const double l[3] = {1 - px - py, px, py};
+    solvers::p2_values(l, out);
+  };
+  const double l[3] = {1 - x - y, x, y};
+  double gp[6][2], fxp[6], fxm[6], fyp[6], fym[6];
+  solvers::p2_gradients(l, g, gp);
+  at(x + h, y, fxp), at(x - h, y, fxm), at(x, y + h, fyp), at(x, y - h, fym);
+  for (int i = 0; i < 6; ++i) {
+    CHECK(gp[i][0] == Approx((fxp[i] - fxm[i]) / (2 * h)).margin(1e-8));
+    CHECK(gp[i][1] == Approx((fyp[i] - fym[i]) / (2 * h)).margin(1e-8));
+  }
+}
+
+TEST_CASE("Poiseuille flow is reproduced exactly, with its wall shear force", "[cfd]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = channel(8, 4);
+  FlowConfig f;
+  f.viscosity = 0.01;
+  f.inflow_speed = 0.4;
+  f.force_group = "bottom";
+  NavierStokes ns(m, f);
+  auto info = ns.solve_steady(1e-12, 20);
+  CHECK(info.nonlinear_iterations <= 3);
+  const double H = 0.5, L = 2.0, U = 0.4, nu = 0.01;
+  auto u = ns.vertex_velocity();
+  auto p = ns.vertex_pressure();
+  for (int64_t v = 0; v < m.num_nodes(); ++v) {
+    const double x = m.coords[v * 2], y = m.coords[v * 2 + 1];
+    CHECK(u[v * 2] == Approx(4 * U * y * (H - y) / (H * H)).margin(1e-10));
+    CHECK(u[v * 2 + 1] == Approx(0).margin(1e-10));
+    CHECK(p[v] == Approx(8 * nu * U / (H * H) * (L - x)).margin(1e-10));  // zero at the do-nothing outflow
+  }
+  CHECK(ns.pressure_at(0.5, 0.2) == Approx(8 * nu * U / (H * H) * (L - 0.5)).epsilon(1e-10));
+  // Consistent reaction on the bottom wall = the exact traction integrated against the test
+  // function that is 1 on the group: shear ν ∂u/∂y = 4 ν U / H along x and the pressure along
+  // −y over the wall, plus the inflow traction (p_in, 0) times the corner vertex's P2 function on
+  // the first inflow edge (integral h/6, h = H / ny); the do-nothing outflow adds nothing.
+  const double p_in = 8 * nu * U / (H * H) * L, h = H / 4;
+  const auto force = ns.forces();
+  CHECK(force.drag == Approx(4 * nu * U / H * L - p_in * h / 6).epsilon(1e-9));
+  CHECK(force.lift == Approx(-8 * nu * U / (H * H) * L * L / 2).epsilon(1e-9));
+  // A time step from the exact state keeps it (it is also a solution of the unsteady equations).
+  ns.step(0.1);
+  ns.step(0.1);
+  auto u2 = ns.vertex_velocity();
+  for (size_t k = 0; k < u.size(); ++k) CHECK(u2[k] == Approx(u[k]).margin(1e-10));
+}
+
+TEST_CASE("DFG 2D-1 on a coarse mesh: c_D within 2% of 5.58", "[cfd][dfg]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = dfg_mesh(0.01, 0.04);
+  NavierStokes ns(m, dfg_flow(0.3));
+  ns.solve_steady(1e-10, 60);
+  const double U = 0.2, D = 0.1, coef = 2 / (U * U * D);
+  const auto f = ns.forces();
+  CHECK(coef * f.drag == Approx(5.58).epsilon(0.02));
+  CHECK(coef * f.lift == Approx(0.0107).epsilon(0.1));
+  CHECK(ns.pressure_at(0.15, 0.2) - ns.pressure_at(0.25, 0.2) == Approx(0.1174).epsilon(0.01));
+}
+
+TEST_CASE("np = 1 and np = 2 agree: steady DFG 2D-1 and transient 2D-2 steps", "[cfd][mpi]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = dfg_mesh(0.02, 0.06);
+  Comm world;
+  for (double peak : {0.3, 1.5}) {
+    NavierStokes serial(m, dfg_flow(peak), Comm::self()), parallel(m, dfg_flow(peak), world);
+    if (peak == 0.3) {
+      serial.solve_steady(1e-10, 60);
+      parallel.solve_steady(1e-10, 60);
+    } else {
+      for (int k = 0; k < 12; ++k) {
+        serial.step(0.01);
+        parallel.step(0.01);
+      }
+    }
+    CHECK(parallel.forces().drag == Approx(serial.forces().drag).epsilon(1e-8));
+    CHECK(parallel.forces().lift == Approx(serial.forces().lift).epsilon(1e-6).margin(1e-10));
+    auto us = serial.vertex_velocity(), up = parallel.vertex_velocity();
+    auto ps = serial.vertex_pressure(), pp = parallel.vertex_pressure();
+    double du = 0, dp = 0;
+    for (size_t k = 0; k < us.size(); ++k) du = std::max(du, std::abs(us[k] - up[k]));
+    for (size_t k = 0; k < ps.size(); ++k) dp = std::max(dp, std::abs(ps[k] - pp[k]));
+    CHECK(du < 1e-9 * serial.max_speed());
+    CHECK(dp < 1e-8);
+  }
+}
+
+TEST_CASE("signal analysis: maxima and frequency of sampled sinusoids", "[cfd]") {
+  std::vector<double> t, y;
+  const double f = 3.1, amp = 1.7, dt = 0.005;
+  for (int k = 0; k <= 2000; ++k) {
+    t.push_back(k * dt);
+    y.push_back(0.2 + amp * std::sin(2 * M_PI * f * k * dt + 0.3));
+  }
+  CHECK(solvers::peak_frequency(t, y, 2.0) == Approx(f).epsilon(1e-4));
+  CHECK(solvers::window_max(t, y, 2.0) == Approx(0.2 + amp).epsilon(1e-5));
+  // A steady signal has no frequency.
+  std::vector<double> flat(t.size(), 1.0);
+  CHECK(solvers::peak_frequency(t, flat, 0.0) == 0.0);
+  CHECK(solvers::window_max(t, flat, 0.0) == 1.0);
+}
+
+TEST_CASE("bad input and failures give clear errors", "[cfd]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = channel(4, 2);
+  FlowConfig f;
+  f.viscosity = 0;
+  CHECK_THROWS_WITH(NavierStokes(m, f), Catch::Contains("viscosity must be > 0"));
+  f.viscosity = 1e-3;
+  f.force_group = "cylinder";
+  CHECK_THROWS_WITH(NavierStokes(m, f), Catch::Contains("force group 'cylinder' is not in the mesh (groups: "));
+  f.force_group = "";
+
+  mesh::Mesh no_outflow = mesh::rectangle_grid(4, 2, 2.0, 0.5);
+  mesh::assign_node_types(no_outflow, {{"left", mesh::kInflow}, {"right", mesh::kWall}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  CHECK_THROWS_WITH(NavierStokes(no_outflow, f), Catch::Contains("no outflow nodes"));
+  mesh::Mesh untyped = mesh::rectangle_grid(4, 2, 2.0, 0.5);
+  mesh::assign_node_types(untyped, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}});
+  CHECK_THROWS_WITH(NavierStokes(untyped, f), Catch::Contains("has no boundary type"));
+  mesh::Mesh inverted = m;
+  std::swap(inverted.cells[3], inverted.cells[4]);
+  CHECK_THROWS_WITH(NavierStokes(inverted, f), Catch::Contains("cell 1 is inverted"));
+
+  // A non-finite state stops the step and keeps the previous state.
+  f.inflow_speed = std::numeric_limits<double>::quiet_NaN();
+  NavierStokes nan_flow(m, f);
+  CHECK_THROWS_WITH(nan_flow.step(0.01), Catch::Contains("not finite") || Catch::Contains("linear solver failed"));
+  CHECK(nan_flow.steps() == 0);
+  CHECK_THROWS_WITH(nan_flow.step(-1.0), Catch::Contains("time step must be > 0"));
+}
