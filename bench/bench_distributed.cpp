@@ -7,7 +7,6 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <sys/resource.h>
-#include <unistd.h>
 #include <torch/optim/adamw.h>
 
 #include <algorithm>
@@ -23,20 +22,6 @@
 #include "tessera/config.hpp"
 
 using namespace tessera;
-
-// A barrier that sleeps instead of spinning: ranks waiting while rank 0 runs the serial
-// baseline must not steal its CPU (OpenMPI's barrier busy-polls; two vCPUs may share a core).
-static void sleeping_barrier(const Comm& comm) {
-#if TESSERA_HAVE_MPI
-  if (comm.size() == 1) return;
-  MPI_Request req;
-  MPI_Ibarrier(comm.mpi(), &req);
-  for (int done = 0; !done;) {
-    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
-    if (!done) usleep(20000);
-  }
-#endif
-}
 
 static double rss_peak_mb() {
   struct rusage ru {};
@@ -111,7 +96,7 @@ int main(int argc, char** argv) {
       t_serial = bench::median_ms([&] { s(); }, 5);
       mem_serial = rss_peak_mb() - rss_setup;
     }
-    sleeping_barrier(comm);
+    bench::sleeping_barrier(comm);
     int64_t halo1 = 0, halok = l.num_local() - l.num_owned, params = 0;
     for (int64_t k = l.num_owned; k < l.num_local(); ++k) halo1 += l.hops[k] == 1;
     comm.allreduce_sum(&halo1, 1);

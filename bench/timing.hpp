@@ -7,6 +7,10 @@
 #include <functional>
 #include <vector>
 
+#include <unistd.h>
+
+#include "mesh/comm.hpp"
+
 namespace tessera::bench {
 
 inline double median_ms(const std::function<void()>& f, int reps, int warmup = 1,
@@ -22,6 +26,20 @@ inline double median_ms(const std::function<void()>& f, int reps, int warmup = 1
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
+}
+
+// A barrier that sleeps instead of spinning: ranks waiting while rank 0 runs a serial baseline
+// must not steal its CPU (OpenMPI's barrier busy-polls; two vCPUs may share a core).
+inline void sleeping_barrier(const Comm& comm) {
+#if TESSERA_HAVE_MPI
+  if (comm.size() == 1) return;
+  MPI_Request req;
+  MPI_Ibarrier(comm.mpi(), &req);
+  for (int done = 0; !done;) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (!done) usleep(20000);
+  }
+#endif
 }
 
 }  // namespace tessera::bench

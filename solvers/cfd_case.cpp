@@ -78,9 +78,9 @@ void add_case_keys(io::Schema& s) {
   s.add("solver.petsc_options", io::KeyType::String, "",
         "PETSc options (default -ksp_type preonly -pc_type lu -pc_factor_mat_solver_type mumps); "
         "command-line PETSc options override these");
-  s.add("solver.refactor_every", io::KeyType::Int, "10",
+  s.add("solver.refactor_every", io::KeyType::Int, "5",
         "transient: rebuild the LU factors every this many steps, GMRES on the stale factors in between").min = 1;
-  positive(s.add("solver.rtol", io::KeyType::Float, "1e-10", "relative residual reduction of the Krylov solves"));
+  positive(s.add("solver.rtol", io::KeyType::Float, "1e-8", "Krylov solves stop at residual norm <= rtol * |rhs|"));
   s.section("output", "what is written, and where");
   s.add("output.dir", io::KeyType::String, "out/cfd", "output directory (relative to the working directory)");
   s.add("output.name", io::KeyType::String, "flow", "base name of the output files");

@@ -77,7 +77,9 @@ std::string fingerprint(const io::Deck& d, const FlowSample& s) {
   f << "center " << s.center_x << " " << s.center_y << " radius " << s.radius << " inflow " << s.inflow_speed
     << " profile " << d.get_string("flow.inflow.profile") << " nu " << d.get_float("flow.viscosity") << " rho "
     << d.get_float("flow.density") << " steps " << d.get_int("dataset.steps") << " dt " << d.get_float("dataset.dt")
-    << " spinup " << d.get_float("dataset.spinup");
+    << " spinup " << d.get_float("dataset.spinup") << " refactor_every " << d.get_int("solver.refactor_every")
+    << " rtol " << d.get_float("solver.rtol");
+  if (d.has("solver.petsc_options")) f << " petsc " << d.get_string("solver.petsc_options");
   for (const char* k : {"length", "height", "h_near", "h_far", "transition"})
     f << " " << k << " " << d.get_float(std::string("mesh.cylinder.") + k);
   return f.str();
