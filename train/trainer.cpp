@@ -5,6 +5,7 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "io/atomic_file.hpp"
@@ -42,6 +43,9 @@ void add_train_keys(io::Schema& s) {
   s.add("train.validate_every", KeyType::Int, "0", "steps between validations (1-step and rollout RMSE); 0: end only").min = 0;
   s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
   s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
+  s.add("train.time_limit", KeyType::Float, "0",
+        "minutes of training in this run; the cosine decay then follows the time used after warm-up, and training "
+        "stops at the limit or at train.steps (not bit-reproducible; for comparisons at equal time); 0: off").min = 0;
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
   s.add("train.parallel", KeyType::Choice, "data",
@@ -100,8 +104,12 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const C
 
 double Trainer::step() {
   const int64_t batch = deck_.get_int("train.batch"), total = deck_.get_int("train.steps");
-  const double lr = cosine_warmup_lr(step_, deck_.get_float("train.lr"), deck_.get_float("train.lr_min"),
-                                     deck_.get_int("train.warmup"), total);
+  const int64_t warmup = deck_.get_int("train.warmup");
+  // With a time budget, the step that the used fraction of it corresponds to drives the decay.
+  const int64_t sched_step = time_fraction_ < 0 || step_ < warmup
+                                 ? step_
+                                 : warmup + static_cast<int64_t>(time_fraction_ * double(total - warmup));
+  const double lr = cosine_warmup_lr(sched_step, deck_.get_float("train.lr"), deck_.get_float("train.lr_min"), warmup, total);
   for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
   const double sigma = deck_.get_float("train.noise_std");
   opt_->zero_grad();
@@ -183,7 +191,20 @@ void Trainer::run() {
     io::log_warn(log_.get(), cat("the checkpoint is already at step ", step_, " of ", total, ": nothing to train"));
   io::Progress progress(log_, "train", total - step_, 10.0, comm_.root() && io::Progress::is_terminal());
   double avg = 0;
+  const double limit_s = 60 * deck_.get_float("train.time_limit");
+  const auto start = std::chrono::steady_clock::now();
+  double decay_start = -1;  // seconds at which warm-up ended
   while (step_ < total) {
+    if (limit_s > 0) {
+      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      comm_.allreduce_max(&elapsed, 1);  // every rank stops at the same step
+      if (elapsed >= limit_s) {
+        io::log_info(log_.get(), cat("time limit of ", deck_.get_float("train.time_limit"), " min reached at step ", step_));
+        break;
+      }
+      if (step_ >= deck_.get_int("train.warmup") && decay_start < 0) decay_start = elapsed;
+      time_fraction_ = decay_start < 0 ? 0.0 : (elapsed - decay_start) / std::max(limit_s - decay_start, 1e-9);
+    }
     const double loss = step();
     avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
     progress.advance(1, "loss " + io::sci(avg));

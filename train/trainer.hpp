@@ -61,6 +61,8 @@ private:
   Normalizers norms_;
   at::Generator gen_;
   int64_t step_ = 0;
+  // train.time_limit: the cosine decay follows the fraction of the time budget used after warm-up.
+  double time_fraction_ = -1;  // < 0: step-based schedule
   std::vector<std::string> metrics_rows_;
 };
 
