@@ -62,8 +62,12 @@ struct NavierStokes::Impl {
   std::vector<double> x, x_prev, x_prev2, w, hist;
   double mass_coef = 0, last_dt = 0, t = 0;
   int64_t nsteps = 0;
+  int64_t since_factor = 0;  // time steps solved on the current factors
 
-  Mat A = nullptr;
+  // A = A_base (mass, viscous, pressure and Dirichlet rows for mass coefficient base_coef, which
+  // changes only at the BDF1 -> BDF2 switch) + the convection blocks, reassembled every solve.
+  Mat A = nullptr, A_base = nullptr;
+  double base_coef = -1;
   Vec b = nullptr, sol = nullptr, sol_all = nullptr;
   VecScatter to_all = nullptr;
   KSP ksp = nullptr;
@@ -74,6 +78,7 @@ struct NavierStokes::Impl {
   ~Impl() {
     if (ksp) KSPDestroy(&ksp);
     if (A) MatDestroy(&A);
+    if (A_base) MatDestroy(&A_base);
     if (b) VecDestroy(&b);
     if (sol) VecDestroy(&sol);
     if (sol_all) VecDestroy(&sol_all);
@@ -83,7 +88,10 @@ struct NavierStokes::Impl {
   void setup_boundary();
   void setup_forces();
   void setup_petsc();
-  void cell_matrices(int64_t c, double mcoef, const std::vector<double>& adv, CellMatrices& cm) const;
+  // Everything; adv = nullptr leaves out convection.
+  void cell_matrices(int64_t c, double mcoef, const double* adv, CellMatrices& cm) const;
+  // Convection C[i][j] = ((w·∇)φ_j, φ_i) and the mass matrix of the 6 velocity nodes.
+  void cell_convection(int64_t c, const double* adv, double C[6][6], double M[6][6]) const;
   void assemble(double mcoef);
   // Solves A x = b into `x`; Krylov methods start from `guess` (full length).
   int solve_linear(const std::vector<double>& guess, bool refactor = true);
@@ -202,14 +210,14 @@ void NavierStokes::Impl::setup_petsc() {
   if (std::string(type) != KSPPREONLY) TS_PETSC(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
 }
 
-void NavierStokes::Impl::cell_matrices(int64_t c, double mcoef, const std::vector<double>& adv, CellMatrices& cm) const {
+void NavierStokes::Impl::cell_matrices(int64_t c, double mcoef, const double* adv, CellMatrices& cm) const {
   std::fill(&cm.K[0][0], &cm.K[0][0] + 225, 0.0);
   std::fill(&cm.M[0][0], &cm.M[0][0] + 36, 0.0);
   const auto gl = th.grad_lambda(c);
   const double area = th.area(c), nu = cfg.viscosity;
   double wn[6][2];
   for (int i = 0; i < 6; ++i)
-    for (int d = 0; d < 2; ++d) wn[i][d] = adv[th.velocity_dof(th.cell_node(c, i), d)];
+    for (int d = 0; d < 2; ++d) wn[i][d] = adv ? adv[th.velocity_dof(th.cell_node(c, i), d)] : 0.0;
   for (int q = 0; q < TriangleQuadrature::kPoints; ++q) {
     const double* l = quad.lambda[q].data();
     const double wq = quad.weight[q] * area;
@@ -238,38 +246,87 @@ void NavierStokes::Impl::cell_matrices(int64_t c, double mcoef, const std::vecto
   }
 }
 
+void NavierStokes::Impl::cell_convection(int64_t c, const double* adv, double C[6][6], double M[6][6]) const {
+  std::fill(&C[0][0], &C[0][0] + 36, 0.0);
+  std::fill(&M[0][0], &M[0][0] + 36, 0.0);
+  const auto gl = th.grad_lambda(c);
+  double wn[6][2];
+  for (int i = 0; i < 6; ++i)
+    for (int d = 0; d < 2; ++d) wn[i][d] = adv[th.velocity_dof(th.cell_node(c, i), d)];
+  for (int q = 0; q < TriangleQuadrature::kPoints; ++q) {
+    const double* l = quad.lambda[q].data();
+    const double wq = quad.weight[q] * th.area(c);
+    double phi[6], gp[6][2], wv[2] = {0, 0};
+    p2_values(l, phi);
+    p2_gradients(l, gl, gp);
+    for (int j = 0; j < 6; ++j)
+      for (int d = 0; d < 2; ++d) wv[d] += phi[j] * wn[j][d];
+    for (int j = 0; j < 6; ++j) {
+      const double adv_j = wq * (wv[0] * gp[j][0] + wv[1] * gp[j][1]);
+      for (int i = 0; i < 6; ++i) {
+        C[i][j] += phi[i] * adv_j;
+        M[i][j] += wq * phi[i] * phi[j];
+      }
+    }
+  }
+}
+
 void NavierStokes::Impl::assemble(double mcoef) {
-  TS_PETSC(MatZeroEntries(A));
-  std::vector<double> rhs(row_end - row_begin, 0.0);
-  CellMatrices cm;
   int64_t dofs[15];
   PetscInt rows[15], cols[15];
-  for (int64_t c : local_cells) {
-    cell_matrices(c, mcoef, w, cm);
+  auto cell_rows = [&](int64_t c) {
     th.cell_dofs(c, dofs);
     for (int i = 0; i < 15; ++i) {
       cols[i] = static_cast<PetscInt>(dofs[i]);
       const bool owned = dofs[i] >= row_begin && dofs[i] < row_end && !dirichlet[dofs[i]];
       rows[i] = owned ? cols[i] : -1;  // negative rows are skipped by MatSetValues
     }
-    TS_PETSC(MatSetValues(A, 15, rows, 15, cols, &cm.K[0][0], ADD_VALUES));
-    // Right-hand side: −M (a1 u^n + a2 u^{n−1}) / dt on the velocity rows.
-    for (int i = 0; i < 6; ++i)
-      for (int d = 0; d < 2; ++d) {
-        if (rows[2 * i + d] < 0) continue;
+  };
+  if (mcoef != base_coef) {
+    // The part that does not depend on the state, with every entry of the 15 x 15 blocks, so
+    // the pattern is fixed from here on.
+    TS_PETSC(MatZeroEntries(A));
+    CellMatrices cm;
+    for (int64_t c : local_cells) {
+      cell_matrices(c, mcoef, nullptr, cm);
+      cell_rows(c);
+      TS_PETSC(MatSetValues(A, 15, rows, 15, cols, &cm.K[0][0], ADD_VALUES));
+    }
+    for (int64_t r = row_begin; r < row_end; ++r)
+      if (dirichlet[r]) TS_PETSC(MatSetValue(A, static_cast<PetscInt>(r), static_cast<PetscInt>(r), 1.0, ADD_VALUES));
+    TS_PETSC(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+    TS_PETSC(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+    TS_PETSC(MatSetOption(A, MAT_NEW_NONZERO_LOCATIONS, PETSC_FALSE));
+    if (A_base) TS_PETSC(MatCopy(A, A_base, SAME_NONZERO_PATTERN));
+    else TS_PETSC(MatDuplicate(A, MAT_COPY_VALUES, &A_base));
+    base_coef = mcoef;
+  } else {
+    TS_PETSC(MatCopy(A_base, A, SAME_NONZERO_PATTERN));
+  }
+  // Convection (one 6 x 6 block per velocity component) and the right-hand side
+  // −M (a1 u^n + a2 u^{n−1}) / dt on the velocity rows.
+  std::vector<double> rhs(row_end - row_begin, 0.0);
+  double C[6][6], M[6][6];
+  PetscInt crow[6], ccol[6];
+  for (int64_t c : local_cells) {
+    cell_convection(c, w.data(), C, M);
+    cell_rows(c);
+    for (int d = 0; d < 2; ++d) {
+      for (int i = 0; i < 6; ++i) {
+        crow[i] = rows[2 * i + d];
+        ccol[i] = cols[2 * i + d];
+        if (crow[i] < 0) continue;
         double s = 0;
-        for (int j = 0; j < 6; ++j) s += cm.M[i][j] * hist[dofs[2 * j + d]];
+        for (int j = 0; j < 6; ++j) s += M[i][j] * hist[dofs[2 * j + d]];
         rhs[dofs[2 * i + d] - row_begin] -= s;
       }
+      TS_PETSC(MatSetValues(A, 6, crow, 6, ccol, &C[0][0], ADD_VALUES));
+    }
   }
   for (int64_t r = row_begin; r < row_end; ++r)
-    if (dirichlet[r]) {
-      TS_PETSC(MatSetValue(A, static_cast<PetscInt>(r), static_cast<PetscInt>(r), 1.0, ADD_VALUES));
-      rhs[r - row_begin] = dirichlet_value[r];
-    }
+    if (dirichlet[r]) rhs[r - row_begin] = dirichlet_value[r];
   TS_PETSC(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
   TS_PETSC(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
-  TS_PETSC(MatSetOption(A, MAT_NEW_NONZERO_LOCATIONS, PETSC_FALSE));
   PetscScalar* bp;
   TS_PETSC(VecGetArray(b, &bp));
   std::copy(rhs.begin(), rhs.end(), bp);
@@ -369,9 +426,19 @@ SolveInfo NavierStokes::step(double dt) {
   s.assemble(s.mass_coef);
   std::vector<double> current = s.x;
   SolveInfo info;
+  // Fresh factors every refactor_every steps; on stale ones a failed solve is retried with fresh
+  // factors before it counts as a failure. The extrapolated state is the Krylov start.
+  const bool fresh = s.since_factor == 0 || s.since_factor >= s.lin.refactor_every;
   try {
-    // The extrapolated velocity is a second-order guess: Krylov iterations start close.
-    info.linear_iterations = s.solve_linear(s.w, s.nsteps % s.lin.refactor_every == 0);
+    try {
+      info.linear_iterations = s.solve_linear(s.w, fresh);
+      s.since_factor = fresh ? 1 : s.since_factor + 1;
+    } catch (const Error&) {
+      if (fresh) throw;
+      s.x = current;
+      info.linear_iterations = s.solve_linear(s.w, true);
+      s.since_factor = 1;
+    }
   } catch (...) {
     s.x = current;
     throw;
@@ -391,7 +458,7 @@ Forces NavierStokes::forces() const {
   CellMatrices cm;
   int64_t dofs[15];
   for (int64_t c : s.force_cells) {
-    s.cell_matrices(c, s.mass_coef, s.w, cm);
+    s.cell_matrices(c, s.mass_coef, s.w.data(), cm);
     s.th.cell_dofs(c, dofs);
     for (int i = 0; i < 6; ++i) {
       if (!s.force_node[s.th.cell_node(c, i)]) continue;
