@@ -84,6 +84,11 @@ std::string fingerprint(const io::Deck& d, const FlowSample& s) {
   return f.str();
 }
 
+// Re = Ū D / ν, Ū = 2/3 of the parabola's peak.
+double reynolds(const io::Deck& d, const FlowSample& s) {
+  return 2.0 / 3.0 * s.inflow_speed * 2 * s.radius / d.get_float("flow.viscosity");
+}
+
 // <dir>/trajectories.csv: the parameters of every trajectory and, in its first line, the common
 // settings. Written last, it marks a finished dataset; equal text means the same dataset.
 std::string trajectory_table(const io::Deck& d, const std::vector<Split>& splits) {
@@ -95,7 +100,7 @@ std::string trajectory_table(const io::Deck& d, const std::vector<Split>& splits
     for (int64_t i = sp.begin; i < sp.end; ++i) {
       const FlowSample s = draw_sample(d, i);
       t << i << "," << sp.name << "," << s.center_x << "," << s.center_y << "," << s.radius << "," << s.inflow_speed << ","
-        << 2.0 / 3.0 * s.inflow_speed * 2 * s.radius / d.get_float("flow.viscosity") << "\n";
+        << reynolds(d, s) << "\n";
     }
   return t.str();
 }
@@ -243,8 +248,7 @@ DatasetSummary generate_dataset(const io::Deck& d, const Comm& comm, const std::
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     seconds += secs;
     ++sum.generated;
-    const double re = 2.0 / 3.0 * s.inflow_speed * 2 * s.radius / d.get_float("flow.viscosity");
-    progress.advance(1, cat("trajectory ", i, ": Re ", std::lround(re), ", ", nodes, " nodes, ", std::lround(secs), " s"));
+    progress.advance(1, cat("trajectory ", i, ": Re ", std::lround(reynolds(d, s)), ", ", nodes, " nodes, ", std::lround(secs), " s"));
   }
   progress.finish();
   comm.allreduce_sum(&sum.generated, 1);

@@ -9,6 +9,7 @@
 
 #include "mesh/error.hpp"
 #include "solvers/petsc_session.hpp"
+#include "solvers/ns_element.hpp"
 #include "solvers/taylor_hood.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_METIS
@@ -32,14 +33,6 @@ std::vector<int32_t> vertex_ranks(const mesh::Mesh& m, int ranks) {
   return part;
 #endif
 }
-
-// Element matrix (15 x 15, row-major; unknowns (ux, uy) of the 6 P2 nodes then p of the 3
-// vertices) of  mass_coef (u, v) + ν (∇u, ∇v) + ((w·∇)u, v) − (p, ∇·v) − (∇·u, q), and the
-// P2 mass matrix (6 x 6) used for right-hand sides and residuals.
-struct CellMatrices {
-  double K[15][15];
-  double M[6][6];
-};
 
 }  // namespace
 
@@ -88,10 +81,6 @@ struct NavierStokes::Impl {
   void setup_boundary();
   void setup_forces();
   void setup_petsc();
-  // Everything; adv = nullptr leaves out convection.
-  void cell_matrices(int64_t c, double mcoef, const double* adv, CellMatrices& cm) const;
-  // Convection C[i][j] = ((w·∇)φ_j, φ_i) and the mass matrix of the 6 velocity nodes.
-  void cell_convection(int64_t c, const double* adv, double C[6][6], double M[6][6]) const;
   void assemble(double mcoef);
   // Solves A x = b into `x`; Krylov methods start from `guess` (full length).
   int solve_linear(const std::vector<double>& guess, bool refactor = true);
@@ -210,67 +199,6 @@ void NavierStokes::Impl::setup_petsc() {
   if (std::string(type) != KSPPREONLY) TS_PETSC(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
 }
 
-void NavierStokes::Impl::cell_matrices(int64_t c, double mcoef, const double* adv, CellMatrices& cm) const {
-  std::fill(&cm.K[0][0], &cm.K[0][0] + 225, 0.0);
-  std::fill(&cm.M[0][0], &cm.M[0][0] + 36, 0.0);
-  const auto gl = th.grad_lambda(c);
-  const double area = th.area(c), nu = cfg.viscosity;
-  double wn[6][2];
-  for (int i = 0; i < 6; ++i)
-    for (int d = 0; d < 2; ++d) wn[i][d] = adv ? adv[th.velocity_dof(th.cell_node(c, i), d)] : 0.0;
-  for (int q = 0; q < TriangleQuadrature::kPoints; ++q) {
-    const double* l = quad.lambda[q].data();
-    const double wq = quad.weight[q] * area;
-    double phi[6], gp[6][2];
-    p2_values(l, phi);
-    p2_gradients(l, gl, gp);
-    double wv[2] = {0, 0};
-    for (int j = 0; j < 6; ++j)
-      for (int d = 0; d < 2; ++d) wv[d] += phi[j] * wn[j][d];
-    for (int i = 0; i < 6; ++i) {
-      for (int j = 0; j < 6; ++j) {
-        const double mass = wq * phi[i] * phi[j];
-        const double a = mcoef * mass + wq * (nu * (gp[i][0] * gp[j][0] + gp[i][1] * gp[j][1]) +
-                                              phi[i] * (wv[0] * gp[j][0] + wv[1] * gp[j][1]));
-        cm.M[i][j] += mass;
-        cm.K[2 * i][2 * j] += a;
-        cm.K[2 * i + 1][2 * j + 1] += a;
-      }
-      for (int k = 0; k < 3; ++k)
-        for (int d = 0; d < 2; ++d) {
-          const double bk = -wq * l[k] * gp[i][d];
-          cm.K[12 + k][2 * i + d] += bk;
-          cm.K[2 * i + d][12 + k] += bk;
-        }
-    }
-  }
-}
-
-void NavierStokes::Impl::cell_convection(int64_t c, const double* adv, double C[6][6], double M[6][6]) const {
-  std::fill(&C[0][0], &C[0][0] + 36, 0.0);
-  std::fill(&M[0][0], &M[0][0] + 36, 0.0);
-  const auto gl = th.grad_lambda(c);
-  double wn[6][2];
-  for (int i = 0; i < 6; ++i)
-    for (int d = 0; d < 2; ++d) wn[i][d] = adv[th.velocity_dof(th.cell_node(c, i), d)];
-  for (int q = 0; q < TriangleQuadrature::kPoints; ++q) {
-    const double* l = quad.lambda[q].data();
-    const double wq = quad.weight[q] * th.area(c);
-    double phi[6], gp[6][2], wv[2] = {0, 0};
-    p2_values(l, phi);
-    p2_gradients(l, gl, gp);
-    for (int j = 0; j < 6; ++j)
-      for (int d = 0; d < 2; ++d) wv[d] += phi[j] * wn[j][d];
-    for (int j = 0; j < 6; ++j) {
-      const double adv_j = wq * (wv[0] * gp[j][0] + wv[1] * gp[j][1]);
-      for (int i = 0; i < 6; ++i) {
-        C[i][j] += phi[i] * adv_j;
-        M[i][j] += wq * phi[i] * phi[j];
-      }
-    }
-  }
-}
-
 void NavierStokes::Impl::assemble(double mcoef) {
   int64_t dofs[15];
   PetscInt rows[15], cols[15];
@@ -288,7 +216,7 @@ void NavierStokes::Impl::assemble(double mcoef) {
     TS_PETSC(MatZeroEntries(A));
     CellMatrices cm;
     for (int64_t c : local_cells) {
-      cell_matrices(c, mcoef, nullptr, cm);
+      stokes_cell_matrices(th, quad, c, mcoef, cfg.viscosity, cm);
       cell_rows(c);
       TS_PETSC(MatSetValues(A, 15, rows, 15, cols, &cm.K[0][0], ADD_VALUES));
     }
@@ -309,7 +237,7 @@ void NavierStokes::Impl::assemble(double mcoef) {
   double C[6][6], M[6][6];
   PetscInt crow[6], ccol[6];
   for (int64_t c : local_cells) {
-    cell_convection(c, w.data(), C, M);
+    convection_cell_matrix(th, quad, c, w.data(), C, M);
     cell_rows(c);
     for (int d = 0; d < 2; ++d) {
       for (int i = 0; i < 6; ++i) {
@@ -456,16 +384,18 @@ Forces NavierStokes::forces() const {
   const auto& s = *impl_;
   Forces f;
   CellMatrices cm;
+  double C[6][6], M[6][6];
   int64_t dofs[15];
   for (int64_t c : s.force_cells) {
-    s.cell_matrices(c, s.mass_coef, s.w.data(), cm);
+    stokes_cell_matrices(s.th, s.quad, c, s.mass_coef, s.cfg.viscosity, cm);
+    convection_cell_matrix(s.th, s.quad, c, s.w.data(), C, M);
     s.th.cell_dofs(c, dofs);
     for (int i = 0; i < 6; ++i) {
       if (!s.force_node[s.th.cell_node(c, i)]) continue;
       for (int d = 0; d < 2; ++d) {
         double r = 0;
         for (int j = 0; j < 15; ++j) r += cm.K[2 * i + d][j] * s.x[dofs[j]];
-        for (int j = 0; j < 6; ++j) r += cm.M[i][j] * s.hist[dofs[2 * j + d]];
+        for (int j = 0; j < 6; ++j) r += C[i][j] * s.x[dofs[2 * j + d]] + M[i][j] * s.hist[dofs[2 * j + d]];
         (d == 0 ? f.drag : f.lift) -= r;
       }
     }
