@@ -6,6 +6,7 @@
 #include "io/log.hpp"
 #include "io/mesh_deck.hpp"
 #include "mesh/error.hpp"
+#include "train/device.hpp"
 #include "train/model_io.hpp"
 #include "train/rollout_output.hpp"
 
@@ -17,7 +18,9 @@ static void run(apps::Context& ctx) {
   if (!truth && d.get_int("rollout.steps") == 0) d.fail("rollout.steps", "must be > 0 with rollout.source: mesh");
   const std::string ck = d.resolve_path(d.get_string("rollout.checkpoint"));
   train::TrainedModel m = train::load_trained_model(ck);
-  io::log_info(ctx.log.get(), cat("model: ", m.model->family(), " from ", ck, " (step ", m.step, ")"));
+  const at::Device device = train::device_from_deck(d, "rollout.device", ctx.comm);
+  m.model->module().to(device);
+  io::log_info(ctx.log.get(), cat("model: ", m.model->family(), " from ", ck, " (step ", m.step, ") on ", device.str()));
   // The trajectory: a dataset's (with ground truth) or a mesh with an initial condition.
   io::Trajectory traj;
   std::string what;
@@ -40,20 +43,20 @@ static void run(apps::Context& ctx) {
                                                d.get_bool("rollout.initial.fill_interior"));
     what = "the deck's mesh";
   }
-  // Whole trajectory (truth, output); under MPI also this rank's partition with a halo as deep as
-  // the model, on which the rollout runs.
-  train::TrajectoryData t = train::prepare_trajectory(traj, *m.deck, what);
+  // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
+  // halo as deep as the model, on which the rollout runs.
+  train::TrajectoryData t = train::prepare_trajectory(traj, *m.deck, what), on_device = t.to(device);
   const int64_t steps = d.get_int("rollout.steps") > 0 ? d.get_int("rollout.steps") : t.steps() - 1;
   train::Rollout r;
   if (ctx.comm.size() > 1) {
     auto local = train::prepare_trajectory(traj, *m.deck, what, ctx.comm, static_cast<int>(m.deck->get_int("model.layers")));
-    r = train::rollout(*m.model, m.norms, local, steps, ctx.comm);
+    r = train::rollout(*m.model, m.norms, local.to(device), steps, ctx.comm);
   } else {
-    r = train::rollout(*m.model, m.norms, t, steps);
+    r = train::rollout(*m.model, m.norms, on_device, steps);
   }
   // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
   auto summary = train::summarize(
-      r, ctx.comm.root() ? train::one_step_error(*m.model, m.norms, {t}, 1) : train::OneStepError{});
+      r, ctx.comm.root() ? train::one_step_error(*m.model, m.norms, {on_device}, 1) : train::OneStepError{});
   const std::string base = d.get_string("output.dir") + "/" + d.get_string("output.name");
   train::write_rollout(base, t, r, summary, dt, d.get_bool("output.vtu"), d.resolved_yaml(), ctx.comm, truth);
   if (truth)

@@ -1,16 +1,21 @@
 // Benchmark: one training step (forward, backward, AdamW) of MeshGraphNet (15 message-passing
 // steps, latent 128) and of the graph transformers (small: 4 blocks, d 64; large: 15 blocks,
 // d 128) on a CylinderFlow-sized mesh (channel 1.6 x 0.41 with a cylinder, ~2k nodes).
-// Ratios are against MeshGraphNet measured in the same run.   usage: bench_train_step [--quick]
+// Ratios are against MeshGraphNet measured in the same run, on the same device and precision.
+//   usage: bench_train_step [--quick] [--device cpu|cuda] [--precision fp32|bf16]
+// (cuda: fp32 or bf16 autocast, the trainer's train.precision; on CPU bf16 autocast works too).
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/optim/adamw.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "bench/timing.hpp"
+#include "gnn/autocast.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/mesh_transformer.hpp"
 #include "gnn/meshgraphnet.hpp"
@@ -21,7 +26,32 @@
 using namespace tessera;
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && !std::strcmp(argv[1], "--quick");
+  bool quick = false;
+  std::string device_name = "cpu", precision = "fp32";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--device" && i + 1 < argc) device_name = argv[++i];
+    else if (a == "--precision" && i + 1 < argc) precision = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench_train_step [--quick] [--device cpu|cuda] [--precision fp32|bf16]\n");
+      return 2;
+    }
+  }
+  if ((device_name != "cpu" && device_name != "cuda") || (precision != "fp32" && precision != "bf16")) {
+    std::fprintf(stderr, "bench_train_step: --device takes cpu or cuda, --precision fp32 or bf16\n");
+    return 2;
+  }
+  const bool cuda = device_name == "cuda";
+  if (cuda && !at::hasCUDA()) {
+    std::fprintf(stderr, "bench_train_step: --device cuda, but no CUDA device is visible\n");
+    return 2;
+  }
+  const at::Device dev = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  const at::ScalarType amp = precision == "bf16" ? at::kBFloat16 : at::kFloat;
+  auto sync = [cuda] {
+    if (cuda) at::detail::getCUDAHooks().deviceSynchronize(0);
+  };
   mesh::CylinderChannel c;
   c.length = 1.6;
   c.cx = 0.33;
@@ -29,17 +59,17 @@ int main(int argc, char** argv) {
   c.h_far = quick ? 0.06 : 0.03;
   mesh::Mesh m = mesh::build_cylinder_channel(c);
   mesh::Graph g = mesh::mesh_graph(m);
-  auto ei = gnn::EdgeIndex::from_graph(g);
-  auto dil = gnn::EdgeIndex::from_graph(mesh::dilated(g, 2));
+  auto ei = gnn::EdgeIndex::from_graph(g).to(dev);
+  auto dil = gnn::EdgeIndex::from_graph(mesh::dilated(g, 2)).to(dev);
   at::manual_seed(0);
   const int64_t n = m.num_nodes(), in = 11, out = 2;
-  at::Tensor x = at::randn({n, in}), target = at::randn({n, out});
-  at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords)).to(at::kFloat).view({n, 2});
+  at::Tensor x = at::randn({n, in}).to(dev), target = at::randn({n, out}).to(dev);
+  at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords)).to(at::kFloat).view({n, 2}).to(dev);
   at::Tensor rel = pos.index_select(0, ei.src) - pos.index_select(0, ei.dst);
   at::Tensor ef = at::cat({rel, rel.norm(2, 1, true)}, 1);
   const int reps = quick ? 2 : 10;
-  std::printf("training step (forward + backward + AdamW), %lld nodes, %lld edges, %d CPU threads\n", (long long)n,
-              (long long)ei.num_edges(), at::get_num_threads());
+  std::printf("training step (forward + backward + AdamW), %lld nodes, %lld edges, %s, %s, %d CPU threads\n",
+              (long long)n, (long long)ei.num_edges(), device_name.c_str(), precision.c_str(), at::get_num_threads());
   std::printf("%-34s %12s %10s %12s\n", "model", "parameters", "ms/step", "vs MGN");
   auto params_of = [](torch::nn::Module& mod) {
     int64_t p = 0;
@@ -51,12 +81,18 @@ int main(int argc, char** argv) {
   mc.edge_in = 3;
   mc.out_dim = out;
   gnn::MeshGraphNet mgn(mc);
+  mgn->to(dev);
   torch::optim::AdamW opt_m(mgn->parameters());
   const double t_mgn = bench::median_ms([&] {
     opt_m.zero_grad();
-    (mgn->forward(x, ef, ei) - target).pow(2).mean().backward();
+    at::Tensor pred;
+    {
+      gnn::AutocastScope scope(dev.type(), amp);
+      pred = mgn->forward(x, ef, ei);
+    }
+    (pred.to(at::kFloat) - target).pow(2).mean().backward();
     opt_m.step();
-  }, reps);
+  }, reps, 1, sync);
   std::printf("%-34s %12lld %10.2f %11.2fx\n", "MeshGraphNet (15 steps, latent 128)", (long long)params_of(*mgn), t_mgn, 1.0);
   for (auto [name, layers, latent] : {std::tuple{"transformer small (4 x d64, 4 heads)", 4, 64},
                                       {"transformer large (15 x d128, 4 heads)", 15, 128}}) {
@@ -67,13 +103,19 @@ int main(int argc, char** argv) {
     tc.latent = latent;
     tc.rope = true;
     gnn::MeshTransformer tr(tc);
+    tr->to(dev);
     auto plan = gnn::mask_plan(tc, ei, &dil, 2);
     torch::optim::AdamW opt(tr->parameters());
     const double t = bench::median_ms([&] {
       opt.zero_grad();
-      (tr->forward(x, plan, pos) - target).pow(2).mean().backward();
+      at::Tensor pred;
+      {
+        gnn::AutocastScope scope(dev.type(), amp);
+        pred = tr->forward(x, plan, pos);
+      }
+      (pred.to(at::kFloat) - target).pow(2).mean().backward();
       opt.step();
-    }, reps);
+    }, reps, 1, sync);
     std::printf("%-34s %12lld %10.2f %11.2fx\n", name, (long long)params_of(*tr), t, t_mgn / t);
   }
   std::printf("vs MGN: MeshGraphNet time / model time (> 1: faster than MeshGraphNet)\n");

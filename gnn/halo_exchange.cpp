@@ -57,21 +57,22 @@ struct Exchange : torch::autograd::Function<Exchange> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, c10::intrusive_ptr<HaloExchange::Plan> plan) {
     ctx->saved_data["plan"] = c10::IValue::make_capsule(plan);
     const auto& p = *plan;
-    at::Tensor out = x.clone();
-    at::Tensor received = p.alltoall(x.index_select(0, p.send_idx), p.send_rows, p.recv_rows);
+    // MPI moves host memory: device tensors are staged through the host (plan indices live there).
+    at::Tensor out = x.to(x.options().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true);
+    at::Tensor received = p.alltoall(out.index_select(0, p.send_idx), p.send_rows, p.recv_rows);
     out.index_copy_(0, p.recv_idx, received);
-    return out;
+    return out.to(x.device());
   }
   static variable_list backward(AutogradContext* ctx, variable_list grad) {
     auto holder = ctx->saved_data["plan"].toCapsule();
     const auto& p = *static_cast<HaloExchange::Plan*>(holder.get());
-    at::Tensor g = grad[0].clone();
+    at::Tensor g = grad[0].to(grad[0].options().device(at::kCPU), /*non_blocking=*/false, /*copy=*/true);
     // Halo rows' gradients go back to their owners; the halo inputs themselves did not
     // influence the output (it overwrote them).
     at::Tensor back = p.alltoall(g.index_select(0, p.recv_idx), p.recv_rows, p.send_rows);
     g.index_fill_(0, p.recv_idx, 0);
     g.index_add_(0, p.send_idx, back);
-    return {g, {}};
+    return {g.to(grad[0].device()), {}};
   }
 };
 

@@ -27,7 +27,10 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) { weight_ = register_parameter("weight", at::ones({dim})); }
 
-at::Tensor RMSNormImpl::forward(const at::Tensor& x) {
+at::Tensor RMSNormImpl::forward(const at::Tensor& x_in) {
+  // The mean square in at least fp32: in bf16 (mixed precision) its rounding would scale every row.
+  const bool half = x_in.scalar_type() == at::kBFloat16 || x_in.scalar_type() == at::kHalf;
+  const at::Tensor x = half ? x_in.to(at::kFloat) : x_in;
   return x * at::rsqrt(x.pow(2).mean(-1, true) + eps_) * weight_;
 }
 

@@ -1,6 +1,7 @@
 #include "gnn/sparse_attention.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
@@ -33,11 +34,22 @@ struct SparseAttention : torch::autograd::Function<SparseAttention> {
   }
 };
 
+// Under autocast q, k, v arrive in whatever dtypes the ops before produced (bf16 from linear
+// layers, fp32 after the rotary embedding): the kernels get them in the autocast dtype, as a
+// matrix product would; otherwise in their promoted dtype.
+at::ScalarType attention_dtype(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const auto device = q.device().type();
+  if (at::autocast::is_autocast_enabled(device)) return at::autocast::get_autocast_dtype(device);
+  return at::promote_types(at::promote_types(q.scalar_type(), k.scalar_type()), v.scalar_type());
+}
+
 }  // namespace
 
 at::Tensor sparse_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const EdgeIndex& ei,
                             double scale) {
-  return SparseAttention::apply(q, k, v, ei.src, ei.dst, ei.dst_ptr, ei.src_ptr, ei.src_perm, resolve_scale(q, scale));
+  const at::ScalarType dt = attention_dtype(q, k, v);
+  return SparseAttention::apply(q.to(dt), k.to(dt), v.to(dt), ei.src, ei.dst, ei.dst_ptr, ei.src_ptr, ei.src_perm,
+                                resolve_scale(q, scale));
 }
 
 at::Tensor dense_masked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const EdgeIndex& ei,

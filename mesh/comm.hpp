@@ -48,6 +48,20 @@ public:
     return Comm();
 #endif
   }
+  // This rank's index among the ranks sharing its node (one GPU per local rank). Collective.
+  int node_rank() const {
+#if TESSERA_HAVE_MPI
+    if (size_ == 1) return 0;
+    MPI_Comm local;
+    MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local);
+    int r = 0;
+    MPI_Comm_rank(local, &r);
+    MPI_Comm_free(&local);
+    return r;
+#else
+    return 0;
+#endif
+  }
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }

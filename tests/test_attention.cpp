@@ -1,6 +1,7 @@
 // Sparse (adjacency-masked) attention on CPU: forward against dense masked attention and the
 // plain-torch edge implementation, gradients against dense autograd and finite differences.
 #include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
 #include <catch2/catch.hpp>
 #include <torch/csrc/autograd/autograd.h>
 
@@ -104,4 +105,43 @@ TEST_CASE("nodes without incoming edges get zero output and zero gradient", "[at
   CHECK(q.grad()[0].abs().sum().item<double>() == 0.0);
   CHECK(k.grad()[1].abs().sum().item<double>() == 0.0);  // node 1 is no source
   CHECK_THROWS(gnn::sparse_attention(q.detach(), k.detach().slice(0, 0, 2), v.detach(), ei));
+}
+
+TEST_CASE("half-precision inputs on CPU: fp32 accumulation, one rounding, autocast dtype", "[attention][amp]") {
+  at::manual_seed(5);
+  auto ei = attention_graph();
+  for (auto dt : {at::kBFloat16, at::kHalf}) {
+    INFO("dtype " << dt);
+    // Reference: fp32 attention of the rounded inputs; the kernel may differ by the output rounding.
+    at::Tensor q0 = rand3(ei.num_nodes, 4, 16, at::kFloat).to(dt), k0 = rand3(ei.num_nodes, 4, 16, at::kFloat).to(dt);
+    at::Tensor v0 = rand3(ei.num_nodes, 4, 16, at::kFloat).to(dt), w = rand3(ei.num_nodes, 4, 16, at::kFloat);
+    const double eps = dt == at::kBFloat16 ? 1.0 / 128 : 1.0 / 1024;  // twice the unit roundoff
+    auto run = [&](at::ScalarType t) {
+      at::Tensor q = q0.to(t).requires_grad_(true), k = k0.to(t).requires_grad_(true), v = v0.to(t).requires_grad_(true);
+      at::Tensor o = gnn::sparse_attention(q, k, v, ei);
+      auto g = torch::autograd::grad({(o.to(at::kFloat) * w).sum()}, {q, k, v});
+      return std::vector<at::Tensor>{o, g[0], g[1], g[2]};
+    };
+    auto half = run(dt), ref = run(at::kFloat);
+    for (int i = 0; i < 4; ++i) {
+      INFO("output " << i << " (0: attention, 1-3: dq, dk, dv)");
+      CHECK(half[i].scalar_type() == dt);
+      at::Tensor a = half[i].to(at::kFloat), b = ref[i];
+      const double scale = b.abs().max().item<double>();
+      INFO("max diff " << (a - b).abs().max().item<double>() << " of max " << scale);
+      CHECK((a - b).abs().max().item<double>() <= eps * scale);
+    }
+  }
+  // Mixed dtypes: promoted without autocast; the autocast dtype under CPU autocast.
+  at::Tensor q = rand3(ei.num_nodes, 2, 8, at::kFloat), k = rand3(ei.num_nodes, 2, 8, at::kBFloat16);
+  at::Tensor v = rand3(ei.num_nodes, 2, 8, at::kFloat);
+  at::Tensor promoted = gnn::sparse_attention(q, k, v, ei);
+  CHECK(promoted.scalar_type() == at::kFloat);
+  CHECK(at::allclose(promoted, gnn::dense_masked_attention(q, k.to(at::kFloat), v, ei), 1e-5, 1e-5));
+  at::autocast::set_autocast_enabled(at::kCPU, true);
+  at::autocast::set_autocast_dtype(at::kCPU, at::kBFloat16);
+  at::Tensor autocast = gnn::sparse_attention(q, k, v, ei);
+  at::autocast::set_autocast_enabled(at::kCPU, false);
+  CHECK(autocast.scalar_type() == at::kBFloat16);
+  CHECK((autocast.to(at::kFloat) - promoted).abs().max().item<double>() < 0.05);
 }

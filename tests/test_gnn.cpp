@@ -29,6 +29,14 @@ TEST_CASE("segment_sum equals index_add", "[gnn][kernels]") {
     at::Tensor ref_src = at::zeros({ei.num_nodes, 7}, v.options()).index_add_(0, ei.src, v);
     CHECK(at::allclose(gnn::kernels::segment_sum(v, ei.src_ptr, ei.src_perm), ref_src, 1e-5, 1e-6));
   }
+  // Half types: summed in fp32, rounded once (a bf16 running sum would drift by far more).
+  for (auto dtype : {at::kBFloat16, at::kHalf}) {
+    at::Tensor v = at::randn({ei.num_edges(), 7}).to(dtype);
+    at::Tensor got = gnn::kernels::segment_sum(v, ei.dst_ptr, at::Tensor());
+    REQUIRE(got.scalar_type() == dtype);
+    at::Tensor ref = at::zeros({ei.num_nodes, 7}).index_add_(0, ei.dst, v.to(at::kFloat)).to(dtype);
+    CHECK(at::equal(got, ref));
+  }
   // Isolated nodes (empty segments) give zero rows.
   at::Tensor ptr = at::tensor({0, 0, 2, 2}, at::kLong);
   at::Tensor out = gnn::kernels::segment_sum(at::ones({2, 3}), ptr, at::Tensor());

@@ -45,7 +45,9 @@ namespace {
 
 // Global [N, 2] state from each rank's owned rows, on every rank (the state itself when the
 // trajectory is whole).
-at::Tensor assemble(const at::Tensor& local, const TrajectoryData& t, const Comm& comm) {
+// Returned on the host, where outputs are written.
+at::Tensor assemble(const at::Tensor& local_any, const TrajectoryData& t, const Comm& comm) {
+  at::Tensor local = local_any.cpu();
   if (!t.partitioned()) return local;
   at::Tensor g = at::zeros({t.global_nodes, local.size(1)}, local.options());
   g.index_copy_(0, t.global_ids.narrow(0, 0, t.num_owned), local.narrow(0, 0, t.num_owned));

@@ -29,7 +29,7 @@ OneStepError one_step_error(Simulator& model, const Normalizers& norms, const st
                             int64_t stride = 1);
 
 struct Rollout {
-  at::Tensor predicted;                           // [steps + 1, N, 2], starting from the true v_0
+  at::Tensor predicted;                           // [steps + 1, N, 2] on the host, from the true v_0
   std::vector<double> rmse, persistence_rmse;     // per step 1..steps
   double rmse_over(int64_t first_steps) const;    // RMSE over steps 1..first_steps (all if larger)
   double persistence_over(int64_t first_steps) const;

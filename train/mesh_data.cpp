@@ -90,6 +90,16 @@ std::vector<TrajectoryData> load_split(const std::string& dir, const std::string
   return out;
 }
 
+TrajectoryData TrajectoryData::to(const at::Device& device) const {
+  TrajectoryData d = *this;
+  for (at::Tensor* x : {&d.pos, &d.node_type, &d.velocity, &d.loss_mask, &d.fixed_mask, &d.edge_features})
+    *x = x->to(device);
+  d.graph = graph.to(device);
+  d.attention = attention.to(device);
+  if (has_dilated()) d.dilated = dilated.to(device);
+  return d;
+}
+
 at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t) {
   at::Tensor onehot = at::one_hot(t.node_type.clamp(0, kNodeTypeClasses - 1), kNodeTypeClasses).to(velocity.dtype());
   return at::cat({velocity, onehot}, 1);

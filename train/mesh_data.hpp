@@ -41,6 +41,9 @@ struct TrajectoryData {
   bool partitioned() const { return global_ids.defined(); }
   int64_t nodes() const { return velocity.size(1); }
   bool has_dilated() const { return dilated.num_nodes > 0; }
+  // A copy whose tensors live on `device`; global ids and the halo plan stay on the host, where
+  // MPI reads them.
+  TrajectoryData to(const at::Device& device) const;
 };
 
 // Builds TrajectoryData from a dataset trajectory (fields cells, mesh_pos, node_type, velocity);

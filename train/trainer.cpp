@@ -13,7 +13,9 @@
 #include "io/mesh_deck.hpp"
 #include "io/progress.hpp"
 #include "mesh/error.hpp"
+#include "gnn/autocast.hpp"
 #include "train/checkpoint.hpp"
+#include "train/device.hpp"
 #include "train/model_io.hpp"
 #include "train/schedule.hpp"
 
@@ -48,6 +50,13 @@ void add_train_keys(io::Schema& s) {
         "stops at the limit or at train.steps (not bit-reproducible; for comparisons at equal time); 0: off").min = 0;
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
+  s.add("train.device", KeyType::String, "cpu",
+        "cpu; cuda: this rank's GPU (node-local rank modulo the visible GPUs); cuda:N; auto: cuda where a GPU is "
+        "visible, else cpu");
+  s.add("train.precision", KeyType::Choice, "fp32",
+        "fp32, or bf16: mixed precision (autocast runs matrix products in bfloat16; parameters, optimiser state, "
+        "normalisers and the loss stay fp32); on GPU, and on CPU too")
+      .choices = {"fp32", "bf16"};
   s.add("train.parallel", KeyType::Choice, "data",
         "under mpirun: data (each rank computes whole graphs, samples dealt out round-robin; for many small "
         "meshes) or graph (every graph partitioned over the ranks; for meshes too big for one rank)")
@@ -70,6 +79,9 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const C
   gen_ = at::make_generator<at::CPUGeneratorImpl>(d.get_int("train.seed"));
   // The model first: deck errors in `model` surface before the (slow) data loading.
   model_ = make_simulator(d, kNodeFeatures, kOutputChannels);
+  device_ = device_from_deck(d, "train.device", comm_);
+  amp_dtype_ = precision_dtype(d.get_string("train.precision"));
+  model_->module().to(device_);
   const std::string dir = d.resolve_path(d.get_string("data.dir"));
   const int64_t limit = d.get_int("data.max_trajectories");
   // Halo depth = model depth: blocks or message-passing steps each reach one hop further.
@@ -81,6 +93,10 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const C
   const std::string valid_path = dir + "/" + d.get_string("data.valid_split") + ".h5";
   if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
     valid_ = load_split(dir, d.get_string("data.valid_split"), d, d.get_int("train.valid_trajectories"), Comm::self());
+  if (!device_.is_cpu()) {
+    for (auto& t : train_) t = t.to(device_);
+    for (auto& t : valid_) t = t.to(device_);
+  }
   io::log_info(log_.get(), cat("data: ", train_.size(), " training trajectories (", train_[0].steps(), " steps, ",
                                train_[0].global_nodes, " nodes in the first), ", valid_.size(), " validation"));
   if (graph_parallel_)
@@ -98,7 +114,8 @@ Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const C
                                                    .weight_decay(d.get_float("train.weight_decay")));
   int64_t params = 0;
   for (const auto& p : model_->module().parameters()) params += p.numel();
-  io::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters"));
+  io::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),
+                               ", precision ", d.get_string("train.precision")));
   if (d.has("train.resume")) load(d.resolve_path(d.get_string("train.resume")));
 }
 
@@ -121,7 +138,7 @@ double Trainer::step() {
     // what a single process would draw.
     at::Tensor noise = at::randn({t.global_nodes, 2}, gen_);
     if (t.partitioned()) noise = noise.index_select(0, t.global_ids);
-    noise = noise * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
+    noise = noise.to(device_) * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
     at::Tensor v = t.velocity[s] + noise;
     at::Tensor features = node_features(v, t), target = t.velocity[s + 1] - v;
     // Every rank takes part in every sample's statistics (rows it does not compute: none), so
@@ -132,8 +149,12 @@ double Trainer::step() {
     norms_.target.accumulate(target.narrow(0, 0, rows), comm_);
     double l = 0;
     if (mine) {
-      at::Tensor pred = model_->forward(norms_.node.normalize(features), t);
-      at::Tensor err = (pred - norms_.target.normalize(target)).pow(2).sum(1);
+      at::Tensor pred;
+      {
+        gnn::AutocastScope amp(device_.type(), amp_dtype_);  // the backward runs outside, as with torch.autocast
+        pred = model_->forward(norms_.node.normalize(features), t);
+      }
+      at::Tensor err = (pred.to(target.scalar_type()) - norms_.target.normalize(target)).pow(2).sum(1);
       // Mean over the loss nodes of the whole graph (graph-parallel: this rank's sum over the
       // global count).
       int64_t count = t.loss_mask.sum().item<int64_t>();
@@ -155,13 +176,30 @@ double Trainer::step() {
 
 void Trainer::allreduce_gradients() {
   if (comm_.size() == 1) return;
-  for (auto& p : model_->module().parameters()) {
-    at::Tensor g = p.mutable_grad();
-    if (!g.defined()) continue;
-    if (!g.is_contiguous()) p.mutable_grad() = g = g.contiguous();
-    if (g.scalar_type() == at::kFloat) comm_.allreduce_sum(g.data_ptr<float>(), g.numel());
-    else if (g.scalar_type() == at::kDouble) comm_.allreduce_sum(g.data_ptr<double>(), g.numel());
-    else throw Error(cat("gradient all-reduce: unsupported dtype ", g.scalar_type()));
+  auto params = model_->module().parameters();
+  // A parameter some rank did not reach has no gradient there: agree on which ones have one
+  // anywhere, and give them zeros where missing, so every rank reduces the same buffer.
+  std::vector<int64_t> has(params.size());
+  for (size_t i = 0; i < params.size(); ++i) has[i] = params[i].mutable_grad().defined();
+  comm_.allreduce_max(has.data(), static_cast<int64_t>(has.size()));
+  std::vector<at::Tensor> grads;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!has[i]) continue;
+    if (!params[i].mutable_grad().defined()) params[i].mutable_grad() = at::zeros_like(params[i]);
+    grads.push_back(params[i].mutable_grad());
+  }
+  if (grads.empty()) return;
+  // One reduction over all gradients, flattened into a host buffer (MPI reads host memory).
+  std::vector<at::Tensor> flat_parts;
+  for (const auto& g : grads) flat_parts.push_back(g.reshape(-1));
+  at::Tensor flat = at::cat(flat_parts).cpu().contiguous();
+  if (flat.scalar_type() == at::kFloat) comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel());
+  else if (flat.scalar_type() == at::kDouble) comm_.allreduce_sum(flat.data_ptr<double>(), flat.numel());
+  else throw Error(cat("gradient all-reduce: unsupported dtype ", flat.scalar_type()));
+  int64_t offset = 0;
+  for (auto& g : grads) {
+    g.copy_(flat.narrow(0, offset, g.numel()).view(g.sizes()));
+    offset += g.numel();
   }
 }
 
@@ -243,8 +281,9 @@ void Trainer::load(const std::string& path) {
   for (auto& p : model_->module().named_parameters()) {
     if (!c.tensors.count("optim." + p.key() + ".exp_avg")) continue;
     auto s = std::make_unique<torch::optim::AdamWParamState>();
-    s->exp_avg(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg").clone());
-    s->exp_avg_sq(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg_sq").clone());
+    const at::Device dev = p.value().device();
+    s->exp_avg(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg").clone().to(dev));
+    s->exp_avg_sq(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg_sq").clone().to(dev));
     s->step(checkpoint_tensor(c, path, "optim." + p.key() + ".step").item<int64_t>());
     opt_->state()[p.value().unsafeGetTensorImpl()] = std::move(s);
   }

@@ -53,6 +53,8 @@ private:
 
   const io::Deck& deck_;
   Comm comm_;
+  at::Device device_{at::kCPU};                // train.device
+  at::ScalarType amp_dtype_ = at::kFloat;      // train.precision: autocast dtype (kFloat: none)
   bool graph_parallel_ = false;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;

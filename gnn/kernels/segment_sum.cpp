@@ -22,6 +22,9 @@ at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at
     throw Error("segment_sum: this build of tessera has no CUDA kernels");
 #endif
   }
+  // Half-precision values: summed in fp32 and rounded once, like the CUDA kernel.
+  if (values.scalar_type() == at::kBFloat16 || values.scalar_type() == at::kHalf)
+    return cpu::segment_sum(values.to(at::kFloat), ptr, perm).to(values.scalar_type());
   return cpu::segment_sum(values, ptr, perm);
 }
 

@@ -4,7 +4,7 @@
 // With edges sorted by destination and perm undefined this is scatter-to-destination; with the
 // source-sorted permutation it is scatter-to-source (the backward of gathering by destination).
 // Deterministic (no atomics): each output row is owned by one thread (CPU) or one warp (CUDA).
-// values: [E, F] float/double (CUDA also half/bfloat16, accumulated in fp32); ptr, perm: int64.
+// values: [E, F] float, double, half or bfloat16 (half types accumulated in fp32); ptr, perm: int64.
 #pragma once
 #include <ATen/core/Tensor.h>
 

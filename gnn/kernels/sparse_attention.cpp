@@ -22,6 +22,8 @@ void check_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   }
 }
 
+bool reduced(const at::Tensor& t) { return t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf; }
+
 }  // namespace
 
 std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q, const at::Tensor& k,
@@ -34,6 +36,12 @@ std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q,
 #else
     throw Error("sparse_attention: this build of tessera has no CUDA kernels");
 #endif
+  }
+  // The CPU kernels compute in fp32 or fp64: half-precision inputs are widened and the output
+  // rounded back, the same contract as the CUDA kernels' fp32 accumulation.
+  if (reduced(q)) {
+    auto [out, lse] = cpu::sparse_attention_forward(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), g, scale);
+    return {out.to(q.scalar_type()), lse};
   }
   return cpu::sparse_attention_forward(q, k, v, g, scale);
 }
@@ -48,6 +56,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
 #else
     throw Error("sparse_attention: this build of tessera has no CUDA kernels");
 #endif
+  }
+  if (reduced(q)) {
+    auto f = [](const at::Tensor& t) { return t.to(at::kFloat); };
+    auto [dq, dk, dv] = cpu::sparse_attention_backward(f(grad_out), f(q), f(k), f(v), f(out), lse, g, scale);
+    return {dq.to(q.scalar_type()), dk.to(q.scalar_type()), dv.to(q.scalar_type())};
   }
   return cpu::sparse_attention_backward(grad_out, q, k, v, out, lse, g, scale);
 }
