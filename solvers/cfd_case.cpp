@@ -177,10 +177,11 @@ CaseResult run_case(const io::Deck& d, const mesh::Mesh& m, const Comm& comm, co
   const auto pts = d.get_floats("forces.pressure_points");
 
   std::unique_ptr<NavierStokes> ns;
+  NavierStokes::Probe front, back;  // located once: a linear search over the cells
   try {
     ns = std::make_unique<NavierStokes>(m, flow, comm, linear_solver_from_deck(d));
-    ns->pressure_at(pts[0], pts[1]);
-    ns->pressure_at(pts[2], pts[3]);
+    front = ns->probe(pts[0], pts[1]);
+    back = ns->probe(pts[2], pts[3]);
   } catch (const Error& e) {
     const std::string what = e.what();
     d.fail(what.find("point") != std::string::npos ? "forces.pressure_points"
@@ -196,7 +197,7 @@ CaseResult run_case(const io::Deck& d, const mesh::Mesh& m, const Comm& comm, co
   CaseWriter out(d, m, comm);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  auto delta_p = [&] { return ns->pressure_at(pts[0], pts[1]) - ns->pressure_at(pts[2], pts[3]); };
+  auto delta_p = [&] { return ns->pressure_at(front) - ns->pressure_at(back); };
 
   const bool steady = d.get_string("time.mode") == "steady";
   const bool from_steady = !steady && d.get_string("time.initial") == "steady";

@@ -405,13 +405,17 @@ Forces NavierStokes::forces() const {
   return f;
 }
 
-double NavierStokes::pressure_at(double px, double py) const {
+NavierStokes::Probe NavierStokes::probe(double px, double py) const {
+  Probe p;
+  p.cell = impl_->th.locate(px, py, p.lambda);
+  if (p.cell < 0) throw Error(cat("point (", px, ", ", py, ") is outside the mesh"));
+  return p;
+}
+
+double NavierStokes::pressure_at(const Probe& probe) const {
   const auto& s = *impl_;
-  double l[3];
-  const int64_t c = s.th.locate(px, py, l);
-  if (c < 0) throw Error(cat("point (", px, ", ", py, ") is outside the mesh"));
   double p = 0;
-  for (int i = 0; i < 3; ++i) p += l[i] * s.x[s.th.pressure_dof(s.th.cell_node(c, i))];
+  for (int i = 0; i < 3; ++i) p += probe.lambda[i] * s.x[s.th.pressure_dof(s.th.cell_node(probe.cell, i))];
   return p * s.cfg.density;
 }
 

@@ -74,8 +74,16 @@ public:
   SolveInfo step(double dt);
 
   Forces forces() const;
+  // A point located once in the mesh: its cell and barycentric coordinates.
+  struct Probe {
+    int64_t cell = -1;
+    double lambda[3] = {0, 0, 0};
+  };
+  // Throws if the point is outside the mesh.
+  Probe probe(double x, double y) const;
   // Pressure (times density) at a point, interpolated; throws if the point is outside the mesh.
-  double pressure_at(double x, double y) const;
+  double pressure_at(double x, double y) const { return pressure_at(probe(x, y)); }
+  double pressure_at(const Probe& p) const;
   // Fields at the mesh vertices: velocity (2 per vertex), pressure, vorticity (∂v/∂x − ∂u/∂y,
   // area-weighted average of the cells around each vertex).
   std::vector<double> vertex_velocity() const;
