@@ -55,8 +55,10 @@ at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mas
   at::Tensor q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
   if (rope_) {
     if (!pos.defined()) throw Error("attention: rotary embedding needs node coordinates");
-    q = apply_rope(q, pos.to(q.scalar_type()), rope_scale_);
-    k = apply_rope(k, pos.to(k.scalar_type()), rope_scale_);
+    // Angles in at least fp32: bf16 coordinates (mixed precision) would be ~1% off, coarser than the mesh.
+    const at::Tensor p = pos.to(at::promote_types(q.scalar_type(), at::kFloat));
+    q = apply_rope(q, p, rope_scale_);
+    k = apply_rope(k, p, rope_scale_);
   }
   std::vector<at::Tensor> outs;
   int64_t h0 = 0;
