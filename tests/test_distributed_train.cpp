@@ -131,3 +131,16 @@ TEST_CASE("data-parallel training equals single-process training", "[mpi][train]
     CHECK_FALSE(dist.train_data()[0].partitioned());
   }
 }
+
+TEST_CASE("pushforward training equals single-process training", "[mpi][train]") {
+  // The model's own predictions as inputs: graph-parallel needs its halo refreshed after them.
+  io::Schema schema("tessera-train");
+  train::add_training_deck_keys(schema);
+  Comm world;
+  for (const std::string parallel : {"graph", "data"}) {
+    INFO(parallel << "-parallel on " << world.size() << " ranks");
+    io::Deck d = make_deck(schema, "transformer", {"train.parallel=" + parallel, "train.pushforward=1", "train.batch=3"});
+    train::Trainer serial(d, nullptr, Comm::self()), dist(d, nullptr, world);
+    check_same_training(serial, dist, 4);
+  }
+}

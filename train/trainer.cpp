@@ -41,6 +41,11 @@ void add_train_keys(io::Schema& s) {
   b.max = 1;
   s.add("train.clip", KeyType::Float, "1.0", "gradient-norm clipping; 0: off").min = 0;
   s.add("train.noise_std", KeyType::Float, "0.02", "std of Gaussian noise on the input velocity of normal nodes").min = 0;
+  auto& pf = s.add("train.pushforward", KeyType::Float, "0",
+                    "probability that a sample's input is the model's own prediction from the step before (no "
+                    "gradient through it; the pushforward trick), so training sees the model's own errors; 0: off");
+  pf.min = 0;
+  pf.max = 1;
   s.add("train.seed", KeyType::Int, "0", "seed of parameter init, sampling and noise").min = 0;
   s.add("train.validate_every", KeyType::Int, "0", "steps between validations (1-step and rollout RMSE); 0: end only").min = 0;
   s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
@@ -128,7 +133,7 @@ double Trainer::step() {
                                  : warmup + static_cast<int64_t>(time_fraction_ * double(total - warmup));
   const double lr = cosine_warmup_lr(sched_step, deck_.get_float("train.lr"), deck_.get_float("train.lr_min"), warmup, total);
   for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-  const double sigma = deck_.get_float("train.noise_std");
+  const double sigma = deck_.get_float("train.noise_std"), pushforward = deck_.get_float("train.pushforward");
   opt_->zero_grad();
   double loss_sum = 0;
   for (int64_t b = 0; b < batch; ++b) {
@@ -140,10 +145,19 @@ double Trainer::step() {
     if (t.partitioned()) noise = noise.index_select(0, t.global_ids);
     noise = noise.to(device_) * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
     at::Tensor v = t.velocity[s] + noise;
+    const bool mine = graph_parallel_ || b % comm_.size() == comm_.rank();
+    // Pushforward: the input becomes the model's prediction of step s from the noisy step s - 1,
+    // boundary nodes imposed as in rollouts. The uniform is drawn on every rank, and only when
+    // pushforward is on, so other runs keep their random stream.
+    if (pushforward > 0 && s > 0 && at::rand({1}, gen_).item<double>() < pushforward && mine) {
+      at::NoGradGuard no_grad;
+      at::Tensor pred = predict_next(*model_, norms_, t, t.velocity[s - 1] + noise);
+      v = at::where(t.fixed_mask.unsqueeze(1), t.velocity[s], pred);
+      if (t.partitioned()) v = (*t.halo)(v);  // owned rows are exact; halo rows come from their owners
+    }
     at::Tensor features = node_features(v, t), target = t.velocity[s + 1] - v;
     // Every rank takes part in every sample's statistics (rows it does not compute: none), so
     // normalisers stay identical on all ranks and equal to a single process's.
-    const bool mine = graph_parallel_ || b % comm_.size() == comm_.rank();
     const int64_t rows = mine ? t.num_owned : 0;
     norms_.node.accumulate(features.narrow(0, 0, rows), comm_);
     norms_.target.accumulate(target.narrow(0, 0, rows), comm_);
