@@ -118,7 +118,7 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
     if ((f.dtype == "int32" ? d.i32.size() : d.f32.size()) != n)
       throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "' has the wrong number of values"));
   }
-  const std::string group = "/" + std::to_string(index);
+  const std::string group = cat("/", index);
   for (const auto& f : meta_.fields) {
     const FieldData& d = t.at(f.name);
     // Dataset [steps, global rows, C]; this rank writes its block of rows starting at row_offset.
@@ -167,7 +167,7 @@ Trajectory DatasetReader::read(int64_t index) const {
     throw Error(cat(path_, ": no trajectory ", index, " (the file has ", ids_.size(), ")"));
   Trajectory t;
   for (const auto& f : meta_.fields) {
-    const std::string ds = "/" + std::to_string(index) + "/" + f.name;
+    const std::string ds = cat("/", index, "/", f.name);
     FieldData d;
     if (f.dtype == "int32") d.i32 = file_->read<int32_t>(ds, &d.shape);
     else d.f32 = file_->read<float>(ds, &d.shape);

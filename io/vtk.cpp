@@ -118,7 +118,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   // Pieces and index are written into a hidden staging directory beside the target, then moved
   // out: pieces first, the .pvtu last, so the index never points at a missing piece.
   const fs::path target(path);
-  const fs::path stage = target.parent_path() / ("." + target.filename().string() + ".tmp");
+  const fs::path stage = target.parent_path() / cat(".", target.filename().string(), ".tmp");
   if (comm.root()) fs::create_directories(stage);
   comm.barrier();
   std::vector<int64_t> mine;
