@@ -8,12 +8,12 @@
 #include <chrono>
 #include <filesystem>
 
+#include "gnn/autocast.hpp"
 #include "io/atomic_file.hpp"
 #include "io/log.hpp"
 #include "io/mesh_deck.hpp"
 #include "io/progress.hpp"
 #include "mesh/error.hpp"
-#include "gnn/autocast.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
 #include "train/model_io.hpp"
