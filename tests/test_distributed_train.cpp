@@ -33,6 +33,15 @@ const std::string& dataset() {
   return dir;
 }
 
+const io::Schema& train_schema() {
+  static const io::Schema schema = [] {
+    io::Schema s("tessera-train");
+    train::add_training_deck_keys(s);
+    return s;
+  }();
+  return schema;
+}
+
 io::Deck make_deck(const io::Schema& schema, const std::string& family, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> ov{"data.dir=" + dataset(), "model.family=" + family, "train.steps=4", "model.latent=16",
                               "model.layers=2", "train.warmup=2", "output.dir=" + out_dir(), "train.parallel=graph"};
@@ -62,8 +71,7 @@ void check_same_training(train::Trainer& serial, train::Trainer& dist, int steps
 }  // namespace
 
 TEST_CASE("graph-parallel training equals single-process training", "[mpi][train]") {
-  io::Schema schema("tessera-train");
-  train::add_training_deck_keys(schema);
+  const io::Schema& schema = train_schema();
   Comm world;
   for (const std::string family : {"transformer", "meshgraphnet"}) {
     INFO(family << " on " << world.size() << " ranks");
@@ -120,8 +128,7 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
 }
 
 TEST_CASE("data-parallel training equals single-process training", "[mpi][train]") {
-  io::Schema schema("tessera-train");
-  train::add_training_deck_keys(schema);
+  const io::Schema& schema = train_schema();
   Comm world;
   for (const std::string family : {"transformer", "meshgraphnet"}) {
     INFO(family << " on " << world.size() << " ranks");
@@ -134,8 +141,7 @@ TEST_CASE("data-parallel training equals single-process training", "[mpi][train]
 
 TEST_CASE("pushforward training equals single-process training", "[mpi][train]") {
   // The model's own predictions as inputs: graph-parallel needs its halo refreshed after them.
-  io::Schema schema("tessera-train");
-  train::add_training_deck_keys(schema);
+  const io::Schema& schema = train_schema();
   Comm world;
   for (const std::string parallel : {"graph", "data"}) {
     INFO(parallel << "-parallel on " << world.size() << " ranks");

@@ -17,6 +17,11 @@ namespace tessera::train {
 // Collective over `comm` for "cuda" and "auto".
 c10::Device select_device(const std::string& spec, const Comm& comm);
 
+// Help text of a deck key read by device_from_deck.
+inline constexpr const char* kDeviceKeyHelp =
+    "cpu; cuda: this rank's GPU (node-local rank modulo the visible GPUs); cuda:N; auto: cuda where a GPU is "
+    "visible, else cpu";
+
 // select_device for the deck's `key`; a bad value fails naming the deck and key.
 c10::Device device_from_deck(const io::Deck& deck, const std::string& key, const Comm& comm);
 

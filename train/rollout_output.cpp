@@ -12,6 +12,7 @@
 #include "io/xdmf.hpp"
 #include "mesh/error.hpp"
 #include "tessera/config.hpp"
+#include "train/device.hpp"
 
 namespace tessera::train {
 namespace {
@@ -56,9 +57,7 @@ void add_rollout_keys(io::Schema& s) {
         "initial condition (no ground truth, no error metrics)")
       .choices = {"dataset", "mesh"};
   s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
-  s.add("rollout.device", KeyType::String, "cpu",
-        "cpu; cuda: this rank's GPU (node-local rank modulo the visible GPUs); cuda:N; auto: cuda where a GPU is "
-        "visible, else cpu");
+  s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
   s.add("rollout.steps", KeyType::Int, "0", "steps to predict; 0: the whole trajectory (source mesh: required > 0)").min = 0;
   s.add("rollout.dt", KeyType::Float, "0.01", "time step for output time stamps (source mesh)").min = 0;
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");

@@ -55,9 +55,7 @@ void add_train_keys(io::Schema& s) {
         "stops at the limit or at train.steps (not bit-reproducible; for comparisons at equal time); 0: off").min = 0;
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
-  s.add("train.device", KeyType::String, "cpu",
-        "cpu; cuda: this rank's GPU (node-local rank modulo the visible GPUs); cuda:N; auto: cuda where a GPU is "
-        "visible, else cpu");
+  s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
   s.add("train.precision", KeyType::Choice, "fp32",
         "fp32, or bf16: mixed precision (autocast runs matrix products in bfloat16; parameters, optimiser state, "
         "normalisers and the loss stay fp32); on GPU, and on CPU too")
