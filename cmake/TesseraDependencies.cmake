@@ -60,15 +60,16 @@ endmacro()
 tessera_find_plain_library(GMSH gmsh.h gmsh)     # Gmsh C++ API
 tessera_find_plain_library(METIS metis.h metis)  # graph partitioning
 
-# Deck/CLI/logging stack: io/ and apps/ are built when all of it is present.
+# Logging is part of core/ and always required; the deck/CLI stack: io/ and apps/ are built when
+# it is present.
+find_package(spdlog REQUIRED)
 find_package(yaml-cpp QUIET)
 find_package(CLI11 QUIET)
-find_package(spdlog QUIET)
 set(TESSERA_HAVE_IO OFF)
-if(yaml-cpp_FOUND AND CLI11_FOUND AND spdlog_FOUND)
+if(yaml-cpp_FOUND AND CLI11_FOUND)
   set(TESSERA_HAVE_IO ON)
 else()
-  message(STATUS "tessera: yaml-cpp, CLI11 or spdlog missing: io/ and apps/ are skipped")
+  message(STATUS "tessera: yaml-cpp or CLI11 missing: io/ and apps/ are skipped")
 endif()
 
 foreach(c MPI PETSC HDF5 VTK CUDA GMSH METIS)

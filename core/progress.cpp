@@ -1,21 +1,23 @@
-#include "io/progress.hpp"
+#include "core/progress.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
-namespace tessera::io {
+namespace tessera::core {
 namespace {
 
 std::string clock_text(double s) {
   if (!(s >= 0) || s > 360000) return "--:--";
   long t = static_cast<long>(s + 0.5);
   char buf[32];
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-  else std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
   return buf;
 }
 
@@ -25,9 +27,13 @@ bool Progress::is_terminal() { return isatty(STDOUT_FILENO) == 1; }
 
 Progress::Progress(std::shared_ptr<spdlog::logger> log, std::string label, int64_t total, double interval_s,
                    bool terminal)
-    : log_(std::move(log)), label_(std::move(label)), total_(total), interval_s_(interval_s),
+    : log_(std::move(log)),
+      label_(std::move(label)),
+      total_(total),
+      interval_s_(interval_s),
       terminal_(terminal),
-      start_(std::chrono::steady_clock::now()), last_(start_) {}
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 Progress::~Progress() {
   if (!finished_ && done_ > 0) finish();
@@ -67,4 +73,4 @@ void Progress::finish(const std::string& extra) {
   if (log_) log_->info("{}", line(extra));
 }
 
-}  // namespace tessera::io
+}  // namespace tessera::core

@@ -11,12 +11,12 @@ namespace spdlog {
 class logger;
 }
 
-namespace tessera::io {
+namespace tessera::core {
 
 class Progress {
-public:
-  Progress(std::shared_ptr<spdlog::logger> log, std::string label, int64_t total,
-           double interval_s = 10.0, bool terminal = is_terminal());
+ public:
+  Progress(std::shared_ptr<spdlog::logger> log, std::string label, int64_t total, double interval_s = 10.0,
+           bool terminal = is_terminal());
   ~Progress();
   void advance(int64_t n = 1, const std::string& extra = "");  // extra: e.g. "loss 1.2e-3"
   void finish(const std::string& extra = "");
@@ -24,7 +24,7 @@ public:
   static bool is_terminal();
   std::string line(const std::string& extra) const;  // the status text (tested)
 
-private:
+ private:
   std::shared_ptr<spdlog::logger> log_;
   std::string label_;
   int64_t total_, done_ = 0;
@@ -33,4 +33,4 @@ private:
   std::chrono::steady_clock::time_point start_, last_;
 };
 
-}  // namespace tessera::io
+}  // namespace tessera::core

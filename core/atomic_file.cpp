@@ -1,11 +1,11 @@
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 
 #include <filesystem>
 #include <fstream>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
-namespace tessera::io {
+namespace tessera::core {
 
 std::string temp_path(const std::string& path) { return path + ".tmp"; }
 
@@ -35,4 +35,4 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   commit_temp(path);
 }
 
-}  // namespace tessera::io
+}  // namespace tessera::core

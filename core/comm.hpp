@@ -13,7 +13,7 @@
 namespace tessera {
 
 class Comm {
-public:
+ public:
 #if TESSERA_HAVE_MPI
   explicit Comm(MPI_Comm c = MPI_COMM_WORLD) : comm_(c) {
     int init = 0;
@@ -66,12 +66,14 @@ public:
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }
 
-private:
+ private:
   template <class T>
   void allreduce(T* data, int64_t n, bool sum) const {
 #if TESSERA_HAVE_MPI
     static_assert(std::is_same_v<T, double> || std::is_same_v<T, float> || std::is_same_v<T, int64_t>);
-    const MPI_Datatype type = std::is_same_v<T, double> ? MPI_DOUBLE : std::is_same_v<T, float> ? MPI_FLOAT : MPI_INT64_T;
+    const MPI_Datatype type = std::is_same_v<T, double>  ? MPI_DOUBLE
+                              : std::is_same_v<T, float> ? MPI_FLOAT
+                                                         : MPI_INT64_T;
     if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, data, static_cast<int>(n), type, sum ? MPI_SUM : MPI_MAX, comm_);
 #endif
   }

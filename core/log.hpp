@@ -4,17 +4,17 @@
 #include <memory>
 #include <string>
 
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 
 namespace spdlog {
 class logger;
 }
 
-namespace tessera::io {
+namespace tessera::core {
 
 struct LogOptions {
-  std::string level = "info";   // trace, debug, info, warn, error, off
-  std::string rank_dir;         // if set: <rank_dir>/rank<r>.log for every rank
+  std::string level = "info";  // trace, debug, info, warn, error, off
+  std::string rank_dir;        // if set: <rank_dir>/rank<r>.log for every rank
 };
 
 // Plain-string logging for translation units that include torch: torch ships its own fmt
@@ -25,7 +25,6 @@ void log_warn(spdlog::logger* log, const std::string& message);
 // "%.4e"-style text of a double, for such messages.
 std::string sci(double x);
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm,
-                                            const LogOptions& options = {});
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm, const LogOptions& options = {});
 
-}  // namespace tessera::io
+}  // namespace tessera::core

@@ -4,12 +4,20 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace tessera {
 
 class Error : public std::runtime_error {
-public:
+ public:
   using std::runtime_error::runtime_error;
+  // An error about one input setting carries its key (e.g. "forces.group"), so the layer that
+  // knows where the setting came from (a deck file and line) can say so without parsing text.
+  Error(const std::string& message, std::string key) : std::runtime_error(message), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
 };
 
 // Concatenates anything streamable: throw Error(cat("cell ", i, " is inverted")).

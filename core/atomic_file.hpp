@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-namespace tessera::io {
+namespace tessera::core {
 
 // The temporary name for `path` (same directory, so rename is atomic): "<path>.tmp".
 // Deterministic, so that all MPI ranks writing one file collectively agree on it.
@@ -18,4 +18,4 @@ void write_text_atomic(const std::string& path, const std::string& text);
 // Creates the parent directory of `path` if needed.
 void ensure_parent_dir(const std::string& path);
 
-}  // namespace tessera::io
+}  // namespace tessera::core

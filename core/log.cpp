@@ -1,4 +1,4 @@
-#include "io/log.hpp"
+#include "core/log.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
-namespace tessera::io {
+namespace tessera::core {
 
 void log_info(spdlog::logger* log, const std::string& message) {
   if (log) log->info("{}", message);
@@ -23,8 +23,7 @@ std::string sci(double x) {
   return buf;
 }
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm,
-                                            const LogOptions& o) {
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm, const LogOptions& o) {
   std::vector<spdlog::sink_ptr> sinks;
   if (comm.root()) {
     auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
@@ -33,8 +32,8 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm&
   }
   if (!o.rank_dir.empty()) {
     std::filesystem::create_directories(o.rank_dir);
-    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(
-        cat(o.rank_dir, "/rank", comm.rank(), ".log"), true);
+    auto file =
+        std::make_shared<spdlog::sinks::basic_file_sink_mt>(cat(o.rank_dir, "/rank", comm.rank(), ".log"), true);
     file->set_pattern("%Y-%m-%d %H:%M:%S.%e [%n rank " + std::to_string(comm.rank()) + "] %l: %v");
     sinks.push_back(file);
   }
@@ -47,4 +46,4 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm&
   return logger;
 }
 
-}  // namespace tessera::io
+}  // namespace tessera::core
