@@ -2,37 +2,62 @@
 // (e.g. the DFG cylinder benchmarks, decks/dfg-2d1.yaml, decks/dfg-2d2.yaml) with forces and
 // fields for ParaView; job: dataset generates randomized CylinderFlow-style training data.
 // PETSc options on the command line (e.g. -ksp_type gmres) pass through to the solver.
+//
+//   mpirun -np 2 build/apps/tessera-cfd decks/dfg-2d1.yaml
+//   mpirun -np 2 build/apps/tessera-cfd decks/cylinder-flow.yaml --set dataset.max_new=10
 #include <spdlog/spdlog.h>
 
 #include "apps/app.hpp"
 #include "io/mesh_deck.hpp"
-#include "solvers/cfd_case.hpp"
-#include "solvers/flow_dataset.hpp"
+#include "jobs/cfd_case.hpp"
+#include "jobs/cfd_options.hpp"
+#include "jobs/flow_dataset.hpp"
 #include "solvers/petsc_session.hpp"
 
 using namespace tessera;
 
 static void schema(io::Schema& s) {
   io::add_mesh_keys(s);
-  solvers::add_case_keys(s);
-  solvers::add_dataset_keys(s);
+  jobs::add_case_keys(s);
+  jobs::add_dataset_keys(s);
+}
+
+// job: dataset. The trajectories build their own meshes from mesh.cylinder.*.
+static void run_dataset(apps::Context& ctx) {
+  // 3. Read the dataset options (this checks every trajectory's draw against the channel).
+  const jobs::DatasetOptions options = jobs::dataset_options(ctx.deck);
+  // 4. Generate, resuming from the parts of an earlier run.
+  const jobs::DatasetSummary sum = jobs::generate_dataset(options, ctx.comm, ctx.log);
+  ctx.log->info("dataset {}: {} trajectories generated ({:.1f} s each), {} reused from an earlier run", options.dir,
+                sum.generated, sum.seconds_per_trajectory, sum.reused);
+}
+
+// job: case.
+static void run_case(apps::Context& ctx) {
+  // 3. Build the mesh.
+  const mesh::Mesh m = io::mesh_from_deck(ctx.deck);
+  ctx.log->info("mesh: {} nodes, {} triangles", m.num_nodes(), m.num_cells());
+  // 4. Read the case options.
+  const jobs::CaseOptions options = jobs::case_options(ctx.deck);
+  // 5. Run it; an error about a setting (the mesh, forces.group, forces.pressure_points) carries
+  //    its key, and run_app reports it at its line in the deck.
+  jobs::run_case(options, m, ctx.comm, ctx.log);
 }
 
 static void run(apps::Context& ctx) {
-  const io::Deck& d = ctx.deck;
-  solvers::PetscSession petsc(d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "", ctx.passthrough);
-  if (d.get_string("job") == "dataset") {
-    auto sum = solvers::generate_dataset(d, ctx.comm, ctx.log);
-    ctx.log->info("dataset {}: {} trajectories generated ({:.1f} s each), {} reused from an earlier run",
-                  d.get_string("dataset.dir"), sum.generated, sum.seconds_per_trajectory, sum.reused);
-    return;
-  }
-  const mesh::Mesh m = io::mesh_from_deck(d);
-  ctx.log->info("mesh: {} nodes, {} triangles", m.num_nodes(), m.num_cells());
-  solvers::run_case(d, m, ctx.comm, ctx.log);
+  // 1. Read which job the deck asks for.
+  const jobs::JobOptions job = jobs::job_options(ctx.deck);
+  // 2. Start PETSc: the deck's options first, then the command line's, which win.
+  solvers::PetscSession petsc(job.petsc_options, ctx.passthrough);
+  if (job.kind == jobs::JobOptions::Kind::Dataset)
+    run_dataset(ctx);
+  else
+    run_case(ctx);
 }
 
 int main(int argc, char** argv) {
-  return apps::run_app(argc, argv,
-                       {"tessera-cfd", "Incompressible Navier-Stokes (Taylor-Hood P2/P1, PETSc): flow cases and datasets", schema, run, true});
+  return apps::run_app(
+      argc, argv,
+      {"tessera-cfd", "Incompressible Navier-Stokes (Taylor-Hood P2/P1, PETSc): flow cases and datasets", schema, run,
+       true});
 }

@@ -1,11 +1,14 @@
 // tessera-mesh deck.yaml: builds or reads a mesh, builds its graph and mask augmentations,
 // prints statistics and writes the mesh with node types and degrees for ParaView.
+//
+//   build/apps/tessera-mesh decks/cylinder.yaml
+//   mpirun -np 2 build/apps/tessera-mesh decks/cylinder.yaml --set output.dir=out/mesh-np2
 #include <spdlog/spdlog.h>
 
 #include "apps/app.hpp"
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "io/mesh_deck.hpp"
-#include "mesh/error.hpp"
 #include "mesh/partition.hpp"
 #include "mesh/validation.hpp"
 #include "tessera/config.hpp"
@@ -32,10 +35,8 @@ static void schema(io::Schema& s) {
   s.add("output.msh", io::KeyType::Bool, "true", "write <name>.msh (Gmsh 4.1, with the physical groups)");
 }
 
-static void run(apps::Context& ctx) {
-  const io::Deck& d = ctx.deck;
-  auto& log = *ctx.log;
-  mesh::Mesh m = io::mesh_from_deck(d);
+// Logs the mesh's size, groups and node types.
+static void describe(const mesh::Mesh& m, spdlog::logger& log) {
   log.info("mesh: {} nodes, {} {} cells, {}D, groups: {}", m.num_nodes(), m.num_cells(),
            mesh::cell_type_name(m.cell_type), m.dim, [&] {
              std::string s;
@@ -43,40 +44,53 @@ static void run(apps::Context& ctx) {
              return s;
            }());
   for (auto [type, count] : mesh::node_type_counts(m)) log.info("  node type {}: {} nodes", type, count);
+}
 
+// The node types, and each graph's in-degree as a node field, with the graphs' statistics.
+static std::vector<io::Field> graph_fields(const io::Deck& d, const mesh::Mesh& m, spdlog::logger& log) {
   std::vector<io::Field> fields;
   io::Field node_type{"node_type", 1, false, {}};
   for (int32_t t : m.node_type) node_type.data.push_back(t);
   fields.push_back(node_type);
   for (const auto& [name, g] : io::graphs_from_deck(d, m)) {
     auto s = mesh::graph_stats(g);
-    log.info("graph {:10s}: {:9d} directed edges, degree min {} mean {:.2f} max {}, symmetric: {}", name,
-             s.num_edges, s.min_degree, s.mean_degree, s.max_degree, g.is_symmetric() ? "yes" : "no");
+    log.info("graph {:10s}: {:9d} directed edges, degree min {} mean {:.2f} max {}, symmetric: {}", name, s.num_edges,
+             s.min_degree, s.mean_degree, s.max_degree, g.is_symmetric() ? "yes" : "no");
     io::Field deg{"degree_" + name, 1, false, std::vector<double>(m.num_nodes())};
     for (int64_t i = 0; i < m.num_nodes(); ++i) deg.data[i] = static_cast<double>(g.in_degree(i));
     fields.push_back(std::move(deg));
   }
+  return fields;
+}
 
-  // Under MPI: METIS partition of the mesh graph; a node field "partition", and each rank's
-  // .pvtu piece holds the cells whose first node it owns.
+// Under MPI: METIS partition of the mesh graph; a node field "partition", and each rank's .pvtu
+// piece holds the cells whose first node it owns. Returns each cell's rank (empty when serial).
+static std::vector<int32_t> partition(const mesh::Mesh& m, const Comm& comm, std::vector<io::Field>& fields,
+                                      spdlog::logger& log) {
   std::vector<int32_t> cell_rank;
-  if (ctx.comm.size() > 1) {
-    const mesh::Graph g = mesh::mesh_graph(m);
-    auto part = mesh::partition_nodes(g, ctx.comm.size());
-    auto ps = mesh::partition_stats(g, part, ctx.comm.size());
-    log.info("partition: {} parts, edge cut {}, imbalance {:.3f}, 1-hop halo {:.1f}% of the nodes", ctx.comm.size(),
-             ps.edge_cut, ps.imbalance, 100 * ps.halo_fraction);
-    io::Field pf{"partition", 1, false, {}};
-    for (int32_t p : part) pf.data.push_back(p);
-    fields.push_back(pf);
-    const int npc = mesh::nodes_per_cell(m.cell_type);
-    for (int64_t c = 0; c < m.num_cells(); ++c) cell_rank.push_back(part[m.cells[c * npc]]);
-  }
+  if (comm.size() == 1) return cell_rank;
+  const mesh::Graph g = mesh::mesh_graph(m);
+  auto part = mesh::partition_nodes(g, comm.size());
+  auto ps = mesh::partition_stats(g, part, comm.size());
+  log.info("partition: {} parts, edge cut {}, imbalance {:.3f}, 1-hop halo {:.1f}% of the nodes", comm.size(),
+           ps.edge_cut, ps.imbalance, 100 * ps.halo_fraction);
+  io::Field pf{"partition", 1, false, {}};
+  for (int32_t p : part) pf.data.push_back(p);
+  fields.push_back(pf);
+  const int npc = mesh::nodes_per_cell(m.cell_type);
+  for (int64_t c = 0; c < m.num_cells(); ++c) cell_rank.push_back(part[m.cells[c * npc]]);
+  return cell_rank;
+}
 
+// The resolved deck, then XDMF, VTU and .msh as the deck asks.
+static void write_outputs(const apps::Context& ctx, const mesh::Mesh& m, const std::vector<io::Field>& fields,
+                          const std::vector<int32_t>& cell_rank) {
+  const io::Deck& d = ctx.deck;
+  auto& log = *ctx.log;
   const std::string base = d.get_string("output.dir") + "/" + d.get_string("output.name");
   const std::string deck_yaml = d.resolved_yaml();
   // The resolved deck beside the outputs as well (.msh files cannot carry it).
-  if (ctx.comm.root()) io::write_text_atomic(base + ".deck.yaml", deck_yaml);
+  if (ctx.comm.root()) core::write_text_atomic(base + ".deck.yaml", deck_yaml);
   if (d.get_bool("output.xdmf")) {
 #if TESSERA_HAVE_HDF5
     io::XdmfSeries series(base, m, ctx.comm, fields, deck_yaml);
@@ -88,8 +102,10 @@ static void run(apps::Context& ctx) {
   }
   if (d.get_bool("output.vtu")) {
 #if TESSERA_HAVE_VTK
-    if (ctx.comm.size() > 1) io::write_pvtu(base + ".pvtu", m, fields, ctx.comm, deck_yaml, cell_rank);
-    else io::write_vtu(base + ".vtu", m, fields, deck_yaml);
+    if (ctx.comm.size() > 1)
+      io::write_pvtu(base + ".pvtu", m, fields, ctx.comm, deck_yaml, cell_rank);
+    else
+      io::write_vtu(base + ".vtu", m, fields, deck_yaml);
     log.info("wrote {}", base + (ctx.comm.size() > 1 ? ".pvtu" : ".vtu"));
 #else
     d.fail("output.vtu", "this build has no VTK; set output.vtu: false");
@@ -103,8 +119,21 @@ static void run(apps::Context& ctx) {
   }
 }
 
+static void run(apps::Context& ctx) {
+  // 1. Build or read the mesh (mesh.*) and assign its node types.
+  const mesh::Mesh m = io::mesh_from_deck(ctx.deck);
+  describe(m, *ctx.log);
+  // 2. Build the graph and its augmentations (augment.*): node types and degrees as fields.
+  std::vector<io::Field> fields = graph_fields(ctx.deck, m, *ctx.log);
+  // 3. Partition it over the ranks (MPI only).
+  const std::vector<int32_t> cell_rank = partition(m, ctx.comm, fields, *ctx.log);
+  // 4. Write the outputs (output.*).
+  write_outputs(ctx, m, fields, cell_rank);
+}
+
 int main(int argc, char** argv) {
-  return apps::run_app(argc, argv,
-                       {"tessera-mesh", "Build or read a mesh, build its graph and mask augmentations, write it for ParaView",
-                        schema, run});
+  return apps::run_app(
+      argc, argv,
+      {"tessera-mesh", "Build or read a mesh, build its graph and mask augmentations, write it for ParaView", schema,
+       run});
 }

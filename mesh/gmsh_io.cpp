@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <unordered_map>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 #include "mesh/validation.hpp"
 
 namespace tessera::mesh {
@@ -21,7 +21,7 @@ constexpr int kPoint = 15, kLine = 1, kTriangle = 2, kQuad = 3, kTet = 4;
 // one thread. The OpenMP runtime is found at run time (libgmsh loads it), so tessera_mesh needs
 // no OpenMP of its own (which could differ from the one torch brings).
 class OmpThreadGuard {
-public:
+ public:
   OmpThreadGuard()
       : get_(reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"))),
         set_(reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))),
@@ -30,7 +30,7 @@ public:
     if (set_ && saved_ > 0) set_(saved_);
   }
 
-private:
+ private:
   int (*get_)();
   void (*set_)(int);
   int saved_;
@@ -38,7 +38,7 @@ private:
 
 // One Gmsh session: initialize quietly, capture the log, finalize on scope exit.
 class GmshSession {
-public:
+ public:
   GmshSession() {
     gmsh::initialize(0, nullptr, false);
     gmsh::option::setNumber("General.Terminal", 0);
@@ -65,19 +65,17 @@ public:
     }
   }
 
-private:
+ private:
   OmpThreadGuard omp_;  // built before the constructor body (initialize), destroyed after finalize
 };
 
 void require_file(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path))
-    throw Error(cat(path, ": file not found"));
+  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
 }
 
-// Converts the current Gmsh model into a Mesh. Nodes that only serve as geometry construction
-// points (e.g. a circle's centre) are dropped; any other node no cell uses stays, so that
-// validation reports it.
-Mesh extract_model(const std::string& what) {
+// The model's cell type: tetrahedra, else triangles or quads (not both); anything but linear
+// cells, lines and points is rejected.
+int model_cell_type(const std::string& what) {
   std::vector<int> types;
   gmsh::model::mesh::getElementTypes(types);
   int cell_type = -1;
@@ -89,26 +87,25 @@ Mesh extract_model(const std::string& what) {
     }
   for (int t : types)
     if (t != kPoint && t != kLine && t != kTriangle && t != kQuad && t != kTet)
-      throw Error(cat(what, ": element type ", t, " is not supported (only linear "
-                            "triangles, quads and tetrahedra)"));
+      throw Error(cat(what, ": element type ", t,
+                      " is not supported (only linear "
+                      "triangles, quads and tetrahedra)"));
   if (cell_type < 0) throw Error(cat(what, ": no triangle, quad or tetrahedron cells found"));
+  return cell_type;
+}
 
-  Mesh m;
-  m.cell_type = cell_type == kTet ? CellType::Tetrahedron
-                                  : cell_type == kQuad ? CellType::Quad : CellType::Triangle;
-  const int cdim = cell_dim(m.cell_type);
+// Gmsh node tag -> mesh node index.
+using NodeIndex = std::unordered_map<std::size_t, int64_t>;
 
-  std::vector<std::size_t> node_tags, cell_tags, cell_nodes;
+// Copies the model's nodes into m (m.dim: 2 for a flat 3D-embedded surface mesh) except the
+// geometry-only points: nodes on dim-0 entities that no cell references.
+NodeIndex add_nodes(Mesh& m, const std::vector<std::size_t>& cell_nodes, const std::string& what) {
+  std::vector<std::size_t> node_tags;
   std::vector<double> xyz, param;
   gmsh::model::mesh::getNodes(node_tags, xyz, param, -1, -1, false, false);
-  gmsh::model::mesh::getElementsByType(cell_type, cell_tags, cell_nodes);
-
-  // Geometry-only points: nodes on dim-0 entities that no cell references.
-  std::unordered_map<std::size_t, int64_t> index;
-  std::vector<char> used_tag;
   std::size_t max_tag = 0;
   for (auto t : node_tags) max_tag = std::max(max_tag, t);
-  used_tag.assign(max_tag + 1, 0);
+  std::vector<char> used_tag(max_tag + 1, 0);
   for (auto t : cell_nodes) {
     if (t > max_tag) throw Error(cat(what, ": a cell references undefined node tag ", t));
     used_tag[t] = 1;
@@ -123,7 +120,8 @@ Mesh extract_model(const std::string& what) {
   // Detect a flat 3D-embedded surface mesh: keep dim = 2 if every z is 0.
   bool flat = true;
   for (size_t i = 0; i < node_tags.size(); ++i) flat = flat && xyz[3 * i + 2] == 0.0;
-  m.dim = (cdim == 2 && flat) ? 2 : 3;
+  m.dim = (cell_dim(m.cell_type) == 2 && flat) ? 2 : 3;
+  NodeIndex index;
   for (size_t i = 0; i < node_tags.size(); ++i) {
     auto t = node_tags[i];
     if (!used_tag[t] && is_point[t]) continue;
@@ -131,13 +129,19 @@ Mesh extract_model(const std::string& what) {
     index[t] = m.num_nodes();
     for (int k = 0; k < m.dim; ++k) m.coords.push_back(xyz[3 * i + k]);
   }
-  auto map_tag = [&](std::size_t t) {
-    auto it = index.find(t);
-    if (it == index.end()) throw Error(cat(what, ": element references undefined node tag ", t));
-    return it->second;
-  };
-  for (auto t : cell_nodes) m.cells.push_back(map_tag(t));
+  return index;
+}
 
+int64_t node_of(const NodeIndex& index, std::size_t tag, const std::string& what) {
+  auto it = index.find(tag);
+  if (it == index.end()) throw Error(cat(what, ": element references undefined node tag ", tag));
+  return it->second;
+}
+
+// One mesh group per physical group of lower dimension than the cells (unnamed ones get
+// "group_<dim>_<tag>").
+void add_groups(Mesh& m, const NodeIndex& index, const std::string& what) {
+  const int cdim = cell_dim(m.cell_type);
   gmsh::vectorpair groups;
   gmsh::model::getPhysicalGroups(groups);
   for (auto [gdim, gtag] : groups) {
@@ -152,10 +156,24 @@ Mesh extract_model(const std::string& what) {
     for (int ent : entities) {
       std::vector<std::size_t> etags, enodes;
       gmsh::model::mesh::getElementsByType(facet_type, etags, enodes, ent);
-      for (auto t : enodes) g.facets.push_back(map_tag(t));
+      for (auto t : enodes) g.facets.push_back(node_of(index, t, what));
     }
     m.groups.push_back(std::move(g));
   }
+}
+
+// Converts the current Gmsh model into a Mesh. Nodes that only serve as geometry construction
+// points (e.g. a circle's centre) are dropped; any other node no cell uses stays, so that
+// validation reports it.
+Mesh extract_model(const std::string& what) {
+  const int cell_type = model_cell_type(what);
+  Mesh m;
+  m.cell_type = cell_type == kTet ? CellType::Tetrahedron : cell_type == kQuad ? CellType::Quad : CellType::Triangle;
+  std::vector<std::size_t> cell_tags, cell_nodes;
+  gmsh::model::mesh::getElementsByType(cell_type, cell_tags, cell_nodes);
+  const NodeIndex index = add_nodes(m, cell_nodes, what);
+  for (auto t : cell_nodes) m.cells.push_back(node_of(index, t, what));
+  add_groups(m, index, what);
   m.node_type.assign(m.num_nodes(), kNormal);
   orient_consistently(m);
   validate(m, what);
@@ -170,11 +188,9 @@ std::map<std::string, int32_t> cylinder_node_types() {
 
 Mesh build_cylinder_channel(const CylinderChannel& c) {
   const std::string what = "cylinder channel";
-  if (!(c.length > 0 && c.height > 0 && c.radius > 0 && c.h_near > 0 && c.h_far >= c.h_near &&
-        c.transition > 0))
+  if (!(c.length > 0 && c.height > 0 && c.radius > 0 && c.h_near > 0 && c.h_far >= c.h_near && c.transition > 0))
     throw Error(cat(what, ": lengths and sizes must be positive with h_far >= h_near"));
-  if (c.cx - c.radius <= 0 || c.cx + c.radius >= c.length || c.cy - c.radius <= 0 ||
-      c.cy + c.radius >= c.height)
+  if (c.cx - c.radius <= 0 || c.cx + c.radius >= c.length || c.cy - c.radius <= 0 || c.cy + c.radius >= c.height)
     throw Error(cat(what, ": the cylinder (centre ", c.cx, ", ", c.cy, ", radius ", c.radius,
                     ") must lie strictly inside the channel"));
   GmshSession s;
@@ -187,10 +203,8 @@ Mesh build_cylinder_channel(const CylinderChannel& c) {
     int bottom = geo::addLine(p1, p2), right = geo::addLine(p2, p3);
     int top = geo::addLine(p3, p4), left = geo::addLine(p4, p1);
     int pc = geo::addPoint(c.cx, c.cy, 0, c.h_near);
-    int q[4] = {geo::addPoint(c.cx + c.radius, c.cy, 0, c.h_near),
-                geo::addPoint(c.cx, c.cy + c.radius, 0, c.h_near),
-                geo::addPoint(c.cx - c.radius, c.cy, 0, c.h_near),
-                geo::addPoint(c.cx, c.cy - c.radius, 0, c.h_near)};
+    int q[4] = {geo::addPoint(c.cx + c.radius, c.cy, 0, c.h_near), geo::addPoint(c.cx, c.cy + c.radius, 0, c.h_near),
+                geo::addPoint(c.cx - c.radius, c.cy, 0, c.h_near), geo::addPoint(c.cx, c.cy - c.radius, 0, c.h_near)};
     std::vector<int> arcs;
     for (int i = 0; i < 4; ++i) arcs.push_back(geo::addCircleArc(q[i], pc, q[(i + 1) % 4]));
     int outer = geo::addCurveLoop({bottom, right, top, left});
@@ -256,9 +270,7 @@ Mesh read_msh(const std::string& path) {
 void write_msh(const Mesh& m, const std::string& path) {
   validate(m, "write_msh");
   const int cdim = cell_dim(m.cell_type);
-  const int type = m.cell_type == CellType::Tetrahedron ? kTet
-                   : m.cell_type == CellType::Quad      ? kQuad
-                                                        : kTriangle;
+  const int type = m.cell_type == CellType::Tetrahedron ? kTet : m.cell_type == CellType::Quad ? kQuad : kTriangle;
   const std::string tmp = path + ".tmp.msh";  // Gmsh picks the format from the extension
   GmshSession s;
   s.guarded(path, [&] {

@@ -7,9 +7,9 @@
 #include <cmath>
 #include <set>
 
-#include "mesh/error.hpp"
-#include "solvers/petsc_session.hpp"
+#include "core/error.hpp"
 #include "solvers/ns_element.hpp"
+#include "solvers/petsc_session.hpp"
 #include "solvers/taylor_hood.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_METIS
@@ -99,13 +99,18 @@ void NavierStokes::Impl::setup_boundary() {
     for (int64_t v : {a, b})
       if (m.node_type[v] == mesh::kNormal)
         throw Error(cat("boundary node ", v, " at (", m.coords[v * 2], ", ", m.coords[v * 2 + 1],
-                        ") has no boundary type: map every boundary group to inflow, outflow or wall (mesh.groups)"));
+                        ") has no boundary type: map every boundary group to inflow, outflow or wall (mesh.groups)"),
+                    "mesh");
     type[nv + e] = std::min(m.node_type[a], m.node_type[b]);
   }
   for (int64_t v = 0; v < nv; ++v) ++counts[std::clamp(m.node_type[v], 0, 6)];
-  if (counts[mesh::kInflow] == 0) throw Error("the mesh has no inflow nodes (type 4): check mesh.groups.inflow");
+  if (counts[mesh::kInflow] == 0)
+    throw Error("the mesh has no inflow nodes (type 4): check mesh.groups.inflow", "mesh");
   if (counts[mesh::kOutflow] == 0)
-    throw Error("the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level; check mesh.groups.outflow");
+    throw Error(
+        "the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level; check "
+        "mesh.groups.outflow",
+        "mesh");
 
   double ymin = 1e300, ymax = -1e300;
   for (int64_t v = 0; v < nv; ++v) {
@@ -121,7 +126,7 @@ void NavierStokes::Impl::setup_boundary() {
     if (type[n] == mesh::kInflow) {
       const double y = th.node_coords(n)[1] - ymin;
       ux = cfg.profile == FlowConfig::Profile::Uniform ? cfg.inflow_speed
-                                                        : 4 * cfg.inflow_speed * y * (height - y) / (height * height);
+                                                       : 4 * cfg.inflow_speed * y * (height - y) / (height * height);
     }
     for (int c = 0; c < 2; ++c) {
       dirichlet[th.velocity_dof(n, c)] = 1;
@@ -138,9 +143,10 @@ void NavierStokes::Impl::setup_forces() {
   if (!g) {
     std::string names;
     for (const auto& n : m.group_names()) names += (names.empty() ? "" : ", ") + n;
-    throw Error(cat("force group '", cfg.force_group, "' is not in the mesh (groups: ", names, ")"));
+    throw Error(cat("force group '", cfg.force_group, "' is not in the mesh (groups: ", names, ")"), "forces.group");
   }
-  if (g->dim != 1) throw Error(cat("force group '", cfg.force_group, "' must be a group of boundary lines"));
+  if (g->dim != 1)
+    throw Error(cat("force group '", cfg.force_group, "' must be a group of boundary lines"), "forces.group");
   for (int64_t f = 0; f < g->num_facets(); ++f) {
     const int64_t a = g->facets[f * 2], b = g->facets[f * 2 + 1];
     force_node[a] = force_node[b] = 1;
@@ -179,7 +185,8 @@ void NavierStokes::Impl::setup_petsc() {
     cl.erase(std::unique(cl.begin(), cl.end()), cl.end());
     for (PetscInt col : cl) (col >= row_begin && col < row_end ? d_nnz[r] : o_nnz[r])++;
   }
-  TS_PETSC(MatCreateAIJ(comm.mpi(), nlocal, nlocal, th.num_dofs(), th.num_dofs(), 0, d_nnz.data(), 0, o_nnz.data(), &A));
+  TS_PETSC(
+      MatCreateAIJ(comm.mpi(), nlocal, nlocal, th.num_dofs(), th.num_dofs(), 0, d_nnz.data(), 0, o_nnz.data(), &A));
   TS_PETSC(MatSetOption(A, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
   TS_PETSC(MatCreateVecs(A, &sol, &b));
   TS_PETSC(VecScatterCreateToAll(sol, &to_all, &sol_all));
@@ -225,8 +232,10 @@ void NavierStokes::Impl::assemble(double mcoef) {
     TS_PETSC(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
     TS_PETSC(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
     TS_PETSC(MatSetOption(A, MAT_NEW_NONZERO_LOCATIONS, PETSC_FALSE));
-    if (A_base) TS_PETSC(MatCopy(A, A_base, SAME_NONZERO_PATTERN));
-    else TS_PETSC(MatDuplicate(A, MAT_COPY_VALUES, &A_base));
+    if (A_base)
+      TS_PETSC(MatCopy(A, A_base, SAME_NONZERO_PATTERN));
+    else
+      TS_PETSC(MatDuplicate(A, MAT_COPY_VALUES, &A_base));
     base_coef = mcoef;
   } else {
     TS_PETSC(MatCopy(A_base, A, SAME_NONZERO_PATTERN));
@@ -286,10 +295,12 @@ int NavierStokes::Impl::solve_linear(const std::vector<double>& guess, bool refa
   return static_cast<int>(its);
 }
 
-NavierStokes::NavierStokes(const mesh::Mesh& m, const FlowConfig& cfg, const Comm& comm, const LinearSolverConfig& lin) {
-  if (lin.refactor_every < 1) throw Error(cat("refactor_every must be >= 1, got ", lin.refactor_every));
-  if (!(cfg.viscosity > 0)) throw Error(cat("the viscosity must be > 0, got ", cfg.viscosity));
-  if (!(cfg.density > 0)) throw Error(cat("the density must be > 0, got ", cfg.density));
+NavierStokes::NavierStokes(const mesh::Mesh& m, const FlowConfig& cfg, const Comm& comm,
+                           const LinearSolverConfig& lin) {
+  if (lin.refactor_every < 1)
+    throw Error(cat("refactor_every must be >= 1, got ", lin.refactor_every), "solver.refactor_every");
+  if (!(cfg.viscosity > 0)) throw Error(cat("the viscosity must be > 0, got ", cfg.viscosity), "flow.viscosity");
+  if (!(cfg.density > 0)) throw Error(cat("the density must be > 0, got ", cfg.density), "flow.density");
   impl_ = std::make_unique<Impl>(m, cfg, comm, lin);
   auto& s = *impl_;
   s.setup_boundary();
@@ -472,7 +483,8 @@ double NavierStokes::max_cfl(double dt) const {
     double longest = 0, speed = 0;
     for (int i = 0; i < 3; ++i) {
       const int64_t a = m.cells[c * 3 + i], b = m.cells[c * 3 + (i + 1) % 3];
-      longest = std::max(longest, std::hypot(m.coords[a * 2] - m.coords[b * 2], m.coords[a * 2 + 1] - m.coords[b * 2 + 1]));
+      longest =
+          std::max(longest, std::hypot(m.coords[a * 2] - m.coords[b * 2], m.coords[a * 2 + 1] - m.coords[b * 2 + 1]));
     }
     for (int i = 0; i < 6; ++i) {
       const int64_t n = s.th.cell_node(c, i);

@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 #include "mesh/mesh.hpp"
 
 namespace tessera::solvers {
@@ -55,8 +55,10 @@ struct SolveInfo {
 };
 
 class NavierStokes {
-public:
-  // Collective over `comm`; the mesh is replicated on every rank, rows are distributed.
+ public:
+  // Collective over `comm`; the mesh is replicated on every rank, rows are distributed. Errors
+  // about the input carry the deck key they concern (Error::key): "mesh" (boundary types,
+  // inverted cells), "forces.group", "flow.viscosity", "flow.density", "solver.refactor_every".
   NavierStokes(const mesh::Mesh& mesh, const FlowConfig& config, const Comm& comm = Comm::self(),
                const LinearSolverConfig& linear = {});
   ~NavierStokes();
@@ -79,7 +81,7 @@ public:
     int64_t cell = -1;
     double lambda[3] = {0, 0, 0};
   };
-  // Throws if the point is outside the mesh.
+  // Throws if the point is outside the mesh (without a key: the caller knows where it came from).
   Probe probe(double x, double y) const;
   // Pressure (times density) at a point, interpolated; throws if the point is outside the mesh.
   double pressure_at(double x, double y) const { return pressure_at(probe(x, y)); }
@@ -93,7 +95,7 @@ public:
   // max over cells of |u| dt / h, h the cell's smallest height.
   double max_cfl(double dt) const;
 
-private:
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

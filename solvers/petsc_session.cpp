@@ -2,7 +2,7 @@
 
 #include <petscsys.h>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::solvers {
 

@@ -9,13 +9,13 @@
 namespace tessera::solvers {
 
 class PetscSession {
-public:
+ public:
   explicit PetscSession(const std::string& deck_options = "", const std::vector<std::string>& command_line = {});
   ~PetscSession();
   PetscSession(const PetscSession&) = delete;
   PetscSession& operator=(const PetscSession&) = delete;
 
-private:
+ private:
   bool owner_ = false;
 };
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::solvers {
 
@@ -41,7 +41,7 @@ void p2_gradients(const double l[3], const double g[3][2], double gp[6][2]) {
 TaylorHood::TaylorHood(const mesh::Mesh& m, const std::vector<int32_t>& vertex_rank, int ranks)
     : mesh_(m), nv_(m.num_nodes()) {
   if (m.cell_type != mesh::CellType::Triangle || m.dim != 2)
-    throw Error("the Navier-Stokes solver needs a 2D triangle mesh");
+    throw Error("the Navier-Stokes solver needs a 2D triangle mesh", "mesh");
   const int64_t nc = m.num_cells();
   // Edges: each unordered vertex pair once, found through per-vertex lists.
   vertex_edges_.assign(nv_, {});
@@ -98,7 +98,7 @@ TaylorHood::TaylorHood(const mesh::Mesh& m, const std::vector<int32_t>& vertex_r
     const double* x1 = &m.coords[m.cells[c * 3 + 1] * 2];
     const double* x2 = &m.coords[m.cells[c * 3 + 2] * 2];
     const double det = (x1[0] - x0[0]) * (x2[1] - x0[1]) - (x2[0] - x0[0]) * (x1[1] - x0[1]);
-    if (!(det > 0)) throw Error(cat("cell ", c, " is inverted or degenerate (signed area ", det / 2, ")"));
+    if (!(det > 0)) throw Error(cat("cell ", c, " is inverted or degenerate (signed area ", det / 2, ")"), "mesh");
     area_[c] = det / 2;
     double* g = &grad_lambda_[c * 6];
     // grad lambda_1 and lambda_2 from the inverse Jacobian; lambda_0 = 1 - lambda_1 - lambda_2.

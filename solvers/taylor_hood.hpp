@@ -31,7 +31,7 @@ void p2_values(const double lambda[3], double phi[6]);
 void p2_gradients(const double lambda[3], const double grad_lambda[3][2], double grad_phi[6][2]);
 
 class TaylorHood {
-public:
+ public:
   // `vertex_rank[v]`: owning rank of each vertex (all zeros for one rank). Cells must be
   // counter-clockwise triangles.
   TaylorHood(const mesh::Mesh& mesh, const std::vector<int32_t>& vertex_rank, int ranks);
@@ -67,11 +67,11 @@ public:
   // Cell containing point (x, y) and its barycentric coordinates; cell -1 if outside.
   int64_t locate(double x, double y, double lambda[3]) const;
 
-private:
+ private:
   const mesh::Mesh& mesh_;
   int64_t nv_;
-  std::vector<int64_t> edges_;        // 2 per edge, sorted vertex pair
-  std::vector<int64_t> cell_nodes_;   // 6 per cell
+  std::vector<int64_t> edges_;       // 2 per edge, sorted vertex pair
+  std::vector<int64_t> cell_nodes_;  // 6 per cell
   std::vector<char> boundary_edge_;
   std::vector<std::vector<std::pair<int64_t, int64_t>>> vertex_edges_;  // (other vertex, edge)
   std::vector<int64_t> vel_dof_, pres_dof_, row_start_;

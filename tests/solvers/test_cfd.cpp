@@ -1,14 +1,15 @@
 // The Navier–Stokes solver against independent references: exact quadrature and P2 shape
 // functions, Poiseuille flow (reproduced exactly by P2/P1, with its analytic wall shear force),
 // the DFG 2D-1 benchmark on a coarse mesh, np = 1 vs np = 2, signal analysis on known signals,
-// and the failure modes (bad viscosity, missing boundaries, inverted cells, non-finite values).
+// and the failure modes (bad viscosity, missing boundaries, inverted cells, non-finite values,
+// and the deck keys those errors carry).
 // Run serially and under mpiexec -n 2 (the parallel cases compare COMM_WORLD with COMM_SELF).
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <limits>
+#include <string>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 #include "mesh/gmsh_io.hpp"
 #include "mesh/structured.hpp"
 #include "solvers/navier_stokes.hpp"
@@ -24,10 +25,22 @@ namespace {
 
 double factorial(int n) { return n <= 1 ? 1.0 : n * factorial(n - 1); }
 
+// The deck key an error about a setting carries ("" if none, "no error" if f does not throw).
+template <class F>
+std::string error_key(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.key();
+  }
+  return "no error";
+}
+
 // Channel [0, 2] x [0, 0.5]: inflow left, outflow right, walls bottom and top.
 mesh::Mesh channel(int nx, int ny) {
   mesh::Mesh m = mesh::rectangle_grid(nx, ny, 2.0, 0.5);
-  mesh::assign_node_types(m, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  mesh::assign_node_types(
+      m, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
   return m;
 }
 
@@ -54,7 +67,8 @@ TEST_CASE("quadrature is exact to degree 5; P2 shape functions", "[cfd]") {
   for (int a = 0; a <= 5; ++a)
     for (int b = 0; a + b <= 5; ++b) {
       double s = 0;
-      for (int k = 0; k < q.kPoints; ++k) s += 0.5 * q.weight[k] * std::pow(q.lambda[k][1], a) * std::pow(q.lambda[k][2], b);
+      for (int k = 0; k < q.kPoints; ++k)
+        s += 0.5 * q.weight[k] * std::pow(q.lambda[k][1], a) * std::pow(q.lambda[k][2], b);
       CHECK(s == Approx(factorial(a) * factorial(b) / factorial(a + b + 2)).epsilon(1e-13));
     }
   // Nodal basis: phi_i(node_j) = delta_ij; the gradients match finite differences.
@@ -182,7 +196,8 @@ TEST_CASE("bad input and failures give clear errors", "[cfd]") {
   f.force_group = "";
 
   mesh::Mesh no_outflow = mesh::rectangle_grid(4, 2, 2.0, 0.5);
-  mesh::assign_node_types(no_outflow, {{"left", mesh::kInflow}, {"right", mesh::kWall}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  mesh::assign_node_types(
+      no_outflow, {{"left", mesh::kInflow}, {"right", mesh::kWall}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
   CHECK_THROWS_WITH(NavierStokes(no_outflow, f), Catch::Contains("no outflow nodes"));
   mesh::Mesh untyped = mesh::rectangle_grid(4, 2, 2.0, 0.5);
   mesh::assign_node_types(untyped, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}});
@@ -190,6 +205,14 @@ TEST_CASE("bad input and failures give clear errors", "[cfd]") {
   mesh::Mesh inverted = m;
   std::swap(inverted.cells[3], inverted.cells[4]);
   CHECK_THROWS_WITH(NavierStokes(inverted, f), Catch::Contains("cell 1 is inverted"));
+
+  // Errors about a setting carry its deck key, so the app can point at the deck line.
+  CHECK(error_key([&] { NavierStokes(no_outflow, f); }) == "mesh");
+  CHECK(error_key([&] { NavierStokes(inverted, f); }) == "mesh");
+  FlowConfig wing = f;
+  wing.force_group = "wing";
+  CHECK(error_key([&] { NavierStokes(m, wing); }) == "forces.group");
+  CHECK(error_key([&] { NavierStokes(m, f).probe(5, 0.2); }).empty());  // generic: the caller knows the key
 
   // A non-finite state stops the step and keeps the previous state.
   f.inflow_speed = std::numeric_limits<double>::quiet_NaN();

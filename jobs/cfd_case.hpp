@@ -1,5 +1,5 @@
-// A deck-driven flow case (tessera-cfd, job: case): steady or transient Navier–Stokes on the
-// deck's mesh, force coefficients over time, field output for ParaView.
+// A flow case (tessera-cfd, job: case): steady or transient Navier–Stokes on a mesh, force
+// coefficients over time, field output for ParaView.
 //
 // Outputs under output.dir/output.name:
 //   <name>.xmf + <name>_*.h5    velocity, pressure, vorticity, node_type every output.every steps
@@ -9,27 +9,18 @@
 // The CSV files are rewritten atomically at each output step and when the run stops, so a run
 // that fails keeps valid files of everything before the failing step.
 #pragma once
+#include <cstdint>
 #include <memory>
-#include <string>
 
-#include "io/deck.hpp"
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
+#include "jobs/cfd_options.hpp"
 #include "mesh/mesh.hpp"
-#include "solvers/navier_stokes.hpp"
 
 namespace spdlog {
 class logger;
 }
 
-namespace tessera::solvers {
-
-// flow.* keys (viscosity, density, inflow) and the FlowConfig they describe.
-void add_flow_keys(io::Schema& schema);
-FlowConfig flow_from_deck(const io::Deck& deck);
-LinearSolverConfig linear_solver_from_deck(const io::Deck& deck);  // solver.refactor_every, solver.rtol
-
-// job, flow.*, forces.*, time.*, steady.*, analysis.*, solver.*, output.* (mesh.* separately).
-void add_case_keys(io::Schema& schema);
+namespace tessera::jobs {
 
 struct CaseResult {
   bool steady = true;
@@ -42,8 +33,9 @@ struct CaseResult {
 };
 
 // Runs the case; collective over `comm`. Throws tessera::Error naming the step and the cause
-// when a step fails (linear solver, non-finite values, CFL above time.max_cfl).
-CaseResult run_case(const io::Deck& deck, const mesh::Mesh& mesh, const Comm& comm,
+// when a step fails (linear solver, non-finite values, CFL above time.max_cfl). Errors about a
+// setting (the mesh, forces.group, forces.pressure_points) carry its key (run_app locates it in the deck).
+CaseResult run_case(const CaseOptions& options, const mesh::Mesh& mesh, const Comm& comm,
                     const std::shared_ptr<spdlog::logger>& log);
 
-}  // namespace tessera::solvers
+}  // namespace tessera::jobs

@@ -1,0 +1,74 @@
+#include "jobs/case_output.hpp"
+
+#include <filesystem>
+
+#include "core/atomic_file.hpp"
+#include "jobs/cfd_case.hpp"
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_HDF5
+#include "io/xdmf.hpp"
+#endif
+#if TESSERA_HAVE_VTK
+#include "io/vtk.hpp"
+#endif
+
+namespace tessera::jobs {
+
+CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& comm)
+    : o_(o), m_(m), comm_(comm), base_(o.base()) {
+  if (comm.root()) core::ensure_parent_dir(base_ + ".xmf");
+  comm.barrier();
+  for (int32_t t : m.node_type) node_type_.data.push_back(t);
+    // case_options rejects output.xdmf / output.vtu in builds without HDF5 / VTK.
+#if TESSERA_HAVE_HDF5
+  if (o.xdmf) xdmf_ = std::make_unique<io::XdmfSeries>(base_, m, comm, std::vector{node_type_}, o.deck_yaml);
+#endif
+#if TESSERA_HAVE_VTK
+  if (o.vtu && comm.root()) pvd_ = std::make_unique<io::PvdCollection>(base_ + ".pvd");
+#endif
+  table_ << "step,time,c_d,c_l,delta_p,linear_iterations,seconds\n";
+  table_.precision(10);
+}
+
+CaseOutput::~CaseOutput() = default;
+
+void CaseOutput::fields(const solvers::NavierStokes& ns) {
+  std::vector<io::Field> f{{"velocity", 2, false, ns.vertex_velocity()},
+                           {"pressure", 1, false, ns.vertex_pressure()},
+                           {"vorticity", 1, false, ns.vertex_vorticity()}};
+#if TESSERA_HAVE_HDF5
+  if (xdmf_) xdmf_->write_step(ns.time(), f);
+#endif
+#if TESSERA_HAVE_VTK
+  if (pvd_) {
+    const std::string name = cat(std::filesystem::path(base_).filename().string(), "_", vtu_count_++, ".vtu");
+    f.push_back(node_type_);
+    io::write_vtu(std::filesystem::path(base_).parent_path().string() + "/" + name, m_, f, o_.deck_yaml);
+    pvd_->add(ns.time(), name);
+  }
+#endif
+}
+
+void CaseOutput::row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds) {
+  table_ << step << "," << t << "," << cd << "," << cl << "," << dp << "," << its << "," << seconds << "\n";
+}
+
+void CaseOutput::flush_table() const {
+  if (comm_.root()) core::write_text_atomic(base_ + "_forces.csv", table_.str());
+}
+
+void CaseOutput::summary(const CaseResult& r) const {
+  if (!comm_.root()) return;
+  std::ostringstream s;
+  s.precision(10);
+  s << "quantity,value\n";
+  if (r.steady)
+    s << "c_d," << r.c_d << "\nc_l," << r.c_l << "\n";
+  else
+    s << "c_d_max," << r.c_d << "\nc_l_max," << r.c_l << "\nstrouhal," << r.strouhal << "\n";
+  s << "delta_p," << r.delta_p << "\ndofs," << r.dofs << "\ncells," << r.cells << "\nsteps," << r.steps << "\nseconds,"
+    << r.seconds << "\nmean_linear_iterations," << r.mean_linear_iterations << "\n";
+  core::write_text_atomic(base_ + "_summary.csv", s.str());
+}
+
+}  // namespace tessera::jobs

@@ -1,0 +1,50 @@
+// What job: case writes under output.dir/output.name: fields (XDMF, VTU) every output step and
+// the forces and summary tables. Rank 0 writes the text and VTK files; the tables are rewritten
+// atomically, so a run that fails keeps valid files of everything before the failing step.
+#pragma once
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "core/comm.hpp"
+#include "io/field.hpp"
+#include "jobs/cfd_options.hpp"
+#include "mesh/mesh.hpp"
+#include "solvers/navier_stokes.hpp"
+
+namespace tessera::io {
+class XdmfSeries;
+class PvdCollection;
+}  // namespace tessera::io
+
+namespace tessera::jobs {
+
+struct CaseResult;
+
+class CaseOutput {
+ public:
+  // Collective: creates the output directory (rank 0) and opens the field series.
+  CaseOutput(const OutputOptions& options, const mesh::Mesh& mesh, const Comm& comm);
+  ~CaseOutput();
+
+  // Collective: velocity, pressure and vorticity at the solver's current time.
+  void fields(const solvers::NavierStokes& ns);
+  // One line of <name>_forces.csv (kept in memory until flush_table).
+  void row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds);
+  void flush_table() const;
+  void summary(const CaseResult& result) const;
+  const std::string& base() const { return base_; }
+
+ private:
+  const OutputOptions& o_;
+  const mesh::Mesh& m_;
+  Comm comm_;
+  std::string base_;
+  io::Field node_type_{"node_type", 1, false, {}};
+  std::unique_ptr<io::XdmfSeries> xdmf_;
+  std::unique_ptr<io::PvdCollection> pvd_;
+  int vtu_count_ = 0;
+  std::ostringstream table_;
+};
+
+}  // namespace tessera::jobs

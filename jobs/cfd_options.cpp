@@ -1,0 +1,240 @@
+#include "jobs/cfd_options.hpp"
+
+#include "io/deck.hpp"
+#include "jobs/flow_sample.hpp"
+#include "tessera/config.hpp"
+
+namespace tessera::jobs {
+
+namespace {
+void positive(io::KeySpec& k) {
+  k.min = 0;
+  k.min_exclusive = true;
+}
+}  // namespace
+
+void add_flow_keys(io::Schema& s) {
+  s.section("flow", "fluid and inflow");
+  positive(s.add("flow.viscosity", io::KeyType::Float, "1e-3", "kinematic viscosity ν"));
+  positive(s.add("flow.density", io::KeyType::Float, "1", "density ρ (scales pressure and forces)"));
+  s.add("flow.inflow.profile", io::KeyType::Choice, "parabolic",
+        "parabolic: 4 U y (H - y) / H² across the mesh's y-extent H; uniform: U everywhere")
+      .choices = {"parabolic", "uniform"};
+  s.add("flow.inflow.speed", io::KeyType::Float, "0.3", "U: peak (parabolic) or uniform inflow speed").min = 0;
+}
+
+void add_case_keys(io::Schema& s) {
+  s.add("job", io::KeyType::Choice, "case",
+        "case: one flow with forces and fields; dataset: many randomized trajectories")
+      .choices = {"case", "dataset"};
+  add_flow_keys(s);
+  s.section("forces", "forces on a boundary group and their coefficients c = 2 F / (ρ U_ref² L_ref)");
+  s.add("forces.group", io::KeyType::String, "cylinder", "boundary group the forces act on");
+  positive(s.add("forces.reference_length", io::KeyType::Float, "0.1", "L_ref (the cylinder diameter)"));
+  s.add("forces.reference_velocity", io::KeyType::Float, "0",
+        "U_ref; 0: the mean inflow speed (2/3 of the peak for a parabolic profile)")
+      .min = 0;
+  s.add("forces.pressure_points", io::KeyType::FloatList, "[0.15, 0.2, 0.25, 0.2]",
+        "x1, y1, x2, y2: delta_p = p(x1, y1) - p(x2, y2)")
+      .list_size = 4;
+  s.section("time", "steady or transient, and the time step");
+  s.add("time.mode", io::KeyType::Choice, "steady",
+        "steady: Picard iteration to the steady state; transient: BDF2 steps")
+      .choices = {"steady", "transient"};
+  positive(s.add("time.dt", io::KeyType::Float, "0.005", "time step (transient)"));
+  positive(s.add("time.end", io::KeyType::Float, "1", "end time (transient)"));
+  s.add("time.initial", io::KeyType::Choice, "rest",
+        "transient start: rest (zero velocity) or steady (the steady solution)")
+      .choices = {"rest", "steady"};
+  positive(s.add("time.max_cfl", io::KeyType::Float, "20",
+                 "stop when max |u| dt / h exceeds this (the time step is too large for the flow)"));
+  positive(
+      s.add("steady.rtol", io::KeyType::Float, "1e-10", "relative velocity change at which Picard iteration stops"));
+  s.add("steady.max_iterations", io::KeyType::Int, "60", "Picard iterations before giving up").min = 1;
+  s.add("analysis.start", io::KeyType::Float, "0", "transient: maxima and the Strouhal number use t >= this").min = 0;
+  s.section("solver", "linear solver");
+  s.add("solver.petsc_options", io::KeyType::String, "",
+        "PETSc options (default -ksp_type preonly -pc_type lu -pc_factor_mat_solver_type mumps); "
+        "command-line PETSc options override these");
+  s.add("solver.refactor_every", io::KeyType::Int, "5",
+        "transient: rebuild the LU factors every this many steps, GMRES on the stale factors in between")
+      .min = 1;
+  positive(s.add("solver.rtol", io::KeyType::Float, "1e-8", "Krylov solves stop at residual norm <= rtol * |rhs|"));
+  s.section("output", "what is written, and where");
+  s.add("output.dir", io::KeyType::String, "out/cfd", "output directory (relative to the working directory)");
+  s.add("output.name", io::KeyType::String, "flow", "base name of the output files");
+  s.add("output.every", io::KeyType::Int, "0", "transient: write fields every this many steps; 0: the last step only")
+      .min = 0;
+  s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3)");
+  s.add("output.vtu", io::KeyType::Bool, "false", "write <name>.pvd + <name>_<k>.vtu (VTK XML)");
+}
+
+void add_dataset_keys(io::Schema& s) {
+  s.section("dataset",
+            "job: dataset — randomized cylinder flows (the channel and element sizes come from mesh.cylinder.*)");
+  s.add("dataset.dir", io::KeyType::String, "out/cylinder-flow",
+        "output directory (relative to the working directory)");
+  s.add("dataset.train", io::KeyType::Int, "50", "trajectories in train.h5").min = 0;
+  s.add("dataset.valid", io::KeyType::Int, "5", "trajectories in valid.h5").min = 0;
+  s.add("dataset.test", io::KeyType::Int, "5", "trajectories in test.h5").min = 0;
+  s.add("dataset.seed", io::KeyType::Int, "1", "seed of the parameter draws; trajectory i depends on (seed, i) only")
+      .min = 0;
+  s.add("dataset.steps", io::KeyType::Int, "600", "stored time steps per trajectory").min = 2;
+  auto& dt = s.add("dataset.dt", io::KeyType::Float, "0.01", "time between stored steps (also the solver step)");
+  dt.min = 0;
+  dt.min_exclusive = true;
+  s.add("dataset.max_new", io::KeyType::Int, "0",
+        "stop after generating this many trajectories (e.g. to fit a batch-queue time limit); rerun to continue; 0: "
+        "no limit")
+      .min = 0;
+  s.add("dataset.spinup", io::KeyType::Float, "1.0",
+        "simulated time from rest before the first stored step (taken in steps of 2 dt)")
+      .min = 0;
+  auto range = [&](const char* key, const char* def, const char* doc) {
+    s.add(std::string("dataset.ranges.") + key, io::KeyType::FloatList, def, doc).list_size = 2;
+  };
+  range("center_x", "[0.2, 0.4]", "cylinder centre x: [min, max]");
+  range("center_y", "[0.16, 0.25]", "cylinder centre y: [min, max]");
+  range("radius", "[0.03, 0.07]", "cylinder radius: [min, max]");
+  range("inflow_speed", "[0.6, 2.0]", "peak inflow speed: [min, max] (with ν = 1e-3: Re from about 24 to 190)");
+}
+
+JobOptions job_options(const io::Deck& d) {
+  JobOptions j;
+  j.kind = d.get_string("job") == "dataset" ? JobOptions::Kind::Dataset : JobOptions::Kind::Case;
+  j.petsc_options = d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "";
+  return j;
+}
+
+FlowOptions flow_options(const io::Deck& d) {
+  FlowOptions o;
+  solvers::FlowConfig& f = o.flow;
+  f.viscosity = d.get_float("flow.viscosity");
+  f.density = d.get_float("flow.density");
+  f.profile = d.get_string("flow.inflow.profile") == "uniform" ? solvers::FlowConfig::Profile::Uniform
+                                                               : solvers::FlowConfig::Profile::Parabolic;
+  f.inflow_speed = d.get_float("flow.inflow.speed");
+  o.linear = {static_cast<int>(d.get_int("solver.refactor_every")), d.get_float("solver.rtol")};
+  o.max_cfl = d.get_float("time.max_cfl");
+  return o;
+}
+
+namespace {
+
+ForceOptions force_options(const io::Deck& d, const solvers::FlowConfig& flow) {
+  ForceOptions o;
+  o.group = d.get_string("forces.group");
+  o.reference_length = d.get_float("forces.reference_length");
+  const double given = d.get_float("forces.reference_velocity");
+  // U_ref defaults to the mean inflow speed: 2/3 of a parabola's peak.
+  o.reference_velocity = given > 0                                                 ? given
+                         : flow.profile == solvers::FlowConfig::Profile::Parabolic ? 2.0 / 3.0 * flow.inflow_speed
+                                                                                   : flow.inflow_speed;
+  if (!(o.reference_velocity > 0))
+    d.fail("forces.reference_velocity", "is 0 and so is the inflow speed: give a reference velocity");
+  const auto pts = d.get_floats("forces.pressure_points");
+  for (int k = 0; k < 4; ++k) o.pressure_points[k] = pts[k];
+  return o;
+}
+
+TimeOptions time_options(const io::Deck& d) {
+  TimeOptions o;
+  o.steady = d.get_string("time.mode") == "steady";
+  o.from_steady = !o.steady && d.get_string("time.initial") == "steady";
+  o.dt = d.get_float("time.dt");
+  o.end = d.get_float("time.end");
+  o.steady_rtol = d.get_float("steady.rtol");
+  o.steady_max_iterations = static_cast<int>(d.get_int("steady.max_iterations"));
+  o.analysis_start = d.get_float("analysis.start");
+  return o;
+}
+
+OutputOptions output_options(const io::Deck& d) {
+  OutputOptions o;
+  o.dir = d.get_string("output.dir");
+  o.name = d.get_string("output.name");
+  o.every = d.get_int("output.every");
+  o.xdmf = d.get_bool("output.xdmf");
+  o.vtu = d.get_bool("output.vtu");
+  if (o.xdmf && !TESSERA_HAVE_HDF5) d.fail("output.xdmf", "this build has no HDF5; set output.xdmf: false");
+  if (o.vtu && !TESSERA_HAVE_VTK) d.fail("output.vtu", "this build has no VTK; set output.vtu: false");
+  o.deck_yaml = d.resolved_yaml();
+  return o;
+}
+
+}  // namespace
+
+CaseOptions case_options(const io::Deck& d) {
+  CaseOptions o;
+  o.flow = flow_options(d);
+  o.forces = force_options(d, o.flow.flow);
+  o.flow.flow.force_group = o.forces.group;
+  o.time = time_options(d);
+  o.output = output_options(d);
+  return o;
+}
+
+namespace {
+
+std::vector<DatasetSplit> splits_of(const io::Deck& d) {
+  std::vector<DatasetSplit> out;
+  int64_t next = 0;
+  for (const char* name : {"train", "valid", "test"}) {
+    const int64_t n = d.get_int(std::string("dataset.") + name);
+    if (n > 0) out.push_back({name, next, next + n});
+    next += n;
+  }
+  if (out.empty()) d.fail("dataset.train", "dataset.train, dataset.valid and dataset.test are all 0");
+  return out;
+}
+
+std::array<double, 2> range_of(const io::Deck& d, const char* name) {
+  const std::string key = std::string("dataset.ranges.") + name;
+  const auto r = d.get_floats(key);
+  if (r[1] < r[0]) d.fail(key, "expected [min, max] with min <= max");
+  return {r[0], r[1]};
+}
+
+mesh::CylinderChannel channel_of(const io::Deck& d) {
+  mesh::CylinderChannel c;
+  c.length = d.get_float("mesh.cylinder.length");
+  c.height = d.get_float("mesh.cylinder.height");
+  c.h_near = d.get_float("mesh.cylinder.h_near");
+  c.h_far = d.get_float("mesh.cylinder.h_far");
+  c.transition = d.get_float("mesh.cylinder.transition");
+  return c;
+}
+
+// Checks the whole parameter range before any time is spent: every draw must give a cylinder
+// strictly inside the channel.
+void check_draws(const io::Deck& d, const DatasetOptions& o) {
+  const double h = o.channel.height, len = o.channel.length;
+  for (int64_t i = 0; i < o.total(); ++i) {
+    const FlowSample s = draw_sample(o, i);
+    if (s.center_y - s.radius <= 0 || s.center_y + s.radius >= h || s.center_x - s.radius <= 0 ||
+        s.center_x + s.radius >= len)
+      d.fail("dataset.ranges", cat("trajectory ", i, " draws a cylinder (centre ", s.center_x, ", ", s.center_y,
+                                   ", radius ", s.radius, ") outside the ", len, " x ", h, " channel"));
+  }
+}
+
+}  // namespace
+
+DatasetOptions dataset_options(const io::Deck& d) {
+  DatasetOptions o;
+  o.flow = flow_options(d);
+  o.dir = d.get_string("dataset.dir");
+  o.splits = splits_of(d);
+  o.seed = d.get_int("dataset.seed");
+  o.steps = d.get_int("dataset.steps");
+  o.max_new = d.get_int("dataset.max_new");
+  o.dt = d.get_float("dataset.dt");
+  o.spinup = d.get_float("dataset.spinup");
+  o.ranges = {range_of(d, "center_x"), range_of(d, "center_y"), range_of(d, "radius"), range_of(d, "inflow_speed")};
+  o.channel = channel_of(d);
+  o.deck_yaml = d.resolved_yaml();
+  check_draws(d, o);
+  return o;
+}
+
+}  // namespace tessera::jobs

@@ -1,0 +1,206 @@
+#include "jobs/flow_dataset.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "io/dataset.hpp"
+#include "jobs/flow_sample.hpp"
+#include "mesh/gmsh_io.hpp"
+#include "solvers/navier_stokes.hpp"
+
+namespace tessera::jobs {
+
+namespace {
+
+std::string parts_dir(const DatasetOptions& o) { return o.dir + "/.parts"; }
+std::string part_name(int64_t index) { return cat("traj_", index); }
+
+// <dir>/trajectories.csv: the parameters of every trajectory and, in its first line, the common
+// settings. Written last, it marks a finished dataset; equal text means the same dataset.
+std::string trajectory_table(const DatasetOptions& o) {
+  std::ostringstream t;
+  t.precision(10);
+  t << "# " << fingerprint(o, FlowSample{}) << "\n";
+  t << "index,split,center_x,center_y,radius,inflow_speed,reynolds\n";
+  for (const auto& sp : o.splits)
+    for (int64_t i = sp.begin; i < sp.end; ++i) {
+      const FlowSample s = draw_sample(o, i);
+      t << i << "," << sp.name << "," << s.center_x << "," << s.center_y << "," << s.radius << "," << s.inflow_speed
+        << "," << reynolds(o, s) << "\n";
+    }
+  return t.str();
+}
+
+mesh::Mesh sample_mesh(const DatasetOptions& o, const FlowSample& s) {
+  mesh::CylinderChannel c = o.channel;
+  c.cx = s.center_x;
+  c.cy = s.center_y;
+  c.radius = s.radius;
+  mesh::Mesh m = mesh::build_cylinder_channel(c);
+  mesh::assign_node_types(m, mesh::cylinder_node_types());
+  return m;
+}
+
+// The mesh fields and room for `steps` velocity and pressure frames.
+io::Trajectory empty_trajectory(const mesh::Mesh& m, int64_t steps) {
+  const int64_t nv = m.num_nodes();
+  io::Trajectory t;
+  io::add_mesh_fields(t, m);
+  auto& vel = t["velocity"];
+  auto& pres = t["pressure"];
+  vel.shape = {hsize_t(steps), hsize_t(nv), 2};
+  pres.shape = {hsize_t(steps), hsize_t(nv), 1};
+  vel.f32.reserve(steps * nv * 2);
+  pres.f32.reserve(steps * nv);
+  return t;
+}
+
+// Solves one trajectory on this rank alone: spin-up from rest, then `steps` stored states.
+io::Trajectory simulate(const DatasetOptions& o, const FlowSample& s, int64_t index, int64_t& nodes) {
+  const mesh::Mesh m = sample_mesh(o, s);
+  solvers::FlowConfig flow = o.flow.flow;
+  flow.inflow_speed = s.inflow_speed;
+  solvers::NavierStokes ns(m, flow, Comm::self(), o.flow.linear);
+  const double dt = o.dt, max_cfl = o.flow.max_cfl;
+  // The spin-up (not stored) takes steps of 2 dt: it only has to wash out the impulsive start.
+  const int64_t spin = static_cast<int64_t>(std::llround(o.spinup / (2 * dt)));
+  nodes = m.num_nodes();
+  io::Trajectory t = empty_trajectory(m, o.steps);
+  auto& vel = t["velocity"];
+  auto& pres = t["pressure"];
+  auto advance = [&](int64_t k, double h) {
+    const double t_next = ns.time() + h;
+    try {
+      ns.step(h);
+      const double cfl = ns.max_cfl(h);
+      if (cfl > max_cfl)
+        throw Error(
+            cat("CFL number ", cfl, " exceeds time.max_cfl = ", max_cfl, "; reduce dataset.dt or the inflow range"));
+    } catch (const Error& e) {
+      throw Error(cat("trajectory ", index, ", step ", k, " (t = ", t_next, "): ", e.what()));
+    }
+  };
+  auto record = [&] {
+    for (double v : ns.vertex_velocity()) vel.f32.push_back(static_cast<float>(v));
+    for (double p : ns.vertex_pressure()) pres.f32.push_back(static_cast<float>(p));
+  };
+  for (int64_t k = 1; k <= spin; ++k) advance(k, 2 * dt);
+  record();
+  for (int64_t k = spin + 1; k < spin + o.steps; ++k) {
+    advance(k, dt);
+    record();
+  }
+  return t;
+}
+
+// A finished dataset with the same trajectories: its split files and an equal trajectories.csv.
+bool already_complete(const DatasetOptions& o, const std::string& table) {
+  const std::string& dir = o.dir;
+  bool complete = std::filesystem::exists(dir + "/meta.json") && std::filesystem::exists(dir + "/trajectories.csv");
+  for (const auto& sp : o.splits) complete = complete && std::filesystem::exists(dir + "/" + sp.name + ".h5");
+  if (!complete) return false;
+  std::ifstream in(dir + "/trajectories.csv");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str() == table;
+}
+
+// Trajectories still to do: no part file, or one made with other settings. Counts the others
+// in `reused`.
+std::vector<int64_t> pending_trajectories(const DatasetOptions& o, int64_t& reused) {
+  const std::string parts = parts_dir(o);
+  std::vector<int64_t> todo;
+  for (int64_t i = 0; i < o.total(); ++i) {
+    const std::string part = parts + "/" + part_name(i) + ".h5";
+    if (std::filesystem::exists(part) &&
+        io::DatasetReader(parts, part_name(i)).deck_yaml() == fingerprint(o, draw_sample(o, i)))
+      ++reused;
+    else
+      todo.push_back(i);
+  }
+  return todo;
+}
+
+// Solves todo[0, now) dealt out round-robin over the ranks, each committed to its part file.
+void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, int64_t now, const Comm& comm,
+                    const std::shared_ptr<spdlog::logger>& log, DatasetSummary& sum) {
+  const io::DatasetMeta meta = io::DatasetMeta::cylinder_flow(o.steps, o.dt);
+  double seconds = 0;
+  const int64_t mine = (now - comm.rank() + comm.size() - 1) / comm.size();
+  core::Progress progress(log, "trajectories", mine, 10.0, comm.root() && core::Progress::is_terminal());
+  for (int64_t k = comm.rank(); k < now; k += comm.size()) {
+    const int64_t i = todo[k];
+    const FlowSample s = draw_sample(o, i);
+    const auto t0 = std::chrono::steady_clock::now();
+    int64_t nodes = 0;
+    io::Trajectory traj = simulate(o, s, i, nodes);
+    io::DatasetWriter w(parts_dir(o), part_name(i), meta, Comm::self(), fingerprint(o, s));
+    w.write(0, traj);
+    w.finish();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    seconds += secs;
+    ++sum.generated;
+    progress.advance(1, cat("trajectory ", i, ": Re ", std::lround(reynolds(o, s)), ", ", nodes, " nodes, ",
+                            std::lround(secs), " s"));
+  }
+  progress.finish();
+  comm.allreduce_sum(&sum.generated, 1);
+  comm.allreduce_sum(&seconds, 1);
+  sum.seconds_per_trajectory = sum.generated ? seconds / sum.generated : 0;
+}
+
+// Assembles the splits from the parts (rank 0), marks the dataset finished, drops the parts.
+void assemble_splits(const DatasetOptions& o, const std::string& table, const Comm& comm,
+                     const std::shared_ptr<spdlog::logger>& log) {
+  if (comm.root()) {
+    const io::DatasetMeta meta = io::DatasetMeta::cylinder_flow(o.steps, o.dt);
+    const std::string parts = parts_dir(o);
+    for (const auto& sp : o.splits) {
+      io::DatasetWriter w(o.dir, sp.name, meta, Comm::self(), o.deck_yaml);
+      for (int64_t i = sp.begin; i < sp.end; ++i) w.write(i - sp.begin, io::DatasetReader(parts, part_name(i)).read(0));
+      w.finish();
+      log->info("wrote {}/{}.h5 ({} trajectories)", o.dir, sp.name, sp.end - sp.begin);
+    }
+    core::write_text_atomic(o.dir + "/trajectories.csv", table);
+    std::filesystem::remove_all(parts);
+  }
+  comm.barrier();
+}
+
+}  // namespace
+
+DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+  const int64_t total = o.total();
+  if (comm.root()) std::filesystem::create_directories(parts_dir(o));
+  comm.barrier();
+  const std::string table = trajectory_table(o);
+  DatasetSummary sum;
+  if (already_complete(o, table)) {
+    log->info("{} is complete, with these trajectories; nothing to do", o.dir);
+    sum.reused = total;
+    return sum;
+  }
+  const std::vector<int64_t> todo = pending_trajectories(o, sum.reused);
+  const int64_t left = static_cast<int64_t>(todo.size());
+  const int64_t now = o.max_new > 0 ? std::min<int64_t>(o.max_new, left) : left;
+  comm.barrier();  // every rank has checked the parts before any is rewritten
+  log->info("{} trajectories: {} done earlier, {} to generate now{}", total, sum.reused, now,
+            now < left ? cat(" (dataset.max_new; ", left - now, " left for later runs)") : "");
+  generate_parts(o, todo, now, comm, log, sum);
+  if (now < left) {
+    log->info("stopped after {} new trajectories; {} remain: run the same command again to continue", now, left - now);
+    return sum;
+  }
+  assemble_splits(o, table, comm, log);
+  return sum;
+}
+
+}  // namespace tessera::jobs
