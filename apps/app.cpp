@@ -1,12 +1,13 @@
 #include "apps/app.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
 
-#include "io/log.hpp"
-#include "mesh/error.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::apps {
@@ -43,7 +44,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   CLI::App cli(spec.summary, spec.name);
   std::string deck_path;
   std::vector<std::string> overrides;
-  io::LogOptions log_opts;
+  core::LogOptions log_opts;
   bool reference = false;
   cli.add_option("deck", deck_path, "YAML input deck (see decks/ and docs/decks.md)");
   cli.add_option("--set", overrides, "override a deck key: --set key.path=value (repeatable)")->take_all();
@@ -70,25 +71,32 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     const bool option = x.rfind("-", 0) == 0;
     if (!spec.pass_options || (!option && !after_option)) {
       if (comm.root())
-        std::cerr << spec.name << ": error: unexpected " << (option ? "option" : "argument") << " '" << x << "' (see --help)\n";
+        std::cerr << spec.name << ": error: unexpected " << (option ? "option" : "argument") << " '" << x
+                  << "' (see --help)\n";
       return 2;
     }
     passthrough.push_back(x);
     after_option = option;
   }
   if (deck_path.empty()) {
-    if (comm.root()) std::cerr << spec.name << ": error: no deck given; usage: " << spec.name << " deck.yaml [--set key=value ...] (see --help)\n";
+    if (comm.root())
+      std::cerr << spec.name << ": error: no deck given; usage: " << spec.name
+                << " deck.yaml [--set key=value ...] (see --help)\n";
     return 2;
   }
+  std::optional<io::Deck> deck;
   try {
-    io::Deck deck = io::Deck::load(deck_path, schema, overrides);
-    auto log = io::make_logger(spec.name, comm, log_opts);
+    deck.emplace(io::Deck::load(deck_path, schema, overrides));
+    auto log = core::make_logger(spec.name, comm, log_opts);
     log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);
-    log->info("resolved deck:\n{}", deck.resolved_yaml());
-    Context ctx{deck, comm, log, passthrough};
+    log->info("resolved deck:\n{}", deck->resolved_yaml());
+    Context ctx{*deck, comm, log, passthrough};
     spec.run(ctx);
   } catch (const Error& e) {
-    std::cerr << spec.name << ": error: " << (comm.size() > 1 ? cat("[rank ", comm.rank(), "] ") : "") << e.what() << "\n";
+    // An error that library code raised about one setting is located in the deck here.
+    const std::string message = !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what();
+    std::cerr << spec.name << ": error: " << (comm.size() > 1 ? cat("[rank ", comm.rank(), "] ") : "") << message
+              << "\n";
     if (comm.size() > 1) MpiSession::abort_all(1);
     return 1;
   } catch (const std::exception& e) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/comm.hpp"
 #include "io/deck.hpp"
-#include "mesh/comm.hpp"
 
 namespace spdlog {
 class logger;

@@ -1,25 +1,24 @@
-// tessera-train deck.yaml: trains a model on a dataset, dispatching on model.family. The mesh
-// simulators (transformer, meshgraphnet) train on graph-physics datasets; later families plug
-// in here with their own trainers, sharing the deck frame and the checkpoint format.
+// tessera-train deck.yaml: trains a model of the family the deck names (model.family), through
+// the family registry (train/family.hpp) and the shared training loop (train/loop.hpp):
+// checkpoints with exact resume, periodic validation into metrics.csv, progress with ETA.
+//
+//   build/apps/tessera-train decks/train-transformer.yaml --set train.steps=200
+//   mpirun -np 2 build/apps/tessera-train decks/train-transformer.yaml --set train.parallel=graph
 #include "apps/app.hpp"
-#include "io/log.hpp"
-#include "mesh/error.hpp"
-#include "train/trainer.hpp"
+#include "train/family.hpp"
 
 using namespace tessera;
 
 static void run(apps::Context& ctx) {
-  const std::string family = ctx.deck.get_string("model.family");
-  if (family == "transformer" || family == "meshgraphnet") {
-    train::Trainer trainer(ctx.deck, ctx.log, ctx.comm);  // graph-parallel under mpirun
-    trainer.run();
-    return;
-  }
-  ctx.deck.fail("model.family", cat("family '", family, "' has no trainer"));
+  // 1. The deck was read and checked against the schema of every family (run_app).
+  // 2. The family named by model.family reads its options, loads its data and builds its
+  //    model and optimiser (resuming from train.resume when set).
+  // 3. The shared loop trains, validates and checkpoints until train.steps.
+  train::train_from_deck(ctx.deck, {ctx.comm, ctx.log});
 }
 
 int main(int argc, char** argv) {
   return apps::run_app(argc, argv,
-                       {"tessera-train", "Train a mesh simulator (graph transformer or MeshGraphNet) on a dataset",
+                       {"tessera-train", "Train a model of any registered family (model.family) on its dataset",
                         train::add_training_deck_keys, run});
 }

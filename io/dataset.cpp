@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "io/h5.hpp"
-#include "mesh/error.hpp"
 
 namespace tessera::io {
 
@@ -74,8 +74,8 @@ DatasetMeta DatasetMeta::from_json(const std::string& text, const std::string& s
       m.fields.push_back(f);
     }
   } catch (const YAML::Exception& e) {
-    throw Error(cat(source, ": not a valid dataset meta.json (need dt, trajectory_length, field_names, features): ",
-                    e.what()));
+    throw Error(
+        cat(source, ": not a valid dataset meta.json (need dt, trajectory_length, field_names, features): ", e.what()));
   }
   return m;
 }
@@ -95,9 +95,9 @@ DatasetMeta DatasetMeta::cylinder_flow(int64_t t, double dt) {
 DatasetWriter::DatasetWriter(const std::string& dir, const std::string& split, DatasetMeta meta, const Comm& comm,
                              const std::string& deck_yaml)
     : dir_(dir), path_(dir + "/" + split + ".h5"), meta_(std::move(meta)), comm_(comm) {
-  if (comm_.root()) ensure_parent_dir(path_);
+  if (comm_.root()) core::ensure_parent_dir(path_);
   comm_.barrier();
-  file_ = std::make_unique<H5File>(H5File::create(temp_path(path_), comm_));
+  file_ = std::make_unique<H5File>(H5File::create(core::temp_path(path_), comm_));
   if (!deck_yaml.empty()) file_->write_attr("/", "tessera_deck", deck_yaml);
 }
 
@@ -124,8 +124,10 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
     // Dataset [steps, global rows, C]; this rank writes its block of rows starting at row_offset.
     const hsize_t grows = d.global_rows ? d.global_rows : d.shape[1];
     const std::vector<hsize_t> dims{d.shape[0], grows, d.shape[2]}, start{0, d.row_offset, 0};
-    if (f.dtype == "int32") file_->write_block(group + "/" + f.name, dims, start, d.shape, d.i32.data());
-    else file_->write_block(group + "/" + f.name, dims, start, d.shape, d.f32.data());
+    if (f.dtype == "int32")
+      file_->write_block(group + "/" + f.name, dims, start, d.shape, d.i32.data());
+    else
+      file_->write_block(group + "/" + f.name, dims, start, d.shape, d.f32.data());
   }
 }
 
@@ -135,8 +137,8 @@ void DatasetWriter::finish() {
   file_.reset();
   comm_.barrier();
   if (comm_.root()) {
-    commit_temp(path_);
-    write_text_atomic(dir_ + "/meta.json", meta_.to_json());
+    core::commit_temp(path_);
+    core::write_text_atomic(dir_ + "/meta.json", meta_.to_json());
   }
   comm_.barrier();
 }
@@ -169,8 +171,10 @@ Trajectory DatasetReader::read(int64_t index) const {
   for (const auto& f : meta_.fields) {
     const std::string ds = cat("/", index, "/", f.name);
     FieldData d;
-    if (f.dtype == "int32") d.i32 = file_->read<int32_t>(ds, &d.shape);
-    else d.f32 = file_->read<float>(ds, &d.shape);
+    if (f.dtype == "int32")
+      d.i32 = file_->read<int32_t>(ds, &d.shape);
+    else
+      d.f32 = file_->read<float>(ds, &d.shape);
     if (d.shape.size() != 3 || d.shape[2] != hsize_t(f.channels) ||
         (f.dynamic && d.shape[0] != hsize_t(meta_.trajectory_length)))
       throw Error(cat(path_, ": ", ds, " does not match meta.json (expected [", f.dynamic ? meta_.trajectory_length : 1,

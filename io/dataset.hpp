@@ -1,4 +1,4 @@
-// Trajectory datasets in the graph-physics layout (REFERENCES.md §4): <dir>/meta.json describes
+// Trajectory datasets in the graph-physics layout (docs/references.md §4): <dir>/meta.json describes
 // the fields; <dir>/<split>.h5 holds one group per trajectory ("0", "1", ...) with one dataset
 // per field, shaped [T, rows, channels] (static fields: T = 1).
 #pragma once
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 #include "mesh/mesh.hpp"
 
 namespace tessera::io {
@@ -18,7 +18,7 @@ class H5File;
 
 struct FieldMeta {
   std::string name;
-  bool dynamic = false;     // true: one entry per time step
+  bool dynamic = false;  // true: one entry per time step
   int channels = 1;
   std::string dtype = "float32";  // float32 or int32
 };
@@ -38,7 +38,7 @@ struct DatasetMeta {
 
 // One field of one trajectory: [steps, rows, channels], float32 or int32 per its meta.
 struct FieldData {
-  std::vector<hsize_t> shape;           // {steps, rows, channels} of the local block
+  std::vector<hsize_t> shape;  // {steps, rows, channels} of the local block
   std::vector<float> f32;
   std::vector<int32_t> i32;
   hsize_t row_offset = 0, global_rows = 0;  // parallel writes: this rank's row block (0: all)
@@ -49,7 +49,7 @@ using Trajectory = std::map<std::string, FieldData>;
 void add_mesh_fields(Trajectory& t, const mesh::Mesh& mesh);
 
 class DatasetWriter {
-public:
+ public:
   // Creates <dir>/<split>.h5 (through a temporary name) and will write <dir>/meta.json.
   DatasetWriter(const std::string& dir, const std::string& split, DatasetMeta meta, const Comm& comm = Comm::self(),
                 const std::string& deck_yaml = "");
@@ -60,7 +60,7 @@ public:
   // Closes the file, moves it into place, writes meta.json. Collective.
   void finish();
 
-private:
+ private:
   std::string dir_, path_;
   DatasetMeta meta_;
   Comm comm_;
@@ -68,7 +68,7 @@ private:
 };
 
 class DatasetReader {
-public:
+ public:
   DatasetReader(const std::string& dir, const std::string& split);
   ~DatasetReader();
   const DatasetMeta& meta() const { return meta_; }
@@ -76,7 +76,7 @@ public:
   Trajectory read(int64_t index) const;
   std::string deck_yaml() const;  // the deck stored by the writer ("" if none)
 
-private:
+ private:
   std::string path_;
   DatasetMeta meta_;
   std::vector<int64_t> ids_;

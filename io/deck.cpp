@@ -3,12 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::io {
 namespace {
@@ -96,6 +96,17 @@ size_t set_path(const YAML::Node& root, const std::vector<std::string>& parts, c
   return 0;
 }
 
+// Removes the key at the dotted path (its parent sections stay).
+void remove_path(const YAML::Node& root, const std::vector<std::string>& parts) {
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    const YAML::Node next = lookup(chain.back(), parts[i]);
+    if (!next.IsMap()) return;
+    chain.push_back(chain.back()[parts[i]]);
+  }
+  chain.back().remove(parts.back());
+}
+
 bool in_range(const KeySpec& k, double x) {
   if (k.min_exclusive ? !(x > k.min) : !(x >= k.min)) return false;
   return x <= k.max;
@@ -108,13 +119,18 @@ std::string check_value(const KeySpec& k, const YAML::Node& n) {
     int64_t i;
     double d;
     switch (t) {
-      case KeyType::Bool: return as_bool(v, b);
-      case KeyType::Int: return as_int(v, i) && in_range(k, double(i));
-      case KeyType::Float: return as_float(v, d) && in_range(k, d);
-      case KeyType::String: return v.IsScalar() && !v.Scalar().empty();
+      case KeyType::Bool:
+        return as_bool(v, b);
+      case KeyType::Int:
+        return as_int(v, i) && in_range(k, double(i));
+      case KeyType::Float:
+        return as_float(v, d) && in_range(k, d);
+      case KeyType::String:
+        return v.IsScalar() && !v.Scalar().empty();
       case KeyType::Choice:
         return v.IsScalar() && std::find(k.choices.begin(), k.choices.end(), v.Scalar()) != k.choices.end();
-      default: return false;
+      default:
+        return false;
     }
   };
   bool ok = false;
@@ -131,7 +147,8 @@ std::string check_value(const KeySpec& k, const YAML::Node& n) {
       if (n.IsNull() && k.list_size < 0) ok = true;  // "key:" with nothing is an empty list
       break;
     }
-    default: ok = scalar_ok(n, k.type);
+    default:
+      ok = scalar_ok(n, k.type);
   }
   return ok ? "" : cat("expected ", k.expected(), ", got ", show(n));
 }
@@ -140,8 +157,11 @@ std::string check_value(const KeySpec& k, const YAML::Node& n) {
 
 Deck::Deck() : resolved_(std::make_unique<YAML::Node>(YAML::NodeType::Map)), raw_(std::make_unique<YAML::Node>()) {}
 Deck::Deck(const Deck& o)
-    : source_(o.source_), schema_(o.schema_), resolved_(std::make_unique<YAML::Node>(YAML::Clone(*o.resolved_))),
-      raw_(std::make_unique<YAML::Node>(YAML::Clone(*o.raw_))), overridden_(o.overridden_) {}
+    : source_(o.source_),
+      schema_(o.schema_),
+      resolved_(std::make_unique<YAML::Node>(YAML::Clone(*o.resolved_))),
+      raw_(std::make_unique<YAML::Node>(YAML::Clone(*o.raw_))),
+      overridden_(o.overridden_) {}
 Deck& Deck::operator=(const Deck& o) {
   if (this != &o) {
     Deck c(o);
@@ -153,6 +173,8 @@ Deck& Deck::operator=(const Deck& o) {
   }
   return *this;
 }
+Deck::Deck(Deck&&) noexcept = default;
+Deck& Deck::operator=(Deck&&) noexcept = default;
 Deck::~Deck() = default;
 
 Deck Deck::load(const std::string& path, const Schema& schema, const std::vector<std::string>& overrides) {
@@ -165,7 +187,7 @@ Deck Deck::load(const std::string& path, const Schema& schema, const std::vector
 }
 
 Deck Deck::parse(const std::string& text, const std::string& name, const Schema& schema,
-                 const std::vector<std::string>& overrides) {
+                 const std::vector<std::string>& overrides, const ParseOptions& options) {
   Deck d;
   d.source_ = name;
   d.schema_ = &schema;
@@ -180,8 +202,7 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
 
   for (const std::string& ov : overrides) {
     auto eq = ov.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw Error(cat("--set ", ov, ": expected key.path=value"));
+    if (eq == std::string::npos || eq == 0) throw Error(cat("--set ", ov, ": expected key.path=value"));
     const std::string path = ov.substr(0, eq);
     YAML::Node value;
     try {
@@ -189,31 +210,56 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
     } catch (const YAML::ParserException& e) {
       throw Error(cat("--set ", ov, ": invalid YAML value: ", e.msg));
     }
-    if (!schema.find(path))
-      throw Error(cat("--set ", ov, ": unknown key '", path, "' (see --help for the deck keys)"));
+    if (!schema.find(path)) throw Error(cat("--set ", ov, ": unknown key '", path, "' (see --help for the deck keys)"));
     auto parts = split_path(path);
     if (size_t bad = set_path(raw, parts, value))
       throw Error(cat("--set ", ov, ": '", join(parts, bad), "' is not a section in ", name));
     d.overridden_.insert(path);
   }
 
+  // The family the deck selects (the selector's value, else its default): keys of other
+  // families are unknown to this deck.
+  std::string family;
+  if (!schema.selector().empty()) {
+    const KeySpec& sel = *schema.find(schema.selector());
+    const YAML::Node given = lookup(raw, sel.path);
+    if (given.IsDefined() && !given.IsNull()) {
+      if (std::string err = check_value(sel, given); !err.empty()) d.fail(sel.path, err);
+      family = given.Scalar();
+    } else {
+      family = YAML::Load(sel.default_yaml).Scalar();
+    }
+  }
+  auto other_family = [&](const std::string& path) -> const KeySpec* {
+    const KeySpec* k = schema.find(path);
+    return k && !schema.applies(*k, family) ? k : nullptr;
+  };
+  // Stored decks of older checkpoints may hold keys of other families: drop them.
+  if (options.drop_other_families && !family.empty())
+    for (const KeySpec& k : schema.keys())
+      if (!schema.applies(k, family) && lookup(raw, k.path).IsDefined()) remove_path(raw, split_path(k.path));
+
   // Walk the user's tree: every key must be a known key or section.
-  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map, const std::string& section) {
+  std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
+                                                                        const std::string& section) {
     for (auto it = map.begin(); it != map.end(); ++it) {
       const std::string key = it->first.as<std::string>();
       const std::string path = section.empty() ? key : section + "." + key;
-      if (const KeySpec* k = schema.find(path)) {
+      if (const KeySpec* k = other_family(path)) {
+        d.fail(path, cat("belongs to ", schema.selector(), ": ", k->families.front(),
+                         k->families.size() > 1 ? " (and others)" : "", ", not '", family, "'"));
+      } else if (const KeySpec* k = schema.find(path)) {
         if (std::string err = check_value(*k, it->second); !err.empty()) d.fail(path, err);
-      } else if (schema.is_section(path)) {
+      } else if (schema.is_section(path, family)) {
         if (it->second.IsNull()) continue;
         if (!it->second.IsMap()) d.fail(path, cat("expected a section (a map of keys), got ", show(it->second)));
         walk(it->second, path);
       } else {
         std::string valid;
-        for (const auto& c : schema.children(section)) valid += (valid.empty() ? "" : ", ") + c;
+        for (const auto& c : schema.children(section, family)) valid += (valid.empty() ? "" : ", ") + c;
         std::string loc = cat(name, ":", it->first.Mark().line + 1);
-        throw Error(cat(loc, ": unknown key '", path, "' (valid keys", section.empty() ? "" : " under '" + section + "'",
-                        ": ", valid, ")"));
+        throw Error(cat(loc, ": unknown key '", path, "' (valid keys",
+                        section.empty() ? "" : " under '" + section + "'", ": ", valid, ")"));
       }
     }
   };
@@ -221,6 +267,7 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
 
   // Resolve: the given value or the default, for every key.
   for (const KeySpec& k : schema.keys()) {
+    if (!schema.applies(k, family)) continue;
     const YAML::Node given = lookup(raw, k.path);
     const bool is_list = k.type == KeyType::FloatList || k.type == KeyType::IntList || k.type == KeyType::StringList;
     YAML::Node v;
@@ -249,8 +296,10 @@ std::string Deck::where(const std::string& path) const {
   return source_;
 }
 
-void Deck::fail(const std::string& path, const std::string& message) const {
-  throw Error(cat(where(path), ": ", path, ": ", message));
+void Deck::fail(const std::string& path, const std::string& message) const { throw Error(message_at(path, message)); }
+
+std::string Deck::message_at(const std::string& path, const std::string& message) const {
+  return cat(where(path), ": ", path, ": ", message);
 }
 
 bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }

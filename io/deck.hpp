@@ -16,18 +16,26 @@ class Node;
 
 namespace tessera::io {
 
+struct ParseOptions {
+  // Drop keys of families other than the selected one instead of rejecting them (decks stored
+  // in checkpoints by versions that kept every family's keys).
+  bool drop_other_families = false;
+};
+
 class Deck {
-public:
+ public:
   // Loads `path`, applies overrides ("a.b=value", value parsed as YAML), validates, fills
   // defaults. Throws tessera::Error.
-  static Deck load(const std::string& path, const Schema& schema,
-                   const std::vector<std::string>& overrides = {});
+  static Deck load(const std::string& path, const Schema& schema, const std::vector<std::string>& overrides = {});
   // Same from YAML text (`name` stands for the file name in messages).
   static Deck parse(const std::string& text, const std::string& name, const Schema& schema,
-                    const std::vector<std::string>& overrides = {});
+                    const std::vector<std::string>& overrides = {}, const ParseOptions& options = {});
 
+  // Copies clone the YAML trees, which loses their line marks; moves keep them.
   Deck(const Deck&);
   Deck& operator=(const Deck&);
+  Deck(Deck&&) noexcept;
+  Deck& operator=(Deck&&) noexcept;
   ~Deck();
 
   bool has(const std::string& path) const;  // false only for absent optional keys
@@ -45,11 +53,13 @@ public:
 
   // Throws an Error located at `path` ("file:line: path: message"), for checks that span keys.
   [[noreturn]] void fail(const std::string& path, const std::string& message) const;
+  // The text fail() would throw: for errors that library code raised with a key (Error::key).
+  std::string message_at(const std::string& path, const std::string& message) const;
   // Input paths in a deck are relative to the deck file's directory; this makes them usable
   // from the working directory. (Output paths are relative to the working directory.)
   std::string resolve_path(const std::string& path_value) const;
 
-private:
+ private:
   Deck();
   std::string where(const std::string& path) const;
   const YAML::Node node(const std::string& path) const;

@@ -1,17 +1,17 @@
 // Field: named per-node or per-cell data handed to the visualization writers (XDMF, VTK).
 #pragma once
 #include <cstdint>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tessera::io {
 
 struct Field {
   std::string name;
-  int channels = 1;            // 1: scalar; 2 or 3: vector (2D vectors are written with z = 0)
-  bool on_cells = false;       // false: one value per node
-  std::vector<double> data;    // rows x channels, row-major
+  int channels = 1;          // 1: scalar; 2 or 3: vector (2D vectors are written with z = 0)
+  bool on_cells = false;     // false: one value per node
+  std::vector<double> data;  // rows x channels, row-major
 };
 
 // Components a field is written with by the visualization writers: 2D vectors get a zero third

@@ -2,17 +2,33 @@
 
 #include <filesystem>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::io {
 namespace {
 
-template <class T> hid_t native();
-template <> hid_t native<float>() { return H5T_NATIVE_FLOAT; }
-template <> hid_t native<double>() { return H5T_NATIVE_DOUBLE; }
-template <> hid_t native<int32_t>() { return H5T_NATIVE_INT32; }
-template <> hid_t native<int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t native<uint8_t>() { return H5T_NATIVE_UINT8; }
+template <class T>
+hid_t native();
+template <>
+hid_t native<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native<int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+hid_t native<int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native<uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
 
 // Owns one HDF5 identifier and closes it with the matching function.
 struct Handle {
@@ -233,12 +249,11 @@ std::vector<std::string> H5File::attr_names(const std::string& obj) const {
   return names;
 }
 
-#define TESSERA_H5_INSTANTIATE(T)                                                                   \
-  template void H5File::write_block<T>(const std::string&, const std::vector<hsize_t>&,             \
-                                       const std::vector<hsize_t>&, const std::vector<hsize_t>&, const T*); \
-  template void H5File::write<T>(const std::string&, const std::vector<hsize_t>&, const T*);       \
-  template void H5File::write_rows<T>(const std::string&, const std::vector<hsize_t>&, hsize_t,    \
-                                      hsize_t, const T*);                                           \
+#define TESSERA_H5_INSTANTIATE(T)                                                                                    \
+  template void H5File::write_block<T>(const std::string&, const std::vector<hsize_t>&, const std::vector<hsize_t>&, \
+                                       const std::vector<hsize_t>&, const T*);                                       \
+  template void H5File::write<T>(const std::string&, const std::vector<hsize_t>&, const T*);                         \
+  template void H5File::write_rows<T>(const std::string&, const std::vector<hsize_t>&, hsize_t, hsize_t, const T*);  \
   template std::vector<T> H5File::read<T>(const std::string&, std::vector<hsize_t>*) const;
 TESSERA_H5_INSTANTIATE(float)
 TESSERA_H5_INSTANTIATE(double)

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 
 namespace tessera::io {
 
 class H5File {
-public:
+ public:
   // Creates (truncates) `path`; parallel (collective) when comm.size() > 1. The default is this
   // process alone: a collective open by one rank would wait for the others forever.
   static H5File create(const std::string& path, const Comm& comm = Comm::self());
@@ -38,11 +38,11 @@ public:
   // Collective: dataset of `global_dims`; this rank writes the hyperslab at `start` of extent
   // `count` (row-major data); a zero count writes nothing.
   template <class T>
-  void write_block(const std::string& dset, const std::vector<hsize_t>& global_dims,
-                   const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, const T* data);
+  void write_block(const std::string& dset, const std::vector<hsize_t>& global_dims, const std::vector<hsize_t>& start,
+                   const std::vector<hsize_t>& count, const T* data);
   template <class T>
-  void write_rows(const std::string& dset, const std::vector<hsize_t>& global_dims, hsize_t row_offset,
-                  hsize_t rows, const T* data);
+  void write_rows(const std::string& dset, const std::vector<hsize_t>& global_dims, hsize_t row_offset, hsize_t rows,
+                  const T* data);
 
   template <class T>
   std::vector<T> read(const std::string& dset, std::vector<hsize_t>* dims = nullptr) const;
@@ -52,7 +52,7 @@ public:
   std::string read_attr(const std::string& obj, const std::string& name) const;
   std::vector<std::string> attr_names(const std::string& obj) const;
 
-private:
+ private:
   H5File(hid_t id, std::string path, const Comm& comm) : id_(id), path_(std::move(path)), comm_(comm) {}
   hid_t id_ = -1;
   std::string path_;

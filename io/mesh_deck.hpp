@@ -1,25 +1,42 @@
 // The deck sections every mesh-based app shares: `mesh` (where the mesh comes from and how its
 // physical groups map to node types) and `augment` (attention-mask augmentations).
 #pragma once
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
-#include "io/deck.hpp"
+#include "mesh/augment.hpp"
+#include "mesh/gmsh_io.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/mesh.hpp"
 
 namespace tessera::io {
 
+class Deck;
+class Schema;
+
+// Where a mesh comes from and which node types its boundary groups get (the `mesh` section).
+struct MeshOptions {
+  std::string source = "cylinder";  // cylinder, geo, msh
+  std::string file;                 // the .geo/.msh file (resolved against the deck's directory)
+  mesh::CylinderChannel cylinder;
+  std::map<std::string, int32_t> group_types;  // physical group -> node type code
+};
+
 void add_mesh_keys(Schema& schema);
-// Builds (cylinder, .geo) or reads (.msh) the mesh and assigns node types. Throws on bad input.
+// Reads and checks the `mesh` section once.
+MeshOptions mesh_options(const Deck& deck);
+// Builds (cylinder, .geo) or reads (.msh) the mesh and assigns node types. Errors about a
+// setting carry its key (tessera::Error::key), so the app frame can point into the deck.
+mesh::Mesh build_mesh(const MeshOptions& options);
+// build_mesh(mesh_options(deck)), with errors located in the deck.
 mesh::Mesh mesh_from_deck(const Deck& deck);
 
 void add_augment_keys(Schema& schema);
+mesh::AugmentOptions augment_options(const Deck& deck);
 
-struct NamedGraph {
-  std::string name;  // "mesh", "khop2", "dilated2", "jumps", "global", ...
-  mesh::Graph graph;
-};
+using mesh::NamedGraph;
 // The mesh graph followed by each augmentation the deck enables, in a fixed order.
 std::vector<NamedGraph> graphs_from_deck(const Deck& deck, const mesh::Mesh& mesh);
 

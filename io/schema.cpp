@@ -4,26 +4,40 @@
 #include <cmath>
 #include <sstream>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::io {
 namespace {
 
 std::string type_name(KeyType t) {
   switch (t) {
-    case KeyType::Bool: return "bool";
-    case KeyType::Int: return "integer";
-    case KeyType::Float: return "number";
-    case KeyType::String: return "string";
-    case KeyType::Choice: return "choice";
-    case KeyType::FloatList: return "list of numbers";
-    case KeyType::IntList: return "list of integers";
-    case KeyType::StringList: return "list of strings";
+    case KeyType::Bool:
+      return "bool";
+    case KeyType::Int:
+      return "integer";
+    case KeyType::Float:
+      return "number";
+    case KeyType::String:
+      return "string";
+    case KeyType::Choice:
+      return "choice";
+    case KeyType::FloatList:
+      return "list of numbers";
+    case KeyType::IntList:
+      return "list of integers";
+    case KeyType::StringList:
+      return "list of strings";
   }
   return "?";
 }
 
 std::string num(double x) { return cat(x); }
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string s;
+  for (size_t i = 0; i < names.size(); ++i) s += (i ? ", " : "") + names[i];
+  return s;
+}
 
 }  // namespace
 
@@ -32,10 +46,14 @@ std::string KeySpec::expected() const {
   if (std::isfinite(min)) range += cat(min_exclusive ? " > " : " >= ", num(min));
   if (std::isfinite(max)) range += cat(range.empty() ? " <= " : " and <= ", num(max));
   switch (type) {
-    case KeyType::Bool: return "true or false";
-    case KeyType::Int: return "an integer" + range;
-    case KeyType::Float: return "a number" + range;
-    case KeyType::String: return "a string";
+    case KeyType::Bool:
+      return "true or false";
+    case KeyType::Int:
+      return "an integer" + range;
+    case KeyType::Float:
+      return "a number" + range;
+    case KeyType::String:
+      return "a string";
     case KeyType::Choice: {
       std::string s = "one of: ";
       for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];
@@ -53,14 +71,50 @@ std::string KeySpec::expected() const {
 }
 
 KeySpec& Schema::add(std::string path, KeyType type, std::string default_yaml, std::string doc) {
-  if (find(path)) throw Error(cat("schema ", app_, ": key ", path, " defined twice"));
+  if (KeySpec* existing = const_cast<KeySpec*>(find(path))) {
+    // Inside a family, a key that other families share is merged into one entry; its type,
+    // default and doc must agree (checked when the family scope ends: ranges are set later).
+    if (current_family_.empty() || existing->families.empty() || existing->type != type ||
+        existing->default_yaml != default_yaml || existing->doc != doc)
+      throw Error(cat("schema ", app_, ": key ", path, " defined twice"));
+    if (std::find(existing->families.begin(), existing->families.end(), current_family_) == existing->families.end())
+      existing->families.push_back(current_family_);
+    return *existing;
+  }
   KeySpec k;
   k.path = std::move(path);
   k.type = type;
   k.default_yaml = std::move(default_yaml);
   k.doc = std::move(doc);
+  if (!current_family_.empty()) k.families = {current_family_};
   keys_.push_back(std::move(k));
   return keys_.back();
+}
+
+void Schema::set_selector(const std::string& path) {
+  const KeySpec* k = find(path);
+  if (!k || k->type != KeyType::Choice) throw Error(cat("schema ", app_, ": selector ", path, " is not a choice key"));
+  selector_ = path;
+}
+
+void Schema::family(const std::string& name, const std::function<void(Schema&)>& add_keys) {
+  if (selector_.empty()) throw Error(cat("schema ", app_, ": family ", name, " added before the selector key"));
+  const auto& choices = find(selector_)->choices;
+  if (std::find(choices.begin(), choices.end(), name) == choices.end())
+    throw Error(cat("schema ", app_, ": family ", name, " is not a choice of ", selector_));
+  current_family_ = name;
+  try {
+    add_keys(*this);
+  } catch (...) {
+    current_family_.clear();
+    throw;
+  }
+  current_family_.clear();
+}
+
+bool Schema::applies(const KeySpec& k, const std::string& family) const {
+  return k.families.empty() || selector_.empty() ||
+         std::find(k.families.begin(), k.families.end(), family) != k.families.end();
 }
 
 KeySpec& Schema::required(std::string path, KeyType type, std::string doc) {
@@ -69,7 +123,12 @@ KeySpec& Schema::required(std::string path, KeyType type, std::string doc) {
   return k;
 }
 
-void Schema::section(std::string path, std::string doc) { sections_.emplace_back(std::move(path), std::move(doc)); }
+void Schema::section(std::string path, std::string doc) {
+  // Families sharing a section document it once.
+  for (const auto& [p, d] : sections_)
+    if (p == path) return;
+  sections_.emplace_back(std::move(path), std::move(doc));
+}
 
 const KeySpec* Schema::find(const std::string& path) const {
   for (const auto& k : keys_)
@@ -77,18 +136,19 @@ const KeySpec* Schema::find(const std::string& path) const {
   return nullptr;
 }
 
-bool Schema::is_section(const std::string& path) const {
+bool Schema::is_section(const std::string& path, const std::string& family) const {
   const std::string pre = path.empty() ? "" : path + ".";
   for (const auto& k : keys_)
-    if (k.path.compare(0, pre.size(), pre) == 0 && k.path.size() > pre.size()) return true;
+    if (k.path.compare(0, pre.size(), pre) == 0 && k.path.size() > pre.size() && (family.empty() || applies(k, family)))
+      return true;
   return false;
 }
 
-std::vector<std::string> Schema::children(const std::string& section) const {
+std::vector<std::string> Schema::children(const std::string& section, const std::string& family) const {
   const std::string pre = section.empty() ? "" : section + ".";
   std::vector<std::string> out;
   for (const auto& k : keys_) {
-    if (k.path.compare(0, pre.size(), pre) != 0) continue;
+    if (k.path.compare(0, pre.size(), pre) != 0 || (!family.empty() && !applies(k, family))) continue;
     std::string rest = k.path.substr(pre.size());
     std::string head = rest.substr(0, rest.find('.'));
     if (std::find(out.begin(), out.end(), head) == out.end()) out.push_back(head);
@@ -101,9 +161,11 @@ std::string Schema::help_text() const {
   os << "Deck keys (YAML; override any with --set key.path=value):\n";
   for (const auto& k : keys_) {
     os << "  " << k.path << "  (" << type_name(k.type) << "; "
-       << (k.required ? std::string("required") : k.default_yaml.empty() ? std::string("optional")
-                                                                          : "default " + k.default_yaml)
+       << (k.required               ? std::string("required")
+           : k.default_yaml.empty() ? std::string("optional")
+                                    : "default " + k.default_yaml)
        << ")\n      " << k.doc << "\n      expected: " << k.expected() << "\n";
+    if (!k.families.empty()) os << "      only with " << selector_ << ": " << join_names(k.families) << "\n";
   }
   return os.str();
 }
@@ -119,8 +181,8 @@ std::string Schema::markdown() const {
     std::string exp = k.expected();
     for (auto& c : exp)
       if (c == '|') c = '/';
-    os << "| `" << k.path << "` | " << type_name(k.type) << " | " << def << " | " << exp << " | "
-       << k.doc << " |\n";
+    os << "| `" << k.path << "` | " << type_name(k.type) << " | " << def << " | " << exp << " | " << k.doc
+       << (k.families.empty() ? std::string() : " *(" + join_names(k.families) + ")*") << " |\n";
   }
   return os.str();
 }

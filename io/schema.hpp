@@ -1,6 +1,12 @@
 // Schema: the keys a deck may hold, with type, default, range and documentation. One schema per
 // app; it drives validation (io/deck.hpp), `--help` and docs/decks.md.
+//
+// Family keys: an app that serves several model families names a selector key (a Choice, e.g.
+// `model.family`); keys added inside `family(name, ...)` belong to that family alone. A deck then
+// may hold, and gets defaults for, only the keys of the family it selects; --help and the
+// Markdown reference list every family's keys, marked with their families.
 #pragma once
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -10,22 +16,24 @@ namespace tessera::io {
 enum class KeyType { Bool, Int, Float, String, Choice, FloatList, IntList, StringList };
 
 struct KeySpec {
-  std::string path;                 // dotted: "mesh.cylinder.radius"
+  std::string path;  // dotted: "mesh.cylinder.radius"
   KeyType type = KeyType::Float;
-  std::string default_yaml;         // default as YAML text; empty: no default
-  bool required = false;            // must be given (no default)
+  std::string default_yaml;  // default as YAML text; empty: no default
+  bool required = false;     // must be given (no default)
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
   bool min_exclusive = false;
-  std::vector<std::string> choices; // for Choice
-  int list_size = -1;               // for lists: exact length, -1 any (non-empty)
+  std::vector<std::string> choices;  // for Choice
+  int list_size = -1;                // for lists: exact length, -1 any (non-empty)
   std::string doc;
+  // The model families this key belongs to (Schema::family); empty: every deck has it.
+  std::vector<std::string> families;
 
-  std::string expected() const;     // e.g. "a number > 0", "one of: cylinder, geo, msh"
+  std::string expected() const;  // e.g. "a number > 0", "one of: cylinder, geo, msh"
 };
 
 class Schema {
-public:
+ public:
   explicit Schema(std::string app) : app_(std::move(app)) {}
   const std::string& app() const { return app_; }
 
@@ -35,18 +43,31 @@ public:
   // Documents a section (a map of keys) for help output.
   void section(std::string path, std::string doc);
 
+  // The Choice key whose value selects a family (added beforehand with its choices).
+  void set_selector(const std::string& path);
+  const std::string& selector() const { return selector_; }
+  // Runs `add_keys` with every key it adds tagged as belonging to family `name`. A key that an
+  // earlier family defined identically (type, default, range, doc) is shared, not duplicated.
+  void family(const std::string& name, const std::function<void(Schema&)>& add_keys);
+  // Whether a deck selecting `family` has key `k` (always true without a selector).
+  bool applies(const KeySpec& k, const std::string& family) const;
+
   const std::vector<KeySpec>& keys() const { return keys_; }
   const KeySpec* find(const std::string& path) const;
-  bool is_section(const std::string& path) const;     // some key lies below `path`
-  std::vector<std::string> children(const std::string& section) const;  // direct child names
+  // Some key lies below `path` (of `family` when given: keys of other families do not count).
+  bool is_section(const std::string& path, const std::string& family = "") const;
+  // Direct child names of a section (of `family` when given).
+  std::vector<std::string> children(const std::string& section, const std::string& family = "") const;
 
   std::string help_text() const;  // plain text listing of every key
   std::string markdown() const;   // the app's part of docs/decks.md
 
-private:
+ private:
   std::string app_;
   std::vector<KeySpec> keys_;
   std::vector<std::pair<std::string, std::string>> sections_;
+  std::string selector_;
+  std::string current_family_;  // inside family(): the family that new keys belong to
 };
 
 }  // namespace tessera::io

@@ -27,8 +27,8 @@
 #include <numeric>
 #include <sstream>
 
-#include "io/atomic_file.hpp"
-#include "mesh/error.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 
 namespace tessera::io {
 namespace {
@@ -37,16 +37,19 @@ namespace fs = std::filesystem;
 
 int vtk_cell_type(mesh::CellType t) {
   switch (t) {
-    case mesh::CellType::Triangle: return 5;     // VTK_TRIANGLE
-    case mesh::CellType::Quad: return 9;         // VTK_QUAD
-    case mesh::CellType::Tetrahedron: return 10; // VTK_TETRA
+    case mesh::CellType::Triangle:
+      return 5;  // VTK_TRIANGLE
+    case mesh::CellType::Quad:
+      return 9;  // VTK_QUAD
+    case mesh::CellType::Tetrahedron:
+      return 10;  // VTK_TETRA
   }
   return 0;
 }
 
 // Builds the grid of the listed cells and the nodes they reference (renumbered in order of use).
 vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
-                                              const std::vector<int64_t>& cells, const std::string& deck_yaml) {
+                                               const std::vector<int64_t>& cells, const std::string& deck_yaml) {
   const int npc = mesh::nodes_per_cell(m.cell_type);
   std::vector<int64_t> local(m.num_nodes(), -1), global;
   for (int64_t c : cells)
@@ -73,8 +76,8 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
   for (const Field& f : fields) {
     const int64_t rows = f.on_cells ? m.num_cells() : m.num_nodes();
     if (static_cast<int64_t>(f.data.size()) != rows * f.channels)
-      throw Error(cat("VTK output: field '", f.name, "' has ", f.data.size(), " values; expected ", rows, " x ",
-                      f.channels));
+      throw Error(
+          cat("VTK output: field '", f.name, "' has ", f.data.size(), " values; expected ", rows, " x ", f.channels));
     const int sc = stored_channels(f);
     vtkNew<vtkDoubleArray> a;
     a->SetName(f.name.c_str());
@@ -85,8 +88,10 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
       const int64_t src = f.on_cells ? cells[r] : global[r];
       for (int k = 0; k < sc; ++k) a->SetComponent(r, k, k < f.channels ? f.data[src * f.channels + k] : 0.0);
     }
-    if (f.on_cells) grid->GetCellData()->AddArray(a);
-    else grid->GetPointData()->AddArray(a);
+    if (f.on_cells)
+      grid->GetCellData()->AddArray(a);
+    else
+      grid->GetPointData()->AddArray(a);
   }
   if (!deck_yaml.empty()) {
     vtkNew<vtkStringArray> s;
@@ -101,16 +106,16 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
 
 void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields,
                const std::string& deck_yaml) {
-  ensure_parent_dir(path);
+  core::ensure_parent_dir(path);
   std::vector<int64_t> all(m.num_cells());
   std::iota(all.begin(), all.end(), 0);
   auto grid = make_grid(m, fields, all, deck_yaml);
   vtkNew<vtkXMLUnstructuredGridWriter> w;
   w->SetInputData(grid);
-  w->SetFileName(temp_path(path).c_str());
+  w->SetFileName(core::temp_path(path).c_str());
   w->SetDataModeToBinary();
   if (w->Write() != 1) throw Error(cat(path, ": VTK writer failed"));
-  commit_temp(path);
+  core::commit_temp(path);
 }
 
 void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields, const Comm& comm,
@@ -126,7 +131,8 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
     auto [c0, c1] = block_range(m.num_cells(), comm.size(), comm.rank());
     for (int64_t c = c0; c < c1; ++c) mine.push_back(c);
   } else {
-    if (static_cast<int64_t>(cell_rank.size()) != m.num_cells()) throw Error(cat(path, ": cell_rank has the wrong size"));
+    if (static_cast<int64_t>(cell_rank.size()) != m.num_cells())
+      throw Error(cat(path, ": cell_rank has the wrong size"));
     for (int64_t c = 0; c < m.num_cells(); ++c)
       if (cell_rank[c] == comm.rank()) mine.push_back(c);
   }
@@ -185,7 +191,7 @@ void PvdCollection::add(double time, const std::string& file) {
   std::ostringstream os;
   os << "<?xml version=\"1.0\"?>\n";
   root->PrintXML(os, vtkIndent());
-  write_text_atomic(path_, os.str());
+  core::write_text_atomic(path_, os.str());
 }
 
 }  // namespace tessera::io

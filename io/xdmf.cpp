@@ -4,9 +4,9 @@
 #include <iomanip>
 #include <sstream>
 
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "io/h5.hpp"
-#include "mesh/error.hpp"
 
 namespace tessera::io {
 namespace {
@@ -49,12 +49,12 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
                                                       : "Tetrahedron";
   node_block_ = block_range(num_nodes_, comm_.size(), comm_.rank());
   cell_block_ = block_range(num_cells_, comm_.size(), comm_.rank());
-  if (comm_.root()) ensure_parent_dir(base_);
+  if (comm_.root()) core::ensure_parent_dir(base_);
   comm_.barrier();
 
   const std::string path = base_ + "_mesh.h5";
   {
-    H5File f = H5File::create(temp_path(path), comm_);
+    H5File f = H5File::create(core::temp_path(path), comm_);
     auto [n0, n1] = node_block_;
     std::vector<double> xyz((n1 - n0) * 3, 0.0);
     for (int64_t i = n0; i < n1; ++i)
@@ -71,7 +71,7 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
 // Moves a collectively written file into place once every rank has closed it.
 void XdmfSeries::commit(const std::string& path) const {
   comm_.barrier();
-  if (comm_.root()) commit_temp(path);
+  if (comm_.root()) core::commit_temp(path);
   comm_.barrier();
 }
 
@@ -91,7 +91,7 @@ void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
   std::ostringstream name;
   name << base_ << "_" << std::setw(6) << std::setfill('0') << steps_.size() << ".h5";
   {
-    H5File f = H5File::create(temp_path(name.str()), comm_);
+    H5File f = H5File::create(core::temp_path(name.str()), comm_);
     write_fields(f, fields);
   }
   commit(name.str());
@@ -139,7 +139,7 @@ void XdmfSeries::write_index() const {
        << attributes_xml(mesh_h5, static_fields_) << attributes_xml(file_name(s.h5), s.fields) << "    </Grid>\n";
   }
   os << "  </Grid>\n  </Domain>\n</Xdmf>\n";
-  write_text_atomic(xmf_path(), os.str());
+  core::write_text_atomic(xmf_path(), os.str());
 }
 
 }  // namespace tessera::io

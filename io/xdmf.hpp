@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/comm.hpp"
 #include "io/field.hpp"
-#include "mesh/comm.hpp"
 #include "mesh/mesh.hpp"
 
 namespace tessera::io {
@@ -17,7 +17,7 @@ namespace tessera::io {
 class H5File;
 
 class XdmfSeries {
-public:
+ public:
   // Writes the mesh file now. `static_fields` (e.g. node_type) appear at every step.
   XdmfSeries(std::string base_path, const mesh::Mesh& mesh, const Comm& comm = Comm::self(),
              std::vector<Field> static_fields = {}, std::string deck_yaml = "");
@@ -26,7 +26,7 @@ public:
   std::string xmf_path() const { return base_ + ".xmf"; }
   int steps() const { return static_cast<int>(steps_.size()); }
 
-private:
+ private:
   void write_fields(H5File& file, const std::vector<Field>& fields) const;
   void commit(const std::string& path) const;
   void write_index() const;

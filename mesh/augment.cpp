@@ -5,7 +5,7 @@
 #include <random>
 #include <set>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::mesh {
 namespace {
@@ -93,8 +93,7 @@ Graph random_jumps(const Graph& g, double fraction, uint64_t seed) {
   const int64_t want = std::llround(fraction * g.num_edges() / 2.0);
   const int64_t free_pairs = n * (n - 1) / 2 - g.num_edges() / 2;
   if (want > free_pairs)
-    throw Error(cat("random_jumps: ", want, " new edges requested but only ", free_pairs,
-                    " unconnected pairs exist"));
+    throw Error(cat("random_jumps: ", want, " new edges requested but only ", free_pairs, " unconnected pairs exist"));
   std::mt19937_64 rng(seed);
   std::set<std::pair<int64_t, int64_t>> added;
   std::vector<std::pair<int64_t, int64_t>> pairs;
@@ -122,8 +121,7 @@ Graph global_nodes(const Graph& g, const std::vector<int64_t>& hubs) {
   return graph_from_pairs(n, std::move(pairs), false);
 }
 
-std::vector<int64_t> nodes_of_types(const std::vector<int32_t>& node_type,
-                                    const std::vector<int32_t>& types) {
+std::vector<int64_t> nodes_of_types(const std::vector<int32_t>& node_type, const std::vector<int32_t>& types) {
   std::vector<int64_t> out;
   for (int64_t i = 0; i < static_cast<int64_t>(node_type.size()); ++i)
     if (std::find(types.begin(), types.end(), node_type[i]) != types.end()) out.push_back(i);
@@ -137,6 +135,21 @@ std::vector<int64_t> random_nodes(int64_t num_nodes, int64_t count, uint64_t see
   std::set<int64_t> picked;
   while (static_cast<int64_t>(picked.size()) < count) picked.insert(draw(rng, num_nodes));
   return {picked.begin(), picked.end()};
+}
+
+std::vector<NamedGraph> augmented_graphs(const Graph& g, const std::vector<int32_t>& node_type,
+                                         const AugmentOptions& o) {
+  std::vector<NamedGraph> out{{"mesh", g}};
+  if (o.khop) out.push_back({cat("khop", o.khop), khop(g, o.khop)});
+  if (o.within_hops) out.push_back({cat("within", o.within_hops), within_hops(g, o.within_hops)});
+  if (o.dilation) out.push_back({cat("dilated", o.dilation), dilated(g, o.dilation)});
+  if (o.jump_fraction > 0) out.push_back({"jumps", random_jumps(g, o.jump_fraction, o.jump_seed)});
+  auto hubs = nodes_of_types(node_type, o.global_types);
+  if (o.global_count > g.num_nodes)
+    throw Error(cat("exceeds the ", g.num_nodes, " mesh nodes"), "augment.global_nodes.count");
+  for (int64_t h : random_nodes(g.num_nodes, o.global_count, o.global_seed)) hubs.push_back(h);
+  if (!hubs.empty()) out.push_back({"global", global_nodes(g, hubs)});
+  return out;
 }
 
 }  // namespace tessera::mesh

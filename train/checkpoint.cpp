@@ -2,9 +2,9 @@
 
 #include <ATen/ATen.h>
 
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "io/h5.hpp"
-#include "mesh/error.hpp"
 
 namespace tessera::train {
 namespace {
@@ -18,9 +18,9 @@ std::string dataset_of(const std::string& name) {
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
-  io::ensure_parent_dir(path);
+  core::ensure_parent_dir(path);
   {
-    io::H5File f = io::H5File::create(io::temp_path(path));
+    io::H5File f = io::H5File::create(core::temp_path(path));
     f.create_group("/tensors");
     for (const auto& [name, t0] : c.tensors) {
       at::Tensor t = t0.detach().to(at::kCPU).contiguous();
@@ -28,18 +28,27 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
       if (dims.empty()) dims = {1};
       const std::string ds = dataset_of(name);
       switch (t.scalar_type()) {
-        case at::kFloat: f.write(ds, dims, t.data_ptr<float>()); break;
-        case at::kDouble: f.write(ds, dims, t.data_ptr<double>()); break;
-        case at::kLong: f.write(ds, dims, t.data_ptr<int64_t>()); break;
-        case at::kByte: f.write(ds, dims, t.data_ptr<uint8_t>()); break;
-        default: throw Error(cat("checkpoint: tensor '", name, "' has unsupported dtype ", t.scalar_type()));
+        case at::kFloat:
+          f.write(ds, dims, t.data_ptr<float>());
+          break;
+        case at::kDouble:
+          f.write(ds, dims, t.data_ptr<double>());
+          break;
+        case at::kLong:
+          f.write(ds, dims, t.data_ptr<int64_t>());
+          break;
+        case at::kByte:
+          f.write(ds, dims, t.data_ptr<uint8_t>());
+          break;
+        default:
+          throw Error(cat("checkpoint: tensor '", name, "' has unsupported dtype ", t.scalar_type()));
       }
       f.write_attr(ds, "dtype", std::string(c10::toString(t.scalar_type())));
       f.write_attr(ds, "scalar", t0.dim() == 0 ? "1" : "0");
     }
     for (const auto& [k, v] : c.attributes) f.write_attr("/", k, v);
   }
-  io::commit_temp(path);
+  core::commit_temp(path);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
@@ -54,16 +63,28 @@ Checkpoint load_checkpoint(const std::string& path) {
       std::vector<int64_t> shape(dims.begin(), dims.end());
       return at::from_blob(vec.data(), shape, at::TensorOptions().dtype(st)).clone();
     };
-    if (dtype == "Float") t = make(f.read<float>(ds, &dims), at::kFloat);
-    else if (dtype == "Double") t = make(f.read<double>(ds, &dims), at::kDouble);
-    else if (dtype == "Long") t = make(f.read<int64_t>(ds, &dims), at::kLong);
-    else if (dtype == "Byte") t = make(f.read<uint8_t>(ds, &dims), at::kByte);
-    else throw Error(cat(path, ": tensor ", name, " has unknown dtype ", dtype));
+    if (dtype == "Float")
+      t = make(f.read<float>(ds, &dims), at::kFloat);
+    else if (dtype == "Double")
+      t = make(f.read<double>(ds, &dims), at::kDouble);
+    else if (dtype == "Long")
+      t = make(f.read<int64_t>(ds, &dims), at::kLong);
+    else if (dtype == "Byte")
+      t = make(f.read<uint8_t>(ds, &dims), at::kByte);
+    else
+      throw Error(cat(path, ": tensor ", name, " has unknown dtype ", dtype));
     if (f.read_attr(ds, "scalar") == "1") t = t.reshape({});
     c.tensors[name] = t;
   }
   for (const auto& k : f.attr_names("/")) c.attributes[k] = f.read_attr("/", k);
   return c;
+}
+
+std::string checkpoint_family(const std::string& path) {
+  Checkpoint c = load_checkpoint(path);
+  auto it = c.attributes.find("family");
+  if (it == c.attributes.end()) throw Error(cat(path, ": checkpoint has no 'family' attribute"));
+  return it->second;
 }
 
 }  // namespace tessera::train

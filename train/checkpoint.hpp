@@ -11,11 +11,13 @@
 namespace tessera::train {
 
 struct Checkpoint {
-  std::map<std::string, at::Tensor> tensors;     // name -> CPU tensor (float, double, int64, uint8)
+  std::map<std::string, at::Tensor> tensors;      // name -> CPU tensor (float, double, int64, uint8)
   std::map<std::string, std::string> attributes;  // e.g. family, step, deck
 };
 
 void save_checkpoint(const std::string& path, const Checkpoint& c);
 Checkpoint load_checkpoint(const std::string& path);
+// The model family a checkpoint holds (its `family` attribute); throws naming `path` if none.
+std::string checkpoint_family(const std::string& path);
 
 }  // namespace tessera::train

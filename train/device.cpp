@@ -4,16 +4,28 @@
 
 #include <regex>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::train {
 
-c10::Device select_device(const std::string& spec, const Comm& comm) {
-  if (spec == "cpu") return c10::Device(c10::kCPU);
+namespace {
+const std::regex& device_pattern() {
   static const std::regex pattern(R"((auto|cuda)(:(\d+))?)");
+  return pattern;
+}
+}  // namespace
+
+void check_device_name(const std::string& spec) {
   std::smatch m;
-  if (!std::regex_match(spec, m, pattern) || (m[1] == "auto" && m[2].matched))
+  if (spec != "cpu" && (!std::regex_match(spec, m, device_pattern()) || (m[1] == "auto" && m[2].matched)))
     throw Error(cat("unknown device '", spec, "' (expected cpu, cuda, cuda:N or auto)"));
+}
+
+c10::Device select_device(const std::string& spec, const Comm& comm) {
+  check_device_name(spec);
+  if (spec == "cpu") return c10::Device(c10::kCPU);
+  std::smatch m;
+  std::regex_match(spec, m, device_pattern());
   const int local = comm.node_rank();  // collective: called on every rank alike
   const int count = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
   if (m[1] == "auto" && count == 0) return c10::Device(c10::kCPU);
@@ -27,11 +39,11 @@ c10::Device select_device(const std::string& spec, const Comm& comm) {
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
-c10::Device device_from_deck(const io::Deck& deck, const std::string& key, const Comm& comm) {
+c10::Device select_device_for(const std::string& spec, const std::string& key, const Comm& comm) {
   try {
-    return select_device(deck.get_string(key), comm);
+    return select_device(spec, comm);
   } catch (const Error& e) {
-    deck.fail(key, e.what());
+    throw Error(e.what(), key);
   }
 }
 

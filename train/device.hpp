@@ -6,8 +6,7 @@
 
 #include <string>
 
-#include "io/deck.hpp"
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 
 namespace tessera::train {
 
@@ -22,8 +21,12 @@ inline constexpr const char* kDeviceKeyHelp =
     "cpu; cuda: this rank's GPU (node-local rank modulo the visible GPUs); cuda:N; auto: cuda where a GPU is "
     "visible, else cpu";
 
-// select_device for the deck's `key`; a bad value fails naming the deck and key.
-c10::Device device_from_deck(const io::Deck& deck, const std::string& key, const Comm& comm);
+// Checks the form of a device name alone (no GPU query): where the options are read.
+void check_device_name(const std::string& spec);
+
+// select_device, with an error carrying `key` (e.g. "train.device") so that the app frame
+// locates it in the deck.
+c10::Device select_device_for(const std::string& spec, const std::string& key, const Comm& comm);
 
 // The deck's precision name (fp32 or bf16) as the autocast dtype (Float: no autocast).
 c10::ScalarType precision_dtype(const std::string& name);

@@ -1,5 +1,5 @@
 // Prediction, one-step error and autoregressive rollouts of a trained mesh simulator.
-// RMSE over all nodes and both velocity components, as in MeshGraphNets (REFERENCES.md §2).
+// RMSE over all nodes and both velocity components, as in MeshGraphNets (docs/references.md §2).
 // Rollouts impose the true velocity on fixed nodes (inflow, walls) every step (§3).
 #pragma once
 #include <ATen/core/Tensor.h>
@@ -29,9 +29,9 @@ OneStepError one_step_error(Simulator& model, const Normalizers& norms, const st
                             int64_t stride = 1);
 
 struct Rollout {
-  at::Tensor predicted;                           // [steps + 1, N, 2] on the host, from the true v_0
-  std::vector<double> rmse, persistence_rmse;     // per step 1..steps
-  double rmse_over(int64_t first_steps) const;    // RMSE over steps 1..first_steps (all if larger)
+  at::Tensor predicted;                         // [steps + 1, N, 2] on the host, from the true v_0
+  std::vector<double> rmse, persistence_rmse;   // per step 1..steps
+  double rmse_over(int64_t first_steps) const;  // RMSE over steps 1..first_steps (all if larger)
   double persistence_over(int64_t first_steps) const;
 };
 // On a partitioned trajectory (collective over `comm`): each rank advances the nodes it owns,

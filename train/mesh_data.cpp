@@ -2,8 +2,8 @@
 
 #include <ATen/ATen.h>
 
-#include "io/mesh_deck.hpp"
-#include "mesh/error.hpp"
+#include "core/error.hpp"
+#include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/partition.hpp"
 #include "mesh/validation.hpp"
@@ -19,7 +19,7 @@ const io::FieldData& field(const io::Trajectory& t, const std::string& name, con
 
 }  // namespace
 
-TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what,
+TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOptions& augment, const std::string& what,
                                   const Comm& comm, int halo_hops) {
   const auto& cells = field(t, "cells", what);
   const auto& pos = field(t, "mesh_pos", what);
@@ -44,11 +44,13 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck,
 
   mesh::Graph base;
   mesh::Graph dil;
-  for (auto& [name, g] : io::graphs_from_deck(deck, d.mesh)) {
-    if (name.rfind("dilated", 0) == 0) dil = std::move(g);
-    else base = base.num_nodes ? mesh::graph_union(base, g) : g;
-  }
   mesh::Graph mg = mesh::mesh_graph(d.mesh);
+  for (auto& [name, g] : mesh::augmented_graphs(mg, d.mesh.node_type, augment)) {
+    if (name.rfind("dilated", 0) == 0)
+      dil = std::move(g);
+    else
+      base = base.num_nodes ? mesh::graph_union(base, g) : g;
+  }
   d.num_owned = d.global_nodes = n;
   if (comm.size() > 1) {
     // Partition the union of every graph the model may use; each is then restricted to this
@@ -78,13 +80,15 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck,
   return d;
 }
 
-std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split, const io::Deck& deck,
-                                       int64_t limit, const Comm& comm, int halo_hops) {
+std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
+                                       const mesh::AugmentOptions& augment, int64_t limit, const Comm& comm,
+                                       int halo_hops) {
   io::DatasetReader r(dir, split);
   std::vector<TrajectoryData> out;
   for (int64_t id : r.trajectories()) {
     if (limit > 0 && int64_t(out.size()) >= limit) break;
-    out.push_back(prepare_trajectory(r.read(id), deck, cat(dir, "/", split, ".h5 trajectory ", id), comm, halo_hops));
+    out.push_back(
+        prepare_trajectory(r.read(id), augment, cat(dir, "/", split, ".h5 trajectory ", id), comm, halo_hops));
   }
   if (out.empty()) throw Error(cat(dir, "/", split, ".h5: no trajectories"));
   return out;

@@ -7,18 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "core/comm.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/halo_exchange.hpp"
 #include "io/dataset.hpp"
-#include "io/deck.hpp"
-#include "mesh/comm.hpp"
+#include "mesh/augment.hpp"
 #include "mesh/mesh.hpp"
 
 namespace tessera::train {
 
-constexpr int64_t kNodeTypeClasses = 9;  // one-hot width of MeshGraphNets node types (codes 0..8)
+constexpr int64_t kNodeTypeClasses = 9;                  // one-hot width of MeshGraphNets node types (codes 0..8)
 constexpr int64_t kNodeFeatures = 2 + kNodeTypeClasses;  // node_features(): velocity + one-hot type
-constexpr int64_t kOutputChannels = 2;                    // predicted velocity change
+constexpr int64_t kOutputChannels = 2;                   // predicted velocity change
 
 struct TrajectoryData {
   mesh::Mesh mesh;
@@ -34,7 +34,7 @@ struct TrajectoryData {
   // Graph-parallel training: this rank's nodes (owned first, then a halo as deep as the model)
   // and their global ids; all tensors above are then local. Unpartitioned: all nodes owned.
   int64_t num_owned = 0, global_nodes = 0;
-  at::Tensor global_ids;     // [N_local] int64, undefined when not partitioned
+  at::Tensor global_ids;                    // [N_local] int64, undefined when not partitioned
   std::shared_ptr<gnn::HaloExchange> halo;  // refreshes halo rows from their owners (partitioned only)
 
   int64_t steps() const { return velocity.size(0); }
@@ -46,17 +46,18 @@ struct TrajectoryData {
   TrajectoryData to(const at::Device& device) const;
 };
 
-// Builds TrajectoryData from a dataset trajectory (fields cells, mesh_pos, node_type, velocity);
-// augmentations come from the deck's `augment` section. `what` names it in errors. With a
+// Builds TrajectoryData from a dataset trajectory (fields cells, mesh_pos, node_type, velocity)
+// with the attention-mask augmentations `augment`. `what` names it in errors. With a
 // communicator of several ranks the graphs are METIS-partitioned and this rank's part is kept,
 // with a halo of `halo_hops` hops (the model's depth), so owned nodes are computed exactly
 // without communication inside the model.
-TrajectoryData prepare_trajectory(const io::Trajectory& t, const io::Deck& deck, const std::string& what,
+TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOptions& augment, const std::string& what,
                                   const Comm& comm = Comm::self(), int halo_hops = 1);
 
 // Loads trajectories of a split (at most `limit`, 0: all), partitioned as above.
-std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split, const io::Deck& deck,
-                                       int64_t limit, const Comm& comm = Comm::self(), int halo_hops = 1);
+std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
+                                       const mesh::AugmentOptions& augment, int64_t limit,
+                                       const Comm& comm = Comm::self(), int halo_hops = 1);
 
 // Node input features: [velocity (2), one-hot node type (9)].
 at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t);

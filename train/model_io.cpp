@@ -3,8 +3,9 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
-#include "mesh/error.hpp"
-#include "train/trainer.hpp"
+#include "core/error.hpp"
+#include "io/deck.hpp"
+#include "train/family.hpp"
 
 namespace tessera::train {
 
@@ -34,7 +35,8 @@ void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model
   for (auto& p : model.module().named_parameters()) {
     const at::Tensor& t = checkpoint_tensor(c, path, "model." + p.key());
     if (t.sizes() != p.value().sizes())
-      throw Error(cat(path, ": parameter ", p.key(), " has shape ", t.sizes(), ", the deck's model ", p.value().sizes()));
+      throw Error(
+          cat(path, ": parameter ", p.key(), " has shape ", t.sizes(), ", the deck's model ", p.value().sizes()));
     p.value().copy_(t);
   }
   for (Normalizer* n : {&norms.node, &norms.target}) {
@@ -50,10 +52,12 @@ TrainedModel load_trained_model(const std::string& path) {
   auto deck = c.attributes.find("deck");
   if (deck == c.attributes.end()) throw Error(cat(path, ": checkpoint has no stored deck"));
   TrainedModel m;
-  m.schema = std::make_unique<io::Schema>("tessera-train");
-  add_training_deck_keys(*m.schema);
-  m.deck = std::make_unique<io::Deck>(io::Deck::parse(deck->second, path + " (stored deck)", *m.schema));
-  m.model = make_simulator(*m.deck, kNodeFeatures, kOutputChannels);
+  io::Schema schema("tessera-train");
+  add_training_deck_keys(schema);
+  io::ParseOptions lenient;
+  lenient.drop_other_families = true;  // decks stored before family keys were separated
+  m.options = mesh_sim_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, lenient));
+  m.model = make_simulator(m.options.model, kNodeFeatures, kOutputChannels);
   m.norms = Normalizers::fresh();
   unpack_model(c, path, *m.model, m.norms);
   m.model->module().eval();

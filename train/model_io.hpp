@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "io/deck.hpp"
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
+#include "train/mesh_sim_options.hpp"
 
 namespace tessera::train {
 
@@ -17,8 +17,7 @@ void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model
 const at::Tensor& checkpoint_tensor(const Checkpoint& c, const std::string& path, const std::string& name);
 
 struct TrainedModel {
-  std::unique_ptr<io::Schema> schema;  // owns what `deck` refers to
-  std::unique_ptr<io::Deck> deck;      // the training deck stored in the checkpoint
+  MeshSimOptions options;  // read from the training deck stored in the checkpoint
   std::unique_ptr<Simulator> model;
   Normalizers norms;
   int64_t step = 0;

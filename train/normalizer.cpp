@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::train {
 
@@ -38,8 +38,6 @@ at::Tensor Normalizer::normalize(const at::Tensor& x) const {
   return (x - mean().to(x.options())) / std().to(x.options());
 }
 
-at::Tensor Normalizer::inverse(const at::Tensor& x) const {
-  return x * std().to(x.options()) + mean().to(x.options());
-}
+at::Tensor Normalizer::inverse(const at::Tensor& x) const { return x * std().to(x.options()) + mean().to(x.options()); }
 
 }  // namespace tessera::train

@@ -1,4 +1,4 @@
-// Normalizer: online per-channel mean/std as in MeshGraphNets (REFERENCES.md §2). Statistics
+// Normalizer: online per-channel mean/std as in MeshGraphNets (docs/references.md §2). Statistics
 // accumulate in float64 over the first `max_accumulations` calls, then freeze; its state is
 // three tensors, saved in checkpoints.
 #pragma once
@@ -6,12 +6,12 @@
 
 #include <string>
 
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 
 namespace tessera::train {
 
 class Normalizer {
-public:
+ public:
   Normalizer() = default;
   Normalizer(std::string name, int64_t channels, int64_t max_accumulations = 1000000, double eps = 1e-8);
   // x: [rows, channels]; no-op once frozen. With a communicator, the rows of all ranks count
@@ -26,7 +26,7 @@ public:
   at::Tensor count, sum, sumsq;
   int64_t accumulations = 0;
 
-private:
+ private:
   std::string name_;
   int64_t max_acc_ = 0;
   double eps_ = 1e-8;

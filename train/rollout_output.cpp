@@ -6,13 +6,11 @@
 #include <filesystem>
 #include <sstream>
 
-#include "io/atomic_file.hpp"
-#include "io/mesh_deck.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
-#include "mesh/error.hpp"
 #include "tessera/config.hpp"
-#include "train/device.hpp"
 
 namespace tessera::train {
 namespace {
@@ -48,35 +46,10 @@ io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, int64_t steps, 
   return t;
 }
 
-void add_rollout_keys(io::Schema& s) {
-  using io::KeyType;
-  s.section("rollout", "which model to roll out, on which trajectory or mesh, for how long");
-  s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
-  s.add("rollout.source", KeyType::Choice, "dataset",
-        "dataset: initial state and ground truth from a dataset trajectory; mesh: the `mesh` section and an "
-        "initial condition (no ground truth, no error metrics)")
-      .choices = {"dataset", "mesh"};
-  s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
-  s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
-  s.add("rollout.steps", KeyType::Int, "0", "steps to predict; 0: the whole trajectory (source mesh: required > 0)").min = 0;
-  s.add("rollout.dt", KeyType::Float, "0.01", "time step for output time stamps (source mesh)").min = 0;
-  s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
-  s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
-        "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
-  io::add_mesh_keys(s);
-  s.section("data", "the dataset to take the initial condition and ground truth from");
-  s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
-  s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
-  s.section("output", "rollout files");
-  s.add("output.dir", KeyType::String, "out/rollout", "output directory");
-  s.add("output.name", KeyType::String, "rollout", "base name of the output files");
-  s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
-}
-
 RolloutSummary summarize(const Rollout& r, const OneStepError& one) {
   const int64_t all = static_cast<int64_t>(r.rmse.size());
-  return {one.model_rmse,        one.persistence_rmse,  r.rmse_over(1),          r.rmse_over(50), r.rmse_over(all),
-          r.persistence_over(1), r.persistence_over(50), r.persistence_over(all)};
+  return {one.model_rmse,   one.persistence_rmse,  r.rmse_over(1),         r.rmse_over(50),
+          r.rmse_over(all), r.persistence_over(1), r.persistence_over(50), r.persistence_over(all)};
 }
 
 void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
@@ -113,7 +86,7 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
   m << "step,time,rmse,persistence_rmse\n";
   for (size_t k = 0; k < r.rmse.size(); ++k)
     m << k + 1 << "," << (k + 1) * dt << "," << r.rmse[k] << "," << r.persistence_rmse[k] << "\n";
-  io::write_text_atomic(base + "_metrics.csv", m.str());
+  core::write_text_atomic(base + "_metrics.csv", m.str());
   std::ostringstream sum;
   sum.precision(8);
   sum << "metric,model,persistence\n"
@@ -121,7 +94,7 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
       << "rollout_rmse_1," << s.rmse_1 << "," << s.persistence_1 << "\n"
       << "rollout_rmse_50," << s.rmse_50 << "," << s.persistence_50 << "\n"
       << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n";
-  io::write_text_atomic(base + "_summary.csv", sum.str());
+  core::write_text_atomic(base + "_summary.csv", sum.str());
 }
 
 }  // namespace tessera::train

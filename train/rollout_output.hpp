@@ -5,15 +5,11 @@
 #pragma once
 #include <string>
 
+#include "core/comm.hpp"
 #include "io/dataset.hpp"
-#include "io/deck.hpp"
-#include "mesh/comm.hpp"
 #include "train/evaluate.hpp"
 
 namespace tessera::train {
-
-// rollout.* and data.* keys of tessera-rollout, plus output.*.
-void add_rollout_keys(io::Schema& schema);
 
 // A trajectory for rolling out on a mesh without ground truth: `steps + 1` copies of an initial
 // velocity (parabolic inflow profile of peak `inflow_speed` across the channel height on inflow

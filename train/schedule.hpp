@@ -1,5 +1,5 @@
 // Learning-rate schedule: linear warm-up from 0 to `base` over `warmup` steps, then cosine decay
-// to `min` at `total` steps (REFERENCES.md §3), held at `min` afterwards.
+// to `min` at `total` steps (docs/references.md §3), held at `min` afterwards.
 #pragma once
 #include <cstdint>
 

@@ -1,8 +1,6 @@
 // Simulator: the seam between training/rollout code and a mesh model family. A family maps
 // normalised node features of one trajectory's mesh to normalised per-node outputs.
-// Families: "transformer" (graph transformer, REFERENCES.md §3), "meshgraphnet" (§2). Later
-// families (SPEN, LPINN, NeuralStagger, GNNPipe) add their own entries to make_simulator and to
-// the `model` deck section; the checkpoint format (train/checkpoint.hpp) is shared.
+// Families: "transformer" (graph transformer, docs/references.md §3), "meshgraphnet" (§2).
 #pragma once
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
@@ -10,25 +8,35 @@
 #include <memory>
 #include <string>
 
-#include "io/deck.hpp"
+#include "gnn/mesh_transformer.hpp"
+#include "gnn/meshgraphnet.hpp"
 #include "train/mesh_data.hpp"
 
 namespace tessera::train {
 
 class Simulator {
-public:
+ public:
   virtual ~Simulator() = default;
   virtual at::Tensor forward(const at::Tensor& features, const TrajectoryData& t) = 0;
   virtual torch::nn::Module& module() = 0;
   const std::string& family() const { return family_; }
 
-protected:
+ protected:
   std::string family_;
 };
 
-// The `model` deck section.
-void add_model_keys(io::Schema& schema);
-// Builds the deck's model for `in_dim` input and `out_dim` output channels.
-std::unique_ptr<Simulator> make_simulator(const io::Deck& deck, int64_t in_dim, int64_t out_dim);
+// The `model` section of a mesh simulator deck, read once (train/mesh_sim_options.hpp). The
+// input and output widths are filled in by make_simulator.
+struct ModelOptions {
+  std::string family = "transformer";  // transformer or meshgraphnet
+  gnn::TransformerConfig transformer;
+  gnn::MeshGraphNetConfig meshgraphnet;
+  int64_t dilation_layers = 2;  // transformer: last layers whose second half of heads use the dilated graph
+  // Blocks or message-passing steps: how far (in hops) the model sees, the halo depth it needs.
+  int64_t depth() const { return family == "transformer" ? transformer.layers : meshgraphnet.steps; }
+};
+
+// Builds the model for `in_dim` input and `out_dim` output channels.
+std::unique_ptr<Simulator> make_simulator(const ModelOptions& options, int64_t in_dim, int64_t out_dim);
 
 }  // namespace tessera::train

@@ -5,15 +5,11 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
-#include <chrono>
 #include <filesystem>
 
+#include "core/error.hpp"
+#include "core/log.hpp"
 #include "gnn/autocast.hpp"
-#include "io/atomic_file.hpp"
-#include "io/log.hpp"
-#include "io/mesh_deck.hpp"
-#include "io/progress.hpp"
-#include "mesh/error.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
 #include "train/model_io.hpp"
@@ -21,117 +17,62 @@
 
 namespace tessera::train {
 
-void add_train_keys(io::Schema& s) {
-  using io::KeyType;
-  s.section("data", "the dataset (graph-physics layout: <dir>/meta.json and <dir>/<split>.h5)");
-  s.required("data.dir", KeyType::String, "dataset directory (relative to the deck)");
-  s.add("data.train_split", KeyType::String, "train", "split used for training");
-  s.add("data.valid_split", KeyType::String, "valid", "split used for validation");
-  s.add("data.max_trajectories", KeyType::Int, "0", "use at most this many trajectories per split; 0: all").min = 0;
-  s.section("train", "optimisation, noise, validation and checkpoints");
-  s.add("train.steps", KeyType::Int, "1000", "optimiser steps in total (a resumed run continues to this)").min = 1;
-  s.add("train.batch", KeyType::Int, "2", "samples (graphs) per step").min = 1;
-  s.add("train.lr", KeyType::Float, "1e-3", "peak learning rate (AdamW)").min = 0;
-  s.add("train.lr_min", KeyType::Float, "1e-6", "learning rate at the end of the cosine decay").min = 0;
-  s.add("train.warmup", KeyType::Int, "1000", "linear warm-up steps").min = 0;
-  s.add("train.weight_decay", KeyType::Float, "1e-4", "AdamW weight decay").min = 0;
-  auto& b = s.add("train.betas", KeyType::FloatList, "[0.9, 0.95]", "AdamW betas");
-  b.list_size = 2;
-  b.min = 0;
-  b.max = 1;
-  s.add("train.clip", KeyType::Float, "1.0", "gradient-norm clipping; 0: off").min = 0;
-  s.add("train.noise_std", KeyType::Float, "0.02", "std of Gaussian noise on the input velocity of normal nodes").min = 0;
-  auto& pf = s.add("train.pushforward", KeyType::Float, "0",
-                    "probability that a sample's input is the model's own prediction from the step before (no "
-                    "gradient through it; the pushforward trick), so training sees the model's own errors; 0: off");
-  pf.min = 0;
-  pf.max = 1;
-  s.add("train.seed", KeyType::Int, "0", "seed of parameter init, sampling and noise").min = 0;
-  s.add("train.validate_every", KeyType::Int, "0", "steps between validations (1-step and rollout RMSE); 0: end only").min = 0;
-  s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
-  s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
-  s.add("train.time_limit", KeyType::Float, "0",
-        "minutes of training in this run; the cosine decay then follows the time used after warm-up, and training "
-        "stops at the limit or at train.steps (not bit-reproducible; for comparisons at equal time); 0: off").min = 0;
-  s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
-  s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
-  s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
-  s.add("train.precision", KeyType::Choice, "fp32",
-        "fp32, or bf16: mixed precision (autocast runs matrix products in bfloat16; parameters, optimiser state, "
-        "normalisers and the loss stay fp32); on GPU, and on CPU too")
-      .choices = {"fp32", "bf16"};
-  s.add("train.parallel", KeyType::Choice, "data",
-        "under mpirun: data (each rank computes whole graphs, samples dealt out round-robin; for many small "
-        "meshes) or graph (every graph partitioned over the ranks; for meshes too big for one rank)")
-      .choices = {"data", "graph"};
-  s.section("output", "where checkpoints and training metrics go");
-  s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
-}
-
-void add_training_deck_keys(io::Schema& s) {
-  add_train_keys(s);
-  add_model_keys(s);
-  io::add_augment_keys(s);
-}
-
 Trainer::~Trainer() = default;
 
-Trainer::Trainer(const io::Deck& d, std::shared_ptr<spdlog::logger> log, const Comm& comm)
-    : deck_(d), comm_(comm), log_(std::move(log)) {
-  at::manual_seed(d.get_int("train.seed"));  // parameter initialisation
-  gen_ = at::make_generator<at::CPUGeneratorImpl>(d.get_int("train.seed"));
-  // The model first: deck errors in `model` surface before the (slow) data loading.
-  model_ = make_simulator(d, kNodeFeatures, kOutputChannels);
-  device_ = device_from_deck(d, "train.device", comm_);
-  amp_dtype_ = precision_dtype(d.get_string("train.precision"));
+Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, const Comm& comm)
+    : options_(o), comm_(comm), log_(std::move(log)) {
+  at::manual_seed(o.seed);  // parameter initialisation
+  gen_ = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  model_ = make_simulator(o.model, kNodeFeatures, kOutputChannels);
+  device_ = select_device_for(o.device, "train.device", comm_);
+  amp_dtype_ = precision_dtype(o.precision);
   model_->module().to(device_);
-  const std::string dir = d.resolve_path(d.get_string("data.dir"));
-  const int64_t limit = d.get_int("data.max_trajectories");
+  const int64_t limit = o.data.max_trajectories;
   // Halo depth = model depth: blocks or message-passing steps each reach one hop further.
-  const int hops = static_cast<int>(d.get_int("model.layers"));
+  const int hops = static_cast<int>(o.model.depth());
   // Graph parallelism partitions every graph over the ranks; data parallelism gives each rank
   // whole graphs (all trajectories are loaded everywhere, samples are dealt out round-robin).
-  graph_parallel_ = comm_.size() > 1 && d.get_string("train.parallel") == "graph";
-  train_ = load_split(dir, d.get_string("data.train_split"), d, limit, graph_parallel_ ? comm_ : Comm::self(), hops);
-  const std::string valid_path = dir + "/" + d.get_string("data.valid_split") + ".h5";
+  graph_parallel_ = comm_.size() > 1 && o.graph_parallel;
+  const std::string& dir = o.data.dir;
+  train_ = load_split(dir, o.data.train_split, o.augment, limit, graph_parallel_ ? comm_ : Comm::self(), hops);
+  const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
   if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
-    valid_ = load_split(dir, d.get_string("data.valid_split"), d, d.get_int("train.valid_trajectories"), Comm::self());
+    valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
   if (!device_.is_cpu()) {
     for (auto& t : train_) t = t.to(device_);
     for (auto& t : valid_) t = t.to(device_);
   }
-  io::log_info(log_.get(), cat("data: ", train_.size(), " training trajectories (", train_[0].steps(), " steps, ",
-                               train_[0].global_nodes, " nodes in the first), ", valid_.size(), " validation"));
+  core::log_info(log_.get(), cat("data: ", train_.size(), " training trajectories (", train_[0].steps(), " steps, ",
+                                 train_[0].global_nodes, " nodes in the first), ", valid_.size(), " validation"));
   if (graph_parallel_)
-    io::log_info(log_.get(), cat("graph-parallel on ", comm_.size(), " ranks: rank 0 holds ", train_[0].num_owned,
-                                 " owned + ", train_[0].nodes() - train_[0].num_owned, " halo nodes (", hops,
-                                 "-hop halo) of the first trajectory"));
+    core::log_info(log_.get(), cat("graph-parallel on ", comm_.size(), " ranks: rank 0 holds ", train_[0].num_owned,
+                                   " owned + ", train_[0].nodes() - train_[0].num_owned, " halo nodes (", hops,
+                                   "-hop halo) of the first trajectory"));
   else if (comm_.size() > 1)
-    io::log_info(log_.get(), cat("data-parallel on ", comm_.size(), " ranks: sample b of a batch is computed by rank b mod ",
-                                 comm_.size()));
+    core::log_info(log_.get(), cat("data-parallel on ", comm_.size(),
+                                   " ranks: sample b of a batch is computed by rank b mod ", comm_.size()));
   norms_ = Normalizers::fresh();
-  auto betas = d.get_floats("train.betas");
   opt_ = std::make_unique<torch::optim::AdamW>(model_->module().parameters(),
-                                               torch::optim::AdamWOptions(d.get_float("train.lr"))
-                                                   .betas({betas[0], betas[1]})
-                                                   .weight_decay(d.get_float("train.weight_decay")));
+                                               torch::optim::AdamWOptions(o.optim.lr)
+                                                   .betas({o.optim.betas[0], o.optim.betas[1]})
+                                                   .weight_decay(o.optim.weight_decay));
   int64_t params = 0;
   for (const auto& p : model_->module().parameters()) params += p.numel();
-  io::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),
-                               ", precision ", d.get_string("train.precision")));
-  if (d.has("train.resume")) load(d.resolve_path(d.get_string("train.resume")));
+  core::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),
+                                 ", precision ", o.precision));
+  if (!o.resume.empty()) load(o.resume);
 }
 
 double Trainer::step() {
-  const int64_t batch = deck_.get_int("train.batch"), total = deck_.get_int("train.steps");
-  const int64_t warmup = deck_.get_int("train.warmup");
+  const OptimOptions& p = options_.optim;
+  const int64_t batch = p.batch, total = p.steps, warmup = p.warmup;
   // With a time budget, the step that the used fraction of it corresponds to drives the decay.
   const int64_t sched_step = time_fraction_ < 0 || step_ < warmup
                                  ? step_
                                  : warmup + static_cast<int64_t>(time_fraction_ * double(total - warmup));
-  const double lr = cosine_warmup_lr(sched_step, deck_.get_float("train.lr"), deck_.get_float("train.lr_min"), warmup, total);
+  const double lr = cosine_warmup_lr(sched_step, p.lr, p.lr_min, warmup, total);
   for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-  const double sigma = deck_.get_float("train.noise_std"), pushforward = deck_.get_float("train.pushforward");
+  const double sigma = options_.noise_std, pushforward = options_.pushforward;
   opt_->zero_grad();
   double loss_sum = 0;
   for (int64_t b = 0; b < batch; ++b) {
@@ -179,8 +120,7 @@ double Trainer::step() {
     loss_sum += l;
   }
   allreduce_gradients();
-  if (const double clip = deck_.get_float("train.clip"); clip > 0)
-    torch::nn::utils::clip_grad_norm_(model_->module().parameters(), clip);
+  if (const double clip = p.clip; clip > 0) torch::nn::utils::clip_grad_norm_(model_->module().parameters(), clip);
   opt_->step();
   ++step_;
   return loss_sum / batch;
@@ -205,9 +145,12 @@ void Trainer::allreduce_gradients() {
   std::vector<at::Tensor> flat_parts;
   for (const auto& g : grads) flat_parts.push_back(g.reshape(-1));
   at::Tensor flat = at::cat(flat_parts).cpu().contiguous();
-  if (flat.scalar_type() == at::kFloat) comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel());
-  else if (flat.scalar_type() == at::kDouble) comm_.allreduce_sum(flat.data_ptr<double>(), flat.numel());
-  else throw Error(cat("gradient all-reduce: unsupported dtype ", flat.scalar_type()));
+  if (flat.scalar_type() == at::kFloat)
+    comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel());
+  else if (flat.scalar_type() == at::kDouble)
+    comm_.allreduce_sum(flat.data_ptr<double>(), flat.numel());
+  else
+    throw Error(cat("gradient all-reduce: unsupported dtype ", flat.scalar_type()));
   int64_t offset = 0;
   for (auto& g : grads) {
     g.copy_(flat.narrow(0, offset, g.numel()).view(g.sizes()));
@@ -215,57 +158,21 @@ void Trainer::allreduce_gradients() {
   }
 }
 
-void Trainer::validate() {
-  if (valid_.empty()) return;  // also on ranks other than 0, which hold no validation data
+std::vector<Metric> Trainer::validate() {
+  if (valid_.empty()) return {};  // also on ranks other than 0, which hold no validation data
   model_->module().eval();
-  const int64_t k = deck_.get_int("train.rollout_steps");
+  const int64_t k = options_.rollout_steps;
   auto one = one_step_error(*model_, norms_, valid_, 1);
   auto r = rollout(*model_, norms_, valid_[0], k);
-  io::log_info(log_.get(), cat("step ", step_, ": valid 1-step RMSE ", io::sci(one.model_rmse), " (persistence ",
-                               io::sci(one.persistence_rmse), ", ratio ", io::sci(one.model_rmse / one.persistence_rmse),
-                               "); ", k, "-step rollout RMSE ", io::sci(r.rmse_over(k)), " (persistence ",
-                               io::sci(r.persistence_over(k)), ")"));
-  metrics_rows_.push_back(cat(step_, ",", one.model_rmse, ",", one.persistence_rmse, ",", r.rmse_over(k), ",",
-                              r.persistence_over(k)));
-  std::string csv = "step,one_step_rmse,one_step_persistence,rollout_rmse,rollout_persistence\n";
-  for (const auto& row : metrics_rows_) csv += row + "\n";
-  io::write_text_atomic(deck_.get_string("output.dir") + "/metrics.csv", csv);
+  core::log_info(log_.get(), cat("step ", step_, ": valid 1-step RMSE ", core::sci(one.model_rmse), " (persistence ",
+                                 core::sci(one.persistence_rmse), ", ratio ",
+                                 core::sci(one.model_rmse / one.persistence_rmse), "); ", k, "-step rollout RMSE ",
+                                 core::sci(r.rmse_over(k)), " (persistence ", core::sci(r.persistence_over(k)), ")"));
   model_->module().train();
-}
-
-void Trainer::run() {
-  const int64_t total = deck_.get_int("train.steps"), every = deck_.get_int("train.validate_every"),
-                ckpt_every = deck_.get_int("train.checkpoint_every");
-  const std::string out = deck_.get_string("output.dir");
-  if (step_ >= total)
-    io::log_warn(log_.get(), cat("the checkpoint is already at step ", step_, " of ", total, ": nothing to train"));
-  io::Progress progress(log_, "train", total - step_, 10.0, comm_.root() && io::Progress::is_terminal());
-  double avg = 0;
-  const double limit_s = 60 * deck_.get_float("train.time_limit");
-  const auto start = std::chrono::steady_clock::now();
-  double decay_start = -1;  // seconds at which warm-up ended
-  while (step_ < total) {
-    if (limit_s > 0) {
-      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      comm_.allreduce_max(&elapsed, 1);  // every rank stops at the same step
-      if (elapsed >= limit_s) {
-        io::log_info(log_.get(), cat("time limit of ", deck_.get_float("train.time_limit"), " min reached at step ", step_));
-        break;
-      }
-      if (step_ >= deck_.get_int("train.warmup") && decay_start < 0) decay_start = elapsed;
-      time_fraction_ = decay_start < 0 ? 0.0 : (elapsed - decay_start) / std::max(limit_s - decay_start, 1e-9);
-    }
-    const double loss = step();
-    avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
-    progress.advance(1, "loss " + io::sci(avg));
-    if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step_, ": loss is ", loss));
-    if (every > 0 && step_ % every == 0) validate();
-    if (ckpt_every > 0 && step_ % ckpt_every == 0) save(out + "/checkpoint.h5");
-  }
-  progress.finish("loss " + io::sci(avg));
-  if (every == 0 || step_ % every != 0) validate();
-  save(out + "/checkpoint.h5");
-  io::log_info(log_.get(), cat("wrote ", out, "/checkpoint.h5"));
+  return {{"one_step_rmse", one.model_rmse},
+          {"one_step_persistence", one.persistence_rmse},
+          {"rollout_rmse", r.rmse_over(k)},
+          {"rollout_persistence", r.persistence_over(k)}};
 }
 
 void Trainer::save(const std::string& path) const {
@@ -282,7 +189,7 @@ void Trainer::save(const std::string& path) const {
   c.tensors["rng.sampler"] = gen_.get_state();
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
-  c.attributes["deck"] = deck_.resolved_yaml();
+  c.attributes["deck"] = options_.deck_yaml;
   if (comm_.root()) save_checkpoint(path, c);  // every rank holds the same state
   comm_.barrier();
 }
@@ -301,7 +208,7 @@ void Trainer::load(const std::string& path) {
   }
   gen_.set_state(checkpoint_tensor(c, path, "rng.sampler"));
   step_ = std::stoll(c.attributes["step"]);
-  io::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
+  core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }
 
 }  // namespace tessera::train

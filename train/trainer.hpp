@@ -1,4 +1,4 @@
-// Trainer: next-step training of a mesh simulator (REFERENCES.md §2-3) from a graph-physics
+// Trainer: next-step training of a mesh simulator (docs/references.md §2-3) from a graph-physics
 // dataset: online normalisers, Gaussian noise on the velocity of normal nodes, loss on normal
 // and outflow nodes, AdamW with linear warm-up and cosine decay, gradient clipping, periodic
 // validation and atomic checkpoints that restore everything (model, optimiser moments,
@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "io/deck.hpp"
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 #include "train/evaluate.hpp"
+#include "train/loop.hpp"
+#include "train/mesh_sim_options.hpp"
 
 namespace spdlog {
 class logger;
@@ -21,40 +22,35 @@ class AdamW;
 
 namespace tessera::train {
 
-// data.*, train.*, output.* (and, with add_model_keys / io::add_augment_keys, a whole deck).
-void add_train_keys(io::Schema& schema);
-// The full tessera-train schema.
-void add_training_deck_keys(io::Schema& schema);
-
-class Trainer {
-public:
+class Trainer : public Learner {
+ public:
   // With several ranks in `comm`, training is parallel (train.parallel): graph-parallel, every
   // graph is partitioned and each rank computes its owned nodes (halo as deep as the model, no
   // communication inside it); or data-parallel, each rank computes whole graphs for its share of
   // every batch. Losses, normaliser statistics and gradients are reduced over ranks either way,
   // so the run equals a single-process run (up to summation order) and checkpoints load at any
   // rank count.
-  Trainer(const io::Deck& deck, std::shared_ptr<spdlog::logger> log, const Comm& comm = Comm::self());
-  ~Trainer();
-  // Trains until train.steps, validating and checkpointing as the deck says; writes
-  // <output.dir>/checkpoint.h5 at the end.
-  void run();
-  double step();  // one optimiser step over train.batch samples; returns the mean loss
-  int64_t steps_done() const { return step_; }
-  void save(const std::string& path) const;
+  Trainer(const MeshSimOptions& options, std::shared_ptr<spdlog::logger> log, const Comm& comm = Comm::self());
+  ~Trainer() override;
+  double step() override;  // one optimiser step over train.batch samples; returns the mean loss
+  int64_t steps_done() const override { return step_; }
+  int64_t warmup_steps() const override { return options_.optim.warmup; }
+  void set_time_fraction(double fraction) override { time_fraction_ = fraction; }
+  // 1-step and rollout RMSE on the validation trajectories (rank 0; other ranks return none).
+  std::vector<Metric> validate() override;
+  void save(const std::string& path) const override;
   void load(const std::string& path);
   Simulator& model() { return *model_; }
   const Normalizers& normalizers() const { return norms_; }
   const std::vector<TrajectoryData>& train_data() const { return train_; }
 
-private:
-  void validate();
+ private:
   void allreduce_gradients();
 
-  const io::Deck& deck_;
+  MeshSimOptions options_;
   Comm comm_;
-  at::Device device_{at::kCPU};                // train.device
-  at::ScalarType amp_dtype_ = at::kFloat;      // train.precision: autocast dtype (kFloat: none)
+  at::Device device_{at::kCPU};            // train.device
+  at::ScalarType amp_dtype_ = at::kFloat;  // train.precision: autocast dtype (kFloat: none)
   bool graph_parallel_ = false;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;
@@ -65,7 +61,6 @@ private:
   int64_t step_ = 0;
   // train.time_limit: the cosine decay follows the fraction of the time budget used after warm-up.
   double time_fraction_ = -1;  // < 0: step-based schedule
-  std::vector<std::string> metrics_rows_;
 };
 
 }  // namespace tessera::train

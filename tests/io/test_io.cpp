@@ -1,13 +1,10 @@
-// io: deck validation and overrides, help/markdown generation, progress text, atomic files.
+// io: deck validation and overrides, family keys, help/markdown generation.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 
-#include "io/atomic_file.hpp"
+#include "core/error.hpp"
 #include "io/deck.hpp"
-#include "io/progress.hpp"
-#include "mesh/error.hpp"
 
 using namespace tessera;
 using io::KeyType;
@@ -50,7 +47,8 @@ TEST_CASE("deck: defaults, values, overrides", "[deck]") {
   CHECK(d.get_floats("mesh.center") == std::vector<double>{1.5, 2});
   CHECK(d.get_strings("mesh.groups") == std::vector<std::string>{"a", "b"});
   CHECK_FALSE(d.has("mesh.file"));
-  io::Deck o = io::Deck::parse("name: run1\n", "deck.yaml", s, {"solver.dt=0.5", "solver.method=cn", "mesh.file=x.msh"});
+  io::Deck o =
+      io::Deck::parse("name: run1\n", "deck.yaml", s, {"solver.dt=0.5", "solver.method=cn", "mesh.file=x.msh"});
   CHECK(o.get_float("solver.dt") == 0.5);
   CHECK(o.get_string("solver.method") == "cn");
   CHECK(o.resolve_path(o.get_string("mesh.file")) == "x.msh");
@@ -62,27 +60,37 @@ TEST_CASE("deck: defaults, values, overrides", "[deck]") {
 }
 
 TEST_CASE("deck: each bad input gives one located error", "[deck]") {
-  CHECK(error_of("name: x\nsolver:\n  dt: [1\n") == std::string("deck.yaml:4:1: invalid YAML: end of sequence flow not found"));
+  CHECK(error_of("name: x\nsolver:\n  dt: [1\n") ==
+        std::string("deck.yaml:4:1: invalid YAML: end of sequence flow not found"));
   CHECK(error_of("name: x\nsolver:\n  dtt: 1\n") ==
         std::string("deck.yaml:3: unknown key 'solver.dtt' (valid keys under 'solver': dt, steps, method, verbose)"));
-  CHECK(error_of("name: x\nsolvr: 1\n") == std::string("deck.yaml:2: unknown key 'solvr' (valid keys: solver, mesh, name)"));
-  CHECK(error_of("name: x\nsolver:\n  dt: fast\n") == std::string("deck.yaml:3: solver.dt: expected a number >= 0, got 'fast'"));
+  CHECK(error_of("name: x\nsolvr: 1\n") ==
+        std::string("deck.yaml:2: unknown key 'solvr' (valid keys: solver, mesh, name)"));
+  CHECK(error_of("name: x\nsolver:\n  dt: fast\n") ==
+        std::string("deck.yaml:3: solver.dt: expected a number >= 0, got 'fast'"));
   CHECK(error_of("name: x\nsolver:\n  steps: 0\n") ==
         std::string("deck.yaml:3: solver.steps: expected an integer >= 1 and <= 1000, got '0'"));
   CHECK(error_of("name: x\nsolver:\n  steps: 2.5\n") ==
         std::string("deck.yaml:3: solver.steps: expected an integer >= 1 and <= 1000, got '2.5'"));
-  CHECK(error_of("name: x\nsolver:\n  method: rk4\n") == std::string("deck.yaml:3: solver.method: expected one of: bdf2, cn, got 'rk4'"));
-  CHECK(error_of("name: x\nsolver:\n  verbose: 2\n") == std::string("deck.yaml:3: solver.verbose: expected true or false, got '2'"));
-  CHECK(error_of("name: x\nmesh:\n  center: [1]\n") == std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got a list"));
-  CHECK(error_of("name: x\nsolver: 3\n") == std::string("deck.yaml:2: solver: expected a section (a map of keys), got '3'"));
+  CHECK(error_of("name: x\nsolver:\n  method: rk4\n") ==
+        std::string("deck.yaml:3: solver.method: expected one of: bdf2, cn, got 'rk4'"));
+  CHECK(error_of("name: x\nsolver:\n  verbose: 2\n") ==
+        std::string("deck.yaml:3: solver.verbose: expected true or false, got '2'"));
+  CHECK(error_of("name: x\nmesh:\n  center: [1]\n") ==
+        std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got a list"));
+  CHECK(error_of("name: x\nsolver: 3\n") ==
+        std::string("deck.yaml:2: solver: expected a section (a map of keys), got '3'"));
   CHECK(error_of("solver: {dt: 1}\n") == std::string("deck.yaml: missing required key 'name' (a string)"));
   CHECK(error_of("- a\n- b\n") == std::string("deck.yaml:1: the deck must be a YAML map of keys, got a list"));
-  CHECK(error_of("name: x\n", {"solver.dt=-1"}) == std::string("--set solver.dt: solver.dt: expected a number >= 0, got '-1'"));
-  CHECK(error_of("name: x\n", {"solver.dtx=1"}) == std::string("--set solver.dtx=1: unknown key 'solver.dtx' (see --help for the deck keys)"));
+  CHECK(error_of("name: x\n", {"solver.dt=-1"}) ==
+        std::string("--set solver.dt: solver.dt: expected a number >= 0, got '-1'"));
+  CHECK(error_of("name: x\n", {"solver.dtx=1"}) ==
+        std::string("--set solver.dtx=1: unknown key 'solver.dtx' (see --help for the deck keys)"));
   CHECK(error_of("name: x\n", {"solver.dt"}) == std::string("--set solver.dt: expected key.path=value"));
   CHECK(error_of("name: x\nsolver: 3\n", {"solver.dt=1"}) ==
         std::string("--set solver.dt=1: 'solver' is not a section in deck.yaml"));
-  CHECK(error_of("name: x\nsolver:\n  dt: '0.1'\n") == std::string("deck.yaml:3: solver.dt: expected a number >= 0, got '0.1'"));
+  CHECK(error_of("name: x\nsolver:\n  dt: '0.1'\n") ==
+        std::string("deck.yaml:3: solver.dt: expected a number >= 0, got '0.1'"));
   const io::Schema s = test_schema();
   CHECK_THROWS_WITH(io::Deck::load("/nonexistent/deck.yaml", s), "/nonexistent/deck.yaml: deck file not found");
 }
@@ -98,23 +106,58 @@ TEST_CASE("deck: help and markdown list every key", "[deck]") {
   CHECK(md.find("- `solver`: time stepping") != std::string::npos);
 }
 
-TEST_CASE("progress text", "[progress]") {
-  io::Progress p(nullptr, "steps", 200, 10.0, false);
-  p.advance(50);
-  std::string l = p.line("loss 0.5");
-  CHECK(l.rfind("steps 50/200  25.0% ", 0) == 0);
-  CHECK(l.find("ETA") != std::string::npos);
-  CHECK(l.find("loss 0.5") != std::string::npos);
+// A schema with two families: keys added inside Schema::family belong to it alone; identical
+// keys of two families are shared.
+static io::Schema family_schema() {
+  io::Schema s("tessera-test");
+  s.add("model.family", KeyType::Choice, "a", "family").choices = {"a", "b"};
+  s.set_selector("model.family");
+  s.add("train.steps", KeyType::Int, "10", "steps").min = 1;
+  s.family("a", [](io::Schema& f) {
+    f.add("model.width", KeyType::Int, "8", "width").min = 1;
+    f.add("model.heads", KeyType::Int, "2", "heads").min = 1;
+  });
+  s.family("b", [](io::Schema& f) {
+    f.add("model.width", KeyType::Int, "8", "width").min = 1;
+    f.add("model.steps", KeyType::Int, "3", "steps").min = 1;
+  });
+  return s;
 }
 
-TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
-  const std::string dir = std::string(TESSERA_TEST_OUT) + "/atomic";
-  std::filesystem::remove_all(dir);
-  io::write_text_atomic(dir + "/a/b.txt", "hello\n");
-  std::ifstream in(dir + "/a/b.txt");
-  std::string line;
-  std::getline(in, line);
-  CHECK(line == "hello");
-  CHECK_FALSE(std::filesystem::exists(io::temp_path(dir + "/a/b.txt")));
-  CHECK_THROWS_WITH(io::commit_temp(dir + "/none.txt"), Catch::Contains("cannot move the finished file into place"));
+TEST_CASE("deck: family keys", "[deck]") {
+  const io::Schema s = family_schema();
+  REQUIRE(s.find("model.width")->families == std::vector<std::string>{"a", "b"});
+  // The default family gets its own defaults, and only those.
+  io::Deck a = io::Deck::parse("{}", "deck.yaml", s);
+  CHECK(a.get_int("model.heads") == 2);
+  CHECK_FALSE(a.has("model.steps"));
+  io::Deck b = io::Deck::parse("model:\n  family: b\n  width: 4\n", "deck.yaml", s);
+  CHECK(b.get_int("model.width") == 4);
+  CHECK(b.get_int("model.steps") == 3);
+  CHECK_FALSE(b.has("model.heads"));
+  // A key of another family is rejected with its line and the family it belongs to.
+  CHECK_THROWS_WITH(io::Deck::parse("model:\n  family: b\n  heads: 4\n", "deck.yaml", s),
+                    "deck.yaml:3: model.heads: belongs to model.family: a, not 'b'");
+  CHECK_THROWS_WITH(io::Deck::parse("{}", "deck.yaml", s, {"model.family=b", "model.heads=4"}),
+                    "--set model.heads: model.heads: belongs to model.family: a, not 'b'");
+  CHECK_THROWS_WITH(io::Deck::parse("model:\n  family: c\n", "deck.yaml", s),
+                    "deck.yaml:2: model.family: expected one of: a, b, got 'c'");
+  // Stored decks of older versions may carry other families' keys: they can be dropped.
+  io::ParseOptions lenient;
+  lenient.drop_other_families = true;
+  io::Deck old = io::Deck::parse("model:\n  family: b\n  heads: 4\n", "old.yaml", s, {}, lenient);
+  CHECK_FALSE(old.has("model.heads"));
+  // Help marks family keys; a key defined differently by two families is a programming error.
+  CHECK(s.help_text().find("only with model.family: a, b") != std::string::npos);
+  io::Schema bad = family_schema();
+  CHECK_THROWS_WITH(bad.family("b", [](io::Schema& f) { f.add("model.width", KeyType::Int, "16", "width"); }),
+                    Catch::Contains("key model.width defined twice"));
+}
+
+TEST_CASE("deck: errors raised later with a key are located like deck errors", "[deck]") {
+  const io::Schema s = test_schema();
+  io::Deck d = io::Deck::parse("name: run1\nsolver:\n  steps: 20\n", "deck.yaml", s);
+  const Error late("exceeds the 12 nodes", "solver.steps");
+  CHECK(late.key() == "solver.steps");
+  CHECK(d.message_at(late.key(), late.what()) == "deck.yaml:3: solver.steps: exceeds the 12 nodes");
 }

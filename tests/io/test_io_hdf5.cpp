@@ -1,17 +1,16 @@
 // HDF5 layer, graph-physics datasets and XDMF series, read back through the HDF5 C API.
 // Leaves <test_out>/dataset and <test_out>/xdmf for the h5py/meshio interop test.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "io/dataset.hpp"
 #include "io/h5.hpp"
 #include "io/xdmf.hpp"
-#include "mesh/error.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 static const std::string out = std::string(TESSERA_TEST_OUT);
@@ -58,7 +57,7 @@ TEST_CASE("H5File writes and reads arrays, groups and attributes", "[hdf5]") {
   CHECK(r.list("/") == std::vector<std::string>{"b", "g"});
   CHECK_THROWS_WITH(r.read<double>("/missing"), Catch::Contains("dataset /missing not found"));
   CHECK_THROWS_WITH(io::H5File::open_read(out + "/none.h5"), Catch::Contains("file not found"));
-  io::write_text_atomic(out + "/not_h5.h5", "plain text");
+  core::write_text_atomic(out + "/not_h5.h5", "plain text");
   CHECK_THROWS_WITH(io::H5File::open_read(out + "/not_h5.h5"), Catch::Contains("not a readable HDF5 file"));
 }
 

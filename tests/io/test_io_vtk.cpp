@@ -1,5 +1,4 @@
 // VTK output read back with VTK's own XML readers.
-#include <catch2/catch.hpp>
 #include <vtkCellData.h>
 #include <vtkDataArray.h>
 #include <vtkFieldData.h>
@@ -11,10 +10,11 @@
 #include <vtkXMLDataParser.h>
 #include <vtkXMLUnstructuredGridReader.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "io/vtk.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 static const std::string out = std::string(TESSERA_TEST_OUT) + "/vtk";

@@ -1,6 +1,5 @@
 // Parallel output, run at np = 1 and np = 2 (ctest: test_parallel_io.np1/.np2): the files must
 // hold the same data whatever the rank count.
-#include <catch2/catch.hpp>
 #include <vtkCellData.h>
 #include <vtkDataArray.h>
 #include <vtkNew.h>
@@ -8,6 +7,7 @@
 #include <vtkUnstructuredGrid.h>
 #include <vtkXMLPUnstructuredGridReader.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 
@@ -15,11 +15,13 @@
 #include "io/h5.hpp"
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 
-static std::string out_dir(const Comm& c) { return std::string(TESSERA_TEST_OUT) + "/parallel_np" + std::to_string(c.size()); }
+static std::string out_dir(const Comm& c) {
+  return std::string(TESSERA_TEST_OUT) + "/parallel_np" + std::to_string(c.size());
+}
 static double f(double x, double y) { return std::sin(x) + 3 * y; }
 
 TEST_CASE("collective row-block writes", "[mpi][hdf5]") {

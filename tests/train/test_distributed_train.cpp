@@ -2,12 +2,13 @@
 // trains the single-process reference on its own (Comm::self()). Losses and parameters agree to
 // float tolerance; a checkpoint written by the distributed run resumes serially and vice versa.
 #include <ATen/ATen.h>
-#include <catch2/catch.hpp>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "io/deck.hpp"
-#include "synthetic_flow.hpp"
+#include "tests/synthetic_flow.hpp"
+#include "train/family.hpp"
 #include "train/trainer.hpp"
 
 using namespace tessera;
@@ -43,8 +44,9 @@ const io::Schema& train_schema() {
 }
 
 io::Deck make_deck(const io::Schema& schema, const std::string& family, const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> ov{"data.dir=" + dataset(), "model.family=" + family, "train.steps=4", "model.latent=16",
-                              "model.layers=2", "train.warmup=2", "output.dir=" + out_dir(), "train.parallel=graph"};
+  std::vector<std::string> ov{"data.dir=" + dataset(),   "model.family=" + family, "train.steps=4",
+                              "model.latent=16",         "model.layers=2",         "train.warmup=2",
+                              "output.dir=" + out_dir(), "train.parallel=graph"};
   if (family == "transformer") ov.insert(ov.end(), {"augment.dilation=2", "model.dilation_layers=1"});
   ov.insert(ov.end(), extra.begin(), extra.end());
   return io::Deck::parse("{}", "test.yaml", schema, ov);
@@ -76,7 +78,8 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
   for (const std::string family : {"transformer", "meshgraphnet"}) {
     INFO(family << " on " << world.size() << " ranks");
     io::Deck d = make_deck(schema, family);
-    train::Trainer serial(d, nullptr, Comm::self()), dist(d, nullptr, world);
+    train::Trainer serial(train::mesh_sim_options(d), nullptr, Comm::self()),
+        dist(train::mesh_sim_options(d), nullptr, world);
     check_same_training(serial, dist, 4);
 
     // Partitioned rollout (halo refreshed every step) equals the single-process rollout of the
@@ -92,19 +95,20 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
 
     // A checkpoint is independent of the rank count.
     io::Deck d2 = make_deck(schema, family, {"train.steps=2"});
-    train::Trainer half_dist(d2, nullptr, world);
+    train::Trainer half_dist(train::mesh_sim_options(d2), nullptr, world);
     half_dist.step();
     half_dist.step();
     const std::string ck_dist = out_dir() + "/" + family + "_dist.h5";
     half_dist.save(ck_dist);
-    train::Trainer half_serial(d2, nullptr, Comm::self());
+    train::Trainer half_serial(train::mesh_sim_options(d2), nullptr, Comm::self());
     half_serial.step();
     half_serial.step();
     const std::string ck_serial = out_dir() + "/" + family + "_serial_r" + std::to_string(world.rank()) + ".h5";
     half_serial.save(ck_serial);
     io::Deck from_dist = make_deck(schema, family, {"train.resume=" + ck_dist});
     io::Deck from_serial = make_deck(schema, family, {"train.resume=" + ck_serial});
-    train::Trainer resumed_serial(from_dist, nullptr, Comm::self()), resumed_dist(from_serial, nullptr, world);
+    train::Trainer resumed_serial(train::mesh_sim_options(from_dist), nullptr, Comm::self()),
+        resumed_dist(train::mesh_sim_options(from_serial), nullptr, world);
     CHECK(resumed_serial.steps_done() == 2);
     CHECK(resumed_dist.steps_done() == 2);
     resumed_serial.step();
@@ -119,7 +123,7 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
     if (world.size() == 3) {
       REQUIRE(std::filesystem::exists(from_np2));
       io::Deck d3 = make_deck(schema, family, {"train.resume=" + from_np2});
-      train::Trainer resumed3(d3, nullptr, world);
+      train::Trainer resumed3(train::mesh_sim_options(d3), nullptr, world);
       resumed3.step();
       resumed3.step();
       check_same_parameters(serial, resumed3, 1e-4);
@@ -133,7 +137,8 @@ TEST_CASE("data-parallel training equals single-process training", "[mpi][train]
   for (const std::string family : {"transformer", "meshgraphnet"}) {
     INFO(family << " on " << world.size() << " ranks");
     io::Deck d = make_deck(schema, family, {"train.parallel=data", "train.batch=3"});
-    train::Trainer serial(d, nullptr, Comm::self()), dist(d, nullptr, world);
+    train::Trainer serial(train::mesh_sim_options(d), nullptr, Comm::self()),
+        dist(train::mesh_sim_options(d), nullptr, world);
     check_same_training(serial, dist, 4);
     CHECK_FALSE(dist.train_data()[0].partitioned());
   }
@@ -145,8 +150,10 @@ TEST_CASE("pushforward training equals single-process training", "[mpi][train]")
   Comm world;
   for (const std::string parallel : {"graph", "data"}) {
     INFO(parallel << "-parallel on " << world.size() << " ranks");
-    io::Deck d = make_deck(schema, "transformer", {"train.parallel=" + parallel, "train.pushforward=1", "train.batch=3"});
-    train::Trainer serial(d, nullptr, Comm::self()), dist(d, nullptr, world);
+    io::Deck d =
+        make_deck(schema, "transformer", {"train.parallel=" + parallel, "train.pushforward=1", "train.batch=3"});
+    train::Trainer serial(train::mesh_sim_options(d), nullptr, Comm::self()),
+        dist(train::mesh_sim_options(d), nullptr, world);
     check_same_training(serial, dist, 4);
   }
 }

@@ -1,15 +1,16 @@
 // Training machinery: normaliser statistics, learning-rate schedule, checkpoints, exact resume,
 // rollouts; on a small synthetic dataset written by the test.
 #include <ATen/ATen.h>
-#include <catch2/catch.hpp>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "core/error.hpp"
 #include "io/deck.hpp"
-#include "mesh/error.hpp"
-#include "synthetic_flow.hpp"
+#include "tests/synthetic_flow.hpp"
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
+#include "train/family.hpp"
 #include "train/normalizer.hpp"
 #include "train/schedule.hpp"
 #include "train/trainer.hpp"
@@ -34,14 +35,16 @@ static io::Deck deck(const std::string& family, int64_t steps, const std::vector
     return s;
   }();
   std::vector<std::string> ov{"data.dir=" + dataset(), "model.family=" + family, "train.steps=" + std::to_string(steps),
-                              "model.latent=16", "model.layers=2", "train.warmup=2", "output.dir=" + out};
+                              "model.latent=16",       "model.layers=2",         "train.warmup=2",
+                              "output.dir=" + out};
   ov.insert(ov.end(), extra.begin(), extra.end());
   return io::Deck::parse("{}", "test.yaml", schema, ov);
 }
 
 TEST_CASE("normaliser statistics equal direct mean and std", "[train]") {
   train::Normalizer n("x", 3, 2);
-  at::Tensor a = at::randn({50, 3}, at::kDouble) * 3 + 1, b = at::randn({30, 3}, at::kDouble), c = at::randn({10, 3}, at::kDouble);
+  at::Tensor a = at::randn({50, 3}, at::kDouble) * 3 + 1, b = at::randn({30, 3}, at::kDouble),
+             c = at::randn({10, 3}, at::kDouble);
   n.accumulate(a);
   n.accumulate(b);
   n.accumulate(c);  // past max_accumulations: ignored
@@ -86,13 +89,13 @@ TEST_CASE("N + N resumed steps equal 2N steps", "[train][checkpoint]") {
   for (const std::string family : {"transformer", "meshgraphnet"}) {
     INFO(family);
     io::Deck d6 = deck(family, 6);
-    train::Trainer straight(d6, nullptr);
+    train::Trainer straight(train::mesh_sim_options(d6), nullptr);
     for (int i = 0; i < 6; ++i) straight.step();
-    train::Trainer first(d6, nullptr);
+    train::Trainer first(train::mesh_sim_options(d6), nullptr);
     for (int i = 0; i < 3; ++i) first.step();
     first.save(out + "/half_" + family + ".h5");
     io::Deck resumed_deck = deck(family, 6, {"train.resume=" + out + "/half_" + family + ".h5"});
-    train::Trainer resumed(resumed_deck, nullptr);
+    train::Trainer resumed(train::mesh_sim_options(resumed_deck), nullptr);
     CHECK(resumed.steps_done() == 3);
     for (int i = 0; i < 3; ++i) resumed.step();
     auto a = straight.model().module().named_parameters(), b = resumed.model().module().named_parameters();
@@ -104,12 +107,15 @@ TEST_CASE("N + N resumed steps equal 2N steps", "[train][checkpoint]") {
     CHECK(at::equal(straight.normalizers().target.sum, resumed.normalizers().target.sum));
   }
   io::Deck other = deck("meshgraphnet", 6, {"train.resume=" + out + "/half_transformer.h5"});
-  CHECK_THROWS_WITH(train::Trainer(other, nullptr), Catch::Contains("checkpoint of a 'transformer' model"));
+  CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(other), nullptr),
+                    Catch::Contains("checkpoint of a 'transformer' model"));
 }
 
 TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][rollout]") {
-  io::Deck d = deck("transformer", 200, {"train.lr=3e-3", "train.noise_std=0", "model.rope=true"});  // deterministic target; RoPE gives direction
-  train::Trainer t(d, nullptr);
+  io::Deck d =
+      deck("transformer", 200,
+           {"train.lr=3e-3", "train.noise_std=0", "model.rope=true"});  // deterministic target; RoPE gives direction
+  train::Trainer t(train::mesh_sim_options(d), nullptr);
   double first = 0, last = 0;
   for (int i = 0; i < 200; ++i) {
     const double loss = t.step();
@@ -124,8 +130,7 @@ TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][
   REQUIRE(r.rmse.size() == 10);
   CHECK(at::equal(r.predicted[0], traj.velocity[0]));
   at::Tensor fixed = traj.fixed_mask;
-  for (int s = 1; s <= 10; ++s)
-    CHECK(at::equal(r.predicted[s].index({fixed}), traj.velocity[s].index({fixed})));
+  for (int s = 1; s <= 10; ++s) CHECK(at::equal(r.predicted[s].index({fixed}), traj.velocity[s].index({fixed})));
   CHECK(r.rmse_over(1) == Approx(r.rmse[0]));
   auto one = train::one_step_error(t.model(), t.normalizers(), t.train_data(), 5);
   CHECK(one.persistence_rmse > 0);
@@ -137,32 +142,35 @@ TEST_CASE("pushforward: inputs are the model's own predictions", "[train]") {
   // input each trainer saw for the same drawn sample (batch 1, no noise).
   const io::Deck plain = deck("transformer", 8, {"train.noise_std=0", "train.batch=1"});
   const io::Deck pushed = deck("transformer", 8, {"train.noise_std=0", "train.batch=1", "train.pushforward=1"});
-  train::Trainer a(plain, nullptr), b(pushed, nullptr);
+  train::Trainer a(train::mesh_sim_options(plain), nullptr), b(train::mesh_sim_options(pushed), nullptr);
   for (train::Trainer* t : {&a, &b}) {
     at::NoGradGuard no_grad;
     for (auto& p : t->model().module().parameters()) p.zero_();
   }
   a.step();
   b.step();
-  const at::Tensor seen_plain = a.normalizers().node.sum.narrow(0, 0, 2), seen_pushed = b.normalizers().node.sum.narrow(0, 0, 2);
+  const at::Tensor seen_plain = a.normalizers().node.sum.narrow(0, 0, 2),
+                   seen_pushed = b.normalizers().node.sum.narrow(0, 0, 2);
   int found = 0;
   for (const auto& t : a.train_data())
     for (int64_t s = 1; s + 1 < t.steps(); ++s) {
       if (!at::allclose(t.velocity[s].to(at::kDouble).sum(0), seen_plain, 1e-12, 0)) continue;
       ++found;
-      at::Tensor expected = at::where(t.fixed_mask.unsqueeze(1), t.velocity[s], t.velocity[s - 1]).to(at::kDouble).sum(0);
+      at::Tensor expected =
+          at::where(t.fixed_mask.unsqueeze(1), t.velocity[s], t.velocity[s - 1]).to(at::kDouble).sum(0);
       INFO("step " << s << ": pushed input sums " << seen_pushed << ", expected " << expected);
       CHECK(at::allclose(seen_pushed, expected, 1e-12, 0));
     }
   CHECK(found == 1);
   // Resuming keeps the pushforward draws in step.
   const io::Deck d6 = deck("transformer", 6, {"train.pushforward=0.5"});
-  train::Trainer straight(d6, nullptr), first(d6, nullptr);
+  train::Trainer straight(train::mesh_sim_options(d6), nullptr), first(train::mesh_sim_options(d6), nullptr);
   for (int i = 0; i < 6; ++i) straight.step();
   for (int i = 0; i < 3; ++i) first.step();
   first.save(out + "/half_pushforward.h5");
-  const io::Deck resumed_deck = deck("transformer", 6, {"train.pushforward=0.5", "train.resume=" + out + "/half_pushforward.h5"});
-  train::Trainer resumed(resumed_deck, nullptr);
+  const io::Deck resumed_deck =
+      deck("transformer", 6, {"train.pushforward=0.5", "train.resume=" + out + "/half_pushforward.h5"});
+  train::Trainer resumed(train::mesh_sim_options(resumed_deck), nullptr);
   for (int i = 0; i < 3; ++i) resumed.step();
   for (const auto& p : straight.model().module().named_parameters())
     CHECK(at::equal(p.value(), resumed.model().module().named_parameters()[p.key()]));
@@ -172,9 +180,10 @@ TEST_CASE("bf16 mixed precision trains on CPU like fp32", "[train][amp]") {
   for (const std::string family : {"transformer", "meshgraphnet"}) {
     INFO(family);
     const std::vector<std::string> fast{"train.lr=3e-3", "train.noise_std=0"};  // as in the rollout test
-    const io::Deck d32 = deck(family, 100, fast), d16 = deck(family, 100, {"train.lr=3e-3", "train.noise_std=0",
-                                                                          "train.precision=bf16"});  // trainers keep a reference
-    train::Trainer fp32(d32, nullptr), bf16(d16, nullptr);
+    const io::Deck d32 = deck(family, 100, fast), d16 = deck(family, 100,
+                                                             {"train.lr=3e-3", "train.noise_std=0",
+                                                              "train.precision=bf16"});  // trainers keep a reference
+    train::Trainer fp32(train::mesh_sim_options(d32), nullptr), bf16(train::mesh_sim_options(d16), nullptr);
     std::vector<double> a, b;
     for (int i = 0; i < 100; ++i) {
       a.push_back(fp32.step());
@@ -196,12 +205,22 @@ TEST_CASE("bf16 mixed precision trains on CPU like fp32", "[train][amp]") {
 }
 
 TEST_CASE("bad training decks", "[train]") {
-  CHECK_THROWS_WITH(train::Trainer(deck("transformer", 4, {"model.heads=3"}), nullptr),
+  CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"model.heads=3"})), nullptr),
                     Catch::Contains("model.heads: must divide model.latent (16)"));
-  CHECK_THROWS_WITH(train::Trainer(deck("transformer", 4, {"data.dir=/nonexistent"}), nullptr),
+  CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"data.dir=/nonexistent"})), nullptr),
                     Catch::Contains("/nonexistent/meta.json: file not found"));
-  CHECK_THROWS_WITH(train::Trainer(deck("transformer", 4, {"train.device=gpu"}), nullptr),
+  CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"train.device=gpu"})), nullptr),
                     Catch::Contains("train.device: unknown device 'gpu' (expected cpu, cuda, cuda:N or auto)"));
-  CHECK_THROWS_WITH(train::Trainer(deck("transformer", 4, {"train.device=cuda:99"}), nullptr),
-                    Catch::Contains("train.device: device 'cuda:99': ") && Catch::Contains("visible"));
+  // A device that is well formed but absent is found when the trainer starts: the error carries
+  // its key, which the app frame locates in the deck.
+  try {
+    train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"train.device=cuda:99"})), nullptr);
+    FAIL("cuda:99 was accepted");
+  } catch (const Error& e) {
+    CHECK(e.key() == "train.device");
+    CHECK_THAT(e.what(), Catch::Contains("device 'cuda:99': ") && Catch::Contains("visible"));
+  }
+  // Keys of the other family are rejected, naming the family they belong to.
+  CHECK_THROWS_WITH(deck("meshgraphnet", 4, {"model.heads=4"}),
+                    Catch::Contains("model.heads: belongs to model.family: transformer, not 'meshgraphnet'"));
 }

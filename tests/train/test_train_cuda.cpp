@@ -2,15 +2,16 @@
 // precision, checkpoints moving between devices. Exits with 77 (ctest: skipped) without a GPU.
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
-#include <catch2/catch.hpp>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "io/deck.hpp"
-#include "synthetic_flow.hpp"
+#include "tests/synthetic_flow.hpp"
 #include "train/evaluate.hpp"
+#include "train/family.hpp"
 #include "train/trainer.hpp"
 
 using namespace tessera;
@@ -39,9 +40,9 @@ io::Deck make_deck(const std::string& family, const std::vector<std::string>& ex
     test::write_synthetic_dataset(out + "/data", 3, 1);
     return out + "/data";
   }();
-  std::vector<std::string> ov{"data.dir=" + data, "model.family=" + family, "train.steps=100", "model.latent=16",
-                              "model.layers=2", "train.warmup=2", "train.lr=3e-3", "train.noise_std=0.01",
-                              "output.dir=" + out};
+  std::vector<std::string> ov{"data.dir=" + data, "model.family=" + family, "train.steps=100",
+                              "model.latent=16",  "model.layers=2",         "train.warmup=2",
+                              "train.lr=3e-3",    "train.noise_std=0.01",   "output.dir=" + out};
   ov.insert(ov.end(), extra.begin(), extra.end());
   return io::Deck::parse("{}", "test.yaml", schema, ov);
 }
@@ -52,7 +53,7 @@ TEST_CASE("training on cuda follows training on cpu", "[train][cuda]") {
   for (const std::string family : {"transformer", "meshgraphnet"}) {
     INFO(family);
     const io::Deck dc = make_deck(family, {"train.device=cpu"}), dg = make_deck(family, {"train.device=cuda"});
-    train::Trainer cpu(dc, nullptr), gpu(dg, nullptr);
+    train::Trainer cpu(train::mesh_sim_options(dc), nullptr), gpu(train::mesh_sim_options(dg), nullptr);
     REQUIRE(gpu.model().module().parameters()[0].is_cuda());
     for (int s = 0; s < 5; ++s) {
       const double lc = cpu.step(), lg = gpu.step();
@@ -80,7 +81,7 @@ TEST_CASE("bf16 mixed precision on cuda trains like fp32", "[train][cuda][amp]")
     INFO(family);
     const io::Deck d32 = make_deck(family, {"train.device=cuda", "train.noise_std=0"});
     const io::Deck d16 = make_deck(family, {"train.device=cuda", "train.noise_std=0", "train.precision=bf16"});
-    train::Trainer fp32(d32, nullptr), bf16(d16, nullptr);
+    train::Trainer fp32(train::mesh_sim_options(d32), nullptr), bf16(train::mesh_sim_options(d16), nullptr);
     std::vector<double> a, b;
     for (int i = 0; i < 100; ++i) {
       a.push_back(fp32.step());
@@ -99,17 +100,19 @@ TEST_CASE("bf16 mixed precision on cuda trains like fp32", "[train][cuda][amp]")
 
 TEST_CASE("a checkpoint written on cuda resumes on cpu and back", "[train][cuda][checkpoint]") {
   const io::Deck dg = make_deck("transformer", {"train.device=cuda", "train.steps=6"});
-  train::Trainer gpu(dg, nullptr);
+  train::Trainer gpu(train::mesh_sim_options(dg), nullptr);
   for (int i = 0; i < 3; ++i) gpu.step();
   gpu.save(out + "/gpu.h5");
-  const io::Deck dc = make_deck("transformer", {"train.device=cpu", "train.steps=6", "train.resume=" + out + "/gpu.h5"});
-  train::Trainer cpu(dc, nullptr);
+  const io::Deck dc =
+      make_deck("transformer", {"train.device=cpu", "train.steps=6", "train.resume=" + out + "/gpu.h5"});
+  train::Trainer cpu(train::mesh_sim_options(dc), nullptr);
   CHECK(cpu.steps_done() == 3);
   auto pg = gpu.model().module().named_parameters(), pc = cpu.model().module().named_parameters();
   for (const auto& p : pg) CHECK(at::equal(p.value().cpu(), pc[p.key()]));
   cpu.save(out + "/cpu.h5");
-  const io::Deck dg2 = make_deck("transformer", {"train.device=cuda", "train.steps=6", "train.resume=" + out + "/cpu.h5"});
-  train::Trainer back(dg2, nullptr);
+  const io::Deck dg2 =
+      make_deck("transformer", {"train.device=cuda", "train.steps=6", "train.resume=" + out + "/cpu.h5"});
+  train::Trainer back(train::mesh_sim_options(dg2), nullptr);
   // Continuing on the GPU from either checkpoint gives the same steps.
   for (int i = 0; i < 3; ++i) CHECK(back.step() == Approx(gpu.step()).epsilon(1e-6));
 }

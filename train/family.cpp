@@ -1,0 +1,100 @@
+#include "train/family.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "core/error.hpp"
+#include "io/deck.hpp"
+#include "train/checkpoint.hpp"
+#include "train/device.hpp"
+#include "train/mesh_sim_family.hpp"
+
+namespace tessera::train {
+
+const std::vector<Family>& families() {
+  // The one place a family is registered.
+  static const std::vector<Family> registered = {
+      transformer_family(),
+      meshgraphnet_family(),
+  };
+  return registered;
+}
+
+const Family& find_family(const std::string& name) {
+  std::string names;
+  for (const Family& f : families()) {
+    if (f.name == name) return f;
+    names += (names.empty() ? "" : ", ") + f.name;
+  }
+  throw Error(cat("unknown model family '", name, "' (registered: ", names, ")"), "model.family");
+}
+
+void add_training_deck_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("model", "the model family and its size");
+  std::string doc;
+  std::vector<std::string> names;
+  for (const Family& f : families()) {
+    names.push_back(f.name);
+    doc += (doc.empty() ? "" : "; ") + f.name + ": " + f.summary;
+  }
+  s.add("model.family", KeyType::Choice, names.front(), doc).choices = names;
+  s.set_selector("model.family");
+  s.section("train", "optimisation, validation and checkpoints");
+  s.add("train.steps", KeyType::Int, "1000", "optimiser steps in total (a resumed run continues to this)").min = 1;
+  s.add("train.seed", KeyType::Int, "0", "seed of parameter init, sampling and noise").min = 0;
+  s.add("train.validate_every", KeyType::Int, "0", "steps between validations; 0: end only").min = 0;
+  s.add("train.time_limit", KeyType::Float, "0",
+        "minutes of training in this run; the learning-rate decay then follows the time used after warm-up, and "
+        "training stops at the limit or at train.steps (not bit-reproducible; for comparisons at equal time); 0: off")
+      .min = 0;
+  s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
+  s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
+  s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
+  s.section("output", "where checkpoints and training metrics go");
+  s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
+  for (const Family& f : families()) s.family(f.name, f.add_keys);
+}
+
+LoopOptions loop_options(const io::Deck& d) {
+  LoopOptions o;
+  o.steps = d.get_int("train.steps");
+  o.validate_every = d.get_int("train.validate_every");
+  o.checkpoint_every = d.get_int("train.checkpoint_every");
+  o.time_limit_minutes = d.get_float("train.time_limit");
+  o.output_dir = d.get_string("output.dir");
+  return o;
+}
+
+void train_from_deck(const io::Deck& d, const RunContext& ctx) {
+  const LoopOptions loop = loop_options(d);
+  const Family& family = find_family(d.get_string("model.family"));
+  std::unique_ptr<Learner> learner = family.make_learner(d, ctx);
+  run_training(*learner, loop, ctx.comm, ctx.log);
+}
+
+void add_evaluation_deck_keys(io::Schema& s) {
+  std::vector<void (*)(io::Schema&)> added;
+  for (const Family& f : families())
+    if (f.add_eval_keys && std::find(added.begin(), added.end(), f.add_eval_keys) == added.end()) {
+      f.add_eval_keys(s);
+      added.push_back(f.add_eval_keys);
+    }
+}
+
+void evaluate_from_deck(const io::Deck& d, const RunContext& ctx) {
+  // Every evaluation deck reader checks the deck first, so deck errors come before file errors.
+  std::map<void (*)(io::Schema&), std::function<void(const RunContext&)>> jobs;
+  for (const Family& f : families())
+    if (f.add_eval_keys && !jobs.count(f.add_eval_keys)) jobs[f.add_eval_keys] = f.prepare_evaluation(d);
+  const std::string path = d.resolve_path(d.get_string("rollout.checkpoint"));
+  const std::string name = checkpoint_family(path);
+  for (const Family& f : families())
+    if (f.name == name) {
+      if (!f.add_eval_keys) d.fail("rollout.checkpoint", cat(path, ": family '", name, "' has no rollout"));
+      return jobs.at(f.add_eval_keys)(ctx);
+    }
+  d.fail("rollout.checkpoint", cat(path, ": a checkpoint of family '", name, "', which is not registered"));
+}
+
+}  // namespace tessera::train

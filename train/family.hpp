@@ -1,0 +1,67 @@
+// The model-family registry. A family is registered once, in families() (train/family.cpp),
+// with its name, its deck keys, how to build a Learner from a deck (model, data, optimiser:
+// one training step, validation, checkpoints) and, where it has one, its evaluation job.
+// tessera-train and tessera-rollout dispatch through it, and --help and docs/decks.md list every
+// family's keys, so adding a family touches neither the apps nor the training loop
+// (docs/design.md, "Adding a model family").
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/comm.hpp"
+#include "train/loop.hpp"
+
+namespace spdlog {
+class logger;
+}
+namespace tessera::io {
+class Deck;
+class Schema;
+}  // namespace tessera::io
+
+namespace tessera::train {
+
+struct RunContext {
+  Comm comm;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+struct Family {
+  std::string name;     // the value of model.family
+  std::string summary;  // one line for --help
+  // The family's keys of the training deck (added inside Schema::family, so they belong to it).
+  std::function<void(io::Schema&)> add_keys;
+  // Reads the family's typed options from a validated deck (once) and builds its learner;
+  // resumes from train.resume when set.
+  std::function<std::unique_ptr<Learner>(const io::Deck&, const RunContext&)> make_learner;
+  // Evaluation of a checkpoint of this family (tessera-rollout), or none. `prepare_evaluation`
+  // reads and checks the evaluation deck's options (before any file is opened) and returns the
+  // job. Families sharing one evaluation deck give the same add_eval_keys function: its keys are
+  // added once and one reader checks the deck.
+  void (*add_eval_keys)(io::Schema&) = nullptr;
+  std::function<std::function<void(const RunContext&)>(const io::Deck&)> prepare_evaluation;
+};
+
+// Every registered family, in registration order.
+const std::vector<Family>& families();
+// The family called `name`; throws an Error listing the registered names.
+const Family& find_family(const std::string& name);
+
+// The tessera-train deck: model.family (the selector), the keys every family shares (train.steps,
+// train.seed, validation and checkpoint periods, time limit, resume, device, output.dir) and each
+// family's own keys.
+void add_training_deck_keys(io::Schema& schema);
+// The shared loop's settings from a training deck.
+LoopOptions loop_options(const io::Deck& deck);
+// tessera-train: builds the deck's family learner and runs the shared loop.
+void train_from_deck(const io::Deck& deck, const RunContext& context);
+
+// The tessera-rollout deck: the evaluation keys of every family that has an evaluation.
+void add_evaluation_deck_keys(io::Schema& schema);
+// tessera-rollout: checks the deck, then the family named in the checkpoint (rollout.checkpoint)
+// evaluates it.
+void evaluate_from_deck(const io::Deck& deck, const RunContext& context);
+
+}  // namespace tessera::train

@@ -1,0 +1,95 @@
+#include "train/loop.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+
+namespace tessera::train {
+namespace {
+
+// metrics.csv: one row per validation, rewritten atomically each time.
+class MetricsFile {
+ public:
+  explicit MetricsFile(std::string path) : path_(std::move(path)) {}
+  void add(int64_t step, const std::vector<Metric>& metrics) {
+    if (metrics.empty()) return;
+    if (header_.empty()) {
+      header_ = "step";
+      for (const auto& [name, value] : metrics) header_ += "," + name;
+    }
+    std::string row = cat(step);
+    for (const auto& [name, value] : metrics) row += cat(",", value);
+    rows_.push_back(row);
+    std::string csv = header_ + "\n";
+    for (const auto& r : rows_) csv += r + "\n";
+    core::write_text_atomic(path_, csv);
+  }
+
+ private:
+  std::string path_, header_;
+  std::vector<std::string> rows_;
+};
+
+// The wall-time budget: stops every rank at the same step and reports the fraction used since
+// warm-up ended, which drives the learning-rate decay.
+class TimeBudget {
+ public:
+  TimeBudget(double minutes, const Comm& comm) : limit_s_(60 * minutes), comm_(comm) {}
+  bool active() const { return limit_s_ > 0; }
+  // False once the budget is spent.
+  bool update(Learner& learner, const std::shared_ptr<spdlog::logger>& log) {
+    if (!active()) return true;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    comm_.allreduce_max(&elapsed, 1);  // every rank stops at the same step
+    if (elapsed >= limit_s_) {
+      core::log_info(log.get(), cat("time limit of ", limit_s_ / 60, " min reached at step ", learner.steps_done()));
+      return false;
+    }
+    if (learner.steps_done() >= learner.warmup_steps() && decay_start_ < 0) decay_start_ = elapsed;
+    learner.set_time_fraction(decay_start_ < 0 ? 0.0
+                                               : (elapsed - decay_start_) / std::max(limit_s_ - decay_start_, 1e-9));
+    return true;
+  }
+
+ private:
+  double limit_s_;
+  Comm comm_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  double decay_start_ = -1;  // seconds at which warm-up ended
+};
+
+}  // namespace
+
+void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
+                  const std::shared_ptr<spdlog::logger>& log) {
+  const std::string checkpoint = o.output_dir + "/checkpoint.h5";
+  MetricsFile metrics(o.output_dir + "/metrics.csv");
+  if (learner.steps_done() >= o.steps)
+    core::log_warn(log.get(), cat("the checkpoint is already at step ", learner.steps_done(), " of ", o.steps,
+                                  ": nothing to train"));
+  core::Progress progress(log, "train", o.steps - learner.steps_done(), 10.0,
+                          comm.root() && core::Progress::is_terminal());
+  TimeBudget budget(o.time_limit_minutes, comm);
+  double avg = 0;
+  while (learner.steps_done() < o.steps) {
+    if (!budget.update(learner, log)) break;
+    const double loss = learner.step();
+    const int64_t step = learner.steps_done();
+    avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
+    progress.advance(1, "loss " + core::sci(avg));
+    if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
+    if (o.validate_every > 0 && step % o.validate_every == 0) metrics.add(step, learner.validate());
+    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) learner.save(checkpoint);
+  }
+  progress.finish("loss " + core::sci(avg));
+  const int64_t step = learner.steps_done();
+  if (o.validate_every == 0 || step % o.validate_every != 0) metrics.add(step, learner.validate());
+  learner.save(checkpoint);
+  core::log_info(log.get(), cat("wrote ", checkpoint));
+}
+
+}  // namespace tessera::train

@@ -1,0 +1,54 @@
+// The training loop every model family shares: steps until the deck's total (or a wall-time
+// budget), a progress line with the smoothed loss and ETA, a stop on a non-finite loss, periodic
+// validation into metrics.csv and atomic checkpoints. A family supplies a Learner (one optimiser
+// step, validation, checkpointing) and never writes its own loop.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/comm.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tessera::train {
+
+// A named validation figure: one column of metrics.csv.
+using Metric = std::pair<std::string, double>;
+
+class Learner {
+ public:
+  virtual ~Learner() = default;
+  // One optimiser step; returns its mean loss (the same on every rank).
+  virtual double step() = 0;
+  virtual int64_t steps_done() const = 0;
+  // Steps of learning-rate warm-up, after which a wall-time budget drives the decay.
+  virtual int64_t warmup_steps() const { return 0; }
+  // Under a wall-time budget: the fraction of it used since warm-up ended (< 0: the schedule
+  // follows the step count).
+  virtual void set_time_fraction(double fraction) {}
+  // Validation figures at the current step, logged by the learner itself. Ranks without
+  // validation data return none; the loop writes what rank 0 returns.
+  virtual std::vector<Metric> validate() = 0;
+  // Writes a checkpoint from which training resumes exactly (collective; rank 0 writes).
+  virtual void save(const std::string& path) const = 0;
+};
+
+struct LoopOptions {
+  int64_t steps = 1000;           // train.steps: total, counting steps of a resumed run
+  int64_t validate_every = 0;     // 0: at the end only
+  int64_t checkpoint_every = 0;   // 0: at the end only
+  double time_limit_minutes = 0;  // 0: no wall-time budget
+  std::string output_dir = "out/train";
+};
+
+// Trains `learner` to options.steps; writes <output_dir>/checkpoint.h5 and, where validation
+// returns figures, <output_dir>/metrics.csv. Collective over `comm`. Throws on divergence.
+void run_training(Learner& learner, const LoopOptions& options, const Comm& comm,
+                  const std::shared_ptr<spdlog::logger>& log);
+
+}  // namespace tessera::train

@@ -1,0 +1,127 @@
+#include "train/mesh_rollout.hpp"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/dataset.hpp"
+#include "io/deck.hpp"
+#include "train/device.hpp"
+#include "train/model_io.hpp"
+#include "train/rollout_output.hpp"
+
+namespace tessera::train {
+
+void add_rollout_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("rollout", "which model to roll out, on which trajectory or mesh, for how long");
+  s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
+  s.add("rollout.source", KeyType::Choice, "dataset",
+        "dataset: initial state and ground truth from a dataset trajectory; mesh: the `mesh` section and an "
+        "initial condition (no ground truth, no error metrics)")
+      .choices = {"dataset", "mesh"};
+  s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
+  s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
+  s.add("rollout.steps", KeyType::Int, "0", "steps to predict; 0: the whole trajectory (source mesh: required > 0)")
+      .min = 0;
+  s.add("rollout.dt", KeyType::Float, "0.01", "time step for output time stamps (source mesh)").min = 0;
+  s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
+  s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
+        "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
+  io::add_mesh_keys(s);
+  s.section("data", "the dataset to take the initial condition and ground truth from");
+  s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
+  s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
+  s.section("output", "rollout files");
+  s.add("output.dir", KeyType::String, "out/rollout", "output directory");
+  s.add("output.name", KeyType::String, "rollout", "base name of the output files");
+  s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
+}
+
+RolloutOptions rollout_options(const io::Deck& d) {
+  RolloutOptions o;
+  o.from_dataset = d.get_string("rollout.source") == "dataset";
+  o.steps = d.get_int("rollout.steps");
+  if (!o.from_dataset && o.steps == 0) d.fail("rollout.steps", "must be > 0 with rollout.source: mesh");
+  o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
+  o.trajectory = d.get_int("rollout.trajectory");
+  o.device = d.get_string("rollout.device");
+  try {
+    check_device_name(o.device);
+  } catch (const Error& e) {
+    d.fail("rollout.device", e.what());
+  }
+  o.dt = d.get_float("rollout.dt");
+  o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
+  o.fill_interior = d.get_bool("rollout.initial.fill_interior");
+  if (!o.from_dataset) o.mesh = io::mesh_options(d);
+  if (d.has("data.dir")) o.data_dir = d.resolve_path(d.get_string("data.dir"));
+  o.split = d.get_string("data.split");
+  o.output_base = d.get_string("output.dir") + "/" + d.get_string("output.name");
+  o.vtu = d.get_bool("output.vtu");
+  o.deck_yaml = d.resolved_yaml();
+  return o;
+}
+
+namespace {
+
+// The trajectory to roll out: a dataset's (with ground truth) or a mesh with an initial
+// condition. Sets `what` (its name in messages) and `dt`.
+io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m, std::string& what, double& dt) {
+  dt = o.dt;
+  if (!o.from_dataset) {
+    what = "the deck's mesh";
+    return initial_condition_trajectory(io::build_mesh(o.mesh), o.steps, o.inflow_speed, o.fill_interior);
+  }
+  const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
+  io::DatasetReader reader(dir, o.split);
+  const auto& ids = reader.trajectories();
+  if (std::find(ids.begin(), ids.end(), o.trajectory) == ids.end())
+    throw Error(cat(dir, "/", o.split, ".h5 has no trajectory ", o.trajectory, " (it has ", ids.size(), ")"),
+                "rollout.trajectory");
+  what = cat(dir, "/", o.split, ".h5 #", o.trajectory);
+  dt = reader.meta().dt;
+  return reader.read(o.trajectory);
+}
+
+void log_summary(spdlog::logger* log, const RolloutSummary& s, size_t steps) {
+  core::log_info(log, cat("1-step RMSE ", core::sci(s.one_step), " (persistence ", core::sci(s.one_step_persistence),
+                          "); rollout RMSE over 50 steps ", core::sci(s.rmse_50), " (persistence ",
+                          core::sci(s.persistence_50), "), over all ", steps, " steps ", core::sci(s.rmse_all),
+                          " (persistence ", core::sci(s.persistence_all), ")"));
+}
+
+}  // namespace
+
+void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+  TrainedModel m = load_trained_model(o.checkpoint);
+  const at::Device device = select_device_for(o.device, "rollout.device", comm);
+  m.model->module().to(device);
+  core::log_info(log.get(),
+                 cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str()));
+  std::string what;
+  double dt = 0;
+  const io::Trajectory traj = source_trajectory(o, m, what, dt);
+  // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
+  // halo as deep as the model, on which the rollout runs.
+  TrajectoryData t = prepare_trajectory(traj, m.options.augment, what), on_device = t.to(device);
+  const int64_t steps = o.steps > 0 ? o.steps : t.steps() - 1;
+  Rollout r;
+  if (comm.size() > 1) {
+    auto local = prepare_trajectory(traj, m.options.augment, what, comm, static_cast<int>(m.options.model.depth()));
+    r = rollout(*m.model, m.norms, local.to(device), steps, comm);
+  } else {
+    r = rollout(*m.model, m.norms, on_device, steps);
+  }
+  // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
+  auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{});
+  write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
+  if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
+  core::log_info(log.get(),
+                 cat("wrote ", o.output_base, ".xmf",
+                     o.from_dataset ? cat(", ", o.output_base, "_metrics.csv, ", o.output_base, "_summary.csv") : ""));
+}
+
+}  // namespace tessera::train

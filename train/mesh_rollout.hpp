@@ -1,0 +1,43 @@
+// The rollout job of the mesh simulator families (tessera-rollout): rolls a checkpoint out
+// autoregressively on a dataset trajectory (boundary nodes imposed every step) or on a mesh with
+// an initial condition, and writes prediction, truth and error for ParaView plus RMSE metrics.
+// Under mpirun the rollout is partitioned (halo refreshed every step).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/comm.hpp"
+#include "io/mesh_deck.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tessera::train {
+
+struct RolloutOptions {
+  std::string checkpoint;    // resolved path
+  bool from_dataset = true;  // rollout.source: dataset (with ground truth) or mesh
+  int64_t trajectory = 0;
+  std::string device = "cpu";
+  int64_t steps = 0;          // 0: the whole trajectory
+  double dt = 0.01;           // output time step (source mesh)
+  double inflow_speed = 1.0;  // initial condition (source mesh)
+  bool fill_interior = true;
+  io::MeshOptions mesh;  // source mesh
+  std::string data_dir;  // empty: the training deck's data.dir
+  std::string split = "test";
+  std::string output_base;  // <output.dir>/<output.name>
+  bool vtu = false;
+  std::string deck_yaml;
+};
+
+// The rollout deck's keys (rollout, mesh, data, output) and their reading.
+void add_rollout_keys(io::Schema& schema);
+RolloutOptions rollout_options(const io::Deck& deck);
+
+// Errors about a setting carry its key (tessera::Error::key).
+void run_mesh_rollout(const RolloutOptions& options, const Comm& comm, const std::shared_ptr<spdlog::logger>& log);
+
+}  // namespace tessera::train

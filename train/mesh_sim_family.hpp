@@ -1,0 +1,13 @@
+// Registry entries of the mesh simulator families: the graph transformer with adjacency-masked
+// attention (docs/references.md §3) and the MeshGraphNet baseline (§2). Both train by next-step
+// prediction on graph-physics trajectories (train/trainer.hpp) and evaluate by rollouts
+// (train/mesh_rollout.hpp).
+#pragma once
+#include "train/family.hpp"
+
+namespace tessera::train {
+
+Family transformer_family();
+Family meshgraphnet_family();
+
+}  // namespace tessera::train

@@ -1,0 +1,134 @@
+#include "train/mesh_sim_options.hpp"
+
+#include "core/error.hpp"
+#include "io/deck.hpp"
+#include "io/mesh_deck.hpp"
+#include "train/device.hpp"
+
+namespace tessera::train {
+
+namespace {
+
+void add_data_and_optimiser_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("data", "the dataset (graph-physics layout: <dir>/meta.json and <dir>/<split>.h5)");
+  s.required("data.dir", KeyType::String, "dataset directory (relative to the deck)");
+  s.add("data.train_split", KeyType::String, "train", "split used for training");
+  s.add("data.valid_split", KeyType::String, "valid", "split used for validation");
+  s.add("data.max_trajectories", KeyType::Int, "0", "use at most this many trajectories per split; 0: all").min = 0;
+  s.add("train.batch", KeyType::Int, "2", "samples (graphs) per step").min = 1;
+  s.add("train.lr", KeyType::Float, "1e-3", "peak learning rate (AdamW)").min = 0;
+  s.add("train.lr_min", KeyType::Float, "1e-6", "learning rate at the end of the cosine decay").min = 0;
+  s.add("train.warmup", KeyType::Int, "1000", "linear warm-up steps").min = 0;
+  s.add("train.weight_decay", KeyType::Float, "1e-4", "AdamW weight decay").min = 0;
+  auto& b = s.add("train.betas", KeyType::FloatList, "[0.9, 0.95]", "AdamW betas");
+  b.list_size = 2;
+  b.min = 0;
+  b.max = 1;
+  s.add("train.clip", KeyType::Float, "1.0", "gradient-norm clipping; 0: off").min = 0;
+  s.add("train.noise_std", KeyType::Float, "0.02", "std of Gaussian noise on the input velocity of normal nodes").min =
+      0;
+  auto& pf = s.add("train.pushforward", KeyType::Float, "0",
+                   "probability that a sample's input is the model's own prediction from the step before (no "
+                   "gradient through it; the pushforward trick), so training sees the model's own errors; 0: off");
+  pf.min = 0;
+  pf.max = 1;
+  s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
+  s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
+  s.add("train.precision", KeyType::Choice, "fp32",
+        "fp32, or bf16: mixed precision (autocast runs matrix products in bfloat16; parameters, optimiser state, "
+        "normalisers and the loss stay fp32); on GPU, and on CPU too")
+      .choices = {"fp32", "bf16"};
+  s.add("train.parallel", KeyType::Choice, "data",
+        "under mpirun: data (each rank computes whole graphs, samples dealt out round-robin; for many small "
+        "meshes) or graph (every graph partitioned over the ranks; for meshes too big for one rank)")
+      .choices = {"data", "graph"};
+}
+
+void add_model_keys(io::Schema& s, const std::string& family) {
+  using io::KeyType;
+  s.section("model", "the model family and its size");
+  s.add("model.latent", KeyType::Int, "64", "latent width (transformer d; MeshGraphNet latent size)").min = 1;
+  s.add("model.layers", KeyType::Int, "4", "transformer blocks, or MeshGraphNet message-passing steps").min = 1;
+  if (family == "transformer") {
+    s.add("model.heads", KeyType::Int, "4", "attention heads (must divide latent)").min = 1;
+    s.add("model.mlp_layers", KeyType::Int, "4", "Linear layers of the encoder/decoder MLPs").min = 2;
+    s.add("model.rope", KeyType::Bool, "true",
+          "rotary position embedding from node coordinates; without it attention cannot tell neighbours apart by "
+          "direction");
+    s.add("model.dilation_layers", KeyType::Int, "2",
+          "last layers whose second half of heads use the dilated graph (when augment.dilation is on)")
+        .min = 0;
+  } else {
+    s.add("model.hidden_layers", KeyType::Int, "2", "hidden layers of every MLP").min = 1;
+  }
+}
+
+ModelOptions model_options(const io::Deck& d) {
+  ModelOptions o;
+  o.family = d.get_string("model.family");
+  if (o.family == "transformer") {
+    gnn::TransformerConfig& c = o.transformer;
+    c.latent = d.get_int("model.latent");
+    c.layers = d.get_int("model.layers");
+    c.heads = d.get_int("model.heads");
+    c.mlp_layers = static_cast<int>(d.get_int("model.mlp_layers"));
+    c.rope = d.get_bool("model.rope");
+    if (c.latent % c.heads) d.fail("model.heads", cat("must divide model.latent (", c.latent, ")"));
+    o.dilation_layers = d.get_int("model.dilation_layers");
+    if (o.dilation_layers > c.layers) d.fail("model.dilation_layers", cat("exceeds model.layers (", c.layers, ")"));
+  } else {
+    gnn::MeshGraphNetConfig& c = o.meshgraphnet;
+    c.latent = d.get_int("model.latent");
+    c.steps = d.get_int("model.layers");
+    c.hidden_layers = static_cast<int>(d.get_int("model.hidden_layers"));
+  }
+  return o;
+}
+
+}  // namespace
+
+void add_mesh_sim_keys(io::Schema& s, const std::string& family) {
+  add_data_and_optimiser_keys(s);
+  add_model_keys(s, family);
+  io::add_augment_keys(s);
+}
+
+MeshSimOptions mesh_sim_options(const io::Deck& d) {
+  MeshSimOptions o;
+  // The model first: its errors surface before anything else is checked.
+  o.model = model_options(d);
+  o.augment = io::augment_options(d);
+  o.data.dir = d.resolve_path(d.get_string("data.dir"));
+  o.data.train_split = d.get_string("data.train_split");
+  o.data.valid_split = d.get_string("data.valid_split");
+  o.data.max_trajectories = d.get_int("data.max_trajectories");
+  OptimOptions& p = o.optim;
+  p.steps = d.get_int("train.steps");
+  p.batch = d.get_int("train.batch");
+  p.lr = d.get_float("train.lr");
+  p.lr_min = d.get_float("train.lr_min");
+  p.warmup = d.get_int("train.warmup");
+  p.weight_decay = d.get_float("train.weight_decay");
+  const auto betas = d.get_floats("train.betas");
+  p.betas = {betas[0], betas[1]};
+  p.clip = d.get_float("train.clip");
+  o.noise_std = d.get_float("train.noise_std");
+  o.pushforward = d.get_float("train.pushforward");
+  o.seed = d.get_int("train.seed");
+  o.valid_trajectories = d.get_int("train.valid_trajectories");
+  o.rollout_steps = d.get_int("train.rollout_steps");
+  if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
+  o.device = d.get_string("train.device");
+  try {
+    check_device_name(o.device);
+  } catch (const Error& e) {
+    d.fail("train.device", e.what());
+  }
+  o.precision = d.get_string("train.precision");
+  o.graph_parallel = d.get_string("train.parallel") == "graph";
+  o.deck_yaml = d.resolved_yaml();
+  return o;
+}
+
+}  // namespace tessera::train

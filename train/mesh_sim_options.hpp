@@ -1,0 +1,56 @@
+// The typed settings of the mesh simulator families (transformer, meshgraphnet): everything the
+// trainer and the rollout job need from a deck, read and checked once. Only mesh_sim_options.cpp
+// reads the deck; the library code below it takes these structs.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "mesh/augment.hpp"
+#include "train/simulator.hpp"
+
+namespace tessera::io {
+class Deck;
+class Schema;
+}  // namespace tessera::io
+
+namespace tessera::train {
+
+struct DataOptions {
+  std::string dir;  // dataset directory (resolved against the deck's directory)
+  std::string train_split = "train", valid_split = "valid";
+  int64_t max_trajectories = 0;  // per split; 0: all
+};
+
+struct OptimOptions {
+  int64_t steps = 1000;  // optimiser steps in total (the schedule's length)
+  int64_t batch = 2;
+  double lr = 1e-3, lr_min = 1e-6;
+  int64_t warmup = 1000;
+  double weight_decay = 1e-4;
+  std::array<double, 2> betas{0.9, 0.95};
+  double clip = 1.0;  // gradient-norm clipping; 0: off
+};
+
+struct MeshSimOptions {
+  ModelOptions model;
+  mesh::AugmentOptions augment;
+  DataOptions data;
+  OptimOptions optim;
+  double noise_std = 0.02;  // Gaussian noise on the input velocity of normal nodes
+  double pushforward = 0;   // probability of training on the model's own one-step prediction
+  int64_t seed = 0;
+  int64_t valid_trajectories = 2, rollout_steps = 50;
+  std::string resume;              // checkpoint to resume from (resolved path); empty: none
+  std::string device = "cpu";      // cpu, cuda, cuda:N, auto (train/device.hpp)
+  std::string precision = "fp32";  // fp32 or bf16
+  bool graph_parallel = false;     // train.parallel: graph (else data)
+  std::string deck_yaml;           // the resolved deck, stored in checkpoints
+};
+
+// The keys of the mesh simulator family `family` (data, train, model, augment), for
+// io::Schema::family.
+void add_mesh_sim_keys(io::Schema& schema, const std::string& family);
+MeshSimOptions mesh_sim_options(const io::Deck& deck);
+
+}  // namespace tessera::train
