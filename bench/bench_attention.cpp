@@ -43,9 +43,9 @@ static int child(const std::string& variant, int side, int64_t heads, int64_t di
     if (cuda) at::detail::getCUDAHooks().deviceSynchronize(0);
   };
   auto step = [&] {
-    at::Tensor o = variant == "tessera"  ? gnn::sparse_attention(q, k, v, ei)
-                   : variant == "edge"   ? gnn::edge_attention_torch(q, k, v, ei)
-                                         : gnn::dense_masked_attention(q, k, v, ei);
+    at::Tensor o = variant == "tessera" ? gnn::sparse_attention(q, k, v, ei)
+                   : variant == "edge"  ? gnn::edge_attention_torch(q, k, v, ei)
+                                        : gnn::dense_masked_attention(q, k, v, ei);
     o.sum().backward();
   };
   const double ms = variant == "baseline" ? 0.0 : bench::median_ms(step, reps, 1, sync);
@@ -85,7 +85,8 @@ static Result measure(const char* self, const std::string& variant, int side, in
   wait4(pid, &status, 0, &ru);
   Result res;
   long long peak_cuda = 0;
-  if (got > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && std::sscanf(buf, "%lf %lld", &res.ms, &peak_cuda) == 2) {
+  if (got > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+      std::sscanf(buf, "%lf %lld", &res.ms, &peak_cuda) == 2) {
     res.ok = true;
     res.peak_mb = cuda ? peak_cuda / 1048576.0 : ru.ru_maxrss / 1024.0;  // ru_maxrss is in KiB
   }
@@ -99,10 +100,14 @@ int main(int argc, char** argv) {
   bool quick = false, cuda = false;
   int64_t heads = 4, dim = 16;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick")) quick = true;
-    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) cuda = !std::strcmp(argv[++i], "cuda");
-    else if (!std::strcmp(argv[i], "--heads") && i + 1 < argc) heads = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--dim") && i + 1 < argc) dim = std::atoll(argv[++i]);
+    if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
+      cuda = !std::strcmp(argv[++i], "cuda");
+    else if (!std::strcmp(argv[i], "--heads") && i + 1 < argc)
+      heads = std::atoll(argv[++i]);
+    else if (!std::strcmp(argv[i], "--dim") && i + 1 < argc)
+      dim = std::atoll(argv[++i]);
     else {
       std::fprintf(stderr, "usage: %s [--quick] [--device cpu|cuda] [--heads H] [--dim D]\n", argv[0]);
       return 2;

@@ -67,8 +67,10 @@ int main(int argc, char** argv) {
   int steps = 50;
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--steps") && i + 1 < argc) steps = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    if (!std::strcmp(argv[i], "--steps") && i + 1 < argc)
+      steps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
   }
   if (quick) steps = 5;
   {
@@ -76,7 +78,9 @@ int main(int argc, char** argv) {
     solvers::PetscSession petsc;
     const bool root = world.root();
     if (root) {
-      std::printf("DFG 2D-2 (Re 100, dt 0.005), %d timed steps after 10 warm-up steps; baseline: np=1 in the same run\n\n", steps);
+      std::printf(
+          "DFG 2D-2 (Re 100, dt 0.005), %d timed steps after 10 warm-up steps; baseline: np=1 in the same run\n\n",
+          steps);
       std::printf("%-22s %7s %9s %4s %11s %13s %9s\n", "mesh (h_near/h_far)", "cells", "unknowns", "np", "ms/step",
                   "lin. its/step", "speed-up");
     }
@@ -114,8 +118,9 @@ int main(int argc, char** argv) {
           for (double v : ns.vertex_velocity()) frames.push_back(static_cast<float>(v));
       }
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("\nCylinderFlow trajectory (one rank): %lld nodes, %lld cells, %d + %d steps: %.1f s (%.1f ms/step)\n",
-                  (long long)m.num_nodes(), (long long)m.num_cells(), spin, stored, s, 1000 * s / (spin + stored));
+      std::printf(
+          "\nCylinderFlow trajectory (one rank): %lld nodes, %lld cells, %d + %d steps: %.1f s (%.1f ms/step)\n",
+          (long long)m.num_nodes(), (long long)m.num_cells(), spin, stored, s, 1000 * s / (spin + stored));
     }
     bench::sleeping_barrier(world);
   }

@@ -14,9 +14,9 @@
 #include <cstring>
 
 #include "bench/timing.hpp"
+#include "core/comm.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/mesh_transformer.hpp"
-#include "mesh/comm.hpp"
 #include "mesh/partition.hpp"
 #include "mesh/structured.hpp"
 #include "tessera/config.hpp"
@@ -39,8 +39,14 @@ struct Step {
   Comm comm;
   Step(const gnn::TransformerConfig& c, const mesh::Graph& g, const at::Tensor& x0, const at::Tensor& pos0,
        const at::Tensor& t0, int64_t owned_rows, const Comm& cm)
-      : model((at::manual_seed(0), c)), opt(model->parameters()), ei(gnn::EdgeIndex::from_graph(g)), x(x0),
-        pos(pos0), target(t0), owned(owned_rows), comm(cm) {}
+      : model((at::manual_seed(0), c)),
+        opt(model->parameters()),
+        ei(gnn::EdgeIndex::from_graph(g)),
+        x(x0),
+        pos(pos0),
+        target(t0),
+        owned(owned_rows),
+        comm(cm) {}
   void operator()() {
     opt.zero_grad();
     auto plan = gnn::mask_plan(model->config(), ei);
@@ -81,7 +87,8 @@ int main(int argc, char** argv) {
     // Phase 1: graph-parallel step on every rank.
     double t_dist = 0, mem_dist = 0;
     {
-      Step s(c, l.graph, x.index_select(0, ids), pos.index_select(0, ids), target.index_select(0, ids), l.num_owned, comm);
+      Step s(c, l.graph, x.index_select(0, ids), pos.index_select(0, ids), target.index_select(0, ids), l.num_owned,
+             comm);
       t_dist = bench::median_ms([&] { s(); }, 5, 1, [&] { comm.barrier(); });
       mem_dist = rss_peak_mb() - rss_setup;
     }
@@ -109,7 +116,8 @@ int main(int argc, char** argv) {
       const double grad_bytes = comm.size() > 1 ? 2.0 * params * 4 * (comm.size() - 1) / comm.size() : 0;
       const double per_layer_bytes = 2.0 * hops * halo1 * c.latent * 4;  // forward + backward, all ranks
       std::printf("graph: %lld nodes, %lld directed edges; %d ranks x 1 thread; METIS edge cut %lld, imbalance %.3f\n",
-                  (long long)g.num_nodes, (long long)g.num_edges(), comm.size(), (long long)stats.edge_cut, stats.imbalance);
+                  (long long)g.num_nodes, (long long)g.num_edges(), comm.size(), (long long)stats.edge_cut,
+                  stats.imbalance);
       std::printf("halo (all ranks): 1-hop %lld nodes (%.2f%%), %d-hop %lld nodes (%.2f%%)\n", (long long)halo1,
                   100.0 * halo1 / g.num_nodes, hops, (long long)halok, 100.0 * halok / g.num_nodes);
       std::printf("%-40s %12s %14s\n", "", "ms/step", "peak MB/rank");
@@ -118,9 +126,10 @@ int main(int argc, char** argv) {
                   mem_mean, mem_max);
       std::printf("speed-up %.2fx, memory per rank %.2fx of np = 1 (largest rank)\n", t_serial / t_dist,
                   mem_max / mem_serial);
-      std::printf("bytes per step per rank: gradient all-reduce ~%.2f MB; halo exchange 0 (K-hop halo); a per-layer\n"
-                  "1-hop exchange would send %.2f MB per step in total instead, and compute %.2f%% fewer halo nodes\n",
-                  grad_bytes / 1e6, per_layer_bytes / 1e6, 100.0 * (halok - halo1) / g.num_nodes);
+      std::printf(
+          "bytes per step per rank: gradient all-reduce ~%.2f MB; halo exchange 0 (K-hop halo); a per-layer\n"
+          "1-hop exchange would send %.2f MB per step in total instead, and compute %.2f%% fewer halo nodes\n",
+          grad_bytes / 1e6, per_layer_bytes / 1e6, 100.0 * (halok - halo1) / g.num_nodes);
       std::printf("(setup before the steps: %.1f MB resident)\n", rss_setup - rss0);
     }
   }

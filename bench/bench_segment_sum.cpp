@@ -26,8 +26,10 @@ int main(int argc, char** argv) {
   bool quick = false;
   int64_t feats = 128;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick")) quick = true;
-    else if (!std::strcmp(argv[i], "--features") && i + 1 < argc) feats = std::stoll(argv[++i]);
+    if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+    else if (!std::strcmp(argv[i], "--features") && i + 1 < argc)
+      feats = std::stoll(argv[++i]);
     else {
       std::fprintf(stderr, "usage: %s [--quick] [--features F]\n", argv[0]);
       return 2;
@@ -52,7 +54,10 @@ int main(int argc, char** argv) {
       std::function<void()> sync;
       if (cuda) sync = [] { at::detail::getCUDAHooks().deviceSynchronize(0); };
       double t_torch = bench::median_ms(
-          [&] { at::zeros({ei.num_nodes, feats}, v.options()).index_add_(0, ei.dst, v); }, reps, 3, sync);
+          [&] {
+            at::zeros({ei.num_nodes, feats}, v.options()).index_add_(0, ei.dst, v);
+          },
+          reps, 3, sync);
       double t_ours = bench::median_ms([&] { gnn::kernels::segment_sum(v, ei.dst_ptr, at::Tensor()); }, reps, 3, sync);
       std::printf("%-6s %9lld %10lld %14.3f %14.3f %7.2fx %.2e\n", cuda ? "cuda" : "cpu", (long long)ei.num_nodes,
                   (long long)ei.num_edges(), t_torch, t_ours, t_torch / t_ours, diff);

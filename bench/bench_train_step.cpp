@@ -30,9 +30,12 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu", precision = "fp32";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--quick") quick = true;
-    else if (a == "--device" && i + 1 < argc) device_name = argv[++i];
-    else if (a == "--precision" && i + 1 < argc) precision = argv[++i];
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--device" && i + 1 < argc)
+      device_name = argv[++i];
+    else if (a == "--precision" && i + 1 < argc)
+      precision = argv[++i];
     else {
       std::fprintf(stderr, "usage: bench_train_step [--quick] [--device cpu|cuda] [--precision fp32|bf16]\n");
       return 2;
@@ -83,17 +86,20 @@ int main(int argc, char** argv) {
   gnn::MeshGraphNet mgn(mc);
   mgn->to(dev);
   torch::optim::AdamW opt_m(mgn->parameters());
-  const double t_mgn = bench::median_ms([&] {
-    opt_m.zero_grad();
-    at::Tensor pred;
-    {
-      gnn::AutocastScope scope(dev.type(), amp);
-      pred = mgn->forward(x, ef, ei);
-    }
-    (pred.to(at::kFloat) - target).pow(2).mean().backward();
-    opt_m.step();
-  }, reps, 1, sync);
-  std::printf("%-34s %12lld %10.2f %11.2fx\n", "MeshGraphNet (15 steps, latent 128)", (long long)params_of(*mgn), t_mgn, 1.0);
+  const double t_mgn = bench::median_ms(
+      [&] {
+        opt_m.zero_grad();
+        at::Tensor pred;
+        {
+          gnn::AutocastScope scope(dev.type(), amp);
+          pred = mgn->forward(x, ef, ei);
+        }
+        (pred.to(at::kFloat) - target).pow(2).mean().backward();
+        opt_m.step();
+      },
+      reps, 1, sync);
+  std::printf("%-34s %12lld %10.2f %11.2fx\n", "MeshGraphNet (15 steps, latent 128)", (long long)params_of(*mgn), t_mgn,
+              1.0);
   for (auto [name, layers, latent] : {std::tuple{"transformer small (4 x d64, 4 heads)", 4, 64},
                                       {"transformer large (15 x d128, 4 heads)", 15, 128}}) {
     gnn::TransformerConfig tc;
@@ -106,16 +112,18 @@ int main(int argc, char** argv) {
     tr->to(dev);
     auto plan = gnn::mask_plan(tc, ei, &dil, 2);
     torch::optim::AdamW opt(tr->parameters());
-    const double t = bench::median_ms([&] {
-      opt.zero_grad();
-      at::Tensor pred;
-      {
-        gnn::AutocastScope scope(dev.type(), amp);
-        pred = tr->forward(x, plan, pos);
-      }
-      (pred.to(at::kFloat) - target).pow(2).mean().backward();
-      opt.step();
-    }, reps, 1, sync);
+    const double t = bench::median_ms(
+        [&] {
+          opt.zero_grad();
+          at::Tensor pred;
+          {
+            gnn::AutocastScope scope(dev.type(), amp);
+            pred = tr->forward(x, plan, pos);
+          }
+          (pred.to(at::kFloat) - target).pow(2).mean().backward();
+          opt.step();
+        },
+        reps, 1, sync);
     std::printf("%-34s %12lld %10.2f %11.2fx\n", name, (long long)params_of(*tr), t, t_mgn / t);
   }
   std::printf("vs MGN: MeshGraphNet time / model time (> 1: faster than MeshGraphNet)\n");

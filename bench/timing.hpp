@@ -2,14 +2,14 @@
 // `sync` runs before starting and after stopping each timed call (a CUDA device synchronisation,
 // an MPI barrier), so asynchronous or collective work is measured whole.
 #pragma once
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
 #include <vector>
 
-#include <unistd.h>
-
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 
 namespace tessera::bench {
 

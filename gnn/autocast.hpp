@@ -9,13 +9,13 @@ namespace tessera::gnn {
 // sensitive ops in fp32; parameters stay fp32 and the backward runs outside the scope. A no-op
 // for fp32/fp64. Scopes nest; the previous state is restored on exit.
 class AutocastScope {
-public:
+ public:
   AutocastScope(c10::DeviceType device, c10::ScalarType dtype);
   ~AutocastScope();
   AutocastScope(const AutocastScope&) = delete;
   AutocastScope& operator=(const AutocastScope&) = delete;
 
-private:
+ private:
   c10::DeviceType device_;
   bool active_ = false, prev_enabled_ = false;
   c10::ScalarType prev_dtype_ = c10::ScalarType::Float;

@@ -8,9 +8,7 @@ namespace tessera::gnn {
 
 EdgeIndex EdgeIndex::from_graph(const mesh::Graph& g) {
   const int64_t n = g.num_nodes, e = g.num_edges();
-  auto to_tensor = [](const std::vector<int64_t>& v) {
-    return at::tensor(at::ArrayRef<int64_t>(v), at::kLong);
-  };
+  auto to_tensor = [](const std::vector<int64_t>& v) { return at::tensor(at::ArrayRef<int64_t>(v), at::kLong); };
   std::vector<int64_t> perm(e), sptr(n + 1, 0);
   std::iota(perm.begin(), perm.end(), 0);
   // Stable sort by source keeps destinations ascending within each source group.
@@ -28,8 +26,7 @@ EdgeIndex EdgeIndex::from_graph(const mesh::Graph& g) {
 }
 
 EdgeIndex EdgeIndex::to(const at::Device& device) const {
-  return {num_nodes, src.to(device), dst.to(device), dst_ptr.to(device), src_perm.to(device),
-          src_ptr.to(device)};
+  return {num_nodes, src.to(device), dst.to(device), dst_ptr.to(device), src_perm.to(device), src_ptr.to(device)};
 }
 
 }  // namespace tessera::gnn

@@ -9,10 +9,10 @@ namespace tessera::gnn {
 
 struct EdgeIndex {
   int64_t num_nodes = 0;
-  at::Tensor src, dst;   // [E] int64, sorted by (dst, src)
-  at::Tensor dst_ptr;    // [N + 1]: incoming edges of i are [dst_ptr[i], dst_ptr[i+1])
-  at::Tensor src_perm;   // [E]: edge ids ordered by (src, dst)
-  at::Tensor src_ptr;    // [N + 1]: outgoing edges of i are src_perm[src_ptr[i] .. src_ptr[i+1])
+  at::Tensor src, dst;  // [E] int64, sorted by (dst, src)
+  at::Tensor dst_ptr;   // [N + 1]: incoming edges of i are [dst_ptr[i], dst_ptr[i+1])
+  at::Tensor src_perm;  // [E]: edge ids ordered by (src, dst)
+  at::Tensor src_ptr;   // [N + 1]: outgoing edges of i are src_perm[src_ptr[i] .. src_ptr[i+1])
 
   static EdgeIndex from_graph(const mesh::Graph& g);
   EdgeIndex to(const at::Device& device) const;

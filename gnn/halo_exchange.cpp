@@ -4,7 +4,7 @@
 #include <ATen/core/ivalue.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::gnn {
 
@@ -80,7 +80,8 @@ struct Exchange : torch::autograd::Function<Exchange> {
 
 HaloExchange::HaloExchange(const mesh::LocalGraph& l, const Comm& comm) : plan_(c10::make_intrusive<Plan>()) {
   if (l.parts != comm.size())
-    throw Error(cat("halo exchange: the partition has ", l.parts, " parts but the communicator ", comm.size(), " ranks"));
+    throw Error(
+        cat("halo exchange: the partition has ", l.parts, " parts but the communicator ", comm.size(), " ranks"));
   Plan& p = *plan_;
   p.comm = comm;
   p.num_local = l.num_local();

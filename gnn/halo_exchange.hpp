@@ -1,19 +1,18 @@
-// Halo exchange for partitioned graphs (REFERENCES.md §5) as a differentiable op: the forward
+// Halo exchange for partitioned graphs (docs/references.md §5) as a differentiable op: the forward
 // overwrites each halo row with the current value from its owning rank; the backward sends halo
 // gradients back to the owners and adds them to the owned rows' gradients. With one rank (or
 // without MPI) it is the identity. Collective: every rank of the communicator calls it.
 #pragma once
 #include <ATen/core/Tensor.h>
-
 #include <c10/util/intrusive_ptr.h>
 
-#include "mesh/comm.hpp"
+#include "core/comm.hpp"
 #include "mesh/partition.hpp"
 
 namespace tessera::gnn {
 
 class HaloExchange {
-public:
+ public:
   HaloExchange(const mesh::LocalGraph& local, const Comm& comm);
   HaloExchange(const HaloExchange&);
   HaloExchange& operator=(const HaloExchange&);
@@ -23,7 +22,7 @@ public:
   int64_t bytes_last() const;  // bytes this rank sent in the last forward (for benchmarks)
   struct Plan;
 
-private:
+ private:
   c10::intrusive_ptr<Plan> plan_;  // shared with pending backward passes
 };
 

@@ -4,7 +4,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/normalization.h>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::gnn {
 
@@ -14,10 +14,14 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
   int64_t width = in;
   for (int l = 0; l < hidden_layers; ++l) {
     s->push_back(torch::nn::Linear(width, hidden));
-    if (activation == "relu") s->push_back(torch::nn::ReLU());
-    else if (activation == "silu") s->push_back(torch::nn::SiLU());
-    else if (activation == "gelu") s->push_back(torch::nn::GELU());
-    else throw Error(cat("unknown activation '", activation, "' (expected relu, silu or gelu)"));
+    if (activation == "relu")
+      s->push_back(torch::nn::ReLU());
+    else if (activation == "silu")
+      s->push_back(torch::nn::SiLU());
+    else if (activation == "gelu")
+      s->push_back(torch::nn::GELU());
+    else
+      throw Error(cat("unknown activation '", activation, "' (expected relu, silu or gelu)"));
     width = hidden;
   }
   s->push_back(torch::nn::Linear(width, out));
@@ -25,7 +29,9 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
   return s;
 }
 
-RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) { weight_ = register_parameter("weight", at::ones({dim})); }
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight_ = register_parameter("weight", at::ones({dim}));
+}
 
 at::Tensor RMSNormImpl::forward(const at::Tensor& x_in) {
   // The mean square in at least fp32: in bf16 (mixed precision) its rounding would scale every row.
@@ -40,8 +46,6 @@ GatedMLPImpl::GatedMLPImpl(int64_t dim, int64_t hidden) {
   down_ = register_module("down", torch::nn::Linear(torch::nn::LinearOptions(hidden, dim).bias(false)));
 }
 
-at::Tensor GatedMLPImpl::forward(const at::Tensor& x) {
-  return down_(torch::nn::functional::silu(gate_(x)) * up_(x));
-}
+at::Tensor GatedMLPImpl::forward(const at::Tensor& x) { return down_(torch::nn::functional::silu(gate_(x)) * up_(x)); }
 
 }  // namespace tessera::gnn

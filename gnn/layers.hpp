@@ -1,5 +1,5 @@
 // Building blocks shared by the mesh models: MLPs (optionally LayerNorm-ed, as in
-// MeshGraphNets), RMSNorm and the gated MLP of the graph transformer (REFERENCES.md §2, §3).
+// MeshGraphNets), RMSNorm and the gated MLP of the graph transformer (docs/references.md §2, §3).
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -12,11 +12,11 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
                                const std::string& activation = "relu");
 
 class RMSNormImpl : public torch::nn::Module {
-public:
+ public:
   explicit RMSNormImpl(int64_t dim, double eps = 1e-6);
   at::Tensor forward(const at::Tensor& x);
 
-private:
+ private:
   at::Tensor weight_;
   double eps_;
 };
@@ -24,11 +24,11 @@ TORCH_MODULE(RMSNorm);
 
 // W_out( silu(W_gate x) * W_up x ), hidden width `hidden`.
 class GatedMLPImpl : public torch::nn::Module {
-public:
+ public:
   GatedMLPImpl(int64_t dim, int64_t hidden);
   at::Tensor forward(const at::Tensor& x);
 
-private:
+ private:
   torch::nn::Linear gate_{nullptr}, up_{nullptr}, down_{nullptr};
 };
 TORCH_MODULE(GatedMLP);

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
+#include "core/error.hpp"
 #include "gnn/sparse_attention.hpp"
-#include "mesh/error.hpp"
 
 namespace tessera::gnn {
 
@@ -31,7 +31,7 @@ at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& pos, double scale) 
   at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));  // [P]
   std::vector<at::Tensor> parts;
   for (int64_t a = 0; a < axes; ++a) {
-    at::Tensor theta = pos.select(1, a).unsqueeze(1) * freq;  // [N, P]
+    at::Tensor theta = pos.select(1, a).unsqueeze(1) * freq;                        // [N, P]
     at::Tensor cs = at::cos(theta).unsqueeze(1), sn = at::sin(theta).unsqueeze(1);  // [N, 1, P]
     at::Tensor block = x.narrow(2, a * 2 * pairs, 2 * pairs);
     at::Tensor even = block.slice(2, 0, 2 * pairs, 2), odd = block.slice(2, 1, 2 * pairs, 2);
@@ -63,8 +63,8 @@ at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mas
   std::vector<at::Tensor> outs;
   int64_t h0 = 0;
   for (const auto& g : mask) {
-    outs.push_back(sparse_attention(q.narrow(1, h0, g.heads), k.narrow(1, h0, g.heads), v.narrow(1, h0, g.heads),
-                                    *g.graph));
+    outs.push_back(
+        sparse_attention(q.narrow(1, h0, g.heads), k.narrow(1, h0, g.heads), v.narrow(1, h0, g.heads), *g.graph));
     h0 += g.heads;
   }
   if (h0 != heads_) throw Error(cat("attention: the layer mask covers ", h0, " heads of ", heads_));
@@ -85,7 +85,8 @@ MeshTransformerImpl::MeshTransformerImpl(const TransformerConfig& c) : config_(c
   }
 }
 
-at::Tensor MeshTransformerImpl::forward(const at::Tensor& x, const std::vector<LayerMask>& masks, const at::Tensor& pos) {
+at::Tensor MeshTransformerImpl::forward(const at::Tensor& x, const std::vector<LayerMask>& masks,
+                                        const at::Tensor& pos) {
   if (masks.size() != 1 && static_cast<int64_t>(masks.size()) != config_.layers)
     throw Error(cat("transformer: ", masks.size(), " layer masks for ", config_.layers, " layers"));
   at::Tensor h = encoder_->forward(x);

@@ -1,4 +1,4 @@
-// The graph transformer mesh simulator (REFERENCES.md §3): MLP encoder, pre-RMSNorm blocks of
+// The graph transformer mesh simulator (docs/references.md §3): MLP encoder, pre-RMSNorm blocks of
 // graph-masked multi-head attention and gated MLP, MLP decoder. Attention in each layer is split
 // into head groups, each attending over its own graph, so augmentations can be applied to chosen
 // heads and layers (e.g. dilation on half of the heads in the last layers).
@@ -41,11 +41,11 @@ std::vector<LayerMask> mask_plan(const TransformerConfig& config, const EdgeInde
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& pos, double scale);
 
 class GraphAttentionImpl : public torch::nn::Module {
-public:
+ public:
   GraphAttentionImpl(int64_t dim, int64_t heads, bool rope, double rope_scale);
   at::Tensor forward(const at::Tensor& x, const LayerMask& mask, const at::Tensor& pos);
 
-private:
+ private:
   int64_t heads_;
   bool rope_;
   double rope_scale_;
@@ -54,13 +54,13 @@ private:
 TORCH_MODULE(GraphAttention);
 
 class MeshTransformerImpl : public torch::nn::Module {
-public:
+ public:
   explicit MeshTransformerImpl(const TransformerConfig& config);
   // x: [N, in_dim]; masks: one per layer (or one for all); pos: [N, 2|3] (needed with rope).
   at::Tensor forward(const at::Tensor& x, const std::vector<LayerMask>& masks, const at::Tensor& pos = {});
   const TransformerConfig& config() const { return config_; }
 
-private:
+ private:
   TransformerConfig config_;
   torch::nn::Sequential encoder_{nullptr}, decoder_{nullptr};
   std::vector<RMSNorm> norm1_, norm2_;

@@ -2,9 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include "core/error.hpp"
 #include "gnn/layers.hpp"
 #include "gnn/message_passing.hpp"
-#include "mesh/error.hpp"
 
 namespace tessera::gnn {
 
@@ -23,8 +23,8 @@ MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetConfig& c) : config_(c) {
 
 at::Tensor MeshGraphNetImpl::forward(const at::Tensor& x, const at::Tensor& e, const EdgeIndex& ei) {
   if (x.size(0) != ei.num_nodes || e.size(0) != ei.num_edges())
-    throw Error(cat("meshgraphnet: ", x.size(0), " nodes and ", e.size(0), " edges given for a graph of ",
-                    ei.num_nodes, " nodes and ", ei.num_edges(), " edges"));
+    throw Error(cat("meshgraphnet: ", x.size(0), " nodes and ", e.size(0), " edges given for a graph of ", ei.num_nodes,
+                    " nodes and ", ei.num_edges(), " edges"));
   at::Tensor h = node_enc_->forward(x), g = edge_enc_->forward(e);
   for (size_t s = 0; s < edge_mlp_.size(); ++s) {
     g = g + edge_mlp_[s]->forward(at::cat({g, gather_src(h, ei), gather_dst(h, ei)}, 1));

@@ -1,4 +1,4 @@
-// MeshGraphNet (REFERENCES.md §2): encode nodes and edges with LayerNorm-ed MLPs, then `steps`
+// MeshGraphNet (docs/references.md §2): encode nodes and edges with LayerNorm-ed MLPs, then `steps`
 // rounds of message passing (edge update from [e, x_src, x_dst], node update from [x, sum of
 // incoming e]), both residual, then an MLP decoder. Aggregation runs on gnn::scatter_sum_dst,
 // the same kernel layer as everything else.
@@ -19,13 +19,13 @@ struct MeshGraphNetConfig {
 };
 
 class MeshGraphNetImpl : public torch::nn::Module {
-public:
+ public:
   explicit MeshGraphNetImpl(const MeshGraphNetConfig& config);
   // x: [N, node_in], e: [E, edge_in] in the EdgeIndex's edge order.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& e, const EdgeIndex& ei);
   const MeshGraphNetConfig& config() const { return config_; }
 
-private:
+ private:
   MeshGraphNetConfig config_;
   torch::nn::Sequential node_enc_{nullptr}, edge_enc_{nullptr}, decoder_{nullptr};
   std::vector<torch::nn::Sequential> edge_mlp_, node_mlp_;

@@ -15,8 +15,8 @@ using torch::autograd::variable_list;
 // Autograd functions cannot take undefined tensors, so "no permutation" travels as an empty
 // int64 tensor and becomes undefined only at the kernel call.
 struct Gather : torch::autograd::Function<Gather> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& index,
-                            const at::Tensor& ptr, const at::Tensor& perm) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& index, const at::Tensor& ptr,
+                            const at::Tensor& perm) {
     ctx->save_for_backward({index, ptr, perm});
     return x.index_select(0, index);
   }

@@ -14,7 +14,9 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-double resolve_scale(const at::Tensor& q, double scale) { return scale > 0 ? scale : 1.0 / std::sqrt(double(q.size(2))); }
+double resolve_scale(const at::Tensor& q, double scale) {
+  return scale > 0 ? scale : 1.0 / std::sqrt(double(q.size(2)));
+}
 
 struct SparseAttention : torch::autograd::Function<SparseAttention> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -27,9 +29,8 @@ struct SparseAttention : torch::autograd::Function<SparseAttention> {
   }
   static variable_list backward(AutogradContext* ctx, variable_list grad) {
     auto s = ctx->get_saved_variables();
-    auto [dq, dk, dv] = kernels::sparse_attention_backward(grad[0], s[0], s[1], s[2], s[3], s[4],
-                                                           {s[5], s[6], s[7], s[8], s[9]},
-                                                           ctx->saved_data["scale"].toDouble());
+    auto [dq, dk, dv] = kernels::sparse_attention_backward(
+        grad[0], s[0], s[1], s[2], s[3], s[4], {s[5], s[6], s[7], s[8], s[9]}, ctx->saved_data["scale"].toDouble());
     return {dq, dk, dv, {}, {}, {}, {}, {}, {}};
   }
 };

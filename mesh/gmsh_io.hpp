@@ -8,7 +8,7 @@
 
 namespace tessera::mesh {
 
-// Cylinder in a channel (REFERENCES.md §1/§2): channel [0, length] x [0, height], a circular
+// Cylinder in a channel (docs/references.md §1/§2): channel [0, length] x [0, height], a circular
 // hole of `radius` at (cx, cy). Element size grows from h_near at the cylinder to h_far over
 // `transition` (distance from the cylinder surface), via a Distance + Threshold size field.
 // Physical groups: inflow (x = 0), outflow (x = length), walls (top, bottom), cylinder.

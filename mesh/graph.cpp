@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::mesh {
 
@@ -18,8 +18,7 @@ bool Graph::is_symmetric() const {
   return true;
 }
 
-Graph graph_from_pairs(int64_t num_nodes, std::vector<std::pair<int64_t, int64_t>> pairs,
-                       bool symmetrize) {
+Graph graph_from_pairs(int64_t num_nodes, std::vector<std::pair<int64_t, int64_t>> pairs, bool symmetrize) {
   if (symmetrize) {
     const size_t n = pairs.size();
     pairs.reserve(2 * n);
@@ -60,8 +59,7 @@ Graph mesh_graph(const Mesh& m) {
   std::vector<std::pair<int64_t, int64_t>> pairs;
   pairs.reserve(m.num_cells() * nsides);
   for (int64_t c = 0; c < m.num_cells(); ++c)
-    for (int s = 0; s < nsides; ++s)
-      pairs.emplace_back(m.cells[c * npc + sides[s][0]], m.cells[c * npc + sides[s][1]]);
+    for (int s = 0; s < nsides; ++s) pairs.emplace_back(m.cells[c * npc + sides[s][0]], m.cells[c * npc + sides[s][1]]);
   return graph_from_pairs(m.num_nodes(), std::move(pairs), true);
 }
 

@@ -23,8 +23,7 @@ struct Graph {
 
 // Builds a graph from (src, dst) pairs: sorts, removes duplicates and self-loops, and if
 // `symmetrize` adds the reverse of every edge.
-Graph graph_from_pairs(int64_t num_nodes, std::vector<std::pair<int64_t, int64_t>> pairs,
-                       bool symmetrize);
+Graph graph_from_pairs(int64_t num_nodes, std::vector<std::pair<int64_t, int64_t>> pairs, bool symmetrize);
 
 // The mesh graph: both directions of every cell edge (triangle: 3, quad: 4 sides, tet: 6).
 Graph mesh_graph(const Mesh& mesh);

@@ -2,15 +2,18 @@
 
 #include <algorithm>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::mesh {
 
 int nodes_per_cell(CellType t) {
   switch (t) {
-    case CellType::Triangle: return 3;
-    case CellType::Quad: return 4;
-    case CellType::Tetrahedron: return 4;
+    case CellType::Triangle:
+      return 3;
+    case CellType::Quad:
+      return 4;
+    case CellType::Tetrahedron:
+      return 4;
   }
   return 0;
 }
@@ -19,9 +22,12 @@ int cell_dim(CellType t) { return t == CellType::Tetrahedron ? 3 : 2; }
 
 const char* cell_type_name(CellType t) {
   switch (t) {
-    case CellType::Triangle: return "triangle";
-    case CellType::Quad: return "quad";
-    case CellType::Tetrahedron: return "tetrahedron";
+    case CellType::Triangle:
+      return "triangle";
+    case CellType::Quad:
+      return "quad";
+    case CellType::Tetrahedron:
+      return "tetrahedron";
   }
   return "?";
 }
@@ -52,8 +58,7 @@ void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_t
     if (!g) {
       std::string have;
       for (const auto& n : mesh.group_names()) have += (have.empty() ? "" : ", ") + n;
-      throw Error(cat("physical group '", name, "' is not in the mesh (it has: ",
-                      have.empty() ? "none" : have, ")"));
+      throw Error(cat("physical group '", name, "' is not in the mesh (it has: ", have.empty() ? "none" : have, ")"));
     }
     for (int64_t n : g->nodes()) mesh.node_type[n] = std::max(mesh.node_type[n], code);
   }

@@ -9,7 +9,7 @@ namespace tessera::mesh {
 
 enum class CellType : int { Triangle, Quad, Tetrahedron };
 
-// Node type codes of MeshGraphNets (REFERENCES.md §2); datasets store them as int32.
+// Node type codes of MeshGraphNets (docs/references.md §2); datasets store them as int32.
 enum NodeType : int32_t { kNormal = 0, kInflow = 4, kOutflow = 5, kWall = 6 };
 
 int nodes_per_cell(CellType t);
@@ -28,11 +28,11 @@ struct PhysicalGroup {
 };
 
 struct Mesh {
-  int dim = 2;                    // coordinates per node: 2 or 3
-  std::vector<double> coords;     // num_nodes * dim
+  int dim = 2;                 // coordinates per node: 2 or 3
+  std::vector<double> coords;  // num_nodes * dim
   CellType cell_type = CellType::Triangle;
-  std::vector<int64_t> cells;     // num_cells * nodes_per_cell
-  std::vector<int32_t> node_type; // num_nodes, NodeType codes
+  std::vector<int64_t> cells;      // num_cells * nodes_per_cell
+  std::vector<int32_t> node_type;  // num_nodes, NodeType codes
   std::vector<PhysicalGroup> groups;
 
   int64_t num_nodes() const { return static_cast<int64_t>(coords.size()) / dim; }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_METIS
 #include <metis.h>
@@ -81,7 +81,8 @@ std::vector<int> hops_from_part(const Graph& g, const std::vector<int32_t>& part
 
 LocalGraph local_graph(const Graph& g, const std::vector<int32_t>& part, int parts, int rank, int halo_hops) {
   if (halo_hops < 1) throw Error(cat("local_graph: halo hops must be >= 1, got ", halo_hops));
-  if (static_cast<int64_t>(part.size()) != g.num_nodes) throw Error("local_graph: partition size differs from the graph");
+  if (static_cast<int64_t>(part.size()) != g.num_nodes)
+    throw Error("local_graph: partition size differs from the graph");
   LocalGraph l;
   l.rank = rank;
   l.parts = parts;
@@ -129,7 +130,8 @@ Graph restrict_to_local(const Graph& sub, const LocalGraph& l) {
     for (int64_t e = sub.row_ptr[v]; e < sub.row_ptr[v + 1]; ++e) {
       auto it = local.find(sub.src[e]);
       if (it == local.end())
-        throw Error(cat("restrict_to_local: edge ", sub.src[e], " -> ", v, " leaves the halo; partition the union graph"));
+        throw Error(
+            cat("restrict_to_local: edge ", sub.src[e], " -> ", v, " leaves the halo; partition the union graph"));
       pairs.emplace_back(it->second, k);
     }
   }

@@ -1,4 +1,4 @@
-// Graph partitioning for distributed models (REFERENCES.md §5): METIS k-way partitions of the
+// Graph partitioning for distributed models (docs/references.md §5): METIS k-way partitions of the
 // graph nodes, and each rank's local view: its owned nodes plus a halo, with local numbering and
 // the send/receive lists a halo exchange needs. Partitioning with a halo keeps every edge, so
 // distributed message passing and attention equal the single-process result (without a halo,
@@ -17,9 +17,9 @@ std::vector<int32_t> partition_nodes(const Graph& g, int parts, const std::vecto
                                      int seed = 0);
 
 struct PartitionStats {
-  int64_t edge_cut = 0;           // undirected edges whose ends are in different parts
-  double imbalance = 0;           // max part size / mean part size
-  double halo_fraction = 0;       // 1-hop halo nodes / owned nodes, summed over parts
+  int64_t edge_cut = 0;              // undirected edges whose ends are in different parts
+  double imbalance = 0;              // max part size / mean part size
+  double halo_fraction = 0;          // 1-hop halo nodes / owned nodes, summed over parts
   std::vector<int64_t> owned, halo;  // per part
 };
 PartitionStats partition_stats(const Graph& g, const std::vector<int32_t>& part, int parts);
@@ -31,8 +31,8 @@ PartitionStats partition_stats(const Graph& g, const std::vector<int32_t>& part,
 // within halo_hops - k hops, owned ones included, are exact.
 struct LocalGraph {
   int rank = 0, parts = 1, halo_hops = 1;
-  std::vector<int64_t> global_ids;   // local -> global
-  std::vector<int> hops;             // local -> hop distance from the owned set (0: owned)
+  std::vector<int64_t> global_ids;  // local -> global
+  std::vector<int> hops;            // local -> hop distance from the owned set (0: owned)
   int64_t num_owned = 0;
   Graph graph;
   // Halo exchange lists, indexed by peer rank: send[p] are owned local ids whose values rank p

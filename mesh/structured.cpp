@@ -1,6 +1,6 @@
 #include "mesh/structured.hpp"
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::mesh {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 
 namespace tessera::mesh {
 namespace {
@@ -20,7 +20,8 @@ double signed_measure(const Mesh& m, int64_t c) {
   const int64_t* v = &m.cells[c * npc];
   auto x = [&](int k) { return &m.coords[v[k] * m.dim]; };
   switch (m.cell_type) {
-    case CellType::Triangle: return tri_area(x(0), x(1), x(2));
+    case CellType::Triangle:
+      return tri_area(x(0), x(1), x(2));
     case CellType::Quad: {
       // A valid quad has both triangles of each diagonal split positive; report the smallest.
       double a = tri_area(x(0), x(1), x(2)), b = tri_area(x(0), x(2), x(3));
@@ -36,8 +37,8 @@ double signed_measure(const Mesh& m, int64_t c) {
         w[i] = p2[i] - p0[i];
         z[i] = p3[i] - p0[i];
       }
-      double det = u[0] * (w[1] * z[2] - w[2] * z[1]) - u[1] * (w[0] * z[2] - w[2] * z[0]) +
-                   u[2] * (w[0] * z[1] - w[1] * z[0]);
+      double det =
+          u[0] * (w[1] * z[2] - w[2] * z[1]) - u[1] * (w[0] * z[2] - w[2] * z[0]) + u[2] * (w[0] * z[1] - w[1] * z[0]);
       return det / 6.0;
     }
   }
@@ -53,8 +54,10 @@ bool orient_consistently(Mesh& m) {
   for (int64_t c = 0; c < nc; ++c) {
     int64_t* v = &m.cells[c * npc];
     // Swapping the last two nodes reverses triangles and tets; quads reverse fully.
-    if (m.cell_type == CellType::Quad) std::reverse(v, v + 4);
-    else std::swap(v[npc - 2], v[npc - 1]);
+    if (m.cell_type == CellType::Quad)
+      std::reverse(v, v + 4);
+    else
+      std::swap(v[npc - 2], v[npc - 1]);
   }
   return true;
 }
@@ -62,8 +65,7 @@ bool orient_consistently(Mesh& m) {
 void validate(const Mesh& m, const std::string& what, double rel_tol) {
   const std::string pre = what + ": ";
   if (m.dim != 2 && m.dim != 3) throw Error(cat(pre, "dimension must be 2 or 3, got ", m.dim));
-  if (cell_dim(m.cell_type) > m.dim)
-    throw Error(cat(pre, cell_type_name(m.cell_type), " cells need 3D coordinates"));
+  if (cell_dim(m.cell_type) > m.dim) throw Error(cat(pre, cell_type_name(m.cell_type), " cells need 3D coordinates"));
   if (m.coords.size() % m.dim) throw Error(cat(pre, "coordinate array is not a multiple of dim"));
   const int npc = nodes_per_cell(m.cell_type);
   if (m.cells.size() % npc) throw Error(cat(pre, "cell array is not a multiple of ", npc));
@@ -77,11 +79,10 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
     for (int k = 0; k < npc; ++k) {
       int64_t v = m.cells[c * npc + k];
       if (v < 0 || v >= nn)
-        throw Error(cat(pre, "cell ", c, " references node ", v, ", but the mesh has ", nn,
-                        " nodes (valid 0..", nn - 1, ")"));
+        throw Error(
+            cat(pre, "cell ", c, " references node ", v, ", but the mesh has ", nn, " nodes (valid 0..", nn - 1, ")"));
       for (int j = 0; j < k; ++j)
-        if (m.cells[c * npc + j] == v)
-          throw Error(cat(pre, "cell ", c, " is degenerate: node ", v, " appears twice"));
+        if (m.cells[c * npc + j] == v) throw Error(cat(pre, "cell ", c, " is degenerate: node ", v, " appears twice"));
       used[v] = 1;
     }
 
@@ -93,11 +94,10 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
     const double tol = rel_tol * total / nc;
     for (int64_t c = 0; c < nc; ++c) {
       if (meas[c] < -tol)
-        throw Error(cat(pre, "cell ", c, " is inverted (signed ", m.dim == 2 ? "area " : "volume ",
-                        meas[c], "); cells must be counter-clockwise / positively oriented"));
+        throw Error(cat(pre, "cell ", c, " is inverted (signed ", m.dim == 2 ? "area " : "volume ", meas[c],
+                        "); cells must be counter-clockwise / positively oriented"));
       if (std::abs(meas[c]) <= tol)
-        throw Error(cat(pre, "cell ", c, " is degenerate (", m.dim == 2 ? "area " : "volume ",
-                        meas[c], ")"));
+        throw Error(cat(pre, "cell ", c, " is degenerate (", m.dim == 2 ? "area " : "volume ", meas[c], ")"));
     }
   }
 
@@ -113,13 +113,12 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
   std::sort(order.begin(), order.end(), less);
   for (int64_t i = 1; i < nn; ++i)
     if (std::equal(at(order[i - 1]), at(order[i - 1]) + m.dim, at(order[i])))
-      throw Error(cat(pre, "nodes ", std::min(order[i - 1], order[i]), " and ",
-                      std::max(order[i - 1], order[i]), " are duplicates (same coordinates)"));
+      throw Error(cat(pre, "nodes ", std::min(order[i - 1], order[i]), " and ", std::max(order[i - 1], order[i]),
+                      " are duplicates (same coordinates)"));
 
   for (const auto& g : m.groups)
     for (int64_t v : g.facets)
-      if (v < 0 || v >= nn)
-        throw Error(cat(pre, "physical group '", g.name, "' references node ", v, " of ", nn));
+      if (v < 0 || v >= nn) throw Error(cat(pre, "physical group '", g.name, "' references node ", v, " of ", nn));
 
   if (!m.node_type.empty()) {
     if (static_cast<int64_t>(m.node_type.size()) != nn)

@@ -13,8 +13,8 @@ namespace tessera::test {
 
 inline io::Trajectory synthetic_trajectory(int nx, int ny, int64_t steps, double amplitude, double phase) {
   mesh::Mesh m = mesh::rectangle_grid(nx, ny, 2.0, 0.5);
-  mesh::assign_node_types(m, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall},
-                              {"top", mesh::kWall}});
+  mesh::assign_node_types(
+      m, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
   const hsize_t n = m.num_nodes();
   io::Trajectory t;
   io::add_mesh_fields(t, m);

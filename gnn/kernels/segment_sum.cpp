@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::gnn::kernels {

@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::gnn::kernels {
@@ -10,8 +10,8 @@ namespace {
 
 void check_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionGraph& g) {
   if (q.dim() != 3 || k.sizes() != q.sizes() || v.sizes() != q.sizes())
-    throw Error(cat("sparse_attention: q, k, v must all be [N, H, D]; got ", q.sizes(), ", ", k.sizes(), ", ",
-                    v.sizes()));
+    throw Error(
+        cat("sparse_attention: q, k, v must all be [N, H, D]; got ", q.sizes(), ", ", k.sizes(), ", ", v.sizes()));
   if (q.scalar_type() != k.scalar_type() || q.scalar_type() != v.scalar_type())
     throw Error("sparse_attention: q, k, v must have one dtype");
   if (g.dst_ptr.numel() != q.size(0) + 1)
@@ -46,9 +46,11 @@ std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q,
   return cpu::sparse_attention_forward(q, k, v, g, scale);
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
-    const at::Tensor& grad_out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-    const at::Tensor& out, const at::Tensor& lse, const AttentionGraph& g, double scale) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const at::Tensor& grad_out,
+                                                                         const at::Tensor& q, const at::Tensor& k,
+                                                                         const at::Tensor& v, const at::Tensor& out,
+                                                                         const at::Tensor& lse, const AttentionGraph& g,
+                                                                         double scale) {
   check_inputs(q, k, v, g);
   if (q.is_cuda()) {
 #if TESSERA_HAVE_CUDA

@@ -1,4 +1,4 @@
-// Multi-head attention restricted to a graph (REFERENCES.md §3): node i attends to the sources
+// Multi-head attention restricted to a graph (docs/references.md §3): node i attends to the sources
 // of its incoming edges only. For head h and edge e = (j -> i):
 //   s_e = scale * <q_i, k_j>,  a_e = softmax over the edges entering i of s_e,
 //   o_i = sum_e a_e v_j.
@@ -14,35 +14,38 @@
 namespace tessera::gnn::kernels {
 
 struct AttentionGraph {
-  at::Tensor src, dst;       // [E] int64, sorted by (dst, src)
-  at::Tensor dst_ptr;        // [N + 1]
+  at::Tensor src, dst;           // [E] int64, sorted by (dst, src)
+  at::Tensor dst_ptr;            // [N + 1]
   at::Tensor src_ptr, src_perm;  // edges grouped by source (for dK, dV)
 };
 
 // Returns (out [N, H, D], lse [N, H]).
 std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q, const at::Tensor& k,
-                                                            const at::Tensor& v, const AttentionGraph& g,
-                                                            double scale);
+                                                            const at::Tensor& v, const AttentionGraph& g, double scale);
 // Returns (dq, dk, dv).
-std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
-    const at::Tensor& grad_out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-    const at::Tensor& out, const at::Tensor& lse, const AttentionGraph& g, double scale);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const at::Tensor& grad_out,
+                                                                         const at::Tensor& q, const at::Tensor& k,
+                                                                         const at::Tensor& v, const at::Tensor& out,
+                                                                         const at::Tensor& lse, const AttentionGraph& g,
+                                                                         double scale);
 
 namespace cpu {
 std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q, const at::Tensor& k,
-                                                            const at::Tensor& v, const AttentionGraph& g,
-                                                            double scale);
-std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
-    const at::Tensor& grad_out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-    const at::Tensor& out, const at::Tensor& lse, const AttentionGraph& g, double scale);
+                                                            const at::Tensor& v, const AttentionGraph& g, double scale);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const at::Tensor& grad_out,
+                                                                         const at::Tensor& q, const at::Tensor& k,
+                                                                         const at::Tensor& v, const at::Tensor& out,
+                                                                         const at::Tensor& lse, const AttentionGraph& g,
+                                                                         double scale);
 }  // namespace cpu
 namespace cuda {
 std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q, const at::Tensor& k,
-                                                            const at::Tensor& v, const AttentionGraph& g,
-                                                            double scale);
-std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
-    const at::Tensor& grad_out, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-    const at::Tensor& out, const at::Tensor& lse, const AttentionGraph& g, double scale);
+                                                            const at::Tensor& v, const AttentionGraph& g, double scale);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const at::Tensor& grad_out,
+                                                                         const at::Tensor& q, const at::Tensor& k,
+                                                                         const at::Tensor& v, const at::Tensor& out,
+                                                                         const at::Tensor& lse, const AttentionGraph& g,
+                                                                         double scale);
 }  // namespace cuda
 
 }  // namespace tessera::gnn::kernels

@@ -2,14 +2,15 @@
 // plain-torch edge implementation, gradients against dense autograd and finite differences.
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
-#include <catch2/catch.hpp>
 #include <torch/csrc/autograd/autograd.h>
+
+#include <catch2/catch.hpp>
 
 #include "gnn/edge_index.hpp"
 #include "gnn/sparse_attention.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 
@@ -53,7 +54,8 @@ TEST_CASE("sparse attention gradients equal dense autograd gradients", "[attenti
   at::Tensor q0 = at::randn({ei.num_nodes, 3, 5}, opts), k0 = at::randn({ei.num_nodes, 3, 5}, opts);
   at::Tensor v0 = at::randn({ei.num_nodes, 3, 5}, opts), w = at::randn({ei.num_nodes, 3, 5}, opts);
   auto grads = [&](bool sparse) {
-    at::Tensor q = q0.clone().requires_grad_(true), k = k0.clone().requires_grad_(true), v = v0.clone().requires_grad_(true);
+    at::Tensor q = q0.clone().requires_grad_(true), k = k0.clone().requires_grad_(true),
+               v = v0.clone().requires_grad_(true);
     at::Tensor o = sparse ? gnn::sparse_attention(q, k, v, ei, 0.7) : gnn::dense_masked_attention(q, k, v, ei, 0.7);
     return torch::autograd::grad({(o * w).sum()}, {q, k, v});
   };
@@ -117,7 +119,8 @@ TEST_CASE("half-precision inputs on CPU: fp32 accumulation, one rounding, autoca
     at::Tensor v0 = rand3(ei.num_nodes, 4, 16, at::kFloat).to(dt), w = rand3(ei.num_nodes, 4, 16, at::kFloat);
     const double eps = dt == at::kBFloat16 ? 1.0 / 128 : 1.0 / 1024;  // twice the unit roundoff
     auto run = [&](at::ScalarType t) {
-      at::Tensor q = q0.to(t).requires_grad_(true), k = k0.to(t).requires_grad_(true), v = v0.to(t).requires_grad_(true);
+      at::Tensor q = q0.to(t).requires_grad_(true), k = k0.to(t).requires_grad_(true),
+                 v = v0.to(t).requires_grad_(true);
       at::Tensor o = gnn::sparse_attention(q, k, v, ei);
       auto g = torch::autograd::grad({(o.to(at::kFloat) * w).sum()}, {q, k, v});
       return std::vector<at::Tensor>{o, g[0], g[1], g[2]};

@@ -2,8 +2,9 @@
 // with a per-layer halo exchange, or a K-hop halo and no exchange, the owned rows and the
 // gradients equal the single-process computation (every rank also computes that reference).
 #include <ATen/ATen.h>
-#include <catch2/catch.hpp>
 #include <torch/csrc/autograd/autograd.h>
+
+#include <catch2/catch.hpp>
 
 #include "gnn/edge_index.hpp"
 #include "gnn/halo_exchange.hpp"
@@ -11,7 +12,7 @@
 #include "gnn/sparse_attention.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/partition.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 

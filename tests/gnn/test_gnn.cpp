@@ -1,15 +1,16 @@
 // gnn kernels and message-passing ops on CPU against plain-torch references; gradients
 // against central finite differences in double precision.
 #include <ATen/ATen.h>
-#include <catch2/catch.hpp>
 #include <torch/csrc/autograd/autograd.h>
+
+#include <catch2/catch.hpp>
 
 #include "gnn/edge_index.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 #include "gnn/message_passing.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 

@@ -1,8 +1,8 @@
 // CUDA kernels against their CPU twins. Exits with 77 (ctest: skipped) when no GPU is present.
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
-#include <catch2/catch.hpp>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -12,7 +12,7 @@
 #include "gnn/sparse_attention.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 
@@ -69,7 +69,8 @@ TEST_CASE("CUDA message passing gradients equal CPU", "[gnn][cuda]") {
 }
 
 TEST_CASE("CUDA sparse attention equals CPU, forward and backward", "[attention][cuda]") {
-  mesh::Graph g = mesh::global_nodes(mesh::random_jumps(mesh::mesh_graph(test::irregular_mesh(30, 20, 5)), 0.2, 9), {3});
+  mesh::Graph g =
+      mesh::global_nodes(mesh::random_jumps(mesh::mesh_graph(test::irregular_mesh(30, 20, 5)), 0.2, 9), {3});
   auto ei = gnn::EdgeIndex::from_graph(g);
   auto eg = ei.to(at::kCUDA);
   for (int64_t d : {16, 33, 64, 128, 200}) {
@@ -78,7 +79,8 @@ TEST_CASE("CUDA sparse attention equals CPU, forward and backward", "[attention]
       at::Tensor q = at::randn({ei.num_nodes, 4, d}, opts), k = at::randn({ei.num_nodes, 4, d}, opts);
       at::Tensor v = at::randn({ei.num_nodes, 4, d}, opts), w = at::randn({ei.num_nodes, 4, d}, opts);
       auto run = [&](const gnn::EdgeIndex& e, const at::Device& dev) {
-        at::Tensor qq = q.to(dev).requires_grad_(true), kk = k.to(dev).requires_grad_(true), vv = v.to(dev).requires_grad_(true);
+        at::Tensor qq = q.to(dev).requires_grad_(true), kk = k.to(dev).requires_grad_(true),
+                   vv = v.to(dev).requires_grad_(true);
         at::Tensor o = gnn::sparse_attention(qq, kk, vv, e);
         (o * w.to(dev)).sum().backward();
         return std::vector<at::Tensor>{o.cpu(), qq.grad().cpu(), kk.grad().cpu(), vv.grad().cpu()};

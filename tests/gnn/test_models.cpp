@@ -2,10 +2,10 @@
 // layer against a dense computation from its own weights, rotary embedding translation
 // invariance, head-group masks, and that both models can fit a small target.
 #include <ATen/ATen.h>
-#include <catch2/catch.hpp>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 
+#include <catch2/catch.hpp>
 #include <numeric>
 #include <random>
 
@@ -15,7 +15,7 @@
 #include "gnn/sparse_attention.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 

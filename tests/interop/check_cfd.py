@@ -50,7 +50,7 @@ check(len(rows) == 20, f"one force row per step (got {len(rows)})")
 check(all(np.isfinite(float(r["c_d"])) for r in rows), "finite c_D")
 check(float(rows[-1]["c_d"]) > 1, "drag builds up after the impulsive start")
 
-# --- the dataset: graph-physics layout (REFERENCES.md §4)
+# --- the dataset: graph-physics layout (docs/references.md §4)
 meta = json.load(open(f"{data}/meta.json"))
 check(meta["dt"] == 0.01 and meta["trajectory_length"] == 10, f"meta dt/length {meta['dt']} {meta['trajectory_length']}")
 check(set(meta["field_names"]) == {"cells", "mesh_pos", "node_type", "velocity", "pressure"}, "field names")

@@ -1,13 +1,12 @@
 // Gmsh layer: the built-in cylinder channel against its geometry, .msh 4.1 round trips, .geo
 // meshing, and hand-written .msh files.
-#include <catch2/catch.hpp>
-
 #include <dlfcn.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 #include "mesh/gmsh_io.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/validation.hpp"

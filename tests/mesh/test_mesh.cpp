@@ -1,15 +1,14 @@
 // mesh core: graph construction, mask augmentations against dense matrix references,
 // validation errors, node-type assignment.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <set>
 
+#include "core/error.hpp"
 #include "mesh/augment.hpp"
-#include "mesh/error.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/validation.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 using Dense = std::vector<std::vector<int64_t>>;
@@ -68,7 +67,8 @@ TEST_CASE("mesh graph of two triangles", "[graph]") {
   CHECK(g.is_symmetric());
   auto f = mesh::edge_features(g, m);
   for (int64_t e = 0; e < g.num_edges(); ++e) {
-    double dx = m.coords[2 * g.src[e]] - m.coords[2 * g.dst[e]], dy = m.coords[2 * g.src[e] + 1] - m.coords[2 * g.dst[e] + 1];
+    double dx = m.coords[2 * g.src[e]] - m.coords[2 * g.dst[e]],
+           dy = m.coords[2 * g.src[e] + 1] - m.coords[2 * g.dst[e] + 1];
     CHECK(f[3 * e] == dx);
     CHECK(f[3 * e + 1] == dy);
     CHECK(f[3 * e + 2] == Approx(std::hypot(dx, dy)));
@@ -138,7 +138,8 @@ TEST_CASE("K-hop, within-hops and dilation equal dense references", "[augment]")
 
 TEST_CASE("random jump edges", "[augment]") {
   mesh::Graph g = mesh::mesh_graph(test::grid_mesh(6, 6));
-  mesh::Graph j1 = mesh::random_jumps(g, 0.2, 7), j2 = mesh::random_jumps(g, 0.2, 7), j3 = mesh::random_jumps(g, 0.2, 8);
+  mesh::Graph j1 = mesh::random_jumps(g, 0.2, 7), j2 = mesh::random_jumps(g, 0.2, 7),
+              j3 = mesh::random_jumps(g, 0.2, 8);
   check_csr(j1);
   CHECK(edges(j1) == edges(j2));  // deterministic for a seed
   CHECK(edges(j1) != edges(j3));
@@ -148,7 +149,8 @@ TEST_CASE("random jump edges", "[augment]") {
   auto base = edges(g), aug = edges(j1);
   CHECK(std::includes(aug.begin(), aug.end(), base.begin(), base.end()));
   CHECK(edges(mesh::random_jumps(g, 0.0, 1)) == base);
-  CHECK_THROWS_WITH(mesh::random_jumps(mesh::mesh_graph(test::grid_mesh(1, 1)), 10.0, 1), Catch::Contains("unconnected pairs"));
+  CHECK_THROWS_WITH(mesh::random_jumps(mesh::mesh_graph(test::grid_mesh(1, 1)), 10.0, 1),
+                    Catch::Contains("unconnected pairs"));
 }
 
 TEST_CASE("global nodes connect to every node", "[augment]") {
@@ -197,7 +199,7 @@ TEST_CASE("validation reports bad meshes", "[validation]") {
   }
   SECTION("duplicate nodes") {
     m.coords.insert(m.coords.end(), {1.0, 1.0});  // node 9: a copy of node 4
-    m.cells[2] = 9;                                // cell 0 = (0, 1, 9)
+    m.cells[2] = 9;                               // cell 0 = (0, 1, 9)
     CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("nodes 4 and 9 are duplicates"));
   }
   SECTION("unreferenced node") {
@@ -238,5 +240,6 @@ TEST_CASE("node types from groups; highest code wins at corners", "[mesh]") {
   auto counts = mesh::node_type_counts(m);
   CHECK(counts[mesh::kWall] == 3);
   CHECK(counts[mesh::kInflow] == 2);
-  CHECK_THROWS_WITH(mesh::assign_node_types(m, {{"nope", 4}}), Catch::Contains("'nope' is not in the mesh (it has: left, right, bottom, top)"));
+  CHECK_THROWS_WITH(mesh::assign_node_types(m, {{"nope", 4}}),
+                    Catch::Contains("'nope' is not in the mesh (it has: left, right, bottom, top)"));
 }

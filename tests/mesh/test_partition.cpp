@@ -1,13 +1,12 @@
 // Partitioning: METIS parts, statistics, and every rank's local graph and exchange lists,
 // checked against the global graph for all ranks in one process.
 #include <catch2/catch.hpp>
-
 #include <set>
 
-#include "mesh/error.hpp"
+#include "core/error.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/partition.hpp"
-#include "mesh_fixtures.hpp"
+#include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
 
@@ -27,8 +26,10 @@ TEST_CASE("METIS partitions are complete, balanced and deterministic", "[partiti
     int64_t cut = 0;  // independent count over directed edges
     for (int64_t e = 0; e < g.num_edges(); ++e) cut += part[g.src[e]] != part[g.dst[e]];
     CHECK(s.edge_cut * 2 == cut);
-    if (parts == 1) CHECK(s.edge_cut == 0);
-    else CHECK(s.edge_cut < g.num_edges() / 2 / 5);  // a real partitioner cuts few edges of a mesh
+    if (parts == 1)
+      CHECK(s.edge_cut == 0);
+    else
+      CHECK(s.edge_cut < g.num_edges() / 2 / 5);  // a real partitioner cuts few edges of a mesh
   }
   CHECK_THROWS_WITH(mesh::partition_nodes(g, 0), Catch::Contains("at least 1 part"));
 }

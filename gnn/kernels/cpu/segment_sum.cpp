@@ -1,9 +1,9 @@
+#include "gnn/kernels/segment_sum.hpp"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-
-#include "gnn/kernels/segment_sum.hpp"
 
 namespace tessera::gnn::kernels::cpu {
 

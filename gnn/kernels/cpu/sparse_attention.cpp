@@ -1,13 +1,13 @@
 // CPU sparse attention: parallel over destination rows (forward, dQ) and over source nodes
 // (dK, dV), so every output row has one writer: deterministic, no atomics.
+#include "gnn/kernels/sparse_attention.hpp"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <cmath>
 #include <limits>
 #include <vector>
-
-#include "gnn/kernels/sparse_attention.hpp"
 
 namespace tessera::gnn::kernels::cpu {
 namespace {

@@ -10,8 +10,7 @@ namespace {
 // Each row is written by exactly one warp: deterministic, no atomics.
 template <class T>
 __global__ void segment_sum_kernel(const T* __restrict__ values, const int64_t* __restrict__ ptr,
-                                   const int64_t* __restrict__ perm, T* __restrict__ out,
-                                   int64_t n, int64_t f) {
+                                   const int64_t* __restrict__ perm, T* __restrict__ out, int64_t n, int64_t f) {
   const auto [warp, lane] = warp_slot();
   if (warp >= n) return;
   const int64_t begin = ptr[warp], end = ptr[warp + 1];
@@ -26,25 +25,32 @@ __global__ void segment_sum_kernel(const T* __restrict__ values, const int64_t* 
 }
 
 template <class T>
-void launch(const void* v, const int64_t* ptr, const int64_t* perm, void* o, int64_t n, int64_t f,
-            cudaStream_t s) {
+void launch(const void* v, const int64_t* ptr, const int64_t* perm, void* o, int64_t n, int64_t f, cudaStream_t s) {
   if (n == 0) return;
   const int threads = 256;
   const int64_t blocks = (n * 32 + threads - 1) / threads;
-  segment_sum_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, s>>>(
-      static_cast<const T*>(v), ptr, perm, static_cast<T*>(o), n, f);
+  segment_sum_kernel<T>
+      <<<static_cast<unsigned>(blocks), threads, 0, s>>>(static_cast<const T*>(v), ptr, perm, static_cast<T*>(o), n, f);
 }
 
 }  // namespace
 
-void launch_segment_sum(DType dtype, const void* values, const int64_t* ptr, const int64_t* perm,
-                        void* out, int64_t n, int64_t f, void* stream) {
+void launch_segment_sum(DType dtype, const void* values, const int64_t* ptr, const int64_t* perm, void* out, int64_t n,
+                        int64_t f, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
   switch (dtype) {
-    case DType::f32: launch<float>(values, ptr, perm, out, n, f, s); break;
-    case DType::f64: launch<double>(values, ptr, perm, out, n, f, s); break;
-    case DType::f16: launch<__half>(values, ptr, perm, out, n, f, s); break;
-    case DType::bf16: launch<__nv_bfloat16>(values, ptr, perm, out, n, f, s); break;
+    case DType::f32:
+      launch<float>(values, ptr, perm, out, n, f, s);
+      break;
+    case DType::f64:
+      launch<double>(values, ptr, perm, out, n, f, s);
+      break;
+    case DType::f16:
+      launch<__half>(values, ptr, perm, out, n, f, s);
+      break;
+    case DType::bf16:
+      launch<__nv_bfloat16>(values, ptr, perm, out, n, f, s);
+      break;
   }
 }
 

@@ -4,9 +4,9 @@
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 
+#include "core/error.hpp"
 #include "gnn/kernels/cuda/segment_sum_kernel.hpp"
 #include "gnn/kernels/segment_sum.hpp"
-#include "mesh/error.hpp"
 
 namespace tessera::gnn::kernels::cuda {
 
@@ -19,11 +19,20 @@ at::Tensor segment_sum(const at::Tensor& values_in, const at::Tensor& ptr_in, co
   at::Tensor out = at::empty({n, f}, values.options());
   DType dt;
   switch (values.scalar_type()) {
-    case at::kFloat: dt = DType::f32; break;
-    case at::kDouble: dt = DType::f64; break;
-    case at::kHalf: dt = DType::f16; break;
-    case at::kBFloat16: dt = DType::bf16; break;
-    default: throw Error(cat("segment_sum: unsupported dtype ", values.scalar_type()));
+    case at::kFloat:
+      dt = DType::f32;
+      break;
+    case at::kDouble:
+      dt = DType::f64;
+      break;
+    case at::kHalf:
+      dt = DType::f16;
+      break;
+    case at::kBFloat16:
+      dt = DType::bf16;
+      break;
+    default:
+      throw Error(cat("segment_sum: unsupported dtype ", values.scalar_type()));
   }
   launch_segment_sum(dt, values.data_ptr(), ptr.data_ptr<int64_t>(),
                      perm.defined() ? perm.data_ptr<int64_t>() : nullptr, out.data_ptr(), n, f,

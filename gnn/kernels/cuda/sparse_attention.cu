@@ -145,24 +145,36 @@ template <template <class, int> class L, class... Args>
 void dispatch(DType dt, int64_t d, Args&&... args) {
   auto by_vpt = [&](auto tag) {
     using T = decltype(tag);
-    if (d <= 32) L<T, 1>::run(args...);
-    else if (d <= 64) L<T, 2>::run(args...);
-    else if (d <= 128) L<T, 4>::run(args...);
-    else L<T, 8>::run(args...);
+    if (d <= 32)
+      L<T, 1>::run(args...);
+    else if (d <= 64)
+      L<T, 2>::run(args...);
+    else if (d <= 128)
+      L<T, 4>::run(args...);
+    else
+      L<T, 8>::run(args...);
   };
   switch (dt) {
-    case DType::f32: by_vpt(float{}); break;
-    case DType::f64: by_vpt(double{}); break;
-    case DType::f16: by_vpt(__half{}); break;
-    case DType::bf16: by_vpt(__nv_bfloat16{}); break;
+    case DType::f32:
+      by_vpt(float{});
+      break;
+    case DType::f64:
+      by_vpt(double{});
+      break;
+    case DType::f16:
+      by_vpt(__half{});
+      break;
+    case DType::bf16:
+      by_vpt(__nv_bfloat16{});
+      break;
   }
 }
 
 template <class T, int VPT>
 struct Forward {
   static void run(const AttentionArgs& a, void* out, void* lse, cudaStream_t s) {
-    attention_forward<T, VPT><<<blocks_for(a.n * a.heads), kThreads, 0, s>>>(a, static_cast<T*>(out),
-                                                                          static_cast<acc_t<T>*>(lse));
+    attention_forward<T, VPT>
+        <<<blocks_for(a.n * a.heads), kThreads, 0, s>>>(a, static_cast<T*>(out), static_cast<acc_t<T>*>(lse));
   }
 };
 

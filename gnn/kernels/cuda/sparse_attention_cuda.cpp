@@ -4,20 +4,25 @@
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 
+#include "core/error.hpp"
 #include "gnn/kernels/cuda/sparse_attention_kernel.hpp"
 #include "gnn/kernels/sparse_attention.hpp"
-#include "mesh/error.hpp"
 
 namespace tessera::gnn::kernels::cuda {
 namespace {
 
 DType dtype_of(const at::Tensor& t) {
   switch (t.scalar_type()) {
-    case at::kFloat: return DType::f32;
-    case at::kDouble: return DType::f64;
-    case at::kHalf: return DType::f16;
-    case at::kBFloat16: return DType::bf16;
-    default: throw Error(cat("sparse_attention: unsupported dtype ", t.scalar_type()));
+    case at::kFloat:
+      return DType::f32;
+    case at::kDouble:
+      return DType::f64;
+    case at::kHalf:
+      return DType::f16;
+    case at::kBFloat16:
+      return DType::bf16;
+    default:
+      throw Error(cat("sparse_attention: unsupported dtype ", t.scalar_type()));
   }
 }
 
@@ -27,9 +32,18 @@ AttentionArgs args_of(const at::Tensor& q, const at::Tensor& k, const at::Tensor
                       double scale) {
   if (q.size(2) > max_head_dim())
     throw Error(cat("sparse_attention: head dimension ", q.size(2), " exceeds the CUDA kernel's ", max_head_dim()));
-  return {q.data_ptr(), k.data_ptr(), v.data_ptr(), g.dst_ptr.data_ptr<int64_t>(), g.src.data_ptr<int64_t>(),
-          g.dst.data_ptr<int64_t>(), g.src_ptr.data_ptr<int64_t>(), g.src_perm.data_ptr<int64_t>(),
-          q.size(0), q.size(1), q.size(2), scale};
+  return {q.data_ptr(),
+          k.data_ptr(),
+          v.data_ptr(),
+          g.dst_ptr.data_ptr<int64_t>(),
+          g.src.data_ptr<int64_t>(),
+          g.dst.data_ptr<int64_t>(),
+          g.src_ptr.data_ptr<int64_t>(),
+          g.src_perm.data_ptr<int64_t>(),
+          q.size(0),
+          q.size(1),
+          q.size(2),
+          scale};
 }
 
 void check_launch() {
