@@ -1,12 +1,12 @@
 // tessera-rollout deck.yaml: evaluates a checkpoint through its family's entry in the registry
-// (train/family.hpp). For the mesh simulators: an autoregressive rollout on a dataset trajectory
+// (train/families/families.hpp). For the mesh simulators: an autoregressive rollout on a dataset trajectory
 // (boundary nodes imposed every step) or on a mesh with an initial condition, written for
 // ParaView (XDMF, optional VTU + PVD) with RMSE metrics as CSV; partitioned under mpirun.
 //
 //   build/apps/tessera-rollout decks/rollout.yaml
 //   mpirun -np 2 build/apps/tessera-rollout decks/rollout.yaml --set rollout.steps=50
 #include "apps/app.hpp"
-#include "train/family.hpp"
+#include "train/families/families.hpp"
 
 using namespace tessera;
 

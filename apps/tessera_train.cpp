@@ -1,11 +1,11 @@
 // tessera-train deck.yaml: trains a model of the family the deck names (model.family), through
-// the family registry (train/family.hpp) and the shared training loop (train/loop.hpp):
+// the family registry (train/families/families.hpp) and the shared training loop (train/loop.hpp):
 // checkpoints with exact resume, periodic validation into metrics.csv, progress with ETA.
 //
 //   build/apps/tessera-train decks/train-transformer.yaml --set train.steps=200
 //   mpirun -np 2 build/apps/tessera-train decks/train-transformer.yaml --set train.parallel=graph
 #include "apps/app.hpp"
-#include "train/family.hpp"
+#include "train/families/families.hpp"
 
 using namespace tessera;
 

@@ -7,34 +7,24 @@
 #include "io/deck.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
-#include "train/mesh_sim_family.hpp"
 
 namespace tessera::train {
 
-const std::vector<Family>& families() {
-  // The one place a family is registered.
-  static const std::vector<Family> registered = {
-      transformer_family(),
-      meshgraphnet_family(),
-  };
-  return registered;
-}
-
-const Family& find_family(const std::string& name) {
+const Family& find_family(const std::vector<Family>& families, const std::string& name) {
   std::string names;
-  for (const Family& f : families()) {
+  for (const Family& f : families) {
     if (f.name == name) return f;
     names += (names.empty() ? "" : ", ") + f.name;
   }
   throw Error(cat("unknown model family '", name, "' (registered: ", names, ")"), "model.family");
 }
 
-void add_training_deck_keys(io::Schema& s) {
+void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   using io::KeyType;
   s.section("model", "the model family and its size");
   std::string doc;
   std::vector<std::string> names;
-  for (const Family& f : families()) {
+  for (const Family& f : families) {
     names.push_back(f.name);
     doc += (doc.empty() ? "" : "; ") + f.name + ": " + f.summary;
   }
@@ -53,7 +43,7 @@ void add_training_deck_keys(io::Schema& s) {
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
-  for (const Family& f : families()) s.family(f.name, f.add_keys);
+  for (const Family& f : families) s.family(f.name, f.add_keys);
 }
 
 LoopOptions loop_options(const io::Deck& d) {
@@ -66,30 +56,30 @@ LoopOptions loop_options(const io::Deck& d) {
   return o;
 }
 
-void train_from_deck(const io::Deck& d, const RunContext& ctx) {
+void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
-  const Family& family = find_family(d.get_string("model.family"));
+  const Family& family = find_family(families, d.get_string("model.family"));
   std::unique_ptr<Learner> learner = family.make_learner(d, ctx);
   run_training(*learner, loop, ctx.comm, ctx.log);
 }
 
-void add_evaluation_deck_keys(io::Schema& s) {
+void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
   std::vector<void (*)(io::Schema&)> added;
-  for (const Family& f : families())
+  for (const Family& f : families)
     if (f.add_eval_keys && std::find(added.begin(), added.end(), f.add_eval_keys) == added.end()) {
       f.add_eval_keys(s);
       added.push_back(f.add_eval_keys);
     }
 }
 
-void evaluate_from_deck(const io::Deck& d, const RunContext& ctx) {
+void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   // Every evaluation deck reader checks the deck first, so deck errors come before file errors.
   std::map<void (*)(io::Schema&), std::function<void(const RunContext&)>> jobs;
-  for (const Family& f : families())
+  for (const Family& f : families)
     if (f.add_eval_keys && !jobs.count(f.add_eval_keys)) jobs[f.add_eval_keys] = f.prepare_evaluation(d);
   const std::string path = d.resolve_path(d.get_string("rollout.checkpoint"));
   const std::string name = checkpoint_family(path);
-  for (const Family& f : families())
+  for (const Family& f : families)
     if (f.name == name) {
       if (!f.add_eval_keys) d.fail("rollout.checkpoint", cat(path, ": family '", name, "' has no rollout"));
       return jobs.at(f.add_eval_keys)(ctx);

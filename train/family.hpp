@@ -1,6 +1,6 @@
-// The model-family registry. A family is registered once, in families() (train/family.cpp),
-// with its name, its deck keys, how to build a Learner from a deck (model, data, optimiser:
-// one training step, validation, checkpoints) and, where it has one, its evaluation job.
+// Model families: a Family entry names a family, its deck keys, how to build a Learner from a
+// deck (model, data, optimiser: one training step, validation, checkpoints) and, where it has
+// one, its evaluation job. The registry itself, the one list of families, is train/families/;
 // tessera-train and tessera-rollout dispatch through it, and --help and docs/decks.md list every
 // family's keys, so adding a family touches neither the apps nor the training loop
 // (docs/design.md, "Adding a model family").
@@ -44,24 +44,21 @@ struct Family {
   std::function<std::function<void(const RunContext&)>(const io::Deck&)> prepare_evaluation;
 };
 
-// Every registered family, in registration order.
-const std::vector<Family>& families();
-// The family called `name`; throws an Error listing the registered names.
-const Family& find_family(const std::string& name);
+// The family called `name` among `families`; throws an Error (keyed model.family) listing them.
+const Family& find_family(const std::vector<Family>& families, const std::string& name);
 
-// The tessera-train deck: model.family (the selector), the keys every family shares (train.steps,
-// train.seed, validation and checkpoint periods, time limit, resume, device, output.dir) and each
-// family's own keys.
-void add_training_deck_keys(io::Schema& schema);
+// A training deck for `families`: model.family (the selector), the keys every family shares
+// (train.steps, train.seed, validation and checkpoint periods, time limit, resume, device,
+// output.dir) and each family's own keys.
+void add_training_keys(io::Schema& schema, const std::vector<Family>& families);
 // The shared loop's settings from a training deck.
 LoopOptions loop_options(const io::Deck& deck);
-// tessera-train: builds the deck's family learner and runs the shared loop.
-void train_from_deck(const io::Deck& deck, const RunContext& context);
+// Builds the deck's family learner and runs the shared loop.
+void train_from_deck(const std::vector<Family>& families, const io::Deck& deck, const RunContext& context);
 
-// The tessera-rollout deck: the evaluation keys of every family that has an evaluation.
-void add_evaluation_deck_keys(io::Schema& schema);
-// tessera-rollout: checks the deck, then the family named in the checkpoint (rollout.checkpoint)
-// evaluates it.
-void evaluate_from_deck(const io::Deck& deck, const RunContext& context);
+// An evaluation deck: the evaluation keys of every family that has an evaluation.
+void add_evaluation_keys(io::Schema& schema, const std::vector<Family>& families);
+// Checks the deck, then the family named in the checkpoint (rollout.checkpoint) evaluates it.
+void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& deck, const RunContext& context);
 
 }  // namespace tessera::train

@@ -31,4 +31,6 @@ Family transformer_family() {
 
 Family meshgraphnet_family() { return mesh_sim_family("meshgraphnet", "MeshGraphNet baseline"); }
 
+std::vector<Family> mesh_sim_families() { return {transformer_family(), meshgraphnet_family()}; }
+
 }  // namespace tessera::train

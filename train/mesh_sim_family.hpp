@@ -9,5 +9,7 @@ namespace tessera::train {
 
 Family transformer_family();
 Family meshgraphnet_family();
+// Both, in registration order (what a stored mesh simulator deck is read with).
+std::vector<Family> mesh_sim_families();
 
 }  // namespace tessera::train

@@ -5,7 +5,7 @@
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
-#include "train/family.hpp"
+#include "train/mesh_sim_family.hpp"
 
 namespace tessera::train {
 
@@ -53,7 +53,7 @@ TrainedModel load_trained_model(const std::string& path) {
   if (deck == c.attributes.end()) throw Error(cat(path, ": checkpoint has no stored deck"));
   TrainedModel m;
   io::Schema schema("tessera-train");
-  add_training_deck_keys(schema);
+  add_training_keys(schema, mesh_sim_families());
   io::ParseOptions lenient;
   lenient.drop_other_families = true;  // decks stored before family keys were separated
   m.options = mesh_sim_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, lenient));

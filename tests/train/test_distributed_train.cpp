@@ -8,7 +8,7 @@
 
 #include "io/deck.hpp"
 #include "tests/synthetic_flow.hpp"
-#include "train/family.hpp"
+#include "train/mesh_sim_family.hpp"
 #include "train/trainer.hpp"
 
 using namespace tessera;
@@ -37,7 +37,7 @@ const std::string& dataset() {
 const io::Schema& train_schema() {
   static const io::Schema schema = [] {
     io::Schema s("tessera-train");
-    train::add_training_deck_keys(s);
+    train::add_training_keys(s, train::mesh_sim_families());
     return s;
   }();
   return schema;

@@ -10,7 +10,7 @@
 #include "tests/synthetic_flow.hpp"
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
-#include "train/family.hpp"
+#include "train/mesh_sim_family.hpp"
 #include "train/normalizer.hpp"
 #include "train/schedule.hpp"
 #include "train/trainer.hpp"
@@ -31,7 +31,7 @@ static const std::string& dataset() {
 static io::Deck deck(const std::string& family, int64_t steps, const std::vector<std::string>& extra = {}) {
   static io::Schema schema = [] {
     io::Schema s("tessera-train");
-    train::add_training_deck_keys(s);
+    train::add_training_keys(s, train::mesh_sim_families());
     return s;
   }();
   std::vector<std::string> ov{"data.dir=" + dataset(), "model.family=" + family, "train.steps=" + std::to_string(steps),

@@ -11,7 +11,7 @@
 #include "io/deck.hpp"
 #include "tests/synthetic_flow.hpp"
 #include "train/evaluate.hpp"
-#include "train/family.hpp"
+#include "train/mesh_sim_family.hpp"
 #include "train/trainer.hpp"
 
 using namespace tessera;
@@ -32,7 +32,7 @@ const std::string out = std::string(TESSERA_TEST_OUT) + "/train_cuda";
 io::Deck make_deck(const std::string& family, const std::vector<std::string>& extra) {
   static const io::Schema schema = [] {
     io::Schema s("tessera-train");
-    train::add_training_deck_keys(s);
+    train::add_training_keys(s, train::mesh_sim_families());
     return s;
   }();
   static const std::string data = [] {
