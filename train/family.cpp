@@ -59,6 +59,7 @@ LoopOptions loop_options(const io::Deck& d) {
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
   const Family& family = find_family(families, d.get_string("model.family"));
+  if (family.train) return family.train(d, ctx);
   std::unique_ptr<Learner> learner = family.make_learner(d, ctx);
   run_training(*learner, loop, ctx.comm, ctx.log);
 }

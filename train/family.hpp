@@ -36,6 +36,10 @@ struct Family {
   // Reads the family's typed options from a validated deck (once) and builds its learner;
   // resumes from train.resume when set.
   std::function<std::unique_ptr<Learner>(const io::Deck&, const RunContext&)> make_learner;
+  // Optional: a family whose training is several loops (k-fold cross-validation, a sweep of
+  // cases under mpirun) drives run_training itself; when set, tessera-train calls it instead of
+  // make_learner + one loop.
+  std::function<void(const io::Deck&, const RunContext&)> train;
   // Evaluation of a checkpoint of this family (tessera-rollout), or none. `prepare_evaluation`
   // reads and checks the evaluation deck's options (before any file is opened) and returns the
   // job. Families sharing one evaluation deck give the same add_eval_keys function: its keys are
