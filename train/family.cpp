@@ -65,6 +65,17 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
 }
 
 void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
+  using io::KeyType;
+  // The keys every evaluation deck has; each family group adds its own after them.
+  s.section("rollout", "which checkpoint to evaluate, where, for how long");
+  s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
+  s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
+  s.add("rollout.steps", KeyType::Int, "0",
+        "steps to predict; 0: the whole trajectory (mesh simulators with rollout.source mesh: required > 0)")
+      .min = 0;
+  s.section("output", "evaluation files");
+  s.add("output.dir", KeyType::String, "out/rollout", "output directory");
+  s.add("output.name", KeyType::String, "rollout", "base name of the output files");
   std::vector<void (*)(io::Schema&)> added;
   for (const Family& f : families)
     if (f.add_eval_keys && std::find(added.begin(), added.end(), f.add_eval_keys) == added.end()) {

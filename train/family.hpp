@@ -60,7 +60,9 @@ LoopOptions loop_options(const io::Deck& deck);
 // Builds the deck's family learner and runs the shared loop.
 void train_from_deck(const std::vector<Family>& families, const io::Deck& deck, const RunContext& context);
 
-// An evaluation deck: the evaluation keys of every family that has an evaluation.
+// An evaluation deck: the keys every evaluation has (rollout.checkpoint, rollout.device,
+// rollout.steps, output.dir, output.name), then the evaluation keys of every family that has an
+// evaluation (they must not redefine those or each other's keys).
 void add_evaluation_keys(io::Schema& schema, const std::vector<Family>& families);
 // Checks the deck, then the family named in the checkpoint (rollout.checkpoint) evaluates it.
 void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& deck, const RunContext& context);

@@ -16,16 +16,11 @@ namespace tessera::train {
 
 void add_rollout_keys(io::Schema& s) {
   using io::KeyType;
-  s.section("rollout", "which model to roll out, on which trajectory or mesh, for how long");
-  s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
   s.add("rollout.source", KeyType::Choice, "dataset",
         "dataset: initial state and ground truth from a dataset trajectory; mesh: the `mesh` section and an "
         "initial condition (no ground truth, no error metrics)")
       .choices = {"dataset", "mesh"};
   s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
-  s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
-  s.add("rollout.steps", KeyType::Int, "0", "steps to predict; 0: the whole trajectory (source mesh: required > 0)")
-      .min = 0;
   s.add("rollout.dt", KeyType::Float, "0.01", "time step for output time stamps (source mesh)").min = 0;
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
   s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
@@ -34,9 +29,6 @@ void add_rollout_keys(io::Schema& s) {
   s.section("data", "the dataset to take the initial condition and ground truth from");
   s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
   s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
-  s.section("output", "rollout files");
-  s.add("output.dir", KeyType::String, "out/rollout", "output directory");
-  s.add("output.name", KeyType::String, "rollout", "base name of the output files");
   s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
 }
 

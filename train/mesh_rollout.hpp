@@ -33,7 +33,8 @@ struct RolloutOptions {
   std::string deck_yaml;
 };
 
-// The rollout deck's keys (rollout, mesh, data, output) and their reading.
+// The mesh simulators' evaluation keys (rollout.source, trajectory, initial condition, mesh, data,
+// output.vtu; the shared ones are train::add_evaluation_keys') and the reading of the deck.
 void add_rollout_keys(io::Schema& schema);
 RolloutOptions rollout_options(const io::Deck& deck);
 
