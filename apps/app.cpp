@@ -85,8 +85,15 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     return 2;
   }
   std::optional<io::Deck> deck;
+  // Deck errors are the same on every rank (each reads the same file): rank 0 alone reports them
+  // and every rank exits normally, so under mpirun the user sees one line and no abort banner.
   try {
     deck.emplace(io::Deck::load(deck_path, schema, overrides));
+  } catch (const Error& e) {
+    if (comm.root()) std::cerr << spec.name << ": error: " << e.what() << "\n";
+    return 1;
+  }
+  try {
     auto log = core::make_logger(spec.name, comm, log_opts);
     log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);
     log->info("resolved deck:\n{}", deck->resolved_yaml());

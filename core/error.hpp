@@ -29,4 +29,12 @@ std::string cat(const Args&... args) {
   return os.str();
 }
 
+// A name or value shortened for an error message: very long ones (a mistaken paste, a generated
+// path) are cut in the middle, keeping both ends, and say how long they were.
+inline std::string shown(const std::string& text, size_t max_chars = 160) {
+  if (text.size() <= max_chars) return text;
+  const size_t keep = max_chars / 2;
+  return cat(text.substr(0, keep), "...", text.substr(text.size() - keep), " (", text.size(), " characters)");
+}
+
 }  // namespace tessera

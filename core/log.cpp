@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/progress.hpp"
 
 namespace tessera::core {
 
@@ -26,7 +27,9 @@ std::string sci(double x) {
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm, const LogOptions& o) {
   std::vector<spdlog::sink_ptr> sinks;
   if (comm.root()) {
-    auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+    // Colour only on a terminal of our own (not through an MPI launcher into a pipe or file).
+    auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>(
+        Progress::is_terminal() ? spdlog::color_mode::automatic : spdlog::color_mode::never);
     console->set_pattern("[%n] %^%l%$: %v");
     sinks.push_back(console);
   }

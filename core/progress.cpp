@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/error.hpp"
 
@@ -23,7 +24,14 @@ std::string clock_text(double s) {
 
 }  // namespace
 
-bool Progress::is_terminal() { return isatty(STDOUT_FILENO) == 1; }
+bool Progress::is_terminal() {
+  // Under an MPI launcher a rank's stdout can be a pseudo-terminal even when the launcher writes
+  // to a pipe or file, so redraws and colour codes would end up in logs: only a terminal that
+  // this process owns counts. NO_COLOR (no-color.org) also turns terminal output off.
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "NO_COLOR"})
+    if (std::getenv(var)) return false;
+  return isatty(STDOUT_FILENO) == 1;
+}
 
 Progress::Progress(std::shared_ptr<spdlog::logger> log, std::string label, int64_t total, double interval_s,
                    bool terminal)

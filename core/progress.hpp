@@ -21,6 +21,8 @@ class Progress {
   void advance(int64_t n = 1, const std::string& extra = "");  // extra: e.g. "loss 1.2e-3"
   void finish(const std::string& extra = "");
   int64_t done() const { return done_; }
+  // Whether stdout is an interactive terminal of this process (false under an MPI launcher and
+  // with NO_COLOR set): decides redraws here and colour in the console log.
   static bool is_terminal();
   std::string line(const std::string& extra) const;  // the status text (tested)
 

@@ -2,10 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -18,6 +21,16 @@ std::vector<std::string> split_path(const std::string& path) {
   std::stringstream ss(path);
   for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
   return parts;
+}
+
+// Whether some line starts its indentation with a tab (YAML forbids tabs there).
+bool tab_indented(const std::string& text) {
+  std::stringstream ss(text);
+  for (std::string line; std::getline(ss, line);) {
+    const size_t first = line.find_first_not_of(' ');
+    if (first != std::string::npos && line[first] == '\t') return true;
+  }
+  return false;
 }
 
 std::string join(const std::vector<std::string>& parts, size_t n) {
@@ -178,9 +191,15 @@ Deck& Deck::operator=(Deck&&) noexcept = default;
 Deck::~Deck() = default;
 
 Deck Deck::load(const std::string& path, const Schema& schema, const std::vector<std::string>& overrides) {
-  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": deck file not found"));
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    throw Error(cat(shown(path), ": cannot open the deck file: ", ec.message()));
+  if (!std::filesystem::exists(status)) throw Error(cat(shown(path), ": deck file not found"));
+  if (std::filesystem::is_directory(status))
+    throw Error(cat(shown(path), ": is a directory; expected a YAML deck file"));
   std::ifstream in(path);
-  if (!in) throw Error(cat(path, ": cannot read deck file"));
+  if (!in) throw Error(cat(shown(path), ": cannot read the deck file: ", std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
   return parse(ss.str(), path, schema, overrides);
@@ -194,7 +213,8 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
   try {
     *d.raw_ = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    throw Error(cat(name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": invalid YAML: ", e.msg));
+    throw Error(cat(name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": invalid YAML: ", e.msg,
+                    tab_indented(text) ? " (the deck indents with tabs; YAML allows spaces only)" : ""));
   }
   YAML::Node& raw = *d.raw_;
   if (raw.IsNull()) raw = YAML::Node(YAML::NodeType::Map);
@@ -210,7 +230,13 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
     } catch (const YAML::ParserException& e) {
       throw Error(cat("--set ", ov, ": invalid YAML value: ", e.msg));
     }
-    if (!schema.find(path)) throw Error(cat("--set ", ov, ": unknown key '", path, "' (see --help for the deck keys)"));
+    if (!schema.find(path)) {
+      if (schema.is_section(path))
+        throw Error(cat("--set ", shown(ov), ": '", path,
+                        "' is a section, not a key; set its keys one by one, e.g. --set ", path, ".",
+                        schema.children(path).front(), "=..."));
+      throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (see --help for the deck keys)"));
+    }
     auto parts = split_path(path);
     if (size_t bad = set_path(raw, parts, value))
       throw Error(cat("--set ", ov, ": '", join(parts, bad), "' is not a section in ", name));
@@ -242,9 +268,13 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
   // Walk the user's tree: every key must be a known key or section.
   std::function<void(const YAML::Node&, const std::string&)> walk = [&](const YAML::Node& map,
                                                                         const std::string& section) {
+    std::map<std::string, int> first_line;  // YAML parsers keep one of duplicate keys: reject them
     for (auto it = map.begin(); it != map.end(); ++it) {
       const std::string key = it->first.as<std::string>();
       const std::string path = section.empty() ? key : section + "." + key;
+      const int line = it->first.Mark().line + 1;
+      if (auto [pos, fresh] = first_line.emplace(key, line); !fresh)
+        throw Error(cat(name, ":", line, ": key '", path, "' is given twice (first at line ", pos->second, ")"));
       if (const KeySpec* k = other_family(path)) {
         d.fail(path, cat("belongs to ", schema.selector(), ": ", k->families.front(),
                          k->families.size() > 1 ? " (and others)" : "", ", not '", family, "'"));

@@ -31,6 +31,9 @@ void add_mesh_keys(Schema& s) {
   positive(s.add("mesh.cylinder.h_far", KeyType::Float, "0.04", "element size far from the cylinder"));
   positive(s.add("mesh.cylinder.transition", KeyType::Float, "0.3",
                  "distance over which the size grows from h_near to h_far"));
+  s.add("mesh.max_nodes", KeyType::Int, "5000000",
+        "refuse to build a cylinder mesh whose estimated node count exceeds this (guards against mistyped sizes)")
+      .min = 1;
   s.add("mesh.groups.inflow", KeyType::StringList, "[inflow]", "physical groups whose nodes are inflow (type 4)");
   s.add("mesh.groups.outflow", KeyType::StringList, "[outflow]", "physical groups whose nodes are outflow (type 5)");
   s.add("mesh.groups.wall", KeyType::StringList, "[walls, cylinder]", "physical groups whose nodes are walls (type 6)");
@@ -50,6 +53,7 @@ MeshOptions mesh_options(const Deck& d) {
     c.h_near = d.get_float("mesh.cylinder.h_near");
     c.h_far = d.get_float("mesh.cylinder.h_far");
     c.transition = d.get_float("mesh.cylinder.transition");
+    c.max_nodes = d.get_int("mesh.max_nodes");
     if (c.h_far < c.h_near) d.fail("mesh.cylinder.h_far", cat("must be >= h_near (", c.h_near, ")"));
   } else {
     if (!d.has("mesh.file")) d.fail("mesh.source", cat("source '", o.source, "' needs mesh.file"));
@@ -76,7 +80,7 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
     try {
       m = mesh::build_cylinder_channel(o.cylinder);
     } catch (const Error& e) {
-      throw Error(e.what(), "mesh.cylinder");
+      throw Error(e.what(), e.key().empty() ? "mesh.cylinder" : e.key());
     }
   } else {
     m = o.source == "geo" ? mesh::mesh_from_geo(o.file) : mesh::read_msh(o.file);

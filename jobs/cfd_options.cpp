@@ -87,6 +87,8 @@ void add_dataset_keys(io::Schema& s) {
         "stop after generating this many trajectories (e.g. to fit a batch-queue time limit); rerun to continue; 0: "
         "no limit")
       .min = 0;
+  s.add("dataset.overwrite", io::KeyType::Bool, "false",
+        "replace a finished dataset in dataset.dir that was made with other settings (otherwise that is an error)");
   s.add("dataset.spinup", io::KeyType::Float, "1.0",
         "simulated time from rest before the first stored step (taken in steps of 2 dt)")
       .min = 0;
@@ -228,6 +230,7 @@ DatasetOptions dataset_options(const io::Deck& d) {
   o.seed = d.get_int("dataset.seed");
   o.steps = d.get_int("dataset.steps");
   o.max_new = d.get_int("dataset.max_new");
+  o.overwrite = d.get_bool("dataset.overwrite");
   o.dt = d.get_float("dataset.dt");
   o.spinup = d.get_float("dataset.spinup");
   o.ranges = {range_of(d, "center_x"), range_of(d, "center_y"), range_of(d, "radius"), range_of(d, "inflow_speed")};

@@ -89,6 +89,7 @@ struct DatasetOptions {
   std::string dir;
   std::vector<DatasetSplit> splits;  // the non-empty ones, in the order train, valid, test
   int64_t seed = 1, steps = 600, max_new = 0;
+  bool overwrite = false;  // replace a finished dataset made with other settings
   double dt = 0.01, spinup = 1.0;
   SampleRanges ranges;
   mesh::CylinderChannel channel;  // mesh.cylinder.*; the cylinder itself is drawn per trajectory

@@ -188,6 +188,11 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
     sum.reused = total;
     return sum;
   }
+  // A finished dataset made with other settings is somebody's result: replace it only if asked.
+  if (std::filesystem::exists(o.dir + "/trajectories.csv") && !o.overwrite)
+    throw Error(cat(o.dir, " holds a finished dataset made with other settings (its trajectories.csv differs); ",
+                    "choose another dataset.dir, or replace it with --set dataset.overwrite=true"),
+                "dataset.dir");
   const std::vector<int64_t> todo = pending_trajectories(o, sum.reused);
   const int64_t left = static_cast<int64_t>(todo.size());
   const int64_t now = o.max_new > 0 ? std::min<int64_t>(o.max_new, left) : left;

@@ -4,7 +4,10 @@
 #include <gmsh.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <unordered_map>
 
 #include "core/error.hpp"
@@ -56,6 +59,8 @@ class GmshSession {
   void guarded(const std::string& what, F&& f) {
     try {
       f();
+    } catch (const Error&) {
+      throw;  // ours, already naming what failed
     } catch (const std::exception& e) {
       throw Error(cat(what, ": ", e.what()));
     } catch (...) {
@@ -186,6 +191,24 @@ std::map<std::string, int32_t> cylinder_node_types() {
   return {{"inflow", kInflow}, {"outflow", kOutflow}, {"walls", kWall}, {"cylinder", kWall}};
 }
 
+double estimate_cylinder_nodes(const CylinderChannel& c) {
+  const double pi = 3.14159265358979323846, per_node = 0.87;  // area per node: (sqrt(3)/2) h^2
+  // Around the cylinder, out to `transition`: the integral of 2 pi (r + s) / (0.87 h(s)^2) ds
+  // with h(s) = a + b s, in closed form (a midpoint rule would miss the 1/h_near growth).
+  const double r = c.radius, t = c.transition, a = c.h_near, b = (c.h_far - c.h_near) / c.transition;
+  double near = 0;
+  if (b * t < 1e-12 * a) {
+    near = pi * ((r + t) * (r + t) - r * r) / (a * a);
+  } else {
+    const double u0 = a, u1 = a + b * t;
+    near = 2 * pi / (b * b) * ((b * r - a) * (1 / u0 - 1 / u1) + std::log(u1 / u0));
+  }
+  // The rest of the channel (the ring's area clipped to it) at h_far.
+  const double ring = pi * ((r + t) * (r + t) - r * r);
+  const double rest = std::max(0.0, c.length * c.height - pi * r * r - ring);
+  return near / per_node + rest / (per_node * c.h_far * c.h_far);
+}
+
 Mesh build_cylinder_channel(const CylinderChannel& c) {
   const std::string what = "cylinder channel";
   if (!(c.length > 0 && c.height > 0 && c.radius > 0 && c.h_near > 0 && c.h_far >= c.h_near && c.transition > 0))
@@ -193,6 +216,10 @@ Mesh build_cylinder_channel(const CylinderChannel& c) {
   if (c.cx - c.radius <= 0 || c.cx + c.radius >= c.length || c.cy - c.radius <= 0 || c.cy + c.radius >= c.height)
     throw Error(cat(what, ": the cylinder (centre ", c.cx, ", ", c.cy, ", radius ", c.radius,
                     ") must lie strictly inside the channel"));
+  if (const double n = estimate_cylinder_nodes(c); n > double(c.max_nodes))
+    throw Error(cat("these element sizes give about ", std::llround(n), " nodes (estimated), more than the limit of ",
+                    c.max_nodes, " (mesh.max_nodes); raise h_near/h_far or the limit"),
+                "mesh.cylinder.h_near");
   GmshSession s;
   Mesh m;
   s.guarded(what, [&] {
@@ -256,14 +283,43 @@ Mesh mesh_from_geo(const std::string& path) {
   return m;
 }
 
+// For a file Gmsh could not make sense of: the first $Section that is not closed by its $EndSection
+// (a truncated or spliced file), or "" when the sections are well formed.
+std::string unclosed_section(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line, open;
+  int64_t number = 0, opened_at = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.size() < 2 || line[0] != '$' || !std::isalpha(static_cast<unsigned char>(line[1]))) continue;
+    if (line.rfind("$End", 0) == 0) {
+      if (line.substr(4) != open)
+        return cat("line ", number, ": ", line, " closes ", open.empty() ? "no open section" : "$" + open);
+      open.clear();
+    } else if (open.empty()) {
+      open = line.substr(1);
+      opened_at = number;
+    }
+  }
+  return open.empty() ? ""
+                      : cat("section $", open, " (line ", opened_at, ") is not closed by $End", open,
+                            ": the file is truncated or damaged");
+}
+
 Mesh read_msh(const std::string& path) {
   require_file(path);
   GmshSession s;
   Mesh m;
-  s.guarded(path, [&] {
-    gmsh::open(path);
-    m = extract_model(path);
-  });
+  try {
+    s.guarded(path, [&] {
+      gmsh::open(path);
+      m = extract_model(path);
+    });
+  } catch (const Error&) {
+    if (std::string broken = unclosed_section(path); !broken.empty()) throw Error(cat(path, ": ", broken));
+    throw;
+  }
   return m;
 }
 

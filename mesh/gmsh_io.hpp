@@ -2,6 +2,7 @@
 // read and write .msh 4.1. Gmsh keeps process-wide state, so every call here opens and closes
 // its own session; none may run concurrently in one process.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "mesh/mesh.hpp"
@@ -16,7 +17,15 @@ struct CylinderChannel {
   double length = 2.2, height = 0.41;
   double cx = 0.2, cy = 0.2, radius = 0.05;
   double h_near = 0.01, h_far = 0.04, transition = 0.3;
+  // Refuse to mesh when the estimated node count exceeds this (a mistyped size such as
+  // h_near = 1e-9 would otherwise run for hours or crash inside Gmsh).
+  int64_t max_nodes = 5'000'000;
 };
+
+// The node count that the size field of `c` gives, estimated as the integral of the node
+// density 1 / (0.87 h^2) of a triangulation with edge length h (h growing linearly from h_near
+// to h_far over `transition` from the cylinder). Within a factor of about 1.5 of Gmsh's count.
+double estimate_cylinder_nodes(const CylinderChannel& c);
 
 // Default group -> node type map for the cylinder channel (inflow 4, outflow 5, walls and
 // cylinder 6).

@@ -1,6 +1,7 @@
 #include "train/family.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "core/error.hpp"
@@ -43,6 +44,9 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
+  s.add("output.overwrite", KeyType::Bool, "false",
+        "start afresh even if output.dir holds a checkpoint.h5 of an earlier run (otherwise that is an error: "
+        "resume it with train.resume, or choose another output.dir)");
   for (const Family& f : families) s.family(f.name, f.add_keys);
 }
 
@@ -59,6 +63,11 @@ LoopOptions loop_options(const io::Deck& d) {
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
   const Family& family = find_family(families, d.get_string("model.family"));
+  // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
+  const std::string checkpoint = loop.output_dir + "/checkpoint.h5";
+  if (!d.has("train.resume") && !d.get_bool("output.overwrite") && std::filesystem::exists(checkpoint))
+    d.fail("output.dir", cat(checkpoint, " exists from an earlier run: resume it with --set train.resume=", checkpoint,
+                             ", start afresh with --set output.overwrite=true, or choose another output.dir"));
   if (family.train) return family.train(d, ctx);
   std::unique_ptr<Learner> learner = family.make_learner(d, ctx);
   run_training(*learner, loop, ctx.comm, ctx.log);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -14,13 +15,22 @@ namespace {
 // metrics.csv: one row per validation, rewritten atomically each time.
 class MetricsFile {
  public:
-  explicit MetricsFile(std::string path) : path_(std::move(path)) {}
+  // A resumed run (`resumed_at` > 0) keeps the rows of the runs before it up to its checkpoint's
+  // step, so the file holds the whole history; rows after that step were made by a run that
+  // stopped before its next checkpoint and are made again.
+  MetricsFile(std::string path, int64_t resumed_at) : path_(std::move(path)) {
+    std::ifstream in(path_);
+    if (resumed_at == 0 || !in) return;
+    std::getline(in, header_);
+    for (std::string row; std::getline(in, row);)
+      if (!row.empty() && std::stoll(row.substr(0, row.find(','))) <= resumed_at) rows_.push_back(row);
+  }
   void add(int64_t step, const std::vector<Metric>& metrics) {
     if (metrics.empty()) return;
-    if (header_.empty()) {
-      header_ = "step";
-      for (const auto& [name, value] : metrics) header_ += "," + name;
-    }
+    std::string header = "step";
+    for (const auto& [name, value] : metrics) header += "," + name;
+    if (header_ != header) rows_.clear();  // a different set of figures starts a new table
+    header_ = header;
     std::string row = cat(step);
     for (const auto& [name, value] : metrics) row += cat(",", value);
     rows_.push_back(row);
@@ -67,7 +77,7 @@ class TimeBudget {
 void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                   const std::shared_ptr<spdlog::logger>& log) {
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
-  MetricsFile metrics(o.output_dir + "/metrics.csv");
+  MetricsFile metrics(o.output_dir + "/metrics.csv", learner.steps_done());
   if (learner.steps_done() >= o.steps)
     core::log_warn(log.get(), cat("the checkpoint is already at step ", learner.steps_done(), " of ", o.steps,
                                   ": nothing to train"));

@@ -2,6 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/error.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
@@ -27,6 +30,15 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOp
   const auto& vel = field(t, "velocity", what);
   if (cells.shape[2] != 3 || pos.shape[2] != 2 || vel.shape[2] != 2)
     throw Error(cat(what, ": expected triangle cells, 2D mesh_pos and 2D velocity"));
+  // NaN or Inf in data would surface much later as nan metrics or a "diverged" loss: name it here.
+  for (const auto* f : {&pos, &vel}) {
+    const auto bad = std::find_if(f->f32.begin(), f->f32.end(), [](float x) { return !std::isfinite(x); });
+    if (bad != f->f32.end()) {
+      const int64_t at = bad - f->f32.begin(), per_step = int64_t(f->shape[1] * f->shape[2]);
+      throw Error(cat(what, ": field '", f == &pos ? "mesh_pos" : "velocity", "' holds a non-finite value (", *bad,
+                      " at step ", at / per_step, ", node ", (at % per_step) / int64_t(f->shape[2]), ")"));
+    }
+  }
   TrajectoryData d;
   d.mesh.dim = 2;
   d.mesh.coords.assign(pos.f32.begin(), pos.f32.begin() + pos.shape[1] * 2);

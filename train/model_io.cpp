@@ -34,6 +34,8 @@ void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model
   at::NoGradGuard no_grad;
   for (auto& p : model.module().named_parameters()) {
     const at::Tensor& t = checkpoint_tensor(c, path, "model." + p.key());
+    if (t.is_floating_point() && !at::isfinite(t).all().item<bool>())
+      throw Error(cat(path, ": parameter ", p.key(), " holds non-finite values (the run that wrote it diverged?)"));
     if (t.sizes() != p.value().sizes())
       throw Error(
           cat(path, ": parameter ", p.key(), " has shape ", t.sizes(), ", the deck's model ", p.value().sizes()));

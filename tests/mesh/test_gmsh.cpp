@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "core/error.hpp"
 #include "mesh/gmsh_io.hpp"
@@ -95,4 +97,41 @@ TEST_CASE("Gmsh leaves the OpenMP thread count as it found it", "[gmsh]") {
   c.h_far = 0.08;
   mesh::build_cylinder_channel(c);
   CHECK(get() == 3);
+}
+
+TEST_CASE("cylinder channel: node estimate and the node limit", "[gmsh]") {
+  // The estimate is within a factor 1.6 of what Gmsh makes, coarse and fine.
+  for (double h_near : {0.01, 0.002}) {
+    mesh::CylinderChannel c;
+    c.h_near = h_near;
+    const double estimate = mesh::estimate_cylinder_nodes(c),
+                 actual = double(mesh::build_cylinder_channel(c).num_nodes());
+    INFO("h_near " << h_near << ": estimate " << estimate << ", Gmsh " << actual);
+    CHECK(estimate > actual / 1.6);
+    CHECK(estimate < actual * 1.6);
+  }
+  // A mistyped size is refused before Gmsh runs (it used to crash inside Gmsh), naming the key.
+  mesh::CylinderChannel tiny;
+  tiny.h_near = 1e-9;
+  try {
+    mesh::build_cylinder_channel(tiny);
+    FAIL("h_near = 1e-9 was meshed");
+  } catch (const Error& e) {
+    CHECK(e.key() == "mesh.cylinder.h_near");
+    CHECK_THAT(e.what(), Catch::Contains("nodes (estimated), more than the limit of 5000000"));
+  }
+}
+
+TEST_CASE(".msh: a truncated file names the unclosed section", "[gmsh]") {
+  // good.msh cut before $EndNodes: Gmsh reads it without cells; the error must say why.
+  std::ifstream in(data + "bad/meshes/good.msh");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const size_t end_nodes = text.find("$EndNodes");
+  REQUIRE(end_nodes != std::string::npos);
+  std::filesystem::create_directories(out);
+  const std::string cut = out + "cut_before_end_nodes.msh";
+  std::ofstream(cut) << text.substr(0, end_nodes);
+  CHECK_THROWS_WITH(mesh::read_msh(cut), Catch::Contains("cut_before_end_nodes.msh: section $Nodes (line ") &&
+                                             Catch::Contains("is not closed by $EndNodes") &&
+                                             !Catch::Contains("msh: " + out));
 }

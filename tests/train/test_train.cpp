@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <limits>
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
@@ -11,6 +12,7 @@
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
 #include "train/mesh_sim_family.hpp"
+#include "train/model_io.hpp"
 #include "train/normalizer.hpp"
 #include "train/schedule.hpp"
 #include "train/trainer.hpp"
@@ -223,4 +225,33 @@ TEST_CASE("bad training decks", "[train]") {
   // Keys of the other family are rejected, naming the family they belong to.
   CHECK_THROWS_WITH(deck("meshgraphnet", 4, {"model.heads=4"}),
                     Catch::Contains("model.heads: belongs to model.family: transformer, not 'meshgraphnet'"));
+}
+
+TEST_CASE("non-finite data and weights are named when loaded", "[train]") {
+  // A NaN in the validation split: the error names the file, the trajectory, the field and where.
+  const std::string dir = out + "/nan_data";
+  std::filesystem::remove_all(dir);
+  test::write_synthetic_dataset(dir, 2, 1);
+  {
+    auto meta = io::DatasetMeta::cylinder_flow(20, 0.05);
+    io::Trajectory t = test::synthetic_trajectory(12, 4, 20, 0.1, 0.0);
+    const int64_t nodes = int64_t(t["velocity"].shape[1]);
+    t["velocity"].f32[(3 * nodes + 5) * 2 + 1] = std::numeric_limits<float>::quiet_NaN();  // step 3, node 5, v_y
+    io::DatasetWriter w(dir, "valid", meta);
+    w.write(0, t);
+    w.finish();
+  }
+  CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
+                    Catch::Contains("valid.h5 trajectory 0: field 'velocity' holds a non-finite value (nan at step 3, "
+                                    "node 5)"));
+  // Weights that went non-finite are refused by the rollout side with the parameter's name.
+  train::Trainer t(train::mesh_sim_options(deck("transformer", 2)), nullptr);
+  {
+    at::NoGradGuard no_grad;
+    t.model().module().named_parameters()[0].value().fill_(std::numeric_limits<float>::infinity());
+  }
+  const std::string ckpt = out + "/inf_weights.h5";
+  t.save(ckpt);
+  CHECK_THROWS_WITH(train::load_trained_model(ckpt),
+                    Catch::Contains("inf_weights.h5: parameter ") && Catch::Contains(" holds non-finite values"));
 }
