@@ -22,14 +22,36 @@ std::vector<double> rows_padded(const Field& f, int64_t begin, int64_t end) {
   return out;
 }
 
-std::string xml_escape_cdata(const std::string& s) {
+// Text as an XML attribute value: markup characters as entities and line breaks as &#10;, which
+// parsers would otherwise fold into spaces.
+std::string xml_attribute(const std::string& s) {
   std::string out;
-  size_t pos = 0, hit;
-  while ((hit = s.find("]]>", pos)) != std::string::npos) {
-    out += s.substr(pos, hit - pos) + "]]]]><![CDATA[>";
-    pos = hit + 3;
-  }
-  return out + s.substr(pos);
+  for (char c : s) switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      default:
+        out += c;
+    }
+  return out;
 }
 
 }  // namespace
@@ -122,7 +144,9 @@ void XdmfSeries::write_index() const {
   os << std::setprecision(17);
   os << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n  <Domain>\n";
   if (!deck_yaml_.empty())
-    os << "  <Information Name=\"tessera_deck\"><![CDATA[" << xml_escape_cdata(deck_yaml_) << "]]></Information>\n";
+    // XDMF3 readers (ParaView's Xdmf3 Reader S/T) require the Value attribute; element text
+    // aborts them.
+    os << "  <Information Name=\"tessera_deck\" Value=\"" << xml_attribute(deck_yaml_) << "\"/>\n";
   os << "  <Grid Name=\"series\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
   for (size_t i = 0; i < steps_.size(); ++i) {
     const Step& s = steps_[i];
