@@ -79,10 +79,12 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
 }
 
 void log_summary(spdlog::logger* log, const RolloutSummary& s, size_t steps) {
+  const std::string first50 = steps >= 50 ? cat("rollout RMSE over 50 steps ", core::sci(s.rmse_50), " (persistence ",
+                                                core::sci(s.persistence_50), "), ")
+                                          : std::string("rollout RMSE ");
   core::log_info(log, cat("1-step RMSE ", core::sci(s.one_step), " (persistence ", core::sci(s.one_step_persistence),
-                          "); rollout RMSE over 50 steps ", core::sci(s.rmse_50), " (persistence ",
-                          core::sci(s.persistence_50), "), over all ", steps, " steps ", core::sci(s.rmse_all),
-                          " (persistence ", core::sci(s.persistence_all), ")"));
+                          "); ", first50, "over all ", steps, " steps ", core::sci(s.rmse_all), " (persistence ",
+                          core::sci(s.persistence_all), ")"));
 }
 
 }  // namespace
@@ -99,7 +101,11 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
   // halo as deep as the model, on which the rollout runs.
   TrajectoryData t = prepare_trajectory(traj, m.options.augment, what), on_device = t.to(device);
-  const int64_t steps = o.steps > 0 ? o.steps : t.steps() - 1;
+  const int64_t available = t.steps() - 1;
+  if (o.from_dataset && o.steps > available)
+    core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", available, " steps of ", what,
+                                  ": rolling out ", available));
+  const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
   Rollout r;
   if (comm.size() > 1) {
     auto local = prepare_trajectory(traj, m.options.augment, what, comm, static_cast<int>(m.options.model.depth()));

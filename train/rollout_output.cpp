@@ -91,9 +91,11 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
   sum.precision(8);
   sum << "metric,model,persistence\n"
       << "one_step_rmse," << s.one_step << "," << s.one_step_persistence << "\n"
-      << "rollout_rmse_1," << s.rmse_1 << "," << s.persistence_1 << "\n"
-      << "rollout_rmse_50," << s.rmse_50 << "," << s.persistence_50 << "\n"
-      << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n";
+      << "rollout_rmse_1," << s.rmse_1 << "," << s.persistence_1 << "\n";
+  // Rows are named by the steps actually run: a 50-step row only when 50 steps were run.
+  if (r.rmse.size() >= 50) sum << "rollout_rmse_50," << s.rmse_50 << "," << s.persistence_50 << "\n";
+  sum << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n"
+      << "rollout_steps," << r.rmse.size() << "," << r.rmse.size() << "\n";
   core::write_text_atomic(base + "_summary.csv", sum.str());
 }
 
