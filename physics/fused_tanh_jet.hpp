@@ -1,0 +1,23 @@
+// The Taylor-mode jet of a tanh MLP (taylor_mlp.hpp) with each tanh layer as one autograd node:
+// from the pre-activation jet (a, a_t, a_x, a_xx) to y = tanh a, y_t = y' a_t, y_x = y' a_x,
+// y_xx = y'' a_x² + y' a_xx in one elementwise pass, and the hand-derived backward in another,
+// instead of ~10 separate ops (and their saved tensors) per layer. Same values and parameter
+// gradients as tanh_mlp_jet (first order: the backward itself is not differentiable). Used by the
+// PINN family's training step (docs/pinn.md).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "physics/point_derivatives.hpp"
+
+namespace tessera::physics {
+
+// a: [4, N, W] (value, d/dt, d/dx, d²/dx² stacked) -> the jet of tanh(a), same shape.
+at::Tensor tanh_jet(const at::Tensor& a);
+
+// tanh_mlp_jet with the fused tanh step (weights/biases in torch::nn::Linear layout).
+Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
+                         const at::Tensor& t, const at::Tensor& x);
+
+}  // namespace tessera::physics
