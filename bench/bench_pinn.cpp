@@ -1,0 +1,98 @@
+// Benchmark: one training step of the Lagrangian PINN family (forward + loss + backward + Adam,
+// full batch on the 256 × 100 grid, tanh MLP 50 × 5; docs/pinn.md) in tessera — with the
+// Taylor-mode jet and with the autograd jet — and in an equivalent PyTorch script
+// (bench/pinn_torch.py, torch.autograd.grad with create_graph) run by the venv's Python on the same
+// number of threads, for the Eulerian PINN and the LPINN in fp32 and fp64. Prints the median step
+// times and the ratio PyTorch / tessera in one table.
+//   usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH]
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "bench/timing.hpp"
+#include "train/pinn/learner.hpp"
+
+using namespace tessera;
+using namespace tessera::train::pinn;
+
+namespace {
+
+// Runs the PyTorch script and returns its median ms per step (< 0 when it failed).
+double torch_ms(const std::string& python, int threads, int reps, const std::string& dtype, const std::string& form,
+                int64_t nx, int64_t nt) {
+  const std::string cmd = python + " " + TESSERA_BENCH_DIR + "/pinn_torch.py --threads " + std::to_string(threads) +
+                          " --reps " + std::to_string(reps) + " --dtype " + dtype + " --formulation " + form +
+                          " --nx " + std::to_string(nx) + " --nt " + std::to_string(nt) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int rc = pclose(p);
+  std::istringstream is(out);
+  std::string line, tag, f, d;
+  double ms = -1;
+  while (std::getline(is, line)) {
+    std::istringstream ls(line);
+    if (ls >> tag >> f >> d >> ms && tag == "torch") return rc == 0 ? ms : -1;
+  }
+  std::fprintf(stderr, "bench_pinn: the PyTorch script failed (%s):\n%s\n", cmd.c_str(), out.c_str());
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int threads = 1, reps = 20;
+  std::string python = TESSERA_BENCH_PYTHON;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--threads" && i + 1 < argc)
+      threads = std::stoi(argv[++i]);
+    else if (a == "--reps" && i + 1 < argc)
+      reps = std::stoi(argv[++i]);
+    else if (a == "--python" && i + 1 < argc)
+      python = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH]\n");
+      return 2;
+    }
+  }
+  if (quick) reps = 3;
+  const int64_t nx = quick ? 64 : 256, nt = quick ? 20 : 100;
+  at::set_num_threads(threads);
+  std::printf(
+      "PINN training step (forward + loss + backward + Adam), %lld x %lld points, tanh MLP 50 x 5, %d "
+      "thread(s), median of %d steps\n",
+      static_cast<long long>(nx), static_cast<long long>(nt), threads, reps);
+  std::printf("%-6s %-5s %14s %14s %14s %10s %10s\n", "form", "dtype", "tessera-taylor", "tessera-autog", "pytorch",
+              "torch/tay", "torch/aut");
+  for (const std::string form : {"pinn", "lpinn"})
+    for (const std::string dtype : {"fp32", "fp64"}) {
+      double ms[2];
+      for (int taylor = 1; taylor >= 0; --taylor) {
+        PinnOptions o;
+        o.formulation = form == "pinn" ? Formulation::Eulerian : Formulation::Lagrangian;
+        o.problem = physics::Problem1D::advection(20.0);
+        o.nx = nx;
+        o.nt = nt;
+        o.fp64 = dtype == "fp64";
+        o.taylor = taylor == 1;
+        o.adam_steps = 1 << 30;
+        PinnLearner l(o, nullptr);
+        ms[1 - taylor] = bench::median_ms([&] { l.step(); }, reps, 3);
+      }
+      const double t = torch_ms(python, threads, reps, dtype, form, nx, nt);
+      std::printf("%-6s %-5s %11.3f ms %11.3f ms %11.3f ms %9.2fx %9.2fx\n", form.c_str(), dtype.c_str(), ms[0], ms[1],
+                  t, t > 0 ? t / ms[0] : 0.0, t > 0 ? t / ms[1] : 0.0);
+      std::fflush(stdout);
+    }
+  return 0;
+}

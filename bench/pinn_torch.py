@@ -1,0 +1,89 @@
+"""The Lagrangian PINN training step of tessera (train/pinn/learner.cpp) written the usual PyTorch
+way, for bench_pinn: tanh MLP on (cos x, sin x, t), derivatives by torch.autograd.grad with
+create_graph, the loss of docs/references.md §8, Adam (amsgrad). Full batch on the nx × nt grid.
+
+    python pinn_torch.py --threads 1 --reps 20 --dtype fp32 --formulation lpinn
+prints one line: "torch <formulation> <dtype> <median ms per step>".
+"""
+import argparse
+import math
+import statistics
+import time
+
+import torch
+
+
+def make_net(width, layers, outputs):
+    mods = [torch.nn.Linear(3, width), torch.nn.Tanh()]
+    for _ in range(layers - 1):
+        mods += [torch.nn.Linear(width, width), torch.nn.Tanh()]
+    mods.append(torch.nn.Linear(width, outputs))
+    return torch.nn.Sequential(*mods)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--dtype", choices=["fp32", "fp64"], default="fp32")
+    ap.add_argument("--formulation", choices=["pinn", "lpinn"], default="lpinn")
+    ap.add_argument("--nx", type=int, default=256)
+    ap.add_argument("--nt", type=int, default=100)
+    ap.add_argument("--width", type=int, default=50)
+    ap.add_argument("--layers", type=int, default=5)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    dtype = torch.float64 if a.dtype == "fp64" else torch.float32
+    torch.manual_seed(0)
+    lagrangian = a.formulation == "lpinn"
+    net = make_net(a.width, a.layers, 2 if lagrangian else 1).to(dtype)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2, amsgrad=True)
+    c, nu = 20.0, 0.0
+    t = torch.linspace(0, 1, a.nt, dtype=dtype)
+    x = torch.arange(a.nx, dtype=dtype) * (2 * math.pi / a.nx)
+    tt = t.repeat_interleave(a.nx).requires_grad_(True)
+    xx = x.repeat(a.nt).requires_grad_(True)
+    x0 = x.clone()
+
+    def forward(t_, x_):
+        return net(torch.stack([torch.cos(x_), torch.sin(x_), t_], 1))
+
+    def grad(y, v):
+        return torch.autograd.grad(y.sum(), v, create_graph=True)[0]
+
+    def step():
+        opt.zero_grad()
+        out = forward(tt, xx)
+        at0 = forward(torch.zeros_like(x0), x0)
+        if lagrangian:
+            d, u = out[:, 0], out[:, 1]
+            d_t = grad(d, tt)
+            u_t, u_x = grad(u, tt), grad(u, xx)
+            u_xx = grad(u_x, xx)
+            r_x = d_t - c
+            r_u = u_t - nu * u_xx
+            loss = (10 * r_x.pow(2).sum().sqrt() + r_u.pow(2).sum().sqrt()
+                    + 1000 * (at0[:, 0].pow(2).sum().sqrt() + (at0[:, 1] - torch.sin(x0)).pow(2).sum().sqrt()))
+        else:
+            u = out[:, 0]
+            u_t, u_x = grad(u, tt), grad(u, xx)
+            u_xx = grad(u_x, xx)
+            r = u_t + c * u_x - nu * u_xx
+            loss = r.pow(2).sum().sqrt() + 1000 * (at0[:, 0] - torch.sin(x0)).pow(2).sum().sqrt()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(a.warmup):
+        step()
+    times = []
+    for _ in range(a.reps):
+        s = time.perf_counter()
+        step()
+        times.append(1e3 * (time.perf_counter() - s))
+    print(f"torch {a.formulation} {a.dtype} {statistics.median(times):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+#include "train/pinn/learner.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/lbfgs.h>
+
+#include <deque>
+#include <numbers>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "physics/burgers_reference.hpp"
+#include "physics/fused_tanh_jet.hpp"
+#include "physics/lagrangian_grid.hpp"
+#include "train/checkpoint.hpp"
+#include "train/device.hpp"
+
+namespace tessera::train::pinn {
+namespace {
+
+constexpr double kTwoPi = 2 * std::numbers::pi;
+
+at::Tensor l2(const at::Tensor& r) { return r.pow(2).sum().sqrt(); }
+
+// Adam's state per parameter: moments, the amsgrad maximum, the step count.
+void save_adam(Checkpoint& c, torch::optim::Optimizer& opt, const torch::nn::Module& net) {
+  for (const auto& p : net.named_parameters()) {
+    auto it = opt.state().find(p.value().unsafeGetTensorImpl());
+    if (it == opt.state().end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    const std::string k = "adam." + p.key();
+    c.tensors[k + ".exp_avg"] = s.exp_avg().cpu();
+    c.tensors[k + ".exp_avg_sq"] = s.exp_avg_sq().cpu();
+    if (s.max_exp_avg_sq().defined()) c.tensors[k + ".max_exp_avg_sq"] = s.max_exp_avg_sq().cpu();
+    c.tensors[k + ".step"] = at::tensor({s.step()}, at::kLong);
+  }
+}
+
+void load_adam(const Checkpoint& c, torch::optim::Optimizer& opt, torch::nn::Module& net) {
+  for (auto& p : net.named_parameters()) {
+    const std::string k = "adam." + p.key();
+    if (!c.tensors.count(k + ".exp_avg")) continue;
+    const at::Device dev = p.value().device();
+    auto s = std::make_unique<torch::optim::AdamParamState>();
+    s->exp_avg(c.tensors.at(k + ".exp_avg").clone().to(dev));
+    s->exp_avg_sq(c.tensors.at(k + ".exp_avg_sq").clone().to(dev));
+    if (c.tensors.count(k + ".max_exp_avg_sq")) s->max_exp_avg_sq(c.tensors.at(k + ".max_exp_avg_sq").clone().to(dev));
+    s->step(c.tensors.at(k + ".step").item<int64_t>());
+    opt.state()[p.value().unsafeGetTensorImpl()] = std::move(s);
+  }
+}
+
+// L-BFGS keeps one state (directions, steps, curvature history, counters) on its first parameter.
+void save_lbfgs(Checkpoint& c, torch::optim::Optimizer& opt) {
+  const auto it = opt.state().find(opt.param_groups().at(0).params().at(0).unsafeGetTensorImpl());
+  if (it == opt.state().end()) return;
+  const auto& s = static_cast<const torch::optim::LBFGSParamState&>(*it->second);
+  c.tensors["lbfgs.counters"] = at::tensor({s.func_evals(), s.n_iter()}, at::kLong);
+  c.tensors["lbfgs.scalars"] = at::tensor({s.t(), s.prev_loss()}, at::kDouble);
+  auto put = [&](const std::string& k, const at::Tensor& t) {
+    if (t.defined()) c.tensors["lbfgs." + k] = t.cpu();
+  };
+  put("d", s.d());
+  put("H_diag", s.H_diag());
+  put("prev_flat_grad", s.prev_flat_grad());
+  auto put_all = [&](const std::string& k, const std::vector<at::Tensor>& v) {
+    if (!v.empty()) put(k, at::stack(v));
+  };
+  put_all("old_dirs", {s.old_dirs().begin(), s.old_dirs().end()});
+  put_all("old_stps", {s.old_stps().begin(), s.old_stps().end()});
+  put_all("ro", {s.ro().begin(), s.ro().end()});
+  // s.al() is per-iteration workspace, overwritten before it is read: not state.
+}
+
+void load_lbfgs(const Checkpoint& c, torch::optim::Optimizer& opt) {
+  if (!c.tensors.count("lbfgs.counters")) return;
+  const at::Tensor first = opt.param_groups().at(0).params().at(0);
+  const at::Device dev = first.device();
+  auto s = std::make_unique<torch::optim::LBFGSParamState>();
+  const at::Tensor counters = c.tensors.at("lbfgs.counters"), scalars = c.tensors.at("lbfgs.scalars");
+  s->func_evals(counters[0].item<int64_t>());
+  s->n_iter(counters[1].item<int64_t>());
+  s->t(scalars[0].item<double>());
+  s->prev_loss(scalars[1].item<double>());
+  auto get = [&](const std::string& k) {
+    auto it = c.tensors.find("lbfgs." + k);
+    return it == c.tensors.end() ? at::Tensor() : it->second.clone().to(dev);
+  };
+  s->d(get("d"));
+  s->H_diag(get("H_diag"));
+  s->prev_flat_grad(get("prev_flat_grad"));
+  auto get_all = [&](const std::string& k) {
+    const at::Tensor t = get(k);
+    return t.defined() ? t.unbind(0) : std::vector<at::Tensor>{};
+  };
+  auto deque = [&](const std::string& k) {
+    const auto v = get_all(k);
+    return std::deque<at::Tensor>(v.begin(), v.end());
+  };
+  s->old_dirs(deque("old_dirs"));
+  s->old_stps(deque("old_stps"));
+  s->ro(deque("ro"));
+  opt.state()[first.unsafeGetTensorImpl()] = std::move(s);
+}
+
+}  // namespace
+
+at::Tensor reference_solution(const physics::Problem1D& p, const at::Tensor& t, const at::Tensor& x) {
+  const at::Tensor td = t.to(at::kCPU, at::kDouble), xd = x.to(at::kCPU, at::kDouble);
+  if (p.kind == physics::Problem1D::Burgers) return physics::burgers_cole_hopf(p.nu, p.C, td, xd);
+  return physics::exact_solution(p, td.reshape({-1, 1}), xd.reshape({1, -1}));
+}
+
+PinnLearner::~PinnLearner() = default;
+
+PinnLearner::PinnLearner(const PinnOptions& o, std::shared_ptr<spdlog::logger> log)
+    : options_(o), log_(std::move(log)) {
+  o.problem.validate();
+  if (o.nx < 2 || o.nt < 2) throw Error(cat("PINN grid ", o.nx, " x ", o.nt, " is empty"), "pinn.grid.nx");
+  const c10::Device device = select_device_for(o.device, "train.device", Comm::self());
+  const at::TensorOptions f = at::TensorOptions().dtype(o.fp64 ? at::kDouble : at::kFloat).device(device);
+  at::manual_seed(o.seed);  // parameter initialisation
+  physics::TanhMlpOptions net = o.network;
+  net.outputs = o.formulation == Formulation::Eulerian ? 1 : 2;
+  options_.network = net;
+  net_ = physics::TanhMlp(net);
+  net_->to(device, f.dtype().toScalarType());
+  t_ = at::linspace(0, o.problem.T, o.nt, f);
+  x_ = at::arange(o.nx, f) * (kTwoPi / double(o.nx));
+  t_all_ = t_.repeat_interleave(o.nx);
+  x_all_ = x_.repeat({o.nt});
+  reference_ = reference_solution(o.problem, t_, x_);
+  adam_ =
+      std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(o.adam_lr).amsgrad(o.amsgrad));
+  int64_t params = 0;
+  for (const auto& p : net_->parameters()) params += p.numel();
+  core::log_info(log_.get(), cat(o.name.empty() ? "" : o.name + ": ", formulation_name(o.formulation), " on ",
+                                 o.problem.name(), " (c ", o.problem.c, ", nu ", o.problem.nu, ", C ", o.problem.C,
+                                 ", T ", o.problem.T, "), ", o.nx, " x ", o.nt, " points, ", params, " parameters, ",
+                                 o.fp64 ? "fp64" : "fp32", ", ", o.taylor ? "Taylor-mode" : "autograd",
+                                 " derivatives; Adam ", o.adam_steps, " steps, then L-BFGS"));
+  if (!o.resume.empty()) load(o.resume);
+}
+
+torch::optim::Optimizer& PinnLearner::lbfgs() {
+  if (!lbfgs_)
+    lbfgs_ = std::make_unique<torch::optim::LBFGS>(net_->parameters(), torch::optim::LBFGSOptions(options_.lbfgs_lr)
+                                                                           .max_iter(options_.lbfgs_iterations)
+                                                                           .history_size(options_.lbfgs_history)
+                                                                           .line_search_fn("strong_wolfe"));
+  return *lbfgs_;
+}
+
+at::Tensor PinnLearner::loss() {
+  const PinnOptions& o = options_;
+  const physics::Problem1D& p = o.problem;
+  physics::Jet1D jet;
+  if (o.taylor) {
+    jet = physics::tanh_mlp_jet_fused(net_->weights(), net_->biases(), t_all_, x_all_);
+  } else {
+    // The reference path: one autograd jet per output channel.
+    std::vector<physics::Jet1D> parts;
+    for (int64_t c = 0; c < o.network.outputs; ++c)
+      parts.push_back(physics::autograd_jet(
+          [&](const at::Tensor& t, const at::Tensor& x) { return net_->forward(t, x).select(1, c); }, t_all_, x_all_,
+          true));
+    auto stack = [&](at::Tensor physics::Jet1D::*m) {
+      std::vector<at::Tensor> v;
+      for (const auto& j : parts) v.push_back(j.*m);
+      return at::stack(v, 1);
+    };
+    jet = {stack(&physics::Jet1D::u), stack(&physics::Jet1D::u_t), stack(&physics::Jet1D::u_x),
+           stack(&physics::Jet1D::u_xx)};
+  }
+  const at::Tensor at0 = net_->forward(at::zeros_like(x_), x_);  // [nx, outputs]
+  if (o.formulation == Formulation::Eulerian) {
+    const at::Tensor r = physics::eulerian_residual(p, jet.channel(0));
+    const at::Tensor ic = physics::eulerian_initial_residual(p, x_, at0.select(1, 0));
+    return o.weight_u * l2(r) + o.weight_ic * l2(ic);
+  }
+  // The first output is the displacement: x_L = x0 + d, so x_L(x0, 0) = x0 is representable by a
+  // network periodic in x0.
+  const physics::Jet1D d = jet.channel(0), u = jet.channel(1);
+  const physics::Jet1D x_l{x_all_ + d.u, d.u_t, 1 + d.u_x, d.u_xx};
+  const physics::LagrangianResidual r = physics::lagrangian_residual(p, x_l, u);
+  const physics::LagrangianResidual ic =
+      physics::lagrangian_initial_residual(p, x_, x_ + at0.select(1, 0), at0.select(1, 1));
+  return o.weight_x * l2(r.r_x) + o.weight_u * l2(r.r_u) + o.weight_ic * (l2(ic.r_x) + l2(ic.r_u));
+}
+
+double PinnLearner::step() {
+  double value = 0;
+  if (!in_lbfgs()) {
+    adam_->zero_grad();
+    const at::Tensor l = loss();
+    l.backward();
+    adam_->step();
+    value = l.item<double>();
+  } else {
+    auto closure = [this] {
+      lbfgs_->zero_grad();
+      at::Tensor l = loss();
+      l.backward();
+      return l;
+    };
+    lbfgs();
+    value = lbfgs_->step(closure).item<double>();
+  }
+  ++step_;
+  last_loss_ = value;
+  return value;
+}
+
+Evaluation PinnLearner::evaluate() {
+  at::NoGradGuard no_grad;
+  Evaluation e;
+  e.t = t_.to(at::kCPU, at::kDouble);
+  e.x = x_.to(at::kCPU, at::kDouble);
+  const at::Tensor out =
+      net_->forward(t_all_, x_all_).to(at::kCPU, at::kDouble).reshape({options_.nt, options_.nx, -1});
+  if (options_.formulation == Formulation::Eulerian) {
+    e.predicted = out.select(2, 0).contiguous();
+  } else {
+    const at::Tensor x_l = e.x.reshape({1, -1}) + out.select(2, 0);
+    e.predicted = physics::lagrangian_to_grid(x_l, out.select(2, 1), options_.nx);
+  }
+  e.reference = reference_;
+  const at::Tensor err = e.predicted - e.reference;
+  e.rel_l2 = (l2(err) / l2(e.reference)).item<double>();
+  e.rel_spectral = (at::linalg_svdvals(err).max() / at::linalg_svdvals(e.reference).max()).item<double>();
+  return e;
+}
+
+std::vector<Metric> PinnLearner::validate() {
+  const Evaluation e = evaluate();
+  core::log_info(log_.get(), cat(options_.name.empty() ? "" : options_.name + ": ", "step ", step_, ": loss ",
+                                 core::sci(last_loss_), ", relative L2 error ", core::sci(e.rel_l2), " (2-norm ",
+                                 core::sci(e.rel_spectral), ")"));
+  return {{"loss", last_loss_}, {"rel_l2", e.rel_l2}, {"rel_spectral", e.rel_spectral}};
+}
+
+void PinnLearner::save(const std::string& path) const {
+  Checkpoint c;
+  for (const auto& p : net_->named_parameters()) c.tensors["model." + p.key()] = p.value().detach().cpu();
+  save_adam(c, *adam_, *net_);
+  if (lbfgs_) save_lbfgs(c, *lbfgs_);
+  c.tensors["last_loss"] = at::tensor({last_loss_}, at::kDouble);
+  c.attributes["family"] = "pinn";
+  c.attributes["format"] = "tessera-checkpoint-1";
+  c.attributes["step"] = std::to_string(step_);
+  c.attributes["case"] = options_.name;
+  c.attributes["deck"] = options_.deck_yaml;
+  save_checkpoint(path, c);
+}
+
+void PinnLearner::load(const std::string& path) {
+  Checkpoint c = load_checkpoint(path);
+  if (c.attributes["family"] != "pinn")
+    throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not pinn"), "train.resume");
+  if (c.attributes["case"] != options_.name)
+    throw Error(cat(path, ": holds case '", c.attributes["case"], "', not '", options_.name, "'"), "train.resume");
+  {
+    at::NoGradGuard no_grad;
+    for (auto& p : net_->named_parameters()) {
+      auto it = c.tensors.find("model." + p.key());
+      if (it == c.tensors.end() || it->second.sizes() != p.value().sizes())
+        throw Error(cat(path, ": parameter ", p.key(), " is missing or has another shape (another network?)"),
+                    "train.resume");
+      p.value().copy_(it->second);
+    }
+  }
+  load_adam(c, *adam_, *net_);
+  if (c.tensors.count("lbfgs.counters")) load_lbfgs(c, lbfgs());
+  last_loss_ = c.tensors.at("last_loss").item<double>();
+  step_ = std::stoll(c.attributes["step"]);
+  core::log_info(log_.get(),
+                 cat("resumed ", options_.name.empty() ? "" : options_.name + " ", "from ", path, " at step ", step_));
+}
+
+}  // namespace tessera::train::pinn

@@ -1,0 +1,68 @@
+// The learner of the Lagrangian PINN family (docs/pinn.md): a tanh MLP on (cos x, sin x, t) trained
+// full batch on the nx × nt collocation grid — Eulerian PINN (one output u) or LPINN (outputs the
+// displacement x_L − x0 and u along the characteristic from x0) — with Adam (amsgrad) for
+// pinn.adam.steps steps, then libtorch's L-BFGS with strong Wolfe line search. Seeded; checkpoints
+// hold parameters, both optimisers' states and the step, so a resumed run is bit-identical.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "physics/taylor_mlp.hpp"
+#include "train/loop.hpp"
+#include "train/pinn/options.hpp"
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace tessera::train::pinn {
+
+// The prediction on the fixed nx × nt grid ([nt, nx], double, CPU; LPINN: interpolated from the
+// moving points x_L mod 2π) and its errors against the reference solution.
+struct Evaluation {
+  at::Tensor t, x;  // [nt], [nx]
+  at::Tensor predicted, reference;
+  double rel_l2 = 0;        // ||pred − ref||_F / ||ref||_F over the grid
+  double rel_spectral = 0;  // the same in the matrix 2-norm (the authors' measure, §8)
+};
+
+// The reference solution on the grid: exact for advection and convection–diffusion, Cole–Hopf for
+// Burgers ([nt, nx], double).
+at::Tensor reference_solution(const physics::Problem1D& p, const at::Tensor& t, const at::Tensor& x);
+
+class PinnLearner : public Learner {
+ public:
+  PinnLearner(const PinnOptions& options, std::shared_ptr<spdlog::logger> log);
+  ~PinnLearner() override;
+  double step() override;
+  int64_t steps_done() const override { return step_; }
+  std::vector<Metric> validate() override;
+  void save(const std::string& path) const override;
+
+  // The full-batch loss at the current parameters (differentiable).
+  at::Tensor loss();
+  Evaluation evaluate();
+  const PinnOptions& options() const { return options_; }
+  physics::TanhMlp& network() { return net_; }
+  // Whether step() now runs L-BFGS.
+  bool in_lbfgs() const { return step_ >= options_.adam_steps; }
+
+ private:
+  void load(const std::string& path);
+  torch::optim::Optimizer& lbfgs();
+
+  PinnOptions options_;
+  std::shared_ptr<spdlog::logger> log_;
+  physics::TanhMlp net_{nullptr};
+  at::Tensor t_, x_;          // the grid axes [nt], [nx] (device, dtype)
+  at::Tensor t_all_, x_all_;  // the collocation points, t-major [nt * nx]
+  at::Tensor reference_;      // [nt, nx] double CPU
+  std::unique_ptr<torch::optim::Optimizer> adam_, lbfgs_;
+  int64_t step_ = 0;
+  double last_loss_ = 0;
+};
+
+}  // namespace tessera::train::pinn

@@ -1,0 +1,168 @@
+#include "train/pinn/options.hpp"
+
+#include <cmath>
+#include <utility>
+
+#include "core/error.hpp"
+#include "io/deck.hpp"
+#include "train/device.hpp"
+
+namespace tessera::train::pinn {
+
+std::string formulation_name(Formulation f) { return f == Formulation::Eulerian ? "pinn" : "lpinn"; }
+
+void add_pinn_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("pinn", "Lagrangian PINNs (docs/pinn.md): formulation, 1D periodic problem, network, optimiser, sweep");
+  s.add("pinn.formulation", KeyType::Choice, "lpinn",
+        "pinn: Eulerian PINN u(x, t); lpinn: Lagrangian PINN (x_L, u)(x0, t) along characteristics; both: one case "
+        "of each")
+      .choices = {"pinn", "lpinn", "both"};
+  s.add("pinn.problem", KeyType::Choice, "advection",
+        "advection u_t + c u_x = 0; convection_diffusion u_t + c u_x = nu u_xx; burgers u_t + u u_x = nu u_xx; "
+        "x in [0, 2pi) periodic, u0 = sin x + offset")
+      .choices = {"advection", "convection_diffusion", "burgers"};
+  s.add("pinn.c", KeyType::Float, "1", "advection speed c (advection, convection_diffusion)");
+  s.add("pinn.nu", KeyType::Float, "0", "viscosity nu (0 for advection; > 0 for burgers)").min = 0;
+  s.add("pinn.offset", KeyType::Float, "0", "C of the initial condition u0 = sin x + C");
+  auto& te = s.add("pinn.t_end", KeyType::Float, "1", "final time T");
+  te.min = 0;
+  te.min_exclusive = true;
+  s.add("pinn.grid.nx", KeyType::Int, "256", "collocation and evaluation points in x (x_j = 2 pi j / nx)").min = 2;
+  s.add("pinn.grid.nt", KeyType::Int, "100", "collocation and evaluation times (t_n = T n / (nt - 1))").min = 2;
+  s.add("pinn.network.width", KeyType::Int, "50", "width of the tanh MLP on (cos x, sin x, t)").min = 1;
+  s.add("pinn.network.hidden_layers", KeyType::Int, "5", "tanh layers of the MLP").min = 1;
+  s.add("pinn.derivatives", KeyType::Choice, "taylor",
+        "taylor: u, u_t, u_x, u_xx in one forward pass (Taylor-mode jet); autograd: three reverse passes")
+      .choices = {"taylor", "autograd"};
+  s.add("pinn.precision", KeyType::Choice, "fp32", "fp32 or fp64 parameters and points").choices = {"fp32", "fp64"};
+  auto& w = s.add("pinn.loss.weights", KeyType::FloatList, "[10, 1, 1000]",
+                  "weights of ||r_x|| (lpinn), ||r_u|| (or the Eulerian residual) and the initial-condition norms "
+                  "(L2 norms over the grid)");
+  w.list_size = 3;
+  w.min = 0;
+  s.add("pinn.adam.steps", KeyType::Int, "1000", "Adam steps; L-BFGS steps follow until train.steps").min = 0;
+  auto& lr = s.add("pinn.adam.lr", KeyType::Float, "0.01", "Adam learning rate");
+  lr.min = 0;
+  lr.min_exclusive = true;
+  s.add("pinn.adam.amsgrad", KeyType::Bool, "true", "the AMSGrad variant of Adam");
+  s.add("pinn.lbfgs.iterations", KeyType::Int, "20", "L-BFGS iterations per training step (strong Wolfe)").min = 1;
+  s.add("pinn.lbfgs.history", KeyType::Int, "50", "L-BFGS history size").min = 1;
+  auto& blr = s.add("pinn.lbfgs.lr", KeyType::Float, "1", "L-BFGS initial step length");
+  blr.min = 0;
+  blr.min_exclusive = true;
+  s.add("pinn.sweep.parameter", KeyType::Choice, "none",
+        "the parameter a study varies (one case per value and formulation; cases dealt round-robin to MPI ranks)")
+      .choices = {"none", "c", "offset", "nu"};
+  s.add("pinn.sweep.values", KeyType::FloatList, "[]", "the values of pinn.sweep.parameter");
+  s.add("pinn.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default").min = 0;
+}
+
+namespace {
+
+physics::Problem1D make_problem(const std::string& kind, double c, double nu, double C, double T) {
+  physics::Problem1D p;
+  p.kind = kind == "advection"              ? physics::Problem1D::Advection
+           : kind == "convection_diffusion" ? physics::Problem1D::ConvectionDiffusion
+                                            : physics::Problem1D::Burgers;
+  p.c = c;
+  p.nu = nu;
+  p.C = C;
+  p.T = T;
+  return p;
+}
+
+// The problem's rules on nu and offset: {key, what is wrong}, or an empty message.
+std::pair<std::string, std::string> problem_error(const physics::Problem1D& p) {
+  if (p.kind == physics::Problem1D::Advection && p.nu != 0)
+    return {"pinn.nu", cat("advection has no viscosity: nu must be 0 (got ", p.nu, "; use convection_diffusion)")};
+  if (p.kind == physics::Problem1D::Burgers && !(p.nu > 0))
+    return {"pinn.nu", cat("burgers needs nu > 0 (got ", p.nu, ")")};
+  if (p.kind != physics::Problem1D::Burgers && p.C != 0)
+    return {"pinn.offset", cat("the offset C of u0 is a burgers parameter (got ", p.C, " for ", p.name(), ")")};
+  return {};
+}
+
+std::string value_name(double v) {
+  std::string s = cat(v);
+  for (char& ch : s)
+    if (ch == '.') ch = 'p';
+  return s;
+}
+
+}  // namespace
+
+std::vector<PinnOptions> study_cases(const PinnStudy& study) {
+  std::vector<PinnOptions> cases;
+  const std::vector<double> values = study.parameter == "none" ? std::vector<double>{0.0} : study.values;
+  for (Formulation f : study.formulations)
+    for (double v : values) {
+      PinnOptions o = study.base;
+      o.formulation = f;
+      o.network.outputs = f == Formulation::Eulerian ? 1 : 2;
+      std::string name = formulation_name(f);
+      if (study.parameter == "c") o.problem.c = v;
+      if (study.parameter == "offset") o.problem.C = v;
+      if (study.parameter == "nu") o.problem.nu = v;
+      if (study.parameter != "none") name += "_" + study.parameter + value_name(v);
+      o.name = name;
+      cases.push_back(o);
+    }
+  return cases;
+}
+
+PinnStudy read_pinn_study(const io::Deck& d) {
+  PinnStudy study;
+  PinnOptions& o = study.base;
+  const std::string f = d.get_string("pinn.formulation");
+  if (f == "pinn" || f == "both") study.formulations.push_back(Formulation::Eulerian);
+  if (f == "lpinn" || f == "both") study.formulations.push_back(Formulation::Lagrangian);
+  o.formulation = study.formulations.front();
+  o.problem = make_problem(d.get_string("pinn.problem"), d.get_float("pinn.c"), d.get_float("pinn.nu"),
+                           d.get_float("pinn.offset"), d.get_float("pinn.t_end"));
+  if (const auto [key, message] = problem_error(o.problem); !message.empty()) d.fail(key, message);
+  o.nx = d.get_int("pinn.grid.nx");
+  o.nt = d.get_int("pinn.grid.nt");
+  o.network.width = d.get_int("pinn.network.width");
+  o.network.hidden_layers = d.get_int("pinn.network.hidden_layers");
+  o.network.outputs = o.formulation == Formulation::Eulerian ? 1 : 2;
+  o.taylor = d.get_string("pinn.derivatives") == "taylor";
+  o.fp64 = d.get_string("pinn.precision") == "fp64";
+  const auto w = d.get_floats("pinn.loss.weights");
+  o.weight_x = w[0];
+  o.weight_u = w[1];
+  o.weight_ic = w[2];
+  o.adam_steps = d.get_int("pinn.adam.steps");
+  o.adam_lr = d.get_float("pinn.adam.lr");
+  o.amsgrad = d.get_bool("pinn.adam.amsgrad");
+  o.lbfgs_iterations = d.get_int("pinn.lbfgs.iterations");
+  o.lbfgs_history = d.get_int("pinn.lbfgs.history");
+  o.lbfgs_lr = d.get_float("pinn.lbfgs.lr");
+  o.seed = d.get_int("train.seed");
+  o.device = d.get_string("train.device");
+  try {
+    check_device_name(o.device);
+  } catch (const Error& e) {
+    d.fail("train.device", e.what());
+  }
+  if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
+  o.deck_yaml = d.resolved_yaml();
+  study.parameter = d.get_string("pinn.sweep.parameter");
+  study.values = d.get_floats("pinn.sweep.values");
+  study.threads = d.get_int("pinn.threads");
+  if (study.parameter == "none" && !study.values.empty())
+    d.fail("pinn.sweep.values", "given without pinn.sweep.parameter (c, offset or nu)");
+  if (study.parameter != "none" && study.values.empty())
+    d.fail("pinn.sweep.values", cat("needs at least one value of ", study.parameter));
+  for (const PinnOptions& c : study_cases(study))
+    if (const auto [key, message] = problem_error(c.problem); !message.empty()) d.fail("pinn.sweep.values", message);
+  if (study.parameter == "nu")
+    for (double v : study.values)
+      if (v < 0) d.fail("pinn.sweep.values", cat("a viscosity must be >= 0, got ", v));
+  if (!o.resume.empty() && study_cases(study).size() > 1)
+    d.fail("train.resume",
+           "a sweep resumes each case from the checkpoint in its own output folder; run the same deck again instead");
+  return study;
+}
+
+}  // namespace tessera::train::pinn

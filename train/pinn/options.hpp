@@ -1,0 +1,60 @@
+// Options of the Lagrangian PINN family (model.family: pinn; docs/pinn.md, docs/references.md §8):
+// formulation (Eulerian PINN or Lagrangian LPINN), the 1D periodic problem, the tanh MLP, the loss
+// weights, the optimiser schedule (Adam, then L-BFGS with strong Wolfe line search) and the sweep
+// of cases that tessera-train spreads over MPI ranks. Only options.cpp reads the deck.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "physics/residuals_1d.hpp"
+#include "physics/taylor_mlp.hpp"
+
+namespace tessera::io {
+class Deck;
+class Schema;
+}  // namespace tessera::io
+
+namespace tessera::train::pinn {
+
+enum class Formulation { Eulerian, Lagrangian };
+std::string formulation_name(Formulation f);  // "pinn" or "lpinn"
+
+struct PinnOptions {
+  Formulation formulation = Formulation::Lagrangian;
+  physics::Problem1D problem;
+  physics::TanhMlpOptions network;  // outputs set from the formulation (1 or 2)
+  int64_t nx = 256, nt = 100;       // collocation = evaluation grid: x_j = 2πj/nx, t_n = T n/(nt − 1)
+  // Loss weights of §8: r_x (LPINN only), r_u (or the Eulerian residual), initial conditions.
+  double weight_x = 10, weight_u = 1, weight_ic = 1000;
+  bool taylor = true;         // derivatives by the Taylor-mode jet (else torch autograd)
+  bool fp64 = false;          // parameters and points in double precision
+  int64_t adam_steps = 1000;  // steps of Adam, then L-BFGS steps until train.steps
+  double adam_lr = 1e-2;
+  bool amsgrad = true;
+  int64_t lbfgs_iterations = 20;  // L-BFGS iterations per step of the loop
+  int64_t lbfgs_history = 50;
+  double lbfgs_lr = 1.0;
+  int64_t seed = 0;
+  std::string device = "cpu";
+  std::string resume;     // checkpoint to resume from ("" none)
+  std::string deck_yaml;  // the resolved deck, stored in checkpoints
+  std::string name;       // the case name (sweeps)
+};
+
+// A study: the base case and the sweep that varies it.
+struct PinnStudy {
+  PinnOptions base;
+  std::vector<Formulation> formulations;  // pinn.formulation: pinn, lpinn or both
+  std::string parameter = "none";         // none, c, offset or nu
+  std::vector<double> values;             // the swept values (one 'none' case: empty)
+  int64_t threads = 1;                    // torch intra-op threads per rank (0: leave as is)
+};
+
+// Every case of the study, in order (formulation-major), with problem and name set.
+std::vector<PinnOptions> study_cases(const PinnStudy& study);
+
+void add_pinn_keys(io::Schema& s);
+PinnStudy read_pinn_study(const io::Deck& d);
+
+}  // namespace tessera::train::pinn

@@ -1,0 +1,68 @@
+#include "train/pinn/output.hpp"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "io/png.hpp"
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_VTK
+#include "io/vti.hpp"
+#endif
+
+namespace tessera::train::pinn {
+namespace {
+
+std::vector<double> values(const at::Tensor& t) {
+  const at::Tensor c = t.to(at::kCPU, at::kDouble).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+}  // namespace
+
+void write_case_outputs(const std::string& dir, const PinnOptions& o, const Evaluation& e) {
+  const int64_t nx = o.nx, nt = o.nt;
+  const std::vector<double> pred = values(e.predicted), ref = values(e.reference),
+                            err = values(e.predicted - e.reference);
+#if TESSERA_HAVE_VTK
+  io::write_vti(dir + "/fields.vti", nx, nt, {0.0, 0.0},
+                {2 * std::numbers::pi / double(nx), o.problem.T / double(nt - 1)},
+                {{"predicted", pred}, {"reference", ref}, {"error", err}}, o.deck_yaml);
+#endif
+  // Three panels (predicted, reference, error), each nx wide and 2 nt tall, 8 white columns apart.
+  const int64_t gap = 8, rows_per_t = 2, width = 3 * nx + 2 * gap, height = nt * rows_per_t;
+  std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
+  const auto [lo_it, hi_it] = std::minmax_element(ref.begin(), ref.end());
+  double lo = *lo_it, hi = *hi_it;
+  double emax = 0;
+  for (double v : err) emax = std::max(emax, std::abs(v));
+  if (!(emax > 0)) emax = 1;
+  const std::vector<double>* panels[3] = {&pred, &ref, &err};
+  for (int panel = 0; panel < 3; ++panel)
+    for (int64_t row = 0; row < height; ++row) {
+      const int64_t n = nt - 1 - row / rows_per_t;  // t upwards
+      for (int64_t j = 0; j < nx; ++j) {
+        const double v = (*panels[panel])[n * nx + j];
+        uint8_t* px = &rgb[static_cast<size_t>((row * width + panel * (nx + gap) + j) * 3)];
+        if (panel < 2)
+          io::colormap_rgb(v, lo, hi, px);
+        else
+          io::colormap_rgb(v, -emax, emax, px);
+      }
+    }
+  io::write_png(dir + "/plot.png", width, height, rgb);
+}
+
+void write_error_table(const std::string& path, const std::vector<CaseResult>& rows) {
+  std::string csv = "case,formulation,problem,c,nu,offset,rel_l2,rel_spectral,final_loss,steps,seconds\n";
+  for (const CaseResult& r : rows)
+    csv += cat(r.name, ",", r.formulation, ",", r.problem, ",", r.c, ",", r.nu, ",", r.offset, ",", r.rel_l2, ",",
+               r.rel_spectral, ",", r.loss, ",", r.steps, ",", r.seconds, "\n");
+  core::write_text_atomic(path, csv);
+}
+
+}  // namespace tessera::train::pinn
