@@ -1,0 +1,123 @@
+#include "train/spen/family.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/deck.hpp"
+#include "train/checkpoint.hpp"
+#include "train/spen/data.hpp"
+#include "train/spen/learner.hpp"
+
+namespace tessera::train::spen {
+
+CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm& comm,
+                                     const std::shared_ptr<spdlog::logger>& log) {
+  if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
+  const io::TuDataset ds = load_dataset(o);
+  const PreparedData data = prepare(ds, o);
+  std::vector<int64_t> labels;
+  for (const auto& g : data.graphs) labels.push_back(g.label);
+  const auto folds = stratified_folds(labels, o.folds, static_cast<uint64_t>(o.seed));
+  int64_t subgraphs = 0, pairs = 0;
+  for (const auto& g : data.graphs) {
+    subgraphs += g.subgraphs.num_subgraphs();
+    pairs += static_cast<int64_t>(g.subgraphs.pairs.size());
+  }
+  core::log_info(log.get(), cat(o.family, " on ", data.name, ": ", data.graphs.size(), " graphs, ", data.num_classes,
+                                " classes, ", subgraphs, " subgraphs, ", pairs, " pairs, ", data.own_sizes.size(),
+                                " subgraph sizes with their own weights; ", o.folds, "-fold cross-validation"));
+  // Where to start: a resumed fold checkpoint says which fold and holds the folds before it.
+  int64_t first = 0;
+  std::vector<double> done;
+  if (!o.resume.empty()) {
+    const Checkpoint c = load_checkpoint(o.resume);
+    auto it = c.attributes.find("fold");
+    if (it == c.attributes.end() || checkpoint_family(o.resume) != o.family)
+      throw Error(cat(o.resume, ": not a checkpoint of family '", o.family, "'"), "train.resume");
+    first = std::stoll(it->second);
+    if (first >= o.folds) throw Error(cat(o.resume, ": fold ", first, " of only ", o.folds), "train.resume");
+  }
+  const int64_t last = o.run_folds > 0 ? o.run_folds : o.folds;
+  CrossValidationResult r;
+  for (int64_t f = first; f < last; ++f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<int64_t> train, test = folds[f];
+    if (o.folds == 1) {
+      train = test;  // one fold: train and evaluate on every graph
+    } else {
+      for (int64_t k = 0; k < o.folds; ++k)
+        if (k != f) train.insert(train.end(), folds[k].begin(), folds[k].end());
+    }
+    const std::string resume = f == first ? o.resume : "";
+    FoldLearner learner(o, data, f, train, test, done, log, comm, resume);
+    done = learner.previous_folds();
+    LoopOptions loop;
+    loop.steps = learner.total_steps();
+    loop.validate_every = learner.steps_per_epoch();
+    loop.checkpoint_every = o.checkpoint_every;
+    loop.output_dir = cat(o.output_dir, "/fold_", f);
+    run_training(learner, loop, comm, log);
+    done.push_back(learner.fold_accuracy());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    core::log_info(log.get(), cat("fold ", f, ": test accuracy ", learner.fold_accuracy(), " (mean of the last ",
+                                  std::min<int64_t>(o.last_epochs, o.epochs), " epochs), ", seconds, " s"));
+  }
+  r.fold_accuracy = done;
+  double s = 0, s2 = 0;
+  for (double a : done) s += a;
+  r.mean = done.empty() ? 0 : s / static_cast<double>(done.size());
+  for (double a : done) s2 += (a - r.mean) * (a - r.mean);
+  r.std = done.empty() ? 0 : std::sqrt(s2 / static_cast<double>(done.size()));
+  if (comm.root()) {
+    std::string csv = "fold,test_acc\n";
+    for (size_t f = 0; f < done.size(); ++f) csv += cat(f, ",", done[f], "\n");
+    core::write_text_atomic(o.output_dir + "/folds.csv", csv);
+    core::write_text_atomic(o.output_dir + "/summary.csv",
+                            cat("family,dataset,folds_run,folds,mean_test_acc,std_test_acc\n", o.family, ",", data.name,
+                                ",", done.size(), ",", o.folds, ",", r.mean, ",", r.std, "\n"));
+  }
+  core::log_info(log.get(), cat(o.family, " on ", data.name, ": test accuracy ", 100 * r.mean, " +- ", 100 * r.std,
+                                " % over ", done.size(), " folds; wrote ", o.output_dir, "/folds.csv, summary.csv"));
+  return r;
+}
+
+}  // namespace tessera::train::spen
+
+namespace tessera::train {
+namespace {
+
+Family graph_family(const std::string& name, const std::string& summary) {
+  Family f;
+  f.name = name;
+  f.summary = summary;
+  f.add_keys = [name](io::Schema& s) { spen::add_keys(s, name); };
+  f.make_learner = [](const io::Deck& d, const RunContext&) -> std::unique_ptr<Learner> {
+    d.fail("model.family", "trains through k-fold cross-validation (Family::train), not one learner");
+    return nullptr;
+  };
+  f.train = [](const io::Deck& d, const RunContext& ctx) {
+    spen::cross_validate(spen::read_options(d), ctx.comm, ctx.log);
+  };
+  return f;
+}
+
+}  // namespace
+
+Family spen_family() {
+  return graph_family("spen", "SPEN graph classifier: 2-IGN layers on k-hop ego-networks, k-fold cross-validation");
+}
+
+Family ign_family() {
+  return graph_family("ign", "global 2-IGN graph classifier (one subgraph: the whole graph), k-fold cross-validation");
+}
+
+Family gin_family() {
+  return graph_family("gin", "GIN graph classifier (1-WL-bounded baseline), k-fold cross-validation");
+}
+
+}  // namespace tessera::train

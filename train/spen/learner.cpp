@@ -1,0 +1,281 @@
+#include "train/spen/learner.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/adamw.h>
+#include <torch/optim/schedulers/step_lr.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "gnn/gin.hpp"
+#include "gnn/spen.hpp"
+#include "io/graph_generators.hpp"
+#include "train/checkpoint.hpp"
+
+namespace tessera::train::spen {
+namespace {
+
+// A 64-bit seed from several integers (splitmix64 steps).
+uint64_t mix(std::initializer_list<uint64_t> values) {
+  uint64_t h = 0x9E3779B97F4A7C15ull;
+  for (uint64_t v : values) {
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    h ^= h >> 31;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::shared_ptr<gnn::GraphClassifier> make_model(const GraphClassifierOptions& o, const PreparedData& d) {
+  if (o.family == "gin") {
+    gnn::GinConfig c;
+    c.node_in = d.node_in;
+    c.channels = o.channels;
+    c.layers = o.layers;
+    c.classes = d.num_classes;
+    return std::make_shared<gnn::Gin>(c);
+  }
+  gnn::SpenConfig c;
+  c.pair_in = d.pair_in;
+  c.node_in = d.node_in;
+  c.channels = o.channels;
+  c.layers = o.layers;
+  c.classes = d.num_classes;
+  c.own_sizes = d.own_sizes;
+  return std::make_shared<gnn::Spen>(c);
+}
+
+FoldLearner::~FoldLearner() = default;
+
+FoldLearner::FoldLearner(const GraphClassifierOptions& o, const PreparedData& data, int64_t fold,
+                         std::vector<int64_t> train, std::vector<int64_t> test, std::vector<double> previous,
+                         std::shared_ptr<spdlog::logger> log, const Comm& comm, const std::string& resume)
+    : options_(o),
+      data_(data),
+      fold_(fold),
+      train_(std::move(train)),
+      test_(std::move(test)),
+      previous_(std::move(previous)),
+      log_(std::move(log)),
+      comm_(comm) {
+  if (train_.empty()) throw Error(cat("fold ", fold, ": no training graphs"));
+  at::manual_seed(mix({static_cast<uint64_t>(o.seed), static_cast<uint64_t>(fold), 1}));
+  model_ = make_model(o, data);
+  dtype_ = o.fp64 ? at::kDouble : at::kFloat;
+  model_->to(dtype_);
+  steps_per_epoch_ = (static_cast<int64_t>(train_.size()) + o.batch - 1) / o.batch;
+  opt_ = std::make_unique<torch::optim::AdamW>(model_->parameters(),
+                                               torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  sched_ = std::make_unique<torch::optim::StepLR>(*opt_, static_cast<unsigned>(o.lr_step), o.lr_gamma);
+  if (!resume.empty()) load(resume);
+}
+
+double FoldLearner::step() {
+  const int64_t epoch = step_ / steps_per_epoch_, pos = step_ % steps_per_epoch_;
+  // The epoch's order of the training graphs: a shuffle seeded by (seed, fold, epoch).
+  std::vector<int64_t> order = train_;
+  std::mt19937_64 rng(
+      mix({static_cast<uint64_t>(options_.seed), static_cast<uint64_t>(fold_), static_cast<uint64_t>(epoch), 2}));
+  for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
+    std::swap(order[i], order[io::bounded(rng(), static_cast<uint64_t>(i + 1))]);
+  const int64_t begin = pos * options_.batch;
+  const int64_t end = std::min<int64_t>(begin + options_.batch, static_cast<int64_t>(order.size()));
+  const int64_t total = end - begin;
+  // Dropout masks for the whole batch, then this rank's rows.
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(
+      mix({static_cast<uint64_t>(options_.seed), static_cast<uint64_t>(fold_), static_cast<uint64_t>(step_), 3}));
+  const double keep = 1.0 - options_.dropout;
+  std::vector<at::Tensor> masks;
+  for (int64_t w : {gnn::GraphClassifier::kHead0, gnn::GraphClassifier::kHead1})
+    masks.push_back((at::bernoulli(at::full({total, w}, keep, at::kDouble), gen) / keep).to(dtype_));
+  std::vector<int64_t> mine, rows;
+  for (int64_t b = 0; b < total; ++b)
+    if (b % comm_.size() == comm_.rank()) {
+      mine.push_back(order[begin + b]);
+      rows.push_back(b);
+    }
+  model_->train();
+  opt_->zero_grad();
+  double loss_sum = 0;
+  if (!mine.empty()) {
+    const gnn::GraphBatch batch = make_batch(data_, mine, dtype_);
+    const at::Tensor idx = at::tensor(rows, at::kLong);
+    std::vector<at::Tensor> local_masks;
+    for (const auto& m : masks) local_masks.push_back(m.index_select(0, idx));
+    std::vector<int64_t> labels;
+    for (int64_t i : mine) labels.push_back(data_.graphs[i].label);
+    const at::Tensor logits = model_->forward(batch, local_masks);
+    const at::Tensor loss =
+        at::cross_entropy_loss(logits, at::tensor(labels, at::kLong), {}, at::Reduction::Sum) / total;
+    loss.backward();
+    loss_sum = loss.item<double>();
+  }
+  allreduce_gradients();
+  comm_.allreduce_sum(&loss_sum, 1);
+  opt_->step();
+  ++step_;
+  epoch_loss_ += loss_sum;
+  if (step_ % steps_per_epoch_ == 0) sched_->step();
+  return loss_sum;
+}
+
+void FoldLearner::allreduce_gradients() {
+  if (comm_.size() == 1) return;
+  auto params = model_->parameters();
+  // A parameter no graph of this rank reached (a weight set of a subgraph size it did not see) has
+  // no gradient here: agree on which ones have one anywhere and give them zeros where missing, so
+  // every rank reduces the same buffer and parameters no rank reached stay untouched by AdamW.
+  std::vector<int64_t> has(params.size());
+  for (size_t i = 0; i < params.size(); ++i) has[i] = params[i].mutable_grad().defined();
+  comm_.allreduce_max(has.data(), static_cast<int64_t>(has.size()));
+  std::vector<at::Tensor> grads, flat_parts;
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!has[i]) continue;
+    if (!params[i].mutable_grad().defined()) params[i].mutable_grad() = at::zeros_like(params[i]);
+    grads.push_back(params[i].mutable_grad());
+    flat_parts.push_back(grads.back().reshape(-1));
+  }
+  if (grads.empty()) return;
+  at::Tensor flat = at::cat(flat_parts).contiguous();
+  if (flat.scalar_type() == at::kDouble)
+    comm_.allreduce_sum(flat.data_ptr<double>(), flat.numel());
+  else
+    comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel());
+  int64_t offset = 0;
+  for (auto& g : grads) {
+    g.copy_(flat.narrow(0, offset, g.numel()).view(g.sizes()));
+    offset += g.numel();
+  }
+}
+
+std::pair<double, double> FoldLearner::evaluate(const std::vector<int64_t>& graphs) {
+  model_->eval();
+  double sums[2] = {0, 0};  // correct, cross-entropy
+  std::vector<int64_t> mine;
+  for (size_t b = 0; b < graphs.size(); ++b)
+    if (static_cast<int>(b % comm_.size()) == comm_.rank()) mine.push_back(graphs[b]);
+  for (size_t start = 0; start < mine.size(); start += options_.batch) {
+    const std::vector<int64_t> part(mine.begin() + start, mine.begin() + std::min(mine.size(), start + options_.batch));
+    at::NoGradGuard no_grad;
+    const at::Tensor logits = model_->forward(make_batch(data_, part, dtype_), {}).to(at::kDouble);
+    std::vector<int64_t> labels;
+    for (int64_t i : part) labels.push_back(data_.graphs[i].label);
+    const at::Tensor y = at::tensor(labels, at::kLong);
+    sums[1] += at::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
+    // Predictions: the lowest class within round-off of the maximum, so graphs the model cannot
+    // tell apart get one prediction whatever their node order.
+    const at::Tensor mx = std::get<0>(logits.max(1, true));
+    const at::Tensor near = logits >= mx - 1e-5 * (1 + mx.abs());
+    const at::Tensor pred = std::get<1>(near.to(at::kInt).max(1));
+    sums[0] += pred.eq(y).sum().item<double>();
+  }
+  comm_.allreduce_sum(sums, 2);
+  model_->train();
+  const double n = static_cast<double>(std::max<size_t>(graphs.size(), 1));
+  return {sums[0] / n, sums[1] / n};
+}
+
+std::vector<Metric> FoldLearner::validate() {
+  const double train_loss = epoch_loss_ / steps_per_epoch_;
+  epoch_loss_ = 0;
+  const auto [test_acc, test_loss] = evaluate(test_);
+  const auto [train_acc, unused] = evaluate(train_);
+  (void)unused;
+  test_acc_.push_back(test_acc);
+  const int64_t epoch = step_ / steps_per_epoch_;
+  core::log_info(log_.get(), cat("fold ", fold_, " epoch ", epoch, ": train loss ", core::sci(train_loss),
+                                 ", train acc ", train_acc, ", test acc ", test_acc));
+  if (!comm_.root()) return {};  // the loop writes what rank 0 returns
+  return {{"epoch", static_cast<double>(epoch)},
+          {"train_loss", train_loss},
+          {"train_acc", train_acc},
+          {"test_loss", test_loss},
+          {"test_acc", test_acc}};
+}
+
+double FoldLearner::fold_accuracy() const {
+  if (test_acc_.empty()) return 0;
+  const size_t n = std::min<size_t>(test_acc_.size(), static_cast<size_t>(options_.last_epochs));
+  double s = 0;
+  for (size_t i = test_acc_.size() - n; i < test_acc_.size(); ++i) s += test_acc_[i];
+  return s / static_cast<double>(n);
+}
+
+void FoldLearner::save(const std::string& path) const {
+  Checkpoint c;
+  for (const auto& p : model_->named_parameters()) {
+    c.tensors["model." + p.key()] = p.value().detach().clone();
+    auto it = opt_->state().find(p.value().unsafeGetTensorImpl());
+    if (it == opt_->state().end()) continue;
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    c.tensors["optim." + p.key() + ".exp_avg"] = s.exp_avg();
+    c.tensors["optim." + p.key() + ".exp_avg_sq"] = s.exp_avg_sq();
+    c.tensors["optim." + p.key() + ".step"] = at::tensor({s.step()}, at::kLong);
+  }
+  c.tensors["fold.test_acc"] = at::tensor(test_acc_.empty() ? std::vector<double>{-1} : test_acc_, at::kDouble);
+  c.tensors["fold.previous"] = at::tensor(previous_.empty() ? std::vector<double>{-1} : previous_, at::kDouble);
+  c.tensors["fold.epoch_loss"] = at::tensor({epoch_loss_}, at::kDouble);
+  c.attributes["family"] = options_.family;
+  c.attributes["format"] = "tessera-checkpoint-1";
+  c.attributes["step"] = std::to_string(step_);
+  c.attributes["fold"] = std::to_string(fold_);
+  c.attributes["test_history"] = std::to_string(test_acc_.size());
+  c.attributes["previous_folds"] = std::to_string(previous_.size());
+  c.attributes["deck"] = options_.deck_yaml;
+  if (comm_.root()) save_checkpoint(path, c);
+  comm_.barrier();
+}
+
+void FoldLearner::load(const std::string& path) {
+  Checkpoint c = load_checkpoint(path);
+  if (c.attributes["family"] != options_.family)
+    throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not '", options_.family, "'"),
+                "train.resume");
+  if (std::stoll(c.attributes["fold"]) != fold_)
+    throw Error(cat(path, ": a checkpoint of fold ", c.attributes["fold"], ", expected fold ", fold_), "train.resume");
+  auto tensor = [&](const std::string& name) {
+    auto it = c.tensors.find(name);
+    if (it == c.tensors.end())
+      throw Error(cat(path, ": no tensor '", name, "' (not a checkpoint of this model)"), "train.resume");
+    return it->second;
+  };
+  {
+    at::NoGradGuard no_grad;
+    for (auto& p : model_->named_parameters()) {
+      const at::Tensor t = tensor("model." + p.key());
+      if (!t.sizes().equals(p.value().sizes()))
+        throw Error(
+            cat(path, ": parameter ", p.key(), " has shape ", t.sizes(), ", the deck's model ", p.value().sizes()),
+            "train.resume");
+      p.value().copy_(t.to(p.value().scalar_type()));
+    }
+  }
+  for (auto& p : model_->named_parameters()) {
+    if (!c.tensors.count("optim." + p.key() + ".exp_avg")) continue;
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    const at::ScalarType t = p.value().scalar_type();
+    s->exp_avg(tensor("optim." + p.key() + ".exp_avg").to(t).clone());
+    s->exp_avg_sq(tensor("optim." + p.key() + ".exp_avg_sq").to(t).clone());
+    s->step(tensor("optim." + p.key() + ".step").item<int64_t>());
+    opt_->state()[p.value().unsafeGetTensorImpl()] = std::move(s);
+  }
+  auto doubles = [&](const std::string& name, int64_t n) {
+    const at::Tensor t = tensor(name).to(at::kDouble).contiguous();
+    return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + n);
+  };
+  test_acc_ = doubles("fold.test_acc", std::stoll(c.attributes["test_history"]));
+  previous_ = doubles("fold.previous", std::stoll(c.attributes["previous_folds"]));
+  epoch_loss_ = doubles("fold.epoch_loss", 1)[0];
+  step_ = std::stoll(c.attributes["step"]);
+  // StepLR from the start, one step per completed epoch: the learning rate of a continuous run.
+  for (int64_t e = 0; e < step_ / steps_per_epoch_; ++e) sched_->step();
+  core::log_info(log_.get(), cat("resumed fold ", fold_, " from ", path, " at step ", step_));
+}
+
+}  // namespace tessera::train::spen
