@@ -20,7 +20,9 @@ struct HaloExchange::Plan : torch::CustomClassHolder {
   // grouped by peer (in_rows[p] from p).
   at::Tensor alltoall(const at::Tensor& rows_out, const std::vector<int64_t>& out_rows,
                       const std::vector<int64_t>& in_rows) const {
-    const int64_t width = rows_out.numel() / std::max<int64_t>(rows_out.size(0), 1);
+    // Elements per row from the shape, not numel / rows: a rank may send no rows yet receive some.
+    int64_t width = 1;
+    for (int64_t d = 1; d < rows_out.dim(); ++d) width *= rows_out.size(d);
     std::vector<int64_t> in_shape(rows_out.sizes().begin(), rows_out.sizes().end());
     int64_t total_in = 0;
     for (auto r : in_rows) total_in += r;

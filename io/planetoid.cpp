@@ -1,0 +1,60 @@
+#include "io/planetoid.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "io/h5.hpp"
+
+namespace tessera::io {
+
+NodeDataset read_planetoid(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": no such file"));
+  H5File f = H5File::open_read(path);
+  for (const char* name : {"x", "y", "edge_index", "train_mask", "val_mask", "test_mask"})
+    if (!f.exists(name)) throw Error(cat(path, ": dataset '", name, "' missing (planetoid layout)"));
+  NodeDataset d;
+  d.name = std::filesystem::path(path).stem().string();
+  std::vector<hsize_t> dims;
+  d.x = f.read<float>("x", &dims);
+  if (dims.size() != 2) throw Error(cat(path, ": x must be [nodes, features]"));
+  d.num_nodes = static_cast<int64_t>(dims[0]);
+  d.num_features = static_cast<int64_t>(dims[1]);
+  d.y = f.read<int64_t>("y", &dims);
+  if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
+    throw Error(cat(path, ": y must be [", d.num_nodes, "]"));
+  for (int64_t v : d.y)
+    if (v < 0) throw Error(cat(path, ": y holds a negative label"));
+  d.num_classes = d.y.empty() ? 0 : *std::max_element(d.y.begin(), d.y.end()) + 1;
+  const std::vector<int64_t> ei = f.read<int64_t>("edge_index", &dims);
+  if (dims.size() != 2 || dims[0] != 2) throw Error(cat(path, ": edge_index must be [2, edges]"));
+  const int64_t e = static_cast<int64_t>(dims[1]);
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  pairs.reserve(e);
+  for (int64_t k = 0; k < e; ++k) {
+    const int64_t s = ei[k], t = ei[e + k];
+    if (s < 0 || t < 0 || s >= d.num_nodes || t >= d.num_nodes)
+      throw Error(cat(path, ": edge_index holds node ", std::max(s, t), " of ", d.num_nodes));
+    if (s != t) pairs.emplace_back(s, t);
+  }
+  d.graph = mesh::graph_from_pairs(d.num_nodes, std::move(pairs), true);
+  for (auto [name, mask] : {std::pair{"train_mask", &d.train_mask}, std::pair{"val_mask", &d.val_mask},
+                            std::pair{"test_mask", &d.test_mask}}) {
+    *mask = f.read<uint8_t>(name, &dims);
+    if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
+      throw Error(cat(path, ": ", name, " must be [", d.num_nodes, "]"));
+  }
+  return d;
+}
+
+void normalize_rows(NodeDataset& d) {
+  for (int64_t i = 0; i < d.num_nodes; ++i) {
+    float* row = d.x.data() + i * d.num_features;
+    double sum = 0;
+    for (int64_t f = 0; f < d.num_features; ++f) sum += row[f];
+    if (sum > 0)
+      for (int64_t f = 0; f < d.num_features; ++f) row[f] = static_cast<float>(row[f] / sum);
+  }
+}
+
+}  // namespace tessera::io

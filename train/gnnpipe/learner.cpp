@@ -1,0 +1,103 @@
+#include "train/gnnpipe/learner.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <chrono>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/csbm.hpp"
+#include "io/planetoid.hpp"
+#include "train/checkpoint.hpp"
+
+namespace tessera::train::gnnpipe {
+
+GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::shared_ptr<spdlog::logger> log)
+    : options_(o), comm_(comm), log_(std::move(log)) {
+  at::set_num_threads(o.threads);
+  io::NodeDataset data = o.source == "planetoid" ? io::read_planetoid(o.file) : io::make_csbm(o.csbm);
+  if (o.normalize_features && o.source == "planetoid") io::normalize_rows(data);
+  EngineOptions e = o.engine;
+  e.model.in = data.num_features;
+  e.model.classes = data.num_classes;
+  e.stages = stages_for(o, comm.size());
+  engine_ = std::make_unique<Engine>(data, e, comm);
+  core::log_info(log_.get(),
+                 cat("gnnpipe: ", data.name, " (", data.num_nodes, " nodes, ", data.graph.num_edges(), " edges), ",
+                     gnn::deep_gcn_name(e.model.kind), " x ", e.model.layers, ", mode ", o.mode, ": ", engine_->parts(),
+                     " part(s) x ", engine_->stages(), " stage(s), ", e.chunks, " chunk(s)"));
+  if (!o.resume.empty()) {
+    Checkpoint c = load_checkpoint(o.resume);
+    if (c.attributes["family"] != "gnnpipe")
+      throw Error(cat(o.resume, ": a checkpoint of family '", c.attributes["family"], "', not gnnpipe"),
+                  "train.resume");
+    engine_->load(c, o.resume);
+    if (c.tensors.count("gnnpipe.best")) {
+      const at::Tensor b = c.tensors["gnnpipe.best"].to(at::kDouble);
+      best_val_loss_ = b[0].item<double>();
+      best_val_acc_ = b[1].item<double>();
+      test_at_best_ = b[2].item<double>();
+    }
+    core::log_info(log_.get(), cat("resumed from ", o.resume, " at epoch ", engine_->epochs_done()));
+  }
+}
+
+double GnnPipeLearner::step() {
+  const auto t0 = std::chrono::steady_clock::now();
+  const double loss = engine_->epoch();
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++timed_epochs_;
+  return loss;
+}
+
+int64_t GnnPipeLearner::steps_done() const { return engine_->epochs_done(); }
+
+std::vector<Metric> GnnPipeLearner::validate() {
+  const Evaluation e = engine_->evaluate();
+  if (e.val_loss < best_val_loss_) {
+    best_val_loss_ = e.val_loss;
+    best_val_acc_ = e.val_acc;
+    test_at_best_ = e.test_acc;
+  }
+  // Bytes of the last epoch, per rank (gathered by a sum of one slot per rank).
+  const int W = comm_.size();
+  std::vector<int64_t> b(3 * W + 3, 0);
+  const CommBytes& mine = engine_->last_bytes();
+  b[comm_.rank()] = mine.total();
+  b[W + comm_.rank()] = mine.halo + mine.pipeline;
+  b[2 * W + comm_.rank()] = mine.allreduce;
+  comm_.allreduce_sum(b.data(), static_cast<int64_t>(b.size()));
+  double epoch_s = timed_epochs_ ? seconds_ / static_cast<double>(timed_epochs_) : 0;
+  comm_.allreduce_max(&epoch_s, 1);
+  seconds_ = 0;
+  timed_epochs_ = 0;
+  std::vector<Metric> m = {
+      {"train_acc", e.train_acc}, {"val_acc", e.val_acc},          {"val_loss", e.val_loss},
+      {"test_acc", e.test_acc},   {"best_val_acc", best_val_acc_}, {"test_at_best_val", test_at_best_},
+      {"epoch_s", epoch_s}};
+  int64_t total = 0;
+  for (int r = 0; r < W; ++r) {
+    m.emplace_back(cat("bytes_rank", r), static_cast<double>(b[r]));
+    total += b[r];
+  }
+  m.emplace_back("bytes_total", static_cast<double>(total));
+  if (!comm_.root()) return {};  // the loop writes what rank 0 returns
+  core::log_info(log_.get(), cat("epoch ", engine_->epochs_done(), ": val acc ", e.val_acc, ", test acc ", e.test_acc,
+                                 ", test at best val ", test_at_best_, ", ", epoch_s, " s/epoch, ", total,
+                                 " bytes/epoch (all ranks)"));
+  return m;
+}
+
+void GnnPipeLearner::save(const std::string& path) const {
+  Checkpoint c = engine_->state();
+  c.tensors["gnnpipe.best"] = at::tensor({best_val_loss_, best_val_acc_, test_at_best_}, at::kDouble);
+  c.attributes["family"] = "gnnpipe";
+  c.attributes["format"] = "tessera-checkpoint-1";
+  c.attributes["step"] = std::to_string(engine_->epochs_done());
+  c.attributes["deck"] = options_.deck_yaml;
+  if (comm_.root()) save_checkpoint(path, c);
+  comm_.barrier();
+}
+
+}  // namespace tessera::train::gnnpipe

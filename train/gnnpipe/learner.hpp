@@ -1,0 +1,38 @@
+// The gnnpipe Learner: step() is one epoch (every chunk forward and backward, one synchronous
+// Adam step), validate() the exact full-graph evaluation with the model selection of early
+// stopping (the test accuracy at the lowest validation loss so far), the epoch time and the
+// bytes every rank handed to MPI in the last epoch.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "train/gnnpipe/options.hpp"
+#include "train/loop.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tessera::train::gnnpipe {
+
+class GnnPipeLearner : public Learner {
+ public:
+  GnnPipeLearner(const GnnPipeOptions& options, const Comm& comm, std::shared_ptr<spdlog::logger> log = nullptr);
+  double step() override;
+  int64_t steps_done() const override;
+  std::vector<Metric> validate() override;
+  void save(const std::string& path) const override;
+  const Engine& engine() const { return *engine_; }
+
+ private:
+  GnnPipeOptions options_;
+  Comm comm_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<Engine> engine_;
+  double best_val_loss_ = 1e300, best_val_acc_ = 0, test_at_best_ = 0;
+  double seconds_ = 0;
+  int64_t timed_epochs_ = 0;
+};
+
+}  // namespace tessera::train::gnnpipe

@@ -1,0 +1,154 @@
+#include "train/gnnpipe/options.hpp"
+
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "io/deck.hpp"
+
+namespace tessera::train::gnnpipe {
+
+void add_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("gnnpipe", "GNNPipe: deep GCNs on one graph, trained graph-parallel, layer-pipelined or hybrid");
+  s.section("gnnpipe.data", "the node-classification graph");
+  s.add("gnnpipe.data.source", KeyType::Choice, "planetoid",
+        "planetoid: an HDF5 file in the layout of planetoid/cora.h5 (gnnpipe.data.file); csbm: a contextual "
+        "stochastic block model generated from gnnpipe.data.csbm.*")
+      .choices = {"planetoid", "csbm"};
+  s.add("gnnpipe.data.file", KeyType::String, "",
+        "planetoid HDF5 file (x, y, edge_index, train/val/test masks), relative to the deck; required for planetoid");
+  s.add("gnnpipe.data.normalize_features", KeyType::Bool, "true",
+        "planetoid: scale each node's features to sum 1 (rows with a non-positive sum are kept), as GCNII preprocesses "
+        "Cora");
+  s.add("gnnpipe.data.csbm.classes", KeyType::Int, "4", "CSBM: classes").min = 2;
+  s.add("gnnpipe.data.csbm.nodes", KeyType::Int, "10000", "CSBM: nodes").min = 2;
+  s.add("gnnpipe.data.csbm.features", KeyType::Int, "32", "CSBM: feature dimension").min = 1;
+  s.add("gnnpipe.data.csbm.degree", KeyType::Float, "10", "CSBM: average degree (directed edges per node)").min = 0;
+  auto& h = s.add("gnnpipe.data.csbm.homophily", KeyType::Float, "0.8", "CSBM: fraction of edges inside a class");
+  h.min = 0;
+  h.max = 1;
+  s.add("gnnpipe.data.csbm.signal", KeyType::Float, "1.0", "CSBM: distance of the class feature means from 0").min = 0;
+  s.add("gnnpipe.data.csbm.seed", KeyType::Int, "0", "CSBM: generator seed").min = 0;
+  s.add("gnnpipe.data.csbm.train_per_class", KeyType::Int, "20", "CSBM: training nodes per class").min = 1;
+  s.add("gnnpipe.data.csbm.val", KeyType::Int, "500", "CSBM: validation nodes").min = 0;
+  s.add("gnnpipe.data.csbm.test", KeyType::Int, "1000", "CSBM: test nodes").min = 0;
+  s.section("gnnpipe.model", "the deep GCN");
+  s.add("gnnpipe.model.conv", KeyType::Choice, "gcnii",
+        "convolution: gcn, sage (GraphSAGE), gcnii (initial residual and identity mapping), resgcn+ (pre-activation "
+        "residual)")
+      .choices = {"gcn", "sage", "gcnii", "resgcn+"};
+  s.add("gnnpipe.model.layers", KeyType::Int, "32", "graph convolutions (between an input and an output dense layer)")
+      .min = 1;
+  s.add("gnnpipe.model.hidden", KeyType::Int, "64", "hidden width").min = 1;
+  s.add("gnnpipe.model.alpha", KeyType::Float, "0.1", "GCNII: initial-residual weight alpha").min = 0;
+  s.add("gnnpipe.model.lambda", KeyType::Float, "0.5", "GCNII: identity-mapping strength lambda").min = 0;
+  auto& dr = s.add("gnnpipe.model.dropout", KeyType::Float, "0.6", "dropout rate (input, every convolution, output)");
+  dr.min = 0;
+  dr.max = 0.99;
+  s.section("gnnpipe.optim", "Adam with L2 weight decay, one synchronous step per epoch (train.steps = epochs)");
+  s.add("gnnpipe.optim.lr", KeyType::Float, "0.01", "learning rate").min = 0;
+  s.add("gnnpipe.optim.weight_decay_conv", KeyType::Float, "0.01", "L2 weight decay of the convolutions").min = 0;
+  s.add("gnnpipe.optim.weight_decay_dense", KeyType::Float, "5e-4", "L2 weight decay of the input/output layers").min =
+      0;
+  s.section("gnnpipe.parallel", "how the ranks of mpirun share the work");
+  s.add("gnnpipe.parallel.mode", KeyType::Choice, "graph",
+        "graph: METIS parts, one per rank, halo exchange at every layer; pipeline: a contiguous block of layers per "
+        "rank, chunks streamed through the stages (GNNPipe); hybrid: ranks = parts x stages")
+      .choices = {"graph", "pipeline", "hybrid"};
+  s.add("gnnpipe.parallel.stages", KeyType::Int, "2", "hybrid: pipeline stages (the ranks must be a multiple)").min = 1;
+  s.add("gnnpipe.parallel.chunks", KeyType::Int, "1",
+        "pipeline/hybrid: chunks of the graph (METIS within each part); at least the stages unless 1 (1: exact "
+        "full-graph training)")
+      .min = 1;
+  s.add("gnnpipe.parallel.shuffle", KeyType::Bool, "true",
+        "staleness: a new chunk order every epoch (the same on every stage); false: 0..C-1");
+  s.add("gnnpipe.parallel.fresh", KeyType::Bool, "true",
+        "staleness: neighbours in chunks already processed this epoch use this epoch's values; false: all "
+        "neighbours outside the chunk use the previous epoch's");
+  s.add("gnnpipe.parallel.warmup_epochs", KeyType::Int, "0",
+        "staleness: first epochs trained with one chunk (exact), which also fills the historical buffers")
+      .min = 0;
+  s.add("gnnpipe.precision", KeyType::Choice, "fp32", "fp32 or fp64 (parameters, activations, messages)").choices = {
+      "fp32", "fp64"};
+  s.add("gnnpipe.threads", KeyType::Int, "1", "torch threads per rank").min = 1;
+}
+
+GnnPipeOptions read_options(const io::Deck& d) {
+  GnnPipeOptions o;
+  o.source = d.get_string("gnnpipe.data.source");
+  o.normalize_features = d.get_bool("gnnpipe.data.normalize_features");
+  if (o.source == "planetoid") {
+    const std::string f = d.has("gnnpipe.data.file") ? d.get_string("gnnpipe.data.file") : "";
+    if (f.empty()) d.fail("gnnpipe.data.file", "required when gnnpipe.data.source is planetoid");
+    o.file = d.resolve_path(f);
+    if (!std::filesystem::is_regular_file(o.file)) d.fail("gnnpipe.data.file", cat(o.file, ": no such file"));
+  } else {
+    io::CsbmOptions& c = o.csbm;
+    c.classes = d.get_int("gnnpipe.data.csbm.classes");
+    c.nodes = d.get_int("gnnpipe.data.csbm.nodes");
+    c.features = d.get_int("gnnpipe.data.csbm.features");
+    c.average_degree = d.get_float("gnnpipe.data.csbm.degree");
+    c.homophily = d.get_float("gnnpipe.data.csbm.homophily");
+    c.signal = d.get_float("gnnpipe.data.csbm.signal");
+    c.seed = static_cast<uint64_t>(d.get_int("gnnpipe.data.csbm.seed"));
+    c.train_per_class = d.get_int("gnnpipe.data.csbm.train_per_class");
+    c.val = d.get_int("gnnpipe.data.csbm.val");
+    c.test = d.get_int("gnnpipe.data.csbm.test");
+    if (c.classes * c.train_per_class + c.val + c.test > c.nodes)
+      d.fail("gnnpipe.data.csbm.nodes",
+             cat("fewer than the split needs (", c.classes * c.train_per_class + c.val + c.test, ")"));
+  }
+  EngineOptions& e = o.engine;
+  e.model.kind = gnn::deep_gcn_kind(d.get_string("gnnpipe.model.conv"));
+  e.model.layers = d.get_int("gnnpipe.model.layers");
+  e.model.hidden = d.get_int("gnnpipe.model.hidden");
+  e.model.alpha = d.get_float("gnnpipe.model.alpha");
+  e.model.lambda = d.get_float("gnnpipe.model.lambda");
+  e.model.dropout = d.get_float("gnnpipe.model.dropout");
+  e.lr = d.get_float("gnnpipe.optim.lr");
+  e.weight_decay_conv = d.get_float("gnnpipe.optim.weight_decay_conv");
+  e.weight_decay_dense = d.get_float("gnnpipe.optim.weight_decay_dense");
+  o.mode = d.get_string("gnnpipe.parallel.mode");
+  o.hybrid_stages = static_cast<int>(d.get_int("gnnpipe.parallel.stages"));
+  e.chunks = static_cast<int>(d.get_int("gnnpipe.parallel.chunks"));
+  e.shuffle = d.get_bool("gnnpipe.parallel.shuffle");
+  e.fresh = d.get_bool("gnnpipe.parallel.fresh");
+  e.warmup_epochs = d.get_int("gnnpipe.parallel.warmup_epochs");
+  e.dtype = d.get_string("gnnpipe.precision") == "fp64" ? at::kDouble : at::kFloat;
+  e.seed = static_cast<uint64_t>(d.get_int("train.seed"));
+  o.threads = static_cast<int>(d.get_int("gnnpipe.threads"));
+  if (o.mode == "graph" && e.chunks > 1)
+    d.fail("gnnpipe.parallel.chunks", "graph mode trains the full graph at once: chunks must be 1");
+  if (o.mode == "hybrid") {
+    if (o.hybrid_stages > e.model.layers)
+      d.fail("gnnpipe.parallel.stages", cat("more stages (", o.hybrid_stages, ") than layers (", e.model.layers, ")"));
+    if (e.chunks > 1 && e.chunks < o.hybrid_stages)
+      d.fail("gnnpipe.parallel.chunks",
+             cat("fewer chunks (", e.chunks, ") than stages (", o.hybrid_stages, "); use 1 or at least the stages"));
+  }
+  if (d.get_string("train.device") != "cpu") d.fail("train.device", "the gnnpipe family runs on cpu");
+  if (d.has("train.resume") && !d.get_string("train.resume").empty())
+    o.resume = d.resolve_path(d.get_string("train.resume"));
+  o.deck_yaml = d.resolved_yaml();
+  return o;
+}
+
+int stages_for(const GnnPipeOptions& o, int ranks) {
+  const int64_t layers = o.engine.model.layers;
+  if (o.mode == "graph") return 1;
+  if (o.mode == "pipeline") {
+    if (ranks > layers)
+      throw Error(cat("pipeline mode on ", ranks, " ranks needs at least as many layers, not ", layers),
+                  "gnnpipe.model.layers");
+    if (o.engine.chunks > 1 && o.engine.chunks < ranks)
+      throw Error(cat("fewer chunks (", o.engine.chunks, ") than pipeline stages (", ranks,
+                      " ranks); use 1 or at least the stages"),
+                  "gnnpipe.parallel.chunks");
+    return ranks;
+  }
+  if (ranks % o.hybrid_stages)
+    throw Error(cat(ranks, " ranks are not a multiple of ", o.hybrid_stages, " stages"), "gnnpipe.parallel.stages");
+  return o.hybrid_stages;
+}
+
+}  // namespace tessera::train::gnnpipe
