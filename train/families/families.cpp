@@ -1,14 +1,18 @@
 #include "train/families/families.hpp"
 
+#include "train/gnnpipe/family.hpp"
 #include "train/mesh_sim_family.hpp"
+#include "train/pinn/family.hpp"
+#include "train/spen/family.hpp"
 
 namespace tessera::train {
 
 const std::vector<Family>& families() {
   // The one place a family is registered.
   static const std::vector<Family> registered = {
-      transformer_family(),
-      meshgraphnet_family(),
+      transformer_family(), meshgraphnet_family(), gnnpipe_family(), pinn_family(),
+      spen_family(),  // SPEN, global 2-IGN and GIN graph classifiers (docs/spen.md)
+      ign_family(),         gin_family(),
   };
   return registered;
 }
