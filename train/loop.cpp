@@ -78,6 +78,10 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                   const std::shared_ptr<spdlog::logger>& log) {
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
   MetricsFile metrics(o.output_dir + "/metrics.csv", learner.steps_done());
+  // Every rank validates (collective learners need it); rank 0 alone writes the file.
+  auto record = [&](int64_t step, const std::vector<Metric>& m) {
+    if (comm.root()) metrics.add(step, m);
+  };
   if (learner.steps_done() >= o.steps)
     core::log_warn(log.get(), cat("the checkpoint is already at step ", learner.steps_done(), " of ", o.steps,
                                   ": nothing to train"));
@@ -92,12 +96,12 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
     progress.advance(1, "loss " + core::sci(avg));
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
-    if (o.validate_every > 0 && step % o.validate_every == 0) metrics.add(step, learner.validate());
+    if (o.validate_every > 0 && step % o.validate_every == 0) record(step, learner.validate());
     if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) learner.save(checkpoint);
   }
   progress.finish("loss " + core::sci(avg));
   const int64_t step = learner.steps_done();
-  if (o.validate_every == 0 || step % o.validate_every != 0) metrics.add(step, learner.validate());
+  if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   learner.save(checkpoint);
   core::log_info(log.get(), cat("wrote ", checkpoint));
 }

@@ -32,7 +32,7 @@ class Learner {
   // follows the step count).
   virtual void set_time_fraction(double fraction) {}
   // Validation figures at the current step, logged by the learner itself. Ranks without
-  // validation data return none; the loop writes what rank 0 returns.
+  // validation data return none; rank 0 alone writes metrics.csv (it must hold the figures).
   virtual std::vector<Metric> validate() = 0;
   // Writes a checkpoint from which training resumes exactly (collective; rank 0 writes).
   virtual void save(const std::string& path) const = 0;
