@@ -1,86 +1,42 @@
 #include "io/png.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
+#include <cstring>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_VTK
+#include <vtkImageData.h>
+#include <vtkNew.h>
+#include <vtkPNGWriter.h>
+#endif
 
 namespace tessera::io {
-namespace {
-
-void put32(std::string& s, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-void chunk(std::string& out, const char* type, const std::string& data) {
-  put32(out, static_cast<uint32_t>(data.size()));
-  const std::string body = std::string(type, 4) + data;
-  out += body;
-  put32(out, crc32(body));
-}
-
-}  // namespace
-
-uint32_t crc32(const std::string& data) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xffffffffu;
-  for (unsigned char b : data) c = table[(c ^ b) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
-}
-
-std::string png_bytes(int64_t width, int64_t height, const std::vector<uint8_t>& rgb) {
-  if (width < 1 || height < 1 || rgb.size() != static_cast<size_t>(width * height * 3))
-    throw Error(cat("PNG: ", rgb.size(), " bytes do not make a ", width, "x", height, " RGB image"));
-  // Scanlines with filter type 0.
-  std::string raw;
-  raw.reserve(static_cast<size_t>(height * (1 + 3 * width)));
-  for (int64_t r = 0; r < height; ++r) {
-    raw.push_back(0);
-    raw.append(reinterpret_cast<const char*>(rgb.data() + r * width * 3), static_cast<size_t>(width * 3));
-  }
-  // zlib: CMF/FLG, stored deflate blocks of at most 65535 bytes, Adler-32.
-  std::string z = {0x78, 0x01};
-  for (size_t pos = 0; pos < raw.size() || pos == 0;) {
-    const size_t len = std::min<size_t>(65535, raw.size() - pos);
-    const bool last = pos + len == raw.size();
-    z.push_back(last ? 1 : 0);
-    z.push_back(static_cast<char>(len & 0xff));
-    z.push_back(static_cast<char>(len >> 8));
-    z.push_back(static_cast<char>(~len & 0xff));
-    z.push_back(static_cast<char>((~len >> 8) & 0xff));
-    z.append(raw, pos, len);
-    pos += len;
-    if (last) break;
-  }
-  uint32_t a = 1, b = 0;
-  for (unsigned char c : raw) {
-    a = (a + c) % 65521;
-    b = (b + a) % 65521;
-  }
-  put32(z, (b << 16) | a);
-  std::string out = "\x89PNG\r\n\x1a\n";
-  std::string ihdr;
-  put32(ihdr, static_cast<uint32_t>(width));
-  put32(ihdr, static_cast<uint32_t>(height));
-  ihdr += std::string{8, 2, 0, 0, 0};  // 8 bits, RGB, deflate, adaptive filtering, no interlace
-  chunk(out, "IHDR", ihdr);
-  chunk(out, "IDAT", z);
-  chunk(out, "IEND", "");
-  return out;
-}
 
 void write_png(const std::string& path, int64_t width, int64_t height, const std::vector<uint8_t>& rgb) {
-  core::write_text_atomic(path, png_bytes(width, height, rgb));
+  if (width <= 0 || height <= 0 || int64_t(rgb.size()) != width * height * 3)
+    throw Error(
+        cat(path, ": a ", width, " x ", height, " RGB image needs ", width * height * 3, " bytes, got ", rgb.size()));
+#if TESSERA_HAVE_VTK
+  vtkNew<vtkImageData> image;
+  image->SetDimensions(static_cast<int>(width), static_cast<int>(height), 1);
+  image->AllocateScalars(VTK_UNSIGNED_CHAR, 3);
+  auto* pixels = static_cast<uint8_t*>(image->GetScalarPointer());
+  // VTK's rows run from the bottom up; ours from the top down.
+  for (int64_t row = 0; row < height; ++row)
+    std::memcpy(pixels + (height - 1 - row) * width * 3, rgb.data() + row * width * 3, width * 3);
+  core::ensure_parent_dir(path);
+  vtkNew<vtkPNGWriter> writer;
+  writer->SetInputData(image);
+  writer->SetFileName(core::temp_path(path).c_str());
+  writer->Write();
+  if (writer->GetErrorCode() != 0) throw Error(cat(path, ": the PNG writer failed"));
+  core::commit_temp(path);
+#else
+  throw Error(cat(path, ": this build has no VTK, which writes PNG images (TESSERA_WITH_VTK)"));
+#endif
 }
 
 void colormap_rgb(double value, double lo, double hi, uint8_t* rgb) {

@@ -1,6 +1,5 @@
-// PNG images without a display or an image library: 8-bit RGB, zlib stream of stored (uncompressed)
-// deflate blocks, CRC-32 and Adler-32 as the PNG specification (ISO/IEC 15948) defines them; and a
-// diverging colour map for plots of signed fields. Written atomically.
+// PNG images without a display: 8-bit RGB pixels written with VTK's PNG writer, atomically; and a
+// diverging colour map for plots of signed fields.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -8,12 +7,8 @@
 
 namespace tessera::io {
 
-// rgb: width × height × 3 bytes, row-major from the top row.
+// rgb: width × height × 3 bytes, row-major from the top row. Throws in builds without VTK.
 void write_png(const std::string& path, int64_t width, int64_t height, const std::vector<uint8_t>& rgb);
-// The PNG file's bytes (what write_png writes).
-std::string png_bytes(int64_t width, int64_t height, const std::vector<uint8_t>& rgb);
-// CRC-32 (ISO 3309, the PNG/zlib polynomial) of `data`.
-uint32_t crc32(const std::string& data);
 // Blue–white–red: value in [lo, hi] -> RGB (lo blue, middle white, hi red; clamped).
 void colormap_rgb(double value, double lo, double hi, uint8_t* rgb);
 
