@@ -13,6 +13,7 @@
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
 #include "train/model_io.hpp"
+#include "train/optimizer_state.hpp"
 #include "train/schedule.hpp"
 
 namespace tessera::train {
@@ -178,14 +179,7 @@ std::vector<Metric> Trainer::validate() {
 void Trainer::save(const std::string& path) const {
   Checkpoint c;
   pack_model(c, *model_, norms_);
-  for (const auto& p : model_->module().named_parameters()) {
-    auto it = opt_->state().find(p.value().unsafeGetTensorImpl());
-    if (it == opt_->state().end()) continue;
-    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
-    c.tensors["optim." + p.key() + ".exp_avg"] = s.exp_avg();
-    c.tensors["optim." + p.key() + ".exp_avg_sq"] = s.exp_avg_sq();
-    c.tensors["optim." + p.key() + ".step"] = at::tensor({s.step()}, at::kLong);
-  }
+  pack_adamw_state(c, model_->module().named_parameters(), *opt_);
   c.tensors["rng.sampler"] = gen_.get_state();
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
@@ -197,15 +191,7 @@ void Trainer::save(const std::string& path) const {
 void Trainer::load(const std::string& path) {
   Checkpoint c = load_checkpoint(path);
   unpack_model(c, path, *model_, norms_);
-  for (auto& p : model_->module().named_parameters()) {
-    if (!c.tensors.count("optim." + p.key() + ".exp_avg")) continue;
-    auto s = std::make_unique<torch::optim::AdamWParamState>();
-    const at::Device dev = p.value().device();
-    s->exp_avg(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg").clone().to(dev));
-    s->exp_avg_sq(checkpoint_tensor(c, path, "optim." + p.key() + ".exp_avg_sq").clone().to(dev));
-    s->step(checkpoint_tensor(c, path, "optim." + p.key() + ".step").item<int64_t>());
-    opt_->state()[p.value().unsafeGetTensorImpl()] = std::move(s);
-  }
+  unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
   gen_.set_state(checkpoint_tensor(c, path, "rng.sampler"));
   step_ = std::stoll(c.attributes["step"]);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));

@@ -14,6 +14,7 @@
 #include "gnn/spen.hpp"
 #include "io/graph_generators.hpp"
 #include "train/checkpoint.hpp"
+#include "train/optimizer_state.hpp"
 
 namespace tessera::train::spen {
 namespace {
@@ -209,15 +210,8 @@ double FoldLearner::fold_accuracy() const {
 
 void FoldLearner::save(const std::string& path) const {
   Checkpoint c;
-  for (const auto& p : model_->named_parameters()) {
-    c.tensors["model." + p.key()] = p.value().detach().clone();
-    auto it = opt_->state().find(p.value().unsafeGetTensorImpl());
-    if (it == opt_->state().end()) continue;
-    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
-    c.tensors["optim." + p.key() + ".exp_avg"] = s.exp_avg();
-    c.tensors["optim." + p.key() + ".exp_avg_sq"] = s.exp_avg_sq();
-    c.tensors["optim." + p.key() + ".step"] = at::tensor({s.step()}, at::kLong);
-  }
+  for (const auto& p : model_->named_parameters()) c.tensors["model." + p.key()] = p.value().detach().clone();
+  pack_adamw_state(c, model_->named_parameters(), *opt_);
   c.tensors["fold.test_acc"] = at::tensor(test_acc_.empty() ? std::vector<double>{-1} : test_acc_, at::kDouble);
   c.tensors["fold.previous"] = at::tensor(previous_.empty() ? std::vector<double>{-1} : previous_, at::kDouble);
   c.tensors["fold.epoch_loss"] = at::tensor({epoch_loss_}, at::kDouble);
@@ -256,15 +250,7 @@ void FoldLearner::load(const std::string& path) {
       p.value().copy_(t.to(p.value().scalar_type()));
     }
   }
-  for (auto& p : model_->named_parameters()) {
-    if (!c.tensors.count("optim." + p.key() + ".exp_avg")) continue;
-    auto s = std::make_unique<torch::optim::AdamWParamState>();
-    const at::ScalarType t = p.value().scalar_type();
-    s->exp_avg(tensor("optim." + p.key() + ".exp_avg").to(t).clone());
-    s->exp_avg_sq(tensor("optim." + p.key() + ".exp_avg_sq").to(t).clone());
-    s->step(tensor("optim." + p.key() + ".step").item<int64_t>());
-    opt_->state()[p.value().unsafeGetTensorImpl()] = std::move(s);
-  }
+  unpack_adamw_state(c, path, model_->named_parameters(), *opt_);
   auto doubles = [&](const std::string& name, int64_t n) {
     const at::Tensor t = tensor(name).to(at::kDouble).contiguous();
     return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + n);

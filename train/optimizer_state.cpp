@@ -1,0 +1,37 @@
+#include "train/optimizer_state.hpp"
+
+#include <ATen/ATen.h>
+#include <torch/optim/adamw.h>
+
+#include <memory>
+
+#include "train/model_io.hpp"
+
+namespace tessera::train {
+
+void pack_adamw_state(Checkpoint& c, const NamedParameters& params, torch::optim::Optimizer& adamw) {
+  for (const auto& p : params) {
+    auto it = adamw.state().find(p.value().unsafeGetTensorImpl());
+    if (it == adamw.state().end()) continue;
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
+    c.tensors["optim." + p.key() + ".exp_avg"] = s.exp_avg();
+    c.tensors["optim." + p.key() + ".exp_avg_sq"] = s.exp_avg_sq();
+    c.tensors["optim." + p.key() + ".step"] = at::tensor({s.step()}, at::kLong);
+  }
+}
+
+void unpack_adamw_state(const Checkpoint& c, const std::string& path, const NamedParameters& params,
+                        torch::optim::Optimizer& adamw) {
+  for (const auto& p : params) {
+    const std::string name = "optim." + p.key();
+    if (!c.tensors.count(name + ".exp_avg")) continue;
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    const at::TensorOptions to = p.value().options();
+    s->exp_avg(checkpoint_tensor(c, path, name + ".exp_avg").to(to).clone());
+    s->exp_avg_sq(checkpoint_tensor(c, path, name + ".exp_avg_sq").to(to).clone());
+    s->step(checkpoint_tensor(c, path, name + ".step").item<int64_t>());
+    adamw.state()[p.value().unsafeGetTensorImpl()] = std::move(s);
+  }
+}
+
+}  // namespace tessera::train

@@ -1,0 +1,26 @@
+// AdamW state in checkpoints: each parameter's moments and step count as the tensors
+// "optim.<name>.exp_avg", ".exp_avg_sq" and ".step", so resumed training continues bit for bit.
+// Shared by every family whose learner uses libtorch's AdamW.
+#pragma once
+#include <ATen/core/Tensor.h>
+#include <torch/ordered_dict.h>
+
+#include <string>
+
+#include "train/checkpoint.hpp"
+
+namespace torch::optim {
+class Optimizer;
+}
+
+namespace tessera::train {
+
+using NamedParameters = torch::OrderedDict<std::string, at::Tensor>;
+
+// Stores the AdamW state of the parameters that have one (a parameter no step reached has none).
+void pack_adamw_state(Checkpoint& c, const NamedParameters& params, torch::optim::Optimizer& adamw);
+// Restores it onto each parameter's device and dtype; `path` names the checkpoint in errors.
+void unpack_adamw_state(const Checkpoint& c, const std::string& path, const NamedParameters& params,
+                        torch::optim::Optimizer& adamw);
+
+}  // namespace tessera::train
