@@ -117,7 +117,7 @@ std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const
   return out;
 }
 
-// dt from uniform time stamps, or "" when they are absent or not usable.
+// dt from uniform time stamps; 0 when there are fewer than two.
 double dt_from_times(const std::vector<double>& t, const std::string& what) {
   if (t.size() < 2) return 0;
   const double dt = t[1] - t[0];
