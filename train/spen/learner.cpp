@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/seed.hpp"
 #include "gnn/gin.hpp"
 #include "gnn/spen.hpp"
 #include "io/graph_generators.hpp"
@@ -17,21 +18,6 @@
 #include "train/optimizer_state.hpp"
 
 namespace tessera::train::spen {
-namespace {
-
-// A 64-bit seed from several integers (splitmix64 steps).
-uint64_t mix(std::initializer_list<uint64_t> values) {
-  uint64_t h = 0x9E3779B97F4A7C15ull;
-  for (uint64_t v : values) {
-    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
-    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-    h ^= h >> 31;
-  }
-  return h;
-}
-
-}  // namespace
 
 std::shared_ptr<gnn::GraphClassifier> make_model(const GraphClassifierOptions& o, const PreparedData& d) {
   if (o.family == "gin") {
@@ -66,7 +52,7 @@ FoldLearner::FoldLearner(const GraphClassifierOptions& o, const PreparedData& da
       log_(std::move(log)),
       comm_(comm) {
   if (train_.empty()) throw Error(cat("fold ", fold, ": no training graphs"));
-  at::manual_seed(mix({static_cast<uint64_t>(o.seed), static_cast<uint64_t>(fold), 1}));
+  at::manual_seed(mix_seed({static_cast<uint64_t>(o.seed), static_cast<uint64_t>(fold), 1}));
   model_ = make_model(o, data);
   dtype_ = o.fp64 ? at::kDouble : at::kFloat;
   model_->to(dtype_);
@@ -82,7 +68,7 @@ double FoldLearner::step() {
   // The epoch's order of the training graphs: a shuffle seeded by (seed, fold, epoch).
   std::vector<int64_t> order = train_;
   std::mt19937_64 rng(
-      mix({static_cast<uint64_t>(options_.seed), static_cast<uint64_t>(fold_), static_cast<uint64_t>(epoch), 2}));
+      mix_seed({static_cast<uint64_t>(options_.seed), static_cast<uint64_t>(fold_), static_cast<uint64_t>(epoch), 2}));
   for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
     std::swap(order[i], order[io::bounded(rng(), static_cast<uint64_t>(i + 1))]);
   const int64_t begin = pos * options_.batch;
@@ -90,7 +76,7 @@ double FoldLearner::step() {
   const int64_t total = end - begin;
   // Dropout masks for the whole batch, then this rank's rows.
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(
-      mix({static_cast<uint64_t>(options_.seed), static_cast<uint64_t>(fold_), static_cast<uint64_t>(step_), 3}));
+      mix_seed({static_cast<uint64_t>(options_.seed), static_cast<uint64_t>(fold_), static_cast<uint64_t>(step_), 3}));
   const double keep = 1.0 - options_.dropout;
   std::vector<at::Tensor> masks;
   for (int64_t w : {gnn::GraphClassifier::kHead0, gnn::GraphClassifier::kHead1})
