@@ -4,6 +4,7 @@
 #include "train/mesh_sim_family.hpp"
 #include "train/pinn/family.hpp"
 #include "train/spen/family.hpp"
+#include "train/stagger/family.hpp"
 
 namespace tessera::train {
 
@@ -13,6 +14,7 @@ const std::vector<Family>& families() {
       transformer_family(), meshgraphnet_family(), gnnpipe_family(), pinn_family(),
       spen_family(),  // SPEN, global 2-IGN and GIN graph classifiers (docs/spen.md)
       ign_family(),         gin_family(),
+      stagger_family(),  // NeuralStagger coarse Navier-Stokes solvers (docs/neuralstagger.md)
   };
   return registered;
 }

@@ -1,0 +1,129 @@
+#include "train/stagger/evaluation.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/png.hpp"
+#include "physics/flow_statistics.hpp"
+#include "tessera/config.hpp"
+#include "train/stagger/learner.hpp"
+#include "train/stagger/rollout.hpp"
+#if TESSERA_HAVE_VTK
+#include "io/vti.hpp"
+#endif
+
+namespace tessera::train::stagger {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Grid values with x fastest (the .vti order): f[i, j] = f(x_i, y_j), so the transpose.
+std::vector<double> image_values(const at::Tensor& f) {
+  const at::Tensor c = f.t().to(at::kCPU, at::kDouble).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+// Predicted / reference / error rows, one column per chosen step; y upwards.
+void write_snapshots(const std::string& path, const at::Tensor& predicted, const at::Tensor& reference,
+                     const std::vector<int64_t>& steps) {
+  const int64_t n = predicted.size(-1), gap = 6, columns = static_cast<int64_t>(steps.size());
+  const int64_t width = columns * n + (columns - 1) * gap, height = 3 * n + 2 * gap;
+  std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
+  const double lim = reference.abs().max().item<double>();
+  for (int64_t c = 0; c < columns; ++c) {
+    const at::Tensor p = predicted[steps[c] - 1].to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor r = reference[steps[c] - 1].to(at::kCPU, at::kDouble).contiguous();
+    const at::Tensor panels[3] = {p, r, p - r};
+    for (int row = 0; row < 3; ++row) {
+      const double* v = panels[row].data_ptr<double>();
+      for (int64_t yi = 0; yi < n; ++yi)
+        for (int64_t xi = 0; xi < n; ++xi) {
+          const int64_t py = row * (n + gap) + (n - 1 - yi), px = c * (n + gap) + xi;
+          io::colormap_rgb(v[xi * n + yi], -lim, lim, &rgb[static_cast<size_t>((py * width + px) * 3)]);
+        }
+    }
+  }
+  io::write_png(path, width, height, rgb);
+}
+
+}  // namespace
+
+void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+  if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
+  const std::unique_ptr<StaggerModel> model = load_stagger_model(o.checkpoint, o.device, comm);
+  const StaggerOptions& m = model->options();
+  const physics::PeriodicGrid& grid = model->grid();
+  const at::TensorOptions to = model->bank().parameters()[0].value().options().requires_grad(false);
+  const at::Tensor w0 = physics::random_vorticity(grid, m.initial, o.samples, o.seed).to(to);
+  const auto [first, last] = model->solver_range(comm.rank(), comm.size());
+  core::log_info(log.get(), cat("NeuralStagger rollout: ", o.steps, " steps of dt ", m.physics.dt, " from ", o.samples,
+                                " random states; N = ", m.n, ", s = ", m.s, ", T = ", m.T, ", ", m.solvers(),
+                                " solvers over ", comm.size(), " rank(s) (rank 0 runs ", last - first, ")"));
+  // 1. The model, timed over all ranks.
+  comm.barrier();
+  auto start = std::chrono::steady_clock::now();
+  const at::Tensor predicted = model_rollout(*model, w0, o.steps, comm);
+  comm.barrier();
+  const double model_seconds = seconds_since(start);
+  // 2. The reference from the same states (every rank computes it; rank 0's time is reported).
+  start = std::chrono::steady_clock::now();
+  const at::Tensor reference = reference_rollout(reference_solver(m), w0, o.steps, m.physics.dt);
+  const double reference_seconds = seconds_since(start);
+  if (!comm.root()) return;
+  // 3. Errors per step.
+  const at::Tensor error = relative_l2(predicted, reference);  // [steps, samples]
+  const at::Tensor persistence = relative_l2(w0.unsqueeze(0).expand_as(reference), reference);
+  std::string csv = "step,time,rel_l2_mean,rel_l2_max,persistence_mean,enstrophy_predicted,enstrophy_reference\n";
+  const at::Tensor zp = physics::enstrophy(predicted).mean(1), zr = physics::enstrophy(reference).mean(1);
+  for (int64_t k = 0; k < o.steps; ++k)
+    csv += cat(k + 1, ",", double(k + 1) * m.physics.dt, ",", error[k].mean().item<double>(), ",",
+               error[k].max().item<double>(), ",", persistence[k].mean().item<double>(), ",", zp[k].item<double>(), ",",
+               zr[k].item<double>(), "\n");
+  std::filesystem::create_directories(o.output_dir);
+  const std::string base = o.output_dir + "/" + o.name;
+  core::write_text_atomic(base + "_errors.csv", csv);
+  // 4. Fields of the first state for ParaView.
+#if TESSERA_HAVE_VTK
+  if (o.output_every > 0) {
+    const double h = grid.spacing();
+    std::string pvd = "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"0.1\">\n  <Collection>\n";
+    for (int64_t k = 0; k <= o.steps; k += o.output_every) {
+      const at::Tensor p = k ? predicted[k - 1][0] : w0[0], r = k ? reference[k - 1][0] : w0[0];
+      const std::string file = cat(o.name, "_", k, ".vti");
+      io::write_vti(o.output_dir + "/" + file, m.n, m.n, {0.0, 0.0}, {h, h},
+                    {{"vorticity", image_values(p)}, {"reference", image_values(r)}, {"error", image_values(p - r)}});
+      pvd += cat("    <DataSet timestep=\"", double(k) * m.physics.dt, "\" file=\"", file, "\"/>\n");
+    }
+    pvd += "  </Collection>\n</VTKFile>\n";
+    core::write_text_atomic(base + ".pvd", pvd);
+  }
+#endif
+  std::vector<int64_t> shown;
+  for (int64_t k : {int64_t(1), int64_t(10), int64_t(50), o.steps})
+    if (k <= o.steps && std::find(shown.begin(), shown.end(), k) == shown.end()) shown.push_back(k);
+  write_snapshots(base + "_vorticity.png", predicted.select(1, 0), reference.select(1, 0), shown);
+  // 5. Summary.
+  std::string errors;
+  for (int64_t k : shown)
+    errors += cat(errors.empty() ? "" : ", ", k, ": ", core::sci(error[k - 1].mean().item<double>()), " (persistence ",
+                  core::sci(persistence[k - 1].mean().item<double>()), ")");
+  const double simulated = double(o.steps) * m.physics.dt;
+  core::log_info(log.get(), cat("relative L2 error after steps ", errors));
+  core::log_info(log.get(), cat("wall time per simulated time unit: model ", core::sci(model_seconds / simulated),
+                                " s, reference ", core::sci(reference_seconds / simulated), " s (model ",
+                                core::sci(reference_seconds / model_seconds), "x the reference's speed)"));
+  core::log_info(log.get(), cat("wrote ", base, "_errors.csv, ", base, "_vorticity.png",
+                                o.output_every > 0 ? cat(", ", base, ".pvd") : std::string()));
+}
+
+}  // namespace tessera::train::stagger

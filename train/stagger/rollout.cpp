@@ -1,0 +1,40 @@
+#include "train/stagger/rollout.hpp"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <vector>
+
+namespace tessera::train::stagger {
+
+at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_t steps, const Comm& comm) {
+  c10::InferenceMode inference;
+  std::vector<at::Tensor> states;
+  at::Tensor w = w0;
+  while (static_cast<int64_t>(states.size()) < steps) {
+    const at::Tensor round = model.forward_distributed(w, comm);  // [T, B, N, N]
+    for (int64_t tau = 0; tau < round.size(0) && static_cast<int64_t>(states.size()) < steps; ++tau)
+      states.push_back(round[tau]);
+    w = round[round.size(0) - 1];
+  }
+  return at::stack(states, 0);
+}
+
+at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, const at::Tensor& w0, int64_t steps,
+                             double dt) {
+  c10::InferenceMode inference;
+  std::vector<at::Tensor> states;
+  at::Tensor w = w0;
+  for (int64_t k = 0; k < steps; ++k) states.push_back(w = solver.advance(w, dt));
+  return at::stack(states, 0);
+}
+
+at::Tensor relative_l2(const at::Tensor& a, const at::Tensor& b) {
+  return at::sqrt((a - b).square().sum({-2, -1}) / b.square().sum({-2, -1}));
+}
+
+physics::SpectralVorticitySolver reference_solver(const StaggerOptions& o) {
+  return physics::SpectralVorticitySolver(physics::PeriodicGrid(o.n), o.physics, o.reference_dt);
+}
+
+}  // namespace tessera::train::stagger

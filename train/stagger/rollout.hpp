@@ -1,0 +1,23 @@
+// Rollouts of a NeuralStagger model and of the spectral reference, and the relative L2 error
+// between them: shared by validation, tessera-rollout and bench/bench_stagger.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include "core/comm.hpp"
+#include "physics/spectral_vorticity_solver.hpp"
+#include "train/stagger/model.hpp"
+
+namespace tessera::train::stagger {
+
+// The model's states at steps 1..steps from w0 [B, N, N]: [steps, B, N, N] (no autograd; rounds
+// of T steps, the solvers spread over `comm`; the last round is cut at `steps`).
+at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_t steps, const Comm& comm);
+// The reference solver's states at t = k ∆t, k = 1..steps: [steps, B, N, N].
+at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, const at::Tensor& w0, int64_t steps,
+                             double dt);
+// ‖a − b‖ / ‖b‖ per leading index of [..., N, N] fields (norms over the grid).
+at::Tensor relative_l2(const at::Tensor& a, const at::Tensor& b);
+// The spectral reference solver of the model's physics.
+physics::SpectralVorticitySolver reference_solver(const StaggerOptions& options);
+
+}  // namespace tessera::train::stagger
