@@ -13,8 +13,6 @@ namespace tessera::train::stagger {
 void StaggerOptions::validate() const {
   if (n < 4 || n % 2) throw Error(cat("N must be even and >= 4, got ", n), "stagger.grid.n");
   if (s < 1 || n % s) throw Error(cat("N = ", n, " is not divisible by s = ", s), "stagger.s");
-  if ((n / s) % 2 && s > 1)
-    throw Error(cat("the coarse grids N/s = ", n / s, " must be even (choose s dividing N/2)"), "stagger.s");
   if (kernel < 1 || kernel % 2 == 0) throw Error(cat("must be odd, got ", kernel), "stagger.network.kernel");
   if (!(physics.nu > 0)) throw Error(cat("must be > 0, got ", physics.nu), "stagger.viscosity");
   if (pool_size < batch)

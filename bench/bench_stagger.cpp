@@ -1,0 +1,186 @@
+// Benchmark: NeuralStagger (docs/neuralstagger.md) for s = 1, 2, 4 and T = 1, 2 at one resolution,
+// all in one run under `mpirun -np 2`:
+//   - relative L2 rollout error against the spectral reference after 1, 10 and 50 steps (trained
+//     checkpoints <dir>/n<N>_s<s>_T<T>/checkpoint.h5; a configuration without one is timed with
+//     fresh weights and shows no errors);
+//   - inference wall time per step and simulated time per wall second (one sample) with all
+//     solvers on rank 0 alone (np = 1) and spread over every rank (np = 2), one thread per rank;
+//   - the spectral reference (IFRK4) at the checkpoints' internal step and at one step per neural
+//     step, with its own error, on rank 0 with one thread;
+//   - the ratios the issue asks for: np = 2 over np = 1, T = 2 over T = 1, model over reference,
+//     beside the ideal speed-up s²·T of the paper's regime (one worker per coarse solver).
+//   usage: mpirun -np 2 bench_stagger [--dir D] [--n N] [--steps K] [--reps R] [--samples B]
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <mpi.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/timing.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "physics/flow_statistics.hpp"
+#include "train/checkpoint.hpp"
+#include "train/stagger/learner.hpp"
+#include "train/stagger/rollout.hpp"
+
+using namespace tessera;
+using namespace tessera::train::stagger;
+
+namespace {
+
+struct Row {
+  int64_t s, T, params;
+  bool trained;
+  int64_t steps_trained;
+  double e1 = -1, e10 = -1, e50 = -1;
+  double ms1 = 0, ms2 = 0;  // ms per neural step, np = 1 and all ranks
+};
+
+std::string err(double e) { return e < 0 ? "     -" : cat(core::sci(e)); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rc = 0;
+  try {
+    std::string dir = "out/stagger-bench";
+    int64_t n = 64, steps = 50, reps = 3, samples = 4, timed_steps = 20;
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : "0"); };
+      if (a == "--dir")
+        dir = next();
+      else if (a == "--n")
+        n = std::stoll(next());
+      else if (a == "--steps")
+        steps = std::stoll(next());
+      else if (a == "--reps")
+        reps = std::stoll(next());
+      else if (a == "--samples")
+        samples = std::stoll(next());
+      else
+        throw Error(cat("bench_stagger: unknown argument ", a,
+                        " (usage: bench_stagger [--dir D] [--n N] [--steps K] [--reps R] [--samples B])"));
+    }
+    at::set_num_threads(1);
+    const Comm world, self = Comm::self();
+    const bool root = world.root();
+    const auto barrier = [&] { bench::sleeping_barrier(world); };
+    // Untrained configurations take the physics of the first checkpoint found (else the defaults
+    // of decks/stagger-kolmogorov.yaml).
+    StaggerOptions base;
+    base.n = n;
+    base.physics.nu = 1e-3;
+    base.physics.drag = 0.1;
+    base.physics.dt = 0.05;
+    base.physics.forcing = physics::KolmogorovForcing{};
+    bool found = false;
+    for (int64_t T : {1, 2})
+      for (int64_t s : {1, 2, 4})
+        if (const std::string p = cat(dir, "/n", n, "_s", s, "_T", T, "/checkpoint.h5");
+            !found && std::filesystem::exists(p)) {
+          base = StaggerOptions::from_attributes(train::load_checkpoint(p).attributes, p);
+          found = true;
+        }
+    std::vector<Row> rows;
+    std::unique_ptr<StaggerModel> any;
+    at::Tensor w0, w1, reference;
+    for (int64_t T : {1, 2})
+      for (int64_t s : {1, 2, 4}) {
+        const std::string path = cat(dir, "/n", n, "_s", s, "_T", T, "/checkpoint.h5");
+        std::unique_ptr<StaggerModel> model;
+        Row row{s, T, 0, std::filesystem::exists(path), 0};
+        if (row.trained) {
+          model = load_stagger_model(path, "cpu", world);
+          row.steps_trained = std::stoll(train::load_checkpoint(path).attributes.at("step"));
+        } else {
+          StaggerOptions o = base;
+          o.s = s;
+          o.T = T;
+          at::manual_seed(0);
+          model = std::make_unique<StaggerModel>(o, measure_scales(o, 4, 1), at::kFloat);
+        }
+        const StaggerOptions& o = model->options();
+        row.params = model->bank().parameter_count();
+        if (!w0.defined()) {  // the evaluation states and the reference, once
+          w0 = physics::random_vorticity(model->grid(), o.initial, samples, 2000003).to(at::kFloat);
+          w1 = w0.narrow(0, 0, 1).contiguous();
+          if (root) reference = reference_rollout(reference_solver(o), w0.to(at::kDouble), steps, o.physics.dt);
+        }
+        if (root && row.trained) {
+          const at::Tensor e = relative_l2(model_rollout(*model, w0, steps, self).to(at::kDouble), reference);
+          row.e1 = e[0].mean().item<double>();
+          row.e10 = e[std::min<int64_t>(9, steps - 1)].mean().item<double>();
+          row.e50 = e[steps - 1].mean().item<double>();
+        }
+        // np = 1: rank 0 alone (the others wait without spinning); then every rank.
+        const int64_t k = timed_steps;
+        if (root) row.ms1 = bench::median_ms([&] { model_rollout(*model, w1, k, self); }, int(reps)) / double(k);
+        barrier();
+        row.ms2 = bench::median_ms([&] { model_rollout(*model, w1, k, world); }, int(reps), 1, barrier) / double(k);
+        rows.push_back(row);
+        if (!any) any = std::move(model);
+      }
+    if (root) {
+      const StaggerOptions& o = any->options();
+      const double dt = o.physics.dt;
+      // The reference: at the checkpoints' internal step, and at one step per neural step.
+      const physics::SpectralVorticitySolver fine = reference_solver(o);
+      physics::SpectralVorticitySolver coarse(any->grid(), o.physics, dt);
+      const at::Tensor r1 = w1.to(at::kDouble);
+      const double ms_fine = bench::median_ms([&] { fine.advance(r1, dt); }, int(reps) * 5);
+      const double ms_coarse = bench::median_ms([&] { coarse.advance(r1, dt); }, int(reps) * 5);
+      const at::Tensor ec = relative_l2(reference_rollout(coarse, w0.to(at::kDouble), steps, dt), reference);
+      const at::Tensor ep = relative_l2(w0.to(at::kDouble).unsqueeze(0).expand_as(reference), reference);
+      std::printf(
+          "NeuralStagger, Kolmogorov flow N = %lld, dt = %g, nu = %g, drag = %g; %lld random states, errors "
+          "vs the spectral reference (IFRK4, internal step %g); %d MPI ranks, 1 thread each\n",
+          (long long)n, dt, o.physics.nu, o.physics.drag, (long long)samples, o.reference_dt, world.size());
+      std::printf("%-9s %9s %7s %11s %11s %11s %10s %10s %8s %12s %12s %9s\n", "config", "params", "trained", "L2@1",
+                  "L2@10", cat("L2@", steps).c_str(), "ms/step 1", cat("ms/step ", world.size()).c_str(), "np2/np1",
+                  "sim t/s np1", cat("sim t/s np", world.size()).c_str(), "vs ref");
+      for (const Row& r : rows) {
+        const double sim1 = dt / (r.ms1 / 1000), sim2 = dt / (r.ms2 / 1000);
+        std::printf("s=%lld T=%lld %9lld %7s %11s %11s %11s %10.2f %10.2f %8.2f %12.2f %12.2f %9.2f\n", (long long)r.s,
+                    (long long)r.T, (long long)r.params, r.trained ? cat(r.steps_trained).c_str() : "no",
+                    err(r.e1).c_str(), err(r.e10).c_str(), err(r.e50).c_str(), r.ms1, r.ms2, r.ms1 / r.ms2, sim1, sim2,
+                    ms_fine / r.ms2);
+      }
+      std::printf("reference dt %-6g %7s %7s %11s %11s %11s %10.2f %35s %12.2f\n", o.reference_dt, "", "", "0", "0",
+                  "0", ms_fine, "", dt / (ms_fine / 1000));
+      std::printf("reference dt %-6g %7s %7s %11s %11s %11s %10.2f %35s %12.2f\n", dt, "", "",
+                  err(ec[0].mean().item<double>()).c_str(),
+                  err(ec[std::min<int64_t>(9, steps - 1)].mean().item<double>()).c_str(),
+                  err(ec[steps - 1].mean().item<double>()).c_str(), ms_coarse, "", dt / (ms_coarse / 1000));
+      std::printf("persistence %29s %11s %11s\n", err(ep[0].mean().item<double>()).c_str(),
+                  err(ep[std::min<int64_t>(9, steps - 1)].mean().item<double>()).c_str(),
+                  err(ep[steps - 1].mean().item<double>()).c_str());
+      std::printf("\n(a) spread over %d ranks / one rank, per step:", world.size());
+      for (const Row& r : rows) std::printf(" s%lldT%lld %.2fx", (long long)r.s, (long long)r.T, r.ms1 / r.ms2);
+      std::printf("\n(b) simulated time per second, T = 2 / T = 1 on %d ranks:", world.size());
+      for (int64_t s : {1, 2, 4}) {
+        const Row *a = nullptr, *b = nullptr;
+        for (const Row& r : rows)
+          if (r.s == s) (r.T == 1 ? a : b) = &r;
+        std::printf(" s=%lld %.2fx", (long long)s, a->ms2 / b->ms2);
+      }
+      std::printf("\n(c) ideal speed-up with one worker per coarse solver (s^2 T workers) over s = 1, T = 1:");
+      for (const Row& r : rows)
+        std::printf(" s%lldT%lld %lldx", (long long)r.s, (long long)r.T, (long long)(r.s * r.s * r.T));
+      std::printf("; measured here with %d workers:", world.size());
+      for (const Row& r : rows) std::printf(" s%lldT%lld %.2fx", (long long)r.s, (long long)r.T, rows[0].ms1 / r.ms2);
+      std::printf("\n");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_stagger: %s\n", e.what());
+    rc = 1;
+  }
+  MPI_Finalize();
+  return rc;
+}

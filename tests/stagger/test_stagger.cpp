@@ -1,0 +1,230 @@
+// The NeuralStagger family (docs/neuralstagger.md) against independent references: the grouped
+// bank against its solvers run one range at a time, per-solver independence through autograd, the
+// assembly against hand-placed pieces (field[i::s, j::s]), distributed rounds and data-parallel
+// training against one process (also run under mpirun), exact resume, a loss that training
+// lowers, deck errors and the rollout's files. fp64 where results are compared.
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "core/comm.hpp"
+#include "core/error.hpp"
+#include "io/deck.hpp"
+#include "io/schema.hpp"
+#include "physics/flow_statistics.hpp"
+#include "tessera/config.hpp"
+#include "train/checkpoint.hpp"
+#include "train/stagger/evaluation.hpp"
+#include "train/stagger/family.hpp"
+#include "train/stagger/learner.hpp"
+#include "train/stagger/rollout.hpp"
+
+using namespace tessera;
+using namespace tessera::train;
+using namespace tessera::train::stagger;
+
+namespace {
+
+const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+
+double max_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+StaggerOptions small_options(int64_t s = 2, int64_t T = 2) {
+  StaggerOptions o;
+  o.n = 16;
+  o.s = s;
+  o.T = T;
+  o.width = 6;
+  o.blocks = 1;
+  o.batch = 4;
+  o.pool_size = 8;
+  o.refresh = 1;
+  o.warmup = 2;
+  o.total_steps = 200;
+  o.lr = 1e-2;
+  o.fp64 = true;
+  o.physics.nu = 1e-2;
+  o.physics.drag = 0.1;
+  o.physics.dt = 0.05;
+  o.physics.forcing = physics::KolmogorovForcing{1.0, 2};
+  o.initial = physics::RandomVorticityOptions{2, 2};
+  o.validation_samples = 2;
+  o.validation_steps = 3;
+  o.seed = 5;
+  return o;
+}
+
+std::string deck_error(const std::string& yaml) {
+  io::Schema s("tessera-train");
+  add_training_keys(s, {stagger_family()});
+  try {
+    const io::Deck d = io::Deck::parse(yaml, "deck.yaml", s);
+    read_stagger_options(d);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string out_dir(const std::string& name) {
+  const std::string dir = std::string(TESSERA_TEST_OUT) + "/stagger/" + name;
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("a range of the solver bank equals those solvers of the whole bank", "[stagger]") {
+  at::manual_seed(1);
+  const CoarseSolverBank bank(CoarseSolverShape{8, 5, 4, 2, 3}, f64);
+  const at::Tensor x = at::randn({3, 5, 6, 6}, f64);
+  const at::Tensor all = bank.forward(x, 0, 8);
+  REQUIRE(all.sizes() == at::IntArrayRef({3, 8, 6, 6}));
+  for (const auto& [a, b] : {std::pair{0, 3}, std::pair{3, 8}, std::pair{5, 6}, std::pair{2, 2}})
+    if (b > a) CHECK(max_diff(bank.forward(x, a, b), all.narrow(1, a, b - a)) < 1e-13);
+  CHECK_THROWS_WITH(bank.forward(x, 4, 9), Catch::Contains("outside [0, 8)"));
+}
+
+TEST_CASE("each coarse solver depends on its own weights only", "[stagger]") {
+  at::manual_seed(2);
+  const CoarseSolverBank bank(CoarseSolverShape{4, 3, 4, 1, 3}, f64);
+  const at::Tensor x = at::randn({2, 3, 4, 4}, f64);
+  // d(sum of solver 2's output) / d(weights): non-zero only in solver 2's slices.
+  bank.forward(x, 0, 4).select(1, 2).sum().backward();
+  for (const auto& p : bank.parameters()) {
+    const at::Tensor g = p.value().grad();
+    const int64_t per = g.size(0) / 4;
+    for (int64_t solver = 0; solver < 4; ++solver) {
+      const double norm = g.narrow(0, solver * per, per).abs().sum().item<double>();
+      INFO(p.key() << " solver " << solver);
+      if (solver == 2)
+        CHECK(norm > 0);
+      else
+        CHECK(norm == 0);
+    }
+  }
+}
+
+TEST_CASE("the model interleaves each solver's piece at field[i::s, j::s] of step tau", "[stagger]") {
+  for (const auto& [s, T] : {std::pair<int64_t, int64_t>{1, 1}, {2, 1}, {2, 2}, {4, 2}}) {
+    const StaggerOptions o = small_options(s, T);
+    at::manual_seed(3);
+    StaggerModel model(o, FeatureScales{2, 0.5, 1, 3}, f64);
+    // Zero projection weights, bias c_g = g + 1: solver g adds (τ + 1) ∆t · scale · (g + 1).
+    {
+      at::NoGradGuard no_grad;
+      model.bank().parameters()["project.weight"].zero_();
+      model.bank().parameters()["project.bias"].copy_(at::arange(1, o.solvers() + 1, f64));
+    }
+    const at::Tensor w = physics::random_vorticity(model.grid(), o.initial, 2, 4);
+    at::Tensor predicted;
+    {
+      at::NoGradGuard no_grad;
+      predicted = model.forward(w);
+    }
+    REQUIRE(predicted.sizes() == at::IntArrayRef({T, 2, 16, 16}));
+    for (int64_t tau = 0; tau < T; ++tau)
+      for (int64_t i = 0; i < s; ++i)
+        for (int64_t j = 0; j < s; ++j) {
+          const int64_t g = tau * s * s + i * s + j;
+          const double shift = double(tau + 1) * o.physics.dt * 3 * double(g + 1);
+          const at::Tensor expected = w.slice(1, i, 16, s).slice(2, j, 16, s) + shift;
+          CHECK(max_diff(predicted[tau].slice(1, i, 16, s).slice(2, j, 16, s), expected) < 1e-13);
+        }
+  }
+}
+
+TEST_CASE("rounds with the solvers spread over the ranks equal one process", "[stagger][mpi]") {
+  const Comm world;
+  for (const auto& [s, T] : {std::pair<int64_t, int64_t>{2, 2}, {1, 1}, {4, 1}}) {
+    const StaggerOptions o = small_options(s, T);
+    at::manual_seed(4);
+    const StaggerModel model(o, measure_scales(o, 4, 1), f64);
+    const at::Tensor w0 = physics::random_vorticity(model.grid(), o.initial, 3, 6);
+    const at::Tensor one = model_rollout(model, w0, 5, Comm::self());
+    const at::Tensor spread = model_rollout(model, w0, 5, world);
+    REQUIRE(spread.sizes() == at::IntArrayRef({5, 3, 16, 16}));
+    INFO("s = " << s << ", T = " << T << ", ranks " << world.size());
+    CHECK(max_diff(one, spread) < 1e-12);
+  }
+}
+
+TEST_CASE("training lowers the physics loss and a resumed run is bit-identical", "[stagger]") {
+  const StaggerOptions o = small_options();
+  const std::string dir = out_dir(cat("resume_", Comm().size()));
+  const Comm world;
+  StaggerLearner straight(o, world, nullptr);
+  const at::Tensor w = physics::random_vorticity(straight.model().grid(), o.initial, 4, 99);
+  const double before = straight.physics_loss(w).item<double>();
+  for (int i = 0; i < 6; ++i) straight.step();
+  StaggerLearner first(o, world, nullptr);
+  for (int i = 0; i < 3; ++i) first.step();
+  first.save(dir + "/half.h5");
+  StaggerOptions r = o;
+  r.resume = dir + "/half.h5";
+  StaggerLearner resumed(r, world, nullptr);
+  CHECK(resumed.steps_done() == 3);
+  for (int i = 0; i < 3; ++i) resumed.step();
+  for (const auto& p : straight.model().bank().parameters())
+    CHECK(at::equal(p.value(), resumed.model().bank().parameters()[p.key()]));
+  CHECK(at::equal(straight.pool(), resumed.pool()));
+  for (int i = 0; i < 60; ++i) straight.step();
+  const double after = straight.physics_loss(w).item<double>();
+  INFO("physics loss " << before << " -> " << after);
+  CHECK(after < 0.5 * before);
+  // Another configuration does not resume from it.
+  StaggerOptions other = r;
+  other.width = 8;
+  CHECK_THROWS_WITH(StaggerLearner(other, world, nullptr), Catch::Contains("other stagger settings"));
+}
+
+TEST_CASE("data-parallel training equals one process", "[stagger][mpi]") {
+  const StaggerOptions o = small_options(2, 1);
+  StaggerLearner one(o, Comm::self(), nullptr), spread(o, Comm(), nullptr);
+  for (int i = 0; i < 3; ++i) CHECK(std::abs(one.step() - spread.step()) < 1e-12);
+  for (const auto& p : one.model().bank().parameters())
+    CHECK(max_diff(p.value(), spread.model().bank().parameters()[p.key()]) < 1e-12);
+}
+
+TEST_CASE("stagger deck errors name the key and what is expected", "[stagger]") {
+  const std::string head = "model:\n  family: stagger\n";
+  CHECK(deck_error(head + "stagger:\n  s: 4\n").empty());
+  CHECK_THAT(deck_error(head + "stagger:\n  s: 3\n"), Catch::Contains("stagger.s: N = 64 is not divisible by s = 3"));
+  CHECK_THAT(deck_error(head + "stagger:\n  viscosity: 0\n"), Catch::Contains("stagger.viscosity"));
+  CHECK_THAT(deck_error(head + "stagger:\n  viscosity: -1\n"), Catch::Contains("stagger.viscosity"));
+  CHECK_THAT(deck_error(head + "stagger:\n  forcing: shear\n"), Catch::Contains("stagger.forcing"));
+  CHECK_THAT(deck_error(head + "stagger:\n  network:\n    kernel: 4\n"), Catch::Contains("must be odd"));
+  CHECK_THAT(deck_error(head + "stagger:\n  batch: 300\n"), Catch::Contains("stagger.pool.size"));
+  CHECK_THAT(deck_error(head + "stagger:\n  grid:\n    n: 31\n  s: 1\n"), Catch::Contains("must be even"));
+}
+
+TEST_CASE("the rollout writes errors, a ParaView series and a PNG", "[stagger]") {
+  const Comm world;
+  const StaggerOptions o = small_options(2, 2);
+  const std::string dir = out_dir(cat("rollout_", world.size()));
+  StaggerLearner learner(o, world, nullptr);
+  learner.step();
+  learner.save(dir + "/checkpoint.h5");
+  StaggerRolloutOptions r;
+  r.checkpoint = dir + "/checkpoint.h5";
+  r.steps = 7;
+  r.samples = 2;
+  r.output_every = 3;
+  r.output_dir = dir;
+  r.name = "roll";
+  run_stagger_rollout(r, world, nullptr);
+  if (!world.root()) return;
+  std::ifstream csv(dir + "/roll_errors.csv");
+  int lines = 0;
+  for (std::string line; std::getline(csv, line);) ++lines;
+  CHECK(lines == 8);
+  CHECK(std::filesystem::exists(dir + "/roll_vorticity.png"));
+#if TESSERA_HAVE_VTK
+  CHECK(std::filesystem::exists(dir + "/roll.pvd"));
+  for (int k : {0, 3, 6}) CHECK(std::filesystem::exists(dir + cat("/roll_", k, ".vti")));
+#endif
+}
