@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""Reads a NeuralStagger rollout (tessera-rollout on a stagger checkpoint) with independent readers:
+the .pvd collection and its .vti frames with VTK, the errors CSV with numpy, the checkpoint with h5py.
+
+usage: check_stagger.py <rollout_out_dir> <checkpoint.h5>
+Checks: every .vti the .pvd lists opens with the N x N grid of the checkpoint, holds vorticity,
+reference and error with error = vorticity - reference, frame 0 has no error, the time stamps are
+multiples of the checkpoint's dt; the CSV's per-step errors are finite and start below persistence.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+import h5py
+import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks  # noqa: E402
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkIOXML import vtkXMLImageDataReader
+
+check = Checks()
+out, ckpt = sys.argv[1], sys.argv[2]
+with h5py.File(ckpt, "r") as f:
+    attrs = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in f.attrs.items()}
+check(attrs.get("family") == "stagger", f"checkpoint family is stagger, got {attrs.get('family')}")
+n, dt = int(attrs["stagger.n"]), float(attrs["stagger.dt"])
+
+frames = ET.parse(f"{out}/rollout.pvd").getroot().findall("./Collection/DataSet")
+check(len(frames) >= 2, f"the .pvd lists frames ({len(frames)})")
+for k, ds in enumerate(frames):
+    t = float(ds.get("timestep"))
+    check(abs(t / dt - round(t / dt)) < 1e-9, f"frame {k}: time {t} is a multiple of dt {dt}")
+    r = vtkXMLImageDataReader()
+    r.SetFileName(os.path.join(out, ds.get("file")))
+    r.Update()
+    img = r.GetOutput()
+    check(img.GetDimensions()[:2] == (n, n), f"frame {k}: grid {img.GetDimensions()} is {n} x {n}")
+    pd = img.GetPointData()
+    w, ref, err = (vtk_to_numpy(pd.GetArray(a)) for a in ("vorticity", "reference", "error"))
+    check(np.allclose(err, w - ref, atol=1e-5 * np.abs(ref).max()), f"frame {k}: error = vorticity - reference")
+    if k == 0:
+        check(np.abs(err).max() == 0, "frame 0 (the initial state) has no error")
+
+csv = np.genfromtxt(f"{out}/rollout_errors.csv", delimiter=",", names=True)
+check(np.all(np.isfinite(csv["rel_l2_mean"])), "errors are finite")
+check(np.allclose(csv["time"], csv["step"] * dt), "times are step * dt")
+check(csv["persistence_mean"][-1] > 0, "persistence error is positive")
+check.finish()
