@@ -33,11 +33,13 @@ std::vector<double> image_values(const at::Tensor& f) {
   return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
-// Predicted / reference / error rows, one column per chosen step; y upwards.
+// Predicted / reference / error rows, one column per chosen step; y upwards, one colour scale
+// (the reference's largest |ω|) for all panels, each grid point a square of `zoom` pixels.
 void write_snapshots(const std::string& path, const at::Tensor& predicted, const at::Tensor& reference,
                      const std::vector<int64_t>& steps) {
-  const int64_t n = predicted.size(-1), gap = 6, columns = static_cast<int64_t>(steps.size());
-  const int64_t width = columns * n + (columns - 1) * gap, height = 3 * n + 2 * gap;
+  const int64_t n = predicted.size(-1), zoom = std::max<int64_t>(1, 160 / n), side = n * zoom, gap = 6;
+  const int64_t columns = static_cast<int64_t>(steps.size());
+  const int64_t width = columns * side + (columns - 1) * gap, height = 3 * side + 2 * gap;
   std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
   const double lim = reference.abs().max().item<double>();
   for (int64_t c = 0; c < columns; ++c) {
@@ -46,10 +48,11 @@ void write_snapshots(const std::string& path, const at::Tensor& predicted, const
     const at::Tensor panels[3] = {p, r, p - r};
     for (int row = 0; row < 3; ++row) {
       const double* v = panels[row].data_ptr<double>();
-      for (int64_t yi = 0; yi < n; ++yi)
-        for (int64_t xi = 0; xi < n; ++xi) {
-          const int64_t py = row * (n + gap) + (n - 1 - yi), px = c * (n + gap) + xi;
-          io::colormap_rgb(v[xi * n + yi], -lim, lim, &rgb[static_cast<size_t>((py * width + px) * 3)]);
+      for (int64_t py = 0; py < side; ++py)
+        for (int64_t px = 0; px < side; ++px) {
+          const int64_t xi = px / zoom, yi = n - 1 - py / zoom;
+          const int64_t y = row * (side + gap) + py, x = c * (side + gap) + px;
+          io::colormap_rgb(v[xi * n + yi], -lim, lim, &rgb[static_cast<size_t>((y * width + x) * 3)]);
         }
     }
   }
