@@ -1,6 +1,10 @@
 #include "train/checkpoint.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/Dict.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/pickler.h>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -15,7 +19,41 @@ std::string dataset_of(const std::string& name) {
   return "/tensors/" + name;
 }
 
+// The model parameters ("model.<name>", or "param.<name>" for GNNPipe) as a PyTorch state_dict
+// file beside the checkpoint: torch.load reads it without tessera (a dict of name -> CPU tensor;
+// docs/reliability.md).
+void save_state_dict(const std::string& path, const Checkpoint& c) {
+  c10::Dict<std::string, at::Tensor> state;
+  for (const auto& [name, t] : c.tensors)
+    for (const std::string prefix : {"model.", "param."})
+      if (name.rfind(prefix, 0) == 0) state.insert(name.substr(prefix.size()), t.detach().to(at::kCPU).contiguous());
+  if (state.empty()) return;
+  // torch::jit::pickle_save, but without type tags on the dict: a tagged dict needs a global that
+  // torch.load's default weights_only mode refuses.
+  std::vector<char> pickled;
+  torch::jit::Pickler pickler([&](const char* b, size_t n) { pickled.insert(pickled.end(), b, b + n); }, nullptr,
+                              nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(c10::IValue(state));
+  pickler.stop();
+  std::string bytes;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* b, size_t n) {
+    bytes.append(static_cast<const char*>(b), n);
+    return n;
+  });
+  torch::jit::writeArchiveAndTensors("data", pickled.data(), pickled.size(), pickler.tensorData(), writer);
+  writer.writeEndOfFile();
+  core::write_text_atomic(path, bytes);
+}
+
 }  // namespace
+
+std::string state_dict_path(const std::string& checkpoint) {
+  const std::string stem = checkpoint.size() > 3 && checkpoint.compare(checkpoint.size() - 3, 3, ".h5") == 0
+                               ? checkpoint.substr(0, checkpoint.size() - 3)
+                               : checkpoint;
+  return stem + ".pt";
+}
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
   core::ensure_parent_dir(path);
@@ -49,6 +87,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     for (const auto& [k, v] : c.attributes) f.write_attr("/", k, v);
   }
   core::commit_temp(path);
+  save_state_dict(state_dict_path(path), c);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

@@ -15,7 +15,12 @@ struct Checkpoint {
   std::map<std::string, std::string> attributes;  // e.g. family, step, deck
 };
 
+// Also writes the model parameters (tensors named "model.<name>" or "param.<name>", stored as
+// "<name>") as a PyTorch
+// state_dict at state_dict_path(path), which Python's torch.load reads.
 void save_checkpoint(const std::string& path, const Checkpoint& c);
+// <checkpoint without .h5>.pt
+std::string state_dict_path(const std::string& checkpoint);
 Checkpoint load_checkpoint(const std::string& path);
 // The model family a checkpoint holds (its `family` attribute); throws naming `path` if none.
 std::string checkpoint_family(const std::string& path);

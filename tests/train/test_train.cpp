@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "io/deck.hpp"
 #include "tests/synthetic_flow.hpp"
@@ -85,6 +86,36 @@ TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]")
   }
   CHECK(r.attributes["step"] == "12");
   CHECK_THROWS_WITH(train::load_checkpoint(out + "/none.h5"), Catch::Contains("file not found"));
+}
+
+TEST_CASE("checkpoints come with a PyTorch state_dict of the model parameters", "[train][checkpoint]") {
+  // interop.state_dict (tests/interop/check_state_dict.py) loads state_dict/ck.pt with Python's
+  // torch.load and compares it with expected.txt, written here.
+  const std::string dir = std::string(TESSERA_TEST_OUT) + "/state_dict";
+  std::filesystem::create_directories(dir);
+  train::Checkpoint c;
+  c.tensors["model.encoder.0.weight"] = at::randn({3, 4});
+  c.tensors["model.scale"] = at::randn({5}, at::kDouble);
+  c.tensors["model.count"] = at::tensor({int64_t(7), int64_t(-2)});
+  c.tensors["optim.encoder.0.weight.exp_avg"] = at::randn({3, 4});  // not a parameter: left out
+  train::save_checkpoint(dir + "/ck.h5", c);
+  CHECK(train::state_dict_path(dir + "/ck.h5") == dir + "/ck.pt");
+  CHECK(std::filesystem::exists(dir + "/ck.pt"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/ck.pt.tmp"));
+  std::string text;
+  for (const auto& [name, t] : c.tensors) {
+    if (name.rfind("model.", 0) != 0) continue;
+    const at::Tensor d = t.to(at::kDouble).contiguous().view({-1});
+    text += cat(name.substr(6), " ", c10::toString(t.scalar_type()), " ", t.dim());
+    for (int64_t s : t.sizes()) text += cat(" ", s);
+    for (int64_t i = 0; i < d.numel(); ++i) {
+      char b[40];
+      std::snprintf(b, sizeof b, " %.17g", d[i].item<double>());
+      text += b;
+    }
+    text += "\n";
+  }
+  core::write_text_atomic(dir + "/expected.txt", text);
 }
 
 TEST_CASE("N + N resumed steps equal 2N steps", "[train][checkpoint]") {
