@@ -1,8 +1,11 @@
 #include "gnn/message_passing.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "core/error.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 
 namespace tessera::gnn {
@@ -39,7 +42,75 @@ struct Gather : torch::autograd::Function<Gather> {
   };
 };
 
+// y = q + ps[src] + pr[dst] (then ReLU), one pass over the edges on the CPU.
+at::Tensor gather_add_cpu(const at::Tensor& q_in, const at::Tensor& ps_in, const at::Tensor& pr_in,
+                          const at::Tensor& src_in, const at::Tensor& dst_in, bool relu) {
+  const at::Tensor q = q_in.contiguous(), ps = ps_in.contiguous(), pr = pr_in.contiguous();
+  const at::Tensor src = src_in.contiguous(), dst = dst_in.contiguous();
+  const int64_t e = q.size(0), f = q.size(1);
+  at::Tensor out = at::empty_like(q);
+  const int64_t* s = src.data_ptr<int64_t>();
+  const int64_t* d = dst.data_ptr<int64_t>();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, q.scalar_type(), "gather_add_cpu", [&] {
+    using acc_t = at::opmath_type<scalar_t>;
+    const scalar_t* qp = q.data_ptr<scalar_t>();
+    const scalar_t* a = ps.data_ptr<scalar_t>();
+    const scalar_t* b = pr.data_ptr<scalar_t>();
+    scalar_t* o = out.data_ptr<scalar_t>();
+    at::parallel_for(0, e, 256, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k) {
+        const scalar_t* __restrict__ qr = qp + k * f;
+        const scalar_t* __restrict__ ar = a + s[k] * f;
+        const scalar_t* __restrict__ br = b + d[k] * f;
+        scalar_t* __restrict__ orow = o + k * f;
+        if (relu)
+          for (int64_t c = 0; c < f; ++c) {
+            const acc_t v = acc_t(qr[c]) + acc_t(ar[c]) + acc_t(br[c]);
+            orow[c] = scalar_t(v > acc_t(0) ? v : acc_t(0));
+          }
+        else
+          for (int64_t c = 0; c < f; ++c) orow[c] = scalar_t(acc_t(qr[c]) + acc_t(ar[c]) + acc_t(br[c]));
+      }
+    });
+  });
+  return out;
+}
+
+struct GatherAdd : torch::autograd::Function<GatherAdd> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& ps, const at::Tensor& pr,
+                            const EdgeIndex& ei, bool relu) {
+    const bool fused = q.device().is_cpu() && ps.device().is_cpu() && pr.device().is_cpu() &&
+                       ps.scalar_type() == q.scalar_type() && pr.scalar_type() == q.scalar_type();
+    at::Tensor y =
+        fused ? gather_add_cpu(q, ps, pr, ei.src, ei.dst, relu)
+              : q + ps.index_select(0, ei.src).to(q.scalar_type()) + pr.index_select(0, ei.dst).to(q.scalar_type());
+    if (!fused && relu) y.relu_();
+    ctx->saved_data["relu"] = relu;
+    ctx->saved_data["ps_type"] = ps.scalar_type();
+    ctx->saved_data["pr_type"] = pr.scalar_type();
+    ctx->save_for_backward({relu ? y : at::Tensor(), ei.src, ei.src_ptr, ei.src_perm, ei.dst, ei.dst_ptr});
+    return y;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grad) {
+    auto s = ctx->get_saved_variables();
+    const at::Tensor g = ctx->saved_data["relu"].toBool() ? at::threshold_backward(grad[0], s[0], 0) : grad[0];
+    const at::Tensor no_perm = at::empty({0}, s[4].options());
+    at::Tensor gs = Gather::SegmentSum::apply(g, s[2], s[3], s[1]);
+    at::Tensor gr = Gather::SegmentSum::apply(g, s[5], no_perm, s[4]);
+    return {
+        g, gs.to(ctx->saved_data["ps_type"].toScalarType()), gr.to(ctx->saved_data["pr_type"].toScalarType()), {}, {}};
+  }
+};
+
 }  // namespace
+
+at::Tensor gather_add(const at::Tensor& q, const at::Tensor& ps, const at::Tensor& pr, const EdgeIndex& ei, bool relu) {
+  if (q.dim() != 2 || ps.dim() != 2 || pr.dim() != 2 || q.size(0) != ei.num_edges() || ps.size(0) != ei.num_nodes ||
+      pr.size(0) != ei.num_nodes || ps.size(1) != q.size(1) || pr.size(1) != q.size(1))
+    throw Error(cat("gather_add: expected q [", ei.num_edges(), ", F] and ps, pr [", ei.num_nodes, ", F], got ",
+                    q.sizes(), ", ", ps.sizes(), ", ", pr.sizes()));
+  return GatherAdd::apply(q, ps, pr, ei, relu);
+}
 
 at::Tensor gather_src(const at::Tensor& x, const EdgeIndex& ei) {
   return Gather::apply(x, ei.src, ei.src_ptr, ei.src_perm);
