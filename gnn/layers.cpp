@@ -4,7 +4,15 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/normalization.h>
 
+#include <climits>
+#include <cstdlib>
+#include <mutex>
+
 #include "core/error.hpp"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace tessera::gnn {
 
@@ -27,6 +35,34 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
   s->push_back(torch::nn::Linear(width, out));
   if (layer_norm) s->push_back(torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
   return s;
+}
+
+void retain_freed_memory() {
+#if defined(__GLIBC__)
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (const char* off = std::getenv("TESSERA_MALLOC_DEFAULT"); off && *off && std::string(off) != "0") return;
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; also stops its dynamic adjustment
+    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  });
+#endif
+}
+
+at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t first, bool x_owned) {
+  for (size_t i = first; i < mlp->size(); ++i) {
+    const std::shared_ptr<torch::nn::Module> m = mlp->ptr(i);
+    if (auto* lin = dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
+      // addmm's backward reads its inputs, not its result: the result may be modified in place.
+      x = lin->bias.defined() ? at::addmm(lin->bias, x, lin->weight.t()) : at::mm(x, lin->weight.t());
+      x_owned = true;
+    } else if (dynamic_cast<torch::nn::ReLUImpl*>(m.get()) && x_owned) {
+      x.relu_();
+    } else {
+      x = (mlp.ptr()->begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
+      x_owned = false;  // an activation may have saved its result for the backward
+    }
+  }
+  return x;
 }
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
