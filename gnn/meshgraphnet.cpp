@@ -1,6 +1,8 @@
 #include "gnn/meshgraphnet.hpp"
 
 #include <ATen/ATen.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/linear.h>
 
 #include "core/error.hpp"
 #include "gnn/layers.hpp"
@@ -11,6 +13,7 @@ namespace tessera::gnn {
 MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetConfig& c) : config_(c) {
   if (c.node_in < 1 || c.edge_in < 1 || c.out_dim < 1 || c.steps < 1)
     throw Error("meshgraphnet: node_in, edge_in, out_dim and steps must be positive");
+  retain_freed_memory();
   const int64_t l = c.latent;
   node_enc_ = register_module("node_encoder", make_mlp(c.node_in, l, l, c.hidden_layers, true));
   edge_enc_ = register_module("edge_encoder", make_mlp(c.edge_in, l, l, c.hidden_layers, true));
@@ -21,10 +24,48 @@ MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetConfig& c) : config_(c) {
   }
 }
 
-at::Tensor MeshGraphNetImpl::forward(const at::Tensor& x, const at::Tensor& e, const EdgeIndex& ei) {
+void MeshGraphNetImpl::check_sizes(const at::Tensor& x, const at::Tensor& e, const EdgeIndex& ei) const {
   if (x.size(0) != ei.num_nodes || e.size(0) != ei.num_edges())
     throw Error(cat("meshgraphnet: ", x.size(0), " nodes and ", e.size(0), " edges given for a graph of ", ei.num_nodes,
                     " nodes and ", ei.num_edges(), " edges"));
+}
+
+namespace {
+
+// Column block k (width l) of a Linear's weight, transposed for x W_k^T: a strided view, which
+// addmm reads in place (leading dimension = the full weight's width).
+at::Tensor block_t(const at::Tensor& weight, int64_t k, int64_t l) { return weight.narrow(1, k * l, l).t(); }
+
+bool relu_at(const torch::nn::Sequential& mlp, size_t i) {
+  return i < mlp->size() && dynamic_cast<torch::nn::ReLUImpl*>(mlp->ptr(i).get()) != nullptr;
+}
+
+}  // namespace
+
+at::Tensor MeshGraphNetImpl::forward(const at::Tensor& x, const at::Tensor& e, const EdgeIndex& ei) {
+  check_sizes(x, e, ei);
+  const int64_t l = config_.latent;
+  at::Tensor h = mlp_forward(node_enc_, x), g = mlp_forward(edge_enc_, e);
+  for (size_t s = 0; s < edge_mlp_.size(); ++s) {
+    // Edge update: W [g, h_src, h_dst] + b = (W_e g + b) + (W_s h)[src] + (W_r h)[dst].
+    const auto& em = edge_mlp_[s];
+    const auto* e0 = em->ptr<torch::nn::LinearImpl>(0).get();
+    const bool e_relu = relu_at(em, 1);
+    at::Tensor a = gather_add(at::addmm(e0->bias, g, block_t(e0->weight, 0, l)), at::mm(h, block_t(e0->weight, 1, l)),
+                              at::mm(h, block_t(e0->weight, 2, l)), ei, e_relu);
+    g = mlp_forward(em, a, e_relu ? 2 : 1, true).add_(g);  // the residual, in place on the fresh MLP output
+    // Node update: W [h, agg] + b = (W_h h + b) + W_a agg, without the concatenation.
+    const auto& nm = node_mlp_[s];
+    const auto* n0 = nm->ptr<torch::nn::LinearImpl>(0).get();
+    at::Tensor z =
+        at::addmm(at::addmm(n0->bias, h, block_t(n0->weight, 0, l)), scatter_sum_dst(g, ei), block_t(n0->weight, 1, l));
+    h = mlp_forward(nm, z, 1, true).add_(h);
+  }
+  return mlp_forward(decoder_, h);
+}
+
+at::Tensor MeshGraphNetImpl::reference_forward(const at::Tensor& x, const at::Tensor& e, const EdgeIndex& ei) {
+  check_sizes(x, e, ei);
   at::Tensor h = node_enc_->forward(x), g = edge_enc_->forward(e);
   for (size_t s = 0; s < edge_mlp_.size(); ++s) {
     g = g + edge_mlp_[s]->forward(at::cat({g, gather_src(h, ei), gather_dst(h, ei)}, 1));

@@ -166,3 +166,53 @@ TEST_CASE("both models fit a smooth target on a mesh", "[models][train]") {
   at::Tensor ef = edge_feats(ei, pos);
   CHECK(fit(mgn, [&] { return mgn->forward(x, ef, ei); }) > 20);
 }
+
+TEST_CASE("MeshGraphNet's split first layers equal the concatenation form, values and gradients", "[models]") {
+  at::manual_seed(4);
+  mesh::Mesh m = test::irregular_mesh(6, 5, 7);
+  auto ei = gnn::EdgeIndex::from_graph(mesh::mesh_graph(m));
+  auto opts = at::TensorOptions().dtype(at::kDouble);
+  at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords), opts).view({-1, 2});
+  for (int hidden : {2, 1, 0}) {
+    gnn::MeshGraphNetConfig mc;
+    mc.node_in = 5;
+    mc.edge_in = 3;
+    mc.out_dim = 2;
+    mc.latent = 16;
+    mc.steps = 3;
+    mc.hidden_layers = hidden;
+    gnn::MeshGraphNet mgn(mc);
+    mgn->to(at::kDouble);
+    // Checkpoint layout: full first-layer weights under the names the concatenation form uses.
+    auto named = mgn->named_parameters();
+    CHECK(named["edge_mlp_0.0.weight"].sizes() == at::IntArrayRef({16, 48}));
+    CHECK(named["node_mlp_2.0.weight"].sizes() == at::IntArrayRef({16, 32}));
+    // Gradients through the inputs too (x and e are leaves that require grad here).
+    at::Tensor x = at::randn({ei.num_nodes, 5}, opts).requires_grad_(), e = edge_feats(ei, pos).requires_grad_();
+    at::Tensor w = at::randn({ei.num_nodes, 2}, opts);
+    auto grads = [&](at::Tensor y) {
+      mgn->zero_grad();
+      x.mutable_grad() = at::Tensor();
+      e.mutable_grad() = at::Tensor();
+      (y * w).sum().backward();
+      std::vector<at::Tensor> out{y.detach(), x.grad().clone(), e.grad().clone()};
+      for (const auto& p : mgn->parameters()) out.push_back(p.grad().clone());
+      return out;
+    };
+    auto fast = grads(mgn->forward(x, e, ei)), ref = grads(mgn->reference_forward(x, e, ei));
+    REQUIRE(fast.size() == ref.size());
+    for (size_t i = 0; i < fast.size(); ++i) {
+      INFO("hidden_layers " << hidden << ", tensor " << i);
+      CHECK((fast[i] - ref[i]).abs().max().item<double>() <= 1e-10 * std::max(1.0, ref[i].abs().max().item<double>()));
+    }
+  }
+  // The benchmark's size keeps the parameter count of the concatenation layout.
+  gnn::MeshGraphNetConfig big;
+  big.node_in = 11;
+  big.edge_in = 3;
+  big.out_dim = 2;
+  gnn::MeshGraphNet mgn(big);
+  int64_t count = 0;
+  for (const auto& p : mgn->parameters()) count += p.numel();
+  CHECK(count == 2332930);
+}
