@@ -1,0 +1,275 @@
+// Benchmark: a MeshGraphNet training step (forward, backward, AdamW; 15 message-passing steps,
+// latent 128, fp32) in tessera against the same model in other frameworks, in one run, on the
+// same CylinderFlow-sized mesh as bench_train_step, with the same number of CPU threads.
+// Peers run bench/mgn_peers.py (PhysicsNeMo's MeshGraphNet, with and without its concat trick,
+// and a PyTorch Geometric MessagePassing MeshGraphNet) under a Python that has them: see
+// bench/bench_mgn_peers.sh, which creates that venv and runs this program. Rows are measured in
+// turn, `rounds` times over, so that all see the same machine load; each row's time is the
+// median over all its timed steps. "tessera, concatenation form" is the pre-split forward
+// (MeshGraphNetImpl::reference_forward), i.e. tessera's forward before issue 16 (but with its
+// malloc settings, gnn::retain_freed_memory).
+//   usage: bench_mgn_peers [--quick] [--threads N] [--rounds R] [--reps K] [--python PATH]
+//                          [--peers a,b,...] [--profile TRACE.json]
+// Peers are names of bench/mgn_peers.py ("none": tessera rows only); "<peer>+retain" runs it with glibc malloc tunables
+// equal to what gnn::retain_freed_memory sets in tessera's process (the same memory policy for both).
+// --profile: instead, print page faults per tessera step and write a Chrome trace of one step of
+// the split form (aten op times), then stop.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <sys/resource.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
+#include <torch/optim/adamw.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gnn/edge_index.hpp"
+#include "gnn/meshgraphnet.hpp"
+#include "mesh/gmsh_io.hpp"
+#include "mesh/graph.hpp"
+
+using namespace tessera;
+
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+void write_raw(const std::string& path, const at::Tensor& t) {
+  const at::Tensor c = t.contiguous();
+  std::ofstream f(path, std::ios::binary);
+  f.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
+}
+
+struct Row {
+  explicit Row(std::string n) : name(std::move(n)) {}
+  std::string name;
+  int64_t params = 0;
+  std::vector<double> ms;      // every timed step, all rounds
+  std::vector<double> rounds;  // per-round medians
+  std::string error;
+};
+
+// One peer process: `reps` timed steps after its warm-up; fills params and step times.
+void run_peer(Row& row, const std::string& python, const std::string& peer, const std::string& dir, int threads,
+              int reps) {
+  // "<peer>+retain": the peer under the malloc policy of gnn::retain_freed_memory (glibc tunables).
+  const bool retain = peer.size() > 7 && peer.compare(peer.size() - 7, 7, "+retain") == 0;
+  const std::string env =
+      retain ? "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 " : "";
+  const std::string cmd = env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
+                          "/mgn_peers.py --peer " + (retain ? peer.substr(0, peer.size() - 7) : peer) + " --dir " +
+                          dir + " --threads " + std::to_string(threads) + " --reps " + std::to_string(reps) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) {
+    row.error = "cannot start " + python;
+    return;
+  }
+  std::string out, last;
+  std::vector<double> ms;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) {
+    std::istringstream line(buf);
+    std::string key;
+    line >> key;
+    if (key == "params")
+      line >> row.params;
+    else if (key == "ms") {
+      double t = 0;
+      line >> t;
+      ms.push_back(t);
+    } else if (std::string(buf).find_first_not_of(" \t\r\n") != std::string::npos) {
+      last = buf;
+      while (!last.empty() && (last.back() == '\n' || last.back() == '\r')) last.pop_back();
+    }
+  }
+  const int rc = pclose(p);
+  if (rc != 0 || ms.empty()) {
+    row.error = "failed (" + std::to_string(rc) + "): " + last;
+    return;
+  }
+  row.ms.insert(row.ms.end(), ms.begin(), ms.end());
+  row.rounds.push_back(median(ms));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int threads = 1, rounds = 3, reps = 5;
+  std::string python, peers = "physicsnemo,physicsnemo+retain,physicsnemo-concat,pyg", profile;
+  if (const char* home = std::getenv("HOME"))
+    python = std::string(home) + "/.local/share/tessera/bench-venv/bin/python";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--threads" && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (a == "--rounds" && i + 1 < argc)
+      rounds = std::atoi(argv[++i]);
+    else if (a == "--reps" && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else if (a == "--python" && i + 1 < argc)
+      python = argv[++i];
+    else if (a == "--peers" && i + 1 < argc)
+      peers = argv[++i];
+    else if (a == "--profile" && i + 1 < argc)
+      profile = argv[++i];
+    else {
+      std::fprintf(stderr,
+                   "usage: bench_mgn_peers [--quick] [--threads N] [--rounds R] [--reps K] [--python PATH] "
+                   "[--peers physicsnemo,physicsnemo+retain,physicsnemo-concat,pyg] [--profile TRACE.json]\n");
+      return 2;
+    }
+  }
+  if (threads < 1 || rounds < 1 || reps < 1) {
+    std::fprintf(stderr, "bench_mgn_peers: --threads, --rounds and --reps must be positive\n");
+    return 2;
+  }
+  if (quick) rounds = 1, reps = 2;
+  at::set_num_threads(threads);
+
+  // The mesh, features and model of bench_train_step.
+  mesh::CylinderChannel c;
+  c.length = 1.6;
+  c.cx = 0.33;
+  c.h_near = quick ? 0.03 : 0.008;
+  c.h_far = quick ? 0.06 : 0.03;
+  mesh::Mesh m = mesh::build_cylinder_channel(c);
+  mesh::Graph g = mesh::mesh_graph(m);
+  auto ei = gnn::EdgeIndex::from_graph(g);
+  at::set_num_threads(threads);  // after Gmsh, which may touch the OpenMP settings
+  at::manual_seed(0);
+  const int64_t n = m.num_nodes(), in = 11, out = 2;
+  at::Tensor x = at::randn({n, in}), target = at::randn({n, out});
+  at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords)).to(at::kFloat).view({n, 2});
+  at::Tensor rel = pos.index_select(0, ei.src) - pos.index_select(0, ei.dst);
+  at::Tensor ef = at::cat({rel, rel.norm(2, 1, true)}, 1);
+  gnn::MeshGraphNetConfig mc;
+  mc.node_in = in;
+  mc.edge_in = 3;
+  mc.out_dim = out;
+
+  std::vector<Row> rows{Row("tessera (split first layers)"), Row("tessera, concatenation form (before)")};
+  std::vector<std::string> peer_names;
+  for (std::stringstream ss(peers == "none" ? "" : peers); std::getline(ss, peers, ',');)
+    if (!peers.empty()) peer_names.push_back(peers), rows.emplace_back(peers);
+
+  std::vector<gnn::MeshGraphNet> nets;
+  std::vector<std::unique_ptr<torch::optim::AdamW>> opts;
+  for (int k = 0; k < 2; ++k) {
+    at::manual_seed(0);
+    nets.emplace_back(mc);
+    opts.push_back(std::make_unique<torch::optim::AdamW>(nets.back()->parameters()));
+    for (const auto& t : nets.back()->parameters()) rows[k].params += t.numel();
+  }
+  auto tessera_round = [&](int k) {
+    auto step = [&] {
+      opts[k]->zero_grad();
+      at::Tensor pred = k == 0 ? nets[k]->forward(x, ef, ei) : nets[k]->reference_forward(x, ef, ei);
+      (pred - target).pow(2).mean().backward();
+      opts[k]->step();
+    };
+    step();  // warm-up
+    std::vector<double> ms;
+    for (int r = 0; r < reps; ++r) {
+      const auto a = std::chrono::steady_clock::now();
+      step();
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+    }
+    rows[k].ms.insert(rows[k].ms.end(), ms.begin(), ms.end());
+    rows[k].rounds.push_back(median(ms));
+  };
+
+  if (!profile.empty()) {
+    auto faults = [] {
+      rusage u{};
+      getrusage(RUSAGE_SELF, &u);
+      return static_cast<long>(u.ru_minflt);
+    };
+    for (int k = 0; k < 2; ++k) {
+      tessera_round(k);  // warm-up round: first-touch faults of the activation memory
+      const long f0 = faults();
+      tessera_round(k);
+      std::printf("%s: %.1f ms/step, %.0f page faults/step\n", rows[k].name.c_str(), rows[k].rounds.back(),
+                  double(faults() - f0) / (reps + 1));
+    }
+    {
+      torch::autograd::profiler::RecordProfile guard(profile);
+      opts[0]->zero_grad();
+      (nets[0]->forward(x, ef, ei) - target).pow(2).mean().backward();
+      opts[0]->step();
+    }
+    std::printf("wrote %s\n", profile.c_str());
+    return 0;
+  }
+  // The same graph and inputs for the peers.
+  char tmpl[] = "/tmp/tessera-mgn-peers-XXXXXX";
+  if (!mkdtemp(tmpl)) {
+    std::perror("bench_mgn_peers: mkdtemp");
+    return 1;
+  }
+  const std::string dir = tmpl;
+  write_raw(dir + "/src.i64", ei.src);
+  write_raw(dir + "/dst.i64", ei.dst);
+  write_raw(dir + "/x.f32", x);
+  write_raw(dir + "/e.f32", ef);
+  write_raw(dir + "/y.f32", target);
+  std::ofstream(dir + "/meta.txt") << "nodes " << n << "\nedges " << ei.num_edges() << "\nnode_in " << in
+                                   << "\nedge_in 3\nout " << out << "\nlatent " << mc.latent << "\nsteps " << mc.steps
+                                   << "\nhidden_layers " << mc.hidden_layers << "\n";
+
+  std::printf(
+      "MeshGraphNet training step (forward + backward + AdamW, fp32), %lld nodes, %lld edges, %d CPU "
+      "thread(s), %d rounds x %d steps per row\n",
+      (long long)n, (long long)ei.num_edges(), threads, rounds, reps);
+  std::printf("peers: %s %s/mgn_peers.py\n", python.c_str(), TESSERA_BENCH_DIR);
+  std::fflush(stdout);
+  for (int r = 0; r < rounds; ++r) {
+    for (size_t k = 0; k < rows.size(); ++k) {
+      if (k < 2)
+        tessera_round(static_cast<int>(k));
+      else if (rows[k].error.empty())
+        run_peer(rows[k], python, peer_names[k - 2], dir, threads, reps);
+    }
+    std::printf("round %d:", r + 1);
+    for (const auto& row : rows) std::printf(" %.0f", row.rounds.size() > static_cast<size_t>(r) ? row.rounds[r] : 0.0);
+    std::printf(" ms\n");
+    std::fflush(stdout);
+  }
+  for (const char* f : {"src.i64", "dst.i64", "x.f32", "e.f32", "y.f32", "meta.txt"})
+    std::remove((dir + "/" + f).c_str());
+  rmdir(dir.c_str());
+
+  const double t_new = median(rows[0].ms);
+  std::printf("%-38s %11s %10s %17s %12s\n", "model", "parameters", "ms/step", "rounds (min-max)", "vs tessera");
+  for (const auto& row : rows) {
+    if (!row.error.empty()) {
+      std::printf("%-38s %s\n", row.name.c_str(), row.error.c_str());
+      continue;
+    }
+    const double t = median(row.ms);
+    const auto [lo, hi] = std::minmax_element(row.rounds.begin(), row.rounds.end());
+    std::printf("%-38s %11lld %10.1f %8.0f-%-8.0f %11.2fx\n", row.name.c_str(), (long long)row.params, t, *lo, *hi,
+                t / t_new);
+  }
+  std::printf("vs tessera: model time / tessera (split first layers) time (> 1: tessera is faster)\n");
+  for (const auto& row : rows)
+    if (row.error.empty() && row.params != rows[0].params) {
+      std::printf("warning: %s has %lld parameters, tessera %lld\n", row.name.c_str(), (long long)row.params,
+                  (long long)rows[0].params);
+    }
+  return 0;
+}

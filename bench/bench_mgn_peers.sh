@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# MeshGraphNet training step: tessera vs PhysicsNeMo and a PyTorch Geometric MeshGraphNet, in one
+# run (bench/bench_mgn_peers.cpp, bench/mgn_peers.py). Creates the peers' venv once, then runs.
+#   usage: bench/bench_mgn_peers.sh [BUILD_DIR] [bench_mgn_peers options, e.g. --rounds 3 --reps 5]
+# The venv (TESSERA_BENCH_VENV, default ~/.local/share/tessera/bench-venv) reuses the torch of
+# tessera's own venv (TESSERA_PYTHON, default ~/.local/share/tessera/venv/bin/python) through a
+# .pth file, so both sides run the same libtorch build (same ATen kernels, same BLAS). It gets
+# from PyPI: nvidia-physicsnemo and torch_geometric (torch pinned to the reused version), and
+# torch_scatter, which PhysicsNeMo's MeshGraphNet needs and PyPI has only as source (built here
+# for the CPU, one job; about 15 minutes on the 2-core VM). If PhysicsNeMo cannot be installed,
+# its rows report the import error and the PyTorch Geometric row still runs.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build="${1:-$here/../build}"
+[ $# -gt 0 ] && shift
+data="${XDG_DATA_HOME:-$HOME/.local/share}/tessera"
+base_py="${TESSERA_PYTHON:-$data/venv/bin/python}"
+venv="${TESSERA_BENCH_VENV:-$data/bench-venv}"
+py="$venv/bin/python"
+
+if [ ! -x "$build/bench/bench_mgn_peers" ]; then
+  echo "bench_mgn_peers: build it first: ninja -C $build bench_mgn_peers" >&2
+  exit 1
+fi
+"$base_py" -c 'import torch' 2>/dev/null || { echo "bench_mgn_peers: $base_py has no torch (scripts/setup)" >&2; exit 1; }
+
+if [ ! -x "$py" ]; then
+  echo "bench_mgn_peers: creating $venv" >&2
+  /usr/bin/python3 -m venv "$venv"
+fi
+site="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+base_site="$("$base_py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "$base_site" > "$site/tessera-venv.pth"
+torch_version="$("$py" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)"
+constraints="$(mktemp)"
+trap 'rm -f "$constraints"' EXIT
+echo "torch==$torch_version" > "$constraints"
+
+if ! "$py" -c 'import torch_geometric' 2>/dev/null; then
+  echo "bench_mgn_peers: installing torch_geometric" >&2
+  "$py" -m pip install -q -c "$constraints" torch_geometric >&2
+fi
+if ! "$py" -c 'import physicsnemo' 2>/dev/null; then
+  echo "bench_mgn_peers: installing nvidia-physicsnemo" >&2
+  "$py" -m pip install -q -c "$constraints" nvidia-physicsnemo >&2 || echo "bench_mgn_peers: PhysicsNeMo did not install" >&2
+fi
+if ! "$py" -c 'import torch_scatter' 2>/dev/null; then
+  echo "bench_mgn_peers: building torch_scatter from source (CPU only)" >&2
+  FORCE_ONLY_CPU=1 MAX_JOBS=1 "$py" -m pip install -q --no-build-isolation -c "$constraints" torch_scatter >&2 ||
+    echo "bench_mgn_peers: torch_scatter did not build; PhysicsNeMo's MeshGraphNet will not run" >&2
+fi
+
+exec "$build/bench/bench_mgn_peers" --python "$py" "$@"

@@ -1,0 +1,160 @@
+"""MeshGraphNet training steps in other frameworks, for bench/bench_mgn_peers.cpp.
+
+Reads the graph that bench_mgn_peers wrote (--dir: meta.txt and raw little-endian arrays), builds
+the same-size MeshGraphNet in the peer framework and prints one line per timed step, after
+--warmup untimed steps:
+
+    params <count>
+    ms <step time>           (--reps lines)
+
+A training step is what bench_mgn_peers times on the tessera side: AdamW zero_grad, forward,
+mean squared error against a fixed target, backward, AdamW step, fp32, --threads CPU threads.
+
+Peers:
+  physicsnemo          physicsnemo.models.meshgraphnet.MeshGraphNet, defaults (concatenated edge
+                       MLP inputs), a PyTorch Geometric graph
+  physicsnemo-concat   the same with do_concat_trick=True (first edge layer split per node, its
+                       gathered sum under torch.compile)
+  pyg                  a PyTorch Geometric MessagePassing MeshGraphNet (the common processor-layer
+                       form: message = edge MLP on [e, x_i, x_j] + e, sum aggregation, node MLP on
+                       [x, aggregated] + x)
+"""
+
+import argparse
+import os
+import sys
+import time
+
+
+def load(d):
+    import torch
+
+    meta = dict(line.split() for line in open(os.path.join(d, "meta.txt")))
+    n, e = int(meta["nodes"]), int(meta["edges"])
+    node_in, edge_in, out = int(meta["node_in"]), int(meta["edge_in"]), int(meta["out"])
+
+    def arr(name, count, dtype):
+        return torch.from_file(os.path.join(d, name), shared=False, size=count, dtype=dtype)
+
+    src = arr("src.i64", e, torch.int64)
+    dst = arr("dst.i64", e, torch.int64)
+    x = arr("x.f32", n * node_in, torch.float32).view(n, node_in)
+    ef = arr("e.f32", e * edge_in, torch.float32).view(e, edge_in)
+    y = arr("y.f32", n * out, torch.float32).view(n, out)
+    latent, steps, hidden = int(meta["latent"]), int(meta["steps"]), int(meta["hidden_layers"])
+    return src, dst, x, ef, y, latent, steps, hidden
+
+
+def physicsnemo_model(node_in, edge_in, out, latent, steps, hidden, concat_trick):
+    from physicsnemo.models.meshgraphnet import MeshGraphNet
+
+    return MeshGraphNet(
+        input_dim_nodes=node_in,
+        input_dim_edges=edge_in,
+        output_dim=out,
+        processor_size=steps,
+        mlp_activation_fn="relu",
+        num_layers_node_processor=hidden,
+        num_layers_edge_processor=hidden,
+        hidden_dim_processor=latent,
+        hidden_dim_node_encoder=latent,
+        num_layers_node_encoder=hidden,
+        hidden_dim_edge_encoder=latent,
+        num_layers_edge_encoder=hidden,
+        hidden_dim_node_decoder=latent,
+        num_layers_node_decoder=hidden,
+        aggregation="sum",
+        do_concat_trick=concat_trick,
+    )
+
+
+def pyg_model(node_in, edge_in, out, latent, steps, hidden):
+    import torch
+    from torch import nn
+    from torch_geometric.nn import MessagePassing
+
+    def mlp(i, o, norm):
+        layers, w = [], i
+        for _ in range(hidden):
+            layers += [nn.Linear(w, latent), nn.ReLU()]
+            w = latent
+        layers.append(nn.Linear(w, o))
+        if norm:
+            layers.append(nn.LayerNorm(o))
+        return nn.Sequential(*layers)
+
+    class Processor(MessagePassing):
+        def __init__(self):
+            super().__init__(aggr="sum")  # flow source_to_target: aggregate at edge_index[1]
+            self.edge_mlp = mlp(3 * latent, latent, True)
+            self.node_mlp = mlp(2 * latent, latent, True)
+
+        def forward(self, h, edge_index, g):
+            agg = self.propagate(edge_index, x=h, edge_attr=g)
+            return h + self.node_mlp(torch.cat([h, agg], 1)), self._edges
+
+        def message(self, x_i, x_j, edge_attr):
+            self._edges = edge_attr + self.edge_mlp(torch.cat([edge_attr, x_j, x_i], 1))
+            return self._edges
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.node_enc = mlp(node_in, latent, True)
+            self.edge_enc = mlp(edge_in, latent, True)
+            self.proc = nn.ModuleList(Processor() for _ in range(steps))
+            self.dec = mlp(latent, out, False)
+
+        def forward(self, x, e, edge_index):
+            h, g = self.node_enc(x), self.edge_enc(e)
+            for p in self.proc:
+                h, g = p(h, edge_index, g)
+            return self.dec(h)
+
+    return Net()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--peer", required=True, choices=["physicsnemo", "physicsnemo-concat", "pyg"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=2)
+    a = ap.parse_args()
+
+    import torch
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    src, dst, x, ef, y, latent, steps, hidden = load(a.dir)
+    edge_index = torch.stack([src, dst])
+    dims = (x.shape[1], ef.shape[1], y.shape[1], latent, steps, hidden)
+    if a.peer.startswith("physicsnemo"):
+        from torch_geometric.data import Data
+
+        model = physicsnemo_model(*dims, concat_trick=a.peer == "physicsnemo-concat")
+        graph = Data(edge_index=edge_index, num_nodes=x.shape[0])
+        forward = lambda: model(x, ef, graph)  # noqa: E731
+    else:
+        model = pyg_model(*dims)
+        forward = lambda: model(x, ef, edge_index)  # noqa: E731
+    model.train()
+    opt = torch.optim.AdamW(model.parameters())
+    print("params", sum(p.numel() for p in model.parameters()), flush=True)
+
+    def step():
+        opt.zero_grad()
+        ((forward() - y) ** 2).mean().backward()
+        opt.step()
+
+    for _ in range(a.warmup):
+        step()
+    for _ in range(a.reps):
+        t = time.perf_counter()
+        step()
+        print("ms", 1e3 * (time.perf_counter() - t), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
