@@ -11,6 +11,16 @@
 
 namespace tessera::train {
 
+std::string read_device(const io::Deck& d, const std::string& key) {
+  const std::string device = d.get_string(key);
+  try {
+    check_device_name(device);
+  } catch (const Error& e) {
+    d.fail(key, e.what());
+  }
+  return device;
+}
+
 const Family& find_family(const std::vector<Family>& families, const std::string& name) {
   std::string names;
   for (const Family& f : families) {

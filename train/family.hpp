@@ -48,6 +48,10 @@ struct Family {
   std::function<std::function<void(const RunContext&)>(const io::Deck&)> prepare_evaluation;
 };
 
+// The device a deck names at `key` (train.device, rollout.device), its form checked (no GPU query);
+// a bad name fails at the key's deck line.
+std::string read_device(const io::Deck& deck, const std::string& key);
+
 // The family called `name` among `families`; throws an Error (keyed model.family) listing them.
 const Family& find_family(const std::vector<Family>& families, const std::string& name);
 

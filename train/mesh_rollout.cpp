@@ -9,6 +9,7 @@
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "train/device.hpp"
+#include "train/family.hpp"
 #include "train/model_io.hpp"
 #include "train/rollout_output.hpp"
 
@@ -39,12 +40,7 @@ RolloutOptions rollout_options(const io::Deck& d) {
   if (!o.from_dataset && o.steps == 0) d.fail("rollout.steps", "must be > 0 with rollout.source: mesh");
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
   o.trajectory = d.get_int("rollout.trajectory");
-  o.device = d.get_string("rollout.device");
-  try {
-    check_device_name(o.device);
-  } catch (const Error& e) {
-    d.fail("rollout.device", e.what());
-  }
+  o.device = read_device(d, "rollout.device");
   o.dt = d.get_float("rollout.dt");
   o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
   o.fill_interior = d.get_bool("rollout.initial.fill_interior");

@@ -4,6 +4,7 @@
 #include "io/deck.hpp"
 #include "io/mesh_deck.hpp"
 #include "train/device.hpp"
+#include "train/family.hpp"
 
 namespace tessera::train {
 
@@ -119,12 +120,7 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   o.valid_trajectories = d.get_int("train.valid_trajectories");
   o.rollout_steps = d.get_int("train.rollout_steps");
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
-  o.device = d.get_string("train.device");
-  try {
-    check_device_name(o.device);
-  } catch (const Error& e) {
-    d.fail("train.device", e.what());
-  }
+  o.device = read_device(d, "train.device");
   o.precision = d.get_string("train.precision");
   o.graph_parallel = d.get_string("train.parallel") == "graph";
   o.deck_yaml = d.resolved_yaml();

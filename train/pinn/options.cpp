@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "io/deck.hpp"
 #include "train/device.hpp"
+#include "train/family.hpp"
 
 namespace tessera::train::pinn {
 
@@ -139,12 +140,7 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   o.lbfgs_history = d.get_int("pinn.lbfgs.history");
   o.lbfgs_lr = d.get_float("pinn.lbfgs.lr");
   o.seed = d.get_int("train.seed");
-  o.device = d.get_string("train.device");
-  try {
-    check_device_name(o.device);
-  } catch (const Error& e) {
-    d.fail("train.device", e.what());
-  }
+  o.device = read_device(d, "train.device");
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
   o.deck_yaml = d.resolved_yaml();
   study.parameter = d.get_string("pinn.sweep.parameter");

@@ -183,12 +183,7 @@ StaggerOptions read_stagger_options(const io::Deck& d) {
   o.validation_steps = d.get_int("stagger.validation.steps");
   o.validation_seed = static_cast<uint64_t>(d.get_int("stagger.validation.seed"));
   o.seed = static_cast<uint64_t>(d.get_int("train.seed"));
-  o.device = d.get_string("train.device");
-  try {
-    check_device_name(o.device);
-  } catch (const Error& e) {
-    d.fail("train.device", e.what());
-  }
+  o.device = read_device(d, "train.device");
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
   o.deck_yaml = d.resolved_yaml();
   try {
@@ -213,12 +208,7 @@ void add_stagger_rollout_keys(io::Schema& s) {
 StaggerRolloutOptions read_stagger_rollout_options(const io::Deck& d) {
   StaggerRolloutOptions o;
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
-  o.device = d.get_string("rollout.device");
-  try {
-    check_device_name(o.device);
-  } catch (const Error& e) {
-    d.fail("rollout.device", e.what());
-  }
+  o.device = read_device(d, "rollout.device");
   o.steps = d.get_int("rollout.steps");
   if (o.steps == 0) o.steps = 50;
   o.samples = d.get_int("stagger.samples");
