@@ -27,8 +27,10 @@ int main() {
     flow.nu = 0.05;
     const physics::SpectralVorticitySolver solver(grid, flow, 0.05);
     const at::Tensor w0 = physics::taylor_green_vorticity(grid, 2, flow.nu, 0, 0);
-    const double error =
-        (solver.advance(w0, 1.0) - physics::taylor_green_vorticity(grid, 2, flow.nu, 0, 1.0)).abs().max().item<double>();
+    const double error = (solver.advance(w0, 1.0) - physics::taylor_green_vorticity(grid, 2, flow.nu, 0, 1.0))
+                             .abs()
+                             .max()
+                             .item<double>();
     std::printf("Taylor-Green vortex after t = 1: max error %.3e (tessera built with MPI=%d)\n", error,
                 TESSERA_HAVE_MPI);
     return error < 1e-10 && g.num_edges() > 0 ? 0 : 1;
