@@ -15,10 +15,23 @@ at::Tensor uniform(at::IntArrayRef shape, double bound, const at::TensorOptions&
 
 // Periodic padding then a convolution without padding: the coarse grids are periodic too (a
 // staggered piece of a periodic field is periodic).
+// An ungrouped convolution (a range of one solver, or the lift layer) runs in channels-last
+// layout: on the CPU, oneDNN's plain-layout ungrouped kernel reached about half the throughput of
+// the grouped one here (bench_stagger --profile), channels-last about the same as grouped; grouped
+// convolutions are fastest in the plain layout.
 at::Tensor periodic_conv(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, int64_t groups) {
   const int64_t p = w.size(-1) / 2;
-  const at::Tensor padded = p ? at::pad(x, {p, p, p, p}, "circular") : x;
-  return at::conv2d(padded, w, b, at::IntArrayRef{1, 1}, at::IntArrayRef{0, 0}, at::IntArrayRef{1, 1}, groups);
+  at::Tensor padded = p ? at::pad(x, {p, p, p, p}, "circular") : x;
+  at::Tensor weight = w;
+  const bool channels_last = groups == 1 && x.is_cpu();
+  if (channels_last) {
+    padded = padded.contiguous(at::MemoryFormat::ChannelsLast);
+    weight = w.contiguous(at::MemoryFormat::ChannelsLast);
+  }
+  const at::Tensor y =
+      at::conv2d(padded, weight, b, at::IntArrayRef{1, 1}, at::IntArrayRef{0, 0}, at::IntArrayRef{1, 1}, groups);
+  // Back to the plain layout, which the grouped convolutions after it run fastest in.
+  return channels_last ? y.contiguous() : y;
 }
 
 }  // namespace
