@@ -161,6 +161,26 @@ at::Tensor PeriodicGrid::inverse_laplacian_fd(const at::Tensor& f) const {
 
 // ---- vorticity --------------------------------------------------------------------------------
 
+SpectralFactors PeriodicGrid::spectral_factors(const at::TensorOptions& o) const {
+  SpectralFactors f;
+  const at::Tensor kxo = kx(o), kyo = ky(o);
+  f.ikx = times_i(drop_nyquist(kxo, 0, n_));
+  f.iky = times_i(drop_nyquist(kyo, 1, n_));
+  f.k2 = kxo.square() + kyo.square();
+  f.inv_k2 = inverse_symbol(f.k2);
+  f.mask = dealias_mask(o);
+  return f;
+}
+
+at::Tensor PeriodicGrid::advection_spectrum(const at::Tensor& w_hat, const SpectralFactors& f, bool dealias) const {
+  const at::Tensor wt = dealias ? w_hat * f.mask : w_hat;
+  const at::Tensor psih = wt * f.inv_k2;  // ∆ψ = −ω: ψ̂ = ω̂ / |k|²
+  const at::Tensor u = irfft(psih * f.iky), v = irfft(-psih * f.ikx);
+  const at::Tensor wx = irfft(wt * f.ikx), wy = irfft(wt * f.iky);
+  const at::Tensor adv_h = at::fft_rfft2(u * wx + v * wy);
+  return dealias ? adv_h * f.mask : adv_h;
+}
+
 Velocity PeriodicGrid::velocity(const at::Tensor& w, Discretization d) const {
   if (d == Discretization::FiniteDifference) {
     const at::Tensor psi = inverse_laplacian_fd(-w);
@@ -182,19 +202,8 @@ at::Tensor PeriodicGrid::vorticity_rhs(const at::Tensor& w, double nu, const at:
     rhs = -(vel.u * dx_fd(w) + vel.v * dy_fd(w)) + nu * laplacian_fd(w);
   } else {
     const at::Tensor wh = rfft(w, "vorticity");
-    const at::TensorOptions o = real_options(w);
-    const at::Tensor kxo = kx(o), kyo = ky(o), k2 = kxo.square() + kyo.square();
-    const at::Tensor ikx = times_i(drop_nyquist(kxo, 0, n_)), iky = times_i(drop_nyquist(kyo, 1, n_));
-    // With dealiasing, the factors of the product come from the truncated spectrum and the
-    // product's spectrum is truncated again: what remains is free of aliasing.
-    const at::Tensor mask = dealias ? dealias_mask(o) : at::Tensor();
-    const at::Tensor wt = dealias ? wh * mask : wh;
-    const at::Tensor psih = wt * inverse_symbol(k2);
-    const at::Tensor u = irfft(psih * iky), v = irfft(-psih * ikx);
-    const at::Tensor wx = irfft(wt * ikx), wy = irfft(wt * iky);
-    at::Tensor adv_h = at::fft_rfft2(u * wx + v * wy);
-    if (dealias) adv_h = adv_h * mask;
-    rhs = irfft(-adv_h - nu * k2 * wh);
+    const SpectralFactors f = spectral_factors(real_options(w));
+    rhs = irfft(-advection_spectrum(wh, f, dealias) - nu * f.k2 * wh);
   }
   if (forcing.defined()) rhs = rhs + forcing;
   return rhs;

@@ -28,6 +28,13 @@ struct Velocity {
   at::Tensor u, v;  // x and y components, each [..., N, N]
 };
 
+// The spectral factors of one grid for one real dtype and device, on the rfft2 spectrum
+// [N, N/2 + 1]: i·k_x and i·k_y without their Nyquist entries, |k|², 1/|k|² (0 for the zero
+// mode) and the 2/3-rule mask. Built once by a caller that steps many times (the reference solver).
+struct SpectralFactors {
+  at::Tensor ikx, iky, k2, inv_k2, mask;
+};
+
 class PeriodicGrid {
  public:
   // n: points per side, even and >= 4; length: side L of the square.
@@ -53,6 +60,12 @@ class PeriodicGrid {
   at::Tensor inverse_laplacian(const at::Tensor& f) const;
   // Zeroes the modes outside the 2/3 mask.
   at::Tensor dealias(const at::Tensor& f) const;
+  // The factors for fields of `real` dtype and device (see SpectralFactors).
+  SpectralFactors spectral_factors(const at::TensorOptions& real) const;
+  // The spectrum of the advection term u·∇ω from the spectrum ŵ of ω (rfft2 layout), u from the
+  // spectral Poisson solve. With `dealias`, the factors come from the 2/3-truncated spectrum and
+  // the product's spectrum is truncated again, so no quadratic alias reaches a kept mode.
+  at::Tensor advection_spectrum(const at::Tensor& w_hat, const SpectralFactors& f, bool dealias = true) const;
 
   // Second-order central finite differences.
   at::Tensor dx_fd(const at::Tensor& f) const;

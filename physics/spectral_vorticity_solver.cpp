@@ -14,15 +14,6 @@ at::TensorOptions real_options(const at::Tensor& w_hat) {
   return w_hat.options().dtype(at::toRealValueType(w_hat.scalar_type())).requires_grad(false);
 }
 
-at::Tensor times_i(const at::Tensor& k) { return at::complex(at::zeros_like(k), k); }
-
-// A first-derivative wavenumber with its Nyquist entry zeroed (index N/2 along `dim`).
-at::Tensor drop_nyquist(at::Tensor k, int64_t dim, int64_t n) {
-  k = k.clone();
-  k.select(dim, n / 2).zero_();
-  return k;
-}
-
 }  // namespace
 
 SpectralVorticitySolver::SpectralVorticitySolver(const PeriodicGrid& grid, const VorticityStepOptions& options,
@@ -40,31 +31,19 @@ int64_t SpectralVorticitySolver::substeps(double duration) const {
 }
 
 const SpectralVorticitySolver::Factors& SpectralVorticitySolver::factors(const at::TensorOptions& o) const {
-  if (cached_.inv_k2.defined() && cached_.inv_k2.dtype() == o.dtype() && cached_.inv_k2.device() == o.device())
+  if (cached_.linear.defined() && cached_.linear.dtype() == o.dtype() && cached_.linear.device() == o.device())
     return cached_;
-  const int64_t n = grid_.n();
-  const at::Tensor kx = grid_.kx(o), ky = grid_.ky(o), k2 = kx.square() + ky.square();
   Factors f;
-  f.ikx = times_i(drop_nyquist(kx, 0, n));
-  f.iky = times_i(drop_nyquist(ky, 1, n));
-  f.inv_k2 = at::where(k2 > 0, 1.0 / at::where(k2 > 0, k2, at::ones_like(k2)), at::zeros_like(k2));
-  f.mask = grid_.dealias_mask(o);
-  f.linear = -(options_.nu * k2 + options_.drag);
+  f.grid = grid_.spectral_factors(o);
+  f.linear = -(options_.nu * f.grid.k2 + options_.drag);
   if (options_.forcing) f.forcing_hat = at::fft_rfft2(kolmogorov_forcing(grid_, *options_.forcing, o));
   cached_ = f;
   return cached_;
 }
 
 at::Tensor SpectralVorticitySolver::nonlinear(const at::Tensor& w_hat, const Factors& f) const {
-  const int64_t n = grid_.n();
-  const at::Tensor wt = w_hat * f.mask;
-  const at::Tensor psih = wt * f.inv_k2;  // ∆ψ = −ω: ψ̂ = ω̂ / |k|²
-  const auto irfft = [n](const at::Tensor& x) { return at::fft_irfft2(x, at::IntArrayRef{n, n}, {-2, -1}); };
-  const at::Tensor u = irfft(psih * f.iky), v = irfft(-psih * f.ikx);
-  const at::Tensor wx = irfft(wt * f.ikx), wy = irfft(wt * f.iky);
-  at::Tensor nl = -at::fft_rfft2(u * wx + v * wy) * f.mask;
-  if (f.forcing_hat.defined()) nl = nl + f.forcing_hat;
-  return nl;
+  const at::Tensor nl = -grid_.advection_spectrum(w_hat, f.grid, /*dealias=*/true);
+  return f.forcing_hat.defined() ? nl + f.forcing_hat : nl;
 }
 
 at::Tensor SpectralVorticitySolver::step_spectrum(const at::Tensor& w_hat, double h) const {

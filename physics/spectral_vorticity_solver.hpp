@@ -36,7 +36,8 @@ class SpectralVorticitySolver {
  private:
   // The spectral factors every step uses, built once per real dtype and device.
   struct Factors {
-    at::Tensor ikx, iky, inv_k2, mask, linear, forcing_hat;  // linear: −(ν|k|² + α)
+    SpectralFactors grid;
+    at::Tensor linear, forcing_hat;  // linear: −(ν|k|² + α)
   };
   const Factors& factors(const at::TensorOptions& real) const;
   at::Tensor nonlinear(const at::Tensor& w_hat, const Factors& f) const;  // FFT of −u·∇ω + f, dealiased
