@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "core/error.hpp"
 #include "train/model_io.hpp"
 
 namespace tessera::train {
@@ -17,6 +18,16 @@ void pack_adamw_state(Checkpoint& c, const NamedParameters& params, torch::optim
     c.tensors["optim." + p.key() + ".exp_avg"] = s.exp_avg();
     c.tensors["optim." + p.key() + ".exp_avg_sq"] = s.exp_avg_sq();
     c.tensors["optim." + p.key() + ".step"] = at::tensor({s.step()}, at::kLong);
+  }
+}
+
+void unpack_parameters(const Checkpoint& c, const std::string& path, NamedParameters& params, const std::string& key) {
+  at::NoGradGuard no_grad;
+  for (auto& p : params) {
+    const auto it = c.tensors.find("model." + p.key());
+    if (it == c.tensors.end() || it->second.sizes() != p.value().sizes())
+      throw Error(cat(path, ": parameter ", p.key(), " is missing or has another shape (another network?)"), key);
+    p.value().copy_(it->second);
   }
 }
 

@@ -19,6 +19,10 @@ using NamedParameters = torch::OrderedDict<std::string, at::Tensor>;
 
 // Stores the AdamW state of the parameters that have one (a parameter no step reached has none).
 void pack_adamw_state(Checkpoint& c, const NamedParameters& params, torch::optim::Optimizer& adamw);
+// Copies the checkpoint's "model.<name>" tensors into `params` (no autograd); a missing tensor or
+// another shape throws naming `path` and the parameter (with `key`, e.g. train.resume, if given).
+void unpack_parameters(const Checkpoint& c, const std::string& path, NamedParameters& params,
+                       const std::string& key = "");
 // Restores it onto each parameter's device and dtype; `path` names the checkpoint in errors.
 void unpack_adamw_state(const Checkpoint& c, const std::string& path, const NamedParameters& params,
                         torch::optim::Optimizer& adamw);

@@ -14,6 +14,7 @@
 #include "physics/lagrangian_grid.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
+#include "train/optimizer_state.hpp"
 
 namespace tessera::train::pinn {
 namespace {
@@ -259,16 +260,8 @@ void PinnLearner::load(const std::string& path) {
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not pinn"), "train.resume");
   if (c.attributes["case"] != options_.name)
     throw Error(cat(path, ": holds case '", c.attributes["case"], "', not '", options_.name, "'"), "train.resume");
-  {
-    at::NoGradGuard no_grad;
-    for (auto& p : net_->named_parameters()) {
-      auto it = c.tensors.find("model." + p.key());
-      if (it == c.tensors.end() || it->second.sizes() != p.value().sizes())
-        throw Error(cat(path, ": parameter ", p.key(), " is missing or has another shape (another network?)"),
-                    "train.resume");
-      p.value().copy_(it->second);
-    }
-  }
+  NamedParameters params = net_->named_parameters();
+  unpack_parameters(c, path, params, "train.resume");
   load_adam(c, *adam_, *net_);
   if (c.tensors.count("lbfgs.counters")) load_lbfgs(c, lbfgs());
   last_loss_ = c.tensors.at("last_loss").item<double>();

@@ -40,16 +40,6 @@ FeatureScales get_scales(const Checkpoint& c, const std::string& path) {
   return FeatureScales{p[0], p[1], p[2], p[3]};
 }
 
-void load_parameters(const Checkpoint& c, const std::string& path, NamedParameters& params) {
-  at::NoGradGuard no_grad;
-  for (auto& p : params) {
-    const auto it = c.tensors.find("model." + p.key());
-    if (it == c.tensors.end() || it->second.sizes() != p.value().sizes())
-      throw Error(cat(path, ": parameter ", p.key(), " is missing or has another shape (another network?)"));
-    p.value().copy_(it->second);
-  }
-}
-
 }  // namespace
 
 StaggerLearner::~StaggerLearner() = default;
@@ -200,7 +190,7 @@ void StaggerLearner::load(const std::string& path) {
   if (stored.to_attributes() != options_.to_attributes())
     throw Error(cat(path, ": was trained with other stagger settings (grid, physics, s, T or network)"),
                 "train.resume");
-  load_parameters(c, path, model_->bank().parameters());
+  unpack_parameters(c, path, model_->bank().parameters());
   unpack_adamw_state(c, path, model_->bank().parameters(), *adamw_);
   const auto pool = c.tensors.find("pool");
   if (pool == c.tensors.end() || pool->second.sizes() != pool_.sizes())
@@ -217,7 +207,7 @@ std::unique_ptr<StaggerModel> load_stagger_model(const std::string& path, const 
   const StaggerOptions o = StaggerOptions::from_attributes(c.attributes, path);
   const c10::Device d = select_device_for(device, "rollout.device", comm);
   auto model = std::make_unique<StaggerModel>(o, get_scales(c, path), tensor_options(o, d));
-  load_parameters(c, path, model->bank().parameters());
+  unpack_parameters(c, path, model->bank().parameters());
   return model;
 }
 
