@@ -51,4 +51,27 @@ void colormap_rgb(double value, double lo, double hi, uint8_t* rgb) {
   for (int i = 0; i < 3; ++i) rgb[i] = static_cast<uint8_t>(std::lround((1 - w) * a[i] + w * b[i]));
 }
 
+void write_panels_png(const std::string& path, const std::vector<ImagePanel>& panels, int64_t columns, int64_t zoom_x,
+                      int64_t zoom_y, int64_t gap) {
+  if (panels.empty() || columns < 1 || zoom_x < 1 || zoom_y < 1 || gap < 0)
+    throw Error(cat(path, ": no panels, or a bad layout (columns ", columns, ", zoom ", zoom_x, " x ", zoom_y, ")"));
+  const int64_t w = panels[0].width, h = panels[0].height;
+  for (const ImagePanel& p : panels)
+    if (p.width != w || p.height != h || int64_t(p.values.size()) != w * h)
+      throw Error(cat(path, ": panels must all hold ", w, " x ", h, " values"));
+  const int64_t rows = (int64_t(panels.size()) + columns - 1) / columns;
+  const int64_t pw = w * zoom_x, ph = h * zoom_y;
+  const int64_t width = columns * pw + (columns - 1) * gap, height = rows * ph + (rows - 1) * gap;
+  std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
+  for (size_t k = 0; k < panels.size(); ++k) {
+    const ImagePanel& p = panels[k];
+    const int64_t x0 = int64_t(k) % columns * (pw + gap), y0 = int64_t(k) / columns * (ph + gap);
+    for (int64_t y = 0; y < ph; ++y)
+      for (int64_t x = 0; x < pw; ++x)
+        colormap_rgb(p.values[(y / zoom_y) * w + x / zoom_x], p.lo, p.hi,
+                     &rgb[static_cast<size_t>(((y0 + y) * width + x0 + x) * 3)]);
+  }
+  write_png(path, width, height, rgb);
+}
+
 }  // namespace tessera::io

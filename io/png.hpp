@@ -12,4 +12,16 @@ void write_png(const std::string& path, int64_t width, int64_t height, const std
 // Blue–white–red: value in [lo, hi] -> RGB (lo blue, middle white, hi red; clamped).
 void colormap_rgb(double value, double lo, double hi, uint8_t* rgb);
 
+// One panel of a plot: width × height values, row-major from the top row, coloured with
+// colormap_rgb over [lo, hi].
+struct ImagePanel {
+  std::vector<double> values;
+  int64_t width = 0, height = 0;
+  double lo = -1, hi = 1;
+};
+// Panels of one size in a grid of `columns` (filled row by row), `gap` white pixels apart, each
+// value drawn as a zoom_x × zoom_y block: one PNG of several fields without a display.
+void write_panels_png(const std::string& path, const std::vector<ImagePanel>& panels, int64_t columns,
+                      int64_t zoom_x = 1, int64_t zoom_y = 1, int64_t gap = 6);
+
 }  // namespace tessera::io

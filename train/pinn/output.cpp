@@ -33,28 +33,18 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
                 {2 * std::numbers::pi / double(nx), o.problem.T / double(nt - 1)},
                 {{"predicted", pred}, {"reference", ref}, {"error", err}}, o.deck_yaml);
 #endif
-  // Three panels (predicted, reference, error), each nx wide and 2 nt tall, 8 white columns apart.
-  const int64_t gap = 8, rows_per_t = 2, width = 3 * nx + 2 * gap, height = nt * rows_per_t;
-  std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
+  // Three panels (predicted, reference, error), each nx wide and 2 nt tall (t upwards), 8 white
+  // columns apart; the fields share the reference's range, the error is symmetric about 0.
   const auto [lo_it, hi_it] = std::minmax_element(ref.begin(), ref.end());
-  double lo = *lo_it, hi = *hi_it;
   double emax = 0;
   for (double v : err) emax = std::max(emax, std::abs(v));
   if (!(emax > 0)) emax = 1;
-  const std::vector<double>* panels[3] = {&pred, &ref, &err};
-  for (int panel = 0; panel < 3; ++panel)
-    for (int64_t row = 0; row < height; ++row) {
-      const int64_t n = nt - 1 - row / rows_per_t;  // t upwards
-      for (int64_t j = 0; j < nx; ++j) {
-        const double v = (*panels[panel])[n * nx + j];
-        uint8_t* px = &rgb[static_cast<size_t>((row * width + panel * (nx + gap) + j) * 3)];
-        if (panel < 2)
-          io::colormap_rgb(v, lo, hi, px);
-        else
-          io::colormap_rgb(v, -emax, emax, px);
-      }
-    }
-  io::write_png(dir + "/plot.png", width, height, rgb);
+  const auto upwards = [&](const at::Tensor& f) { return values(f.flip(0)); };
+  io::write_panels_png(dir + "/plot.png",
+                       {{upwards(e.predicted), nx, nt, *lo_it, *hi_it},
+                        {upwards(e.reference), nx, nt, *lo_it, *hi_it},
+                        {upwards(e.predicted - e.reference), nx, nt, -emax, emax}},
+                       3, 1, 2, 8);
 }
 
 void write_error_table(const std::string& path, const std::vector<CaseResult>& rows) {

@@ -34,29 +34,24 @@ std::vector<double> image_values(const at::Tensor& f) {
 }
 
 // Predicted / reference / error rows, one column per chosen step; y upwards, one colour scale
-// (the reference's largest |ω|) for all panels, each grid point a square of `zoom` pixels.
+// (the reference's largest |ω|) for all panels, each grid point a square of about 160 / N pixels.
 void write_snapshots(const std::string& path, const at::Tensor& predicted, const at::Tensor& reference,
                      const std::vector<int64_t>& steps) {
-  const int64_t n = predicted.size(-1), zoom = std::max<int64_t>(1, 160 / n), side = n * zoom, gap = 6;
-  const int64_t columns = static_cast<int64_t>(steps.size());
-  const int64_t width = columns * side + (columns - 1) * gap, height = 3 * side + 2 * gap;
-  std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
+  const int64_t n = predicted.size(-1);
   const double lim = reference.abs().max().item<double>();
-  for (int64_t c = 0; c < columns; ++c) {
-    const at::Tensor p = predicted[steps[c] - 1].to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor r = reference[steps[c] - 1].to(at::kCPU, at::kDouble).contiguous();
-    const at::Tensor panels[3] = {p, r, p - r};
-    for (int row = 0; row < 3; ++row) {
-      const double* v = panels[row].data_ptr<double>();
-      for (int64_t py = 0; py < side; ++py)
-        for (int64_t px = 0; px < side; ++px) {
-          const int64_t xi = px / zoom, yi = n - 1 - py / zoom;
-          const int64_t y = row * (side + gap) + py, x = c * (side + gap) + px;
-          io::colormap_rgb(v[xi * n + yi], -lim, lim, &rgb[static_cast<size_t>((y * width + x) * 3)]);
-        }
+  // f[i, j] = f(x_i, y_j): the picture's rows are y from the top, its columns x.
+  const auto picture = [](const at::Tensor& f) {
+    const at::Tensor c = f.t().flip(0).to(at::kCPU, at::kDouble).contiguous();
+    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+  };
+  std::vector<io::ImagePanel> panels;
+  for (int row = 0; row < 3; ++row)
+    for (const int64_t k : steps) {
+      const at::Tensor p = predicted[k - 1], r = reference[k - 1];
+      panels.push_back({picture(row == 0 ? p : row == 1 ? r : p - r), n, n, -lim, lim});
     }
-  }
-  io::write_png(path, width, height, rgb);
+  const int64_t zoom = std::max<int64_t>(1, 160 / n);
+  io::write_panels_png(path, panels, static_cast<int64_t>(steps.size()), zoom, zoom, 6);
 }
 
 }  // namespace
