@@ -12,6 +12,7 @@
 #include "gnn/autocast.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
+#include "train/gradients.hpp"
 #include "train/model_io.hpp"
 #include "train/optimizer_state.hpp"
 #include "train/schedule.hpp"
@@ -120,43 +121,11 @@ double Trainer::step() {
     comm_.allreduce_sum(&l, 1);
     loss_sum += l;
   }
-  allreduce_gradients();
+  allreduce_gradients(comm_, model_->module().parameters());
   if (const double clip = p.clip; clip > 0) torch::nn::utils::clip_grad_norm_(model_->module().parameters(), clip);
   opt_->step();
   ++step_;
   return loss_sum / batch;
-}
-
-void Trainer::allreduce_gradients() {
-  if (comm_.size() == 1) return;
-  auto params = model_->module().parameters();
-  // A parameter some rank did not reach has no gradient there: agree on which ones have one
-  // anywhere, and give them zeros where missing, so every rank reduces the same buffer.
-  std::vector<int64_t> has(params.size());
-  for (size_t i = 0; i < params.size(); ++i) has[i] = params[i].mutable_grad().defined();
-  comm_.allreduce_max(has.data(), static_cast<int64_t>(has.size()));
-  std::vector<at::Tensor> grads;
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (!has[i]) continue;
-    if (!params[i].mutable_grad().defined()) params[i].mutable_grad() = at::zeros_like(params[i]);
-    grads.push_back(params[i].mutable_grad());
-  }
-  if (grads.empty()) return;
-  // One reduction over all gradients, flattened into a host buffer (MPI reads host memory).
-  std::vector<at::Tensor> flat_parts;
-  for (const auto& g : grads) flat_parts.push_back(g.reshape(-1));
-  at::Tensor flat = at::cat(flat_parts).cpu().contiguous();
-  if (flat.scalar_type() == at::kFloat)
-    comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel());
-  else if (flat.scalar_type() == at::kDouble)
-    comm_.allreduce_sum(flat.data_ptr<double>(), flat.numel());
-  else
-    throw Error(cat("gradient all-reduce: unsupported dtype ", flat.scalar_type()));
-  int64_t offset = 0;
-  for (auto& g : grads) {
-    g.copy_(flat.narrow(0, offset, g.numel()).view(g.sizes()));
-    offset += g.numel();
-  }
 }
 
 std::vector<Metric> Trainer::validate() {

@@ -45,8 +45,6 @@ class Trainer : public Learner {
   const std::vector<TrajectoryData>& train_data() const { return train_; }
 
  private:
-  void allreduce_gradients();
-
   MeshSimOptions options_;
   Comm comm_;
   at::Device device_{at::kCPU};            // train.device

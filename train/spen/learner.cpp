@@ -15,6 +15,7 @@
 #include "gnn/spen.hpp"
 #include "io/graph_generators.hpp"
 #include "train/checkpoint.hpp"
+#include "train/gradients.hpp"
 #include "train/optimizer_state.hpp"
 
 namespace tessera::train::spen {
@@ -103,42 +104,13 @@ double FoldLearner::step() {
     loss.backward();
     loss_sum = loss.item<double>();
   }
-  allreduce_gradients();
+  allreduce_gradients(comm_, model_->parameters());
   comm_.allreduce_sum(&loss_sum, 1);
   opt_->step();
   ++step_;
   epoch_loss_ += loss_sum;
   if (step_ % steps_per_epoch_ == 0) sched_->step();
   return loss_sum;
-}
-
-void FoldLearner::allreduce_gradients() {
-  if (comm_.size() == 1) return;
-  auto params = model_->parameters();
-  // A parameter no graph of this rank reached (a weight set of a subgraph size it did not see) has
-  // no gradient here: agree on which ones have one anywhere and give them zeros where missing, so
-  // every rank reduces the same buffer and parameters no rank reached stay untouched by AdamW.
-  std::vector<int64_t> has(params.size());
-  for (size_t i = 0; i < params.size(); ++i) has[i] = params[i].mutable_grad().defined();
-  comm_.allreduce_max(has.data(), static_cast<int64_t>(has.size()));
-  std::vector<at::Tensor> grads, flat_parts;
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (!has[i]) continue;
-    if (!params[i].mutable_grad().defined()) params[i].mutable_grad() = at::zeros_like(params[i]);
-    grads.push_back(params[i].mutable_grad());
-    flat_parts.push_back(grads.back().reshape(-1));
-  }
-  if (grads.empty()) return;
-  at::Tensor flat = at::cat(flat_parts).contiguous();
-  if (flat.scalar_type() == at::kDouble)
-    comm_.allreduce_sum(flat.data_ptr<double>(), flat.numel());
-  else
-    comm_.allreduce_sum(flat.data_ptr<float>(), flat.numel());
-  int64_t offset = 0;
-  for (auto& g : grads) {
-    g.copy_(flat.narrow(0, offset, g.numel()).view(g.sizes()));
-    offset += g.numel();
-  }
 }
 
 std::pair<double, double> FoldLearner::evaluate(const std::vector<int64_t>& graphs) {

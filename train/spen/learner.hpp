@@ -51,7 +51,6 @@ class FoldLearner : public Learner {
 
  private:
   void load(const std::string& path);
-  void allreduce_gradients();
 
   GraphClassifierOptions options_;
   const PreparedData& data_;

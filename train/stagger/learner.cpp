@@ -14,6 +14,7 @@
 #include "physics/vorticity_residual.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
+#include "train/gradients.hpp"
 #include "train/optimizer_state.hpp"
 #include "train/schedule.hpp"
 #include "train/stagger/rollout.hpp"
@@ -101,25 +102,17 @@ double StaggerLearner::step() {
     next.narrow(0, first, last - first).copy_(predicted[o.T - 1].detach());
   }
   // Data parallel: sum the weighted gradients and losses, and share the advanced states.
+  std::vector<at::Tensor> params;
+  for (auto& p : model_->bank().parameters()) params.push_back(p.value());
   if (ranks > 1) {
-    for (auto& p : model_->bank().parameters()) {
-      at::Tensor& v = p.value();
-      if (!v.grad().defined()) v.mutable_grad() = at::zeros_like(v);
-      at::Tensor g = v.grad().to(at::kCPU, at::kDouble).contiguous();
-      comm_.allreduce_sum(g.data_ptr<double>(), g.numel());
-      v.mutable_grad().copy_(g);
-    }
+    allreduce_gradients(comm_, params);
     comm_.allreduce_sum(&loss_value, 1);
     at::Tensor shared = next.to(at::kCPU, at::kDouble).contiguous();
     comm_.allreduce_sum(shared.data_ptr<double>(), shared.numel());
     next = shared.to(to);
   }
   if (!std::isfinite(loss_value)) return loss_value;  // the loop stops on it
-  if (o.grad_clip > 0) {
-    std::vector<at::Tensor> params;
-    for (auto& p : model_->bank().parameters()) params.push_back(p.value());
-    torch::nn::utils::clip_grad_norm_(params, o.grad_clip);
-  }
+  if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, o.grad_clip);
   adamw_->step();
   // The curriculum: each state advanced by the model goes back into the pool, unless it blew up
   // (non-finite or 10× the initial rms), in which case it is replaced by a random field too.
