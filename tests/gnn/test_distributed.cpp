@@ -95,3 +95,41 @@ TEST_CASE("distributed message passing equals single-process", "[mpi][distribute
   CHECK(at::allclose(h.narrow(0, 0, l.num_owned), rows(ref, owned), 1e-12, 1e-13));
   CHECK_THROWS(halo(h.narrow(0, 0, 1)));
 }
+
+// One-way halos: rank 0 owns a row that every other rank holds as halo, and no rank sends
+// anything to rank 0. Rank 0 receives nothing and the others send nothing, so the receive
+// buffer's row width cannot come from what a rank sends (a chunk of GNNPipe's hybrid mode has
+// this shape). Rows are [2, 3] so the width is 6 elements.
+TEST_CASE("halo exchange with ranks that receive rows but send none", "[mpi][distributed]") {
+  Comm comm;
+  const int np = comm.size(), r = comm.rank();
+  mesh::LocalGraph l;
+  l.rank = r;
+  l.parts = np;
+  l.num_owned = 2;
+  l.send.assign(np, {});
+  l.recv.assign(np, {});
+  l.global_ids = {2 * r, 2 * r + 1};
+  if (r == 0) {
+    for (int q = 1; q < np; ++q) l.send[q] = {1};  // local row 1 (global 1) to every peer
+  } else {
+    l.global_ids.push_back(1);  // halo row, owned by rank 0
+    l.recv[0] = {2};
+  }
+  gnn::HaloExchange halo(l, comm);
+  // Row v of the global field holds v + 0.01 * (feature index); halo rows start as -1.
+  at::Tensor x = at::full({l.num_local(), 2, 3}, -1.0, at::kDouble);
+  at::Tensor pattern = at::arange(6, at::kDouble).reshape({2, 3}) * 0.01;
+  for (int64_t i = 0; i < l.num_owned; ++i) x[i] = pattern + static_cast<double>(l.global_ids[i]);
+  x.requires_grad_(true);
+  at::Tensor y = halo(x);
+  for (int64_t i = 0; i < l.num_local(); ++i)
+    CHECK(at::allclose(y[i], pattern + static_cast<double>(l.global_ids[i]), 0, 0));
+  // Loss: each rank weights its halo row by (rank + 1); rank 0's row 1 collects the sum.
+  at::Tensor w = at::zeros_like(x);
+  if (r > 0) w[2].fill_(r + 1.0);
+  at::Tensor g = torch::autograd::grad({(y * w).sum()}, {x})[0];
+  const double expect = r == 0 ? np * (np + 1) / 2.0 - 1.0 : 0.0;
+  CHECK(at::allclose(g[1], at::full({2, 3}, expect, at::kDouble), 0, 0));
+  CHECK(g[0].abs().max().item<double>() == 0.0);
+}

@@ -278,17 +278,6 @@ void Engine::Impl::setup(const io::NodeDataset& d) {
       if (!o.fresh) buf_next.push_back(at::zeros({static_cast<int64_t>(local_global.size()), F}, o.dtype));
     }
   }
-  // gnn::HaloExchange sizes its receive buffers from the rows it sends: a rank that receives halo
-  // rows of a chunk but sends none would get truncated messages. Refuse such layouts, on every
-  // rank alike.
-  int64_t lopsided = 0;
-  for (const ChunkPlan& c : chunks) lopsided += c.halo_send_rows == 0 && c.halo_recv_rows > 0;
-  world.allreduce_max(&lopsided, 1);
-  if (lopsided)
-    throw Error(cat("gnnpipe: with ", o.chunks,
-                    " chunks some rank receives halo rows of a chunk but sends none, "
-                    "which the halo exchange cannot handle; use fewer chunks"),
-                "gnnpipe.parallel.chunks");
   for (uint8_t m : d.train_mask) n_train_global += m;
   if (n_train_global == 0) throw Error("gnnpipe: the dataset has no training nodes");
 }
