@@ -113,11 +113,41 @@ IgnLayerImpl::IgnLayerImpl(int64_t pair_in, int64_t node_in, int64_t out) {
   bias1 = register_parameter("bias1", at::zeros({out}));
 }
 
+// The four maps of a layer, fused. Every term of 2->2, 1->2, 2->1 and 1->1 other than the two
+// full ones (X and its transpose) is a per-node vector broadcast along rows, along columns or onto
+// the diagonal, or a per-subgraph constant. Their input vectors (column means, row means, diagonal,
+// node features) go through one matmul, the pooled ones (means over everything, over the diagonal,
+// over the nodes) through another, and the [B, m, m, out] output is touched by three in-place
+// adds. Summing the separate maps instead costs about ten full-size temporaries and their
+// backward reductions (tested equal to the sum of ign_2to2, ign_1to2, ign_2to1 and ign_1to1).
 std::pair<at::Tensor, at::Tensor> IgnLayerImpl::forward(const at::Tensor& x2, const at::Tensor& x1) {
-  const int64_t m = x2.size(1);
-  const at::Tensor eye = at::eye(m, x2.options()).unsqueeze(-1);  // [m, m, 1]
-  at::Tensor y2 = ign_2to2(x2, w22) + ign_1to2(x1, w12) + bias2 + eye * bias_diag;
-  at::Tensor y1 = ign_2to1(x2, w21) + ign_1to1(x1, w11) + bias1;
+  check(x2, 4, w22, 15, "IgnLayer pairs");
+  check(x1, 3, w12, 5, "IgnLayer nodes");
+  const int64_t m = x2.size(1), out = w22.size(2);
+  const double inv_m = 1.0 / m;
+  const at::Tensor diag = x2.diagonal(0, 1, 2).transpose(1, 2);  // [B, m, Cp]
+  const at::Tensor rows = x2.sum(2) * inv_m, cols = x2.sum(1) * inv_m;
+  const at::Tensor mean_diag = diag.sum(1) * inv_m, all = x2.sum({1, 2}) * (inv_m * inv_m), mean1 = x1.mean(1);
+  // Output blocks of the node matmul: by column j, by row i, diagonal, node output.
+  const at::Tensor w_node =
+      at::cat({at::cat({w22[5], w22[7], w22[3], w21[3]}, 1), at::cat({w22[6], w22[8], w22[2], w21[2]}, 1),
+               at::cat({w22[10], w22[11], w22[0], w21[0]}, 1), at::cat({w12[3], w12[2], w12[0], w11[0]}, 1)},
+              0);
+  // Output blocks of the pooled matmul: pair constant, diagonal constant, node constant.
+  const at::Tensor w_pool = at::cat({at::cat({w22[9], w22[4], w21[4]}, 1), at::cat({w22[12], w22[1], w21[1]}, 1),
+                                     at::cat({w12[4], w12[1], w11[1]}, 1)},
+                                    0);
+  const at::Tensor node = at::matmul(at::cat({cols, rows, diag, x1}, -1), w_node);  // [B, m, 4 out]
+  const at::Tensor pool =
+      at::matmul(at::cat({all, mean_diag, mean1}, -1), w_pool) + at::cat({bias2, bias_diag, bias1});  // [B, 3 out]
+  const at::Tensor by_j = node.narrow(-1, 0, out), by_i = node.narrow(-1, out, out);
+  const at::Tensor on_diag = node.narrow(-1, 2 * out, out) + pool.narrow(-1, out, out).unsqueeze(1);
+  const at::Tensor full = at::matmul(x2, at::cat({w22[13], w22[14]}, 1));  // [B, m, m, 2 out]
+  at::Tensor y2 = full.narrow(-1, 0, out) + full.narrow(-1, out, out).transpose(1, 2);
+  y2.add_(by_i.unsqueeze(2));
+  y2.add_((by_j + pool.narrow(-1, 0, out).unsqueeze(1)).unsqueeze(1));
+  y2.diagonal(0, 1, 2).add_(on_diag.transpose(1, 2));
+  at::Tensor y1 = node.narrow(-1, 3 * out, out) + pool.narrow(-1, 2 * out, out).unsqueeze(1);
   return {y2, y1};
 }
 

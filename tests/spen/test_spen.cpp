@@ -4,6 +4,7 @@
 // global node permutation, SPEN with k >= diameter against the global 2-IGN, the TU reader
 // against a hand-written 3-graph file, CSL and the substructure counts against brute force.
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -628,5 +629,30 @@ TEST_CASE("a graph's output does not depend on the other graphs of its batch", "
       CHECK(close(model->forward(train::spen::make_batch(d, {i}, at::kDouble), {})[0], all[i], 1e-10));
     const at::Tensor pair = model->forward(train::spen::make_batch(d, {3, 1}, at::kDouble), {});
     CHECK(close(pair[0], all[3], 1e-10));
+  }
+}
+
+TEST_CASE("the fused IgnLayer equals the sum of its four maps, values and gradients", "[spen][gnn]") {
+  at::manual_seed(5);
+  const int64_t B = 3, m = 5, Cp = 4, Cn = 3, D = 6;
+  gnn::IgnLayer layer(Cp, Cn, D);
+  layer->to(at::kDouble);
+  for (at::Tensor b : {layer->bias2, layer->bias_diag, layer->bias1}) b.data().normal_();
+  const at::Tensor x2 = at::randn({B, m, m, Cp}, at::kDouble).requires_grad_(true);
+  const at::Tensor x1 = at::randn({B, m, Cn}, at::kDouble).requires_grad_(true);
+  const at::Tensor g2 = at::randn({B, m, m, D}, at::kDouble), g1 = at::randn({B, m, D}, at::kDouble);
+  auto [y2, y1] = layer->forward(x2, x1);
+  const at::Tensor eye = at::eye(m, at::kDouble).unsqueeze(-1);
+  const at::Tensor r2 =
+      gnn::ign_2to2(x2, layer->w22) + gnn::ign_1to2(x1, layer->w12) + layer->bias2 + eye * layer->bias_diag;
+  const at::Tensor r1 = gnn::ign_2to1(x2, layer->w21) + gnn::ign_1to1(x1, layer->w11) + layer->bias1;
+  CHECK(at::allclose(y2, r2, 1e-12, 1e-12));
+  CHECK(at::allclose(y1, r1, 1e-12, 1e-12));
+  const std::vector<at::Tensor> wrt = {x2, x1, layer->w22, layer->w12, layer->w21, layer->w11, layer->bias_diag};
+  const auto got = torch::autograd::grad({(y2 * g2).sum() + (y1 * g1).sum()}, wrt);
+  const auto want = torch::autograd::grad({(r2 * g2).sum() + (r1 * g1).sum()}, wrt);
+  for (size_t i = 0; i < wrt.size(); ++i) {
+    INFO("gradient " << i);
+    CHECK(at::allclose(got[i], want[i], 1e-12, 1e-12));
   }
 }
