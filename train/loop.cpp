@@ -96,8 +96,13 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
     progress.advance(1, "loss " + core::sci(avg));
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
-    if (o.validate_every > 0 && step % o.validate_every == 0) record(step, learner.validate());
+    const bool validated = o.validate_every > 0 && step % o.validate_every == 0;
+    if (validated) record(step, learner.validate());
     if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) learner.save(checkpoint);
+    if (const std::string why = validated ? learner.stop_reason() : ""; !why.empty()) {
+      core::log_info(log.get(), cat("stopping early at step ", step, ": ", why));
+      break;
+    }
   }
   progress.finish("loss " + core::sci(avg));
   const int64_t step = learner.steps_done();

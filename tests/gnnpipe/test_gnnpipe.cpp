@@ -8,13 +8,18 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "core/comm.hpp"
 #include "gnn/deep_gcn.hpp"
 #include "io/csbm.hpp"
 #include "mesh/partition.hpp"
 #include "train/gnnpipe/engine.hpp"
+#include "train/gnnpipe/learner.hpp"
+#include "train/loop.hpp"
 
 using namespace tessera;
 using train::gnnpipe::Engine;
@@ -304,4 +309,67 @@ TEST_CASE("a checkpoint resumes exactly in another mode and on another rank coun
   resumed.losses = {straight.losses[0], straight.losses[1], e.epoch(), e.epoch()};
   resumed.params = e.parameters();
   require_equal(resumed, straight, 1e-6);
+}
+
+// GCNII's early stopping: training ends `patience` epochs after the lowest validation loss, and
+// not before. Checked on the validation losses the loop wrote to metrics.csv.
+TEST_CASE("early stopping ends training patience epochs after the lowest validation loss", "[gnnpipe][mpi]") {
+  const Comm world;
+  train::gnnpipe::GnnPipeOptions o;
+  o.source = "csbm";
+  o.csbm.classes = 3;
+  o.csbm.nodes = 120;
+  o.csbm.features = 6;
+  o.csbm.average_degree = 6;
+  o.csbm.train_per_class = 10;
+  o.csbm.val = 30;
+  o.csbm.test = 40;
+  o.csbm.seed = 3;
+  o.mode = "graph";
+  o.engine = options(gnn::DeepGcnKind::Gcnii, 4);
+  o.engine.lr = 0.05;  // overfits the 30 training nodes quickly, so the validation loss turns
+  o.patience = 4;
+  const std::string dir = (std::filesystem::temp_directory_path() / "tessera_gnnpipe_patience").string();
+  if (world.root()) std::filesystem::create_directories(dir);
+  world.barrier();
+  train::gnnpipe::GnnPipeLearner learner(o, world);
+  train::LoopOptions loop;
+  loop.steps = 400;
+  loop.validate_every = 1;
+  loop.output_dir = dir;
+  train::run_training(learner, loop, world, nullptr);
+  CHECK(learner.steps_done() < 400);
+  if (world.root()) {
+    std::ifstream in(dir + "/metrics.csv");
+    std::string line;
+    std::getline(in, line);
+    std::vector<std::string> header;
+    std::stringstream hs(line);
+    for (std::string h; std::getline(hs, h, ',');) header.push_back(h);
+    const auto col = std::find(header.begin(), header.end(), "val_loss") - header.begin();
+    REQUIRE(col < static_cast<long>(header.size()));
+    // Epochs since the lowest validation loss so far, after each validation.
+    std::vector<int64_t> steps, since_best;
+    int64_t best_step = 0;
+    double best = 1e300;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ls(line);
+      for (std::string v; std::getline(ls, v, ',');) f.push_back(v);
+      steps.push_back(std::stoll(f[0]));
+      const double v = std::stod(f[col]);
+      if (v < best) {
+        best = v;
+        best_step = steps.back();
+      }
+      since_best.push_back(steps.back() - best_step);
+    }
+    REQUIRE(!steps.empty());
+    CHECK(steps.back() == learner.steps_done());
+    CHECK(since_best.back() == o.patience);
+    for (size_t i = 0; i + 1 < steps.size(); ++i) {
+      INFO("step " << steps[i]);
+      CHECK(since_best[i] < o.patience);  // no earlier stop was due
+    }
+  }
 }

@@ -38,6 +38,7 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
       best_val_loss_ = b[0].item<double>();
       best_val_acc_ = b[1].item<double>();
       test_at_best_ = b[2].item<double>();
+      if (b.numel() > 3) best_epoch_ = static_cast<int64_t>(b[3].item<double>());
     }
     core::log_info(log_.get(), cat("resumed from ", o.resume, " at epoch ", engine_->epochs_done()));
   }
@@ -59,6 +60,7 @@ std::vector<Metric> GnnPipeLearner::validate() {
     best_val_loss_ = e.val_loss;
     best_val_acc_ = e.val_acc;
     test_at_best_ = e.test_acc;
+    best_epoch_ = engine_->epochs_done();
   }
   // Bytes of the last epoch, per rank (gathered by a sum of one slot per rank).
   const int W = comm_.size();
@@ -89,9 +91,18 @@ std::vector<Metric> GnnPipeLearner::validate() {
   return m;
 }
 
+std::string GnnPipeLearner::stop_reason() const {
+  // Evaluation is collective and its losses are global, so every rank decides alike.
+  const int64_t since = engine_->epochs_done() - best_epoch_;
+  if (options_.patience == 0 || since < options_.patience) return {};
+  return cat("the validation loss has not fallen for ", since, " epochs (gnnpipe.optim.patience ", options_.patience,
+             "); lowest at epoch ", best_epoch_, ", test accuracy there ", test_at_best_);
+}
+
 void GnnPipeLearner::save(const std::string& path) const {
   Checkpoint c = engine_->state();
-  c.tensors["gnnpipe.best"] = at::tensor({best_val_loss_, best_val_acc_, test_at_best_}, at::kDouble);
+  c.tensors["gnnpipe.best"] =
+      at::tensor({best_val_loss_, best_val_acc_, test_at_best_, static_cast<double>(best_epoch_)}, at::kDouble);
   c.attributes["family"] = "gnnpipe";
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(engine_->epochs_done());

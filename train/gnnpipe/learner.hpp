@@ -22,6 +22,7 @@ class GnnPipeLearner : public Learner {
   double step() override;
   int64_t steps_done() const override;
   std::vector<Metric> validate() override;
+  std::string stop_reason() const override;
   void save(const std::string& path) const override;
   const Engine& engine() const { return *engine_; }
 
@@ -31,6 +32,7 @@ class GnnPipeLearner : public Learner {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Engine> engine_;
   double best_val_loss_ = 1e300, best_val_acc_ = 0, test_at_best_ = 0;
+  int64_t best_epoch_ = 0;  // epoch of the lowest validation loss
   double seconds_ = 0;
   int64_t timed_epochs_ = 0;
 };

@@ -46,6 +46,11 @@ void add_keys(io::Schema& s) {
   dr.min = 0;
   dr.max = 0.99;
   s.section("gnnpipe.optim", "Adam with L2 weight decay, one synchronous step per epoch (train.steps = epochs)");
+  s.add("gnnpipe.optim.patience", KeyType::Int, "0",
+        "early stopping: stop once the validation loss has not fallen for this many epochs, counted at "
+        "validations (train.validate_every; GCNII: 100 with validation every epoch); 0: train all "
+        "train.steps epochs. test_at_best_val is the test accuracy at the lowest validation loss either way")
+      .min = 0;
   s.add("gnnpipe.optim.lr", KeyType::Float, "0.01", "learning rate").min = 0;
   s.add("gnnpipe.optim.weight_decay_conv", KeyType::Float, "0.01", "L2 weight decay of the convolutions").min = 0;
   s.add("gnnpipe.optim.weight_decay_dense", KeyType::Float, "5e-4", "L2 weight decay of the input/output layers").min =
@@ -105,6 +110,7 @@ GnnPipeOptions read_options(const io::Deck& d) {
   e.model.alpha = d.get_float("gnnpipe.model.alpha");
   e.model.lambda = d.get_float("gnnpipe.model.lambda");
   e.model.dropout = d.get_float("gnnpipe.model.dropout");
+  o.patience = d.get_int("gnnpipe.optim.patience");
   e.lr = d.get_float("gnnpipe.optim.lr");
   e.weight_decay_conv = d.get_float("gnnpipe.optim.weight_decay_conv");
   e.weight_decay_dense = d.get_float("gnnpipe.optim.weight_decay_dense");

@@ -24,7 +24,8 @@ struct GnnPipeOptions {
   int hybrid_stages = 2;           // hybrid: stages (parts = ranks / stages)
   EngineOptions engine;            // model and engine settings; stages are set from mode and ranks
   int threads = 1;
-  std::string resume;  // checkpoint to resume from, or empty
+  int64_t patience = 0;  // early stopping: epochs without a lower validation loss; 0: never
+  std::string resume;    // checkpoint to resume from, or empty
   std::string deck_yaml;
 };
 
