@@ -33,7 +33,8 @@ endif()
 
 # VTK XML writers and readers.
 if(NOT TESSERA_WITH_VTK STREQUAL "OFF")
-  find_package(VTK COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML IOImage OPTIONAL_COMPONENTS ParallelMPI QUIET)
+  find_package(VTK COMPONENTS CommonCore CommonDataModel CommonExecutionModel IOXML IOParallelXML IOImage
+               FiltersCore RenderingCore RenderingFreeType OPTIONAL_COMPONENTS ParallelMPI QUIET)
 endif()
 tessera_resolve(VTK VTK_FOUND)
 if(TESSERA_HAVE_VTK AND TESSERA_HAVE_MPI AND NOT TARGET VTK::ParallelMPI)

@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "io/canvas.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_VTK
 #include <vtkImageData.h>
@@ -51,6 +52,18 @@ void colormap_rgb(double value, double lo, double hi, uint8_t* rgb) {
   for (int i = 0; i < 3; ++i) rgb[i] = static_cast<uint8_t>(std::lround((1 - w) * a[i] + w * b[i]));
 }
 
+void sequential_rgb(double value, double lo, double hi, uint8_t* rgb) {
+  double s = hi > lo ? (value - lo) / (hi - lo) : 0.5;
+  if (!std::isfinite(s)) s = 0.5;
+  s = std::clamp(s, 0.0, 1.0);
+  // Five anchors of matplotlib's viridis, linear in between.
+  static const double anchor[5][3] = {{68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
+  const double u = s * 4;
+  const int i = std::min(static_cast<int>(u), 3);
+  const double w = u - i;
+  for (int k = 0; k < 3; ++k) rgb[k] = static_cast<uint8_t>(std::lround((1 - w) * anchor[i][k] + w * anchor[i + 1][k]));
+}
+
 void write_panels_png(const std::string& path, const std::vector<ImagePanel>& panels, int64_t columns, int64_t zoom_x,
                       int64_t zoom_y, int64_t gap) {
   if (panels.empty() || columns < 1 || zoom_x < 1 || zoom_y < 1 || gap < 0)
@@ -60,18 +73,30 @@ void write_panels_png(const std::string& path, const std::vector<ImagePanel>& pa
     if (p.width != w || p.height != h || int64_t(p.values.size()) != w * h)
       throw Error(cat(path, ": panels must all hold ", w, " x ", h, " values"));
   const int64_t rows = (int64_t(panels.size()) + columns - 1) / columns;
+  bool titled = false;
+  for (const ImagePanel& p : panels) titled = titled || !p.title.empty();
+  const int64_t band = titled ? 20 : 0;  // title height above each panel
   const int64_t pw = w * zoom_x, ph = h * zoom_y;
-  const int64_t width = columns * pw + (columns - 1) * gap, height = rows * ph + (rows - 1) * gap;
-  std::vector<uint8_t> rgb(static_cast<size_t>(width * height * 3), 255);
+  const int64_t width = columns * pw + (columns - 1) * gap, height = rows * (ph + band) + (rows - 1) * gap;
+  Canvas canvas(width, height);
   for (size_t k = 0; k < panels.size(); ++k) {
     const ImagePanel& p = panels[k];
-    const int64_t x0 = int64_t(k) % columns * (pw + gap), y0 = int64_t(k) / columns * (ph + gap);
+    const int64_t x0 = int64_t(k) % columns * (pw + gap), y0 = int64_t(k) / columns * (ph + band + gap) + band;
+    if (titled) canvas.text(x0 + pw / 2, y0 - band + 3, p.title, 13, {30, 30, 30}, Canvas::Align::center);
+    uint8_t c[3];
     for (int64_t y = 0; y < ph; ++y)
-      for (int64_t x = 0; x < pw; ++x)
-        colormap_rgb(p.values[(y / zoom_y) * w + x / zoom_x], p.lo, p.hi,
-                     &rgb[static_cast<size_t>(((y0 + y) * width + x0 + x) * 3)]);
+      for (int64_t x = 0; x < pw; ++x) {
+        const double v = p.values[(y / zoom_y) * w + x / zoom_x];
+        if (std::isnan(v))
+          c[0] = c[1] = c[2] = 225;
+        else if (p.sequential)
+          sequential_rgb(v, p.lo, p.hi, c);
+        else
+          colormap_rgb(v, p.lo, p.hi, c);
+        canvas.set(x0 + x, y0 + y, {c[0], c[1], c[2]});
+      }
   }
-  write_png(path, width, height, rgb);
+  canvas.write_png(path);
 }
 
 }  // namespace tessera::io

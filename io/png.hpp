@@ -11,13 +11,17 @@ namespace tessera::io {
 void write_png(const std::string& path, int64_t width, int64_t height, const std::vector<uint8_t>& rgb);
 // Blue–white–red: value in [lo, hi] -> RGB (lo blue, middle white, hi red; clamped).
 void colormap_rgb(double value, double lo, double hi, uint8_t* rgb);
+// Viridis (dark blue, green, yellow) for magnitudes: value in [lo, hi] -> RGB (clamped).
+void sequential_rgb(double value, double lo, double hi, uint8_t* rgb);
 
-// One panel of a plot: width × height values, row-major from the top row, coloured with
-// colormap_rgb over [lo, hi].
+// One panel of a plot: width × height values, row-major from the top row, coloured over [lo, hi]
+// with colormap_rgb (or sequential_rgb); NaN values (outside a domain) are drawn light grey.
 struct ImagePanel {
   std::vector<double> values;
   int64_t width = 0, height = 0;
   double lo = -1, hi = 1;
+  bool sequential = false;
+  std::string title;  // drawn above the panel when any panel has one
 };
 // Panels of one size in a grid of `columns` (filled row by row), `gap` white pixels apart, each
 // value drawn as a zoom_x × zoom_y block: one PNG of several fields without a display.

@@ -15,6 +15,7 @@
 #include <vtkXMLPUnstructuredGridWriter.h>
 #include <vtkXMLUnstructuredGridWriter.h>
 
+#include "io/vtk_grid.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_MPI
 #include <vtkMPI.h>
@@ -47,9 +48,10 @@ int vtk_cell_type(mesh::CellType t) {
   return 0;
 }
 
-// Builds the grid of the listed cells and the nodes they reference (renumbered in order of use).
-vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
-                                               const std::vector<int64_t>& cells, const std::string& deck_yaml) {
+}  // namespace
+
+vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
+                                                   const std::vector<int64_t>& cells, const std::string& deck_yaml) {
   const int npc = mesh::nodes_per_cell(m.cell_type);
   std::vector<int64_t> local(m.num_nodes(), -1), global;
   for (int64_t c : cells)
@@ -102,14 +104,12 @@ vtkSmartPointer<vtkUnstructuredGrid> make_grid(const mesh::Mesh& m, const std::v
   return grid;
 }
 
-}  // namespace
-
 void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields,
                const std::string& deck_yaml) {
   core::ensure_parent_dir(path);
   std::vector<int64_t> all(m.num_cells());
   std::iota(all.begin(), all.end(), 0);
-  auto grid = make_grid(m, fields, all, deck_yaml);
+  auto grid = make_vtk_grid(m, fields, all, deck_yaml);
   vtkNew<vtkXMLUnstructuredGridWriter> w;
   w->SetInputData(grid);
   w->SetFileName(core::temp_path(path).c_str());
@@ -139,7 +139,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   std::vector<Field> with_rank = fields;
   Field rank{"rank", 1, true, std::vector<double>(m.num_cells(), double(comm.rank()))};
   with_rank.push_back(rank);
-  auto grid = make_grid(m, with_rank, mine, deck_yaml);
+  auto grid = make_vtk_grid(m, with_rank, mine, deck_yaml);
   vtkNew<vtkXMLPUnstructuredGridWriter> w;
   w->SetInputData(grid);
   w->SetFileName((stage / target.filename()).string().c_str());

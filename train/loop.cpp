@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "io/line_plot.hpp"
 
 namespace tessera::train {
 namespace {
@@ -37,6 +39,27 @@ class MetricsFile {
     std::string csv = header_ + "\n";
     for (const auto& r : rows_) csv += r + "\n";
     core::write_text_atomic(path_, csv);
+  }
+  // The columns named like a loss or an RMSE, as plot series over the step.
+  std::vector<io::PlotSeries> error_series() const {
+    std::vector<std::string> names;
+    std::stringstream hs(header_);
+    for (std::string h; std::getline(hs, h, ',');) names.push_back(h);
+    std::vector<io::PlotSeries> out;
+    for (size_t c = 1; c < names.size(); ++c) {
+      if (names[c].find("loss") == std::string::npos && names[c].find("rmse") == std::string::npos) continue;
+      io::PlotSeries s{names[c], {}, {}};
+      for (const std::string& row : rows_) {
+        std::vector<std::string> f;
+        std::stringstream rs(row);
+        for (std::string v; std::getline(rs, v, ',');) f.push_back(v);
+        if (f.size() != names.size()) continue;
+        s.x.push_back(std::stod(f[0]));
+        s.y.push_back(std::strtod(f[c].c_str(), nullptr));
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
   }
 
  private:
@@ -89,11 +112,14 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                           comm.root() && core::Progress::is_terminal());
   TimeBudget budget(o.time_limit_minutes, comm);
   double avg = 0;
+  io::PlotSeries raw{"loss per step", {}, {}}, smooth{"smoothed (0.98)", {}, {}};
   while (learner.steps_done() < o.steps) {
     if (!budget.update(learner, log)) break;
     const double loss = learner.step();
     const int64_t step = learner.steps_done();
     avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
+    raw.x.push_back(static_cast<double>(step)), raw.y.push_back(loss);
+    smooth.x.push_back(static_cast<double>(step)), smooth.y.push_back(avg);
     progress.advance(1, "loss " + core::sci(avg));
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
     const bool validated = o.validate_every > 0 && step % o.validate_every == 0;
@@ -109,6 +135,19 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   learner.save(checkpoint);
   core::log_info(log.get(), cat("wrote ", checkpoint));
+  // training.png: this run's loss and the validation losses/RMSEs of metrics.csv. A picture that
+  // cannot be made (a build without VTK) costs a warning, not the run.
+  if (comm.root() && !raw.x.empty()) {
+    std::vector<io::LinePlot> plots = {{"training loss", "step", "loss", true, {raw, smooth}}};
+    if (auto val = metrics.error_series(); !val.empty())
+      plots.push_back({"validation (metrics.csv)", "step", "", true, std::move(val)});
+    try {
+      io::write_line_plots_png(o.output_dir + "/training.png", plots);
+      core::log_info(log.get(), cat("wrote ", o.output_dir, "/training.png"));
+    } catch (const Error& e) {
+      core::log_warn(log.get(), cat("no training.png: ", e.what()));
+    }
+  }
 }
 
 }  // namespace tessera::train

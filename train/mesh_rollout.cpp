@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
+#include "tessera/config.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
 #include "train/model_io.hpp"
@@ -113,9 +114,10 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{});
   write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
-  core::log_info(log.get(),
-                 cat("wrote ", o.output_base, ".xmf",
-                     o.from_dataset ? cat(", ", o.output_base, "_metrics.csv, ", o.output_base, "_summary.csv") : ""));
+  core::log_info(
+      log.get(),
+      cat("wrote ", o.output_base, ".xmf", TESSERA_HAVE_VTK && t.mesh.dim == 2 ? cat(", ", o.output_base, ".png") : "",
+          o.from_dataset ? cat(", ", o.output_base, "_metrics.csv, ", o.output_base, "_summary.csv") : ""));
 }
 
 }  // namespace tessera::train

@@ -3,11 +3,15 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "io/mesh_image.hpp"
+#include "io/png.hpp"
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
 #include "tessera/config.hpp"
@@ -20,6 +24,51 @@ io::Field to_field(const std::string& name, const at::Tensor& t) {
   io::Field f{name, t.dim() == 2 ? int(t.size(1)) : 1, false, {}};
   f.data.assign(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
   return f;
+}
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+std::vector<double> speed(const at::Tensor& v) {
+  at::Tensor s = v.to(at::kDouble).norm(2, 1).contiguous();
+  return {s.data_ptr<double>(), s.data_ptr<double>() + s.numel()};
+}
+
+// <base>.png: rows of steps (first, middle, last); columns predicted |u|, solver |u|, |error|
+// (with truth), sampled on an image of the mesh. Colour ranges are shared down each column.
+void write_rollout_png(const std::string& path, const TrajectoryData& t, const Rollout& r, double dt, bool with_truth) {
+  const int64_t steps = r.predicted.size(0);
+  std::vector<int64_t> shown = {0, steps / 2, steps - 1};
+  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+  const io::MeshImageSampler sampler(t.mesh, 420);
+  std::vector<io::ImagePanel> panels;
+  double top = 0, top_err = 0;
+  for (int64_t k : shown) {
+    io::ImagePanel p = sampler.sample(speed(r.predicted[k]));
+    p.title = cat("predicted |u|, t = ", short_number(k * dt));
+    panels.push_back(std::move(p));
+    if (!with_truth) continue;
+    io::ImagePanel q = sampler.sample(speed(t.velocity[k]));
+    q.title = cat("solver |u|, t = ", short_number(k * dt));
+    io::ImagePanel e = sampler.sample(speed(r.predicted[k] - t.velocity[k]));
+    e.title = cat("|error|, t = ", short_number(k * dt));
+    panels.push_back(std::move(q));
+    panels.push_back(std::move(e));
+  }
+  const size_t columns = with_truth ? 3 : 1;
+  for (size_t i = 0; i < panels.size(); ++i)
+    for (double v : panels[i].values)
+      if (std::isfinite(v)) (i % columns == 2 ? top_err : top) = std::max(i % columns == 2 ? top_err : top, v);
+  for (size_t i = 0; i < panels.size(); ++i) {
+    panels[i].sequential = true;
+    panels[i].lo = 0;
+    panels[i].hi = i % columns == 2 ? std::max(top_err, 1e-12) : std::max(top, 1e-12);
+    panels[i].title += cat(" (0 to ", short_number(panels[i].hi), ")");
+  }
+  io::write_panels_png(path, panels, static_cast<int64_t>(columns));
 }
 
 }  // namespace
@@ -78,6 +127,11 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
       io::write_vtu(std::filesystem::path(base).parent_path().string() + "/" + name, t.mesh, fields, deck_yaml);
       pvd->add(k * dt, name);
     }
+#endif
+  }
+  if (comm.root() && t.mesh.dim == 2) {
+#if TESSERA_HAVE_VTK
+    write_rollout_png(base + ".png", t, r, dt, with_truth);
 #endif
   }
   if (!comm.root() || !with_truth) return;

@@ -1,0 +1,132 @@
+#include "io/line_plot.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "io/canvas.hpp"
+
+namespace tessera::io {
+namespace {
+
+const Rgb kPalette[] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {255, 127, 14}, {148, 103, 189}, {140, 86, 75}};
+const Rgb kAxis = {40, 40, 40}, kGrid = {225, 225, 225};
+
+std::string tick_label(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", std::abs(v) < 1e-12 ? 0.0 : v);
+  return buf;
+}
+
+// About five round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi].
+std::vector<double> linear_ticks(double lo, double hi) {
+  const double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+  std::vector<double> t;
+  for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) t.push_back(v);
+  return t;
+}
+
+struct Axis {
+  double lo = 0, hi = 1;
+  bool log = false;
+  double map(double v) const { return ((log ? std::log10(v) : v) - lo) / (hi - lo); }
+};
+
+void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) {
+  const int64_t left = x0 + 68, right = x0 + w - 14, top = 30, bottom = h - 44;
+  c.text(x0 + w / 2, 6, p.title, 14, kAxis, Canvas::Align::center);
+  auto usable = [&](double x, double y) { return std::isfinite(x) && std::isfinite(y) && (!p.log_y || y > 0); };
+  Axis ax, ay;
+  ay.log = p.log_y;
+  double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
+  for (const PlotSeries& s : p.series)
+    for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
+      if (usable(s.x[i], s.y[i])) {
+        const double y = p.log_y ? std::log10(s.y[i]) : s.y[i];
+        xmin = std::min(xmin, s.x[i]), xmax = std::max(xmax, s.x[i]);
+        ymin = std::min(ymin, y), ymax = std::max(ymax, y);
+      }
+  if (xmin > xmax) return;
+  if (xmax - xmin < 1e-12) xmin -= 0.5, xmax += 0.5;
+  if (ymax - ymin < 1e-12 * std::max(1.0, std::abs(ymax))) ymin -= 0.5, ymax += 0.5;
+  ax.lo = xmin, ax.hi = xmax;
+  const double pad = 0.04 * (ymax - ymin);
+  ay.lo = ymin - pad, ay.hi = ymax + pad;
+  auto px = [&](double x) { return left + ax.map(x) * (right - left); };
+  auto py = [&](double y) { return bottom - ay.map(y) * (bottom - top); };
+  // Grid and tick labels.
+  for (double t : linear_ticks(ax.lo, ax.hi)) {
+    c.line(px(t), top, px(t), bottom, kGrid);
+    c.text(static_cast<int64_t>(px(t)), bottom + 5, tick_label(t), 11, kAxis, Canvas::Align::center);
+  }
+  std::vector<double> yt;
+  if (p.log_y) {
+    for (double e = std::ceil(ay.lo); e <= ay.hi; ++e)
+      for (double m : {1.0, 2.0, 5.0})
+        if (const double v = std::log10(m) + e; v >= ay.lo && v <= ay.hi && (m == 1 || ay.hi - ay.lo < 2))
+          yt.push_back(std::pow(10.0, v));
+    if (yt.size() < 2) {  // less than a decade: round values of the data's own scale
+      yt.clear();
+      for (double t : linear_ticks(std::pow(10.0, ay.lo), std::pow(10.0, ay.hi)))
+        if (t > 0) yt.push_back(t);
+    }
+  } else {
+    yt = linear_ticks(ay.lo, ay.hi);
+  }
+  for (double t : yt) {
+    c.line(left, py(t), right, py(t), kGrid);
+    c.text(left - 6, static_cast<int64_t>(py(t)) - 6, tick_label(t), 11, kAxis, Canvas::Align::right);
+  }
+  c.line(left, top, left, bottom, kAxis);
+  c.line(left, bottom, right, bottom, kAxis);
+  c.text((left + right) / 2, bottom + 22, p.x_label, 12, kAxis, Canvas::Align::center);
+  c.text(x0 + 4, top - 18, p.y_label, 12, kAxis);
+  // Curves, then the legend on a white box in the upper right corner.
+  int64_t named = 0;
+  for (const PlotSeries& s : p.series) named += !s.name.empty();
+  for (size_t k = 0; k < p.series.size(); ++k) {
+    const PlotSeries& s = p.series[k];
+    const Rgb col = kPalette[k % std::size(kPalette)];
+    bool have = false;
+    double lx = 0, ly = 0;
+    for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
+      if (!usable(s.x[i], s.y[i])) continue;
+      const double X = px(s.x[i]), Y = py(s.y[i]);
+      if (have)
+        c.line(lx, ly, X, Y, col, 2);
+      else
+        c.fill_rect(static_cast<int64_t>(X) - 1, static_cast<int64_t>(Y) - 1, static_cast<int64_t>(X) + 2,
+                    static_cast<int64_t>(Y) + 2, col);
+      have = true, lx = X, ly = Y;
+    }
+  }
+  if (named) c.fill_rect(right - 156, top + 1, right - 1, top + 8 + 16 * named, {255, 255, 255});
+  int64_t legend_y = top + 4;
+  for (size_t k = 0; k < p.series.size(); ++k) {
+    if (p.series[k].name.empty()) continue;
+    const Rgb col = kPalette[k % std::size(kPalette)];
+    c.line(right - 150, legend_y + 7, right - 130, legend_y + 7, col, 2);
+    c.text(right - 124, legend_y, p.series[k].name, 11, kAxis);
+    legend_y += 16;
+  }
+}
+
+}  // namespace
+
+void write_line_plots_png(const std::string& path, const std::vector<LinePlot>& plots, int64_t panel_width,
+                          int64_t panel_height) {
+  bool any = false;
+  for (const LinePlot& p : plots)
+    for (const PlotSeries& s : p.series)
+      for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
+        any = any || (std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && (!p.log_y || s.y[i] > 0));
+  if (!any) throw Error(cat(path, ": nothing to plot (no finite points)"));
+  Canvas c(panel_width * static_cast<int64_t>(plots.size()), panel_height);
+  for (size_t k = 0; k < plots.size(); ++k)
+    draw_panel(c, static_cast<int64_t>(k) * panel_width, panel_width, panel_height, plots[k]);
+  c.write_png(path);
+}
+
+}  // namespace tessera::io

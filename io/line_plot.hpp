@@ -1,0 +1,26 @@
+// Line plots as PNG without a display (training curves, error histories): one or more panels in
+// a row, each with axes, ticks, labels and a legend; a logarithmic y axis on request.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::io {
+
+struct PlotSeries {
+  std::string name;
+  std::vector<double> x, y;  // non-finite points (and y <= 0 on a log axis) are skipped
+};
+
+struct LinePlot {
+  std::string title, x_label, y_label;
+  bool log_y = false;
+  std::vector<PlotSeries> series;
+};
+
+// Writes `plots` side by side, each panel_width × panel_height pixels (atomically). Throws when
+// no plot has a point to draw.
+void write_line_plots_png(const std::string& path, const std::vector<LinePlot>& plots, int64_t panel_width = 480,
+                          int64_t panel_height = 340);
+
+}  // namespace tessera::io

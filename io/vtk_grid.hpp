@@ -1,0 +1,20 @@
+// Internal to io/ (includes VTK): a mesh as a vtkUnstructuredGrid, for the VTK writers and the
+// image sampler.
+#pragma once
+#include <vtkSmartPointer.h>
+#include <vtkUnstructuredGrid.h>
+
+#include <string>
+#include <vector>
+
+#include "io/field.hpp"
+#include "mesh/mesh.hpp"
+
+namespace tessera::io {
+
+// The listed cells and the nodes they reference (renumbered in order of use), with the fields
+// (node fields sliced to those nodes) and `deck_yaml` as field data "tessera_deck" when given.
+vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
+                                                   const std::vector<int64_t>& cells, const std::string& deck_yaml);
+
+}  // namespace tessera::io

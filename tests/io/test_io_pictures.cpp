@@ -1,0 +1,136 @@
+// Pictures without a display: mesh fields sampled on an image against an independent
+// point-in-triangle loop and the exact values of a linear field; line plots and panel grids read
+// back with VTK's PNG reader.
+#include <vtkImageData.h>
+#include <vtkNew.h>
+#include <vtkPNGReader.h>
+#include <vtkSmartPointer.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "io/canvas.hpp"
+#include "io/line_plot.hpp"
+#include "io/mesh_image.hpp"
+#include "io/png.hpp"
+#include "tests/mesh_fixtures.hpp"
+
+using namespace tessera;
+static const std::string out = std::string(TESSERA_TEST_OUT) + "/pictures";
+
+namespace {
+
+// Barycentric coordinates of p in triangle (a, b, c).
+std::array<double, 3> barycentric(const double* a, const double* b, const double* c, double x, double y) {
+  const double det = (b[1] - c[1]) * (a[0] - c[0]) + (c[0] - b[0]) * (a[1] - c[1]);
+  const double l0 = ((b[1] - c[1]) * (x - c[0]) + (c[0] - b[0]) * (y - c[1])) / det;
+  const double l1 = ((c[1] - a[1]) * (x - c[0]) + (a[0] - c[0]) * (y - c[1])) / det;
+  return {l0, l1, 1 - l0 - l1};
+}
+
+vtkSmartPointer<vtkImageData> read_png(const std::string& path) {
+  vtkNew<vtkPNGReader> r;
+  r->SetFileName(path.c_str());
+  r->Update();
+  return r->GetOutput();
+}
+
+}  // namespace
+
+TEST_CASE("a mesh field sampled on an image: linear fields exact, holes NaN", "[pictures][vtk]") {
+  mesh::Mesh m = test::irregular_mesh(8, 5, 3);  // [0, 8] x [0, 5] with perturbed interior nodes
+  // Drop the triangles around the centre: a hole in the picture.
+  std::vector<int64_t> kept;
+  for (int64_t c = 0; c < m.num_cells(); ++c) {
+    double cx = 0, cy = 0;
+    for (int k = 0; k < 3; ++k)
+      cx += m.coords[2 * m.cells[3 * c + k]] / 3, cy += m.coords[2 * m.cells[3 * c + k] + 1] / 3;
+    if (std::hypot(cx - 4, cy - 2.5) > 1.3) kept.insert(kept.end(), &m.cells[3 * c], &m.cells[3 * c] + 3);
+  }
+  REQUIRE(kept.size() < m.cells.size());
+  m.cells = kept;
+  std::vector<double> f(static_cast<size_t>(m.num_nodes()));
+  for (int64_t i = 0; i < m.num_nodes(); ++i) f[i] = 2 * m.coords[2 * i] - 3 * m.coords[2 * i + 1] + 1;
+  const io::MeshImageSampler s(m, 160);
+  CHECK(s.width() == 160);
+  CHECK(s.height() == 100);  // 160 * 5 / 8
+  const io::ImagePanel p = s.sample(f);
+  const double pixel = 8.0 / 160;
+  int64_t inside = 0, holes = 0;
+  for (int64_t row = 0; row < p.height; ++row)
+    for (int64_t col = 0; col < p.width; ++col) {
+      const double x = (col + 0.5) * pixel, y = 5 - (row + 0.5) * pixel, v = p.values[row * p.width + col];
+      // Independent test: is the pixel centre inside a kept triangle (with a margin)?
+      int where = 0;  // 1 inside, -1 clearly outside, 0 on an edge
+      bool near = false;
+      for (int64_t c = 0; c < m.num_cells() && where != 1; ++c) {
+        const int64_t* t = &m.cells[3 * c];
+        const auto l = barycentric(&m.coords[2 * t[0]], &m.coords[2 * t[1]], &m.coords[2 * t[2]], x, y);
+        const double lo = std::min({l[0], l[1], l[2]});
+        if (lo > 1e-6) where = 1;
+        near = near || lo > -1e-6;
+      }
+      if (where == 0 && !near) where = -1;
+      INFO("pixel " << col << ", " << row);
+      if (where == 1) {
+        ++inside;
+        CHECK(std::abs(v - (2 * x - 3 * y + 1)) < 1e-9);
+      } else if (where == -1) {
+        ++holes;
+        CHECK(std::isnan(v));
+      }
+    }
+  CHECK(inside > 10000);
+  CHECK(holes > 500);
+  CHECK_THROWS_AS(s.sample({1.0, 2.0}), Error);
+  io::ImagePanel q = p;
+  q.sequential = true;
+  q.lo = -15, q.hi = 17;
+  q.title = "2x - 3y + 1";
+  std::filesystem::create_directories(out);
+  io::write_panels_png(out + "/field.png", {q, q}, 2);
+  const auto img = read_png(out + "/field.png");
+  int dims[3];
+  img->GetDimensions(dims);
+  CHECK(dims[0] == 2 * 160 + 6);
+  CHECK(dims[1] == 100 + 20);  // a title band above the panels
+}
+
+TEST_CASE("line plots: panels side by side, curves in their colours, text drawn", "[pictures][vtk]") {
+  std::filesystem::create_directories(out);
+  io::PlotSeries a{"loss", {}, {}}, b{"", {}, {}};
+  for (int i = 1; i <= 100; ++i) {
+    a.x.push_back(i), a.y.push_back(10.0 / i);
+    b.x.push_back(i), b.y.push_back(i % 10 == 0 ? std::nan("") : 0.5);  // gaps are skipped
+  }
+  io::write_line_plots_png(out + "/plot.png", {{"loss", "step", "loss", true, {a}}, {"flat", "step", "", false, {b}}});
+  const auto img = read_png(out + "/plot.png");
+  int dims[3];
+  img->GetDimensions(dims);
+  REQUIRE(dims[0] == 960);
+  REQUIRE(dims[1] == 340);
+  int64_t blue = 0, red = 0, dark = 0;
+  for (int y = 0; y < dims[1]; ++y)
+    for (int x = 0; x < dims[0]; ++x) {
+      const auto* px = static_cast<const uint8_t*>(img->GetScalarPointer(x, y, 0));
+      blue += px[0] == 31 && px[1] == 119 && px[2] == 180;  // the first series colour
+      dark += px[0] < 90 && px[1] < 90 && px[2] < 90;       // axes and text
+      red += px[0] == 214 && px[1] == 39 && px[2] == 40;
+    }
+  CHECK(blue > 800);  // both panels draw their first series in blue
+  CHECK(red == 0);    // there is no second series
+  CHECK(dark > 1000);
+  CHECK_THROWS_AS(io::write_line_plots_png(out + "/none.png", {{"t", "x", "y", true, {{"s", {1, 2}, {-1, 0}}}}}),
+                  Error);
+  CHECK(!std::filesystem::exists(out + "/none.png"));
+  // Text: FreeType renders glyphs (dark pixels) without a display.
+  io::Canvas c(200, 40);
+  CHECK(c.text(5, 5, "tessera", 20) > 40);
+  int64_t ink = 0;
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 200; ++x) ink += c.get(x, y).r < 128;
+  CHECK(ink > 50);
+}
