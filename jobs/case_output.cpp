@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.hpp"
+#include "io/line_plot.hpp"
 #include "jobs/cfd_case.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_HDF5
@@ -51,6 +52,7 @@ void CaseOutput::fields(const solvers::NavierStokes& ns) {
 
 void CaseOutput::row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds) {
   table_ << step << "," << t << "," << cd << "," << cl << "," << dp << "," << its << "," << seconds << "\n";
+  time_.push_back(t), c_d_.push_back(cd), c_l_.push_back(cl), delta_p_.push_back(dp);
 }
 
 void CaseOutput::flush_table() const {
@@ -69,6 +71,15 @@ void CaseOutput::summary(const CaseResult& r) const {
   s << "delta_p," << r.delta_p << "\ndofs," << r.dofs << "\ncells," << r.cells << "\nsteps," << r.steps << "\nseconds,"
     << r.seconds << "\nmean_linear_iterations," << r.mean_linear_iterations << "\n";
   core::write_text_atomic(base_ + "_summary.csv", s.str());
+  // A steady solve has one row: the plot shows its point. Without VTK there is no PNG writer.
+#if TESSERA_HAVE_VTK
+  if (!time_.empty())
+    io::write_line_plots_png(base_ + "_forces.png",
+                             {{"drag coefficient", "time", "c_D", false, {{"", time_, c_d_}}},
+                              {"lift coefficient", "time", "c_L", false, {{"", time_, c_l_}}},
+                              {"pressure difference", "time", "delta p", false, {{"", time_, delta_p_}}}},
+                             400, 300);
+#endif
 }
 
 }  // namespace tessera::jobs

@@ -1,10 +1,11 @@
-// What job: case writes under output.dir/output.name: fields (XDMF, VTU) every output step and
-// the forces and summary tables. Rank 0 writes the text and VTK files; the tables are rewritten
-// atomically, so a run that fails keeps valid files of everything before the failing step.
+// What job: case writes under output.dir/output.name: fields (XDMF, VTU) every output step, the
+// forces and summary tables, and a plot of the force history (<name>_forces.png). Rank 0 writes the text and VTK files;
+// the tables are rewritten atomically, so a run that fails keeps valid files of everything before the failing step.
 #pragma once
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/comm.hpp"
 #include "io/field.hpp"
@@ -32,6 +33,7 @@ class CaseOutput {
   // One line of <name>_forces.csv (kept in memory until flush_table).
   void row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds);
   void flush_table() const;
+  // The summary table and the force-history plot (drag, lift and pressure difference over time).
   void summary(const CaseResult& result) const;
   const std::string& base() const { return base_; }
 
@@ -45,6 +47,7 @@ class CaseOutput {
   std::unique_ptr<io::PvdCollection> pvd_;
   int vtu_count_ = 0;
   std::ostringstream table_;
+  std::vector<double> time_, c_d_, c_l_, delta_p_;  // the rows, for the plot
 };
 
 }  // namespace tessera::jobs

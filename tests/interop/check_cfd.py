@@ -2,7 +2,7 @@
 """Reads tessera-cfd's output with independent readers (h5py, meshio, VTK, csv).
 
 usage: check_cfd.py <case_dir> <dataset_dir> [<same_dataset_made_another_way>]
-  case_dir: a short DFG 2D-2 run (dfg-2d2.xmf, .pvd, _forces.csv);
+  case_dir: a short DFG 2D-2 run (dfg-2d2.xmf, .pvd, _forces.csv, _forces.png);
   dataset_dir: a small job: dataset run (meta.json, train/valid/test.h5, trajectories.csv);
   the optional third directory must hold bit-identical data (reproducibility: np=2 and
   resumed generation against a serial one-shot run).
@@ -17,6 +17,7 @@ import meshio
 import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks  # noqa: E402
+from vtkmodules.vtkIOImage import vtkPNGReader
 from vtkmodules.vtkIOXML import vtkXMLUnstructuredGridReader
 
 case, data = sys.argv[1], sys.argv[2]
@@ -49,6 +50,11 @@ with open(f"{case}/dfg-2d2_forces.csv") as f:
 check(len(rows) == 20, f"one force row per step (got {len(rows)})")
 check(all(np.isfinite(float(r["c_d"])) for r in rows), "finite c_D")
 check(float(rows[-1]["c_d"]) > 1, "drag builds up after the impulsive start")
+png = vtkPNGReader()
+png.SetFileName(f"{case}/dfg-2d2_forces.png")
+png.Update()
+dims = png.GetOutput().GetDimensions()
+check(dims[:2] == (1200, 300), f"force-history plot: three 400 x 300 panels (got {dims[:2]})")
 
 # --- the dataset: graph-physics layout (docs/references.md §4)
 meta = json.load(open(f"{data}/meta.json"))
