@@ -656,3 +656,41 @@ TEST_CASE("the fused IgnLayer equals the sum of its four maps, values and gradie
     CHECK(at::allclose(got[i], want[i], 1e-12, 1e-12));
   }
 }
+
+// Why 2-hop SPEN cannot separate all of CSL (docs/spen.md): a CSL graph C41(1, R) is
+// vertex-transitive, so all its ego-networks are alike, and for skip lengths 5, 6, 9, 11, 12 and
+// 16 the 2-hop ego-network is the radius-2 ball of the square lattice: lattice point (a, b) is
+// node a + bR (mod 41), and two nodes are adjacent exactly when their points are lattice
+// neighbours. Six of the ten classes thus have isomorphic 2-hop ego-networks. For R = 2, 3, 4
+// and 13 short relations between 1 and R (2 * 1 = R; 3R = -2 mod 41 ...) break the picture.
+TEST_CASE("2-hop ego-networks of CSL graphs with skips 5, 6, 9, 11, 12, 16 are one lattice ball", "[spen][mesh]") {
+  const int64_t n = 41;
+  std::vector<std::pair<int64_t, int64_t>> ball;  // |a| + |b| <= 2
+  for (int64_t a = -2; a <= 2; ++a)
+    for (int64_t b = -2; b <= 2; ++b)
+      if (std::abs(a) + std::abs(b) <= 2) ball.emplace_back(a, b);
+  REQUIRE(ball.size() == 13);
+  for (int64_t R : {2, 3, 4, 5, 6, 9, 11, 12, 13, 16}) {
+    std::vector<std::pair<int64_t, int64_t>> edges;
+    for (int64_t v = 0; v < n; ++v) edges.emplace_back(v, (v + 1) % n), edges.emplace_back(v, (v + R) % n);
+    const mesh::SimpleGraph g = mesh::SimpleGraph::from_edges(n, edges);
+    const mesh::SubgraphSet ego = mesh::ego_networks(g, 2);
+    const std::vector<int64_t>& nodes = ego.nodes[0];  // node 0's ego-network
+    // The lattice map: a bijection onto the ego-network that preserves adjacency both ways.
+    bool lattice = nodes.size() == ball.size();
+    std::vector<int64_t> image;
+    for (auto [a, b] : ball) image.push_back((((a + b * R) % n) + n) % n);
+    std::vector<int64_t> sorted_image = image, sorted_nodes = nodes;
+    std::sort(sorted_image.begin(), sorted_image.end());
+    std::sort(sorted_nodes.begin(), sorted_nodes.end());
+    lattice = lattice && sorted_image == sorted_nodes;
+    for (size_t i = 0; lattice && i < ball.size(); ++i)
+      for (size_t j = 0; j < ball.size(); ++j) {
+        const bool neighbours =
+            std::abs(ball[i].first - ball[j].first) + std::abs(ball[i].second - ball[j].second) == 1;
+        lattice = lattice && g.has_edge(image[i], image[j]) == neighbours;
+      }
+    INFO("skip length " << R);
+    CHECK(lattice == (R == 5 || R == 6 || R == 9 || R == 11 || R == 12 || R == 16));
+  }
+}
