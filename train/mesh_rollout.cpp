@@ -8,7 +8,6 @@
 #include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
-#include "tessera/config.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
 #include "train/model_io.hpp"
@@ -112,12 +111,11 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   }
   // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
   auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{});
-  write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
+  const auto written = write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
-  core::log_info(
-      log.get(),
-      cat("wrote ", o.output_base, ".xmf", TESSERA_HAVE_VTK && t.mesh.dim == 2 ? cat(", ", o.output_base, ".png") : "",
-          o.from_dataset ? cat(", ", o.output_base, "_metrics.csv, ", o.output_base, "_summary.csv") : ""));
+  std::string files;
+  for (const std::string& f : written) files += (files.empty() ? "" : ", ") + f;
+  core::log_info(log.get(), cat("wrote ", files));
 }
 
 }  // namespace tessera::train

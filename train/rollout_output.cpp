@@ -44,28 +44,26 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t, const R
   std::vector<int64_t> shown = {0, steps / 2, steps - 1};
   shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
   const io::MeshImageSampler sampler(t.mesh, 420);
-  std::vector<io::ImagePanel> panels;
-  double top = 0, top_err = 0;
-  for (int64_t k : shown) {
-    io::ImagePanel p = sampler.sample(speed(r.predicted[k]));
-    p.title = cat("predicted |u|, t = ", short_number(k * dt));
-    panels.push_back(std::move(p));
-    if (!with_truth) continue;
-    io::ImagePanel q = sampler.sample(speed(t.velocity[k]));
-    q.title = cat("solver |u|, t = ", short_number(k * dt));
-    io::ImagePanel e = sampler.sample(speed(r.predicted[k] - t.velocity[k]));
-    e.title = cat("|error|, t = ", short_number(k * dt));
-    panels.push_back(std::move(q));
-    panels.push_back(std::move(e));
-  }
   const size_t columns = with_truth ? 3 : 1;
-  for (size_t i = 0; i < panels.size(); ++i)
-    for (double v : panels[i].values)
-      if (std::isfinite(v)) (i % columns == 2 ? top_err : top) = std::max(i % columns == 2 ? top_err : top, v);
+  std::vector<io::ImagePanel> panels;
+  double top = 0, top_err = 0;  // colour ranges: speeds, errors
+  auto add = [&](const at::Tensor& velocity, const std::string& what, int64_t k, double& range) {
+    io::ImagePanel p = sampler.sample(speed(velocity));
+    for (double v : p.values)
+      if (std::isfinite(v)) range = std::max(range, v);
+    p.title = cat(what, ", t = ", short_number(k * dt));
+    panels.push_back(std::move(p));
+  };
+  for (int64_t k : shown) {
+    add(r.predicted[k], "predicted |u|", k, top);
+    if (!with_truth) continue;
+    add(t.velocity[k], "solver |u|", k, top);
+    add(r.predicted[k] - t.velocity[k], "|error|", k, top_err);
+  }
   for (size_t i = 0; i < panels.size(); ++i) {
     panels[i].sequential = true;
     panels[i].lo = 0;
-    panels[i].hi = i % columns == 2 ? std::max(top_err, 1e-12) : std::max(top, 1e-12);
+    panels[i].hi = std::max(i % columns == 2 ? top_err : top, 1e-12);
     panels[i].title += cat(" (0 to ", short_number(panels[i].hi), ")");
   }
   io::write_panels_png(path, panels, static_cast<int64_t>(columns));
@@ -101,15 +99,21 @@ RolloutSummary summarize(const Rollout& r, const OneStepError& one) {
           r.rmse_over(all), r.persistence_over(1), r.persistence_over(50), r.persistence_over(all)};
 }
 
-void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
-                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm, bool with_truth) {
+std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
+                                       const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
+                                       const Comm& comm, bool with_truth) {
+  std::vector<std::string> written;
   const int64_t steps = r.predicted.size(0);
   io::Field node_type = to_field("node_type", t.node_type);
 #if TESSERA_HAVE_HDF5
   io::XdmfSeries series(base, t.mesh, comm, {node_type}, deck_yaml);
+  written.push_back(base + ".xmf");
 #endif
   std::unique_ptr<io::PvdCollection> pvd;
-  if (vtu && comm.root()) pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
+  if (vtu && comm.root()) {
+    pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
+    written.push_back(pvd->path());
+  }
   for (int64_t k = 0; k < steps; ++k) {
     at::Tensor pred = r.predicted[k], truth = t.velocity[k];
     std::vector<io::Field> fields{to_field("velocity_pred", pred)};
@@ -129,12 +133,13 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
     }
 #endif
   }
-  if (comm.root() && t.mesh.dim == 2) {
 #if TESSERA_HAVE_VTK
+  if (comm.root() && t.mesh.dim == 2) {
     write_rollout_png(base + ".png", t, r, dt, with_truth);
-#endif
+    written.push_back(base + ".png");
   }
-  if (!comm.root() || !with_truth) return;
+#endif
+  if (!comm.root() || !with_truth) return written;
   std::ostringstream m;
   m.precision(8);
   m << "step,time,rmse,persistence_rmse\n";
@@ -151,6 +156,9 @@ void write_rollout(const std::string& base, const TrajectoryData& t, const Rollo
   sum << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n"
       << "rollout_steps," << r.rmse.size() << "," << r.rmse.size() << "\n";
   core::write_text_atomic(base + "_summary.csv", sum.str());
+  written.push_back(base + "_metrics.csv");
+  written.push_back(base + "_summary.csv");
+  return written;
 }
 
 }  // namespace tessera::train

@@ -4,6 +4,7 @@
 //   <base>_summary.csv  one_step_rmse, one_step_persistence, rollout_rmse_1/50/all (+ persistence)
 #pragma once
 #include <string>
+#include <vector>
 
 #include "core/comm.hpp"
 #include "io/dataset.hpp"
@@ -27,9 +28,10 @@ RolloutSummary summarize(const Rollout& r, const OneStepError& one);
 
 // `t` is the whole (unpartitioned) trajectory on every rank; with several ranks in `comm` the
 // XDMF heavy data are written collectively and rank 0 writes the rest. Without ground truth
-// (`with_truth` false) only the prediction is written, and no metrics.
-void write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r, const RolloutSummary& s,
-                   double dt, bool vtu, const std::string& deck_yaml, const Comm& comm = Comm::self(),
-                   bool with_truth = true);
+// (`with_truth` false) only the prediction is written, and no metrics. Returns the files rank 0
+// wrote besides the per-step data (.xmf, .pvd, .png, metrics), for the log.
+std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
+                                       const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
+                                       const Comm& comm = Comm::self(), bool with_truth = true);
 
 }  // namespace tessera::train
