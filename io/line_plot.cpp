@@ -28,6 +28,11 @@ std::vector<double> linear_ticks(double lo, double hi) {
   return t;
 }
 
+// A point that can be drawn: finite, and positive on a logarithmic y axis.
+bool usable(const LinePlot& p, double x, double y) {
+  return std::isfinite(x) && std::isfinite(y) && (!p.log_y || y > 0);
+}
+
 struct Axis {
   double lo = 0, hi = 1;
   bool log = false;
@@ -37,13 +42,12 @@ struct Axis {
 void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) {
   const int64_t left = x0 + 68, right = x0 + w - 14, top = 30, bottom = h - 44;
   c.text(x0 + w / 2, 6, p.title, 14, kAxis, Canvas::Align::center);
-  auto usable = [&](double x, double y) { return std::isfinite(x) && std::isfinite(y) && (!p.log_y || y > 0); };
   Axis ax, ay;
   ay.log = p.log_y;
   double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
   for (const PlotSeries& s : p.series)
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
-      if (usable(s.x[i], s.y[i])) {
+      if (usable(p, s.x[i], s.y[i])) {
         const double y = p.log_y ? std::log10(s.y[i]) : s.y[i];
         xmin = std::min(xmin, s.x[i]), xmax = std::max(xmax, s.x[i]);
         ymin = std::min(ymin, y), ymax = std::max(ymax, y);
@@ -92,7 +96,7 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
     bool have = false;
     double lx = 0, ly = 0;
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-      if (!usable(s.x[i], s.y[i])) continue;
+      if (!usable(p, s.x[i], s.y[i])) continue;
       const double X = px(s.x[i]), Y = py(s.y[i]);
       if (have)
         c.line(lx, ly, X, Y, col, 2);
@@ -120,8 +124,7 @@ void write_line_plots_png(const std::string& path, const std::vector<LinePlot>& 
   bool any = false;
   for (const LinePlot& p : plots)
     for (const PlotSeries& s : p.series)
-      for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
-        any = any || (std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && (!p.log_y || s.y[i] > 0));
+      for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) any = any || usable(p, s.x[i], s.y[i]);
   if (!any) throw Error(cat(path, ": nothing to plot (no finite points)"));
   Canvas c(panel_width * static_cast<int64_t>(plots.size()), panel_height);
   for (size_t k = 0; k < plots.size(); ++k)
