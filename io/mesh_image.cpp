@@ -31,15 +31,9 @@ MeshImageSampler::MeshImageSampler(const mesh::Mesh& m, int64_t width) : num_nod
   npc_ = mesh::nodes_per_cell(m.cell_type);
   std::vector<int64_t> all(static_cast<size_t>(m.num_cells()));
   for (size_t c = 0; c < all.size(); ++c) all[c] = static_cast<int64_t>(c);
-  // make_vtk_grid renumbers nodes in order of use; map them back.
+  // The grid holds cell c with its points in the mesh's order, so FindCell's cell id and weights
+  // index m.cells directly (the grid's own point numbering is never needed).
   auto grid = make_vtk_grid(m, {}, all, "");
-  std::vector<int64_t> global(static_cast<size_t>(grid->GetNumberOfPoints()), -1);
-  for (int64_t c = 0; c < m.num_cells(); ++c) {
-    vtkIdType n;
-    const vtkIdType* ids;
-    grid->GetCellPoints(c, n, ids);
-    for (vtkIdType k = 0; k < n; ++k) global[ids[k]] = m.cells[c * npc_ + k];
-  }
   vtkNew<vtkStaticCellLocator> locator;
   locator->SetDataSet(grid);
   locator->BuildLocator();
@@ -55,7 +49,7 @@ MeshImageSampler::MeshImageSampler(const mesh::Mesh& m, int64_t width) : num_nod
       if (c < 0) continue;
       const size_t at = static_cast<size_t>((row * width_ + col) * npc_);
       for (int k = 0; k < npc_; ++k) {
-        nodes_[at + k] = global[cell->GetPointId(k)];
+        nodes_[at + k] = m.cells[c * npc_ + k];
         weights_[at + k] = w[k];
       }
     }
