@@ -27,7 +27,7 @@ using train::gnnpipe::EngineOptions;
 
 namespace {
 
-io::NodeDataset small_graph(int64_t nodes = 120) {
+io::CsbmOptions small_csbm(int64_t nodes = 120) {
   io::CsbmOptions o;
   o.classes = 3;
   o.nodes = nodes;
@@ -37,8 +37,10 @@ io::NodeDataset small_graph(int64_t nodes = 120) {
   o.val = 30;
   o.test = 40;
   o.seed = 3;
-  return io::make_csbm(o);
+  return o;
 }
+
+io::NodeDataset small_graph(int64_t nodes = 120) { return io::make_csbm(small_csbm(nodes)); }
 
 at::Tensor dense_adjacency(const gnn::NormalizedGraph& a) {
   at::Tensor m = at::zeros({a.num_nodes, a.num_nodes}, at::kDouble);
@@ -317,14 +319,7 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
   const Comm world;
   train::gnnpipe::GnnPipeOptions o;
   o.source = "csbm";
-  o.csbm.classes = 3;
-  o.csbm.nodes = 120;
-  o.csbm.features = 6;
-  o.csbm.average_degree = 6;
-  o.csbm.train_per_class = 10;
-  o.csbm.val = 30;
-  o.csbm.test = 40;
-  o.csbm.seed = 3;
+  o.csbm = small_csbm();
   o.mode = "graph";
   o.engine = options(gnn::DeepGcnKind::Gcnii, 4);
   o.engine.lr = 0.05;  // overfits the 30 training nodes quickly, so the validation loss turns
