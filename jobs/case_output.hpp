@@ -1,6 +1,7 @@
 // What job: case writes under output.dir/output.name: fields (XDMF, VTU) every output step, the
-// forces and summary tables, and a plot of the force history (<name>_forces.png). Rank 0 writes the text and VTK files;
-// the tables are rewritten atomically, so a run that fails keeps valid files of everything before the failing step.
+// forces and summary tables, and a plot of the force history (<name>_forces.png). Rank 0 writes
+// the text and VTK files; the tables are rewritten atomically, so a run that fails keeps valid
+// files of everything before the failing step.
 #pragma once
 #include <memory>
 #include <sstream>
