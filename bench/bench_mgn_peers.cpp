@@ -7,11 +7,11 @@
 // turn, `rounds` times over, so that all see the same machine load; each row's time is the
 // median over all its timed steps. "tessera, concatenation form" is the pre-split forward
 // (MeshGraphNetImpl::reference_forward), i.e. tessera's forward before issue 16 (but with its
-// malloc settings, gnn::retain_freed_memory).
+// malloc settings, core::retain_freed_memory).
 //   usage: bench_mgn_peers [--quick] [--threads N] [--rounds R] [--reps K] [--python PATH]
 //                          [--peers a,b,...] [--profile TRACE.json]
 // Peers are names of bench/mgn_peers.py ("none": tessera rows only); "<peer>+retain" runs it with glibc malloc tunables
-// equal to what gnn::retain_freed_memory sets in tessera's process (the same memory policy for both).
+// equal to what core::retain_freed_memory sets in tessera's process (the same memory policy for both).
 // --profile: instead, print page faults per tessera step and write a Chrome trace of one step of
 // the split form (aten op times), then stop.
 #include <ATen/ATen.h>
@@ -64,7 +64,7 @@ struct Row {
 // One peer process: `reps` timed steps after its warm-up; fills params and step times.
 void run_peer(Row& row, const std::string& python, const std::string& peer, const std::string& dir, int threads,
               int reps) {
-  // "<peer>+retain": the peer under the malloc policy of gnn::retain_freed_memory (glibc tunables).
+  // "<peer>+retain": the peer under the malloc policy of core::retain_freed_memory (glibc tunables).
   const bool retain = peer.size() > 7 && peer.compare(peer.size() - 7, 7, "+retain") == 0;
   const std::string env =
       retain ? "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 " : "";

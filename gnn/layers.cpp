@@ -4,15 +4,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/normalization.h>
 
-#include <climits>
-#include <cstdlib>
-#include <mutex>
-
 #include "core/error.hpp"
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace tessera::gnn {
 
@@ -35,17 +27,6 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
   s->push_back(torch::nn::Linear(width, out));
   if (layer_norm) s->push_back(torch::nn::LayerNorm(torch::nn::LayerNormOptions({out})));
   return s;
-}
-
-void retain_freed_memory() {
-#if defined(__GLIBC__)
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (const char* off = std::getenv("TESSERA_MALLOC_DEFAULT"); off && *off && std::string(off) != "0") return;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; also stops its dynamic adjustment
-    mallopt(M_TRIM_THRESHOLD, INT_MAX);
-  });
-#endif
 }
 
 at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t first, bool x_owned) {

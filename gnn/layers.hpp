@@ -11,13 +11,6 @@ namespace tessera::gnn {
 torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidden_layers, bool layer_norm,
                                const std::string& activation = "relu");
 
-// Keeps the CPU memory that tensors free mapped in the process (glibc malloc: no trimming of the
-// heap top, no mmap for blocks under 32 MB), once per process. A training step allocates and
-// frees the same activations every step; with glibc's defaults a MeshGraphNet step page-faults
-// about 130 MB of them in afresh (4-13% of the step on one core, docs/benchmarks.md). Cost: the
-// process keeps its peak heap. No-op elsewhere than glibc, or with the environment variable TESSERA_MALLOC_DEFAULT=1.
-void retain_freed_memory();
-
 // Runs a make_mlp Sequential from module `first` on (the caller may have applied the modules
 // before it itself). The same function as mlp->forward(x), with ReLUs applied in place on the
 // Linear outputs (and on x when `x_owned`: x is a temporary no one else reads).

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "core/error.hpp"
+#include "core/malloc_policy.hpp"
 #include "gnn/layers.hpp"
 #include "gnn/message_passing.hpp"
 
@@ -13,7 +14,7 @@ namespace tessera::gnn {
 MeshGraphNetImpl::MeshGraphNetImpl(const MeshGraphNetConfig& c) : config_(c) {
   if (c.node_in < 1 || c.edge_in < 1 || c.out_dim < 1 || c.steps < 1)
     throw Error("meshgraphnet: node_in, edge_in, out_dim and steps must be positive");
-  retain_freed_memory();
+  core::retain_freed_memory();
   const int64_t l = c.latent;
   node_enc_ = register_module("node_encoder", make_mlp(c.node_in, l, l, c.hidden_layers, true));
   edge_enc_ = register_module("edge_encoder", make_mlp(c.edge_in, l, l, c.hidden_layers, true));

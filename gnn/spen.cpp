@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/malloc_policy.hpp"
 #include "gnn/ign_layers.hpp"
 #include "gnn/layers.hpp"
 
@@ -14,7 +15,7 @@ namespace tessera::gnn {
 Spen::Spen(const SpenConfig& c) : config_(c) {
   // Every step allocates and frees the same [B, m, m, C] blocks: keep them mapped (9% of a CSL
   // step went to page faults).
-  retain_freed_memory();
+  core::retain_freed_memory();
   std::sort(config_.own_sizes.begin(), config_.own_sizes.end());
   layers = register_module("layers", torch::nn::ModuleList());
   norms_ = register_module("norms", torch::nn::ModuleList());

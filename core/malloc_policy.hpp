@@ -1,0 +1,14 @@
+// How the process's CPU allocator treats the memory tensors free. A training step allocates and
+// frees the same activations every step; with glibc's defaults the large ones are unmapped on free
+// and page-faulted in afresh on the next step (4-13% of a MeshGraphNet step on one core,
+// docs/benchmarks.md).
+#pragma once
+
+namespace tessera::core {
+
+// Keeps freed CPU memory mapped in the process (glibc malloc: no trimming of the heap top, no mmap
+// for blocks under 32 MB, glibc's largest threshold), once per process. Cost: the process keeps its
+// peak heap. No-op elsewhere than glibc, or with the environment variable TESSERA_MALLOC_DEFAULT=1.
+void retain_freed_memory();
+
+}  // namespace tessera::core
