@@ -12,32 +12,51 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Channels of the stacked jet: k * n + i is channel k, element i.
-template <class T>
+// Channels of the stacked jet: k * n + i is channel k, element i; k < Channels (2: value and d/dt;
+// 3: and d/dx; 4: and d²/dx²). The channel count is a compile-time constant so each loop is branch-free.
+template <class T, int Channels>
 void jet_forward(const T* a, const T* y, T* out, int64_t n) {
   const T *at = a + n, *ax = a + 2 * n, *axx = a + 3 * n;
   T *ot = out + n, *ox = out + 2 * n, *oxx = out + 3 * n;
   for (int64_t i = 0; i < n; ++i) {
-    const T d1 = T(1) - y[i] * y[i], d2 = T(-2) * y[i] * d1;
+    const T d1 = T(1) - y[i] * y[i];
     ot[i] = d1 * at[i];
-    ox[i] = d1 * ax[i];
-    oxx[i] = d2 * ax[i] * ax[i] + d1 * axx[i];
+    if constexpr (Channels >= 3) ox[i] = d1 * ax[i];
+    if constexpr (Channels >= 4) oxx[i] = T(-2) * y[i] * d1 * ax[i] * ax[i] + d1 * axx[i];
   }
 }
 
-template <class T>
+// ga may be g (in place): element i of every ga channel is written after all g channels at i are read.
+template <class T, int Channels>
 void jet_backward(const T* a, const T* y, const T* g, T* ga, int64_t n) {
   const T *at = a + n, *ax = a + 2 * n, *axx = a + 3 * n;
   const T *g1 = g + n, *g2 = g + 2 * n, *g3 = g + 3 * n;
   T *ga1 = ga + n, *ga2 = ga + 2 * n, *ga3 = ga + 3 * n;
   for (int64_t i = 0; i < n; ++i) {
     // y' = 1 − y², y'' = −2 y y', y''' = (6y² − 2) y'; each derivative w.r.t. a.
-    const T d1 = T(1) - y[i] * y[i], d2 = T(-2) * y[i] * d1, d3 = (T(6) * y[i] * y[i] - T(2)) * d1;
-    ga[i] = g[i] * d1 + g1[i] * d2 * at[i] + g2[i] * d2 * ax[i] + g3[i] * (d3 * ax[i] * ax[i] + d2 * axx[i]);
+    const T d1 = T(1) - y[i] * y[i], d2 = T(-2) * y[i] * d1;
+    T value = g[i] * d1 + g1[i] * d2 * at[i];
     ga1[i] = g1[i] * d1;
-    ga2[i] = g2[i] * d1 + g3[i] * T(2) * d2 * ax[i];
-    ga3[i] = g3[i] * d1;
+    if constexpr (Channels == 3) {
+      value += g2[i] * d2 * ax[i];
+      ga2[i] = g2[i] * d1;
+    }
+    if constexpr (Channels == 4) {
+      const T d3 = (T(6) * y[i] * y[i] - T(2)) * d1;
+      value += g2[i] * d2 * ax[i] + g3[i] * (d3 * ax[i] * ax[i] + d2 * axx[i]);
+      ga2[i] = g2[i] * d1 + g3[i] * T(2) * d2 * ax[i];
+      ga3[i] = g3[i] * d1;
+    }
+    ga[i] = value;
   }
+}
+
+// Calls f.template operator()<C>() with C = channels (2, 3 or 4).
+template <class F>
+void with_channels(int64_t channels, F&& f) {
+  if (channels == 2) return f.template operator()<2>();
+  if (channels == 3) return f.template operator()<3>();
+  return f.template operator()<4>();
 }
 
 struct TanhJet : public torch::autograd::Function<TanhJet> {
@@ -48,7 +67,9 @@ struct TanhJet : public torch::autograd::Function<TanhJet> {
     out[0].copy_(y);
     const int64_t n = y.numel();
     AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_jet", [&] {
-      jet_forward<scalar_t>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), n);
+      with_channels(a.size(0), [&]<int C>() {
+        jet_forward<scalar_t, C>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), n);
+      });
     });
     ctx->save_for_backward({a, y});
     return out;
@@ -59,39 +80,159 @@ struct TanhJet : public torch::autograd::Function<TanhJet> {
     const at::Tensor g = grads[0].contiguous();
     at::Tensor ga = at::empty_like(a);
     AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_jet_backward", [&] {
-      jet_backward<scalar_t>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(),
-                             ga.data_ptr<scalar_t>(), y.numel());
+      with_channels(a.size(0), [&]<int C>() {
+        jet_backward<scalar_t, C>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(),
+                                  ga.data_ptr<scalar_t>(), y.numel());
+      });
     });
     return {ga};
+  }
+};
+
+// Points per block of the whole-network node: a block's jets ([C, 2048, width], ≤ 3.3 MB in fp64 at
+// width 50) stay in cache between the GEMM and the elementwise step, and stay under glibc's mmap
+// threshold, so the same heap blocks are reused every step (core/malloc_policy.hpp).
+constexpr int64_t kPointBlock = 2048;
+
+// The jet through every layer of the MLP as one autograd node: per block of points, per layer, one
+// GEMM over all channels ([C·n, in] × [in, out]), the bias added to the value channel in place, the
+// vectorised tanh of the value channel and the fused jet step; backward the same in reverse with
+// hand-written weight, bias and input gradients. Saves each layer's input jet and pre-activation.
+struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
+  // h0: [C, N, 3] the input jet; params: W0, b0, W1, b1, ... (torch::nn::Linear layout).
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& h0_in, at::TensorList params) {
+    const at::Tensor h0 = h0_in.contiguous();
+    const int64_t C = h0.size(0), N = h0.size(1), layers = static_cast<int64_t>(params.size()) / 2;
+    at::Tensor out = at::empty({C, N, params[2 * layers - 2].size(0)}, h0.options());
+    std::vector<at::Tensor> saved;  // per block, per layer l: its input h_l and (hidden l) its pre-activation a_l
+    for (int64_t b = 0; b < N; b += kPointBlock) {
+      const int64_t n = std::min(kPointBlock, N - b);
+      at::Tensor h = h0.narrow(1, b, n).contiguous();
+      for (int64_t l = 0; l < layers; ++l) {
+        const at::Tensor &w = params[2 * l], &bias = params[2 * l + 1];
+        saved.push_back(h);
+        at::Tensor a = at::mm(h.view({C * n, h.size(2)}), w.t()).view({C, n, w.size(0)});
+        a[0].add_(bias);  // the bias enters the value channel only
+        if (l + 1 == layers) {
+          out.narrow(1, b, n).copy_(a);
+          break;
+        }
+        at::Tensor y = at::empty_like(a);
+        at::Tensor y0 = y[0];
+        at::tanh_out(y0, a[0]);
+        AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_mlp_jet", [&] {
+          with_channels(C, [&]<int Ch>() {
+            jet_forward<scalar_t, Ch>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(),
+                                      a[0].numel());
+          });
+        });
+        saved.push_back(a);
+        h = y;
+      }
+    }
+    std::vector<at::Tensor> to_save = saved;
+    for (const at::Tensor& p : params) to_save.push_back(p);
+    ctx->save_for_backward(to_save);
+    ctx->saved_data["layers"] = layers;
+    return out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const int64_t layers = ctx->saved_data["layers"].toInt();
+    const int64_t per_block = 2 * layers - 1, blocks = (static_cast<int64_t>(saved.size()) - 2 * layers) / per_block;
+    const auto param = [&](int64_t i) -> const at::Tensor& { return saved[blocks * per_block + i]; };
+    const at::Tensor g = grads[0].contiguous();
+    const int64_t C = g.size(0), N = g.size(1);
+    std::vector<at::Tensor> gw, gbias;
+    for (int64_t l = 0; l < layers; ++l) {
+      gw.push_back(at::zeros_like(param(2 * l)));
+      gbias.push_back(at::zeros_like(param(2 * l + 1)));
+    }
+    at::Tensor gh0 = at::empty({C, N, 3}, g.options());
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      const int64_t b = blk * kPointBlock, n = std::min(kPointBlock, N - b);
+      const auto input = [&](int64_t l) -> const at::Tensor& { return saved[blk * per_block + 2 * l]; };
+      const auto pre = [&](int64_t l) -> const at::Tensor& { return saved[blk * per_block + 2 * l + 1]; };
+      at::Tensor ga = g.narrow(1, b, n).contiguous();  // gradient w.r.t. layer l's pre-activation jet
+      for (int64_t l = layers - 1; l >= 0; --l) {
+        const at::Tensor& h = input(l);
+        const at::Tensor ga2 = ga.view({C * n, ga.size(2)});
+        gw[l].addmm_(ga2.t(), h.view({C * n, h.size(2)}));
+        gbias[l].add_(ga[0].sum(0));
+        at::Tensor gh = at::mm(ga2, param(2 * l)).view({C, n, h.size(2)});
+        if (l == 0) {
+          gh0.narrow(1, b, n).copy_(gh);
+          break;
+        }
+        // Through the tanh jet of layer l − 1 (its output is h, its value channel tanh a).
+        const at::Tensor& a = pre(l - 1);
+        AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_mlp_jet_backward", [&] {
+          with_channels(C, [&]<int Ch>() {
+            jet_backward<scalar_t, Ch>(a.data_ptr<scalar_t>(), h.data_ptr<scalar_t>(), gh.data_ptr<scalar_t>(),
+                                       gh.data_ptr<scalar_t>(), a[0].numel());  // in place (see jet_backward)
+          });
+        });
+        ga = gh;
+      }
+    }
+    variable_list result = {gh0};
+    for (int64_t l = 0; l < layers; ++l) {
+      result.push_back(gw[l]);
+      result.push_back(gbias[l]);
+    }
+    return result;
   }
 };
 
 }  // namespace
 
 at::Tensor tanh_jet(const at::Tensor& a) {
-  if (a.dim() < 1 || a.size(0) != 4) throw Error(cat("tanh_jet: expects a stacked jet [4, ...], got ", a.sizes()));
+  if (a.dim() < 1 || a.size(0) < 2 || a.size(0) > 4)
+    throw Error(cat("tanh_jet: expects a stacked jet [2, 3 or 4, ...], got ", a.sizes()));
   if (!a.device().is_cpu()) {  // the fused loops are CPU code; elsewhere the plain ops
-    const at::Tensor y = at::tanh(a[0]), d1 = 1 - y * y, d2 = -2 * y * d1;
-    return at::stack({y, d1 * a[1], d1 * a[2], d2 * a[2] * a[2] + d1 * a[3]}, 0);
+    const at::Tensor y = at::tanh(a[0]), d1 = 1 - y * y;
+    std::vector<at::Tensor> out = {y, d1 * a[1]};
+    if (a.size(0) >= 3) out.push_back(d1 * a[2]);
+    if (a.size(0) == 4) out.push_back(-2 * y * d1 * a[2] * a[2] + d1 * a[3]);
+    return at::stack(out, 0);
   }
   return TanhJet::apply(a);
 }
 
 Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
-                         const at::Tensor& t, const at::Tensor& x) {
+                         const at::Tensor& t, const at::Tensor& x, JetOrder order) {
   if (weights.empty() || weights.size() != biases.size())
     throw Error(cat("tanh MLP: ", weights.size(), " weights and ", biases.size(), " biases"));
-  // The input map z = (cos x, sin x, t) and its jet, as in tanh_mlp_jet.
+  const int64_t channels = static_cast<int64_t>(order);
+  // The input map z = (cos x, sin x, t) and its jet, as in tanh_mlp_jet (the first `channels`).
   const at::Tensor c = at::cos(x), s = at::sin(x), zero = at::zeros_like(x), one = at::ones_like(x);
-  at::Tensor h = at::stack({at::stack({c, s, t}, 1), at::stack({zero, zero, one}, 1), at::stack({-s, c, zero}, 1),
-                            at::stack({-c, -s, zero}, 1)},
-                           0);
+  const std::vector<at::Tensor> input = {at::stack({c, s, t}, 1), at::stack({zero, zero, one}, 1),
+                                         at::stack({-s, c, zero}, 1), at::stack({-c, -s, zero}, 1)};
+  at::Tensor h = at::stack(std::vector<at::Tensor>(input.begin(), input.begin() + channels), 0);
+  if (h.device().is_cpu()) {
+    std::vector<at::Tensor> params;
+    for (size_t l = 0; l < weights.size(); ++l) {
+      params.push_back(weights[l]);
+      params.push_back(biases[l]);
+    }
+    const at::Tensor a = TanhMlpJet::apply(h, at::TensorList(params));  // a TensorList: its tensors are inputs
+    Jet1D j{a[0], a[1], {}, {}};
+    if (channels >= 3) j.u_x = a[2];
+    if (channels == 4) j.u_xx = a[3];
+    return j;
+  }
+  // Elsewhere (the fused loops are CPU code): per layer, linear then the tanh jet step.
   for (size_t l = 0; l < weights.size(); ++l) {
     at::Tensor a = at::linear(h, weights[l]);
     // The bias enters the value channel only.
-    a = a + at::stack({biases[l], at::zeros_like(biases[l]), at::zeros_like(biases[l]), at::zeros_like(biases[l])})
-                .unsqueeze(1);
-    if (l + 1 == weights.size()) return {a[0], a[1], a[2], a[3]};
+    a = at::cat({a.narrow(0, 0, 1) + biases[l], a.narrow(0, 1, channels - 1)}, 0);
+    if (l + 1 == weights.size()) {
+      Jet1D j{a[0], a[1], {}, {}};
+      if (channels >= 3) j.u_x = a[2];
+      if (channels == 4) j.u_xx = a[3];
+      return j;
+    }
     h = tanh_jet(a);
   }
   throw Error("tanh MLP: unreachable");

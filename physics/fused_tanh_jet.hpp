@@ -13,11 +13,22 @@
 
 namespace tessera::physics {
 
-// a: [4, N, W] (value, d/dt, d/dx, d²/dx² stacked) -> the jet of tanh(a), same shape.
+// The derivatives a jet carries, as its number of channels: a residual without diffusion needs no
+// u_xx, and the LPINN's (∂t only) no u_x either; each channel dropped saves about a quarter of the
+// work. Each order includes the ones before it.
+enum class JetOrder : int64_t {
+  Time = 2,    // u, u_t
+  First = 3,   // u, u_t, u_x
+  Second = 4,  // u, u_t, u_x, u_xx
+};
+
+// a: [C, N, W] (value, d/dt, d/dx, d²/dx² stacked; the first C = 2, 3 or 4 of them) -> the jet of
+// tanh(a), same shape.
 at::Tensor tanh_jet(const at::Tensor& a);
 
-// tanh_mlp_jet with the fused tanh step (weights/biases in torch::nn::Linear layout).
+// tanh_mlp_jet with the fused tanh step (weights/biases in torch::nn::Linear layout), carrying the
+// channels of `order`; the members beyond it are left undefined.
 Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
-                         const at::Tensor& t, const at::Tensor& x);
+                         const at::Tensor& t, const at::Tensor& x, JetOrder order = JetOrder::Second);
 
 }  // namespace tessera::physics

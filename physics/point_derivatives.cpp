@@ -10,7 +10,8 @@ namespace tessera::physics {
 Jet1D Jet1D::channel(int64_t c) const {
   if (!u.defined() || u.dim() < 2) throw Error("jet: channel() needs a multi-channel jet [N, C]");
   if (c < 0 || c >= u.size(-1)) throw Error(cat("jet: channel ", c, " out of range [0, ", u.size(-1), ")"));
-  return {u.select(-1, c), u_t.select(-1, c), u_x.select(-1, c), u_xx.select(-1, c)};
+  auto pick = [c](const at::Tensor& m) { return m.defined() ? m.select(-1, c) : at::Tensor(); };
+  return {pick(u), pick(u_t), pick(u_x), pick(u_xx)};
 }
 
 namespace {

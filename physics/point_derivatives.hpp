@@ -12,7 +12,7 @@ namespace tessera::physics {
 // scalar field, [N, C] for C output channels (the Taylor-mode jet of a multi-output network).
 struct Jet1D {
   at::Tensor u, u_t, u_x, u_xx;
-  // Channel c of a multi-channel jet ([N, C] -> [N]).
+  // Channel c of a multi-channel jet ([N, C] -> [N]); undefined members stay undefined.
   Jet1D channel(int64_t c) const;
 };
 

@@ -62,18 +62,25 @@ at::Tensor initial_condition(const Problem1D& p, const at::Tensor& x) { return a
 
 namespace {
 
-void check_jet(const Jet1D& j, const char* what) {
-  if (!j.u.defined() || !j.u_t.defined() || !j.u_x.defined() || !j.u_xx.defined())
-    throw Error(cat("residual: the jet of ", what, " is incomplete"));
+// The members a residual reads must be there; a jet may leave out u_x and u_xx where the residual
+// does not read them (fused_tanh_jet.hpp's JetOrder).
+void check_jet(const Jet1D& j, const char* what, bool needs_x, bool needs_xx) {
+  if (!j.u.defined() || !j.u_t.defined() || (needs_x && !j.u_x.defined()) || (needs_xx && !j.u_xx.defined()))
+    throw Error(cat("residual: the jet of ", what, " lacks a derivative the residual needs"));
+}
+
+// −ν u_xx, or nothing without viscosity.
+at::Tensor add_diffusion(const Problem1D& p, const at::Tensor& r, const Jet1D& u) {
+  return p.viscosity() == 0 ? r : r - p.viscosity() * u.u_xx;
 }
 
 }  // namespace
 
 at::Tensor eulerian_residual(const Problem1D& p, const Jet1D& u) {
   p.validate();
-  check_jet(u, "u");
+  check_jet(u, "u", true, p.viscosity() != 0);
   const at::Tensor transport = p.kind == Problem1D::Burgers ? u.u * u.u_x : p.c * u.u_x;
-  return u.u_t + transport - p.viscosity() * u.u_xx;
+  return add_diffusion(p, u.u_t + transport, u);
 }
 
 at::Tensor eulerian_initial_residual(const Problem1D& p, const at::Tensor& x, const at::Tensor& u_at_0) {
@@ -82,11 +89,11 @@ at::Tensor eulerian_initial_residual(const Problem1D& p, const at::Tensor& x, co
 
 LagrangianResidual lagrangian_residual(const Problem1D& p, const Jet1D& x_l, const Jet1D& u) {
   p.validate();
-  check_jet(x_l, "x_L");
-  check_jet(u, "u");
+  check_jet(x_l, "x_L", false, false);
+  check_jet(u, "u", false, p.viscosity() != 0);
   LagrangianResidual r;
   r.r_x = p.kind == Problem1D::Burgers ? x_l.u_t - u.u : x_l.u_t - p.c;
-  r.r_u = u.u_t - p.viscosity() * u.u_xx;
+  r.r_u = add_diffusion(p, u.u_t, u);
   return r;
 }
 

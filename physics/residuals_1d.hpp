@@ -42,7 +42,8 @@ struct Problem1D {
 // u0(x) = sin x + C.
 at::Tensor initial_condition(const Problem1D& p, const at::Tensor& x);
 
-// Eulerian PINN residual u_t + a u_x − ν u_xx of a (single-channel) jet of u(t, x).
+// Eulerian PINN residual u_t + a u_x − ν u_xx of a (single-channel) jet of u(t, x); u_xx may be
+// undefined where ν = 0.
 at::Tensor eulerian_residual(const Problem1D& p, const Jet1D& u);
 // u(0, x) − u0(x), given the network's u at t = 0.
 at::Tensor eulerian_initial_residual(const Problem1D& p, const at::Tensor& x, const at::Tensor& u_at_0);
@@ -50,7 +51,7 @@ at::Tensor eulerian_initial_residual(const Problem1D& p, const at::Tensor& x, co
 struct LagrangianResidual {
   at::Tensor r_x, r_u;
 };
-// Jets of x_L(x0, t) and u(x0, t) w.r.t. (t, x0).
+// Jets of x_L(x0, t) and u(x0, t) w.r.t. (t, x0); only u, u_t (and u's u_xx where ν > 0) are read.
 LagrangianResidual lagrangian_residual(const Problem1D& p, const Jet1D& x_l, const Jet1D& u);
 // Initial conditions: r_x = x_L(x0, 0) − x0, r_u = u(x0, 0) − u0(x0).
 LagrangianResidual lagrangian_initial_residual(const Problem1D& p, const at::Tensor& x0, const at::Tensor& x_l_at_0,
