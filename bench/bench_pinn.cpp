@@ -2,7 +2,8 @@
 // full batch on the 256 × 100 grid, tanh MLP 50 × 5; docs/pinn.md) in tessera — with the
 // Taylor-mode jet and with the autograd jet — and in an equivalent PyTorch script
 // (bench/pinn_torch.py, torch.autograd.grad with create_graph) run by the venv's Python on the same
-// number of threads, for the Eulerian PINN and the LPINN in fp32 and fp64. Prints the median step
+// number of threads, for the Eulerian PINN and the LPINN in fp32 and fp64, on advection (c = 20) and
+// viscous Burgers (nu = 0.01). Prints the median step
 // times and the ratio PyTorch / tessera in one table.
 //   usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH]
 #include <ATen/ATen.h>
@@ -23,10 +24,13 @@ namespace {
 
 // Runs the PyTorch script and returns its median ms per step (< 0 when it failed).
 double torch_ms(const std::string& python, int threads, int reps, const std::string& dtype, const std::string& form,
-                int64_t nx, int64_t nt) {
-  const std::string cmd = python + " " + TESSERA_BENCH_DIR + "/pinn_torch.py --threads " + std::to_string(threads) +
-                          " --reps " + std::to_string(reps) + " --dtype " + dtype + " --formulation " + form +
-                          " --nx " + std::to_string(nx) + " --nt " + std::to_string(nt) + " 2>&1";
+                const std::string& problem, int64_t nx, int64_t nt) {
+  // The script runs under the malloc policy of core::retain_freed_memory (glibc tunables), as tessera.
+  const std::string cmd =
+      "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 " + python + " " +
+      TESSERA_BENCH_DIR + "/pinn_torch.py --threads " + std::to_string(threads) + " --reps " + std::to_string(reps) +
+      " --dtype " + dtype + " --formulation " + form + " --problem " + problem + " --nx " + std::to_string(nx) +
+      " --nt " + std::to_string(nt) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;
   std::string out;
@@ -72,27 +76,32 @@ int main(int argc, char** argv) {
       "PINN training step (forward + loss + backward + Adam), %lld x %lld points, tanh MLP 50 x 5, %d "
       "thread(s), median of %d steps\n",
       static_cast<long long>(nx), static_cast<long long>(nt), threads, reps);
-  std::printf("%-6s %-5s %14s %14s %14s %10s %10s\n", "form", "dtype", "tessera-taylor", "tessera-autog", "pytorch",
-              "torch/tay", "torch/aut");
-  for (const std::string form : {"pinn", "lpinn"})
-    for (const std::string dtype : {"fp32", "fp64"}) {
-      double ms[2];
-      for (int taylor = 1; taylor >= 0; --taylor) {
-        PinnOptions o;
-        o.formulation = form == "pinn" ? Formulation::Eulerian : Formulation::Lagrangian;
-        o.problem = physics::Problem1D::advection(20.0);
-        o.nx = nx;
-        o.nt = nt;
-        o.fp64 = dtype == "fp64";
-        o.taylor = taylor == 1;
-        o.adam_steps = 1 << 30;
-        PinnLearner l(o, nullptr);
-        ms[1 - taylor] = bench::median_ms([&] { l.step(); }, reps, 3);
+  std::printf("%-9s %-6s %-5s %14s %14s %14s %10s %10s\n", "problem", "form", "dtype", "tessera-taylor",
+              "tessera-autog", "pytorch", "torch/tay", "torch/aut");
+  // Advection (c = 20) needs no u_xx (and the LPINN no u_x): the jet carries 3 (2) channels.
+  // Burgers (nu = 0.01, C = 0) needs all four.
+  for (const std::string problem : {"advection", "burgers"})
+    for (const std::string form : {"pinn", "lpinn"})
+      for (const std::string dtype : {"fp32", "fp64"}) {
+        double ms[2];
+        for (int taylor = 1; taylor >= 0; --taylor) {
+          PinnOptions o;
+          o.formulation = form == "pinn" ? Formulation::Eulerian : Formulation::Lagrangian;
+          o.problem =
+              problem == "burgers" ? physics::Problem1D::burgers(0.01, 0.0) : physics::Problem1D::advection(20.0);
+          o.nx = nx;
+          o.nt = nt;
+          o.fp64 = dtype == "fp64";
+          o.taylor = taylor == 1;
+          o.separate_branches = false;  // one MLP with both outputs, as pinn_torch.py (and the authors' code)
+          o.adam_steps = 1 << 30;
+          PinnLearner l(o, nullptr);
+          ms[1 - taylor] = bench::median_ms([&] { l.step(); }, reps, 3);
+        }
+        const double t = torch_ms(python, threads, reps, dtype, form, problem, nx, nt);
+        std::printf("%-9s %-6s %-5s %11.3f ms %11.3f ms %11.3f ms %9.2fx %9.2fx\n", problem.c_str(), form.c_str(),
+                    dtype.c_str(), ms[0], ms[1], t, t > 0 ? t / ms[0] : 0.0, t > 0 ? t / ms[1] : 0.0);
+        std::fflush(stdout);
       }
-      const double t = torch_ms(python, threads, reps, dtype, form, nx, nt);
-      std::printf("%-6s %-5s %11.3f ms %11.3f ms %11.3f ms %9.2fx %9.2fx\n", form.c_str(), dtype.c_str(), ms[0], ms[1],
-                  t, t > 0 ? t / ms[0] : 0.0, t > 0 ? t / ms[1] : 0.0);
-      std::fflush(stdout);
-    }
   return 0;
 }

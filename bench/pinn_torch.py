@@ -1,8 +1,9 @@
 """The Lagrangian PINN training step of tessera (train/pinn/learner.cpp) written the usual PyTorch
 way, for bench_pinn: tanh MLP on (cos x, sin x, t), derivatives by torch.autograd.grad with
-create_graph, the loss of docs/references.md §8, Adam (amsgrad). Full batch on the nx × nt grid.
+create_graph (only those the residual reads: no u_xx without viscosity, as tessera's jet), the loss
+of docs/references.md §8, Adam (amsgrad). Full batch on the nx × nt grid.
 
-    python pinn_torch.py --threads 1 --reps 20 --dtype fp32 --formulation lpinn
+    python pinn_torch.py --threads 1 --reps 20 --dtype fp32 --formulation lpinn --problem advection
 prints one line: "torch <formulation> <dtype> <median ms per step>".
 """
 import argparse
@@ -28,6 +29,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--dtype", choices=["fp32", "fp64"], default="fp32")
     ap.add_argument("--formulation", choices=["pinn", "lpinn"], default="lpinn")
+    ap.add_argument("--problem", choices=["advection", "burgers"], default="advection")
     ap.add_argument("--nx", type=int, default=256)
     ap.add_argument("--nt", type=int, default=100)
     ap.add_argument("--width", type=int, default=50)
@@ -39,7 +41,8 @@ def main():
     lagrangian = a.formulation == "lpinn"
     net = make_net(a.width, a.layers, 2 if lagrangian else 1).to(dtype)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2, amsgrad=True)
-    c, nu = 20.0, 0.0
+    burgers = a.problem == "burgers"
+    c, nu = (0.0, 0.01) if burgers else (20.0, 0.0)
     t = torch.linspace(0, 1, a.nt, dtype=dtype)
     x = torch.arange(a.nx, dtype=dtype) * (2 * math.pi / a.nx)
     tt = t.repeat_interleave(a.nx).requires_grad_(True)
@@ -59,17 +62,17 @@ def main():
         if lagrangian:
             d, u = out[:, 0], out[:, 1]
             d_t = grad(d, tt)
-            u_t, u_x = grad(u, tt), grad(u, xx)
-            u_xx = grad(u_x, xx)
-            r_x = d_t - c
-            r_u = u_t - nu * u_xx
+            u_t = grad(u, tt)
+            # The derivatives the residual reads: u_xx (and the u_x it comes from) only with viscosity.
+            r_u = u_t - nu * grad(grad(u, xx), xx) if nu != 0 else u_t
+            r_x = d_t - u if burgers else d_t - c
             loss = (10 * r_x.pow(2).sum().sqrt() + r_u.pow(2).sum().sqrt()
                     + 1000 * (at0[:, 0].pow(2).sum().sqrt() + (at0[:, 1] - torch.sin(x0)).pow(2).sum().sqrt()))
         else:
             u = out[:, 0]
             u_t, u_x = grad(u, tt), grad(u, xx)
-            u_xx = grad(u_x, xx)
-            r = u_t + c * u_x - nu * u_xx
+            transport = u * u_x if burgers else c * u_x
+            r = u_t + transport - nu * grad(u_x, xx) if nu != 0 else u_t + transport
             loss = r.pow(2).sum().sqrt() + 1000 * (at0[:, 0] - torch.sin(x0)).pow(2).sum().sqrt()
         loss.backward()
         opt.step()
@@ -82,7 +85,7 @@ def main():
         s = time.perf_counter()
         step()
         times.append(1e3 * (time.perf_counter() - s))
-    print(f"torch {a.formulation} {a.dtype} {statistics.median(times):.4f}", flush=True)
+    print(f"torch {a.formulation} {a.dtype} {statistics.median(times):.4f}", flush=True)  # parsed by bench_pinn
 
 
 if __name__ == "__main__":

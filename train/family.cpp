@@ -56,7 +56,8 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
   s.add("output.overwrite", KeyType::Bool, "false",
         "start afresh even if output.dir holds a checkpoint.h5 of an earlier run (otherwise that is an error: "
-        "resume it with train.resume, or choose another output.dir)");
+        "resume it with train.resume, or choose another output.dir); a pinn study: every case starts afresh instead "
+        "of resuming from its folder");
   for (const Family& f : families) s.family(f.name, f.add_keys);
 }
 

@@ -84,19 +84,64 @@ TEST_CASE("Taylor-mode and autograd losses and gradients agree in fp64", "[pinn]
                                                     physics::Problem1D::convection_diffusion(3.0, 0.1),
                                                     physics::Problem1D::burgers(0.01, 2.0)};
   for (Formulation f : {Formulation::Eulerian, Formulation::Lagrangian})
-    for (const auto& p : problems) {
-      PinnOptions o = small(f, p);
-      o.seed = 5;
-      PinnLearner taylor(o, nullptr);
-      o.taylor = false;
-      PinnLearner autograd(o, nullptr);
-      const double lt = taylor.loss().item<double>(), la = autograd.loss().item<double>();
-      INFO(formulation_name(f) << " " << p.name() << ": " << lt << " vs " << la);
-      CHECK(std::abs(lt - la) <= 1e-10 * std::abs(la));
-      const auto gt = grads(taylor), ga = grads(autograd);
-      for (size_t i = 0; i < gt.size(); ++i)
-        CHECK((gt[i] - ga[i]).abs().max().item<double>() <= 1e-10 * (1 + ga[i].abs().max().item<double>()));
+    for (const auto& p : problems)
+      for (bool separate : {true, false}) {
+        PinnOptions o = small(f, p);
+        o.seed = 5;
+        o.separate_branches = separate;
+        PinnLearner taylor(o, nullptr);
+        o.taylor = false;
+        PinnLearner autograd(o, nullptr);
+        const double lt = taylor.loss().item<double>(), la = autograd.loss().item<double>();
+        INFO(formulation_name(f) << " " << p.name() << (separate ? ", separate" : ", shared") << ": " << lt << " vs "
+                                 << la);
+        CHECK(std::abs(lt - la) <= 1e-10 * std::abs(la));
+        const auto gt = grads(taylor), ga = grads(autograd);
+        for (size_t i = 0; i < gt.size(); ++i)
+          CHECK((gt[i] - ga[i]).abs().max().item<double>() <= 1e-10 * (1 + ga[i].abs().max().item<double>()));
+      }
+}
+
+TEST_CASE("the scaled displacement output is the unscaled one with its last row multiplied by U T", "[pinn]") {
+  // Same network, displacement row of the last layer multiplied by U T, scaling off: the same loss
+  // and prediction. U T = max(1, |c|) T for advection, (1 + |C|) T for Burgers.
+  for (const auto& [p, unit] :
+       std::vector<std::pair<physics::Problem1D, double>>{{physics::Problem1D::advection(70.0, 0.5), 35.0},
+                                                          {physics::Problem1D::advection(-0.5), 1.0},
+                                                          {physics::Problem1D::burgers(0.01, -2.0, 2.0), 6.0}}) {
+    CHECK(displacement_scale(p) == unit);
+    for (bool separate : {true, false}) {
+      PinnOptions o = small(Formulation::Lagrangian, p);
+      o.seed = 3;
+      o.separate_branches = separate;
+      PinnLearner scaled(o, nullptr);
+      o.scale_displacement = false;
+      PinnLearner plain(o, nullptr);
+      const double unmodified = plain.loss().item<double>();
+      {
+        // The last layer's weight row and bias of output 0 (the displacement).
+        at::NoGradGuard no_grad;
+        const std::string last = (separate ? "mlp0.linear" : "mlp.linear") + std::to_string(o.network.hidden_layers);
+        const auto named = plain.network()->named_parameters();
+        named[last + ".weight"][0].mul_(unit);
+        named[last + ".bias"][0].mul_(unit);
+      }
+      const double ls = scaled.loss().item<double>(), lp = plain.loss().item<double>();
+      INFO(p.name() << ": " << ls << " vs " << lp);
+      CHECK(std::abs(ls - lp) <= 1e-12 * std::abs(lp));
+      CHECK(at::allclose(scaled.evaluate().predicted, plain.evaluate().predicted, 1e-12, 1e-12));
+      // Without the multiplication the two differ (the check can fail).
+      if (unit != 1.0) CHECK(std::abs(unmodified - lp) > 1e-6 * std::abs(lp));
     }
+  }
+  // A checkpoint written with one unit is refused by a learner with another.
+  const std::string path = std::string(TESSERA_TEST_OUT) + "/pinn/unit.h5";
+  std::filesystem::create_directories(std::string(TESSERA_TEST_OUT) + "/pinn");
+  PinnOptions o = small(Formulation::Lagrangian, physics::Problem1D::advection(20.0));
+  PinnLearner(o, nullptr).save(path);
+  o.scale_displacement = false;
+  o.resume = path;
+  CHECK_THROWS_WITH(PinnLearner(o, nullptr), Catch::Contains("pinn.lpinn.scale_displacement"));
 }
 
 TEST_CASE("the LPINN learns advection; the error is measured against the exact solution", "[pinn]") {

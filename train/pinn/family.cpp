@@ -21,7 +21,7 @@ void train_study(const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
   if (study.threads > 0) at::set_num_threads(static_cast<int>(study.threads));
   const std::vector<pinn::PinnOptions> cases = pinn::study_cases(study);
-  const bool single = cases.size() == 1;
+  const bool single = cases.size() == 1, overwrite = d.get_bool("output.overwrite");
   const int64_t n = static_cast<int64_t>(cases.size()), ranks = ctx.comm.size();
   if (ranks > n)
     core::log_warn(ctx.log.get(), cat(ranks, " ranks for ", n, " case(s): ", ranks - n, " rank(s) stay idle"));
@@ -32,8 +32,9 @@ void train_study(const io::Deck& d, const RunContext& ctx) {
     LoopOptions lo = loop;
     if (!single) {
       lo.output_dir = loop.output_dir + "/" + o.name;
-      // A sweep resumes every case from its own folder.
-      if (std::filesystem::exists(lo.output_dir + "/checkpoint.h5")) o.resume = lo.output_dir + "/checkpoint.h5";
+      // A sweep resumes every case from its own folder, unless asked to start afresh.
+      if (!overwrite && std::filesystem::exists(lo.output_dir + "/checkpoint.h5"))
+        o.resume = lo.output_dir + "/checkpoint.h5";
     }
     core::log_info(ctx.log.get(), cat("case ", i + 1, " of ", n, ": ", o.name, " (rank ", ctx.comm.rank(), ")"));
     const auto start = std::chrono::steady_clock::now();

@@ -9,12 +9,14 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/malloc_policy.hpp"
 #include "physics/burgers_reference.hpp"
 #include "physics/fused_tanh_jet.hpp"
 #include "physics/lagrangian_grid.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
 #include "train/optimizer_state.hpp"
+#include "train/pinn/network.hpp"
 
 namespace tessera::train::pinn {
 namespace {
@@ -114,8 +116,21 @@ at::Tensor reference_solution(const physics::Problem1D& p, const at::Tensor& t, 
 
 PinnLearner::~PinnLearner() = default;
 
+std::vector<physics::JetOrder> PinnLearner::jet_orders() const {
+  using physics::JetOrder;
+  const bool viscous = options_.problem.viscosity() != 0;
+  if (options_.formulation == Formulation::Eulerian) return {viscous ? JetOrder::Second : JetOrder::First};
+  // r_x reads ∂t x_L only; r_u reads ∂t u and, with viscosity, ∂²u/∂x0².
+  return {JetOrder::Time, viscous ? JetOrder::Second : JetOrder::Time};
+}
+
+double PinnLearner::displacement_unit() const {
+  return options_.scale_displacement ? displacement_scale(options_.problem) : 1.0;
+}
+
 PinnLearner::PinnLearner(const PinnOptions& o, std::shared_ptr<spdlog::logger> log)
     : options_(o), log_(std::move(log)) {
+  core::retain_freed_memory();  // the full-batch jets are allocated and freed every step
   o.problem.validate();
   if (o.nx < 2 || o.nt < 2) throw Error(cat("PINN grid ", o.nx, " x ", o.nt, " is empty"), "pinn.grid.nx");
   const c10::Device device = select_device_for(o.device, "train.device", Comm::self());
@@ -124,7 +139,7 @@ PinnLearner::PinnLearner(const PinnOptions& o, std::shared_ptr<spdlog::logger> l
   physics::TanhMlpOptions net = o.network;
   net.outputs = o.formulation == Formulation::Eulerian ? 1 : 2;
   options_.network = net;
-  net_ = physics::TanhMlp(net);
+  net_ = PinnNetwork(net, o.separate_branches);
   net_->to(device, f.dtype().toScalarType());
   t_ = at::linspace(0, o.problem.T, o.nt, f);
   x_ = at::arange(o.nx, f) * (kTwoPi / double(o.nx));
@@ -155,37 +170,30 @@ torch::optim::Optimizer& PinnLearner::lbfgs() {
 at::Tensor PinnLearner::loss() {
   const PinnOptions& o = options_;
   const physics::Problem1D& p = o.problem;
-  physics::Jet1D jet;
+  std::vector<physics::Jet1D> jets;  // one per output, [N] members
   if (o.taylor) {
-    jet = physics::tanh_mlp_jet_fused(net_->weights(), net_->biases(), t_all_, x_all_);
+    jets = net_->jets(t_all_, x_all_, jet_orders());
   } else {
-    // The reference path: one autograd jet per output channel.
-    std::vector<physics::Jet1D> parts;
+    // The reference path: one autograd jet per output.
     for (int64_t c = 0; c < o.network.outputs; ++c)
-      parts.push_back(physics::autograd_jet(
+      jets.push_back(physics::autograd_jet(
           [&](const at::Tensor& t, const at::Tensor& x) { return net_->forward(t, x).select(1, c); }, t_all_, x_all_,
           true));
-    auto stack = [&](at::Tensor physics::Jet1D::*m) {
-      std::vector<at::Tensor> v;
-      for (const auto& j : parts) v.push_back(j.*m);
-      return at::stack(v, 1);
-    };
-    jet = {stack(&physics::Jet1D::u), stack(&physics::Jet1D::u_t), stack(&physics::Jet1D::u_x),
-           stack(&physics::Jet1D::u_xx)};
   }
   const at::Tensor at0 = net_->forward(at::zeros_like(x_), x_);  // [nx, outputs]
   if (o.formulation == Formulation::Eulerian) {
-    const at::Tensor r = physics::eulerian_residual(p, jet.channel(0));
+    const at::Tensor r = physics::eulerian_residual(p, jets[0]);
     const at::Tensor ic = physics::eulerian_initial_residual(p, x_, at0.select(1, 0));
     return o.weight_u * l2(r) + o.weight_ic * l2(ic);
   }
   // The first output is the displacement: x_L = x0 + d, so x_L(x0, 0) = x0 is representable by a
   // network periodic in x0.
-  const physics::Jet1D d = jet.channel(0), u = jet.channel(1);
-  const physics::Jet1D x_l{x_all_ + d.u, d.u_t, 1 + d.u_x, d.u_xx};
+  const physics::Jet1D &d = jets[0], &u = jets[1];
+  const double s = displacement_unit();
+  const physics::Jet1D x_l{x_all_ + s * d.u, s * d.u_t, {}, {}};  // the residual reads no x-derivative of x_L
   const physics::LagrangianResidual r = physics::lagrangian_residual(p, x_l, u);
   const physics::LagrangianResidual ic =
-      physics::lagrangian_initial_residual(p, x_, x_ + at0.select(1, 0), at0.select(1, 1));
+      physics::lagrangian_initial_residual(p, x_, x_ + s * at0.select(1, 0), at0.select(1, 1));
   return o.weight_x * l2(r.r_x) + o.weight_u * l2(r.r_u) + o.weight_ic * (l2(ic.r_x) + l2(ic.r_u));
 }
 
@@ -222,7 +230,7 @@ Evaluation PinnLearner::evaluate() {
   if (options_.formulation == Formulation::Eulerian) {
     e.predicted = out.select(2, 0).contiguous();
   } else {
-    const at::Tensor x_l = e.x.reshape({1, -1}) + out.select(2, 0);
+    const at::Tensor x_l = e.x.reshape({1, -1}) + displacement_unit() * out.select(2, 0);
     e.predicted = physics::lagrangian_to_grid(x_l, out.select(2, 1), options_.nx);
   }
   e.reference = reference_;
@@ -250,6 +258,7 @@ void PinnLearner::save(const std::string& path) const {
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
   c.attributes["case"] = options_.name;
+  c.attributes["displacement_unit"] = cat(displacement_unit());
   c.attributes["deck"] = options_.deck_yaml;
   save_checkpoint(path, c);
 }
@@ -260,6 +269,11 @@ void PinnLearner::load(const std::string& path) {
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not pinn"), "train.resume");
   if (c.attributes["case"] != options_.name)
     throw Error(cat(path, ": holds case '", c.attributes["case"], "', not '", options_.name, "'"), "train.resume");
+  const std::string unit = cat(displacement_unit());
+  if (c.attributes.count("displacement_unit") && c.attributes["displacement_unit"] != unit)
+    throw Error(cat(path, ": its displacement output is in units of ", c.attributes["displacement_unit"],
+                    ", this deck's in units of ", unit, " (pinn.lpinn.scale_displacement)"),
+                "train.resume");
   NamedParameters params = net_->named_parameters();
   unpack_parameters(c, path, params, "train.resume");
   load_adam(c, *adam_, *net_);

@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "physics/taylor_mlp.hpp"
+#include "physics/fused_tanh_jet.hpp"
 #include "train/loop.hpp"
+#include "train/pinn/network.hpp"
 #include "train/pinn/options.hpp"
 
 namespace torch::optim {
@@ -46,17 +47,22 @@ class PinnLearner : public Learner {
   at::Tensor loss();
   Evaluation evaluate();
   const PinnOptions& options() const { return options_; }
-  physics::TanhMlp& network() { return net_; }
+  PinnNetwork& network() { return net_; }
   // Whether step() now runs L-BFGS.
   bool in_lbfgs() const { return step_ >= options_.adam_steps; }
 
  private:
   void load(const std::string& path);
   torch::optim::Optimizer& lbfgs();
+  // The derivatives each output's residual reads: u_xx only with viscosity, u_x only in the Eulerian
+  // residual.
+  std::vector<physics::JetOrder> jet_orders() const;
+  // What the LPINN's first output is multiplied by to give x_L − x0 (displacement_scale or 1).
+  double displacement_unit() const;
 
   PinnOptions options_;
   std::shared_ptr<spdlog::logger> log_;
-  physics::TanhMlp net_{nullptr};
+  PinnNetwork net_{nullptr};
   at::Tensor t_, x_;          // the grid axes [nt], [nx] (device, dtype)
   at::Tensor t_all_, x_all_;  // the collocation points, t-major [nt * nx]
   at::Tensor reference_;      // [nt, nx] double CPU

@@ -12,6 +12,11 @@ namespace tessera::train::pinn {
 
 std::string formulation_name(Formulation f) { return f == Formulation::Eulerian ? "pinn" : "lpinn"; }
 
+double displacement_scale(const physics::Problem1D& p) {
+  const double speed = p.kind == physics::Problem1D::Burgers ? 1 + std::abs(p.C) : std::max(1.0, std::abs(p.c));
+  return speed * p.T;
+}
+
 void add_pinn_keys(io::Schema& s) {
   using io::KeyType;
   s.section("pinn", "Lagrangian PINNs (docs/pinn.md): formulation, 1D periodic problem, network, optimiser, sweep");
@@ -33,6 +38,10 @@ void add_pinn_keys(io::Schema& s) {
   s.add("pinn.grid.nt", KeyType::Int, "100", "collocation and evaluation times (t_n = T n / (nt - 1))").min = 2;
   s.add("pinn.network.width", KeyType::Int, "50", "width of the tanh MLP on (cos x, sin x, t)").min = 1;
   s.add("pinn.network.hidden_layers", KeyType::Int, "5", "tanh layers of the MLP").min = 1;
+  s.add("pinn.network.branches", KeyType::Choice, "separate",
+        "lpinn: separate, one MLP per output (x_L and u; the LPINN paper's figure); shared, one MLP with both outputs "
+        "(the authors' released code)")
+      .choices = {"separate", "shared"};
   s.add("pinn.derivatives", KeyType::Choice, "taylor",
         "taylor: u, u_t, u_x, u_xx in one forward pass (Taylor-mode jet); autograd: three reverse passes")
       .choices = {"taylor", "autograd"};
@@ -42,6 +51,9 @@ void add_pinn_keys(io::Schema& s) {
                   "(L2 norms over the grid)");
   w.list_size = 3;
   w.min = 0;
+  s.add("pinn.lpinn.scale_displacement", KeyType::Bool, "true",
+        "lpinn: the network outputs the displacement x_L - x0 divided by U T (U = max(1, |c|), or 1 + |offset| for "
+        "burgers), so the output stays O(1) at any speed; false: the displacement itself");
   s.add("pinn.adam.steps", KeyType::Int, "1000", "Adam steps; L-BFGS steps follow until train.steps").min = 0;
   auto& lr = s.add("pinn.adam.lr", KeyType::Float, "0.01", "Adam learning rate");
   lr.min = 0;
@@ -127,12 +139,14 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   o.network.width = d.get_int("pinn.network.width");
   o.network.hidden_layers = d.get_int("pinn.network.hidden_layers");
   o.network.outputs = o.formulation == Formulation::Eulerian ? 1 : 2;
+  o.separate_branches = d.get_string("pinn.network.branches") == "separate";
   o.taylor = d.get_string("pinn.derivatives") == "taylor";
   o.fp64 = d.get_string("pinn.precision") == "fp64";
   const auto w = d.get_floats("pinn.loss.weights");
   o.weight_x = w[0];
   o.weight_u = w[1];
   o.weight_ic = w[2];
+  o.scale_displacement = d.get_bool("pinn.lpinn.scale_displacement");
   o.adam_steps = d.get_int("pinn.adam.steps");
   o.adam_lr = d.get_float("pinn.adam.lr");
   o.amsgrad = d.get_bool("pinn.adam.amsgrad");

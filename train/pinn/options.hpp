@@ -24,9 +24,13 @@ struct PinnOptions {
   Formulation formulation = Formulation::Lagrangian;
   physics::Problem1D problem;
   physics::TanhMlpOptions network;  // outputs set from the formulation (1 or 2)
+  bool separate_branches = true;    // one MLP per output (else one MLP for all; network.hpp)
   int64_t nx = 256, nt = 100;       // collocation = evaluation grid: x_j = 2πj/nx, t_n = T n/(nt − 1)
   // Loss weights of §8: r_x (LPINN only), r_u (or the Eulerian residual), initial conditions.
   double weight_x = 10, weight_u = 1, weight_ic = 1000;
+  // LPINN: the network's first output is the displacement in units of displacement_scale(problem)
+  // (the largest distance a characteristic travels by T), so it stays O(1) at any speed.
+  bool scale_displacement = true;
   bool taylor = true;         // derivatives by the Taylor-mode jet (else torch autograd)
   bool fp64 = false;          // parameters and points in double precision
   int64_t adam_steps = 1000;  // steps of Adam, then L-BFGS steps until train.steps
@@ -41,6 +45,10 @@ struct PinnOptions {
   std::string deck_yaml;  // the resolved deck, stored in checkpoints
   std::string name;       // the case name (sweeps)
 };
+
+// U·T with U = max(1, |c|) (advection, convection–diffusion) or max|u0| = 1 + |C| (Burgers): the
+// largest displacement x_L − x0 a characteristic reaches by T (Burgers' speed is bounded by max|u0|).
+double displacement_scale(const physics::Problem1D& p);
 
 // A study: the base case and the sweep that varies it.
 struct PinnStudy {

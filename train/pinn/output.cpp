@@ -41,9 +41,9 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
   if (!(emax > 0)) emax = 1;
   const auto upwards = [&](const at::Tensor& f) { return values(f.flip(0)); };
   io::write_panels_png(dir + "/plot.png",
-                       {{upwards(e.predicted), nx, nt, *lo_it, *hi_it},
-                        {upwards(e.reference), nx, nt, *lo_it, *hi_it},
-                        {upwards(e.predicted - e.reference), nx, nt, -emax, emax}},
+                       {{upwards(e.predicted), nx, nt, *lo_it, *hi_it, false, "predicted u (x right, t up)"},
+                        {upwards(e.reference), nx, nt, *lo_it, *hi_it, false, "reference u"},
+                        {upwards(e.predicted - e.reference), nx, nt, -emax, emax, false, "error"}},
                        3, 1, 2, 8);
 }
 
