@@ -5,7 +5,7 @@
 // number of threads, for the Eulerian PINN and the LPINN in fp32 and fp64, on advection (c = 20) and
 // viscous Burgers (nu = 0.01). Prints the median step
 // times and the ratio PyTorch / tessera in one table.
-//   usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH]
+//   usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH] [--only PROBLEM:FORM:DTYPE]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -52,6 +52,7 @@ double torch_ms(const std::string& python, int threads, int reps, const std::str
 
 int main(int argc, char** argv) {
   bool quick = false;
+  std::string only;
   int threads = 1, reps = 20;
   std::string python = TESSERA_BENCH_PYTHON;
   for (int i = 1; i < argc; ++i) {
@@ -64,8 +65,11 @@ int main(int argc, char** argv) {
       reps = std::stoi(argv[++i]);
     else if (a == "--python" && i + 1 < argc)
       python = argv[++i];
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];  // one row, e.g. advection:lpinn:fp32
     else {
-      std::fprintf(stderr, "usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH]\n");
+      std::fprintf(
+          stderr, "usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH] [--only PROBLEM:FORM:DTYPE]\n");
       return 2;
     }
   }
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
   for (const std::string problem : {"advection", "burgers"})
     for (const std::string form : {"pinn", "lpinn"})
       for (const std::string dtype : {"fp32", "fp64"}) {
+        if (!only.empty() && only != problem + ":" + form + ":" + dtype) continue;
         double ms[2];
         for (int taylor = 1; taylor >= 0; --taylor) {
           PinnOptions o;
