@@ -1,6 +1,7 @@
 """The Lagrangian PINN training step of tessera (train/pinn/learner.cpp) written the usual PyTorch
 way, for bench_pinn: tanh MLP on (cos x, sin x, t), derivatives by torch.autograd.grad with
-create_graph (only those the residual reads: no u_xx without viscosity, as tessera's jet), the loss
+create_graph (only those the residual reads: no u_xx without viscosity, as tessera's jet; u_t and
+u_x of one output from one reverse pass), the loss
 of docs/references.md §8, Adam (amsgrad). Full batch on the nx × nt grid.
 
     python pinn_torch.py --threads 1 --reps 20 --dtype fp32 --formulation lpinn --problem advection
@@ -62,15 +63,20 @@ def main():
         if lagrangian:
             d, u = out[:, 0], out[:, 1]
             d_t = grad(d, tt)
-            u_t = grad(u, tt)
-            # The derivatives the residual reads: u_xx (and the u_x it comes from) only with viscosity.
-            r_u = u_t - nu * grad(grad(u, xx), xx) if nu != 0 else u_t
+            # The derivatives the residual reads: u_xx (and the u_x it comes from) only with viscosity;
+            # u_t and u_x then from one reverse pass.
+            if nu != 0:
+                u_t, u_x = torch.autograd.grad(u.sum(), (tt, xx), create_graph=True)
+                r_u = u_t - nu * grad(u_x, xx)
+            else:
+                r_u = grad(u, tt)
             r_x = d_t - u if burgers else d_t - c
             loss = (10 * r_x.pow(2).sum().sqrt() + r_u.pow(2).sum().sqrt()
                     + 1000 * (at0[:, 0].pow(2).sum().sqrt() + (at0[:, 1] - torch.sin(x0)).pow(2).sum().sqrt()))
         else:
             u = out[:, 0]
-            u_t, u_x = grad(u, tt), grad(u, xx)
+            # u_t and u_x from one reverse pass (the gradient w.r.t. both inputs).
+            u_t, u_x = torch.autograd.grad(u.sum(), (tt, xx), create_graph=True)
             transport = u * u_x if burgers else c * u_x
             r = u_t + transport - nu * grad(u_x, xx) if nu != 0 else u_t + transport
             loss = r.pow(2).sum().sqrt() + 1000 * (at0[:, 0] - torch.sin(x0)).pow(2).sum().sqrt()
