@@ -101,8 +101,9 @@ TuDataset read_tu_dataset(const std::string& dir, const std::string& name_in) {
     const int64_t expected = static_cast<int64_t>(first_node.size());
     if (g == expected + 1) {
       first_node.push_back(v);
-    } else if (g != expected) {
-      throw Error(cat(ind_path, ":", v + 1, ": expected graph id ", expected, " or ", expected + 1,
+    } else if (g != expected || first_node.empty()) {  // the first node must open graph 1 (not 0)
+      const std::string allowed = first_node.empty() ? "1" : cat(expected, " or ", expected + 1);
+      throw Error(cat(ind_path, ":", v + 1, ": expected graph id ", allowed,
                       " (ids are 1-based, ascending, without gaps), got ", g));
     }
     local[v] = v - first_node.back();
