@@ -1,18 +1,21 @@
-// Writes the planetoid target's seed (fuzz/corpus/planetoid/tiny.h5): a 4-node graph with 3
-// features, 2 classes and all six datasets, through tessera's own HDF5 writer. Run once; the
-// file is committed, this program is kept so the seed can be made again.
+// Writes the binary seeds of the HDF5 targets through tessera's own HDF5 writer (no torch, no
+// h5py needed): fuzz/corpus/planetoid/tiny.h5, a 4-node graph with 3 features, 2 classes and all
+// six datasets, and fuzz/corpus/checkpoint/tiny.h5, a checkpoint in train/checkpoint.cpp's layout
+// (/tensors/<name> with "dtype" and "scalar" attributes, string attributes on the root). Run once
+// as `fuzz_make_seeds <repository root>`; the files are committed, this program is kept so they
+// can be made again.
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "io/h5.hpp"
 
-int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUT.h5\n", argv[0]);
-    return 2;
-  }
-  auto f = tessera::io::H5File::create(argv[1]);
+namespace {
+
+void write_planetoid(const std::string& path) {
+  auto f = tessera::io::H5File::create(path);
   const std::vector<float> x = {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0};
   const std::vector<int64_t> y = {0, 1, 1, 0};
   const std::vector<int64_t> edges = {0, 1, 1, 2, 2, 3, 1, 0, 2, 1, 3, 2};  // row 0 sources, row 1 targets
@@ -23,5 +26,42 @@ int main(int argc, char** argv) {
   f.write<uint8_t>("train_mask", {4}, train.data());
   f.write<uint8_t>("val_mask", {4}, val.data());
   f.write<uint8_t>("test_mask", {4}, test.data());
+}
+
+void write_checkpoint(const std::string& path) {
+  auto f = tessera::io::H5File::create(path);
+  f.create_group("/tensors");
+  const std::vector<float> weight = {0.5f, -1.0f, 2.0f, 0.25f, 1.5f, -0.75f};
+  const std::vector<double> mean = {0.1, 0.2};
+  const std::vector<int64_t> step = {7};
+  const std::vector<uint8_t> rng = {1, 2, 3, 4};
+  auto tensor = [&](const std::string& name, const char* dtype, const char* scalar) {
+    f.write_attr("/tensors/" + name, "dtype", dtype);
+    f.write_attr("/tensors/" + name, "scalar", scalar);
+  };
+  f.write<float>("/tensors/model.weight", {2, 3}, weight.data());
+  tensor("model.weight", "Float", "0");
+  f.write<double>("/tensors/normalizer.mean", {2}, mean.data());
+  tensor("normalizer.mean", "Double", "0");
+  f.write<int64_t>("/tensors/optimizer.step", {1}, step.data());
+  tensor("optimizer.step", "Long", "1");
+  f.write<uint8_t>("/tensors/rng", {4}, rng.data());
+  tensor("rng", "Byte", "0");
+  f.write_attr("/", "family", "transformer");
+  f.write_attr("/", "step", "7");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s REPOSITORY_ROOT\n", argv[0]);
+    return 2;
+  }
+  const std::filesystem::path corpus = std::filesystem::path(argv[1]) / "fuzz" / "corpus";
+  std::filesystem::create_directories(corpus / "planetoid");
+  std::filesystem::create_directories(corpus / "checkpoint");
+  write_planetoid((corpus / "planetoid" / "tiny.h5").string());
+  write_checkpoint((corpus / "checkpoint" / "tiny.h5").string());
   return 0;
 }

@@ -270,9 +270,14 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
                                                                         const std::string& section) {
     std::map<std::string, int> first_line;  // YAML parsers keep one of duplicate keys: reject them
     for (auto it = map.begin(); it != map.end(); ++it) {
+      const int line = it->first.Mark().line + 1;
+      // YAML allows maps, lists and null as keys; as<std::string>() would throw yaml-cpp's own
+      // exception on them (found by fuzz_deck, tests/data/bad/fuzz/deck/map_as_key.yaml).
+      if (!it->first.IsScalar())
+        throw Error(cat(name, ":", line, ":", section.empty() ? "" : " under '" + section + "':",
+                        " expected a key name, got ", show(it->first)));
       const std::string key = it->first.as<std::string>();
       const std::string path = section.empty() ? key : section + "." + key;
-      const int line = it->first.Mark().line + 1;
       if (auto [pos, fresh] = first_line.emplace(key, line); !fresh)
         throw Error(cat(name, ":", line, ": key '", path, "' is given twice (first at line ", pos->second, ")"));
       if (const KeySpec* k = other_family(path)) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <unordered_map>
 
 #include "core/error.hpp"
@@ -307,8 +308,37 @@ std::string unclosed_section(const std::string& path) {
                             ": the file is truncated or damaged");
 }
 
+// Gmsh 4.8 indexes its physical-name tables by the entry's dimension without checking it, so an
+// entry of dimension 9 in $PhysicalNames crashed the process (found by fuzz_msh,
+// tests/data/bad/fuzz/msh/physical_name_dimension.msh). Entries are checked here first.
+void check_physical_names(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  int64_t number = 0;
+  bool inside = false, counted = false;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line == "$PhysicalNames") {
+      inside = true;
+      counted = false;
+    } else if (line.rfind("$End", 0) == 0 || (!line.empty() && line[0] == '$')) {
+      inside = false;
+    } else if (inside && !counted) {
+      counted = true;  // the number of entries
+    } else if (inside) {
+      std::istringstream entry(line);
+      int64_t dim = 0;
+      if (entry >> dim && (dim < 0 || dim > 3))
+        throw Error(cat(path, ":", number, ": $PhysicalNames entry of dimension ", dim,
+                        "; expected 0 to 3 (point, curve, surface, volume)"));
+    }
+  }
+}
+
 Mesh read_msh(const std::string& path) {
   require_file(path);
+  check_physical_names(path);
   GmshSession s;
   Mesh m;
   try {
