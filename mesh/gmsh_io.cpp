@@ -328,10 +328,17 @@ void check_physical_names(const std::string& path) {
       counted = true;  // the number of entries
     } else if (inside) {
       std::istringstream entry(line);
-      int64_t dim = 0;
+      int64_t dim = 0, tag = 0;
       if (entry >> dim && (dim < 0 || dim > 3))
         throw Error(cat(path, ":", number, ": $PhysicalNames entry of dimension ", dim,
                         "; expected 0 to 3 (point, curve, surface, volume)"));
+      // Without its quoted name Gmsh takes the next line as the name and misreads the rest of the
+      // file (a crash inside Gmsh; tests/data/bad/fuzz/msh/physical_name_without_name.msh).
+      std::string name;
+      if (!(entry >> tag) || !std::getline(entry >> std::ws, name) || name.size() < 2 || name.front() != '"' ||
+          name.find('"', 1) == std::string::npos)
+        throw Error(cat(path, ":", number, ": expected a $PhysicalNames entry 'dimension tag \"name\"', got '",
+                        shown(line, 60), "'"));
     }
   }
 }
