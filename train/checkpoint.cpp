@@ -112,7 +112,11 @@ Checkpoint load_checkpoint(const std::string& path) {
       t = make(f.read<uint8_t>(ds, &dims), at::kByte);
     else
       throw Error(cat(path, ": tensor ", name, " has unknown dtype ", dtype));
-    if (f.read_attr(ds, "scalar") == "1") t = t.reshape({});
+    if (f.read_attr(ds, "scalar") == "1") {
+      if (t.numel() != 1)
+        throw Error(cat(path, ": tensor ", name, " is marked scalar but holds ", t.numel(), " elements"));
+      t = t.reshape({});
+    }
     c.tensors[name] = t;
   }
   for (const auto& k : f.attr_names("/")) c.attributes[k] = f.read_attr("/", k);
