@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/meshgraphnet.hpp"
 #include "mesh/gmsh_io.hpp"
@@ -66,8 +67,7 @@ void run_peer(Row& row, const std::string& python, const std::string& peer, cons
               int reps) {
   // "<peer>+retain": the peer under the malloc policy of core::retain_freed_memory (glibc tunables).
   const bool retain = peer.size() > 7 && peer.compare(peer.size() - 7, 7, "+retain") == 0;
-  const std::string env =
-      retain ? "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 " : "";
+  const std::string env = retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
   const std::string cmd = env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
                           "/mgn_peers.py --peer " + (retain ? peer.substr(0, peer.size() - 7) : peer) + " --dir " +
                           dir + " --threads " + std::to_string(threads) + " --reps " + std::to_string(reps) + " 2>&1";

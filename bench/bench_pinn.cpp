@@ -15,6 +15,7 @@
 #include <string>
 
 #include "bench/timing.hpp"
+#include "core/malloc_policy.hpp"
 #include "train/pinn/learner.hpp"
 
 using namespace tessera;
@@ -26,11 +27,10 @@ namespace {
 double torch_ms(const std::string& python, int threads, int reps, const std::string& dtype, const std::string& form,
                 const std::string& problem, int64_t nx, int64_t nt) {
   // The script runs under the malloc policy of core::retain_freed_memory (glibc tunables), as tessera.
-  const std::string cmd =
-      "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647 " + python + " " +
-      TESSERA_BENCH_DIR + "/pinn_torch.py --threads " + std::to_string(threads) + " --reps " + std::to_string(reps) +
-      " --dtype " + dtype + " --formulation " + form + " --problem " + problem + " --nx " + std::to_string(nx) +
-      " --nt " + std::to_string(nt) + " 2>&1";
+  const std::string cmd = std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " + python + " " +
+                          TESSERA_BENCH_DIR + "/pinn_torch.py --threads " + std::to_string(threads) + " --reps " +
+                          std::to_string(reps) + " --dtype " + dtype + " --formulation " + form + " --problem " +
+                          problem + " --nx " + std::to_string(nx) + " --nt " + std::to_string(nt) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;
   std::string out;

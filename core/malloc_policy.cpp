@@ -1,6 +1,5 @@
 #include "core/malloc_policy.hpp"
 
-#include <climits>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -15,8 +14,8 @@ void retain_freed_memory() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (const char* off = std::getenv("TESSERA_MALLOC_DEFAULT"); off && *off && std::string(off) != "0") return;
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest; also stops its dynamic adjustment
-    mallopt(M_TRIM_THRESHOLD, INT_MAX);
+    mallopt(M_MMAP_THRESHOLD, kRetainedMmapThreshold);  // also stops glibc's dynamic adjustment
+    mallopt(M_TRIM_THRESHOLD, kRetainedTrimThreshold);
   });
 #endif
 }

@@ -6,6 +6,14 @@
 
 namespace tessera::core {
 
+// The policy's glibc settings: no mmap for blocks under 32 MB (glibc's largest threshold), no
+// trimming of the heap top; and the same as GLIBC_TUNABLES, for a peer process the benchmarks run
+// under the same policy.
+inline constexpr int kRetainedMmapThreshold = 32 << 20;
+inline constexpr int kRetainedTrimThreshold = 2147483647;  // INT_MAX
+inline constexpr const char* kRetainFreedMemoryTunables =
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=2147483647";
+
 // Keeps freed CPU memory mapped in the process (glibc malloc: no trimming of the heap top, no mmap
 // for blocks under 32 MB, glibc's largest threshold), once per process. Cost: the process keeps its
 // peak heap. No-op elsewhere than glibc, or with the environment variable TESSERA_MALLOC_DEFAULT=1.

@@ -95,9 +95,9 @@ struct TanhJet : public torch::autograd::Function<TanhJet> {
 constexpr int64_t kPointBlock = 2048;
 
 // The jet through every layer of the MLP as one autograd node: per block of points, per layer, one
-// GEMM over all channels ([C·n, in] × [in, out]), the bias added to the value channel in place, the
-// vectorised tanh of the value channel and the fused jet step; backward the same in reverse with
-// hand-written weight, bias and input gradients. Saves each layer's input jet and pre-activation.
+// GEMM over all channels ([C·n, in] × [in, out]), the tanh of the value channel plus bias and the
+// fused jet step; backward the same in reverse with hand-written weight, bias and input gradients.
+// Saves each layer's input jet and pre-activation.
 struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
   // h0: [C, N, 3] the input jet; params: W0, b0, W1, b1, ... (torch::nn::Linear layout).
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& h0_in, at::TensorList params) {
@@ -190,6 +190,14 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
   }
 };
 
+// The stacked output jet [C, N, outputs] as members; those beyond C channels stay undefined.
+Jet1D unstack(const at::Tensor& a) {
+  Jet1D j{a[0], a[1], {}, {}};
+  if (a.size(0) >= 3) j.u_x = a[2];
+  if (a.size(0) == 4) j.u_xx = a[3];
+  return j;
+}
+
 }  // namespace
 
 at::Tensor tanh_jet(const at::Tensor& a) {
@@ -221,23 +229,14 @@ Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vect
       params.push_back(weights[l]);
       params.push_back(biases[l]);
     }
-    const at::Tensor a = TanhMlpJet::apply(h, at::TensorList(params));  // a TensorList: its tensors are inputs
-    Jet1D j{a[0], a[1], {}, {}};
-    if (channels >= 3) j.u_x = a[2];
-    if (channels == 4) j.u_xx = a[3];
-    return j;
+    return unstack(TanhMlpJet::apply(h, at::TensorList(params)));  // a TensorList: its tensors are inputs
   }
   // Elsewhere (the fused loops are CPU code): per layer, linear then the tanh jet step.
   for (size_t l = 0; l < weights.size(); ++l) {
     at::Tensor a = at::linear(h, weights[l]);
     // The bias enters the value channel only.
     a = at::cat({a.narrow(0, 0, 1) + biases[l], a.narrow(0, 1, channels - 1)}, 0);
-    if (l + 1 == weights.size()) {
-      Jet1D j{a[0], a[1], {}, {}};
-      if (channels >= 3) j.u_x = a[2];
-      if (channels == 4) j.u_xx = a[3];
-      return j;
-    }
+    if (l + 1 == weights.size()) return unstack(a);
     h = tanh_jet(a);
   }
   throw Error("tanh MLP: unreachable");
