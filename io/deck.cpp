@@ -277,6 +277,12 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
         throw Error(cat(name, ":", line, ":", section.empty() ? "" : " under '" + section + "':",
                         " expected a key name, got ", show(it->first)));
       const std::string key = it->first.as<std::string>();
+      // An empty key (a YAML tag alone, found by fuzz_deck: tests/data/bad/fuzz/deck/empty_key.yaml)
+      // or one with a dot would make a path that names another key or none.
+      if (key.empty() || key.find('.') != std::string::npos)
+        throw Error(cat(
+            name, ":", line, ":", section.empty() ? "" : " under '" + section + "':", " expected a key name, got '",
+            shown(key, 60), "'", key.empty() ? "" : " (write nested keys as sections: 'a:' and below it '  b: ...')"));
       const std::string path = section.empty() ? key : section + "." + key;
       if (auto [pos, fresh] = first_line.emplace(key, line); !fresh)
         throw Error(cat(name, ":", line, ": key '", path, "' is given twice (first at line ", pos->second, ")"));
@@ -324,6 +330,7 @@ std::string Deck::where(const std::string& path) const {
   if (overridden_.count(path)) return cat("--set ", path);
   // The line of the key itself in the raw tree (a section's values start on a later line).
   auto parts = split_path(path);
+  if (parts.empty()) return source_;
   const YAML::Node parent = parts.size() == 1 ? *raw_ : lookup(*raw_, join(parts, parts.size() - 1));
   if (parent.IsMap())
     for (auto it = parent.begin(); it != parent.end(); ++it)

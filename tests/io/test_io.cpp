@@ -91,6 +91,12 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
         std::string("--set solver.dt=1: 'solver' is not a section in deck.yaml"));
   CHECK(error_of("name: x\nsolver:\n  dt: '0.1'\n") ==
         std::string("deck.yaml:3: solver.dt: expected a number >= 0, got '0.1'"));
+  // Found by fuzz_deck: a YAML tag alone is an empty key (was undefined behaviour in Deck::where);
+  // a dotted key would have matched solver.dt's schema entry and been ignored by the lookup.
+  CHECK(error_of("name: x\n!tag : 3\n") == std::string("deck.yaml:2: expected a key name, got ''"));
+  CHECK(error_of("name: x\nsolver.dt: 3\n") ==
+        std::string("deck.yaml:2: expected a key name, got 'solver.dt' (write nested keys as sections: 'a:' and "
+                    "below it '  b: ...')"));
   const io::Schema s = test_schema();
   CHECK_THROWS_WITH(io::Deck::load("/nonexistent/deck.yaml", s), "/nonexistent/deck.yaml: deck file not found");
 }
