@@ -1,6 +1,11 @@
 #include "io/h5.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <limits>
+#include <type_traits>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -91,18 +96,30 @@ H5File H5File::create(const std::string& path, const Comm& comm) {
 H5File H5File::open_read(const std::string& path) {
   static Quiet quiet;
   if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
-  hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (id < 0) throw Error(cat(path, ": not a readable HDF5 file"));
-  return H5File(id, path, Comm());
+  H5File f(-1, path, Comm());
+  f.snapshot_ = H5Snapshot::take(path);
+  return f;
 }
 
-H5File::H5File(H5File&& o) noexcept : id_(o.id_), path_(std::move(o.path_)), comm_(o.comm_) { o.id_ = -1; }
+hid_t H5File::handle() const {
+  if (id_ < 0 && snapshot_) {
+    id_ = H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id_ < 0) throw Error(cat(path_, ": not a readable HDF5 file"));
+  }
+  return id_;
+}
+
+H5File::H5File(H5File&& o) noexcept
+    : id_(o.id_), path_(std::move(o.path_)), comm_(o.comm_), snapshot_(std::move(o.snapshot_)) {
+  o.id_ = -1;
+}
 H5File& H5File::operator=(H5File&& o) noexcept {
   if (this != &o) {
     close();
     id_ = o.id_;
     path_ = std::move(o.path_);
     comm_ = o.comm_;
+    snapshot_ = std::move(o.snapshot_);
     o.id_ = -1;
   }
   return *this;
@@ -111,9 +128,11 @@ H5File::~H5File() { close(); }
 void H5File::close() {
   if (id_ >= 0) H5Fclose(id_);
   id_ = -1;
+  snapshot_.reset();
 }
 
 bool H5File::exists(const std::string& obj) const {
+  if (snapshot_) return snapshot_->find(obj) != nullptr;
   // Check each prefix: H5Lexists fails on a path whose parent is missing.
   size_t pos = 0;
   while (true) {
@@ -133,6 +152,11 @@ void H5File::create_group(const std::string& group) {
 }
 
 std::vector<std::string> H5File::list(const std::string& group) const {
+  if (snapshot_) {
+    const H5Snapshot::Object* g = snapshot_->find(group);
+    if (!g || !g->group) throw Error(cat(path_, ": no group ", group));
+    return g->children;
+  }
   std::vector<std::string> names;
   Handle g(H5Gopen2(id_, group.c_str(), H5P_DEFAULT), H5Gclose, cat(path_, ": no group ", group));
   H5Literate(
@@ -187,6 +211,11 @@ void H5File::write(const std::string& dset, const std::vector<hsize_t>& dims, co
 
 std::vector<hsize_t> H5File::dims(const std::string& dset) const {
   if (!exists(dset)) throw Error(cat(path_, ": dataset ", dset, " not found"));
+  if (snapshot_) {
+    const H5Snapshot::Object* d = snapshot_->find(dset);
+    if (d->group) throw Error(cat(path_, ": cannot open ", dset));
+    return d->dims;
+  }
   Handle d(H5Dopen2(id_, dset.c_str(), H5P_DEFAULT), H5Dclose, cat(path_, ": cannot open ", dset));
   Handle space(H5Dget_space(d), H5Sclose, "H5Dget_space");
   int nd = H5Sget_simple_extent_ndims(space);
@@ -195,16 +224,97 @@ std::vector<hsize_t> H5File::dims(const std::string& dset) const {
   return dims;
 }
 
+namespace {
+
+// One element from the file's type to the reader's, clipped to its range as HDF5's own
+// conversion does (and without the undefined behaviour of an out-of-range cast).
+template <class T, class S>
+T converted(S v) {
+  if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, S>) {
+    return static_cast<T>(v);
+  } else if constexpr (std::is_floating_point_v<S>) {
+    if (!(v == v)) return T{0};
+    if (v <= static_cast<S>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<S>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  } else {
+    if (std::cmp_less(v, std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
+    if (std::cmp_greater(v, std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  }
+}
+
+template <class T, class S>
+void convert_all(const std::string& raw, std::vector<T>& out) {
+  out.resize(raw.size() / sizeof(S));
+  for (size_t i = 0; i < out.size(); ++i) {
+    S v;
+    std::memcpy(&v, raw.data() + i * sizeof(S), sizeof(S));
+    out[i] = converted<T>(v);
+  }
+}
+
+template <class T>
+std::vector<T> from_snapshot(const H5Snapshot::Object& d) {
+  using Type = H5Snapshot::Type;
+  std::vector<T> out;
+  switch (d.type) {
+    case Type::Int8:
+      convert_all<T, int8_t>(d.data, out);
+      break;
+    case Type::UInt8:
+      convert_all<T, uint8_t>(d.data, out);
+      break;
+    case Type::Int16:
+      convert_all<T, int16_t>(d.data, out);
+      break;
+    case Type::UInt16:
+      convert_all<T, uint16_t>(d.data, out);
+      break;
+    case Type::Int32:
+      convert_all<T, int32_t>(d.data, out);
+      break;
+    case Type::UInt32:
+      convert_all<T, uint32_t>(d.data, out);
+      break;
+    case Type::Int64:
+      convert_all<T, int64_t>(d.data, out);
+      break;
+    case Type::UInt64:
+      convert_all<T, uint64_t>(d.data, out);
+      break;
+    case Type::Float32:
+      convert_all<T, float>(d.data, out);
+      break;
+    case Type::Float64:
+      convert_all<T, double>(d.data, out);
+      break;
+    case Type::Other:
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
 template <class T>
 std::vector<T> H5File::read(const std::string& dset, std::vector<hsize_t>* dims_out) const {
   auto dims = this->dims(dset);
+  if (snapshot_) {
+    const H5Snapshot::Object& d = *snapshot_->find(dset);
+    if (!d.error.empty()) throw Error(d.error);
+    if (!d.deferred) {
+      if (dims_out) *dims_out = dims;
+      return from_snapshot<T>(d);
+    }
+  }
   // A damaged header can declare any shape (found by fuzz_planetoid: 300 GB for a 5 kB file, and
   // products that overflow, after which HDF5 would write past the buffer). No compression HDF5
   // ships packs data more than about 1000:1 (deflate's limit), so a dataset larger than that
   // multiple of the file is refused before anything is allocated. (H5Fget_filesize counts space
   // allocated but not yet flushed, so files open for writing pass too.)
   hsize_t file_size = 0;
-  check(H5Fget_filesize(id_, &file_size), cat(path_, ": H5Fget_filesize"));
+  check(H5Fget_filesize(handle(), &file_size), cat(path_, ": H5Fget_filesize"));
   const double file_bytes = static_cast<double>(file_size);
   hsize_t n = 1;
   double bytes = sizeof(T);
@@ -219,7 +329,7 @@ std::vector<T> H5File::read(const std::string& dset, std::vector<hsize_t>* dims_
                     file_bytes, " bytes can hold: the file is damaged"));
   }
   std::vector<T> out(n);
-  Handle d(H5Dopen2(id_, dset.c_str(), H5P_DEFAULT), H5Dclose, cat(path_, ": cannot open ", dset));
+  Handle d(H5Dopen2(handle(), dset.c_str(), H5P_DEFAULT), H5Dclose, cat(path_, ": cannot open ", dset));
   if (n) check(H5Dread(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), cat(path_, ": cannot read ", dset));
   if (dims_out) *dims_out = dims;
   return out;
@@ -238,6 +348,14 @@ void H5File::write_attr(const std::string& obj, const std::string& name, const s
 }
 
 std::string H5File::read_attr(const std::string& obj, const std::string& name) const {
+  if (snapshot_) {
+    const H5Snapshot::Object* o = snapshot_->find(obj);
+    if (!o) throw Error(cat(path_, ": no object ", obj));
+    auto it = o->attributes.find(name);
+    if (it == o->attributes.end()) throw Error(cat(path_, ": ", obj, " has no attribute ", name));
+    if (it->second.error) throw Error(it->second.value);
+    return it->second.value;
+  }
   Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose, cat(path_, ": no object ", obj));
   if (H5Aexists(o, name.c_str()) <= 0) throw Error(cat(path_, ": ", obj, " has no attribute ", name));
   Handle a(H5Aopen(o, name.c_str(), H5P_DEFAULT), H5Aclose, "H5Aopen");
@@ -255,6 +373,13 @@ std::string H5File::read_attr(const std::string& obj, const std::string& name) c
 }
 
 std::vector<std::string> H5File::attr_names(const std::string& obj) const {
+  if (snapshot_) {
+    const H5Snapshot::Object* o = snapshot_->find(obj);
+    if (!o) throw Error(cat(path_, ": no object ", obj));
+    std::vector<std::string> names;
+    for (const auto& [name, a] : o->attributes) names.push_back(name);
+    return names;
+  }
   Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose, cat(path_, ": no object ", obj));
   std::vector<std::string> names;
   H5Aiterate2(

@@ -5,10 +5,12 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/comm.hpp"
+#include "io/h5_snapshot.hpp"
 
 namespace tessera::io {
 
@@ -17,7 +19,8 @@ class H5File {
   // Creates (truncates) `path`; parallel (collective) when comm.size() > 1. The default is this
   // process alone: a collective open by one rank would wait for the others forever.
   static H5File create(const std::string& path, const Comm& comm = Comm::self());
-  // Opens for reading, serially (each rank may read independently).
+  // Opens for reading, serially (each rank may read independently). HDF5 decodes the file in a
+  // child process (H5Snapshot), so a damaged file is an Error even where HDF5 itself crashes.
   static H5File open_read(const std::string& path);
 
   H5File(H5File&&) noexcept;
@@ -54,9 +57,11 @@ class H5File {
 
  private:
   H5File(hid_t id, std::string path, const Comm& comm) : id_(id), path_(std::move(path)), comm_(comm) {}
-  hid_t id_ = -1;
+  hid_t handle() const;  // the HDF5 file, opened here on first use for a snapshot's deferred data
+  mutable hid_t id_ = -1;
   std::string path_;
   Comm comm_;
+  std::shared_ptr<const H5Snapshot> snapshot_;  // files opened for reading
 };
 
 }  // namespace tessera::io

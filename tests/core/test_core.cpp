@@ -1,9 +1,12 @@
 // core: progress text, atomic files, errors carrying a key, Comm on one rank.
 #include <catch2/catch.hpp>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "core/atomic_file.hpp"
+#include "core/child_process.hpp"
 #include "core/comm.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
@@ -48,4 +51,35 @@ TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
   CHECK(line == "hello");
   CHECK_FALSE(std::filesystem::exists(core::temp_path(dir + "/a/b.txt")));
   CHECK_THROWS_WITH(core::commit_temp(dir + "/none.txt"), Catch::Contains("cannot move the finished file into place"));
+}
+
+TEST_CASE("run_in_child returns the child's bytes and turns its crash into an Error", "[child]") {
+  CHECK(core::run_in_child([] { return std::string("a\0b", 3); }, "probe", "") == std::string("a\0b", 3));
+  // A large reply (more than a pipe holds) arrives whole.
+  CHECK(core::run_in_child([] { return std::string(1 << 20, 'x'); }, "probe", "").size() == size_t{1} << 20);
+  CHECK_THROWS_WITH(core::run_in_child([]() -> std::string { throw Error("f.h5: bad header"); }, "probe", ""),
+                    "f.h5: bad header");
+  CHECK_THROWS_WITH(core::run_in_child(
+                        []() -> std::string {
+                          std::raise(SIGSEGV);
+                          return "";
+                        },
+                        "f.msh: Gmsh", " while reading this file"),
+                    Catch::StartsWith("f.msh: Gmsh crashed (") && Catch::EndsWith(") while reading this file"));
+  CHECK_THROWS_WITH(core::run_in_child(
+                        []() -> std::string {
+                          std::abort();
+                          return "";
+                        },
+                        "probe", ""),
+                    Catch::StartsWith("probe crashed ("));
+  // The parent is untouched: the child's state does not come back.
+  int counter = 0;
+  core::run_in_child(
+      [&] {
+        ++counter;
+        return std::string();
+      },
+      "probe", "");
+  CHECK(counter == 0);
 }

@@ -1,0 +1,98 @@
+#include "core/child_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.hpp"
+
+// Present only in sanitizer builds (the fuzz targets): weak, so other builds link without it.
+extern "C" void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
+
+namespace tessera::core {
+namespace {
+
+constexpr int kSanitizerStatus = 86;  // the child's exit status after a sanitizer report
+
+[[noreturn]] void die_quietly() { _exit(kSanitizerStatus); }
+
+// Writes all of `data` to fd, retrying short writes.
+void write_all(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) _exit(kSanitizerStatus + 1);
+    done += static_cast<size_t>(n);
+  }
+}
+
+// In the child: the crash handlers a fuzzer or sanitizer installed in the parent would record
+// the child's crash as the parent's; the child's crash is only a result to report.
+void child_defaults() {
+  for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL}) signal(sig, SIG_DFL);
+  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(die_quietly);
+  // A crashing library's own messages (and a sanitizer's report) would break the one-line error.
+  if (const int null = open("/dev/null", O_WRONLY); null >= 0) {
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+  }
+}
+
+std::string ended(int status) {
+  if (WIFSIGNALED(status)) return cat("signal ", WTERMSIG(status), ", ", strsignal(WTERMSIG(status)));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kSanitizerStatus) return "a memory error found by the sanitizer";
+  return cat("exit status ", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+}  // namespace
+
+std::string run_in_child(const std::function<std::string()>& work, const std::string& what, const std::string& advice) {
+  const char* off = std::getenv("TESSERA_NO_CHILD_READERS");
+  int fds[2];
+  if ((off && std::strcmp(off, "0") != 0 && *off) || pipe(fds) != 0) return work();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return work();
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    child_defaults();
+    std::string reply(1, 'R');
+    try {
+      reply += work();
+    } catch (const std::exception& e) {
+      reply = std::string("E") + e.what();
+    } catch (...) {
+      reply = "Ean exception of unknown type";
+    }
+    write_all(fds[1], reply);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string reply;
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = read(fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty())
+    throw Error(cat(what, " crashed (", ended(status), ")", advice));
+  if (reply[0] == 'E') throw Error(reply.substr(1));
+  return reply.substr(1);
+}
+
+}  // namespace tessera::core
