@@ -58,6 +58,7 @@ class ByteReader {
     return static_cast<size_t>(n);
   }
   void bytes(void* dst, size_t n) {
+    if (n == 0) return;  // an empty vector's data() may be null, which memcpy must not get
     if (n > in_.size() - at_) throw Error("truncated reply from a child process");
     std::memcpy(dst, in_.data() + at_, n);
     at_ += n;
