@@ -16,7 +16,7 @@
 namespace tessera::io {
 
 struct H5Snapshot {
-  static constexpr size_t kDataBudget = size_t{256} << 20;
+  static constexpr size_t kDataBudget = size_t{64} << 20;
 
   // The element types a snapshot carries; data keeps the file's own width.
   enum class Type : uint8_t { Other, Int8, UInt8, Int16, UInt16, Int32, UInt32, Int64, UInt64, Float32, Float64 };

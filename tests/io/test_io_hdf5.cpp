@@ -208,3 +208,21 @@ TEST_CASE("H5File: a snapshot converts and clips like HDF5, and defers nothing s
   CHECK(r.read<int32_t>("/reals") == as(hdf5_read("/reals", H5T_NATIVE_INT32, 20), int32_t{}));
   CHECK(r.read<int64_t>("/reals") == as(hdf5_read("/reals", H5T_NATIVE_INT64, 40), int64_t{}));
 }
+
+TEST_CASE("H5File: data beyond the snapshot's budget is read from the file when asked for", "[hdf5]") {
+  const std::string path = out + "/deferred.h5";
+  const size_t n = io::H5Snapshot::kDataBudget / sizeof(double) + 1000;
+  std::vector<double> big(n);
+  for (size_t i = 0; i < n; ++i) big[i] = 0.25 * static_cast<double>(i % 1000003);
+  {
+    io::H5File f = io::H5File::create(path);
+    f.write("/big", {n}, big.data());
+    f.write_attr("/big", "unit", "m/s");
+  }
+  io::H5File r = io::H5File::open_read(path);
+  std::vector<hsize_t> dims;
+  CHECK(r.read<double>("/big", &dims) == big);
+  CHECK(dims == std::vector<hsize_t>{n});
+  CHECK(r.read_attr("/big", "unit") == "m/s");
+  std::filesystem::remove(path);
+}
