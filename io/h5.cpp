@@ -381,15 +381,7 @@ std::vector<std::string> H5File::attr_names(const std::string& obj) const {
     return names;
   }
   Handle o(H5Oopen(id_, obj.c_str(), H5P_DEFAULT), H5Oclose, cat(path_, ": no object ", obj));
-  std::vector<std::string> names;
-  H5Aiterate2(
-      o, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-      [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
-        static_cast<std::vector<std::string>*>(out)->push_back(name);
-        return 0;
-      },
-      &names);
-  return names;
+  return attribute_names(o);
 }
 
 #define TESSERA_H5_INSTANTIATE(T)                                                                                    \

@@ -159,15 +159,7 @@ struct Walker {
     H5Snapshot::Object& o = snap.objects[key];
     o.group = info.type == H5O_TYPE_GROUP;
     if (again) return;
-    std::vector<std::string> names;
-    H5Aiterate2(
-        obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-        [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
-          static_cast<std::vector<std::string>*>(out)->push_back(name);
-          return 0;
-        },
-        &names);
-    for (const auto& name : names) o.attributes[name] = attribute(obj, name.c_str());
+    for (const auto& name : attribute_names(obj)) o.attributes[name] = attribute(obj, name.c_str());
     if (info.type == H5O_TYPE_DATASET) {
       dataset(obj, key, o);
     } else if (o.group) {
@@ -241,6 +233,18 @@ H5Snapshot parse(const std::string& bytes) {
 }
 
 }  // namespace
+
+std::vector<std::string> attribute_names(hid_t obj) {
+  std::vector<std::string> names;
+  H5Aiterate2(
+      obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
+        static_cast<std::vector<std::string>*>(out)->push_back(name);
+        return 0;
+      },
+      &names);
+  return names;
+}
 
 std::shared_ptr<const H5Snapshot> H5Snapshot::take(const std::string& path) {
   const std::string bytes = core::run_in_child(

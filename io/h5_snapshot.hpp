@@ -45,4 +45,7 @@ struct H5Snapshot {
   const Object* find(const std::string& path) const;
 };
 
+// The names of an HDF5 object's attributes, in HDF5's name order.
+std::vector<std::string> attribute_names(hid_t obj);
+
 }  // namespace tessera::io
