@@ -158,6 +158,7 @@ struct Walker {
     seen.push_back(info.addr);
     H5Snapshot::Object& o = snap.objects[key];
     o.group = info.type == H5O_TYPE_GROUP;
+    o.dataset = info.type == H5O_TYPE_DATASET;
     if (again) return;
     for (const auto& name : attribute_names(obj)) o.attributes[name] = attribute(obj, name.c_str());
     if (info.type == H5O_TYPE_DATASET) {
@@ -192,6 +193,7 @@ std::string serialise(const H5Snapshot& s) {
   for (const auto& [key, o] : s.objects) {
     w.str(key);
     w.u64(o.group);
+    w.u64(o.dataset);
     w.u64(o.children.size());
     for (const auto& c : o.children) w.str(c);
     w.u64(o.dims.size());
@@ -216,6 +218,7 @@ H5Snapshot parse(const std::string& bytes) {
   for (uint64_t n = r.u64(), i = 0; i < n; ++i) {
     H5Snapshot::Object& o = s.objects[r.str()];
     o.group = r.u64();
+    o.dataset = r.u64();
     for (uint64_t c = r.u64(), k = 0; k < c; ++k) o.children.push_back(r.str());
     for (uint64_t c = r.u64(), k = 0; k < c; ++k) o.dims.push_back(r.u64());
     o.type = static_cast<Type>(r.u64());

@@ -27,6 +27,7 @@ struct H5Snapshot {
   };
   struct Object {
     bool group = false;
+    bool dataset = false;               // neither: a named datatype or an unknown kind of object
     std::vector<std::string> children;  // groups: link names in HDF5's name order
     std::vector<hsize_t> dims;          // datasets
     Type type = Type::Other;

@@ -23,8 +23,11 @@ NodeDataset read_planetoid(const std::string& path) {
   d.y = f.read<int64_t>("y", &dims);
   if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
     throw Error(cat(path, ": y must be [", d.num_nodes, "]"));
+  // Labels are class indices: at most one class per node (a damaged file held 2^63 - 1, found by
+  // fuzz_planetoid, and the class count label + 1 overflowed).
   for (int64_t v : d.y)
-    if (v < 0) throw Error(cat(path, ": y holds a negative label"));
+    if (v < 0 || v >= std::max<int64_t>(d.num_nodes, 1))
+      throw Error(cat(path, ": y holds label ", v, "; expected class indices 0 to ", d.num_nodes - 1));
   d.num_classes = d.y.empty() ? 0 : *std::max_element(d.y.begin(), d.y.end()) + 1;
   const std::vector<int64_t> ei = f.read<int64_t>("edge_index", &dims);
   if (dims.size() != 2 || dims[0] != 2) throw Error(cat(path, ": edge_index must be [2, edges]"));

@@ -100,6 +100,12 @@ Checkpoint load_checkpoint(const std::string& path) {
     at::Tensor t;
     auto make = [&](auto vec, at::ScalarType st) {
       std::vector<int64_t> shape(dims.begin(), dims.end());
+      // from_blob trusts the shape; a damaged file must not make it read past the data.
+      uint64_t numel = 1;
+      bool fits = true;
+      for (hsize_t d : dims) fits = fits && d <= INT64_MAX && !__builtin_mul_overflow(numel, d, &numel);
+      if (!fits || numel != vec.size())
+        throw Error(cat(path, ": tensor ", name, " holds ", vec.size(), " values for its shape: the file is damaged"));
       return at::from_blob(vec.data(), shape, at::TensorOptions().dtype(st)).clone();
     };
     if (dtype == "Float")
