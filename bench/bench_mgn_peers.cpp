@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cylinder_mesh.hpp"
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/meshgraphnet.hpp"
@@ -142,12 +143,7 @@ int main(int argc, char** argv) {
   at::set_num_threads(threads);
 
   // The mesh, features and model of bench_train_step.
-  mesh::CylinderChannel c;
-  c.length = 1.6;
-  c.cx = 0.33;
-  c.h_near = quick ? 0.03 : 0.008;
-  c.h_far = quick ? 0.06 : 0.03;
-  mesh::Mesh m = mesh::build_cylinder_channel(c);
+  mesh::Mesh m = bench::cylinder_flow_mesh(quick);
   mesh::Graph g = mesh::mesh_graph(m);
   auto ei = gnn::EdgeIndex::from_graph(g);
   at::set_num_threads(threads);  // after Gmsh, which may touch the OpenMP settings

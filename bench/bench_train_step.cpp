@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "bench/cylinder_mesh.hpp"
 #include "bench/timing.hpp"
 #include "gnn/autocast.hpp"
 #include "gnn/edge_index.hpp"
@@ -55,12 +56,7 @@ int main(int argc, char** argv) {
   auto sync = [cuda] {
     if (cuda) at::detail::getCUDAHooks().deviceSynchronize(0);
   };
-  mesh::CylinderChannel c;
-  c.length = 1.6;
-  c.cx = 0.33;
-  c.h_near = quick ? 0.03 : 0.008;
-  c.h_far = quick ? 0.06 : 0.03;
-  mesh::Mesh m = mesh::build_cylinder_channel(c);
+  mesh::Mesh m = bench::cylinder_flow_mesh(quick);
   mesh::Graph g = mesh::mesh_graph(m);
   auto ei = gnn::EdgeIndex::from_graph(g).to(dev);
   auto dil = gnn::EdgeIndex::from_graph(mesh::dilated(g, 2)).to(dev);

@@ -11,10 +11,9 @@
 
 namespace tessera::test {
 
-inline io::Trajectory synthetic_trajectory(int nx, int ny, int64_t steps, double amplitude, double phase) {
-  mesh::Mesh m = mesh::rectangle_grid(nx, ny, 2.0, 0.5);
-  mesh::assign_node_types(
-      m, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+// The fields on a channel mesh of height `height` (flow along x) whose node types are set.
+inline io::Trajectory synthetic_trajectory(const mesh::Mesh& m, int64_t steps, double amplitude, double phase,
+                                           double height) {
   const hsize_t n = m.num_nodes();
   io::Trajectory t;
   io::add_mesh_fields(t, m);
@@ -25,13 +24,20 @@ inline io::Trajectory synthetic_trajectory(int nx, int ny, int64_t steps, double
   for (int64_t s = 0; s < steps; ++s)
     for (hsize_t i = 0; i < n; ++i) {
       const double x = m.coords[2 * i], y = m.coords[2 * i + 1], time = 0.05 * s;
-      const double profile = 4 * y * (0.5 - y) / 0.25;
+      const double profile = 4 * y * (height - y) / (height * height);
       const double wave = amplitude * std::sin(3 * x - 4 * time + phase);
       vel.f32.push_back(float(profile * (1 + wave)));
       vel.f32.push_back(float(0.2 * amplitude * profile * std::cos(3 * x - 4 * time + phase)));
       p.f32.push_back(float(2 - x));
     }
   return t;
+}
+
+inline io::Trajectory synthetic_trajectory(int nx, int ny, int64_t steps, double amplitude, double phase) {
+  mesh::Mesh m = mesh::rectangle_grid(nx, ny, 2.0, 0.5);
+  mesh::assign_node_types(
+      m, {{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  return synthetic_trajectory(m, steps, amplitude, phase, 0.5);
 }
 
 // Writes <dir>/meta.json, train.h5 (n_train trajectories), valid.h5 and test.h5 (n_valid each).

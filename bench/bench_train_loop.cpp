@@ -1,0 +1,191 @@
+// Benchmark: how much of a training step the loop spends outside the model (issue 16's "loop
+// overhead"). Runs the real loop (the deck as tessera-train reads it, the family's Trainer and
+// train::run_training with its progress line) on a CylinderFlow-sized mesh (~2k nodes; the
+// analytic fields of the training tests, tests/synthetic_flow.hpp, as a graph-physics dataset),
+// and times in the same run the model's own work for the same batch: per sample forward on ready
+// features, loss and backward, then gradient clipping (where the deck clips) and AdamW.
+// Overhead = loop step / model step - 1, with one validation and one checkpoint charged at the
+// deck's intervals (1 per 1000 steps). The two are timed in alternating rounds (medians), since
+// this machine's speed drifts by ~10%.
+//   usage: bench_train_loop [--quick] [--steps N] [deck.yaml ...]
+// (default decks: decks/train-transformer.yaml and decks/train-meshgraphnet.yaml)
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adamw.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench/cylinder_mesh.hpp"
+#include "bench/timing.hpp"
+#include "core/log.hpp"
+#include "io/dataset.hpp"
+#include "io/deck.hpp"
+#include "io/schema.hpp"
+#include "mesh/gmsh_io.hpp"
+#include "tests/synthetic_flow.hpp"
+#include "train/families/families.hpp"
+#include "train/family.hpp"
+#include "train/loop.hpp"
+#include "train/mesh_data.hpp"
+#include "train/mesh_sim_options.hpp"
+#include "train/trainer.hpp"
+
+using namespace tessera;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void write_dataset(const std::string& dir, const mesh::Mesh& m, int n_train, int64_t steps) {
+  const auto meta = io::DatasetMeta::cylinder_flow(steps, 0.01);
+  int k = 0;
+  for (auto [split, count] : {std::pair{"train", n_train}, {"valid", 1}}) {
+    io::DatasetWriter w(dir, split, meta);
+    for (int i = 0; i < count; ++i, ++k)
+      w.write(i, test::synthetic_trajectory(m, steps, 0.1 + 0.05 * k, 0.9 * k, 0.41));
+    w.finish();
+  }
+}
+
+// The trainer as run_training sees it, minus validation and checkpoints (timed on their own).
+class StepsOnly : public train::Learner {
+ public:
+  explicit StepsOnly(train::Trainer& t) : t_(t) {}
+  double step() override { return t_.step(); }
+  int64_t steps_done() const override { return t_.steps_done(); }
+  int64_t warmup_steps() const override { return t_.warmup_steps(); }
+  void set_time_fraction(double f) override { t_.set_time_fraction(f); }
+  std::vector<train::Metric> validate() override { return {}; }
+  void save(const std::string&) const override {}
+
+ private:
+  train::Trainer& t_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int64_t steps = 20;
+  std::vector<std::string> decks;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick")
+      quick = true;
+    else if (a == "--steps" && i + 1 < argc)
+      steps = std::stoll(argv[++i]);
+    else if (!a.empty() && a[0] != '-')
+      decks.push_back(a);
+    else {
+      std::fprintf(stderr, "usage: bench_train_loop [--quick] [--steps N] [deck.yaml ...]\n");
+      return 2;
+    }
+  }
+  if (quick) steps = 3;
+  if (decks.empty())
+    decks = {std::string(TESSERA_SOURCE_DIR) + "/decks/train-transformer.yaml",
+             std::string(TESSERA_SOURCE_DIR) + "/decks/train-meshgraphnet.yaml"};
+
+  // 1. A CylinderFlow-sized dataset in a scratch folder (removed at the end).
+  mesh::Mesh m = bench::cylinder_flow_mesh(quick);
+  mesh::assign_node_types(m, mesh::cylinder_node_types());
+  const std::string scratch =
+      (std::filesystem::temp_directory_path() / ("tessera-bench-train-loop-" + std::to_string(::getpid()))).string();
+  write_dataset(scratch + "/data", m, 4, quick ? 6 : 40);
+  std::printf("training loop vs model work, %lld nodes, %d CPU threads, %lld timed steps per deck\n",
+              (long long)m.num_nodes(), at::get_num_threads(), (long long)steps);
+  std::printf("%-26s %6s %10s %10s %10s %10s %10s %9s\n", "deck", "batch", "loop ms", "model ms", "valid ms", "ckpt ms",
+              "per step", "overhead");
+
+  io::Schema schema("tessera-train");
+  train::add_training_deck_keys(schema);
+  for (const std::string& deck_path : decks) {
+    // 2. The deck as tessera-train reads it, pointed at the scratch dataset.
+    const io::Deck deck =
+        io::Deck::load(deck_path, schema, {"data.dir=" + scratch + "/data", "output.dir=" + scratch + "/out"});
+    const train::MeshSimOptions options = train::mesh_sim_options(deck);
+    const train::LoopOptions loop = train::loop_options(deck);
+    core::LogOptions quiet;
+    quiet.level = "warn";
+    auto log = core::make_logger("bench", Comm::self(), quiet);
+    train::Trainer trainer(options, log);
+
+    // 3. The model's own work for one batch: the same model, samples and normalisers, features
+    //    and targets prepared outside the timing.
+    train::Simulator& model = trainer.model();
+    const auto& data = trainer.train_data();
+    const train::Normalizers& norms = trainer.normalizers();
+    const int64_t batch = options.optim.batch;
+    std::vector<at::Tensor> features, targets;
+    for (int64_t b = 0; b < batch; ++b) {
+      const auto& t = data[b % data.size()];
+      const int64_t s = (3 * b + 1) % (t.steps() - 1);
+      features.push_back(norms.node.normalize(train::node_features(t.velocity[s], t)));
+      targets.push_back(norms.target.normalize(t.velocity[s + 1] - t.velocity[s]));
+    }
+    torch::optim::AdamW opt(model.module().parameters(), torch::optim::AdamWOptions(options.optim.lr)
+                                                             .betas({options.optim.betas[0], options.optim.betas[1]})
+                                                             .weight_decay(options.optim.weight_decay));
+    auto model_step = [&] {
+      opt.zero_grad();
+      for (int64_t b = 0; b < batch; ++b) {
+        const auto& t = data[b % data.size()];
+        at::Tensor err = (model.forward(features[b], t) - targets[b]).pow(2).sum(1);
+        at::Tensor loss = err.masked_select(t.loss_mask).sum() / double(t.loss_mask.sum().item<int64_t>());
+        (loss / double(batch)).backward();
+      }
+      if (options.optim.clip > 0) torch::nn::utils::clip_grad_norm_(model.module().parameters(), options.optim.clip);
+      opt.step();
+    };
+
+    // 4. The real loop, run_training, in rounds alternating with the model's work so that both
+    //    see the same machine; medians over the rounds. Validation and checkpoints are timed on
+    //    their own (once each) and charged at the deck's intervals, so the rounds skip them.
+    trainer.step();  // warm-up
+    model_step();
+    const double valid_ms = bench::median_ms([&] { trainer.validate(); }, 1, 0);
+    const double ckpt_ms = bench::median_ms([&] { trainer.save(scratch + "/ckpt.h5"); }, 1, 0);
+    StepsOnly learner(trainer);
+    const int rounds = quick ? 1 : 5;
+    const int64_t chunk = std::max<int64_t>(1, steps / rounds);
+    std::vector<double> loop_samples, model_samples;
+    for (int r = 0; r < rounds; ++r) {
+      train::LoopOptions timed = loop;
+      timed.steps = trainer.steps_done() + chunk;
+      timed.validate_every = timed.checkpoint_every = 0;
+      timed.time_limit_minutes = 0;
+      timed.output_dir = scratch + "/out";
+      std::filesystem::remove_all(timed.output_dir);
+      const auto t0 = std::chrono::steady_clock::now();
+      train::run_training(learner, timed, Comm::self(), log);
+      loop_samples.push_back(1e3 * seconds_since(t0) / double(chunk));
+      model_samples.push_back(bench::median_ms(model_step, quick ? 1 : 3, 0));
+    }
+    std::sort(loop_samples.begin(), loop_samples.end());
+    std::sort(model_samples.begin(), model_samples.end());
+    const double loop_ms = loop_samples[rounds / 2], model_ms = model_samples[rounds / 2];
+
+    // 5. Validation and checkpoint at the deck's intervals (once per 1000 steps when unset).
+    const double every_v = double(loop.validate_every > 0 ? loop.validate_every : 1000);
+    const double every_c = double(loop.checkpoint_every > 0 ? loop.checkpoint_every : 1000);
+    const double per_step = loop_ms + valid_ms / every_v + ckpt_ms / every_c;
+    std::printf("%-26s %6lld %10.2f %10.2f %10.1f %10.1f %10.2f %8.1f%%\n",
+                std::filesystem::path(deck_path).filename().string().c_str(), (long long)batch, loop_ms, model_ms,
+                valid_ms, ckpt_ms, per_step, 100.0 * (per_step / model_ms - 1));
+  }
+  std::printf(
+      "loop ms: run_training per step (median of rounds); model ms: forward + loss + backward per sample, clipping and "
+      "AdamW;\n"
+      "per step: loop ms + validation and checkpoint at the deck's intervals; overhead: per step / model - 1\n");
+  std::filesystem::remove_all(scratch);
+  return 0;
+}
