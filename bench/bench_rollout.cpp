@@ -1,0 +1,134 @@
+// Benchmark: the surrogate against the solver it imitates, on the same mesh and threads (issue
+// 16: "simulated time per wall second"). The solver is tessera-cfd's Navier-Stokes step
+// (Taylor-Hood P2/P1, BDF2) on the CylinderFlow deck's mesh at dt = 0.01, on rank 0 alone and on
+// all ranks of mpiexec; the surrogates are the models of decks/train-transformer.yaml and
+// decks/train-meshgraphnet.yaml (untrained: the speed does not depend on the weights) rolled out
+// with train::rollout, as tessera-rollout does, on rank 0 with torch's threads. Both advance
+// dt = 0.01 per step, so simulated time per wall second is 0.01 / (seconds per step).
+//   mpiexec -n 2 --bind-to none bench_rollout [--steps N] [--quick]
+// (the surrogate runs with 1 thread, then with as many threads as the solver has ranks)
+#include <ATen/Parallel.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench/timing.hpp"
+#include "io/dataset.hpp"
+#include "io/deck.hpp"
+#include "io/schema.hpp"
+#include "mesh/gmsh_io.hpp"
+#include "solvers/navier_stokes.hpp"
+#include "solvers/petsc_session.hpp"
+#include "tests/synthetic_flow.hpp"
+#include "train/evaluate.hpp"
+#include "train/families/families.hpp"
+#include "train/mesh_sim_options.hpp"
+
+using namespace tessera;
+
+namespace {
+
+double solver_ms_per_step(const mesh::Mesh& m, int steps, const Comm& comm) {
+  solvers::FlowConfig f;
+  f.inflow_speed = 1.5;  // Re 100 with radius 0.05: vortex shedding, as in the dataset
+  solvers::NavierStokes ns(m, f, comm, {5, 1e-8});
+  for (int k = 0; k < 10; ++k) ns.step(0.01);  // the first factorisations
+  comm.barrier();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int k = 0; k < steps; ++k) {
+    ns.step(0.01);
+    ns.vertex_velocity();  // what a dataset or a hybrid run copies out every step
+  }
+  comm.barrier();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#if TESSERA_HAVE_MPI
+  MPI_Init(&argc, &argv);
+#endif
+  int steps = 50;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--steps") && i + 1 < argc)
+      steps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--quick"))
+      quick = true;
+  }
+  if (quick) steps = 3;
+  {
+    Comm world;
+    solvers::PetscSession petsc;
+    const bool root = world.root();
+    // 1. The CylinderFlow deck's mesh (decks/cylinder-flow.yaml, centre (0.3, 0.2), radius 0.05).
+    mesh::CylinderChannel c;
+    c.length = 1.6;
+    c.cx = 0.3;
+    c.h_near = quick ? 0.04 : 0.01;
+    c.h_far = quick ? 0.08 : 0.024;
+    mesh::Mesh m = mesh::build_cylinder_channel(c);
+    mesh::assign_node_types(m, mesh::cylinder_node_types());
+
+    // 2. The solver: rank 0 alone (the baseline), then all ranks.
+    double solver_np1 = 0, solver_all = 0;
+    if (root) solver_np1 = solver_ms_per_step(m, steps, Comm::self());
+    bench::sleeping_barrier(world);
+    if (world.size() > 1) solver_all = solver_ms_per_step(m, steps, world);
+
+    // 3. The surrogates on rank 0: a one-trajectory dataset on the mesh gives the graphs, masks
+    //    and node types exactly as training and tessera-rollout build them.
+    if (root) {
+      const std::string scratch =
+          (std::filesystem::temp_directory_path() / ("tessera-bench-rollout-" + std::to_string(::getpid()))).string();
+      {
+        io::DatasetWriter w(scratch, "train", io::DatasetMeta::cylinder_flow(steps + 1, 0.01));
+        w.write(0, test::synthetic_trajectory(m, steps + 1, 0.1, 0.0, 0.41));
+        w.finish();
+      }
+      std::printf("rollout vs solver, CylinderFlow mesh: %lld nodes, dt 0.01, %d timed steps\n",
+                  (long long)m.num_nodes(), steps);
+      std::printf("%-34s %12s %10s %16s %10s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver");
+      auto row = [&](const char* name, int np, double ms, double baseline) {
+        std::printf("%-34s %12d %10.1f %16.3f %9.2fx\n", name, np, ms, 10.0 / ms, baseline / ms);
+      };
+      row("solver (tessera-cfd's step)", 1, solver_np1, solver_np1);
+      if (world.size() > 1) row("solver (tessera-cfd's step)", world.size(), solver_all, solver_np1);
+      io::Schema schema("tessera-train");
+      train::add_training_deck_keys(schema);
+      for (const char* deck_name : {"train-transformer.yaml", "train-meshgraphnet.yaml"}) {
+        const io::Deck deck =
+            io::Deck::load(std::string(TESSERA_SOURCE_DIR) + "/decks/" + deck_name, schema, {"data.dir=" + scratch});
+        const train::MeshSimOptions o = train::mesh_sim_options(deck);
+        auto model = train::make_simulator(o.model, train::kNodeFeatures, train::kOutputChannels);
+        model->module().eval();
+        const auto data = train::load_split(scratch, "train", o.augment, 1);
+        const train::Normalizers norms = train::Normalizers::fresh();
+        // Threads: 1 against the solver on one rank, then one per rank of the parallel solver.
+        for (int threads : {1, world.size()}) {
+          at::set_num_threads(threads);
+          train::rollout(*model, norms, data[0], 2);  // warm-up
+          const double ms = bench::median_ms([&] { train::rollout(*model, norms, data[0], steps); }, quick ? 1 : 3, 0) /
+                            double(steps);
+          row((std::string("surrogate: ") + deck_name).c_str(), threads, ms, threads == 1 ? solver_np1 : solver_all);
+          if (world.size() == 1) break;
+        }
+      }
+      std::printf(
+          "sim. time / s: simulated seconds per wall second (dt / time per step); vs solver: the solver on as many\n"
+          "ranks as the surrogate has threads (the solver's np row: against np 1)\n");
+      std::filesystem::remove_all(scratch);
+    }
+    bench::sleeping_barrier(world);
+  }
+#if TESSERA_HAVE_MPI
+  MPI_Finalize();
+#endif
+  return 0;
+}
