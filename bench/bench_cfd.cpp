@@ -9,8 +9,9 @@
 #include <cstring>
 #include <string>
 
+#include "bench/cylinder_mesh.hpp"
+#include "bench/solver_timing.hpp"
 #include "bench/timing.hpp"
-#include "mesh/gmsh_io.hpp"
 #include "solvers/navier_stokes.hpp"
 #include "solvers/petsc_session.hpp"
 
@@ -18,44 +19,12 @@ using namespace tessera;
 
 namespace {
 
-mesh::Mesh cylinder_mesh(double length, double cx, double cy, double radius, double h_near, double h_far) {
-  mesh::CylinderChannel c;
-  c.length = length;
-  c.cx = cx;
-  c.cy = cy;
-  c.radius = radius;
-  c.h_near = h_near;
-  c.h_far = h_far;
-  mesh::Mesh m = mesh::build_cylinder_channel(c);
-  mesh::assign_node_types(m, mesh::cylinder_node_types());
-  return m;
-}
-
-struct Timing {
-  double ms_per_step = 0, its_per_step = 0;
-  int64_t dofs = 0;
-};
-
-// `steps` time steps after 10 untimed ones (the first factorisations), on `comm`.
-Timing run_steps(const mesh::Mesh& m, double peak, double dt, int steps, const Comm& comm) {
+// `steps` timed steps with the forces on the cylinder taken after each, as tessera-cfd does.
+bench::SolverTiming run_steps(const mesh::Mesh& m, double peak, double dt, int steps, const Comm& comm) {
   solvers::FlowConfig f;
   f.inflow_speed = peak;
   f.force_group = "cylinder";
-  solvers::NavierStokes ns(m, f, comm, {5, 1e-8});
-  for (int k = 0; k < 10; ++k) ns.step(dt);
-  Timing t;
-  t.dofs = ns.num_dofs();
-  comm.barrier();
-  const auto t0 = std::chrono::steady_clock::now();
-  int its = 0;
-  for (int k = 0; k < steps; ++k) {
-    its += ns.step(dt).linear_iterations;
-    ns.forces();
-  }
-  comm.barrier();
-  t.ms_per_step = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
-  t.its_per_step = double(its) / steps;
-  return t;
+  return bench::time_solver_steps(m, f, dt, steps, comm, [](solvers::NavierStokes& ns) { ns.forces(); });
 }
 
 }  // namespace
@@ -87,8 +56,8 @@ int main(int argc, char** argv) {
     std::vector<std::pair<double, double>> sizes = {{0.01, 0.04}, {0.005, 0.03}};
     if (quick) sizes = {{0.04, 0.08}};
     for (auto [hn, hf] : sizes) {
-      const mesh::Mesh m = cylinder_mesh(2.2, 0.2, 0.2, 0.05, hn, hf);
-      Timing serial;
+      const mesh::Mesh m = bench::cylinder_mesh(2.2, 0.2, 0.2, 0.05, hn, hf);
+      bench::SolverTiming serial;
       if (root) serial = run_steps(m, 1.5, 0.005, steps, Comm::self());
       bench::sleeping_barrier(world);
       const std::string name = std::to_string(hn).substr(0, 5) + " / " + std::to_string(hf).substr(0, 4);
@@ -96,7 +65,7 @@ int main(int argc, char** argv) {
         std::printf("%-22s %7lld %9lld %4d %11.1f %13.2f %9s\n", name.c_str(), (long long)m.num_cells(),
                     (long long)serial.dofs, 1, serial.ms_per_step, serial.its_per_step, "1.00x");
       if (world.size() > 1) {
-        Timing par = run_steps(m, 1.5, 0.005, steps, world);
+        bench::SolverTiming par = run_steps(m, 1.5, 0.005, steps, world);
         if (root)
           std::printf("%-22s %7lld %9lld %4d %11.1f %13.2f %8.2fx\n", name.c_str(), (long long)m.num_cells(),
                       (long long)par.dofs, world.size(), par.ms_per_step, par.its_per_step,
@@ -105,7 +74,7 @@ int main(int argc, char** argv) {
     }
     // One CylinderFlow trajectory on one rank: Re 100 (centre (0.3, 0.2), radius 0.05, peak 1.5).
     if (root) {
-      const mesh::Mesh m = cylinder_mesh(1.6, 0.3, 0.2, 0.05, 0.01, 0.024);
+      const mesh::Mesh m = bench::cylinder_mesh(1.6, 0.3, 0.2, 0.05, 0.01, 0.024);
       const int spin = quick ? 2 : 100, stored = quick ? 10 : 600;
       solvers::FlowConfig f;
       f.inflow_speed = 1.5;

@@ -10,18 +10,18 @@
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "bench/cylinder_mesh.hpp"
+#include "bench/solver_timing.hpp"
 #include "bench/timing.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "io/schema.hpp"
-#include "mesh/gmsh_io.hpp"
 #include "solvers/navier_stokes.hpp"
 #include "solvers/petsc_session.hpp"
 #include "tests/synthetic_flow.hpp"
@@ -33,19 +33,13 @@ using namespace tessera;
 
 namespace {
 
+// tessera-cfd's step at dt = 0.01 with the vertex velocities copied out, as a dataset or a hybrid
+// run does every step; Re 100 with radius 0.05 (vortex shedding, as in the dataset).
 double solver_ms_per_step(const mesh::Mesh& m, int steps, const Comm& comm) {
   solvers::FlowConfig f;
-  f.inflow_speed = 1.5;  // Re 100 with radius 0.05: vortex shedding, as in the dataset
-  solvers::NavierStokes ns(m, f, comm, {5, 1e-8});
-  for (int k = 0; k < 10; ++k) ns.step(0.01);  // the first factorisations
-  comm.barrier();
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int k = 0; k < steps; ++k) {
-    ns.step(0.01);
-    ns.vertex_velocity();  // what a dataset or a hybrid run copies out every step
-  }
-  comm.barrier();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
+  f.inflow_speed = 1.5;
+  return bench::time_solver_steps(m, f, 0.01, steps, comm, [](solvers::NavierStokes& ns) { ns.vertex_velocity(); })
+      .ms_per_step;
 }
 
 }  // namespace
@@ -68,13 +62,7 @@ int main(int argc, char** argv) {
     solvers::PetscSession petsc;
     const bool root = world.root();
     // 1. The CylinderFlow deck's mesh (decks/cylinder-flow.yaml, centre (0.3, 0.2), radius 0.05).
-    mesh::CylinderChannel c;
-    c.length = 1.6;
-    c.cx = 0.3;
-    c.h_near = quick ? 0.04 : 0.01;
-    c.h_far = quick ? 0.08 : 0.024;
-    mesh::Mesh m = mesh::build_cylinder_channel(c);
-    mesh::assign_node_types(m, mesh::cylinder_node_types());
+    const mesh::Mesh m = bench::cylinder_mesh(1.6, 0.3, 0.2, 0.05, quick ? 0.04 : 0.01, quick ? 0.08 : 0.024);
 
     // 2. The solver: rank 0 alone (the baseline), then all ranks.
     double solver_np1 = 0, solver_all = 0;

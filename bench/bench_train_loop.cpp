@@ -28,7 +28,6 @@
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "io/schema.hpp"
-#include "mesh/gmsh_io.hpp"
 #include "tests/synthetic_flow.hpp"
 #include "train/families/families.hpp"
 #include "train/family.hpp"
@@ -96,8 +95,7 @@ int main(int argc, char** argv) {
              std::string(TESSERA_SOURCE_DIR) + "/decks/train-meshgraphnet.yaml"};
 
   // 1. A CylinderFlow-sized dataset in a scratch folder (removed at the end).
-  mesh::Mesh m = bench::cylinder_flow_mesh(quick);
-  mesh::assign_node_types(m, mesh::cylinder_node_types());
+  const mesh::Mesh m = bench::cylinder_flow_mesh(quick);
   const std::string scratch =
       (std::filesystem::temp_directory_path() / ("tessera-bench-train-loop-" + std::to_string(::getpid()))).string();
   write_dataset(scratch + "/data", m, 4, quick ? 6 : 40);

@@ -309,26 +309,14 @@ std::vector<T> H5File::read(const std::string& dset, std::vector<hsize_t>* dims_
       return from_snapshot<T>(d);
     }
   }
-  // A damaged header can declare any shape (found by fuzz_planetoid: 300 GB for a 5 kB file, and
-  // products that overflow, after which HDF5 would write past the buffer). No compression HDF5
-  // ships packs data more than about 1000:1 (deflate's limit), so a dataset larger than that
-  // multiple of the file is refused before anything is allocated. (H5Fget_filesize counts space
-  // allocated but not yet flushed, so files open for writing pass too.)
+  // A damaged header's shape is refused before anything is allocated (implausible_shape).
+  // (H5Fget_filesize counts space allocated but not yet flushed, so files open for writing pass.)
   hsize_t file_size = 0;
   check(H5Fget_filesize(handle(), &file_size), cat(path_, ": H5Fget_filesize"));
-  const double file_bytes = static_cast<double>(file_size);
+  if (std::string err = implausible_shape(path_, dset, dims, sizeof(T), static_cast<double>(file_size)); !err.empty())
+    throw Error(err);
   hsize_t n = 1;
-  double bytes = sizeof(T);
-  for (auto x : dims) {
-    n *= x;
-    bytes *= static_cast<double>(x);
-  }
-  if (bytes > 1100.0 * file_bytes + 1e6) {
-    std::string shape;
-    for (auto x : dims) shape += (shape.empty() ? "" : ", ") + std::to_string(x);
-    throw Error(cat(path_, ": ", dset, " declares shape [", shape, "] (", bytes, " bytes), more than a file of ",
-                    file_bytes, " bytes can hold: the file is damaged"));
-  }
+  for (auto x : dims) n *= x;
   std::vector<T> out(n);
   Handle d(H5Dopen2(handle(), dset.c_str(), H5P_DEFAULT), H5Dclose, cat(path_, ": cannot open ", dset));
   if (n) check(H5Dread(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), cat(path_, ": cannot read ", dset));

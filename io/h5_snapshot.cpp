@@ -125,17 +125,10 @@ struct Walker {
     if (nd < 0 || o.type == Type::Other) {
       o.error = cat(path, ": cannot read ", key, " (not an array of integers or floating-point numbers)");
     } else {
-      // A damaged header can declare any shape (found by fuzz_planetoid: 300 GB for a 5 kB file,
-      // and products that overflow, after which HDF5 would write past the buffer). No compression
-      // HDF5 ships packs data more than about 1000:1 (deflate's limit), so a dataset larger than
-      // that multiple of the file is refused before anything is allocated.
       double bytes = static_cast<double>(width(o.type));
       for (auto x : o.dims) bytes *= static_cast<double>(x);
-      if (bytes > 1100.0 * file_bytes + 1e6) {
-        std::string shape;
-        for (auto x : o.dims) shape += (shape.empty() ? "" : ", ") + std::to_string(x);
-        o.error = cat(path, ": ", key, " declares shape [", shape, "] (", bytes, " bytes), more than a file of ",
-                      file_bytes, " bytes can hold: the file is damaged");
+      if (std::string err = implausible_shape(path, key, o.dims, width(o.type), file_bytes); !err.empty()) {
+        o.error = std::move(err);
       } else if (bytes > static_cast<double>(budget)) {
         o.deferred = true;
       } else {
@@ -236,6 +229,21 @@ H5Snapshot parse(const std::string& bytes) {
 }
 
 }  // namespace
+
+std::string implausible_shape(const std::string& path, const std::string& dset, const std::vector<hsize_t>& dims,
+                              size_t element_bytes, double file_bytes) {
+  // A damaged header can declare any shape (found by fuzz_planetoid: 300 GB for a 5 kB file, and
+  // products that overflow, after which HDF5 would write past the buffer). No compression HDF5
+  // ships packs data more than about 1000:1 (deflate's limit), so a dataset larger than that
+  // multiple of the file is refused before anything is allocated.
+  double bytes = static_cast<double>(element_bytes);
+  for (auto x : dims) bytes *= static_cast<double>(x);
+  if (bytes <= 1100.0 * file_bytes + 1e6) return "";
+  std::string shape;
+  for (auto x : dims) shape += (shape.empty() ? "" : ", ") + std::to_string(x);
+  return cat(path, ": ", dset, " declares shape [", shape, "] (", bytes, " bytes), more than a file of ", file_bytes,
+             " bytes can hold: the file is damaged");
+}
 
 std::vector<std::string> attribute_names(hid_t obj) {
   std::vector<std::string> names;

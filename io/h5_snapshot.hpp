@@ -46,6 +46,11 @@ struct H5Snapshot {
   const Object* find(const std::string& path) const;
 };
 
+// "" when `dims` elements of `element_bytes` can come from a file of `file_bytes`; otherwise the
+// error naming `path`, `dset` and the declared shape (a damaged header).
+std::string implausible_shape(const std::string& path, const std::string& dset, const std::vector<hsize_t>& dims,
+                              size_t element_bytes, double file_bytes);
+
 // The names of an HDF5 object's attributes, in HDF5's name order.
 std::vector<std::string> attribute_names(hid_t obj);
 
