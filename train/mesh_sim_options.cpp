@@ -1,5 +1,7 @@
 #include "train/mesh_sim_options.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "io/deck.hpp"
 #include "io/mesh_deck.hpp"
@@ -29,6 +31,28 @@ void add_data_and_optimiser_keys(io::Schema& s) {
   s.add("train.clip", KeyType::Float, "1.0", "gradient-norm clipping; 0: off").min = 0;
   s.add("train.noise_std", KeyType::Float, "0.02", "std of Gaussian noise on the input velocity of normal nodes").min =
       0;
+  auto& ng = s.add("train.noise_gamma", KeyType::Float, "1",
+                   "fraction of the input noise that the target corrects: 1, the target is the true next state (the "
+                   "model learns to remove the noise, MeshGraphNets' choice for velocity); 0, the clean increment");
+  ng.min = 0;
+  ng.max = 1;
+  s.add("train.unroll", KeyType::Int, "1",
+        "k: steps each sample predicts autoregressively from its input (boundary nodes imposed after each), so "
+        "training sees and corrects the model's own errors; 1: next-step training")
+      .min = 1;
+  s.add("train.unroll_grad", KeyType::Int, "1",
+        "loss on the last this many of the k unrolled steps, with gradient through them; the earlier steps run "
+        "without gradient (the pushforward trick); at most train.unroll")
+      .min = 1;
+  s.add("train.unroll_ramp", KeyType::Int, "0",
+        "curriculum: the unroll length grows linearly from 1 to train.unroll over this many optimiser steps; 0: "
+        "train.unroll from the start")
+      .min = 0;
+  auto& ud = s.add("train.unroll_discount", KeyType::Float, "1",
+                   "weight of the loss steps over the unroll: step j of g weighs discount^(g - j) (normalised); 1: "
+                   "equal weights, < 1: the last step weighs most");
+  ud.min = 0;
+  ud.max = 1;
   auto& pf = s.add("train.pushforward", KeyType::Float, "0",
                    "probability that a sample's input is the model's own prediction from the step before (no "
                    "gradient through it; the pushforward trick), so training sees the model's own errors; 0: off");
@@ -89,6 +113,13 @@ ModelOptions model_options(const io::Deck& d) {
 
 }  // namespace
 
+int64_t UnrollOptions::length_at(int64_t step) const {
+  if (ramp <= 0 || step >= ramp) return steps;
+  return 1 + (steps - 1) * step / ramp;
+}
+
+int64_t UnrollOptions::grad_steps_at(int64_t step) const { return std::min(grad_steps, length_at(step)); }
+
 void add_mesh_sim_keys(io::Schema& s, const std::string& family) {
   add_data_and_optimiser_keys(s);
   add_model_keys(s, family);
@@ -115,7 +146,15 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   p.betas = {betas[0], betas[1]};
   p.clip = d.get_float("train.clip");
   o.noise_std = d.get_float("train.noise_std");
+  o.noise_gamma = d.get_float("train.noise_gamma");
   o.pushforward = d.get_float("train.pushforward");
+  UnrollOptions& u = o.unroll;
+  u.steps = d.get_int("train.unroll");
+  u.grad_steps = d.get_int("train.unroll_grad");
+  u.ramp = d.get_int("train.unroll_ramp");
+  u.discount = d.get_float("train.unroll_discount");
+  if (u.grad_steps > u.steps) d.fail("train.unroll_grad", cat("exceeds train.unroll (", u.steps, ")"));
+  if (u.discount <= 0) d.fail("train.unroll_discount", "must be > 0");
   o.seed = d.get_int("train.seed");
   o.valid_trajectories = d.get_int("train.valid_trajectories");
   o.rollout_steps = d.get_int("train.rollout_steps");

@@ -32,13 +32,29 @@ struct OptimOptions {
   double clip = 1.0;  // gradient-norm clipping; 0: off
 };
 
+// Multi-step unrolled training (train.unroll*): each sample predicts `steps` consecutive steps
+// autoregressively from its (noisy) input, boundary nodes imposed after each; the loss is taken
+// on the last `grad_steps` of them and the earlier ones run without gradient, as in the
+// pushforward trick of Brandstetter et al. (docs/references.md §3). k = 1 is next-step training.
+struct UnrollOptions {
+  int64_t steps = 1;       // k: predicted steps per sample
+  int64_t grad_steps = 1;  // the last steps whose loss is taken, with gradient through them (<= k)
+  int64_t ramp = 0;        // curriculum: k grows linearly from 1 to `steps` over this many optimiser steps
+  double discount = 1;     // weight of loss step j of g (1-based) proportional to discount^(g - j)
+  // The unroll length at optimiser step `step` (the curriculum), and the loss steps at that length.
+  int64_t length_at(int64_t step) const;
+  int64_t grad_steps_at(int64_t step) const;
+};
+
 struct MeshSimOptions {
   ModelOptions model;
   mesh::AugmentOptions augment;
   DataOptions data;
   OptimOptions optim;
   double noise_std = 0.02;  // Gaussian noise on the input velocity of normal nodes
+  double noise_gamma = 1;   // fraction of the input noise the target corrects (MeshGraphNets' noise_gamma)
   double pushforward = 0;   // probability of training on the model's own one-step prediction
+  UnrollOptions unroll;
   int64_t seed = 0;
   int64_t valid_trajectories = 2, rollout_steps = 50;
   std::string resume;              // checkpoint to resume from (resolved path); empty: none

@@ -5,6 +5,7 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -62,6 +63,11 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   for (const auto& p : model_->module().parameters()) params += p.numel();
   core::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),
                                  ", precision ", o.precision));
+  if (graph_parallel_ && o.unroll.grad_steps > 1)
+    throw Error(
+        "train.unroll_grad > 1 needs train.parallel: data (the halo exchange between graph-parallel "
+        "unrolled steps carries no gradient)",
+        "train.unroll_grad");
   if (!o.resume.empty()) load(o.resume);
 }
 
@@ -74,18 +80,22 @@ double Trainer::step() {
                                  : warmup + static_cast<int64_t>(time_fraction_ * double(total - warmup));
   const double lr = cosine_warmup_lr(sched_step, p.lr, p.lr_min, warmup, total);
   for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-  const double sigma = options_.noise_std, pushforward = options_.pushforward;
+  const double sigma = options_.noise_std, pushforward = options_.pushforward, gamma = options_.noise_gamma;
+  const int64_t k = options_.unroll.length_at(step_), g = options_.unroll.grad_steps_at(step_);
   opt_->zero_grad();
   double loss_sum = 0;
   for (int64_t b = 0; b < batch; ++b) {
     const auto& t = train_[at::randint(int64_t(train_.size()), {1}, gen_).item<int64_t>()];
-    const int64_t s = at::randint(t.steps() - 1, {1}, gen_).item<int64_t>();
+    // The k steps s + 1 .. s + k must exist (k = 1: any step but the last, as always).
+    const int64_t s = at::randint(t.steps() - k, {1}, gen_).item<int64_t>();
     // Noise is drawn for every node of the graph on every rank, so each rank's slice of it is
     // what a single process would draw.
     at::Tensor noise = at::randn({t.global_nodes, 2}, gen_);
     if (t.partitioned()) noise = noise.index_select(0, t.global_ids);
     noise = noise.to(device_) * sigma * (t.node_type == mesh::kNormal).unsqueeze(1);
     at::Tensor v = t.velocity[s] + noise;
+    // noise_gamma < 1: the target keeps that part of the noise, so the model corrects less of it.
+    at::Tensor target_shift = gamma < 1 ? noise * (1 - gamma) : at::Tensor();
     const bool mine = graph_parallel_ || b % comm_.size() == comm_.rank();
     // Pushforward: the input becomes the model's prediction of step s from the noisy step s - 1,
     // boundary nodes imposed as in rollouts. The uniform is drawn on every rank, and only when
@@ -95,26 +105,19 @@ double Trainer::step() {
       at::Tensor pred = predict_next(*model_, norms_, t, t.velocity[s - 1] + noise);
       v = at::where(t.fixed_mask.unsqueeze(1), t.velocity[s], pred);
       if (t.partitioned()) v = (*t.halo)(v);  // owned rows are exact; halo rows come from their owners
+      target_shift = at::Tensor();            // the input is no longer the truth plus noise
     }
     at::Tensor features = node_features(v, t), target = t.velocity[s + 1] - v;
+    if (target_shift.defined()) target = target + target_shift;
     // Every rank takes part in every sample's statistics (rows it does not compute: none), so
-    // normalisers stay identical on all ranks and equal to a single process's.
+    // normalisers stay identical on all ranks and equal to a single process's. They see the
+    // first step of an unroll only.
     const int64_t rows = mine ? t.num_owned : 0;
     norms_.node.accumulate(features.narrow(0, 0, rows), comm_);
     norms_.target.accumulate(target.narrow(0, 0, rows), comm_);
     double l = 0;
     if (mine) {
-      at::Tensor pred;
-      {
-        gnn::AutocastScope amp(device_.type(), amp_dtype_);  // the backward runs outside, as with torch.autocast
-        pred = model_->forward(norms_.node.normalize(features), t);
-      }
-      at::Tensor err = (pred.to(target.scalar_type()) - norms_.target.normalize(target)).pow(2).sum(1);
-      // Mean over the loss nodes of the whole graph (graph-parallel: this rank's sum over the
-      // global count).
-      int64_t count = t.loss_mask.sum().item<int64_t>();
-      if (graph_parallel_) comm_.allreduce_sum(&count, 1);
-      at::Tensor loss = err.masked_select(t.loss_mask).sum() / double(std::max<int64_t>(count, 1));
+      at::Tensor loss = sample_loss(t, s, v, k, g, target_shift);
       (loss / double(batch)).backward();
       l = loss.item<double>();
     }
@@ -126,6 +129,43 @@ double Trainer::step() {
   opt_->step();
   ++step_;
   return loss_sum / batch;
+}
+
+at::Tensor Trainer::sample_loss(const TrajectoryData& t, int64_t s, at::Tensor v, int64_t k, int64_t g,
+                                const at::Tensor& target_shift) {
+  // Mean over the loss nodes of the whole graph (graph-parallel: this rank's sum over the global
+  // count).
+  int64_t count = t.loss_mask.sum().item<int64_t>();
+  if (graph_parallel_) comm_.allreduce_sum(&count, 1);
+  const double discount = options_.unroll.discount;
+  double weight_sum = 0;
+  for (int64_t j = 0; j < g; ++j) weight_sum += std::pow(discount, double(j));
+  const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
+  at::Tensor total;
+  for (int64_t j = 0; j < k; ++j) {
+    const bool with_grad = j >= k - g;  // the last g steps; the earlier ones are pushed forward
+    at::Tensor target = t.velocity[s + j + 1] - v;
+    if (j == 0 && target_shift.defined()) target = target + target_shift;
+    at::Tensor pred;
+    {
+      at::AutoGradMode grad_mode(with_grad);
+      gnn::AutocastScope amp(device_.type(), amp_dtype_);  // the backward runs outside, as with torch.autocast
+      pred = model_->forward(norms_.node.normalize(node_features(v, t)), t);
+    }
+    if (with_grad) {
+      at::Tensor err = (pred.to(target.scalar_type()) - norms_.target.normalize(target)).pow(2).sum(1);
+      at::Tensor loss = err.masked_select(t.loss_mask).sum() / double(std::max<int64_t>(count, 1));
+      // Step j is loss step j - (k - g) + 1 of g; k = g = 1 keeps the plain next-step loss.
+      if (g > 1) loss = loss * (std::pow(discount, double(k - 1 - j)) / weight_sum);
+      total = total.defined() ? total + loss : loss;
+    }
+    if (j + 1 == k) break;
+    // The next input: this prediction (with its gradient when it has one), boundary imposed.
+    at::AutoGradMode grad_mode(with_grad);
+    v = at::where(fixed, t.velocity[s + j + 1], v + norms_.target.inverse(pred.to(v.scalar_type())));
+    if (t.partitioned()) v = (*t.halo)(v);  // no gradient here: graph-parallel unrolls keep g = 1
+  }
+  return total;
 }
 
 std::vector<Metric> Trainer::validate() {

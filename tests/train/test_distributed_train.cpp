@@ -157,3 +157,25 @@ TEST_CASE("pushforward training equals single-process training", "[mpi][train]")
     check_same_training(serial, dist, 4);
   }
 }
+
+TEST_CASE("unrolled training equals single-process training", "[mpi][train]") {
+  // k = 3 steps per sample: graph-parallel refreshes the halo between the pushed-forward steps
+  // (loss on the last step only); data-parallel also takes the gradient through two steps.
+  const io::Schema& schema = train_schema();
+  Comm world;
+  for (const std::string parallel : {"graph", "data"}) {
+    INFO(parallel << "-parallel on " << world.size() << " ranks");
+    const std::string grad = parallel == "graph" ? "1" : "2";
+    io::Deck d =
+        make_deck(schema, "transformer",
+                  {"train.parallel=" + parallel, "train.unroll=3", "train.unroll_grad=" + grad, "train.batch=3"});
+    train::Trainer serial(train::mesh_sim_options(d), nullptr, Comm::self()),
+        dist(train::mesh_sim_options(d), nullptr, world);
+    check_same_training(serial, dist, 4);
+  }
+  if (world.size() > 1) {
+    io::Deck bad = make_deck(schema, "transformer", {"train.parallel=graph", "train.unroll=3", "train.unroll_grad=2"});
+    CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(bad), nullptr, world),
+                      Catch::Contains("train.unroll_grad > 1 needs train.parallel: data"));
+  }
+}

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
@@ -207,6 +208,122 @@ TEST_CASE("pushforward: inputs are the model's own predictions", "[train]") {
   for (int i = 0; i < 3; ++i) resumed.step();
   for (const auto& p : straight.model().module().named_parameters())
     CHECK(at::equal(p.value(), resumed.model().module().named_parameters()[p.key()]));
+}
+
+namespace {
+
+// The k-step unrolled loss written out by hand: predictions chained with boundary nodes imposed,
+// the last g steps' losses weighted by discount^(g - j) / sum, the earlier steps detached.
+at::Tensor hand_unrolled_loss(train::Trainer& trainer, const train::TrajectoryData& t, int64_t s, at::Tensor v,
+                              int64_t k, int64_t g, double discount) {
+  const train::Normalizers& n = trainer.normalizers();
+  const double count = double(t.loss_mask.sum().item<int64_t>());
+  std::vector<double> w;
+  double sum = 0;
+  for (int64_t j = 0; j < g; ++j) w.push_back(std::pow(discount, double(g - 1 - j))), sum += w.back();
+  at::Tensor total = at::zeros({}, at::kFloat);
+  for (int64_t j = 0; j < k; ++j) {
+    if (j < k - g) v = v.detach();
+    at::Tensor pred = trainer.model().forward(n.node.normalize(train::node_features(v, t)), t);
+    if (j >= k - g) {
+      at::Tensor target = n.target.normalize(t.velocity[s + j + 1] - v);
+      at::Tensor l = (pred - target).pow(2).sum(1).masked_select(t.loss_mask).sum() / count;
+      total = total + l * (w[j - (k - g)] / sum);
+    }
+    v = at::where(t.fixed_mask.unsqueeze(1), t.velocity[s + j + 1], v + n.target.inverse(pred));
+    if (j < k - g) v = v.detach();
+  }
+  return total;
+}
+
+std::vector<at::Tensor> gradients_of(train::Trainer& trainer, const at::Tensor& loss) {
+  for (auto& p : trainer.model().module().parameters()) p.mutable_grad() = at::Tensor();
+  loss.backward();
+  std::vector<at::Tensor> g;
+  for (auto& p : trainer.model().module().parameters()) g.push_back(p.grad().clone());
+  return g;
+}
+
+bool all_close(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b, double rtol, double atol) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!at::allclose(a[i], b[i], rtol, atol)) return false;
+  return a.size() == b.size();
+}
+
+}  // namespace
+
+TEST_CASE("unrolled training: loss and gradient equal the hand-written chain", "[train][unroll]") {
+  const io::Deck d = deck("transformer", 8, {"train.noise_std=0", "train.unroll_discount=0.5"});
+  train::Trainer trainer(train::mesh_sim_options(d), nullptr);
+  trainer.step();  // normaliser statistics and parameters away from their initial values
+  trainer.step();
+  const train::TrajectoryData& t = trainer.train_data()[0];
+  const int64_t s = 1;
+  const at::Tensor v = t.velocity[s] + 0.01 * at::randn({t.nodes(), 2}) * (t.node_type == 0).unsqueeze(1);
+  // k = 1 is next-step training.
+  CHECK(trainer.sample_loss(t, s, v, 1, 1).item<double>() ==
+        Approx(hand_unrolled_loss(trainer, t, s, v, 1, 1, 0.5).item<double>()).epsilon(1e-6));
+  for (const int64_t g : {1, 2, 3}) {
+    INFO("k = 3, gradient through the last " << g);
+    at::Tensor ours = trainer.sample_loss(t, s, v, 3, g), hand = hand_unrolled_loss(trainer, t, s, v, 3, g, 0.5);
+    CHECK(ours.item<double>() == Approx(hand.item<double>()).epsilon(1e-6));
+    CHECK(all_close(gradients_of(trainer, ours), gradients_of(trainer, hand), 1e-4, 1e-7));
+  }
+  // Truncating the gradient changes it: the steps before the last carry part of it.
+  const auto full = gradients_of(trainer, trainer.sample_loss(t, s, v, 3, 3)),
+             last = gradients_of(trainer, hand_unrolled_loss(trainer, t, s, v, 3, 1, 1.0)),
+             last_of_full = gradients_of(trainer, trainer.sample_loss(t, s, v, 3, 1));
+  CHECK(all_close(last, last_of_full, 1e-4, 1e-7));
+  CHECK_FALSE(all_close(full, last, 1e-2, 1e-5));
+}
+
+TEST_CASE("unrolled training: curriculum, noise_gamma, resume, bad settings", "[train][unroll]") {
+  train::UnrollOptions u;
+  u.steps = 4;
+  u.grad_steps = 2;
+  u.ramp = 30;
+  CHECK(u.length_at(0) == 1);
+  CHECK(u.grad_steps_at(0) == 1);
+  CHECK(u.length_at(10) == 2);  // 1 + 3 * 10 / 30
+  CHECK(u.length_at(29) == 3);
+  CHECK(u.length_at(30) == 4);
+  CHECK(u.grad_steps_at(30) == 2);
+  CHECK(u.length_at(1000) == 4);
+
+  // noise_gamma = 0: the target is the clean increment v_{s+1} - v_s of the drawn sample; with
+  // noise_gamma = 1 (the default) it is v_{s+1} minus the noisy input, which matches no clean one.
+  for (const double gamma : {0.0, 1.0}) {
+    INFO("noise_gamma " << gamma);
+    const io::Deck dg =
+        deck("transformer", 4, {"train.noise_std=0.1", "train.batch=1", "train.noise_gamma=" + std::to_string(gamma)});
+    train::Trainer tr(train::mesh_sim_options(dg), nullptr);
+    tr.step();
+    const at::Tensor seen = tr.normalizers().target.sum;
+    int found = 0;
+    for (const auto& t : tr.train_data())
+      for (int64_t s = 0; s + 1 < t.steps(); ++s)
+        found += at::allclose((t.velocity[s + 1] - t.velocity[s]).to(at::kDouble).sum(0), seen, 1e-5, 1e-4);
+    CHECK(found == (gamma == 0 ? 1 : 0));
+  }
+
+  // Resume stays exact with an unroll curriculum (the length follows the restored step count).
+  const std::vector<std::string> un{"train.unroll=3", "train.unroll_grad=2", "train.unroll_ramp=4"};
+  train::Trainer straight(train::mesh_sim_options(deck("transformer", 6, un)), nullptr),
+      first(train::mesh_sim_options(deck("transformer", 6, un)), nullptr);
+  for (int i = 0; i < 6; ++i) straight.step();
+  for (int i = 0; i < 3; ++i) first.step();
+  first.save(out + "/half_unroll.h5");
+  auto resumed_overrides = un;
+  resumed_overrides.push_back("train.resume=" + out + "/half_unroll.h5");
+  train::Trainer resumed(train::mesh_sim_options(deck("transformer", 6, resumed_overrides)), nullptr);
+  for (int i = 0; i < 3; ++i) resumed.step();
+  for (const auto& p : straight.model().module().named_parameters())
+    CHECK(at::equal(p.value(), resumed.model().module().named_parameters()[p.key()]));
+
+  CHECK_THROWS_WITH(train::mesh_sim_options(deck("transformer", 4, {"train.unroll=2", "train.unroll_grad=3"})),
+                    Catch::Contains("train.unroll_grad") && Catch::Contains("exceeds train.unroll (2)"));
+  CHECK_THROWS_WITH(train::mesh_sim_options(deck("transformer", 4, {"train.unroll_discount=0"})),
+                    Catch::Contains("train.unroll_discount"));
 }
 
 TEST_CASE("bf16 mixed precision trains on CPU like fp32", "[train][amp]") {
