@@ -82,32 +82,37 @@ int main(int argc, char** argv) {
       }
       std::printf("rollout vs solver, CylinderFlow mesh: %lld nodes, dt 0.01, %d timed steps\n",
                   (long long)m.num_nodes(), steps);
-      std::printf("%-34s %12s %10s %16s %10s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver");
+      std::printf("%-45s %12s %10s %16s %10s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver");
       auto row = [&](const char* name, int np, double ms, double baseline) {
-        std::printf("%-34s %12d %10.1f %16.3f %9.2fx\n", name, np, ms, 10.0 / ms, baseline / ms);
+        std::printf("%-45s %12d %10.1f %16.3f %9.2fx\n", name, np, ms, 10.0 / ms, baseline / ms);
       };
       row("solver (tessera-cfd's step)", 1, solver_np1, solver_np1);
       if (world.size() > 1) row("solver (tessera-cfd's step)", world.size(), solver_all, solver_np1);
       io::Schema schema("tessera-train");
       train::add_training_deck_keys(schema);
-      for (const char* deck_name : {"train-transformer.yaml", "train-meshgraphnet.yaml"}) {
-        const io::Deck deck =
-            io::Deck::load(std::string(TESSERA_SOURCE_DIR) + "/decks/" + deck_name, schema, {"data.dir=" + scratch});
-        const train::MeshSimOptions o = train::mesh_sim_options(deck);
-        auto model = train::make_simulator(o.model, train::kNodeFeatures, train::kOutputChannels);
-        model->module().eval();
-        const auto data = train::load_split(scratch, "train", o.augment, 1);
-        const train::Normalizers norms = train::Normalizers::fresh();
-        // Threads: 1 against the solver on one rank, then one per rank of the parallel solver.
-        for (int threads : {1, world.size()}) {
-          at::set_num_threads(threads);
-          train::rollout(*model, norms, data[0], 2);  // warm-up
-          const double ms = bench::median_ms([&] { train::rollout(*model, norms, data[0], steps); }, quick ? 1 : 3, 0) /
-                            double(steps);
-          row((std::string("surrogate: ") + deck_name).c_str(), threads, ms, threads == 1 ? solver_np1 : solver_all);
-          if (world.size() == 1) break;
+      // Each deck as it is, and with temporal bundling (model.bundle = 4: one forward pass per
+      // four steps).
+      for (const char* deck_name : {"train-transformer.yaml", "train-meshgraphnet.yaml"})
+        for (const int bundle : {1, 4}) {
+          const io::Deck deck = io::Deck::load(std::string(TESSERA_SOURCE_DIR) + "/decks/" + deck_name, schema,
+                                               {"data.dir=" + scratch, "model.bundle=" + std::to_string(bundle)});
+          const train::MeshSimOptions o = train::mesh_sim_options(deck);
+          auto model = train::make_simulator(o.model, train::kNodeFeatures, train::kOutputChannels);
+          model->module().eval();
+          const auto data = train::load_split(scratch, "train", o.augment, 1);
+          const train::Normalizers norms = train::Normalizers::fresh(bundle);
+          const std::string name = std::string("surrogate: ") + deck_name + (bundle > 1 ? ", bundle 4" : "");
+          // Threads: 1 against the solver on one rank, then one per rank of the parallel solver.
+          for (int threads : {1, world.size()}) {
+            at::set_num_threads(threads);
+            train::rollout(*model, norms, data[0], 2);  // warm-up
+            const double ms =
+                bench::median_ms([&] { train::rollout(*model, norms, data[0], steps); }, quick ? 1 : 3, 0) /
+                double(steps);
+            row(name.c_str(), threads, ms, threads == 1 ? solver_np1 : solver_all);
+            if (world.size() == 1) break;
+          }
         }
-      }
       std::printf(
           "sim. time / s: simulated seconds per wall second (dt / time per step); vs solver: the solver on as many\n"
           "ranks as the surrogate has threads (the solver's np row: against np 1)\n");

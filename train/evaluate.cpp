@@ -1,7 +1,7 @@
 #include "train/evaluate.hpp"
 
 #include <ATen/ATen.h>
-#include <ATen/core/grad_mode.h>
+#include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,14 +18,21 @@ double combine(const std::vector<double>& per_step, int64_t first) {
 
 }  // namespace
 
-at::Tensor predict_next(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v) {
+at::Tensor predict_bundle(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v) {
   at::Tensor delta = norms.target.inverse(model.forward(norms.node.normalize(node_features(v, t)), t));
-  return v + delta;
+  // [N, 2K] -> [K, N, 2]: step j's change is channels 2j, 2j + 1.
+  delta = delta.view({v.size(0), model.bundle(), kOutputChannels}).transpose(0, 1);
+  return v.unsqueeze(0) + delta;
+}
+
+at::Tensor predict_next(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v) {
+  if (model.bundle() == 1) return v + norms.target.inverse(model.forward(norms.node.normalize(node_features(v, t)), t));
+  return predict_bundle(model, norms, t, v)[0];
 }
 
 OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
                             int64_t stride) {
-  at::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd records, no version counters: outputs are for metrics only
   double se = 0, sp = 0;
   int64_t count = 0;
   for (const auto& t : data)
@@ -65,19 +72,26 @@ double global_rms(const at::Tensor& a, const at::Tensor& b, const TrajectoryData
 }  // namespace
 
 Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps, const Comm& comm) {
-  at::NoGradGuard no_grad;
+  c10::InferenceMode inference;  // no autograd records, no version counters: outputs are for metrics only
   steps = std::min<int64_t>(steps, t.steps() - 1);
   Rollout r;
   at::Tensor state = t.velocity[0];
   std::vector<at::Tensor> states{assemble(state, t, comm)};
   const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
-  for (int64_t s = 0; s < steps; ++s) {
-    state = at::where(fixed, t.velocity[s + 1], predict_next(model, norms, t, state));
-    // On a partition owned rows are exact (the halo is as deep as the model); refresh the halo.
+  const int64_t bundle = model.bundle();
+  for (int64_t s = 0; s < steps;) {
+    const at::Tensor next =
+        bundle == 1 ? predict_next(model, norms, t, state).unsqueeze(0) : predict_bundle(model, norms, t, state);
+    const int64_t used = std::min(bundle, steps - s);
+    for (int64_t j = 0; j < used; ++j, ++s) {
+      state = at::where(fixed, t.velocity[s + 1], next[j]);
+      states.push_back(assemble(state, t, comm));
+      r.rmse.push_back(global_rms(state, t.velocity[s + 1], t, comm));
+      r.persistence_rmse.push_back(global_rms(t.velocity[0], t.velocity[s + 1], t, comm));
+    }
+    // On a partition owned rows are exact (the halo is as deep as the model); refresh the halo of
+    // the state that feeds the next pass.
     if (t.partitioned()) state = (*t.halo)(state);
-    states.push_back(assemble(state, t, comm));
-    r.rmse.push_back(global_rms(state, t.velocity[s + 1], t, comm));
-    r.persistence_rmse.push_back(global_rms(t.velocity[0], t.velocity[s + 1], t, comm));
   }
   r.predicted = at::stack(states);
   return r;

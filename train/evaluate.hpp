@@ -14,11 +14,17 @@ namespace tessera::train {
 
 struct Normalizers {
   Normalizer node, target;
-  // Empty statistics for node_features() inputs and velocity-change targets.
-  static Normalizers fresh() { return {Normalizer("node", kNodeFeatures), Normalizer("target", kOutputChannels)}; }
+  // Empty statistics for node_features() inputs and velocity-change targets (`bundle` steps of
+  // them side by side: model.bundle).
+  static Normalizers fresh(int64_t bundle = 1) {
+    return {Normalizer("node", kNodeFeatures), Normalizer("target", kOutputChannels * bundle)};
+  }
 };
 
-// v_{t+1} predicted from v_t ([N, 2]); no boundary imposition.
+// v_{t+1} .. v_{t+K} predicted from v_t ([N, 2]) in one forward pass, K = model.bundle(): [K, N, 2];
+// no boundary imposition.
+at::Tensor predict_bundle(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v);
+// v_{t+1} predicted from v_t ([N, 2]); the first step of a bundle. No boundary imposition.
 at::Tensor predict_next(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v);
 
 struct OneStepError {
@@ -34,6 +40,8 @@ struct Rollout {
   double rmse_over(int64_t first_steps) const;  // RMSE over steps 1..first_steps (all if larger)
   double persistence_over(int64_t first_steps) const;
 };
+// A bundling model (model.bundle K) advances K steps per forward pass; boundary nodes are imposed
+// on each and the last feeds the next pass.
 // On a partitioned trajectory (collective over `comm`): each rank advances the nodes it owns,
 // refreshes its halo from their owners after every step, and `predicted` is the assembled global
 // state on every rank; errors are over the whole graph. Equal to the single-process rollout.

@@ -75,6 +75,10 @@ void add_model_keys(io::Schema& s, const std::string& family) {
   s.section("model", "the model family and its size");
   s.add("model.latent", KeyType::Int, "64", "latent width (transformer d; MeshGraphNet latent size)").min = 1;
   s.add("model.layers", KeyType::Int, "4", "transformer blocks, or MeshGraphNet message-passing steps").min = 1;
+  s.add("model.bundle", KeyType::Int, "1",
+        "temporal bundling: future steps predicted per forward pass, each relative to the input state; a rollout "
+        "then calls the model once per this many steps")
+      .min = 1;
   if (family == "transformer") {
     s.add("model.heads", KeyType::Int, "4", "attention heads (must divide latent)").min = 1;
     s.add("model.mlp_layers", KeyType::Int, "4", "Linear layers of the encoder/decoder MLPs").min = 2;
@@ -92,6 +96,7 @@ void add_model_keys(io::Schema& s, const std::string& family) {
 ModelOptions model_options(const io::Deck& d) {
   ModelOptions o;
   o.family = d.get_string("model.family");
+  o.bundle = d.get_int("model.bundle");
   if (o.family == "transformer") {
     gnn::TransformerConfig& c = o.transformer;
     c.latent = d.get_int("model.latent");

@@ -60,7 +60,7 @@ TrainedModel load_trained_model(const std::string& path) {
   lenient.drop_other_families = true;  // decks stored before family keys were separated
   m.options = mesh_sim_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, lenient));
   m.model = make_simulator(m.options.model, kNodeFeatures, kOutputChannels);
-  m.norms = Normalizers::fresh();
+  m.norms = Normalizers::fresh(m.options.model.bundle);
   unpack_model(c, path, *m.model, m.norms);
   m.model->module().eval();
   m.step = std::stoll(c.attributes.count("step") ? c.attributes.at("step") : "0");

@@ -40,18 +40,24 @@ class MeshGraphNetSim : public Simulator {
 }  // namespace
 
 std::unique_ptr<Simulator> make_simulator(const ModelOptions& o, int64_t in_dim, int64_t out_dim) {
+  if (o.bundle < 1) throw Error(cat("model.bundle must be >= 1 (got ", o.bundle, ")"), "model.bundle");
+  std::unique_ptr<Simulator> sim;
   if (o.family == "transformer") {
     gnn::TransformerConfig c = o.transformer;
     c.in_dim = in_dim;
-    c.out_dim = out_dim;
-    return std::make_unique<TransformerSim>(c, o.dilation_layers);
+    c.out_dim = out_dim * o.bundle;
+    sim = std::make_unique<TransformerSim>(c, o.dilation_layers);
+  } else if (o.family == "meshgraphnet") {
+    gnn::MeshGraphNetConfig c = o.meshgraphnet;
+    c.node_in = in_dim;
+    c.edge_in = 3;
+    c.out_dim = out_dim * o.bundle;
+    sim = std::make_unique<MeshGraphNetSim>(c);
+  } else {
+    throw Error(cat("unknown mesh simulator family '", o.family, "'"), "model.family");
   }
-  if (o.family != "meshgraphnet") throw Error(cat("unknown mesh simulator family '", o.family, "'"), "model.family");
-  gnn::MeshGraphNetConfig c = o.meshgraphnet;
-  c.node_in = in_dim;
-  c.edge_in = 3;
-  c.out_dim = out_dim;
-  return std::make_unique<MeshGraphNetSim>(c);
+  sim->set_bundle(o.bundle);
+  return sim;
 }
 
 }  // namespace tessera::train

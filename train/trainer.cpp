@@ -19,6 +19,18 @@
 #include "train/schedule.hpp"
 
 namespace tessera::train {
+namespace {
+
+// The target of one pass from input `v` at step `s`: the changes to steps s + 1 .. s + K side by
+// side ([N, 2K], K = model.bundle).
+at::Tensor bundle_target(const TrajectoryData& t, int64_t s, const at::Tensor& v, int64_t bundle) {
+  if (bundle == 1) return t.velocity[s + 1] - v;
+  std::vector<at::Tensor> parts;
+  for (int64_t i = 1; i <= bundle; ++i) parts.push_back(t.velocity[s + i] - v);
+  return at::cat(parts, 1);
+}
+
+}  // namespace
 
 Trainer::~Trainer() = default;
 
@@ -54,7 +66,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   else if (comm_.size() > 1)
     core::log_info(log_.get(), cat("data-parallel on ", comm_.size(),
                                    " ranks: sample b of a batch is computed by rank b mod ", comm_.size()));
-  norms_ = Normalizers::fresh();
+  norms_ = Normalizers::fresh(o.model.bundle);
   opt_ = std::make_unique<torch::optim::AdamW>(model_->module().parameters(),
                                                torch::optim::AdamWOptions(o.optim.lr)
                                                    .betas({o.optim.betas[0], o.optim.betas[1]})
@@ -82,12 +94,14 @@ double Trainer::step() {
   for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
   const double sigma = options_.noise_std, pushforward = options_.pushforward, gamma = options_.noise_gamma;
   const int64_t k = options_.unroll.length_at(step_), g = options_.unroll.grad_steps_at(step_);
+  const int64_t bundle = options_.model.bundle;
   opt_->zero_grad();
   double loss_sum = 0;
   for (int64_t b = 0; b < batch; ++b) {
     const auto& t = train_[at::randint(int64_t(train_.size()), {1}, gen_).item<int64_t>()];
-    // The k steps s + 1 .. s + k must exist (k = 1: any step but the last, as always).
-    const int64_t s = at::randint(t.steps() - k, {1}, gen_).item<int64_t>();
+    // The k passes of K = model.bundle steps, s + 1 .. s + kK, must exist (k = K = 1: any step
+    // but the last, as always).
+    const int64_t s = at::randint(t.steps() - k * bundle, {1}, gen_).item<int64_t>();
     // Noise is drawn for every node of the graph on every rank, so each rank's slice of it is
     // what a single process would draw.
     at::Tensor noise = at::randn({t.global_nodes, 2}, gen_);
@@ -97,18 +111,19 @@ double Trainer::step() {
     // noise_gamma < 1: the target keeps that part of the noise, so the model corrects less of it.
     at::Tensor target_shift = gamma < 1 ? noise * (1 - gamma) : at::Tensor();
     const bool mine = graph_parallel_ || b % comm_.size() == comm_.rank();
-    // Pushforward: the input becomes the model's prediction of step s from the noisy step s - 1,
+    // Pushforward: the input becomes the model's prediction of step s from the noisy step s - K,
     // boundary nodes imposed as in rollouts. The uniform is drawn on every rank, and only when
     // pushforward is on, so other runs keep their random stream.
-    if (pushforward > 0 && s > 0 && at::rand({1}, gen_).item<double>() < pushforward && mine) {
+    if (pushforward > 0 && s >= bundle && at::rand({1}, gen_).item<double>() < pushforward && mine) {
       at::NoGradGuard no_grad;
-      at::Tensor pred = predict_next(*model_, norms_, t, t.velocity[s - 1] + noise);
+      at::Tensor pred = bundle == 1 ? predict_next(*model_, norms_, t, t.velocity[s - 1] + noise)
+                                    : predict_bundle(*model_, norms_, t, t.velocity[s - bundle] + noise)[bundle - 1];
       v = at::where(t.fixed_mask.unsqueeze(1), t.velocity[s], pred);
       if (t.partitioned()) v = (*t.halo)(v);  // owned rows are exact; halo rows come from their owners
       target_shift = at::Tensor();            // the input is no longer the truth plus noise
     }
-    at::Tensor features = node_features(v, t), target = t.velocity[s + 1] - v;
-    if (target_shift.defined()) target = target + target_shift;
+    at::Tensor features = node_features(v, t), target = bundle_target(t, s, v, bundle);
+    if (target_shift.defined()) target = target + target_shift.repeat({1, bundle});
     // Every rank takes part in every sample's statistics (rows it does not compute: none), so
     // normalisers stay identical on all ranks and equal to a single process's. They see the
     // first step of an unroll only.
@@ -141,11 +156,12 @@ at::Tensor Trainer::sample_loss(const TrajectoryData& t, int64_t s, at::Tensor v
   double weight_sum = 0;
   for (int64_t j = 0; j < g; ++j) weight_sum += std::pow(discount, double(j));
   const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
+  const int64_t bundle = options_.model.bundle;
   at::Tensor total;
   for (int64_t j = 0; j < k; ++j) {
-    const bool with_grad = j >= k - g;  // the last g steps; the earlier ones are pushed forward
-    at::Tensor target = t.velocity[s + j + 1] - v;
-    if (j == 0 && target_shift.defined()) target = target + target_shift;
+    const bool with_grad = j >= k - g;  // the last g passes; the earlier ones are pushed forward
+    at::Tensor target = bundle_target(t, s + j * bundle, v, bundle);
+    if (j == 0 && target_shift.defined()) target = target + target_shift.repeat({1, bundle});
     at::Tensor pred;
     {
       at::AutoGradMode grad_mode(with_grad);
@@ -160,9 +176,12 @@ at::Tensor Trainer::sample_loss(const TrajectoryData& t, int64_t s, at::Tensor v
       total = total.defined() ? total + loss : loss;
     }
     if (j + 1 == k) break;
-    // The next input: this prediction (with its gradient when it has one), boundary imposed.
+    // The next input: this pass's last predicted step (with its gradient when it has one),
+    // boundary imposed.
     at::AutoGradMode grad_mode(with_grad);
-    v = at::where(fixed, t.velocity[s + j + 1], v + norms_.target.inverse(pred.to(v.scalar_type())));
+    at::Tensor delta = norms_.target.inverse(pred.to(v.scalar_type()));
+    if (bundle > 1) delta = delta.narrow(1, kOutputChannels * (bundle - 1), kOutputChannels);
+    v = at::where(fixed, t.velocity[s + (j + 1) * bundle], v + delta);
     if (t.partitioned()) v = (*t.halo)(v);  // no gradient here: graph-parallel unrolls keep g = 1
   }
   return total;

@@ -41,9 +41,10 @@ class Trainer : public Learner {
   void save(const std::string& path) const override;
   void load(const std::string& path);
   // The training loss of one sample (train.unroll): from input state `v` of step `s` of `t`, k
-  // steps predicted autoregressively (boundary nodes imposed after each), the loss of the last g
-  // of them weighted by train.unroll_discount, with gradient through those g; `target_shift` is
-  // added to the first step's target (train.noise_gamma). Normalisers are used, not updated.
+  // passes of the model chained autoregressively (each predicts model.bundle steps; boundary
+  // nodes imposed on the last, which feeds the next pass), the loss of the last g passes weighted
+  // by train.unroll_discount, with gradient through those g; `target_shift` is added to the
+  // first pass's targets (train.noise_gamma). Normalisers are used, not updated.
   at::Tensor sample_loss(const TrajectoryData& t, int64_t s, at::Tensor v, int64_t k, int64_t g,
                          const at::Tensor& target_shift = {});
   Simulator& model() { return *model_; }

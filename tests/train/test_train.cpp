@@ -213,10 +213,12 @@ TEST_CASE("pushforward: inputs are the model's own predictions", "[train]") {
 namespace {
 
 // The k-step unrolled loss written out by hand: predictions chained with boundary nodes imposed,
-// the last g steps' losses weighted by discount^(g - j) / sum, the earlier steps detached.
+// the last g steps' losses weighted by discount^(g - j) / sum, the earlier steps detached. With
+// model.bundle K each pass predicts K steps (targets side by side) and its last one goes on.
 at::Tensor hand_unrolled_loss(train::Trainer& trainer, const train::TrajectoryData& t, int64_t s, at::Tensor v,
                               int64_t k, int64_t g, double discount) {
   const train::Normalizers& n = trainer.normalizers();
+  const int64_t K = trainer.model().bundle(), N = t.nodes();
   const double count = double(t.loss_mask.sum().item<int64_t>());
   std::vector<double> w;
   double sum = 0;
@@ -225,12 +227,16 @@ at::Tensor hand_unrolled_loss(train::Trainer& trainer, const train::TrajectoryDa
   for (int64_t j = 0; j < k; ++j) {
     if (j < k - g) v = v.detach();
     at::Tensor pred = trainer.model().forward(n.node.normalize(train::node_features(v, t)), t);
+    const int64_t base = s + j * K;
     if (j >= k - g) {
-      at::Tensor target = n.target.normalize(t.velocity[s + j + 1] - v);
+      // [K, N, 2] -> [N, K, 2] -> [N, 2K]
+      at::Tensor target = n.target.normalize(
+          (t.velocity.narrow(0, base + 1, K) - v.unsqueeze(0)).permute({1, 0, 2}).reshape({N, 2 * K}));
       at::Tensor l = (pred - target).pow(2).sum(1).masked_select(t.loss_mask).sum() / count;
       total = total + l * (w[j - (k - g)] / sum);
     }
-    v = at::where(t.fixed_mask.unsqueeze(1), t.velocity[s + j + 1], v + n.target.inverse(pred));
+    at::Tensor last = n.target.inverse(pred).view({N, K, 2}).select(1, K - 1);
+    v = at::where(t.fixed_mask.unsqueeze(1), t.velocity[base + K], v + last);
     if (j < k - g) v = v.detach();
   }
   return total;
@@ -275,6 +281,47 @@ TEST_CASE("unrolled training: loss and gradient equal the hand-written chain", "
              last_of_full = gradients_of(trainer, trainer.sample_loss(t, s, v, 3, 1));
   CHECK(all_close(last, last_of_full, 1e-4, 1e-7));
   CHECK_FALSE(all_close(full, last, 1e-2, 1e-5));
+}
+
+TEST_CASE("temporal bundling: loss, rollout and checkpoint", "[train][unroll]") {
+  const io::Deck d = deck("transformer", 8, {"train.noise_std=0", "model.bundle=3", "train.unroll=2"});
+  train::Trainer trainer(train::mesh_sim_options(d), nullptr);
+  CHECK(trainer.model().bundle() == 3);
+  for (int i = 0; i < 3; ++i) trainer.step();
+  const train::TrajectoryData& t = trainer.train_data()[0];
+  const at::Tensor v = t.velocity[1];
+  for (const int64_t g : {1, 2}) {
+    INFO("k = 2 passes of 3 steps, gradient through the last " << g);
+    at::Tensor ours = trainer.sample_loss(t, 1, v, 2, g), hand = hand_unrolled_loss(trainer, t, 1, v, 2, g, 1.0);
+    CHECK(ours.item<double>() == Approx(hand.item<double>()).epsilon(1e-6));
+    CHECK(all_close(gradients_of(trainer, ours), gradients_of(trainer, hand), 1e-4, 1e-7));
+  }
+  // The rollout: one forward pass per three steps, each step from the pass's input state, the
+  // boundary imposed on all three, the last one feeding the next pass; 7 steps = 3 + 3 + 1.
+  at::NoGradGuard no_grad;
+  const train::Normalizers& n = trainer.normalizers();
+  const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
+  std::vector<at::Tensor> expected{t.velocity[0]};
+  at::Tensor state = t.velocity[0];
+  for (int pass = 0; pass < 3; ++pass) {
+    at::Tensor delta = n.target.inverse(trainer.model().forward(n.node.normalize(train::node_features(state, t)), t));
+    for (int64_t j = 0; j < 3 && int64_t(expected.size()) < 8; ++j) {
+      const int64_t step = int64_t(expected.size());
+      expected.push_back(at::where(fixed, t.velocity[step], state + delta.narrow(1, 2 * j, 2)));
+    }
+    state = expected.back();
+  }
+  const train::Rollout r = train::rollout(trainer.model(), n, t, 7);
+  REQUIRE(r.predicted.size(0) == 8);
+  CHECK(at::allclose(r.predicted, at::stack(expected), 1e-5, 1e-6));
+  CHECK(at::equal(train::predict_next(trainer.model(), n, t, t.velocity[2]),
+                  train::predict_bundle(trainer.model(), n, t, t.velocity[2])[0]));
+  // A checkpoint restores the bundling model and its 6-channel target normaliser.
+  trainer.save(out + "/bundle.h5");
+  train::TrainedModel m = train::load_trained_model(out + "/bundle.h5");
+  CHECK(m.model->bundle() == 3);
+  CHECK(m.norms.target.sum.size(0) == 6);
+  CHECK(at::allclose(train::rollout(*m.model, m.norms, t, 7).predicted, r.predicted, 1e-6, 1e-7));
 }
 
 TEST_CASE("unrolled training: curriculum, noise_gamma, resume, bad settings", "[train][unroll]") {
