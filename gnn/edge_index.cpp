@@ -25,6 +25,25 @@ EdgeIndex EdgeIndex::from_graph(const mesh::Graph& g) {
   return ei;
 }
 
+EdgeIndex EdgeIndex::disjoint_union(const std::vector<EdgeIndex>& parts) {
+  std::vector<at::Tensor> src, dst, dst_ptr, src_perm, src_ptr;
+  int64_t nodes = 0, edges = 0;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const EdgeIndex& e = parts[p];
+    const bool last = p + 1 == parts.size();
+    src.push_back(e.src + nodes);
+    dst.push_back(e.dst + nodes);
+    // Pointer arrays: every part's but the last drops its final entry (the next part's first).
+    dst_ptr.push_back((last ? e.dst_ptr : e.dst_ptr.narrow(0, 0, e.num_nodes)) + edges);
+    src_ptr.push_back((last ? e.src_ptr : e.src_ptr.narrow(0, 0, e.num_nodes)) + edges);
+    src_perm.push_back(e.src_perm + edges);
+    nodes += e.num_nodes;
+    edges += e.num_edges();
+  }
+  if (parts.empty()) return {};
+  return {nodes, at::cat(src), at::cat(dst), at::cat(dst_ptr), at::cat(src_perm), at::cat(src_ptr)};
+}
+
 EdgeIndex EdgeIndex::to(const at::Device& device) const {
   return {num_nodes, src.to(device), dst.to(device), dst_ptr.to(device), src_perm.to(device), src_ptr.to(device)};
 }

@@ -3,6 +3,8 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <vector>
+
 #include "mesh/graph.hpp"
 
 namespace tessera::gnn {
@@ -15,6 +17,9 @@ struct EdgeIndex {
   at::Tensor src_ptr;   // [N + 1]: outgoing edges of i are src_perm[src_ptr[i] .. src_ptr[i+1])
 
   static EdgeIndex from_graph(const mesh::Graph& g);
+  // The disjoint union of graphs (block-diagonal adjacency): part p's nodes follow those of the
+  // parts before it. Both CSR orders stay valid, so one kernel call serves every part.
+  static EdgeIndex disjoint_union(const std::vector<EdgeIndex>& parts);
   EdgeIndex to(const at::Device& device) const;
   int64_t num_edges() const { return src.numel(); }
 };

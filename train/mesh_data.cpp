@@ -106,6 +106,53 @@ std::vector<TrajectoryData> load_split(const std::string& dir, const std::string
   return out;
 }
 
+TrajectoryData batch_trajectories(const std::vector<TrajectoryData>& parts) {
+  if (parts.empty()) throw Error("batch_trajectories: no trajectories");
+  int64_t steps = parts[0].steps();
+  for (const auto& p : parts) {
+    if (p.partitioned() || !p.batch_offsets.empty())
+      throw Error("batch_trajectories: parts must be whole, unbatched trajectories");
+    steps = std::min(steps, p.steps());
+  }
+  TrajectoryData b;
+  b.mesh.dim = 2;
+  b.batch_offsets.push_back(0);
+  std::vector<at::Tensor> pos, types, vel, loss, fixed, feats;
+  std::vector<gnn::EdgeIndex> graph, attention, dilated;
+  for (const auto& p : parts) {
+    const int64_t offset = b.batch_offsets.back();
+    b.mesh.coords.insert(b.mesh.coords.end(), p.mesh.coords.begin(), p.mesh.coords.end());
+    for (const auto c : p.mesh.cells) b.mesh.cells.push_back(static_cast<decltype(c)>(c + offset));
+    b.mesh.node_type.insert(b.mesh.node_type.end(), p.mesh.node_type.begin(), p.mesh.node_type.end());
+    pos.push_back(p.pos);
+    types.push_back(p.node_type);
+    vel.push_back(p.velocity.narrow(0, 0, steps));
+    loss.push_back(p.loss_mask);
+    fixed.push_back(p.fixed_mask);
+    feats.push_back(p.edge_features);
+    graph.push_back(p.graph);
+    attention.push_back(p.attention);
+    // A part without a dilated graph contributes its nodes and no edges to it.
+    mesh::Graph none;
+    none.num_nodes = p.nodes();
+    none.row_ptr.assign(p.nodes() + 1, 0);
+    dilated.push_back(p.has_dilated() ? p.dilated : gnn::EdgeIndex::from_graph(none));
+    b.batch_offsets.push_back(offset + p.nodes());
+  }
+  b.pos = at::cat(pos);
+  b.node_type = at::cat(types);
+  b.velocity = at::cat(vel, 1);
+  b.loss_mask = at::cat(loss);
+  b.fixed_mask = at::cat(fixed);
+  b.edge_features = at::cat(feats);
+  b.graph = gnn::EdgeIndex::disjoint_union(graph);
+  b.attention = gnn::EdgeIndex::disjoint_union(attention);
+  const bool any_dilated = std::any_of(parts.begin(), parts.end(), [](const auto& p) { return p.has_dilated(); });
+  if (any_dilated) b.dilated = gnn::EdgeIndex::disjoint_union(dilated);
+  b.num_owned = b.global_nodes = b.batch_offsets.back();
+  return b;
+}
+
 TrajectoryData TrajectoryData::to(const at::Device& device) const {
   TrajectoryData d = *this;
   for (at::Tensor* x : {&d.pos, &d.node_type, &d.velocity, &d.loss_mask, &d.fixed_mask, &d.edge_features})

@@ -36,6 +36,9 @@ struct TrajectoryData {
   int64_t num_owned = 0, global_nodes = 0;
   at::Tensor global_ids;                    // [N_local] int64, undefined when not partitioned
   std::shared_ptr<gnn::HaloExchange> halo;  // refreshes halo rows from their owners (partitioned only)
+  // A batch of trajectories (batch_trajectories): trajectory b holds nodes [offsets[b],
+  // offsets[b + 1]); empty otherwise.
+  std::vector<int64_t> batch_offsets;
 
   int64_t steps() const { return velocity.size(0); }
   bool partitioned() const { return global_ids.defined(); }
@@ -58,6 +61,12 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOp
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
                                        const mesh::AugmentOptions& augment, int64_t limit,
                                        const Comm& comm = Comm::self(), int halo_hops = 1);
+
+// Whole trajectories as one: the disjoint union of their meshes and graphs (each keeps its own
+// augmentations; no edge joins two of them), velocities side by side over the first `steps`
+// steps common to all, so one forward pass advances all of them. The models act on nodes and
+// edges only, so each part's prediction equals its own up to float rounding.
+TrajectoryData batch_trajectories(const std::vector<TrajectoryData>& parts);
 
 // Node input features: [velocity (2), one-hot node type (9)].
 at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t);

@@ -11,6 +11,7 @@
 #include "train/device.hpp"
 #include "train/family.hpp"
 #include "train/model_io.hpp"
+#include "train/rollout_batch.hpp"
 #include "train/rollout_output.hpp"
 
 namespace tessera::train {
@@ -22,6 +23,13 @@ void add_rollout_keys(io::Schema& s) {
         "initial condition (no ground truth, no error metrics)")
       .choices = {"dataset", "mesh"};
   s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
+  s.add("rollout.trajectories", KeyType::IntList, "[]",
+        "several trajectories of the split instead of rollout.trajectory (source dataset): each is written to "
+        "<output.dir>/<output.name>_<id>.*, the per-trajectory and mean metrics to <output.name>_trajectories.csv; "
+        "under mpirun they are dealt out to the ranks");
+  s.add("rollout.batch", KeyType::Bool, "true",
+        "with rollout.trajectories: roll a rank's trajectories out together, one forward pass per step for all of "
+        "them (the disjoint union of their graphs); false: one after another");
   s.add("rollout.dt", KeyType::Float, "0.01", "time step for output time stamps (source mesh)").min = 0;
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
   s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
@@ -40,6 +48,11 @@ RolloutOptions rollout_options(const io::Deck& d) {
   if (!o.from_dataset && o.steps == 0) d.fail("rollout.steps", "must be > 0 with rollout.source: mesh");
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
   o.trajectory = d.get_int("rollout.trajectory");
+  o.trajectories = d.get_ints("rollout.trajectories");
+  for (int64_t id : o.trajectories)
+    if (id < 0) d.fail("rollout.trajectories", cat("trajectory indices must be >= 0 (got ", id, ")"));
+  if (!o.trajectories.empty() && !o.from_dataset) d.fail("rollout.trajectories", "needs rollout.source: dataset");
+  o.batch = d.get_bool("rollout.batch");
   o.device = read_device(d, "rollout.device");
   o.dt = d.get_float("rollout.dt");
   o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
@@ -91,6 +104,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   m.model->module().to(device);
   core::log_info(log.get(),
                  cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str()));
+  if (!o.trajectories.empty()) return run_rollout_batch(o, m, device, comm, log);
   std::string what;
   double dt = 0;
   const io::Trajectory traj = source_trajectory(o, m, what, dt);

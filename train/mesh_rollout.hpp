@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/comm.hpp"
 #include "io/mesh_deck.hpp"
@@ -20,6 +21,8 @@ struct RolloutOptions {
   std::string checkpoint;    // resolved path
   bool from_dataset = true;  // rollout.source: dataset (with ground truth) or mesh
   int64_t trajectory = 0;
+  std::vector<int64_t> trajectories;  // rollout.trajectories: several, each written as <base>_<id>
+  bool batch = true;                  // roll a rank's trajectories out together
   std::string device = "cpu";
   int64_t steps = 0;          // 0: the whole trajectory
   double dt = 0.01;           // output time step (source mesh)

@@ -324,6 +324,48 @@ TEST_CASE("temporal bundling: loss, rollout and checkpoint", "[train][unroll]") 
   CHECK(at::allclose(train::rollout(*m.model, m.norms, t, 7).predicted, r.predicted, 1e-6, 1e-7));
 }
 
+TEST_CASE("batched rollouts equal one-trajectory rollouts", "[train][batch]") {
+  // Random jumps and dilation on: each part keeps its own augmented graphs, and no edge of the
+  // union joins two trajectories.
+  const io::Deck d = deck("transformer", 4,
+                          {"augment.dilation=2", "model.dilation_layers=1", "augment.random_jumps.fraction=0.2",
+                           "augment.global_nodes.types=[4]", "train.noise_std=0"});
+  train::Trainer trainer(train::mesh_sim_options(d), nullptr);
+  for (int i = 0; i < 2; ++i) trainer.step();
+  const auto& parts = trainer.train_data();
+  REQUIRE(parts.size() == 3);
+  const train::TrajectoryData batch = train::batch_trajectories(parts);
+  CHECK(batch.batch_offsets == std::vector<int64_t>{0, parts[0].nodes(), parts[0].nodes() + parts[1].nodes(),
+                                                    parts[0].nodes() + parts[1].nodes() + parts[2].nodes()});
+  // The union's CSR equals the one built from the offset edge lists of the parts.
+  mesh::Graph joined;
+  for (const auto& p : parts) {
+    const int64_t off = joined.num_nodes, e0 = int64_t(joined.src.size());
+    const at::Tensor s = p.attention.src, t = p.attention.dst, ptr = p.attention.dst_ptr;
+    for (int64_t e = 0; e < s.numel(); ++e) {
+      joined.src.push_back(s[e].item<int64_t>() + off);
+      joined.dst.push_back(t[e].item<int64_t>() + off);
+    }
+    if (joined.row_ptr.empty()) joined.row_ptr.push_back(0);
+    for (int64_t i = 1; i <= p.nodes(); ++i) joined.row_ptr.push_back(ptr[i].item<int64_t>() + e0);
+    joined.num_nodes += p.nodes();
+  }
+  const gnn::EdgeIndex ref = gnn::EdgeIndex::from_graph(joined);
+  for (auto [a, b] : {std::pair{batch.attention.src, ref.src},
+                      {batch.attention.dst, ref.dst},
+                      {batch.attention.dst_ptr, ref.dst_ptr},
+                      {batch.attention.src_perm, ref.src_perm},
+                      {batch.attention.src_ptr, ref.src_ptr}})
+    CHECK(at::equal(a, b));
+  const train::Rollout together = train::rollout(trainer.model(), trainer.normalizers(), batch, 9);
+  for (size_t b = 0; b < parts.size(); ++b) {
+    INFO("trajectory " << b);
+    const train::Rollout alone = train::rollout(trainer.model(), trainer.normalizers(), parts[b], 9);
+    CHECK(at::allclose(together.predicted.narrow(1, batch.batch_offsets[b], parts[b].nodes()), alone.predicted, 1e-5,
+                       1e-6));
+  }
+}
+
 TEST_CASE("unrolled training: curriculum, noise_gamma, resume, bad settings", "[train][unroll]") {
   train::UnrollOptions u;
   u.steps = 4;

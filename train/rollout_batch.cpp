@@ -1,0 +1,150 @@
+#include "train/rollout_batch.hpp"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/dataset.hpp"
+#include "train/rollout_output.hpp"
+
+namespace tessera::train {
+namespace {
+
+// Trajectory `b` of a batched rollout, with its own per-step errors.
+Rollout part_of(const Rollout& r, const TrajectoryData& part, int64_t offset) {
+  Rollout p;
+  p.predicted = r.predicted.narrow(1, offset, part.nodes());
+  const at::Tensor truth = part.velocity.cpu();
+  for (int64_t k = 1; k < p.predicted.size(0); ++k) {
+    p.rmse.push_back(std::sqrt((p.predicted[k] - truth[k]).pow(2).mean().item<double>()));
+    p.persistence_rmse.push_back(std::sqrt((truth[0] - truth[k]).pow(2).mean().item<double>()));
+  }
+  return p;
+}
+
+// One-step errors of each part of a batch over every step, one forward pass per step for all.
+std::vector<OneStepError> one_step_errors(Simulator& model, const Normalizers& norms, const TrajectoryData& batch,
+                                          int64_t steps) {
+  c10::InferenceMode inference;
+  const size_t parts = batch.batch_offsets.size() - 1;
+  std::vector<double> se(parts, 0), sp(parts, 0);
+  for (int64_t s = 0; s < steps; ++s) {
+    const at::Tensor v = batch.velocity[s], truth = batch.velocity[s + 1];
+    const at::Tensor model_err = (predict_next(model, norms, batch, v) - truth).pow(2).sum(1).cpu();
+    const at::Tensor persist_err = (v - truth).pow(2).sum(1).cpu();
+    for (size_t b = 0; b < parts; ++b) {
+      const int64_t lo = batch.batch_offsets[b], n = batch.batch_offsets[b + 1] - lo;
+      se[b] += model_err.narrow(0, lo, n).sum().item<double>() / double(2 * n);
+      sp[b] += persist_err.narrow(0, lo, n).sum().item<double>() / double(2 * n);
+    }
+  }
+  std::vector<OneStepError> out;
+  for (size_t b = 0; b < parts; ++b)
+    out.push_back({std::sqrt(se[b] / double(steps)), std::sqrt(sp[b] / double(steps))});
+  return out;
+}
+
+constexpr int kColumns = 6;  // one_step, persistence, rmse_50, persistence, rmse_all, persistence
+
+}  // namespace
+
+void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Device& device, const Comm& comm,
+                       const std::shared_ptr<spdlog::logger>& log) {
+  const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
+  io::DatasetReader reader(dir, o.split);
+  const auto& ids = reader.trajectories();
+  for (int64_t id : o.trajectories)
+    if (std::find(ids.begin(), ids.end(), id) == ids.end())
+      throw Error(cat(dir, "/", o.split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"),
+                  "rollout.trajectories");
+  const int64_t count = static_cast<int64_t>(o.trajectories.size());
+  // This rank's share, whole (outputs and metrics are per trajectory, on this rank alone).
+  std::vector<int64_t> mine;
+  std::vector<TrajectoryData> parts;
+  int64_t steps = o.steps > 0 ? o.steps : std::numeric_limits<int64_t>::max();
+  for (int64_t i = comm.rank(); i < count; i += comm.size()) {
+    const int64_t id = o.trajectories[i];
+    mine.push_back(i);
+    parts.push_back(prepare_trajectory(reader.read(id), m.options.augment, cat(dir, "/", o.split, ".h5 #", id)));
+  }
+  // The steps common to all trajectories, on every rank (max of the negated counts: their min).
+  for (const auto& p : parts) steps = std::min(steps, p.steps() - 1);
+  int64_t negated = -steps;
+  comm.allreduce_max(&negated, 1);
+  steps = -negated;
+  core::log_info(log.get(), cat("rolling out ", count, " trajectories of ", dir, "/", o.split, ".h5 for ", steps,
+                                " steps on ", comm.size(), " rank(s), ",
+                                o.batch ? "together (one forward pass per step)" : "one after another"));
+  const double dt = reader.meta().dt;
+  std::vector<double> table(count * kColumns, 0.0);
+  const auto start = std::chrono::steady_clock::now();
+  double rollout_seconds = 0;
+  auto store = [&](size_t j, const Rollout& r, const OneStepError& one) {
+    const RolloutSummary s = summarize(r, one);
+    const double row[kColumns] = {s.one_step, s.one_step_persistence, s.rmse_50, s.persistence_50,
+                                  s.rmse_all, s.persistence_all};
+    std::copy(row, row + kColumns, table.begin() + mine[j] * kColumns);
+    const std::string base = cat(o.output_base, "_", o.trajectories[mine[j]]);
+    write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true);
+  };
+  if (!parts.empty() && o.batch) {
+    std::vector<TrajectoryData> on_device;
+    for (const auto& p : parts) on_device.push_back(p.to(device));
+    const TrajectoryData batch = batch_trajectories(on_device);
+    const auto t0 = std::chrono::steady_clock::now();
+    const Rollout r = rollout(*m.model, m.norms, batch, steps);
+    rollout_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto ones = one_step_errors(*m.model, m.norms, batch, steps);
+    for (size_t j = 0; j < parts.size(); ++j) store(j, part_of(r, parts[j], batch.batch_offsets[j]), ones[j]);
+  } else {
+    for (size_t j = 0; j < parts.size(); ++j) {
+      const TrajectoryData d = parts[j].to(device);
+      const auto t0 = std::chrono::steady_clock::now();
+      const Rollout r = rollout(*m.model, m.norms, d, steps);
+      rollout_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      store(j, r, one_step_error(*m.model, m.norms, {d}, 1));
+    }
+  }
+  comm.allreduce_sum(table.data(), static_cast<int64_t>(table.size()));
+  comm.allreduce_sum(&rollout_seconds, 1);  // summed over ranks: the work done, not the wall time
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!comm.root()) return;
+  std::ostringstream csv;
+  csv.precision(8);
+  csv << "trajectory,one_step_rmse,one_step_persistence,rollout_rmse_50,persistence_50,rollout_rmse_all,"
+         "persistence_all\n";
+  std::vector<double> mean(kColumns, 0.0);
+  for (int64_t i = 0; i < count; ++i) {
+    csv << o.trajectories[i];
+    for (int c = 0; c < kColumns; ++c) {
+      csv << "," << table[i * kColumns + c];
+      mean[c] += table[i * kColumns + c] / double(count);
+    }
+    csv << "\n";
+  }
+  csv << "mean";
+  for (double v : mean) csv << "," << v;
+  csv << "\n";
+  core::write_text_atomic(o.output_base + "_trajectories.csv", csv.str());
+  const std::string fifty = steps >= 50 ? cat("50-step ", core::sci(mean[2]), " (persistence ", core::sci(mean[3]),
+                                              ", ratio ", core::sci(mean[2] / mean[3]), "); ")
+                                        : std::string();
+  core::log_info(log.get(), cat("mean over ", count, " trajectories: 1-step RMSE ", core::sci(mean[0]),
+                                " (persistence ", core::sci(mean[1]), ", ratio ", core::sci(mean[0] / mean[1]), "); ",
+                                fifty, "all ", steps, " steps ", core::sci(mean[4]), " (persistence ",
+                                core::sci(mean[5]), ", ratio ", core::sci(mean[4] / mean[5]), ")"));
+  core::log_info(log.get(), cat("rollouts: ", core::sci(1e3 * rollout_seconds / double(count * steps)),
+                                " ms per trajectory step (all ranks' rollout time over trajectories x steps); ",
+                                "wall time with outputs ", core::sci(wall), " s; wrote ", o.output_base,
+                                "_trajectories.csv and ", o.output_base, "_<id>.*"));
+}
+
+}  // namespace tessera::train
