@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <set>
 
 #include "core/error.hpp"
@@ -436,6 +437,95 @@ std::vector<double> NavierStokes::vertex_velocity() const {
   for (int64_t v = 0; v < s.th.num_vertices(); ++v)
     for (int c = 0; c < 2; ++c) u[v * 2 + c] = s.x[s.th.velocity_dof(v, c)];
   return u;
+}
+
+namespace {
+
+// The value at (x0, y0) of the least-squares quadratic through `points` (vertex ids; two values
+// each in `u`), in `out`; false when the points do not determine a quadratic.
+bool quadratic_fit_at(const mesh::Mesh& m, const std::vector<int64_t>& points, const std::vector<double>& u, double x0,
+                      double y0, double out[2]) {
+  if (points.size() < 6) return false;
+  double scale = 0;
+  for (int64_t v : points)
+    scale = std::max({scale, std::abs(m.coords[v * 2] - x0), std::abs(m.coords[v * 2 + 1] - y0)});
+  double a[6][8] = {};  // normal equations | two right-hand sides
+  for (int64_t v : points) {
+    const double dx = (m.coords[v * 2] - x0) / scale, dy = (m.coords[v * 2 + 1] - y0) / scale;
+    const double phi[6] = {1, dx, dy, dx * dx, dx * dy, dy * dy};
+    for (int i = 0; i < 6; ++i) {
+      for (int j = 0; j < 6; ++j) a[i][j] += phi[i] * phi[j];
+      for (int c = 0; c < 2; ++c) a[i][6 + c] += phi[i] * u[v * 2 + c];
+    }
+  }
+  for (int col = 0; col < 6; ++col) {  // Gauss-Jordan with partial pivoting
+    int piv = col;
+    for (int r = col + 1; r < 6; ++r)
+      if (std::abs(a[r][col]) > std::abs(a[piv][col])) piv = r;
+    if (std::abs(a[piv][col]) < 1e-10 * static_cast<double>(points.size())) return false;
+    std::swap(a[piv], a[col]);
+    for (int r = 0; r < 6; ++r) {
+      if (r == col) continue;
+      const double f = a[r][col] / a[col][col];
+      for (int k = col; k < 8; ++k) a[r][k] -= f * a[col][k];
+    }
+  }
+  for (int c = 0; c < 2; ++c) out[c] = a[0][6 + c] / a[0][0];
+  return true;
+}
+
+}  // namespace
+
+void NavierStokes::set_vertex_velocity(const std::vector<double>& u, Midpoints midpoints) {
+  auto& s = *impl_;
+  const auto& m = s.th.mesh();
+  const int64_t nv = s.th.num_vertices();
+  if (static_cast<int64_t>(u.size()) != 2 * nv)
+    throw Error(cat("set_vertex_velocity: ", u.size(), " values for ", nv, " vertices (2 per vertex expected)"));
+  for (double v : u)
+    if (!std::isfinite(v)) throw Error("set_vertex_velocity: the velocity is not finite (NaN or Inf)");
+  // Each vertex with the vertices of its cells (itself included).
+  std::vector<std::vector<int64_t>> ring(midpoints == Midpoints::Quadratic ? nv : 0);
+  for (int64_t c = 0; c < (ring.empty() ? 0 : s.th.num_cells()); ++c)
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) ring[s.th.cell_node(c, i)].push_back(s.th.cell_node(c, j));
+  for (auto& r : ring) {
+    std::sort(r.begin(), r.end());
+    r.erase(std::unique(r.begin(), r.end()), r.end());
+  }
+  std::vector<int64_t> points;
+  for (int64_t n = 0; n < s.th.num_p2_nodes(); ++n) {
+    const int64_t kx = s.th.velocity_dof(n, 0), ky = s.th.velocity_dof(n, 1);
+    double value[2];
+    if (n < nv) {
+      value[0] = u[n * 2], value[1] = u[n * 2 + 1];
+    } else {
+      const int64_t a = s.th.edge_vertex(n - nv, 0), b = s.th.edge_vertex(n - nv, 1);
+      bool fitted = false;
+      if (!ring.empty() && !(s.dirichlet[kx] && s.dirichlet[ky])) {
+        points.clear();
+        std::set_union(ring[a].begin(), ring[a].end(), ring[b].begin(), ring[b].end(), std::back_inserter(points));
+        const auto mid = s.th.node_coords(n);
+        fitted = quadratic_fit_at(m, points, u, mid[0], mid[1], value);
+        if (!fitted) {  // e.g. at a corner: the next ring of vertices too
+          std::vector<int64_t> wider;
+          for (int64_t v : points) wider.insert(wider.end(), ring[v].begin(), ring[v].end());
+          std::sort(wider.begin(), wider.end());
+          wider.erase(std::unique(wider.begin(), wider.end()), wider.end());
+          fitted = quadratic_fit_at(m, wider, u, mid[0], mid[1], value);
+        }
+      }
+      if (!fitted)
+        for (int c = 0; c < 2; ++c) value[c] = 0.5 * (u[a * 2 + c] + u[b * 2 + c]);
+    }
+    if (!s.dirichlet[kx]) s.x[kx] = value[0];
+    if (!s.dirichlet[ky]) s.x[ky] = value[1];
+  }
+  // A new history: BDF1 next (step() takes BDF2 only after a step of the same dt). LU factors are
+  // kept: with refactor_every > 1 the stale ones precondition GMRES (retried fresh if it fails).
+  s.x_prev = s.x_prev2 = s.w = s.x;
+  std::fill(s.hist.begin(), s.hist.end(), 0.0);
+  s.last_dt = 0;
 }
 
 std::vector<double> NavierStokes::vertex_pressure() const {
