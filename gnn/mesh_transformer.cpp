@@ -24,6 +24,24 @@ std::vector<LayerMask> mask_plan(const TransformerConfig& c, const EdgeIndex& ba
 }
 
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& pos, double scale) {
+  const at::ScalarType type = x.scalar_type();
+  if (type != at::kFloat && type != at::kDouble) return apply_rope_real(x, pos, scale);
+  // x: [N, H, D]; pos: [N, A]. Axis a rotates pairs [a * P, (a + 1) * P) with P = D / (2 A); pair
+  // (x[2i], x[2i+1]) is the complex number x[2i] + i x[2i+1], turned by exp(i theta).
+  const int64_t n = x.size(0), h = x.size(1), d = x.size(2), axes = pos.size(1), pairs = d / (2 * axes);
+  if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", d));
+  const int64_t rotated = axes * 2 * pairs;
+  at::Tensor k = at::arange(pairs, pos.options().dtype(type));
+  at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));  // [P]
+  at::Tensor theta = pos.to(type).unsqueeze(2) * freq;             // [N, A, P]
+  at::Tensor turn = at::polar(at::ones_like(theta), theta).view({n, 1, axes * pairs});
+  at::Tensor z = at::view_as_complex(x.narrow(2, 0, rotated).contiguous().view({n, h, axes * pairs, 2}));
+  at::Tensor out = at::view_as_real(z * turn).view({n, h, rotated});
+  if (rotated < d) out = at::cat({out, x.narrow(2, rotated, d - rotated)}, 2);
+  return out;
+}
+
+at::Tensor apply_rope_real(const at::Tensor& x, const at::Tensor& pos, double scale) {
   // x: [N, H, D]; pos: [N, A]. Axis a rotates pairs [a * P, (a + 1) * P) with P = D / (2 A).
   const int64_t d = x.size(2), axes = pos.size(1), pairs = d / (2 * axes);
   if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", d));

@@ -38,7 +38,11 @@ std::vector<LayerMask> mask_plan(const TransformerConfig& config, const EdgeInde
 
 // Rotates consecutive pairs of each head's features by angles proportional to the node
 // coordinates (one block of pairs per coordinate axis), so q.k depends on relative positions.
+// float32/float64 take each pair as a complex number and rotate it with one complex product;
+// other dtypes (bf16 under autocast, which has no complex type) take apply_rope_real, the same
+// rotation in real arithmetic.
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& pos, double scale);
+at::Tensor apply_rope_real(const at::Tensor& x, const at::Tensor& pos, double scale);
 
 class GraphAttentionImpl : public torch::nn::Module {
  public:

@@ -2,6 +2,7 @@
 // layer against a dense computation from its own weights, rotary embedding translation
 // invariance, head-group masks, and that both models can fit a small target.
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 
@@ -110,6 +111,17 @@ TEST_CASE("rotary embedding: relative positions only", "[models]") {
   CHECK(at::allclose(scores(pos), scores(pos + shift), 1e-10, 1e-10));
   CHECK_FALSE(at::allclose(scores(pos), at::einsum("ihd,jhd->hij", {q, k}), 1e-3, 1e-3));
   CHECK(at::allclose(gnn::apply_rope(q, pos, 50.0).norm(2, 2), q.norm(2, 2), 1e-12, 1e-12));  // rotations
+  // The complex-product form equals the real-arithmetic one, values and gradients, also with
+  // unrotated trailing features (head dim 10 = 2 axes x 2 pairs x 2 + 2) and a strided input.
+  at::Tensor wide = at::randn({6, 3, 2, 10}, at::kDouble).requires_grad_(true);
+  at::Tensor x = wide.select(1, 1);
+  at::Tensor a = gnn::apply_rope(x, pos, 50.0), b = gnn::apply_rope_real(x, pos, 50.0);
+  CHECK(at::allclose(a, b, 1e-13, 1e-13));
+  at::Tensor w = at::randn_like(a);
+  at::Tensor ga = torch::autograd::grad({(a * w).sum()}, {wide})[0],
+             gb = torch::autograd::grad({(b * w).sum()}, {wide})[0];
+  CHECK(at::allclose(ga, gb, 1e-13, 1e-13));
+  CHECK(at::allclose(gnn::apply_rope(x.to(at::kFloat), pos.to(at::kFloat), 50.0).to(at::kDouble), b, 1e-5, 1e-5));
 }
 
 TEST_CASE("mask plans put dilation on half of the heads of the last layers", "[models]") {
