@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -27,6 +29,10 @@ struct MpiSession {
   }
   [[noreturn]] static void abort_all(int code) {
 #if TESSERA_HAVE_MPI
+    // The launcher kills every rank at the first abort, and a rank's last lines can be lost in
+    // its output forwarding (seen on a loaded machine: no error line at all): give them time.
+    std::cerr.flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     MPI_Abort(MPI_COMM_WORLD, code);
 #endif
     std::exit(code);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -51,6 +52,8 @@ std::string Progress::line(const std::string& extra) const {
   double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   double rate = el > 0 ? done_ / el : 0;
   double eta = rate > 0 ? (total_ - done_) / rate : -1;
+  if (time_limit_s_ > 0)
+    eta = eta < 0 ? std::max(time_limit_s_ - el, 0.0) : std::min(eta, std::max(time_limit_s_ - el, 0.0));
   char pct[16];
   std::snprintf(pct, sizeof pct, "%5.1f%%", total_ > 0 ? 100.0 * done_ / total_ : 100.0);
   char r[32];

@@ -21,6 +21,9 @@ class Progress {
   void advance(int64_t n = 1, const std::string& extra = "");  // extra: e.g. "loss 1.2e-3"
   void finish(const std::string& extra = "");
   int64_t done() const { return done_; }
+  // A run that stops after `seconds` at the latest (a time budget): the ETA is the earlier of the
+  // steps' and the budget's end.
+  void set_time_limit(double seconds) { time_limit_s_ = seconds; }
   // Whether stdout is an interactive terminal of this process (false under an MPI launcher and
   // with NO_COLOR set): decides redraws here and colour in the console log.
   static bool is_terminal();
@@ -30,7 +33,7 @@ class Progress {
   std::shared_ptr<spdlog::logger> log_;
   std::string label_;
   int64_t total_, done_ = 0;
-  double interval_s_;
+  double interval_s_, time_limit_s_ = 0;
   bool terminal_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_;
 };

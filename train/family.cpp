@@ -1,10 +1,13 @@
 #include "train/family.hpp"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "io/deck.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
@@ -30,6 +33,19 @@ const Family& find_family(const std::vector<Family>& families, const std::string
   throw Error(cat("unknown model family '", name, "' (registered: ", names, ")"), "model.family");
 }
 
+namespace {
+
+constexpr const char* kThreadsKeyHelp =
+    "CPU threads of each process for tensor work (torch's intra-op threads); 0: torch's default (OMP_NUM_THREADS, "
+    "else one per core). Under mpirun, give each rank its share of the cores";
+
+void set_threads(int64_t threads, const RunContext& ctx) {
+  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+  core::log_info(ctx.log.get(), cat("threads: ", at::get_num_threads(), " per process"));
+}
+
+}  // namespace
+
 void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   using io::KeyType;
   s.section("model", "the model family and its size");
@@ -52,6 +68,7 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
+  s.add("train.threads", KeyType::Int, "0", kThreadsKeyHelp).min = 0;
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
   s.add("output.overwrite", KeyType::Bool, "false",
@@ -73,6 +90,7 @@ LoopOptions loop_options(const io::Deck& d) {
 
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
+  set_threads(d.get_int("train.threads"), ctx);
   const Family& family = find_family(families, d.get_string("model.family"));
   // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
   const std::string checkpoint = loop.output_dir + "/checkpoint.h5";
@@ -90,6 +108,7 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
   s.section("rollout", "which checkpoint to evaluate, where, for how long");
   s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
   s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
+  s.add("rollout.threads", KeyType::Int, "0", kThreadsKeyHelp).min = 0;
   s.add("rollout.steps", KeyType::Int, "0",
         "steps to predict; 0: the whole trajectory (mesh simulators with rollout.source mesh: required > 0)")
       .min = 0;
@@ -105,6 +124,7 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
 }
 
 void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
+  set_threads(d.get_int("rollout.threads"), ctx);
   // Every evaluation deck reader checks the deck first, so deck errors come before file errors.
   std::map<void (*)(io::Schema&), std::function<void(const RunContext&)>> jobs;
   for (const Family& f : families)

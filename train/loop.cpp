@@ -111,6 +111,7 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   core::Progress progress(log, "train", o.steps - learner.steps_done(), 10.0,
                           comm.root() && core::Progress::is_terminal());
   TimeBudget budget(o.time_limit_minutes, comm);
+  if (budget.active()) progress.set_time_limit(60 * o.time_limit_minutes);
   double avg = 0;
   io::PlotSeries raw{"loss per step", {}, {}}, smooth{"smoothed (0.98)", {}, {}};
   while (learner.steps_done() < o.steps) {

@@ -39,6 +39,12 @@ TEST_CASE("progress text", "[progress]") {
   CHECK(l.rfind("steps 50/200  25.0% ", 0) == 0);
   CHECK(l.find("ETA") != std::string::npos);
   CHECK(l.find("loss 0.5") != std::string::npos);
+  // Under a time budget the ETA is at most the budget left: 10^6 steps at this rate would take
+  // hours, a 2 s budget ends within 2 s.
+  core::Progress budget(nullptr, "train", 1000000, 10.0, false);
+  budget.set_time_limit(2.0);
+  budget.advance(5);
+  CHECK(budget.line("").find("ETA 00:0") != std::string::npos);
 }
 
 TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
