@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
@@ -49,6 +50,10 @@ at::ScalarType attention_dtype(const at::Tensor& q, const at::Tensor& k, const a
 at::Tensor sparse_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const EdgeIndex& ei,
                             double scale) {
   const at::ScalarType dt = attention_dtype(q, k, v);
+  // Inference (rollouts, no-grad evaluation): the kernel alone, nothing kept for a backward.
+  if (!at::GradMode::is_enabled() || !(q.requires_grad() || k.requires_grad() || v.requires_grad()))
+    return std::get<0>(kernels::sparse_attention_forward(
+        q.to(dt), k.to(dt), v.to(dt), {ei.src, ei.dst, ei.dst_ptr, ei.src_ptr, ei.src_perm}, resolve_scale(q, scale)));
   return SparseAttention::apply(q.to(dt), k.to(dt), v.to(dt), ei.src, ei.dst, ei.dst_ptr, ei.src_ptr, ei.src_perm,
                                 resolve_scale(q, scale));
 }

@@ -2,6 +2,7 @@
 // plain-torch edge implementation, gradients against dense autograd and finite differences.
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <catch2/catch.hpp>
@@ -64,6 +65,18 @@ TEST_CASE("sparse attention gradients equal dense autograd gradients", "[attenti
     INFO("input " << i << " max diff " << (gs[i] - gd[i]).abs().max().item<double>());
     CHECK(at::allclose(gs[i], gd[i], 1e-11, 1e-12));
   }
+  // Without gradients (the inference path: the kernel alone) the output is the same, and carries
+  // no autograd history.
+  at::Tensor q = q0.clone().requires_grad_(true);
+  const at::Tensor with_graph = gnn::sparse_attention(q, k0, v0, ei, 0.7);
+  at::Tensor plain;
+  {
+    c10::InferenceMode inference;
+    plain = gnn::sparse_attention(q0, k0, v0, ei, 0.7);
+  }
+  CHECK(with_graph.grad_fn() != nullptr);
+  CHECK(plain.grad_fn() == nullptr);
+  CHECK(at::equal(plain, with_graph.detach()));
 }
 
 TEST_CASE("sparse attention gradients match finite differences", "[attention][grad]") {
