@@ -521,11 +521,13 @@ void NavierStokes::set_vertex_velocity(const std::vector<double>& u, Midpoints m
     if (!s.dirichlet[kx]) s.x[kx] = value[0];
     if (!s.dirichlet[ky]) s.x[ky] = value[1];
   }
-  // A new history: BDF1 next (step() takes BDF2 only after a step of the same dt). LU factors are
-  // kept: with refactor_every > 1 the stale ones precondition GMRES (retried fresh if it fails).
+  // A new history: BDF1 next (step() takes BDF2 only after a step of the same dt), on fresh LU
+  // factors: stale ones from another state leave GMRES many iterations (a hybrid rollout's
+  // solver steps measured 3.5x a regular step with refactor_every 5).
   s.x_prev = s.x_prev2 = s.w = s.x;
   std::fill(s.hist.begin(), s.hist.end(), 0.0);
   s.last_dt = 0;
+  s.since_factor = 0;
 }
 
 std::vector<double> NavierStokes::vertex_pressure() const {

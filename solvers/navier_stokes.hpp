@@ -90,13 +90,14 @@ class NavierStokes {
   // area-weighted average of the cells around each vertex).
   std::vector<double> vertex_velocity() const;
   // Replaces the velocity by vertex values (2 per vertex, as vertex_velocity() gives them) and
-  // restarts the time history, so the next step is BDF1 from this state alone (a hand-over from
-  // a surrogate). Edge midpoints, which vertex data do not give, are reconstructed: Quadratic
-  // (default) evaluates the least-squares quadratic through the vertices of the cells around
-  // the edge's two ends, or also the next ring where those do not determine one (exact for
-  // quadratic fields; the mean of the two ends if neither does); Linear takes the mean. Inflow and wall
-  // unknowns keep the solver's boundary values; the pressure is kept (only a Krylov start).
-  // Throws (no key) if the size is not 2 x vertices or a value is not finite.
+  // restarts the time history, so the next step is BDF1 from this state alone, on fresh LU
+  // factors (a hand-over from a surrogate). Edge midpoints, which vertex data do not give, are
+  // reconstructed: Quadratic (default) evaluates the least-squares quadratic through the
+  // vertices of the cells around the edge's two ends, or also the next ring where those do not
+  // determine one (exact for quadratic fields; the mean of the two ends if neither does);
+  // Linear takes the mean. Inflow and wall unknowns keep the solver's boundary values; the
+  // pressure is kept (only a Krylov start). Throws (no key) if the size is not 2 x vertices or
+  // a value is not finite.
   enum class Midpoints { Quadratic, Linear };
   void set_vertex_velocity(const std::vector<double>& velocity, Midpoints midpoints = Midpoints::Quadratic);
   std::vector<double> vertex_pressure() const;

@@ -1,0 +1,74 @@
+#include "train/hybrid/flow_config.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "io/deck.hpp"
+#include "io/mesh_deck.hpp"
+#include "io/schema.hpp"
+#include "jobs/cfd_options.hpp"
+
+namespace tessera::train::hybrid {
+
+double fit_inflow_speed(const mesh::Mesh& m, const std::vector<double>& u, solvers::FlowConfig::Profile profile) {
+  double ymin = 1e300, ymax = -1e300;
+  for (int64_t v = 0; v < m.num_nodes(); ++v) {
+    ymin = std::min(ymin, m.coords[v * 2 + 1]);
+    ymax = std::max(ymax, m.coords[v * 2 + 1]);
+  }
+  const double h = ymax - ymin;
+  double uf = 0, ff = 0;
+  for (int64_t v = 0; v < m.num_nodes(); ++v) {
+    if (m.node_type[v] != mesh::kInflow) continue;
+    const double y = m.coords[v * 2 + 1] - ymin;
+    const double f = profile == solvers::FlowConfig::Profile::Uniform ? 1.0 : 4 * y * (h - y) / (h * h);
+    uf += u[v * 2] * f;
+    ff += f * f;
+  }
+  if (!(ff > 0)) throw Error("the trajectory's mesh has no inflow nodes (type 4) to take the inflow from", "data.dir");
+  return uf / ff;
+}
+
+namespace {
+
+// The tessera-cfd deck stored with a dataset, read with tessera-cfd's own schema; false when
+// there is none or it is another app's.
+bool stored_flow(const std::string& yaml, const std::string& what, jobs::FlowOptions& out) {
+  if (yaml.empty()) return false;
+  io::Schema schema("tessera-cfd");
+  io::add_mesh_keys(schema);
+  jobs::add_case_keys(schema);
+  jobs::add_dataset_keys(schema);
+  try {
+    out = jobs::flow_options(io::Deck::parse(yaml, what + " (stored deck)", schema));
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+TrajectoryFlow trajectory_flow(const std::string& stored_deck, const std::string& what, const mesh::Mesh& m,
+                               const std::vector<double>& initial, const SolverOptions& o) {
+  TrajectoryFlow t;
+  jobs::FlowOptions stored;
+  if (stored_flow(stored_deck, what, stored)) {
+    t.flow = stored.flow;
+    t.linear = stored.linear;
+    t.source = cat("the tessera-cfd deck stored in ", what);
+  } else if (!o.viscosity) {
+    throw Error(cat(what, " stores no tessera-cfd deck to take the fluid from: set solver.viscosity"),
+                "solver.viscosity");
+  } else {
+    t.source = "the deck (the dataset stores no tessera-cfd deck)";
+  }
+  if (o.viscosity) t.flow.viscosity = *o.viscosity;
+  if (o.refactor_every) t.linear.refactor_every = *o.refactor_every;
+  if (o.rtol) t.linear.rtol = *o.rtol;
+  t.flow.force_group.clear();
+  t.flow.inflow_speed = fit_inflow_speed(m, initial, t.flow.profile);
+  return t;
+}
+
+}  // namespace tessera::train::hybrid

@@ -1,0 +1,118 @@
+#include "train/hybrid/hybrid_rollout.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "train/hybrid/indicator.hpp"
+
+namespace tessera::train::hybrid {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::vector<double> to_doubles(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kDouble).contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+at::Tensor from_doubles(std::vector<double> v, int64_t nodes) {
+  return at::from_blob(v.data(), {nodes, 2}, at::kDouble).to(at::kFloat);  // .to copies out of `v`
+}
+
+// Rank 0's state on every rank (exactly: the other ranks add zeros).
+at::Tensor share(const at::Tensor& on_root, int64_t nodes, const Comm& comm) {
+  if (comm.size() == 1) return on_root;
+  at::Tensor g = comm.root() ? on_root.to(at::kFloat).contiguous().clone() : at::zeros({nodes, 2}, at::kFloat);
+  comm.allreduce_sum(g.data_ptr<float>(), g.numel());
+  return g;
+}
+
+// As train::rollout measures it: over all nodes and both components.
+double rms(const at::Tensor& a, const at::Tensor& b) {
+  const double se = (a - b).pow(2).sum().item<double>();
+  return std::sqrt(se / double(a.size(0) * a.size(1)));
+}
+
+}  // namespace
+
+SurrogateStep model_step(Simulator& model, const Normalizers& norms, const TrajectoryData& on_device) {
+  return [&model, &norms, &on_device](const at::Tensor& state, int64_t step) {
+    const at::Tensor fixed = on_device.fixed_mask.unsqueeze(1);
+    const at::Tensor v = state.to(on_device.velocity.device());
+    return at::where(fixed, on_device.velocity[step + 1], predict_next(model, norms, on_device, v)).cpu();
+  };
+}
+
+int64_t HybridResult::solver_steps() const { return std::count(by_solver.begin(), by_solver.end(), char(1)); }
+double HybridResult::solver_fraction() const {
+  return by_solver.empty() ? 0.0 : double(solver_steps()) / double(by_solver.size());
+}
+
+HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surrogate, solvers::NavierStokes& solver,
+                            const TrajectoryData& truth, int64_t steps, double dt, const Comm& comm) {
+  check_schedule(schedule);
+  const bool fixed = schedule.trigger == Trigger::Fixed;
+  const int64_t K = schedule.surrogate_steps, M = schedule.solver_steps;
+  if (!surrogate && !(fixed && K == 0)) throw Error("hybrid_rollout: the schedule needs a surrogate");
+  at::NoGradGuard no_grad;
+  steps = std::min<int64_t>(steps, truth.steps() - 1);
+  const int64_t nodes = truth.nodes();
+  const auto start = Clock::now();
+  HybridResult r;
+  const at::Tensor v0 = truth.velocity[0].contiguous();
+  at::Tensor state = v0;
+  std::vector<at::Tensor> states{state};
+  int64_t in_cycle = 0;             // surrogate steps since the solver last ran
+  int64_t solver_left = 0;          // solver steps still due in this cycle
+  bool solver_holds_state = false;  // the solver's own state is the current one: no hand-over
+  // K caps the surrogate's run, except for a divergence trigger with K = 0.
+  const bool capped = fixed || K > 0;
+  for (int64_t s = 0; s < steps; ++s) {
+    if (solver_left == 0 && M > 0 && capped && in_cycle >= K) solver_left = M;
+    double indicator = 0;
+    if (solver_left == 0) {
+      const auto t0 = Clock::now();
+      const at::Tensor next = share(comm.root() ? surrogate(state, s) : at::Tensor(), nodes, comm);
+      if (!fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));
+      r.surrogate_seconds += since(t0);
+      if (fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));  // for the record only
+      if (!fixed && indicator > schedule.threshold) {
+        ++r.rejected;  // this step is the solver's
+        solver_left = M;
+      } else {
+        state = next;
+        ++in_cycle;
+        solver_holds_state = false;
+        r.by_solver.push_back(0);
+      }
+    }
+    if (solver_left > 0) {
+      const auto t0 = Clock::now();
+      if (!solver_holds_state) solver.set_vertex_velocity(to_doubles(state));
+      solver.step(dt);
+      std::vector<double> u = solver.vertex_velocity();
+      r.solver_seconds += since(t0);
+      indicator = divergence_indicator(truth.mesh, u);
+      state = from_doubles(std::move(u), nodes);
+      solver_holds_state = true;
+      if (--solver_left == 0) in_cycle = 0;
+      r.by_solver.push_back(1);
+    }
+    r.indicator.push_back(indicator);
+    states.push_back(state);
+    r.rollout.rmse.push_back(rms(state, truth.velocity[s + 1]));
+    r.rollout.persistence_rmse.push_back(rms(v0, truth.velocity[s + 1]));
+  }
+  r.rollout.predicted = at::stack(states);
+  r.seconds = since(start);
+  for (double* t : {&r.surrogate_seconds, &r.solver_seconds, &r.seconds}) comm.allreduce_max(t, 1);
+  return r;
+}
+
+}  // namespace tessera::train::hybrid

@@ -1,0 +1,91 @@
+#include "train/hybrid/job.hpp"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "io/dataset.hpp"
+#include "train/device.hpp"
+#include "train/hybrid/flow_config.hpp"
+#include "train/hybrid/hybrid_rollout.hpp"
+#include "train/hybrid/output.hpp"
+#include "train/model_io.hpp"
+
+namespace tessera::train::hybrid {
+namespace {
+
+std::vector<double> first_state(const TrajectoryData& t) {
+  at::Tensor v = t.velocity[0].to(at::kDouble).contiguous();
+  return {v.data_ptr<double>(), v.data_ptr<double>() + v.numel()};
+}
+
+std::string schedule_text(const Schedule& s) {
+  if (s.trigger == Trigger::Fixed) return cat("K = ", s.surrogate_steps, " surrogate, M = ", s.solver_steps, " solver");
+  return cat("divergence indicator > ", s.threshold, " (at most K = ", s.surrogate_steps,
+             " surrogate steps), then M = ", s.solver_steps, " solver");
+}
+
+}  // namespace
+
+void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+  // The model (rank 0 alone runs it; the others only need its training deck's data.dir).
+  TrainedModel m = load_trained_model(o.checkpoint);
+  const at::Device device =
+      comm.root() ? select_device_for(o.device, "rollout.device", Comm::self()) : at::Device(at::kCPU);
+  m.model->module().to(device);
+  core::log_info(log.get(),
+                 cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str()));
+  // The trajectory: truth, boundary values, mesh.
+  const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
+  io::DatasetReader reader(dir, o.split);
+  const auto& ids = reader.trajectories();
+  if (std::find(ids.begin(), ids.end(), o.trajectory) == ids.end())
+    throw Error(cat(dir, "/", o.split, ".h5 has no trajectory ", o.trajectory, " (it has ", ids.size(), ")"),
+                "rollout.trajectory");
+  const std::string what = cat(dir, "/", o.split, ".h5 #", o.trajectory);
+  const double dt = reader.meta().dt;
+  const TrajectoryData t = prepare_trajectory(reader.read(o.trajectory), m.options.augment, what);
+  const TrajectoryData on_device = t.to(device);
+  const int64_t available = t.steps() - 1;
+  if (o.steps > available)
+    core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", available, " steps of ", what,
+                                  ": rolling out ", available));
+  const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
+  // The solver, with the data's fluid and inflow.
+  const TrajectoryFlow flow =
+      trajectory_flow(reader.deck_yaml(), cat(dir, "/", o.split, ".h5"), t.mesh, first_state(t), o.solver);
+  core::log_info(log.get(), cat("solver: viscosity ", flow.flow.viscosity, " from ", flow.source, "; inflow peak ",
+                                flow.flow.inflow_speed, " fitted to the data; ", t.mesh.num_nodes(), " nodes, ",
+                                comm.size(), " rank(s)"));
+  solvers::NavierStokes solver(t.mesh, flow.flow, comm, flow.linear);
+  // The hybrid rollout, then the solver alone over the same steps.
+  core::log_info(log.get(), cat("hybrid rollout of ", steps, " steps: ", schedule_text(o.schedule)));
+  const HybridResult h =
+      hybrid_rollout(o.schedule, model_step(*m.model, m.norms, on_device), solver, t, steps, dt, comm);
+  std::unique_ptr<HybridResult> alone;
+  if (o.pure_solver) {
+    solvers::NavierStokes reference(t.mesh, flow.flow, comm, flow.linear);
+    alone =
+        std::make_unique<HybridResult>(hybrid_rollout({0, 1, Trigger::Fixed, 0}, {}, reference, t, steps, dt, comm));
+  }
+  const OneStepError one = comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{};
+  const HybridSummary s = summarize_hybrid(h, one, alone.get());
+  const auto written = write_hybrid(o.output_base, t, h, alone.get(), s, o.schedule, dt, o.vtu, o.deck_yaml, comm);
+  std::string cost;
+  if (s.solver_alone_seconds)
+    cost = cat("; solver alone ", core::sci(*s.solver_alone_seconds), " s (RMSE ", core::sci(*s.solver_alone_rmse),
+               "): hybrid/solver time ", core::sci(s.seconds / *s.solver_alone_seconds));
+  core::log_info(log.get(), cat("solver took ", h.solver_steps(), " of ", h.by_solver.size(), " steps (", h.rejected,
+                                " surrogate steps rejected); RMSE over all steps ", core::sci(s.rollout.rmse_all),
+                                " (persistence ", core::sci(s.rollout.persistence_all), ", ratio ",
+                                core::sci(s.rollout.rmse_all / s.rollout.persistence_all), "); 1-step RMSE ",
+                                core::sci(s.rollout.one_step), "; wall ", core::sci(s.seconds), " s (surrogate ",
+                                core::sci(s.surrogate_seconds), ", solver ", core::sci(s.solver_seconds), ")", cost));
+  std::string files;
+  for (const std::string& f : written) files += (files.empty() ? "" : ", ") + f;
+  core::log_info(log.get(), cat("wrote ", files));
+}
+
+}  // namespace tessera::train::hybrid
