@@ -167,8 +167,7 @@ int main(int argc, char** argv) {
         "hybrid rollout: error against cost", "wall time / solver only", "RMSE over all steps / persistence", true, {}};
     // One curve from the pure surrogate (K = infinity) through the fixed schedules to the pure
     // solver (K = 0), and the divergence triggers.
-    io::PlotSeries fixed{"fixed K, M (ends: surrogate only, solver only)", {}, {}},
-        divergence{"divergence trigger", {}, {}};
+    io::PlotSeries fixed{"fixed K, M", {}, {}}, divergence{"divergence trigger", {}, {}};
     std::vector<Point> sorted = points;
     std::sort(sorted.begin(), sorted.end(), [](const Point& a, const Point& b) { return a.cost < b.cost; });
     for (const Point& p : sorted) {

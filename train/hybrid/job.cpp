@@ -30,6 +30,10 @@ std::string schedule_text(const Schedule& s) {
 }  // namespace
 
 void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+  // Threads: torch's and OpenMP's, which the solver's BLAS shares (one per process avoids the
+  // two spinning against each other; docs/hybrid.md).
+  if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
+  core::log_info(log.get(), cat("threads: ", at::get_num_threads(), " per process"));
   // The model (rank 0 alone runs it; the others only need its training deck's data.dir).
   TrainedModel m = load_trained_model(o.checkpoint);
   const at::Device device =

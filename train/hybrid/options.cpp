@@ -22,7 +22,7 @@ void check_schedule(const Schedule& s) {
 
 void add_hybrid_keys(io::Schema& s) {
   using io::KeyType;
-  add_evaluation_keys(s, {});  // rollout.checkpoint, rollout.device, rollout.steps, output.dir, output.name
+  add_evaluation_keys(s, {});  // rollout.checkpoint, .device, .threads, .steps, output.dir, output.name
   s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
   s.section("data", "the dataset trajectory: initial state, boundary values, ground truth and the solver's mesh");
   s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
@@ -78,6 +78,7 @@ HybridOptions hybrid_options(const io::Deck& d) {
   if (d.has("solver.rtol")) o.solver.rtol = d.get_float("solver.rtol");
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
   o.device = read_device(d, "rollout.device");
+  o.threads = d.get_int("rollout.threads");
   if (d.has("data.dir")) o.data_dir = d.resolve_path(d.get_string("data.dir"));
   o.split = d.get_string("data.split");
   o.trajectory = d.get_int("rollout.trajectory");

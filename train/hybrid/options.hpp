@@ -42,6 +42,7 @@ struct HybridOptions {
   SolverOptions solver;
   std::string checkpoint;  // resolved path
   std::string device = "cpu";
+  int64_t threads = 0;   // rollout.threads: torch's (and OpenMP's) threads per process; 0: as set
   std::string data_dir;  // empty: the training deck's data.dir
   std::string split = "test";
   int64_t trajectory = 0;
@@ -53,7 +54,7 @@ struct HybridOptions {
 };
 
 // tessera-hybrid's deck: train::add_evaluation_keys' shared keys (rollout.checkpoint,
-// rollout.device, rollout.steps, output.dir, output.name) and the keys above.
+// rollout.device, rollout.threads, rollout.steps, output.dir, output.name) and the keys above.
 void add_hybrid_keys(io::Schema& schema);
 HybridOptions hybrid_options(const io::Deck& deck);
 
