@@ -92,6 +92,15 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOp
   return d;
 }
 
+DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
+                                          const std::string& key) {
+  io::DatasetReader reader(dir, split);
+  const auto& ids = reader.trajectories();
+  if (std::find(ids.begin(), ids.end(), id) == ids.end())
+    throw Error(cat(dir, "/", split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"), key);
+  return {reader.read(id), cat(dir, "/", split, ".h5 #", id), reader.meta().dt, reader.deck_yaml()};
+}
+
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
                                        const mesh::AugmentOptions& augment, int64_t limit, const Comm& comm,
                                        int halo_hops) {

@@ -57,6 +57,18 @@ struct TrajectoryData {
 TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOptions& augment, const std::string& what,
                                   const Comm& comm = Comm::self(), int halo_hops = 1);
 
+// Trajectory `id` of <dir>/<split>.h5 for an evaluation: its data, its name in messages
+// ("<dir>/<split>.h5 #<id>"), the split's dt and the deck its writer stored. An id the file does
+// not hold is an Error about deck key `key`.
+struct DatasetTrajectory {
+  io::Trajectory data;
+  std::string what;
+  double dt = 0;
+  std::string deck_yaml;
+};
+DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
+                                          const std::string& key);
+
 // Loads trajectories of a split (at most `limit`, 0: all), partitioned as above.
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
                                        const mesh::AugmentOptions& augment, int64_t limit,

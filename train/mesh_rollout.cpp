@@ -76,15 +76,11 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
     what = "the deck's mesh";
     return initial_condition_trajectory(io::build_mesh(o.mesh), o.steps, o.inflow_speed, o.fill_interior);
   }
-  const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
-  io::DatasetReader reader(dir, o.split);
-  const auto& ids = reader.trajectories();
-  if (std::find(ids.begin(), ids.end(), o.trajectory) == ids.end())
-    throw Error(cat(dir, "/", o.split, ".h5 has no trajectory ", o.trajectory, " (it has ", ids.size(), ")"),
-                "rollout.trajectory");
-  what = cat(dir, "/", o.split, ".h5 #", o.trajectory);
-  dt = reader.meta().dt;
-  return reader.read(o.trajectory);
+  DatasetTrajectory d = read_dataset_trajectory(o.data_dir.empty() ? m.options.data.dir : o.data_dir, o.split,
+                                                o.trajectory, "rollout.trajectory");
+  what = d.what;
+  dt = d.dt;
+  return std::move(d.data);
 }
 
 void log_summary(spdlog::logger* log, const RolloutSummary& s, size_t steps) {

@@ -43,14 +43,10 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
                  cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str()));
   // The trajectory: truth, boundary values, mesh.
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
-  io::DatasetReader reader(dir, o.split);
-  const auto& ids = reader.trajectories();
-  if (std::find(ids.begin(), ids.end(), o.trajectory) == ids.end())
-    throw Error(cat(dir, "/", o.split, ".h5 has no trajectory ", o.trajectory, " (it has ", ids.size(), ")"),
-                "rollout.trajectory");
-  const std::string what = cat(dir, "/", o.split, ".h5 #", o.trajectory);
-  const double dt = reader.meta().dt;
-  const TrajectoryData t = prepare_trajectory(reader.read(o.trajectory), m.options.augment, what);
+  const DatasetTrajectory source = read_dataset_trajectory(dir, o.split, o.trajectory, "rollout.trajectory");
+  const std::string& what = source.what;
+  const double dt = source.dt;
+  const TrajectoryData t = prepare_trajectory(source.data, m.options.augment, what);
   const TrajectoryData on_device = t.to(device);
   const int64_t available = t.steps() - 1;
   if (o.steps > available)
@@ -59,7 +55,7 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
   // The solver, with the data's fluid and inflow.
   const TrajectoryFlow flow =
-      trajectory_flow(reader.deck_yaml(), cat(dir, "/", o.split, ".h5"), t.mesh, first_state(t), o.solver);
+      trajectory_flow(source.deck_yaml, cat(dir, "/", o.split, ".h5"), t.mesh, first_state(t), o.solver);
   core::log_info(log.get(), cat("solver: viscosity ", flow.flow.viscosity, " from ", flow.source, "; inflow peak ",
                                 flow.flow.inflow_speed, " fitted to the data; ", t.mesh.num_nodes(), " nodes, ",
                                 comm.size(), " rank(s)"));
