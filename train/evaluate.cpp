@@ -26,7 +26,6 @@ at::Tensor predict_bundle(Simulator& model, const Normalizers& norms, const Traj
 }
 
 at::Tensor predict_next(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v) {
-  if (model.bundle() == 1) return v + norms.target.inverse(model.forward(norms.node.normalize(node_features(v, t)), t));
   return predict_bundle(model, norms, t, v)[0];
 }
 
@@ -80,8 +79,7 @@ Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData
   const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
   const int64_t bundle = model.bundle();
   for (int64_t s = 0; s < steps;) {
-    const at::Tensor next =
-        bundle == 1 ? predict_next(model, norms, t, state).unsqueeze(0) : predict_bundle(model, norms, t, state);
+    const at::Tensor next = predict_bundle(model, norms, t, state);
     const int64_t used = std::min(bundle, steps - s);
     for (int64_t j = 0; j < used; ++j, ++s) {
       state = at::where(fixed, t.velocity[s + 1], next[j]);

@@ -92,12 +92,17 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOp
   return d;
 }
 
-DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
-                                          const std::string& key) {
-  io::DatasetReader reader(dir, split);
+void require_dataset_trajectory(const io::DatasetReader& reader, const std::string& dir, const std::string& split,
+                                int64_t id, const std::string& key) {
   const auto& ids = reader.trajectories();
   if (std::find(ids.begin(), ids.end(), id) == ids.end())
     throw Error(cat(dir, "/", split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"), key);
+}
+
+DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
+                                          const std::string& key) {
+  io::DatasetReader reader(dir, split);
+  require_dataset_trajectory(reader, dir, split, id, key);
   return {reader.read(id), cat(dir, "/", split, ".h5 #", id), reader.meta().dt, reader.deck_yaml()};
 }
 

@@ -68,6 +68,9 @@ struct DatasetTrajectory {
 };
 DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
                                           const std::string& key);
+// The check read_dataset_trajectory makes, on an open reader of <dir>/<split>.h5.
+void require_dataset_trajectory(const io::DatasetReader& reader, const std::string& dir, const std::string& split,
+                                int64_t id, const std::string& key);
 
 // Loads trajectories of a split (at most `limit`, 0: all), partitioned as above.
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,

@@ -26,7 +26,8 @@ void add_rollout_keys(io::Schema& s) {
   s.add("rollout.trajectories", KeyType::IntList, "[]",
         "several trajectories of the split instead of rollout.trajectory (source dataset): each is written to "
         "<output.dir>/<output.name>_<id>.*, the per-trajectory and mean metrics to <output.name>_trajectories.csv; "
-        "under mpirun they are dealt out to the ranks");
+        "under mpirun they are dealt out to the ranks")
+      .min = 0;
   s.add("rollout.batch", KeyType::Bool, "true",
         "with rollout.trajectories: roll a rank's trajectories out together, one forward pass per step for all of "
         "them (the disjoint union of their graphs); false: one after another");
@@ -49,8 +50,6 @@ RolloutOptions rollout_options(const io::Deck& d) {
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
   o.trajectory = d.get_int("rollout.trajectory");
   o.trajectories = d.get_ints("rollout.trajectories");
-  for (int64_t id : o.trajectories)
-    if (id < 0) d.fail("rollout.trajectories", cat("trajectory indices must be >= 0 (got ", id, ")"));
   if (!o.trajectories.empty() && !o.from_dataset) d.fail("rollout.trajectories", "needs rollout.source: dataset");
   o.batch = d.get_bool("rollout.batch");
   o.device = read_device(d, "rollout.device");

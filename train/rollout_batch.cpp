@@ -60,11 +60,7 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                        const std::shared_ptr<spdlog::logger>& log) {
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
   io::DatasetReader reader(dir, o.split);
-  const auto& ids = reader.trajectories();
-  for (int64_t id : o.trajectories)
-    if (std::find(ids.begin(), ids.end(), id) == ids.end())
-      throw Error(cat(dir, "/", o.split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"),
-                  "rollout.trajectories");
+  for (int64_t id : o.trajectories) require_dataset_trajectory(reader, dir, o.split, id, "rollout.trajectories");
   const int64_t count = static_cast<int64_t>(o.trajectories.size());
   // This rank's share, whole (outputs and metrics are per trajectory, on this rank alone).
   std::vector<int64_t> mine;

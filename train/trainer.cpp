@@ -24,10 +24,8 @@ namespace {
 // The target of one pass from input `v` at step `s`: the changes to steps s + 1 .. s + K side by
 // side ([N, 2K], K = model.bundle).
 at::Tensor bundle_target(const TrajectoryData& t, int64_t s, const at::Tensor& v, int64_t bundle) {
-  if (bundle == 1) return t.velocity[s + 1] - v;
-  std::vector<at::Tensor> parts;
-  for (int64_t i = 1; i <= bundle; ++i) parts.push_back(t.velocity[s + i] - v);
-  return at::cat(parts, 1);
+  // [K, N, 2] -> [N, K, 2] -> [N, 2K]
+  return (t.velocity.narrow(0, s + 1, bundle) - v.unsqueeze(0)).permute({1, 0, 2}).reshape({v.size(0), -1});
 }
 
 }  // namespace
@@ -48,6 +46,11 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   // Graph parallelism partitions every graph over the ranks; data parallelism gives each rank
   // whole graphs (all trajectories are loaded everywhere, samples are dealt out round-robin).
   graph_parallel_ = comm_.size() > 1 && o.graph_parallel;
+  if (graph_parallel_ && o.unroll.grad_steps > 1)
+    throw Error(
+        "train.unroll_grad > 1 needs train.parallel: data (the halo exchange between graph-parallel "
+        "unrolled steps carries no gradient)",
+        "train.unroll_grad");
   const std::string& dir = o.data.dir;
   train_ = load_split(dir, o.data.train_split, o.augment, limit, graph_parallel_ ? comm_ : Comm::self(), hops);
   const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
@@ -75,11 +78,6 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   for (const auto& p : model_->module().parameters()) params += p.numel();
   core::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),
                                  ", precision ", o.precision));
-  if (graph_parallel_ && o.unroll.grad_steps > 1)
-    throw Error(
-        "train.unroll_grad > 1 needs train.parallel: data (the halo exchange between graph-parallel "
-        "unrolled steps carries no gradient)",
-        "train.unroll_grad");
   if (!o.resume.empty()) load(o.resume);
 }
 
@@ -116,8 +114,7 @@ double Trainer::step() {
     // pushforward is on, so other runs keep their random stream.
     if (pushforward > 0 && s >= bundle && at::rand({1}, gen_).item<double>() < pushforward && mine) {
       at::NoGradGuard no_grad;
-      at::Tensor pred = bundle == 1 ? predict_next(*model_, norms_, t, t.velocity[s - 1] + noise)
-                                    : predict_bundle(*model_, norms_, t, t.velocity[s - bundle] + noise)[bundle - 1];
+      at::Tensor pred = predict_bundle(*model_, norms_, t, t.velocity[s - bundle] + noise)[bundle - 1];
       v = at::where(t.fixed_mask.unsqueeze(1), t.velocity[s], pred);
       if (t.partitioned()) v = (*t.halo)(v);  // owned rows are exact; halo rows come from their owners
       target_shift = at::Tensor();            // the input is no longer the truth plus noise
@@ -179,8 +176,8 @@ at::Tensor Trainer::sample_loss(const TrajectoryData& t, int64_t s, at::Tensor v
     // The next input: this pass's last predicted step (with its gradient when it has one),
     // boundary imposed.
     at::AutoGradMode grad_mode(with_grad);
-    at::Tensor delta = norms_.target.inverse(pred.to(v.scalar_type()));
-    if (bundle > 1) delta = delta.narrow(1, kOutputChannels * (bundle - 1), kOutputChannels);
+    at::Tensor delta =
+        norms_.target.inverse(pred.to(v.scalar_type())).narrow(1, kOutputChannels * (bundle - 1), kOutputChannels);
     v = at::where(fixed, t.velocity[s + (j + 1) * bundle], v + delta);
     if (t.partitioned()) v = (*t.halo)(v);  // no gradient here: graph-parallel unrolls keep g = 1
   }
