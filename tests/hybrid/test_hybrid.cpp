@@ -75,21 +75,25 @@ hybrid::TrajectoryFlow cfd_flow() {
                                  {v.data_ptr<double>(), v.data_ptr<double>() + v.numel()}, {});
 }
 
-// A small untrained transformer with normalisers fitted to the trajectory.
+// A small untrained transformer (predicting `bundle` steps per pass) with normalisers fitted to
+// the trajectory.
 struct TestModel {
   std::unique_ptr<Simulator> model;
-  Normalizers norms = Normalizers::fresh();
-  explicit TestModel(const TrajectoryData& t) {
+  Normalizers norms;
+  explicit TestModel(const TrajectoryData& t, int64_t bundle = 1) : norms(Normalizers::fresh(bundle)) {
     at::manual_seed(7);
     ModelOptions o;
     o.transformer.latent = 16;
     o.transformer.layers = 2;
     o.transformer.heads = 2;
+    o.bundle = bundle;
     model = make_simulator(o, kNodeFeatures, kOutputChannels);
     model->module().eval();
-    for (int64_t s = 0; s + 1 < t.steps(); ++s) {
+    for (int64_t s = 0; s + bundle < t.steps(); ++s) {
       norms.node.accumulate(node_features(t.velocity[s], t));
-      norms.target.accumulate(t.velocity[s + 1] - t.velocity[s]);
+      std::vector<at::Tensor> changes;
+      for (int64_t j = 1; j <= bundle; ++j) changes.push_back(t.velocity[s + j] - t.velocity[s]);
+      norms.target.accumulate(at::cat(changes, 1));
     }
   }
 };
@@ -195,6 +199,52 @@ TEST_CASE("surrogate only (M = 0) equals train::rollout", "[hybrid]") {
     CHECK(h.rollout.rmse[k] == r.rmse[k]);
     CHECK(h.rollout.persistence_rmse[k] == r.persistence_rmse[k]);
   }
+}
+
+TEST_CASE("a bundling surrogate (3 steps per pass) with M = 0 equals train::rollout", "[hybrid]") {
+  solvers::PetscSession petsc;
+  const TrajectoryData& t = cfd_trajectory();
+  TestModel m(t, 3);
+  const hybrid::TrajectoryFlow flow = cfd_flow();
+  solvers::NavierStokes ns(t.mesh, flow.flow, Comm::self(), flow.linear);
+  const int64_t steps = t.steps() - 1;  // 11: the last pass uses 2 of its 3 steps
+  int64_t passes = 0;
+  const hybrid::SurrogateStep counted = [&, step = hybrid::model_step(*m.model, m.norms, t)](const at::Tensor& v,
+                                                                                             int64_t s) {
+    ++passes;
+    return step(v, s);
+  };
+  const auto h = hybrid::hybrid_rollout({4, 0, Trigger::Fixed, 0}, counted, ns, t, steps, 0.01);
+  const Rollout r = rollout(*m.model, m.norms, t, steps);
+  CHECK(passes == 4);
+  REQUIRE(h.rollout.predicted.sizes() == r.predicted.sizes());
+  CHECK(at::equal(h.rollout.predicted, r.predicted));
+  for (size_t k = 0; k < r.rmse.size(); ++k) CHECK(h.rollout.rmse[k] == r.rmse[k]);
+}
+
+TEST_CASE("a bundle's steps are taken until the schedule hands over; the rest are dropped", "[hybrid]") {
+  solvers::PetscSession petsc;
+  const TrajectoryData& t = cfd_trajectory();
+  const hybrid::TrajectoryFlow flow = cfd_flow();
+  solvers::NavierStokes ns(t.mesh, flow.flow, Comm::self(), flow.linear);
+  // A 3-step "bundle" of the truth; records where each pass starts.
+  std::vector<int64_t> starts;
+  std::vector<at::Tensor> inputs;
+  const hybrid::SurrogateStep surrogate = [&](const at::Tensor& state, int64_t s) {
+    starts.push_back(s);
+    inputs.push_back(state.clone());
+    return t.velocity.narrow(0, s + 1, std::min<int64_t>(3, t.steps() - 1 - s)).clone();
+  };
+  const int64_t steps = t.steps() - 1;  // 11
+  const auto h = hybrid::hybrid_rollout({4, 1, Trigger::Fixed, 0}, surrogate, ns, t, steps, 0.01);
+  // Cycles of 4 surrogate steps (a full pass, then one step of a second pass) and 1 solver step.
+  CHECK(h.by_solver == std::vector<char>{0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0});
+  CHECK(starts == std::vector<int64_t>{0, 3, 5, 8, 10});
+  // The pass after the solver starts from the solver's state; surrogate states are the bundle's.
+  REQUIRE(inputs.size() == 5);
+  CHECK(at::equal(inputs[2], h.rollout.predicted[5]));
+  CHECK(at::equal(h.rollout.predicted[4], t.velocity[4]));
+  CHECK(at::equal(h.rollout.predicted[7], t.velocity[7]));
 }
 
 TEST_CASE("solver only (K = 0) continues the tessera-cfd dataset", "[hybrid]") {

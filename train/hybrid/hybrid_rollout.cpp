@@ -25,10 +25,17 @@ at::Tensor from_doubles(std::vector<double> v, int64_t nodes) {
   return at::from_blob(v.data(), {nodes, 2}, at::kDouble).to(at::kFloat);  // .to copies out of `v`
 }
 
-// Rank 0's state on every rank (exactly: the other ranks add zeros).
-at::Tensor share(const at::Tensor& on_root, int64_t nodes, const Comm& comm) {
+// Rank 0's surrogate states [J, N, 2] on every rank (exactly: the other ranks add zeros).
+at::Tensor share(at::Tensor on_root, int64_t nodes, const Comm& comm) {
+  if (comm.root()) {
+    if (on_root.dim() == 2) on_root = on_root.unsqueeze(0);
+    if (on_root.dim() != 3 || on_root.size(0) < 1 || on_root.size(1) != nodes || on_root.size(2) != 2)
+      throw Error(cat("hybrid_rollout: the surrogate returned ", on_root.sizes(), ", expected [J, ", nodes, ", 2]"));
+  }
   if (comm.size() == 1) return on_root;
-  at::Tensor g = comm.root() ? on_root.to(at::kFloat).contiguous().clone() : at::zeros({nodes, 2}, at::kFloat);
+  int64_t count = comm.root() ? on_root.size(0) : 0;
+  comm.allreduce_max(&count, 1);
+  at::Tensor g = comm.root() ? on_root.to(at::kFloat).contiguous().clone() : at::zeros({count, nodes, 2}, at::kFloat);
   comm.allreduce_sum(g.data_ptr<float>(), g.numel());
   return g;
 }
@@ -45,7 +52,10 @@ SurrogateStep model_step(Simulator& model, const Normalizers& norms, const Traje
   return [&model, &norms, &on_device](const at::Tensor& state, int64_t step) {
     const at::Tensor fixed = on_device.fixed_mask.unsqueeze(1);
     const at::Tensor v = state.to(on_device.velocity.device());
-    return at::where(fixed, on_device.velocity[step + 1], predict_next(model, norms, on_device, v)).cpu();
+    const at::Tensor next = predict_bundle(model, norms, on_device, v);
+    const int64_t used = std::min<int64_t>(next.size(0), on_device.steps() - 1 - step);
+    // Boundary values of each of the bundle's steps, as train::rollout imposes them.
+    return at::where(fixed, on_device.velocity.narrow(0, step + 1, used), next.narrow(0, 0, used)).cpu();
   };
 }
 
@@ -68,6 +78,8 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
   const at::Tensor v0 = truth.velocity[0].contiguous();
   at::Tensor state = v0;
   std::vector<at::Tensor> states{state};
+  at::Tensor pending;  // the surrogate's last pass: states not yet taken (from `taken` on)
+  int64_t taken = 0;
   int64_t in_cycle = 0;             // surrogate steps since the solver last ran
   int64_t solver_left = 0;          // solver steps still due in this cycle
   bool solver_holds_state = false;  // the solver's own state is the current one: no hand-over
@@ -78,13 +90,18 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
     double indicator = 0;
     if (solver_left == 0) {
       const auto t0 = Clock::now();
-      const at::Tensor next = share(comm.root() ? surrogate(state, s) : at::Tensor(), nodes, comm);
+      if (!pending.defined() || taken == pending.size(0)) {
+        pending = share(comm.root() ? surrogate(state, s) : at::Tensor(), nodes, comm);
+        taken = 0;
+      }
+      const at::Tensor next = pending[taken++];
       if (!fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));
       r.surrogate_seconds += since(t0);
       if (fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));  // for the record only
       if (!fixed && indicator > schedule.threshold) {
         ++r.rejected;  // this step is the solver's
         solver_left = M;
+        pending = at::Tensor();
       } else {
         state = next;
         ++in_cycle;
@@ -93,6 +110,7 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
       }
     }
     if (solver_left > 0) {
+      pending = at::Tensor();  // the solver's state replaces the surrogate's: its later steps are void
       const auto t0 = Clock::now();
       if (!solver_holds_state) solver.set_vertex_velocity(to_doubles(state));
       solver.step(dt);

@@ -20,12 +20,15 @@
 
 namespace tessera::train::hybrid {
 
-// One surrogate step: the state after step `step` (0-based) from the state before it, both
-// [N, 2] float32 on the host, boundary values already imposed.
+// One surrogate pass from the state before step `step` (0-based, [N, 2] float32 on the host): the
+// states after steps step + 1 .. step + J, [J, N, 2] (or [N, 2] for J = 1), boundary values
+// already imposed. hybrid_rollout takes them in order while the schedule lets the surrogate run
+// and drops the rest when the solver takes over, so a bundling model (model.bundle) pays one
+// forward pass per J steps here as in train::rollout.
 using SurrogateStep = std::function<at::Tensor(const at::Tensor& state, int64_t step)>;
 
-// train::rollout's step: predict_next on `on_device` (the trajectory on the model's device),
-// then the true velocity on fixed nodes.
+// train::rollout's pass: predict_bundle on `on_device` (the trajectory on the model's device),
+// then the true velocity on fixed nodes; J = model.bundle(), fewer at the trajectory's end.
 SurrogateStep model_step(Simulator& model, const Normalizers& norms, const TrajectoryData& on_device);
 
 struct HybridResult {
