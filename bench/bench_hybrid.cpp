@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "io/dataset.hpp"
 #include "io/line_plot.hpp"
 #include "solvers/petsc_session.hpp"
@@ -58,53 +59,49 @@ int main(int argc, char** argv) {
   int64_t trajectory = 0, steps = 0;
   int threads = 1, refactor_every = 0, rounds = 1;
   bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
-    if (!std::strcmp(argv[i], "--checkpoint"))
-      checkpoint = next();
-    else if (!std::strcmp(argv[i], "--data"))
-      data = next();
-    else if (!std::strcmp(argv[i], "--split"))
-      split = next();
-    else if (!std::strcmp(argv[i], "--trajectory"))
-      trajectory = std::stoll(next());
-    else if (!std::strcmp(argv[i], "--steps"))
-      steps = std::stoll(next());
-    else if (!std::strcmp(argv[i], "--refactor-every"))
-      refactor_every = std::stoi(next());
-    else if (!std::strcmp(argv[i], "--rounds"))
-      rounds = std::max(1, std::stoi(next()));
-    else if (!std::strcmp(argv[i], "--threads"))
-      threads = std::stoi(next());
-    else if (!std::strcmp(argv[i], "--out"))
-      out = next();
-    else if (!std::strcmp(argv[i], "--quick"))
-      quick = true;
-    else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-      std::printf(
-          "bench_hybrid: error against cost of the hybrid rollout (surrogate K steps, PETSc solver M steps)\n"
-          "  --checkpoint PATH   trained mesh simulator (default out/example/train/checkpoint.h5)\n"
-          "  --data DIR          tessera-cfd dataset (default out/example/data)\n"
-          "  --split NAME        split (default test)     --trajectory I   trajectory (default 0)\n"
-          "  --steps N           steps (default: all)     --threads T      threads (default 1)\n"
-          "  --refactor-every N  solver LU refactorisation interval\n"
-          "  --rounds R          rounds; wall times are the minimum (default 1)\n"
-          "  --out DIR           hybrid_curve.csv and .png (default out/bench-hybrid)\n"
-          "  --quick             a short smoke run\n");
-#if TESSERA_HAVE_MPI
-      MPI_Finalize();
-#endif
-      return 0;
-    } else {
-      std::fprintf(stderr, "bench_hybrid: error: unknown option %s (see --help)\n", argv[i]);
-#if TESSERA_HAVE_MPI
-      MPI_Finalize();
-#endif
-      return 2;
-    }
-  }
   int rc = 0;
   try {
+    for (int i = 1; i < argc; ++i) {
+      auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
+      if (!std::strcmp(argv[i], "--checkpoint"))
+        checkpoint = next();
+      else if (!std::strcmp(argv[i], "--data"))
+        data = next();
+      else if (!std::strcmp(argv[i], "--split"))
+        split = next();
+      else if (!std::strcmp(argv[i], "--trajectory"))
+        trajectory = std::stoll(next());
+      else if (!std::strcmp(argv[i], "--steps"))
+        steps = std::stoll(next());
+      else if (!std::strcmp(argv[i], "--refactor-every"))
+        refactor_every = std::stoi(next());
+      else if (!std::strcmp(argv[i], "--rounds"))
+        rounds = std::max(1, std::stoi(next()));
+      else if (!std::strcmp(argv[i], "--threads"))
+        threads = std::stoi(next());
+      else if (!std::strcmp(argv[i], "--out"))
+        out = next();
+      else if (!std::strcmp(argv[i], "--quick"))
+        quick = true;
+      else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+        std::printf(
+            "bench_hybrid: error against cost of the hybrid rollout (surrogate K steps, PETSc solver M steps)\n"
+            "  --checkpoint PATH   trained mesh simulator (default out/example/train/checkpoint.h5)\n"
+            "  --data DIR          tessera-cfd dataset (default out/example/data)\n"
+            "  --split NAME        split (default test)     --trajectory I   trajectory (default 0)\n"
+            "  --steps N           steps (default: all)     --threads T      threads (default 1)\n"
+            "  --refactor-every N  solver LU refactorisation interval\n"
+            "  --rounds R          rounds; wall times are the minimum (default 1)\n"
+            "  --out DIR           hybrid_curve.csv and .png (default out/bench-hybrid)\n"
+            "  --quick             a short smoke run\n");
+#if TESSERA_HAVE_MPI
+        MPI_Finalize();
+#endif
+        return 0;
+      } else {
+        throw tessera::Error(tessera::cat("unknown option ", argv[i], " (see --help)"));
+      }
+    }
     solvers::PetscSession petsc;
     at::set_num_threads(threads);
     TrainedModel m = load_trained_model(checkpoint);

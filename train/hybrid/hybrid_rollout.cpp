@@ -99,9 +99,8 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
       r.surrogate_seconds += since(t0);
       if (fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));  // for the record only
       if (!fixed && indicator > schedule.threshold) {
-        ++r.rejected;  // this step is the solver's
-        solver_left = M;
-        pending = at::Tensor();
+        ++r.rejected;     // this step is the solver's
+        solver_left = M;  // the solver branch below drops the rest of the pass
       } else {
         state = next;
         ++in_cycle;
