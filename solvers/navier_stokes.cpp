@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "solvers/navier_stokes_impl.hpp"
 #include "solvers/ns_element.hpp"
 #include "solvers/petsc_session.hpp"
 #include "solvers/taylor_hood.hpp"
@@ -37,55 +38,18 @@ std::vector<int32_t> vertex_ranks(const mesh::Mesh& m, int ranks) {
 
 }  // namespace
 
-struct NavierStokes::Impl {
-  FlowConfig cfg;
-  LinearSolverConfig lin;
-  Comm comm;
-  std::vector<int32_t> vrank;
-  TaylorHood th;
-  TriangleQuadrature quad;
-  int64_t row_begin = 0, row_end = 0;
-  std::vector<int64_t> local_cells;  // cells touching an owned row
-  std::vector<char> dirichlet;       // per unknown
-  std::vector<double> dirichlet_value;
-  std::vector<int64_t> force_cells;
-  std::vector<char> force_node;  // per P2 node
+NavierStokes::Impl::Impl(const mesh::Mesh& m, const FlowConfig& c, const Comm& cm, const LinearSolverConfig& l)
+    : cfg(c), lin(l), comm(cm), vrank(vertex_ranks(m, cm.size())), th(m, vrank, cm.size()) {}
 
-  // Full-length state on every rank: current solution, the two previous ones, the advecting
-  // velocity and the history term (a1 u^n + a2 u^{n-1}) / dt of the last solve.
-  std::vector<double> x, x_prev, x_prev2, w, hist;
-  double mass_coef = 0, last_dt = 0, t = 0;
-  int64_t nsteps = 0;
-  int64_t since_factor = 0;  // time steps solved on the current factors
-
-  // A = A_base (mass, viscous, pressure and Dirichlet rows for mass coefficient base_coef, which
-  // changes only at the BDF1 -> BDF2 switch) + the convection blocks, reassembled every solve.
-  Mat A = nullptr, A_base = nullptr;
-  double base_coef = -1;
-  Vec b = nullptr, sol = nullptr, sol_all = nullptr;
-  VecScatter to_all = nullptr;
-  KSP ksp = nullptr;
-
-  Impl(const mesh::Mesh& m, const FlowConfig& c, const Comm& cm, const LinearSolverConfig& l)
-      : cfg(c), lin(l), comm(cm), vrank(vertex_ranks(m, cm.size())), th(m, vrank, cm.size()) {}
-
-  ~Impl() {
-    if (ksp) KSPDestroy(&ksp);
-    if (A) MatDestroy(&A);
-    if (A_base) MatDestroy(&A_base);
-    if (b) VecDestroy(&b);
-    if (sol) VecDestroy(&sol);
-    if (sol_all) VecDestroy(&sol_all);
-    if (to_all) VecScatterDestroy(&to_all);
-  }
-
-  void setup_boundary();
-  void setup_forces();
-  void setup_petsc();
-  void assemble(double mcoef);
-  // Solves A x = b into `x`; Krylov methods start from `guess` (full length).
-  int solve_linear(const std::vector<double>& guess, bool refactor = true);
-};
+NavierStokes::Impl::~Impl() {
+  if (ksp) KSPDestroy(&ksp);
+  if (A) MatDestroy(&A);
+  if (A_base) MatDestroy(&A_base);
+  if (b) VecDestroy(&b);
+  if (sol) VecDestroy(&sol);
+  if (sol_all) VecDestroy(&sol_all);
+  if (to_all) VecScatterDestroy(&to_all);
+}
 
 void NavierStokes::Impl::setup_boundary() {
   const auto& m = th.mesh();
@@ -429,162 +393,6 @@ double NavierStokes::pressure_at(const Probe& probe) const {
   double p = 0;
   for (int i = 0; i < 3; ++i) p += probe.lambda[i] * s.x[s.th.pressure_dof(s.th.cell_node(probe.cell, i))];
   return p * s.cfg.density;
-}
-
-std::vector<double> NavierStokes::vertex_velocity() const {
-  const auto& s = *impl_;
-  std::vector<double> u(s.th.num_vertices() * 2);
-  for (int64_t v = 0; v < s.th.num_vertices(); ++v)
-    for (int c = 0; c < 2; ++c) u[v * 2 + c] = s.x[s.th.velocity_dof(v, c)];
-  return u;
-}
-
-namespace {
-
-// The value at (x0, y0) of the least-squares quadratic through `points` (vertex ids; two values
-// each in `u`), in `out`; false when the points do not determine a quadratic.
-bool quadratic_fit_at(const mesh::Mesh& m, const std::vector<int64_t>& points, const std::vector<double>& u, double x0,
-                      double y0, double out[2]) {
-  if (points.size() < 6) return false;
-  double scale = 0;
-  for (int64_t v : points)
-    scale = std::max({scale, std::abs(m.coords[v * 2] - x0), std::abs(m.coords[v * 2 + 1] - y0)});
-  double a[6][8] = {};  // normal equations | two right-hand sides
-  for (int64_t v : points) {
-    const double dx = (m.coords[v * 2] - x0) / scale, dy = (m.coords[v * 2 + 1] - y0) / scale;
-    const double phi[6] = {1, dx, dy, dx * dx, dx * dy, dy * dy};
-    for (int i = 0; i < 6; ++i) {
-      for (int j = 0; j < 6; ++j) a[i][j] += phi[i] * phi[j];
-      for (int c = 0; c < 2; ++c) a[i][6 + c] += phi[i] * u[v * 2 + c];
-    }
-  }
-  for (int col = 0; col < 6; ++col) {  // Gauss-Jordan with partial pivoting
-    int piv = col;
-    for (int r = col + 1; r < 6; ++r)
-      if (std::abs(a[r][col]) > std::abs(a[piv][col])) piv = r;
-    if (std::abs(a[piv][col]) < 1e-10 * static_cast<double>(points.size())) return false;
-    std::swap(a[piv], a[col]);
-    for (int r = 0; r < 6; ++r) {
-      if (r == col) continue;
-      const double f = a[r][col] / a[col][col];
-      for (int k = col; k < 8; ++k) a[r][k] -= f * a[col][k];
-    }
-  }
-  for (int c = 0; c < 2; ++c) out[c] = a[0][6 + c] / a[0][0];
-  return true;
-}
-
-}  // namespace
-
-void NavierStokes::set_vertex_velocity(const std::vector<double>& u, Midpoints midpoints) {
-  auto& s = *impl_;
-  const auto& m = s.th.mesh();
-  const int64_t nv = s.th.num_vertices();
-  if (static_cast<int64_t>(u.size()) != 2 * nv)
-    throw Error(cat("set_vertex_velocity: ", u.size(), " values for ", nv, " vertices (2 per vertex expected)"));
-  for (double v : u)
-    if (!std::isfinite(v)) throw Error("set_vertex_velocity: the velocity is not finite (NaN or Inf)");
-  // Each vertex with the vertices of its cells (itself included).
-  std::vector<std::vector<int64_t>> ring(midpoints == Midpoints::Quadratic ? nv : 0);
-  for (int64_t c = 0; c < (ring.empty() ? 0 : s.th.num_cells()); ++c)
-    for (int i = 0; i < 3; ++i)
-      for (int j = 0; j < 3; ++j) ring[s.th.cell_node(c, i)].push_back(s.th.cell_node(c, j));
-  for (auto& r : ring) {
-    std::sort(r.begin(), r.end());
-    r.erase(std::unique(r.begin(), r.end()), r.end());
-  }
-  std::vector<int64_t> points;
-  for (int64_t n = 0; n < s.th.num_p2_nodes(); ++n) {
-    const int64_t kx = s.th.velocity_dof(n, 0), ky = s.th.velocity_dof(n, 1);
-    double value[2];
-    if (n < nv) {
-      value[0] = u[n * 2], value[1] = u[n * 2 + 1];
-    } else {
-      const int64_t a = s.th.edge_vertex(n - nv, 0), b = s.th.edge_vertex(n - nv, 1);
-      bool fitted = false;
-      if (!ring.empty() && !(s.dirichlet[kx] && s.dirichlet[ky])) {
-        points.clear();
-        std::set_union(ring[a].begin(), ring[a].end(), ring[b].begin(), ring[b].end(), std::back_inserter(points));
-        const auto mid = s.th.node_coords(n);
-        fitted = quadratic_fit_at(m, points, u, mid[0], mid[1], value);
-        if (!fitted) {  // e.g. at a corner: the next ring of vertices too
-          std::vector<int64_t> wider;
-          for (int64_t v : points) wider.insert(wider.end(), ring[v].begin(), ring[v].end());
-          std::sort(wider.begin(), wider.end());
-          wider.erase(std::unique(wider.begin(), wider.end()), wider.end());
-          fitted = quadratic_fit_at(m, wider, u, mid[0], mid[1], value);
-        }
-      }
-      if (!fitted)
-        for (int c = 0; c < 2; ++c) value[c] = 0.5 * (u[a * 2 + c] + u[b * 2 + c]);
-    }
-    if (!s.dirichlet[kx]) s.x[kx] = value[0];
-    if (!s.dirichlet[ky]) s.x[ky] = value[1];
-  }
-  // A new history: BDF1 next (step() takes BDF2 only after a step of the same dt), on fresh LU
-  // factors: stale ones from another state leave GMRES many iterations (a hybrid rollout's
-  // solver steps measured 3.5x a regular step with refactor_every 5).
-  s.x_prev = s.x_prev2 = s.w = s.x;
-  std::fill(s.hist.begin(), s.hist.end(), 0.0);
-  s.last_dt = 0;
-  s.since_factor = 0;
-}
-
-std::vector<double> NavierStokes::vertex_pressure() const {
-  const auto& s = *impl_;
-  std::vector<double> p(s.th.num_vertices());
-  for (int64_t v = 0; v < s.th.num_vertices(); ++v) p[v] = s.x[s.th.pressure_dof(v)] * s.cfg.density;
-  return p;
-}
-
-std::vector<double> NavierStokes::vertex_vorticity() const {
-  const auto& s = *impl_;
-  std::vector<double> om(s.th.num_vertices(), 0.0), weight(s.th.num_vertices(), 0.0);
-  for (int64_t c = 0; c < s.th.num_cells(); ++c) {
-    for (int i = 0; i < 3; ++i) {
-      double l[3] = {0, 0, 0}, gp[6][2];
-      l[i] = 1;
-      p2_gradients(l, s.th.grad_lambda(c), gp);
-      double w = 0;
-      for (int j = 0; j < 6; ++j) {
-        const int64_t n = s.th.cell_node(c, j);
-        w += s.x[s.th.velocity_dof(n, 1)] * gp[j][0] - s.x[s.th.velocity_dof(n, 0)] * gp[j][1];
-      }
-      const int64_t v = s.th.cell_node(c, i);
-      om[v] += s.th.area(c) * w;
-      weight[v] += s.th.area(c);
-    }
-  }
-  for (int64_t v = 0; v < s.th.num_vertices(); ++v) om[v] /= weight[v];
-  return om;
-}
-
-double NavierStokes::max_speed() const {
-  const auto& s = *impl_;
-  double m = 0;
-  for (int64_t n = 0; n < s.th.num_p2_nodes(); ++n)
-    m = std::max(m, std::hypot(s.x[s.th.velocity_dof(n, 0)], s.x[s.th.velocity_dof(n, 1)]));
-  return m;
-}
-
-double NavierStokes::max_cfl(double dt) const {
-  const auto& s = *impl_;
-  const auto& m = s.th.mesh();
-  double cfl = 0;
-  for (int64_t c = 0; c < s.th.num_cells(); ++c) {
-    double longest = 0, speed = 0;
-    for (int i = 0; i < 3; ++i) {
-      const int64_t a = m.cells[c * 3 + i], b = m.cells[c * 3 + (i + 1) % 3];
-      longest =
-          std::max(longest, std::hypot(m.coords[a * 2] - m.coords[b * 2], m.coords[a * 2 + 1] - m.coords[b * 2 + 1]));
-    }
-    for (int i = 0; i < 6; ++i) {
-      const int64_t n = s.th.cell_node(c, i);
-      speed = std::max(speed, std::hypot(s.x[s.th.velocity_dof(n, 0)], s.x[s.th.velocity_dof(n, 1)]));
-    }
-    cfl = std::max(cfl, speed * dt * longest / (2 * s.th.area(c)));
-  }
-  return cfl;
 }
 
 }  // namespace tessera::solvers

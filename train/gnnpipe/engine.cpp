@@ -10,13 +10,10 @@
 #include "core/error.hpp"
 #include "gnn/halo_exchange.hpp"
 #include "mesh/partition.hpp"
+#include "train/gnnpipe/engine_impl.hpp"
 
 namespace tessera::train::gnnpipe {
 namespace {
-
-at::Tensor long_tensor(const std::vector<int64_t>& v) {
-  return at::tensor(at::ArrayRef<int64_t>(v), at::kLong).clone();
-}
 
 // The sub-graph of `g` induced by `nodes` (sorted), relabelled 0..n-1.
 mesh::Graph induced(const mesh::Graph& g, const std::vector<int64_t>& nodes) {
@@ -29,70 +26,7 @@ mesh::Graph induced(const mesh::Graph& g, const std::vector<int64_t>& nodes) {
   return mesh::graph_from_pairs(static_cast<int64_t>(nodes.size()), std::move(pairs), false);
 }
 
-struct ChunkPlan {
-  std::vector<int64_t> own_global;  // global ids of this rank's rows of the chunk (ascending)
-  at::Tensor ext_idx;               // local ids of the chunk's rows: own, then halo
-  int64_t num_own = 0, num_halo = 0;
-  std::unique_ptr<gnn::HaloExchange> halo;  // over the stage's parts (P > 1)
-  int64_t halo_send_rows = 0, halo_recv_rows = 0;
-  gnn::WeightedEdges inner, outer;  // sources in the chunk (ext rows) / elsewhere (buffer rows)
-  at::Tensor x, train_pos, train_y, val_pos, val_y, test_pos, test_y;
-};
-
 }  // namespace
-
-struct Engine::Impl {
-  EngineOptions o;
-  Comm world, stage_comm;
-#if TESSERA_HAVE_MPI
-  MPI_Comm stage_mpi = MPI_COMM_NULL;
-#endif
-  int P = 1, S = 1, p = 0, s = 0;
-  int64_t layer_begin = 1, layer_end = 1;  // this stage's convolutions [begin, end)
-  int64_t F = 0, n_train_global = 0;
-  std::shared_ptr<gnn::DeepGcnImpl> model;
-  std::unique_ptr<torch::optim::Adam> opt;
-  std::vector<std::string> owned_names;  // parameters this stage updates
-  std::vector<at::Tensor> owned_params;
-  std::vector<int64_t> local_global;  // local id -> global id (owned first, then halo)
-  int64_t num_owned = 0;
-  std::vector<ChunkPlan> chunks;          // C plans
-  ChunkPlan full;                         // the whole graph (C = 1 and evaluation)
-  std::vector<at::Tensor> buf, buf_next;  // per stage layer: [num_local, F] historical inputs
-  int64_t epoch = 0;
-  CommBytes bytes;
-
-  int world_rank(int part, int stage) const { return stage * P + part; }
-  int64_t elem() const { return o.dtype == at::kDouble ? 8 : 4; }
-  bool owns_site(int64_t site) const {
-    if (site == 0) return s == 0;
-    if (site == o.model.layers + 1) return s == S - 1;
-    return site >= layer_begin && site < layer_end;
-  }
-
-  void send(const at::Tensor& t, int to, bool count) {
-#if TESSERA_HAVE_MPI
-    at::Tensor c = t.contiguous();
-    MPI_Send(c.data_ptr(), static_cast<int>(c.numel()), o.dtype == at::kDouble ? MPI_DOUBLE : MPI_FLOAT, to, 7,
-             world.mpi());
-    if (count) bytes.pipeline += c.numel() * elem();
-#endif
-  }
-  at::Tensor recv(int64_t rows, int64_t cols, int from) {
-    at::Tensor t = at::empty({rows, cols}, o.dtype);
-#if TESSERA_HAVE_MPI
-    MPI_Recv(t.data_ptr(), static_cast<int>(t.numel()), o.dtype == at::kDouble ? MPI_DOUBLE : MPI_FLOAT, from, 7,
-             world.mpi(), MPI_STATUS_IGNORE);
-#endif
-    return t;
-  }
-
-  void setup(const io::NodeDataset& d);
-  ChunkPlan plan(const io::NodeDataset& d, const std::vector<int32_t>& part, const std::vector<char>& in_chunk,
-                 const gnn::NormalizedGraph& a, const std::vector<int64_t>& g2l,
-                 const std::vector<std::vector<int64_t>>& send, const std::vector<std::vector<int64_t>>& recv);
-  at::Tensor forward_chunk(ChunkPlan& c, bool train, bool chunked, at::Tensor* leaf, at::Tensor* out);
-};
 
 ChunkPlan Engine::Impl::plan(const io::NodeDataset& d, const std::vector<int32_t>& part,
                              const std::vector<char>& in_chunk, const gnn::NormalizedGraph& a,
@@ -457,103 +391,5 @@ int64_t Engine::epochs_done() const { return impl_->epoch; }
 const CommBytes& Engine::last_bytes() const { return impl_->bytes; }
 int Engine::parts() const { return impl_->P; }
 int Engine::stages() const { return impl_->S; }
-
-namespace {
-
-// Sums `t` over the world (in place): ranks that do not hold a value contribute zeros.
-void sum_world(const Comm& world, at::Tensor& t) {
-  if (t.scalar_type() == at::kDouble)
-    world.allreduce_sum(t.data_ptr<double>(), t.numel());
-  else
-    world.allreduce_sum(t.data_ptr<float>(), t.numel());
-}
-
-}  // namespace
-
-std::map<std::string, at::Tensor> Engine::parameters() const {
-  const Impl& m = *impl_;
-  std::map<std::string, at::Tensor> out;
-  for (const auto& n : m.model->named_parameters()) {
-    const bool mine = m.p == 0 && std::find(m.owned_names.begin(), m.owned_names.end(), n.key()) != m.owned_names.end();
-    at::Tensor t = mine ? n.value().detach().clone().contiguous() : at::zeros_like(n.value()).contiguous();
-    sum_world(m.world, t);
-    out[n.key()] = t;
-  }
-  return out;
-}
-
-Checkpoint Engine::state() const {
-  const Impl& m = *impl_;
-  Checkpoint c;
-  for (auto& [name, t] : parameters()) c.tensors["param." + name] = t;
-  for (const auto& n : m.model->named_parameters()) {
-    const bool mine = m.p == 0 && std::find(m.owned_names.begin(), m.owned_names.end(), n.key()) != m.owned_names.end();
-    at::Tensor avg = at::zeros_like(n.value()).contiguous(), sq = at::zeros_like(n.value()).contiguous();
-    double step = 0;
-    if (mine) {
-      auto it = m.opt->state().find(n.value().unsafeGetTensorImpl());
-      if (it != m.opt->state().end()) {
-        auto& st = static_cast<torch::optim::AdamParamState&>(*it->second);
-        avg.copy_(st.exp_avg());
-        sq.copy_(st.exp_avg_sq());
-        step = static_cast<double>(st.step());
-      }
-    }
-    sum_world(m.world, avg);
-    sum_world(m.world, sq);
-    m.world.allreduce_sum(&step, 1);
-    c.tensors["optim." + n.key() + ".exp_avg"] = avg;
-    c.tensors["optim." + n.key() + ".exp_avg_sq"] = sq;
-    c.tensors["optim." + n.key() + ".step"] = at::tensor({static_cast<int64_t>(step)}, at::kLong);
-  }
-  if (m.o.chunks > 1) {
-    const int64_t N = static_cast<int64_t>(m.full.own_global.size());
-    int64_t n_global = N;
-    m.world.allreduce_sum(&n_global, 1);
-    n_global /= m.S;  // every stage's parts together own every node once
-    at::Tensor owned = long_tensor(std::vector<int64_t>(m.local_global.begin(), m.local_global.begin() + m.num_owned));
-    for (int64_t l = 1; l <= m.o.model.layers; ++l) {
-      at::Tensor g = at::zeros({n_global, m.F}, m.o.dtype);
-      if (l >= m.layer_begin && l < m.layer_end)
-        g.index_copy_(0, owned, m.buf[l - m.layer_begin].narrow(0, 0, m.num_owned));
-      sum_world(m.world, g);
-      c.tensors[cat("buffer.", l)] = g;
-    }
-  }
-  c.tensors["gnnpipe.epoch"] = at::tensor({m.epoch}, at::kLong);
-  return c;
-}
-
-void Engine::load(const Checkpoint& c, const std::string& path) {
-  Impl& m = *impl_;
-  auto get = [&](const std::string& name) -> const at::Tensor& {
-    auto it = c.tensors.find(name);
-    if (it == c.tensors.end()) throw Error(cat(path, ": checkpoint has no tensor '", name, "'"), "train.resume");
-    return it->second;
-  };
-  at::NoGradGuard no_grad;
-  for (auto& n : m.model->named_parameters()) {
-    const at::Tensor& t = get("param." + n.key());
-    if (!t.sizes().equals(n.value().sizes()))
-      throw Error(cat(path, ": parameter ", n.key(), " has another shape than the deck's model"), "train.resume");
-    n.value().copy_(t);
-  }
-  for (auto& n : m.model->named_parameters()) {
-    if (std::find(m.owned_names.begin(), m.owned_names.end(), n.key()) == m.owned_names.end()) continue;
-    const int64_t step = get("optim." + n.key() + ".step").item<int64_t>();
-    if (step == 0) continue;
-    auto st = std::make_unique<torch::optim::AdamParamState>();
-    st->exp_avg(get("optim." + n.key() + ".exp_avg").to(m.o.dtype).clone());
-    st->exp_avg_sq(get("optim." + n.key() + ".exp_avg_sq").to(m.o.dtype).clone());
-    st->step(step);
-    m.opt->state()[n.value().unsafeGetTensorImpl()] = std::move(st);
-  }
-  if (m.o.chunks > 1 && c.tensors.count("buffer.1")) {
-    at::Tensor ids = long_tensor(m.local_global);
-    for (int64_t l = m.layer_begin; l < m.layer_end; ++l)
-      m.buf[l - m.layer_begin].copy_(get(cat("buffer.", l)).to(m.o.dtype).index_select(0, ids));
-  }
-  m.epoch = get("gnnpipe.epoch").item<int64_t>();
-}
 
 }  // namespace tessera::train::gnnpipe

@@ -1,0 +1,110 @@
+// Graph-physics HDF5 (io/foreign.hpp): one group per trajectory, dt from a meta.json beside the file.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "io/foreign.hpp"
+#include "io/foreign_raw.hpp"
+#include "io/h5.hpp"
+
+namespace tessera::io {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace foreign_detail;
+
+Array read_h5(const H5File& f, const std::string& dset) {
+  Array a;
+  a.what = cat(f.path(), ": ", dset);
+  a.v = f.read<double>(dset, &a.dims);
+  return a;
+}
+
+Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions& o) {
+  Raw r;
+  r.source = cat(f.path(), ": group ", group);
+  const std::string g = group == "/" ? "" : group;
+  auto need = [&](const std::string& name, const std::string& expected) {
+    if (!f.exists(g + "/" + name))
+      throw Error(
+          cat(f.path(), ": trajectory group ", group, " has no dataset '", name, "'; expected ", name, " ", expected));
+    return read_h5(f, g + "/" + name);
+  };
+  int ch = 0;
+  int64_t steps = 0, rows = 0;
+  const Array vel = need(o.velocity, "[T, N, 2]");
+  dynamic_rows(vel, {2, 3}, steps, rows, ch, "[T, N, 2] (a velocity per step and node)");
+  r.steps = steps;
+  r.nodes = rows;
+  r.velocity = to_2d(vel.v, ch, true, vel.what);
+  const Array pos = need(o.mesh_pos, "[N, 2] or [T, N, 2]");
+  int64_t n = 0;
+  auto p = static_rows(pos, {2, 3}, n, ch, "[N, 2] or [T, N, 2]");
+  if (n != r.nodes)
+    throw Error(cat(pos.what, ": ", n, " nodes, but ", o.velocity, " has ", r.nodes, " (inconsistent node counts)"));
+  r.pos = to_2d(p, ch, false, pos.what);
+  const Array cells = need(o.cells, "[C, 3] or [T, C, 3] (triangles)");
+  int64_t nc = 0;
+  r.cells = to_cells(static_rows(cells, {3}, nc, ch, "[C, 3] or [T, C, 3] (triangles)"), r.nodes, cells.what);
+  if (f.exists(g + "/" + o.pressure)) {
+    const Array pr = read_h5(f, g + "/" + o.pressure);
+    int64_t ps = 0, pn = 0;
+    dynamic_rows(pr, {1}, ps, pn, ch, "[T, N, 1] or [T, N]");
+    if (ps != r.steps || pn != r.nodes)
+      throw Error(cat(pr.what, ": shape ", shape_text(pr.dims), " does not match ", o.velocity, " ",
+                      shape_text(vel.dims), " (expected [", r.steps, ", ", r.nodes, ", 1])"));
+    r.pressure.assign(pr.v.begin(), pr.v.end());
+  }
+  if (f.exists(g + "/" + o.node_type)) {
+    const Array nt = read_h5(f, g + "/" + o.node_type);
+    int64_t nn = 0;
+    r.node_type = static_rows(nt, {1}, nn, ch, "[N], [N, 1] or [T, N, 1]");
+    if (nn != r.nodes)
+      throw Error(cat(nt.what, ": ", nn, " nodes, but ", o.velocity, " has ", r.nodes, " (inconsistent node counts)"));
+  }
+  return r;
+}
+
+double dt_from_meta(const std::string& meta_path) {
+  std::ifstream in(meta_path);
+  if (!in) return 0;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    YAML::Node n = YAML::Load(ss.str());
+    if (n["dt"]) return n["dt"].as<double>();
+  } catch (const YAML::Exception& e) {
+    throw Error(cat(meta_path, ": not valid JSON/YAML: ", e.what()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+ImportedDataset read_graph_physics(const std::string& path, const ImportOptions& o) {
+  ImportedDataset d;
+  d.source = path;
+  d.format = ForeignFormat::GraphPhysics;
+  const H5File f = H5File::open_read(path);
+  std::vector<std::string> groups;
+  if (f.exists("/" + o.velocity))
+    groups = {"/"};  // a file holding one trajectory at its root
+  else
+    for (const auto& name : f.list("/")) groups.push_back("/" + name);
+  std::sort(groups.begin(), groups.end(), natural_less);
+  if (groups.empty()) throw Error(cat(path, ": no trajectory groups (expected groups holding '", o.velocity, "')"));
+  for (const auto& g : groups) {
+    if (o.max_trajectories > 0 && int64_t(d.trajectories.size()) >= o.max_trajectories) break;
+    d.trajectories.push_back(finish(read_gp_group(f, g, o), o));
+  }
+  const std::string meta = (fs::path(path).parent_path() / "meta.json").string();
+  settle_dt(
+      d, o, [&] { return dt_from_meta(meta); }, meta, "no meta.json with \"dt\" beside the file");
+  return d;
+}
+
+}  // namespace tessera::io

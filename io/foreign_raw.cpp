@@ -1,0 +1,240 @@
+#include "io/foreign_raw.hpp"
+
+#include <vtkXMLUtilities.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <regex>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "mesh/mesh.hpp"
+#include "mesh/validation.hpp"
+
+namespace tessera::io::foreign_detail {
+namespace {
+
+constexpr int32_t kMaxNodeType = 8;  // MeshGraphNets codes 0..8
+
+// ---- node types ----
+
+std::vector<char> boundary_nodes(const Raw& r) {
+  std::unordered_map<int64_t, int> edges;
+  const int64_t n = r.nodes;
+  for (size_t c = 0; c < r.cells.size(); c += 3)
+    for (int k = 0; k < 3; ++k) {
+      int64_t a = r.cells[c + k], b = r.cells[c + (k + 1) % 3];
+      if (a > b) std::swap(a, b);
+      ++edges[a * n + b];
+    }
+  std::vector<char> on(n, 0);
+  for (auto [key, count] : edges)
+    if (count == 1) on[key / n] = on[key % n] = 1;
+  return on;
+}
+
+std::vector<int32_t> infer_node_types(const Raw& r, const NodeTypeOptions& o) {
+  const int64_t n = r.nodes;
+  std::vector<double> speed_max(n, 0.0);
+  double vmax = 0;
+  for (int64_t t = 0; t < r.steps; ++t)
+    for (int64_t i = 0; i < n; ++i) {
+      const float* v = &r.velocity[(t * n + i) * 2];
+      const double s = std::hypot(double(v[0]), double(v[1]));
+      speed_max[i] = std::max(speed_max[i], s);
+      vmax = std::max(vmax, s);
+    }
+  double lo = INFINITY, hi = -INFINITY;
+  for (int64_t i = 0; i < n; ++i)
+    lo = std::min(lo, double(r.pos[i * 2 + o.axis])), hi = std::max(hi, double(r.pos[i * 2 + o.axis]));
+  const double tol = o.tolerance * (hi - lo);
+  const std::vector<char> boundary = boundary_nodes(r);
+  std::vector<int32_t> types(n, mesh::kNormal);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!boundary[i]) continue;
+    const double x = r.pos[i * 2 + o.axis];
+    if (speed_max[i] <= o.wall_speed * vmax)
+      types[i] = mesh::kWall;
+    else if (x <= lo + tol)
+      types[i] = mesh::kInflow;
+    else if (x >= hi - tol)
+      types[i] = mesh::kOutflow;
+    else
+      types[i] = o.other_boundary;
+  }
+  return types;
+}
+
+}  // namespace
+
+std::string shape_text(const std::vector<hsize_t>& d) {
+  std::string s = "[";
+  for (size_t k = 0; k < d.size(); ++k) s += cat(k ? ", " : "", d[k]);
+  return s + "]";
+}
+
+std::vector<double> static_rows(const Array& a, const std::vector<int>& channels, int64_t& rows, int& ch,
+                                const std::string& expected) {
+  auto d = a.dims;
+  if (d.size() == 1 && std::count(channels.begin(), channels.end(), 1)) d = {d[0], 1};
+  if (d.size() == 2) d.insert(d.begin(), 1);
+  if (d.size() != 3 || std::find(channels.begin(), channels.end(), int(d[2])) == channels.end() || d[0] == 0 ||
+      d[1] == 0)
+    throw Error(cat(a.what, ": shape ", shape_text(a.dims), "; expected ", expected));
+  rows = int64_t(d[1]);
+  ch = int(d[2]);
+  const size_t per = d[1] * d[2];
+  for (hsize_t t = 1; t < d[0]; ++t)
+    if (!std::equal(a.v.begin(), a.v.begin() + per, a.v.begin() + t * per))
+      throw Error(cat(a.what, ": changes between step 0 and step ", t, "; moving meshes are not supported"));
+  return {a.v.begin(), a.v.begin() + per};
+}
+
+void dynamic_rows(const Array& a, const std::vector<int>& channels, int64_t& steps, int64_t& rows, int& ch,
+                  const std::string& expected) {
+  auto d = a.dims;
+  if (d.size() == 2 && std::count(channels.begin(), channels.end(), 1)) d.push_back(1);
+  if (d.size() != 3 || std::find(channels.begin(), channels.end(), int(d[2])) == channels.end())
+    throw Error(cat(a.what, ": shape ", shape_text(a.dims), "; expected ", expected));
+  steps = int64_t(d[0]);
+  rows = int64_t(d[1]);
+  ch = int(d[2]);
+}
+
+std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, const std::string& what) {
+  if (ch == 2) return {v.begin(), v.end()};
+  const size_t n = v.size() / 3;
+  double scale = 0;
+  for (double x : v) scale = std::max(scale, std::abs(x));
+  std::vector<float> out(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    const double z = v[i * 3 + 2], ref = vector ? 0.0 : v[2];
+    if (std::abs(z - ref) > 1e-9 * std::max(scale, 1e-300))
+      throw Error(cat(what, ": row ", i, " has a third component ", z, " (row 0: ", v[2],
+                      "); only 2D data (a constant or zero third component) can be imported"));
+    out[i * 2] = float(v[i * 3]);
+    out[i * 2 + 1] = float(v[i * 3 + 1]);
+  }
+  return out;
+}
+
+std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const std::string& what) {
+  std::vector<int32_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] < 0 || v[i] >= double(nodes) || v[i] != std::floor(v[i]))
+      throw Error(cat(what, ": cell ", i / 3, " references node ", v[i], "; expected indices 0..", nodes - 1));
+    out[i] = int32_t(v[i]);
+  }
+  return out;
+}
+
+double dt_from_times(const std::vector<double>& t, const std::string& what) {
+  if (t.size() < 2) return 0;
+  const double dt = t[1] - t[0];
+  if (!(dt > 0)) throw Error(cat(what, ": time stamps do not increase (", t[0], ", ", t[1], ")"));
+  for (size_t k = 2; k < t.size(); ++k)
+    if (std::abs(t[k] - t[k - 1] - dt) > 1e-6 * dt)
+      throw Error(cat(what, ": time steps are not uniform (t1 - t0 = ", dt, ", t", k, " - t", k - 1, " = ",
+                      t[k] - t[k - 1], "); tessera datasets have one dt"));
+  return dt;
+}
+
+void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<double()>& from_source,
+               const std::string& source, const std::string& missing) {
+  if (o.dt > 0) {
+    d.dt = o.dt, d.dt_source = "import.dt";
+  } else if ((d.dt = from_source()) > 0) {
+    d.dt_source = source;
+  } else {
+    throw Error(cat(d.source, ": no time step: ", missing, "; set import.dt"));
+  }
+}
+
+bool natural_less(const std::string& a, const std::string& b) {
+  static const std::regex num("([0-9]+)[^0-9]*$");
+  std::smatch ma, mb;
+  const bool ha = std::regex_search(a, ma, num), hb = std::regex_search(b, mb, num);
+  if (ha && hb && ma[1].str() != mb[1].str()) return std::stoll(ma[1].str()) < std::stoll(mb[1].str());
+  return a < b;
+}
+
+ImportedTrajectory finish(Raw r, const ImportOptions& o) {
+  if (r.steps < 2)
+    throw Error(cat(r.source, ": ", r.steps, " time step", r.steps == 1 ? "" : "s",
+                    "; a trajectory needs at least 2 (pairs of consecutive states)"));
+  if (r.cells.empty()) throw Error(cat(r.source, ": no cells"));
+  for (size_t k = 0; k < r.pos.size(); ++k)
+    if (!std::isfinite(r.pos[k])) throw Error(cat(r.source, ": node ", k / 2, " has a non-finite coordinate"));
+  {
+    // The mesh checks training would make, here at import time.
+    mesh::Mesh m;
+    m.coords.assign(r.pos.begin(), r.pos.end());
+    m.cells.assign(r.cells.begin(), r.cells.end());
+    mesh::orient_consistently(m);
+    mesh::validate(m, r.source);
+  }
+  for (size_t k = 0; k < r.velocity.size(); ++k)
+    if (!std::isfinite(r.velocity[k]))
+      throw Error(cat(r.source, ": ", o.velocity, " holds a non-finite value at step ", k / (r.nodes * 2), ", node ",
+                      (k / 2) % r.nodes));
+  ImportedTrajectory t;
+  t.source = r.source;
+  t.steps = r.steps;
+  t.nodes = r.nodes;
+  t.cells = int64_t(r.cells.size() / 3);
+  t.has_pressure = !r.pressure.empty();
+  const bool use_field = o.node_types.mode == NodeTypeOptions::Mode::Field ||
+                         (o.node_types.mode == NodeTypeOptions::Mode::Auto && !r.node_type.empty());
+  std::vector<int32_t> types;
+  if (use_field) {
+    if (r.node_type.empty())
+      throw Error(cat(r.source, ": no node-type field '", o.node_type,
+                      "' (node_types.mode = field); use node_types.mode = infer or auto"));
+    for (size_t i = 0; i < r.node_type.size(); ++i) {
+      const double x = r.node_type[i];
+      if (x != std::floor(x) || x < 0 || x > kMaxNodeType)
+        throw Error(
+            cat(r.source, ": ", o.node_type, " is ", x, " at node ", i, "; expected integer codes 0..", kMaxNodeType));
+      types.push_back(int32_t(x));
+    }
+    t.node_types = cat("from field '", o.node_type, "'");
+  } else {
+    types = infer_node_types(r, o.node_types);
+    t.node_types = "inferred";
+  }
+  for (int32_t x : types) ++t.type_counts[x];
+  const hsize_t n = hsize_t(r.nodes), T = hsize_t(r.steps);
+  t.fields["cells"] = FieldData{{1, hsize_t(t.cells), 3}, {}, std::move(r.cells)};
+  t.fields["mesh_pos"] = FieldData{{1, n, 2}, std::move(r.pos), {}};
+  t.fields["node_type"] = FieldData{{1, n, 1}, {}, std::move(types)};
+  t.fields["velocity"] = FieldData{{T, n, 2}, std::move(r.velocity), {}};
+  if (t.has_pressure) t.fields["pressure"] = FieldData{{T, n, 1}, std::move(r.pressure), {}};
+  for (auto& [name, f] : t.fields) f.global_rows = f.shape[1];
+  return t;
+}
+
+vtkSmartPointer<vtkXMLDataElement> read_xml(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
+  vtkSmartPointer<vtkXMLDataElement> root;
+  root.TakeReference(vtkXMLUtilities::ReadElementFromFile(path.c_str()));
+  if (!root) throw Error(cat(path, ": not a well-formed XML file"));
+  return root;
+}
+
+std::string attr(vtkXMLDataElement* e, const char* name, const std::string& fallback) {
+  const char* v = e->GetAttribute(name);
+  return v ? v : fallback;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+}  // namespace tessera::io::foreign_detail

@@ -1,0 +1,76 @@
+// Internal to io/foreign*.cpp: one trajectory as read from any foreign format, the shape checks
+// the readers share, and `finish`, which validates a raw trajectory and settles its node types.
+// The readers of each format are in foreign_graph_physics.cpp, foreign_vtu.cpp and
+// foreign_xdmf.cpp; the public interface is io/foreign.hpp.
+#pragma once
+#include <hdf5.h>
+#include <vtkSmartPointer.h>
+#include <vtkXMLDataElement.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "io/foreign.hpp"
+
+namespace tessera::io::foreign_detail {
+
+// One trajectory as read from any format, before its node types are settled.
+struct Raw {
+  std::string source;
+  int64_t steps = 0, nodes = 0;
+  std::vector<float> pos;         // [N, 2]
+  std::vector<int32_t> cells;     // [C, 3]
+  std::vector<float> velocity;    // [T, N, 2]
+  std::vector<float> pressure;    // [T, N]; empty: absent
+  std::vector<double> node_type;  // [N]; empty: absent
+  std::vector<double> times;      // per step, when the source has them
+};
+
+// An n-D array read from a file, as doubles.
+struct Array {
+  std::vector<hsize_t> dims;
+  std::vector<double> v;
+  std::string what;  // "file: dataset" for errors
+};
+
+std::string shape_text(const std::vector<hsize_t>& d);
+
+// A static per-row array: [R, C] or [T, R, C] constant over T (or [R] when C may be 1).
+// Returns the rows of step 0; `channels` lists the accepted channel counts.
+std::vector<double> static_rows(const Array& a, const std::vector<int>& channels, int64_t& rows, int& ch,
+                                const std::string& expected);
+
+// A dynamic per-row array: [T, R, C] or [T, R] (C = 1).
+void dynamic_rows(const Array& a, const std::vector<int>& channels, int64_t& steps, int64_t& rows, int& ch,
+                  const std::string& expected);
+
+// Points or vectors with 3 components whose third one is constant (points) or zero (vectors)
+// become 2D; anything else 3D is refused.
+std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, const std::string& what);
+
+std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const std::string& what);
+
+// dt from uniform time stamps; 0 when there are fewer than two.
+double dt_from_times(const std::vector<double>& t, const std::string& what);
+
+// The dataset's dt: import.dt when set (then the source's stamps are not read), else
+// `from_source()` (0: the source has none), recorded as `source`; else an error on d.source that
+// says what is missing and to set import.dt.
+void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<double()>& from_source,
+               const std::string& source, const std::string& missing);
+
+// Sorting key of names with numbers: by the last number in the name, then the name.
+bool natural_less(const std::string& a, const std::string& b);
+
+// Checks a raw trajectory and builds the tessera fields (node types from the field or inferred).
+ImportedTrajectory finish(Raw r, const ImportOptions& o);
+
+// XML helpers of the .pvd and XDMF readers (VTK's XML parser).
+vtkSmartPointer<vtkXMLDataElement> read_xml(const std::string& path);
+std::string attr(vtkXMLDataElement* e, const char* name, const std::string& fallback = "");
+std::string lower(std::string s);
+std::string trim(const std::string& s);
+
+}  // namespace tessera::io::foreign_detail

@@ -1,0 +1,219 @@
+// XDMF3 time series (io/foreign.hpp): meshio's TimeSeriesWriter layout or tessera's own.
+#include <vtkXMLDataElement.h>
+
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "io/foreign.hpp"
+#include "io/foreign_raw.hpp"
+#include "io/h5.hpp"
+
+namespace tessera::io {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace foreign_detail;
+
+vtkXMLDataElement* child(vtkXMLDataElement* e, const std::string& name) {
+  for (int k = 0; k < e->GetNumberOfNestedElements(); ++k)
+    if (name == e->GetNestedElement(k)->GetName()) return e->GetNestedElement(k);
+  return nullptr;
+}
+
+// Reads the heavy or inline data of DataItems, keeping HDF5 files open.
+struct XdmfData {
+  std::string xmf, dir;
+  std::map<std::string, H5File> files;
+
+  Array read(vtkXMLDataElement* item, const std::string& what) {
+    if (!item) throw Error(cat(xmf, ": ", what, " has no DataItem"));
+    Array a;
+    std::istringstream dims(attr(item, "Dimensions"));
+    for (hsize_t d; dims >> d;) a.dims.push_back(d);
+    if (a.dims.empty()) throw Error(cat(xmf, ": ", what, ": DataItem has no Dimensions"));
+    const std::string format = attr(item, "Format", "XML"),
+                      text = trim(item->GetCharacterData() ? item->GetCharacterData() : "");
+    if (!attr(item, "ItemType").empty() && attr(item, "ItemType") != "Uniform")
+      throw Error(
+          cat(xmf, ": ", what, ": DataItem ItemType ", attr(item, "ItemType"), " is not supported (Uniform only)"));
+    if (format == "HDF") {
+      const auto colon = text.find(':');
+      if (colon == std::string::npos)
+        throw Error(cat(xmf, ": ", what, ": HDF DataItem '", text, "' is not <file>.h5:/<dataset>"));
+      const std::string file = (fs::path(dir) / text.substr(0, colon)).string(), dset = text.substr(colon + 1);
+      auto it = files.find(file);
+      if (it == files.end()) it = files.emplace(file, H5File::open_read(file)).first;
+      std::vector<hsize_t> stored;
+      a.v = it->second.read<double>(dset, &stored);
+      a.what = cat(file, ": ", dset);
+    } else if (format == "XML") {
+      std::istringstream in(text);
+      for (double x; in >> x;) a.v.push_back(x);
+      a.what = cat(xmf, ": ", what);
+    } else {
+      throw Error(cat(xmf, ": ", what, ": DataItem Format ", format, " is not supported (HDF or XML)"));
+    }
+    hsize_t n = 1;
+    for (auto d : a.dims) n *= d;
+    if (a.v.size() != n)
+      throw Error(cat(a.what, ": holds ", a.v.size(), " values, but the DataItem's Dimensions ", shape_text(a.dims),
+                      " need ", n));
+    return a;
+  }
+};
+
+// All Grid elements below `e`, depth first.
+void grids(vtkXMLDataElement* e, std::vector<vtkXMLDataElement*>& out) {
+  for (int k = 0; k < e->GetNumberOfNestedElements(); ++k) {
+    vtkXMLDataElement* c = e->GetNestedElement(k);
+    if (std::string(c->GetName()) == "Grid") out.push_back(c);
+    grids(c, out);
+  }
+}
+
+// Topology or Geometry of a temporal grid: its own, or through xi:include from a named grid
+// (meshio), or else from the domain's only uniform grid outside the collection.
+vtkXMLDataElement* mesh_part(vtkXMLDataElement* grid, const std::string& part, vtkXMLDataElement* domain,
+                             vtkXMLDataElement* collection, const std::string& xmf) {
+  if (auto* e = child(grid, part)) return e;
+  std::vector<vtkXMLDataElement*> all;
+  grids(domain, all);
+  for (int k = 0; k < grid->GetNumberOfNestedElements(); ++k) {
+    vtkXMLDataElement* inc = grid->GetNestedElement(k);
+    const std::string name = inc->GetName();
+    if (name.size() < 7 || name.substr(name.size() - 7) != "include") continue;
+    static const std::regex ref("@Name=[\"']([^\"']*)[\"']");
+    std::smatch m;
+    const std::string ptr = attr(inc, "xpointer");
+    if (!std::regex_search(ptr, m, ref)) continue;
+    for (auto* g : all)
+      if (attr(g, "Name") == m[1].str())
+        if (auto* e = child(g, part)) return e;
+  }
+  for (int k = 0; k < domain->GetNumberOfNestedElements(); ++k) {
+    vtkXMLDataElement* g = domain->GetNestedElement(k);
+    if (g != collection && std::string(g->GetName()) == "Grid")
+      if (auto* e = child(g, part)) return e;
+  }
+  throw Error(
+      cat(xmf, ": grid '", attr(grid, "Name", "?"), "' has no ", part, " (neither its own nor through xi:include)"));
+}
+
+Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
+  auto root = read_xml(xmf);
+  vtkXMLDataElement* domain = child(root, "Domain");
+  if (std::string(root->GetName()) != "Xdmf" || !domain)
+    throw Error(cat(xmf, ": not an XDMF file (expected <Xdmf><Domain>)"));
+  vtkXMLDataElement* coll = nullptr;
+  std::vector<vtkXMLDataElement*> all;
+  grids(domain, all);
+  for (auto* g : all)
+    if (attr(g, "GridType") == "Collection") {
+      coll = g;
+      break;
+    }
+  if (!coll) throw Error(cat(xmf, ": no temporal collection (<Grid GridType=\"Collection\">); expected a time series"));
+  std::vector<vtkXMLDataElement*> steps;
+  for (int k = 0; k < coll->GetNumberOfNestedElements(); ++k)
+    if (std::string(coll->GetNestedElement(k)->GetName()) == "Grid") steps.push_back(coll->GetNestedElement(k));
+  if (steps.empty()) throw Error(cat(xmf, ": empty series (the collection has no grids)"));
+  XdmfData data{xmf, fs::path(xmf).parent_path().string(), {}};
+  Raw r;
+  r.source = xmf;
+  r.steps = int64_t(steps.size());
+  vtkXMLDataElement *topo0 = nullptr, *geo0 = nullptr;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    vtkXMLDataElement* g = steps[s];
+    const std::string where = cat("step ", s, " (grid '", attr(g, "Name", "?"), "')");
+    vtkXMLDataElement* topo = mesh_part(g, "Topology", domain, coll, xmf);
+    vtkXMLDataElement* geo = mesh_part(g, "Geometry", domain, coll, xmf);
+    if (s == 0) {
+      const std::string type = attr(topo, "TopologyType", attr(topo, "Type"));
+      if (lower(type) != "triangle")
+        throw Error(cat(xmf, ": ", where, ": Topology type '", type, "'; only Triangle is supported"));
+      const std::string gtype = attr(geo, "GeometryType", attr(geo, "Type", "XYZ"));
+      if (gtype != "XY" && gtype != "XYZ")
+        throw Error(cat(xmf, ": ", where, ": GeometryType ", gtype, "; expected XY or XYZ"));
+      Array pts = data.read(child(geo, "DataItem"), where + " Geometry");
+      int64_t n = 0;
+      int ch = 0;
+      auto p = static_rows(pts, {2, 3}, n, ch, gtype == "XY" ? "[N, 2]" : "[N, 3]");
+      r.nodes = n;
+      r.pos = to_2d(p, ch, false, pts.what);
+      Array cells = data.read(child(topo, "DataItem"), where + " Topology");
+      int64_t nc = 0;
+      r.cells = to_cells(static_rows(cells, {3}, nc, ch, "[C, 3]"), n, cells.what);
+      topo0 = topo;
+      geo0 = geo;
+    } else if (topo != topo0 || geo != geo0) {
+      // A grid with its own mesh (tessera's layout): it must be the same mesh.
+      Array pts = data.read(child(geo, "DataItem"), where + " Geometry");
+      if (pts.dims.empty() || int64_t(pts.dims[0]) != r.nodes)
+        throw Error(cat(pts.what, ": ", pts.dims.empty() ? 0 : pts.dims[0], " nodes at ", where, ", but step 0 has ",
+                        r.nodes, " (inconsistent node counts across steps)"));
+    }
+    if (auto* t = child(g, "Time")) r.times.push_back(std::stod(attr(t, "Value", "nan")));
+    vtkXMLDataElement *vel = nullptr, *pr = nullptr, *nt = nullptr;
+    for (int k = 0; k < g->GetNumberOfNestedElements(); ++k) {
+      vtkXMLDataElement* a = g->GetNestedElement(k);
+      if (std::string(a->GetName()) != "Attribute") continue;
+      const std::string name = attr(a, "Name");
+      vtkXMLDataElement** slot = name == o.velocity    ? &vel
+                                 : name == o.pressure  ? &pr
+                                 : name == o.node_type ? &nt
+                                                       : nullptr;
+      if (!slot) continue;
+      if (attr(a, "Center", "Node") != "Node")
+        throw Error(
+            cat(xmf, ": ", where, ": attribute '", name, "' is centred on ", attr(a, "Center"), "; expected Node"));
+      *slot = a;
+    }
+    if (!vel) throw Error(cat(xmf, ": ", where, ": no attribute '", o.velocity, "'; velocity is required"));
+    Array v = data.read(child(vel, "DataItem"), where + " " + o.velocity);
+    if (v.dims.size() != 2 || (v.dims[1] != 2 && v.dims[1] != 3))
+      throw Error(cat(v.what, ": shape ", shape_text(v.dims), " at ", where, "; expected [N, 2] or [N, 3]"));
+    const int64_t n = int64_t(v.dims[0]);
+    const int ch = int(v.dims[1]);
+    if (n != r.nodes)
+      throw Error(
+          cat(v.what, ": ", n, " nodes at ", where, ", but the mesh has ", r.nodes, " (inconsistent node counts)"));
+    auto v2 = to_2d(v.v, ch, true, v.what);
+    r.velocity.insert(r.velocity.end(), v2.begin(), v2.end());
+    if (s > 0 && bool(pr) != !r.pressure.empty())
+      throw Error(cat(xmf, ": ", where, ": attribute '", o.pressure, "' is ", pr ? "present" : "absent",
+                      " but not at step 0; expected it at every step or none"));
+    if (pr) {
+      Array p = data.read(child(pr, "DataItem"), where + " " + o.pressure);
+      if (p.v.size() != size_t(r.nodes))
+        throw Error(cat(p.what, ": ", p.v.size(), " values at ", where, "; expected one per node (", r.nodes, ")"));
+      for (double x : p.v) r.pressure.push_back(float(x));
+    }
+    if (nt && s == 0) {
+      Array a = data.read(child(nt, "DataItem"), where + " " + o.node_type);
+      if (a.v.size() != size_t(r.nodes))
+        throw Error(cat(a.what, ": ", a.v.size(), " values; expected one per node (", r.nodes, ")"));
+      r.node_type = a.v;
+    }
+  }
+  if (r.times.size() != steps.size()) r.times.clear();
+  return r;
+}
+
+}  // namespace
+
+ImportedDataset read_xdmf_series(const std::string& path, const ImportOptions& o) {
+  ImportedDataset d;
+  d.source = path;
+  d.format = ForeignFormat::Xdmf;
+  Raw r = read_xdmf_trajectory(path, o);
+  const std::vector<double> times = r.times;
+  d.trajectories.push_back(finish(std::move(r), o));
+  settle_dt(
+      d, o, [&] { return dt_from_times(times, path); }, "the XDMF <Time> values", "the grids have no <Time> values");
+  return d;
+}
+
+}  // namespace tessera::io
