@@ -5,8 +5,10 @@
 // decks/train-meshgraphnet.yaml (untrained: the speed does not depend on the weights) rolled out
 // with train::rollout, as tessera-rollout does, on rank 0 with torch's threads. Both advance
 // dt = 0.01 per step, so simulated time per wall second is 0.01 / (seconds per step).
-//   mpiexec -n 2 --bind-to none bench_rollout [--steps N] [--quick]
-// (the surrogate runs with 1 thread, then with as many threads as the solver has ranks)
+//   mpiexec -n 2 --bind-to none bench_rollout [--steps N] [--quick] [--models transformer,meshgraphnet]
+//                                             [--bundles 1,4,8]
+// (the surrogate runs with 1 thread, then with as many threads as the solver has ranks;
+// --models and --bundles choose the rows, e.g. one model under a profiler)
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
@@ -50,12 +52,28 @@ int main(int argc, char** argv) {
 #endif
   int steps = 50;
   bool quick = false;
+  std::string models = "transformer,meshgraphnet", bundles = "1,4,8";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--steps") && i + 1 < argc)
       steps = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--quick"))
       quick = true;
+    else if (!std::strcmp(argv[i], "--models") && i + 1 < argc)
+      models = argv[++i];
+    else if (!std::strcmp(argv[i], "--bundles") && i + 1 < argc)
+      bundles = argv[++i];
+    else {
+      std::fprintf(
+          stderr, "usage: bench_rollout [--steps N] [--quick] [--models transformer,meshgraphnet] [--bundles 1,4,8]\n");
+#if TESSERA_HAVE_MPI
+      MPI_Finalize();
+#endif
+      return 2;
+    }
   }
+  auto listed = [](const std::string& list, const std::string& item) {
+    return ("," + list + ",").find("," + item + ",") != std::string::npos;
+  };
   if (quick) steps = 3;
   {
     Comm world;
@@ -90,11 +108,13 @@ int main(int argc, char** argv) {
       if (world.size() > 1) row("solver (tessera-cfd's step)", world.size(), solver_all, solver_np1);
       io::Schema schema("tessera-train");
       train::add_training_deck_keys(schema);
-      // Each deck as it is, and with temporal bundling (model.bundle = 4 or 8: one forward pass
-      // per four or eight steps; MeshGraphNet: 4 only).
-      for (const char* deck_name : {"train-transformer.yaml", "train-meshgraphnet.yaml"})
-        for (const int bundle : {1, 4, 8}) {
-          if (bundle == 8 && std::string(deck_name) == "train-meshgraphnet.yaml") continue;
+      // Each deck as it is, and with temporal bundling (model.bundle = K: one forward pass per K
+      // steps; MeshGraphNet: at most 4, its unbundled step alone takes seconds).
+      for (const std::string model_name : {"transformer", "meshgraphnet"})
+        for (const int bundle : {1, 4, 8, 16}) {
+          if (!listed(models, model_name) || !listed(bundles, std::to_string(bundle))) continue;
+          if (bundle > 4 && model_name == "meshgraphnet") continue;
+          const std::string deck_name = "train-" + model_name + ".yaml";
           const io::Deck deck = io::Deck::load(std::string(TESSERA_SOURCE_DIR) + "/decks/" + deck_name, schema,
                                                {"data.dir=" + scratch, "model.bundle=" + std::to_string(bundle)});
           const train::MeshSimOptions o = train::mesh_sim_options(deck);
@@ -102,8 +122,7 @@ int main(int argc, char** argv) {
           model->module().eval();
           const auto data = train::load_split(scratch, "train", o.augment, 1);
           const train::Normalizers norms = train::Normalizers::fresh(bundle);
-          const std::string name =
-              std::string("surrogate: ") + deck_name + (bundle > 1 ? ", bundle " + std::to_string(bundle) : "");
+          const std::string name = "surrogate: " + deck_name + (bundle > 1 ? ", bundle " + std::to_string(bundle) : "");
           // Threads: 1 against the solver on one rank, then one per rank of the parallel solver.
           for (int threads : {1, world.size()}) {
             at::set_num_threads(threads);
