@@ -30,7 +30,8 @@ at::Tensor predict_next(Simulator& model, const Normalizers& norms, const Trajec
 struct OneStepError {
   double model_rmse = 0, persistence_rmse = 0;  // persistence: v_{t+1} = v_t
 };
-// Over every `stride`-th step of each trajectory.
+// Over every `stride`-th step of each trajectory; imposed (fixed) nodes take the data's values, as
+// in the first step of a rollout, so the 1-step RMSE is the rollout's step-1 RMSE from every state.
 OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
                             int64_t stride = 1);
 

@@ -168,6 +168,11 @@ TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][
   CHECK(r.rmse_over(1) == Approx(r.rmse[0]));
   auto one = train::one_step_error(t.model(), t.normalizers(), t.train_data(), 5);
   CHECK(one.persistence_rmse > 0);
+  // The 1-step RMSE from v_0 alone (a stride past the end) is the rollout's first-step RMSE: the
+  // imposed nodes take the data's values in both (the model's outputs there are never trained).
+  auto from_v0 = train::one_step_error(t.model(), t.normalizers(), {traj}, traj.steps());
+  CHECK(from_v0.model_rmse == Approx(r.rmse[0]).epsilon(1e-5));
+  CHECK(from_v0.persistence_rmse == Approx(r.persistence_rmse[0]).epsilon(1e-5));
 }
 
 TEST_CASE("pushforward: inputs are the model's own predictions", "[train]") {
