@@ -29,6 +29,11 @@ at::Tensor predict_next(Simulator& model, const Normalizers& norms, const Trajec
   return predict_bundle(model, norms, t, v)[0];
 }
 
+at::Tensor predict_next_imposed(Simulator& model, const Normalizers& norms, const TrajectoryData& t,
+                                const at::Tensor& v, const at::Tensor& next) {
+  return at::where(t.fixed_mask.unsqueeze(1), next, predict_next(model, norms, t, v));
+}
+
 OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
                             int64_t stride) {
   c10::InferenceMode inference;  // no autograd records, no version counters: outputs are for metrics only
@@ -37,10 +42,7 @@ OneStepError one_step_error(Simulator& model, const Normalizers& norms, const st
   for (const auto& t : data)
     for (int64_t s = 0; s + 1 < t.steps(); s += std::max<int64_t>(stride, 1)) {
       at::Tensor v = t.velocity[s], truth = t.velocity[s + 1];
-      // Imposed nodes (inflow, walls) take the data's values, as in a rollout's first step: the
-      // loss never trains the model's outputs there, and persistence is exact on them too.
-      const at::Tensor pred = at::where(t.fixed_mask.unsqueeze(1), truth, predict_next(model, norms, t, v));
-      se += (pred - truth).pow(2).mean().item<double>();
+      se += (predict_next_imposed(model, norms, t, v, truth) - truth).pow(2).mean().item<double>();
       sp += (v - truth).pow(2).mean().item<double>();
       ++count;
     }

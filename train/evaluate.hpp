@@ -26,6 +26,10 @@ struct Normalizers {
 at::Tensor predict_bundle(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v);
 // v_{t+1} predicted from v_t ([N, 2]); the first step of a bundle. No boundary imposition.
 at::Tensor predict_next(Simulator& model, const Normalizers& norms, const TrajectoryData& t, const at::Tensor& v);
+// The same with the imposed (fixed) nodes set to the data's v_{t+1}, `next`, as a rollout's step
+// does: the loss never trains the model's outputs there. What the 1-step errors measure.
+at::Tensor predict_next_imposed(Simulator& model, const Normalizers& norms, const TrajectoryData& t,
+                                const at::Tensor& v, const at::Tensor& next);
 
 struct OneStepError {
   double model_rmse = 0, persistence_rmse = 0;  // persistence: v_{t+1} = v_t
