@@ -12,9 +12,11 @@
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -74,6 +76,24 @@ int main(int argc, char** argv) {
   auto listed = [](const std::string& list, const std::string& item) {
     return ("," + list + ",").find("," + item + ",") != std::string::npos;
   };
+  // Every listed name must be a row this bench can time: a typo would silently drop its rows.
+  auto unknown = [](const std::string& list, const std::vector<std::string>& known) {
+    std::stringstream items(list);
+    for (std::string item; std::getline(items, item, ',');)
+      if (std::find(known.begin(), known.end(), item) == known.end()) return item;
+    return std::string();
+  };
+  const std::string bad_model = unknown(models, {"transformer", "meshgraphnet"}),
+                    bad_bundle = unknown(bundles, {"1", "4", "8", "16"});
+  if (!bad_model.empty() || !bad_bundle.empty()) {
+    std::fprintf(stderr, "bench_rollout: error: %s '%s'; expected %s\n", bad_model.empty() ? "--bundles" : "--models",
+                 (bad_model.empty() ? bad_bundle : bad_model).c_str(),
+                 bad_model.empty() ? "a comma-separated list of 1, 4, 8, 16" : "transformer and/or meshgraphnet");
+#if TESSERA_HAVE_MPI
+    MPI_Finalize();
+#endif
+    return 2;
+  }
   if (quick) steps = 3;
   {
     Comm world;
