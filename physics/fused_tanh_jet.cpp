@@ -213,33 +213,53 @@ at::Tensor tanh_jet(const at::Tensor& a) {
   return TanhJet::apply(a);
 }
 
-Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
-                         const at::Tensor& t, const at::Tensor& x, JetOrder order) {
+namespace {
+
+// The network applied to an input jet h [C, N, 3] (value channel first): the stacked output jet
+// [C, N, outputs], through the whole-network node on the CPU and layer by layer elsewhere.
+at::Tensor stacked_jet(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases, at::Tensor h) {
   if (weights.empty() || weights.size() != biases.size())
     throw Error(cat("tanh MLP: ", weights.size(), " weights and ", biases.size(), " biases"));
-  const int64_t channels = static_cast<int64_t>(order);
-  // The input map z = (cos x, sin x, t) and its jet, as in tanh_mlp_jet (the first `channels`).
-  const at::Tensor c = at::cos(x), s = at::sin(x), zero = at::zeros_like(x), one = at::ones_like(x);
-  const std::vector<at::Tensor> input = {at::stack({c, s, t}, 1), at::stack({zero, zero, one}, 1),
-                                         at::stack({-s, c, zero}, 1), at::stack({-c, -s, zero}, 1)};
-  at::Tensor h = at::stack(std::vector<at::Tensor>(input.begin(), input.begin() + channels), 0);
   if (h.device().is_cpu()) {
     std::vector<at::Tensor> params;
     for (size_t l = 0; l < weights.size(); ++l) {
       params.push_back(weights[l]);
       params.push_back(biases[l]);
     }
-    return unstack(TanhMlpJet::apply(h, at::TensorList(params)));  // a TensorList: its tensors are inputs
+    return TanhMlpJet::apply(h, at::TensorList(params));  // a TensorList: its tensors are inputs
   }
   // Elsewhere (the fused loops are CPU code): per layer, linear then the tanh jet step.
+  const int64_t channels = h.size(0);
   for (size_t l = 0; l < weights.size(); ++l) {
     at::Tensor a = at::linear(h, weights[l]);
     // The bias enters the value channel only.
     a = at::cat({a.narrow(0, 0, 1) + biases[l], a.narrow(0, 1, channels - 1)}, 0);
-    if (l + 1 == weights.size()) return unstack(a);
+    if (l + 1 == weights.size()) return a;
     h = tanh_jet(a);
   }
   throw Error("tanh MLP: unreachable");
+}
+
+}  // namespace
+
+Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
+                         const at::Tensor& t, const at::Tensor& x, JetOrder order) {
+  const int64_t channels = static_cast<int64_t>(order);
+  // The input map z = (cos x, sin x, t) and its jet, as in tanh_mlp_jet (the first `channels`).
+  const at::Tensor c = at::cos(x), s = at::sin(x), zero = at::zeros_like(x), one = at::ones_like(x);
+  const std::vector<at::Tensor> input = {at::stack({c, s, t}, 1), at::stack({zero, zero, one}, 1),
+                                         at::stack({-s, c, zero}, 1), at::stack({-c, -s, zero}, 1)};
+  return unstack(
+      stacked_jet(weights, biases, at::stack(std::vector<at::Tensor>(input.begin(), input.begin() + channels), 0)));
+}
+
+DirectionalJet tanh_mlp_directional_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
+                                          const at::Tensor& t, const at::Tensor& x, double speed) {
+  // The input map's derivative along (1, speed): ∂t z + speed ∂x z = (−speed sin x, speed cos x, 1).
+  const at::Tensor c = at::cos(x), s = at::sin(x);
+  const at::Tensor h = at::stack({at::stack({c, s, t}, 1), at::stack({-speed * s, speed * c, at::ones_like(x)}, 1)}, 0);
+  const at::Tensor out = stacked_jet(weights, biases, h);
+  return {out[0], out[1]};
 }
 
 }  // namespace tessera::physics

@@ -31,4 +31,15 @@ at::Tensor tanh_jet(const at::Tensor& a);
 Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
                          const at::Tensor& t, const at::Tensor& x, JetOrder order = JetOrder::Second);
 
+// The value and one directional derivative of the same network: u and u_t + speed·u_x, the
+// derivative along the characteristic dx/dt = speed, carried as a single tangent channel (input
+// tangent (−speed·sin x, speed·cos x, 1)). A constant-speed transport residual u_t + c u_x needs
+// nothing else, and two channels cost two thirds of the three (u, u_t, u_x) it would take
+// otherwise. Members are [N, outputs]; differentiable like tanh_mlp_jet_fused.
+struct DirectionalJet {
+  at::Tensor u, du;
+};
+DirectionalJet tanh_mlp_directional_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
+                                          const at::Tensor& t, const at::Tensor& x, double speed);
+
 }  // namespace tessera::physics

@@ -1,6 +1,7 @@
 // The fused tanh-jet step (physics/fused_tanh_jet.hpp) against the op-by-op Taylor jet of
 // taylor_mlp.hpp (itself tested against autograd): values and parameter gradients of a loss of all
-// four jet members (and of the members a shorter jet carries), fp64, random networks and points.
+// four jet members (and of the members a shorter jet carries), and the directional jet against
+// u_t + speed·u_x of the same; fp64, random networks and points.
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
@@ -45,6 +46,43 @@ TEST_CASE("the fused tanh jet equals the op-by-op Taylor jet, values and gradien
         return g;
       };
       const auto ga = grads(a), gb = grads(b);
+      double worst = 0, scale = 0;
+      for (size_t i = 0; i < ga.size(); ++i) {
+        worst = std::max(worst, (ga[i] - gb[i]).abs().max().item<double>());
+        scale = std::max(scale, ga[i].abs().max().item<double>());
+      }
+      INFO("max gradient difference " << worst << " (scale " << scale << ")");
+      CHECK(scale > 1e-3);
+      CHECK(worst < 1e-12 * scale);
+    }
+}
+
+TEST_CASE("the directional jet is u_t + speed u_x of the op-by-op jet, values and gradients", "[jet]") {
+  const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+  for (auto [seed, points] : {std::pair{3, 200}, std::pair{4, 4500}})
+    for (double speed : {0.0, 2.5, -70.0}) {
+      at::manual_seed(seed);
+      TanhMlp net(TanhMlpOptions{16, 3, 2});
+      net->to(at::kDouble);
+      const at::Tensor t = at::rand({points}, f64),
+                       x = at::rand({points}, f64) * 4 * std::numbers::pi - std::numbers::pi;
+      INFO("seed " << seed << ", speed " << speed);
+      const Jet1D a = net->jet(t, x);
+      const at::Tensor along = a.u_t + speed * a.u_x;
+      const DirectionalJet b = tanh_mlp_directional_fused(net->weights(), net->biases(), t, x, speed);
+      const double size = along.abs().max().item<double>();
+      CHECK(size > 1e-3);
+      CHECK((a.u - b.u).abs().max().item<double>() < 1e-12);
+      CHECK((along - b.du).abs().max().item<double>() < 1e-12 * (1 + size));
+      // A loss of both members (the residual's square and a term in u), its parameter gradients.
+      auto grads = [&](const at::Tensor& u, const at::Tensor& du) {
+        for (auto& p : net->parameters()) p.mutable_grad() = at::Tensor();
+        (du.pow(2) + 0.7 * du * u + u.pow(2)).sum().backward();
+        std::vector<at::Tensor> g;
+        for (auto& p : net->parameters()) g.push_back(p.grad().clone());
+        return g;
+      };
+      const auto ga = grads(a.u, along), gb = grads(b.u, b.du);
       double worst = 0, scale = 0;
       for (size_t i = 0; i < ga.size(); ++i) {
         worst = std::max(worst, (ga[i] - gb[i]).abs().max().item<double>());

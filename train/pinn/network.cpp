@@ -45,4 +45,10 @@ std::vector<physics::Jet1D> PinnNetworkImpl::jets(const at::Tensor& t, const at:
   return out;
 }
 
+physics::DirectionalJet PinnNetworkImpl::directional(const at::Tensor& t, const at::Tensor& x, double speed) {
+  const physics::DirectionalJet all =
+      physics::tanh_mlp_directional_fused(branches_[0]->weights(), branches_[0]->biases(), t, x, speed);
+  return {all.u.select(1, 0), all.du.select(1, 0)};
+}
+
 }  // namespace tessera::train::pinn

@@ -25,6 +25,9 @@ class PinnNetworkImpl : public torch::nn::Module {
   // carries the highest of them for all).
   std::vector<physics::Jet1D> jets(const at::Tensor& t, const at::Tensor& x,
                                    const std::vector<physics::JetOrder>& orders);
+  // Output 0 and its derivative along dx/dt = speed (u_t + speed·u_x), [N] each, from a two-channel
+  // jet of output 0's MLP: all a constant-speed transport residual reads.
+  physics::DirectionalJet directional(const at::Tensor& t, const at::Tensor& x, double speed);
   int64_t outputs() const { return outputs_; }
   bool separate() const { return branches_.size() > 1; }
 
