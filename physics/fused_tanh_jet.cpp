@@ -89,46 +89,63 @@ struct TanhJet : public torch::autograd::Function<TanhJet> {
   }
 };
 
-// Points per block of the whole-network node: a block's jets ([C, 2048, width], ≤ 3.3 MB in fp64 at
+// Points per block of the whole-network node: a block's jets ([width, C, 2048], ≤ 3.3 MB in fp64 at
 // width 50) stay in cache between the GEMM and the elementwise step, and stay under glibc's mmap
 // threshold, so the same heap blocks are reused every step (core/malloc_policy.hpp).
 constexpr int64_t kPointBlock = 2048;
 
+// The jet step of every feature row of a feature-major jet [rows, C, n] (row j's channel k at
+// (j C + k) n): the elementwise kernels above per row, with channel stride n.
+template <class T, int Channels>
+void jet_forward_rows(const T* a, T* y, int64_t rows, int64_t n) {
+  for (int64_t j = 0; j < rows; ++j)
+    jet_forward<T, Channels>(a + j * Channels * n, y + j * Channels * n, y + j * Channels * n, n);
+}
+template <class T, int Channels>
+void jet_backward_rows(const T* a, const T* y, T* g, int64_t rows, int64_t n) {
+  for (int64_t j = 0; j < rows; ++j) {
+    const int64_t o = j * Channels * n;
+    jet_backward<T, Channels>(a + o, y + o, g + o, g + o, n);  // in place (see jet_backward)
+  }
+}
+
 // The jet through every layer of the MLP as one autograd node: per block of points, per layer, one
-// GEMM over all channels ([C·n, in] × [in, out]), the tanh of the value channel plus bias and the
-// fused jet step; backward the same in reverse with hand-written weight, bias and input gradients.
-// Saves each layer's input jet and pre-activation.
+// GEMM over all channels, the tanh of the value channel plus bias and the fused jet step; backward
+// the same in reverse with hand-written weight, bias and input gradients. Inside, a block's jets are
+// feature-major, [features, C, n]: each GEMM is W [out, in] × h [in, C·n], whose long dimension
+// (points) is the one MKL vectorises; the point-major form ([C·n, in] × Wᵀ, width 50 as the short
+// dimension) ran these products 10–25% slower (docs/design.md). Saves each layer's input jet and
+// pre-activation.
 struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
   // h0: [C, N, 3] the input jet; params: W0, b0, W1, b1, ... (torch::nn::Linear layout).
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& h0_in, at::TensorList params) {
-    const at::Tensor h0 = h0_in.contiguous();
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& h0, at::TensorList params) {
     const int64_t C = h0.size(0), N = h0.size(1), layers = static_cast<int64_t>(params.size()) / 2;
     at::Tensor out = at::empty({C, N, params[2 * layers - 2].size(0)}, h0.options());
     std::vector<at::Tensor> saved;  // per block, per layer l: its input h_l and (hidden l) its pre-activation a_l
     for (int64_t b = 0; b < N; b += kPointBlock) {
       const int64_t n = std::min(kPointBlock, N - b);
-      at::Tensor h = h0.narrow(1, b, n).contiguous();
+      at::Tensor h = h0.narrow(1, b, n).permute({2, 0, 1}).contiguous();  // [3, C, n]
       for (int64_t l = 0; l < layers; ++l) {
         const at::Tensor &w = params[2 * l], &bias = params[2 * l + 1];
         saved.push_back(h);
-        at::Tensor a = at::mm(h.view({C * n, h.size(2)}), w.t()).view({C, n, w.size(0)});
+        const int64_t rows = w.size(0);
+        at::Tensor a = at::mm(w, h.view({h.size(0), C * n})).view({rows, C, n});
         if (l + 1 == layers) {
-          a[0].add_(bias);  // the bias enters the value channel only
-          out.narrow(1, b, n).copy_(a);
+          a.select(1, 0).add_(bias.unsqueeze(1));  // the bias enters the value channel only
+          out.narrow(1, b, n).copy_(a.permute({1, 2, 0}));
           break;
         }
         at::Tensor y = at::empty_like(a);
         // y = tanh(a + bias) as 2 sigmoid(2(a + bias)) − 1: torch's CPU tanh (MKL VML, high
         // accuracy) costs ~6x its sigmoid and was a sixth of the LPINN step; this form is as
         // accurate in absolute terms (what the jet and the next layer see), though not relatively
-        // for |a| ≪ 1. The saved a[0] stays without the bias: the jet steps read only a's
-        // derivative channels (the value's derivatives come from y).
-        at::Tensor y0 = y[0];
-        at::add_out(y0, a[0], bias).mul_(2).sigmoid_().mul_(2).sub_(1);
+        // for |a| ≪ 1. The saved a's value channel stays without the bias: the jet steps read only
+        // a's derivative channels (the value's derivatives come from y).
+        at::Tensor y0 = y.select(1, 0);
+        at::add_out(y0, a.select(1, 0), bias.unsqueeze(1)).mul_(2).sigmoid_().mul_(2).sub_(1);
         AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_mlp_jet", [&] {
           with_channels(C, [&]<int Ch>() {
-            jet_forward<scalar_t, Ch>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(),
-                                      a[0].numel());
+            jet_forward_rows<scalar_t, Ch>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), rows, n);
           });
         });
         saved.push_back(a);
@@ -147,7 +164,7 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
     const int64_t layers = ctx->saved_data["layers"].toInt();
     const int64_t per_block = 2 * layers - 1, blocks = (static_cast<int64_t>(saved.size()) - 2 * layers) / per_block;
     const auto param = [&](int64_t i) -> const at::Tensor& { return saved[blocks * per_block + i]; };
-    const at::Tensor g = grads[0].contiguous();
+    const at::Tensor& g = grads[0];
     const int64_t C = g.size(0), N = g.size(1);
     std::vector<at::Tensor> gw, gbias;
     for (int64_t l = 0; l < layers; ++l) {
@@ -159,23 +176,25 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
       const int64_t b = blk * kPointBlock, n = std::min(kPointBlock, N - b);
       const auto input = [&](int64_t l) -> const at::Tensor& { return saved[blk * per_block + 2 * l]; };
       const auto pre = [&](int64_t l) -> const at::Tensor& { return saved[blk * per_block + 2 * l + 1]; };
-      at::Tensor ga = g.narrow(1, b, n).contiguous();  // gradient w.r.t. layer l's pre-activation jet
+      // The gradient w.r.t. layer l's pre-activation jet, [out, C, n].
+      at::Tensor ga = g.narrow(1, b, n).permute({2, 0, 1}).contiguous();
       for (int64_t l = layers - 1; l >= 0; --l) {
         const at::Tensor& h = input(l);
-        const at::Tensor ga2 = ga.view({C * n, ga.size(2)});
-        gw[l].addmm_(ga2.t(), h.view({C * n, h.size(2)}));
-        gbias[l].add_(ga[0].sum(0));
-        at::Tensor gh = at::mm(ga2, param(2 * l)).view({C, n, h.size(2)});
+        const int64_t in = h.size(0);
+        const at::Tensor ga2 = ga.view({ga.size(0), C * n});
+        gw[l].addmm_(ga2, h.view({in, C * n}).t());
+        gbias[l].add_(ga.select(1, 0).sum(1));
+        at::Tensor gh = at::mm(param(2 * l).t(), ga2).view({in, C, n});
         if (l == 0) {
-          gh0.narrow(1, b, n).copy_(gh);
+          gh0.narrow(1, b, n).copy_(gh.permute({1, 2, 0}));
           break;
         }
         // Through the tanh jet of layer l − 1 (its output is h, its value channel tanh a).
         const at::Tensor& a = pre(l - 1);
         AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_mlp_jet_backward", [&] {
           with_channels(C, [&]<int Ch>() {
-            jet_backward<scalar_t, Ch>(a.data_ptr<scalar_t>(), h.data_ptr<scalar_t>(), gh.data_ptr<scalar_t>(),
-                                       gh.data_ptr<scalar_t>(), a[0].numel());  // in place (see jet_backward)
+            jet_backward_rows<scalar_t, Ch>(a.data_ptr<scalar_t>(), h.data_ptr<scalar_t>(), gh.data_ptr<scalar_t>(), in,
+                                            n);
           });
         });
         ga = gh;
