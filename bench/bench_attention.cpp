@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/timing.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/sparse_attention.hpp"
@@ -72,8 +73,9 @@ static Result measure(const char* self, const std::string& variant, int side, in
     close(fds[0]);
     std::string s = std::to_string(side), h = std::to_string(heads), d = std::to_string(dim), r = std::to_string(reps),
                 fd = std::to_string(fds[1]);
-    execl(self, self, "--child", variant.c_str(), s.c_str(), h.c_str(), d.c_str(), cuda ? "cuda" : "cpu", r.c_str(),
-          fd.c_str(), (char*)nullptr);
+    // /proc/self/exe: argv[0] names no file when the program was started through PATH.
+    execl("/proc/self/exe", self, "--child", variant.c_str(), s.c_str(), h.c_str(), d.c_str(), cuda ? "cuda" : "cpu",
+          r.c_str(), fd.c_str(), (char*)nullptr);
     _exit(127);
   }
   close(fds[1]);
@@ -94,25 +96,22 @@ static Result measure(const char* self, const std::string& variant, int side, in
 }
 
 int main(int argc, char** argv) {
+  // A measurement child that measure() started: its positional arguments are no user's command line.
   if (argc == 9 && !std::strcmp(argv[1], "--child"))
     return child(argv[2], std::atoi(argv[3]), std::atoll(argv[4]), std::atoll(argv[5]), !std::strcmp(argv[6], "cuda"),
                  std::atoi(argv[7]), std::atoi(argv[8]));
-  bool quick = false, cuda = false;
+  bool quick = false;
+  std::string device = "cpu";
   int64_t heads = 4, dim = 16;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick"))
-      quick = true;
-    else if (!std::strcmp(argv[i], "--device") && i + 1 < argc)
-      cuda = !std::strcmp(argv[++i], "cuda");
-    else if (!std::strcmp(argv[i], "--heads") && i + 1 < argc)
-      heads = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--dim") && i + 1 < argc)
-      dim = std::atoll(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: %s [--quick] [--device cpu|cuda] [--heads H] [--dim D]\n", argv[0]);
-      return 2;
-    }
-  }
+  CLI::App cli("graph-masked attention, forward + backward: tessera against dense and plain-torch edge attention",
+               "bench_attention");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "one small graph, few repetitions (smoke test)");
+  cli.add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cli.add_option("--heads", heads, "attention heads")->check(bench::positive<int64_t>());
+  cli.add_option("--dim", dim, "dimensions per head")->check(bench::positive<int64_t>());
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
+  const bool cuda = device == "cuda";
   if (cuda && !at::hasCUDA()) {
     std::fprintf(stderr, "bench_attention: --device cuda but no CUDA device is present\n");
     return 1;

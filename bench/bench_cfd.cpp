@@ -6,9 +6,9 @@
 //   mpiexec -n 2 bench_cfd [--steps N] [--quick]
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
+#include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/solver_timing.hpp"
 #include "bench/timing.hpp"
@@ -35,11 +35,16 @@ int main(int argc, char** argv) {
 #endif
   int steps = 50;
   bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--steps") && i + 1 < argc)
-      steps = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--quick"))
-      quick = true;
+  CLI::App cli("the Navier-Stokes solver on DFG 2D-2, rank 0 alone and all ranks; a CylinderFlow trajectory",
+               "bench_cfd");
+  cli.option_defaults()->always_capture_default();
+  cli.add_option("--steps", steps, "timed steps per mesh")->check(bench::positive<int>());
+  cli.add_flag("--quick", quick, "one coarse mesh, 5 timed steps, a short trajectory (smoke test)");
+  if (const auto rc = bench::parse(cli, argc, argv, Comm().root())) {
+#if TESSERA_HAVE_MPI
+    MPI_Finalize();
+#endif
+    return *rc;
   }
   if (quick) steps = 5;
   {

@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 
+#include "bench/cli.hpp"
 #include "bench/timing.hpp"
 #include "core/comm.hpp"
 #include "gnn/edge_index.hpp"
@@ -61,11 +61,18 @@ int main(int argc, char** argv) {
 #if TESSERA_HAVE_MPI
   MPI_Init(&argc, &argv);
 #endif
+  int side = 420;  // 420 x 420 squares: 177k nodes, 1.06M directed edges
+  CLI::App cli("a graph-parallel training step of the graph transformer against rank 0 alone", "bench_distributed");
+  cli.option_defaults()->always_capture_default();
+  cli.add_option("--side", side, "grid of side x side squares")->check(bench::positive<int>());
+  if (const auto rc = bench::parse(cli, argc, argv, Comm().root())) {
+#if TESSERA_HAVE_MPI
+    MPI_Finalize();
+#endif
+    return *rc;
+  }
   {
     Comm comm;
-    int side = 420;  // 420 x 420 squares: 177k nodes, 1.06M directed edges
-    for (int i = 1; i < argc; ++i)
-      if (!std::strcmp(argv[i], "--side") && i + 1 < argc) side = std::atoi(argv[++i]);
     at::set_num_threads(1);
     const double rss0 = rss_peak_mb();
     mesh::Mesh m = mesh::rectangle_grid(side, side, 1.0, 1.0);

@@ -10,10 +10,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "core/comm.hpp"
 #include "io/csbm.hpp"
 #include "io/planetoid.hpp"
@@ -31,50 +31,29 @@ int main(int argc, char** argv) {
     double degree = 20;
     int chunks = 8, warmup = 1;
     std::vector<int64_t> depths = {8, 32, 64};
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : ""); };
-      if (a == "--help" || a == "-h") {
-        if (world.rank() == 0)
-          std::printf(
-              "usage: mpirun -np N bench_gnnpipe [options]\n"
-              "  --file F        planetoid HDF5 file (default: a CSBM graph)\n"
-              "  --nodes N       CSBM nodes (100000)\n"
-              "  --degree D      CSBM average degree (20)\n"
-              "  --hidden H      hidden width (64)\n"
-              "  --layers L,...  GCNII depths (8,32,64)\n"
-              "  --epochs E      timed epochs per mode (3)\n"
-              "  --warmup W      untimed epochs first (1)\n"
-              "  --chunks C      pipeline chunks (8)\n"
-              "  --quick         2000 nodes, 4 layers, 1 epoch (smoke test)\n"
-              "Prints s/epoch and bytes handed to MPI per rank for graph, pipeline and (np 4) hybrid.\n");
-        MPI_Finalize();
-        return 0;
-      } else if (a == "--file")
-        file = next();
-      else if (a == "--nodes")
-        nodes = std::stoll(next());
-      else if (a == "--degree")
-        degree = std::stod(next());
-      else if (a == "--hidden")
-        hidden = std::stoll(next());
-      else if (a == "--epochs")
-        epochs = std::stoll(next());
-      else if (a == "--warmup")
-        warmup = std::stoi(next());
-      else if (a == "--chunks")
-        chunks = std::stoi(next());
-      else if (a == "--quick") {
-        nodes = 2000;
-        depths = {4};
-        epochs = 1;
-      } else if (a == "--layers") {
-        depths.clear();
-        std::stringstream ss(next());
-        for (std::string t; std::getline(ss, t, ',');) depths.push_back(std::stoll(t));
-      } else {
-        throw std::runtime_error("unknown option " + a + " (see --help)");
-      }
+    bool quick = false;
+    CLI::App cli("GNNPipe: s/epoch and bytes handed to MPI per rank for graph, pipeline and (np 4) hybrid",
+                 "bench_gnnpipe");
+    cli.option_defaults()->always_capture_default();
+    cli.add_option("--file", file, "planetoid HDF5 file (default: a CSBM graph)");
+    cli.add_option("--nodes", nodes, "CSBM nodes")->check(bench::positive<int64_t>());
+    cli.add_option("--degree", degree, "CSBM average degree")->check(bench::positive<double>());
+    cli.add_option("--hidden", hidden, "hidden width")->check(bench::positive<int64_t>());
+    cli.add_option("--layers", depths, "GCNII depths, comma-separated")
+        ->delimiter(',')
+        ->check(bench::positive<int64_t>());
+    cli.add_option("--epochs", epochs, "timed epochs per mode")->check(bench::positive<int64_t>());
+    cli.add_option("--warmup", warmup, "untimed epochs first")->check(bench::non_negative<int>());
+    cli.add_option("--chunks", chunks, "pipeline chunks")->check(bench::positive<int>());
+    cli.add_flag("--quick", quick, "2000 nodes, 4 layers, 1 epoch (smoke test; overrides --nodes, --layers, --epochs)");
+    if (const auto code = bench::parse(cli, argc, argv, world.root())) {
+      MPI_Finalize();
+      return *code;
+    }
+    if (quick) {
+      nodes = 2000;
+      depths = {4};
+      epochs = 1;
     }
     at::set_num_threads(1);
     io::NodeDataset d;

@@ -13,13 +13,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "bench/cli.hpp"
 #include "io/dataset.hpp"
 #include "io/line_plot.hpp"
 #include "solvers/petsc_session.hpp"
@@ -59,49 +58,27 @@ int main(int argc, char** argv) {
   int64_t trajectory = 0, steps = 0;
   int threads = 1, refactor_every = 0, rounds = 1;
   bool quick = false;
+  CLI::App cli("error against cost of the hybrid rollout (surrogate K steps, PETSc solver M steps)", "bench_hybrid");
+  cli.option_defaults()->always_capture_default();
+  cli.add_option("--checkpoint", checkpoint, "trained mesh simulator");
+  cli.add_option("--data", data, "tessera-cfd dataset");
+  cli.add_option("--split", split, "split");
+  cli.add_option("--trajectory", trajectory, "trajectory")->check(bench::non_negative<int64_t>());
+  cli.add_option("--steps", steps, "steps (0: all)")->check(bench::non_negative<int64_t>());
+  cli.add_option("--threads", threads, "threads")->check(bench::positive<int>());
+  cli.add_option("--refactor-every", refactor_every, "solver LU refactorisation interval (0: the dataset's)")
+      ->check(bench::non_negative<int>());
+  cli.add_option("--rounds", rounds, "rounds; wall times are the minimum")->check(bench::positive<int>());
+  cli.add_option("--out", out, "hybrid_curve.csv and .png");
+  cli.add_flag("--quick", quick, "a short smoke run");
+  if (const auto code = bench::parse(cli, argc, argv)) {
+#if TESSERA_HAVE_MPI
+    MPI_Finalize();
+#endif
+    return *code;
+  }
   int rc = 0;
   try {
-    for (int i = 1; i < argc; ++i) {
-      auto next = [&] { return std::string(i + 1 < argc ? argv[++i] : ""); };
-      if (!std::strcmp(argv[i], "--checkpoint"))
-        checkpoint = next();
-      else if (!std::strcmp(argv[i], "--data"))
-        data = next();
-      else if (!std::strcmp(argv[i], "--split"))
-        split = next();
-      else if (!std::strcmp(argv[i], "--trajectory"))
-        trajectory = std::stoll(next());
-      else if (!std::strcmp(argv[i], "--steps"))
-        steps = std::stoll(next());
-      else if (!std::strcmp(argv[i], "--refactor-every"))
-        refactor_every = std::stoi(next());
-      else if (!std::strcmp(argv[i], "--rounds"))
-        rounds = std::max(1, std::stoi(next()));
-      else if (!std::strcmp(argv[i], "--threads"))
-        threads = std::stoi(next());
-      else if (!std::strcmp(argv[i], "--out"))
-        out = next();
-      else if (!std::strcmp(argv[i], "--quick"))
-        quick = true;
-      else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-        std::printf(
-            "bench_hybrid: error against cost of the hybrid rollout (surrogate K steps, PETSc solver M steps)\n"
-            "  --checkpoint PATH   trained mesh simulator (default out/example/train/checkpoint.h5)\n"
-            "  --data DIR          tessera-cfd dataset (default out/example/data)\n"
-            "  --split NAME        split (default test)     --trajectory I   trajectory (default 0)\n"
-            "  --steps N           steps (default: all)     --threads T      threads (default 1)\n"
-            "  --refactor-every N  solver LU refactorisation interval\n"
-            "  --rounds R          rounds; wall times are the minimum (default 1)\n"
-            "  --out DIR           hybrid_curve.csv and .png (default out/bench-hybrid)\n"
-            "  --quick             a short smoke run\n");
-#if TESSERA_HAVE_MPI
-        MPI_Finalize();
-#endif
-        return 0;
-      } else {
-        throw tessera::Error(tessera::cat("unknown option ", argv[i], " (see --help)"));
-      }
-    }
     solvers::PetscSession petsc;
     at::set_num_threads(threads);
     TrainedModel m = load_trained_model(checkpoint);

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
@@ -112,33 +113,21 @@ int main(int argc, char** argv) {
   std::string python, peers = "physicsnemo,physicsnemo+retain,physicsnemo-concat,pyg", profile;
   if (const char* home = std::getenv("HOME"))
     python = std::string(home) + "/.local/share/tessera/bench-venv/bin/python";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick")
-      quick = true;
-    else if (a == "--threads" && i + 1 < argc)
-      threads = std::atoi(argv[++i]);
-    else if (a == "--rounds" && i + 1 < argc)
-      rounds = std::atoi(argv[++i]);
-    else if (a == "--reps" && i + 1 < argc)
-      reps = std::atoi(argv[++i]);
-    else if (a == "--python" && i + 1 < argc)
-      python = argv[++i];
-    else if (a == "--peers" && i + 1 < argc)
-      peers = argv[++i];
-    else if (a == "--profile" && i + 1 < argc)
-      profile = argv[++i];
-    else {
-      std::fprintf(stderr,
-                   "usage: bench_mgn_peers [--quick] [--threads N] [--rounds R] [--reps K] [--python PATH] "
-                   "[--peers physicsnemo,physicsnemo+retain,physicsnemo-concat,pyg] [--profile TRACE.json]\n");
-      return 2;
-    }
-  }
-  if (threads < 1 || rounds < 1 || reps < 1) {
-    std::fprintf(stderr, "bench_mgn_peers: --threads, --rounds and --reps must be positive\n");
-    return 2;
-  }
+  CLI::App cli("a MeshGraphNet training step in tessera against PhysicsNeMo and PyTorch Geometric (bench/mgn_peers.py)",
+               "bench_mgn_peers");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "a coarse mesh, 1 round of 2 steps (smoke test)");
+  cli.add_option("--threads", threads, "CPU threads of every row")->check(bench::positive<int>());
+  cli.add_option("--rounds", rounds, "rounds over all rows")->check(bench::positive<int>());
+  cli.add_option("--reps", reps, "timed steps per row and round")->check(bench::positive<int>());
+  // Repeatable, the last one wins: bench/bench_mgn_peers.sh passes its venv's first, then the user's options.
+  cli.add_option("--python", python, "the Python that has the peers (bench/bench_mgn_peers.sh creates it)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  cli.add_option("--peers", peers,
+                 "comma-separated peers of bench/mgn_peers.py, \"<peer>+retain\"; none: tessera only");
+  cli.add_option("--profile", profile,
+                 "instead: page faults per tessera step, and a Chrome trace of one step written to this file");
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   if (quick) rounds = 1, reps = 2;
   at::set_num_threads(threads);
 

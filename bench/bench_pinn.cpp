@@ -13,7 +13,9 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/timing.hpp"
 #include "core/malloc_policy.hpp"
 #include "train/pinn/learner.hpp"
@@ -55,24 +57,21 @@ int main(int argc, char** argv) {
   std::string only;
   int threads = 1, reps = 20;
   std::string python = TESSERA_BENCH_PYTHON;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick")
-      quick = true;
-    else if (a == "--threads" && i + 1 < argc)
-      threads = std::stoi(argv[++i]);
-    else if (a == "--reps" && i + 1 < argc)
-      reps = std::stoi(argv[++i]);
-    else if (a == "--python" && i + 1 < argc)
-      python = argv[++i];
-    else if (a == "--only" && i + 1 < argc)
-      only = argv[++i];  // one row, e.g. advection:lpinn:fp32
-    else {
-      std::fprintf(
-          stderr, "usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH] [--only PROBLEM:FORM:DTYPE]\n");
-      return 2;
-    }
-  }
+  // The rows of the table below, for --only.
+  std::vector<std::string> rows;
+  for (const std::string problem : {"advection", "burgers"})
+    for (const std::string form : {"pinn", "lpinn"})
+      for (const std::string dtype : {"fp32", "fp64"}) rows.push_back(problem + ":" + form + ":" + dtype);
+  CLI::App cli(
+      "a PINN / LPINN training step in tessera (Taylor-mode and autograd jets) against PyTorch (bench/pinn_torch.py)",
+      "bench_pinn");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "a 64 x 20 grid, 3 steps (smoke test)");
+  cli.add_option("--threads", threads, "CPU threads, tessera and PyTorch")->check(bench::positive<int>());
+  cli.add_option("--reps", reps, "timed steps; the median is shown")->check(bench::positive<int>());
+  cli.add_option("--python", python, "the Python that runs bench/pinn_torch.py");
+  cli.add_option("--only", only, "one row, PROBLEM:FORM:DTYPE, e.g. advection:lpinn:fp32")->check(CLI::IsMember(rows));
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   if (quick) reps = 3;
   const int64_t nx = quick ? 64 : 256, nt = quick ? 20 : 100;
   at::set_num_threads(threads);

@@ -14,12 +14,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/solver_timing.hpp"
 #include "bench/timing.hpp"
@@ -55,23 +55,18 @@ int main(int argc, char** argv) {
   int steps = 50;
   bool quick = false;
   std::string models = "transformer,meshgraphnet", bundles = "1,4,8";
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--steps") && i + 1 < argc)
-      steps = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--quick"))
-      quick = true;
-    else if (!std::strcmp(argv[i], "--models") && i + 1 < argc)
-      models = argv[++i];
-    else if (!std::strcmp(argv[i], "--bundles") && i + 1 < argc)
-      bundles = argv[++i];
-    else {
-      std::fprintf(
-          stderr, "usage: bench_rollout [--steps N] [--quick] [--models transformer,meshgraphnet] [--bundles 1,4,8]\n");
+  CLI::App cli("the surrogates' rollout against the solver they imitate, same mesh and threads", "bench_rollout");
+  cli.option_defaults()->always_capture_default();
+  cli.add_option("--steps", steps, "timed steps")->check(bench::positive<int>());
+  cli.add_flag("--quick", quick, "a coarse mesh, 3 steps (smoke test)");
+  cli.add_option("--models", models, "surrogate rows: transformer and/or meshgraphnet, comma-separated");
+  cli.add_option("--bundles", bundles, "temporal bundles of the surrogate rows: 1, 4, 8, 16, comma-separated");
+  const bool root = Comm().root();
+  if (const auto rc = bench::parse(cli, argc, argv, root)) {
 #if TESSERA_HAVE_MPI
-      MPI_Finalize();
+    MPI_Finalize();
 #endif
-      return 2;
-    }
+    return *rc;
   }
   auto listed = [](const std::string& list, const std::string& item) {
     return ("," + list + ",").find("," + item + ",") != std::string::npos;
@@ -86,9 +81,10 @@ int main(int argc, char** argv) {
   const std::string bad_model = unknown(models, {"transformer", "meshgraphnet"}),
                     bad_bundle = unknown(bundles, {"1", "4", "8", "16"});
   if (!bad_model.empty() || !bad_bundle.empty()) {
-    std::fprintf(stderr, "bench_rollout: error: %s '%s'; expected %s\n", bad_model.empty() ? "--bundles" : "--models",
-                 (bad_model.empty() ? bad_bundle : bad_model).c_str(),
-                 bad_model.empty() ? "a comma-separated list of 1, 4, 8, 16" : "transformer and/or meshgraphnet");
+    if (root)
+      std::fprintf(stderr, "bench_rollout: error: %s '%s'; expected %s\n", bad_model.empty() ? "--bundles" : "--models",
+                   (bad_model.empty() ? bad_bundle : bad_model).c_str(),
+                   bad_model.empty() ? "a comma-separated list of 1, 4, 8, 16" : "transformer and/or meshgraphnet");
 #if TESSERA_HAVE_MPI
     MPI_Finalize();
 #endif
@@ -98,7 +94,6 @@ int main(int argc, char** argv) {
   {
     Comm world;
     solvers::PetscSession petsc;
-    const bool root = world.root();
     // 1. The CylinderFlow deck's mesh (decks/cylinder-flow.yaml, centre (0.3, 0.2), radius 0.05).
     const mesh::Mesh m = bench::cylinder_mesh(1.6, 0.3, 0.2, 0.05, quick ? 0.04 : 0.01, quick ? 0.08 : 0.024);
 

@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/timing.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/kernels/segment_sum.hpp"
@@ -25,16 +25,11 @@ using namespace tessera;
 int main(int argc, char** argv) {
   bool quick = false;
   int64_t feats = 128;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick"))
-      quick = true;
-    else if (!std::strcmp(argv[i], "--features") && i + 1 < argc)
-      feats = std::stoll(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: %s [--quick] [--features F]\n", argv[0]);
-      return 2;
-    }
-  }
+  CLI::App cli("segment_sum forward against torch index_add_ on triangulated grid graphs", "bench_segment_sum");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "one small graph, few repetitions (smoke test)");
+  cli.add_option("--features", feats, "features per edge message")->check(bench::positive<int64_t>());
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   std::vector<int> sides = quick ? std::vector<int>{20} : std::vector<int>{44, 100, 224, 447};  // ~2k..200k nodes
   std::vector<at::Device> devices{at::kCPU};
   if (at::hasCUDA()) devices.push_back(at::kCUDA);

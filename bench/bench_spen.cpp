@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/timing.hpp"
 #include "io/graph_generators.hpp"
 #include "train/spen/data.hpp"
@@ -89,8 +90,9 @@ Result measure(const char* self, const std::string& family, int64_t n, int64_t h
     close(fds[0]);
     const std::string a = std::to_string(n), h = std::to_string(hops), c = std::to_string(channels),
                       l = std::to_string(layers), fd = std::to_string(fds[1]);
-    execl(self, self, "--child", family.c_str(), a.c_str(), h.c_str(), c.c_str(), l.c_str(), run ? "1" : "0",
-          fd.c_str(), (char*)nullptr);
+    // /proc/self/exe: argv[0] names no file when the program was started through PATH.
+    execl("/proc/self/exe", self, "--child", family.c_str(), a.c_str(), h.c_str(), c.c_str(), l.c_str(),
+          run ? "1" : "0", fd.c_str(), (char*)nullptr);
     _exit(127);
   }
   close(fds[1]);
@@ -124,27 +126,22 @@ double exponent(const std::vector<double>& x, const std::vector<double>& y) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A measurement child that measure() started: its positional arguments are no user's command line.
   if (argc == 9 && !std::strcmp(argv[1], "--child"))
     return child(argv[2], std::atoll(argv[3]), std::atoll(argv[4]), std::atoll(argv[5]), std::atoll(argv[6]),
                  !std::strcmp(argv[7], "1"), std::atoi(argv[8]));
   bool quick = false;
   int64_t hops = 1, channels = 16, layers = 2, ign_max = 3000;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick"))
-      quick = true;
-    else if (!std::strcmp(argv[i], "--hops") && i + 1 < argc)
-      hops = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--channels") && i + 1 < argc)
-      channels = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--layers") && i + 1 < argc)
-      layers = std::atoll(argv[++i]);
-    else if (!std::strcmp(argv[i], "--ign-max") && i + 1 < argc)
-      ign_max = std::atoll(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: %s [--quick] [--hops K] [--channels C] [--layers L] [--ign-max N]\n", argv[0]);
-      return 2;
-    }
-  }
+  CLI::App cli("SPEN against the global 2-IGN and GIN, forward + backward on random graphs of growing size",
+               "bench_spen");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "two small graphs (smoke test)");
+  cli.add_option("--hops", hops, "SPEN ego-network depth k")->check(bench::non_negative<int64_t>());
+  cli.add_option("--channels", channels, "channels per layer")->check(bench::positive<int64_t>());
+  cli.add_option("--layers", layers, "layers")->check(bench::positive<int64_t>());
+  cli.add_option("--ign-max", ign_max, "largest graph (nodes) the global IGN runs on (n^2 pairs)")
+      ->check(bench::non_negative<int64_t>());
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   const std::vector<int64_t> sizes =
       quick ? std::vector<int64_t>{100, 200} : std::vector<int64_t>{100, 300, 1000, 2000, 3000, 5000, 10000};
   std::printf(

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/timing.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -54,24 +55,19 @@ int main(int argc, char** argv) {
     std::string dir = "out/stagger-bench";
     int64_t n = 64, steps = 50, reps = 3, samples = 4, timed_steps = 20;
     bool profile = false;
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      auto next = [&]() { return std::string(i + 1 < argc ? argv[++i] : "0"); };
-      if (a == "--dir")
-        dir = next();
-      else if (a == "--n")
-        n = std::stoll(next());
-      else if (a == "--steps")
-        steps = std::stoll(next());
-      else if (a == "--reps")
-        reps = std::stoll(next());
-      else if (a == "--samples")
-        samples = std::stoll(next());
-      else if (a == "--profile")
-        profile = true;
-      else
-        throw Error(cat("bench_stagger: unknown argument ", a,
-                        " (usage: bench_stagger [--dir D] [--n N] [--steps K] [--reps R] [--samples B])"));
+    CLI::App cli("NeuralStagger for s = 1, 2, 4 and T = 1, 2 against the spectral reference, one rank and all ranks",
+                 "bench_stagger");
+    cli.option_defaults()->always_capture_default();
+    cli.add_option("--dir", dir, "trained checkpoints <dir>/n<N>_s<s>_T<T>/checkpoint.h5 (without: fresh weights)");
+    cli.add_option("--n", n, "grid resolution N")->check(bench::positive<int64_t>());
+    cli.add_option("--steps", steps, "rollout steps: errors after 1, 10 and K steps")
+        ->check(bench::positive<int64_t>());
+    cli.add_option("--reps", reps, "timing repetitions; medians")->check(bench::positive<int64_t>());
+    cli.add_option("--samples", samples, "random states of the errors")->check(bench::positive<int64_t>());
+    cli.add_flag("--profile", profile, "also where a round's time goes (features, solvers, assembly)");
+    if (const auto code = bench::parse(cli, argc, argv, Comm().root())) {
+      MPI_Finalize();
+      return *code;
     }
     at::set_num_threads(1);
     const Comm world, self = Comm::self();

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/timing.hpp"
 #include "core/log.hpp"
@@ -76,19 +77,15 @@ int main(int argc, char** argv) {
   bool quick = false;
   int64_t steps = 20;
   std::vector<std::string> decks;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick")
-      quick = true;
-    else if (a == "--steps" && i + 1 < argc)
-      steps = std::stoll(argv[++i]);
-    else if (!a.empty() && a[0] != '-')
-      decks.push_back(a);
-    else {
-      std::fprintf(stderr, "usage: bench_train_loop [--quick] [--steps N] [deck.yaml ...]\n");
-      return 2;
-    }
-  }
+  CLI::App cli("the training loop's overhead over the model's own work, with tessera-train's decks",
+               "bench_train_loop");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "a coarse mesh, 3 steps, 1 round (smoke test)");
+  cli.add_option("--steps", steps, "timed steps per deck")->check(bench::positive<int64_t>());
+  cli.add_option("deck", decks,
+                 "tessera-train decks (default: decks/train-transformer.yaml and decks/train-meshgraphnet.yaml)")
+      ->check(CLI::ExistingFile);
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   if (quick) steps = 3;
   if (decks.empty())
     decks = {std::string(TESSERA_SOURCE_DIR) + "/decks/train-transformer.yaml",

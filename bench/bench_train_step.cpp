@@ -11,9 +11,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <string>
 
+#include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/timing.hpp"
 #include "gnn/autocast.hpp"
@@ -29,23 +29,13 @@ using namespace tessera;
 int main(int argc, char** argv) {
   bool quick = false;
   std::string device_name = "cpu", precision = "fp32";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--quick")
-      quick = true;
-    else if (a == "--device" && i + 1 < argc)
-      device_name = argv[++i];
-    else if (a == "--precision" && i + 1 < argc)
-      precision = argv[++i];
-    else {
-      std::fprintf(stderr, "usage: bench_train_step [--quick] [--device cpu|cuda] [--precision fp32|bf16]\n");
-      return 2;
-    }
-  }
-  if ((device_name != "cpu" && device_name != "cuda") || (precision != "fp32" && precision != "bf16")) {
-    std::fprintf(stderr, "bench_train_step: --device takes cpu or cuda, --precision fp32 or bf16\n");
-    return 2;
-  }
+  CLI::App cli("a training step of MeshGraphNet and the graph transformers on a CylinderFlow-sized mesh",
+               "bench_train_step");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "a coarse mesh, 2 steps (smoke test)");
+  cli.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  cli.add_option("--precision", precision, "fp32 or bf16 (autocast)")->check(CLI::IsMember({"fp32", "bf16"}));
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   const bool cuda = device_name == "cuda";
   if (cuda && !at::hasCUDA()) {
     std::fprintf(stderr, "bench_train_step: --device cuda, but no CUDA device is visible\n");
