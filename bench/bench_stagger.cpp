@@ -9,6 +9,8 @@
 //     step, with its own error, on rank 0 with one thread;
 //   - the ratios the issue asks for: np = 2 over np = 1, T = 2 over T = 1, model over reference,
 //     beside the ideal speed-up s²·T of the paper's regime (one worker per coarse solver).
+//   Timing goes round after round over all configurations (np = 1 and all ranks each), and every
+//   ratio is the median of the rounds' own ratios, so that the rows see the same machine.
 //   usage: mpirun -np 2 bench_stagger [--dir D] [--n N] [--steps K] [--reps R] [--samples B] [--profile]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -41,8 +43,14 @@ struct Row {
   bool trained;
   int64_t steps_trained;
   double e1 = -1, e10 = -1, e50 = -1;
-  double ms1 = 0, ms2 = 0;  // ms per neural step, np = 1 and all ranks
+  double ms1 = 0, ms2 = 0;  // ms per neural step, np = 1 and all ranks (medians over the rounds)
+  double spread = 0;        // median over the rounds of that round's np = 1 / all-ranks time
 };
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 std::string err(double e) { return e < 0 ? "     -" : cat(core::sci(e)); }
 
@@ -97,7 +105,7 @@ int main(int argc, char** argv) {
           found = true;
         }
     std::vector<Row> rows;
-    std::unique_ptr<StaggerModel> any;
+    std::vector<std::unique_ptr<StaggerModel>> models;
     at::Tensor w0, w1, reference;
     for (int64_t T : {1, 2})
       for (int64_t s : {1, 2, 4}) {
@@ -127,22 +135,6 @@ int main(int argc, char** argv) {
           row.e10 = e[std::min<int64_t>(9, steps - 1)].mean().item<double>();
           row.e50 = e[steps - 1].mean().item<double>();
         }
-        // np = 1 (rank 0 alone; the others wait without spinning) and every rank, interleaved rep by
-        // rep so that both see the same machine (a shared VM's second core comes and goes); medians.
-        const int64_t k = timed_steps;
-        std::vector<double> t1, t2;
-        model_rollout(*model, w1, k, world);  // warm-up
-        for (int64_t r = 0; r < reps; ++r) {
-          if (root) t1.push_back(bench::median_ms([&] { model_rollout(*model, w1, k, self); }, 1, 0));
-          barrier();
-          t2.push_back(bench::median_ms([&] { model_rollout(*model, w1, k, world); }, 1, 0, in_step));
-        }
-        std::sort(t2.begin(), t2.end());
-        row.ms2 = t2[t2.size() / 2] / double(k);
-        if (root) {
-          std::sort(t1.begin(), t1.end());
-          row.ms1 = t1[t1.size() / 2] / double(k);
-        }
         double t_round_world = 0;
         if (profile) {  // one distributed round, all ranks in step
           at::NoGradGuard no_grad;
@@ -165,8 +157,38 @@ int main(int argc, char** argv) {
               world.size(), t_round_world);
         }
         rows.push_back(row);
-        if (!any) any = std::move(model);
+        models.push_back(std::move(model));
       }
+    // Timing: np = 1 (rank 0 alone; the others wait without spinning) and every rank, for every
+    // configuration in turn, round after round, so that all rows see the same machine (a shared
+    // VM's second core comes and goes, and its speed drifts by tens of percent between minutes).
+    // The ratios are medians of each round's own ratio, so a slow round cancels out of them.
+    const int64_t k = timed_steps;
+    const size_t configs = rows.size();
+    std::vector<std::vector<double>> t1(configs), t2(configs);
+    for (auto& m : models) model_rollout(*m, w1, k, world);  // warm-up
+    for (int64_t r = 0; r < reps; ++r)
+      for (size_t c = 0; c < configs; ++c) {
+        StaggerModel& model = *models[c];
+        if (root) t1[c].push_back(bench::median_ms([&] { model_rollout(model, w1, k, self); }, 1, 0) / double(k));
+        barrier();
+        t2[c].push_back(bench::median_ms([&] { model_rollout(model, w1, k, world); }, 1, 0, in_step) / double(k));
+      }
+    for (size_t c = 0; c < configs; ++c) {
+      rows[c].ms2 = median(t2[c]);
+      if (!root) continue;
+      rows[c].ms1 = median(t1[c]);
+      std::vector<double> ratio;
+      for (int64_t r = 0; r < reps; ++r) ratio.push_back(t1[c][r] / t2[c][r]);
+      rows[c].spread = median(ratio);
+    }
+    // Round by round ratio of two rows' all-ranks times (row a's time over row b's).
+    const auto paired = [&](size_t a, size_t b) {
+      std::vector<double> ratio;
+      for (int64_t r = 0; r < reps; ++r) ratio.push_back(t2[a][r] / t2[b][r]);
+      return median(ratio);
+    };
+    const StaggerModel* any = models.front().get();
     if (root) {
       const StaggerOptions& o = any->options();
       const double dt = o.physics.dt;
@@ -198,7 +220,7 @@ int main(int argc, char** argv) {
         const double sim1 = dt / (r.ms1 / 1000), sim2 = dt / (r.ms2 / 1000);
         std::printf("s=%lld T=%lld %9lld %7s %11s %11s %11s %10.2f %10.2f %8.2f %12.2f %12.2f %9.2f\n", (long long)r.s,
                     (long long)r.T, (long long)r.params, r.trained ? cat(r.steps_trained).c_str() : "no",
-                    err(r.e1).c_str(), err(r.e10).c_str(), err(r.e50).c_str(), r.ms1, r.ms2, r.ms1 / r.ms2, sim1, sim2,
+                    err(r.e1).c_str(), err(r.e10).c_str(), err(r.e50).c_str(), r.ms1, r.ms2, r.spread, sim1, sim2,
                     ms_fine / r.ms2);
       }
       std::printf("reference dt %-6g %7s %7s %11s %11s %11s %10.2f %35s %12.2f\n", o.reference_dt, "", "", "0", "0",
@@ -212,19 +234,23 @@ int main(int argc, char** argv) {
                   err(ep[std::min<int64_t>(9, steps - 1)].mean().item<double>()).c_str(),
                   err(ep[steps - 1].mean().item<double>()).c_str());
       std::printf("\n(a) spread over %d ranks / one rank, per step:", world.size());
-      for (const Row& r : rows) std::printf(" s%lldT%lld %.2fx", (long long)r.s, (long long)r.T, r.ms1 / r.ms2);
+      for (const Row& r : rows) std::printf(" s%lldT%lld %.2fx", (long long)r.s, (long long)r.T, r.spread);
       std::printf("\n(b) simulated time per second, T = 2 / T = 1 on %d ranks:", world.size());
       for (int64_t s : {1, 2, 4}) {
-        const Row *a = nullptr, *b = nullptr;
-        for (const Row& r : rows)
-          if (r.s == s) (r.T == 1 ? a : b) = &r;
-        std::printf(" s=%lld %.2fx", (long long)s, a->ms2 / b->ms2);
+        size_t a = 0, b = 0;  // the rows of T = 1 and T = 2
+        for (size_t c = 0; c < configs; ++c)
+          if (rows[c].s == s) (rows[c].T == 1 ? a : b) = c;
+        std::printf(" s=%lld %.2fx", (long long)s, paired(a, b));
       }
       std::printf("\n(c) ideal speed-up with one worker per coarse solver (s^2 T workers) over s = 1, T = 1:");
       for (const Row& r : rows)
         std::printf(" s%lldT%lld %lldx", (long long)r.s, (long long)r.T, (long long)(r.s * r.s * r.T));
       std::printf("; measured here with %d workers:", world.size());
-      for (const Row& r : rows) std::printf(" s%lldT%lld %.2fx", (long long)r.s, (long long)r.T, rows[0].ms1 / r.ms2);
+      for (size_t c = 0; c < configs; ++c) {
+        std::vector<double> ratio;  // round by round: s = 1, T = 1 on one rank over this row on all
+        for (int64_t r = 0; r < reps; ++r) ratio.push_back(t1[0][r] / t2[c][r]);
+        std::printf(" s%lldT%lld %.2fx", (long long)rows[c].s, (long long)rows[c].T, median(ratio));
+      }
       std::printf("\n");
     }
   } catch (const std::exception& e) {
