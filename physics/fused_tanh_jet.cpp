@@ -14,10 +14,17 @@ using torch::autograd::variable_list;
 
 // Channels of the stacked jet: k * n + i is channel k, element i; k < Channels (2: value and d/dt;
 // 3: and d/dx; 4: and d²/dx²). The channel count is a compile-time constant so each loop is branch-free.
+// Both loops are called in place (out = y, ga = g) and touch element i of each channel only in
+// iteration i, so they carry no dependence between iterations: `ivdep` says so. Without it GCC
+// vectorises a copy of each loop behind a run-time overlap check, which an in-place call fails,
+// and the scalar loop ran instead (17% of the Burgers PINN step). Each loop is built for AVX-512,
+// AVX2 and the baseline, chosen at load time by the CPU (the build targets plain x86-64).
+#define TESSERA_JET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 template <class T, int Channels>
-void jet_forward(const T* a, const T* y, T* out, int64_t n) {
+TESSERA_JET_CLONES void jet_forward(const T* a, const T* y, T* out, int64_t n) {
   const T *at = a + n, *ax = a + 2 * n, *axx = a + 3 * n;
   T *ot = out + n, *ox = out + 2 * n, *oxx = out + 3 * n;
+#pragma GCC ivdep
   for (int64_t i = 0; i < n; ++i) {
     const T d1 = T(1) - y[i] * y[i];
     ot[i] = d1 * at[i];
@@ -28,10 +35,11 @@ void jet_forward(const T* a, const T* y, T* out, int64_t n) {
 
 // ga may be g (in place): element i of every ga channel is written after all g channels at i are read.
 template <class T, int Channels>
-void jet_backward(const T* a, const T* y, const T* g, T* ga, int64_t n) {
+TESSERA_JET_CLONES void jet_backward(const T* a, const T* y, const T* g, T* ga, int64_t n) {
   const T *at = a + n, *ax = a + 2 * n, *axx = a + 3 * n;
   const T *g1 = g + n, *g2 = g + 2 * n, *g3 = g + 3 * n;
   T *ga1 = ga + n, *ga2 = ga + 2 * n, *ga3 = ga + 3 * n;
+#pragma GCC ivdep
   for (int64_t i = 0; i < n; ++i) {
     // y' = 1 − y², y'' = −2 y y', y''' = (6y² − 2) y'; each derivative w.r.t. a.
     const T d1 = T(1) - y[i] * y[i], d2 = T(-2) * y[i] * d1;
