@@ -12,6 +12,31 @@
 
 using namespace tessera::physics;
 
+namespace {
+
+// The parameter gradients of a scalar loss of the network's outputs.
+std::vector<at::Tensor> parameter_gradients(TanhMlp& net, const at::Tensor& loss) {
+  for (auto& p : net->parameters()) p.mutable_grad() = at::Tensor();
+  loss.backward();
+  std::vector<at::Tensor> g;
+  for (auto& p : net->parameters()) g.push_back(p.grad().clone());
+  return g;
+}
+
+// Checks two gradient lists agree to 1e-12 of the reference's largest entry (which must matter).
+void check_same_gradients(const std::vector<at::Tensor>& reference, const std::vector<at::Tensor>& fused) {
+  double worst = 0, scale = 0;
+  for (size_t i = 0; i < reference.size(); ++i) {
+    worst = std::max(worst, (reference[i] - fused[i]).abs().max().item<double>());
+    scale = std::max(scale, reference[i].abs().max().item<double>());
+  }
+  INFO("max gradient difference " << worst << " (scale " << scale << ")");
+  CHECK(scale > 1e-3);
+  CHECK(worst < 1e-12 * scale);
+}
+
+}  // namespace
+
 TEST_CASE("the fused tanh jet equals the op-by-op Taylor jet, values and gradients", "[jet]") {
   const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
   // 200 points: one block of the whole-network node; 4500: two full blocks and a partial one.
@@ -38,22 +63,7 @@ TEST_CASE("the fused tanh jet equals the op-by-op Taylor jet, values and gradien
         CHECK((b.*members[m]).defined() == (m < channels));
         if (m < channels) CHECK(((a.*members[m]) - (b.*members[m])).abs().max().item<double>() < 1e-12);
       }
-      auto grads = [&](const Jet1D& j) {
-        for (auto& p : net->parameters()) p.mutable_grad() = at::Tensor();
-        loss_of(j).backward();
-        std::vector<at::Tensor> g;
-        for (auto& p : net->parameters()) g.push_back(p.grad().clone());
-        return g;
-      };
-      const auto ga = grads(a), gb = grads(b);
-      double worst = 0, scale = 0;
-      for (size_t i = 0; i < ga.size(); ++i) {
-        worst = std::max(worst, (ga[i] - gb[i]).abs().max().item<double>());
-        scale = std::max(scale, ga[i].abs().max().item<double>());
-      }
-      INFO("max gradient difference " << worst << " (scale " << scale << ")");
-      CHECK(scale > 1e-3);
-      CHECK(worst < 1e-12 * scale);
+      check_same_gradients(parameter_gradients(net, loss_of(a)), parameter_gradients(net, loss_of(b)));
     }
 }
 
@@ -75,21 +85,7 @@ TEST_CASE("the directional jet is u_t + speed u_x of the op-by-op jet, values an
       CHECK((a.u - b.u).abs().max().item<double>() < 1e-12);
       CHECK((along - b.du).abs().max().item<double>() < 1e-12 * (1 + size));
       // A loss of both members (the residual's square and a term in u), its parameter gradients.
-      auto grads = [&](const at::Tensor& u, const at::Tensor& du) {
-        for (auto& p : net->parameters()) p.mutable_grad() = at::Tensor();
-        (du.pow(2) + 0.7 * du * u + u.pow(2)).sum().backward();
-        std::vector<at::Tensor> g;
-        for (auto& p : net->parameters()) g.push_back(p.grad().clone());
-        return g;
-      };
-      const auto ga = grads(a.u, along), gb = grads(b.u, b.du);
-      double worst = 0, scale = 0;
-      for (size_t i = 0; i < ga.size(); ++i) {
-        worst = std::max(worst, (ga[i] - gb[i]).abs().max().item<double>());
-        scale = std::max(scale, ga[i].abs().max().item<double>());
-      }
-      INFO("max gradient difference " << worst << " (scale " << scale << ")");
-      CHECK(scale > 1e-3);
-      CHECK(worst < 1e-12 * scale);
+      auto loss = [](const at::Tensor& u, const at::Tensor& du) { return (du.pow(2) + 0.7 * du * u + u.pow(2)).sum(); };
+      check_same_gradients(parameter_gradients(net, loss(a.u, along)), parameter_gradients(net, loss(b.u, b.du)));
     }
 }
