@@ -47,11 +47,6 @@ struct Row {
   double spread = 0;        // median over the rounds of that round's np = 1 / all-ranks time
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 std::string err(double e) { return e < 0 ? "     -" : cat(core::sci(e)); }
 
 }  // namespace
@@ -174,20 +169,18 @@ int main(int argc, char** argv) {
         barrier();
         t2[c].push_back(bench::median_ms([&] { model_rollout(model, w1, k, world); }, 1, 0, in_step) / double(k));
       }
-    for (size_t c = 0; c < configs; ++c) {
-      rows[c].ms2 = median(t2[c]);
-      if (!root) continue;
-      rows[c].ms1 = median(t1[c]);
+    // The median over the rounds of one round's time over another's.
+    const auto round_ratio = [&](const std::vector<double>& num, const std::vector<double>& den) {
       std::vector<double> ratio;
-      for (int64_t r = 0; r < reps; ++r) ratio.push_back(t1[c][r] / t2[c][r]);
-      rows[c].spread = median(ratio);
-    }
-    // Round by round ratio of two rows' all-ranks times (row a's time over row b's).
-    const auto paired = [&](size_t a, size_t b) {
-      std::vector<double> ratio;
-      for (int64_t r = 0; r < reps; ++r) ratio.push_back(t2[a][r] / t2[b][r]);
-      return median(ratio);
+      for (int64_t r = 0; r < reps; ++r) ratio.push_back(num[r] / den[r]);
+      return bench::median(std::move(ratio));
     };
+    for (size_t c = 0; c < configs; ++c) {
+      rows[c].ms2 = bench::median(t2[c]);
+      if (!root) continue;
+      rows[c].ms1 = bench::median(t1[c]);
+      rows[c].spread = round_ratio(t1[c], t2[c]);
+    }
     const StaggerModel* any = models.front().get();
     if (root) {
       const StaggerOptions& o = any->options();
@@ -240,17 +233,14 @@ int main(int argc, char** argv) {
         size_t a = 0, b = 0;  // the rows of T = 1 and T = 2
         for (size_t c = 0; c < configs; ++c)
           if (rows[c].s == s) (rows[c].T == 1 ? a : b) = c;
-        std::printf(" s=%lld %.2fx", (long long)s, paired(a, b));
+        std::printf(" s=%lld %.2fx", (long long)s, round_ratio(t2[a], t2[b]));
       }
       std::printf("\n(c) ideal speed-up with one worker per coarse solver (s^2 T workers) over s = 1, T = 1:");
       for (const Row& r : rows)
         std::printf(" s%lldT%lld %lldx", (long long)r.s, (long long)r.T, (long long)(r.s * r.s * r.T));
       std::printf("; measured here with %d workers:", world.size());
-      for (size_t c = 0; c < configs; ++c) {
-        std::vector<double> ratio;  // round by round: s = 1, T = 1 on one rank over this row on all
-        for (int64_t r = 0; r < reps; ++r) ratio.push_back(t1[0][r] / t2[c][r]);
-        std::printf(" s%lldT%lld %.2fx", (long long)rows[c].s, (long long)rows[c].T, median(ratio));
-      }
+      for (size_t c = 0; c < configs; ++c)  // s = 1, T = 1 on one rank over this row on all ranks
+        std::printf(" s%lldT%lld %.2fx", (long long)rows[c].s, (long long)rows[c].T, round_ratio(t1[0], t2[c]));
       std::printf("\n");
     }
   } catch (const std::exception& e) {

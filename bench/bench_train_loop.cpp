@@ -165,9 +165,7 @@ int main(int argc, char** argv) {
       loop_samples.push_back(1e3 * seconds_since(t0) / double(chunk));
       model_samples.push_back(bench::median_ms(model_step, quick ? 1 : 3, 0));
     }
-    std::sort(loop_samples.begin(), loop_samples.end());
-    std::sort(model_samples.begin(), model_samples.end());
-    const double loop_ms = loop_samples[rounds / 2], model_ms = model_samples[rounds / 2];
+    const double loop_ms = bench::median(loop_samples), model_ms = bench::median(model_samples);
 
     // 5. Validation and checkpoint at the deck's intervals (once per 1000 steps when unset).
     const double every_v = double(loop.validate_every > 0 ? loop.validate_every : 1000);

@@ -13,6 +13,12 @@
 
 namespace tessera::bench {
 
+// The median of a non-empty sample (the upper one of an even count).
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 inline double median_ms(const std::function<void()>& f, int reps, int warmup = 1,
                         const std::function<void()>& sync = {}) {
   for (int i = 0; i < warmup; ++i) f();
@@ -24,8 +30,7 @@ inline double median_ms(const std::function<void()>& f, int reps, int warmup = 1
     if (sync) sync();
     t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return median(std::move(t));
 }
 
 // A barrier that sleeps instead of spinning: ranks waiting while rank 0 runs a serial baseline

@@ -106,8 +106,10 @@ constexpr int64_t kPointBlock = 2048;
 // (j C + k) n): the elementwise kernels above per row, with channel stride n.
 template <class T, int Channels>
 void jet_forward_rows(const T* a, T* y, int64_t rows, int64_t n) {
-  for (int64_t j = 0; j < rows; ++j)
-    jet_forward<T, Channels>(a + j * Channels * n, y + j * Channels * n, y + j * Channels * n, n);
+  for (int64_t j = 0; j < rows; ++j) {
+    const int64_t o = j * Channels * n;
+    jet_forward<T, Channels>(a + o, y + o, y + o, n);  // in place
+  }
 }
 template <class T, int Channels>
 void jet_backward_rows(const T* a, const T* y, T* g, int64_t rows, int64_t n) {
@@ -242,6 +244,13 @@ at::Tensor tanh_jet(const at::Tensor& a) {
 
 namespace {
 
+// The input map z = (cos x, sin x, t) and its jet, as in tanh_mlp_jet: z, ∂t z, ∂x z, ∂²x z, each [N, 3].
+std::vector<at::Tensor> input_jet(const at::Tensor& t, const at::Tensor& x) {
+  const at::Tensor c = at::cos(x), s = at::sin(x), zero = at::zeros_like(x), one = at::ones_like(x);
+  return {at::stack({c, s, t}, 1), at::stack({zero, zero, one}, 1), at::stack({-s, c, zero}, 1),
+          at::stack({-c, -s, zero}, 1)};
+}
+
 // The network applied to an input jet h [C, N, 3] (value channel first): the stacked output jet
 // [C, N, outputs], through the whole-network node on the CPU and layer by layer elsewhere.
 at::Tensor stacked_jet(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases, at::Tensor h) {
@@ -271,21 +280,16 @@ at::Tensor stacked_jet(const std::vector<at::Tensor>& weights, const std::vector
 
 Jet1D tanh_mlp_jet_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
                          const at::Tensor& t, const at::Tensor& x, JetOrder order) {
-  const int64_t channels = static_cast<int64_t>(order);
-  // The input map z = (cos x, sin x, t) and its jet, as in tanh_mlp_jet (the first `channels`).
-  const at::Tensor c = at::cos(x), s = at::sin(x), zero = at::zeros_like(x), one = at::ones_like(x);
-  const std::vector<at::Tensor> input = {at::stack({c, s, t}, 1), at::stack({zero, zero, one}, 1),
-                                         at::stack({-s, c, zero}, 1), at::stack({-c, -s, zero}, 1)};
-  return unstack(
-      stacked_jet(weights, biases, at::stack(std::vector<at::Tensor>(input.begin(), input.begin() + channels), 0)));
+  std::vector<at::Tensor> input = input_jet(t, x);
+  input.resize(static_cast<size_t>(order));  // the first `order` channels
+  return unstack(stacked_jet(weights, biases, at::stack(input, 0)));
 }
 
 DirectionalJet tanh_mlp_directional_fused(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
                                           const at::Tensor& t, const at::Tensor& x, double speed) {
-  // The input map's derivative along (1, speed): ∂t z + speed ∂x z = (−speed sin x, speed cos x, 1).
-  const at::Tensor c = at::cos(x), s = at::sin(x);
-  const at::Tensor h = at::stack({at::stack({c, s, t}, 1), at::stack({-speed * s, speed * c, at::ones_like(x)}, 1)}, 0);
-  const at::Tensor out = stacked_jet(weights, biases, h);
+  // The input map's derivative along (1, speed): ∂t z + speed ∂x z.
+  const std::vector<at::Tensor> input = input_jet(t, x);
+  const at::Tensor out = stacked_jet(weights, biases, at::stack({input[0], input[1] + speed * input[2]}, 0));
   return {out[0], out[1]};
 }
 

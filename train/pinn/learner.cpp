@@ -170,27 +170,24 @@ torch::optim::Optimizer& PinnLearner::lbfgs() {
 at::Tensor PinnLearner::loss() {
   const PinnOptions& o = options_;
   const physics::Problem1D& p = o.problem;
-  const at::Tensor at0 = net_->forward(at::zeros_like(x_), x_);  // [nx, outputs]
-  if (o.formulation == Formulation::Eulerian && o.taylor && p.kind != physics::Problem1D::Burgers &&
-      p.viscosity() == 0) {
-    // Constant-speed transport: the residual u_t + c u_x is the derivative along the characteristic,
-    // one tangent channel instead of the two of (u_t, u_x) (fused_tanh_jet.hpp).
-    const at::Tensor r = net_->directional(t_all_, x_all_, p.c).du;
-    const at::Tensor ic = physics::eulerian_initial_residual(p, x_, at0.select(1, 0));
-    return o.weight_u * l2(r) + o.weight_ic * l2(ic);
-  }
+  // Constant-speed transport in Taylor mode: the Eulerian residual u_t + c u_x is the derivative
+  // along the characteristic, one tangent channel instead of the two of (u_t, u_x) (fused_tanh_jet.hpp).
+  const bool along_characteristic =
+      o.formulation == Formulation::Eulerian && o.taylor && p.kind != physics::Problem1D::Burgers && p.viscosity() == 0;
   std::vector<physics::Jet1D> jets;  // one per output, [N] members
-  if (o.taylor) {
-    jets = net_->jets(t_all_, x_all_, jet_orders());
-  } else {
+  if (!o.taylor) {
     // The reference path: one autograd jet per output.
     for (int64_t c = 0; c < o.network.outputs; ++c)
       jets.push_back(physics::autograd_jet(
           [&](const at::Tensor& t, const at::Tensor& x) { return net_->forward(t, x).select(1, c); }, t_all_, x_all_,
           true));
+  } else if (!along_characteristic) {
+    jets = net_->jets(t_all_, x_all_, jet_orders());
   }
+  const at::Tensor at0 = net_->forward(at::zeros_like(x_), x_);  // [nx, outputs]
   if (o.formulation == Formulation::Eulerian) {
-    const at::Tensor r = physics::eulerian_residual(p, jets[0]);
+    const at::Tensor r =
+        along_characteristic ? net_->directional(t_all_, x_all_, p.c).du : physics::eulerian_residual(p, jets[0]);
     const at::Tensor ic = physics::eulerian_initial_residual(p, x_, at0.select(1, 0));
     return o.weight_u * l2(r) + o.weight_ic * l2(ic);
   }
