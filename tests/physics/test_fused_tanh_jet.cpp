@@ -89,3 +89,26 @@ TEST_CASE("the directional jet is u_t + speed u_x of the op-by-op jet, values an
       check_same_gradients(parameter_gradients(net, loss(a.u, along)), parameter_gradients(net, loss(b.u, b.du)));
     }
 }
+
+TEST_CASE("the fused jet gives the same bits on 1 and 2 threads (blocks split over threads)", "[jet]") {
+  const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+  const int threads_before = at::get_num_threads();
+  at::manual_seed(5);
+  TanhMlp net(TanhMlpOptions{16, 3, 2});
+  net->to(at::kDouble);
+  // 9000 points: five blocks, so each thread takes several and the gradients sum over all of them.
+  const at::Tensor t = at::rand({9000}, f64), x = at::rand({9000}, f64) * 2 * std::numbers::pi;
+  std::vector<at::Tensor> values[2], gradients[2];
+  for (int threads : {1, 2}) {
+    at::set_num_threads(threads);
+    const Jet1D j = tanh_mlp_jet_fused(net->weights(), net->biases(), t, x, JetOrder::Second);
+    values[threads - 1] = {j.u.detach(), j.u_t.detach(), j.u_x.detach(), j.u_xx.detach()};
+    gradients[threads - 1] = parameter_gradients(net, (j.u.pow(2) + j.u_t * j.u_x + j.u_xx.pow(2)).sum());
+  }
+  at::set_num_threads(threads_before);
+  for (size_t m = 0; m < 4; ++m) CHECK(at::equal(values[0][m], values[1][m]));
+  REQUIRE(gradients[0].size() == gradients[1].size());
+  for (size_t i = 0; i < gradients[0].size(); ++i) CHECK(at::equal(gradients[0][i], gradients[1][i]));
+  // The gradients are not trivially equal: they are large and differ between parameters.
+  CHECK(gradients[0][0].abs().max().item<double>() > 1e-3);
+}
