@@ -85,16 +85,19 @@ TEST_CASE("Taylor-mode and autograd losses and gradients agree in fp64", "[pinn]
                                                     physics::Problem1D::burgers(0.01, 2.0)};
   for (Formulation f : {Formulation::Eulerian, Formulation::Lagrangian})
     for (const auto& p : problems)
-      for (bool separate : {true, false}) {
+      for (auto [separate, hard] : {std::pair{true, false}, std::pair{false, false}, std::pair{true, true}}) {
         PinnOptions o = small(f, p);
         o.seed = 5;
         o.separate_branches = separate;
+        // A hard initial condition: the Taylor path transforms the network's jets
+        // (physics::starting_from), the autograd path differentiates u0 + t N itself.
+        o.hard_initial_condition = hard;
         PinnLearner taylor(o, nullptr);
         o.taylor = false;
         PinnLearner autograd(o, nullptr);
         const double lt = taylor.loss().item<double>(), la = autograd.loss().item<double>();
-        INFO(formulation_name(f) << " " << p.name() << (separate ? ", separate" : ", shared") << ": " << lt << " vs "
-                                 << la);
+        INFO(formulation_name(f) << " " << p.name() << (separate ? ", separate" : ", shared")
+                                 << (hard ? ", hard initial condition" : "") << ": " << lt << " vs " << la);
         CHECK(std::abs(lt - la) <= 1e-10 * std::abs(la));
         const auto gt = grads(taylor), ga = grads(autograd);
         for (size_t i = 0; i < gt.size(); ++i)
@@ -142,6 +145,36 @@ TEST_CASE("the scaled displacement output is the unscaled one with its last row 
   o.scale_displacement = false;
   o.resume = path;
   CHECK_THROWS_WITH(PinnLearner(o, nullptr), Catch::Contains("pinn.lpinn.scale_displacement"));
+}
+
+TEST_CASE("a hard initial condition holds exactly at t = 0 and drops the initial-condition terms", "[pinn]") {
+  for (Formulation f : {Formulation::Eulerian, Formulation::Lagrangian})
+    for (const auto& p : {physics::Problem1D::advection(7.0), physics::Problem1D::burgers(0.01, 2.0)}) {
+      INFO(formulation_name(f) << " " << p.name());
+      PinnOptions o = small(f, p);
+      o.seed = 9;
+      o.hard_initial_condition = true;
+      PinnLearner hard(o, nullptr);
+      // The prediction's first time level is u0 = sin x + 2 (or sin x) on the grid, to rounding
+      // (the LPINN's x_L = x0 there, so no interpolation error either).
+      const Evaluation e = hard.evaluate();
+      const at::Tensor u0 = at::sin(e.x) + p.C;
+      CHECK((e.predicted[0] - u0).abs().max().item<double>() < 1e-12);
+      CHECK((e.predicted[1] - e.reference[1]).abs().max().item<double>() > 1e-3);  // not the reference later
+      // The loss is the residual terms alone: with the initial-condition weight changed it stays the same.
+      o.weight_ic = 1;
+      PinnLearner other_weight(o, nullptr);
+      CHECK(hard.loss().item<double>() == other_weight.loss().item<double>());
+    }
+  // A checkpoint with one form is refused by a learner with the other.
+  const std::string path = std::string(TESSERA_TEST_OUT) + "/pinn/hard.h5";
+  std::filesystem::create_directories(std::string(TESSERA_TEST_OUT) + "/pinn");
+  PinnOptions o = small(Formulation::Lagrangian, physics::Problem1D::advection(2.0));
+  o.hard_initial_condition = true;
+  PinnLearner(o, nullptr).save(path);
+  o.hard_initial_condition = false;
+  o.resume = path;
+  CHECK_THROWS_WITH(PinnLearner(o, nullptr), Catch::Contains("pinn.initial_condition"));
 }
 
 TEST_CASE("the LPINN learns advection; the error is measured against the exact solution", "[pinn]") {

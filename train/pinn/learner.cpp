@@ -12,6 +12,7 @@
 #include "core/malloc_policy.hpp"
 #include "physics/burgers_reference.hpp"
 #include "physics/fused_tanh_jet.hpp"
+#include "physics/hard_initial_condition.hpp"
 #include "physics/lagrangian_grid.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
@@ -167,6 +168,22 @@ torch::optim::Optimizer& PinnLearner::lbfgs() {
   return *lbfgs_;
 }
 
+physics::Jet1D PinnLearner::start_of_output(int64_t k, const at::Tensor& x) const {
+  const bool displacement = options_.formulation == Formulation::Lagrangian && k == 0;
+  return displacement ? physics::Jet1D{} : physics::initial_condition_jet(options_.problem, x);
+}
+
+at::Tensor PinnLearner::outputs(const at::Tensor& t, const at::Tensor& x) {
+  const at::Tensor n = net_->forward(t, x);
+  if (!options_.hard_initial_condition) return n;
+  std::vector<at::Tensor> columns;
+  for (int64_t k = 0; k < n.size(1); ++k) {
+    const physics::Jet1D g = start_of_output(k, x);
+    columns.push_back(g.u.defined() ? g.u + t * n.select(1, k) : t * n.select(1, k));
+  }
+  return at::stack(columns, 1);
+}
+
 at::Tensor PinnLearner::loss() {
   const PinnOptions& o = options_;
   const physics::Problem1D& p = o.problem;
@@ -176,18 +193,30 @@ at::Tensor PinnLearner::loss() {
       o.formulation == Formulation::Eulerian && o.taylor && p.kind != physics::Problem1D::Burgers && p.viscosity() == 0;
   std::vector<physics::Jet1D> jets;  // one per output, [N] members
   if (!o.taylor) {
-    // The reference path: one autograd jet per output.
+    // The reference path: one autograd jet per output, of the outputs as evaluated (hard form included).
     for (int64_t c = 0; c < o.network.outputs; ++c)
       jets.push_back(physics::autograd_jet(
-          [&](const at::Tensor& t, const at::Tensor& x) { return net_->forward(t, x).select(1, c); }, t_all_, x_all_,
-          true));
+          [&](const at::Tensor& t, const at::Tensor& x) { return outputs(t, x).select(1, c); }, t_all_, x_all_, true));
   } else if (!along_characteristic) {
     jets = net_->jets(t_all_, x_all_, jet_orders());
+    if (o.hard_initial_condition)
+      for (int64_t k = 0; k < o.network.outputs; ++k)
+        jets[k] = physics::starting_from(start_of_output(k, x_all_), t_all_, jets[k]);
   }
-  const at::Tensor at0 = net_->forward(at::zeros_like(x_), x_);  // [nx, outputs]
+  // The initial-condition terms; none with a hard initial condition, which holds exactly (their
+  // norms would be 0, and the norm's gradient at 0 is not defined).
+  const bool soft = !o.hard_initial_condition;
+  const at::Tensor at0 = soft ? outputs(at::zeros_like(x_), x_) : at::Tensor();  // [nx, outputs]
   if (o.formulation == Formulation::Eulerian) {
-    const at::Tensor r =
-        along_characteristic ? net_->directional(t_all_, x_all_, p.c).du : physics::eulerian_residual(p, jets[0]);
+    at::Tensor r;
+    if (along_characteristic) {
+      physics::DirectionalJet along = net_->directional(t_all_, x_all_, p.c);
+      if (!soft) along = physics::starting_from(start_of_output(0, x_all_), t_all_, along, p.c);
+      r = along.du;
+    } else {
+      r = physics::eulerian_residual(p, jets[0]);
+    }
+    if (!soft) return o.weight_u * l2(r);
     const at::Tensor ic = physics::eulerian_initial_residual(p, x_, at0.select(1, 0));
     return o.weight_u * l2(r) + o.weight_ic * l2(ic);
   }
@@ -197,9 +226,11 @@ at::Tensor PinnLearner::loss() {
   const double s = displacement_unit();
   const physics::Jet1D x_l{x_all_ + s * d.u, s * d.u_t, {}, {}};  // the residual reads no x-derivative of x_L
   const physics::LagrangianResidual r = physics::lagrangian_residual(p, x_l, u);
+  const at::Tensor residuals = o.weight_x * l2(r.r_x) + o.weight_u * l2(r.r_u);
+  if (!soft) return residuals;
   const physics::LagrangianResidual ic =
       physics::lagrangian_initial_residual(p, x_, x_ + s * at0.select(1, 0), at0.select(1, 1));
-  return o.weight_x * l2(r.r_x) + o.weight_u * l2(r.r_u) + o.weight_ic * (l2(ic.r_x) + l2(ic.r_u));
+  return residuals + o.weight_ic * (l2(ic.r_x) + l2(ic.r_u));
 }
 
 double PinnLearner::step() {
@@ -230,8 +261,7 @@ Evaluation PinnLearner::evaluate() {
   Evaluation e;
   e.t = t_.to(at::kCPU, at::kDouble);
   e.x = x_.to(at::kCPU, at::kDouble);
-  const at::Tensor out =
-      net_->forward(t_all_, x_all_).to(at::kCPU, at::kDouble).reshape({options_.nt, options_.nx, -1});
+  const at::Tensor out = outputs(t_all_, x_all_).to(at::kCPU, at::kDouble).reshape({options_.nt, options_.nx, -1});
   if (options_.formulation == Formulation::Eulerian) {
     e.predicted = out.select(2, 0).contiguous();
   } else {
@@ -264,6 +294,7 @@ void PinnLearner::save(const std::string& path) const {
   c.attributes["step"] = std::to_string(step_);
   c.attributes["case"] = options_.name;
   c.attributes["displacement_unit"] = cat(displacement_unit());
+  c.attributes["initial_condition"] = options_.hard_initial_condition ? "hard" : "soft";
   c.attributes["deck"] = options_.deck_yaml;
   save_checkpoint(path, c);
 }
@@ -278,6 +309,11 @@ void PinnLearner::load(const std::string& path) {
   if (c.attributes.count("displacement_unit") && c.attributes["displacement_unit"] != unit)
     throw Error(cat(path, ": its displacement output is in units of ", c.attributes["displacement_unit"],
                     ", this deck's in units of ", unit, " (pinn.lpinn.scale_displacement)"),
+                "train.resume");
+  const std::string form = options_.hard_initial_condition ? "hard" : "soft";
+  if (c.attributes.count("initial_condition") && c.attributes["initial_condition"] != form)
+    throw Error(cat(path, ": trained with a ", c.attributes["initial_condition"], " initial condition, this deck's is ",
+                    form, " (pinn.initial_condition)"),
                 "train.resume");
   NamedParameters params = net_->named_parameters();
   unpack_parameters(c, path, params, "train.resume");

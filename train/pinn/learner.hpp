@@ -59,6 +59,11 @@ class PinnLearner : public Learner {
   std::vector<physics::JetOrder> jet_orders() const;
   // What the LPINN's first output is multiplied by to give x_L − x0 (displacement_scale or 1).
   double displacement_unit() const;
+  // The outputs at (t, x), [N, outputs]: the network's, or with a hard initial condition
+  // g_k(x) + t·N_k (the LPINN's displacement: t·N_0).
+  at::Tensor outputs(const at::Tensor& t, const at::Tensor& x);
+  // Output k's function of x that the hard form starts from (u0's jet, or {} for the displacement).
+  physics::Jet1D start_of_output(int64_t k, const at::Tensor& x) const;
 
   PinnOptions options_;
   std::shared_ptr<spdlog::logger> log_;

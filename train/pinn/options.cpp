@@ -54,6 +54,10 @@ void add_pinn_keys(io::Schema& s) {
   s.add("pinn.lpinn.scale_displacement", KeyType::Bool, "true",
         "lpinn: the network outputs the displacement x_L - x0 divided by U T (U = max(1, |c|), or 1 + |offset| for "
         "burgers), so the output stays O(1) at any speed; false: the displacement itself");
+  s.add("pinn.initial_condition", KeyType::Choice, "soft",
+        "soft: the network's outputs, the initial conditions in the loss (weight pinn.loss.weights[2], the paper's "
+        "form); hard: u = u0(x) + t N and (lpinn) x_L = x0 + t M, so they hold exactly (docs/pinn.md)")
+      .choices = {"soft", "hard"};
   s.add("pinn.adam.steps", KeyType::Int, "1000", "Adam steps; L-BFGS steps follow until train.steps").min = 0;
   auto& lr = s.add("pinn.adam.lr", KeyType::Float, "0.01", "Adam learning rate");
   lr.min = 0;
@@ -150,6 +154,7 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   o.adam_steps = d.get_int("pinn.adam.steps");
   o.adam_lr = d.get_float("pinn.adam.lr");
   o.amsgrad = d.get_bool("pinn.adam.amsgrad");
+  o.hard_initial_condition = d.get_string("pinn.initial_condition") == "hard";
   o.lbfgs_iterations = d.get_int("pinn.lbfgs.iterations");
   o.lbfgs_history = d.get_int("pinn.lbfgs.history");
   o.lbfgs_lr = d.get_float("pinn.lbfgs.lr");

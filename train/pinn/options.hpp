@@ -36,6 +36,9 @@ struct PinnOptions {
   int64_t adam_steps = 1000;  // steps of Adam, then L-BFGS steps until train.steps
   double adam_lr = 1e-2;
   bool amsgrad = true;
+  // Outputs in the form g(x0) + t·N (physics/hard_initial_condition.hpp): u = u0 + t·N_u and the
+  // LPINN's displacement t·N_x, so the initial conditions hold exactly and their loss terms vanish.
+  bool hard_initial_condition = false;
   int64_t lbfgs_iterations = 20;  // L-BFGS iterations per step of the loop
   int64_t lbfgs_history = 50;
   double lbfgs_lr = 1.0;
