@@ -177,10 +177,8 @@ at::Tensor PinnLearner::outputs(const at::Tensor& t, const at::Tensor& x) {
   const at::Tensor n = net_->forward(t, x);
   if (!options_.hard_initial_condition) return n;
   std::vector<at::Tensor> columns;
-  for (int64_t k = 0; k < n.size(1); ++k) {
-    const physics::Jet1D g = start_of_output(k, x);
-    columns.push_back(g.u.defined() ? g.u + t * n.select(1, k) : t * n.select(1, k));
-  }
+  for (int64_t k = 0; k < n.size(1); ++k)
+    columns.push_back(physics::starting_from(start_of_output(k, x), t, physics::Jet1D{n.select(1, k), {}, {}, {}}).u);
   return at::stack(columns, 1);
 }
 
@@ -191,6 +189,9 @@ at::Tensor PinnLearner::loss() {
   // along the characteristic, one tangent channel instead of the two of (u_t, u_x) (fused_tanh_jet.hpp).
   const bool along_characteristic =
       o.formulation == Formulation::Eulerian && o.taylor && p.kind != physics::Problem1D::Burgers && p.viscosity() == 0;
+  // A hard initial condition holds exactly: no initial-condition terms (their norms would be 0, and
+  // the norm's gradient at 0 is not defined).
+  const bool hard = o.hard_initial_condition;
   std::vector<physics::Jet1D> jets;  // one per output, [N] members
   if (!o.taylor) {
     // The reference path: one autograd jet per output, of the outputs as evaluated (hard form included).
@@ -199,26 +200,24 @@ at::Tensor PinnLearner::loss() {
           [&](const at::Tensor& t, const at::Tensor& x) { return outputs(t, x).select(1, c); }, t_all_, x_all_, true));
   } else if (!along_characteristic) {
     jets = net_->jets(t_all_, x_all_, jet_orders());
-    if (o.hard_initial_condition)
+    if (hard)
       for (int64_t k = 0; k < o.network.outputs; ++k)
         jets[k] = physics::starting_from(start_of_output(k, x_all_), t_all_, jets[k]);
   }
-  // The initial-condition terms; none with a hard initial condition, which holds exactly (their
-  // norms would be 0, and the norm's gradient at 0 is not defined).
-  const bool soft = !o.hard_initial_condition;
-  const at::Tensor at0 = soft ? outputs(at::zeros_like(x_), x_) : at::Tensor();  // [nx, outputs]
+  const at::Tensor at0 = hard ? at::Tensor() : outputs(at::zeros_like(x_), x_);  // [nx, outputs]
   if (o.formulation == Formulation::Eulerian) {
     at::Tensor r;
     if (along_characteristic) {
       physics::DirectionalJet along = net_->directional(t_all_, x_all_, p.c);
-      if (!soft) along = physics::starting_from(start_of_output(0, x_all_), t_all_, along, p.c);
+      if (hard) along = physics::starting_from(start_of_output(0, x_all_), t_all_, along, p.c);
       r = along.du;
     } else {
       r = physics::eulerian_residual(p, jets[0]);
     }
-    if (!soft) return o.weight_u * l2(r);
+    const at::Tensor residual = o.weight_u * l2(r);
+    if (hard) return residual;
     const at::Tensor ic = physics::eulerian_initial_residual(p, x_, at0.select(1, 0));
-    return o.weight_u * l2(r) + o.weight_ic * l2(ic);
+    return residual + o.weight_ic * l2(ic);
   }
   // The first output is the displacement: x_L = x0 + d, so x_L(x0, 0) = x0 is representable by a
   // network periodic in x0.
@@ -227,7 +226,7 @@ at::Tensor PinnLearner::loss() {
   const physics::Jet1D x_l{x_all_ + s * d.u, s * d.u_t, {}, {}};  // the residual reads no x-derivative of x_L
   const physics::LagrangianResidual r = physics::lagrangian_residual(p, x_l, u);
   const at::Tensor residuals = o.weight_x * l2(r.r_x) + o.weight_u * l2(r.r_u);
-  if (!soft) return residuals;
+  if (hard) return residuals;
   const physics::LagrangianResidual ic =
       physics::lagrangian_initial_residual(p, x_, x_ + s * at0.select(1, 0), at0.select(1, 1));
   return residuals + o.weight_ic * (l2(ic.r_x) + l2(ic.r_u));
