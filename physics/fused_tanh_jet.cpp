@@ -90,7 +90,7 @@ constexpr int64_t kNarrowInput = 4;
 //   ∂y_xx/∂a = y''' a_x² + y'' a_xx = −2 y_x² − 2 y y_xx,  ∂y_xx/∂a_x = 2 y'' a_x = −4 y y_x,
 // and every ∂y_k/∂a_k = y'. So the pre-activation need not be kept for the backward: half the saved
 // memory, and a quarter less to read here.
-// ga may be g (in place): element i of every ga channel is written after all g channels at i are read.
+// ga may be g (in place): each ga channel at i is written after its own g channel at i is read.
 template <class T, int Channels>
 TESSERA_JET_CLONES void jet_backward(const T* y, const T* g, T* ga, int64_t n) {
   const T *yt = y + n, *yx = y + 2 * n, *yxx = y + 3 * n;
