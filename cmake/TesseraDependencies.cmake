@@ -60,15 +60,13 @@ macro(tessera_find_plain_library name header library)
 endmacro()
 tessera_find_plain_library(GMSH gmsh.h gmsh)     # Gmsh C++ API
 tessera_find_plain_library(METIS metis.h metis)  # graph partitioning
-# libxsmm (JIT small GEMMs, physics/weight_product.hpp): Debian ships static libraries only; its
-# BLAS-free part, since the GEMMs it would forward are never asked of it.
+# libxsmm (JIT small GEMMs, linalg/small_products.hpp): Debian ships static libraries only.
 if(NOT TESSERA_WITH_XSMM STREQUAL "OFF")
   find_path(XSMM_INCLUDE_DIR libxsmm.h)
   find_library(XSMM_LIBRARY NAMES libxsmm.a xsmm)
-  find_library(XSMM_NOBLAS_LIBRARY NAMES libxsmmnoblas.a xsmmnoblas)
 endif()
 set(_xsmm_found OFF)
-if(XSMM_INCLUDE_DIR AND XSMM_LIBRARY AND XSMM_NOBLAS_LIBRARY)
+if(XSMM_INCLUDE_DIR AND XSMM_LIBRARY)
   set(_xsmm_found ON)
 endif()
 tessera_resolve(XSMM _xsmm_found)

@@ -7,7 +7,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_tessera_libraries tessera_config tessera_torch tessera_core tessera_mesh tessera_gnn tessera_physics)
+set(_tessera_libraries tessera_config tessera_torch tessera_core tessera_linalg tessera_mesh tessera_gnn tessera_physics)
 foreach(t tessera_io tessera_train tessera_pinn tessera_spen tessera_gnnpipe tessera_stagger tessera_families
           tessera_solvers tessera_jobs tessera_app)
   if(TARGET ${t})
@@ -16,7 +16,7 @@ foreach(t tessera_io tessera_train tessera_pinn tessera_spen tessera_gnnpipe tes
 endforeach()
 install(TARGETS ${_tessera_libraries} EXPORT tesseraTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(folder core mesh gnn physics io train jobs solvers apps)
+foreach(folder core linalg mesh gnn physics io train jobs solvers apps)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${folder} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tessera
           FILES_MATCHING PATTERN "*.hpp" PATTERN "*.cuh")
 endforeach()

@@ -9,7 +9,7 @@
 #include <Eigen/Core>
 
 #include "core/error.hpp"
-#include "physics/weight_product.hpp"
+#include "linalg/small_products.hpp"
 
 namespace tessera::physics {
 namespace {
@@ -233,7 +233,7 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
             if (in == 4) narrow_input_product<scalar_t, 4>(pw, ph, pa, rows, C * n);
           });
         } else {
-          a = weight_product(w, h.view({in, C * n})).view({rows, C, n});
+          a = linalg::weight_product(w, h.view({in, C * n})).view({rows, C, n});
         }
         if (l + 1 == layers) {
           a.select(1, 0).add_(bias.unsqueeze(1));  // the bias enters the value channel only
@@ -279,7 +279,7 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
     // Each block's weight and bias gradients apart ([block][layer]), summed in block order after
     // the blocks: the same sums whatever the threads, so results do not depend on them.
     std::vector<std::vector<at::Tensor>> gw(blocks, std::vector<at::Tensor>(layers)), gbias = gw;
-    // Each weight transposed once (contiguous, for weight_product), not once per block.
+    // Each weight transposed once (contiguous, for linalg::weight_product), not once per block.
     std::vector<at::Tensor> transposed(layers);
     for (int64_t l = 1; l < layers; ++l) transposed[l] = param(2 * l).t().contiguous();
     const bool input_grad = ctx->needs_input_grad(0);
@@ -302,7 +302,7 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
           if (input_grad) gh0.narrow(1, b, n).copy_(at::mm(param(0).t(), ga2).view({in, C, n}).permute({1, 2, 0}));
           break;
         }
-        at::Tensor gh = weight_product(transposed[l], ga2).view({in, C, n});
+        at::Tensor gh = linalg::weight_product(transposed[l], ga2).view({in, C, n});
         // Through the tanh jet of layer l − 1, from its output jet h.
         AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "tanh_mlp_jet_backward", [&] {
           with_channels(C, [&]<int Ch>() {

@@ -1,0 +1,25 @@
+// Products of a tall activation matrix with a small weight matrix (tens to a few hundred rows and
+// columns), the shape of every layer of tessera's MLPs. MKL's GEMM reaches 72–87 GFLOP/s (fp32)
+// and 40 (fp64) on them at one thread, much of it spent packing the tall operand and zeroing the
+// output; libxsmm's JIT kernels, applied to panels of points with the activations read in place,
+// reach 97–111 and 55 (docs/design.md). Contiguous fp32/fp64 CPU tensors go through libxsmm where
+// the build has it (TESSERA_WITH_XSMM) and it has a kernel for the shape; everything else (and
+// anything autograd would record) through at::mm. Panels are split over torch's intra-op threads;
+// each output element is computed by one kernel call whatever the threads, so results do not
+// depend on them.
+#pragma once
+#include <ATen/core/Tensor.h>
+
+namespace tessera::linalg {
+
+// Feature-major activations (the points along rows): w [rows, k] · h [k, m] -> [rows, m].
+at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h);
+
+// Point-major activations (one point per row): x [m, k] · b [k, n] (+ bias [n] on every row)
+// -> [m, n].
+at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias = {});
+
+// Whether these products use libxsmm in this build (for the benches' and tests' reports).
+bool small_products_have_jit();
+
+}  // namespace tessera::linalg
