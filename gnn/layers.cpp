@@ -5,6 +5,7 @@
 #include <torch/nn/modules/normalization.h>
 
 #include "core/error.hpp"
+#include "linalg/linear.hpp"
 
 namespace tessera::gnn {
 
@@ -33,8 +34,9 @@ at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t fi
   for (size_t i = first; i < mlp->size(); ++i) {
     const std::shared_ptr<torch::nn::Module> m = mlp->ptr(i);
     if (auto* lin = dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
-      // addmm's backward reads its inputs, not its result: the result may be modified in place.
-      x = lin->bias.defined() ? at::addmm(lin->bias, x, lin->weight.t()) : at::mm(x, lin->weight.t());
+      // linalg::linear (libxsmm on the CPU, addmm elsewhere) saves its inputs, not its result: the
+      // result may be modified in place.
+      x = linalg::linear(x, lin->weight, lin->bias);
       x_owned = true;
     } else if (dynamic_cast<torch::nn::ReLUImpl*>(m.get()) && x_owned) {
       x.relu_();

@@ -8,6 +8,7 @@
 #include "core/malloc_policy.hpp"
 #include "gnn/layers.hpp"
 #include "gnn/message_passing.hpp"
+#include "linalg/linear.hpp"
 
 namespace tessera::gnn {
 
@@ -33,9 +34,8 @@ void MeshGraphNetImpl::check_sizes(const at::Tensor& x, const at::Tensor& e, con
 
 namespace {
 
-// Column block k (width l) of a Linear's weight, transposed for x W_k^T: a strided view, which
-// addmm reads in place (leading dimension = the full weight's width).
-at::Tensor block_t(const at::Tensor& weight, int64_t k, int64_t l) { return weight.narrow(1, k * l, l).t(); }
+// Column block k (width l) of a Linear's weight, for x W_kᵀ through linalg::linear: a strided view.
+at::Tensor block(const at::Tensor& weight, int64_t k, int64_t l) { return weight.narrow(1, k * l, l); }
 
 bool relu_at(const torch::nn::Sequential& mlp, size_t i) {
   return i < mlp->size() && dynamic_cast<torch::nn::ReLUImpl*>(mlp->ptr(i).get()) != nullptr;
@@ -52,14 +52,15 @@ at::Tensor MeshGraphNetImpl::forward(const at::Tensor& x, const at::Tensor& e, c
     const auto& em = edge_mlp_[s];
     const auto* e0 = em->ptr<torch::nn::LinearImpl>(0).get();
     const bool e_relu = relu_at(em, 1);
-    at::Tensor a = gather_add(at::addmm(e0->bias, g, block_t(e0->weight, 0, l)), at::mm(h, block_t(e0->weight, 1, l)),
-                              at::mm(h, block_t(e0->weight, 2, l)), ei, e_relu);
+    at::Tensor a =
+        gather_add(linalg::linear(g, block(e0->weight, 0, l), e0->bias), linalg::linear(h, block(e0->weight, 1, l)),
+                   linalg::linear(h, block(e0->weight, 2, l)), ei, e_relu);
     g = mlp_forward(em, a, e_relu ? 2 : 1, true).add_(g);  // the residual, in place on the fresh MLP output
     // Node update: W [h, agg] + b = (W_h h + b) + W_a agg, without the concatenation.
     const auto& nm = node_mlp_[s];
     const auto* n0 = nm->ptr<torch::nn::LinearImpl>(0).get();
-    at::Tensor z =
-        at::addmm(at::addmm(n0->bias, h, block_t(n0->weight, 0, l)), scatter_sum_dst(g, ei), block_t(n0->weight, 1, l));
+    at::Tensor z = linalg::linear(h, block(n0->weight, 0, l), n0->bias)
+                       .add_(linalg::linear(scatter_sum_dst(g, ei), block(n0->weight, 1, l)));
     h = mlp_forward(nm, z, 1, true).add_(h);
   }
   return mlp_forward(decoder_, h);
