@@ -65,6 +65,9 @@ GatedMLPImpl::GatedMLPImpl(int64_t dim, int64_t hidden) {
   down_ = register_module("down", torch::nn::Linear(torch::nn::LinearOptions(hidden, dim).bias(false)));
 }
 
-at::Tensor GatedMLPImpl::forward(const at::Tensor& x) { return down_(torch::nn::functional::silu(gate_(x)) * up_(x)); }
+at::Tensor GatedMLPImpl::forward(const at::Tensor& x) {
+  const at::Tensor gate = linalg::linear(x, gate_->weight), up = linalg::linear(x, up_->weight);
+  return linalg::linear(torch::nn::functional::silu(gate) * up, down_->weight);
+}
 
 }  // namespace tessera::gnn

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "gnn/sparse_attention.hpp"
+#include "linalg/linear.hpp"
 
 namespace tessera::gnn {
 
@@ -69,7 +70,7 @@ GraphAttentionImpl::GraphAttentionImpl(int64_t dim, int64_t heads, bool rope, do
 
 at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mask, const at::Tensor& pos) {
   const int64_t n = x.size(0), dim = x.size(1), hd = dim / heads_;
-  auto qkv = qkv_(x).view({n, 3, heads_, hd});
+  auto qkv = linalg::linear(x, qkv_->weight, qkv_->bias).view({n, 3, heads_, hd});
   at::Tensor q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
   if (rope_) {
     if (!pos.defined()) throw Error("attention: rotary embedding needs node coordinates");
@@ -86,7 +87,7 @@ at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mas
     h0 += g.heads;
   }
   if (h0 != heads_) throw Error(cat("attention: the layer mask covers ", h0, " heads of ", heads_));
-  return proj_(at::cat(outs, 1).reshape({n, dim}));
+  return linalg::linear(at::cat(outs, 1).reshape({n, dim}), proj_->weight, proj_->bias);
 }
 
 MeshTransformerImpl::MeshTransformerImpl(const TransformerConfig& c) : config_(c) {
