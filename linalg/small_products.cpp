@@ -36,22 +36,18 @@ auto dispatch(libxsmm_blasint m, libxsmm_blasint n, libxsmm_blasint k, libxsmm_b
     return libxsmm_dmmdispatch(m, n, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
 }
 
-// libxsmm is column-major: C [M, N] = A [M, K] · B [K, N]. `panel(start, size)` returns the three
-// pointers of one panel of points; the panels cover `points` in steps of `step`, each by the kernel
-// for its size (`full`, or `last` for the remainder). Returns false when libxsmm has no kernel.
-template <class Kernel, class Panel>
-bool run_panels(Kernel full, Kernel last, int64_t points, int64_t step, Panel panel) {
-  if (!full || !last) return false;
-  const int64_t count = (points + step - 1) / step;
-  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) {
-      const int64_t start = p * step, size = std::min(step, points - start);
-      const auto [a, b, c] = panel(start);
-      (size == step ? full : last)(a, b, c);
-    }
+// Runs panel(start, size) for the panels of `step` points (the last one shorter) that cover
+// `points`, on torch's intra-op threads; each panel is one kernel call.
+template <class Panel>
+void for_panels(int64_t points, int64_t step, const Panel& panel) {
+  at::parallel_for(0, (points + step - 1) / step, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) panel(p * step, std::min(step, points - p * step));
   });
-  return true;
 }
+
+// libxsmm is column-major: C [M, N] = A [M, K] · B [K, N]; each function below takes the kernel for
+// a full panel and one for the remainder, and returns false when libxsmm has none (the caller
+// falls back to at::mm).
 
 // out [rows, m] row-major is outᵀ [m, rows] column-major, and outᵀ = hᵀ · wᵀ with hᵀ [m, k]
 // (leading dimension m) and wᵀ [k, rows] (leading dimension k) being h's and w's memory as they
@@ -61,29 +57,27 @@ bool feature_major(const T* w, const T* h, T* out, int64_t rows, int64_t k, int6
   const int64_t step = std::min(kFeatureMajorPanel, m), rest = m % step;
   const auto full = dispatch<T>(step, rows, k, m, k, m);
   const auto last = rest ? dispatch<T>(rest, rows, k, m, k, m) : full;
-  return run_panels(full, last, m, step, [&](int64_t i) { return std::tuple{h + i, w, out + i}; });
+  if (!full || !last) return false;
+  for_panels(m, step, [&](int64_t i, int64_t size) { (size == step ? full : last)(h + i, w, out + i); });
+  return true;
 }
 
 // out [m, n] row-major is outᵀ [n, m] column-major, and outᵀ = bᵀ · xᵀ with bᵀ [n, k] (leading
 // dimension n) and xᵀ [k, m] (leading dimension k) being b's and x's memory. A panel is a range of
-// m (columns of xᵀ and outᵀ).
-// With a bias, each panel's rows get it added right after the kernel, while they are in cache.
+// m (columns of xᵀ and outᵀ). With a bias, each panel's rows get it added right after the kernel,
+// while they are in cache.
 template <class T>
 bool point_major(const T* x, const T* b, const T* bias, T* out, int64_t m, int64_t k, int64_t n) {
   const int64_t step = std::min(kPointMajorPanel, m), rest = m % step;
   const auto full = dispatch<T>(n, step, k, n, k, n);
   const auto last = rest ? dispatch<T>(n, rest, k, n, k, n) : full;
   if (!full || !last) return false;
-  const int64_t count = (m + step - 1) / step;
-  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) {
-      const int64_t start = p * step, size = std::min(step, m - start);
-      T* o = out + start * n;
-      (size == step ? full : last)(b, x + start * k, o);
-      if (bias)
-        for (int64_t r = 0; r < size; ++r)
-          for (int64_t j = 0; j < n; ++j) o[r * n + j] += bias[j];
-    }
+  for_panels(m, step, [&](int64_t start, int64_t size) {
+    T* o = out + start * n;
+    (size == step ? full : last)(b, x + start * k, o);
+    if (bias)
+      for (int64_t r = 0; r < size; ++r)
+        for (int64_t j = 0; j < n; ++j) o[r * n + j] += bias[j];
   });
   return true;
 }

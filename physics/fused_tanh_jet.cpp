@@ -202,8 +202,8 @@ void jet_backward_rows(const T* y, T* g, int64_t rows, int64_t n) {
 // GEMM over all channels, the tanh of the value channel plus bias and the fused jet step; backward
 // the same in reverse with hand-written weight, bias and input gradients. Inside, a block's jets are
 // feature-major, [features, C, n]: each GEMM is W [out, in] × h [in, C·n], whose long dimension
-// (points) is the one MKL vectorises; the point-major form ([C·n, in] × Wᵀ, width 50 as the short
-// dimension) ran these products 10–25% slower (docs/design.md). Saves each layer's input jet only
+// (points) is the one the kernels vectorise (linalg::weight_product); the point-major form ([C·n, in] × Wᵀ, width 50 as
+// the short dimension) ran these products 10–25% slower (docs/design.md). Saves each layer's input jet only
 // (jet_backward needs no pre-activation); the tanh step runs in place on the GEMM's output.
 struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
   // h0: [C, N, 3] the input jet; params: W0, b0, W1, b1, ... (torch::nn::Linear layout).
