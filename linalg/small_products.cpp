@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 
+#include "linalg/kernels/transposed_product.hpp"
+
 #if TESSERA_WITH_XSMM
 #include <libxsmm.h>
 #endif
@@ -11,15 +13,16 @@
 namespace tessera::linalg {
 namespace {
 
-#if TESSERA_WITH_XSMM
-// Whether a product of a and b (both 2-D) may take the JIT path: CPU, the same fp32/fp64 type,
-// contiguous, nothing for autograd to record.
-bool eligible(const at::Tensor& a, const at::Tensor& b) {
+// Whether a product of a and b (both 2-D, sharing dimension `shared` of b) may take a CPU kernel:
+// the same fp32/fp64 type, contiguous, nothing for autograd to record.
+bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t shared = 0) {
   return a.device().is_cpu() && b.device().is_cpu() && a.dim() == 2 && b.dim() == 2 &&
          a.scalar_type() == b.scalar_type() && (a.scalar_type() == at::kFloat || a.scalar_type() == at::kDouble) &&
-         a.size(1) == b.size(0) && a.numel() > 0 && b.numel() > 0 && a.is_contiguous() && b.is_contiguous() &&
+         a.size(1) == b.size(shared) && a.numel() > 0 && b.numel() > 0 && a.is_contiguous() && b.is_contiguous() &&
          !(c10::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
 }
+
+#if TESSERA_WITH_XSMM
 
 // Points per kernel call. Feature-major (weight_product, k = rows = 50): 64–256 all ran at
 // 109–111 GFLOP/s. Point-major (product_with_weight, k = n = 128): 16 ran at 101, 128 at 95.
@@ -84,6 +87,26 @@ bool point_major(const T* x, const T* b, const T* bias, T* out, int64_t m, int64
 #endif
 
 }  // namespace
+
+at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b) {
+  if (kernels::have_transposed_product_cpu && eligible(a, b, 1)) {
+    const int64_t m = a.size(0), n = b.size(0), k = a.size(1);
+    at::Tensor out = at::empty({m, n}, a.options());
+    // Split over threads by whole column tiles, each worth at least ~1 MFLOP: each element is one
+    // tile's sums whatever the threads.
+    const int64_t cols = kernels::transposed_product_tile_columns(), tiles = (n + cols - 1) / cols;
+    const int64_t grain = std::max<int64_t>(1, (1 << 19) / std::max<int64_t>(1, m * k * cols));
+    AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "product_with_transpose", [&] {
+      const scalar_t *pa = a.data_ptr<scalar_t>(), *pb = b.data_ptr<scalar_t>();
+      scalar_t* pc = out.data_ptr<scalar_t>();
+      at::parallel_for(0, tiles, grain, [&](int64_t begin, int64_t end) {
+        kernels::transposed_product_cpu<scalar_t>(pa, pb, pc, m, n, k, begin * cols, std::min(n, end * cols));
+      });
+    });
+    return out;
+  }
+  return at::mm(a, b.t());
+}
 
 bool small_products_have_jit() { return TESSERA_WITH_XSMM != 0; }
 

@@ -19,6 +19,12 @@ at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h);
 // -> [m, n].
 at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias = {});
 
+// The sum over a long shared dimension k: a [m, k] · bᵀ (b [n, k]) -> [m, n], both operands with k
+// contiguous (the weight gradient g · hᵀ of a feature-major layer). Not libxsmm's (1.17 has no
+// kernel for this layout) but tessera's register-tile kernel (kernels/cpu/transposed_product.cpp);
+// the same operands as weight_product's go through at::mm instead.
+at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b);
+
 // Whether these products use libxsmm in this build (for the benches' and tests' reports).
 bool small_products_have_jit();
 

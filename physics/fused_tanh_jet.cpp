@@ -293,9 +293,7 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
         const at::Tensor& h = input(l);
         const int64_t in = h.size(0);
         const at::Tensor ga2 = ga.view({ga.size(0), C * n});
-        // With few input features, (h gaᵀ)ᵀ: MKL takes 40 µs for it against 68 for ga hᵀ ([50 × 4096] × [4096 × 3]).
-        gw[blk][l] = in <= kNarrowInput ? at::mm(h.view({in, C * n}), ga2.t()).t().contiguous()
-                                        : at::mm(ga2, h.view({in, C * n}).t());
+        gw[blk][l] = linalg::product_with_transpose(ga2, h.view({in, C * n}));
         gbias[blk][l] = ga.select(1, 0).sum(1);
         if (l == 0) {
           // The input jet's gradient only when asked for: the PINN's inputs are data.

@@ -1,8 +1,8 @@
-// tessera_linalg against ATen, which it replaces: weight_product and product_with_weight against
-// at::mm (fp32 and fp64; point counts below, at and past one panel, with remainders; non-contiguous
-// operands, which take at::mm's path; operands autograd would record, which stay differentiable),
-// and linalg::linear's value and gradients (input, weight, bias; a column-block view as the
-// weight; the result modified in place afterwards) against at::addmm under autograd.
+// tessera_linalg against ATen, which it replaces: weight_product, product_with_weight and
+// product_with_transpose against at::mm (fp32 and fp64; point counts below, at and past one panel, with remainders;
+// non-contiguous operands, which take at::mm's path; operands autograd would record, which stay differentiable), and
+// linalg::linear's value and gradients (input, weight, bias; a column-block view as the weight; the result modified in
+// place afterwards) against at::addmm under autograd.
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
@@ -47,6 +47,28 @@ TEST_CASE("weight_product and product_with_weight equal at::mm", "[linalg]") {
                   .max()
                   .item<double>() < tolerance(type, k));
       }
+}
+
+TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[linalg]") {
+  // Tile edges (rows and columns not multiples of the 5 x 5 or 3 x 4 tiles), k below, at and past a
+  // vector's lanes, and the PINN's weight-gradient shapes.
+  for (at::ScalarType type : {at::kFloat, at::kDouble})
+    for (auto [m, n] : {std::pair{50, 50}, std::pair{50, 3}, std::pair{1, 1}, std::pair{7, 13}, std::pair{128, 128},
+                        std::pair{16, 12}})
+      for (int64_t k : {1, 7, 16, 17, 100, 3200, 6401}) {
+        at::manual_seed(m * 100000 + n * 1000 + k);
+        const at::TensorOptions o = at::TensorOptions().dtype(type);
+        INFO((type == at::kFloat ? "fp32 " : "fp64 ") << m << " x " << n << ", k = " << k);
+        const at::Tensor a = at::randn({m, k}, o), b = at::randn({n, k}, o);
+        const at::Tensor expected = at::mm(a.to(at::kDouble), b.to(at::kDouble).t()),
+                         got = product_with_transpose(a, b);
+        REQUIRE(got.sizes() == expected.sizes());
+        REQUIRE(got.scalar_type() == type);
+        CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, k));
+      }
+  // Strided operands take at::mm's path, with the same result.
+  const at::Tensor a = at::randn({60, 40}, at::kDouble), b = at::randn({60, 30}, at::kDouble);
+  CHECK(at::allclose(product_with_transpose(a.t(), b.t()), at::mm(a.t(), b), 1e-12, 1e-12));
 }
 
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
