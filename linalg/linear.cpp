@@ -28,7 +28,7 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
     const at::Tensor gy = grads[0].contiguous();
     at::Tensor gx, gw, gb;
     if (ctx->needs_input_grad(0)) gx = product_with_weight(gy, weight.contiguous());
-    if (ctx->needs_input_grad(1)) gw = at::mm(gy.t(), x);
+    if (ctx->needs_input_grad(1)) gw = outer_product_sum(gy, x);
     if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum(0);
     return {gx, gw, gb};
   }

@@ -4,6 +4,9 @@
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "linalg/kernels/transposed_product.hpp"
 
 #if TESSERA_WITH_XSMM
@@ -13,12 +16,12 @@
 namespace tessera::linalg {
 namespace {
 
-// Whether a product of a and b (both 2-D, sharing dimension `shared` of b) may take a CPU kernel:
-// the same fp32/fp64 type, contiguous, nothing for autograd to record.
-bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t shared = 0) {
+// Whether a product of a and b (both 2-D, summed over a's dimension a_dim and b's b_dim) may take a
+// CPU kernel: the same fp32/fp64 type, contiguous, nothing for autograd to record.
+bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t a_dim = 1, int64_t b_dim = 0) {
   return a.device().is_cpu() && b.device().is_cpu() && a.dim() == 2 && b.dim() == 2 &&
          a.scalar_type() == b.scalar_type() && (a.scalar_type() == at::kFloat || a.scalar_type() == at::kDouble) &&
-         a.size(1) == b.size(shared) && a.numel() > 0 && b.numel() > 0 && a.is_contiguous() && b.is_contiguous() &&
+         a.size(a_dim) == b.size(b_dim) && a.numel() > 0 && b.numel() > 0 && a.is_contiguous() && b.is_contiguous() &&
          !(c10::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
 }
 
@@ -30,9 +33,8 @@ constexpr int64_t kFeatureMajorPanel = 128, kPointMajorPanel = 16;
 
 template <class T>
 auto dispatch(libxsmm_blasint m, libxsmm_blasint n, libxsmm_blasint k, libxsmm_blasint lda, libxsmm_blasint ldb,
-              libxsmm_blasint ldc) {
-  const T alpha = 1, beta = 0;
-  const int flags = LIBXSMM_GEMM_FLAG_NONE;
+              libxsmm_blasint ldc, bool accumulate = false, int flags = LIBXSMM_GEMM_FLAG_NONE) {
+  const T alpha = 1, beta = accumulate ? 1 : 0;
   if constexpr (std::is_same_v<T, float>)
     return libxsmm_smmdispatch(m, n, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
   else
@@ -84,12 +86,51 @@ bool point_major(const T* x, const T* b, const T* bias, T* out, int64_t m, int64
   });
   return true;
 }
+
+// Points per chunk of outer_product_sum: each chunk's partial sum is one [p, n] buffer, added in
+// chunk order; the chunks, not the threads, fix the summation order.
+constexpr int64_t kOuterChunk = 2048, kOuterPanel = 128;
+
+// out [p, n] row-major is outᵀ [n, p] column-major = bᵀ · a, with bᵀ [n, m] (b's memory, leading
+// dimension n) and a as a transposed B (a's memory is [p, m] column-major, leading dimension p).
+// A panel is a range of the m points; each chunk accumulates its panels (β = 1) into its buffer.
+template <class T>
+bool outer_sum(const T* a, const T* b, T* out, int64_t m, int64_t p, int64_t n) {
+  const int64_t step = std::min(kOuterPanel, m), chunks = (m + kOuterChunk - 1) / kOuterChunk;
+  const auto kernel = [&](int64_t size) { return dispatch<T>(n, p, size, n, p, n, true, LIBXSMM_GEMM_FLAG_TRANS_B); };
+  const auto full = kernel(step);
+  if (!full) return false;
+  std::vector<T> partial(static_cast<size_t>((chunks - 1) * p * n));
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      T* sum = c == 0 ? out : partial.data() + (c - 1) * p * n;
+      std::fill(sum, sum + p * n, T(0));
+      const int64_t stop = std::min(m, (c + 1) * kOuterChunk);
+      for (int64_t start = c * kOuterChunk; start < stop; start += step) {
+        const int64_t size = std::min(step, stop - start);
+        const auto f = size == step ? full : kernel(size);
+        if (f) {
+          f(b + start * n, a + start * p, sum);
+          continue;
+        }
+        for (int64_t r = start; r < start + size; ++r)  // no kernel for this remainder: row by row
+          for (int64_t i = 0; i < p; ++i)
+            for (int64_t j = 0; j < n; ++j) sum[i * n + j] += a[r * p + i] * b[r * n + j];
+      }
+    }
+  });
+  for (int64_t c = 1; c < chunks; ++c) {
+    const T* part = partial.data() + (c - 1) * p * n;
+    for (int64_t i = 0; i < p * n; ++i) out[i] += part[i];
+  }
+  return true;
+}
 #endif
 
 }  // namespace
 
 at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b) {
-  if (kernels::have_transposed_product_cpu && eligible(a, b, 1)) {
+  if (kernels::have_transposed_product_cpu && eligible(a, b, 1, 1)) {
     const int64_t m = a.size(0), n = b.size(0), k = a.size(1);
     at::Tensor out = at::empty({m, n}, a.options());
     // Split over threads by whole column tiles, each worth at least ~1 MFLOP: each element is one
@@ -106,6 +147,20 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b) {
     return out;
   }
   return at::mm(a, b.t());
+}
+
+at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b) {
+#if TESSERA_WITH_XSMM
+  if (eligible(a, b, 0, 0)) {
+    at::Tensor out = at::empty({a.size(1), b.size(1)}, a.options());
+    const bool done = AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
+      return outer_sum<scalar_t>(a.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), a.size(0),
+                                 a.size(1), b.size(1));
+    });
+    if (done) return out;
+  }
+#endif
+  return at::mm(a.t(), b);
 }
 
 bool small_products_have_jit() { return TESSERA_WITH_XSMM != 0; }

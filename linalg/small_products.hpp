@@ -25,6 +25,12 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
 // the same operands as weight_product's go through at::mm instead.
 at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b);
 
+// The sum over points of outer products, aᵀ · b for point-major a [m, p] and b [m, n] -> [p, n]
+// (the weight gradient gyᵀ · x of a point-major layer). libxsmm's kernel with a transposed B, over
+// fixed chunks of points whose partial sums are added in chunk order, so the result does not
+// depend on the threads.
+at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b);
+
 // Whether these products use libxsmm in this build (for the benches' and tests' reports).
 bool small_products_have_jit();
 

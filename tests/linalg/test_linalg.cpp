@@ -1,8 +1,9 @@
-// tessera_linalg against ATen, which it replaces: weight_product, product_with_weight and
-// product_with_transpose against at::mm (fp32 and fp64; point counts below, at and past one panel, with remainders;
-// non-contiguous operands, which take at::mm's path; operands autograd would record, which stay differentiable), and
-// linalg::linear's value and gradients (input, weight, bias; a column-block view as the weight; the result modified in
-// place afterwards) against at::addmm under autograd.
+// tessera_linalg against ATen, which it replaces: weight_product, product_with_weight,
+// product_with_transpose and outer_product_sum against at::mm (fp32 and fp64; point counts below,
+// at and past one panel, with remainders; non-contiguous operands, which take at::mm's path;
+// operands autograd would record, which stay differentiable), and linalg::linear's value and
+// gradients (input, weight, bias; a column-block view as the weight; the result modified in place
+// afterwards) against at::addmm under autograd.
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
@@ -69,6 +70,31 @@ TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[li
   // Strided operands take at::mm's path, with the same result.
   const at::Tensor a = at::randn({60, 40}, at::kDouble), b = at::randn({60, 30}, at::kDouble);
   CHECK(at::allclose(product_with_transpose(a.t(), b.t()), at::mm(a.t(), b), 1e-12, 1e-12));
+}
+
+TEST_CASE("outer_product_sum equals at::mm with a transposed operand, on any number of threads", "[linalg]") {
+  // Points below, at and past a panel (128) and a chunk (2048), with remainders.
+  for (at::ScalarType type : {at::kFloat, at::kDouble})
+    for (auto [p, n] : {std::pair{128, 128}, std::pair{50, 3}, std::pair{1, 1}, std::pair{17, 33}})
+      for (int64_t m : {1, 15, 128, 2047, 2048, 2049, 5000}) {
+        at::manual_seed(p * 100000 + n * 1000 + m);
+        const at::TensorOptions o = at::TensorOptions().dtype(type);
+        INFO((type == at::kFloat ? "fp32 " : "fp64 ") << p << " x " << n << ", " << m << " points");
+        const at::Tensor a = at::randn({m, p}, o), b = at::randn({m, n}, o);
+        const at::Tensor expected = at::mm(a.to(at::kDouble).t(), b.to(at::kDouble)), got = outer_product_sum(a, b);
+        REQUIRE(got.sizes() == expected.sizes());
+        REQUIRE(got.scalar_type() == type);
+        CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, m));
+      }
+  // The same bits on 1 and 2 threads (the chunks fix the summation order).
+  const at::Tensor a = at::randn({7000, 64}), b = at::randn({7000, 40});
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  const at::Tensor one = outer_product_sum(a, b);
+  at::set_num_threads(2);
+  const at::Tensor two = outer_product_sum(a, b);
+  at::set_num_threads(threads);
+  CHECK(at::equal(one, two));
 }
 
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
