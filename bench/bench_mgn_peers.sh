@@ -13,28 +13,12 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="${1:-$here/../build}"
 [ $# -gt 0 ] && shift
-data="${XDG_DATA_HOME:-$HOME/.local/share}/tessera"
-base_py="${TESSERA_PYTHON:-$data/venv/bin/python}"
-venv="${TESSERA_BENCH_VENV:-$data/bench-venv}"
-py="$venv/bin/python"
-
 if [ ! -x "$build/bench/bench_mgn_peers" ]; then
   echo "bench_mgn_peers: build it first: ninja -C $build bench_mgn_peers" >&2
   exit 1
 fi
-"$base_py" -c 'import torch' 2>/dev/null || { echo "bench_mgn_peers: $base_py has no torch (scripts/setup)" >&2; exit 1; }
-
-if [ ! -x "$py" ]; then
-  echo "bench_mgn_peers: creating $venv" >&2
-  /usr/bin/python3 -m venv "$venv"
-fi
-site="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-base_site="$("$base_py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-echo "$base_site" > "$site/tessera-venv.pth"
-torch_version="$("$py" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)"
-constraints="$(mktemp)"
-trap 'rm -f "$constraints"' EXIT
-echo "torch==$torch_version" > "$constraints"
+tag=bench_mgn_peers
+source "$here/peer_venv.sh"
 
 if ! "$py" -c 'import torch_geometric' 2>/dev/null; then
   echo "bench_mgn_peers: installing torch_geometric" >&2

@@ -3,13 +3,16 @@
 // Taylor-mode jet and with the autograd jet — and in an equivalent PyTorch script
 // (bench/pinn_torch.py, torch.autograd.grad with create_graph) run by the venv's Python on the same
 // number of threads, for the Eulerian PINN and the LPINN in fp32 and fp64, on advection (c = 20) and
-// viscous Burgers (nu = 0.01). Prints the median step
-// times and the ratio PyTorch / tessera in one table.
-//   usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH] [--only PROBLEM:FORM:DTYPE]
+// viscous Burgers (nu = 0.01); for the Eulerian PINN also in DeepXDE's PyTorch backend
+// (bench/pinn_deepxde.py, the peers' venv: bench/bench_pinn.sh installs it). Prints the median step
+// times and the ratios PyTorch / tessera and DeepXDE / tessera in one table.
+//   usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH] [--deepxde-python PATH]
+//                     [--only PROBLEM:FORM:DTYPE]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -25,14 +28,13 @@ using namespace tessera::train::pinn;
 
 namespace {
 
-// Runs the PyTorch script and returns its median ms per step (< 0 when it failed).
-double torch_ms(const std::string& python, int threads, int reps, const std::string& dtype, const std::string& form,
-                const std::string& problem, int64_t nx, int64_t nt) {
+// Runs a peer's script (bench/<script> <args>, printing "<tag> <form> <dtype> <ms>") and returns its
+// median ms per step (< 0 when it failed).
+double peer_ms(const std::string& python, const std::string& script, const std::string& tag_expected,
+               const std::string& args) {
   // The script runs under the malloc policy of core::retain_freed_memory (glibc tunables), as tessera.
   const std::string cmd = std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " + python + " " +
-                          TESSERA_BENCH_DIR + "/pinn_torch.py --threads " + std::to_string(threads) + " --reps " +
-                          std::to_string(reps) + " --dtype " + dtype + " --formulation " + form + " --problem " +
-                          problem + " --nx " + std::to_string(nx) + " --nt " + std::to_string(nt) + " 2>&1";
+                          TESSERA_BENCH_DIR + "/" + script + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;
   std::string out;
@@ -44,9 +46,9 @@ double torch_ms(const std::string& python, int threads, int reps, const std::str
   double ms = -1;
   while (std::getline(is, line)) {
     std::istringstream ls(line);
-    if (ls >> tag >> f >> d >> ms && tag == "torch") return rc == 0 ? ms : -1;
+    if (ls >> tag >> f >> d >> ms && tag == tag_expected) return rc == 0 ? ms : -1;
   }
-  std::fprintf(stderr, "bench_pinn: the PyTorch script failed (%s):\n%s\n", cmd.c_str(), out.c_str());
+  std::fprintf(stderr, "bench_pinn: %s failed (%s):\n%s\n", script.c_str(), cmd.c_str(), out.c_str());
   return -1;
 }
 
@@ -56,7 +58,9 @@ int main(int argc, char** argv) {
   bool quick = false;
   std::string only;
   int threads = 1, reps = 20;
-  std::string python = TESSERA_BENCH_PYTHON;
+  std::string python = TESSERA_BENCH_PYTHON, deepxde_python;
+  if (const char* home = std::getenv("HOME"))
+    deepxde_python = std::string(home) + "/.local/share/tessera/bench-venv/bin/python";
   // The rows of the table below, for --only.
   std::vector<std::string> rows;
   for (const std::string problem : {"advection", "burgers"})
@@ -70,6 +74,10 @@ int main(int argc, char** argv) {
   cli.add_option("--threads", threads, "CPU threads, tessera and PyTorch")->check(bench::positive<int>());
   cli.add_option("--reps", reps, "timed steps; the median is shown")->check(bench::positive<int>());
   cli.add_option("--python", python, "the Python that runs bench/pinn_torch.py");
+  // Repeatable, the last one wins: bench/bench_pinn.sh passes its venv's first, then the user's options.
+  cli.add_option("--deepxde-python", deepxde_python,
+                 "the Python that has DeepXDE (bench/bench_pinn.sh installs it); none: no DeepXDE column")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli.add_option("--only", only, "one row, PROBLEM:FORM:DTYPE, e.g. advection:lpinn:fp32")->check(CLI::IsMember(rows));
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   if (quick) reps = 3;
@@ -79,8 +87,8 @@ int main(int argc, char** argv) {
       "PINN training step (forward + loss + backward + Adam), %lld x %lld points, tanh MLP 50 x 5, %d "
       "thread(s), median of %d steps\n",
       static_cast<long long>(nx), static_cast<long long>(nt), threads, reps);
-  std::printf("%-9s %-6s %-5s %14s %14s %14s %10s %10s\n", "problem", "form", "dtype", "tessera-taylor",
-              "tessera-autog", "pytorch", "torch/tay", "torch/aut");
+  std::printf("%-9s %-6s %-5s %14s %14s %14s %10s %10s %14s %10s\n", "problem", "form", "dtype", "tessera-taylor",
+              "tessera-autog", "pytorch", "torch/tay", "torch/aut", "deepxde", "dxde/tay");
   // Advection (c = 20) needs no u_xx (and the LPINN no u_x): the jet carries 3 (2) channels.
   // Burgers (nu = 0.01, C = 0) needs all four.
   for (const std::string problem : {"advection", "burgers"})
@@ -102,9 +110,19 @@ int main(int argc, char** argv) {
           PinnLearner l(o, nullptr);
           ms[1 - taylor] = bench::median_ms([&] { l.step(); }, reps, 3);
         }
-        const double t = torch_ms(python, threads, reps, dtype, form, problem, nx, nt);
-        std::printf("%-9s %-6s %-5s %11.3f ms %11.3f ms %11.3f ms %9.2fx %9.2fx\n", problem.c_str(), form.c_str(),
-                    dtype.c_str(), ms[0], ms[1], t, t > 0 ? t / ms[0] : 0.0, t > 0 ? t / ms[1] : 0.0);
+        // The same step in each peer: same threads, steps, dtype, problem and grid.
+        const std::string args = "--threads " + std::to_string(threads) + " --reps " + std::to_string(reps) +
+                                 " --dtype " + dtype + " --problem " + problem + " --nx " + std::to_string(nx) +
+                                 " --nt " + std::to_string(nt);
+        const double t = peer_ms(python, "pinn_torch.py", "torch", args + " --formulation " + form);
+        // DeepXDE: the Eulerian PINN only (it has no Lagrangian form).
+        const double dx = form == "pinn" && deepxde_python != "none"
+                              ? peer_ms(deepxde_python, "pinn_deepxde.py", "deepxde", args)
+                              : -1;
+        char dx_cols[64] = "             -          -";
+        if (dx > 0) std::snprintf(dx_cols, sizeof dx_cols, "%11.3f ms %9.2fx", dx, dx / ms[0]);
+        std::printf("%-9s %-6s %-5s %11.3f ms %11.3f ms %11.3f ms %9.2fx %9.2fx %s\n", problem.c_str(), form.c_str(),
+                    dtype.c_str(), ms[0], ms[1], t, t > 0 ? t / ms[0] : 0.0, t > 0 ? t / ms[1] : 0.0, dx_cols);
         std::fflush(stdout);
       }
   return 0;

@@ -1,0 +1,23 @@
+# Sourced by the bench scripts that run Python peers (bench_mgn_peers.sh, bench_pinn.sh): creates
+# or reuses the peers' venv (TESSERA_BENCH_VENV, default ~/.local/share/tessera/bench-venv), which
+# reuses the torch of tessera's own venv (TESSERA_PYTHON, default ~/.local/share/tessera/venv/bin/python)
+# through a .pth file, so both sides run the same libtorch build (same ATen kernels, same BLAS).
+# Sets: py (the venv's Python) and constraints (a pip constraints file pinning that torch).
+# Expects: tag (the calling script's name, for messages).
+data="${XDG_DATA_HOME:-$HOME/.local/share}/tessera"
+base_py="${TESSERA_PYTHON:-$data/venv/bin/python}"
+venv="${TESSERA_BENCH_VENV:-$data/bench-venv}"
+py="$venv/bin/python"
+
+"$base_py" -c 'import torch' 2>/dev/null || { echo "$tag: $base_py has no torch (scripts/setup)" >&2; exit 1; }
+if [ ! -x "$py" ]; then
+  echo "$tag: creating $venv" >&2
+  /usr/bin/python3 -m venv "$venv"
+fi
+site="$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+base_site="$("$base_py" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+echo "$base_site" > "$site/tessera-venv.pth"
+torch_version="$("$py" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)"
+constraints="$(mktemp)"
+trap 'rm -f "$constraints"' EXIT
+echo "torch==$torch_version" > "$constraints"
