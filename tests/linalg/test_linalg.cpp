@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "linalg/kernels/transposed_product.hpp"
 #include "linalg/linear.hpp"
 #include "linalg/small_products.hpp"
 
@@ -67,6 +68,23 @@ TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[li
         REQUIRE(got.scalar_type() == type);
         CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, k));
       }
+  // The 256-bit tiles (3 x 4; CPUs without AVX-512), whatever this CPU has.
+  if constexpr (tessera::linalg::kernels::have_transposed_product_cpu)
+    for (auto [m, n, k] :
+         {std::tuple{50, 50, 3200}, std::tuple{7, 13, 17}, std::tuple{1, 1, 1}, std::tuple{16, 12, 100}}) {
+      INFO("256-bit tiles, " << m << " x " << n << ", k = " << k);
+      at::manual_seed(m + n + k);
+      const at::Tensor a = at::randn({m, k}, at::kDouble), b = at::randn({n, k}, at::kDouble);
+      at::Tensor c = at::empty({m, n}, at::kDouble);
+      tessera::linalg::kernels::transposed_product_cpu_256<double>(a.data_ptr<double>(), b.data_ptr<double>(),
+                                                                   c.data_ptr<double>(), m, n, k);
+      CHECK((c - at::mm(a, b.t())).abs().max().item<double>() < tolerance(at::kDouble, k));
+      const at::Tensor af = a.to(at::kFloat), bf = b.to(at::kFloat);
+      at::Tensor cf = at::empty({m, n}, at::kFloat);
+      tessera::linalg::kernels::transposed_product_cpu_256<float>(af.data_ptr<float>(), bf.data_ptr<float>(),
+                                                                  cf.data_ptr<float>(), m, n, k);
+      CHECK((cf.to(at::kDouble) - at::mm(a, b.t())).abs().max().item<double>() < tolerance(at::kFloat, k));
+    }
   // Strided operands take at::mm's path, with the same result.
   const at::Tensor a = at::randn({60, 40}, at::kDouble), b = at::randn({60, 30}, at::kDouble);
   CHECK(at::allclose(product_with_transpose(a.t(), b.t()), at::mm(a.t(), b), 1e-12, 1e-12));

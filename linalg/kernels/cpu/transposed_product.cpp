@@ -110,6 +110,13 @@ void transposed_product_cpu(const T* a, const T* b, T* c, int64_t m, int64_t n, 
     columns_avx2<T>(a, b, c, m, n, k, n_begin, n_end);
 }
 
+template <class T>
+void transposed_product_cpu_256(const T* a, const T* b, T* c, int64_t m, int64_t n, int64_t k) {
+  columns_avx2<T>(a, b, c, m, n, k, 0, n);
+}
+
+template void transposed_product_cpu_256<float>(const float*, const float*, float*, int64_t, int64_t, int64_t);
+template void transposed_product_cpu_256<double>(const double*, const double*, double*, int64_t, int64_t, int64_t);
 template void transposed_product_cpu<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, int64_t,
                                             int64_t);
 template void transposed_product_cpu<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, int64_t,
