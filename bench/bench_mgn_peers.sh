@@ -11,12 +11,6 @@
 # its rows report the import error and the PyTorch Geometric row still runs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:-$here/../build}"
-[ $# -gt 0 ] && shift
-if [ ! -x "$build/bench/bench_mgn_peers" ]; then
-  echo "bench_mgn_peers: build it first: ninja -C $build bench_mgn_peers" >&2
-  exit 1
-fi
 tag=bench_mgn_peers
 source "$here/peer_venv.sh"
 

@@ -7,12 +7,6 @@
 # If DeepXDE cannot be installed, its column reads "-" and the rest still runs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:-$here/../build}"
-[ $# -gt 0 ] && shift
-if [ ! -x "$build/bench/bench_pinn" ]; then
-  echo "bench_pinn: build it first: ninja -C $build bench_pinn" >&2
-  exit 1
-fi
 tag=bench_pinn
 source "$here/peer_venv.sh"
 

@@ -3,7 +3,18 @@
 # reuses the torch of tessera's own venv (TESSERA_PYTHON, default ~/.local/share/tessera/venv/bin/python)
 # through a .pth file, so both sides run the same libtorch build (same ATen kernels, same BLAS).
 # Sets: py (the venv's Python) and constraints (a pip constraints file pinning that torch).
-# Expects: tag (the calling script's name, for messages).
+# Expects: tag (the calling script's name, also its bench program's) and here (bench/). Takes the
+# caller's first argument as the build folder unless it is an option (default: build/ beside
+# bench/), shifting it off, and sets build; the folder must have bench/<tag>.
+build="$here/../build"
+if [ $# -gt 0 ] && [[ "$1" != -* ]]; then
+  build="$1"
+  shift
+fi
+if [ ! -x "$build/bench/$tag" ]; then
+  echo "$tag: build it first: ninja -C $build $tag" >&2
+  exit 1
+fi
 data="${XDG_DATA_HOME:-$HOME/.local/share}/tessera"
 base_py="${TESSERA_PYTHON:-$data/venv/bin/python}"
 venv="${TESSERA_BENCH_VENV:-$data/bench-venv}"

@@ -10,7 +10,6 @@ that of tessera's and pinn_torch.py's step, not the same numbers.
 prints one line: "deepxde pinn <dtype> <median ms per step>" (the time from DeepXDE's
 on_batch_begin to on_batch_end callbacks: data, forward, loss, backward, Adam).
 """
-import argparse
 import math
 import os
 import statistics
@@ -22,18 +21,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import deepxde as dde  # noqa: E402
 
+import pinn_step_args  # noqa: E402
+
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--dtype", choices=["fp32", "fp64"], default="fp32")
-    ap.add_argument("--problem", choices=["advection", "burgers"], default="advection")
-    ap.add_argument("--nx", type=int, default=256)
-    ap.add_argument("--nt", type=int, default=100)
-    ap.add_argument("--width", type=int, default=50)
-    ap.add_argument("--layers", type=int, default=5)
+    ap = pinn_step_args.parser()
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dde.config.set_default_float("float64" if a.dtype == "fp64" else "float32")

@@ -7,12 +7,13 @@ of docs/references.md §8, Adam (amsgrad). Full batch on the nx × nt grid.
     python pinn_torch.py --threads 1 --reps 20 --dtype fp32 --formulation lpinn --problem advection
 prints one line: "torch <formulation> <dtype> <median ms per step>".
 """
-import argparse
 import math
 import statistics
 import time
 
 import torch
+
+import pinn_step_args
 
 
 def make_net(width, layers, outputs):
@@ -24,17 +25,8 @@ def make_net(width, layers, outputs):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--dtype", choices=["fp32", "fp64"], default="fp32")
+    ap = pinn_step_args.parser()
     ap.add_argument("--formulation", choices=["pinn", "lpinn"], default="lpinn")
-    ap.add_argument("--problem", choices=["advection", "burgers"], default="advection")
-    ap.add_argument("--nx", type=int, default=256)
-    ap.add_argument("--nt", type=int, default=100)
-    ap.add_argument("--width", type=int, default=50)
-    ap.add_argument("--layers", type=int, default=5)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dtype = torch.float64 if a.dtype == "fp64" else torch.float32
