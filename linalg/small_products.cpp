@@ -5,7 +5,7 @@
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
-#include <vector>
+#include <memory>
 
 #include "linalg/kernels/transposed_product.hpp"
 
@@ -100,10 +100,11 @@ bool outer_sum(const T* a, const T* b, T* out, int64_t m, int64_t p, int64_t n) 
   const auto kernel = [&](int64_t size) { return dispatch<T>(n, p, size, n, p, n, true, LIBXSMM_GEMM_FLAG_TRANS_B); };
   const auto full = kernel(step);
   if (!full) return false;
-  std::vector<T> partial(static_cast<size_t>((chunks - 1) * p * n));
+  // Uninitialised: each chunk zeroes its own buffer below, out (chunk 0) included.
+  const std::unique_ptr<T[]> partial(new T[static_cast<size_t>((chunks - 1) * p * n)]);
   at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
-      T* sum = c == 0 ? out : partial.data() + (c - 1) * p * n;
+      T* sum = c == 0 ? out : partial.get() + (c - 1) * p * n;
       std::fill(sum, sum + p * n, T(0));
       const int64_t stop = std::min(m, (c + 1) * kOuterChunk);
       for (int64_t start = c * kOuterChunk; start < stop; start += step) {
@@ -120,7 +121,7 @@ bool outer_sum(const T* a, const T* b, T* out, int64_t m, int64_t p, int64_t n) 
     }
   });
   for (int64_t c = 1; c < chunks; ++c) {
-    const T* part = partial.data() + (c - 1) * p * n;
+    const T* part = partial.get() + (c - 1) * p * n;
     for (int64_t i = 0; i < p * n; ++i) out[i] += part[i];
   }
   return true;
