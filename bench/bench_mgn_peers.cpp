@@ -110,9 +110,8 @@ void run_peer(Row& row, const std::string& python, const std::string& peer, cons
 int main(int argc, char** argv) {
   bool quick = false;
   int threads = 1, rounds = 3, reps = 5;
-  std::string python, peers = "physicsnemo,physicsnemo+retain,physicsnemo-concat,pyg", profile;
-  if (const char* home = std::getenv("HOME"))
-    python = std::string(home) + "/.local/share/tessera/bench-venv/bin/python";
+  std::string python = bench::peer_venv_python(), peers = "physicsnemo,physicsnemo+retain,physicsnemo-concat,pyg",
+              profile;
   CLI::App cli("a MeshGraphNet training step in tessera against PhysicsNeMo and PyTorch Geometric (bench/mgn_peers.py)",
                "bench_mgn_peers");
   cli.option_defaults()->always_capture_default();

@@ -12,7 +12,6 @@
 #include <ATen/Parallel.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -58,9 +57,7 @@ int main(int argc, char** argv) {
   bool quick = false;
   std::string only;
   int threads = 1, reps = 20;
-  std::string python = TESSERA_BENCH_PYTHON, deepxde_python;
-  if (const char* home = std::getenv("HOME"))
-    deepxde_python = std::string(home) + "/.local/share/tessera/bench-venv/bin/python";
+  std::string python = TESSERA_BENCH_PYTHON, deepxde_python = bench::peer_venv_python();
   // The rows of the table below, for --only.
   std::vector<std::string> rows;
   for (const std::string problem : {"advection", "burgers"})

@@ -1,6 +1,7 @@
 // Command lines of the benchmark programs (CLI11): a usage error is one line and exit code 2.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -41,6 +42,14 @@ inline std::optional<int> parse(CLI::App& cli, int argc, char** argv, bool print
     return (print ? cli.exit(e) : e.get_exit_code()) == 0 ? 0 : 2;
   }
   return std::nullopt;
+}
+
+// The Python of the peers' venv as bench/peer_venv.sh creates it by default
+// (~/.local/share/tessera/bench-venv): the default of the benches' --python options for peers
+// (PhysicsNeMo, PyTorch Geometric, DeepXDE); empty without HOME. The scripts pass their own.
+inline std::string peer_venv_python() {
+  const char* home = std::getenv("HOME");
+  return home ? std::string(home) + "/.local/share/tessera/bench-venv/bin/python" : std::string();
 }
 
 }  // namespace tessera::bench
