@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "train/rollout_output.hpp"
+#include "train/wake_probe.hpp"
 
 namespace tessera::train {
 namespace {
@@ -52,7 +53,9 @@ std::vector<OneStepError> one_step_errors(Simulator& model, const Normalizers& n
   return out;
 }
 
-constexpr int kColumns = 6;  // one_step, persistence, rmse_50, persistence, rmse_all, persistence
+// one_step, persistence, rmse_50, persistence, rmse_all, persistence, then the wake probe's
+// frequency and amplitude, true and predicted
+constexpr int kColumns = 10;
 
 }  // namespace
 
@@ -85,8 +88,10 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   double rollout_seconds = 0;
   auto store = [&](size_t j, const Rollout& r, const OneStepError& one) {
     const RolloutSummary s = summarize(r, one);
-    const double row[kColumns] = {s.one_step, s.one_step_persistence, s.rmse_50, s.persistence_50,
-                                  s.rmse_all, s.persistence_all};
+    const WakeProbe w = wake_probe(parts[j].velocity, r.predicted, parts[j].node_type, parts[j].pos, dt);
+    const double row[kColumns] = {s.one_step,       s.one_step_persistence, s.rmse_50,        s.persistence_50,
+                                  s.rmse_all,       s.persistence_all,      w.frequency_true, w.frequency_pred,
+                                  w.amplitude_true, w.amplitude_pred};
     std::copy(row, row + kColumns, table.begin() + mine[j] * kColumns);
     const std::string base = cat(o.output_base, "_", o.trajectories[mine[j]]);
     write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true);
@@ -116,7 +121,7 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   std::ostringstream csv;
   csv.precision(8);
   csv << "trajectory,one_step_rmse,one_step_persistence,rollout_rmse_50,persistence_50,rollout_rmse_all,"
-         "persistence_all\n";
+         "persistence_all,wake_frequency_true,wake_frequency_pred,wake_amplitude_true,wake_amplitude_pred\n";
   std::vector<double> mean(kColumns, 0.0);
   for (int64_t i = 0; i < count; ++i) {
     csv << o.trajectories[i];
@@ -137,6 +142,18 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                                 " (persistence ", core::sci(mean[1]), ", ratio ", core::sci(mean[0] / mean[1]), "); ",
                                 fifty, "all ", steps, " steps ", core::sci(mean[4]), " (persistence ",
                                 core::sci(mean[5]), ", ratio ", core::sci(mean[4] / mean[5]), ")"));
+  double frequency_error = 0;
+  int64_t shedding = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const double* row = &table[i * kColumns];
+    if (row[6] <= 0) continue;
+    frequency_error += std::abs(row[7] - row[6]) / row[6];
+    ++shedding;
+  }
+  if (shedding > 0)
+    core::log_info(log.get(),
+                   cat("wake probes: mean |frequency error| ", core::sci(100 * frequency_error / shedding), "% over ",
+                       shedding, " trajectories; amplitude ", core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
   core::log_info(log.get(), cat("rollouts: ", core::sci(1e3 * rollout_seconds / double(count * steps)),
                                 " ms per trajectory step (all ranks' rollout time over trajectories x steps); ",
                                 "wall time with outputs ", core::sci(wall), " s; wrote ", o.output_base,

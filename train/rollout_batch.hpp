@@ -2,7 +2,8 @@
 // rollout.trajectories): the trajectories are dealt out to the ranks (round-robin), each rank
 // rolls its share out together (one forward pass per step for all of them, train::
 // batch_trajectories) or one after another, writes each as tessera-rollout writes one
-// (<base>_<id>.*), and rank 0 writes the per-trajectory and mean metrics (<base>_trajectories.csv).
+// (<base>_<id>.*), and rank 0 writes the per-trajectory and mean metrics (<base>_trajectories.csv:
+// RMSEs and the wake probe of train/wake_probe.hpp).
 #pragma once
 #include <memory>
 

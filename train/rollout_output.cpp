@@ -15,6 +15,7 @@
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
 #include "tessera/config.hpp"
+#include "train/wake_probe.hpp"
 
 namespace tessera::train {
 namespace {
@@ -156,8 +157,16 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
   sum << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n"
       << "rollout_steps," << r.rmse.size() << "," << r.rmse.size() << "\n";
   core::write_text_atomic(base + "_summary.csv", sum.str());
+  const WakeProbe probe = wake_probe(t.velocity, r.predicted, t.node_type, t.pos, dt);
+  std::ostringstream wake;
+  wake.precision(8);
+  wake << "node,x,y,frequency_true,frequency_pred,amplitude_true,amplitude_pred\n"
+       << probe.node << "," << probe.x << "," << probe.y << "," << probe.frequency_true << "," << probe.frequency_pred
+       << "," << probe.amplitude_true << "," << probe.amplitude_pred << "\n";
+  core::write_text_atomic(base + "_wake_probe.csv", wake.str());
   written.push_back(base + "_metrics.csv");
   written.push_back(base + "_summary.csv");
+  written.push_back(base + "_wake_probe.csv");
   return written;
 }
 

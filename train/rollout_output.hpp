@@ -2,6 +2,8 @@
 // with predicted, true and error velocity at every step, plus metrics files:
 //   <base>_metrics.csv  step, time, rmse, persistence_rmse
 //   <base>_summary.csv  one_step_rmse, one_step_persistence, rollout_rmse_1/50/all (+ persistence)
+//   <base>_wake_probe.csv  the wake probe (train/wake_probe.hpp): node, position, frequency and
+//                          amplitude of the cross-stream velocity, true and predicted
 #pragma once
 #include <string>
 #include <vector>

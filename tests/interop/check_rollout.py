@@ -47,6 +47,41 @@ if steps_run >= 50:
     expected_rows.add("rollout_rmse_50")
 check(steps_run == 19 and set(summary) == expected_rows, f"summary rows named by the {steps_run} steps run")
 
+# The wake probe (train/wake_probe.hpp) recomputed with numpy from the series: the normal node of
+# largest cross-stream variance in the data, and the peak of each Hann-windowed spectrum.
+with meshio.xdmf.TimeSeriesReader(f"{out}/rollout.xmf") as r:
+    r.read_points_cells()
+    series = [r.read_data(k) for k in range(r.num_steps)]
+node_type = series[0][1]["node_type"].ravel()
+v_true = np.array([d["velocity_true"][:, 1] for _, d, _ in series])
+v_pred = np.array([d["velocity_pred"][:, 1] for _, d, _ in series])
+dt = series[1][0] - series[0][0]
+variance = np.where(node_type == 0, v_true.var(axis=0), -1.0)
+probe = int(np.argmax(variance))
+
+
+def dominant_frequency(x):
+    scale = max(1.0, np.abs(x).max())
+    x = x - x.mean()
+    if np.abs(x).max() <= 1e-12 * scale:
+        return 0.0
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x)), 8 * len(x)))
+    k = 1 + int(np.argmax(spec[1:]))
+    a, b, c = np.log(spec[k - 1:k + 2])
+    shift = np.clip(0.5 * (a - c) / (a - 2 * b + c), -0.5, 0.5) if a - 2 * b + c < 0 else 0.0
+    return (k + shift) / (8 * len(x) * dt)
+
+
+wake = next(csv.DictReader(open(f"{out}/rollout_wake_probe.csv")))
+check(int(wake["node"]) == probe, f"wake probe node {wake['node']} (numpy: {probe})")
+check(np.allclose([float(wake["x"]), float(wake["y"])], points[probe][:2]), "wake probe position")
+for name, series_v in (("true", v_true), ("pred", v_pred)):
+    f_np = dominant_frequency(series_v[:, probe].astype(np.float64))
+    check(abs(float(wake[f"frequency_{name}"]) - f_np) <= 1e-6 * max(1.0, f_np),
+          f"wake frequency_{name} {wake[f'frequency_{name}']} (numpy: {f_np})")
+    check(np.isclose(float(wake[f"amplitude_{name}"]), series_v[:, probe].std(), rtol=1e-6),
+          f"wake amplitude_{name}")
+
 with h5py.File(ck, "r") as f:
     check(f.attrs["family"] in ("transformer", b"transformer"), "checkpoint family")
     names = list(f["tensors"].keys())

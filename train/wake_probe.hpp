@@ -1,0 +1,32 @@
+// Vortex shedding in a rollout, checked the way a CFD engineer checks it: at a probe in the wake,
+// the dominant frequency and the size of the cross-stream velocity's oscillation, in the data and
+// in the prediction. Once a rollout's RMSE has grown to the level of persistence, these tell a
+// phase drift (right frequency and amplitude, wrong phase) from wrong dynamics (wrong frequency,
+// damped or spurious shedding).
+#pragma once
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace tessera::train {
+
+struct WakeProbe {
+  int64_t node = -1;                              // -1: no normal node, or fewer than 4 steps
+  double x = 0, y = 0;                            // the probe node's position
+  double frequency_true = 0, frequency_pred = 0;  // per unit of time; 0 for a constant signal
+  double amplitude_true = 0, amplitude_pred = 0;  // RMS of the cross-stream velocity about its mean
+};
+
+// truth, predicted: [steps, N, 2] velocities (only the first min(steps) are used); node_type [N]
+// (MeshGraphNets codes); pos [N, 2]; dt the step. The probe is the normal node (type 0) whose
+// cross-stream velocity varies most in the data over the series.
+WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const at::Tensor& node_type,
+                     const at::Tensor& pos, double dt);
+
+// Dominant frequency of a uniformly sampled signal [n] with spacing dt: the largest peak of the
+// Hann-windowed spectrum of the mean-free signal (zero-padded to 8 n), refined by a parabola
+// through the log magnitudes of the three bins around it. 0 for fewer than 4 samples or a
+// constant signal.
+double dominant_frequency(const at::Tensor& signal, double dt);
+
+}  // namespace tessera::train
