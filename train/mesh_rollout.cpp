@@ -119,7 +119,8 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     r = rollout(*m.model, m.norms, on_device, steps);
   }
   // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
-  auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{});
+  auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{},
+                           comm.root() && o.from_dataset ? &t : nullptr, dt);
   const auto written = write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
   std::string files;

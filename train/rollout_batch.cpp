@@ -15,7 +15,6 @@
 #include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "train/rollout_output.hpp"
-#include "train/wake_probe.hpp"
 
 namespace tessera::train {
 namespace {
@@ -88,8 +87,8 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   const auto start = std::chrono::steady_clock::now();
   double rollout_seconds = 0;
   auto store = [&](size_t j, const Rollout& r, const OneStepError& one) {
-    const RolloutSummary s = summarize(r, one);
-    const WakeProbe w = wake_probe(parts[j].velocity, r.predicted, parts[j].node_type, parts[j].pos, dt);
+    const RolloutSummary s = summarize(r, one, &parts[j], dt);
+    const WakeProbe& w = s.wake;
     const double row[kColumns] = {s.one_step,       s.one_step_persistence, s.rmse_50,        s.persistence_50,
                                   s.rmse_all,       s.persistence_all,      w.frequency_true, w.frequency_pred,
                                   w.amplitude_true, w.amplitude_pred};

@@ -15,7 +15,6 @@
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
 #include "tessera/config.hpp"
-#include "train/wake_probe.hpp"
 
 namespace tessera::train {
 namespace {
@@ -94,10 +93,17 @@ io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, int64_t steps, 
   return t;
 }
 
-RolloutSummary summarize(const Rollout& r, const OneStepError& one) {
+RolloutSummary summarize(const Rollout& r, const OneStepError& one, const TrajectoryData* truth, double dt) {
   const int64_t all = static_cast<int64_t>(r.rmse.size());
-  return {one.model_rmse,   one.persistence_rmse,  r.rmse_over(1),         r.rmse_over(50),
-          r.rmse_over(all), r.persistence_over(1), r.persistence_over(50), r.persistence_over(all)};
+  return {one.model_rmse,
+          one.persistence_rmse,
+          r.rmse_over(1),
+          r.rmse_over(50),
+          r.rmse_over(all),
+          r.persistence_over(1),
+          r.persistence_over(50),
+          r.persistence_over(all),
+          truth ? wake_probe(truth->velocity, r.predicted, truth->node_type, truth->pos, dt) : WakeProbe{}};
 }
 
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
@@ -157,7 +163,7 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
   sum << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n"
       << "rollout_steps," << r.rmse.size() << "," << r.rmse.size() << "\n";
   core::write_text_atomic(base + "_summary.csv", sum.str());
-  const WakeProbe probe = wake_probe(t.velocity, r.predicted, t.node_type, t.pos, dt);
+  const WakeProbe& probe = s.wake;
   std::ostringstream wake;
   wake.precision(8);
   wake << "node,x,y,frequency_true,frequency_pred,amplitude_true,amplitude_pred\n"

@@ -11,6 +11,7 @@
 #include "core/comm.hpp"
 #include "io/dataset.hpp"
 #include "train/evaluate.hpp"
+#include "train/wake_probe.hpp"
 
 namespace tessera::train {
 
@@ -25,8 +26,11 @@ struct RolloutSummary {
   double one_step = 0, one_step_persistence = 0;
   double rmse_1 = 0, rmse_50 = 0, rmse_all = 0;
   double persistence_1 = 0, persistence_50 = 0, persistence_all = 0;
+  WakeProbe wake;  // against `truth` when given (node -1 otherwise)
 };
-RolloutSummary summarize(const Rollout& r, const OneStepError& one);
+// `truth`: the data of the rolled-out trajectory (its whole graph), for the wake probe; null
+// where there is none or where no one writes it (ranks other than 0).
+RolloutSummary summarize(const Rollout& r, const OneStepError& one, const TrajectoryData* truth, double dt);
 
 // `t` is the whole (unpartitioned) trajectory on every rank; with several ranks in `comm` the
 // XDMF heavy data are written collectively and rank 0 writes the rest. Without ground truth
