@@ -58,6 +58,9 @@ void add_data_and_optimiser_keys(io::Schema& s) {
                    "gradient through it; the pushforward trick), so training sees the model's own errors; 0: off");
   pf.min = 0;
   pf.max = 1;
+  s.add("train.init", KeyType::String, "",
+        "fine-tuning: a checkpoint of the same model whose weights and normalisers this run starts from, with a "
+        "fresh optimiser, schedule and step count (train.resume, when also set, takes precedence)");
   s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
   s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
   s.add("train.precision", KeyType::Choice, "fp32",
@@ -164,6 +167,7 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   o.valid_trajectories = d.get_int("train.valid_trajectories");
   o.rollout_steps = d.get_int("train.rollout_steps");
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
+  if (d.has("train.init")) o.init = d.resolve_path(d.get_string("train.init"));
   o.device = read_device(d, "train.device");
   o.precision = d.get_string("train.precision");
   o.graph_parallel = d.get_string("train.parallel") == "graph";

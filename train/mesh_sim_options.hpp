@@ -58,6 +58,7 @@ struct MeshSimOptions {
   int64_t seed = 0;
   int64_t valid_trajectories = 2, rollout_steps = 50;
   std::string resume;              // checkpoint to resume from (resolved path); empty: none
+  std::string init;                // fine-tuning: weights and normalisers from this checkpoint; empty: none
   std::string device = "cpu";      // cpu, cuda, cuda:N, auto (train/device.hpp)
   std::string precision = "fp32";  // fp32 or bf16
   bool graph_parallel = false;     // train.parallel: graph (else data)

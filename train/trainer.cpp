@@ -78,7 +78,17 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   for (const auto& p : model_->module().parameters()) params += p.numel();
   core::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),
                                  ", precision ", o.precision));
-  if (!o.resume.empty()) load(o.resume);
+  if (!o.resume.empty()) {
+    load(o.resume);  // a resumed fine-tuning run holds its own weights: train.init has done its part
+  } else if (!o.init.empty()) {
+    // Fine-tuning: the weights and normalisers of an earlier run; the optimiser, the schedule,
+    // the sampler and the step count start afresh, so a changed recipe (unroll, noise, learning
+    // rate) takes effect from step 0.
+    Checkpoint c = load_checkpoint(o.init);
+    unpack_model(c, o.init, *model_, norms_);
+    core::log_info(log_.get(), cat("initialised from ", o.init, " (its step ",
+                                   c.attributes.count("step") ? c.attributes.at("step") : "?", ")"));
+  }
 }
 
 double Trainer::step() {
