@@ -56,6 +56,14 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
   if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
     valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
+  // A sample covers train.unroll passes of model.bundle steps after its input step.
+  const int64_t span = o.unroll.steps * o.model.bundle;
+  for (size_t i = 0; i < train_.size(); ++i)
+    if (train_[i].steps() <= span)
+      throw Error(cat("train.unroll x model.bundle = ", o.unroll.steps, " x ", o.model.bundle, " = ", span,
+                      " steps per sample, but training trajectory ", i, " of ", dir, " has ", train_[i].steps(),
+                      " steps; a sample can cover at most ", train_[i].steps() - 1, " after its input step"),
+                  "train.unroll");
   if (!device_.is_cpu()) {
     for (auto& t : train_) t = t.to(device_);
     for (auto& t : valid_) t = t.to(device_);
