@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "io/line_plot.hpp"
 #include "io/mesh_image.hpp"
 #include "io/png.hpp"
 #include "io/vtk.hpp"
@@ -68,6 +69,47 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t, const R
   }
   io::write_panels_png(path, panels, static_cast<int64_t>(columns));
 }
+
+// The wake probe's cross-stream velocity at every step, in the data and in the prediction:
+// [steps, 2] doubles, or undefined without a probe.
+at::Tensor wake_series(const TrajectoryData& t, const Rollout& r, const WakeProbe& p) {
+  if (p.node < 0) return {};
+  const int64_t steps = std::min(t.velocity.size(0), r.predicted.size(0));
+  return at::stack({t.velocity.narrow(0, 0, steps).select(2, 1).select(1, p.node),
+                    r.predicted.narrow(0, 0, steps).select(2, 1).select(1, p.node)},
+                   1)
+      .to(at::kCPU, at::kDouble)
+      .contiguous();
+}
+
+#if TESSERA_HAVE_VTK
+// <base>_wake_probe.png: the probe's signal in the data and in the prediction, where a shedding
+// frequency that is a few percent off shows as a growing phase lag long before it is read off the
+// RMSE, beside the RMSE per step against persistence.
+void write_wake_png(const std::string& path, const at::Tensor& series, const Rollout& r, const WakeProbe& p,
+                    double dt) {
+  io::PlotSeries truth{"solver", {}, {}}, model{"model", {}, {}};
+  const double* v = series.data_ptr<double>();
+  for (int64_t k = 0; k < series.size(0); ++k) {
+    truth.x.push_back(k * dt), truth.y.push_back(v[2 * k]);
+    model.x.push_back(k * dt), model.y.push_back(v[2 * k + 1]);
+  }
+  io::PlotSeries err{"model", {}, {}}, pers{"persistence", {}, {}};
+  for (size_t k = 0; k < r.rmse.size(); ++k) {
+    err.x.push_back((k + 1) * dt), err.y.push_back(r.rmse[k]);
+    pers.x.push_back((k + 1) * dt), pers.y.push_back(r.persistence_rmse[k]);
+  }
+  const std::string where = cat("(", short_number(p.x), ", ", short_number(p.y), ")");
+  io::write_line_plots_png(path,
+                           {{cat("cross-stream velocity at the wake probe ", where),
+                             "time",
+                             "v",
+                             false,
+                             {std::move(truth), std::move(model)}},
+                            {"RMSE per step", "time", "RMSE", true, {std::move(err), std::move(pers)}}},
+                           640, 340);
+}
+#endif
 
 }  // namespace
 
@@ -173,6 +215,20 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
   written.push_back(base + "_metrics.csv");
   written.push_back(base + "_summary.csv");
   written.push_back(base + "_wake_probe.csv");
+  const at::Tensor probe_signal = wake_series(t, r, probe);
+  if (!probe_signal.defined()) return written;
+  std::ostringstream signal;
+  signal.precision(8);
+  signal << "step,time,v_true,v_pred\n";
+  const double* v = probe_signal.data_ptr<double>();
+  for (int64_t k = 0; k < probe_signal.size(0); ++k)
+    signal << k << "," << k * dt << "," << v[2 * k] << "," << v[2 * k + 1] << "\n";
+  core::write_text_atomic(base + "_wake_probe_series.csv", signal.str());
+  written.push_back(base + "_wake_probe_series.csv");
+#if TESSERA_HAVE_VTK
+  write_wake_png(base + "_wake_probe.png", probe_signal, r, probe, dt);
+  written.push_back(base + "_wake_probe.png");
+#endif
   return written;
 }
 

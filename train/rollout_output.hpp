@@ -4,6 +4,8 @@
 //   <base>_summary.csv  one_step_rmse, one_step_persistence, rollout_rmse_1/50/all (+ persistence)
 //   <base>_wake_probe.csv  the wake probe (train/wake_probe.hpp): node, position, frequency and
 //                          amplitude of the cross-stream velocity, true and predicted
+//   <base>_wake_probe_series.csv  step, time, v_true, v_pred: the probe's signal at every step
+//   <base>_wake_probe.png  that signal (data and model) beside the RMSE per step and persistence's
 #pragma once
 #include <string>
 #include <vector>

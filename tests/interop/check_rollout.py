@@ -82,6 +82,16 @@ for name, series_v in (("true", v_true), ("pred", v_pred)):
     check(np.isclose(float(wake[f"amplitude_{name}"]), series_v[:, probe].std(), rtol=1e-6),
           f"wake amplitude_{name}")
 
+# The probe's signal at every step, against the series read back by meshio, and its picture.
+signal = list(csv.DictReader(open(f"{out}/rollout_wake_probe_series.csv")))
+check(len(signal) == len(series), f"wake probe series has every step ({len(signal)} rows, {len(series)} steps)")
+check(np.allclose([float(row["time"]) for row in signal], [t for t, _, _ in series], atol=1e-12), "wake probe times")
+for name, series_v in (("true", v_true), ("pred", v_pred)):
+    check(np.allclose([float(row[f"v_{name}"]) for row in signal], series_v[:, probe], rtol=1e-6, atol=1e-7),
+          f"wake probe series v_{name} is the cross-stream velocity at the probe node")
+with open(f"{out}/rollout_wake_probe.png", "rb") as png:
+    check(png.read(8) == b"\x89PNG\r\n\x1a\n", "wake probe picture is a PNG")
+
 with h5py.File(ck, "r") as f:
     check(f.attrs["family"] in ("transformer", b"transformer"), "checkpoint family")
     names = list(f["tensors"].keys())
