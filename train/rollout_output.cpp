@@ -75,11 +75,8 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t, const R
 at::Tensor wake_series(const TrajectoryData& t, const Rollout& r, const WakeProbe& p) {
   if (p.node < 0) return {};
   const int64_t steps = std::min(t.velocity.size(0), r.predicted.size(0));
-  return at::stack({t.velocity.narrow(0, 0, steps).select(2, 1).select(1, p.node),
-                    r.predicted.narrow(0, 0, steps).select(2, 1).select(1, p.node)},
-                   1)
-      .to(at::kCPU, at::kDouble)
-      .contiguous();
+  return at::stack({cross_stream_signal(t.velocity, p.node, steps), cross_stream_signal(r.predicted, p.node, steps)},
+                   1);
 }
 
 #if TESSERA_HAVE_VTK

@@ -35,6 +35,10 @@ double dominant_frequency(const at::Tensor& signal, double dt) {
   return (static_cast<double>(k) + shift) / (static_cast<double>(padded) * dt);
 }
 
+at::Tensor cross_stream_signal(const at::Tensor& velocity, int64_t node, int64_t steps) {
+  return velocity.narrow(0, 0, steps).select(2, 1).select(1, node).to(at::kCPU, at::kDouble).contiguous();
+}
+
 WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const at::Tensor& node_type,
                      const at::Tensor& pos, double dt) {
   WakeProbe p;
@@ -49,8 +53,8 @@ WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const
   const at::Tensor where = pos.to(at::kCPU, at::kDouble)[p.node];
   p.x = where[0].item<double>();
   p.y = where[1].item<double>();
-  const at::Tensor t = true_v.select(1, p.node);
-  const at::Tensor m = predicted.narrow(0, 0, steps).select(2, 1).select(1, p.node).to(at::kCPU, at::kDouble);
+  const at::Tensor t = cross_stream_signal(truth, p.node, steps);
+  const at::Tensor m = cross_stream_signal(predicted, p.node, steps);
   p.frequency_true = dominant_frequency(t, dt);
   p.frequency_pred = dominant_frequency(m, dt);
   p.amplitude_true = t.std(/*unbiased=*/false).item<double>();

@@ -23,6 +23,10 @@ struct WakeProbe {
 WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const at::Tensor& node_type,
                      const at::Tensor& pos, double dt);
 
+// The probe's signal: the cross-stream velocity of `node` over the first `steps` states of
+// `velocity` [T, N, 2], as [steps] doubles on the host.
+at::Tensor cross_stream_signal(const at::Tensor& velocity, int64_t node, int64_t steps);
+
 // Dominant frequency of a uniformly sampled signal [n] with spacing dt: the largest peak of the
 // Hann-windowed spectrum of the mean-free signal (zero-padded to 8 n), refined by a parabola
 // through the log magnitudes of the three bins around it. 0 for fewer than 4 samples or a
