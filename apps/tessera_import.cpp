@@ -6,6 +6,8 @@
 //   build/apps/tessera-import decks/import.yaml --set import.source=/data/run/flow.pvd --set import.dt=0.01
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "apps/app.hpp"
 #include "core/error.hpp"
 #include "io/foreign.hpp"
@@ -79,7 +81,9 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
   }
   if (!ds.has_pressure())
     log.info("pressure: absent{}; the dataset lists no pressure field (training and rollout use velocity only)",
-             ds.trajectories.front().has_pressure ? " in some trajectories, dropped from all" : "");
+             std::any_of(ds.trajectories.begin(), ds.trajectories.end(), [](const auto& t) { return t.has_pressure; })
+                 ? " in some trajectories, dropped from all"
+                 : "");
   if (inferred) log.info("node-type rule: {}", o.node_types.describe());
 }
 

@@ -146,7 +146,9 @@ void DatasetWriter::finish() {
 DatasetReader::DatasetReader(const std::string& dir, const std::string& split) : path_(dir + "/" + split + ".h5") {
   const std::string meta_path = dir + "/meta.json";
   std::ifstream in(meta_path);
-  if (!in) throw Error(cat(meta_path, ": file not found"));
+  if (!in)
+    throw Error(cat(meta_path, ": file not found; a tessera dataset is a directory with meta.json and <split>.h5",
+                    " (foreign data: convert it with tessera-import, docs/import.md)"));
   std::stringstream ss;
   ss << in.rdbuf();
   meta_ = DatasetMeta::from_json(ss.str(), meta_path);

@@ -65,7 +65,20 @@ bool ImportedDataset::has_pressure() const {
 
 ForeignFormat detect_foreign_format(const std::string& path) {
   if (!fs::exists(path)) throw Error(cat(path, ": file or directory not found"));
-  if (fs::is_directory(path)) return ForeignFormat::VtuSeries;
+  if (fs::is_directory(path)) {
+    // A directory is a VTU series; say so if it holds none but files of the other formats.
+    bool series = false;
+    std::string other;
+    for (const auto& e : fs::directory_iterator(path)) {
+      const std::string x = lower(e.path().extension().string());
+      series = series || e.is_directory() || x == ".vtu" || x == ".pvd";
+      if (x == ".h5" || x == ".hdf5" || x == ".xmf" || x == ".xdmf") other = e.path().filename().string();
+    }
+    if (!series && !other.empty())
+      throw Error(cat(path, ": a directory is read as a VTU series, but it holds no .vtu or .pvd files; for ", other,
+                      " give the file itself"));
+    return ForeignFormat::VtuSeries;
+  }
   const std::string ext = lower(fs::path(path).extension().string());
   if (ext == ".h5" || ext == ".hdf5" || ext == ".hdf") return ForeignFormat::GraphPhysics;
   if (ext == ".pvd") return ForeignFormat::VtuSeries;
@@ -86,6 +99,8 @@ ImportedDataset read_foreign(const std::string& path, const ImportOptions& o) {
     case ForeignFormat::VtuSeries:
       return read_vtu_series(path, o);
     default:
+      if (fs::is_directory(path))
+        throw Error(cat(path, ": a directory; XDMF data is one .xmf/.xdmf file (give the file as import.source)"));
       return read_xdmf_series(path, o);
   }
 }
@@ -93,6 +108,9 @@ ImportedDataset read_foreign(const std::string& path, const ImportOptions& o) {
 void write_imported(const ImportedDataset& d, const ImportOptions& o, const std::string& dir, const std::string& split,
                     const std::string& deck_yaml) {
   if (d.trajectories.empty()) throw Error(cat(d.source, ": no trajectories to write"));
+  if (split.empty() || split == "." || split == ".." ||
+      split.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != std::string::npos)
+    throw Error(cat("output.split: '", split, "'; expected a plain name (letters, digits, _ - .), not a path"));
   const auto& first = d.trajectories.front();
   for (const auto& t : d.trajectories)
     if (t.steps != first.steps)

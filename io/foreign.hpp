@@ -81,9 +81,9 @@ ImportedDataset read_xdmf_series(const std::string& path, const ImportOptions& o
 // Detects the format (unless o.format says it) and reads.
 ImportedDataset read_foreign(const std::string& path, const ImportOptions& o);
 
-// Writes <dir>/<split>.h5 + meta.json (atomically, io::DatasetWriter) and <dir>/import.yaml,
+// Writes <dir>/<split>.h5 + meta.json (atomically, io::DatasetWriter) and <dir>/<split>.import.yaml,
 // which records the source, the fields present and absent and the node-type rule. All
-// trajectories must have the same number of steps.
+// trajectories must have the same number of steps; `split` is a plain name (no path).
 void write_imported(const ImportedDataset& d, const ImportOptions& o, const std::string& dir, const std::string& split,
                     const std::string& deck_yaml = "");
 

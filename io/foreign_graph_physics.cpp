@@ -2,6 +2,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -40,7 +41,7 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
   dynamic_rows(vel, {2, 3}, steps, rows, ch, "[T, N, 2] (a velocity per step and node)");
   r.steps = steps;
   r.nodes = rows;
-  r.velocity = to_2d(vel.v, ch, true, vel.what);
+  r.velocity = to_2d(vel.v, ch, true, vel.what, rows);
   const Array pos = need(o.mesh_pos, "[N, 2] or [T, N, 2]");
   int64_t n = 0;
   auto p = static_rows(pos, {2, 3}, n, ch, "[N, 2] or [T, N, 2]");
@@ -62,25 +63,37 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
   if (f.exists(g + "/" + o.node_type)) {
     const Array nt = read_h5(f, g + "/" + o.node_type);
     int64_t nn = 0;
-    r.node_type = static_rows(nt, {1}, nn, ch, "[N], [N, 1] or [T, N, 1]");
+    r.node_type = static_rows(nt, {1}, nn, ch, "[N], [N, 1] or [T, N, 1]",
+                              "node types must not change over time (one type per node)");
     if (nn != r.nodes)
       throw Error(cat(nt.what, ": ", nn, " nodes, but ", o.velocity, " has ", r.nodes, " (inconsistent node counts)"));
   }
   return r;
 }
 
+// The "dt" of meta.json; 0 when there is no meta.json or it has no "dt".
 double dt_from_meta(const std::string& meta_path) {
   std::ifstream in(meta_path);
   if (!in) return 0;
   std::stringstream ss;
   ss << in.rdbuf();
+  YAML::Node dt;
   try {
-    YAML::Node n = YAML::Load(ss.str());
-    if (n["dt"]) return n["dt"].as<double>();
+    const YAML::Node n = YAML::Load(ss.str());
+    if (!n.IsMap() || !n["dt"]) return 0;
+    dt = n["dt"];
   } catch (const YAML::Exception& e) {
     throw Error(cat(meta_path, ": not valid JSON/YAML: ", e.what()));
   }
-  return 0;
+  const std::string text = dt.IsScalar() ? dt.Scalar() : "a list or map";
+  double x = NAN;
+  try {
+    x = dt.as<double>();
+  } catch (const YAML::Exception&) {
+  }
+  if (!std::isfinite(x) || x <= 0)
+    throw Error(cat(meta_path, ": \"dt\" is ", text, "; expected a positive number (the time step)"));
+  return x;
 }
 
 }  // namespace
@@ -89,6 +102,8 @@ ImportedDataset read_graph_physics(const std::string& path, const ImportOptions&
   ImportedDataset d;
   d.source = path;
   d.format = ForeignFormat::GraphPhysics;
+  if (fs::is_directory(path))
+    throw Error(cat(path, ": a directory; graph-physics data is one .h5 file (give the file as import.source)"));
   const H5File f = H5File::open_read(path);
   std::vector<std::string> groups;
   if (f.exists("/" + o.velocity))
@@ -103,7 +118,8 @@ ImportedDataset read_graph_physics(const std::string& path, const ImportOptions&
   }
   const std::string meta = (fs::path(path).parent_path() / "meta.json").string();
   settle_dt(
-      d, o, [&] { return dt_from_meta(meta); }, meta, "no meta.json with \"dt\" beside the file");
+      d, o, [&] { return dt_from_meta(meta); }, meta,
+      fs::exists(meta) ? cat(meta, " has no \"dt\"") : cat("no meta.json beside the file (", meta, ")"));
   return d;
 }
 

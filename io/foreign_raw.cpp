@@ -1,9 +1,15 @@
 #include "io/foreign_raw.hpp"
 
+#include <vtkLogger.h>
+#include <vtkNew.h>
+#include <vtkOutputWindow.h>
+#include <vtkStringOutputWindow.h>
 #include <vtkXMLUtilities.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <unordered_map>
@@ -75,7 +81,7 @@ std::string shape_text(const std::vector<hsize_t>& d) {
 }
 
 std::vector<double> static_rows(const Array& a, const std::vector<int>& channels, int64_t& rows, int& ch,
-                                const std::string& expected) {
+                                const std::string& expected, const std::string& changing) {
   auto d = a.dims;
   if (d.size() == 1 && std::count(channels.begin(), channels.end(), 1)) d = {d[0], 1};
   if (d.size() == 2) d.insert(d.begin(), 1);
@@ -87,7 +93,7 @@ std::vector<double> static_rows(const Array& a, const std::vector<int>& channels
   const size_t per = d[1] * d[2];
   for (hsize_t t = 1; t < d[0]; ++t)
     if (!std::equal(a.v.begin(), a.v.begin() + per, a.v.begin() + t * per))
-      throw Error(cat(a.what, ": changes between step 0 and step ", t, "; moving meshes are not supported"));
+      throw Error(cat(a.what, ": changes between step 0 and step ", t, "; ", changing));
   return {a.v.begin(), a.v.begin() + per};
 }
 
@@ -102,7 +108,7 @@ void dynamic_rows(const Array& a, const std::vector<int>& channels, int64_t& ste
   ch = int(d[2]);
 }
 
-std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, const std::string& what) {
+std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, const std::string& what, int64_t nodes) {
   if (ch == 2) return {v.begin(), v.end()};
   const size_t n = v.size() / 3;
   double scale = 0;
@@ -110,9 +116,13 @@ std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, cons
   std::vector<float> out(n * 2);
   for (size_t i = 0; i < n; ++i) {
     const double z = v[i * 3 + 2], ref = vector ? 0.0 : v[2];
-    if (std::abs(z - ref) > 1e-9 * std::max(scale, 1e-300))
-      throw Error(cat(what, ": row ", i, " has a third component ", z, " (row 0: ", v[2],
-                      "); only 2D data (a constant or zero third component) can be imported"));
+    if (std::abs(z - ref) > 1e-9 * std::max(scale, 1e-300)) {
+      const std::string row =
+          nodes > 0 ? cat("step ", int64_t(i) / nodes, ", node ", int64_t(i) % nodes) : cat("row ", i);
+      throw Error(cat(what, ": ", row, " has a third component ", z,
+                      vector ? std::string(" (expected 0)") : cat(" (row 0: ", v[2], ")"), "; only 2D data (",
+                      vector ? "a zero" : "a constant", " third component) can be imported"));
+    }
     out[i * 2] = float(v[i * 3]);
     out[i * 2 + 1] = float(v[i * 3 + 1]);
   }
@@ -130,6 +140,8 @@ std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const
 }
 
 double dt_from_times(const std::vector<double>& t, const std::string& what) {
+  for (size_t k = 0; k < t.size(); ++k)
+    if (!std::isfinite(t[k])) throw Error(cat(what, ": time stamp ", k, " is ", t[k], "; expected a finite time"));
   if (t.size() < 2) return 0;
   const double dt = t[1] - t[0];
   if (!(dt > 0)) throw Error(cat(what, ": time stamps do not increase (", t[0], ", ", t[1], ")"));
@@ -155,8 +167,71 @@ bool natural_less(const std::string& a, const std::string& b) {
   static const std::regex num("([0-9]+)[^0-9]*$");
   std::smatch ma, mb;
   const bool ha = std::regex_search(a, ma, num), hb = std::regex_search(b, mb, num);
-  if (ha && hb && ma[1].str() != mb[1].str()) return std::stoll(ma[1].str()) < std::stoll(mb[1].str());
+  if (ha && hb && ma[1].str() != mb[1].str()) {
+    // Compared as digit strings (no overflow on long numbers such as time stamps in names):
+    // without leading zeros, the shorter is the smaller, then the first differing digit decides.
+    auto digits = [](const std::string& d) {
+      const auto nz = d.find_first_not_of('0');
+      return nz == std::string::npos ? std::string("0") : d.substr(nz);
+    };
+    const std::string da = digits(ma[1].str()), db = digits(mb[1].str());
+    if (da != db) return da.size() != db.size() ? da.size() < db.size() : da < db;
+  }
   return a < b;
+}
+
+double parse_number(const std::string& text, const std::string& what) {
+  const std::string t = trim(text);
+  char* end = nullptr;
+  errno = 0;
+  const double x = t.empty() ? NAN : std::strtod(t.c_str(), &end);
+  if (t.empty() || end != t.c_str() + t.size() || errno == ERANGE || !std::isfinite(x))
+    throw Error(cat(what, ": '", text, "' is not a finite number"));
+  return x;
+}
+
+void check_same_mesh(const Raw& r, const std::vector<float>& pos, const std::vector<int32_t>& cells,
+                     const std::string& where, const std::string& step0) {
+  for (size_t k = 0; k < pos.size() && k < r.pos.size(); ++k)
+    if (pos[k] != r.pos[k])
+      throw Error(cat(where, ": node ", k / 2, " is at (", pos[k - k % 2], ", ", pos[k - k % 2 + 1], "), at (",
+                      r.pos[k - k % 2], ", ", r.pos[k - k % 2 + 1], ") in step 0",
+                      step0.empty() ? "" : " (" + step0 + ")", "; moving meshes are not supported"));
+  for (size_t k = 0; k < cells.size() && k < r.cells.size(); ++k)
+    if (cells[k] != r.cells[k])
+      throw Error(cat(where, ": cell ", k / 3, " differs from step 0's", step0.empty() ? "" : " (" + step0 + ")",
+                      "; the cells must not change over time"));
+}
+
+struct VtkMessages::State {
+  vtkSmartPointer<vtkStringOutputWindow> window = vtkSmartPointer<vtkStringOutputWindow>::New();
+  vtkSmartPointer<vtkOutputWindow> previous;
+  vtkLogger::Verbosity stderr_verbosity = vtkLogger::VERBOSITY_OFF;
+};
+
+VtkMessages::VtkMessages() : state_(std::make_unique<State>()) {
+  state_->previous = vtkOutputWindow::GetInstance();
+  vtkOutputWindow::SetInstance(state_->window);
+  state_->stderr_verbosity = vtkLogger::GetCurrentVerbosityCutoff();
+  vtkLogger::SetStderrVerbosity(vtkLogger::VERBOSITY_OFF);
+}
+
+VtkMessages::~VtkMessages() {
+  vtkLogger::SetStderrVerbosity(state_->stderr_verbosity);
+  vtkOutputWindow::SetInstance(state_->previous);
+}
+
+std::string VtkMessages::first_error() const {
+  const std::string text = state_->window->GetOutput();
+  const auto at = text.find("ERROR");
+  if (at == std::string::npos) return "";
+  // "ERROR: In <file>, line <n>\n<class> (<address>): <message>\n\n": the message's first line.
+  std::string rest = text.substr(at);
+  const auto nl = rest.find('\n');
+  if (nl != std::string::npos) rest = rest.substr(nl + 1);
+  const auto colon = rest.find("): ");
+  if (colon != std::string::npos && colon < rest.find('\n')) rest = rest.substr(colon + 3);
+  return trim(rest.substr(0, rest.find('\n')));
 }
 
 ImportedTrajectory finish(Raw r, const ImportOptions& o) {
@@ -178,6 +253,10 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
     if (!std::isfinite(r.velocity[k]))
       throw Error(cat(r.source, ": ", o.velocity, " holds a non-finite value at step ", k / (r.nodes * 2), ", node ",
                       (k / 2) % r.nodes));
+  for (size_t k = 0; k < r.pressure.size(); ++k)
+    if (!std::isfinite(r.pressure[k]))
+      throw Error(
+          cat(r.source, ": ", o.pressure, " holds a non-finite value at step ", k / r.nodes, ", node ", k % r.nodes));
   ImportedTrajectory t;
   t.source = r.source;
   t.steps = r.steps;
@@ -217,8 +296,12 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
 vtkSmartPointer<vtkXMLDataElement> read_xml(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
   vtkSmartPointer<vtkXMLDataElement> root;
+  VtkMessages messages;  // the parser's own report would be several lines
   root.TakeReference(vtkXMLUtilities::ReadElementFromFile(path.c_str()));
-  if (!root) throw Error(cat(path, ": not a well-formed XML file"));
+  if (!root) {
+    const std::string why = messages.first_error();
+    throw Error(cat(path, ": not a well-formed XML file", why.empty() ? "" : " (" + why + ")"));
+  }
   return root;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,22 +39,51 @@ struct Array {
 std::string shape_text(const std::vector<hsize_t>& d);
 
 // A static per-row array: [R, C] or [T, R, C] constant over T (or [R] when C may be 1).
-// Returns the rows of step 0; `channels` lists the accepted channel counts.
+// Returns the rows of step 0; `channels` lists the accepted channel counts. `changing` ends the
+// message when a [T, R, C] array changes over T.
 std::vector<double> static_rows(const Array& a, const std::vector<int>& channels, int64_t& rows, int& ch,
-                                const std::string& expected);
+                                const std::string& expected,
+                                const std::string& changing = "moving meshes are not supported");
 
 // A dynamic per-row array: [T, R, C] or [T, R] (C = 1).
 void dynamic_rows(const Array& a, const std::vector<int>& channels, int64_t& steps, int64_t& rows, int& ch,
                   const std::string& expected);
 
 // Points or vectors with 3 components whose third one is constant (points) or zero (vectors)
-// become 2D; anything else 3D is refused.
-std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, const std::string& what);
+// become 2D; anything else 3D is refused. With `nodes` > 0 the message names the row as step and
+// node (rows of [T, nodes, 3] data).
+std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, const std::string& what, int64_t nodes = 0);
 
 std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const std::string& what);
 
-// dt from uniform time stamps; 0 when there are fewer than two.
+// dt from uniform time stamps; 0 when there are fewer than two. Stamps must be finite, increasing
+// and uniform (an Error on `what` otherwise).
 double dt_from_times(const std::vector<double>& t, const std::string& what);
+
+// A number written as text (a .pvd timestep, an XDMF Time Value): the whole text must be one
+// finite number, else an Error naming `what` and the text.
+double parse_number(const std::string& text, const std::string& what);
+
+// A later step of a series (`where`) must have step 0's mesh: the same 2D points and cells.
+// `step0` names step 0's file in the message (empty: none).
+void check_same_mesh(const Raw& r, const std::vector<float>& pos, const std::vector<int32_t>& cells,
+                     const std::string& where, const std::string& step0);
+
+// While alive, VTK's error and warning reports (multi-line, to stderr through vtkLogger) are
+// collected instead of printed, so that a reader's failure can be reported as one line.
+class VtkMessages {
+ public:
+  VtkMessages();
+  ~VtkMessages();
+  VtkMessages(const VtkMessages&) = delete;
+  VtkMessages& operator=(const VtkMessages&) = delete;
+  // The first error's message (VTK's "ERROR: In file, line" header dropped); empty if none.
+  std::string first_error() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // The dataset's dt: import.dt when set (then the source's stamps are not read), else
 // `from_source()` (0: the source has none), recorded as `source`; else an error on d.source that

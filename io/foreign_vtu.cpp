@@ -39,7 +39,7 @@ std::vector<VtuStep> pvd_steps(const std::string& pvd) {
     if (file.empty()) throw Error(cat(pvd, ": DataSet ", k, " has no file attribute"));
     VtuStep s{(fs::path(pvd).parent_path() / file).string()};
     const std::string t = attr(ds, "timestep");
-    if (!t.empty()) s.time = std::stod(t);
+    if (!t.empty()) s.time = parse_number(t, cat(pvd, ": DataSet ", k, " timestep"));
     steps.push_back(s);
   }
   if (steps.empty()) throw Error(cat(pvd, ": empty series (no DataSet entries)"));
@@ -56,15 +56,16 @@ std::vector<VtuStep> vtu_files(const std::string& dir) {
   return steps;
 }
 
-// The steps of one trajectory in `path` (a .pvd or a directory of .vtu files or one .pvd).
+// The steps of one trajectory in `path`: a .pvd, or a directory holding one .pvd (its order and
+// time stamps win over the file names) or else .vtu files.
 std::vector<VtuStep> series_steps(const std::string& path) {
   if (fs::is_directory(path)) {
-    auto steps = vtu_files(path);
-    if (!steps.empty()) return steps;
     std::vector<std::string> pvds;
     for (const auto& e : fs::directory_iterator(path))
       if (e.path().extension() == ".pvd") pvds.push_back(e.path().string());
     if (pvds.size() == 1) return pvd_steps(pvds[0]);
+    auto steps = vtu_files(path);
+    if (!steps.empty()) return steps;
     throw Error(cat(path, ": empty series (no .vtu files", pvds.size() > 1 ? "; several .pvd files" : "", ")"));
   }
   return pvd_steps(path);
@@ -98,30 +99,39 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
     const std::string& file = steps[s].file;
     if (!fs::is_regular_file(file)) throw Error(cat(file, ": file not found (step ", s, " of ", path, ")"));
     vtkNew<vtkXMLUnstructuredGridReader> reader;
-    if (!reader->CanReadFile(file.c_str())) throw Error(cat(file, ": not a VTK XML unstructured grid (.vtu)"));
-    reader->SetFileName(file.c_str());
-    reader->Update();
-    vtkUnstructuredGrid* g = reader->GetOutput();
+    vtkUnstructuredGrid* g = nullptr;
+    {
+      VtkMessages messages;  // VTK reports a broken file in several lines; we report it in one
+      if (!reader->CanReadFile(file.c_str())) throw Error(cat(file, ": not a VTK XML unstructured grid (.vtu)"));
+      reader->SetFileName(file.c_str());
+      reader->Update();
+      const std::string why = messages.first_error();
+      if (!why.empty()) throw Error(cat(file, ": not a readable .vtu file (VTK: ", why, ")"));
+      g = reader->GetOutput();
+    }
     const int64_t n = g ? g->GetNumberOfPoints() : 0;
     if (n == 0) throw Error(cat(file, ": no points"));
-    if (s == 0) {
-      r.nodes = n;
-      std::vector<double> xyz(n * 3);
-      for (int64_t i = 0; i < n; ++i) g->GetPoint(i, &xyz[i * 3]);
-      r.pos = to_2d(xyz, 3, false, cat(file, ": points"));
-      std::vector<double> conn;
-      vtkNew<vtkIdList> ids;
-      for (vtkIdType c = 0; c < g->GetNumberOfCells(); ++c) {
-        if (g->GetCellType(c) != 5)
-          throw Error(
-              cat(file, ": cell ", c, " has VTK type ", g->GetCellType(c), "; only triangles (5) are supported"));
-        g->GetCellPoints(c, ids);
-        for (int k = 0; k < 3; ++k) conn.push_back(double(ids->GetId(k)));
-      }
-      r.cells = to_cells(conn, n, file);
-    } else if (n != r.nodes || g->GetNumberOfCells() != vtkIdType(r.cells.size() / 3)) {
+    if (s > 0 && (n != r.nodes || g->GetNumberOfCells() != vtkIdType(r.cells.size() / 3)))
       throw Error(cat(file, ": ", n, " points and ", g->GetNumberOfCells(), " cells, but step 0 (", steps[0].file,
                       ") has ", r.nodes, " and ", r.cells.size() / 3, " (inconsistent node counts across steps)"));
+    std::vector<double> xyz(n * 3);
+    for (int64_t i = 0; i < n; ++i) g->GetPoint(i, &xyz[i * 3]);
+    std::vector<float> pos = to_2d(xyz, 3, false, cat(file, ": points"));
+    std::vector<double> conn;
+    vtkNew<vtkIdList> ids;
+    for (vtkIdType c = 0; c < g->GetNumberOfCells(); ++c) {
+      if (g->GetCellType(c) != 5)
+        throw Error(cat(file, ": cell ", c, " has VTK type ", g->GetCellType(c), "; only triangles (5) are supported"));
+      g->GetCellPoints(c, ids);
+      for (int k = 0; k < 3; ++k) conn.push_back(double(ids->GetId(k)));
+    }
+    std::vector<int32_t> cells = to_cells(conn, n, file);
+    if (s == 0) {
+      r.nodes = n;
+      r.pos = std::move(pos);
+      r.cells = std::move(cells);
+    } else {
+      check_same_mesh(r, pos, cells, file, steps[0].file);
     }
     vtkDataArray* v = point_array(g, o.velocity);
     if (!v || (v->GetNumberOfComponents() != 2 && v->GetNumberOfComponents() != 3))
@@ -170,15 +180,22 @@ ImportedDataset read_vtu_series(const std::string& path, const ImportOptions& o)
     for (const auto& e : fs::directory_iterator(path)) pvd = pvd || e.path().extension() == ".pvd";
     if (!subdirs.empty() && !pvd) trajectories = subdirs;
   }
-  std::vector<double> times;
+  // Every trajectory's stamps must be uniform (even with import.dt set) and give the same dt.
+  double stamped_dt = 0;
+  std::string stamped_by;
   for (const auto& t : trajectories) {
     if (o.max_trajectories > 0 && int64_t(d.trajectories.size()) >= o.max_trajectories) break;
     Raw r = read_vtu_trajectory(t, o);
-    if (times.empty()) times = r.times;
+    if (const double dt = dt_from_times(r.times, t); dt > 0) {
+      if (stamped_dt > 0 && std::abs(dt - stamped_dt) > 1e-6 * stamped_dt)
+        throw Error(cat(t, ": dt ", dt, " from its .pvd time stamps, but ", stamped_by, " has ", stamped_dt,
+                        "; a tessera dataset has one dt (import them separately)"));
+      if (stamped_dt == 0) stamped_dt = dt, stamped_by = t;
+    }
     d.trajectories.push_back(finish(std::move(r), o));
   }
   settle_dt(
-      d, o, [&] { return dt_from_times(times, path); }, "the .pvd time steps", "the series has no .pvd time stamps");
+      d, o, [&] { return stamped_dt; }, "the .pvd time steps", "the series has no .pvd time stamps");
   return d;
 }
 

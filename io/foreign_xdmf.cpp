@@ -1,6 +1,7 @@
 // XDMF3 time series (io/foreign.hpp): meshio's TimeSeriesWriter layout or tessera's own.
 #include <vtkXMLDataElement.h>
 
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -31,8 +32,14 @@ struct XdmfData {
   Array read(vtkXMLDataElement* item, const std::string& what) {
     if (!item) throw Error(cat(xmf, ": ", what, " has no DataItem"));
     Array a;
-    std::istringstream dims(attr(item, "Dimensions"));
-    for (hsize_t d; dims >> d;) a.dims.push_back(d);
+    const std::string dims_text = attr(item, "Dimensions");
+    std::istringstream dims(dims_text);
+    for (std::string d; dims >> d;) {
+      const double x = parse_number(d, cat(xmf, ": ", what, ": DataItem Dimensions"));
+      if (x < 1 || x != std::floor(x) || x > 1e15)
+        throw Error(cat(xmf, ": ", what, ": DataItem Dimensions '", dims_text, "'; expected positive integers"));
+      a.dims.push_back(hsize_t(x));
+    }
     if (a.dims.empty()) throw Error(cat(xmf, ": ", what, ": DataItem has no Dimensions"));
     const std::string format = attr(item, "Format", "XML"),
                       text = trim(item->GetCharacterData() ? item->GetCharacterData() : "");
@@ -50,9 +57,9 @@ struct XdmfData {
       a.v = it->second.read<double>(dset, &stored);
       a.what = cat(file, ": ", dset);
     } else if (format == "XML") {
-      std::istringstream in(text);
-      for (double x; in >> x;) a.v.push_back(x);
       a.what = cat(xmf, ": ", what);
+      std::istringstream in(text);
+      for (std::string x; in >> x;) a.v.push_back(parse_number(x, cat(a.what, ": inline value ", a.v.size())));
     } else {
       throw Error(cat(xmf, ": ", what, ": DataItem Format ", format, " is not supported (HDF or XML)"));
     }
@@ -154,8 +161,20 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
       if (pts.dims.empty() || int64_t(pts.dims[0]) != r.nodes)
         throw Error(cat(pts.what, ": ", pts.dims.empty() ? 0 : pts.dims[0], " nodes at ", where, ", but step 0 has ",
                         r.nodes, " (inconsistent node counts across steps)"));
+      int64_t n = 0, nc = 0;
+      int pch = 0, ch = 0;
+      auto p = static_rows(pts, {2, 3}, n, pch, "[N, 2] or [N, 3]");
+      Array cells = data.read(child(topo, "DataItem"), where + " Topology");
+      const auto c = to_cells(static_rows(cells, {3}, nc, ch, "[C, 3]"), n, cells.what);
+      if (c.size() != r.cells.size())
+        throw Error(cat(cells.what, ": ", nc, " cells at ", where, ", but step 0 has ", r.cells.size() / 3,
+                        "; the cells must not change over time"));
+      check_same_mesh(r, to_2d(p, pch, false, pts.what), c, cat(xmf, ": ", where), "");
     }
-    if (auto* t = child(g, "Time")) r.times.push_back(std::stod(attr(t, "Value", "nan")));
+    if (auto* t = child(g, "Time")) {
+      if (!t->GetAttribute("Value")) throw Error(cat(xmf, ": ", where, ": <Time> has no Value"));
+      r.times.push_back(parse_number(attr(t, "Value"), cat(xmf, ": ", where, ": <Time Value>")));
+    }
     vtkXMLDataElement *vel = nullptr, *pr = nullptr, *nt = nullptr;
     for (int k = 0; k < g->GetNumberOfNestedElements(); ++k) {
       vtkXMLDataElement* a = g->GetNestedElement(k);
@@ -209,10 +228,10 @@ ImportedDataset read_xdmf_series(const std::string& path, const ImportOptions& o
   d.source = path;
   d.format = ForeignFormat::Xdmf;
   Raw r = read_xdmf_trajectory(path, o);
-  const std::vector<double> times = r.times;
+  const double stamped_dt = dt_from_times(r.times, path);  // checked even when import.dt is set
   d.trajectories.push_back(finish(std::move(r), o));
   settle_dt(
-      d, o, [&] { return dt_from_times(times, path); }, "the XDMF <Time> values", "the grids have no <Time> values");
+      d, o, [&] { return stamped_dt; }, "the XDMF <Time> values", "the grids have no <Time> values");
   return d;
 }
 

@@ -344,7 +344,54 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
   });
   check_error([&] { io::read_foreign(bad_c, o); }, "/0/cells: cell 1 references node 45; expected indices 0..44");
+  const std::string moving_types = file("node_type_changes", [&](io::H5File& f) {
+    f.write("/0/mesh_pos", {n, 2}, pos.data());
+    f.write("/0/cells", {c, 3}, cells.data());
+    f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
+    std::vector<double> t(kSteps * n, 0.0);
+    t[2 * n + 5] = 6;
+    f.write("/0/node_type", {kSteps, n, 1}, t.data());
+  });
+  check_error([&] { io::read_foreign(moving_types, o); },
+              "/0/node_type: changes between step 0 and step 2; node types must not change over time");
+  const std::string nan_p = file("pressure_nan", [&](io::H5File& f) {
+    f.write("/0/mesh_pos", {n, 2}, pos.data());
+    f.write("/0/cells", {c, 3}, cells.data());
+    f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
+    std::vector<double> p(kSteps * n, 1.0);
+    p[n + 7] = NAN;
+    f.write("/0/pressure", {kSteps, n, 1}, p.data());
+  });
+  check_error([&] { io::read_foreign(nan_p, o); }, "pressure holds a non-finite value at step 1, node 7");
+  const std::string z_vel = file("velocity_z", [&](io::H5File& f) {
+    f.write("/0/mesh_pos", {n, 2}, pos.data());
+    f.write("/0/cells", {c, 3}, cells.data());
+    std::vector<double> v = velocity(3);
+    v[(2 * n + 4) * 3 + 2] = 0.5;
+    f.write("/0/velocity", {kSteps, n, 3}, v.data());
+  });
+  check_error([&] { io::read_foreign(z_vel, o); }, "step 2, node 4 has a third component 0.5 (expected 0)");
+  // A directory holding a graph-physics file, given instead of the file.
+  const std::string holder = out + "/gp_holder";
+  fs::create_directories(holder);
+  fs::copy_file(z_vel, holder + "/data.h5", fs::copy_options::overwrite_existing);
+  check_error([&] { io::read_foreign(holder, o); },
+              "a directory is read as a VTU series, but it holds no .vtu or .pvd files; for data.h5 give the file");
+  io::ImportOptions as_gp = o;
+  as_gp.format = io::ForeignFormat::GraphPhysics;
+  check_error([&] { io::read_foreign(holder, as_gp); }, "a directory; graph-physics data is one .h5 file");
+  // dt from meta.json: present but not a positive number.
   io::ImportOptions no_dt;
+  {
+    fs::create_directories(out + "/gp_bad_dt");
+    fs::copy_file(write_gp("gp_bad_dt/data", false), out + "/gp_bad_dt/copy.h5", fs::copy_options::overwrite_existing);
+    for (const char* dt : {"-0.1", "0", "\"abc\"", "NaN"}) {
+      std::ofstream(out + "/gp_bad_dt/meta.json") << "{\"dt\": " << dt << "}";
+      check_error([&] { io::read_foreign(out + "/gp_bad_dt/copy.h5", no_dt); }, "gp_bad_dt/meta.json: \"dt\" is ");
+    }
+    std::ofstream(out + "/gp_bad_dt/meta.json") << "{\"steps\": 3}";
+    check_error([&] { io::read_foreign(out + "/gp_bad_dt/copy.h5", no_dt); }, "meta.json has no \"dt\"; set import.dt");
+  }
   check_error([&] { io::read_foreign(write_gp("gp_no_dt", false), no_dt); }, "no time step");
   check_error([&] { io::read_foreign(out + "/nowhere.h5", o); }, "nowhere.h5: file or directory not found");
   // Trajectories of different lengths cannot share one dataset.
@@ -352,6 +399,11 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
   two.trajectories[1].steps = 2;
   check_error([&] { io::write_imported(two, o, out + "/lengths", "test"); },
               "a tessera dataset has one trajectory length");
+  // The split is a name inside output.dir, not a path out of it.
+  const io::ImportedDataset ok = io::read_foreign(write_gp("gp_split", false), o);
+  check_error([&] { io::write_imported(ok, o, out + "/split", "../escape"); },
+              "output.split: '../escape'; expected a plain name");
+  CHECK_FALSE(fs::exists(out + "/escape.h5"));
 }
 
 TEST_CASE("VTU series: .pvd and directory, pressure optional, step order by number", "[import]") {
@@ -402,6 +454,67 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   const std::string gone = write_vtu_series("vtu_missing_step", false, true);
   fs::remove(gone + "/step_5.vtu");
   check_error([&] { io::read_foreign(gone + "/series.pvd", o); }, "step_5.vtu: file not found (step 1 of");
+  // A moving mesh: same counts, a point moved.
+  const std::string moving = write_vtu_series("vtu_moving", false, false);
+  {
+    mesh::Mesh shifted = channel;
+    shifted.coords[2 * 7] += 0.25;
+    io::Field vel{"velocity", 2, false, std::vector<double>(kNodes * 2, 1.0)};
+    write_vtu(moving + "/step_10.vtu", shifted, {vel});
+  }
+  check_error([&] { io::read_foreign(moving, o); }, "step_10.vtu: node 7 is at (7.25, 0), at (7, 0) in step 0 (");
+  // Non-finite pressure.
+  const std::string nanp = write_vtu_series("vtu_nan_pressure", true, false);
+  {
+    io::Field vel{"velocity", 2, false, std::vector<double>(kNodes * 2, 1.0)};
+    io::Field p{"pressure", 1, false, std::vector<double>(kNodes, 1.0)};
+    p.data[3] = INFINITY;
+    write_vtu(nanp + "/step_10.vtu", channel, {vel, p});
+  }
+  check_error([&] { io::read_foreign(nanp, o); }, "pressure holds a non-finite value at step 2, node 3");
+  // A broken .vtu: VTK's multi-line report becomes one line.
+  const std::string broken = write_vtu_series("vtu_broken", false, false);
+  std::ofstream(broken + "/step_5.vtu") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"UnstructuredGrid\"><Unstr";
+  check_error([&] { io::read_foreign(broken, o); }, "step_5.vtu: not a readable .vtu file (VTK: ");
+  // Time stamps: not numbers, not finite, not uniform (also when import.dt is set).
+  auto stamps = [&](const std::string& name, const std::vector<std::string>& times) {
+    const std::string dir = write_vtu_series(name, false, true);
+    std::string text = "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n";
+    const char* files[] = {"step_2.vtu", "step_5.vtu", "step_10.vtu"};
+    for (int t = 0; t < kSteps; ++t)
+      text += cat("<DataSet timestep=\"", times[t], "\" part=\"0\" file=\"", files[t], "\"/>\n");
+    std::ofstream(dir + "/series.pvd") << text << "</Collection></VTKFile>\n";
+    return dir + "/series.pvd";
+  };
+  check_error(
+      [&] {
+        io::read_foreign(stamps("vtu_time_text", {"0", "abc", "2"}), o);
+      },
+      "series.pvd: DataSet 1 timestep: 'abc' is not a finite number");
+  check_error(
+      [&] {
+        io::read_foreign(stamps("vtu_time_inf", {"0", "inf", "inf"}), o);
+      },
+      "'inf' is not a finite number");
+  check_error(
+      [&] {
+        io::read_foreign(stamps("vtu_time_uneven", {"0", "0.5", "1.5"}), o);
+      },
+      "time steps are not uniform");
+  // Two trajectories whose stamps disagree on dt.
+  const std::string two = out + "/vtu_two_dt";
+  fs::remove_all(two);
+  fs::create_directories(two);
+  fs::copy(fs::path(stamps("vtu_dt_a", {"0", "0.5", "1"})).parent_path(), two + "/a");
+  fs::copy(fs::path(stamps("vtu_dt_b", {"0", "0.25", "0.5"})).parent_path(), two + "/b");
+  io::ImportOptions from_stamps;
+  check_error([&] { io::read_foreign(two, from_stamps); }, "/b: dt 0.25 from its .pvd time stamps, but");
+  // Step numbers longer than any integer type (time stamps in names) still order the steps.
+  const std::string stamped = write_vtu_series("vtu_long_numbers", false, false);
+  fs::rename(stamped + "/step_2.vtu", stamped + "/step_99999999999999999999.vtu");
+  fs::rename(stamped + "/step_5.vtu", stamped + "/step_100000000000000000000.vtu");
+  fs::rename(stamped + "/step_10.vtu", stamped + "/step_100000000000000000001.vtu");
+  check_channel(io::read_foreign(stamped, o).trajectories.at(0), false);
 }
 
 TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[import]") {
@@ -470,4 +583,38 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
               "attribute 'velocity' is centred on Cell; expected Node");
   std::ofstream(out + "/not_xdmf.xmf") << "<VTKFile/>\n";
   check_error([&] { io::read_foreign(out + "/not_xdmf.xmf", o); }, "not an XDMF file");
+
+  // Grids that carry their own mesh (tessera's layout), inline: the mesh must not move, Time
+  // needs a Value, Dimensions are positive integers.
+  auto write_own = [&](const std::string& path, double shift, const std::string& time1, const std::string& dims) {
+    std::ofstream f(path);
+    f << "<Xdmf Version=\"3.0\"><Domain><Grid Name=\"series\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+    for (int t = 0; t < 2; ++t) {
+      std::vector<double> xy(channel.coords), vel;
+      if (t == 1) xy[2 * 3 + 1] += shift;
+      for (int64_t i = 0; i < kNodes; ++i) vel.push_back(u_at(i, t)), vel.push_back(v_at(i, t));
+      f << "<Grid Name=\"s" << t << "\"><Time" << (t == 1 ? time1 : " Value=\"0\"") << "/>"
+        << "<Topology TopologyType=\"Triangle\"><DataItem Dimensions=\"" << channel.num_cells()
+        << " 3\" Format=\"XML\">" << xml_numbers(std::vector<double>(channel.cells.begin(), channel.cells.end()))
+        << "</DataItem></Topology><Geometry GeometryType=\"XY\"><DataItem Dimensions=\""
+        << (t == 1 ? dims : cat(kNodes, " 2")) << "\" Format=\"XML\">" << xml_numbers(xy) << "</DataItem></Geometry>"
+        << "<Attribute Name=\"velocity\" Center=\"Node\"><DataItem Dimensions=\"" << kNodes << " 2\" Format=\"XML\">"
+        << xml_numbers(vel) << "</DataItem></Attribute></Grid>\n";
+    }
+    f << "</Grid></Domain></Xdmf>\n";
+  };
+  const std::string own = out + "/xdmf_own.xmf", nodes2 = cat(kNodes, " 2");
+  write_own(own, 0, " Value=\"0.1\"", nodes2);
+  CHECK(io::read_foreign(own, o).dt == Approx(0.1));
+  write_own(own, 0.5, " Value=\"0.1\"", nodes2);
+  check_error([&] { io::read_foreign(own, o); }, "step 1 (grid 's1'): node 3 is at (3, 0.5), at (3, 0) in step 0;");
+  write_own(own, 0, "", nodes2);
+  check_error([&] { io::read_foreign(own, o); }, "step 1 (grid 's1'): <Time> has no Value");
+  write_own(own, 0, " Value=\"later\"", nodes2);
+  check_error([&] { io::read_foreign(own, o); }, "<Time Value>: 'later' is not a finite number");
+  write_own(own, 0, " Value=\"0.1\"", cat(-kNodes, " 2"));
+  check_error([&] { io::read_foreign(own, o); },
+              cat("DataItem Dimensions '", -kNodes, " 2'; expected positive integers"));
+  std::ofstream(out + "/broken.xmf") << "<Xdmf><Domain>";
+  check_error([&] { io::read_foreign(out + "/broken.xmf", o); }, "broken.xmf: not a well-formed XML file (");
 }
