@@ -212,6 +212,9 @@ struct VtkMessages::State {
 VtkMessages::VtkMessages() : state_(std::make_unique<State>()) {
   state_->previous = vtkOutputWindow::GetInstance();
   vtkOutputWindow::SetInstance(state_->window);
+  // VTK's parsers also log errors through vtkLogger (to stderr, colour-coded) besides the output
+  // window. vtkLogger has no getter for the stderr level; with no other sinks (tessera adds none)
+  // the overall cutoff is that level.
   state_->stderr_verbosity = vtkLogger::GetCurrentVerbosityCutoff();
   vtkLogger::SetStderrVerbosity(vtkLogger::VERBOSITY_OFF);
 }

@@ -15,6 +15,7 @@ usage: check_import.py <tessera-import> <deck> <out_dir>
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -172,5 +173,17 @@ r = subprocess.run([app, deck, "--set", f"import.source={out}/no_velocity.h5", "
 check(r.returncode == 1 and r.stderr.strip().endswith("no_velocity.h5: trajectory group /0 has no dataset 'velocity'; "
                                                       "expected velocity [T, N, 2]") and r.stderr.count("\n") == 1,
       f"missing velocity: one line ({r.stderr.strip()})")
+
+# A meshio series with one step truncated mid-file: VTK's parser reports it in several lines of its
+# own; tessera-import must print one line naming the file, and write nothing.
+broken_dir = f"{out}/vtu_broken"
+shutil.rmtree(broken_dir, ignore_errors=True)
+shutil.copytree(vtu_dir, broken_dir)
+text = open(f"{broken_dir}/flow_1.vtu", "rb").read()
+open(f"{broken_dir}/flow_1.vtu", "wb").write(text[: len(text) // 2])
+r = subprocess.run([app, deck, "--set", f"import.source={broken_dir}", "--set", f"import.dt={DT}",
+                    "--set", f"output.dir={out}/bad_vtu"], capture_output=True, text=True)
+check(r.returncode == 1 and "flow_1.vtu: not a readable .vtu file (VTK: " in r.stderr and r.stderr.count("\n") == 1
+      and not os.path.exists(f"{out}/bad_vtu/test.h5"), f"truncated .vtu: one line ({r.stderr.strip()[-400:]})")
 
 check.finish()
