@@ -39,6 +39,33 @@ struct MpiSession {
   }
 };
 
+// After an error on this rank: whether every rank reached its error handler within `seconds`
+// (the same error everywhere, such as a bad checkpoint, data path or PETSc option found after
+// the deck). Then rank 0 alone reports it and every rank exits normally, as for deck errors;
+// otherwise the other ranks are still working or wait in a collective for this one, and the
+// job must be aborted. A barrier on a communicator of its own (`agreement`, duplicated before
+// the run), so it cannot be matched with a collective that the application left unfinished.
+bool every_rank_failed([[maybe_unused]] const Comm& agreement, [[maybe_unused]] double seconds) {
+#if TESSERA_HAVE_MPI
+  if (agreement.size() == 1) return true;
+  MPI_Request request;
+  MPI_Ibarrier(agreement.mpi(), &request);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  for (int done = 0;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;  // the request dies with the job
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+#else
+  return true;
+#endif
+}
+
+// Seconds the ranks get to reach their error handlers: enough for ranks that fail on the same
+// input at slightly different times, short against a run.
+constexpr double kAgreementSeconds = 3.0;
+
 }  // namespace
 
 int run_app(int argc, char** argv, const AppSpec& spec) {
@@ -99,6 +126,23 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     if (comm.root()) std::cerr << spec.name << ": error: " << e.what() << "\n";
     return 1;
   }
+#if TESSERA_HAVE_MPI
+  MPI_Comm agreement_comm = MPI_COMM_NULL;
+  MPI_Comm_dup(MPI_COMM_WORLD, &agreement_comm);
+  const Comm agreement(agreement_comm);
+#else
+  const Comm agreement;
+#endif
+  // Reports an error: once (rank 0) when every rank failed, else from this rank, tagged, and then
+  // the job is aborted. Returns the exit code for the first case.
+  auto report = [&](const std::string& kind, const std::string& message, int code) {
+    const bool everywhere = every_rank_failed(agreement, kAgreementSeconds);
+    if (!everywhere || comm.root())
+      std::cerr << spec.name << ": " << kind << ": "
+                << (comm.size() > 1 && !everywhere ? cat("[rank ", comm.rank(), "] ") : "") << message << "\n";
+    if (!everywhere) MpiSession::abort_all(code);
+    return code;
+  };
   try {
     auto log = core::make_logger(spec.name, comm, log_opts);
     log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);
@@ -107,15 +151,9 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     spec.run(ctx);
   } catch (const Error& e) {
     // An error that library code raised about one setting is located in the deck here.
-    const std::string message = !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what();
-    std::cerr << spec.name << ": error: " << (comm.size() > 1 ? cat("[rank ", comm.rank(), "] ") : "") << message
-              << "\n";
-    if (comm.size() > 1) MpiSession::abort_all(1);
-    return 1;
+    return report("error", !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what(), 1);
   } catch (const std::exception& e) {
-    std::cerr << spec.name << ": internal error: " << e.what() << "\n";
-    if (comm.size() > 1) MpiSession::abort_all(3);
-    return 3;
+    return report("internal error", e.what(), 3);
   }
   return 0;
 }

@@ -341,7 +341,10 @@ std::string Deck::where(const std::string& path) const {
 void Deck::fail(const std::string& path, const std::string& message) const { throw Error(message_at(path, message)); }
 
 std::string Deck::message_at(const std::string& path, const std::string& message) const {
-  return cat(where(path), ": ", path, ": ", message);
+  // Library errors keyed to a setting often name it already ("dataset.ranges.radius: expected
+  // ..."): the key is said once.
+  const std::string named = path + ": ";
+  return cat(where(path), ": ", message.rfind(named, 0) == 0 ? message : named + message);
 }
 
 bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }
