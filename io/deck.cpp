@@ -171,6 +171,7 @@ std::string check_value(const KeySpec& k, const YAML::Node& n) {
 Deck::Deck() : resolved_(std::make_unique<YAML::Node>(YAML::NodeType::Map)), raw_(std::make_unique<YAML::Node>()) {}
 Deck::Deck(const Deck& o)
     : source_(o.source_),
+      base_dir_(o.base_dir_),
       schema_(o.schema_),
       resolved_(std::make_unique<YAML::Node>(YAML::Clone(*o.resolved_))),
       raw_(std::make_unique<YAML::Node>(YAML::Clone(*o.raw_))),
@@ -179,6 +180,7 @@ Deck& Deck::operator=(const Deck& o) {
   if (this != &o) {
     Deck c(o);
     std::swap(source_, c.source_);
+    std::swap(base_dir_, c.base_dir_);
     std::swap(schema_, c.schema_);
     std::swap(resolved_, c.resolved_);
     std::swap(raw_, c.raw_);
@@ -209,6 +211,7 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
                  const std::vector<std::string>& overrides, const ParseOptions& options) {
   Deck d;
   d.source_ = name;
+  d.base_dir_ = options.base_dir;
   d.schema_ = &schema;
   try {
     *d.raw_ = YAML::Load(text);
@@ -391,8 +394,17 @@ std::string Deck::resolved_yaml() const {
 
 std::string Deck::resolve_path(const std::string& value) const {
   std::filesystem::path p(value);
-  if (p.is_absolute() || source_.empty()) return value;
+  if (p.is_absolute()) return value;
+  if (!base_dir_.empty()) return (std::filesystem::path(base_dir_) / p).lexically_normal().string();
+  if (source_.empty()) return value;
   return (std::filesystem::path(source_).parent_path() / p).lexically_normal().string();
+}
+
+std::string Deck::base_dir() const {
+  if (!base_dir_.empty()) return base_dir_;
+  if (source_.empty()) return "";
+  const std::filesystem::path parent = std::filesystem::path(source_).parent_path();
+  return std::filesystem::absolute(parent.empty() ? std::filesystem::path(".") : parent).lexically_normal().string();
 }
 
 }  // namespace tessera::io

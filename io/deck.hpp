@@ -20,6 +20,9 @@ struct ParseOptions {
   // Drop keys of families other than the selected one instead of rejecting them (decks stored
   // in checkpoints by versions that kept every family's keys).
   bool drop_other_families = false;
+  // The directory that relative input paths resolve against (empty: the deck's own). A deck
+  // stored in a checkpoint resolves against the directory of the deck it was read from.
+  std::string base_dir;
 };
 
 class Deck {
@@ -58,13 +61,16 @@ class Deck {
   // Input paths in a deck are relative to the deck file's directory; this makes them usable
   // from the working directory. (Output paths are relative to the working directory.)
   std::string resolve_path(const std::string& path_value) const;
+  // The directory resolve_path resolves against, absolute ("" for a deck parsed from text with
+  // no file and no base directory).
+  std::string base_dir() const;
 
  private:
   Deck();
   std::string where(const std::string& path) const;
   const YAML::Node node(const std::string& path) const;
 
-  std::string source_;
+  std::string source_, base_dir_;
   const Schema* schema_ = nullptr;
   std::unique_ptr<YAML::Node> resolved_, raw_;
   std::set<std::string> overridden_;

@@ -172,6 +172,7 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   o.precision = d.get_string("train.precision");
   o.graph_parallel = d.get_string("train.parallel") == "graph";
   o.deck_yaml = d.resolved_yaml();
+  o.deck_dir = d.base_dir();
   return o;
 }
 

@@ -63,6 +63,7 @@ struct MeshSimOptions {
   std::string precision = "fp32";  // fp32 or bf16
   bool graph_parallel = false;     // train.parallel: graph (else data)
   std::string deck_yaml;           // the resolved deck, stored in checkpoints
+  std::string deck_dir;            // its directory (absolute), stored too: the stored deck's paths are relative to it
 };
 
 // The keys of the mesh simulator family `family` (data, train, model, augment), for

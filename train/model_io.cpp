@@ -58,6 +58,9 @@ TrainedModel load_trained_model(const std::string& path) {
   add_training_keys(schema, mesh_sim_families());
   io::ParseOptions lenient;
   lenient.drop_other_families = true;  // decks stored before family keys were separated
+  // Relative paths of the stored deck (data.dir) are relative to the training deck's directory;
+  // checkpoints written before it was stored resolve them against their own directory.
+  if (auto dir = c.attributes.find("deck_dir"); dir != c.attributes.end()) lenient.base_dir = dir->second;
   m.options = mesh_sim_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, lenient));
   m.model = make_simulator(m.options.model, kNodeFeatures, kOutputChannels);
   m.norms = Normalizers::fresh(m.options.model.bundle);

@@ -227,6 +227,7 @@ void Trainer::save(const std::string& path) const {
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
   c.attributes["deck"] = options_.deck_yaml;
+  if (!options_.deck_dir.empty()) c.attributes["deck_dir"] = options_.deck_dir;
   if (comm_.root()) save_checkpoint(path, c);  // every rank holds the same state
   comm_.barrier();
 }
