@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -152,6 +153,10 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   } catch (const Error& e) {
     // An error that library code raised about one setting is located in the deck here.
     return report("error", !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what(), 1);
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user chose that cannot be made or written (a directory under a regular file, a
+    // full disk): the user's to fix, and the message names the path.
+    return report("error", e.what(), 1);
   } catch (const std::exception& e) {
     return report("internal error", e.what(), 3);
   }

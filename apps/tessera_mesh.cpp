@@ -87,7 +87,7 @@ static void write_outputs(const apps::Context& ctx, const mesh::Mesh& m, const s
                           const std::vector<int32_t>& cell_rank) {
   const io::Deck& d = ctx.deck;
   auto& log = *ctx.log;
-  const std::string base = d.get_string("output.dir") + "/" + d.get_string("output.name");
+  const std::string base = d.get_string("output.dir") + "/" + d.get_file_name("output.name");
   const std::string deck_yaml = d.resolved_yaml();
   // The resolved deck beside the outputs as well (.msh files cannot carry it).
   if (ctx.comm.root()) core::write_text_atomic(base + ".deck.yaml", deck_yaml);

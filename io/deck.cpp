@@ -362,6 +362,14 @@ T get_checked(const Deck& d, const YAML::Node& n, const std::string& path, Conv 
 }
 }  // namespace
 
+std::string Deck::get_file_name(const std::string& p) const {
+  const std::string name = get_string(p);
+  if (name.empty() || name == "." || name == ".." ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != std::string::npos)
+    fail(p, cat("'", name, "' is not a plain file name (letters, digits, _ - . only; directories go in the dir key)"));
+  return name;
+}
+
 bool Deck::get_bool(const std::string& p) const { return get_checked<bool>(*this, node(p), p, as_bool); }
 int64_t Deck::get_int(const std::string& p) const { return get_checked<int64_t>(*this, node(p), p, as_int); }
 double Deck::get_float(const std::string& p) const { return get_checked<double>(*this, node(p), p, as_float); }

@@ -46,6 +46,9 @@ class Deck {
   int64_t get_int(const std::string& path) const;
   double get_float(const std::string& path) const;
   std::string get_string(const std::string& path) const;
+  // A string key that names a file inside a directory (output.name): letters, digits, _ - and .
+  // only, so that it cannot lead out of the directory or into a new one.
+  std::string get_file_name(const std::string& path) const;
   std::vector<double> get_floats(const std::string& path) const;
   std::vector<int64_t> get_ints(const std::string& path) const;
   std::vector<std::string> get_strings(const std::string& path) const;

@@ -154,7 +154,7 @@ TimeOptions time_options(const io::Deck& d) {
 OutputOptions output_options(const io::Deck& d) {
   OutputOptions o;
   o.dir = d.get_string("output.dir");
-  o.name = d.get_string("output.name");
+  o.name = d.get_file_name("output.name");
   o.every = d.get_int("output.every");
   o.xdmf = d.get_bool("output.xdmf");
   o.vtu = d.get_bool("output.vtu");

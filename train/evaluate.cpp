@@ -52,6 +52,13 @@ OneStepError one_step_error(Simulator& model, const Normalizers& norms, const st
 double Rollout::rmse_over(int64_t first) const { return combine(rmse, first); }
 double Rollout::persistence_over(int64_t first) const { return combine(persistence_rmse, first); }
 
+int64_t Rollout::first_non_finite_step() const {
+  if (!predicted.defined() || predicted.numel() == 0) return -1;
+  const at::Tensor finite = at::isfinite(predicted).reshape({predicted.size(0), -1}).all(1);
+  const at::Tensor bad = at::nonzero(finite.logical_not());
+  return bad.numel() == 0 ? -1 : bad[0][0].item<int64_t>();
+}
+
 namespace {
 
 // Global [N, 2] state from each rank's owned rows, on every rank (the state itself when the

@@ -44,6 +44,8 @@ struct Rollout {
   std::vector<double> rmse, persistence_rmse;   // per step 1..steps
   double rmse_over(int64_t first_steps) const;  // RMSE over steps 1..first_steps (all if larger)
   double persistence_over(int64_t first_steps) const;
+  // The first step whose predicted state is not finite (NaN or Inf: the model diverged), or -1.
+  int64_t first_non_finite_step() const;
 };
 // A bundling model (model.bundle K) advances K steps per forward pass; boundary nodes are imposed
 // on each and the last feeds the next pass.

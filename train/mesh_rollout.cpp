@@ -51,6 +51,10 @@ RolloutOptions rollout_options(const io::Deck& d) {
   o.trajectory = d.get_int("rollout.trajectory");
   o.trajectories = d.get_ints("rollout.trajectories");
   if (!o.trajectories.empty() && !o.from_dataset) d.fail("rollout.trajectories", "needs rollout.source: dataset");
+  for (size_t i = 0; i < o.trajectories.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (o.trajectories[i] == o.trajectories[j])  // its files and metrics would be written twice
+        d.fail("rollout.trajectories", cat("lists trajectory ", o.trajectories[i], " twice"));
   o.batch = d.get_bool("rollout.batch");
   o.device = read_device(d, "rollout.device");
   o.dt = d.get_float("rollout.dt");
@@ -59,7 +63,7 @@ RolloutOptions rollout_options(const io::Deck& d) {
   if (!o.from_dataset) o.mesh = io::mesh_options(d);
   if (d.has("data.dir")) o.data_dir = d.resolve_path(d.get_string("data.dir"));
   o.split = d.get_string("data.split");
-  o.output_base = d.get_string("output.dir") + "/" + d.get_string("output.name");
+  o.output_base = d.get_string("output.dir") + "/" + d.get_file_name("output.name");
   o.vtu = d.get_bool("output.vtu");
   o.deck_yaml = d.resolved_yaml();
   return o;
@@ -122,6 +126,9 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{},
                            comm.root() && o.from_dataset ? &t : nullptr, dt);
   const auto written = write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
+  if (const int64_t s = r.first_non_finite_step(); s >= 0)
+    core::log_warn(log.get(), cat("the prediction is not finite (NaN or Inf) from step ", s, " of ", what,
+                                  " on: the model diverged, and the errors from there on are not finite"));
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
   std::string files;
   for (const std::string& f : written) files += (files.empty() ? "" : ", ") + f;

@@ -173,6 +173,14 @@ TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][
   auto from_v0 = train::one_step_error(t.model(), t.normalizers(), {traj}, traj.steps());
   CHECK(from_v0.model_rmse == Approx(r.rmse[0]).epsilon(1e-5));
   CHECK(from_v0.persistence_rmse == Approx(r.persistence_rmse[0]).epsilon(1e-5));
+  // A trained model's rollout is finite; one whose output layer overflows is flagged from step 1.
+  CHECK(r.first_non_finite_step() == -1);
+  {
+    at::NoGradGuard no_grad;
+    for (auto& p : t.model().module().parameters()) p.fill_(3e38);
+  }
+  const auto diverged = train::rollout(t.model(), t.normalizers(), traj, 3);
+  CHECK(diverged.first_non_finite_step() == 1);
 }
 
 TEST_CASE("pushforward: inputs are the model's own predictions", "[train]") {

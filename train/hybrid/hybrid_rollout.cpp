@@ -98,8 +98,8 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
       if (!fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));
       r.surrogate_seconds += since(t0);
       if (fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));  // for the record only
-      if (!fixed && indicator > schedule.threshold) {
-        ++r.rejected;     // this step is the solver's
+      if (!fixed && !(indicator <= schedule.threshold)) {                         // NaN (a diverged state) too
+        ++r.rejected;                                                             // this step is the solver's
         solver_left = M;  // the solver branch below drops the rest of the pass
       } else {
         state = next;
@@ -111,7 +111,14 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
     if (solver_left > 0) {
       pending = at::Tensor();  // the solver's state replaces the surrogate's: its later steps are void
       const auto t0 = Clock::now();
-      if (!solver_holds_state) solver.set_vertex_velocity(to_doubles(state));
+      if (!solver_holds_state) {
+        std::vector<double> handed = to_doubles(state);
+        if (!std::all_of(handed.begin(), handed.end(), [](double x) { return std::isfinite(x); }))
+          throw Error(cat("hybrid rollout: the surrogate's state before step ", s + 1,
+                          " is not finite (NaN or Inf), so the solver cannot take over: the surrogate diverged ",
+                          "(a divergence trigger, hybrid.trigger: divergence, hands over before that)"));
+        solver.set_vertex_velocity(std::move(handed));
+      }
       solver.step(dt);
       std::vector<double> u = solver.vertex_velocity();
       r.solver_seconds += since(t0);

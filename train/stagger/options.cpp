@@ -216,7 +216,7 @@ StaggerRolloutOptions read_stagger_rollout_options(const io::Deck& d) {
   o.output_every = d.get_int("stagger.output_every");
   o.threads = d.get_int("stagger.threads");
   o.output_dir = d.resolve_path(d.get_string("output.dir"));
-  o.name = d.get_string("output.name");
+  o.name = d.get_file_name("output.name");
   return o;
 }
 
