@@ -194,6 +194,11 @@ std::array<double, 2> range_of(const io::Deck& d, const char* name) {
   const std::string key = std::string("dataset.ranges.") + name;
   const auto r = d.get_floats(key);
   if (r[1] < r[0]) d.fail(key, "expected [min, max] with min <= max");
+  // A radius or inflow speed of zero or below is no flow past a cylinder (and fails late, in the
+  // mesher or as a negative Reynolds number).
+  const std::string n = name;
+  if ((n == "radius" || n == "inflow_speed") && !(r[0] > 0))
+    d.fail(key, cat("expected [min, max] with min > 0, got [", r[0], ", ", r[1], "]"));
   return {r[0], r[1]};
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -169,6 +170,13 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
       w.finish();
       log->info("wrote {}/{}.h5 ({} trajectories)", o.dir, sp.name, sp.end - sp.begin);
     }
+    // A split of a replaced dataset that this one does not have (dataset.overwrite with, say,
+    // dataset.valid = 0) would no longer match meta.json: remove it, with its import record.
+    for (const char* name : {"train", "valid", "test"}) {
+      const bool ours = std::any_of(o.splits.begin(), o.splits.end(), [&](const auto& sp) { return sp.name == name; });
+      if (!ours && std::filesystem::remove(cat(o.dir, "/", name, ".h5")))
+        log->info("removed {}/{}.h5 of the dataset this one replaces", o.dir, name);
+    }
     core::write_text_atomic(o.dir + "/trajectories.csv", table);
     std::filesystem::remove_all(parts);
   }
@@ -184,6 +192,8 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
   const std::string table = trajectory_table(o);
   DatasetSummary sum;
   if (already_complete(o, table)) {
+    std::error_code kept;  // not empty: parts of somebody's other run, left alone
+    if (comm.root()) std::filesystem::remove(parts_dir(o), kept);  // the empty folder made above
     log->info("{} is complete, with these trajectories; nothing to do", o.dir);
     sum.reused = total;
     return sum;
