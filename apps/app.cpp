@@ -103,6 +103,19 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   for (const auto& x : cli.remaining()) {
     if (x.empty()) continue;
     const bool option = x.rfind("-", 0) == 0;
+    // PETSc's options have one dash; two dashes, or one of tessera's own flags with one dash
+    // (-set key=value), is a mistyped tessera option that PETSc would silently ignore.
+    const std::string name = x.substr(0, x.find('='));
+    if (option && spec.pass_options &&
+        (x.rfind("--", 0) == 0 || name == "-set" || name == "-log-level" || name == "-log-dir" ||
+         name == "-deck-reference")) {
+      if (comm.root())
+        std::cerr
+            << spec.name << ": error: unknown option '" << x
+            << "' (tessera's options: --set, --log-level, --log-dir, --deck-reference, --help; PETSc options have "
+               "one dash)\n";
+      return 2;
+    }
     if (!spec.pass_options || (!option && !after_option)) {
       if (comm.root())
         std::cerr << spec.name << ": error: unexpected " << (option ? "option" : "argument") << " '" << x

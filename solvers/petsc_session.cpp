@@ -2,6 +2,10 @@
 
 #include <petscsys.h>
 
+#include <exception>
+#include <iostream>
+#include <string>
+
 #include "core/error.hpp"
 
 namespace tessera::solvers {
@@ -30,6 +34,22 @@ PetscSession::PetscSession(const std::string& deck_options, const std::vector<st
 
 PetscSession::~PetscSession() {
   if (owner_) {
+    // Options nobody asked for are most often misspelled ones (PETSc would otherwise drop them
+    // silently): said once, by rank 0, after a run that finished.
+    PetscInt left = 0;
+    char** names = nullptr;
+    char** values = nullptr;
+    if (std::uncaught_exceptions() == 0 && PetscGlobalRank == 0 &&
+        PetscOptionsLeftGet(nullptr, &left, &names, &values) == 0) {
+      std::string unused;
+      for (PetscInt i = 0; i < left; ++i)
+        unused += cat(i ? ", " : "", "-", names[i], values[i] ? cat(" ", values[i]) : "");
+      if (left > 0)
+        std::cerr << "warning: PETSc options that nothing used (misspelled, or for a solver this run does not "
+                     "create): "
+                  << unused << "\n";
+      PetscOptionsLeftRestore(nullptr, &left, &names, &values);
+    }
     PetscPopErrorHandler();
     PetscFinalize();
   }
