@@ -1,11 +1,11 @@
 #include "io/vti.hpp"
 
+#include <vtkCharArray.h>
 #include <vtkDoubleArray.h>
 #include <vtkFieldData.h>
 #include <vtkImageData.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
-#include <vtkStringArray.h>
 #include <vtkXMLImageDataWriter.h>
 
 #include "core/atomic_file.hpp"
@@ -32,9 +32,11 @@ void write_vti(const std::string& path, int64_t nx, int64_t ny, std::array<doubl
     image->GetPointData()->AddArray(a);
   }
   if (!deck_yaml.empty()) {
-    vtkNew<vtkStringArray> s;
+    // The deck's text as 8-bit characters: meshio (5.x, Debian's) cannot read VTK's String arrays.
+    vtkNew<vtkCharArray> s;
     s->SetName("tessera_deck");
-    s->InsertNextValue(deck_yaml);
+    s->SetNumberOfValues(static_cast<vtkIdType>(deck_yaml.size()));
+    for (size_t i = 0; i < deck_yaml.size(); ++i) s->SetValue(static_cast<vtkIdType>(i), deck_yaml[i]);
     image->GetFieldData()->AddArray(s);
   }
   vtkNew<vtkXMLImageDataWriter> w;

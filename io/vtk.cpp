@@ -2,6 +2,7 @@
 
 #include <vtkCellArray.h>
 #include <vtkCellData.h>
+#include <vtkCharArray.h>
 #include <vtkDoubleArray.h>
 #include <vtkFieldData.h>
 #include <vtkIdTypeArray.h>
@@ -9,7 +10,6 @@
 #include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
-#include <vtkStringArray.h>
 #include <vtkUnstructuredGrid.h>
 #include <vtkXMLDataElement.h>
 #include <vtkXMLPUnstructuredGridWriter.h>
@@ -96,9 +96,11 @@ vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const st
       grid->GetPointData()->AddArray(a);
   }
   if (!deck_yaml.empty()) {
-    vtkNew<vtkStringArray> s;
+    // The deck's text as 8-bit characters: meshio (5.x, Debian's) cannot read VTK's String arrays.
+    vtkNew<vtkCharArray> s;
     s->SetName("tessera_deck");
-    s->InsertNextValue(deck_yaml);
+    s->SetNumberOfValues(static_cast<vtkIdType>(deck_yaml.size()));
+    for (size_t i = 0; i < deck_yaml.size(); ++i) s->SetValue(static_cast<vtkIdType>(i), deck_yaml[i]);
     grid->GetFieldData()->AddArray(s);
   }
   return grid;
