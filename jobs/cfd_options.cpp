@@ -1,5 +1,7 @@
 #include "jobs/cfd_options.hpp"
 
+#include <cmath>
+
 #include "io/deck.hpp"
 #include "jobs/flow_sample.hpp"
 #include "tessera/config.hpp"
@@ -148,6 +150,18 @@ TimeOptions time_options(const io::Deck& d) {
   o.steady_rtol = d.get_float("steady.rtol");
   o.steady_max_iterations = static_cast<int>(d.get_int("steady.max_iterations"));
   o.analysis_start = d.get_float("analysis.start");
+  if (!o.steady) {
+    // The run takes end / dt steps: that must be a whole number of at least one, and the analysis
+    // window must lie inside the run, or the maxima and Strouhal number are of nothing.
+    const double steps = o.end / o.dt;
+    if (steps < 1 - 1e-9) d.fail("time.end", cat(o.end, " is shorter than one step of time.dt = ", o.dt));
+    if (std::abs(steps - std::round(steps)) > 1e-6 * steps)
+      d.fail("time.end", cat(o.end, " is not a whole number of steps of time.dt = ", o.dt, " (", steps,
+                             "); the run would end at ", std::round(steps) * o.dt));
+    if (o.analysis_start >= o.end)
+      d.fail("analysis.start",
+             cat(o.analysis_start, " is not before time.end = ", o.end, "; the analysis window is empty"));
+  }
   return o;
 }
 
