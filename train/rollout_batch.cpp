@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "train/rollout_output.hpp"
+#include "train/wake_probe.hpp"
 
 namespace tessera::train {
 namespace {
@@ -158,6 +159,10 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
     std::nth_element(frequency_errors.begin(), frequency_errors.begin() + half, frequency_errors.end());
     core::log_info(log.get(), cat("wake probes: median |frequency error| ", core::sci(100 * frequency_errors[half]),
                                   "% over ", frequency_errors.size(), " trajectories; mean amplitude ",
+                                  core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
+  } else {
+    core::log_info(log.get(), cat("wake probes: no shedding frequency resolved (the data's needs at least ",
+                                  kWakeProbeMinPeriods, " periods in the ", steps, " steps); mean amplitude ",
                                   core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
   }
   core::log_info(log.get(), cat("rollouts: ", core::sci(1e3 * rollout_seconds / double(count * steps)),

@@ -55,8 +55,11 @@ WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const
   p.y = where[1].item<double>();
   const at::Tensor t = cross_stream_signal(truth, p.node, steps);
   const at::Tensor m = cross_stream_signal(predicted, p.node, steps);
-  p.frequency_true = dominant_frequency(t, dt);
-  p.frequency_pred = dominant_frequency(m, dt);
+  const auto resolved = [&](double f) {
+    return f * static_cast<double>(steps) * dt >= kWakeProbeMinPeriods || f == 0 ? f : NAN;
+  };
+  p.frequency_true = resolved(dominant_frequency(t, dt));
+  p.frequency_pred = resolved(dominant_frequency(m, dt));
   p.amplitude_true = t.std(/*unbiased=*/false).item<double>();
   p.amplitude_pred = m.std(/*unbiased=*/false).item<double>();
   return p;

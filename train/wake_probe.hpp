@@ -6,15 +6,22 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <cmath>
 #include <cstdint>
 
 namespace tessera::train {
 
+// A frequency is reported only when the series holds at least this many of its periods; a peak
+// of a shorter series (with 4 samples, always near the Nyquist frequency) says nothing.
+constexpr double kWakeProbeMinPeriods = 2;
+
 struct WakeProbe {
-  int64_t node = -1;                              // -1: no normal node, or fewer than 4 steps
-  double x = 0, y = 0;                            // the probe node's position
-  double frequency_true = 0, frequency_pred = 0;  // per unit of time; 0 for a constant signal
-  double amplitude_true = 0, amplitude_pred = 0;  // RMS of the cross-stream velocity about its mean
+  int64_t node = -1;        // -1: no normal node, or fewer than 4 steps (then everything below is NaN)
+  double x = NAN, y = NAN;  // the probe node's position
+  // Per unit of time; 0 for a constant signal; NaN when the series holds fewer than
+  // kWakeProbeMinPeriods periods of it (not resolved).
+  double frequency_true = NAN, frequency_pred = NAN;
+  double amplitude_true = NAN, amplitude_pred = NAN;  // RMS of the cross-stream velocity about its mean
 };
 
 // truth, predicted: [steps, N, 2] velocities (only the first min(steps) are used); node_type [N]

@@ -82,8 +82,13 @@ check(int(wake["node"]) == probe, f"wake probe node {wake['node']} (numpy: {prob
 check(np.allclose([float(wake["x"]), float(wake["y"])], points[probe][:2]), "wake probe position")
 for name, series_v in (("true", v_true), ("pred", v_pred)):
     f_np = dominant_frequency(series_v[:, probe].astype(np.float64))
-    check(abs(float(wake[f"frequency_{name}"]) - f_np) <= 1e-6 * max(1.0, f_np),
-          f"wake frequency_{name} {wake[f'frequency_{name}']} (numpy: {f_np})")
+    # Reported only when the series holds at least two periods of it (train/wake_probe.hpp).
+    if f_np > 0 and f_np * len(series) * dt < 2:
+        check(np.isnan(float(wake[f"frequency_{name}"])),
+              f"wake frequency_{name} {wake[f'frequency_{name}']} not reported: {f_np * len(series) * dt:.2f} periods")
+    else:
+        check(abs(float(wake[f"frequency_{name}"]) - f_np) <= 1e-6 * max(1.0, f_np),
+              f"wake frequency_{name} {wake[f'frequency_{name}']} (numpy: {f_np})")
     check(np.isclose(float(wake[f"amplitude_{name}"]), series_v[:, probe].std(), rtol=1e-6),
           f"wake amplitude_{name}")
 

@@ -43,7 +43,20 @@ TEST_CASE("the wake probe takes the normal node of largest cross-stream variatio
   CHECK(p.frequency_pred == Approx(3.3).margin(2e-3));
   CHECK(p.amplitude_true == Approx(0.5 / std::sqrt(2.0)).epsilon(1e-3));  // 18 whole periods
   CHECK(p.amplitude_pred == Approx(0.25 / std::sqrt(2.0)).epsilon(2e-2));
+  // A series shorter than two periods: the probe, its amplitude, but no frequency (with 10
+  // samples, 0.3 of a period, the spectrum's peak would be an artefact).
+  const train::WakeProbe short_probe =
+      train::wake_probe(truth.narrow(0, 0, 10), predicted.narrow(0, 0, 10), node_type, pos, dt);
+  CHECK(short_probe.node == 2);
+  CHECK(std::isnan(short_probe.frequency_true));
+  CHECK(std::isnan(short_probe.frequency_pred));
+  CHECK(std::isfinite(short_probe.amplitude_true));
+  // Two and a half periods of the data are enough for its frequency (within a bin of 1/(8 n dt)).
+  const train::WakeProbe enough =
+      train::wake_probe(truth.narrow(0, 0, 84), predicted.narrow(0, 0, 84), node_type, pos, dt);
+  CHECK(enough.frequency_true == Approx(3.0).margin(0.15));
   // Too short a series, or no normal node: no probe.
   CHECK(train::wake_probe(truth.narrow(0, 0, 3), predicted, node_type, pos, dt).node == -1);
+  CHECK(std::isnan(train::wake_probe(truth.narrow(0, 0, 3), predicted, node_type, pos, dt).frequency_true));
   CHECK(train::wake_probe(truth, predicted, at::full({4}, int64_t(6)), pos, dt).node == -1);
 }
