@@ -94,9 +94,18 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                          "from step ", s, " on: the model diverged, and its errors are not finite"));
     const RolloutSummary s = summarize(r, one, &parts[j], dt);
     const WakeProbe& w = s.wake;
-    const double row[kColumns] = {s.one_step,       s.one_step_persistence, s.rmse_50,        s.persistence_50,
-                                  s.rmse_all,       s.persistence_all,      w.frequency_true, w.frequency_pred,
-                                  w.amplitude_true, w.amplitude_pred};
+    // The 50-step columns only when 50 steps were run (as <name>_summary.csv's 50-step row).
+    const double r50 = steps >= 50 ? s.rmse_50 : NAN, p50 = steps >= 50 ? s.persistence_50 : NAN;
+    const double row[kColumns] = {s.one_step,
+                                  s.one_step_persistence,
+                                  r50,
+                                  p50,
+                                  s.rmse_all,
+                                  s.persistence_all,
+                                  w.frequency_true,
+                                  w.frequency_pred,
+                                  w.amplitude_true,
+                                  w.amplitude_pred};
     std::copy(row, row + kColumns, table.begin() + mine[j] * kColumns);
     const std::string base = cat(o.output_base, "_", o.trajectories[mine[j]]);
     write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true);

@@ -1,0 +1,23 @@
+# A rollout rerun into the same directory with fewer steps leaves none of the first run's later
+# step files (they would pass for the second run's own).
+#   cmake -DCMD=<exe;args...> -DDIR=<output.dir> -P check_rerun.cmake
+file(REMOVE_RECURSE ${DIR})
+foreach(steps 6 2)
+  execute_process(COMMAND ${CMD} --set rollout.steps=${steps} --set output.dir=${DIR} --set output.vtu=true
+                  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "rollout of ${steps} steps failed (${rc}):\n${err}")
+  endif()
+  if(steps EQUAL 6 AND NOT EXISTS ${DIR}/rollout_000006.h5)
+    message(FATAL_ERROR "the 6-step run wrote no rollout_000006.h5")
+  endif()
+endforeach()
+foreach(stale rollout_000003.h5 rollout_000006.h5 rollout_3.vtu rollout_6.vtu)
+  if(EXISTS ${DIR}/${stale})
+    message(FATAL_ERROR "${stale} of the first run is still in ${DIR}")
+  endif()
+endforeach()
+if(NOT EXISTS ${DIR}/rollout_000002.h5 OR NOT EXISTS ${DIR}/rollout_2.vtu)
+  message(FATAL_ERROR "the second run's files are missing")
+endif()
+message(STATUS "ok: no stale step files")
