@@ -46,6 +46,15 @@ void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model
     n->sum = checkpoint_tensor(c, path, "norm." + n->name() + ".sum").clone();
     n->sumsq = checkpoint_tensor(c, path, "norm." + n->name() + ".sumsq").clone();
     n->accumulations = checkpoint_tensor(c, path, "norm." + n->name() + ".accumulations").item<int64_t>();
+    // Statistics no training run can produce (a damaged or hand-edited file) would scale every
+    // prediction by nonsense: refuse them. A trained model has seen rows, and its sums of
+    // squares bound its sums (count * sumsq >= sum^2, up to rounding).
+    const double count = n->count.item<double>();
+    const at::Tensor sum = n->sum.to(at::kDouble), sumsq = n->sumsq.to(at::kDouble);
+    const bool finite = at::isfinite(sum).all().item<bool>() && at::isfinite(sumsq).all().item<bool>();
+    if (!(count >= 1) || !finite || (count * sumsq - sum * sum < -1e-6 * count * sumsq.abs()).any().item<bool>())
+      throw Error(cat(path, ": normaliser '", n->name(), "' holds statistics no training produces (count ", count,
+                      "); the checkpoint is damaged"));
   }
 }
 

@@ -335,6 +335,16 @@ TEST_CASE("temporal bundling: loss, rollout and checkpoint", "[train][unroll]") 
   CHECK(m.model->bundle() == 3);
   CHECK(m.norms.target.sum.size(0) == 6);
   CHECK(at::allclose(train::rollout(*m.model, m.norms, t, 7).predicted, r.predicted, 1e-6, 1e-7));
+  // Normaliser statistics no training produces (no rows seen; a variance below zero) are refused.
+  for (const char* damage : {"count", "sumsq"}) {
+    train::Checkpoint c = train::load_checkpoint(out + "/bundle.h5");
+    at::Tensor& x = c.tensors.at(std::string("norm.target.") + damage);
+    x.fill_(std::string(damage) == "count" ? 0.0 : -1.0);
+    const std::string damaged = out + "/bundle_damaged_" + damage + ".h5";
+    train::save_checkpoint(damaged, c);
+    CHECK_THROWS_WITH(train::load_trained_model(damaged),
+                      Catch::Contains("normaliser 'target' holds statistics no training produces"));
+  }
 }
 
 TEST_CASE("batched rollouts equal one-trajectory rollouts", "[train][batch]") {
