@@ -114,15 +114,23 @@ bool already_complete(const DatasetOptions& o, const std::string& table) {
   return text.str() == table;
 }
 
-// Trajectories still to do: no part file, or one made with other settings. Counts the others
-// in `reused`.
-std::vector<int64_t> pending_trajectories(const DatasetOptions& o, int64_t& reused) {
+// Trajectories still to do: no part file, one made with other settings, or one that cannot be
+// read (parts are committed atomically, so only damage from outside makes one unreadable: it is
+// made again, and named in `damaged`). Counts the others in `reused`.
+std::vector<int64_t> pending_trajectories(const DatasetOptions& o, int64_t& reused, std::vector<std::string>& damaged) {
   const std::string parts = parts_dir(o);
   std::vector<int64_t> todo;
   for (int64_t i = 0; i < o.total(); ++i) {
     const std::string part = parts + "/" + part_name(i) + ".h5";
-    if (std::filesystem::exists(part) &&
-        io::DatasetReader(parts, part_name(i)).deck_yaml() == fingerprint(o, draw_sample(o, i)))
+    bool same = false;
+    if (std::filesystem::exists(part)) {
+      try {
+        same = io::DatasetReader(parts, part_name(i)).deck_yaml() == fingerprint(o, draw_sample(o, i));
+      } catch (const Error& e) {
+        damaged.push_back(part);
+      }
+    }
+    if (same)
       ++reused;
     else
       todo.push_back(i);
@@ -203,7 +211,9 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
     throw Error(cat(o.dir, " holds a finished dataset made with other settings (its trajectories.csv differs); ",
                     "choose another dataset.dir, or replace it with --set dataset.overwrite=true"),
                 "dataset.dir");
-  const std::vector<int64_t> todo = pending_trajectories(o, sum.reused);
+  std::vector<std::string> damaged;
+  const std::vector<int64_t> todo = pending_trajectories(o, sum.reused, damaged);
+  for (const auto& part : damaged) log->warn("{} cannot be read (damaged?); its trajectory is made again", part);
   const int64_t left = static_cast<int64_t>(todo.size());
   const int64_t now = o.max_new > 0 ? std::min<int64_t>(o.max_new, left) : left;
   comm.barrier();  // every rank has checked the parts before any is rewritten
