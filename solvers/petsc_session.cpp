@@ -14,7 +14,11 @@ void petsc_check(int code, const char* what) {
   if (code == 0) return;
   const char* text = nullptr;
   PetscErrorMessage(code, &text, nullptr);
-  throw Error(cat("PETSc: ", what, " failed: ", text ? text : "unknown error", " (code ", code, ")"));
+  // Reading the options is where a misspelled type or a bad value surfaces: say where they came from.
+  const bool options = std::string(what).find("SetFromOptions") != std::string::npos;
+  throw Error(
+      cat("PETSc: ", what, " failed: ", text ? text : "unknown error", " (code ", code, ")",
+          options ? "; check the PETSc options (solver.petsc_options in the deck, -options on the command line)" : ""));
 }
 
 PetscSession::PetscSession(const std::string& deck_options, const std::vector<std::string>& command_line) {
