@@ -91,6 +91,9 @@ std::string run_in_child(const std::function<std::string()>& work, const std::st
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty())
     throw Error(cat(what, " crashed (", ended(status), ")", advice));
+  // An empty message comes from a child whose heap the library had already corrupted (Gmsh's
+  // double free on a damaged file did this, now and then, under load): as good as a crash.
+  if (reply == "E") throw Error(cat(what, " failed without a message", advice));
   if (reply[0] == 'E') throw Error(reply.substr(1));
   return reply.substr(1);
 }

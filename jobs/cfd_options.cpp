@@ -4,6 +4,7 @@
 
 #include "io/deck.hpp"
 #include "jobs/flow_sample.hpp"
+#include "mesh/gmsh_io.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::jobs {
@@ -236,6 +237,14 @@ void check_draws(const io::Deck& d, const DatasetOptions& o) {
         s.center_x + s.radius >= len)
       d.fail("dataset.ranges", cat("trajectory ", i, " draws a cylinder (centre ", s.center_x, ", ", s.center_y,
                                    ", radius ", s.radius, ") outside the ", len, " x ", h, " channel"));
+    // And the mesher's own checks (sizes against this draw's radius and gaps), now, not at draw i.
+    mesh::CylinderChannel c = o.channel;
+    c.cx = s.center_x, c.cy = s.center_y, c.radius = s.radius;
+    try {
+      mesh::check_cylinder_channel(c);
+    } catch (const Error& e) {
+      d.fail("dataset.ranges", cat("trajectory ", i, " cannot be meshed: ", e.what()));
+    }
   }
 }
 

@@ -212,13 +212,33 @@ double estimate_cylinder_nodes(const CylinderChannel& c) {
   return near / per_node + rest / (per_node * c.h_far * c.h_far);
 }
 
-Mesh build_cylinder_channel(const CylinderChannel& c) {
+void check_cylinder_channel(const CylinderChannel& c) {
   const std::string what = "cylinder channel";
   if (!(c.length > 0 && c.height > 0 && c.radius > 0 && c.h_near > 0 && c.h_far >= c.h_near && c.transition > 0))
     throw Error(cat(what, ": lengths and sizes must be positive with h_far >= h_near"));
   if (c.cx - c.radius <= 0 || c.cx + c.radius >= c.length || c.cy - c.radius <= 0 || c.cy + c.radius >= c.height)
     throw Error(cat(what, ": the cylinder (centre ", c.cx, ", ", c.cy, ", radius ", c.radius,
                     ") must lie strictly inside the channel"));
+  const double gap =
+      std::min({c.cx - c.radius, c.length - c.cx - c.radius, c.cy - c.radius, c.height - c.cy - c.radius});
+  if (gap < c.h_near / 2)
+    throw Error(cat(what, ": the cylinder (centre ", c.cx, ", ", c.cy, ", radius ", c.radius, ") is ", gap,
+                    " from the channel's side, less than half an element (h_near / 2 = ", c.h_near / 2,
+                    "): the gap would be meshed with slivers"),
+                "mesh.cylinder.center");
+  if (c.h_near > c.radius)
+    throw Error(cat("h_near = ", c.h_near, " exceeds the cylinder radius ", c.radius,
+                    ": fewer than 6 elements around the cylinder; make h_near at most the radius"),
+                "mesh.cylinder.h_near");
+  if (c.h_far > c.height / 2)
+    throw Error(cat("h_far = ", c.h_far, " exceeds half the channel height (", c.height / 2,
+                    "): the channel would be one or two elements tall"),
+                "mesh.cylinder.h_far");
+}
+
+Mesh build_cylinder_channel(const CylinderChannel& c) {
+  const std::string what = "cylinder channel";
+  check_cylinder_channel(c);
   if (const double n = estimate_cylinder_nodes(c); n > double(c.max_nodes))
     throw Error(cat("these element sizes give about ", std::llround(n), " nodes (estimated), more than the limit of ",
                     c.max_nodes, " (mesh.max_nodes); raise h_near/h_far or the limit"),

@@ -34,6 +34,11 @@ std::map<std::string, int32_t> cylinder_node_types();
 // All three return a validated, counter-clockwise mesh with its physical groups (boundary
 // groups of dimension cell_dim - 1 and below); node types are left at 0 (see assign_node_types).
 Mesh build_cylinder_channel(const CylinderChannel& geometry);
+// The checks build_cylinder_channel makes before meshing (an Error keyed to the mesh.cylinder.*
+// key at fault): positive sizes with h_far >= h_near; the cylinder strictly inside the channel,
+// at least h_near / 2 from its sides (a thinner gap is meshed with slivers); h_near at most the
+// radius (at least about 6 elements around the cylinder); h_far at most half the channel height.
+void check_cylinder_channel(const CylinderChannel& geometry);
 Mesh mesh_from_geo(const std::string& geo_path);
 Mesh read_msh(const std::string& msh_path);
 
