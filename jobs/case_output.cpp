@@ -4,6 +4,7 @@
 
 #include "core/atomic_file.hpp"
 #include "io/line_plot.hpp"
+#include "io/series_files.hpp"
 #include "jobs/cfd_case.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_HDF5
@@ -17,7 +18,10 @@ namespace tessera::jobs {
 
 CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& comm)
     : o_(o), m_(m), comm_(comm), base_(o.base()) {
-  if (comm.root()) core::ensure_parent_dir(base_ + ".xmf");
+  if (comm.root()) {
+    core::ensure_parent_dir(base_ + ".xmf");
+    io::remove_series_files(base_);  // an earlier run's steps, .xmf or .pvd would pass for this one's
+  }
   comm.barrier();
   for (int32_t t : m.node_type) node_type_.data.push_back(t);
     // case_options rejects output.xdmf / output.vtu in builds without HDF5 / VTK.

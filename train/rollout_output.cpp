@@ -13,6 +13,7 @@
 #include "io/line_plot.hpp"
 #include "io/mesh_image.hpp"
 #include "io/png.hpp"
+#include "io/series_files.hpp"
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
 #include "tessera/config.hpp"
@@ -146,25 +147,11 @@ RolloutSummary summarize(const Rollout& r, const OneStepError& one, const Trajec
 }
 
 // A rerun into the same output.dir must not leave files of the earlier run that this one does
-// not rewrite (the steps past this run's last, a wake probe series this run has no probe for),
-// where they would pass for its own: the files of this base name's patterns are removed first.
+// not rewrite (the steps past this run's last, a .pvd, a wake probe series this run has no probe
+// for), where they would pass for its own.
 static void remove_earlier_outputs(const std::string& base) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::path(base).parent_path().empty() ? fs::path(".") : fs::path(base).parent_path();
-  const std::string name = fs::path(base).filename().string();
-  if (!fs::is_directory(dir)) return;
-  const auto all_digits = [](const std::string& s) {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-  };
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string f = e.path().filename().string();
-    if (!e.is_regular_file() || f.rfind(name + "_", 0) != 0) continue;
-    const std::string rest = f.substr(name.size() + 1);
-    const auto dot = rest.rfind('.');
-    const std::string stem = rest.substr(0, dot), ext = dot == std::string::npos ? "" : rest.substr(dot);
-    const bool step_file = all_digits(stem) && (ext == ".h5" || ext == ".vtu");  // <name>_000012.h5, <name>_12.vtu
-    if (step_file || rest == "wake_probe_series.csv" || rest == "wake_probe.png") fs::remove(e.path());
-  }
+  io::remove_series_files(base);
+  for (const char* rest : {"_wake_probe_series.csv", "_wake_probe.png"}) std::filesystem::remove(base + rest);
 }
 
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,

@@ -20,4 +20,10 @@ endforeach()
 if(NOT EXISTS ${DIR}/rollout_000002.h5 OR NOT EXISTS ${DIR}/rollout_2.vtu)
   message(FATAL_ERROR "the second run's files are missing")
 endif()
+# A third run without VTK output leaves no .pvd or .vtu of the earlier ones.
+execute_process(COMMAND ${CMD} --set rollout.steps=2 --set output.dir=${DIR} --set output.vtu=false
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR EXISTS ${DIR}/rollout.pvd OR EXISTS ${DIR}/rollout_2.vtu OR NOT EXISTS ${DIR}/rollout.xmf)
+  message(FATAL_ERROR "after a run without output.vtu: rc ${rc}, stale .pvd/.vtu left, or no .xmf\n${err}")
+endif()
 message(STATUS "ok: no stale step files")
