@@ -85,13 +85,16 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   cli.add_option("--log-level", log_opts.level, "trace, debug, info, warn, error or off")->capture_default_str();
   cli.add_option("--log-dir", log_opts.rank_dir, "also write one log file per MPI rank into this directory");
   cli.add_flag("--deck-reference", reference, "print the deck keys as Markdown (for docs/decks.md) and exit");
-  cli.footer("\n" + schema.help_text());
+  cli.footer("\n" + schema.help_text() +
+             (spec.pass_options ? "\nOptions with one dash (-ksp_type gmres, -ksp_monitor) go to PETSc, after the deck's "
+                                  "solver.petsc_options; options nothing used are named at the end of the run.\n"
+                                : ""));
   cli.allow_extras();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = cli.exit(e);
-    return rc;
+    // --help is 0; every usage error is 2, as for the apps' own (CLI11's codes run past 100).
+    return cli.exit(e) == 0 ? 0 : 2;
   }
   if (reference) {
     if (comm.root()) std::cout << schema.markdown();
