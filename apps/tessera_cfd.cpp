@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/app.hpp"
+#include "core/error.hpp"
 #include "io/mesh_deck.hpp"
 #include "jobs/cfd_case.hpp"
 #include "jobs/cfd_options.hpp"
@@ -44,9 +45,39 @@ static void run_case(apps::Context& ctx) {
   jobs::run_case(options, m, ctx.comm, ctx.log);
 }
 
+// Keys a job does not read but a deck sets: said, since whoever set them expects an effect
+// (job: dataset draws the cylinder and inflow per trajectory; job: case makes no dataset).
+static void warn_unread(const apps::Context& ctx, bool dataset) {
+  static const char* const case_only[] = {"mesh.source",
+                                          "mesh.file",
+                                          "mesh.cylinder.center",
+                                          "mesh.cylinder.radius",
+                                          "mesh.groups",
+                                          "flow.inflow.speed",
+                                          "forces",
+                                          "time.mode",
+                                          "time.dt",
+                                          "time.end",
+                                          "time.initial",
+                                          "steady",
+                                          "analysis.start",
+                                          "output"};
+  std::string unread;
+  if (dataset) {
+    for (const char* k : case_only)
+      if (ctx.deck.given(k)) unread += cat(unread.empty() ? "" : ", ", k);
+  } else if (ctx.deck.given("dataset")) {
+    unread = "dataset";
+  }
+  if (!unread.empty())
+    ctx.log->warn("the deck sets {}, which job: {} does not read{}", unread, dataset ? "dataset" : "case",
+                  dataset ? " (it draws the cylinder and inflow per trajectory from dataset.ranges)" : "");
+}
+
 static void run(apps::Context& ctx) {
   // 1. Read which job the deck asks for.
   const jobs::JobOptions job = jobs::job_options(ctx.deck);
+  warn_unread(ctx, job.kind == jobs::JobOptions::Kind::Dataset);
   // 2. Start PETSc: the deck's options first, then the command line's, which win.
   solvers::PetscSession petsc(job.petsc_options, ctx.passthrough);
   if (job.kind == jobs::JobOptions::Kind::Dataset)

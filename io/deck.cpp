@@ -350,6 +350,10 @@ std::string Deck::message_at(const std::string& path, const std::string& message
   return cat(where(path), ": ", message.rfind(named, 0) == 0 ? message : named + message);
 }
 
+bool Deck::given(const std::string& path) const {
+  return overridden_.count(path) > 0 || lookup(*raw_, path).IsDefined();
+}
+
 bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }
 
 namespace {

@@ -56,6 +56,8 @@ class Deck {
   // The resolved deck (defaults filled) as YAML text: echoed by apps, stored in output files.
   std::string resolved_yaml() const;
   const std::string& source() const { return source_; }
+  // Whether the deck file or a --set gives `path` (a key or a section), rather than a default.
+  bool given(const std::string& path) const;
 
   // Throws an Error located at `path` ("file:line: path: message"), for checks that span keys.
   [[noreturn]] void fail(const std::string& path, const std::string& message) const;
