@@ -86,9 +86,10 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   cli.add_option("--log-dir", log_opts.rank_dir, "also write one log file per MPI rank into this directory");
   cli.add_flag("--deck-reference", reference, "print the deck keys as Markdown (for docs/decks.md) and exit");
   cli.footer("\n" + schema.help_text() +
-             (spec.pass_options ? "\nOptions with one dash (-ksp_type gmres, -ksp_monitor) go to PETSc, after the deck's "
-                                  "solver.petsc_options; options nothing used are named at the end of the run.\n"
-                                : ""));
+             (spec.pass_options
+                  ? "\nOptions with one dash (-ksp_type gmres, -ksp_monitor) go to PETSc, after the deck's "
+                    "solver.petsc_options; options nothing used are named at the end of the run.\n"
+                  : ""));
   cli.allow_extras();
   try {
     cli.parse(argc, argv);
