@@ -366,10 +366,15 @@ T get_checked(const Deck& d, const YAML::Node& n, const std::string& path, Conv 
 }
 }  // namespace
 
+bool is_plain_file_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+             std::string::npos;
+}
+
 std::string Deck::get_file_name(const std::string& p) const {
   const std::string name = get_string(p);
-  if (name.empty() || name == "." || name == ".." ||
-      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != std::string::npos)
+  if (!is_plain_file_name(name))
     fail(p, cat("'", name, "' is not a plain file name (letters, digits, _ - . only; directories go in the dir key)"));
   return name;
 }

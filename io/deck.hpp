@@ -25,6 +25,10 @@ struct ParseOptions {
   std::string base_dir;
 };
 
+// Whether `name` names a file inside a directory: letters, digits, _ - and . only, and not "." or
+// "..", so that it cannot lead out of the directory or into a new one.
+bool is_plain_file_name(const std::string& name);
+
 class Deck {
  public:
   // Loads `path`, applies overrides ("a.b=value", value parsed as YAML), validates, fills
@@ -46,8 +50,7 @@ class Deck {
   int64_t get_int(const std::string& path) const;
   double get_float(const std::string& path) const;
   std::string get_string(const std::string& path) const;
-  // A string key that names a file inside a directory (output.name): letters, digits, _ - and .
-  // only, so that it cannot lead out of the directory or into a new one.
+  // A string key that names a file inside a directory (output.name): is_plain_file_name.
   std::string get_file_name(const std::string& path) const;
   std::vector<double> get_floats(const std::string& path) const;
   std::vector<int64_t> get_ints(const std::string& path) const;

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "io/deck.hpp"
 #include "io/foreign_raw.hpp"
 
 namespace tessera::io {
@@ -108,8 +109,7 @@ ImportedDataset read_foreign(const std::string& path, const ImportOptions& o) {
 void write_imported(const ImportedDataset& d, const ImportOptions& o, const std::string& dir, const std::string& split,
                     const std::string& deck_yaml) {
   if (d.trajectories.empty()) throw Error(cat(d.source, ": no trajectories to write"));
-  if (split.empty() || split == "." || split == ".." ||
-      split.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != std::string::npos)
+  if (!is_plain_file_name(split))
     throw Error(cat("output.split: '", split, "'; expected a plain name (letters, digits, _ - .), not a path"));
   const auto& first = d.trajectories.front();
   for (const auto& t : d.trajectories)

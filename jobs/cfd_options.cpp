@@ -227,23 +227,18 @@ mesh::CylinderChannel channel_of(const io::Deck& d) {
   return c;
 }
 
-// Checks the whole parameter range before any time is spent: every draw must give a cylinder
-// strictly inside the channel.
+// Checks the whole parameter range before any time is spent: every draw must pass the mesher's
+// own checks (the cylinder strictly inside the channel, the sizes against its radius and gaps).
 void check_draws(const io::Deck& d, const DatasetOptions& o) {
-  const double h = o.channel.height, len = o.channel.length;
   for (int64_t i = 0; i < o.total(); ++i) {
     const FlowSample s = draw_sample(o, i);
-    if (s.center_y - s.radius <= 0 || s.center_y + s.radius >= h || s.center_x - s.radius <= 0 ||
-        s.center_x + s.radius >= len)
-      d.fail("dataset.ranges", cat("trajectory ", i, " draws a cylinder (centre ", s.center_x, ", ", s.center_y,
-                                   ", radius ", s.radius, ") outside the ", len, " x ", h, " channel"));
-    // And the mesher's own checks (sizes against this draw's radius and gaps), now, not at draw i.
     mesh::CylinderChannel c = o.channel;
     c.cx = s.center_x, c.cy = s.center_y, c.radius = s.radius;
     try {
       mesh::check_cylinder_channel(c);
     } catch (const Error& e) {
-      d.fail("dataset.ranges", cat("trajectory ", i, " cannot be meshed: ", e.what()));
+      d.fail("dataset.ranges", cat("trajectory ", i, " draws a cylinder (centre ", s.center_x, ", ", s.center_y,
+                                   ", radius ", s.radius, ") that cannot be meshed: ", e.what()));
     }
   }
 }

@@ -126,9 +126,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{},
                            comm.root() && o.from_dataset ? &t : nullptr, dt);
   const auto written = write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
-  if (const int64_t s = r.first_non_finite_step(); s >= 0)
-    core::log_warn(log.get(), cat("the prediction is not finite (NaN or Inf) from step ", s, " of ", what,
-                                  " on: the model diverged, and the errors from there on are not finite"));
+  if (const std::string w = divergence_warning(r, what); !w.empty()) core::log_warn(log.get(), w);
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
   std::string files;
   for (const std::string& f : written) files += (files.empty() ? "" : ", ") + f;

@@ -88,10 +88,8 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   const auto start = std::chrono::steady_clock::now();
   double rollout_seconds = 0;
   auto store = [&](size_t j, const Rollout& r, const OneStepError& one) {
-    if (const int64_t s = r.first_non_finite_step(); s >= 0)
-      core::log_warn(log.get(),
-                     cat("trajectory ", o.trajectories[mine[j]], ": the prediction is not finite (NaN or Inf) ",
-                         "from step ", s, " on: the model diverged, and its errors are not finite"));
+    if (const std::string w = divergence_warning(r, cat("trajectory ", o.trajectories[mine[j]])); !w.empty())
+      core::log_warn(log.get(), w);
     const RolloutSummary s = summarize(r, one, &parts[j], dt);
     const WakeProbe& w = s.wake;
     // The 50-step columns only when 50 steps were run (as <name>_summary.csv's 50-step row).

@@ -154,6 +154,13 @@ static void remove_earlier_outputs(const std::string& base) {
   for (const char* rest : {"_wake_probe_series.csv", "_wake_probe.png"}) std::filesystem::remove(base + rest);
 }
 
+std::string divergence_warning(const Rollout& r, const std::string& what) {
+  const int64_t s = r.first_non_finite_step();
+  return s < 0 ? ""
+               : cat(what, ": the prediction is not finite (NaN or Inf) from step ", s,
+                     " on: the model diverged, and its errors from there on are not finite");
+}
+
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
                                        const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
                                        const Comm& comm, bool with_truth) {

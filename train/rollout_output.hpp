@@ -17,6 +17,10 @@
 
 namespace tessera::train {
 
+// The warning for a rollout whose prediction stopped being finite (the model diverged), naming
+// `what` and the first such step; empty when it stayed finite.
+std::string divergence_warning(const Rollout& r, const std::string& what);
+
 // A trajectory for rolling out on a mesh without ground truth: `steps + 1` copies of an initial
 // velocity (parabolic inflow profile of peak `inflow_speed` across the channel height on inflow
 // nodes, and on interior/outflow nodes too if `fill_interior`; zero on walls). Fixed nodes keep
