@@ -12,7 +12,14 @@ std::string temp_path(const std::string& path) { return path + ".tmp"; }
 void commit_temp(const std::string& path) {
   std::error_code ec;
   std::filesystem::rename(temp_path(path), path, ec);
-  if (ec) throw Error(cat(path, ": cannot move the finished file into place: ", ec.message()));
+  if (!ec) return;
+  // The finished file cannot replace the target (e.g. a directory of that name): leave no
+  // stray temporary behind either.
+  std::error_code ignored;
+  std::filesystem::remove(temp_path(path), ignored);
+  const bool is_dir = std::filesystem::is_directory(path, ignored);
+  throw Error(cat(path, ": cannot move the finished file into place: ",
+                  is_dir ? std::string("a directory of that name is in the way") : ec.message()));
 }
 
 void ensure_parent_dir(const std::string& path) {

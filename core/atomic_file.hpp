@@ -9,7 +9,8 @@ namespace tessera::core {
 // Deterministic, so that all MPI ranks writing one file collectively agree on it.
 std::string temp_path(const std::string& path);
 
-// Renames temp_path(path) to path (creating nothing else). Throws on failure.
+// Renames temp_path(path) to path (creating nothing else). Throws on failure, having removed
+// the temporary.
 void commit_temp(const std::string& path);
 
 // Writes text atomically.

@@ -10,11 +10,11 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <regex>
 #include <unordered_map>
 
 #include "core/error.hpp"
+#include "core/regular_file.hpp"
 #include "mesh/mesh.hpp"
 #include "mesh/validation.hpp"
 
@@ -297,7 +297,7 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
 }
 
 vtkSmartPointer<vtkXMLDataElement> read_xml(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
+  core::require_regular_file(path, "an XML file");
   vtkSmartPointer<vtkXMLDataElement> root;
   VtkMessages messages;  // the parser's own report would be several lines
   root.TakeReference(vtkXMLUtilities::ReadElementFromFile(path.c_str()));

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <type_traits>
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/regular_file.hpp"
 
 namespace tessera::io {
 namespace {
@@ -95,7 +95,7 @@ H5File H5File::create(const std::string& path, const Comm& comm) {
 
 H5File H5File::open_read(const std::string& path) {
   static Quiet quiet;
-  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
+  core::require_regular_file(path, "an HDF5 file");
   H5File f(-1, path, Comm());
   f.snapshot_ = H5Snapshot::take(path);
   return f;

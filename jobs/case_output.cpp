@@ -25,9 +25,6 @@ CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& 
   comm.barrier();
   for (int32_t t : m.node_type) node_type_.data.push_back(t);
     // case_options rejects output.xdmf / output.vtu in builds without HDF5 / VTK.
-#if TESSERA_HAVE_HDF5
-  if (o.xdmf) xdmf_ = std::make_unique<io::XdmfSeries>(base_, m, comm, std::vector{node_type_}, o.deck_yaml);
-#endif
 #if TESSERA_HAVE_VTK
   if (o.vtu && comm.root()) pvd_ = std::make_unique<io::PvdCollection>(base_ + ".pvd");
 #endif
@@ -42,6 +39,10 @@ void CaseOutput::fields(const solvers::NavierStokes& ns) {
                            {"pressure", 1, false, ns.vertex_pressure()},
                            {"vorticity", 1, false, ns.vertex_vorticity()}};
 #if TESSERA_HAVE_HDF5
+  // The series (its _mesh.h5 first) starts with its first step: a steady solve that fails leaves
+  // no mesh file without a .xmf. Collective, as fields() is.
+  if (o_.xdmf && !xdmf_)
+    xdmf_ = std::make_unique<io::XdmfSeries>(base_, m_, comm_, std::vector{node_type_}, o_.deck_yaml);
   if (xdmf_) xdmf_->write_step(ns.time(), f);
 #endif
 #if TESSERA_HAVE_VTK

@@ -14,6 +14,7 @@
 #include "core/bytes.hpp"
 #include "core/child_process.hpp"
 #include "core/error.hpp"
+#include "core/regular_file.hpp"
 #include "mesh/validation.hpp"
 
 namespace tessera::mesh {
@@ -77,9 +78,7 @@ class GmshSession {
   OmpThreadGuard omp_;  // built before the constructor body (initialize), destroyed after finalize
 };
 
-void require_file(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": file not found"));
-}
+void require_file(const std::string& path) { core::require_regular_file(path, "a mesh file"); }
 
 // The model's cell type: tetrahedra, else triangles or quads (not both); anything but linear
 // cells, lines and points is rejected.

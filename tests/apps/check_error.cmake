@@ -1,8 +1,11 @@
 # Runs a command that must fail cleanly: exit code RC (default 1; 2 for usage errors), exactly
 # one line on stderr, starting with "<app>: error: " and matching EXPECT (a regular expression).
-#   cmake -DCMD=<exe;args...> -DEXPECT=<regex> [-DRC=2] -P check_error.cmake
+#   cmake -DCMD=<exe;args...> -DEXPECT=<regex> [-DRC=2] [-DOUT_DIR=<dir>] -P check_error.cmake
 if(NOT DEFINED RC)
   set(RC 1)
+endif()
+if(DEFINED OUT_DIR)
+  file(REMOVE_RECURSE "${OUT_DIR}")  # this test's own folder: what is there afterwards is this run's
 endif()
 execute_process(COMMAND ${CMD} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(STRIP "${err}" err_stripped)
@@ -19,5 +22,20 @@ if(NOT err_stripped MATCHES "^tessera-[a-z]+: error: ")
 endif()
 if(NOT err_stripped MATCHES "${EXPECT}")
   message(FATAL_ERROR "error does not match '${EXPECT}':\n${err}")
+endif()
+# With OUT_DIR (the run's output.dir): nothing half-written or orphaned is left there: no
+# "<file>.tmp", and no "<name>_mesh.h5" of an XDMF series without its "<name>.xmf".
+if(DEFINED OUT_DIR AND IS_DIRECTORY "${OUT_DIR}")
+  file(GLOB_RECURSE temps "${OUT_DIR}/*.tmp")
+  if(temps)
+    message(FATAL_ERROR "the failed run left temporary files: ${temps}")
+  endif()
+  file(GLOB_RECURSE meshes "${OUT_DIR}/*_mesh.h5")
+  foreach(m ${meshes})
+    string(REGEX REPLACE "_mesh\\.h5$" ".xmf" index "${m}")
+    if(NOT EXISTS "${index}")
+      message(FATAL_ERROR "the failed run left ${m} without ${index}")
+    endif()
+  endforeach()
 endif()
 message(STATUS "ok: ${err_stripped}")

@@ -1,4 +1,4 @@
-// core: progress text, atomic files, errors carrying a key, Comm on one rank.
+// core: progress text, atomic files, input files, errors carrying a key, Comm on one rank.
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdlib>
@@ -10,6 +10,7 @@
 #include "core/comm.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "core/regular_file.hpp"
 
 using namespace tessera;
 
@@ -57,6 +58,22 @@ TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
   CHECK(line == "hello");
   CHECK_FALSE(std::filesystem::exists(core::temp_path(dir + "/a/b.txt")));
   CHECK_THROWS_WITH(core::commit_temp(dir + "/none.txt"), Catch::Contains("cannot move the finished file into place"));
+  // A directory where the file should go: one message saying so, and no temporary left behind.
+  std::filesystem::create_directories(dir + "/taken.csv");
+  CHECK_THROWS_WITH(core::write_text_atomic(dir + "/taken.csv", "x\n"),
+                    Catch::Contains("taken.csv: cannot move the finished file into place: a directory of that name"));
+  CHECK_FALSE(std::filesystem::exists(core::temp_path(dir + "/taken.csv")));
+}
+
+TEST_CASE("an input that must be a file names what it is instead", "[files]") {
+  const std::string dir = std::string(TESSERA_TEST_OUT) + "/regular";
+  std::filesystem::create_directories(dir + "/folder.h5");
+  std::ofstream(dir + "/file.h5") << "x";
+  CHECK_NOTHROW(core::require_regular_file(dir + "/file.h5", "an HDF5 file"));
+  CHECK_THROWS_WITH(core::require_regular_file(dir + "/folder.h5", "an HDF5 file"),
+                    Catch::Equals(dir + "/folder.h5: is a directory; expected an HDF5 file"));
+  CHECK_THROWS_WITH(core::require_regular_file(dir + "/none.h5", "an HDF5 file"),
+                    Catch::Equals(dir + "/none.h5: file not found"));
 }
 
 TEST_CASE("run_in_child returns the child's bytes and turns its crash into an Error", "[child]") {
