@@ -125,6 +125,27 @@ TEST_CASE("line plots: panels side by side, curves in their colours, text drawn"
   CHECK(dark > 1000);
   CHECK_THROWS_AS(io::write_line_plots_png(out + "/none.png", {{"t", "x", "y", true, {{"s", {1, 2}, {-1, 0}}}}}),
                   Error);
+  // The legend goes where it hides no curve: a line rising into the upper right corner keeps it
+  // there (its pixels under where the legend box used to be stay blue), and the box moves to the
+  // upper left, which the line leaves empty.
+  io::PlotSeries rising{"rising", {}, {}}, level{"level", {}, {}};
+  for (int i = 0; i <= 100; ++i)
+    rising.x.push_back(i), rising.y.push_back(i), level.x.push_back(i), level.y.push_back(5);
+  io::write_line_plots_png(out + "/legend.png", {{"t", "x", "y", false, {rising, level}}});
+  const auto leg = read_png(out + "/legend.png");
+  // VTK's PNG rows run bottom-up: pixel row y of the canvas is image row 339 - y.
+  auto count_blue = [&](int x0, int x1, int y0, int y1) {
+    int64_t n = 0;
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        const auto* q = static_cast<const uint8_t*>(leg->GetScalarPointer(x, 339 - y, 0));
+        n += q[0] == 31 && q[1] == 119 && q[2] == 180;
+      }
+    return n;
+  };
+  // The curve where the old box was, right of where its blue sample line was drawn (x < 337).
+  CHECK(count_blue(466 - 100, 465, 31, 31 + 40) > 20);
+  CHECK(count_blue(69, 69 + 40, 31, 31 + 40) > 0);  // the legend's blue sample line, upper left
   CHECK(!std::filesystem::exists(out + "/none.png"));
   // Text: FreeType renders glyphs (dark pixels) without a display.
   io::Canvas c(200, 40);
