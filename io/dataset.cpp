@@ -143,7 +143,7 @@ void DatasetWriter::finish() {
   comm_.barrier();
 }
 
-DatasetReader::DatasetReader(const std::string& dir, const std::string& split) : path_(dir + "/" + split + ".h5") {
+DatasetMeta read_dataset_meta(const std::string& dir) {
   const std::string meta_path = dir + "/meta.json";
   std::ifstream in(meta_path);
   if (!in)
@@ -151,7 +151,11 @@ DatasetReader::DatasetReader(const std::string& dir, const std::string& split) :
                     " (foreign data: convert it with tessera-import, docs/import.md)"));
   std::stringstream ss;
   ss << in.rdbuf();
-  meta_ = DatasetMeta::from_json(ss.str(), meta_path);
+  return DatasetMeta::from_json(ss.str(), meta_path);
+}
+
+DatasetReader::DatasetReader(const std::string& dir, const std::string& split)
+    : path_(dir + "/" + split + ".h5"), meta_(read_dataset_meta(dir)) {
   file_ = std::make_unique<H5File>(H5File::open_read(path_));
   for (const auto& name : file_->list("/")) {
     try {

@@ -67,6 +67,9 @@ class DatasetWriter {
   std::unique_ptr<H5File> file_;
 };
 
+// The dataset's meta.json (fields, dt) alone, without opening a split.
+DatasetMeta read_dataset_meta(const std::string& dir);
+
 class DatasetReader {
  public:
   DatasetReader(const std::string& dir, const std::string& split);

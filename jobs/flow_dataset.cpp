@@ -144,7 +144,10 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
   const io::DatasetMeta meta = io::DatasetMeta::cylinder_flow(o.steps, o.dt);
   double seconds = 0;
   const int64_t mine = (now - comm.rank() + comm.size() - 1) / comm.size();
-  core::Progress progress(log, "trajectories", mine, 10.0, comm.root() && core::Progress::is_terminal());
+  // Only rank 0 reports: under mpirun its count is its own share, and the label says so.
+  const std::string label = comm.size() > 1 ? cat("rank 0's trajectories (", now, " on ", comm.size(), " ranks)")
+                                            : std::string("trajectories");
+  core::Progress progress(log, label, mine, 10.0, comm.root() && core::Progress::is_terminal());
   for (int64_t k = comm.rank(); k < now; k += comm.size()) {
     const int64_t i = todo[k];
     const FlowSample s = draw_sample(o, i);

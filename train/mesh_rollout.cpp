@@ -31,7 +31,11 @@ void add_rollout_keys(io::Schema& s) {
   s.add("rollout.batch", KeyType::Bool, "true",
         "with rollout.trajectories: roll a rank's trajectories out together, one forward pass per step for all of "
         "them (the disjoint union of their graphs); false: one after another");
-  s.add("rollout.dt", KeyType::Float, "0.01", "time step for output time stamps (source mesh)").min = 0;
+  auto& dt =
+      s.add("rollout.dt", KeyType::Float, "0.01",
+            "time step for output time stamps (source mesh); default: the training data's dt where the checkpoint "
+            "stores it, else 0.01");
+  dt.min = 0, dt.min_exclusive = true;
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
   s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
         "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
@@ -58,6 +62,7 @@ RolloutOptions rollout_options(const io::Deck& d) {
   o.batch = d.get_bool("rollout.batch");
   o.device = read_device(d, "rollout.device");
   o.dt = d.get_float("rollout.dt");
+  o.dt_given = d.given("rollout.dt");
   o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
   o.fill_interior = d.get_bool("rollout.initial.fill_interior");
   if (!o.from_dataset) o.mesh = io::mesh_options(d);
@@ -74,7 +79,7 @@ namespace {
 // The trajectory to roll out: a dataset's (with ground truth) or a mesh with an initial
 // condition. Sets `what` (its name in messages) and `dt`.
 io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m, std::string& what, double& dt) {
-  dt = o.dt;
+  dt = !o.dt_given && m.data_dt > 0 ? m.data_dt : o.dt;
   if (!o.from_dataset) {
     what = "the deck's mesh";
     return initial_condition_trajectory(io::build_mesh(o.mesh), o.steps, o.inflow_speed, o.fill_interior);
@@ -107,6 +112,14 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   std::string what;
   double dt = 0;
   const io::Trajectory traj = source_trajectory(o, m, what, dt);
+  if (!o.from_dataset)
+    core::log_info(log.get(), cat("time step dt = ", dt,
+                                  o.dt_given      ? " (rollout.dt)"
+                                  : m.data_dt > 0 ? " (the training data's; rollout.dt sets another)"
+                                                  : " (rollout.dt's default; the checkpoint does not store the "
+                                                    "training data's)"));
+  if (const std::string w = dt_mismatch_warning(m, dt, o.from_dataset ? what : "the rollout (rollout.dt)"); !w.empty())
+    core::log_warn(log.get(), w);
   // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
   // halo as deep as the model, on which the rollout runs.
   TrajectoryData t = prepare_trajectory(traj, m.options.augment, what), on_device = t.to(device);

@@ -26,6 +26,7 @@ struct RolloutOptions {
   std::string device = "cpu";
   int64_t steps = 0;          // 0: the whole trajectory
   double dt = 0.01;           // output time step (source mesh)
+  bool dt_given = false;      // rollout.dt set by the deck; otherwise the training data's dt where stored
   double inflow_speed = 1.0;  // initial condition (source mesh)
   bool fill_interior = true;
   io::MeshOptions mesh;  // source mesh

@@ -3,6 +3,9 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include <cmath>
+#include <cstdlib>
+
 #include "core/error.hpp"
 #include "io/deck.hpp"
 #include "train/mesh_sim_family.hpp"
@@ -76,7 +79,19 @@ TrainedModel load_trained_model(const std::string& path) {
   unpack_model(c, path, *m.model, m.norms);
   m.model->module().eval();
   m.step = std::stoll(c.attributes.count("step") ? c.attributes.at("step") : "0");
+  if (auto dt = c.attributes.find("data_dt"); dt != c.attributes.end()) {
+    char* end = nullptr;
+    m.data_dt = std::strtod(dt->second.c_str(), &end);
+    if (end == dt->second.c_str() || *end != '\0' || !(m.data_dt > 0))
+      throw Error(cat(path, ": checkpoint attribute data_dt = '", dt->second, "' is not a positive number"));
+  }
   return m;
+}
+
+std::string dt_mismatch_warning(const TrainedModel& m, double dt, const std::string& what) {
+  if (!(m.data_dt > 0) || std::abs(dt - m.data_dt) <= 1e-9 * m.data_dt) return "";
+  return cat("the model was trained on steps of dt = ", m.data_dt, ", but ", what, " has dt = ", dt,
+             ": each predicted step still advances the training data's dt");
 }
 
 }  // namespace tessera::train

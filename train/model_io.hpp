@@ -21,7 +21,13 @@ struct TrainedModel {
   std::unique_ptr<Simulator> model;
   Normalizers norms;
   int64_t step = 0;
+  double data_dt = 0;  // the training data's time step; 0: not stored (checkpoints before 2026-12-02)
 };
 TrainedModel load_trained_model(const std::string& checkpoint_path);
+
+// A warning when `dt`, the time step of `what` (the data a model is rolled out on), differs from
+// the step the model was trained on: each of its steps then predicts the wrong interval of time.
+// Empty when they agree or the checkpoint does not say.
+std::string dt_mismatch_warning(const TrainedModel& m, double dt, const std::string& what);
 
 }  // namespace tessera::train

@@ -5,12 +5,14 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "gnn/autocast.hpp"
+#include "io/dataset.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
 #include "train/gradients.hpp"
@@ -52,6 +54,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
         "unrolled steps carries no gradient)",
         "train.unroll_grad");
   const std::string& dir = o.data.dir;
+  data_dt_ = io::read_dataset_meta(dir).dt;
   train_ = load_split(dir, o.data.train_split, o.augment, limit, graph_parallel_ ? comm_ : Comm::self(), hops);
   const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
   if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
@@ -228,6 +231,8 @@ void Trainer::save(const std::string& path) const {
   c.attributes["step"] = std::to_string(step_);
   c.attributes["deck"] = options_.deck_yaml;
   if (!options_.deck_dir.empty()) c.attributes["deck_dir"] = options_.deck_dir;
+  char dt[32];  // shortest text that reads back as the same double
+  c.attributes["data_dt"] = std::string(dt, std::to_chars(dt, dt + sizeof dt, data_dt_).ptr);
   if (comm_.root()) save_checkpoint(path, c);  // every rank holds the same state
   comm_.barrier();
 }

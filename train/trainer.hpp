@@ -59,6 +59,7 @@ class Trainer : public Learner {
   bool graph_parallel_ = false;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;
+  double data_dt_ = 0;  // the training data's time step, stored in checkpoints
   std::unique_ptr<Simulator> model_;
   std::unique_ptr<torch::optim::AdamW> opt_;
   Normalizers norms_;
