@@ -118,7 +118,8 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
                                   : m.data_dt > 0 ? " (the training data's; rollout.dt sets another)"
                                                   : " (rollout.dt's default; the checkpoint does not store the "
                                                     "training data's)"));
-  if (const std::string w = dt_mismatch_warning(m, dt, o.from_dataset ? what : "the rollout (rollout.dt)"); !w.empty())
+  if (const std::string w = dt_mismatch_warning(m.data_dt, dt, o.from_dataset ? what : "the rollout (rollout.dt)");
+      !w.empty())
     core::log_warn(log.get(), w);
   // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
   // halo as deep as the model, on which the rollout runs.

@@ -79,18 +79,23 @@ TrainedModel load_trained_model(const std::string& path) {
   unpack_model(c, path, *m.model, m.norms);
   m.model->module().eval();
   m.step = std::stoll(c.attributes.count("step") ? c.attributes.at("step") : "0");
-  if (auto dt = c.attributes.find("data_dt"); dt != c.attributes.end()) {
-    char* end = nullptr;
-    m.data_dt = std::strtod(dt->second.c_str(), &end);
-    if (end == dt->second.c_str() || *end != '\0' || !(m.data_dt > 0))
-      throw Error(cat(path, ": checkpoint attribute data_dt = '", dt->second, "' is not a positive number"));
-  }
+  m.data_dt = checkpoint_data_dt(c, path);
   return m;
 }
 
-std::string dt_mismatch_warning(const TrainedModel& m, double dt, const std::string& what) {
-  if (!(m.data_dt > 0) || std::abs(dt - m.data_dt) <= 1e-9 * m.data_dt) return "";
-  return cat("the model was trained on steps of dt = ", m.data_dt, ", but ", what, " has dt = ", dt,
+double checkpoint_data_dt(const Checkpoint& c, const std::string& path) {
+  const auto dt = c.attributes.find("data_dt");
+  if (dt == c.attributes.end()) return 0;
+  char* end = nullptr;
+  const double v = std::strtod(dt->second.c_str(), &end);
+  if (end == dt->second.c_str() || *end != '\0' || !(v > 0))
+    throw Error(cat(path, ": checkpoint attribute data_dt = '", dt->second, "' is not a positive number"));
+  return v;
+}
+
+std::string dt_mismatch_warning(double trained_dt, double dt, const std::string& what) {
+  if (!(trained_dt > 0) || std::abs(dt - trained_dt) <= 1e-9 * trained_dt) return "";
+  return cat("the model was trained on steps of dt = ", trained_dt, ", but ", what, " has dt = ", dt,
              ": each predicted step still advances the training data's dt");
 }
 

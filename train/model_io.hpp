@@ -25,9 +25,13 @@ struct TrainedModel {
 };
 TrainedModel load_trained_model(const std::string& checkpoint_path);
 
-// A warning when `dt`, the time step of `what` (the data a model is rolled out on), differs from
-// the step the model was trained on: each of its steps then predicts the wrong interval of time.
-// Empty when they agree or the checkpoint does not say.
-std::string dt_mismatch_warning(const TrainedModel& m, double dt, const std::string& what);
+// The training data's time step stored in checkpoint `c` (read from `path`); 0 when it has none.
+// Throws naming `path` when the stored value is not a positive number.
+double checkpoint_data_dt(const Checkpoint& c, const std::string& path);
+
+// A warning when `dt`, the time step of `what` (the data a model is rolled out or trained on),
+// differs from `trained_dt`, the step the model was trained on: each of its steps then predicts
+// another interval of time. Empty when they agree or trained_dt is 0 (not stored).
+std::string dt_mismatch_warning(double trained_dt, double dt, const std::string& what);
 
 }  // namespace tessera::train

@@ -84,7 +84,7 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                                 " steps on ", comm.size(), " rank(s), ",
                                 o.batch ? "together (one forward pass per step)" : "one after another"));
   const double dt = reader.meta().dt;
-  if (const std::string w = dt_mismatch_warning(m, dt, cat(dir, "/", o.split, ".h5")); !w.empty())
+  if (const std::string w = dt_mismatch_warning(m.data_dt, dt, cat(dir, "/", o.split, ".h5")); !w.empty())
     core::log_warn(log.get(), w);
   std::vector<double> table(count * kColumns, 0.0);
   const auto start = std::chrono::steady_clock::now();

@@ -97,6 +97,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
     // rate) takes effect from step 0.
     Checkpoint c = load_checkpoint(o.init);
     unpack_model(c, o.init, *model_, norms_);
+    warn_other_dt(c, o.init);
     core::log_info(log_.get(), cat("initialised from ", o.init, " (its step ",
                                    c.attributes.count("step") ? c.attributes.at("step") : "?", ")"));
   }
@@ -222,6 +223,12 @@ std::vector<Metric> Trainer::validate() {
           {"rollout_persistence", r.persistence_over(k)}};
 }
 
+void Trainer::warn_other_dt(const Checkpoint& c, const std::string& path) const {
+  const std::string w =
+      dt_mismatch_warning(checkpoint_data_dt(c, path), data_dt_, cat(options_.data.dir, " (data.dir)"));
+  if (!w.empty()) core::log_warn(log_.get(), cat(path, ": ", w, " (the checkpoint now stores the new dt)"));
+}
+
 void Trainer::save(const std::string& path) const {
   Checkpoint c;
   pack_model(c, *model_, norms_);
@@ -240,6 +247,7 @@ void Trainer::save(const std::string& path) const {
 void Trainer::load(const std::string& path) {
   Checkpoint c = load_checkpoint(path);
   unpack_model(c, path, *model_, norms_);
+  warn_other_dt(c, path);
   unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
   gen_.set_state(checkpoint_tensor(c, path, "rng.sampler"));
   step_ = std::stoll(c.attributes["step"]);

@@ -22,6 +22,8 @@ class AdamW;
 
 namespace tessera::train {
 
+struct Checkpoint;
+
 class Trainer : public Learner {
  public:
   // With several ranks in `comm`, training is parallel (train.parallel): graph-parallel, every
@@ -60,6 +62,8 @@ class Trainer : public Learner {
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;
   double data_dt_ = 0;  // the training data's time step, stored in checkpoints
+  // Warns when checkpoint `c` (resumed or fine-tuned from) was trained on another dt than data.dir's.
+  void warn_other_dt(const Checkpoint& c, const std::string& path) const;
   std::unique_ptr<Simulator> model_;
   std::unique_ptr<torch::optim::AdamW> opt_;
   Normalizers norms_;

@@ -6,10 +6,13 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "io/deck.hpp"
 #include "tests/train_fixture.hpp"
 #include "train/checkpoint.hpp"
@@ -228,9 +231,9 @@ TEST_CASE("checkpoints carry the training data's dt; other steps are warned abou
   CHECK(train::load_checkpoint(ckpt).attributes.at("data_dt") == "0.05");
   const train::TrainedModel m = train::load_trained_model(ckpt);
   CHECK(m.data_dt == 0.05);
-  CHECK(train::dt_mismatch_warning(m, 0.05, "x.h5 #0").empty());
-  CHECK(train::dt_mismatch_warning(m, 0.05 * (1 + 1e-12), "x.h5 #0").empty());  // rounding in other writers
-  CHECK(train::dt_mismatch_warning(m, 0.01, "x.h5 #0") ==
+  CHECK(train::dt_mismatch_warning(m.data_dt, 0.05, "x.h5 #0").empty());
+  CHECK(train::dt_mismatch_warning(m.data_dt, 0.05 * (1 + 1e-12), "x.h5 #0").empty());  // rounding in other writers
+  CHECK(train::dt_mismatch_warning(m.data_dt, 0.01, "x.h5 #0") ==
         "the model was trained on steps of dt = 0.05, but x.h5 #0 has dt = 0.01: each predicted step still advances "
         "the training data's dt");
   // Checkpoints written before the attribute existed: nothing to compare with, no warning.
@@ -239,7 +242,19 @@ TEST_CASE("checkpoints carry the training data's dt; other steps are warned abou
   train::save_checkpoint(out + "/no_data_dt.h5", c);
   const train::TrainedModel old = train::load_trained_model(out + "/no_data_dt.h5");
   CHECK(old.data_dt == 0);
-  CHECK(train::dt_mismatch_warning(old, 0.01, "x.h5 #0").empty());
+  CHECK(train::dt_mismatch_warning(old.data_dt, 0.01, "x.h5 #0").empty());
+  // Resuming or fine-tuning on data with another dt warns (and names the checkpoint).
+  c.attributes["data_dt"] = "0.01";
+  train::save_checkpoint(out + "/other_data_dt.h5", c);
+  {
+    const io::Deck fine_tune = deck("transformer", 2, {"train.init=" + out + "/other_data_dt.h5"});
+    train::Trainer t2(train::mesh_sim_options(fine_tune),
+                      core::make_logger("dt", Comm::self(), {"warn", out + "/dt_log"}));  // flushed per message
+  }
+  std::ifstream log_file(out + "/dt_log/rank0.log");
+  const std::string logged((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  CHECK_THAT(logged, Catch::Contains("other_data_dt.h5: the model was trained on steps of dt = 0.01, but ") &&
+                         Catch::Contains("(data.dir) has dt = 0.05"));
   c.attributes["data_dt"] = "-1";
   train::save_checkpoint(out + "/bad_data_dt.h5", c);
   CHECK_THROWS_WITH(train::load_trained_model(out + "/bad_data_dt.h5"),

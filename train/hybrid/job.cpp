@@ -46,7 +46,7 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   const DatasetTrajectory source = read_dataset_trajectory(dir, o.split, o.trajectory, "rollout.trajectory");
   const std::string& what = source.what;
   const double dt = source.dt;
-  if (const std::string w = dt_mismatch_warning(m, dt, what); !w.empty()) core::log_warn(log.get(), w);
+  if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty()) core::log_warn(log.get(), w);
   const TrajectoryData t = prepare_trajectory(source.data, m.options.augment, what);
   const TrajectoryData on_device = t.to(device);
   const int64_t available = t.steps() - 1;

@@ -1,0 +1,222 @@
+// Foreign datasets (io/foreign.hpp), time series: VTU series (.pvd or a directory, written with
+// VTK's writer) and XDMF3 series (tessera's layout and meshio's xi:include layout, written by
+// hand), read back into tessera trajectories, and malformed inputs.
+#include <catch2/catch.hpp>
+
+#include "tests/io/import_fixtures.hpp"
+
+using namespace tessera;
+using namespace tessera::test::foreign;
+
+TEST_CASE("VTU series: .pvd and directory, pressure optional, step order by number", "[import]") {
+  io::ImportOptions o;
+  const std::string dir = write_vtu_series("vtu_pvd", true, true);
+  auto d = io::read_foreign(dir + "/series.pvd", o);
+  CHECK(d.format == io::ForeignFormat::VtuSeries);
+  CHECK(d.dt == Approx(0.5));
+  REQUIRE(d.trajectories.size() == 1);
+  check_channel(d.trajectories[0], true);
+  check_inferred(d.trajectories[0]);
+  // The directory holding the .vtu files (no .pvd): ordered by the number in the name; dt given.
+  const std::string plain = write_vtu_series("vtu_dir", false, false);
+  check_error([&] { io::read_foreign(plain, o); }, "no .pvd time stamps; set import.dt");
+  o.dt = 0.5;
+  d = io::read_foreign(plain, o);
+  check_channel(d.trajectories[0], false);
+  // A directory of such directories: one trajectory each.
+  const std::string many = out + "/vtu_many";
+  fs::remove_all(many);
+  fs::create_directories(many);
+  fs::copy(plain, many + "/run_1");
+  fs::copy(plain, many + "/run_0");
+  d = io::read_foreign(many, o);
+  REQUIRE(d.trajectories.size() == 2);
+  CHECK(d.trajectories[0].source.find("run_0") != std::string::npos);
+}
+
+TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
+  io::ImportOptions o;
+  o.dt = 1;
+  // A step with another mesh.
+  const std::string dir = write_vtu_series("vtu_bad_nodes", false, false);
+  write_vtu(dir + "/step_5.vtu", test::grid_mesh(3, 3), {io::Field{"velocity", 2, false, std::vector<double>(32)}});
+  check_error([&] { io::read_foreign(dir, o); }, "step_5.vtu: 16 points and 18 cells, but step 0");
+  // No velocity.
+  const std::string nov = write_vtu_series("vtu_bad_velocity", false, false);
+  write_vtu(nov + "/step_10.vtu", channel, {io::Field{"speed", 1, false, std::vector<double>(kNodes)}});
+  check_error([&] { io::read_foreign(nov, o); }, "step_10.vtu: no point data 'velocity' (point data: speed)");
+  // Pressure at some steps only.
+  const std::string somep = write_vtu_series("vtu_bad_pressure", true, false);
+  write_vtu(somep + "/step_10.vtu", channel, {io::Field{"velocity", 2, false, std::vector<double>(kNodes * 2)}});
+  check_error([&] { io::read_foreign(somep, o); }, "point data 'pressure' is absent but present at step 0");
+  // Empty series, a lone .vtu, a missing step file.
+  fs::create_directories(out + "/vtu_empty");
+  check_error([&] { io::read_foreign(out + "/vtu_empty", o); }, "vtu_empty: empty series");
+  check_error([&] { io::read_foreign(dir + "/step_2.vtu", o); }, "one .vtu file is one time step");
+  const std::string gone = write_vtu_series("vtu_missing_step", false, true);
+  fs::remove(gone + "/step_5.vtu");
+  check_error([&] { io::read_foreign(gone + "/series.pvd", o); }, "step_5.vtu: file not found (step 1 of");
+  // A moving mesh: same counts, a point moved.
+  const std::string moving = write_vtu_series("vtu_moving", false, false);
+  {
+    mesh::Mesh shifted = channel;
+    shifted.coords[2 * 7] += 0.25;
+    io::Field vel{"velocity", 2, false, std::vector<double>(kNodes * 2, 1.0)};
+    write_vtu(moving + "/step_10.vtu", shifted, {vel});
+  }
+  check_error([&] { io::read_foreign(moving, o); }, "step_10.vtu: node 7 is at (7.25, 0), at (7, 0) in step 0 (");
+  // Non-finite pressure.
+  const std::string nanp = write_vtu_series("vtu_nan_pressure", true, false);
+  {
+    io::Field vel{"velocity", 2, false, std::vector<double>(kNodes * 2, 1.0)};
+    io::Field p{"pressure", 1, false, std::vector<double>(kNodes, 1.0)};
+    p.data[3] = INFINITY;
+    write_vtu(nanp + "/step_10.vtu", channel, {vel, p});
+  }
+  check_error([&] { io::read_foreign(nanp, o); }, "pressure holds a non-finite value at step 2, node 3");
+  // A broken .vtu: VTK's multi-line report becomes one line.
+  const std::string broken = write_vtu_series("vtu_broken", false, false);
+  std::ofstream(broken + "/step_5.vtu") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"UnstructuredGrid\"><Unstr";
+  check_error([&] { io::read_foreign(broken, o); }, "step_5.vtu: not a readable .vtu file (VTK: ");
+  // Time stamps: not numbers, not finite, not uniform (also when import.dt is set).
+  auto stamps = [&](const std::string& name, const std::vector<std::string>& times) {
+    const std::string dir = write_vtu_series(name, false, true);
+    std::string text = "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n";
+    const char* files[] = {"step_2.vtu", "step_5.vtu", "step_10.vtu"};
+    for (int t = 0; t < kSteps; ++t)
+      text += cat("<DataSet timestep=\"", times[t], "\" part=\"0\" file=\"", files[t], "\"/>\n");
+    std::ofstream(dir + "/series.pvd") << text << "</Collection></VTKFile>\n";
+    return dir + "/series.pvd";
+  };
+  check_error(
+      [&] {
+        io::read_foreign(stamps("vtu_time_text", {"0", "abc", "2"}), o);
+      },
+      "series.pvd: DataSet 1 timestep: 'abc' is not a finite number");
+  check_error(
+      [&] {
+        io::read_foreign(stamps("vtu_time_inf", {"0", "inf", "inf"}), o);
+      },
+      "'inf' is not a finite number");
+  check_error(
+      [&] {
+        io::read_foreign(stamps("vtu_time_uneven", {"0", "0.5", "1.5"}), o);
+      },
+      "time steps are not uniform");
+  // Two trajectories whose stamps disagree on dt.
+  const std::string two = out + "/vtu_two_dt";
+  fs::remove_all(two);
+  fs::create_directories(two);
+  fs::copy(fs::path(stamps("vtu_dt_a", {"0", "0.5", "1"})).parent_path(), two + "/a");
+  fs::copy(fs::path(stamps("vtu_dt_b", {"0", "0.25", "0.5"})).parent_path(), two + "/b");
+  io::ImportOptions from_stamps;
+  check_error([&] { io::read_foreign(two, from_stamps); }, "/b: dt 0.25 from its .pvd time stamps, but");
+  // Step numbers longer than any integer type (time stamps in names) still order the steps.
+  const std::string stamped = write_vtu_series("vtu_long_numbers", false, false);
+  fs::rename(stamped + "/step_2.vtu", stamped + "/step_99999999999999999999.vtu");
+  fs::rename(stamped + "/step_5.vtu", stamped + "/step_100000000000000000000.vtu");
+  fs::rename(stamped + "/step_10.vtu", stamped + "/step_100000000000000000001.vtu");
+  check_channel(io::read_foreign(stamped, o).trajectories.at(0), false);
+}
+
+TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[import]") {
+  io::ImportOptions o;
+  // tessera's XdmfSeries: every temporal grid carries its own Topology and Geometry.
+  {
+    io::XdmfSeries s(out + "/xdmf_tessera/flow", channel);
+    for (int t = 0; t < kSteps; ++t) {
+      io::Field vel{"velocity", 2, false, {}};
+      for (int64_t i = 0; i < kNodes; ++i) vel.data.push_back(u_at(i, t)), vel.data.push_back(v_at(i, t));
+      s.write_step(0.1 * t, {vel});
+    }
+  }
+  auto d = io::read_foreign(out + "/xdmf_tessera/flow.xmf", o);
+  CHECK(d.format == io::ForeignFormat::Xdmf);
+  CHECK(d.dt == Approx(0.1));
+  check_channel(d.trajectories[0], false);
+  check_inferred(d.trajectories[0]);
+
+  // meshio's TimeSeriesWriter layout, inline XML data: a mesh grid, then temporal grids that
+  // include its Topology and Geometry; node_type as a field.
+  auto xml_numbers = [](const std::vector<double>& v) {
+    std::string s;
+    for (double x : v) s += cat(x, " ");
+    return s;
+  };
+  auto write_meshio = [&](const std::string& path, int steps, bool cell_velocity) {
+    std::ofstream f(path);
+    f << "<Xdmf xmlns:xi=\"http://www.w3.org/2001/XInclude\" Version=\"3.0\"><Domain>\n"
+      << "<Grid Name=\"mesh\" GridType=\"Uniform\"><Geometry GeometryType=\"XY\"><DataItem DataType=\"Float\" "
+      << "Dimensions=\"" << kNodes << " 2\" Format=\"XML\" Precision=\"8\">" << xml_numbers(channel.coords)
+      << "</DataItem></Geometry><Topology TopologyType=\"Triangle\" NumberOfElements=\"" << channel.num_cells()
+      << "\" NodesPerElement=\"3\"><DataItem DataType=\"Int\" Dimensions=\"" << channel.num_cells()
+      << " 3\" Format=\"XML\" Precision=\"8\">"
+      << xml_numbers(std::vector<double>(channel.cells.begin(), channel.cells.end()))
+      << "</DataItem></Topology></Grid>\n"
+      << "<Grid Name=\"TimeSeries_meshio\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+    for (int t = 0; t < steps; ++t) {
+      std::vector<double> vel, types;
+      for (int64_t i = 0; i < kNodes; ++i) vel.push_back(u_at(i, t)), vel.push_back(v_at(i, t));
+      for (int64_t i = 0; i < kNodes; ++i) types.push_back(expected_type(i));
+      f << "<Grid><xi:include xpointer=\"xpointer(//Grid[@Name=&quot;mesh&quot;]/*[self::Topology or "
+           "self::Geometry])\"/><Time Value=\""
+        << 0.05 * t << "\"/>"
+        << "<Attribute Name=\"velocity\" AttributeType=\"Vector\" Center=\"" << (cell_velocity ? "Cell" : "Node")
+        << "\"><DataItem DataType=\"Float\" Dimensions=\"" << kNodes << " 2\" Format=\"XML\" Precision=\"8\">"
+        << xml_numbers(vel) << "</DataItem></Attribute>"
+        << "<Attribute Name=\"node_type\" AttributeType=\"Scalar\" Center=\"Node\"><DataItem DataType=\"Int\" "
+        << "Dimensions=\"" << kNodes << "\" Format=\"XML\">" << xml_numbers(types)
+        << "</DataItem></Attribute></Grid>\n";
+    }
+    f << "</Grid></Domain></Xdmf>\n";
+  };
+  write_meshio(out + "/meshio_like.xdmf", kSteps, false);
+  d = io::read_foreign(out + "/meshio_like.xdmf", o);
+  CHECK(d.dt == Approx(0.05));
+  check_channel(d.trajectories[0], false);
+  CHECK(d.trajectories[0].node_types == "from field 'node_type'");
+  const auto& types = d.trajectories[0].fields.at("node_type").i32;
+  for (int64_t i = 0; i < kNodes; ++i) CHECK(types[i] == expected_type(i));
+
+  write_meshio(out + "/meshio_empty.xdmf", 0, false);
+  check_error([&] { io::read_foreign(out + "/meshio_empty.xdmf", o); }, "meshio_empty.xdmf: empty series");
+  write_meshio(out + "/meshio_cells.xdmf", 2, true);
+  check_error([&] { io::read_foreign(out + "/meshio_cells.xdmf", o); },
+              "attribute 'velocity' is centred on Cell; expected Node");
+  std::ofstream(out + "/not_xdmf.xmf") << "<VTKFile/>\n";
+  check_error([&] { io::read_foreign(out + "/not_xdmf.xmf", o); }, "not an XDMF file");
+
+  // Grids that carry their own mesh (tessera's layout), inline: the mesh must not move, Time
+  // needs a Value, Dimensions are positive integers.
+  auto write_own = [&](const std::string& path, double shift, const std::string& time1, const std::string& dims) {
+    std::ofstream f(path);
+    f << "<Xdmf Version=\"3.0\"><Domain><Grid Name=\"series\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+    for (int t = 0; t < 2; ++t) {
+      std::vector<double> xy(channel.coords), vel;
+      if (t == 1) xy[2 * 3 + 1] += shift;
+      for (int64_t i = 0; i < kNodes; ++i) vel.push_back(u_at(i, t)), vel.push_back(v_at(i, t));
+      f << "<Grid Name=\"s" << t << "\"><Time" << (t == 1 ? time1 : " Value=\"0\"") << "/>"
+        << "<Topology TopologyType=\"Triangle\"><DataItem Dimensions=\"" << channel.num_cells()
+        << " 3\" Format=\"XML\">" << xml_numbers(std::vector<double>(channel.cells.begin(), channel.cells.end()))
+        << "</DataItem></Topology><Geometry GeometryType=\"XY\"><DataItem Dimensions=\""
+        << (t == 1 ? dims : cat(kNodes, " 2")) << "\" Format=\"XML\">" << xml_numbers(xy) << "</DataItem></Geometry>"
+        << "<Attribute Name=\"velocity\" Center=\"Node\"><DataItem Dimensions=\"" << kNodes << " 2\" Format=\"XML\">"
+        << xml_numbers(vel) << "</DataItem></Attribute></Grid>\n";
+    }
+    f << "</Grid></Domain></Xdmf>\n";
+  };
+  const std::string own = out + "/xdmf_own.xmf", nodes2 = cat(kNodes, " 2");
+  write_own(own, 0, " Value=\"0.1\"", nodes2);
+  CHECK(io::read_foreign(own, o).dt == Approx(0.1));
+  write_own(own, 0.5, " Value=\"0.1\"", nodes2);
+  check_error([&] { io::read_foreign(own, o); }, "step 1 (grid 's1'): node 3 is at (3, 0.5), at (3, 0) in step 0;");
+  write_own(own, 0, "", nodes2);
+  check_error([&] { io::read_foreign(own, o); }, "step 1 (grid 's1'): <Time> has no Value");
+  write_own(own, 0, " Value=\"later\"", nodes2);
+  check_error([&] { io::read_foreign(own, o); }, "<Time Value>: 'later' is not a finite number");
+  write_own(own, 0, " Value=\"0.1\"", cat(-kNodes, " 2"));
+  check_error([&] { io::read_foreign(own, o); },
+              cat("DataItem Dimensions '", -kNodes, " 2'; expected positive integers"));
+  std::ofstream(out + "/broken.xmf") << "<Xdmf><Domain>";
+  check_error([&] { io::read_foreign(out + "/broken.xmf", o); }, "broken.xmf: not a well-formed XML file (");
+}
