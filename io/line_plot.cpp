@@ -1,8 +1,10 @@
 #include "io/line_plot.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "core/error.hpp"
 #include "io/canvas.hpp"
@@ -87,50 +89,52 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   c.line(left, bottom, right, bottom, kAxis);
   c.text((left + right) / 2, bottom + 22, p.x_label, 12, kAxis, Canvas::Align::center);
   c.text(x0 + 4, top - 18, p.y_label, 12, kAxis);
-  // Curves, then the legend on a white box in the corner where it hides the fewest of them.
+  // Curves (each series' drawable points, in pixels), then the legend on a white box in the
+  // corner where it hides the fewest of them.
+  std::vector<std::vector<std::array<double, 2>>> curves(p.series.size());
+  for (size_t k = 0; k < p.series.size(); ++k) {
+    const PlotSeries& s = p.series[k];
+    for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
+      if (usable(p, s.x[i], s.y[i])) curves[k].push_back({px(s.x[i]), py(s.y[i])});
+  }
+  for (size_t k = 0; k < curves.size(); ++k) {
+    const Rgb col = kPalette[k % std::size(kPalette)];
+    for (size_t i = 0; i < curves[k].size(); ++i) {
+      const auto [X, Y] = curves[k][i];
+      if (i > 0)
+        c.line(curves[k][i - 1][0], curves[k][i - 1][1], X, Y, col, 2);
+      else
+        c.fill_rect(static_cast<int64_t>(X) - 1, static_cast<int64_t>(Y) - 1, static_cast<int64_t>(X) + 2,
+                    static_cast<int64_t>(Y) + 2, col);
+    }
+  }
   int64_t named = 0;
   for (const PlotSeries& s : p.series) named += !s.name.empty();
+  if (!named) return;
   // Corners in order of preference (upper right first), as the box's top-left pixel; each scored by
   // the curve samples (about one per pixel along every segment) that fall inside it.
   const int64_t box_w = 156, box_h = 8 + 16 * named;
   const int64_t corners[4][2] = {
       {right - box_w, top + 1}, {left + 1, top + 1}, {right - box_w, bottom - box_h}, {left + 1, bottom - box_h}};
   int64_t hidden[4] = {0, 0, 0, 0};
-  for (const PlotSeries& s : p.series) {
-    bool have = false;
-    double lx = 0, ly = 0;
-    for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-      if (!usable(p, s.x[i], s.y[i])) continue;
-      const double X = px(s.x[i]), Y = py(s.y[i]);
-      const int64_t n = have ? std::max<int64_t>(1, std::llround(std::hypot(X - lx, Y - ly))) : 1;
-      for (int64_t j = 1; j <= n; ++j) {
-        const double u = have ? double(j) / double(n) : 1.0, sx = lx + u * (X - lx), sy = ly + u * (Y - ly);
-        for (int k = 0; k < 4; ++k)
-          hidden[k] +=
-              sx >= corners[k][0] && sx <= corners[k][0] + box_w && sy >= corners[k][1] && sy <= corners[k][1] + box_h;
-      }
-      have = true, lx = X, ly = Y;
+  auto count = [&](double sx, double sy) {
+    for (int k = 0; k < 4; ++k)
+      hidden[k] +=
+          sx >= corners[k][0] && sx <= corners[k][0] + box_w && sy >= corners[k][1] && sy <= corners[k][1] + box_h;
+  };
+  for (const auto& curve : curves) {
+    if (!curve.empty()) count(curve[0][0], curve[0][1]);
+    for (size_t i = 1; i < curve.size(); ++i) {
+      const auto [lx, ly] = curve[i - 1];
+      const auto [X, Y] = curve[i];
+      const int64_t n = std::max<int64_t>(1, std::llround(std::hypot(X - lx, Y - ly)));
+      for (int64_t j = 1; j <= n; ++j)
+        count(lx + double(j) / double(n) * (X - lx), ly + double(j) / double(n) * (Y - ly));
     }
   }
   const int corner = int(std::min_element(hidden, hidden + 4) - hidden);  // the first of equals
   const int64_t box_x = corners[corner][0], box_y = corners[corner][1];
-  for (size_t k = 0; k < p.series.size(); ++k) {
-    const PlotSeries& s = p.series[k];
-    const Rgb col = kPalette[k % std::size(kPalette)];
-    bool have = false;
-    double lx = 0, ly = 0;
-    for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-      if (!usable(p, s.x[i], s.y[i])) continue;
-      const double X = px(s.x[i]), Y = py(s.y[i]);
-      if (have)
-        c.line(lx, ly, X, Y, col, 2);
-      else
-        c.fill_rect(static_cast<int64_t>(X) - 1, static_cast<int64_t>(Y) - 1, static_cast<int64_t>(X) + 2,
-                    static_cast<int64_t>(Y) + 2, col);
-      have = true, lx = X, ly = Y;
-    }
-  }
-  if (named) c.fill_rect(box_x, box_y, box_x + box_w - 1, box_y + box_h - 1, {255, 255, 255});
+  c.fill_rect(box_x, box_y, box_x + box_w - 1, box_y + box_h - 1, {255, 255, 255});
   int64_t legend_y = box_y + 3;
   for (size_t k = 0; k < p.series.size(); ++k) {
     if (p.series[k].name.empty()) continue;
