@@ -136,7 +136,7 @@ TrajectoryData batch_trajectories(const std::vector<TrajectoryData>& parts) {
   for (const auto& p : parts) {
     const int64_t offset = b.batch_offsets.back();
     b.mesh.coords.insert(b.mesh.coords.end(), p.mesh.coords.begin(), p.mesh.coords.end());
-    for (const auto c : p.mesh.cells) b.mesh.cells.push_back(static_cast<decltype(c)>(c + offset));
+    for (const int64_t c : p.mesh.cells) b.mesh.cells.push_back(c + offset);
     b.mesh.node_type.insert(b.mesh.node_type.end(), p.mesh.node_type.begin(), p.mesh.node_type.end());
     pos.push_back(p.pos);
     types.push_back(p.node_type);
