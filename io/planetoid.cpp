@@ -9,7 +9,6 @@
 namespace tessera::io {
 
 NodeDataset read_planetoid(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw Error(cat(path, ": no such file"));
   H5File f = H5File::open_read(path);
   for (const char* name : {"x", "y", "edge_index", "train_mask", "val_mask", "test_mask"})
     if (!f.exists(name)) throw Error(cat(path, ": dataset '", name, "' missing (planetoid layout)"));

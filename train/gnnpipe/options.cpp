@@ -1,8 +1,7 @@
 #include "train/gnnpipe/options.hpp"
 
-#include <filesystem>
-
 #include "core/error.hpp"
+#include "core/regular_file.hpp"
 #include "io/deck.hpp"
 
 namespace tessera::train::gnnpipe {
@@ -86,7 +85,12 @@ GnnPipeOptions read_options(const io::Deck& d) {
     const std::string f = d.has("gnnpipe.data.file") ? d.get_string("gnnpipe.data.file") : "";
     if (f.empty()) d.fail("gnnpipe.data.file", "required when gnnpipe.data.source is planetoid");
     o.file = d.resolve_path(f);
-    if (!std::filesystem::is_regular_file(o.file)) d.fail("gnnpipe.data.file", cat(o.file, ": no such file"));
+    // Checked here, not at first read, so that the error names the deck key.
+    try {
+      core::require_regular_file(o.file, "an HDF5 file in the Planetoid layout");
+    } catch (const Error& e) {
+      d.fail("gnnpipe.data.file", e.what());
+    }
   } else {
     io::CsbmOptions& c = o.csbm;
     c.classes = d.get_int("gnnpipe.data.csbm.classes");
