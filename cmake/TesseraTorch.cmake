@@ -1,4 +1,4 @@
-# libtorch from the torch wheel of a Python (DEVELOPERS.md: PyPI torch in a venv outside the tree).
+# libtorch from the torch wheel of a Python (scripts/setup: PyPI torch in a venv outside the tree).
 # We build the imported target ourselves instead of calling find_package(Torch): the wheel's
 # TorchConfig insists on a matching CUDA toolkit whenever torch was built with CUDA, which would
 # make a CPU-only machine unable to configure with the standard (CUDA-enabled) wheel.
