@@ -12,4 +12,10 @@ double cosine_warmup_lr(int64_t step, double base, double min, int64_t warmup, i
   return min + 0.5 * (base - min) * (1.0 + std::cos(M_PI * t));
 }
 
+int64_t schedule_step(int64_t step, int64_t warmup, int64_t total, double time_fraction) {
+  if (time_fraction < 0 || step < warmup) return step;
+  const int64_t by_time = warmup + static_cast<int64_t>(std::min(time_fraction, 1.0) * double(total - warmup));
+  return std::max(step, by_time);
+}
+
 }  // namespace tessera::train

@@ -106,11 +106,8 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
 double Trainer::step() {
   const OptimOptions& p = options_.optim;
   const int64_t batch = p.batch, total = p.steps, warmup = p.warmup;
-  // With a time budget, the step that the used fraction of it corresponds to drives the decay.
-  const int64_t sched_step = time_fraction_ < 0 || step_ < warmup
-                                 ? step_
-                                 : warmup + static_cast<int64_t>(time_fraction_ * double(total - warmup));
-  const double lr = cosine_warmup_lr(sched_step, p.lr, p.lr_min, warmup, total);
+  const double lr =
+      cosine_warmup_lr(schedule_step(step_, warmup, total, time_fraction_), p.lr, p.lr_min, warmup, total);
   for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
   const double sigma = options_.noise_std, pushforward = options_.pushforward, gamma = options_.noise_gamma;
   const int64_t k = options_.unroll.length_at(step_), g = options_.unroll.grad_steps_at(step_);

@@ -57,6 +57,15 @@ TEST_CASE("cosine schedule with warm-up", "[train]") {
   CHECK(train::cosine_warmup_lr(500, 1.0, 0.1, 10, 110) == Approx(0.1));
 }
 
+TEST_CASE("under a time budget the decay follows time or steps, whichever is further along", "[train]") {
+  CHECK(train::schedule_step(50, 10, 110, -1) == 50);    // no budget: the step
+  CHECK(train::schedule_step(5, 10, 110, 0.9) == 5);     // warm-up is by steps
+  CHECK(train::schedule_step(20, 10, 110, 0.5) == 60);   // slow machine: half the time used
+  CHECK(train::schedule_step(90, 10, 110, 0.5) == 90);   // fast machine: the steps lead
+  CHECK(train::schedule_step(20, 10, 110, 1.5) == 110);  // past the limit: the end of the decay
+  CHECK(train::cosine_warmup_lr(train::schedule_step(110, 10, 110, 0.2), 1.0, 0.1, 10, 110) == Approx(0.1));
+}
+
 TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]") {
   train::Checkpoint c;
   c.tensors["a.weight"] = at::randn({3, 4});
