@@ -1,6 +1,7 @@
 // gnn kernels and message-passing ops on CPU against plain-torch references; gradients
 // against central finite differences in double precision.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include "gnn/edge_index.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 #include "gnn/message_passing.hpp"
+#include "gnn/sparse_attention.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
 #include "tests/mesh_fixtures.hpp"
@@ -44,6 +46,37 @@ TEST_CASE("segment_sum equals index_add", "[gnn][kernels]") {
   CHECK(out.sum().item<float>() == 6.0f);
   CHECK(out[0].abs().sum().item<float>() == 0.0f);
   CHECK_THROWS(gnn::kernels::segment_sum(at::ones({3}), ptr, at::Tensor()));
+}
+
+// scripts/test runs every test process on one OpenMP thread (ctest runs two at once on 2 cores):
+// this case runs the CPU kernels' parallel loops on two threads and checks they give the bits of
+// one thread (every output row is summed by one thread, in edge order).
+TEST_CASE("CPU kernels give the same bits on 1 and 2 threads", "[gnn][kernels][threads]") {
+  const auto ei = gnn::EdgeIndex::from_graph(
+      mesh::random_jumps(mesh::mesh_graph(test::irregular_mesh(40, 30, 5)), 0.3, 7));  // > 1000 rows
+  const int threads_before = at::get_num_threads();
+  auto run = [&](int threads) {
+    at::set_num_threads(threads);
+    at::manual_seed(3);
+    const int64_t n = ei.num_nodes, e = ei.num_edges();
+    at::Tensor q = at::randn({n, 4, 8}).requires_grad_(), k = at::randn({n, 4, 8}).requires_grad_(),
+               v = at::randn({n, 4, 8}).requires_grad_();
+    at::Tensor qe = at::randn({e, 16}).requires_grad_(), ps = at::randn({n, 16}).requires_grad_(),
+               pr = at::randn({n, 16}).requires_grad_();
+    at::Tensor att = gnn::sparse_attention(q, k, v, ei);
+    at::Tensor edges = gnn::gather_add(qe, ps, pr, ei, true);
+    at::Tensor sums = gnn::kernels::segment_sum(edges.detach(), ei.dst_ptr, at::Tensor());
+    (att * at::randn_like(att)).sum().backward();
+    (edges * at::randn_like(edges)).sum().backward();
+    return std::vector<at::Tensor>{att, q.grad(), k.grad(), v.grad(), edges, sums, qe.grad(), ps.grad(), pr.grad()};
+  };
+  const auto one = run(1), two = run(2);
+  at::set_num_threads(threads_before);
+  REQUIRE(at::get_num_threads() == threads_before);
+  for (size_t i = 0; i < one.size(); ++i) {
+    INFO("output " << i);
+    CHECK(at::equal(one[i], two[i]));
+  }
 }
 
 TEST_CASE("EdgeIndex orders", "[gnn]") {
