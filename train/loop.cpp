@@ -68,7 +68,7 @@ class MetricsFile {
 };
 
 // The wall-time budget: stops every rank at the same step and reports the fraction used since
-// warm-up ended, which drives the learning-rate decay.
+// warm-up ended, which drives the learning-rate decay (with the steps: train::schedule_step).
 class TimeBudget {
  public:
   TimeBudget(double minutes, const Comm& comm) : limit_s_(60 * minutes), comm_(comm) {}

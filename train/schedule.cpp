@@ -13,7 +13,7 @@ double cosine_warmup_lr(int64_t step, double base, double min, int64_t warmup, i
 }
 
 int64_t schedule_step(int64_t step, int64_t warmup, int64_t total, double time_fraction) {
-  if (time_fraction < 0 || step < warmup) return step;
+  if (!(time_fraction >= 0) || step < warmup) return step;  // NaN too: no budget
   const int64_t by_time = warmup + static_cast<int64_t>(std::min(time_fraction, 1.0) * double(total - warmup));
   return std::max(step, by_time);
 }

@@ -69,7 +69,8 @@ class Trainer : public Learner {
   Normalizers norms_;
   at::Generator gen_;
   int64_t step_ = 0;
-  // train.time_limit: the cosine decay follows the fraction of the time budget used after warm-up.
+  // train.time_limit: the cosine decay follows the fraction of the time budget used after warm-up
+  // or the steps, whichever is further along (schedule_step).
   double time_fraction_ = -1;  // < 0: step-based schedule
 };
 

@@ -82,7 +82,8 @@ at::Tensor StaggerLearner::physics_loss(const at::Tensor& w) const { return loss
 
 double StaggerLearner::step() {
   const StaggerOptions& o = options_;
-  const double lr = cosine_warmup_lr(step_, o.lr, o.lr_min, o.warmup, o.total_steps);
+  const double lr = cosine_warmup_lr(schedule_step(step_, o.warmup, o.total_steps, time_fraction_), o.lr, o.lr_min,
+                                     o.warmup, o.total_steps);
   for (auto& g : adamw_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({o.seed, kBatch, uint64_t(step_)}));
   const at::Tensor batch = at::randperm(o.pool_size, gen, at::kLong).narrow(0, 0, o.batch);
