@@ -6,6 +6,8 @@
 #include <torch/csrc/jit/serialization/export.h>
 #include <torch/csrc/jit/serialization/pickler.h>
 
+#include <charconv>
+
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "io/h5.hpp"
@@ -134,6 +136,17 @@ std::string checkpoint_family(const std::string& path) {
   auto it = c.attributes.find("family");
   if (it == c.attributes.end()) throw Error(cat(path, ": checkpoint has no 'family' attribute"));
   return it->second;
+}
+
+int64_t checkpoint_schedule_step(const Checkpoint& c, const std::string& path, int64_t step) {
+  const auto it = c.attributes.find("schedule_step");
+  if (it == c.attributes.end()) return step;
+  int64_t v = -1;
+  const std::string& s = it->second;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 0)
+    throw Error(cat(path, ": checkpoint attribute schedule_step = '", s, "' is not a non-negative whole number"));
+  return v;
 }
 
 }  // namespace tessera::train

@@ -10,8 +10,14 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "io/line_plot.hpp"
+#include "train/schedule.hpp"
 
 namespace tessera::train {
+
+int64_t Learner::decay_step(int64_t step, int64_t warmup, int64_t total) {
+  return schedule_position_ = schedule_step(step, warmup, total, time_fraction_, schedule_from_);
+}
+
 namespace {
 
 // metrics.csv: one row per validation, rewritten atomically each time.

@@ -12,9 +12,12 @@ double cosine_warmup_lr(int64_t step, double base, double min, int64_t warmup, i
   return min + 0.5 * (base - min) * (1.0 + std::cos(M_PI * t));
 }
 
-int64_t schedule_step(int64_t step, int64_t warmup, int64_t total, double time_fraction) {
-  if (!(time_fraction >= 0) || step < warmup) return step;  // NaN too: no budget
-  const int64_t by_time = warmup + static_cast<int64_t>(std::min(time_fraction, 1.0) * double(total - warmup));
+int64_t schedule_step(int64_t step, int64_t warmup, int64_t total, double time_fraction, int64_t from) {
+  if (step < warmup) return step;
+  const int64_t start = std::max(from, warmup);
+  if (!(time_fraction >= 0)) return std::max(step, start);  // NaN too: no budget
+  const int64_t span = std::max<int64_t>(total - start, 0);
+  const int64_t by_time = start + static_cast<int64_t>(std::min(time_fraction, 1.0) * double(span));
   return std::max(step, by_time);
 }
 

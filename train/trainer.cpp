@@ -106,8 +106,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
 double Trainer::step() {
   const OptimOptions& p = options_.optim;
   const int64_t batch = p.batch, total = p.steps, warmup = p.warmup;
-  const double lr =
-      cosine_warmup_lr(schedule_step(step_, warmup, total, time_fraction_), p.lr, p.lr_min, warmup, total);
+  const double lr = cosine_warmup_lr(decay_step(step_, warmup, total), p.lr, p.lr_min, warmup, total);
   for (auto& g : opt_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
   const double sigma = options_.noise_std, pushforward = options_.pushforward, gamma = options_.noise_gamma;
   const int64_t k = options_.unroll.length_at(step_), g = options_.unroll.grad_steps_at(step_);
@@ -233,6 +232,7 @@ void Trainer::save(const std::string& path) const {
   c.tensors["rng.sampler"] = gen_.get_state();
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
+  c.attributes["schedule_step"] = std::to_string(schedule_position());
   c.attributes["deck"] = options_.deck_yaml;
   if (!options_.deck_dir.empty()) c.attributes["deck_dir"] = options_.deck_dir;
   char dt[32];  // shortest text that reads back as the same double
@@ -248,6 +248,7 @@ void Trainer::load(const std::string& path) {
   unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
   gen_.set_state(checkpoint_tensor(c, path, "rng.sampler"));
   step_ = std::stoll(c.attributes["step"]);
+  resume_schedule(checkpoint_schedule_step(c, path, step_));
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }
 

@@ -37,7 +37,6 @@ class Trainer : public Learner {
   double step() override;  // one optimiser step over train.batch samples; returns the mean loss
   int64_t steps_done() const override { return step_; }
   int64_t warmup_steps() const override { return options_.optim.warmup; }
-  void set_time_fraction(double fraction) override { time_fraction_ = fraction; }
   // 1-step and rollout RMSE on the validation trajectories (rank 0; other ranks return none).
   std::vector<Metric> validate() override;
   void save(const std::string& path) const override;
@@ -69,9 +68,6 @@ class Trainer : public Learner {
   Normalizers norms_;
   at::Generator gen_;
   int64_t step_ = 0;
-  // train.time_limit: the cosine decay follows the fraction of the time budget used after warm-up
-  // or the steps, whichever is further along (schedule_step).
-  double time_fraction_ = -1;  // < 0: step-based schedule
 };
 
 }  // namespace tessera::train

@@ -182,6 +182,28 @@ TEST_CASE("training lowers the physics loss and a resumed run is bit-identical",
   CHECK_THROWS_WITH(StaggerLearner(other, world, nullptr), Catch::Contains("other stagger settings"));
 }
 
+TEST_CASE("a resumed run continues the decay a time budget had advanced", "[stagger]") {
+  // 3 steps (warm-up 2 of 200) with half a budget used by the third: position 2 + 0.5 x 198 =
+  // 101. Resumed with a fresh budget, the first step stays there instead of going back to 3.
+  const StaggerOptions o = small_options();
+  const std::string dir = out_dir(cat("budget_", Comm().size()));
+  const Comm world;
+  StaggerLearner first(o, world, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    first.set_time_fraction(i < 2 ? 0.0 : 0.5);
+    first.step();
+  }
+  first.save(dir + "/half.h5");
+  CHECK(train::load_checkpoint(dir + "/half.h5").attributes.at("schedule_step") == "101");
+  StaggerOptions r = o;
+  r.resume = dir + "/half.h5";
+  StaggerLearner resumed(r, world, nullptr);
+  resumed.set_time_fraction(0.0);
+  resumed.step();
+  resumed.save(dir + "/resumed.h5");
+  CHECK(train::load_checkpoint(dir + "/resumed.h5").attributes.at("schedule_step") == "101");
+}
+
 TEST_CASE("data-parallel training equals one process", "[stagger][mpi]") {
   const StaggerOptions o = small_options(2, 1);
   StaggerLearner one(o, Comm::self(), nullptr), spread(o, Comm(), nullptr);

@@ -64,6 +64,14 @@ TEST_CASE("under a time budget the decay follows time or steps, whichever is fur
   CHECK(train::schedule_step(90, 10, 110, 0.5) == 90);   // fast machine: the steps lead
   CHECK(train::schedule_step(20, 10, 110, 1.5) == 110);  // past the limit: the end of the decay
   CHECK(train::cosine_warmup_lr(train::schedule_step(110, 10, 110, 0.2), 1.0, 0.1, 10, 110) == Approx(0.1));
+  // Resumed at position 60 (the previous run's budget had pushed it there by step 20): never
+  // behind it, and the new budget spans the rest of the decay, 60 .. 110.
+  CHECK(train::schedule_step(21, 10, 110, 0.0, 60) == 60);
+  CHECK(train::schedule_step(21, 10, 110, 0.5, 60) == 85);
+  CHECK(train::schedule_step(21, 10, 110, 1.0, 60) == 110);
+  CHECK(train::schedule_step(21, 10, 110, -1, 60) == 60);  // resumed without a budget
+  CHECK(train::schedule_step(70, 10, 110, -1, 60) == 70);
+  CHECK(train::schedule_step(21, 10, 110, 0.5, 5) == 60);  // a position inside warm-up: as fresh
 }
 
 TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]") {
@@ -141,6 +149,41 @@ TEST_CASE("N + N resumed steps equal 2N steps", "[train][checkpoint]") {
   io::Deck other = deck("meshgraphnet", 6, {"train.resume=" + out + "/half_transformer.h5"});
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(other), nullptr),
                     Catch::Contains("checkpoint of a 'transformer' model"));
+}
+
+TEST_CASE("a run resumed under a time budget continues its learning-rate decay", "[train][checkpoint]") {
+  // 3 of 12 steps (warm-up 2) with 80% of a budget used: position 2 + 0.8 x 10 = 10.
+  io::Deck d = deck("transformer", 12);
+  train::Trainer first(train::mesh_sim_options(d), nullptr);
+  for (int i = 0; i < 3; ++i) {
+    first.set_time_fraction(i < 2 ? 0.0 : 0.8);
+    first.step();
+  }
+  const std::string path = out + "/budget.h5";
+  first.save(path);
+  CHECK(train::load_checkpoint(path).attributes.at("schedule_step") == "10");
+  // The resumed run's budget starts at 0: its first step stays at position 10 (the step count
+  // alone would put it back at 3), and half its budget reaches 10 + 0.5 x 2 = 11.
+  train::Trainer resumed(train::mesh_sim_options(deck("transformer", 12, {"train.resume=" + path})), nullptr);
+  resumed.set_time_fraction(0.0);
+  resumed.step();
+  resumed.save(out + "/budget_resumed.h5");
+  CHECK(train::load_checkpoint(out + "/budget_resumed.h5").attributes.at("schedule_step") == "10");
+  resumed.set_time_fraction(0.5);
+  resumed.step();
+  resumed.save(out + "/budget_resumed.h5");
+  CHECK(train::load_checkpoint(out + "/budget_resumed.h5").attributes.at("schedule_step") == "11");
+  // Without a budget the position is the step: "N + N resumed steps equal 2N steps" holds.
+  train::Trainer plain(train::mesh_sim_options(deck("transformer", 12)), nullptr);
+  plain.step();
+  plain.save(out + "/plain.h5");
+  CHECK(train::load_checkpoint(out + "/plain.h5").attributes.at("schedule_step") == "0");
+  // A damaged attribute is named.
+  train::Checkpoint c = train::load_checkpoint(path);
+  c.attributes["schedule_step"] = "ten";
+  CHECK_THROWS_WITH(train::checkpoint_schedule_step(c, path, 3), Catch::Contains("schedule_step = 'ten'"));
+  c.attributes.erase("schedule_step");
+  CHECK(train::checkpoint_schedule_step(c, path, 3) == 3);  // written before it was stored
 }
 
 TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][rollout]") {

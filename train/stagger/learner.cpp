@@ -82,8 +82,8 @@ at::Tensor StaggerLearner::physics_loss(const at::Tensor& w) const { return loss
 
 double StaggerLearner::step() {
   const StaggerOptions& o = options_;
-  const double lr = cosine_warmup_lr(schedule_step(step_, o.warmup, o.total_steps, time_fraction_), o.lr, o.lr_min,
-                                     o.warmup, o.total_steps);
+  const double lr =
+      cosine_warmup_lr(decay_step(step_, o.warmup, o.total_steps), o.lr, o.lr_min, o.warmup, o.total_steps);
   for (auto& g : adamw_->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({o.seed, kBatch, uint64_t(step_)}));
   const at::Tensor batch = at::randperm(o.pool_size, gen, at::kLong).narrow(0, 0, o.batch);
@@ -171,6 +171,7 @@ void StaggerLearner::save(const std::string& path) const {
   c.attributes["family"] = "stagger";
   c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
+  c.attributes["schedule_step"] = std::to_string(schedule_position());
   c.attributes["deck"] = options_.deck_yaml;
   if (comm_.root()) save_checkpoint(path, c);
   comm_.barrier();
@@ -191,6 +192,7 @@ void StaggerLearner::load(const std::string& path) {
     throw Error(cat(path, ": its state pool differs from stagger.pool.size"), "train.resume");
   pool_.copy_(pool->second);
   step_ = std::stoll(c.attributes["step"]);
+  resume_schedule(checkpoint_schedule_step(c, path, step_));
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }
 

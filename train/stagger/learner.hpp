@@ -31,7 +31,6 @@ class StaggerLearner : public Learner {
   double step() override;
   int64_t steps_done() const override { return step_; }
   int64_t warmup_steps() const override { return options_.warmup; }
-  void set_time_fraction(double fraction) override { time_fraction_ = fraction; }
   std::vector<Metric> validate() override;
   void save(const std::string& path) const override;
 
@@ -53,7 +52,6 @@ class StaggerLearner : public Learner {
   std::unique_ptr<torch::optim::Optimizer> adamw_;
   at::Tensor pool_;  // [pool, N, N] on the device
   int64_t step_ = 0;
-  double time_fraction_ = -1;  // of train.time_limit used since warm-up; < 0: no limit (schedule_step)
 };
 
 // Builds the model a stagger checkpoint holds (parameters and normalisers) on `device`.
