@@ -297,9 +297,18 @@ TEST_CASE("the divergence trigger hands the step to the solver exactly when the 
   CHECK(expected[3] == 0);
   CHECK(expected[4] == 1);
   for (int64_t s = 0; s < 4; ++s) CHECK(h.indicator[s] == Approx(linear_indicator(sigma(s))).margin(1e-6));
-  // Accepted surrogate states are the surrogate's, solver states the solver's.
+  // Accepted surrogate states are the surrogate's, solver states the solver's: step 4, whose
+  // surrogate state was rejected, is one solver step from the accepted state 4 (as a solver
+  // handed that state directly computes it), not the rejected state.
   CHECK(at::equal(h.rollout.predicted[3], linear_field(t.mesh, sigma(2))));
   CHECK(ns.steps() == std::count(expected.begin(), expected.end(), char(1)));
+  solvers::NavierStokes direct(t.mesh, flow.flow, Comm::self(), flow.linear);
+  at::Tensor v4 = h.rollout.predicted[4].to(at::kDouble).contiguous();
+  direct.set_vertex_velocity({v4.data_ptr<double>(), v4.data_ptr<double>() + v4.numel()});
+  direct.step(0.01);
+  const auto u = direct.vertex_velocity();
+  CHECK(at::equal(h.rollout.predicted[5], at::tensor(u, at::kDouble).view({-1, 2}).to(at::kFloat)));
+  CHECK_FALSE(at::equal(h.rollout.predicted[5], linear_field(t.mesh, sigma(4))));
 }
 
 TEST_CASE("fixed schedule: K surrogate steps, M solver steps, each starting from the other's state", "[hybrid]") {

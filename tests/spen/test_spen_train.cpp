@@ -111,7 +111,9 @@ TEST_CASE("a resumed fold equals the uninterrupted one bit for bit", "[spen]") {
     CHECK(resumed.steps_done() == 4);
     CHECK(resumed.previous_folds() == std::vector<double>{0.25});
     while (resumed.steps_done() < total) {
-      CHECK(resumed.step() == losses[resumed.steps_done()]);
+      const int64_t k = resumed.steps_done();  // before step(): == does not order its operands
+      const double loss = resumed.step();
+      CHECK(loss == losses[k]);
       if (resumed.steps_done() % spe == 0) resumed.validate();
     }
     const auto a = params(full), b = params(resumed);
@@ -164,10 +166,21 @@ TEST_CASE("cross-validation writes per-fold and summary files", "[spen]") {
   CHECK(fs::exists(o.output_dir + "/summary.csv"));
   CHECK(fs::exists(o.output_dir + "/fold_2/checkpoint.h5"));
   CHECK(fs::exists(o.output_dir + "/fold_0/metrics.csv"));
-  // Resuming from the last fold's final checkpoint recomputes nothing and keeps the results.
+  // Resuming from the last fold's final checkpoint recomputes nothing and keeps the results:
+  // the finished folds' files are not written again (training is deterministic, so equal
+  // accuracies alone would not tell reuse from retraining).
+  const std::vector<std::string> finished = {o.output_dir + "/fold_0/checkpoint.h5",
+                                             o.output_dir + "/fold_0/metrics.csv",
+                                             o.output_dir + "/fold_1/checkpoint.h5"};
+  std::vector<fs::file_time_type> written;
+  for (const auto& f : finished) written.push_back(fs::last_write_time(f));
   o.resume = o.output_dir + "/fold_2/checkpoint.h5";
   const auto again = train::spen::cross_validate(o, comm, log);
   CHECK(again.fold_accuracy == r.fold_accuracy);
+  for (size_t i = 0; i < finished.size(); ++i) {
+    INFO(finished[i]);
+    CHECK(fs::last_write_time(finished[i]) == written[i]);
+  }
 }
 
 TEST_CASE("dropout rows follow their graphs", "[spen]") {
