@@ -1,9 +1,11 @@
 // core: progress text, atomic files, input files, errors carrying a key, Comm on one rank.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/atomic_file.hpp"
 #include "core/child_process.hpp"
@@ -40,11 +42,15 @@ TEST_CASE("progress text", "[progress]") {
   CHECK(l.rfind("steps 50/200  25.0% ", 0) == 0);
   CHECK(l.find("ETA") != std::string::npos);
   CHECK(l.find("loss 0.5") != std::string::npos);
-  // Under a time budget the ETA is at most the budget left: 10^6 steps at this rate would take
-  // hours, a 2 s budget ends within 2 s.
-  core::Progress budget(nullptr, "train", 1000000, 10.0, false);
+  // Under a time budget the ETA is at most the budget left: 10^6 steps at 5 per 50 ms or more
+  // would take hours (the control), a 2 s budget ends within 2 s.
+  core::Progress budget(nullptr, "train", 1000000, 10.0, false), control(nullptr, "train", 1000000, 10.0, false);
   budget.set_time_limit(2.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   budget.advance(5);
+  control.advance(5);
+  INFO(control.line("") << "\n" << budget.line(""));
+  CHECK(control.line("").find("ETA 00:") == std::string::npos);  // hours, or --:-- beyond 100 h
   CHECK(budget.line("").find("ETA 00:0") != std::string::npos);
 }
 

@@ -102,7 +102,9 @@ inline void check_channel(const io::ImportedTrajectory& t, bool pressure) {
   CHECK(t.has_pressure == pressure);
   CHECK(t.fields.count("pressure") == (pressure ? 1u : 0u));
   const auto& vel = t.fields.at("velocity");
-  CHECK(vel.shape == std::vector<hsize_t>{kSteps, hsize_t(kNodes), 2});
+  REQUIRE(vel.shape == std::vector<hsize_t>{kSteps, hsize_t(kNodes), 2});
+  REQUIRE(vel.f32.size() == size_t(kSteps * kNodes * 2));
+  if (pressure) REQUIRE(t.fields.at("pressure").f32.size() == size_t(kSteps * kNodes));
   for (int s = 0; s < kSteps; ++s)
     for (int64_t i = 0; i < kNodes; ++i) {
       CHECK(vel.f32[(s * kNodes + i) * 2] == Approx(u_at(i, s)).margin(1e-6));
@@ -110,6 +112,7 @@ inline void check_channel(const io::ImportedTrajectory& t, bool pressure) {
       if (pressure) CHECK(t.fields.at("pressure").f32[s * kNodes + i] == Approx(p_at(i, s)));
     }
   const auto& pos = t.fields.at("mesh_pos");
+  REQUIRE(pos.f32.size() == size_t(kNodes * 2));
   for (int64_t i = 0; i < kNodes * 2; ++i) CHECK(pos.f32[i] == float(channel.coords[i]));
   CHECK(t.fields.at("cells").i32 == std::vector<int32_t>(channel.cells.begin(), channel.cells.end()));
 }
@@ -117,6 +120,7 @@ inline void check_channel(const io::ImportedTrajectory& t, bool pressure) {
 inline void check_inferred(const io::ImportedTrajectory& t) {
   CHECK(t.node_types == "inferred");
   const auto& types = t.fields.at("node_type").i32;
+  REQUIRE(types.size() == size_t(kNodes));
   int mismatches = 0;
   for (int64_t i = 0; i < kNodes; ++i) mismatches += types[i] != expected_type(i);
   CHECK(mismatches == 0);

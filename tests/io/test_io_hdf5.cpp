@@ -207,6 +207,14 @@ TEST_CASE("H5File: a snapshot converts and clips like HDF5, and defers nothing s
   CHECK(r.read<float>("/ints") == as(hdf5_read("/ints", H5T_NATIVE_FLOAT, 24), float{}));
   CHECK(r.read<int32_t>("/reals") == as(hdf5_read("/reals", H5T_NATIVE_INT32, 20), int32_t{}));
   CHECK(r.read<int64_t>("/reals") == as(hdf5_read("/reals", H5T_NATIVE_INT64, 40), int64_t{}));
+  // Both datasets are small: their elements are in the snapshot, not left in the file.
+  const auto snap = io::H5Snapshot::take(path);
+  for (const char* name : {"/ints", "/reals"}) {
+    INFO(name);
+    REQUIRE(snap->objects.count(name));
+    CHECK_FALSE(snap->objects.at(name).deferred);
+    CHECK(snap->objects.at(name).data.size() == (name == std::string("/ints") ? 6 : 5) * 8u);
+  }
 }
 
 TEST_CASE("H5File: data beyond the snapshot's budget is read from the file when asked for", "[hdf5]") {

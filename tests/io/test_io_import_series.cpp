@@ -22,6 +22,7 @@ TEST_CASE("VTU series: .pvd and directory, pressure optional, step order by numb
   check_error([&] { io::read_foreign(plain, o); }, "no .pvd time stamps; set import.dt");
   o.dt = 0.5;
   d = io::read_foreign(plain, o);
+  REQUIRE(d.trajectories.size() == 1);
   check_channel(d.trajectories[0], false);
   // A directory of such directories: one trajectory each.
   const std::string many = out + "/vtu_many";
@@ -131,6 +132,7 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
     }
   }
   auto d = io::read_foreign(out + "/xdmf_tessera/flow.xmf", o);
+  REQUIRE(d.trajectories.size() == 1);
   CHECK(d.format == io::ForeignFormat::Xdmf);
   CHECK(d.dt == Approx(0.1));
   check_channel(d.trajectories[0], false);
@@ -172,10 +174,12 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
   };
   write_meshio(out + "/meshio_like.xdmf", kSteps, false);
   d = io::read_foreign(out + "/meshio_like.xdmf", o);
+  REQUIRE(d.trajectories.size() == 1);
   CHECK(d.dt == Approx(0.05));
   check_channel(d.trajectories[0], false);
   CHECK(d.trajectories[0].node_types == "from field 'node_type'");
   const auto& types = d.trajectories[0].fields.at("node_type").i32;
+  REQUIRE(types.size() == size_t(kNodes));
   for (int64_t i = 0; i < kNodes; ++i) CHECK(types[i] == expected_type(i));
 
   write_meshio(out + "/meshio_empty.xdmf", 0, false);

@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 
 #include "io/vtk.hpp"
 #include "tests/mesh_fixtures.hpp"
@@ -34,13 +35,23 @@ TEST_CASE("vtu round trip through vtkXMLUnstructuredGridReader", "[vtk]") {
   vtkDataArray* a = g->GetPointData()->GetArray("velocity");
   REQUIRE(a);
   CHECK(a->GetNumberOfComponents() == 3);
-  // Points are in order of first use by the cells; compare through coordinates.
+  // Points are in order of first use by the cells: each is mapped back to its mesh node through
+  // its coordinates, and carries that node's values (u = (x, -node), z component 0).
+  std::map<std::pair<double, double>, int64_t> node_at;
+  for (int64_t i = 0; i < m.num_nodes(); ++i) node_at[{m.coords[2 * i], m.coords[2 * i + 1]}] = i;
+  REQUIRE(node_at.size() == size_t(m.num_nodes()));  // distinct coordinates identify the nodes
   for (vtkIdType p = 0; p < g->GetNumberOfPoints(); ++p) {
     double x[3];
     g->GetPoint(p, x);
+    const auto node = node_at.find({x[0], x[1]});
+    REQUIRE(node != node_at.end());
     CHECK(a->GetComponent(p, 0) == x[0]);
+    CHECK(a->GetComponent(p, 1) == -1.0 * node->second);
+    CHECK(a->GetComponent(p, 2) == 0.0);
   }
-  CHECK(g->GetCellData()->GetArray("cell_id")->GetComponent(5, 0) == 5.0);
+  vtkDataArray* cell_id = g->GetCellData()->GetArray("cell_id");
+  REQUIRE(cell_id);
+  for (int64_t c = 0; c < m.num_cells(); ++c) CHECK(cell_id->GetComponent(c, 0) == double(c));
   // 8-bit characters (VTK reads its Int8 back as a signed-char array): meshio reads them too.
   auto* deck = vtkDataArray::SafeDownCast(g->GetFieldData()->GetAbstractArray("tessera_deck"));
   REQUIRE(deck);

@@ -1,7 +1,9 @@
 // Partitioning: METIS parts, statistics, and every rank's local graph and exchange lists,
 // checked against the global graph for all ranks in one process.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
+#include <vector>
 
 #include "core/error.hpp"
 #include "mesh/graph.hpp"
@@ -49,8 +51,26 @@ TEST_CASE("local graphs hold every incoming edge of the nodes they evaluate", "[
         owned_all.insert(l.global_ids[k]);
       }
       for (int64_t k = l.num_owned; k < l.num_local(); ++k) CHECK(part[l.global_ids[k]] != l.rank);
-      // Every owned node has all its incoming edges, mapped to the right global pairs.
-      for (int64_t k = 0; k < l.num_owned; ++k) {
+      // The local nodes are those within `hops` of the owned set, each with its distance from a
+      // breadth-first search over the global graph (symmetric: in-edges reach the neighbours).
+      std::vector<int> dist(g.num_nodes, -1);
+      std::vector<int64_t> frontier;
+      for (int64_t v = 0; v < g.num_nodes; ++v)
+        if (part[v] == l.rank) dist[v] = 0, frontier.push_back(v);
+      for (int h = 1; h <= hops; ++h) {
+        std::vector<int64_t> next;
+        for (int64_t v : frontier)
+          for (int64_t e = g.row_ptr[v]; e < g.row_ptr[v + 1]; ++e)
+            if (dist[g.src[e]] < 0) dist[g.src[e]] = h, next.push_back(g.src[e]);
+        frontier = std::move(next);
+      }
+      REQUIRE(l.hops.size() == l.global_ids.size());
+      CHECK(l.num_local() == std::count_if(dist.begin(), dist.end(), [](int d) { return d >= 0; }));
+      for (int64_t k = 0; k < l.num_local(); ++k) CHECK(l.hops[k] == dist[l.global_ids[k]]);
+      // Every node within hops - 1 of the owned set has all its incoming edges, mapped to the
+      // right global pairs.
+      for (int64_t k = 0; k < l.num_local(); ++k) {
+        if (l.hops[k] >= hops) continue;
         const int64_t v = l.global_ids[k];
         REQUIRE(l.graph.in_degree(k) == g.in_degree(v));
         for (int64_t e = l.graph.row_ptr[k]; e < l.graph.row_ptr[k + 1]; ++e)

@@ -107,9 +107,10 @@ std::vector<at::Tensor> gradients_of(train::Trainer& trainer, const at::Tensor& 
 }
 
 bool all_close(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b, double rtol, double atol) {
+  if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
     if (!at::allclose(a[i], b[i], rtol, atol)) return false;
-  return a.size() == b.size();
+  return true;
 }
 
 }  // namespace
