@@ -106,7 +106,7 @@ TEST_CASE("deck: help and markdown list every key", "[deck]") {
   const std::string md = s.markdown(), help = s.help_text();
   for (const auto& k : s.keys()) {
     CHECK(md.find("`" + k.path + "`") != std::string::npos);
-    CHECK(help.find(k.path) != std::string::npos);
+    CHECK(help.find("\n  " + k.path + "  (") != std::string::npos);  // its own entry, not a mention
   }
   CHECK(md.find("**required**") != std::string::npos);
   CHECK(md.find("- `solver`: time stepping") != std::string::npos);

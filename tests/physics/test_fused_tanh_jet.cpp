@@ -110,8 +110,8 @@ TEST_CASE("the fused jet gives the same bits on 1 and 2 threads (blocks split ov
   for (size_t m = 0; m < 4; ++m) CHECK(at::equal(values[0][m], values[1][m]));
   REQUIRE(gradients[0].size() == gradients[1].size());
   for (size_t i = 0; i < gradients[0].size(); ++i) CHECK(at::equal(gradients[0][i], gradients[1][i]));
-  // The gradients are not trivially equal: they are large and differ between parameters.
-  CHECK(gradients[0][0].abs().max().item<double>() > 1e-3);
+  // The gradients are not trivially equal: every parameter's is non-zero.
+  for (const at::Tensor& g : gradients[0]) CHECK(g.abs().max().item<double>() > 1e-6);
 }
 
 TEST_CASE("the fp32 fused jet agrees with the fp64 op-by-op jet to fp32 accuracy", "[jet]") {
