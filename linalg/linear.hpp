@@ -3,7 +3,8 @@
 // gradients as at::addmm(bias, x, weight.t()), differentiable. On the CPU, in fp32/fp64, the
 // forward and the input gradient go through linalg::product_with_weight (libxsmm, 1.3–1.4x MKL on
 // the 128-wide MeshGraphNet layers at one thread) and the weight gradient through
-// linalg::outer_product_sum (libxsmm's transposed-B kernel, ~1.3x MKL on them); it saves
+// linalg::outer_product_sum (chunked, thread-independent; libxsmm's transposed-B kernel where it
+// targets AVX-512, ~1.3x MKL there, BLAS per chunk elsewhere); it saves
 // x and the weight, not its result, so the result may be modified in place (a ReLU, a residual).
 // Elsewhere, under autocast, or without libxsmm, it is at::addmm / at::mm.
 #pragma once

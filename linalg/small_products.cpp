@@ -87,42 +87,28 @@ bool point_major(const T* x, const T* b, const T* bias, T* out, int64_t m, int64
   return true;
 }
 
-// Points per chunk of outer_product_sum: each chunk's partial sum is one [p, n] buffer, added in
-// chunk order; the chunks, not the threads, fix the summation order.
-constexpr int64_t kOuterChunk = 2048, kOuterPanel = 128;
-
-// out [p, n] row-major is outᵀ [n, p] column-major = bᵀ · a, with bᵀ [n, m] (b's memory, leading
-// dimension n) and a as a transposed B (a's memory is [p, m] column-major, leading dimension p).
-// A panel is a range of the m points; each chunk accumulates its panels (β = 1) into its buffer.
+// libxsmm's kernel for a range of points of outer_product_sum: out [p, n] row-major is
+// outᵀ [n, p] column-major = bᵀ · a, with bᵀ [n, m] (b's memory, leading dimension n) and a as a
+// transposed B (a's memory is [p, m] column-major, leading dimension p). Panels of kOuterPanel
+// points accumulate (β = 1) into `sum`, zeroed first. False where libxsmm has no kernel.
+constexpr int64_t kOuterPanel = 128;
 template <class T>
-bool outer_sum(const T* a, const T* b, T* out, int64_t m, int64_t p, int64_t n) {
-  const int64_t step = std::min(kOuterPanel, m), chunks = (m + kOuterChunk - 1) / kOuterChunk;
+bool outer_sum_jit(const T* a, const T* b, T* sum, int64_t start, int64_t stop, int64_t p, int64_t n) {
+  const int64_t step = kOuterPanel;
   const auto kernel = [&](int64_t size) { return dispatch<T>(n, p, size, n, p, n, true, LIBXSMM_GEMM_FLAG_TRANS_B); };
   const auto full = kernel(step);
   if (!full) return false;
-  // Uninitialised: each chunk zeroes its own buffer below, out (chunk 0) included.
-  const std::unique_ptr<T[]> partial(new T[static_cast<size_t>((chunks - 1) * p * n)]);
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      T* sum = c == 0 ? out : partial.get() + (c - 1) * p * n;
-      std::fill(sum, sum + p * n, T(0));
-      const int64_t stop = std::min(m, (c + 1) * kOuterChunk);
-      for (int64_t start = c * kOuterChunk; start < stop; start += step) {
-        const int64_t size = std::min(step, stop - start);
-        const auto f = size == step ? full : kernel(size);
-        if (f) {
-          f(b + start * n, a + start * p, sum);
-          continue;
-        }
-        for (int64_t r = start; r < start + size; ++r)  // no kernel for this remainder: row by row
-          for (int64_t i = 0; i < p; ++i)
-            for (int64_t j = 0; j < n; ++j) sum[i * n + j] += a[r * p + i] * b[r * n + j];
-      }
+  std::fill(sum, sum + p * n, T(0));
+  for (; start < stop; start += step) {
+    const int64_t size = std::min(step, stop - start);
+    const auto f = size == step ? full : kernel(size);
+    if (f) {
+      f(b + start * n, a + start * p, sum);
+      continue;
     }
-  });
-  for (int64_t c = 1; c < chunks; ++c) {
-    const T* part = partial.get() + (c - 1) * p * n;
-    for (int64_t i = 0; i < p * n; ++i) out[i] += part[i];
+    for (int64_t r = start; r < start + size; ++r)  // no kernel for this remainder: row by row
+      for (int64_t i = 0; i < p; ++i)
+        for (int64_t j = 0; j < n; ++j) sum[i * n + j] += a[r * p + i] * b[r * n + j];
   }
   return true;
 }
@@ -150,18 +136,57 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b) {
   return at::mm(a, b.t());
 }
 
-at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b) {
+// Points per chunk of outer_product_sum: each chunk's partial sum is one [p, n] buffer, added in
+// chunk order; the chunks, not the threads, fix the summation order. 1024 gives 2 threads work on
+// a 1,723-node graph's layers (2,048 left one idle) and kept MKL at its whole-product speed on
+// 9,964 edges (docs/design.md).
+constexpr int64_t kOuterChunk = 1024;
+
+bool outer_product_sum_uses_jit() {
 #if TESSERA_WITH_XSMM
-  if (eligible(a, b, 0, 0)) {
-    at::Tensor out = at::empty({a.size(1), b.size(1)}, a.options());
-    const bool done = AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
-      return outer_sum<scalar_t>(a.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), a.size(0),
-                                 a.size(1), b.size(1));
-    });
-    if (done) return out;
-  }
+  // libxsmm's transposed-B kernel beat MKL where libxsmm targets AVX-512 (~100 against 77 GFLOP/s)
+  // and lost to it on an AVX2 EPYC (55–64 against 71–81), so the choice follows libxsmm's target:
+  // fixed per machine, so a run and its resumption compute alike.
+  static const bool jit = libxsmm_get_target_archid() >= LIBXSMM_X86_AVX512_CORE;
+  return jit;
+#else
+  return false;
 #endif
-  return at::mm(a.t(), b);
+}
+
+at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel) {
+  if (!eligible(a, b, 0, 0)) return at::mm(a.t(), b);
+  [[maybe_unused]] const bool jit = kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit());
+  const int64_t m = a.size(0), p = a.size(1), n = b.size(1), chunks = (m + kOuterChunk - 1) / kOuterChunk;
+  at::Tensor out = at::empty({p, n}, a.options());
+  // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
+  at::Tensor partial = at::empty({std::max<int64_t>(chunks - 1, 0), p, n}, a.options());
+  // Detached: the BLAS product runs on torch's worker threads, whose grad mode is their own (on,
+  // by default), and would refuse operands that require grad (a backward pass's saved inputs).
+  const at::Tensor ad = a.detach(), bd = b.detach();
+  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
+    scalar_t* const po = out.data_ptr<scalar_t>();
+    scalar_t* const pp = partial.data_ptr<scalar_t>();
+    at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        const int64_t start = c * kOuterChunk, size = std::min(kOuterChunk, m - start);
+        at::Tensor sum = c == 0 ? out : partial[c - 1];
+#if TESSERA_WITH_XSMM
+        if (jit && outer_sum_jit(a.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start,
+                                 start + size, p, n))
+          continue;
+#endif
+        at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));  // BLAS, one thread here
+      }
+    });
+    // The partial sums added in chunk order, element ranges on the threads.
+    if (chunks > 1)
+      at::parallel_for(0, p * n, 4096, [&](int64_t begin, int64_t end) {
+        for (int64_t c = 1; c < chunks; ++c)
+          for (int64_t i = begin; i < end; ++i) po[i] += pp[(c - 1) * p * n + i];
+      });
+  });
+  return out;
 }
 
 bool small_products_have_jit() { return TESSERA_WITH_XSMM != 0; }

@@ -26,10 +26,14 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
 at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b);
 
 // The sum over points of outer products, aᵀ · b for point-major a [m, p] and b [m, n] -> [p, n]
-// (the weight gradient gyᵀ · x of a point-major layer). libxsmm's kernel with a transposed B, over
-// fixed chunks of points whose partial sums are added in chunk order, so the result does not
-// depend on the threads.
-at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b);
+// (the weight gradient gyᵀ · x of a point-major layer), over fixed chunks of points whose partial
+// sums are added in chunk order, so the result does not depend on the threads. Each chunk is
+// libxsmm's kernel with a transposed B where libxsmm targets AVX-512 (Auto; Jit: wherever libxsmm
+// has the kernel) or one single-threaded BLAS product (Auto elsewhere; Blas).
+enum class OuterSumKernel { Auto, Jit, Blas };
+at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel = OuterSumKernel::Auto);
+// Whether Auto takes libxsmm's kernel on this machine.
+bool outer_product_sum_uses_jit();
 
 // Whether these products use libxsmm in this build (for the benches' and tests' reports).
 bool small_products_have_jit();

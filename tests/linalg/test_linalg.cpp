@@ -91,28 +91,38 @@ TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[li
 }
 
 TEST_CASE("outer_product_sum equals at::mm with a transposed operand, on any number of threads", "[linalg]") {
-  // Points below, at and past a panel (128) and a chunk (2048), with remainders.
-  for (at::ScalarType type : {at::kFloat, at::kDouble})
-    for (auto [p, n] : {std::pair{128, 128}, std::pair{50, 3}, std::pair{1, 1}, std::pair{17, 33}})
-      for (int64_t m : {1, 15, 128, 2047, 2048, 2049, 5000}) {
-        at::manual_seed(p * 100000 + n * 1000 + m);
-        const at::TensorOptions o = at::TensorOptions().dtype(type);
-        INFO((type == at::kFloat ? "fp32 " : "fp64 ") << p << " x " << n << ", " << m << " points");
-        const at::Tensor a = at::randn({m, p}, o), b = at::randn({m, n}, o);
-        const at::Tensor expected = at::mm(a.to(at::kDouble).t(), b.to(at::kDouble)), got = outer_product_sum(a, b);
-        REQUIRE(got.sizes() == expected.sizes());
-        REQUIRE(got.scalar_type() == type);
-        CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, m));
-      }
-  // The same bits on 1 and 2 threads (the chunks fix the summation order).
-  const at::Tensor a = at::randn({7000, 64}), b = at::randn({7000, 40});
+  // Both chunk kernels (libxsmm's where the build has it, and BLAS), whichever this CPU's Auto
+  // takes; points below, at and past a panel (128) and a chunk (1024), with remainders.
+  std::vector<OuterSumKernel> kernels = {OuterSumKernel::Auto, OuterSumKernel::Blas};
+  if (small_products_have_jit()) kernels.push_back(OuterSumKernel::Jit);
+  for (OuterSumKernel kernel : kernels)
+    for (at::ScalarType type : {at::kFloat, at::kDouble})
+      for (auto [p, n] : {std::pair{128, 128}, std::pair{50, 3}, std::pair{1, 1}, std::pair{17, 33}})
+        for (int64_t m : {1, 15, 128, 1023, 1024, 1025, 5000}) {
+          at::manual_seed(p * 100000 + n * 1000 + m);
+          const at::TensorOptions o = at::TensorOptions().dtype(type);
+          INFO("kernel " << int(kernel) << ", " << (type == at::kFloat ? "fp32 " : "fp64 ") << p << " x " << n << ", "
+                         << m << " points");
+          const at::Tensor a = at::randn({m, p}, o), b = at::randn({m, n}, o);
+          const at::Tensor expected = at::mm(a.to(at::kDouble).t(), b.to(at::kDouble)),
+                           got = outer_product_sum(a, b, kernel);
+          REQUIRE(got.sizes() == expected.sizes());
+          REQUIRE(got.scalar_type() == type);
+          CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, m));
+        }
+  // The same bits on 1 and 2 threads (the chunks fix the summation order), with one chunk too.
   const int threads = at::get_num_threads();
-  at::set_num_threads(1);
-  const at::Tensor one = outer_product_sum(a, b);
-  at::set_num_threads(2);
-  const at::Tensor two = outer_product_sum(a, b);
-  at::set_num_threads(threads);
-  CHECK(at::equal(one, two));
+  for (OuterSumKernel kernel : kernels)
+    for (int64_t m : {1000, 7000}) {
+      INFO("kernel " << int(kernel) << ", " << m << " points");
+      const at::Tensor a = at::randn({m, 128}), b = at::randn({m, 128});
+      at::set_num_threads(1);
+      const at::Tensor one = outer_product_sum(a, b, kernel);
+      at::set_num_threads(2);
+      const at::Tensor two = outer_product_sum(a, b, kernel);
+      at::set_num_threads(threads);
+      CHECK(at::equal(one, two));
+    }
 }
 
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
@@ -128,9 +138,13 @@ TEST_CASE("the small products take transposed views and stay differentiable unde
 }
 
 TEST_CASE("linalg::linear equals at::addmm, values and gradients", "[linalg]") {
+  // Two threads: 3,000 rows are three chunks of the weight gradient, computed on torch's worker
+  // threads (whose grad mode is their own) from inputs that require grad.
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
   for (at::ScalarType type : {at::kDouble, at::kFloat})
     for (bool with_bias : {true, false})
-      for (int64_t m : {7, 1000}) {
+      for (int64_t m : {7, 1000, 3000}) {
         at::manual_seed(11 + m);
         const at::TensorOptions o = at::TensorOptions().dtype(type);
         INFO((type == at::kFloat ? "fp32" : "fp64") << ", bias " << with_bias << ", " << m << " rows");
@@ -159,4 +173,5 @@ TEST_CASE("linalg::linear equals at::addmm, values and gradients", "[linalg]") {
           CHECK(error < (type == at::kFloat ? 1e-5 : 1e-12) * scale);
         }
       }
+  at::set_num_threads(threads);
 }
