@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
@@ -161,14 +162,20 @@ at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumK
   at::Tensor out = at::empty({p, n}, a.options());
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
   at::Tensor partial = at::empty({std::max<int64_t>(chunks - 1, 0), p, n}, a.options());
-  // Detached: the BLAS product runs on torch's worker threads, whose grad mode is their own (on,
-  // by default), and would refuse operands that require grad (a backward pass's saved inputs).
+  // Detached, and with the caller's thread-local state (grad and inference mode): the BLAS product
+  // runs on torch's worker threads, whose modes are their own, and would refuse operands that
+  // require grad (a backward pass's saved inputs) or outputs made under inference mode.
   const at::Tensor ad = a.detach(), bd = b.detach();
+  const at::ThreadLocalState caller;
   AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
     scalar_t* const po = out.data_ptr<scalar_t>();
     scalar_t* const pp = partial.data_ptr<scalar_t>();
-    at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t c = begin; c < end; ++c) {
+    // At least two items, so that with several threads the chunks always run inside a parallel
+    // region, where BLAS is sequential: a single chunk run inline would let MKL thread it, and its
+    // result could then depend on the thread count.
+    at::parallel_for(0, std::max<int64_t>(chunks, 2), 1, [&](int64_t begin, int64_t end) {
+      const at::ThreadLocalStateGuard guard(caller);
+      for (int64_t c = begin; c < std::min(end, chunks); ++c) {
         const int64_t start = c * kOuterChunk, size = std::min(kOuterChunk, m - start);
         at::Tensor sum = c == 0 ? out : partial[c - 1];
 #if TESSERA_WITH_XSMM

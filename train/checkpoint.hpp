@@ -25,8 +25,9 @@ std::string state_dict_path(const std::string& checkpoint);
 Checkpoint load_checkpoint(const std::string& path);
 // The model family a checkpoint holds (its `family` attribute); throws naming `path` if none.
 std::string checkpoint_family(const std::string& path);
-// The learning-rate schedule position stored with a checkpoint (attribute schedule_step, see
-// Learner::schedule_position); `step` for checkpoints written before it was stored. Throws
+// The learning-rate schedule position of the next step stored with a checkpoint (attribute
+// schedule_step, see Learner::schedule_position); `step`, the same without a time budget, for
+// checkpoints written before it was stored. Throws
 // naming `path` if the attribute is not a non-negative whole number.
 int64_t checkpoint_schedule_step(const Checkpoint& c, const std::string& path, int64_t step);
 

@@ -65,7 +65,7 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
         "minutes of training in this run; training stops at the limit or at train.steps, and a warm-up + cosine "
         "learning-rate decay (mesh simulators, stagger) follows the time used after warm-up or the steps, whichever is "
         "further along (not bit-reproducible; for comparisons at equal time); a resumed run continues the decay from "
-        "its checkpoint's position over its own limit; 0: off")
+        "its checkpoint's position, over its own limit or, without one, from where the step count reaches it; 0: off")
       .min = 0;
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");

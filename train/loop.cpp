@@ -15,7 +15,9 @@
 namespace tessera::train {
 
 int64_t Learner::decay_step(int64_t step, int64_t warmup, int64_t total) {
-  return schedule_position_ = schedule_step(step, warmup, total, time_fraction_, schedule_from_);
+  const int64_t position = schedule_step(step, warmup, total, time_fraction_, schedule_from_);
+  schedule_next_ = position + 1;
+  return position;
 }
 
 namespace {

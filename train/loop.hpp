@@ -29,7 +29,8 @@ class Learner {
   // Steps of learning-rate warm-up, after which a wall-time budget drives the decay.
   virtual int64_t warmup_steps() const { return 0; }
   // Under a wall-time budget: the fraction of it used since warm-up ended (< 0: the schedule
-  // follows the step count). Read by decay_step; a learner that wraps another forwards it.
+  // follows the step count). Read by decay_step; a learner that wraps another forwards it (as
+  // bench_train_loop's does).
   virtual void set_time_fraction(double fraction) { time_fraction_ = fraction; }
   // Validation figures at the current step, logged by the learner itself. Ranks without
   // validation data return none; rank 0 alone writes metrics.csv (it must hold the figures).
@@ -43,19 +44,20 @@ class Learner {
  protected:
   // The step at which a warm-up + cosine schedule is evaluated for step `step`: the step itself,
   // or further along under a wall-time budget (train::schedule_step), never behind the position
-  // a resumed run's checkpoint reached. Every learner with a decaying learning rate calls it, so
-  // train.time_limit works the same for all of them.
+  // a resumed run's checkpoint reached. The warm-up + cosine learners (mesh simulators,
+  // NeuralStagger) call it once per step, so train.time_limit drives all of them alike.
   int64_t decay_step(int64_t step, int64_t warmup, int64_t total);
-  // The schedule position of the last step taken, for checkpoints, and its restoration: a run
-  // resumed under a new budget spreads the rest of the decay over it instead of going back to
-  // the step-based position (without a budget, the position is the step: resume stays exact).
-  int64_t schedule_position() const { return schedule_position_; }
-  void resume_schedule(int64_t position) { schedule_from_ = schedule_position_ = position; }
+  // The schedule position of the next step (one past the last decay_step's), for checkpoints,
+  // and its restoration: a run resumed under a new budget spreads the rest of the decay over it
+  // instead of going back to the step-based position. Without a budget the position is the step
+  // count, so resume stays exact.
+  int64_t schedule_position() const { return schedule_next_; }
+  void resume_schedule(int64_t position) { schedule_from_ = schedule_next_ = position; }
 
  private:
-  double time_fraction_ = -1;      // < 0: no budget
-  int64_t schedule_from_ = 0;      // the position this run started from (0, or a checkpoint's)
-  int64_t schedule_position_ = 0;  // of the last decay_step
+  double time_fraction_ = -1;  // < 0: no budget
+  int64_t schedule_from_ = 0;  // the position this run started from (0, or a checkpoint's)
+  int64_t schedule_next_ = 0;  // one past the last decay_step's position
 };
 
 struct LoopOptions {

@@ -11,8 +11,9 @@ double cosine_warmup_lr(int64_t step, double base, double min, int64_t warmup, i
 // whichever of the step count and the used fraction of the budget (time_fraction, from 0 at the
 // end of warm-up to 1 at the limit) is further along, so the decay ends at the limit on a slow
 // machine and at `total` on a fast one. time_fraction < 0 (no budget): `step` itself. A run
-// resumed at schedule position `from` never goes behind it, and its budget spans from `from`
-// (not from the end of warm-up) to `total`.
+// resumed at schedule position `from` never goes behind it (without a budget it stays there until
+// the step count catches up), and its budget spans from `from` (not from the end of warm-up) to
+// `total`.
 int64_t schedule_step(int64_t step, int64_t warmup, int64_t total, double time_fraction, int64_t from = 0);
 
 }  // namespace tessera::train

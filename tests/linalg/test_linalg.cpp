@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <catch2/catch.hpp>
+#include <tuple>
 
 #include "linalg/kernels/transposed_product.hpp"
 #include "linalg/linear.hpp"
@@ -19,6 +20,13 @@ namespace {
 
 // Sums of k products of standard normal entries: rounding grows with k (observed up to 2.7e-5 in
 // fp32 at k = 128); a wrong kernel or panel is off by O(1).
+// Sets torch's thread count for a scope and restores it, also when a REQUIRE throws.
+struct Threads {
+  explicit Threads(int n) : before(at::get_num_threads()) { at::set_num_threads(n); }
+  ~Threads() { at::set_num_threads(before); }
+  int before;
+};
+
 double tolerance(at::ScalarType type, int64_t k) {
   return (type == at::kFloat ? 1e-6 : 1e-14) * static_cast<double>(k);
 }
@@ -111,18 +119,40 @@ TEST_CASE("outer_product_sum equals at::mm with a transposed operand, on any num
           CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, m));
         }
   // The same bits on 1 and 2 threads (the chunks fix the summation order), with one chunk too.
-  const int threads = at::get_num_threads();
   for (OuterSumKernel kernel : kernels)
-    for (int64_t m : {1000, 7000}) {
-      INFO("kernel " << int(kernel) << ", " << m << " points");
-      const at::Tensor a = at::randn({m, 128}), b = at::randn({m, 128});
-      at::set_num_threads(1);
-      const at::Tensor one = outer_product_sum(a, b, kernel);
-      at::set_num_threads(2);
-      const at::Tensor two = outer_product_sum(a, b, kernel);
-      at::set_num_threads(threads);
-      CHECK(at::equal(one, two));
+    for (at::ScalarType type : {at::kFloat, at::kDouble})
+      for (auto [m, p, n] : {std::tuple{1000, 128, 128}, std::tuple{7000, 128, 128}, std::tuple{900, 50, 3}}) {
+        INFO("kernel " << int(kernel) << ", " << m << " points, " << p << " x " << n);
+        const at::TensorOptions o = at::TensorOptions().dtype(type);
+        const at::Tensor a = at::randn({m, p}, o), b = at::randn({m, n}, o);
+        at::Tensor one, two;
+        {
+          Threads t(1);
+          one = outer_product_sum(a, b, kernel);
+        }
+        {
+          Threads t(2);
+          two = outer_product_sum(a, b, kernel);
+        }
+        CHECK(at::equal(one, two));
+      }
+  // Operands that require grad (under no_grad, as in a backward pass) and inference mode: the
+  // chunks on torch's worker threads run with the caller's modes.
+  Threads t(2);
+  const at::Tensor a = at::randn({3000, 16}).requires_grad_(true), b = at::randn({3000, 8});
+  const at::Tensor expected = at::mm(a.detach().to(at::kDouble).t(), b.to(at::kDouble));
+  auto error = [&](const at::Tensor& got) { return (got.to(at::kDouble) - expected).abs().max().item<double>(); };
+  for (OuterSumKernel kernel : kernels) {
+    INFO("kernel " << int(kernel));
+    {
+      at::NoGradGuard no_grad;
+      CHECK(error(outer_product_sum(a, b, kernel)) < tolerance(at::kFloat, 3000));
     }
+    {
+      c10::InferenceMode inference;
+      CHECK(error(outer_product_sum(a.detach(), b, kernel)) < tolerance(at::kFloat, 3000));
+    }
+  }
 }
 
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
@@ -140,8 +170,7 @@ TEST_CASE("the small products take transposed views and stay differentiable unde
 TEST_CASE("linalg::linear equals at::addmm, values and gradients", "[linalg]") {
   // Two threads: 3,000 rows are three chunks of the weight gradient, computed on torch's worker
   // threads (whose grad mode is their own) from inputs that require grad.
-  const int threads = at::get_num_threads();
-  at::set_num_threads(2);
+  Threads two(2);
   for (at::ScalarType type : {at::kDouble, at::kFloat})
     for (bool with_bias : {true, false})
       for (int64_t m : {7, 1000, 3000}) {
@@ -173,5 +202,4 @@ TEST_CASE("linalg::linear equals at::addmm, values and gradients", "[linalg]") {
           CHECK(error < (type == at::kFloat ? 1e-5 : 1e-12) * scale);
         }
       }
-  at::set_num_threads(threads);
 }

@@ -184,7 +184,8 @@ TEST_CASE("training lowers the physics loss and a resumed run is bit-identical",
 
 TEST_CASE("a resumed run continues the decay a time budget had advanced", "[stagger]") {
   // 3 steps (warm-up 2 of 200) with half a budget used by the third: position 2 + 0.5 x 198 =
-  // 101. Resumed with a fresh budget, the first step stays there instead of going back to 3.
+  // 101, so the next step's is 102. Resumed with a fresh budget, the first step is there (102,
+  // then 103 is stored) instead of going back to 3.
   const StaggerOptions o = small_options();
   const std::string dir = out_dir(cat("budget_", Comm().size()));
   const Comm world;
@@ -194,14 +195,14 @@ TEST_CASE("a resumed run continues the decay a time budget had advanced", "[stag
     first.step();
   }
   first.save(dir + "/half.h5");
-  CHECK(train::load_checkpoint(dir + "/half.h5").attributes.at("schedule_step") == "101");
+  CHECK(train::load_checkpoint(dir + "/half.h5").attributes.at("schedule_step") == "102");
   StaggerOptions r = o;
   r.resume = dir + "/half.h5";
   StaggerLearner resumed(r, world, nullptr);
   resumed.set_time_fraction(0.0);
   resumed.step();
   resumed.save(dir + "/resumed.h5");
-  CHECK(train::load_checkpoint(dir + "/resumed.h5").attributes.at("schedule_step") == "101");
+  CHECK(train::load_checkpoint(dir + "/resumed.h5").attributes.at("schedule_step") == "103");
 }
 
 TEST_CASE("data-parallel training equals one process", "[stagger][mpi]") {

@@ -152,8 +152,9 @@ TEST_CASE("N + N resumed steps equal 2N steps", "[train][checkpoint]") {
 }
 
 TEST_CASE("a run resumed under a time budget continues its learning-rate decay", "[train][checkpoint]") {
-  // 3 of 12 steps (warm-up 2) with 80% of a budget used: position 2 + 0.8 x 10 = 10.
-  io::Deck d = deck("transformer", 12);
+  // 3 of 22 steps (warm-up 2) with 80% of a budget used by the third: its position is
+  // 2 + 0.8 x 20 = 18, and the checkpoint stores the next step's, 19.
+  io::Deck d = deck("transformer", 22);
   train::Trainer first(train::mesh_sim_options(d), nullptr);
   for (int i = 0; i < 3; ++i) {
     first.set_time_fraction(i < 2 ? 0.0 : 0.8);
@@ -161,23 +162,24 @@ TEST_CASE("a run resumed under a time budget continues its learning-rate decay",
   }
   const std::string path = out + "/budget.h5";
   first.save(path);
-  CHECK(train::load_checkpoint(path).attributes.at("schedule_step") == "10");
-  // The resumed run's budget starts at 0: its first step stays at position 10 (the step count
-  // alone would put it back at 3), and half its budget reaches 10 + 0.5 x 2 = 11.
-  train::Trainer resumed(train::mesh_sim_options(deck("transformer", 12, {"train.resume=" + path})), nullptr);
+  CHECK(train::load_checkpoint(path).attributes.at("schedule_step") == "19");
+  // The resumed run's budget starts at 0: its first step is at position 19 (the step count alone
+  // would put it back at 3), and half its budget reaches 19 + 0.5 x (22 - 19) = 20.
+  train::Trainer resumed(train::mesh_sim_options(deck("transformer", 22, {"train.resume=" + path})), nullptr);
   resumed.set_time_fraction(0.0);
   resumed.step();
   resumed.save(out + "/budget_resumed.h5");
-  CHECK(train::load_checkpoint(out + "/budget_resumed.h5").attributes.at("schedule_step") == "10");
+  CHECK(train::load_checkpoint(out + "/budget_resumed.h5").attributes.at("schedule_step") == "20");
   resumed.set_time_fraction(0.5);
   resumed.step();
   resumed.save(out + "/budget_resumed.h5");
-  CHECK(train::load_checkpoint(out + "/budget_resumed.h5").attributes.at("schedule_step") == "11");
-  // Without a budget the position is the step: "N + N resumed steps equal 2N steps" holds.
-  train::Trainer plain(train::mesh_sim_options(deck("transformer", 12)), nullptr);
+  CHECK(train::load_checkpoint(out + "/budget_resumed.h5").attributes.at("schedule_step") == "21");
+  // Without a budget the position is the step count: "N + N resumed steps equal 2N steps" holds,
+  // and checkpoints written before the attribute existed (falling back to the step) resume alike.
+  train::Trainer plain(train::mesh_sim_options(deck("transformer", 22)), nullptr);
   plain.step();
   plain.save(out + "/plain.h5");
-  CHECK(train::load_checkpoint(out + "/plain.h5").attributes.at("schedule_step") == "0");
+  CHECK(train::load_checkpoint(out + "/plain.h5").attributes.at("schedule_step") == "1");
   // A damaged attribute is named.
   train::Checkpoint c = train::load_checkpoint(path);
   c.attributes["schedule_step"] = "ten";
