@@ -143,6 +143,9 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b) {
 // 9,964 edges (docs/design.md).
 constexpr int64_t kOuterChunk = 1024;
 
+namespace {
+
+// Whether OuterSumKernel::Auto takes libxsmm's kernel on this machine.
 bool outer_product_sum_uses_jit() {
 #if TESSERA_WITH_XSMM
   // libxsmm's transposed-B kernel beat MKL where libxsmm targets AVX-512 (~100 against 77 GFLOP/s)
@@ -154,6 +157,8 @@ bool outer_product_sum_uses_jit() {
   return false;
 #endif
 }
+
+}  // namespace
 
 at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel) {
   if (!eligible(a, b, 0, 0)) return at::mm(a.t(), b);

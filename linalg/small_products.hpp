@@ -32,8 +32,6 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b);
 // has the kernel) or one single-threaded BLAS product (Auto elsewhere; Blas).
 enum class OuterSumKernel { Auto, Jit, Blas };
 at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel = OuterSumKernel::Auto);
-// Whether Auto takes libxsmm's kernel on this machine.
-bool outer_product_sum_uses_jit();
 
 // Whether these products use libxsmm in this build (for the benches' and tests' reports).
 bool small_products_have_jit();
