@@ -30,10 +30,24 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
   return s;
 }
 
-at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t first, bool x_owned) {
+at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t first, bool x_owned,
+                       const at::Tensor& residual) {
   for (size_t i = first; i < mlp->size(); ++i) {
     const std::shared_ptr<torch::nn::Module> m = mlp->ptr(i);
     if (auto* lin = dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
+      if (i + 2 < mlp->size() && dynamic_cast<torch::nn::ReLUImpl*>(mlp->ptr(i + 1).get())) {
+        // A hidden layer: the ReLU in the product's panels. linear_relu saves its result (the
+        // backward's mask), which is only read from here on (the next module is a layer).
+        x = linalg::linear_relu(x, lin->weight, lin->bias);
+        x_owned = false;
+        ++i;
+        continue;
+      }
+      auto* norm = i + 2 == mlp->size() ? dynamic_cast<torch::nn::LayerNormImpl*>(mlp->ptr(i + 1).get()) : nullptr;
+      if (norm && norm->options.normalized_shape().size() == 1 && norm->options.elementwise_affine())
+        // The output layer and its LayerNorm (and the residual): the norm in the product's panels.
+        return linalg::linear_layer_norm(x, lin->weight, lin->bias, norm->weight, norm->bias, norm->options.eps(),
+                                         residual);
       // linalg::linear (libxsmm on the CPU, addmm elsewhere) saves its inputs, not its result: the
       // result may be modified in place.
       x = linalg::linear(x, lin->weight, lin->bias);
@@ -45,7 +59,8 @@ at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t fi
       x_owned = false;  // an activation may have saved its result for the backward
     }
   }
-  return x;
+  if (!residual.defined()) return x;
+  return x_owned ? x.add_(residual) : x + residual;
 }
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {

@@ -55,13 +55,13 @@ at::Tensor MeshGraphNetImpl::forward(const at::Tensor& x, const at::Tensor& e, c
     at::Tensor a =
         gather_add(linalg::linear(g, block(e0->weight, 0, l), e0->bias), linalg::linear(h, block(e0->weight, 1, l)),
                    linalg::linear(h, block(e0->weight, 2, l)), ei, e_relu);
-    g = mlp_forward(em, a, e_relu ? 2 : 1, true).add_(g);  // the residual, in place on the fresh MLP output
+    g = mlp_forward(em, a, e_relu ? 2 : 1, true, g);  // plus the residual
     // Node update: W [h, agg] + b = (W_h h + b) + W_a agg, without the concatenation.
     const auto& nm = node_mlp_[s];
     const auto* n0 = nm->ptr<torch::nn::LinearImpl>(0).get();
     at::Tensor z = linalg::linear(h, block(n0->weight, 0, l), n0->bias)
                        .add_(linalg::linear(scatter_sum_dst(g, ei), block(n0->weight, 1, l)));
-    h = mlp_forward(nm, z, 1, true).add_(h);
+    h = mlp_forward(nm, z, 1, true, h);
   }
   return mlp_forward(decoder_, h);
 }

@@ -14,4 +14,16 @@ namespace tessera::linalg {
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
 
+// max(linear(x, weight, bias), 0), the ReLU applied in the product's panels (no separate pass, no
+// separate autograd node). This one saves its result for the backward: do not modify it in place.
+at::Tensor linear_relu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
+
+// layer_norm(linear(x, weight, bias), [out], gamma, beta, eps) + residual (if given), the norm and
+// the residual applied in the product's panels: one pass over the rows instead of three. Saves
+// what linear and layer_norm would (x, the weight, the pre-norm product, each row's mean and rstd),
+// not its result, which may be modified in place.
+at::Tensor linear_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                             const at::Tensor& gamma, const at::Tensor& beta, double eps,
+                             const at::Tensor& residual = {});
+
 }  // namespace tessera::linalg

@@ -6,7 +6,9 @@
 #include <c10/core/GradMode.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
+#include <tuple>
 
 #include "linalg/kernels/transposed_product.hpp"
 
@@ -70,20 +72,17 @@ bool feature_major(const T* w, const T* h, T* out, int64_t rows, int64_t k, int6
 
 // out [m, n] row-major is outᵀ [n, m] column-major, and outᵀ = bᵀ · xᵀ with bᵀ [n, k] (leading
 // dimension n) and xᵀ [k, m] (leading dimension k) being b's and x's memory. A panel is a range of
-// m (columns of xᵀ and outᵀ). With a bias, each panel's rows get it added right after the kernel,
-// while they are in cache.
-template <class T>
-bool point_major(const T* x, const T* b, const T* bias, T* out, int64_t m, int64_t k, int64_t n) {
+// m (columns of xᵀ and outᵀ). epilogue(start, size) runs on each panel's rows right after the
+// kernel, while they are in cache (a bias, a ReLU, a layer norm).
+template <class T, class Epilogue>
+bool point_major(const T* x, const T* b, T* out, int64_t m, int64_t k, int64_t n, const Epilogue& epilogue) {
   const int64_t step = std::min(kPointMajorPanel, m), rest = m % step;
   const auto full = dispatch<T>(n, step, k, n, k, n);
   const auto last = rest ? dispatch<T>(n, rest, k, n, k, n) : full;
   if (!full || !last) return false;
   for_panels(m, step, [&](int64_t start, int64_t size) {
-    T* o = out + start * n;
-    (size == step ? full : last)(b, x + start * k, o);
-    if (bias)
-      for (int64_t r = 0; r < size; ++r)
-        for (int64_t j = 0; j < n; ++j) o[r * n + j] += bias[j];
+    (size == step ? full : last)(b, x + start * k, out + start * n);
+    epilogue(start, size);
   });
   return true;
 }
@@ -137,10 +136,11 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b) {
   return at::mm(a, b.t());
 }
 
-// Points per chunk of outer_product_sum: each chunk's partial sum is one [p, n] buffer, added in
-// chunk order; the chunks, not the threads, fix the summation order. 1024 gives 2 threads work on
-// a 1,723-node graph's layers (2,048 left one idle) and kept MKL at its whole-product speed on
-// 9,964 edges (docs/design.md).
+// Points per chunk of outer_product_sum, at most: each chunk's partial sum is one [p, n] buffer,
+// added in chunk order; the chunks, not the threads, fix the summation order. The m points are
+// split into ceil(m / 1024) chunks of equal size (to a point), so that 2 threads get equal work
+// on a 1,723-node graph's layers (2 chunks of 862; 1,024 + 699 left one thread waiting) and MKL
+// keeps its whole-product speed on 9,964 edges (docs/design.md).
 constexpr int64_t kOuterChunk = 1024;
 
 namespace {
@@ -162,7 +162,8 @@ bool outer_product_sum_uses_jit() {
 
 at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel) {
   if (!eligible(a, b, 0, 0)) return at::mm(a.t(), b);
-  [[maybe_unused]] const bool jit = kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit());
+  [[maybe_unused]] const bool jit =
+      kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit());
   const int64_t m = a.size(0), p = a.size(1), n = b.size(1), chunks = (m + kOuterChunk - 1) / kOuterChunk;
   at::Tensor out = at::empty({p, n}, a.options());
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
@@ -175,17 +176,17 @@ at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumK
   AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
     scalar_t* const po = out.data_ptr<scalar_t>();
     scalar_t* const pp = partial.data_ptr<scalar_t>();
+    const scalar_t* const pa = a.data_ptr<scalar_t>();
     // At least two items, so that with several threads the chunks always run inside a parallel
     // region, where BLAS is sequential: a single chunk run inline would let MKL thread it, and its
     // result could then depend on the thread count.
     at::parallel_for(0, std::max<int64_t>(chunks, 2), 1, [&](int64_t begin, int64_t end) {
       const at::ThreadLocalStateGuard guard(caller);
       for (int64_t c = begin; c < std::min(end, chunks); ++c) {
-        const int64_t start = c * kOuterChunk, size = std::min(kOuterChunk, m - start);
+        const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;  // ≤ 1024, never empty
         at::Tensor sum = c == 0 ? out : partial[c - 1];
 #if TESSERA_WITH_XSMM
-        if (jit && outer_sum_jit(a.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start,
-                                 start + size, p, n))
+        if (jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n))
           continue;
 #endif
         at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));  // BLAS, one thread here
@@ -217,22 +218,103 @@ at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h) {
   return at::mm(w, h);
 }
 
-at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias) {
+namespace {
+
+// A vector operand of an epilogue: [n], contiguous, b's type, on the CPU, nothing to record.
+bool fits_row(const at::Tensor& v, const at::Tensor& b) {
+  return v.dim() == 1 && v.size(0) == b.size(1) && v.is_contiguous() && v.scalar_type() == b.scalar_type() &&
+         v.device().is_cpu() && !(c10::GradMode::is_enabled() && v.requires_grad());
+}
+
+// The sum of v[0..n), in 8 independent partial sums (which the compiler vectorises).
+template <class T>
+T row_sum(const T* v, int64_t n) {
+  T acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += v[j + l];
+  for (; j < n; ++j) acc[0] += v[j];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+}  // namespace
+
+at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias, bool relu) {
 #if TESSERA_WITH_XSMM
-  const bool bias_fits = !bias.defined() || (bias.dim() == 1 && bias.size(0) == b.size(1) && bias.is_contiguous() &&
-                                             bias.scalar_type() == b.scalar_type() && bias.device().is_cpu() &&
-                                             !(c10::GradMode::is_enabled() && bias.requires_grad()));
-  if (bias_fits && eligible(x, b)) {
-    at::Tensor out = at::empty({x.size(0), b.size(1)}, x.options());
+  if ((!bias.defined() || fits_row(bias, b)) && eligible(x, b)) {
+    const int64_t n = b.size(1);
+    at::Tensor out = at::empty({x.size(0), n}, x.options());
     const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight", [&] {
-      return point_major<scalar_t>(x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(),
-                                   bias.defined() ? bias.data_ptr<scalar_t>() : nullptr, out.data_ptr<scalar_t>(),
-                                   x.size(0), x.size(1), b.size(1));
+      const scalar_t* pb = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+      scalar_t* const po = out.data_ptr<scalar_t>();
+      return point_major<scalar_t>(
+          x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, x.size(0), x.size(1), n, [&](int64_t start, int64_t size) {
+            scalar_t* o = po + start * n;
+            if (pb && relu)
+              for (int64_t r = 0; r < size; ++r)
+                for (int64_t j = 0; j < n; ++j) o[r * n + j] = std::max(o[r * n + j] + pb[j], scalar_t(0));
+            else if (pb)
+              for (int64_t r = 0; r < size; ++r)
+                for (int64_t j = 0; j < n; ++j) o[r * n + j] += pb[j];
+            else if (relu)
+              for (int64_t r = 0; r < size; ++r)
+                for (int64_t j = 0; j < n; ++j) o[r * n + j] = std::max(o[r * n + j], scalar_t(0));
+          });
     });
     if (done) return out;
   }
 #endif
-  return bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
+  at::Tensor out = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
+  return relu ? out.relu_() : out;
+}
+
+NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
+                                             const at::Tensor& gamma, const at::Tensor& beta, double eps,
+                                             const at::Tensor& residual) {
+  const int64_t n = b.size(1);
+#if TESSERA_WITH_XSMM
+  const bool fits = (!bias.defined() || fits_row(bias, b)) && fits_row(gamma, b) && fits_row(beta, b) &&
+                    (!residual.defined() || (residual.dim() == 2 && residual.size(0) == x.size(0) &&
+                                             residual.size(1) == n && residual.is_contiguous() &&
+                                             residual.scalar_type() == b.scalar_type() && residual.device().is_cpu() &&
+                                             !(c10::GradMode::is_enabled() && residual.requires_grad())));
+  if (fits && eligible(x, b)) {
+    const int64_t m = x.size(0);
+    NormedProduct r{at::empty({m, n}, x.options()), at::empty({m, n}, x.options()), at::empty({m, 1}, x.options()),
+                    at::empty({m, 1}, x.options())};
+    const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight_layer_norm", [&] {
+      const scalar_t* pb = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+      const scalar_t *pg = gamma.data_ptr<scalar_t>(), *pbeta = beta.data_ptr<scalar_t>();
+      const scalar_t* pres = residual.defined() ? residual.data_ptr<scalar_t>() : nullptr;
+      scalar_t *pz = r.z.data_ptr<scalar_t>(), *py = r.y.data_ptr<scalar_t>();
+      scalar_t *pmean = r.mean.data_ptr<scalar_t>(), *prstd = r.rstd.data_ptr<scalar_t>();
+      return point_major<scalar_t>(
+          x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), pz, m, x.size(1), n, [&](int64_t start, int64_t size) {
+            for (int64_t i = start; i < start + size; ++i) {
+              scalar_t* z = pz + i * n;
+              if (pb)
+                for (int64_t j = 0; j < n; ++j) z[j] += pb[j];
+              // Two passes over the row (in cache): the mean, then the biased variance about it.
+              const scalar_t mean = row_sum(z, n) / scalar_t(n);
+              scalar_t* y = py + i * n;
+              for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * (z[j] - mean);
+              const scalar_t rstd = scalar_t(1) / std::sqrt(row_sum(y, n) / scalar_t(n) + scalar_t(eps));
+              pmean[i] = mean, prstd[i] = rstd;
+              if (pres)
+                for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * pg[j] + pbeta[j] + pres[i * n + j];
+              else
+                for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * pg[j] + pbeta[j];
+            }
+          });
+    });
+    if (done) return r;
+  }
+#endif
+  NormedProduct r;
+  r.z = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
+  std::tie(r.y, r.mean, r.rstd) = at::native_layer_norm(r.z, {n}, gamma, beta, eps);
+  if (residual.defined()) r.y.add_(residual);
+  return r;
 }
 
 }  // namespace tessera::linalg

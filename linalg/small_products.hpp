@@ -16,8 +16,19 @@ namespace tessera::linalg {
 at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h);
 
 // Point-major activations (one point per row): x [m, k] · b [k, n] (+ bias [n] on every row)
-// -> [m, n].
-at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias = {});
+// -> [m, n], then max(·, 0) with `relu`, applied while each panel of rows is in cache.
+at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias = {},
+                               bool relu = false);
+
+// The product with a bias, then each row's layer norm, as one pass over the rows while they are in
+// cache: z = x · b + bias (kept for the backward), mean and rstd [m, 1] of each row of z (biased
+// variance, as at::native_layer_norm), y = (z − mean) · rstd · gamma + beta (+ residual [m, n]).
+struct NormedProduct {
+  at::Tensor z, y, mean, rstd;
+};
+NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
+                                             const at::Tensor& gamma, const at::Tensor& beta, double eps,
+                                             const at::Tensor& residual = {});
 
 // The sum over a long shared dimension k: a [m, k] · bᵀ (b [n, k]) -> [m, n], both operands with k
 // contiguous (the weight gradient g · hᵀ of a feature-major layer). Not libxsmm's (1.17 has no
@@ -32,6 +43,7 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b);
 // has the kernel) or one single-threaded BLAS product (Auto elsewhere; Blas).
 enum class OuterSumKernel { Auto, Jit, Blas };
 at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel = OuterSumKernel::Auto);
+
 
 // Whether these products use libxsmm in this build (for the benches' and tests' reports).
 bool small_products_have_jit();

@@ -3,7 +3,8 @@
 // at and past one panel, with remainders; non-contiguous operands, which take at::mm's path;
 // operands autograd would record, which stay differentiable), and linalg::linear's value and
 // gradients (input, weight, bias; a column-block view as the weight; the result modified in place
-// afterwards) against at::addmm under autograd.
+// afterwards) against at::addmm under autograd; the fused layers linear_relu and linear_layer_norm
+// (with a residual) against relu / layer_norm of addmm, and their epilogues' statistics and bits.
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
@@ -202,4 +203,101 @@ TEST_CASE("linalg::linear equals at::addmm, values and gradients", "[linalg]") {
           CHECK(error < (type == at::kFloat ? 1e-5 : 1e-12) * scale);
         }
       }
+}
+
+TEST_CASE("linear_relu and linear_layer_norm equal their ATen compositions, values and gradients", "[linalg]") {
+  // The fused layers of mlp_forward against relu(addmm) and layer_norm(addmm) + residual under
+  // autograd: the result and the gradients of every input (x, a column-block weight, bias, the
+  // norm's gamma and beta, the residual); rows below a panel (16), and several chunks.
+  Threads two(2);
+  for (at::ScalarType type : {at::kDouble, at::kFloat})
+    for (bool with_bias : {true, false})
+      for (bool with_residual : {true, false})
+        for (int64_t m : {7, 1000, 3000}) {
+          at::manual_seed(23 + m + 2 * with_bias + with_residual);
+          const at::TensorOptions o = at::TensorOptions().dtype(type);
+          INFO((type == at::kFloat ? "fp32" : "fp64")
+               << ", bias " << with_bias << ", residual " << with_residual << ", " << m << " rows");
+          const at::Tensor full = at::randn({24, 3 * 20}, o).requires_grad_(true);
+          const at::Tensor bias = with_bias ? at::randn({24}, o).requires_grad_(true) : at::Tensor();
+          const at::Tensor gamma = (1 + 0.3 * at::randn({24}, o)).requires_grad_(true),
+                           beta = (0.1 * at::randn({24}, o)).requires_grad_(true);
+          const at::Tensor residual = with_residual ? at::randn({m, 24}, o).requires_grad_(true) : at::Tensor();
+          const at::Tensor x = at::randn({m, 20}, o).requires_grad_(true), upstream = at::randn({m, 24}, o);
+          for (bool norm : {false, true}) {
+            if (!norm && with_residual) continue;  // linear_relu has no residual
+            INFO((norm ? "linear_layer_norm" : "linear_relu"));
+            auto run = [&](bool ours) {
+              for (const at::Tensor* t : {&full, &bias, &x, &gamma, &beta, &residual})
+                if (t->defined()) t->mutable_grad() = at::Tensor();
+              const at::Tensor weight = full.narrow(1, 20, 20);
+              const at::Tensor z = with_bias ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
+              at::Tensor y;
+              if (norm) {
+                y = ours ? linear_layer_norm(x, weight, bias, gamma, beta, 1e-5, residual)
+                         : at::layer_norm(z, {24}, gamma, beta, 1e-5);
+                if (!ours && with_residual) y = y + residual;
+              } else {
+                y = ours ? linear_relu(x, weight, bias) : at::relu(z);
+              }
+              (y * upstream).sum().backward();
+              std::vector<at::Tensor> out = {y.detach().clone(), x.grad().clone(), full.grad().clone()};
+              if (with_bias) out.push_back(bias.grad().clone());
+              if (norm) out.insert(out.end(), {gamma.grad().clone(), beta.grad().clone()});
+              if (norm && with_residual) out.push_back(residual.grad().clone());
+              return out;
+            };
+            const std::vector<at::Tensor> reference = run(false), ours = run(true);
+            REQUIRE(reference.size() == ours.size());
+            for (size_t i = 0; i < reference.size(); ++i) {
+              const double scale = reference[i].abs().max().item<double>(),
+                           error = (reference[i] - ours[i]).abs().max().item<double>();
+              INFO("member " << i << ": error " << error << ", scale " << scale);
+              CHECK(scale > 1e-3);
+              CHECK(error < (type == at::kFloat ? 2e-5 : 1e-12) * scale);
+            }
+          }
+        }
+}
+
+TEST_CASE("the fused epilogues: layer-norm statistics, thread-independent bits, a saved result", "[linalg]") {
+  at::manual_seed(5);
+  for (at::ScalarType type : {at::kDouble, at::kFloat}) {
+    const at::TensorOptions o = at::TensorOptions().dtype(type);
+    const at::Tensor x = at::randn({1001, 32}, o), b = at::randn({32, 40}, o), bias = at::randn({40}, o);
+    const at::Tensor gamma = at::randn({40}, o), beta = at::randn({40}, o), residual = at::randn({1001, 40}, o);
+    // Each row's mean and rstd as at::native_layer_norm computes them, and the pre-norm product.
+    const NormedProduct got = product_with_weight_layer_norm(x, b, bias, gamma, beta, 1e-5, residual);
+    const at::Tensor z = at::addmm(bias, x, b);
+    const auto [y, mean, rstd] = at::native_layer_norm(z, {40}, gamma, beta, 1e-5);
+    const double tol = type == at::kFloat ? 2e-5 : 1e-12;
+    REQUIRE(got.mean.sizes() == mean.sizes());
+    REQUIRE(got.rstd.sizes() == rstd.sizes());
+    CHECK(at::allclose(got.z, z, tol, tol));
+    CHECK(at::allclose(got.mean, mean, tol, tol));
+    CHECK(at::allclose(got.rstd, rstd, tol, tol));
+    CHECK(at::allclose(got.y, y + residual, tol, tol));
+    CHECK(at::allclose(product_with_weight(x, b, bias, true), at::addmm(bias, x, b).relu(), tol, tol));
+    CHECK(at::allclose(product_with_weight(x, b, at::Tensor(), true), at::mm(x, b).relu(), tol, tol));
+    // Each panel of rows is one kernel call and its epilogue, whatever the threads.
+    at::Tensor one_relu, one_norm, two_relu, two_norm;
+    {
+      Threads t(1);
+      one_relu = product_with_weight(x, b, bias, true);
+      one_norm = product_with_weight_layer_norm(x, b, bias, gamma, beta, 1e-5, residual).y;
+    }
+    {
+      Threads t(2);
+      two_relu = product_with_weight(x, b, bias, true);
+      two_norm = product_with_weight_layer_norm(x, b, bias, gamma, beta, 1e-5, residual).y;
+    }
+    CHECK(at::equal(one_relu, two_relu));
+    CHECK(at::equal(one_norm, two_norm));
+  }
+  // linear_relu saves its result for the backward: modifying it in place is refused by autograd
+  // (the fused and the unfused path alike), not silently wrong.
+  const at::Tensor x = at::randn({50, 8}).requires_grad_(true), w = at::randn({6, 8}).requires_grad_(true);
+  at::Tensor y = linear_relu(x, w);
+  y.add_(1);
+  CHECK_THROWS(y.sum().backward());
 }
