@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/serialization/pickler.h>
 
 #include <charconv>
+#include <cmath>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -138,14 +139,27 @@ std::string checkpoint_family(const std::string& path) {
   return it->second;
 }
 
-int64_t checkpoint_schedule_step(const Checkpoint& c, const std::string& path, int64_t step) {
-  const auto it = c.attributes.find("schedule_step");
-  if (it == c.attributes.end()) return step;
+int64_t attribute_count(const std::map<std::string, std::string>& attributes, const std::string& path,
+                        const std::string& name) {
+  const auto it = attributes.find(name);
+  if (it == attributes.end()) throw Error(cat(path, ": checkpoint has no attribute ", name));
   int64_t v = -1;
   const std::string& s = it->second;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || v < 0)
-    throw Error(cat(path, ": checkpoint attribute schedule_step = '", s, "' is not a non-negative whole number"));
+    throw Error(cat(path, ": checkpoint attribute ", name, " = '", s, "' is not a non-negative whole number"));
+  return v;
+}
+
+double attribute_real(const std::map<std::string, std::string>& attributes, const std::string& path,
+                      const std::string& name) {
+  const auto it = attributes.find(name);
+  if (it == attributes.end()) throw Error(cat(path, ": checkpoint has no attribute ", name));
+  double v = 0;
+  const std::string& s = it->second;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+    throw Error(cat(path, ": checkpoint attribute ", name, " = '", s, "' is not a finite number"));
   return v;
 }
 

@@ -25,10 +25,11 @@ std::string state_dict_path(const std::string& checkpoint);
 Checkpoint load_checkpoint(const std::string& path);
 // The model family a checkpoint holds (its `family` attribute); throws naming `path` if none.
 std::string checkpoint_family(const std::string& path);
-// The learning-rate schedule position of the next step stored with a checkpoint (attribute
-// schedule_step, see Learner::schedule_position); `step`, the same without a time budget, for
-// checkpoints written before it was stored. Throws
-// naming `path` if the attribute is not a non-negative whole number.
-int64_t checkpoint_schedule_step(const Checkpoint& c, const std::string& path, int64_t step);
-
+// A checkpoint attribute holding a whole number >= 0 (a step, a count, a fold) or a real number.
+// Throws naming `path` and the attribute when it is missing or holds anything else, so a damaged
+// checkpoint gets one clear error, not a conversion's exception.
+int64_t attribute_count(const std::map<std::string, std::string>& attributes, const std::string& path,
+                        const std::string& name);
+double attribute_real(const std::map<std::string, std::string>& attributes, const std::string& path,
+                      const std::string& name);
 }  // namespace tessera::train

@@ -1,5 +1,6 @@
 #include "train/loop.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "io/line_plot.hpp"
+#include "train/checkpoint.hpp"
 #include "train/schedule.hpp"
 
 namespace tessera::train {
@@ -18,6 +20,17 @@ int64_t Learner::decay_step(int64_t step, int64_t warmup, int64_t total) {
   const int64_t position = schedule_step(step, warmup, total, time_fraction_, schedule_from_);
   schedule_next_ = position + 1;
   return position;
+}
+
+void Learner::store_progress(std::map<std::string, std::string>& attributes, int64_t step) const {
+  attributes["step"] = std::to_string(step);
+  attributes["schedule_step"] = std::to_string(schedule_position());
+}
+
+int64_t Learner::restore_progress(const std::map<std::string, std::string>& attributes, const std::string& path) {
+  const int64_t step = attribute_count(attributes, path, "step");
+  resume_schedule(attributes.count("schedule_step") ? attribute_count(attributes, path, "schedule_step") : step);
+  return step;
 }
 
 namespace {
@@ -32,8 +45,17 @@ class MetricsFile {
     std::ifstream in(path_);
     if (resumed_at == 0 || !in) return;
     std::getline(in, header_);
-    for (std::string row; std::getline(in, row);)
-      if (!row.empty() && std::stoll(row.substr(0, row.find(','))) <= resumed_at) rows_.push_back(row);
+    int64_t line = 1;
+    for (std::string row; std::getline(in, row);) {
+      ++line;
+      if (row.empty()) continue;
+      int64_t step = -1;
+      const auto [end, ec] = std::from_chars(row.data(), row.data() + row.size(), step);
+      if (ec != std::errc() || end == row.data() + row.size() || *end != ',')
+        throw Error(cat(path_, ":", line, ": a row must begin with its step and a comma, not '", row.substr(0, 40),
+                        "' (move the file away to start a new history)"));
+      if (step <= resumed_at) rows_.push_back(row);
+    }
   }
   void add(int64_t step, const std::vector<Metric>& metrics) {
     if (metrics.empty()) return;

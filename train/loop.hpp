@@ -4,6 +4,7 @@
 // step, validation, checkpointing) and never writes its own loop.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -53,6 +54,11 @@ class Learner {
   // count, so resume stays exact.
   int64_t schedule_position() const { return schedule_next_; }
   void resume_schedule(int64_t position) { schedule_from_ = schedule_next_ = position; }
+  // A checkpoint's progress attributes: `step` (steps done) and `schedule_step` (the position
+  // above), and their restoration, which returns the step. A damaged or missing value is one clear
+  // error naming `path`; a checkpoint without schedule_step (older ones) resumes at the step.
+  void store_progress(std::map<std::string, std::string>& attributes, int64_t step) const;
+  int64_t restore_progress(const std::map<std::string, std::string>& attributes, const std::string& path);
 
  private:
   double time_fraction_ = -1;  // < 0: no budget

@@ -78,7 +78,7 @@ TrainedModel load_trained_model(const std::string& path) {
   m.norms = Normalizers::fresh(m.options.model.bundle);
   unpack_model(c, path, *m.model, m.norms);
   m.model->module().eval();
-  m.step = std::stoll(c.attributes.count("step") ? c.attributes.at("step") : "0");
+  m.step = c.attributes.count("step") ? attribute_count(c.attributes, path, "step") : 0;
   m.data_dt = checkpoint_data_dt(c, path);
   return m;
 }

@@ -231,8 +231,7 @@ void Trainer::save(const std::string& path) const {
   pack_adamw_state(c, model_->module().named_parameters(), *opt_);
   c.tensors["rng.sampler"] = gen_.get_state();
   c.attributes["format"] = "tessera-checkpoint-1";
-  c.attributes["step"] = std::to_string(step_);
-  c.attributes["schedule_step"] = std::to_string(schedule_position());
+  store_progress(c.attributes, step_);
   c.attributes["deck"] = options_.deck_yaml;
   if (!options_.deck_dir.empty()) c.attributes["deck_dir"] = options_.deck_dir;
   char dt[32];  // shortest text that reads back as the same double
@@ -247,8 +246,7 @@ void Trainer::load(const std::string& path) {
   warn_other_dt(c, path);
   unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
   gen_.set_state(checkpoint_tensor(c, path, "rng.sampler"));
-  step_ = std::stoll(c.attributes["step"]);
-  resume_schedule(checkpoint_schedule_step(c, path, step_));
+  step_ = restore_progress(c.attributes, path);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }
 

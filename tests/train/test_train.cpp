@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
+#include <memory>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -180,12 +182,47 @@ TEST_CASE("a run resumed under a time budget continues its learning-rate decay",
   plain.step();
   plain.save(out + "/plain.h5");
   CHECK(train::load_checkpoint(out + "/plain.h5").attributes.at("schedule_step") == "1");
-  // A damaged attribute is named.
+  // A damaged attribute is named, not a conversion's exception.
+  const std::string damaged = out + "/budget_damaged.h5";
+  const auto resume = [&](const std::string& p) {
+    return std::make_unique<train::Trainer>(train::mesh_sim_options(deck("transformer", 22, {"train.resume=" + p})),
+                                            nullptr);
+  };
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"schedule_step", "ten"}, {"schedule_step", "-1"}, {"step", "3x"}, {"step", ""}}) {
+    train::Checkpoint c = train::load_checkpoint(path);
+    c.attributes[key] = value;
+    train::save_checkpoint(damaged, c);
+    CHECK_THROWS_WITH(resume(damaged),
+                      Catch::Contains(cat(key, " = '", value, "' is not a non-negative whole number")));
+  }
   train::Checkpoint c = train::load_checkpoint(path);
-  c.attributes["schedule_step"] = "ten";
-  CHECK_THROWS_WITH(train::checkpoint_schedule_step(c, path, 3), Catch::Contains("schedule_step = 'ten'"));
+  c.attributes.erase("step");
+  train::save_checkpoint(damaged, c);
+  CHECK_THROWS_WITH(resume(damaged), Catch::Contains("budget_damaged.h5: checkpoint has no attribute step"));
+  // Written before schedule_step was stored: resumes at its step (3), so the next step is 4.
+  c = train::load_checkpoint(path);
   c.attributes.erase("schedule_step");
-  CHECK(train::checkpoint_schedule_step(c, path, 3) == 3);  // written before it was stored
+  train::save_checkpoint(damaged, c);
+  auto older = resume(damaged);
+  older->step();
+  older->save(damaged);
+  CHECK(train::load_checkpoint(damaged).attributes.at("schedule_step") == "4");
+}
+
+TEST_CASE("checkpoint attributes are read as numbers or refused by name", "[train][checkpoint]") {
+  const std::map<std::string, std::string> a{{"n", "42"},     {"x", "2.5e-3"}, {"neg", "-1"},
+                                             {"word", "ten"}, {"inf", "inf"},  {"tail", "7 "}};
+  CHECK(train::attribute_count(a, "f.h5", "n") == 42);
+  CHECK(train::attribute_real(a, "f.h5", "x") == 2.5e-3);
+  CHECK(train::attribute_real(a, "f.h5", "neg") == -1.0);
+  CHECK_THROWS_WITH(train::attribute_count(a, "f.h5", "neg"), Catch::Contains("f.h5: checkpoint attribute neg = '-1'"));
+  CHECK_THROWS_WITH(train::attribute_count(a, "f.h5", "tail"), Catch::Contains("tail = '7 '"));
+  CHECK_THROWS_WITH(train::attribute_count(a, "f.h5", "x"), Catch::Contains("x = '2.5e-3'"));
+  CHECK_THROWS_WITH(train::attribute_real(a, "f.h5", "word"), Catch::Contains("word = 'ten' is not a finite number"));
+  CHECK_THROWS_WITH(train::attribute_real(a, "f.h5", "inf"), Catch::Contains("is not a finite number"));
+  CHECK_THROWS_WITH(train::attribute_count(a, "f.h5", "missing"),
+                    Catch::Contains("f.h5: checkpoint has no attribute missing"));
 }
 
 TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][rollout]") {

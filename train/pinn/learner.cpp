@@ -319,7 +319,7 @@ void PinnLearner::load(const std::string& path) {
   load_adam(c, *adam_, *net_);
   if (c.tensors.count("lbfgs.counters")) load_lbfgs(c, lbfgs());
   last_loss_ = c.tensors.at("last_loss").item<double>();
-  step_ = std::stoll(c.attributes["step"]);
+  step_ = attribute_count(c.attributes, path, "step");
   core::log_info(log_.get(),
                  cat("resumed ", options_.name.empty() ? "" : options_.name + " ", "from ", path, " at step ", step_));
 }

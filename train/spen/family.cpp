@@ -39,7 +39,7 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
     auto it = c.attributes.find("fold");
     if (it == c.attributes.end() || checkpoint_family(o.resume) != o.family)
       throw Error(cat(o.resume, ": not a checkpoint of family '", o.family, "'"), "train.resume");
-    first = std::stoll(it->second);
+    first = attribute_count(c.attributes, o.resume, "fold");
     if (first >= o.folds) throw Error(cat(o.resume, ": fold ", first, " of only ", o.folds), "train.resume");
   }
   const int64_t last = o.run_folds > 0 ? o.run_folds : o.folds;

@@ -189,7 +189,7 @@ void FoldLearner::load(const std::string& path) {
   if (c.attributes["family"] != options_.family)
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not '", options_.family, "'"),
                 "train.resume");
-  if (std::stoll(c.attributes["fold"]) != fold_)
+  if (attribute_count(c.attributes, path, "fold") != fold_)
     throw Error(cat(path, ": a checkpoint of fold ", c.attributes["fold"], ", expected fold ", fold_), "train.resume");
   auto tensor = [&](const std::string& name) {
     auto it = c.tensors.find(name);
@@ -213,10 +213,10 @@ void FoldLearner::load(const std::string& path) {
     const at::Tensor t = tensor(name).to(at::kDouble).contiguous();
     return std::vector<double>(t.data_ptr<double>(), t.data_ptr<double>() + n);
   };
-  test_acc_ = doubles("fold.test_acc", std::stoll(c.attributes["test_history"]));
-  previous_ = doubles("fold.previous", std::stoll(c.attributes["previous_folds"]));
+  test_acc_ = doubles("fold.test_acc", attribute_count(c.attributes, path, "test_history"));
+  previous_ = doubles("fold.previous", attribute_count(c.attributes, path, "previous_folds"));
   epoch_loss_ = doubles("fold.epoch_loss", 1)[0];
-  step_ = std::stoll(c.attributes["step"]);
+  step_ = attribute_count(c.attributes, path, "step");
   // StepLR from the start, one step per completed epoch: the learning rate of a continuous run.
   for (int64_t e = 0; e < step_ / steps_per_epoch_; ++e) sched_->step();
   core::log_info(log_.get(), cat("resumed fold ", fold_, " from ", path, " at step ", step_));

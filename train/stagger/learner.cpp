@@ -170,8 +170,7 @@ void StaggerLearner::save(const std::string& path) const {
   c.attributes = options_.to_attributes();
   c.attributes["family"] = "stagger";
   c.attributes["format"] = "tessera-checkpoint-1";
-  c.attributes["step"] = std::to_string(step_);
-  c.attributes["schedule_step"] = std::to_string(schedule_position());
+  store_progress(c.attributes, step_);
   c.attributes["deck"] = options_.deck_yaml;
   if (comm_.root()) save_checkpoint(path, c);
   comm_.barrier();
@@ -191,8 +190,7 @@ void StaggerLearner::load(const std::string& path) {
   if (pool == c.tensors.end() || pool->second.sizes() != pool_.sizes())
     throw Error(cat(path, ": its state pool differs from stagger.pool.size"), "train.resume");
   pool_.copy_(pool->second);
-  step_ = std::stoll(c.attributes["step"]);
-  resume_schedule(checkpoint_schedule_step(c, path, step_));
+  step_ = restore_progress(c.attributes, path);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }
 

@@ -5,6 +5,7 @@
 #include "core/error.hpp"
 #include "io/deck.hpp"
 #include "io/schema.hpp"
+#include "train/checkpoint.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
 
@@ -62,25 +63,33 @@ StaggerOptions StaggerOptions::from_attributes(const std::map<std::string, std::
     if (it == a.end()) throw Error(cat(path, ": not a NeuralStagger checkpoint (no attribute ", k, ")"));
     return it->second;
   };
+  const auto count = [&](const std::string& k) {
+    get(k);
+    return attribute_count(a, path, k);
+  };
+  const auto real = [&](const std::string& k) {
+    get(k);
+    return attribute_real(a, path, k);
+  };
   StaggerOptions o;
-  o.n = std::stoll(get("stagger.n"));
-  o.physics.nu = std::stod(get("stagger.nu"));
-  o.physics.drag = std::stod(get("stagger.drag"));
-  o.physics.dt = std::stod(get("stagger.dt"));
-  o.physics.theta = std::stod(get("stagger.theta"));
+  o.n = count("stagger.n");
+  o.physics.nu = real("stagger.nu");
+  o.physics.drag = real("stagger.drag");
+  o.physics.dt = real("stagger.dt");
+  o.physics.theta = real("stagger.theta");
   o.physics.discretization = get("stagger.scheme") == "spectral" ? physics::Discretization::Spectral
                                                                  : physics::Discretization::FiniteDifference;
   if (get("stagger.forcing") == "kolmogorov")
-    o.physics.forcing = physics::KolmogorovForcing{std::stod(get("stagger.forcing.amplitude")),
-                                                   std::stoll(get("stagger.forcing.wavenumber"))};
-  o.reference_dt = std::stod(get("stagger.reference_dt"));
-  o.initial.peak_wavenumber = std::stod(get("stagger.init.peak"));
-  o.initial.rms = std::stod(get("stagger.init.rms"));
-  o.s = std::stoll(get("stagger.s"));
-  o.T = std::stoll(get("stagger.T"));
-  o.width = std::stoll(get("stagger.width"));
-  o.blocks = std::stoll(get("stagger.blocks"));
-  o.kernel = std::stoll(get("stagger.kernel"));
+    o.physics.forcing =
+        physics::KolmogorovForcing{real("stagger.forcing.amplitude"), count("stagger.forcing.wavenumber")};
+  o.reference_dt = real("stagger.reference_dt");
+  o.initial.peak_wavenumber = real("stagger.init.peak");
+  o.initial.rms = real("stagger.init.rms");
+  o.s = count("stagger.s");
+  o.T = count("stagger.T");
+  o.width = count("stagger.width");
+  o.blocks = count("stagger.blocks");
+  o.kernel = count("stagger.kernel");
   o.velocity_inputs = get("stagger.velocity_inputs") == "1";
   o.fp64 = get("stagger.fp64") == "1";
   return o;
