@@ -30,24 +30,46 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
   return s;
 }
 
+namespace {
+
+// The modules of `mlp` from `first` as linalg::mlp's layers, when they are [ReLU] (Linear ReLU)*
+// Linear [LayerNorm] with an affine norm over the last dimension; false otherwise.
+bool as_mlp_layers(const torch::nn::Sequential& mlp, size_t first, linalg::MlpLayers& l) {
+  const auto is_relu = [&](size_t i) {
+    return i < mlp->size() && dynamic_cast<torch::nn::ReLUImpl*>(mlp->ptr(i).get());
+  };
+  size_t i = first;
+  if (is_relu(i)) l.input_relu = true, ++i;
+  while (i < mlp->size()) {
+    auto* lin = dynamic_cast<torch::nn::LinearImpl*>(mlp->ptr(i).get());
+    if (!lin) return false;
+    l.weights.push_back(lin->weight);
+    l.biases.push_back(lin->bias);
+    if (i + 2 < mlp->size() && is_relu(i + 1)) {  // a hidden layer, another Linear after it
+      i += 2;
+      continue;
+    }
+    if (i + 1 == mlp->size()) return true;
+    auto* norm = dynamic_cast<torch::nn::LayerNormImpl*>(mlp->ptr(i + 1).get());
+    if (i + 2 != mlp->size() || !norm || norm->options.normalized_shape().size() != 1 ||
+        !norm->options.elementwise_affine())
+      return false;
+    l.gamma = norm->weight, l.beta = norm->bias, l.eps = norm->options.eps();
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t first, bool x_owned,
                        const at::Tensor& residual) {
+  // One fused node for the whole MLP (linalg::mlp: the ReLUs, the norm and the residual in the
+  // products' panels, the ReLUs' backward in the input gradients' panels).
+  if (linalg::MlpLayers layers; as_mlp_layers(mlp, first, layers)) return linalg::mlp(x, layers, residual);
   for (size_t i = first; i < mlp->size(); ++i) {
     const std::shared_ptr<torch::nn::Module> m = mlp->ptr(i);
     if (auto* lin = dynamic_cast<torch::nn::LinearImpl*>(m.get())) {
-      if (i + 2 < mlp->size() && dynamic_cast<torch::nn::ReLUImpl*>(mlp->ptr(i + 1).get())) {
-        // A hidden layer: the ReLU in the product's panels. linear_relu saves its result (the
-        // backward's mask), which is only read from here on (the next module is a layer).
-        x = linalg::linear_relu(x, lin->weight, lin->bias);
-        x_owned = false;
-        ++i;
-        continue;
-      }
-      auto* norm = i + 2 == mlp->size() ? dynamic_cast<torch::nn::LayerNormImpl*>(mlp->ptr(i + 1).get()) : nullptr;
-      if (norm && norm->options.normalized_shape().size() == 1 && norm->options.elementwise_affine())
-        // The output layer and its LayerNorm (and the residual): the norm in the product's panels.
-        return linalg::linear_layer_norm(x, lin->weight, lin->bias, norm->weight, norm->bias, norm->options.eps(),
-                                         residual);
       // linalg::linear (libxsmm on the CPU, addmm elsewhere) saves its inputs, not its result: the
       // result may be modified in place.
       x = linalg::linear(x, lin->weight, lin->bias);

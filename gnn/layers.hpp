@@ -12,9 +12,9 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
                                const std::string& activation = "relu");
 
 // Runs a make_mlp Sequential from module `first` on (the caller may have applied the modules
-// before it itself), plus `residual` if given. The same function as mlp->forward(x) + residual,
-// with fused layers (linalg): each hidden Linear with its ReLU, the output Linear with its
-// LayerNorm and the residual; other ReLUs are applied in place on x when `x_owned` (x is a
+// before it itself), plus `residual` if given. The same function as mlp->forward(x) + residual:
+// ReLU MLPs as one fused node (linalg::mlp: the ReLUs, the LayerNorm and the residual in the
+// products' panels); others module by module, their ReLUs in place on x when `x_owned` (x is a
 // temporary no one else reads). The result may be modified in place.
 at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t first = 0, bool x_owned = false,
                        const at::Tensor& residual = {});

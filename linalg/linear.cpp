@@ -12,70 +12,90 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The gradients of y = x Wᵀ + b (then a ReLU whose output is `relu_out`, if defined) for x, W and
-// b, as ctx asks (its inputs 0, 1, 2), and an undefined fourth (JitLinear's flag).
-variable_list linear_backward(AutogradContext* ctx, const at::Tensor& gy_in, const at::Tensor& x, const at::Tensor& weight,
-                              const at::Tensor& relu_out, bool has_bias) {
-  const at::Tensor gy = relu_out.defined() ? at::threshold_backward(gy_in, relu_out, 0) : gy_in;
-  at::Tensor gx, gw, gb;
-  if (ctx->needs_input_grad(0)) gx = product_with_weight(gy, weight.contiguous());
-  if (ctx->needs_input_grad(1)) gw = outer_product_sum(gy, x);
-  if (has_bias && ctx->needs_input_grad(2)) gb = gy.sum(0);
-  return {gx, gw, gb, {}};
-}
-
-// Without a bias, `bias` is an empty tensor (autograd functions take no undefined inputs). With
-// `relu`, the result is max(x Wᵀ + b, 0), applied in the product's panels; the result is then
-// saved too (its positive entries are the mask of the backward), so it must not be modified in
-// place (autograd's version check says so if it is).
+// Without a bias, `bias` is an empty tensor (autograd functions take no undefined inputs).
 struct JitLinear : public torch::autograd::Function<JitLinear> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                            bool relu) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
     const at::Tensor xc = x.contiguous();
     const bool has_bias = bias.numel() > 0;
-    at::Tensor y = product_with_weight(xc, weight.t().contiguous(), has_bias ? bias.contiguous() : at::Tensor(), relu);
-    ctx->save_for_backward({xc, weight, relu ? y : at::Tensor()});
+    ctx->save_for_backward({xc, weight});
     ctx->saved_data["bias"] = has_bias;
-    ctx->saved_data["relu"] = relu;
-    return y;
+    return product_with_weight(xc, weight.t().contiguous(), has_bias ? bias.contiguous() : at::Tensor());
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const at::Tensor &x = saved[0], &weight = saved[1];
-    return linear_backward(ctx, grads[0].contiguous(), x, weight, saved[2], ctx->saved_data["bias"].toBool());
+    const at::Tensor &x = saved[0], &weight = saved[1], gy = grads[0].contiguous();
+    at::Tensor gx, gw, gb;
+    if (ctx->needs_input_grad(0)) gx = product_with_weight(gy, weight.contiguous());
+    if (ctx->needs_input_grad(1)) gw = outer_product_sum(gy, x);
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum(0);
+    return {gx, gw, gb};
   }
 };
 
-// layer_norm(x Wᵀ + b; gamma, beta, eps) (+ residual), the norm in the product's panels. Saves x, W,
-// the pre-norm z (as layer_norm would) and the rows' mean and rstd; the result is not saved. Without
-// a bias or a residual, those inputs are empty tensors.
-struct JitLinearLayerNorm : public torch::autograd::Function<JitLinearLayerNorm> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                            const at::Tensor& gamma, const at::Tensor& beta, double eps, const at::Tensor& residual) {
-    const at::Tensor xc = x.contiguous();
-    const bool has_bias = bias.numel() > 0, has_residual = residual.numel() > 0;
-    NormedProduct r = product_with_weight_layer_norm(xc, weight.t().contiguous(),
-                                                     has_bias ? bias.contiguous() : at::Tensor(), gamma.contiguous(),
-                                                     beta.contiguous(), eps, has_residual ? residual.contiguous() : at::Tensor());
-    ctx->save_for_backward({xc, weight, r.z, r.mean, r.rstd, gamma, beta});
-    ctx->saved_data["bias"] = has_bias;
-    ctx->saved_data["residual"] = has_residual;
-    return r.y;
+// linalg::mlp's node. Its tensor inputs: x, the residual (empty for none), then `params`: each
+// layer's weight and bias (empty for none), then gamma and beta when `norm`. Saves each layer's
+// input, the parameters and, with the norm, the pre-norm product and each row's mean and rstd.
+struct JitMlp : public torch::autograd::Function<JitMlp> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& residual,
+                            at::TensorList params, int64_t layers, bool input_relu, bool norm, double eps) {
+    const auto bias = [&](int64_t k) { return params[2 * k + 1].numel() > 0 ? params[2 * k + 1].contiguous() : at::Tensor(); };
+    std::vector<at::Tensor> saved;
+    at::Tensor in = input_relu ? x.clamp_min(0) : x.contiguous();
+    for (int64_t k = 0; k + 1 < layers; ++k) {
+      saved.push_back(in);
+      in = product_with_weight(in, params[2 * k].t().contiguous(), bias(k), true);
+    }
+    saved.push_back(in);
+    const int64_t last = layers - 1;
+    const at::Tensor w = params[2 * last].t().contiguous(), res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
+    at::Tensor y;
+    if (norm) {
+      NormedProduct r = product_with_weight_layer_norm(in, w, bias(last), params[2 * layers].contiguous(),
+                                                       params[2 * layers + 1].contiguous(), eps, res);
+      saved.insert(saved.end(), {r.z, r.mean, r.rstd});
+      y = r.y;
+    } else {
+      y = product_with_weight(in, w, bias(last));
+      if (res.defined()) y.add_(res);
+    }
+    saved.insert(saved.end(), params.begin(), params.end());
+    ctx->save_for_backward(saved);
+    ctx->saved_data["layers"] = layers;
+    ctx->saved_data["input_relu"] = input_relu;
+    ctx->saved_data["norm"] = norm;
+    ctx->saved_data["residual"] = residual.numel() > 0;
+    return y;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
-    const at::Tensor &x = s[0], &weight = s[1], &z = s[2], &gamma = s[5], &beta = s[6];
-    const at::Tensor gy = grads[0].contiguous();
-    const auto [gz_raw, ggamma, gbeta] = at::native_layer_norm_backward(
-        gy, z, {z.size(1)}, s[3], s[4], gamma, beta,
-        {ctx->needs_input_grad(0) || ctx->needs_input_grad(1) || ctx->needs_input_grad(2), ctx->needs_input_grad(3),
-         ctx->needs_input_grad(4)});
-    variable_list g = gz_raw.defined()
-                          ? linear_backward(ctx, gz_raw.contiguous(), x, weight, at::Tensor(), ctx->saved_data["bias"].toBool())
-                          : variable_list{{}, {}, {}};
-    at::Tensor gres;
-    if (ctx->saved_data["residual"].toBool() && ctx->needs_input_grad(5)) gres = grads[0];  // 5: eps is not a tensor
-    return {g[0], g[1], g[2], ggamma, gbeta, {}, gres};
+    const int64_t layers = ctx->saved_data["layers"].toInt();
+    const bool input_relu = ctx->saved_data["input_relu"].toBool(), norm = ctx->saved_data["norm"].toBool();
+    const int64_t stats = norm ? 3 : 0, first_param = layers + stats, num_params = 2 * layers + (norm ? 2 : 0);
+    const auto param = [&](int64_t i) -> const at::Tensor& { return s[first_param + i]; };
+    const auto needs = [&](int64_t i) { return ctx->needs_input_grad(2 + i); };  // 0: x, 1: the residual
+    // One gradient per input of forward: x, residual, the parameters, then the four non-tensors.
+    variable_list out(2 + num_params + 4);
+    at::Tensor gz = grads[0].contiguous();
+    if (ctx->saved_data["residual"].toBool() && ctx->needs_input_grad(1)) out[1] = grads[0];
+    if (norm) {
+      const at::Tensor& z = s[layers];
+      auto [gz_norm, ggamma, gbeta] = at::native_layer_norm_backward(
+          gz, z, {z.size(1)}, s[layers + 1], s[layers + 2], param(2 * layers), param(2 * layers + 1),
+          {true, needs(2 * layers), needs(2 * layers + 1)});
+      gz = gz_norm.contiguous();
+      out[2 + 2 * layers] = ggamma, out[3 + 2 * layers] = gbeta;
+    }
+    for (int64_t k = layers - 1; k >= 0; --k) {
+      const at::Tensor& in = s[k];
+      if (needs(2 * k)) out[2 + 2 * k] = outer_product_sum(gz, in);
+      if (param(2 * k + 1).numel() > 0 && needs(2 * k + 1)) out[3 + 2 * k] = gz.sum(0);
+      const at::Tensor w = param(2 * k).contiguous();
+      if (k > 0)  // the previous layer's ReLU: its output `in` is the mask
+        gz = product_with_weight_masked(gz, w, in);
+      else if (ctx->needs_input_grad(0))
+        out[0] = input_relu ? product_with_weight_masked(gz, w, in) : product_with_weight(gz, w);
+    }
+    return out;
   }
 };
 
@@ -90,26 +110,36 @@ bool jit_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor
 }  // namespace
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-  if (jit_applies(x, weight, bias))
-    return JitLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()), false);
+  if (jit_applies(x, weight, bias)) return JitLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
   return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
 }
 
-at::Tensor linear_relu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-  if (jit_applies(x, weight, bias))
-    return JitLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()), true);
-  return (bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t())).relu_();
-}
-
-at::Tensor linear_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                             const at::Tensor& gamma, const at::Tensor& beta, double eps, const at::Tensor& residual) {
-  const bool affine = gamma.defined() && beta.defined() && gamma.dim() == 1 && beta.dim() == 1 &&
-                      gamma.scalar_type() == x.scalar_type() && beta.scalar_type() == x.scalar_type();
-  if (jit_applies(x, weight, bias) && affine && (!residual.defined() || residual.scalar_type() == x.scalar_type()))
-    return JitLinearLayerNorm::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()), gamma, beta, eps,
-                                     residual.defined() ? residual : at::empty({0}, x.options()));
-  at::Tensor y = at::layer_norm(linear(x, weight, bias), {weight.size(0)}, gamma, beta, eps);
-  return residual.defined() ? y + residual : y;
+at::Tensor mlp(const at::Tensor& x, const MlpLayers& l, const at::Tensor& residual) {
+  const int64_t layers = static_cast<int64_t>(l.weights.size());
+  const bool norm = l.gamma.defined();
+  TORCH_CHECK(layers > 0 && l.biases.size() == l.weights.size() && norm == l.beta.defined(),
+              "linalg::mlp: one bias slot per weight, and gamma and beta together");
+  for (int64_t k = 0; k < layers; ++k)
+    TORCH_CHECK(l.weights[k].dim() == 2 && l.weights[k].size(1) == (k ? l.weights[k - 1].size(0) : x.size(-1)),
+                "linalg::mlp: layer ", k, "'s weight ", l.weights[k].sizes(), " does not take its input's width");
+  bool jit = (!residual.defined() || residual.scalar_type() == x.scalar_type()) &&
+             (!norm || (l.gamma.dim() == 1 && l.beta.dim() == 1 && l.gamma.scalar_type() == x.scalar_type() &&
+                        l.beta.scalar_type() == x.scalar_type()));
+  for (int64_t k = 0; k < layers; ++k) jit = jit && jit_applies(x, l.weights[k], l.biases[k]);
+  if (jit) {
+    std::vector<at::Tensor> params;
+    for (int64_t k = 0; k < layers; ++k)
+      params.insert(params.end(), {l.weights[k], l.biases[k].defined() ? l.biases[k] : at::empty({0}, x.options())});
+    if (norm) params.insert(params.end(), {l.gamma, l.beta});
+    // As an at::TensorList: a std::vector would be taken for a non-tensor argument (no gradients).
+    return JitMlp::apply(x, residual.defined() ? residual : at::empty({0}, x.options()), at::TensorList(params), layers,
+                         l.input_relu, norm, l.eps);
+  }
+  at::Tensor h = l.input_relu ? at::relu(x) : x;
+  for (int64_t k = 0; k + 1 < layers; ++k) h = linear(h, l.weights[k], l.biases[k]).relu_();
+  h = linear(h, l.weights[layers - 1], l.biases[layers - 1]);
+  if (norm) h = at::layer_norm(h, {h.size(-1)}, l.gamma, l.beta, l.eps);
+  return residual.defined() ? h + residual : h;
 }
 
 }  // namespace tessera::linalg

@@ -6,24 +6,34 @@
 // linalg::outer_product_sum (chunked, thread-independent; libxsmm's transposed-B kernel where it
 // targets AVX-512, ~1.3x MKL there, BLAS per chunk elsewhere); it saves
 // x and the weight, not its result, so the result may be modified in place (a ReLU, a residual).
-// Elsewhere, under autocast, or without libxsmm, it is at::addmm / at::mm.
+// Elsewhere, under autocast, or without libxsmm, it is at::addmm / at::mm. `mlp` below puts a whole
+// MLP's layers, ReLUs and LayerNorm into the same panels.
 #pragma once
 #include <ATen/core/Tensor.h>
+
+#include <vector>
 
 namespace tessera::linalg {
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
 
-// max(linear(x, weight, bias), 0), the ReLU applied in the product's panels (no separate pass, no
-// separate autograd node). This one saves its result for the backward: do not modify it in place.
-at::Tensor linear_relu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
-
-// layer_norm(linear(x, weight, bias), [out], gamma, beta, eps) + residual (if given), the norm and
-// the residual applied in the product's panels: one pass over the rows instead of three. Saves
-// what linear and layer_norm would (x, the weight, the pre-norm product, each row's mean and rstd),
-// not its result, which may be modified in place.
-at::Tensor linear_layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                             const at::Tensor& gamma, const at::Tensor& beta, double eps,
-                             const at::Tensor& residual = {});
+// The layers of a multilayer perceptron (torch::nn::Linear layouts) as one differentiable function,
+// one autograd node: x <- max(x, 0) first if `input_relu`; each hidden layer x <- max(x Wᵀ + b, 0);
+// the output layer y = x Wᵀ + b, then its LayerNorm over the last dimension (if gamma and beta are
+// given), then + residual (if given). The same values and gradients as those modules one by one.
+// On the CPU in fp32/fp64 every product is product_with_weight's, the bias, the ReLUs and the norm
+// run in the products' panels, and the backward masks each hidden layer's input gradient in its
+// product's panels (product_with_weight_masked) instead of a separate ReLU pass. Saves each layer's
+// input (a hidden layer's input is the previous ReLU's output, the mask) and the norm's statistics,
+// not the result, which may be modified in place. Elsewhere and under autocast, the modules' ATen
+// operations one by one.
+struct MlpLayers {
+  bool input_relu = false;
+  std::vector<at::Tensor> weights;  // layer k: [out_k, in_k]
+  std::vector<at::Tensor> biases;   // layer k: [out_k], or undefined for none
+  at::Tensor gamma, beta;           // the output layer's LayerNorm (both, or neither)
+  double eps = 1e-5;
+};
+at::Tensor mlp(const at::Tensor& x, const MlpLayers& layers, const at::Tensor& residual = {});
 
 }  // namespace tessera::linalg

@@ -28,6 +28,63 @@ bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t a_dim = 1, int64
          !(c10::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
 }
 
+// The products' epilogues, on a panel of `rows` rows of width n while it is in cache. Each is built
+// for AVX2 + FMA and the baseline, chosen at load time by the CPU (the build targets plain
+// x86-64, and these loops ran at half speed in SSE2: no faster than ATen's separate, AVX2-dispatched
+// passes they replace).
+#define TESSERA_EPILOGUE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), flatten))
+
+// The sum of v[0..n), in 8 independent partial sums (which the compiler vectorises).
+template <class T>
+inline T row_sum(const T* v, int64_t n) {
+  T acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += v[j + l];
+  for (; j < n; ++j) acc[0] += v[j];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+// o += bias on every row (if given), then max(o, 0) (if relu).
+template <class T>
+TESSERA_EPILOGUE_CLONES void bias_relu_rows(T* o, const T* bias, int64_t rows, int64_t n, bool relu) {
+  if (bias && relu)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < n; ++j) o[r * n + j] = std::max(o[r * n + j] + bias[j], T(0));
+  else if (bias)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < n; ++j) o[r * n + j] += bias[j];
+  else if (relu)
+    for (int64_t i = 0; i < rows * n; ++i) o[i] = std::max(o[i], T(0));
+}
+
+// o = o where mask > 0, else 0, over `count` elements. Both operands are loaded unconditionally,
+// then selected: this form vectorises (a conditional load did not).
+template <class T>
+TESSERA_EPILOGUE_CLONES void mask_rows(T* o, const T* mask, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) o[i] = mask[i] > T(0) ? o[i] : T(0);
+}
+
+// Each row of z: + bias, its mean and biased variance (two passes over the row), then
+// y = (z - mean) * rstd * gamma + beta (+ residual); mean and rstd stored per row.
+template <class T>
+TESSERA_EPILOGUE_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamma, const T* beta,
+                                             const T* residual, T* mean_out, T* rstd_out, int64_t rows, int64_t n,
+                                             T eps) {
+  for (int64_t r = 0; r < rows; ++r, z += n, y += n) {
+    if (bias)
+      for (int64_t j = 0; j < n; ++j) z[j] += bias[j];
+    const T mean = row_sum(z, n) / T(n);
+    for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * (z[j] - mean);
+    const T rstd = T(1) / std::sqrt(row_sum(y, n) / T(n) + eps);
+    mean_out[r] = mean, rstd_out[r] = rstd;
+    if (residual)
+      for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * gamma[j] + beta[j] + residual[r * n + j];
+    else
+      for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * gamma[j] + beta[j];
+  }
+}
+
 #if TESSERA_WITH_XSMM
 
 // Points per kernel call. Feature-major (weight_product, k = rows = 50): 64–256 all ran at
@@ -226,17 +283,6 @@ bool fits_row(const at::Tensor& v, const at::Tensor& b) {
          v.device().is_cpu() && !(c10::GradMode::is_enabled() && v.requires_grad());
 }
 
-// The sum of v[0..n), in 8 independent partial sums (which the compiler vectorises).
-template <class T>
-T row_sum(const T* v, int64_t n) {
-  T acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += v[j + l];
-  for (; j < n; ++j) acc[0] += v[j];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
 }  // namespace
 
 at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias, bool relu) {
@@ -249,16 +295,7 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
       scalar_t* const po = out.data_ptr<scalar_t>();
       return point_major<scalar_t>(
           x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, x.size(0), x.size(1), n, [&](int64_t start, int64_t size) {
-            scalar_t* o = po + start * n;
-            if (pb && relu)
-              for (int64_t r = 0; r < size; ++r)
-                for (int64_t j = 0; j < n; ++j) o[r * n + j] = std::max(o[r * n + j] + pb[j], scalar_t(0));
-            else if (pb)
-              for (int64_t r = 0; r < size; ++r)
-                for (int64_t j = 0; j < n; ++j) o[r * n + j] += pb[j];
-            else if (relu)
-              for (int64_t r = 0; r < size; ++r)
-                for (int64_t j = 0; j < n; ++j) o[r * n + j] = std::max(o[r * n + j], scalar_t(0));
+            if (pb || relu) bias_relu_rows(po + start * n, pb, size, n, relu);
           });
     });
     if (done) return out;
@@ -266,6 +303,28 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
 #endif
   at::Tensor out = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
   return relu ? out.relu_() : out;
+}
+
+at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask) {
+#if TESSERA_WITH_XSMM
+  const bool fits = mask.dim() == 2 && mask.size(0) == g.size(0) && mask.size(1) == b.size(1) &&
+                    mask.is_contiguous() && mask.scalar_type() == b.scalar_type() && mask.device().is_cpu() &&
+                    !(c10::GradMode::is_enabled() && mask.requires_grad());
+  if (fits && eligible(g, b)) {
+    const int64_t n = b.size(1);
+    at::Tensor out = at::empty({g.size(0), n}, g.options());
+    const bool done = AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "product_with_weight_masked", [&] {
+      const scalar_t* pm = mask.data_ptr<scalar_t>();
+      scalar_t* const po = out.data_ptr<scalar_t>();
+      return point_major<scalar_t>(
+          g.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, g.size(0), g.size(1), n, [&](int64_t start, int64_t size) {
+            mask_rows(po + start * n, pm + start * n, size * n);
+          });
+    });
+    if (done) return out;
+  }
+#endif
+  return at::threshold_backward(at::mm(g, b), mask, 0);
 }
 
 NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
@@ -290,21 +349,8 @@ NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tens
       scalar_t *pmean = r.mean.data_ptr<scalar_t>(), *prstd = r.rstd.data_ptr<scalar_t>();
       return point_major<scalar_t>(
           x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), pz, m, x.size(1), n, [&](int64_t start, int64_t size) {
-            for (int64_t i = start; i < start + size; ++i) {
-              scalar_t* z = pz + i * n;
-              if (pb)
-                for (int64_t j = 0; j < n; ++j) z[j] += pb[j];
-              // Two passes over the row (in cache): the mean, then the biased variance about it.
-              const scalar_t mean = row_sum(z, n) / scalar_t(n);
-              scalar_t* y = py + i * n;
-              for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * (z[j] - mean);
-              const scalar_t rstd = scalar_t(1) / std::sqrt(row_sum(y, n) / scalar_t(n) + scalar_t(eps));
-              pmean[i] = mean, prstd[i] = rstd;
-              if (pres)
-                for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * pg[j] + pbeta[j] + pres[i * n + j];
-              else
-                for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * pg[j] + pbeta[j];
-            }
+            layer_norm_rows(pz + start * n, py + start * n, pb, pg, pbeta, pres ? pres + start * n : nullptr,
+                            pmean + start, prstd + start, size, n, scalar_t(eps));
           });
     });
     if (done) return r;

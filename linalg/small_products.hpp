@@ -20,6 +20,11 @@ at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h);
 at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias = {},
                                bool relu = false);
 
+// The input gradient of a layer whose input was a ReLU's output: (g [m, k] · b [k, n]) ⊙ (mask > 0)
+// for mask [m, n] (that output), the mask applied while each panel of rows is in cache, so the
+// ReLU's backward needs no pass of its own.
+at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask);
+
 // The product with a bias, then each row's layer norm, as one pass over the rows while they are in
 // cache: z = x · b + bias (kept for the backward), mean and rstd [m, 1] of each row of z (biased
 // variance, as at::native_layer_norm), y = (z − mean) · rstd · gamma + beta (+ residual [m, n]).
