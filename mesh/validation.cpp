@@ -46,8 +46,15 @@ double signed_measure(const Mesh& m, int64_t c) {
 }
 
 bool orient_consistently(Mesh& m) {
-  const int64_t nc = m.num_cells();
+  // A mesh validate() refuses for its sizes, its dimension or a node index out of range is left to
+  // validate(), whose errors say what is wrong: no measure is computed for it.
+  if ((m.dim != 2 && m.dim != 3) || cell_dim(m.cell_type) > m.dim || m.coords.size() % m.dim ||
+      m.cells.size() % nodes_per_cell(m.cell_type))
+    return false;
+  const int64_t nc = m.num_cells(), nn = m.num_nodes();
   if (nc == 0) return false;
+  for (int64_t v : m.cells)
+    if (v < 0 || v >= nn) return false;
   for (int64_t c = 0; c < nc; ++c)
     if (signed_measure(m, c) >= 0) return false;
   const int npc = nodes_per_cell(m.cell_type);

@@ -11,8 +11,9 @@ namespace tessera::mesh {
 double signed_measure(const Mesh& mesh, int64_t c);
 
 // If every cell has negative measure (a consistently mis-oriented surface, as Gmsh produces
-// for a surface whose normal is -z) flips all cells; mixed orientation is left for validate().
-// Returns true if the cells were flipped.
+// for a surface whose normal is -z) flips all cells; mixed orientation is left for validate(), and
+// so are meshes it would refuse for their sizes or out-of-range node indices (nothing is read out
+// of bounds). Returns true if the cells were flipped.
 bool orient_consistently(Mesh& mesh);
 
 // Throws tessera::Error naming the first problem found, with `what` (e.g. the file name) as a

@@ -183,6 +183,15 @@ TEST_CASE("validation reports bad meshes", "[validation]") {
   SECTION("out-of-range index") {
     m.cells[4] = 99;
     CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("cell 1 references node 99, but the mesh has 9 nodes"));
+    // orient_consistently, which the readers call before validate, leaves such a mesh alone
+    // instead of reading coordinates out of bounds (a dataset's cells once crashed tessera-train).
+    m.cells[4] = 1 << 30;
+    CHECK_FALSE(mesh::orient_consistently(m));
+    m.cells[4] = -1;
+    CHECK_FALSE(mesh::orient_consistently(m));
+    m.cell_type = mesh::CellType::Tetrahedron;  // 3D cells on 2D coordinates
+    m.cells.resize(m.cells.size() / 4 * 4);
+    CHECK_FALSE(mesh::orient_consistently(m));
   }
   SECTION("inverted cell") {
     std::swap(m.cells[3], m.cells[4]);

@@ -301,6 +301,17 @@ TEST_CASE("non-finite data and weights are named when loaded", "[train]") {
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
                     Catch::Contains("valid.h5 trajectory 0: field 'velocity' holds a non-finite value (nan at step 3, "
                                     "node 5)"));
+  // A cell naming a node the mesh lacks: one error, not a read out of bounds (it crashed once).
+  {
+    auto meta = io::DatasetMeta::cylinder_flow(20, 0.05);
+    io::Trajectory t = test::synthetic_trajectory(12, 4, 20, 0.1, 0.0);
+    t["cells"].i32[4] = 1 << 30;
+    io::DatasetWriter w(dir, "valid", meta);
+    w.write(0, t);
+    w.finish();
+  }
+  CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
+                    Catch::Contains("valid.h5 trajectory 0: cell 1 references node 1073741824, but the mesh has"));
   // Weights that went non-finite are refused by the rollout side with the parameter's name.
   train::Trainer t(train::mesh_sim_options(deck("transformer", 2)), nullptr);
   {
