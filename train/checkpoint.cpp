@@ -87,7 +87,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
       f.write_attr(ds, "dtype", std::string(c10::toString(t.scalar_type())));
       f.write_attr(ds, "scalar", t0.dim() == 0 ? "1" : "0");
     }
-    for (const auto& [k, v] : c.attributes) f.write_attr("/", k, v);
+    for (const auto& [k, v] : c.attributes)
+      if (k != "format") f.write_attr("/", k, v);
+    f.write_attr("/", "format", kCheckpointFormat);
   }
   core::commit_temp(path);
   save_state_dict(state_dict_path(path), c);
@@ -129,6 +131,9 @@ Checkpoint load_checkpoint(const std::string& path) {
     c.tensors[name] = t;
   }
   for (const auto& k : f.attr_names("/")) c.attributes[k] = f.read_attr("/", k);
+  if (const auto it = c.attributes.find("format"); it != c.attributes.end() && it->second != kCheckpointFormat)
+    throw Error(cat(path, ": checkpoint format '", it->second, "', but this build reads '", kCheckpointFormat,
+                    "' (written by another version of tessera?)"));
   return c;
 }
 

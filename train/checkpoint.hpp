@@ -16,6 +16,10 @@ struct Checkpoint {
   std::map<std::string, std::string> attributes;  // e.g. family, step, deck
 };
 
+// The layout version save_checkpoint stores (attribute `format`); load_checkpoint refuses any other
+// (files without the attribute, from before it was stored, are read).
+inline constexpr const char* kCheckpointFormat = "tessera-checkpoint-1";
+
 // Also writes the model parameters (tensors named "model.<name>" or "param.<name>", stored as
 // "<name>") as a PyTorch
 // state_dict at state_dict_path(path), which Python's torch.load reads.

@@ -230,7 +230,6 @@ void Trainer::save(const std::string& path) const {
   pack_model(c, *model_, norms_);
   pack_adamw_state(c, model_->module().named_parameters(), *opt_);
   c.tensors["rng.sampler"] = gen_.get_state();
-  c.attributes["format"] = "tessera-checkpoint-1";
   store_progress(c.attributes, step_);
   c.attributes["deck"] = options_.deck_yaml;
   if (!options_.deck_dir.empty()) c.attributes["deck_dir"] = options_.deck_dir;

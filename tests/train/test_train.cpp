@@ -2,6 +2,7 @@
 // rollouts, bad decks and data; on a small synthetic dataset written by the test (its folder is
 // also the apps' tests' training data, fixture train_data).
 #include <ATen/ATen.h>
+#include <hdf5.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -208,6 +209,30 @@ TEST_CASE("a run resumed under a time budget continues its learning-rate decay",
   older->step();
   older->save(damaged);
   CHECK(train::load_checkpoint(damaged).attributes.at("schedule_step") == "4");
+}
+
+TEST_CASE("a checkpoint of another layout version is refused", "[train][checkpoint]") {
+  const std::string path = out + "/format.h5";
+  train::Checkpoint c;
+  c.tensors["model.w"] = at::ones({2});
+  c.attributes["format"] = "ignored";  // save_checkpoint writes its own
+  train::save_checkpoint(path, c);
+  CHECK(train::load_checkpoint(path).attributes.at("format") == train::kCheckpointFormat);
+  // The attribute rewritten as a later version would write it (raw HDF5: tessera writes none such).
+  {
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    REQUIRE(H5Adelete(f, "format") >= 0);
+    const std::string v = "tessera-checkpoint-2";
+    const hid_t type = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR);
+    H5Tset_size(type, v.size() + 1);
+    const hid_t a = H5Acreate2(f, "format", type, space, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(H5Awrite(a, type, v.c_str()) >= 0);
+    H5Aclose(a), H5Sclose(space), H5Tclose(type), H5Fclose(f);
+  }
+  CHECK_THROWS_WITH(train::load_checkpoint(path),
+                    Catch::Contains("format.h5: checkpoint format 'tessera-checkpoint-2', but this build reads "
+                                    "'tessera-checkpoint-1'"));
 }
 
 TEST_CASE("checkpoint attributes are read as numbers or refused by name", "[train][checkpoint]") {

@@ -104,7 +104,6 @@ void GnnPipeLearner::save(const std::string& path) const {
   c.tensors["gnnpipe.best"] =
       at::tensor({best_val_loss_, best_val_acc_, test_at_best_, static_cast<double>(best_epoch_)}, at::kDouble);
   c.attributes["family"] = "gnnpipe";
-  c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(engine_->epochs_done());
   c.attributes["deck"] = options_.deck_yaml;
   if (comm_.root()) save_checkpoint(path, c);

@@ -289,7 +289,6 @@ void PinnLearner::save(const std::string& path) const {
   if (lbfgs_) save_lbfgs(c, *lbfgs_);
   c.tensors["last_loss"] = at::tensor({last_loss_}, at::kDouble);
   c.attributes["family"] = "pinn";
-  c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
   c.attributes["case"] = options_.name;
   c.attributes["displacement_unit"] = cat(displacement_unit());

@@ -174,7 +174,6 @@ void FoldLearner::save(const std::string& path) const {
   c.tensors["fold.previous"] = at::tensor(previous_.empty() ? std::vector<double>{-1} : previous_, at::kDouble);
   c.tensors["fold.epoch_loss"] = at::tensor({epoch_loss_}, at::kDouble);
   c.attributes["family"] = options_.family;
-  c.attributes["format"] = "tessera-checkpoint-1";
   c.attributes["step"] = std::to_string(step_);
   c.attributes["fold"] = std::to_string(fold_);
   c.attributes["test_history"] = std::to_string(test_acc_.size());

@@ -169,7 +169,6 @@ void StaggerLearner::save(const std::string& path) const {
   c.tensors["pool"] = pool_.cpu();
   c.attributes = options_.to_attributes();
   c.attributes["family"] = "stagger";
-  c.attributes["format"] = "tessera-checkpoint-1";
   store_progress(c.attributes, step_);
   c.attributes["deck"] = options_.deck_yaml;
   if (comm_.root()) save_checkpoint(path, c);
