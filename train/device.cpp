@@ -10,7 +10,7 @@ namespace tessera::train {
 
 namespace {
 const std::regex& device_pattern() {
-  static const std::regex pattern(R"((auto|cuda)(:(\d+))?)");
+  static const std::regex pattern(R"((auto|cuda)(:(\d{1,4}))?)");  // N: up to 4 digits (no overflow)
   return pattern;
 }
 }  // namespace

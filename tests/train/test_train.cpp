@@ -295,6 +295,10 @@ TEST_CASE("bad training decks", "[train]") {
                     Catch::Contains("/nonexistent/meta.json: file not found"));
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"train.device=gpu"})), nullptr),
                     Catch::Contains("train.device: unknown device 'gpu' (expected cpu, cuda, cuda:N or auto)"));
+  // An index too long for an int (std::stoi threw out_of_range: an "internal error").
+  CHECK_THROWS_WITH(
+      train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"train.device=cuda:99999999999"})), nullptr),
+      Catch::Contains("unknown device 'cuda:99999999999'"));
   // A device that is well formed but absent is found when the trainer starts: the error carries
   // its key, which the app frame locates in the deck.
   try {
