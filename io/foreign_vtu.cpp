@@ -9,8 +9,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "io/foreign.hpp"
 #include "io/foreign_raw.hpp"
@@ -49,7 +53,14 @@ std::vector<VtuStep> pvd_steps(const std::string& pvd) {
 std::vector<VtuStep> vtu_files(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".vtu") names.push_back(e.path().filename().string());
+    if (e.path().extension() == ".vtu") {
+      // A step that cannot be read is an error, not a shorter series.
+      if (!e.is_regular_file())
+        throw Error(cat(e.path().string(), ": not a file (",
+                        e.is_directory() ? "a directory" : "a broken link or special file",
+                        "), in a series of .vtu steps"));
+      names.push_back(e.path().filename().string());
+    }
   std::sort(names.begin(), names.end(), natural_less);
   std::vector<VtuStep> steps;
   for (const auto& n : names) steps.push_back({(fs::path(dir) / n).string()});
@@ -64,30 +75,170 @@ std::vector<VtuStep> series_steps(const std::string& path) {
     for (const auto& e : fs::directory_iterator(path))
       if (e.path().extension() == ".pvd") pvds.push_back(e.path().string());
     if (pvds.size() == 1) return pvd_steps(pvds[0]);
+    if (pvds.size() > 1) {
+      std::sort(pvds.begin(), pvds.end());
+      throw Error(cat(path, ": ", pvds.size(), " .pvd files (", fs::path(pvds[0]).filename().string(), ", ",
+                      fs::path(pvds[1]).filename().string(), pvds.size() > 2 ? ", ..." : "",
+                      "); a trajectory's folder holds one, or none"));
+    }
     auto steps = vtu_files(path);
     if (!steps.empty()) return steps;
-    throw Error(cat(path, ": empty series (no .vtu files", pvds.size() > 1 ? "; several .pvd files" : "", ")"));
+    throw Error(cat(path, ": empty series (no .vtu files)"));
   }
   return pvd_steps(path);
 }
 
-vtkDataArray* point_array(vtkUnstructuredGrid* g, const std::string& name) {
-  return g->GetPointData()->GetArray(name.c_str());
-}
+// What tessera takes from one .vtu: its points, its cells and the point arrays asked for.
+struct VtuField {
+  bool present = false;
+  int64_t components = 0;
+  std::vector<double> values;  // [points, components]
+};
+struct VtuContent {
+  std::vector<double> xyz;                   // [points, 3]
+  std::vector<int64_t> types, offsets, ids;  // cell c: VTK type types[c], ids[offsets[c], offsets[c + 1])
+  std::string array_names;                   // every point array, for messages
+  VtuField velocity, pressure, node_type;
+};
 
-std::string point_array_names(vtkUnstructuredGrid* g) {
-  std::string s;
-  for (int k = 0; k < g->GetPointData()->GetNumberOfArrays(); ++k)
-    s += cat(k ? ", " : "", g->GetPointData()->GetArrayName(k) ? g->GetPointData()->GetArrayName(k) : "?");
-  return s.empty() ? "none" : s;
+template <class T>
+void put(std::string& b, const std::vector<T>& v) {
+  const int64_t n = int64_t(v.size());
+  b.append(reinterpret_cast<const char*>(&n), sizeof n);
+  b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
-
-std::vector<double> array_values(vtkDataArray* a) {
-  const int c = a->GetNumberOfComponents();
-  std::vector<double> v(size_t(a->GetNumberOfTuples()) * c);
-  for (vtkIdType i = 0; i < a->GetNumberOfTuples(); ++i)
-    for (int k = 0; k < c; ++k) v[i * c + k] = a->GetComponent(i, k);
+template <class T>
+std::vector<T> take(const std::string& b, size_t& at) {
+  int64_t n = 0;
+  std::memcpy(&n, b.data() + at, sizeof n);
+  at += sizeof n;
+  std::vector<T> v(static_cast<size_t>(n));
+  std::memcpy(v.data(), b.data() + at, v.size() * sizeof(T));
+  at += v.size() * sizeof(T);
   return v;
+}
+
+std::string to_bytes(const VtuContent& c) {
+  std::string b;
+  put(b, c.xyz), put(b, c.types), put(b, c.offsets), put(b, c.ids);
+  put(b, std::vector<char>(c.array_names.begin(), c.array_names.end()));
+  for (const VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
+    put(b, std::vector<int64_t>{f->present, f->components});
+    put(b, f->values);
+  }
+  return b;
+}
+
+VtuContent from_bytes(const std::string& b) {
+  VtuContent c;
+  size_t at = 0;
+  c.xyz = take<double>(b, at), c.types = take<int64_t>(b, at), c.offsets = take<int64_t>(b, at);
+  c.ids = take<int64_t>(b, at);
+  const auto names = take<char>(b, at);
+  c.array_names.assign(names.begin(), names.end());
+  for (VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
+    const auto head = take<int64_t>(b, at);
+    f->present = head.at(0) != 0, f->components = head.at(1);
+    f->values = take<double>(b, at);
+  }
+  return c;
+}
+
+// The value of attribute `name` in the XML tag text `tag` (empty when absent).
+std::string tag_attribute(const std::string& tag, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  const size_t k = tag.find(key);
+  if (k == std::string::npos) return {};
+  const size_t from = k + key.size(), to = tag.find('"', from);
+  return to == std::string::npos ? std::string() : tag.substr(from, to - from);
+}
+
+// The counts VTK's reader allocates by, checked before it reads: VTK crashes (negative counts,
+// text arrays where numbers belong) or allocates without bound (a component count of two billion
+// took 15 GB) on a damaged header. The header is the XML before any appended data.
+void check_vtu_header(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  const size_t end = std::min(text.find("<AppendedData"), text.size());
+  // Counts a file of this size can hold: generous for compressed data, far below what a damaged
+  // number asks for.
+  const double capacity = 1000.0 * double(text.size()) + 1e6;
+  const auto count = [&](const std::string& tag, const std::string& name, int64_t lo, double hi) {
+    const std::string v = tag_attribute(tag, name);
+    if (v.empty()) return;
+    char* stop = nullptr;
+    const long long x = std::strtoll(v.c_str(), &stop, 10);
+    if (*stop != '\0' || x < lo || double(x) > hi)
+      throw Error(cat(file, ": ", name, "=\"", v, "\" is not a count this file can hold (expected ", lo, " to ",
+                      int64_t(hi), "): the file is damaged"));
+  };
+  bool point_data = false;
+  for (size_t at = text.find('<'); at < end; at = text.find('<', at + 1)) {
+    const size_t close = text.find('>', at);
+    if (close == std::string::npos) break;
+    const std::string tag = text.substr(at, close - at);
+    if (tag.rfind("<PointData", 0) == 0) point_data = true;
+    if (tag.rfind("</PointData", 0) == 0) point_data = false;
+    if (tag.rfind("<Piece", 0) == 0) {
+      count(tag, "NumberOfPoints", 0, capacity / 3);
+      count(tag, "NumberOfCells", 0, capacity / 3);
+    } else if (tag.rfind("<DataArray", 0) == 0) {
+      count(tag, "NumberOfComponents", 1, 9);
+      static const char* numeric[] = {"Int8",   "UInt8", "Int16",  "UInt16",  "Int32",
+                                      "UInt32", "Int64", "UInt64", "Float32", "Float64"};
+      const std::string type = tag_attribute(tag, "type");
+      if (point_data && std::none_of(std::begin(numeric), std::end(numeric), [&](const char* t) { return type == t; }))
+        throw Error(cat(file, ": point data '", tag_attribute(tag, "Name"), "' has type '", type,
+                        "'; expected a numeric type (Int8 ... Float64)"));
+    }
+  }
+}
+
+// Reads one .vtu with VTK, in a child process (core::run_in_child): VTK's reader crashes on some
+// damaged files (a compressed array of zero blocks), which becomes an Error here.
+VtuContent read_vtu_file(const std::string& file, const ImportOptions& o) {
+  check_vtu_header(file);
+  return from_bytes(core::run_in_child(
+      [&] {
+        vtkNew<vtkXMLUnstructuredGridReader> reader;
+        VtkMessages messages;  // VTK reports a broken file in several lines; we report it in one
+        if (!reader->CanReadFile(file.c_str())) throw Error(cat(file, ": not a VTK XML unstructured grid (.vtu)"));
+        reader->SetFileName(file.c_str());
+        reader->Update();
+        const std::string why = messages.first_error();
+        if (!why.empty()) throw Error(cat(file, ": not a readable .vtu file (VTK: ", why, ")"));
+        vtkUnstructuredGrid* g = reader->GetOutput();
+        VtuContent c;
+        if (!g) return to_bytes(c);
+        const int64_t n = g->GetNumberOfPoints();
+        c.xyz.resize(size_t(n) * 3);
+        for (int64_t i = 0; i < n; ++i) g->GetPoint(i, &c.xyz[i * 3]);
+        vtkNew<vtkIdList> ids;
+        c.offsets.push_back(0);
+        for (vtkIdType k = 0; k < g->GetNumberOfCells(); ++k) {
+          c.types.push_back(g->GetCellType(k));
+          g->GetCellPoints(k, ids);
+          for (vtkIdType j = 0; j < ids->GetNumberOfIds(); ++j) c.ids.push_back(ids->GetId(j));
+          c.offsets.push_back(int64_t(c.ids.size()));
+        }
+        vtkPointData* pd = g->GetPointData();
+        for (int k = 0; k < pd->GetNumberOfArrays(); ++k)
+          c.array_names += cat(k ? ", " : "", pd->GetArrayName(k) ? pd->GetArrayName(k) : "?");
+        if (c.array_names.empty()) c.array_names = "none";
+        const auto field = [&](const std::string& name, VtuField& f) {
+          vtkDataArray* a = pd->GetArray(name.c_str());
+          if (!a) return;
+          f.present = true, f.components = a->GetNumberOfComponents();
+          f.values.resize(size_t(a->GetNumberOfTuples()) * size_t(f.components));
+          for (vtkIdType i = 0; i < a->GetNumberOfTuples(); ++i)
+            for (int k = 0; k < f.components; ++k) f.values[i * f.components + k] = a->GetComponent(i, k);
+        };
+        field(o.velocity, c.velocity), field(o.pressure, c.pressure), field(o.node_type, c.node_type);
+        return to_bytes(c);
+      },
+      cat(file, ": VTK"), " while reading this file: the file is damaged or not a .vtu file"));
 }
 
 Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
@@ -98,32 +249,25 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
   for (size_t s = 0; s < steps.size(); ++s) {
     const std::string& file = steps[s].file;
     if (!fs::is_regular_file(file)) throw Error(cat(file, ": file not found (step ", s, " of ", path, ")"));
-    vtkNew<vtkXMLUnstructuredGridReader> reader;
-    vtkUnstructuredGrid* g = nullptr;
-    {
-      VtkMessages messages;  // VTK reports a broken file in several lines; we report it in one
-      if (!reader->CanReadFile(file.c_str())) throw Error(cat(file, ": not a VTK XML unstructured grid (.vtu)"));
-      reader->SetFileName(file.c_str());
-      reader->Update();
-      const std::string why = messages.first_error();
-      if (!why.empty()) throw Error(cat(file, ": not a readable .vtu file (VTK: ", why, ")"));
-      g = reader->GetOutput();
-    }
-    const int64_t n = g ? g->GetNumberOfPoints() : 0;
+    const VtuContent g = read_vtu_file(file, o);
+    const int64_t n = int64_t(g.xyz.size() / 3), num_cells = int64_t(g.types.size());
     if (n == 0) throw Error(cat(file, ": no points"));
-    if (s > 0 && (n != r.nodes || g->GetNumberOfCells() != vtkIdType(r.cells.size() / 3)))
-      throw Error(cat(file, ": ", n, " points and ", g->GetNumberOfCells(), " cells, but step 0 (", steps[0].file,
-                      ") has ", r.nodes, " and ", r.cells.size() / 3, " (inconsistent node counts across steps)"));
-    std::vector<double> xyz(n * 3);
-    for (int64_t i = 0; i < n; ++i) g->GetPoint(i, &xyz[i * 3]);
-    std::vector<float> pos = to_2d(xyz, 3, false, cat(file, ": points"));
+    if (s > 0 && (n != r.nodes || num_cells != int64_t(r.cells.size() / 3)))
+      throw Error(cat(file, ": ", n, " points and ", num_cells, " cells, but step 0 (", steps[0].file, ") has ",
+                      r.nodes, " and ", r.cells.size() / 3, " (inconsistent node counts across steps)"));
+    for (int64_t i = 0; i < n; ++i)
+      if (!std::isfinite(g.xyz[i * 3]) || !std::isfinite(g.xyz[i * 3 + 1]) || !std::isfinite(g.xyz[i * 3 + 2]))
+        throw Error(cat(file, ": point ", i, " is not finite (", g.xyz[i * 3], ", ", g.xyz[i * 3 + 1], ", ",
+                        g.xyz[i * 3 + 2], ")"));
+    std::vector<float> pos = to_2d(g.xyz, 3, false, cat(file, ": points"));
     std::vector<double> conn;
-    vtkNew<vtkIdList> ids;
-    for (vtkIdType c = 0; c < g->GetNumberOfCells(); ++c) {
-      if (g->GetCellType(c) != 5)
-        throw Error(cat(file, ": cell ", c, " has VTK type ", g->GetCellType(c), "; only triangles (5) are supported"));
-      g->GetCellPoints(c, ids);
-      for (int k = 0; k < 3; ++k) conn.push_back(double(ids->GetId(k)));
+    for (int64_t c = 0; c < num_cells; ++c) {
+      if (g.types[c] != 5)
+        throw Error(cat(file, ": cell ", c, " has VTK type ", g.types[c], "; only triangles (5) are supported"));
+      if (g.offsets[c + 1] - g.offsets[c] != 3)
+        throw Error(cat(file, ": cell ", c, " is a triangle (VTK type 5) with ", g.offsets[c + 1] - g.offsets[c],
+                        " points; expected 3 (the file's offsets are damaged)"));
+      for (int k = 0; k < 3; ++k) conn.push_back(double(g.ids[g.offsets[c] + k]));
     }
     std::vector<int32_t> cells = to_cells(conn, n, file);
     if (s == 0) {
@@ -133,31 +277,29 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
     } else {
       check_same_mesh(r, pos, cells, file, steps[0].file);
     }
-    vtkDataArray* v = point_array(g, o.velocity);
-    if (!v || (v->GetNumberOfComponents() != 2 && v->GetNumberOfComponents() != 3))
+    const VtuField& v = g.velocity;
+    if (!v.present || (v.components != 2 && v.components != 3))
       throw Error(cat(file, ": ",
-                      v ? "point data '" + o.velocity + "' has " + std::to_string(v->GetNumberOfComponents()) +
-                              " components; expected 2 or 3"
-                        : "no point data '" + o.velocity + "' (point data: " + point_array_names(g) + ")"));
-    auto vel = to_2d(array_values(v), v->GetNumberOfComponents(), true, cat(file, ": ", o.velocity));
+                      v.present ? "point data '" + o.velocity + "' has " + std::to_string(v.components) +
+                                      " components; expected 2 or 3"
+                                : "no point data '" + o.velocity + "' (point data: " + g.array_names + ")"));
+    auto vel = to_2d(v.values, int(v.components), true, cat(file, ": ", o.velocity));
     r.velocity.insert(r.velocity.end(), vel.begin(), vel.end());
-    vtkDataArray* p = point_array(g, o.pressure);
-    if (s > 0 && bool(p) != !r.pressure.empty())
-      throw Error(cat(file, ": point data '", o.pressure, "' is ", p ? "present" : "absent", " but ",
-                      p ? "absent" : "present", " at step 0; expected it at every step or none"));
-    if (p) {
-      if (p->GetNumberOfComponents() != 1)
-        throw Error(
-            cat(file, ": point data '", o.pressure, "' has ", p->GetNumberOfComponents(), " components; expected 1"));
-      for (double x : array_values(p)) r.pressure.push_back(float(x));
+    const VtuField& p = g.pressure;
+    if (s > 0 && p.present != !r.pressure.empty())
+      throw Error(cat(file, ": point data '", o.pressure, "' is ", p.present ? "present" : "absent", " but ",
+                      p.present ? "absent" : "present", " at step 0; expected it at every step or none"));
+    if (p.present) {
+      if (p.components != 1)
+        throw Error(cat(file, ": point data '", o.pressure, "' has ", p.components, " components; expected 1"));
+      for (double x : p.values) r.pressure.push_back(float(x));
     }
-    if (s == 0)
-      if (vtkDataArray* nt = point_array(g, o.node_type)) {
-        if (nt->GetNumberOfComponents() != 1)
-          throw Error(cat(file, ": point data '", o.node_type, "' has ", nt->GetNumberOfComponents(),
-                          " components; expected 1"));
-        r.node_type = array_values(nt);
-      }
+    if (s == 0 && g.node_type.present) {
+      if (g.node_type.components != 1)
+        throw Error(
+            cat(file, ": point data '", o.node_type, "' has ", g.node_type.components, " components; expected 1"));
+      r.node_type = g.node_type.values;
+    }
     r.times.push_back(steps[s].time);
   }
   if (std::any_of(r.times.begin(), r.times.end(), [](double t) { return std::isnan(t); })) r.times.clear();
@@ -171,10 +313,19 @@ ImportedDataset read_vtu_series(const std::string& path, const ImportOptions& o)
   d.source = path;
   d.format = ForeignFormat::VtuSeries;
   std::vector<std::string> trajectories{path};
-  if (fs::is_directory(path) && vtu_files(path).empty()) {
+  if (fs::is_directory(path)) {
     std::vector<std::string> subdirs;
     for (const auto& e : fs::directory_iterator(path))
-      if (e.is_directory()) subdirs.push_back(e.path().string());
+      if (e.is_directory() && e.path().extension() != ".vtu") subdirs.push_back(e.path().string());
+    if (!vtu_files(path).empty()) {
+      // Loose steps and trajectory folders side by side: which is meant is not clear.
+      for (const auto& sub : subdirs)
+        for (const auto& e : fs::directory_iterator(sub))
+          if (e.path().extension() == ".vtu" || e.path().extension() == ".pvd")
+            throw Error(cat(path, ": holds both .vtu steps and trajectory folders (", fs::path(sub).filename().string(),
+                            "); give one trajectory's folder, or a folder of trajectory folders"));
+      subdirs.clear();
+    }
     std::sort(subdirs.begin(), subdirs.end(), natural_less);
     bool pvd = false;
     for (const auto& e : fs::directory_iterator(path)) pvd = pvd || e.path().extension() == ".pvd";

@@ -143,7 +143,8 @@ inline void check_error(F&& f, const std::string& text) {
 
 // One .vtu of `m` through VTK's writer, nodes in mesh order; 2-channel fields become
 // 3-component VTK arrays (z = 0), as meshio and ParaView write them.
-inline void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<io::Field>& fields) {
+inline void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<io::Field>& fields,
+                      bool ascii = false) {
   vtkNew<vtkUnstructuredGrid> g;
   vtkNew<vtkPoints> pts;
   for (int64_t i = 0; i < m.num_nodes(); ++i) pts->InsertNextPoint(m.coords[i * 2], m.coords[i * 2 + 1], 0.0);
@@ -166,6 +167,7 @@ inline void write_vtu(const std::string& path, const mesh::Mesh& m, const std::v
   }
   vtkNew<vtkXMLUnstructuredGridWriter> w;
   w->SetFileName(path.c_str());
+  if (ascii) w->SetDataModeToAscii();
   w->SetInputData(g);
   REQUIRE(w->Write() == 1);
 }

@@ -2,6 +2,8 @@
 // VTK's writer) and XDMF3 series (tessera's layout and meshio's xi:include layout, written by
 // hand), read back into tessera trajectories, and malformed inputs.
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
 
 #include "tests/io/import_fixtures.hpp"
 
@@ -79,6 +81,59 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   const std::string broken = write_vtu_series("vtu_broken", false, false);
   std::ofstream(broken + "/step_5.vtu") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"UnstructuredGrid\"><Unstr";
   check_error([&] { io::read_foreign(broken, o); }, "step_5.vtu: not a readable .vtu file (VTK: ");
+  // Damaged headers, refused before VTK reads them (VTK crashed on a negative count or a text
+  // array, and allocated without bound for a component count of two billion), and damaged cell
+  // offsets (a triangle of 0 points was read past its ids).
+  const auto damaged = [&](const std::string& name, const std::string& from, const std::string& to, bool ascii) {
+    const std::string dir = write_vtu_series(name, false, false);
+    const std::string file = dir + "/step_5.vtu";
+    write_vtu(file, channel, {io::Field{"velocity", 2, false, std::vector<double>(kNodes * 2, 1.0)}}, ascii);
+    std::stringstream ss;
+    ss << std::ifstream(file).rdbuf();
+    std::string text = ss.str();
+    const size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    std::ofstream(file) << text.replace(at, from.size(), to);
+    return dir;
+  };
+  const std::string cells = cat("NumberOfCells=\"", channel.num_cells(), "\"");
+  check_error([&] { io::read_foreign(damaged("vtu_negative_cells", cells, "NumberOfCells=\"-1\"", false), o); },
+              "step_5.vtu: NumberOfCells=\"-1\" is not a count this file can hold");
+  const std::string points = cat("NumberOfPoints=\"", kNodes, "\"");
+  check_error(
+      [&] { io::read_foreign(damaged("vtu_huge_points", points, "NumberOfPoints=\"2000000000\"", false), o); },
+      "step_5.vtu: NumberOfPoints=\"2000000000\" is not a count this file can hold");
+  check_error(
+      [&] {
+        io::read_foreign(damaged("vtu_huge_components", "Name=\"velocity\" NumberOfComponents=\"3\"",
+                                 "Name=\"velocity\" NumberOfComponents=\"2000000000\"", false),
+                         o);
+      },
+      "NumberOfComponents=\"2000000000\" is not a count this file can hold (expected 1 to 9)");
+  check_error(
+      [&] {
+        io::read_foreign(
+            damaged("vtu_text_array", "type=\"Float64\" Name=\"velocity\"", "type=\"String\" Name=\"velocity\"", false),
+            o);
+      },
+      "point data 'velocity' has type 'String'; expected a numeric type");
+  check_error(
+      [&] {
+        io::read_foreign(damaged("vtu_empty_cell", "RangeMax=\"192\">\n          3 6 9",
+                                 "RangeMax=\"192\">\n          0 6 9", true),
+                         o);
+      },
+      "step_5.vtu: cell 0 is a triangle (VTK type 5) with 0 points; expected 3");
+  // Steps that are not files, two .pvd files, loose steps beside trajectory folders.
+  const std::string holes = write_vtu_series("vtu_dir_step", false, false);
+  fs::create_directories(holes + "/step_7.vtu");
+  check_error([&] { io::read_foreign(holes, o); }, "step_7.vtu: not a file (a directory), in a series of .vtu steps");
+  const std::string pvds = write_vtu_series("vtu_two_pvd", false, true);
+  fs::copy(pvds + "/series.pvd", pvds + "/copy.pvd");
+  check_error([&] { io::read_foreign(pvds, o); }, "2 .pvd files (copy.pvd, series.pvd)");
+  const std::string mixed = write_vtu_series("vtu_mixed", false, false);
+  fs::copy(write_vtu_series("vtu_mixed_part", false, false), mixed + "/run_0");
+  check_error([&] { io::read_foreign(mixed, o); }, "holds both .vtu steps and trajectory folders (run_0)");
   // Time stamps: not numbers, not finite, not uniform (also when import.dt is set).
   auto stamps = [&](const std::string& name, const std::vector<std::string>& times) {
     const std::string dir = write_vtu_series(name, false, true);
