@@ -156,6 +156,10 @@ TimeOptions time_options(const io::Deck& d) {
     // window must lie inside the run, or the maxima and Strouhal number are of nothing.
     const double steps = o.end / o.dt;
     if (steps < 1 - 1e-9) d.fail("time.end", cat(o.end, " is shorter than one step of time.dt = ", o.dt));
+    // A step count beyond any run (and beyond the step counter: 1e300 steps ran as none and wrote NaN results).
+    if (!(steps <= 1e9))
+      d.fail("time.end",
+             cat(o.end, " is ", steps, " steps of time.dt = ", o.dt, "; at most 1e9 (is time.dt too small?)"));
     if (std::abs(steps - std::round(steps)) > 1e-6 * steps)
       d.fail("time.end", cat(o.end, " is not a whole number of steps of time.dt = ", o.dt, " (", steps,
                              "); the run would end at ", std::round(steps) * o.dt));

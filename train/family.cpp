@@ -70,7 +70,10 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
-  s.add("train.threads", KeyType::Int, "0", kThreadsKeyHelp).min = 0;
+  {
+    io::KeySpec& threads = s.add("train.threads", KeyType::Int, "0", kThreadsKeyHelp);
+    threads.min = 0, threads.max = kMaxThreads;
+  }
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
   s.add("output.overwrite", KeyType::Bool, "false",
@@ -110,7 +113,10 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
   s.section("rollout", "which checkpoint to evaluate, where, for how long");
   s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
   s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
-  s.add("rollout.threads", KeyType::Int, "0", kThreadsKeyHelp).min = 0;
+  {
+    io::KeySpec& threads = s.add("rollout.threads", KeyType::Int, "0", kThreadsKeyHelp);
+    threads.min = 0, threads.max = kMaxThreads;
+  }
   s.add("rollout.steps", KeyType::Int, "0",
         "steps to predict; 0: the whole trajectory (mesh simulators with rollout.source mesh: required > 0)")
       .min = 0;

@@ -5,6 +5,7 @@
 // family's keys, so adding a family touches neither the apps nor the training loop
 // (docs/design.md, "Adding a model family").
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,10 @@ class Schema;
 }  // namespace tessera::io
 
 namespace tessera::train {
+
+// The largest thread count a threads key accepts (far above any node's cores; a count of 100,000
+// ran out of memory creating the threads, with std::bad_alloc as the only message).
+inline constexpr int64_t kMaxThreads = 1024;
 
 struct RunContext {
   Comm comm;

@@ -100,9 +100,8 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   check_error([&] { io::read_foreign(damaged("vtu_negative_cells", cells, "NumberOfCells=\"-1\"", false), o); },
               "step_5.vtu: NumberOfCells=\"-1\" is not a count this file can hold");
   const std::string points = cat("NumberOfPoints=\"", kNodes, "\"");
-  check_error(
-      [&] { io::read_foreign(damaged("vtu_huge_points", points, "NumberOfPoints=\"2000000000\"", false), o); },
-      "step_5.vtu: NumberOfPoints=\"2000000000\" is not a count this file can hold");
+  check_error([&] { io::read_foreign(damaged("vtu_huge_points", points, "NumberOfPoints=\"2000000000\"", false), o); },
+              "step_5.vtu: NumberOfPoints=\"2000000000\" is not a count this file can hold");
   check_error(
       [&] {
         io::read_foreign(damaged("vtu_huge_components", "Name=\"velocity\" NumberOfComponents=\"3\"",
@@ -119,9 +118,9 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
       "point data 'velocity' has type 'String'; expected a numeric type");
   check_error(
       [&] {
-        io::read_foreign(damaged("vtu_empty_cell", "RangeMax=\"192\">\n          3 6 9",
-                                 "RangeMax=\"192\">\n          0 6 9", true),
-                         o);
+        io::read_foreign(
+            damaged("vtu_empty_cell", "RangeMax=\"192\">\n          3 6 9", "RangeMax=\"192\">\n          0 6 9", true),
+            o);
       },
       "step_5.vtu: cell 0 is a triangle (VTK type 5) with 0 points; expected 3");
   // Steps that are not files, two .pvd files, loose steps beside trajectory folders.

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/regular_file.hpp"
 #include "io/deck.hpp"
+#include "train/family.hpp"
 
 namespace tessera::train::gnnpipe {
 
@@ -74,7 +75,10 @@ void add_keys(io::Schema& s) {
       .min = 0;
   s.add("gnnpipe.precision", KeyType::Choice, "fp32", "fp32 or fp64 (parameters, activations, messages)").choices = {
       "fp32", "fp64"};
-  s.add("gnnpipe.threads", KeyType::Int, "1", "torch threads per rank").min = 1;
+  {
+    io::KeySpec& threads = s.add("gnnpipe.threads", KeyType::Int, "1", "torch threads per rank");
+    threads.min = 1, threads.max = kMaxThreads;
+  }
 }
 
 GnnPipeOptions read_options(const io::Deck& d) {

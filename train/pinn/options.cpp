@@ -72,7 +72,11 @@ void add_pinn_keys(io::Schema& s) {
         "the parameter a study varies (one case per value and formulation; cases dealt round-robin to MPI ranks)")
       .choices = {"none", "c", "offset", "nu"};
   s.add("pinn.sweep.values", KeyType::FloatList, "[]", "the values of pinn.sweep.parameter");
-  s.add("pinn.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default").min = 0;
+  {
+    io::KeySpec& threads =
+        s.add("pinn.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default");
+    threads.min = 0, threads.max = kMaxThreads;
+  }
 }
 
 namespace {

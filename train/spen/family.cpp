@@ -22,6 +22,12 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
   const PreparedData data = prepare(ds, o);
   std::vector<int64_t> labels;
   for (const auto& g : data.graphs) labels.push_back(g.label);
+  // k-fold cross-validation needs a graph in every fold's test set (an empty one scored 0 and was
+  // averaged in).
+  if (o.folds > int64_t(labels.size()))
+    throw Error(
+        cat(data.name, ": ", labels.size(), " graphs for ", o.folds, " folds; each fold tests at least one graph"),
+        "spen.data.folds");
   const auto folds = stratified_folds(labels, o.folds, static_cast<uint64_t>(o.seed));
   int64_t subgraphs = 0, pairs = 0;
   for (const auto& g : data.graphs) {

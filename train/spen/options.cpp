@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
+#include "train/family.hpp"
 
 namespace tessera::train::spen {
 
@@ -52,7 +53,11 @@ void add_keys(io::Schema& s, const std::string&) {
         "symmetric graphs (CSL, SR25), which amplifies fp32 round-off into features that depend on node order; "
         "fp64 keeps that below the prediction tie tolerance")
       .choices = {"fp64", "fp32"};
-  s.add("spen.train.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default").min = 0;
+  {
+    io::KeySpec& threads =
+        s.add("spen.train.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default");
+    threads.min = 0, threads.max = kMaxThreads;
+  }
 }
 
 GraphClassifierOptions read_options(const io::Deck& d) {
