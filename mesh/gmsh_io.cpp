@@ -8,7 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "core/bytes.hpp"
@@ -65,6 +67,12 @@ class GmshSession {
       f();
     } catch (const Error&) {
       throw;  // ours, already naming what failed
+    } catch (const std::bad_alloc&) {
+      // Gmsh sizes its arrays by the counts the file states: a damaged count asks for too much.
+      throw Error(cat(what, ": a count in the file is too large to hold (out of memory): the file is damaged"));
+    } catch (const std::length_error&) {
+      throw Error(
+          cat(what, ": a count in the file is too large to hold (negative or beyond any array): the file is damaged"));
     } catch (const std::exception& e) {
       throw Error(cat(what, ": ", e.what()));
     } catch (...) {

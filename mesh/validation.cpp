@@ -1,6 +1,7 @@
 #include "mesh/validation.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 
@@ -92,6 +93,24 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
         if (m.cells[c * npc + j] == v) throw Error(cat(pre, "cell ", c, " is degenerate: node ", v, " appears twice"));
       used[v] = 1;
     }
+
+  // The same cell twice (its nodes in any order): a mesh generator does not make one, but an
+  // imported cell list that was concatenated or written twice does, and would count its area twice.
+  {
+    std::vector<std::array<int64_t, 4>> keys(nc);  // each cell's nodes, sorted (cells have 3 or 4)
+    for (int64_t c = 0; c < nc; ++c) {
+      keys[c] = {-1, -1, -1, -1};
+      std::copy(m.cells.begin() + c * npc, m.cells.begin() + (c + 1) * npc, keys[c].begin());
+      std::sort(keys[c].begin(), keys[c].begin() + npc);
+    }
+    std::vector<int64_t> order(nc);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](int64_t a, int64_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
+    for (int64_t i = 1; i < nc; ++i)
+      if (keys[order[i]] == keys[order[i - 1]])
+        throw Error(cat(pre, "cells ", order[i - 1], " and ", order[i], " are the same cell (the same nodes)"));
+  }
 
   // 3D coordinates with a 2D cell type: measure in the x-y plane is only meaningful if flat.
   if (!(m.dim == 3 && cell_dim(m.cell_type) == 2)) {

@@ -193,6 +193,10 @@ TEST_CASE("validation reports bad meshes", "[validation]") {
     m.cells.resize(m.cells.size() / 4 * 4);
     CHECK_FALSE(mesh::orient_consistently(m));
   }
+  SECTION("the same cell twice") {
+    m.cells.insert(m.cells.end(), {m.cells[4], m.cells[3], m.cells[5]});  // cell 1, its nodes in another order
+    CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("t: cells 1 and 8 are the same cell (the same nodes)"));
+  }
   SECTION("inverted cell") {
     std::swap(m.cells[3], m.cells[4]);
     CHECK_THROWS_WITH(mesh::validate(m, "t"), Catch::Contains("cell 1 is inverted"));
