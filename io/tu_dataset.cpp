@@ -148,7 +148,15 @@ TuDataset read_tu_dataset(const std::string& dir, const std::string& name_in) {
   const auto a_lines = read_lines(a_path);
   std::vector<int64_t> edge_labels;
   const std::string el_path = base + "edge_labels.txt";
-  if (fs::exists(el_path)) edge_labels = read_ints(el_path, static_cast<int64_t>(a_lines.size()), "edge label");
+  if (fs::exists(el_path)) {
+    const int64_t labels = static_cast<int64_t>(read_lines(el_path).size());
+    // Name the file that is off: an empty or cut A.txt (one line per edge) made the edge labels
+    // look wrong.
+    if (labels != static_cast<int64_t>(a_lines.size()))
+      throw Error(cat(a_path, " has ", a_lines.size(), " edges (lines), but ", fs::path(el_path).filename().string(),
+                      " has ", labels, " labels: one of them is damaged or cut short"));
+    edge_labels = read_ints(el_path, labels, "edge label");
+  }
   const auto edge_label_id = dense_ids(edge_labels);
   ds.num_edge_labels = static_cast<int64_t>(edge_label_id.size());
 

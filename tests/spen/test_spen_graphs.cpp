@@ -111,9 +111,11 @@ TEST_CASE("TU reader on a hand-written 3-graph file", "[spen][io]") {
   fs::remove(bad / "TRI_edge_labels.txt");  // (it would no longer match _A line by line)
   CHECK_THAT(message(), Catch::Contains("TRI_A.txt:2: expected two comma-separated node ids"));
   copy_with("TRI_A.txt", "1, 2\n2, 1\n1, 12\n");
-  CHECK_THAT(message(), Catch::Contains("TRI_edge_labels.txt: expected 3 lines (edge label), found 16"));
+  CHECK_THAT(message(), Catch::Contains("TRI_A.txt has 3 edges (lines), but TRI_edge_labels.txt has 16 labels"));
   fs::remove(bad / "TRI_edge_labels.txt");
   CHECK_THAT(message(), Catch::Contains("TRI_A.txt:3: node id outside 1..9"));
+  copy_with("TRI_A.txt", "");  // an emptied edge list: A.txt is named, not the labels
+  CHECK_THAT(message(), Catch::Contains("TRI_A.txt has 0 edges (lines), but TRI_edge_labels.txt has 16 labels"));
   copy_with("TRI_A.txt", "1, 4\n");
   fs::remove(bad / "TRI_edge_labels.txt");
   CHECK_THAT(message(), Catch::Contains("TRI_A.txt:1: edge joins graph 1 and graph 2"));
