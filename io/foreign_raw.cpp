@@ -7,7 +7,6 @@
 #include <vtkXMLUtilities.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <regex>
@@ -183,9 +182,10 @@ bool natural_less(const std::string& a, const std::string& b) {
 double parse_number(const std::string& text, const std::string& what) {
   const std::string t = trim(text);
   char* end = nullptr;
-  errno = 0;
   const double x = t.empty() ? NAN : std::strtod(t.c_str(), &end);
-  if (t.empty() || end != t.c_str() + t.size() || errno == ERANGE || !std::isfinite(x))
+  // No errno test: an overflow reads as infinity (refused below), an underflow (1e-320) as a
+  // denormal or 0, which is a number still.
+  if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(x))
     throw Error(cat(what, ": '", text, "' is not a finite number"));
   return x;
 }

@@ -153,6 +153,8 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
         io::read_foreign(stamps("vtu_time_inf", {"0", "inf", "inf"}), o);
       },
       "'inf' is not a finite number");
+  // An underflowing stamp is a (denormal) number, not an error.
+  CHECK(io::read_foreign(stamps("vtu_time_tiny", {"0", "1e-320", "2e-320"}), io::ImportOptions{}).dt == 1e-320);
   check_error(
       [&] {
         io::read_foreign(stamps("vtu_time_uneven", {"0", "0.5", "1.5"}), o);
