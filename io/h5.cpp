@@ -319,7 +319,8 @@ std::vector<T> H5File::read(const std::string& dset, std::vector<hsize_t>* dims_
   for (auto x : dims) n *= x;
   std::vector<T> out(n);
   Handle d(H5Dopen2(handle(), dset.c_str(), H5P_DEFAULT), H5Dclose, cat(path_, ": cannot open ", dset));
-  if (n) check(H5Dread(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), cat(path_, ": cannot read ", dset));
+  if (n && H5Dread(d, native<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+    throw Error(read_failure(path_, dset, d));
   if (dims_out) *dims_out = dims;
   return out;
 }

@@ -136,7 +136,7 @@ struct Walker {
         o.data.resize(static_cast<size_t>(bytes));
         if (!o.data.empty() && H5Dread(d, memory_type(o.type), H5S_ALL, H5S_ALL, H5P_DEFAULT, o.data.data()) < 0) {
           o.data.clear();
-          o.error = cat(path, ": cannot read ", key);
+          o.error = read_failure(path, key, d);
         }
       }
     }
@@ -229,6 +229,27 @@ H5Snapshot parse(const std::string& bytes) {
 }
 
 }  // namespace
+
+std::string read_failure(const std::string& path, const std::string& dset, hid_t d) {
+  const hid_t plist = H5Dget_create_plist(d);
+  std::string reason;
+  if (plist >= 0) {
+    const int n = H5Pget_nfilters(plist);
+    for (int k = 0; k < n && reason.empty(); ++k) {
+      unsigned flags = 0, config = 0;
+      size_t nvalues = 0;
+      char name[128] = {};
+      const H5Z_filter_t id = H5Pget_filter2(plist, unsigned(k), &flags, &nvalues, nullptr, sizeof name, name, &config);
+      if (id >= 0 && H5Zfilter_avail(id) <= 0)
+        reason = cat(" (compressed with filter '", name[0] ? name : "unnamed", "', id ", id,
+                     ", which this HDF5 library cannot decode: rewrite the file without it, e.g. h5repack -f NONE, "
+                     "or with gzip)");
+    }
+    H5Pclose(plist);
+  }
+  return cat(path, ": cannot read ", dset,
+             reason.empty() ? " (the data is damaged: a checksum or decompression failed)" : reason);
+}
 
 std::string implausible_shape(const std::string& path, const std::string& dset, const std::vector<hsize_t>& dims,
                               size_t element_bytes, double file_bytes) {

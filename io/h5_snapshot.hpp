@@ -51,6 +51,11 @@ struct H5Snapshot {
 std::string implausible_shape(const std::string& path, const std::string& dset, const std::vector<hsize_t>& dims,
                               size_t element_bytes, double file_bytes);
 
+// Why reading dataset `dset` (open as `d`) of `path` failed, as one error message: a compression
+// filter this HDF5 library cannot decode (h5py's lzf, a plugin's), by name, with what to do; else
+// damaged data (a checksum or decompression that failed).
+std::string read_failure(const std::string& path, const std::string& dset, hid_t d);
+
 // The names of an HDF5 object's attributes, in HDF5's name order.
 std::vector<std::string> attribute_names(hid_t obj);
 

@@ -174,6 +174,19 @@ check(r.returncode == 1 and r.stderr.strip().endswith("no_velocity.h5: trajector
                                                       "expected velocity [T, N, 2]") and r.stderr.count("\n") == 1,
       f"missing velocity: one line ({r.stderr.strip()})")
 
+# h5py's lzf compression, which the HDF5 C library cannot decode: the error names the filter and
+# what to do (it said only "cannot read /0/velocity").
+with h5py.File(f"{out}/lzf.h5", "w") as f:
+    f["0/mesh_pos"] = points
+    f["0/cells"] = cells
+    f.create_dataset("0/velocity", data=np.stack([velocity(s) for s in range(STEPS)]).astype(np.float32),
+                     compression="lzf")
+r = subprocess.run([app, deck, "--set", f"import.source={out}/lzf.h5", "--set", "import.dt=0.1",
+                    "--set", f"output.dir={out}/bad_lzf"], capture_output=True, text=True)
+check(r.returncode == 1 and "lzf.h5: cannot read /0/velocity (compressed with filter 'lzf'" in r.stderr
+      and "h5repack -f NONE" in r.stderr and r.stderr.count("\n") == 1,
+      f"lzf-compressed velocity: one line naming the filter ({r.stderr.strip()[-400:]})")
+
 # A meshio series with one step truncated mid-file: VTK's parser reports it in several lines of its
 # own; tessera-import must print one line naming the file, and write nothing.
 broken_dir = f"{out}/vtu_broken"
