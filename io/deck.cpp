@@ -337,7 +337,12 @@ std::string Deck::where(const std::string& path) const {
   const YAML::Node parent = parts.size() == 1 ? *raw_ : lookup(*raw_, join(parts, parts.size() - 1));
   if (parent.IsMap())
     for (auto it = parent.begin(); it != parent.end(); ++it)
-      if (it->first.Scalar() == parts.back()) return cat(source_, ":", it->first.Mark().line + 1);
+      if (it->first.Scalar() == parts.back() && it->first.Mark().line >= 0)
+        return cat(source_, ":", it->first.Mark().line + 1);
+  // A section that only --set overrides made has no line in the deck file (was "deck:0"): name
+  // the override.
+  for (const auto& o : overridden_)
+    if (o.rfind(path + ".", 0) == 0) return cat("--set ", o);
   return source_;
 }
 

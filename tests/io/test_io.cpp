@@ -166,4 +166,7 @@ TEST_CASE("deck: errors raised later with a key are located like deck errors", "
   const Error late("exceeds the 12 nodes", "solver.steps");
   CHECK(late.key() == "solver.steps");
   CHECK(d.message_at(late.key(), late.what()) == "deck.yaml:3: solver.steps: exceeds the 12 nodes");
+  // A section only --set made has no line in the file: the override is named (was "deck.yaml:0").
+  io::Deck set = io::Deck::parse("name: run1\n", "deck.yaml", s, {"solver.dt=0.5"});
+  CHECK(set.message_at("solver", "too coarse") == "--set solver.dt: solver: too coarse");
 }
