@@ -105,7 +105,7 @@ template <class T>
 void put(std::string& b, const std::vector<T>& v) {
   const int64_t n = int64_t(v.size());
   b.append(reinterpret_cast<const char*>(&n), sizeof n);
-  b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 template <class T>
 std::vector<T> take(const std::string& b, size_t& at) {
@@ -113,7 +113,7 @@ std::vector<T> take(const std::string& b, size_t& at) {
   std::memcpy(&n, b.data() + at, sizeof n);
   at += sizeof n;
   std::vector<T> v(static_cast<size_t>(n));
-  std::memcpy(v.data(), b.data() + at, v.size() * sizeof(T));
+  if (!v.empty()) std::memcpy(v.data(), b.data() + at, v.size() * sizeof(T));  // (no null pointer to memcpy)
   at += v.size() * sizeof(T);
   return v;
 }
