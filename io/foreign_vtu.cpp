@@ -12,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "core/child_process.hpp"
 #include "core/error.hpp"
@@ -155,16 +154,24 @@ std::string tag_attribute(const std::string& tag, const std::string& name) {
 
 // The counts VTK's reader allocates by, checked before it reads: VTK crashes (negative counts,
 // text arrays where numbers belong) or allocates without bound (a component count of two billion
-// took 15 GB) on a damaged header. The header is the XML before any appended data.
+// took 15 GB) on a damaged header. The header is the XML before any appended data, which is all
+// that is read here (the appended data, most of a VTK-written file, is VTK's to read).
 void check_vtu_header(const std::string& file) {
+  const std::string marker = "<AppendedData";
   std::ifstream in(file, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  const size_t end = std::min(text.find("<AppendedData"), text.size());
+  std::string text;
+  std::vector<char> chunk(size_t(1) << 20);
+  size_t end = std::string::npos;
+  while (end == std::string::npos && in) {
+    in.read(chunk.data(), std::streamsize(chunk.size()));
+    const size_t from = text.size() < marker.size() ? 0 : text.size() - marker.size();
+    text.append(chunk.data(), size_t(in.gcount()));
+    end = text.find(marker, from);
+  }
+  end = std::min(end, text.size());
   // Counts a file of this size can hold: generous for compressed data, far below what a damaged
   // number asks for.
-  const double capacity = 1000.0 * double(text.size()) + 1e6;
+  const double capacity = 1000.0 * double(fs::file_size(file)) + 1e6;
   const auto count = [&](const std::string& tag, const std::string& name, int64_t lo, double hi) {
     const std::string v = tag_attribute(tag, name);
     if (v.empty()) return;

@@ -149,13 +149,11 @@ TuDataset read_tu_dataset(const std::string& dir, const std::string& name_in) {
   std::vector<int64_t> edge_labels;
   const std::string el_path = base + "edge_labels.txt";
   if (fs::exists(el_path)) {
-    const int64_t labels = static_cast<int64_t>(read_lines(el_path).size());
-    // Name the file that is off: an empty or cut A.txt (one line per edge) made the edge labels
-    // look wrong.
-    if (labels != static_cast<int64_t>(a_lines.size()))
+    edge_labels = read_ints(el_path, -1, "edge label");
+    // Name both files: an empty or cut A.txt (one line per edge) made the edge labels look wrong.
+    if (edge_labels.size() != a_lines.size())
       throw Error(cat(a_path, " has ", a_lines.size(), " edges (lines), but ", fs::path(el_path).filename().string(),
-                      " has ", labels, " labels: one of them is damaged or cut short"));
-    edge_labels = read_ints(el_path, labels, "edge label");
+                      " has ", edge_labels.size(), " labels: one of them is damaged or cut short"));
   }
   const auto edge_label_id = dense_ids(edge_labels);
   ds.num_edge_labels = static_cast<int64_t>(edge_label_id.size());

@@ -105,8 +105,7 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
     }
     std::vector<int64_t> order(nc);
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(),
-              [&](int64_t a, int64_t b) { return keys[a] < keys[b] || (keys[a] == keys[b] && a < b); });
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
     for (int64_t i = 1; i < nc; ++i)
       if (keys[order[i]] == keys[order[i - 1]])
         throw Error(cat(pre, "cells ", order[i - 1], " and ", order[i], " are the same cell (the same nodes)"));

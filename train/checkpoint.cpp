@@ -144,12 +144,22 @@ std::string checkpoint_family(const std::string& path) {
   return it->second;
 }
 
-int64_t attribute_count(const std::map<std::string, std::string>& attributes, const std::string& path,
-                        const std::string& name) {
+namespace {
+
+// The text of a required attribute, or an Error naming `path` and the attribute.
+const std::string& attribute_text(const std::map<std::string, std::string>& attributes, const std::string& path,
+                                  const std::string& name) {
   const auto it = attributes.find(name);
   if (it == attributes.end()) throw Error(cat(path, ": checkpoint has no attribute ", name));
+  return it->second;
+}
+
+}  // namespace
+
+int64_t attribute_count(const std::map<std::string, std::string>& attributes, const std::string& path,
+                        const std::string& name) {
+  const std::string& s = attribute_text(attributes, path, name);
   int64_t v = -1;
-  const std::string& s = it->second;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || v < 0)
     throw Error(cat(path, ": checkpoint attribute ", name, " = '", s, "' is not a non-negative whole number"));
@@ -158,10 +168,8 @@ int64_t attribute_count(const std::map<std::string, std::string>& attributes, co
 
 double attribute_real(const std::map<std::string, std::string>& attributes, const std::string& path,
                       const std::string& name) {
-  const auto it = attributes.find(name);
-  if (it == attributes.end()) throw Error(cat(path, ": checkpoint has no attribute ", name));
+  const std::string& s = attribute_text(attributes, path, name);
   double v = 0;
-  const std::string& s = it->second;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
     throw Error(cat(path, ": checkpoint attribute ", name, " = '", s, "' is not a finite number"));
