@@ -27,8 +27,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "bench/cli.hpp"
@@ -36,8 +38,10 @@
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/meshgraphnet.hpp"
+#include "linalg/small_products.hpp"
 #include "mesh/gmsh_io.hpp"
 #include "mesh/graph.hpp"
+#include "train/fused_adamw.hpp"
 
 using namespace tessera;
 
@@ -105,6 +109,79 @@ void run_peer(Row& row, const std::string& python, const std::string& peer, cons
   row.rounds.push_back(median(ms));
 }
 
+// The step's products alone: every Linear's forward, input-gradient and weight-gradient product
+// of the split-first-layer MeshGraphNet, each timed on its shape at this run's threads with the
+// faster of tessera's kernel (linalg) and at::mm. No step of this model can take less time than
+// these products at these rates (they are most of its FLOPs); the bench prints it beside the
+// peers' times, so a target ratio can be checked against what the arithmetic allows.
+struct ProductFloor {
+  double gflop = 0, ms = 0;
+};
+ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_t edge_in, int64_t out,
+                           const gnn::MeshGraphNetConfig& c) {
+  struct Product {
+    int64_t rows, in, out;
+    bool input_grad;
+  };
+  std::vector<Product> ps;
+  const int64_t l = c.latent;
+  auto mlp = [&](int64_t rows, int64_t in, int64_t last, bool input_grad) {  // make_mlp's layers
+    for (int k = 0; k <= c.hidden_layers; ++k)
+      ps.push_back({rows, k == 0 ? in : l, k == c.hidden_layers ? last : l, k > 0 || input_grad});
+  };
+  mlp(nodes, node_in, l, false);
+  mlp(edges, edge_in, l, false);
+  for (int64_t s = 0; s < c.steps; ++s) {
+    // Edge update: W_e g per edge, W_s h and W_r h per node, then the MLP's further layers.
+    ps.push_back({edges, l, l, true});
+    ps.push_back({nodes, l, l, true});
+    ps.push_back({nodes, l, l, true});
+    for (int k = 1; k <= c.hidden_layers; ++k) ps.push_back({edges, l, l, true});
+    // Node update: W_h h and W_a agg per node, then the MLP's further layers.
+    for (int k = 0; k < 2 + c.hidden_layers; ++k) ps.push_back({nodes, l, l, true});
+  }
+  mlp(nodes, l, out, true);
+
+  std::map<std::tuple<int64_t, int64_t, int64_t, int>, double> seconds;  // (m, k, n, kind) -> s
+  auto best_of = [](const std::function<void()>& a, const std::function<void()>& b) {
+    double best = 1e30;
+    for (const auto& f : {a, b}) {
+      f();  // warm-up
+      std::vector<double> t;
+      for (int r = 0; r < 15; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      best = std::min(best, median(t));
+    }
+    return best;
+  };
+  // A product m x k by k x n (kind 0: activations times a weight; 1: a sum of outer products over m).
+  auto time_of = [&](int64_t m, int64_t k, int64_t n, int kind) {
+    auto key = std::make_tuple(m, k, n, kind);
+    if (auto it = seconds.find(key); it != seconds.end()) return it->second;
+    at::NoGradGuard no_grad;
+    double t = 0;
+    if (kind == 0) {
+      const at::Tensor x = at::randn({m, k}), b = at::randn({k, n});
+      t = best_of([&] { linalg::product_with_weight(x, b); }, [&] { at::mm(x, b); });
+    } else {
+      const at::Tensor a = at::randn({m, k}), g = at::randn({m, n});
+      t = best_of([&] { linalg::outer_product_sum(a, g); }, [&] { at::mm(a.t(), g); });
+    }
+    return seconds[key] = t;
+  };
+  ProductFloor f;
+  for (const auto& p : ps) {
+    const double macs = double(p.rows) * p.in * p.out;
+    f.gflop += 2e-9 * macs * (p.input_grad ? 3 : 2);
+    f.ms += 1e3 * (time_of(p.rows, p.in, p.out, 0) + time_of(p.rows, p.in, p.out, 1) +
+                   (p.input_grad ? time_of(p.rows, p.out, p.in, 0) : 0.0));
+  }
+  return f;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,11 +229,11 @@ int main(int argc, char** argv) {
     if (!peers.empty()) peer_names.push_back(peers), rows.emplace_back(peers);
 
   std::vector<gnn::MeshGraphNet> nets;
-  std::vector<std::unique_ptr<torch::optim::AdamW>> opts;
+  std::vector<std::unique_ptr<train::FusedAdamW>> opts;
   for (int k = 0; k < 2; ++k) {
     at::manual_seed(0);
     nets.emplace_back(mc);
-    opts.push_back(std::make_unique<torch::optim::AdamW>(nets.back()->parameters()));
+    opts.push_back(std::make_unique<train::FusedAdamW>(nets.back()->parameters()));
     for (const auto& t : nets.back()->parameters()) rows[k].params += t.numel();
   }
   auto tessera_round = [&](int k) {
@@ -250,6 +327,16 @@ int main(int argc, char** argv) {
                 t / t_new);
   }
   std::printf("vs tessera: model time / tessera (split first layers) time (> 1: tessera is faster)\n");
+  // What the arithmetic allows: the products alone, at the best rate measured on each shape now.
+  const ProductFloor floor = product_floor(n, ei.num_edges(), in, 3, out, mc);
+  std::printf(
+      "products alone (forward, input and weight gradients; %.1f GFLOP per step), each at the faster of\n"
+      "tessera's kernel and at::mm on its shape, now: %.1f ms (%.0f GFLOP/s), %.0f%% of the tessera step\n",
+      floor.gflop, floor.ms, floor.gflop / floor.ms * 1e3, 100 * floor.ms / t_new);
+  for (size_t k = 2; k < rows.size(); ++k)
+    if (rows[k].error.empty())
+      std::printf("  %s / 2 = %.1f ms: %s\n", rows[k].name.c_str(), median(rows[k].ms) / 2,
+                  median(rows[k].ms) / 2 > floor.ms ? "above the products' time" : "below the products' time alone");
   for (const auto& row : rows)
     if (row.error.empty() && row.params != rows[0].params) {
       std::printf("warning: %s has %lld parameters, tessera %lld\n", row.name.c_str(), (long long)row.params,

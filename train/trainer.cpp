@@ -15,6 +15,7 @@
 #include "io/dataset.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
+#include "train/fused_adamw.hpp"
 #include "train/gradients.hpp"
 #include "train/model_io.hpp"
 #include "train/optimizer_state.hpp"
@@ -81,10 +82,9 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
     core::log_info(log_.get(), cat("data-parallel on ", comm_.size(),
                                    " ranks: sample b of a batch is computed by rank b mod ", comm_.size()));
   norms_ = Normalizers::fresh(o.model.bundle);
-  opt_ = std::make_unique<torch::optim::AdamW>(model_->module().parameters(),
-                                               torch::optim::AdamWOptions(o.optim.lr)
-                                                   .betas({o.optim.betas[0], o.optim.betas[1]})
-                                                   .weight_decay(o.optim.weight_decay));
+  opt_ = std::make_unique<FusedAdamW>(model_->module().parameters(), torch::optim::AdamWOptions(o.optim.lr)
+                                                                         .betas({o.optim.betas[0], o.optim.betas[1]})
+                                                                         .weight_decay(o.optim.weight_decay));
   int64_t params = 0;
   for (const auto& p : model_->module().parameters()) params += p.numel();
   core::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),

@@ -15,6 +15,7 @@
 #include "gnn/spen.hpp"
 #include "io/graph_generators.hpp"
 #include "train/checkpoint.hpp"
+#include "train/fused_adamw.hpp"
 #include "train/gradients.hpp"
 #include "train/optimizer_state.hpp"
 
@@ -58,8 +59,8 @@ FoldLearner::FoldLearner(const GraphClassifierOptions& o, const PreparedData& da
   dtype_ = o.fp64 ? at::kDouble : at::kFloat;
   model_->to(dtype_);
   steps_per_epoch_ = (static_cast<int64_t>(train_.size()) + o.batch - 1) / o.batch;
-  opt_ = std::make_unique<torch::optim::AdamW>(model_->parameters(),
-                                               torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  opt_ =
+      std::make_unique<FusedAdamW>(model_->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
   sched_ = std::make_unique<torch::optim::StepLR>(*opt_, static_cast<unsigned>(o.lr_step), o.lr_gamma);
   if (!resume.empty()) load(resume);
 }

@@ -14,6 +14,7 @@
 #include "physics/vorticity_residual.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
+#include "train/fused_adamw.hpp"
 #include "train/gradients.hpp"
 #include "train/optimizer_state.hpp"
 #include "train/schedule.hpp"
@@ -54,7 +55,7 @@ StaggerLearner::StaggerLearner(const StaggerOptions& o, const Comm& comm, std::s
   model_ = std::make_unique<StaggerModel>(o, measure_scales(o, 16, mix_seed({o.seed, kScales})), to);
   std::vector<at::Tensor> params;
   for (auto& p : model_->bank().parameters()) params.push_back(p.value());
-  adamw_ = std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr).weight_decay(0));
+  adamw_ = std::make_unique<FusedAdamW>(params, torch::optim::AdamWOptions(o.lr).weight_decay(0));
   pool_ = physics::random_vorticity(model_->grid(), o.initial, o.pool_size, mix_seed({o.seed, kPool})).to(to);
   const FeatureScales& s = model_->scales();
   core::log_info(log_.get(),
