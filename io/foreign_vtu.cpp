@@ -8,10 +8,12 @@
 #include <vtkXMLUnstructuredGridReader.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "core/child_process.hpp"
 #include "core/error.hpp"
@@ -61,6 +63,31 @@ std::vector<VtuStep> vtu_files(const std::string& dir) {
       names.push_back(e.path().filename().string());
     }
   std::sort(names.begin(), names.end(), natural_less);
+  // Loose steps are one series <prefix><number>.vtu: files of two prefixes (two series, or a mesh
+  // file beside the steps) or two files of one number would interleave into a wrong trajectory.
+  const auto split = [](const std::string& name) {  // "flow_012.vtu" -> {"flow_", "012"}
+    const std::string stem = name.substr(0, name.size() - 4);
+    size_t d = stem.size();
+    while (d > 0 && std::isdigit(static_cast<unsigned char>(stem[d - 1]))) --d;
+    return std::pair{stem.substr(0, d), stem.substr(d)};
+  };
+  std::map<std::string, std::string> by_number;  // step number without leading zeros -> file
+  for (const auto& n : names) {
+    if (names.size() == 1) break;
+    const auto [prefix, number] = split(n);
+    const std::string first = split(names[0]).first;
+    if (number.empty())
+      throw Error(cat(dir, ": ", n, " has no step number, beside ", names.size() - 1,
+                      " other .vtu files; a folder of loose steps holds one series <name><number>.vtu (or give a "
+                      ".pvd that names its steps)"));
+    if (prefix != first)
+      throw Error(cat(dir, ": .vtu files of two series (", names[0], ", ", n,
+                      "); a folder of loose steps holds one series <name><number>.vtu (or give a .pvd that names "
+                      "its steps)"));
+    const size_t nz = number.find_first_not_of('0');
+    auto [it, fresh] = by_number.emplace(nz == std::string::npos ? "0" : number.substr(nz), n);
+    if (!fresh) throw Error(cat(dir, ": ", it->second, " and ", n, " are both step ", it->first, " of the series"));
+  }
   std::vector<VtuStep> steps;
   for (const auto& n : names) steps.push_back({(fs::path(dir) / n).string()});
   return steps;

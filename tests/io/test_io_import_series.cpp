@@ -133,6 +133,17 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   const std::string mixed = write_vtu_series("vtu_mixed", false, false);
   fs::copy(write_vtu_series("vtu_mixed_part", false, false), mixed + "/run_0");
   check_error([&] { io::read_foreign(mixed, o); }, "holds both .vtu steps and trajectory folders (run_0)");
+  // Loose steps of two series, an unnumbered file beside the steps, one step number twice.
+  const std::string series2 = write_vtu_series("vtu_two_series", false, false);
+  fs::copy(series2 + "/step_5.vtu", series2 + "/other_5.vtu");
+  check_error([&] { io::read_foreign(series2, o); },
+              "vtu_two_series: .vtu files of two series (step_2.vtu, other_5.vtu)");
+  const std::string unnumbered = write_vtu_series("vtu_unnumbered", false, false);
+  fs::copy(unnumbered + "/step_5.vtu", unnumbered + "/step_mesh.vtu");
+  check_error([&] { io::read_foreign(unnumbered, o); }, "step_mesh.vtu has no step number, beside 3 other .vtu files");
+  const std::string twice = write_vtu_series("vtu_step_twice", false, false);
+  fs::copy(twice + "/step_5.vtu", twice + "/step_005.vtu");
+  check_error([&] { io::read_foreign(twice, o); }, "are both step 5 of the series");
   // Time stamps: not numbers, not finite, not uniform (also when import.dt is set).
   auto stamps = [&](const std::string& name, const std::vector<std::string>& times) {
     const std::string dir = write_vtu_series(name, false, true);
