@@ -138,7 +138,9 @@ TEST_CASE(".msh: a truncated file names the unclosed section", "[gmsh]") {
 
 TEST_CASE(".msh: files on which Gmsh itself crashes are one Error", "[gmsh]") {
   // Found by fuzz_msh: Gmsh 4.8 frees a non-heap pointer, frees twice or dereferences a bad curve
-  // on these (read in-process they killed the run; Gmsh now reads in a child process).
+  // on these (read in-process they killed the run; Gmsh now reads in a child process). The first
+  // three have node blocks larger than their $Nodes total, which read_msh now refuses by line
+  // before Gmsh reads; the last still reaches Gmsh.
   for (const char* name : {"avl_double_free", "entities_bad_bytes_delete_mismatch", "entities_freecurve_segv",
                            "section_line_with_control_byte"}) {
     const std::string path = data + "bad/fuzz/msh/" + name + ".msh";
@@ -147,8 +149,12 @@ TEST_CASE(".msh: files on which Gmsh itself crashes are one Error", "[gmsh]") {
       mesh::validate(mesh::read_msh(path), path);
       FAIL("read without an error");
     } catch (const Error& e) {
-      CHECK_THAT(e.what(), Catch::StartsWith(path + ": "));
-      WARN(e.what());
+      const std::string what = e.what();
+      if (std::string(name) == "section_line_with_control_byte")
+        CHECK_THAT(what, Catch::StartsWith(path + ": "));  // the crash, or the unclosed section found after it
+      else
+        CHECK_THAT(what, Catch::StartsWith(path + ":") && Catch::Contains(" of $Nodes states "));
+      WARN(what);
     }
   }
   // The mesh comes back from the child whole.
