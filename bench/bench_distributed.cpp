@@ -20,6 +20,7 @@
 #include "mesh/partition.hpp"
 #include "mesh/structured.hpp"
 #include "tessera/config.hpp"
+#include "train/fused_adamw.hpp"
 
 using namespace tessera;
 
@@ -32,7 +33,7 @@ static double rss_peak_mb() {
 // One training step on a graph: loss over the first `owned` rows, gradients summed over `comm`.
 struct Step {
   gnn::MeshTransformer model;
-  torch::optim::AdamW opt;
+  train::FusedAdamW opt;  // the trainers' optimiser
   gnn::EdgeIndex ei;
   at::Tensor x, pos, target;
   int64_t owned;

@@ -32,6 +32,7 @@
 #include "tests/synthetic_flow.hpp"
 #include "train/families/families.hpp"
 #include "train/family.hpp"
+#include "train/fused_adamw.hpp"
 #include "train/loop.hpp"
 #include "train/mesh_data.hpp"
 #include "train/mesh_sim_options.hpp"
@@ -127,9 +128,9 @@ int main(int argc, char** argv) {
       features.push_back(norms.node.normalize(train::node_features(t.velocity[s], t)));
       targets.push_back(norms.target.normalize(t.velocity[s + 1] - t.velocity[s]));
     }
-    torch::optim::AdamW opt(model.module().parameters(), torch::optim::AdamWOptions(options.optim.lr)
-                                                             .betas({options.optim.betas[0], options.optim.betas[1]})
-                                                             .weight_decay(options.optim.weight_decay));
+    train::FusedAdamW opt(model.module().parameters(), torch::optim::AdamWOptions(options.optim.lr)
+                                                           .betas({options.optim.betas[0], options.optim.betas[1]})
+                                                           .weight_decay(options.optim.weight_decay));
     auto model_step = [&] {
       opt.zero_grad();
       for (int64_t b = 0; b < batch; ++b) {
