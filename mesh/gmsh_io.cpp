@@ -406,13 +406,13 @@ Mesh mesh_from_bytes(const std::string& bytes) {
   return m;
 }
 
-// Gmsh 4.8 takes a node block's stated count as it is: a block header of two billion nodes in a
-// 300-byte file kept it busy for 30 s before "Could not read nodes". In an ASCII MSH 4 file each
-// block's count is checked here against the section's total (the blocks add up to it) and the
-// total against the file's size (in MSH 4.1 a node takes two lines, its tag and its coordinates,
-// at least 8 bytes).
-// Only the block headers are parsed; the nodes' lines are skipped, left to Gmsh.
-void check_node_blocks(const std::string& path) {
+// Gmsh 4.8 takes a block's stated count as it is: a node block of two billion nodes in a 300-byte
+// file kept it busy for 30 s before "Could not read nodes", a negative element block aborted it.
+// In an ASCII MSH 4.1 file each block's count in $Nodes and $Elements is checked here against the
+// section's total (the blocks add up to it), and the total against the file's size (a node takes
+// two lines, its tag and its coordinates, and an element one, each at least 4 bytes). Only the
+// headers are parsed; the entries' lines are skipped, left to Gmsh.
+void check_block_counts(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string line;
   int64_t number = 0;
@@ -422,34 +422,36 @@ void check_node_blocks(const std::string& path) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return true;
   };
-  bool ascii4 = false;
+  const auto bytes = static_cast<int64_t>(std::filesystem::file_size(path));
+  bool ascii41 = false;
   while (next()) {
     if (line == "$MeshFormat" && next()) {
       std::istringstream f(line);
       double version = 0;
       int binary = 1;
-      ascii4 = f >> version >> binary && version >= 4.05 && binary == 0;  // 4.1 (4.0 put a node on one line)
-    } else if (line == "$Nodes" && ascii4 && next()) {
-      std::istringstream h(line);
-      int64_t blocks = 0, total = 0;
-      if (!(h >> blocks >> total)) return;  // Gmsh reports a malformed header itself
-      const auto bytes = static_cast<int64_t>(std::filesystem::file_size(path));
-      if (total < 0 || total > bytes / 4)
-        throw Error(cat(path, ":", number, ": $Nodes states ", total, " nodes, ",
-                        total < 0 ? "not a count" : cat("more than a file of ", bytes, " bytes can hold"),
+      ascii41 = f >> version >> binary && version >= 4.05 && binary == 0;  // 4.0 put a node on one line
+      continue;
+    }
+    const bool nodes = line == "$Nodes", elements = line == "$Elements";
+    if (!ascii41 || !(nodes || elements) || !next()) continue;
+    const std::string section = nodes ? "$Nodes" : "$Elements", noun = nodes ? "nodes" : "elements";
+    std::istringstream h(line);
+    int64_t blocks = 0, total = 0;
+    if (!(h >> blocks >> total)) continue;  // Gmsh reports a malformed header itself
+    if (total < 0 || total > bytes / 4)
+      throw Error(cat(path, ":", number, ": ", section, " states ", total, " ", noun, ", ",
+                      total < 0 ? "not a count" : cat("more than a file of ", bytes, " bytes can hold"),
+                      ": the file is damaged"));
+    for (int64_t b = 0; b < blocks && next() && line != "$End" + section.substr(1); ++b) {
+      std::istringstream bh(line);
+      int64_t dim = 0, tag = 0, kind = 0, count = 0;  // kind: parametric (nodes) or element type
+      if (!(bh >> dim >> tag >> kind >> count)) break;
+      if (count < 0 || count > total)
+        throw Error(cat(path, ":", number, ": block ", b + 1, " of ", section, " states ", count, " ", noun, ", ",
+                        count < 0 ? "not a count" : cat("but the section has ", total, " in all"),
                         ": the file is damaged"));
-      for (int64_t b = 0; b < blocks && next() && line != "$EndNodes"; ++b) {
-        std::istringstream bh(line);
-        int64_t dim = 0, tag = 0, parametric = 0, count = 0;
-        if (!(bh >> dim >> tag >> parametric >> count)) return;
-        if (count < 0 || count > total)
-          throw Error(cat(path, ":", number, ": node block ", b + 1, " of $Nodes states ", count, " nodes, ",
-                          count < 0 ? "not a count" : cat("but the section has ", total, " in all"),
-                          ": the file is damaged"));
-        for (int64_t k = 0; k < 2 * count && next(); ++k) {  // its tags, then its coordinates
-        }
+      for (int64_t k = 0; k < (nodes ? 2 : 1) * count && next(); ++k) {  // a node's tag and coordinates
       }
-      return;
     }
   }
 }
@@ -457,7 +459,7 @@ void check_node_blocks(const std::string& path) {
 Mesh read_msh(const std::string& path) {
   require_file(path);
   check_physical_names(path);
-  check_node_blocks(path);
+  check_block_counts(path);
   // Gmsh 4.8 crashes inside the library on some damaged files (a double free, a SEGV in
   // FreeCurve: found by fuzz_msh, tests/data/bad/fuzz/msh/), so it reads in a child process and
   // such a crash is an Error here.
