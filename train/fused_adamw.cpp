@@ -43,6 +43,8 @@ torch::Tensor FusedAdamW::step(LossClosure closure) {
         slot = std::move(s);
       }
       auto& s = static_cast<torch::optim::AdamWParamState&>(*slot);
+      if (!s.exp_avg().is_contiguous()) s.exp_avg(s.exp_avg().contiguous());  // e.g. restored from elsewhere
+      if (!s.exp_avg_sq().is_contiguous()) s.exp_avg_sq(s.exp_avg_sq().contiguous());
       s.step(s.step() + 1);
       // The kernel reads the step count (already advanced, as in PyTorch's fused path) from a
       // float tensor on the parameter's device; the int64 count in the state stays the record.

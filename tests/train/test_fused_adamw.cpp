@@ -96,6 +96,22 @@ TEST_CASE("FusedAdamW resumes bit for bit from its checkpointed state", "[fused_
   for (size_t i = 0; i < straight.size(); ++i) CHECK(at::equal(straight[i], resumed[i]));
 }
 
+TEST_CASE("FusedAdamW takes moments of any layout (the kernel reads them flat)", "[fused_adamw]") {
+  // The weight's moments replaced by column-major copies of themselves (same values, other strides),
+  // as a state restored by other code might hold: the next steps equal those of untouched moments.
+  auto a = fresh_parameters(at::kFloat), b = fresh_parameters(at::kFloat);
+  train::FusedAdamW one(a, options()), two(b, options());
+  run(one, a, 0, 5);
+  run(two, b, 0, 5);
+  auto& s = static_cast<torch::optim::AdamWParamState&>(*two.state().at(b[0].unsafeGetTensorImpl()));
+  s.exp_avg(s.exp_avg().t().contiguous().t());
+  s.exp_avg_sq(s.exp_avg_sq().t().contiguous().t());
+  REQUIRE(!s.exp_avg().is_contiguous());
+  run(one, a, 5, 10);
+  run(two, b, 5, 10);
+  for (size_t i = 0; i < a.size(); ++i) CHECK(at::equal(a[i], b[i]));
+}
+
 TEST_CASE("FusedAdamW takes AdamW's own path for non-contiguous parameters and amsgrad", "[fused_adamw]") {
   for (bool amsgrad : {false, true}) {
     auto make = [&] {
