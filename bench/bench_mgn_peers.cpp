@@ -71,12 +71,20 @@ struct Row {
 // One peer process: `reps` timed steps after its warm-up; fills params and step times.
 void run_peer(Row& row, const std::string& python, const std::string& peer, const std::string& dir, int threads,
               int reps) {
-  // "<peer>+retain": the peer under the malloc policy of core::retain_freed_memory (glibc tunables).
-  const bool retain = peer.size() > 7 && peer.compare(peer.size() - 7, 7, "+retain") == 0;
+  // "<peer>+retain": the peer under the malloc policy of core::retain_freed_memory (glibc tunables);
+  // "<peer>+fused": with PyTorch's fused AdamW (the kernel of train::FusedAdamW) instead of its
+  // default per-tensor loop on the CPU.
+  std::string name = peer;
+  auto suffix = [&](const std::string& s) {
+    const bool has = name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+    if (has) name.resize(name.size() - s.size());
+    return has;
+  };
+  const bool fused = suffix("+fused"), retain = suffix("+retain");
   const std::string env = retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
   const std::string cmd = env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
-                          "/mgn_peers.py --peer " + (retain ? peer.substr(0, peer.size() - 7) : peer) + " --dir " +
-                          dir + " --threads " + std::to_string(threads) + " --reps " + std::to_string(reps) + " 2>&1";
+                          "/mgn_peers.py --peer " + name + (fused ? " --fused-adamw" : "") + " --dir " + dir +
+                          " --threads " + std::to_string(threads) + " --reps " + std::to_string(reps) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) {
     row.error = "cannot start " + python;
@@ -200,7 +208,8 @@ int main(int argc, char** argv) {
   cli.add_option("--python", python, "the Python that has the peers (bench/bench_mgn_peers.sh creates it)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli.add_option("--peers", peers,
-                 "comma-separated peers of bench/mgn_peers.py, \"<peer>+retain\"; none: tessera only");
+                 "comma-separated peers of bench/mgn_peers.py, \"<peer>+retain\", \"<peer>+fused\" (PyTorch's fused "
+                 "AdamW), \"<peer>+retain+fused\"; none: tessera only");
   cli.add_option("--profile", profile,
                  "instead: page faults per tessera step, and a Chrome trace of one step written to this file");
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
