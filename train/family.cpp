@@ -33,6 +33,12 @@ const Family& find_family(const std::vector<Family>& families, const std::string
   throw Error(cat("unknown model family '", name, "' (registered: ", names, ")"), "model.family");
 }
 
+void add_threads_key(io::Schema& s, const std::string& key, const std::string& default_value, const std::string& help,
+                     int64_t min) {
+  io::KeySpec& threads = s.add(key, io::KeyType::Int, default_value, help);
+  threads.min = static_cast<double>(min), threads.max = static_cast<double>(kMaxThreads);
+}
+
 namespace {
 
 constexpr const char* kThreadsKeyHelp =
@@ -70,10 +76,7 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
-  {
-    io::KeySpec& threads = s.add("train.threads", KeyType::Int, "0", kThreadsKeyHelp);
-    threads.min = 0, threads.max = kMaxThreads;
-  }
+  add_threads_key(s, "train.threads", "0", kThreadsKeyHelp);
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train", "output directory: checkpoint.h5, metrics.csv");
   s.add("output.overwrite", KeyType::Bool, "false",
@@ -113,10 +116,7 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
   s.section("rollout", "which checkpoint to evaluate, where, for how long");
   s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
   s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
-  {
-    io::KeySpec& threads = s.add("rollout.threads", KeyType::Int, "0", kThreadsKeyHelp);
-    threads.min = 0, threads.max = kMaxThreads;
-  }
+  add_threads_key(s, "rollout.threads", "0", kThreadsKeyHelp);
   s.add("rollout.steps", KeyType::Int, "0",
         "steps to predict; 0: the whole trajectory (mesh simulators with rollout.source mesh: required > 0)")
       .min = 0;

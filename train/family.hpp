@@ -28,6 +28,10 @@ namespace tessera::train {
 // ran out of memory creating the threads, with std::bad_alloc as the only message).
 inline constexpr int64_t kMaxThreads = 1024;
 
+// A threads key of a family's schema: an Int from `min` to kMaxThreads.
+void add_threads_key(io::Schema& s, const std::string& key, const std::string& default_value, const std::string& help,
+                     int64_t min = 0);
+
 struct RunContext {
   Comm comm;
   std::shared_ptr<spdlog::logger> log;

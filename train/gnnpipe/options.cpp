@@ -75,10 +75,7 @@ void add_keys(io::Schema& s) {
       .min = 0;
   s.add("gnnpipe.precision", KeyType::Choice, "fp32", "fp32 or fp64 (parameters, activations, messages)").choices = {
       "fp32", "fp64"};
-  {
-    io::KeySpec& threads = s.add("gnnpipe.threads", KeyType::Int, "1", "torch threads per rank");
-    threads.min = 1, threads.max = kMaxThreads;
-  }
+  add_threads_key(s, "gnnpipe.threads", "1", "torch threads per rank", 1);
 }
 
 GnnPipeOptions read_options(const io::Deck& d) {

@@ -72,11 +72,7 @@ void add_pinn_keys(io::Schema& s) {
         "the parameter a study varies (one case per value and formulation; cases dealt round-robin to MPI ranks)")
       .choices = {"none", "c", "offset", "nu"};
   s.add("pinn.sweep.values", KeyType::FloatList, "[]", "the values of pinn.sweep.parameter");
-  {
-    io::KeySpec& threads =
-        s.add("pinn.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default");
-    threads.min = 0, threads.max = kMaxThreads;
-  }
+  add_threads_key(s, "pinn.threads", "1", "torch intra-op threads per rank; 0: torch's default");
 }
 
 namespace {

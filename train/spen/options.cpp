@@ -53,11 +53,7 @@ void add_keys(io::Schema& s, const std::string&) {
         "symmetric graphs (CSL, SR25), which amplifies fp32 round-off into features that depend on node order; "
         "fp64 keeps that below the prediction tie tolerance")
       .choices = {"fp64", "fp32"};
-  {
-    io::KeySpec& threads =
-        s.add("spen.train.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default");
-    threads.min = 0, threads.max = kMaxThreads;
-  }
+  add_threads_key(s, "spen.train.threads", "1", "torch intra-op threads per rank; 0: torch's default");
 }
 
 GraphClassifierOptions read_options(const io::Deck& d) {

@@ -150,11 +150,7 @@ void add_stagger_keys(io::Schema& s) {
   s.add("stagger.warmup", KeyType::Int, "50", "learning-rate warm-up steps").min = 0;
   s.add("stagger.grad_clip", KeyType::Float, "1", "gradient norm clip (0: none)").min = 0;
   s.add("stagger.precision", KeyType::Choice, "fp32", "fp32 or fp64 parameters and fields").choices = {"fp32", "fp64"};
-  {
-    io::KeySpec& threads =
-        s.add("stagger.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default");
-    threads.min = 0, threads.max = kMaxThreads;
-  }
+  add_threads_key(s, "stagger.threads", "1", "torch intra-op threads per rank; 0: torch's default");
   s.add("stagger.validation.samples", KeyType::Int, "4", "seeded random states validated against the reference").min =
       1;
   s.add("stagger.validation.steps", KeyType::Int, "10", "neural steps of the validation rollout").min = 1;
@@ -215,11 +211,7 @@ void add_stagger_rollout_keys(io::Schema& s) {
       1;
   s.add("stagger.seed", KeyType::Int, "2000003", "seed of the initial states").min = 0;
   s.add("stagger.output_every", KeyType::Int, "5", "steps between .vti frames of the first state (0: none)").min = 0;
-  {
-    io::KeySpec& threads =
-        s.add("stagger.threads", KeyType::Int, "1", "torch intra-op threads per rank; 0: torch's default");
-    threads.min = 0, threads.max = kMaxThreads;
-  }
+  add_threads_key(s, "stagger.threads", "1", "torch intra-op threads per rank; 0: torch's default");
 }
 
 StaggerRolloutOptions read_stagger_rollout_options(const io::Deck& d) {
