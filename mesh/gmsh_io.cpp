@@ -4,12 +4,9 @@
 #include <gmsh.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <new>
-#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -17,6 +14,7 @@
 #include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "core/regular_file.hpp"
+#include "mesh/msh_text.hpp"
 #include "mesh/validation.hpp"
 
 namespace tessera::mesh {
@@ -313,65 +311,6 @@ Mesh mesh_from_geo(const std::string& path) {
   return m;
 }
 
-// For a file Gmsh could not make sense of: the first $Section that is not closed by its $EndSection
-// (a truncated or spliced file), or "" when the sections are well formed.
-std::string unclosed_section(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line, open;
-  int64_t number = 0, opened_at = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.size() < 2 || line[0] != '$' || !std::isalpha(static_cast<unsigned char>(line[1]))) continue;
-    if (line.rfind("$End", 0) == 0) {
-      if (line.substr(4) != open)
-        return cat("line ", number, ": ", line, " closes ", open.empty() ? "no open section" : "$" + open);
-      open.clear();
-    } else if (open.empty()) {
-      open = line.substr(1);
-      opened_at = number;
-    }
-  }
-  return open.empty() ? ""
-                      : cat("section $", open, " (line ", opened_at, ") is not closed by $End", open,
-                            ": the file is truncated or damaged");
-}
-
-// Gmsh 4.8 indexes its physical-name tables by the entry's dimension without checking it, so an
-// entry of dimension 9 in $PhysicalNames crashed the process (found by fuzz_msh,
-// tests/data/bad/fuzz/msh/physical_name_dimension.msh). Entries are checked here first.
-void check_physical_names(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  int64_t number = 0;
-  bool inside = false, counted = false;
-  while (std::getline(in, line)) {
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line == "$PhysicalNames") {
-      inside = true;
-      counted = false;
-    } else if (line.rfind("$End", 0) == 0 || (!line.empty() && line[0] == '$')) {
-      inside = false;
-    } else if (inside && !counted) {
-      counted = true;  // the number of entries
-    } else if (inside) {
-      std::istringstream entry(line);
-      int64_t dim = 0, tag = 0;
-      if (entry >> dim && (dim < 0 || dim > 3))
-        throw Error(cat(path, ":", number, ": $PhysicalNames entry of dimension ", dim,
-                        "; expected 0 to 3 (point, curve, surface, volume)"));
-      // Without its quoted name Gmsh takes the next line as the name and misreads the rest of the
-      // file (a crash inside Gmsh; tests/data/bad/fuzz/msh/physical_name_without_name.msh).
-      std::string name;
-      if (!(entry >> tag) || !std::getline(entry >> std::ws, name) || name.size() < 2 || name.front() != '"' ||
-          name.find('"', 1) == std::string::npos)
-        throw Error(cat(path, ":", number, ": expected a $PhysicalNames entry 'dimension tag \"name\"', got '",
-                        shown(line, 60), "'"));
-    }
-  }
-}
-
 // A mesh as bytes, to hand it from the child process that read it (read_msh) to the caller.
 std::string mesh_bytes(const Mesh& m) {
   core::ByteWriter w;
@@ -406,60 +345,9 @@ Mesh mesh_from_bytes(const std::string& bytes) {
   return m;
 }
 
-// Gmsh 4.8 takes a block's stated count as it is: a node block of two billion nodes in a 300-byte
-// file kept it busy for 30 s before "Could not read nodes", a negative element block aborted it.
-// In an ASCII MSH 4.1 file each block's count in $Nodes and $Elements is checked here against the
-// section's total (the blocks add up to it), and the total against the file's size (a node takes
-// two lines, its tag and its coordinates, and an element one, each at least 4 bytes). Only the
-// headers are parsed; the entries' lines are skipped, left to Gmsh.
-void check_block_counts(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  int64_t number = 0;
-  auto next = [&] {
-    if (!std::getline(in, line)) return false;
-    ++number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return true;
-  };
-  const auto bytes = static_cast<int64_t>(std::filesystem::file_size(path));
-  bool ascii41 = false;
-  while (next()) {
-    if (line == "$MeshFormat" && next()) {
-      std::istringstream f(line);
-      double version = 0;
-      int binary = 1;
-      ascii41 = f >> version >> binary && version >= 4.05 && binary == 0;  // 4.0 put a node on one line
-      continue;
-    }
-    const bool nodes = line == "$Nodes", elements = line == "$Elements";
-    if (!ascii41 || !(nodes || elements) || !next()) continue;
-    const std::string section = nodes ? "$Nodes" : "$Elements", noun = nodes ? "nodes" : "elements";
-    std::istringstream h(line);
-    int64_t blocks = 0, total = 0;
-    if (!(h >> blocks >> total)) continue;  // Gmsh reports a malformed header itself
-    if (total < 0 || total > bytes / 4)
-      throw Error(cat(path, ":", number, ": ", section, " states ", total, " ", noun, ", ",
-                      total < 0 ? "not a count" : cat("more than a file of ", bytes, " bytes can hold"),
-                      ": the file is damaged"));
-    for (int64_t b = 0; b < blocks && next() && line != "$End" + section.substr(1); ++b) {
-      std::istringstream bh(line);
-      int64_t dim = 0, tag = 0, kind = 0, count = 0;  // kind: parametric (nodes) or element type
-      if (!(bh >> dim >> tag >> kind >> count)) break;
-      if (count < 0 || count > total)
-        throw Error(cat(path, ":", number, ": block ", b + 1, " of ", section, " states ", count, " ", noun, ", ",
-                        count < 0 ? "not a count" : cat("but the section has ", total, " in all"),
-                        ": the file is damaged"));
-      for (int64_t k = 0; k < (nodes ? 2 : 1) * count && next(); ++k) {  // a node's tag and coordinates
-      }
-    }
-  }
-}
-
 Mesh read_msh(const std::string& path) {
   require_file(path);
-  check_physical_names(path);
-  check_block_counts(path);
+  check_msh_text(path);
   // Gmsh 4.8 crashes inside the library on some damaged files (a double free, a SEGV in
   // FreeCurve: found by fuzz_msh, tests/data/bad/fuzz/msh/), so it reads in a child process and
   // such a crash is an Error here.
