@@ -10,11 +10,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "core/bytes.hpp"
 #include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "io/foreign.hpp"
@@ -127,45 +127,26 @@ struct VtuContent {
   VtuField velocity, pressure, node_type;
 };
 
-template <class T>
-void put(std::string& b, const std::vector<T>& v) {
-  const int64_t n = int64_t(v.size());
-  b.append(reinterpret_cast<const char*>(&n), sizeof n);
-  if (!v.empty()) b.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
-template <class T>
-std::vector<T> take(const std::string& b, size_t& at) {
-  int64_t n = 0;
-  std::memcpy(&n, b.data() + at, sizeof n);
-  at += sizeof n;
-  std::vector<T> v(static_cast<size_t>(n));
-  if (!v.empty()) std::memcpy(v.data(), b.data() + at, v.size() * sizeof(T));  // (no null pointer to memcpy)
-  at += v.size() * sizeof(T);
-  return v;
-}
-
+// VtuContent as bytes, from the child process that read the file to the caller.
 std::string to_bytes(const VtuContent& c) {
-  std::string b;
-  put(b, c.xyz), put(b, c.types), put(b, c.offsets), put(b, c.ids);
-  put(b, std::vector<char>(c.array_names.begin(), c.array_names.end()));
+  core::ByteWriter w;
+  w.vec(c.xyz), w.vec(c.types), w.vec(c.offsets), w.vec(c.ids);
+  w.str(c.array_names);
   for (const VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
-    put(b, std::vector<int64_t>{f->present, f->components});
-    put(b, f->values);
+    w.u64(f->present), w.u64(static_cast<uint64_t>(f->components));
+    w.vec(f->values);
   }
-  return b;
+  return w.take();
 }
 
 VtuContent from_bytes(const std::string& b) {
+  core::ByteReader r(b);
   VtuContent c;
-  size_t at = 0;
-  c.xyz = take<double>(b, at), c.types = take<int64_t>(b, at), c.offsets = take<int64_t>(b, at);
-  c.ids = take<int64_t>(b, at);
-  const auto names = take<char>(b, at);
-  c.array_names.assign(names.begin(), names.end());
+  c.xyz = r.vec<double>(), c.types = r.vec<int64_t>(), c.offsets = r.vec<int64_t>(), c.ids = r.vec<int64_t>();
+  c.array_names = r.str();
   for (VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
-    const auto head = take<int64_t>(b, at);
-    f->present = head.at(0) != 0, f->components = head.at(1);
-    f->values = take<double>(b, at);
+    f->present = r.u64() != 0, f->components = static_cast<int64_t>(r.u64());
+    f->values = r.vec<double>();
   }
   return c;
 }
