@@ -72,10 +72,10 @@ std::vector<VtuStep> vtu_files(const std::string& dir) {
     return std::pair{stem.substr(0, d), stem.substr(d)};
   };
   std::map<std::string, std::string> by_number;  // step number without leading zeros -> file
+  const std::string first = names.empty() ? "" : split(names[0]).first;
   for (const auto& n : names) {
-    if (names.size() == 1) break;
+    if (names.size() == 1) break;  // one file: a series of one step, whatever its name
     const auto [prefix, number] = split(n);
-    const std::string first = split(names[0]).first;
     if (number.empty())
       throw Error(cat(dir, ": ", n, " has no step number, beside ", names.size() - 1,
                       " other .vtu files; a folder of loose steps holds one series <name><number>.vtu (or give a "
