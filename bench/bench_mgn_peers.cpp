@@ -16,13 +16,16 @@
 // the split form (aten op times), then stop.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/optim/adamw.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -68,12 +71,12 @@ struct Row {
   std::string error;
 };
 
-// One peer process: `reps` timed steps after its warm-up; fills params and step times.
-void run_peer(Row& row, const std::string& python, const std::string& peer, const std::string& dir, int threads,
-              int reps) {
-  // "<peer>+retain": the peer under the malloc policy of core::retain_freed_memory (glibc tunables);
-  // "<peer>+fused": with PyTorch's fused AdamW (the kernel of train::FusedAdamW) instead of its
-  // default per-tensor loop on the CPU.
+// The shell command that runs peer `peer` of bench/mgn_peers.py with `args`.
+// "<peer>+retain": the peer under the malloc policy of core::retain_freed_memory (glibc tunables);
+// "<peer>+fused": with PyTorch's fused AdamW (the kernel of train::FusedAdamW) instead of its
+// default per-tensor loop on the CPU.
+std::string peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads,
+                         const std::string& args) {
   std::string name = peer;
   auto suffix = [&](const std::string& s) {
     const bool has = name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
@@ -82,9 +85,15 @@ void run_peer(Row& row, const std::string& python, const std::string& peer, cons
   };
   const bool fused = suffix("+fused"), retain = suffix("+retain");
   const std::string env = retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
-  const std::string cmd = env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
-                          "/mgn_peers.py --peer " + name + (fused ? " --fused-adamw" : "") + " --dir " + dir +
-                          " --threads " + std::to_string(threads) + " --reps " + std::to_string(reps) + " 2>&1";
+  return env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
+         "/mgn_peers.py --peer " + name + (fused ? " --fused-adamw" : "") + " --dir " + dir + " --threads " +
+         std::to_string(threads) + " " + args + " 2>&1";
+}
+
+// One peer process: `reps` timed steps after its warm-up; fills params and step times.
+void run_peer(Row& row, const std::string& python, const std::string& peer, const std::string& dir, int threads,
+              int reps) {
+  const std::string cmd = peer_command(python, peer, dir, threads, "--reps " + std::to_string(reps));
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) {
     row.error = "cannot start " + python;
@@ -115,6 +124,96 @@ void run_peer(Row& row, const std::string& python, const std::string& peer, cons
   }
   row.ms.insert(row.ms.end(), ms.begin(), ms.end());
   row.rounds.push_back(median(ms));
+}
+
+// A peer process kept between steps (mgn_peers.py --serve): one timed step per request, so that
+// --pairs can put each of the peer's steps between two of tessera's. Load that comes and goes (a
+// busy vCPU, another job) then falls on both sides of a pair alike, where whole rounds of one row
+// after another can each catch a different part of it.
+class PeerServer {
+ public:
+  explicit PeerServer(const std::string& cmd) {
+    int to[2], from[2];
+    if (pipe2(to, O_CLOEXEC) != 0 || pipe2(from, O_CLOEXEC) != 0) {
+      error_ = "cannot make a pipe";
+      return;
+    }
+    pid_ = fork();
+    if (pid_ == 0) {  // only async-signal-safe calls until exec
+      dup2(to[0], 0);
+      dup2(from[1], 1);
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(to[0]);
+    close(from[1]);
+    if (pid_ < 0) {
+      close(to[1]);
+      close(from[0]);
+      error_ = "cannot fork";
+      return;
+    }
+    in_ = fdopen(to[1], "w");
+    out_ = fdopen(from[0], "r");
+    for (std::string key, rest; next(key, rest);) {
+      if (key == "params") params_ = std::atoll(rest.c_str());
+      if (key == "ready") return;
+    }
+    error_ = "failed: " + last_;
+  }
+  PeerServer(const PeerServer&) = delete;
+  PeerServer& operator=(const PeerServer&) = delete;
+  ~PeerServer() {
+    if (in_) std::fputs("quit\n", in_), std::fclose(in_);
+    if (out_) std::fclose(out_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  // One timed step of the peer, in ms; negative once the peer has failed (see error()).
+  double step() {
+    if (!error_.empty()) return -1;
+    std::fputs("step\n", in_);
+    std::fflush(in_);
+    for (std::string key, rest; next(key, rest);)
+      if (key == "ms") return std::atof(rest.c_str());
+    error_ = "failed: " + last_;
+    return -1;
+  }
+  const std::string& error() const { return error_; }
+  int64_t params() const { return params_; }
+
+ private:
+  // The next line's first word and the rest; remembers the last other line (a Python error).
+  bool next(std::string& key, std::string& rest) {
+    char buf[4096];
+    if (!out_ || !std::fgets(buf, sizeof buf, out_)) return false;
+    std::string line = buf;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    const size_t sp = line.find(' ');
+    key = line.substr(0, sp);
+    rest = sp == std::string::npos ? "" : line.substr(sp + 1);
+    if (key != "params" && key != "ready" && key != "ms" && !line.empty()) last_ = line;
+    return true;
+  }
+  pid_t pid_ = -1;
+  FILE* in_ = nullptr;
+  FILE* out_ = nullptr;
+  int64_t params_ = 0;
+  std::string error_, last_;
+};
+
+std::string fmt(double v, const char* f) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+// The q-quantile of v (linear between order statistics).
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double at = q * double(v.size() - 1);
+  const size_t lo = static_cast<size_t>(at);
+  return lo + 1 < v.size() ? v[lo] + (at - double(lo)) * (v[lo + 1] - v[lo]) : v[lo];
 }
 
 // The step's products alone: every Linear's forward, input-gradient and weight-gradient product
@@ -194,7 +293,7 @@ ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_
 
 int main(int argc, char** argv) {
   bool quick = false;
-  int threads = 1, rounds = 3, reps = 5;
+  int threads = 1, rounds = 3, reps = 5, pairs = 0;
   std::string python = bench::peer_venv_python(), peers = "physicsnemo,physicsnemo+retain,physicsnemo-concat,pyg",
               profile;
   CLI::App cli("a MeshGraphNet training step in tessera against PhysicsNeMo and PyTorch Geometric (bench/mgn_peers.py)",
@@ -210,6 +309,10 @@ int main(int argc, char** argv) {
   cli.add_option("--peers", peers,
                  "comma-separated peers of bench/mgn_peers.py, \"<peer>+retain\", \"<peer>+fused\" (PyTorch's fused "
                  "AdamW), \"<peer>+retain+fused\"; none: tessera only");
+  cli.add_option("--pairs", pairs,
+                 "instead of rounds: this many pairs per peer, each peer step (a kept peer process) between two "
+                 "tessera steps; ratio = peer / mean of the two")
+      ->check(CLI::NonNegativeNumber);
   cli.add_option("--profile", profile,
                  "instead: page faults per tessera step, and a Chrome trace of one step written to this file");
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
@@ -303,39 +406,101 @@ int main(int argc, char** argv) {
 
   std::printf(
       "MeshGraphNet training step (forward + backward + AdamW, fp32), %lld nodes, %lld edges, %d CPU "
-      "thread(s), %d rounds x %d steps per row\n",
-      (long long)n, (long long)ei.num_edges(), threads, rounds, reps);
+      "thread(s), %s\n",
+      (long long)n, (long long)ei.num_edges(), threads,
+      pairs > 0 ? (std::to_string(pairs) + " pairs per peer (each peer step between two tessera steps)").c_str()
+                : (std::to_string(rounds) + " rounds x " + std::to_string(reps) + " steps per row").c_str());
   std::printf("peers: %s %s/mgn_peers.py\n", python.c_str(), TESSERA_BENCH_DIR);
   std::fflush(stdout);
-  for (int r = 0; r < rounds; ++r) {
-    for (size_t k = 0; k < rows.size(); ++k) {
-      if (k < 2)
-        tessera_round(static_cast<int>(k));
-      else if (rows[k].error.empty())
-        run_peer(rows[k], python, peer_names[k - 2], dir, threads, reps);
+  auto remove_files = [&] {
+    for (const char* f : {"src.i64", "dst.i64", "x.f32", "e.f32", "y.f32", "meta.txt"})
+      std::remove((dir + "/" + f).c_str());
+    rmdir(dir.c_str());
+  };
+  if (pairs > 0) {
+    // Each peer step between two tessera steps: tessera, peer 1, tessera, peer 2, ..., tessera.
+    std::signal(SIGPIPE, SIG_IGN);  // a peer that died answers with an error, not a signal
+    std::vector<std::unique_ptr<PeerServer>> servers;
+    for (const auto& name : peer_names)
+      servers.push_back(std::make_unique<PeerServer>(peer_command(python, name, dir, threads, "--serve")));
+    remove_files();  // every peer has read them
+    std::vector<std::vector<double>> ratios(servers.size());
+    auto timed_step = [&] {
+      const auto a = std::chrono::steady_clock::now();
+      opts[0]->zero_grad();
+      (nets[0]->forward(x, ef, ei) - target).pow(2).mean().backward();
+      opts[0]->step();
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+    };
+    timed_step();  // warm-up
+    double before = timed_step();
+    rows[0].ms.push_back(before);
+    for (int i = 0; i < pairs; ++i) {
+      for (size_t k = 0; k < servers.size(); ++k) {
+        const double peer = servers[k]->step();
+        if (peer < 0) continue;
+        const double after = timed_step();
+        rows[0].ms.push_back(after);
+        rows[k + 2].ms.push_back(peer);
+        ratios[k].push_back(peer / (0.5 * (before + after)));
+        before = after;
+      }
+      std::printf("pair %d:", i + 1);
+      for (size_t k = 0; k < servers.size(); ++k)
+        std::printf(" %s",
+                    ratios[k].size() == static_cast<size_t>(i + 1) ? fmt(ratios[k].back(), "%.2fx").c_str() : "-");
+      std::printf("\n");
+      std::fflush(stdout);
     }
-    std::printf("round %d:", r + 1);
-    for (const auto& row : rows) std::printf(" %.0f", row.rounds.size() > static_cast<size_t>(r) ? row.rounds[r] : 0.0);
-    std::printf(" ms\n");
-    std::fflush(stdout);
-  }
-  for (const char* f : {"src.i64", "dst.i64", "x.f32", "e.f32", "y.f32", "meta.txt"})
-    std::remove((dir + "/" + f).c_str());
-  rmdir(dir.c_str());
+    rows[1].error = "(not measured with --pairs)";
+    std::printf("%-38s %11s %10s %12s %15s %6s\n", "model", "parameters", "ms/step", "vs tessera", "(middle half)",
+                "pairs");
+    std::printf("%-38s %11lld %10.1f\n", rows[0].name.c_str(), (long long)rows[0].params, median(rows[0].ms));
+    for (size_t k = 0; k < servers.size(); ++k) {
+      Row& row = rows[k + 2];
+      row.params = servers[k]->params();
+      if (ratios[k].empty()) {
+        row.error = servers[k]->error().empty() ? "no steps" : servers[k]->error();
+        std::printf("%-38s %s\n", row.name.c_str(), row.error.c_str());
+        continue;
+      }
+      std::printf("%-38s %11lld %10.1f %11.2fx %7.2f-%-7.2f %6zu\n", row.name.c_str(), (long long)row.params,
+                  median(row.ms), median(ratios[k]), quantile(ratios[k], 0.25), quantile(ratios[k], 0.75),
+                  ratios[k].size());
+    }
+    std::printf(
+        "vs tessera: median over pairs of (peer step) / (mean of the tessera steps before and after it); > 1: tessera "
+        "is faster\n");
+  } else {
+    for (int r = 0; r < rounds; ++r) {
+      for (size_t k = 0; k < rows.size(); ++k) {
+        if (k < 2)
+          tessera_round(static_cast<int>(k));
+        else if (rows[k].error.empty())
+          run_peer(rows[k], python, peer_names[k - 2], dir, threads, reps);
+      }
+      std::printf("round %d:", r + 1);
+      for (const auto& row : rows)
+        std::printf(" %.0f", row.rounds.size() > static_cast<size_t>(r) ? row.rounds[r] : 0.0);
+      std::printf(" ms\n");
+      std::fflush(stdout);
+    }
+    remove_files();
 
-  const double t_new = median(rows[0].ms);
-  std::printf("%-38s %11s %10s %17s %12s\n", "model", "parameters", "ms/step", "rounds (min-max)", "vs tessera");
-  for (const auto& row : rows) {
-    if (!row.error.empty()) {
-      std::printf("%-38s %s\n", row.name.c_str(), row.error.c_str());
-      continue;
+    std::printf("%-38s %11s %10s %17s %12s\n", "model", "parameters", "ms/step", "rounds (min-max)", "vs tessera");
+    for (const auto& row : rows) {
+      if (!row.error.empty()) {
+        std::printf("%-38s %s\n", row.name.c_str(), row.error.c_str());
+        continue;
+      }
+      const double t = median(row.ms);
+      const auto [lo, hi] = std::minmax_element(row.rounds.begin(), row.rounds.end());
+      std::printf("%-38s %11lld %10.1f %8.0f-%-8.0f %11.2fx\n", row.name.c_str(), (long long)row.params, t, *lo, *hi,
+                  t / median(rows[0].ms));
     }
-    const double t = median(row.ms);
-    const auto [lo, hi] = std::minmax_element(row.rounds.begin(), row.rounds.end());
-    std::printf("%-38s %11lld %10.1f %8.0f-%-8.0f %11.2fx\n", row.name.c_str(), (long long)row.params, t, *lo, *hi,
-                t / t_new);
+    std::printf("vs tessera: model time / tessera (split first layers) time (> 1: tessera is faster)\n");
   }
-  std::printf("vs tessera: model time / tessera (split first layers) time (> 1: tessera is faster)\n");
+  const double t_new = median(rows[0].ms);
   // What the arithmetic allows: the products alone, at the best rate measured on each shape now.
   const ProductFloor floor = product_floor(n, ei.num_edges(), in, 3, out, mc);
   std::printf(

@@ -7,6 +7,10 @@ the same-size MeshGraphNet in the peer framework and prints one line per timed s
     params <count>
     ms <step time>           (--reps lines)
 
+With --serve it instead prints "params <count>" and "ready" after the warm-up, then runs one timed
+step per "step" line on its standard input and answers each with "ms <step time>", until "quit" or
+end of input: bench_mgn_peers --pairs interleaves these steps with its own, one at a time.
+
 A training step is what bench_mgn_peers times on the tessera side: AdamW zero_grad, forward,
 mean squared error against a fixed target, backward, AdamW step, fp32, --threads CPU threads.
 
@@ -121,6 +125,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--serve", action="store_true", help="timed steps on request from stdin (see above)")
     # PyTorch's fused AdamW kernel (the one tessera's optimiser calls) instead of the default
     # per-tensor loop that PyTorch takes on the CPU.
     ap.add_argument("--fused-adamw", action="store_true")
@@ -153,6 +158,15 @@ def main():
 
     for _ in range(a.warmup):
         step()
+    if a.serve:
+        print("ready", flush=True)
+        for line in sys.stdin:
+            if line.strip() == "quit":
+                break
+            t = time.perf_counter()
+            step()
+            print("ms", 1e3 * (time.perf_counter() - t), flush=True)
+        return 0
     for _ in range(a.reps):
         t = time.perf_counter()
         step()
