@@ -4,6 +4,8 @@
 #include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <tuple>
+
 #include "linalg/small_products.hpp"
 
 namespace tessera::linalg {
@@ -26,8 +28,13 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
     const at::Tensor &x = saved[0], &weight = saved[1], gy = grads[0].contiguous();
     at::Tensor gx, gw, gb;
     if (ctx->needs_input_grad(0)) gx = product_with_weight(gy, weight.contiguous());
-    if (ctx->needs_input_grad(1)) gw = outer_product_sum(gy, x);
-    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) gb = gy.sum(0);
+    const bool bias = ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2);
+    if (ctx->needs_input_grad(1) && bias)
+      std::tie(gw, gb) = outer_product_sum_and_column_sums(gy, x);
+    else if (ctx->needs_input_grad(1))
+      gw = outer_product_sum(gy, x);
+    else if (bias)
+      gb = gy.sum(0);
     return {gx, gw, gb};
   }
 };
@@ -87,8 +94,13 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     }
     for (int64_t k = layers - 1; k >= 0; --k) {
       const at::Tensor& in = s[k];
-      if (needs(2 * k)) out[2 + 2 * k] = outer_product_sum(gz, in);
-      if (param(2 * k + 1).numel() > 0 && needs(2 * k + 1)) out[3 + 2 * k] = gz.sum(0);
+      const bool bias = param(2 * k + 1).numel() > 0 && needs(2 * k + 1);
+      if (needs(2 * k) && bias)
+        std::tie(out[2 + 2 * k], out[3 + 2 * k]) = outer_product_sum_and_column_sums(gz, in);
+      else if (needs(2 * k))
+        out[2 + 2 * k] = outer_product_sum(gz, in);
+      else if (bias)
+        out[3 + 2 * k] = gz.sum(0);
       const at::Tensor w = param(2 * k).contiguous();
       if (k > 0)  // the previous layer's ReLU: its output `in` is the mask
         gz = product_with_weight_masked(gz, w, in);

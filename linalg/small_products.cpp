@@ -9,6 +9,7 @@
 #include <cmath>
 #include <memory>
 #include <tuple>
+#include <vector>
 
 #include "linalg/kernels/transposed_product.hpp"
 
@@ -215,16 +216,18 @@ bool outer_product_sum_uses_jit() {
 #endif
 }
 
-}  // namespace
-
-at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel) {
-  if (!eligible(a, b, 0, 0)) return at::mm(a.t(), b);
+// outer_product_sum, and with `column_sums` also a's column sums, each chunk's summed right after
+// its product (in double) and the chunks' sums added in chunk order.
+std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel,
+                                            bool column_sums) {
+  if (!eligible(a, b, 0, 0)) return {at::mm(a.t(), b), column_sums ? a.sum(0) : at::Tensor()};
   [[maybe_unused]] const bool jit =
       kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit());
   const int64_t m = a.size(0), p = a.size(1), n = b.size(1), chunks = (m + kOuterChunk - 1) / kOuterChunk;
   at::Tensor out = at::empty({p, n}, a.options());
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
   at::Tensor partial = at::empty({std::max<int64_t>(chunks - 1, 0), p, n}, a.options());
+  std::vector<double> chunk_sums(column_sums ? chunks * p : 0);
   // Detached, and with the caller's thread-local state (grad and inference mode): the BLAS product
   // runs on torch's worker threads, whose modes are their own, and would refuse operands that
   // require grad (a backward pass's saved inputs) or outputs made under inference mode.
@@ -243,10 +246,15 @@ at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumK
         const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;  // ≤ 1024, never empty
         at::Tensor sum = c == 0 ? out : partial[c - 1];
 #if TESSERA_WITH_XSMM
-        if (jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n))
-          continue;
+        if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
 #endif
-        at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));  // BLAS, one thread here
+          at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));  // BLAS, one thread here
+        if (column_sums) {  // the chunk of a was just read: in cache
+          double* cs = chunk_sums.data() + c * p;
+          const scalar_t* ar = pa + start * p;
+          for (int64_t r = 0; r < size; ++r)
+            for (int64_t j = 0; j < p; ++j) cs[j] += double(ar[r * p + j]);
+        }
       }
     });
     // The partial sums added in chunk order, element ranges on the threads.
@@ -256,7 +264,25 @@ at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumK
           for (int64_t i = begin; i < end; ++i) po[i] += pp[(c - 1) * p * n + i];
       });
   });
-  return out;
+  if (!column_sums) return {out, at::Tensor()};
+  for (int64_t c = 1; c < chunks; ++c)
+    for (int64_t j = 0; j < p; ++j) chunk_sums[j] += chunk_sums[c * p + j];
+  at::Tensor sums = at::empty({p}, a.options());
+  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
+    std::copy(chunk_sums.begin(), chunk_sums.begin() + p, sums.data_ptr<scalar_t>());
+  });
+  return {out, sums};
+}
+
+}  // namespace
+
+at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel) {
+  return outer_sum(a, b, kernel, false).first;
+}
+
+std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Tensor& a, const at::Tensor& b,
+                                                                    OuterSumKernel kernel) {
+  return outer_sum(a, b, kernel, true);
 }
 
 bool small_products_have_jit() { return TESSERA_WITH_XSMM != 0; }

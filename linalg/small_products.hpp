@@ -10,6 +10,8 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <utility>
+
 namespace tessera::linalg {
 
 // Feature-major activations (the points along rows): w [rows, k] · h [k, m] -> [rows, m].
@@ -48,6 +50,11 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b);
 // has the kernel) or one single-threaded BLAS product (Auto elsewhere; Blas).
 enum class OuterSumKernel { Auto, Jit, Blas };
 at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel = OuterSumKernel::Auto);
+// outer_product_sum and a's column sums Σ_m a[m, :] [p]: a layer's weight and bias gradients from
+// one read of gy (a = gy). Each chunk's column sums are taken, in double, right after its product,
+// while that chunk of a is in cache, and added in chunk order, so they do not depend on the threads.
+std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Tensor& a, const at::Tensor& b,
+                                                                    OuterSumKernel kernel = OuterSumKernel::Auto);
 
 
 // Whether these products use libxsmm in this build (for the benches' and tests' reports).

@@ -156,6 +156,46 @@ TEST_CASE("outer_product_sum equals at::mm with a transposed operand, on any num
   }
 }
 
+TEST_CASE("outer_product_sum_and_column_sums: the weight and bias gradients from one pass", "[linalg]") {
+  std::vector<OuterSumKernel> kernels = {OuterSumKernel::Auto, OuterSumKernel::Blas};
+  if (small_products_have_jit()) kernels.push_back(OuterSumKernel::Jit);
+  for (OuterSumKernel kernel : kernels)
+    for (at::ScalarType type : {at::kFloat, at::kDouble})
+      for (auto [p, n] : {std::pair{128, 128}, std::pair{3, 50}, std::pair{1, 1}})
+        for (int64_t m : {1, 1023, 1025, 5000}) {
+          INFO("kernel " << int(kernel) << ", " << (type == at::kFloat ? "fp32 " : "fp64 ") << p << " x " << n << ", "
+                         << m << " points");
+          const at::TensorOptions o = at::TensorOptions().dtype(type);
+          // Column means far from zero, as in a bias gradient, so that a sum in fp32 would show.
+          const at::Tensor a = at::randn({m, p}, o) + 3, b = at::randn({m, n}, o);
+          const auto [sum, column_sums] = outer_product_sum_and_column_sums(a, b, kernel);
+          REQUIRE(column_sums.sizes() == at::IntArrayRef{p});
+          REQUIRE(column_sums.scalar_type() == type);
+          CHECK(at::equal(sum, outer_product_sum(a, b, kernel)));
+          const at::Tensor expected = a.to(at::kDouble).sum(0);
+          // Summed in double: an fp32 result is within one rounding of the (double) reference; an
+          // fp64 one within the rounding of m additions (the terms are mostly positive).
+          const double bound = type == at::kFloat ? 2 * 6e-8 : 1.2e-16 * double(m);
+          CHECK(((column_sums.to(at::kDouble) - expected).abs() / expected.abs().clamp_min(1)).max().item<double>() <
+                bound);
+        }
+  // The same bits on 1 and 2 threads.
+  const at::Tensor a = at::randn({7000, 128}), b = at::randn({7000, 128});
+  at::Tensor one, two;
+  {
+    Threads t(1);
+    one = outer_product_sum_and_column_sums(a, b).second;
+  }
+  {
+    Threads t(2);
+    two = outer_product_sum_and_column_sums(a, b).second;
+  }
+  CHECK(at::equal(one, two));
+  // Operands that take at::mm's path (a strided view) still get their column sums.
+  const at::Tensor s = at::randn({40, 60}, at::kDouble);
+  CHECK(at::allclose(outer_product_sum_and_column_sums(s.t(), s.t()).second, s.t().sum(0), 1e-12, 1e-12));
+}
+
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
   at::manual_seed(7);
   const at::Tensor w = at::randn({50, 40}, at::kDouble), h = at::randn({300, 50}, at::kDouble);
