@@ -21,7 +21,7 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
     const bool has_bias = bias.numel() > 0;
     ctx->save_for_backward({xc, weight});
     ctx->saved_data["bias"] = has_bias;
-    return product_with_weight(xc, weight.t().contiguous(), has_bias ? bias.contiguous() : at::Tensor());
+    return product_with_weight(xc, transposed_weight(weight), has_bias ? bias.contiguous() : at::Tensor());
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
@@ -50,11 +50,11 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     at::Tensor in = input_relu ? x.clamp_min(0) : x.contiguous();
     for (int64_t k = 0; k + 1 < layers; ++k) {
       saved.push_back(in);
-      in = product_with_weight(in, params[2 * k].t().contiguous(), bias(k), true);
+      in = product_with_weight(in, transposed_weight(params[2 * k]), bias(k), true);
     }
     saved.push_back(in);
     const int64_t last = layers - 1;
-    const at::Tensor w = params[2 * last].t().contiguous(), res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
+    const at::Tensor w = transposed_weight(params[2 * last]), res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
     at::Tensor y;
     if (norm) {
       NormedProduct r = product_with_weight_layer_norm(in, w, bias(last), params[2 * layers].contiguous(),

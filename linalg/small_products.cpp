@@ -287,6 +287,22 @@ std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Te
 
 bool small_products_have_jit() { return TESSERA_WITH_XSMM != 0; }
 
+at::Tensor transposed_weight(const at::Tensor& w) {
+#if TESSERA_WITH_XSMM
+  if (w.device().is_cpu() && w.dim() == 2 && w.numel() > 0 && w.stride(1) == 1 && w.stride(0) >= w.size(1) &&
+      (w.scalar_type() == at::kFloat || w.scalar_type() == at::kDouble) &&
+      !(c10::GradMode::is_enabled() && w.requires_grad())) {
+    // Column-major, w is a [in, out] matrix with leading dimension stride(0); its transpose [out, in]
+    // with leading dimension out is wᵀ row-major.
+    at::Tensor out = at::empty({w.size(1), w.size(0)}, w.options());
+    libxsmm_otrans(out.data_ptr(), w.data_ptr(), static_cast<unsigned>(w.element_size()), w.size(1), w.size(0),
+                   w.stride(0), w.size(0));
+    return out;
+  }
+#endif
+  return w.t().contiguous();
+}
+
 at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h) {
 #if TESSERA_WITH_XSMM
   if (eligible(w, h)) {

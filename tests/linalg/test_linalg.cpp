@@ -196,6 +196,19 @@ TEST_CASE("outer_product_sum_and_column_sums: the weight and bias gradients from
   CHECK(at::allclose(outer_product_sum_and_column_sums(s.t(), s.t()).second, s.t().sum(0), 1e-12, 1e-12));
 }
 
+TEST_CASE("transposed_weight equals w.t().contiguous(), for column blocks of a larger weight too", "[linalg]") {
+  for (at::ScalarType type : {at::kFloat, at::kDouble}) {
+    const at::Tensor full = at::randn({128, 384}, at::TensorOptions().dtype(type));
+    for (const at::Tensor& w : {full, full.narrow(1, 128, 128), full.narrow(1, 256, 128), full.narrow(0, 3, 5),
+                                at::randn({1, 7}, full.options()), full.t() /* strided: ATen's copy */}) {
+      INFO(w.sizes() << " strides " << w.strides());
+      const at::Tensor t = transposed_weight(w);
+      CHECK(t.is_contiguous());
+      CHECK(at::equal(t, w.t()));
+    }
+  }
+}
+
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
   at::manual_seed(7);
   const at::Tensor w = at::randn({50, 40}, at::kDouble), h = at::randn({300, 50}, at::kDouble);
