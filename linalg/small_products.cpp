@@ -86,6 +86,13 @@ TESSERA_EPILOGUE_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T*
   }
 }
 
+// sums[j] += Σ_r a[r, j] over `rows` rows of width p, in double.
+template <class T>
+TESSERA_EPILOGUE_CLONES void add_columns(const T* __restrict__ a, int64_t rows, int64_t p, double* __restrict__ sums) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < p; ++j) sums[j] += double(a[r * p + j]);
+}
+
 #if TESSERA_WITH_XSMM
 
 // Points per kernel call. Feature-major (weight_product, k = rows = 50): 64–256 all ran at
@@ -249,12 +256,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
         if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
 #endif
           at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));  // BLAS, one thread here
-        if (column_sums) {  // the chunk of a was just read: in cache
-          double* cs = chunk_sums.data() + c * p;
-          const scalar_t* ar = pa + start * p;
-          for (int64_t r = 0; r < size; ++r)
-            for (int64_t j = 0; j < p; ++j) cs[j] += double(ar[r * p + j]);
-        }
+        if (column_sums) add_columns(pa + start * p, size, p, chunk_sums.data() + c * p);  // a's chunk is in cache
       }
     });
     // The partial sums added in chunk order, element ranges on the threads.
