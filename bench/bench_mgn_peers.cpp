@@ -8,8 +8,12 @@
 // median over all its timed steps. "tessera, concatenation form" is the pre-split forward
 // (MeshGraphNetImpl::reference_forward), i.e. tessera's forward before issue 16 (but with its
 // malloc settings, core::retain_freed_memory).
-//   usage: bench_mgn_peers [--quick] [--threads N] [--rounds R] [--reps K] [--python PATH]
+//   usage: bench_mgn_peers [--quick] [--threads N] [--rounds R] [--reps K] [--pairs P] [--python PATH]
 //                          [--peers a,b,...] [--profile TRACE.json]
+// --pairs P: instead of rounds, each peer is one kept process (mgn_peers.py --serve) and each of its
+// P timed steps runs between two tessera steps; a pair's ratio is the peer's step over the mean of
+// those two, and the bench prints the median and middle half of the ratios. Load that comes and
+// goes within seconds (a vCPU busy in softirq) then falls on both sides of a pair alike.
 // Peers are names of bench/mgn_peers.py ("none": tessera rows only); "<peer>+retain" runs it with glibc malloc tunables
 // equal to what core::retain_freed_memory sets in tessera's process (the same memory policy for both).
 // --profile: instead, print page faults per tessera step and write a Chrome trace of one step of
