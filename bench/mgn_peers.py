@@ -22,6 +22,8 @@ Peers:
   pyg                  a PyTorch Geometric MessagePassing MeshGraphNet (the common processor-layer
                        form: message = edge MLP on [e, x_i, x_j] + e, sum aggregation, node MLP on
                        [x, aggregated] + x)
+  torch                the same layers in plain PyTorch (index_select and index_add_), what a user
+                       without a graph library writes; needs only torch
 """
 
 import argparse
@@ -72,10 +74,8 @@ def physicsnemo_model(node_in, edge_in, out, latent, steps, hidden, concat_trick
     )
 
 
-def pyg_model(node_in, edge_in, out, latent, steps, hidden):
-    import torch
+def mlp_factory(latent, hidden):
     from torch import nn
-    from torch_geometric.nn import MessagePassing
 
     def mlp(i, o, norm):
         layers, w = [], i
@@ -86,6 +86,50 @@ def pyg_model(node_in, edge_in, out, latent, steps, hidden):
         if norm:
             layers.append(nn.LayerNorm(o))
         return nn.Sequential(*layers)
+
+    return mlp
+
+
+def torch_model(node_in, edge_in, out, latent, steps, hidden, src, dst):
+    import torch
+    from torch import nn
+
+    mlp = mlp_factory(latent, hidden)
+
+    class Processor(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.edge_mlp = mlp(3 * latent, latent, True)
+            self.node_mlp = mlp(2 * latent, latent, True)
+
+        def forward(self, h, g):
+            g = g + self.edge_mlp(torch.cat([g, h.index_select(0, src), h.index_select(0, dst)], 1))
+            agg = torch.zeros_like(h).index_add_(0, dst, g)
+            return h + self.node_mlp(torch.cat([h, agg], 1)), g
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.node_enc = mlp(node_in, latent, True)
+            self.edge_enc = mlp(edge_in, latent, True)
+            self.proc = nn.ModuleList(Processor() for _ in range(steps))
+            self.dec = mlp(latent, out, False)
+
+        def forward(self, x, e):
+            h, g = self.node_enc(x), self.edge_enc(e)
+            for p in self.proc:
+                h, g = p(h, g)
+            return self.dec(h)
+
+    return Net()
+
+
+def pyg_model(node_in, edge_in, out, latent, steps, hidden):
+    import torch
+    from torch import nn
+    from torch_geometric.nn import MessagePassing
+
+    mlp = mlp_factory(latent, hidden)
 
     class Processor(MessagePassing):
         def __init__(self):
@@ -121,7 +165,7 @@ def pyg_model(node_in, edge_in, out, latent, steps, hidden):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--peer", required=True, choices=["physicsnemo", "physicsnemo-concat", "pyg"])
+    ap.add_argument("--peer", required=True, choices=["physicsnemo", "physicsnemo-concat", "pyg", "torch"])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
@@ -144,6 +188,9 @@ def main():
         model = physicsnemo_model(*dims, concat_trick=a.peer == "physicsnemo-concat")
         graph = Data(edge_index=edge_index, num_nodes=x.shape[0])
         forward = lambda: model(x, ef, graph)  # noqa: E731
+    elif a.peer == "torch":
+        model = torch_model(*dims, src, dst)
+        forward = lambda: model(x, ef)  # noqa: E731
     else:
         model = pyg_model(*dims)
         forward = lambda: model(x, ef, edge_index)  # noqa: E731
