@@ -90,6 +90,30 @@ def mlp_factory(latent, hidden):
     return mlp
 
 
+def encode_process_decode(node_in, edge_in, out, latent, steps, hidden, processor):
+    """The MeshGraphNet around `processor` (a module class taking (h, g, *graph), returning the new h
+    and g): node and edge encoders, `steps` processors, the node decoder."""
+    from torch import nn
+
+    mlp = mlp_factory(latent, hidden)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.node_enc = mlp(node_in, latent, True)
+            self.edge_enc = mlp(edge_in, latent, True)
+            self.proc = nn.ModuleList(processor() for _ in range(steps))
+            self.dec = mlp(latent, out, False)
+
+        def forward(self, x, e, *graph):
+            h, g = self.node_enc(x), self.edge_enc(e)
+            for p in self.proc:
+                h, g = p(h, g, *graph)
+            return self.dec(h)
+
+    return Net()
+
+
 def torch_model(node_in, edge_in, out, latent, steps, hidden, src, dst):
     import torch
     from torch import nn
@@ -107,26 +131,11 @@ def torch_model(node_in, edge_in, out, latent, steps, hidden, src, dst):
             agg = torch.zeros_like(h).index_add_(0, dst, g)
             return h + self.node_mlp(torch.cat([h, agg], 1)), g
 
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.node_enc = mlp(node_in, latent, True)
-            self.edge_enc = mlp(edge_in, latent, True)
-            self.proc = nn.ModuleList(Processor() for _ in range(steps))
-            self.dec = mlp(latent, out, False)
-
-        def forward(self, x, e):
-            h, g = self.node_enc(x), self.edge_enc(e)
-            for p in self.proc:
-                h, g = p(h, g)
-            return self.dec(h)
-
-    return Net()
+    return encode_process_decode(node_in, edge_in, out, latent, steps, hidden, Processor)
 
 
 def pyg_model(node_in, edge_in, out, latent, steps, hidden):
     import torch
-    from torch import nn
     from torch_geometric.nn import MessagePassing
 
     mlp = mlp_factory(latent, hidden)
@@ -137,7 +146,7 @@ def pyg_model(node_in, edge_in, out, latent, steps, hidden):
             self.edge_mlp = mlp(3 * latent, latent, True)
             self.node_mlp = mlp(2 * latent, latent, True)
 
-        def forward(self, h, edge_index, g):
+        def forward(self, h, g, edge_index):
             agg = self.propagate(edge_index, x=h, edge_attr=g)
             return h + self.node_mlp(torch.cat([h, agg], 1)), self._edges
 
@@ -145,21 +154,7 @@ def pyg_model(node_in, edge_in, out, latent, steps, hidden):
             self._edges = edge_attr + self.edge_mlp(torch.cat([edge_attr, x_j, x_i], 1))
             return self._edges
 
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.node_enc = mlp(node_in, latent, True)
-            self.edge_enc = mlp(edge_in, latent, True)
-            self.proc = nn.ModuleList(Processor() for _ in range(steps))
-            self.dec = mlp(latent, out, False)
-
-        def forward(self, x, e, edge_index):
-            h, g = self.node_enc(x), self.edge_enc(e)
-            for p in self.proc:
-                h, g = p(h, edge_index, g)
-            return self.dec(h)
-
-    return Net()
+    return encode_process_decode(node_in, edge_in, out, latent, steps, hidden, Processor)
 
 
 def main():
