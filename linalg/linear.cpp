@@ -84,7 +84,21 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     variable_list out(2 + num_params + 4);
     at::Tensor gz = grads[0].contiguous();
     if (ctx->saved_data["residual"].toBool() && ctx->needs_input_grad(1)) out[1] = grads[0];
-    if (norm) {
+    // With the norm and the last layer's weight to train, the norm's backward and that layer's
+    // weight and bias gradients are one pass over chunks of the points (each chunk's norm gradient
+    // multiplied while in cache); otherwise ATen's norm backward, then the layers below.
+    const int64_t last = layers - 1;
+    const bool last_bias = param(2 * last + 1).numel() > 0 && needs(2 * last + 1);
+    const bool fused_last = norm && needs(2 * last);
+    if (fused_last) {
+      NormedProductGrads g = layer_norm_backward_and_weight_grads(gz, s[layers], s[layers + 1], s[layers + 2],
+                                                                  param(2 * layers), s[last], last_bias);
+      gz = g.gz;
+      out[2 + 2 * last] = g.weight;
+      if (last_bias) out[3 + 2 * last] = g.bias;
+      if (needs(2 * layers)) out[2 + 2 * layers] = g.gamma;
+      if (needs(2 * layers + 1)) out[3 + 2 * layers] = g.beta;
+    } else if (norm) {
       const at::Tensor& z = s[layers];
       auto [gz_norm, ggamma, gbeta] = at::native_layer_norm_backward(
           gz, z, {z.size(1)}, s[layers + 1], s[layers + 2], param(2 * layers), param(2 * layers + 1),
@@ -95,12 +109,15 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     for (int64_t k = layers - 1; k >= 0; --k) {
       const at::Tensor& in = s[k];
       const bool bias = param(2 * k + 1).numel() > 0 && needs(2 * k + 1);
-      if (needs(2 * k) && bias)
+      if (k == last && fused_last) {
+        // the weight and bias gradients came with the norm's backward
+      } else if (needs(2 * k) && bias) {
         std::tie(out[2 + 2 * k], out[3 + 2 * k]) = outer_product_sum_and_column_sums(gz, in);
-      else if (needs(2 * k))
+      } else if (needs(2 * k)) {
         out[2 + 2 * k] = outer_product_sum(gz, in);
-      else if (bias)
+      } else if (bias) {
         out[3 + 2 * k] = gz.sum(0);
+      }
       const at::Tensor w = param(2 * k).contiguous();
       if (k > 0)  // the previous layer's ReLU: its output `in` is the mask
         gz = product_with_weight_masked(gz, w, in);

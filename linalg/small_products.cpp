@@ -86,6 +86,34 @@ TESSERA_EPILOGUE_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T*
   }
 }
 
+// The layer norm's backward on `rows` rows of width p (the rows of product_with_weight_layer_norm's
+// z, mean and rstd): with x̂ = (z - mean) · rstd and gg = gy · gamma,
+// gz = rstd · (gg - mean(gg) - x̂ · mean(gg · x̂)); dgamma += gy · x̂ and dbeta += gy (in double).
+template <class T>
+TESSERA_EPILOGUE_CLONES void layer_norm_backward_rows(const T* gy, const T* z, const T* mean, const T* rstd,
+                                                      const T* gamma, T* gz, double* __restrict__ dgamma,
+                                                      double* __restrict__ dbeta, int64_t rows, int64_t p) {
+  for (int64_t r = 0; r < rows; ++r, gy += p, z += p, gz += p) {
+    const T mu = mean[r], rs = rstd[r];
+    // gz's row is the scratch for gg · x̂ (then overwritten): two sums, then one pass.
+    T* ggx = gz;
+    T acc[8] = {};
+    int64_t j = 0;
+    for (; j + 8 <= p; j += 8)
+      for (int l = 0; l < 8; ++l) acc[l] += gy[j + l] * gamma[j + l];
+    for (; j < p; ++j) acc[0] += gy[j] * gamma[j];
+    const T c1 = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) / T(p);
+    for (j = 0; j < p; ++j) ggx[j] = gy[j] * gamma[j] * ((z[j] - mu) * rs);
+    const T c2 = row_sum(ggx, p) / T(p);
+    for (j = 0; j < p; ++j) {
+      const T xhat = (z[j] - mu) * rs;
+      dgamma[j] += double(gy[j] * xhat);
+      dbeta[j] += double(gy[j]);
+      gz[j] = rs * (gy[j] * gamma[j] - c1 - xhat * c2);
+    }
+  }
+}
+
 // sums[j] += Σ_r a[r, j] over `rows` rows of width p, in double.
 template <class T>
 TESSERA_EPILOGUE_CLONES void add_columns(const T* __restrict__ a, int64_t rows, int64_t p, double* __restrict__ sums) {
@@ -225,8 +253,15 @@ bool outer_product_sum_uses_jit() {
 
 // outer_product_sum, and with `column_sums` also a's column sums, each chunk's summed right after
 // its product (in double) and the chunks' sums added in chunk order.
+// With `norm`, a is filled chunk by chunk first: the layer norm's input gradient from norm's gy, z,
+// mean, rstd and gamma (layer_norm_backward_rows), with its dgamma and dbeta per chunk.
+struct NormBackward {
+  at::Tensor gy, z, mean, rstd, gamma;
+  std::vector<double> dgamma, dbeta;  // [chunks, p], then their sums in the first p
+};
+
 std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel,
-                                            bool column_sums) {
+                                            bool column_sums, NormBackward* norm = nullptr) {
   if (!eligible(a, b, 0, 0)) return {at::mm(a.t(), b), column_sums ? a.sum(0) : at::Tensor()};
   [[maybe_unused]] const bool jit =
       kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit());
@@ -235,6 +270,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
   at::Tensor partial = at::empty({std::max<int64_t>(chunks - 1, 0), p, n}, a.options());
   std::vector<double> chunk_sums(column_sums ? chunks * p : 0);
+  if (norm) norm->dgamma.assign(chunks * p, 0.0), norm->dbeta.assign(chunks * p, 0.0);
   // Detached, and with the caller's thread-local state (grad and inference mode): the BLAS product
   // runs on torch's worker threads, whose modes are their own, and would refuse operands that
   // require grad (a backward pass's saved inputs) or outputs made under inference mode.
@@ -243,7 +279,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
   AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
     scalar_t* const po = out.data_ptr<scalar_t>();
     scalar_t* const pp = partial.data_ptr<scalar_t>();
-    const scalar_t* const pa = a.data_ptr<scalar_t>();
+    scalar_t* const pa = a.data_ptr<scalar_t>();  // written first with `norm`
     // At least two items, so that with several threads the chunks always run inside a parallel
     // region, where BLAS is sequential: a single chunk run inline would let MKL thread it, and its
     // result could then depend on the thread count.
@@ -252,6 +288,11 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
       for (int64_t c = begin; c < std::min(end, chunks); ++c) {
         const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;  // ≤ 1024, never empty
         at::Tensor sum = c == 0 ? out : partial[c - 1];
+        if (norm)
+          layer_norm_backward_rows(norm->gy.data_ptr<scalar_t>() + start * p, norm->z.data_ptr<scalar_t>() + start * p,
+                                   norm->mean.data_ptr<scalar_t>() + start, norm->rstd.data_ptr<scalar_t>() + start,
+                                   norm->gamma.data_ptr<scalar_t>(), pa + start * p,
+                                   norm->dgamma.data() + c * p, norm->dbeta.data() + c * p, size, p);
 #if TESSERA_WITH_XSMM
         if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
 #endif
@@ -266,6 +307,10 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
           for (int64_t i = begin; i < end; ++i) po[i] += pp[(c - 1) * p * n + i];
       });
   });
+  if (norm)
+    for (int64_t c = 1; c < chunks; ++c)
+      for (int64_t j = 0; j < p; ++j)
+        norm->dgamma[j] += norm->dgamma[c * p + j], norm->dbeta[j] += norm->dbeta[c * p + j];
   if (!column_sums) return {out, at::Tensor()};
   for (int64_t c = 1; c < chunks; ++c)
     for (int64_t j = 0; j < p; ++j) chunk_sums[j] += chunk_sums[c * p + j];
@@ -285,6 +330,40 @@ at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumK
 std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Tensor& a, const at::Tensor& b,
                                                                     OuterSumKernel kernel) {
   return outer_sum(a, b, kernel, true);
+}
+
+NormedProductGrads layer_norm_backward_and_weight_grads(const at::Tensor& gy, const at::Tensor& z,
+                                                        const at::Tensor& mean, const at::Tensor& rstd,
+                                                        const at::Tensor& gamma, const at::Tensor& x, bool bias) {
+  const int64_t m = z.size(0), p = z.size(1);
+  const bool fits = gy.sizes() == z.sizes() && mean.numel() == m && rstd.numel() == m && gamma.numel() == p &&
+                    x.dim() == 2 && x.size(0) == m && eligible(z, x, 0, 0) && eligible(gy, x, 0, 0) &&
+                    mean.is_contiguous() && rstd.is_contiguous() && gamma.is_contiguous() &&
+                    mean.scalar_type() == z.scalar_type() && rstd.scalar_type() == z.scalar_type() &&
+                    gamma.scalar_type() == z.scalar_type() && gamma.device().is_cpu() &&
+                    !(c10::GradMode::is_enabled() && gamma.requires_grad());
+  NormedProductGrads g;
+  if (!fits) {  // ATen's layer norm backward, then the products
+    // (ATen takes beta only for dbeta's type and device: its values do not enter the backward.)
+    std::tie(g.gz, g.gamma, g.beta) = at::native_layer_norm_backward(gy, z, {p}, mean, rstd, gamma,
+                                                                     at::zeros_like(gamma), {true, true, true});
+    g.gz = g.gz.contiguous();
+    if (bias)
+      std::tie(g.weight, g.bias) = outer_product_sum_and_column_sums(g.gz, x);
+    else
+      g.weight = outer_product_sum(g.gz, x);
+    return g;
+  }
+  NormBackward norm{gy, z, mean, rstd, gamma, {}, {}};
+  g.gz = at::empty_like(z);
+  std::tie(g.weight, g.bias) = outer_sum(g.gz, x, OuterSumKernel::Auto, bias, &norm);
+  g.gamma = at::empty({p}, z.options());
+  g.beta = at::empty({p}, z.options());
+  AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "layer_norm_backward_and_weight_grads", [&] {
+    std::copy(norm.dgamma.begin(), norm.dgamma.begin() + p, g.gamma.data_ptr<scalar_t>());
+    std::copy(norm.dbeta.begin(), norm.dbeta.begin() + p, g.beta.data_ptr<scalar_t>());
+  });
+  return g;
 }
 
 bool small_products_have_jit() { return TESSERA_WITH_XSMM != 0; }

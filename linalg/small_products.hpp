@@ -61,6 +61,19 @@ std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Te
 // weight is fine): product_with_weight's operand. libxsmm's transposition where the build has it
 // (ATen's strided copy took 16–27 µs on a 128 x 128 block, a few times the time of a plain copy).
 at::Tensor transposed_weight(const at::Tensor& w);
+// The backward of product_with_weight_layer_norm without its residual: from the gradient gy of y
+// and the saved z, mean and rstd, the norm's input gradient gz, dgamma and dbeta, and the
+// product's weight gradient gzᵀ · x (and bias gradient, gz's column sums, with `bias`), over
+// outer_product_sum's chunks: each chunk's gz rows are computed and then multiplied while they are
+// in cache, and every sum over the points is added in chunk order (thread-independent).
+// The same values as at::native_layer_norm_backward followed by outer_product_sum(_and_column_sums),
+// to rounding; operands the kernels do not take go exactly that way.
+struct NormedProductGrads {
+  at::Tensor gz, weight, bias, gamma, beta;
+};
+NormedProductGrads layer_norm_backward_and_weight_grads(const at::Tensor& gy, const at::Tensor& z,
+                                                        const at::Tensor& mean, const at::Tensor& rstd,
+                                                        const at::Tensor& gamma, const at::Tensor& x, bool bias);
 // Whether these products use libxsmm in this build (for the benches' and tests' reports).
 bool small_products_have_jit();
 

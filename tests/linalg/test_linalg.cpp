@@ -209,6 +209,36 @@ TEST_CASE("transposed_weight equals w.t().contiguous(), for column blocks of a l
   }
 }
 
+TEST_CASE("layer_norm_backward_and_weight_grads equals ATen's norm backward and the products", "[linalg]") {
+  for (at::ScalarType type : {at::kFloat, at::kDouble})
+    for (int64_t m : {5, 1023, 3000})
+      for (bool bias : {true, false}) {
+        INFO((type == at::kFloat ? "fp32, " : "fp64, ") << m << " rows, bias " << bias);
+        at::manual_seed(m + bias);
+        const at::TensorOptions o = at::TensorOptions().dtype(type);
+        const at::Tensor x = at::randn({m, 20}, o), z = at::randn({m, 24}, o) * 2 + 1, gy = at::randn({m, 24}, o);
+        const at::Tensor gamma = 1 + 0.3 * at::randn({24}, o), beta = at::randn({24}, o);
+        const auto [y, mean, rstd] = at::native_layer_norm(z, {24}, gamma, beta, 1e-5);
+        const auto [gz, ggamma, gbeta] =
+            at::native_layer_norm_backward(gy, z, {24}, mean, rstd, gamma, beta, {true, true, true});
+        const NormedProductGrads got = layer_norm_backward_and_weight_grads(gy, z, mean, rstd, gamma, x, bias);
+        const double tol = type == at::kFloat ? 2e-5 : 1e-12;
+        auto close = [&](const at::Tensor& a, const at::Tensor& b) {
+          return (a - b).abs().max().item<double>() <= tol * std::max(1.0, b.abs().max().item<double>());
+        };
+        CHECK(close(got.gz, gz));
+        CHECK(close(got.gamma, ggamma));
+        CHECK(close(got.beta, gbeta));
+        CHECK(close(got.weight, at::mm(gz.t(), x)));
+        CHECK(got.bias.defined() == bias);
+        if (bias) CHECK(close(got.bias, gz.sum(0)));
+        // A strided x takes ATen's path: the same values.
+        const at::Tensor xs = at::randn({20, m}, o).t();
+        CHECK(
+            close(layer_norm_backward_and_weight_grads(gy, z, mean, rstd, gamma, xs, bias).weight, at::mm(gz.t(), xs)));
+      }
+}
+
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
   at::manual_seed(7);
   const at::Tensor w = at::randn({50, 40}, at::kDouble), h = at::randn({300, 50}, at::kDouble);
@@ -411,14 +441,11 @@ TEST_CASE("the fused epilogues: layer-norm statistics, masked gradients, thread-
       return out;
     };
     const auto one = run(1), two = run(2);
+    // Every member, gamma's and beta's gradients too (their sums over the rows are
+    // layer_norm_backward_and_weight_grads's chunks, not ATen's per-thread buffers).
     for (size_t i = 0; i < one.size(); ++i) {
       INFO("member " << i);
-      // 3, 4: gamma's and beta's gradients, sums over the rows by at::native_layer_norm_backward,
-      // whose order follows the threads (ATen's, not ours): equal to rounding.
-      if (i == 3 || i == 4)
-        CHECK(at::allclose(one[i], two[i], tol, tol));
-      else
-        CHECK(at::equal(one[i], two[i]));
+      CHECK(at::equal(one[i], two[i]));
     }
   }
 }
