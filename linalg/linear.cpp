@@ -14,6 +14,14 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// A layer's weight gradient gyᵀ · x and bias gradient Σ gy, each only where asked for; both from
+// one pass over gy's chunks when both are.
+std::pair<at::Tensor, at::Tensor> weight_and_bias_grads(const at::Tensor& gy, const at::Tensor& x, bool weight,
+                                                        bool bias) {
+  if (weight && bias) return outer_product_sum_and_column_sums(gy, x);
+  return {weight ? outer_product_sum(gy, x) : at::Tensor(), bias ? gy.sum(0) : at::Tensor()};
+}
+
 // Without a bias, `bias` is an empty tensor (autograd functions take no undefined inputs).
 struct JitLinear : public torch::autograd::Function<JitLinear> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
@@ -28,13 +36,8 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
     const at::Tensor &x = saved[0], &weight = saved[1], gy = grads[0].contiguous();
     at::Tensor gx, gw, gb;
     if (ctx->needs_input_grad(0)) gx = product_with_weight(gy, weight.contiguous());
-    const bool bias = ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2);
-    if (ctx->needs_input_grad(1) && bias)
-      std::tie(gw, gb) = outer_product_sum_and_column_sums(gy, x);
-    else if (ctx->needs_input_grad(1))
-      gw = outer_product_sum(gy, x);
-    else if (bias)
-      gb = gy.sum(0);
+    std::tie(gw, gb) = weight_and_bias_grads(gy, x, ctx->needs_input_grad(1),
+                                             ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2));
     return {gx, gw, gb};
   }
 };
@@ -108,16 +111,9 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     }
     for (int64_t k = layers - 1; k >= 0; --k) {
       const at::Tensor& in = s[k];
-      const bool bias = param(2 * k + 1).numel() > 0 && needs(2 * k + 1);
-      if (k == last && fused_last) {
-        // the weight and bias gradients came with the norm's backward
-      } else if (needs(2 * k) && bias) {
-        std::tie(out[2 + 2 * k], out[3 + 2 * k]) = outer_product_sum_and_column_sums(gz, in);
-      } else if (needs(2 * k)) {
-        out[2 + 2 * k] = outer_product_sum(gz, in);
-      } else if (bias) {
-        out[3 + 2 * k] = gz.sum(0);
-      }
+      if (k != last || !fused_last)  // else they came with the norm's backward
+        std::tie(out[2 + 2 * k], out[3 + 2 * k]) =
+            weight_and_bias_grads(gz, in, needs(2 * k), param(2 * k + 1).numel() > 0 && needs(2 * k + 1));
       const at::Tensor w = param(2 * k).contiguous();
       if (k > 0)  // the previous layer's ReLU: its output `in` is the mask
         gz = product_with_weight_masked(gz, w, in);

@@ -95,17 +95,12 @@ TESSERA_EPILOGUE_CLONES void layer_norm_backward_rows(const T* gy, const T* z, c
                                                       double* __restrict__ dbeta, int64_t rows, int64_t p) {
   for (int64_t r = 0; r < rows; ++r, gy += p, z += p, gz += p) {
     const T mu = mean[r], rs = rstd[r];
-    // gz's row is the scratch for gg · x̂ (then overwritten): two sums, then one pass.
-    T* ggx = gz;
-    T acc[8] = {};
-    int64_t j = 0;
-    for (; j + 8 <= p; j += 8)
-      for (int l = 0; l < 8; ++l) acc[l] += gy[j + l] * gamma[j + l];
-    for (; j < p; ++j) acc[0] += gy[j] * gamma[j];
-    const T c1 = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) / T(p);
-    for (j = 0; j < p; ++j) ggx[j] = gy[j] * gamma[j] * ((z[j] - mu) * rs);
-    const T c2 = row_sum(ggx, p) / T(p);
-    for (j = 0; j < p; ++j) {
+    // gz's row is the scratch for gg, then gg · x̂ (each summed), then overwritten with the result.
+    for (int64_t j = 0; j < p; ++j) gz[j] = gy[j] * gamma[j];
+    const T c1 = row_sum(gz, p) / T(p);
+    for (int64_t j = 0; j < p; ++j) gz[j] *= (z[j] - mu) * rs;
+    const T c2 = row_sum(gz, p) / T(p);
+    for (int64_t j = 0; j < p; ++j) {
       const T xhat = (z[j] - mu) * rs;
       dgamma[j] += double(gy[j] * xhat);
       dbeta[j] += double(gy[j]);
@@ -251,13 +246,23 @@ bool outer_product_sum_uses_jit() {
 #endif
 }
 
+// Per-chunk sums v [chunks, p] (double) added in chunk order, as a [p] tensor of `options`' type.
+at::Tensor sum_chunks_in_order(std::vector<double>& v, int64_t chunks, int64_t p, const at::TensorOptions& options) {
+  for (int64_t c = 1; c < chunks; ++c)
+    for (int64_t j = 0; j < p; ++j) v[j] += v[c * p + j];
+  at::Tensor out = at::empty({p}, options);
+  AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "sum_chunks_in_order",
+                             [&] { std::copy(v.begin(), v.begin() + p, out.data_ptr<scalar_t>()); });
+  return out;
+}
+
 // outer_product_sum, and with `column_sums` also a's column sums, each chunk's summed right after
 // its product (in double) and the chunks' sums added in chunk order.
 // With `norm`, a is filled chunk by chunk first: the layer norm's input gradient from norm's gy, z,
 // mean, rstd and gamma (layer_norm_backward_rows), with its dgamma and dbeta per chunk.
 struct NormBackward {
   at::Tensor gy, z, mean, rstd, gamma;
-  std::vector<double> dgamma, dbeta;  // [chunks, p], then their sums in the first p
+  at::Tensor dgamma, dbeta;  // outputs: [p], summed in chunk order
 };
 
 std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel,
@@ -269,8 +274,8 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
   at::Tensor out = at::empty({p, n}, a.options());
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
   at::Tensor partial = at::empty({std::max<int64_t>(chunks - 1, 0), p, n}, a.options());
-  std::vector<double> chunk_sums(column_sums ? chunks * p : 0);
-  if (norm) norm->dgamma.assign(chunks * p, 0.0), norm->dbeta.assign(chunks * p, 0.0);
+  std::vector<double> chunk_sums(column_sums ? chunks * p : 0), dgamma(norm ? chunks * p : 0),
+      dbeta(norm ? chunks * p : 0);
   // Detached, and with the caller's thread-local state (grad and inference mode): the BLAS product
   // runs on torch's worker threads, whose modes are their own, and would refuse operands that
   // require grad (a backward pass's saved inputs) or outputs made under inference mode.
@@ -292,7 +297,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
           layer_norm_backward_rows(norm->gy.data_ptr<scalar_t>() + start * p, norm->z.data_ptr<scalar_t>() + start * p,
                                    norm->mean.data_ptr<scalar_t>() + start, norm->rstd.data_ptr<scalar_t>() + start,
                                    norm->gamma.data_ptr<scalar_t>(), pa + start * p,
-                                   norm->dgamma.data() + c * p, norm->dbeta.data() + c * p, size, p);
+                                   dgamma.data() + c * p, dbeta.data() + c * p, size, p);
 #if TESSERA_WITH_XSMM
         if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
 #endif
@@ -307,18 +312,11 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
           for (int64_t i = begin; i < end; ++i) po[i] += pp[(c - 1) * p * n + i];
       });
   });
-  if (norm)
-    for (int64_t c = 1; c < chunks; ++c)
-      for (int64_t j = 0; j < p; ++j)
-        norm->dgamma[j] += norm->dgamma[c * p + j], norm->dbeta[j] += norm->dbeta[c * p + j];
-  if (!column_sums) return {out, at::Tensor()};
-  for (int64_t c = 1; c < chunks; ++c)
-    for (int64_t j = 0; j < p; ++j) chunk_sums[j] += chunk_sums[c * p + j];
-  at::Tensor sums = at::empty({p}, a.options());
-  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
-    std::copy(chunk_sums.begin(), chunk_sums.begin() + p, sums.data_ptr<scalar_t>());
-  });
-  return {out, sums};
+  if (norm) {
+    norm->dgamma = sum_chunks_in_order(dgamma, chunks, p, a.options());
+    norm->dbeta = sum_chunks_in_order(dbeta, chunks, p, a.options());
+  }
+  return {out, column_sums ? sum_chunks_in_order(chunk_sums, chunks, p, a.options()) : at::Tensor()};
 }
 
 }  // namespace
@@ -357,12 +355,7 @@ NormedProductGrads layer_norm_backward_and_weight_grads(const at::Tensor& gy, co
   NormBackward norm{gy, z, mean, rstd, gamma, {}, {}};
   g.gz = at::empty_like(z);
   std::tie(g.weight, g.bias) = outer_sum(g.gz, x, OuterSumKernel::Auto, bias, &norm);
-  g.gamma = at::empty({p}, z.options());
-  g.beta = at::empty({p}, z.options());
-  AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "layer_norm_backward_and_weight_grads", [&] {
-    std::copy(norm.dgamma.begin(), norm.dgamma.begin() + p, g.gamma.data_ptr<scalar_t>());
-    std::copy(norm.dbeta.begin(), norm.dbeta.begin() + p, g.beta.data_ptr<scalar_t>());
-  });
+  g.gamma = norm.dgamma, g.beta = norm.dbeta;
   return g;
 }
 
