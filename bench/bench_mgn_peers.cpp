@@ -10,7 +10,7 @@
 // malloc settings, core::retain_freed_memory).
 //   usage: bench_mgn_peers [--quick] [--threads N] [--rounds R] [--reps K] [--pairs P] [--python PATH]
 //                          [--peers a,b,...] [--profile TRACE.json]
-// --pairs P: instead of rounds, each peer is one kept process (mgn_peers.py --serve) and each of its
+// --pairs P: instead of rounds, each peer is one kept process (bench/peer_server.hpp) and each of its
 // P timed steps runs between two tessera steps; a pair's ratio is the peer's step over the mean of
 // those two, and the bench prints the median and middle half of the ratios. Load that comes and
 // goes within seconds (a vCPU busy in softirq) then falls on both sides of a pair alike.
@@ -20,16 +20,13 @@
 // the split form (aten op times), then stop.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/optim/adamw.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -42,6 +39,7 @@
 
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
+#include "bench/peer_server.hpp"
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/meshgraphnet.hpp"
@@ -75,135 +73,24 @@ struct Row {
   std::string error;
 };
 
-// The shell command that runs peer `peer` of bench/mgn_peers.py with `args`.
-// "<peer>+retain": the peer under the malloc policy of core::retain_freed_memory (glibc tunables);
-// "<peer>+fused": with PyTorch's fused AdamW (the kernel of train::FusedAdamW) instead of its
-// default per-tensor loop on the CPU.
-std::string peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads,
-                         const std::string& args) {
-  std::string name = peer;
-  auto suffix = [&](const std::string& s) {
-    const bool has = name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
-    if (has) name.resize(name.size() - s.size());
-    return has;
-  };
-  const bool fused = suffix("+fused"), retain = suffix("+retain");
-  const std::string env = retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
-  return env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
-         "/mgn_peers.py --peer " + name + (fused ? " --fused-adamw" : "") + " --dir " + dir + " --threads " +
-         std::to_string(threads) + " " + args + " 2>&1";
-}
-
-// One peer process: `reps` timed steps after its warm-up; fills params and step times.
+// One peer process per round: `reps` timed steps after its warm-up; fills params and step times.
 void run_peer(Row& row, const std::string& python, const std::string& peer, const std::string& dir, int threads,
               int reps) {
-  const std::string cmd = peer_command(python, peer, dir, threads, "--reps " + std::to_string(reps));
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    row.error = "cannot start " + python;
-    return;
-  }
-  std::string out, last;
+  bench::PeerServer server(bench::mgn_peer_command(python, peer, dir, threads));
   std::vector<double> ms;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) {
-    std::istringstream line(buf);
-    std::string key;
-    line >> key;
-    if (key == "params")
-      line >> row.params;
-    else if (key == "ms") {
-      double t = 0;
-      line >> t;
-      ms.push_back(t);
-    } else if (std::string(buf).find_first_not_of(" \t\r\n") != std::string::npos) {
-      last = buf;
-      while (!last.empty() && (last.back() == '\n' || last.back() == '\r')) last.pop_back();
-    }
+  for (int r = 0; r < reps; ++r) {
+    const double t = server.step();
+    if (t < 0) break;
+    ms.push_back(t);
   }
-  const int rc = pclose(p);
-  if (rc != 0 || ms.empty()) {
-    row.error = "failed (" + std::to_string(rc) + "): " + last;
+  row.params = server.params();
+  if (!server.error().empty()) {
+    row.error = server.error();
     return;
   }
   row.ms.insert(row.ms.end(), ms.begin(), ms.end());
   row.rounds.push_back(median(ms));
 }
-
-// A peer process kept between steps (mgn_peers.py --serve): one timed step per request, so that
-// --pairs can put each of the peer's steps between two of tessera's. Load that comes and goes (a
-// busy vCPU, another job) then falls on both sides of a pair alike, where whole rounds of one row
-// after another can each catch a different part of it.
-class PeerServer {
- public:
-  explicit PeerServer(const std::string& cmd) {
-    int to[2], from[2];
-    if (pipe2(to, O_CLOEXEC) != 0 || pipe2(from, O_CLOEXEC) != 0) {
-      error_ = "cannot make a pipe";
-      return;
-    }
-    pid_ = fork();
-    if (pid_ == 0) {  // only async-signal-safe calls until exec
-      dup2(to[0], 0);
-      dup2(from[1], 1);
-      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(to[0]);
-    close(from[1]);
-    if (pid_ < 0) {
-      close(to[1]);
-      close(from[0]);
-      error_ = "cannot fork";
-      return;
-    }
-    in_ = fdopen(to[1], "w");
-    out_ = fdopen(from[0], "r");
-    for (std::string key, rest; next(key, rest);) {
-      if (key == "params") params_ = std::atoll(rest.c_str());
-      if (key == "ready") return;
-    }
-    error_ = "failed: " + last_;
-  }
-  PeerServer(const PeerServer&) = delete;
-  PeerServer& operator=(const PeerServer&) = delete;
-  ~PeerServer() {
-    if (in_) std::fputs("quit\n", in_), std::fclose(in_);
-    if (out_) std::fclose(out_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-  }
-  // One timed step of the peer, in ms; negative once the peer has failed (see error()).
-  double step() {
-    if (!error_.empty()) return -1;
-    std::fputs("step\n", in_);
-    std::fflush(in_);
-    for (std::string key, rest; next(key, rest);)
-      if (key == "ms") return std::atof(rest.c_str());
-    error_ = "failed: " + last_;
-    return -1;
-  }
-  const std::string& error() const { return error_; }
-  int64_t params() const { return params_; }
-
- private:
-  // The next line's first word and the rest; remembers the last other line (a Python error).
-  bool next(std::string& key, std::string& rest) {
-    char buf[4096];
-    if (!out_ || !std::fgets(buf, sizeof buf, out_)) return false;
-    std::string line = buf;
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    const size_t sp = line.find(' ');
-    key = line.substr(0, sp);
-    rest = sp == std::string::npos ? "" : line.substr(sp + 1);
-    if (key != "params" && key != "ready" && key != "ms" && !line.empty()) last_ = line;
-    return true;
-  }
-  pid_t pid_ = -1;
-  FILE* in_ = nullptr;
-  FILE* out_ = nullptr;
-  int64_t params_ = 0;
-  std::string error_, last_;
-};
 
 std::string fmt(double v, const char* f) {
   char b[64];
@@ -352,20 +239,19 @@ int main(int argc, char** argv) {
     opts.push_back(std::make_unique<train::FusedAdamW>(nets.back()->parameters()));
     for (const auto& t : nets.back()->parameters()) rows[k].params += t.numel();
   }
+  // One training step of tessera row k, in ms.
+  auto tessera_step = [&](int k) {
+    const auto a = std::chrono::steady_clock::now();
+    opts[k]->zero_grad();
+    at::Tensor pred = k == 0 ? nets[k]->forward(x, ef, ei) : nets[k]->reference_forward(x, ef, ei);
+    (pred - target).pow(2).mean().backward();
+    opts[k]->step();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+  };
   auto tessera_round = [&](int k) {
-    auto step = [&] {
-      opts[k]->zero_grad();
-      at::Tensor pred = k == 0 ? nets[k]->forward(x, ef, ei) : nets[k]->reference_forward(x, ef, ei);
-      (pred - target).pow(2).mean().backward();
-      opts[k]->step();
-    };
-    step();  // warm-up
+    tessera_step(k);  // warm-up
     std::vector<double> ms;
-    for (int r = 0; r < reps; ++r) {
-      const auto a = std::chrono::steady_clock::now();
-      step();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-    }
+    for (int r = 0; r < reps; ++r) ms.push_back(tessera_step(k));
     rows[k].ms.insert(rows[k].ms.end(), ms.begin(), ms.end());
     rows[k].rounds.push_back(median(ms));
   };
@@ -423,27 +309,19 @@ int main(int argc, char** argv) {
   };
   if (pairs > 0) {
     // Each peer step between two tessera steps: tessera, peer 1, tessera, peer 2, ..., tessera.
-    std::signal(SIGPIPE, SIG_IGN);  // a peer that died answers with an error, not a signal
-    std::vector<std::unique_ptr<PeerServer>> servers;
+    std::vector<std::unique_ptr<bench::PeerServer>> servers;
     for (const auto& name : peer_names)
-      servers.push_back(std::make_unique<PeerServer>(peer_command(python, name, dir, threads, "--serve")));
+      servers.push_back(std::make_unique<bench::PeerServer>(bench::mgn_peer_command(python, name, dir, threads)));
     remove_files();  // every peer has read them
     std::vector<std::vector<double>> ratios(servers.size());
-    auto timed_step = [&] {
-      const auto a = std::chrono::steady_clock::now();
-      opts[0]->zero_grad();
-      (nets[0]->forward(x, ef, ei) - target).pow(2).mean().backward();
-      opts[0]->step();
-      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
-    };
-    timed_step();  // warm-up
-    double before = timed_step();
+    tessera_step(0);  // warm-up
+    double before = tessera_step(0);
     rows[0].ms.push_back(before);
     for (int i = 0; i < pairs; ++i) {
       for (size_t k = 0; k < servers.size(); ++k) {
         const double peer = servers[k]->step();
         if (peer < 0) continue;
-        const double after = timed_step();
+        const double after = tessera_step(0);
         rows[0].ms.push_back(after);
         rows[k + 2].ms.push_back(peer);
         ratios[k].push_back(peer / (0.5 * (before + after)));

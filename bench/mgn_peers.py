@@ -1,15 +1,14 @@
 """MeshGraphNet training steps in other frameworks, for bench/bench_mgn_peers.cpp.
 
 Reads the graph that bench_mgn_peers wrote (--dir: meta.txt and raw little-endian arrays), builds
-the same-size MeshGraphNet in the peer framework and prints one line per timed step, after
---warmup untimed steps:
+the same-size MeshGraphNet in the peer framework, takes --warmup untimed steps, then serves timed
+steps one at a time (bench_mgn_peers's bench/peer_server.hpp): it prints
 
     params <count>
-    ms <step time>           (--reps lines)
+    ready
 
-With --serve it instead prints "params <count>" and "ready" after the warm-up, then runs one timed
-step per "step" line on its standard input and answers each with "ms <step time>", until "quit" or
-end of input: bench_mgn_peers --pairs interleaves these steps with its own, one at a time.
+then runs one timed step per "step" line on its standard input and answers each with
+"ms <step time>", until "quit" or the end of its input.
 
 A training step is what bench_mgn_peers times on the tessera side: AdamW zero_grad, forward,
 mean squared error against a fixed target, backward, AdamW step, fp32, --threads CPU threads.
@@ -162,9 +161,7 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--peer", required=True, choices=["physicsnemo", "physicsnemo-concat", "pyg", "torch"])
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--serve", action="store_true", help="timed steps on request from stdin (see above)")
     # PyTorch's fused AdamW kernel (the one tessera's optimiser calls) instead of the default
     # per-tensor loop that PyTorch takes on the CPU.
     ap.add_argument("--fused-adamw", action="store_true")
@@ -200,16 +197,10 @@ def main():
 
     for _ in range(a.warmup):
         step()
-    if a.serve:
-        print("ready", flush=True)
-        for line in sys.stdin:
-            if line.strip() == "quit":
-                break
-            t = time.perf_counter()
-            step()
-            print("ms", 1e3 * (time.perf_counter() - t), flush=True)
-        return 0
-    for _ in range(a.reps):
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() == "quit":
+            break
         t = time.perf_counter()
         step()
         print("ms", 1e3 * (time.perf_counter() - t), flush=True)

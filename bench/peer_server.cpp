@@ -1,0 +1,88 @@
+#include "bench/peer_server.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+
+#include "core/malloc_policy.hpp"
+
+namespace tessera::bench {
+
+std::string mgn_peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads) {
+  std::string name = peer;
+  auto suffix = [&](const std::string& s) {
+    const bool has = name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+    if (has) name.resize(name.size() - s.size());
+    return has;
+  };
+  const bool fused = suffix("+fused"), retain = suffix("+retain");
+  const std::string env = retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
+  return env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
+         "/mgn_peers.py --peer " + name + (fused ? " --fused-adamw" : "") + " --dir " + dir + " --threads " +
+         std::to_string(threads) + " 2>&1";
+}
+
+PeerServer::PeerServer(const std::string& command) {
+  std::signal(SIGPIPE, SIG_IGN);  // a peer that died answers with an error, not a signal
+  int to[2], from[2];
+  if (pipe2(to, O_CLOEXEC) != 0 || pipe2(from, O_CLOEXEC) != 0) {
+    error_ = "cannot make a pipe";
+    return;
+  }
+  pid_ = fork();
+  if (pid_ == 0) {  // only async-signal-safe calls until exec
+    dup2(to[0], 0);
+    dup2(from[1], 1);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(to[0]);
+  close(from[1]);
+  if (pid_ < 0) {
+    close(to[1]);
+    close(from[0]);
+    error_ = "cannot fork";
+    return;
+  }
+  in_ = fdopen(to[1], "w");
+  out_ = fdopen(from[0], "r");
+  for (std::string key, rest; next(key, rest);) {
+    if (key == "params") params_ = std::atoll(rest.c_str());
+    if (key == "ready") return;
+  }
+  error_ = "failed: " + last_;
+}
+
+PeerServer::~PeerServer() {
+  if (in_) std::fputs("quit\n", in_), std::fclose(in_);
+  if (out_) std::fclose(out_);
+  if (pid_ > 0) waitpid(pid_, nullptr, 0);
+}
+
+double PeerServer::step() {
+  if (!error_.empty()) return -1;
+  std::fputs("step\n", in_);
+  std::fflush(in_);
+  for (std::string key, rest; next(key, rest);)
+    if (key == "ms") return std::atof(rest.c_str());
+  error_ = "failed: " + last_;
+  return -1;
+}
+
+// The next line's first word and the rest; remembers the last other line (a Python error).
+bool PeerServer::next(std::string& key, std::string& rest) {
+  char buf[4096];
+  if (!out_ || !std::fgets(buf, sizeof buf, out_)) return false;
+  std::string line = buf;
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  const size_t sp = line.find(' ');
+  key = line.substr(0, sp);
+  rest = sp == std::string::npos ? "" : line.substr(sp + 1);
+  if (key != "params" && key != "ready" && key != "ms" && !line.empty()) last_ = line;
+  return true;
+}
+
+}  // namespace tessera::bench

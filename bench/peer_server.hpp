@@ -1,0 +1,44 @@
+// A peer of a benchmark: another framework's training step in a process of its own (a Python
+// script), kept between steps and asked for one timed step at a time over its standard input and
+// output. bench_mgn_peers runs its peers this way, one process per round or one for a whole run of
+// interleaved pairs (--pairs), so that each peer step can be timed between two of tessera's.
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace tessera::bench {
+
+// The shell command that runs `peer` of bench/mgn_peers.py on the graph written to `dir`, with
+// `threads` CPU threads. "<peer>+retain": under the malloc policy of core::retain_freed_memory
+// (glibc tunables); "<peer>+fused": with PyTorch's fused AdamW (the kernel of train::FusedAdamW)
+// instead of its default per-tensor loop on the CPU.
+std::string mgn_peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads);
+
+// The process of `command`, which prints "params <count>" and "ready" after its warm-up, then
+// answers each "step" line with "ms <step time>", until "quit" (mgn_peers.py's protocol). A peer
+// that fails is reported by error() (with its last other output line, e.g. a Python error), never
+// waited for beyond its exit.
+class PeerServer {
+ public:
+  explicit PeerServer(const std::string& command);
+  PeerServer(const PeerServer&) = delete;
+  PeerServer& operator=(const PeerServer&) = delete;
+  ~PeerServer();
+  // One timed step of the peer, in ms; negative once the peer has failed (see error()).
+  double step();
+  const std::string& error() const { return error_; }
+  int64_t params() const { return params_; }
+
+ private:
+  bool next(std::string& key, std::string& rest);
+  pid_t pid_ = -1;
+  FILE* in_ = nullptr;
+  FILE* out_ = nullptr;
+  int64_t params_ = 0;
+  std::string error_, last_;
+};
+
+}  // namespace tessera::bench
