@@ -1,15 +1,13 @@
 #include "gnn/message_passing.hpp"
 
 #include <ATen/ATen.h>
-#include <ATen/OpMathType.h>
-#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <algorithm>
 #include <tuple>
 #include <utility>
 
 #include "core/error.hpp"
+#include "gnn/kernels/gather_add.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 
 namespace tessera::gnn {
@@ -46,84 +44,10 @@ struct Gather : torch::autograd::Function<Gather> {
   };
 };
 
-// y = q + ps[src] + pr[dst] (then ReLU), one pass over the edges on the CPU.
-at::Tensor gather_add_cpu(const at::Tensor& q_in, const at::Tensor& ps_in, const at::Tensor& pr_in,
-                          const at::Tensor& src_in, const at::Tensor& dst_in, bool relu) {
-  const at::Tensor q = q_in.contiguous(), ps = ps_in.contiguous(), pr = pr_in.contiguous();
-  const at::Tensor src = src_in.contiguous(), dst = dst_in.contiguous();
-  const int64_t e = q.size(0), f = q.size(1);
-  at::Tensor out = at::empty_like(q);
-  const int64_t* s = src.data_ptr<int64_t>();
-  const int64_t* d = dst.data_ptr<int64_t>();
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, q.scalar_type(), "gather_add_cpu", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
-    const scalar_t* qp = q.data_ptr<scalar_t>();
-    const scalar_t* a = ps.data_ptr<scalar_t>();
-    const scalar_t* b = pr.data_ptr<scalar_t>();
-    scalar_t* o = out.data_ptr<scalar_t>();
-    at::parallel_for(0, e, 256, [&](int64_t begin, int64_t end) {
-      for (int64_t k = begin; k < end; ++k) {
-        const scalar_t* __restrict__ qr = qp + k * f;
-        const scalar_t* __restrict__ ar = a + s[k] * f;
-        const scalar_t* __restrict__ br = b + d[k] * f;
-        scalar_t* __restrict__ orow = o + k * f;
-        if (relu)
-          for (int64_t c = 0; c < f; ++c) {
-            const acc_t v = acc_t(qr[c]) + acc_t(ar[c]) + acc_t(br[c]);
-            orow[c] = scalar_t(v > acc_t(0) ? v : acc_t(0));
-          }
-        else
-          for (int64_t c = 0; c < f; ++c) orow[c] = scalar_t(acc_t(qr[c]) + acc_t(ar[c]) + acc_t(br[c]));
-      }
-    });
-  });
-  return out;
-}
-
-// gather_add's backward through its ReLU on the CPU, in one pass over the edges in destination
-// order (the order of EdgeIndex's edges): gm = g where y > 0, else 0 (the ReLU's backward), and
-// each node's sum of its incoming gm rows, added in the same order as kernels::segment_sum (the
-// same bits). One read of g and y instead of a ReLU pass and then a sum pass over its result.
-std::pair<at::Tensor, at::Tensor> relu_backward_dst_sum_cpu(const at::Tensor& g_in, const at::Tensor& y_in,
-                                                            const at::Tensor& dst_ptr_in) {
-  const at::Tensor g = g_in.contiguous(), y = y_in.contiguous(), ptr = dst_ptr_in.contiguous();
-  const int64_t n = ptr.numel() - 1, f = g.size(1);
-  at::Tensor gm = at::empty_like(g), sums = at::empty({n, f}, g.options());
-  const int64_t* p = ptr.data_ptr<int64_t>();
-  AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "relu_backward_dst_sum_cpu", [&] {
-    const scalar_t* gp = g.data_ptr<scalar_t>();
-    const scalar_t* yp = y.data_ptr<scalar_t>();
-    scalar_t* mp = gm.data_ptr<scalar_t>();
-    scalar_t* sp = sums.data_ptr<scalar_t>();
-    at::parallel_for(0, n, 64, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        scalar_t* __restrict__ srow = sp + i * f;
-        for (int64_t k = p[i]; k < p[i + 1]; ++k) {
-          const scalar_t* __restrict__ gr = gp + k * f;
-          const scalar_t* __restrict__ yr = yp + k * f;
-          scalar_t* __restrict__ mr = mp + k * f;
-          for (int64_t c = 0; c < f; ++c) mr[c] = yr[c] > scalar_t(0) ? gr[c] : scalar_t(0);
-          if (k == p[i])
-            for (int64_t c = 0; c < f; ++c) srow[c] = mr[c];
-          else
-            for (int64_t c = 0; c < f; ++c) srow[c] += mr[c];
-        }
-        if (p[i] == p[i + 1]) std::fill(srow, srow + f, scalar_t(0));
-      }
-    });
-  });
-  return {gm, sums};
-}
-
 struct GatherAdd : torch::autograd::Function<GatherAdd> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& ps, const at::Tensor& pr,
                             const EdgeIndex& ei, bool relu) {
-    const bool fused = q.device().is_cpu() && ps.device().is_cpu() && pr.device().is_cpu() &&
-                       ps.scalar_type() == q.scalar_type() && pr.scalar_type() == q.scalar_type();
-    at::Tensor y =
-        fused ? gather_add_cpu(q, ps, pr, ei.src, ei.dst, relu)
-              : q + ps.index_select(0, ei.src).to(q.scalar_type()) + pr.index_select(0, ei.dst).to(q.scalar_type());
-    if (!fused && relu) y.relu_();
+    at::Tensor y = kernels::gather_add(q, ps, pr, ei.src, ei.dst, relu);
     ctx->saved_data["relu"] = relu;
     ctx->saved_data["ps_type"] = ps.scalar_type();
     ctx->saved_data["pr_type"] = pr.scalar_type();
@@ -134,11 +58,10 @@ struct GatherAdd : torch::autograd::Function<GatherAdd> {
     auto s = ctx->get_saved_variables();
     const bool relu = ctx->saved_data["relu"].toBool();
     at::Tensor g, gr;
-    // One fused pass where nothing needs to stay differentiable (no double backward through it).
-    if (relu && grad[0].device().is_cpu() && grad[0].scalar_type() == s[0].scalar_type() &&
-        (grad[0].scalar_type() == at::kFloat || grad[0].scalar_type() == at::kDouble) &&
-        !(c10::GradMode::is_enabled() && (grad[0].requires_grad() || s[0].requires_grad())))
-      std::tie(g, gr) = relu_backward_dst_sum_cpu(grad[0], s[0], s[5]);
+    // One pass through the ReLU and the destination sums where nothing needs to stay
+    // differentiable (no double backward through it).
+    if (relu && !(c10::GradMode::is_enabled() && (grad[0].requires_grad() || s[0].requires_grad())))
+      std::tie(g, gr) = kernels::relu_backward_dst_sum(grad[0], s[0], s[5]);
     else {
       g = relu ? at::threshold_backward(grad[0], s[0], 0) : grad[0];
       gr = Gather::SegmentSum::apply(g, s[5], at::empty({0}, s[4].options()), s[4]);
