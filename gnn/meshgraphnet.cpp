@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/malloc_policy.hpp"
+#include "gnn/edge_latent_fan_out.hpp"
 #include "gnn/layers.hpp"
 #include "gnn/message_passing.hpp"
 #include "linalg/linear.hpp"
@@ -47,20 +48,32 @@ at::Tensor MeshGraphNetImpl::forward(const at::Tensor& x, const at::Tensor& e, c
   check_sizes(x, e, ei);
   const int64_t l = config_.latent;
   at::Tensor h = mlp_forward(node_enc_, x), g = mlp_forward(edge_enc_, e);
+  const auto first_layer = [](const torch::nn::Sequential& mlp) { return mlp->ptr<torch::nn::LinearImpl>(0).get(); };
+  // The edge latent's consumers in the next edge update (its first layer's block on g and the
+  // residual) and in this step's node update (the sum into destinations), as one autograd node.
+  EdgeLatentFanOut uses = edge_latent_fan_out(g, block(first_layer(edge_mlp_[0])->weight, 0, l),
+                                              first_layer(edge_mlp_[0])->bias, ei, false);
   for (size_t s = 0; s < edge_mlp_.size(); ++s) {
     // Edge update: W [g, h_src, h_dst] + b = (W_e g + b) + (W_s h)[src] + (W_r h)[dst].
     const auto& em = edge_mlp_[s];
-    const auto* e0 = em->ptr<torch::nn::LinearImpl>(0).get();
+    const auto* e0 = first_layer(em);
     const bool e_relu = relu_at(em, 1);
-    at::Tensor a =
-        gather_add(linalg::linear(g, block(e0->weight, 0, l), e0->bias), linalg::linear(h, block(e0->weight, 1, l)),
-                   linalg::linear(h, block(e0->weight, 2, l)), ei, e_relu);
-    g = mlp_forward(em, a, e_relu ? 2 : 1, true, g);  // plus the residual
+    at::Tensor a = gather_add(uses.q, linalg::linear(h, block(e0->weight, 1, l)),
+                              linalg::linear(h, block(e0->weight, 2, l)), ei, e_relu);
+    g = mlp_forward(em, a, e_relu ? 2 : 1, true, uses.residual);  // plus the residual
+    at::Tensor agg;
+    if (s + 1 < edge_mlp_.size()) {
+      const auto* next = first_layer(edge_mlp_[s + 1]);
+      uses = edge_latent_fan_out(g, block(next->weight, 0, l), next->bias, ei, true);
+      agg = uses.agg;
+    } else {
+      agg = scatter_sum_dst(g, ei);
+    }
     // Node update: W [h, agg] + b = (W_h h + b) + W_a agg, without the concatenation.
     const auto& nm = node_mlp_[s];
-    const auto* n0 = nm->ptr<torch::nn::LinearImpl>(0).get();
-    at::Tensor z = linalg::linear(h, block(n0->weight, 0, l), n0->bias)
-                       .add_(linalg::linear(scatter_sum_dst(g, ei), block(n0->weight, 1, l)));
+    const auto* n0 = first_layer(nm);
+    at::Tensor z =
+        linalg::linear(h, block(n0->weight, 0, l), n0->bias).add_(linalg::linear(agg, block(n0->weight, 1, l)));
     h = mlp_forward(nm, z, 1, true, h);
   }
   return mlp_forward(decoder_, h);

@@ -66,6 +66,20 @@ TESSERA_EPILOGUE_CLONES void mask_rows(T* o, const T* mask, int64_t count) {
   for (int64_t i = 0; i < count; ++i) o[i] = mask[i] > T(0) ? o[i] : T(0);
 }
 
+// o[r, :] += c[r, :] (if c) + table[index[r], :] (if table) over `rows` rows of width n.
+template <class T>
+TESSERA_EPILOGUE_CLONES void add_rows(T* __restrict__ o, const T* __restrict__ c, const T* __restrict__ table,
+                                      const int64_t* index, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r, o += n) {
+    if (c)
+      for (int64_t j = 0; j < n; ++j) o[j] += c[r * n + j];
+    if (table) {
+      const T* t = table + index[r] * n;
+      for (int64_t j = 0; j < n; ++j) o[j] += t[j];
+    }
+  }
+}
+
 // Each row of z: + bias, its mean and biased variance (two passes over the row), then
 // y = (z - mean) * rstd * gamma + beta (+ residual); mean and rstd stored per row.
 template <class T>
@@ -419,6 +433,40 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
 #endif
   at::Tensor out = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
   return relu ? out.relu_() : out;
+}
+
+at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
+                                    const at::Tensor& table, const at::Tensor& index) {
+  const int64_t m = x.size(0), n = b.size(1);
+  TORCH_CHECK(!c.defined() || (c.dim() == 2 && c.size(0) == m && c.size(1) == n),
+              "product_with_weight_plus: c must be [", m, ", ", n, "], got ", c.sizes());
+  TORCH_CHECK(table.defined() == index.defined() &&
+                  (!table.defined() || (table.dim() == 2 && table.size(1) == n && index.dim() == 1 &&
+                                        index.size(0) == m && index.scalar_type() == at::kLong)),
+              "product_with_weight_plus: table [t, ", n, "] and index [", m, "] int64 come together");
+#if TESSERA_WITH_XSMM
+  const auto fits = [&](const at::Tensor& t) {
+    return !t.defined() || (t.is_contiguous() && t.scalar_type() == b.scalar_type() && t.device().is_cpu() &&
+                            !(c10::GradMode::is_enabled() && t.requires_grad()));
+  };
+  if (fits(c) && fits(table) && (!index.defined() || (index.is_contiguous() && index.device().is_cpu())) &&
+      eligible(x, b)) {
+    at::Tensor out = at::empty({m, n}, x.options());
+    const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight_plus", [&] {
+      const scalar_t* pc = c.defined() ? c.data_ptr<scalar_t>() : nullptr;
+      const scalar_t* pt = table.defined() ? table.data_ptr<scalar_t>() : nullptr;
+      const int64_t* pi = index.defined() ? index.data_ptr<int64_t>() : nullptr;
+      scalar_t* const po = out.data_ptr<scalar_t>();
+      return point_major<scalar_t>(
+          x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, m, x.size(1), n, [&](int64_t start, int64_t size) {
+            add_rows(po + start * n, pc ? pc + start * n : nullptr, pt, pi ? pi + start : nullptr, size, n);
+          });
+    });
+    if (done) return out;
+  }
+#endif
+  at::Tensor out = c.defined() ? at::addmm(c, x, b) : at::mm(x, b);
+  return table.defined() ? out.add_(table.index_select(0, index)) : out;
 }
 
 at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask) {

@@ -22,6 +22,13 @@ at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h);
 at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias = {},
                                bool relu = false);
 
+// x [m, k] · b [k, n] + c [m, n] (if given) + table[index[r], :] on each row r (if given: table
+// [t, n], index [m] int64), the additions made while each panel of rows is in cache: the gradient of
+// a tensor with several consumers (a residual's, a product's, a gather's) in one pass instead of a
+// result per consumer and a sum pass per extra one.
+at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
+                                    const at::Tensor& table = {}, const at::Tensor& index = {});
+
 // The input gradient of a layer whose input was a ReLU's output: (g [m, k] · b [k, n]) ⊙ (mask > 0)
 // for mask [m, n] (that output), the mask applied while each panel of rows is in cache, so the
 // ReLU's backward needs no pass of its own.

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/error.hpp"
 #include "gnn/edge_index.hpp"
+#include "gnn/edge_latent_fan_out.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 #include "gnn/message_passing.hpp"
 #include "gnn/sparse_attention.hpp"
@@ -66,9 +68,16 @@ TEST_CASE("CPU kernels give the same bits on 1 and 2 threads", "[gnn][kernels][t
     at::Tensor att = gnn::sparse_attention(q, k, v, ei);
     at::Tensor edges = gnn::gather_add(qe, ps, pr, ei, true);
     at::Tensor sums = gnn::kernels::segment_sum(edges.detach(), ei.dst_ptr, at::Tensor());
+    at::Tensor lat = at::randn({e, 16}).requires_grad_(), w = at::randn({12, 16}).requires_grad_(),
+               b = at::randn({12}).requires_grad_();
+    const gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(lat, w, b, ei, true);
     (att * at::randn_like(att)).sum().backward();
     (edges * at::randn_like(edges)).sum().backward();
-    return std::vector<at::Tensor>{att, q.grad(), k.grad(), v.grad(), edges, sums, qe.grad(), ps.grad(), pr.grad()};
+    ((u.q * at::randn_like(u.q)).sum() + (u.residual * at::randn_like(u.residual)).sum() +
+     (u.agg * at::randn_like(u.agg)).sum())
+        .backward();
+    return std::vector<at::Tensor>{att,       q.grad(),  k.grad(),   v.grad(), edges,    sums, qe.grad(),
+                                   ps.grad(), pr.grad(), lat.grad(), w.grad(), b.grad(), u.q};
   };
   const auto one = run(1), two = run(2);
   at::set_num_threads(threads_before);
@@ -128,6 +137,76 @@ TEST_CASE("gather_add's gradients equal plain torch's, with and without its ReLU
   const at::Tensor ours = second(true);
   at::manual_seed(6);
   CHECK(at::allclose(ours, second(false), 1e-12, 1e-12));
+}
+
+// edge_latent_fan_out against its three consumers one by one (linalg::linear on a column block of a
+// larger weight, the residual, scatter_sum_dst) under autograd: values and the gradients of g, the
+// weight and the bias, with and without the scatter and the bias, with some outputs unused, on a
+// graph with an edgeless node; and a second-order gradient (create_graph: the differentiable path).
+TEST_CASE("edge_latent_fan_out equals its consumers one by one", "[gnn][grad]") {
+  const auto ei = gnn::EdgeIndex::from_graph(
+      mesh::graph_from_pairs(6, {{0, 1}, {1, 2}, {2, 0}, {3, 4}, {1, 3}, {4, 0}}, true));  // node 5: no edges
+  const int64_t e = ei.num_edges(), f = 9, p = 7;
+  for (auto dtype : {at::kFloat, at::kDouble})
+    for (int variant = 0; variant < 8; ++variant) {
+      const bool scatter = variant & 1, bias = variant & 2, all_used = variant & 4;
+      INFO((dtype == at::kFloat ? "fp32" : "fp64")
+           << (scatter ? ", scatter" : "") << (bias ? ", bias" : "") << (all_used ? "" : ", q and agg only"));
+      const at::TensorOptions o = at::TensorOptions().dtype(dtype);
+      at::manual_seed(variant);
+      const at::Tensor g0 = at::randn({e, f}, o), w0 = at::randn({p, 3 * f}, o), b0 = at::randn({p}, o),
+                       wq = at::randn({e, p}, o), wr = at::randn({e, f}, o), wa = at::randn({ei.num_nodes, f}, o);
+      auto run = [&](bool ours) {
+        at::Tensor g = g0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+        const at::Tensor block = w.narrow(1, f, f), bb = bias ? b : at::Tensor();
+        at::Tensor q, res, agg;
+        if (ours) {
+          gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(g, block, bb, ei, scatter);
+          q = u.q, res = u.residual, agg = u.agg;
+          CHECK(agg.defined() == scatter);
+        } else {
+          q = bias ? at::addmm(bb, g, block.t()) : at::mm(g, block.t());
+          res = g;
+          if (scatter) agg = gnn::scatter_sum_dst(g, ei);
+        }
+        at::Tensor loss = (q * wq).sum();
+        if (all_used) loss = loss + (res * res * wr).sum();
+        if (scatter) loss = loss + (agg * wa).sum();
+        loss.backward();
+        std::vector<at::Tensor> out{q.detach(), g.grad(), w.grad()};
+        if (bias) out.push_back(b.grad());
+        if (scatter) out.push_back(agg.detach());
+        return out;
+      };
+      const auto got = run(true), expected = run(false);
+      const double tol = dtype == at::kFloat ? 1e-5 : 1e-12;
+      for (size_t i = 0; i < got.size(); ++i) {
+        INFO("output " << i);
+        REQUIRE(got[i].defined());
+        CHECK(at::allclose(got[i], expected[i], tol, tol));
+      }
+      CHECK(got[2].narrow(1, 0, f).abs().sum().item<double>() == 0.0);  // only the block has a gradient
+    }
+  // Second order (create_graph): d/dw of |dL/dg|² with L using all three outputs.
+  auto second = [&](bool ours) {
+    at::manual_seed(9);
+    at::Tensor g = at::randn({e, 4}, at::kDouble).requires_grad_(), w = at::randn({3, 4}, at::kDouble).requires_grad_(),
+               b = at::randn({3}, at::kDouble).requires_grad_();
+    at::Tensor q, res, agg;
+    if (ours) {
+      gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(g, w, b, ei, true);
+      q = u.q, res = u.residual, agg = u.agg;
+    } else {
+      q = at::addmm(b, g, w.t()), res = g, agg = gnn::scatter_sum_dst(g, ei);
+    }
+    at::Tensor gg =
+        torch::autograd::grad({(q * q).sum() + (res * res).sum() + (agg * agg).sum()}, {g}, {}, true, true)[0];
+    return torch::autograd::grad({(gg * gg).sum()}, {w, b});
+  };
+  const auto ours = second(true), theirs = second(false);
+  CHECK(at::allclose(ours[0], theirs[0], 1e-12, 1e-12));
+  CHECK(at::allclose(ours[1], theirs[1], 1e-12, 1e-12));
+  CHECK_THROWS_AS(gnn::edge_latent_fan_out(at::randn({e + 1, 4}), at::randn({3, 4}), {}, ei, true), tessera::Error);
 }
 
 TEST_CASE("EdgeIndex orders", "[gnn]") {

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "gnn/edge_index.hpp"
+#include "gnn/edge_latent_fan_out.hpp"
 #include "gnn/kernels/segment_sum.hpp"
 #include "gnn/message_passing.hpp"
 #include "gnn/sparse_attention.hpp"
@@ -66,6 +67,32 @@ TEST_CASE("CUDA message passing gradients equal CPU", "[gnn][cuda]") {
   auto [yg, gg] = run(x.cuda(), eg);
   CHECK(yc == Approx(yg).epsilon(1e-12));
   CHECK(at::allclose(gc, gg, 1e-10, 1e-12));
+}
+
+// gather_add and edge_latent_fan_out take ATen's operations on the GPU (and the CPU kernels here):
+// values and gradients of every input agree.
+TEST_CASE("CUDA gather_add and edge_latent_fan_out equal CPU", "[gnn][cuda]") {
+  auto ei = gnn::EdgeIndex::from_graph(mesh::mesh_graph(test::irregular_mesh(10, 8, 4)));
+  auto eg = ei.to(at::kCUDA);
+  const int64_t e = ei.num_edges(), n = ei.num_nodes;
+  const at::Tensor q0 = at::randn({e, 6}, at::kDouble), ps0 = at::randn({n, 6}, at::kDouble),
+                   pr0 = at::randn({n, 6}, at::kDouble), w0 = at::randn({5, 6}, at::kDouble),
+                   b0 = at::randn({5}, at::kDouble);
+  auto run = [&](const gnn::EdgeIndex& ix, at::Device d) {
+    at::Tensor q = q0.to(d).requires_grad_(), ps = ps0.to(d).requires_grad_(), pr = pr0.to(d).requires_grad_(),
+               w = w0.to(d).requires_grad_(), b = b0.to(d).requires_grad_();
+    at::Tensor a = gnn::gather_add(q, ps, pr, ix, true);
+    const gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(a, w, b, ix, true);
+    (u.q.sin().sum() + u.residual.pow(2).sum() + u.agg.cos().sum()).backward();
+    std::vector<at::Tensor> out{a, u.q, u.agg, q.grad(), ps.grad(), pr.grad(), w.grad(), b.grad()};
+    for (auto& t : out) t = t.detach().cpu();
+    return out;
+  };
+  const auto cpu = run(ei, at::kCPU), gpu = run(eg, at::kCUDA);
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    INFO("output " << i);
+    CHECK(at::allclose(cpu[i], gpu[i], 1e-10, 1e-12));
+  }
 }
 
 TEST_CASE("CUDA sparse attention equals CPU, forward and backward", "[attention][cuda]") {

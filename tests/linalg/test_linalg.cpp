@@ -19,8 +19,6 @@ using namespace tessera::linalg;
 
 namespace {
 
-// Sums of k products of standard normal entries: rounding grows with k (observed up to 2.7e-5 in
-// fp32 at k = 128); a wrong kernel or panel is off by O(1).
 // Sets torch's thread count for a scope and restores it, also when a REQUIRE throws.
 struct Threads {
   explicit Threads(int n) : before(at::get_num_threads()) { at::set_num_threads(n); }
@@ -28,6 +26,8 @@ struct Threads {
   int before;
 };
 
+// Sums of k products of standard normal entries: rounding grows with k (observed up to 2.7e-5 in
+// fp32 at k = 128); a wrong kernel or panel is off by O(1).
 double tolerance(at::ScalarType type, int64_t k) {
   return (type == at::kFloat ? 1e-6 : 1e-14) * static_cast<double>(k);
 }
@@ -58,6 +58,43 @@ TEST_CASE("weight_product and product_with_weight equal at::mm", "[linalg]") {
                   .max()
                   .item<double>() < tolerance(type, k));
       }
+}
+
+// product_with_weight_plus against at::mm plus c plus gathered table rows, in double: each of c and
+// the table present or not, panels with remainders, a repeated and an unused table row; operands
+// the kernels do not take (a strided c) go through ATen with the same result.
+TEST_CASE("product_with_weight_plus equals x · b + c + table[index]", "[linalg]") {
+  for (at::ScalarType type : {at::kFloat, at::kDouble})
+    for (int64_t m : {1, 15, 17, 1000})
+      for (int parts = 0; parts < 4; ++parts) {
+        const bool with_c = parts & 1, with_table = parts & 2;
+        INFO((type == at::kFloat ? "fp32 " : "fp64 ")
+             << m << " rows" << (with_c ? ", c" : "") << (with_table ? ", table" : ""));
+        at::manual_seed(m + 10 * parts);
+        const at::TensorOptions o = at::TensorOptions().dtype(type);
+        const int64_t k = 128, n = 96, t = 7;
+        const at::Tensor x = at::randn({m, k}, o), b = at::randn({k, n}, o), c = at::randn({m, n}, o),
+                         table = at::randn({t, n}, o), index = at::randint(0, t - 1, {m}, at::kLong);  // row 6 unused
+        at::Tensor expected = at::mm(x.to(at::kDouble), b.to(at::kDouble));
+        if (with_c) expected += c.to(at::kDouble);
+        if (with_table) expected += table.to(at::kDouble).index_select(0, index);
+        const at::Tensor got = product_with_weight_plus(
+            x, b, with_c ? c : at::Tensor(), with_table ? table : at::Tensor(), with_table ? index : at::Tensor());
+        REQUIRE(got.sizes() == expected.sizes());
+        REQUIRE(got.scalar_type() == type);
+        CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, k) + tolerance(type, 2));
+        if (with_c && m > 1) {  // a strided c (one row would count as contiguous): ATen's path
+          const at::Tensor wide = at::randn({m, 2 * n}, o), cs = wide.narrow(1, 0, n);
+          REQUIRE(!cs.is_contiguous());
+          const at::Tensor strided = product_with_weight_plus(x, b, cs);
+          CHECK((strided.to(at::kDouble) - at::mm(x.to(at::kDouble), b.to(at::kDouble)) - cs.to(at::kDouble))
+                    .abs()
+                    .max()
+                    .item<double>() < tolerance(type, k) + tolerance(type, 2));
+        }
+      }
+  CHECK_THROWS(product_with_weight_plus(at::randn({4, 8}), at::randn({8, 5}), at::randn({3, 5})));
+  CHECK_THROWS(product_with_weight_plus(at::randn({4, 8}), at::randn({8, 5}), {}, at::randn({3, 5})));
 }
 
 TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[linalg]") {

@@ -1,0 +1,99 @@
+#include "gnn/edge_latent_fan_out.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <tuple>
+
+#include "core/error.hpp"
+#include "gnn/kernels/segment_sum.hpp"
+#include "gnn/message_passing.hpp"
+#include "linalg/linear.hpp"
+#include "linalg/small_products.hpp"
+
+namespace tessera::gnn {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Outputs q, residual (g itself: autograd gives the returned input a view with this node as its
+// function) and agg (empty without `scatter`). Without a bias, `bias` is an empty tensor.
+struct FanOut : torch::autograd::Function<FanOut> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& weight,
+                               const at::Tensor& bias, const EdgeIndex& ei, bool scatter) {
+    const bool has_bias = bias.numel() > 0;
+    const at::Tensor gc = g.contiguous();
+    at::Tensor q = linalg::product_with_weight(gc, linalg::transposed_weight(weight), has_bias ? bias : at::Tensor());
+    // Autograd functions return no undefined tensors: without `scatter`, an empty one.
+    at::Tensor agg = scatter ? kernels::segment_sum(gc, ei.dst_ptr, at::Tensor()) : at::empty({0}, g.options());
+    if (!scatter) ctx->mark_non_differentiable({agg});
+    ctx->save_for_backward({gc, weight, ei.dst, ei.dst_ptr});
+    ctx->saved_data["bias"] = has_bias;
+    ctx->saved_data["num_nodes"] = ei.num_nodes;
+    ctx->set_materialize_grads(false);  // an unused output's gradient stays undefined
+    return {q, g, agg};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto s = ctx->get_saved_variables();
+    const at::Tensor &g = s[0], &weight = s[1], &dst = s[2], &dst_ptr = s[3];
+    const at::Tensor &dq = grads[0], &dres = grads[1], &dagg = grads[2];
+    const bool bias = ctx->saved_data["bias"].toBool();
+    at::Tensor dg, dw, db;
+    if (c10::GradMode::is_enabled()) {  // building a double backward: differentiable operations
+      if (ctx->needs_input_grad(0)) {
+        dg = dres.defined() ? dres : at::zeros_like(g);
+        if (dq.defined()) dg = dg + dq.mm(weight);
+        if (dagg.defined()) {
+          EdgeIndex ei;
+          ei.num_nodes = ctx->saved_data["num_nodes"].toInt(), ei.dst = dst, ei.dst_ptr = dst_ptr;
+          dg = dg + gather_dst(dagg, ei);
+        }
+      }
+      if (dq.defined() && ctx->needs_input_grad(1)) dw = dq.t().mm(g);
+      if (dq.defined() && bias && ctx->needs_input_grad(2)) db = dq.sum(0);
+      return {dg, dw, db, {}, {}};
+    }
+    const at::Tensor dqc = dq.defined() ? dq.contiguous() : at::Tensor();
+    if (ctx->needs_input_grad(0)) {
+      const at::Tensor c = dres.defined() ? dres.contiguous() : at::Tensor();
+      const at::Tensor table = dagg.defined() ? dagg.contiguous() : at::Tensor();
+      if (dqc.defined())
+        dg = linalg::product_with_weight_plus(dqc, weight.contiguous(), c, table, table.defined() ? dst : at::Tensor());
+      else {
+        dg = c.defined() ? c.clone() : at::zeros_like(g);
+        if (table.defined()) dg.add_(table.index_select(0, dst));
+      }
+    }
+    if (dqc.defined()) {
+      const bool want_w = ctx->needs_input_grad(1), want_b = bias && ctx->needs_input_grad(2);
+      if (want_w && want_b)
+        std::tie(dw, db) = linalg::outer_product_sum_and_column_sums(dqc, g);
+      else if (want_w)
+        dw = linalg::outer_product_sum(dqc, g);
+      else if (want_b)
+        db = dqc.sum(0);
+    }
+    return {dg, dw, db, {}, {}};
+  }
+};
+
+}  // namespace
+
+EdgeLatentFanOut edge_latent_fan_out(const at::Tensor& g, const at::Tensor& weight, const at::Tensor& bias,
+                                     const EdgeIndex& ei, bool scatter) {
+  if (g.dim() != 2 || g.size(0) != ei.num_edges() || weight.dim() != 2 || weight.size(1) != g.size(1) ||
+      (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0))))
+    throw Error(cat("edge_latent_fan_out: expected g [", ei.num_edges(), ", F], weight [P, F] and bias [P], got ",
+                    g.sizes(), ", ", weight.sizes(), ", ", bias.defined() ? bias.sizes() : at::IntArrayRef{}));
+  const auto type = g.scalar_type();
+  const bool one_type = weight.scalar_type() == type && (!bias.defined() || bias.scalar_type() == type);
+  if (!one_type || at::autocast::is_autocast_enabled(g.device().type()))
+    return {linalg::linear(g, weight, bias), g, scatter ? scatter_sum_dst(g, ei) : at::Tensor()};
+  variable_list out = FanOut::apply(g, weight, bias.defined() ? bias : at::empty({0}, g.options()), ei, scatter);
+  return {out[0], out[1], scatter ? out[2] : at::Tensor()};
+}
+
+}  // namespace tessera::gnn
