@@ -43,6 +43,7 @@
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/meshgraphnet.hpp"
+#include "linalg/outer_product_sum.hpp"
 #include "linalg/small_products.hpp"
 #include "mesh/gmsh_io.hpp"
 #include "mesh/graph.hpp"

@@ -10,6 +10,7 @@
 #include "gnn/kernels/segment_sum.hpp"
 #include "gnn/message_passing.hpp"
 #include "linalg/linear.hpp"
+#include "linalg/outer_product_sum.hpp"
 #include "linalg/small_products.hpp"
 
 namespace tessera::gnn {
@@ -67,15 +68,9 @@ struct FanOut : torch::autograd::Function<FanOut> {
         if (table.defined()) dg.add_(table.index_select(0, dst));
       }
     }
-    if (dqc.defined()) {
-      const bool want_w = ctx->needs_input_grad(1), want_b = bias && ctx->needs_input_grad(2);
-      if (want_w && want_b)
-        std::tie(dw, db) = linalg::outer_product_sum_and_column_sums(dqc, g);
-      else if (want_w)
-        dw = linalg::outer_product_sum(dqc, g);
-      else if (want_b)
-        db = dqc.sum(0);
-    }
+    if (dqc.defined())
+      std::tie(dw, db) =
+          linalg::weight_and_bias_grads(dqc, g, ctx->needs_input_grad(1), bias && ctx->needs_input_grad(2));
     return {dg, dw, db, {}, {}};
   }
 };

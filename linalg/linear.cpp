@@ -6,6 +6,7 @@
 
 #include <tuple>
 
+#include "linalg/outer_product_sum.hpp"
 #include "linalg/small_products.hpp"
 
 namespace tessera::linalg {
@@ -13,14 +14,6 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-// A layer's weight gradient gyᵀ · x and bias gradient Σ gy, each only where asked for; both from
-// one pass over gy's chunks when both are.
-std::pair<at::Tensor, at::Tensor> weight_and_bias_grads(const at::Tensor& gy, const at::Tensor& x, bool weight,
-                                                        bool bias) {
-  if (weight && bias) return outer_product_sum_and_column_sums(gy, x);
-  return {weight ? outer_product_sum(gy, x) : at::Tensor(), bias ? gy.sum(0) : at::Tensor()};
-}
 
 // Without a bias, `bias` is an empty tensor (autograd functions take no undefined inputs).
 struct JitLinear : public torch::autograd::Function<JitLinear> {

@@ -13,6 +13,7 @@
 
 #include "linalg/kernels/transposed_product.hpp"
 #include "linalg/linear.hpp"
+#include "linalg/outer_product_sum.hpp"
 #include "linalg/small_products.hpp"
 
 using namespace tessera::linalg;

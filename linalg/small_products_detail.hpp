@@ -1,0 +1,59 @@
+// What linalg's CPU products share (small_products.cpp, outer_product_sum.cpp): which operands
+// the kernels take, how their epilogues are built, and libxsmm's kernel dispatch. Not part of
+// linalg's interface.
+#pragma once
+#include <ATen/core/Tensor.h>
+#include <c10/core/GradMode.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#if TESSERA_WITH_XSMM
+#include <libxsmm.h>
+#endif
+
+namespace tessera::linalg::detail {
+
+// Whether a product of a and b (both 2-D, summed over a's dimension a_dim and b's b_dim) may take a
+// CPU kernel: the same fp32/fp64 type, contiguous, nothing for autograd to record.
+inline bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t a_dim = 1, int64_t b_dim = 0) {
+  return a.device().is_cpu() && b.device().is_cpu() && a.dim() == 2 && b.dim() == 2 &&
+         a.scalar_type() == b.scalar_type() && (a.scalar_type() == at::kFloat || a.scalar_type() == at::kDouble) &&
+         a.size(a_dim) == b.size(b_dim) && a.numel() > 0 && b.numel() > 0 && a.is_contiguous() && b.is_contiguous() &&
+         !(c10::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
+}
+
+// The products' epilogues, on a panel of `rows` rows of width n while it is in cache. Each is built
+// for AVX2 + FMA and the baseline, chosen at load time by the CPU (the build targets plain
+// x86-64, and these loops ran at half speed in SSE2: no faster than ATen's separate, AVX2-dispatched
+// passes they replace).
+#define TESSERA_EPILOGUE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), flatten))
+
+// The sum of v[0..n), in 8 independent partial sums (which the compiler vectorises).
+template <class T>
+inline T row_sum(const T* v, int64_t n) {
+  T acc[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += v[j + l];
+  for (; j < n; ++j) acc[0] += v[j];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+#if TESSERA_WITH_XSMM
+
+// libxsmm's kernel for C [m, n] = A [m, k] · B [k, n] (column-major, leading dimensions lda, ldb,
+// ldc), with β = 1 when `accumulate`; null where libxsmm has none.
+template <class T>
+auto dispatch(libxsmm_blasint m, libxsmm_blasint n, libxsmm_blasint k, libxsmm_blasint lda, libxsmm_blasint ldb,
+              libxsmm_blasint ldc, bool accumulate = false, int flags = LIBXSMM_GEMM_FLAG_NONE) {
+  const T alpha = 1, beta = accumulate ? 1 : 0;
+  if constexpr (std::is_same_v<T, float>)
+    return libxsmm_smmdispatch(m, n, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+  else
+    return libxsmm_dmmdispatch(m, n, k, &lda, &ldb, &ldc, &alpha, &beta, &flags, nullptr);
+}
+
+#endif
+
+}  // namespace tessera::linalg::detail
