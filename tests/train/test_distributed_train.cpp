@@ -172,7 +172,10 @@ TEST_CASE("unrolled training equals single-process training", "[mpi][train]") {
                   {"train.parallel=" + parallel, "train.unroll=3", "train.unroll_grad=" + grad, "train.batch=3"});
     train::Trainer serial(train::mesh_sim_options(d), nullptr, Comm::self()),
         dist(train::mesh_sim_options(d), nullptr, world);
-    check_same_training(serial, dist, 4);
+    // Three chained passes carry more summation-order noise into Adam than one: 4.2e-6 on an
+    // AVX-512 EPYC (whose MKL kernels split the partitioned and whole products differently), under
+    // 1e-6 on an AVX2-only one.
+    check_same_training(serial, dist, 4, 1e-5);
   }
   if (world.size() > 1) {
     io::Deck bad = make_deck(schema, "transformer", {"train.parallel=graph", "train.unroll=3", "train.unroll_grad=2"});
