@@ -115,6 +115,9 @@ double quantile(std::vector<double> v, double q) {
 // peers' times, so a target ratio can be checked against what the arithmetic allows.
 struct ProductFloor {
   double gflop = 0, ms = 0;
+  // The weight gradients alone by each chunk kernel of outer_product_sum and by at::mm (jit: -1
+  // without libxsmm), so that the per-machine choice of OuterSumKernel::Auto shows its reason.
+  double weight_gflop = 0, weight_jit_ms = -1, weight_blas_ms = 0, weight_mm_ms = 0;
 };
 ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_t edge_in, int64_t out,
                            const gnn::MeshGraphNetConfig& c) {
@@ -142,19 +145,18 @@ ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_
   mlp(nodes, l, out, true);
 
   std::map<std::tuple<int64_t, int64_t, int64_t, int>, double> seconds;  // (m, k, n, kind) -> s
-  auto best_of = [](const std::function<void()>& a, const std::function<void()>& b) {
-    double best = 1e30;
-    for (const auto& f : {a, b}) {
-      f();  // warm-up
-      std::vector<double> t;
-      for (int r = 0; r < 15; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-      best = std::min(best, median(t));
+  auto seconds_of = [](const std::function<void()>& f) {
+    f();  // warm-up
+    std::vector<double> t;
+    for (int r = 0; r < 15; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      f();
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    return best;
+    return median(t);
+  };
+  auto best_of = [&](const std::function<void()>& a, const std::function<void()>& b) {
+    return std::min(seconds_of(a), seconds_of(b));
   };
   // A product m x k by k x n (kind 0: activations times a weight; 1: a sum of outer products over m).
   auto time_of = [&](int64_t m, int64_t k, int64_t n, int kind) {
@@ -171,12 +173,31 @@ ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_
     }
     return seconds[key] = t;
   };
+  // The weight gradient m x k by m x n by one kernel: 0 libxsmm's chunks, 1 BLAS chunks, 2 at::mm.
+  std::map<std::tuple<int64_t, int64_t, int64_t, int>, double> weight_seconds;
+  auto weight_time_of = [&](int64_t m, int64_t k, int64_t n, int kernel) {
+    auto key = std::make_tuple(m, k, n, kernel);
+    if (auto it = weight_seconds.find(key); it != weight_seconds.end()) return it->second;
+    at::NoGradGuard no_grad;
+    const at::Tensor a = at::randn({m, k}), g = at::randn({m, n});
+    using linalg::OuterSumKernel;
+    const double t = kernel == 2 ? seconds_of([&] { at::mm(a.t(), g); }) : seconds_of([&] {
+      linalg::outer_product_sum(a, g, kernel == 0 ? OuterSumKernel::Jit : OuterSumKernel::Blas);
+    });
+    return weight_seconds[key] = t;
+  };
+  const bool jit = linalg::outer_product_sum_takes_jit(linalg::OuterSumKernel::Jit);
   ProductFloor f;
+  if (jit) f.weight_jit_ms = 0;
   for (const auto& p : ps) {
     const double macs = double(p.rows) * p.in * p.out;
     f.gflop += 2e-9 * macs * (p.input_grad ? 3 : 2);
     f.ms += 1e3 * (time_of(p.rows, p.in, p.out, 0) + time_of(p.rows, p.in, p.out, 1) +
                    (p.input_grad ? time_of(p.rows, p.out, p.in, 0) : 0.0));
+    f.weight_gflop += 2e-9 * macs;
+    if (jit) f.weight_jit_ms += 1e3 * weight_time_of(p.rows, p.in, p.out, 0);
+    f.weight_blas_ms += 1e3 * weight_time_of(p.rows, p.in, p.out, 1);
+    f.weight_mm_ms += 1e3 * weight_time_of(p.rows, p.in, p.out, 2);
   }
   return f;
 }
@@ -390,6 +411,13 @@ int main(int argc, char** argv) {
       "products alone (forward, input and weight gradients; %.1f GFLOP per step), each at the faster of\n"
       "tessera's kernel and at::mm on its shape, now: %.1f ms (%.0f GFLOP/s), %.0f%% of the tessera step\n",
       floor.gflop, floor.ms, floor.gflop / floor.ms * 1e3, 100 * floor.ms / t_new);
+  const auto rate = [&](double ms) { return floor.weight_gflop / ms * 1e3; };
+  std::printf("  of them the weight gradients (%.1f GFLOP): ", floor.weight_gflop);
+  if (floor.weight_jit_ms >= 0)
+    std::printf("libxsmm chunks %.1f ms (%.0f GFLOP/s), ", floor.weight_jit_ms, rate(floor.weight_jit_ms));
+  std::printf("BLAS chunks %.1f ms (%.0f GFLOP/s), at::mm %.1f ms (%.0f GFLOP/s); tessera takes %s here\n",
+              floor.weight_blas_ms, rate(floor.weight_blas_ms), floor.weight_mm_ms, rate(floor.weight_mm_ms),
+              linalg::outer_product_sum_takes_jit(linalg::OuterSumKernel::Auto) ? "libxsmm's" : "BLAS");
   for (size_t k = 2; k < rows.size(); ++k)
     if (rows[k].error.empty())
       std::printf("  %s / 2 = %.1f ms: %s\n", rows[k].name.c_str(), median(rows[k].ms) / 2,

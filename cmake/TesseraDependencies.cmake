@@ -83,7 +83,7 @@ else()
   message(STATUS "tessera: yaml-cpp or CLI11 missing: io/ and apps/ are skipped")
 endif()
 
-foreach(c MPI PETSC HDF5 VTK CUDA GMSH METIS)
+foreach(c MPI PETSC HDF5 VTK CUDA GMSH METIS XSMM)
   if(TESSERA_HAVE_${c})
     set(TESSERA_HAVE_${c}_01 1)
   else()

@@ -46,7 +46,7 @@ TESSERA_EPILOGUE_CLONES void add_columns(const T* __restrict__ a, int64_t rows, 
     for (int64_t j = 0; j < p; ++j) sums[j] += double(a[r * p + j]);
 }
 
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
 // libxsmm's kernel for a range of points of outer_product_sum: out [p, n] row-major is
 // outᵀ [n, p] column-major = bᵀ · a, with bᵀ [n, m] (b's memory, leading dimension n) and a as a
 // transposed B (a's memory is [p, m] column-major, leading dimension p). Panels of kOuterPanel
@@ -87,7 +87,7 @@ namespace {
 
 // Whether OuterSumKernel::Auto takes libxsmm's kernel on this machine.
 bool outer_product_sum_uses_jit() {
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
   // libxsmm's transposed-B kernel beat MKL where libxsmm targets AVX-512 (~100 against 77 GFLOP/s)
   // and lost to it on an AVX2 EPYC (55–64 against 71–81), so the choice follows libxsmm's target:
   // fixed per machine, so a run and its resumption compute alike.
@@ -120,8 +120,7 @@ struct NormBackward {
 std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel,
                                             bool column_sums, NormBackward* norm = nullptr) {
   if (!eligible(a, b, 0, 0)) return {at::mm(a.t(), b), column_sums ? a.sum(0) : at::Tensor()};
-  [[maybe_unused]] const bool jit =
-      kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit());
+  [[maybe_unused]] const bool jit = outer_product_sum_takes_jit(kernel);
   const int64_t m = a.size(0), p = a.size(1), n = b.size(1), chunks = (m + kOuterChunk - 1) / kOuterChunk;
   at::Tensor out = at::empty({p, n}, a.options());
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
@@ -150,7 +149,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
                                    norm->mean.data_ptr<scalar_t>() + start, norm->rstd.data_ptr<scalar_t>() + start,
                                    norm->gamma.data_ptr<scalar_t>(), pa + start * p,
                                    dgamma.data() + c * p, dbeta.data() + c * p, size, p);
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
         if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
 #endif
           at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));  // BLAS, one thread here
@@ -175,6 +174,10 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
 
 at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel) {
   return outer_sum(a, b, kernel, false).first;
+}
+
+bool outer_product_sum_takes_jit(OuterSumKernel kernel) {
+  return TESSERA_HAVE_XSMM && (kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit()));
 }
 
 std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Tensor& a, const at::Tensor& b,

@@ -16,6 +16,10 @@ namespace tessera::linalg {
 // has the kernel) or one single-threaded BLAS product (Auto elsewhere; Blas).
 enum class OuterSumKernel { Auto, Jit, Blas };
 at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel = OuterSumKernel::Auto);
+// Whether `kernel` takes libxsmm's chunk kernel (for fp32 or fp64 operands that need no copy) in
+// this build on this machine: Jit wherever the build has libxsmm, Auto where libxsmm also targets
+// AVX-512, Blas never.
+bool outer_product_sum_takes_jit(OuterSumKernel kernel);
 // outer_product_sum and a's column sums Σ_m a[m, :] [p]: a layer's weight and bias gradients from
 // one read of gy (a = gy). Each chunk's column sums are taken, in double, right after its product,
 // while that chunk of a is in cache, and added in chunk order, so they do not depend on the threads.

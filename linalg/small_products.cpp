@@ -16,7 +16,7 @@ namespace {
 
 using detail::eligible;
 using detail::row_sum;
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
 using detail::dispatch;
 #endif
 
@@ -74,7 +74,7 @@ TESSERA_EPILOGUE_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T*
   }
 }
 
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
 
 // Points per kernel call. Feature-major (weight_product, k = rows = 50): 64–256 all ran at
 // 109–111 GFLOP/s. Point-major (product_with_weight, k = n = 128): 16 ran at 101, 128 at 95.
@@ -147,10 +147,10 @@ at::Tensor product_with_transpose(const at::Tensor& a, const at::Tensor& b) {
   return at::mm(a, b.t());
 }
 
-bool small_products_have_jit() { return TESSERA_WITH_XSMM != 0; }
+bool small_products_have_jit() { return TESSERA_HAVE_XSMM != 0; }
 
 at::Tensor transposed_weight(const at::Tensor& w) {
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
   if (w.device().is_cpu() && w.dim() == 2 && w.numel() > 0 && w.stride(1) == 1 && w.stride(0) >= w.size(1) &&
       (w.scalar_type() == at::kFloat || w.scalar_type() == at::kDouble) &&
       !(c10::GradMode::is_enabled() && w.requires_grad())) {
@@ -166,7 +166,7 @@ at::Tensor transposed_weight(const at::Tensor& w) {
 }
 
 at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h) {
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
   if (eligible(w, h)) {
     at::Tensor out = at::empty({w.size(0), h.size(1)}, h.options());
     const bool done = AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "weight_product", [&] {
@@ -190,7 +190,7 @@ bool fits_row(const at::Tensor& v, const at::Tensor& b) {
 }  // namespace
 
 at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias, bool relu) {
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
   if ((!bias.defined() || fits_row(bias, b)) && eligible(x, b)) {
     const int64_t n = b.size(1);
     at::Tensor out = at::empty({x.size(0), n}, x.options());
@@ -218,7 +218,7 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
                   (!table.defined() || (table.dim() == 2 && table.size(1) == n && index.dim() == 1 &&
                                         index.size(0) == m && index.scalar_type() == at::kLong)),
               "product_with_weight_plus: table [t, ", n, "] and index [", m, "] int64 come together");
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
   const auto fits = [&](const at::Tensor& t) {
     return !t.defined() || (t.is_contiguous() && t.scalar_type() == b.scalar_type() && t.device().is_cpu() &&
                             !(c10::GradMode::is_enabled() && t.requires_grad()));
@@ -244,7 +244,7 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
 }
 
 at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask) {
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
   const bool fits = mask.dim() == 2 && mask.size(0) == g.size(0) && mask.size(1) == b.size(1) &&
                     mask.is_contiguous() && mask.scalar_type() == b.scalar_type() && mask.device().is_cpu() &&
                     !(c10::GradMode::is_enabled() && mask.requires_grad());
@@ -269,7 +269,7 @@ NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tens
                                              const at::Tensor& gamma, const at::Tensor& beta, double eps,
                                              const at::Tensor& residual) {
   const int64_t n = b.size(1);
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
   const bool fits = (!bias.defined() || fits_row(bias, b)) && fits_row(gamma, b) && fits_row(beta, b) &&
                     (!residual.defined() || (residual.dim() == 2 && residual.size(0) == x.size(0) &&
                                              residual.size(1) == n && residual.is_contiguous() &&

@@ -8,7 +8,11 @@
 #include <cstdint>
 #include <type_traits>
 
-#if TESSERA_WITH_XSMM
+// TESSERA_HAVE_XSMM: from the generated header, so that every file that includes this one agrees
+// (a per-file definition once missed outer_product_sum.cpp, whose `#if` then read 0 silently).
+#include "tessera/config.hpp"
+
+#if TESSERA_HAVE_XSMM
 #include <libxsmm.h>
 #endif
 
@@ -40,7 +44,7 @@ inline T row_sum(const T* v, int64_t n) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-#if TESSERA_WITH_XSMM
+#if TESSERA_HAVE_XSMM
 
 // libxsmm's kernel for C [m, n] = A [m, k] · B [k, n] (column-major, leading dimensions lda, ldb,
 // ldc), with β = 1 when `accumulate`; null where libxsmm has none.

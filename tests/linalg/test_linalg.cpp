@@ -137,6 +137,14 @@ TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[li
   CHECK(at::allclose(product_with_transpose(a.t(), b.t()), at::mm(a.t(), b), 1e-12, 1e-12));
 }
 
+TEST_CASE("outer_product_sum takes libxsmm's kernel wherever the build has it and it is asked for", "[linalg]") {
+  // Both files that use libxsmm must see the build's choice: outer_product_sum.cpp once read its
+  // `#if` as 0 and ran BLAS for the Jit and Auto kernels, which every value test still passed.
+  CHECK(outer_product_sum_takes_jit(OuterSumKernel::Jit) == small_products_have_jit());
+  CHECK_FALSE(outer_product_sum_takes_jit(OuterSumKernel::Blas));
+  if (!small_products_have_jit()) CHECK_FALSE(outer_product_sum_takes_jit(OuterSumKernel::Auto));
+}
+
 TEST_CASE("outer_product_sum equals at::mm with a transposed operand, on any number of threads", "[linalg]") {
   // Both chunk kernels (libxsmm's where the build has it, and BLAS), whichever this CPU's Auto
   // takes; points below, at and past a panel (128) and a chunk (1024), with remainders.
