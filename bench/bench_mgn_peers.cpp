@@ -32,6 +32,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -115,9 +116,9 @@ double quantile(std::vector<double> v, double q) {
 // peers' times, so a target ratio can be checked against what the arithmetic allows.
 struct ProductFloor {
   double gflop = 0, ms = 0;
-  // The weight gradients alone by each chunk kernel of outer_product_sum and by at::mm (jit: -1
-  // without libxsmm), so that the per-machine choice of OuterSumKernel::Auto shows its reason.
-  double weight_gflop = 0, weight_jit_ms = -1, weight_blas_ms = 0, weight_mm_ms = 0;
+  // The weight gradients alone by each chunk kernel of outer_product_sum (libxsmm's only where the
+  // build has it) and by at::mm, so that the per-machine choice of OuterSumKernel::Auto shows its reason.
+  double weight_gflop = 0, weight_jit_ms = 0, weight_blas_ms = 0, weight_mm_ms = 0;
 };
 ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_t edge_in, int64_t out,
                            const gnn::MeshGraphNetConfig& c) {
@@ -144,7 +145,6 @@ ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_
   }
   mlp(nodes, l, out, true);
 
-  std::map<std::tuple<int64_t, int64_t, int64_t, int>, double> seconds;  // (m, k, n, kind) -> s
   auto seconds_of = [](const std::function<void()>& f) {
     f();  // warm-up
     std::vector<double> t;
@@ -155,49 +155,45 @@ ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_
     }
     return median(t);
   };
-  auto best_of = [&](const std::function<void()>& a, const std::function<void()>& b) {
-    return std::min(seconds_of(a), seconds_of(b));
-  };
-  // A product m x k by k x n (kind 0: activations times a weight; 1: a sum of outer products over m).
-  auto time_of = [&](int64_t m, int64_t k, int64_t n, int kind) {
-    auto key = std::make_tuple(m, k, n, kind);
-    if (auto it = seconds.find(key); it != seconds.end()) return it->second;
-    at::NoGradGuard no_grad;
-    double t = 0;
-    if (kind == 0) {
-      const at::Tensor x = at::randn({m, k}), b = at::randn({k, n});
-      t = best_of([&] { linalg::product_with_weight(x, b); }, [&] { at::mm(x, b); });
-    } else {
-      const at::Tensor a = at::randn({m, k}), g = at::randn({m, n});
-      t = best_of([&] { linalg::outer_product_sum(a, g); }, [&] { at::mm(a.t(), g); });
-    }
-    return seconds[key] = t;
-  };
-  // The weight gradient m x k by m x n by one kernel: 0 libxsmm's chunks, 1 BLAS chunks, 2 at::mm.
-  std::map<std::tuple<int64_t, int64_t, int64_t, int>, double> weight_seconds;
-  auto weight_time_of = [&](int64_t m, int64_t k, int64_t n, int kernel) {
+  using linalg::OuterSumKernel;
+  // A weight gradient, m x k by m x n summed over m, by one kernel: outer_product_sum's chunks
+  // (OuterSumKernel::Jit or Blas) or at::mm (nullopt); each shape and kernel timed once.
+  std::map<std::tuple<int64_t, int64_t, int64_t, std::optional<OuterSumKernel>>, double> weight_seconds;
+  auto weight_time_of = [&](int64_t m, int64_t k, int64_t n, std::optional<OuterSumKernel> kernel) {
     auto key = std::make_tuple(m, k, n, kernel);
     if (auto it = weight_seconds.find(key); it != weight_seconds.end()) return it->second;
     at::NoGradGuard no_grad;
     const at::Tensor a = at::randn({m, k}), g = at::randn({m, n});
-    using linalg::OuterSumKernel;
-    const double t = kernel == 2 ? seconds_of([&] { at::mm(a.t(), g); }) : seconds_of([&] {
-      linalg::outer_product_sum(a, g, kernel == 0 ? OuterSumKernel::Jit : OuterSumKernel::Blas);
-    });
+    const double t =
+        kernel ? seconds_of([&] { linalg::outer_product_sum(a, g, *kernel); }) : seconds_of([&] { at::mm(a.t(), g); });
     return weight_seconds[key] = t;
   };
-  const bool jit = linalg::outer_product_sum_takes_jit(linalg::OuterSumKernel::Jit);
+  const bool jit = linalg::outer_product_sum_takes_jit(OuterSumKernel::Jit);
+  const OuterSumKernel automatic =
+      linalg::outer_product_sum_takes_jit(OuterSumKernel::Auto) ? OuterSumKernel::Jit : OuterSumKernel::Blas;
+  // A product m x k by k x n of activations and a weight, at the faster of tessera's kernel and at::mm.
+  std::map<std::tuple<int64_t, int64_t, int64_t>, double> forward_seconds;
+  auto forward_time_of = [&](int64_t m, int64_t k, int64_t n) {
+    auto key = std::make_tuple(m, k, n);
+    if (auto it = forward_seconds.find(key); it != forward_seconds.end()) return it->second;
+    at::NoGradGuard no_grad;
+    const at::Tensor x = at::randn({m, k}), b = at::randn({k, n});
+    return forward_seconds[key] =
+               std::min(seconds_of([&] { linalg::product_with_weight(x, b); }), seconds_of([&] { at::mm(x, b); }));
+  };
   ProductFloor f;
-  if (jit) f.weight_jit_ms = 0;
   for (const auto& p : ps) {
     const double macs = double(p.rows) * p.in * p.out;
+    const double blas = weight_time_of(p.rows, p.in, p.out, OuterSumKernel::Blas),
+                 mm = weight_time_of(p.rows, p.in, p.out, std::nullopt),
+                 chunks = weight_time_of(p.rows, p.in, p.out, automatic);  // what Auto takes
     f.gflop += 2e-9 * macs * (p.input_grad ? 3 : 2);
-    f.ms += 1e3 * (time_of(p.rows, p.in, p.out, 0) + time_of(p.rows, p.in, p.out, 1) +
-                   (p.input_grad ? time_of(p.rows, p.out, p.in, 0) : 0.0));
+    f.ms += 1e3 * (forward_time_of(p.rows, p.in, p.out) + std::min(chunks, mm) +
+                   (p.input_grad ? forward_time_of(p.rows, p.out, p.in) : 0.0));
     f.weight_gflop += 2e-9 * macs;
-    if (jit) f.weight_jit_ms += 1e3 * weight_time_of(p.rows, p.in, p.out, 0);
-    f.weight_blas_ms += 1e3 * weight_time_of(p.rows, p.in, p.out, 1);
-    f.weight_mm_ms += 1e3 * weight_time_of(p.rows, p.in, p.out, 2);
+    if (jit) f.weight_jit_ms += 1e3 * weight_time_of(p.rows, p.in, p.out, OuterSumKernel::Jit);
+    f.weight_blas_ms += 1e3 * blas;
+    f.weight_mm_ms += 1e3 * mm;
   }
   return f;
 }
@@ -413,7 +409,7 @@ int main(int argc, char** argv) {
       floor.gflop, floor.ms, floor.gflop / floor.ms * 1e3, 100 * floor.ms / t_new);
   const auto rate = [&](double ms) { return floor.weight_gflop / ms * 1e3; };
   std::printf("  of them the weight gradients (%.1f GFLOP): ", floor.weight_gflop);
-  if (floor.weight_jit_ms >= 0)
+  if (linalg::outer_product_sum_takes_jit(linalg::OuterSumKernel::Jit))
     std::printf("libxsmm chunks %.1f ms (%.0f GFLOP/s), ", floor.weight_jit_ms, rate(floor.weight_jit_ms));
   std::printf("BLAS chunks %.1f ms (%.0f GFLOP/s), at::mm %.1f ms (%.0f GFLOP/s); tessera takes %s here\n",
               floor.weight_blas_ms, rate(floor.weight_blas_ms), floor.weight_mm_ms, rate(floor.weight_mm_ms),

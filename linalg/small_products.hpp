@@ -3,10 +3,10 @@
 // and 40 (fp64) on them at one thread, much of it spent packing the tall operand and zeroing the
 // output; libxsmm's JIT kernels, applied to panels of points with the activations read in place,
 // reach 97–111 and 55 (docs/design.md). Contiguous fp32/fp64 CPU tensors go through libxsmm where
-// the build has it (TESSERA_HAVE_XSMM in tessera/config.hpp) and it has a kernel for the shape; everything else (and
-// anything autograd would record) through at::mm. Panels are split over torch's intra-op threads;
-// each output element is computed by one kernel call whatever the threads, so results do not
-// depend on them.
+// the build has it (TESSERA_HAVE_XSMM in tessera/config.hpp) and it has a kernel for the shape;
+// everything else (and anything autograd would record) through at::mm. Panels are split over
+// torch's intra-op threads; each output element is computed by one kernel call whatever the
+// threads, so results do not depend on them.
 #pragma once
 #include <ATen/core/Tensor.h>
 
