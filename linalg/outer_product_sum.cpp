@@ -20,7 +20,7 @@ using detail::row_sum;
 // z, mean and rstd): with x̂ = (z - mean) · rstd and gg = gy · gamma,
 // gz = rstd · (gg - mean(gg) - x̂ · mean(gg · x̂)); dgamma += gy · x̂ and dbeta += gy (in double).
 template <class T>
-TESSERA_EPILOGUE_CLONES void layer_norm_backward_rows(const T* gy, const T* z, const T* mean, const T* rstd,
+TESSERA_CPU_CLONES void layer_norm_backward_rows(const T* gy, const T* z, const T* mean, const T* rstd,
                                                       const T* gamma, T* gz, double* __restrict__ dgamma,
                                                       double* __restrict__ dbeta, int64_t rows, int64_t p) {
   for (int64_t r = 0; r < rows; ++r, gy += p, z += p, gz += p) {
@@ -41,7 +41,7 @@ TESSERA_EPILOGUE_CLONES void layer_norm_backward_rows(const T* gy, const T* z, c
 
 // sums[j] += Σ_r a[r, j] over `rows` rows of width p, in double.
 template <class T>
-TESSERA_EPILOGUE_CLONES void add_columns(const T* __restrict__ a, int64_t rows, int64_t p, double* __restrict__ sums) {
+TESSERA_CPU_CLONES void add_columns(const T* __restrict__ a, int64_t rows, int64_t p, double* __restrict__ sums) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t j = 0; j < p; ++j) sums[j] += double(a[r * p + j]);
 }

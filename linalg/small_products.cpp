@@ -20,9 +20,13 @@ using detail::row_sum;
 using detail::dispatch;
 #endif
 
+// The products' epilogues run on a panel of `rows` rows of width n while it is in cache; each is
+// built for AVX2 as well (core/cpu_clones.hpp: in SSE2 they were no faster than ATen's separate,
+// AVX2-dispatched passes they replace).
+
 // o += bias on every row (if given), then max(o, 0) (if relu).
 template <class T>
-TESSERA_EPILOGUE_CLONES void bias_relu_rows(T* o, const T* bias, int64_t rows, int64_t n, bool relu) {
+TESSERA_CPU_CLONES void bias_relu_rows(T* o, const T* bias, int64_t rows, int64_t n, bool relu) {
   if (bias && relu)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t j = 0; j < n; ++j) o[r * n + j] = std::max(o[r * n + j] + bias[j], T(0));
@@ -36,13 +40,13 @@ TESSERA_EPILOGUE_CLONES void bias_relu_rows(T* o, const T* bias, int64_t rows, i
 // o = o where mask > 0, else 0, over `count` elements. Both operands are loaded unconditionally,
 // then selected: this form vectorises (a conditional load did not).
 template <class T>
-TESSERA_EPILOGUE_CLONES void mask_rows(T* o, const T* mask, int64_t count) {
+TESSERA_CPU_CLONES void mask_rows(T* o, const T* mask, int64_t count) {
   for (int64_t i = 0; i < count; ++i) o[i] = mask[i] > T(0) ? o[i] : T(0);
 }
 
 // o[r, :] += c[r, :] (if c) + table[index[r], :] (if table) over `rows` rows of width n.
 template <class T>
-TESSERA_EPILOGUE_CLONES void add_rows(T* __restrict__ o, const T* __restrict__ c, const T* __restrict__ table,
+TESSERA_CPU_CLONES void add_rows(T* __restrict__ o, const T* __restrict__ c, const T* __restrict__ table,
                                       const int64_t* index, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; ++r, o += n) {
     if (c)
@@ -57,7 +61,7 @@ TESSERA_EPILOGUE_CLONES void add_rows(T* __restrict__ o, const T* __restrict__ c
 // Each row of z: + bias, its mean and biased variance (two passes over the row), then
 // y = (z - mean) * rstd * gamma + beta (+ residual); mean and rstd stored per row.
 template <class T>
-TESSERA_EPILOGUE_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamma, const T* beta,
+TESSERA_CPU_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamma, const T* beta,
                                              const T* residual, T* mean_out, T* rstd_out, int64_t rows, int64_t n,
                                              T eps) {
   for (int64_t r = 0; r < rows; ++r, z += n, y += n) {

@@ -10,6 +10,7 @@
 
 // TESSERA_HAVE_XSMM: from the generated header, so that every file that includes this one agrees
 // (a per-file definition once missed outer_product_sum.cpp, whose `#if` then read 0 silently).
+#include "core/cpu_clones.hpp"
 #include "tessera/config.hpp"
 
 #if TESSERA_HAVE_XSMM
@@ -27,11 +28,6 @@ inline bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t a_dim = 1
          !(c10::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
 }
 
-// The products' epilogues, on a panel of `rows` rows of width n while it is in cache. Each is built
-// for AVX2 + FMA and the baseline, chosen at load time by the CPU (the build targets plain
-// x86-64, and these loops ran at half speed in SSE2: no faster than ATen's separate, AVX2-dispatched
-// passes they replace).
-#define TESSERA_EPILOGUE_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), flatten))
 
 // The sum of v[0..n), in 8 independent partial sums (which the compiler vectorises).
 template <class T>

@@ -9,19 +9,99 @@
 #include <limits>
 #include <vector>
 
+#include "core/cpu_clones.hpp"
+
 namespace tessera::gnn::kernels::cpu {
 namespace {
 
+// In 8 independent partial sums, which the compiler keeps in one vector register: a single
+// running sum is a chain of dependent adds that it may not reorder (no -ffast-math).
 template <class T>
 inline T dot(const T* __restrict__ a, const T* __restrict__ b, int64_t d) {
-  T s = 0;
-  for (int64_t c = 0; c < d; ++c) s += a[c] * b[c];
-  return s;
+  T acc[8] = {};
+  int64_t c = 0;
+  for (; c + 8 <= d; c += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += a[c + l] * b[c + l];
+  for (; c < d; ++c) acc[0] += a[c] * b[c];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 template <class T>
 inline void axpy(T alpha, const T* __restrict__ x, T* __restrict__ y, int64_t d) {
   for (int64_t c = 0; c < d; ++c) y[c] += alpha * x[c];
+}
+
+// Forward, destination rows [begin, end): out_i = softmax_j(scale <q_i, k_j>) v_j per head, and
+// the log-sum-exp of the scores. `s` holds one row's scores.
+template <class T>
+TESSERA_CPU_CLONES void forward_rows(const T* qp, const T* kp, const T* vp, T* op, T* lp, const int64_t* ptr,
+                                     const int64_t* src, int64_t heads, int64_t d, T sc, int64_t begin, int64_t end,
+                                     std::vector<T>& s) {
+  for (int64_t i = begin; i < end; ++i) {
+    const int64_t e0 = ptr[i], deg = ptr[i + 1] - ptr[i];
+    s.resize(deg);
+    for (int64_t h = 0; h < heads; ++h) {
+      const T* qi = qp + (i * heads + h) * d;
+      T* oi = op + (i * heads + h) * d;
+      if (deg == 0) {
+        lp[i * heads + h] = -std::numeric_limits<T>::infinity();
+        continue;
+      }
+      // Two passes: max for stability, then exponentials and the weighted sum of values.
+      T m = -std::numeric_limits<T>::infinity();
+      for (int64_t t = 0; t < deg; ++t) {
+        s[t] = sc * dot(qi, kp + (src[e0 + t] * heads + h) * d, d);
+        m = std::max(m, s[t]);
+      }
+      T l = 0;
+      for (int64_t t = 0; t < deg; ++t) {
+        const T p = std::exp(s[t] - m);
+        l += p;
+        axpy(p, vp + (src[e0 + t] * heads + h) * d, oi, d);
+      }
+      const T inv = T(1) / l;
+      for (int64_t c = 0; c < d; ++c) oi[c] *= inv;
+      lp[i * heads + h] = m + std::log(l);
+    }
+  }
+}
+
+// Backward row pass, destination rows [begin, end): ds_e = a_e (<dO_i, v_j> - <dO_i, o_i>),
+// dQ_i = scale sum_e ds_e k_j.
+template <class T>
+TESSERA_CPU_CLONES void backward_dst_rows(const T* qp, const T* kp, const T* vp, const T* gp, const T* op, const T* lp,
+                                          T* dqp, T* ap, T* dsp, const int64_t* ptr, const int64_t* src, int64_t heads,
+                                          int64_t d, T sc, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i)
+    for (int64_t h = 0; h < heads; ++h) {
+      const int64_t row = (i * heads + h) * d;
+      const T delta = dot(gp + row, op + row, d), l = lp[i * heads + h];
+      for (int64_t t = ptr[i]; t < ptr[i + 1]; ++t) {
+        const int64_t col = (src[t] * heads + h) * d;
+        const T w = std::exp(sc * dot(qp + row, kp + col, d) - l);
+        const T dsv = w * (dot(gp + row, vp + col, d) - delta);
+        ap[t * heads + h] = w;
+        dsp[t * heads + h] = dsv;
+        axpy(sc * dsv, kp + col, dqp + row, d);
+      }
+    }
+}
+
+// Backward source pass, source nodes [begin, end): dK_j = scale sum ds_e q_i, dV_j = sum a_e dO_i
+// over the edges leaving j.
+template <class T>
+TESSERA_CPU_CLONES void backward_src_rows(const T* qp, const T* gp, const T* ap, const T* dsp, T* dkp, T* dvp,
+                                          const int64_t* sptr, const int64_t* perm, const int64_t* dst, int64_t heads,
+                                          int64_t d, T sc, int64_t begin, int64_t end) {
+  for (int64_t j = begin; j < end; ++j)
+    for (int64_t h = 0; h < heads; ++h) {
+      const int64_t row = (j * heads + h) * d;
+      for (int64_t u = sptr[j]; u < sptr[j + 1]; ++u) {
+        const int64_t t = perm[u], col = (dst[t] * heads + h) * d;
+        axpy(sc * dsp[t * heads + h], qp + col, dkp + row, d);
+        axpy(ap[t * heads + h], gp + col, dvp + row, d);
+      }
+    }
 }
 
 }  // namespace
@@ -41,33 +121,7 @@ std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q_
     const scalar_t sc = static_cast<scalar_t>(scale);
     at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
       std::vector<scalar_t> s;  // scores of one row (degree-sized, reused)
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t e0 = ptr[i], deg = ptr[i + 1] - ptr[i];
-        s.resize(deg);
-        for (int64_t h = 0; h < heads; ++h) {
-          const scalar_t* qi = qp + (i * heads + h) * d;
-          scalar_t* oi = op + (i * heads + h) * d;
-          if (deg == 0) {
-            lp[i * heads + h] = -std::numeric_limits<scalar_t>::infinity();
-            continue;
-          }
-          // Two passes: max for stability, then exponentials and the weighted sum of values.
-          scalar_t m = -std::numeric_limits<scalar_t>::infinity();
-          for (int64_t t = 0; t < deg; ++t) {
-            s[t] = sc * dot(qi, kp + (src[e0 + t] * heads + h) * d, d);
-            m = std::max(m, s[t]);
-          }
-          scalar_t l = 0;
-          for (int64_t t = 0; t < deg; ++t) {
-            const scalar_t p = std::exp(s[t] - m);
-            l += p;
-            axpy(p, vp + (src[e0 + t] * heads + h) * d, oi, d);
-          }
-          const scalar_t inv = scalar_t(1) / l;
-          for (int64_t c = 0; c < d; ++c) oi[c] *= inv;
-          lp[i * heads + h] = m + std::log(l);
-        }
-      }
+      forward_rows(qp, kp, vp, op, lp, ptr, src, heads, d, sc, begin, end, s);
     });
   });
   return {out, lse};
@@ -91,33 +145,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
     scalar_t *dqp = dq.data_ptr<scalar_t>(), *dkp = dk.data_ptr<scalar_t>(), *dvp = dv.data_ptr<scalar_t>();
     scalar_t *ap = a.data_ptr<scalar_t>(), *dsp = ds.data_ptr<scalar_t>();
     const scalar_t sc = static_cast<scalar_t>(scale);
-    // Row pass: ds_e = a_e (<dO_i, v_j> - <dO_i, o_i>), dQ_i = scale sum_e ds_e k_j.
     at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i)
-        for (int64_t h = 0; h < heads; ++h) {
-          const int64_t row = (i * heads + h) * d;
-          const scalar_t delta = dot(gp + row, op + row, d), l = lp[i * heads + h];
-          for (int64_t t = ptr[i]; t < ptr[i + 1]; ++t) {
-            const int64_t col = (src[t] * heads + h) * d;
-            const scalar_t w = std::exp(sc * dot(qp + row, kp + col, d) - l);
-            const scalar_t dsv = w * (dot(gp + row, vp + col, d) - delta);
-            ap[t * heads + h] = w;
-            dsp[t * heads + h] = dsv;
-            axpy(sc * dsv, kp + col, dqp + row, d);
-          }
-        }
+      backward_dst_rows(qp, kp, vp, gp, op, lp, dqp, ap, dsp, ptr, src, heads, d, sc, begin, end);
     });
-    // Source pass: dK_j = scale sum ds_e q_i, dV_j = sum a_e dO_i over the edges leaving j.
     at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
-      for (int64_t j = begin; j < end; ++j)
-        for (int64_t h = 0; h < heads; ++h) {
-          const int64_t row = (j * heads + h) * d;
-          for (int64_t u = sptr[j]; u < sptr[j + 1]; ++u) {
-            const int64_t t = perm[u], col = (dst[t] * heads + h) * d;
-            axpy(sc * dsp[t * heads + h], qp + col, dkp + row, d);
-            axpy(ap[t * heads + h], gp + col, dvp + row, d);
-          }
-        }
+      backward_src_rows(qp, gp, ap, dsp, dkp, dvp, sptr, perm, dst, heads, d, sc, begin, end);
     });
   });
   return {dq, dk, dv};
