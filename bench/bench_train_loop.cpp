@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   const mesh::Mesh m = bench::cylinder_flow_mesh(quick);
   const std::string scratch =
       (std::filesystem::temp_directory_path() / ("tessera-bench-train-loop-" + std::to_string(::getpid()))).string();
-  write_dataset(scratch + "/data", m, 4, quick ? 6 : 40);
+  write_dataset(scratch + "/data", m, 4, quick ? 12 : 40);
   std::printf("training loop vs model work, %lld nodes, %d CPU threads, %lld timed steps per deck\n",
               (long long)m.num_nodes(), at::get_num_threads(), (long long)steps);
   std::printf("%-26s %6s %10s %10s %10s %10s %10s %9s\n", "deck", "batch", "loop ms", "model ms", "valid ms", "ckpt ms",
@@ -104,81 +104,105 @@ int main(int argc, char** argv) {
 
   io::Schema schema("tessera-train");
   train::add_training_deck_keys(schema);
-  for (const std::string& deck_path : decks) {
-    // 2. The deck as tessera-train reads it, pointed at the scratch dataset.
-    const io::Deck deck =
-        io::Deck::load(deck_path, schema, {"data.dir=" + scratch + "/data", "output.dir=" + scratch + "/out"});
-    const train::MeshSimOptions options = train::mesh_sim_options(deck);
-    const train::LoopOptions loop = train::loop_options(deck);
-    core::LogOptions quiet;
-    quiet.level = "warn";
-    auto log = core::make_logger("bench", Comm::self(), quiet);
-    train::Trainer trainer(options, log);
+  try {
+    for (const std::string& deck_path : decks) {
+      // 2. The deck as tessera-train reads it, pointed at the scratch dataset.
+      const io::Deck deck =
+          io::Deck::load(deck_path, schema, {"data.dir=" + scratch + "/data", "output.dir=" + scratch + "/out"});
+      const train::MeshSimOptions options = train::mesh_sim_options(deck);
+      const train::LoopOptions loop = train::loop_options(deck);
+      core::LogOptions quiet;
+      quiet.level = "warn";
+      auto log = core::make_logger("bench", Comm::self(), quiet);
+      train::Trainer trainer(options, log);
 
-    // 3. The model's own work for one batch: the same model, samples and normalisers, features
-    //    and targets prepared outside the timing.
-    train::Simulator& model = trainer.model();
-    const auto& data = trainer.train_data();
-    const train::Normalizers& norms = trainer.normalizers();
-    const int64_t batch = options.optim.batch;
-    std::vector<at::Tensor> features, targets;
-    for (int64_t b = 0; b < batch; ++b) {
-      const auto& t = data[b % data.size()];
-      const int64_t s = (3 * b + 1) % (t.steps() - 1);
-      features.push_back(norms.node.normalize(train::node_features(t.velocity[s], t)));
-      targets.push_back(norms.target.normalize(t.velocity[s + 1] - t.velocity[s]));
-    }
-    train::FusedAdamW opt(model.module().parameters(), torch::optim::AdamWOptions(options.optim.lr)
-                                                           .betas({options.optim.betas[0], options.optim.betas[1]})
-                                                           .weight_decay(options.optim.weight_decay));
-    auto model_step = [&] {
-      opt.zero_grad();
+      // 3. The model's own work for one batch: the same model, samples and normalisers, features
+      //    and targets prepared outside the timing. The deck's recipe: model.bundle steps per pass,
+      //    train.unroll passes per sample of which the last train.unroll_grad carry the loss and the
+      //    gradient. Passes after the first take the previous pass's last predicted step as their
+      //    velocity columns (the input's values do not change the work).
+      train::Simulator& model = trainer.model();
+      const auto& data = trainer.train_data();
+      const train::Normalizers& norms = trainer.normalizers();
+      const int64_t batch = options.optim.batch, bundle = options.model.bundle;
+      std::vector<at::Tensor> features, targets;
       for (int64_t b = 0; b < batch; ++b) {
         const auto& t = data[b % data.size()];
-        at::Tensor err = (model.forward(features[b], t) - targets[b]).pow(2).sum(1);
-        at::Tensor loss = err.masked_select(t.loss_mask).sum() / double(t.loss_mask.sum().item<int64_t>());
-        (loss / double(batch)).backward();
+        const int64_t span = options.unroll.steps * bundle;
+        const int64_t s = (3 * b + 1) % (t.steps() - span);
+        features.push_back(norms.node.normalize(train::node_features(t.velocity[s], t)));
+        at::Tensor change = (t.velocity.narrow(0, s + 1, bundle) - t.velocity[s].unsqueeze(0)).permute({1, 0, 2});
+        targets.push_back(norms.target.normalize(change.reshape({t.velocity.size(1), -1})));
       }
-      if (options.optim.clip > 0) torch::nn::utils::clip_grad_norm_(model.module().parameters(), options.optim.clip);
-      opt.step();
-    };
+      train::FusedAdamW opt(model.module().parameters(), torch::optim::AdamWOptions(options.optim.lr)
+                                                             .betas({options.optim.betas[0], options.optim.betas[1]})
+                                                             .weight_decay(options.optim.weight_decay));
+      auto model_step = [&] {
+        opt.zero_grad();
+        const int64_t k = options.unroll.length_at(trainer.steps_done());
+        const int64_t g = options.unroll.grad_steps_at(trainer.steps_done());
+        for (int64_t b = 0; b < batch; ++b) {
+          const auto& t = data[b % data.size()];
+          const double count = double(t.loss_mask.sum().item<int64_t>());
+          at::Tensor x = features[b], loss;
+          for (int64_t j = 0; j < k; ++j) {
+            at::AutoGradMode grad_mode(j >= k - g);
+            at::Tensor pred = model.forward(x, t);
+            if (j >= k - g) {
+              at::Tensor err = (pred - targets[b]).pow(2).sum(1);
+              at::Tensor l = err.masked_select(t.loss_mask).sum() / count;
+              loss = loss.defined() ? loss + l : l;
+            }
+            if (j + 1 < k)
+              x = at::cat({pred.narrow(1, pred.size(1) - 2, 2), features[b].narrow(1, 2, features[b].size(1) - 2)}, 1);
+          }
+          (loss / double(batch)).backward();
+        }
+        if (options.optim.clip > 0) torch::nn::utils::clip_grad_norm_(model.module().parameters(), options.optim.clip);
+        opt.step();
+      };
 
-    // 4. The real loop, run_training, in rounds alternating with the model's work so that both
-    //    see the same machine; medians over the rounds. Validation and checkpoints are timed on
-    //    their own (once each) and charged at the deck's intervals, so the rounds skip them.
-    trainer.step();  // warm-up
-    model_step();
-    const double valid_ms = bench::median_ms([&] { trainer.validate(); }, 1, 0);
-    const double ckpt_ms = bench::median_ms([&] { trainer.save(scratch + "/ckpt.h5"); }, 1, 0);
-    StepsOnly learner(trainer);
-    const int rounds = quick ? 1 : 5;
-    const int64_t chunk = std::max<int64_t>(1, steps / rounds);
-    std::vector<double> loop_samples, model_samples;
-    for (int r = 0; r < rounds; ++r) {
-      train::LoopOptions timed = loop;
-      timed.steps = trainer.steps_done() + chunk;
-      timed.validate_every = timed.checkpoint_every = 0;
-      timed.time_limit_minutes = 0;
-      timed.output_dir = scratch + "/out";
-      std::filesystem::remove_all(timed.output_dir);
-      const auto t0 = std::chrono::steady_clock::now();
-      train::run_training(learner, timed, Comm::self(), log);
-      loop_samples.push_back(1e3 * seconds_since(t0) / double(chunk));
-      model_samples.push_back(bench::median_ms(model_step, quick ? 1 : 3, 0));
+      // 4. The real loop, run_training, in rounds alternating with the model's work so that both
+      //    see the same machine; medians over the rounds. Validation and checkpoints are timed on
+      //    their own (once each) and charged at the deck's intervals, so the rounds skip them.
+      trainer.step();  // warm-up
+      model_step();
+      const double valid_ms = bench::median_ms([&] { trainer.validate(); }, 1, 0);
+      const double ckpt_ms = bench::median_ms([&] { trainer.save(scratch + "/ckpt.h5"); }, 1, 0);
+      StepsOnly learner(trainer);
+      const int rounds = quick ? 1 : 5;
+      const int64_t chunk = std::max<int64_t>(1, steps / rounds);
+      std::vector<double> loop_samples, model_samples;
+      for (int r = 0; r < rounds; ++r) {
+        train::LoopOptions timed = loop;
+        timed.steps = trainer.steps_done() + chunk;
+        timed.validate_every = timed.checkpoint_every = 0;
+        timed.time_limit_minutes = 0;
+        timed.output_dir = scratch + "/out";
+        std::filesystem::remove_all(timed.output_dir);
+        const auto t0 = std::chrono::steady_clock::now();
+        train::run_training(learner, timed, Comm::self(), log);
+        loop_samples.push_back(1e3 * seconds_since(t0) / double(chunk));
+        model_samples.push_back(bench::median_ms(model_step, quick ? 1 : 3, 0));
+      }
+      const double loop_ms = bench::median(loop_samples), model_ms = bench::median(model_samples);
+
+      // 5. Validation and checkpoint at the deck's intervals (once per 1000 steps when unset).
+      const double every_v = double(loop.validate_every > 0 ? loop.validate_every : 1000);
+      const double every_c = double(loop.checkpoint_every > 0 ? loop.checkpoint_every : 1000);
+      const double per_step = loop_ms + valid_ms / every_v + ckpt_ms / every_c;
+      std::printf("%-26s %6lld %10.2f %10.2f %10.1f %10.1f %10.2f %8.1f%%\n",
+                  std::filesystem::path(deck_path).filename().string().c_str(), (long long)batch, loop_ms, model_ms,
+                  valid_ms, ckpt_ms, per_step, 100.0 * (per_step / model_ms - 1));
     }
-    const double loop_ms = bench::median(loop_samples), model_ms = bench::median(model_samples);
-
-    // 5. Validation and checkpoint at the deck's intervals (once per 1000 steps when unset).
-    const double every_v = double(loop.validate_every > 0 ? loop.validate_every : 1000);
-    const double every_c = double(loop.checkpoint_every > 0 ? loop.checkpoint_every : 1000);
-    const double per_step = loop_ms + valid_ms / every_v + ckpt_ms / every_c;
-    std::printf("%-26s %6lld %10.2f %10.2f %10.1f %10.1f %10.2f %8.1f%%\n",
-                std::filesystem::path(deck_path).filename().string().c_str(), (long long)batch, loop_ms, model_ms,
-                valid_ms, ckpt_ms, per_step, 100.0 * (per_step / model_ms - 1));
+  } catch (const std::exception& e) {  // a deck's error names its file and key
+    std::fprintf(stderr, "bench_train_loop: error: %s\n", e.what());
+    std::filesystem::remove_all(scratch);
+    return 1;
   }
   std::printf(
-      "loop ms: run_training per step (median of rounds); model ms: forward + loss + backward per sample, clipping and "
-      "AdamW;\n"
+      "loop ms: run_training per step (median of rounds); model ms: the deck's passes (model.bundle, train.unroll) "
+      "with loss and backward per sample, clipping and AdamW;\n"
       "per step: loop ms + validation and checkpoint at the deck's intervals; overhead: per step / model - 1\n");
   std::filesystem::remove_all(scratch);
   return 0;
