@@ -1,6 +1,7 @@
 // Graph-parallel training at np = 1, 2, 3 (ctest test_distributed_train.np*): every rank also
-// trains the single-process reference on its own (Comm::self()). Losses and parameters agree to
-// float tolerance; a checkpoint written by the distributed run resumes serially and vice versa.
+// trains the single-process reference on its own (Comm::self()). Losses, every step's gradients
+// and the final parameters agree to float tolerance; a checkpoint written by the distributed run
+// resumes serially and vice versa.
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
