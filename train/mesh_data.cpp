@@ -92,6 +92,16 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOp
   return d;
 }
 
+std::string halo_coverage_warning(const TrajectoryData& t, const mesh::AugmentOptions& a, int halo_hops,
+                                  const std::string& instead) {
+  if (!t.partitioned() || t.nodes() < 0.9 * double(t.global_nodes)) return {};
+  const bool long_range =
+      a.jump_fraction > 0 || a.global_count > 0 || !a.global_types.empty() || a.khop > 0 || a.within_hops > 0;
+  return cat("graph-parallel: this rank computes ", t.nodes(), " of the ", t.global_nodes, " nodes (its ", halo_hops,
+             "-hop halo covers nearly the whole graph",
+             long_range ? ", reached through the long-range mask edges of augment.*" : "", "); ", instead);
+}
+
 void require_dataset_trajectory(const io::DatasetReader& reader, const std::string& dir, const std::string& split,
                                 int64_t id, const std::string& key) {
   const auto& ids = reader.trajectories();

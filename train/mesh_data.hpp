@@ -57,6 +57,13 @@ struct TrajectoryData {
 TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOptions& augment, const std::string& what,
                                   const Comm& comm = Comm::self(), int halo_hops = 1);
 
+// A warning when this rank's part of a partitioned trajectory holds at least 90% of the graph:
+// each rank then does nearly the whole model's work and the ranks only add exchanges. The
+// long-range mask edges of `augment` (random jumps, global hubs, k-hop masks) are named when on,
+// since they reach everywhere in a few hops; `instead` says what to run instead. Empty otherwise.
+std::string halo_coverage_warning(const TrajectoryData& t, const mesh::AugmentOptions& augment, int halo_hops,
+                                  const std::string& instead);
+
 // Trajectory `id` of <dir>/<split>.h5 for an evaluation: its data, its name in messages
 // ("<dir>/<split>.h5 #<id>"), the split's dt and the deck its writer stored. An id the file does
 // not hold is an Error about deck key `key`.

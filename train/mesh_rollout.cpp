@@ -131,7 +131,13 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
   Rollout r;
   if (comm.size() > 1) {
-    auto local = prepare_trajectory(traj, m.options.augment, what, comm, static_cast<int>(m.options.model.depth()));
+    const int hops = static_cast<int>(m.options.model.depth());
+    auto local = prepare_trajectory(traj, m.options.augment, what, comm, hops);
+    if (const std::string w = halo_coverage_warning(
+            local, m.options.augment, hops,
+            "one rank would be as fast, and rollout.trajectories deals whole trajectories to the ranks");
+        !w.empty())
+      core::log_warn(log.get(), w);
     r = rollout(*m.model, m.norms, local.to(device), steps, comm);
   } else {
     r = rollout(*m.model, m.norms, on_device, steps);

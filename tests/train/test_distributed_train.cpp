@@ -8,7 +8,9 @@
 #include <filesystem>
 
 #include "io/deck.hpp"
+#include "mesh/augment.hpp"
 #include "tests/synthetic_flow.hpp"
+#include "train/mesh_data.hpp"
 #include "train/mesh_sim_family.hpp"
 #include "train/trainer.hpp"
 
@@ -218,4 +220,26 @@ TEST_CASE("temporal bundling: graph-parallel training and partitioned rollouts e
   CHECK(whole.predicted.size(0) == 8);
   INFO("rollout max diff " << (parted.predicted - whole.predicted).abs().max().item<double>());
   CHECK(at::allclose(parted.predicted, whole.predicted, 1e-5, 1e-6));
+}
+
+TEST_CASE("a halo that covers the whole graph is named", "[mpi][train]") {
+  // A 24 x 8 grid (225 nodes), 2 hops: without mask edges each rank holds part of the graph; with jumps
+  // (half as many as mesh edges) the 2 hops reach every node.
+  Comm world;
+  const io::Trajectory traj = test::synthetic_trajectory(24, 8, 3, 0.1, 0.0);
+  mesh::AugmentOptions plain, jumps;
+  jumps.jump_fraction = 0.5;
+  const auto local = train::prepare_trajectory(traj, plain, "plain", world, 2);
+  const auto far = train::prepare_trajectory(traj, jumps, "jumps", world, 2);
+  INFO(world.size() << " ranks: " << local.nodes() << " and " << far.nodes() << " of " << local.global_nodes);
+  CHECK(train::halo_coverage_warning(local, plain, 2, "do X").empty());
+  if (world.size() == 1) {
+    CHECK(train::halo_coverage_warning(far, jumps, 2, "do X").empty());  // not partitioned
+  } else {
+    CHECK(local.nodes() < 0.9 * local.global_nodes);
+    CHECK(far.nodes() == far.global_nodes);
+    const std::string w = train::halo_coverage_warning(far, jumps, 2, "do X");
+    CHECK_THAT(w, Catch::Contains(std::to_string(far.global_nodes) + " of the " + std::to_string(far.global_nodes)) &&
+                      Catch::Contains("long-range mask edges of augment.*") && Catch::EndsWith("do X"));
+  }
 }
