@@ -17,7 +17,8 @@ using torch::autograd::variable_list;
 
 // Without a bias, `bias` is an empty tensor (autograd functions take no undefined inputs).
 struct JitLinear : public torch::autograd::Function<JitLinear> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
+                            const at::Tensor& bias) {
     const at::Tensor xc = x.contiguous();
     const bool has_bias = bias.numel() > 0;
     ctx->save_for_backward({xc, weight});
@@ -41,7 +42,9 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
 struct JitMlp : public torch::autograd::Function<JitMlp> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& residual,
                             at::TensorList params, int64_t layers, bool input_relu, bool norm, double eps) {
-    const auto bias = [&](int64_t k) { return params[2 * k + 1].numel() > 0 ? params[2 * k + 1].contiguous() : at::Tensor(); };
+    const auto bias = [&](int64_t k) {
+      return params[2 * k + 1].numel() > 0 ? params[2 * k + 1].contiguous() : at::Tensor();
+    };
     std::vector<at::Tensor> saved;
     at::Tensor in = input_relu ? x.clamp_min(0) : x.contiguous();
     for (int64_t k = 0; k + 1 < layers; ++k) {
@@ -50,7 +53,8 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     }
     saved.push_back(in);
     const int64_t last = layers - 1;
-    const at::Tensor w = transposed_weight(params[2 * last]), res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
+    const at::Tensor w = transposed_weight(params[2 * last]),
+                     res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
     at::Tensor y;
     if (norm) {
       NormedProduct r = product_with_weight_layer_norm(in, w, bias(last), params[2 * layers].contiguous(),
@@ -96,9 +100,9 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
       if (needs(2 * layers + 1)) out[3 + 2 * layers] = g.beta;
     } else if (norm) {
       const at::Tensor& z = s[layers];
-      auto [gz_norm, ggamma, gbeta] = at::native_layer_norm_backward(
-          gz, z, {z.size(1)}, s[layers + 1], s[layers + 2], param(2 * layers), param(2 * layers + 1),
-          {true, needs(2 * layers), needs(2 * layers + 1)});
+      auto [gz_norm, ggamma, gbeta] =
+          at::native_layer_norm_backward(gz, z, {z.size(1)}, s[layers + 1], s[layers + 2], param(2 * layers),
+                                         param(2 * layers + 1), {true, needs(2 * layers), needs(2 * layers + 1)});
       gz = gz_norm.contiguous();
       out[2 + 2 * layers] = ggamma, out[3 + 2 * layers] = gbeta;
     }
@@ -128,7 +132,8 @@ bool jit_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor
 }  // namespace
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-  if (jit_applies(x, weight, bias)) return JitLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
+  if (jit_applies(x, weight, bias))
+    return JitLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
   return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
 }
 

@@ -20,9 +20,9 @@ using detail::row_sum;
 // z, mean and rstd): with x̂ = (z - mean) · rstd and gg = gy · gamma,
 // gz = rstd · (gg - mean(gg) - x̂ · mean(gg · x̂)); dgamma += gy · x̂ and dbeta += gy (in double).
 template <class T>
-TESSERA_CPU_CLONES void layer_norm_backward_rows(const T* gy, const T* z, const T* mean, const T* rstd,
-                                                      const T* gamma, T* gz, double* __restrict__ dgamma,
-                                                      double* __restrict__ dbeta, int64_t rows, int64_t p) {
+TESSERA_CPU_CLONES void layer_norm_backward_rows(const T* gy, const T* z, const T* mean, const T* rstd, const T* gamma,
+                                                 T* gz, double* __restrict__ dgamma, double* __restrict__ dbeta,
+                                                 int64_t rows, int64_t p) {
   for (int64_t r = 0; r < rows; ++r, gy += p, z += p, gz += p) {
     const T mu = mean[r], rs = rstd[r];
     // gz's row is the scratch for gg, then gg · x̂ (each summed), then overwritten with the result.
@@ -55,7 +55,9 @@ constexpr int64_t kOuterPanel = 128;
 template <class T>
 bool outer_sum_jit(const T* a, const T* b, T* sum, int64_t start, int64_t stop, int64_t p, int64_t n) {
   const int64_t step = kOuterPanel;
-  const auto kernel = [&](int64_t size) { return detail::dispatch<T>(n, p, size, n, p, n, true, LIBXSMM_GEMM_FLAG_TRANS_B); };
+  const auto kernel = [&](int64_t size) {
+    return detail::dispatch<T>(n, p, size, n, p, n, true, LIBXSMM_GEMM_FLAG_TRANS_B);
+  };
   const auto full = kernel(step);
   if (!full) return false;
   std::fill(sum, sum + p * n, T(0));
@@ -147,12 +149,12 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
         if (norm)
           layer_norm_backward_rows(norm->gy.data_ptr<scalar_t>() + start * p, norm->z.data_ptr<scalar_t>() + start * p,
                                    norm->mean.data_ptr<scalar_t>() + start, norm->rstd.data_ptr<scalar_t>() + start,
-                                   norm->gamma.data_ptr<scalar_t>(), pa + start * p,
-                                   dgamma.data() + c * p, dbeta.data() + c * p, size, p);
+                                   norm->gamma.data_ptr<scalar_t>(), pa + start * p, dgamma.data() + c * p,
+                                   dbeta.data() + c * p, size, p);
 #if TESSERA_HAVE_XSMM
         if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
 #endif
-          at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));  // BLAS, one thread here
+          at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));       // BLAS, one thread here
         if (column_sums) add_columns(pa + start * p, size, p, chunk_sums.data() + c * p);  // a's chunk is in cache
       }
     });
@@ -177,7 +179,8 @@ at::Tensor outer_product_sum(const at::Tensor& a, const at::Tensor& b, OuterSumK
 }
 
 bool outer_product_sum_takes_jit(OuterSumKernel kernel) {
-  return TESSERA_HAVE_XSMM && (kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit()));
+  return TESSERA_HAVE_XSMM &&
+         (kernel == OuterSumKernel::Jit || (kernel == OuterSumKernel::Auto && outer_product_sum_uses_jit()));
 }
 
 std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Tensor& a, const at::Tensor& b,
@@ -198,8 +201,8 @@ NormedProductGrads layer_norm_backward_and_weight_grads(const at::Tensor& gy, co
   NormedProductGrads g;
   if (!fits) {  // ATen's layer norm backward, then the products
     // (ATen takes beta only for dbeta's type and device: its values do not enter the backward.)
-    std::tie(g.gz, g.gamma, g.beta) = at::native_layer_norm_backward(gy, z, {p}, mean, rstd, gamma,
-                                                                     at::zeros_like(gamma), {true, true, true});
+    std::tie(g.gz, g.gamma, g.beta) =
+        at::native_layer_norm_backward(gy, z, {p}, mean, rstd, gamma, at::zeros_like(gamma), {true, true, true});
     g.gz = g.gz.contiguous();
     std::tie(g.weight, g.bias) = weight_and_bias_grads(g.gz, x, true, bias);
     return g;
@@ -210,7 +213,6 @@ NormedProductGrads layer_norm_backward_and_weight_grads(const at::Tensor& gy, co
   g.gamma = norm.dgamma, g.beta = norm.dbeta;
   return g;
 }
-
 
 std::pair<at::Tensor, at::Tensor> weight_and_bias_grads(const at::Tensor& gy, const at::Tensor& x, bool weight,
                                                         bool bias) {

@@ -47,7 +47,7 @@ TESSERA_CPU_CLONES void mask_rows(T* o, const T* mask, int64_t count) {
 // o[r, :] += c[r, :] (if c) + table[index[r], :] (if table) over `rows` rows of width n.
 template <class T>
 TESSERA_CPU_CLONES void add_rows(T* __restrict__ o, const T* __restrict__ c, const T* __restrict__ table,
-                                      const int64_t* index, int64_t rows, int64_t n) {
+                                 const int64_t* index, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; ++r, o += n) {
     if (c)
       for (int64_t j = 0; j < n; ++j) o[j] += c[r * n + j];
@@ -61,9 +61,8 @@ TESSERA_CPU_CLONES void add_rows(T* __restrict__ o, const T* __restrict__ c, con
 // Each row of z: + bias, its mean and biased variance (two passes over the row), then
 // y = (z - mean) * rstd * gamma + beta (+ residual); mean and rstd stored per row.
 template <class T>
-TESSERA_CPU_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamma, const T* beta,
-                                             const T* residual, T* mean_out, T* rstd_out, int64_t rows, int64_t n,
-                                             T eps) {
+TESSERA_CPU_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamma, const T* beta, const T* residual,
+                                        T* mean_out, T* rstd_out, int64_t rows, int64_t n, T eps) {
   for (int64_t r = 0; r < rows; ++r, z += n, y += n) {
     if (bias)
       for (int64_t j = 0; j < n; ++j) z[j] += bias[j];
@@ -201,10 +200,10 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
     const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight", [&] {
       const scalar_t* pb = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
       scalar_t* const po = out.data_ptr<scalar_t>();
-      return point_major<scalar_t>(
-          x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, x.size(0), x.size(1), n, [&](int64_t start, int64_t size) {
-            if (pb || relu) bias_relu_rows(po + start * n, pb, size, n, relu);
-          });
+      return point_major<scalar_t>(x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, x.size(0), x.size(1), n,
+                                   [&](int64_t start, int64_t size) {
+                                     if (pb || relu) bias_relu_rows(po + start * n, pb, size, n, relu);
+                                   });
     });
     if (done) return out;
   }
@@ -249,8 +248,8 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
 
 at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask) {
 #if TESSERA_HAVE_XSMM
-  const bool fits = mask.dim() == 2 && mask.size(0) == g.size(0) && mask.size(1) == b.size(1) &&
-                    mask.is_contiguous() && mask.scalar_type() == b.scalar_type() && mask.device().is_cpu() &&
+  const bool fits = mask.dim() == 2 && mask.size(0) == g.size(0) && mask.size(1) == b.size(1) && mask.is_contiguous() &&
+                    mask.scalar_type() == b.scalar_type() && mask.device().is_cpu() &&
                     !(c10::GradMode::is_enabled() && mask.requires_grad());
   if (fits && eligible(g, b)) {
     const int64_t n = b.size(1);
@@ -259,9 +258,8 @@ at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, 
       const scalar_t* pm = mask.data_ptr<scalar_t>();
       scalar_t* const po = out.data_ptr<scalar_t>();
       return point_major<scalar_t>(
-          g.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, g.size(0), g.size(1), n, [&](int64_t start, int64_t size) {
-            mask_rows(po + start * n, pm + start * n, size * n);
-          });
+          g.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, g.size(0), g.size(1), n,
+          [&](int64_t start, int64_t size) { mask_rows(po + start * n, pm + start * n, size * n); });
     });
     if (done) return out;
   }
@@ -275,10 +273,10 @@ NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tens
   const int64_t n = b.size(1);
 #if TESSERA_HAVE_XSMM
   const bool fits = (!bias.defined() || fits_row(bias, b)) && fits_row(gamma, b) && fits_row(beta, b) &&
-                    (!residual.defined() || (residual.dim() == 2 && residual.size(0) == x.size(0) &&
-                                             residual.size(1) == n && residual.is_contiguous() &&
-                                             residual.scalar_type() == b.scalar_type() && residual.device().is_cpu() &&
-                                             !(c10::GradMode::is_enabled() && residual.requires_grad())));
+                    (!residual.defined() ||
+                     (residual.dim() == 2 && residual.size(0) == x.size(0) && residual.size(1) == n &&
+                      residual.is_contiguous() && residual.scalar_type() == b.scalar_type() &&
+                      residual.device().is_cpu() && !(c10::GradMode::is_enabled() && residual.requires_grad())));
   if (fits && eligible(x, b)) {
     const int64_t m = x.size(0);
     NormedProduct r{at::empty({m, n}, x.options()), at::empty({m, n}, x.options()), at::empty({m, 1}, x.options()),

@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "core/cpu_clones.hpp"
 // TESSERA_HAVE_XSMM: from the generated header, so that every file that includes this one agrees
 // (a per-file definition once missed outer_product_sum.cpp, whose `#if` then read 0 silently).
-#include "core/cpu_clones.hpp"
 #include "tessera/config.hpp"
 
 #if TESSERA_HAVE_XSMM
@@ -27,7 +27,6 @@ inline bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t a_dim = 1
          a.size(a_dim) == b.size(b_dim) && a.numel() > 0 && b.numel() > 0 && a.is_contiguous() && b.is_contiguous() &&
          !(c10::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
 }
-
 
 // The sum of v[0..n), in 8 independent partial sums (which the compiler vectorises).
 template <class T>

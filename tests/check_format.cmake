@@ -1,7 +1,8 @@
 # Fails when a C++/CUDA source of tessera differs from clang-format's output (.clang-format at the
 # root). Run by ctest as `format.clang-format`; fix with scripts/format.
 #   cmake -DSOURCE_DIR=<root> -DCLANG_FORMAT=<clang-format> -P tests/check_format.cmake
-set(folders core mesh io gnn physics solvers train jobs apps bench tests examples)
+# scripts/format reads this list.
+set(folders core linalg mesh io gnn physics solvers train jobs apps bench tests examples fuzz)
 set(files "")
 foreach(folder IN LISTS folders)
   file(GLOB_RECURSE found ${SOURCE_DIR}/${folder}/*.cpp ${SOURCE_DIR}/${folder}/*.hpp
