@@ -131,8 +131,7 @@ int main(int argc, char** argv) {
         const int64_t span = options.unroll.steps * bundle;
         const int64_t s = (3 * b + 1) % (t.steps() - span);
         features.push_back(norms.node.normalize(train::node_features(t.velocity[s], t)));
-        at::Tensor change = (t.velocity.narrow(0, s + 1, bundle) - t.velocity[s].unsqueeze(0)).permute({1, 0, 2});
-        targets.push_back(norms.target.normalize(change.reshape({t.velocity.size(1), -1})));
+        targets.push_back(norms.target.normalize(train::bundle_target(t, s, t.velocity[s], bundle)));
       }
       train::FusedAdamW opt(model.module().parameters(), torch::optim::AdamWOptions(options.optim.lr)
                                                              .betas({options.optim.betas[0], options.optim.betas[1]})

@@ -192,4 +192,9 @@ at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t) {
   return at::cat({velocity, onehot}, 1);
 }
 
+at::Tensor bundle_target(const TrajectoryData& t, int64_t s, const at::Tensor& v, int64_t bundle) {
+  // [K, N, 2] -> [N, K, 2] -> [N, 2K]
+  return (t.velocity.narrow(0, s + 1, bundle) - v.unsqueeze(0)).permute({1, 0, 2}).reshape({v.size(0), -1});
+}
+
 }  // namespace tessera::train

@@ -93,4 +93,8 @@ TrajectoryData batch_trajectories(const std::vector<TrajectoryData>& parts);
 // Node input features: [velocity (2), one-hot node type (9)].
 at::Tensor node_features(const at::Tensor& velocity, const TrajectoryData& t);
 
+// The target of one pass from input `v` at step `s`: the changes to steps s + 1 .. s + K side by
+// side ([N, 2K], K = model.bundle).
+at::Tensor bundle_target(const TrajectoryData& t, int64_t s, const at::Tensor& v, int64_t bundle);
+
 }  // namespace tessera::train

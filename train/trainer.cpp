@@ -22,16 +22,6 @@
 #include "train/schedule.hpp"
 
 namespace tessera::train {
-namespace {
-
-// The target of one pass from input `v` at step `s`: the changes to steps s + 1 .. s + K side by
-// side ([N, 2K], K = model.bundle).
-at::Tensor bundle_target(const TrajectoryData& t, int64_t s, const at::Tensor& v, int64_t bundle) {
-  // [K, N, 2] -> [N, K, 2] -> [N, 2K]
-  return (t.velocity.narrow(0, s + 1, bundle) - v.unsqueeze(0)).permute({1, 0, 2}).reshape({v.size(0), -1});
-}
-
-}  // namespace
 
 Trainer::~Trainer() = default;
 
