@@ -224,6 +224,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   cli.add_option("--profile", profile,
                  "instead: page faults per tessera step, and a Chrome trace of one step written to this file");
+  int steps_only = 0;
+  cli.add_option("--steps-only", steps_only,
+                 "instead: this many tessera steps and nothing else (under perf record), printing their median ms")
+      ->check(bench::positive<int>());
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   if (quick) rounds = 1, reps = 2;
   at::set_num_threads(threads);
@@ -274,6 +278,13 @@ int main(int argc, char** argv) {
     rows[k].rounds.push_back(median(ms));
   };
 
+  if (steps_only > 0) {
+    std::vector<double> ms;
+    for (int s = 0; s <= steps_only; ++s) ms.push_back(tessera_step(0));
+    ms.erase(ms.begin());  // the warm-up step
+    std::printf("%s: %.1f ms/step (median of %d)\n", rows[0].name.c_str(), median(ms), steps_only);
+    return 0;
+  }
   if (!profile.empty()) {
     auto faults = [] {
       rusage u{};
