@@ -1,6 +1,8 @@
 #include "linalg/linear.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 #include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -36,6 +38,11 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
   }
 };
 
+// Rows per block of linalg::mlp's forward (about: the m rows are split into equal blocks). 512 rows
+// of 128 floats are 256 KB per tensor; a block's input, hidden outputs, pre-norm product and
+// result fit a core's L2 together.
+constexpr int64_t kMlpBlock = 512;
+
 // linalg::mlp's node. Its tensor inputs: x, the residual (empty for none), then `params`: each
 // layer's weight and bias (empty for none), then gamma and beta when `norm`. Saves each layer's
 // input, the parameters and, with the norm, the pre-norm product and each row's mean and rstd.
@@ -45,26 +52,53 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     const auto bias = [&](int64_t k) {
       return params[2 * k + 1].numel() > 0 ? params[2 * k + 1].contiguous() : at::Tensor();
     };
-    std::vector<at::Tensor> saved;
-    at::Tensor in = input_relu ? x.clamp_min(0) : x.contiguous();
-    for (int64_t k = 0; k + 1 < layers; ++k) {
-      saved.push_back(in);
-      in = product_with_weight(in, transposed_weight(params[2 * k]), bias(k), true);
+    const int64_t m = x.size(0), last = layers - 1;
+    // Each layer's input (saved: a hidden layer's is the previous ReLU's output, its mask), the
+    // weights transposed, and the outputs, all allocated whole; then filled block by block.
+    std::vector<at::Tensor> ins{input_relu ? x.clamp_min(0) : x.contiguous()}, wt;
+    for (int64_t k = 0; k < layers; ++k) {
+      wt.push_back(transposed_weight(params[2 * k]));
+      if (k < last) ins.push_back(at::empty({m, wt.back().size(1)}, x.options()));
     }
-    saved.push_back(in);
-    const int64_t last = layers - 1;
-    const at::Tensor w = transposed_weight(params[2 * last]),
-                     res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
-    at::Tensor y;
-    if (norm) {
-      NormedProduct r = product_with_weight_layer_norm(in, w, bias(last), params[2 * layers].contiguous(),
-                                                       params[2 * layers + 1].contiguous(), eps, res);
-      saved.insert(saved.end(), {r.z, r.mean, r.rstd});
-      y = r.y;
-    } else {
-      y = product_with_weight(in, w, bias(last));
-      if (res.defined()) y.add_(res);
-    }
+    const int64_t n = wt[last].size(1);
+    const at::Tensor res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
+    const at::Tensor gamma = norm ? params[2 * layers].contiguous() : at::Tensor(),
+                     beta = norm ? params[2 * layers + 1].contiguous() : at::Tensor();
+    NormedProduct r;
+    r.y = at::empty({m, n}, x.options());
+    if (norm)
+      r.z = at::empty({m, n}, x.options()), r.mean = at::empty({m, 1}, x.options()),
+      r.rstd = at::empty({m, 1}, x.options());
+    // Blocks of about kMlpBlock rows, each through every layer before the next block: a layer's
+    // output is still in the core's cache when the next layer reads it (docs/design.md). Each row's
+    // values are those of the layers run one by one over all rows, whatever the blocks, so their
+    // count may follow the threads: a multiple of them, for equal shares.
+    const int64_t threads = at::get_num_threads();
+    const int64_t blocks =
+        std::min(m, (std::max<int64_t>(1, (m + kMlpBlock - 1) / kMlpBlock) + threads - 1) / threads * threads);
+
+    const at::ThreadLocalState caller;  // grad mode off, as in this forward, on torch's worker threads
+    at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+      const at::ThreadLocalStateGuard guard(caller);
+      for (int64_t c = begin; c < end; ++c) {
+        const int64_t start = c * m / blocks, size = (c + 1) * m / blocks - start;
+        if (size == 0) continue;
+        const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };
+        for (int64_t k = 0; k < last; ++k)
+          product_with_weight_into(rows(ins[k + 1]), rows(ins[k]), wt[k], bias(k), true);
+        if (norm) {
+          product_with_weight_layer_norm_into({rows(r.z), rows(r.y), rows(r.mean), rows(r.rstd)}, rows(ins[last]),
+                                              wt[last], bias(last), gamma, beta, eps,
+                                              res.defined() ? rows(res) : at::Tensor());
+        } else {
+          product_with_weight_into(rows(r.y), rows(ins[last]), wt[last], bias(last));
+          if (res.defined()) rows(r.y).add_(rows(res));
+        }
+      }
+    });
+    std::vector<at::Tensor> saved = ins;
+    if (norm) saved.insert(saved.end(), {r.z, r.mean, r.rstd});
+    const at::Tensor y = r.y;
     saved.insert(saved.end(), params.begin(), params.end());
     ctx->save_for_backward(saved);
     ctx->saved_data["layers"] = layers;
@@ -84,21 +118,32 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     variable_list out(2 + num_params + 4);
     at::Tensor gz = grads[0].contiguous();
     if (ctx->saved_data["residual"].toBool() && ctx->needs_input_grad(1)) out[1] = grads[0];
-    // With the norm and the last layer's weight to train, the norm's backward and that layer's
-    // weight and bias gradients are one pass over chunks of the points (each chunk's norm gradient
-    // multiplied while in cache); otherwise ATen's norm backward, then the layers below.
-    const int64_t last = layers - 1;
-    const bool last_bias = param(2 * last + 1).numel() > 0 && needs(2 * last + 1);
-    const bool fused_last = norm && needs(2 * last);
-    if (fused_last) {
-      NormedProductGrads g = layer_norm_backward_and_weight_grads(gz, s[layers], s[layers + 1], s[layers + 2],
-                                                                  param(2 * layers), s[last], last_bias);
-      gz = g.gz;
-      out[2 + 2 * last] = g.weight;
-      if (last_bias) out[3 + 2 * last] = g.bias;
-      if (needs(2 * layers)) out[2 + 2 * layers] = g.gamma;
-      if (needs(2 * layers + 1)) out[3 + 2 * layers] = g.beta;
-    } else if (norm) {
+    // Every layer chunk by chunk of the points where the operands allow (they do on the CPU in
+    // fp32/fp64, the forward's own outputs), else layer by layer below.
+    MlpBackwardInputs chunked;
+    chunked.gy = gz;
+    for (int64_t k = 0; k < layers; ++k) {
+      chunked.ins.push_back(s[k]);
+      chunked.weights.push_back(param(2 * k).contiguous());
+      chunked.weight_grad.push_back(needs(2 * k));
+      chunked.bias_grad.push_back(param(2 * k + 1).numel() > 0 && needs(2 * k + 1));
+    }
+    chunked.input_grad = ctx->needs_input_grad(0), chunked.input_relu = input_relu;
+    if (norm) {
+      chunked.z = s[layers], chunked.mean = s[layers + 1], chunked.rstd = s[layers + 2];
+      chunked.gamma = param(2 * layers);
+      chunked.gamma_grad = needs(2 * layers), chunked.beta_grad = needs(2 * layers + 1);
+    }
+    if (mlp_backward_by_chunks_applies(chunked)) {
+      MlpBackwardGrads g = mlp_backward_by_chunks(chunked);
+      out[0] = g.input;
+      for (int64_t k = 0; k < layers; ++k) out[2 + 2 * k] = g.weights[k], out[3 + 2 * k] = g.biases[k];
+      if (norm) out[2 + 2 * layers] = g.gamma, out[3 + 2 * layers] = g.beta;
+      return out;
+    }
+    // Layer by layer (a double backward, whose grad mode records the products: at::mm then): ATen's
+    // norm backward, then each layer's gradients.
+    if (norm) {
       const at::Tensor& z = s[layers];
       auto [gz_norm, ggamma, gbeta] =
           at::native_layer_norm_backward(gz, z, {z.size(1)}, s[layers + 1], s[layers + 2], param(2 * layers),
@@ -108,9 +153,8 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     }
     for (int64_t k = layers - 1; k >= 0; --k) {
       const at::Tensor& in = s[k];
-      if (k != last || !fused_last)  // else they came with the norm's backward
-        std::tie(out[2 + 2 * k], out[3 + 2 * k]) =
-            weight_and_bias_grads(gz, in, needs(2 * k), param(2 * k + 1).numel() > 0 && needs(2 * k + 1));
+      std::tie(out[2 + 2 * k], out[3 + 2 * k]) =
+          weight_and_bias_grads(gz, in, needs(2 * k), param(2 * k + 1).numel() > 0 && needs(2 * k + 1));
       const at::Tensor w = param(2 * k).contiguous();
       if (k > 0)  // the previous layer's ReLU: its output `in` is the mask
         gz = product_with_weight_masked(gz, w, in);

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "linalg/small_products.hpp"
 #include "linalg/small_products_detail.hpp"
 
 namespace tessera::linalg {
@@ -112,23 +113,15 @@ at::Tensor sum_chunks_in_order(std::vector<double>& v, int64_t chunks, int64_t p
 
 // outer_product_sum, and with `column_sums` also a's column sums, each chunk's summed right after
 // its product (in double) and the chunks' sums added in chunk order.
-// With `norm`, a is filled chunk by chunk first: the layer norm's input gradient from norm's gy, z,
-// mean, rstd and gamma (layer_norm_backward_rows), with its dgamma and dbeta per chunk.
-struct NormBackward {
-  at::Tensor gy, z, mean, rstd, gamma;
-  at::Tensor dgamma, dbeta;  // outputs: [p], summed in chunk order
-};
-
 std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel,
-                                            bool column_sums, NormBackward* norm = nullptr) {
+                                            bool column_sums) {
   if (!eligible(a, b, 0, 0)) return {at::mm(a.t(), b), column_sums ? a.sum(0) : at::Tensor()};
   [[maybe_unused]] const bool jit = outer_product_sum_takes_jit(kernel);
   const int64_t m = a.size(0), p = a.size(1), n = b.size(1), chunks = (m + kOuterChunk - 1) / kOuterChunk;
   at::Tensor out = at::empty({p, n}, a.options());
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
   at::Tensor partial = at::empty({std::max<int64_t>(chunks - 1, 0), p, n}, a.options());
-  std::vector<double> chunk_sums(column_sums ? chunks * p : 0), dgamma(norm ? chunks * p : 0),
-      dbeta(norm ? chunks * p : 0);
+  std::vector<double> chunk_sums(column_sums ? chunks * p : 0);
   // Detached, and with the caller's thread-local state (grad and inference mode): the BLAS product
   // runs on torch's worker threads, whose modes are their own, and would refuse operands that
   // require grad (a backward pass's saved inputs) or outputs made under inference mode.
@@ -137,7 +130,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
   AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "outer_product_sum", [&] {
     scalar_t* const po = out.data_ptr<scalar_t>();
     scalar_t* const pp = partial.data_ptr<scalar_t>();
-    scalar_t* const pa = a.data_ptr<scalar_t>();  // written first with `norm`
+    const scalar_t* const pa = a.data_ptr<scalar_t>();
     // At least two items, so that with several threads the chunks always run inside a parallel
     // region, where BLAS is sequential: a single chunk run inline would let MKL thread it, and its
     // result could then depend on the thread count.
@@ -146,11 +139,6 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
       for (int64_t c = begin; c < std::min(end, chunks); ++c) {
         const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;  // ≤ 1024, never empty
         at::Tensor sum = c == 0 ? out : partial[c - 1];
-        if (norm)
-          layer_norm_backward_rows(norm->gy.data_ptr<scalar_t>() + start * p, norm->z.data_ptr<scalar_t>() + start * p,
-                                   norm->mean.data_ptr<scalar_t>() + start, norm->rstd.data_ptr<scalar_t>() + start,
-                                   norm->gamma.data_ptr<scalar_t>(), pa + start * p, dgamma.data() + c * p,
-                                   dbeta.data() + c * p, size, p);
 #if TESSERA_HAVE_XSMM
         if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
 #endif
@@ -165,10 +153,6 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
           for (int64_t i = begin; i < end; ++i) po[i] += pp[(c - 1) * p * n + i];
       });
   });
-  if (norm) {
-    norm->dgamma = sum_chunks_in_order(dgamma, chunks, p, a.options());
-    norm->dbeta = sum_chunks_in_order(dbeta, chunks, p, a.options());
-  }
   return {out, column_sums ? sum_chunks_in_order(chunk_sums, chunks, p, a.options()) : at::Tensor()};
 }
 
@@ -188,36 +172,122 @@ std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Te
   return outer_sum(a, b, kernel, true);
 }
 
-NormedProductGrads layer_norm_backward_and_weight_grads(const at::Tensor& gy, const at::Tensor& z,
-                                                        const at::Tensor& mean, const at::Tensor& rstd,
-                                                        const at::Tensor& gamma, const at::Tensor& x, bool bias) {
-  const int64_t m = z.size(0), p = z.size(1);
-  const bool fits = gy.sizes() == z.sizes() && mean.numel() == m && rstd.numel() == m && gamma.numel() == p &&
-                    x.dim() == 2 && x.size(0) == m && eligible(z, x, 0, 0) && eligible(gy, x, 0, 0) &&
-                    mean.is_contiguous() && rstd.is_contiguous() && gamma.is_contiguous() &&
-                    mean.scalar_type() == z.scalar_type() && rstd.scalar_type() == z.scalar_type() &&
-                    gamma.scalar_type() == z.scalar_type() && gamma.device().is_cpu() &&
-                    !(c10::GradMode::is_enabled() && gamma.requires_grad());
-  NormedProductGrads g;
-  if (!fits) {  // ATen's layer norm backward, then the products
-    // (ATen takes beta only for dbeta's type and device: its values do not enter the backward.)
-    std::tie(g.gz, g.gamma, g.beta) =
-        at::native_layer_norm_backward(gy, z, {p}, mean, rstd, gamma, at::zeros_like(gamma), {true, true, true});
-    g.gz = g.gz.contiguous();
-    std::tie(g.weight, g.bias) = weight_and_bias_grads(g.gz, x, true, bias);
-    return g;
-  }
-  NormBackward norm{gy, z, mean, rstd, gamma, {}, {}};
-  g.gz = at::empty_like(z);
-  std::tie(g.weight, g.bias) = outer_sum(g.gz, x, OuterSumKernel::Auto, bias, &norm);
-  g.gamma = norm.dgamma, g.beta = norm.dbeta;
-  return g;
-}
-
 std::pair<at::Tensor, at::Tensor> weight_and_bias_grads(const at::Tensor& gy, const at::Tensor& x, bool weight,
                                                         bool bias) {
   if (weight && bias) return outer_product_sum_and_column_sums(gy, x);
   return {weight ? outer_product_sum(gy, x) : at::Tensor(), bias ? gy.sum(0) : at::Tensor()};
+}
+
+// Points per chunk of mlp_backward_by_chunks, at most (equal chunks, as outer_product_sum's): a
+// chunk's gradient rows, a layer's saved input and the next gradient rows (256 KB each at 128
+// fp32 columns) fit a core's L2 together.
+constexpr int64_t kMlpChunk = 512;
+
+bool mlp_backward_by_chunks_applies(const MlpBackwardInputs& in) {
+  const at::Tensor& gy = in.gy;
+  const auto fits = [&](const at::Tensor& t, int64_t rows, int64_t cols) {
+    return t.defined() && t.dim() == 2 && t.size(0) == rows && (cols < 0 || t.size(1) == cols) && t.is_contiguous() &&
+           t.device().is_cpu() && t.scalar_type() == gy.scalar_type() &&
+           !(c10::GradMode::is_enabled() && t.requires_grad());
+  };
+  const size_t layers = in.weights.size();
+  if (!(gy.defined() && (gy.scalar_type() == at::kFloat || gy.scalar_type() == at::kDouble) && layers > 0 &&
+        in.ins.size() == layers && in.weight_grad.size() == layers && in.bias_grad.size() == layers &&
+        fits(gy, gy.size(0), -1) && gy.size(0) > 0))
+    return false;
+  const int64_t m = gy.size(0);
+  for (size_t k = 0; k < layers; ++k)
+    if (!fits(in.weights[k], in.weights[k].size(0), k ? in.weights[k - 1].size(0) : -1) ||
+        !fits(in.ins[k], m, in.weights[k].size(1)))
+      return false;
+  if (in.weights.back().size(0) != gy.size(1)) return false;
+  if (!in.z.defined()) return true;
+  return fits(in.z, m, gy.size(1)) && fits(in.mean, m, 1) && fits(in.rstd, m, 1) && in.gamma.defined() &&
+         in.gamma.dim() == 1 && in.gamma.size(0) == gy.size(1) && in.gamma.is_contiguous() &&
+         in.gamma.device().is_cpu() && in.gamma.scalar_type() == gy.scalar_type() &&
+         !(c10::GradMode::is_enabled() && in.gamma.requires_grad());
+}
+
+MlpBackwardGrads mlp_backward_by_chunks(const MlpBackwardInputs& in) {
+  TORCH_CHECK(mlp_backward_by_chunks_applies(in), "mlp_backward_by_chunks: operands it does not take");
+  const at::Tensor& gy = in.gy;
+  const int64_t m = gy.size(0), n = gy.size(1), layers = static_cast<int64_t>(in.weights.size());
+  const int64_t chunks = (m + kMlpChunk - 1) / kMlpChunk;
+  const bool norm = in.z.defined();
+  [[maybe_unused]] const bool jit = outer_product_sum_takes_jit(OuterSumKernel::Auto);
+  const auto options = gy.options();
+  // Per layer: the chunks' weight-gradient partials [chunks, out, in] and column sums (double).
+  std::vector<at::Tensor> partial(layers);
+  std::vector<std::vector<double>> column_sums(layers);
+  for (int64_t k = 0; k < layers; ++k) {
+    if (in.weight_grad[k]) partial[k] = at::empty({chunks, in.weights[k].size(0), in.weights[k].size(1)}, options);
+    if (in.bias_grad[k]) column_sums[k].assign(chunks * in.weights[k].size(0), 0.0);
+  }
+  std::vector<double> dgamma(norm ? chunks * n : 0), dbeta(norm ? chunks * n : 0);
+  MlpBackwardGrads out;
+  if (in.input_grad) out.input = at::empty({m, in.weights[0].size(1)}, options);
+  const at::ThreadLocalState caller;
+  AT_DISPATCH_FLOATING_TYPES(gy.scalar_type(), "mlp_backward_by_chunks", [&] {
+    // At least two items, so that with several threads every chunk runs inside a parallel region,
+    // where the products below and BLAS stay on one thread (outer_sum's reason).
+    at::parallel_for(0, std::max<int64_t>(chunks, 2), 1, [&](int64_t begin, int64_t end) {
+      const at::ThreadLocalStateGuard guard(caller);
+      for (int64_t c = begin; c < std::min(end, chunks); ++c) {
+        const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;
+        const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };
+        at::Tensor g;  // this chunk's gradient rows of the current layer's output
+        if (norm) {
+          g = at::empty({size, n}, options);
+          layer_norm_backward_rows(gy.data_ptr<scalar_t>() + start * n, in.z.data_ptr<scalar_t>() + start * n,
+                                   in.mean.data_ptr<scalar_t>() + start, in.rstd.data_ptr<scalar_t>() + start,
+                                   in.gamma.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), dgamma.data() + c * n,
+                                   dbeta.data() + c * n, size, n);
+        } else {
+          g = rows(gy);
+        }
+        for (int64_t k = layers - 1; k >= 0; --k) {
+          const at::Tensor x = rows(in.ins[k]);
+          const int64_t p = in.weights[k].size(0), q = in.weights[k].size(1);
+          if (in.weight_grad[k]) {
+            at::Tensor sum = partial[k][c];
+#if TESSERA_HAVE_XSMM
+            if (!(jit && outer_sum_jit(g.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(),
+                                       int64_t(0), size, p, q)))
+#endif
+              at::mm_out(sum, g.t(), x);  // BLAS, one thread here
+          }
+          if (in.bias_grad[k]) add_columns(g.data_ptr<scalar_t>(), size, p, column_sums[k].data() + c * p);
+          if (k > 0)
+            g = product_with_weight_masked(g, in.weights[k], x);
+          else if (in.input_grad && in.input_relu)
+            product_with_weight_masked_into(rows(out.input), g, in.weights[0], x);
+          else if (in.input_grad)
+            product_with_weight_into(rows(out.input), g, in.weights[0]);
+        }
+      }
+    });
+  });
+  // The partials added in chunk order.
+  for (int64_t k = 0; k < layers; ++k) {
+    out.weights.emplace_back(), out.biases.emplace_back();
+    if (in.weight_grad[k]) {
+      at::Tensor w = partial[k][0].clone();
+      AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "mlp_backward_by_chunks", [&] {
+        scalar_t* const pw = w.data_ptr<scalar_t>();
+        const scalar_t* const pp = partial[k].data_ptr<scalar_t>();
+        const int64_t size = w.numel();
+        at::parallel_for(0, size, 4096, [&](int64_t begin, int64_t end) {
+          for (int64_t c = 1; c < chunks; ++c)
+            for (int64_t i = begin; i < end; ++i) pw[i] += pp[c * size + i];
+        });
+      });
+      out.weights[k] = w;
+    }
+    if (in.bias_grad[k]) out.biases[k] = sum_chunks_in_order(column_sums[k], chunks, in.weights[k].size(0), options);
+  }
+  if (norm && in.gamma_grad) out.gamma = sum_chunks_in_order(dgamma, chunks, n, options);
+  if (norm && in.beta_grad) out.beta = sum_chunks_in_order(dbeta, chunks, n, options);
+  return out;
 }
 
 }  // namespace tessera::linalg

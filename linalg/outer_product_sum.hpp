@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <utility>
+#include <vector>
 
 namespace tessera::linalg {
 
@@ -31,18 +32,28 @@ std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Te
 std::pair<at::Tensor, at::Tensor> weight_and_bias_grads(const at::Tensor& gy, const at::Tensor& x, bool weight,
                                                         bool bias);
 
-// The backward of product_with_weight_layer_norm without its residual: from the gradient gy of y
-// and the saved z, mean and rstd, the norm's input gradient gz, dgamma and dbeta, and the
-// product's weight gradient gzᵀ · x (and bias gradient, gz's column sums, with `bias`), over
-// outer_product_sum's chunks: each chunk's gz rows are computed and then multiplied while they are
-// in cache, and every sum over the points is added in chunk order (thread-independent).
-// The same values as at::native_layer_norm_backward followed by outer_product_sum(_and_column_sums),
-// to rounding; operands the kernels do not take go exactly that way.
-struct NormedProductGrads {
-  at::Tensor gz, weight, bias, gamma, beta;
+// The backward of a whole MLP (linalg::mlp) over chunks of about 512 points, every layer's part
+// of one chunk before the next chunk: the norm's input gradient, then layer by layer from the last
+// the weight gradient gzᵀ · in_k and bias gradient Σ gz (only where asked for) and the input
+// gradient (gz · W_k) ⊙ (in_k > 0), each chunk's gz kept in the core's cache from the product that
+// makes it to the two that read it (docs/design.md). Every sum over the points is a per-chunk partial
+// added in chunk order, so no result depends on the threads. `ins[k]` is layer k's saved input
+// (for k > 0 the previous ReLU's output, its mask; for k = 0 with `input_relu` max(x, 0)).
+// Operands must be contiguous fp32/fp64 CPU tensors of one type (mlp_backward_by_chunks_applies).
+struct MlpBackwardInputs {
+  at::Tensor gy;                             // [m, n]: the gradient of the MLP's result (before any residual)
+  std::vector<at::Tensor> ins, weights;      // layer k: ins[k] [m, in_k], weights[k] [out_k, in_k]
+  std::vector<bool> weight_grad, bias_grad;  // per layer: which gradients to compute
+  bool input_grad = false, input_relu = false;
+  at::Tensor z, mean, rstd, gamma;  // the norm's saved pre-norm product [m, n], mean and rstd [m, 1]; undefined: none
+  bool gamma_grad = false, beta_grad = false;
 };
-NormedProductGrads layer_norm_backward_and_weight_grads(const at::Tensor& gy, const at::Tensor& z,
-                                                        const at::Tensor& mean, const at::Tensor& rstd,
-                                                        const at::Tensor& gamma, const at::Tensor& x, bool bias);
+struct MlpBackwardGrads {
+  at::Tensor input;                         // [m, in_0], if input_grad
+  std::vector<at::Tensor> weights, biases;  // per layer, where asked for
+  at::Tensor gamma, beta;                   // where asked for
+};
+bool mlp_backward_by_chunks_applies(const MlpBackwardInputs& in);
+MlpBackwardGrads mlp_backward_by_chunks(const MlpBackwardInputs& in);
 
 }  // namespace tessera::linalg

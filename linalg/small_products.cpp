@@ -192,11 +192,14 @@ bool fits_row(const at::Tensor& v, const at::Tensor& b) {
 
 }  // namespace
 
-at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias, bool relu) {
+void product_with_weight_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
+                              bool relu) {
+  const int64_t n = b.size(1);
+  TORCH_CHECK(out.dim() == 2 && out.size(0) == x.size(0) && out.size(1) == n && out.is_contiguous() &&
+                  out.scalar_type() == x.scalar_type(),
+              "product_with_weight_into: out must be a contiguous [", x.size(0), ", ", n, "] tensor of x's type");
 #if TESSERA_HAVE_XSMM
   if ((!bias.defined() || fits_row(bias, b)) && eligible(x, b)) {
-    const int64_t n = b.size(1);
-    at::Tensor out = at::empty({x.size(0), n}, x.options());
     const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight", [&] {
       const scalar_t* pb = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
       scalar_t* const po = out.data_ptr<scalar_t>();
@@ -205,11 +208,21 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
                                      if (pb || relu) bias_relu_rows(po + start * n, pb, size, n, relu);
                                    });
     });
-    if (done) return out;
+    if (done) return;
   }
 #endif
-  at::Tensor out = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
-  return relu ? out.relu_() : out;
+  at::Tensor o = out;  // at::*_out take a non-const reference
+  if (bias.defined())
+    at::addmm_out(o, bias, x, b);
+  else
+    at::mm_out(o, x, b);
+  if (relu) o.relu_();
+}
+
+at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias, bool relu) {
+  at::Tensor out = at::empty({x.size(0), b.size(1)}, x.options());
+  product_with_weight_into(out, x, b, bias, relu);
+  return out;
 }
 
 at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
@@ -246,14 +259,18 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
   return table.defined() ? out.add_(table.index_select(0, index)) : out;
 }
 
-at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask) {
+void product_with_weight_masked_into(const at::Tensor& out, const at::Tensor& g, const at::Tensor& b,
+                                     const at::Tensor& mask) {
+  const int64_t n = b.size(1);
+  TORCH_CHECK(out.dim() == 2 && out.size(0) == g.size(0) && out.size(1) == n && out.is_contiguous() &&
+                  out.scalar_type() == g.scalar_type(),
+              "product_with_weight_masked_into: out must be a contiguous [", g.size(0), ", ", n,
+              "] tensor of g's type");
 #if TESSERA_HAVE_XSMM
-  const bool fits = mask.dim() == 2 && mask.size(0) == g.size(0) && mask.size(1) == b.size(1) && mask.is_contiguous() &&
+  const bool fits = mask.dim() == 2 && mask.size(0) == g.size(0) && mask.size(1) == n && mask.is_contiguous() &&
                     mask.scalar_type() == b.scalar_type() && mask.device().is_cpu() &&
                     !(c10::GradMode::is_enabled() && mask.requires_grad());
   if (fits && eligible(g, b)) {
-    const int64_t n = b.size(1);
-    at::Tensor out = at::empty({g.size(0), n}, g.options());
     const bool done = AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "product_with_weight_masked", [&] {
       const scalar_t* pm = mask.data_ptr<scalar_t>();
       scalar_t* const po = out.data_ptr<scalar_t>();
@@ -261,26 +278,36 @@ at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, 
           g.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, g.size(0), g.size(1), n,
           [&](int64_t start, int64_t size) { mask_rows(po + start * n, pm + start * n, size * n); });
     });
-    if (done) return out;
+    if (done) return;
   }
 #endif
-  return at::threshold_backward(at::mm(g, b), mask, 0);
+  out.copy_(at::threshold_backward(at::mm(g, b), mask, 0));
 }
 
-NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
-                                             const at::Tensor& gamma, const at::Tensor& beta, double eps,
-                                             const at::Tensor& residual) {
-  const int64_t n = b.size(1);
+at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask) {
+  at::Tensor out = at::empty({g.size(0), b.size(1)}, g.options());
+  product_with_weight_masked_into(out, g, b, mask);
+  return out;
+}
+
+void product_with_weight_layer_norm_into(const NormedProduct& r, const at::Tensor& x, const at::Tensor& b,
+                                         const at::Tensor& bias, const at::Tensor& gamma, const at::Tensor& beta,
+                                         double eps, const at::Tensor& residual) {
+  const int64_t m = x.size(0), n = b.size(1);
+  const auto fits_out = [&](const at::Tensor& t, int64_t width) {
+    return t.defined() && t.dim() == 2 && t.size(0) == m && t.size(1) == width && t.is_contiguous() &&
+           t.scalar_type() == x.scalar_type();
+  };
+  TORCH_CHECK(fits_out(r.z, n) && fits_out(r.y, n) && fits_out(r.mean, 1) && fits_out(r.rstd, 1),
+              "product_with_weight_layer_norm_into: z and y must be contiguous [", m, ", ", n, "], mean and rstd [", m,
+              ", 1], of x's type");
 #if TESSERA_HAVE_XSMM
   const bool fits = (!bias.defined() || fits_row(bias, b)) && fits_row(gamma, b) && fits_row(beta, b) &&
                     (!residual.defined() ||
-                     (residual.dim() == 2 && residual.size(0) == x.size(0) && residual.size(1) == n &&
+                     (residual.dim() == 2 && residual.size(0) == m && residual.size(1) == n &&
                       residual.is_contiguous() && residual.scalar_type() == b.scalar_type() &&
                       residual.device().is_cpu() && !(c10::GradMode::is_enabled() && residual.requires_grad())));
   if (fits && eligible(x, b)) {
-    const int64_t m = x.size(0);
-    NormedProduct r{at::empty({m, n}, x.options()), at::empty({m, n}, x.options()), at::empty({m, 1}, x.options()),
-                    at::empty({m, 1}, x.options())};
     const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight_layer_norm", [&] {
       const scalar_t* pb = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
       const scalar_t *pg = gamma.data_ptr<scalar_t>(), *pbeta = beta.data_ptr<scalar_t>();
@@ -293,13 +320,22 @@ NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tens
                             pmean + start, prstd + start, size, n, scalar_t(eps));
           });
     });
-    if (done) return r;
+    if (done) return;
   }
 #endif
-  NormedProduct r;
-  r.z = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
-  std::tie(r.y, r.mean, r.rstd) = at::native_layer_norm(r.z, {n}, gamma, beta, eps);
-  if (residual.defined()) r.y.add_(residual);
+  const at::Tensor z = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
+  auto [y, mean, rstd] = at::native_layer_norm(z, {n}, gamma, beta, eps);
+  if (residual.defined()) y.add_(residual);
+  r.z.copy_(z), r.y.copy_(y), r.mean.copy_(mean.view({m, 1})), r.rstd.copy_(rstd.view({m, 1}));
+}
+
+NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
+                                             const at::Tensor& gamma, const at::Tensor& beta, double eps,
+                                             const at::Tensor& residual) {
+  const int64_t m = x.size(0), n = b.size(1);
+  NormedProduct r{at::empty({m, n}, x.options()), at::empty({m, n}, x.options()), at::empty({m, 1}, x.options()),
+                  at::empty({m, 1}, x.options())};
+  product_with_weight_layer_norm_into(r, x, b, bias, gamma, beta, eps, residual);
   return r;
 }
 

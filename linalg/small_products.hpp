@@ -19,6 +19,10 @@ at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h);
 // -> [m, n], then max(·, 0) with `relu`, applied while each panel of rows is in cache.
 at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias = {},
                                bool relu = false);
+// The same written into `out`: contiguous [m, n] of x's type, e.g. a range of rows of a larger
+// tensor (linalg::mlp runs its layers block of rows by block of rows).
+void product_with_weight_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b,
+                              const at::Tensor& bias = {}, bool relu = false);
 
 // x [m, k] · b [k, n] + c [m, n] (if given) + table[index[r], :] on each row r (if given: table
 // [t, n], index [m] int64), the additions made while each panel of rows is in cache: the gradient of
@@ -31,6 +35,9 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
 // for mask [m, n] (that output), the mask applied while each panel of rows is in cache, so the
 // ReLU's backward needs no pass of its own.
 at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask);
+// The same written into `out` (contiguous [m, n] of g's type).
+void product_with_weight_masked_into(const at::Tensor& out, const at::Tensor& g, const at::Tensor& b,
+                                     const at::Tensor& mask);
 
 // The product with a bias, then each row's layer norm, as one pass over the rows while they are in
 // cache: z = x · b + bias (kept for the backward), mean and rstd [m, 1] of each row of z (biased
@@ -41,6 +48,10 @@ struct NormedProduct {
 NormedProduct product_with_weight_layer_norm(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
                                              const at::Tensor& gamma, const at::Tensor& beta, double eps,
                                              const at::Tensor& residual = {});
+// The same written into r's tensors: z and y contiguous [m, n], mean and rstd [m, 1], of x's type.
+void product_with_weight_layer_norm_into(const NormedProduct& r, const at::Tensor& x, const at::Tensor& b,
+                                         const at::Tensor& bias, const at::Tensor& gamma, const at::Tensor& beta,
+                                         double eps, const at::Tensor& residual = {});
 
 // The sum over a long shared dimension k: a [m, k] · bᵀ (b [n, k]) -> [m, n], both operands with k
 // contiguous (the weight gradient g · hᵀ of a feature-major layer). Not libxsmm's (1.17 has no

@@ -4,7 +4,9 @@
 // operands autograd would record, which stay differentiable), and linalg::linear's value and
 // gradients (input, weight, bias; a column-block view as the weight; the result modified in place
 // afterwards) against at::addmm under autograd; linalg::mlp, the fused MLP node, against its
-// modules one by one in ATen, and its epilogues' statistics and bits.
+// modules one by one in ATen (the chunked backward, and the layer-by-layer one a double backward
+// takes), mlp_backward_by_chunks against a backward composed by hand in ATen, the _into products,
+// and the epilogues' statistics and bits.
 #include <ATen/ATen.h>
 #include <torch/torch.h>
 
@@ -255,34 +257,110 @@ TEST_CASE("transposed_weight equals w.t().contiguous(), for column blocks of a l
   }
 }
 
-TEST_CASE("layer_norm_backward_and_weight_grads equals ATen's norm backward and the products", "[linalg]") {
+TEST_CASE("mlp_backward_by_chunks equals ATen's backward layer by layer", "[linalg]") {
+  // The reference: each layer's gradients composed by hand in ATen over all rows at once
+  // (native_layer_norm_backward, then gzᵀ · in_k, Σ gz and the masked input gradient per layer).
   for (at::ScalarType type : {at::kFloat, at::kDouble})
     for (int64_t m : {5, 1023, 3000})
-      for (bool bias : {true, false}) {
-        INFO((type == at::kFloat ? "fp32, " : "fp64, ") << m << " rows, bias " << bias);
-        at::manual_seed(m + bias);
+      for (int variant = 0; variant < 8; ++variant) {
+        const bool norm = variant & 1, some = variant & 2, input_relu = variant & 4;  // some: not every gradient
+        INFO((type == at::kFloat ? "fp32, " : "fp64, ")
+             << m << " rows, norm " << norm << ", some " << some << ", input ReLU " << input_relu);
+        at::manual_seed(m + variant);
         const at::TensorOptions o = at::TensorOptions().dtype(type);
-        const at::Tensor x = at::randn({m, 20}, o), z = at::randn({m, 24}, o) * 2 + 1, gy = at::randn({m, 24}, o);
-        const at::Tensor gamma = 1 + 0.3 * at::randn({24}, o), beta = at::randn({24}, o);
-        const auto [y, mean, rstd] = at::native_layer_norm(z, {24}, gamma, beta, 1e-5);
-        const auto [gz, ggamma, gbeta] =
-            at::native_layer_norm_backward(gy, z, {24}, mean, rstd, gamma, beta, {true, true, true});
-        const NormedProductGrads got = layer_norm_backward_and_weight_grads(gy, z, mean, rstd, gamma, x, bias);
+        const std::vector<int64_t> width{20, 32, 24, 24};  // layer k: width[k] -> width[k + 1]
+        MlpBackwardInputs in;
+        at::Tensor x = at::randn({m, width[0]}, o);
+        in.ins.push_back(input_relu ? x.relu() : x);
+        for (int64_t k = 0; k < 3; ++k) {
+          in.weights.push_back(at::randn({width[k + 1], width[k]}, o) * 0.3);
+          if (k > 0) in.ins.push_back(at::randn({m, width[k]}, o).relu_());  // a ReLU's output: zeros and positives
+          in.weight_grad.push_back(!some || k != 1);
+          in.bias_grad.push_back(!some || k != 2);
+        }
+        in.input_grad = !some, in.input_relu = input_relu;
+        in.gy = at::randn({m, 24}, o);
+        at::Tensor gz = in.gy, ggamma, gbeta;
+        if (norm) {
+          in.z = at::randn({m, 24}, o) * 2 + 1;
+          in.gamma = 1 + 0.3 * at::randn({24}, o);
+          in.gamma_grad = true, in.beta_grad = !some;
+          at::Tensor y;
+          std::tie(y, in.mean, in.rstd) = at::native_layer_norm(in.z, {24}, in.gamma, at::zeros({24}, o), 1e-5);
+          in.mean = in.mean.reshape({m, 1}).contiguous(), in.rstd = in.rstd.reshape({m, 1}).contiguous();
+          std::tie(gz, ggamma, gbeta) = at::native_layer_norm_backward(in.gy, in.z, {24}, in.mean, in.rstd, in.gamma,
+                                                                       at::zeros({24}, o), {true, true, true});
+        }
+        REQUIRE(mlp_backward_by_chunks_applies(in));
+        const MlpBackwardGrads got = mlp_backward_by_chunks(in);
         const double tol = type == at::kFloat ? 2e-5 : 1e-12;
         auto close = [&](const at::Tensor& a, const at::Tensor& b) {
+          REQUIRE(a.defined());
+          REQUIRE(a.sizes() == b.sizes());
           return (a - b).abs().max().item<double>() <= tol * std::max(1.0, b.abs().max().item<double>());
         };
-        CHECK(close(got.gz, gz));
-        CHECK(close(got.gamma, ggamma));
-        CHECK(close(got.beta, gbeta));
-        CHECK(close(got.weight, at::mm(gz.t(), x)));
-        CHECK(got.bias.defined() == bias);
-        if (bias) CHECK(close(got.bias, gz.sum(0)));
-        // A strided x takes ATen's path: the same values.
-        const at::Tensor xs = at::randn({20, m}, o).t();
-        CHECK(
-            close(layer_norm_backward_and_weight_grads(gy, z, mean, rstd, gamma, xs, bias).weight, at::mm(gz.t(), xs)));
+        if (norm) {
+          CHECK(close(got.gamma, ggamma));
+          CHECK(got.beta.defined() == in.beta_grad);
+          if (in.beta_grad) CHECK(close(got.beta, gbeta));
+        }
+        for (int64_t k = 2; k >= 0; --k) {
+          INFO("layer " << k);
+          CHECK(got.weights[k].defined() == in.weight_grad[k]);
+          CHECK(got.biases[k].defined() == in.bias_grad[k]);
+          if (in.weight_grad[k]) CHECK(close(got.weights[k], at::mm(gz.t(), in.ins[k])));
+          if (in.bias_grad[k]) CHECK(close(got.biases[k], gz.sum(0)));
+          if (k > 0 || input_relu)
+            gz = at::threshold_backward(at::mm(gz, in.weights[k]), in.ins[k], 0);
+          else
+            gz = at::mm(gz, in.weights[k]);
+        }
+        CHECK(got.input.defined() == in.input_grad);
+        if (in.input_grad) CHECK(close(got.input, gz));
+        // What it does not take: a strided layer input, a width that does not chain.
+        MlpBackwardInputs strided = in;
+        strided.ins[1] = at::randn({width[1], m}, o).t();
+        CHECK_FALSE(mlp_backward_by_chunks_applies(strided));
+        MlpBackwardInputs wrong = in;
+        wrong.weights[1] = at::randn({24, 31}, o);
+        CHECK_FALSE(mlp_backward_by_chunks_applies(wrong));
+        CHECK_THROWS(mlp_backward_by_chunks(wrong));
       }
+}
+
+TEST_CASE("the _into products write exactly their rows of a larger tensor", "[linalg]") {
+  at::manual_seed(3);
+  for (at::ScalarType type : {at::kFloat, at::kDouble}) {
+    const at::TensorOptions o = at::TensorOptions().dtype(type);
+    const at::Tensor x = at::randn({100, 20}, o), b = at::randn({20, 24}, o), bias = at::randn({24}, o);
+    const at::Tensor mask = at::randn({100, 24}, o).relu_(), gamma = at::randn({24}, o), beta = at::randn({24}, o);
+    const at::Tensor rows_x = x.narrow(0, 30, 41);
+    const auto check_rows = [&](const at::Tensor& full, const at::Tensor& expected) {
+      CHECK(at::equal(full.narrow(0, 30, 41), expected));  // the same kernel on the same rows: the same bits
+      CHECK(at::equal(full.narrow(0, 0, 30), at::full({30, full.size(1)}, 7.0, o)));  // the rest untouched
+      CHECK(at::equal(full.narrow(0, 71, 29), at::full({29, full.size(1)}, 7.0, o)));
+    };
+    at::Tensor out = at::full({100, 24}, 7.0, o);
+    product_with_weight_into(out.narrow(0, 30, 41), rows_x, b, bias, true);
+    check_rows(out, product_with_weight(rows_x, b, bias, true));
+    out.fill_(7.0);
+    product_with_weight_masked_into(out.narrow(0, 30, 41), rows_x, b, mask.narrow(0, 30, 41));
+    check_rows(out, product_with_weight_masked(rows_x, b, mask.narrow(0, 30, 41)));
+    NormedProduct r{at::full({100, 24}, 7.0, o), at::full({100, 24}, 7.0, o), at::full({100, 1}, 7.0, o),
+                    at::full({100, 1}, 7.0, o)};
+    const auto rows = [](const at::Tensor& t) { return t.narrow(0, 30, 41); };
+    product_with_weight_layer_norm_into({rows(r.z), rows(r.y), rows(r.mean), rows(r.rstd)}, rows_x, b, bias, gamma,
+                                        beta, 1e-5);
+    const NormedProduct whole = product_with_weight_layer_norm(rows_x, b, bias, gamma, beta, 1e-5);
+    check_rows(r.z, whole.z);
+    check_rows(r.y, whole.y);
+    check_rows(r.mean, whole.mean);
+    check_rows(r.rstd, whole.rstd);
+    // An output of the wrong shape or type is an error, not a write past it.
+    CHECK_THROWS(product_with_weight_into(at::empty({41, 23}, o), rows_x, b));
+    CHECK_THROWS(product_with_weight_into(at::empty({41, 24}, at::kInt), rows_x, b));
+    CHECK_THROWS(product_with_weight_into(at::empty({24, 41}, o).t(), rows_x, b));
+  }
 }
 
 TEST_CASE("the small products take transposed views and stay differentiable under autograd", "[linalg]") {
@@ -427,6 +505,21 @@ TEST_CASE("linalg::mlp equals its modules one by one, values and gradients", "[l
             CHECK(error < (type == at::kFloat ? 2e-5 : 1e-12) * scale);
           }
         }
+  // With create_graph the backward runs in grad mode on parameters that require grad: the chunked
+  // backward does not take them, and the layer-by-layer one gives the same first derivatives.
+  for (bool norm : {true, false}) {
+    INFO("create_graph, norm " << norm);
+    at::manual_seed(11);
+    const at::TensorOptions o = at::TensorOptions().dtype(at::kDouble);
+    const MlpCase c(3, true, norm, o);
+    const MlpLayers l = c.layers(true);
+    const at::Tensor x = at::randn({600, 20}, o).requires_grad_(true), upstream = at::randn({600, 24}, o);
+    std::vector<at::Tensor> inputs{x, c.full};
+    inputs.insert(inputs.end(), c.rest.begin(), c.rest.end());
+    const auto ours = torch::autograd::grad({(mlp(x, l) * upstream).sum()}, inputs, {}, true, true);
+    const auto reference = torch::autograd::grad({(aten_mlp(x, l, {}) * upstream).sum()}, inputs);
+    for (size_t i = 0; i < inputs.size(); ++i) CHECK(at::allclose(ours[i], reference[i], 1e-12, 1e-12));
+  }
 }
 
 TEST_CASE("the fused epilogues: layer-norm statistics, masked gradients, thread-independent bits", "[linalg]") {
