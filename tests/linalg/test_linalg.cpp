@@ -581,7 +581,7 @@ TEST_CASE("the fused epilogues: layer-norm statistics, masked gradients, thread-
     };
     const auto one = run(1), two = run(2);
     // Every member, gamma's and beta's gradients too (their sums over the rows are
-    // layer_norm_backward_and_weight_grads's chunks, not ATen's per-thread buffers).
+    // mlp_backward_by_chunks's chunks, not ATen's per-thread buffers).
     for (size_t i = 0; i < one.size(); ++i) {
       INFO("member " << i);
       CHECK(at::equal(one[i], two[i]));
