@@ -112,10 +112,15 @@ at::Tensor sum_chunks_in_order(std::vector<double>& v, int64_t chunks, int64_t p
 }
 
 // outer_product_sum, and with `column_sums` also a's column sums, each chunk's summed right after
-// its product (in double) and the chunks' sums added in chunk order.
+// its product (in double) and the chunks' sums added in chunk order; `then` (if given) runs on each
+// chunk's rows right after them, on the same thread.
 std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tensor& b, OuterSumKernel kernel,
-                                            bool column_sums) {
-  if (!eligible(a, b, 0, 0)) return {at::mm(a.t(), b), column_sums ? a.sum(0) : at::Tensor()};
+                                            bool column_sums, const ChunkCallback* then = nullptr) {
+  if (!eligible(a, b, 0, 0)) {
+    std::pair<at::Tensor, at::Tensor> r{at::mm(a.t(), b), column_sums ? a.sum(0) : at::Tensor()};
+    if (then && a.size(0) > 0) (*then)(0, a.size(0));
+    return r;
+  }
   [[maybe_unused]] const bool jit = outer_product_sum_takes_jit(kernel);
   const int64_t m = a.size(0), p = a.size(1), n = b.size(1), chunks = (m + kOuterChunk - 1) / kOuterChunk;
   at::Tensor out = at::empty({p, n}, a.options());
@@ -144,6 +149,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
 #endif
           at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));       // BLAS, one thread here
         if (column_sums) add_columns(pa + start * p, size, p, chunk_sums.data() + c * p);  // a's chunk is in cache
+        if (then) (*then)(start, size);
       }
     });
     // The partial sums added in chunk order, element ranges on the threads.
@@ -170,6 +176,11 @@ bool outer_product_sum_takes_jit(OuterSumKernel kernel) {
 std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Tensor& a, const at::Tensor& b,
                                                                     OuterSumKernel kernel) {
   return outer_sum(a, b, kernel, true);
+}
+
+std::pair<at::Tensor, at::Tensor> weight_and_bias_grads_then(const at::Tensor& gy, const at::Tensor& x, bool bias,
+                                                             const ChunkCallback& then) {
+  return outer_sum(gy, x, OuterSumKernel::Auto, bias, &then);
 }
 
 std::pair<at::Tensor, at::Tensor> weight_and_bias_grads(const at::Tensor& gy, const at::Tensor& x, bool weight,

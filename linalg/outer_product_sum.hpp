@@ -5,6 +5,8 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -31,6 +33,14 @@ std::pair<at::Tensor, at::Tensor> outer_product_sum_and_column_sums(const at::Te
 // otherwise); both from one pass over gy's chunks when both are.
 std::pair<at::Tensor, at::Tensor> weight_and_bias_grads(const at::Tensor& gy, const at::Tensor& x, bool weight,
                                                         bool bias);
+// The weight gradient gyᵀ · x (and with `bias` Σ gy), and after each chunk's product then(start,
+// size) on that chunk's rows, on the same thread while gy's and x's rows are in cache: another
+// reader of gy (a layer's input gradient gy · W into a row range of a tensor made beforehand) reads
+// them there instead of from memory. `then` runs once per chunk, the chunks on torch's threads (with
+// the caller's grad mode); it must write only its own rows.
+using ChunkCallback = std::function<void(int64_t start, int64_t size)>;
+std::pair<at::Tensor, at::Tensor> weight_and_bias_grads_then(const at::Tensor& gy, const at::Tensor& x, bool bias,
+                                                             const ChunkCallback& then);
 
 // The backward of a whole MLP (linalg::mlp) over chunks of about 512 points, every layer's part
 // of one chunk before the next chunk: the norm's input gradient, then layer by layer from the last

@@ -225,9 +225,12 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
   return out;
 }
 
-at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
-                                    const at::Tensor& table, const at::Tensor& index) {
+void product_with_weight_plus_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
+                                   const at::Tensor& table, const at::Tensor& index) {
   const int64_t m = x.size(0), n = b.size(1);
+  TORCH_CHECK(out.dim() == 2 && out.size(0) == m && out.size(1) == n && out.is_contiguous() &&
+                  out.scalar_type() == x.scalar_type(),
+              "product_with_weight_plus_into: out must be a contiguous [", m, ", ", n, "] tensor of x's type");
   TORCH_CHECK(!c.defined() || (c.dim() == 2 && c.size(0) == m && c.size(1) == n),
               "product_with_weight_plus: c must be [", m, ", ", n, "], got ", c.sizes());
   TORCH_CHECK(table.defined() == index.defined() &&
@@ -241,7 +244,6 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
   };
   if (fits(c) && fits(table) && (!index.defined() || (index.is_contiguous() && index.device().is_cpu())) &&
       eligible(x, b)) {
-    at::Tensor out = at::empty({m, n}, x.options());
     const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight_plus", [&] {
       const scalar_t* pc = c.defined() ? c.data_ptr<scalar_t>() : nullptr;
       const scalar_t* pt = table.defined() ? table.data_ptr<scalar_t>() : nullptr;
@@ -252,11 +254,22 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
             add_rows(po + start * n, pc ? pc + start * n : nullptr, pt, pi ? pi + start : nullptr, size, n);
           });
     });
-    if (done) return out;
+    if (done) return;
   }
 #endif
-  at::Tensor out = c.defined() ? at::addmm(c, x, b) : at::mm(x, b);
-  return table.defined() ? out.add_(table.index_select(0, index)) : out;
+  at::Tensor o = out;  // at::*_out take a non-const reference
+  if (c.defined())
+    at::addmm_out(o, c, x, b);
+  else
+    at::mm_out(o, x, b);
+  if (table.defined()) o.add_(table.index_select(0, index));
+}
+
+at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
+                                    const at::Tensor& table, const at::Tensor& index) {
+  at::Tensor out = at::empty({x.size(0), b.size(1)}, x.options());
+  product_with_weight_plus_into(out, x, b, c, table, index);
+  return out;
 }
 
 void product_with_weight_masked_into(const at::Tensor& out, const at::Tensor& g, const at::Tensor& b,

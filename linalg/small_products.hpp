@@ -30,6 +30,9 @@ void product_with_weight_into(const at::Tensor& out, const at::Tensor& x, const 
 // result per consumer and a sum pass per extra one.
 at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
                                     const at::Tensor& table = {}, const at::Tensor& index = {});
+// The same written into `out` (contiguous [m, n] of x's type).
+void product_with_weight_plus_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
+                                   const at::Tensor& table = {}, const at::Tensor& index = {});
 
 // The input gradient of a layer whose input was a ReLU's output: (g [m, k] · b [k, n]) ⊙ (mask > 0)
 // for mask [m, n] (that output), the mask applied while each panel of rows is in cache, so the
