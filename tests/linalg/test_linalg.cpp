@@ -606,30 +606,35 @@ TEST_CASE("the fused epilogues: layer-norm statistics, masked gradients, thread-
         at::allclose(product_with_weight_masked(g, w, mask), at::threshold_backward(at::mm(g, w), mask, 0), tol, tol));
     const MlpCase c(3, true, true, o);
     const MlpLayers l = c.layers(true);
-    const at::Tensor x = at::randn({3000, 20}, o).requires_grad_(true), residual = at::randn({3000, 24}, o);
-    const auto run = [&](int threads) {
-      Threads t(threads);
-      for (const at::Tensor& p : c.leaves())
-        if (p.defined()) p.mutable_grad() = at::Tensor();
-      x.mutable_grad() = at::Tensor();
-      const at::Tensor y = mlp(x, l, residual);
-      y.square().sum().backward();
-      std::vector<at::Tensor> out{y.detach(), x.grad().clone()};
-      for (const at::Tensor& p : c.leaves())
-        if (p.defined()) out.push_back(p.grad().clone());
-      return out;
-    };
-    const auto one = run(1), two = run(2);
-    // Every member, gamma's and beta's gradients too (their sums over the rows are
-    // mlp_backward_by_chunks's chunks, not ATen's per-thread buffers). A build without libxsmm runs
-    // the ATen modules one by one, whose layer-norm backward sums per thread: there, equal to
-    // rounding.
-    for (size_t i = 0; i < one.size(); ++i) {
-      INFO("member " << i);
-      if (small_products_have_jit())
-        CHECK(at::equal(one[i], two[i]));
-      else
-        CHECK(at::allclose(one[i], two[i], 1e-5, 1e-6));
+    // 3,000 rows: 6 forward blocks on 1 and on 2 threads; 1,100 rows: 3 blocks on 1 thread, 4 on 2
+    // (a multiple of the threads), so the rows' panels differ and the bits must not.
+    for (int64_t m : {3000, 1100}) {
+      INFO(m << " rows");
+      const at::Tensor x = at::randn({m, 20}, o).requires_grad_(true), residual = at::randn({m, 24}, o);
+      const auto run = [&](int threads) {
+        Threads t(threads);
+        for (const at::Tensor& p : c.leaves())
+          if (p.defined()) p.mutable_grad() = at::Tensor();
+        x.mutable_grad() = at::Tensor();
+        const at::Tensor y = mlp(x, l, residual);
+        y.square().sum().backward();
+        std::vector<at::Tensor> out{y.detach(), x.grad().clone()};
+        for (const at::Tensor& p : c.leaves())
+          if (p.defined()) out.push_back(p.grad().clone());
+        return out;
+      };
+      const auto one = run(1), two = run(2);
+      // Every member, gamma's and beta's gradients too (their sums over the rows are
+      // mlp_backward_by_chunks's chunks, not ATen's per-thread buffers). A build without libxsmm runs
+      // the ATen modules one by one, whose layer-norm backward sums per thread: there, equal to
+      // rounding.
+      for (size_t i = 0; i < one.size(); ++i) {
+        INFO("member " << i);
+        if (small_products_have_jit())
+          CHECK(at::equal(one[i], two[i]));
+        else
+          CHECK(at::allclose(one[i], two[i], 1e-5, 1e-6));
+      }
     }
   }
 }
