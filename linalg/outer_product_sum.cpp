@@ -15,7 +15,7 @@ namespace tessera::linalg {
 namespace {
 
 using detail::eligible;
-using detail::row_sum;
+using detail::row_sum_of;
 
 // The layer norm's backward on `rows` rows of width p (the rows of product_with_weight_layer_norm's
 // z, mean and rstd): with x̂ = (z - mean) · rstd and gg = gy · gamma,
@@ -26,11 +26,9 @@ TESSERA_CPU_CLONES void layer_norm_backward_rows(const T* gy, const T* z, const 
                                                  int64_t rows, int64_t p) {
   for (int64_t r = 0; r < rows; ++r, gy += p, z += p, gz += p) {
     const T mu = mean[r], rs = rstd[r];
-    // gz's row is the scratch for gg, then gg · x̂ (each summed), then overwritten with the result.
-    for (int64_t j = 0; j < p; ++j) gz[j] = gy[j] * gamma[j];
-    const T c1 = row_sum(gz, p) / T(p);
-    for (int64_t j = 0; j < p; ++j) gz[j] *= (z[j] - mu) * rs;
-    const T c2 = row_sum(gz, p) / T(p);
+    // Σ gg and Σ gg · x̂ summed without storing them (row_sum's partial sums and order).
+    const T c1 = row_sum_of<T>(p, [&](int64_t j) { return gy[j] * gamma[j]; }) / T(p);
+    const T c2 = row_sum_of<T>(p, [&](int64_t j) { return gy[j] * gamma[j] * ((z[j] - mu) * rs); }) / T(p);
     for (int64_t j = 0; j < p; ++j) {
       const T xhat = (z[j] - mu) * rs;
       dgamma[j] += double(gy[j] * xhat);

@@ -16,6 +16,7 @@ namespace {
 
 using detail::eligible;
 using detail::row_sum;
+using detail::row_sum_of;
 #if TESSERA_HAVE_XSMM
 using detail::dispatch;
 #endif
@@ -64,11 +65,11 @@ template <class T>
 TESSERA_CPU_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamma, const T* beta, const T* residual,
                                         T* mean_out, T* rstd_out, int64_t rows, int64_t n, T eps) {
   for (int64_t r = 0; r < rows; ++r, z += n, y += n) {
-    if (bias)
-      for (int64_t j = 0; j < n; ++j) z[j] += bias[j];
-    const T mean = row_sum(z, n) / T(n);
-    for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * (z[j] - mean);
-    const T rstd = T(1) / std::sqrt(row_sum(y, n) / T(n) + eps);
+    // The bias added in the pass that sums the row, and the squares summed without being stored:
+    // the values of separate passes, in fewer sweeps over the row.
+    const T mean = (bias ? row_sum_of<T>(n, [&](int64_t j) { return z[j] += bias[j]; }) : row_sum(z, n)) / T(n);
+    const T rstd =
+        T(1) / std::sqrt(row_sum_of<T>(n, [&](int64_t j) { return (z[j] - mean) * (z[j] - mean); }) / T(n) + eps);
     mean_out[r] = mean, rstd_out[r] = rstd;
     if (residual)
       for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * gamma[j] + beta[j] + residual[r * n + j];
