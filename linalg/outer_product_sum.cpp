@@ -48,29 +48,33 @@ TESSERA_CPU_CLONES void add_columns(const T* __restrict__ a, int64_t rows, int64
 #if TESSERA_HAVE_XSMM
 // libxsmm's kernel for a range of points of outer_product_sum: out [p, n] row-major is
 // outᵀ [n, p] column-major = bᵀ · a, with bᵀ [n, m] (b's memory, leading dimension n) and a as a
-// transposed B (a's memory is [p, m] column-major, leading dimension p). Panels of kOuterPanel
-// points accumulate (β = 1) into `sum`, zeroed first. False where libxsmm has no kernel.
+// transposed B (a's memory is [p, m] column-major, leading dimension p). The first panel of
+// kOuterPanel points writes `sum` (β = 0), the others accumulate into it (β = 1): no pass to zero
+// it first. False where libxsmm has no kernel.
 constexpr int64_t kOuterPanel = 128;
 template <class T>
 bool outer_sum_jit(const T* a, const T* b, T* sum, int64_t start, int64_t stop, int64_t p, int64_t n) {
   const int64_t step = kOuterPanel;
-  const auto kernel = [&](int64_t size) {
-    return detail::dispatch<T>(n, p, size, n, p, n, true, LIBXSMM_GEMM_FLAG_TRANS_B);
+  const auto kernel = [&](int64_t size, bool accumulate) {
+    return detail::dispatch<T>(n, p, size, n, p, n, accumulate, LIBXSMM_GEMM_FLAG_TRANS_B);
   };
-  const auto full = kernel(step);
+  const auto full = kernel(step, true);
   if (!full) return false;
-  std::fill(sum, sum + p * n, T(0));
+  bool written = false;  // whether `sum` holds a value yet
   for (; start < stop; start += step) {
     const int64_t size = std::min(step, stop - start);
-    const auto f = size == step ? full : kernel(size);
+    const auto f = written ? (size == step ? full : kernel(size, true)) : kernel(size, false);
     if (f) {
       f(b + start * n, a + start * p, sum);
+      written = true;
       continue;
     }
+    if (!written) std::fill(sum, sum + p * n, T(0)), written = true;
     for (int64_t r = start; r < start + size; ++r)  // no kernel for this remainder: row by row
       for (int64_t i = 0; i < p; ++i)
         for (int64_t j = 0; j < n; ++j) sum[i * n + j] += a[r * p + i] * b[r * n + j];
   }
+  if (!written) std::fill(sum, sum + p * n, T(0));  // no points
   return true;
 }
 #endif
