@@ -58,10 +58,11 @@ struct FanOut : torch::autograd::Function<FanOut> {
       return {dg, dw, db, {}, {}};
     }
     const at::Tensor dqc = dq.defined() ? dq.contiguous() : at::Tensor();
+    const at::Tensor c = dres.defined() ? dres.contiguous() : at::Tensor();
+    const at::Tensor table = dagg.defined() ? dagg.contiguous() : at::Tensor();
     if (dqc.defined() && ctx->needs_input_grad(0) && ctx->needs_input_grad(1)) {
       // dg's rows chunk by chunk of the weight gradient's pass, each while dq's chunk is in cache.
-      const at::Tensor c = dres.defined() ? dres.contiguous() : at::Tensor();
-      const at::Tensor table = dagg.defined() ? dagg.contiguous() : at::Tensor(), w = weight.contiguous();
+      const at::Tensor w = weight.contiguous();
       dg = at::empty({dqc.size(0), w.size(1)}, dqc.options());
       std::tie(dw, db) = linalg::weight_and_bias_grads_then(
           dqc, g, bias && ctx->needs_input_grad(2), [&](int64_t start, int64_t size) {
@@ -72,8 +73,6 @@ struct FanOut : torch::autograd::Function<FanOut> {
       return {dg, dw, db, {}, {}};
     }
     if (ctx->needs_input_grad(0)) {
-      const at::Tensor c = dres.defined() ? dres.contiguous() : at::Tensor();
-      const at::Tensor table = dagg.defined() ? dagg.contiguous() : at::Tensor();
       if (dqc.defined())
         dg = linalg::product_with_weight_plus(dqc, weight.contiguous(), c, table, table.defined() ? dst : at::Tensor());
       else {

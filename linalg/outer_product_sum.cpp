@@ -46,14 +46,14 @@ TESSERA_CPU_CLONES void add_columns(const T* __restrict__ a, int64_t rows, int64
 }
 
 #if TESSERA_HAVE_XSMM
-// libxsmm's kernel for a range of points of outer_product_sum: out [p, n] row-major is
+// libxsmm's kernel for a chunk of `rows` points of outer_product_sum: out [p, n] row-major is
 // outᵀ [n, p] column-major = bᵀ · a, with bᵀ [n, m] (b's memory, leading dimension n) and a as a
 // transposed B (a's memory is [p, m] column-major, leading dimension p). The first panel of
 // kOuterPanel points writes `sum` (β = 0), the others accumulate into it (β = 1): no pass to zero
 // it first. False where libxsmm has no kernel.
 constexpr int64_t kOuterPanel = 128;
 template <class T>
-bool outer_sum_jit(const T* a, const T* b, T* sum, int64_t start, int64_t stop, int64_t p, int64_t n) {
+bool outer_sum_jit(const T* a, const T* b, T* sum, int64_t rows, int64_t p, int64_t n) {
   const int64_t step = kOuterPanel;
   const auto kernel = [&](int64_t size, bool accumulate) {
     return detail::dispatch<T>(n, p, size, n, p, n, accumulate, LIBXSMM_GEMM_FLAG_TRANS_B);
@@ -61,8 +61,8 @@ bool outer_sum_jit(const T* a, const T* b, T* sum, int64_t start, int64_t stop, 
   const auto full = kernel(step, true);
   if (!full) return false;
   bool written = false;  // whether `sum` holds a value yet
-  for (; start < stop; start += step) {
-    const int64_t size = std::min(step, stop - start);
+  for (int64_t start = 0; start < rows; start += step) {
+    const int64_t size = std::min(step, rows - start);
     const auto f = written ? (size == step ? full : kernel(size, true)) : kernel(size, false);
     if (f) {
       f(b + start * n, a + start * p, sum);
@@ -78,6 +78,29 @@ bool outer_sum_jit(const T* a, const T* b, T* sum, int64_t start, int64_t stop, 
   return true;
 }
 #endif
+
+// One chunk's sum aᵀ · b into `sum` [p, n], for a chunk's rows a [rows, p] and b [rows, n]:
+// libxsmm's kernel with `jit`, else (or where libxsmm has none) one BLAS product, single-threaded
+// inside the chunks' parallel region.
+template <class T>
+void chunk_outer_sum(const at::Tensor& a, const at::Tensor& b, at::Tensor sum, [[maybe_unused]] bool jit) {
+#if TESSERA_HAVE_XSMM
+  if (jit && outer_sum_jit(a.data_ptr<T>(), b.data_ptr<T>(), sum.data_ptr<T>(), a.size(0), a.size(1), b.size(1)))
+    return;
+#endif
+  at::mm_out(sum, a.t(), b);
+}
+
+// out[i] += partials[c][i] for c = 0, 1, ... in order (each partial `size` elements), element
+// ranges on the threads: the chunks' sums added in chunk order.
+template <class T>
+void add_partials_in_order(T* out, const T* partials, int64_t count, int64_t size) {
+  if (count == 0) return;
+  at::parallel_for(0, size, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t c = 0; c < count; ++c)
+      for (int64_t i = begin; i < end; ++i) out[i] += partials[c * size + i];
+  });
+}
 
 }  // namespace
 
@@ -123,7 +146,7 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
     if (then && a.size(0) > 0) (*then)(0, a.size(0));
     return r;
   }
-  [[maybe_unused]] const bool jit = outer_product_sum_takes_jit(kernel);
+  const bool jit = outer_product_sum_takes_jit(kernel);
   const int64_t m = a.size(0), p = a.size(1), n = b.size(1), chunks = (m + kOuterChunk - 1) / kOuterChunk;
   at::Tensor out = at::empty({p, n}, a.options());
   // Chunk c's sum: `out` itself for c = 0, else partial[c - 1].
@@ -146,20 +169,12 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
       for (int64_t c = begin; c < std::min(end, chunks); ++c) {
         const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;  // ≤ 1024, never empty
         at::Tensor sum = c == 0 ? out : partial[c - 1];
-#if TESSERA_HAVE_XSMM
-        if (!(jit && outer_sum_jit(pa, b.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(), start, start + size, p, n)))
-#endif
-          at::mm_out(sum, ad.narrow(0, start, size).t(), bd.narrow(0, start, size));       // BLAS, one thread here
+        chunk_outer_sum<scalar_t>(ad.narrow(0, start, size), bd.narrow(0, start, size), sum, jit);
         if (column_sums) add_columns(pa + start * p, size, p, chunk_sums.data() + c * p);  // a's chunk is in cache
         if (then) (*then)(start, size);
       }
     });
-    // The partial sums added in chunk order, element ranges on the threads.
-    if (chunks > 1)
-      at::parallel_for(0, p * n, 4096, [&](int64_t begin, int64_t end) {
-        for (int64_t c = 1; c < chunks; ++c)
-          for (int64_t i = begin; i < end; ++i) po[i] += pp[(c - 1) * p * n + i];
-      });
+    add_partials_in_order(po, pp, chunks - 1, p * n);
   });
   return {out, column_sums ? sum_chunks_in_order(chunk_sums, chunks, p, a.options()) : at::Tensor()};
 }
@@ -227,17 +242,21 @@ MlpBackwardGrads mlp_backward_by_chunks(const MlpBackwardInputs& in) {
   const int64_t m = gy.size(0), n = gy.size(1), layers = static_cast<int64_t>(in.weights.size());
   const int64_t chunks = (m + kMlpChunk - 1) / kMlpChunk;
   const bool norm = in.z.defined();
-  [[maybe_unused]] const bool jit = outer_product_sum_takes_jit(OuterSumKernel::Auto);
+  const bool jit = outer_product_sum_takes_jit(OuterSumKernel::Auto);
   const auto options = gy.options();
-  // Per layer: the chunks' weight-gradient partials [chunks, out, in] and column sums (double).
+  MlpBackwardGrads out;
+  out.weights.resize(layers), out.biases.resize(layers);
+  // Per layer: the weight gradient, which is chunk 0's sum, the other chunks' partials
+  // [chunks - 1, out, in] (as outer_sum's), and the chunks' column sums (double).
   std::vector<at::Tensor> partial(layers);
   std::vector<std::vector<double>> column_sums(layers);
   for (int64_t k = 0; k < layers; ++k) {
-    if (in.weight_grad[k]) partial[k] = at::empty({chunks, in.weights[k].size(0), in.weights[k].size(1)}, options);
-    if (in.bias_grad[k]) column_sums[k].assign(chunks * in.weights[k].size(0), 0.0);
+    const int64_t p = in.weights[k].size(0), q = in.weights[k].size(1);
+    if (in.weight_grad[k])
+      out.weights[k] = at::empty({p, q}, options), partial[k] = at::empty({chunks - 1, p, q}, options);
+    if (in.bias_grad[k]) column_sums[k].assign(chunks * p, 0.0);
   }
   std::vector<double> dgamma(norm ? chunks * n : 0), dbeta(norm ? chunks * n : 0);
-  MlpBackwardGrads out;
   if (in.input_grad) out.input = at::empty({m, in.weights[0].size(1)}, options);
   const at::ThreadLocalState caller;
   AT_DISPATCH_FLOATING_TYPES(gy.scalar_type(), "mlp_backward_by_chunks", [&] {
@@ -260,15 +279,8 @@ MlpBackwardGrads mlp_backward_by_chunks(const MlpBackwardInputs& in) {
         }
         for (int64_t k = layers - 1; k >= 0; --k) {
           const at::Tensor x = rows(in.ins[k]);
-          const int64_t p = in.weights[k].size(0), q = in.weights[k].size(1);
-          if (in.weight_grad[k]) {
-            at::Tensor sum = partial[k][c];
-#if TESSERA_HAVE_XSMM
-            if (!(jit && outer_sum_jit(g.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), sum.data_ptr<scalar_t>(),
-                                       int64_t(0), size, p, q)))
-#endif
-              at::mm_out(sum, g.t(), x);  // BLAS, one thread here
-          }
+          const int64_t p = in.weights[k].size(0);
+          if (in.weight_grad[k]) chunk_outer_sum<scalar_t>(g, x, c == 0 ? out.weights[k] : partial[k][c - 1], jit);
           if (in.bias_grad[k]) add_columns(g.data_ptr<scalar_t>(), size, p, column_sums[k].data() + c * p);
           if (k > 0)
             g = product_with_weight_masked(g, in.weights[k], x);
@@ -282,20 +294,11 @@ MlpBackwardGrads mlp_backward_by_chunks(const MlpBackwardInputs& in) {
   });
   // The partials added in chunk order.
   for (int64_t k = 0; k < layers; ++k) {
-    out.weights.emplace_back(), out.biases.emplace_back();
-    if (in.weight_grad[k]) {
-      at::Tensor w = partial[k][0].clone();
-      AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "mlp_backward_by_chunks", [&] {
-        scalar_t* const pw = w.data_ptr<scalar_t>();
-        const scalar_t* const pp = partial[k].data_ptr<scalar_t>();
-        const int64_t size = w.numel();
-        at::parallel_for(0, size, 4096, [&](int64_t begin, int64_t end) {
-          for (int64_t c = 1; c < chunks; ++c)
-            for (int64_t i = begin; i < end; ++i) pw[i] += pp[c * size + i];
-        });
+    if (in.weight_grad[k])
+      AT_DISPATCH_FLOATING_TYPES(gy.scalar_type(), "mlp_backward_by_chunks", [&] {
+        add_partials_in_order(out.weights[k].data_ptr<scalar_t>(), partial[k].data_ptr<scalar_t>(), chunks - 1,
+                              out.weights[k].numel());
       });
-      out.weights[k] = w;
-    }
     if (in.bias_grad[k]) out.biases[k] = sum_chunks_in_order(column_sums[k], chunks, in.weights[k].size(0), options);
   }
   if (norm && in.gamma_grad) out.gamma = sum_chunks_in_order(dgamma, chunks, n, options);

@@ -186,9 +186,16 @@ at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h) {
 namespace {
 
 // A vector operand of an epilogue: [n], contiguous, b's type, on the CPU, nothing to record.
-bool fits_row(const at::Tensor& v, const at::Tensor& b) {
+[[maybe_unused]] bool fits_row(const at::Tensor& v, const at::Tensor& b) {
   return v.dim() == 1 && v.size(0) == b.size(1) && v.is_contiguous() && v.scalar_type() == b.scalar_type() &&
          v.device().is_cpu() && !(c10::GradMode::is_enabled() && v.requires_grad());
+}
+
+// An _into function's output: contiguous [m, n] of `like`'s type; else one error naming `what`.
+void check_out(const at::Tensor& out, int64_t m, int64_t n, const at::Tensor& like, const char* what) {
+  TORCH_CHECK(out.defined() && out.dim() == 2 && out.size(0) == m && out.size(1) == n && out.is_contiguous() &&
+                  out.scalar_type() == like.scalar_type(),
+              what, " must be a contiguous [", m, ", ", n, "] tensor of the operands' type");
 }
 
 }  // namespace
@@ -196,9 +203,7 @@ bool fits_row(const at::Tensor& v, const at::Tensor& b) {
 void product_with_weight_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias,
                               bool relu) {
   const int64_t n = b.size(1);
-  TORCH_CHECK(out.dim() == 2 && out.size(0) == x.size(0) && out.size(1) == n && out.is_contiguous() &&
-                  out.scalar_type() == x.scalar_type(),
-              "product_with_weight_into: out must be a contiguous [", x.size(0), ", ", n, "] tensor of x's type");
+  check_out(out, x.size(0), n, x, "product_with_weight_into: out");
 #if TESSERA_HAVE_XSMM
   if ((!bias.defined() || fits_row(bias, b)) && eligible(x, b)) {
     const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight", [&] {
@@ -229,9 +234,7 @@ at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const a
 void product_with_weight_plus_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
                                    const at::Tensor& table, const at::Tensor& index) {
   const int64_t m = x.size(0), n = b.size(1);
-  TORCH_CHECK(out.dim() == 2 && out.size(0) == m && out.size(1) == n && out.is_contiguous() &&
-                  out.scalar_type() == x.scalar_type(),
-              "product_with_weight_plus_into: out must be a contiguous [", m, ", ", n, "] tensor of x's type");
+  check_out(out, m, n, x, "product_with_weight_plus_into: out");
   TORCH_CHECK(!c.defined() || (c.dim() == 2 && c.size(0) == m && c.size(1) == n),
               "product_with_weight_plus: c must be [", m, ", ", n, "], got ", c.sizes());
   TORCH_CHECK(table.defined() == index.defined() &&
@@ -276,10 +279,7 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
 void product_with_weight_masked_into(const at::Tensor& out, const at::Tensor& g, const at::Tensor& b,
                                      const at::Tensor& mask) {
   const int64_t n = b.size(1);
-  TORCH_CHECK(out.dim() == 2 && out.size(0) == g.size(0) && out.size(1) == n && out.is_contiguous() &&
-                  out.scalar_type() == g.scalar_type(),
-              "product_with_weight_masked_into: out must be a contiguous [", g.size(0), ", ", n,
-              "] tensor of g's type");
+  check_out(out, g.size(0), n, g, "product_with_weight_masked_into: out");
 #if TESSERA_HAVE_XSMM
   const bool fits = mask.dim() == 2 && mask.size(0) == g.size(0) && mask.size(1) == n && mask.is_contiguous() &&
                     mask.scalar_type() == b.scalar_type() && mask.device().is_cpu() &&
@@ -308,13 +308,10 @@ void product_with_weight_layer_norm_into(const NormedProduct& r, const at::Tenso
                                          const at::Tensor& bias, const at::Tensor& gamma, const at::Tensor& beta,
                                          double eps, const at::Tensor& residual) {
   const int64_t m = x.size(0), n = b.size(1);
-  const auto fits_out = [&](const at::Tensor& t, int64_t width) {
-    return t.defined() && t.dim() == 2 && t.size(0) == m && t.size(1) == width && t.is_contiguous() &&
-           t.scalar_type() == x.scalar_type();
-  };
-  TORCH_CHECK(fits_out(r.z, n) && fits_out(r.y, n) && fits_out(r.mean, 1) && fits_out(r.rstd, 1),
-              "product_with_weight_layer_norm_into: z and y must be contiguous [", m, ", ", n, "], mean and rstd [", m,
-              ", 1], of x's type");
+  check_out(r.z, m, n, x, "product_with_weight_layer_norm_into: z");
+  check_out(r.y, m, n, x, "product_with_weight_layer_norm_into: y");
+  check_out(r.mean, m, 1, x, "product_with_weight_layer_norm_into: mean");
+  check_out(r.rstd, m, 1, x, "product_with_weight_layer_norm_into: rstd");
 #if TESSERA_HAVE_XSMM
   const bool fits = (!bias.defined() || fits_row(bias, b)) && fits_row(gamma, b) && fits_row(beta, b) &&
                     (!residual.defined() ||

@@ -143,6 +143,19 @@ TEST_CASE("gather_add's gradients equal plain torch's, with and without its ReLU
 // larger weight, the residual, scatter_sum_dst) under autograd: values and the gradients of g, the
 // weight and the bias, with and without the scatter and the bias, with some outputs unused, on a
 // graph with an edgeless node; and a second-order gradient (create_graph: the differentiable path).
+// The fan-out's outputs q, residual and agg (undefined without `scatter`): by edge_latent_fan_out
+// (ours) or by its consumers one by one (linear with the bias if given, g itself, scatter_sum_dst).
+static gnn::EdgeLatentFanOut fan_out_outputs(bool ours, const at::Tensor& g, const at::Tensor& w, const at::Tensor& b,
+                                             const gnn::EdgeIndex& ei, bool scatter) {
+  if (ours) {
+    gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(g, w, b, ei, scatter);
+    CHECK(u.agg.defined() == scatter);
+    return u;
+  }
+  return {b.defined() ? at::addmm(b, g, w.t()) : at::mm(g, w.t()), g,
+          scatter ? gnn::scatter_sum_dst(g, ei) : at::Tensor()};
+}
+
 // On a graph of 6,000 edges the backward's weight-gradient pass has six chunks, each followed by
 // its rows of g's gradient (linalg::weight_and_bias_grads_then), on two threads: the same values
 // as the consumers one by one, and the same bits on 1 and 2 threads.
@@ -164,13 +177,7 @@ TEST_CASE("edge_latent_fan_out's chunked backward on a graph of several chunks",
       const int before = at::get_num_threads();
       at::set_num_threads(threads);
       at::Tensor g = g0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
-      at::Tensor q, res, agg;
-      if (ours) {
-        gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(g, w, b, ei, true);
-        q = u.q, res = u.residual, agg = u.agg;
-      } else {
-        q = at::addmm(b, g, w.t()), res = g, agg = gnn::scatter_sum_dst(g, ei);
-      }
+      const auto [q, res, agg] = fan_out_outputs(ours, g, w, b, ei, true);
       ((q * wq).sum() + (res * res * wr).sum() + (agg * wa).sum()).backward();
       at::set_num_threads(before);
       return std::vector<at::Tensor>{g.grad(), w.grad(), b.grad()};
@@ -201,16 +208,7 @@ TEST_CASE("edge_latent_fan_out equals its consumers one by one", "[gnn][grad]") 
       auto run = [&](bool ours) {
         at::Tensor g = g0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
         const at::Tensor block = w.narrow(1, f, f), bb = bias ? b : at::Tensor();
-        at::Tensor q, res, agg;
-        if (ours) {
-          gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(g, block, bb, ei, scatter);
-          q = u.q, res = u.residual, agg = u.agg;
-          CHECK(agg.defined() == scatter);
-        } else {
-          q = bias ? at::addmm(bb, g, block.t()) : at::mm(g, block.t());
-          res = g;
-          if (scatter) agg = gnn::scatter_sum_dst(g, ei);
-        }
+        const auto [q, res, agg] = fan_out_outputs(ours, g, block, bb, ei, scatter);
         at::Tensor loss = (q * wq).sum();
         if (all_used) loss = loss + (res * res * wr).sum();
         if (scatter) loss = loss + (agg * wa).sum();
@@ -234,13 +232,7 @@ TEST_CASE("edge_latent_fan_out equals its consumers one by one", "[gnn][grad]") 
     at::manual_seed(9);
     at::Tensor g = at::randn({e, 4}, at::kDouble).requires_grad_(), w = at::randn({3, 4}, at::kDouble).requires_grad_(),
                b = at::randn({3}, at::kDouble).requires_grad_();
-    at::Tensor q, res, agg;
-    if (ours) {
-      gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(g, w, b, ei, true);
-      q = u.q, res = u.residual, agg = u.agg;
-    } else {
-      q = at::addmm(b, g, w.t()), res = g, agg = gnn::scatter_sum_dst(g, ei);
-    }
+    const auto [q, res, agg] = fan_out_outputs(ours, g, w, b, ei, true);
     at::Tensor gg =
         torch::autograd::grad({(q * q).sum() + (res * res).sum() + (agg * agg).sum()}, {g}, {}, true, true)[0];
     return torch::autograd::grad({(gg * gg).sum()}, {w, b});
