@@ -19,14 +19,18 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Outputs q, residual (g itself: autograd gives the returned input a view with this node as its
-// function) and agg (empty without `scatter`). Without a bias, `bias` is an empty tensor.
+// Outputs q (with `defer_q` a placeholder), residual (g itself: autograd gives the returned input a
+// view with this node as its function) and agg (empty without `scatter`). Without a bias, `bias` is
+// an empty tensor.
 struct FanOut : torch::autograd::Function<FanOut> {
   static variable_list forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& weight,
-                               const at::Tensor& bias, const EdgeIndex& ei, bool scatter) {
+                               const at::Tensor& bias, const EdgeIndex& ei, bool scatter, bool defer_q) {
     const bool has_bias = bias.numel() > 0;
     const at::Tensor gc = g.contiguous();
-    at::Tensor q = linalg::product_with_weight(gc, linalg::transposed_weight(weight), has_bias ? bias : at::Tensor());
+    // A deferred q is never read (edge_update computes it): untouched memory costs no pass.
+    at::Tensor q =
+        defer_q ? at::empty({g.size(0), weight.size(0)}, g.options())
+                : linalg::product_with_weight(gc, linalg::transposed_weight(weight), has_bias ? bias : at::Tensor());
     // Autograd functions return no undefined tensors: without `scatter`, an empty one.
     at::Tensor agg = scatter ? kernels::segment_sum(gc, ei.dst_ptr, at::Tensor()) : at::empty({0}, g.options());
     if (!scatter) ctx->mark_non_differentiable({agg});
@@ -55,7 +59,7 @@ struct FanOut : torch::autograd::Function<FanOut> {
       }
       if (dq.defined() && ctx->needs_input_grad(1)) dw = dq.t().mm(g);
       if (dq.defined() && bias && ctx->needs_input_grad(2)) db = dq.sum(0);
-      return {dg, dw, db, {}, {}};
+      return {dg, dw, db, {}, {}, {}};
     }
     const at::Tensor dqc = dq.defined() ? dq.contiguous() : at::Tensor();
     const at::Tensor c = dres.defined() ? dres.contiguous() : at::Tensor();
@@ -70,7 +74,7 @@ struct FanOut : torch::autograd::Function<FanOut> {
             linalg::product_with_weight_plus_into(rows(dg), rows(dqc), w, rows(c), table,
                                                   table.defined() ? rows(dst) : at::Tensor());
           });
-      return {dg, dw, db, {}, {}};
+      return {dg, dw, db, {}, {}, {}};
     }
     if (ctx->needs_input_grad(0)) {
       if (dqc.defined())
@@ -83,14 +87,14 @@ struct FanOut : torch::autograd::Function<FanOut> {
     if (dqc.defined())
       std::tie(dw, db) =
           linalg::weight_and_bias_grads(dqc, g, ctx->needs_input_grad(1), bias && ctx->needs_input_grad(2));
-    return {dg, dw, db, {}, {}};
+    return {dg, dw, db, {}, {}, {}};
   }
 };
 
 }  // namespace
 
 EdgeLatentFanOut edge_latent_fan_out(const at::Tensor& g, const at::Tensor& weight, const at::Tensor& bias,
-                                     const EdgeIndex& ei, bool scatter) {
+                                     const EdgeIndex& ei, bool scatter, bool defer_q) {
   if (g.dim() != 2 || g.size(0) != ei.num_edges() || weight.dim() != 2 || weight.size(1) != g.size(1) ||
       (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0))))
     throw Error(cat("edge_latent_fan_out: expected g [", ei.num_edges(), ", F], weight [P, F] and bias [P], got ",
@@ -99,8 +103,9 @@ EdgeLatentFanOut edge_latent_fan_out(const at::Tensor& g, const at::Tensor& weig
   const bool one_type = weight.scalar_type() == type && (!bias.defined() || bias.scalar_type() == type);
   if (!one_type || at::autocast::is_autocast_enabled(g.device().type()))
     return {linalg::linear(g, weight, bias), g, scatter ? scatter_sum_dst(g, ei) : at::Tensor()};
-  variable_list out = FanOut::apply(g, weight, bias.defined() ? bias : at::empty({0}, g.options()), ei, scatter);
-  return {out[0], out[1], scatter ? out[2] : at::Tensor()};
+  variable_list out =
+      FanOut::apply(g, weight, bias.defined() ? bias : at::empty({0}, g.options()), ei, scatter, defer_q);
+  return {out[0], out[1], scatter ? out[2] : at::Tensor(), defer_q};
 }
 
 }  // namespace tessera::gnn

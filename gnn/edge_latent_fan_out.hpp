@@ -17,12 +17,15 @@ namespace tessera::gnn {
 
 struct EdgeLatentFanOut {
   at::Tensor q, residual;
-  at::Tensor agg;  // undefined without `scatter`
+  at::Tensor agg;           // undefined without `scatter`
+  bool q_deferred = false;  // q is a placeholder whose gradient an edge_update hands back
 };
 
 // g: [E, F] (E = ei.num_edges()); weight: [P, F] (a column block of a larger weight is fine);
-// bias: [P] or undefined.
+// bias: [P] or undefined. With `defer_q`, where this node runs (not under autocast), q is an
+// unfilled [E, P] placeholder: gnn::edge_update makes q's values inside its own blocks and returns
+// q's gradient to this node (q_deferred tells whether it was deferred).
 EdgeLatentFanOut edge_latent_fan_out(const at::Tensor& g, const at::Tensor& weight, const at::Tensor& bias,
-                                     const EdgeIndex& ei, bool scatter);
+                                     const EdgeIndex& ei, bool scatter, bool defer_q = false);
 
 }  // namespace tessera::gnn

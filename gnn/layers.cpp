@@ -30,10 +30,6 @@ torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidd
   return s;
 }
 
-namespace {
-
-// The modules of `mlp` from `first` as linalg::mlp's layers, when they are [ReLU] (Linear ReLU)*
-// Linear [LayerNorm] with an affine norm over the last dimension; false otherwise.
 bool as_mlp_layers(const torch::nn::Sequential& mlp, size_t first, linalg::MlpLayers& l) {
   const auto is_relu = [&](size_t i) {
     return i < mlp->size() && dynamic_cast<torch::nn::ReLUImpl*>(mlp->ptr(i).get());
@@ -59,8 +55,6 @@ bool as_mlp_layers(const torch::nn::Sequential& mlp, size_t first, linalg::MlpLa
   }
   return false;
 }
-
-}  // namespace
 
 at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t first, bool x_owned,
                        const at::Tensor& residual) {

@@ -5,11 +5,17 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
 
+#include "linalg/linear.hpp"
+
 namespace tessera::gnn {
 
 // in -> hidden (x hidden_layers, each Linear + activation) -> out, then LayerNorm(out) if asked.
 torch::nn::Sequential make_mlp(int64_t in, int64_t hidden, int64_t out, int hidden_layers, bool layer_norm,
                                const std::string& activation = "relu");
+
+// The modules of `mlp` from `first` as linalg::mlp's layers, when they are [ReLU] (Linear ReLU)*
+// Linear [LayerNorm] with an affine norm over the last dimension; false otherwise.
+bool as_mlp_layers(const torch::nn::Sequential& mlp, size_t first, linalg::MlpLayers& l);
 
 // Runs a make_mlp Sequential from module `first` on (the caller may have applied the modules
 // before it itself), plus `residual` if given. The same function as mlp->forward(x) + residual:

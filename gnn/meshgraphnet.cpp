@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_latent_fan_out.hpp"
+#include "gnn/edge_update.hpp"
 #include "gnn/layers.hpp"
 #include "gnn/message_passing.hpp"
 #include "linalg/linear.hpp"
@@ -49,22 +50,32 @@ at::Tensor MeshGraphNetImpl::forward(const at::Tensor& x, const at::Tensor& e, c
   const int64_t l = config_.latent;
   at::Tensor h = mlp_forward(node_enc_, x), g = mlp_forward(edge_enc_, e);
   const auto first_layer = [](const torch::nn::Sequential& mlp) { return mlp->ptr<torch::nn::LinearImpl>(0).get(); };
+  // Each edge update after its first layer's ReLU, where edge_update can run it as one node with
+  // that layer (its product made in the rest's blocks, never stored): then the fan-out defers q.
+  std::vector<linalg::MlpLayers> rest(edge_mlp_.size());
+  std::vector<bool> fused(edge_mlp_.size());
+  for (size_t s = 0; s < edge_mlp_.size(); ++s)
+    fused[s] = relu_at(edge_mlp_[s], 1) && as_mlp_layers(edge_mlp_[s], 2, rest[s]) && edge_update_fuses(g, rest[s]);
   // The edge latent's consumers in the next edge update (its first layer's block on g and the
   // residual) and in this step's node update (the sum into destinations), as one autograd node.
   EdgeLatentFanOut uses = edge_latent_fan_out(g, block(first_layer(edge_mlp_[0])->weight, 0, l),
-                                              first_layer(edge_mlp_[0])->bias, ei, false);
+                                              first_layer(edge_mlp_[0])->bias, ei, false, fused[0]);
   for (size_t s = 0; s < edge_mlp_.size(); ++s) {
     // Edge update: W [g, h_src, h_dst] + b = (W_e g + b) + (W_s h)[src] + (W_r h)[dst].
     const auto& em = edge_mlp_[s];
     const auto* e0 = first_layer(em);
     const bool e_relu = relu_at(em, 1);
-    at::Tensor a = gather_add(uses.q, linalg::linear(h, block(e0->weight, 1, l)),
-                              linalg::linear(h, block(e0->weight, 2, l)), ei, e_relu);
-    g = mlp_forward(em, a, e_relu ? 2 : 1, true, uses.residual);  // plus the residual
+    at::Tensor ps = linalg::linear(h, block(e0->weight, 1, l)), pr = linalg::linear(h, block(e0->weight, 2, l));
+    if (uses.q_deferred) {
+      g = edge_update(uses, block(e0->weight, 0, l), e0->bias, ps, pr, rest[s], ei);
+    } else {
+      at::Tensor a = gather_add(uses.q, ps, pr, ei, e_relu);
+      g = mlp_forward(em, a, e_relu ? 2 : 1, true, uses.residual);  // plus the residual
+    }
     at::Tensor agg;
     if (s + 1 < edge_mlp_.size()) {
       const auto* next = first_layer(edge_mlp_[s + 1]);
-      uses = edge_latent_fan_out(g, block(next->weight, 0, l), next->bias, ei, true);
+      uses = edge_latent_fan_out(g, block(next->weight, 0, l), next->bias, ei, true, fused[s + 1]);
       agg = uses.agg;
     } else {
       agg = scatter_sum_dst(g, ei);

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/ThreadLocalState.h>
 #include <ATen/autocast_mode.h>
+#include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <tuple>
@@ -43,69 +44,33 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
 // result fit a core's L2 together.
 constexpr int64_t kMlpBlock = 512;
 
+double eps_of(AutogradContext* ctx) { return ctx->saved_data["eps"].toDouble(); }
+
 // linalg::mlp's node. Its tensor inputs: x, the residual (empty for none), then `params`: each
 // layer's weight and bias (empty for none), then gamma and beta when `norm`. Saves each layer's
 // input, the parameters and, with the norm, the pre-norm product and each row's mean and rstd.
 struct JitMlp : public torch::autograd::Function<JitMlp> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& residual,
                             at::TensorList params, int64_t layers, bool input_relu, bool norm, double eps) {
-    const auto bias = [&](int64_t k) {
-      return params[2 * k + 1].numel() > 0 ? params[2 * k + 1].contiguous() : at::Tensor();
-    };
-    const int64_t m = x.size(0), last = layers - 1;
-    // Each layer's input (saved: a hidden layer's is the previous ReLU's output, its mask), the
-    // weights transposed, and the outputs, all allocated whole; then filled block by block.
-    std::vector<at::Tensor> ins{input_relu ? x.clamp_min(0) : x.contiguous()}, wt;
+    MlpLayers l;
+    l.input_relu = input_relu, l.eps = eps;
     for (int64_t k = 0; k < layers; ++k) {
-      wt.push_back(transposed_weight(params[2 * k]));
-      if (k < last) ins.push_back(at::empty({m, wt.back().size(1)}, x.options()));
+      l.weights.push_back(params[2 * k]);
+      l.biases.push_back(params[2 * k + 1].numel() > 0 ? params[2 * k + 1] : at::Tensor());
     }
-    const int64_t n = wt[last].size(1);
-    const at::Tensor res = residual.numel() > 0 ? residual.contiguous() : at::Tensor();
-    const at::Tensor gamma = norm ? params[2 * layers].contiguous() : at::Tensor(),
-                     beta = norm ? params[2 * layers + 1].contiguous() : at::Tensor();
-    NormedProduct r;
-    r.y = at::empty({m, n}, x.options());
-    if (norm)
-      r.z = at::empty({m, n}, x.options()), r.mean = at::empty({m, 1}, x.options()),
-      r.rstd = at::empty({m, 1}, x.options());
-    // Blocks of about kMlpBlock rows, each through every layer before the next block: a layer's
-    // output is still in the core's cache when the next layer reads it (docs/design.md). Each row's
-    // values are those of the layers run one by one over all rows, whatever the blocks, so their
-    // count may follow the threads: a multiple of them, for equal shares.
-    const int64_t threads = at::get_num_threads();
-    const int64_t blocks =
-        std::min(m, (std::max<int64_t>(1, (m + kMlpBlock - 1) / kMlpBlock) + threads - 1) / threads * threads);
-
-    const at::ThreadLocalState caller;  // grad mode off, as in this forward, on torch's worker threads
-    at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
-      const at::ThreadLocalStateGuard guard(caller);
-      for (int64_t c = begin; c < end; ++c) {
-        const int64_t start = c * m / blocks, size = (c + 1) * m / blocks - start;
-        if (size == 0) continue;
-        const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };
-        for (int64_t k = 0; k < last; ++k)
-          product_with_weight_into(rows(ins[k + 1]), rows(ins[k]), wt[k], bias(k), true);
-        if (norm) {
-          product_with_weight_layer_norm_into({rows(r.z), rows(r.y), rows(r.mean), rows(r.rstd)}, rows(ins[last]),
-                                              wt[last], bias(last), gamma, beta, eps,
-                                              res.defined() ? rows(res) : at::Tensor());
-        } else {
-          product_with_weight_into(rows(r.y), rows(ins[last]), wt[last], bias(last));
-          if (res.defined()) rows(r.y).add_(rows(res));
-        }
-      }
-    });
-    std::vector<at::Tensor> saved = ins;
-    if (norm) saved.insert(saved.end(), {r.z, r.mean, r.rstd});
-    const at::Tensor y = r.y;
+    if (norm) l.gamma = params[2 * layers], l.beta = params[2 * layers + 1];
+    MlpForwardResult r = mlp_forward_by_blocks(x, l, residual.numel() > 0 ? residual : at::Tensor());
+    std::vector<at::Tensor> saved = r.ins;
+    if (norm) saved.insert(saved.end(), {r.out.z, r.out.mean, r.out.rstd});
     saved.insert(saved.end(), params.begin(), params.end());
+    saved.push_back(x);  // for a double backward's recomputation
     ctx->save_for_backward(saved);
     ctx->saved_data["layers"] = layers;
     ctx->saved_data["input_relu"] = input_relu;
     ctx->saved_data["norm"] = norm;
     ctx->saved_data["residual"] = residual.numel() > 0;
-    return y;
+    ctx->saved_data["eps"] = eps;
+    return r.out.y;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto s = ctx->get_saved_variables();
@@ -119,7 +84,8 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     at::Tensor gz = grads[0].contiguous();
     if (ctx->saved_data["residual"].toBool() && ctx->needs_input_grad(1)) out[1] = grads[0];
     // Every layer chunk by chunk of the points where the operands allow (they do on the CPU in
-    // fp32/fp64, the forward's own outputs), else layer by layer below.
+    // fp32/fp64, the forward's own outputs) and no double backward is being built; else the MLP
+    // recomputed below.
     MlpBackwardInputs chunked;
     chunked.gy = gz;
     for (int64_t k = 0; k < layers; ++k) {
@@ -134,33 +100,36 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
       chunked.gamma = param(2 * layers);
       chunked.gamma_grad = needs(2 * layers), chunked.beta_grad = needs(2 * layers + 1);
     }
-    if (mlp_backward_by_chunks_applies(chunked)) {
+    if (!c10::GradMode::is_enabled() && mlp_backward_by_chunks_applies(chunked)) {
       MlpBackwardGrads g = mlp_backward_by_chunks(chunked);
       out[0] = g.input;
       for (int64_t k = 0; k < layers; ++k) out[2 + 2 * k] = g.weights[k], out[3 + 2 * k] = g.biases[k];
       if (norm) out[2 + 2 * layers] = g.gamma, out[3 + 2 * layers] = g.beta;
       return out;
     }
-    // Layer by layer (a double backward, whose grad mode records the products: at::mm then): ATen's
-    // norm backward, then each layer's gradients.
-    if (norm) {
-      const at::Tensor& z = s[layers];
-      auto [gz_norm, ggamma, gbeta] =
-          at::native_layer_norm_backward(gz, z, {z.size(1)}, s[layers + 1], s[layers + 2], param(2 * layers),
-                                         param(2 * layers + 1), {true, needs(2 * layers), needs(2 * layers + 1)});
-      gz = gz_norm.contiguous();
-      out[2 + 2 * layers] = ggamma, out[3 + 2 * layers] = gbeta;
+    // A double backward (grad mode on): the MLP recomputed from its input with differentiable
+    // operations, and its gradients taken through them with a graph of their own (the saved hidden
+    // outputs and norm statistics were made unrecorded, so a backward built from them would miss
+    // the second-order terms through them).
+    const bool create_graph = c10::GradMode::is_enabled();
+    const at::AutoGradMode recording(true);  // also where the chunks refused the operands otherwise
+    const at::Tensor& x = s[first_param + num_params];
+    at::Tensor h = input_relu ? at::relu(x) : x;
+    for (int64_t k = 0; k < layers; ++k) {
+      const at::Tensor& b = param(2 * k + 1);
+      h = b.numel() > 0 ? at::addmm(b, h, param(2 * k).t()) : at::mm(h, param(2 * k).t());
+      if (k + 1 < layers) h = at::relu(h);
     }
-    for (int64_t k = layers - 1; k >= 0; --k) {
-      const at::Tensor& in = s[k];
-      std::tie(out[2 + 2 * k], out[3 + 2 * k]) =
-          weight_and_bias_grads(gz, in, needs(2 * k), param(2 * k + 1).numel() > 0 && needs(2 * k + 1));
-      const at::Tensor w = param(2 * k).contiguous();
-      if (k > 0)  // the previous layer's ReLU: its output `in` is the mask
-        gz = product_with_weight_masked(gz, w, in);
-      else if (ctx->needs_input_grad(0))
-        out[0] = input_relu ? product_with_weight_masked(gz, w, in) : product_with_weight(gz, w);
-    }
+    if (norm) h = at::layer_norm(h, {h.size(1)}, param(2 * layers), param(2 * layers + 1), eps_of(ctx));
+    std::vector<at::Tensor> wrt;
+    std::vector<int64_t> slot;
+    if (ctx->needs_input_grad(0)) wrt.push_back(x), slot.push_back(0);
+    for (int64_t i = 0; i < num_params; ++i)
+      if (needs(i) && param(i).numel() > 0) wrt.push_back(param(i)), slot.push_back(2 + i);
+    if (wrt.empty()) return out;
+    const variable_list d = torch::autograd::grad({h}, wrt, {gz}, /*retain_graph=*/true, create_graph,
+                                                  /*allow_unused=*/true);
+    for (size_t i = 0; i < wrt.size(); ++i) out[slot[i]] = d[i];
     return out;
   }
 };
@@ -174,6 +143,67 @@ bool jit_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor
 }
 
 }  // namespace
+
+MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& l, const at::Tensor& residual,
+                                       const MlpPrologue& prologue) {
+  const int64_t layers = static_cast<int64_t>(l.weights.size()), m = x.size(0), last = layers - 1;
+  const bool norm = l.gamma.defined();
+  const auto bias = [&](int64_t k) { return l.biases[k].defined() ? l.biases[k].contiguous() : at::Tensor(); };
+  // Each layer's input (saved: a hidden layer's is the previous ReLU's output, its mask), the
+  // weights transposed, and the outputs, all allocated whole; then filled block by block.
+  MlpForwardResult r;
+  r.ins.push_back(prologue ? x : l.input_relu ? x.clamp_min(0) : x.contiguous());
+  std::vector<at::Tensor> wt;
+  for (int64_t k = 0; k < layers; ++k) {
+    wt.push_back(transposed_weight(l.weights[k]));
+    if (k < last) r.ins.push_back(at::empty({m, wt.back().size(1)}, x.options()));
+  }
+  const int64_t n = wt[last].size(1);
+  const at::Tensor res = residual.defined() ? residual.contiguous() : at::Tensor();
+  const at::Tensor gamma = norm ? l.gamma.contiguous() : at::Tensor(), beta = norm ? l.beta.contiguous() : at::Tensor();
+  r.out.y = at::empty({m, n}, x.options());
+  if (norm)
+    r.out.z = at::empty({m, n}, x.options()), r.out.mean = at::empty({m, 1}, x.options()),
+    r.out.rstd = at::empty({m, 1}, x.options());
+  // Blocks of about kMlpBlock rows, each through every layer before the next block: a layer's
+  // output is still in the core's cache when the next layer reads it (docs/design.md). Each row's
+  // values are those of the layers run one by one over all rows, whatever the blocks, so their
+  // count may follow the threads: a multiple of them, for equal shares.
+  const int64_t threads = at::get_num_threads();
+  const int64_t blocks =
+      std::min(m, (std::max<int64_t>(1, (m + kMlpBlock - 1) / kMlpBlock) + threads - 1) / threads * threads);
+  const at::ThreadLocalState caller;  // the caller's grad mode, on torch's worker threads
+  at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
+    const at::ThreadLocalStateGuard guard(caller);
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t start = c * m / blocks, size = (c + 1) * m / blocks - start;
+      if (size == 0) continue;
+      const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };
+      if (prologue) prologue(start, size);
+      for (int64_t k = 0; k < last; ++k)
+        product_with_weight_into(rows(r.ins[k + 1]), rows(r.ins[k]), wt[k], bias(k), true);
+      if (norm) {
+        product_with_weight_layer_norm_into({rows(r.out.z), rows(r.out.y), rows(r.out.mean), rows(r.out.rstd)},
+                                            rows(r.ins[last]), wt[last], bias(last), gamma, beta, l.eps,
+                                            res.defined() ? rows(res) : at::Tensor());
+      } else {
+        product_with_weight_into(rows(r.out.y), rows(r.ins[last]), wt[last], bias(last));
+        if (res.defined()) rows(r.out.y).add_(rows(res));
+      }
+    }
+  });
+  return r;
+}
+
+bool mlp_by_blocks_applies(const at::Tensor& x, const MlpLayers& l, const at::Tensor& residual) {
+  const int64_t layers = static_cast<int64_t>(l.weights.size());
+  const bool norm = l.gamma.defined();
+  bool jit = (!residual.defined() || residual.scalar_type() == x.scalar_type()) &&
+             (!norm || (l.gamma.dim() == 1 && l.beta.dim() == 1 && l.gamma.scalar_type() == x.scalar_type() &&
+                        l.beta.scalar_type() == x.scalar_type()));
+  for (int64_t k = 0; k < layers; ++k) jit = jit && jit_applies(x, l.weights[k], l.biases[k]);
+  return jit;
+}
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   if (jit_applies(x, weight, bias))
@@ -189,11 +219,7 @@ at::Tensor mlp(const at::Tensor& x, const MlpLayers& l, const at::Tensor& residu
   for (int64_t k = 0; k < layers; ++k)
     TORCH_CHECK(l.weights[k].dim() == 2 && l.weights[k].size(1) == (k ? l.weights[k - 1].size(0) : x.size(-1)),
                 "linalg::mlp: layer ", k, "'s weight ", l.weights[k].sizes(), " does not take its input's width");
-  bool jit = (!residual.defined() || residual.scalar_type() == x.scalar_type()) &&
-             (!norm || (l.gamma.dim() == 1 && l.beta.dim() == 1 && l.gamma.scalar_type() == x.scalar_type() &&
-                        l.beta.scalar_type() == x.scalar_type()));
-  for (int64_t k = 0; k < layers; ++k) jit = jit && jit_applies(x, l.weights[k], l.biases[k]);
-  if (jit) {
+  if (mlp_by_blocks_applies(x, l, residual)) {
     std::vector<at::Tensor> params;
     for (int64_t k = 0; k < layers; ++k)
       params.insert(params.end(), {l.weights[k], l.biases[k].defined() ? l.biases[k] : at::empty({0}, x.options())});

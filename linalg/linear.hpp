@@ -11,7 +11,11 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+#include <functional>
 #include <vector>
+
+#include "linalg/small_products.hpp"
 
 namespace tessera::linalg {
 
@@ -35,5 +39,21 @@ struct MlpLayers {
   double eps = 1e-5;
 };
 at::Tensor mlp(const at::Tensor& x, const MlpLayers& layers, const at::Tensor& residual = {});
+
+// mlp's forward as a building block of autograd nodes that extend it (gnn::edge_update), called
+// with grad mode off (as in a node's forward), for the operands mlp takes its fused path on (mlp_by_blocks_applies).
+// Blocks of about 512 rows go through every layer before the next block. With a prologue, prologue(start, size) first
+// fills the block's rows of x (contiguous, allocated by the caller), which then stand for the first layer's saved input
+// as they are (with input_relu, the prologue applies the ReLU itself): a layer that makes x from other operands runs in
+// the same blocks. Returns each layer's saved input and the result in out.y (with the norm also z, mean and rstd): what
+// mlp_backward_by_chunks takes (MlpBackwardInputs::ins, z, mean, rstd).
+struct MlpForwardResult {
+  std::vector<at::Tensor> ins;
+  NormedProduct out;
+};
+using MlpPrologue = std::function<void(int64_t start, int64_t size)>;
+bool mlp_by_blocks_applies(const at::Tensor& x, const MlpLayers& layers, const at::Tensor& residual = {});
+MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& layers, const at::Tensor& residual = {},
+                                       const MlpPrologue& prologue = {});
 
 }  // namespace tessera::linalg

@@ -59,6 +59,26 @@ TESSERA_CPU_CLONES void add_rows(T* __restrict__ o, const T* __restrict__ c, con
   }
 }
 
+// o[r, :] = o[r, :] + bias + ta[ia[r], :] + tb[ib[r], :] (added in this order), then max(·, 0)
+// if relu, over `rows` rows of width n.
+template <class T>
+TESSERA_CPU_CLONES void gathered_rows(T* __restrict__ o, const T* __restrict__ bias, const T* __restrict__ ta,
+                                      const int64_t* ia, const T* __restrict__ tb, const int64_t* ib, int64_t rows,
+                                      int64_t n, bool relu) {
+  for (int64_t r = 0; r < rows; ++r, o += n) {
+    const T* __restrict__ a = ta + ia[r] * n;
+    const T* __restrict__ b = tb + ib[r] * n;
+    if (bias && relu)
+      for (int64_t j = 0; j < n; ++j) o[j] = std::max(((o[j] + bias[j]) + a[j]) + b[j], T(0));
+    else if (bias)
+      for (int64_t j = 0; j < n; ++j) o[j] = ((o[j] + bias[j]) + a[j]) + b[j];
+    else if (relu)
+      for (int64_t j = 0; j < n; ++j) o[j] = std::max((o[j] + a[j]) + b[j], T(0));
+    else
+      for (int64_t j = 0; j < n; ++j) o[j] = (o[j] + a[j]) + b[j];
+  }
+}
+
 // Each row of z: + bias, its mean and biased variance (two passes over the row), then
 // y = (z - mean) * rstd * gamma + beta (+ residual); mean and rstd stored per row.
 template <class T>
@@ -225,7 +245,25 @@ void product_with_weight_into(const at::Tensor& out, const at::Tensor& x, const 
   if (relu) o.relu_();
 }
 
+namespace {
+
+// Whether autograd would record an operation on these tensors (a double backward's grad mode): then
+// the allocating products are ATen's differentiable ones, since the _into functions' fallbacks
+// write through at::*_out, which autograd refuses.
+bool recorded(std::initializer_list<at::Tensor> ts) {
+  if (!c10::GradMode::is_enabled()) return false;
+  for (const at::Tensor& t : ts)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+}  // namespace
+
 at::Tensor product_with_weight(const at::Tensor& x, const at::Tensor& b, const at::Tensor& bias, bool relu) {
+  if (recorded({x, b, bias})) {
+    at::Tensor y = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
+    return relu ? at::relu(y) : y;
+  }
   at::Tensor out = at::empty({x.size(0), b.size(1)}, x.options());
   product_with_weight_into(out, x, b, bias, relu);
   return out;
@@ -271,9 +309,49 @@ void product_with_weight_plus_into(const at::Tensor& out, const at::Tensor& x, c
 
 at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
                                     const at::Tensor& table, const at::Tensor& index) {
+  if (recorded({x, b, c, table})) {
+    at::Tensor y = c.defined() ? at::addmm(c, x, b) : at::mm(x, b);
+    return table.defined() ? y + table.index_select(0, index) : y;
+  }
   at::Tensor out = at::empty({x.size(0), b.size(1)}, x.options());
   product_with_weight_plus_into(out, x, b, c, table, index);
   return out;
+}
+
+void product_with_weight_gathered_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b,
+                                       const at::Tensor& bias, const at::Tensor& table_a, const at::Tensor& index_a,
+                                       const at::Tensor& table_b, const at::Tensor& index_b, bool relu) {
+  const int64_t m = x.size(0), n = b.size(1);
+  check_out(out, m, n, x, "product_with_weight_gathered_into: out");
+  const auto table_fits = [&](const at::Tensor& t, const at::Tensor& i) {
+    return t.defined() && t.dim() == 2 && t.size(1) == n && i.defined() && i.dim() == 1 && i.size(0) == m &&
+           i.scalar_type() == at::kLong && i.device() == t.device();
+  };
+  TORCH_CHECK(table_fits(table_a, index_a) && table_fits(table_b, index_b),
+              "product_with_weight_gathered_into: tables [t, ", n, "] with indices [", m, "] int64 expected");
+#if TESSERA_HAVE_XSMM
+  const auto fits = [&](const at::Tensor& t) {
+    return t.is_contiguous() && t.scalar_type() == b.scalar_type() && t.device().is_cpu() &&
+           !(c10::GradMode::is_enabled() && t.requires_grad());
+  };
+  if ((!bias.defined() || fits_row(bias, b)) && fits(table_a) && fits(table_b) && index_a.is_contiguous() &&
+      index_b.is_contiguous() && index_a.device().is_cpu() && eligible(x, b)) {
+    const bool done = AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "product_with_weight_gathered", [&] {
+      const scalar_t* pb = bias.defined() ? bias.data_ptr<scalar_t>() : nullptr;
+      const scalar_t *ta = table_a.data_ptr<scalar_t>(), *tb = table_b.data_ptr<scalar_t>();
+      const int64_t *ia = index_a.data_ptr<int64_t>(), *ib = index_b.data_ptr<int64_t>();
+      scalar_t* const po = out.data_ptr<scalar_t>();
+      return point_major<scalar_t>(x.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), po, m, x.size(1), n,
+                                   [&](int64_t start, int64_t size) {
+                                     gathered_rows(po + start * n, pb, ta, ia + start, tb, ib + start, size, n, relu);
+                                   });
+    });
+    if (done) return;
+  }
+#endif
+  at::Tensor y = bias.defined() ? at::addmm(bias, x, b) : at::mm(x, b);
+  y = y + table_a.index_select(0, index_a) + table_b.index_select(0, index_b);
+  out.copy_(relu ? y.relu_() : y);
 }
 
 void product_with_weight_masked_into(const at::Tensor& out, const at::Tensor& g, const at::Tensor& b,
@@ -299,6 +377,7 @@ void product_with_weight_masked_into(const at::Tensor& out, const at::Tensor& g,
 }
 
 at::Tensor product_with_weight_masked(const at::Tensor& g, const at::Tensor& b, const at::Tensor& mask) {
+  if (recorded({g, b, mask})) return at::threshold_backward(at::mm(g, b), mask, 0);
   at::Tensor out = at::empty({g.size(0), b.size(1)}, g.options());
   product_with_weight_masked_into(out, g, b, mask);
   return out;

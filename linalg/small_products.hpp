@@ -34,6 +34,15 @@ at::Tensor product_with_weight_plus(const at::Tensor& x, const at::Tensor& b, co
 void product_with_weight_plus_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b, const at::Tensor& c,
                                    const at::Tensor& table = {}, const at::Tensor& index = {});
 
+// out = x [m, k] · b [k, n] + bias [n] (if given) + table_a[index_a[r], :] + table_b[index_b[r], :]
+// on each row r, then max(·, 0) with `relu`, added in this order while each panel of rows is in
+// cache: a layer whose input is split into a per-row block and two blocks applied per table row
+// (a MeshGraphNet edge layer's sender and receiver blocks, applied per node: tables [t, n], indices
+// [m] int64). out: contiguous [m, n] of x's type, e.g. a range of rows of a larger tensor.
+void product_with_weight_gathered_into(const at::Tensor& out, const at::Tensor& x, const at::Tensor& b,
+                                       const at::Tensor& bias, const at::Tensor& table_a, const at::Tensor& index_a,
+                                       const at::Tensor& table_b, const at::Tensor& index_b, bool relu);
+
 // The input gradient of a layer whose input was a ReLU's output: (g [m, k] · b [k, n]) ⊙ (mask > 0)
 // for mask [m, n] (that output), the mask applied while each panel of rows is in cache, so the
 // ReLU's backward needs no pass of its own.

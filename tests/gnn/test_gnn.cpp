@@ -153,7 +153,7 @@ static gnn::EdgeLatentFanOut fan_out_outputs(bool ours, const at::Tensor& g, con
     return u;
   }
   return {b.defined() ? at::addmm(b, g, w.t()) : at::mm(g, w.t()), g,
-          scatter ? gnn::scatter_sum_dst(g, ei) : at::Tensor()};
+          scatter ? gnn::scatter_sum_dst(g, ei) : at::Tensor(), false};
 }
 
 // On a graph of 6,000 edges the backward's weight-gradient pass has six chunks, each followed by
@@ -177,7 +177,7 @@ TEST_CASE("edge_latent_fan_out's chunked backward on a graph of several chunks",
       const int before = at::get_num_threads();
       at::set_num_threads(threads);
       at::Tensor g = g0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
-      const auto [q, res, agg] = fan_out_outputs(ours, g, w, b, ei, true);
+      const auto [q, res, agg, deferred] = fan_out_outputs(ours, g, w, b, ei, true);
       ((q * wq).sum() + (res * res * wr).sum() + (agg * wa).sum()).backward();
       at::set_num_threads(before);
       return std::vector<at::Tensor>{g.grad(), w.grad(), b.grad()};
@@ -208,7 +208,7 @@ TEST_CASE("edge_latent_fan_out equals its consumers one by one", "[gnn][grad]") 
       auto run = [&](bool ours) {
         at::Tensor g = g0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
         const at::Tensor block = w.narrow(1, f, f), bb = bias ? b : at::Tensor();
-        const auto [q, res, agg] = fan_out_outputs(ours, g, block, bb, ei, scatter);
+        const auto [q, res, agg, deferred] = fan_out_outputs(ours, g, block, bb, ei, scatter);
         at::Tensor loss = (q * wq).sum();
         if (all_used) loss = loss + (res * res * wr).sum();
         if (scatter) loss = loss + (agg * wa).sum();
@@ -232,7 +232,7 @@ TEST_CASE("edge_latent_fan_out equals its consumers one by one", "[gnn][grad]") 
     at::manual_seed(9);
     at::Tensor g = at::randn({e, 4}, at::kDouble).requires_grad_(), w = at::randn({3, 4}, at::kDouble).requires_grad_(),
                b = at::randn({3}, at::kDouble).requires_grad_();
-    const auto [q, res, agg] = fan_out_outputs(ours, g, w, b, ei, true);
+    const auto [q, res, agg, deferred] = fan_out_outputs(ours, g, w, b, ei, true);
     at::Tensor gg =
         torch::autograd::grad({(q * q).sum() + (res * res).sum() + (agg * agg).sum()}, {g}, {}, true, true)[0];
     return torch::autograd::grad({(gg * gg).sum()}, {w, b});

@@ -545,21 +545,35 @@ TEST_CASE("linalg::mlp equals its modules one by one, values and gradients", "[l
             CHECK(error < (type == at::kFloat ? 2e-5 : 1e-12) * scale);
           }
         }
-  // With create_graph the backward runs in grad mode on parameters that require grad: the chunked
-  // backward does not take them, and the layer-by-layer one gives the same first derivatives.
-  for (bool norm : {true, false}) {
-    INFO("create_graph, norm " << norm);
-    at::manual_seed(11);
-    const at::TensorOptions o = at::TensorOptions().dtype(at::kDouble);
-    const MlpCase c(3, true, norm, o);
-    const MlpLayers l = c.layers(true);
-    const at::Tensor x = at::randn({600, 20}, o).requires_grad_(true), upstream = at::randn({600, 24}, o);
-    std::vector<at::Tensor> inputs{x, c.full};
-    inputs.insert(inputs.end(), c.rest.begin(), c.rest.end());
-    const auto ours = torch::autograd::grad({(mlp(x, l) * upstream).sum()}, inputs, {}, true, true);
-    const auto reference = torch::autograd::grad({(aten_mlp(x, l, {}) * upstream).sum()}, inputs);
-    for (size_t i = 0; i < inputs.size(); ++i) CHECK(at::allclose(ours[i], reference[i], 1e-12, 1e-12));
-  }
+  // With create_graph (a double backward) the backward recomputes the MLP differentiably: the same
+  // first derivatives, and second derivatives (d/dθ of |dL/dθ|², through the norm and into x) as
+  // the modules one by one. With and without the input ReLU (its input gradient is a masked
+  // product, else a plain one).
+  for (bool norm : {true, false})
+    for (bool input_relu : {true, false}) {
+      INFO("create_graph, norm " << norm << ", input ReLU " << input_relu);
+      at::manual_seed(11);
+      const at::TensorOptions o = at::TensorOptions().dtype(at::kDouble);
+      const MlpCase c(3, true, norm, o);
+      const MlpLayers l = c.layers(input_relu);
+      const at::Tensor x = at::randn({600, 20}, o).requires_grad_(true), upstream = at::randn({600, 24}, o);
+      std::vector<at::Tensor> inputs{x, c.full};
+      inputs.insert(inputs.end(), c.rest.begin(), c.rest.end());
+      auto second = [&](const at::Tensor& y, std::vector<at::Tensor>& first) {
+        first = torch::autograd::grad({(y * y * upstream).sum()}, inputs, {}, true, true);
+        at::Tensor sq = at::zeros({}, o);
+        for (const auto& d : first) sq = sq + (d * d).sum();
+        return torch::autograd::grad({sq}, inputs, {}, false, false, true);
+      };
+      std::vector<at::Tensor> ours_first, reference_first;
+      const auto ours = second(mlp(x, l), ours_first), reference = second(aten_mlp(x, l, {}), reference_first);
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        INFO("input " << i);
+        CHECK(at::allclose(ours_first[i], reference_first[i], 1e-12, 1e-12));
+        REQUIRE(ours[i].defined() == reference[i].defined());
+        if (ours[i].defined()) CHECK(at::allclose(ours[i], reference[i], 1e-10, 1e-10));
+      }
+    }
 }
 
 TEST_CASE("the fused epilogues: layer-norm statistics, masked gradients, thread-independent bits", "[linalg]") {
