@@ -24,13 +24,7 @@ struct EdgeUpdate : torch::autograd::Function<EdgeUpdate> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& g, const at::Tensor& weight,
                             const at::Tensor& bias, const at::Tensor& ps, const at::Tensor& pr, at::TensorList params,
                             const EdgeIndex& ei, int64_t layers, bool norm, double eps) {
-    linalg::MlpLayers rest;
-    rest.eps = eps;
-    for (int64_t k = 0; k < layers; ++k) {
-      rest.weights.push_back(params[2 * k]);
-      rest.biases.push_back(params[2 * k + 1].numel() > 0 ? params[2 * k + 1] : at::Tensor());
-    }
-    if (norm) rest.gamma = params[2 * layers], rest.beta = params[2 * layers + 1];
+    const linalg::MlpLayers rest = linalg::mlp_layers_from(params, layers, norm, eps);
     const at::Tensor gc = g.contiguous(), wt = linalg::transposed_weight(weight), psc = ps.contiguous(),
                      prc = pr.contiguous(), b = bias.numel() > 0 ? bias.contiguous() : at::Tensor();
     // a = max(g Wᵀ + b + ps[src] + pr[dst], 0), block by block, just before the rest reads it.
@@ -105,14 +99,9 @@ struct EdgeUpdate : torch::autograd::Function<EdgeUpdate> {
     const at::Tensor &g_in = s[graph + 5], &weight = s[graph + 6], &bias = s[graph + 7], &ps = s[graph + 8],
                      &pr = s[graph + 9];
     at::Tensor q = bias.numel() > 0 ? at::addmm(bias, g_in, weight.t()) : at::mm(g_in, weight.t());
-    at::Tensor x = at::relu(q + gather_src(ps, ei) + gather_dst(pr, ei));
-    for (int64_t k = 0; k < layers; ++k) {
-      const at::Tensor& b = param(2 * k + 1);
-      x = b.numel() > 0 ? at::addmm(b, x, param(2 * k).t()) : at::mm(x, param(2 * k).t());
-      if (k + 1 < layers) x = at::relu(x);
-    }
-    if (norm)
-      x = at::layer_norm(x, {x.size(1)}, param(2 * layers), param(2 * layers + 1), ctx->saved_data["eps"].toDouble());
+    const at::Tensor x = linalg::mlp_in_aten(
+        at::relu(q + gather_src(ps, ei) + gather_dst(pr, ei)),
+        linalg::mlp_layers_from(at::TensorList(s).slice(first_param), layers, norm, ctx->saved_data["eps"].toDouble()));
     std::vector<at::Tensor> wrt;
     std::vector<int64_t> slot;
     for (const auto& [t, i] : {std::pair{q, 0}, {ps, 4}, {pr, 5}})
@@ -144,14 +133,10 @@ at::Tensor edge_update(const EdgeLatentFanOut& uses, const at::Tensor& weight, c
     throw Error(cat("edge_update: expected a deferred fan-out of g [", ei.num_edges(), ", ", f, "], weight [P, ", f,
                     "], ps and pr [", ei.num_nodes, ", P] and a rest from P to ", f, " columns; got q deferred ",
                     uses.q_deferred, ", weight ", weight.sizes(), ", ps ", ps.sizes(), ", pr ", pr.sizes()));
-  std::vector<at::Tensor> params;
-  for (size_t k = 0; k < rest.weights.size(); ++k)
-    params.insert(params.end(),
-                  {rest.weights[k], rest.biases[k].defined() ? rest.biases[k] : at::empty({0}, g.options())});
-  const bool norm = rest.gamma.defined();
-  if (norm) params.insert(params.end(), {rest.gamma, rest.beta});
+  const std::vector<at::Tensor> params = linalg::mlp_parameters(rest, g.options());
   return EdgeUpdate::apply(uses.q, g, weight, bias.defined() ? bias : at::empty({0}, g.options()), ps, pr,
-                           at::TensorList(params), ei, static_cast<int64_t>(rest.weights.size()), norm, rest.eps);
+                           at::TensorList(params), ei, static_cast<int64_t>(rest.weights.size()), rest.gamma.defined(),
+                           rest.eps);
 }
 
 }  // namespace tessera::gnn

@@ -44,21 +44,13 @@ struct JitLinear : public torch::autograd::Function<JitLinear> {
 // result fit a core's L2 together.
 constexpr int64_t kMlpBlock = 512;
 
-double eps_of(AutogradContext* ctx) { return ctx->saved_data["eps"].toDouble(); }
-
 // linalg::mlp's node. Its tensor inputs: x, the residual (empty for none), then `params`: each
 // layer's weight and bias (empty for none), then gamma and beta when `norm`. Saves each layer's
 // input, the parameters and, with the norm, the pre-norm product and each row's mean and rstd.
 struct JitMlp : public torch::autograd::Function<JitMlp> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& residual,
                             at::TensorList params, int64_t layers, bool input_relu, bool norm, double eps) {
-    MlpLayers l;
-    l.input_relu = input_relu, l.eps = eps;
-    for (int64_t k = 0; k < layers; ++k) {
-      l.weights.push_back(params[2 * k]);
-      l.biases.push_back(params[2 * k + 1].numel() > 0 ? params[2 * k + 1] : at::Tensor());
-    }
-    if (norm) l.gamma = params[2 * layers], l.beta = params[2 * layers + 1];
+    const MlpLayers l = mlp_layers_from(params, layers, norm, eps, input_relu);
     MlpForwardResult r = mlp_forward_by_blocks(x, l, residual.numel() > 0 ? residual : at::Tensor());
     std::vector<at::Tensor> saved = r.ins;
     if (norm) saved.insert(saved.end(), {r.out.z, r.out.mean, r.out.rstd});
@@ -114,13 +106,8 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     const bool create_graph = c10::GradMode::is_enabled();
     const at::AutoGradMode recording(true);  // also where the chunks refused the operands otherwise
     const at::Tensor& x = s[first_param + num_params];
-    at::Tensor h = input_relu ? at::relu(x) : x;
-    for (int64_t k = 0; k < layers; ++k) {
-      const at::Tensor& b = param(2 * k + 1);
-      h = b.numel() > 0 ? at::addmm(b, h, param(2 * k).t()) : at::mm(h, param(2 * k).t());
-      if (k + 1 < layers) h = at::relu(h);
-    }
-    if (norm) h = at::layer_norm(h, {h.size(1)}, param(2 * layers), param(2 * layers + 1), eps_of(ctx));
+    const at::Tensor h = mlp_in_aten(x, mlp_layers_from(at::TensorList(s).slice(first_param), layers, norm,
+                                                        ctx->saved_data["eps"].toDouble(), input_relu));
     std::vector<at::Tensor> wrt;
     std::vector<int64_t> slot;
     if (ctx->needs_input_grad(0)) wrt.push_back(x), slot.push_back(0);
@@ -195,6 +182,35 @@ MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& l, 
   return r;
 }
 
+std::vector<at::Tensor> mlp_parameters(const MlpLayers& l, const at::TensorOptions& options) {
+  std::vector<at::Tensor> params;
+  for (size_t k = 0; k < l.weights.size(); ++k)
+    params.insert(params.end(), {l.weights[k], l.biases[k].defined() ? l.biases[k] : at::empty({0}, options)});
+  if (l.gamma.defined()) params.insert(params.end(), {l.gamma, l.beta});
+  return params;
+}
+
+MlpLayers mlp_layers_from(at::TensorList params, int64_t layers, bool norm, double eps, bool input_relu) {
+  MlpLayers l;
+  l.input_relu = input_relu, l.eps = eps;
+  for (int64_t k = 0; k < layers; ++k) {
+    l.weights.push_back(params[2 * k]);
+    l.biases.push_back(params[2 * k + 1].numel() > 0 ? params[2 * k + 1] : at::Tensor());
+  }
+  if (norm) l.gamma = params[2 * layers], l.beta = params[2 * layers + 1];
+  return l;
+}
+
+at::Tensor mlp_in_aten(const at::Tensor& x, const MlpLayers& l) {
+  at::Tensor h = l.input_relu ? at::relu(x) : x;
+  for (size_t k = 0; k < l.weights.size(); ++k) {
+    const at::Tensor& w = l.weights[k];
+    h = l.biases[k].defined() ? at::addmm(l.biases[k], h, w.t()) : at::mm(h, w.t());
+    if (k + 1 < l.weights.size()) h = at::relu(h);
+  }
+  return l.gamma.defined() ? at::layer_norm(h, {h.size(1)}, l.gamma, l.beta, l.eps) : h;
+}
+
 bool mlp_by_blocks_applies(const at::Tensor& x, const MlpLayers& l, const at::Tensor& residual) {
   const int64_t layers = static_cast<int64_t>(l.weights.size());
   const bool norm = l.gamma.defined();
@@ -220,10 +236,7 @@ at::Tensor mlp(const at::Tensor& x, const MlpLayers& l, const at::Tensor& residu
     TORCH_CHECK(l.weights[k].dim() == 2 && l.weights[k].size(1) == (k ? l.weights[k - 1].size(0) : x.size(-1)),
                 "linalg::mlp: layer ", k, "'s weight ", l.weights[k].sizes(), " does not take its input's width");
   if (mlp_by_blocks_applies(x, l, residual)) {
-    std::vector<at::Tensor> params;
-    for (int64_t k = 0; k < layers; ++k)
-      params.insert(params.end(), {l.weights[k], l.biases[k].defined() ? l.biases[k] : at::empty({0}, x.options())});
-    if (norm) params.insert(params.end(), {l.gamma, l.beta});
+    const std::vector<at::Tensor> params = mlp_parameters(l, x.options());
     // As an at::TensorList: a std::vector would be taken for a non-tensor argument (no gradients).
     return JitMlp::apply(x, residual.defined() ? residual : at::empty({0}, x.options()), at::TensorList(params), layers,
                          l.input_relu, norm, l.eps);

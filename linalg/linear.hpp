@@ -56,4 +56,14 @@ bool mlp_by_blocks_applies(const at::Tensor& x, const MlpLayers& layers, const a
 MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& layers, const at::Tensor& residual = {},
                                        const MlpPrologue& prologue = {});
 
+// An MLP's parameters as an autograd node's tensor inputs: each layer's weight and bias (an empty
+// tensor of `options` for none: nodes take no undefined inputs), then gamma and beta with the norm;
+// and back, for `layers` layers.
+std::vector<at::Tensor> mlp_parameters(const MlpLayers& l, const at::TensorOptions& options);
+MlpLayers mlp_layers_from(at::TensorList params, int64_t layers, bool norm, double eps, bool input_relu = false);
+
+// The MLP in plain ATen operations, differentiable to any order (no residual): what a double
+// backward through mlp's node or an extension of it recomputes.
+at::Tensor mlp_in_aten(const at::Tensor& x, const MlpLayers& l);
+
 }  // namespace tessera::linalg
