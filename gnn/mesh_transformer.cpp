@@ -76,8 +76,11 @@ at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mas
     if (!pos.defined()) throw Error("attention: rotary embedding needs node coordinates");
     // Angles in at least fp32: bf16 coordinates (mixed precision) would be ~1% off, coarser than the mesh.
     const at::Tensor p = pos.to(at::promote_types(q.scalar_type(), at::kFloat));
-    q = apply_rope(q, p, rope_scale_);
-    k = apply_rope(k, p, rope_scale_);
+    // q and k as one [N, 2 heads, hd] view (qkv's rows hold q then k): one rotation table for both
+    // and one pass, the same values as rotating each.
+    const at::Tensor qk = apply_rope(qkv.narrow(1, 0, 2).view({n, 2 * heads_, hd}), p, rope_scale_);
+    q = qk.narrow(1, 0, heads_);
+    k = qk.narrow(1, heads_, heads_);
   }
   std::vector<at::Tensor> outs;
   int64_t h0 = 0;

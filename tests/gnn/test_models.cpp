@@ -99,6 +99,17 @@ TEST_CASE("attention layer equals a dense computation from its weights", "[model
   at::Tensor ref = at::linear(o.reshape({-1, 12}), params["proj.weight"], params["proj.bias"]);
   CHECK(at::allclose(got, ref, 1e-12, 1e-12));
   CHECK_THROWS_WITH(attn->forward(x, {{&ei, 2}}, {}), Catch::Contains("covers 2 heads of 3"));
+  // With the rotary embedding: q and k each turned by their node's coordinates (apply_rope, tested
+  // below) before the same dense attention.
+  gnn::GraphAttention rot(12, 3, true, 50.0);
+  rot->to(at::kDouble);
+  const at::Tensor pos = at::rand({g.num_nodes, 2}, at::kDouble);
+  at::Tensor got_rot = rot->forward(x, {{&ei, 3}}, pos);
+  auto rp = rot->named_parameters();
+  at::Tensor rqkv = at::linear(x, rp["qkv.weight"], rp["qkv.bias"]).view({-1, 3, 3, 4});
+  at::Tensor rq = gnn::apply_rope(rqkv.select(1, 0), pos, 50.0), rk = gnn::apply_rope(rqkv.select(1, 1), pos, 50.0);
+  at::Tensor ro = gnn::dense_masked_attention(rq, rk, rqkv.select(1, 2), ei);
+  CHECK(at::allclose(got_rot, at::linear(ro.reshape({-1, 12}), rp["proj.weight"], rp["proj.bias"]), 1e-12, 1e-12));
 }
 
 TEST_CASE("rotary embedding: relative positions only", "[models]") {
