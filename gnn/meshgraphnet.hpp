@@ -5,8 +5,11 @@
 //
 // The first layer of each edge MLP is never applied to the concatenation: its weight's column
 // blocks W = [W_e | W_s | W_r] act as W_e e per edge plus (W_s x) and (W_r x) computed per node
-// and gathered (gnn::gather_add, fused with the bias and the ReLU), which is the same function
-// with 2/3 fewer edge-sized products. The node MLP's first layer is W_x x + W_a agg likewise. The
+// and gathered, which is the same function with 2/3 fewer edge-sized products. On the CPU with
+// libxsmm the whole edge update is one node (gnn::edge_update: W_e e, the gathers, the bias and the
+// ReLU in the panels of the MLP's row blocks, e's uses in gnn::edge_latent_fan_out); elsewhere
+// gnn::gather_add adds the three with the bias and the ReLU in one pass and gnn::mlp_forward runs
+// the rest. The node MLP's first layer is W_x x + W_a agg likewise. The
 // stored parameters are unchanged (full first-layer weights, same names), so checkpoints load
 // either way; `reference_forward` is the plain concatenation form, kept for tests.
 #pragma once
