@@ -1,9 +1,10 @@
 #include "gnn/edge_update.hpp"
 
 #include <ATen/ATen.h>
-#include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
 
 #include "core/error.hpp"
 #include "gnn/kernels/segment_sum.hpp"
@@ -33,9 +34,7 @@ struct EdgeUpdate : torch::autograd::Function<EdgeUpdate> {
       const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };
       linalg::product_with_weight_gathered_into(rows(a), rows(gc), wt, b, psc, rows(ei.src), prc, rows(ei.dst), true);
     });
-    std::vector<at::Tensor> saved = r.ins;  // a, then each hidden layer's output
-    if (norm) saved.insert(saved.end(), {r.out.z, r.out.mean, r.out.rstd});
-    saved.insert(saved.end(), params.begin(), params.end());
+    std::vector<at::Tensor> saved = linalg::mlp_saved(r, params);  // r.ins: a, then each hidden output
     // For the sums by node, and for a double backward's recomputation.
     saved.insert(saved.end(), {ei.src, ei.src_ptr, ei.src_perm, ei.dst, ei.dst_ptr, g, weight, bias, ps, pr});
     ctx->save_for_backward(saved);
@@ -50,7 +49,7 @@ struct EdgeUpdate : torch::autograd::Function<EdgeUpdate> {
     const auto s = ctx->get_saved_variables();
     const int64_t layers = ctx->saved_data["layers"].toInt();
     const bool norm = ctx->saved_data["norm"].toBool();
-    const int64_t stats = norm ? 3 : 0, first_param = layers + stats, num_params = 2 * layers + (norm ? 2 : 0),
+    const int64_t first_param = linalg::mlp_saved_parameters_at(layers, norm), num_params = 2 * layers + (norm ? 2 : 0),
                   graph = first_param + num_params;
     const auto param = [&](int64_t i) -> const at::Tensor& { return s[first_param + i]; };
     const auto needs = [&](int64_t i) { return ctx->needs_input_grad(6 + i); };  // after q, g, w, b, ps, pr
@@ -64,25 +63,13 @@ struct EdgeUpdate : torch::autograd::Function<EdgeUpdate> {
     if (ctx->needs_input_grad(1)) out[1] = grads[0];  // the residual
     const bool dq_needed = ctx->needs_input_grad(0) || ctx->needs_input_grad(4) || ctx->needs_input_grad(5);
 
-    linalg::MlpBackwardInputs chunked;
-    chunked.gy = grads[0].contiguous();
-    for (int64_t k = 0; k < layers; ++k) {
-      chunked.ins.push_back(s[k]);
-      chunked.weights.push_back(param(2 * k).contiguous());
-      chunked.weight_grad.push_back(needs(2 * k));
-      chunked.bias_grad.push_back(param(2 * k + 1).numel() > 0 && needs(2 * k + 1));
-    }
+    linalg::MlpBackwardInputs chunked = linalg::mlp_backward_inputs(grads[0].contiguous(), s, layers, norm, needs);
     // The rest's input a is a ReLU's output: its gradient, masked by a > 0, is dq.
     chunked.input_grad = dq_needed, chunked.input_relu = true;
-    if (norm) {
-      chunked.z = s[layers], chunked.mean = s[layers + 1], chunked.rstd = s[layers + 2];
-      chunked.gamma = param(2 * layers);
-      chunked.gamma_grad = needs(2 * layers), chunked.beta_grad = needs(2 * layers + 1);
-    }
     if (!c10::GradMode::is_enabled() && linalg::mlp_backward_by_chunks_applies(chunked)) {
-      linalg::MlpBackwardGrads g = linalg::mlp_backward_by_chunks(chunked);
-      for (int64_t k = 0; k < layers; ++k) out[6 + 2 * k] = g.weights[k], out[7 + 2 * k] = g.biases[k];
-      if (norm) out[6 + 2 * layers] = g.gamma, out[7 + 2 * layers] = g.beta;
+      const linalg::MlpBackwardGrads g = linalg::mlp_backward_by_chunks(chunked);
+      const std::vector<at::Tensor> grads_in_order = linalg::mlp_parameter_grads(g, norm);
+      std::copy(grads_in_order.begin(), grads_in_order.end(), out.begin() + 6);
       if (dq_needed) {
         // ps's and pr's gradients: dq's rows summed by source and by destination (segment_sum's
         // order, so the bits of gather_add's backward).
@@ -119,8 +106,8 @@ struct EdgeUpdate : torch::autograd::Function<EdgeUpdate> {
 }  // namespace
 
 bool edge_update_fuses(const at::Tensor& g, const linalg::MlpLayers& rest) {
-  return linalg::small_products_have_jit() && !rest.weights.empty() && !rest.input_relu &&
-         !at::autocast::is_autocast_enabled(g.device().type()) && linalg::mlp_by_blocks_applies(g, rest, g);
+  // mlp_by_blocks_applies: libxsmm in the build, CPU, fp32/fp64 of one type, no autocast.
+  return !rest.weights.empty() && !rest.input_relu && linalg::mlp_by_blocks_applies(g, rest, g);
 }
 
 at::Tensor edge_update(const EdgeLatentFanOut& uses, const at::Tensor& weight, const at::Tensor& bias,

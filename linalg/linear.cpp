@@ -7,6 +7,7 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include "linalg/outer_product_sum.hpp"
@@ -52,9 +53,7 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
                             at::TensorList params, int64_t layers, bool input_relu, bool norm, double eps) {
     const MlpLayers l = mlp_layers_from(params, layers, norm, eps, input_relu);
     MlpForwardResult r = mlp_forward_by_blocks(x, l, residual.numel() > 0 ? residual : at::Tensor());
-    std::vector<at::Tensor> saved = r.ins;
-    if (norm) saved.insert(saved.end(), {r.out.z, r.out.mean, r.out.rstd});
-    saved.insert(saved.end(), params.begin(), params.end());
+    std::vector<at::Tensor> saved = mlp_saved(r, params);
     saved.push_back(x);  // for a double backward's recomputation
     ctx->save_for_backward(saved);
     ctx->saved_data["layers"] = layers;
@@ -68,7 +67,7 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     const auto s = ctx->get_saved_variables();
     const int64_t layers = ctx->saved_data["layers"].toInt();
     const bool input_relu = ctx->saved_data["input_relu"].toBool(), norm = ctx->saved_data["norm"].toBool();
-    const int64_t stats = norm ? 3 : 0, first_param = layers + stats, num_params = 2 * layers + (norm ? 2 : 0);
+    const int64_t first_param = mlp_saved_parameters_at(layers, norm), num_params = 2 * layers + (norm ? 2 : 0);
     const auto param = [&](int64_t i) -> const at::Tensor& { return s[first_param + i]; };
     const auto needs = [&](int64_t i) { return ctx->needs_input_grad(2 + i); };  // 0: x, 1: the residual
     // One gradient per input of forward: x, residual, the parameters, then the four non-tensors.
@@ -78,25 +77,13 @@ struct JitMlp : public torch::autograd::Function<JitMlp> {
     // Every layer chunk by chunk of the points where the operands allow (they do on the CPU in
     // fp32/fp64, the forward's own outputs) and no double backward is being built; else the MLP
     // recomputed below.
-    MlpBackwardInputs chunked;
-    chunked.gy = gz;
-    for (int64_t k = 0; k < layers; ++k) {
-      chunked.ins.push_back(s[k]);
-      chunked.weights.push_back(param(2 * k).contiguous());
-      chunked.weight_grad.push_back(needs(2 * k));
-      chunked.bias_grad.push_back(param(2 * k + 1).numel() > 0 && needs(2 * k + 1));
-    }
+    MlpBackwardInputs chunked = mlp_backward_inputs(gz, s, layers, norm, needs);
     chunked.input_grad = ctx->needs_input_grad(0), chunked.input_relu = input_relu;
-    if (norm) {
-      chunked.z = s[layers], chunked.mean = s[layers + 1], chunked.rstd = s[layers + 2];
-      chunked.gamma = param(2 * layers);
-      chunked.gamma_grad = needs(2 * layers), chunked.beta_grad = needs(2 * layers + 1);
-    }
     if (!c10::GradMode::is_enabled() && mlp_backward_by_chunks_applies(chunked)) {
-      MlpBackwardGrads g = mlp_backward_by_chunks(chunked);
+      const MlpBackwardGrads g = mlp_backward_by_chunks(chunked);
       out[0] = g.input;
-      for (int64_t k = 0; k < layers; ++k) out[2 + 2 * k] = g.weights[k], out[3 + 2 * k] = g.biases[k];
-      if (norm) out[2 + 2 * layers] = g.gamma, out[3 + 2 * layers] = g.beta;
+      const std::vector<at::Tensor> grads_in_order = mlp_parameter_grads(g, norm);
+      std::copy(grads_in_order.begin(), grads_in_order.end(), out.begin() + 2);
       return out;
     }
     // A double backward (grad mode on): the MLP recomputed from its input with differentiable
@@ -135,14 +122,14 @@ MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& l, 
                                        const MlpPrologue& prologue) {
   const int64_t layers = static_cast<int64_t>(l.weights.size()), m = x.size(0), last = layers - 1;
   const bool norm = l.gamma.defined();
-  const auto bias = [&](int64_t k) { return l.biases[k].defined() ? l.biases[k].contiguous() : at::Tensor(); };
   // Each layer's input (saved: a hidden layer's is the previous ReLU's output, its mask), the
-  // weights transposed, and the outputs, all allocated whole; then filled block by block.
+  // weights transposed, the biases, and the outputs, all made once; then filled block by block.
   MlpForwardResult r;
   r.ins.push_back(prologue ? x : l.input_relu ? x.clamp_min(0) : x.contiguous());
-  std::vector<at::Tensor> wt;
+  std::vector<at::Tensor> wt, bias;
   for (int64_t k = 0; k < layers; ++k) {
     wt.push_back(transposed_weight(l.weights[k]));
+    bias.push_back(l.biases[k].defined() ? l.biases[k].contiguous() : at::Tensor());
     if (k < last) r.ins.push_back(at::empty({m, wt.back().size(1)}, x.options()));
   }
   const int64_t n = wt[last].size(1);
@@ -168,13 +155,13 @@ MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& l, 
       const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };
       if (prologue) prologue(start, size);
       for (int64_t k = 0; k < last; ++k)
-        product_with_weight_into(rows(r.ins[k + 1]), rows(r.ins[k]), wt[k], bias(k), true);
+        product_with_weight_into(rows(r.ins[k + 1]), rows(r.ins[k]), wt[k], bias[k], true);
       if (norm) {
         product_with_weight_layer_norm_into({rows(r.out.z), rows(r.out.y), rows(r.out.mean), rows(r.out.rstd)},
-                                            rows(r.ins[last]), wt[last], bias(last), gamma, beta, l.eps,
+                                            rows(r.ins[last]), wt[last], bias[last], gamma, beta, l.eps,
                                             res.defined() ? rows(res) : at::Tensor());
       } else {
-        product_with_weight_into(rows(r.out.y), rows(r.ins[last]), wt[last], bias(last));
+        product_with_weight_into(rows(r.out.y), rows(r.ins[last]), wt[last], bias[last]);
         if (res.defined()) rows(r.out.y).add_(rows(res));
       }
     }
@@ -188,6 +175,41 @@ std::vector<at::Tensor> mlp_parameters(const MlpLayers& l, const at::TensorOptio
     params.insert(params.end(), {l.weights[k], l.biases[k].defined() ? l.biases[k] : at::empty({0}, options)});
   if (l.gamma.defined()) params.insert(params.end(), {l.gamma, l.beta});
   return params;
+}
+
+std::vector<at::Tensor> mlp_saved(const MlpForwardResult& r, at::TensorList params) {
+  std::vector<at::Tensor> saved = r.ins;
+  if (r.out.z.defined()) saved.insert(saved.end(), {r.out.z, r.out.mean, r.out.rstd});
+  saved.insert(saved.end(), params.begin(), params.end());
+  return saved;
+}
+
+int64_t mlp_saved_parameters_at(int64_t layers, bool norm) { return layers + (norm ? 3 : 0); }
+
+MlpBackwardInputs mlp_backward_inputs(const at::Tensor& gy, at::TensorList saved, int64_t layers, bool norm,
+                                      const std::function<bool(int64_t)>& needs_parameter) {
+  const at::TensorList params = saved.slice(mlp_saved_parameters_at(layers, norm));
+  MlpBackwardInputs in;
+  in.gy = gy;
+  for (int64_t k = 0; k < layers; ++k) {
+    in.ins.push_back(saved[k]);
+    in.weights.push_back(params[2 * k].contiguous());
+    in.weight_grad.push_back(needs_parameter(2 * k));
+    in.bias_grad.push_back(params[2 * k + 1].numel() > 0 && needs_parameter(2 * k + 1));
+  }
+  if (norm) {
+    in.z = saved[layers], in.mean = saved[layers + 1], in.rstd = saved[layers + 2];
+    in.gamma = params[2 * layers];
+    in.gamma_grad = needs_parameter(2 * layers), in.beta_grad = needs_parameter(2 * layers + 1);
+  }
+  return in;
+}
+
+std::vector<at::Tensor> mlp_parameter_grads(const MlpBackwardGrads& g, bool norm) {
+  std::vector<at::Tensor> out;
+  for (size_t k = 0; k < g.weights.size(); ++k) out.insert(out.end(), {g.weights[k], g.biases[k]});
+  if (norm) out.insert(out.end(), {g.gamma, g.beta});
+  return out;
 }
 
 MlpLayers mlp_layers_from(at::TensorList params, int64_t layers, bool norm, double eps, bool input_relu) {

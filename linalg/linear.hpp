@@ -15,6 +15,7 @@
 #include <functional>
 #include <vector>
 
+#include "linalg/outer_product_sum.hpp"
 #include "linalg/small_products.hpp"
 
 namespace tessera::linalg {
@@ -52,6 +53,8 @@ struct MlpForwardResult {
   NormedProduct out;
 };
 using MlpPrologue = std::function<void(int64_t start, int64_t size)>;
+// Whether mlp takes its fused path on these operands: libxsmm in the build, CPU, fp32/fp64 of one
+// type throughout, 2-D x, no autocast.
 bool mlp_by_blocks_applies(const at::Tensor& x, const MlpLayers& layers, const at::Tensor& residual = {});
 MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& layers, const at::Tensor& residual = {},
                                        const MlpPrologue& prologue = {});
@@ -61,6 +64,19 @@ MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& lay
 // and back, for `layers` layers.
 std::vector<at::Tensor> mlp_parameters(const MlpLayers& l, const at::TensorOptions& options);
 MlpLayers mlp_layers_from(at::TensorList params, int64_t layers, bool norm, double eps, bool input_relu = false);
+
+// What a node running mlp_forward_by_blocks saves for its backward, in the one layout mlp's node
+// and its extensions share: each layer's saved input, then with the norm z, mean and rstd, then the
+// parameters (mlp_parameters' order), which start at index mlp_saved_parameters_at(layers, norm).
+std::vector<at::Tensor> mlp_saved(const MlpForwardResult& r, at::TensorList params);
+int64_t mlp_saved_parameters_at(int64_t layers, bool norm);
+// mlp_backward_by_chunks's inputs for upstream gradient gy from `saved` (that layout at its start),
+// parameter i's gradient (mlp_parameters' order) asked for where needs_parameter(i); input_grad and
+// input_relu are the caller's to set. And the gradients it returns, in mlp_parameters' order
+// (undefined where not asked for).
+MlpBackwardInputs mlp_backward_inputs(const at::Tensor& gy, at::TensorList saved, int64_t layers, bool norm,
+                                      const std::function<bool(int64_t)>& needs_parameter);
+std::vector<at::Tensor> mlp_parameter_grads(const MlpBackwardGrads& g, bool norm);
 
 // The MLP in plain ATen operations, differentiable to any order (no residual): what a double
 // backward through mlp's node or an extension of it recomputes.
