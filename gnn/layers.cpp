@@ -1,10 +1,12 @@
 #include "gnn/layers.hpp"
 
+#include <ATen/core/grad_mode.h>
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "core/error.hpp"
+#include "gnn/kernels/pointwise.hpp"
 #include "linalg/linear.hpp"
 
 namespace tessera::gnn {
@@ -70,6 +72,8 @@ at::Tensor mlp_forward(const torch::nn::Sequential& mlp, at::Tensor x, size_t fi
       x_owned = true;
     } else if (dynamic_cast<torch::nn::ReLUImpl*>(m.get()) && x_owned) {
       x.relu_();
+    } else if (dynamic_cast<torch::nn::SiLUImpl*>(m.get()) && x_owned && !at::GradMode::is_enabled()) {
+      kernels::silu_mul_(x, {});  // inference: in place, one pass
     } else {
       x = (mlp.ptr()->begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
       x_owned = false;  // an activation may have saved its result for the backward
@@ -86,6 +90,8 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
 at::Tensor RMSNormImpl::forward(const at::Tensor& x_in) {
   // The mean square in at least fp32: in bf16 (mixed precision) its rounding would scale every row.
   const bool half = x_in.scalar_type() == at::kBFloat16 || x_in.scalar_type() == at::kHalf;
+  // Inference: one pass per row instead of six ATen ops and their temporaries.
+  if (!half && !at::GradMode::is_enabled()) return kernels::rms_norm_inference(x_in, weight_, eps_);
   const at::Tensor x = half ? x_in.to(at::kFloat) : x_in;
   return x * at::rsqrt(x.pow(2).mean(-1, true) + eps_) * weight_;
 }
@@ -97,7 +103,13 @@ GatedMLPImpl::GatedMLPImpl(int64_t dim, int64_t hidden) {
 }
 
 at::Tensor GatedMLPImpl::forward(const at::Tensor& x) {
-  const at::Tensor gate = linalg::linear(x, gate_->weight), up = linalg::linear(x, up_->weight);
+  at::Tensor gate = linalg::linear(x, gate_->weight);
+  const at::Tensor up = linalg::linear(x, up_->weight);
+  if (!at::GradMode::is_enabled()) {
+    // Inference: silu(gate) * up in place in gate's fresh buffer, one pass.
+    kernels::silu_mul_(gate, up);
+    return linalg::linear(gate, down_->weight);
+  }
   return linalg::linear(torch::nn::functional::silu(gate) * up, down_->weight);
 }
 

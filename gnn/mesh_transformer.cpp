@@ -1,10 +1,12 @@
 #include "gnn/mesh_transformer.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 
 #include "core/error.hpp"
+#include "gnn/kernels/pointwise.hpp"
 #include "gnn/sparse_attention.hpp"
 #include "linalg/linear.hpp"
 
@@ -61,6 +63,15 @@ at::Tensor apply_rope_real(const at::Tensor& x, const at::Tensor& pos, double sc
   return at::cat(parts, 2);
 }
 
+RopeTable rope_table(const at::Tensor& pos, int64_t head_dim, double scale, at::ScalarType type) {
+  const int64_t axes = pos.size(1), pairs = head_dim / (2 * axes);
+  if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", head_dim));
+  at::Tensor k = at::arange(pairs, pos.options().dtype(type));
+  at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));                           // [P]
+  at::Tensor theta = (pos.to(type).unsqueeze(2) * freq).view({pos.size(0), axes * pairs});  // [N, A * P]
+  return {at::cos(theta), at::sin(theta)};
+}
+
 GraphAttentionImpl::GraphAttentionImpl(int64_t dim, int64_t heads, bool rope, double rope_scale)
     : heads_(heads), rope_(rope), rope_scale_(rope_scale) {
   if (heads < 1 || dim % heads) throw Error(cat("attention: latent ", dim, " is not divisible by ", heads, " heads"));
@@ -68,12 +79,22 @@ GraphAttentionImpl::GraphAttentionImpl(int64_t dim, int64_t heads, bool rope, do
   proj_ = register_module("proj", torch::nn::Linear(dim, dim));
 }
 
-at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mask, const at::Tensor& pos) {
+at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mask, const at::Tensor& pos,
+                                       RopeTable* table) {
   const int64_t n = x.size(0), dim = x.size(1), hd = dim / heads_;
   auto qkv = linalg::linear(x, qkv_->weight, qkv_->bias).view({n, 3, heads_, hd});
   at::Tensor q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
-  if (rope_) {
-    if (!pos.defined()) throw Error("attention: rotary embedding needs node coordinates");
+  if (rope_ && !pos.defined()) throw Error("attention: rotary embedding needs node coordinates");
+  const bool fp = q.scalar_type() == at::kFloat || q.scalar_type() == at::kDouble;
+  if (rope_ && fp && !at::GradMode::is_enabled() && qkv.device().is_cpu() && qkv.is_contiguous()) {
+    // Inference: the table once per forward (kept in *table), then q and k rotated and q, k, v
+    // split into contiguous tensors in one pass.
+    RopeTable local;
+    RopeTable& t = table ? *table : local;
+    if (!t.cos.defined() || t.cos.scalar_type() != q.scalar_type() || t.cos.size(0) != n)
+      t = rope_table(pos, hd, rope_scale_, q.scalar_type());
+    std::tie(q, k, v) = kernels::rope_split_inference(qkv, t.cos, t.sin);
+  } else if (rope_) {
     // Angles in at least fp32: bf16 coordinates (mixed precision) would be ~1% off, coarser than the mesh.
     const at::Tensor p = pos.to(at::promote_types(q.scalar_type(), at::kFloat));
     // q and k as one [N, 2 heads, hd] view (qkv's rows hold q then k): one rotation table for both
@@ -111,13 +132,14 @@ at::Tensor MeshTransformerImpl::forward(const at::Tensor& x, const std::vector<L
                                         const at::Tensor& pos) {
   if (masks.size() != 1 && static_cast<int64_t>(masks.size()) != config_.layers)
     throw Error(cat("transformer: ", masks.size(), " layer masks for ", config_.layers, " layers"));
-  at::Tensor h = encoder_->forward(x);
+  at::Tensor h = mlp_forward(encoder_, x);
+  RopeTable table;  // made by the first layer that needs it (inference), shared by the others
   for (int64_t l = 0; l < config_.layers; ++l) {
     const LayerMask& m = masks.size() == 1 ? masks[0] : masks[l];
-    h = h + attn_[l]->forward(norm1_[l]->forward(h), m, pos);
+    h = h + attn_[l]->forward(norm1_[l]->forward(h), m, pos, &table);
     h = h + mlp_[l]->forward(norm2_[l]->forward(h));
   }
-  return decoder_->forward(h);
+  return mlp_forward(decoder_, h);
 }
 
 }  // namespace tessera::gnn

@@ -44,10 +44,18 @@ std::vector<LayerMask> mask_plan(const TransformerConfig& config, const EdgeInde
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& pos, double scale);
 at::Tensor apply_rope_real(const at::Tensor& x, const at::Tensor& pos, double scale);
 
+// apply_rope's angles as a table: cos and sin [N, A * P] in `type`, P = head_dim / (2 A). The
+// inference path makes it once per forward pass and shares it between the layers.
+struct RopeTable {
+  at::Tensor cos, sin;
+};
+RopeTable rope_table(const at::Tensor& pos, int64_t head_dim, double scale, at::ScalarType type);
+
 class GraphAttentionImpl : public torch::nn::Module {
  public:
   GraphAttentionImpl(int64_t dim, int64_t heads, bool rope, double rope_scale);
-  at::Tensor forward(const at::Tensor& x, const LayerMask& mask, const at::Tensor& pos);
+  // `table`: where a caller keeps the rotation table between layers (made here when empty).
+  at::Tensor forward(const at::Tensor& x, const LayerMask& mask, const at::Tensor& pos, RopeTable* table = nullptr);
 
  private:
   int64_t heads_;

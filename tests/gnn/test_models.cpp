@@ -2,6 +2,7 @@
 // layer against a dense computation from its own weights, rotary embedding translation
 // invariance, head-group masks, and that both models can fit a small target.
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
@@ -79,6 +80,40 @@ TEST_CASE("transformer and MeshGraphNet are permutation equivariant", "[models]"
   at::Tensor z2 = mgn->forward(x.index_select(0, r.perm), edge_feats(e2, p2), e2);
   CHECK(at::allclose(z2, z1.index_select(0, r.perm), 1e-10, 1e-12));
   CHECK_THROWS(mgn->forward(x, edge_feats(e1, pos).slice(0, 1), e1));
+}
+
+TEST_CASE("transformer inference (fused RMSNorm, SiLU and gated MLP kernels) equals its training forward", "[models]") {
+  // Inference runs gnn/kernels/pointwise.hpp in place of the differentiable ATen ops: the same
+  // model, in fp32 and fp64, must give the training forward's outputs up to rounding.
+  at::manual_seed(6);
+  mesh::Mesh m = test::irregular_mesh(6, 5, 3);
+  mesh::Graph g = mesh::mesh_graph(m), dil = mesh::dilated(g, 2);
+  auto e = gnn::EdgeIndex::from_graph(g), d = gnn::EdgeIndex::from_graph(dil);
+  gnn::TransformerConfig tc;
+  tc.in_dim = 5;
+  tc.out_dim = 3;
+  tc.latent = 32;
+  tc.layers = 2;
+  tc.heads = 4;
+  tc.rope = true;
+  for (auto t : {at::kFloat, at::kDouble}) {
+    gnn::MeshTransformer tr(tc);
+    tr->to(t);
+    auto opts = at::TensorOptions().dtype(t);
+    at::Tensor x = at::randn({g.num_nodes, 5}, opts);
+    at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords), opts.dtype(at::kDouble)).view({-1, 2}).to(t);
+    const auto plan = gnn::mask_plan(tc, e, &d, 1);
+    const at::Tensor trained = tr->forward(x, plan, pos);
+    REQUIRE(trained.requires_grad());
+    at::Tensor inferred;
+    {
+      c10::InferenceMode inference;
+      inferred = tr->forward(x, plan, pos);
+    }
+    const double tol = t == at::kFloat ? 1e-5 : 1e-12;
+    INFO("dtype " << t << " max diff " << (inferred - trained.detach()).abs().max().item<double>());
+    CHECK(at::allclose(inferred, trained.detach(), tol, tol));
+  }
 }
 
 TEST_CASE("attention layer equals a dense computation from its weights", "[models]") {

@@ -10,21 +10,11 @@
 #include <vector>
 
 #include "core/cpu_clones.hpp"
+#include "gnn/kernels/cpu/dot.hpp"
+#include "gnn/kernels/cpu/vector_exp.hpp"
 
 namespace tessera::gnn::kernels::cpu {
 namespace {
-
-// In 8 independent partial sums, which the compiler keeps in one vector register: a single
-// running sum is a chain of dependent adds that it may not reorder (no -ffast-math).
-template <class T>
-inline T dot(const T* __restrict__ a, const T* __restrict__ b, int64_t d) {
-  T acc[8] = {};
-  int64_t c = 0;
-  for (; c + 8 <= d; c += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += a[c + l] * b[c + l];
-  for (; c < d; ++c) acc[0] += a[c] * b[c];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
 
 template <class T>
 inline void axpy(T alpha, const T* __restrict__ x, T* __restrict__ y, int64_t d) {
@@ -32,36 +22,44 @@ inline void axpy(T alpha, const T* __restrict__ x, T* __restrict__ y, int64_t d)
 }
 
 // Forward, destination rows [begin, end): out_i = softmax_j(scale <q_i, k_j>) v_j per head, and
-// the log-sum-exp of the scores. `s` holds one row's scores.
+// the log-sum-exp of the scores. `s` holds one row's scores, head by head, and `m` their maxima:
+// all of a row's exponentials are taken in one vectorised call.
 template <class T>
 TESSERA_CPU_CLONES void forward_rows(const T* qp, const T* kp, const T* vp, T* op, T* lp, const int64_t* ptr,
                                      const int64_t* src, int64_t heads, int64_t d, T sc, int64_t begin, int64_t end,
-                                     std::vector<T>& s) {
+                                     std::vector<T>& s, std::vector<T>& m) {
+  m.resize(heads);
   for (int64_t i = begin; i < end; ++i) {
     const int64_t e0 = ptr[i], deg = ptr[i + 1] - ptr[i];
-    s.resize(deg);
+    if (deg == 0) {
+      for (int64_t h = 0; h < heads; ++h) lp[i * heads + h] = -std::numeric_limits<T>::infinity();
+      continue;
+    }
+    s.resize(deg * heads);
+    // Scores and, for stability, each head's maximum, subtracted before the exponentials.
     for (int64_t h = 0; h < heads; ++h) {
       const T* qi = qp + (i * heads + h) * d;
-      T* oi = op + (i * heads + h) * d;
-      if (deg == 0) {
-        lp[i * heads + h] = -std::numeric_limits<T>::infinity();
-        continue;
-      }
-      // Two passes: max for stability, then exponentials and the weighted sum of values.
-      T m = -std::numeric_limits<T>::infinity();
+      T* sh = s.data() + h * deg;
+      T mh = -std::numeric_limits<T>::infinity();
       for (int64_t t = 0; t < deg; ++t) {
-        s[t] = sc * dot(qi, kp + (src[e0 + t] * heads + h) * d, d);
-        m = std::max(m, s[t]);
+        sh[t] = sc * dot(qi, kp + (src[e0 + t] * heads + h) * d, d);
+        mh = std::max(mh, sh[t]);
       }
+      for (int64_t t = 0; t < deg; ++t) sh[t] -= mh;
+      m[h] = mh;
+    }
+    exp_inplace(s.data(), deg * heads);
+    for (int64_t h = 0; h < heads; ++h) {
+      const T* ph = s.data() + h * deg;
+      T* oi = op + (i * heads + h) * d;
       T l = 0;
       for (int64_t t = 0; t < deg; ++t) {
-        const T p = std::exp(s[t] - m);
-        l += p;
-        axpy(p, vp + (src[e0 + t] * heads + h) * d, oi, d);
+        l += ph[t];
+        axpy(ph[t], vp + (src[e0 + t] * heads + h) * d, oi, d);
       }
       const T inv = T(1) / l;
       for (int64_t c = 0; c < d; ++c) oi[c] *= inv;
-      lp[i * heads + h] = m + std::log(l);
+      lp[i * heads + h] = m[h] + std::log(l);
     }
   }
 }
@@ -120,8 +118,8 @@ std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q_
     scalar_t *op = out.data_ptr<scalar_t>(), *lp = lse.data_ptr<scalar_t>();
     const scalar_t sc = static_cast<scalar_t>(scale);
     at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
-      std::vector<scalar_t> s;  // scores of one row (degree-sized, reused)
-      forward_rows(qp, kp, vp, op, lp, ptr, src, heads, d, sc, begin, end, s);
+      std::vector<scalar_t> s, m;  // one row's scores and per-head maxima (reused)
+      forward_rows(qp, kp, vp, op, lp, ptr, src, heads, d, sc, begin, end, s, m);
     });
   });
   return {out, lse};

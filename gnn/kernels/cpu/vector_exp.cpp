@@ -1,0 +1,118 @@
+#include "gnn/kernels/cpu/vector_exp.hpp"
+
+#include <cmath>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define TESSERA_SLEEF_X86 1
+#else
+#define TESSERA_SLEEF_X86 0
+#endif
+
+namespace tessera::gnn::kernels::cpu {
+namespace {
+
+#if TESSERA_SLEEF_X86
+// The ISA-specific entry points of libtorch's SLEEF (the same code ATen's Vectorized<float>::exp
+// calls on these CPUs). Declared inside target regions: their vector arguments need the ISA.
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+extern "C" __m512 Sleef_expf16_u10avx512f(__m512);
+
+__attribute__((target("avx512f"))) void exp_avx512(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(x + i, m, Sleef_expf16_u10avx512f(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+__attribute__((target("avx512f"))) void silu_mul_avx512(const float* g, const float* u, float* out, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
+    const __m512 x = _mm512_maskz_loadu_ps(m, g + i);
+    const __m512 e = Sleef_expf16_u10avx512f(_mm512_sub_ps(_mm512_setzero_ps(), x));
+    __m512 y = _mm512_div_ps(x, _mm512_add_ps(one, e));
+    if (u) y = _mm512_mul_ps(y, _mm512_maskz_loadu_ps(m, u + i));
+    _mm512_mask_storeu_ps(out + i, m, y);
+  }
+}
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+extern "C" __m256 Sleef_expf8_u10avx2(__m256);
+
+__attribute__((target("avx2,fma"))) void exp_avx2(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, Sleef_expf8_u10avx2(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(32) float t[8] = {};
+    for (int64_t j = i; j < n; ++j) t[j - i] = x[j];
+    _mm256_store_ps(t, Sleef_expf8_u10avx2(_mm256_load_ps(t)));
+    for (int64_t j = i; j < n; ++j) x[j] = t[j - i];
+  }
+}
+
+__attribute__((target("avx2,fma"))) void silu_mul_avx2(const float* g, const float* u, float* out, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  auto block = [&](__m256 x, __m256 up) {
+    const __m256 e = Sleef_expf8_u10avx2(_mm256_sub_ps(_mm256_setzero_ps(), x));
+    return _mm256_mul_ps(_mm256_div_ps(x, _mm256_add_ps(one, e)), up);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, block(_mm256_loadu_ps(g + i), u ? _mm256_loadu_ps(u + i) : one));
+  if (i < n) {
+    alignas(32) float tg[8] = {}, tu[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    for (int64_t j = i; j < n; ++j) tg[j - i] = g[j], tu[j - i] = u ? u[j] : 1.0f;
+    _mm256_store_ps(tg, block(_mm256_load_ps(tg), _mm256_load_ps(tu)));
+    for (int64_t j = i; j < n; ++j) out[j] = tg[j - i];
+  }
+}
+#pragma GCC pop_options
+
+enum class Isa { avx512, avx2, scalar };
+Isa isa() {
+  static const Isa chosen = __builtin_cpu_supports("avx512f")                                 ? Isa::avx512
+                            : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? Isa::avx2
+                                                                                              : Isa::scalar;
+  return chosen;
+}
+#endif
+
+template <class T>
+void exp_scalar(T* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+}
+
+template <class T>
+void silu_mul_scalar(const T* g, const T* u, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T y = g[i] / (T(1) + std::exp(-g[i]));
+    out[i] = u ? y * u[i] : y;
+  }
+}
+
+}  // namespace
+
+void exp_inplace(float* x, int64_t n) {
+#if TESSERA_SLEEF_X86
+  if (isa() == Isa::avx512) return exp_avx512(x, n);
+  if (isa() == Isa::avx2) return exp_avx2(x, n);
+#endif
+  exp_scalar(x, n);
+}
+
+void exp_inplace(double* x, int64_t n) { exp_scalar(x, n); }
+
+void silu_mul(const float* g, const float* u, float* out, int64_t n) {
+#if TESSERA_SLEEF_X86
+  if (isa() == Isa::avx512) return silu_mul_avx512(g, u, out, n);
+  if (isa() == Isa::avx2) return silu_mul_avx2(g, u, out, n);
+#endif
+  silu_mul_scalar(g, u, out, n);
+}
+
+void silu_mul(const double* g, const double* u, double* out, int64_t n) { silu_mul_scalar(g, u, out, n); }
+
+}  // namespace tessera::gnn::kernels::cpu

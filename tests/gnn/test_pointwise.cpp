@@ -1,0 +1,99 @@
+// The inference kernels (gnn/kernels/pointwise.hpp, cpu/vector_exp.hpp) against the ATen ops they
+// replace: RMSNorm's six ops, silu(g) * u, and std::exp, at vector tails and extreme values.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/error.hpp"
+#include "gnn/kernels/cpu/vector_exp.hpp"
+#include "gnn/kernels/pointwise.hpp"
+
+using namespace tessera;
+
+namespace {
+
+at::Tensor rms_reference(const at::Tensor& x, const at::Tensor& w, double eps) {
+  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * w;
+}
+
+double max_rel(const at::Tensor& got, const at::Tensor& ref) {
+  return ((got - ref).abs() / (ref.abs() + 1e-30)).max().item<double>();
+}
+
+}  // namespace
+
+TEST_CASE("rms_norm_inference equals RMSNorm's ATen ops", "[pointwise]") {
+  at::manual_seed(3);
+  for (auto t : {at::kFloat, at::kDouble})
+    for (int64_t d : {1, 7, 8, 64, 67}) {
+      const at::TensorOptions o = at::TensorOptions().dtype(t);
+      const at::Tensor x = at::randn({301, d}, o) * 3, w = at::randn({d}, o);
+      const double tol = t == at::kFloat ? 2e-6 : 1e-14;
+      INFO("dtype " << t << " d " << d);
+      const at::Tensor got = gnn::kernels::rms_norm_inference(x, w, 1e-6);
+      CHECK(max_rel(got, rms_reference(x, w, 1e-6)) < tol);
+      // Three dimensions, a non-contiguous view (the ATen fallback) and a zero row (eps alone).
+      CHECK(max_rel(gnn::kernels::rms_norm_inference(x.view({7, 43, d}), w, 1e-6),
+                    rms_reference(x.view({7, 43, d}), w, 1e-6)) < tol);
+      const at::Tensor xt = at::randn({d, 50}, o).t();
+      CHECK(max_rel(gnn::kernels::rms_norm_inference(xt, w, 1e-6), rms_reference(xt, w, 1e-6)) < tol);
+      CHECK(gnn::kernels::rms_norm_inference(at::zeros({2, d}, o), w, 1e-6).abs().max().item<double>() == 0);
+    }
+  CHECK_THROWS_AS(gnn::kernels::rms_norm_inference(at::ones({3, 4}), at::ones({5}), 1e-6), Error);
+}
+
+TEST_CASE("silu_mul_ equals silu(g) * u, at every tail length and extreme values", "[pointwise]") {
+  at::manual_seed(4);
+  for (auto t : {at::kFloat, at::kDouble}) {
+    const at::TensorOptions o = at::TensorOptions().dtype(t);
+    const double tol = t == at::kFloat ? 1e-6 : 1e-14;
+    for (int64_t n : {1, 7, 8, 15, 16, 17, 33, 5000, 100003}) {
+      const at::Tensor g = at::randn({n}, o) * 4, u = at::randn({n}, o);
+      at::Tensor got = g.clone(), alone = g.clone();
+      gnn::kernels::silu_mul_(got, u);
+      gnn::kernels::silu_mul_(alone, {});
+      INFO("dtype " << t << " n " << n);
+      CHECK(at::allclose(got, at::silu(g) * u, tol, tol));
+      CHECK(at::allclose(alone, at::silu(g), tol, tol));
+    }
+    // Large |g|: silu(g) -> g for g >> 0 and -> -0 for g << 0, without inf or NaN.
+    const at::Tensor g = at::tensor({-200.0, -90.0, -20.0, -1e-8, 0.0, 1e-8, 20.0, 90.0, 200.0}, o);
+    at::Tensor got = g.clone();
+    gnn::kernels::silu_mul_(got, {});
+    CHECK(at::isfinite(got).all().item<bool>());
+    CHECK(at::allclose(got, at::silu(g), tol, 1e-30));
+    // A two-dimensional, non-contiguous gate runs the ATen ops: the same values.
+    const at::Tensor g2 = at::randn({40, 30}, o).t(), u2 = at::randn({30, 40}, o);
+    at::Tensor got2 = g2.clone(at::MemoryFormat::Preserve);
+    REQUIRE_FALSE(got2.is_contiguous());
+    gnn::kernels::silu_mul_(got2, u2);
+    CHECK(at::allclose(got2, at::silu(g2) * u2, tol, tol));
+  }
+  at::Tensor g = at::ones({4});
+  CHECK_THROWS_AS(gnn::kernels::silu_mul_(g, at::ones({5})), Error);
+  CHECK_THROWS_AS(gnn::kernels::silu_mul_(g, at::ones({4}, at::kDouble)), Error);
+}
+
+TEST_CASE("exp_inplace equals std::exp within one ulp", "[pointwise]") {
+  for (int64_t n : {0, 1, 5, 15, 16, 17, 40, 1000}) {
+    std::vector<float> x(n);
+    for (int64_t i = 0; i < n; ++i) x[i] = -87.0f + 100.0f * float(i) / float(n > 1 ? n - 1 : 1);
+    std::vector<float> y = x;
+    gnn::kernels::cpu::exp_inplace(y.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      const double ref = std::exp(double(x[i]));
+      INFO("n " << n << " x " << x[i]);
+      CHECK(std::abs(y[i] - ref) <= 2.5e-7 * ref);
+    }
+  }
+  // The softmax's shifted scores are <= 0, down to -inf for a masked score: exp gives 0, not NaN.
+  std::vector<float> z = {0.0f, -1e-3f, -104.0f, -std::numeric_limits<float>::infinity()};
+  gnn::kernels::cpu::exp_inplace(z.data(), 4);
+  CHECK(z[0] == 1.0f);
+  CHECK(z[2] == 0.0f);
+  CHECK(z[3] == 0.0f);
+}
