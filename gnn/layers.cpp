@@ -92,8 +92,7 @@ at::Tensor RMSNormImpl::forward(const at::Tensor& x_in) {
   const bool half = x_in.scalar_type() == at::kBFloat16 || x_in.scalar_type() == at::kHalf;
   // Inference: one pass per row instead of six ATen ops and their temporaries.
   if (!half && !at::GradMode::is_enabled()) return kernels::rms_norm_inference(x_in, weight_, eps_);
-  const at::Tensor x = half ? x_in.to(at::kFloat) : x_in;
-  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps_) * weight_;
+  return kernels::rms_norm(half ? x_in.to(at::kFloat) : x_in, weight_, eps_);
 }
 
 GatedMLPImpl::GatedMLPImpl(int64_t dim, int64_t hidden) {

@@ -26,49 +26,42 @@ std::vector<LayerMask> mask_plan(const TransformerConfig& c, const EdgeIndex& ba
   return plan;
 }
 
+namespace {
+
+// The rotation angles theta [N, A * P] in `type`: pair p of axis a (column a * P + p) turns by
+// pos[:, a] * scale * 10000^(-p / P), P = head_dim / (2 A).
+at::Tensor rope_angles(const at::Tensor& pos, int64_t head_dim, double scale, at::ScalarType type) {
+  const int64_t axes = pos.size(1), pairs = head_dim / (2 * axes);
+  if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", head_dim));
+  at::Tensor k = at::arange(pairs, pos.options().dtype(type));
+  at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));               // [P]
+  return (pos.to(type).unsqueeze(2) * freq).view({pos.size(0), axes * pairs});  // [N, A * P]
+}
+
+}  // namespace
+
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& pos, double scale) {
   const at::ScalarType type = x.scalar_type();
   if (type != at::kFloat && type != at::kDouble) return apply_rope_real(x, pos, scale);
-  // x: [N, H, D]; pos: [N, A]. Axis a rotates pairs [a * P, (a + 1) * P) with P = D / (2 A); pair
-  // (x[2i], x[2i+1]) is the complex number x[2i] + i x[2i+1], turned by exp(i theta).
-  const int64_t n = x.size(0), h = x.size(1), d = x.size(2), axes = pos.size(1), pairs = d / (2 * axes);
-  if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", d));
-  const int64_t rotated = axes * 2 * pairs;
-  at::Tensor k = at::arange(pairs, pos.options().dtype(type));
-  at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));  // [P]
-  at::Tensor theta = pos.to(type).unsqueeze(2) * freq;             // [N, A, P]
-  at::Tensor turn = at::polar(at::ones_like(theta), theta).view({n, 1, axes * pairs});
-  at::Tensor z = at::view_as_complex(x.narrow(2, 0, rotated).contiguous().view({n, h, axes * pairs, 2}));
+  // Pair (x[2i], x[2i+1]) is the complex number x[2i] + i x[2i+1], turned by exp(i theta).
+  const int64_t n = x.size(0), h = x.size(1), d = x.size(2);
+  const at::Tensor theta = rope_angles(pos, d, scale, type);
+  const int64_t rotated = 2 * theta.size(1);
+  at::Tensor turn = at::polar(at::ones_like(theta), theta).view({n, 1, rotated / 2});
+  at::Tensor z = at::view_as_complex(x.narrow(2, 0, rotated).contiguous().view({n, h, rotated / 2, 2}));
   at::Tensor out = at::view_as_real(z * turn).view({n, h, rotated});
   if (rotated < d) out = at::cat({out, x.narrow(2, rotated, d - rotated)}, 2);
   return out;
 }
 
 at::Tensor apply_rope_real(const at::Tensor& x, const at::Tensor& pos, double scale) {
-  // x: [N, H, D]; pos: [N, A]. Axis a rotates pairs [a * P, (a + 1) * P) with P = D / (2 A).
-  const int64_t d = x.size(2), axes = pos.size(1), pairs = d / (2 * axes);
-  if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", d));
-  at::Tensor k = at::arange(pairs, pos.options());
-  at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));  // [P]
-  std::vector<at::Tensor> parts;
-  for (int64_t a = 0; a < axes; ++a) {
-    at::Tensor theta = pos.select(1, a).unsqueeze(1) * freq;                        // [N, P]
-    at::Tensor cs = at::cos(theta).unsqueeze(1), sn = at::sin(theta).unsqueeze(1);  // [N, 1, P]
-    at::Tensor block = x.narrow(2, a * 2 * pairs, 2 * pairs);
-    at::Tensor even = block.slice(2, 0, 2 * pairs, 2), odd = block.slice(2, 1, 2 * pairs, 2);
-    at::Tensor re = even * cs - odd * sn, ro = even * sn + odd * cs;
-    parts.push_back(at::stack({re, ro}, -1).flatten(2));
-  }
-  if (axes * 2 * pairs < d) parts.push_back(x.narrow(2, axes * 2 * pairs, d - axes * 2 * pairs));
-  return at::cat(parts, 2);
+  // Angles in pos's dtype (the caller's choice: at least fp32 under mixed precision).
+  const RopeTable t = rope_table(pos, x.size(2), scale, pos.scalar_type());
+  return kernels::rotate_pairs(x, t.cos, t.sin);
 }
 
 RopeTable rope_table(const at::Tensor& pos, int64_t head_dim, double scale, at::ScalarType type) {
-  const int64_t axes = pos.size(1), pairs = head_dim / (2 * axes);
-  if (pairs == 0) throw Error(cat("rotary embedding needs head dim >= ", 2 * axes, ", got ", head_dim));
-  at::Tensor k = at::arange(pairs, pos.options().dtype(type));
-  at::Tensor freq = scale * at::pow(10000.0, -k / double(pairs));                           // [P]
-  at::Tensor theta = (pos.to(type).unsqueeze(2) * freq).view({pos.size(0), axes * pairs});  // [N, A * P]
+  const at::Tensor theta = rope_angles(pos, head_dim, scale, type);
   return {at::cos(theta), at::sin(theta)};
 }
 

@@ -15,7 +15,6 @@ namespace tessera::linalg {
 namespace {
 
 using detail::eligible;
-using detail::row_sum_of;
 
 // The layer norm's backward on `rows` rows of width p (the rows of product_with_weight_layer_norm's
 // z, mean and rstd): with x̂ = (z - mean) · rstd and gg = gy · gamma,
@@ -27,8 +26,16 @@ TESSERA_CPU_CLONES void layer_norm_backward_rows(const T* gy, const T* z, const 
   for (int64_t r = 0; r < rows; ++r, gy += p, z += p, gz += p) {
     const T mu = mean[r], rs = rstd[r];
     // Σ gg and Σ gg · x̂ summed without storing them (row_sum's partial sums and order).
-    const T c1 = row_sum_of<T>(p, [&](int64_t j) { return gy[j] * gamma[j]; }) / T(p);
-    const T c2 = row_sum_of<T>(p, [&](int64_t j) { return gy[j] * gamma[j] * ((z[j] - mu) * rs); }) / T(p);
+    const auto gg = [&](int64_t j, auto x) {
+      using X = decltype(x);
+      return load_lanes<X>(gy + j) * load_lanes<X>(gamma + j);
+    };
+    const auto gg_xhat = [&](int64_t j, auto x) {
+      using X = decltype(x);
+      return load_lanes<X>(gy + j) * load_lanes<X>(gamma + j) * ((load_lanes<X>(z + j) - mu) * rs);
+    };
+    const T c1 = lane_sum<T>(p, gg) / T(p);
+    const T c2 = lane_sum<T>(p, gg_xhat) / T(p);
     for (int64_t j = 0; j < p; ++j) {
       const T xhat = (z[j] - mu) * rs;
       dgamma[j] += double(gy[j] * xhat);

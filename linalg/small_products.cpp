@@ -16,7 +16,6 @@ namespace {
 
 using detail::eligible;
 using detail::row_sum;
-using detail::row_sum_of;
 #if TESSERA_HAVE_XSMM
 using detail::dispatch;
 #endif
@@ -87,9 +86,19 @@ TESSERA_CPU_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamm
   for (int64_t r = 0; r < rows; ++r, z += n, y += n) {
     // The bias added in the pass that sums the row, and the squares summed without being stored:
     // the values of separate passes, in fewer sweeps over the row.
-    const T mean = (bias ? row_sum_of<T>(n, [&](int64_t j) { return z[j] += bias[j]; }) : row_sum(z, n)) / T(n);
-    const T rstd =
-        T(1) / std::sqrt(row_sum_of<T>(n, [&](int64_t j) { return (z[j] - mean) * (z[j] - mean); }) / T(n) + eps);
+    const auto add_bias = [&](int64_t j, auto x) {
+      using X = decltype(x);
+      const X zb = load_lanes<X>(z + j) + load_lanes<X>(bias + j);
+      store_lanes(z + j, zb);
+      return zb;
+    };
+    const T mean = (bias ? lane_sum<T>(n, add_bias) : row_sum(z, n)) / T(n);
+    const auto square_deviation = [&](int64_t j, auto x) {
+      using X = decltype(x);
+      const X c = load_lanes<X>(z + j) - mean;
+      return c * c;
+    };
+    const T rstd = T(1) / std::sqrt(lane_sum<T>(n, square_deviation) / T(n) + eps);
     mean_out[r] = mean, rstd_out[r] = rstd;
     if (residual)
       for (int64_t j = 0; j < n; ++j) y[j] = (z[j] - mean) * rstd * gamma[j] + beta[j] + residual[r * n + j];

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "core/cpu_clones.hpp"
+#include "core/lane_sum.hpp"
 // TESSERA_HAVE_XSMM: from the generated header, so that every file that includes this one agrees
 // (a per-file definition once missed outer_product_sum.cpp, whose `#if` then read 0 silently).
 #include "tessera/config.hpp"
@@ -28,22 +29,10 @@ inline bool eligible(const at::Tensor& a, const at::Tensor& b, int64_t a_dim = 1
          !(c10::GradMode::is_enabled() && (a.requires_grad() || b.requires_grad()));
 }
 
-// The sum of f(0), ..., f(n - 1) in 8 independent partial sums (which the compiler vectorises),
-// added in a fixed order: the values need no row to hold them.
-template <class T, class F>
-inline T row_sum_of(int64_t n, const F& f) {
-  T acc[8] = {};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += f(j + l);
-  for (; j < n; ++j) acc[0] += f(j);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
-// The sum of v[0..n), row_sum_of's partial sums and order.
+// The sum of v[0..n), lane_sum's partial sums and order.
 template <class T>
 inline T row_sum(const T* v, int64_t n) {
-  return row_sum_of<T>(n, [v](int64_t j) { return v[j]; });
+  return lane_sum<T>(n, [v](int64_t j, auto x) { return load_lanes<decltype(x)>(v + j); });
 }
 
 #if TESSERA_HAVE_XSMM

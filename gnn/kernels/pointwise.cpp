@@ -20,7 +20,7 @@ at::Tensor rms_norm_inference(const at::Tensor& x, const at::Tensor& weight, dou
     throw Error(cat("rms_norm: weight ", weight.sizes(), " does not match the last dimension of x ", x.sizes()));
   if (cpu_kernel_applies(x) && weight.scalar_type() == x.scalar_type() && weight.device().is_cpu())
     return cpu::rms_norm_inference(x, weight.contiguous(), eps);
-  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * weight;
+  return rms_norm(x, weight, eps);
 }
 
 void silu_mul_(at::Tensor& gate, const at::Tensor& up) {
@@ -41,15 +41,21 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rope_split_inference(const at::Te
       cos.device().is_cpu())
     return cpu::rope_split_inference(qkv, cos.contiguous(), sin.contiguous());
   // Elsewhere: the same rotation in ATen ops.
-  const int64_t r = cos.size(1), d = qkv.size(3);
-  auto turn = [&](const at::Tensor& x) {
-    const at::Tensor even = x.narrow(2, 0, 2 * r).slice(2, 0, 2 * r, 2),
-                     odd = x.narrow(2, 0, 2 * r).slice(2, 1, 2 * r, 2);
-    const at::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
-    at::Tensor out = at::stack({even * c - odd * s, even * s + odd * c}, -1).flatten(2);
-    return 2 * r < d ? at::cat({out, x.narrow(2, 2 * r, d - 2 * r)}, 2) : out;
-  };
-  return {turn(qkv.select(1, 0)), turn(qkv.select(1, 1)), qkv.select(1, 2).contiguous()};
+  return {rotate_pairs(qkv.select(1, 0), cos, sin), rotate_pairs(qkv.select(1, 1), cos, sin),
+          qkv.select(1, 2).contiguous()};
+}
+
+at::Tensor rotate_pairs(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t r = cos.size(1), d = x.size(2);
+  const at::Tensor even = x.narrow(2, 0, 2 * r).slice(2, 0, 2 * r, 2),
+                   odd = x.narrow(2, 0, 2 * r).slice(2, 1, 2 * r, 2);
+  const at::Tensor c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+  at::Tensor out = at::stack({even * c - odd * s, even * s + odd * c}, -1).flatten(2);
+  return 2 * r < d ? at::cat({out, x.narrow(2, 2 * r, d - 2 * r)}, 2) : out;
+}
+
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  return x * at::rsqrt(x.pow(2).mean(-1, true) + eps) * weight;
 }
 
 }  // namespace tessera::gnn::kernels

@@ -21,6 +21,12 @@ void silu_mul_(at::Tensor& gate, const at::Tensor& up);
 std::tuple<at::Tensor, at::Tensor, at::Tensor> rope_split_inference(const at::Tensor& qkv, const at::Tensor& cos,
                                                                     const at::Tensor& sin);
 
+// The ATen forms, differentiable, for training and for inputs the CPU kernels do not take:
+// rotate_pairs turns x [N, H, D]'s pairs like rope_split_inference (cos, sin: [N, R]); rms_norm
+// is rms_norm_inference's formula.
+at::Tensor rotate_pairs(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
 namespace cpu {
 at::Tensor rms_norm_inference(const at::Tensor& x, const at::Tensor& weight, double eps);
 void silu_mul_(at::Tensor& gate, const at::Tensor& up);

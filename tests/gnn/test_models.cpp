@@ -41,6 +41,18 @@ static at::Tensor edge_feats(const gnn::EdgeIndex& ei, const at::Tensor& pos) {
   return at::cat({rel, rel.norm(2, 1, true)}, 1);
 }
 
+// A 4-head transformer with rotary embedding: 5 inputs, 3 outputs.
+static gnn::TransformerConfig rope_transformer(int64_t latent, int64_t layers) {
+  gnn::TransformerConfig tc;
+  tc.in_dim = 5;
+  tc.out_dim = 3;
+  tc.latent = latent;
+  tc.layers = layers;
+  tc.heads = 4;
+  tc.rope = true;
+  return tc;
+}
+
 TEST_CASE("transformer and MeshGraphNet are permutation equivariant", "[models]") {
   at::manual_seed(0);
   mesh::Mesh m = test::irregular_mesh(5, 4, 2);
@@ -54,13 +66,7 @@ TEST_CASE("transformer and MeshGraphNet are permutation equivariant", "[models]"
   at::Tensor x = at::randn({g.num_nodes, 5}, opts);
   at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords), opts).view({-1, 2});
 
-  gnn::TransformerConfig tc;
-  tc.in_dim = 5;
-  tc.out_dim = 3;
-  tc.latent = 16;
-  tc.layers = 3;
-  tc.heads = 4;
-  tc.rope = true;
+  const gnn::TransformerConfig tc = rope_transformer(16, 3);
   gnn::MeshTransformer tr(tc);
   tr->to(at::kDouble);
   at::Tensor y1 = tr->forward(x, gnn::mask_plan(tc, e1, &d1, 2), pos);
@@ -89,13 +95,7 @@ TEST_CASE("transformer inference (fused RMSNorm, SiLU and gated MLP kernels) equ
   mesh::Mesh m = test::irregular_mesh(6, 5, 3);
   mesh::Graph g = mesh::mesh_graph(m), dil = mesh::dilated(g, 2);
   auto e = gnn::EdgeIndex::from_graph(g), d = gnn::EdgeIndex::from_graph(dil);
-  gnn::TransformerConfig tc;
-  tc.in_dim = 5;
-  tc.out_dim = 3;
-  tc.latent = 32;
-  tc.layers = 2;
-  tc.heads = 4;
-  tc.rope = true;
+  const gnn::TransformerConfig tc = rope_transformer(32, 2);
   for (auto t : {at::kFloat, at::kDouble}) {
     gnn::MeshTransformer tr(tc);
     tr->to(t);
