@@ -96,6 +96,21 @@ at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mas
     q = qk.narrow(1, 0, heads_);
     k = qk.narrow(1, heads_, heads_);
   }
+  int64_t covered = 0;
+  for (const auto& g : mask) covered += g.heads;
+  if (covered != heads_) throw Error(cat("attention: the layer mask covers ", covered, " heads of ", heads_));
+  const bool same_dtype = k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type();
+  if (fp && same_dtype && !at::GradMode::is_enabled()) {
+    // Inference: every head group writes its heads of one output, reading q, k, v in place.
+    const at::Tensor out = at::empty({n, heads_, hd}, q.options());
+    int64_t h0 = 0;
+    for (const auto& g : mask) {
+      sparse_attention_into(q.narrow(1, h0, g.heads), k.narrow(1, h0, g.heads), v.narrow(1, h0, g.heads), *g.graph,
+                            out.narrow(1, h0, g.heads));
+      h0 += g.heads;
+    }
+    return linalg::linear(out.view({n, dim}), proj_->weight, proj_->bias);
+  }
   std::vector<at::Tensor> outs;
   int64_t h0 = 0;
   for (const auto& g : mask) {
@@ -103,7 +118,6 @@ at::Tensor GraphAttentionImpl::forward(const at::Tensor& x, const LayerMask& mas
         sparse_attention(q.narrow(1, h0, g.heads), k.narrow(1, h0, g.heads), v.narrow(1, h0, g.heads), *g.graph));
     h0 += g.heads;
   }
-  if (h0 != heads_) throw Error(cat("attention: the layer mask covers ", h0, " heads of ", heads_));
   return linalg::linear(at::cat(outs, 1).reshape({n, dim}), proj_->weight, proj_->bias);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "core/error.hpp"
 #include "gnn/kernels/sparse_attention.hpp"
 
 namespace tessera::gnn {
@@ -56,6 +57,14 @@ at::Tensor sparse_attention(const at::Tensor& q, const at::Tensor& k, const at::
         q.to(dt), k.to(dt), v.to(dt), {ei.src, ei.dst, ei.dst_ptr, ei.src_ptr, ei.src_perm}, resolve_scale(q, scale)));
   return SparseAttention::apply(q.to(dt), k.to(dt), v.to(dt), ei.src, ei.dst, ei.dst_ptr, ei.src_ptr, ei.src_perm,
                                 resolve_scale(q, scale));
+}
+
+void sparse_attention_into(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const EdgeIndex& ei,
+                           const at::Tensor& out, double scale) {
+  if (at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad()))
+    throw Error("sparse_attention_into: inference only, but q, k or v requires grad (use sparse_attention)");
+  kernels::sparse_attention_inference_into(q, k, v, {ei.src, ei.dst, ei.dst_ptr, ei.src_ptr, ei.src_perm},
+                                           resolve_scale(q, scale), out);
 }
 
 at::Tensor dense_masked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const EdgeIndex& ei,

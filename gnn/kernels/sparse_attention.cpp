@@ -46,6 +46,16 @@ std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q,
   return cpu::sparse_attention_forward(q, k, v, g, scale);
 }
 
+void sparse_attention_inference_into(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                     const AttentionGraph& g, double scale, const at::Tensor& out) {
+  check_inputs(q, k, v, g);
+  if (out.sizes() != q.sizes() || out.device() != q.device())
+    throw Error(cat("sparse_attention: out ", out.sizes(), " must be q's shape ", q.sizes(), " on q's device"));
+  if (q.is_cpu() && !reduced(q) && cpu::attention_layout_applies(q, k, v, out))
+    return cpu::sparse_attention_forward_into(q, k, v, g, scale, out, nullptr);
+  out.copy_(std::get<0>(sparse_attention_forward(q, k, v, g, scale)));
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const at::Tensor& grad_out,
                                                                          const at::Tensor& q, const at::Tensor& k,
                                                                          const at::Tensor& v, const at::Tensor& out,

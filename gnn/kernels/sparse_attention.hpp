@@ -22,6 +22,12 @@ struct AttentionGraph {
 // Returns (out [N, H, D], lse [N, H]).
 std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q, const at::Tensor& k,
                                                             const at::Tensor& v, const AttentionGraph& g, double scale);
+// Inference (no lse): out = the attention, written into `out` [N, H, D]. q, k, v and out may be
+// views of head ranges of larger tensors (the head groups of one layer writing one output
+// without copies); the CPU kernel reads them in place when attention_layout_applies, otherwise
+// the result of sparse_attention_forward is copied in.
+void sparse_attention_inference_into(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                     const AttentionGraph& g, double scale, const at::Tensor& out);
 // Returns (dq, dk, dv).
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const at::Tensor& grad_out,
                                                                          const at::Tensor& q, const at::Tensor& k,
@@ -32,6 +38,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const a
 namespace cpu {
 std::tuple<at::Tensor, at::Tensor> sparse_attention_forward(const at::Tensor& q, const at::Tensor& k,
                                                             const at::Tensor& v, const AttentionGraph& g, double scale);
+// What the CPU forward reads in place: the last two dimensions of q, k, v and out dense, one
+// node stride for q, k, v, out in q's dtype.
+bool attention_layout_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& out);
+// fp32/fp64 inputs in that layout; lse (optional) [N, H] contiguous.
+void sparse_attention_forward_into(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                   const AttentionGraph& g, double scale, const at::Tensor& out, at::Tensor* lse);
 std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(const at::Tensor& grad_out,
                                                                          const at::Tensor& q, const at::Tensor& k,
                                                                          const at::Tensor& v, const at::Tensor& out,

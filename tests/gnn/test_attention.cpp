@@ -106,6 +106,45 @@ TEST_CASE("sparse attention gradients match finite differences", "[attention][gr
   CHECK(max_err < 1e-8);
 }
 
+TEST_CASE("sparse_attention_into: head ranges of one qkv tensor, two graphs, one output", "[attention]") {
+  // A layer's head groups: heads [0, 2) on one graph, [2, 5) on another, q, k, v read in place
+  // from a [N, 3, H, D] tensor and written into a garbage-filled output (views, no copies),
+  // against dense masked attention of contiguous copies; also a contiguous output of odd shape.
+  at::manual_seed(7);
+  auto ei = attention_graph();
+  mesh::Graph g = mesh::mesh_graph(test::irregular_mesh(6, 5, 7));
+  auto ei2 = gnn::EdgeIndex::from_graph(mesh::khop(g, 2));
+  REQUIRE(ei2.num_nodes == ei.num_nodes);
+  for (auto t : {at::kFloat, at::kDouble}) {
+    const int64_t n = ei.num_nodes, heads = 5, d = 9;
+    const at::Tensor qkv = at::randn({n, 3, heads, d}, at::TensorOptions().dtype(t));
+    const at::Tensor q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
+    const at::Tensor out = at::full({n, heads, d}, 123.0, q.options());
+    const std::vector<std::pair<const gnn::EdgeIndex*, int64_t>> groups = {{&ei, 2}, {&ei2, 3}};
+    int64_t h0 = 0;
+    for (const auto& [graph, h] : groups) {
+      {
+        c10::InferenceMode inference;
+        gnn::sparse_attention_into(q.narrow(1, h0, h), k.narrow(1, h0, h), v.narrow(1, h0, h), *graph,
+                                   out.narrow(1, h0, h), 0.6);
+      }
+      const at::Tensor ref =
+          gnn::dense_masked_attention(q.narrow(1, h0, h).contiguous(), k.narrow(1, h0, h).contiguous(),
+                                      v.narrow(1, h0, h).contiguous(), *graph, 0.6);
+      const double tol = t == at::kFloat ? 1e-5 : 1e-12;
+      INFO("dtype " << t << " heads from " << h0 << " max diff "
+                    << (out.narrow(1, h0, h) - ref).abs().max().item<double>());
+      CHECK(at::allclose(out.narrow(1, h0, h), ref, tol, tol));
+      h0 += h;
+    }
+  }
+  // Autograd is refused, not silently dropped.
+  at::Tensor q = rand3(ei.num_nodes, 2, 4, at::kDouble).requires_grad_(true);
+  const at::Tensor k = rand3(ei.num_nodes, 2, 4, at::kDouble), out = at::empty_like(k);
+  CHECK_THROWS_WITH(gnn::sparse_attention_into(q, k, k, ei, out), Catch::Contains("inference only"));
+  CHECK_THROWS_WITH(gnn::sparse_attention_into(k, k, k, ei, out.narrow(1, 0, 1)), Catch::Contains("must be q's shape"));
+}
+
 TEST_CASE("nodes without incoming edges get zero output and zero gradient", "[attention]") {
   // Edges 0 -> 1, 2 -> 1 only: nodes 0 and 2 have no incoming edges.
   auto ei = gnn::EdgeIndex::from_graph(mesh::graph_from_pairs(3, {{0, 1}, {2, 1}}, false));
