@@ -6,15 +6,17 @@
 // with train::rollout, as tessera-rollout does, on rank 0 with torch's threads. Both advance
 // dt = 0.01 per step, so simulated time per wall second is 0.01 / (seconds per step).
 //   mpiexec -n 2 --bind-to none bench_rollout [--steps N] [--quick] [--models transformer,meshgraphnet]
-//                                             [--bundles 1,4,8]
+//                                             [--bundles 1,4,8] [--bf16]
 // (the surrogate runs with 1 thread, then with as many threads as the solver has ranks;
-// --models and --bundles choose the rows, e.g. one model under a profiler)
+// --models and --bundles choose the rows, e.g. one model under a profiler; --bf16 adds each row
+// again with its matrix products in bf16, rollout.precision: bf16)
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,6 +28,7 @@
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "io/schema.hpp"
+#include "linalg/bf16_products.hpp"
 #include "solvers/navier_stokes.hpp"
 #include "solvers/petsc_session.hpp"
 #include "tests/synthetic_flow.hpp"
@@ -53,7 +56,7 @@ int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
 #endif
   int steps = 50;
-  bool quick = false;
+  bool quick = false, bf16 = false;
   std::string models = "transformer,meshgraphnet", bundles = "1,4,8";
   CLI::App cli("the surrogates' rollout against the solver they imitate, same mesh and threads", "bench_rollout");
   cli.option_defaults()->always_capture_default();
@@ -61,6 +64,9 @@ int main(int argc, char** argv) {
   cli.add_flag("--quick", quick, "a coarse mesh, 3 steps (smoke test)");
   cli.add_option("--models", models, "surrogate rows: transformer and/or meshgraphnet, comma-separated");
   cli.add_option("--bundles", bundles, "temporal bundles of the surrogate rows: 1, 4, 8, 16, comma-separated");
+  cli.add_flag("--bf16", bf16,
+               "also each surrogate row with its matrix products in bf16 (rollout.precision: bf16; CPUs with "
+               "AVX512-BF16)");
   const bool root = Comm().root();
   if (const auto rc = bench::parse(cli, argc, argv, root)) {
 #if TESSERA_HAVE_MPI
@@ -115,9 +121,9 @@ int main(int argc, char** argv) {
       }
       std::printf("rollout vs solver, CylinderFlow mesh: %lld nodes, dt 0.01, %d timed steps\n",
                   (long long)m.num_nodes(), steps);
-      std::printf("%-45s %12s %10s %16s %10s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver");
+      std::printf("%-52s %12s %10s %16s %10s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver");
       auto row = [&](const char* name, int np, double ms, double baseline) {
-        std::printf("%-45s %12d %10.1f %16.3f %9.2fx\n", name, np, ms, 10.0 / ms, baseline / ms);
+        std::printf("%-52s %12d %10.1f %16.3f %9.2fx\n", name, np, ms, 10.0 / ms, baseline / ms);
       };
       row("solver (tessera-cfd's step)", 1, solver_np1, solver_np1);
       if (world.size() > 1) row("solver (tessera-cfd's step)", world.size(), solver_all, solver_np1);
@@ -137,16 +143,32 @@ int main(int argc, char** argv) {
           model->module().eval();
           const auto data = train::load_split(scratch, "train", o.augment, 1);
           const train::Normalizers norms = train::Normalizers::fresh(bundle);
-          const std::string name = "surrogate: " + deck_name + (bundle > 1 ? ", bundle " + std::to_string(bundle) : "");
-          // Threads: 1 against the solver on one rank, then one per rank of the parallel solver.
-          for (int threads : {1, world.size()}) {
-            at::set_num_threads(threads);
-            train::rollout(*model, norms, data[0], 2);  // warm-up
-            const double ms =
-                bench::median_ms([&] { train::rollout(*model, norms, data[0], steps); }, quick ? 1 : 3, 0) /
-                double(steps);
-            row(name.c_str(), threads, ms, threads == 1 ? solver_np1 : solver_all);
-            if (world.size() == 1) break;
+          for (const bool in_bf16 : {false, true}) {
+            if (in_bf16 && !bf16) break;
+            std::optional<linalg::Bf16Products> products;
+            if (in_bf16) {
+              if (!linalg::bf16_products_available()) {
+                std::printf("(no bf16 rows: this CPU has no AVX512-BF16 or the build no libxsmm)\n");
+                break;
+              }
+              std::vector<at::Tensor> weights;
+              for (const at::Tensor& p : model->module().parameters())
+                if (p.dim() == 2) weights.push_back(p);
+              products.emplace(weights);
+            }
+            const std::string name = "surrogate: " + deck_name +
+                                     (bundle > 1 ? ", bundle " + std::to_string(bundle) : "") +
+                                     (in_bf16 ? ", bf16" : "");
+            // Threads: 1 against the solver on one rank, then one per rank of the parallel solver.
+            for (int threads : {1, world.size()}) {
+              at::set_num_threads(threads);
+              train::rollout(*model, norms, data[0], 2);  // warm-up
+              const double ms =
+                  bench::median_ms([&] { train::rollout(*model, norms, data[0], steps); }, quick ? 1 : 3, 0) /
+                  double(steps);
+              row(name.c_str(), threads, ms, threads == 1 ? solver_np1 : solver_all);
+              if (world.size() == 1) break;
+            }
           }
         }
       std::printf(

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "linalg/bf16_products.hpp"
 #include "linalg/outer_product_sum.hpp"
 #include "linalg/small_products.hpp"
 
@@ -244,6 +245,10 @@ bool mlp_by_blocks_applies(const at::Tensor& x, const MlpLayers& l, const at::Te
 }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  // Inference inside a Bf16Products scope that holds this weight: the bf16 product.
+  if (const Bf16Products* scope = Bf16Products::current();
+      scope && !c10::GradMode::is_enabled() && x.dim() == 2 && x.scalar_type() == at::kFloat && x.device().is_cpu())
+    if (const at::Tensor* packed = scope->packed(weight)) return product_with_bf16_weight(x, *packed, bias);
   if (jit_applies(x, weight, bias))
     return JitLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
   return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());

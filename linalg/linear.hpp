@@ -6,8 +6,9 @@
 // linalg::outer_product_sum (chunked, thread-independent; libxsmm's transposed-B kernel where it
 // targets AVX-512, ~1.3x MKL there, BLAS per chunk elsewhere); it saves
 // x and the weight, not its result, so the result may be modified in place (a ReLU, a residual).
-// Elsewhere, under autocast, or without libxsmm, it is at::addmm / at::mm. `mlp` below puts a whole
-// MLP's layers, ReLUs and LayerNorm into the same panels.
+// Elsewhere, under autocast, or without libxsmm, it is at::addmm / at::mm. Without autograd, inside
+// a linalg::Bf16Products scope that holds the weight (bf16_products.hpp), it is the bf16 product. `mlp` below puts a
+// whole MLP's layers, ReLUs and LayerNorm into the same panels.
 #pragma once
 #include <ATen/core/Tensor.h>
 

@@ -3,11 +3,13 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
+#include "linalg/bf16_products.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
 #include "train/model_io.hpp"
@@ -36,6 +38,10 @@ void add_rollout_keys(io::Schema& s) {
             "time step for output time stamps (source mesh); default: the training data's dt where the checkpoint "
             "stores it, else 0.01");
   dt.min = 0, dt.min_exclusive = true;
+  s.add("rollout.precision", KeyType::Choice, "fp32",
+        "fp32, or bf16: the model's matrix products in bf16 (weights rounded once, activations per panel, sums and "
+        "everything else in fp32), about twice the products' speed on CPUs with AVX512-BF16; the CPU only")
+      .choices = {"fp32", "bf16"};
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
   s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
         "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
@@ -61,6 +67,10 @@ RolloutOptions rollout_options(const io::Deck& d) {
         d.fail("rollout.trajectories", cat("lists trajectory ", o.trajectories[i], " twice"));
   o.batch = d.get_bool("rollout.batch");
   o.device = read_device(d, "rollout.device");
+  o.bf16_products = d.get_string("rollout.precision") == "bf16";
+  if (o.bf16_products && o.device != "cpu") d.fail("rollout.precision", "bf16 is for rollout.device: cpu");
+  if (o.bf16_products && !linalg::bf16_products_available())
+    d.fail("rollout.precision", "bf16 needs libxsmm's bf16 kernels and a CPU with AVX512-BF16; this machine has none");
   o.dt = d.get_float("rollout.dt");
   o.dt_given = d.given("rollout.dt");
   o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
@@ -91,6 +101,14 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
   return std::move(d.data);
 }
 
+// The model's fp32 weight matrices, what rollout.precision: bf16 multiplies in bf16.
+std::vector<at::Tensor> matrix_weights(const torch::nn::Module& model) {
+  std::vector<at::Tensor> weights;
+  for (const at::Tensor& p : model.parameters())
+    if (p.dim() == 2 && p.scalar_type() == at::kFloat) weights.push_back(p);
+  return weights;
+}
+
 void log_summary(spdlog::logger* log, const RolloutSummary& s, size_t steps) {
   const std::string first50 = steps >= 50 ? cat("rollout RMSE over 50 steps ", core::sci(s.rmse_50), " (persistence ",
                                                 core::sci(s.persistence_50), "), ")
@@ -108,6 +126,12 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   m.model->module().to(device);
   core::log_info(log.get(),
                  cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str()));
+  // rollout.precision: bf16 holds the bf16 weights for the whole job (rollouts and one-step errors).
+  std::optional<linalg::Bf16Products> bf16;
+  if (o.bf16_products) {
+    bf16.emplace(matrix_weights(m.model->module()));
+    core::log_info(log.get(), "matrix products in bf16 (rollout.precision)");
+  }
   if (!o.trajectories.empty()) return run_rollout_batch(o, m, device, comm, log);
   std::string what;
   double dt = 0;

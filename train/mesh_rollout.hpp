@@ -34,6 +34,7 @@ struct RolloutOptions {
   std::string split = "test";
   std::string output_base;  // <output.dir>/<output.name>
   bool vtu = false;
+  bool bf16_products = false;  // rollout.precision: bf16 (linalg::Bf16Products)
   std::string deck_yaml;
 };
 

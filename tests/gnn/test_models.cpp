@@ -8,6 +8,7 @@
 #include <torch/optim/adam.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <numeric>
 #include <random>
 
@@ -15,6 +16,7 @@
 #include "gnn/mesh_transformer.hpp"
 #include "gnn/meshgraphnet.hpp"
 #include "gnn/sparse_attention.hpp"
+#include "linalg/bf16_products.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
 #include "tests/mesh_fixtures.hpp"
@@ -114,6 +116,40 @@ TEST_CASE("transformer inference (fused RMSNorm, SiLU and gated MLP kernels) equ
     INFO("dtype " << t << " max diff " << (inferred - trained.detach()).abs().max().item<double>());
     CHECK(at::allclose(inferred, trained.detach(), tol, tol));
   }
+}
+
+TEST_CASE("transformer inference with bf16 products stays within bf16 rounding of fp32", "[models][bf16]") {
+  // rollout.precision: bf16 (linalg::Bf16Products): every Linear weight in bf16, the rest fp32.
+  // Independent reference: the same model's fp32 inference. bf16 keeps 8 bits of mantissa
+  // (relative rounding 2^-9 per operand), so outputs move by ~1e-3 of their scale, not more.
+  if (!linalg::bf16_products_available()) {
+    std::printf("SKIPPED: no bf16 matrix kernels on this machine\n");
+    return;
+  }
+  at::manual_seed(8);
+  mesh::Mesh m = test::irregular_mesh(6, 5, 3);
+  mesh::Graph g = mesh::mesh_graph(m), dil = mesh::dilated(g, 2);
+  auto e = gnn::EdgeIndex::from_graph(g), d = gnn::EdgeIndex::from_graph(dil);
+  const gnn::TransformerConfig tc = rope_transformer(32, 2);
+  gnn::MeshTransformer tr(tc);
+  at::Tensor x = at::randn({g.num_nodes, 5});
+  at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords)).view({-1, 2}).to(at::kFloat);
+  const auto plan = gnn::mask_plan(tc, e, &d, 1);
+  c10::InferenceMode inference;
+  const at::Tensor fp32 = tr->forward(x, plan, pos);
+  std::vector<at::Tensor> weights;
+  for (const at::Tensor& p : tr->parameters())
+    if (p.dim() == 2) weights.push_back(p);
+  at::Tensor bf16;
+  {
+    linalg::Bf16Products products(weights);
+    bf16 = tr->forward(x, plan, pos);
+  }
+  const double scale = fp32.abs().max().item<double>(), diff = (bf16 - fp32).abs().max().item<double>();
+  INFO("max |fp32| " << scale << ", max diff " << diff);
+  CHECK(diff > 0);  // the products really ran in bf16
+  CHECK(diff < 2e-2 * scale);
+  CHECK(at::equal(tr->forward(x, plan, pos), fp32));  // the scope is gone: fp32 again
 }
 
 TEST_CASE("attention layer equals a dense computation from its weights", "[models]") {
