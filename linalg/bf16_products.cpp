@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "core/cpu_clones.hpp"
 #include "core/error.hpp"
 #include "linalg/small_products_detail.hpp"
 
@@ -19,6 +20,13 @@ thread_local const Bf16Products* current_scope = nullptr;
 
 // Points per kernel call: their rows are rounded to bf16 into a buffer that stays in L1.
 constexpr int64_t kPanel = 16;
+
+// y[r, :] += bias over `rows` rows of width n (built for AVX2 too: the baseline's SSE2 loop was 6%
+// of a bf16 rollout's samples).
+TESSERA_CPU_CLONES void add_bias_rows(float* __restrict__ y, const float* __restrict__ bias, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) y[r * n + j] += bias[j];
+}
 
 #if TESSERA_HAVE_XSMM
 // in[0..n) rounded to nearest even bf16, 16 at a time with AVX512-BF16's own conversion (which the
@@ -108,9 +116,7 @@ at::Tensor product_with_bf16_weight(const at::Tensor& x_in, const at::Tensor& pa
       for (int64_t r = 0; r < size; ++r) round_to_bf16(px + (start + r) * k, xb.data() + r * k2, k);
       float* yp = py + start * n;
       (size == kPanel ? full : last)(w, xb.data(), yp);
-      if (pb)
-        for (int64_t r = 0; r < size; ++r)
-          for (int64_t j = 0; j < n; ++j) yp[r * n + j] += pb[j];
+      if (pb) add_bias_rows(yp, pb, size, n);
     }
   });
   return y;
