@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/cpu_clones.hpp"
@@ -27,10 +28,14 @@ inline void axpy(T alpha, const T* __restrict__ x, T* __restrict__ y, int64_t d)
 // i * orow + h * d in out, which need not be zero. `s` holds one row's scores, head by head, and
 // `m` their maxima: all of a row's exponentials are taken in one vectorised call. (Neighbour by
 // neighbour with all heads at once, reading each k_j row in one stretch, ran 1% slower.)
-template <class T>
+// D > 0: the head dimension known at compile time (d == D), so that a head's output row is summed
+// in registers (with d at run time each neighbour's axpy stored it and the next loaded it back, a
+// store-to-load chain through memory) and its dot products unroll. Same values either way.
+template <class T, int64_t D = 0>
 TESSERA_CPU_CLONES void forward_rows(const T* qp, const T* kp, const T* vp, T* op, T* lp, const int64_t* ptr,
-                                     const int64_t* src, int64_t heads, int64_t d, int64_t row, int64_t orow, T sc,
+                                     const int64_t* src, int64_t heads, int64_t d_run, int64_t row, int64_t orow, T sc,
                                      int64_t begin, int64_t end, std::vector<T>& s, std::vector<T>& m) {
+  const int64_t d = D > 0 ? D : d_run;
   m.resize(heads);
   for (int64_t i = begin; i < end; ++i) {
     const int64_t e0 = ptr[i], deg = ptr[i + 1] - ptr[i];
@@ -59,9 +64,17 @@ TESSERA_CPU_CLONES void forward_rows(const T* qp, const T* kp, const T* vp, T* o
       const T* ph = s.data() + h * deg;
       T* oh = oi + h * d;
       T l = 0;
-      for (int64_t t = 0; t < deg; ++t) {
-        l += ph[t];
-        axpy(ph[t], vp + src[e0 + t] * row + h * d, oh, d);
+      for (int64_t t = 0; t < deg; ++t) l += ph[t];
+      if constexpr (D > 0 && D % 8 == 0) {
+        using V = typename Lanes8<T>::type;
+        V acc[D / 8] = {};
+        for (int64_t t = 0; t < deg; ++t) {
+          const T* vj = vp + src[e0 + t] * row + h * D;
+          for (int64_t c = 0; c < D / 8; ++c) acc[c] += ph[t] * load_lanes<V>(vj + 8 * c);
+        }
+        for (int64_t c = 0; c < D / 8; ++c) store_lanes(oh + 8 * c, acc[c]);
+      } else {
+        for (int64_t t = 0; t < deg; ++t) axpy(ph[t], vp + src[e0 + t] * row + h * d, oh, d);
       }
       const T inv = T(1) / l;
       for (int64_t c = 0; c < d; ++c) oh[c] *= inv;
@@ -133,7 +146,19 @@ void sparse_attention_forward_into(const at::Tensor& q, const at::Tensor& k, con
     const scalar_t sc = static_cast<scalar_t>(scale);
     at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
       std::vector<scalar_t> s, m;  // one row's scores and per-head maxima (reused)
-      forward_rows(qp, kp, vp, op, lp, ptr, src, heads, d, row, orow, sc, begin, end, s, m);
+      // The usual head dimensions with their own builds (see forward_rows).
+      const auto rows = [&](auto fixed) {
+        forward_rows<scalar_t, decltype(fixed)::value>(qp, kp, vp, op, lp, ptr, src, heads, d, row, orow, sc, begin,
+                                                       end, s, m);
+      };
+      if (d == 16)
+        rows(std::integral_constant<int64_t, 16>());
+      else if (d == 32)
+        rows(std::integral_constant<int64_t, 32>());
+      else if (d == 8)
+        rows(std::integral_constant<int64_t, 8>());
+      else
+        rows(std::integral_constant<int64_t, 0>());
     });
   });
 }
