@@ -52,19 +52,24 @@ TEST_CASE("sparse attention gradients equal dense autograd gradients", "[attenti
   at::manual_seed(2);
   auto ei = attention_graph();
   auto opts = at::TensorOptions().dtype(at::kDouble);
-  at::Tensor q0 = at::randn({ei.num_nodes, 3, 5}, opts), k0 = at::randn({ei.num_nodes, 3, 5}, opts);
-  at::Tensor v0 = at::randn({ei.num_nodes, 3, 5}, opts), w = at::randn({ei.num_nodes, 3, 5}, opts);
-  auto grads = [&](bool sparse) {
-    at::Tensor q = q0.clone().requires_grad_(true), k = k0.clone().requires_grad_(true),
-               v = v0.clone().requires_grad_(true);
-    at::Tensor o = sparse ? gnn::sparse_attention(q, k, v, ei, 0.7) : gnn::dense_masked_attention(q, k, v, ei, 0.7);
-    return torch::autograd::grad({(o * w).sum()}, {q, k, v});
-  };
-  auto gs = grads(true), gd = grads(false);
-  for (int i = 0; i < 3; ++i) {
-    INFO("input " << i << " max diff " << (gs[i] - gd[i]).abs().max().item<double>());
-    CHECK(at::allclose(gs[i], gd[i], 1e-11, 1e-12));
+  // Head dims 16 and 32: the kernels' fixed-size builds; 5: the run-time one.
+  for (int64_t d : {16, 32, 5}) {
+    at::Tensor q0 = at::randn({ei.num_nodes, 3, d}, opts), k0 = at::randn({ei.num_nodes, 3, d}, opts);
+    at::Tensor v0 = at::randn({ei.num_nodes, 3, d}, opts), w = at::randn({ei.num_nodes, 3, d}, opts);
+    auto grads = [&](bool sparse) {
+      at::Tensor q = q0.clone().requires_grad_(true), k = k0.clone().requires_grad_(true),
+                 v = v0.clone().requires_grad_(true);
+      at::Tensor o = sparse ? gnn::sparse_attention(q, k, v, ei, 0.7) : gnn::dense_masked_attention(q, k, v, ei, 0.7);
+      return torch::autograd::grad({(o * w).sum()}, {q, k, v});
+    };
+    auto gs = grads(true), gd = grads(false);
+    for (int i = 0; i < 3; ++i) {
+      INFO("head dim " << d << " input " << i << " max diff " << (gs[i] - gd[i]).abs().max().item<double>());
+      CHECK(at::allclose(gs[i], gd[i], 1e-11, 1e-12));
+    }
   }
+  at::Tensor q0 = at::randn({ei.num_nodes, 3, 5}, opts), k0 = at::randn({ei.num_nodes, 3, 5}, opts);
+  at::Tensor v0 = at::randn({ei.num_nodes, 3, 5}, opts);
   // Without gradients (the inference path: the kernel alone) the output is the same, and carries
   // no autograd history.
   at::Tensor q = q0.clone().requires_grad_(true);
