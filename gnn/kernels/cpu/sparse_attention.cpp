@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/cpu_clones.hpp"
@@ -17,9 +18,42 @@
 namespace tessera::gnn::kernels::cpu {
 namespace {
 
-template <class T>
-inline void axpy(T alpha, const T* __restrict__ x, T* __restrict__ y, int64_t d) {
-  for (int64_t c = 0; c < d; ++c) y[c] += alpha * x[c];
+// y[0..d) += w_t x_t[0..d) for t = 0 .. count - 1 in that order, term(t) giving (w_t, x_t). With
+// the head dimension fixed at compile time (D == d, a multiple of 8) the row is summed in
+// registers; with d known only at run time each term stored y and the next loaded it back, a
+// store-to-load chain through memory that was the hottest instruction of the forward kernel. The
+// same multiply-adds in the same order either way.
+template <int64_t D, class T, class Term>
+inline void accumulate_rows(T* __restrict__ y, int64_t d, int64_t count, const Term& term) {
+  if constexpr (D > 0 && D % 8 == 0) {
+    using V = typename Lanes8<T>::type;
+    V acc[D / 8];
+    for (int64_t c = 0; c < D / 8; ++c) acc[c] = load_lanes<V>(y + 8 * c);
+    for (int64_t t = 0; t < count; ++t) {
+      const auto [w, x] = term(t);
+      for (int64_t c = 0; c < D / 8; ++c) acc[c] += w * load_lanes<V>(x + 8 * c);
+    }
+    for (int64_t c = 0; c < D / 8; ++c) store_lanes(y + 8 * c, acc[c]);
+  } else {
+    for (int64_t t = 0; t < count; ++t) {
+      const auto [w, x] = term(t);
+      for (int64_t c = 0; c < d; ++c) y[c] += w * x[c];
+    }
+  }
+}
+
+// Calls f(std::integral_constant<int64_t, D>) with D = d for the usual head dimensions, D = 0
+// (d at run time) otherwise.
+template <class F>
+void with_head_dim(int64_t d, const F& f) {
+  if (d == 16)
+    f(std::integral_constant<int64_t, 16>());
+  else if (d == 32)
+    f(std::integral_constant<int64_t, 32>());
+  else if (d == 8)
+    f(std::integral_constant<int64_t, 8>());
+  else
+    f(std::integral_constant<int64_t, 0>());
 }
 
 // Forward, destination rows [begin, end): out_i = softmax_j(scale <q_i, k_j>) v_j per head, and
@@ -28,9 +62,8 @@ inline void axpy(T alpha, const T* __restrict__ x, T* __restrict__ y, int64_t d)
 // i * orow + h * d in out, which need not be zero. `s` holds one row's scores, head by head, and
 // `m` their maxima: all of a row's exponentials are taken in one vectorised call. (Neighbour by
 // neighbour with all heads at once, reading each k_j row in one stretch, ran 1% slower.)
-// D > 0: the head dimension known at compile time (d == D), so that a head's output row is summed
-// in registers (with d at run time each neighbour's axpy stored it and the next loaded it back, a
-// store-to-load chain through memory) and its dot products unroll. Same values either way.
+// D > 0: the head dimension known at compile time (d == D; see accumulate_rows), which also
+// unrolls the dot products. Same values either way.
 template <class T, int64_t D = 0>
 TESSERA_CPU_CLONES void forward_rows(const T* qp, const T* kp, const T* vp, T* op, T* lp, const int64_t* ptr,
                                      const int64_t* src, int64_t heads, int64_t d_run, int64_t row, int64_t orow, T sc,
@@ -65,17 +98,7 @@ TESSERA_CPU_CLONES void forward_rows(const T* qp, const T* kp, const T* vp, T* o
       T* oh = oi + h * d;
       T l = 0;
       for (int64_t t = 0; t < deg; ++t) l += ph[t];
-      if constexpr (D > 0 && D % 8 == 0) {
-        using V = typename Lanes8<T>::type;
-        V acc[D / 8] = {};
-        for (int64_t t = 0; t < deg; ++t) {
-          const T* vj = vp + src[e0 + t] * row + h * D;
-          for (int64_t c = 0; c < D / 8; ++c) acc[c] += ph[t] * load_lanes<V>(vj + 8 * c);
-        }
-        for (int64_t c = 0; c < D / 8; ++c) store_lanes(oh + 8 * c, acc[c]);
-      } else {
-        for (int64_t t = 0; t < deg; ++t) axpy(ph[t], vp + src[e0 + t] * row + h * d, oh, d);
-      }
+      accumulate_rows<D>(oh, d, deg, [&](int64_t t) { return std::pair(ph[t], vp + src[e0 + t] * row + h * d); });
       const T inv = T(1) / l;
       for (int64_t c = 0; c < d; ++c) oh[c] *= inv;
       if (lp) lp[i * heads + h] = m[h] + std::log(l);
@@ -84,11 +107,12 @@ TESSERA_CPU_CLONES void forward_rows(const T* qp, const T* kp, const T* vp, T* o
 }
 
 // Backward row pass, destination rows [begin, end): ds_e = a_e (<dO_i, v_j> - <dO_i, o_i>),
-// dQ_i = scale sum_e ds_e k_j.
-template <class T>
+// dQ_i = scale sum_e ds_e k_j (D: as in forward_rows).
+template <class T, int64_t D = 0>
 TESSERA_CPU_CLONES void backward_dst_rows(const T* qp, const T* kp, const T* vp, const T* gp, const T* op, const T* lp,
                                           T* dqp, T* ap, T* dsp, const int64_t* ptr, const int64_t* src, int64_t heads,
-                                          int64_t d, T sc, int64_t begin, int64_t end) {
+                                          int64_t d_run, T sc, int64_t begin, int64_t end) {
+  const int64_t d = D > 0 ? D : d_run;
   for (int64_t i = begin; i < end; ++i)
     for (int64_t h = 0; h < heads; ++h) {
       const int64_t row = (i * heads + h) * d;
@@ -96,28 +120,30 @@ TESSERA_CPU_CLONES void backward_dst_rows(const T* qp, const T* kp, const T* vp,
       for (int64_t t = ptr[i]; t < ptr[i + 1]; ++t) {
         const int64_t col = (src[t] * heads + h) * d;
         const T w = std::exp(sc * dot(qp + row, kp + col, d) - l);
-        const T dsv = w * (dot(gp + row, vp + col, d) - delta);
         ap[t * heads + h] = w;
-        dsp[t * heads + h] = dsv;
-        axpy(sc * dsv, kp + col, dqp + row, d);
+        dsp[t * heads + h] = w * (dot(gp + row, vp + col, d) - delta);
       }
+      accumulate_rows<D>(dqp + row, d, ptr[i + 1] - ptr[i], [&](int64_t u) {
+        const int64_t t = ptr[i] + u;
+        return std::pair(sc * dsp[t * heads + h], kp + (src[t] * heads + h) * d);
+      });
     }
 }
 
 // Backward source pass, source nodes [begin, end): dK_j = scale sum ds_e q_i, dV_j = sum a_e dO_i
 // over the edges leaving j.
-template <class T>
+template <class T, int64_t D = 0>
 TESSERA_CPU_CLONES void backward_src_rows(const T* qp, const T* gp, const T* ap, const T* dsp, T* dkp, T* dvp,
                                           const int64_t* sptr, const int64_t* perm, const int64_t* dst, int64_t heads,
-                                          int64_t d, T sc, int64_t begin, int64_t end) {
+                                          int64_t d_run, T sc, int64_t begin, int64_t end) {
+  const int64_t d = D > 0 ? D : d_run;
   for (int64_t j = begin; j < end; ++j)
     for (int64_t h = 0; h < heads; ++h) {
-      const int64_t row = (j * heads + h) * d;
-      for (int64_t u = sptr[j]; u < sptr[j + 1]; ++u) {
-        const int64_t t = perm[u], col = (dst[t] * heads + h) * d;
-        axpy(sc * dsp[t * heads + h], qp + col, dkp + row, d);
-        axpy(ap[t * heads + h], gp + col, dvp + row, d);
-      }
+      const int64_t row = (j * heads + h) * d, e0 = sptr[j], count = sptr[j + 1] - sptr[j];
+      const auto col = [&](int64_t u) { return (dst[perm[e0 + u]] * heads + h) * d; };
+      const auto edge = [&](int64_t u) { return perm[e0 + u] * heads + h; };
+      accumulate_rows<D>(dkp + row, d, count, [&](int64_t u) { return std::pair(sc * dsp[edge(u)], qp + col(u)); });
+      accumulate_rows<D>(dvp + row, d, count, [&](int64_t u) { return std::pair(ap[edge(u)], gp + col(u)); });
     }
 }
 
@@ -146,19 +172,10 @@ void sparse_attention_forward_into(const at::Tensor& q, const at::Tensor& k, con
     const scalar_t sc = static_cast<scalar_t>(scale);
     at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
       std::vector<scalar_t> s, m;  // one row's scores and per-head maxima (reused)
-      // The usual head dimensions with their own builds (see forward_rows).
-      const auto rows = [&](auto fixed) {
+      with_head_dim(d, [&](auto fixed) {
         forward_rows<scalar_t, decltype(fixed)::value>(qp, kp, vp, op, lp, ptr, src, heads, d, row, orow, sc, begin,
                                                        end, s, m);
-      };
-      if (d == 16)
-        rows(std::integral_constant<int64_t, 16>());
-      else if (d == 32)
-        rows(std::integral_constant<int64_t, 32>());
-      else if (d == 8)
-        rows(std::integral_constant<int64_t, 8>());
-      else
-        rows(std::integral_constant<int64_t, 0>());
+      });
     });
   });
 }
@@ -191,11 +208,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> sparse_attention_backward(
     scalar_t *dqp = dq.data_ptr<scalar_t>(), *dkp = dk.data_ptr<scalar_t>(), *dvp = dv.data_ptr<scalar_t>();
     scalar_t *ap = a.data_ptr<scalar_t>(), *dsp = ds.data_ptr<scalar_t>();
     const scalar_t sc = static_cast<scalar_t>(scale);
-    at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
-      backward_dst_rows(qp, kp, vp, gp, op, lp, dqp, ap, dsp, ptr, src, heads, d, sc, begin, end);
-    });
-    at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
-      backward_src_rows(qp, gp, ap, dsp, dkp, dvp, sptr, perm, dst, heads, d, sc, begin, end);
+    with_head_dim(d, [&](auto fixed) {
+      constexpr int64_t D = decltype(fixed)::value;
+      at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
+        backward_dst_rows<scalar_t, D>(qp, kp, vp, gp, op, lp, dqp, ap, dsp, ptr, src, heads, d, sc, begin, end);
+      });
+      at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
+        backward_src_rows<scalar_t, D>(qp, gp, ap, dsp, dkp, dvp, sptr, perm, dst, heads, d, sc, begin, end);
+      });
     });
   });
   return {dq, dk, dv};
