@@ -151,10 +151,7 @@ int main(int argc, char** argv) {
                 std::printf("(no bf16 rows: this CPU has no AVX512-BF16 or the build no libxsmm)\n");
                 break;
               }
-              std::vector<at::Tensor> weights;
-              for (const at::Tensor& p : model->module().parameters())
-                if (p.dim() == 2) weights.push_back(p);
-              products.emplace(weights);
+              products.emplace(linalg::matrix_weights(model->module()));
             }
             const std::string name = "surrogate: " + deck_name +
                                      (bundle > 1 ? ", bundle " + std::to_string(bundle) : "") +

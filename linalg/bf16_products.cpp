@@ -2,8 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-
-#include <cstring>
+#include <torch/nn/module.h>
 
 #include "core/cpu_clones.hpp"
 #include "core/error.hpp"
@@ -74,6 +73,13 @@ const Bf16Products* Bf16Products::current() { return current_scope; }
 const at::Tensor* Bf16Products::packed(const at::Tensor& weight) const {
   const auto it = entries_.find(weight.unsafeGetTensorImpl());
   return it == entries_.end() ? nullptr : &it->second.packed;
+}
+
+std::vector<at::Tensor> matrix_weights(const torch::nn::Module& module) {
+  std::vector<at::Tensor> weights;
+  for (const at::Tensor& p : module.parameters())
+    if (p.dim() == 2 && p.scalar_type() == at::kFloat) weights.push_back(p);
+  return weights;
 }
 
 at::Tensor pack_weight_bf16(const at::Tensor& weight) {

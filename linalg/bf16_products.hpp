@@ -8,6 +8,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace torch::nn {
+class Module;
+}
+
 namespace tessera::linalg {
 
 // Whether this build and CPU have libxsmm's bf16 kernels (AVX512-BF16).
@@ -37,6 +41,10 @@ class Bf16Products {
   std::unordered_map<const void*, Entry> entries_;
   const Bf16Products* previous_;
 };
+
+// A module's fp32 weight matrices (its 2-D fp32 parameters): what a Bf16Products scope for a
+// model's inference holds.
+std::vector<at::Tensor> matrix_weights(const torch::nn::Module& module);
 
 // weight [out, in] fp32 as libxsmm's bf16 kernels take it: rounded to nearest even, in VNNI
 // pairs along `in` ([ceil(in / 2), out, 2], the odd tail padded with 0).

@@ -101,14 +101,6 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
   return std::move(d.data);
 }
 
-// The model's fp32 weight matrices, what rollout.precision: bf16 multiplies in bf16.
-std::vector<at::Tensor> matrix_weights(const torch::nn::Module& model) {
-  std::vector<at::Tensor> weights;
-  for (const at::Tensor& p : model.parameters())
-    if (p.dim() == 2 && p.scalar_type() == at::kFloat) weights.push_back(p);
-  return weights;
-}
-
 void log_summary(spdlog::logger* log, const RolloutSummary& s, size_t steps) {
   const std::string first50 = steps >= 50 ? cat("rollout RMSE over 50 steps ", core::sci(s.rmse_50), " (persistence ",
                                                 core::sci(s.persistence_50), "), ")
@@ -129,7 +121,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // rollout.precision: bf16 holds the bf16 weights for the whole job (rollouts and one-step errors).
   std::optional<linalg::Bf16Products> bf16;
   if (o.bf16_products) {
-    bf16.emplace(matrix_weights(m.model->module()));
+    bf16.emplace(linalg::matrix_weights(m.model->module()));
     core::log_info(log.get(), "matrix products in bf16 (rollout.precision)");
   }
   if (!o.trajectories.empty()) return run_rollout_batch(o, m, device, comm, log);

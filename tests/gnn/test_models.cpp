@@ -137,12 +137,9 @@ TEST_CASE("transformer inference with bf16 products stays within bf16 rounding o
   const auto plan = gnn::mask_plan(tc, e, &d, 1);
   c10::InferenceMode inference;
   const at::Tensor fp32 = tr->forward(x, plan, pos);
-  std::vector<at::Tensor> weights;
-  for (const at::Tensor& p : tr->parameters())
-    if (p.dim() == 2) weights.push_back(p);
   at::Tensor bf16;
   {
-    linalg::Bf16Products products(weights);
+    linalg::Bf16Products products(linalg::matrix_weights(*tr));
     bf16 = tr->forward(x, plan, pos);
   }
   const double scale = fp32.abs().max().item<double>(), diff = (bf16 - fp32).abs().max().item<double>();
