@@ -96,4 +96,13 @@ TEST_CASE("exp_inplace equals std::exp within one ulp", "[pointwise]") {
   CHECK(z[0] == 1.0f);
   CHECK(z[2] == 0.0f);
   CHECK(z[3] == 0.0f);
+  // Beyond the float range: inf, not a wrapped exponent; NaN stays NaN (a diverging rollout must
+  // show as NaN, not as a number).
+  std::vector<float> w = {89.0f, 100.0f, std::numeric_limits<float>::infinity(), std::nanf(""), 88.5f};
+  gnn::kernels::cpu::exp_inplace(w.data(), 5);
+  CHECK(std::isinf(w[0]));
+  CHECK(std::isinf(w[1]));
+  CHECK(std::isinf(w[2]));
+  CHECK(std::isnan(w[3]));
+  CHECK(std::abs(w[4] - std::exp(88.5)) <= 2.5e-7 * std::exp(88.5));
 }

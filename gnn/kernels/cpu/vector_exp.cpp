@@ -13,16 +13,33 @@ namespace tessera::gnn::kernels::cpu {
 namespace {
 
 #if TESSERA_SLEEF_X86
-// The ISA-specific entry points of libtorch's SLEEF (the same code ATen's Vectorized<float>::exp
-// calls on these CPUs). Declared inside target regions: their vector arguments need the ISA.
 #pragma GCC push_options
 #pragma GCC target("avx512f")
-extern "C" __m512 Sleef_expf16_u10avx512f(__m512);
+// exp(x) inline (SLEEF's exp is a call the compiler cannot inline or overlap with the loop around
+// it: SiLU took 1.6x as long with it, docs/design.md "inference kernels"): x = n ln2 + r with |r| <= ln2/2, exp(r) by
+// Cephes' expf polynomial, 2^n by vscalefps (which also gives inf above and 0 below the float range). NaN stays NaN:
+// min and max return their second operand when either is NaN.
+__attribute__((target("avx512f"), always_inline)) inline __m512 exp16(__m512 x) {
+  const __mmask16 all = 0xFFFF;
+  x = _mm512_maskz_max_ps(all, _mm512_set1_ps(-104.0f), _mm512_maskz_min_ps(all, _mm512_set1_ps(89.0f), x));
+  const __m512 n = _mm512_maskz_roundscale_ps(all, _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);  // ln2 in two parts: n ln2 exact
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_maskz_scalef_ps(all, p, n);
+}
 
 __attribute__((target("avx512f"))) void exp_avx512(float* x, int64_t n) {
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
-    _mm512_mask_storeu_ps(x + i, m, Sleef_expf16_u10avx512f(_mm512_maskz_loadu_ps(m, x + i)));
+    _mm512_mask_storeu_ps(x + i, m, exp16(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }
 
@@ -31,7 +48,7 @@ __attribute__((target("avx512f"))) void silu_mul_avx512(const float* g, const fl
   for (int64_t i = 0; i < n; i += 16) {
     const __mmask16 m = n - i >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - i)) - 1);
     const __m512 x = _mm512_maskz_loadu_ps(m, g + i);
-    const __m512 e = Sleef_expf16_u10avx512f(_mm512_sub_ps(_mm512_setzero_ps(), x));
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), x));
     __m512 y = _mm512_div_ps(x, _mm512_add_ps(one, e));
     if (u) y = _mm512_mul_ps(y, _mm512_maskz_loadu_ps(m, u + i));
     _mm512_mask_storeu_ps(out + i, m, y);
@@ -41,6 +58,9 @@ __attribute__((target("avx512f"))) void silu_mul_avx512(const float* g, const fl
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+// Without AVX-512: the ISA-specific entry point of libtorch's SLEEF (the same code ATen's
+// Vectorized<float>::exp calls on these CPUs), declared inside the target region: its vector
+// argument needs the ISA.
 extern "C" __m256 Sleef_expf8_u10avx2(__m256);
 
 __attribute__((target("avx2,fma"))) void exp_avx2(float* x, int64_t n) {

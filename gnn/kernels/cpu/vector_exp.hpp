@@ -1,5 +1,6 @@
-// Exponentials over arrays with the vectorised SLEEF exp that ATen's own CPU kernels use (libtorch
-// exports it; 1-ulp accuracy). A scalar std::exp per element cost the attention forward a quarter
+// Exponentials over arrays, vectorised: with AVX-512 an inline exp (Cephes' polynomial and
+// vscalefps, within 1.2e-7 relative), with AVX2 the SLEEF exp that ATen's own CPU kernels use
+// (libtorch exports it; 1 ulp). A scalar std::exp per element cost the attention forward a quarter
 // of its time and SiLU as an ATen op two passes over memory (docs/design.md, "inference kernels").
 #pragma once
 #include <cstdint>
