@@ -135,6 +135,18 @@ MeshTransformerImpl::MeshTransformerImpl(const TransformerConfig& c) : config_(c
   }
 }
 
+namespace {
+
+// h + d; in inference in place in h (the transformer's own sum, no one else holds it) when h
+// already has the sum's type: under autocast d may be fp32 with h in bf16, and h + d is fp32.
+at::Tensor add_residual(at::Tensor h, const at::Tensor& d) {
+  if (!at::GradMode::is_enabled() && h.sizes() == d.sizes() && at::result_type(h, d) == h.scalar_type())
+    return h.add_(d);
+  return h + d;
+}
+
+}  // namespace
+
 at::Tensor MeshTransformerImpl::forward(const at::Tensor& x, const std::vector<LayerMask>& masks,
                                         const at::Tensor& pos) {
   if (masks.size() != 1 && static_cast<int64_t>(masks.size()) != config_.layers)
@@ -143,8 +155,11 @@ at::Tensor MeshTransformerImpl::forward(const at::Tensor& x, const std::vector<L
   RopeTable table;  // made by the first layer that needs it (inference), shared by the others
   for (int64_t l = 0; l < config_.layers; ++l) {
     const LayerMask& m = masks.size() == 1 ? masks[0] : masks[l];
-    h = h + attn_[l]->forward(norm1_[l]->forward(h), m, pos, &table);
-    h = h + mlp_[l]->forward(norm2_[l]->forward(h));
+    // Each branch is computed before h is handed over: argument evaluation order is unspecified.
+    at::Tensor a = attn_[l]->forward(norm1_[l]->forward(h), m, pos, &table);
+    h = add_residual(std::move(h), a);
+    at::Tensor f = mlp_[l]->forward(norm2_[l]->forward(h));
+    h = add_residual(std::move(h), f);
   }
   return mlp_forward(decoder_, h);
 }
