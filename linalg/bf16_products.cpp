@@ -119,7 +119,10 @@ at::Tensor product_with_bf16_weight(const at::Tensor& x_in, const at::Tensor& pa
     std::vector<libxsmm_bfloat16> xb(kPanel * k2, 0);  // odd k: the pad column stays 0
     for (int64_t p = begin; p < end; ++p) {
       const int64_t start = p * kPanel, size = std::min(kPanel, m - start);
-      for (int64_t r = 0; r < size; ++r) round_to_bf16(px + (start + r) * k, xb.data() + r * k2, k);
+      if (k == k2)  // the panel's rows are one stretch in x and in the buffer: one call
+        round_to_bf16(px + start * k, xb.data(), size * k);
+      else
+        for (int64_t r = 0; r < size; ++r) round_to_bf16(px + (start + r) * k, xb.data() + r * k2, k);
       float* yp = py + start * n;
       (size == kPanel ? full : last)(w, xb.data(), yp);
       if (pb) add_bias_rows(yp, pb, size, n);

@@ -32,9 +32,10 @@ bool skip_without_kernels() {
 TEST_CASE("bf16 product equals the fp64 product of the bf16-rounded operands", "[linalg][bf16]") {
   if (skip_without_kernels()) return;
   at::manual_seed(3);
-  // Panels of 16 rows plus a remainder; even and odd inner sizes (odd: the VNNI pair padded).
+  // Panels of 16 rows plus a remainder; even inner sizes (a panel rounded in one stretch, 18: with
+  // a partial vector) and odd ones (row by row, the VNNI pair padded).
   for (int64_t m : {1, 16, 37, 2100})
-    for (int64_t in : {64, 5, 33})
+    for (int64_t in : {64, 18, 5, 33})
       for (int64_t out : {192, 3}) {
         const at::Tensor x = at::randn({m, in}), w = at::randn({out, in}), bias = at::randn({out});
         for (const bool with_bias : {true, false}) {
