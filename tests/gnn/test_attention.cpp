@@ -52,8 +52,8 @@ TEST_CASE("sparse attention gradients equal dense autograd gradients", "[attenti
   at::manual_seed(2);
   auto ei = attention_graph();
   auto opts = at::TensorOptions().dtype(at::kDouble);
-  // Head dims 16 and 32: the kernels' fixed-size builds; 5: the run-time one.
-  for (int64_t d : {16, 32, 5}) {
+  // Head dims 8, 16 and 32: the kernels' fixed-size builds; 5: the run-time one.
+  for (int64_t d : {8, 16, 32, 5}) {
     at::Tensor q0 = at::randn({ei.num_nodes, 3, d}, opts), k0 = at::randn({ei.num_nodes, 3, d}, opts);
     at::Tensor v0 = at::randn({ei.num_nodes, 3, d}, opts), w = at::randn({ei.num_nodes, 3, d}, opts);
     auto grads = [&](bool sparse) {
@@ -120,8 +120,10 @@ TEST_CASE("sparse_attention_into: head ranges of one qkv tensor, two graphs, one
   mesh::Graph g = mesh::mesh_graph(test::irregular_mesh(6, 5, 7));
   auto ei2 = gnn::EdgeIndex::from_graph(mesh::khop(g, 2));
   REQUIRE(ei2.num_nodes == ei.num_nodes);
-  for (auto t : {at::kFloat, at::kDouble}) {
-    const int64_t n = ei.num_nodes, heads = 5, d = 9;
+  // d = 9: the run-time head dimension; 16: a fixed-size build reading strided views.
+  for (const auto& [t, d] :
+       {std::pair(at::kFloat, int64_t(9)), std::pair(at::kDouble, int64_t(9)), std::pair(at::kFloat, int64_t(16))}) {
+    const int64_t n = ei.num_nodes, heads = 5;
     const at::Tensor qkv = at::randn({n, 3, heads, d}, at::TensorOptions().dtype(t));
     const at::Tensor q = qkv.select(1, 0), k = qkv.select(1, 1), v = qkv.select(1, 2);
     const at::Tensor out = at::full({n, heads, d}, 123.0, q.options());
@@ -137,7 +139,7 @@ TEST_CASE("sparse_attention_into: head ranges of one qkv tensor, two graphs, one
           gnn::dense_masked_attention(q.narrow(1, h0, h).contiguous(), k.narrow(1, h0, h).contiguous(),
                                       v.narrow(1, h0, h).contiguous(), *graph, 0.6);
       const double tol = t == at::kFloat ? 1e-5 : 1e-12;
-      INFO("dtype " << t << " heads from " << h0 << " max diff "
+      INFO("dtype " << t << " d " << d << " heads from " << h0 << " max diff "
                     << (out.narrow(1, h0, h) - ref).abs().max().item<double>());
       CHECK(at::allclose(out.narrow(1, h0, h), ref, tol, tol));
       h0 += h;

@@ -78,7 +78,7 @@ TEST_CASE("silu_mul_ equals silu(g) * u, at every tail length and extreme values
   CHECK_THROWS_AS(gnn::kernels::silu_mul_(g, at::ones({4}, at::kDouble)), Error);
 }
 
-TEST_CASE("exp_inplace equals std::exp within one ulp", "[pointwise]") {
+TEST_CASE("exp_inplace equals std::exp to float rounding", "[pointwise]") {
   for (int64_t n : {0, 1, 5, 15, 16, 17, 40, 1000}) {
     std::vector<float> x(n);
     for (int64_t i = 0; i < n; ++i) x[i] = -87.0f + 100.0f * float(i) / float(n > 1 ? n - 1 : 1);
@@ -87,13 +87,14 @@ TEST_CASE("exp_inplace equals std::exp within one ulp", "[pointwise]") {
     for (int64_t i = 0; i < n; ++i) {
       const double ref = std::exp(double(x[i]));
       INFO("n " << n << " x " << x[i]);
-      CHECK(std::abs(y[i] - ref) <= 2.5e-7 * ref);
+      CHECK(std::abs(y[i] - ref) <= 1.5e-7 * ref);  // the AVX-512 path measured 1.19e-7 at most
     }
   }
   // The softmax's shifted scores are <= 0, down to -inf for a masked score: exp gives 0, not NaN.
   std::vector<float> z = {0.0f, -1e-3f, -104.0f, -std::numeric_limits<float>::infinity()};
   gnn::kernels::cpu::exp_inplace(z.data(), 4);
   CHECK(z[0] == 1.0f);
+  CHECK(std::abs(z[1] - std::exp(-1e-3)) <= 1.5e-7);
   CHECK(z[2] == 0.0f);
   CHECK(z[3] == 0.0f);
   // Beyond the float range: inf, not a wrapped exponent; NaN stays NaN (a diverging rollout must
