@@ -44,8 +44,12 @@ add_library(tessera::torch ALIAS tessera_torch)
 target_include_directories(tessera_torch SYSTEM INTERFACE
   ${TORCH_DIR}/include ${TORCH_DIR}/include/torch/csrc/api/include)
 # --no-as-needed keeps libtorch.so (which registers the CUDA backend when present) linked.
+# libstdc++ is named ahead of it so that it comes first in the programs' search order: torch
+# 2.11's libtorch.so exports a copy of std::filesystem (64 symbols) that would otherwise stand in
+# for libstdc++'s, and its remove_all crashed on an existing directory (test_train_cuda on a GPU
+# machine whose python3 has torch 2.11; 2.15 exports none).
 target_link_libraries(tessera_torch INTERFACE
-  "-Wl,--no-as-needed" ${TORCH_LIB} ${TORCH_CPU_LIB} ${C10_LIB} "-Wl,--as-needed")
+  "-Wl,--no-as-needed" stdc++ ${TORCH_LIB} ${TORCH_CPU_LIB} ${C10_LIB} "-Wl,--as-needed")
 
 # at::parallel_for is inline and parallelises with `#pragma omp` (torch's OpenMP backend): code
 # compiled without -fopenmp silently runs serially. Link the wheel's own libgomp so only one

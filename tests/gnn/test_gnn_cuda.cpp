@@ -79,8 +79,10 @@ TEST_CASE("CUDA gather_add and edge_latent_fan_out equal CPU", "[gnn][cuda]") {
                    pr0 = at::randn({n, 6}, at::kDouble), w0 = at::randn({5, 6}, at::kDouble),
                    b0 = at::randn({5}, at::kDouble);
   auto run = [&](const gnn::EdgeIndex& ix, at::Device d) {
-    at::Tensor q = q0.to(d).requires_grad_(), ps = ps0.to(d).requires_grad_(), pr = pr0.to(d).requires_grad_(),
-               w = w0.to(d).requires_grad_(), b = b0.to(d).requires_grad_();
+    // detach(): on the CPU, to() returns the tensor itself, which must not become a leaf that
+    // requires grad (the CUDA run's to() would then be a non-leaf without .grad()).
+    const auto leaf = [&](const at::Tensor& t) { return t.to(d).detach().requires_grad_(); };
+    at::Tensor q = leaf(q0), ps = leaf(ps0), pr = leaf(pr0), w = leaf(w0), b = leaf(b0);
     at::Tensor a = gnn::gather_add(q, ps, pr, ix, true);
     const gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(a, w, b, ix, true);
     (u.q.sin().sum() + u.residual.pow(2).sum() + u.agg.cos().sum()).backward();
@@ -106,8 +108,9 @@ TEST_CASE("CUDA sparse attention equals CPU, forward and backward", "[attention]
       at::Tensor q = at::randn({ei.num_nodes, 4, d}, opts), k = at::randn({ei.num_nodes, 4, d}, opts);
       at::Tensor v = at::randn({ei.num_nodes, 4, d}, opts), w = at::randn({ei.num_nodes, 4, d}, opts);
       auto run = [&](const gnn::EdgeIndex& e, const at::Device& dev) {
-        at::Tensor qq = q.to(dev).requires_grad_(true), kk = k.to(dev).requires_grad_(true),
-                   vv = v.to(dev).requires_grad_(true);
+        // detach(): see the test above (on the CPU, to() returns q itself).
+        at::Tensor qq = q.to(dev).detach().requires_grad_(true), kk = k.to(dev).detach().requires_grad_(true),
+                   vv = v.to(dev).detach().requires_grad_(true);
         at::Tensor o = gnn::sparse_attention(qq, kk, vv, e);
         (o * w.to(dev)).sum().backward();
         return std::vector<at::Tensor>{o.cpu(), qq.grad().cpu(), kk.grad().cpu(), vv.grad().cpu()};
