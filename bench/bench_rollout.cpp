@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
         (std::filesystem::temp_directory_path() / ("tessera-bench-rollout-" + std::to_string(::getpid()))).string();
     struct Surrogate {
       std::string name;
-      std::unique_ptr<train::Simulator> model;
+      std::shared_ptr<train::Simulator> model;  // a bf16 row shares its fp32 row's model
       train::Normalizers norms;
       std::vector<train::TrajectoryData> data;
       bool bf16 = false;
@@ -138,6 +138,9 @@ int main(int argc, char** argv) {
           const io::Deck deck = io::Deck::load(std::string(TESSERA_SOURCE_DIR) + "/decks/" + deck_name, schema,
                                                {"data.dir=" + scratch, "model.bundle=" + std::to_string(bundle)});
           const train::MeshSimOptions o = train::mesh_sim_options(deck);
+          std::shared_ptr<train::Simulator> model =
+              train::make_simulator(o.model, train::kNodeFeatures, train::kOutputChannels);
+          model->module().eval();
           for (const bool in_bf16 : {false, true}) {
             if (in_bf16 && !bf16) break;
             if (in_bf16 && !linalg::bf16_products_available()) {
@@ -147,8 +150,7 @@ int main(int argc, char** argv) {
             Surrogate row;
             row.name = "surrogate: " + deck_name + (bundle > 1 ? ", bundle " + std::to_string(bundle) : "") +
                        (in_bf16 ? ", bf16" : "");
-            row.model = train::make_simulator(o.model, train::kNodeFeatures, train::kOutputChannels);
-            row.model->module().eval();
+            row.model = model;
             row.norms = train::Normalizers::fresh(bundle);
             row.data = train::load_split(scratch, "train", o.augment, 1);
             row.bf16 = in_bf16;

@@ -1,6 +1,7 @@
 // Benchmark: one training step (forward, backward, AdamW) of MeshGraphNet (15 message-passing
 // steps, latent 128) and of the graph transformers (small: 4 blocks, d 64; large: 15 blocks,
-// d 128) on a CylinderFlow-sized mesh (channel 1.6 x 0.41 with a cylinder, ~2k nodes).
+// d 128) on a CylinderFlow-sized mesh (channel 1.6 x 0.41 with a cylinder, ~2k nodes; built
+// without Gmsh, a triangulated channel grid of about as many nodes and edges).
 // Ratios are against MeshGraphNet measured in the same run, on the same device and precision.
 //   usage: bench_train_step [--quick] [--device cpu|cuda] [--precision fp32|bf16]
 // (cuda: fp32 or bf16 autocast, the trainer's train.precision; on CPU bf16 autocast works too).
