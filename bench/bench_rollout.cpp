@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
         (std::filesystem::temp_directory_path() / ("tessera-bench-rollout-" + std::to_string(::getpid()))).string();
     struct Surrogate {
       std::string name;
-      std::shared_ptr<train::Simulator> model;  // a bf16 row shares its fp32 row's model
+      std::shared_ptr<train::Simulator> model;  // a bf16 row shares its fp32 row's model and data
       train::Normalizers norms;
       std::vector<train::TrajectoryData> data;
       bool bf16 = false;
@@ -141,6 +141,8 @@ int main(int argc, char** argv) {
           std::shared_ptr<train::Simulator> model =
               train::make_simulator(o.model, train::kNodeFeatures, train::kOutputChannels);
           model->module().eval();
+          const auto data = train::load_split(scratch, "train", o.augment, 1);
+          const train::Normalizers norms = train::Normalizers::fresh(bundle);
           for (const bool in_bf16 : {false, true}) {
             if (in_bf16 && !bf16) break;
             if (in_bf16 && !linalg::bf16_products_available()) {
@@ -151,8 +153,8 @@ int main(int argc, char** argv) {
             row.name = "surrogate: " + deck_name + (bundle > 1 ? ", bundle " + std::to_string(bundle) : "") +
                        (in_bf16 ? ", bf16" : "");
             row.model = model;
-            row.norms = train::Normalizers::fresh(bundle);
-            row.data = train::load_split(scratch, "train", o.augment, 1);
+            row.norms = norms;
+            row.data = data;
             row.bf16 = in_bf16;
             surrogates.push_back(std::move(row));
           }

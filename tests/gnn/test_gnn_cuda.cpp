@@ -26,6 +26,11 @@ struct SkipWithoutGpu {
     }
   }
 } skip_without_gpu;
+
+// t on `device` as a fresh leaf that requires grad. detach(): on the CPU, to() returns t itself,
+// which must not become a leaf that requires grad (the CUDA run's to() would then be a non-leaf
+// without .grad()).
+at::Tensor leaf_on(const at::Tensor& t, const at::Device& device) { return t.to(device).detach().requires_grad_(); }
 }  // namespace
 
 TEST_CASE("CUDA segment_sum equals CPU", "[gnn][cuda]") {
@@ -79,10 +84,7 @@ TEST_CASE("CUDA gather_add and edge_latent_fan_out equal CPU", "[gnn][cuda]") {
                    pr0 = at::randn({n, 6}, at::kDouble), w0 = at::randn({5, 6}, at::kDouble),
                    b0 = at::randn({5}, at::kDouble);
   auto run = [&](const gnn::EdgeIndex& ix, at::Device d) {
-    // detach(): on the CPU, to() returns the tensor itself, which must not become a leaf that
-    // requires grad (the CUDA run's to() would then be a non-leaf without .grad()).
-    const auto leaf = [&](const at::Tensor& t) { return t.to(d).detach().requires_grad_(); };
-    at::Tensor q = leaf(q0), ps = leaf(ps0), pr = leaf(pr0), w = leaf(w0), b = leaf(b0);
+    at::Tensor q = leaf_on(q0, d), ps = leaf_on(ps0, d), pr = leaf_on(pr0, d), w = leaf_on(w0, d), b = leaf_on(b0, d);
     at::Tensor a = gnn::gather_add(q, ps, pr, ix, true);
     const gnn::EdgeLatentFanOut u = gnn::edge_latent_fan_out(a, w, b, ix, true);
     (u.q.sin().sum() + u.residual.pow(2).sum() + u.agg.cos().sum()).backward();
@@ -108,9 +110,7 @@ TEST_CASE("CUDA sparse attention equals CPU, forward and backward", "[attention]
       at::Tensor q = at::randn({ei.num_nodes, 4, d}, opts), k = at::randn({ei.num_nodes, 4, d}, opts);
       at::Tensor v = at::randn({ei.num_nodes, 4, d}, opts), w = at::randn({ei.num_nodes, 4, d}, opts);
       auto run = [&](const gnn::EdgeIndex& e, const at::Device& dev) {
-        // detach(): see the test above (on the CPU, to() returns q itself).
-        at::Tensor qq = q.to(dev).detach().requires_grad_(true), kk = k.to(dev).detach().requires_grad_(true),
-                   vv = v.to(dev).detach().requires_grad_(true);
+        at::Tensor qq = leaf_on(q, dev), kk = leaf_on(k, dev), vv = leaf_on(v, dev);
         at::Tensor o = gnn::sparse_attention(qq, kk, vv, e);
         (o * w.to(dev)).sum().backward();
         return std::vector<at::Tensor>{o.cpu(), qq.grad().cpu(), kk.grad().cpu(), vv.grad().cpu()};
