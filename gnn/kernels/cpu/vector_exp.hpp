@@ -1,7 +1,8 @@
-// Exponentials over arrays, vectorised: with AVX-512 an inline exp (Cephes' polynomial and
-// vscalefps, within 1.2e-7 relative), with AVX2 the SLEEF exp that ATen's own CPU kernels use
-// (libtorch exports it; 1 ulp). A scalar std::exp per element cost the attention forward a quarter
-// of its time and SiLU as an ATen op two passes over memory (docs/design.md, "inference kernels").
+// Exponentials over arrays, vectorised: an inline exp (Cephes' polynomial, within 1.2e-7 relative)
+// on 16 lanes with AVX-512 (2^n by vscalefps) and on 8 with AVX2 (2^n as two exact powers of two):
+// the same bits on either. A scalar std::exp per element cost the attention forward a quarter of its
+// time, SiLU as an ATen op two passes over memory, and SLEEF's exp (a call) 7% of a rollout on an
+// AVX2 CPU (docs/design.md, "inference kernels").
 #pragma once
 #include <cstdint>
 
