@@ -40,6 +40,7 @@
 
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
+#include "bench/machine.hpp"
 #include "bench/peer_server.hpp"
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
@@ -329,6 +330,7 @@ int main(int argc, char** argv) {
       (long long)n, (long long)ei.num_edges(), threads,
       pairs > 0 ? (std::to_string(pairs) + " pairs per peer (each peer step between two tessera steps)").c_str()
                 : (std::to_string(rounds) + " rounds x " + std::to_string(reps) + " steps per row").c_str());
+  std::printf("machine: %s\n", bench::machine_description().c_str());
   std::printf("peers: %s %s/mgn_peers.py\n", python.c_str(), TESSERA_BENCH_DIR);
   std::fflush(stdout);
   auto remove_files = [&] {

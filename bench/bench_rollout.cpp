@@ -25,6 +25,7 @@
 
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
+#include "bench/machine.hpp"
 #include "bench/solver_timing.hpp"
 #include "bench/timing.hpp"
 #include "io/dataset.hpp"
@@ -197,6 +198,7 @@ int main(int argc, char** argv) {
     if (root) {
       std::printf("rollout vs solver, CylinderFlow mesh: %lld nodes, dt 0.01, %d timed steps, %d round%s\n",
                   (long long)m.num_nodes(), steps, rounds, rounds > 1 ? "s" : "");
+      std::printf("machine: %s\n", bench::machine_description().c_str());
       std::printf("%-52s %12s %10s %16s %10s %16s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver",
                   rounds > 1 ? "rounds' range" : "");
       // ms: one time per round; baseline: the solver's time in the same rounds.

@@ -16,6 +16,7 @@
 
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
+#include "bench/machine.hpp"
 #include "bench/timing.hpp"
 #include "gnn/autocast.hpp"
 #include "gnn/edge_index.hpp"
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   const int reps = quick ? 2 : 10;
   std::printf("training step (forward + backward + AdamW), %lld nodes, %lld edges, %s, %s, %d CPU threads\n",
               (long long)n, (long long)ei.num_edges(), device_name.c_str(), precision.c_str(), at::get_num_threads());
+  std::printf("machine: %s\n", bench::machine_description().c_str());
   std::printf("%-34s %12s %10s %12s\n", "model", "parameters", "ms/step", "vs MGN");
   auto params_of = [](torch::nn::Module& mod) {
     int64_t p = 0;
