@@ -98,14 +98,15 @@ TEST_CASE("exp_inplace equals std::exp to float rounding", "[pointwise]") {
   CHECK(z[2] == 0.0f);
   CHECK(z[3] == 0.0f);
   // Below the normal range the result rounds once into the denormals (vscalefps with AVX-512, two
-  // exact powers of two with AVX2): within one denormal step of exp, not flushed to 0.
+  // exact powers of two with AVX2): within one denormal step of exp, not flushed to 0 (so this
+  // fails under flush-to-zero, which tessera never sets).
   const std::vector<float> low = {-88.0f, -95.0f, -100.0f, -103.0f};
   std::vector<float> sub = low;
   gnn::kernels::cpu::exp_inplace(sub.data(), 4);
   for (int i = 0; i < 4; ++i) {
     const double ref = std::exp(double(low[i]));
     INFO("x " << low[i]);
-    CHECK(std::abs(double(sub[i]) - ref) <= std::max(1.5e-7 * ref, double(std::numeric_limits<float>::denorm_min())));
+    CHECK(std::abs(double(sub[i]) - ref) <= 1.5e-7 * ref + double(std::numeric_limits<float>::denorm_min()));
   }
   // Beyond the float range: inf, not a wrapped exponent; NaN stays NaN (a diverging rollout must
   // show as NaN, not as a number).
