@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -117,4 +119,52 @@ TEST_CASE("exp_inplace equals std::exp to float rounding", "[pointwise]") {
   CHECK(std::isinf(w[2]));
   CHECK(std::isnan(w[3]));
   CHECK(std::abs(w[4] - std::exp(88.5)) <= 2.5e-7 * std::exp(88.5));
+}
+
+TEST_CASE("the AVX2 and AVX-512 exponentials give the same bits", "[pointwise]") {
+  using gnn::kernels::cpu::VectorIsa;
+  // Densely over the clamped range [-104, 89] and beyond, then every 4099th bit pattern (NaNs,
+  // infinities and denormals among them).
+  std::vector<float> x;
+  for (int64_t i = 0; i <= 400000; ++i) x.push_back(-110.0f + 205.0f * float(i) / 400000.0f);
+  for (uint64_t b = 0; b < (uint64_t(1) << 32); b += 4099) {
+    const uint32_t bits = uint32_t(b);
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    x.push_back(f);
+  }
+  const int64_t n = static_cast<int64_t>(x.size());
+  std::vector<float> by2 = x, by512 = x;
+  const bool has2 = gnn::kernels::cpu::exp_inplace_by(VectorIsa::avx2, by2.data(), n);
+  const bool has512 = gnn::kernels::cpu::exp_inplace_by(VectorIsa::avx512, by512.data(), n);
+  // Each path this CPU has, whichever exp_inplace would pick: within 1.5e-7 of exp where the
+  // result is a normal float (the AVX2 path runs on AVX-512 CPUs only here).
+  for (const auto& [has, y] : {std::pair{has2, &by2}, std::pair{has512, &by512}}) {
+    if (!has) continue;
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const double ref = std::exp(double(x[i]));
+      if (std::isnan(x[i]))
+        bad += !std::isnan((*y)[i]);
+      else if (ref >= double(std::numeric_limits<float>::min()) && ref <= double(std::numeric_limits<float>::max()))
+        bad += std::abs(double((*y)[i]) - ref) > 1.5e-7 * ref;
+    }
+    CHECK(bad == 0);
+  }
+  if (!(has2 && has512)) {
+    WARN("this CPU lacks AVX2 or AVX-512: the two exponentials' bits are not compared here");
+    return;
+  }
+  int64_t differ = 0;
+  for (int64_t i = 0; i < n; ++i)
+    differ += std::isnan(by2[i]) != std::isnan(by512[i]) ||
+              (!std::isnan(by2[i]) && std::memcmp(&by2[i], &by512[i], sizeof(float)) != 0);
+  CHECK(differ == 0);
+  // silu(g)·u by both: the same exponential, then the same division and product.
+  const int64_t m = 100003;
+  std::vector<float> g(m), u(m), s2(m), s512(m);
+  for (int64_t i = 0; i < m; ++i) g[i] = -120.0f + 240.0f * float(i) / float(m), u[i] = 1.0f + float(i % 7);
+  REQUIRE(gnn::kernels::cpu::silu_mul_by(VectorIsa::avx2, g.data(), u.data(), s2.data(), m));
+  REQUIRE(gnn::kernels::cpu::silu_mul_by(VectorIsa::avx512, g.data(), u.data(), s512.data(), m));
+  CHECK(std::memcmp(s2.data(), s512.data(), m * sizeof(float)) == 0);
 }

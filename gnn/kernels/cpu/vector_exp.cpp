@@ -152,4 +152,20 @@ void silu_mul(const float* g, const float* u, float* out, int64_t n) {
 
 void silu_mul(const double* g, const double* u, double* out, int64_t n) { silu_mul_scalar(g, u, out, n); }
 
+bool exp_inplace_by(VectorIsa want, float* x, int64_t n) {
+#if TESSERA_VECTOR_EXP_X86
+  if (want == VectorIsa::avx512 && isa() == Isa::avx512) return exp_avx512(x, n), true;
+  if (want == VectorIsa::avx2 && isa() != Isa::scalar) return exp_avx2(x, n), true;  // AVX-512 CPUs have AVX2
+#endif
+  return false;
+}
+
+bool silu_mul_by(VectorIsa want, const float* g, const float* u, float* out, int64_t n) {
+#if TESSERA_VECTOR_EXP_X86
+  if (want == VectorIsa::avx512 && isa() == Isa::avx512) return silu_mul_avx512(g, u, out, n), true;
+  if (want == VectorIsa::avx2 && isa() != Isa::scalar) return silu_mul_avx2(g, u, out, n), true;
+#endif
+  return false;
+}
+
 }  // namespace tessera::gnn::kernels::cpu

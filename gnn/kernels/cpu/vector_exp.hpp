@@ -17,4 +17,10 @@ void exp_inplace(double* x, int64_t n);
 void silu_mul(const float* g, const float* u, float* out, int64_t n);
 void silu_mul(const double* g, const double* u, double* out, int64_t n);
 
+// The float versions by one ISA's code, whatever the CPU would choose: for tests that the AVX2 and
+// AVX-512 paths give the same bits. False (x, out untouched) where this CPU or build lacks the ISA.
+enum class VectorIsa { avx512, avx2 };
+bool exp_inplace_by(VectorIsa isa, float* x, int64_t n);
+bool silu_mul_by(VectorIsa isa, const float* g, const float* u, float* out, int64_t n);
+
 }  // namespace tessera::gnn::kernels::cpu
