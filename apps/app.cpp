@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <new>
 #include <optional>
 #include <thread>
 
@@ -81,7 +82,10 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   core::LogOptions log_opts;
   bool reference = false;
   cli.add_option("deck", deck_path, "YAML input deck (see decks/ and docs/decks.md)");
-  cli.add_option("--set", overrides, "override a deck key: --set key.path=value (repeatable)")->take_all();
+  // One value per --set, so that a deck after it ("--set a=1 deck.yaml") stays the deck.
+  cli.add_option("--set", overrides, "override a deck key: --set key.path=value (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
   cli.add_option("--log-level", log_opts.level, "trace, debug, info, warn, error or off")->capture_default_str();
   cli.add_option("--log-dir", log_opts.rank_dir, "also write one log file per MPI rank into this directory");
   cli.add_flag("--deck-reference", reference, "print the deck keys as Markdown (for docs/decks.md) and exit");
@@ -172,9 +176,23 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     return report("error", !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what(), 1);
   } catch (const std::filesystem::filesystem_error& e) {
     // A path the user chose that cannot be made or written (a directory under a regular file, a
-    // full disk): the user's to fix, and the message names the path.
-    return report("error", e.what(), 1);
+    // full disk): the user's to fix, and the message names the path first, as tessera's own do.
+    std::string what = e.what();  // "filesystem error: cannot remove: Not a directory [path]"
+    if (what.rfind("filesystem error: ", 0) == 0) what = what.substr(18);
+    if (!e.path1().empty()) what = cat(e.path1().string(), ": ", what.substr(0, what.find(" [")));
+    if (e.code() == std::errc::not_a_directory) what += " (a folder on this path is a file)";
+    return report("error", what, 1);
+  } catch (const std::bad_alloc&) {
+    return report("error", "out of memory (is a size in the deck too large for this machine?)", 1);
   } catch (const std::exception& e) {
+    // libtorch's failed allocation ("... can't allocate memory: you tried to allocate N bytes ...",
+    // followed by a C++ stack) comes from a problem size too large, not from a bug: one line.
+    const std::string what = e.what();
+    if (const auto at = what.find("can't allocate memory"); at != std::string::npos)
+      return report("error",
+                    cat("out of memory: ", what.substr(at, what.find('\n', at) - at),
+                        " (is a size in the deck too large for this machine?)"),
+                    1);
     return report("internal error", e.what(), 3);
   }
   return 0;

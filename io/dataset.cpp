@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -60,6 +61,11 @@ DatasetMeta DatasetMeta::from_json(const std::string& text, const std::string& s
     YAML::Node n = YAML::Load(text);
     m.dt = n["dt"].as<double>();
     m.trajectory_length = n["trajectory_length"].as<int64_t>();
+    // A model learns steps of this dt, and rollouts and the solver compare against it.
+    if (!(m.dt > 0) || !std::isfinite(m.dt))
+      throw Error(cat(source, ": \"dt\" is ", m.dt, "; expected a positive time step"));
+    if (m.trajectory_length < 1)
+      throw Error(cat(source, ": \"trajectory_length\" is ", m.trajectory_length, "; expected at least 1"));
     YAML::Node feats = n["features"];
     for (const auto& name : n["field_names"]) {
       FieldMeta f;

@@ -122,7 +122,7 @@ void remove_path(const YAML::Node& root, const std::vector<std::string>& parts) 
 
 bool in_range(const KeySpec& k, double x) {
   if (k.min_exclusive ? !(x > k.min) : !(x >= k.min)) return false;
-  return x <= k.max;
+  return k.max_exclusive ? x < k.max : x <= k.max;
 }
 
 // Checks one value against its spec; returns an empty string when valid.
@@ -214,7 +214,15 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
   d.base_dir_ = options.base_dir;
   d.schema_ = &schema;
   try {
-    *d.raw_ = YAML::Load(text);
+    // One deck is one YAML document: a second one (after "---") would otherwise be dropped unread.
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    for (size_t i = 1; i < documents.size(); ++i)
+      if (!documents[i].IsNull()) {
+        const YAML::Mark mark = documents[i].Mark();
+        throw Error(cat(name, mark.is_null() ? std::string() : cat(":", mark.line + 1), ": the deck holds ",
+                        documents.size(), " YAML documents (separated by ---); put all its keys in one"));
+      }
+    *d.raw_ = documents.empty() ? YAML::Node() : documents[0];
   } catch (const YAML::ParserException& e) {
     throw Error(cat(name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": invalid YAML: ", e.msg,
                     tab_indented(text) ? " (the deck indents with tabs; YAML allows spaces only)" : ""));

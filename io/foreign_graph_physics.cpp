@@ -42,13 +42,21 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
   r.steps = steps;
   r.nodes = rows;
   r.velocity = to_2d(vel.v, ch, true, vel.what, rows);
+  // A per-step array ([T, ...]) must have velocity's T steps (or one), though its steps must all be equal.
+  auto same_steps = [&](const Array& a) {
+    if (a.dims.size() == 3 && a.dims[0] != 1 && int64_t(a.dims[0]) != r.steps)
+      throw Error(cat(a.what, ": shape ", shape_text(a.dims), " has ", a.dims[0], " steps, but ", o.velocity, " has ",
+                      r.steps));
+  };
   const Array pos = need(o.mesh_pos, "[N, 2] or [T, N, 2]");
+  same_steps(pos);
   int64_t n = 0;
   auto p = static_rows(pos, {2, 3}, n, ch, "[N, 2] or [T, N, 2]");
   if (n != r.nodes)
     throw Error(cat(pos.what, ": ", n, " nodes, but ", o.velocity, " has ", r.nodes, " (inconsistent node counts)"));
   r.pos = to_2d(p, ch, false, pos.what);
   const Array cells = need(o.cells, "[C, 3] or [T, C, 3] (triangles)");
+  same_steps(cells);
   int64_t nc = 0;
   r.cells = to_cells(static_rows(cells, {3}, nc, ch, "[C, 3] or [T, C, 3] (triangles)"), r.nodes, cells.what);
   if (f.exists(g + "/" + o.pressure)) {
@@ -62,6 +70,7 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
   }
   if (f.exists(g + "/" + o.node_type)) {
     const Array nt = read_h5(f, g + "/" + o.node_type);
+    same_steps(nt);
     int64_t nn = 0;
     r.node_type = static_rows(nt, {1}, nn, ch, "[N], [N, 1] or [T, N, 1]",
                               "node types must not change over time (one type per node)");

@@ -90,6 +90,11 @@ std::vector<double> static_rows(const Array& a, const std::vector<int>& channels
   rows = int64_t(d[1]);
   ch = int(d[2]);
   const size_t per = d[1] * d[2];
+  // Checked before the steps are compared: NaN differs from itself and would read as a change.
+  for (size_t k = 0; k < a.v.size(); ++k)
+    if (!std::isfinite(a.v[k]))
+      throw Error(
+          cat(a.what, " holds a non-finite value (", a.v[k], ") at step ", k / per, ", row ", (k % per) / d[2]));
   for (hsize_t t = 1; t < d[0]; ++t)
     if (!std::equal(a.v.begin(), a.v.begin() + per, a.v.begin() + t * per))
       throw Error(cat(a.what, ": changes between step 0 and step ", t, "; ", changing));
@@ -192,11 +197,17 @@ double parse_number(const std::string& text, const std::string& what) {
 
 void check_same_mesh(const Raw& r, const std::vector<float>& pos, const std::vector<int32_t>& cells,
                      const std::string& where, const std::string& step0) {
-  for (size_t k = 0; k < pos.size() && k < r.pos.size(); ++k)
+  for (size_t k = 0; k < pos.size() && k < r.pos.size(); ++k) {
+    // NaN differs from itself: name it as what it is, not as a moving node.
+    if (!std::isfinite(pos[k]) || !std::isfinite(r.pos[k]))
+      throw Error(cat(where, ": node ", k / 2, " has a non-finite coordinate (",
+                      std::isfinite(pos[k]) ? r.pos[k] : pos[k], ")",
+                      std::isfinite(pos[k]) ? " in step 0" + (step0.empty() ? "" : " (" + step0 + ")") : ""));
     if (pos[k] != r.pos[k])
       throw Error(cat(where, ": node ", k / 2, " is at (", pos[k - k % 2], ", ", pos[k - k % 2 + 1], "), at (",
                       r.pos[k - k % 2], ", ", r.pos[k - k % 2 + 1], ") in step 0",
                       step0.empty() ? "" : " (" + step0 + ")", "; moving meshes are not supported"));
+  }
   for (size_t k = 0; k < cells.size() && k < r.cells.size(); ++k)
     if (cells[k] != r.cells[k])
       throw Error(cat(where, ": cell ", k / 3, " differs from step 0's", step0.empty() ? "" : " (" + step0 + ")",

@@ -1,6 +1,7 @@
 // XDMF3 time series (io/foreign.hpp): meshio's TimeSeriesWriter layout or tessera's own.
 #include <vtkXMLDataElement.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -92,6 +93,10 @@ vtkXMLDataElement* mesh_part(vtkXMLDataElement* grid, const std::string& part, v
     vtkXMLDataElement* inc = grid->GetNestedElement(k);
     const std::string name = inc->GetName();
     if (name.size() < 7 || name.substr(name.size() - 7) != "include") continue;
+    // An include of another file would be skipped, and the mesh taken from elsewhere in this one.
+    if (const std::string href = attr(inc, "href"); !href.empty())
+      throw Error(cat(xmf, ": grid '", attr(grid, "Name", "?"), "' includes its ", part, " from another file ('", href,
+                      "'); only includes within the file are read"));
     static const std::regex ref("@Name=[\"']([^\"']*)[\"']");
     std::smatch m;
     const std::string ptr = attr(inc, "xpointer");
@@ -123,6 +128,12 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
       break;
     }
   if (!coll) throw Error(cat(xmf, ": no temporal collection (<Grid GridType=\"Collection\">); expected a time series"));
+  // One file is one trajectory: a second series would be dropped unread.
+  const auto temporal = std::count_if(all.begin(), all.end(), [](vtkXMLDataElement* g) {
+    return attr(g, "GridType") == "Collection" && attr(g, "CollectionType") == "Temporal";
+  });
+  if (temporal > 1)
+    throw Error(cat(xmf, ": ", temporal, " temporal collections; tessera reads one trajectory per XDMF file"));
   std::vector<vtkXMLDataElement*> steps;
   for (int k = 0; k < coll->GetNumberOfNestedElements(); ++k)
     if (std::string(coll->GetNestedElement(k)->GetName()) == "Grid") steps.push_back(coll->GetNestedElement(k));

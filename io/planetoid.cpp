@@ -1,6 +1,7 @@
 #include "io/planetoid.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -19,6 +20,11 @@ NodeDataset read_planetoid(const std::string& path) {
   if (dims.size() != 2) throw Error(cat(path, ": x must be [nodes, features]"));
   d.num_nodes = static_cast<int64_t>(dims[0]);
   d.num_features = static_cast<int64_t>(dims[1]);
+  // A non-finite feature would surface only as a diverged loss, naming neither file nor node.
+  for (size_t i = 0; i < d.x.size(); ++i)
+    if (!std::isfinite(d.x[i]))
+      throw Error(cat(path, ": x holds ", d.x[i], " at node ", int64_t(i) / std::max<int64_t>(d.num_features, 1),
+                      ", feature ", int64_t(i) % std::max<int64_t>(d.num_features, 1), "; expected finite features"));
   d.y = f.read<int64_t>("y", &dims);
   if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
     throw Error(cat(path, ": y must be [", d.num_nodes, "]"));
@@ -35,8 +41,11 @@ NodeDataset read_planetoid(const std::string& path) {
   pairs.reserve(e);
   for (int64_t k = 0; k < e; ++k) {
     const int64_t s = ei[k], t = ei[e + k];
-    if (s < 0 || t < 0 || s >= d.num_nodes || t >= d.num_nodes)
-      throw Error(cat(path, ": edge_index holds node ", std::max(s, t), " of ", d.num_nodes));
+    if (s < 0 || t < 0 || s >= d.num_nodes || t >= d.num_nodes) {
+      const int64_t bad = (s < 0 || s >= d.num_nodes) ? s : t;
+      throw Error(
+          cat(path, ": edge_index column ", k, " holds node ", bad, "; expected node indices 0 to ", d.num_nodes - 1));
+    }
     if (s != t) pairs.emplace_back(s, t);
   }
   d.graph = mesh::graph_from_pairs(d.num_nodes, std::move(pairs), true);

@@ -44,7 +44,7 @@ std::string join_names(const std::vector<std::string>& names) {
 std::string KeySpec::expected() const {
   std::string range;
   if (std::isfinite(min)) range += cat(min_exclusive ? " > " : " >= ", num(min));
-  if (std::isfinite(max)) range += cat(range.empty() ? " <= " : " and <= ", num(max));
+  if (std::isfinite(max)) range += cat(range.empty() ? " " : " and ", max_exclusive ? "< " : "<= ", num(max));
   switch (type) {
     case KeyType::Bool:
       return "true or false";

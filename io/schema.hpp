@@ -23,6 +23,7 @@ struct KeySpec {
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
   bool min_exclusive = false;
+  bool max_exclusive = false;
   std::vector<std::string> choices;  // for Choice
   int list_size = -1;                // for lists: exact length, -1 any (non-empty)
   std::string doc;

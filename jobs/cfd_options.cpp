@@ -137,6 +137,12 @@ ForceOptions force_options(const io::Deck& d, const solvers::FlowConfig& flow) {
                                                                                    : flow.inflow_speed;
   if (!(o.reference_velocity > 0))
     d.fail("forces.reference_velocity", "is 0 and so is the inflow speed: give a reference velocity");
+  // The coefficients divide the forces by U^2 L / 2 (times the density): a product that underflows
+  // (U = 1e-300) would print infinities as results.
+  if (const double scale = o.reference_velocity * o.reference_velocity * o.reference_length;
+      !(scale > 0) || !std::isfinite(1 / scale))
+    d.fail("forces.reference_velocity",
+           cat("squared times forces.reference_length is ", scale, ", too small to divide the forces by"));
   const auto pts = d.get_floats("forces.pressure_points");
   for (int k = 0; k < 4; ++k) o.pressure_points[k] = pts[k];
   return o;

@@ -28,6 +28,7 @@ void add_data_and_optimiser_keys(io::Schema& s) {
   b.list_size = 2;
   b.min = 0;
   b.max = 1;
+  b.max_exclusive = true;  // AdamW divides by 1 - beta^t
   s.add("train.clip", KeyType::Float, "1.0", "gradient-norm clipping; 0: off").min = 0;
   s.add("train.noise_std", KeyType::Float, "0.02", "std of Gaussian noise on the input velocity of normal nodes").min =
       0;

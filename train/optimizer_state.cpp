@@ -35,7 +35,21 @@ void unpack_adamw_state(const Checkpoint& c, const std::string& path, const Name
                         torch::optim::Optimizer& adamw) {
   for (const auto& p : params) {
     const std::string name = "optim." + p.key();
-    if (!c.tensors.count(name + ".exp_avg")) continue;
+    if (!c.tensors.count(name + ".exp_avg") && !c.tensors.count(name + ".exp_avg_sq") &&
+        !c.tensors.count(name + ".step"))
+      continue;  // no state: the rest of its state missing is damage (checkpoint_tensor names it)
+    // A damaged moment would not fail: it would steer every later step (NaN: a "diverged" loss
+    // steps later, naming nothing). A parameter without state (never given a gradient) has none.
+    for (const char* moment : {".exp_avg", ".exp_avg_sq"}) {
+      const at::Tensor& m = checkpoint_tensor(c, path, name + moment);
+      const bool squares = std::string(moment) == ".exp_avg_sq";
+      if (m.sizes() != p.value().sizes())
+        throw Error(cat(path, ": optimiser tensor '", name, moment, "' has shape ", m.sizes(), ", its parameter ",
+                        p.value().sizes(), "; the checkpoint is damaged"));
+      if (!at::isfinite(m).all().item<bool>() || (squares && (m < 0).any().item<bool>()))
+        throw Error(cat(path, ": optimiser tensor '", name, moment, "' holds ",
+                        squares ? "negative or non-finite" : "non-finite", " values; the checkpoint is damaged"));
+    }
     auto s = std::make_unique<torch::optim::AdamWParamState>();
     const at::TensorOptions to = p.value().options();
     s->exp_avg(checkpoint_tensor(c, path, name + ".exp_avg").to(to).clone());

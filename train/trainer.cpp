@@ -48,8 +48,20 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   data_dt_ = io::read_dataset_meta(dir).dt;
   train_ = load_split(dir, o.data.train_split, o.augment, limit, graph_parallel_ ? comm_ : Comm::self(), hops);
   const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
+  // A dataset may have no validation split (dataset.valid: 0), so the default's absence only
+  // turns validation off; a split named on purpose must exist.
+  if (!std::filesystem::exists(valid_path) && o.data.valid_split != "valid")
+    throw Error(cat(valid_path, " does not exist: no split '", o.data.valid_split, "' in ", dir), "data.valid_split");
   if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
     valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
+  // Validation settings beyond the data are clamped; say so, as tessera-rollout does.
+  if (!valid_.empty() && int64_t(valid_.size()) < o.valid_trajectories)
+    core::log_warn(log_.get(), cat("train.valid_trajectories = ", o.valid_trajectories, ", but ", valid_path, " has ",
+                                   valid_.size(), ": validating on ", valid_.size()));
+  if (!valid_.empty() && o.rollout_steps > valid_[0].steps() - 1)
+    core::log_warn(log_.get(),
+                   cat("train.rollout_steps = ", o.rollout_steps, " exceeds the ", valid_[0].steps() - 1,
+                       " steps of the first validation trajectory: validation rolls out ", valid_[0].steps() - 1));
   // A sample covers train.unroll passes of model.bundle steps after its input step.
   const int64_t span = o.unroll.steps * o.model.bundle;
   for (size_t i = 0; i < train_.size(); ++i)
@@ -201,7 +213,7 @@ at::Tensor Trainer::sample_loss(const TrajectoryData& t, int64_t s, at::Tensor v
 std::vector<Metric> Trainer::validate() {
   if (valid_.empty()) return {};  // also on ranks other than 0, which hold no validation data
   model_->module().eval();
-  const int64_t k = options_.rollout_steps;
+  const int64_t k = std::min(options_.rollout_steps, valid_[0].steps() - 1);  // clamped: warned at start
   auto one = one_step_error(*model_, norms_, valid_, 1);
   auto r = rollout(*model_, norms_, valid_[0], k);
   core::log_info(log_.get(), cat("step ", step_, ": valid 1-step RMSE ", core::sci(one.model_rmse), " (persistence ",
@@ -240,7 +252,12 @@ void Trainer::load(const std::string& path) {
   unpack_model(c, path, *model_, norms_);
   warn_other_dt(c, path);
   unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
-  gen_.set_state(checkpoint_tensor(c, path, "rng.sampler"));
+  // The generator's state has one size for a build of libtorch; another would throw from inside it.
+  const at::Tensor& rng = checkpoint_tensor(c, path, "rng.sampler");
+  if (rng.scalar_type() != at::kByte || rng.numel() != gen_.get_state().numel())
+    throw Error(cat(path, ": tensor 'rng.sampler' holds ", rng.numel(), " values of ", rng.scalar_type(),
+                    ", a sampler state is ", gen_.get_state().numel(), " bytes; the checkpoint is damaged"));
+  gen_.set_state(rng);
   step_ = restore_progress(c.attributes, path);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }

@@ -82,6 +82,11 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
         std::string("deck.yaml:2: solver: expected a section (a map of keys), got '3'"));
   CHECK(error_of("solver: {dt: 1}\n") == std::string("deck.yaml: missing required key 'name' (a string)"));
   CHECK(error_of("- a\n- b\n") == std::string("deck.yaml:1: the deck must be a YAML map of keys, got a list"));
+  // A second document would be dropped unread; a trailing "---" alone is harmless.
+  CHECK(error_of("name: x\n---\nname: y\n") ==
+        std::string("deck.yaml:3: the deck holds 2 YAML documents (separated by ---); put all its keys in one"));
+  CHECK(error_of("name: x\nsolver: 3\n---\n") == std::string("deck.yaml:2: solver: expected a section (a map of "
+                                                             "keys), got '3'"));
   CHECK(error_of("name: x\n", {"solver.dt=-1"}) ==
         std::string("--set solver.dt: solver.dt: expected a number >= 0, got '-1'"));
   CHECK(error_of("name: x\n", {"solver.dtx=1"}) ==

@@ -1,6 +1,7 @@
 // HDF5 layer, graph-physics datasets and XDMF series, read back through the HDF5 C API.
 // Leaves <test_out>/dataset and <test_out>/xdmf for the h5py/meshio interop test.
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "core/error.hpp"
 #include "io/dataset.hpp"
 #include "io/h5.hpp"
+#include "io/planetoid.hpp"
 #include "io/xdmf.hpp"
 #include "tests/mesh_fixtures.hpp"
 
@@ -110,6 +112,13 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
   missing.erase("pressure");
   CHECK_THROWS_WITH(bad.write(0, missing), Catch::Contains("trajectory 0 lacks field 'pressure'"));
   CHECK_THROWS_WITH(io::DatasetReader(out + "/nowhere", "train"), Catch::Contains("meta.json: file not found"));
+  // meta.json's dt is the step a model learns: a non-positive one is refused where it is read.
+  CHECK_THROWS_WITH(
+      io::DatasetMeta::from_json(R"({"dt": -1, "trajectory_length": 5, "field_names": [], "features": {}})", "m.json"),
+      "m.json: \"dt\" is -1; expected a positive time step");
+  CHECK_THROWS_WITH(
+      io::DatasetMeta::from_json(R"({"dt": 0.1, "trajectory_length": 0, "field_names": [], "features": {}})", "m.json"),
+      "m.json: \"trajectory_length\" is 0; expected at least 1");
 }
 
 TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {
@@ -233,4 +242,28 @@ TEST_CASE("H5File: data beyond the snapshot's budget is read from the file when 
   CHECK(dims == std::vector<hsize_t>{n});
   CHECK(r.read_attr("/big", "unit") == "m/s");
   std::filesystem::remove(path);
+}
+
+TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hdf5][planetoid]") {
+  // 3 nodes, 2 features, 2 edges; the first feature and the first edge's source as given.
+  auto write = [&](const std::string& name, float x00, int64_t source0) {
+    const std::string path = out + "/" + name;
+    std::filesystem::remove(path);
+    io::H5File f = io::H5File::create(path);
+    const std::vector<float> x{x00, 0, 1, 1, 0, 1};
+    const std::vector<int64_t> y{0, 1, 0}, edges{source0, 1, 1, 2};
+    const std::vector<uint8_t> mask{1, 0, 0};
+    f.write("x", {3, 2}, x.data());
+    f.write("y", {3}, y.data());
+    f.write("edge_index", {2, 2}, edges.data());
+    for (const char* m : {"train_mask", "val_mask", "test_mask"}) f.write(m, {3}, mask.data());
+    f.close();
+    return path;
+  };
+  CHECK(io::read_planetoid(write("planetoid_ok.h5", 1, 0)).num_nodes == 3);
+  CHECK_THROWS_WITH(
+      io::read_planetoid(write("planetoid_edge.h5", 1, -1)),
+      Catch::EndsWith("planetoid_edge.h5: edge_index column 0 holds node -1; expected node indices 0 to 2"));
+  CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_nan.h5", NAN, 0)),
+                    Catch::EndsWith("planetoid_nan.h5: x holds nan at node 0, feature 0; expected finite features"));
 }

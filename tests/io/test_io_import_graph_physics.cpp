@@ -166,6 +166,25 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
   });
   check_error([&] { io::read_foreign(moving_types, o); },
               "/0/node_type: changes between step 0 and step 2; node types must not change over time");
+  // Per-step mesh positions: a NaN held at every step is named as such, not as a moving node
+  // (NaN differs from itself), and a step count other than velocity's (or one) is refused.
+  std::vector<double> pos_t;
+  for (int64_t t = 0; t < kSteps; ++t) pos_t.insert(pos_t.end(), pos.begin(), pos.end());
+  const std::string nan_pos = file("mesh_pos_nan", [&](io::H5File& f) {
+    std::vector<double> p(pos_t);
+    for (int64_t t = 0; t < kSteps; ++t) p[(t * n + 5) * 2 + 1] = NAN;
+    f.write("/0/mesh_pos", {kSteps, n, 2}, p.data());
+    f.write("/0/cells", {c, 3}, cells.data());
+    f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
+  });
+  check_error([&] { io::read_foreign(nan_pos, o); }, "/0/mesh_pos holds a non-finite value (nan) at step 0, row 5");
+  const std::string short_pos = file("mesh_pos_steps", [&](io::H5File& f) {
+    f.write("/0/mesh_pos", {kSteps - 1, n, 2}, pos_t.data());
+    f.write("/0/cells", {c, 3}, cells.data());
+    f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
+  });
+  check_error([&] { io::read_foreign(short_pos, o); }, cat("/0/mesh_pos: shape [", kSteps - 1, ", ", n, ", 2] has ",
+                                                           kSteps - 1, " steps, but velocity has ", kSteps));
   const std::string nan_p = file("pressure_nan", [&](io::H5File& f) {
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());

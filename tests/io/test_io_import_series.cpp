@@ -3,6 +3,7 @@
 // hand), read back into tessera trajectories, and malformed inputs.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "tests/io/import_fixtures.hpp"
@@ -249,6 +250,24 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
   REQUIRE(types.size() == size_t(kNodes));
   for (int64_t i = 0; i < kNodes; ++i) CHECK(types[i] == expected_type(i));
 
+  {
+    // A second temporal collection, and an include from another file, would be skipped unread.
+    std::ifstream in(out + "/meshio_like.xdmf");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto begin = text.find("<Grid Name=\"TimeSeries_meshio\""), end = text.rfind("</Domain>");
+    REQUIRE((begin != std::string::npos && end != std::string::npos));
+    std::string twice = text;
+    twice.insert(end, text.substr(begin, end - begin));
+    std::ofstream(out + "/meshio_two_series.xdmf") << twice;
+    check_error([&] { io::read_foreign(out + "/meshio_two_series.xdmf", o); },
+                "meshio_two_series.xdmf: 2 temporal collections; tessera reads one trajectory per XDMF file");
+    std::string other = text;
+    for (auto at = other.find("<xi:include "); at != std::string::npos; at = other.find("<xi:include ", at + 1))
+      other.insert(at + 12, "href=\"other.xml\" ");
+    std::ofstream(out + "/meshio_href.xdmf") << other;
+    check_error([&] { io::read_foreign(out + "/meshio_href.xdmf", o); },
+                "includes its Topology from another file ('other.xml'); only includes within the file are read");
+  }
   write_meshio(out + "/meshio_empty.xdmf", 0, false);
   check_error([&] { io::read_foreign(out + "/meshio_empty.xdmf", o); }, "meshio_empty.xdmf: empty series");
   write_meshio(out + "/meshio_cells.xdmf", 2, true);

@@ -209,6 +209,40 @@ TEST_CASE("a run resumed under a time budget continues its learning-rate decay",
   older->step();
   older->save(damaged);
   CHECK(train::load_checkpoint(damaged).attributes.at("schedule_step") == "4");
+  // Tensors of the wrong shape are named before libtorch meets them (it threw from inside).
+  c = train::load_checkpoint(path);
+  c.tensors["norm.node.sum"] = at::zeros({5}, at::kDouble);
+  train::save_checkpoint(damaged, c);
+  CHECK_THROWS_WITH(resume(damaged), Catch::Contains("normaliser tensor 'norm.node.sum' has shape [5], the deck's "
+                                                     "model needs [") &&
+                                         Catch::Contains("the checkpoint is damaged"));
+  c = train::load_checkpoint(path);
+  c.tensors["rng.sampler"] = at::zeros({3}, at::kByte);
+  train::save_checkpoint(damaged, c);
+  CHECK_THROWS_WITH(resume(damaged), Catch::Contains("tensor 'rng.sampler' holds 3 values of Byte, a sampler state "
+                                                     "is "));
+  // Damaged AdamW moments: a wrong shape, a NaN, a negative second moment, one of the three missing.
+  std::string moment;
+  for (const auto& [name, t] : train::load_checkpoint(path).tensors)
+    if (name.rfind("optim.", 0) == 0 && name.size() > 8 && name.substr(name.size() - 8) == ".exp_avg") moment = name;
+  REQUIRE_FALSE(moment.empty());
+  const std::string base = moment.substr(0, moment.size() - 8);
+  c = train::load_checkpoint(path);
+  c.tensors[moment] = at::zeros({3, 16});
+  train::save_checkpoint(damaged, c);
+  CHECK_THROWS_WITH(resume(damaged), Catch::Contains(cat("optimiser tensor '", moment, "' has shape [3, 16]")));
+  c = train::load_checkpoint(path);
+  c.tensors[moment] = c.tensors[moment].clone().fill_(NAN);
+  train::save_checkpoint(damaged, c);
+  CHECK_THROWS_WITH(resume(damaged), Catch::Contains(cat("optimiser tensor '", moment, "' holds non-finite values")));
+  c = train::load_checkpoint(path);
+  c.tensors[base + ".exp_avg_sq"] = c.tensors[base + ".exp_avg_sq"].clone().fill_(-1);
+  train::save_checkpoint(damaged, c);
+  CHECK_THROWS_WITH(resume(damaged), Catch::Contains("_sq' holds negative or non-finite values"));
+  c = train::load_checkpoint(path);
+  c.tensors.erase(moment);
+  train::save_checkpoint(damaged, c);
+  CHECK_THROWS_WITH(resume(damaged), Catch::Contains(cat("checkpoint lacks tensor '", moment, "'")));
 }
 
 TEST_CASE("a checkpoint of another layout version is refused", "[train][checkpoint]") {

@@ -169,6 +169,10 @@ PinnStudy read_pinn_study(const io::Deck& d) {
     d.fail("pinn.sweep.values", "given without pinn.sweep.parameter (c, offset or nu)");
   if (study.parameter != "none" && study.values.empty())
     d.fail("pinn.sweep.values", cat("needs at least one value of ", study.parameter));
+  // The swept parameter's own key would be silently replaced by each case's value.
+  if (study.parameter != "none" && d.given("pinn." + study.parameter))
+    d.fail("pinn." + study.parameter, cat("is set, but pinn.sweep.parameter: ", study.parameter,
+                                          " takes its values from pinn.sweep.values; set one or the other"));
   for (const PinnOptions& c : study_cases(study))
     if (const auto [key, message] = problem_error(c.problem); !message.empty()) d.fail("pinn.sweep.values", message);
   if (study.parameter == "nu")
