@@ -23,8 +23,8 @@ NodeDataset read_planetoid(const std::string& path) {
   // A non-finite feature would surface only as a diverged loss, naming neither file nor node.
   for (size_t i = 0; i < d.x.size(); ++i)
     if (!std::isfinite(d.x[i]))
-      throw Error(cat(path, ": x holds ", d.x[i], " at node ", int64_t(i) / std::max<int64_t>(d.num_features, 1),
-                      ", feature ", int64_t(i) % std::max<int64_t>(d.num_features, 1), "; expected finite features"));
+      throw Error(cat(path, ": x holds ", d.x[i], " at node ", int64_t(i) / d.num_features, ", feature ",
+                      int64_t(i) % d.num_features, "; expected finite features"));  // x has values: features > 0
   d.y = f.read<int64_t>("y", &dims);
   if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
     throw Error(cat(path, ": y must be [", d.num_nodes, "]"));

@@ -48,18 +48,18 @@ void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model
     // The deck's model fixes the channels (a fresh normaliser has them); a file whose statistics
     // have other shapes would fail deep inside the first normalisation.
     const std::vector<int64_t> channels = n->sum.sizes().vec();
-    for (const char* part : {"count", "sum", "sumsq", "accumulations"}) {
+    const auto stat = [&](const char* part, bool scalar) -> const at::Tensor& {
       const at::Tensor& t = checkpoint_tensor(c, path, cat("norm.", n->name(), ".", part));
-      const bool scalar = std::string(part) == "count" || std::string(part) == "accumulations";
       if (scalar ? t.numel() != 1 : t.sizes().vec() != channels)
         throw Error(cat(path, ": normaliser tensor 'norm.", n->name(), ".", part, "' has shape ", t.sizes(),
                         ", the deck's model needs ", scalar ? "one value" : cat(at::IntArrayRef(channels)),
                         "; the checkpoint is damaged"));
-    }
-    n->count = checkpoint_tensor(c, path, "norm." + n->name() + ".count").clone();
-    n->sum = checkpoint_tensor(c, path, "norm." + n->name() + ".sum").clone();
-    n->sumsq = checkpoint_tensor(c, path, "norm." + n->name() + ".sumsq").clone();
-    n->accumulations = checkpoint_tensor(c, path, "norm." + n->name() + ".accumulations").item<int64_t>();
+      return t;
+    };
+    n->count = stat("count", true).clone();
+    n->sum = stat("sum", false).clone();
+    n->sumsq = stat("sumsq", false).clone();
+    n->accumulations = stat("accumulations", true).item<int64_t>();
     // Statistics no training run can produce (a damaged or hand-edited file) would scale every
     // prediction by nonsense: refuse them. A trained model has seen rows, and its sums of
     // squares bound its sums (count * sumsq >= sum^2, up to rounding).

@@ -40,20 +40,20 @@ void unpack_adamw_state(const Checkpoint& c, const std::string& path, const Name
       continue;  // no state: the rest of its state missing is damage (checkpoint_tensor names it)
     // A damaged moment would not fail: it would steer every later step (NaN: a "diverged" loss
     // steps later, naming nothing). A parameter without state (never given a gradient) has none.
-    for (const char* moment : {".exp_avg", ".exp_avg_sq"}) {
-      const at::Tensor& m = checkpoint_tensor(c, path, name + moment);
-      const bool squares = std::string(moment) == ".exp_avg_sq";
+    const auto moment = [&](const std::string& suffix, bool squares) -> const at::Tensor& {
+      const at::Tensor& m = checkpoint_tensor(c, path, name + suffix);
       if (m.sizes() != p.value().sizes())
-        throw Error(cat(path, ": optimiser tensor '", name, moment, "' has shape ", m.sizes(), ", its parameter ",
+        throw Error(cat(path, ": optimiser tensor '", name, suffix, "' has shape ", m.sizes(), ", its parameter ",
                         p.value().sizes(), "; the checkpoint is damaged"));
       if (!at::isfinite(m).all().item<bool>() || (squares && (m < 0).any().item<bool>()))
-        throw Error(cat(path, ": optimiser tensor '", name, moment, "' holds ",
+        throw Error(cat(path, ": optimiser tensor '", name, suffix, "' holds ",
                         squares ? "negative or non-finite" : "non-finite", " values; the checkpoint is damaged"));
-    }
+      return m;
+    };
     auto s = std::make_unique<torch::optim::AdamWParamState>();
     const at::TensorOptions to = p.value().options();
-    s->exp_avg(checkpoint_tensor(c, path, name + ".exp_avg").to(to).clone());
-    s->exp_avg_sq(checkpoint_tensor(c, path, name + ".exp_avg_sq").to(to).clone());
+    s->exp_avg(moment(".exp_avg", false).to(to).clone());
+    s->exp_avg_sq(moment(".exp_avg_sq", true).to(to).clone());
     s->step(checkpoint_tensor(c, path, name + ".step").item<int64_t>());
     adamw.state()[p.value().unsafeGetTensorImpl()] = std::move(s);
   }

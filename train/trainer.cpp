@@ -50,9 +50,10 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
   // A dataset may have no validation split (dataset.valid: 0), so the default's absence only
   // turns validation off; a split named on purpose must exist.
-  if (!std::filesystem::exists(valid_path) && o.data.valid_split != "valid")
+  const bool has_valid = std::filesystem::exists(valid_path);
+  if (!has_valid && o.data.valid_split != "valid")
     throw Error(cat(valid_path, " does not exist: no split '", o.data.valid_split, "' in ", dir), "data.valid_split");
-  if (comm_.root() && std::filesystem::exists(valid_path))  // validation: rank 0, whole graphs
+  if (comm_.root() && has_valid)  // validation: rank 0, whole graphs
     valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
   // Validation settings beyond the data are clamped; say so, as tessera-rollout does.
   if (!valid_.empty() && int64_t(valid_.size()) < o.valid_trajectories)
@@ -254,9 +255,9 @@ void Trainer::load(const std::string& path) {
   unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
   // The generator's state has one size for a build of libtorch; another would throw from inside it.
   const at::Tensor& rng = checkpoint_tensor(c, path, "rng.sampler");
-  if (rng.scalar_type() != at::kByte || rng.numel() != gen_.get_state().numel())
+  if (const int64_t bytes = gen_.get_state().numel(); rng.scalar_type() != at::kByte || rng.numel() != bytes)
     throw Error(cat(path, ": tensor 'rng.sampler' holds ", rng.numel(), " values of ", rng.scalar_type(),
-                    ", a sampler state is ", gen_.get_state().numel(), " bytes; the checkpoint is damaged"));
+                    ", a sampler state is ", bytes, " bytes; the checkpoint is damaged"));
   gen_.set_state(rng);
   step_ = restore_progress(c.attributes, path);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
