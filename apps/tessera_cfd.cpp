@@ -35,11 +35,11 @@ static void run_dataset(apps::Context& ctx) {
 
 // job: case.
 static void run_case(apps::Context& ctx) {
-  // 3. Build the mesh.
+  // 3. Read the case options (their output folder checked before any work).
+  const jobs::CaseOptions options = jobs::case_options(ctx.deck);
+  // 4. Build the mesh.
   const mesh::Mesh m = io::mesh_from_deck(ctx.deck);
   ctx.log->info("mesh: {} nodes, {} triangles", m.num_nodes(), m.num_cells());
-  // 4. Read the case options.
-  const jobs::CaseOptions options = jobs::case_options(ctx.deck);
   // 5. Run it; an error about a setting (the mesh, forces.group, forces.pressure_points) carries
   //    its key, and run_app reports it at its line in the deck.
   jobs::run_case(options, m, ctx.comm, ctx.log);

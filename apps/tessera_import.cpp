@@ -92,13 +92,13 @@ static void run(apps::Context& ctx) {
   // 1. Options from the deck (import.*, fields.*, node_types.*).
   const io::ImportOptions o = options(d);
   const std::string source = d.resolve_path(d.get_string("import.source"));
+  const std::string dir = d.get_output_dir("output.dir"), split = d.get_string("output.split");
   // 2. Read the foreign dataset: every trajectory checked, node types read or inferred.
   if (!ctx.comm.root()) return;  // one process reads and writes; other ranks have nothing to do
   const io::ImportedDataset ds = io::read_foreign(source, o);
   // 3. Report what was found.
   describe(ds, o, *ctx.log);
   // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).
-  const std::string dir = d.get_string("output.dir"), split = d.get_string("output.split");
   io::write_imported(ds, o, dir, split, d.resolved_yaml());
   ctx.log->info("wrote {}/{}.h5 ({} trajectories of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
                 ds.trajectories.size(), ds.trajectories.front().steps, dir, dir, split);

@@ -87,7 +87,7 @@ static void write_outputs(const apps::Context& ctx, const mesh::Mesh& m, const s
                           const std::vector<int32_t>& cell_rank) {
   const io::Deck& d = ctx.deck;
   auto& log = *ctx.log;
-  const std::string base = d.get_string("output.dir") + "/" + d.get_file_name("output.name");
+  const std::string base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
   const std::string deck_yaml = d.resolved_yaml();
   // The resolved deck beside the outputs as well (.msh files cannot carry it).
   if (ctx.comm.root()) core::write_text_atomic(base + ".deck.yaml", deck_yaml);
@@ -120,7 +120,9 @@ static void write_outputs(const apps::Context& ctx, const mesh::Mesh& m, const s
 }
 
 static void run(apps::Context& ctx) {
-  // 1. Build or read the mesh (mesh.*) and assign its node types.
+  // 1. Build or read the mesh (mesh.*) and assign its node types, once the output folder is known
+  //    to be usable.
+  ctx.deck.get_output_dir("output.dir");
   const mesh::Mesh m = io::mesh_from_deck(ctx.deck);
   describe(m, *ctx.log);
   // 2. Build the graph and its augmentations (augment.*): node types and degrees as fields.

@@ -1,5 +1,6 @@
 #include "io/deck.hpp"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -204,7 +205,9 @@ Deck Deck::load(const std::string& path, const Schema& schema, const std::vector
   if (!in) throw Error(cat(shown(path), ": cannot read the deck file: ", std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse(ss.str(), path, schema, overrides);
+  ParseOptions options;
+  options.refuse_empty = true;
+  return parse(ss.str(), path, schema, overrides, options);
 }
 
 Deck Deck::parse(const std::string& text, const std::string& name, const Schema& schema,
@@ -228,6 +231,8 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
                     tab_indented(text) ? " (the deck indents with tabs; YAML allows spaces only)" : ""));
   }
   YAML::Node& raw = *d.raw_;
+  if (raw.IsNull() && options.refuse_empty)
+    throw Error(cat(name, ": the deck is empty (no keys); give the keys to set, or write {} to run on every default"));
   if (raw.IsNull()) raw = YAML::Node(YAML::NodeType::Map);
   if (!raw.IsMap()) throw Error(cat(name, ":1: the deck must be a YAML map of keys, got ", show(raw)));
 
@@ -390,6 +395,25 @@ std::string Deck::get_file_name(const std::string& p) const {
   if (!is_plain_file_name(name))
     fail(p, cat("'", name, "' is not a plain file name (letters, digits, _ - . only; directories go in the dir key)"));
   return name;
+}
+
+std::string Deck::get_output_dir(const std::string& p) const {
+  namespace fs = std::filesystem;
+  const std::string dir = get_string(p);
+  std::error_code ec;
+  const fs::path wanted = fs::absolute(dir, ec);
+  // The folder itself or, when it does not exist yet, the nearest parent that does: the folder
+  // is made below it.
+  fs::path existing = wanted;
+  while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+  const bool is_self = existing == wanted;
+  if (!fs::is_directory(existing, ec))
+    fail(p, is_self ? cat("'", dir, "' is a file, not a folder")
+                    : cat("'", dir, "' cannot be made: ", existing.string(), " is a file, not a folder"));
+  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+    fail(p, cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "), "is not writable (",
+                std::strerror(errno), ")"));
+  return dir;
 }
 
 bool Deck::get_bool(const std::string& p) const { return get_checked<bool>(*this, node(p), p, as_bool); }

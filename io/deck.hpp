@@ -23,6 +23,9 @@ struct ParseOptions {
   // The directory that relative input paths resolve against (empty: the deck's own). A deck
   // stored in a checkpoint resolves against the directory of the deck it was read from.
   std::string base_dir;
+  // Refuse a deck with no keys at all (an empty or comment-only file: a wrong or truncated file
+  // more often than a wish for every default, which `{}` states).
+  bool refuse_empty = false;
 };
 
 // Whether `name` names a file inside a directory: letters, digits, _ - and . only, and not "." or
@@ -52,6 +55,11 @@ class Deck {
   std::string get_string(const std::string& path) const;
   // A string key that names a file inside a directory (output.name): is_plain_file_name.
   std::string get_file_name(const std::string& path) const;
+  // A string key that names an output folder (relative to the working directory): refused unless
+  // it is a folder this process may write, or could be made as one (its nearest existing parent
+  // a writable folder). Apps check theirs before any work, so that a mistyped path is not found
+  // only when the first file is written, minutes into a run (and under mpirun on one rank).
+  std::string get_output_dir(const std::string& path) const;
   std::vector<double> get_floats(const std::string& path) const;
   std::vector<int64_t> get_ints(const std::string& path) const;
   std::vector<std::string> get_strings(const std::string& path) const;

@@ -18,10 +18,9 @@ namespace tessera::jobs {
 
 CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& comm)
     : o_(o), m_(m), comm_(comm), base_(o.base()) {
-  if (comm.root()) {
-    core::ensure_parent_dir(base_ + ".xmf");
-    io::remove_series_files(base_);  // an earlier run's steps, .xmf or .pvd would pass for this one's
-  }
+  // An earlier run's steps, .xmf or .pvd would pass for this one's. The folder itself is made by
+  // the first file written, so that a case failing before its first output leaves none behind.
+  if (comm.root()) io::remove_series_files(base_);
   comm.barrier();
   for (int32_t t : m.node_type) node_type_.data.push_back(t);
     // case_options rejects output.xdmf / output.vtu in builds without HDF5 / VTK.

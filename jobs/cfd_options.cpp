@@ -178,7 +178,7 @@ TimeOptions time_options(const io::Deck& d) {
 
 OutputOptions output_options(const io::Deck& d) {
   OutputOptions o;
-  o.dir = d.get_string("output.dir");
+  o.dir = d.get_output_dir("output.dir");
   o.name = d.get_file_name("output.name");
   o.every = d.get_int("output.every");
   o.xdmf = d.get_bool("output.xdmf");
@@ -258,7 +258,7 @@ void check_draws(const io::Deck& d, const DatasetOptions& o) {
 DatasetOptions dataset_options(const io::Deck& d) {
   DatasetOptions o;
   o.flow = flow_options(d);
-  o.dir = d.get_string("dataset.dir");
+  o.dir = d.get_output_dir("dataset.dir");
   o.splits = splits_of(d);
   o.seed = d.get_int("dataset.seed");
   o.steps = d.get_int("dataset.steps");

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -198,7 +200,21 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
 
 DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
   const int64_t total = o.total();
-  if (comm.root()) std::filesystem::create_directories(parts_dir(o));
+  // A run that fails before its first trajectory is stored leaves no empty folders behind: the
+  // parts folder, and the dataset folder where this run made it (only empty ones are removed).
+  struct RemoveEmptyFolders {
+    std::vector<std::string> dirs;
+    ~RemoveEmptyFolders() {
+      std::error_code ec;
+      for (const auto& d : dirs)
+        if (std::filesystem::is_empty(d, ec)) std::filesystem::remove(d, ec);
+    }
+  } cleanup;
+  if (comm.root()) {
+    if (!std::filesystem::exists(o.dir)) cleanup.dirs.push_back(o.dir);
+    cleanup.dirs.insert(cleanup.dirs.begin(), parts_dir(o));
+    std::filesystem::create_directories(parts_dir(o));
+  }
   comm.barrier();
   const std::string table = trajectory_table(o);
   DatasetSummary sum;

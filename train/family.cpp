@@ -92,7 +92,7 @@ LoopOptions loop_options(const io::Deck& d) {
   o.validate_every = d.get_int("train.validate_every");
   o.checkpoint_every = d.get_int("train.checkpoint_every");
   o.time_limit_minutes = d.get_float("train.time_limit");
-  o.output_dir = d.get_string("output.dir");
+  o.output_dir = d.get_output_dir("output.dir");
   return o;
 }
 
@@ -131,6 +131,31 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
     }
 }
 
+namespace {
+
+// The evaluation deck holds every family's keys, since the family comes from the checkpoint:
+// a key that only another family's evaluation reads would be ignored without a word, although
+// whoever set it expects an effect.
+void refuse_other_evaluation_keys(const std::vector<Family>& families, const Family& chosen, const io::Deck& d,
+                                  const std::string& checkpoint) {
+  io::Schema own("own");
+  chosen.add_eval_keys(own);
+  for (const Family& f : families) {
+    if (!f.add_eval_keys || f.add_eval_keys == chosen.add_eval_keys) continue;
+    std::string readers;  // the families whose checkpoints this key group evaluates
+    for (const Family& g : families)
+      if (g.add_eval_keys == f.add_eval_keys) readers += cat(readers.empty() ? "" : ", ", g.name);
+    io::Schema other("other");
+    f.add_eval_keys(other);
+    for (const io::KeySpec& k : other.keys())
+      if (!own.find(k.path) && d.given(k.path))
+        d.fail(k.path, cat("is read only by rollouts of ", readers, " checkpoints, and ", checkpoint, " is a '",
+                           chosen.name, "' checkpoint (tessera-rollout --help lists each family's keys)"));
+  }
+}
+
+}  // namespace
+
 void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   set_threads(d.get_int("rollout.threads"), ctx);
   // Every evaluation deck reader checks the deck first, so deck errors come before file errors.
@@ -142,6 +167,7 @@ void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, 
   for (const Family& f : families)
     if (f.name == name) {
       if (!f.add_eval_keys) d.fail("rollout.checkpoint", cat(path, ": family '", name, "' has no rollout"));
+      refuse_other_evaluation_keys(families, f, d, path);
       return jobs.at(f.add_eval_keys)(ctx);
     }
   d.fail("rollout.checkpoint", cat(path, ": a checkpoint of family '", name, "', which is not registered"));

@@ -78,7 +78,7 @@ RolloutOptions rollout_options(const io::Deck& d) {
   if (!o.from_dataset) o.mesh = io::mesh_options(d);
   if (d.has("data.dir")) o.data_dir = d.resolve_path(d.get_string("data.dir"));
   o.split = d.get_string("data.split");
-  o.output_base = d.get_string("output.dir") + "/" + d.get_file_name("output.name");
+  o.output_base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
   o.vtu = d.get_bool("output.vtu");
   o.deck_yaml = d.resolved_yaml();
   return o;

@@ -26,6 +26,21 @@ endif()
 # With OUT_DIR (the run's output.dir): nothing half-written or orphaned is left there: no
 # "<file>.tmp", and no "<name>_mesh.h5" of an XDMF series without its "<name>.xmf".
 if(DEFINED OUT_DIR AND IS_DIRECTORY "${OUT_DIR}")
+  # ... nor an empty folder (it or one below it, hidden ones too): folders are made by the first
+  # file written into them.
+  file(GLOB_RECURSE anything LIST_DIRECTORIES true "${OUT_DIR}/*")
+  set(folders "${OUT_DIR}")
+  foreach(p ${anything})
+    if(IS_DIRECTORY "${p}")
+      list(APPEND folders "${p}")
+    endif()
+  endforeach()
+  foreach(f ${folders})
+    file(GLOB inside LIST_DIRECTORIES true "${f}/*")
+    if(NOT inside)
+      message(FATAL_ERROR "the failed run left an empty folder: ${f}")
+    endif()
+  endforeach()
   file(GLOB_RECURSE temps "${OUT_DIR}/*.tmp")
   if(temps)
     message(FATAL_ERROR "the failed run left temporary files: ${temps}")

@@ -106,6 +106,38 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
   CHECK_THROWS_WITH(io::Deck::load("/nonexistent/deck.yaml", s), "/nonexistent/deck.yaml: deck file not found");
 }
 
+TEST_CASE("deck: output folders are checked without making them; empty deck files are refused", "[deck]") {
+  namespace fs = std::filesystem;
+  const io::Schema s = test_schema();
+  const fs::path dir = fs::path(TESSERA_TEST_OUT) / "deck_output_dir";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "file") << "x\n";
+  // mesh.file, a string key, stands in for an output.dir.
+  auto output_dir = [&](const fs::path& p) {
+    return io::Deck::parse("name: x\n", "deck.yaml", s, {"mesh.file=" + p.string()}).get_output_dir("mesh.file");
+  };
+  CHECK(output_dir(dir) == dir.string());
+  CHECK(output_dir(dir / "a" / "b") == (dir / "a" / "b").string());
+  CHECK_FALSE(fs::exists(dir / "a"));  // checked, not made
+  CHECK_THROWS_WITH(output_dir(dir / "file"),
+                    "--set mesh.file: mesh.file: '" + (dir / "file").string() + "' is a file, not a folder");
+  CHECK_THROWS_WITH(output_dir(dir / "file" / "a" / "b"),
+                    "--set mesh.file: mesh.file: '" + (dir / "file" / "a" / "b").string() +
+                        "' cannot be made: " + (dir / "file").string() + " is a file, not a folder");
+  CHECK_THROWS_WITH(io::Deck::parse("name: x\nmesh:\n  file: ''\n", "deck.yaml", s).get_output_dir("mesh.file"),
+                    "deck.yaml:3: mesh.file: expected a string, got ''");  // the deck refuses it first
+  // A deck file without keys (empty, or comments alone) is refused, also with --set; `{}` runs on
+  // the defaults. Parsed text (stored decks, tests) may be empty.
+  std::ofstream(dir / "empty.yaml") << "# nothing but a comment\n";
+  std::ofstream(dir / "braces.yaml") << "{}  # every default\n";
+  CHECK_THROWS_WITH(io::Deck::load((dir / "empty.yaml").string(), s, {"name=x"}),
+                    (dir / "empty.yaml").string() +
+                        ": the deck is empty (no keys); give the keys to set, or write {} to run on every default");
+  CHECK(io::Deck::load((dir / "braces.yaml").string(), s, {"name=x"}).get_int("solver.steps") == 10);
+  CHECK(io::Deck::parse("", "text", s, {"name=x"}).get_int("solver.steps") == 10);
+}
+
 TEST_CASE("deck: help and markdown list every key", "[deck]") {
   io::Schema s = test_schema();
   const std::string md = s.markdown(), help = s.help_text();

@@ -84,7 +84,7 @@ HybridOptions hybrid_options(const io::Deck& d) {
   o.trajectory = d.get_int("rollout.trajectory");
   o.steps = d.get_int("rollout.steps");
   o.pure_solver = d.get_bool("hybrid.pure_solver");
-  o.output_base = d.get_string("output.dir") + "/" + d.get_file_name("output.name");
+  o.output_base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
   o.vtu = d.get_bool("output.vtu");
   o.deck_yaml = d.resolved_yaml();
   return o;

@@ -97,7 +97,7 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
   if (d.get_string("train.device") != "cpu")
     d.fail("train.device", "the spen, ign and gin families run on the CPU only (cpu)");
-  o.output_dir = d.get_string("output.dir");
+  o.output_dir = d.get_output_dir("output.dir");
   o.deck_yaml = d.resolved_yaml();
   return o;
 }

@@ -224,7 +224,7 @@ StaggerRolloutOptions read_stagger_rollout_options(const io::Deck& d) {
   o.seed = static_cast<uint64_t>(d.get_int("stagger.seed"));
   o.output_every = d.get_int("stagger.output_every");
   o.threads = d.get_int("stagger.threads");
-  o.output_dir = d.get_string("output.dir");  // relative to the working directory, as every app's (docs/decks.md)
+  o.output_dir = d.get_output_dir("output.dir");  // relative to the working directory, as every app's (docs/decks.md)
   o.name = d.get_file_name("output.name");
   return o;
 }
