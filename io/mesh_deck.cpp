@@ -32,7 +32,8 @@ void add_mesh_keys(Schema& s) {
   positive(s.add("mesh.cylinder.transition", KeyType::Float, "0.3",
                  "distance over which the size grows from h_near to h_far"));
   s.add("mesh.max_nodes", KeyType::Int, "5000000",
-        "refuse to build a cylinder mesh whose estimated node count exceeds this (guards against mistyped sizes)")
+        "refuse to mesh the cylinder or a 2-D .geo when its node count (estimated from the sizes; for a .geo, a lower "
+        "bound from its boundary mesh) exceeds this (guards against mistyped sizes)")
       .min = 1;
   s.add("mesh.groups.inflow", KeyType::StringList, "[inflow]", "physical groups whose nodes are inflow (type 4)");
   s.add("mesh.groups.outflow", KeyType::StringList, "[outflow]", "physical groups whose nodes are outflow (type 5)");
@@ -42,6 +43,7 @@ void add_mesh_keys(Schema& s) {
 MeshOptions mesh_options(const Deck& d) {
   MeshOptions o;
   o.source = d.get_string("mesh.source");
+  o.max_nodes = d.get_int("mesh.max_nodes");
   if (o.source == "cylinder") {
     mesh::CylinderChannel& c = o.cylinder;
     c.length = d.get_float("mesh.cylinder.length");
@@ -53,7 +55,7 @@ MeshOptions mesh_options(const Deck& d) {
     c.h_near = d.get_float("mesh.cylinder.h_near");
     c.h_far = d.get_float("mesh.cylinder.h_far");
     c.transition = d.get_float("mesh.cylinder.transition");
-    c.max_nodes = d.get_int("mesh.max_nodes");
+    c.max_nodes = o.max_nodes;
     if (c.h_far < c.h_near) d.fail("mesh.cylinder.h_far", cat("must be >= h_near (", c.h_near, ")"));
   } else {
     if (!d.has("mesh.file")) d.fail("mesh.source", cat("source '", o.source, "' needs mesh.file"));
@@ -83,7 +85,7 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
       throw Error(e.what(), e.key().empty() ? "mesh.cylinder" : e.key());
     }
   } else {
-    m = o.source == "geo" ? mesh::mesh_from_geo(o.file) : mesh::read_msh(o.file);
+    m = o.source == "geo" ? mesh::mesh_from_geo(o.file, o.max_nodes) : mesh::read_msh(o.file);
   }
 #else
   throw Error("this build has no Gmsh (TESSERA_WITH_GMSH=OFF)", "mesh.source");

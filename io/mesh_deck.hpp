@@ -21,6 +21,7 @@ struct MeshOptions {
   std::string source = "cylinder";  // cylinder, geo, msh
   std::string file;                 // the .geo/.msh file (resolved against the deck's directory)
   mesh::CylinderChannel cylinder;
+  int64_t max_nodes = 5'000'000;               // the built-in cylinder's and a 2-D .geo's node limit
   std::map<std::string, int32_t> group_types;  // physical group -> node type code
 };
 

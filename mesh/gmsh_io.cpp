@@ -297,7 +297,61 @@ Mesh build_cylinder_channel(const CylinderChannel& c) {
   return m;
 }
 
-Mesh mesh_from_geo(const std::string& path) {
+namespace {
+
+// A lower bound on the node count of the 2-D mesh of the current model, from its 1-D mesh alone
+// (generated beforehand): the boundary's nodes, and for each surface its area A over the square of
+// its longest boundary element h. Gmsh sizes the interior from the boundary (the default
+// Mesh.MeshSizeExtendFromBoundary; other constraints can only make elements smaller), so interior
+// edges are not much longer than h, and a triangulation with edges of length h holds about
+// 1.15 / h^2 nodes per area: A / (2 h^2) leaves room for edges 1.5 h long. A graded mesh (small
+// elements on an obstacle, large ones on the outer walls) has a large h and a small bound; a
+// mistyped size (1e-5 for 1e-2) gives a bound of billions in the time of the 1-D mesh.
+double geo_node_lower_bound() {
+  std::vector<std::size_t> tags;
+  std::vector<double> coords, params;
+  gmsh::model::mesh::getNodes(tags, coords, params, -1, -1, false, false);
+  std::unordered_map<std::size_t, size_t> index;
+  for (size_t i = 0; i < tags.size(); ++i) index.emplace(tags[i], i);
+  const double boundary_nodes = static_cast<double>(tags.size());
+  double extend = 1;
+  try {
+    gmsh::option::getNumber("Mesh.MeshSizeExtendFromBoundary", extend);
+  } catch (...) {
+    extend = 1;  // the default, where this Gmsh names the option otherwise
+  }
+  if (extend == 0) return boundary_nodes;  // interior sizes from fields alone: no bound from the boundary
+  double interior = 0;
+  gmsh::vectorpair surfaces;
+  gmsh::model::getEntities(surfaces, 2);
+  for (const auto& surface : surfaces) {
+    gmsh::vectorpair curves;
+    gmsh::model::getBoundary({surface}, curves, false, true, false);
+    double twice_area = 0, longest = 0;
+    for (const auto& [dim, signed_tag] : curves) {
+      std::vector<int> types;
+      std::vector<std::vector<std::size_t>> elements, nodes;
+      gmsh::model::mesh::getElements(types, elements, nodes, 1, std::abs(signed_tag));
+      for (size_t t = 0; t < types.size(); ++t) {
+        const size_t per = nodes[t].size() / std::max<size_t>(elements[t].size(), 1);  // 2, or 3 for order 2
+        for (size_t e = 0; e + per <= nodes[t].size(); e += per) {
+          const auto a = index.find(nodes[t][e]), b = index.find(nodes[t][e + 1]);
+          if (a == index.end() || b == index.end()) continue;
+          const double xa = coords[3 * a->second], ya = coords[3 * a->second + 1];
+          const double xb = coords[3 * b->second], yb = coords[3 * b->second + 1];
+          twice_area += (signed_tag < 0 ? -1 : 1) * (xa * yb - xb * ya);  // shoelace over the oriented loop
+          longest = std::max(longest, std::hypot(xb - xa, yb - ya));
+        }
+      }
+    }
+    if (longest > 0) interior += std::abs(twice_area) / 2 / (2 * longest * longest);
+  }
+  return std::max(boundary_nodes, interior);
+}
+
+}  // namespace
+
+Mesh mesh_from_geo(const std::string& path, int64_t max_nodes) {
   require_file(path);
   GmshSession s;
   Mesh m;
@@ -305,7 +359,20 @@ Mesh mesh_from_geo(const std::string& path) {
     gmsh::open(path);
     std::vector<int> types;
     gmsh::model::mesh::getElementTypes(types);
-    if (types.empty()) gmsh::model::mesh::generate(gmsh::model::getDimension());
+    if (types.empty()) {
+      const int dim = gmsh::model::getDimension();
+      // Gmsh has no node limit: a mistyped size would mesh for hours. The 1-D mesh is quick, and
+      // bounds the 2-D one from below.
+      if (dim == 2) {
+        gmsh::model::mesh::generate(1);
+        if (const double n = geo_node_lower_bound(); n > double(max_nodes))
+          throw Error(cat(path, ": its mesh sizes give at least ", std::llround(n),
+                          " nodes (estimated from its boundary mesh), more than the limit of ", max_nodes,
+                          " (mesh.max_nodes); is a size in the .geo too small? (raise mesh.max_nodes if not)"),
+                      "mesh.file");
+      }
+      gmsh::model::mesh::generate(dim);
+    }
     m = extract_model(path);
   });
   return m;

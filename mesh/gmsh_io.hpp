@@ -39,7 +39,10 @@ Mesh build_cylinder_channel(const CylinderChannel& geometry);
 // at least h_near / 2 from its sides (a thinner gap is meshed with slivers); h_near at most the
 // radius (at least about 6 elements around the cylinder); h_far at most half the channel height.
 void check_cylinder_channel(const CylinderChannel& geometry);
-Mesh mesh_from_geo(const std::string& geo_path);
+// Meshes a .geo (unless it holds a mesh). A 2-D one is refused when a lower bound on its node
+// count from the boundary mesh (its area over its longest boundary element squared) exceeds
+// `max_nodes`: a mistyped size is an error in seconds, not a meshing run of hours.
+Mesh mesh_from_geo(const std::string& geo_path, int64_t max_nodes = 5'000'000);
 Mesh read_msh(const std::string& msh_path);
 
 // Writes .msh 4.1 (ASCII) with the cells in a physical surface/volume "domain" and one

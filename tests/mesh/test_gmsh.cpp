@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +86,35 @@ TEST_CASE(".geo meshing and a hand-written .msh", "[gmsh]") {
   CHECK(s.find_group("inflow")->nodes() == std::vector<int64_t>{0, 1});
   CHECK(mesh::mesh_graph(s).num_edges() == 16);
   CHECK_THROWS_WITH(mesh::read_msh(data + "missing.msh"), Catch::Contains("missing.msh: file not found"));
+}
+
+TEST_CASE(".geo meshes: the node limit is a lower bound, refusing mistyped sizes at once", "[gmsh]") {
+  std::filesystem::create_directories(out);
+  // Uniform squares (triangles and quads) written here, and a graded two-surface channel.
+  auto square = [&](const std::string& name, double h, bool quads) {
+    std::ifstream in(data + "square.geo");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("h = 0.25;"), 9, cat("h = ", h, ";"));
+    if (quads) text += "Recombine Surface{1};\n";
+    std::ofstream(out + name) << text;
+    return out + name;
+  };
+  for (const std::string& path : {data + "square.geo", square("square_002.geo", 0.02, false),
+                                  square("square_quads.geo", 0.02, true), data + "graded_channel.geo"}) {
+    INFO(path);
+    const int64_t nodes = mesh::mesh_from_geo(path).num_nodes();
+    // A limit equal to the true count passes (the estimate is a lower bound) ...
+    CHECK(mesh::mesh_from_geo(path, nodes).num_nodes() == nodes);
+    // ... and the bound is not vacuous: a limit of a tenth of the nodes is refused.
+    CHECK_THROWS_WITH(mesh::mesh_from_geo(path, nodes / 10),
+                      Catch::Contains("nodes (estimated from its boundary mesh)"));
+  }
+  // A size of 1e-5 on the unit square (10^10 nodes) is refused from the 1-D mesh, in seconds.
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(mesh::mesh_from_geo(data + "bad/meshes/tiny_size.geo"),
+                    Catch::Contains("tiny_size.geo: its mesh sizes give at least") &&
+                        Catch::Contains("more than the limit of 5000000 (mesh.max_nodes)"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
 }
 
 TEST_CASE("Gmsh leaves the OpenMP thread count as it found it", "[gmsh]") {
