@@ -401,18 +401,31 @@ std::string Deck::get_output_dir(const std::string& p) const {
   namespace fs = std::filesystem;
   const std::string dir = get_string(p);
   std::error_code ec;
-  const fs::path wanted = fs::absolute(dir, ec);
+  fs::path wanted = fs::absolute(dir, ec).lexically_normal();
+  if (!wanted.has_filename() && wanted.has_relative_path()) wanted = wanted.parent_path();  // "out/" is "out"
   // The folder itself or, when it does not exist yet, the nearest parent that does: the folder
-  // is made below it.
+  // is made below it. A path that cannot be looked at, or a link to nothing, is refused here
+  // too: it would fail at the first write just the same.
   fs::path existing = wanted;
-  while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+  for (;;) {
+    const fs::file_status st = fs::status(existing, ec);
+    if (fs::exists(st)) break;
+    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+      fail(p, cat("'", dir, "' cannot be checked: ", existing.string(), ": ", ec.message()));
+    if (fs::is_symlink(fs::symlink_status(existing, ec)))
+      fail(p, cat("'", dir, "' cannot be made: ", existing.string(), " is a symbolic link to nothing"));
+    if (!existing.has_relative_path()) break;
+    existing = existing.parent_path();
+  }
   const bool is_self = existing == wanted;
   if (!fs::is_directory(existing, ec))
     fail(p, is_self ? cat("'", dir, "' is a file, not a folder")
                     : cat("'", dir, "' cannot be made: ", existing.string(), " is a file, not a folder"));
-  if (::access(existing.c_str(), W_OK | X_OK) != 0)
+  if (::access(existing.c_str(), W_OK | X_OK) != 0) {
+    const int err = errno;
     fail(p, cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "), "is not writable (",
-                std::strerror(errno), ")"));
+                std::strerror(err), ")"));
+  }
   return dir;
 }
 

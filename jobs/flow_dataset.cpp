@@ -201,18 +201,21 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
 DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
   const int64_t total = o.total();
   // A run that fails before its first trajectory is stored leaves no empty folders behind: the
-  // parts folder, and the dataset folder where this run made it (only empty ones are removed).
+  // parts folder, and the folders this run made for it (only empty folders are removed, deepest
+  // first; on the success path each holds files by then, or was removed already).
   struct RemoveEmptyFolders {
-    std::vector<std::string> dirs;
+    std::vector<std::filesystem::path> dirs;
     ~RemoveEmptyFolders() {
       std::error_code ec;
       for (const auto& d : dirs)
-        if (std::filesystem::is_empty(d, ec)) std::filesystem::remove(d, ec);
+        if (std::filesystem::is_directory(d, ec) && std::filesystem::is_empty(d, ec)) std::filesystem::remove(d, ec);
     }
   } cleanup;
   if (comm.root()) {
-    if (!std::filesystem::exists(o.dir)) cleanup.dirs.push_back(o.dir);
-    cleanup.dirs.insert(cleanup.dirs.begin(), parts_dir(o));
+    std::error_code ec;
+    for (std::filesystem::path d = std::filesystem::absolute(parts_dir(o), ec).lexically_normal();
+         d.has_relative_path() && !std::filesystem::exists(d, ec); d = d.parent_path())
+      cleanup.dirs.push_back(d);
     std::filesystem::create_directories(parts_dir(o));
   }
   comm.barrier();

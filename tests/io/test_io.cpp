@@ -125,6 +125,13 @@ TEST_CASE("deck: output folders are checked without making them; empty deck file
   CHECK_THROWS_WITH(output_dir(dir / "file" / "a" / "b"),
                     "--set mesh.file: mesh.file: '" + (dir / "file" / "a" / "b").string() +
                         "' cannot be made: " + (dir / "file").string() + " is a file, not a folder");
+  // A trailing slash names the same folder; a link to nothing is refused (making a folder there fails).
+  CHECK_THROWS_WITH(output_dir((dir / "file").string() + "/"),
+                    "--set mesh.file: mesh.file: '" + (dir / "file").string() + "/' is a file, not a folder");
+  fs::create_symlink(dir / "nowhere", dir / "dangling");
+  CHECK_THROWS_WITH(output_dir(dir / "dangling" / "a"),
+                    "--set mesh.file: mesh.file: '" + (dir / "dangling" / "a").string() +
+                        "' cannot be made: " + (dir / "dangling").string() + " is a symbolic link to nothing");
   CHECK_THROWS_WITH(io::Deck::parse("name: x\nmesh:\n  file: ''\n", "deck.yaml", s).get_output_dir("mesh.file"),
                     "deck.yaml:3: mesh.file: expected a string, got ''");  // the deck refuses it first
   // A deck file without keys (empty, or comments alone) is refused, also with --set; `{}` runs on

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "mesh/gmsh_io.hpp"
@@ -99,8 +100,30 @@ TEST_CASE(".geo meshes: the node limit is a lower bound, refusing mistyped sizes
     std::ofstream(out + name) << text;
     return out + name;
   };
-  for (const std::string& path : {data + "square.geo", square("square_002.geo", 0.02, false),
-                                  square("square_quads.geo", 0.02, true), data + "graded_channel.geo"}) {
+  // A thin annulus far from the origin, its hole's loop written either way round (Gmsh keeps it as
+  // written: an area summed by orientation would add the hole instead of subtracting it).
+  auto annulus = [&](const std::string& name, bool hole_reversed) {
+    std::ostringstream g;
+    g << "SetFactory(\"Built-in\");\nh = 0.02;\nPoint(1) = {1000, 1000, 0, h};\n";
+    for (int i = 0; i < 4; ++i) {
+      const double c = std::cos(i * M_PI / 2), s = std::sin(i * M_PI / 2);
+      g << "Point(" << 2 + i << ") = {" << 1000 + c << ", " << 1000 + s << ", 0, h};\n";
+      g << "Point(" << 6 + i << ") = {" << 1000 + 0.9 * c << ", " << 1000 + 0.9 * s << ", 0, h};\n";
+    }
+    for (int i = 0; i < 4; ++i) {
+      g << "Circle(" << 1 + i << ") = {" << 2 + i << ", 1, " << 2 + (i + 1) % 4 << "};\n";
+      g << "Circle(" << 5 + i << ") = {" << 6 + i << ", 1, " << 6 + (i + 1) % 4 << "};\n";
+    }
+    g << "Curve Loop(1) = {1, 2, 3, 4};\n";
+    g << (hole_reversed ? "Curve Loop(2) = {-8, -7, -6, -5};\n" : "Curve Loop(2) = {5, 6, 7, 8};\n");
+    g << "Plane Surface(1) = {1, 2};\nPhysical Curve(\"walls\") = {1, 2, 3, 4, 5, 6, 7, 8};\n";
+    g << "Physical Surface(\"fluid\") = {1};\n";
+    std::ofstream(out + name) << g.str();
+    return out + name;
+  };
+  for (const std::string& path :
+       {data + "square.geo", square("square_002.geo", 0.02, false), square("square_quads.geo", 0.02, true),
+        data + "graded_channel.geo", annulus("annulus.geo", false), annulus("annulus_reversed.geo", true)}) {
     INFO(path);
     const int64_t nodes = mesh::mesh_from_geo(path).num_nodes();
     // A limit equal to the true count passes (the estimate is a lower bound) ...
