@@ -150,7 +150,7 @@ void refuse_other_evaluation_keys(const std::vector<Family>& families, const Fam
     for (const io::KeySpec& k : other.keys())
       if (!own.find(k.path) && d.given(k.path))
         d.fail(k.path, cat("is read only by rollouts of ", readers, " checkpoints, and ", checkpoint, " is a '",
-                           chosen.name, "' checkpoint (tessera-rollout --help lists each family's keys)"));
+                           chosen.name, "' checkpoint"));
   }
 }
 
