@@ -83,11 +83,11 @@ static std::vector<int32_t> partition(const mesh::Mesh& m, const Comm& comm, std
 }
 
 // The resolved deck, then XDMF, VTU and .msh as the deck asks.
-static void write_outputs(const apps::Context& ctx, const mesh::Mesh& m, const std::vector<io::Field>& fields,
-                          const std::vector<int32_t>& cell_rank) {
+static void write_outputs(const apps::Context& ctx, const std::string& dir, const mesh::Mesh& m,
+                          const std::vector<io::Field>& fields, const std::vector<int32_t>& cell_rank) {
   const io::Deck& d = ctx.deck;
   auto& log = *ctx.log;
-  const std::string base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
+  const std::string base = dir + "/" + d.get_file_name("output.name");
   const std::string deck_yaml = d.resolved_yaml();
   // The resolved deck beside the outputs as well (.msh files cannot carry it).
   if (ctx.comm.root()) core::write_text_atomic(base + ".deck.yaml", deck_yaml);
@@ -122,7 +122,7 @@ static void write_outputs(const apps::Context& ctx, const mesh::Mesh& m, const s
 static void run(apps::Context& ctx) {
   // 1. Build or read the mesh (mesh.*) and assign its node types, once the output folder is known
   //    to be usable.
-  ctx.deck.get_output_dir("output.dir");
+  const std::string dir = ctx.deck.get_output_dir("output.dir");
   const mesh::Mesh m = io::mesh_from_deck(ctx.deck);
   describe(m, *ctx.log);
   // 2. Build the graph and its augmentations (augment.*): node types and degrees as fields.
@@ -130,7 +130,7 @@ static void run(apps::Context& ctx) {
   // 3. Partition it over the ranks (MPI only).
   const std::vector<int32_t> cell_rank = partition(m, ctx.comm, fields, *ctx.log);
   // 4. Write the outputs (output.*).
-  write_outputs(ctx, m, fields, cell_rank);
+  write_outputs(ctx, dir, m, fields, cell_rank);
 }
 
 int main(int argc, char** argv) {
