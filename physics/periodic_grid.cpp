@@ -22,12 +22,11 @@ at::Tensor rfft_integers(int64_t n, const at::TensorOptions& o) { return at::ara
 // i·k as a complex tensor.
 at::Tensor times_i(const at::Tensor& k) { return at::complex(at::zeros_like(k), k); }
 
-// The real dtype of a field (the options the wavenumbers of its spectrum are built with).
-at::TensorOptions real_options(const at::Tensor& f) {
-  return f.options().dtype(at::toRealValueType(f.scalar_type())).requires_grad(false);
-}
-
 }  // namespace
+
+at::TensorOptions real_options(const at::Tensor& field) {
+  return field.options().dtype(at::toRealValueType(field.scalar_type())).requires_grad(false);
+}
 
 PeriodicGrid::PeriodicGrid(int64_t n, double length) : n_(n), length_(length) {
   if (n < 4 || n % 2) throw Error(cat("periodic grid: N must be even and >= 4, got ", n));

@@ -35,6 +35,10 @@ struct SpectralFactors {
   at::Tensor ikx, iky, k2, inv_k2, mask;
 };
 
+// The options of a field's real dtype (float for complex float, ...), without requires_grad: what
+// the wavenumbers and factors of its spectrum are built with.
+at::TensorOptions real_options(const at::Tensor& field);
+
 class PeriodicGrid {
  public:
   // n: points per side, even and >= 4; length: side L of the square.

@@ -8,14 +8,6 @@
 
 namespace tessera::physics {
 
-namespace {
-
-at::TensorOptions real_options(const at::Tensor& w_hat) {
-  return w_hat.options().dtype(at::toRealValueType(w_hat.scalar_type())).requires_grad(false);
-}
-
-}  // namespace
-
 SpectralVorticitySolver::SpectralVorticitySolver(const PeriodicGrid& grid, const VorticityStepOptions& options,
                                                  double max_dt)
     : grid_(grid), options_(options), max_dt_(max_dt) {

@@ -16,7 +16,7 @@
 #include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
-static const std::string out = std::string(TESSERA_TEST_OUT);
+static const std::string h5_out = std::string(TESSERA_TEST_OUT);
 
 // Reads a dataset with the raw C API, independent of io::H5File::read.
 static std::vector<double> raw_read(const std::string& file, const std::string& dset, std::vector<hsize_t>& dims) {
@@ -38,8 +38,8 @@ static std::vector<double> raw_read(const std::string& file, const std::string& 
 }
 
 TEST_CASE("H5File writes and reads arrays, groups and attributes", "[hdf5]") {
-  std::filesystem::create_directories(out);
-  const std::string path = out + "/basic.h5";
+  std::filesystem::create_directories(h5_out);
+  const std::string path = h5_out + "/basic.h5";
   {
     io::H5File f = io::H5File::create(path);
     std::vector<int32_t> a{1, 2, 3, 4, 5, 6};
@@ -59,9 +59,9 @@ TEST_CASE("H5File writes and reads arrays, groups and attributes", "[hdf5]") {
   CHECK_FALSE(r.exists("/g/nope/a"));
   CHECK(r.list("/") == std::vector<std::string>{"b", "g"});
   CHECK_THROWS_WITH(r.read<double>("/missing"), Catch::Contains("dataset /missing not found"));
-  CHECK_THROWS_WITH(io::H5File::open_read(out + "/none.h5"), Catch::Contains("file not found"));
-  core::write_text_atomic(out + "/not_h5.h5", "plain text");
-  CHECK_THROWS_WITH(io::H5File::open_read(out + "/not_h5.h5"), Catch::Contains("not a readable HDF5 file"));
+  CHECK_THROWS_WITH(io::H5File::open_read(h5_out + "/none.h5"), Catch::Contains("file not found"));
+  core::write_text_atomic(h5_out + "/not_h5.h5", "plain text");
+  CHECK_THROWS_WITH(io::H5File::open_read(h5_out + "/not_h5.h5"), Catch::Contains("not a readable HDF5 file"));
 }
 
 static io::Trajectory make_trajectory(const mesh::Mesh& m, int64_t steps, float seed) {
@@ -78,7 +78,7 @@ static io::Trajectory make_trajectory(const mesh::Mesh& m, int64_t steps, float 
 }
 
 TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
-  const std::string dir = out + "/dataset";
+  const std::string dir = h5_out + "/dataset";
   std::filesystem::remove_all(dir);
   mesh::Mesh m = test::grid_mesh(4, 3);
   m.node_type[0] = mesh::kInflow;
@@ -105,13 +105,13 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
   }
   CHECK_THROWS_WITH(r.read(7), Catch::Contains("no trajectory 7"));
   // Shapes are checked on write.
-  io::DatasetWriter bad(out + "/bad_dataset", "train", meta);
+  io::DatasetWriter bad(h5_out + "/bad_dataset", "train", meta);
   auto wrong = make_trajectory(m, 4, 0.0f);
   CHECK_THROWS_WITH(bad.write(0, wrong), Catch::Contains("field 'velocity' must be shaped [5, rows, 2]"));
   auto missing = make_trajectory(m, 5, 0.0f);
   missing.erase("pressure");
   CHECK_THROWS_WITH(bad.write(0, missing), Catch::Contains("trajectory 0 lacks field 'pressure'"));
-  CHECK_THROWS_WITH(io::DatasetReader(out + "/nowhere", "train"), Catch::Contains("meta.json: file not found"));
+  CHECK_THROWS_WITH(io::DatasetReader(h5_out + "/nowhere", "train"), Catch::Contains("meta.json: file not found"));
   // meta.json's dt is the step a model learns: a non-positive one is refused where it is read.
   CHECK_THROWS_WITH(
       io::DatasetMeta::from_json(R"({"dt": -1, "trajectory_length": 5, "field_names": [], "features": {}})", "m.json"),
@@ -122,7 +122,7 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
 }
 
 TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {
-  const std::string dir = out + "/xdmf";
+  const std::string dir = h5_out + "/xdmf";
   std::filesystem::remove_all(dir);
   mesh::Mesh m = test::grid_mesh(3, 2);
   io::Field nt{"node_type", 1, false, std::vector<double>(m.num_nodes(), 6.0)};
@@ -187,7 +187,7 @@ TEST_CASE("H5File: files on which HDF5 itself crashes are one Error", "[hdf5]") 
 }
 
 TEST_CASE("H5File: a snapshot converts and clips like HDF5, and defers nothing small", "[hdf5]") {
-  const std::string path = out + "/convert.h5";
+  const std::string path = h5_out + "/convert.h5";
   {
     io::H5File f = io::H5File::create(path);
     std::vector<int64_t> big{-300, -1, 0, 255, 70000, int64_t{1} << 40};
@@ -227,7 +227,7 @@ TEST_CASE("H5File: a snapshot converts and clips like HDF5, and defers nothing s
 }
 
 TEST_CASE("H5File: data beyond the snapshot's budget is read from the file when asked for", "[hdf5]") {
-  const std::string path = out + "/deferred.h5";
+  const std::string path = h5_out + "/deferred.h5";
   const size_t n = io::H5Snapshot::kDataBudget / sizeof(double) + 1000;
   std::vector<double> big(n);
   for (size_t i = 0; i < n; ++i) big[i] = 0.25 * static_cast<double>(i % 1000003);
@@ -247,7 +247,7 @@ TEST_CASE("H5File: data beyond the snapshot's budget is read from the file when 
 TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hdf5][planetoid]") {
   // 3 nodes, 2 features, 2 edges; the first feature and the first edge's source as given.
   auto write = [&](const std::string& name, float x00, int64_t source0) {
-    const std::string path = out + "/" + name;
+    const std::string path = h5_out + "/" + name;
     std::filesystem::remove(path);
     io::H5File f = io::H5File::create(path);
     const std::vector<float> x{x00, 0, 1, 1, 0, 1};

@@ -19,7 +19,7 @@
 #include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
-static const std::string out = std::string(TESSERA_TEST_OUT) + "/pictures";
+static const std::string pictures_out = std::string(TESSERA_TEST_OUT) + "/pictures";
 
 namespace {
 
@@ -90,9 +90,9 @@ TEST_CASE("a mesh field sampled on an image: linear fields exact, holes NaN", "[
   q.sequential = true;
   q.lo = -15, q.hi = 17;
   q.title = "2x - 3y + 1";
-  std::filesystem::create_directories(out);
-  io::write_panels_png(out + "/field.png", {q, q}, 2);
-  const auto img = read_png(out + "/field.png");
+  std::filesystem::create_directories(pictures_out);
+  io::write_panels_png(pictures_out + "/field.png", {q, q}, 2);
+  const auto img = read_png(pictures_out + "/field.png");
   int dims[3];
   img->GetDimensions(dims);
   CHECK(dims[0] == 2 * 160 + 6);
@@ -100,14 +100,15 @@ TEST_CASE("a mesh field sampled on an image: linear fields exact, holes NaN", "[
 }
 
 TEST_CASE("line plots: panels side by side, curves in their colours, text drawn", "[pictures][vtk]") {
-  std::filesystem::create_directories(out);
+  std::filesystem::create_directories(pictures_out);
   io::PlotSeries a{"loss", {}, {}}, b{"", {}, {}};
   for (int i = 1; i <= 100; ++i) {
     a.x.push_back(i), a.y.push_back(10.0 / i);
     b.x.push_back(i), b.y.push_back(i % 10 == 0 ? std::nan("") : 0.5);  // gaps are skipped
   }
-  io::write_line_plots_png(out + "/plot.png", {{"loss", "step", "loss", true, {a}}, {"flat", "step", "", false, {b}}});
-  const auto img = read_png(out + "/plot.png");
+  io::write_line_plots_png(pictures_out + "/plot.png",
+                           {{"loss", "step", "loss", true, {a}}, {"flat", "step", "", false, {b}}});
+  const auto img = read_png(pictures_out + "/plot.png");
   int dims[3];
   img->GetDimensions(dims);
   REQUIRE(dims[0] == 960);
@@ -123,16 +124,16 @@ TEST_CASE("line plots: panels side by side, curves in their colours, text drawn"
   CHECK(blue > 800);  // both panels draw their first series in blue
   CHECK(red == 0);    // there is no second series
   CHECK(dark > 1000);
-  CHECK_THROWS_AS(io::write_line_plots_png(out + "/none.png", {{"t", "x", "y", true, {{"s", {1, 2}, {-1, 0}}}}}),
-                  Error);
+  CHECK_THROWS_AS(
+      io::write_line_plots_png(pictures_out + "/none.png", {{"t", "x", "y", true, {{"s", {1, 2}, {-1, 0}}}}}), Error);
   // The legend goes where it hides no curve: a line rising into the upper right corner keeps it
   // there (its pixels under where the legend box used to be stay blue), and the box moves to the
   // upper left, which the line leaves empty.
   io::PlotSeries rising{"rising", {}, {}}, level{"level", {}, {}};
   for (int i = 0; i <= 100; ++i)
     rising.x.push_back(i), rising.y.push_back(i), level.x.push_back(i), level.y.push_back(5);
-  io::write_line_plots_png(out + "/legend.png", {{"t", "x", "y", false, {rising, level}}});
-  const auto leg = read_png(out + "/legend.png");
+  io::write_line_plots_png(pictures_out + "/legend.png", {{"t", "x", "y", false, {rising, level}}});
+  const auto leg = read_png(pictures_out + "/legend.png");
   // VTK's PNG rows run bottom-up: pixel row y of the canvas is image row 339 - y.
   auto count_blue = [&](int x0, int x1, int y0, int y1) {
     int64_t n = 0;
@@ -146,7 +147,7 @@ TEST_CASE("line plots: panels side by side, curves in their colours, text drawn"
   // The curve where the old box was, right of where its blue sample line was drawn (x < 337).
   CHECK(count_blue(466 - 100, 465, 31, 31 + 40) > 20);
   CHECK(count_blue(69, 69 + 40, 31, 31 + 40) > 0);  // the legend's blue sample line, upper left
-  CHECK(!std::filesystem::exists(out + "/none.png"));
+  CHECK(!std::filesystem::exists(pictures_out + "/none.png"));
   // Text: FreeType renders glyphs (dark pixels) without a display.
   io::Canvas c(200, 40);
   CHECK(c.text(5, 5, "tessera", 20) > 40);

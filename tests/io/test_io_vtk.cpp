@@ -17,17 +17,17 @@
 #include "tests/mesh_fixtures.hpp"
 
 using namespace tessera;
-static const std::string out = std::string(TESSERA_TEST_OUT) + "/vtk";
+static const std::string vtk_out = std::string(TESSERA_TEST_OUT) + "/vtk";
 
 TEST_CASE("vtu round trip through vtkXMLUnstructuredGridReader", "[vtk]") {
-  std::filesystem::create_directories(out);
+  std::filesystem::create_directories(vtk_out);
   mesh::Mesh m = test::irregular_mesh(4, 3, 9);
   io::Field u{"velocity", 2, false, {}}, id{"cell_id", 1, true, {}};
   for (int64_t i = 0; i < m.num_nodes(); ++i) u.data.insert(u.data.end(), {m.coords[2 * i], -1.0 * i});
   for (int64_t c = 0; c < m.num_cells(); ++c) id.data.push_back(double(c));
-  io::write_vtu(out + "/m.vtu", m, {u, id}, "deck: 1\n");
+  io::write_vtu(vtk_out + "/m.vtu", m, {u, id}, "deck: 1\n");
   vtkNew<vtkXMLUnstructuredGridReader> r;
-  r->SetFileName((out + "/m.vtu").c_str());
+  r->SetFileName((vtk_out + "/m.vtu").c_str());
   r->Update();
   vtkUnstructuredGrid* g = r->GetOutput();
   REQUIRE(g->GetNumberOfPoints() == m.num_nodes());
@@ -70,17 +70,17 @@ TEST_CASE("vtu round trip through vtkXMLUnstructuredGridReader", "[vtk]") {
 }
 
 TEST_CASE("pvd collection parsed by VTK's XML parser, steps read back", "[vtk]") {
-  std::filesystem::create_directories(out);
+  std::filesystem::create_directories(vtk_out);
   mesh::Mesh m = test::grid_mesh(2, 2);
-  io::PvdCollection pvd(out + "/series.pvd");
+  io::PvdCollection pvd(vtk_out + "/series.pvd");
   for (int s = 0; s < 3; ++s) {
     io::Field f{"f", 1, false, std::vector<double>(m.num_nodes(), double(s))};
     const std::string name = "step" + std::to_string(s) + ".vtu";
-    io::write_vtu(out + "/" + name, m, {f});
+    io::write_vtu(vtk_out + "/" + name, m, {f});
     pvd.add(0.5 * s, name);
   }
   vtkNew<vtkXMLDataParser> p;
-  p->SetFileName((out + "/series.pvd").c_str());
+  p->SetFileName((vtk_out + "/series.pvd").c_str());
   REQUIRE(p->Parse() == 1);
   vtkXMLDataElement* root = p->GetRootElement();
   CHECK(std::string(root->GetAttribute("type")) == "Collection");
@@ -92,7 +92,7 @@ TEST_CASE("pvd collection parsed by VTK's XML parser, steps read back", "[vtk]")
     ds->GetScalarAttribute("timestep", t);
     CHECK(t == 0.5 * s);
     vtkNew<vtkXMLUnstructuredGridReader> r;
-    r->SetFileName((out + "/" + ds->GetAttribute("file")).c_str());
+    r->SetFileName((vtk_out + "/" + ds->GetAttribute("file")).c_str());
     r->Update();
     CHECK(r->GetOutput()->GetPointData()->GetArray("f")->GetComponent(0, 0) == double(s));
   }

@@ -10,14 +10,15 @@
 
 #include "core/error.hpp"
 #include "physics/burgers_reference.hpp"
+#include "tests/physics/constants.hpp"
 
 using namespace tessera;
 using namespace tessera::physics;
 
 namespace {
 
-constexpr double pi = std::numbers::pi;
-const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+using test::f64;
+using test::pi;
 
 at::Tensor grid(int64_t n) { return at::arange(n, f64) * (2 * pi / double(n)); }
 

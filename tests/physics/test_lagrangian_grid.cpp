@@ -9,13 +9,14 @@
 
 #include "core/error.hpp"
 #include "physics/lagrangian_grid.hpp"
+#include "tests/physics/constants.hpp"
 
 using namespace tessera;
 using namespace tessera::physics;
 
 namespace {
-constexpr double pi = std::numbers::pi;
-const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+using test::f64;
+using test::pi;
 }  // namespace
 
 TEST_CASE("transported points are interpolated back to the grid", "[lagrangian]") {

@@ -15,14 +15,15 @@
 #include "physics/residuals_1d.hpp"
 #include "physics/taylor_mlp.hpp"
 #include "physics/vorticity_residual.hpp"
+#include "tests/physics/constants.hpp"
 
 using namespace tessera;
 using namespace tessera::physics;
 
 namespace {
 
-constexpr double pi = std::numbers::pi;
-const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble);
+using test::f64;
+using test::pi;
 
 double max_abs(const at::Tensor& a) { return a.abs().max().item<double>(); }
 double max_diff(const at::Tensor& a, const at::Tensor& b) { return max_abs(a - b); }
