@@ -6,7 +6,6 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <numbers>
 
 #include "core/error.hpp"
 #include "physics/burgers_reference.hpp"

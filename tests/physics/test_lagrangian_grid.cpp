@@ -5,7 +5,6 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <numbers>
 
 #include "core/error.hpp"
 #include "physics/lagrangian_grid.hpp"

@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
-#include <numbers>
 
 #include "core/error.hpp"
 #include "physics/periodic_grid.hpp"
