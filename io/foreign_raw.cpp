@@ -3,13 +3,14 @@
 #include <vtkLogger.h>
 #include <vtkNew.h>
 #include <vtkOutputWindow.h>
+#include <vtkSmartPointer.h>
 #include <vtkStringOutputWindow.h>
 #include <vtkXMLUtilities.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
-#include <regex>
 #include <unordered_map>
 
 #include "core/error.hpp"
@@ -167,18 +168,29 @@ void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<d
   }
 }
 
+// The last run of digits in a name ("flow_012.vtu" -> "012"); empty when there is none. Found by
+// hand: std::regex recurses once per character and overflows the stack on a long name (an HDF5
+// group name can be megabytes).
+namespace {
+std::string last_number(const std::string& s) {
+  const size_t end = s.find_last_of("0123456789");
+  if (end == std::string::npos) return {};
+  size_t begin = end;
+  while (begin > 0 && std::isdigit(static_cast<unsigned char>(s[begin - 1]))) --begin;
+  return s.substr(begin, end - begin + 1);
+}
+}  // namespace
+
 bool natural_less(const std::string& a, const std::string& b) {
-  static const std::regex num("([0-9]+)[^0-9]*$");
-  std::smatch ma, mb;
-  const bool ha = std::regex_search(a, ma, num), hb = std::regex_search(b, mb, num);
-  if (ha && hb && ma[1].str() != mb[1].str()) {
+  const std::string na = last_number(a), nb = last_number(b);
+  if (!na.empty() && !nb.empty() && na != nb) {
     // Compared as digit strings (no overflow on long numbers such as time stamps in names):
     // without leading zeros, the shorter is the smaller, then the first differing digit decides.
     auto digits = [](const std::string& d) {
       const auto nz = d.find_first_not_of('0');
       return nz == std::string::npos ? std::string("0") : d.substr(nz);
     };
-    const std::string da = digits(ma[1].str()), db = digits(mb[1].str());
+    const std::string da = digits(na), db = digits(nb);
     if (da != db) return da.size() != db.size() ? da.size() < db.size() : da < db;
   }
   return a < b;
@@ -307,11 +319,21 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
   return t;
 }
 
-vtkSmartPointer<vtkXMLDataElement> read_xml(const std::string& path) {
+XmlTree::~XmlTree() {
+  if (!root_) return;
+  // Breadth first, every element after its parent; in reverse, each element's children have lost
+  // their own children by the time it removes them, so no deletion recurses.
+  std::vector<vtkXMLDataElement*> order{root_};
+  for (size_t i = 0; i < order.size(); ++i)
+    for (int k = 0; k < order[i]->GetNumberOfNestedElements(); ++k) order.push_back(order[i]->GetNestedElement(k));
+  for (auto e = order.rbegin(); e != order.rend(); ++e) (*e)->RemoveAllNestedElements();
+  root_->Delete();
+}
+
+XmlTree read_xml(const std::string& path) {
   core::require_regular_file(path, "an XML file");
-  vtkSmartPointer<vtkXMLDataElement> root;
   VtkMessages messages;  // the parser's own report would be several lines
-  root.TakeReference(vtkXMLUtilities::ReadElementFromFile(path.c_str()));
+  XmlTree root(vtkXMLUtilities::ReadElementFromFile(path.c_str()));
   if (!root) {
     const std::string why = messages.first_error();
     throw Error(cat(path, ": not a well-formed XML file", why.empty() ? "" : " (" + why + ")"));

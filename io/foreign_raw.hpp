@@ -4,13 +4,13 @@
 // foreign_xdmf.cpp; the public interface is io/foreign.hpp.
 #pragma once
 #include <hdf5.h>
-#include <vtkSmartPointer.h>
 #include <vtkXMLDataElement.h>
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/foreign.hpp"
@@ -97,8 +97,26 @@ bool natural_less(const std::string& a, const std::string& b);
 // Checks a raw trajectory and builds the tessera fields (node types from the field or inferred).
 ImportedTrajectory finish(Raw r, const ImportOptions& o);
 
+// An XML document as VTK's parser reads it, owned. Its destructor takes the tree apart from the
+// leaves up: VTK's own recurses once per level, and a damaged file nested a million elements deep
+// (7 MB) overflowed the stack there.
+class XmlTree {
+ public:
+  explicit XmlTree(vtkXMLDataElement* root) : root_(root) {}  // takes the reference
+  XmlTree(XmlTree&& other) noexcept : root_(std::exchange(other.root_, nullptr)) {}
+  XmlTree(const XmlTree&) = delete;
+  XmlTree& operator=(const XmlTree&) = delete;
+  XmlTree& operator=(XmlTree&&) = delete;
+  ~XmlTree();
+  vtkXMLDataElement* operator->() const { return root_; }
+  operator vtkXMLDataElement*() const { return root_; }
+
+ private:
+  vtkXMLDataElement* root_;
+};
+
 // XML helpers of the .pvd and XDMF readers (VTK's XML parser).
-vtkSmartPointer<vtkXMLDataElement> read_xml(const std::string& path);
+XmlTree read_xml(const std::string& path);
 std::string attr(vtkXMLDataElement* e, const char* name, const std::string& fallback = "");
 std::string lower(std::string s);
 std::string trim(const std::string& s);

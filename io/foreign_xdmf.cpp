@@ -5,7 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <regex>
+#include <optional>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -42,6 +42,14 @@ struct XdmfData {
       a.dims.push_back(hsize_t(x));
     }
     if (a.dims.empty()) throw Error(cat(xmf, ": ", what, ": DataItem has no Dimensions"));
+    // The product is checked as it grows: dimensions such as 2^32 x 2^32 x 3 would wrap around to
+    // a small count and pass the comparison with the values read below.
+    hsize_t n = 1;
+    for (auto d : a.dims) {
+      if (d > hsize_t(1e15) / n)
+        throw Error(cat(xmf, ": ", what, ": DataItem Dimensions '", dims_text, "' describe more than 1e15 values"));
+      n *= d;
+    }
     const std::string format = attr(item, "Format", "XML"),
                       text = trim(item->GetCharacterData() ? item->GetCharacterData() : "");
     if (!attr(item, "ItemType").empty() && attr(item, "ItemType") != "Uniform")
@@ -64,8 +72,6 @@ struct XdmfData {
     } else {
       throw Error(cat(xmf, ": ", what, ": DataItem Format ", format, " is not supported (HDF or XML)"));
     }
-    hsize_t n = 1;
-    for (auto d : a.dims) n *= d;
     if (a.v.size() != n)
       throw Error(cat(a.what, ": holds ", a.v.size(), " values, but the DataItem's Dimensions ", shape_text(a.dims),
                       " need ", n));
@@ -73,12 +79,33 @@ struct XdmfData {
   }
 };
 
-// All Grid elements below `e`, depth first.
-void grids(vtkXMLDataElement* e, std::vector<vtkXMLDataElement*>& out) {
-  for (int k = 0; k < e->GetNumberOfNestedElements(); ++k) {
-    vtkXMLDataElement* c = e->GetNestedElement(k);
+// The grid an xpointer names, as in meshio's xpointer(//Grid[@Name="mesh"]/*[self::Topology or
+// self::Geometry]): the text between the quotes after the first @Name= that has them. Searched by
+// hand: std::regex recurses once per character and overflows the stack on a long attribute.
+std::optional<std::string> xpointer_grid_name(const std::string& ptr) {
+  const std::string key = "@Name=";
+  for (size_t at = ptr.find(key); at != std::string::npos; at = ptr.find(key, at + 1)) {
+    const size_t open = at + key.size();
+    if (open >= ptr.size() || (ptr[open] != '"' && ptr[open] != '\'')) continue;
+    const size_t close = ptr.find_first_of("\"'", open + 1);
+    if (close != std::string::npos) return ptr.substr(open + 1, close - open - 1);
+  }
+  return std::nullopt;
+}
+
+// All Grid elements below `root`, depth first (in document order). With a stack of its own, not
+// by recursion: a damaged file nested 100,000 elements deep overflowed the call stack.
+void grids(vtkXMLDataElement* root, std::vector<vtkXMLDataElement*>& out) {
+  std::vector<std::pair<vtkXMLDataElement*, int>> stack{{root, 0}};  // element, next child
+  while (!stack.empty()) {
+    auto& [e, next] = stack.back();
+    if (next == e->GetNumberOfNestedElements()) {
+      stack.pop_back();
+      continue;
+    }
+    vtkXMLDataElement* c = e->GetNestedElement(next++);
     if (std::string(c->GetName()) == "Grid") out.push_back(c);
-    grids(c, out);
+    stack.emplace_back(c, 0);
   }
 }
 
@@ -97,12 +124,10 @@ vtkXMLDataElement* mesh_part(vtkXMLDataElement* grid, const std::string& part, v
     if (const std::string href = attr(inc, "href"); !href.empty())
       throw Error(cat(xmf, ": grid '", attr(grid, "Name", "?"), "' includes its ", part, " from another file ('", href,
                       "'); only includes within the file are read"));
-    static const std::regex ref("@Name=[\"']([^\"']*)[\"']");
-    std::smatch m;
-    const std::string ptr = attr(inc, "xpointer");
-    if (!std::regex_search(ptr, m, ref)) continue;
+    const std::optional<std::string> target = xpointer_grid_name(attr(inc, "xpointer"));
+    if (!target) continue;
     for (auto* g : all)
-      if (attr(g, "Name") == m[1].str())
+      if (attr(g, "Name") == *target)
         if (auto* e = child(g, part)) return e;
   }
   for (int k = 0; k < domain->GetNumberOfNestedElements(); ++k) {

@@ -133,6 +133,13 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
   check_error([&] { io::read_foreign(bad_v, o); }, "/0/velocity: shape [45, 2]; expected [T, N, 2]");
   const std::string empty = file("empty", [](io::H5File&) {});
   check_error([&] { io::read_foreign(empty, o); }, "bad_empty.h5: no trajectory groups");
+  // Groups are sorted by the last number in their names; the std::regex that once found it
+  // overflowed the stack on a name of 50,000 characters.
+  const std::string long_name = file("long_group_name", [&](io::H5File& f) {
+    f.write("/0/mesh_pos", {n, 2}, pos.data());
+    f.write("/1" + std::string(50000, 'x') + "/mesh_pos", {n, 2}, pos.data());
+  });
+  check_error([&] { io::read_foreign(long_name, o); }, "trajectory group /0 has no dataset 'velocity'");
   const std::string one_step = file("one_step", [&](io::H5File& f) {
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());

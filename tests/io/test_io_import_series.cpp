@@ -213,10 +213,11 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
     for (double x : v) s += cat(x, " ");
     return s;
   };
-  auto write_meshio = [&](const std::string& path, int steps, bool cell_velocity) {
+  auto write_meshio = [&](const std::string& path, int steps, bool cell_velocity, const std::string& mesh = "mesh") {
     std::ofstream f(path);
     f << "<Xdmf xmlns:xi=\"http://www.w3.org/2001/XInclude\" Version=\"3.0\"><Domain>\n"
-      << "<Grid Name=\"mesh\" GridType=\"Uniform\"><Geometry GeometryType=\"XY\"><DataItem DataType=\"Float\" "
+      << "<Grid Name=\"" << mesh
+      << "\" GridType=\"Uniform\"><Geometry GeometryType=\"XY\"><DataItem DataType=\"Float\" "
       << "Dimensions=\"" << kNodes << " 2\" Format=\"XML\" Precision=\"8\">" << xml_numbers(channel.coords)
       << "</DataItem></Geometry><Topology TopologyType=\"Triangle\" NumberOfElements=\"" << channel.num_cells()
       << "\" NodesPerElement=\"3\"><DataItem DataType=\"Int\" Dimensions=\"" << channel.num_cells()
@@ -228,9 +229,8 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
       std::vector<double> vel, types;
       for (int64_t i = 0; i < kNodes; ++i) vel.push_back(u_at(i, t)), vel.push_back(v_at(i, t));
       for (int64_t i = 0; i < kNodes; ++i) types.push_back(expected_type(i));
-      f << "<Grid><xi:include xpointer=\"xpointer(//Grid[@Name=&quot;mesh&quot;]/*[self::Topology or "
-           "self::Geometry])\"/><Time Value=\""
-        << 0.05 * t << "\"/>"
+      f << "<Grid><xi:include xpointer=\"xpointer(//Grid[@Name=&quot;" << mesh
+        << "&quot;]/*[self::Topology or self::Geometry])\"/><Time Value=\"" << 0.05 * t << "\"/>"
         << "<Attribute Name=\"velocity\" AttributeType=\"Vector\" Center=\"" << (cell_velocity ? "Cell" : "Node")
         << "\"><DataItem DataType=\"Float\" Dimensions=\"" << kNodes << " 2\" Format=\"XML\" Precision=\"8\">"
         << xml_numbers(vel) << "</DataItem></Attribute>"
@@ -268,6 +268,10 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
     check_error([&] { io::read_foreign(out + "/meshio_href.xdmf", o); },
                 "includes its Topology from another file ('other.xml'); only includes within the file are read");
   }
+  // A long grid name (40,000 characters) in the xpointer: std::regex, which the reader once used
+  // for it, overflowed the stack from about 30,000.
+  write_meshio(out + "/meshio_long_name.xdmf", kSteps, false, std::string(40000, 'm'));
+  CHECK(io::read_foreign(out + "/meshio_long_name.xdmf", o).trajectories.at(0).steps == kSteps);
   write_meshio(out + "/meshio_empty.xdmf", 0, false);
   check_error([&] { io::read_foreign(out + "/meshio_empty.xdmf", o); }, "meshio_empty.xdmf: empty series");
   write_meshio(out + "/meshio_cells.xdmf", 2, true);
@@ -307,6 +311,24 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
   write_own(own, 0, " Value=\"0.1\"", cat(-kNodes, " 2"));
   check_error([&] { io::read_foreign(own, o); },
               cat("DataItem Dimensions '", -kNodes, " 2'; expected positive integers"));
+  // 2^32 x 2^32 x 2 values wrap around to 0 in 64 bits: refused before any data is compared.
+  write_own(own, 0, " Value=\"0.1\"", "4294967296 4294967296 2");
+  check_error([&] { io::read_foreign(own, o); },
+              "Geometry: DataItem Dimensions '4294967296 4294967296 2' describe more than 1e15 values");
   std::ofstream(out + "/broken.xmf") << "<Xdmf><Domain>";
   check_error([&] { io::read_foreign(out + "/broken.xmf", o); }, "broken.xmf: not a well-formed XML file (");
+
+  // A damaged file nested a million elements deep (7 MB) overflowed the stack, in the reader's
+  // search for grids and in VTK's destructor of the tree; the .pvd of a VTU series, too.
+  const auto write_deep = [](const std::string& path, const std::string& head, const std::string& tail) {
+    std::ofstream f(path);
+    f << head;
+    for (int k = 0; k < 1000000; ++k) f << "<a>";
+    for (int k = 0; k < 1000000; ++k) f << "</a>";
+    f << tail;
+  };
+  write_deep(out + "/deep.xmf", "<Xdmf><Domain>", "</Domain></Xdmf>");
+  check_error([&] { io::read_foreign(out + "/deep.xmf", o); }, "deep.xmf: no temporal collection");
+  write_deep(out + "/deep.pvd", "<VTKFile type=\"Collection\"><Collection>", "</Collection></VTKFile>");
+  check_error([&] { io::read_foreign(out + "/deep.pvd", o); }, "deep.pvd: empty series (no DataSet entries)");
 }
