@@ -1,6 +1,7 @@
 #include "io/deck.hpp"
 
 #include <unistd.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -226,6 +227,10 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
                         documents.size(), " YAML documents (separated by ---); put all its keys in one"));
       }
     *d.raw_ = documents.empty() ? YAML::Node() : documents[0];
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for it is "bad file".
+    throw Error(cat(name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": invalid YAML: nested ", e.depth(),
+                    " levels deep, past yaml-cpp's limit (a deck nests a few levels)"));
   } catch (const YAML::ParserException& e) {
     throw Error(cat(name, ":", e.mark.line + 1, ":", e.mark.column + 1, ": invalid YAML: ", e.msg,
                     tab_indented(text) ? " (the deck indents with tabs; YAML allows spaces only)" : ""));
