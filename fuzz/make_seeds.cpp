@@ -1,7 +1,9 @@
 // Writes the binary seeds of the HDF5 targets through tessera's own HDF5 writer (no torch, no
 // h5py needed): fuzz/corpus/planetoid/tiny.h5, a 4-node graph with 3 features, 2 classes and all
 // six datasets, and fuzz/corpus/checkpoint/tiny.h5, a checkpoint in train/checkpoint.cpp's layout
-// (/tensors/<name> with "dtype" and "scalar" attributes, string attributes on the root). Run once
+// (/tensors/<name> with "dtype" and "scalar" attributes, string attributes on the root), and
+// fuzz/corpus/graph_physics/tiny.h5, two 3-step trajectories of a 6-node, 4-triangle mesh in the
+// graph-physics layout (io/foreign.hpp), one with node types and pressure, one velocity-only. Run once
 // as `fuzz_make_seeds <repository root>`; the files are committed, this program is kept so they
 // can be made again.
 #include <cstdint>
@@ -51,6 +53,27 @@ void write_checkpoint(const std::string& path) {
   f.write_attr("/", "step", "7");
 }
 
+void write_graph_physics(const std::string& path) {
+  auto f = tessera::io::H5File::create(path);
+  const std::vector<double> pos = {0, 0, 1, 0, 2, 0, 0, 1, 1, 1, 2, 1};
+  const std::vector<int32_t> cells = {0, 1, 4, 0, 4, 3, 1, 2, 5, 1, 5, 4};
+  const std::vector<int32_t> node_type = {6, 6, 6, 4, 0, 5};
+  std::vector<float> velocity, pressure;
+  for (int t = 0; t < 3; ++t)
+    for (int i = 0; i < 6; ++i) {
+      velocity.push_back(float(pos[i * 2 + 1] * (1 + 0.1 * t)));
+      velocity.push_back(0.01f * float(i % 3));
+      pressure.push_back(float(1 - pos[i * 2] + t));
+    }
+  for (const char* g : {"/0", "/1"}) {
+    f.write<double>(std::string(g) + "/mesh_pos", {6, 2}, pos.data());
+    f.write<int32_t>(std::string(g) + "/cells", {4, 3}, cells.data());
+    f.write<float>(std::string(g) + "/velocity", {3, 6, 2}, velocity.data());
+  }
+  f.write<int32_t>("/0/node_type", {6, 1}, node_type.data());
+  f.write<float>("/0/pressure", {3, 6, 1}, pressure.data());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,7 +84,9 @@ int main(int argc, char** argv) {
   const std::filesystem::path corpus = std::filesystem::path(argv[1]) / "fuzz" / "corpus";
   std::filesystem::create_directories(corpus / "planetoid");
   std::filesystem::create_directories(corpus / "checkpoint");
+  std::filesystem::create_directories(corpus / "graph_physics");
   write_planetoid((corpus / "planetoid" / "tiny.h5").string());
   write_checkpoint((corpus / "checkpoint" / "tiny.h5").string());
+  write_graph_physics((corpus / "graph_physics" / "tiny.h5").string());
   return 0;
 }
