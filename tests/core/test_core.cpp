@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/regular_file.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
 
@@ -55,7 +56,7 @@ TEST_CASE("progress text", "[progress]") {
 }
 
 TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
-  const std::string dir = std::string(TESSERA_TEST_OUT) + "/atomic";
+  const std::string dir = tessera::test::test_out() + "/atomic";
   std::filesystem::remove_all(dir);
   core::write_text_atomic(dir + "/a/b.txt", "hello\n");
   std::ifstream in(dir + "/a/b.txt");
@@ -72,7 +73,7 @@ TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
 }
 
 TEST_CASE("an input that must be a file names what it is instead", "[files]") {
-  const std::string dir = std::string(TESSERA_TEST_OUT) + "/regular";
+  const std::string dir = tessera::test::test_out() + "/regular";
   std::filesystem::create_directories(dir + "/folder.h5");
   std::ofstream(dir + "/file.h5") << "x";
   CHECK_NOTHROW(core::require_regular_file(dir + "/file.h5", "an HDF5 file"));

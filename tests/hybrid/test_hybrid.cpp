@@ -21,6 +21,7 @@
 #include "jobs/flow_sample.hpp"
 #include "mesh/structured.hpp"
 #include "solvers/petsc_session.hpp"
+#include "tests/test_paths.hpp"
 #include "train/hybrid/flow_config.hpp"
 #include "train/hybrid/hybrid_rollout.hpp"
 #include "train/hybrid/indicator.hpp"
@@ -32,7 +33,7 @@ using hybrid::Trigger;
 
 namespace {
 
-const std::string kDataDir = std::string(TESSERA_TEST_OUT) + "/hybrid/data";
+const std::string kDataDir = tessera::test::test_out() + "/hybrid/data";
 
 // A small CylinderFlow dataset from tessera-cfd's own job and deck: one test trajectory of 12
 // steps on a coarse mesh, ν = 2e-3 (not the default), started shortly after the impulsive start

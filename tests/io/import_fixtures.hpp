@@ -20,11 +20,12 @@
 #include "io/h5.hpp"
 #include "io/xdmf.hpp"
 #include "tests/mesh_fixtures.hpp"
+#include "tests/test_paths.hpp"
 
 namespace tessera::test::foreign {
 
 namespace fs = std::filesystem;
-inline const std::string out = std::string(TESSERA_TEST_OUT) + "/import";
+inline const std::string out = tessera::test::test_out() + "/import";
 
 // A channel [0, 8] x [0, 4] of unit squares with a parabolic flow: u = y (4 - y) (1 + t / 10) / 4,
 // v = sin(x) y (4 - y) / 100; zero on the walls y = 0 and y = 4.

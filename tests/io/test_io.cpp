@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
 using io::KeyType;
@@ -109,7 +110,7 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
 TEST_CASE("deck: output folders are checked without making them; empty deck files are refused", "[deck]") {
   namespace fs = std::filesystem;
   const io::Schema s = test_schema();
-  const fs::path dir = fs::path(TESSERA_TEST_OUT) / "deck_output_dir";
+  const fs::path dir = fs::path(tessera::test::test_out()) / "deck_output_dir";
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / "file") << "x\n";

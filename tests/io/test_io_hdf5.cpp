@@ -14,9 +14,10 @@
 #include "io/planetoid.hpp"
 #include "io/xdmf.hpp"
 #include "tests/mesh_fixtures.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
-static const std::string h5_out = std::string(TESSERA_TEST_OUT);
+static const std::string h5_out = tessera::test::test_out();
 
 // Reads a dataset with the raw C API, independent of io::H5File::read.
 static std::vector<double> raw_read(const std::string& file, const std::string& dset, std::vector<hsize_t>& dims) {
@@ -166,7 +167,7 @@ TEST_CASE("H5File: files on which HDF5 itself crashes are one Error", "[hdf5]") 
   // Found by fuzz_planetoid and fuzz_checkpoint: HDF5 1.10 crashes inside the library on these
   // damaged files (H5F__accum_read, H5D__contig_read, attribute decoding); HDF5 now decodes in a
   // child process (io::H5Snapshot). Each reader's own checks follow; what matters is one Error.
-  const std::string bad = std::string(TESSERA_SOURCE_DIR) + "/tests/data/bad/fuzz/";
+  const std::string bad = tessera::test::source_dir() + "/tests/data/bad/fuzz/";
   for (const std::string name :
        {"planetoid/hdf5_accum_read_segv.h5", "planetoid/hdf5_contiguous_read_segv.h5",
         "checkpoint/hdf5_attribute_decode_segv.h5", "checkpoint/hdf5_attribute_heap_overflow.h5"}) {

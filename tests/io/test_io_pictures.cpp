@@ -17,9 +17,10 @@
 #include "io/mesh_image.hpp"
 #include "io/png.hpp"
 #include "tests/mesh_fixtures.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
-static const std::string pictures_out = std::string(TESSERA_TEST_OUT) + "/pictures";
+static const std::string pictures_out = tessera::test::test_out() + "/pictures";
 
 namespace {
 

@@ -15,9 +15,10 @@
 
 #include "io/vtk.hpp"
 #include "tests/mesh_fixtures.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
-static const std::string vtk_out = std::string(TESSERA_TEST_OUT) + "/vtk";
+static const std::string vtk_out = tessera::test::test_out() + "/vtk";
 
 TEST_CASE("vtu round trip through vtkXMLUnstructuredGridReader", "[vtk]") {
   std::filesystem::create_directories(vtk_out);

@@ -16,11 +16,12 @@
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
 #include "tests/mesh_fixtures.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
 
 static std::string out_dir(const Comm& c) {
-  return std::string(TESSERA_TEST_OUT) + "/parallel_np" + std::to_string(c.size());
+  return tessera::test::test_out() + "/parallel_np" + std::to_string(c.size());
 }
 static double f(double x, double y) { return std::sin(x) + 3 * y; }
 

@@ -14,10 +14,11 @@
 #include "mesh/gmsh_io.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/validation.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
-static const std::string data = std::string(TESSERA_SOURCE_DIR) + "/tests/data/";
-static const std::string out = std::string(TESSERA_TEST_OUT) + "/gmsh/";
+static const std::string data = tessera::test::source_dir() + "/tests/data/";
+static const std::string out = tessera::test::test_out() + "/gmsh/";
 
 TEST_CASE("cylinder channel: geometry, groups, refinement", "[gmsh]") {
   mesh::CylinderChannel c;  // DFG: 2.2 x 0.41, centre (0.2, 0.2), r 0.05

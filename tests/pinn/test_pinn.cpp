@@ -15,6 +15,7 @@
 #include "io/png.hpp"
 #include "io/schema.hpp"
 #include "tessera/config.hpp"
+#include "tests/test_paths.hpp"
 #include "train/checkpoint.hpp"
 #include "train/family.hpp"
 #include "train/pinn/family.hpp"
@@ -138,8 +139,8 @@ TEST_CASE("the scaled displacement output is the unscaled one with its last row 
     }
   }
   // A checkpoint written with one unit is refused by a learner with another.
-  const std::string path = std::string(TESSERA_TEST_OUT) + "/pinn/unit.h5";
-  std::filesystem::create_directories(std::string(TESSERA_TEST_OUT) + "/pinn");
+  const std::string path = tessera::test::test_out() + "/pinn/unit.h5";
+  std::filesystem::create_directories(tessera::test::test_out() + "/pinn");
   PinnOptions o = small(Formulation::Lagrangian, physics::Problem1D::advection(20.0));
   PinnLearner(o, nullptr).save(path);
   o.scale_displacement = false;
@@ -167,8 +168,8 @@ TEST_CASE("a hard initial condition holds exactly at t = 0 and drops the initial
       CHECK(hard.loss().item<double>() == other_weight.loss().item<double>());
     }
   // A checkpoint with one form is refused by a learner with the other.
-  const std::string path = std::string(TESSERA_TEST_OUT) + "/pinn/hard.h5";
-  std::filesystem::create_directories(std::string(TESSERA_TEST_OUT) + "/pinn");
+  const std::string path = tessera::test::test_out() + "/pinn/hard.h5";
+  std::filesystem::create_directories(tessera::test::test_out() + "/pinn");
   PinnOptions o = small(Formulation::Lagrangian, physics::Problem1D::advection(2.0));
   o.hard_initial_condition = true;
   PinnLearner(o, nullptr).save(path);
@@ -204,7 +205,7 @@ TEST_CASE("the LPINN learns advection; the error is measured against the exact s
 }
 
 TEST_CASE("an interrupted run resumes bit for bit, in the Adam and the L-BFGS phase", "[pinn]") {
-  const std::string dir = std::string(TESSERA_TEST_OUT) + "/pinn/resume";
+  const std::string dir = tessera::test::test_out() + "/pinn/resume";
   std::filesystem::create_directories(dir);
   for (Formulation f : {Formulation::Eulerian, Formulation::Lagrangian}) {
     PinnOptions o = small(f, physics::Problem1D::burgers(0.01, 1.0));
@@ -273,7 +274,7 @@ TEST_CASE("a study has one case per formulation and value", "[pinn]") {
 
 #if TESSERA_HAVE_VTK
 TEST_CASE("PNG plots: pixels written top row first, read back by VTK", "[pinn]") {
-  const std::string path = std::string(TESSERA_TEST_OUT) + "/pinn_png/two_by_two.png";
+  const std::string path = tessera::test::test_out() + "/pinn_png/two_by_two.png";
   // Top row red, blue; bottom row green, white.
   io::write_png(path, 2, 2, {255, 0, 0, 0, 0, 255, 0, 255, 0, 255, 255, 255});
   std::ifstream in(path, std::ios::binary);

@@ -13,6 +13,7 @@
 #include "io/tu_dataset.hpp"
 #include "mesh/ego_network.hpp"
 #include "tests/spen/spen_test_graphs.hpp"
+#include "tests/test_paths.hpp"
 
 using namespace tessera;
 using namespace tessera::spen_test;
@@ -59,7 +60,7 @@ TEST_CASE("ego-networks equal the k-hop balls of all-pairs shortest paths", "[sp
 }
 
 TEST_CASE("TU reader on a hand-written 3-graph file", "[spen][io]") {
-  const std::string dir = std::string(TESSERA_SOURCE_DIR) + "/tests/data/tu/TRI";
+  const std::string dir = tessera::test::source_dir() + "/tests/data/tu/TRI";
   const io::TuDataset ds = io::read_tu_dataset(dir);
   CHECK(ds.name == "TRI");
   REQUIRE(ds.graphs.size() == 3);
@@ -92,7 +93,7 @@ TEST_CASE("TU reader on a hand-written 3-graph file", "[spen][io]") {
   CHECK(io::count_triangles(t.graph) == 1);
 
   // Malformed copies: one line each, naming the file and line.
-  const fs::path bad = fs::path(TESSERA_TEST_OUT) / "spen_tu_bad" / "TRI";
+  const fs::path bad = fs::path(tessera::test::test_out()) / "spen_tu_bad" / "TRI";
   auto copy_with = [&](const std::string& file, const std::string& text) {
     fs::remove_all(bad);
     fs::create_directories(bad);
@@ -132,7 +133,7 @@ TEST_CASE("TU reader on a hand-written 3-graph file", "[spen][io]") {
 }
 
 TEST_CASE("MUTAG and SR25 copies read with the published counts", "[spen][io]") {
-  const std::string root = std::string(TESSERA_SOURCE_DIR) + "/tests/data/tu/";
+  const std::string root = tessera::test::source_dir() + "/tests/data/tu/";
   const io::TuDataset m = io::read_tu_dataset(root + "MUTAG");
   CHECK(m.graphs.size() == 188);
   int64_t nodes = 0, edges = 0, positive = 0;

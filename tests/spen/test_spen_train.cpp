@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "tests/test_paths.hpp"
 #include "train/spen/data.hpp"
 #include "train/spen/family.hpp"
 #include "train/spen/learner.hpp"
@@ -45,7 +46,7 @@ std::vector<at::Tensor> params(FoldLearner& l) { return l.model().parameters(); 
 
 std::string out_dir(const std::string& name) {
   // Appended piecewise: GCC 12 warns falsely (-Warray-bounds) on the chained operator+ here.
-  std::string dir = TESSERA_TEST_OUT;
+  std::string dir = tessera::test::test_out();
   dir += "/spen_train/";
   dir += name;
   dir += cat("_np", Comm().size());

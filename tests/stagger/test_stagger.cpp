@@ -17,6 +17,7 @@
 #include "io/schema.hpp"
 #include "physics/flow_statistics.hpp"
 #include "tessera/config.hpp"
+#include "tests/test_paths.hpp"
 #include "train/checkpoint.hpp"
 #include "train/stagger/evaluation.hpp"
 #include "train/stagger/family.hpp"
@@ -73,7 +74,7 @@ std::string deck_error(const std::string& yaml) {
 std::string out_dir(const std::string& name) {
   // Appended, not `std::string(...) + "..." + name`: GCC 12 at -O1 warned (-Warray-bounds) inside
   // the inlined string concatenation, a false positive.
-  std::string dir = TESSERA_TEST_OUT;
+  std::string dir = tessera::test::test_out();
   dir.append("/stagger/").append(name);
   std::filesystem::create_directories(dir);
   return dir;

@@ -10,6 +10,7 @@
 #include "io/deck.hpp"
 #include "mesh/augment.hpp"
 #include "tests/synthetic_flow.hpp"
+#include "tests/test_paths.hpp"
 #include "train/mesh_data.hpp"
 #include "train/mesh_sim_family.hpp"
 #include "train/trainer.hpp"
@@ -19,7 +20,7 @@ using namespace tessera;
 namespace {
 
 std::string out_dir() {
-  static const std::string d = std::string(TESSERA_TEST_OUT) + "/dist_train_np" + std::to_string(Comm().size());
+  static const std::string d = tessera::test::test_out() + "/dist_train_np" + std::to_string(Comm().size());
   return d;
 }
 
@@ -142,7 +143,7 @@ TEST_CASE("graph-parallel training equals single-process training", "[mpi][train
     check_same_parameters(serial, resumed_dist, 1e-4);
 
     // At np = 3: resume from the checkpoint the np = 2 run wrote (ctest orders np2 first).
-    const std::string from_np2 = std::string(TESSERA_TEST_OUT) + "/dist_train_np2/" + family + "_dist.h5";
+    const std::string from_np2 = tessera::test::test_out() + "/dist_train_np2/" + family + "_dist.h5";
     if (world.size() == 3) {
       REQUIRE(std::filesystem::exists(from_np2));
       io::Deck d3 = make_deck(schema, family, {"train.resume=" + from_np2});

@@ -7,11 +7,12 @@
 
 #include "io/deck.hpp"
 #include "tests/synthetic_flow.hpp"
+#include "tests/test_paths.hpp"
 #include "train/mesh_sim_family.hpp"
 #include "train/trainer.hpp"
 
 using namespace tessera;
-static const std::string out = std::string(TESSERA_TEST_OUT) + "/fine_tune";
+static const std::string out = tessera::test::test_out() + "/fine_tune";
 
 static io::Deck deck(const std::string& family, const std::vector<std::string>& extra = {}) {
   static const std::string data = [] {

@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/deck.hpp"
+#include "tests/test_paths.hpp"
 #include "tests/train_fixture.hpp"
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
@@ -26,7 +27,7 @@
 #include "train/trainer.hpp"
 
 using namespace tessera;
-static const std::string out = std::string(TESSERA_TEST_OUT) + "/train";
+static const std::string out = tessera::test::test_out() + "/train";
 
 static const std::string& dataset() {
   static const std::string dir = test::fresh_synthetic_dataset(out + "/data");
@@ -101,7 +102,7 @@ TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]")
 TEST_CASE("checkpoints come with a PyTorch state_dict of the model parameters", "[train][checkpoint]") {
   // interop.state_dict (tests/interop/check_state_dict.py) loads state_dict/ck.pt with Python's
   // torch.load and compares it with expected.txt, written here.
-  const std::string dir = std::string(TESSERA_TEST_OUT) + "/state_dict";
+  const std::string dir = tessera::test::test_out() + "/state_dict";
   std::filesystem::create_directories(dir);
   train::Checkpoint c;
   c.tensors["model.encoder.0.weight"] = at::randn({3, 4});

@@ -10,6 +10,7 @@
 
 #include "io/deck.hpp"
 #include "tests/synthetic_flow.hpp"
+#include "tests/test_paths.hpp"
 #include "train/evaluate.hpp"
 #include "train/mesh_sim_family.hpp"
 #include "train/trainer.hpp"
@@ -27,7 +28,7 @@ struct SkipWithoutGpu {
   }
 } skip_without_gpu;
 
-const std::string out = std::string(TESSERA_TEST_OUT) + "/train_cuda";
+const std::string out = tessera::test::test_out() + "/train_cuda";
 
 io::Deck make_deck(const std::string& family, const std::vector<std::string>& extra) {
   static const io::Schema schema = [] {

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
+#include "tests/test_paths.hpp"
 #include "tests/train_fixture.hpp"
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
@@ -15,7 +16,7 @@
 #include "train/trainer.hpp"
 
 using namespace tessera;
-static const std::string out = std::string(TESSERA_TEST_OUT) + "/train_unroll";
+static const std::string out = tessera::test::test_out() + "/train_unroll";
 
 static const std::string& dataset() {
   static const std::string dir = test::fresh_synthetic_dataset(out + "/data");
