@@ -168,9 +168,9 @@ void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<d
   }
 }
 
-// The last run of digits in a name ("flow_012.vtu" -> "012"); empty when there is none. Found by
-// hand: std::regex recurses once per character and overflows the stack on a long name (an HDF5
-// group name can be megabytes).
+// The last run of digits in a name ("flow_012.vtu" -> "012"); empty when there is none. Searched
+// for by hand: std::regex recurses once per character and overflows the stack on a long name (an
+// HDF5 group name can be megabytes).
 namespace {
 std::string last_number(const std::string& s) {
   const size_t end = s.find_last_of("0123456789");
