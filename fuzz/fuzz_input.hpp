@@ -35,6 +35,15 @@ inline const std::filesystem::path& scratch_dir() {
   return scratch.dir;
 }
 
+// <scratch>/<name>, emptied (made if absent): the previous input's files must not leak into this
+// one's folder.
+inline std::filesystem::path fresh_scratch_dir(const std::string& name) {
+  const std::filesystem::path dir = scratch_dir() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 // Writes `bytes` to <scratch>/<name> (replacing it) and returns the path.
 inline std::string write_scratch(const std::string& name, std::string_view bytes) {
   const std::filesystem::path path = scratch_dir() / name;

@@ -16,9 +16,7 @@ constexpr const char* kParts[] = {"A.txt",           "graph_indicator.txt", "gra
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto parts = tessera::fuzz::split_parts(std::string_view(reinterpret_cast<const char*>(data), size));
-  const std::filesystem::path dir = tessera::fuzz::scratch_dir() / "FUZZ";
-  std::filesystem::remove_all(dir);  // the previous input's files must not leak into this one
-  std::filesystem::create_directories(dir);
+  const std::filesystem::path dir = tessera::fuzz::fresh_scratch_dir("FUZZ");
   for (size_t i = 0; i < parts.size() && i < std::size(kParts); ++i)
     tessera::fuzz::write_scratch(std::string("FUZZ/FUZZ_") + kParts[i], parts[i]);
   return tessera::fuzz::run_reader([&] { tessera::io::read_tu_dataset(dir.string()); });

@@ -14,11 +14,8 @@
 #include "fuzz/import_round_trip.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  namespace fs = std::filesystem;
   const auto parts = tessera::fuzz::split_parts(std::string_view(reinterpret_cast<const char*>(data), size));
-  const fs::path dir = tessera::fuzz::scratch_dir() / "series";
-  fs::remove_all(dir);  // the previous input's files must not leak into this one
-  fs::create_directories(dir);
+  const std::filesystem::path dir = tessera::fuzz::fresh_scratch_dir("series");
   if (!parts[0].empty()) tessera::fuzz::write_scratch("series/series.pvd", parts[0]);
   for (size_t k = 1; k < parts.size() && k <= 16; ++k)
     tessera::fuzz::write_scratch("series/step_" + std::to_string(k - 1) + ".vtu", parts[k]);

@@ -319,13 +319,22 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
   return t;
 }
 
+std::vector<vtkXMLDataElement*> in_document_order(vtkXMLDataElement* root) {
+  std::vector<vtkXMLDataElement*> order, stack{root};
+  while (!stack.empty()) {
+    vtkXMLDataElement* e = stack.back();
+    stack.pop_back();
+    order.push_back(e);
+    for (int k = e->GetNumberOfNestedElements(); k-- > 0;) stack.push_back(e->GetNestedElement(k));
+  }
+  return order;
+}
+
 XmlTree::~XmlTree() {
   if (!root_) return;
-  // Breadth first, every element after its parent; in reverse, each element's children have lost
-  // their own children by the time it removes them, so no deletion recurses.
-  std::vector<vtkXMLDataElement*> order{root_};
-  for (size_t i = 0; i < order.size(); ++i)
-    for (int k = 0; k < order[i]->GetNumberOfNestedElements(); ++k) order.push_back(order[i]->GetNestedElement(k));
+  // Every element comes after its parent; in reverse, each element's children have lost their
+  // own children by the time it removes them, so no deletion recurses.
+  const std::vector<vtkXMLDataElement*> order = in_document_order(root_);
   for (auto e = order.rbegin(); e != order.rend(); ++e) (*e)->RemoveAllNestedElements();
   root_->Delete();
 }

@@ -117,6 +117,10 @@ class XmlTree {
 
 // XML helpers of the .pvd and XDMF readers (VTK's XML parser).
 XmlTree read_xml(const std::string& path);
+// Every element of the tree at `root`, root first, in document order (depth first). With a stack
+// of its own, not by recursion: a damaged file nested 100,000 elements deep overflowed the call
+// stack.
+std::vector<vtkXMLDataElement*> in_document_order(vtkXMLDataElement* root);
 std::string attr(vtkXMLDataElement* e, const char* name, const std::string& fallback = "");
 std::string lower(std::string s);
 std::string trim(const std::string& s);

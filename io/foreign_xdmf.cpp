@@ -93,29 +93,21 @@ std::optional<std::string> xpointer_grid_name(const std::string& ptr) {
   return std::nullopt;
 }
 
-// All Grid elements below `root`, depth first (in document order). With a stack of its own, not
-// by recursion: a damaged file nested 100,000 elements deep overflowed the call stack.
-void grids(vtkXMLDataElement* root, std::vector<vtkXMLDataElement*>& out) {
-  std::vector<std::pair<vtkXMLDataElement*, int>> stack{{root, 0}};  // element, next child
-  while (!stack.empty()) {
-    auto& [e, next] = stack.back();
-    if (next == e->GetNumberOfNestedElements()) {
-      stack.pop_back();
-      continue;
-    }
-    vtkXMLDataElement* c = e->GetNestedElement(next++);
-    if (std::string(c->GetName()) == "Grid") out.push_back(c);
-    stack.emplace_back(c, 0);
-  }
+// All Grid elements below `root`, in document order.
+std::vector<vtkXMLDataElement*> grids(vtkXMLDataElement* root) {
+  std::vector<vtkXMLDataElement*> out;
+  for (vtkXMLDataElement* e : in_document_order(root))
+    if (e != root && std::string(e->GetName()) == "Grid") out.push_back(e);
+  return out;
 }
 
 // Topology or Geometry of a temporal grid: its own, or through xi:include from a named grid
-// (meshio), or else from the domain's only uniform grid outside the collection.
+// (meshio; `all` holds the domain's grids), or else from the domain's only uniform grid outside
+// the collection.
 vtkXMLDataElement* mesh_part(vtkXMLDataElement* grid, const std::string& part, vtkXMLDataElement* domain,
-                             vtkXMLDataElement* collection, const std::string& xmf) {
+                             const std::vector<vtkXMLDataElement*>& all, vtkXMLDataElement* collection,
+                             const std::string& xmf) {
   if (auto* e = child(grid, part)) return e;
-  std::vector<vtkXMLDataElement*> all;
-  grids(domain, all);
   for (int k = 0; k < grid->GetNumberOfNestedElements(); ++k) {
     vtkXMLDataElement* inc = grid->GetNestedElement(k);
     const std::string name = inc->GetName();
@@ -145,8 +137,7 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
   if (std::string(root->GetName()) != "Xdmf" || !domain)
     throw Error(cat(xmf, ": not an XDMF file (expected <Xdmf><Domain>)"));
   vtkXMLDataElement* coll = nullptr;
-  std::vector<vtkXMLDataElement*> all;
-  grids(domain, all);
+  const std::vector<vtkXMLDataElement*> all = grids(domain);
   for (auto* g : all)
     if (attr(g, "GridType") == "Collection") {
       coll = g;
@@ -171,8 +162,8 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
   for (size_t s = 0; s < steps.size(); ++s) {
     vtkXMLDataElement* g = steps[s];
     const std::string where = cat("step ", s, " (grid '", attr(g, "Name", "?"), "')");
-    vtkXMLDataElement* topo = mesh_part(g, "Topology", domain, coll, xmf);
-    vtkXMLDataElement* geo = mesh_part(g, "Geometry", domain, coll, xmf);
+    vtkXMLDataElement* topo = mesh_part(g, "Topology", domain, all, coll, xmf);
+    vtkXMLDataElement* geo = mesh_part(g, "Geometry", domain, all, coll, xmf);
     if (s == 0) {
       const std::string type = attr(topo, "TopologyType", attr(topo, "Type"));
       if (lower(type) != "triangle")
