@@ -11,6 +11,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "io/h5.hpp"
+#include "io/yaml_message.hpp"
 
 namespace tessera::io {
 
@@ -80,8 +81,8 @@ DatasetMeta DatasetMeta::from_json(const std::string& text, const std::string& s
       m.fields.push_back(f);
     }
   } catch (const YAML::Exception& e) {
-    throw Error(
-        cat(source, ": not a valid dataset meta.json (need dt, trajectory_length, field_names, features): ", e.what()));
+    throw Error(cat(source, ": not a valid dataset meta.json (need dt, trajectory_length, field_names, features): ",
+                    yaml_message(e)));
   }
   return m;
 }

@@ -248,8 +248,11 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
     YAML::Node value;
     try {
       value = YAML::Load(ov.substr(eq + 1));
+    } catch (const YAML::DeepRecursion& e) {
+      throw Error(cat("--set ", shown(ov, 60), ": invalid YAML value: nested ", e.depth(),
+                      " levels deep, past yaml-cpp's limit (a value is a scalar or a short list)"));
     } catch (const YAML::ParserException& e) {
-      throw Error(cat("--set ", ov, ": invalid YAML value: ", e.msg));
+      throw Error(cat("--set ", shown(ov, 60), ": invalid YAML value: ", e.msg));
     }
     if (!schema.find(path)) {
       if (schema.is_section(path))

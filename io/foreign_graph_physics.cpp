@@ -11,6 +11,7 @@
 #include "io/foreign.hpp"
 #include "io/foreign_raw.hpp"
 #include "io/h5.hpp"
+#include "io/yaml_message.hpp"
 
 namespace tessera::io {
 namespace {
@@ -92,7 +93,7 @@ double dt_from_meta(const std::string& meta_path) {
     if (!n.IsMap() || !n["dt"]) return 0;
     dt = n["dt"];
   } catch (const YAML::Exception& e) {
-    throw Error(cat(meta_path, ": not valid JSON/YAML: ", e.what()));
+    throw Error(cat(meta_path, ": not valid JSON/YAML: ", yaml_message(e)));
   }
   const std::string text = dt.IsScalar() ? dt.Scalar() : "a list or map";
   double x = NAN;

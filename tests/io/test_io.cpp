@@ -93,6 +93,13 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
   CHECK(error_of("name: x\n", {"solver.dtx=1"}) ==
         std::string("--set solver.dtx=1: unknown key 'solver.dtx' (see --help for the deck keys)"));
   CHECK(error_of("name: x\n", {"solver.dt"}) == std::string("--set solver.dt: expected key.path=value"));
+  // yaml-cpp's own message for a value nested past its depth limit is "bad file".
+  CHECK(error_of("name: x\n", {"solver.dt=" + std::string(600, '[')}) ==
+        std::string("--set solver.dt=" + std::string(20, '[') + "..." + std::string(30, '[') +
+                    " (610 characters): invalid YAML value: nested 500 levels deep, past yaml-cpp's limit (a value is "
+                    "a scalar or a short list)"));
+  CHECK(error_of("name: x\n", {"solver.dt=[1"}) ==
+        std::string("--set solver.dt=[1: invalid YAML value: end of sequence flow not found"));
   CHECK(error_of("name: x\nsolver: 3\n", {"solver.dt=1"}) ==
         std::string("--set solver.dt=1: 'solver' is not a section in deck.yaml"));
   CHECK(error_of("name: x\nsolver:\n  dt: '0.1'\n") ==

@@ -120,6 +120,10 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
   CHECK_THROWS_WITH(
       io::DatasetMeta::from_json(R"({"dt": 0.1, "trajectory_length": 0, "field_names": [], "features": {}})", "m.json"),
       "m.json: \"trajectory_length\" is 0; expected at least 1");
+  // yaml-cpp's own message for input nested past its depth limit is "bad file".
+  CHECK_THROWS_WITH(io::DatasetMeta::from_json(std::string(600, '['), "m.json"),
+                    "m.json: not a valid dataset meta.json (need dt, trajectory_length, field_names, features): "
+                    "yaml-cpp: error at line 1, column 1: nested 500 levels deep, past yaml-cpp's limit");
 }
 
 TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {
