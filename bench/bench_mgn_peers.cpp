@@ -38,6 +38,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/machine.hpp"
@@ -331,7 +332,7 @@ int main(int argc, char** argv) {
       pairs > 0 ? (std::to_string(pairs) + " pairs per peer (each peer step between two tessera steps)").c_str()
                 : (std::to_string(rounds) + " rounds x " + std::to_string(reps) + " steps per row").c_str());
   std::printf("machine: %s\n", bench::machine_description().c_str());
-  std::printf("peers: %s %s/mgn_peers.py\n", python.c_str(), TESSERA_BENCH_DIR);
+  std::printf("peers: %s %s/mgn_peers.py\n", python.c_str(), bench::bench_dir().c_str());
   std::fflush(stdout);
   auto remove_files = [&] {
     for (const char* f : {"src.i64", "dst.i64", "x.f32", "e.f32", "y.f32", "meta.txt"})

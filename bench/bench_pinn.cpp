@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
 #include "bench/timing.hpp"
 #include "core/malloc_policy.hpp"
@@ -33,7 +34,7 @@ double peer_ms(const std::string& python, const std::string& script, const std::
                const std::string& args) {
   // The script runs under the malloc policy of core::retain_freed_memory (glibc tunables), as tessera.
   const std::string cmd = std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " + python + " " +
-                          TESSERA_BENCH_DIR + "/" + script + " " + args + " 2>&1";
+                          bench::bench_dir() + "/" + script + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;
   std::string out;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/machine.hpp"
@@ -136,7 +137,7 @@ int main(int argc, char** argv) {
           if (!listed(models, model_name) || !listed(bundles, std::to_string(bundle))) continue;
           if (bundle > 4 && model_name == "meshgraphnet") continue;
           const std::string deck_name = "train-" + model_name + ".yaml";
-          const io::Deck deck = io::Deck::load(std::string(TESSERA_SOURCE_DIR) + "/decks/" + deck_name, schema,
+          const io::Deck deck = io::Deck::load(bench::source_dir() + "/decks/" + deck_name, schema,
                                                {"data.dir=" + scratch, "model.bundle=" + std::to_string(bundle)});
           const train::MeshSimOptions o = train::mesh_sim_options(deck);
           std::shared_ptr<train::Simulator> model =

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/timing.hpp"
@@ -89,8 +90,8 @@ int main(int argc, char** argv) {
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   if (quick) steps = 3;
   if (decks.empty())
-    decks = {std::string(TESSERA_SOURCE_DIR) + "/decks/train-transformer.yaml",
-             std::string(TESSERA_SOURCE_DIR) + "/decks/train-meshgraphnet.yaml"};
+    decks = {bench::source_dir() + "/decks/train-transformer.yaml",
+             bench::source_dir() + "/decks/train-meshgraphnet.yaml"};
 
   // 1. A CylinderFlow-sized dataset in a scratch folder (removed at the end).
   const mesh::Mesh m = bench::cylinder_flow_mesh(quick);

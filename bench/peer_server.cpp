@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "bench/bench_paths.hpp"
 #include "core/malloc_policy.hpp"
 
 namespace tessera::bench {
@@ -20,7 +21,7 @@ std::string mgn_peer_command(const std::string& python, const std::string& peer,
   };
   const bool fused = suffix("+fused"), retain = suffix("+retain");
   const std::string env = retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
-  return env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + TESSERA_BENCH_DIR +
+  return env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + bench_dir() +
          "/mgn_peers.py --peer " + name + (fused ? " --fused-adamw" : "") + " --dir " + dir + " --threads " +
          std::to_string(threads) + " 2>&1";
 }
