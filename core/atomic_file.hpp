@@ -1,7 +1,9 @@
 // Atomic output: everything tessera writes goes to a temporary name beside the target and is
 // renamed into place once complete, so an interrupted run never leaves a truncated file.
 #pragma once
+#include <cstddef>
 #include <string>
+#include <utility>
 
 namespace tessera::core {
 
@@ -12,6 +14,27 @@ std::string temp_path(const std::string& path);
 // Renames temp_path(path) to path (creating nothing else). Throws on failure, having removed
 // the temporary.
 void commit_temp(const std::string& path);
+
+// A temporary output (a file, or a staging folder) that is removed when this goes out of scope
+// before keep(): a write that fails half-way (a full disk, a writer's error) leaves no temporary
+// behind. In a collective write every rank holds one and only the owner (the root) removes it.
+class TemporaryOutput {
+ public:
+  explicit TemporaryOutput(std::string path, bool owner = true) : path_(std::move(path)), owner_(owner) {}
+  ~TemporaryOutput();
+  TemporaryOutput(const TemporaryOutput&) = delete;
+  TemporaryOutput& operator=(const TemporaryOutput&) = delete;
+  const std::string& path() const { return path_; }
+  void keep() { kept_ = true; }  // moved into place: nothing to remove
+
+ private:
+  std::string path_;
+  bool owner_, kept_ = false;
+};
+
+// Writes `size` bytes to `path` (created or truncated), not atomically: for a temporary name. A
+// failure (a full disk) throws with the system's reason; the partial file is the caller's to remove.
+void write_file(const std::string& path, const void* data, size_t size);
 
 // Writes text atomically.
 void write_text_atomic(const std::string& path, const std::string& text);

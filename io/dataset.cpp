@@ -104,7 +104,8 @@ DatasetWriter::DatasetWriter(const std::string& dir, const std::string& split, D
     : dir_(dir), path_(dir + "/" + split + ".h5"), meta_(std::move(meta)), comm_(comm) {
   if (comm_.root()) core::ensure_parent_dir(path_);
   comm_.barrier();
-  file_ = std::make_unique<H5File>(H5File::create(core::temp_path(path_), comm_));
+  temp_ = std::make_unique<core::TemporaryOutput>(core::temp_path(path_), comm_.root());
+  file_ = std::make_unique<H5File>(H5File::create(temp_->path(), comm_));
   if (!deck_yaml.empty()) file_->write_attr("/", "tessera_deck", deck_yaml);
 }
 
@@ -145,6 +146,7 @@ void DatasetWriter::finish() {
   comm_.barrier();
   if (comm_.root()) {
     core::commit_temp(path_);
+    temp_->keep();
     core::write_text_atomic(dir_ + "/meta.json", meta_.to_json());
   }
   comm_.barrier();

@@ -12,6 +12,10 @@
 #include "core/comm.hpp"
 #include "mesh/mesh.hpp"
 
+namespace tessera::core {
+class TemporaryOutput;
+}
+
 namespace tessera::io {
 
 class H5File;
@@ -64,7 +68,8 @@ class DatasetWriter {
   std::string dir_, path_;
   DatasetMeta meta_;
   Comm comm_;
-  std::unique_ptr<H5File> file_;
+  std::unique_ptr<core::TemporaryOutput> temp_;  // <split>.h5.tmp until finish(): removed if never finished
+  std::unique_ptr<H5File> file_;                 // declared after temp_: closed before it is removed
 };
 
 // The dataset's meta.json (fields, dt) alone, without opening a split.

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/regular_file.hpp"
 
@@ -93,6 +94,18 @@ H5File H5File::create(const std::string& path, const Comm& comm) {
   return H5File(id, path, comm);
 }
 
+H5File H5File::create_in_memory(const std::string& path) {
+  static Quiet quiet;
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "H5Pcreate");
+  check(H5Pset_fapl_core(fapl, size_t(1) << 20, /*backing_store=*/false),
+        cat(path, ": cannot set HDF5's memory driver"));
+  hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  if (id < 0) throw Error(cat(path, ": cannot create HDF5 file in memory"));
+  H5File f(id, path, Comm::self());
+  f.in_memory_ = true;
+  return f;
+}
+
 H5File H5File::open_read(const std::string& path) {
   static Quiet quiet;
   core::require_regular_file(path, "an HDF5 file");
@@ -110,25 +123,50 @@ hid_t H5File::handle() const {
 }
 
 H5File::H5File(H5File&& o) noexcept
-    : id_(o.id_), path_(std::move(o.path_)), comm_(o.comm_), snapshot_(std::move(o.snapshot_)) {
+    : id_(o.id_),
+      path_(std::move(o.path_)),
+      comm_(o.comm_),
+      snapshot_(std::move(o.snapshot_)),
+      in_memory_(o.in_memory_) {
   o.id_ = -1;
 }
 H5File& H5File::operator=(H5File&& o) noexcept {
   if (this != &o) {
-    close();
+    release();
     id_ = o.id_;
     path_ = std::move(o.path_);
     comm_ = o.comm_;
     snapshot_ = std::move(o.snapshot_);
+    in_memory_ = o.in_memory_;
     o.id_ = -1;
   }
   return *this;
 }
-H5File::~H5File() { close(); }
-void H5File::close() {
+H5File::~H5File() { release(); }
+void H5File::release() noexcept {
   if (id_ >= 0) H5Fclose(id_);
   id_ = -1;
   snapshot_.reset();
+}
+void H5File::close() {
+  const hid_t id = id_;
+  id_ = -1;
+  snapshot_.reset();
+  if (id < 0) return;
+  if (!in_memory_) {
+    if (H5Fclose(id) < 0) throw Error(cat(path_, ": cannot finish writing the HDF5 file (disk full?)"));
+    return;
+  }
+  std::vector<char> image;
+  const ssize_t size = H5Fflush(id, H5F_SCOPE_LOCAL) < 0 ? -1 : H5Fget_file_image(id, nullptr, 0);
+  if (size >= 0) {
+    image.resize(static_cast<size_t>(size));
+    if (H5Fget_file_image(id, image.data(), image.size()) != size) image.clear();
+  }
+  const bool closed = H5Fclose(id) >= 0;
+  if (size < 0 || (size > 0 && image.empty()) || !closed)
+    throw Error(cat(path_, ": HDF5 could not finish the file in memory"));
+  core::write_file(path_, image.data(), image.size());
 }
 
 bool H5File::exists(const std::string& obj) const {

@@ -19,6 +19,12 @@ class H5File {
   // Creates (truncates) `path`; parallel (collective) when comm.size() > 1. The default is this
   // process alone: a collective open by one rank would wait for the others forever.
   static H5File create(const std::string& path, const Comm& comm = Comm::self());
+  // Creates `path` in memory, for this process alone; close() writes it out. HDF5 1.10 cannot
+  // recover from a write that fails while it closes a file (a full disk): it reported nothing
+  // when the file was closed by a destructor, and crashed at exit when close() was checked. Built
+  // in memory, HDF5 meets no I/O error, and the file system's error is an Error from close().
+  // For files that fit in memory: checkpoints, a time series' steps.
+  static H5File create_in_memory(const std::string& path);
   // Opens for reading, serially (each rank may read independently). HDF5 decodes the file in a
   // child process (H5Snapshot), so a damaged file is an Error even where HDF5 itself crashes.
   static H5File open_read(const std::string& path);
@@ -26,6 +32,9 @@ class H5File {
   H5File(H5File&&) noexcept;
   H5File& operator=(H5File&&) noexcept;
   ~H5File();
+  // Closes the file, flushing what HDF5 still holds (or, for a file in memory, writing it out): a
+  // failure such as a full disk throws here, so writers close before they move a file into place.
+  // The destructor closes without checking, and discards a file in memory.
   void close();
 
   const std::string& path() const { return path_; }
@@ -57,11 +66,13 @@ class H5File {
 
  private:
   H5File(hid_t id, std::string path, const Comm& comm) : id_(id), path_(std::move(path)), comm_(comm) {}
-  hid_t handle() const;  // the HDF5 file, opened here on first use for a snapshot's deferred data
+  hid_t handle() const;     // the HDF5 file, opened here on first use for a snapshot's deferred data
+  void release() noexcept;  // closes without checking (destructor, move)
   mutable hid_t id_ = -1;
   std::string path_;
   Comm comm_;
   std::shared_ptr<const H5Snapshot> snapshot_;  // files opened for reading
+  bool in_memory_ = false;                      // create_in_memory: close() writes the image to path_
 };
 
 }  // namespace tessera::io

@@ -40,11 +40,13 @@ void write_vti(const std::string& path, int64_t nx, int64_t ny, std::array<doubl
     image->GetFieldData()->AddArray(s);
   }
   vtkNew<vtkXMLImageDataWriter> w;
+  core::TemporaryOutput temp(core::temp_path(path));
   w->SetInputData(image);
-  w->SetFileName(core::temp_path(path).c_str());
+  w->SetFileName(temp.path().c_str());
   w->SetDataModeToBinary();
   if (w->Write() != 1) throw Error(cat(path, ": VTK writer failed"));
   core::commit_temp(path);
+  temp.keep();
 }
 
 }  // namespace tessera::io

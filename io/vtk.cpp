@@ -113,11 +113,13 @@ void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<F
   std::iota(all.begin(), all.end(), 0);
   auto grid = make_vtk_grid(m, fields, all, deck_yaml);
   vtkNew<vtkXMLUnstructuredGridWriter> w;
+  core::TemporaryOutput temp(core::temp_path(path));
   w->SetInputData(grid);
-  w->SetFileName(core::temp_path(path).c_str());
+  w->SetFileName(temp.path().c_str());
   w->SetDataModeToBinary();
   if (w->Write() != 1) throw Error(cat(path, ": VTK writer failed"));
   core::commit_temp(path);
+  temp.keep();
 }
 
 void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields, const Comm& comm,
@@ -127,6 +129,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   const fs::path target(path);
   const fs::path stage = target.parent_path() / cat(".", target.filename().string(), ".tmp");
   if (comm.root()) fs::create_directories(stage);
+  core::TemporaryOutput staging(stage.string(), comm.root());  // removed at the end in any case
   comm.barrier();
   std::vector<int64_t> mine;
   if (cell_rank.empty()) {
@@ -165,10 +168,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
   fs::rename(stage / piece, target.parent_path() / piece);
   comm.barrier();
-  if (comm.root()) {
-    fs::rename(stage / target.filename(), target);
-    fs::remove_all(stage);
-  }
+  if (comm.root()) fs::rename(stage / target.filename(), target);
   comm.barrier();
 }
 

@@ -75,8 +75,9 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
   comm_.barrier();
 
   const std::string path = base_ + "_mesh.h5";
+  core::TemporaryOutput temp(core::temp_path(path), comm_.root());
   {
-    H5File f = H5File::create(core::temp_path(path), comm_);
+    H5File f = create_file(temp.path());
     auto [n0, n1] = node_block_;
     std::vector<double> xyz((n1 - n0) * 3, 0.0);
     for (int64_t i = n0; i < n1; ++i)
@@ -86,8 +87,16 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
     f.write_rows("/cells", {hsize_t(num_cells_), hsize_t(npc_)}, c0, c1 - c0, m.cells.data() + c0 * npc_);
     if (!deck_yaml_.empty()) f.write_attr("/", "tessera_deck", deck_yaml_);
     write_fields(f, static_fields_);
+    f.close();
   }
   commit(path);
+  temp.keep();
+}
+
+// One rank builds its files in memory (a full disk is then an Error from close(), io/h5.hpp);
+// several write them together through MPI-IO.
+H5File XdmfSeries::create_file(const std::string& path) const {
+  return comm_.size() == 1 ? H5File::create_in_memory(path) : H5File::create(path, comm_);
 }
 
 // Moves a collectively written file into place once every rank has closed it.
@@ -112,11 +121,14 @@ void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const
 void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
   std::ostringstream name;
   name << base_ << "_" << std::setw(6) << std::setfill('0') << steps_.size() << ".h5";
+  core::TemporaryOutput temp(core::temp_path(name.str()), comm_.root());
   {
-    H5File f = H5File::create(core::temp_path(name.str()), comm_);
+    H5File f = create_file(temp.path());
     write_fields(f, fields);
+    f.close();
   }
   commit(name.str());
+  temp.keep();
   Step s{time, name.str(), {}};
   for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}});
   steps_.push_back(std::move(s));

@@ -27,6 +27,7 @@ class XdmfSeries {
   int steps() const { return static_cast<int>(steps_.size()); }
 
  private:
+  H5File create_file(const std::string& path) const;
   void write_fields(H5File& file, const std::vector<Field>& fields) const;
   void commit(const std::string& path) const;
   void write_index() const;

@@ -60,8 +60,10 @@ std::string state_dict_path(const std::string& checkpoint) {
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
   core::ensure_parent_dir(path);
+  core::TemporaryOutput temp(core::temp_path(path));
   {
-    io::H5File f = io::H5File::create(core::temp_path(path));
+    // Built in memory and written out by close(): a full disk is an Error there (io/h5.hpp).
+    io::H5File f = io::H5File::create_in_memory(temp.path());
     f.create_group("/tensors");
     for (const auto& [name, t0] : c.tensors) {
       at::Tensor t = t0.detach().to(at::kCPU).contiguous();
@@ -90,8 +92,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     for (const auto& [k, v] : c.attributes)
       if (k != "format") f.write_attr("/", k, v);
     f.write_attr("/", "format", kCheckpointFormat);
+    f.close();
   }
   core::commit_temp(path);
+  temp.keep();
   save_state_dict(state_dict_path(path), c);
 }
 

@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/regular_file.hpp"
+#include "tests/file_size_limit.hpp"
 #include "tests/test_paths.hpp"
 
 using namespace tessera;
@@ -70,6 +71,23 @@ TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
   CHECK_THROWS_WITH(core::write_text_atomic(dir + "/taken.csv", "x\n"),
                     Catch::Contains("taken.csv: cannot move the finished file into place: a directory of that name"));
   CHECK_FALSE(std::filesystem::exists(core::temp_path(dir + "/taken.csv")));
+  // A write that fails half-way (the disk full) is an error naming the file, and leaves neither
+  // the file nor its temporary.
+  {
+    tessera::test::FileSizeLimit full(64 * 1024);
+    CHECK_THROWS_WITH(core::write_text_atomic(dir + "/big.txt", std::string(1 << 20, 'x')),
+                      Catch::Contains("big.txt.tmp: writing 1048576 bytes failed: File too large"));
+    core::write_text_atomic(dir + "/small.txt", "fits\n");  // under the limit: written
+  }
+  CHECK_FALSE(std::filesystem::exists(dir + "/big.txt"));
+  CHECK_FALSE(std::filesystem::exists(core::temp_path(dir + "/big.txt")));
+  CHECK(std::filesystem::file_size(dir + "/small.txt") == 5);
+  // A temporary folder (write_pvtu's staging) is removed whole unless kept; only by its owner.
+  std::filesystem::create_directories(dir + "/stage/sub");
+  { core::TemporaryOutput stage(dir + "/stage", /*owner=*/false); }
+  CHECK(std::filesystem::exists(dir + "/stage/sub"));
+  { core::TemporaryOutput stage(dir + "/stage"); }
+  CHECK_FALSE(std::filesystem::exists(dir + "/stage"));
 }
 
 TEST_CASE("an input that must be a file names what it is instead", "[files]") {

@@ -13,6 +13,7 @@
 #include "io/h5.hpp"
 #include "io/planetoid.hpp"
 #include "io/xdmf.hpp"
+#include "tests/file_size_limit.hpp"
 #include "tests/mesh_fixtures.hpp"
 #include "tests/test_paths.hpp"
 
@@ -105,6 +106,9 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
     CHECK(t[name].i32 == f.i32);
   }
   CHECK_THROWS_WITH(r.read(7), Catch::Contains("no trajectory 7"));
+  // A dataset that is never finished (its run failed) leaves no temporary behind.
+  { io::DatasetWriter unfinished(dir, "valid", meta); }
+  CHECK_FALSE(std::filesystem::exists(dir + "/valid.h5.tmp"));
   // Shapes are checked on write.
   io::DatasetWriter bad(h5_out + "/bad_dataset", "train", meta);
   auto wrong = make_trajectory(m, 4, 0.0f);
@@ -165,6 +169,16 @@ TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {
   for (const auto& e : std::filesystem::directory_iterator(dir)) CHECK(e.path().extension() != ".tmp");
   io::Field short_field{"bad", 1, false, {1.0}};
   CHECK_THROWS_WITH(s.write_step(1.0, {short_field}), Catch::Contains("field 'bad' has 1 values; expected 12 x 1"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/series_000003.h5.tmp"));  // the failed step's temporary is gone
+  // The disk full while the mesh file is written: an error, and no file or temporary left.
+  const mesh::Mesh big = test::grid_mesh(200, 200);  // 40,401 nodes: ~1 MB of coordinates
+  {
+    tessera::test::FileSizeLimit full(64 * 1024);
+    CHECK_THROWS_WITH(io::XdmfSeries(dir + "/full", big, Comm()),
+                      Catch::Contains("full_mesh.h5.tmp: writing") && Catch::Contains("File too large"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir + "/full_mesh.h5"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/full_mesh.h5.tmp"));
 }
 
 TEST_CASE("H5File: files on which HDF5 itself crashes are one Error", "[hdf5]") {

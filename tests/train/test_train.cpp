@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/deck.hpp"
+#include "tests/file_size_limit.hpp"
 #include "tests/test_paths.hpp"
 #include "tests/train_fixture.hpp"
 #include "train/checkpoint.hpp"
@@ -97,6 +98,23 @@ TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]")
   }
   CHECK(r.attributes["step"] == "12");
   CHECK_THROWS_WITH(train::load_checkpoint(out + "/none.h5"), Catch::Contains("file not found"));
+  // A save that fails half-way (the disk full; a tensor it cannot store): an error, and the
+  // previous checkpoint still in place, with no temporary beside it.
+  train::Checkpoint big = c;
+  big.tensors["model.big"] = at::randn({1 << 20});  // 4 MB
+  {
+    tessera::test::FileSizeLimit full(1 << 20);
+    CHECK_THROWS_WITH(train::save_checkpoint(out + "/ck.h5", big),
+                      Catch::Contains("ck.h5.tmp: writing") && Catch::Contains("bytes failed: File too large"));
+  }
+  CHECK_FALSE(std::filesystem::exists(out + "/ck.h5.tmp"));
+  train::Checkpoint bad = c;
+  bad.tensors["z.half"] = at::ones({4}, at::kHalf);  // after the others (sorted): written last
+  CHECK_THROWS_WITH(train::save_checkpoint(out + "/ck.h5", bad), Catch::Contains("unsupported dtype"));
+  CHECK_FALSE(std::filesystem::exists(out + "/ck.h5.tmp"));
+  const train::Checkpoint kept = train::load_checkpoint(out + "/ck.h5");
+  CHECK(kept.tensors.size() == c.tensors.size());
+  CHECK(at::equal(kept.tensors.at("a.weight"), c.tensors.at("a.weight")));
 }
 
 TEST_CASE("checkpoints come with a PyTorch state_dict of the model parameters", "[train][checkpoint]") {
