@@ -50,8 +50,29 @@ struct Handle {
   operator hid_t() const { return id; }
 };
 
+// The operating system's reason on HDF5's error stack, if a file operation failed ("No space left
+// on device"): HDF5's file drivers record it as "..., error message = '<strerror>', ...".
+std::string system_reason() {
+  std::string reason;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        const std::string desc = e->desc ? e->desc : "";
+        const std::string key = "error message = '";
+        if (const size_t at = desc.find(key); at != std::string::npos) {
+          const size_t begin = at + key.size(), end = desc.find('\'', begin);
+          if (end != std::string::npos) *static_cast<std::string*>(out) = desc.substr(begin, end - begin);
+        }
+        return 0;
+      },
+      &reason);
+  return reason;
+}
+
 void check(herr_t rc, const std::string& what) {
-  if (rc < 0) throw Error(what);
+  if (rc >= 0) return;
+  const std::string reason = system_reason();
+  throw Error(reason.empty() ? what : cat(what, ": ", reason));
 }
 
 // Silences HDF5's own error stack printing; we report errors ourselves.
@@ -154,7 +175,10 @@ void H5File::close() {
   snapshot_.reset();
   if (id < 0) return;
   if (!in_memory_) {
-    if (H5Fclose(id) < 0) throw Error(cat(path_, ": cannot finish writing the HDF5 file (disk full?)"));
+    if (H5Fclose(id) < 0) {
+      const std::string reason = system_reason();
+      throw Error(cat(path_, ": cannot finish writing the HDF5 file: ", reason.empty() ? "HDF5 failed" : reason));
+    }
     return;
   }
   std::vector<char> image;
