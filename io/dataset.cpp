@@ -60,6 +60,13 @@ DatasetMeta DatasetMeta::from_json(const std::string& text, const std::string& s
   DatasetMeta m;
   try {
     YAML::Node n = YAML::Load(text);
+    std::string missing;
+    for (const char* key : {"dt", "trajectory_length", "field_names", "features"})
+      if (!n.IsMap() || !n[key]) missing += cat(missing.empty() ? "" : ", ", "\"", key, "\"");
+    if (!missing.empty())
+      throw Error(cat(source, ": not a tessera dataset's meta.json: no ", missing,
+                      " (a meta.json of graph-physics data beside its .h5 file: convert that file with tessera-import, "
+                      "docs/import.md)"));
     m.dt = n["dt"].as<double>();
     m.trajectory_length = n["trajectory_length"].as<int64_t>();
     // A model learns steps of this dt, and rollouts and the solver compare against it.

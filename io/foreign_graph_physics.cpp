@@ -116,9 +116,14 @@ ImportedDataset read_graph_physics(const std::string& path, const ImportOptions&
     throw Error(cat(path, ": a directory; graph-physics data is one .h5 file (give the file as import.source)"));
   const H5File f = H5File::open_read(path);
   std::vector<std::string> groups;
-  if (f.exists("/" + o.velocity))
+  if (f.exists("/" + o.velocity)) {
     groups = {"/"};  // a file holding one trajectory at its root
-  else
+    // ... and trajectory groups beside it: which is meant is not clear.
+    for (const auto& name : f.list("/"))
+      if (f.exists("/" + name + "/" + o.velocity))
+        throw Error(cat(path, ": holds '", o.velocity, "' both at its root and in group /", name,
+                        " (a trajectory each); keep one layout: the root's datasets, or one group per trajectory"));
+  } else
     for (const auto& name : f.list("/")) groups.push_back("/" + name);
   std::sort(groups.begin(), groups.end(), natural_less);
   if (groups.empty()) throw Error(cat(path, ": no trajectory groups (expected groups holding '", o.velocity, "')"));

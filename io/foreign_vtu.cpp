@@ -37,17 +37,30 @@ std::vector<VtuStep> pvd_steps(const std::string& pvd) {
   if (std::string(root->GetName()) != "VTKFile" || !coll)
     throw Error(cat(pvd, ": not a ParaView collection (expected <VTKFile type=\"Collection\"><Collection>)"));
   std::vector<VtuStep> steps;
+  std::map<std::string, int> listed;  // file (normalised) -> the DataSet that names it
+  int stamped = 0, unstamped = -1;
   for (int k = 0; k < coll->GetNumberOfNestedElements(); ++k) {
     vtkXMLDataElement* ds = coll->GetNestedElement(k);
     if (std::string(ds->GetName()) != "DataSet" || attr(ds, "part", "0") != "0") continue;
     const std::string file = attr(ds, "file");
     if (file.empty()) throw Error(cat(pvd, ": DataSet ", k, " has no file attribute"));
     VtuStep s{(fs::path(pvd).parent_path() / file).string()};
+    // One file as two steps would repeat a state and drop another without a word.
+    const auto [it, first] = listed.emplace(fs::path(s.file).lexically_normal().string(), k);
+    if (!first)
+      throw Error(cat(pvd, ": DataSet ", k, " names ", file, " again (DataSet ", it->second,
+                      " does too); each step is a file of its own"));
     const std::string t = attr(ds, "timestep");
-    if (!t.empty()) s.time = parse_number(t, cat(pvd, ": DataSet ", k, " timestep"));
+    if (!t.empty()) s.time = parse_number(t, cat(pvd, ": DataSet ", k, " timestep")), ++stamped;
+    if (t.empty() && unstamped < 0) unstamped = k;
     steps.push_back(s);
   }
   if (steps.empty()) throw Error(cat(pvd, ": empty series (no DataSet entries)"));
+  // Some steps stamped and others not: which step is which time cannot be known (import.dt does
+  // not settle it: the stamps that are there may not be uniform).
+  if (stamped > 0 && unstamped >= 0)
+    throw Error(cat(pvd, ": DataSet ", unstamped, " has no timestep, while ", stamped, " of the ", steps.size(),
+                    " have one; give every DataSet a timestep or none"));
   return steps;
 }
 

@@ -159,6 +159,7 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
   r.source = xmf;
   r.steps = int64_t(steps.size());
   vtkXMLDataElement *topo0 = nullptr, *geo0 = nullptr;
+  std::string unstamped;  // the first grid without a <Time>
   for (size_t s = 0; s < steps.size(); ++s) {
     vtkXMLDataElement* g = steps[s];
     const std::string where = cat("step ", s, " (grid '", attr(g, "Name", "?"), "')");
@@ -201,6 +202,8 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
     if (auto* t = child(g, "Time")) {
       if (!t->GetAttribute("Value")) throw Error(cat(xmf, ": ", where, ": <Time> has no Value"));
       r.times.push_back(parse_number(attr(t, "Value"), cat(xmf, ": ", where, ": <Time Value>")));
+    } else if (unstamped.empty()) {
+      unstamped = where;
     }
     vtkXMLDataElement *vel = nullptr, *pr = nullptr, *nt = nullptr;
     for (int k = 0; k < g->GetNumberOfNestedElements(); ++k) {
@@ -244,7 +247,11 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
       r.node_type = a.v;
     }
   }
-  if (r.times.size() != steps.size()) r.times.clear();
+  // Some grids stamped and others not: which step is which time cannot be known (import.dt does
+  // not settle it: the stamps that are there may not be uniform).
+  if (!r.times.empty() && r.times.size() != steps.size())
+    throw Error(cat(xmf, ": ", unstamped, " has no <Time>, while ", r.times.size(), " of the ", steps.size(),
+                    " grids have one; give every grid a <Time Value> or none"));
   return r;
 }
 

@@ -120,12 +120,17 @@ History run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, int6
 }
 
 // Maxima and the Strouhal number over t >= analysis.start.
-void analyse(const CaseOptions& o, const History& h, int64_t nsteps, CaseResult& r) {
+void analyse(const CaseOptions& o, const History& h, int64_t nsteps, CaseResult& r, spdlog::logger& log) {
   const double start = o.time.analysis_start;
   r.steps = nsteps;
   r.c_d = solvers::window_max(h.t, h.c_d, start);
   r.c_l = solvers::window_max(h.t, h.c_l, start);
   r.strouhal = solvers::peak_frequency(h.t, h.c_l, start) * o.forces.reference_length / o.forces.reference_velocity;
+  if (std::isnan(r.strouhal))
+    log.warn(
+        "St not determined: c_L has fewer than 3 maxima after analysis.start = {} (a steady flow, or a window "
+        "shorter than two periods: raise time.end or lower analysis.start); the summary writes nan",
+        start);
   r.mean_linear_iterations = double(h.linear_iterations) / std::max<int64_t>(nsteps, 1);
 }
 
@@ -153,7 +158,7 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   r.steady = false;
   const int64_t nsteps = static_cast<int64_t>(std::llround(o.time.end / o.time.dt));
   const History h = run_transient(o, s, out, nsteps, log, comm.root());
-  analyse(o, h, nsteps, r);
+  analyse(o, h, nsteps, r, *log);
   r.delta_p = s.delta_p();
   r.seconds = elapsed();
   log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",

@@ -38,7 +38,7 @@ double window_max(const std::vector<double>& t, const std::vector<double>& y, do
 
 double peak_frequency(const std::vector<double>& t, const std::vector<double>& y, double start) {
   auto peaks = find_peaks(t, y, start);
-  if (peaks.size() < 3) return 0.0;
+  if (peaks.size() < 3) return std::numeric_limits<double>::quiet_NaN();
   return (peaks.size() - 1) / (peaks.back().time - peaks.front().time);
 }
 

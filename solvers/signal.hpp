@@ -16,8 +16,8 @@ std::vector<Peak> find_peaks(const std::vector<double>& t, const std::vector<dou
 // Largest value for t >= start (a refined peak when the maximum is interior). NaN if no sample.
 double window_max(const std::vector<double>& t, const std::vector<double>& y, double start);
 
-// Frequency from the mean spacing of the peaks for t >= start; 0 when fewer than 3 peaks
-// (a steady or not yet periodic signal).
+// Frequency from the mean spacing of the peaks for t >= start; NaN when fewer than 3 peaks (a
+// steady or not yet periodic signal, or a window shorter than two periods: not determined).
 double peak_frequency(const std::vector<double>& t, const std::vector<double>& y, double start);
 
 }  // namespace tessera::solvers

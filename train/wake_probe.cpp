@@ -56,7 +56,10 @@ WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const
   const at::Tensor t = cross_stream_signal(truth, p.node, steps);
   const at::Tensor m = cross_stream_signal(predicted, p.node, steps);
   const auto resolved = [&](double f) {
-    return f * static_cast<double>(steps) * dt >= kWakeProbeMinPeriods || f == 0 ? f : NAN;
+    if (f == 0) return f;
+    const bool resolved =
+        f * static_cast<double>(steps) * dt >= kWakeProbeMinPeriods && f * dt * kWakeProbeMinSamplesPerPeriod <= 1.0;
+    return resolved ? f : NAN;
   };
   p.frequency_true = resolved(dominant_frequency(t, dt));
   p.frequency_pred = resolved(dominant_frequency(m, dt));

@@ -11,15 +11,19 @@
 
 namespace tessera::train {
 
-// A frequency is reported only when the series holds at least this many of its periods; a peak
-// of a shorter series (with 4 samples, always near the Nyquist frequency) says nothing.
+// A frequency is reported only when the series holds at least this many of its periods, each of
+// at least kWakeProbeMinSamplesPerPeriod samples: a peak of a shorter series says nothing, and a
+// peak at the Nyquist frequency (2 samples per period; the peak of any 4-sample series, which
+// then holds exactly 2 "periods") cannot be told from a trend or from aliasing.
 constexpr double kWakeProbeMinPeriods = 2;
+constexpr double kWakeProbeMinSamplesPerPeriod = 3;
 
 struct WakeProbe {
   int64_t node = -1;        // -1: no normal node, or fewer than 4 steps (then everything below is NaN)
   double x = NAN, y = NAN;  // the probe node's position
   // Per unit of time; 0 for a constant signal; NaN when the series holds fewer than
-  // kWakeProbeMinPeriods periods of it (not resolved).
+  // kWakeProbeMinPeriods periods of it or a period has fewer than kWakeProbeMinSamplesPerPeriod
+  // samples (not resolved).
   double frequency_true = NAN, frequency_pred = NAN;
   double amplitude_true = NAN, amplitude_pred = NAN;  // RMS of the cross-stream velocity about its mean
 };

@@ -124,6 +124,11 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
   CHECK_THROWS_WITH(
       io::DatasetMeta::from_json(R"({"dt": 0.1, "trajectory_length": 0, "field_names": [], "features": {}})", "m.json"),
       "m.json: \"trajectory_length\" is 0; expected at least 1");
+  // graph-physics data keeps a meta.json with dt alone beside its .h5 file (yaml-cpp said "bad conversion").
+  CHECK_THROWS_WITH(io::DatasetMeta::from_json(R"({"dt": 0.1})", "m.json"),
+                    "m.json: not a tessera dataset's meta.json: no \"trajectory_length\", \"field_names\", "
+                    "\"features\" (a meta.json of graph-physics data beside its .h5 file: convert that file with "
+                    "tessera-import, docs/import.md)");
   // yaml-cpp's own message for input nested past its depth limit is "bad file".
   CHECK_THROWS_WITH(io::DatasetMeta::from_json(std::string(600, '['), "m.json"),
                     "m.json: not a valid dataset meta.json (need dt, trajectory_length, field_names, features): "

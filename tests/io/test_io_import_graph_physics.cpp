@@ -131,6 +131,16 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     f.write("/0/velocity", {n, 2}, pos.data());
   });
   check_error([&] { io::read_foreign(bad_v, o); }, "/0/velocity: shape [45, 2]; expected [T, N, 2]");
+  // A trajectory at the root and one in a group: only the root's was read, the group dropped.
+  const std::string mixed = file("root_and_group", [&](io::H5File& f) {
+    for (const std::string g : {"", "/0"}) {
+      f.write(g + "/mesh_pos", {n, 2}, pos.data());
+      f.write(g + "/cells", {c, 3}, cells.data());
+      f.write(g + "/velocity", {kSteps, n, 2}, velocity(2).data());
+    }
+  });
+  check_error([&] { io::read_foreign(mixed, o); },
+              "bad_root_and_group.h5: holds 'velocity' both at its root and in group /0 (a trajectory each)");
   const std::string empty = file("empty", [](io::H5File&) {});
   check_error([&] { io::read_foreign(empty, o); }, "bad_empty.h5: no trajectory groups");
   // Groups are sorted by the last number in their names; the std::regex that once found it

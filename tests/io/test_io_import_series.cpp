@@ -172,6 +172,33 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
         io::read_foreign(stamps("vtu_time_uneven", {"0", "0.5", "1.5"}), o);
       },
       "time steps are not uniform");
+  // A DataSet without a timestep among stamped ones, or a file listed twice (one step repeated,
+  // another dropped): refused, also with import.dt set.
+  auto pvd = [&](const std::string& name, const std::string& entries) {
+    const std::string dir = write_vtu_series(name, false, true);
+    std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
+                                       << entries << "</Collection></VTKFile>\n";
+    return dir + "/series.pvd";
+  };
+  REQUIRE(o.dt > 0);
+  check_error(
+      [&] {
+        io::read_foreign(pvd("vtu_time_missing",
+                             "<DataSet timestep=\"0\" file=\"step_2.vtu\"/>\n"
+                             "<DataSet file=\"step_5.vtu\"/>\n"
+                             "<DataSet timestep=\"0.9\" file=\"step_10.vtu\"/>\n"),
+                         o);
+      },
+      "series.pvd: DataSet 1 has no timestep, while 2 of the 3 have one; give every DataSet a timestep or none");
+  check_error(
+      [&] {
+        io::read_foreign(pvd("vtu_file_twice",
+                             "<DataSet timestep=\"0\" file=\"step_2.vtu\"/>\n"
+                             "<DataSet timestep=\"0.5\" file=\"step_5.vtu\"/>\n"
+                             "<DataSet timestep=\"1\" file=\"./step_5.vtu\"/>\n"),
+                         o);
+      },
+      "series.pvd: DataSet 2 names ./step_5.vtu again (DataSet 1 does too); each step is a file of its own");
   // Two trajectories whose stamps disagree on dt.
   const std::string two = out + "/vtu_two_dt";
   fs::remove_all(two);
@@ -306,6 +333,20 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
   check_error([&] { io::read_foreign(own, o); }, "step 1 (grid 's1'): node 3 is at (3, 0.5), at (3, 0) in step 0;");
   write_own(own, 0, "", nodes2);
   check_error([&] { io::read_foreign(own, o); }, "step 1 (grid 's1'): <Time> has no Value");
+  // A grid without a <Time> among stamped ones: refused, also with import.dt set.
+  write_own(own, 0, " Value=\"0.1\"", nodes2);
+  {
+    std::ifstream in(own);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string stamp = "<Time Value=\"0.1\"/>";
+    text.erase(text.find(stamp), stamp.size());
+    std::ofstream(own) << text;
+  }
+  io::ImportOptions with_dt = o;
+  with_dt.dt = 0.1;
+  check_error([&] { io::read_foreign(own, with_dt); },
+              "step 1 (grid 's1') has no <Time>, while 1 of the 2 grids have one; give every grid a <Time Value> or "
+              "none");
   write_own(own, 0, " Value=\"later\"", nodes2);
   check_error([&] { io::read_foreign(own, o); }, "<Time Value>: 'later' is not a finite number");
   write_own(own, 0, " Value=\"0.1\"", cat(-kNodes, " 2"));

@@ -55,6 +55,15 @@ TEST_CASE("the wake probe takes the normal node of largest cross-stream variatio
   const train::WakeProbe enough =
       train::wake_probe(truth.narrow(0, 0, 84), predicted.narrow(0, 0, 84), node_type, pos, dt);
   CHECK(enough.frequency_true == Approx(3.0).margin(0.15));
+  // Four samples of a trend peak at the Nyquist frequency (they hold exactly two "periods" of it):
+  // not a frequency (tessera-rollout reported 50 Hz against 50 Hz, a 0% error, for 3 steps).
+  at::Tensor trend = truth.narrow(0, 0, 4).clone();
+  trend.select(2, 1).select(1, 2).copy_(at::tensor({-0.144, 0.039, 0.231, 0.415}, at::kDouble));
+  CHECK(train::dominant_frequency(trend.select(2, 1).select(1, 2), dt) == Approx(50.0).margin(1.0));
+  const train::WakeProbe four = train::wake_probe(trend, trend, node_type, pos, dt);
+  CHECK(four.node == 2);
+  CHECK(std::isnan(four.frequency_true));
+  CHECK(std::isnan(four.frequency_pred));
   // Too short a series, or no normal node: no probe.
   CHECK(train::wake_probe(truth.narrow(0, 0, 3), predicted, node_type, pos, dt).node == -1);
   CHECK(std::isnan(train::wake_probe(truth.narrow(0, 0, 3), predicted, node_type, pos, dt).frequency_true));
