@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "tessera/config.hpp"
@@ -165,6 +166,8 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     if (!everywhere) MpiSession::abort_all(code);
     return code;
   };
+  // Ctrl-C or a batch system's SIGTERM: the run's unfinished <name>.tmp files go with it.
+  core::remove_temporaries_on_interrupt(spec.name);
   try {
     auto log = core::make_logger(spec.name, comm, log_opts);
     log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);

@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -26,10 +30,92 @@ void commit_temp(const std::string& path) {
                   is_dir ? std::string("a directory of that name is in the way") : ec.message()));
 }
 
+namespace {
+
+// The temporaries a signal handler removes: fixed slots of fixed size, so that the handler only
+// reads memory and calls async-signal-safe functions (unlink, write). A slot is claimed by
+// compare-and-swap (free -> filling), filled, then published (live); the handler reads live slots.
+constexpr int kSlots = 64;
+constexpr size_t kSlotPath = 1024;
+enum SlotState : int { kFree = 0, kFilling = 1, kLive = 2 };
+std::atomic<int> slot_state[kSlots];
+char slot_path[kSlots][kSlotPath];
+pid_t slot_pid[kSlots];  // a forked child (the file readers) inherits the list: not its files
+char interrupted_program[128];
+
+int list_temporary(const std::string& path) {
+  if (path.size() >= kSlotPath) return -1;  // not listed: left behind by a signal, as before
+  for (int i = 0; i < kSlots; ++i) {
+    int expected = kFree;
+    if (!slot_state[i].compare_exchange_strong(expected, kFilling)) continue;
+    std::memcpy(slot_path[i], path.c_str(), path.size() + 1);
+    slot_pid[i] = ::getpid();
+    slot_state[i].store(kLive);
+    return i;
+  }
+  return -1;
+}
+
+void unlist_temporary(int slot) {
+  if (slot >= 0) slot_state[slot].store(kFree);
+}
+
+void write_stderr(const char* text) {
+  for (size_t left = std::strlen(text); left > 0;) {
+    const ssize_t n = ::write(STDERR_FILENO, text, left);
+    if (n <= 0) return;
+    text += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+extern "C" void remove_temporaries_and_die(int sig) {
+  const pid_t self = ::getpid();
+  int removed = 0;
+  for (int i = 0; i < kSlots; ++i)
+    if (slot_state[i].load() == kLive && slot_pid[i] == self && ::unlink(slot_path[i]) == 0) ++removed;
+  // strsignal is not async-signal-safe: the three signals by name.
+  const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+  write_stderr(interrupted_program);
+  write_stderr(": interrupted by ");
+  write_stderr(name);
+  write_stderr(removed > 0 ? "; its unfinished output files were removed\n" : "\n");
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+}  // namespace
+
+TemporaryOutput::TemporaryOutput(std::string path, bool owner) : path_(std::move(path)), owner_(owner) {
+  if (owner_) slot_ = list_temporary(path_);
+}
+
 TemporaryOutput::~TemporaryOutput() {
+  unlist_temporary(slot_);
   if (kept_ || !owner_) return;
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+void TemporaryOutput::keep() {
+  kept_ = true;
+  unlist_temporary(slot_);
+  slot_ = -1;
+}
+
+void remove_temporaries_on_interrupt(const std::string& program) {
+  const size_t n = std::min(program.size(), sizeof(interrupted_program) - 1);
+  std::memcpy(interrupted_program, program.data(), n);
+  interrupted_program[n] = '\0';
+  struct sigaction action {};
+  action.sa_handler = remove_temporaries_and_die;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction previous {};
+    // A signal the caller ignores (nohup's SIGHUP) stays ignored.
+    if (::sigaction(sig, nullptr, &previous) == 0 && previous.sa_handler == SIG_IGN) continue;
+    ::sigaction(sig, &action, nullptr);
+  }
 }
 
 void ensure_parent_dir(const std::string& path) {

@@ -3,7 +3,6 @@
 #pragma once
 #include <cstddef>
 #include <string>
-#include <utility>
 
 namespace tessera::core {
 
@@ -18,19 +17,27 @@ void commit_temp(const std::string& path);
 // A temporary output (a file, or a staging folder) that is removed when this goes out of scope
 // before keep(): a write that fails half-way (a full disk, a writer's error) leaves no temporary
 // behind. In a collective write every rank holds one and only the owner (the root) removes it.
+// An owner's temporary file is also listed for remove_temporaries_on_interrupt.
 class TemporaryOutput {
  public:
-  explicit TemporaryOutput(std::string path, bool owner = true) : path_(std::move(path)), owner_(owner) {}
+  explicit TemporaryOutput(std::string path, bool owner = true);
   ~TemporaryOutput();
   TemporaryOutput(const TemporaryOutput&) = delete;
   TemporaryOutput& operator=(const TemporaryOutput&) = delete;
   const std::string& path() const { return path_; }
-  void keep() { kept_ = true; }  // moved into place: nothing to remove
+  void keep();  // moved into place: nothing to remove
 
  private:
   std::string path_;
   bool owner_, kept_ = false;
+  int slot_ = -1;  // its entry in the list of temporaries a signal removes; -1: not listed
 };
+
+// Installs handlers for SIGINT, SIGTERM and SIGHUP that remove this process's unfinished
+// temporary files (those of live TemporaryOutputs), print one line naming `program` and the
+// signal, and then end the process by the signal as before (exit status 128 + signal). Without
+// them an interrupted run left its half-written `<name>.tmp` files behind.
+void remove_temporaries_on_interrupt(const std::string& program);
 
 // Writes `size` bytes to `path` (created or truncated), not atomically: for a temporary name. A
 // failure (a full disk) throws with the system's reason; the partial file is the caller's to remove.

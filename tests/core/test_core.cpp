@@ -1,7 +1,12 @@
 // core: progress text, atomic files, input files, errors carrying a key, Comm on one rank.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -88,6 +93,41 @@ TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
   CHECK(std::filesystem::exists(dir + "/stage/sub"));
   { core::TemporaryOutput stage(dir + "/stage"); }
   CHECK_FALSE(std::filesystem::exists(dir + "/stage"));
+}
+
+TEST_CASE("an interrupted process removes its unfinished temporary files", "[atomic]") {
+  const std::string dir = tessera::test::test_out() + "/interrupted";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string unfinished = dir + "/out.h5.tmp", finished = dir + "/done.csv.tmp", other = dir + "/other.tmp";
+  std::ofstream(other) << "not ours\n";
+  // In a child, as an app: a finished temporary (kept), an unfinished one, then SIGTERM.
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const int err = ::open((dir + "/stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, STDERR_FILENO);
+    core::remove_temporaries_on_interrupt("tessera-test");
+    core::TemporaryOutput done(finished);
+    std::ofstream(finished) << "x\n";
+    done.keep();
+    core::TemporaryOutput open(unfinished);
+    std::ofstream(unfinished) << "half\n";
+    ::raise(SIGTERM);
+    _exit(0);  // not reached
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGTERM);  // the exit status a batch system expects (128 + 15)
+  CHECK_FALSE(std::filesystem::exists(unfinished));
+  CHECK(std::filesystem::exists(finished));  // kept: the caller moves it into place
+  CHECK(std::filesystem::exists(other));     // not this process's
+  std::ifstream in(dir + "/stderr.txt");
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "tessera-test: interrupted by SIGTERM; its unfinished output files were removed");
 }
 
 TEST_CASE("an input that must be a file names what it is instead", "[files]") {
