@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
 
 #include "apps/app.hpp"
 #include "core/error.hpp"
@@ -56,6 +57,8 @@ static io::ImportOptions options(const io::Deck& d) {
   o.node_type = d.get_string("fields.node_type");
   o.mesh_pos = d.get_string("fields.mesh_pos");
   o.cells = d.get_string("fields.cells");
+  o.pressure_required = o.pressure != io::ImportOptions{}.pressure;
+  o.node_type_required = o.node_type != io::ImportOptions{}.node_type;
   const std::string mode = d.get_string("node_types.mode");
   o.node_types.mode = mode == "field"   ? io::NodeTypeOptions::Mode::Field
                       : mode == "infer" ? io::NodeTypeOptions::Mode::Infer
@@ -93,15 +96,27 @@ static void run(apps::Context& ctx) {
   const io::ImportOptions o = options(d);
   const std::string source = d.resolve_path(d.get_string("import.source"));
   const std::string dir = d.get_output_dir("output.dir"), split = d.get_string("output.split");
-  // 2. Read the foreign dataset: every trajectory checked, node types read or inferred.
-  if (!ctx.comm.root()) return;  // one process reads and writes; other ranks have nothing to do
-  const io::ImportedDataset ds = io::read_foreign(source, o);
-  // 3. Report what was found.
-  describe(ds, o, *ctx.log);
-  // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).
-  io::write_imported(ds, o, dir, split, d.resolved_yaml());
-  ctx.log->info("wrote {}/{}.h5 ({} trajectories of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
-                ds.trajectories.size(), ds.trajectories.front().steps, dir, dir, split);
+  // One process reads and writes (steps 2-4); under mpirun the others learn whether it failed, so
+  // that a bad input is one error line from rank 0 for every rank, not an aborted job.
+  std::exception_ptr failure;
+  if (ctx.comm.root()) {
+    try {
+      // 2. Read the foreign dataset: every trajectory checked, node types read or inferred.
+      const io::ImportedDataset ds = io::read_foreign(source, o);
+      // 3. Report what was found.
+      describe(ds, o, *ctx.log);
+      // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).
+      io::write_imported(ds, o, dir, split, d.resolved_yaml());
+      ctx.log->info("wrote {}/{}.h5 ({} trajectories of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
+                    ds.trajectories.size(), ds.trajectories.front().steps, dir, dir, split);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  int64_t failed = failure ? 1 : 0;
+  ctx.comm.allreduce_max(&failed, 1);
+  if (failure) std::rethrow_exception(failure);
+  if (failed) throw Error("the import failed on rank 0");  // rank 0 reports why
 }
 
 int main(int argc, char** argv) {

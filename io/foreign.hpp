@@ -49,6 +49,9 @@ struct ImportOptions {
   double dt = 0;  // 0: from the source (meta.json, .pvd or XDMF times); required otherwise
   // Field names in the source.
   std::string velocity = "velocity", pressure = "pressure", node_type = "node_type";
+  // A field named on purpose (tessera-import: a name other than the default) must be there;
+  // otherwise a misspelt name would silently drop the source's pressure or node types.
+  bool pressure_required = false, node_type_required = false;
   std::string mesh_pos = "mesh_pos", cells = "cells";  // graph-physics HDF5 only
   NodeTypeOptions node_types;
   int64_t max_trajectories = 0;  // 0: all

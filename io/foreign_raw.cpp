@@ -144,6 +144,14 @@ std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const
   return out;
 }
 
+int64_t first_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  if (b.empty()) return -1;
+  if (a.size() != b.size()) return int64_t(std::min(a.size(), b.size()));
+  for (size_t k = 0; k < a.size(); ++k)
+    if (a[k] != b[k]) return int64_t(k);
+  return -1;
+}
+
 double dt_from_times(const std::vector<double>& t, const std::string& what) {
   for (size_t k = 0; k < t.size(); ++k)
     if (!std::isfinite(t[k])) throw Error(cat(what, ": time stamp ", k, " is ", t[k], "; expected a finite time"));
@@ -265,6 +273,14 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
     throw Error(cat(r.source, ": ", r.steps, " time step", r.steps == 1 ? "" : "s",
                     "; a trajectory needs at least 2 (pairs of consecutive states)"));
   if (r.cells.empty()) throw Error(cat(r.source, ": no cells"));
+  if (o.pressure_required && r.pressure.empty())
+    throw Error(cat(r.source, ": no field '", o.pressure,
+                    "' (named by fields.pressure; for data without pressure, leave "
+                    "the key at its default)"));
+  if (o.node_type_required && r.node_type.empty())
+    throw Error(cat(r.source, ": no field '", o.node_type,
+                    "' (named by fields.node_type; to infer node types, leave "
+                    "the key at its default)"));
   for (size_t k = 0; k < r.pos.size(); ++k)
     if (!std::isfinite(r.pos[k])) throw Error(cat(r.source, ": node ", k / 2, " has a non-finite coordinate"));
   {

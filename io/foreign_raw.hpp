@@ -38,6 +38,9 @@ struct Array {
 
 std::string shape_text(const std::vector<hsize_t>& d);
 
+// The first index where a and b differ (b empty: none); -1 when they agree.
+int64_t first_difference(const std::vector<double>& a, const std::vector<double>& b);
+
 // A static per-row array: [R, C] or [T, R, C] constant over T (or [R] when C may be 1).
 // Returns the rows of step 0; `channels` lists the accepted channel counts. `changing` ends the
 // message when a [T, R, C] array changes over T.

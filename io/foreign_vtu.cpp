@@ -322,11 +322,18 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
         throw Error(cat(file, ": point data '", o.pressure, "' has ", p.components, " components; expected 1"));
       for (double x : p.values) r.pressure.push_back(float(x));
     }
-    if (s == 0 && g.node_type.present) {
+    if (g.node_type.present) {
       if (g.node_type.components != 1)
         throw Error(
             cat(file, ": point data '", o.node_type, "' has ", g.node_type.components, " components; expected 1"));
-      r.node_type = g.node_type.values;
+      if (s == 0) r.node_type = g.node_type.values;
+      // Read at every step, as graph-physics files are: a type that changes would be taken from
+      // step 0 without a word.
+      else if (const auto at = first_difference(g.node_type.values, r.node_type); at >= 0)
+        throw Error(cat(file, ": point data '", o.node_type, "' of node ", at, " is ", g.node_type.values[at], ", but ",
+                        r.node_type[at],
+                        " at step 0; node types must not change over time (one type per "
+                        "node)"));
     }
     r.times.push_back(steps[s].time);
   }

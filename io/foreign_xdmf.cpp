@@ -240,11 +240,16 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
         throw Error(cat(p.what, ": ", p.v.size(), " values at ", where, "; expected one per node (", r.nodes, ")"));
       for (double x : p.v) r.pressure.push_back(float(x));
     }
-    if (nt && s == 0) {
+    if (nt) {
       Array a = data.read(child(nt, "DataItem"), where + " " + o.node_type);
       if (a.v.size() != size_t(r.nodes))
         throw Error(cat(a.what, ": ", a.v.size(), " values; expected one per node (", r.nodes, ")"));
-      r.node_type = a.v;
+      if (s == 0) r.node_type = a.v;
+      // Read at every step, as graph-physics files are: a type that changes would be taken from
+      // step 0 without a word.
+      else if (const auto at = first_difference(a.v, r.node_type); at >= 0)
+        throw Error(cat(a.what, ": node ", at, " is ", a.v[at], ", but ", r.node_type[at],
+                        " at step 0; node types must not change over time (one type per node)"));
     }
   }
   // Some grids stamped and others not: which step is which time cannot be known (import.dt does

@@ -15,6 +15,7 @@
 #include "core/atomic_file.hpp"
 #include "core/child_process.hpp"
 #include "core/comm.hpp"
+#include "core/cores.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/regular_file.hpp"
@@ -128,6 +129,19 @@ TEST_CASE("an interrupted process removes its unfinished temporary files", "[ato
   std::string line;
   std::getline(in, line);
   CHECK(line == "tessera-test: interrupted by SIGTERM; its unfinished output files were removed");
+}
+
+TEST_CASE("a thread count beyond this process's cores is named with the key that sets it", "[threads]") {
+  const int cores = core::cores_available();
+  REQUIRE(cores >= 1);
+  REQUIRE(cores <= static_cast<int>(std::thread::hardware_concurrency()));
+  CHECK(core::threads_warning(cores, "train.threads").empty());
+  CHECK(core::threads_warning(1, "train.threads").empty());
+  CHECK(core::threads_warning(1024, "rollout.threads") ==
+        cat("threads: 1024 per process, more than the ", cores, " core", cores == 1 ? "" : "s",
+            " this process may run on: threads beyond the cores wait for each other and slow the run down (set "
+            "rollout.threads to at most ",
+            cores, "; under mpirun, each rank's share)"));
 }
 
 TEST_CASE("an input that must be a file names what it is instead", "[files]") {

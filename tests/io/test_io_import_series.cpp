@@ -49,6 +49,24 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   const std::string nov = write_vtu_series("vtu_bad_velocity", false, false);
   write_vtu(nov + "/step_10.vtu", channel, {io::Field{"speed", 1, false, std::vector<double>(kNodes)}});
   check_error([&] { io::read_foreign(nov, o); }, "step_10.vtu: no point data 'velocity' (point data: speed)");
+  // Node types that change over time (taken from step 0 without a word before), and a field
+  // named on purpose that the series lacks.
+  const std::string vary = write_vtu_series("vtu_node_type_varies", false, false);
+  for (const std::string step : {"step_2", "step_5", "step_10"}) {
+    std::vector<double> types(kNodes, 0.0);
+    if (step == "step_10") types[3] = 4;
+    write_vtu(
+        vary + "/" + step + ".vtu", channel,
+        {io::Field{"velocity", 2, false, std::vector<double>(kNodes * 2)}, io::Field{"node_type", 1, false, types}});
+  }
+  check_error([&] { io::read_foreign(vary, o); },
+              "step_10.vtu: point data 'node_type' of node 3 is 4, but 0 at step 0; node types must not change over "
+              "time");
+  io::ImportOptions named = o;
+  named.pressure = "prs";
+  named.pressure_required = true;
+  check_error([&] { io::read_foreign(write_vtu_series("vtu_named_pressure", false, false), named); },
+              "no field 'prs' (named by fields.pressure; for data without pressure, leave the key at its default)");
   // Pressure at some steps only.
   const std::string somep = write_vtu_series("vtu_bad_pressure", true, false);
   write_vtu(somep + "/step_10.vtu", channel, {io::Field{"velocity", 2, false, std::vector<double>(kNodes * 2)}});

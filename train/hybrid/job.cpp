@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/cores.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/dataset.hpp"
@@ -34,6 +35,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   // two spinning against each other; docs/hybrid.md).
   if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
   core::log_info(log.get(), cat("threads: ", at::get_num_threads(), " per process"));
+  if (const std::string w = core::threads_warning(at::get_num_threads(), "rollout.threads"); !w.empty())
+    core::log_warn(log.get(), w);
   // The model (rank 0 alone runs it; the others only need its training deck's data.dir).
   TrainedModel m = load_trained_model(o.checkpoint);
   const at::Device device =

@@ -1,0 +1,17 @@
+// How many cores this process may run on, to tell a user whose thread count exceeds them.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace tessera::core {
+
+// The CPUs in this process's affinity mask (what mpirun's binding or taskset left it), else the
+// machine's online CPUs.
+int cores_available();
+
+// "" when `threads` per process fit in cores_available(); else a warning naming `key`, the key
+// that sets them: threads beyond the cores wait for each other (a 2-step rollout at 1,024 threads
+// on 2 cores ran past a minute, against 10 s at 1).
+std::string threads_warning(int64_t threads, const std::string& key);
+
+}  // namespace tessera::core
