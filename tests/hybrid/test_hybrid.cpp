@@ -163,6 +163,21 @@ TEST_CASE("the solver is rebuilt with the dataset's fluid and the trajectory's i
   hybrid::SolverOptions given;
   given.viscosity = 0.5;
   CHECK(hybrid::trajectory_flow("", "x", t.mesh, v0, given).flow.viscosity == 0.5);
+  // The deck's viscosity over the stored one is logged as the deck's, not the dataset's.
+  const std::string stored = io::DatasetReader(kDataDir, "test").deck_yaml();
+  CHECK(hybrid::trajectory_flow(stored, "cfd test", t.mesh, v0, given).source ==
+        "solver.viscosity (the other settings from the tessera-cfd deck stored in cfd test)");
+  // Another app's stored deck: none to take the fluid from. A tessera-cfd deck that does not
+  // read is an error (it fell back to the defaults, a different solver, without a word).
+  CHECK(error_key([&] { hybrid::trajectory_flow("import:\n  source: a.h5\n", "x", t.mesh, v0, {}); }) ==
+        "solver.viscosity");
+  const size_t flow_at = stored.find("\nflow:\n");
+  REQUIRE(flow_at != std::string::npos);
+  std::string damaged = stored;
+  damaged.insert(flow_at + 7, "  new_key: 3\n");
+  CHECK_THROWS_WITH(hybrid::trajectory_flow(damaged, "cfd test", t.mesh, v0, given),
+                    Catch::Contains("new_key") && Catch::Contains("the tessera-cfd deck stored with the dataset does "
+                                                                  "not read with this build's tessera-cfd"));
 }
 
 TEST_CASE("the rebuilt solver, started from rest like tessera-cfd, reproduces the dataset", "[hybrid]") {

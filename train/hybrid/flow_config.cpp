@@ -32,7 +32,9 @@ double fit_inflow_speed(const mesh::Mesh& m, const std::vector<double>& u, solve
 namespace {
 
 // The tessera-cfd deck stored with a dataset, read with tessera-cfd's own schema; false when
-// there is none or it is another app's.
+// there is none or it is another app's (tessera-import's). A tessera-cfd deck (one with a flow
+// section) that does not read is an error: falling back to the defaults would run the solver with
+// another fluid or other linear-solver settings than the data's, without a word.
 bool stored_flow(const std::string& yaml, const std::string& what, jobs::FlowOptions& out) {
   if (yaml.empty()) return false;
   io::Schema schema("tessera-cfd");
@@ -42,8 +44,11 @@ bool stored_flow(const std::string& yaml, const std::string& what, jobs::FlowOpt
   try {
     out = jobs::flow_options(io::Deck::parse(yaml, what + " (stored deck)", schema));
     return true;
-  } catch (const Error&) {
-    return false;
+  } catch (const Error& e) {
+    const bool cfd_deck = yaml.rfind("flow:", 0) == 0 || yaml.find("\nflow:") != std::string::npos;
+    if (!cfd_deck) return false;
+    throw Error(cat(e.what(), " (the tessera-cfd deck stored with the dataset does not read with this build's ",
+                    "tessera-cfd; the solver would not run with the data's settings)"));
   }
 }
 
@@ -56,7 +61,8 @@ TrajectoryFlow trajectory_flow(const std::string& stored_deck, const std::string
   if (stored_flow(stored_deck, what, stored)) {
     t.flow = stored.flow;
     t.linear = stored.linear;
-    t.source = cat("the tessera-cfd deck stored in ", what);
+    t.source = o.viscosity ? cat("solver.viscosity (the other settings from the tessera-cfd deck stored in ", what, ")")
+                           : cat("the tessera-cfd deck stored in ", what);
   } else if (!o.viscosity) {
     throw Error(cat(what, " stores no tessera-cfd deck to take the fluid from: set solver.viscosity"),
                 "solver.viscosity");
