@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <filesystem>
 
 #include "apps/app.hpp"
 #include "core/error.hpp"
@@ -45,6 +46,8 @@ static void schema(io::Schema& s) {
   s.section("output", "the tessera dataset written");
   s.add("output.dir", io::KeyType::String, "out/import", "dataset directory (relative to the working directory)");
   s.add("output.split", io::KeyType::String, "test", "split name: <dir>/<split>.h5");
+  s.add("output.overwrite", io::KeyType::Bool, "false",
+        "replace an existing <dir>/<split>.h5 (otherwise that is an error: a split imported or made earlier)");
 }
 
 static io::ImportOptions options(const io::Deck& d) {
@@ -96,6 +99,12 @@ static void run(apps::Context& ctx) {
   const io::ImportOptions o = options(d);
   const std::string source = d.resolve_path(d.get_string("import.source"));
   const std::string dir = d.get_output_dir("output.dir"), split = d.get_string("output.split");
+  // A split imported (or made by tessera-cfd) earlier is somebody's data: replaced only when asked.
+  if (const std::string existing = cat(dir, "/", split, ".h5");
+      std::filesystem::exists(existing) && !d.get_bool("output.overwrite"))
+    throw Error(cat(existing, " exists; choose another output.dir or output.split, or replace it with --set ",
+                    "output.overwrite=true"),
+                "output.split");
   // One process reads and writes (steps 2-4); under mpirun the others learn whether it failed, so
   // that a bad input is one error line from rank 0 for every rank, not an aborted job.
   std::exception_ptr failure;

@@ -86,7 +86,8 @@ def pressure(step):
 
 
 def run_import(source, out_dir, *sets):
-    cmd = [app, deck, "--set", f"import.source={source}", "--set", f"output.dir={out_dir}"]
+    cmd = [app, deck, "--set", f"import.source={source}", "--set", f"output.dir={out_dir}",
+           "--set", "output.overwrite=true"]  # ctest may run this test again over its own outputs
     for s in sets:
         cmd += ["--set", s]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -139,6 +140,11 @@ check_dataset(f"{out}/imported_gp", "test", amplitudes, False, "graph-physics")
 # Train and valid splits for the end-to-end rollout test (trajectories 1 and 2 of the same file).
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=train")
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")
+# An existing split is replaced only when asked (a re-import replaced it without a word).
+r = subprocess.run([app, deck, "--set", f"import.source={gp_dir}/cylinder.h5", "--set", f"output.dir={out}/imported_gp",
+                    "--set", "output.split=valid"], capture_output=True, text=True)
+check(r.returncode == 1 and "valid.h5 exists; choose another output.dir or output.split, or replace it with --set "
+      "output.overwrite=true" in r.stderr, f"a second import into the valid split is refused ({r.stderr.strip()[-200:]})")
 
 # --- (b) meshio VTU series -----------------------------------------------------------------------
 vtu_dir = f"{out}/vtu_series"
