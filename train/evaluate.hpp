@@ -34,10 +34,12 @@ at::Tensor predict_next_imposed(Simulator& model, const Normalizers& norms, cons
 struct OneStepError {
   double model_rmse = 0, persistence_rmse = 0;  // persistence: v_{t+1} = v_t
 };
-// Over every `stride`-th step of each trajectory; imposed (fixed) nodes take the data's values, as
-// in the first step of a rollout, so the 1-step RMSE is the rollout's step-1 RMSE from every state.
+// Over every `stride`-th step of each trajectory, from the states 0 .. steps - 1 (steps < 0: all;
+// the rollout apps pass rollout.steps, so that it covers the steps their rollout does); imposed
+// (fixed) nodes take the data's values, as in the first step of a rollout, so the 1-step RMSE is
+// the rollout's step-1 RMSE from every state.
 OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
-                            int64_t stride = 1);
+                            int64_t stride = 1, int64_t steps = -1);
 
 struct Rollout {
   at::Tensor predicted;                         // [steps + 1, N, 2] on the host, from the true v_0

@@ -159,7 +159,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     r = rollout(*m.model, m.norms, on_device, steps);
   }
   // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
-  auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{},
+  auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{},
                            comm.root() && o.from_dataset ? &t : nullptr, dt);
   const auto written = write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
   if (const std::string w = divergence_warning(r, what); !w.empty()) core::log_warn(log.get(), w);

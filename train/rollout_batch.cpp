@@ -125,7 +125,7 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
       const auto t0 = std::chrono::steady_clock::now();
       const Rollout r = rollout(*m.model, m.norms, d, steps);
       rollout_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      store(j, r, one_step_error(*m.model, m.norms, {d}, 1));
+      store(j, r, one_step_error(*m.model, m.norms, {d}, 1, steps));
     }
   }
   comm.allreduce_sum(table.data(), static_cast<int64_t>(table.size()));

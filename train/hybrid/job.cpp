@@ -74,7 +74,7 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
     alone =
         std::make_unique<HybridResult>(hybrid_rollout({0, 1, Trigger::Fixed, 0}, {}, reference, t, steps, dt, comm));
   }
-  const OneStepError one = comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1) : OneStepError{};
+  const OneStepError one = comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{};
   const HybridSummary s = summarize_hybrid(h, one, alone.get(), comm.root() ? &t : nullptr, dt);
   const auto written = write_hybrid(o.output_base, t, h, alone.get(), s, o.schedule, dt, o.vtu, o.deck_yaml, comm);
   std::string cost;
