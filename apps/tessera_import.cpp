@@ -75,8 +75,9 @@ static io::ImportOptions options(const io::Deck& d) {
 
 // Logs the trajectories, their sizes, fields and node types.
 static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, spdlog::logger& log) {
-  log.info("found {} trajectories ({} format) in {}; dt = {} (from {})", ds.trajectories.size(),
-           io::foreign_format_name(ds.format), ds.source, ds.dt, ds.dt_source);
+  log.info("found {} trajector{} ({} format) in {}; dt = {} (from {})", ds.trajectories.size(),
+           ds.trajectories.size() == 1 ? "y" : "ies", io::foreign_format_name(ds.format), ds.source, ds.dt,
+           ds.dt_source);
   bool inferred = false;
   for (const auto& t : ds.trajectories) {
     std::string types;

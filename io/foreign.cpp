@@ -111,6 +111,9 @@ void write_imported(const ImportedDataset& d, const ImportOptions& o, const std:
   if (d.trajectories.empty()) throw Error(cat(d.source, ": no trajectories to write"));
   if (!is_plain_file_name(split))
     throw Error(cat("output.split: '", split, "'; expected a plain name (letters, digits, _ - .), not a path"));
+  if (split.size() > 3 && split.compare(split.size() - 3, 3, ".h5") == 0)
+    throw Error(cat("output.split: '", split, "'; give the split's name without .h5 (the split is written to <dir>/",
+                    split, ".h5 otherwise)"));
   const auto& first = d.trajectories.front();
   for (const auto& t : d.trajectories)
     if (t.steps != first.steps)
@@ -127,9 +130,28 @@ void write_imported(const ImportedDataset& d, const ImportOptions& o, const std:
     bool other_split = false;
     for (const auto& e : fs::directory_iterator(dir))
       other_split = other_split || (e.path().extension() == ".h5" && e.path().stem() != split);
-    if (other_split && ss.str() != meta.to_json())
-      throw Error(cat(meta_path, ": another split of this directory has other fields, steps or dt (", trim(ss.str()),
+    if (other_split && ss.str() != meta.to_json()) {
+      // Say what differs, rather than show the whole meta.json.
+      std::string differs;
+      const auto add = [&](const std::string& what) { differs += (differs.empty() ? "" : ", ") + what; };
+      const auto names = [](const DatasetMeta& m) {
+        std::string out;
+        for (const auto& f : m.fields) out += (out.empty() ? "" : " ") + f.name;
+        return out;
+      };
+      try {
+        const DatasetMeta there = DatasetMeta::from_json(ss.str(), meta_path);
+        if (there.dt != meta.dt) add(cat("dt ", meta.dt, " here, ", there.dt, " there"));
+        if (there.trajectory_length != meta.trajectory_length)
+          add(cat(meta.trajectory_length, " steps here, ", there.trajectory_length, " there"));
+        if (names(there) != names(meta)) add(cat("fields '", names(meta), "' here, '", names(there), "' there"));
+      } catch (const Error&) {
+        add("its meta.json does not read as a tessera dataset's");
+      }
+      if (differs.empty()) differs = trim(ss.str());
+      throw Error(cat(meta_path, ": another split of this directory differs from this one (", differs,
                       "); write this one to another directory"));
+    }
   }
   DatasetWriter w(dir, split, meta, Comm::self(), deck_yaml);
   for (size_t i = 0; i < d.trajectories.size(); ++i) w.write(int64_t(i), d.trajectories[i].fields);

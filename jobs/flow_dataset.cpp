@@ -239,7 +239,7 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
   const int64_t left = static_cast<int64_t>(todo.size());
   const int64_t now = o.max_new > 0 ? std::min<int64_t>(o.max_new, left) : left;
   comm.barrier();  // every rank has checked the parts before any is rewritten
-  log->info("{} trajectories: {} done earlier, {} to generate now{}", total, sum.reused, now,
+  log->info("{} trajector{}: {} done earlier, {} to generate now{}", total, total == 1 ? "y" : "ies", sum.reused, now,
             now < left ? cat(" (dataset.max_new; ", left - now, " left for later runs)") : "");
   generate_parts(o, todo, now, comm, log, sum);
   if (now < left) {

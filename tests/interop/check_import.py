@@ -153,7 +153,7 @@ for s in range(STEPS):
     meshio.write(f"{vtu_dir}/flow_{s}.vtu", meshio.Mesh(np.c_[points, np.zeros(n)], [("triangle", cells)],
                                                          point_data={"velocity": velocity(s), "pressure": pressure(s)}))
 log = run_import(vtu_dir, f"{out}/imported_vtu", f"import.dt={DT}")
-check("found 1 trajectories (vtu format)" in log and "fields: velocity, pressure" in log, "VTU series reported")
+check("found 1 trajectory (vtu format)" in log and "fields: velocity, pressure" in log, "VTU series reported")
 check_dataset(f"{out}/imported_vtu", "test", [1.0], True, "VTU series")
 
 # --- (c) meshio XDMF3 time series ----------------------------------------------------------------
@@ -167,7 +167,7 @@ with meshio.xdmf.TimeSeriesWriter("flow.xdmf") as w:
         w.write_data(s * DT, point_data={"velocity": velocity(s)})
 os.chdir(cwd)
 log = run_import(f"{xdmf_dir}/flow.xdmf", f"{out}/imported_xdmf")
-check("found 1 trajectories (xdmf format)" in log, "XDMF series reported")
+check("found 1 trajectory (xdmf format)" in log, "XDMF series reported")
 check_dataset(f"{out}/imported_xdmf", "test", [1.0], False, "XDMF series")
 
 # --- a malformed input: one clear line -----------------------------------------------------------

@@ -252,4 +252,14 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
   check_error([&] { io::write_imported(ok, o, out + "/split", "../escape"); },
               "output.split: '../escape'; expected a plain name");
   CHECK_FALSE(fs::exists(out + "/escape.h5"));
+  check_error([&] { io::write_imported(ok, o, out + "/split", "test.h5"); },
+              "output.split: 'test.h5'; give the split's name without .h5");
+  // Splits of one directory share meta.json: one that differs says how (it showed the whole file).
+  fs::remove_all(out + "/split");
+  io::write_imported(ok, o, out + "/split", "train");
+  io::ImportedDataset other_dt = ok;
+  other_dt.dt = 2 * ok.dt;
+  check_error([&] { io::write_imported(other_dt, o, out + "/split", "valid"); },
+              cat("another split of this directory differs from this one (dt ", other_dt.dt, " here, ", ok.dt,
+                  " there); write this one to another directory"));
 }
