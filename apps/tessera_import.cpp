@@ -117,8 +117,9 @@ static void run(apps::Context& ctx) {
       describe(ds, o, *ctx.log);
       // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).
       io::write_imported(ds, o, dir, split, d.resolved_yaml());
-      ctx.log->info("wrote {}/{}.h5 ({} trajectories of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
-                    ds.trajectories.size(), ds.trajectories.front().steps, dir, dir, split);
+      ctx.log->info("wrote {}/{}.h5 ({} trajector{} of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
+                    ds.trajectories.size(), ds.trajectories.size() == 1 ? "y" : "ies", ds.trajectories.front().steps,
+                    dir, dir, split);
     } catch (...) {
       failure = std::current_exception();
     }

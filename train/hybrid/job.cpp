@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "core/cores.hpp"
 #include "core/error.hpp"
@@ -63,7 +64,21 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   core::log_info(log.get(), cat("solver: viscosity ", flow.flow.viscosity, " from ", flow.source, "; inflow peak ",
                                 flow.flow.inflow_speed, " fitted to the data; ", t.mesh.num_nodes(), " nodes, ",
                                 comm.size(), " rank(s)"));
-  solvers::NavierStokes solver(t.mesh, flow.flow, comm, flow.linear);
+  // The mesh's node types come from the dataset here, not from mesh.groups: a mesh error is the data's.
+  std::optional<solvers::NavierStokes> built;
+  try {
+    built.emplace(t.mesh, flow.flow, comm, flow.linear);
+  } catch (const Error& e) {
+    if (e.key() != "mesh") throw;
+    std::string why = e.what();
+    if (const auto at = why.find(": map every boundary group"); at != std::string::npos)
+      why = why.substr(0, at) + " (type 0, normal)";
+    throw Error(
+        cat(what, ": the solver cannot run on this trajectory's node types: ", why,
+            "; every boundary node needs inflow (4), outflow (5) or wall (6): for imported data, re-import with "
+            "node_types.other_boundary or a node-type field (docs/import.md)"));
+  }
+  solvers::NavierStokes& solver = *built;
   // The hybrid rollout, then the solver alone over the same steps.
   core::log_info(log.get(), cat("hybrid rollout of ", steps, " steps: ", schedule_text(o.schedule)));
   const HybridResult h =
