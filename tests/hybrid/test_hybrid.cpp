@@ -163,6 +163,14 @@ TEST_CASE("the solver is rebuilt with the dataset's fluid and the trajectory's i
   hybrid::SolverOptions given;
   given.viscosity = 0.5;
   CHECK(hybrid::trajectory_flow("", "x", t.mesh, v0, given).flow.viscosity == 0.5);
+  // The dataset's own inflow follows the parabola the solver imposes; a uniform inflow does not
+  // (its least-squares parabola is off by about 0.3 of it in RMS).
+  CHECK(flow.inflow_misfit < 0.02);
+  std::vector<double> uniform(t.mesh.num_nodes() * 2, 0.0);
+  for (int64_t v = 0; v < t.mesh.num_nodes(); ++v) uniform[v * 2] = 1.0;
+  const hybrid::TrajectoryFlow off = hybrid::trajectory_flow("", "x", t.mesh, uniform, given);
+  CHECK(off.inflow_misfit > 0.2);
+  CHECK(off.inflow_misfit < 0.5);
   // The deck's viscosity over the stored one is logged as the deck's, not the dataset's.
   const std::string stored = io::DatasetReader(kDataDir, "test").deck_yaml();
   CHECK(hybrid::trajectory_flow(stored, "cfd test", t.mesh, v0, given).source ==

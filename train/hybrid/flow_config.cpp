@@ -1,6 +1,9 @@
 #include "train/hybrid/flow_config.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
@@ -10,23 +13,45 @@
 
 namespace tessera::train::hybrid {
 
-double fit_inflow_speed(const mesh::Mesh& m, const std::vector<double>& u, solvers::FlowConfig::Profile profile) {
+namespace {
+
+// The profile's shape (peak 1) at each inflow node: {node, shape} pairs.
+std::vector<std::pair<int64_t, double>> inflow_shape(const mesh::Mesh& m, solvers::FlowConfig::Profile profile) {
   double ymin = 1e300, ymax = -1e300;
   for (int64_t v = 0; v < m.num_nodes(); ++v) {
     ymin = std::min(ymin, m.coords[v * 2 + 1]);
     ymax = std::max(ymax, m.coords[v * 2 + 1]);
   }
   const double h = ymax - ymin;
-  double uf = 0, ff = 0;
+  std::vector<std::pair<int64_t, double>> out;
   for (int64_t v = 0; v < m.num_nodes(); ++v) {
     if (m.node_type[v] != mesh::kInflow) continue;
     const double y = m.coords[v * 2 + 1] - ymin;
-    const double f = profile == solvers::FlowConfig::Profile::Uniform ? 1.0 : 4 * y * (h - y) / (h * h);
+    out.emplace_back(v, profile == solvers::FlowConfig::Profile::Uniform ? 1.0 : 4 * y * (h - y) / (h * h));
+  }
+  return out;
+}
+
+}  // namespace
+
+double fit_inflow_speed(const mesh::Mesh& m, const std::vector<double>& u, solvers::FlowConfig::Profile profile) {
+  double uf = 0, ff = 0;
+  for (const auto& [v, f] : inflow_shape(m, profile)) {
     uf += u[v * 2] * f;
     ff += f * f;
   }
   if (!(ff > 0)) throw Error("the trajectory's mesh has no inflow nodes (type 4) to take the inflow from", "data.dir");
   return uf / ff;
+}
+
+double inflow_misfit(const mesh::Mesh& m, const std::vector<double>& u, solvers::FlowConfig::Profile profile,
+                     double speed) {
+  double diff = 0, norm = 0;
+  for (const auto& [v, f] : inflow_shape(m, profile)) {
+    diff += (u[v * 2] - speed * f) * (u[v * 2] - speed * f);
+    norm += u[v * 2] * u[v * 2];
+  }
+  return norm > 0 ? std::sqrt(diff / norm) : 0.0;
 }
 
 namespace {
@@ -74,6 +99,7 @@ TrajectoryFlow trajectory_flow(const std::string& stored_deck, const std::string
   if (o.rtol) t.linear.rtol = *o.rtol;
   t.flow.force_group.clear();
   t.flow.inflow_speed = fit_inflow_speed(m, initial, t.flow.profile);
+  t.inflow_misfit = inflow_misfit(m, initial, t.flow.profile, t.flow.inflow_speed);
   return t;
 }
 

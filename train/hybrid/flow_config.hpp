@@ -17,7 +17,8 @@ namespace tessera::train::hybrid {
 struct TrajectoryFlow {
   solvers::FlowConfig flow;
   solvers::LinearSolverConfig linear;
-  std::string source;  // where the fluid came from, for the log
+  std::string source;        // where the fluid came from, for the log
+  double inflow_misfit = 0;  // inflow_misfit() of the fitted speed
 };
 
 // Least-squares peak speed U of the profile (parabolic: 4 U y (H - y) / H² over the mesh's
@@ -25,6 +26,11 @@ struct TrajectoryFlow {
 // `velocity`: 2 per vertex. Throws (key "data.dir") when the mesh has no inflow nodes.
 double fit_inflow_speed(const mesh::Mesh& mesh, const std::vector<double>& velocity,
                         solvers::FlowConfig::Profile profile);
+// How far the inflow nodes' x-velocity is from the profile with peak `speed`: the RMS of the
+// difference over the RMS of the velocity (0: the data follow the profile the solver imposes; a
+// uniform inflow against the parabola gives about 0.3, docs/hybrid.md).
+double inflow_misfit(const mesh::Mesh& mesh, const std::vector<double>& velocity, solvers::FlowConfig::Profile profile,
+                     double speed);
 
 // `stored_deck`: the split file's deck (io::DatasetReader::deck_yaml()), `what` names the
 // dataset in messages; `initial`: the first velocity state, 2 per vertex.
