@@ -123,7 +123,10 @@ struct Walker {
     }
     o.type = type >= 0 ? type_of(type) : Type::Other;
     if (nd < 0 || o.type == Type::Other) {
-      o.error = cat(path, ": cannot read ", key, " (not an array of integers or floating-point numbers)");
+      const bool odd_float = type >= 0 && H5Tget_class(type) == H5T_FLOAT;
+      o.error = odd_float ? cat(path, ": cannot read ", key, " (floating-point numbers of ", H5Tget_size(type),
+                                " bytes; float32 and float64 are read: convert it, e.g. with h5py)")
+                          : cat(path, ": cannot read ", key, " (not an array of integers or floating-point numbers)");
     } else {
       double bytes = static_cast<double>(width(o.type));
       for (auto x : o.dims) bytes *= static_cast<double>(x);

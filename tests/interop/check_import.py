@@ -193,6 +193,18 @@ check(r.returncode == 1 and "lzf.h5: cannot read /0/velocity (compressed with fi
       and "h5repack -f NONE" in r.stderr and r.stderr.count("\n") == 1,
       f"lzf-compressed velocity: one line naming the filter ({r.stderr.strip()[-400:]})")
 
+# numpy's float16, which h5py writes as a 2-byte IEEE float: refused by name (it was "not an array
+# of integers or floating-point numbers").
+with h5py.File(f"{out}/half.h5", "w") as f:
+    f["0/mesh_pos"] = points
+    f["0/cells"] = cells
+    f["0/velocity"] = np.stack([velocity(s) for s in range(STEPS)]).astype(np.float16)
+r = subprocess.run([app, deck, "--set", f"import.source={out}/half.h5", "--set", "import.dt=0.1",
+                    "--set", f"output.dir={out}/bad_half"], capture_output=True, text=True)
+check(r.returncode == 1 and "half.h5: cannot read /0/velocity (floating-point numbers of 2 bytes; float32 and float64 "
+      "are read: convert it, e.g. with h5py)" in r.stderr and r.stderr.count("\n") == 1,
+      f"float16 velocity: one line naming the type ({r.stderr.strip()[-300:]})")
+
 # A meshio series with one step truncated mid-file: VTK's parser reports it in several lines of its
 # own; tessera-import must print one line naming the file, and write nothing.
 broken_dir = f"{out}/vtu_broken"
