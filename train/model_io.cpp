@@ -76,6 +76,18 @@ TrainedModel load_trained_model(const std::string& path) {
   Checkpoint c = load_checkpoint(path);
   auto deck = c.attributes.find("deck");
   if (deck == c.attributes.end()) throw Error(cat(path, ": checkpoint has no stored deck"));
+  // Another family's checkpoint: say so, rather than that its stored deck names a wrong family.
+  if (const auto family = c.attributes.find("family"); family != c.attributes.end()) {
+    std::string names;
+    bool known = false;
+    for (const Family& f : mesh_sim_families()) {
+      names += cat(names.empty() ? "" : ", ", f.name);
+      known = known || f.name == family->second;
+    }
+    if (!known)
+      throw Error(
+          cat(path, ": a checkpoint of a '", family->second, "' model; this needs a mesh simulator (", names, ")"));
+  }
   TrainedModel m;
   io::Schema schema("tessera-train");
   add_training_keys(schema, mesh_sim_families());

@@ -404,6 +404,13 @@ TEST_CASE("non-finite data and weights are named when loaded", "[train]") {
   t.save(ckpt);
   CHECK_THROWS_WITH(train::load_trained_model(ckpt),
                     Catch::Contains("inf_weights.h5: parameter ") && Catch::Contains(" holds non-finite values"));
+  // Another family's checkpoint (tessera-hybrid said its stored deck's model.family was wrong).
+  train::Checkpoint other = train::load_checkpoint(ckpt);
+  other.attributes["family"] = "stagger";
+  train::save_checkpoint(out + "/stagger_family.h5", other);
+  CHECK_THROWS_WITH(train::load_trained_model(out + "/stagger_family.h5"),
+                    Catch::EndsWith("stagger_family.h5: a checkpoint of a 'stagger' model; this needs a mesh simulator "
+                                    "(transformer, meshgraphnet)"));
 }
 
 TEST_CASE("checkpoints carry the training data's dt; other steps are warned about", "[train][checkpoint]") {
