@@ -276,6 +276,7 @@ std::vector<hsize_t> H5File::dims(const std::string& dset) const {
   if (snapshot_) {
     const H5Snapshot::Object* d = snapshot_->find(dset);
     // Found by fuzz_checkpoint: a damaged header can make a tensor's object something else.
+    if (!d->dataset && !d->error.empty()) throw Error(d->error);  // a link, say
     if (!d->dataset) throw Error(cat(path_, ": ", dset, " is not a dataset (the file is damaged?)"));
     return d->dims;
   }

@@ -160,17 +160,34 @@ struct Walker {
     if (info.type == H5O_TYPE_DATASET) {
       dataset(obj, key, o);
     } else if (o.group) {
-      // Hard links only: a soft or external link may point anywhere (another file included).
-      std::vector<std::string> links;
+      // Hard links only: a soft or external link may point anywhere (another file included). It
+      // is recorded, not listed, so that asking for it by name says what it is rather than that
+      // nothing of that name exists.
+      struct Links {
+        std::vector<std::string> hard;
+        std::vector<std::pair<std::string, H5L_type_t>> other;
+      } links;
       H5Literate(
           obj, H5_INDEX_NAME, H5_ITER_INC, nullptr,
           [](hid_t, const char* name, const H5L_info_t* li, void* out) -> herr_t {
-            if (li->type == H5L_TYPE_HARD) static_cast<std::vector<std::string>*>(out)->push_back(name);
+            auto* l = static_cast<Links*>(out);
+            if (li->type == H5L_TYPE_HARD)
+              l->hard.push_back(name);
+            else
+              l->other.emplace_back(name, li->type);
             return 0;
           },
           &links);
+      for (const auto& [name, type] : links.other) {
+        const std::string child = key == "/" ? "/" + name : key + "/" + name;
+        const char* kind = type == H5L_TYPE_SOFT       ? "a soft link"
+                           : type == H5L_TYPE_EXTERNAL ? "an external link (to another file)"
+                                                       : "a user-defined link";
+        snap.objects[child].error =
+            cat(path, ": ", child, " is ", kind, "; tessera follows no links: store the data itself in the file");
+      }
       // Each link opens on its own, so one damaged object does not hide the rest.
-      for (const auto& name : links) {
+      for (const auto& name : links.hard) {
         const hid_t child = H5Oopen(obj, name.c_str(), H5P_DEFAULT);
         if (child < 0) continue;
         snap.objects[key].children.push_back(name);

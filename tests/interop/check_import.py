@@ -205,6 +205,18 @@ check(r.returncode == 1 and "half.h5: cannot read /0/velocity (floating-point nu
       "are read: convert it, e.g. with h5py)" in r.stderr and r.stderr.count("\n") == 1,
       f"float16 velocity: one line naming the type ({r.stderr.strip()[-300:]})")
 
+# A soft link where the velocity should be: named as such (it was "has no dataset 'velocity'").
+with h5py.File(f"{out}/soft_link.h5", "w") as f:
+    f["0/mesh_pos"] = points
+    f["0/cells"] = cells
+    f["data/v"] = np.stack([velocity(s) for s in range(STEPS)]).astype(np.float32)
+    f["0/velocity"] = h5py.SoftLink("/data/v")
+r = subprocess.run([app, deck, "--set", f"import.source={out}/soft_link.h5", "--set", "import.dt=0.1",
+                    "--set", f"output.dir={out}/bad_link"], capture_output=True, text=True)
+check(r.returncode == 1 and "soft_link.h5: /0/velocity is a soft link; tessera follows no links: store the data "
+      "itself in the file" in r.stderr and r.stderr.count("\n") == 1,
+      f"soft-linked velocity: one line naming the link ({r.stderr.strip()[-300:]})")
+
 # A meshio series with one step truncated mid-file: VTK's parser reports it in several lines of its
 # own; tessera-import must print one line naming the file, and write nothing.
 broken_dir = f"{out}/vtu_broken"
