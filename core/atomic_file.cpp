@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/write_all.hpp"
 
 namespace tessera::core {
 
@@ -60,14 +61,7 @@ void unlist_temporary(int slot) {
   if (slot >= 0) slot_state[slot].store(kFree);
 }
 
-void write_stderr(const char* text) {
-  for (size_t left = std::strlen(text); left > 0;) {
-    const ssize_t n = ::write(STDERR_FILENO, text, left);
-    if (n <= 0) return;
-    text += n;
-    left -= static_cast<size_t>(n);
-  }
-}
+void write_stderr(const char* text) { write_all(STDERR_FILENO, text, std::strlen(text)); }
 
 extern "C" void remove_temporaries_and_die(int sig) {
   const pid_t self = ::getpid();
@@ -129,17 +123,9 @@ void ensure_parent_dir(const std::string& path) {
 void write_file(const std::string& path, const void* data, size_t size) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) throw Error(cat(path, ": cannot open for writing: ", std::strerror(errno)));
-  const char* p = static_cast<const char*>(data);
-  for (size_t left = size; left > 0;) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      throw Error(cat(path, ": writing ", size, " bytes failed: ", std::strerror(err)));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
+  if (const int err = write_all(fd, data, size); err != 0) {
+    ::close(fd);
+    throw Error(cat(path, ": writing ", size, " bytes failed: ", std::strerror(err)));
   }
   // Network file systems may report a full disk only here.
   if (::close(fd) != 0) throw Error(cat(path, ": writing ", size, " bytes failed: ", std::strerror(errno)));

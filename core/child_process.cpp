@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/write_all.hpp"
 
 // Present only in sanitizer builds (the fuzz targets): weak, so other builds link without it.
 extern "C" void __sanitizer_set_death_callback(void (*)(void)) __attribute__((weak));
@@ -21,15 +22,9 @@ constexpr int kSanitizerStatus = 86;  // the child's exit status after a sanitiz
 
 [[noreturn]] void die_quietly() { _exit(kSanitizerStatus); }
 
-// Writes all of `data` to fd, retrying short writes.
-void write_all(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) _exit(kSanitizerStatus + 1);
-    done += static_cast<size_t>(n);
-  }
+// Writes all of `data` to fd (the child's answer); a failed write ends the child.
+void send_all(int fd, const std::string& data) {
+  if (write_all(fd, data.data(), data.size()) != 0) _exit(kSanitizerStatus + 1);
 }
 
 // In the child: the crash handlers a fuzzer or sanitizer installed in the parent would record
@@ -73,7 +68,7 @@ std::string run_in_child(const std::function<std::string()>& work, const std::st
     } catch (...) {
       reply = "Ean exception of unknown type";
     }
-    write_all(fds[1], reply);
+    send_all(fds[1], reply);
     _exit(0);
   }
   close(fds[1]);

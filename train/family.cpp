@@ -46,14 +46,13 @@ constexpr const char* kThreadsKeyHelp =
     "CPU threads of each process for tensor work (torch's intra-op threads); 0: torch's default (OMP_NUM_THREADS, "
     "else one per core). Under mpirun, give each rank its share of the cores";
 
-void set_threads(int64_t threads, const std::string& key, const RunContext& ctx) {
-  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
-  core::log_info(ctx.log.get(), cat("threads: ", at::get_num_threads(), " per process"));
-  if (const std::string w = core::threads_warning(at::get_num_threads(), key); !w.empty())
-    core::log_warn(ctx.log.get(), w);
-}
-
 }  // namespace
+
+void set_threads(int64_t threads, const std::string& key, spdlog::logger* log) {
+  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+  core::log_info(log, cat("threads: ", at::get_num_threads(), " per process"));
+  if (const std::string w = core::threads_warning(at::get_num_threads(), key); !w.empty()) core::log_warn(log, w);
+}
 
 void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   using io::KeyType;
@@ -101,7 +100,7 @@ LoopOptions loop_options(const io::Deck& d) {
 
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
-  set_threads(d.get_int("train.threads"), "train.threads", ctx);
+  set_threads(d.get_int("train.threads"), "train.threads", ctx.log.get());
   const Family& family = find_family(families, d.get_string("model.family"));
   // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
   const std::string checkpoint = loop.output_dir + "/checkpoint.h5";
@@ -160,7 +159,7 @@ void refuse_other_evaluation_keys(const std::vector<Family>& families, const Fam
 }  // namespace
 
 void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
-  set_threads(d.get_int("rollout.threads"), "rollout.threads", ctx);
+  set_threads(d.get_int("rollout.threads"), "rollout.threads", ctx.log.get());
   // Every evaluation deck reader checks the deck first, so deck errors come before file errors.
   std::map<void (*)(io::Schema&), std::function<void(const RunContext&)>> jobs;
   for (const Family& f : families)

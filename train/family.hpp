@@ -28,6 +28,10 @@ namespace tessera::train {
 // ran out of memory creating the threads, with std::bad_alloc as the only message).
 inline constexpr int64_t kMaxThreads = 1024;
 
+// Sets torch's threads per process from a threads key's value (0: torch's default), logs the
+// count, and warns when it exceeds the cores this process may run on (core::threads_warning).
+void set_threads(int64_t threads, const std::string& key, spdlog::logger* log);
+
 // A threads key of a family's schema: an Int from `min` to kMaxThreads.
 void add_threads_key(io::Schema& s, const std::string& key, const std::string& default_value, const std::string& help,
                      int64_t min = 0);

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <optional>
 
-#include "core/cores.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "train/device.hpp"
+#include "train/family.hpp"
 #include "train/hybrid/flow_config.hpp"
 #include "train/hybrid/hybrid_rollout.hpp"
 #include "train/hybrid/output.hpp"
@@ -35,10 +35,7 @@ std::string schedule_text(const Schedule& s) {
 void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
   // Threads: torch's and OpenMP's, which the solver's BLAS shares (one per process avoids the
   // two spinning against each other; docs/hybrid.md).
-  if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
-  core::log_info(log.get(), cat("threads: ", at::get_num_threads(), " per process"));
-  if (const std::string w = core::threads_warning(at::get_num_threads(), "rollout.threads"); !w.empty())
-    core::log_warn(log.get(), w);
+  set_threads(o.threads, "rollout.threads", log.get());
   // The model (rank 0 alone runs it; the others only need its training deck's data.dir).
   TrainedModel m = load_trained_model(o.checkpoint);
   const at::Device device =
