@@ -172,6 +172,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     auto log = core::make_logger(spec.name, comm, log_opts);
     log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);
     log->info("resolved deck:\n{}", deck->resolved_yaml());
+    for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);
     Context ctx{*deck, comm, log, passthrough};
     spec.run(ctx);
   } catch (const Error& e) {

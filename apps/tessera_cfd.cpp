@@ -21,6 +21,24 @@ static void schema(io::Schema& s) {
   io::add_mesh_keys(s);
   jobs::add_case_keys(s);
   jobs::add_dataset_keys(s);
+  // Keys a job does not read: a deck that sets them gets a warning (run_app). job: dataset draws
+  // the cylinder and inflow per trajectory and runs transient; job: case makes no dataset.
+  for (const char* k : {"mesh.source", "mesh.file", "mesh.max_nodes", "mesh.cylinder.center", "mesh.cylinder.radius",
+                        "mesh.groups", "flow.inflow.speed", "forces", "time.mode", "time.initial", "time.dt",
+                        "time.end", "steady", "analysis.start", "output"})
+    s.read_only_when(k, {{"job", {"case"}}});
+  s.read_only_when("dataset", {{"job", {"dataset"}}});
+  for (const char* k : {"mesh.cylinder.length", "mesh.cylinder.height", "mesh.cylinder.h_near", "mesh.cylinder.h_far",
+                        "mesh.cylinder.transition"})
+    s.read_only_when(k, {{"mesh.source", {"cylinder"}}, {"job", {"dataset"}}});
+  for (const char* k : {"mesh.cylinder.center", "mesh.cylinder.radius"})
+    s.read_only_when(k, {{"mesh.source", {"cylinder"}}});
+  s.read_only_when("mesh.file", {{"mesh.source", {"geo", "msh"}}});
+  for (const char* k : {"time.initial", "time.dt", "time.end", "analysis.start", "output.every"})
+    s.read_only_when(k, {{"time.mode", {"transient"}}});
+  s.read_only_when("time.max_cfl", {{"time.mode", {"transient"}}, {"job", {"dataset"}}});
+  s.read_only_when("solver.refactor_every", {{"time.mode", {"transient"}}, {"job", {"dataset"}}});
+  s.read_only_when("steady", {{"time.mode", {"steady"}}, {"time.initial", {"steady"}}});
 }
 
 // job: dataset. The trajectories build their own meshes from mesh.cylinder.*.
@@ -45,39 +63,9 @@ static void run_case(apps::Context& ctx) {
   jobs::run_case(options, m, ctx.comm, ctx.log);
 }
 
-// Keys a job does not read but a deck sets: said, since whoever set them expects an effect
-// (job: dataset draws the cylinder and inflow per trajectory; job: case makes no dataset).
-static void warn_unread(const apps::Context& ctx, bool dataset) {
-  static const char* const case_only[] = {"mesh.source",
-                                          "mesh.file",
-                                          "mesh.cylinder.center",
-                                          "mesh.cylinder.radius",
-                                          "mesh.groups",
-                                          "flow.inflow.speed",
-                                          "forces",
-                                          "time.mode",
-                                          "time.dt",
-                                          "time.end",
-                                          "time.initial",
-                                          "steady",
-                                          "analysis.start",
-                                          "output"};
-  std::string unread;
-  if (dataset) {
-    for (const char* k : case_only)
-      if (ctx.deck.given(k)) unread += cat(unread.empty() ? "" : ", ", k);
-  } else if (ctx.deck.given("dataset")) {
-    unread = "dataset";
-  }
-  if (!unread.empty())
-    ctx.log->warn("the deck sets {}, which job: {} does not read{}", unread, dataset ? "dataset" : "case",
-                  dataset ? " (it draws the cylinder and inflow per trajectory from dataset.ranges)" : "");
-}
-
 static void run(apps::Context& ctx) {
   // 1. Read which job the deck asks for.
   const jobs::JobOptions job = jobs::job_options(ctx.deck);
-  warn_unread(ctx, job.kind == jobs::JobOptions::Kind::Dataset);
   // 2. Start PETSc: the deck's options first, then the command line's, which win.
   solvers::PetscSession petsc(job.petsc_options, ctx.passthrough);
   if (job.kind == jobs::JobOptions::Kind::Dataset)

@@ -48,6 +48,13 @@ static void schema(io::Schema& s) {
   s.add("output.split", io::KeyType::String, "test", "split name: <dir>/<split>.h5");
   s.add("output.overwrite", io::KeyType::Bool, "false",
         "replace an existing <dir>/<split>.h5 (otherwise that is an error: a split imported or made earlier)");
+  // Keys that some settings do not read: set anyway, a warning (run_app).
+  for (const char* k : {"fields.mesh_pos", "fields.cells"})
+    s.read_only_when(k, {{"import.format", {"auto", "graph-physics"}}});
+  s.read_only_when("fields.node_type", {{"node_types.mode", {"auto", "field"}}});
+  for (const char* k :
+       {"node_types.wall_speed", "node_types.axis", "node_types.tolerance", "node_types.other_boundary"})
+    s.read_only_when(k, {{"node_types.mode", {"auto", "infer"}}});
 }
 
 static io::ImportOptions options(const io::Deck& d) {

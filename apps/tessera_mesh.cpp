@@ -33,6 +33,7 @@ static void schema(io::Schema& s) {
   s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3, parallel HDF5)");
   s.add("output.vtu", io::KeyType::Bool, "true", "write <name>.vtu (serial) or <name>.pvtu + pieces (MPI)");
   s.add("output.msh", io::KeyType::Bool, "true", "write <name>.msh (Gmsh 4.1, with the physical groups)");
+  io::add_mesh_read_conditions(s);
 }
 
 // Logs the mesh's size, groups and node types.

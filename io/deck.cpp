@@ -4,6 +4,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -381,6 +382,46 @@ bool Deck::given(const std::string& path) const {
 }
 
 bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }
+
+std::vector<std::string> Deck::unread_given_keys() const {
+  const auto& conditions = schema_->read_conditions();
+  // The value a condition compares: bools as true/false, whatever their spelling in the deck.
+  auto value = [&](const std::string& key) -> std::string {
+    if (!has(key)) return "";  // a key of another family: the condition does not hold
+    return schema_->find(key)->type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
+  };
+  auto holds = [&](const ReadCondition& c) {
+    for (const KeyValues& kv : c.any_of)
+      if (std::find(kv.values.begin(), kv.values.end(), value(kv.key)) != kv.values.end()) return true;
+    return false;
+  };
+  // Per condition (conditions registered key by key with the same text are one), the given keys
+  // it is the first failing one of.
+  std::vector<std::pair<const ReadCondition*, std::vector<std::string>>> unread;
+  for (const KeySpec& k : schema_->keys()) {
+    if (!given(k.path)) continue;
+    for (const ReadCondition& c : conditions)
+      if (c.covers(k.path) && !holds(c)) {
+        auto same =
+            std::find_if(unread.begin(), unread.end(), [&](const auto& u) { return u.first->text() == c.text(); });
+        if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
+        same->second.push_back(k.path);
+        break;
+      }
+  }
+  std::vector<std::string> out;
+  for (const auto& [c, keys] : unread) {
+    std::string names, has_now;
+    for (size_t i = 0; i < keys.size(); ++i) names += cat(i ? ", " : "", keys[i]);
+    for (const KeyValues& kv : c->any_of) {
+      const std::string v = value(kv.key);
+      has_now += cat(has_now.empty() ? "" : ", ", kv.key, ": ", v.empty() ? "(none)" : v);
+    }
+    out.push_back(cat(names, keys.size() == 1 ? " is" : " are", " read only with ", c->text(), ", and the deck has ",
+                      has_now, ": ", keys.size() == 1 ? "it has" : "they have", " no effect"));
+  }
+  return out;
+}
 
 namespace {
 template <class T, class Conv>

@@ -70,6 +70,11 @@ class Deck {
   // Whether the deck file or a --set gives `path` (a key or a section), rather than a default.
   bool given(const std::string& path) const;
 
+  // Keys the deck file or a --set gives that this deck does not read (Schema::read_only_when):
+  // one message per condition, e.g. "time.dt, time.end are read only with time.mode: transient,
+  // and the deck has time.mode: steady". Apps log them as warnings (run_app).
+  std::vector<std::string> unread_given_keys() const;
+
   // Throws an Error located at `path` ("file:line: path: message"), for checks that span keys.
   [[noreturn]] void fail(const std::string& path, const std::string& message) const;
   // The text fail() would throw: for errors that library code raised with a key (Error::key).

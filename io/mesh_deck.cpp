@@ -40,6 +40,11 @@ void add_mesh_keys(Schema& s) {
   s.add("mesh.groups.wall", KeyType::StringList, "[walls, cylinder]", "physical groups whose nodes are walls (type 6)");
 }
 
+void add_mesh_read_conditions(Schema& s) {
+  s.read_only_when("mesh.cylinder", {{"mesh.source", {"cylinder"}}});
+  s.read_only_when("mesh.file", {{"mesh.source", {"geo", "msh"}}});
+}
+
 MeshOptions mesh_options(const Deck& d) {
   MeshOptions o;
   o.source = d.get_string("mesh.source");

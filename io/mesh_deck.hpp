@@ -26,6 +26,9 @@ struct MeshOptions {
 };
 
 void add_mesh_keys(Schema& schema);
+// mesh.cylinder.* only with mesh.source: cylinder, mesh.file only with geo or msh: set otherwise,
+// a warning (Deck::unread_given_keys). For apps whose meshes all come from the `mesh` section.
+void add_mesh_read_conditions(Schema& schema);
 // Reads and checks the `mesh` section once.
 MeshOptions mesh_options(const Deck& deck);
 // Builds (cylinder, .geo) or reads (.msh) the mesh and assigns node types. Errors about a

@@ -41,6 +41,18 @@ std::string join_names(const std::vector<std::string>& names) {
 
 }  // namespace
 
+std::string ReadCondition::text() const {
+  std::string s;
+  for (size_t i = 0; i < any_of.size(); ++i)
+    s += cat(i ? " or " : "", any_of[i].key, ": ", join_names(any_of[i].values));
+  return s;
+}
+
+bool ReadCondition::covers(const std::string& path) const {
+  return path == prefix ||
+         (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 && path[prefix.size()] == '.');
+}
+
 std::string KeySpec::expected() const {
   std::string range;
   if (std::isfinite(min)) range += cat(min_exclusive ? " > " : " >= ", num(min));
@@ -117,6 +129,25 @@ bool Schema::applies(const KeySpec& k, const std::string& family) const {
          std::find(k.families.begin(), k.families.end(), family) != k.families.end();
 }
 
+void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> any_of) {
+  ReadCondition c{prefix, std::move(any_of)};
+  // Mistakes in a schema are the program's: found by every run of the app (and by --deck-reference).
+  if (std::none_of(keys_.begin(), keys_.end(), [&](const KeySpec& k) { return c.covers(k.path); }))
+    throw Error(cat("schema ", app_, ": read_only_when: no key at or below ", prefix));
+  if (c.any_of.empty()) throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": no condition"));
+  for (const KeyValues& kv : c.any_of) {
+    const KeySpec* k = find(kv.key);
+    if (!k || !(k->type == KeyType::Choice || k->type == KeyType::String || k->type == KeyType::Bool) ||
+        kv.values.empty() || c.covers(kv.key))
+      throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key,
+                      " is not a choice, string or bool key outside it"));
+    for (const std::string& v : kv.values)
+      if (k->type == KeyType::Choice && std::find(k->choices.begin(), k->choices.end(), v) == k->choices.end())
+        throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": '", v, "' is not a choice of ", kv.key));
+  }
+  read_conditions_.push_back(std::move(c));
+}
+
 KeySpec& Schema::required(std::string path, KeyType type, std::string doc) {
   KeySpec& k = add(std::move(path), type, "", std::move(doc));
   k.required = true;
@@ -166,6 +197,8 @@ std::string Schema::help_text() const {
                                     : "default " + k.default_yaml)
        << ")\n      " << k.doc << "\n      expected: " << k.expected() << "\n";
     if (!k.families.empty()) os << "      only with " << selector_ << ": " << join_names(k.families) << "\n";
+    for (const ReadCondition& c : read_conditions_)
+      if (c.covers(k.path)) os << "      read only with " << c.text() << "\n";
   }
   return os.str();
 }
@@ -181,7 +214,11 @@ std::string Schema::markdown() const {
     std::string exp = k.expected();
     for (auto& c : exp)
       if (c == '|') c = '/';
+    std::string read_when;
+    for (const ReadCondition& c : read_conditions_)
+      if (c.covers(k.path)) read_when += cat(read_when.empty() ? "" : "; ", c.text());
     os << "| `" << k.path << "` | " << type_name(k.type) << " | " << def << " | " << exp << " | " << k.doc
+       << (read_when.empty() ? std::string() : " (read only with " + read_when + ")")
        << (k.families.empty() ? std::string() : " *(" + join_names(k.families) + ")*") << " |\n";
   }
   return os.str();

@@ -33,6 +33,22 @@ struct KeySpec {
   std::string expected() const;  // e.g. "a number > 0", "one of: cylinder, geo, msh"
 };
 
+// When a deck reads a key, or every key of a section (`prefix`): only when one of `any_of` holds,
+// each a key of the schema (a choice, string or bool) and the values for which it is read. A deck
+// that sets such a key otherwise gets a warning (Deck::unread_given_keys): it has no effect, and
+// whoever set it expected one.
+struct KeyValues {
+  std::string key;
+  std::vector<std::string> values;
+};
+struct ReadCondition {
+  std::string prefix;
+  std::vector<KeyValues> any_of;
+  // "time.mode: transient", "job: dataset or time.mode: transient"
+  std::string text() const;
+  bool covers(const std::string& path) const;  // path is prefix or below it
+};
+
 class Schema {
  public:
   explicit Schema(std::string app) : app_(std::move(app)) {}
@@ -53,6 +69,11 @@ class Schema {
   // Whether a deck selecting `family` has key `k` (always true without a selector).
   bool applies(const KeySpec& k, const std::string& family) const;
 
+  // Keys at or below `prefix` are read only when one of `any_of` holds (ReadCondition). Called
+  // after the keys it names are added. A key may have several conditions: it is read when all hold.
+  void read_only_when(const std::string& prefix, std::vector<KeyValues> any_of);
+  const std::vector<ReadCondition>& read_conditions() const { return read_conditions_; }
+
   const std::vector<KeySpec>& keys() const { return keys_; }
   const KeySpec* find(const std::string& path) const;
   // Some key lies below `path` (of `family` when given: keys of other families do not count).
@@ -67,6 +88,7 @@ class Schema {
   std::string app_;
   std::vector<KeySpec> keys_;
   std::vector<std::pair<std::string, std::string>> sections_;
+  std::vector<ReadCondition> read_conditions_;
   std::string selector_;
   std::string current_family_;  // inside family(): the family that new keys belong to
 };

@@ -50,6 +50,11 @@ void add_rollout_keys(io::Schema& s) {
   s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
   s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
   s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
+  // What each source does not read: set anyway, a warning (run_app).
+  for (const char* k : {"rollout.dt", "rollout.initial", "mesh"}) s.read_only_when(k, {{"rollout.source", {"mesh"}}});
+  for (const char* k : {"rollout.trajectory", "rollout.batch", "data"})
+    s.read_only_when(k, {{"rollout.source", {"dataset"}}});
+  io::add_mesh_read_conditions(s);
 }
 
 RolloutOptions rollout_options(const io::Deck& d) {

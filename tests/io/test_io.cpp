@@ -212,6 +212,51 @@ TEST_CASE("deck: family keys", "[deck]") {
                     Catch::Contains("key model.width defined twice"));
 }
 
+// Keys read only under some settings (Schema::read_only_when): set otherwise, each is named once,
+// under the first of its conditions that fails, grouped by condition.
+TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
+  io::Schema s = test_schema();
+  s.add("solver.mode", KeyType::Choice, "steady", "mode").choices = {"steady", "transient"};
+  s.add("solver.cfl", KeyType::Float, "1", "CFL limit");
+  s.read_only_when("solver.dt", {{"solver.mode", {"transient"}}});
+  s.read_only_when("solver.steps", {{"solver.mode", {"transient"}}});
+  s.read_only_when("solver.cfl", {{"solver.mode", {"transient"}}, {"solver.verbose", {"true"}}});
+  s.read_only_when("mesh", {{"name", {"meshed"}}});
+  s.read_only_when("mesh.file", {{"solver.method", {"cn"}}});
+  auto unread = [&](const std::string& yaml, const std::vector<std::string>& ov = {}) {
+    return io::Deck::parse(yaml, "deck.yaml", s, ov).unread_given_keys();
+  };
+  // Defaults are not "set": nothing to say.
+  CHECK(unread("name: run\n").empty());
+  CHECK(unread("name: run\nsolver:\n  dt: 0.1\n  steps: 3\n") ==
+        std::vector<std::string>{"solver.dt, solver.steps are read only with solver.mode: transient, and the deck has "
+                                 "solver.mode: steady: they have no effect"});
+  CHECK(unread("name: run\nsolver:\n  mode: transient\n  dt: 0.1\n").empty());
+  // --set counts as setting; one alternative of several holding is enough (a bool in any spelling).
+  CHECK(unread("name: run\n", {"solver.cfl=2"}) ==
+        std::vector<std::string>{"solver.cfl is read only with solver.mode: transient or solver.verbose: true, and the "
+                                 "deck has solver.mode: steady, solver.verbose: false: it has no effect"});
+  CHECK(unread("name: run\nsolver:\n  verbose: yes\n  cfl: 2\n").empty());
+  // A section's condition covers its keys; a key is named under its first failing condition only.
+  CHECK(unread("name: run\nmesh:\n  file: a.msh\n  center: [1, 1]\n") ==
+        std::vector<std::string>{"mesh.center, mesh.file are read only with name: meshed, and the deck has name: run: "
+                                 "they have no effect"});
+  CHECK(unread("name: meshed\nmesh:\n  file: a.msh\n") ==
+        std::vector<std::string>{"mesh.file is read only with solver.method: cn, and the deck has solver.method: "
+                                 "bdf2: it has no effect"});
+  // Help and the Markdown reference say when a key is read.
+  CHECK(s.help_text().find("read only with solver.mode: transient or solver.verbose: true") != std::string::npos);
+  CHECK(s.markdown().find("(read only with name: meshed; solver.method: cn)") != std::string::npos);
+  // Conditions that cannot be evaluated are the schema's mistakes.
+  CHECK_THROWS_WITH(s.read_only_when("solver.nothing", {{"solver.mode", {"steady"}}}),
+                    Catch::Contains("no key at or below solver.nothing"));
+  CHECK_THROWS_WITH(s.read_only_when("solver.dt", {{"solver.steps", {"1"}}}),
+                    Catch::Contains("solver.steps is not a choice, string or bool key"));
+  CHECK_THROWS_WITH(s.read_only_when("solver.dt", {{"solver.mode", {"implicit"}}}),
+                    Catch::Contains("'implicit' is not a choice of solver.mode"));
+  CHECK_THROWS_WITH(s.read_only_when("solver", {{"solver.mode", {"steady"}}}), Catch::Contains("outside it"));
+}
+
 TEST_CASE("deck: errors raised later with a key are located like deck errors", "[deck]") {
   const io::Schema s = test_schema();
   io::Deck d = io::Deck::parse("name: run1\nsolver:\n  steps: 20\n", "deck.yaml", s);

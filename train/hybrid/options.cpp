@@ -58,6 +58,7 @@ void add_hybrid_keys(io::Schema& s) {
   auto& rtol = s.add("solver.rtol", KeyType::Float, "", "Krylov tolerance; default: the dataset's");
   rtol.min = 0;
   rtol.min_exclusive = true;
+  s.read_only_when("hybrid.threshold", {{"hybrid.trigger", {"divergence"}}});
 }
 
 HybridOptions hybrid_options(const io::Deck& d) {
