@@ -64,18 +64,15 @@ void NavierStokes::Impl::setup_boundary() {
     for (int64_t v : {a, b})
       if (m.node_type[v] == mesh::kNormal)
         throw Error(cat("boundary node ", v, " at (", m.coords[v * 2], ", ", m.coords[v * 2 + 1],
-                        ") has no boundary type: map every boundary group to inflow, outflow or wall (mesh.groups)"),
+                        ") has no boundary type (type 0, normal): every boundary node needs inflow (4), outflow (5) or "
+                        "wall (6)"),
                     "mesh");
     type[nv + e] = std::min(m.node_type[a], m.node_type[b]);
   }
   for (int64_t v = 0; v < nv; ++v) ++counts[std::clamp(m.node_type[v], 0, 6)];
-  if (counts[mesh::kInflow] == 0)
-    throw Error("the mesh has no inflow nodes (type 4): check mesh.groups.inflow", "mesh");
+  if (counts[mesh::kInflow] == 0) throw Error("the mesh has no inflow nodes (type 4)", "mesh");
   if (counts[mesh::kOutflow] == 0)
-    throw Error(
-        "the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level; check "
-        "mesh.groups.outflow",
-        "mesh");
+    throw Error("the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level", "mesh");
 
   double ymin = 1e300, ymax = -1e300;
   for (int64_t v = 0; v < nv; ++v) {

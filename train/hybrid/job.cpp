@@ -76,13 +76,9 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
     built.emplace(t.mesh, flow.flow, comm, flow.linear);
   } catch (const Error& e) {
     if (e.key() != "mesh") throw;
-    std::string why = e.what();
-    if (const auto at = why.find(": map every boundary group"); at != std::string::npos)
-      why = why.substr(0, at) + " (type 0, normal)";
-    throw Error(
-        cat(what, ": the solver cannot run on this trajectory's node types: ", why,
-            "; every boundary node needs inflow (4), outflow (5) or wall (6): for imported data, re-import with "
-            "node_types.other_boundary or a node-type field (docs/import.md)"));
+    throw Error(cat(what, ": the solver cannot run on this trajectory's node types: ", e.what(),
+                    "; for imported data, re-import with node_types.other_boundary or a node-type field "
+                    "(docs/import.md)"));
   }
   solvers::NavierStokes& solver = *built;
   // The hybrid rollout, then the solver alone over the same steps.
