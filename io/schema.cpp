@@ -145,6 +145,9 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
       if (k->type == KeyType::Choice && std::find(k->choices.begin(), k->choices.end(), v) == k->choices.end())
         throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": '", v, "' is not a choice of ", kv.key));
   }
+  // Families that share keys (Schema::family) declare their conditions once each: one is kept.
+  for (const ReadCondition& e : read_conditions_)
+    if (e.prefix == c.prefix && e.text() == c.text()) return;
   read_conditions_.push_back(std::move(c));
 }
 

@@ -71,6 +71,7 @@ class Schema {
 
   // Keys at or below `prefix` are read only when one of `any_of` holds (ReadCondition). Called
   // after the keys it names are added. A key may have several conditions: it is read when all hold.
+  // A condition declared again (families sharing keys) is kept once.
   void read_only_when(const std::string& prefix, std::vector<KeyValues> any_of);
   const std::vector<ReadCondition>& read_conditions() const { return read_conditions_; }
 

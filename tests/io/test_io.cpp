@@ -247,6 +247,10 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
   // Help and the Markdown reference say when a key is read.
   CHECK(s.help_text().find("read only with solver.mode: transient or solver.verbose: true") != std::string::npos);
   CHECK(s.markdown().find("(read only with name: meshed; solver.method: cn)") != std::string::npos);
+  // Declared again (families sharing the keys do): kept once.
+  const size_t conditions = s.read_conditions().size();
+  s.read_only_when("solver.dt", {{"solver.mode", {"transient"}}});
+  CHECK(s.read_conditions().size() == conditions);
   // Conditions that cannot be evaluated are the schema's mistakes.
   CHECK_THROWS_WITH(s.read_only_when("solver.nothing", {{"solver.mode", {"steady"}}}),
                     Catch::Contains("no key at or below solver.nothing"));

@@ -76,13 +76,23 @@ void add_keys(io::Schema& s) {
   s.add("gnnpipe.precision", KeyType::Choice, "fp32", "fp32 or fp64 (parameters, activations, messages)").choices = {
       "fp32", "fp64"};
   add_threads_key(s, "gnnpipe.threads", "1", "torch threads per rank", 1);
+  // What each data source, convolution and mode does not read: set anyway, a warning (run_app).
+  for (const char* k : {"gnnpipe.data.file", "gnnpipe.data.normalize_features"})
+    s.read_only_when(k, {{"gnnpipe.data.source", {"planetoid"}}});
+  s.read_only_when("gnnpipe.data.csbm", {{"gnnpipe.data.source", {"csbm"}}});
+  for (const char* k : {"gnnpipe.model.alpha", "gnnpipe.model.lambda"})
+    s.read_only_when(k, {{"gnnpipe.model.conv", {"gcnii"}}});
+  s.read_only_when("gnnpipe.parallel.stages", {{"gnnpipe.parallel.mode", {"hybrid"}}});
+  // Staleness settings act only on chunks > 1, which graph mode refuses (read_options).
+  for (const char* k : {"gnnpipe.parallel.shuffle", "gnnpipe.parallel.fresh", "gnnpipe.parallel.warmup_epochs"})
+    s.read_only_when(k, {{"gnnpipe.parallel.mode", {"pipeline", "hybrid"}}});
 }
 
 GnnPipeOptions read_options(const io::Deck& d) {
   GnnPipeOptions o;
   o.source = d.get_string("gnnpipe.data.source");
-  o.normalize_features = d.get_bool("gnnpipe.data.normalize_features");
   if (o.source == "planetoid") {
+    o.normalize_features = d.get_bool("gnnpipe.data.normalize_features");
     const std::string f = d.has("gnnpipe.data.file") ? d.get_string("gnnpipe.data.file") : "";
     if (f.empty()) d.fail("gnnpipe.data.file", "required when gnnpipe.data.source is planetoid");
     o.file = d.resolve_path(f);
@@ -112,15 +122,17 @@ GnnPipeOptions read_options(const io::Deck& d) {
   e.model.kind = gnn::deep_gcn_kind(d.get_string("gnnpipe.model.conv"));
   e.model.layers = d.get_int("gnnpipe.model.layers");
   e.model.hidden = d.get_int("gnnpipe.model.hidden");
-  e.model.alpha = d.get_float("gnnpipe.model.alpha");
-  e.model.lambda = d.get_float("gnnpipe.model.lambda");
+  if (e.model.kind == gnn::DeepGcnKind::Gcnii) {
+    e.model.alpha = d.get_float("gnnpipe.model.alpha");
+    e.model.lambda = d.get_float("gnnpipe.model.lambda");
+  }
   e.model.dropout = d.get_float("gnnpipe.model.dropout");
   o.patience = d.get_int("gnnpipe.optim.patience");
   e.lr = d.get_float("gnnpipe.optim.lr");
   e.weight_decay_conv = d.get_float("gnnpipe.optim.weight_decay_conv");
   e.weight_decay_dense = d.get_float("gnnpipe.optim.weight_decay_dense");
   o.mode = d.get_string("gnnpipe.parallel.mode");
-  o.hybrid_stages = static_cast<int>(d.get_int("gnnpipe.parallel.stages"));
+  if (o.mode == "hybrid") o.hybrid_stages = static_cast<int>(d.get_int("gnnpipe.parallel.stages"));
   e.chunks = static_cast<int>(d.get_int("gnnpipe.parallel.chunks"));
   e.shuffle = d.get_bool("gnnpipe.parallel.shuffle");
   e.fresh = d.get_bool("gnnpipe.parallel.fresh");

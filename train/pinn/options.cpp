@@ -73,6 +73,11 @@ void add_pinn_keys(io::Schema& s) {
       .choices = {"none", "c", "offset", "nu"};
   s.add("pinn.sweep.values", KeyType::FloatList, "[]", "the values of pinn.sweep.parameter");
   add_threads_key(s, "pinn.threads", "1", "torch intra-op threads per rank; 0: torch's default");
+  // What a problem or formulation does not read: set anyway, a warning (run_app). pinn.nu and
+  // pinn.offset are not among them: read_pinn_study refuses them where the problem has none.
+  s.read_only_when("pinn.c", {{"pinn.problem", {"advection", "convection_diffusion"}}});  // burgers: speed u
+  for (const char* k : {"pinn.network.branches", "pinn.lpinn"})  // the Eulerian PINN has one output
+    s.read_only_when(k, {{"pinn.formulation", {"lpinn", "both"}}});
 }
 
 namespace {
@@ -135,7 +140,9 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   if (f == "pinn" || f == "both") study.formulations.push_back(Formulation::Eulerian);
   if (f == "lpinn" || f == "both") study.formulations.push_back(Formulation::Lagrangian);
   o.formulation = study.formulations.front();
-  o.problem = make_problem(d.get_string("pinn.problem"), d.get_float("pinn.c"), d.get_float("pinn.nu"),
+  const std::string problem = d.get_string("pinn.problem");
+  // Burgers transports at speed u: its c is 0, as physics::Problem1D::burgers makes it.
+  o.problem = make_problem(problem, problem == "burgers" ? 0.0 : d.get_float("pinn.c"), d.get_float("pinn.nu"),
                            d.get_float("pinn.offset"), d.get_float("pinn.t_end"));
   if (const auto [key, message] = problem_error(o.problem); !message.empty()) d.fail(key, message);
   o.nx = d.get_int("pinn.grid.nx");
@@ -143,14 +150,15 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   o.network.width = d.get_int("pinn.network.width");
   o.network.hidden_layers = d.get_int("pinn.network.hidden_layers");
   o.network.outputs = o.formulation == Formulation::Eulerian ? 1 : 2;
-  o.separate_branches = d.get_string("pinn.network.branches") == "separate";
+  const bool lagrangian = f != "pinn";  // the keys of its second output, read for lpinn and both
+  if (lagrangian) o.separate_branches = d.get_string("pinn.network.branches") == "separate";
   o.taylor = d.get_string("pinn.derivatives") == "taylor";
   o.fp64 = d.get_string("pinn.precision") == "fp64";
   const auto w = d.get_floats("pinn.loss.weights");
   o.weight_x = w[0];
   o.weight_u = w[1];
   o.weight_ic = w[2];
-  o.scale_displacement = d.get_bool("pinn.lpinn.scale_displacement");
+  if (lagrangian) o.scale_displacement = d.get_bool("pinn.lpinn.scale_displacement");
   o.adam_steps = d.get_int("pinn.adam.steps");
   o.adam_lr = d.get_float("pinn.adam.lr");
   o.amsgrad = d.get_bool("pinn.adam.amsgrad");

@@ -54,6 +54,12 @@ void add_keys(io::Schema& s, const std::string&) {
         "fp64 keeps that below the prediction tie tolerance")
       .choices = {"fp64", "fp32"};
   add_threads_key(s, "spen.train.threads", "1", "torch intra-op threads per rank; 0: torch's default");
+  // What each data source does not read: set anyway, a warning (run_app). spen.data.tu_dir is not
+  // among them: read_options refuses it for csl. Each of the three families sharing these keys
+  // declares them; the schema keeps one of identical conditions.
+  for (const char* k : {"spen.data.csl_per_class", "spen.data.csl_seed"})
+    s.read_only_when(k, {{"spen.data.source", {"csl"}}});
+  s.read_only_when("spen.data.node_features", {{"spen.data.source", {"tu"}}});  // csl: constant features
 }
 
 GraphClassifierOptions read_options(const io::Deck& d) {
@@ -67,8 +73,10 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   } else if (!tu_dir.empty()) {
     d.fail("spen.data.tu_dir", "only for spen.data.source: tu");
   }
-  o.csl_per_class = d.get_int("spen.data.csl_per_class");
-  o.csl_seed = d.get_int("spen.data.csl_seed");
+  if (o.source == "csl") {
+    o.csl_per_class = d.get_int("spen.data.csl_per_class");
+    o.csl_seed = d.get_int("spen.data.csl_seed");
+  }
   o.constant_features = o.source == "csl" || d.get_string("spen.data.node_features") == "constant";
   o.folds = d.get_int("spen.data.folds");
   o.run_folds = d.get_int("spen.data.run_folds");

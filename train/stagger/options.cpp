@@ -155,6 +155,9 @@ void add_stagger_keys(io::Schema& s) {
       1;
   s.add("stagger.validation.steps", KeyType::Int, "10", "neural steps of the validation rollout").min = 1;
   s.add("stagger.validation.seed", KeyType::Int, "1000003", "seed of the validation states (not trained on)").min = 0;
+  // Decaying turbulence has no forcing to size: set anyway, a warning (run_app).
+  for (const char* k : {"stagger.forcing_amplitude", "stagger.forcing_wavenumber"})
+    s.read_only_when(k, {{"stagger.forcing", {"kolmogorov"}}});
 }
 
 StaggerOptions read_stagger_options(const io::Deck& d) {
