@@ -86,6 +86,11 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
         "resume it with train.resume, or choose another output.dir); a pinn study: every case starts afresh instead "
         "of resuming from its folder");
   for (const Family& f : families) s.family(f.name, f.add_keys);
+  std::vector<std::string> shared_threads;  // the families that train.threads sets the threads of
+  for (const Family& f : families)
+    if (f.threads_key.empty()) shared_threads.push_back(f.name);
+  if (shared_threads.size() < families.size() && !shared_threads.empty())
+    s.read_only_when("train.threads", {{"model.family", shared_threads}});
 }
 
 LoopOptions loop_options(const io::Deck& d) {
@@ -100,8 +105,9 @@ LoopOptions loop_options(const io::Deck& d) {
 
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
-  set_threads(d.get_int("train.threads"), "train.threads", ctx.log.get());
   const Family& family = find_family(families, d.get_string("model.family"));
+  const std::string threads_key = family.threads_key.empty() ? "train.threads" : family.threads_key;
+  set_threads(d.get_int(threads_key), threads_key, ctx.log.get());
   // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
   const std::string checkpoint = loop.output_dir + "/checkpoint.h5";
   if (!d.has("train.resume") && !d.get_bool("output.overwrite") && std::filesystem::exists(checkpoint))
@@ -159,7 +165,6 @@ void refuse_other_evaluation_keys(const std::vector<Family>& families, const Fam
 }  // namespace
 
 void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
-  set_threads(d.get_int("rollout.threads"), "rollout.threads", ctx.log.get());
   // Every evaluation deck reader checks the deck first, so deck errors come before file errors.
   std::map<void (*)(io::Schema&), std::function<void(const RunContext&)>> jobs;
   for (const Family& f : families)
@@ -170,6 +175,12 @@ void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, 
     if (f.name == name) {
       if (!f.add_eval_keys) d.fail("rollout.checkpoint", cat(path, ": family '", name, "' has no rollout"));
       refuse_other_evaluation_keys(families, f, d, path);
+      const std::string threads_key = f.eval_threads_key.empty() ? "rollout.threads" : f.eval_threads_key;
+      // The family is known only now, from the checkpoint: the deck could not say it (read_only_when).
+      if (threads_key != "rollout.threads" && d.given("rollout.threads"))
+        core::log_warn(ctx.log.get(), cat("rollout.threads is not read for a '", name, "' checkpoint (", threads_key,
+                                          " sets its threads): it has no effect"));
+      set_threads(d.get_int(threads_key), threads_key, ctx.log.get());
       return jobs.at(f.add_eval_keys)(ctx);
     }
   d.fail("rollout.checkpoint", cat(path, ": a checkpoint of family '", name, "', which is not registered"));

@@ -59,6 +59,11 @@ struct Family {
   // added once and one reader checks the deck.
   void (*add_eval_keys)(io::Schema&) = nullptr;
   std::function<std::function<void(const RunContext&)>(const io::Deck&)> prepare_evaluation;
+  // The family's own threads key in the training deck (e.g. pinn.threads) and in the evaluation
+  // deck; empty: the shared train.threads and rollout.threads. tessera-train and tessera-rollout set
+  // (set_threads) and log the threads from it, and a deck that sets the shared key for a family with
+  // its own is warned that it has no effect.
+  std::string threads_key, eval_threads_key;
 };
 
 // The device a deck names at `key` (train.device, rollout.device), its form checked (no GPU query);

@@ -13,6 +13,7 @@ Family gnnpipe_family() {
   f.make_learner = [](const io::Deck& d, const RunContext& ctx) -> std::unique_ptr<Learner> {
     return std::make_unique<gnnpipe::GnnPipeLearner>(gnnpipe::read_options(d), ctx.comm, ctx.log);
   };
+  f.threads_key = "gnnpipe.threads";
   return f;
 }
 

@@ -1,7 +1,5 @@
 #include "train/pinn/family.hpp"
 
-#include <ATen/Parallel.h>
-
 #include <chrono>
 #include <filesystem>
 
@@ -19,7 +17,6 @@ namespace {
 void train_study(const io::Deck& d, const RunContext& ctx) {
   const pinn::PinnStudy study = pinn::read_pinn_study(d);
   const LoopOptions loop = loop_options(d);
-  if (study.threads > 0) at::set_num_threads(static_cast<int>(study.threads));
   const std::vector<pinn::PinnOptions> cases = pinn::study_cases(study);
   const bool single = cases.size() == 1, overwrite = d.get_bool("output.overwrite");
   const int64_t n = static_cast<int64_t>(cases.size()), ranks = ctx.comm.size();
@@ -78,6 +75,7 @@ Family pinn_family() {
     return std::make_unique<pinn::PinnLearner>(cases.front(), ctx.log);
   };
   f.train = train_study;
+  f.threads_key = "pinn.threads";
   return f;
 }
 

@@ -110,6 +110,7 @@ Family graph_family(const std::string& name, const std::string& summary) {
   f.train = [](const io::Deck& d, const RunContext& ctx) {
     spen::cross_validate(spen::read_options(d), ctx.comm, ctx.log);
   };
+  f.threads_key = "spen.train.threads";
   return f;
 }
 

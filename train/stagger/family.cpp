@@ -1,7 +1,5 @@
 #include "train/stagger/family.hpp"
 
-#include <ATen/Parallel.h>
-
 #include "io/deck.hpp"
 #include "train/stagger/evaluation.hpp"
 #include "train/stagger/learner.hpp"
@@ -18,7 +16,6 @@ Family stagger_family() {
   f.add_keys = stagger::add_stagger_keys;
   f.make_learner = [](const io::Deck& d, const RunContext& ctx) -> std::unique_ptr<Learner> {
     const stagger::StaggerOptions o = stagger::read_stagger_options(d);
-    if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
     return std::make_unique<stagger::StaggerLearner>(o, ctx.comm, ctx.log);
   };
   f.add_eval_keys = stagger::add_stagger_rollout_keys;
@@ -27,6 +24,7 @@ Family stagger_family() {
       stagger::run_stagger_rollout(o, ctx.comm, ctx.log);
     };
   };
+  f.threads_key = f.eval_threads_key = "stagger.threads";
   return f;
 }
 
