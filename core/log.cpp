@@ -24,6 +24,10 @@ std::string sci(double x) {
   return buf;
 }
 
+std::string sci_ratio(double error, double baseline) {
+  return baseline == 0 ? std::string("undefined") : sci(error / baseline);
+}
+
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm, const LogOptions& o) {
   std::vector<spdlog::sink_ptr> sinks;
   if (comm.root()) {

@@ -24,6 +24,9 @@ void log_info(spdlog::logger* log, const std::string& message);
 void log_warn(spdlog::logger* log, const std::string& message);
 // "%.4e"-style text of a double, for such messages.
 std::string sci(double x);
+// sci(error / baseline), or "undefined" where the baseline is 0 (persistence of a flow that does
+// not change: 0/0 printed "-nan").
+std::string sci_ratio(double error, double baseline);
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm, const LogOptions& options = {});
 

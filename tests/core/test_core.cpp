@@ -17,6 +17,7 @@
 #include "core/comm.hpp"
 #include "core/cores.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/progress.hpp"
 #include "core/regular_file.hpp"
 #include "tests/file_size_limit.hpp"
@@ -41,6 +42,12 @@ TEST_CASE("Comm of this process alone", "[comm]") {
   self.allreduce_sum(x, 2);
   CHECK(x[0] == 1.5);
   CHECK(x[1] == -2);
+}
+
+TEST_CASE("ratios in log lines: a zero baseline is named, not printed as nan", "[log]") {
+  CHECK(core::sci_ratio(1, 4) == "2.5000e-01");
+  CHECK(core::sci_ratio(0, 0) == "undefined");  // a flow that does not change: persistence is exact
+  CHECK(core::sci_ratio(3e-3, 0) == "undefined");
 }
 
 TEST_CASE("progress text", "[progress]") {

@@ -101,7 +101,7 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   core::log_info(log.get(), cat("solver took ", h.solver_steps(), " of ", h.by_solver.size(), " steps (", h.rejected,
                                 " surrogate steps rejected); RMSE over all steps ", core::sci(s.rollout.rmse_all),
                                 " (persistence ", core::sci(s.rollout.persistence_all), ", ratio ",
-                                core::sci(s.rollout.rmse_all / s.rollout.persistence_all), "); 1-step RMSE ",
+                                core::sci_ratio(s.rollout.rmse_all, s.rollout.persistence_all), "); 1-step RMSE ",
                                 core::sci(s.rollout.one_step), "; wall ", core::sci(s.seconds), " s (surrogate ",
                                 core::sci(s.surrogate_seconds), ", solver ", core::sci(s.solver_seconds), ")", cost));
   std::string files;
