@@ -123,8 +123,11 @@ ImportedDataset read_graph_physics(const std::string& path, const ImportOptions&
       if (f.exists("/" + name + "/" + o.velocity))
         throw Error(cat(path, ": holds '", o.velocity, "' both at its root and in group /", name,
                         " (a trajectory each); keep one layout: the root's datasets, or one group per trajectory"));
-  } else
+  } else {
     for (const auto& name : f.list("/")) groups.push_back("/" + name);
+    // A trajectory group reached by a soft or external link would be skipped without a word.
+    if (const auto links = f.unfollowed_links("/"); !links.empty()) throw Error(links.front());
+  }
   std::sort(groups.begin(), groups.end(), natural_less);
   if (groups.empty()) throw Error(cat(path, ": no trajectory groups (expected groups holding '", o.velocity, "')"));
   for (const auto& g : groups) {

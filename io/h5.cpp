@@ -213,6 +213,17 @@ void H5File::create_group(const std::string& group) {
            cat(path_, ": cannot create group ", group));
 }
 
+std::vector<std::string> H5File::unfollowed_links(const std::string& group) const {
+  std::vector<std::string> out;
+  if (!snapshot_) return out;
+  const std::string k = H5Snapshot::key(group), prefix = k == "/" ? k : k + "/";
+  for (const auto& [key, o] : snapshot_->objects)
+    if (key.size() > prefix.size() && key.compare(0, prefix.size(), prefix) == 0 &&
+        key.find('/', prefix.size()) == std::string::npos && !o.group && !o.dataset && !o.error.empty())
+      out.push_back(o.error);
+  return out;
+}
+
 std::vector<std::string> H5File::list(const std::string& group) const {
   if (snapshot_) {
     const H5Snapshot::Object* g = snapshot_->find(group);

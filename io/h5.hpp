@@ -41,6 +41,9 @@ class H5File {
   bool exists(const std::string& obj) const;
   void create_group(const std::string& group);  // intermediate groups too
   std::vector<std::string> list(const std::string& group) const;
+  // For files read through a snapshot (open_read): why each link in `group` that list() leaves out
+  // is not followed (soft, external and user-defined links), e.g. "f.h5: /5 is a soft link; ...".
+  std::vector<std::string> unfollowed_links(const std::string& group) const;
 
   // Writes a whole dataset; in parallel rank 0's data is written (collectively).
   template <class T>

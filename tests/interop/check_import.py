@@ -217,6 +217,19 @@ check(r.returncode == 1 and "soft_link.h5: /0/velocity is a soft link; tessera f
       "itself in the file" in r.stderr and r.stderr.count("\n") == 1,
       f"soft-linked velocity: one line naming the link ({r.stderr.strip()[-300:]})")
 
+# A trajectory group that is a soft link (to a group elsewhere in the file): named, not skipped (the
+# import read the other trajectories and said nothing of it).
+with h5py.File(f"{out}/soft_group.h5", "w") as f:
+    for g in ("0", "store/1"):
+        f[f"{g}/mesh_pos"] = points
+        f[f"{g}/cells"] = cells
+        f[f"{g}/velocity"] = np.stack([velocity(s) for s in range(STEPS)]).astype(np.float32)
+    f["1"] = h5py.SoftLink("/store/1")
+r = subprocess.run([app, deck, "--set", f"import.source={out}/soft_group.h5", "--set", "import.dt=0.1",
+                    "--set", f"output.dir={out}/bad_group_link"], capture_output=True, text=True)
+check(r.returncode == 1 and "soft_group.h5: /1 is a soft link; tessera follows no links" in r.stderr and
+      r.stderr.count("\n") == 1, f"soft-linked trajectory group: one line naming it ({r.stderr.strip()[-300:]})")
+
 # A meshio series with one step truncated mid-file: VTK's parser reports it in several lines of its
 # own; tessera-import must print one line naming the file, and write nothing.
 broken_dir = f"{out}/vtu_broken"
