@@ -131,6 +131,75 @@ vtkXMLDataElement* mesh_part(vtkXMLDataElement* grid, const std::string& part, v
       cat(xmf, ": grid '", attr(grid, "Name", "?"), "' has no ", part, " (neither its own nor through xi:include)"));
 }
 
+// A grid's mesh: 2D points and triangles.
+struct GridMesh {
+  int64_t nodes = 0, cells = 0;
+  std::vector<float> pos;
+  std::vector<int32_t> idx;
+  std::string cells_what;  // the Topology's DataItem, for errors
+};
+
+// The positive integer an attribute such as NumberOfElements holds, or -1 when it is absent.
+int64_t count_attr(vtkXMLDataElement* e, const char* name, const std::string& what) {
+  if (!e->GetAttribute(name)) return -1;
+  const std::string text = attr(e, name);
+  const double x = parse_number(text, cat(what, " ", name));
+  if (x < 1 || x != std::floor(x) || x > 1e15)
+    throw Error(cat(what, " says ", name, "=\"", text, "\"; expected a positive integer"));
+  return int64_t(x);
+}
+
+// "Topology", or "Topology of grid 'mesh'" when `part` is taken from a grid other than `grid`
+// (meshio's xi:include), for messages.
+std::string part_name(vtkXMLDataElement* part, vtkXMLDataElement* grid) {
+  vtkXMLDataElement* owner = part->GetParent();
+  if (!owner || owner == grid) return part->GetName();
+  return cat(part->GetName(), " of grid '", attr(owner, "Name", "?"), "'");
+}
+
+// The mesh of temporal grid `grid` (`where` in messages); `step0_nodes` > 0: the node count it must
+// have. What the Topology and Geometry say of themselves must hold for their DataItems (a
+// GeometryType that is given is its column count; NumberOfElements and NodesPerElement, where
+// given, the Topology's rows and columns): a file that contradicts itself is refused rather than
+// read one way or the other.
+GridMesh read_grid_mesh(XdmfData& data, vtkXMLDataElement* grid, vtkXMLDataElement* topo, vtkXMLDataElement* geo,
+                        const std::string& where, int64_t step0_nodes) {
+  const std::string& xmf = data.xmf;
+  const std::string topo_at = cat(xmf, ": ", where, ": ", part_name(topo, grid)),
+                    geo_at = cat(xmf, ": ", where, ": ", part_name(geo, grid));
+  const std::string type = attr(topo, "TopologyType", attr(topo, "Type"));
+  if (lower(type) != "triangle")
+    throw Error(cat(xmf, ": ", where, ": Topology type '", type, "'; only Triangle is supported"));
+  // Without a GeometryType (XDMF's default is XYZ) 2 or 3 columns are read.
+  const std::string gtype = attr(geo, "GeometryType", attr(geo, "Type"));
+  if (!gtype.empty() && gtype != "XY" && gtype != "XYZ")
+    throw Error(cat(xmf, ": ", where, ": GeometryType ", gtype, "; expected XY or XYZ"));
+  GridMesh m;
+  Array pts = data.read(child(geo, "DataItem"), where + " Geometry");
+  int ch = 0;
+  auto p = static_rows(pts, {2, 3}, m.nodes, ch,
+                       gtype.empty()   ? "[N, 2] or [N, 3]"
+                       : gtype == "XY" ? "[N, 2]"
+                                       : "[N, 3]");
+  if (const int stated = gtype == "XY" ? 2 : 3; !gtype.empty() && ch != stated)
+    throw Error(cat(geo_at, " says ", gtype, " (", stated, " columns), but its DataItem has ", ch, " columns (shape ",
+                    shape_text(pts.dims), ")"));
+  if (step0_nodes > 0 && m.nodes != step0_nodes)
+    throw Error(cat(pts.what, ": ", m.nodes, " nodes at ", where, ", but step 0 has ", step0_nodes,
+                    " (inconsistent node counts across steps)"));
+  m.pos = to_2d(p, ch, false, pts.what);
+  if (const int64_t k = count_attr(topo, "NodesPerElement", topo_at); k >= 0 && k != 3)
+    throw Error(cat(topo_at, " says NodesPerElement=\"", k, "\", but a Triangle has 3 nodes"));
+  Array cells = data.read(child(topo, "DataItem"), where + " Topology");
+  const auto c = static_rows(cells, {3}, m.cells, ch, "[C, 3]");
+  if (const int64_t k = count_attr(topo, "NumberOfElements", topo_at); k >= 0 && k != m.cells)
+    throw Error(cat(topo_at, " says NumberOfElements=\"", k, "\", but its DataItem has ", m.cells, " rows (shape ",
+                    shape_text(cells.dims), ")"));
+  m.idx = to_cells(c, m.nodes, cells.what);
+  m.cells_what = cells.what;
+  return m;
+}
+
 Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
   auto root = read_xml(xmf);
   vtkXMLDataElement* domain = child(root, "Domain");
@@ -166,38 +235,19 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
     vtkXMLDataElement* topo = mesh_part(g, "Topology", domain, all, coll, xmf);
     vtkXMLDataElement* geo = mesh_part(g, "Geometry", domain, all, coll, xmf);
     if (s == 0) {
-      const std::string type = attr(topo, "TopologyType", attr(topo, "Type"));
-      if (lower(type) != "triangle")
-        throw Error(cat(xmf, ": ", where, ": Topology type '", type, "'; only Triangle is supported"));
-      const std::string gtype = attr(geo, "GeometryType", attr(geo, "Type", "XYZ"));
-      if (gtype != "XY" && gtype != "XYZ")
-        throw Error(cat(xmf, ": ", where, ": GeometryType ", gtype, "; expected XY or XYZ"));
-      Array pts = data.read(child(geo, "DataItem"), where + " Geometry");
-      int64_t n = 0;
-      int ch = 0;
-      auto p = static_rows(pts, {2, 3}, n, ch, gtype == "XY" ? "[N, 2]" : "[N, 3]");
-      r.nodes = n;
-      r.pos = to_2d(p, ch, false, pts.what);
-      Array cells = data.read(child(topo, "DataItem"), where + " Topology");
-      int64_t nc = 0;
-      r.cells = to_cells(static_rows(cells, {3}, nc, ch, "[C, 3]"), n, cells.what);
+      GridMesh m = read_grid_mesh(data, g, topo, geo, where, 0);
+      r.nodes = m.nodes;
+      r.pos = std::move(m.pos);
+      r.cells = std::move(m.idx);
       topo0 = topo;
       geo0 = geo;
     } else if (topo != topo0 || geo != geo0) {
       // A grid with its own mesh (tessera's layout): it must be the same mesh.
-      Array pts = data.read(child(geo, "DataItem"), where + " Geometry");
-      if (pts.dims.empty() || int64_t(pts.dims[0]) != r.nodes)
-        throw Error(cat(pts.what, ": ", pts.dims.empty() ? 0 : pts.dims[0], " nodes at ", where, ", but step 0 has ",
-                        r.nodes, " (inconsistent node counts across steps)"));
-      int64_t n = 0, nc = 0;
-      int pch = 0, ch = 0;
-      auto p = static_rows(pts, {2, 3}, n, pch, "[N, 2] or [N, 3]");
-      Array cells = data.read(child(topo, "DataItem"), where + " Topology");
-      const auto c = to_cells(static_rows(cells, {3}, nc, ch, "[C, 3]"), n, cells.what);
-      if (c.size() != r.cells.size())
-        throw Error(cat(cells.what, ": ", nc, " cells at ", where, ", but step 0 has ", r.cells.size() / 3,
+      const GridMesh m = read_grid_mesh(data, g, topo, geo, where, r.nodes);
+      if (m.idx.size() != r.cells.size())
+        throw Error(cat(m.cells_what, ": ", m.cells, " cells at ", where, ", but step 0 has ", r.cells.size() / 3,
                         "; the cells must not change over time"));
-      check_same_mesh(r, to_2d(p, pch, false, pts.what), c, cat(xmf, ": ", where), "");
+      check_same_mesh(r, m.pos, m.idx, cat(xmf, ": ", where), "");
     }
     if (auto* t = child(g, "Time")) {
       if (!t->GetAttribute("Value")) throw Error(cat(xmf, ": ", where, ": <Time> has no Value"));
@@ -218,6 +268,8 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
       if (attr(a, "Center", "Node") != "Node")
         throw Error(
             cat(xmf, ": ", where, ": attribute '", name, "' is centred on ", attr(a, "Center"), "; expected Node"));
+      // Which of two is meant cannot be known (the last one was read).
+      if (*slot) throw Error(cat(xmf, ": ", where, ": two attributes named '", name, "'; keep one"));
       *slot = a;
     }
     if (!vel) throw Error(cat(xmf, ": ", where, ": no attribute '", o.velocity, "'; velocity is required"));
@@ -234,16 +286,23 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
     if (s > 0 && bool(pr) != !r.pressure.empty())
       throw Error(cat(xmf, ": ", where, ": attribute '", o.pressure, "' is ", pr ? "present" : "absent",
                       " but not at step 0; expected it at every step or none"));
+    // A scalar per node: [N] or [N, 1]. Another shape of N values ([3, 3] for 9 nodes) was read as
+    // if it were one.
+    auto per_node = [&](const Array& a) {
+      if (a.v.size() != size_t(r.nodes))
+        throw Error(cat(a.what, ": ", a.v.size(), " values at ", where, "; expected one per node (", r.nodes, ")"));
+      if (a.dims[0] != hsize_t(r.nodes) || (a.dims.size() > 1 && (a.dims.size() > 2 || a.dims[1] != 1)))
+        throw Error(cat(a.what, ": shape ", shape_text(a.dims), " at ", where, "; expected one value per node, [",
+                        r.nodes, "] or [", r.nodes, ", 1]"));
+    };
     if (pr) {
       Array p = data.read(child(pr, "DataItem"), where + " " + o.pressure);
-      if (p.v.size() != size_t(r.nodes))
-        throw Error(cat(p.what, ": ", p.v.size(), " values at ", where, "; expected one per node (", r.nodes, ")"));
+      per_node(p);
       for (double x : p.v) r.pressure.push_back(float(x));
     }
     if (nt) {
       Array a = data.read(child(nt, "DataItem"), where + " " + o.node_type);
-      if (a.v.size() != size_t(r.nodes))
-        throw Error(cat(a.what, ": ", a.v.size(), " values; expected one per node (", r.nodes, ")"));
+      per_node(a);
       if (s == 0) r.node_type = a.v;
       // Read at every step, as graph-physics files are: a type that changes would be taken from
       // step 0 without a word.

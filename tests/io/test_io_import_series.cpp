@@ -322,6 +322,79 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
   write_meshio(out + "/meshio_cells.xdmf", 2, true);
   check_error([&] { io::read_foreign(out + "/meshio_cells.xdmf", o); },
               "attribute 'velocity' is centred on Cell; expected Node");
+  // Self-contradictory files, each read one way or the other before: the text of meshio_like.xdmf
+  // with `from` replaced by `to` (the first occurrence, or each).
+  const auto variant = [&](const std::string& name, const std::string& from, const std::string& to, bool each) {
+    std::ifstream in(out + "/meshio_like.xdmf");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    for (; at != std::string::npos; at = each ? text.find(from, at + to.size()) : std::string::npos)
+      text.replace(at, from.size(), to);
+    const std::string path = out + "/" + name + ".xdmf";
+    std::ofstream(path) << text;
+    return path;
+  };
+  {
+    // GeometryType XY over 3 columns (a constant z was dropped), XYZ over 2 (read as XY).
+    std::vector<double> xyz;
+    for (int64_t i = 0; i < kNodes; ++i) xyz.insert(xyz.end(), {channel.coords[2 * i], channel.coords[2 * i + 1], 0.0});
+    check_error(
+        [&] {
+          io::read_foreign(
+              variant("meshio_xy_3_columns",
+                      cat("Dimensions=\"", kNodes, " 2\" Format=\"XML\" Precision=\"8\">", xml_numbers(channel.coords)),
+                      cat("Dimensions=\"", kNodes, " 3\" Format=\"XML\" Precision=\"8\">", xml_numbers(xyz)), false),
+              o);
+        },
+        cat("meshio_xy_3_columns.xdmf: step 0 (grid '?'): Geometry of grid 'mesh' says XY (2 columns), but its "
+            "DataItem has 3 columns (shape [",
+            kNodes, ", 3])"));
+    check_error(
+        [&] {
+          io::read_foreign(variant("meshio_xyz_2_columns", "GeometryType=\"XY\"", "GeometryType=\"XYZ\"", false), o);
+        },
+        "Geometry of grid 'mesh' says XYZ (3 columns), but its DataItem has 2 columns");
+  }
+  // NumberOfElements or NodesPerElement that the Topology's DataItem contradicts (the rows were read).
+  check_error(
+      [&] {
+        io::read_foreign(variant("meshio_elements", cat("NumberOfElements=\"", channel.num_cells(), "\""),
+                                 cat("NumberOfElements=\"", channel.num_cells() - 1, "\""), false),
+                         o);
+      },
+      cat("meshio_elements.xdmf: step 0 (grid '?'): Topology of grid 'mesh' says NumberOfElements=\"",
+          channel.num_cells() - 1, "\", but its DataItem has ", channel.num_cells(), " rows (shape [",
+          channel.num_cells(), ", 3])"));
+  check_error(
+      [&] { io::read_foreign(variant("meshio_corners", "NodesPerElement=\"3\"", "NodesPerElement=\"4\"", false), o); },
+      "Topology of grid 'mesh' says NodesPerElement=\"4\", but a Triangle has 3 nodes");
+  check_error(
+      [&] {
+        io::read_foreign(variant("meshio_elements_text", cat("NumberOfElements=\"", channel.num_cells(), "\""),
+                                 "NumberOfElements=\"many\"", false),
+                         o);
+      },
+      "Topology of grid 'mesh' NumberOfElements: 'many' is not a finite number");
+  {
+    // Two attributes of one name in a grid (the last was read), and a per-node scalar of N values
+    // in another shape (read as if it were [N]).
+    std::ifstream in(out + "/meshio_like.xdmf");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto begin = text.find("<Attribute Name=\"velocity\""), end = text.find("</Attribute>", begin);
+    REQUIRE((begin != std::string::npos && end != std::string::npos));
+    const std::string velocity = text.substr(begin, end + 12 - begin);
+    check_error([&] { io::read_foreign(variant("meshio_two_velocities", velocity, velocity + velocity, true), o); },
+                "meshio_two_velocities.xdmf: step 0 (grid '?'): two attributes named 'velocity'; keep one");
+    check_error(
+        [&] {
+          io::read_foreign(variant("meshio_node_type_shape", cat("Dimensions=\"", kNodes, "\" Format"),
+                                   cat("Dimensions=\"", kNodes / 5, " 5\" Format"), false),
+                           o);
+        },
+        cat("node_type: shape [", kNodes / 5, ", 5] at step 0 (grid '?'); expected one value per node, [", kNodes,
+            "] or [", kNodes, ", 1]"));
+  }
   std::ofstream(out + "/not_xdmf.xmf") << "<VTKFile/>\n";
   check_error([&] { io::read_foreign(out + "/not_xdmf.xmf", o); }, "not an XDMF file");
 
@@ -347,6 +420,16 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
   const std::string own = out + "/xdmf_own.xmf", nodes2 = cat(kNodes, " 2");
   write_own(own, 0, " Value=\"0.1\"", nodes2);
   CHECK(io::read_foreign(own, o).dt == Approx(0.1));
+  {
+    // A later grid's own Geometry that says XYZ over 2 columns.
+    std::ifstream in(own);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string xy = "<Geometry GeometryType=\"XY\">";
+    text.replace(text.rfind(xy), xy.size(), "<Geometry GeometryType=\"XYZ\">");
+    std::ofstream(out + "/xdmf_own_xyz.xmf") << text;
+    check_error([&] { io::read_foreign(out + "/xdmf_own_xyz.xmf", o); },
+                "xdmf_own_xyz.xmf: step 1 (grid 's1'): Geometry says XYZ (3 columns), but its DataItem has 2 columns");
+  }
   write_own(own, 0.5, " Value=\"0.1\"", nodes2);
   check_error([&] { io::read_foreign(own, o); }, "step 1 (grid 's1'): node 3 is at (3, 0.5), at (3, 0) in step 0;");
   write_own(own, 0, "", nodes2);
