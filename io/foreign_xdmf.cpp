@@ -101,6 +101,12 @@ std::vector<vtkXMLDataElement*> grids(vtkXMLDataElement* root) {
   return out;
 }
 
+// "grid 'g0'", or "an unnamed grid" (Name is optional in XDMF), for messages.
+std::string grid_text(vtkXMLDataElement* grid) {
+  const std::string name = attr(grid, "Name");
+  return name.empty() ? std::string("an unnamed grid") : cat("grid '", name, "'");
+}
+
 // Topology or Geometry of a temporal grid: its own, or through xi:include from a named grid
 // (meshio; `all` holds the domain's grids), or else from the domain's only uniform grid outside
 // the collection.
@@ -114,7 +120,7 @@ vtkXMLDataElement* mesh_part(vtkXMLDataElement* grid, const std::string& part, v
     if (name.size() < 7 || name.substr(name.size() - 7) != "include") continue;
     // An include of another file would be skipped, and the mesh taken from elsewhere in this one.
     if (const std::string href = attr(inc, "href"); !href.empty())
-      throw Error(cat(xmf, ": grid '", attr(grid, "Name", "?"), "' includes its ", part, " from another file ('", href,
+      throw Error(cat(xmf, ": ", grid_text(grid), " includes its ", part, " from another file ('", href,
                       "'); only includes within the file are read"));
     const std::optional<std::string> target = xpointer_grid_name(attr(inc, "xpointer"));
     if (!target) continue;
@@ -127,8 +133,7 @@ vtkXMLDataElement* mesh_part(vtkXMLDataElement* grid, const std::string& part, v
     if (g != collection && std::string(g->GetName()) == "Grid")
       if (auto* e = child(g, part)) return e;
   }
-  throw Error(
-      cat(xmf, ": grid '", attr(grid, "Name", "?"), "' has no ", part, " (neither its own nor through xi:include)"));
+  throw Error(cat(xmf, ": ", grid_text(grid), " has no ", part, " (neither its own nor through xi:include)"));
 }
 
 // A grid's mesh: 2D points and triangles.
@@ -154,7 +159,7 @@ int64_t count_attr(vtkXMLDataElement* e, const char* name, const std::string& wh
 std::string part_name(vtkXMLDataElement* part, vtkXMLDataElement* grid) {
   vtkXMLDataElement* owner = part->GetParent();
   if (!owner || owner == grid) return part->GetName();
-  return cat(part->GetName(), " of grid '", attr(owner, "Name", "?"), "'");
+  return cat(part->GetName(), " of ", grid_text(owner));
 }
 
 // The mesh of temporal grid `grid` (`where` in messages); `step0_nodes` > 0: the node count it must
@@ -231,7 +236,8 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
   std::string unstamped;  // the first grid without a <Time>
   for (size_t s = 0; s < steps.size(); ++s) {
     vtkXMLDataElement* g = steps[s];
-    const std::string where = cat("step ", s, " (grid '", attr(g, "Name", "?"), "')");
+    const std::string where =
+        attr(g, "Name").empty() ? cat("step ", s) : cat("step ", s, " (grid '", attr(g, "Name"), "')");
     vtkXMLDataElement* topo = mesh_part(g, "Topology", domain, all, coll, xmf);
     vtkXMLDataElement* geo = mesh_part(g, "Geometry", domain, all, coll, xmf);
     if (s == 0) {

@@ -347,7 +347,7 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
                       cat("Dimensions=\"", kNodes, " 3\" Format=\"XML\" Precision=\"8\">", xml_numbers(xyz)), false),
               o);
         },
-        cat("meshio_xy_3_columns.xdmf: step 0 (grid '?'): Geometry of grid 'mesh' says XY (2 columns), but its "
+        cat("meshio_xy_3_columns.xdmf: step 0: Geometry of grid 'mesh' says XY (2 columns), but its "
             "DataItem has 3 columns (shape [",
             kNodes, ", 3])"));
     check_error(
@@ -363,9 +363,8 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
                                  cat("NumberOfElements=\"", channel.num_cells() - 1, "\""), false),
                          o);
       },
-      cat("meshio_elements.xdmf: step 0 (grid '?'): Topology of grid 'mesh' says NumberOfElements=\"",
-          channel.num_cells() - 1, "\", but its DataItem has ", channel.num_cells(), " rows (shape [",
-          channel.num_cells(), ", 3])"));
+      cat("meshio_elements.xdmf: step 0: Topology of grid 'mesh' says NumberOfElements=\"", channel.num_cells() - 1,
+          "\", but its DataItem has ", channel.num_cells(), " rows (shape [", channel.num_cells(), ", 3])"));
   check_error(
       [&] { io::read_foreign(variant("meshio_corners", "NodesPerElement=\"3\"", "NodesPerElement=\"4\"", false), o); },
       "Topology of grid 'mesh' says NodesPerElement=\"4\", but a Triangle has 3 nodes");
@@ -385,15 +384,15 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
     REQUIRE((begin != std::string::npos && end != std::string::npos));
     const std::string velocity = text.substr(begin, end + 12 - begin);
     check_error([&] { io::read_foreign(variant("meshio_two_velocities", velocity, velocity + velocity, true), o); },
-                "meshio_two_velocities.xdmf: step 0 (grid '?'): two attributes named 'velocity'; keep one");
+                "meshio_two_velocities.xdmf: step 0: two attributes named 'velocity'; keep one");
     check_error(
         [&] {
           io::read_foreign(variant("meshio_node_type_shape", cat("Dimensions=\"", kNodes, "\" Format"),
                                    cat("Dimensions=\"", kNodes / 5, " 5\" Format"), false),
                            o);
         },
-        cat("node_type: shape [", kNodes / 5, ", 5] at step 0 (grid '?'); expected one value per node, [", kNodes,
-            "] or [", kNodes, ", 1]"));
+        cat("node_type: shape [", kNodes / 5, ", 5] at step 0; expected one value per node, [", kNodes, "] or [",
+            kNodes, ", 1]"));
   }
   std::ofstream(out + "/not_xdmf.xmf") << "<VTKFile/>\n";
   check_error([&] { io::read_foreign(out + "/not_xdmf.xmf", o); }, "not an XDMF file");
