@@ -51,7 +51,6 @@ static void schema(io::Schema& s) {
   // Keys that some settings do not read: set anyway, a warning (run_app).
   for (const char* k : {"fields.mesh_pos", "fields.cells"})
     s.read_only_when(k, {{"import.format", {"auto", "graph-physics"}}});
-  s.read_only_when("fields.node_type", {{"node_types.mode", {"auto", "field"}}});
   for (const char* k :
        {"node_types.wall_speed", "node_types.axis", "node_types.tolerance", "node_types.other_boundary"})
     s.read_only_when(k, {{"node_types.mode", {"auto", "infer"}}});
