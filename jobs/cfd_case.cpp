@@ -29,13 +29,7 @@ struct CaseSolver {
 // is about forces.pressure_points.
 CaseSolver build_solver(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm) {
   CaseSolver s;
-  try {
-    s.ns = std::make_unique<NavierStokes>(m, o.flow.flow, comm, o.flow.linear);
-  } catch (const Error& e) {
-    // The solver knows node types; here they come from the deck's mesh.groups, which says how to fix them.
-    if (e.key() != "mesh") throw;
-    throw Error(cat(e.what(), " (mesh.groups maps the mesh's boundary groups to inflow, outflow and wall)"), "mesh");
-  }
+  s.ns = std::make_unique<NavierStokes>(m, o.flow.flow, comm, o.flow.linear);
   const auto& p = o.forces.pressure_points;
   try {
     s.front = s.ns->probe(p[0], p[1]);

@@ -54,7 +54,9 @@ NavierStokes::Impl::~Impl() {
 void NavierStokes::Impl::setup_boundary() {
   const auto& m = th.mesh();
   const int64_t nv = th.num_vertices();
-  // Node type per P2 node; vertices on a boundary edge must carry a boundary type.
+  // Node type per P2 node; vertices on a boundary edge must carry a boundary type. Errors about the
+  // types are keyed mesh.groups, where tessera-cfd's deck sets them (tessera-hybrid takes them from
+  // its data and says so instead).
   std::vector<int32_t> type(th.num_p2_nodes(), mesh::kNormal);
   for (int64_t v = 0; v < nv; ++v) type[v] = m.node_type[v];
   int64_t counts[7] = {0};
@@ -66,13 +68,14 @@ void NavierStokes::Impl::setup_boundary() {
         throw Error(cat("boundary node ", v, " at (", m.coords[v * 2], ", ", m.coords[v * 2 + 1],
                         ") has no boundary type (type 0, normal): every boundary node needs inflow (4), outflow (5) or "
                         "wall (6)"),
-                    "mesh");
+                    "mesh.groups");
     type[nv + e] = std::min(m.node_type[a], m.node_type[b]);
   }
   for (int64_t v = 0; v < nv; ++v) ++counts[std::clamp(m.node_type[v], 0, 6)];
-  if (counts[mesh::kInflow] == 0) throw Error("the mesh has no inflow nodes (type 4)", "mesh");
+  if (counts[mesh::kInflow] == 0) throw Error("the mesh has no inflow nodes (type 4)", "mesh.groups");
   if (counts[mesh::kOutflow] == 0)
-    throw Error("the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level", "mesh");
+    throw Error("the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level",
+                "mesh.groups");
 
   double ymin = 1e300, ymax = -1e300;
   for (int64_t v = 0; v < nv; ++v) {

@@ -209,7 +209,9 @@ TEST_CASE("bad input and failures give clear errors", "[cfd]") {
   CHECK_THROWS_WITH(NavierStokes(inverted, f), Catch::Contains("cell 1 is inverted"));
 
   // Errors about a setting carry its deck key, so the app can point at the deck line.
-  CHECK(error_key([&] { NavierStokes(no_outflow, f); }) == "mesh");
+  // Node types are mesh.groups' (tessera-cfd's deck), the geometry the mesh's.
+  CHECK(error_key([&] { NavierStokes(no_outflow, f); }) == "mesh.groups");
+  CHECK(error_key([&] { NavierStokes(untyped, f); }) == "mesh.groups");
   CHECK(error_key([&] { NavierStokes(inverted, f); }) == "mesh");
   FlowConfig wing = f;
   wing.force_group = "wing";

@@ -75,10 +75,13 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   try {
     built.emplace(t.mesh, flow.flow, comm, flow.linear);
   } catch (const Error& e) {
-    if (e.key() != "mesh") throw;
-    throw Error(cat(what, ": the solver cannot run on this trajectory's node types: ", e.what(),
-                    "; for imported data, re-import with node_types.other_boundary or a node-type field "
-                    "(docs/import.md)"));
+    // Keyed to tessera-cfd's deck (mesh, mesh.groups), which this run has not: the data is at fault.
+    if (e.key() == "mesh.groups")
+      throw Error(cat(what, ": the solver cannot run on this trajectory's node types: ", e.what(),
+                      "; for imported data, re-import with node_types.other_boundary or a node-type field "
+                      "(docs/import.md)"));
+    if (e.key() == "mesh") throw Error(cat(what, ": the solver cannot run on this trajectory's mesh: ", e.what()));
+    throw;
   }
   solvers::NavierStokes& solver = *built;
   // The hybrid rollout, then the solver alone over the same steps.
