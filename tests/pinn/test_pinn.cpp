@@ -146,6 +146,14 @@ TEST_CASE("the scaled displacement output is the unscaled one with its last row 
   o.scale_displacement = false;
   o.resume = path;
   CHECK_THROWS_WITH(PinnLearner(o, nullptr), Catch::Contains("pinn.lpinn.scale_displacement"));
+  // An Eulerian network has no displacement output: the setting does not bind its checkpoints
+  // (the deck reader no longer reads it for formulation: pinn, and warns that it is idle).
+  PinnOptions e = small(Formulation::Eulerian, physics::Problem1D::advection(20.0));
+  e.scale_displacement = false;
+  PinnLearner(e, nullptr).save(path);
+  e.scale_displacement = true;
+  e.resume = path;
+  CHECK_NOTHROW(PinnLearner(e, nullptr));
 }
 
 TEST_CASE("a hard initial condition holds exactly at t = 0 and drops the initial-condition terms", "[pinn]") {
@@ -255,6 +263,9 @@ TEST_CASE("deck errors name the key and what is expected", "[pinn]") {
   CHECK_THAT(deck_error(head + "pinn:\n  problem: burgers\n"), Catch::Contains("burgers needs nu > 0"));
   CHECK_THAT(deck_error(head + "pinn:\n  sweep:\n    values: [1, 2]\n"), Catch::Contains("pinn.sweep.values"));
   CHECK_THAT(deck_error(head + "pinn:\n  sweep:\n    parameter: c\n"), Catch::Contains("needs at least one value"));
+  // Burgers is carried at speed u: a swept c would be a column of errors.csv and nothing else.
+  CHECK_THAT(deck_error(head + "pinn:\n  problem: burgers\n  nu: 0.01\n  sweep:\n    parameter: c\n    values: [3]\n"),
+             Catch::Contains("pinn.sweep.values: burgers has no speed c: it is carried at speed u (got c = 3)"));
 }
 
 TEST_CASE("a study has one case per formulation and value", "[pinn]") {

@@ -291,7 +291,8 @@ void PinnLearner::save(const std::string& path) const {
   c.attributes["family"] = "pinn";
   c.attributes["step"] = std::to_string(step_);
   c.attributes["case"] = options_.name;
-  c.attributes["displacement_unit"] = cat(displacement_unit());
+  // The Lagrangian network's displacement output only; an Eulerian one has none.
+  if (options_.formulation == Formulation::Lagrangian) c.attributes["displacement_unit"] = cat(displacement_unit());
   c.attributes["initial_condition"] = options_.hard_initial_condition ? "hard" : "soft";
   c.attributes["deck"] = options_.deck_yaml;
   save_checkpoint(path, c);
@@ -304,7 +305,8 @@ void PinnLearner::load(const std::string& path) {
   if (c.attributes["case"] != options_.name)
     throw Error(cat(path, ": holds case '", c.attributes["case"], "', not '", options_.name, "'"), "train.resume");
   const std::string unit = cat(displacement_unit());
-  if (c.attributes.count("displacement_unit") && c.attributes["displacement_unit"] != unit)
+  if (options_.formulation == Formulation::Lagrangian && c.attributes.count("displacement_unit") &&
+      c.attributes["displacement_unit"] != unit)
     throw Error(cat(path, ": its displacement output is in units of ", c.attributes["displacement_unit"],
                     ", this deck's in units of ", unit, " (pinn.lpinn.scale_displacement)"),
                 "train.resume");

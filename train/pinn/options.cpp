@@ -100,6 +100,8 @@ std::pair<std::string, std::string> problem_error(const physics::Problem1D& p) {
     return {"pinn.nu", cat("advection has no viscosity: nu must be 0 (got ", p.nu, "; use convection_diffusion)")};
   if (p.kind == physics::Problem1D::Burgers && !(p.nu > 0))
     return {"pinn.nu", cat("burgers needs nu > 0 (got ", p.nu, ")")};
+  if (p.kind == physics::Problem1D::Burgers && p.c != 0)  // a sweep over c (the key itself warns: unread)
+    return {"pinn.c", cat("burgers has no speed c: it is carried at speed u (got c = ", p.c, ")")};
   if (p.kind != physics::Problem1D::Burgers && p.C != 0)
     return {"pinn.offset", cat("the offset C of u0 is a burgers parameter (got ", p.C, " for ", p.name(), ")")};
   return {};
