@@ -171,7 +171,11 @@ void write_imported(const ImportedDataset& d, const ImportOptions& o, const std:
   e << YAML::Key << "node_types" << YAML::Value << YAML::BeginSeq;
   for (const auto& t : d.trajectories) e << cat(t.source, ": ", t.node_types);
   e << YAML::EndSeq;
-  e << YAML::Key << "node_type_rule" << YAML::Value << o.node_types.describe();
+  // The inference rule, where it gave some trajectory its types (with node types from a field its
+  // settings played no part, and the record would contradict the app's warning that they were idle).
+  if (std::any_of(d.trajectories.begin(), d.trajectories.end(),
+                  [](const auto& t) { return t.node_types == "inferred"; }))
+    e << YAML::Key << "node_type_rule" << YAML::Value << o.node_types.describe();
   e << YAML::EndMap;
   core::write_text_atomic(dir + "/" + split + ".import.yaml", std::string(e.c_str()) + "\n");
 }

@@ -65,6 +65,15 @@ struct XdmfData {
       std::vector<hsize_t> stored;
       a.v = it->second.read<double>(dset, &stored);
       a.what = cat(file, ": ", dset);
+      // The same values in another shape (a field stored transposed, [2, N] for "N 2") would be
+      // read in the wrong order: the shapes must agree, but for dimensions of size 1.
+      auto squeezed = [](std::vector<hsize_t> d) {
+        d.erase(std::remove(d.begin(), d.end(), hsize_t(1)), d.end());
+        return d;
+      };
+      if (squeezed(stored) != squeezed(a.dims))
+        throw Error(cat(a.what, ": stored as ", shape_text(stored), ", but the DataItem's Dimensions say ",
+                        shape_text(a.dims), " (", xmf, ": ", what, ")"));
     } else if (format == "XML") {
       a.what = cat(xmf, ": ", what);
       std::istringstream in(text);

@@ -249,6 +249,23 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
   CHECK(d.format == io::ForeignFormat::Xdmf);
   CHECK(d.dt == Approx(0.1));
   check_channel(d.trajectories[0], false);
+  {
+    // An HDF DataItem whose Dimensions transpose the stored dataset ("3 45" over [45, 3]): the same
+    // number of values, read in the wrong order before.
+    std::ifstream in(out + "/xdmf_tessera/flow.xmf");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from =
+        cat("Dimensions=\"", kNodes, " 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">flow_000000.h5");
+    const size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(
+        at, from.size(),
+        cat("Dimensions=\"3 ", kNodes, "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">flow_000000.h5"));
+    std::ofstream(out + "/xdmf_tessera/transposed.xmf") << text;
+    check_error([&] { io::read_foreign(out + "/xdmf_tessera/transposed.xmf", o); },
+                cat("flow_000000.h5: /velocity: stored as [", kNodes, ", 3], but the DataItem's Dimensions say [3, ",
+                    kNodes, "]"));
+  }
   check_inferred(d.trajectories[0]);
 
   // meshio's TimeSeriesWriter layout, inline XML data: a mesh grid, then temporal grids that
