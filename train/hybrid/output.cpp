@@ -1,5 +1,6 @@
 #include "train/hybrid/output.hpp"
 
+#include <limits>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -38,7 +39,9 @@ std::string summary_csv(const HybridSummary& s, const Schedule& sc, size_t steps
   row("one_step_rmse", s.rollout.one_step);
   row("rmse_all", s.rollout.rmse_all);
   row("persistence_rmse_all", s.rollout.persistence_all);
-  row("rmse_all_over_persistence", s.rollout.rmse_all / s.rollout.persistence_all);
+  // nan, not 0/0's -nan, where persistence is exact (a flow that does not change).
+  row("rmse_all_over_persistence", s.rollout.persistence_all == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                                                  : s.rollout.rmse_all / s.rollout.persistence_all);
   row("surrogate_seconds", s.surrogate_seconds);
   row("solver_seconds", s.solver_seconds);
   row("seconds", s.seconds);
