@@ -23,10 +23,16 @@ static void schema(io::Schema& s) {
   jobs::add_dataset_keys(s);
   // Keys a job does not read: a deck that sets them gets a warning (run_app). job: dataset draws
   // the cylinder and inflow per trajectory and runs transient; job: case makes no dataset.
-  for (const char* k : {"mesh.source", "mesh.file", "mesh.max_nodes", "mesh.cylinder.center", "mesh.cylinder.radius",
-                        "mesh.groups", "flow.inflow.speed", "forces", "time.mode", "time.initial", "time.dt",
-                        "time.end", "steady", "analysis.start", "output"})
+  for (const char* k :
+       {"mesh.source", "mesh.file", "mesh.max_nodes", "mesh.groups", "forces", "steady", "analysis.start"})
     s.read_only_when(k, {{"job", {"case"}}});
+  for (const char* k : {"mesh.cylinder.center", "mesh.cylinder.radius", "flow.inflow.speed"})
+    s.read_only_when(k, {{"job", {"case"}}},
+                     "job: dataset draws the cylinder and inflow per trajectory from dataset.ranges");
+  for (const char* k : {"time.mode", "time.initial", "time.dt", "time.end"})
+    s.read_only_when(k, {{"job", {"case"}}},
+                     "job: dataset runs dataset.spinup, then dataset.steps steps of dataset.dt");
+  s.read_only_when("output", {{"job", {"case"}}}, "job: dataset writes to dataset.dir");
   s.read_only_when("dataset", {{"job", {"dataset"}}});
   for (const char* k : {"mesh.cylinder.length", "mesh.cylinder.height", "mesh.cylinder.h_near", "mesh.cylinder.h_far",
                         "mesh.cylinder.transition"})

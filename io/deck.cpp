@@ -402,8 +402,8 @@ std::vector<std::string> Deck::unread_given_keys() const {
     if (!given(k.path)) continue;
     for (const ReadCondition& c : conditions)
       if (c.covers(k.path) && !holds(c)) {
-        auto same =
-            std::find_if(unread.begin(), unread.end(), [&](const auto& u) { return u.first->text() == c.text(); });
+        auto same = std::find_if(unread.begin(), unread.end(),
+                                 [&](const auto& u) { return u.first->text() == c.text() && u.first->why == c.why; });
         if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
         same->second.push_back(k.path);
         break;
@@ -418,7 +418,8 @@ std::vector<std::string> Deck::unread_given_keys() const {
       has_now += cat(has_now.empty() ? "" : ", ", kv.key, ": ", v.empty() ? "(none)" : v);
     }
     out.push_back(cat(names, keys.size() == 1 ? " is" : " are", " read only with ", c->text(), ", and the deck has ",
-                      has_now, ": ", keys.size() == 1 ? "it has" : "they have", " no effect"));
+                      has_now, ": ", keys.size() == 1 ? "it has" : "they have", " no effect",
+                      c->why.empty() ? "" : cat(" (", c->why, ")")));
   }
   return out;
 }

@@ -129,8 +129,8 @@ bool Schema::applies(const KeySpec& k, const std::string& family) const {
          std::find(k.families.begin(), k.families.end(), family) != k.families.end();
 }
 
-void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> any_of) {
-  ReadCondition c{prefix, std::move(any_of)};
+void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> any_of, std::string why) {
+  ReadCondition c{prefix, std::move(any_of), std::move(why)};
   // Mistakes in a schema are the program's: found by every run of the app (and by --deck-reference).
   if (std::none_of(keys_.begin(), keys_.end(), [&](const KeySpec& k) { return c.covers(k.path); }))
     throw Error(cat("schema ", app_, ": read_only_when: no key at or below ", prefix));
@@ -147,7 +147,7 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
   }
   // Families that share keys (Schema::family) declare their conditions once each: one is kept.
   for (const ReadCondition& e : read_conditions_)
-    if (e.prefix == c.prefix && e.text() == c.text()) return;
+    if (e.prefix == c.prefix && e.text() == c.text() && e.why == c.why) return;
   read_conditions_.push_back(std::move(c));
 }
 

@@ -44,6 +44,7 @@ struct KeyValues {
 struct ReadCondition {
   std::string prefix;
   std::vector<KeyValues> any_of;
+  std::string why;  // optional: what happens instead, appended to the warning in parentheses
   // "time.mode: transient", "job: dataset or time.mode: transient"
   std::string text() const;
   bool covers(const std::string& path) const;  // path is prefix or below it
@@ -72,7 +73,7 @@ class Schema {
   // Keys at or below `prefix` are read only when one of `any_of` holds (ReadCondition). Called
   // after the keys it names are added. A key may have several conditions: it is read when all hold.
   // A condition declared again (families sharing keys) is kept once.
-  void read_only_when(const std::string& prefix, std::vector<KeyValues> any_of);
+  void read_only_when(const std::string& prefix, std::vector<KeyValues> any_of, std::string why = "");
   const std::vector<ReadCondition>& read_conditions() const { return read_conditions_; }
 
   const std::vector<KeySpec>& keys() const { return keys_; }

@@ -222,7 +222,7 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
   s.read_only_when("solver.steps", {{"solver.mode", {"transient"}}});
   s.read_only_when("solver.cfl", {{"solver.mode", {"transient"}}, {"solver.verbose", {"true"}}});
   s.read_only_when("mesh", {{"name", {"meshed"}}});
-  s.read_only_when("mesh.file", {{"solver.method", {"cn"}}});
+  s.read_only_when("mesh.file", {{"solver.method", {"cn"}}}, "bdf2 reads its mesh from mesh.groups");
   auto unread = [&](const std::string& yaml, const std::vector<std::string>& ov = {}) {
     return io::Deck::parse(yaml, "deck.yaml", s, ov).unread_given_keys();
   };
@@ -243,7 +243,7 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
                                  "they have no effect"});
   CHECK(unread("name: meshed\nmesh:\n  file: a.msh\n") ==
         std::vector<std::string>{"mesh.file is read only with solver.method: cn, and the deck has solver.method: "
-                                 "bdf2: it has no effect"});
+                                 "bdf2: it has no effect (bdf2 reads its mesh from mesh.groups)"});
   // Help and the Markdown reference say when a key is read.
   CHECK(s.help_text().find("read only with solver.mode: transient or solver.verbose: true") != std::string::npos);
   CHECK(s.markdown().find("(read only with name: meshed; solver.method: cn)") != std::string::npos);
