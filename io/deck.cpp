@@ -395,11 +395,45 @@ std::vector<std::string> Deck::unread_given_keys() const {
       if (std::find(kv.values.begin(), kv.values.end(), value(kv.key)) != kv.values.end()) return true;
     return false;
   };
+  // A key given at its default changes nothing wherever it is read: not worth a word (example
+  // decks spell defaults out, and a --set of the mode would make them all "idle").
+  auto at_default = [&](const KeySpec& k) {
+    if (k.default_yaml.empty()) return false;
+    const YAML::Node d = YAML::Load(k.default_yaml), n = node(k.path);
+    auto same = [&](const YAML::Node& a, const YAML::Node& b) {
+      switch (k.type) {
+        case KeyType::Bool: {
+          bool x = false, y = false;
+          return as_bool(a, x) && as_bool(b, y) && x == y;
+        }
+        case KeyType::Int: {
+          int64_t x = 0, y = 0;
+          return as_int(a, x) && as_int(b, y) && x == y;
+        }
+        case KeyType::Float: {
+          double x = 0, y = 0;
+          return as_float(a, x) && as_float(b, y) && x == y;
+        }
+        default:
+          return a.IsScalar() && b.IsScalar() && a.Scalar() == b.Scalar();
+      }
+    };
+    if (k.type == KeyType::FloatList || k.type == KeyType::IntList || k.type == KeyType::StringList) {
+      if (!d.IsSequence() || !n.IsSequence() || d.size() != n.size()) return false;
+      for (size_t i = 0; i < d.size(); ++i) {
+        double x = 0, y = 0;
+        const bool numbers = k.type != KeyType::StringList && as_float(d[i], x) && as_float(n[i], y);
+        if (numbers ? x != y : !(d[i].IsScalar() && n[i].IsScalar() && d[i].Scalar() == n[i].Scalar())) return false;
+      }
+      return true;
+    }
+    return same(d, n);
+  };
   // Per condition (conditions registered key by key with the same text are one), the given keys
   // it is the first failing one of.
   std::vector<std::pair<const ReadCondition*, std::vector<std::string>>> unread;
   for (const KeySpec& k : schema_->keys()) {
-    if (!given(k.path)) continue;
+    if (!given(k.path) || at_default(k)) continue;
     for (const ReadCondition& c : conditions)
       if (c.covers(k.path) && !holds(c)) {
         auto same = std::find_if(unread.begin(), unread.end(),

@@ -226,8 +226,10 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
   auto unread = [&](const std::string& yaml, const std::vector<std::string>& ov = {}) {
     return io::Deck::parse(yaml, "deck.yaml", s, ov).unread_given_keys();
   };
-  // Defaults are not "set": nothing to say.
+  // Defaults are not "set", and a key given at its default changes nothing: nothing to say.
   CHECK(unread("name: run\n").empty());
+  CHECK(
+      unread("name: run\nsolver:\n  dt: 0.010\n  steps: 10\nmesh:\n  center: [0.0, 0]\n", {"solver.cfl=1.0"}).empty());
   CHECK(unread("name: run\nsolver:\n  dt: 0.1\n  steps: 3\n") ==
         std::vector<std::string>{"solver.dt, solver.steps are read only with solver.mode: transient, and the deck has "
                                  "solver.mode: steady: they have no effect"});
