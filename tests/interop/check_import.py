@@ -95,6 +95,12 @@ def run_import(source, out_dir, *sets):
     return r.stdout + r.stderr
 
 
+def run_bad_import(source, out_dir, dt="0.1"):
+    """tessera-import of a source it must refuse: the finished process, for its exit code and stderr."""
+    return subprocess.run([app, deck, "--set", f"import.source={source}", "--set", f"import.dt={dt}",
+                           "--set", f"output.dir={out_dir}"], capture_output=True, text=True)
+
+
 def check_dataset(out_dir, split, trajectories, with_pressure, what):
     meta = json.load(open(f"{out_dir}/meta.json"))
     fields = ["cells", "mesh_pos", "node_type", "velocity"] + (["pressure"] if with_pressure else [])
@@ -174,8 +180,7 @@ check_dataset(f"{out}/imported_xdmf", "test", [1.0], False, "XDMF series")
 with h5py.File(f"{out}/no_velocity.h5", "w") as f:
     f["0/mesh_pos"] = points
     f["0/cells"] = cells
-r = subprocess.run([app, deck, "--set", f"import.source={out}/no_velocity.h5", "--set", "import.dt=0.1",
-                    "--set", f"output.dir={out}/bad"], capture_output=True, text=True)
+r = run_bad_import(f"{out}/no_velocity.h5", f"{out}/bad")
 check(r.returncode == 1 and r.stderr.strip().endswith("no_velocity.h5: trajectory group /0 has no dataset 'velocity'; "
                                                       "expected velocity [T, N, 2]") and r.stderr.count("\n") == 1,
       f"missing velocity: one line ({r.stderr.strip()})")
@@ -187,8 +192,7 @@ with h5py.File(f"{out}/lzf.h5", "w") as f:
     f["0/cells"] = cells
     f.create_dataset("0/velocity", data=np.stack([velocity(s) for s in range(STEPS)]).astype(np.float32),
                      compression="lzf")
-r = subprocess.run([app, deck, "--set", f"import.source={out}/lzf.h5", "--set", "import.dt=0.1",
-                    "--set", f"output.dir={out}/bad_lzf"], capture_output=True, text=True)
+r = run_bad_import(f"{out}/lzf.h5", f"{out}/bad_lzf")
 check(r.returncode == 1 and "lzf.h5: cannot read /0/velocity (compressed with filter 'lzf'" in r.stderr
       and "h5repack -f NONE" in r.stderr and r.stderr.count("\n") == 1,
       f"lzf-compressed velocity: one line naming the filter ({r.stderr.strip()[-400:]})")
@@ -199,8 +203,7 @@ with h5py.File(f"{out}/half.h5", "w") as f:
     f["0/mesh_pos"] = points
     f["0/cells"] = cells
     f["0/velocity"] = np.stack([velocity(s) for s in range(STEPS)]).astype(np.float16)
-r = subprocess.run([app, deck, "--set", f"import.source={out}/half.h5", "--set", "import.dt=0.1",
-                    "--set", f"output.dir={out}/bad_half"], capture_output=True, text=True)
+r = run_bad_import(f"{out}/half.h5", f"{out}/bad_half")
 check(r.returncode == 1 and "half.h5: cannot read /0/velocity (floating-point numbers of 2 bytes; float32 and float64 "
       "are read: convert it, e.g. with h5py)" in r.stderr and r.stderr.count("\n") == 1,
       f"float16 velocity: one line naming the type ({r.stderr.strip()[-300:]})")
@@ -211,8 +214,7 @@ with h5py.File(f"{out}/soft_link.h5", "w") as f:
     f["0/cells"] = cells
     f["data/v"] = np.stack([velocity(s) for s in range(STEPS)]).astype(np.float32)
     f["0/velocity"] = h5py.SoftLink("/data/v")
-r = subprocess.run([app, deck, "--set", f"import.source={out}/soft_link.h5", "--set", "import.dt=0.1",
-                    "--set", f"output.dir={out}/bad_link"], capture_output=True, text=True)
+r = run_bad_import(f"{out}/soft_link.h5", f"{out}/bad_link")
 check(r.returncode == 1 and "soft_link.h5: /0/velocity is a soft link; tessera follows no links: store the data "
       "itself in the file" in r.stderr and r.stderr.count("\n") == 1,
       f"soft-linked velocity: one line naming the link ({r.stderr.strip()[-300:]})")
@@ -225,8 +227,7 @@ with h5py.File(f"{out}/soft_group.h5", "w") as f:
         f[f"{g}/cells"] = cells
         f[f"{g}/velocity"] = np.stack([velocity(s) for s in range(STEPS)]).astype(np.float32)
     f["1"] = h5py.SoftLink("/store/1")
-r = subprocess.run([app, deck, "--set", f"import.source={out}/soft_group.h5", "--set", "import.dt=0.1",
-                    "--set", f"output.dir={out}/bad_group_link"], capture_output=True, text=True)
+r = run_bad_import(f"{out}/soft_group.h5", f"{out}/bad_group_link")
 check(r.returncode == 1 and "soft_group.h5: /1 is a soft link; tessera follows no links" in r.stderr and
       r.stderr.count("\n") == 1, f"soft-linked trajectory group: one line naming it ({r.stderr.strip()[-300:]})")
 
@@ -237,8 +238,7 @@ shutil.rmtree(broken_dir, ignore_errors=True)
 shutil.copytree(vtu_dir, broken_dir)
 text = open(f"{broken_dir}/flow_1.vtu", "rb").read()
 open(f"{broken_dir}/flow_1.vtu", "wb").write(text[: len(text) // 2])
-r = subprocess.run([app, deck, "--set", f"import.source={broken_dir}", "--set", f"import.dt={DT}",
-                    "--set", f"output.dir={out}/bad_vtu"], capture_output=True, text=True)
+r = run_bad_import(f"{broken_dir}", f"{out}/bad_vtu", dt=DT)
 check(r.returncode == 1 and "flow_1.vtu: not a readable .vtu file (VTK: " in r.stderr and r.stderr.count("\n") == 1
       and not os.path.exists(f"{out}/bad_vtu/test.h5"), f"truncated .vtu: one line ({r.stderr.strip()[-400:]})")
 
