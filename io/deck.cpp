@@ -15,9 +15,14 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "io/yaml_scalars.hpp"
 
 namespace tessera::io {
 namespace {
+
+using detail::as_bool;
+using detail::as_float;
+using detail::as_int;
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
@@ -47,37 +52,6 @@ std::string show(const YAML::Node& n) {
   if (n.IsSequence()) return "a list";
   if (n.IsMap()) return "a map";
   return "nothing";
-}
-
-// Scalar conversions that reject what yaml-cpp would silently coerce.
-bool as_bool(const YAML::Node& n, bool& out) {
-  if (!n.IsScalar()) return false;
-  const std::string& s = n.Scalar();
-  if (s == "true" || s == "True" || s == "yes") return out = true, true;
-  if (s == "false" || s == "False" || s == "no") return out = false, true;
-  return false;
-}
-bool as_int(const YAML::Node& n, int64_t& out) {
-  if (!n.IsScalar() || n.Tag() == "!") return false;  // quoted strings are not numbers
-  const std::string& s = n.Scalar();
-  size_t pos = 0;
-  try {
-    out = std::stoll(s, &pos);
-  } catch (...) {
-    return false;
-  }
-  return pos == s.size();
-}
-bool as_float(const YAML::Node& n, double& out) {
-  if (!n.IsScalar() || n.Tag() == "!") return false;
-  const std::string& s = n.Scalar();
-  size_t pos = 0;
-  try {
-    out = std::stod(s, &pos);
-  } catch (...) {
-    return false;
-  }
-  return pos == s.size() && std::isfinite(out);
 }
 
 // Const lookup of a dotted path (const access never inserts into the tree).
@@ -382,81 +356,6 @@ bool Deck::given(const std::string& path) const {
 }
 
 bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }
-
-std::vector<std::string> Deck::unread_given_keys() const {
-  const auto& conditions = schema_->read_conditions();
-  // The value a condition compares: bools as true/false, whatever their spelling in the deck.
-  auto value = [&](const std::string& key) -> std::string {
-    if (!has(key)) return "";  // a key of another family: the condition does not hold
-    return schema_->find(key)->type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
-  };
-  auto holds = [&](const ReadCondition& c) {
-    for (const KeyValues& kv : c.any_of)
-      if (std::find(kv.values.begin(), kv.values.end(), value(kv.key)) != kv.values.end()) return true;
-    return false;
-  };
-  // A key given at its default changes nothing wherever it is read: not worth a word (example
-  // decks spell defaults out, and a --set of the mode would make them all "idle").
-  auto at_default = [&](const KeySpec& k) {
-    if (k.default_yaml.empty()) return false;
-    const YAML::Node d = YAML::Load(k.default_yaml), n = node(k.path);
-    auto same = [&](const YAML::Node& a, const YAML::Node& b) {
-      switch (k.type) {
-        case KeyType::Bool: {
-          bool x = false, y = false;
-          return as_bool(a, x) && as_bool(b, y) && x == y;
-        }
-        case KeyType::Int: {
-          int64_t x = 0, y = 0;
-          return as_int(a, x) && as_int(b, y) && x == y;
-        }
-        case KeyType::Float: {
-          double x = 0, y = 0;
-          return as_float(a, x) && as_float(b, y) && x == y;
-        }
-        default:
-          return a.IsScalar() && b.IsScalar() && a.Scalar() == b.Scalar();
-      }
-    };
-    if (k.type == KeyType::FloatList || k.type == KeyType::IntList || k.type == KeyType::StringList) {
-      if (!d.IsSequence() || !n.IsSequence() || d.size() != n.size()) return false;
-      for (size_t i = 0; i < d.size(); ++i) {
-        double x = 0, y = 0;
-        const bool numbers = k.type != KeyType::StringList && as_float(d[i], x) && as_float(n[i], y);
-        if (numbers ? x != y : !(d[i].IsScalar() && n[i].IsScalar() && d[i].Scalar() == n[i].Scalar())) return false;
-      }
-      return true;
-    }
-    return same(d, n);
-  };
-  // Per condition (conditions registered key by key with the same text are one), the given keys
-  // it is the first failing one of.
-  std::vector<std::pair<const ReadCondition*, std::vector<std::string>>> unread;
-  for (const KeySpec& k : schema_->keys()) {
-    if (!given(k.path) || at_default(k)) continue;
-    for (const ReadCondition& c : conditions)
-      if (c.covers(k.path) && !holds(c)) {
-        auto same = std::find_if(unread.begin(), unread.end(),
-                                 [&](const auto& u) { return u.first->text() == c.text() && u.first->why == c.why; });
-        if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
-        same->second.push_back(k.path);
-        break;
-      }
-  }
-  std::vector<std::string> out;
-  for (const auto& [c, keys] : unread) {
-    std::string names, has_now;
-    for (size_t i = 0; i < keys.size(); ++i) names += cat(i ? ", " : "", keys[i]);
-    for (const KeyValues& kv : c->any_of) {
-      const std::string v = value(kv.key);
-      has_now += cat(has_now.empty() ? "" : ", ", kv.key, ": ", v.empty() ? "(none)" : v);
-    }
-    out.push_back(cat(names, keys.size() == 1 ? " is" : " are", " read only with ", c->text(), ", and the deck has ",
-                      has_now, ": ", keys.size() == 1 ? "it has" : "they have", " no effect",
-                      c->why.empty() ? "" : cat(" (", c->why, ")")));
-  }
-  return out;
-}
 
 namespace {
 template <class T, class Conv>

@@ -87,13 +87,13 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
         "of resuming from its folder");
   for (const Family& f : families) s.family(f.name, f.add_keys);
   std::vector<std::string> shared_threads;  // the families that train.threads sets the threads of
+  std::string own_keys;                     // the other families' own threads keys
   for (const Family& f : families)
-    if (f.threads_key.empty()) shared_threads.push_back(f.name);
-  std::string own_keys;  // the other families' own threads keys
-  for (const Family& f : families)
-    if (!f.threads_key.empty() && own_keys.find(f.threads_key) == std::string::npos)
+    if (f.threads_key.empty())
+      shared_threads.push_back(f.name);
+    else if (own_keys.find(f.threads_key) == std::string::npos)
       own_keys += cat(own_keys.empty() ? "" : ", ", f.threads_key);
-  if (shared_threads.size() < families.size() && !shared_threads.empty())
+  if (!own_keys.empty() && !shared_threads.empty())
     s.read_only_when("train.threads", {{"model.family", shared_threads}},
                      cat("the other families' threads are set by their own key: ", own_keys));
 }

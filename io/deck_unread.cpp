@@ -1,0 +1,92 @@
+// Deck::unread_given_keys: keys a deck gives where its other settings leave them idle
+// (Schema::read_only_when), one warning text per condition.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "io/deck.hpp"
+#include "io/yaml_scalars.hpp"
+
+namespace tessera::io {
+namespace {
+
+// Whether two scalars of a key of type `t` are the same value, however spelled (1e-2 and 0.01).
+bool same_scalar(KeyType t, const YAML::Node& a, const YAML::Node& b) {
+  switch (t) {
+    case KeyType::Bool: {
+      bool x = false, y = false;
+      return detail::as_bool(a, x) && detail::as_bool(b, y) && x == y;
+    }
+    case KeyType::Int:
+    case KeyType::IntList: {
+      int64_t x = 0, y = 0;
+      return detail::as_int(a, x) && detail::as_int(b, y) && x == y;
+    }
+    case KeyType::Float:
+    case KeyType::FloatList: {
+      double x = 0, y = 0;
+      return detail::as_float(a, x) && detail::as_float(b, y) && x == y;
+    }
+    default:
+      return a.IsScalar() && b.IsScalar() && a.Scalar() == b.Scalar();
+  }
+}
+
+// Whether `value` is key `k`'s default. A key given at its default changes nothing wherever it is
+// read: not worth a word (example decks spell defaults out, and a --set of a mode would make them
+// all "idle").
+bool is_default(const KeySpec& k, const YAML::Node& value) {
+  if (k.default_yaml.empty()) return false;
+  const YAML::Node d = YAML::Load(k.default_yaml);
+  if (!d.IsSequence()) return same_scalar(k.type, d, value);
+  if (!value.IsSequence() || d.size() != value.size()) return false;
+  for (size_t i = 0; i < d.size(); ++i)
+    if (!same_scalar(k.type, d[i], value[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> Deck::unread_given_keys() const {
+  const auto& conditions = schema_->read_conditions();
+  // The value a condition compares: bools as true/false, whatever their spelling in the deck.
+  auto value = [&](const std::string& key) -> std::string {
+    if (!has(key)) return "";  // a key of another family: the condition does not hold
+    return schema_->find(key)->type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
+  };
+  auto holds = [&](const ReadCondition& c) {
+    for (const KeyValues& kv : c.any_of)
+      if (std::find(kv.values.begin(), kv.values.end(), value(kv.key)) != kv.values.end()) return true;
+    return false;
+  };
+  // Per condition (conditions registered key by key with the same text are one), the given keys
+  // it is the first failing one of.
+  std::vector<std::pair<const ReadCondition*, std::vector<std::string>>> unread;
+  for (const KeySpec& k : schema_->keys()) {
+    if (!given(k.path)) continue;
+    const auto failing = std::find_if(conditions.begin(), conditions.end(),
+                                      [&](const auto& c) { return c.covers(k.path) && !holds(c); });
+    if (failing == conditions.end() || is_default(k, node(k.path))) continue;
+    const ReadCondition& c = *failing;
+    auto same = std::find_if(unread.begin(), unread.end(),
+                             [&](const auto& u) { return u.first->text() == c.text() && u.first->why == c.why; });
+    if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
+    same->second.push_back(k.path);
+  }
+  std::vector<std::string> out;
+  for (const auto& [c, keys] : unread) {
+    std::string names, has_now;
+    for (size_t i = 0; i < keys.size(); ++i) names += cat(i ? ", " : "", keys[i]);
+    for (const KeyValues& kv : c->any_of) {
+      const std::string v = value(kv.key);
+      has_now += cat(has_now.empty() ? "" : ", ", kv.key, ": ", v.empty() ? "(none)" : v);
+    }
+    out.push_back(cat(names, keys.size() == 1 ? " is" : " are", " read only with ", c->text(), ", and the deck has ",
+                      has_now, ": ", keys.size() == 1 ? "it has" : "they have", " no effect",
+                      c->why.empty() ? "" : cat(" (", c->why, ")")));
+  }
+  return out;
+}
+
+}  // namespace tessera::io
