@@ -40,6 +40,7 @@ static void schema(io::Schema& s) {
   for (const char* k : {"mesh.cylinder.center", "mesh.cylinder.radius"})
     s.read_only_when(k, {{"mesh.source", {"cylinder"}}});
   s.read_only_when("mesh.file", {{"mesh.source", {"geo", "msh"}}});
+  s.read_only_when("mesh.max_nodes", {{"mesh.source", {"cylinder", "geo"}}}, "a .msh file is read as it is");
   for (const char* k : {"time.initial", "time.dt", "time.end", "analysis.start", "output.every"})
     s.read_only_when(k, {{"time.mode", {"transient"}}});
   s.read_only_when("time.max_cfl", {{"time.mode", {"transient"}}, {"job", {"dataset"}}});

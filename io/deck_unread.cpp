@@ -55,9 +55,21 @@ std::vector<std::string> Deck::unread_given_keys() const {
     if (!has(key)) return "";  // a key of another family: the condition does not hold
     return schema_->find(key)->type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
   };
+  // Whether the deck's value of kv.key is one of kv.values (numbers compared as numbers).
+  auto is_one_of = [&](const KeyValues& kv) {
+    const std::string v = value(kv.key);
+    const KeyType t = schema_->find(kv.key)->type;
+    const bool number = t == KeyType::Int || t == KeyType::Float;
+    return std::any_of(kv.values.begin(), kv.values.end(), [&](const std::string& w) {
+      return number && !v.empty() ? detail::parse_number(v) == detail::parse_number(w) : v == w;
+    });
+  };
   auto holds = [&](const ReadCondition& c) {
-    for (const KeyValues& kv : c.any_of)
-      if (std::find(kv.values.begin(), kv.values.end(), value(kv.key)) != kv.values.end()) return true;
+    // A key the deck lacks (another family's) holds no condition; a string key nobody set is "".
+    for (const KeyValues& kv : c.any_of) {
+      const bool known = has(kv.key) || schema_->find(kv.key)->type == KeyType::String;
+      if (known && is_one_of(kv) != kv.other_than) return true;
+    }
     return false;
   };
   // Per condition (conditions registered key by key with the same text are one), the given keys

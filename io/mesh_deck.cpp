@@ -43,6 +43,7 @@ void add_mesh_keys(Schema& s) {
 void add_mesh_read_conditions(Schema& s) {
   s.read_only_when("mesh.cylinder", {{"mesh.source", {"cylinder"}}});
   s.read_only_when("mesh.file", {{"mesh.source", {"geo", "msh"}}});
+  s.read_only_when("mesh.max_nodes", {{"mesh.source", {"cylinder", "geo"}}}, "a .msh file is read as it is");
 }
 
 MeshOptions mesh_options(const Deck& d) {
@@ -127,6 +128,10 @@ void add_augment_keys(Schema& s) {
         "node type codes whose nodes attend to and from every node (e.g. [4] for inflow)");
   s.add("augment.global_nodes.count", KeyType::Int, "0", "number of extra randomly chosen global nodes").min = 0;
   s.add("augment.global_nodes.seed", KeyType::Int, "0", "seed for the random global nodes").min = 0;
+  s.read_only_when("augment.random_jumps.seed", {not_one_of("augment.random_jumps.fraction", {"0"})},
+                   "no jump edges are drawn");
+  s.read_only_when("augment.global_nodes.seed", {not_one_of("augment.global_nodes.count", {"0"})},
+                   "no random global nodes are drawn");
 }
 
 mesh::AugmentOptions augment_options(const Deck& d) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "io/yaml_scalars.hpp"
 
 namespace tessera::io {
 namespace {
@@ -43,8 +44,14 @@ std::string join_names(const std::vector<std::string>& names) {
 
 std::string ReadCondition::text() const {
   std::string s;
-  for (size_t i = 0; i < any_of.size(); ++i)
-    s += cat(i ? " or " : "", any_of[i].key, ": ", join_names(any_of[i].values));
+  for (size_t i = 0; i < any_of.size(); ++i) {
+    const KeyValues& kv = any_of[i];
+    s += cat(i ? " or " : "", kv.key);
+    if (kv.values == std::vector<std::string>{""})
+      s += kv.other_than ? " set" : " unset";
+    else
+      s += cat(kv.other_than ? " other than " : ": ", join_names(kv.values));
+  }
   return s;
 }
 
@@ -137,13 +144,20 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
   if (c.any_of.empty()) throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": no condition"));
   for (const KeyValues& kv : c.any_of) {
     const KeySpec* k = find(kv.key);
-    if (!k || !(k->type == KeyType::Choice || k->type == KeyType::String || k->type == KeyType::Bool) ||
+    const bool number = k && (k->type == KeyType::Int || k->type == KeyType::Float);
+    if (!k || !(number || k->type == KeyType::Choice || k->type == KeyType::String || k->type == KeyType::Bool) ||
         kv.values.empty() || c.covers(kv.key))
       throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key,
-                      " is not a choice, string or bool key outside it"));
-    for (const std::string& v : kv.values)
-      if (k->type == KeyType::Choice && std::find(k->choices.begin(), k->choices.end(), v) == k->choices.end())
-        throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": '", v, "' is not a choice of ", kv.key));
+                      " is not a choice, string, bool or number key outside it"));
+    for (const std::string& v : kv.values) {
+      const bool fits = k->type == KeyType::Choice
+                            ? std::find(k->choices.begin(), k->choices.end(), v) != k->choices.end()
+                        : k->type == KeyType::Bool ? v == "true" || v == "false"
+                        : number                   ? detail::parse_number(v).has_value()
+                                                   : true;
+      if (!fits)
+        throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": '", v, "' is not a value of ", kv.key));
+    }
   }
   // Families that share keys (Schema::family) declare their conditions once each: one is kept.
   for (const ReadCondition& e : read_conditions_)

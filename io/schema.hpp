@@ -34,18 +34,26 @@ struct KeySpec {
 };
 
 // When a deck reads a key, or every key of a section (`prefix`): only when one of `any_of` holds,
-// each a key of the schema (a choice, string or bool) and the values for which it is read. A deck
-// that sets such a key otherwise gets a warning (Deck::unread_given_keys): it has no effect, and
-// whoever set it expected one.
+// each a key of the schema (a choice, string, bool, integer or number) and the values for which it
+// is read, or with `other_than` those for which it is not (a seed read only when a count is not 0).
+// Numbers compare as numbers (0 and 0.0 alike); "" is a string key left unset. A deck that sets
+// such a key otherwise gets a warning (Deck::unread_given_keys): it has no effect, and whoever set
+// it expected one.
 struct KeyValues {
   std::string key;
   std::vector<std::string> values;
+  bool other_than = false;
 };
+// {key, values} read when `key` is none of `values`.
+inline KeyValues not_one_of(std::string key, std::vector<std::string> values) {
+  return {std::move(key), std::move(values), true};
+}
 struct ReadCondition {
   std::string prefix;
   std::vector<KeyValues> any_of;
   std::string why;  // optional: what happens instead, appended to the warning in parentheses
-  // "time.mode: transient", "job: dataset or time.mode: transient"
+  // "time.mode: transient", "job: dataset or time.mode: transient", "augment.random_jumps.fraction
+  // other than 0", "train.resume unset"
   std::string text() const;
   bool covers(const std::string& path) const;  // path is prefix or below it
 };

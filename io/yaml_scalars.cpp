@@ -27,14 +27,20 @@ bool as_int(const YAML::Node& n, int64_t& out) {
 }
 bool as_float(const YAML::Node& n, double& out) {
   if (!n.IsScalar() || n.Tag() == "!") return false;
-  const std::string& s = n.Scalar();
+  const std::optional<double> x = parse_number(n.Scalar());
+  if (x) out = *x;
+  return x.has_value();
+}
+std::optional<double> parse_number(const std::string& s) {
   size_t pos = 0;
+  double x = 0;
   try {
-    out = std::stod(s, &pos);
+    x = std::stod(s, &pos);
   } catch (...) {
-    return false;
+    return std::nullopt;
   }
-  return pos == s.size() && std::isfinite(out);
+  if (pos != s.size() || !std::isfinite(x)) return std::nullopt;
+  return x;
 }
 
 }  // namespace tessera::io::detail

@@ -96,6 +96,17 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   if (!own_keys.empty() && !shared_threads.empty())
     s.read_only_when("train.threads", {{"model.family", shared_threads}},
                      cat("the other families' threads are set by their own key: ", own_keys));
+  std::vector<std::string> shared_loop;  // the families that train.steps etc. drive
+  std::string own_schedules;
+  for (const Family& f : families)
+    if (f.own_schedule.empty())
+      shared_loop.push_back(f.name);
+    else if (own_schedules.find(f.own_schedule) == std::string::npos)
+      own_schedules += cat(own_schedules.empty() ? "" : "; ", f.own_schedule);
+  if (!own_schedules.empty() && !shared_loop.empty())
+    for (const char* k : {"train.steps", "train.validate_every", "train.time_limit"})
+      s.read_only_when(k, {{"model.family", shared_loop}}, own_schedules);
+  s.read_only_when("output.overwrite", {{"train.resume", {""}}}, "the run continues train.resume");
 }
 
 LoopOptions loop_options(const io::Deck& d) {

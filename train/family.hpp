@@ -64,6 +64,10 @@ struct Family {
   // (set_threads) and log the threads from it, and a deck that sets the shared key for a family with
   // its own is warned that it has no effect.
   std::string threads_key, eval_threads_key;
+  // How a family with its own schedule trains instead of by the shared loop's train.steps,
+  // train.validate_every and train.time_limit (a deck that sets those for it is warned); empty:
+  // the family reads them.
+  std::string own_schedule;
 };
 
 // The device a deck names at `key` (train.device, rollout.device), its form checked (no GPU query);

@@ -62,6 +62,11 @@ void add_data_and_optimiser_keys(io::Schema& s) {
   s.add("train.init", KeyType::String, "",
         "fine-tuning: a checkpoint of the same model whose weights and normalisers this run starts from, with a "
         "fresh optimiser, schedule and step count (train.resume, when also set, takes precedence)");
+  // Settings that act only through another: set while it leaves them idle, a warning (run_app).
+  s.read_only_when("train.init", {{"train.resume", {""}}}, "train.resume takes precedence");
+  s.read_only_when("train.noise_gamma", {io::not_one_of("train.noise_std", {"0"})}, "there is no input noise");
+  s.read_only_when("train.unroll_ramp", {io::not_one_of("train.unroll", {"1"})}, "next-step training");
+  s.read_only_when("train.unroll_discount", {io::not_one_of("train.unroll_grad", {"1"})}, "the loss is on one step");
   s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
   s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
   s.add("train.precision", KeyType::Choice, "fp32",
@@ -133,6 +138,11 @@ void add_mesh_sim_keys(io::Schema& s, const std::string& family) {
   add_data_and_optimiser_keys(s);
   add_model_keys(s, family);
   io::add_augment_keys(s);
+  if (family == "transformer") {
+    s.read_only_when("model.dilation_layers", {io::not_one_of("augment.dilation", {"0"})}, "there is no dilated graph");
+    s.read_only_when("model.dilation_layers", {io::not_one_of("model.heads", {"1"})},
+                     "with one head every layer attends over the mesh graph");
+  }
 }
 
 MeshSimOptions mesh_sim_options(const io::Deck& d) {

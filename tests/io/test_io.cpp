@@ -256,10 +256,52 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
   // Conditions that cannot be evaluated are the schema's mistakes.
   CHECK_THROWS_WITH(s.read_only_when("solver.nothing", {{"solver.mode", {"steady"}}}),
                     Catch::Contains("no key at or below solver.nothing"));
-  CHECK_THROWS_WITH(s.read_only_when("solver.dt", {{"solver.steps", {"1"}}}),
-                    Catch::Contains("solver.steps is not a choice, string or bool key"));
+  CHECK_THROWS_WITH(s.read_only_when("solver.dt", {{"mesh.groups", {"a"}}}),
+                    Catch::Contains("mesh.groups is not a choice, string, bool or number key"));
   CHECK_THROWS_WITH(s.read_only_when("solver.dt", {{"solver.mode", {"implicit"}}}),
-                    Catch::Contains("'implicit' is not a choice of solver.mode"));
+                    Catch::Contains("'implicit' is not a value of solver.mode"));
+  CHECK_THROWS_WITH(s.read_only_when("solver.dt", {io::not_one_of("solver.steps", {"one"})}),
+                    Catch::Contains("'one' is not a value of solver.steps"));
+  CHECK_THROWS_WITH(s.read_only_when("solver.dt", {{"solver.verbose", {"yes"}}}),
+                    Catch::Contains("'yes' is not a value of solver.verbose"));
+}
+
+TEST_CASE("deck: keys read only where a number is not some value, or a string is unset", "[deck]") {
+  io::Schema s = test_schema();
+  s.add("solver.noise", KeyType::Float, "0", "noise level; 0: off");
+  s.add("solver.seed", KeyType::Int, "0", "noise seed");
+  s.add("solver.restart", KeyType::String, "", "restart file");
+  s.read_only_when("solver.seed", {io::not_one_of("solver.noise", {"0"})}, "no noise is drawn");
+  // Several values, and one alternative of a plain condition beside a negated one.
+  s.read_only_when("solver.dt", {io::not_one_of("solver.steps", {"1", "2"}), {"solver.verbose", {"true"}}});
+  s.read_only_when("mesh.file", {{"solver.restart", {""}}}, "the restart holds the mesh");
+  s.read_only_when("mesh.center", {io::not_one_of("solver.restart", {""})});
+  auto unread = [&](const std::string& yaml, const std::vector<std::string>& ov = {}) {
+    return io::Deck::parse(yaml, "deck.yaml", s, ov).unread_given_keys();
+  };
+  // Numbers compare as numbers, however spelled.
+  CHECK(unread("name: r\nsolver:\n  seed: 3\n") ==
+        std::vector<std::string>{"solver.seed is read only with solver.noise other than 0, and the deck has "
+                                 "solver.noise: 0: it has no effect (no noise is drawn)"});
+  CHECK(unread("name: r\nsolver:\n  seed: 3\n  noise: 0.0e0\n").size() == 1);
+  CHECK(unread("name: r\nsolver:\n  seed: 3\n  noise: 1e-2\n").empty());
+  CHECK(
+      unread("name: r\nsolver:\n  dt: 0.5\n  steps: 2\n") ==
+      std::vector<std::string>{"solver.dt is read only with solver.steps other than 1, 2 or solver.verbose: true, and "
+                               "the deck has solver.steps: 2, solver.verbose: false: it has no effect"});
+  CHECK(unread("name: r\nsolver:\n  dt: 0.5\n  steps: 3\n").empty());
+  CHECK(unread("name: r\nsolver:\n  dt: 0.5\n  steps: 1\n  verbose: true\n").empty());
+  // A string key left unset is "": "unset" and "set".
+  CHECK(unread("name: r\nmesh:\n  file: a.msh\n").empty());
+  CHECK(unread("name: r\nmesh:\n  file: a.msh\n", {"solver.restart=r.h5"}) ==
+        std::vector<std::string>{"mesh.file is read only with solver.restart unset, and the deck has solver.restart: "
+                                 "r.h5: it has no effect (the restart holds the mesh)"});
+  CHECK(unread("name: r\nmesh:\n  center: [1, 2]\n") ==
+        std::vector<std::string>{"mesh.center is read only with solver.restart set, and the deck has solver.restart: "
+                                 "(none): it has no effect"});
+  CHECK(unread("name: r\nsolver:\n  restart: r.h5\nmesh:\n  center: [1, 2]\n").empty());
+  CHECK(s.help_text().find("read only with solver.noise other than 0") != std::string::npos);
+  CHECK(s.markdown().find("(read only with solver.restart unset)") != std::string::npos);
   CHECK_THROWS_WITH(s.read_only_when("solver", {{"solver.mode", {"steady"}}}), Catch::Contains("outside it"));
 }
 

@@ -84,8 +84,13 @@ void add_keys(io::Schema& s) {
     s.read_only_when(k, {{"gnnpipe.model.conv", {"gcnii"}}});
   s.read_only_when("gnnpipe.parallel.stages", {{"gnnpipe.parallel.mode", {"hybrid"}}});
   // Staleness settings act only on chunks > 1, which graph mode refuses (read_options).
-  for (const char* k : {"gnnpipe.parallel.shuffle", "gnnpipe.parallel.fresh", "gnnpipe.parallel.warmup_epochs"})
+  for (const char* k : {"gnnpipe.parallel.shuffle", "gnnpipe.parallel.fresh", "gnnpipe.parallel.warmup_epochs"}) {
     s.read_only_when(k, {{"gnnpipe.parallel.mode", {"pipeline", "hybrid"}}});
+    s.read_only_when(k, {io::not_one_of("gnnpipe.parallel.chunks", {"1"})},
+                     "one chunk is exact full-graph training: nothing is stale");
+  }
+  s.read_only_when("gnnpipe.optim.patience", {io::not_one_of("train.validate_every", {"0"})},
+                   "validation runs at the end only");
 }
 
 GnnPipeOptions read_options(const io::Deck& d) {

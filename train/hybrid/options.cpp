@@ -59,6 +59,10 @@ void add_hybrid_keys(io::Schema& s) {
   rtol.min = 0;
   rtol.min_exclusive = true;
   s.read_only_when("hybrid.threshold", {{"hybrid.trigger", {"divergence"}}});
+  // M = 0 without the solver-alone run: no solver step is taken.
+  for (const char* k : {"solver.refactor_every", "solver.rtol"})
+    s.read_only_when(k, {io::not_one_of("hybrid.solver_steps", {"0"}), {"hybrid.pure_solver", {"true"}}},
+                     "no solver step is taken");
 }
 
 HybridOptions hybrid_options(const io::Deck& d) {

@@ -78,6 +78,8 @@ void add_pinn_keys(io::Schema& s) {
   s.read_only_when("pinn.c", {{"pinn.problem", {"advection", "convection_diffusion"}}});  // burgers: speed u
   for (const char* k : {"pinn.network.branches", "pinn.lpinn"})  // the Eulerian PINN has one output
     s.read_only_when(k, {{"pinn.formulation", {"lpinn", "both"}}});
+  for (const char* k : {"pinn.adam.lr", "pinn.adam.amsgrad"})
+    s.read_only_when(k, {io::not_one_of("pinn.adam.steps", {"0"})}, "L-BFGS from the first step");
 }
 
 namespace {

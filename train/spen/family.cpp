@@ -111,6 +111,7 @@ Family graph_family(const std::string& name, const std::string& summary) {
     spen::cross_validate(spen::read_options(d), ctx.comm, ctx.log);
   };
   f.threads_key = "spen.train.threads";
+  f.own_schedule = "spen, ign and gin train spen.train.epochs per fold and validate every epoch";
   return f;
 }
 
