@@ -25,8 +25,8 @@ void add_keys(io::Schema& s, const std::string&) {
       .min = 1;
   s.add("spen.data.run_folds", KeyType::Int, "0", "run only the first this many folds; 0: all").min = 0;
   s.add("spen.model.hops", KeyType::Int, "1",
-        "ego-network depth k of spen: each node's subgraph holds the nodes within k hops (ign and gin ignore it, so "
-        "one deck serves all three)")
+        "ego-network depth k of spen: each node's subgraph holds the nodes within k hops (ign and gin do not use "
+        "it)")
       .min = 1;
   s.add("spen.model.channels", KeyType::Int, "32", "channels of every layer").min = 1;
   s.add("spen.model.layers", KeyType::Int, "3", "layers (equivariant layers, or GIN message-passing layers)").min = 1;
@@ -60,6 +60,10 @@ void add_keys(io::Schema& s, const std::string&) {
   for (const char* k : {"spen.data.csl_per_class", "spen.data.csl_seed"})
     s.read_only_when(k, {{"spen.data.source", {"csl"}}});
   s.read_only_when("spen.data.node_features", {{"spen.data.source", {"tu"}}});  // csl: constant features
+  // One deck serves all three families; what a family does not use is named when it is set.
+  s.read_only_when("spen.model.hops", {{"model.family", {"spen"}}},
+                   "ign's subgraph is the whole graph, and gin has none");
+  s.read_only_when("spen.model.rare_threshold", {{"model.family", {"spen", "ign"}}}, "gin has no subgraphs");
 }
 
 GraphClassifierOptions read_options(const io::Deck& d) {
