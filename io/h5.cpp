@@ -1,5 +1,8 @@
 #include "io/h5.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -73,6 +76,35 @@ void check(herr_t rc, const std::string& what) {
   if (rc >= 0) return;
   const std::string reason = system_reason();
   throw Error(reason.empty() ? what : cat(what, ": ", reason));
+}
+
+// HDF5 1.10 cannot recover from a write that fails while it closes a file (a full disk): the close
+// fails, the file's identifier is left half torn down, a second close crashes, and HDF5 closes it
+// again at exit (MPI_Finalize), crashing after the error line. Where this process writes the file
+// alone (HDF5's sec2 driver), the file's blocks up to HDF5's end of allocation are reserved before
+// it closes, so that the close's writes land in space the file already has. Where that fails, the
+// file's descriptor is pointed at /dev/null: the close then writes nowhere and completes, and the
+// file, unfinished, is the caller's to remove. Returns the reservation's failure, "" if none (or
+// if the file is another driver's or read-only). Files written by MPI-IO are not covered.
+std::string reserve_or_divert(hid_t file) {
+  unsigned intent = 0;
+  if (H5Fget_intent(file, &intent) < 0 || intent == H5F_ACC_RDONLY) return "";
+  const hid_t fapl = H5Fget_access_plist(file);
+  if (fapl < 0) return "";
+  const hid_t driver = H5Pget_driver(fapl);
+  H5Pclose(fapl);
+  hsize_t size = 0;
+  int* fd = nullptr;
+  if (driver != H5FD_SEC2 || H5Fget_filesize(file, &size) < 0 || size == 0 ||
+      H5Fget_vfd_handle(file, H5P_DEFAULT, reinterpret_cast<void**>(&fd)) < 0 || !fd)
+    return "";
+  const int failed = posix_fallocate(*fd, 0, static_cast<off_t>(size));
+  if (!failed) return "";
+  if (const int sink = ::open("/dev/null", O_WRONLY | O_CLOEXEC); sink >= 0) {
+    ::dup2(sink, *fd);
+    ::close(sink);
+  }
+  return std::strerror(failed);
 }
 
 // Silences HDF5's own error stack printing; we report errors ourselves.
@@ -165,7 +197,10 @@ H5File& H5File::operator=(H5File&& o) noexcept {
 }
 H5File::~H5File() { release(); }
 void H5File::release() noexcept {
-  if (id_ >= 0) H5Fclose(id_);
+  if (id_ >= 0) {
+    reserve_or_divert(id_);  // an abandoned file's close must not fail either (it is removed)
+    H5Fclose(id_);
+  }
   id_ = -1;
   snapshot_.reset();
 }
@@ -175,8 +210,9 @@ void H5File::close() {
   snapshot_.reset();
   if (id < 0) return;
   if (!in_memory_) {
-    if (H5Fclose(id) < 0) {
-      const std::string reason = system_reason();
+    const std::string unreserved = reserve_or_divert(id);
+    if (H5Fclose(id) < 0 || !unreserved.empty()) {
+      const std::string reason = unreserved.empty() ? system_reason() : unreserved;
       throw Error(cat(path_, ": cannot finish writing the HDF5 file: ", reason.empty() ? "HDF5 failed" : reason));
     }
     return;
