@@ -49,8 +49,10 @@ std::string ReadCondition::text() const {
     s += cat(i ? " or " : "", kv.key);
     if (kv.values == std::vector<std::string>{""})
       s += kv.other_than ? " set" : " unset";
+    else if (kv.other_than)  // "x other than 1 and 2": a comma list would read into a following " or"
+      for (size_t j = 0; j < kv.values.size(); ++j) s += cat(j == 0 ? " other than " : " and ", kv.values[j]);
     else
-      s += cat(kv.other_than ? " other than " : ": ", join_names(kv.values));
+      s += cat(": ", join_names(kv.values));
   }
   return s;
 }

@@ -63,7 +63,8 @@ void add_data_and_optimiser_keys(io::Schema& s) {
         "fine-tuning: a checkpoint of the same model whose weights and normalisers this run starts from, with a "
         "fresh optimiser, schedule and step count (train.resume, when also set, takes precedence)");
   // Settings that act only through another: set while it leaves them idle, a warning (run_app).
-  s.read_only_when("train.init", {{"train.resume", {""}}}, "train.resume takes precedence");
+  s.read_only_when("train.init", {{"train.resume", {""}}},
+                   "the run continues from train.resume, whose weights a fine-tuning run got from train.init");
   s.read_only_when("train.noise_gamma", {io::not_one_of("train.noise_std", {"0"})}, "there is no input noise");
   s.read_only_when("train.unroll_ramp", {io::not_one_of("train.unroll", {"1"})}, "next-step training");
   s.read_only_when("train.unroll_discount", {io::not_one_of("train.unroll_grad", {"1"})}, "the loss is on one step");

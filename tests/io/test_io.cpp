@@ -285,10 +285,10 @@ TEST_CASE("deck: keys read only where a number is not some value, or a string is
                                  "solver.noise: 0: it has no effect (no noise is drawn)"});
   CHECK(unread("name: r\nsolver:\n  seed: 3\n  noise: 0.0e0\n").size() == 1);
   CHECK(unread("name: r\nsolver:\n  seed: 3\n  noise: 1e-2\n").empty());
-  CHECK(
-      unread("name: r\nsolver:\n  dt: 0.5\n  steps: 2\n") ==
-      std::vector<std::string>{"solver.dt is read only with solver.steps other than 1, 2 or solver.verbose: true, and "
-                               "the deck has solver.steps: 2, solver.verbose: false: it has no effect"});
+  CHECK(unread("name: r\nsolver:\n  dt: 0.5\n  steps: 2\n") ==
+        std::vector<std::string>{
+            "solver.dt is read only with solver.steps other than 1 and 2 or solver.verbose: true, and "
+            "the deck has solver.steps: 2, solver.verbose: false: it has no effect"});
   CHECK(unread("name: r\nsolver:\n  dt: 0.5\n  steps: 3\n").empty());
   CHECK(unread("name: r\nsolver:\n  dt: 0.5\n  steps: 1\n  verbose: true\n").empty());
   // A string key left unset is "": "unset" and "set".

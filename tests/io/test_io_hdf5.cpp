@@ -214,6 +214,16 @@ TEST_CASE("H5File: a file whose closing writes would fail is one Error, and HDF5
     full.emplace(fill(f));
   }
   CHECK(open_files() == before);
+  // The disk full during a write: HDF5 has allocated the dataset's space, unwritten, and its close
+  // of the abandoned file truncates to it (which /dev/null, the first sink tried, refuses).
+  {
+    std::optional<tessera::test::FileSizeLimit> full;
+    io::H5File f = io::H5File::create(path);
+    full.emplace(fill(f));
+    const std::vector<float> large(200000, 2.5f);
+    CHECK_THROWS_WITH(f.write<float>("/large", {200000}, large.data()), Catch::Contains("File too large"));
+  }
+  CHECK(open_files() == before);
   // With room, the same file closes and reads back whole.
   {
     io::H5File f = io::H5File::create(path);
