@@ -46,6 +46,22 @@ constexpr const char* kThreadsKeyHelp =
     "CPU threads of each process for tensor work (torch's intra-op threads); 0: torch's default (OMP_NUM_THREADS, "
     "else one per core). Under mpirun, give each rank its share of the cores";
 
+// `keys` are read only for the families whose `own` setting is empty (a family with its own threads
+// key or schedule does not read the shared ones): a condition on model.family, whose reason lists
+// the others' settings after `why`, each once, separated by `sep`.
+void read_only_without_own(io::Schema& s, const std::vector<Family>& families, std::string Family::*own,
+                           const std::vector<std::string>& keys, const std::string& why, const std::string& sep) {
+  std::vector<std::string> readers;
+  std::string others;
+  for (const Family& f : families)
+    if ((f.*own).empty())
+      readers.push_back(f.name);
+    else if (others.find(f.*own) == std::string::npos)
+      others += cat(others.empty() ? "" : sep, f.*own);
+  if (others.empty() || readers.empty()) return;
+  for (const std::string& k : keys) s.read_only_when(k, {{"model.family", readers}}, why + others);
+}
+
 }  // namespace
 
 void set_threads(int64_t threads, const std::string& key, spdlog::logger* log) {
@@ -86,26 +102,10 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
         "resume it with train.resume, or choose another output.dir); a pinn study: every case starts afresh instead "
         "of resuming from its folder");
   for (const Family& f : families) s.family(f.name, f.add_keys);
-  std::vector<std::string> shared_threads;  // the families that train.threads sets the threads of
-  std::string own_keys;                     // the other families' own threads keys
-  for (const Family& f : families)
-    if (f.threads_key.empty())
-      shared_threads.push_back(f.name);
-    else if (own_keys.find(f.threads_key) == std::string::npos)
-      own_keys += cat(own_keys.empty() ? "" : ", ", f.threads_key);
-  if (!own_keys.empty() && !shared_threads.empty())
-    s.read_only_when("train.threads", {{"model.family", shared_threads}},
-                     cat("the other families' threads are set by their own key: ", own_keys));
-  std::vector<std::string> shared_loop;  // the families that train.steps etc. drive
-  std::string own_schedules;
-  for (const Family& f : families)
-    if (f.own_schedule.empty())
-      shared_loop.push_back(f.name);
-    else if (own_schedules.find(f.own_schedule) == std::string::npos)
-      own_schedules += cat(own_schedules.empty() ? "" : "; ", f.own_schedule);
-  if (!own_schedules.empty() && !shared_loop.empty())
-    for (const char* k : {"train.steps", "train.validate_every", "train.time_limit"})
-      s.read_only_when(k, {{"model.family", shared_loop}}, own_schedules);
+  read_only_without_own(s, families, &Family::threads_key, {"train.threads"},
+                        "the other families' threads are set by their own key: ", ", ");
+  read_only_without_own(s, families, &Family::own_schedule, {"train.steps", "train.validate_every", "train.time_limit"},
+                        "", "; ");
   s.read_only_when("output.overwrite", {{"train.resume", {""}}}, "the run continues train.resume");
 }
 
