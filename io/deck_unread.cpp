@@ -67,6 +67,12 @@ std::vector<std::string> Deck::unread_given_keys() const {
   auto holds = [&](const ReadCondition& c) {
     // A key the deck lacks (another family's) holds no condition; a string key nobody set is "".
     for (const KeyValues& kv : c.any_of) {
+      if (!kv.below.empty()) {
+        if (has(kv.key) && has(kv.below) &&
+            detail::parse_number(value(kv.key)).value_or(0) < detail::parse_number(value(kv.below)).value_or(0))
+          return true;
+        continue;
+      }
       const bool known = has(kv.key) || schema_->find(kv.key)->type == KeyType::String;
       if (known && is_one_of(kv) != kv.other_than) return true;
     }
@@ -90,10 +96,11 @@ std::vector<std::string> Deck::unread_given_keys() const {
   for (const auto& [c, keys] : unread) {
     std::string names, has_now;
     for (size_t i = 0; i < keys.size(); ++i) names += cat(i ? ", " : "", keys[i]);
-    for (const KeyValues& kv : c->any_of) {
-      const std::string v = value(kv.key);
-      has_now += cat(has_now.empty() ? "" : ", ", kv.key, ": ", v.empty() ? "(none)" : v);
-    }
+    for (const KeyValues& kv : c->any_of)
+      for (const std::string& k : kv.below.empty() ? std::vector<std::string>{kv.key} : std::vector{kv.key, kv.below}) {
+        const std::string v = value(k);
+        has_now += cat(has_now.empty() ? "" : ", ", k, ": ", v.empty() ? "(none)" : v);
+      }
     out.push_back(cat(names, keys.size() == 1 ? " is" : " are", " read only with ", c->text(), ", and the deck has ",
                       has_now, ": ", keys.size() == 1 ? "it has" : "they have", " no effect",
                       c->why.empty() ? "" : cat(" (", c->why, ")")));

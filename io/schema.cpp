@@ -47,7 +47,9 @@ std::string ReadCondition::text() const {
   for (size_t i = 0; i < any_of.size(); ++i) {
     const KeyValues& kv = any_of[i];
     s += cat(i ? " or " : "", kv.key);
-    if (kv.values == std::vector<std::string>{""})
+    if (!kv.below.empty())
+      s += cat(" below ", kv.below);
+    else if (kv.values == std::vector<std::string>{""})
       s += kv.other_than ? " set" : " unset";
     else if (kv.other_than)  // "x other than 1 and 2": a comma list would read into a following " or"
       for (size_t j = 0; j < kv.values.size(); ++j) s += cat(j == 0 ? " other than " : " and ", kv.values[j]);
@@ -144,9 +146,16 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
   if (std::none_of(keys_.begin(), keys_.end(), [&](const KeySpec& k) { return c.covers(k.path); }))
     throw Error(cat("schema ", app_, ": read_only_when: no key at or below ", prefix));
   if (c.any_of.empty()) throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": no condition"));
+  const auto is_number = [](const KeySpec* k) { return k && (k->type == KeyType::Int || k->type == KeyType::Float); };
   for (const KeyValues& kv : c.any_of) {
     const KeySpec* k = find(kv.key);
-    const bool number = k && (k->type == KeyType::Int || k->type == KeyType::Float);
+    const bool number = is_number(k);
+    if (!kv.below.empty()) {
+      if (!number || !is_number(find(kv.below)) || !kv.values.empty() || c.covers(kv.key) || c.covers(kv.below))
+        throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key, " below ", kv.below,
+                        " does not compare two number keys outside it"));
+      continue;
+    }
     if (!k || !(number || k->type == KeyType::Choice || k->type == KeyType::String || k->type == KeyType::Bool) ||
         kv.values.empty() || c.covers(kv.key))
       throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key,

@@ -43,17 +43,20 @@ struct KeyValues {
   std::string key;
   std::vector<std::string> values;
   bool other_than = false;
+  std::string below;  // instead of values: read when `key` is less than this other number key
 };
 // {key, values} read when `key` is none of `values`.
 inline KeyValues not_one_of(std::string key, std::vector<std::string> values) {
-  return {std::move(key), std::move(values), true};
+  return {std::move(key), std::move(values), true, ""};
 }
+// Read when number key `key` is less than number key `other` (Adam steps below the total steps).
+inline KeyValues below(std::string key, std::string other) { return {std::move(key), {}, false, std::move(other)}; }
 struct ReadCondition {
   std::string prefix;
   std::vector<KeyValues> any_of;
   std::string why;  // optional: what happens instead, appended to the warning in parentheses
   // "time.mode: transient", "job: dataset or time.mode: transient", "augment.random_jumps.fraction
-  // other than 0", "train.resume unset"
+  // other than 0", "train.resume unset", "pinn.adam.steps below train.steps"
   std::string text() const;
   bool covers(const std::string& path) const;  // path is prefix or below it
 };

@@ -276,6 +276,8 @@ TEST_CASE("deck: keys read only where a number is not some value, or a string is
   s.read_only_when("solver.dt", {io::not_one_of("solver.steps", {"1", "2"}), {"solver.verbose", {"true"}}});
   s.read_only_when("mesh.file", {{"solver.restart", {""}}}, "the restart holds the mesh");
   s.read_only_when("mesh.center", {io::not_one_of("solver.restart", {""})});
+  s.add("solver.late_dt", KeyType::Float, "0.1", "step after the seed-th");
+  s.read_only_when("solver.late_dt", {io::below("solver.seed", "solver.steps")}, "no step is that late");
   auto unread = [&](const std::string& yaml, const std::vector<std::string>& ov = {}) {
     return io::Deck::parse(yaml, "deck.yaml", s, ov).unread_given_keys();
   };
@@ -300,6 +302,13 @@ TEST_CASE("deck: keys read only where a number is not some value, or a string is
         std::vector<std::string>{"mesh.center is read only with solver.restart set, and the deck has solver.restart: "
                                  "(none): it has no effect"});
   CHECK(unread("name: r\nsolver:\n  restart: r.h5\nmesh:\n  center: [1, 2]\n").empty());
+  // One number below another.
+  CHECK(unread("name: r\nsolver:\n  late_dt: 0.5\n  seed: 9\n", {"solver.noise=1"}).empty());
+  CHECK(unread("name: r\nsolver:\n  late_dt: 0.5\n  seed: 10\n", {"solver.noise=1"}) ==
+        std::vector<std::string>{"solver.late_dt is read only with solver.seed below solver.steps, and the deck has "
+                                 "solver.seed: 10, solver.steps: 10: it has no effect (no step is that late)"});
+  CHECK_THROWS_WITH(s.read_only_when("solver.dt", {io::below("solver.seed", "solver.method")}),
+                    Catch::Contains("solver.seed below solver.method does not compare two number keys"));
   CHECK(s.help_text().find("read only with solver.noise other than 0") != std::string::npos);
   CHECK(s.markdown().find("(read only with solver.restart unset)") != std::string::npos);
   CHECK_THROWS_WITH(s.read_only_when("solver", {{"solver.mode", {"steady"}}}), Catch::Contains("outside it"));

@@ -80,6 +80,7 @@ void add_pinn_keys(io::Schema& s) {
     s.read_only_when(k, {{"pinn.formulation", {"lpinn", "both"}}});
   for (const char* k : {"pinn.adam.lr", "pinn.adam.amsgrad"})
     s.read_only_when(k, {io::not_one_of("pinn.adam.steps", {"0"})}, "L-BFGS from the first step");
+  s.read_only_when("pinn.lbfgs", {io::below("pinn.adam.steps", "train.steps")}, "training ends within the Adam steps");
 }
 
 namespace {

@@ -63,6 +63,8 @@ void add_keys(io::Schema& s, const std::string&) {
   // One deck serves all three families; what a family does not use is named when it is set.
   s.read_only_when("spen.model.hops", {{"model.family", {"spen"}}},
                    "ign's subgraph is the whole graph, and gin has none");
+  s.read_only_when("spen.train.lr_gamma", {io::below("spen.train.lr_step", "spen.train.epochs")},
+                   "the training ends before the first drop");
   s.read_only_when("spen.model.rare_threshold", {{"model.family", {"spen", "ign"}}}, "gin has no subgraphs");
 }
 
