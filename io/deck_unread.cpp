@@ -58,8 +58,7 @@ std::vector<std::string> Deck::unread_given_keys() const {
   // Whether the deck's value of kv.key is one of kv.values (numbers compared as numbers).
   auto is_one_of = [&](const KeyValues& kv) {
     const std::string v = value(kv.key);
-    const KeyType t = schema_->find(kv.key)->type;
-    const bool number = t == KeyType::Int || t == KeyType::Float;
+    const bool number = is_number(schema_->find(kv.key)->type);
     return std::any_of(kv.values.begin(), kv.values.end(), [&](const std::string& w) {
       return number && !v.empty() ? detail::parse_number(v) == detail::parse_number(w) : v == w;
     });

@@ -146,12 +146,15 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
   if (std::none_of(keys_.begin(), keys_.end(), [&](const KeySpec& k) { return c.covers(k.path); }))
     throw Error(cat("schema ", app_, ": read_only_when: no key at or below ", prefix));
   if (c.any_of.empty()) throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": no condition"));
-  const auto is_number = [](const KeySpec* k) { return k && (k->type == KeyType::Int || k->type == KeyType::Float); };
+  const auto number_key = [&](const std::string& path) {
+    const KeySpec* k = find(path);
+    return k && is_number(k->type);
+  };
   for (const KeyValues& kv : c.any_of) {
     const KeySpec* k = find(kv.key);
-    const bool number = is_number(k);
+    const bool number = number_key(kv.key);
     if (!kv.below.empty()) {
-      if (!number || !is_number(find(kv.below)) || !kv.values.empty() || c.covers(kv.key) || c.covers(kv.below))
+      if (!number || !number_key(kv.below) || !kv.values.empty() || c.covers(kv.key) || c.covers(kv.below))
         throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key, " below ", kv.below,
                         " does not compare two number keys outside it"));
       continue;

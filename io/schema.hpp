@@ -14,6 +14,7 @@
 namespace tessera::io {
 
 enum class KeyType { Bool, Int, Float, String, Choice, FloatList, IntList, StringList };
+inline bool is_number(KeyType t) { return t == KeyType::Int || t == KeyType::Float; }  // a scalar number
 
 struct KeySpec {
   std::string path;  // dotted: "mesh.cylinder.radius"
