@@ -30,7 +30,7 @@ static void schema(io::Schema& s) {
   s.section("output", "what is written, and where");
   s.add("output.dir", io::KeyType::String, "out/mesh", "output directory (relative to the working directory)");
   s.add("output.name", io::KeyType::String, "mesh", "base name of the output files");
-  s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3, parallel HDF5)");
+  s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3 with HDF5 heavy data)");
   s.add("output.vtu", io::KeyType::Bool, "true", "write <name>.vtu (serial) or <name>.pvtu + pieces (MPI)");
   s.add("output.msh", io::KeyType::Bool, "true", "write <name>.msh (Gmsh 4.1, with the physical groups)");
   io::add_mesh_read_conditions(s);

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/gather.hpp"
+#include "core/on_root.hpp"
 #include "io/h5.hpp"
 #include "io/yaml_message.hpp"
 
@@ -109,54 +112,87 @@ DatasetMeta DatasetMeta::cylinder_flow(int64_t t, double dt) {
 DatasetWriter::DatasetWriter(const std::string& dir, const std::string& split, DatasetMeta meta, const Comm& comm,
                              const std::string& deck_yaml)
     : dir_(dir), path_(dir + "/" + split + ".h5"), meta_(std::move(meta)), comm_(comm) {
-  if (comm_.root()) core::ensure_parent_dir(path_);
-  comm_.barrier();
   temp_ = std::make_unique<core::TemporaryOutput>(core::temp_path(path_), comm_.root());
-  file_ = std::make_unique<H5File>(H5File::create(temp_->path(), comm_));
-  if (!deck_yaml.empty()) file_->write_attr("/", "tessera_deck", deck_yaml);
+  // Rank 0 writes the file for all, from the blocks the ranks send it (docs/design.md, "Rank 0
+  // writes the XDMF series"): HDF5's collective MPI-IO files could hang on a full disk.
+  run_on_root(comm_, [&] {
+    core::ensure_parent_dir(path_);
+    file_ = std::make_unique<H5File>(H5File::create(temp_->path()));
+    if (!deck_yaml.empty()) file_->write_attr("/", "tessera_deck", deck_yaml);
+  });
 }
 
 DatasetWriter::~DatasetWriter() = default;
 
-void DatasetWriter::write(int64_t index, const Trajectory& t) {
-  if (!file_) throw Error(cat(path_, ": write after finish"));
-  // Check every field before writing any, so a bad trajectory leaves no partial group.
+// Why this rank's block of trajectory `index` cannot be written; empty if it can.
+std::string DatasetWriter::check(int64_t index, const Trajectory& t) const {
   for (const auto& f : meta_.fields) {
     auto it = t.find(f.name);
-    if (it == t.end()) throw Error(cat(path_, ": trajectory ", index, " lacks field '", f.name, "'"));
+    if (it == t.end()) return cat(path_, ": trajectory ", index, " lacks field '", f.name, "'");
     const FieldData& d = it->second;
     const hsize_t steps = f.dynamic ? meta_.trajectory_length : 1;
     if (d.shape.size() != 3 || d.shape[0] != steps || d.shape[2] != hsize_t(f.channels))
-      throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "' must be shaped [", steps, ", rows, ",
-                      f.channels, "]"));
+      return cat(path_, ": trajectory ", index, " field '", f.name, "' must be shaped [", steps, ", rows, ", f.channels,
+                 "]");
     const size_t n = d.shape[0] * d.shape[1] * d.shape[2];
     if ((f.dtype == "int32" ? d.i32.size() : d.f32.size()) != n)
-      throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "' has the wrong number of values"));
+      return cat(path_, ": trajectory ", index, " field '", f.name, "' has the wrong number of values");
+    if (d.global_rows && d.row_offset + d.shape[1] > d.global_rows)
+      return cat(path_, ": trajectory ", index, " field '", f.name, "': rows ", d.row_offset, " to ",
+                 d.row_offset + d.shape[1], " lie outside its ", d.global_rows, " rows");
   }
+  return "";
+}
+
+void DatasetWriter::write(int64_t index, const Trajectory& t) {
+  if (finished_) throw Error(cat(path_, ": write after finish"));
+  // Every field on every rank is checked before any is written, so a bad trajectory leaves no
+  // partial group, and all ranks stop together.
+  const std::string problem = check(index, t);
+  int64_t bad = problem.empty() ? 0 : 1;
+  comm_.allreduce_max(&bad, 1);
+  if (bad) throw Error(problem.empty() ? cat(path_, ": trajectory ", index, " is not valid on another rank") : problem);
   const std::string group = cat("/", index);
   for (const auto& f : meta_.fields) {
     const FieldData& d = t.at(f.name);
-    // Dataset [steps, global rows, C]; this rank writes its block of rows starting at row_offset.
-    const hsize_t grows = d.global_rows ? d.global_rows : d.shape[1];
-    const std::vector<hsize_t> dims{d.shape[0], grows, d.shape[2]}, start{0, d.row_offset, 0};
-    if (f.dtype == "int32")
-      file_->write_block(group + "/" + f.name, dims, start, d.shape, d.i32.data());
-    else
-      file_->write_block(group + "/" + f.name, dims, start, d.shape, d.f32.data());
+    // Dataset [steps, global rows, C], assembled on rank 0 from each rank's block of rows.
+    const int64_t block[2] = {int64_t(d.row_offset), int64_t(d.shape[1])};
+    const std::vector<char> blocks = gather_to_root(comm_, block, sizeof block);
+    const void* mine = f.dtype == "int32" ? static_cast<const void*>(d.i32.data()) : d.f32.data();
+    const int64_t row_bytes = int64_t(d.shape[2]) * 4, steps = int64_t(d.shape[0]);  // int32 and float32 alike
+    const std::vector<char> values = gather_to_root(comm_, mine, steps * int64_t(d.shape[1]) * row_bytes);
+    run_on_root(comm_, [&] {
+      const hsize_t grows = d.global_rows ? d.global_rows : d.shape[1];
+      std::vector<char> whole(steps * grows * row_bytes, 0);
+      const char* from = values.data();
+      for (int r = 0; r < comm_.size(); ++r) {
+        int64_t b[2];
+        std::memcpy(b, blocks.data() + r * sizeof b, sizeof b);
+        if (b[0] + b[1] > int64_t(grows))
+          throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "': rank ", r, "'s rows ", b[0], " to ",
+                          b[0] + b[1], " lie outside its ", grows, " rows"));
+        for (int64_t s = 0; s < steps; ++s, from += b[1] * row_bytes)
+          std::memcpy(whole.data() + (s * grows + b[0]) * row_bytes, from, b[1] * row_bytes);
+      }
+      const std::vector<hsize_t> dims{d.shape[0], grows, d.shape[2]};
+      if (f.dtype == "int32")
+        file_->write(group + "/" + f.name, dims, reinterpret_cast<const int32_t*>(whole.data()));
+      else
+        file_->write(group + "/" + f.name, dims, reinterpret_cast<const float*>(whole.data()));
+    });
   }
 }
 
 void DatasetWriter::finish() {
-  if (!file_) return;
-  file_->close();
-  file_.reset();
-  comm_.barrier();
-  if (comm_.root()) {
+  if (finished_) return;
+  finished_ = true;
+  run_on_root(comm_, [&] {
+    file_->close();
+    file_.reset();
     core::commit_temp(path_);
     temp_->keep();
     core::write_text_atomic(dir_ + "/meta.json", meta_.to_json());
-  }
-  comm_.barrier();
+  });
 }
 
 DatasetMeta read_dataset_meta(const std::string& dir) {

@@ -59,17 +59,19 @@ class DatasetWriter {
                 const std::string& deck_yaml = "");
   ~DatasetWriter();
   // Writes trajectory `index`; every meta field must be present with matching channels/steps.
-  // Collective under MPI.
+  // Collective under MPI: each rank passes its block of rows, and rank 0 writes them.
   void write(int64_t index, const Trajectory& t);
   // Closes the file, moves it into place, writes meta.json. Collective.
   void finish();
 
  private:
+  std::string check(int64_t index, const Trajectory& t) const;
   std::string dir_, path_;
   DatasetMeta meta_;
   Comm comm_;
   std::unique_ptr<core::TemporaryOutput> temp_;  // <split>.h5.tmp until finish(): removed if never finished
-  std::unique_ptr<H5File> file_;                 // declared after temp_: closed before it is removed
+  std::unique_ptr<H5File> file_;                 // rank 0's; declared after temp_: closed before it is removed
+  bool finished_ = false;
 };
 
 // The dataset's meta.json (fields, dt) alone, without opening a split.

@@ -41,6 +41,8 @@ struct KeySpec {
 // such a key otherwise gets a warning (Deck::unread_given_keys): it has no effect, and whoever set
 // it expected one.
 struct KeyValues {
+  KeyValues(std::string key, std::vector<std::string> values, bool other_than = false, std::string below = "")
+      : key(std::move(key)), values(std::move(values)), other_than(other_than), below(std::move(below)) {}
   std::string key;
   std::vector<std::string> values;
   bool other_than = false;

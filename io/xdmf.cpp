@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/on_root.hpp"
 #include "io/h5.hpp"
 
 namespace tessera::io {
@@ -69,41 +70,28 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
   topology_ = m.cell_type == mesh::CellType::Triangle ? "Triangle"
               : m.cell_type == mesh::CellType::Quad   ? "Quadrilateral"
                                                       : "Tetrahedron";
-  node_block_ = block_range(num_nodes_, comm_.size(), comm_.rank());
-  cell_block_ = block_range(num_cells_, comm_.size(), comm_.rank());
-  if (comm_.root()) core::ensure_parent_dir(base_);
-  comm_.barrier();
+  run_on_root(comm_, [&] { core::ensure_parent_dir(base_); });
 
   const std::string path = base_ + "_mesh.h5";
   core::TemporaryOutput temp(core::temp_path(path), comm_.root());
-  {
-    H5File f = create_file(temp.path());
-    auto [n0, n1] = node_block_;
-    std::vector<double> xyz((n1 - n0) * 3, 0.0);
-    for (int64_t i = n0; i < n1; ++i)
-      for (int k = 0; k < dim_; ++k) xyz[(i - n0) * 3 + k] = m.coords[i * dim_ + k];
-    f.write_rows("/coords", {hsize_t(num_nodes_), 3}, n0, n1 - n0, xyz.data());
-    auto [c0, c1] = cell_block_;
-    f.write_rows("/cells", {hsize_t(num_cells_), hsize_t(npc_)}, c0, c1 - c0, m.cells.data() + c0 * npc_);
+  run_on_root(comm_, [&] {
+    H5File f = H5File::create_in_memory(temp.path());
+    std::vector<double> xyz(num_nodes_ * 3, 0.0);
+    for (int64_t i = 0; i < num_nodes_; ++i)
+      for (int k = 0; k < dim_; ++k) xyz[i * 3 + k] = m.coords[i * dim_ + k];
+    f.write("/coords", {hsize_t(num_nodes_), 3}, xyz.data());
+    f.write("/cells", {hsize_t(num_cells_), hsize_t(npc_)}, m.cells.data());
     if (!deck_yaml_.empty()) f.write_attr("/", "tessera_deck", deck_yaml_);
     write_fields(f, static_fields_);
     f.close();
-  }
+  });
   commit(path);
   temp.keep();
 }
 
-// One rank builds its files in memory (a full disk is then an Error from close(), io/h5.hpp);
-// several write them together through MPI-IO.
-H5File XdmfSeries::create_file(const std::string& path) const {
-  return comm_.size() == 1 ? H5File::create_in_memory(path) : H5File::create(path, comm_);
-}
-
-// Moves a collectively written file into place once every rank has closed it.
+// Moves a file that rank 0 wrote into place.
 void XdmfSeries::commit(const std::string& path) const {
-  comm_.barrier();
-  if (comm_.root()) core::commit_temp(path);
-  comm_.barrier();
+  run_on_root(comm_, [&] { core::commit_temp(path); });
 }
 
 void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const {
@@ -112,9 +100,8 @@ void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const
     if (static_cast<int64_t>(fld.data.size()) != rows * fld.channels)
       throw Error(cat(base_, ": field '", fld.name, "' has ", fld.data.size(), " values; expected ", rows, " x ",
                       fld.channels));
-    auto [b0, b1] = fld.on_cells ? cell_block_ : node_block_;
-    auto block = rows_padded(fld, b0, b1);
-    f.write_rows("/" + fld.name, {hsize_t(rows), hsize_t(stored_channels(fld))}, b0, b1 - b0, block.data());
+    auto values = rows_padded(fld, 0, rows);
+    f.write("/" + fld.name, {hsize_t(rows), hsize_t(stored_channels(fld))}, values.data());
   }
 }
 
@@ -122,18 +109,17 @@ void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
   std::ostringstream name;
   name << base_ << "_" << std::setw(6) << std::setfill('0') << steps_.size() << ".h5";
   core::TemporaryOutput temp(core::temp_path(name.str()), comm_.root());
-  {
-    H5File f = create_file(temp.path());
+  run_on_root(comm_, [&] {
+    H5File f = H5File::create_in_memory(temp.path());
     write_fields(f, fields);
     f.close();
-  }
+  });
   commit(name.str());
   temp.keep();
   Step s{time, name.str(), {}};
   for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}});
   steps_.push_back(std::move(s));
-  if (comm_.root()) write_index();
-  comm_.barrier();
+  run_on_root(comm_, [&] { write_index(); });
 }
 
 std::string XdmfSeries::attributes_xml(const std::string& h5_name, const std::vector<Field>& fields) const {

@@ -2,8 +2,8 @@
 // <base>.xmf is the index; <base>_mesh.h5 holds coordinates, cells and static fields;
 // <base>_<step>.h5 holds each step's fields. Each .h5 is written under a temporary name and
 // renamed, and the .xmf is rewritten atomically after every step, so an interrupted run leaves
-// a valid series of the steps completed. Under MPI each rank writes its block of node and cell
-// rows of the same files collectively (parallel HDF5).
+// a valid series of the steps completed. Every rank holds the whole mesh and fields; under MPI
+// rank 0 writes the files for all (docs/design.md, "Rank 0 writes the XDMF series").
 #pragma once
 #include <string>
 #include <vector>
@@ -21,13 +21,13 @@ class XdmfSeries {
   // Writes the mesh file now. `static_fields` (e.g. node_type) appear at every step.
   XdmfSeries(std::string base_path, const mesh::Mesh& mesh, const Comm& comm = Comm::self(),
              std::vector<Field> static_fields = {}, std::string deck_yaml = "");
-  // Writes one time step (collective) and rewrites the .xmf.
+  // Writes one time step and rewrites the .xmf. Collective: an error on rank 0 is an Error on
+  // every rank.
   void write_step(double time, const std::vector<Field>& fields);
   std::string xmf_path() const { return base_ + ".xmf"; }
   int steps() const { return static_cast<int>(steps_.size()); }
 
  private:
-  H5File create_file(const std::string& path) const;
   void write_fields(H5File& file, const std::vector<Field>& fields) const;
   void commit(const std::string& path) const;
   void write_index() const;
@@ -38,7 +38,6 @@ class XdmfSeries {
   int dim_, npc_;
   std::string topology_;
   int64_t num_nodes_, num_cells_;
-  std::pair<int64_t, int64_t> node_block_, cell_block_;
   std::vector<Field> static_fields_;
   std::string deck_yaml_;
   struct Step {

@@ -39,7 +39,7 @@ struct RolloutSummary {
 RolloutSummary summarize(const Rollout& r, const OneStepError& one, const TrajectoryData* truth, double dt);
 
 // `t` is the whole (unpartitioned) trajectory on every rank; with several ranks in `comm` the
-// XDMF heavy data are written collectively and rank 0 writes the rest. Without ground truth
+// calls are collective and rank 0 writes the files for all. Without ground truth
 // (`with_truth` false) only the prediction is written, and no metrics. Returns the files rank 0
 // wrote besides the per-step data (.xmf, .pvd, .png, metrics), for the log.
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,

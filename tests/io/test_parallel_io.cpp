@@ -15,6 +15,7 @@
 #include "io/h5.hpp"
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
+#include "tests/file_size_limit.hpp"
 #include "tests/mesh_fixtures.hpp"
 #include "tests/test_paths.hpp"
 
@@ -111,4 +112,53 @@ TEST_CASE("dataset written in row blocks", "[mpi][dataset]") {
   REQUIRE(got.shape == std::vector<hsize_t>{4, n, 2});
   for (hsize_t s = 0; s < 4; ++s)
     for (hsize_t r = 0; r < n; ++r) CHECK(got.f32[(s * n + r) * 2] == float(100 * s + r));
+}
+
+TEST_CASE("a full disk under a series or a dataset is one Error on every rank", "[mpi][hdf5]") {
+  // Files written together through MPI-IO hung at np = 2 when the disk filled as they closed (one
+  // rank's write failed and the close never returned); rank 0 now writes them, and its error is
+  // every rank's (run_on_root).
+  Comm comm;
+  const std::string dir = out_dir(comm) + "/full";
+  if (comm.root()) std::filesystem::remove_all(dir), std::filesystem::create_directories(dir);
+  comm.barrier();
+  const mesh::Mesh big = test::grid_mesh(200, 200);  // 40,401 nodes: ~1 MB of coordinates
+  {
+    test::FileSizeLimit full(64 * 1024);
+    CHECK_THROWS_WITH(io::XdmfSeries(dir + "/series", big, comm),
+                      Catch::Contains("series_mesh.h5.tmp: writing") && Catch::Contains("File too large"));
+  }
+  {
+    test::FileSizeLimit full(64 * 1024);
+    io::XdmfSeries fine(dir + "/small", test::grid_mesh(3, 3), comm);  // a few kB: fits
+    CHECK_THROWS_WITH(fine.write_step(0.0, {io::Field{"f", 1, false, std::vector<double>(7, 1.0)}}),
+                      Catch::Contains("field 'f' has 7 values; expected 16 x 1"));
+  }
+  io::DatasetMeta meta;
+  meta.trajectory_length = 50;
+  meta.fields = {{"velocity", true, 2, "float32"}};
+  const hsize_t n = 4000;  // 50 steps x 4000 rows x 2: 1.6 MB
+  auto [b, e] = io::block_range(n, comm.size(), comm.rank());
+  io::Trajectory t;
+  auto& v = t["velocity"];
+  v.shape = {50, hsize_t(e - b), 2};
+  v.row_offset = b;
+  v.global_rows = n;
+  v.f32.assign(50 * (e - b) * 2, 0.5f);
+  {
+    test::FileSizeLimit full(64 * 1024);
+    io::DatasetWriter w(dir + "/dataset", "train", meta, comm);
+    CHECK_THROWS_WITH(w.write(0, t), Catch::Contains("File too large"));
+  }
+  comm.barrier();
+  for (const char* left : {"/series_mesh.h5", "/series_mesh.h5.tmp", "/dataset/train.h5", "/dataset/train.h5.tmp"})
+    CHECK_FALSE(std::filesystem::exists(dir + left));
+  // A block on one rank that is not valid stops every rank, before anything is written.
+  io::DatasetWriter w(dir + "/dataset", "train", meta, comm);
+  io::Trajectory bad = t;
+  if (comm.rank() == comm.size() - 1) bad["velocity"].f32.pop_back();
+  CHECK_THROWS_WITH(w.write(0, bad), Catch::Contains("trajectory 0"));
+  w.write(0, t);
+  w.finish();
+  CHECK(io::DatasetReader(dir + "/dataset", "train").read(0)["velocity"].f32 == std::vector<float>(50 * n * 2, 0.5f));
 }

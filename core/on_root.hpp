@@ -1,0 +1,15 @@
+// run_on_root: work that rank 0 does for every rank (writing a file whose data every rank holds),
+// with its outcome shared. An Error on rank 0 becomes the same Error on every rank, so no rank
+// waits in a later collective for one that failed, and run_app reports it once.
+#pragma once
+#include <functional>
+
+#include "core/comm.hpp"
+
+namespace tessera {
+
+// Runs `work` on rank 0 alone, then (collective) throws Error with rank 0's message on every rank
+// if it threw. On one rank it simply runs `work`.
+void run_on_root(const Comm& comm, const std::function<void()>& work);
+
+}  // namespace tessera
