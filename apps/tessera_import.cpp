@@ -12,6 +12,7 @@
 
 #include "apps/app.hpp"
 #include "core/error.hpp"
+#include "core/on_root.hpp"
 #include "io/foreign.hpp"
 
 using namespace tessera;
@@ -114,26 +115,17 @@ static void run(apps::Context& ctx) {
                 "output.split");
   // One process reads and writes (steps 2-4); under mpirun the others learn whether it failed, so
   // that a bad input is one error line from rank 0 for every rank, not an aborted job.
-  std::exception_ptr failure;
-  if (ctx.comm.root()) {
-    try {
-      // 2. Read the foreign dataset: every trajectory checked, node types read or inferred.
-      const io::ImportedDataset ds = io::read_foreign(source, o);
-      // 3. Report what was found.
-      describe(ds, o, *ctx.log);
-      // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).
-      io::write_imported(ds, o, dir, split, d.resolved_yaml());
-      ctx.log->info("wrote {}/{}.h5 ({} trajector{} of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
-                    ds.trajectories.size(), ds.trajectories.size() == 1 ? "y" : "ies", ds.trajectories.front().steps,
-                    dir, dir, split);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  }
-  int64_t failed = failure ? 1 : 0;
-  ctx.comm.allreduce_max(&failed, 1);
-  if (failure) std::rethrow_exception(failure);
-  if (failed) throw Error("the import failed on rank 0");  // rank 0 reports why
+  run_on_root(ctx.comm, [&] {
+    // 2. Read the foreign dataset: every trajectory checked, node types read or inferred.
+    const io::ImportedDataset ds = io::read_foreign(source, o);
+    // 3. Report what was found.
+    describe(ds, o, *ctx.log);
+    // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).
+    io::write_imported(ds, o, dir, split, d.resolved_yaml());
+    ctx.log->info("wrote {}/{}.h5 ({} trajector{} of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
+                  ds.trajectories.size(), ds.trajectories.size() == 1 ? "y" : "ies", ds.trajectories.front().steps, dir,
+                  dir, split);
+  });
 }
 
 int main(int argc, char** argv) {

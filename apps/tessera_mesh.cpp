@@ -8,6 +8,7 @@
 #include "apps/app.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/on_root.hpp"
 #include "io/mesh_deck.hpp"
 #include "mesh/partition.hpp"
 #include "mesh/validation.hpp"
@@ -91,7 +92,7 @@ static void write_outputs(const apps::Context& ctx, const std::string& dir, cons
   const std::string base = dir + "/" + d.get_file_name("output.name");
   const std::string deck_yaml = d.resolved_yaml();
   // The resolved deck beside the outputs as well (.msh files cannot carry it).
-  if (ctx.comm.root()) core::write_text_atomic(base + ".deck.yaml", deck_yaml);
+  run_on_root(ctx.comm, [&] { core::write_text_atomic(base + ".deck.yaml", deck_yaml); });
   if (d.get_bool("output.xdmf")) {
 #if TESSERA_HAVE_HDF5
     io::XdmfSeries series(base, m, ctx.comm, fields, deck_yaml);

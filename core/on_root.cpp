@@ -1,5 +1,6 @@
 #include "core/on_root.hpp"
 
+#include <exception>
 #include <new>
 #include <string>
 
@@ -9,15 +10,18 @@ namespace tessera {
 
 void run_on_root(const Comm& comm, const std::function<void()>& work) {
   if (comm.size() == 1) return work();
+  std::exception_ptr thrown;
   std::string failure;  // rank 0's error message; empty when it succeeded
   if (comm.root()) {
     try {
       work();
     } catch (const std::bad_alloc&) {
-      failure = "out of memory";
+      thrown = std::current_exception(), failure = "out of memory";
     } catch (const std::exception& e) {
-      failure = e.what();
+      thrown = std::current_exception(), failure = e.what();
       if (failure.empty()) failure = "failed";  // an empty message would read as success
+    } catch (...) {
+      thrown = std::current_exception(), failure = "failed";
     }
   }
 #if TESSERA_HAVE_MPI
@@ -26,6 +30,8 @@ void run_on_root(const Comm& comm, const std::function<void()>& work) {
   failure.resize(static_cast<size_t>(length));
   if (length > 0) MPI_Bcast(failure.data(), static_cast<int>(length), MPI_CHAR, 0, comm.mpi());
 #endif
+  // Rank 0 rethrows its own exception: an Error keeps its deck key, for the file:line message.
+  if (thrown) std::rethrow_exception(thrown);
   if (!failure.empty()) throw Error(failure);
 }
 

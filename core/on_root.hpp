@@ -8,8 +8,8 @@
 
 namespace tessera {
 
-// Runs `work` on rank 0 alone, then (collective) throws Error with rank 0's message on every rank
-// if it threw. On one rank it simply runs `work`.
+// Runs `work` on rank 0 alone; then (collective), if it threw, rank 0 rethrows its exception and
+// every other rank throws an Error with its message. On one rank it simply runs `work`.
 void run_on_root(const Comm& comm, const std::function<void()>& work);
 
 }  // namespace tessera

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.hpp"
+#include "core/on_root.hpp"
 #include "io/line_plot.hpp"
 #include "io/series_files.hpp"
 #include "jobs/cfd_case.hpp"
@@ -20,8 +21,7 @@ CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& 
     : o_(o), m_(m), comm_(comm), base_(o.base()) {
   // An earlier run's steps, .xmf or .pvd would pass for this one's. The folder itself is made by
   // the first file written, so that a case failing before its first output leaves none behind.
-  if (comm.root()) io::remove_series_files(base_);
-  comm.barrier();
+  run_on_root(comm, [&] { io::remove_series_files(base_); });
   for (int32_t t : m.node_type) node_type_.data.push_back(t);
     // case_options rejects output.xdmf / output.vtu in builds without HDF5 / VTK.
 #if TESSERA_HAVE_VTK
@@ -59,8 +59,11 @@ void CaseOutput::row(int64_t step, double t, double cd, double cl, double dp, in
   time_.push_back(t), c_d_.push_back(cd), c_l_.push_back(cl), delta_p_.push_back(dp);
 }
 
-void CaseOutput::flush_table() const {
-  if (comm_.root()) core::write_text_atomic(base_ + "_forces.csv", table_.str());
+void CaseOutput::flush_table(bool collective) const {
+  if (collective)
+    run_on_root(comm_, [&] { core::write_text_atomic(base_ + "_forces.csv", table_.str()); });
+  else if (comm_.root())
+    core::write_text_atomic(base_ + "_forces.csv", table_.str());
 }
 
 void CaseOutput::summary(const CaseResult& r) const {

@@ -33,7 +33,9 @@ class CaseOutput {
   void fields(const solvers::NavierStokes& ns);
   // One line of <name>_forces.csv (kept in memory until flush_table).
   void row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds);
-  void flush_table() const;
+  // Rewrites <name>_forces.csv (rank 0). Collective, so that its failure is every rank's error;
+  // `collective` false on an error path, where the other ranks may not be here to take part.
+  void flush_table(bool collective = true) const;
   // The summary table and the force-history plot (drag, lift and pressure difference over time).
   void summary(const CaseResult& result) const;
   const std::string& base() const { return base_; }

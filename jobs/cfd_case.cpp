@@ -86,7 +86,7 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, const CaseO
                       " is too large for this flow; reduce time.dt"));
     return info;
   } catch (const Error& e) {
-    out.flush_table();
+    out.flush_table(/*collective=*/false);  // the step may have failed on this rank alone
     throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(), "; results up to step ", k - 1, " are in ",
                     out.base(), "_forces.csv"));
   }

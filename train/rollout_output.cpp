@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/on_root.hpp"
 #include "io/line_plot.hpp"
 #include "io/mesh_image.hpp"
 #include "io/png.hpp"
@@ -164,8 +165,7 @@ std::string divergence_warning(const Rollout& r, const std::string& what) {
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
                                        const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
                                        const Comm& comm, bool with_truth) {
-  if (comm.root()) remove_earlier_outputs(base);
-  comm.barrier();
+  run_on_root(comm, [&] { remove_earlier_outputs(base); });
   std::vector<std::string> written;
   const int64_t steps = r.predicted.size(0);
   io::Field node_type = to_field("node_type", t.node_type);

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "gnn/autocast.hpp"
 #include "io/dataset.hpp"
 #include "train/checkpoint.hpp"
@@ -244,8 +245,7 @@ void Trainer::save(const std::string& path) const {
   if (!options_.deck_dir.empty()) c.attributes["deck_dir"] = options_.deck_dir;
   char dt[32];  // shortest text that reads back as the same double
   c.attributes["data_dt"] = std::string(dt, std::to_chars(dt, dt + sizeof dt, data_dt_).ptr);
-  if (comm_.root()) save_checkpoint(path, c);  // every rank holds the same state
-  comm_.barrier();
+  run_on_root(comm_, [&] { save_checkpoint(path, c); });  // every rank holds the same state
 }
 
 void Trainer::load(const std::string& path) {

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "io/csbm.hpp"
 #include "io/planetoid.hpp"
 #include "train/checkpoint.hpp"
@@ -106,8 +107,7 @@ void GnnPipeLearner::save(const std::string& path) const {
   c.attributes["family"] = "gnnpipe";
   c.attributes["step"] = std::to_string(engine_->epochs_done());
   c.attributes["deck"] = options_.deck_yaml;
-  if (comm_.root()) save_checkpoint(path, c);
-  comm_.barrier();
+  run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 
 }  // namespace tessera::train::gnnpipe

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "core/seed.hpp"
 #include "gnn/gin.hpp"
 #include "gnn/spen.hpp"
@@ -180,8 +181,7 @@ void FoldLearner::save(const std::string& path) const {
   c.attributes["test_history"] = std::to_string(test_acc_.size());
   c.attributes["previous_folds"] = std::to_string(previous_.size());
   c.attributes["deck"] = options_.deck_yaml;
-  if (comm_.root()) save_checkpoint(path, c);
-  comm_.barrier();
+  run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 
 void FoldLearner::load(const std::string& path) {

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "core/seed.hpp"
 #include "physics/stagger.hpp"
 #include "physics/vorticity_residual.hpp"
@@ -172,8 +173,7 @@ void StaggerLearner::save(const std::string& path) const {
   c.attributes["family"] = "stagger";
   store_progress(c.attributes, step_);
   c.attributes["deck"] = options_.deck_yaml;
-  if (comm_.root()) save_checkpoint(path, c);
-  comm_.barrier();
+  run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 
 void StaggerLearner::load(const std::string& path) {
