@@ -1,6 +1,7 @@
 // run_on_root: work that rank 0 does for every rank (writing a file whose data every rank holds),
-// with its outcome shared. An Error on rank 0 becomes the same Error on every rank, so no rank
-// waits in a later collective for one that failed, and run_app reports it once.
+// with its outcome shared; run_on_every_rank: work each rank does, with the outcome shared. An Error on rank 0 becomes
+// the same Error on every rank, so no rank waits in a later collective for one that failed, and run_app reports it
+// once.
 #pragma once
 #include <functional>
 
@@ -11,5 +12,10 @@ namespace tessera {
 // Runs `work` on rank 0 alone; then (collective), if it threw, rank 0 rethrows its exception and
 // every other rank throws an Error with its message. On one rank it simply runs `work`.
 void run_on_root(const Comm& comm, const std::function<void()>& work);
+
+// Runs `work` on every rank (each its own part: a file piece); then (collective), if it threw on
+// any rank, each rank where it threw rethrows its exception and every other rank throws an Error
+// with the message of the first rank where it threw.
+void run_on_every_rank(const Comm& comm, const std::function<void()>& work);
 
 }  // namespace tessera

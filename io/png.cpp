@@ -12,6 +12,8 @@
 #include <vtkImageData.h>
 #include <vtkNew.h>
 #include <vtkPNGWriter.h>
+
+#include "io/vtk_write.hpp"
 #endif
 
 namespace tessera::io {
@@ -30,13 +32,8 @@ void write_png(const std::string& path, int64_t width, int64_t height, const std
     std::memcpy(pixels + (height - 1 - row) * width * 3, rgb.data() + row * width * 3, width * 3);
   core::ensure_parent_dir(path);
   vtkNew<vtkPNGWriter> writer;
-  core::TemporaryOutput temp(core::temp_path(path));
   writer->SetInputData(image);
-  writer->SetFileName(temp.path().c_str());
-  writer->Write();
-  if (writer->GetErrorCode() != 0) throw Error(cat(path, ": the PNG writer failed"));
-  core::commit_temp(path);
-  temp.keep();
+  write_atomically(*writer, path);
 #else
   throw Error(cat(path, ": this build has no VTK, which writes PNG images (TESSERA_WITH_VTK)"));
 #endif

@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "io/vtk_write.hpp"
 
 namespace tessera::io {
 
@@ -40,13 +41,9 @@ void write_vti(const std::string& path, int64_t nx, int64_t ny, std::array<doubl
     image->GetFieldData()->AddArray(s);
   }
   vtkNew<vtkXMLImageDataWriter> w;
-  core::TemporaryOutput temp(core::temp_path(path));
   w->SetInputData(image);
-  w->SetFileName(temp.path().c_str());
   w->SetDataModeToBinary();
-  if (w->Write() != 1) throw Error(cat(path, ": VTK writer failed"));
-  core::commit_temp(path);
-  temp.keep();
+  write_atomically(*w, path);
 }
 
 }  // namespace tessera::io

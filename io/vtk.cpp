@@ -16,6 +16,7 @@
 #include <vtkXMLUnstructuredGridWriter.h>
 
 #include "io/vtk_grid.hpp"
+#include "io/vtk_write.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_MPI
 #include <vtkMPI.h>
@@ -30,6 +31,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/on_root.hpp"
 
 namespace tessera::io {
 namespace {
@@ -113,13 +115,9 @@ void write_vtu(const std::string& path, const mesh::Mesh& m, const std::vector<F
   std::iota(all.begin(), all.end(), 0);
   auto grid = make_vtk_grid(m, fields, all, deck_yaml);
   vtkNew<vtkXMLUnstructuredGridWriter> w;
-  core::TemporaryOutput temp(core::temp_path(path));
   w->SetInputData(grid);
-  w->SetFileName(temp.path().c_str());
   w->SetDataModeToBinary();
-  if (w->Write() != 1) throw Error(cat(path, ": VTK writer failed"));
-  core::commit_temp(path);
-  temp.keep();
+  write_atomically(*w, path);
 }
 
 void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<Field>& fields, const Comm& comm,
@@ -128,9 +126,8 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   // out: pieces first, the .pvtu last, so the index never points at a missing piece.
   const fs::path target(path);
   const fs::path stage = target.parent_path() / cat(".", target.filename().string(), ".tmp");
-  if (comm.root()) fs::create_directories(stage);
   core::TemporaryOutput staging(stage.string(), comm.root());  // removed at the end in any case
-  comm.barrier();
+  run_on_root(comm, [&] { fs::create_directories(stage); });
   std::vector<int64_t> mine;
   if (cell_rank.empty()) {
     auto [c0, c1] = block_range(m.num_cells(), comm.size(), comm.rank());
@@ -163,13 +160,19 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   controller->SetCommunicator(vcomm);
   w->SetController(controller);
 #endif
-  if (w->Write() != 1) throw Error(cat(path, ": VTK parallel writer failed on rank ", comm.rank()));
+  const int wrote = w->Write();
+  // The parallel writer reports a piece or index it could not write (a full disk) by its error
+  // code alone, returning success: every rank learns of any failure before anything is moved out.
+  run_on_every_rank(comm, [&] {
+    const std::string reason = vtk_error(w->GetErrorCode());
+    if (wrote != 1 || !reason.empty())
+      throw Error(cat(path, ": VTK could not write rank ", comm.rank(), "'s piece", comm.root() ? " or the index" : "",
+                      ": ", reason.empty() ? "its writer failed" : reason));
+  });
   const std::string stem = target.stem().string();
   const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
-  fs::rename(stage / piece, target.parent_path() / piece);
-  comm.barrier();
-  if (comm.root()) fs::rename(stage / target.filename(), target);
-  comm.barrier();
+  run_on_every_rank(comm, [&] { fs::rename(stage / piece, target.parent_path() / piece); });
+  run_on_root(comm, [&] { fs::rename(stage / target.filename(), target); });
 }
 
 void PvdCollection::add(double time, const std::string& file) {

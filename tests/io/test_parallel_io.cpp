@@ -10,9 +10,14 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <optional>
+#include <random>
 
+#include "core/error.hpp"
 #include "io/dataset.hpp"
 #include "io/h5.hpp"
+#include "io/png.hpp"
+#include "io/vti.hpp"
 #include "io/vtk.hpp"
 #include "io/xdmf.hpp"
 #include "tests/file_size_limit.hpp"
@@ -161,4 +166,51 @@ TEST_CASE("a full disk under a series or a dataset is one Error on every rank", 
   w.write(0, t);
   w.finish();
   CHECK(io::DatasetReader(dir + "/dataset", "train").read(0)["velocity"].f32 == std::vector<float>(50 * n * 2, 0.5f));
+}
+
+TEST_CASE("a full disk under VTU, PVTU, VTI or PNG output is one Error and leaves nothing", "[mpi][vtk]") {
+  // VTK 9.1's writers met a full disk with an error message and returned success: a .vtu cut at
+  // 64 kB was moved into place, and so was a .pvtu whose piece on one rank was cut.
+  Comm comm;
+  const std::string dir = out_dir(comm) + "/vtk_full";
+  if (comm.root()) std::filesystem::remove_all(dir), std::filesystem::create_directories(dir);
+  comm.barrier();
+  const mesh::Mesh big = test::grid_mesh(200, 200);  // a .vtu of ~1 MB
+  io::Field fn{"f", 1, false, std::vector<double>(big.num_nodes(), 1.0)};
+  {
+    std::optional<test::FileSizeLimit> full;  // on the last rank alone: its piece does not fit
+    if (comm.rank() == comm.size() - 1) full.emplace(64 * 1024);
+    CHECK_THROWS_WITH(io::write_pvtu(dir + "/mesh.pvtu", big, {fn}, comm),
+                      Catch::Contains(cat("mesh.pvtu: VTK could not write rank ", comm.size() - 1, "'s piece")) &&
+                          Catch::Contains("out of disk space"));
+  }
+  comm.barrier();
+  CHECK(std::filesystem::is_empty(dir));  // no piece, index or staging folder
+  if (comm.root()) {
+    std::mt19937 draw(7);  // noise: neither zlib nor PNG's filters make it small
+    std::vector<uint8_t> noise(400 * 400 * 3);
+    for (uint8_t& v : noise) v = static_cast<uint8_t>(draw());
+    std::vector<double> values(300 * 300);
+    for (double& v : values) v = std::ldexp(double(draw()), -32);
+    {
+      test::FileSizeLimit full(64 * 1024);
+      CHECK_THROWS_WITH(io::write_vtu(dir + "/mesh.vtu", big, {fn}),
+                        Catch::Contains("mesh.vtu.tmp: writing") && Catch::Contains("File too large"));
+      CHECK_THROWS_WITH(io::write_vti(dir + "/image.vti", 300, 300, {0, 0}, {1, 1}, {io::ImageField{"f", values}}),
+                        Catch::Contains("image.vti.tmp: writing") && Catch::Contains("File too large"));
+      CHECK_THROWS_WITH(io::write_png(dir + "/noise.png", 400, 400, noise),
+                        Catch::Contains("noise.png.tmp: writing") && Catch::Contains("File too large"));
+    }
+    CHECK(std::filesystem::is_empty(dir));
+    // With room, the same files are written whole.
+    io::write_vtu(dir + "/mesh.vtu", big, {fn});
+    io::write_vti(dir + "/image.vti", 300, 300, {0, 0}, {1, 1}, {io::ImageField{"f", values}});
+    io::write_png(dir + "/noise.png", 400, 400, noise);
+    CHECK(std::filesystem::file_size(dir + "/mesh.vtu") > 64 * 1024);
+    CHECK(std::filesystem::file_size(dir + "/image.vti") > 64 * 1024);
+    CHECK(std::filesystem::file_size(dir + "/noise.png") > 64 * 1024);
+  }
+  io::write_pvtu(dir + "/mesh.pvtu", big, {fn}, comm);
+  comm.barrier();
+  CHECK(std::filesystem::exists(dir + "/mesh.pvtu"));
 }
