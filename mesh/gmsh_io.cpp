@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/atomic_file.hpp"
 #include "core/bytes.hpp"
 #include "core/child_process.hpp"
 #include "core/error.hpp"
@@ -389,45 +390,61 @@ void write_msh(const Mesh& m, const std::string& path) {
   const int cdim = cell_dim(m.cell_type);
   const int type = m.cell_type == CellType::Tetrahedron ? kTet : m.cell_type == CellType::Quad ? kQuad : kTriangle;
   const std::string tmp = path + ".tmp.msh";  // Gmsh picks the format from the extension
-  GmshSession s;
-  s.guarded(path, [&] {
-    gmsh::model::add("tessera");
-    gmsh::model::addDiscreteEntity(cdim, 1);
-    std::vector<std::size_t> tags(m.num_nodes());
-    std::vector<double> xyz(3 * m.num_nodes(), 0.0);
-    for (int64_t i = 0; i < m.num_nodes(); ++i) {
-      tags[i] = i + 1;
-      for (int k = 0; k < m.dim; ++k) xyz[3 * i + k] = m.coords[i * m.dim + k];
-    }
-    gmsh::model::mesh::addNodes(cdim, 1, tags, xyz);
-    auto shifted = [](const std::vector<int64_t>& v) {
-      std::vector<std::size_t> out(v.size());
-      for (size_t i = 0; i < v.size(); ++i) out[i] = v[i] + 1;
-      return out;
-    };
-    std::size_t next_elem = 1;
-    auto elem_tags = [&](int64_t count) {
-      std::vector<std::size_t> t(count);
-      for (auto& x : t) x = next_elem++;
-      return t;
-    };
-    gmsh::model::mesh::addElementsByType(1, type, elem_tags(m.num_cells()), shifted(m.cells));
-    gmsh::model::addPhysicalGroup(cdim, {1}, 1);
-    gmsh::model::setPhysicalName(cdim, 1, "domain");
-    int ent = 2;
-    for (const auto& g : m.groups) {
-      gmsh::model::addDiscreteEntity(g.dim, ent);
-      const int ftype = g.dim == 0 ? kPoint : g.dim == 1 ? kLine : kTriangle;
-      gmsh::model::mesh::addElementsByType(ent, ftype, elem_tags(g.num_facets()), shifted(g.facets));
-      gmsh::model::addPhysicalGroup(g.dim, {ent}, ent);
-      gmsh::model::setPhysicalName(g.dim, ent, g.name);
-      ++ent;
-    }
-    gmsh::option::setNumber("Mesh.MshFileVersion", 4.1);
-    gmsh::option::setNumber("Mesh.Binary", 0);
-    gmsh::write(tmp);
-  });
+  core::TemporaryOutput temp(tmp);            // removed if anything below fails
+  {
+    GmshSession s;
+    s.guarded(path, [&] {
+      gmsh::model::add("tessera");
+      gmsh::model::addDiscreteEntity(cdim, 1);
+      std::vector<std::size_t> tags(m.num_nodes());
+      std::vector<double> xyz(3 * m.num_nodes(), 0.0);
+      for (int64_t i = 0; i < m.num_nodes(); ++i) {
+        tags[i] = i + 1;
+        for (int k = 0; k < m.dim; ++k) xyz[3 * i + k] = m.coords[i * m.dim + k];
+      }
+      gmsh::model::mesh::addNodes(cdim, 1, tags, xyz);
+      auto shifted = [](const std::vector<int64_t>& v) {
+        std::vector<std::size_t> out(v.size());
+        for (size_t i = 0; i < v.size(); ++i) out[i] = v[i] + 1;
+        return out;
+      };
+      std::size_t next_elem = 1;
+      auto elem_tags = [&](int64_t count) {
+        std::vector<std::size_t> t(count);
+        for (auto& x : t) x = next_elem++;
+        return t;
+      };
+      gmsh::model::mesh::addElementsByType(1, type, elem_tags(m.num_cells()), shifted(m.cells));
+      gmsh::model::addPhysicalGroup(cdim, {1}, 1);
+      gmsh::model::setPhysicalName(cdim, 1, "domain");
+      int ent = 2;
+      for (const auto& g : m.groups) {
+        gmsh::model::addDiscreteEntity(g.dim, ent);
+        const int ftype = g.dim == 0 ? kPoint : g.dim == 1 ? kLine : kTriangle;
+        gmsh::model::mesh::addElementsByType(ent, ftype, elem_tags(g.num_facets()), shifted(g.facets));
+        gmsh::model::addPhysicalGroup(g.dim, {ent}, ent);
+        gmsh::model::setPhysicalName(g.dim, ent, g.name);
+        ++ent;
+      }
+      gmsh::option::setNumber("Mesh.MshFileVersion", 4.1);
+      gmsh::option::setNumber("Mesh.Binary", 0);
+      gmsh::write(tmp);
+    });
+  }
+  // Gmsh does not check its writes: on a full disk it left a truncated file, which was moved into
+  // place as a finished one. The file must read back as the mesh written.
+  Mesh back;
+  try {
+    back = read_msh(tmp);
+  } catch (const Error& e) {
+    throw Error(cat(path, ": Gmsh did not write the whole file (is the disk full?): ", e.what()));
+  }
+  if (back.num_nodes() != m.num_nodes() || back.num_cells() != m.num_cells() || back.groups.size() != m.groups.size())
+    throw Error(cat(path, ": Gmsh did not write the whole file (is the disk full?): it reads back with ",
+                    back.num_nodes(), " nodes and ", back.num_cells(), " cells, not ", m.num_nodes(), " and ",
+                    m.num_cells()));
   std::filesystem::rename(tmp, path);
+  temp.keep();
 }
 
 }  // namespace tessera::mesh

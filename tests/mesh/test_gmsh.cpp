@@ -14,6 +14,7 @@
 #include "mesh/gmsh_io.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/validation.hpp"
+#include "tests/file_size_limit.hpp"
 #include "tests/test_paths.hpp"
 
 using namespace tessera;
@@ -60,6 +61,14 @@ TEST_CASE(".msh 4.1 round trip", "[gmsh]") {
   c.h_far = 0.08;
   mesh::Mesh m = mesh::build_cylinder_channel(c);
   std::filesystem::create_directories(out);
+  {
+    // Gmsh does not check its writes: a full disk left a truncated .msh, moved into place.
+    tessera::test::FileSizeLimit full(16 * 1024);
+    CHECK_THROWS_WITH(mesh::write_msh(m, out + "full.msh"),
+                      Catch::StartsWith(out + "full.msh: Gmsh did not write the whole file (is the disk full?)"));
+  }
+  CHECK_FALSE(std::filesystem::exists(out + "full.msh"));
+  CHECK_FALSE(std::filesystem::exists(out + "full.msh.tmp.msh"));
   mesh::write_msh(m, out + "roundtrip.msh");
   CHECK_FALSE(std::filesystem::exists(out + "roundtrip.msh.tmp.msh"));
   mesh::Mesh r = mesh::read_msh(out + "roundtrip.msh");
