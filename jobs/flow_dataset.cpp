@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/on_root.hpp"
 #include "core/progress.hpp"
 #include "io/dataset.hpp"
 #include "jobs/flow_sample.hpp"
@@ -171,10 +172,11 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
   sum.seconds_per_trajectory = sum.generated ? seconds / sum.generated : 0;
 }
 
-// Assembles the splits from the parts (rank 0), marks the dataset finished, drops the parts.
+// Assembles the splits from the parts (rank 0; its error is every rank's), marks the dataset
+// finished, drops the parts.
 void assemble_splits(const DatasetOptions& o, const std::string& table, const Comm& comm,
                      const std::shared_ptr<spdlog::logger>& log) {
-  if (comm.root()) {
+  run_on_root(comm, [&] {
     const io::DatasetMeta meta = io::DatasetMeta::cylinder_flow(o.steps, o.dt);
     const std::string parts = parts_dir(o);
     for (const auto& sp : o.splits) {
@@ -192,8 +194,7 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
     }
     core::write_text_atomic(o.dir + "/trajectories.csv", table);
     std::filesystem::remove_all(parts);
-  }
-  comm.barrier();
+  });
 }
 
 }  // namespace
@@ -211,14 +212,13 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
         if (std::filesystem::is_directory(d, ec) && std::filesystem::is_empty(d, ec)) std::filesystem::remove(d, ec);
     }
   } cleanup;
-  if (comm.root()) {
+  run_on_root(comm, [&] {
     std::error_code ec;
     for (std::filesystem::path d = std::filesystem::absolute(parts_dir(o), ec).lexically_normal();
          d.has_relative_path() && !std::filesystem::exists(d, ec); d = d.parent_path())
       cleanup.dirs.push_back(d);
     std::filesystem::create_directories(parts_dir(o));
-  }
-  comm.barrier();
+  });
   const std::string table = trajectory_table(o);
   DatasetSummary sum;
   if (already_complete(o, table)) {

@@ -8,6 +8,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "io/deck.hpp"
 #include "train/checkpoint.hpp"
 #include "train/spen/data.hpp"
@@ -79,15 +80,14 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
   r.mean = done.empty() ? 0 : s / static_cast<double>(done.size());
   for (double a : done) s2 += (a - r.mean) * (a - r.mean);
   r.std = done.empty() ? 0 : std::sqrt(s2 / static_cast<double>(done.size()));
-  if (comm.root()) {
+  run_on_root(comm, [&] {  // the files exist for every rank once cross-validation returns
     std::string csv = "fold,test_acc\n";
     for (size_t f = 0; f < done.size(); ++f) csv += cat(f, ",", done[f], "\n");
     core::write_text_atomic(o.output_dir + "/folds.csv", csv);
     core::write_text_atomic(o.output_dir + "/summary.csv",
                             cat("family,dataset,folds_run,folds,mean_test_acc,std_test_acc\n", o.family, ",", data.name,
                                 ",", done.size(), ",", o.folds, ",", r.mean, ",", r.std, "\n"));
-  }
-  comm.barrier();  // the files exist for every rank once cross-validation returns
+  });
   core::log_info(log.get(), cat(o.family, " on ", data.name, ": test accuracy ", 100 * r.mean, " +- ", 100 * r.std,
                                 " % over ", done.size(), " folds; wrote ", o.output_dir, "/folds.csv, summary.csv"));
   return r;
