@@ -42,13 +42,15 @@ struct MpiSession {
   }
 };
 
-// After an error on this rank: whether every rank reached its error handler within `seconds`
-// (the same error everywhere, such as a bad checkpoint, data path or PETSc option found after
-// the deck). Then rank 0 alone reports it and every rank exits normally, as for deck errors;
-// otherwise the other ranks are still working or wait in a collective for this one, and the
-// job must be aborted. A barrier on a communicator of its own (`agreement`, duplicated before
-// the run), so it cannot be matched with a collective that the application left unfinished.
-bool every_rank_failed([[maybe_unused]] const Comm& agreement, [[maybe_unused]] double seconds) {
+// After an error on this rank: whether every rank left the run within `seconds`, by an error (the
+// same error everywhere, such as a bad checkpoint, data path or PETSc option found after the
+// deck) or by finishing it (an output file that rank 0 alone writes at the end). Then the error
+// is reported once and every rank exits normally, as for deck errors; otherwise the other ranks
+// are still working or wait in a collective for this one, and the job must be aborted. A
+// barrier on a communicator of its own (`agreement`, duplicated before the run), so it cannot be
+// matched with a collective that the application left unfinished; ranks that finish the run
+// take part in it too (every_rank_done).
+bool every_rank_left([[maybe_unused]] const Comm& agreement, [[maybe_unused]] double seconds) {
 #if TESSERA_HAVE_MPI
   if (agreement.size() == 1) return true;
   MPI_Request request;
@@ -68,6 +70,28 @@ bool every_rank_failed([[maybe_unused]] const Comm& agreement, [[maybe_unused]] 
 // Seconds the ranks get to reach their error handlers: enough for ranks that fail on the same
 // input at slightly different times, short against a run.
 constexpr double kAgreementSeconds = 3.0;
+
+// Once every rank has left the run (every_rank_left, every_rank_done): whether rank 0 failed.
+// Collective on `agreement`.
+bool root_failed(const Comm& agreement, bool failed) {
+  int64_t root = failed && agreement.root() ? 1 : 0;
+  agreement.allreduce_max(&root, 1);
+  return root != 0;
+}
+
+// After the run finished on this rank: its side of every_rank_left's barrier, waiting for every
+// rank to finish or fail (a rank that fails in a collective leaves the others waiting there, and
+// its abort ends them), then its part in root_failed. (A non-blocking barrier, because MPI
+// does not match a blocking collective with a non-blocking one.)
+void every_rank_done([[maybe_unused]] const Comm& agreement) {
+#if TESSERA_HAVE_MPI
+  if (agreement.size() == 1) return;
+  MPI_Request request;
+  MPI_Ibarrier(agreement.mpi(), &request);
+  MPI_Wait(&request, MPI_STATUS_IGNORE);
+  root_failed(agreement, false);
+#endif
+}
 
 }  // namespace
 
@@ -156,14 +180,22 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
 #else
   const Comm agreement;
 #endif
-  // Reports an error: once (rank 0) when every rank failed, else from this rank, tagged, and then
-  // the job is aborted. Returns the exit code for the first case.
+  // Reports an error once, when every rank has left the run: by rank 0 when every rank failed or
+  // rank 0 did, else by each failed rank, tagged. Otherwise (ranks still in the run) from this
+  // rank, tagged, and then the job is aborted. Returns the exit code.
   auto report = [&](const std::string& kind, const std::string& message, int code) {
-    const bool everywhere = every_rank_failed(agreement, kAgreementSeconds);
-    if (!everywhere || comm.root())
-      std::cerr << spec.name << ": " << kind << ": "
-                << (comm.size() > 1 && !everywhere ? cat("[rank ", comm.rank(), "] ") : "") << message << "\n";
-    if (!everywhere) MpiSession::abort_all(code);
+    const bool left = every_rank_left(agreement, kAgreementSeconds);
+    if (!left) {
+      std::cerr << spec.name << ": " << kind << ": " << (comm.size() > 1 ? cat("[rank ", comm.rank(), "] ") : "")
+                << message << "\n";
+      MpiSession::abort_all(code);
+    }
+    // Rank 0 speaks for all when it failed (every rank alike, or rank 0 alone writing an output);
+    // otherwise each rank that failed, tagged.
+    const bool root_speaks = root_failed(agreement, true);  // collective: called on every rank
+    if (comm.root() || !root_speaks)
+      std::cerr << spec.name << ": " << kind << ": " << (comm.root() ? "" : cat("[rank ", comm.rank(), "] ")) << message
+                << "\n";
     return code;
   };
   // Ctrl-C or a batch system's SIGTERM: the run's unfinished <name>.tmp files go with it.
@@ -175,6 +207,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);
     Context ctx{*deck, comm, log, passthrough};
     spec.run(ctx);
+    every_rank_done(agreement);  // a rank that failed waits for this one to leave the run
   } catch (const Error& e) {
     // An error that library code raised about one setting is located in the deck here.
     return report("error", !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what(), 1);

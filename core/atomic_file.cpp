@@ -18,14 +18,16 @@ namespace tessera::core {
 
 std::string temp_path(const std::string& path) { return path + ".tmp"; }
 
-void commit_temp(const std::string& path) {
+void commit_temp(const std::string& path) { commit_temp(temp_path(path), path); }
+
+void commit_temp(const std::string& temp, const std::string& path) {
   std::error_code ec;
-  std::filesystem::rename(temp_path(path), path, ec);
+  std::filesystem::rename(temp, path, ec);
   if (!ec) return;
   // The finished file cannot replace the target (e.g. a directory of that name): leave no
   // stray temporary behind either.
   std::error_code ignored;
-  std::filesystem::remove(temp_path(path), ignored);
+  std::filesystem::remove(temp, ignored);
   const bool is_dir = std::filesystem::is_directory(path, ignored);
   throw Error(cat(path, ": cannot move the finished file into place: ",
                   is_dir ? std::string("a directory of that name is in the way") : ec.message()));

@@ -13,6 +13,8 @@ std::string temp_path(const std::string& path);
 // Renames temp_path(path) to path (creating nothing else). Throws on failure, having removed
 // the temporary.
 void commit_temp(const std::string& path);
+// The same for a temporary of another name (Gmsh and VTK's parallel writer choose the name's end).
+void commit_temp(const std::string& temp, const std::string& path);
 
 // A temporary output (a file, or a staging folder) that is removed when this goes out of scope
 // before keep(): a write that fails half-way (a full disk, a writer's error) leaves no temporary

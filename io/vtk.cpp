@@ -171,8 +171,9 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   });
   const std::string stem = target.stem().string();
   const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
-  run_on_every_rank(comm, [&] { fs::rename(stage / piece, target.parent_path() / piece); });
-  run_on_root(comm, [&] { fs::rename(stage / target.filename(), target); });
+  run_on_every_rank(comm,
+                    [&] { core::commit_temp((stage / piece).string(), (target.parent_path() / piece).string()); });
+  run_on_root(comm, [&] { core::commit_temp((stage / target.filename()).string(), path); });
 }
 
 void PvdCollection::add(double time, const std::string& file) {

@@ -45,12 +45,15 @@ void CaseOutput::fields(const solvers::NavierStokes& ns) {
   if (xdmf_) xdmf_->write_step(ns.time(), f);
 #endif
 #if TESSERA_HAVE_VTK
-  if (pvd_) {
-    const std::string name = cat(std::filesystem::path(base_).filename().string(), "_", vtu_count_++, ".vtu");
-    f.push_back(node_type_);
-    io::write_vtu(std::filesystem::path(base_).parent_path().string() + "/" + name, m_, f, o_.deck_yaml);
-    pvd_->add(ns.time(), name);
-  }
+  // Rank 0 writes the VTU series; its error is every rank's (the others would wait for it in the
+  // next step's collectives).
+  if (o_.vtu)
+    run_on_root(comm_, [&] {
+      const std::string name = cat(std::filesystem::path(base_).filename().string(), "_", vtu_count_++, ".vtu");
+      f.push_back(node_type_);
+      io::write_vtu(std::filesystem::path(base_).parent_path().string() + "/" + name, m_, f, o_.deck_yaml);
+      pvd_->add(ns.time(), name);
+    });
 #endif
 }
 

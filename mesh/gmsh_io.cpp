@@ -441,9 +441,9 @@ void write_msh(const Mesh& m, const std::string& path) {
   }
   if (back.num_nodes() != m.num_nodes() || back.num_cells() != m.num_cells() || back.groups.size() != m.groups.size())
     throw Error(cat(path, ": Gmsh did not write the whole file (is the disk full?): it reads back with ",
-                    back.num_nodes(), " nodes and ", back.num_cells(), " cells, not ", m.num_nodes(), " and ",
-                    m.num_cells()));
-  std::filesystem::rename(tmp, path);
+                    back.num_nodes(), " nodes, ", back.num_cells(), " cells and ", back.groups.size(), " groups, not ",
+                    m.num_nodes(), ", ", m.num_cells(), " and ", m.groups.size()));
+  core::commit_temp(tmp, path);
   temp.keep();
 }
 

@@ -189,12 +189,15 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
     series.write_step(k * dt, fields);
 #endif
 #if TESSERA_HAVE_VTK
-    if (pvd) {
-      const std::string name = cat(std::filesystem::path(base).filename().string(), "_", k, ".vtu");
-      fields.push_back(node_type);
-      io::write_vtu(std::filesystem::path(base).parent_path().string() + "/" + name, t.mesh, fields, deck_yaml);
-      pvd->add(k * dt, name);
-    }
+    // Rank 0 writes the VTU series; its error is every rank's (the others would wait for it in
+    // the next step's collectives).
+    if (vtu)
+      run_on_root(comm, [&] {
+        const std::string name = cat(std::filesystem::path(base).filename().string(), "_", k, ".vtu");
+        fields.push_back(node_type);
+        io::write_vtu(std::filesystem::path(base).parent_path().string() + "/" + name, t.mesh, fields, deck_yaml);
+        pvd->add(k * dt, name);
+      });
 #endif
   }
 #if TESSERA_HAVE_VTK
