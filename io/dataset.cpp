@@ -148,33 +148,66 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
   if (finished_) throw Error(cat(path_, ": write after finish"));
   // Every field on every rank is checked before any is written, so a bad trajectory leaves no
   // partial group, and all ranks stop together.
-  const std::string problem = check(index, t);
-  int64_t bad = problem.empty() ? 0 : 1;
-  comm_.allreduce_max(&bad, 1);
-  if (bad) throw Error(problem.empty() ? cat(path_, ": trajectory ", index, " is not valid on another rank") : problem);
-  const std::string group = cat("/", index);
+  run_on_every_rank(comm_, [&] {
+    if (const std::string problem = check(index, t); !problem.empty())
+      throw Error(comm_.size() > 1 ? cat(problem, " (rank ", comm_.rank(), "'s rows)") : problem);
+  });
+  // Each field's row blocks (offset, rows) in rank order on rank 0, which checks that they tile
+  // the field's rows, also before anything is written.
+  std::vector<std::vector<int64_t>> blocks;
   for (const auto& f : meta_.fields) {
     const FieldData& d = t.at(f.name);
-    // Dataset [steps, global rows, C], assembled on rank 0 from each rank's block of rows.
     const int64_t block[2] = {int64_t(d.row_offset), int64_t(d.shape[1])};
-    const std::vector<char> blocks = gather_to_root(comm_, block, sizeof block);
+    const std::vector<char> all = gather_to_root(comm_, block, sizeof block);
+    blocks.emplace_back(all.size() / sizeof(int64_t));
+    if (!all.empty()) std::memcpy(blocks.back().data(), all.data(), all.size());
+  }
+  auto rows_of = [&](const FieldData& d) { return int64_t(d.global_rows ? d.global_rows : d.shape[1]); };
+  run_on_root(comm_, [&] {
+    for (size_t k = 0; k < meta_.fields.size(); ++k) {
+      const std::string& name = meta_.fields[k].name;
+      const int64_t grows = rows_of(t.at(name));
+      std::vector<int> owner(grows, -1);
+      for (int r = 0; r < comm_.size(); ++r) {
+        const int64_t b0 = blocks[k][2 * r], b1 = b0 + blocks[k][2 * r + 1];
+        if (b1 > grows)
+          throw Error(cat(path_, ": trajectory ", index, " field '", name, "': rank ", r, "'s rows ", b0, " to ", b1,
+                          " lie outside its ", grows, " rows"));
+        for (int64_t row = b0; row < b1; ++row) {
+          if (owner[row] >= 0)
+            throw Error(cat(path_, ": trajectory ", index, " field '", name, "': row ", row,
+                            " is in the blocks of rank ", owner[row], " and rank ", r));
+          owner[row] = r;
+        }
+      }
+      if (const auto gap = std::find(owner.begin(), owner.end(), -1); gap != owner.end())
+        throw Error(cat(path_, ": trajectory ", index, " field '", name, "': row ", gap - owner.begin(), " of ", grows,
+                        " is in no rank's block"));
+    }
+  });
+  const std::string group = cat("/", index);
+  for (size_t k = 0; k < meta_.fields.size(); ++k) {
+    const FieldMeta& f = meta_.fields[k];
+    const FieldData& d = t.at(f.name);
+    // Dataset [steps, global rows, C], assembled on rank 0 from each rank's block of rows.
     const void* mine = f.dtype == "int32" ? static_cast<const void*>(d.i32.data()) : d.f32.data();
     const int64_t row_bytes = int64_t(d.shape[2]) * 4, steps = int64_t(d.shape[0]);  // int32 and float32 alike
-    const std::vector<char> values = gather_to_root(comm_, mine, steps * int64_t(d.shape[1]) * row_bytes);
+    std::vector<char> values;
+    try {
+      values = gather_to_root(comm_, mine, steps * int64_t(d.shape[1]) * row_bytes);
+    } catch (const Error& e) {  // every rank alike
+      throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "': ", e.what()));
+    }
     run_on_root(comm_, [&] {
-      const hsize_t grows = d.global_rows ? d.global_rows : d.shape[1];
-      std::vector<char> whole(steps * grows * row_bytes, 0);
+      const int64_t grows = rows_of(d);
+      std::vector<char> whole(steps * grows * row_bytes);
       const char* from = values.data();
       for (int r = 0; r < comm_.size(); ++r) {
-        int64_t b[2];
-        std::memcpy(b, blocks.data() + r * sizeof b, sizeof b);
-        if (b[0] + b[1] > int64_t(grows))
-          throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "': rank ", r, "'s rows ", b[0], " to ",
-                          b[0] + b[1], " lie outside its ", grows, " rows"));
-        for (int64_t s = 0; s < steps; ++s, from += b[1] * row_bytes)
-          std::memcpy(whole.data() + (s * grows + b[0]) * row_bytes, from, b[1] * row_bytes);
+        const int64_t b0 = blocks[k][2 * r], rows = blocks[k][2 * r + 1];
+        for (int64_t s = 0; s < steps; ++s, from += rows * row_bytes)
+          std::memcpy(whole.data() + (s * grows + b0) * row_bytes, from, rows * row_bytes);
       }
-      const std::vector<hsize_t> dims{d.shape[0], grows, d.shape[2]};
+      const std::vector<hsize_t> dims{d.shape[0], hsize_t(grows), d.shape[2]};
       if (f.dtype == "int32")
         file_->write(group + "/" + f.name, dims, reinterpret_cast<const int32_t*>(whole.data()));
       else

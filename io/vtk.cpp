@@ -171,8 +171,11 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   });
   const std::string stem = target.stem().string();
   const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
-  run_on_every_rank(comm,
-                    [&] { core::commit_temp((stage / piece).string(), (target.parent_path() / piece).string()); });
+  // A rank with no cells (more ranks than cells, or an empty part) gets no piece from VTK, and the
+  // index lists none for it.
+  run_on_every_rank(comm, [&] {
+    if (!mine.empty()) core::commit_temp((stage / piece).string(), (target.parent_path() / piece).string());
+  });
   run_on_root(comm, [&] { core::commit_temp((stage / target.filename()).string(), path); });
 }
 

@@ -158,11 +158,25 @@ TEST_CASE("a full disk under a series or a dataset is one Error on every rank", 
   comm.barrier();
   for (const char* left : {"/series_mesh.h5", "/series_mesh.h5.tmp", "/dataset/train.h5", "/dataset/train.h5.tmp"})
     CHECK_FALSE(std::filesystem::exists(dir + left));
-  // A block on one rank that is not valid stops every rank, before anything is written.
+  // A block on one rank that is not valid stops every rank, before anything is written, with
+  // that rank's reason on every rank.
   io::DatasetWriter w(dir + "/dataset", "train", meta, comm);
   io::Trajectory bad = t;
   if (comm.rank() == comm.size() - 1) bad["velocity"].f32.pop_back();
-  CHECK_THROWS_WITH(w.write(0, bad), Catch::Contains("trajectory 0"));
+  CHECK_THROWS_WITH(w.write(0, bad), Catch::Contains("trajectory 0 field 'velocity' has the wrong number of values") &&
+                                         Catch::Contains(comm.size() > 1 ? cat("(rank ", comm.size() - 1, "'s rows)")
+                                                                         : std::string("values")));
+  // Blocks that leave a row out, or overlap: rank 0 refuses them for every rank.
+  io::Trajectory gap = t;
+  gap["velocity"].global_rows = n + 1;
+  CHECK_THROWS_WITH(w.write(0, gap), Catch::Contains("field 'velocity': row 4000 of 4001 is in no rank's block"));
+  if (comm.size() > 1) {
+    io::Trajectory overlap = t;
+    if (comm.rank() == 1) overlap["velocity"].row_offset -= 1;
+    CHECK_THROWS_WITH(w.write(0, overlap),
+                      Catch::Contains(cat("field 'velocity': row ", io::block_range(n, comm.size(), 1).first - 1,
+                                          " is in the blocks of rank 0 and rank 1")));
+  }
   w.write(0, t);
   w.finish();
   CHECK(io::DatasetReader(dir + "/dataset", "train").read(0)["velocity"].f32 == std::vector<float>(50 * n * 2, 0.5f));
@@ -213,4 +227,25 @@ TEST_CASE("a full disk under VTU, PVTU, VTI or PNG output is one Error and leave
   io::write_pvtu(dir + "/mesh.pvtu", big, {fn}, comm);
   comm.barrier();
   CHECK(std::filesystem::exists(dir + "/mesh.pvtu"));
+}
+
+TEST_CASE("PVTU output with a rank that owns no cells", "[mpi][vtk]") {
+  // VTK writes no piece for a rank without cells and its index lists none; moving that rank's
+  // piece out failed ("mesh_1.vtu: ... No such file or directory"), leaving rank 0's piece behind.
+  Comm comm;
+  const std::string dir = out_dir(comm) + "/pvtu_empty";
+  if (comm.root()) std::filesystem::remove_all(dir), std::filesystem::create_directories(dir);
+  comm.barrier();
+  mesh::Mesh m = test::irregular_mesh(7, 5, 4);
+  io::Field fn{"f", 1, false, {}};
+  for (int64_t i = 0; i < m.num_nodes(); ++i) fn.data.push_back(f(m.coords[2 * i], m.coords[2 * i + 1]));
+  io::write_pvtu(dir + "/mesh.pvtu", m, {fn}, comm, "", std::vector<int32_t>(m.num_cells(), 0));
+  comm.barrier();
+  if (comm.root()) {
+    vtkNew<vtkXMLPUnstructuredGridReader> r;
+    r->SetFileName((dir + "/mesh.pvtu").c_str());
+    r->Update();
+    CHECK(r->GetOutput()->GetNumberOfCells() == m.num_cells());
+    CHECK(r->GetOutput()->GetNumberOfPoints() == m.num_nodes());
+  }
 }
