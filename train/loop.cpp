@@ -9,6 +9,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "core/progress.hpp"
 #include "io/line_plot.hpp"
 #include "train/checkpoint.hpp"
@@ -131,10 +132,9 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                   const std::shared_ptr<spdlog::logger>& log) {
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
   MetricsFile metrics(o.output_dir + "/metrics.csv", learner.steps_done());
-  // Every rank validates (collective learners need it); rank 0 alone writes the file.
-  auto record = [&](int64_t step, const std::vector<Metric>& m) {
-    if (comm.root()) metrics.add(step, m);
-  };
+  // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
+  // error is every rank's.
+  auto record = [&](int64_t step, const std::vector<Metric>& m) { run_on_root(comm, [&] { metrics.add(step, m); }); };
   if (learner.steps_done() >= o.steps)
     core::log_warn(log.get(), cat("the checkpoint is already at step ", learner.steps_done(), " of ", o.steps,
                                   ": nothing to train"));
