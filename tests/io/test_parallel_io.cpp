@@ -31,6 +31,25 @@ static std::string out_dir(const Comm& c) {
 }
 static double f(double x, double y) { return std::sin(x) + 3 * y; }
 
+// A dataset of one dynamic field "velocity" (2 channels) and this rank's block of its `n` rows
+// over `steps` steps, valued value(step, row, channel).
+template <class Value>
+static std::pair<io::DatasetMeta, io::Trajectory> velocity_rows(const Comm& comm, hsize_t steps, hsize_t n,
+                                                                Value value) {
+  io::DatasetMeta meta;
+  meta.trajectory_length = static_cast<int64_t>(steps);
+  meta.fields = {{"velocity", true, 2, "float32"}};
+  auto [b, e] = io::block_range(n, comm.size(), comm.rank());
+  io::Trajectory t;
+  auto& v = t["velocity"];
+  v.shape = {steps, hsize_t(e - b), 2};
+  v.row_offset = b;
+  v.global_rows = n;
+  for (hsize_t s = 0; s < steps; ++s)
+    for (int64_t r = b; r < e; ++r) v.f32.insert(v.f32.end(), {value(s, r, 0), value(s, r, 1)});
+  return {meta, t};
+}
+
 TEST_CASE("collective row-block writes", "[mpi][hdf5]") {
   Comm comm;
   const std::string dir = out_dir(comm);
@@ -97,18 +116,9 @@ TEST_CASE("XDMF and PVTU output are independent of the rank count", "[mpi][xdmf]
 TEST_CASE("dataset written in row blocks", "[mpi][dataset]") {
   Comm comm;
   const std::string dir = out_dir(comm) + "/dataset";
-  io::DatasetMeta meta;
-  meta.trajectory_length = 4;
-  meta.fields = {{"velocity", true, 2, "float32"}};
   const hsize_t n = 37;
-  auto [b, e] = io::block_range(n, comm.size(), comm.rank());
-  io::Trajectory t;
-  auto& v = t["velocity"];
-  v.shape = {4, hsize_t(e - b), 2};
-  v.row_offset = b;
-  v.global_rows = n;
-  for (hsize_t s = 0; s < 4; ++s)
-    for (int64_t r = b; r < e; ++r) v.f32.insert(v.f32.end(), {float(100 * s + r), float(s)});
+  const auto [meta, t] =
+      velocity_rows(comm, 4, n, [](hsize_t s, int64_t r, int k) { return k == 0 ? float(100 * s + r) : float(s); });
   io::DatasetWriter w(dir, "test", meta, comm);
   w.write(0, t);
   w.finish();
@@ -139,17 +149,8 @@ TEST_CASE("a full disk under a series or a dataset is one Error on every rank", 
     CHECK_THROWS_WITH(fine.write_step(0.0, {io::Field{"f", 1, false, std::vector<double>(7, 1.0)}}),
                       Catch::Contains("field 'f' has 7 values; expected 16 x 1"));
   }
-  io::DatasetMeta meta;
-  meta.trajectory_length = 50;
-  meta.fields = {{"velocity", true, 2, "float32"}};
   const hsize_t n = 4000;  // 50 steps x 4000 rows x 2: 1.6 MB
-  auto [b, e] = io::block_range(n, comm.size(), comm.rank());
-  io::Trajectory t;
-  auto& v = t["velocity"];
-  v.shape = {50, hsize_t(e - b), 2};
-  v.row_offset = b;
-  v.global_rows = n;
-  v.f32.assign(50 * (e - b) * 2, 0.5f);
+  const auto [meta, t] = velocity_rows(comm, 50, n, [](hsize_t, int64_t, int) { return 0.5f; });
   {
     test::FileSizeLimit full(64 * 1024);
     io::DatasetWriter w(dir + "/dataset", "train", meta, comm);
