@@ -88,7 +88,11 @@ void every_rank_done([[maybe_unused]] const Comm& agreement) {
   if (agreement.size() == 1) return;
   MPI_Request request;
   MPI_Ibarrier(agreement.mpi(), &request);
-  MPI_Wait(&request, MPI_STATUS_IGNORE);
+  // Polled with pauses: Open MPI's MPI_Wait spins a core, which rank 0 may need to finish writing.
+  for (int done = 0; !done;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   root_failed(agreement, false);
 #endif
 }
@@ -166,11 +170,21 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   }
   std::optional<io::Deck> deck;
   // Deck errors are the same on every rank (each reads the same file): rank 0 alone reports them
-  // and every rank exits normally, so under mpirun the user sees one line and no abort banner.
+  // and every rank exits normally, so under mpirun the user sees one line and no abort banner. The
+  // ranks agree on it: a deck that some ranks cannot read (a node-local path, a file being
+  // rewritten) would otherwise leave the others waiting for them in the run.
+  std::string deck_error;
   try {
     deck.emplace(io::Deck::load(deck_path, schema, overrides));
   } catch (const Error& e) {
-    if (comm.root()) std::cerr << spec.name << ": error: " << e.what() << "\n";
+    deck_error = e.what();
+  }
+  int64_t failed[2] = {deck_error.empty() ? 0 : 1, comm.root() && !deck_error.empty() ? 1 : 0};  // any, rank 0
+  comm.allreduce_max(failed, 2);
+  if (failed[0]) {
+    if (!deck_error.empty() && (comm.root() || !failed[1]))
+      std::cerr << spec.name << ": error: " << (comm.root() ? "" : cat("[rank ", comm.rank(), "] ")) << deck_error
+                << "\n";
     return 1;
   }
 #if TESSERA_HAVE_MPI
