@@ -11,13 +11,12 @@
 
 namespace tessera {
 
-// On rank 0: the blocks in rank order, and `counts[r]` the bytes that rank r sent. Collective.
-inline std::vector<char> gather_to_root(const Comm& comm, const void* data, int64_t bytes,
-                                        std::vector<int64_t>* counts = nullptr) {
-  std::vector<int64_t> n(comm.size(), bytes);
+// On rank 0: the blocks in rank order; elsewhere empty. Collective.
+inline std::vector<char> gather_to_root(const Comm& comm, const void* data, int64_t bytes) {
   std::vector<char> all;
 #if TESSERA_HAVE_MPI
   if (comm.size() > 1) {
+    std::vector<int64_t> n(comm.size());
     // Every rank learns every count, so that all refuse a gather that is too large together.
     MPI_Allgather(&bytes, 1, MPI_INT64_T, n.data(), 1, MPI_INT64_T, comm.mpi());
     std::vector<int> count(n.size()), offset(n.size(), 0);
@@ -31,13 +30,11 @@ inline std::vector<char> gather_to_root(const Comm& comm, const void* data, int6
     if (comm.root()) all.resize(static_cast<size_t>(total));
     MPI_Gatherv(data, static_cast<int>(bytes), MPI_BYTE, all.data(), count.data(), offset.data(), MPI_BYTE, 0,
                 comm.mpi());
-    if (counts) *counts = comm.root() ? n : std::vector<int64_t>{};
     return all;
   }
 #endif
   all.resize(static_cast<size_t>(bytes));
   if (bytes > 0) std::memcpy(all.data(), data, static_cast<size_t>(bytes));
-  if (counts) *counts = n;
   return all;
 }
 

@@ -1,7 +1,7 @@
-// run_on_root: work that rank 0 does for every rank (writing a file whose data every rank holds),
-// with its outcome shared; run_on_every_rank: work each rank does, with the outcome shared. An Error on rank 0 becomes
-// the same Error on every rank, so no rank waits in a later collective for one that failed, and run_app reports it
-// once.
+// Work whose outcome every rank shares: run_on_root, what rank 0 does for all (writing a file whose
+// data every rank holds), and run_on_every_rank, what each rank does for itself (its piece of a
+// file). An error in it becomes an Error on every rank, so no rank waits in a later collective for
+// one that failed, and run_app reports it once.
 #pragma once
 #include <functional>
 
