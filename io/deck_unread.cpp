@@ -91,6 +91,20 @@ std::vector<std::string> Deck::unread_given_keys() const {
     if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
     same->second.push_back(k.path);
   }
+  // Elements of list keys ("pinn.loss.weights[0]"): idle when the list is given, the condition
+  // fails and that element differs from its default (a list is set whole to change one element).
+  for (const ReadCondition& c : conditions) {
+    const int i = c.element();
+    if (i < 0 || !given(c.key()) || holds(c)) continue;
+    const KeySpec& k = *schema_->find(c.key());
+    const YAML::Node value = node(c.key()), d = YAML::Load(k.default_yaml.empty() ? "[]" : k.default_yaml);
+    if (!value.IsSequence() || int(value.size()) <= i) continue;  // the key's own check reports it
+    if (d.IsSequence() && int(d.size()) > i && same_scalar(k.type, d[i], value[i])) continue;
+    auto same = std::find_if(unread.begin(), unread.end(),
+                             [&](const auto& u) { return u.first->text() == c.text() && u.first->why == c.why; });
+    if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
+    same->second.push_back(c.prefix);
+  }
   std::vector<std::string> out;
   for (const auto& [c, keys] : unread) {
     std::string names, has_now;

@@ -64,6 +64,17 @@ bool ReadCondition::covers(const std::string& path) const {
          (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 && path[prefix.size()] == '.');
 }
 
+std::string ReadCondition::key() const { return element() < 0 ? prefix : prefix.substr(0, prefix.rfind('[')); }
+
+int ReadCondition::element() const {
+  const size_t open = prefix.rfind('[');
+  if (open == std::string::npos || prefix.back() != ']' || open + 2 >= prefix.size()) return -1;
+  const std::string digits = prefix.substr(open + 1, prefix.size() - open - 2);
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) || digits.size() > 6)
+    return -1;
+  return std::stoi(digits);
+}
+
 std::string KeySpec::expected() const {
   std::string range;
   if (std::isfinite(min)) range += cat(min_exclusive ? " > " : " >= ", num(min));
@@ -143,8 +154,14 @@ bool Schema::applies(const KeySpec& k, const std::string& family) const {
 void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> any_of, std::string why) {
   ReadCondition c{prefix, std::move(any_of), std::move(why)};
   // Mistakes in a schema are the program's: found by every run of the app (and by --deck-reference).
-  if (std::none_of(keys_.begin(), keys_.end(), [&](const KeySpec& k) { return c.covers(k.path); }))
+  if (c.element() >= 0) {
+    const KeySpec* list = find(c.key());
+    if (!list || !(list->type == KeyType::IntList || list->type == KeyType::FloatList) ||
+        list->list_size <= c.element())
+      throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": not an element of a list key of fixed size"));
+  } else if (std::none_of(keys_.begin(), keys_.end(), [&](const KeySpec& k) { return c.covers(k.path); })) {
     throw Error(cat("schema ", app_, ": read_only_when: no key at or below ", prefix));
+  }
   if (c.any_of.empty()) throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": no condition"));
   const auto number_key = [&](const std::string& path) {
     const KeySpec* k = find(path);
@@ -160,7 +177,7 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
       continue;
     }
     if (!k || !(number || k->type == KeyType::Choice || k->type == KeyType::String || k->type == KeyType::Bool) ||
-        kv.values.empty() || c.covers(kv.key))
+        kv.values.empty() || c.covers(kv.key) || kv.key == c.key())
       throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key,
                       " is not a choice, string, bool or number key outside it"));
     for (const std::string& v : kv.values) {
@@ -228,8 +245,11 @@ std::string Schema::help_text() const {
                                     : "default " + k.default_yaml)
        << ")\n      " << k.doc << "\n      expected: " << k.expected() << "\n";
     if (!k.families.empty()) os << "      only with " << selector_ << ": " << join_names(k.families) << "\n";
-    for (const ReadCondition& c : read_conditions_)
+    for (const ReadCondition& c : read_conditions_) {
       if (c.covers(k.path)) os << "      read only with " << c.text() << "\n";
+      if (c.element() >= 0 && c.key() == k.path)
+        os << "      element " << c.element() << " read only with " << c.text() << "\n";
+    }
   }
   return os.str();
 }
@@ -245,11 +265,17 @@ std::string Schema::markdown() const {
     std::string exp = k.expected();
     for (auto& c : exp)
       if (c == '|') c = '/';
-    std::string read_when;
-    for (const ReadCondition& c : read_conditions_)
+    std::string read_when, elements;
+    for (const ReadCondition& c : read_conditions_) {
       if (c.covers(k.path)) read_when += cat(read_when.empty() ? "" : "; ", c.text());
-    os << "| `" << k.path << "` | " << type_name(k.type) << " | " << def << " | " << exp << " | " << k.doc
-       << (read_when.empty() ? std::string() : " (read only with " + read_when + ")")
+      if (c.element() >= 0 && c.key() == k.path)
+        elements += cat(" (element ", c.element(), " read only with ", c.text(), ")");
+    }
+    // A '|' in the text (|u|, ||r_x||) would end the table cell: escaped, as GitHub's tables read it.
+    std::string meaning;
+    for (char c : k.doc + (read_when.empty() ? std::string() : " (read only with " + read_when + ")") + elements)
+      meaning += c == '|' ? std::string("\\|") : std::string(1, c);
+    os << "| `" << k.path << "` | " << type_name(k.type) << " | " << def << " | " << exp << " | " << meaning
        << (k.families.empty() ? std::string() : " *(" + join_names(k.families) + ")*") << " |\n";
   }
   return os.str();

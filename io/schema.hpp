@@ -62,6 +62,10 @@ struct ReadCondition {
   // other than 0", "train.resume unset", "pinn.adam.steps below train.steps"
   std::string text() const;
   bool covers(const std::string& path) const;  // path is prefix or below it
+  // A condition on one element of a list key: prefix "pinn.loss.weights[0]" has key()
+  // "pinn.loss.weights" and element() 0; it covers no whole key. Otherwise element() is -1.
+  std::string key() const;
+  int element() const;
 };
 
 class Schema {

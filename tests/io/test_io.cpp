@@ -314,6 +314,32 @@ TEST_CASE("deck: keys read only where a number is not some value, or a string is
   CHECK_THROWS_WITH(s.read_only_when("solver", {{"solver.mode", {"steady"}}}), Catch::Contains("outside it"));
 }
 
+TEST_CASE("deck: an element of a list key read only under another setting", "[deck]") {
+  io::Schema s = test_schema();
+  s.add("solver.weights", KeyType::FloatList, "[10, 1, 1000]", "weights of three terms").list_size = 3;
+  s.read_only_when("solver.weights[0]", {{"solver.verbose", {"true"}}}, "the first term is off");
+  s.read_only_when("solver.weights[2]", {io::not_one_of("solver.steps", {"1"})});
+  auto unread = [&](const std::string& yaml) { return io::Deck::parse(yaml, "deck.yaml", s).unread_given_keys(); };
+  // The list is set whole to change one element: an idle element is named only where it differs
+  // from its default (10 and 1e1 alike).
+  CHECK(unread("name: r\nsolver:\n  weights: [10, 5, 1000]\n").empty());
+  CHECK(unread("name: r\nsolver:\n  weights: [1e1, 5, 1000]\n").empty());
+  CHECK(unread("name: r\nsolver:\n  weights: [3, 5, 1000]\n") ==
+        std::vector<std::string>{"solver.weights[0] is read only with solver.verbose: true, and the deck has "
+                                 "solver.verbose: false: it has no effect (the first term is off)"});
+  CHECK(unread("name: r\nsolver:\n  verbose: true\n  weights: [3, 5, 1000]\n").empty());
+  CHECK(unread("name: r\nsolver:\n  steps: 1\n  weights: [3, 5, 7]\n").size() == 2);
+  CHECK(unread("name: r\nsolver:\n  steps: 2\n  weights: [10, 5, 7]\n").empty());
+  CHECK(s.help_text().find("element 0 read only with solver.verbose: true") != std::string::npos);
+  CHECK(s.markdown().find("(element 2 read only with solver.steps other than 1)") != std::string::npos);
+  // Schema mistakes: an element past the list's size, or of a key that is not a list.
+  CHECK_THROWS_WITH(s.read_only_when("solver.weights[3]", {{"solver.verbose", {"true"}}}),
+                    Catch::Contains("not an element of a list key of fixed size"));
+  CHECK_THROWS_WITH(s.read_only_when("solver.steps[0]", {{"solver.verbose", {"true"}}}),
+                    Catch::Contains("not an element of a list key of fixed size"));
+  CHECK_THROWS_WITH(s.read_only_when("solver.weights[1]", {{"solver.weights", {"1"}}}), Catch::Contains("outside it"));
+}
+
 TEST_CASE("deck: errors raised later with a key are located like deck errors", "[deck]") {
   const io::Schema s = test_schema();
   io::Deck d = io::Deck::parse("name: run1\nsolver:\n  steps: 20\n", "deck.yaml", s);

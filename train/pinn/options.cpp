@@ -78,6 +78,10 @@ void add_pinn_keys(io::Schema& s) {
   s.read_only_when("pinn.c", {{"pinn.problem", {"advection", "convection_diffusion"}}});  // burgers: speed u
   for (const char* k : {"pinn.network.branches", "pinn.lpinn"})  // the Eulerian PINN has one output
     s.read_only_when(k, {{"pinn.formulation", {"lpinn", "both"}}});
+  s.read_only_when("pinn.loss.weights[0]", {{"pinn.formulation", {"lpinn", "both"}}},
+                   "the Eulerian PINN has no characteristic residual r_x");
+  s.read_only_when("pinn.loss.weights[2]", {{"pinn.initial_condition", {"soft"}}},
+                   "hard initial conditions hold exactly: the loss has no initial-condition term");
   for (const char* k : {"pinn.adam.lr", "pinn.adam.amsgrad"})
     s.read_only_when(k, {io::not_one_of("pinn.adam.steps", {"0"})}, "L-BFGS from the first step");
   s.read_only_when("pinn.lbfgs", {io::below("pinn.adam.steps", "train.steps")}, "training ends within the Adam steps");
