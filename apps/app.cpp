@@ -42,6 +42,23 @@ struct MpiSession {
   }
 };
 
+#if TESSERA_HAVE_MPI
+// The agreement's barrier (non-blocking: MPI matches a non-blocking collective only with its
+// kind), polled with pauses, since Open MPI's MPI_Wait spins a core that rank 0 may need to finish
+// writing. False when `seconds` (if positive) passed first: the request then dies with the job.
+bool agreement_barrier(const Comm& agreement, double seconds) {
+  MPI_Request request;
+  MPI_Ibarrier(agreement.mpi(), &request);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  for (int done = 0;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return true;
+    if (seconds > 0 && std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+#endif
+
 // After an error on this rank: whether every rank left the run within `seconds`, by an error (the
 // same error everywhere, such as a bad checkpoint, data path or PETSc option found after the
 // deck) or by finishing it (an output file that rank 0 alone writes at the end). Then the error
@@ -52,16 +69,7 @@ struct MpiSession {
 // take part in it too (every_rank_done).
 bool every_rank_left([[maybe_unused]] const Comm& agreement, [[maybe_unused]] double seconds) {
 #if TESSERA_HAVE_MPI
-  if (agreement.size() == 1) return true;
-  MPI_Request request;
-  MPI_Ibarrier(agreement.mpi(), &request);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  for (int done = 0;;) {
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    if (done) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;  // the request dies with the job
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  return agreement.size() == 1 || agreement_barrier(agreement, seconds);
 #else
   return true;
 #endif
@@ -81,18 +89,11 @@ bool root_failed(const Comm& agreement, bool failed) {
 
 // After the run finished on this rank: its side of every_rank_left's barrier, waiting for every
 // rank to finish or fail (a rank that fails in a collective leaves the others waiting there, and
-// its abort ends them), then its part in root_failed. (A non-blocking barrier, because MPI
-// does not match a blocking collective with a non-blocking one.)
+// its abort ends them), then its part in root_failed.
 void every_rank_done([[maybe_unused]] const Comm& agreement) {
 #if TESSERA_HAVE_MPI
   if (agreement.size() == 1) return;
-  MPI_Request request;
-  MPI_Ibarrier(agreement.mpi(), &request);
-  // Polled with pauses: Open MPI's MPI_Wait spins a core, which rank 0 may need to finish writing.
-  for (int done = 0; !done;) {
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  agreement_barrier(agreement, 0);
   root_failed(agreement, false);
 #endif
 }
