@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <new>
@@ -12,6 +14,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/gather.hpp"
 #include "core/log.hpp"
 #include "tessera/config.hpp"
 
@@ -79,22 +82,44 @@ bool every_rank_left([[maybe_unused]] const Comm& agreement, [[maybe_unused]] do
 // input at slightly different times, short against a run.
 constexpr double kAgreementSeconds = 3.0;
 
-// Once every rank has left the run (every_rank_left, every_rank_done): whether rank 0 failed.
-// Collective on `agreement`.
-bool root_failed(const Comm& agreement, bool failed) {
-  int64_t root = failed && agreement.root() ? 1 : 0;
-  agreement.allreduce_max(&root, 1);
-  return root != 0;
+// Rank 0 prints every rank's failure ("kind" and "message"; both empty for a rank that did not
+// fail), each distinct one once: untagged when rank 0 has it (every rank alike, or rank 0 alone),
+// otherwise tagged with the ranks that have it. Collective on `comm`, once every rank is past the
+// work that failed (a deck read, or the run: every_rank_left, every_rank_done).
+void print_failures(const Comm& comm, const std::string& app, const std::string& kind, const std::string& message) {
+  const std::string mine = kind.empty() ? "" : kind + '\0' + message;
+  const int64_t length = static_cast<int64_t>(mine.size());
+  const std::vector<char> lengths = gather_to_root(comm, &length, sizeof length);
+  const std::vector<char> text = gather_to_root(comm, mine.data(), length);
+  if (!comm.root()) return;
+  std::vector<std::string> failure(comm.size());
+  for (size_t r = 0, at = 0; r < failure.size(); ++r) {
+    int64_t n = 0;
+    std::memcpy(&n, lengths.data() + r * sizeof n, sizeof n);
+    failure[r].assign(text.data() + at, static_cast<size_t>(n));
+    at += static_cast<size_t>(n);
+  }
+  for (size_t r = 0; r < failure.size(); ++r) {
+    if (failure[r].empty() || std::find(failure.begin(), failure.begin() + r, failure[r]) != failure.begin() + r)
+      continue;  // no failure, or one printed already
+    std::string ranks;
+    for (size_t q = r; q < failure.size() && r > 0; ++q)
+      if (failure[q] == failure[r]) ranks += cat(ranks.empty() ? "" : ", ", q);
+    const size_t split = failure[r].find('\0');
+    std::cerr << app << ": " << failure[r].substr(0, split) << ": "
+              << (ranks.empty() ? "" : cat(ranks.find(',') == std::string::npos ? "[rank " : "[ranks ", ranks, "] "))
+              << failure[r].substr(split + 1) << "\n";
+  }
 }
 
 // After the run finished on this rank: its side of every_rank_left's barrier, waiting for every
 // rank to finish or fail (a rank that fails in a collective leaves the others waiting there, and
-// its abort ends them), then its part in root_failed.
-void every_rank_done([[maybe_unused]] const Comm& agreement) {
+// its abort ends them), then its part in print_failures.
+void every_rank_done([[maybe_unused]] const Comm& agreement, [[maybe_unused]] const std::string& app) {
 #if TESSERA_HAVE_MPI
   if (agreement.size() == 1) return;
   agreement_barrier(agreement, 0);
-  root_failed(agreement, false);
+  print_failures(agreement, app, "", "");
 #endif
 }
 
@@ -180,13 +205,11 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   } catch (const Error& e) {
     deck_error = e.what();
   }
-  int64_t failed[2] = {deck_error.empty() ? 0 : 1, comm.root() && !deck_error.empty() ? 1 : 0};  // any, rank 0
-  comm.allreduce_max(failed, 2);
-  if (failed[0]) {
-    if (!deck_error.empty() && (comm.root() || !failed[1]))
-      std::cerr << spec.name << ": error: " << (comm.root() ? "" : cat("[rank ", comm.rank(), "] ")) << deck_error
-                << "\n";
-    return 1;
+  int64_t failed = deck_error.empty() ? 0 : 1;
+  comm.allreduce_max(&failed, 1);
+  if (failed) {
+    print_failures(comm, spec.name, deck_error.empty() ? "" : "error", deck_error);
+    return deck_error.empty() ? 0 : 1;
   }
 #if TESSERA_HAVE_MPI
   MPI_Comm agreement_comm = MPI_COMM_NULL;
@@ -195,9 +218,9 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
 #else
   const Comm agreement;
 #endif
-  // Reports an error once, when every rank has left the run: by rank 0 when every rank failed or
-  // rank 0 did, else by each failed rank, tagged. Otherwise (ranks still in the run) from this
-  // rank, tagged, and then the job is aborted. Returns the exit code.
+  // Reports an error once, when every rank has left the run: by rank 0, each distinct failure once
+  // (print_failures). Otherwise (ranks still in the run) from this rank, tagged, and then the job
+  // is aborted. Returns the exit code.
   auto report = [&](const std::string& kind, const std::string& message, int code) {
     const bool left = every_rank_left(agreement, kAgreementSeconds);
     if (!left) {
@@ -205,12 +228,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
                 << message << "\n";
       MpiSession::abort_all(code);
     }
-    // Rank 0 speaks for all when it failed (every rank alike, or rank 0 alone writing an output);
-    // otherwise each rank that failed, tagged.
-    const bool root_speaks = root_failed(agreement, true);  // collective: called on every rank
-    if (comm.root() || !root_speaks)
-      std::cerr << spec.name << ": " << kind << ": " << (comm.root() ? "" : cat("[rank ", comm.rank(), "] ")) << message
-                << "\n";
+    print_failures(agreement, spec.name, kind, message);
     return code;
   };
   // Ctrl-C or a batch system's SIGTERM: the run's unfinished <name>.tmp files go with it.
@@ -222,7 +240,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);
     Context ctx{*deck, comm, log, passthrough};
     spec.run(ctx);
-    every_rank_done(agreement);  // a rank that failed waits for this one to leave the run
+    every_rank_done(agreement, spec.name);  // a rank that failed waits for this one to leave the run
   } catch (const Error& e) {
     // An error that library code raised about one setting is located in the deck here.
     return report("error", !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what(), 1);
