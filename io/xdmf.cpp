@@ -14,12 +14,13 @@ namespace {
 
 std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
 
-// Copies rows [begin, end) of a field, padding 2-component rows with z = 0.
-std::vector<double> rows_padded(const Field& f, int64_t begin, int64_t end) {
+// A field's values, 2-component rows padded with z = 0.
+std::vector<double> padded(const Field& f) {
   const int c = f.channels, sc = stored_channels(f);
-  std::vector<double> out((end - begin) * sc, 0.0);
-  for (int64_t r = begin; r < end; ++r)
-    for (int k = 0; k < c; ++k) out[(r - begin) * sc + k] = f.data[r * c + k];
+  const int64_t rows = static_cast<int64_t>(f.data.size()) / c;
+  std::vector<double> out(rows * sc, 0.0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int k = 0; k < c; ++k) out[r * sc + k] = f.data[r * c + k];
   return out;
 }
 
@@ -70,11 +71,11 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
   topology_ = m.cell_type == mesh::CellType::Triangle ? "Triangle"
               : m.cell_type == mesh::CellType::Quad   ? "Quadrilateral"
                                                       : "Tetrahedron";
-  run_on_root(comm_, [&] { core::ensure_parent_dir(base_); });
 
   const std::string path = base_ + "_mesh.h5";
   core::TemporaryOutput temp(core::temp_path(path), comm_.root());
   run_on_root(comm_, [&] {
+    core::ensure_parent_dir(base_);
     H5File f = H5File::create_in_memory(temp.path());
     std::vector<double> xyz(num_nodes_ * 3, 0.0);
     for (int64_t i = 0; i < num_nodes_; ++i)
@@ -84,14 +85,9 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
     if (!deck_yaml_.empty()) f.write_attr("/", "tessera_deck", deck_yaml_);
     write_fields(f, static_fields_);
     f.close();
+    core::commit_temp(path);
   });
-  commit(path);
   temp.keep();
-}
-
-// Moves a file that rank 0 wrote into place.
-void XdmfSeries::commit(const std::string& path) const {
-  run_on_root(comm_, [&] { core::commit_temp(path); });
 }
 
 void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const {
@@ -100,7 +96,7 @@ void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const
     if (static_cast<int64_t>(fld.data.size()) != rows * fld.channels)
       throw Error(cat(base_, ": field '", fld.name, "' has ", fld.data.size(), " values; expected ", rows, " x ",
                       fld.channels));
-    auto values = rows_padded(fld, 0, rows);
+    auto values = padded(fld);
     f.write("/" + fld.name, {hsize_t(rows), hsize_t(stored_channels(fld))}, values.data());
   }
 }
@@ -113,8 +109,8 @@ void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
     H5File f = H5File::create_in_memory(temp.path());
     write_fields(f, fields);
     f.close();
+    core::commit_temp(name.str());
   });
-  commit(name.str());
   temp.keep();
   Step s{time, name.str(), {}};
   for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}});

@@ -29,7 +29,6 @@ class XdmfSeries {
 
  private:
   void write_fields(H5File& file, const std::vector<Field>& fields) const;
-  void commit(const std::string& path) const;
   void write_index() const;
   std::string attributes_xml(const std::string& h5_name, const std::vector<Field>& fields) const;
 
