@@ -152,24 +152,29 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
     if (const std::string problem = check(index, t); !problem.empty())
       throw Error(comm_.size() > 1 ? cat(problem, " (rank ", comm_.rank(), "'s rows)") : problem);
   });
-  // Each field's row blocks (offset, rows) in rank order on rank 0, which checks that they tile
-  // the field's rows, also before anything is written.
-  std::vector<std::vector<int64_t>> blocks;
-  for (const auto& f : meta_.fields) {
-    const FieldData& d = t.at(f.name);
-    const int64_t block[2] = {int64_t(d.row_offset), int64_t(d.shape[1])};
-    const std::vector<char> all = gather_to_root(comm_, block, sizeof block);
-    blocks.emplace_back(all.size() / sizeof(int64_t));
-    if (!all.empty()) std::memcpy(blocks.back().data(), all.data(), all.size());
+  // Every field's row block (offset, rows) of every rank, on rank 0: block(r, k) for rank r and
+  // field k. Rank 0 checks that they tile the field's rows, also before anything is written.
+  const size_t nf = meta_.fields.size();
+  std::vector<int64_t> mine(2 * nf);
+  for (size_t k = 0; k < nf; ++k) {
+    const FieldData& d = t.at(meta_.fields[k].name);
+    mine[2 * k] = int64_t(d.row_offset), mine[2 * k + 1] = int64_t(d.shape[1]);
   }
+  const std::vector<char> gathered = gather_to_root(comm_, mine.data(), int64_t(mine.size() * sizeof(int64_t)));
+  auto block = [&](int r, size_t k) {
+    int64_t b[2];
+    std::memcpy(b, gathered.data() + (r * nf + k) * sizeof b, sizeof b);
+    return std::pair{b[0], b[1]};
+  };
   auto rows_of = [&](const FieldData& d) { return int64_t(d.global_rows ? d.global_rows : d.shape[1]); };
   run_on_root(comm_, [&] {
-    for (size_t k = 0; k < meta_.fields.size(); ++k) {
+    for (size_t k = 0; k < nf; ++k) {
       const std::string& name = meta_.fields[k].name;
       const int64_t grows = rows_of(t.at(name));
       std::vector<int> owner(grows, -1);
       for (int r = 0; r < comm_.size(); ++r) {
-        const int64_t b0 = blocks[k][2 * r], b1 = b0 + blocks[k][2 * r + 1];
+        const auto [b0, rows] = block(r, k);
+        const int64_t b1 = b0 + rows;
         if (b1 > grows)
           throw Error(cat(path_, ": trajectory ", index, " field '", name, "': rank ", r, "'s rows ", b0, " to ", b1,
                           " lie outside its ", grows, " rows"));
@@ -186,15 +191,15 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
     }
   });
   const std::string group = cat("/", index);
-  for (size_t k = 0; k < meta_.fields.size(); ++k) {
+  for (size_t k = 0; k < nf; ++k) {
     const FieldMeta& f = meta_.fields[k];
     const FieldData& d = t.at(f.name);
     // Dataset [steps, global rows, C], assembled on rank 0 from each rank's block of rows.
-    const void* mine = f.dtype == "int32" ? static_cast<const void*>(d.i32.data()) : d.f32.data();
+    const void* own = f.dtype == "int32" ? static_cast<const void*>(d.i32.data()) : d.f32.data();
     const int64_t row_bytes = int64_t(d.shape[2]) * 4, steps = int64_t(d.shape[0]);  // int32 and float32 alike
     std::vector<char> values;
     try {
-      values = gather_to_root(comm_, mine, steps * int64_t(d.shape[1]) * row_bytes);
+      values = gather_to_root(comm_, own, steps * int64_t(d.shape[1]) * row_bytes);
     } catch (const Error& e) {  // every rank alike
       throw Error(cat(path_, ": trajectory ", index, " field '", f.name, "': ", e.what()));
     }
@@ -203,7 +208,7 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
       std::vector<char> whole(steps * grows * row_bytes);
       const char* from = values.data();
       for (int r = 0; r < comm_.size(); ++r) {
-        const int64_t b0 = blocks[k][2 * r], rows = blocks[k][2 * r + 1];
+        const auto [b0, rows] = block(r, k);
         for (int64_t s = 0; s < steps; ++s, from += rows * row_bytes)
           std::memcpy(whole.data() + (s * grows + b0) * row_bytes, from, rows * row_bytes);
       }
