@@ -80,16 +80,18 @@ std::vector<std::string> Deck::unread_given_keys() const {
   // Per condition (conditions registered key by key with the same text are one), the given keys
   // it is the first failing one of.
   std::vector<std::pair<const ReadCondition*, std::vector<std::string>>> unread;
+  auto name_under = [&](const ReadCondition& c, const std::string& name) {
+    auto same = std::find_if(unread.begin(), unread.end(),
+                             [&](const auto& u) { return u.first->text() == c.text() && u.first->why == c.why; });
+    if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
+    same->second.push_back(name);
+  };
   for (const KeySpec& k : schema_->keys()) {
     if (!given(k.path)) continue;
     const auto failing = std::find_if(conditions.begin(), conditions.end(),
                                       [&](const auto& c) { return c.covers(k.path) && !holds(c); });
     if (failing == conditions.end() || is_default(k, node(k.path))) continue;
-    const ReadCondition& c = *failing;
-    auto same = std::find_if(unread.begin(), unread.end(),
-                             [&](const auto& u) { return u.first->text() == c.text() && u.first->why == c.why; });
-    if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
-    same->second.push_back(k.path);
+    name_under(*failing, k.path);
   }
   // Elements of list keys ("pinn.loss.weights[0]"): idle when the list is given, the condition
   // fails and that element differs from its default (a list is set whole to change one element).
@@ -100,10 +102,7 @@ std::vector<std::string> Deck::unread_given_keys() const {
     const YAML::Node value = node(c.key()), d = YAML::Load(k.default_yaml.empty() ? "[]" : k.default_yaml);
     if (!value.IsSequence() || int(value.size()) <= i) continue;  // the key's own check reports it
     if (d.IsSequence() && int(d.size()) > i && same_scalar(k.type, d[i], value[i])) continue;
-    auto same = std::find_if(unread.begin(), unread.end(),
-                             [&](const auto& u) { return u.first->text() == c.text() && u.first->why == c.why; });
-    if (same == unread.end()) same = unread.insert(unread.end(), {&c, {}});
-    same->second.push_back(c.prefix);
+    name_under(c, c.prefix);
   }
   std::vector<std::string> out;
   for (const auto& [c, keys] : unread) {
