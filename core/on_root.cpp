@@ -10,21 +10,31 @@ namespace tessera {
 
 namespace {
 
-// Runs `work`; the message of what it threw (empty when nothing), and the exception in `thrown`.
+// Runs `work`; what it threw (empty when nothing) as "key\0message", so that the other ranks'
+// copies locate it in the deck as the original does, and the exception in `thrown`.
 std::string attempt(const std::function<void()>& work, std::exception_ptr& thrown) {
   try {
     work();
     return "";
   } catch (const std::bad_alloc&) {
     thrown = std::current_exception();
-    return "out of memory";
+    return std::string("\0out of memory", 14);
+  } catch (const Error& e) {
+    thrown = std::current_exception();
+    return e.key() + '\0' + (*e.what() ? e.what() : "failed");  // an empty message would read as success
   } catch (const std::exception& e) {
     thrown = std::current_exception();
-    return *e.what() ? e.what() : "failed";  // an empty message would read as success
+    return std::string(1, '\0') + (*e.what() ? e.what() : "failed");
   } catch (...) {
     thrown = std::current_exception();
-    return "failed";
+    return std::string("\0failed", 7);
   }
+}
+
+// The Error that another rank's `failure` (from attempt) becomes here.
+[[noreturn]] void throw_copy(const std::string& failure) {
+  const size_t split = failure.find('\0');
+  throw Error(failure.substr(split + 1), failure.substr(0, split));
 }
 
 // Every rank gets `failure` from rank `from`.
@@ -44,9 +54,9 @@ void run_on_root(const Comm& comm, const std::function<void()>& work) {
   std::exception_ptr thrown;
   std::string failure = comm.root() ? attempt(work, thrown) : "";  // empty when it succeeded
   share(comm, failure, 0);
-  // Rank 0 rethrows its own exception: an Error keeps its deck key, for the file:line message.
+  // Rank 0 rethrows its own exception (an Error's type and key kept).
   if (thrown) std::rethrow_exception(thrown);
-  if (!failure.empty()) throw Error(failure);
+  if (!failure.empty()) throw_copy(failure);
 }
 
 void run_on_every_rank(const Comm& comm, const std::function<void()>& work) {
@@ -59,7 +69,91 @@ void run_on_every_rank(const Comm& comm, const std::function<void()>& work) {
   if (first == 0) return;
   share(comm, failure, static_cast<int>(comm.size() - first));
   if (thrown) std::rethrow_exception(thrown);
-  throw Error(failure);
+  throw_copy(failure);
+}
+
+#if TESSERA_HAVE_MPI
+namespace {
+constexpr int kFailureTag = 1;
+}
+#endif
+
+IndependentWork::IndependentWork(const Comm& comm) : comm_(comm) {
+#if TESSERA_HAVE_MPI
+  if (comm.size() > 1) {
+    MPI_Comm own = MPI_COMM_NULL;
+    MPI_Comm_dup(comm.mpi(), &own);
+    comm_ = Comm(own);
+    owns_comm_ = true;
+  }
+#endif
+}
+
+IndependentWork::~IndependentWork() {
+#if TESSERA_HAVE_MPI
+  // Freeing is collective: only after finish(). An object left by an exception from outside the
+  // items (the job is failing) keeps its communicator and sends until MPI_Finalize.
+  if (finished_ && owns_comm_) {
+    MPI_Comm own = comm_.mpi();
+    MPI_Comm_free(&own);
+  }
+#endif
+}
+
+bool IndependentWork::stopped_elsewhere() {
+#if TESSERA_HAVE_MPI
+  if (!told_ && comm_.size() > 1) {
+    int waiting = 0;
+    MPI_Iprobe(MPI_ANY_SOURCE, kFailureTag, comm_.mpi(), &waiting, MPI_STATUS_IGNORE);
+    told_ = waiting != 0;
+  }
+#endif
+  return told_;
+}
+
+bool IndependentWork::run(const std::function<void()>& item) {
+  if (thrown_ || stopped_elsewhere()) return false;
+  failure_ = attempt(item, thrown_);
+  if (!thrown_) return true;
+#if TESSERA_HAVE_MPI
+  for (int r = 0; r < comm_.size(); ++r) {
+    if (r == comm_.rank()) continue;
+    sends_.emplace_back();
+    MPI_Isend(failure_.data(), static_cast<int>(failure_.size()), MPI_CHAR, r, kFailureTag, comm_.mpi(),
+              &sends_.back());
+  }
+#endif
+  return false;
+}
+
+void IndependentWork::finish() {
+  std::string lowest;  // the failure of the lowest rank where an item threw
+#if TESSERA_HAVE_MPI
+  if (comm_.size() > 1) {
+    // Which ranks failed; then each one's message, sent to every rank when it failed.
+    int mine = thrown_ ? 1 : 0;
+    std::vector<int> failed(static_cast<size_t>(comm_.size()));
+    MPI_Allgather(&mine, 1, MPI_INT, failed.data(), 1, MPI_INT, comm_.mpi());
+    for (int r = 0; r < comm_.size(); ++r) {
+      if (!failed[static_cast<size_t>(r)]) continue;
+      std::string text = failure_;
+      if (r != comm_.rank()) {
+        MPI_Status status;
+        MPI_Probe(r, kFailureTag, comm_.mpi(), &status);
+        int length = 0;
+        MPI_Get_count(&status, MPI_CHAR, &length);
+        text.assign(static_cast<size_t>(length), '\0');
+        MPI_Recv(text.data(), length, MPI_CHAR, r, kFailureTag, comm_.mpi(), MPI_STATUS_IGNORE);
+      }
+      if (lowest.empty()) lowest = text;
+    }
+    MPI_Waitall(static_cast<int>(sends_.size()), sends_.data(), MPI_STATUSES_IGNORE);
+    sends_.clear();
+  }
+#endif
+  finished_ = true;
+  if (thrown_) std::rethrow_exception(thrown_);
+  if (!lowest.empty()) throw_copy(lowest);
 }
 
 }  // namespace tessera

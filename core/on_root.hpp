@@ -1,21 +1,64 @@
 // Work whose outcome every rank shares: run_on_root, what rank 0 does for all (writing a file whose
-// data every rank holds), and run_on_every_rank, what each rank does for itself (its piece of a
-// file). An error in it becomes an Error on every rank, so no rank waits in a later collective for
-// one that failed, and run_app reports it once.
+// data every rank holds); run_on_every_rank, what each rank does for itself (its piece of a file);
+// and IndependentWork, items that each rank works through on its own (a dataset's trajectories).
+// An error in it becomes an Error on every rank, so no rank waits in a later collective for one
+// that failed, and run_app reports it once.
 #pragma once
+#include <exception>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "core/comm.hpp"
 
 namespace tessera {
 
 // Runs `work` on rank 0 alone; then (collective), if it threw, rank 0 rethrows its exception and
-// every other rank throws an Error with its message. On one rank it simply runs `work`.
+// every other rank throws an Error with its message (and deck key). On one rank it simply runs
+// `work`.
 void run_on_root(const Comm& comm, const std::function<void()>& work);
 
 // Runs `work` on every rank (each its own part: a file piece); then (collective), if it threw on
 // any rank, each rank where it threw rethrows its exception and every other rank throws an Error
-// with the message of the first rank where it threw.
+// with the message (and deck key) of the first rank where it threw.
 void run_on_every_rank(const Comm& comm, const std::function<void()>& work);
+
+// Items that each rank works through on its own, with no collective between them. When one rank
+// fails, the others stop at their next item, instead of computing on and then waiting for it in
+// the next collective, where run_app could only abort the job. The failing rank tells every other
+// by a message (on a communicator of this object's own); run() looks for one before each item.
+//
+//   IndependentWork work(comm);
+//   for (int64_t k = comm.rank(); k < n; k += comm.size())
+//     if (!work.run([&] { solve(k); })) break;
+//   work.finish();  // throws on every rank if an item threw on any
+class IndependentWork {
+ public:
+  explicit IndependentWork(const Comm& comm);  // collective
+  ~IndependentWork();
+  IndependentWork(const IndependentWork&) = delete;
+  IndependentWork& operator=(const IndependentWork&) = delete;
+
+  // Runs `item` unless a rank (this one or another) has failed: false then, and `item` does not
+  // run. If `item` throws, the exception is kept for finish(), every other rank is told, and the
+  // result is false.
+  bool run(const std::function<void()>& item);
+
+  // Collective, once every rank has stopped calling run(): if an item threw on any rank, each rank
+  // where one threw rethrows its exception and every other rank throws an Error with the message
+  // (and deck key) of the lowest rank where one threw.
+  void finish();
+
+ private:
+  bool stopped_elsewhere();
+
+  Comm comm_;
+  bool owns_comm_ = false, finished_ = false, told_ = false;
+  std::exception_ptr thrown_;
+  std::string failure_;  // what this rank sends: its deck key and message
+#if TESSERA_HAVE_MPI
+  std::vector<MPI_Request> sends_;
+#endif
+};
 
 }  // namespace tessera

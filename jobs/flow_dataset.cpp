@@ -151,21 +151,28 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
   const std::string label = comm.size() > 1 ? cat("rank 0's trajectories (", now, " on ", comm.size(), " ranks)")
                                             : std::string("trajectories");
   core::Progress progress(log, label, mine, 10.0, comm.root() && core::Progress::is_terminal());
+  // A trajectory that fails on one rank (its solver diverged, its part could not be written) stops
+  // the others at their next one; the parts committed so far are kept for the next run.
+  IndependentWork work(comm);
   for (int64_t k = comm.rank(); k < now; k += comm.size()) {
     const int64_t i = todo[k];
     const FlowSample s = draw_sample(o, i);
     const auto t0 = std::chrono::steady_clock::now();
     int64_t nodes = 0;
-    io::Trajectory traj = simulate(o, s, i, nodes);
-    io::DatasetWriter w(parts_dir(o), part_name(i), meta, Comm::self(), fingerprint(o, s));
-    w.write(0, traj);
-    w.finish();
+    const bool done = work.run([&] {
+      io::Trajectory traj = simulate(o, s, i, nodes);
+      io::DatasetWriter w(parts_dir(o), part_name(i), meta, Comm::self(), fingerprint(o, s));
+      w.write(0, traj);
+      w.finish();
+    });
+    if (!done) break;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     seconds += secs;
     ++sum.generated;
     progress.advance(1, cat("trajectory ", i, ": Re ", std::lround(reynolds(o, s)), ", ", nodes, " nodes, ",
                             std::lround(secs), " s"));
   }
+  work.finish();
   progress.finish();
   comm.allreduce_sum(&sum.generated, 1);
   comm.allreduce_sum(&seconds, 1);
