@@ -6,14 +6,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
-#include <new>
 #include <optional>
 #include <thread>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/failure.hpp"
 #include "core/gather.hpp"
 #include "core/log.hpp"
 #include "tessera/config.hpp"
@@ -241,29 +240,11 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     Context ctx{*deck, comm, log, passthrough};
     spec.run(ctx);
     every_rank_done(agreement, spec.name);  // a rank that failed waits for this one to leave the run
-  } catch (const Error& e) {
-    // An error that library code raised about one setting is located in the deck here.
-    return report("error", !e.key().empty() && deck ? deck->message_at(e.key(), e.what()) : e.what(), 1);
-  } catch (const std::filesystem::filesystem_error& e) {
-    // A path the user chose that cannot be made or written (a directory under a regular file, a
-    // full disk): the user's to fix, and the message names the path first, as tessera's own do.
-    std::string what = e.what();  // "filesystem error: cannot remove: Not a directory [path]"
-    if (what.rfind("filesystem error: ", 0) == 0) what = what.substr(18);
-    if (!e.path1().empty()) what = cat(e.path1().string(), ": ", what.substr(0, what.find(" [")));
-    if (e.code() == std::errc::not_a_directory) what += " (a folder on this path is a file)";
-    return report("error", what, 1);
-  } catch (const std::bad_alloc&) {
-    return report("error", "out of memory (is a size in the deck too large for this machine?)", 1);
-  } catch (const std::exception& e) {
-    // libtorch's failed allocation ("... can't allocate memory: you tried to allocate N bytes ...",
-    // followed by a C++ stack) comes from a problem size too large, not from a bug: one line.
-    const std::string what = e.what();
-    if (const auto at = what.find("can't allocate memory"); at != std::string::npos)
-      return report("error",
-                    cat("out of memory: ", what.substr(at, what.find('\n', at) - at),
-                        " (is a size in the deck too large for this machine?)"),
-                    1);
-    return report("internal error", e.what(), 3);
+  } catch (...) {
+    // One line, as core::describe_failure words it (the other ranks' copies of an error use the
+    // same words); an error about one setting is located in the deck here.
+    const core::Failure f = core::describe_failure(std::current_exception());
+    return report(f.kind, !f.key.empty() && deck ? deck->message_at(f.key, f.message) : f.message, f.exit_code);
   }
   return 0;
 }

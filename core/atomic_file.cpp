@@ -141,4 +141,12 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   temp.keep();
 }
 
+void write_shared_text_atomic(const std::string& path, const std::string& text) {
+  ensure_parent_dir(path);
+  TemporaryOutput temp(cat(path, ".", ::getpid(), ".tmp"));
+  write_file(temp.path(), text.data(), text.size());
+  commit_temp(temp.path(), path);
+  temp.keep();
+}
+
 }  // namespace tessera::core

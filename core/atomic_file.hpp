@@ -47,6 +47,11 @@ void write_file(const std::string& path, const void* data, size_t size);
 
 // Writes text atomically.
 void write_text_atomic(const std::string& path, const std::string& text);
+// The same where other processes may write the same text to `path` at the same time (a folder's
+// meta.json, written by the part writer of every rank of the dataset job): through a temporary of
+// this process's own, "<path>.<pid>.tmp", so that one process's rename cannot take another's
+// temporary from under it.
+void write_shared_text_atomic(const std::string& path, const std::string& text);
 
 // Creates the parent directory of `path` if needed.
 void ensure_parent_dir(const std::string& path);

@@ -1,40 +1,38 @@
 #include "core/on_root.hpp"
 
+#include <chrono>
 #include <exception>
-#include <new>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "core/error.hpp"
+#include "core/failure.hpp"
 
 namespace tessera {
 
 namespace {
 
-// Runs `work`; what it threw (empty when nothing) as "key\0message", so that the other ranks'
-// copies locate it in the deck as the original does, and the exception in `thrown`.
+// Runs `work`; what it threw (empty when nothing) as "kind\0key\0message" in core::describe_failure's
+// words, so that the other ranks' copies print as the original does, and the exception in `thrown`.
 std::string attempt(const std::function<void()>& work, std::exception_ptr& thrown) {
   try {
     work();
     return "";
-  } catch (const std::bad_alloc&) {
-    thrown = std::current_exception();
-    return std::string("\0out of memory", 14);
-  } catch (const Error& e) {
-    thrown = std::current_exception();
-    return e.key() + '\0' + (*e.what() ? e.what() : "failed");  // an empty message would read as success
-  } catch (const std::exception& e) {
-    thrown = std::current_exception();
-    return std::string(1, '\0') + (*e.what() ? e.what() : "failed");
   } catch (...) {
     thrown = std::current_exception();
-    return std::string("\0failed", 7);
   }
+  const core::Failure f = core::describe_failure(thrown);
+  return f.kind + '\0' + f.key + '\0' + f.message;
 }
 
-// The Error that another rank's `failure` (from attempt) becomes here.
+// The exception that another rank's `failure` (from attempt) becomes here: one that run_app
+// describes with the same kind, message and key.
 [[noreturn]] void throw_copy(const std::string& failure) {
-  const size_t split = failure.find('\0');
-  throw Error(failure.substr(split + 1), failure.substr(0, split));
+  const size_t first = failure.find('\0'), second = failure.find('\0', first + 1);
+  const std::string kind = failure.substr(0, first), message = failure.substr(second + 1);
+  if (kind != "error") throw std::runtime_error(message);  // an internal error
+  throw Error(message, failure.substr(first + 1, second - first - 1));
 }
 
 // Every rank gets `failure` from rank `from`.
@@ -133,7 +131,12 @@ void IndependentWork::finish() {
     // Which ranks failed; then each one's message, sent to every rank when it failed.
     int mine = thrown_ ? 1 : 0;
     std::vector<int> failed(static_cast<size_t>(comm_.size()));
-    MPI_Allgather(&mine, 1, MPI_INT, failed.data(), 1, MPI_INT, comm_.mpi());
+    // Polled with pauses: a rank that failed waits here for the others to finish their item, and
+    // Open MPI's blocking wait would spin a core that they may need.
+    MPI_Request gathered;
+    MPI_Iallgather(&mine, 1, MPI_INT, failed.data(), 1, MPI_INT, comm_.mpi(), &gathered);
+    for (int done = 0; MPI_Test(&gathered, &done, MPI_STATUS_IGNORE), !done;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     for (int r = 0; r < comm_.size(); ++r) {
       if (!failed[static_cast<size_t>(r)]) continue;
       std::string text = failure_;

@@ -53,7 +53,8 @@ class IndependentWork {
   bool stopped_elsewhere();
 
   Comm comm_;
-  bool owns_comm_ = false, finished_ = false, told_ = false;
+  [[maybe_unused]] bool owns_comm_ = false;  // a duplicated communicator (MPI only)
+  bool finished_ = false, told_ = false;
   std::exception_ptr thrown_;
   std::string failure_;  // what this rank sends: its deck key and message
 #if TESSERA_HAVE_MPI

@@ -229,7 +229,8 @@ void DatasetWriter::finish() {
     file_.reset();
     core::commit_temp(path_);
     temp_->keep();
-    core::write_text_atomic(dir_ + "/meta.json", meta_.to_json());
+    // Every rank's writer of the dataset job's parts writes the same meta.json into one folder.
+    core::write_shared_text_atomic(dir_ + "/meta.json", meta_.to_json());
   });
 }
 
