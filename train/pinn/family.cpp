@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "io/deck.hpp"
 #include "train/pinn/learner.hpp"
 #include "train/pinn/options.hpp"
@@ -24,26 +25,38 @@ void train_study(const io::Deck& d, const RunContext& ctx) {
     core::log_warn(ctx.log.get(), cat(ranks, " ranks for ", n, " case(s): ", ranks - n, " rank(s) stay idle"));
   constexpr int kCols = 5;  // rel_l2, rel_spectral, loss, seconds, steps
   std::vector<double> table(static_cast<size_t>(n * kCols), 0.0);
-  for (int64_t i = ctx.comm.rank(); i < n; i += ranks) {
-    pinn::PinnOptions o = cases[i];
-    LoopOptions lo = loop;
-    if (!single) {
-      lo.output_dir = loop.output_dir + "/" + o.name;
-      // A sweep resumes every case from its own folder, unless asked to start afresh.
-      if (!overwrite && std::filesystem::exists(lo.output_dir + "/checkpoint.h5"))
-        o.resume = lo.output_dir + "/checkpoint.h5";
+  // One case, its error named by the case in a sweep.
+  auto train_case = [&](int64_t i) {
+    try {
+      pinn::PinnOptions o = cases[i];
+      LoopOptions lo = loop;
+      if (!single) {
+        lo.output_dir = loop.output_dir + "/" + o.name;
+        // A sweep resumes every case from its own folder, unless asked to start afresh.
+        if (!overwrite && std::filesystem::exists(lo.output_dir + "/checkpoint.h5"))
+          o.resume = lo.output_dir + "/checkpoint.h5";
+      }
+      core::log_info(ctx.log.get(), cat("case ", i + 1, " of ", n, ": ", o.name, " (rank ", ctx.comm.rank(), ")"));
+      const auto start = std::chrono::steady_clock::now();
+      pinn::PinnLearner learner(o, ctx.log);
+      run_training(learner, lo, Comm::self(), ctx.log);
+      const pinn::Evaluation e = learner.evaluate();
+      pinn::write_case_outputs(lo.output_dir, learner.options(), e);
+      const double loss = learner.loss().item<double>();
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double row[kCols] = {e.rel_l2, e.rel_spectral, loss, seconds, double(learner.steps_done())};
+      std::copy(row, row + kCols, table.begin() + i * kCols);
+    } catch (const Error& e) {
+      if (single) throw;
+      throw Error(cat("case ", cases[i].name, ": ", e.what()), e.key());
     }
-    core::log_info(ctx.log.get(), cat("case ", i + 1, " of ", n, ": ", o.name, " (rank ", ctx.comm.rank(), ")"));
-    const auto start = std::chrono::steady_clock::now();
-    pinn::PinnLearner learner(o, ctx.log);
-    run_training(learner, lo, Comm::self(), ctx.log);
-    const pinn::Evaluation e = learner.evaluate();
-    pinn::write_case_outputs(lo.output_dir, learner.options(), e);
-    const double loss = learner.loss().item<double>();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double row[kCols] = {e.rel_l2, e.rel_spectral, loss, seconds, double(learner.steps_done())};
-    std::copy(row, row + kCols, table.begin() + i * kCols);
-  }
+  };
+  // A case that fails on one rank (diverged, its folder blocked) stops the others at their next
+  // case (it aborted the job before); finished cases keep their folders and resume at once.
+  IndependentWork work(ctx.comm);
+  for (int64_t i = ctx.comm.rank(); i < n; i += ranks)
+    if (!work.run([&] { train_case(i); })) break;
+  work.finish();
   ctx.comm.allreduce_sum(table.data(), static_cast<int64_t>(table.size()));
   if (!ctx.comm.root()) return;
   std::vector<pinn::CaseResult> rows;

@@ -1,6 +1,7 @@
 #include "train/pinn/options.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <utility>
 
 #include "core/error.hpp"
@@ -114,6 +115,14 @@ std::pair<std::string, std::string> problem_error(const physics::Problem1D& p) {
   return {};
 }
 
+// A value with every digit it has, where two values that value_name shows alike are told apart.
+std::string exact(double v) {
+  std::ostringstream os;
+  os.precision(17);
+  os << v;
+  return os.str();
+}
+
 std::string value_name(double v) {
   std::string s = cat(v);
   for (char& ch : s)
@@ -190,8 +199,19 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   if (study.parameter != "none" && d.given("pinn." + study.parameter))
     d.fail("pinn." + study.parameter, cat("is set, but pinn.sweep.parameter: ", study.parameter,
                                           " takes its values from pinn.sweep.values; set one or the other"));
-  for (const PinnOptions& c : study_cases(study))
+  const std::vector<PinnOptions> cases = study_cases(study);
+  for (const PinnOptions& c : cases)
     if (const auto [key, message] = problem_error(c.problem); !message.empty()) d.fail("pinn.sweep.values", message);
+  // Each case trains in a folder of its case name: two cases of one name (a repeated value, or
+  // values that differ beyond the name's digits) would share it, the second resuming the first.
+  for (size_t i = 0; i < study.values.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (cases[i].name == cases[j].name)
+        d.fail("pinn.sweep.values", study.values[i] == study.values[j]
+                                        ? cat("holds ", study.values[i], " twice; each value is one case")
+                                        : cat("values ", exact(study.values[j]), " and ", exact(study.values[i]),
+                                              " give the same case name '", cases[i].name,
+                                              "' (its folder): give values that differ in their first 10 digits"));
   if (study.parameter == "nu")
     for (double v : study.values)
       if (v < 0) d.fail("pinn.sweep.values", cat("a viscosity must be >= 0, got ", v));
