@@ -183,7 +183,14 @@ TEST_CASE("training lowers the physics loss and a resumed run is bit-identical",
   // Another configuration does not resume from it.
   StaggerOptions other = r;
   other.width = 8;
-  CHECK_THROWS_WITH(StaggerLearner(other, world, nullptr), Catch::Contains("other stagger settings"));
+  CHECK_THROWS_WITH(StaggerLearner(other, world, nullptr),
+                    Catch::Contains("other stagger settings: stagger.network.width = ") &&
+                        Catch::Contains(cat(", the deck gives 8")));
+  other = r;
+  other.fp64 = !r.fp64;
+  CHECK_THROWS_WITH(StaggerLearner(other, world, nullptr),
+                    Catch::Contains(r.fp64 ? "stagger.precision = fp64, the deck gives fp32"
+                                           : "stagger.precision = fp32, the deck gives fp64"));
 }
 
 TEST_CASE("a resumed run continues the decay a time budget had advanced", "[stagger]") {

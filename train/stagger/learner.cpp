@@ -6,6 +6,8 @@
 #include <torch/optim/adamw.h>
 
 #include <cmath>
+#include <map>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -176,14 +178,45 @@ void StaggerLearner::save(const std::string& path) const {
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 
+namespace {
+
+// A checkpoint attribute of StaggerOptions::to_attributes as the deck key that sets it and its
+// value as the deck writes it.
+std::pair<std::string, std::string> deck_setting(const std::string& name, const std::string& value) {
+  static const std::map<std::string, std::string> keys = {
+      {"stagger.n", "stagger.grid.n"},
+      {"stagger.nu", "stagger.viscosity"},
+      {"stagger.forcing.amplitude", "stagger.forcing_amplitude"},
+      {"stagger.forcing.wavenumber", "stagger.forcing_wavenumber"},
+      {"stagger.init.peak", "stagger.init.peak_wavenumber"},
+      {"stagger.width", "stagger.network.width"},
+      {"stagger.blocks", "stagger.network.blocks"},
+      {"stagger.kernel", "stagger.network.kernel"},
+      {"stagger.velocity_inputs", "stagger.network.velocity_inputs"},
+      {"stagger.fp64", "stagger.precision"}};
+  const auto it = keys.find(name);
+  const std::string key = it == keys.end() ? name : it->second;
+  if (name == "stagger.fp64") return {key, value == "1" ? "fp64" : "fp32"};
+  if (name == "stagger.velocity_inputs") return {key, value == "1" ? "true" : "false"};
+  return {key, value};
+}
+
+}  // namespace
+
 void StaggerLearner::load(const std::string& path) {
   Checkpoint c = load_checkpoint(path);
   if (c.attributes["family"] != "stagger")
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not stagger"), "train.resume");
   const StaggerOptions stored = StaggerOptions::from_attributes(c.attributes, path);
-  if (stored.to_attributes() != options_.to_attributes())
-    throw Error(cat(path, ": was trained with other stagger settings (grid, physics, s, T or network)"),
-                "train.resume");
+  const auto theirs = stored.to_attributes();
+  for (const auto& [name, value] : options_.to_attributes())
+    if (const auto it = theirs.find(name); it == theirs.end() || it->second != value) {
+      const auto [key, shown] = deck_setting(name, value);
+      throw Error(cat(path, ": was trained with other stagger settings: ", key, " = ",
+                      it == theirs.end() ? "(none)" : deck_setting(name, it->second).second, ", the deck gives ", shown,
+                      " (a checkpoint resumes only the grid, physics, decomposition and network it was trained with)"),
+                  key);
+    }
   unpack_parameters(c, path, model_->bank().parameters());
   unpack_adamw_state(c, path, model_->bank().parameters(), *adamw_);
   const auto pool = c.tensors.find("pool");

@@ -15,6 +15,19 @@ void StaggerOptions::validate() const {
   if (n < 4 || n % 2) throw Error(cat("N must be even and >= 4, got ", n), "stagger.grid.n");
   if (s < 1 || n % s) throw Error(cat("N = ", n, " is not divisible by s = ", s), "stagger.s");
   if (kernel < 1 || kernel % 2 == 0) throw Error(cat("must be odd, got ", kernel), "stagger.network.kernel");
+  // Periodic padding of (kernel - 1) / 2 points may wrap once around a coarse grid, not more
+  // (torch's circular padding failed with an internal error).
+  if ((kernel - 1) / 2 > n / s)
+    throw Error(cat("a kernel of ", kernel, " points wraps more than once around the coarse grids of ", n / s,
+                    " points a side (stagger.grid.n / stagger.s); at most ", 2 * (n / s) + 1),
+                "stagger.network.kernel");
+  // The reference solver's steps per neural step: a huge ratio ran for hours without a word.
+  constexpr double kMaxReferenceSteps = 1e5;
+  if (physics.dt / reference_dt > kMaxReferenceSteps)
+    throw Error(cat("stagger.dt / stagger.reference_dt = ", physics.dt / reference_dt,
+                    " reference solver steps per neural step; at most ", kMaxReferenceSteps),
+                "stagger.reference_dt");
+  if (lr_min > lr) throw Error(cat("must be <= stagger.lr (", lr, "), got ", lr_min), "stagger.lr_min");
   if (!(physics.nu > 0)) throw Error(cat("must be > 0, got ", physics.nu), "stagger.viscosity");
   if (pool_size < batch)
     throw Error(cat("must be >= stagger.batch (", batch, "), got ", pool_size), "stagger.pool.size");
