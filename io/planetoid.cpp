@@ -20,6 +20,9 @@ NodeDataset read_planetoid(const std::string& path) {
   if (dims.size() != 2) throw Error(cat(path, ": x must be [nodes, features]"));
   d.num_nodes = static_cast<int64_t>(dims[0]);
   d.num_features = static_cast<int64_t>(dims[1]);
+  if (d.num_nodes < 1 || d.num_features < 1)
+    throw Error(
+        cat(path, ": x is [", d.num_nodes, ", ", d.num_features, "]; expected at least one node and one feature"));
   // A non-finite feature would surface only as a diverged loss, naming neither file nor node.
   for (size_t i = 0; i < d.x.size(); ++i)
     if (!std::isfinite(d.x[i]))
@@ -29,10 +32,12 @@ NodeDataset read_planetoid(const std::string& path) {
   if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
     throw Error(cat(path, ": y must be [", d.num_nodes, "]"));
   // Labels are class indices: at most one class per node (a damaged file held 2^63 - 1, found by
-  // fuzz_planetoid, and the class count label + 1 overflowed).
+  // fuzz_planetoid, and the class count label + 1 overflowed); -1 marks an unlabelled node, which
+  // no mask may select (checked below).
   for (int64_t v : d.y)
-    if (v < 0 || v >= std::max<int64_t>(d.num_nodes, 1))
-      throw Error(cat(path, ": y holds label ", v, "; expected class indices 0 to ", d.num_nodes - 1));
+    if (v < -1 || v >= std::max<int64_t>(d.num_nodes, 1))
+      throw Error(cat(path, ": y holds label ", v, "; expected class indices 0 to ", d.num_nodes - 1,
+                      ", or -1 for an unlabelled node"));
   d.num_classes = d.y.empty() ? 0 : *std::max_element(d.y.begin(), d.y.end()) + 1;
   const std::vector<int64_t> ei = f.read<int64_t>("edge_index", &dims);
   if (dims.size() != 2 || dims[0] != 2) throw Error(cat(path, ": edge_index must be [2, edges]"));
@@ -54,6 +59,12 @@ NodeDataset read_planetoid(const std::string& path) {
     *mask = f.read<uint8_t>(name, &dims);
     if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
       throw Error(cat(path, ": ", name, " must be [", d.num_nodes, "]"));
+    // An empty split scored accuracy 0 and loss 0 (the best validation loss, for an empty one).
+    if (std::none_of(mask->begin(), mask->end(), [](uint8_t m) { return m != 0; }))
+      throw Error(cat(path, ": ", name, " selects no node; training needs training, validation and test nodes"));
+    for (int64_t i = 0; i < d.num_nodes; ++i)
+      if ((*mask)[i] && d.y[i] < 0)
+        throw Error(cat(path, ": ", name, " selects node ", i, ", which is unlabelled (y = -1)"));
   }
   return d;
 }

@@ -318,18 +318,21 @@ TEST_CASE("H5File: data beyond the snapshot's budget is read from the file when 
 }
 
 TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hdf5][planetoid]") {
-  // 3 nodes, 2 features, 2 edges; the first feature and the first edge's source as given.
-  auto write = [&](const std::string& name, float x00, int64_t source0) {
+  // 3 nodes, 2 features (or none), 2 edges; the first feature, the first edge's source, the labels
+  // and the validation mask as given.
+  auto write = [&](const std::string& name, float x00, int64_t source0, std::vector<int64_t> y = {0, 1, 0},
+                   std::vector<uint8_t> val = {1, 0, 0}, hsize_t features = 2) {
     const std::string path = h5_out + "/" + name;
     std::filesystem::remove(path);
     io::H5File f = io::H5File::create(path);
     const std::vector<float> x{x00, 0, 1, 1, 0, 1};
-    const std::vector<int64_t> y{0, 1, 0}, edges{source0, 1, 1, 2};
+    const std::vector<int64_t> edges{source0, 1, 1, 2};
     const std::vector<uint8_t> mask{1, 0, 0};
-    f.write("x", {3, 2}, x.data());
+    f.write("x", {3, features}, x.data());
     f.write("y", {3}, y.data());
     f.write("edge_index", {2, 2}, edges.data());
-    for (const char* m : {"train_mask", "val_mask", "test_mask"}) f.write(m, {3}, mask.data());
+    for (const char* m : {"train_mask", "test_mask"}) f.write(m, {3}, mask.data());
+    f.write("val_mask", {3}, val.data());
     f.close();
     return path;
   };
@@ -339,4 +342,15 @@ TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hd
       Catch::EndsWith("planetoid_edge.h5: edge_index column 0 holds node -1; expected node indices 0 to 2"));
   CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_nan.h5", NAN, 0)),
                     Catch::EndsWith("planetoid_nan.h5: x holds nan at node 0, feature 0; expected finite features"));
+  // Found by a bad-input review (2026-12-05): no feature columns crashed in torch; an empty split
+  // scored 0; -1 (unlabelled, as the Planetoid layout has it) was refused even outside the masks.
+  CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_no_features.h5", 1, 0, {0, 1, 0}, {1, 0, 0}, 0)),
+                    Catch::EndsWith("x is [3, 0]; expected at least one node and one feature"));
+  CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_no_val.h5", 1, 0, {0, 1, 0}, {0, 0, 0})),
+                    Catch::EndsWith("val_mask selects no node; training needs training, validation and test nodes"));
+  CHECK(io::read_planetoid(write("planetoid_unlabelled.h5", 1, 0, {0, 1, -1})).num_classes == 2);
+  CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_unlabelled_val.h5", 1, 0, {0, 1, -1}, {0, 0, 1})),
+                    Catch::EndsWith("val_mask selects node 2, which is unlabelled (y = -1)"));
+  CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_bad_label.h5", 1, 0, {0, 1, -2})),
+                    Catch::Contains("y holds label -2; expected class indices 0 to 2, or -1 for an unlabelled node"));
 }

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <chrono>
+#include <string>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -13,12 +14,33 @@
 #include "train/checkpoint.hpp"
 
 namespace tessera::train::gnnpipe {
+namespace {
+
+// The graph a model is trained on, for a resume's check: its name and sizes and, for a generated
+// one, the generator's settings. (A resume onto another graph of the same shape ran without a
+// word and carried the first graph's best validation record.)
+std::string data_identity(const GnnPipeOptions& o, const io::NodeDataset& d) {
+  std::string id = cat(d.name, ": ", d.num_nodes, " nodes, ", d.graph.num_edges(), " edges, ", d.num_features,
+                       " features, ", d.num_classes, " classes");
+  if (o.source == "csbm")
+    id +=
+        cat(" (degree ", o.csbm.average_degree, ", homophily ", o.csbm.homophily, ", signal ", o.csbm.signal, ", seed ",
+            o.csbm.seed, ", train ", o.csbm.train_per_class, "/class, val ", o.csbm.val, ", test ", o.csbm.test, ")");
+  return id;
+}
+
+}  // namespace
 
 GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::shared_ptr<spdlog::logger> log)
     : options_(o), comm_(comm), log_(std::move(log)) {
   at::set_num_threads(o.threads);
   io::NodeDataset data = o.source == "planetoid" ? io::read_planetoid(o.file) : io::make_csbm(o.csbm);
   if (o.normalize_features && o.source == "planetoid") io::normalize_rows(data);
+  data_identity_ = data_identity(o, data);
+  // Each chunk needs nodes (100,000 chunks of Cora's 2,708 nodes took 100 s an epoch, not 0.1).
+  if (o.engine.chunks > data.num_nodes)
+    throw Error(cat("more chunks (", o.engine.chunks, ") than nodes in ", data.name, " (", data.num_nodes, ")"),
+                "gnnpipe.parallel.chunks");
   EngineOptions e = o.engine;
   e.model.in = data.num_features;
   e.model.classes = data.num_classes;
@@ -32,6 +54,10 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
     Checkpoint c = load_checkpoint(o.resume);
     if (c.attributes["family"] != "gnnpipe")
       throw Error(cat(o.resume, ": a checkpoint of family '", c.attributes["family"], "', not gnnpipe"),
+                  "train.resume");
+    if (const auto it = c.attributes.find("data"); it != c.attributes.end() && it->second != data_identity_)
+      throw Error(cat(o.resume, ": was trained on ", it->second, "; the deck gives ", data_identity_,
+                      " (a checkpoint resumes only on the graph it was trained on)"),
                   "train.resume");
     engine_->load(c, o.resume);
     if (c.tensors.count("gnnpipe.best")) {
@@ -106,6 +132,7 @@ void GnnPipeLearner::save(const std::string& path) const {
       at::tensor({best_val_loss_, best_val_acc_, test_at_best_, static_cast<double>(best_epoch_)}, at::kDouble);
   c.attributes["family"] = "gnnpipe";
   c.attributes["step"] = std::to_string(engine_->epochs_done());
+  c.attributes["data"] = data_identity_;
   c.attributes["deck"] = options_.deck_yaml;
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
