@@ -273,7 +273,7 @@ Trajectory DatasetReader::read(int64_t index) const {
     else
       d.f32 = file_->read<float>(ds, &d.shape);
     if (d.shape.size() != 3 || d.shape[2] != hsize_t(f.channels) ||
-        (f.dynamic && d.shape[0] != hsize_t(meta_.trajectory_length)))
+        d.shape[0] != (f.dynamic ? hsize_t(meta_.trajectory_length) : 1))  // a static field: one row
       throw Error(cat(path_, ": ", ds, " does not match meta.json (expected [", f.dynamic ? meta_.trajectory_length : 1,
                       ", rows, ", f.channels, "])"));
     d.global_rows = d.shape[1];

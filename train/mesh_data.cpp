@@ -14,20 +14,29 @@
 namespace tessera::train {
 namespace {
 
-const io::FieldData& field(const io::Trajectory& t, const std::string& name, const std::string& what) {
+// A field of the mesh datasets, stored as int32 (`integer`) or float32: meta.json names each
+// field's type, and a field read as the other type holds no values here (reading them crashed).
+const io::FieldData& field(const io::Trajectory& t, const std::string& name, const std::string& what, bool integer) {
   auto it = t.find(name);
   if (it == t.end()) throw Error(cat(what, ": the dataset has no field '", name, "'"));
-  return it->second;
+  const io::FieldData& f = it->second;
+  size_t values = 1;
+  for (hsize_t n : f.shape) values *= n;
+  if ((integer ? f.i32.size() : f.f32.size()) != values)
+    throw Error(cat(what, ": field '", name, "' is ", integer ? "float32" : "int32",
+                    " in the dataset's meta.json; tessera's mesh datasets store it as ",
+                    integer ? "int32" : "float32"));
+  return f;
 }
 
 }  // namespace
 
 TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOptions& augment, const std::string& what,
                                   const Comm& comm, int halo_hops) {
-  const auto& cells = field(t, "cells", what);
-  const auto& pos = field(t, "mesh_pos", what);
-  const auto& types = field(t, "node_type", what);
-  const auto& vel = field(t, "velocity", what);
+  const auto& cells = field(t, "cells", what, true);
+  const auto& pos = field(t, "mesh_pos", what, false);
+  const auto& types = field(t, "node_type", what, true);
+  const auto& vel = field(t, "velocity", what, false);
   if (cells.shape[2] != 3 || pos.shape[2] != 2 || vel.shape[2] != 2)
     throw Error(cat(what, ": expected triangle cells, 2D mesh_pos and 2D velocity"));
   // NaN or Inf in data would surface much later as nan metrics or a "diverged" loss: name it here.

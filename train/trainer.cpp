@@ -14,6 +14,7 @@
 #include "core/on_root.hpp"
 #include "gnn/autocast.hpp"
 #include "io/dataset.hpp"
+#include "io/deck_difference.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
 #include "train/fused_adamw.hpp"
@@ -106,6 +107,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
     // the sampler and the step count start afresh, so a changed recipe (unroll, noise, learning
     // rate) takes effect from step 0.
     Checkpoint c = load_checkpoint(o.init);
+    require_same_setup(c, o.init, true);
     unpack_model(c, o.init, *model_, norms_);
     warn_other_dt(c, o.init);
     core::log_info(log_.get(), cat("initialised from ", o.init, " (its step ",
@@ -235,6 +237,41 @@ void Trainer::warn_other_dt(const Checkpoint& c, const std::string& path) const 
   if (!w.empty()) core::log_warn(log_.get(), cat(path, ": ", w, " (the checkpoint now stores the new dt)"));
 }
 
+void Trainer::require_same_setup(const Checkpoint& c, const std::string& path, bool fine_tuning) const {
+  const auto stored = c.attributes.find("deck");
+  if (stored == c.attributes.end() || stored->second.empty() || options_.deck_yaml.empty()) return;
+  // A resume continues one run bit for bit: what shapes the model, its inputs, the data it draws
+  // and the optimisation stays (model.heads 4 -> 2 kept every shape and read the weights as
+  // another model; another seed, noise or batch was mixed in without a word). The loop's length
+  // and reporting, the data's path and the placement may change. A fine-tuning run changes the
+  // recipe by design and keeps the architecture.
+  static const std::vector<std::string> loop_keys = {"train.steps",
+                                                     "train.time_limit",
+                                                     "train.validate_every",
+                                                     "train.checkpoint_every",
+                                                     "train.resume",
+                                                     "train.init",
+                                                     "train.threads",
+                                                     "train.device",
+                                                     "train.valid_trajectories",
+                                                     "train.rollout_steps",
+                                                     "train.parallel",
+                                                     "data.dir",
+                                                     "data.split",
+                                                     "model.family"};  // unpack_model: the family
+  const auto d = fine_tuning
+                     ? io::first_deck_difference(stored->second, options_.deck_yaml, {"model"}, {"model.family"})
+                     : io::first_deck_difference(stored->second, options_.deck_yaml,
+                                                 {"model", "augment", "data", "train"}, loop_keys);
+  if (!d) return;
+  throw Error(cat(path, ": ", fine_tuning ? "its model was built" : "this run was trained", " with ", d->key, " = ",
+                  d->stored, ", the deck gives ", d->now,
+                  fine_tuning ? "; fine-tuning (train.init) keeps the model's architecture"
+                              : "; a resume continues the same run (to change the recipe, fine-tune from the "
+                                "checkpoint with train.init)"),
+              d->key);
+}
+
 void Trainer::save(const std::string& path) const {
   Checkpoint c;
   pack_model(c, *model_, norms_);
@@ -250,6 +287,7 @@ void Trainer::save(const std::string& path) const {
 
 void Trainer::load(const std::string& path) {
   Checkpoint c = load_checkpoint(path);
+  require_same_setup(c, path, false);
   unpack_model(c, path, *model_, norms_);
   warn_other_dt(c, path);
   unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);

@@ -63,6 +63,9 @@ class Trainer : public Learner {
   double data_dt_ = 0;  // the training data's time step, stored in checkpoints
   // Warns when checkpoint `c` (resumed or fine-tuned from) was trained on another dt than data.dir's.
   void warn_other_dt(const Checkpoint& c, const std::string& path) const;
+  // Refuses a checkpoint whose stored deck differs from this run's in a setting that a resume
+  // (or, with `fine_tuning`, a train.init) must keep.
+  void require_same_setup(const Checkpoint& c, const std::string& path, bool fine_tuning) const;
   std::unique_ptr<Simulator> model_;
   std::unique_ptr<torch::optim::AdamW> opt_;
   Normalizers norms_;

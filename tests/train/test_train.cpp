@@ -394,6 +394,23 @@ TEST_CASE("non-finite data and weights are named when loaded", "[train]") {
   }
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
                     Catch::Contains("valid.h5 trajectory 0: cell 1 references node 1073741824, but the mesh has"));
+  // meta.json declaring mesh_pos int32 (a hand-written dataset's slip): one error, not a read of
+  // values that were never filled (it crashed).
+  {
+    auto meta = io::DatasetMeta::cylinder_flow(20, 0.05);
+    for (auto& f : meta.fields)
+      if (f.name == "mesh_pos") f.dtype = "int32";
+    io::Trajectory t = test::synthetic_trajectory(12, 4, 20, 0.1, 0.0);
+    io::FieldData& pos = t["mesh_pos"];
+    pos.i32.assign(pos.f32.begin(), pos.f32.end());
+    pos.f32.clear();
+    io::DatasetWriter w(dir, "valid", meta);
+    w.write(0, t);
+    w.finish();
+  }
+  CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
+                    Catch::Contains(".h5 trajectory 0: field 'mesh_pos' is int32 in the dataset's meta.json; "
+                                    "tessera's mesh datasets store it as float32"));
   // Weights that went non-finite are refused by the rollout side with the parameter's name.
   train::Trainer t(train::mesh_sim_options(deck("transformer", 2)), nullptr);
   {

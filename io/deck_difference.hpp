@@ -1,0 +1,23 @@
+// The first setting in which two resolved decks differ (a checkpoint's stored deck and this run's),
+// among the keys under given sections: what a resume must keep to continue the same run.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera::io {
+
+struct DeckDifference {
+  std::string key;     // e.g. "model.heads"
+  std::string stored;  // its value in the stored deck (a list or map in YAML flow form)
+  std::string now;     // its value in this deck
+};
+
+// Keys under any of `sections` ("model", "train", ...) and not in `ignored`, in the order of
+// `deck_yaml`. Keys the stored deck lacks (added to the schema after it was written) are not
+// compared. Throws Error if either text is not a YAML map.
+std::optional<DeckDifference> first_deck_difference(const std::string& stored_yaml, const std::string& deck_yaml,
+                                                    const std::vector<std::string>& sections,
+                                                    const std::vector<std::string>& ignored);
+
+}  // namespace tessera::io
