@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <system_error>
 
 #include "core/cores.hpp"
 #include "core/error.hpp"
@@ -129,6 +130,16 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
   if (!d.has("train.resume") && !d.get_bool("output.overwrite") && std::filesystem::exists(checkpoint))
     d.fail("output.dir", cat(checkpoint, " exists from an earlier run: resume it with --set train.resume=", checkpoint,
                              ", start afresh with --set output.overwrite=true, or choose another output.dir"));
+  // A resume writes its checkpoints and metrics into output.dir: another run's would be replaced
+  // and its metrics.csv continued with this run's rows (it happened without a word).
+  if (d.has("train.resume") && std::filesystem::exists(checkpoint)) {
+    const std::string resumed = d.resolve_path(d.get_string("train.resume"));
+    std::error_code ec;
+    if (std::filesystem::exists(resumed, ec) && !std::filesystem::equivalent(checkpoint, resumed, ec))
+      d.fail("output.dir", cat(checkpoint, " is another run's checkpoint than train.resume (", resumed,
+                               "): a resumed run writes its checkpoints and metrics into output.dir; choose another "
+                               "output.dir"));
+  }
   if (family.train) return family.train(d, ctx);
   std::unique_ptr<Learner> learner = family.make_learner(d, ctx);
   run_training(*learner, loop, ctx.comm, ctx.log);

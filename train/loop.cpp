@@ -135,9 +135,13 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
   // error is every rank's.
   auto record = [&](int64_t step, const std::vector<Metric>& m) { run_on_root(comm, [&] { metrics.add(step, m); }); };
-  if (learner.steps_done() >= o.steps)
+  // Nothing to do: the files stay as they are (validating again added a second row for the same
+  // step to metrics.csv, and the checkpoint was rewritten with this deck).
+  if (learner.steps_done() >= o.steps) {
     core::log_warn(log.get(), cat("the checkpoint is already at step ", learner.steps_done(), " of ", o.steps,
-                                  ": nothing to train"));
+                                  ": nothing to train (its files are left as they are)"));
+    return;
+  }
   core::Progress progress(log, "train", o.steps - learner.steps_done(), 10.0,
                           comm.root() && core::Progress::is_terminal());
   TimeBudget budget(o.time_limit_minutes, comm);

@@ -111,6 +111,12 @@ std::string halo_coverage_warning(const TrajectoryData& t, const mesh::AugmentOp
              long_range ? ", reached through the long-range mask edges of augment.*" : "", "); ", instead);
 }
 
+void require_steps_to_roll_out(int64_t steps, const std::string& what) {
+  if (steps < 2)
+    throw Error(cat(what, " has ", steps, steps == 1 ? " state" : " states",
+                    ": nothing to roll out (a rollout needs at least 2)"));
+}
+
 void require_dataset_trajectory(const io::DatasetReader& reader, const std::string& dir, const std::string& split,
                                 int64_t id, const std::string& key) {
   const auto& ids = reader.trajectories();

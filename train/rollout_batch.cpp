@@ -13,6 +13,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "io/dataset.hpp"
 #include "train/rollout_output.hpp"
 #include "train/wake_probe.hpp"
@@ -70,16 +71,23 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   std::vector<int64_t> mine;
   std::vector<TrajectoryData> parts;
   int64_t steps = o.steps > 0 ? o.steps : std::numeric_limits<int64_t>::max();
-  for (int64_t i = comm.rank(); i < count; i += comm.size()) {
-    const int64_t id = o.trajectories[i];
-    mine.push_back(i);
-    parts.push_back(prepare_trajectory(reader.read(id), m.options.augment, cat(dir, "/", o.split, ".h5 #", id)));
-  }
+  // No collective inside: a trajectory one rank cannot use is every rank's error.
+  run_on_every_rank(comm, [&] {
+    for (int64_t i = comm.rank(); i < count; i += comm.size()) {
+      const int64_t id = o.trajectories[i];
+      mine.push_back(i);
+      parts.push_back(prepare_trajectory(reader.read(id), m.options.augment, cat(dir, "/", o.split, ".h5 #", id)));
+      require_steps_to_roll_out(parts.back().steps(), cat(dir, "/", o.split, ".h5 #", id));
+    }
+  });
   // The steps common to all trajectories, on every rank (max of the negated counts: their min).
   for (const auto& p : parts) steps = std::min(steps, p.steps() - 1);
   int64_t negated = -steps;
   comm.allreduce_max(&negated, 1);
   steps = -negated;
+  if (o.steps > steps)
+    core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", steps,
+                                  " steps of the shortest of these trajectories: rolling out ", steps));
   core::log_info(log.get(), cat("rolling out ", count, " trajectories of ", dir, "/", o.split, ".h5 for ", steps,
                                 " steps on ", comm.size(), " rank(s), ",
                                 o.batch ? "together (one forward pass per step)" : "one after another"));

@@ -31,7 +31,12 @@ using namespace tessera;
 static const std::string out = tessera::test::test_out() + "/train";
 
 static const std::string& dataset() {
-  static const std::string dir = test::fresh_synthetic_dataset(out + "/data");
+  static const std::string dir = [] {
+    // Beside it, for app.rollout.one_state (fixture train_data): trajectories of one state.
+    std::filesystem::remove_all(out + "/one_state");
+    test::write_synthetic_dataset(out + "/one_state", 1, 1, 1);
+    return test::fresh_synthetic_dataset(out + "/data");
+  }();
   return dir;
 }
 
