@@ -317,6 +317,13 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
       if (x != std::floor(x) || x < 0 || x > kMaxNodeType)
         throw Error(
             cat(r.source, ": ", o.node_type, " is ", x, " at node ", i, "; expected integer codes 0..", kMaxNodeType));
+      // The codes tessera's mesh simulators know (mesh::validate refused the others only when the
+      // imported dataset was trained on or rolled out).
+      if (x != 0 && x != 4 && x != 5 && x != 6)
+        throw Error(cat(r.source, ": ", o.node_type, " is ", x, " at node ", i,
+                        "; tessera's mesh simulators know the MeshGraphNets codes 0 (normal), 4 (inflow), 5 (outflow) "
+                        "and 6 (wall), not 1 (obstacle), 2 (airfoil), 3 (handle) or 7-8: recode the field, or infer "
+                        "the types from the boundary (node_types.mode: infer)"));
       types.push_back(int32_t(x));
     }
     t.node_types = cat("from field '", o.node_type, "'");

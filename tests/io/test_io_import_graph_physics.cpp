@@ -165,6 +165,19 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     f.write("/0/node_type", {n}, t.data());
   });
   check_error([&] { io::read_foreign(bad_t, o); }, "node_type is 2.5 at node 3; expected integer codes 0..8");
+  // A MeshGraphNets code that tessera's models do not know: refused here, not at the first
+  // training or rollout of the imported dataset (found by a bad-input review, 2026-12-05).
+  const std::string code_3 = file("node_type_3", [&](io::H5File& f) {
+    f.write("/0/mesh_pos", {n, 2}, pos.data());
+    f.write("/0/cells", {c, 3}, cells.data());
+    f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
+    std::vector<double> t(n, 0.0);
+    t[5] = 3;
+    f.write("/0/node_type", {n}, t.data());
+  });
+  check_error(
+      [&] { io::read_foreign(code_3, o); },
+      "node_type is 3 at node 5; tessera's mesh simulators know the MeshGraphNets codes 0 (normal), 4 (inflow)");
   const std::string bad_c = file("cells", [&](io::H5File& f) {
     std::vector<int32_t> cc(cells);
     cc[4] = int32_t(n);
