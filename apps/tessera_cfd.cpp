@@ -50,7 +50,8 @@ static void schema(io::Schema& s) {
 // job: dataset. The trajectories build their own meshes from mesh.cylinder.*.
 static void run_dataset(apps::Context& ctx) {
   // 3. Read the dataset options (this checks every trajectory's draw against the channel).
-  const jobs::DatasetOptions options = jobs::dataset_options(ctx.deck);
+  jobs::DatasetOptions options = jobs::dataset_options(ctx.deck);
+  for (const std::string& x : ctx.passthrough) options.petsc_options += (options.petsc_options.empty() ? "" : " ") + x;
   // 4. Generate, resuming from the parts of an earlier run.
   const jobs::DatasetSummary sum = jobs::generate_dataset(options, ctx.comm, ctx.log);
   ctx.log->info("dataset {}: {} trajectories generated ({:.1f} s each), {} reused from an earlier run", options.dir,

@@ -266,6 +266,7 @@ DatasetOptions dataset_options(const io::Deck& d) {
   o.overwrite = d.get_bool("dataset.overwrite");
   o.dt = d.get_float("dataset.dt");
   o.spinup = d.get_float("dataset.spinup");
+  o.petsc_options = d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "";
   o.ranges = {range_of(d, "center_x"), range_of(d, "center_y"), range_of(d, "radius"), range_of(d, "inflow_speed")};
   o.channel = channel_of(d);
   o.deck_yaml = d.resolved_yaml();

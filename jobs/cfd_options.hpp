@@ -94,6 +94,7 @@ struct DatasetOptions {
   SampleRanges ranges;
   mesh::CylinderChannel channel;  // mesh.cylinder.*; the cylinder itself is drawn per trajectory
   std::string deck_yaml;          // the resolved deck, stored in the split files
+  std::string petsc_options;      // solver.petsc_options, then the command line's: part of the settings
   int64_t total() const { return splits.empty() ? 0 : splits.back().end; }
 };
 // Also checks that every trajectory's draw gives a cylinder inside the channel.

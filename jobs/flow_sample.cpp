@@ -43,6 +43,13 @@ std::string fingerprint(const DatasetOptions& o, const FlowSample& s) {
   const mesh::CylinderChannel& c = o.channel;
   f << " length " << c.length << " height " << c.height << " h_near " << c.h_near << " h_far " << c.h_far
     << " transition " << c.transition;
+  // The linear solver's settings change the data too (solver.rtol 1e-2 moved velocities by up to
+  // 0.8), and were left out: an interrupted dataset resumed with other settings mixed both. Written
+  // only where they differ from the defaults (solver.rtol 1e-8, solver.refactor_every 5, no PETSc
+  // options), so that datasets made before keep their fingerprint.
+  const solvers::LinearSolverConfig& l = o.flow.linear;
+  if (l.rtol != 1e-8 || l.refactor_every != 5 || !o.petsc_options.empty())
+    f << " rtol " << l.rtol << " refactor_every " << l.refactor_every << " petsc '" << o.petsc_options << "'";
   return f.str();
 }
 
