@@ -142,6 +142,21 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   Field rank{"rank", 1, true, std::vector<double>(m.num_cells(), double(comm.rank()))};
   with_rank.push_back(rank);
   auto grid = make_vtk_grid(m, with_rank, mine, deck_yaml);
+  const std::string stem = target.stem().string();
+  const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
+  // VTK 9.1's piece writer crashed now and then on a full disk: its out-of-disk path frees
+  // position arrays that the binary mode never made (a segmentation fault in
+  // DeletePositionArrays, 17 of 25 runs of test_parallel_io.np2 on a loaded machine). So each rank
+  // first writes its piece itself, from memory: a disk without room for it is a clean error on
+  // that rank, before VTK writes the same piece in its place (it truncates the file first, so the
+  // room is there).
+  run_on_every_rank(comm, [&] {
+    if (mine.empty()) return;
+    vtkNew<vtkXMLUnstructuredGridWriter> piece_writer;
+    piece_writer->SetInputData(grid);
+    piece_writer->SetDataModeToBinary();
+    write_atomically(*piece_writer, (stage / piece).string());
+  });
   vtkNew<vtkXMLPUnstructuredGridWriter> w;
   w->SetInputData(grid);
   w->SetFileName((stage / target.filename()).string().c_str());
@@ -169,8 +184,6 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
       throw Error(cat(path, ": VTK could not write rank ", comm.rank(), "'s piece", comm.root() ? " or the index" : "",
                       ": ", reason.empty() ? "its writer failed" : reason));
   });
-  const std::string stem = target.stem().string();
-  const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
   // A rank with no cells (more ranks than cells, or an empty part) gets no piece from VTK, and the
   // index lists none for it.
   run_on_every_rank(comm, [&] {

@@ -10,6 +10,7 @@
 #include "core/cores.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "io/deck.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
@@ -198,7 +199,9 @@ void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, 
   for (const Family& f : families)
     if (f.add_eval_keys && !jobs.count(f.add_eval_keys)) jobs[f.add_eval_keys] = f.prepare_evaluation(d);
   const std::string path = d.resolve_path(d.get_string("rollout.checkpoint"));
-  const std::string name = checkpoint_family(path);
+  std::string name;
+  // Every rank reads it: a checkpoint one rank cannot read is every rank's error.
+  run_on_every_rank(ctx.comm, [&] { name = checkpoint_family(path); });
   for (const Family& f : families)
     if (f.name == name) {
       if (!f.add_eval_keys) d.fail("rollout.checkpoint", cat(path, ": family '", name, "' has no rollout"));

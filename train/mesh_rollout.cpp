@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "linalg/bf16_products.hpp"
@@ -118,7 +119,9 @@ void log_summary(spdlog::logger* log, const RolloutSummary& s, size_t steps) {
 }  // namespace
 
 void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
-  TrainedModel m = load_trained_model(o.checkpoint);
+  // Every rank reads the checkpoint and the data: what one rank cannot read is every rank's error.
+  TrainedModel m;
+  run_on_every_rank(comm, [&] { m = load_trained_model(o.checkpoint); });
   const at::Device device = select_device_for(o.device, "rollout.device", comm);
   m.model->module().to(device);
   core::log_info(log.get(),
@@ -132,7 +135,8 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   if (!o.trajectories.empty()) return run_rollout_batch(o, m, device, comm, log);
   std::string what;
   double dt = 0;
-  const io::Trajectory traj = source_trajectory(o, m, what, dt);
+  io::Trajectory traj;
+  run_on_every_rank(comm, [&] { traj = source_trajectory(o, m, what, dt); });
   if (!o.from_dataset)
     core::log_info(log.get(), cat("time step dt = ", dt,
                                   o.dt_given      ? " (rollout.dt)"

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -64,8 +65,12 @@ constexpr int kColumns = 10;
 void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Device& device, const Comm& comm,
                        const std::shared_ptr<spdlog::logger>& log) {
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
-  io::DatasetReader reader(dir, o.split);
-  for (int64_t id : o.trajectories) require_dataset_trajectory(reader, dir, o.split, id, "rollout.trajectories");
+  std::optional<io::DatasetReader> opened;
+  run_on_every_rank(comm, [&] {  // a file one rank cannot read: every rank's error
+    opened.emplace(dir, o.split);
+    for (int64_t id : o.trajectories) require_dataset_trajectory(*opened, dir, o.split, id, "rollout.trajectories");
+  });
+  const io::DatasetReader& reader = *opened;
   const int64_t count = static_cast<int64_t>(o.trajectories.size());
   // This rank's share, whole (outputs and metrics are per trajectory, on this rank alone).
   std::vector<int64_t> mine;

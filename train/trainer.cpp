@@ -47,16 +47,25 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
         "unrolled steps carries no gradient)",
         "train.unroll_grad");
   const std::string& dir = o.data.dir;
-  data_dt_ = io::read_dataset_meta(dir).dt;
-  train_ = load_split(dir, o.data.train_split, o.augment, limit, graph_parallel_ ? comm_ : Comm::self(), hops);
   const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
-  // A dataset may have no validation split (dataset.valid: 0), so the default's absence only
-  // turns validation off; a split named on purpose must exist.
-  const bool has_valid = std::filesystem::exists(valid_path);
-  if (!has_valid && o.data.valid_split != "valid")
-    throw Error(cat(valid_path, " does not exist: no split '", o.data.valid_split, "' in ", dir), "data.valid_split");
-  if (comm_.root() && has_valid)  // validation: rank 0, whole graphs
-    valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
+  bool has_valid = false;
+  // Every rank reads the data itself: a folder that one rank cannot read (node-local, or being
+  // written) is every rank's error, not one rank's abort while the others wait in a collective.
+  // Graph-parallel loading partitions (collectively) after this check.
+  run_on_every_rank(comm_, [&] {
+    data_dt_ = io::read_dataset_meta(dir).dt;
+    io::DatasetReader check(dir, o.data.train_split);
+    // A dataset may have no validation split (dataset.valid: 0), so the default's absence only
+    // turns validation off; a split named on purpose must exist.
+    has_valid = std::filesystem::exists(valid_path);
+    if (!has_valid && o.data.valid_split != "valid")
+      throw Error(cat(valid_path, " does not exist: no split '", o.data.valid_split, "' in ", dir), "data.valid_split");
+    if (!graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops);
+  });
+  if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops);
+  run_on_root(comm_, [&] {  // validation: rank 0, whole graphs
+    if (has_valid) valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
+  });
   // Validation settings beyond the data are clamped; say so, as tessera-rollout does.
   if (!valid_.empty() && int64_t(valid_.size()) < o.valid_trajectories)
     core::log_warn(log_.get(), cat("train.valid_trajectories = ", o.valid_trajectories, ", but ", valid_path, " has ",
@@ -106,9 +115,12 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
     // Fine-tuning: the weights and normalisers of an earlier run; the optimiser, the schedule,
     // the sampler and the step count start afresh, so a changed recipe (unroll, noise, learning
     // rate) takes effect from step 0.
-    Checkpoint c = load_checkpoint(o.init);
-    require_same_setup(c, o.init, true);
-    unpack_model(c, o.init, *model_, norms_);
+    Checkpoint c;
+    run_on_every_rank(comm_, [&] {  // a file one rank cannot read: every rank's error
+      c = load_checkpoint(o.init);
+      require_same_setup(c, o.init, true);
+      unpack_model(c, o.init, *model_, norms_);
+    });
     warn_other_dt(c, o.init);
     core::log_info(log_.get(), cat("initialised from ", o.init, " (its step ",
                                    c.attributes.count("step") ? c.attributes.at("step") : "?", ")"));
@@ -286,18 +298,22 @@ void Trainer::save(const std::string& path) const {
 }
 
 void Trainer::load(const std::string& path) {
-  Checkpoint c = load_checkpoint(path);
-  require_same_setup(c, path, false);
-  unpack_model(c, path, *model_, norms_);
+  Checkpoint c;
+  // Every rank reads the checkpoint itself: a file one rank cannot read is every rank's error.
+  run_on_every_rank(comm_, [&] {
+    c = load_checkpoint(path);
+    require_same_setup(c, path, false);
+    unpack_model(c, path, *model_, norms_);
+    unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
+    // The generator's state has one size for a build of libtorch; another would throw from inside it.
+    const at::Tensor& rng = checkpoint_tensor(c, path, "rng.sampler");
+    if (const int64_t bytes = gen_.get_state().numel(); rng.scalar_type() != at::kByte || rng.numel() != bytes)
+      throw Error(cat(path, ": tensor 'rng.sampler' holds ", rng.numel(), " values of ", rng.scalar_type(),
+                      ", a sampler state is ", bytes, " bytes; the checkpoint is damaged"));
+    gen_.set_state(rng);
+    step_ = restore_progress(c.attributes, path);
+  });
   warn_other_dt(c, path);
-  unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
-  // The generator's state has one size for a build of libtorch; another would throw from inside it.
-  const at::Tensor& rng = checkpoint_tensor(c, path, "rng.sampler");
-  if (const int64_t bytes = gen_.get_state().numel(); rng.scalar_type() != at::kByte || rng.numel() != bytes)
-    throw Error(cat(path, ": tensor 'rng.sampler' holds ", rng.numel(), " values of ", rng.scalar_type(),
-                    ", a sampler state is ", bytes, " bytes; the checkpoint is damaged"));
-  gen_.set_state(rng);
-  step_ = restore_progress(c.attributes, path);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "io/dataset.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
@@ -37,7 +38,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   // two spinning against each other; docs/hybrid.md).
   set_threads(o.threads, "rollout.threads", log.get());
   // The model (rank 0 alone runs it; the others only need its training deck's data.dir).
-  TrainedModel m = load_trained_model(o.checkpoint);
+  TrainedModel m;
+  run_on_every_rank(comm, [&] { m = load_trained_model(o.checkpoint); });  // one rank's failure: every rank's
   const at::Device device =
       comm.root() ? select_device_for(o.device, "rollout.device", Comm::self()) : at::Device(at::kCPU);
   m.model->module().to(device);
@@ -45,7 +47,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
                  cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str()));
   // The trajectory: truth, boundary values, mesh.
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
-  const DatasetTrajectory source = read_dataset_trajectory(dir, o.split, o.trajectory, "rollout.trajectory");
+  DatasetTrajectory source;
+  run_on_every_rank(comm, [&] { source = read_dataset_trajectory(dir, o.split, o.trajectory, "rollout.trajectory"); });
   const std::string& what = source.what;
   const double dt = source.dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty()) core::log_warn(log.get(), w);
