@@ -34,13 +34,18 @@ std::string data_identity(const GnnPipeOptions& o, const io::NodeDataset& d) {
 GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::shared_ptr<spdlog::logger> log)
     : options_(o), comm_(comm), log_(std::move(log)) {
   at::set_num_threads(o.threads);
-  io::NodeDataset data = o.source == "planetoid" ? io::read_planetoid(o.file) : io::make_csbm(o.csbm);
-  if (o.normalize_features && o.source == "planetoid") io::normalize_rows(data);
-  data_identity_ = data_identity(o, data);
-  // Each chunk needs nodes (100,000 chunks of Cora's 2,708 nodes took 100 s an epoch, not 0.1).
-  if (o.engine.chunks > data.num_nodes)
-    throw Error(cat("more chunks (", o.engine.chunks, ") than nodes in ", data.name, " (", data.num_nodes, ")"),
-                "gnnpipe.parallel.chunks");
+  io::NodeDataset data;
+  // Every rank reads the graph itself: a file one rank cannot read is every rank's error, not one
+  // rank's abort while the others wait in the engine's first collective.
+  run_on_every_rank(comm_, [&] {
+    data = o.source == "planetoid" ? io::read_planetoid(o.file) : io::make_csbm(o.csbm);
+    if (o.normalize_features && o.source == "planetoid") io::normalize_rows(data);
+    data_identity_ = data_identity(o, data);
+    // Each chunk needs nodes (100,000 chunks of Cora's 2,708 nodes took 100 s an epoch, not 0.1).
+    if (o.engine.chunks > data.num_nodes)
+      throw Error(cat("more chunks (", o.engine.chunks, ") than nodes in ", data.name, " (", data.num_nodes, ")"),
+                  "gnnpipe.parallel.chunks");
+  });
   EngineOptions e = o.engine;
   e.model.in = data.num_features;
   e.model.classes = data.num_classes;
@@ -51,7 +56,8 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
                      gnn::deep_gcn_name(e.model.kind), " x ", e.model.layers, ", mode ", o.mode, ": ", engine_->parts(),
                      " part(s) x ", engine_->stages(), " stage(s), ", e.chunks, " chunk(s)"));
   if (!o.resume.empty()) {
-    Checkpoint c = load_checkpoint(o.resume);
+    Checkpoint c;
+    run_on_every_rank(comm_, [&] { c = load_checkpoint(o.resume); });
     if (c.attributes["family"] != "gnnpipe")
       throw Error(cat(o.resume, ": a checkpoint of family '", c.attributes["family"], "', not gnnpipe"),
                   "train.resume");

@@ -19,7 +19,8 @@ namespace tessera::train::spen {
 CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm& comm,
                                      const std::shared_ptr<spdlog::logger>& log) {
   if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
-  const io::TuDataset ds = load_dataset(o);
+  io::TuDataset ds;
+  run_on_every_rank(comm, [&] { ds = load_dataset(o); });  // a folder one rank cannot read: every rank's error
   const PreparedData data = prepare(ds, o);
   std::vector<int64_t> labels;
   for (const auto& g : data.graphs) labels.push_back(g.label);
@@ -42,7 +43,8 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
   int64_t first = 0;
   std::vector<double> done;
   if (!o.resume.empty()) {
-    const Checkpoint c = load_checkpoint(o.resume);
+    Checkpoint c;
+    run_on_every_rank(comm, [&] { c = load_checkpoint(o.resume); });
     auto it = c.attributes.find("fold");
     if (it == c.attributes.end() || checkpoint_family(o.resume) != o.family)
       throw Error(cat(o.resume, ": not a checkpoint of family '", o.family, "'"), "train.resume");

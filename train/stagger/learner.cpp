@@ -204,7 +204,8 @@ std::pair<std::string, std::string> deck_setting(const std::string& name, const 
 }  // namespace
 
 void StaggerLearner::load(const std::string& path) {
-  Checkpoint c = load_checkpoint(path);
+  Checkpoint c;
+  run_on_every_rank(comm_, [&] { c = load_checkpoint(path); });  // one rank's unreadable file: every rank's
   if (c.attributes["family"] != "stagger")
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not stagger"), "train.resume");
   const StaggerOptions stored = StaggerOptions::from_attributes(c.attributes, path);
@@ -228,7 +229,8 @@ void StaggerLearner::load(const std::string& path) {
 }
 
 std::unique_ptr<StaggerModel> load_stagger_model(const std::string& path, const std::string& device, const Comm& comm) {
-  Checkpoint c = load_checkpoint(path);
+  Checkpoint c;
+  run_on_every_rank(comm, [&] { c = load_checkpoint(path); });  // one rank's unreadable file: every rank's
   if (c.attributes["family"] != "stagger")
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not stagger"));
   const StaggerOptions o = StaggerOptions::from_attributes(c.attributes, path);
