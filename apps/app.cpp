@@ -228,6 +228,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
       MpiSession::abort_all(code);
     }
     print_failures(agreement, spec.name, kind, message);
+    core::quiet_interrupts();  // reported: mpirun may end this rank before it exits
     return code;
   };
   // Ctrl-C or a batch system's SIGTERM: the run's unfinished <name>.tmp files go with it.

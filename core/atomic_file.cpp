@@ -45,6 +45,7 @@ std::atomic<int> slot_state[kSlots];
 char slot_path[kSlots][kSlotPath];
 pid_t slot_pid[kSlots];  // a forked child (the file readers) inherits the list: not its files
 char interrupted_program[128];
+volatile std::sig_atomic_t interrupt_quietly = 0;  // quiet_interrupts(): the run has reported its end
 
 int list_temporary(const std::string& path) {
   if (path.size() >= kSlotPath) return -1;  // not listed: left behind by a signal, as before
@@ -72,10 +73,12 @@ extern "C" void remove_temporaries_and_die(int sig) {
     if (slot_state[i].load() == kLive && slot_pid[i] == self && ::unlink(slot_path[i]) == 0) ++removed;
   // strsignal is not async-signal-safe: the three signals by name.
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
-  write_stderr(interrupted_program);
-  write_stderr(": interrupted by ");
-  write_stderr(name);
-  write_stderr(removed > 0 ? "; its unfinished output files were removed\n" : "\n");
+  if (!interrupt_quietly || removed > 0) {
+    write_stderr(interrupted_program);
+    write_stderr(": interrupted by ");
+    write_stderr(name);
+    write_stderr(removed > 0 ? "; its unfinished output files were removed\n" : "\n");
+  }
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
@@ -98,6 +101,8 @@ void TemporaryOutput::keep() {
   unlist_temporary(slot_);
   slot_ = -1;
 }
+
+void quiet_interrupts() { interrupt_quietly = 1; }
 
 void remove_temporaries_on_interrupt(const std::string& program) {
   const size_t n = std::min(program.size(), sizeof(interrupted_program) - 1);

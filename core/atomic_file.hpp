@@ -40,6 +40,10 @@ class TemporaryOutput {
 // signal, and then end the process by the signal as before (exit status 128 + signal). Without
 // them an interrupted run left its half-written `<name>.tmp` files behind.
 void remove_temporaries_on_interrupt(const std::string& program);
+// After the run has reported how it ended (an error line, every rank exiting): an interrupt says
+// nothing unless it removes files. Under mpirun, the launcher ends the other ranks with SIGTERM
+// when one exits non-zero first, and each printed "interrupted by SIGTERM" after the error line.
+void quiet_interrupts();
 
 // Writes `size` bytes to `path` (created or truncated), not atomically: for a temporary name. A
 // failure (a full disk) throws with the system's reason; the partial file is the caller's to remove.

@@ -31,6 +31,11 @@ foreach(regex IN ITEMS "${EXPECT}" "${EXPECT_ALSO}")
     message(FATAL_ERROR "no error line matches '${regex}':\n${err}")
   endif()
 endforeach()
+# The ranks that mpirun ends after the first non-zero exit say nothing more (they printed
+# "interrupted by SIGTERM" after the error line).
+if(err MATCHES "interrupted by")
+  message(FATAL_ERROR "a rank reported an interrupt after the error:\n${err}")
+endif()
 if(err MATCHES "MPI_ABORT")
   message(FATAL_ERROR "the job was aborted (MPI_ABORT) for a deck error:\n${err}")
 endif()
