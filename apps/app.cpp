@@ -15,6 +15,7 @@
 #include "core/failure.hpp"
 #include "core/gather.hpp"
 #include "core/log.hpp"
+#include "core/on_root.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::apps {
@@ -46,18 +47,12 @@ struct MpiSession {
 
 #if TESSERA_HAVE_MPI
 // The agreement's barrier (non-blocking: MPI matches a non-blocking collective only with its
-// kind), polled with pauses, since Open MPI's MPI_Wait spins a core that rank 0 may need to finish
-// writing. False when `seconds` (if positive) passed first: the request then dies with the job.
+// kind), waited for with pauses, since rank 0 may need the core to finish writing. False when
+// `seconds` (if positive) passed first: the request then dies with the job.
 bool agreement_barrier(const Comm& agreement, double seconds) {
   MPI_Request request;
   MPI_Ibarrier(agreement.mpi(), &request);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  for (int done = 0;;) {
-    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-    if (done) return true;
-    if (seconds > 0 && std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  return wait_with_pauses(request, seconds);
 }
 #endif
 

@@ -71,6 +71,16 @@ void run_on_every_rank(const Comm& comm, const std::function<void()>& work) {
 }
 
 #if TESSERA_HAVE_MPI
+bool wait_with_pauses(MPI_Request& request, double seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  for (int done = 0;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return true;
+    if (seconds > 0 && std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 namespace {
 constexpr int kFailureTag = 1;
 }
@@ -131,12 +141,10 @@ void IndependentWork::finish() {
     // Which ranks failed; then each one's message, sent to every rank when it failed.
     int mine = thrown_ ? 1 : 0;
     std::vector<int> failed(static_cast<size_t>(comm_.size()));
-    // Polled with pauses: a rank that failed waits here for the others to finish their item, and
-    // Open MPI's blocking wait would spin a core that they may need.
+    // A rank that failed waits here for the others to finish their item.
     MPI_Request gathered;
     MPI_Iallgather(&mine, 1, MPI_INT, failed.data(), 1, MPI_INT, comm_.mpi(), &gathered);
-    for (int done = 0; MPI_Test(&gathered, &done, MPI_STATUS_IGNORE), !done;)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    wait_with_pauses(gathered);
     for (int r = 0; r < comm_.size(); ++r) {
       if (!failed[static_cast<size_t>(r)]) continue;
       std::string text = failure_;

@@ -14,14 +14,21 @@
 namespace tessera {
 
 // Runs `work` on rank 0 alone; then (collective), if it threw, rank 0 rethrows its exception and
-// every other rank throws an Error with its message (and deck key). On one rank it simply runs
-// `work`.
+// every other rank throws a copy that run_app words alike (core::describe_failure: kind, message,
+// deck key). On one rank it simply runs `work`.
 void run_on_root(const Comm& comm, const std::function<void()>& work);
 
 // Runs `work` on every rank (each its own part: a file piece); then (collective), if it threw on
-// any rank, each rank where it threw rethrows its exception and every other rank throws an Error
-// with the message (and deck key) of the first rank where it threw.
+// any rank, each rank where it threw rethrows its exception and every other rank throws a copy of
+// the first such rank's, worded alike.
 void run_on_every_rank(const Comm& comm, const std::function<void()>& work);
+
+#if TESSERA_HAVE_MPI
+// Waits for a non-blocking request, testing it with 5 ms pauses: Open MPI's MPI_Wait spins a core,
+// which the ranks still working may need. False when `seconds` (if positive) pass first (the
+// request is then left to the end of the job).
+bool wait_with_pauses(MPI_Request& request, double seconds = 0);
+#endif
 
 // Items that each rank works through on its own, with no collective between them. When one rank
 // fails, the others stop at their next item, instead of computing on and then waiting for it in
@@ -45,8 +52,8 @@ class IndependentWork {
   bool run(const std::function<void()>& item);
 
   // Collective, once every rank has stopped calling run(): if an item threw on any rank, each rank
-  // where one threw rethrows its exception and every other rank throws an Error with the message
-  // (and deck key) of the lowest rank where one threw.
+  // where one threw rethrows its exception and every other rank throws a copy of the lowest such
+  // rank's, worded alike.
   void finish();
 
  private:
@@ -56,7 +63,7 @@ class IndependentWork {
   [[maybe_unused]] bool owns_comm_ = false;  // a duplicated communicator (MPI only)
   bool finished_ = false, told_ = false;
   std::exception_ptr thrown_;
-  std::string failure_;  // what this rank sends: its deck key and message
+  std::string failure_;  // what this rank sends: its failure's kind, deck key and message
 #if TESSERA_HAVE_MPI
   std::vector<MPI_Request> sends_;
 #endif

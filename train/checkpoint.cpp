@@ -180,4 +180,15 @@ double attribute_real(const std::map<std::string, std::string>& attributes, cons
   return v;
 }
 
+void put_setup(Checkpoint& c, const RunSetup& setup) {
+  for (const auto& [key, value] : setup) c.attributes["setup." + key] = value;
+}
+
+std::optional<io::DeckDifference> setup_difference(const Checkpoint& c, const RunSetup& setup) {
+  for (const auto& [key, value] : setup)
+    if (const auto it = c.attributes.find("setup." + key); it != c.attributes.end() && it->second != value)
+      return io::DeckDifference{key, it->second, value};
+  return std::nullopt;
+}
+
 }  // namespace tessera::train

@@ -7,7 +7,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "io/deck_difference.hpp"
 
 namespace tessera::train {
 
@@ -36,4 +41,13 @@ int64_t attribute_count(const std::map<std::string, std::string>& attributes, co
                         const std::string& name);
 double attribute_real(const std::map<std::string, std::string>& attributes, const std::string& path,
                       const std::string& name);
+
+// What decides a run that its parameters' shapes do not show (the problem, the data split, the
+// precision), by the deck key that sets each and its value as text. Recorded in a checkpoint as
+// attributes "setup.<key>", so that a resume names the first setting that differs.
+using RunSetup = std::vector<std::pair<std::string, std::string>>;
+void put_setup(Checkpoint& c, const RunSetup& setup);
+// The first setting of `setup` that `c` recorded with another value ({key, stored, now}); none
+// when all agree, or for settings it did not record (checkpoints before 2026-12-05).
+std::optional<io::DeckDifference> setup_difference(const Checkpoint& c, const RunSetup& setup);
 }  // namespace tessera::train

@@ -121,6 +121,12 @@ LoopOptions loop_options(const io::Deck& d) {
   return o;
 }
 
+void refuse_replacing_checkpoint(const io::Deck& d, const std::string& checkpoint) {
+  if (!d.has("train.resume") && !d.get_bool("output.overwrite") && std::filesystem::exists(checkpoint))
+    d.fail("output.dir", cat(checkpoint, " exists from an earlier run: resume it with --set train.resume=", checkpoint,
+                             ", start afresh with --set output.overwrite=true, or choose another output.dir"));
+}
+
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
   const Family& family = find_family(families, d.get_string("model.family"));
@@ -128,9 +134,7 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
   set_threads(d.get_int(threads_key), threads_key, ctx.log.get());
   // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
   const std::string checkpoint = loop.output_dir + "/checkpoint.h5";
-  if (!d.has("train.resume") && !d.get_bool("output.overwrite") && std::filesystem::exists(checkpoint))
-    d.fail("output.dir", cat(checkpoint, " exists from an earlier run: resume it with --set train.resume=", checkpoint,
-                             ", start afresh with --set output.overwrite=true, or choose another output.dir"));
+  refuse_replacing_checkpoint(d, checkpoint);
   // A resume writes its checkpoints and metrics into output.dir: another run's would be replaced
   // and its metrics.csv continued with this run's rows (it happened without a word).
   if (d.has("train.resume") && std::filesystem::exists(checkpoint)) {

@@ -83,6 +83,9 @@ const Family& find_family(const std::vector<Family>& families, const std::string
 void add_training_keys(io::Schema& schema, const std::vector<Family>& families);
 // The shared loop's settings from a training deck.
 LoopOptions loop_options(const io::Deck& deck);
+// A fresh start (no train.resume, no output.overwrite) does not replace `checkpoint`, an earlier
+// run's: refused at output.dir, saying how to resume or replace it.
+void refuse_replacing_checkpoint(const io::Deck& deck, const std::string& checkpoint);
 // Builds the deck's family learner and runs the shared loop.
 void train_from_deck(const std::vector<Family>& families, const io::Deck& deck, const RunContext& context);
 

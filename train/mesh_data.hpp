@@ -75,11 +75,10 @@ struct DatasetTrajectory {
 };
 DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
                                           const std::string& key);
-// The check read_dataset_trajectory makes, on an open reader of <dir>/<split>.h5.
 // A trajectory of `steps` states must have at least 2 to be rolled out: one state has no step to
 // predict (it was reported as zero error, or failed only at the pictures, leaving files behind).
 void require_steps_to_roll_out(int64_t steps, const std::string& what);
-
+// The check read_dataset_trajectory makes, on an open reader of <dir>/<split>.h5.
 void require_dataset_trajectory(const io::DatasetReader& reader, const std::string& dir, const std::string& split,
                                 int64_t id, const std::string& key);
 

@@ -65,19 +65,16 @@ constexpr int kColumns = 10;
 void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Device& device, const Comm& comm,
                        const std::shared_ptr<spdlog::logger>& log) {
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
-  std::optional<io::DatasetReader> opened;
-  run_on_every_rank(comm, [&] {  // a file one rank cannot read: every rank's error
-    opened.emplace(dir, o.split);
-    for (int64_t id : o.trajectories) require_dataset_trajectory(*opened, dir, o.split, id, "rollout.trajectories");
-  });
-  const io::DatasetReader& reader = *opened;
   const int64_t count = static_cast<int64_t>(o.trajectories.size());
   // This rank's share, whole (outputs and metrics are per trajectory, on this rank alone).
   std::vector<int64_t> mine;
   std::vector<TrajectoryData> parts;
   int64_t steps = o.steps > 0 ? o.steps : std::numeric_limits<int64_t>::max();
-  // No collective inside: a trajectory one rank cannot use is every rank's error.
+  // No collective inside: a file or trajectory that one rank cannot use is every rank's error.
+  std::optional<io::DatasetReader> opened;
   run_on_every_rank(comm, [&] {
+    const io::DatasetReader& reader = opened.emplace(dir, o.split);
+    for (int64_t id : o.trajectories) require_dataset_trajectory(reader, dir, o.split, id, "rollout.trajectories");
     for (int64_t i = comm.rank(); i < count; i += comm.size()) {
       const int64_t id = o.trajectories[i];
       mine.push_back(i);
@@ -85,6 +82,7 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
       require_steps_to_roll_out(parts.back().steps(), cat(dir, "/", o.split, ".h5 #", id));
     }
   });
+  const io::DatasetReader& reader = *opened;
   // The steps common to all trajectories, on every rank (max of the negated counts: their min).
   for (const auto& p : parts) steps = std::min(steps, p.steps() - 1);
   int64_t negated = -steps;

@@ -54,13 +54,15 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   // Graph-parallel loading partitions (collectively) after this check.
   run_on_every_rank(comm_, [&] {
     data_dt_ = io::read_dataset_meta(dir).dt;
-    io::DatasetReader check(dir, o.data.train_split);
     // A dataset may have no validation split (dataset.valid: 0), so the default's absence only
     // turns validation off; a split named on purpose must exist.
     has_valid = std::filesystem::exists(valid_path);
     if (!has_valid && o.data.valid_split != "valid")
       throw Error(cat(valid_path, " does not exist: no split '", o.data.valid_split, "' in ", dir), "data.valid_split");
-    if (!graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops);
+    if (graph_parallel_)
+      io::DatasetReader(dir, o.data.train_split);  // opened to check it: it is loaded below
+    else
+      train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops);
   });
   if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops);
   run_on_root(comm_, [&] {  // validation: rank 0, whole graphs

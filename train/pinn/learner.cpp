@@ -6,9 +6,6 @@
 
 #include <deque>
 #include <numbers>
-#include <string>
-#include <utility>
-#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -29,7 +26,7 @@ namespace {
 // resumes only where all agree. (A sweep run again into the same folder with another problem
 // resumed the old cases and reported them as the new problem's; another precision crashed in
 // L-BFGS.) The grid, loss weights and optimiser settings may change on a resume.
-std::vector<std::pair<std::string, std::string>> case_setup(const PinnOptions& o) {
+RunSetup case_setup(const PinnOptions& o) {
   return {{"pinn.formulation", formulation_name(o.formulation)},
           {"pinn.problem", o.problem.name()},
           {"pinn.c", cat(o.problem.c)},
@@ -314,7 +311,7 @@ void PinnLearner::save(const std::string& path) const {
   // The Lagrangian network's displacement output only; an Eulerian one has none.
   if (options_.formulation == Formulation::Lagrangian) c.attributes["displacement_unit"] = cat(displacement_unit());
   c.attributes["initial_condition"] = options_.hard_initial_condition ? "hard" : "soft";
-  for (const auto& [key, value] : case_setup(options_)) c.attributes["setup." + key] = value;
+  put_setup(c, case_setup(options_));
   c.attributes["deck"] = options_.deck_yaml;
   save_checkpoint(path, c);
 }
@@ -336,12 +333,11 @@ void PinnLearner::load(const std::string& path) {
     throw Error(cat(path, ": trained with a ", c.attributes["initial_condition"], " initial condition, this deck's is ",
                     form, " (pinn.initial_condition)"),
                 "train.resume");
-  for (const auto& [key, value] : case_setup(options_))  // checkpoints before 2026-12-05 lack them
-    if (const auto it = c.attributes.find("setup." + key); it != c.attributes.end() && it->second != value)
-      throw Error(cat(path, ": this case was trained with ", key, " = ", it->second, ", the deck gives ", value,
-                      "; a checkpoint resumes only the case it holds (a fresh start: another output.dir, or ",
-                      "output.overwrite: true)"),
-                  key);
+  if (const auto d = setup_difference(c, case_setup(options_)))
+    throw Error(cat(path, ": this case was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
+                    "; a checkpoint resumes only the case it holds (a fresh start: another output.dir, or ",
+                    "output.overwrite: true)"),
+                d->key);
   NamedParameters params = net_->named_parameters();
   unpack_parameters(c, path, params, "train.resume");
   load_adam(c, *adam_, *net_);

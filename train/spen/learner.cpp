@@ -7,9 +7,6 @@
 
 #include <cmath>
 #include <random>
-#include <string>
-#include <utility>
-#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -52,7 +49,7 @@ namespace {
 // resumes only where all agree. (Another train.seed or spen.data.folds resumed a fold with
 // another split, training on the fold's test graphs; the earlier folds' accuracies were averaged
 // in as well.) The model's shape is checked by the parameters' shapes.
-std::vector<std::pair<std::string, std::string>> fold_setup(const GraphClassifierOptions& o, const std::string& data) {
+RunSetup fold_setup(const GraphClassifierOptions& o, const std::string& data) {
   return {{"spen.data", data},  // the dataset's name (MUTAG, CSL, ...)
           {"spen.data.node_features", o.constant_features ? "constant" : "labels"},
           {"spen.data.csl_per_class", o.source == "csl" ? cat(o.csl_per_class) : "-"},
@@ -202,7 +199,7 @@ void FoldLearner::save(const std::string& path) const {
   c.attributes["fold"] = std::to_string(fold_);
   c.attributes["test_history"] = std::to_string(test_acc_.size());
   c.attributes["previous_folds"] = std::to_string(previous_.size());
-  for (const auto& [key, value] : fold_setup(options_, data_.name)) c.attributes["setup." + key] = value;
+  put_setup(c, fold_setup(options_, data_.name));
   c.attributes["deck"] = options_.deck_yaml;
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
@@ -214,11 +211,10 @@ void FoldLearner::load(const std::string& path) {
                 "train.resume");
   if (attribute_count(c.attributes, path, "fold") != fold_)
     throw Error(cat(path, ": a checkpoint of fold ", c.attributes["fold"], ", expected fold ", fold_), "train.resume");
-  for (const auto& [key, value] : fold_setup(options_, data_.name))  // checkpoints before 2026-12-05 lack them
-    if (const auto it = c.attributes.find("setup." + key); it != c.attributes.end() && it->second != value)
-      throw Error(cat(path, ": fold ", fold_, " was trained with ", key, " = ", it->second, ", the deck gives ", value,
-                      "; a fold resumes only with the split and training it was started with"),
-                  key == "spen.data" ? "train.resume" : key);
+  if (const auto d = setup_difference(c, fold_setup(options_, data_.name)))
+    throw Error(cat(path, ": fold ", fold_, " was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
+                    "; a fold resumes only with the split and training it was started with"),
+                d->key == "spen.data" ? "train.resume" : d->key);
   auto tensor = [&](const std::string& name) {
     auto it = c.tensors.find(name);
     if (it == c.tensors.end())

@@ -1,7 +1,5 @@
 #include "train/spen/options.hpp"
 
-#include <filesystem>
-
 #include "core/error.hpp"
 #include "io/deck.hpp"
 #include "train/family.hpp"
@@ -115,12 +113,9 @@ GraphClassifierOptions read_options(const io::Deck& d) {
     d.fail("train.device", "the spen, ign and gin families run on the CPU only (cpu)");
   o.output_dir = d.get_output_dir("output.dir");
   // A fresh start does not replace an earlier run's fold checkpoints (output.dir/fold_<k>/) unless
-  // asked, as the other families' output.dir/checkpoint.h5 (train_from_deck); it did silently.
-  if (o.resume.empty() && !d.get_bool("output.overwrite"))
-    for (int64_t f = o.folds - 1; f >= 0; --f)
-      if (const std::string c = cat(o.output_dir, "/fold_", f, "/checkpoint.h5"); std::filesystem::exists(c))
-        d.fail("output.dir", cat(c, " exists from an earlier run: resume it with --set train.resume=", c,
-                                 ", start afresh with --set output.overwrite=true, or choose another output.dir"));
+  // asked, as the other families' output.dir/checkpoint.h5; it did silently. The last fold's is named.
+  for (int64_t f = o.folds - 1; f >= 0; --f)
+    refuse_replacing_checkpoint(d, cat(o.output_dir, "/fold_", f, "/checkpoint.h5"));
   o.deck_yaml = d.resolved_yaml();
   return o;
 }
