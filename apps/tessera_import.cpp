@@ -85,6 +85,9 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
   log.info("found {} trajector{} ({} format) in {}; dt = {} (from {})", ds.trajectories.size(),
            ds.trajectories.size() == 1 ? "y" : "ies", io::foreign_format_name(ds.format), ds.source, ds.dt,
            ds.dt_source);
+  if (ds.replaced_dt > 0)
+    log.warn("import.dt = {} replaces dt = {} from {} (the dataset's time step is import.dt's)", ds.dt, ds.replaced_dt,
+             ds.replaced_dt_source);
   bool inferred = false;
   for (const auto& t : ds.trajectories) {
     std::string types;

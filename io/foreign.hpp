@@ -73,6 +73,9 @@ struct ImportedDataset {
   ForeignFormat format = ForeignFormat::Auto;
   double dt = 0;
   std::string dt_source;  // where dt came from
+  // A different dt that the source gives and import.dt replaced (0: none), and where it came from.
+  double replaced_dt = 0;
+  std::string replaced_dt_source;
   std::vector<ImportedTrajectory> trajectories;
   bool has_pressure() const;  // every trajectory has pressure
 };

@@ -167,9 +167,14 @@ double dt_from_times(const std::vector<double>& t, const std::string& what) {
 
 void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<double()>& from_source,
                const std::string& source, const std::string& missing) {
+  // The source is read even when import.dt is given: its value is checked the same way, and a
+  // different one is kept so that the app can say it was replaced (never silently).
+  const double source_dt = from_source();
   if (o.dt > 0) {
     d.dt = o.dt, d.dt_source = "import.dt";
-  } else if ((d.dt = from_source()) > 0) {
+    if (source_dt > 0 && std::abs(source_dt - o.dt) > 1e-6 * o.dt)
+      d.replaced_dt = source_dt, d.replaced_dt_source = source;
+  } else if ((d.dt = source_dt) > 0) {
     d.dt_source = source;
   } else {
     throw Error(cat(d.source, ": no time step: ", missing, "; set import.dt"));

@@ -88,9 +88,9 @@ class VtkMessages {
   std::unique_ptr<State> state_;
 };
 
-// The dataset's dt: import.dt when set (then the source's stamps are not read), else
-// `from_source()` (0: the source has none), recorded as `source`; else an error on d.source that
-// says what is missing and to set import.dt.
+// The dataset's dt: import.dt when set (a different `from_source()` is kept in d.replaced_dt),
+// else `from_source()` (0: the source has none), recorded as `source`; else an error on d.source
+// that says what is missing and to set import.dt.
 void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<double()>& from_source,
                const std::string& source, const std::string& missing);
 

@@ -17,9 +17,20 @@ TEST_CASE("VTU series: .pvd and directory, pressure optional, step order by numb
   auto d = io::read_foreign(dir + "/series.pvd", o);
   CHECK(d.format == io::ForeignFormat::VtuSeries);
   CHECK(d.dt == Approx(0.5));
+  CHECK(d.replaced_dt == 0);
   REQUIRE(d.trajectories.size() == 1);
   check_channel(d.trajectories[0], true);
   check_inferred(d.trajectories[0]);
+  // import.dt replaces the stamps' dt, and the dataset keeps the replaced value for the app's
+  // warning; the same value replaces nothing.
+  io::ImportOptions other = o;
+  other.dt = 0.25;
+  d = io::read_foreign(dir + "/series.pvd", other);
+  CHECK(d.dt == 0.25);
+  CHECK(d.replaced_dt == Approx(0.5));
+  CHECK(d.replaced_dt_source == "the .pvd time steps");
+  other.dt = 0.5;
+  CHECK(io::read_foreign(dir + "/series.pvd", other).replaced_dt == 0);
   // The directory holding the .vtu files (no .pvd): ordered by the number in the name; dt given.
   const std::string plain = write_vtu_series("vtu_dir", false, false);
   check_error([&] { io::read_foreign(plain, o); }, "no .pvd time stamps; set import.dt");
