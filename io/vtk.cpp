@@ -8,6 +8,7 @@
 #include <vtkIdTypeArray.h>
 #include <vtkIntArray.h>
 #include <vtkNew.h>
+#include <vtkObjectFactory.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkUnstructuredGrid.h>
@@ -49,6 +50,19 @@ int vtk_cell_type(mesh::CellType t) {
   }
   return 0;
 }
+
+// VTK's parallel writer with the pieces left out: each rank has written its piece itself (see
+// write_pvtu), so VTK only gathers which ranks have one and writes the .pvtu index that lists them
+// (the piece of a rank without points is not listed, as before).
+class PvtuIndexWriter : public vtkXMLPUnstructuredGridWriter {
+ public:
+  static PvtuIndexWriter* New();
+  vtkTypeMacro(PvtuIndexWriter, vtkXMLPUnstructuredGridWriter);
+
+ protected:
+  int WritePiece(int) override { return 1; }
+};
+vtkStandardNewMacro(PvtuIndexWriter);
 
 }  // namespace
 
@@ -144,12 +158,11 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   auto grid = make_vtk_grid(m, with_rank, mine, deck_yaml);
   const std::string stem = target.stem().string();
   const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
-  // VTK 9.1's piece writer crashed now and then on a full disk: its out-of-disk path frees
-  // position arrays that the binary mode never made (a segmentation fault in
-  // DeletePositionArrays, 17 of 25 runs of test_parallel_io.np2 on a loaded machine). So each rank
-  // first writes its piece itself, from memory: a disk without room for it is a clean error on
-  // that rank, before VTK writes the same piece in its place (it truncates the file first, so the
-  // room is there).
+  // Each rank writes its piece itself, with the serial writer from memory, and VTK's parallel
+  // writer only the index: VTK 9.1's piece writer crashed now and then on a full disk (its
+  // out-of-disk path frees position arrays that the binary mode never made: a segmentation fault
+  // in DeletePositionArrays, 17 of 25 runs of test_parallel_io.np2 on a loaded machine), where
+  // this is a clean error on that rank.
   run_on_every_rank(comm, [&] {
     if (mine.empty()) return;
     vtkNew<vtkXMLUnstructuredGridWriter> piece_writer;
@@ -157,7 +170,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
     piece_writer->SetDataModeToBinary();
     write_atomically(*piece_writer, (stage / piece).string());
   });
-  vtkNew<vtkXMLPUnstructuredGridWriter> w;
+  vtkNew<PvtuIndexWriter> w;
   w->SetInputData(grid);
   w->SetFileName((stage / target.filename()).string().c_str());
   w->SetNumberOfPieces(comm.size());
@@ -176,12 +189,12 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   w->SetController(controller);
 #endif
   const int wrote = w->Write();
-  // The parallel writer reports a piece or index it could not write (a full disk) by its error
-  // code alone, returning success: every rank learns of any failure before anything is moved out.
+  // The parallel writer reports an index it could not write (a full disk) by its error code
+  // alone, returning success: every rank learns of any failure before anything is moved out.
   run_on_every_rank(comm, [&] {
     const std::string reason = vtk_error(w->GetErrorCode());
     if (wrote != 1 || !reason.empty())
-      throw Error(cat(path, ": VTK could not write rank ", comm.rank(), "'s piece", comm.root() ? " or the index" : "",
+      throw Error(cat(path, ": VTK could not write the index", comm.root() ? "" : cat(" (rank ", comm.rank(), ")"),
                       ": ", reason.empty() ? "its writer failed" : reason));
   });
   // A rank with no cells (more ranks than cells, or an empty part) gets no piece from VTK, and the
