@@ -115,6 +115,11 @@ TEST_CASE("Poiseuille flow is reproduced exactly, with its wall shear force", "[
     CHECK(p[v] == Approx(8 * nu * U / (H * H) * (L - x)).epsilon(0).margin(1e-10));  // zero at the do-nothing outflow
   }
   CHECK(ns.pressure_at(0.5, 0.2) == Approx(8 * nu * U / (H * H) * (L - 0.5)).epsilon(1e-10));
+  // Vorticity ∂v/∂x − ∂u/∂y = −4U(H − 2y)/H²: the P2 field's gradient is exact at every vertex, so
+  // the area-weighted mean over the cells around it is too (and has the right sign).
+  const auto w = ns.vertex_vorticity();
+  for (int64_t v = 0; v < m.num_nodes(); ++v)
+    CHECK(w[v] == Approx(-4 * U * (H - 2 * m.coords[v * 2 + 1]) / (H * H)).epsilon(0).margin(1e-9));
   // Consistent reaction on the bottom wall = the exact traction integrated against the test
   // function that is 1 on the group: shear ν ∂u/∂y = 4 ν U / H along x and the pressure along
   // −y over the wall, plus the inflow traction (p_in, 0) times the corner vertex's P2 function on
