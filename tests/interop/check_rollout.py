@@ -52,6 +52,26 @@ if steps_run >= 50:
     expected_rows.add("rollout_rmse_50")
 check(steps_run == 19 and set(summary) == expected_rows, f"summary rows named by the {steps_run} steps run")
 
+# The errors recomputed from the series: step k's RMSE over every node and both channels of the
+# prediction against the truth, and of persistence (holding the first true state); the all-step
+# values are the root mean square of the per-step ones.
+with meshio.xdmf.TimeSeriesReader(f"{out}/rollout.xmf") as r:
+    r.read_points_cells()
+    frames = [r.read_data(k)[1] for k in range(r.num_steps)]
+rmse = np.array([np.sqrt(np.mean((f["velocity_pred"][:, :2] - f["velocity_true"][:, :2]) ** 2)) for f in frames[1:]])
+pers = np.array([np.sqrt(np.mean((frames[0]["velocity_true"][:, :2] - f["velocity_true"][:, :2]) ** 2))
+                 for f in frames[1:]])
+csv_rmse = np.array([float(r["rmse"]) for r in rows])
+csv_pers = np.array([float(r["persistence_rmse"]) for r in rows])
+check(np.allclose(csv_rmse, rmse, rtol=1e-5, atol=0), f"rollout_metrics rmse is the series' (max rel. diff "
+      f"{np.max(np.abs(csv_rmse / rmse - 1)):.2e})")
+check(np.allclose(csv_pers, pers, rtol=1e-5, atol=0), "rollout_metrics persistence_rmse is the series'")
+all_model, all_pers = np.sqrt(np.mean(rmse ** 2)), np.sqrt(np.mean(pers ** 2))
+check(abs(float(summary["rollout_rmse_all"]["model"]) / all_model - 1) < 1e-5
+      and abs(float(summary["rollout_rmse_all"]["persistence"]) / all_pers - 1) < 1e-5,
+      f"rollout_rmse_all is the RMS over the steps ({all_model:.6g}, {all_pers:.6g})")
+check(abs(float(summary["rollout_rmse_1"]["model"]) / rmse[0] - 1) < 1e-5, "rollout_rmse_1 is step 1's")
+
 # The wake probe (train/wake_probe.hpp) recomputed with numpy from the series: the normal node of
 # largest cross-stream variance in the data, and the peak of each Hann-windowed spectrum.
 with meshio.xdmf.TimeSeriesReader(f"{out}/rollout.xmf") as r:
