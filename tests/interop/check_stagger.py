@@ -45,6 +45,20 @@ for k, ds in enumerate(frames):
 
 csv = np.genfromtxt(f"{out}/rollout_errors.csv", delimiter=",", names=True)
 check(np.all(np.isfinite(csv["rel_l2_mean"])), "errors are finite")
+check(np.all(csv["rel_l2_mean"] <= csv["rel_l2_max"] * (1 + 1e-9)), "the mean error is at most the largest")
+# A written frame's error ||w - ref|| / ||ref|| (one of the trajectories the table averages) is at
+# most the table's largest at that step; dividing by ||w|| or taking another step would not hold.
+for ds in frames[1:]:
+    step = int(round(float(ds.get("timestep")) / dt))
+    r = vtkXMLImageDataReader()
+    r.SetFileName(os.path.join(out, ds.get("file")))
+    r.Update()
+    pd = r.GetOutput().GetPointData()
+    w, ref = (vtk_to_numpy(pd.GetArray(a)).astype(np.float64) for a in ("vorticity", "reference"))
+    rel = np.linalg.norm(w - ref) / np.linalg.norm(ref)
+    row = np.flatnonzero(csv["step"] == step)
+    check(len(row) == 1 and rel <= csv["rel_l2_max"][row[0]] * (1 + 1e-5) and rel > 0,
+          f"step {step}: the frame's relative L2 error {rel:.6g} is within the table's largest")
 check(np.allclose(csv["time"], csv["step"] * dt), "times are step * dt")
 check(csv["persistence_mean"][-1] > 0, "persistence error is positive")
 check.finish()

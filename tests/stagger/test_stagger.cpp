@@ -82,6 +82,23 @@ std::string out_dir(const std::string& name) {
 
 }  // namespace
 
+TEST_CASE("relative L2 error: the norm of the difference over the reference's, per field", "[stagger]") {
+  // Two fields of known norms: b1 = 2 on 4 x 4 (norm 8) and a1 = b1 + 3 at one point (difference
+  // norm 3): 3/8; b2 = 1 (norm 4), a2 = 0: 1. Dividing by the prediction's norm would give 3/√(64 +
+  // 12 + 9) = 0.325... and 0/0.
+  const at::Tensor b = at::stack({at::full({4, 4}, 2.0, at::kDouble), at::ones({4, 4}, at::kDouble)});
+  at::Tensor a = b.clone();
+  a[0][1][2] += 3;
+  a[1].zero_();
+  const at::Tensor r = relative_l2(a, b);
+  REQUIRE(r.sizes() == at::IntArrayRef{2});
+  CHECK(r[0].item<double>() == Approx(3.0 / 8.0).epsilon(1e-14));
+  CHECK(r[1].item<double>() == Approx(1.0).epsilon(1e-14));
+  // Leading dimensions are kept: [steps, batch, N, N] -> [steps, batch].
+  CHECK(relative_l2(a.unsqueeze(0).expand({3, 2, 4, 4}), b.unsqueeze(0).expand({3, 2, 4, 4})).sizes() ==
+        at::IntArrayRef{3, 2});
+}
+
 TEST_CASE("a range of the solver bank equals those solvers of the whole bank", "[stagger]") {
   at::manual_seed(1);
   const CoarseSolverBank bank(CoarseSolverShape{8, 5, 4, 2, 3}, f64);
