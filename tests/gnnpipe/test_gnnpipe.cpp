@@ -14,9 +14,11 @@
 #include <sstream>
 
 #include "core/comm.hpp"
+#include "core/error.hpp"
 #include "gnn/deep_gcn.hpp"
 #include "io/csbm.hpp"
 #include "mesh/partition.hpp"
+#include "tests/test_paths.hpp"
 #include "train/gnnpipe/engine.hpp"
 #include "train/gnnpipe/learner.hpp"
 #include "train/loop.hpp"
@@ -171,6 +173,13 @@ TEST_CASE("dropout masks depend on the node, not on the row order", "[gnnpipe]")
   const double kept = m.gt(0).to(at::kDouble).mean().item<double>();
   CHECK(kept > 0.4);
   CHECK(kept < 0.6);
+  // p is the probability of dropping: at p = 0.2 about 80% of 30,000 entries are kept, each scaled
+  // by 1 / (1 − p) = 1.25 so that the mask's mean is 1 (p = 0.5 cannot tell dropping from keeping).
+  const at::Tensor q = gnn::dropout_mask(key, std::vector<int64_t>{0, 1, 2, 3, 4, 5}, 5000, 0.2, at::kDouble);
+  const double kept_q = q.gt(0).to(at::kDouble).mean().item<double>();
+  CHECK(kept_q == Approx(0.8).margin(0.015));
+  CHECK(q.mean().item<double>() == Approx(1.0).margin(0.02));
+  CHECK(at::logical_or(q.eq(0), q.eq(1.25)).all().item<bool>());
   CHECK(!at::equal(m, gnn::dropout_mask(gnn::dropout_key(1, 3, 3), {0, 1, 2, 3, 4, 5}, 50, 0.5, at::kDouble)));
 }
 
@@ -330,7 +339,8 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
   o.engine = options(gnn::DeepGcnKind::Gcnii, 4);
   o.engine.lr = 0.05;  // overfits the 30 training nodes quickly, so the validation loss turns
   o.patience = 4;
-  const std::string dir = (std::filesystem::temp_directory_path() / "tessera_gnnpipe_patience").string();
+  // Each rank count has its own folder: ctest -j runs test_gnnpipe and its .npN copies together.
+  const std::string dir = cat(test::test_out(), "/gnnpipe_patience_np", world.size());
   if (world.root()) std::filesystem::create_directories(dir);
   world.barrier();
   train::gnnpipe::GnnPipeLearner learner(o, world);
