@@ -328,6 +328,51 @@ TEST_CASE("a checkpoint resumes exactly in another mode and on another rank coun
   require_equal(resumed, straight, 1e-6);
 }
 
+TEST_CASE("a learner's checkpoint file resumes on another rank count with its early-stopping record",
+          "[gnnpipe][mpi]") {
+  // Through the HDF5 file and the learner (the engine test above goes through memory): the
+  // lowest validation loss so far and its epoch come back, so a run saved after that epoch and
+  // resumed on another rank count stops at the epoch and with the record of the uninterrupted one.
+  const Comm world;
+  train::gnnpipe::GnnPipeOptions o;
+  o.source = "csbm";
+  o.csbm = small_csbm();
+  o.mode = "graph";
+  o.engine = options(gnn::DeepGcnKind::Gcnii, 4);
+  o.engine.lr = 0.05;  // as in the early-stopping test below: the validation loss turns early
+  o.patience = 4;
+  auto run = [](train::gnnpipe::GnnPipeLearner& l, int64_t until) {
+    while (l.steps_done() < until) {
+      l.step();
+      l.validate();
+      if (!l.stop_reason().empty()) break;
+    }
+    return l.stop_reason();
+  };
+  train::gnnpipe::GnnPipeLearner straight(o, Comm::self());
+  const std::string reason = run(straight, 400);
+  const int64_t stop = straight.steps_done();
+  REQUIRE(!reason.empty());
+  REQUIRE(stop >= o.patience + 3);
+  const std::string dir = cat(test::test_out(), "/gnnpipe_resume_np", world.size());
+  if (world.root()) std::filesystem::create_directories(dir);
+  world.barrier();
+  // Saved two epochs before the stop, after the lowest validation loss (patience 4 epochs back).
+  {
+    train::gnnpipe::GnnPipeLearner first(o, world);
+    CHECK(run(first, stop - 2).empty());
+    first.save(dir + "/checkpoint.h5");
+  }
+  world.barrier();
+  train::gnnpipe::GnnPipeOptions r = o;
+  r.resume = dir + "/checkpoint.h5";
+  train::gnnpipe::GnnPipeLearner resumed(r, Comm::self());
+  CHECK(resumed.steps_done() == stop - 2);
+  CHECK(run(resumed, 400) == reason);
+  CHECK(resumed.steps_done() == stop);
+  world.barrier();  // every rank has read the file before another run writes there
+}
+
 // GCNII's early stopping: training ends `patience` epochs after the lowest validation loss, and
 // not before. Checked on the validation losses the loop wrote to metrics.csv.
 TEST_CASE("early stopping ends training patience epochs after the lowest validation loss", "[gnnpipe][mpi]") {
