@@ -1,9 +1,11 @@
 #include "train/loop.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -36,6 +38,14 @@ int64_t Learner::restore_progress(const std::map<std::string, std::string>& attr
 
 namespace {
 
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ss(line);
+  for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
 // metrics.csv: one row per validation, rewritten atomically each time.
 class MetricsFile {
  public:
@@ -45,7 +55,12 @@ class MetricsFile {
   MetricsFile(std::string path, int64_t resumed_at) : path_(std::move(path)) {
     std::ifstream in(path_);
     if (resumed_at == 0 || !in) return;
-    std::getline(in, header_);
+    std::string header;
+    std::getline(in, header);
+    columns_ = split_csv_line(header);
+    if (columns_.empty() || columns_[0] != "step")
+      throw Error(cat(path_, ":1: the header must begin with 'step', not '", header.substr(0, 40),
+                      "' (move the file away to start a new history)"));
     int64_t line = 1;
     for (std::string row; std::getline(in, row);) {
       ++line;
@@ -55,38 +70,51 @@ class MetricsFile {
       if (ec != std::errc() || end == row.data() + row.size() || *end != ',')
         throw Error(cat(path_, ":", line, ": a row must begin with its step and a comma, not '", row.substr(0, 40),
                         "' (move the file away to start a new history)"));
-      if (step <= resumed_at) rows_.push_back(row);
+      if (step > resumed_at) continue;
+      const std::vector<std::string> cells = split_csv_line(row);
+      if (cells.size() != columns_.size())
+        throw Error(cat(path_, ":", line, ": ", cells.size(), " values for the header's ", columns_.size(),
+                        " columns (move the file away to start a new history)"));
+      Row r;
+      for (size_t c = 0; c < cells.size(); ++c) r[columns_[c]] = cells[c];
+      rows_.push_back(std::move(r));
     }
   }
+  // A figure the earlier rows lack (another rank count's bytes_rank<r>, a resumed run that reports
+  // more) becomes a new column, empty in those rows; a figure this row lacks is empty in it. (The
+  // table was started anew, and the earlier history lost, when the set of figures changed.)
   void add(int64_t step, const std::vector<Metric>& metrics) {
     if (metrics.empty()) return;
-    std::string header = "step";
-    for (const auto& [name, value] : metrics) header += "," + name;
-    if (header_ != header) rows_.clear();  // a different set of figures starts a new table
-    header_ = header;
-    std::string row = cat(step);
-    for (const auto& [name, value] : metrics) row += cat(",", value);
-    rows_.push_back(row);
-    std::string csv = header_ + "\n";
-    for (const auto& r : rows_) csv += r + "\n";
+    if (columns_.empty()) columns_ = {"step"};
+    Row row{{"step", cat(step)}};
+    for (const auto& [name, value] : metrics) {
+      if (std::find(columns_.begin(), columns_.end(), name) == columns_.end()) columns_.push_back(name);
+      row[name] = cat(value);
+    }
+    rows_.push_back(std::move(row));
+    std::string csv;
+    for (size_t c = 0; c < columns_.size(); ++c) csv += (c ? "," : "") + columns_[c];
+    csv += "\n";
+    for (const Row& r : rows_) {
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        const auto it = r.find(columns_[c]);
+        csv += (c ? "," : "") + (it == r.end() ? std::string() : it->second);
+      }
+      csv += "\n";
+    }
     core::write_text_atomic(path_, csv);
   }
-  // The columns named like a loss or an RMSE, as plot series over the step.
+  // The columns named like a loss or an RMSE, as plot series over the step (rows with a value).
   std::vector<io::PlotSeries> error_series() const {
-    std::vector<std::string> names;
-    std::stringstream hs(header_);
-    for (std::string h; std::getline(hs, h, ',');) names.push_back(h);
     std::vector<io::PlotSeries> out;
-    for (size_t c = 1; c < names.size(); ++c) {
-      if (names[c].find("loss") == std::string::npos && names[c].find("rmse") == std::string::npos) continue;
-      io::PlotSeries s{names[c], {}, {}};
-      for (const std::string& row : rows_) {
-        std::vector<std::string> f;
-        std::stringstream rs(row);
-        for (std::string v; std::getline(rs, v, ',');) f.push_back(v);
-        if (f.size() != names.size()) continue;
-        s.x.push_back(std::stod(f[0]));
-        s.y.push_back(std::strtod(f[c].c_str(), nullptr));
+    for (const std::string& name : columns_) {
+      if (name.find("loss") == std::string::npos && name.find("rmse") == std::string::npos) continue;
+      io::PlotSeries s{name, {}, {}};
+      for (const Row& r : rows_) {
+        const auto it = r.find(name);
+        if (it == r.end() || it->second.empty()) continue;
+        s.x.push_back(std::stod(r.at("step")));
+        s.y.push_back(std::strtod(it->second.c_str(), nullptr));
       }
       out.push_back(std::move(s));
     }
@@ -94,8 +122,10 @@ class MetricsFile {
   }
 
  private:
-  std::string path_, header_;
-  std::vector<std::string> rows_;
+  using Row = std::map<std::string, std::string>;
+  std::string path_;
+  std::vector<std::string> columns_;
+  std::vector<Row> rows_;
 };
 
 // The wall-time budget: stops every rank at the same step and reports the fraction used since
