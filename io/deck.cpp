@@ -234,6 +234,15 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
         throw Error(cat("--set ", shown(ov), ": '", path,
                         "' is a section, not a key; set its keys one by one, e.g. --set ", path, ".",
                         schema.children(path).front(), "=..."));
+      // The valid keys beside it, as for a key in the deck file (--help lists hundreds).
+      const size_t dot = path.rfind('.');
+      const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
+      if (section.empty() || schema.is_section(section)) {
+        std::string valid;
+        for (const auto& c : schema.children(section)) valid += (valid.empty() ? "" : ", ") + c;
+        throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (valid keys",
+                        section.empty() ? "" : " under '" + section + "'", ": ", valid, ")"));
+      }
       throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (see --help for the deck keys)"));
     }
     auto parts = split_path(path);
@@ -331,10 +340,14 @@ std::string Deck::where(const std::string& path) const {
   auto parts = split_path(path);
   if (parts.empty()) return source_;
   const YAML::Node parent = parts.size() == 1 ? *raw_ : lookup(*raw_, join(parts, parts.size() - 1));
+  // A section's error may come from a value that --set gave one of its keys: name it too.
+  std::string set_below;
+  for (const auto& o : overridden_)
+    if (o.rfind(path + ".", 0) == 0) set_below += cat(set_below.empty() ? "" : ", ", "--set ", o);
   if (parent.IsMap())
     for (auto it = parent.begin(); it != parent.end(); ++it)
       if (it->first.Scalar() == parts.back() && it->first.Mark().line >= 0)
-        return cat(source_, ":", it->first.Mark().line + 1);
+        return cat(source_, ":", it->first.Mark().line + 1, set_below.empty() ? "" : " (with " + set_below + ")");
   // A section that only --set overrides made has no line in the deck file (was "deck:0"): name
   // the override.
   for (const auto& o : overridden_)
@@ -347,8 +360,11 @@ void Deck::fail(const std::string& path, const std::string& message) const { thr
 std::string Deck::message_at(const std::string& path, const std::string& message) const {
   // Library errors keyed to a setting often name it already ("dataset.ranges.radius: expected
   // ..."): the key is said once.
-  const std::string named = path + ": ";
-  return cat(where(path), ": ", message.rfind(named, 0) == 0 ? message : named + message);
+  // "--set <path>" names it as well.
+  const std::string named = path + ": ", at = where(path);
+  if (at == "--set " + path)
+    return cat(at, ": ", message.rfind(named, 0) == 0 ? message.substr(named.size()) : message);
+  return cat(at, ": ", message.rfind(named, 0) == 0 ? message : named + message);
 }
 
 bool Deck::given(const std::string& path) const {

@@ -125,10 +125,9 @@ void refuse_replacing_checkpoint(const io::Deck& d, const std::string& checkpoin
   if (!d.has("train.resume") && !d.get_bool("output.overwrite") && std::filesystem::exists(checkpoint))
     // The path to resume from is absolute: train.resume, an input, is read relative to the deck's
     // folder, output.dir relative to the working directory.
-    d.fail("output.dir",
-           cat(checkpoint, " exists from an earlier run: resume it with --set train.resume=",
-               std::filesystem::absolute(checkpoint).lexically_normal().string(),
-               ", start afresh with --set output.overwrite=true, or choose another output.dir"));
+    d.fail("output.dir", cat(checkpoint, " exists from an earlier run: resume it with --set train.resume=",
+                             std::filesystem::absolute(checkpoint).lexically_normal().string(),
+                             ", start afresh with --set output.overwrite=true, or choose another output.dir"));
 }
 
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {

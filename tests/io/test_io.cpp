@@ -88,10 +88,12 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
         std::string("deck.yaml:3: the deck holds 2 YAML documents (separated by ---); put all its keys in one"));
   CHECK(error_of("name: x\nsolver: 3\n---\n") == std::string("deck.yaml:2: solver: expected a section (a map of "
                                                              "keys), got '3'"));
-  CHECK(error_of("name: x\n", {"solver.dt=-1"}) ==
-        std::string("--set solver.dt: solver.dt: expected a number >= 0, got '-1'"));
+  CHECK(error_of("name: x\n", {"solver.dt=-1"}) == std::string("--set solver.dt: expected a number >= 0, got '-1'"));
   CHECK(error_of("name: x\n", {"solver.dtx=1"}) ==
-        std::string("--set solver.dtx=1: unknown key 'solver.dtx' (see --help for the deck keys)"));
+        std::string("--set solver.dtx=1: unknown key 'solver.dtx' (valid keys under 'solver': dt, steps, method, "
+                    "verbose)"));
+  CHECK(error_of("name: x\n", {"solvr.dt=1"}) ==
+        std::string("--set solvr.dt=1: unknown key 'solvr.dt' (see --help for the deck keys)"));
   CHECK(error_of("name: x\n", {"solver.dt"}) == std::string("--set solver.dt: expected key.path=value"));
   // yaml-cpp's own message for a value nested past its depth limit is "bad file".
   CHECK(error_of("name: x\n", {"solver.dt=" + std::string(600, '[')}) ==
@@ -129,17 +131,17 @@ TEST_CASE("deck: output folders are checked without making them; empty deck file
   CHECK(output_dir(dir / "a" / "b") == (dir / "a" / "b").string());
   CHECK_FALSE(fs::exists(dir / "a"));  // checked, not made
   CHECK_THROWS_WITH(output_dir(dir / "file"),
-                    "--set mesh.file: mesh.file: '" + (dir / "file").string() + "' is a file, not a folder");
-  CHECK_THROWS_WITH(output_dir(dir / "file" / "a" / "b"),
-                    "--set mesh.file: mesh.file: '" + (dir / "file" / "a" / "b").string() +
-                        "' cannot be made: " + (dir / "file").string() + " is a file, not a folder");
+                    "--set mesh.file: '" + (dir / "file").string() + "' is a file, not a folder");
+  CHECK_THROWS_WITH(output_dir(dir / "file" / "a" / "b"), "--set mesh.file: '" + (dir / "file" / "a" / "b").string() +
+                                                              "' cannot be made: " + (dir / "file").string() +
+                                                              " is a file, not a folder");
   // A trailing slash names the same folder; a link to nothing is refused (making a folder there fails).
   CHECK_THROWS_WITH(output_dir((dir / "file").string() + "/"),
-                    "--set mesh.file: mesh.file: '" + (dir / "file").string() + "/' is a file, not a folder");
+                    "--set mesh.file: '" + (dir / "file").string() + "/' is a file, not a folder");
   fs::create_symlink(dir / "nowhere", dir / "dangling");
-  CHECK_THROWS_WITH(output_dir(dir / "dangling" / "a"),
-                    "--set mesh.file: mesh.file: '" + (dir / "dangling" / "a").string() +
-                        "' cannot be made: " + (dir / "dangling").string() + " is a symbolic link to nothing");
+  CHECK_THROWS_WITH(output_dir(dir / "dangling" / "a"), "--set mesh.file: '" + (dir / "dangling" / "a").string() +
+                                                            "' cannot be made: " + (dir / "dangling").string() +
+                                                            " is a symbolic link to nothing");
   CHECK_THROWS_WITH(io::Deck::parse("name: x\nmesh:\n  file: ''\n", "deck.yaml", s).get_output_dir("mesh.file"),
                     "deck.yaml:3: mesh.file: expected a string, got ''");  // the deck refuses it first
   // A deck file without keys (empty, or comments alone) is refused, also with --set; `{}` runs on
@@ -197,7 +199,7 @@ TEST_CASE("deck: family keys", "[deck]") {
   CHECK_THROWS_WITH(io::Deck::parse("model:\n  family: b\n  heads: 4\n", "deck.yaml", s),
                     "deck.yaml:3: model.heads: belongs to model.family: a, not 'b'");
   CHECK_THROWS_WITH(io::Deck::parse("{}", "deck.yaml", s, {"model.family=b", "model.heads=4"}),
-                    "--set model.heads: model.heads: belongs to model.family: a, not 'b'");
+                    "--set model.heads: belongs to model.family: a, not 'b'");
   CHECK_THROWS_WITH(io::Deck::parse("model:\n  family: c\n", "deck.yaml", s),
                     "deck.yaml:2: model.family: expected one of: a, b, got 'c'");
   // Stored decks of older versions may carry other families' keys: they can be dropped.
@@ -349,4 +351,10 @@ TEST_CASE("deck: errors raised later with a key are located like deck errors", "
   // A section only --set made has no line in the file: the override is named (was "deck.yaml:0").
   io::Deck set = io::Deck::parse("name: run1\n", "deck.yaml", s, {"solver.dt=0.5"});
   CHECK(set.message_at("solver", "too coarse") == "--set solver.dt: solver: too coarse");
+  // A section of the file whose key --set changed: both are named (the file's line alone blamed
+  // the file for the override's value).
+  io::Deck both = io::Deck::parse("name: run1\nsolver:\n  steps: 20\n", "deck.yaml", s, {"solver.dt=0.5"});
+  CHECK(both.message_at("solver", "too coarse") == "deck.yaml:2 (with --set solver.dt): solver: too coarse");
+  // A key --set gave is named once.
+  CHECK(both.message_at("solver.dt", "solver.dt: too coarse") == "--set solver.dt: too coarse");
 }
