@@ -236,6 +236,10 @@ void DatasetWriter::finish() {
 
 DatasetMeta read_dataset_meta(const std::string& dir) {
   const std::string meta_path = dir + "/meta.json";
+  if (!std::filesystem::exists(dir))
+    throw Error(cat(dir, ": no such folder; a tessera dataset is a folder with meta.json and <split>.h5, made by ",
+                    "tessera-cfd's dataset job (decks/cylinder-flow.yaml writes out/cylinder-flow below the working ",
+                    "directory) or by tessera-import from foreign data (docs/import.md)"));
   std::ifstream in(meta_path);
   if (!in)
     throw Error(cat(meta_path, ": file not found; a tessera dataset is a directory with meta.json and <split>.h5",

@@ -53,7 +53,12 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   // written) is every rank's error, not one rank's abort while the others wait in a collective.
   // Graph-parallel loading partitions (collectively) after this check.
   run_on_every_rank(comm_, [&] {
-    data_dt_ = io::read_dataset_meta(dir).dt;
+    try {
+      data_dt_ = io::read_dataset_meta(dir).dt;
+    } catch (const Error& e) {  // located at the deck's data.dir
+      if (!e.key().empty()) throw;
+      throw Error(e.what(), "data.dir");
+    }
     // A dataset may have no validation split (dataset.valid: 0), so the default's absence only
     // turns validation off; a split named on purpose must exist.
     has_valid = std::filesystem::exists(valid_path);

@@ -350,7 +350,7 @@ TEST_CASE("bad training decks", "[train]") {
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"model.heads=3"})), nullptr),
                     Catch::Contains("model.heads: must divide model.latent (16)"));
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"data.dir=/nonexistent"})), nullptr),
-                    Catch::Contains("/nonexistent/meta.json: file not found"));
+                    Catch::Contains("/nonexistent: no such folder; a tessera dataset is"));
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 4, {"train.device=gpu"})), nullptr),
                     Catch::Contains("train.device: unknown device 'gpu' (expected cpu, cuda, cuda:N or auto)"));
   // An index too long for an int (std::stoi threw out_of_range: an "internal error").
