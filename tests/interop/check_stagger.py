@@ -42,6 +42,9 @@ for k, ds in enumerate(frames):
     check(np.allclose(err, w - ref, atol=1e-5 * np.abs(ref).max()), f"frame {k}: error = vorticity - reference")
     if k == 0:
         check(np.abs(err).max() == 0, "frame 0 (the initial state) has no error")
+    deck = img.GetFieldData().GetArray("tessera_deck")
+    check(deck is not None and bytes(vtk_to_numpy(deck).astype(np.uint8)).decode().find("rollout:") >= 0,
+          f"frame {k} stores the resolved deck (field data tessera_deck)")
 
 csv = np.genfromtxt(f"{out}/rollout_errors.csv", delimiter=",", names=True)
 check(np.all(np.isfinite(csv["rel_l2_mean"])), "errors are finite")

@@ -18,6 +18,7 @@
 #include "train/stagger/rollout.hpp"
 #if TESSERA_HAVE_VTK
 #include "io/vti.hpp"
+#include "io/vtk.hpp"
 #endif
 
 namespace tessera::train::stagger {
@@ -94,16 +95,17 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
 #if TESSERA_HAVE_VTK
   if (o.output_every > 0) {
     const double h = grid.spacing();
-    std::string pvd = "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"0.1\">\n  <Collection>\n";
+    // The collection is rewritten after each frame: a run stopped part-way leaves a .pvd that
+    // lists the frames it wrote.
+    io::PvdCollection pvd(base + ".pvd");
     for (int64_t k = 0; k <= o.steps; k += o.output_every) {
       const at::Tensor p = k ? predicted[k - 1][0] : w0[0], r = k ? reference[k - 1][0] : w0[0];
       const std::string file = cat(o.name, "_", k, ".vti");
       io::write_vti(o.output_dir + "/" + file, m.n, m.n, {0.0, 0.0}, {h, h},
-                    {{"vorticity", image_values(p)}, {"reference", image_values(r)}, {"error", image_values(p - r)}});
-      pvd += cat("    <DataSet timestep=\"", double(k) * m.physics.dt, "\" file=\"", file, "\"/>\n");
+                    {{"vorticity", image_values(p)}, {"reference", image_values(r)}, {"error", image_values(p - r)}},
+                    o.deck_yaml);
+      pvd.add(double(k) * m.physics.dt, file);
     }
-    pvd += "  </Collection>\n</VTKFile>\n";
-    core::write_text_atomic(base + ".pvd", pvd);
   }
 #endif
   std::vector<int64_t> shown;

@@ -211,6 +211,7 @@ StaggerOptions read_stagger_options(const io::Deck& d) {
   o.device = read_device(d, "train.device");
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
   o.deck_yaml = d.resolved_yaml();
+  o.deck_dir = d.base_dir();
   try {
     o.validate();
   } catch (const Error& e) {
@@ -242,6 +243,7 @@ StaggerRolloutOptions read_stagger_rollout_options(const io::Deck& d) {
   o.threads = d.get_int("stagger.threads");
   o.output_dir = d.get_output_dir("output.dir");  // relative to the working directory, as every app's (docs/decks.md)
   o.name = d.get_file_name("output.name");
+  o.deck_yaml = d.resolved_yaml();
   return o;
 }
 

@@ -48,6 +48,7 @@ struct StaggerOptions {
   std::string device = "cpu";
   std::string resume;
   std::string deck_yaml;
+  std::string deck_dir;  // the deck's folder, stored beside it in checkpoints (for its relative paths)
 
   int64_t solvers() const { return s * s * T; }
   int64_t coarse_n() const { return n / s; }
@@ -72,6 +73,7 @@ struct StaggerRolloutOptions {
   int64_t output_every = 5;  // VTI frames every this many steps (0: none)
   int64_t threads = 1;
   std::string output_dir = "out/rollout", name = "rollout";
+  std::string deck_yaml;  // the resolved deck, stored in each .vti frame
 };
 
 void add_stagger_rollout_keys(io::Schema& schema);
