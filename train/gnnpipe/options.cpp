@@ -162,6 +162,7 @@ GnnPipeOptions read_options(const io::Deck& d) {
   if (d.has("train.resume") && !d.get_string("train.resume").empty())
     o.resume = d.resolve_path(d.get_string("train.resume"));
   o.deck_yaml = d.resolved_yaml();
+  o.deck_dir = d.base_dir();
   return o;
 }
 

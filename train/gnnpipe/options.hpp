@@ -27,6 +27,7 @@ struct GnnPipeOptions {
   int64_t patience = 0;  // early stopping: epochs without a lower validation loss; 0: never
   std::string resume;    // checkpoint to resume from, or empty
   std::string deck_yaml;
+  std::string deck_dir;  // the deck's folder, stored beside it in checkpoints (for its relative paths)
 };
 
 void add_keys(io::Schema& schema);

@@ -188,6 +188,7 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   o.device = read_device(d, "train.device");
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
   o.deck_yaml = d.resolved_yaml();
+  o.deck_dir = d.base_dir();
   study.parameter = d.get_string("pinn.sweep.parameter");
   study.values = d.get_floats("pinn.sweep.values");
   study.threads = d.get_int("pinn.threads");

@@ -46,6 +46,7 @@ struct PinnOptions {
   std::string device = "cpu";
   std::string resume;     // checkpoint to resume from ("" none)
   std::string deck_yaml;  // the resolved deck, stored in checkpoints
+  std::string deck_dir;   // the deck's folder, stored beside it in checkpoints (for its relative paths)
   std::string name;       // the case name (sweeps)
 };
 

@@ -201,6 +201,7 @@ void FoldLearner::save(const std::string& path) const {
   c.attributes["previous_folds"] = std::to_string(previous_.size());
   put_setup(c, fold_setup(options_, data_.name));
   c.attributes["deck"] = options_.deck_yaml;
+  c.attributes["deck_dir"] = options_.deck_dir;
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 

@@ -117,6 +117,7 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   for (int64_t f = o.folds - 1; f >= 0; --f)
     refuse_replacing_checkpoint(d, cat(o.output_dir, "/fold_", f, "/checkpoint.h5"));
   o.deck_yaml = d.resolved_yaml();
+  o.deck_dir = d.base_dir();
   return o;
 }
 

@@ -39,6 +39,7 @@ struct GraphClassifierOptions {
   std::string resume;            // train.resume: a fold checkpoint
   std::string output_dir = "out/spen";
   std::string deck_yaml;  // the resolved deck, stored in checkpoints
+  std::string deck_dir;   // the deck's folder, stored beside it in checkpoints (for its relative paths)
 };
 
 // The keys of `family` (spen, ign or gin), added inside its Schema::family scope.
