@@ -96,6 +96,18 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
 #else
   throw Error("this build has no Gmsh (TESSERA_WITH_GMSH=OFF)", "mesh.source");
 #endif
+  // A group the mesh lacks is named with the key that lists it: the defaults (walls and cylinder
+  // for wall) fit tessera's cylinder channel, not every .geo or .msh file.
+  for (const auto& [group, code] : o.group_types)
+    if (!m.find_group(group)) {
+      const char* key = code == mesh::kInflow ? "inflow" : code == mesh::kOutflow ? "outflow" : "wall";
+      std::string have;
+      for (const auto& n : m.group_names()) have += (have.empty() ? "" : ", ") + n;
+      throw Error(
+          cat("physical group '", group, "' is not in the mesh (it has: ", have.empty() ? "none" : have,
+              "); mesh.groups.", key, " lists it: give the mesh's own ", key, " groups there (a list, [] for none)"),
+          cat("mesh.groups.", key));
+    }
   try {
     mesh::assign_node_types(m, o.group_types);
   } catch (const Error& e) {
