@@ -1,12 +1,14 @@
-// Parallel output, run at np = 1 and np = 2 (ctest: test_parallel_io.np1/.np2): the files must
+// Parallel output, run at np = 1, 2 and 3 (ctest: test_parallel_io.np1/.np2/.np3): the files must
 // hold the same data whatever the rank count.
 #include <vtkCellData.h>
 #include <vtkDataArray.h>
+#include <vtkIdList.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkUnstructuredGrid.h>
 #include <vtkXMLPUnstructuredGridReader.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -110,6 +112,44 @@ TEST_CASE("XDMF and PVTU output are independent of the rank count", "[mpi][xdmf]
     double range[2];
     g->GetCellData()->GetArray("rank")->GetRange(range);
     CHECK(range[1] == comm.size() - 1);
+    // The pieces' cells are the mesh's: the signed areas and their first moments agree (cells
+    // built from wrong local node ids, or turned over, would not).
+    auto moments = [](auto&& corner, int64_t cells) {
+      std::array<double, 3> sum{0, 0, 0};  // area, area-weighted centroid x and y
+      for (int64_t c = 0; c < cells; ++c) {
+        const auto [a, b, d] = corner(c);
+        const double area = 0.5 * ((b[0] - a[0]) * (d[1] - a[1]) - (d[0] - a[0]) * (b[1] - a[1]));
+        sum[0] += area;
+        sum[1] += area * (a[0] + b[0] + d[0]) / 3;
+        sum[2] += area * (a[1] + b[1] + d[1]) / 3;
+      }
+      return sum;
+    };
+    using Corners = std::array<std::array<double, 2>, 3>;
+    const auto written = moments(
+        [&](int64_t c) {
+          vtkNew<vtkIdList> ids;
+          g->GetCellPoints(c, ids);
+          Corners k;
+          for (int j = 0; j < 3; ++j) {
+            double x[3];
+            g->GetPoint(ids->GetId(j), x);
+            k[j] = {x[0], x[1]};
+          }
+          return k;
+        },
+        g->GetNumberOfCells());
+    const auto expected = moments(
+        [&](int64_t c) {
+          Corners k;
+          for (int j = 0; j < 3; ++j) {
+            const int64_t v = m.cells[3 * c + j];
+            k[j] = {m.coords[2 * v], m.coords[2 * v + 1]};
+          }
+          return k;
+        },
+        m.num_cells());
+    for (int i = 0; i < 3; ++i) CHECK(written[i] == Approx(expected[i]).epsilon(1e-12));
   }
 }
 
