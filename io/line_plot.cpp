@@ -97,17 +97,21 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
       if (usable(p, s.x[i], s.y[i])) curves[k].push_back({px(s.x[i]), py(s.y[i])});
   }
-  for (size_t k = 0; k < curves.size(); ++k) {
-    const Rgb col = kPalette[k % std::size(kPalette)];
-    for (size_t i = 0; i < curves[k].size(); ++i) {
-      const auto [X, Y] = curves[k][i];
-      if (i > 0)
-        c.line(curves[k][i - 1][0], curves[k][i - 1][1], X, Y, col, 2);
-      else
-        c.fill_rect(static_cast<int64_t>(X) - 1, static_cast<int64_t>(Y) - 1, static_cast<int64_t>(X) + 2,
-                    static_cast<int64_t>(Y) + 2, col);
+  auto draw_curves = [&] {
+    for (size_t k = 0; k < curves.size(); ++k) {
+      const Rgb col = kPalette[k % std::size(kPalette)];
+      const int64_t r = p.series[k].markers ? 2 : 1;
+      for (size_t i = 0; i < curves[k].size(); ++i) {
+        const auto [X, Y] = curves[k][i];
+        if (i > 0 && !p.series[k].markers)
+          c.line(curves[k][i - 1][0], curves[k][i - 1][1], X, Y, col, 2);
+        else if (i == 0 || p.series[k].markers)
+          c.fill_rect(static_cast<int64_t>(X) - r, static_cast<int64_t>(Y) - r, static_cast<int64_t>(X) + r + 1,
+                      static_cast<int64_t>(Y) + r + 1, col);
+      }
     }
-  }
+  };
+  draw_curves();
   int64_t named = 0;
   for (const PlotSeries& s : p.series) named += !s.name.empty();
   if (!named) return;
@@ -122,9 +126,14 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
       hidden[k] +=
           sx >= corners[k][0] && sx <= corners[k][0] + box_w && sy >= corners[k][1] && sy <= corners[k][1] + box_h;
   };
-  for (const auto& curve : curves) {
+  for (size_t k = 0; k < curves.size(); ++k) {
+    const auto& curve = curves[k];
     if (!curve.empty()) count(curve[0][0], curve[0][1]);
     for (size_t i = 1; i < curve.size(); ++i) {
+      if (p.series[k].markers) {
+        count(curve[i][0], curve[i][1]);
+        continue;
+      }
       const auto [lx, ly] = curve[i - 1];
       const auto [X, Y] = curve[i];
       const int64_t n = std::max<int64_t>(1, std::llround(std::hypot(X - lx, Y - ly)));
@@ -139,10 +148,16 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   for (size_t k = 0; k < p.series.size(); ++k) {
     if (p.series[k].name.empty()) continue;
     const Rgb col = kPalette[k % std::size(kPalette)];
-    c.line(box_x + 6, legend_y + 7, box_x + 26, legend_y + 7, col, 2);
+    if (p.series[k].markers)
+      c.fill_rect(box_x + 14, legend_y + 5, box_x + 18, legend_y + 9, col);
+    else
+      c.line(box_x + 6, legend_y + 7, box_x + 26, legend_y + 7, col, 2);
     c.text(box_x + 32, legend_y, p.series[k].name, 11, kAxis);
     legend_y += 16;
   }
+  // Where every corner covers data, the data is drawn again over the box: a curve crossing the
+  // legend's text is better than a stretch of curve that cannot be seen.
+  if (hidden[corner] > 0) draw_curves();
 }
 
 }  // namespace

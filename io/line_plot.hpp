@@ -10,6 +10,7 @@ namespace tessera::io {
 struct PlotSeries {
   std::string name;
   std::vector<double> x, y;  // non-finite points (and y <= 0 on a log axis) are skipped
+  bool markers = false;      // a marker per point, unjoined (isolated events, e.g. the solver's steps)
 };
 
 struct LinePlot {

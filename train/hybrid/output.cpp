@@ -58,7 +58,7 @@ void write_rmse_png(const std::string& path, const HybridResult& h, const Hybrid
   io::LinePlot err{"RMSE against the dataset", "time", "velocity RMSE", true, {}};
   io::PlotSeries hybrid{"hybrid", {}, {}}, persistence{"persistence", {}, {}}, solver{"solver alone", {}, {}};
   io::LinePlot ind{"divergence indicator", "time", "|div u| / |grad u|", true, {}};
-  io::PlotSeries by_surrogate{"surrogate steps", {}, {}}, by_solver{"solver steps", {}, {}};
+  io::PlotSeries by_surrogate{"surrogate steps", {}, {}, true}, by_solver{"solver steps", {}, {}, true};
   for (size_t k = 0; k < h.rollout.rmse.size(); ++k) {
     const double t = double(k + 1) * dt;
     hybrid.x.push_back(t), hybrid.y.push_back(h.rollout.rmse[k]);
