@@ -245,13 +245,24 @@ std::string Schema::help_text() const {
                                     : "default " + k.default_yaml)
        << ")\n      " << k.doc << "\n      expected: " << k.expected() << "\n";
     if (!k.families.empty()) os << "      only with " << selector_ << ": " << join_names(k.families) << "\n";
-    for (const ReadCondition& c : read_conditions_) {
-      if (c.covers(k.path)) os << "      read only with " << c.text() << "\n";
+    if (const std::string when = read_when(k.path); !when.empty()) os << "      read only with " << when << "\n";
+    for (const ReadCondition& c : read_conditions_)
       if (c.element() >= 0 && c.key() == k.path)
         os << "      element " << c.element() << " read only with " << c.text() << "\n";
-    }
   }
   return os.str();
+}
+
+std::string Schema::read_when(const std::string& path) const {
+  // Every condition must hold: joined by "and", each "or" condition in brackets (two lines, or a
+  // ";", read either way).
+  std::vector<std::string> all;
+  for (const ReadCondition& c : read_conditions_)
+    if (c.covers(path)) all.push_back(c.text());
+  std::string out;
+  for (const std::string& t : all)
+    out += cat(out.empty() ? "" : " and ", all.size() > 1 && t.find(" or ") != std::string::npos ? "(" + t + ")" : t);
+  return out;
 }
 
 std::string Schema::markdown() const {
@@ -265,12 +276,11 @@ std::string Schema::markdown() const {
     std::string exp = k.expected();
     for (auto& c : exp)
       if (c == '|') c = '/';
-    std::string read_when, elements;
-    for (const ReadCondition& c : read_conditions_) {
-      if (c.covers(k.path)) read_when += cat(read_when.empty() ? "" : "; ", c.text());
+    std::string elements;
+    for (const ReadCondition& c : read_conditions_)
       if (c.element() >= 0 && c.key() == k.path)
         elements += cat(" (element ", c.element(), " read only with ", c.text(), ")");
-    }
+    const std::string read_when = this->read_when(k.path);
     // A '|' in the text (|u|, ||r_x||) would end the table cell: escaped, as GitHub's tables read it.
     std::string meaning;
     for (char c : k.doc + (read_when.empty() ? std::string() : " (read only with " + read_when + ")") + elements)

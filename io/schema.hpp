@@ -103,6 +103,9 @@ class Schema {
 
   std::string help_text() const;  // plain text listing of every key
   std::string markdown() const;   // the app's part of docs/decks.md
+  // The conditions under which `path` is read (read_only_when), all of which must hold, as text
+  // ("job: case and mesh.source: geo, msh"); empty when it is always read.
+  std::string read_when(const std::string& path) const;
 
  private:
   std::string app_;

@@ -250,7 +250,9 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
                                  "bdf2: it has no effect (bdf2 reads its mesh from mesh.groups)"});
   // Help and the Markdown reference say when a key is read.
   CHECK(s.help_text().find("read only with solver.mode: transient or solver.verbose: true") != std::string::npos);
-  CHECK(s.markdown().find("(read only with name: meshed; solver.method: cn)") != std::string::npos);
+  // Two conditions on one key must both hold: one line, joined by "and" (two lines read either way).
+  CHECK(s.markdown().find("(read only with name: meshed and solver.method: cn)") != std::string::npos);
+  CHECK(s.help_text().find("read only with name: meshed and solver.method: cn\n") != std::string::npos);
   // Declared again (families sharing the keys do): kept once.
   const size_t conditions = s.read_conditions().size();
   s.read_only_when("solver.dt", {{"solver.mode", {"transient"}}});
