@@ -9,6 +9,7 @@
 
 #include "apps/app.hpp"
 #include "core/error.hpp"
+#include "core/on_root.hpp"
 #include "io/mesh_deck.hpp"
 #include "jobs/cfd_case.hpp"
 #include "jobs/cfd_options.hpp"
@@ -63,7 +64,8 @@ static void run_case(apps::Context& ctx) {
   // 3. Read the case options (their output folder checked before any work).
   const jobs::CaseOptions options = jobs::case_options(ctx.deck);
   // 4. Build the mesh.
-  const mesh::Mesh m = io::mesh_from_deck(ctx.deck);
+  mesh::Mesh m;  // every rank builds or reads it: one rank's failure is every rank's error
+  run_on_every_rank(ctx.comm, [&] { m = io::mesh_from_deck(ctx.deck); });
   ctx.log->info("mesh: {} nodes, {} triangles", m.num_nodes(), m.num_cells());
   // 5. Run it; an error about a setting (the mesh, forces.group, forces.pressure_points) carries
   //    its key, and run_app reports it at its line in the deck.

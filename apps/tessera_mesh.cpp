@@ -125,7 +125,8 @@ static void run(apps::Context& ctx) {
   // 1. Build or read the mesh (mesh.*) and assign its node types, once the output folder is known
   //    to be usable.
   const std::string dir = ctx.deck.get_output_dir("output.dir");
-  const mesh::Mesh m = io::mesh_from_deck(ctx.deck);
+  mesh::Mesh m;  // every rank builds or reads it: one rank's failure is every rank's error
+  run_on_every_rank(ctx.comm, [&] { m = io::mesh_from_deck(ctx.deck); });
   describe(m, *ctx.log);
   // 2. Build the graph and its augmentations (augment.*): node types and degrees as fields.
   std::vector<io::Field> fields = graph_fields(ctx.deck, m, *ctx.log);

@@ -91,7 +91,11 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
       throw Error(e.what(), e.key().empty() ? "mesh.cylinder" : e.key());
     }
   } else {
-    m = o.source == "geo" ? mesh::mesh_from_geo(o.file, o.max_nodes) : mesh::read_msh(o.file);
+    try {  // a file that is missing or wrong is located at mesh.file
+      m = o.source == "geo" ? mesh::mesh_from_geo(o.file, o.max_nodes) : mesh::read_msh(o.file);
+    } catch (const Error& e) {
+      throw Error(e.what(), e.key().empty() ? "mesh.file" : e.key());
+    }
   }
 #else
   throw Error("this build has no Gmsh (TESSERA_WITH_GMSH=OFF)", "mesh.source");

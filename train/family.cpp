@@ -138,19 +138,23 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
   const Family& family = find_family(families, d.get_string("model.family"));
   const std::string threads_key = family.threads_key.empty() ? "train.threads" : family.threads_key;
   set_threads(d.get_int(threads_key), threads_key, ctx.log.get());
-  // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
+  // Checked by every rank (a folder that differs between nodes is every rank's error, not one
+  // rank's while the others wait in the run's first collective).
   const std::string checkpoint = loop.output_dir + "/checkpoint.h5";
-  refuse_replacing_checkpoint(d, checkpoint);
-  // A resume writes its checkpoints and metrics into output.dir: another run's would be replaced
-  // and its metrics.csv continued with this run's rows (it happened without a word).
-  if (d.has("train.resume") && std::filesystem::exists(checkpoint)) {
-    const std::string resumed = d.resolve_path(d.get_string("train.resume"));
-    std::error_code ec;
-    if (std::filesystem::exists(resumed, ec) && !std::filesystem::equivalent(checkpoint, resumed, ec))
-      d.fail("output.dir", cat(checkpoint, " is another run's checkpoint than train.resume (", resumed,
-                               "): a resumed run writes its checkpoints and metrics into output.dir; choose another "
-                               "output.dir"));
-  }
+  run_on_every_rank(ctx.comm, [&] {
+    // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
+    refuse_replacing_checkpoint(d, checkpoint);
+    // A resume writes its checkpoints and metrics into output.dir: another run's would be replaced
+    // and its metrics.csv continued with this run's rows (it happened without a word).
+    if (d.has("train.resume") && std::filesystem::exists(checkpoint)) {
+      const std::string resumed = d.resolve_path(d.get_string("train.resume"));
+      std::error_code ec;
+      if (std::filesystem::exists(resumed, ec) && !std::filesystem::equivalent(checkpoint, resumed, ec))
+        d.fail("output.dir", cat(checkpoint, " is another run's checkpoint than train.resume (", resumed,
+                                 "): a resumed run writes its checkpoints and metrics into output.dir; choose another "
+                                 "output.dir"));
+    }
+  });
   if (family.train) return family.train(d, ctx);
   std::unique_ptr<Learner> learner = family.make_learner(d, ctx);
   run_training(*learner, loop, ctx.comm, ctx.log);

@@ -9,6 +9,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
+#include "core/regular_file.hpp"
 #include "io/csbm.hpp"
 #include "io/planetoid.hpp"
 #include "train/checkpoint.hpp"
@@ -38,7 +39,17 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
   // Every rank reads the graph itself: a file one rank cannot read is every rank's error, not one
   // rank's abort while the others wait in the engine's first collective.
   run_on_every_rank(comm_, [&] {
-    data = o.source == "planetoid" ? io::read_planetoid(o.file) : io::make_csbm(o.csbm);
+    if (o.source == "planetoid") {
+      try {  // located at the deck's key (checked here, on every rank, not when the deck is read)
+        core::require_regular_file(o.file, "an HDF5 file in the Planetoid layout");
+        data = io::read_planetoid(o.file);
+      } catch (const Error& e) {
+        if (!e.key().empty()) throw;
+        throw Error(e.what(), "gnnpipe.data.file");
+      }
+    } else {
+      data = io::make_csbm(o.csbm);
+    }
     if (o.normalize_features && o.source == "planetoid") io::normalize_rows(data);
     data_identity_ = data_identity(o, data);
     // Each chunk needs nodes (100,000 chunks of Cora's 2,708 nodes took 100 s an epoch, not 0.1).

@@ -1,7 +1,6 @@
 #include "train/gnnpipe/options.hpp"
 
 #include "core/error.hpp"
-#include "core/regular_file.hpp"
 #include "io/deck.hpp"
 #include "train/family.hpp"
 
@@ -104,13 +103,7 @@ GnnPipeOptions read_options(const io::Deck& d) {
     o.normalize_features = d.get_bool("gnnpipe.data.normalize_features");
     const std::string f = d.has("gnnpipe.data.file") ? d.get_string("gnnpipe.data.file") : "";
     if (f.empty()) d.fail("gnnpipe.data.file", "required when gnnpipe.data.source is planetoid");
-    o.file = d.resolve_path(f);
-    // Checked here, not at first read, so that the error names the deck key.
-    try {
-      core::require_regular_file(o.file, "an HDF5 file in the Planetoid layout");
-    } catch (const Error& e) {
-      d.fail("gnnpipe.data.file", e.what());
-    }
+    o.file = d.resolve_path(f);  // read (and checked) by every rank in GnnPipeLearner
   } else {
     io::CsbmOptions& c = o.csbm;
     c.classes = d.get_int("gnnpipe.data.csbm.classes");
