@@ -10,6 +10,7 @@
 
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
+#include "bench/machine.hpp"
 #include "bench/solver_timing.hpp"
 #include "bench/timing.hpp"
 #include "solvers/navier_stokes.hpp"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
       std::printf(
           "DFG 2D-2 (Re 100, dt 0.005), %d timed steps after 10 warm-up steps; baseline: np=1 in the same run\n\n",
           steps);
+      std::printf("machine: %s\n", bench::machine_description().c_str());
       std::printf("%-22s %7s %9s %4s %11s %13s %9s\n", "mesh (h_near/h_far)", "cells", "unknowns", "np", "ms/step",
                   "lin. its/step", "speed-up");
     }

@@ -13,6 +13,7 @@
 #include <cstdio>
 
 #include "bench/cli.hpp"
+#include "bench/machine.hpp"
 #include "bench/timing.hpp"
 #include "core/comm.hpp"
 #include "gnn/edge_index.hpp"
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
     if (comm.root()) {
       const double grad_bytes = comm.size() > 1 ? 2.0 * params * 4 * (comm.size() - 1) / comm.size() : 0;
       const double per_layer_bytes = 2.0 * hops * halo1 * c.latent * 4;  // forward + backward, all ranks
+      std::printf("machine: %s\n", bench::machine_description().c_str());
       std::printf("graph: %lld nodes, %lld directed edges; %d ranks x 1 thread; METIS edge cut %lld, imbalance %.3f\n",
                   (long long)g.num_nodes, (long long)g.num_edges(), comm.size(), (long long)stats.edge_cut,
                   stats.imbalance);

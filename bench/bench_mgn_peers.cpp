@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
   cli.add_option("--pairs", pairs,
                  "instead of rounds: this many pairs per peer, each peer step (a kept peer process) between two "
                  "tessera steps; ratio = peer / mean of the two")
-      ->check(CLI::NonNegativeNumber);
+      ->check(bench::non_negative<int>());
   cli.add_option("--profile", profile,
                  "instead: page faults per tessera step, and a Chrome trace of one step written to this file");
   int steps_only = 0;
@@ -254,6 +254,21 @@ int main(int argc, char** argv) {
   std::vector<std::string> peer_names;
   for (std::stringstream ss(peers == "none" ? "" : peers); std::getline(ss, peers, ',');)
     if (!peers.empty()) peer_names.push_back(peers), rows.emplace_back(peers);
+  // A peer mgn_peers.py does not know is a usage error now, not a "failed" row after the run.
+  for (const std::string& name : peer_names) {
+    const std::string base = name.substr(0, name.find('+'));
+    const std::string options = name.size() > base.size() ? name.substr(base.size()) : "";
+    const bool known_base = base == "physicsnemo" || base == "physicsnemo-concat" || base == "pyg" || base == "torch";
+    const bool known_options =
+        options.empty() || options == "+retain" || options == "+fused" || options == "+retain+fused";
+    if (!known_base || !known_options) {
+      std::fprintf(stderr,
+                   "bench_mgn_peers: --peers: unknown peer '%s'; expected physicsnemo, physicsnemo-concat, pyg or "
+                   "torch, optionally with +retain, +fused or +retain+fused\n",
+                   name.c_str());
+      return 2;
+    }
+  }
 
   std::vector<gnn::MeshGraphNet> nets;
   std::vector<std::unique_ptr<train::FusedAdamW>> opts;

@@ -19,6 +19,7 @@
 
 #include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
+#include "bench/machine.hpp"
 #include "bench/timing.hpp"
 #include "core/malloc_policy.hpp"
 #include "train/pinn/learner.hpp"
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
       "PINN training step (forward + loss + backward + Adam), %lld x %lld points, tanh MLP 50 x 5, %d "
       "thread(s), median of %d steps\n",
       static_cast<long long>(nx), static_cast<long long>(nt), threads, reps);
+  std::printf("machine: %s\n", bench::machine_description().c_str());
   std::printf("%-9s %-6s %-5s %14s %14s %14s %10s %10s %14s %10s\n", "problem", "form", "dtype", "tessera-taylor",
               "tessera-autog", "pytorch", "torch/tay", "torch/aut", "deepxde", "dxde/tay");
   // Advection (c = 20) needs no u_xx (and the LPINN no u_x): the jet carries 3 (2) channels.

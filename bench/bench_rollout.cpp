@@ -46,10 +46,12 @@ namespace {
 
 // tessera-cfd's step at dt = 0.01 with the vertex velocities copied out, as a dataset or a hybrid
 // run does every step; Re 100 with radius 0.05 (vortex shedding, as in the dataset).
-double solver_ms_per_step(const mesh::Mesh& m, int steps, const Comm& comm) {
+// The median over `windows` windows of `steps` steps, as each surrogate row is timed.
+double solver_ms_per_step(const mesh::Mesh& m, int steps, int windows, const Comm& comm) {
   solvers::FlowConfig f;
   f.inflow_speed = 1.5;
-  return bench::time_solver_steps(m, f, 0.01, steps, comm, [](solvers::NavierStokes& ns) { ns.vertex_velocity(); })
+  return bench::time_solver_steps(
+             m, f, 0.01, steps, comm, [](solvers::NavierStokes& ns) { ns.vertex_velocity(); }, windows)
       .ms_per_step;
 }
 
@@ -83,20 +85,23 @@ int main(int argc, char** argv) {
   auto listed = [](const std::string& list, const std::string& item) {
     return ("," + list + ",").find("," + item + ",") != std::string::npos;
   };
-  // Every listed name must be a row this bench can time: a typo would silently drop its rows.
-  auto unknown = [](const std::string& list, const std::vector<std::string>& known) {
+  // Every listed name must be a row this bench can time: a typo (or an empty item, or an empty
+  // list) would silently drop its rows.
+  auto unknown = [](const std::string& list, const std::vector<std::string>& known) -> std::optional<std::string> {
+    if (list.empty() || list.back() == ',') return std::string();
     std::stringstream items(list);
     for (std::string item; std::getline(items, item, ',');)
       if (std::find(known.begin(), known.end(), item) == known.end()) return item;
-    return std::string();
+    return std::nullopt;
   };
-  const std::string bad_model = unknown(models, {"transformer", "meshgraphnet"}),
-                    bad_bundle = unknown(bundles, {"1", "4", "8", "16"});
-  if (!bad_model.empty() || !bad_bundle.empty()) {
+  const std::optional<std::string> bad_model = unknown(models, {"transformer", "meshgraphnet"}),
+                                   bad_bundle = unknown(bundles, {"1", "4", "8", "16"});
+  if (bad_model || bad_bundle) {
     if (root)
-      std::fprintf(stderr, "bench_rollout: error: %s '%s'; expected %s\n", bad_model.empty() ? "--bundles" : "--models",
-                   (bad_model.empty() ? bad_bundle : bad_model).c_str(),
-                   bad_model.empty() ? "a comma-separated list of 1, 4, 8, 16" : "transformer and/or meshgraphnet");
+      std::fprintf(stderr, "bench_rollout: error: %s '%s'%s; expected %s\n", bad_model ? "--models" : "--bundles",
+                   (bad_model ? *bad_model : *bad_bundle).c_str(),
+                   (bad_model ? *bad_model : *bad_bundle).empty() ? " (an empty item)" : "",
+                   bad_model ? "transformer and/or meshgraphnet" : "a comma-separated list of 1, 4, 8, 16");
 #if TESSERA_HAVE_MPI
     MPI_Finalize();
 #endif
@@ -168,6 +173,9 @@ int main(int argc, char** argv) {
     //    slow spell of the machine falls on both sides of a ratio. Ratios are taken within a round
     //    and their median over the rounds is printed.
     const int threads_count = world.size() > 1 ? 2 : 1;
+    // Both sides take the median of as many windows of `steps` steps (the solver timed one window,
+    // the surrogates the median of three: a slow spell could be left out of one side only).
+    const int windows = quick ? 1 : 3;
     std::vector<double> solver_np1, solver_all;
     std::vector<std::vector<std::vector<double>>> surrogate_ms(surrogates.size(),
                                                                std::vector<std::vector<double>>(threads_count));
@@ -175,9 +183,9 @@ int main(int argc, char** argv) {
       // The solver's dense kernels (MUMPS's BLAS) resolve to the MKL inside libtorch, which takes
       // torch's thread count: one, as tessera-cfd's serial BLAS has, whatever the surrogates set.
       at::set_num_threads(1);
-      if (root) solver_np1.push_back(solver_ms_per_step(m, steps, Comm::self()));
+      if (root) solver_np1.push_back(solver_ms_per_step(m, steps, windows, Comm::self()));
       bench::sleeping_barrier(world);
-      if (world.size() > 1) solver_all.push_back(solver_ms_per_step(m, steps, world));
+      if (world.size() > 1) solver_all.push_back(solver_ms_per_step(m, steps, windows, world));
       if (root)
         for (size_t r = 0; r < surrogates.size(); ++r) {
           Surrogate& s = surrogates[r];
@@ -187,7 +195,7 @@ int main(int argc, char** argv) {
             at::set_num_threads(t == 0 ? 1 : world.size());
             train::rollout(*s.model, s.norms, s.data[0], 2);  // warm-up
             surrogate_ms[r][t].push_back(
-                bench::median_ms([&] { train::rollout(*s.model, s.norms, s.data[0], steps); }, quick ? 1 : 3, 0) /
+                bench::median_ms([&] { train::rollout(*s.model, s.norms, s.data[0], steps); }, windows, 0) /
                 double(steps));
           }
         }
@@ -222,7 +230,9 @@ int main(int argc, char** argv) {
       std::printf(
           "sim. time / s: simulated seconds per wall second (dt / time per step); vs solver: the solver on as many\n"
           "ranks as the surrogate has threads (the solver's np row: against np 1), median over the rounds of the\n"
-          "ratio within a round; ms/step: median over the rounds\n");
+          "ratio within a round; ms/step: median over the rounds; in a round each side's time is the median of %d\n"
+          "window%s of %d steps\n",
+          windows, windows > 1 ? "s" : "", steps);
       std::filesystem::remove_all(scratch);
     }
     bench::sleeping_barrier(world);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench/cli.hpp"
+#include "bench/machine.hpp"
 #include "bench/timing.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/kernels/segment_sum.hpp"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   std::vector<int> sides = quick ? std::vector<int>{20} : std::vector<int>{44, 100, 224, 447};  // ~2k..200k nodes
   std::vector<at::Device> devices{at::kCPU};
   if (at::hasCUDA()) devices.push_back(at::kCUDA);
+  std::printf("machine: %s\n", bench::machine_description().c_str());
   std::printf("segment_sum forward, F = %lld, %d CPU threads%s\n", (long long)feats, at::get_num_threads(),
               at::hasCUDA() ? ", CUDA present" : ", no CUDA device");
   std::printf("%-6s %9s %10s %14s %14s %8s %s\n", "device", "nodes", "edges", "torch ms", "tessera ms", "ratio",

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench/cli.hpp"
+#include "bench/machine.hpp"
 #include "bench/timing.hpp"
 #include "io/graph_generators.hpp"
 #include "train/spen/data.hpp"
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
       "classifier forward+backward on one random graph (average degree 4), %lld layers x %lld channels, "
       "SPEN k = %lld, 1 CPU thread; MB = peak resident memory above the inputs\n",
       (long long)layers, (long long)channels, (long long)hops);
+  std::printf("machine: %s\n", bench::machine_description().c_str());
   std::printf("%7s | %6s %9s %9s %8s | %9s %9s %8s | %9s %8s | %7s %7s\n", "nodes", "m", "pairs", "SPEN ms", "MB",
               "pairs", "IGN ms", "MB", "GIN ms", "MB", "IGN/SPEN", "mem");
   std::vector<double> xs, ts, ms_, xi, ti, mi;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench/cli.hpp"
+#include "bench/machine.hpp"
 #include "bench/timing.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -206,6 +207,7 @@ int main(int argc, char** argv) {
           "NeuralStagger, Kolmogorov flow N = %lld, dt = %g, nu = %g, drag = %g; %lld random states, errors "
           "vs the spectral reference (IFRK4, internal step %g); %d MPI ranks, 1 thread each\n",
           (long long)n, dt, o.physics.nu, o.physics.drag, (long long)samples, o.reference_dt, world.size());
+      std::printf("machine: %s\n", bench::machine_description().c_str());
       std::printf("%-9s %9s %7s %11s %11s %11s %10s %10s %8s %12s %12s %9s\n", "config", "params", "trained", "L2@1",
                   "L2@10", cat("L2@", steps).c_str(), "ms/step 1", cat("ms/step ", world.size()).c_str(), "np2/np1",
                   "sim t/s np1", cat("sim t/s np", world.size()).c_str(), "vs ref");

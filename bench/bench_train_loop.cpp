@@ -25,6 +25,7 @@
 #include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
+#include "bench/machine.hpp"
 #include "bench/timing.hpp"
 #include "core/log.hpp"
 #include "io/dataset.hpp"
@@ -50,7 +51,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 void write_dataset(const std::string& dir, const mesh::Mesh& m, int n_train, int64_t steps) {
   const auto meta = io::DatasetMeta::cylinder_flow(steps, 0.01);
   int k = 0;
-  for (auto [split, count] : {std::pair{"train", n_train}, {"valid", 1}}) {
+  // Two validation trajectories, as the decks validate on (train.valid_trajectories: 2).
+  for (auto [split, count] : {std::pair{"train", n_train}, {"valid", 2}}) {
     io::DatasetWriter w(dir, split, meta);
     for (int i = 0; i < count; ++i, ++k)
       w.write(i, test::synthetic_trajectory(m, steps, 0.1 + 0.05 * k, 0.9 * k, 0.41));
@@ -97,7 +99,9 @@ int main(int argc, char** argv) {
   const mesh::Mesh m = bench::cylinder_flow_mesh(quick);
   const std::string scratch =
       (std::filesystem::temp_directory_path() / ("tessera-bench-train-loop-" + std::to_string(::getpid()))).string();
-  write_dataset(scratch + "/data", m, 4, quick ? 12 : 40);
+  // 52 states: the decks' 50-step validation rollout fits (with 40 it was cut to 39 steps).
+  write_dataset(scratch + "/data", m, 4, quick ? 12 : 52);
+  std::printf("machine: %s\n", bench::machine_description().c_str());
   std::printf("training loop vs model work, %lld nodes, %d CPU threads, %lld timed steps per deck\n",
               (long long)m.num_nodes(), at::get_num_threads(), (long long)steps);
   std::printf("%-26s %6s %10s %10s %10s %10s %10s %9s\n", "deck", "batch", "loop ms", "model ms", "valid ms", "ckpt ms",

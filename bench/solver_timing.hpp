@@ -1,8 +1,10 @@
 // Time per step of tessera's Navier-Stokes solver, shared by the benchmarks that measure it.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "core/comm.hpp"
 #include "mesh/mesh.hpp"
@@ -17,22 +19,31 @@ struct SolverTiming {
 
 // `steps` steps of `dt` after 10 untimed ones (the first factorisations), on `comm`; after each
 // timed step `after_step` takes out what the caller's use of the solver would (forces, fields).
+// With `windows` > 1, that many windows of `steps` steps follow each other and ms_per_step is the
+// median of their means (as a caller timing its other side by the median of as many windows
+// needs, so that neither side alone has a slow spell filtered out).
 inline SolverTiming time_solver_steps(const mesh::Mesh& m, const solvers::FlowConfig& flow, double dt, int steps,
-                                      const Comm& comm, const std::function<void(solvers::NavierStokes&)>& after_step) {
+                                      const Comm& comm, const std::function<void(solvers::NavierStokes&)>& after_step,
+                                      int windows = 1) {
   solvers::NavierStokes ns(m, flow, comm, {5, 1e-8});
   for (int k = 0; k < 10; ++k) ns.step(dt);
   SolverTiming t;
   t.dofs = ns.num_dofs();
-  comm.barrier();
-  const auto t0 = std::chrono::steady_clock::now();
   int its = 0;
-  for (int k = 0; k < steps; ++k) {
-    its += ns.step(dt).linear_iterations;
-    after_step(ns);
+  std::vector<double> ms;
+  for (int w = 0; w < windows; ++w) {
+    comm.barrier();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int k = 0; k < steps; ++k) {
+      its += ns.step(dt).linear_iterations;
+      after_step(ns);
+    }
+    comm.barrier();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps);
   }
-  comm.barrier();
-  t.ms_per_step = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
-  t.its_per_step = double(its) / steps;
+  std::sort(ms.begin(), ms.end());
+  t.ms_per_step = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  t.its_per_step = double(its) / (double(steps) * windows);
   return t;
 }
 
