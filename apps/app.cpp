@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -228,6 +229,9 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   };
   // Ctrl-C or a batch system's SIGTERM: the run's unfinished <name>.tmp files go with it.
   core::remove_temporaries_on_interrupt(spec.name);
+  // A file-size limit (ulimit -f) makes a write fail with "File too large", which the writers
+  // report as one error and clean up after; by default SIGXFSZ killed the app, leaving its .tmp.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     auto log = core::make_logger(spec.name, comm, log_opts);
     log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);

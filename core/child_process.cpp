@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,10 +28,17 @@ void send_all(int fd, const std::string& data) {
   if (write_all(fd, data.data(), data.size()) != 0) _exit(kSanitizerStatus + 1);
 }
 
-// In the child: the crash handlers a fuzzer or sanitizer installed in the parent would record
-// the child's crash as the parent's; the child's crash is only a result to report.
-void child_defaults() {
-  for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL}) signal(sig, SIG_DFL);
+// In the child: every signal back to its default action. The crash handlers a fuzzer or sanitizer
+// installed in the parent would record the child's crash as the parent's (the child's crash is
+// only a result to report); PETSc's handler, on the SIGPIPE of a child whose parent had gone,
+// called MPI_Abort, which slept forever in the orphan, holding the parent's open output files (the
+// next run could not create them); tessera's own interrupt handler would remove the parent's
+// temporaries. And the child ends with its parent (PR_SET_PDEATHSIG).
+void child_defaults(pid_t parent) {
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(kSanitizerStatus + 1);  // the parent went before prctl took effect
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(die_quietly);
   // A crashing library's own messages (and a sanitizer's report) would break the one-line error.
   if (const int null = open("/dev/null", O_WRONLY); null >= 0) {
@@ -51,7 +59,7 @@ std::string run_in_child(const std::function<std::string()>& work, const std::st
   const char* off = std::getenv("TESSERA_NO_CHILD_READERS");
   int fds[2];
   if ((off && std::strcmp(off, "0") != 0 && *off) || pipe(fds) != 0) return work();
-  const pid_t pid = fork();
+  const pid_t parent = getpid(), pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
@@ -59,7 +67,7 @@ std::string run_in_child(const std::function<std::string()>& work, const std::st
   }
   if (pid == 0) {
     close(fds[0]);
-    child_defaults();
+    child_defaults(parent);
     std::string reply(1, 'R');
     try {
       reply += work();

@@ -221,7 +221,7 @@ void DatasetWriter::write(int64_t index, const Trajectory& t) {
   }
 }
 
-void DatasetWriter::finish() {
+void DatasetWriter::finish(bool write_meta) {
   if (finished_) return;
   finished_ = true;
   run_on_root(comm_, [&] {
@@ -230,7 +230,7 @@ void DatasetWriter::finish() {
     core::commit_temp(path_);
     temp_->keep();
     // Every rank's writer of the dataset job's parts writes the same meta.json into one folder.
-    core::write_shared_text_atomic(dir_ + "/meta.json", meta_.to_json());
+    if (write_meta) core::write_shared_text_atomic(dir_ + "/meta.json", meta_.to_json());
   });
 }
 

@@ -61,8 +61,10 @@ class DatasetWriter {
   // Writes trajectory `index`; every meta field must be present with matching channels/steps.
   // Collective under MPI: each rank passes its block of rows, and rank 0 writes them.
   void write(int64_t index, const Trajectory& t);
-  // Closes the file, moves it into place, writes meta.json. Collective.
-  void finish();
+  // Closes the file, moves it into place, writes meta.json (unless `write_meta` is false: a caller
+  // writing several splits as one dataset has the last write it, so that a folder with meta.json
+  // holds every split). Collective.
+  void finish(bool write_meta = true);
 
  private:
   std::string check(int64_t index, const Trajectory& t) const;

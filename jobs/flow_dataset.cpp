@@ -186,10 +186,14 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
   run_on_root(comm, [&] {
     const io::DatasetMeta meta = io::DatasetMeta::cylinder_flow(o.steps, o.dt);
     const std::string parts = parts_dir(o);
+    // meta.json comes with the last split: a folder with meta.json holds every split (a job stopped
+    // while writing them left meta.json and train.h5 alone, which tessera-train read as a dataset
+    // without validation data). A replaced dataset's meta.json goes first, for the same reason.
+    std::filesystem::remove(o.dir + "/meta.json");
     for (const auto& sp : o.splits) {
       io::DatasetWriter w(o.dir, sp.name, meta, Comm::self(), o.deck_yaml);
       for (int64_t i = sp.begin; i < sp.end; ++i) w.write(i - sp.begin, io::DatasetReader(parts, part_name(i)).read(0));
-      w.finish();
+      w.finish(&sp == &o.splits.back());
       log->info("wrote {}/{}.h5 ({} trajectories)", o.dir, sp.name, sp.end - sp.begin);
     }
     // A split of a replaced dataset that this one does not have (dataset.overwrite with, say,

@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -94,6 +95,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     f.write_attr("/", "format", kCheckpointFormat);
     f.close();
   }
+  // The earlier .pt goes before the new .h5 takes its place: a run stopped between the two moves
+  // leaves the .pt missing (written again by the next checkpoint), never another step's weights
+  // beside this checkpoint.
+  std::filesystem::remove(state_dict_path(path));
   core::commit_temp(path);
   temp.keep();
   save_state_dict(state_dict_path(path), c);

@@ -162,6 +162,50 @@ TEST_CASE("an input that must be a file names what it is instead", "[files]") {
                     Catch::Equals(dir + "/none.h5: file not found"));
 }
 
+TEST_CASE("a reading child ends with its parent and keeps none of its signal handlers", "[child]") {
+  // A parent (a forked copy of this test) whose SIGPIPE handler never returns, as PETSc's (it
+  // called MPI_Abort, which sleeps), starts a child and is killed while the child works. The
+  // child, writing its reply into a pipe nobody reads, slept in that handler for ever, holding the
+  // parent's open files; now it ends with its parent.
+  const std::string pid_file = tessera::test::test_out() + "/child_pid";
+  std::filesystem::remove(pid_file);
+  const pid_t parent = fork();
+  if (parent == 0) {
+    std::signal(SIGPIPE, [](int) {
+      while (true) pause();
+    });
+    core::run_in_child(
+        [&] {
+          std::ofstream(pid_file) << getpid() << "\n";
+          std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+          return std::string(1 << 20, 'x');
+        },
+        "probe", "");
+    _exit(0);
+  }
+  pid_t child = 0;
+  for (int i = 0; i < 500 && child == 0; ++i) {
+    std::ifstream in(pid_file);
+    if (!(in >> child)) child = 0, std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(child > 0);
+  kill(parent, SIGKILL);
+  waitpid(parent, nullptr, 0);
+  // Gone, or a zombie (a container's init may not reap it), within 5 s (it slept for ever before).
+  auto alive = [&] {
+    std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+    std::string pid, name, state;
+    return stat >> pid >> name >> state && state != "Z";
+  };
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = !alive();
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!gone) kill(child, SIGKILL);
+  CHECK(gone);
+}
+
 TEST_CASE("run_in_child returns the child's bytes and turns its crash into an Error", "[child]") {
   CHECK(core::run_in_child([] { return std::string("a\0b", 3); }, "probe", "") == std::string("a\0b", 3));
   // A large reply (more than a pipe holds) arrives whole.
