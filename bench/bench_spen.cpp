@@ -182,10 +182,19 @@ int main(int argc, char** argv) {
       xi.push_back(n), ti.push_back(i.ms), mi.push_back(imem);
     }
   }
-  std::printf(
-      "growth exponents from 1,000 nodes up (log-log fit): SPEN time %.2f, memory %.2f; global IGN time %.2f, "
-      "memory %.2f\n",
-      exponent(xs, ts), exponent(xs, ms_), exponent(xi, ti), exponent(xi, mi));
+  // A fit needs two sizes of 1,000 nodes or more (--quick has none; the IGN may have stopped earlier).
+  auto fitted = [](const std::vector<double>& x, const std::vector<double>& y) {
+    char text[32] = "-";
+    if (x.size() >= 2) std::snprintf(text, sizeof text, "%.2f", exponent(x, y));
+    return std::string(text);
+  };
+  if (xs.size() >= 2)
+    std::printf(
+        "growth exponents from 1,000 nodes up (log-log fit): SPEN time %s, memory %s; global IGN time %s, "
+        "memory %s\n",
+        fitted(xs, ts).c_str(), fitted(xs, ms_).c_str(), fitted(xi, ti).c_str(), fitted(xi, mi).c_str());
+  else
+    std::printf("growth exponents: not fitted (fewer than two sizes of 1,000 nodes or more)\n");
   std::printf("IGN/SPEN: time and memory ratios; '-': the global IGN skipped above --ign-max nodes (n^2 pairs)\n");
   return 0;
 }
