@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench/timing.hpp"
 #include "core/comm.hpp"
 #include "mesh/mesh.hpp"
 #include "solvers/navier_stokes.hpp"
@@ -21,7 +22,8 @@ struct SolverTiming {
 // timed step `after_step` takes out what the caller's use of the solver would (forces, fields).
 // With `windows` > 1, that many windows of `steps` steps follow each other and ms_per_step is the
 // median of their means (as a caller timing its other side by the median of as many windows
-// needs, so that neither side alone has a slow spell filtered out).
+// needs, so that neither side alone has a slow spell filtered out). The windows are consecutive
+// stretches of the developing flow, not repeats of one stretch.
 inline SolverTiming time_solver_steps(const mesh::Mesh& m, const solvers::FlowConfig& flow, double dt, int steps,
                                       const Comm& comm, const std::function<void(solvers::NavierStokes&)>& after_step,
                                       int windows = 1) {
@@ -31,6 +33,7 @@ inline SolverTiming time_solver_steps(const mesh::Mesh& m, const solvers::FlowCo
   t.dofs = ns.num_dofs();
   int its = 0;
   std::vector<double> ms;
+  windows = std::max(windows, 1);
   for (int w = 0; w < windows; ++w) {
     comm.barrier();
     const auto t0 = std::chrono::steady_clock::now();
@@ -41,8 +44,7 @@ inline SolverTiming time_solver_steps(const mesh::Mesh& m, const solvers::FlowCo
     comm.barrier();
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps);
   }
-  std::sort(ms.begin(), ms.end());
-  t.ms_per_step = ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+  t.ms_per_step = median(ms);
   t.its_per_step = double(its) / (double(steps) * windows);
   return t;
 }

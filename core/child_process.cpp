@@ -34,9 +34,16 @@ void send_all(int fd, const std::string& data) {
 // called MPI_Abort, which slept forever in the orphan, holding the parent's open output files (the
 // next run could not create them); tessera's own interrupt handler would remove the parent's
 // temporaries. And the child ends with its parent (PR_SET_PDEATHSIG).
+// Signals the parent ignores stay ignored (as across exec): under nohup a hangup must not end the
+// child while the parent goes on. PR_SET_PDEATHSIG fires when the forking thread ends: callers
+// fork from the thread that waits for the child.
 void child_defaults(pid_t parent) {
-  for (int sig = 1; sig < NSIG; ++sig)
-    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction now {};
+    if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, nullptr, &now) != 0) continue;
+    if (!(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_IGN) continue;
+    signal(sig, SIG_DFL);
+  }
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(kSanitizerStatus + 1);  // the parent went before prctl took effect
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(die_quietly);

@@ -236,7 +236,8 @@ void DatasetWriter::finish(bool write_meta) {
 
 DatasetMeta read_dataset_meta(const std::string& dir) {
   const std::string meta_path = dir + "/meta.json";
-  if (!std::filesystem::exists(dir))
+  std::error_code ec;  // a folder that cannot be looked at (EACCES) is found by the read below
+  if (!std::filesystem::exists(dir, ec) && !ec)
     throw Error(cat(dir, ": no such folder; a tessera dataset is a folder with meta.json and <split>.h5, made by ",
                     "tessera-cfd's dataset job (decks/cylinder-flow.yaml writes out/cylinder-flow below the working ",
                     "directory) or by tessera-import from foreign data (docs/import.md)"));

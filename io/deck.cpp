@@ -143,6 +143,14 @@ std::string check_value(const KeySpec& k, const YAML::Node& n) {
   return ok ? "" : cat("expected ", k.expected(), ", got ", show(n));
 }
 
+// "valid keys under '<section>': a, b, c" (the deck's top level without a section), for an unknown
+// key in the deck file or in a --set.
+std::string valid_keys(const Schema& schema, const std::string& section, const std::string& family) {
+  std::string valid;
+  for (const auto& c : schema.children(section, family)) valid += (valid.empty() ? "" : ", ") + c;
+  return cat("valid keys", section.empty() ? "" : " under '" + section + "'", ": ", valid);
+}
+
 }  // namespace
 
 Deck::Deck() : resolved_(std::make_unique<YAML::Node>(YAML::NodeType::Map)), raw_(std::make_unique<YAML::Node>()) {}
@@ -237,12 +245,8 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
       // The valid keys beside it, as for a key in the deck file (--help lists hundreds).
       const size_t dot = path.rfind('.');
       const std::string section = dot == std::string::npos ? "" : path.substr(0, dot);
-      if (section.empty() || schema.is_section(section)) {
-        std::string valid;
-        for (const auto& c : schema.children(section)) valid += (valid.empty() ? "" : ", ") + c;
-        throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (valid keys",
-                        section.empty() ? "" : " under '" + section + "'", ": ", valid, ")"));
-      }
+      if (section.empty() || schema.is_section(section))  // the family is not known yet: all families' keys
+        throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (", valid_keys(schema, section, ""), ")"));
       throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (see --help for the deck keys)"));
     }
     auto parts = split_path(path);
@@ -304,11 +308,8 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
         if (!it->second.IsMap()) d.fail(path, cat("expected a section (a map of keys), got ", show(it->second)));
         walk(it->second, path);
       } else {
-        std::string valid;
-        for (const auto& c : schema.children(section, family)) valid += (valid.empty() ? "" : ", ") + c;
-        std::string loc = cat(name, ":", it->first.Mark().line + 1);
-        throw Error(cat(loc, ": unknown key '", path, "' (valid keys",
-                        section.empty() ? "" : " under '" + section + "'", ": ", valid, ")"));
+        throw Error(cat(name, ":", it->first.Mark().line + 1, ": unknown key '", path, "' (",
+                        valid_keys(schema, section, family), ")"));
       }
     }
   };

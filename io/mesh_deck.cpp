@@ -105,12 +105,9 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
   for (const auto& [group, code] : o.group_types)
     if (!m.find_group(group)) {
       const char* key = code == mesh::kInflow ? "inflow" : code == mesh::kOutflow ? "outflow" : "wall";
-      std::string have;
-      for (const auto& n : m.group_names()) have += (have.empty() ? "" : ", ") + n;
-      throw Error(
-          cat("physical group '", group, "' is not in the mesh (it has: ", have.empty() ? "none" : have,
-              "); mesh.groups.", key, " lists it: give the mesh's own ", key, " groups there (a list, [] for none)"),
-          cat("mesh.groups.", key));
+      throw Error(cat(mesh::missing_group_message(m, group), "; mesh.groups.", key, " lists it: give the mesh's own ",
+                      key, " groups there (a list, [] for none)"),
+                  cat("mesh.groups.", key));
     }
   try {
     mesh::assign_node_types(m, o.group_types);

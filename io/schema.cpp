@@ -254,14 +254,17 @@ std::string Schema::help_text() const {
 }
 
 std::string Schema::read_when(const std::string& path) const {
-  // Every condition must hold: joined by "and", each "or" condition in brackets (two lines, or a
-  // ";", read either way).
+  // Every condition must hold: joined by "and", a condition with "or" or "and" of its own in
+  // brackets (two lines, or a ";", read either way).
   std::vector<std::string> all;
   for (const ReadCondition& c : read_conditions_)
     if (c.covers(path)) all.push_back(c.text());
   std::string out;
   for (const std::string& t : all)
-    out += cat(out.empty() ? "" : " and ", all.size() > 1 && t.find(" or ") != std::string::npos ? "(" + t + ")" : t);
+    out += cat(out.empty() ? "" : " and ",
+               all.size() > 1 && (t.find(" or ") != std::string::npos || t.find(" and ") != std::string::npos)
+                   ? "(" + t + ")"
+                   : t);
   return out;
 }
 

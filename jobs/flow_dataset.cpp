@@ -190,18 +190,18 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
     // while writing them left meta.json and train.h5 alone, which tessera-train read as a dataset
     // without validation data). A replaced dataset's meta.json goes first, for the same reason.
     std::filesystem::remove(o.dir + "/meta.json");
+    // A split of a replaced dataset that this one does not have (dataset.overwrite with, say,
+    // dataset.valid = 0) would no longer match meta.json: removed before meta.json is written again.
+    for (const char* name : {"train", "valid", "test"}) {
+      const bool ours = std::any_of(o.splits.begin(), o.splits.end(), [&](const auto& sp) { return sp.name == name; });
+      if (!ours && std::filesystem::remove(cat(o.dir, "/", name, ".h5")))
+        log->info("removed {}/{}.h5 of the dataset this one replaces", o.dir, name);
+    }
     for (const auto& sp : o.splits) {
       io::DatasetWriter w(o.dir, sp.name, meta, Comm::self(), o.deck_yaml);
       for (int64_t i = sp.begin; i < sp.end; ++i) w.write(i - sp.begin, io::DatasetReader(parts, part_name(i)).read(0));
       w.finish(&sp == &o.splits.back());
       log->info("wrote {}/{}.h5 ({} trajectories)", o.dir, sp.name, sp.end - sp.begin);
-    }
-    // A split of a replaced dataset that this one does not have (dataset.overwrite with, say,
-    // dataset.valid = 0) would no longer match meta.json: remove it, with its import record.
-    for (const char* name : {"train", "valid", "test"}) {
-      const bool ours = std::any_of(o.splits.begin(), o.splits.end(), [&](const auto& sp) { return sp.name == name; });
-      if (!ours && std::filesystem::remove(cat(o.dir, "/", name, ".h5")))
-        log->info("removed {}/{}.h5 of the dataset this one replaces", o.dir, name);
     }
     core::write_text_atomic(o.dir + "/trajectories.csv", table);
     std::filesystem::remove_all(parts);

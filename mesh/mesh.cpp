@@ -51,15 +51,17 @@ std::vector<std::string> Mesh::group_names() const {
   return names;
 }
 
+std::string missing_group_message(const Mesh& mesh, const std::string& name) {
+  std::string have;
+  for (const auto& n : mesh.group_names()) have += (have.empty() ? "" : ", ") + n;
+  return cat("physical group '", name, "' is not in the mesh (it has: ", have.empty() ? "none" : have, ")");
+}
+
 void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_types) {
   mesh.node_type.assign(mesh.num_nodes(), kNormal);
   for (const auto& [name, code] : group_types) {
     const PhysicalGroup* g = mesh.find_group(name);
-    if (!g) {
-      std::string have;
-      for (const auto& n : mesh.group_names()) have += (have.empty() ? "" : ", ") + n;
-      throw Error(cat("physical group '", name, "' is not in the mesh (it has: ", have.empty() ? "none" : have, ")"));
-    }
+    if (!g) throw Error(missing_group_message(mesh, name));
     for (int64_t n : g->nodes()) mesh.node_type[n] = std::max(mesh.node_type[n], code);
   }
 }

@@ -41,6 +41,10 @@ struct Mesh {
   std::vector<std::string> group_names() const;
 };
 
+// "physical group '<name>' is not in the mesh (it has: <its groups>)": the error about a group
+// the mesh lacks, for assign_node_types and for callers that add which setting named it.
+std::string missing_group_message(const Mesh& mesh, const std::string& name);
+
 // Sets node_type from a map group name -> type code. A node in several groups takes the
 // highest code, so wall (6) wins over outflow (5) over inflow (4) at corners.
 // Unknown group names are an error listing the mesh's groups.

@@ -98,7 +98,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   // The earlier .pt goes before the new .h5 takes its place: a run stopped between the two moves
   // leaves the .pt missing (written again by the next checkpoint), never another step's weights
   // beside this checkpoint.
-  std::filesystem::remove(state_dict_path(path));
+  std::error_code ec;  // one that cannot be removed is replaced below, or its write fails there
+  std::filesystem::remove(state_dict_path(path), ec);
   core::commit_temp(path);
   temp.keep();
   save_state_dict(state_dict_path(path), c);

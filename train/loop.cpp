@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -161,7 +162,12 @@ class TimeBudget {
 void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                   const std::shared_ptr<spdlog::logger>& log) {
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
-  MetricsFile metrics(o.output_dir + "/metrics.csv", learner.steps_done());
+  // Rank 0 alone reads (a resume's earlier rows) and writes metrics.csv; a file it cannot read is
+  // every rank's error (run_on_root), not its own while the others go on into the run.
+  std::optional<MetricsFile> kept;
+  run_on_root(comm, [&] { kept.emplace(o.output_dir + "/metrics.csv", learner.steps_done()); });
+  if (!kept) kept.emplace(o.output_dir + "/metrics.csv", 0);  // other ranks: an empty table, never written
+  MetricsFile& metrics = *kept;
   // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
   // error is every rank's.
   auto record = [&](int64_t step, const std::vector<Metric>& m) { run_on_root(comm, [&] { metrics.add(step, m); }); };

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -167,20 +168,24 @@ TEST_CASE("a reading child ends with its parent and keeps none of its signal han
   // called MPI_Abort, which sleeps), starts a child and is killed while the child works. The
   // child, writing its reply into a pipe nobody reads, slept in that handler for ever, holding the
   // parent's open files; now it ends with its parent.
+  if (const char* off = std::getenv("TESSERA_NO_CHILD_READERS"); off && *off && std::strcmp(off, "0") != 0) return;
   const std::string pid_file = tessera::test::test_out() + "/child_pid";
   std::filesystem::remove(pid_file);
   const pid_t parent = fork();
-  if (parent == 0) {
+  if (parent == 0) {  // never back into Catch2 (this copy of an MPI process must not run more tests)
     std::signal(SIGPIPE, [](int) {
       while (true) pause();
     });
-    core::run_in_child(
-        [&] {
-          std::ofstream(pid_file) << getpid() << "\n";
-          std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-          return std::string(1 << 20, 'x');
-        },
-        "probe", "");
+    try {
+      core::run_in_child(
+          [&] {
+            std::ofstream(pid_file) << getpid() << "\n";
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+            return std::string(1 << 20, 'x');
+          },
+          "probe", "");
+    } catch (...) {
+    }
     _exit(0);
   }
   pid_t child = 0;

@@ -39,8 +39,8 @@ def compare(path_a, path_b, rtol, patterns):
     for i, (ra, rb) in enumerate(zip(a[1:], b[1:]), start=2):
         if ra and ignored(ra[0], patterns):
             continue
-        if len(ra) != len(rb):
-            sys.exit(f"{path_b}:{i}: {len(rb)} cells, but {path_a} has {len(ra)}")
+        if len(ra) != len(a[0]) or len(rb) != len(a[0]):
+            sys.exit(f"{path_a}:{i} / {path_b}:{i}: {len(ra)} and {len(rb)} cells for the header's {len(a[0])}")
         for j in keep:
             x, y = ra[j], rb[j]
             try:
