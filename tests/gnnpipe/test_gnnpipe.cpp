@@ -328,19 +328,29 @@ TEST_CASE("a checkpoint resumes exactly in another mode and on another rank coun
   require_equal(resumed, straight, 1e-6);
 }
 
+namespace {
+
+// GCNII on a small CSBM graph with early stopping after 4 epochs without a lower validation loss.
+train::gnnpipe::GnnPipeOptions early_stopping_options() {
+  train::gnnpipe::GnnPipeOptions o;
+  o.source = "csbm";
+  o.csbm = small_csbm();
+  o.mode = "graph";
+  o.engine = options(gnn::DeepGcnKind::Gcnii, 4);
+  o.engine.lr = 0.05;  // overfits the 30 training nodes quickly, so the validation loss turns
+  o.patience = 4;
+  return o;
+}
+
+}  // namespace
+
 TEST_CASE("a learner's checkpoint file resumes on another rank count with its early-stopping record",
           "[gnnpipe][mpi]") {
   // Through the HDF5 file and the learner (the engine test above goes through memory): the
   // lowest validation loss so far and its epoch come back, so a run saved after that epoch and
   // resumed on another rank count stops at the epoch and with the record of the uninterrupted one.
   const Comm world;
-  train::gnnpipe::GnnPipeOptions o;
-  o.source = "csbm";
-  o.csbm = small_csbm();
-  o.mode = "graph";
-  o.engine = options(gnn::DeepGcnKind::Gcnii, 4);
-  o.engine.lr = 0.05;  // as in the early-stopping test below: the validation loss turns early
-  o.patience = 4;
+  const train::gnnpipe::GnnPipeOptions o = early_stopping_options();
   auto run = [](train::gnnpipe::GnnPipeLearner& l, int64_t until) {
     while (l.steps_done() < until) {
       l.step();
@@ -377,13 +387,7 @@ TEST_CASE("a learner's checkpoint file resumes on another rank count with its ea
 // not before. Checked on the validation losses the loop wrote to metrics.csv.
 TEST_CASE("early stopping ends training patience epochs after the lowest validation loss", "[gnnpipe][mpi]") {
   const Comm world;
-  train::gnnpipe::GnnPipeOptions o;
-  o.source = "csbm";
-  o.csbm = small_csbm();
-  o.mode = "graph";
-  o.engine = options(gnn::DeepGcnKind::Gcnii, 4);
-  o.engine.lr = 0.05;  // overfits the 30 training nodes quickly, so the validation loss turns
-  o.patience = 4;
+  const train::gnnpipe::GnnPipeOptions o = early_stopping_options();
   // Each rank count has its own folder: ctest -j runs test_gnnpipe and its .npN copies together.
   const std::string dir = cat(test::test_out(), "/gnnpipe_patience_np", world.size());
   if (world.root()) std::filesystem::create_directories(dir);
