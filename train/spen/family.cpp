@@ -110,7 +110,11 @@ Family graph_family(const std::string& name, const std::string& summary) {
     return nullptr;
   };
   f.train = [](const io::Deck& d, const RunContext& ctx) {
-    spen::cross_validate(spen::read_options(d), ctx.comm, ctx.log);
+    // Read on every rank, which agree on the outcome: the options look at output.dir's fold
+    // checkpoints, which a rank may see differently (a node-local folder).
+    spen::GraphClassifierOptions o;
+    run_on_every_rank(ctx.comm, [&] { o = spen::read_options(d); });
+    spen::cross_validate(o, ctx.comm, ctx.log);
   };
   f.threads_key = "spen.train.threads";
   f.own_schedule = "spen, ign and gin train spen.train.epochs per fold and validate every epoch";
