@@ -26,7 +26,15 @@ std::vector<double> linear_ticks(double lo, double hi) {
   const double raw = (hi - lo) / 5, mag = std::pow(10.0, std::floor(std::log10(raw)));
   const double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
   std::vector<double> t;
-  for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) t.push_back(v);
+  if (!(step > 0) || !std::isfinite(lo) || !std::isfinite(hi)) return t;
+  // Counted, not accumulated: where the step is below the spacing of doubles at the values (a
+  // range of ±0.5 around 3e15), v += step never moved and the ticks filled the memory.
+  const double first = std::ceil(lo / step);
+  for (int k = 0; k < 20; ++k) {
+    const double v = (first + k) * step;
+    if (v > hi + 1e-9 * step) break;
+    if (t.empty() || v > t.back()) t.push_back(v);
+  }
   return t;
 }
 
@@ -55,8 +63,14 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
         ymin = std::min(ymin, y), ymax = std::max(ymax, y);
       }
   if (xmin > xmax) return;
-  if (xmax - xmin < 1e-12) xmin -= 0.5, xmax += 0.5;
-  if (ymax - ymin < 1e-12 * std::max(1.0, std::abs(ymax))) ymin -= 0.5, ymax += 0.5;
+  // A single value gets a range around it of its own scale (±0.5 did not reach the next double
+  // above 1e16).
+  const auto widen = [](double& lo, double& hi) {
+    const double half = 0.5 * std::max(1.0, std::abs(hi));
+    lo -= half, hi += half;
+  };
+  if (xmax - xmin < 1e-12 * std::max(1.0, std::abs(xmax))) widen(xmin, xmax);
+  if (ymax - ymin < 1e-12 * std::max(1.0, std::abs(ymax))) widen(ymin, ymax);
   ax.lo = xmin, ax.hi = xmax;
   const double pad = 0.04 * (ymax - ymin);
   ay.lo = ymin - pad, ay.hi = ymax + pad;

@@ -127,6 +127,12 @@ TEST_CASE("line plots: panels side by side, curves in their colours, text drawn"
   CHECK(dark > 1000);
   CHECK_THROWS_AS(
       io::write_line_plots_png(pictures_out + "/none.png", {{"t", "x", "y", true, {{"s", {1, 2}, {-1, 0}}}}}), Error);
+  // One value far from 1 (a steady run's drag of 3e15, a step count of 1e17): its axis is drawn
+  // (a range of ±0.5 around it had ticks below the spacing of doubles, added until memory ran out).
+  for (const double v : {3e15, 1e17, -2e300}) {
+    io::write_line_plots_png(pictures_out + "/one_value.png", {{"t", "x", "y", false, {{"s", {v}, {v}}}}});
+    CHECK(std::filesystem::file_size(pictures_out + "/one_value.png") > 0);
+  }
   // The legend goes where it hides no curve: a line rising into the upper right corner keeps it
   // there (its pixels under where the legend box used to be stay blue), and the box moves to the
   // upper left, which the line leaves empty.
