@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace tessera::train::stagger {
 
 at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_t steps, const Comm& comm) {
@@ -25,7 +27,16 @@ at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, con
   c10::InferenceMode inference;
   std::vector<at::Tensor> states;
   at::Tensor w = w0;
-  for (int64_t k = 0; k < steps; ++k) states.push_back(w = solver.advance(w, dt));
+  for (int64_t k = 0; k < steps; ++k) {
+    states.push_back(w = solver.advance(w, dt));
+    // An unstable reference (a time step too large for the flow) gave NaN errors in the tables,
+    // and the run ended normally.
+    if (!at::isfinite(w).all().item<bool>())
+      throw Error(cat("NeuralStagger reference: the spectral solver's state is not finite after ", k + 1,
+                      " step(s) of ", dt, " (", solver.substeps(dt),
+                      " internal step(s) each): its time step is too "
+                      "large for this flow; choose a smaller stagger.reference_dt (or stagger.dt)"));
+  }
   return at::stack(states, 0);
 }
 
