@@ -170,7 +170,15 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   MetricsFile& metrics = *kept;
   // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
   // error is every rank's.
-  auto record = [&](int64_t step, const std::vector<Metric>& m) { run_on_root(comm, [&] { metrics.add(step, m); }); };
+  auto record = [&](int64_t step, const std::vector<Metric>& m) {
+    // A non-finite figure is said, not only written (a noise level far above the data's gave
+    // valid RMSEs of inf in metrics.csv and a normal end).
+    std::string bad;
+    for (const auto& [name, value] : m)
+      if (!std::isfinite(value)) bad += cat(bad.empty() ? "" : ", ", name, " = ", value);
+    if (!bad.empty()) core::log_warn(log.get(), cat("validation at step ", step, " gave non-finite figures: ", bad));
+    run_on_root(comm, [&] { metrics.add(step, m); });
+  };
   // Nothing to do: the files stay as they are (validating again added a second row for the same
   // step to metrics.csv, and the checkpoint was rewritten with this deck).
   if (learner.steps_done() >= o.steps) {

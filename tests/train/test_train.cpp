@@ -525,6 +525,28 @@ TEST_CASE("metrics.csv keeps the history when a resumed run reports other figure
         "2,20,21,22,23,\n"
         "4,40,41,42,43,\n"
         "6,60,61,,62,63\n");
+  // A non-finite figure is written and said (a warning naming it).
+  {
+    core::LogOptions to_file;
+    to_file.rank_dir = dir + "_log";
+    std::filesystem::remove_all(to_file.rank_dir);
+    const auto log = core::make_logger("test", Comm::self(), to_file);  // flushes every line
+    const train::LoopOptions again = [&] {
+      train::LoopOptions a = o;
+      a.steps = 8;
+      a.output_dir = dir + "_inf";
+      return a;
+    }();
+    std::filesystem::remove_all(again.output_dir);
+    class Overflowing : public CountingLearner {
+     public:
+      using CountingLearner::CountingLearner;
+      std::vector<train::Metric> validate() override { return {{"loss", 1.0}, {"valid_rmse", INFINITY}}; }
+    } overflowing(6, {});
+    train::run_training(overflowing, again, Comm::self(), log);
+    CHECK(read_text(to_file.rank_dir + "/rank0.log")
+              .find("validation at step 8 gave non-finite figures: valid_rmse = inf") != std::string::npos);
+  }
   // A row with another number of values than the header is refused by line.
   std::ofstream(dir + "/metrics.csv", std::ios::app) << "5,1,2\n";
   CountingLearner damaged(6, {"loss"});
