@@ -215,8 +215,11 @@ double estimate_cylinder_nodes(const CylinderChannel& c) {
   }
   // The rest of the channel (the ring's area clipped to it) at h_far.
   const double ring = pi * ((r + t) * (r + t) - r * r);
-  const double rest = std::max(0.0, c.length * c.height - pi * r * r - ring);
-  return near / per_node + rest / (per_node * c.h_far * c.h_far);
+  const double fluid = c.length * c.height - pi * r * r;
+  const double rest = std::max(0.0, fluid - ring);
+  // At most the whole channel at h_near: a transition far wider than the channel grew the ring's
+  // count without bound (5e9 nodes "estimated" where Gmsh made 7,206; 1e9 overflowed the print).
+  return std::min(near / per_node + rest / (per_node * c.h_far * c.h_far), fluid / (per_node * a * a));
 }
 
 void check_cylinder_channel(const CylinderChannel& c) {
@@ -247,8 +250,9 @@ Mesh build_cylinder_channel(const CylinderChannel& c) {
   const std::string what = "cylinder channel";
   check_cylinder_channel(c);
   if (const double n = estimate_cylinder_nodes(c); n > double(c.max_nodes))
-    throw Error(cat("these element sizes give about ", std::llround(n), " nodes (estimated), more than the limit of ",
-                    c.max_nodes, " (mesh.max_nodes); raise h_near/h_far or the limit"),
+    throw Error(cat("these element sizes give about ", n < 1e15 ? cat(std::llround(n)) : cat(n),
+                    " nodes (estimated), more than the limit of ", c.max_nodes,
+                    " (mesh.max_nodes); raise h_near/h_far or the limit"),
                 "mesh.cylinder.h_near");
   GmshSession s;
   Mesh m;

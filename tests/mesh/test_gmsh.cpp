@@ -173,6 +173,22 @@ TEST_CASE("cylinder channel: node estimate and the node limit", "[gmsh]") {
     CHECK(estimate > actual / 1.6);
     CHECK(estimate < actual * 1.6);
   }
+  // A transition far wider than the channel: the channel is at h_near throughout, no more (the
+  // estimate grew without bound, refusing such meshes and overflowing its print at 1e9).
+  for (double transition : {10.0, 1000.0, 1e9}) {
+    mesh::CylinderChannel wide;
+    wide.h_near = 0.02;
+    wide.h_far = 0.05;
+    wide.transition = transition;
+    const double channel_at_h_near = (wide.length * wide.height) / (0.87 * 0.02 * 0.02);
+    INFO("transition " << transition);
+    CHECK(mesh::estimate_cylinder_nodes(wide) <= channel_at_h_near);
+  }
+  mesh::CylinderChannel wide;
+  wide.h_near = 0.02;
+  wide.h_far = 0.05;
+  wide.transition = 1000;
+  CHECK(mesh::build_cylinder_channel(wide).num_nodes() > 0);
   // A mistyped size is refused before Gmsh runs (it used to crash inside Gmsh), naming the key.
   mesh::CylinderChannel tiny;
   tiny.h_near = 1e-9;
