@@ -160,6 +160,8 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   p.batch = d.get_int("train.batch");
   p.lr = d.get_float("train.lr");
   p.lr_min = d.get_float("train.lr_min");
+  // The cosine decay would raise the rate instead (as stagger.lr_min's check says).
+  if (p.lr_min > p.lr) d.fail("train.lr_min", cat("must be <= train.lr (", p.lr, "), got ", p.lr_min));
   p.warmup = d.get_int("train.warmup");
   p.weight_decay = d.get_float("train.weight_decay");
   const auto betas = d.get_floats("train.betas");
