@@ -140,10 +140,26 @@ std::vector<int64_t> random_nodes(int64_t num_nodes, int64_t count, uint64_t see
 std::vector<NamedGraph> augmented_graphs(const Graph& g, const std::vector<int32_t>& node_type,
                                          const AugmentOptions& o) {
   std::vector<NamedGraph> out{{"mesh", g}};
-  if (o.khop) out.push_back({cat("khop", o.khop), khop(g, o.khop)});
-  if (o.within_hops) out.push_back({cat("within", o.within_hops), within_hops(g, o.within_hops)});
-  if (o.dilation) out.push_back({cat("dilated", o.dilation), dilated(g, o.dilation)});
-  if (o.jump_fraction > 0) out.push_back({"jumps", random_jumps(g, o.jump_fraction, o.jump_seed)});
+  // A hop count beyond the mesh's extent gives a mask without edges: said at its key (a
+  // dilation of 100,000 trained with an empty mask without a word).
+  auto add = [&](std::string name, Graph m, const char* key, int64_t hops) {
+    if (m.num_edges() == 0 && g.num_edges() > 0)
+      throw Error(cat("no two nodes of the mesh are ", key == std::string("augment.dilation") ? "exactly " : "within ",
+                      hops, " hops apart beyond its own edges: the mask would be empty (the mesh's graph is smaller)"),
+                  key);
+    out.push_back({std::move(name), std::move(m)});
+  };
+  if (o.khop) add(cat("khop", o.khop), khop(g, o.khop), "augment.khop", o.khop);
+  if (o.within_hops)
+    add(cat("within", o.within_hops), within_hops(g, o.within_hops), "augment.within_hops", o.within_hops);
+  if (o.dilation) add(cat("dilated", o.dilation), dilated(g, o.dilation), "augment.dilation", o.dilation);
+  if (o.jump_fraction > 0) {
+    try {
+      out.push_back({"jumps", random_jumps(g, o.jump_fraction, o.jump_seed)});
+    } catch (const Error& e) {
+      throw Error(e.what(), "augment.random_jumps.fraction");
+    }
+  }
   auto hubs = nodes_of_types(node_type, o.global_types);
   if (o.global_count > g.num_nodes)
     throw Error(cat("exceeds the ", g.num_nodes, " mesh nodes"), "augment.global_nodes.count");

@@ -115,6 +115,10 @@ ModelOptions model_options(const io::Deck& d) {
     c.mlp_layers = static_cast<int>(d.get_int("model.mlp_layers"));
     c.rope = d.get_bool("model.rope");
     if (c.latent % c.heads) d.fail("model.heads", cat("must divide model.latent (", c.latent, ")"));
+    // Rotary embedding turns pairs of each head's channels by the two coordinates: 4 at least.
+    if (c.rope && c.latent / c.heads < 4)
+      d.fail("model.heads", cat("gives heads of ", c.latent / c.heads, " channel(s) (model.latent ", c.latent, " / ",
+                                c.heads, "); rotary position embedding (model.rope) needs at least 4 per head"));
     o.dilation_layers = d.get_int("model.dilation_layers");
     if (o.dilation_layers > c.layers) d.fail("model.dilation_layers", cat("exceeds model.layers (", c.layers, ")"));
   } else {
