@@ -39,7 +39,9 @@ Graph khop(const Graph& g, int k) {
   std::vector<char> in_next(n, 0);
   return rows_to_graph(n, [&](int64_t i, std::vector<int64_t>& cur) {
     cur.assign(1, i);
-    std::vector<int64_t> next;
+    // The sets after the last two steps, sorted (-1: none yet). The next set is a function of the
+    // last, so once a set equals the one two steps back the sets repeat with period 2.
+    std::vector<int64_t> next, two_back{-1}, one_back{i};
     for (int step = 0; step < k; ++step) {
       next.clear();
       for (int64_t u : cur)
@@ -48,6 +50,15 @@ Graph khop(const Graph& g, int k) {
           if (!in_next[v]) in_next[v] = 1, next.push_back(v);
         }
       for (int64_t v : next) in_next[v] = 0;
+      // From there on step k's set is the one of its parity (K = 100,000 walked every step and hung).
+      std::sort(next.begin(), next.end());
+      if (next == two_back) {
+        if ((k - 1 - step) % 2 == 1) next = one_back;
+        cur.swap(next);
+        return;
+      }
+      two_back.swap(one_back);
+      one_back = next;
       cur.swap(next);
     }
   });

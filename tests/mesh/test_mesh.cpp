@@ -133,6 +133,33 @@ TEST_CASE("K-hop, within-hops and dilation equal dense references", "[augment]")
   }
   CHECK(edges(mesh::khop(mesh::mesh_graph(test::grid_mesh(2, 2)), 1)) ==
         edges(mesh::mesh_graph(test::grid_mesh(2, 2))));
+  // Hop counts past the graph's extent: the pattern of A^K by boolean matrix powers (0/1 entries,
+  // no overflow), on a triangle mesh and on a bipartite path (whose pattern alternates with K's
+  // parity); K = 1,000,000 returns at once (every one of its steps was walked).
+  auto boolean_power = [](const Dense& a, int k) {
+    Dense r = a;
+    for (int i = 1; i < k; ++i) {
+      r = matmul(r, a);
+      for (auto& row : r)
+        for (auto& x : row) x = x != 0;
+    }
+    return r;
+  };
+  mesh::Graph path;
+  {
+    std::vector<std::pair<int64_t, int64_t>> pairs;
+    for (int64_t v = 0; v + 1 < 7; ++v) pairs.push_back({v, v + 1}), pairs.push_back({v + 1, v});
+    path = mesh::graph_from_pairs(7, pairs, false);
+  }
+  for (const mesh::Graph& g : {mesh::mesh_graph(test::irregular_mesh(5, 4, 1)), path}) {
+    const Dense a = dense_adjacency(g);
+    for (int k : {9, 12, 13, 30}) {
+      INFO("nodes " << g.num_nodes << " K " << k);
+      CHECK(edges(mesh::khop(g, k)) == pattern(boolean_power(a, k)));
+    }
+    CHECK(edges(mesh::khop(g, 1000000)) == pattern(boolean_power(a, 30)));
+    CHECK(edges(mesh::khop(g, 999999)) == pattern(boolean_power(a, 29)));
+  }
   CHECK_THROWS_WITH(mesh::khop(mesh::mesh_graph(test::grid_mesh(2, 2)), 0), Catch::Contains(">= 1"));
 }
 
