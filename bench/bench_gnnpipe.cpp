@@ -74,10 +74,9 @@ int main(int argc, char** argv) {
       std::printf("machine: %s\n", bench::machine_description().c_str());
       std::printf("graph: %s, %lld nodes, %lld directed edges; %d ranks, 1 thread each; hidden %lld, fp32, %d chunks\n",
                   d.name.c_str(), (long long)d.num_nodes, (long long)d.graph.num_edges(), W, (long long)hidden, chunks);
-    }
-    if (world.root())
       std::printf("%-7s %-9s %6s %10s %16s %16s %12s %12s\n", "layers", "mode", "stages", "s/epoch", "max bytes/rank",
                   "total bytes", "bytes ratio", "time ratio");
+    }
     for (int64_t L : depths) {
       double base_t = 0, base_b = 0;
       for (const std::string mode : {"graph", "pipeline", "hybrid"}) {

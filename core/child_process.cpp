@@ -28,15 +28,14 @@ void send_all(int fd, const std::string& data) {
   if (write_all(fd, data.data(), data.size()) != 0) _exit(kSanitizerStatus + 1);
 }
 
-// In the child: every signal back to its default action. The crash handlers a fuzzer or sanitizer
-// installed in the parent would record the child's crash as the parent's (the child's crash is
-// only a result to report); PETSc's handler, on the SIGPIPE of a child whose parent had gone,
-// called MPI_Abort, which slept forever in the orphan, holding the parent's open output files (the
-// next run could not create them); tessera's own interrupt handler would remove the parent's
-// temporaries. And the child ends with its parent (PR_SET_PDEATHSIG).
-// Signals the parent ignores stay ignored (as across exec): under nohup a hangup must not end the
-// child while the parent goes on. PR_SET_PDEATHSIG fires when the forking thread ends: callers
-// fork from the thread that waits for the child.
+// In the child: every handler the parent installed back to the default action, and the child ends
+// with its parent. The crash handlers a fuzzer or sanitizer installed would record the child's
+// crash as the parent's (it is only a result to report); PETSc's, on the SIGPIPE of a child whose
+// parent had gone, called MPI_Abort, which slept for ever in the orphan, holding the parent's open
+// output files (the next run could not create them); tessera's interrupt handler would remove the
+// parent's temporaries. Signals the parent ignores stay ignored (as across exec): under nohup a
+// hangup must not end the child while the parent goes on. PR_SET_PDEATHSIG fires when the forking
+// thread ends: callers fork from the thread that waits for the child.
 void child_defaults(pid_t parent) {
   for (int sig = 1; sig < NSIG; ++sig) {
     struct sigaction now {};

@@ -363,9 +363,8 @@ std::string Deck::message_at(const std::string& path, const std::string& message
   // ..."): the key is said once.
   // "--set <path>" names it as well.
   const std::string named = path + ": ", at = where(path);
-  if (at == "--set " + path)
-    return cat(at, ": ", message.rfind(named, 0) == 0 ? message.substr(named.size()) : message);
-  return cat(at, ": ", message.rfind(named, 0) == 0 ? message : named + message);
+  const std::string bare = message.rfind(named, 0) == 0 ? message.substr(named.size()) : message;
+  return cat(at, ": ", at == "--set " + path ? bare : named + bare);
 }
 
 bool Deck::given(const std::string& path) const {

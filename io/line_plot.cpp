@@ -119,7 +119,7 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
         const auto [X, Y] = curves[k][i];
         if (i > 0 && !p.series[k].markers)
           c.line(curves[k][i - 1][0], curves[k][i - 1][1], X, Y, col, 2);
-        else if (i == 0 || p.series[k].markers)
+        else
           c.fill_rect(static_cast<int64_t>(X) - r, static_cast<int64_t>(Y) - r, static_cast<int64_t>(X) + r + 1,
                       static_cast<int64_t>(Y) + r + 1, col);
       }

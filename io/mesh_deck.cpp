@@ -109,11 +109,7 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
                       key, " groups there (a list, [] for none)"),
                   cat("mesh.groups.", key));
     }
-  try {
-    mesh::assign_node_types(m, o.group_types);
-  } catch (const Error& e) {
-    throw Error(e.what(), "mesh.groups");
-  }
+  mesh::assign_node_types(m, o.group_types);  // every group is there (above)
   return m;
 }
 

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -53,7 +52,8 @@ class MetricsFile {
   // A resumed run (`resumed_at` > 0) keeps the rows of the runs before it up to its checkpoint's
   // step, so the file holds the whole history; rows after that step were made by a run that
   // stopped before its next checkpoint and are made again.
-  MetricsFile(std::string path, int64_t resumed_at) : path_(std::move(path)) {
+  explicit MetricsFile(std::string path) : path_(std::move(path)) {}
+  void load(int64_t resumed_at) {
     std::ifstream in(path_);
     if (resumed_at == 0 || !in) return;
     std::string header;
@@ -164,10 +164,8 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
   // Rank 0 alone reads (a resume's earlier rows) and writes metrics.csv; a file it cannot read is
   // every rank's error (run_on_root), not its own while the others go on into the run.
-  std::optional<MetricsFile> kept;
-  run_on_root(comm, [&] { kept.emplace(o.output_dir + "/metrics.csv", learner.steps_done()); });
-  if (!kept) kept.emplace(o.output_dir + "/metrics.csv", 0);  // other ranks: an empty table, never written
-  MetricsFile& metrics = *kept;
+  MetricsFile metrics(o.output_dir + "/metrics.csv");
+  run_on_root(comm, [&] { metrics.load(learner.steps_done()); });
   // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
   // error is every rank's.
   auto record = [&](int64_t step, const std::vector<Metric>& m) {
