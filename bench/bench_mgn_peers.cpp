@@ -256,12 +256,7 @@ int main(int argc, char** argv) {
     if (!peers.empty()) peer_names.push_back(peers), rows.emplace_back(peers);
   // A peer mgn_peers.py does not know is a usage error now, not a "failed" row after the run.
   for (const std::string& name : peer_names) {
-    const std::string base = name.substr(0, name.find('+'));
-    const std::string options = name.size() > base.size() ? name.substr(base.size()) : "";
-    const bool known_base = base == "physicsnemo" || base == "physicsnemo-concat" || base == "pyg" || base == "torch";
-    const bool known_options =
-        options.empty() || options == "+retain" || options == "+fused" || options == "+retain+fused";
-    if (!known_base || !known_options) {
+    if (!bench::known_mgn_peer(name)) {
       std::fprintf(stderr,
                    "bench_mgn_peers: --peers: unknown peer '%s'; expected physicsnemo, physicsnemo-concat, pyg or "
                    "torch, optionally with +retain, +fused or +retain+fused\n",

@@ -12,18 +12,39 @@
 
 namespace tessera::bench {
 
-std::string mgn_peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads) {
-  std::string name = peer;
+namespace {
+
+// "<model>[+retain][+fused]" taken apart.
+struct PeerName {
+  std::string model;
+  bool retain = false, fused = false;
+};
+
+PeerName split_peer(const std::string& peer) {
+  PeerName p{peer};
   auto suffix = [&](const std::string& s) {
-    const bool has = name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
-    if (has) name.resize(name.size() - s.size());
+    const bool has = p.model.size() > s.size() && p.model.compare(p.model.size() - s.size(), s.size(), s) == 0;
+    if (has) p.model.resize(p.model.size() - s.size());
     return has;
   };
-  const bool fused = suffix("+fused"), retain = suffix("+retain");
-  const std::string env = retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
+  p.fused = suffix("+fused");
+  p.retain = suffix("+retain");
+  return p;
+}
+
+}  // namespace
+
+std::string mgn_peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads) {
+  const PeerName p = split_peer(peer);
+  const std::string env = p.retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
   return env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + bench_dir() +
-         "/mgn_peers.py --peer " + name + (fused ? " --fused-adamw" : "") + " --dir " + dir + " --threads " +
+         "/mgn_peers.py --peer " + p.model + (p.fused ? " --fused-adamw" : "") + " --dir " + dir + " --threads " +
          std::to_string(threads) + " 2>&1";
+}
+
+bool known_mgn_peer(const std::string& peer) {
+  const std::string model = split_peer(peer).model;  // the choices of mgn_peers.py's --peer
+  return model == "physicsnemo" || model == "physicsnemo-concat" || model == "pyg" || model == "torch";
 }
 
 PeerServer::PeerServer(const std::string& command) {

@@ -16,6 +16,9 @@ namespace tessera::bench {
 // (glibc tunables); "<peer>+fused": with PyTorch's fused AdamW (the kernel of train::FusedAdamW)
 // instead of its default per-tensor loop on the CPU.
 std::string mgn_peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads);
+// Whether `peer` names one of mgn_peers.py's models (physicsnemo, physicsnemo-concat, pyg, torch)
+// with the suffixes mgn_peer_command understands, so that a bench can refuse it before running.
+bool known_mgn_peer(const std::string& peer);
 
 // The process of `command`, which prints "params <count>" and "ready" after its warm-up, then
 // answers each "step" line with "ms <step time>", until "quit" (mgn_peers.py's protocol). A peer
