@@ -186,6 +186,11 @@ double attribute_real(const std::map<std::string, std::string>& attributes, cons
   return v;
 }
 
+void put_deck(Checkpoint& c, const std::string& deck_yaml, const std::string& deck_dir) {
+  c.attributes["deck"] = deck_yaml;
+  if (!deck_dir.empty()) c.attributes["deck_dir"] = deck_dir;
+}
+
 void put_setup(Checkpoint& c, const RunSetup& setup) {
   for (const auto& [key, value] : setup) c.attributes["setup." + key] = value;
 }

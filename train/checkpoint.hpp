@@ -46,6 +46,9 @@ double attribute_real(const std::map<std::string, std::string>& attributes, cons
 // precision), by the deck key that sets each and its value as text. Recorded in a checkpoint as
 // attributes "setup.<key>", so that a resume names the first setting that differs.
 using RunSetup = std::vector<std::pair<std::string, std::string>>;
+// The resolved deck a run was trained with ("deck") and the folder it was read from ("deck_dir",
+// which its relative input paths are relative to; not stored when empty).
+void put_deck(Checkpoint& c, const std::string& deck_yaml, const std::string& deck_dir);
 void put_setup(Checkpoint& c, const RunSetup& setup);
 // The first setting of `setup` that `c` recorded with another value ({key, stored, now}); none
 // when all agree, or for settings it did not record (checkpoints before 2026-12-05).

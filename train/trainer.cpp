@@ -308,8 +308,7 @@ void Trainer::save(const std::string& path) const {
   pack_adamw_state(c, model_->module().named_parameters(), *opt_);
   c.tensors["rng.sampler"] = gen_.get_state();
   store_progress(c.attributes, step_);
-  c.attributes["deck"] = options_.deck_yaml;
-  if (!options_.deck_dir.empty()) c.attributes["deck_dir"] = options_.deck_dir;
+  put_deck(c, options_.deck_yaml, options_.deck_dir);
   char dt[32];  // shortest text that reads back as the same double
   c.attributes["data_dt"] = std::string(dt, std::to_chars(dt, dt + sizeof dt, data_dt_).ptr);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });  // every rank holds the same state

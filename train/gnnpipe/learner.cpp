@@ -150,8 +150,7 @@ void GnnPipeLearner::save(const std::string& path) const {
   c.attributes["family"] = "gnnpipe";
   c.attributes["step"] = std::to_string(engine_->epochs_done());
   c.attributes["data"] = data_identity_;
-  c.attributes["deck"] = options_.deck_yaml;
-  c.attributes["deck_dir"] = options_.deck_dir;
+  put_deck(c, options_.deck_yaml, options_.deck_dir);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 

@@ -312,8 +312,7 @@ void PinnLearner::save(const std::string& path) const {
   if (options_.formulation == Formulation::Lagrangian) c.attributes["displacement_unit"] = cat(displacement_unit());
   c.attributes["initial_condition"] = options_.hard_initial_condition ? "hard" : "soft";
   put_setup(c, case_setup(options_));
-  c.attributes["deck"] = options_.deck_yaml;
-  c.attributes["deck_dir"] = options_.deck_dir;
+  put_deck(c, options_.deck_yaml, options_.deck_dir);
   save_checkpoint(path, c);
 }
 

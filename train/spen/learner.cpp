@@ -200,8 +200,7 @@ void FoldLearner::save(const std::string& path) const {
   c.attributes["test_history"] = std::to_string(test_acc_.size());
   c.attributes["previous_folds"] = std::to_string(previous_.size());
   put_setup(c, fold_setup(options_, data_.name));
-  c.attributes["deck"] = options_.deck_yaml;
-  c.attributes["deck_dir"] = options_.deck_dir;
+  put_deck(c, options_.deck_yaml, options_.deck_dir);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 

@@ -174,8 +174,7 @@ void StaggerLearner::save(const std::string& path) const {
   c.attributes = options_.to_attributes();
   c.attributes["family"] = "stagger";
   store_progress(c.attributes, step_);
-  c.attributes["deck"] = options_.deck_yaml;
-  c.attributes["deck_dir"] = options_.deck_dir;
+  put_deck(c, options_.deck_yaml, options_.deck_dir);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
 
