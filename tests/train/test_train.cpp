@@ -376,26 +376,26 @@ TEST_CASE("non-finite data and weights are named when loaded", "[train]") {
   const std::string dir = out + "/nan_data";
   std::filesystem::remove_all(dir);
   test::write_synthetic_dataset(dir, 2, 1);
-  {
-    auto meta = io::DatasetMeta::cylinder_flow(20, 0.05);
-    io::Trajectory t = test::synthetic_trajectory(12, 4, 20, 0.1, 0.0);
-    const int64_t nodes = int64_t(t["velocity"].shape[1]);
-    t["velocity"].f32[(3 * nodes + 5) * 2 + 1] = std::numeric_limits<float>::quiet_NaN();  // step 3, node 5, v_y
+  // The validation split as one trajectory, replaced by each case below.
+  auto write_valid = [&](const io::DatasetMeta& meta, const io::Trajectory& t) {
     io::DatasetWriter w(dir, "valid", meta);
     w.write(0, t);
     w.finish();
+  };
+  {
+    io::Trajectory t = test::synthetic_trajectory(12, 4, 20, 0.1, 0.0);
+    const int64_t nodes = int64_t(t["velocity"].shape[1]);
+    t["velocity"].f32[(3 * nodes + 5) * 2 + 1] = std::numeric_limits<float>::quiet_NaN();  // step 3, node 5, v_y
+    write_valid(io::DatasetMeta::cylinder_flow(20, 0.05), t);
   }
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
                     Catch::Contains("valid.h5 trajectory 0: field 'velocity' holds a non-finite value (nan at step 3, "
                                     "node 5)"));
   // A cell naming a node the mesh lacks: one error, not a read out of bounds (it crashed once).
   {
-    auto meta = io::DatasetMeta::cylinder_flow(20, 0.05);
     io::Trajectory t = test::synthetic_trajectory(12, 4, 20, 0.1, 0.0);
     t["cells"].i32[4] = 1 << 30;
-    io::DatasetWriter w(dir, "valid", meta);
-    w.write(0, t);
-    w.finish();
+    write_valid(io::DatasetMeta::cylinder_flow(20, 0.05), t);
   }
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
                     Catch::Contains("valid.h5 trajectory 0: cell 1 references node 1073741824, but the mesh has"));
@@ -409,9 +409,7 @@ TEST_CASE("non-finite data and weights are named when loaded", "[train]") {
     io::FieldData& pos = t["mesh_pos"];
     pos.i32.assign(pos.f32.begin(), pos.f32.end());
     pos.f32.clear();
-    io::DatasetWriter w(dir, "valid", meta);
-    w.write(0, t);
-    w.finish();
+    write_valid(meta, t);
   }
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("transformer", 2, {"data.dir=" + dir})), nullptr),
                     Catch::Contains(".h5 trajectory 0: field 'mesh_pos' is int32 in the dataset's meta.json; "
@@ -472,85 +470,4 @@ TEST_CASE("checkpoints carry the training data's dt; other steps are warned abou
   train::save_checkpoint(out + "/bad_data_dt.h5", c);
   CHECK_THROWS_WITH(train::load_trained_model(out + "/bad_data_dt.h5"),
                     Catch::Contains("bad_data_dt.h5: checkpoint attribute data_dt = '-1' is not a positive number"));
-}
-
-namespace {
-
-// A learner that only counts steps and reports the figures it is given (a resumed run is one
-// constructed at a later step), for the loop's metrics.csv.
-class CountingLearner : public train::Learner {
- public:
-  CountingLearner(int64_t done, std::vector<std::string> names) : done_(done), names_(std::move(names)) {}
-  double step() override { return double(++done_); }
-  int64_t steps_done() const override { return done_; }
-  std::vector<train::Metric> validate() override {
-    std::vector<train::Metric> m;
-    for (size_t k = 0; k < names_.size(); ++k) m.emplace_back(names_[k], double(10 * done_ + int64_t(k)));
-    return m;
-  }
-  void save(const std::string& path) const override { core::write_text_atomic(path, cat(done_)); }
-
- private:
-  int64_t done_;
-  std::vector<std::string> names_;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-}  // namespace
-
-TEST_CASE("metrics.csv keeps the history when a resumed run reports other figures", "[train][loop]") {
-  // A resume on another rank count reports other bytes_rank<r> columns: the earlier rows were
-  // dropped and the table started anew. Now a new figure is a new column, empty where unknown.
-  const std::string dir = out + "/metrics_columns";
-  std::filesystem::remove_all(dir);
-  train::LoopOptions o;
-  o.steps = 4;
-  o.validate_every = 2;
-  o.output_dir = dir;
-  CountingLearner first(0, {"loss", "bytes_rank0", "bytes_rank1", "bytes_total"});
-  train::run_training(first, o, Comm::self(), nullptr);
-  CHECK(read_text(dir + "/metrics.csv") ==
-        "step,loss,bytes_rank0,bytes_rank1,bytes_total\n"
-        "2,20,21,22,23\n"
-        "4,40,41,42,43\n");
-  o.steps = 6;
-  CountingLearner resumed(4, {"loss", "bytes_rank0", "bytes_total", "val_acc"});
-  train::run_training(resumed, o, Comm::self(), nullptr);
-  CHECK(read_text(dir + "/metrics.csv") ==
-        "step,loss,bytes_rank0,bytes_rank1,bytes_total,val_acc\n"
-        "2,20,21,22,23,\n"
-        "4,40,41,42,43,\n"
-        "6,60,61,,62,63\n");
-  // A non-finite figure is written and said (a warning naming it).
-  {
-    core::LogOptions to_file;
-    to_file.rank_dir = dir + "_log";
-    std::filesystem::remove_all(to_file.rank_dir);
-    const auto log = core::make_logger("test", Comm::self(), to_file);  // flushes every line
-    const train::LoopOptions again = [&] {
-      train::LoopOptions a = o;
-      a.steps = 8;
-      a.output_dir = dir + "_inf";
-      return a;
-    }();
-    std::filesystem::remove_all(again.output_dir);
-    class Overflowing : public CountingLearner {
-     public:
-      using CountingLearner::CountingLearner;
-      std::vector<train::Metric> validate() override { return {{"loss", 1.0}, {"valid_rmse", INFINITY}}; }
-    } overflowing(6, {});
-    train::run_training(overflowing, again, Comm::self(), log);
-    CHECK(read_text(to_file.rank_dir + "/rank0.log")
-              .find("validation at step 8 gave non-finite figures: valid_rmse = inf") != std::string::npos);
-  }
-  // A row with another number of values than the header is refused by line.
-  std::ofstream(dir + "/metrics.csv", std::ios::app) << "5,1,2\n";
-  CountingLearner damaged(6, {"loss"});
-  o.steps = 8;
-  CHECK_THROWS_WITH(train::run_training(damaged, o, Comm::self(), nullptr),
-                    Catch::Contains("metrics.csv:5: 3 values for the header's 6 columns"));
 }

@@ -1,0 +1,97 @@
+// The shared training loop (train/loop.hpp) on a learner that only counts steps: metrics.csv
+// across resumes that report other figures, damaged rows, and non-finite figures.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "tests/test_paths.hpp"
+#include "train/loop.hpp"
+
+using namespace tessera;
+static const std::string loop_out = tessera::test::test_out() + "/train";
+
+namespace {
+
+// A learner that only counts steps and reports the figures it is given (a resumed run is one
+// constructed at a later step), for the loop's metrics.csv.
+class CountingLearner : public train::Learner {
+ public:
+  CountingLearner(int64_t done, std::vector<std::string> names) : done_(done), names_(std::move(names)) {}
+  double step() override { return double(++done_); }
+  int64_t steps_done() const override { return done_; }
+  std::vector<train::Metric> validate() override {
+    std::vector<train::Metric> m;
+    for (size_t k = 0; k < names_.size(); ++k) m.emplace_back(names_[k], double(10 * done_ + int64_t(k)));
+    return m;
+  }
+  void save(const std::string& path) const override { core::write_text_atomic(path, cat(done_)); }
+
+ private:
+  int64_t done_;
+  std::vector<std::string> names_;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("metrics.csv keeps the history when a resumed run reports other figures", "[train][loop]") {
+  // A resume on another rank count reports other bytes_rank<r> columns: the earlier rows were
+  // dropped and the table started anew. Now a new figure is a new column, empty where unknown.
+  const std::string dir = loop_out + "/metrics_columns";
+  std::filesystem::remove_all(dir);
+  train::LoopOptions o;
+  o.steps = 4;
+  o.validate_every = 2;
+  o.output_dir = dir;
+  CountingLearner first(0, {"loss", "bytes_rank0", "bytes_rank1", "bytes_total"});
+  train::run_training(first, o, Comm::self(), nullptr);
+  CHECK(read_text(dir + "/metrics.csv") ==
+        "step,loss,bytes_rank0,bytes_rank1,bytes_total\n"
+        "2,20,21,22,23\n"
+        "4,40,41,42,43\n");
+  o.steps = 6;
+  CountingLearner resumed(4, {"loss", "bytes_rank0", "bytes_total", "val_acc"});
+  train::run_training(resumed, o, Comm::self(), nullptr);
+  CHECK(read_text(dir + "/metrics.csv") ==
+        "step,loss,bytes_rank0,bytes_rank1,bytes_total,val_acc\n"
+        "2,20,21,22,23,\n"
+        "4,40,41,42,43,\n"
+        "6,60,61,,62,63\n");
+  // A non-finite figure is written and said (a warning naming it).
+  {
+    core::LogOptions to_file;
+    to_file.rank_dir = dir + "_log";
+    std::filesystem::remove_all(to_file.rank_dir);
+    const auto log = core::make_logger("test", Comm::self(), to_file);  // flushes every line
+    const train::LoopOptions again = [&] {
+      train::LoopOptions a = o;
+      a.steps = 8;
+      a.output_dir = dir + "_inf";
+      return a;
+    }();
+    std::filesystem::remove_all(again.output_dir);
+    class Overflowing : public CountingLearner {
+     public:
+      using CountingLearner::CountingLearner;
+      std::vector<train::Metric> validate() override { return {{"loss", 1.0}, {"valid_rmse", INFINITY}}; }
+    } overflowing(6, {});
+    train::run_training(overflowing, again, Comm::self(), log);
+    CHECK(read_text(to_file.rank_dir + "/rank0.log")
+              .find("validation at step 8 gave non-finite figures: valid_rmse = inf") != std::string::npos);
+  }
+  // A row with another number of values than the header is refused by line.
+  std::ofstream(dir + "/metrics.csv", std::ios::app) << "5,1,2\n";
+  CountingLearner damaged(6, {"loss"});
+  o.steps = 8;
+  CHECK_THROWS_WITH(train::run_training(damaged, o, Comm::self(), nullptr),
+                    Catch::Contains("metrics.csv:5: 3 values for the header's 6 columns"));
+}
