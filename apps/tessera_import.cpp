@@ -14,6 +14,7 @@
 #include "core/error.hpp"
 #include "core/on_root.hpp"
 #include "io/foreign.hpp"
+#include "mesh/mesh.hpp"
 
 using namespace tessera;
 
@@ -40,7 +41,11 @@ static void schema(io::Schema& s) {
       .min = 0;
   s.add("node_types.axis", io::KeyType::Choice, "x", "flow axis: inflow at its minimum, outflow at its maximum")
       .choices = {"x", "y"};
-  s.add("node_types.tolerance", io::KeyType::Float, "1e-6", "distance to the min/max, relative to the extent").min = 0;
+  // Above one half the inflow band would cover the outflow band.
+  auto& tolerance =
+      s.add("node_types.tolerance", io::KeyType::Float, "1e-6", "distance to the min/max, relative to the extent");
+  tolerance.min = 0;
+  tolerance.max = 0.5;
   auto& other = s.add("node_types.other_boundary", io::KeyType::Int, "0", "type of other boundary nodes (0 normal)");
   other.min = 0;
   other.max = 8;
@@ -95,6 +100,16 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
     log.info("  {}: {} steps, {} nodes, {} triangles; fields: velocity{}; node types {} ({})", t.source, t.steps,
              t.nodes, t.cells, t.has_pressure ? ", pressure" : "", t.node_types, types);
     inferred = inferred || t.node_types == "inferred";
+    // A rule that finds no inflow or no outflow is most likely wrong for these files (a tolerance
+    // or axis that does not fit them); the rollout would predict those nodes instead of holding them.
+    if (t.node_types == "inferred")
+      for (auto [type, name] : {std::pair{mesh::kInflow, "inflow"}, std::pair{mesh::kOutflow, "outflow"}})
+        if (!t.type_counts.count(type))
+          log.warn(
+              "  {}: the node-type rule found no {} node ({} {}); check node_types.axis, node_types.tolerance "
+              "and node_types.wall_speed",
+              t.source, name, type == mesh::kInflow ? "boundary nodes near the minimum of" : "near the maximum of",
+              o.node_types.axis ? "y" : "x");
   }
   if (!ds.has_pressure())
     log.info("pressure: absent{}; the dataset lists no pressure field (training and rollout use velocity only)",

@@ -21,6 +21,8 @@ double normal(std::mt19937_64& r) {
 NodeDataset make_csbm(const CsbmOptions& o) {
   if (o.classes < 2 || o.nodes < o.classes || o.features < 1 || o.average_degree <= 0)
     throw Error(cat("csbm: need classes >= 2, nodes >= classes, features >= 1 and average_degree > 0"));
+  if (o.average_degree > static_cast<double>(o.nodes - 1))
+    throw Error(cat("csbm: average_degree ", o.average_degree, " exceeds nodes - 1 = ", o.nodes - 1));
   if (o.classes * o.train_per_class + o.val + o.test > o.nodes)
     throw Error(cat("csbm: the split (", o.classes * o.train_per_class + o.val + o.test, " nodes) exceeds ", o.nodes,
                     " nodes"));

@@ -143,6 +143,13 @@ check(f"{STEPS} steps, {n} nodes, {len(cells)} triangles; fields: velocity; node
       "tessera-import reports steps, nodes, fields and inferred node types")
 check("pressure: absent" in log and "node-type rule: boundary nodes" in log, "tessera-import reports pressure and rule")
 check_dataset(f"{out}/imported_gp", "test", amplitudes, False, "graph-physics")
+check("found no" not in log, "the rule finds inflow and outflow nodes, and no warning says otherwise")
+# The rule along the wrong axis: the top and bottom walls hold no inflow or outflow, which is said
+# (it was written without a word).
+log = run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp_y", "node_types.axis=y")
+check("0: the node-type rule found no inflow node (boundary nodes near the minimum of y); check node_types.axis, "
+      "node_types.tolerance and node_types.wall_speed" in log and "found no outflow node (near the maximum of y)" in log,
+      "the rule along y warns that it found no inflow and no outflow")
 # Train and valid splits for the end-to-end rollout test (trajectories 1 and 2 of the same file).
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=train")
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")
