@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -67,16 +68,23 @@ io::Trajectory empty_trajectory(const mesh::Mesh& m, int64_t steps) {
   return t;
 }
 
+// Solver steps of one trajectory: the spin-up's (steps of 2 dt, not stored) and the stored ones.
+int64_t spinup_steps(const DatasetOptions& o) { return static_cast<int64_t>(std::llround(o.spinup / (2 * o.dt))); }
+int64_t solver_steps(const DatasetOptions& o) { return spinup_steps(o) + o.steps - 1; }
+
 // Solves one trajectory on this rank alone: spin-up from rest, then `steps` stored states.
-io::Trajectory simulate(const DatasetOptions& o, const FlowSample& s, int64_t index, int64_t& nodes) {
+// `on_step` is called after each solver step with what the trajectory is doing (for progress).
+io::Trajectory simulate(const DatasetOptions& o, const FlowSample& s, int64_t index,
+                        const std::function<void(const std::string&)>& on_step) {
   const mesh::Mesh m = sample_mesh(o, s);
   solvers::FlowConfig flow = o.flow.flow;
   flow.inflow_speed = s.inflow_speed;
   solvers::NavierStokes ns(m, flow, Comm::self(), o.flow.linear);
   const double dt = o.dt, max_cfl = o.flow.max_cfl;
   // The spin-up (not stored) takes steps of 2 dt: it only has to wash out the impulsive start.
-  const int64_t spin = static_cast<int64_t>(std::llround(o.spinup / (2 * dt)));
-  nodes = m.num_nodes();
+  const int64_t spin = spinup_steps(o);
+  const std::string what =
+      cat("trajectory ", index, ": Re ", std::lround(reynolds(o, s)), ", ", m.num_nodes(), " nodes, ");
   io::Trajectory t = empty_trajectory(m, o.steps);
   auto& vel = t["velocity"];
   auto& pres = t["pressure"];
@@ -96,11 +104,15 @@ io::Trajectory simulate(const DatasetOptions& o, const FlowSample& s, int64_t in
     for (double v : ns.vertex_velocity()) vel.f32.push_back(static_cast<float>(v));
     for (double p : ns.vertex_pressure()) pres.f32.push_back(static_cast<float>(p));
   };
-  for (int64_t k = 1; k <= spin; ++k) advance(k, 2 * dt);
+  for (int64_t k = 1; k <= spin; ++k) {
+    advance(k, 2 * dt);
+    on_step(what + "spin-up");
+  }
   record();
   for (int64_t k = spin + 1; k < spin + o.steps; ++k) {
     advance(k, dt);
     record();
+    on_step(cat(what, "state ", k - spin + 1, "/", o.steps));
   }
   return t;
 }
@@ -147,10 +159,13 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
   const io::DatasetMeta meta = io::DatasetMeta::cylinder_flow(o.steps, o.dt);
   double seconds = 0;
   const int64_t mine = (now - comm.rank() + comm.size() - 1) / comm.size();
-  // Only rank 0 reports: under mpirun its count is its own share, and the label says so.
-  const std::string label = comm.size() > 1 ? cat("rank 0's trajectories (", now, " on ", comm.size(), " ranks)")
-                                            : std::string("trajectories");
-  core::Progress progress(log, label, mine, 10.0, comm.root() && core::Progress::is_terminal());
+  // Counted in solver steps, so that a line comes every 10 s also through a long trajectory and its
+  // spin-up (counted in trajectories, a large mesh gave no line for minutes). Only rank 0
+  // reports: under mpirun its count is its own share, and the label says so.
+  const std::string label = comm.size() > 1
+                                ? cat("solver steps of rank 0's trajectories (", now, " on ", comm.size(), " ranks)")
+                                : cat("solver steps of ", now, " trajector", now == 1 ? "y" : "ies");
+  core::Progress progress(log, label, mine * solver_steps(o), 10.0, comm.root() && core::Progress::is_terminal());
   // A trajectory that fails on one rank (its solver diverged, its part could not be written) stops
   // the others at their next one; the parts committed so far are kept for the next run.
   IndependentWork work(comm);
@@ -158,9 +173,8 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
     const int64_t i = todo[k];
     const FlowSample s = draw_sample(o, i);
     const auto t0 = std::chrono::steady_clock::now();
-    int64_t nodes = 0;
     const bool done = work.run([&] {
-      io::Trajectory traj = simulate(o, s, i, nodes);
+      io::Trajectory traj = simulate(o, s, i, [&](const std::string& what) { progress.advance(1, what); });
       io::DatasetWriter w(parts_dir(o), part_name(i), meta, Comm::self(), fingerprint(o, s));
       w.write(0, traj);
       w.finish();
@@ -169,8 +183,6 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     seconds += secs;
     ++sum.generated;
-    progress.advance(1, cat("trajectory ", i, ": Re ", std::lround(reynolds(o, s)), ", ", nodes, " nodes, ",
-                            std::lround(secs), " s"));
   }
   work.finish();
   progress.finish();
