@@ -70,15 +70,21 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
                                 " random states; N = ", m.n, ", s = ", m.s, ", T = ", m.T, ", ", m.solvers(),
                                 " solvers over ", comm.size(), " rank(s) (rank 0 runs ", last - first, ")"));
   // 1. The model, timed over all ranks.
+  // Progress lines every 10 s through long rollouts (rank 0's; they cost nothing between lines).
+  const bool terminal = comm.root() && core::Progress::is_terminal();
   comm.barrier();
   auto start = std::chrono::steady_clock::now();
-  const at::Tensor predicted = model_rollout(*model, w0, o.steps, comm);
+  core::Progress model_progress(log, "model steps", o.steps, 10.0, terminal);
+  const at::Tensor predicted = model_rollout(*model, w0, o.steps, comm, &model_progress);
   comm.barrier();
   const double model_seconds = seconds_since(start);
+  model_progress.finish();
   // 2. The reference from the same states (every rank computes it; rank 0's time is reported).
   start = std::chrono::steady_clock::now();
-  const at::Tensor reference = reference_rollout(reference_solver(m), w0, o.steps, m.physics.dt);
+  core::Progress reference_progress(log, "reference steps", o.steps, 10.0, terminal);
+  const at::Tensor reference = reference_rollout(reference_solver(m), w0, o.steps, m.physics.dt, &reference_progress);
   const double reference_seconds = seconds_since(start);
+  reference_progress.finish();
   if (!comm.root()) return;
   // 3. Errors per step.
   const at::Tensor error = relative_l2(predicted, reference);  // [steps, samples]

@@ -9,21 +9,24 @@
 
 namespace tessera::train::stagger {
 
-at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_t steps, const Comm& comm) {
+at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_t steps, const Comm& comm,
+                         core::Progress* progress) {
   c10::InferenceMode inference;
   std::vector<at::Tensor> states;
   at::Tensor w = w0;
   while (static_cast<int64_t>(states.size()) < steps) {
     const at::Tensor round = model.forward_distributed(w, comm);  // [T, B, N, N]
+    const size_t before = states.size();
     for (int64_t tau = 0; tau < round.size(0) && static_cast<int64_t>(states.size()) < steps; ++tau)
       states.push_back(round[tau]);
+    if (progress) progress->advance(static_cast<int64_t>(states.size() - before));
     w = round[round.size(0) - 1];
   }
   return at::stack(states, 0);
 }
 
 at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, const at::Tensor& w0, int64_t steps,
-                             double dt) {
+                             double dt, core::Progress* progress) {
   c10::InferenceMode inference;
   std::vector<at::Tensor> states;
   at::Tensor w = w0;
@@ -36,6 +39,7 @@ at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, con
                       " step(s) of ", dt, " (", solver.substeps(dt),
                       " internal step(s) each): its time step is too "
                       "large for this flow; choose a smaller stagger.reference_dt (or stagger.dt)"));
+    if (progress) progress->advance();
   }
   return at::stack(states, 0);
 }

@@ -4,17 +4,21 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/comm.hpp"
+#include "core/progress.hpp"
 #include "physics/spectral_vorticity_solver.hpp"
 #include "train/stagger/model.hpp"
 
 namespace tessera::train::stagger {
 
 // The model's states at steps 1..steps from w0 [B, N, N]: [steps, B, N, N] (no autograd; rounds
-// of T steps, the solvers spread over `comm`; the last round is cut at `steps`).
-at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_t steps, const Comm& comm);
-// The reference solver's states at t = k ∆t, k = 1..steps: [steps, B, N, N].
+// of T steps, the solvers spread over `comm`; the last round is cut at `steps`). `progress`, if
+// given, advances by the steps of each round.
+at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_t steps, const Comm& comm,
+                         core::Progress* progress = nullptr);
+// The reference solver's states at t = k ∆t, k = 1..steps: [steps, B, N, N]. `progress`, if given,
+// advances by one per step.
 at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, const at::Tensor& w0, int64_t steps,
-                             double dt);
+                             double dt, core::Progress* progress = nullptr);
 // ‖a − b‖ / ‖b‖ per leading index of [..., N, N] fields (norms over the grid).
 at::Tensor relative_l2(const at::Tensor& a, const at::Tensor& b);
 // The spectral reference solver of the model's physics.
