@@ -373,6 +373,23 @@ bool Deck::given(const std::string& path) const {
 
 bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }
 
+std::vector<std::string> Deck::raised_sizes(size_t n) const {
+  std::vector<std::pair<double, std::string>> raised;  // (value / default, text)
+  for (const KeySpec& k : schema_->keys()) {
+    if (k.type != KeyType::Int || k.default_yaml.empty() || !given(k.path) || !has(k.path)) continue;
+    double fallback = 0;
+    if (!YAML::convert<double>::decode(YAML::Load(k.default_yaml), fallback) || !(fallback > 0)) continue;
+    const int64_t value = get_int(k.path);
+    if (static_cast<double>(value) > fallback)
+      raised.emplace_back(static_cast<double>(value) / fallback,
+                          cat(k.path, " = ", value, " (default ", k.default_yaml, ")"));
+  }
+  std::stable_sort(raised.begin(), raised.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < raised.size() && i < n; ++i) out.push_back(raised[i].second);
+  return out;
+}
+
 namespace {
 template <class T, class Conv>
 T get_checked(const Deck& d, const YAML::Node& n, const std::string& path, Conv conv) {

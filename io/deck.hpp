@@ -70,6 +70,11 @@ class Deck {
   // Whether the deck file or a --set gives `path` (a key or a section), rather than a default.
   bool given(const std::string& path) const;
 
+  // The integer keys the deck file or a --set raises most above their defaults, by ratio, at most
+  // `n`: "model.latent = 1000000 (default 128)". Named in an out-of-memory error (run_app), which
+  // otherwise cannot say which size was too large.
+  std::vector<std::string> raised_sizes(size_t n) const;
+
   // Keys the deck file or a --set gives that this deck does not read (Schema::read_only_when):
   // one message per condition, e.g. "time.dt, time.end are read only with time.mode: transient,
   // and the deck has time.mode: steady". Apps log them as warnings (run_app).
