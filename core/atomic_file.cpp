@@ -64,7 +64,13 @@ void unlist_temporary(int slot) {
   if (slot >= 0) slot_state[slot].store(kFree);
 }
 
-void write_stderr(const char* text) { write_all(STDERR_FILENO, text, std::strlen(text)); }
+// Appends `text` to buf[0, len) within `size` bytes (async-signal-safe: no allocation).
+void append(char* buf, size_t& len, size_t size, const char* text) {
+  const size_t n = std::min(std::strlen(text), size - 1 - len);
+  std::memcpy(buf + len, text, n);
+  len += n;
+  buf[len] = '\0';
+}
 
 extern "C" void remove_temporaries_and_die(int sig) {
   const pid_t self = ::getpid();
@@ -74,10 +80,14 @@ extern "C" void remove_temporaries_and_die(int sig) {
   // strsignal is not async-signal-safe: the three signals by name.
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
   if (!interrupt_quietly || removed > 0) {
-    write_stderr(interrupted_program);
-    write_stderr(": interrupted by ");
-    write_stderr(name);
-    write_stderr(removed > 0 ? "; its unfinished output files were removed\n" : "\n");
+    // One write: under mpirun the ranks' lines, written piece by piece, interleaved.
+    char line[256];
+    size_t len = 0;
+    line[0] = '\0';
+    for (const char* part : {static_cast<const char*>(interrupted_program), ": interrupted by ", name,
+                             removed > 0 ? "; its unfinished output files were removed\n" : "\n"})
+      append(line, len, sizeof line, part);
+    write_all(STDERR_FILENO, line, len);
   }
   ::signal(sig, SIG_DFL);
   ::raise(sig);

@@ -1,5 +1,6 @@
 // core: progress text, atomic files, input files, errors carrying a key, Comm on one rank.
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +138,32 @@ TEST_CASE("an interrupted process removes its unfinished temporary files", "[ato
   std::string line;
   std::getline(in, line);
   CHECK(line == "tessera-test: interrupted by SIGTERM; its unfinished output files were removed");
+}
+
+TEST_CASE("an interrupted process reports in one write, which other ranks' lines cannot split", "[atomic]") {
+  // A sequenced-packet socket keeps each write a message of its own: the first message read is the
+  // first write. (Written in four pieces, two ranks' lines interleaved under mpirun.)
+  int pair[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pair[0]);
+    ::dup2(pair[1], STDERR_FILENO);
+    core::remove_temporaries_on_interrupt("tessera-test");
+    ::raise(SIGTERM);
+    _exit(0);  // not reached
+  }
+  ::close(pair[1]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  char buf[512];
+  const ssize_t n = ::recv(pair[0], buf, sizeof buf, 0);
+  ::close(pair[0]);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<size_t>(n)) == "tessera-test: interrupted by SIGTERM\n");
 }
 
 TEST_CASE("a thread count beyond this process's cores is named with the key that sets it", "[threads]") {
