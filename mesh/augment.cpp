@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace tessera::mesh {
 namespace {
@@ -87,6 +88,47 @@ static Graph bfs_rows(const Graph& g, int k, Keep keep) {
   });
 }
 
+// Mean nodes reached by a breadth-first search to depth k (only depth k when `shell_only`), over
+// up to 64 evenly spaced start nodes: an estimate of a mask's edges per node before it is built.
+static double sampled_reach(const Graph& g, int k, bool shell_only) {
+  const int64_t n = g.num_nodes, samples = std::min<int64_t>(n, 64);
+  if (samples == 0) return 0;
+  std::vector<int> depth(n, -1);
+  double total = 0;
+  for (int64_t s = 0; s < samples; ++s) {
+    const int64_t start = s * n / samples;
+    std::vector<int64_t> seen{start}, frontier{start};
+    depth[start] = 0;
+    for (int d = 1; d <= k && !frontier.empty(); ++d) {
+      std::vector<int64_t> next;
+      for (int64_t u : frontier)
+        for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e)
+          if (const int64_t v = g.src[e]; depth[v] < 0) depth[v] = d, next.push_back(v), seen.push_back(v);
+      if (!shell_only || d == k) total += static_cast<double>(next.size());
+      frontier.swap(next);
+    }
+    for (int64_t v : seen) depth[v] = -1;
+  }
+  return total / static_cast<double>(samples);
+}
+
+// Refuses, at its key, a hop mask whose index arrays alone would take more than half of this
+// machine's memory (a large mesh with a large K otherwise ran for minutes into an out-of-memory
+// error that named no key).
+static void check_mask_memory(const Graph& g, int k, bool shell_only, const char* key) {
+  const int64_t memory = core::physical_memory_bytes();
+  if (memory <= 0) return;
+  const double per_node = sampled_reach(g, k, shell_only), edges = per_node * static_cast<double>(g.num_nodes);
+  const double bytes = edges * 2 * sizeof(int64_t);  // a Graph's source and target per edge
+  if (bytes > 0.5 * static_cast<double>(memory))
+    throw Error(cat(k, " hops reach about ", std::llround(per_node), " nodes per node (sampled from ",
+                    std::min<int64_t>(g.num_nodes, 64), " nodes), about ", std::llround(edges),
+                    " mask edges, whose indices alone take ", std::llround(bytes / (1 << 30)),
+                    " GiB: more than half this machine's ", std::llround(static_cast<double>(memory) / (1 << 30)),
+                    " GiB; use fewer hops"),
+                key);
+}
+
 Graph within_hops(const Graph& g, int k) {
   check_k(k, "within_hops");
   return bfs_rows(g, k, [](int) { return true; });
@@ -161,6 +203,8 @@ std::vector<NamedGraph> augmented_graphs(const Graph& g, const std::vector<int32
     out.push_back({std::move(name), std::move(m)});
   };
   if (o.khop) add(cat("khop", o.khop), khop(g, o.khop), "augment.khop", o.khop);
+  if (o.within_hops) check_mask_memory(g, o.within_hops, false, "augment.within_hops");
+  if (o.dilation) check_mask_memory(g, o.dilation, true, "augment.dilation");
   if (o.within_hops)
     add(cat("within", o.within_hops), within_hops(g, o.within_hops), "augment.within_hops", o.within_hops);
   if (o.dilation) add(cat("dilated", o.dilation), dilated(g, o.dilation), "augment.dilation", o.dilation);

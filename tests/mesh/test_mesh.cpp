@@ -163,6 +163,31 @@ TEST_CASE("K-hop, within-hops and dilation equal dense references", "[augment]")
   CHECK_THROWS_WITH(mesh::khop(mesh::mesh_graph(test::grid_mesh(2, 2)), 0), Catch::Contains(">= 1"));
 }
 
+TEST_CASE("a hop mask too large for the machine is refused at its key before it is built", "[augment]") {
+  // A star of 2,000,000 leaves: every two leaves are 2 hops apart, so a 2-hop mask would have
+  // about 4e12 edges (64 TB of indices). The check samples 64 breadth-first searches instead.
+  const int64_t leaves = 2000000;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t v = 1; v <= leaves; ++v) pairs.push_back({0, v}), pairs.push_back({v, 0});
+  const mesh::Graph g = mesh::graph_from_pairs(leaves + 1, pairs, false);
+  const std::vector<int32_t> types(leaves + 1, 0);
+  for (const char* key : {"augment.within_hops", "augment.dilation"}) {
+    mesh::AugmentOptions o;
+    (key == std::string("augment.within_hops") ? o.within_hops : o.dilation) = 2;
+    try {
+      mesh::augmented_graphs(g, types, o);
+      FAIL("not refused");
+    } catch (const Error& e) {
+      CHECK(e.key() == key);
+      // Within 2 hops every node reaches all others; exactly 2 hops, every leaf the other leaves.
+      const std::string reach = key == std::string("augment.within_hops") ? "2000000" : "1968749";  // 63/64 leaves
+      CHECK_THAT(e.what(), Catch::Contains("2 hops reach about " + reach + " nodes per node (sampled from 64 nodes)") &&
+                               Catch::Contains("mask edges, whose indices alone take") &&
+                               Catch::Contains("use fewer hops"));
+    }
+  }
+}
+
 TEST_CASE("random jump edges", "[augment]") {
   mesh::Graph g = mesh::mesh_graph(test::grid_mesh(6, 6));
   mesh::Graph j1 = mesh::random_jumps(g, 0.2, 7), j2 = mesh::random_jumps(g, 0.2, 7),
