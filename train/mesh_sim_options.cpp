@@ -189,6 +189,12 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   o.device = read_device(d, "train.device");
   o.precision = d.get_string("train.precision");
   o.graph_parallel = d.get_string("train.parallel") == "graph";
+  // Refused at every rank count, so that a deck that runs on one process runs under mpirun (one
+  // process ignores train.parallel, and this deck used to fail only from np = 2 on).
+  if (o.graph_parallel && o.unroll.grad_steps > 1)
+    d.fail("train.unroll_grad",
+           "> 1 needs train.parallel: data (the halo exchange between graph-parallel unrolled steps carries no "
+           "gradient)");
   o.deck_yaml = d.resolved_yaml();
   o.deck_dir = d.base_dir();
   return o;

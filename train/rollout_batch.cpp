@@ -91,6 +91,10 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   if (o.steps > steps)
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", steps,
                                   " steps of the shortest of these trajectories: rolling out ", steps));
+  // As the PINN study says it: whole trajectories are dealt out, so ranks beyond them wait.
+  if (comm.size() > count)
+    core::log_warn(log.get(), cat(comm.size(), " ranks for ", count, " trajectories: ", comm.size() - count,
+                                  " rank(s) stay idle (rollout.trajectories deals out whole trajectories)"));
   core::log_info(log.get(), cat("rolling out ", count, " trajectories of ", dir, "/", o.split, ".h5 for ", steps,
                                 " steps on ", comm.size(), " rank(s), ",
                                 o.batch ? "together (one forward pass per step)" : "one after another"));
