@@ -244,12 +244,12 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     // One line, as core::describe_failure words it (the other ranks' copies of an error use the
     // same words); an error about one setting is located in the deck here.
     core::Failure f = core::describe_failure(std::current_exception());
-    // Out of memory: the sizes this deck raised most are the likely cause (none is named otherwise).
+    // Out of memory: the integers this deck raised most likely hold the size that was too large.
     if (f.message.rfind("out of memory", 0) == 0 && deck)
-      if (const auto raised = deck->raised_sizes(3); !raised.empty()) {
+      if (const auto raised = deck->raised_integer_keys(3); !raised.empty()) {
         std::string list;
         for (const std::string& r : raised) list += cat(list.empty() ? "" : ", ", r);
-        f.message += cat("; the sizes this deck raises most above their defaults: ", list);
+        f.message += cat("; the integer settings this deck raises most above their defaults: ", list);
       }
     return report(f.kind, !f.key.empty() && deck ? deck->message_at(f.key, f.message) : f.message, f.exit_code);
   }

@@ -45,6 +45,8 @@ static void schema(io::Schema& s) {
   for (const char* k : {"time.initial", "time.dt", "time.end", "analysis.start", "output.every"})
     s.read_only_when(k, {{"time.mode", {"transient"}}});
   s.read_only_when("time.max_cfl", {{"time.mode", {"transient"}}, {"job", {"dataset"}}});
+  s.read_only_when("solver.refactor_every", {{"time.mode", {"transient"}}, {"job", {"dataset"}}},
+                   "the steady solve factorises at every Picard iteration");
   s.read_only_when("steady", {{"time.mode", {"steady"}}, {"time.initial", {"steady"}}});
 }
 

@@ -100,16 +100,23 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
     log.info("  {}: {} steps, {} nodes, {} triangles; fields: velocity{}; node types {} ({})", t.source, t.steps,
              t.nodes, t.cells, t.has_pressure ? ", pressure" : "", t.node_types, types);
     inferred = inferred || t.node_types == "inferred";
-    // A rule that finds no inflow or no outflow is most likely wrong for these files (a tolerance
-    // or axis that does not fit them); the rollout would predict those nodes instead of holding them.
-    if (t.node_types == "inferred")
-      for (auto [type, name] : {std::pair{mesh::kInflow, "inflow"}, std::pair{mesh::kOutflow, "outflow"}})
-        if (!t.type_counts.count(type))
-          log.warn(
-              "  {}: the node-type rule found no {} node ({} {}); check node_types.axis, node_types.tolerance "
-              "and node_types.wall_speed",
-              t.source, name, type == mesh::kInflow ? "boundary nodes near the minimum of" : "near the maximum of",
-              o.node_types.axis ? "y" : "x");
+  }
+  // A rule that finds no inflow or no outflow is most likely wrong for these files (a tolerance or
+  // axis that does not fit them); the rollout would predict those nodes instead of holding them.
+  // One warning per type, naming the first few trajectories (a file may hold thousands).
+  for (auto [type, name] : {std::pair{mesh::kInflow, "inflow"}, std::pair{mesh::kOutflow, "outflow"}}) {
+    std::vector<std::string> lacking;
+    for (const auto& t : ds.trajectories)
+      if (t.node_types == "inferred" && !t.type_counts.count(type)) lacking.push_back(t.source);
+    if (lacking.empty()) continue;
+    std::string names;
+    for (size_t i = 0; i < lacking.size() && i < 3; ++i) names += cat(i ? ", " : "", lacking[i]);
+    log.warn(
+        "the node-type rule found no {} node ({} {}) in {} of {} trajector{} ({}{}); check node_types.axis, "
+        "node_types.tolerance and node_types.wall_speed",
+        name, type == mesh::kInflow ? "boundary nodes near the minimum of" : "near the maximum of",
+        o.node_types.axis ? "y" : "x", lacking.size(), ds.trajectories.size(),
+        ds.trajectories.size() == 1 ? "y" : "ies", names, lacking.size() > 3 ? ", ..." : "");
   }
   if (!ds.has_pressure())
     log.info("pressure: absent{}; the dataset lists no pressure field (training and rollout use velocity only)",

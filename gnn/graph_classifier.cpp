@@ -79,7 +79,11 @@ at::Tensor GraphNormImpl::forward(const at::Tensor& h, const at::Tensor& seg, in
   // forward value of h - mean is exactly 0; its gradient is kept.
   at::Tensor centred = h - mean;
   {
-    const double eps = h.scalar_type() == at::kDouble ? 2.220446049250313e-16 : 1.1920928955078125e-07;
+    const at::ScalarType type = h.scalar_type();
+    const double eps = type == at::kDouble     ? 0x1p-52
+                       : type == at::kFloat    ? 0x1p-23
+                       : type == at::kBFloat16 ? 0x1p-7
+                                               : 0x1p-10;  // half
     const at::Tensor d = centred.detach();
     const at::Tensor spread = per_graph_mean(d * d).sqrt(), scale = per_graph_mean(d.abs() + mean.detach().abs());
     const at::Tensor round_off = (spread <= std::pow(eps, 0.75) * scale).index_select(0, seg);

@@ -38,8 +38,16 @@ NodeDataset make_csbm(const CsbmOptions& o) {
     d.y[i] = below(rng, o.classes);
     members[d.y[i]].push_back(i);
   }
-  for (auto& m : members)
-    if (m.empty()) throw Error("csbm: a class drew no nodes; use more nodes");
+  for (int64_t c = 0; c < o.classes; ++c) {
+    if (members[c].empty()) throw Error("csbm: a class drew no nodes; use more nodes");
+    // Fewer than train_per_class: the class trained on all its nodes and had none to validate or
+    // test, without a word.
+    if (static_cast<int64_t>(members[c].size()) <= o.train_per_class)
+      throw Error(cat("class ", c, " drew ", members[c].size(), " of the ", o.nodes,
+                      " nodes, not more than train_per_class = ", o.train_per_class,
+                      "; use more nodes or fewer training nodes per class"),
+                  "gnnpipe.data.csbm.train_per_class");
+  }
   // Edges.
   const int64_t undirected = static_cast<int64_t>(std::llround(o.nodes * o.average_degree / 2));
   std::vector<std::pair<int64_t, int64_t>> pairs;

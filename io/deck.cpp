@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -373,7 +374,7 @@ bool Deck::given(const std::string& path) const {
 
 bool Deck::has(const std::string& path) const { return node(path).IsDefined(); }
 
-std::vector<std::string> Deck::raised_sizes(size_t n) const {
+std::vector<std::string> Deck::raised_integer_keys(size_t n) const {
   std::vector<std::pair<double, std::string>> raised;  // (value / default, text)
   for (const KeySpec& k : schema_->keys()) {
     if (k.type != KeyType::Int || k.default_yaml.empty() || !given(k.path) || !has(k.path)) continue;
@@ -447,6 +448,12 @@ std::string Deck::get_output_dir(const std::string& p) const {
 
 bool Deck::get_bool(const std::string& p) const { return get_checked<bool>(*this, node(p), p, as_bool); }
 int64_t Deck::get_int(const std::string& p) const { return get_checked<int64_t>(*this, node(p), p, as_int); }
+int Deck::get_int32(const std::string& p) const {
+  const int64_t v = get_int(p);
+  if (v > std::numeric_limits<int>::max() || v < std::numeric_limits<int>::min())
+    fail(p, cat(v, " is beyond the range of this count (at most ", std::numeric_limits<int>::max(), ")"));
+  return static_cast<int>(v);
+}
 double Deck::get_float(const std::string& p) const { return get_checked<double>(*this, node(p), p, as_float); }
 std::string Deck::get_string(const std::string& p) const {
   YAML::Node n = node(p);

@@ -51,6 +51,9 @@ class Deck {
   bool has(const std::string& path) const;  // false only for absent optional keys
   bool get_bool(const std::string& path) const;
   int64_t get_int(const std::string& path) const;
+  // For counts stored in an int: a value beyond its range is refused at the key (4294967298 hops
+  // were taken as 2).
+  int get_int32(const std::string& path) const;
   double get_float(const std::string& path) const;
   std::string get_string(const std::string& path) const;
   // A string key that names a file inside a directory (output.name): is_plain_file_name.
@@ -72,8 +75,9 @@ class Deck {
 
   // The integer keys the deck file or a --set raises most above their defaults, by ratio, at most
   // `n`: "model.latent = 1000000 (default 128)". Named in an out-of-memory error (run_app), which
-  // otherwise cannot say which size was too large.
-  std::vector<std::string> raised_sizes(size_t n) const;
+  // otherwise names no key: the size that was too large is most often among them (step counts,
+  // which are not sizes, can be too; the user tells them apart).
+  std::vector<std::string> raised_integer_keys(size_t n) const;
 
   // Keys the deck file or a --set gives that this deck does not read (Schema::read_only_when):
   // one message per condition, e.g. "time.dt, time.end are read only with time.mode: transient,

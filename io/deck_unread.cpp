@@ -53,7 +53,13 @@ std::vector<std::string> Deck::unread_given_keys() const {
   // The value a condition compares: bools as true/false, whatever their spelling in the deck.
   auto value = [&](const std::string& key) -> std::string {
     if (!has(key)) return "";  // a key of another family: the condition does not hold
-    return schema_->find(key)->type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
+    const KeyType type = schema_->find(key)->type;
+    if (type == KeyType::IntList || type == KeyType::FloatList || type == KeyType::StringList) {
+      std::string list;  // as written in a deck: "[]" for an empty list (conditions compare with it)
+      for (const auto& v : node(key)) list += cat(list.empty() ? "" : ", ", v.Scalar());
+      return "[" + list + "]";
+    }
+    return type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
   };
   // Whether the deck's value of kv.key is one of kv.values (numbers compared as numbers).
   auto is_one_of = [&](const KeyValues& kv) {

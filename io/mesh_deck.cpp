@@ -145,9 +145,9 @@ void add_augment_keys(Schema& s) {
 
 mesh::AugmentOptions augment_options(const Deck& d) {
   auto hop_key = [&](const char* key) {
-    int64_t k = d.get_int(key);
+    const int k = d.get_int32(key);
     if (k == 1) d.fail(key, "1 is the mesh graph itself; use 0 (off) or >= 2");
-    return static_cast<int>(k);
+    return k;
   };
   mesh::AugmentOptions o;
   o.khop = hop_key("augment.khop");

@@ -51,6 +51,8 @@ std::string ReadCondition::text() const {
       s += cat(" below ", kv.below);
     else if (kv.values == std::vector<std::string>{""})
       s += kv.other_than ? " set" : " unset";
+    else if (kv.values == std::vector<std::string>{"[]"})  // a list key
+      s += kv.other_than ? " not empty" : " empty";
     else if (kv.other_than)  // "x other than 1 and 2": a comma list would read into a following " or"
       for (size_t j = 0; j < kv.values.size(); ++j) s += cat(j == 0 ? " other than " : " and ", kv.values[j]);
     else
@@ -176,10 +178,14 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
                         " does not compare two number keys outside it"));
       continue;
     }
+    // A list key compares with "[]" alone: read when it is empty (or, with not_one_of, when not).
+    const bool list =
+        k && (k->type == KeyType::IntList || k->type == KeyType::FloatList || k->type == KeyType::StringList);
+    if (list && kv.values == std::vector<std::string>{"[]"} && !c.covers(kv.key)) continue;
     if (!k || !(number || k->type == KeyType::Choice || k->type == KeyType::String || k->type == KeyType::Bool) ||
         kv.values.empty() || c.covers(kv.key) || kv.key == c.key())
       throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key,
-                      " is not a choice, string, bool or number key outside it"));
+                      " is not a choice, string, bool or number key outside it (or a list key compared with [])"));
     for (const std::string& v : kv.values) {
       const bool fits = k->type == KeyType::Choice
                             ? std::find(k->choices.begin(), k->choices.end(), v) != k->choices.end()

@@ -119,7 +119,7 @@ FlowOptions flow_options(const io::Deck& d) {
   f.profile = d.get_string("flow.inflow.profile") == "uniform" ? solvers::FlowConfig::Profile::Uniform
                                                                : solvers::FlowConfig::Profile::Parabolic;
   f.inflow_speed = d.get_float("flow.inflow.speed");
-  o.linear = {static_cast<int>(d.get_int("solver.refactor_every")), d.get_float("solver.rtol")};
+  o.linear = {d.get_int32("solver.refactor_every"), d.get_float("solver.rtol")};
   o.max_cfl = d.get_float("time.max_cfl");
   return o;
 }
@@ -155,7 +155,7 @@ TimeOptions time_options(const io::Deck& d) {
   o.dt = d.get_float("time.dt");
   o.end = d.get_float("time.end");
   o.steady_rtol = d.get_float("steady.rtol");
-  o.steady_max_iterations = static_cast<int>(d.get_int("steady.max_iterations"));
+  o.steady_max_iterations = d.get_int32("steady.max_iterations");
   o.analysis_start = d.get_float("analysis.start");
   if (!o.steady) {
     // The run takes end / dt steps: that must be a whole number of at least one, and the analysis
@@ -266,6 +266,11 @@ DatasetOptions dataset_options(const io::Deck& d) {
   o.overwrite = d.get_bool("dataset.overwrite");
   o.dt = d.get_float("dataset.dt");
   o.spinup = d.get_float("dataset.spinup");
+  // The spin-up takes steps of 2 dt: a time between them was rounded in silence (0.005 gave none).
+  if (const double spin_steps = o.spinup / (2 * o.dt);
+      std::abs(spin_steps - std::round(spin_steps)) > 1e-6 * spin_steps)
+    d.fail("dataset.spinup", cat(o.spinup, " is not a whole number of spin-up steps of 2 x dataset.dt = ", 2 * o.dt,
+                                 " (", spin_steps, "); the spin-up would last ", std::round(spin_steps) * 2 * o.dt));
   o.petsc_options = d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "";
   o.ranges = {range_of(d, "center_x"), range_of(d, "center_y"), range_of(d, "radius"), range_of(d, "inflow_speed")};
   o.channel = channel_of(d);

@@ -65,26 +65,32 @@ Graph khop(const Graph& g, int k) {
   });
 }
 
-// Breadth-first search from i up to depth k; `keep(depth)` selects which layers to return.
+// Breadth-first search from i up to depth k: layer(d, nodes) for the nodes first reached at each
+// depth d. `depth` (all -1, of size num_nodes) is scratch, left all -1 again.
+template <class Layer>
+static void bfs_layers(const Graph& g, int64_t i, int k, std::vector<int>& depth, Layer layer) {
+  std::vector<int64_t> seen{i}, frontier{i};
+  depth[i] = 0;
+  for (int d = 1; d <= k && !frontier.empty(); ++d) {
+    std::vector<int64_t> next;
+    for (int64_t u : frontier)
+      for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e)
+        if (const int64_t v = g.src[e]; depth[v] < 0) depth[v] = d, next.push_back(v), seen.push_back(v);
+    layer(d, next);
+    frontier.swap(next);
+  }
+  for (int64_t v : seen) depth[v] = -1;
+}
+
+// Rows of the nodes within k hops of each node; `keep(depth)` selects which layers to return.
 template <class Keep>
 static Graph bfs_rows(const Graph& g, int k, Keep keep) {
-  const int64_t n = g.num_nodes;
-  std::vector<int> depth(n, -1);
-  return rows_to_graph(n, [&](int64_t i, std::vector<int64_t>& out) {
+  std::vector<int> depth(g.num_nodes, -1);
+  return rows_to_graph(g.num_nodes, [&](int64_t i, std::vector<int64_t>& out) {
     out.clear();
-    std::vector<int64_t> seen{i}, frontier{i};
-    depth[i] = 0;
-    for (int d = 1; d <= k && !frontier.empty(); ++d) {
-      std::vector<int64_t> next;
-      for (int64_t u : frontier)
-        for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e) {
-          int64_t v = g.src[e];
-          if (depth[v] < 0) depth[v] = d, next.push_back(v), seen.push_back(v);
-        }
-      if (keep(d)) out.insert(out.end(), next.begin(), next.end());
-      frontier.swap(next);
-    }
-    for (int64_t v : seen) depth[v] = -1;
+    bfs_layers(g, i, k, depth, [&](int d, const std::vector<int64_t>& nodes) {
+      if (keep(d)) out.insert(out.end(), nodes.begin(), nodes.end());
+    });
   });
 }
 
@@ -95,38 +101,29 @@ static double sampled_reach(const Graph& g, int k, bool shell_only) {
   if (samples == 0) return 0;
   std::vector<int> depth(n, -1);
   double total = 0;
-  for (int64_t s = 0; s < samples; ++s) {
-    const int64_t start = s * n / samples;
-    std::vector<int64_t> seen{start}, frontier{start};
-    depth[start] = 0;
-    for (int d = 1; d <= k && !frontier.empty(); ++d) {
-      std::vector<int64_t> next;
-      for (int64_t u : frontier)
-        for (int64_t e = g.row_ptr[u]; e < g.row_ptr[u + 1]; ++e)
-          if (const int64_t v = g.src[e]; depth[v] < 0) depth[v] = d, next.push_back(v), seen.push_back(v);
-      if (!shell_only || d == k) total += static_cast<double>(next.size());
-      frontier.swap(next);
-    }
-    for (int64_t v : seen) depth[v] = -1;
-  }
+  for (int64_t s = 0; s < samples; ++s)
+    bfs_layers(g, s * n / samples, k, depth, [&](int d, const std::vector<int64_t>& nodes) {
+      if (!shell_only || d == k) total += static_cast<double>(nodes.size());
+    });
   return total / static_cast<double>(samples);
 }
 
-// Refuses, at its key, a hop mask whose index arrays alone would take more than half of this
-// machine's memory (a large mesh with a large K otherwise ran for minutes into an out-of-memory
-// error that named no key).
+// Refuses, at its key, a hop mask that would take more than half of the memory this process may
+// use (a large mesh with a large K otherwise ran for minutes into an out-of-memory error that named
+// no key). Building one holds about 48 bytes per edge at its peak: the rows' pairs (16, more while
+// the vector grows) beside the graph's source and target (16).
 static void check_mask_memory(const Graph& g, int k, bool shell_only, const char* key) {
-  const int64_t memory = core::physical_memory_bytes();
+  const int64_t memory = core::memory_limit_bytes();
   if (memory <= 0) return;
   const double per_node = sampled_reach(g, k, shell_only), edges = per_node * static_cast<double>(g.num_nodes);
-  const double bytes = edges * 2 * sizeof(int64_t);  // a Graph's source and target per edge
+  const double bytes = edges * 48;
   if (bytes > 0.5 * static_cast<double>(memory))
-    throw Error(cat(k, " hops reach about ", std::llround(per_node), " nodes per node (sampled from ",
-                    std::min<int64_t>(g.num_nodes, 64), " nodes), about ", std::llround(edges),
-                    " mask edges, whose indices alone take ", std::llround(bytes / (1 << 30)),
-                    " GiB: more than half this machine's ", std::llround(static_cast<double>(memory) / (1 << 30)),
-                    " GiB; use fewer hops"),
-                key);
+    throw Error(
+        cat(k, " hops reach about ", std::llround(per_node), " nodes per node (sampled from ",
+            std::min<int64_t>(g.num_nodes, 64), " nodes), about ", std::llround(edges),
+            " mask edges, which take about ", std::llround(bytes / (1 << 30)), " GiB to build: more than half of the ",
+            std::llround(static_cast<double>(memory) / (1 << 30)), " GiB this process may use; use fewer hops"),
+        key);
 }
 
 Graph within_hops(const Graph& g, int k) {
@@ -144,6 +141,10 @@ Graph random_jumps(const Graph& g, double fraction, uint64_t seed) {
     throw Error(cat("random_jumps: fraction must be >= 0, got ", fraction));
   const int64_t n = g.num_nodes;
   const int64_t want = std::llround(fraction * g.num_edges() / 2.0);
+  // A fraction too small for this graph added nothing, and the "jumps" mask was the mesh graph.
+  if (fraction > 0 && want == 0)
+    throw Error(cat("random_jumps: a fraction of ", fraction, " of the ", g.num_edges() / 2,
+                    " undirected edges is no edge; at least ", 1.0 / g.num_edges(), " gives one"));
   const int64_t free_pairs = n * (n - 1) / 2 - g.num_edges() / 2;
   if (want > free_pairs)
     throw Error(cat("random_jumps: ", want, " new edges requested but only ", free_pairs, " unconnected pairs exist"));
@@ -202,9 +203,12 @@ std::vector<NamedGraph> augmented_graphs(const Graph& g, const std::vector<int32
                   key);
     out.push_back({std::move(name), std::move(m)});
   };
-  if (o.khop) add(cat("khop", o.khop), khop(g, o.khop), "augment.khop", o.khop);
+  // Every hop mask's size is checked before any is built. khop's pattern (walks of exactly K
+  // edges) lies within K hops: the same estimate bounds it.
+  if (o.khop) check_mask_memory(g, o.khop, false, "augment.khop");
   if (o.within_hops) check_mask_memory(g, o.within_hops, false, "augment.within_hops");
   if (o.dilation) check_mask_memory(g, o.dilation, true, "augment.dilation");
+  if (o.khop) add(cat("khop", o.khop), khop(g, o.khop), "augment.khop", o.khop);
   if (o.within_hops)
     add(cat("within", o.within_hops), within_hops(g, o.within_hops), "augment.within_hops", o.within_hops);
   if (o.dilation) add(cat("dilated", o.dilation), dilated(g, o.dilation), "augment.dilation", o.dilation);
@@ -216,6 +220,13 @@ std::vector<NamedGraph> augmented_graphs(const Graph& g, const std::vector<int32
     }
   }
   auto hubs = nodes_of_types(node_type, o.global_types);
+  // Types that no node has (a mesh without outflow nodes) gave no global graph without a word.
+  if (!o.global_types.empty() && hubs.empty()) {
+    std::string types;
+    for (int32_t t : o.global_types) types += cat(types.empty() ? "" : ", ", t);
+    throw Error(cat("no node of the mesh has type ", types, ", so there would be no global node"),
+                "augment.global_nodes.types");
+  }
   if (o.global_count > g.num_nodes)
     throw Error(cat("exceeds the ", g.num_nodes, " mesh nodes"), "augment.global_nodes.count");
   for (int64_t h : random_nodes(g.num_nodes, o.global_count, o.global_seed)) hubs.push_back(h);

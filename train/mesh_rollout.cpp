@@ -55,6 +55,11 @@ void add_rollout_keys(io::Schema& s) {
   for (const char* k : {"rollout.dt", "rollout.initial", "mesh"}) s.read_only_when(k, {{"rollout.source", {"mesh"}}});
   for (const char* k : {"rollout.trajectory", "rollout.batch", "data"})
     s.read_only_when(k, {{"rollout.source", {"dataset"}}});
+  // One trajectory, or the list: the other key is idle (an out-of-range rollout.trajectory beside
+  // a list ran without a word).
+  s.read_only_when("rollout.trajectory", {{"rollout.trajectories", {"[]"}}}, "rollout.trajectories lists them");
+  s.read_only_when("rollout.batch", {io::not_one_of("rollout.trajectories", {"[]"})},
+                   "one trajectory is rolled out alone");
   io::add_mesh_read_conditions(s);
 }
 

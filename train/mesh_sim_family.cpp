@@ -14,7 +14,7 @@ Family mesh_sim_family(const std::string& name, const std::string& summary) {
   f.summary = summary;
   f.add_keys = [name](io::Schema& s) { add_mesh_sim_keys(s, name); };
   f.make_learner = [](const io::Deck& d, const RunContext& ctx) -> std::unique_ptr<Learner> {
-    return std::make_unique<Trainer>(mesh_sim_options(d), ctx.log, ctx.comm);
+    return std::make_unique<Trainer>(mesh_sim_training_options(d), ctx.log, ctx.comm);
   };
   f.add_eval_keys = add_rollout_keys;
   f.prepare_evaluation = [](const io::Deck& d) -> std::function<void(const RunContext&)> {

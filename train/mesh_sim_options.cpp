@@ -65,6 +65,7 @@ void add_data_and_optimiser_keys(io::Schema& s) {
   // Settings that act only through another: set while it leaves them idle, a warning (run_app).
   s.read_only_when("train.init", {{"train.resume", {""}}},
                    "the run continues from train.resume, whose weights a fine-tuning run got from train.init");
+  s.read_only_when("train.lr_min", {io::below("train.warmup", "train.steps")}, "the warm-up takes every step");
   s.read_only_when("train.noise_gamma", {io::not_one_of("train.noise_std", {"0"})}, "there is no input noise");
   s.read_only_when("train.unroll_ramp", {io::not_one_of("train.unroll", {"1"})}, "next-step training");
   s.read_only_when("train.unroll_discount", {io::not_one_of("train.unroll_grad", {"1"})}, "the loss is on one step");
@@ -112,7 +113,7 @@ ModelOptions model_options(const io::Deck& d) {
     c.latent = d.get_int("model.latent");
     c.layers = d.get_int("model.layers");
     c.heads = d.get_int("model.heads");
-    c.mlp_layers = static_cast<int>(d.get_int("model.mlp_layers"));
+    c.mlp_layers = d.get_int32("model.mlp_layers");
     c.rope = d.get_bool("model.rope");
     if (c.latent % c.heads) d.fail("model.heads", cat("must divide model.latent (", c.latent, ")"));
     // Rotary embedding turns pairs of each head's channels by the two coordinates: 4 at least.
@@ -125,7 +126,7 @@ ModelOptions model_options(const io::Deck& d) {
     gnn::MeshGraphNetConfig& c = o.meshgraphnet;
     c.latent = d.get_int("model.latent");
     c.steps = d.get_int("model.layers");
-    c.hidden_layers = static_cast<int>(d.get_int("model.hidden_layers"));
+    c.hidden_layers = d.get_int32("model.hidden_layers");
   }
   return o;
 }
@@ -143,6 +144,11 @@ void add_mesh_sim_keys(io::Schema& s, const std::string& family) {
   add_data_and_optimiser_keys(s);
   add_model_keys(s, family);
   io::add_augment_keys(s);
+  // Added once (the condition names the family itself): MeshGraphNet's messages pass over the mesh
+  // graph alone, and augmentations set for it changed nothing without a word.
+  if (family == "meshgraphnet")
+    s.read_only_when("augment", {{"model.family", {"transformer"}}},
+                     "MeshGraphNet passes messages over the mesh graph alone");
   if (family == "transformer") {
     s.read_only_when("model.dilation_layers", {io::not_one_of("augment.dilation", {"0"})}, "there is no dilated graph");
     s.read_only_when("model.dilation_layers", {io::not_one_of("model.heads", {"1"})},
@@ -189,14 +195,20 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   o.device = read_device(d, "train.device");
   o.precision = d.get_string("train.precision");
   o.graph_parallel = d.get_string("train.parallel") == "graph";
+  o.deck_yaml = d.resolved_yaml();
+  o.deck_dir = d.base_dir();
+  return o;
+}
+
+MeshSimOptions mesh_sim_training_options(const io::Deck& d) {
+  MeshSimOptions o = mesh_sim_options(d);
   // Refused at every rank count, so that a deck that runs on one process runs under mpirun (one
-  // process ignores train.parallel, and this deck used to fail only from np = 2 on).
+  // process ignores train.parallel, and this deck failed only from np = 2 on, in the Trainer's
+  // own check). Not in mesh_sim_options: checkpoints that such runs wrote still load.
   if (o.graph_parallel && o.unroll.grad_steps > 1)
     d.fail("train.unroll_grad",
            "> 1 needs train.parallel: data (the halo exchange between graph-parallel unrolled steps carries no "
            "gradient)");
-  o.deck_yaml = d.resolved_yaml();
-  o.deck_dir = d.base_dir();
   return o;
 }
 

@@ -70,5 +70,8 @@ struct MeshSimOptions {
 // io::Schema::family.
 void add_mesh_sim_keys(io::Schema& schema, const std::string& family);
 MeshSimOptions mesh_sim_options(const io::Deck& deck);
+// mesh_sim_options with the checks that only a training run needs (a stored deck is read with
+// mesh_sim_options alone, so that the checkpoints of earlier runs keep loading).
+MeshSimOptions mesh_sim_training_options(const io::Deck& d);
 
 }  // namespace tessera::train

@@ -106,6 +106,8 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
                                      " transitions of the training data: each step computes all ", o.optim.batch,
                                      " one after the other"));
   }
+  if (const std::string w = warmup_warning(o.optim.warmup, o.optim.steps, "train.warmup"); !w.empty())
+    core::log_warn(log_.get(), w);
   if (graph_parallel_) {
     const auto& t0 = train_[0];
     core::log_info(log_.get(),

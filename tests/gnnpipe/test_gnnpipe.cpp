@@ -143,6 +143,24 @@ void require_equal(const Trace& a, const Trace& b, double tol) {
 
 }  // namespace
 
+TEST_CASE("CSBM: a class with no more nodes than train_per_class is refused at the key", "[gnnpipe]") {
+  // 22 nodes in 2 classes, 10 training nodes per class: the split's sum fits, but a class that
+  // draws 10 or fewer nodes trained on all of them and had none to validate or test.
+  io::CsbmOptions o = small_csbm(22);
+  o.classes = 2;
+  o.val = 1;
+  o.test = 1;
+  try {
+    io::make_csbm(o);
+    FAIL("not refused");
+  } catch (const Error& e) {
+    CHECK(e.key() == "gnnpipe.data.csbm.train_per_class");
+    CHECK_THAT(e.what(), Catch::Contains("of the 22 nodes, not more than train_per_class = 10"));
+  }
+  o.average_degree = 30;  // above nodes - 1: the generator would cut it down
+  CHECK_THROWS_WITH(io::make_csbm(o), Catch::Contains("average_degree 30 exceeds nodes - 1 = 21"));
+}
+
 TEST_CASE("aggregate equals the dense normalised-adjacency product, forward and backward", "[gnnpipe]") {
   const io::NodeDataset d = small_graph();
   const gnn::NormalizedGraph a = gnn::normalized_adjacency(d.graph);

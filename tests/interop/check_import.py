@@ -147,9 +147,10 @@ check("found no" not in log, "the rule finds inflow and outflow nodes, and no wa
 # The rule along the wrong axis: the top and bottom walls hold no inflow or outflow, which is said
 # (it was written without a word).
 log = run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp_y", "node_types.axis=y")
-check("0: the node-type rule found no inflow node (boundary nodes near the minimum of y); check node_types.axis, "
-      "node_types.tolerance and node_types.wall_speed" in log and "found no outflow node (near the maximum of y)" in log,
-      "the rule along y warns that it found no inflow and no outflow")
+check("the node-type rule found no inflow node (boundary nodes near the minimum of y) in 3 of 3 trajectories (" in log
+      and "); check node_types.axis, node_types.tolerance and node_types.wall_speed" in log
+      and "found no outflow node (near the maximum of y) in 3 of 3 trajectories" in log,
+      "the rule along y warns, once per type, that it found no inflow and no outflow")
 # Train and valid splits for the end-to-end rollout test (trajectories 1 and 2 of the same file).
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=train")
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")

@@ -29,6 +29,10 @@ n, dt = int(attrs["stagger.n"]), float(attrs["stagger.dt"])
 
 frames = ET.parse(f"{out}/rollout.pvd").getroot().findall("./Collection/DataSet")
 check(len(frames) >= 2, f"the .pvd lists frames ({len(frames)})")
+csv_steps = len(np.genfromtxt(f"{out}/rollout_errors.csv", delimiter=",", names=True))
+last = float(frames[-1].get("timestep"))
+check(abs(last / dt - csv_steps) < 1e-9,
+      f"the last frame is the last step ({last} = {csv_steps} x {dt}; a cadence that did not divide the steps left it out)")
 for k, ds in enumerate(frames):
     t = float(ds.get("timestep"))
     check(abs(t / dt - round(t / dt)) < 1e-9, f"frame {k}: time {t} is a multiple of dt {dt}")

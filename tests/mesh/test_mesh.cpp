@@ -164,26 +164,25 @@ TEST_CASE("K-hop, within-hops and dilation equal dense references", "[augment]")
 }
 
 TEST_CASE("a hop mask too large for the machine is refused at its key before it is built", "[augment]") {
-  // A star of 2,000,000 leaves: every two leaves are 2 hops apart, so a 2-hop mask would have
-  // about 4e12 edges (64 TB of indices). The check samples 64 breadth-first searches instead.
-  const int64_t leaves = 2000000;
+  // A star of 200,000 leaves: every two leaves are 2 hops apart, so a 2-hop mask would have about
+  // 4e10 edges (about 1.9 TB to build). The check samples 64 breadth-first searches instead.
+  const int64_t leaves = 200000;
   std::vector<std::pair<int64_t, int64_t>> pairs;
   for (int64_t v = 1; v <= leaves; ++v) pairs.push_back({0, v}), pairs.push_back({v, 0});
   const mesh::Graph g = mesh::graph_from_pairs(leaves + 1, pairs, false);
   const std::vector<int32_t> types(leaves + 1, 0);
-  for (const char* key : {"augment.within_hops", "augment.dilation"}) {
+  for (const std::string key : {"augment.khop", "augment.within_hops", "augment.dilation"}) {
     mesh::AugmentOptions o;
-    (key == std::string("augment.within_hops") ? o.within_hops : o.dilation) = 2;
+    (key == "augment.khop" ? o.khop : key == "augment.within_hops" ? o.within_hops : o.dilation) = 2;
     try {
       mesh::augmented_graphs(g, types, o);
       FAIL("not refused");
     } catch (const Error& e) {
       CHECK(e.key() == key);
       // Within 2 hops every node reaches all others; exactly 2 hops, every leaf the other leaves.
-      const std::string reach = key == std::string("augment.within_hops") ? "2000000" : "1968749";  // 63/64 leaves
+      const std::string reach = key == "augment.dilation" ? "196874" : "200000";  // 63/64 of the starts are leaves
       CHECK_THAT(e.what(), Catch::Contains("2 hops reach about " + reach + " nodes per node (sampled from 64 nodes)") &&
-                               Catch::Contains("mask edges, whose indices alone take") &&
-                               Catch::Contains("use fewer hops"));
+                               Catch::Contains("mask edges, which take about") && Catch::Contains("use fewer hops"));
     }
   }
 }
@@ -203,6 +202,16 @@ TEST_CASE("random jump edges", "[augment]") {
   CHECK(edges(mesh::random_jumps(g, 0.0, 1)) == base);
   CHECK_THROWS_WITH(mesh::random_jumps(mesh::mesh_graph(test::grid_mesh(1, 1)), 10.0, 1),
                     Catch::Contains("unconnected pairs"));
+  // A fraction that rounds to no edge is refused (it gave the mesh graph itself), at its key.
+  CHECK_THROWS_WITH(mesh::random_jumps(g, 1e-4, 1), Catch::Contains("is no edge; at least"));
+  mesh::AugmentOptions o;
+  o.jump_fraction = 1e-4;
+  try {
+    mesh::augmented_graphs(g, std::vector<int32_t>(g.num_nodes, 0), o);
+    FAIL("not refused");
+  } catch (const Error& e) {
+    CHECK(e.key() == "augment.random_jumps.fraction");
+  }
 }
 
 TEST_CASE("global nodes connect to every node", "[augment]") {
@@ -218,6 +227,18 @@ TEST_CASE("global nodes connect to every node", "[augment]") {
   for (int64_t h : hubs)
     for (int64_t j = 0; j < g.num_nodes; ++j) ref[h][j] = ref[j][h] = 1;
   CHECK(edges(gl) == pattern(ref));
+  // Hub types that no node has: refused at the key (there was no global graph, without a word).
+  mesh::AugmentOptions o;
+  o.global_types = {mesh::kOutflow};
+  try {
+    mesh::augmented_graphs(g, m.node_type, o);
+    FAIL("not refused");
+  } catch (const Error& e) {
+    CHECK(e.key() == "augment.global_nodes.types");
+    CHECK_THAT(e.what(), Catch::Contains("no node of the mesh has type 5"));
+  }
+  o.global_types = {mesh::kInflow};
+  CHECK(mesh::augmented_graphs(g, m.node_type, o).back().name == "global");
   auto r1 = mesh::random_nodes(100, 5, 3), r2 = mesh::random_nodes(100, 5, 3);
   CHECK(r1 == r2);
   CHECK(std::set<int64_t>(r1.begin(), r1.end()).size() == 5);

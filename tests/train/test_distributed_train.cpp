@@ -202,7 +202,12 @@ TEST_CASE("unrolled training equals single-process training", "[mpi][train]") {
   }
   // Refused at any rank count (it was refused only from np = 2 on; one process ran the deck).
   io::Deck bad = make_deck(schema, "transformer", {"train.parallel=graph", "train.unroll=3", "train.unroll_grad=2"});
-  CHECK_THROWS_WITH(train::mesh_sim_options(bad), Catch::Contains("train.unroll_grad: > 1 needs train.parallel: data"));
+  CHECK_THROWS_WITH(train::mesh_sim_training_options(bad),
+                    Catch::Contains("train.unroll_grad: > 1 needs train.parallel: data"));
+  CHECK_NOTHROW(train::mesh_sim_options(bad));  // a checkpoint's stored deck like it still loads
+  if (world.size() > 1)                         // the Trainer's own check, for library callers
+    CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(bad), nullptr, world),
+                      Catch::Contains("train.unroll_grad > 1 needs train.parallel: data"));
 }
 
 TEST_CASE("temporal bundling: graph-parallel training and partitioned rollouts equal one process", "[mpi][train]") {

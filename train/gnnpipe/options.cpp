@@ -139,14 +139,14 @@ GnnPipeOptions read_options(const io::Deck& d) {
   e.weight_decay_conv = d.get_float("gnnpipe.optim.weight_decay_conv");
   e.weight_decay_dense = d.get_float("gnnpipe.optim.weight_decay_dense");
   o.mode = d.get_string("gnnpipe.parallel.mode");
-  if (o.mode == "hybrid") o.hybrid_stages = static_cast<int>(d.get_int("gnnpipe.parallel.stages"));
-  e.chunks = static_cast<int>(d.get_int("gnnpipe.parallel.chunks"));
+  if (o.mode == "hybrid") o.hybrid_stages = d.get_int32("gnnpipe.parallel.stages");
+  e.chunks = d.get_int32("gnnpipe.parallel.chunks");
   e.shuffle = d.get_bool("gnnpipe.parallel.shuffle");
   e.fresh = d.get_bool("gnnpipe.parallel.fresh");
   e.warmup_epochs = d.get_int("gnnpipe.parallel.warmup_epochs");
   e.dtype = d.get_string("gnnpipe.precision") == "fp64" ? at::kDouble : at::kFloat;
   e.seed = static_cast<uint64_t>(d.get_int("train.seed"));
-  o.threads = static_cast<int>(d.get_int("gnnpipe.threads"));
+  o.threads = d.get_int32("gnnpipe.threads");
   if (o.mode == "graph" && e.chunks > 1)
     d.fail("gnnpipe.parallel.chunks", "graph mode trains the full graph at once: chunks must be 1");
   if (o.mode == "hybrid") {

@@ -79,7 +79,7 @@ HybridOptions hybrid_options(const io::Deck& d) {
   }
   o.solver.petsc_options = d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "";
   if (d.has("solver.viscosity")) o.solver.viscosity = d.get_float("solver.viscosity");
-  if (d.has("solver.refactor_every")) o.solver.refactor_every = static_cast<int>(d.get_int("solver.refactor_every"));
+  if (d.has("solver.refactor_every")) o.solver.refactor_every = d.get_int32("solver.refactor_every");
   if (d.has("solver.rtol")) o.solver.rtol = d.get_float("solver.rtol");
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
   o.device = read_device(d, "rollout.device");

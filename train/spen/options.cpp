@@ -98,7 +98,7 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   o.batch = d.get_int("spen.train.batch");
   o.lr = d.get_float("spen.train.lr");
   o.weight_decay = d.get_float("spen.train.weight_decay");
-  o.lr_step = d.get_int("spen.train.lr_step");
+  o.lr_step = d.get_int32("spen.train.lr_step");  // torch's StepLR takes an unsigned int
   o.lr_gamma = d.get_float("spen.train.lr_gamma");
   o.dropout = d.get_float("spen.train.dropout");
   if (o.dropout >= 1) d.fail("spen.train.dropout", "expected a number in [0, 1), got 1");

@@ -105,7 +105,12 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
     // The collection is rewritten after each frame: a run stopped part-way leaves a .pvd that
     // lists the frames it wrote.
     io::PvdCollection pvd(base + ".pvd");
-    for (int64_t k = 0; k <= o.steps; k += o.output_every) {
+    // Every output_every steps and the last one (which a cadence that does not divide
+    // rollout.steps left out, as tessera-cfd writes its last step too).
+    std::vector<int64_t> frames;
+    for (int64_t k = 0; k <= o.steps; k += o.output_every) frames.push_back(k);
+    if (frames.back() != o.steps) frames.push_back(o.steps);
+    for (const int64_t k : frames) {
       const at::Tensor p = k ? predicted[k - 1][0] : w0[0], r = k ? reference[k - 1][0] : w0[0];
       const std::string file = cat(o.name, "_", k, ".vti");
       io::write_vti(o.output_dir + "/" + file, m.n, m.n, {0.0, 0.0}, {h, h},

@@ -61,6 +61,8 @@ StaggerLearner::StaggerLearner(const StaggerOptions& o, const Comm& comm, std::s
   adamw_ = std::make_unique<FusedAdamW>(params, torch::optim::AdamWOptions(o.lr).weight_decay(0));
   pool_ = physics::random_vorticity(model_->grid(), o.initial, o.pool_size, mix_seed({o.seed, kPool})).to(to);
   const FeatureScales& s = model_->scales();
+  if (const std::string w = warmup_warning(o.warmup, o.total_steps, "stagger.warmup"); !w.empty())
+    core::log_warn(log_.get(), w);
   core::log_info(log_.get(),
                  cat("NeuralStagger: N = ", o.n, ", s = ", o.s, ", T = ", o.T, ": ", o.solvers(), " coarse solvers on ",
                      o.coarse_n(), " x ", o.coarse_n(), " grids, ", model_->bank().parameter_count(), " parameters, ",

@@ -14,6 +14,12 @@ namespace tessera::train::stagger {
 void StaggerOptions::validate() const {
   if (n < 4 || n % 2) throw Error(cat("N must be even and >= 4, got ", n), "stagger.grid.n");
   if (s < 1 || n % s) throw Error(cat("N = ", n, " is not divisible by s = ", s), "stagger.s");
+  // sin(k y) on N points is zero at k = N/2 and aliases to a lower wavenumber above: the forcing
+  // vanished, and its input channel, normalised by its own round-off rms, blew the training up.
+  if (physics.forcing && physics.forcing->wavenumber >= n / 2)
+    throw Error(
+        cat("must be below half the grid (stagger.grid.n / 2 = ", n / 2, "), got ", physics.forcing->wavenumber),
+        "stagger.forcing_wavenumber");
   if (kernel < 1 || kernel % 2 == 0) throw Error(cat("must be odd, got ", kernel), "stagger.network.kernel");
   // Periodic padding of (kernel - 1) / 2 points may wrap once around a coarse grid, not more
   // (torch's circular padding failed with an internal error).
@@ -171,6 +177,7 @@ void add_stagger_keys(io::Schema& s) {
   // Decaying turbulence has no forcing to size: set anyway, a warning (run_app).
   for (const char* k : {"stagger.forcing_amplitude", "stagger.forcing_wavenumber"})
     s.read_only_when(k, {{"stagger.forcing", {"kolmogorov"}}});
+  s.read_only_when("stagger.lr_min", {io::below("stagger.warmup", "train.steps")}, "the warm-up takes every step");
 }
 
 StaggerOptions read_stagger_options(const io::Deck& d) {
