@@ -20,14 +20,42 @@ int64_t cgroup_limit(const char* path) {
   }
 }
 
+// The smallest memory limit of this process's control group and its parents, from
+// /proc/self/cgroup: "0::/a/b" (v2: memory.max) or "N:memory:/a/b" (v1: memory.limit_in_bytes).
+// A batch system or container sets it below the machine's memory, often on a nested group.
+int64_t group_limit() {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  int64_t smallest = 0;
+  while (std::getline(in, line)) {
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    const std::string controllers = ":" + line.substr(first + 1, second - first - 1) + ",";
+    std::string base, file;
+    if (controllers == ":,")
+      base = "/sys/fs/cgroup", file = "/memory.max";
+    else if (controllers.find(":memory,") != std::string::npos || controllers.find(",memory,") != std::string::npos)
+      base = "/sys/fs/cgroup/memory", file = "/memory.limit_in_bytes";
+    else
+      continue;
+    for (std::string path = line.substr(second + 1);; path = path.substr(0, path.rfind('/'))) {
+      if (!path.empty() && path.back() == '/') path.pop_back();
+      if (const int64_t limit = cgroup_limit((base + path + file).c_str());
+          limit > 0 && (smallest == 0 || limit < smallest))
+        smallest = limit;
+      if (path.empty() || path.rfind('/') == std::string::npos) break;
+    }
+  }
+  return smallest;
+}
+
 }  // namespace
 
 int64_t memory_limit_bytes() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  int64_t limit = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
-  for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"})
-    if (const int64_t group = cgroup_limit(path); group > 0 && (limit == 0 || group < limit)) limit = group;
-  return limit;
+  const int64_t physical = pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
+  const int64_t group = group_limit();
+  return group > 0 && (physical == 0 || group < physical) ? group : physical;
 }
 
 }  // namespace tessera::core

@@ -268,7 +268,7 @@ DatasetOptions dataset_options(const io::Deck& d) {
   o.spinup = d.get_float("dataset.spinup");
   // The spin-up takes steps of 2 dt: a time between them was rounded in silence (0.005 gave none).
   if (const double spin_steps = o.spinup / (2 * o.dt);
-      std::abs(spin_steps - std::round(spin_steps)) > 1e-6 * spin_steps)
+      std::abs(spin_steps - std::round(spin_steps)) > 1e-9 * std::max(1.0, spin_steps))
     d.fail("dataset.spinup", cat(o.spinup, " is not a whole number of spin-up steps of 2 x dataset.dt = ", 2 * o.dt,
                                  " (", spin_steps, "); the spin-up would last ", std::round(spin_steps) * 2 * o.dt));
   o.petsc_options = d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "";

@@ -143,8 +143,9 @@ Graph random_jumps(const Graph& g, double fraction, uint64_t seed) {
   const int64_t want = std::llround(fraction * g.num_edges() / 2.0);
   // A fraction too small for this graph added nothing, and the "jumps" mask was the mesh graph.
   if (fraction > 0 && want == 0)
-    throw Error(cat("random_jumps: a fraction of ", fraction, " of the ", g.num_edges() / 2,
-                    " undirected edges is no edge; at least ", 1.0 / g.num_edges(), " gives one"));
+    throw Error(g.num_edges() == 0 ? std::string("random_jumps: the graph has no edges to take a fraction of")
+                                   : cat("random_jumps: a fraction of ", fraction, " of the ", g.num_edges() / 2,
+                                         " undirected edges is no edge; at least ", 1.0 / g.num_edges(), " gives one"));
   const int64_t free_pairs = n * (n - 1) / 2 - g.num_edges() / 2;
   if (want > free_pairs)
     throw Error(cat("random_jumps: ", want, " new edges requested but only ", free_pairs, " unconnected pairs exist"));

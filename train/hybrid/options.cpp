@@ -60,7 +60,7 @@ void add_hybrid_keys(io::Schema& s) {
   rtol.min_exclusive = true;
   s.read_only_when("hybrid.threshold", {{"hybrid.trigger", {"divergence"}}});
   // M = 0 without the solver-alone run: no solver step is taken.
-  for (const char* k : {"solver.refactor_every", "solver.rtol", "solver.viscosity", "solver.petsc_options"})
+  for (const char* k : {"solver.refactor_every", "solver.rtol", "solver.petsc_options"})
     s.read_only_when(k, {io::not_one_of("hybrid.solver_steps", {"0"}), {"hybrid.pure_solver", {"true"}}},
                      "no solver step is taken");
   // M = 0 on the fixed schedule: the surrogate takes every step, and K cuts nothing.

@@ -90,7 +90,7 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   if (o.source == "csl" && o.folds > o.csl_per_class)
     d.fail("spen.data.folds",
            cat("stratified folds need at most spen.data.csl_per_class (", o.csl_per_class, ") graphs per class"));
-  o.hops = d.get_int("spen.model.hops");
+  o.hops = d.get_int32("spen.model.hops");
   o.channels = d.get_int("spen.model.channels");
   o.layers = d.get_int("spen.model.layers");
   o.rare_threshold = d.get_int("spen.model.rare_threshold");
@@ -104,7 +104,7 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   if (o.dropout >= 1) d.fail("spen.train.dropout", "expected a number in [0, 1), got 1");
   o.last_epochs = d.get_int("spen.train.last_epochs");
   if (o.last_epochs > o.epochs) d.fail("spen.train.last_epochs", cat("exceeds spen.train.epochs (", o.epochs, ")"));
-  o.threads = d.get_int("spen.train.threads");
+  o.threads = d.get_int32("spen.train.threads");
   o.fp64 = d.get_string("spen.train.precision") == "fp64";
   o.seed = d.get_int("train.seed");
   o.checkpoint_every = d.get_int("train.checkpoint_every");

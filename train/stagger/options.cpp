@@ -210,7 +210,7 @@ StaggerOptions read_stagger_options(const io::Deck& d) {
   o.total_steps = d.get_int("train.steps");
   o.grad_clip = d.get_float("stagger.grad_clip");
   o.fp64 = d.get_string("stagger.precision") == "fp64";
-  o.threads = d.get_int("stagger.threads");
+  o.threads = d.get_int32("stagger.threads");
   o.validation_samples = d.get_int("stagger.validation.samples");
   o.validation_steps = d.get_int("stagger.validation.steps");
   o.validation_seed = static_cast<uint64_t>(d.get_int("stagger.validation.seed"));
@@ -247,7 +247,7 @@ StaggerRolloutOptions read_stagger_rollout_options(const io::Deck& d) {
   o.samples = d.get_int("stagger.samples");
   o.seed = static_cast<uint64_t>(d.get_int("stagger.seed"));
   o.output_every = d.get_int("stagger.output_every");
-  o.threads = d.get_int("stagger.threads");
+  o.threads = d.get_int32("stagger.threads");
   o.output_dir = d.get_output_dir("output.dir");  // relative to the working directory, as every app's (docs/decks.md)
   o.name = d.get_file_name("output.name");
   o.deck_yaml = d.resolved_yaml();
