@@ -91,13 +91,6 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   if (o.steps > steps)
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", steps,
                                   " steps of the shortest of these trajectories: rolling out ", steps));
-  // All steps (rollout.steps 0) of trajectories of unequal length: the common ones, said.
-  int64_t longest = 0;
-  for (const auto& p : parts) longest = std::max(longest, p.steps() - 1);
-  comm.allreduce_max(&longest, 1);
-  if (o.steps <= 0 && longest > steps)
-    core::log_warn(log.get(), cat("these trajectories have from ", steps, " to ", longest, " steps: rolling out the ",
-                                  steps, " they all have"));
   // As the PINN study says it: whole trajectories are dealt out, so ranks beyond them wait.
   if (comm.size() > count)
     core::log_warn(log.get(), cat(comm.size(), " ranks for ", count, " trajectories: ", comm.size() - count,
