@@ -270,6 +270,27 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
                     Catch::Contains("'yes' is not a value of solver.verbose"));
 }
 
+TEST_CASE("deck: keys read only where a list key is empty, or is not", "[deck]") {
+  io::Schema s = test_schema();
+  s.add("solver.ids", KeyType::IntList, "[]", "ids; empty: solver.id alone");
+  s.add("solver.id", KeyType::Int, "0", "the one id");
+  s.add("solver.together", KeyType::Bool, "true", "the ids at once");
+  s.read_only_when("solver.id", {{"solver.ids", {"[]"}}}, "solver.ids lists them");
+  s.read_only_when("solver.together", {io::not_one_of("solver.ids", {"[]"})});
+  auto unread = [&](const std::string& yaml) { return io::Deck::parse(yaml, "deck.yaml", s).unread_given_keys(); };
+  CHECK(unread("name: r\nsolver:\n  id: 4\n  ids: [1, 2]\n") ==
+        std::vector<std::string>{"solver.id is read only with solver.ids empty, and the deck has solver.ids: [1, 2]: "
+                                 "it has no effect (solver.ids lists them)"});
+  CHECK(unread("name: r\nsolver:\n  id: 4\n").empty());
+  CHECK(unread("name: r\nsolver:\n  together: false\n") ==
+        std::vector<std::string>{"solver.together is read only with solver.ids not empty, and the deck has "
+                                 "solver.ids: []: it has no effect"});
+  CHECK(unread("name: r\nsolver:\n  together: false\n  ids: [3]\n").empty());
+  // A list compares with [] alone.
+  CHECK_THROWS_WITH(s.read_only_when("solver.id", {{"solver.ids", {"[1]"}}}),
+                    Catch::Contains("solver.ids is not a choice, string, bool or number key"));
+}
+
 TEST_CASE("deck: keys read only where a number is not some value, or a string is unset", "[deck]") {
   io::Schema s = test_schema();
   s.add("solver.noise", KeyType::Float, "0", "noise level; 0: off");
