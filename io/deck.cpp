@@ -320,9 +320,8 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
   for (const KeySpec& k : schema.keys()) {
     if (!schema.applies(k, family)) continue;
     const YAML::Node given = lookup(raw, k.path);
-    const bool is_list = k.type == KeyType::FloatList || k.type == KeyType::IntList || k.type == KeyType::StringList;
     YAML::Node v;
-    if (given.IsDefined() && (!given.IsNull() || is_list)) {
+    if (given.IsDefined() && (!given.IsNull() || is_list(k.type))) {
       v.reset(given.IsNull() ? YAML::Node(YAML::NodeType::Sequence) : YAML::Clone(given));
     } else {
       if (k.required) throw Error(cat(name, ": missing required key '", k.path, "' (", k.expected(), ")"));

@@ -54,7 +54,7 @@ std::vector<std::string> Deck::unread_given_keys() const {
   auto value = [&](const std::string& key) -> std::string {
     if (!has(key)) return "";  // a key of another family: the condition does not hold
     const KeyType type = schema_->find(key)->type;
-    if (type == KeyType::IntList || type == KeyType::FloatList || type == KeyType::StringList) {
+    if (is_list(type)) {
       std::string list;  // as written in a deck: "[]" for an empty list (conditions compare with it)
       for (const auto& v : node(key)) list += cat(list.empty() ? "" : ", ", v.Scalar());
       return "[" + list + "]";

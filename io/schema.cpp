@@ -179,9 +179,7 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
       continue;
     }
     // A list key compares with "[]" alone: read when it is empty (or, with not_one_of, when not).
-    const bool list =
-        k && (k->type == KeyType::IntList || k->type == KeyType::FloatList || k->type == KeyType::StringList);
-    if (list && kv.values == std::vector<std::string>{"[]"} && !c.covers(kv.key)) continue;
+    if (k && is_list(k->type) && kv.values == std::vector<std::string>{"[]"} && !c.covers(kv.key)) continue;
     if (!k || !(number || k->type == KeyType::Choice || k->type == KeyType::String || k->type == KeyType::Bool) ||
         kv.values.empty() || c.covers(kv.key) || kv.key == c.key())
       throw Error(cat("schema ", app_, ": read_only_when ", prefix, ": ", kv.key,

@@ -15,6 +15,7 @@ namespace tessera::io {
 
 enum class KeyType { Bool, Int, Float, String, Choice, FloatList, IntList, StringList };
 inline bool is_number(KeyType t) { return t == KeyType::Int || t == KeyType::Float; }  // a scalar number
+inline bool is_list(KeyType t) { return t == KeyType::FloatList || t == KeyType::IntList || t == KeyType::StringList; }
 
 struct KeySpec {
   std::string path;  // dotted: "mesh.cylinder.radius"
