@@ -14,76 +14,10 @@
 #include "core/error.hpp"
 #include "core/on_root.hpp"
 #include "io/foreign.hpp"
+#include "io/import_deck.hpp"
 #include "mesh/mesh.hpp"
 
 using namespace tessera;
-
-static void schema(io::Schema& s) {
-  s.section("import", "the foreign dataset");
-  s.required("import.source", io::KeyType::String,
-             "graph-physics .h5, a .pvd or directory of .vtu files (VTU series), or an .xmf/.xdmf (XDMF3 series); "
-             "relative to the deck");
-  s.add("import.format", io::KeyType::Choice, "auto", "source format; auto: from the name (.h5, .pvd/dir, .xmf)")
-      .choices = {"auto", "graph-physics", "vtu", "xdmf"};
-  s.add("import.dt", io::KeyType::Float, "0", "time step; 0: from the source (meta.json, .pvd or XDMF times)").min = 0;
-  s.add("import.max_trajectories", io::KeyType::Int, "0", "import at most this many trajectories; 0: all").min = 0;
-  s.section("fields", "names of the fields in the source");
-  s.add("fields.velocity", io::KeyType::String, "velocity", "velocity (required): [T, N, 2] or point data");
-  s.add("fields.pressure", io::KeyType::String, "pressure", "pressure (optional; absent: not written)");
-  s.add("fields.node_type", io::KeyType::String, "node_type", "node types (optional; see node_types.mode)");
-  s.add("fields.mesh_pos", io::KeyType::String, "mesh_pos", "node positions (graph-physics HDF5)");
-  s.add("fields.cells", io::KeyType::String, "cells", "triangles (graph-physics HDF5)");
-  s.section("node_types", "node types: from the field, or inferred from the boundary (docs/import.md)");
-  s.add("node_types.mode", io::KeyType::Choice, "auto", "auto: the field if present, else inferred; field; infer")
-      .choices = {"auto", "field", "infer"};
-  s.add("node_types.wall_speed", io::KeyType::Float, "1e-6",
-        "wall: boundary nodes whose speed stays <= this x the largest speed")
-      .min = 0;
-  s.add("node_types.axis", io::KeyType::Choice, "x", "flow axis: inflow at its minimum, outflow at its maximum")
-      .choices = {"x", "y"};
-  // Above one half the inflow band would cover the outflow band.
-  auto& tolerance =
-      s.add("node_types.tolerance", io::KeyType::Float, "1e-6", "distance to the min/max, relative to the extent");
-  tolerance.min = 0;
-  tolerance.max = 0.5;
-  auto& other = s.add("node_types.other_boundary", io::KeyType::Int, "0", "type of other boundary nodes (0 normal)");
-  other.min = 0;
-  other.max = 8;
-  s.section("output", "the tessera dataset written");
-  s.add("output.dir", io::KeyType::String, "out/import", "dataset directory (relative to the working directory)");
-  s.add("output.split", io::KeyType::String, "test", "split name: <dir>/<split>.h5");
-  s.add("output.overwrite", io::KeyType::Bool, "false",
-        "replace an existing <dir>/<split>.h5 (otherwise that is an error: a split imported or made earlier)");
-  // Keys that some settings do not read: set anyway, a warning (run_app).
-  for (const char* k : {"fields.mesh_pos", "fields.cells"})
-    s.read_only_when(k, {{"import.format", {"auto", "graph-physics"}}});
-  for (const char* k :
-       {"node_types.wall_speed", "node_types.axis", "node_types.tolerance", "node_types.other_boundary"})
-    s.read_only_when(k, {{"node_types.mode", {"auto", "infer"}}});
-}
-
-static io::ImportOptions options(const io::Deck& d) {
-  io::ImportOptions o;
-  o.format = io::parse_foreign_format(d.get_string("import.format"));
-  o.dt = d.get_float("import.dt");
-  o.max_trajectories = d.get_int("import.max_trajectories");
-  o.velocity = d.get_string("fields.velocity");
-  o.pressure = d.get_string("fields.pressure");
-  o.node_type = d.get_string("fields.node_type");
-  o.mesh_pos = d.get_string("fields.mesh_pos");
-  o.cells = d.get_string("fields.cells");
-  o.pressure_required = o.pressure != io::ImportOptions{}.pressure;
-  o.node_type_required = o.node_type != io::ImportOptions{}.node_type;
-  const std::string mode = d.get_string("node_types.mode");
-  o.node_types.mode = mode == "field"   ? io::NodeTypeOptions::Mode::Field
-                      : mode == "infer" ? io::NodeTypeOptions::Mode::Infer
-                                        : io::NodeTypeOptions::Mode::Auto;
-  o.node_types.wall_speed = d.get_float("node_types.wall_speed");
-  o.node_types.axis = d.get_string("node_types.axis") == "y" ? 1 : 0;
-  o.node_types.tolerance = d.get_float("node_types.tolerance");
-  o.node_types.other_boundary = int32_t(d.get_int("node_types.other_boundary"));
-  return o;
-}
 
 // Logs the trajectories, their sizes, fields and node types.
 static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, spdlog::logger& log) {
@@ -129,7 +63,7 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
 static void run(apps::Context& ctx) {
   const io::Deck& d = ctx.deck;
   // 1. Options from the deck (import.*, fields.*, node_types.*).
-  const io::ImportOptions o = options(d);
+  const io::ImportOptions o = io::import_options(d);
   const std::string source = d.resolve_path(d.get_string("import.source"));
   const std::string dir = d.get_output_dir("output.dir"), split = d.get_string("output.split");
   // A split imported (or made by tessera-cfd) earlier is somebody's data: replaced only when asked.
@@ -157,5 +91,5 @@ int main(int argc, char** argv) {
   return apps::run_app(
       argc, argv,
       {"tessera-import", "Convert a foreign dataset (graph-physics HDF5, VTU or XDMF series) to tessera's layout",
-       schema, run});
+       io::add_import_keys, run});
 }
