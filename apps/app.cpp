@@ -16,6 +16,7 @@
 #include "core/failure.hpp"
 #include "core/gather.hpp"
 #include "core/log.hpp"
+#include "core/memory.hpp"
 #include "core/on_root.hpp"
 #include "tessera/config.hpp"
 
@@ -210,6 +211,14 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   MPI_Comm agreement_comm = MPI_COMM_NULL;
   MPI_Comm_dup(MPI_COMM_WORLD, &agreement_comm);
   const Comm agreement(agreement_comm);
+  // Ranks on one machine share its memory: the size checks (core::memory_share_bytes) give each
+  // its share.
+  MPI_Comm machine = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, comm.rank(), MPI_INFO_NULL, &machine);
+  int on_machine = 1;
+  MPI_Comm_size(machine, &on_machine);
+  MPI_Comm_free(&machine);
+  core::set_processes_on_this_machine(on_machine);
 #else
   const Comm agreement;
 #endif

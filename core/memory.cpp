@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <string>
+
+#include "core/error.hpp"
 
 namespace tessera::core {
 namespace {
@@ -49,7 +52,18 @@ int64_t group_limit() {
   return smallest;
 }
 
+std::atomic<int> processes_here{1};
+
 }  // namespace
+
+void set_processes_on_this_machine(int count) {
+  if (count < 1) throw Error(cat("set_processes_on_this_machine: the count must be >= 1, got ", count));
+  processes_here = count;
+}
+
+int processes_on_this_machine() { return processes_here; }
+
+int64_t memory_share_bytes() { return memory_limit_bytes() / processes_here; }
 
 int64_t memory_limit_bytes() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);

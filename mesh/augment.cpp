@@ -109,11 +109,13 @@ static double sampled_reach(const Graph& g, int k, bool shell_only) {
 }
 
 // Refuses, at its key, a hop mask that would take more than half of the memory this process may
-// use (a large mesh with a large K otherwise ran for minutes into an out-of-memory error that named
-// no key). Building one holds about 48 bytes per edge at its peak: the rows' pairs (16, more while
+// use: a large mesh with a large K otherwise ran for minutes into an out-of-memory error that named
+// no key. Every rank builds the masks, so with several ranks on one machine each has its share
+// (core::memory_share_bytes). Building one holds about 48 bytes per edge at its peak: the rows' pairs (16, more while
 // the vector grows) beside the graph's source and target (16).
 static void check_mask_memory(const Graph& g, int k, bool shell_only, const char* key) {
-  const int64_t memory = core::memory_limit_bytes();
+  const int64_t memory = core::memory_share_bytes();
+  const int processes = core::processes_on_this_machine();
   if (memory <= 0) return;
   const double per_node = sampled_reach(g, k, shell_only), edges = per_node * static_cast<double>(g.num_nodes);
   const double bytes = edges * 48;
@@ -122,7 +124,9 @@ static void check_mask_memory(const Graph& g, int k, bool shell_only, const char
         cat(k, " hops reach about ", std::llround(per_node), " nodes per node (sampled from ",
             std::min<int64_t>(g.num_nodes, 64), " nodes), about ", std::llround(edges),
             " mask edges, which take about ", std::llround(bytes / (1 << 30)), " GiB to build: more than half of the ",
-            std::llround(static_cast<double>(memory) / (1 << 30)), " GiB this process may use; use fewer hops"),
+            std::llround(static_cast<double>(memory) / (1 << 30)), " GiB ",
+            processes > 1 ? cat("each of the ", processes, " processes on this machine") : std::string("this process"),
+            " may use; use fewer hops"),
         key);
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/validation.hpp"
@@ -185,6 +186,34 @@ TEST_CASE("a hop mask too large for the machine is refused at its key before it 
                                Catch::Contains("mask edges, which take about") && Catch::Contains("use fewer hops"));
     }
   }
+}
+
+TEST_CASE("with several processes on the machine a hop mask gets each one's share of the memory", "[augment]") {
+  // A star of 1,000 leaves: a 2-hop mask has about 1e6 edges, about 48 MB to build. It fits one
+  // process; among enough processes that each has under twice that, it is refused.
+  const int64_t leaves = 1000;
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t v = 1; v <= leaves; ++v) pairs.push_back({0, v}), pairs.push_back({v, 0});
+  const mesh::Graph g = mesh::graph_from_pairs(leaves + 1, pairs, false);
+  const std::vector<int32_t> types(leaves + 1, 0);
+  mesh::AugmentOptions o;
+  o.within_hops = 2;
+  const int64_t memory = core::memory_limit_bytes();
+  if (memory <= 0) {
+    WARN("this machine's memory cannot be read: nothing to check");
+    return;
+  }
+  REQUIRE(core::processes_on_this_machine() == 1);
+  CHECK(core::memory_share_bytes() == memory);
+  CHECK_NOTHROW(mesh::augmented_graphs(g, types, o));
+  const double mask_bytes = 48.0 * double(leaves + 1) * double(leaves + 1);
+  const int many = int(std::min<double>(double(memory) / mask_bytes * 4, 1e9));
+  core::set_processes_on_this_machine(many);
+  CHECK(core::memory_share_bytes() == memory / many);
+  CHECK_THROWS_WITH(mesh::augmented_graphs(g, types, o),
+                    Catch::Contains(cat("each of the ", many, " processes on this machine may use")));
+  core::set_processes_on_this_machine(1);
+  CHECK_THROWS_WITH(core::set_processes_on_this_machine(0), Catch::Contains(">= 1"));
 }
 
 TEST_CASE("random jump edges", "[augment]") {
