@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -253,13 +254,14 @@ DatasetMeta read_dataset_meta(const std::string& dir) {
 DatasetReader::DatasetReader(const std::string& dir, const std::string& split)
     : path_(dir + "/" + split + ".h5"), meta_(read_dataset_meta(dir)) {
   file_ = std::make_unique<H5File>(H5File::open_read(path_));
+  // Trajectories are the groups named by a number; other names (a foreign tool's extras) are
+  // not trajectories. A number beyond int64 is a damaged file, not a name to pass over.
   for (const auto& name : file_->list("/")) {
-    try {
-      size_t pos = 0;
-      int64_t id = std::stoll(name, &pos);
-      if (pos == name.size()) ids_.push_back(id);
-    } catch (...) {
-    }
+    int64_t id = 0;
+    const auto [end, failure] = std::from_chars(name.data(), name.data() + name.size(), id);
+    if (failure == std::errc::result_out_of_range)
+      throw Error(cat(path_, ": group ", name, " is named by a number beyond the range of trajectory ids"));
+    if (failure == std::errc() && end == name.data() + name.size()) ids_.push_back(id);
   }
   std::sort(ids_.begin(), ids_.end());
 }
@@ -288,11 +290,10 @@ Trajectory DatasetReader::read(int64_t index) const {
 }
 
 std::string DatasetReader::deck_yaml() const {
-  try {
-    return file_->read_attr("/", "tessera_deck");
-  } catch (const Error&) {
-    return "";
-  }
+  // Absent: a dataset another tool wrote. Present but unreadable is an error, not an absent deck.
+  const std::vector<std::string> names = file_->attr_names("/");
+  if (std::find(names.begin(), names.end(), "tessera_deck") == names.end()) return "";
+  return file_->read_attr("/", "tessera_deck");
 }
 
 }  // namespace tessera::io

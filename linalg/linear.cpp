@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "core/error.hpp"
 #include "linalg/bf16_products.hpp"
 #include "linalg/outer_product_sum.hpp"
 #include "linalg/small_products.hpp"
@@ -257,11 +258,12 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
 at::Tensor mlp(const at::Tensor& x, const MlpLayers& l, const at::Tensor& residual) {
   const int64_t layers = static_cast<int64_t>(l.weights.size());
   const bool norm = l.gamma.defined();
-  TORCH_CHECK(layers > 0 && l.biases.size() == l.weights.size() && norm == l.beta.defined(),
-              "linalg::mlp: one bias slot per weight, and gamma and beta together");
+  if (!(layers > 0 && l.biases.size() == l.weights.size() && norm == l.beta.defined()))
+    throw Error("linalg::mlp: one bias slot per weight, and gamma and beta together");
   for (int64_t k = 0; k < layers; ++k)
-    TORCH_CHECK(l.weights[k].dim() == 2 && l.weights[k].size(1) == (k ? l.weights[k - 1].size(0) : x.size(-1)),
-                "linalg::mlp: layer ", k, "'s weight ", l.weights[k].sizes(), " does not take its input's width");
+    if (!(l.weights[k].dim() == 2 && l.weights[k].size(1) == (k ? l.weights[k - 1].size(0) : x.size(-1))))
+      throw Error(
+          cat("linalg::mlp: layer ", k, "'s weight ", l.weights[k].sizes(), " does not take its input's width"));
   if (mlp_by_blocks_applies(x, l, residual)) {
     const std::vector<at::Tensor> params = mlp_parameters(l, x.options());
     // As an at::TensorList: a std::vector would be taken for a non-tensor argument (no gradients).

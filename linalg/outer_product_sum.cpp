@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/error.hpp"
 #include "linalg/small_products.hpp"
 #include "linalg/small_products_detail.hpp"
 
@@ -244,7 +245,7 @@ bool mlp_backward_by_chunks_applies(const MlpBackwardInputs& in) {
 }
 
 MlpBackwardGrads mlp_backward_by_chunks(const MlpBackwardInputs& in) {
-  TORCH_CHECK(mlp_backward_by_chunks_applies(in), "mlp_backward_by_chunks: operands it does not take");
+  if (!mlp_backward_by_chunks_applies(in)) throw Error("mlp_backward_by_chunks: operands it does not take");
   const at::Tensor& gy = in.gy;
   const int64_t m = gy.size(0), n = gy.size(1), layers = static_cast<int64_t>(in.weights.size());
   const int64_t chunks = (m + kMlpChunk - 1) / kMlpChunk;

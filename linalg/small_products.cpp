@@ -8,6 +8,7 @@
 #include <cmath>
 #include <tuple>
 
+#include "core/error.hpp"
 #include "linalg/kernels/transposed_product.hpp"
 #include "linalg/small_products_detail.hpp"
 
@@ -223,9 +224,9 @@ namespace {
 
 // An _into function's output: contiguous [m, n] of `like`'s type; else one error naming `what`.
 void check_out(const at::Tensor& out, int64_t m, int64_t n, const at::Tensor& like, const char* what) {
-  TORCH_CHECK(out.defined() && out.dim() == 2 && out.size(0) == m && out.size(1) == n && out.is_contiguous() &&
-                  out.scalar_type() == like.scalar_type(),
-              what, " must be a contiguous [", m, ", ", n, "] tensor of the operands' type");
+  if (!(out.defined() && out.dim() == 2 && out.size(0) == m && out.size(1) == n && out.is_contiguous() &&
+        out.scalar_type() == like.scalar_type()))
+    throw Error(cat(what, " must be a contiguous [", m, ", ", n, "] tensor of the operands' type"));
 }
 
 }  // namespace
@@ -283,12 +284,12 @@ void product_with_weight_plus_into(const at::Tensor& out, const at::Tensor& x, c
                                    const at::Tensor& table, const at::Tensor& index) {
   const int64_t m = x.size(0), n = b.size(1);
   check_out(out, m, n, x, "product_with_weight_plus_into: out");
-  TORCH_CHECK(!c.defined() || (c.dim() == 2 && c.size(0) == m && c.size(1) == n),
-              "product_with_weight_plus: c must be [", m, ", ", n, "], got ", c.sizes());
-  TORCH_CHECK(table.defined() == index.defined() &&
-                  (!table.defined() || (table.dim() == 2 && table.size(1) == n && index.dim() == 1 &&
-                                        index.size(0) == m && index.scalar_type() == at::kLong)),
-              "product_with_weight_plus: table [t, ", n, "] and index [", m, "] int64 come together");
+  if (!(!c.defined() || (c.dim() == 2 && c.size(0) == m && c.size(1) == n)))
+    throw Error(cat("product_with_weight_plus: c must be [", m, ", ", n, "], got ", c.sizes()));
+  if (!(table.defined() == index.defined() &&
+        (!table.defined() || (table.dim() == 2 && table.size(1) == n && index.dim() == 1 && index.size(0) == m &&
+                              index.scalar_type() == at::kLong))))
+    throw Error(cat("product_with_weight_plus: table [t, ", n, "] and index [", m, "] int64 come together"));
 #if TESSERA_HAVE_XSMM
   const auto fits = [&](const at::Tensor& t) {
     return !t.defined() || (t.is_contiguous() && t.scalar_type() == b.scalar_type() && t.device().is_cpu() &&
@@ -337,8 +338,8 @@ void product_with_weight_gathered_into(const at::Tensor& out, const at::Tensor& 
     return t.defined() && t.dim() == 2 && t.size(1) == n && i.defined() && i.dim() == 1 && i.size(0) == m &&
            i.scalar_type() == at::kLong && i.device() == t.device();
   };
-  TORCH_CHECK(table_fits(table_a, index_a) && table_fits(table_b, index_b),
-              "product_with_weight_gathered_into: tables [t, ", n, "] with indices [", m, "] int64 expected");
+  if (!(table_fits(table_a, index_a) && table_fits(table_b, index_b)))
+    throw Error(cat("product_with_weight_gathered_into: tables [t, ", n, "] with indices [", m, "] int64 expected"));
 #if TESSERA_HAVE_XSMM
   const auto fits = [&](const at::Tensor& t) {
     return t.is_contiguous() && t.scalar_type() == b.scalar_type() && t.device().is_cpu() &&

@@ -25,8 +25,8 @@ double geo_node_lower_bound() {
   double extend = 1;
   try {
     gmsh::option::getNumber("Mesh.MeshSizeExtendFromBoundary", extend);
-  } catch (...) {
-    extend = 1;  // the default, where this Gmsh names the option otherwise
+  } catch (...) {  // Gmsh 4.8 throws a non-std value (its error text in its log), hence "..."
+    extend = 1;    // the default, where this Gmsh names the option otherwise
   }
   if (extend != 1 && extend != 2) return boundary_nodes;  // interior sizes not from the surfaces' boundaries
   const auto x = [&](size_t i) { return coords[3 * i]; };

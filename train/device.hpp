@@ -16,7 +16,7 @@ namespace tessera::train {
 // Collective over `comm` for "cuda" and "auto".
 c10::Device select_device(const std::string& spec, const Comm& comm);
 
-// Help text of a deck key read by device_from_deck.
+// Help text of the device keys (train.device, rollout.device), read by read_device (train/family.hpp).
 inline constexpr const char* kDeviceKeyHelp =
     "cpu; cuda: this rank's GPU (node-local rank modulo the visible GPUs); cuda:N; auto: cuda where a GPU is "
     "visible, else cpu";

@@ -1,5 +1,7 @@
 // HDF5 layer, graph-physics datasets and XDMF series, read back through the HDF5 C API.
 // Leaves <test_out>/dataset and <test_out>/xdmf for the h5py/meshio interop test.
+#include <hdf5.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -107,6 +109,30 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
     CHECK(t[name].i32 == f.i32);
   }
   CHECK_THROWS_WITH(r.read(7), Catch::Contains("no trajectory 7"));
+  // Groups not named by a number are not trajectories; one named by a number beyond int64 is damage.
+  {
+    const std::string copy = h5_out + "/dataset_extra_groups";
+    std::filesystem::remove_all(copy);
+    std::filesystem::copy(dir, copy);
+    const hid_t f = H5Fopen((copy + "/train.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    H5Gclose(H5Gcreate2(f, "extras", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Gclose(H5Gcreate2(f, "3b", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Fclose(f);
+    CHECK(io::DatasetReader(copy, "train").trajectories() == std::vector<int64_t>{0, 1, 2});
+    const hid_t g = H5Fopen((copy + "/train.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Gclose(H5Gcreate2(g, "99999999999999999999", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Fclose(g);
+    CHECK_THROWS_WITH(io::DatasetReader(copy, "train"),
+                      Catch::Contains("group 99999999999999999999 is named by a number beyond the range"));
+  }
+  // A dataset written without a deck (another tool's) has none to give.
+  {
+    io::DatasetWriter plain(h5_out + "/dataset_no_deck", "train", meta);
+    plain.write(0, make_trajectory(m, 5, 0.0f));
+    plain.finish();
+    CHECK(io::DatasetReader(h5_out + "/dataset_no_deck", "train").deck_yaml().empty());
+  }
   // A dataset that is never finished (its run failed) leaves no temporary behind.
   { io::DatasetWriter unfinished(dir, "valid", meta); }
   CHECK_FALSE(std::filesystem::exists(dir + "/valid.h5.tmp"));
