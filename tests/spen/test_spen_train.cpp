@@ -10,8 +10,8 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "tests/test_paths.hpp"
+#include "train/spen/cross_validation.hpp"
 #include "train/spen/data.hpp"
-#include "train/spen/family.hpp"
 #include "train/spen/learner.hpp"
 
 using namespace tessera;

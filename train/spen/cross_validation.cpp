@@ -1,0 +1,97 @@
+#include "train/spen/cross_validation.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/on_root.hpp"
+#include "train/checkpoint.hpp"
+#include "train/spen/data.hpp"
+#include "train/spen/learner.hpp"
+
+namespace tessera::train::spen {
+
+CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm& comm,
+                                     const std::shared_ptr<spdlog::logger>& log) {
+  if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
+  io::TuDataset ds;
+  run_on_every_rank(comm, [&] { ds = load_dataset(o); });  // a folder one rank cannot read: every rank's error
+  const PreparedData data = prepare(ds, o);
+  std::vector<int64_t> labels;
+  for (const auto& g : data.graphs) labels.push_back(g.label);
+  // k-fold cross-validation needs a graph in every fold's test set (an empty one scored 0 and was
+  // averaged in).
+  if (o.folds > int64_t(labels.size()))
+    throw Error(
+        cat(data.name, ": ", labels.size(), " graphs for ", o.folds, " folds; each fold tests at least one graph"),
+        "spen.data.folds");
+  const auto folds = stratified_folds(labels, o.folds, static_cast<uint64_t>(o.seed));
+  int64_t subgraphs = 0, pairs = 0;
+  for (const auto& g : data.graphs) {
+    subgraphs += g.subgraphs.num_subgraphs();
+    pairs += static_cast<int64_t>(g.subgraphs.pairs.size());
+  }
+  core::log_info(log.get(), cat(o.family, " on ", data.name, ": ", data.graphs.size(), " graphs, ", data.num_classes,
+                                " classes, ", subgraphs, " subgraphs, ", pairs, " pairs, ", data.own_sizes.size(),
+                                " subgraph sizes with their own weights; ", o.folds, "-fold cross-validation"));
+  // Where to start: a resumed fold checkpoint says which fold and holds the folds before it.
+  int64_t first = 0;
+  std::vector<double> done;
+  if (!o.resume.empty()) {
+    Checkpoint c;
+    run_on_every_rank(comm, [&] { c = load_checkpoint(o.resume); });
+    auto it = c.attributes.find("fold");
+    if (it == c.attributes.end() || checkpoint_family(o.resume) != o.family)
+      throw Error(cat(o.resume, ": not a checkpoint of family '", o.family, "'"), "train.resume");
+    first = attribute_count(c.attributes, o.resume, "fold");
+    if (first >= o.folds) throw Error(cat(o.resume, ": fold ", first, " of only ", o.folds), "train.resume");
+  }
+  const int64_t last = o.run_folds > 0 ? o.run_folds : o.folds;
+  CrossValidationResult r;
+  for (int64_t f = first; f < last; ++f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<int64_t> train, test = folds[f];
+    if (o.folds == 1) {
+      train = test;  // one fold: train and evaluate on every graph
+    } else {
+      for (int64_t k = 0; k < o.folds; ++k)
+        if (k != f) train.insert(train.end(), folds[k].begin(), folds[k].end());
+    }
+    const std::string resume = f == first ? o.resume : "";
+    FoldLearner learner(o, data, f, train, test, done, log, comm, resume);
+    done = learner.previous_folds();
+    LoopOptions loop;
+    loop.steps = learner.total_steps();
+    loop.validate_every = learner.steps_per_epoch();
+    loop.checkpoint_every = o.checkpoint_every;
+    loop.output_dir = cat(o.output_dir, "/fold_", f);
+    run_training(learner, loop, comm, log);
+    done.push_back(learner.fold_accuracy());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    core::log_info(log.get(), cat("fold ", f, ": test accuracy ", learner.fold_accuracy(), " (mean of the last ",
+                                  std::min<int64_t>(o.last_epochs, o.epochs), " epochs), ", seconds, " s"));
+  }
+  r.fold_accuracy = done;
+  double s = 0, s2 = 0;
+  for (double a : done) s += a;
+  r.mean = done.empty() ? 0 : s / static_cast<double>(done.size());
+  for (double a : done) s2 += (a - r.mean) * (a - r.mean);
+  r.std = done.empty() ? 0 : std::sqrt(s2 / static_cast<double>(done.size()));
+  run_on_root(comm, [&] {  // the files exist for every rank once cross-validation returns
+    std::string csv = "fold,test_acc\n";
+    for (size_t f = 0; f < done.size(); ++f) csv += cat(f, ",", done[f], "\n");
+    core::write_text_atomic(o.output_dir + "/folds.csv", csv);
+    core::write_text_atomic(o.output_dir + "/summary.csv",
+                            cat("family,dataset,folds_run,folds,mean_test_acc,std_test_acc\n", o.family, ",", data.name,
+                                ",", done.size(), ",", o.folds, ",", r.mean, ",", r.std, "\n"));
+  });
+  core::log_info(log.get(), cat(o.family, " on ", data.name, ": test accuracy ", 100 * r.mean, " +- ", 100 * r.std,
+                                " % over ", done.size(), " folds; wrote ", o.output_dir, "/folds.csv, summary.csv"));
+  return r;
+}
+
+}  // namespace tessera::train::spen
