@@ -153,6 +153,7 @@ std::vector<PinnOptions> study_cases(const PinnStudy& study) {
 
 PinnStudy read_pinn_study(const io::Deck& d) {
   PinnStudy study;
+  study.fresh_start = d.get_bool("output.overwrite");
   PinnOptions& o = study.base;
   const std::string f = d.get_string("pinn.formulation");
   if (f == "pinn" || f == "both") study.formulations.push_back(Formulation::Eulerian);

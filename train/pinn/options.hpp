@@ -61,6 +61,7 @@ struct PinnStudy {
   std::string parameter = "none";         // none, c, offset or nu
   std::vector<double> values;             // the swept values (one 'none' case: empty)
   int64_t threads = 1;                    // torch intra-op threads per rank (0: leave as is)
+  bool fresh_start = false;               // output.overwrite: a sweep's cases start afresh, not resumed
 };
 
 // Every case of the study, in order (formulation-major), with problem and name set.
