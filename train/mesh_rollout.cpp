@@ -9,7 +9,6 @@
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "io/dataset.hpp"
-#include "io/deck.hpp"
 #include "linalg/bf16_products.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
@@ -18,82 +17,6 @@
 #include "train/rollout_output.hpp"
 
 namespace tessera::train {
-
-void add_rollout_keys(io::Schema& s) {
-  using io::KeyType;
-  s.add("rollout.source", KeyType::Choice, "dataset",
-        "dataset: initial state and ground truth from a dataset trajectory; mesh: the `mesh` section and an "
-        "initial condition (no ground truth, no error metrics)")
-      .choices = {"dataset", "mesh"};
-  s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
-  s.add("rollout.trajectories", KeyType::IntList, "[]",
-        "several trajectories of the split instead of rollout.trajectory (source dataset): each is written to "
-        "<output.dir>/<output.name>_<id>.*, the per-trajectory and mean metrics to <output.name>_trajectories.csv; "
-        "under mpirun they are dealt out to the ranks")
-      .min = 0;
-  s.add("rollout.batch", KeyType::Bool, "true",
-        "with rollout.trajectories: roll a rank's trajectories out together, one forward pass per step for all of "
-        "them (the disjoint union of their graphs); false: one after another");
-  auto& dt =
-      s.add("rollout.dt", KeyType::Float, "0.01",
-            "time step for output time stamps (source mesh); default: the training data's dt where the checkpoint "
-            "stores it, else 0.01");
-  dt.min = 0, dt.min_exclusive = true;
-  s.add("rollout.precision", KeyType::Choice, "fp32",
-        "fp32, or bf16: the model's matrix products in bf16 (weights rounded once, activations per panel, sums and "
-        "everything else in fp32), about twice the products' speed on CPUs with AVX512-BF16; the CPU only")
-      .choices = {"fp32", "bf16"};
-  s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
-  s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
-        "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
-  io::add_mesh_keys(s);
-  s.section("data", "the dataset to take the initial condition and ground truth from");
-  s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
-  s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
-  s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
-  // What each source does not read: set anyway, a warning (run_app).
-  for (const char* k : {"rollout.dt", "rollout.initial", "mesh"}) s.read_only_when(k, {{"rollout.source", {"mesh"}}});
-  for (const char* k : {"rollout.trajectory", "rollout.batch", "data"})
-    s.read_only_when(k, {{"rollout.source", {"dataset"}}});
-  // One trajectory, or the list: the other key is idle (an out-of-range rollout.trajectory beside
-  // a list ran without a word).
-  s.read_only_when("rollout.trajectory", {{"rollout.trajectories", {"[]"}}}, "rollout.trajectories lists them");
-  s.read_only_when("rollout.batch", {io::not_one_of("rollout.trajectories", {"[]"})},
-                   "one trajectory is rolled out alone");
-  io::add_mesh_read_conditions(s);
-}
-
-RolloutOptions rollout_options(const io::Deck& d) {
-  RolloutOptions o;
-  o.from_dataset = d.get_string("rollout.source") == "dataset";
-  o.steps = d.get_int("rollout.steps");
-  if (!o.from_dataset && o.steps == 0) d.fail("rollout.steps", "must be > 0 with rollout.source: mesh");
-  o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
-  o.trajectory = d.get_int("rollout.trajectory");
-  o.trajectories = d.get_ints("rollout.trajectories");
-  if (!o.trajectories.empty() && !o.from_dataset) d.fail("rollout.trajectories", "needs rollout.source: dataset");
-  for (size_t i = 0; i < o.trajectories.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (o.trajectories[i] == o.trajectories[j])  // its files and metrics would be written twice
-        d.fail("rollout.trajectories", cat("lists trajectory ", o.trajectories[i], " twice"));
-  o.batch = d.get_bool("rollout.batch");
-  o.device = read_device(d, "rollout.device");
-  o.bf16_products = d.get_string("rollout.precision") == "bf16";
-  if (o.bf16_products && o.device != "cpu") d.fail("rollout.precision", "bf16 is for rollout.device: cpu");
-  if (o.bf16_products && !linalg::bf16_products_available())
-    d.fail("rollout.precision", "bf16 needs libxsmm's bf16 kernels and a CPU with AVX512-BF16; this machine has none");
-  o.dt = d.get_float("rollout.dt");
-  o.dt_given = d.given("rollout.dt");
-  o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
-  o.fill_interior = d.get_bool("rollout.initial.fill_interior");
-  if (!o.from_dataset) o.mesh = io::mesh_options(d);
-  if (d.has("data.dir")) o.data_dir = d.resolve_path(d.get_string("data.dir"));
-  o.split = d.get_string("data.split");
-  o.output_base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
-  o.vtu = d.get_bool("output.vtu");
-  o.deck_yaml = d.resolved_yaml();
-  return o;
-}
 
 namespace {
 
