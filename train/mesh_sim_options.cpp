@@ -207,10 +207,7 @@ MeshSimOptions mesh_sim_training_options(const io::Deck& d) {
   // Refused at every rank count, so that a deck that runs on one process runs under mpirun (one
   // process ignores train.parallel, and this deck failed only from np = 2 on, in the Trainer's
   // own check). Not in mesh_sim_options: checkpoints that such runs wrote still load.
-  if (o.graph_parallel && o.unroll.grad_steps > 1)
-    d.fail("train.unroll_grad",
-           "> 1 needs train.parallel: data (the halo exchange between graph-parallel unrolled steps carries no "
-           "gradient)");
+  if (const std::string e = o.unroll_parallel_error(); !e.empty()) d.fail("train.unroll_grad", e);
   return o;
 }
 

@@ -62,8 +62,17 @@ struct MeshSimOptions {
   std::string device = "cpu";      // cpu, cuda, cuda:N, auto (train/device.hpp)
   std::string precision = "fp32";  // fp32 or bf16
   bool graph_parallel = false;     // train.parallel: graph (else data)
-  std::string deck_yaml;           // the resolved deck, stored in checkpoints
-  std::string deck_dir;            // its directory (absolute), stored too: the stored deck's paths are relative to it
+  // Graph-parallel training of unrolled steps with gradient through more than one: refused by the
+  // deck reader at every rank count and by the Trainer (library callers) from np = 2 on. What is
+  // wrong with train.unroll_grad, or "".
+  std::string unroll_parallel_error() const {
+    return graph_parallel && unroll.grad_steps > 1
+               ? "> 1 needs train.parallel: data (the halo exchange between graph-parallel unrolled steps carries "
+                 "no gradient)"
+               : "";
+  }
+  std::string deck_yaml;  // the resolved deck, stored in checkpoints
+  std::string deck_dir;   // its directory (absolute), stored too: the stored deck's paths are relative to it
 };
 
 // The keys of the mesh simulator family `family` (data, train, model, augment), for

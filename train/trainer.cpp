@@ -41,11 +41,8 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   // Graph parallelism partitions every graph over the ranks; data parallelism gives each rank
   // whole graphs (all trajectories are loaded everywhere, samples are dealt out round-robin).
   graph_parallel_ = comm_.size() > 1 && o.graph_parallel;
-  if (graph_parallel_ && o.unroll.grad_steps > 1)
-    throw Error(
-        "train.unroll_grad > 1 needs train.parallel: data (the halo exchange between graph-parallel "
-        "unrolled steps carries no gradient)",
-        "train.unroll_grad");
+  if (const std::string e = o.unroll_parallel_error(); graph_parallel_ && !e.empty())
+    throw Error(cat("train.unroll_grad ", e), "train.unroll_grad");
   const std::string& dir = o.data.dir;
   const std::string valid_path = dir + "/" + o.data.valid_split + ".h5";
   bool has_valid = false;
