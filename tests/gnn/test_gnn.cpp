@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "core/error.hpp"
@@ -128,8 +129,8 @@ TEST_CASE("gather_add's gradients equal plain torch's, with and without its ReLU
     at::Tensor q = at::randn({e, 4}, at::kDouble).requires_grad_(),
                ps = at::randn({n, 4}, at::kDouble).requires_grad_(),
                pr = at::randn({n, 4}, at::kDouble).requires_grad_();
-    at::Tensor y =
-        ours ? gnn::gather_add(q, ps, pr, ei, false) : q + ps.index_select(0, ei.src) + pr.index_select(0, ei.dst);
+    at::Tensor y = ours ? gnn::gather_add(q, ps, pr, ei, true)
+                        : at::relu(q + ps.index_select(0, ei.src) + pr.index_select(0, ei.dst));
     at::Tensor gq = torch::autograd::grad({(y * y).sum()}, {q}, {}, true, true)[0];
     return torch::autograd::grad({(gq * gq).sum()}, {ps})[0];
   };
@@ -245,11 +246,32 @@ TEST_CASE("edge_latent_fan_out equals its consumers one by one", "[gnn][grad]") 
 
 TEST_CASE("EdgeIndex orders", "[gnn]") {
   auto ei = test_graph();
-  // src_perm groups edges by source with destinations ascending.
-  at::Tensor s = ei.src.index_select(0, ei.src_perm);
-  CHECK(at::equal(s, std::get<0>(at::sort(ei.src))));
-  auto counts = at::bincount(ei.src, {}, ei.num_nodes);
-  CHECK(at::equal(ei.src_ptr.slice(0, 1) - ei.src_ptr.slice(0, 0, -1), counts));
+  const int64_t e = ei.num_edges();
+  // The edges as (dst, src) and (src, dst) pairs, sorted here by std::sort.
+  std::vector<std::pair<int64_t, int64_t>> by_dst, by_src;
+  for (int64_t i = 0; i < e; ++i) {
+    const int64_t s = ei.src[i].item<int64_t>(), d = ei.dst[i].item<int64_t>();
+    by_dst.push_back({d, s});
+    by_src.push_back({s, d});
+  }
+  auto sorted_dst = by_dst, sorted_src = by_src;
+  std::sort(sorted_dst.begin(), sorted_dst.end());
+  std::sort(sorted_src.begin(), sorted_src.end());
+  // src, dst themselves are sorted by (dst, src); src_perm orders them by (src, dst).
+  CHECK(by_dst == sorted_dst);
+  std::vector<std::pair<int64_t, int64_t>> permuted;
+  for (int64_t i = 0; i < e; ++i) permuted.push_back(by_src[ei.src_perm[i].item<int64_t>()]);
+  CHECK(permuted == sorted_src);
+  // Both pointer arrays: the edges per node, as counted here.
+  std::vector<int64_t> out_degree(ei.num_nodes, 0), in_degree(ei.num_nodes, 0);
+  for (const auto& [s, d] : by_src) ++out_degree[s], ++in_degree[d];
+  for (int64_t v = 0; v < ei.num_nodes; ++v) {
+    INFO("node " << v);
+    CHECK(ei.src_ptr[v + 1].item<int64_t>() - ei.src_ptr[v].item<int64_t>() == out_degree[v]);
+    CHECK(ei.dst_ptr[v + 1].item<int64_t>() - ei.dst_ptr[v].item<int64_t>() == in_degree[v]);
+  }
+  CHECK(ei.src_ptr[0].item<int64_t>() == 0);
+  CHECK(ei.dst_ptr[0].item<int64_t>() == 0);
 }
 
 TEST_CASE("gather/scatter forward equals plain torch", "[gnn]") {

@@ -143,7 +143,10 @@ TEST_CASE("DFG 2D-1 on a coarse mesh: c_D within 2% of 5.58", "[cfd][dfg]") {
   const double U = 0.2, D = 0.1, coef = 2 / (U * U * D);
   const auto f = ns.forces();
   CHECK(coef * f.drag == Approx(5.58).epsilon(0.02));
-  CHECK(coef * f.lift == Approx(0.0107).epsilon(0.1));
+  // The published interval (Schäfer & Turek 1996), which this coarse mesh meets (1.07e-2).
+  const double lift = coef * f.lift;
+  CHECK(lift >= 0.0104);
+  CHECK(lift <= 0.0110);
   CHECK(ns.pressure_at(0.15, 0.2) - ns.pressure_at(0.25, 0.2) == Approx(0.1174).epsilon(0.01));
 }
 

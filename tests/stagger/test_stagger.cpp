@@ -9,7 +9,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/comm.hpp"
 #include "core/error.hpp"
@@ -307,11 +309,39 @@ TEST_CASE("the rollout writes errors, a ParaView series and a PNG", "[stagger]")
   r.output_dir = dir;
   r.name = "roll";
   run_stagger_rollout(r, world, nullptr);
+  // The errors written, against norms taken here of the model's and the reference solver's
+  // rollouts from the same seeded states: ‖p − r‖ / ‖r‖ per sample, its mean and max, and
+  // persistence's ‖w0 − r‖ / ‖r‖.
+  const std::unique_ptr<StaggerModel> model = load_stagger_model(r.checkpoint, "cpu", world);
+  const StaggerOptions& mo = model->options();
+  const at::TensorOptions model_type = model->bank().parameters()[0].value().options().requires_grad(false);
+  const at::Tensor w0_model = physics::random_vorticity(model->grid(), mo.initial, r.samples, r.seed).to(model_type);
+  const at::Tensor predicted = model_rollout(*model, w0_model, r.steps, world).to(at::kDouble);
+  const at::Tensor reference =
+      reference_rollout(reference_solver(mo), w0_model, r.steps, mo.physics.dt).to(at::kDouble);
+  const at::Tensor w0 = w0_model.to(at::kDouble);
   if (!world.root()) return;
+  const auto norm = [](const at::Tensor& f) { return f.pow(2).sum({-2, -1}).sqrt(); };  // [steps, samples]
+  const at::Tensor error = norm(predicted - reference) / norm(reference);
+  const at::Tensor persistence = norm(w0.unsqueeze(0) - reference) / norm(reference);
   std::ifstream csv(dir + "/roll_errors.csv");
-  int lines = 0;
-  for (std::string line; std::getline(csv, line);) ++lines;
-  CHECK(lines == 8);
+  std::string line;
+  REQUIRE(std::getline(csv, line));
+  CHECK(line == "step,time,rel_l2_mean,rel_l2_max,persistence_mean,enstrophy_predicted,enstrophy_reference");
+  int64_t k = 0;
+  for (; std::getline(csv, line); ++k) {
+    INFO("step " << k + 1 << ": " << line);
+    std::vector<double> v;
+    std::stringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) v.push_back(std::stod(cell));
+    REQUIRE(v.size() == 7);
+    CHECK(v[0] == double(k + 1));
+    CHECK(v[1] == Approx(double(k + 1) * mo.physics.dt));
+    CHECK(v[2] == Approx(error[k].mean().item<double>()).epsilon(1e-4));
+    CHECK(v[3] == Approx(error[k].max().item<double>()).epsilon(1e-4));
+    CHECK(v[4] == Approx(persistence[k].mean().item<double>()).epsilon(1e-4));
+  }
+  CHECK(k == 7);
   CHECK(std::filesystem::exists(dir + "/roll_vorticity.png"));
 #if TESSERA_HAVE_VTK
   CHECK(std::filesystem::exists(dir + "/roll.pvd"));

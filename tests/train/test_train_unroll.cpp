@@ -172,8 +172,16 @@ TEST_CASE("temporal bundling: loss, rollout and checkpoint", "[train][unroll]") 
   const train::Rollout r = train::rollout(trainer.model(), n, t, 7);
   REQUIRE(r.predicted.size(0) == 8);
   CHECK(at::allclose(r.predicted, at::stack(expected), 1e-5, 1e-6));
-  CHECK(at::equal(train::predict_next(trainer.model(), n, t, t.velocity[2]),
-                  train::predict_bundle(trainer.model(), n, t, t.velocity[2])[0]));
+  // One step and a bundle's steps from any state, against the same hand-built pass: step j is the
+  // state plus the target's channels 2j, 2j + 1.
+  {
+    const at::Tensor v = t.velocity[2];
+    const at::Tensor delta = n.target.inverse(trainer.model().forward(n.node.normalize(train::node_features(v, t)), t));
+    CHECK(at::allclose(train::predict_next(trainer.model(), n, t, v), v + delta.narrow(1, 0, 2), 1e-6, 1e-7));
+    const at::Tensor bundle = train::predict_bundle(trainer.model(), n, t, v);
+    REQUIRE(bundle.size(0) == 3);
+    for (int64_t j = 0; j < 3; ++j) CHECK(at::allclose(bundle[j], v + delta.narrow(1, 2 * j, 2), 1e-6, 1e-7));
+  }
   // A checkpoint restores the bundling model and its 6-channel target normaliser.
   trainer.save(out + "/bundle.h5");
   train::TrainedModel m = train::load_trained_model(out + "/bundle.h5");
