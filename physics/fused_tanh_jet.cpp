@@ -1,15 +1,13 @@
 #include "physics/fused_tanh_jet.hpp"
 
 #include <ATen/ATen.h>
-#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <Eigen/Core>
-
 #include "core/error.hpp"
 #include "linalg/small_products.hpp"
+#include "physics/kernels/tanh_jet.hpp"
 
 namespace tessera::physics {
 namespace {
@@ -17,123 +15,13 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Channels of the stacked jet: k * n + i is channel k, element i; k < Channels (2: value and d/dt;
-// 3: and d/dx; 4: and d²/dx²). The channel count is a compile-time constant so each loop is branch-free.
-// Both loops are called in place (out = y, ga = g) and touch element i of each channel only in
-// iteration i, so they carry no dependence between iterations: `ivdep` says so. Without it GCC
-// vectorises a copy of each loop behind a run-time overlap check, which an in-place call fails,
-// and the scalar loop ran instead (17% of the Burgers PINN step). Each loop is built for AVX-512,
-// AVX2 and the baseline, chosen at load time by the CPU (the build targets plain x86-64).
-#define TESSERA_JET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-template <class T, int Channels>
-TESSERA_JET_CLONES void jet_forward(const T* a, const T* y, T* out, int64_t n) {
-  const T *at = a + n, *ax = a + 2 * n, *axx = a + 3 * n;
-  T *ot = out + n, *ox = out + 2 * n, *oxx = out + 3 * n;
-#pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) {
-    // Every input read before any output is written: out may be a (in place).
-    const T d1 = T(1) - y[i] * y[i], a_t = at[i], a_x = Channels >= 3 ? ax[i] : T(0);
-    ot[i] = d1 * a_t;
-    if constexpr (Channels >= 3) ox[i] = d1 * a_x;
-    if constexpr (Channels >= 4) oxx[i] = T(-2) * y[i] * d1 * a_x * a_x + d1 * axx[i];
-  }
-}
-
-// The fp32 hidden-layer step in one pass: y = tanh(a + bias) by Eigen's rational approximation
-// (within 4e-7 of tanh, relative as well as absolute), then the jet step of jet_forward. The
-// alternative, torch's sigmoid-based form plus jet_forward, took five passes over the value channel
-// and a tenth of the advection PINN step (docs/pinn.md). fp64 keeps that form: Eigen has no fast
-// double tanh.
-// `flatten` inlines Eigen's function into each clone: called out of line it is not vectorised
-// (the step ran 40% slower).
-template <int Channels>
-TESSERA_JET_CLONES __attribute__((flatten)) void tanh_jet_forward_fp32(const float* a, float bias, float* out,
-                                                                       int64_t n) {
-  const float *at = a + n, *ax = a + 2 * n, *axx = a + 3 * n;
-  float *ot = out + n, *ox = out + 2 * n, *oxx = out + 3 * n;
-#pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) {
-    // Every input read before any output is written: out may be a (in place).
-    const float y = Eigen::internal::generic_fast_tanh_float(a[i] + bias), d1 = 1.0f - y * y;
-    const float a_t = at[i], a_x = Channels >= 3 ? ax[i] : 0.0f;
-    out[i] = y;
-    ot[i] = d1 * a_t;
-    if constexpr (Channels >= 3) ox[i] = d1 * a_x;
-    if constexpr (Channels >= 4) oxx[i] = -2.0f * y * d1 * a_x * a_x + d1 * axx[i];
-  }
-}
-
-// The first layer's product W h for an input of a few features (in ≤ 4; the network's input is
-// (cos x, sin x, t)): out[j, m] = Σ_k W[j, k] h[k, m] over the m = C·n jet columns. MKL's GEMM
-// spends 112 µs on W [50 × 3] × h [3 × 4096] (its packing dominates at K = 3); this loop about a
-// tenth of that.
-template <class T, int In>
-TESSERA_JET_CLONES void narrow_input_product(const T* w, const T* h, T* out, int64_t rows, int64_t m) {
-  for (int64_t j = 0; j < rows; ++j) {
-    T* o = out + j * m;
-    const T* wj = w + j * In;
-    // One pass over the row: every input feature's term at once.
-#pragma GCC ivdep
-    for (int64_t i = 0; i < m; ++i) {
-      T sum = wj[0] * h[i];
-      for (int k = 1; k < In; ++k) sum += wj[k] * h[k * m + i];
-      o[i] = sum;
-    }
-  }
-}
-constexpr int64_t kNarrowInput = 4;
-
-// The backward step from the output jet y alone (value y, y_t = y' a_t, y_x = y' a_x,
-// y_xx = y'' a_x² + y' a_xx, with y' = 1 − y², y'' = −2 y y', y''' = (6y² − 2) y'): every
-// derivative of the output channels w.r.t. the input channels rewrites in them without a division,
-//   ∂y_t/∂a = y'' a_t = −2 y y_t,  ∂y_x/∂a = −2 y y_x,
-//   ∂y_xx/∂a = y''' a_x² + y'' a_xx = −2 y_x² − 2 y y_xx,  ∂y_xx/∂a_x = 2 y'' a_x = −4 y y_x,
-// and every ∂y_k/∂a_k = y'. So the pre-activation need not be kept for the backward: half the saved
-// memory, and a quarter less to read here.
-// ga may be g (in place): each ga channel at i is written after its own g channel at i is read.
-template <class T, int Channels>
-TESSERA_JET_CLONES void jet_backward(const T* y, const T* g, T* ga, int64_t n) {
-  const T *yt = y + n, *yx = y + 2 * n, *yxx = y + 3 * n;
-  const T *g1 = g + n, *g2 = g + 2 * n, *g3 = g + 3 * n;
-  T *ga1 = ga + n, *ga2 = ga + 2 * n, *ga3 = ga + 3 * n;
-#pragma GCC ivdep
-  for (int64_t i = 0; i < n; ++i) {
-    const T d1 = T(1) - y[i] * y[i], m2y = T(-2) * y[i];
-    T value = g[i] * d1 + g1[i] * m2y * yt[i];
-    ga1[i] = g1[i] * d1;
-    if constexpr (Channels >= 3) {
-      value += g2[i] * m2y * yx[i];
-      ga2[i] = g2[i] * d1;
-    }
-    if constexpr (Channels == 4) {
-      value += g3[i] * (T(-2) * yx[i] * yx[i] + m2y * yxx[i]);
-      ga2[i] += g3[i] * T(2) * m2y * yx[i];
-      ga3[i] = g3[i] * d1;
-    }
-    ga[i] = value;
-  }
-}
-
-// Calls f.template operator()<C>() with C = channels (2, 3 or 4).
-template <class F>
-void with_channels(int64_t channels, F&& f) {
-  if (channels == 2) return f.template operator()<2>();
-  if (channels == 3) return f.template operator()<3>();
-  return f.template operator()<4>();
-}
-
 struct TanhJet : public torch::autograd::Function<TanhJet> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& a_in) {
     const at::Tensor a = a_in.contiguous();
     const at::Tensor y = at::tanh(a[0]);  // vectorised tanh
     at::Tensor out = at::empty_like(a);
     out[0].copy_(y);
-    const int64_t n = y.numel();
-    AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_jet", [&] {
-      with_channels(a.size(0), [&]<int C>() {
-        jet_forward<scalar_t, C>(a.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), n);
-      });
-    });
+    kernels::cpu::tanh_jet_step(a, y, out);
     ctx->save_for_backward({out});
     return out;
   }
@@ -141,12 +29,7 @@ struct TanhJet : public torch::autograd::Function<TanhJet> {
     const at::Tensor y = ctx->get_saved_variables()[0];
     const at::Tensor g = grads[0].contiguous();
     at::Tensor ga = at::empty_like(y);
-    AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "tanh_jet_backward", [&] {
-      with_channels(y.size(0), [&]<int C>() {
-        jet_backward<scalar_t, C>(y.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), ga.data_ptr<scalar_t>(),
-                                  y[0].numel());
-      });
-    });
+    kernels::cpu::tanh_jet_step_backward(y, g, ga);
     return {ga};
   }
 };
@@ -181,23 +64,6 @@ void for_blocks(int64_t count, const F& f) {
   });
 }
 
-// The jet step of every feature row of a feature-major jet [rows, C, n] (row j's channel k at
-// (j C + k) n): the elementwise kernels above per row, with channel stride n.
-template <class T, int Channels>
-void jet_forward_rows(const T* a, T* y, int64_t rows, int64_t n) {
-  for (int64_t j = 0; j < rows; ++j) {
-    const int64_t o = j * Channels * n;
-    jet_forward<T, Channels>(a + o, y + o, y + o, n);  // in place
-  }
-}
-template <class T, int Channels>
-void jet_backward_rows(const T* y, T* g, int64_t rows, int64_t n) {
-  for (int64_t j = 0; j < rows; ++j) {
-    const int64_t o = j * Channels * n;
-    jet_backward<T, Channels>(y + o, g + o, g + o, n);  // in place (see jet_backward)
-  }
-}
-
 // The jet through every layer of the MLP as one autograd node: per block of points, per layer, one
 // GEMM over all channels, the tanh of the value channel plus bias and the fused jet step; backward
 // the same in reverse with hand-written weight, bias and input gradients. Inside, a block's jets are
@@ -222,16 +88,9 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
         saved[blk * layers + l] = h;
         const int64_t rows = w.size(0), in = h.size(0);
         at::Tensor a;
-        if (in <= kNarrowInput && w.is_contiguous()) {
+        if (in <= kernels::cpu::kNarrowInput && w.is_contiguous()) {
           a = at::empty({rows, C, n}, h.options());
-          AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "narrow_input_product", [&] {
-            const scalar_t *pw = w.data_ptr<scalar_t>(), *ph = h.data_ptr<scalar_t>();
-            scalar_t* pa = a.data_ptr<scalar_t>();
-            if (in == 1) narrow_input_product<scalar_t, 1>(pw, ph, pa, rows, C * n);
-            if (in == 2) narrow_input_product<scalar_t, 2>(pw, ph, pa, rows, C * n);
-            if (in == 3) narrow_input_product<scalar_t, 3>(pw, ph, pa, rows, C * n);
-            if (in == 4) narrow_input_product<scalar_t, 4>(pw, ph, pa, rows, C * n);
-          });
+          kernels::cpu::narrow_input_product(w, h, a);
         } else {
           a = linalg::weight_product(w, h.view({in, C * n})).view({rows, C, n});
         }
@@ -241,22 +100,14 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
           break;
         }
         if (a.scalar_type() == at::kFloat && bias.is_contiguous()) {
-          float* pa = a.data_ptr<float>();
-          const float* pb = bias.data_ptr<float>();
-          with_channels(C, [&]<int Ch>() {
-            for (int64_t j = 0; j < rows; ++j) tanh_jet_forward_fp32<Ch>(pa + j * Ch * n, pb[j], pa + j * Ch * n, n);
-          });
+          kernels::cpu::tanh_bias_jet_rows_fp32(a, bias);
         } else {
           // y = tanh(a + bias) as 2 sigmoid(2(a + bias)) − 1: torch's CPU tanh (MKL VML, high
           // accuracy) costs ~6x its sigmoid and was a sixth of the LPINN step; this form is as
           // accurate in absolute terms (what the jet and the next layer see), though not relatively
           // for |a| ≪ 1. Then the jet step reads the value channel's tanh and the derivative channels.
           a.select(1, 0).add_(bias.unsqueeze(1)).mul_(2).sigmoid_().mul_(2).sub_(1);
-          AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "tanh_mlp_jet", [&] {
-            with_channels(C, [&]<int Ch>() {
-              jet_forward_rows<scalar_t, Ch>(a.data_ptr<scalar_t>(), a.data_ptr<scalar_t>(), rows, n);
-            });
-          });
+          kernels::cpu::tanh_jet_step_rows(a);
         }
         h = a;  // now the output jet of layer l
       }
@@ -302,11 +153,7 @@ struct TanhMlpJet : public torch::autograd::Function<TanhMlpJet> {
         }
         at::Tensor gh = linalg::weight_product(transposed[l], ga2).view({in, C, n});
         // Through the tanh jet of layer l − 1, from its output jet h.
-        AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "tanh_mlp_jet_backward", [&] {
-          with_channels(C, [&]<int Ch>() {
-            jet_backward_rows<scalar_t, Ch>(h.data_ptr<scalar_t>(), gh.data_ptr<scalar_t>(), in, n);
-          });
-        });
+        kernels::cpu::tanh_jet_step_backward_rows(h, gh);
         ga = gh;
       }
     });
