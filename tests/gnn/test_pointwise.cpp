@@ -136,13 +136,17 @@ static std::vector<float> exponential_inputs() {
   return x;
 }
 
+// exp of those inputs by the AVX2 and by the AVX-512 path, each where this CPU has it.
+struct BothExponentials {
+  std::vector<float> x = exponential_inputs(), by2 = x, by512 = x;
+  int64_t n = static_cast<int64_t>(x.size());
+  bool has2 = gnn::kernels::cpu::exp_inplace_by(gnn::kernels::cpu::VectorIsa::avx2, by2.data(), n);
+  bool has512 = gnn::kernels::cpu::exp_inplace_by(gnn::kernels::cpu::VectorIsa::avx512, by512.data(), n);
+};
+
 TEST_CASE("each vector exponential this CPU has is within 1.5e-7 of exp", "[pointwise]") {
-  using gnn::kernels::cpu::VectorIsa;
-  const std::vector<float> x = exponential_inputs();
-  const int64_t n = static_cast<int64_t>(x.size());
-  std::vector<float> by2 = x, by512 = x;
-  const bool has2 = gnn::kernels::cpu::exp_inplace_by(VectorIsa::avx2, by2.data(), n);
-  const bool has512 = gnn::kernels::cpu::exp_inplace_by(VectorIsa::avx512, by512.data(), n);
+  const BothExponentials e;
+  const auto& [x, by2, by512, n, has2, has512] = e;
   // Each path this CPU has, whichever exp_inplace would pick: within 1.5e-7 of exp where the
   // result is a normal float (the AVX2 path runs on AVX-512 CPUs only here).
   for (const auto& [has, y] : {std::pair{has2, &by2}, std::pair{has512, &by512}}) {
@@ -164,11 +168,8 @@ TEST_CASE("each vector exponential this CPU has is within 1.5e-7 of exp", "[poin
 // AVX-512: a model's results must not depend on which of the two paths a machine takes.
 TEST_CASE("the AVX2 and AVX-512 exponentials give the same bits", "[avx512]") {
   using gnn::kernels::cpu::VectorIsa;
-  const std::vector<float> x = exponential_inputs();
-  const int64_t n = static_cast<int64_t>(x.size());
-  std::vector<float> by2 = x, by512 = x;
-  const bool has2 = gnn::kernels::cpu::exp_inplace_by(VectorIsa::avx2, by2.data(), n);
-  const bool has512 = gnn::kernels::cpu::exp_inplace_by(VectorIsa::avx512, by512.data(), n);
+  const BothExponentials e;
+  const auto& [x, by2, by512, n, has2, has512] = e;
   if (!(has2 && has512)) {
     std::printf("SKIPPED: this CPU lacks AVX2 or AVX-512: the two exponentials' bits are not compared\n");
     return;

@@ -164,13 +164,18 @@ TEST_CASE("K-hop, within-hops and dilation equal dense references", "[augment]")
   CHECK_THROWS_WITH(mesh::khop(mesh::mesh_graph(test::grid_mesh(2, 2)), 0), Catch::Contains(">= 1"));
 }
 
+// Node 0 joined to each of `leaves` other nodes, both ways.
+static mesh::Graph star_graph(int64_t leaves) {
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t v = 1; v <= leaves; ++v) pairs.push_back({0, v}), pairs.push_back({v, 0});
+  return mesh::graph_from_pairs(leaves + 1, pairs, false);
+}
+
 TEST_CASE("a hop mask too large for the machine is refused at its key before it is built", "[augment]") {
   // A star of 200,000 leaves: every two leaves are 2 hops apart, so a 2-hop mask would have about
   // 4e10 edges (about 1.9 TB to build). The check samples 64 breadth-first searches instead.
   const int64_t leaves = 200000;
-  std::vector<std::pair<int64_t, int64_t>> pairs;
-  for (int64_t v = 1; v <= leaves; ++v) pairs.push_back({0, v}), pairs.push_back({v, 0});
-  const mesh::Graph g = mesh::graph_from_pairs(leaves + 1, pairs, false);
+  const mesh::Graph g = star_graph(leaves);
   const std::vector<int32_t> types(leaves + 1, 0);
   for (const std::string key : {"augment.khop", "augment.within_hops", "augment.dilation"}) {
     mesh::AugmentOptions o;
@@ -192,9 +197,7 @@ TEST_CASE("with several processes on the machine a hop mask gets each one's shar
   // A star of 1,000 leaves: a 2-hop mask has about 1e6 edges, about 48 MB to build. It fits one
   // process; among enough processes that each has under twice that, it is refused.
   const int64_t leaves = 1000;
-  std::vector<std::pair<int64_t, int64_t>> pairs;
-  for (int64_t v = 1; v <= leaves; ++v) pairs.push_back({0, v}), pairs.push_back({v, 0});
-  const mesh::Graph g = mesh::graph_from_pairs(leaves + 1, pairs, false);
+  const mesh::Graph g = star_graph(leaves);
   const std::vector<int32_t> types(leaves + 1, 0);
   mesh::AugmentOptions o;
   o.within_hops = 2;
