@@ -1,5 +1,6 @@
 #include "io/deck.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -442,6 +443,18 @@ std::string Deck::get_output_dir(const std::string& p) const {
     fail(p, cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "), "is not writable (",
                 std::strerror(err), ")"));
   }
+  // access() answers yes for root, and for folders where nothing can be made all the same (/proc):
+  // a run found out only when it wrote its results, after the work. A folder made and removed at
+  // once says it before any work, and leaves nothing.
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  const fs::path probe = existing / cat(".tessera-probe-", host, "-", ::getpid());
+  if (::mkdir(probe.c_str(), 0700) != 0) {
+    const int err = errno;
+    fail(p, cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "),
+                "does not take new files or folders (", std::strerror(err), ")"));
+  }
+  ::rmdir(probe.c_str());
   return dir;
 }
 

@@ -129,7 +129,15 @@ TEST_CASE("deck: output folders are checked without making them; empty deck file
   };
   CHECK(output_dir(dir) == dir.string());
   CHECK(output_dir(dir / "a" / "b") == (dir / "a" / "b").string());
-  CHECK_FALSE(fs::exists(dir / "a"));  // checked, not made
+  CHECK_FALSE(fs::exists(dir / "a"));                    // checked, not made
+  for (const auto& entry : fs::directory_iterator(dir))  // and nothing left from the check
+    CHECK(entry.path().filename().string().rfind(".tessera-probe", 0) == std::string::npos);
+  // A folder where nothing can be made although access() says it is writable (root), found
+  // before any work: procfs takes no new folders.
+  if (fs::is_directory("/proc/self"))
+    // (Not root: access() refuses it already, "is not writable".)
+    CHECK_THROWS_WITH(output_dir("/proc/no_such_folder/out"),
+                      Catch::StartsWith("--set mesh.file: '/proc/no_such_folder/out' cannot be made: /proc "));
   CHECK_THROWS_WITH(output_dir(dir / "file"),
                     "--set mesh.file: '" + (dir / "file").string() + "' is a file, not a folder");
   CHECK_THROWS_WITH(output_dir(dir / "file" / "a" / "b"), "--set mesh.file: '" + (dir / "file" / "a" / "b").string() +
