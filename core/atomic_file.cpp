@@ -72,7 +72,12 @@ void append(char* buf, size_t& len, size_t size, const char* text) {
   buf[len] = '\0';
 }
 
+// Set by the first handler to run. A signal sent to the process and again to its group (GNU
+// timeout does both) can reach two threads at once, and each wrote the line.
+std::atomic_flag interrupt_handled = ATOMIC_FLAG_INIT;
+
 extern "C" void remove_temporaries_and_die(int sig) {
+  if (interrupt_handled.test_and_set()) return;  // the first handler ends the process
   const pid_t self = ::getpid();
   int removed = 0;
   for (int i = 0; i < kSlots; ++i)
