@@ -242,6 +242,8 @@ DatasetMeta read_dataset_meta(const std::string& dir) {
     throw Error(cat(dir, ": no such folder; a tessera dataset is a folder with meta.json and <split>.h5, made by ",
                     "tessera-cfd's dataset job (decks/cylinder-flow.yaml writes out/cylinder-flow below the working ",
                     "directory) or by tessera-import from foreign data (docs/import.md)"));
+  if (std::filesystem::exists(dir, ec) && !std::filesystem::is_directory(dir, ec))
+    throw Error(cat(dir, ": a file, not a folder; a tessera dataset is a folder with meta.json and <split>.h5"));
   std::ifstream in(meta_path);
   if (!in)
     throw Error(cat(meta_path, ": file not found; a tessera dataset is a directory with meta.json and <split>.h5",
