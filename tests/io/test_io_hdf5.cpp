@@ -144,6 +144,7 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
   missing.erase("pressure");
   CHECK_THROWS_WITH(bad.write(0, missing), Catch::Contains("trajectory 0 lacks field 'pressure'"));
   CHECK_THROWS_WITH(io::DatasetReader(h5_out + "/nowhere", "train"), Catch::Contains("nowhere: no such folder"));
+  CHECK_THROWS_WITH(io::DatasetReader(dir + "/train.h5", "train"), Catch::Contains("train.h5: a file, not a folder"));
   // meta.json's dt is the step a model learns: a non-positive one is refused where it is read.
   CHECK_THROWS_WITH(
       io::DatasetMeta::from_json(R"({"dt": -1, "trajectory_length": 5, "field_names": [], "features": {}})", "m.json"),
