@@ -133,10 +133,14 @@ std::string check_value(const KeySpec& k, const YAML::Node& n) {
       KeyType elem = k.type == KeyType::FloatList ? KeyType::Float
                      : k.type == KeyType::IntList ? KeyType::Int
                                                   : KeyType::String;
-      ok = n.IsSequence() && (k.list_size < 0 || static_cast<int>(n.size()) == k.list_size);
-      if (ok)
-        for (const auto& v : n) ok = ok && scalar_ok(v, elem);
-      if (n.IsNull() && k.list_size < 0) ok = true;  // "key:" with nothing is an empty list
+      if (n.IsNull() && k.list_size < 0) return "";  // "key:" with nothing is an empty list
+      if (!n.IsSequence()) break;
+      // What is wrong with the list: its length, or its first element that is not one.
+      if (k.list_size >= 0 && static_cast<int>(n.size()) != k.list_size)
+        return cat("expected ", k.expected(), ", got a list of ", n.size());
+      for (size_t i = 0; i < n.size(); ++i)
+        if (!scalar_ok(n[i], elem)) return cat("expected ", k.expected(), ", got ", show(n[i]), " as item ", i + 1);
+      ok = true;
       break;
     }
     default:

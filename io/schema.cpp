@@ -89,7 +89,7 @@ std::string KeySpec::expected() const {
     case KeyType::Float:
       return "a number" + range;
     case KeyType::String:
-      return "a string";
+      return "a non-empty string";
     case KeyType::Choice: {
       std::string s = "one of: ";
       for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];

@@ -78,10 +78,12 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
   CHECK(error_of("name: x\nsolver:\n  verbose: 2\n") ==
         std::string("deck.yaml:3: solver.verbose: expected true or false, got '2'"));
   CHECK(error_of("name: x\nmesh:\n  center: [1]\n") ==
-        std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got a list"));
+        std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got a list of 1"));
+  CHECK(error_of("name: x\nmesh:\n  center: [1, a]\n") ==
+        std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got 'a' as item 2"));
   CHECK(error_of("name: x\nsolver: 3\n") ==
         std::string("deck.yaml:2: solver: expected a section (a map of keys), got '3'"));
-  CHECK(error_of("solver: {dt: 1}\n") == std::string("deck.yaml: missing required key 'name' (a string)"));
+  CHECK(error_of("solver: {dt: 1}\n") == std::string("deck.yaml: missing required key 'name' (a non-empty string)"));
   CHECK(error_of("- a\n- b\n") == std::string("deck.yaml:1: the deck must be a YAML map of keys, got a list"));
   // A second document would be dropped unread; a trailing "---" alone is harmless.
   CHECK(error_of("name: x\n---\nname: y\n") ==
@@ -151,7 +153,7 @@ TEST_CASE("deck: output folders are checked without making them; empty deck file
                                                             "' cannot be made: " + (dir / "dangling").string() +
                                                             " is a symbolic link to nothing");
   CHECK_THROWS_WITH(io::Deck::parse("name: x\nmesh:\n  file: ''\n", "deck.yaml", s).get_output_dir("mesh.file"),
-                    "deck.yaml:3: mesh.file: expected a string, got ''");  // the deck refuses it first
+                    "deck.yaml:3: mesh.file: expected a non-empty string, got ''");  // the deck refuses it first
   // A deck file without keys (empty, or comments alone) is refused, also with --set; `{}` runs on
   // the defaults. Parsed text (stored decks, tests) may be empty.
   std::ofstream(dir / "empty.yaml") << "# nothing but a comment\n";
