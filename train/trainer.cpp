@@ -85,7 +85,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
       throw Error(cat("train.unroll x model.bundle = ", o.unroll.steps, " x ", o.model.bundle, " = ", span,
                       " steps per sample, but training trajectory ", i, " of ", dir, " has ", train_[i].steps(),
                       " steps; a sample can cover at most ", train_[i].steps() - 1, " after its input step"),
-                  "train.unroll");
+                  o.unroll.steps > 1 ? "train.unroll" : "model.bundle");  // located at the factor set above 1
   if (!device_.is_cpu()) {
     for (auto& t : train_) t = t.to(device_);
     for (auto& t : valid_) t = t.to(device_);
