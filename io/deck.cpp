@@ -363,6 +363,10 @@ std::string Deck::where(const std::string& path) const {
 
 void Deck::fail(const std::string& path, const std::string& message) const { throw Error(message_at(path, message)); }
 
+void Deck::fail_pair(const std::string& first, const std::string& second, const std::string& message) const {
+  fail(overridden_.count(second) && !overridden_.count(first) ? second : first, message);
+}
+
 std::string Deck::message_at(const std::string& path, const std::string& message) const {
   // Library errors keyed to a setting often name it already ("dataset.ranges.radius: expected
   // ..."): the key is said once.

@@ -86,6 +86,9 @@ class Deck {
 
   // Throws an Error located at `path` ("file:line: path: message"), for checks that span keys.
   [[noreturn]] void fail(const std::string& path, const std::string& message) const;
+  // For a check between two keys: located at `first`, unless only `second` was given by --set
+  // (then the override is what made them disagree, and the error says so).
+  [[noreturn]] void fail_pair(const std::string& first, const std::string& second, const std::string& message) const;
   // The text fail() would throw: for errors that library code raised with a key (Error::key).
   std::string message_at(const std::string& path, const std::string& message) const;
   // Input paths in a deck are relative to the deck file's directory; this makes them usable

@@ -62,7 +62,9 @@ MeshOptions mesh_options(const Deck& d) {
     c.h_far = d.get_float("mesh.cylinder.h_far");
     c.transition = d.get_float("mesh.cylinder.transition");
     c.max_nodes = o.max_nodes;
-    if (c.h_far < c.h_near) d.fail("mesh.cylinder.h_far", cat("must be >= h_near (", c.h_near, ")"));
+    if (c.h_far < c.h_near)
+      d.fail_pair("mesh.cylinder.h_far", "mesh.cylinder.h_near",
+                  cat("h_far (", c.h_far, ") must be >= h_near (", c.h_near, ")"));
   } else {
     if (!d.has("mesh.file")) d.fail("mesh.source", cat("source '", o.source, "' needs mesh.file"));
     o.file = d.resolve_path(d.get_string("mesh.file"));

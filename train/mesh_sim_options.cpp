@@ -173,7 +173,8 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   p.lr = d.get_float("train.lr");
   p.lr_min = d.get_float("train.lr_min");
   // The cosine decay would raise the rate instead (as stagger.lr_min's check says).
-  if (p.lr_min > p.lr) d.fail("train.lr_min", cat("must be <= train.lr (", p.lr, "), got ", p.lr_min));
+  if (p.lr_min > p.lr)
+    d.fail_pair("train.lr_min", "train.lr", cat("train.lr_min (", p.lr_min, ") must be <= train.lr (", p.lr, ")"));
   p.warmup = d.get_int("train.warmup");
   p.weight_decay = d.get_float("train.weight_decay");
   const auto betas = d.get_floats("train.betas");
@@ -187,7 +188,9 @@ MeshSimOptions mesh_sim_options(const io::Deck& d) {
   u.grad_steps = d.get_int("train.unroll_grad");
   u.ramp = d.get_int("train.unroll_ramp");
   u.discount = d.get_float("train.unroll_discount");
-  if (u.grad_steps > u.steps) d.fail("train.unroll_grad", cat("exceeds train.unroll (", u.steps, ")"));
+  if (u.grad_steps > u.steps)
+    d.fail_pair("train.unroll_grad", "train.unroll",
+                cat("train.unroll_grad (", u.grad_steps, ") exceeds train.unroll (", u.steps, ")"));
   if (u.discount <= 0) d.fail("train.unroll_discount", "must be > 0");
   o.seed = d.get_int("train.seed");
   o.valid_trajectories = d.get_int("train.valid_trajectories");

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
+#include "io/mesh_deck.hpp"
 #include "tests/test_paths.hpp"
 
 using namespace tessera;
@@ -373,6 +374,25 @@ TEST_CASE("deck: an element of a list key read only under another setting", "[de
   CHECK_THROWS_WITH(s.read_only_when("solver.steps[0]", {{"solver.verbose", {"true"}}}),
                     Catch::Contains("not an element of a list key of fixed size"));
   CHECK_THROWS_WITH(s.read_only_when("solver.weights[1]", {{"solver.weights", {"1"}}}), Catch::Contains("outside it"));
+}
+
+TEST_CASE("deck: a check between two keys is located at the one --set changed", "[deck]") {
+  io::Schema s("test");
+  io::add_mesh_keys(s);
+  const std::string deck = "mesh:\n  cylinder:\n    h_near: 0.01\n    h_far: 0.04\n";
+  auto error_of = [&](const std::vector<std::string>& sets) {
+    try {
+      io::mesh_options(io::Deck::parse(deck, "deck.yaml", s, sets));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // The override made them disagree: the error says so, not the deck's line of the other key.
+  CHECK(error_of({"mesh.cylinder.h_near=0.1"}) == "--set mesh.cylinder.h_near: h_far (0.04) must be >= h_near (0.1)");
+  CHECK(error_of({"mesh.cylinder.h_far=0.001"}) == "--set mesh.cylinder.h_far: h_far (0.001) must be >= h_near (0.01)");
+  CHECK(error_of({"mesh.cylinder.h_near=0.1", "mesh.cylinder.h_far=0.05"}) ==
+        "--set mesh.cylinder.h_far: h_far (0.05) must be >= h_near (0.1)");
 }
 
 TEST_CASE("deck: errors raised later with a key are located like deck errors", "[deck]") {
