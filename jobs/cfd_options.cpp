@@ -98,10 +98,11 @@ void add_dataset_keys(io::Schema& s) {
   auto range = [&](const char* key, const char* def, const char* doc) {
     s.add(std::string("dataset.ranges.") + key, io::KeyType::FloatList, def, doc).list_size = 2;
   };
-  range("center_x", "[0.2, 0.4]", "cylinder centre x: [min, max]");
-  range("center_y", "[0.16, 0.25]", "cylinder centre y: [min, max]");
-  range("radius", "[0.03, 0.07]", "cylinder radius: [min, max]");
-  range("inflow_speed", "[0.6, 2.0]", "peak inflow speed: [min, max] (with ν = 1e-3: Re from about 24 to 190)");
+  range("center_x", "[0.2, 0.4]", "cylinder centre x: [min, max], min <= max");
+  range("center_y", "[0.16, 0.25]", "cylinder centre y: [min, max], min <= max");
+  range("radius", "[0.03, 0.07]", "cylinder radius: [min, max], 0 < min <= max");
+  range("inflow_speed", "[0.6, 2.0]",
+        "peak inflow speed: [min, max], 0 < min <= max (with ν = 1e-3: Re from about 24 to 190)");
 }
 
 JobOptions job_options(const io::Deck& d) {
