@@ -88,6 +88,7 @@ TuDataset read_tu_dataset(const std::string& dir, const std::string& name_in) {
   ds.name = name_in.empty() ? fs::path(dir).lexically_normal().filename().string() : name_in;
   if (ds.name.empty()) ds.name = fs::path(dir).lexically_normal().parent_path().filename().string();
   const std::string base = (fs::path(dir) / ds.name).string() + "_";
+  if (!fs::exists(dir)) throw Error(cat(dir, ": no such folder (expected a TU dataset folder)"));
   if (!fs::is_directory(dir)) throw Error(cat(dir, ": not a directory (expected a TU dataset folder)"));
 
   const std::string ind_path = base + "graph_indicator.txt";

@@ -108,6 +108,13 @@ TEST_CASE("TU reader on a hand-written 3-graph file", "[spen][io]") {
     }
     return "no error";
   };
+  // A folder that is not there, and a file in its place, each named as what it is.
+  fs::remove_all(bad);
+  CHECK_THAT(message(), Catch::Contains("TRI: no such folder (expected a TU dataset folder)"));
+  fs::create_directories(bad.parent_path());
+  std::ofstream(bad) << "x\n";
+  CHECK_THAT(message(), Catch::Contains("TRI: not a directory (expected a TU dataset folder)"));
+  fs::remove(bad);
   copy_with("TRI_A.txt", "1, 2\n2, x\n");
   fs::remove(bad / "TRI_edge_labels.txt");  // (it would no longer match _A line by line)
   CHECK_THAT(message(), Catch::Contains("TRI_A.txt:2: expected two comma-separated node ids"));
