@@ -72,6 +72,15 @@ static void run(apps::Context& ctx) {
     throw Error(cat(existing, " exists; choose another output.dir or output.split, or replace it with --set ",
                     "output.overwrite=true"),
                 "output.split");
+  // A format given that the source's name contradicts (an .h5 read as a VTU series) most likely
+  // is a slip: the reader's own error would not name import.format.
+  if (o.format != io::ForeignFormat::Auto) try {
+      if (const io::ForeignFormat by_name = io::detect_foreign_format(source); by_name != o.format)
+        ctx.log->warn("import.format is {}, but {} looks like {} by its name: read as {}",
+                      io::foreign_format_name(o.format), source, io::foreign_format_name(by_name),
+                      io::foreign_format_name(o.format));
+    } catch (const Error&) {  // a name that says nothing (or no file): the reader reports it
+    }
   // One process reads and writes (steps 2-4); under mpirun the others learn whether it failed, so
   // that a bad input is one error line from rank 0 for every rank, not an aborted job.
   run_on_root(ctx.comm, [&] {

@@ -1,6 +1,7 @@
 # Runs a command that must fail cleanly: exit code RC (default 1; 2 for usage errors), exactly
 # one line on stderr, starting with "<app>: error: " and matching EXPECT (a regular expression).
-#   cmake -DCMD=<exe;args...> -DEXPECT=<regex> [-DRC=2] [-DOUT_DIR=<dir>] -P check_error.cmake
+#   cmake -DCMD=<exe;args...> -DEXPECT=<regex> [-DRC=2] [-DOUT_DIR=<dir>] [-DEXPECT_OUT=<regex>] -P check_error.cmake
+# With EXPECT_OUT, the log on stdout (a warning before the error) must match it too.
 if(NOT DEFINED RC)
   set(RC 1)
 endif()
@@ -22,6 +23,9 @@ if(NOT err_stripped MATCHES "^tessera-[a-z]+: error: ")
 endif()
 if(NOT err_stripped MATCHES "${EXPECT}")
   message(FATAL_ERROR "error does not match '${EXPECT}':\n${err}")
+endif()
+if(DEFINED EXPECT_OUT AND NOT out MATCHES "${EXPECT_OUT}")
+  message(FATAL_ERROR "the log does not match '${EXPECT_OUT}':\n${out}")
 endif()
 # With OUT_DIR (the run's output.dir): nothing half-written or orphaned is left there: no
 # "<file>.tmp", and no "<name>_mesh.h5" of an XDMF series without its "<name>.xmf".
