@@ -454,15 +454,17 @@ std::string Deck::get_output_dir(const std::string& p) const {
   // access() answers yes for root, and for folders where nothing can be made all the same (/proc):
   // a run found out only when it wrote its results, after the work. A folder made and removed at
   // once says it before any work, and leaves nothing.
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
-  const fs::path probe = existing / cat(".tessera-probe-", host, "-", ::getpid());
-  if (::mkdir(probe.c_str(), 0700) != 0) {
+  // mkdtemp picks a name no other process (rank) holds.
+  std::string probe = (existing / ".tessera-probe-XXXXXX").string();
+  if (::mkdtemp(probe.data()) == nullptr) {
     const int err = errno;
     fail(p, cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "),
                 "does not take new files or folders (", std::strerror(err), ")"));
   }
-  ::rmdir(probe.c_str());
+  if (::rmdir(probe.c_str()) != 0) {
+    const int err = errno;
+    fail(p, cat("'", dir, "': the folder ", probe, " made to check it cannot be removed (", std::strerror(err), ")"));
+  }
   return dir;
 }
 

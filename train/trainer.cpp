@@ -85,7 +85,10 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
       throw Error(cat("train.unroll x model.bundle = ", o.unroll.steps, " x ", o.model.bundle, " = ", span,
                       " steps per sample, but training trajectory ", i, " of ", dir, " has ", train_[i].steps(),
                       " steps; a sample can cover at most ", train_[i].steps() - 1, " after its input step"),
-                  o.unroll.steps > 1 ? "train.unroll" : "model.bundle");  // located at the factor set above 1
+                  // Located at the larger factor; with both 1, the data is what is short.
+                  o.unroll.steps == 1 && o.model.bundle == 1 ? "data.dir"
+                  : o.model.bundle >= o.unroll.steps         ? "model.bundle"
+                                                             : "train.unroll");
   if (!device_.is_cpu()) {
     for (auto& t : train_) t = t.to(device_);
     for (auto& t : valid_) t = t.to(device_);

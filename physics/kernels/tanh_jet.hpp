@@ -1,7 +1,8 @@
 // The CPU loops of the tanh MLP's jets (kernels/cpu/tanh_jet.cpp), which the fused autograd
 // nodes of physics/fused_tanh_jet.cpp call; elsewhere than the CPU those nodes use plain ATen ops.
-// A jet stacks C = 2, 3 or 4 channels (value, d/dt, d/dx, d²/dx²). Every tensor is contiguous on
-// the CPU, float or double, one type; an Error otherwise.
+// A jet stacks C = 2, 3 or 4 channels (value, d/dt, d/dx, d²/dx²). Each function refuses (Error)
+// tensors that are not contiguous on the CPU; shapes and the one float or double type are the
+// caller's to match (fused_tanh_jet.cpp makes every operand from the same jet).
 #pragma once
 #include <ATen/core/Tensor.h>
 

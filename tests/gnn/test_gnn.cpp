@@ -122,22 +122,25 @@ TEST_CASE("gather_add's gradients equal plain torch's, with and without its ReLU
       CHECK(got[2][5].abs().sum().item<double>() == 0.0);  // the edgeless node
       CHECK(got[3][5].abs().sum().item<double>() == 0.0);
     }
-  // Second order through the ReLU (create_graph: the differentiable backward, not the fused pass).
-  at::manual_seed(6);
+  // Second order, with and without the ReLU (create_graph: the differentiable backward, not the
+  // fused pass).
   const int64_t n = ei.num_nodes, e = ei.num_edges();
-  auto second = [&](bool ours) {
-    at::Tensor q = at::randn({e, 4}, at::kDouble).requires_grad_(),
-               ps = at::randn({n, 4}, at::kDouble).requires_grad_(),
-               pr = at::randn({n, 4}, at::kDouble).requires_grad_();
-    at::Tensor y = ours ? gnn::gather_add(q, ps, pr, ei, true)
-                        : at::relu(q + ps.index_select(0, ei.src) + pr.index_select(0, ei.dst));
-    at::Tensor gq = torch::autograd::grad({(y * y).sum()}, {q}, {}, true, true)[0];
-    return torch::autograd::grad({(gq * gq).sum()}, {ps})[0];
-  };
-  at::manual_seed(6);
-  const at::Tensor ours = second(true);
-  at::manual_seed(6);
-  CHECK(at::allclose(ours, second(false), 1e-12, 1e-12));
+  for (const bool relu : {true, false}) {
+    INFO("relu " << relu);
+    auto second = [&](bool ours) {
+      at::Tensor q = at::randn({e, 4}, at::kDouble).requires_grad_(),
+                 ps = at::randn({n, 4}, at::kDouble).requires_grad_(),
+                 pr = at::randn({n, 4}, at::kDouble).requires_grad_();
+      const at::Tensor sum = q + ps.index_select(0, ei.src) + pr.index_select(0, ei.dst);
+      at::Tensor y = ours ? gnn::gather_add(q, ps, pr, ei, relu) : relu ? at::relu(sum) : sum;
+      at::Tensor gq = torch::autograd::grad({(y * y).sum()}, {q}, {}, true, true)[0];
+      return torch::autograd::grad({(gq * gq).sum()}, {ps})[0];
+    };
+    at::manual_seed(6);
+    const at::Tensor ours = second(true);
+    at::manual_seed(6);
+    CHECK(at::allclose(ours, second(false), 1e-12, 1e-12));
+  }
 }
 
 // edge_latent_fan_out against its three consumers one by one (linalg::linear on a column block of a
