@@ -127,15 +127,12 @@ mesh::Mesh mesh_from_deck(const Deck& d) {
 
 void add_augment_keys(Schema& s) {
   s.section("augment", "attention-mask augmentations computed from the mesh graph (docs/references.md §3)");
-  s.add("augment.khop", KeyType::Int, "0",
-        "K >= 2 adds the K-hop mask: pattern of A^K without the diagonal; 0: off (1 is refused: the mesh graph itself)")
-      .min = 0;
-  s.add("augment.within_hops", KeyType::Int, "0",
-        "K >= 2 adds all nodes within K hops; 0: off (1 is refused: the mesh graph itself)")
-      .min = 0;
-  s.add("augment.dilation", KeyType::Int, "0",
-        "d >= 2 adds nodes at exactly d hops (dilated mask); 0: off (1 is refused: the mesh graph itself)")
-      .min = 0;
+  // The hop counts: 0 is off, and 1 would be the mesh graph itself (refused by hop_key below).
+  for (const auto& [key, what] :
+       {std::pair{"augment.khop", "K >= 2 adds the K-hop mask: pattern of A^K without the diagonal"},
+        std::pair{"augment.within_hops", "K >= 2 adds all nodes within K hops"},
+        std::pair{"augment.dilation", "d >= 2 adds nodes at exactly d hops (dilated mask)"}})
+    s.add(key, KeyType::Int, "0", cat(what, "; 0: off (1 is refused: the mesh graph itself)")).min = 0;
   s.add("augment.random_jumps.fraction", KeyType::Float, "0",
         "extra random undirected edges as a fraction of the mesh edges (e.g. 0.2); 0: off")
       .min = 0;
