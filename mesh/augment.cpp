@@ -111,8 +111,8 @@ static double sampled_reach(const Graph& g, int k, bool shell_only) {
 // Refuses, at its key, a hop mask that would take more than half of the memory this process may
 // use: a large mesh with a large K otherwise ran for minutes into an out-of-memory error that named
 // no key. Every rank builds the masks, so with several ranks on one machine each has its share
-// (core::memory_share_bytes). Building one holds about 48 bytes per edge at its peak: the rows' pairs (16, more while
-// the vector grows) beside the graph's source and target (16).
+// (core::memory_share_bytes). Building one holds about 48 bytes per edge at its peak: the rows'
+// pairs (16, more while the vector grows) beside the graph's source and target (16).
 static void check_mask_memory(const Graph& g, int k, bool shell_only, const char* key) {
   const int64_t memory = core::memory_share_bytes();
   const int processes = core::processes_on_this_machine();
