@@ -1,7 +1,5 @@
 #include "io/deck.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
@@ -409,65 +407,6 @@ T get_checked(const Deck& d, const YAML::Node& n, const std::string& path, Conv 
 }
 }  // namespace
 
-bool is_plain_file_name(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." &&
-         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
-             std::string::npos;
-}
-
-std::string Deck::get_file_name(const std::string& p) const {
-  const std::string name = get_string(p);
-  if (!is_plain_file_name(name))
-    fail(p, cat("'", name, "' is not a plain file name (letters, digits, _ - . only; directories go in the dir key)"));
-  return name;
-}
-
-std::string Deck::get_output_dir(const std::string& p) const {
-  namespace fs = std::filesystem;
-  const std::string dir = get_string(p);
-  std::error_code ec;
-  fs::path wanted = fs::absolute(dir, ec).lexically_normal();
-  if (!wanted.has_filename() && wanted.has_relative_path()) wanted = wanted.parent_path();  // "out/" is "out"
-  // The folder itself or, when it does not exist yet, the nearest parent that does: the folder
-  // is made below it. A path that cannot be looked at, or a link to nothing, is refused here
-  // too: it would fail at the first write just the same.
-  fs::path existing = wanted;
-  for (;;) {
-    const fs::file_status st = fs::status(existing, ec);
-    if (fs::exists(st)) break;
-    if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
-      fail(p, cat("'", dir, "' cannot be checked: ", existing.string(), ": ", ec.message()));
-    if (fs::is_symlink(fs::symlink_status(existing, ec)))
-      fail(p, cat("'", dir, "' cannot be made: ", existing.string(), " is a symbolic link to nothing"));
-    if (!existing.has_relative_path()) break;
-    existing = existing.parent_path();
-  }
-  const bool is_self = existing == wanted;
-  if (!fs::is_directory(existing, ec))
-    fail(p, is_self ? cat("'", dir, "' is a file, not a folder")
-                    : cat("'", dir, "' cannot be made: ", existing.string(), " is a file, not a folder"));
-  if (::access(existing.c_str(), W_OK | X_OK) != 0) {
-    const int err = errno;
-    fail(p, cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "), "is not writable (",
-                std::strerror(err), ")"));
-  }
-  // access() answers yes for root, and for folders where nothing can be made all the same (/proc):
-  // a run found out only when it wrote its results, after the work. A folder made and removed at
-  // once says it before any work, and leaves nothing.
-  // mkdtemp picks a name no other process (rank) holds.
-  std::string probe = (existing / ".tessera-probe-XXXXXX").string();
-  if (::mkdtemp(probe.data()) == nullptr) {
-    const int err = errno;
-    fail(p, cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "),
-                "does not take new files or folders (", std::strerror(err), ")"));
-  }
-  if (::rmdir(probe.c_str()) != 0) {
-    const int err = errno;
-    fail(p, cat("'", dir, "': the folder ", probe, " made to check it cannot be removed (", std::strerror(err), ")"));
-  }
-  return dir;
-}
-
 bool Deck::get_bool(const std::string& p) const { return get_checked<bool>(*this, node(p), p, as_bool); }
 int64_t Deck::get_int(const std::string& p) const { return get_checked<int64_t>(*this, node(p), p, as_int); }
 int Deck::get_int32(const std::string& p) const {
@@ -502,21 +441,6 @@ std::string Deck::resolved_yaml() const {
   YAML::Emitter e;
   e << *resolved_;
   return e.c_str();
-}
-
-std::string Deck::resolve_path(const std::string& value) const {
-  std::filesystem::path p(value);
-  if (p.is_absolute()) return value;
-  if (!base_dir_.empty()) return (std::filesystem::path(base_dir_) / p).lexically_normal().string();
-  if (source_.empty()) return value;
-  return (std::filesystem::path(source_).parent_path() / p).lexically_normal().string();
-}
-
-std::string Deck::base_dir() const {
-  if (!base_dir_.empty()) return base_dir_;
-  if (source_.empty()) return "";
-  const std::filesystem::path parent = std::filesystem::path(source_).parent_path();
-  return std::filesystem::absolute(parent.empty() ? std::filesystem::path(".") : parent).lexically_normal().string();
 }
 
 }  // namespace tessera::io
