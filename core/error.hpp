@@ -20,6 +20,22 @@ class Error : public std::runtime_error {
   std::string key_;
 };
 
+// Runs `work`; an Error it throws that names no deck key gets `key`. A file or folder that a
+// setting names and that cannot be read ("/x/checkpoint.h5: file not found") is that setting's
+// error, which run_app then locates at the setting's deck line or --set. Errors that name their
+// own key keep it.
+//
+//   Checkpoint c = with_key("train.resume", [&] { return load_checkpoint(path); });
+template <class Work>
+decltype(auto) with_key(const std::string& key, Work&& work) {
+  try {
+    return std::forward<Work>(work)();
+  } catch (const Error& e) {
+    if (!e.key().empty()) throw;
+    throw Error(e.what(), key);
+  }
+}
+
 // Concatenates anything streamable: throw Error(cat("cell ", i, " is inverted")).
 template <class... Args>
 std::string cat(const Args&... args) {

@@ -92,8 +92,12 @@ ForeignFormat detect_foreign_format(const std::string& path) {
 }
 
 ImportedDataset read_foreign(const std::string& path, const ImportOptions& o) {
-  const ForeignFormat f = o.format == ForeignFormat::Auto ? detect_foreign_format(path) : o.format;
-  if (!fs::exists(path)) throw Error(cat(path, ": file or directory not found"));
+  // A source that is missing or of no known kind is import.source's error; the readers' own
+  // errors name the file and, where one is at fault, the fields.* or node_types.* key.
+  const ForeignFormat f = with_key("import.source", [&] {
+    if (!fs::exists(path)) throw Error(cat(path, ": file or directory not found"));
+    return o.format == ForeignFormat::Auto ? detect_foreign_format(path) : o.format;
+  });
   switch (f) {
     case ForeignFormat::GraphPhysics:
       return read_graph_physics(path, o);

@@ -87,17 +87,10 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
   mesh::Mesh m;
 #if TESSERA_HAVE_GMSH
   if (o.source == "cylinder") {
-    try {
-      m = mesh::build_cylinder_channel(o.cylinder);
-    } catch (const Error& e) {
-      throw Error(e.what(), e.key().empty() ? "mesh.cylinder" : e.key());
-    }
-  } else {
-    try {  // a file that is missing or wrong is located at mesh.file
-      m = o.source == "geo" ? mesh::mesh_from_geo(o.file, o.max_nodes) : mesh::read_msh(o.file);
-    } catch (const Error& e) {
-      throw Error(e.what(), e.key().empty() ? "mesh.file" : e.key());
-    }
+    m = with_key("mesh.cylinder", [&] { return mesh::build_cylinder_channel(o.cylinder); });
+  } else {  // a file that is missing or wrong is located at mesh.file
+    m = with_key("mesh.file",
+                 [&] { return o.source == "geo" ? mesh::mesh_from_geo(o.file, o.max_nodes) : mesh::read_msh(o.file); });
   }
 #else
   throw Error("this build has no Gmsh (TESSERA_WITH_GMSH=OFF)", "mesh.source");

@@ -215,7 +215,7 @@ void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, 
   const std::string path = d.resolve_path(d.get_string("rollout.checkpoint"));
   std::string name;
   // Every rank reads it: a checkpoint one rank cannot read is every rank's error.
-  run_on_every_rank(ctx.comm, [&] { name = checkpoint_family(path); });
+  run_on_every_rank(ctx.comm, [&] { name = with_key("rollout.checkpoint", [&] { return checkpoint_family(path); }); });
   for (const Family& f : families)
     if (f.name == name) {
       if (!f.add_eval_keys) d.fail("rollout.checkpoint", cat(path, ": family '", name, "' has no rollout"));

@@ -50,25 +50,26 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   // written) is every rank's error, not one rank's abort while the others wait in a collective.
   // Graph-parallel loading partitions (collectively) after this check.
   run_on_every_rank(comm_, [&] {
-    try {
-      data_dt_ = io::read_dataset_meta(dir).dt;
-    } catch (const Error& e) {  // located at the deck's data.dir
-      if (!e.key().empty()) throw;
-      throw Error(e.what(), "data.dir");
-    }
+    data_dt_ = with_key("data.dir", [&] { return io::read_dataset_meta(dir).dt; });
     // A dataset may have no validation split (dataset.valid: 0), so the default's absence only
     // turns validation off; a split named on purpose must exist.
     has_valid = std::filesystem::exists(valid_path);
     if (!has_valid && o.data.valid_split != "valid")
       throw Error(cat(valid_path, " does not exist: no split '", o.data.valid_split, "' in ", dir), "data.valid_split");
-    if (graph_parallel_)
-      io::DatasetReader(dir, o.data.train_split);  // opened to check it: it is loaded below
-    else
-      train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops);
+    with_key("data.train_split", [&] {
+      if (graph_parallel_)
+        io::DatasetReader(dir, o.data.train_split);  // opened to check it: it is loaded below
+      else
+        train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops);
+    });
   });
-  if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops);
+  if (graph_parallel_)
+    with_key("data.train_split", [&] { train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops); });
   run_on_root(comm_, [&] {  // validation: rank 0, whole graphs
-    if (has_valid) valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
+    if (has_valid)
+      valid_ = with_key("data.valid_split", [&] {
+        return load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
+      });
   });
   // Validation settings beyond the data are clamped; say so, as tessera-rollout does.
   if (!valid_.empty() && int64_t(valid_.size()) < o.valid_trajectories)
@@ -130,16 +131,19 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   core::log_info(log_.get(), cat("model: ", model_->family(), " with ", params, " parameters on ", device_.str(),
                                  ", precision ", o.precision));
   if (!o.resume.empty()) {
-    load(o.resume);  // a resumed fine-tuning run holds its own weights: train.init has done its part
+    // A resumed fine-tuning run holds its own weights: train.init has done its part.
+    with_key("train.resume", [&] { load(o.resume); });
   } else if (!o.init.empty()) {
     // Fine-tuning: the weights and normalisers of an earlier run; the optimiser, the schedule,
     // the sampler and the step count start afresh, so a changed recipe (unroll, noise, learning
     // rate) takes effect from step 0.
     Checkpoint c;
     run_on_every_rank(comm_, [&] {  // a file one rank cannot read: every rank's error
-      c = load_checkpoint(o.init);
-      require_same_setup(c, o.init, true);
-      unpack_model(c, o.init, *model_, norms_);
+      with_key("train.init", [&] {
+        c = load_checkpoint(o.init);
+        require_same_setup(c, o.init, true);
+        unpack_model(c, o.init, *model_, norms_);
+      });
     });
     warn_other_dt(c, o.init);
     core::log_info(log_.get(), cat("initialised from ", o.init, " (its step ",

@@ -40,13 +40,11 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
   // rank's abort while the others wait in the engine's first collective.
   run_on_every_rank(comm_, [&] {
     if (o.source == "planetoid") {
-      try {  // located at the deck's key (checked here, on every rank, not when the deck is read)
+      // Located at the deck's key (checked here, on every rank, not when the deck is read).
+      with_key("gnnpipe.data.file", [&] {
         core::require_regular_file(o.file, "an HDF5 file in the Planetoid layout");
         data = io::read_planetoid(o.file);
-      } catch (const Error& e) {
-        if (!e.key().empty()) throw;
-        throw Error(e.what(), "gnnpipe.data.file");
-      }
+      });
     } else {
       data = io::make_csbm(o.csbm);
     }
@@ -76,7 +74,7 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
   }
   if (!o.resume.empty()) {
     Checkpoint c;
-    run_on_every_rank(comm_, [&] { c = load_checkpoint(o.resume); });
+    run_on_every_rank(comm_, [&] { c = with_key("train.resume", [&] { return load_checkpoint(o.resume); }); });
     if (c.attributes["family"] != "gnnpipe")
       throw Error(cat(o.resume, ": a checkpoint of family '", c.attributes["family"], "', not gnnpipe"),
                   "train.resume");

@@ -39,7 +39,9 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   set_threads(o.threads, "rollout.threads", log.get());
   // The model (rank 0 alone runs it; the others only need its training deck's data.dir).
   TrainedModel m;
-  run_on_every_rank(comm, [&] { m = load_trained_model(o.checkpoint); });  // one rank's failure: every rank's
+  run_on_every_rank(comm, [&] {
+    m = with_key("rollout.checkpoint", [&] { return load_trained_model(o.checkpoint); });
+  });  // one rank's failure: every rank's
   const at::Device device =
       comm.root() ? select_device_for(o.device, "rollout.device", Comm::self()) : at::Device(at::kCPU);
   m.model->module().to(device);

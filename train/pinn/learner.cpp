@@ -173,7 +173,7 @@ PinnLearner::PinnLearner(const PinnOptions& o, std::shared_ptr<spdlog::logger> l
                                  ", T ", o.problem.T, "), ", o.nx, " x ", o.nt, " points, ", params, " parameters, ",
                                  o.fp64 ? "fp64" : "fp32", ", ", o.taylor ? "Taylor-mode" : "autograd",
                                  " derivatives; Adam ", o.adam_steps, " steps, then L-BFGS"));
-  if (!o.resume.empty()) load(o.resume);
+  if (!o.resume.empty()) with_key("train.resume", [&] { load(o.resume); });
 }
 
 torch::optim::Optimizer& PinnLearner::lbfgs() {

@@ -43,7 +43,7 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
   std::vector<double> done;
   if (!o.resume.empty()) {
     Checkpoint c;
-    run_on_every_rank(comm, [&] { c = load_checkpoint(o.resume); });
+    run_on_every_rank(comm, [&] { c = with_key("train.resume", [&] { return load_checkpoint(o.resume); }); });
     auto it = c.attributes.find("fold");
     if (it == c.attributes.end() || checkpoint_family(o.resume) != o.family)
       throw Error(cat(o.resume, ": not a checkpoint of family '", o.family, "'"), "train.resume");

@@ -12,12 +12,8 @@ namespace tessera::train::spen {
 
 io::TuDataset load_dataset(const GraphClassifierOptions& o) {
   if (o.source == "csl") return io::make_csl(o.csl_per_class, static_cast<uint64_t>(o.csl_seed));
-  try {
-    return io::read_tu_dataset(o.tu_dir);
-  } catch (const Error& e) {  // a file of the folder that is missing or damaged: the folder's key
-    if (!e.key().empty()) throw;
-    throw Error(e.what(), "spen.data.tu_dir");
-  }
+  // A file of the folder that is missing or damaged: the folder's key.
+  return with_key("spen.data.tu_dir", [&] { return io::read_tu_dataset(o.tu_dir); });
 }
 
 PreparedData prepare(const io::TuDataset& ds, const GraphClassifierOptions& o) {

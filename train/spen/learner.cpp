@@ -82,7 +82,7 @@ FoldLearner::FoldLearner(const GraphClassifierOptions& o, const PreparedData& da
   opt_ =
       std::make_unique<FusedAdamW>(model_->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
   sched_ = std::make_unique<torch::optim::StepLR>(*opt_, static_cast<unsigned>(o.lr_step), o.lr_gamma);
-  if (!resume.empty()) load(resume);
+  if (!resume.empty()) with_key("train.resume", [&] { load(resume); });
 }
 
 double FoldLearner::step() {

@@ -69,7 +69,7 @@ StaggerLearner::StaggerLearner(const StaggerOptions& o, const Comm& comm, std::s
                      o.fp64 ? "fp64" : "fp32", " on ", device.str(), "; nu ", o.physics.nu, ", drag ", o.physics.drag,
                      ", forcing ", o.physics.forcing ? "kolmogorov" : "none", ", dt ", o.physics.dt,
                      "; random states rms ", core::sci(s.vorticity), ", rms rhs ", core::sci(s.tendency)));
-  if (!o.resume.empty()) load(o.resume);
+  if (!o.resume.empty()) with_key("train.resume", [&] { load(o.resume); });
 }
 
 std::pair<at::Tensor, at::Tensor> StaggerLearner::loss_and_prediction(const at::Tensor& w) const {
