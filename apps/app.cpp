@@ -132,14 +132,15 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   std::vector<std::string> overrides;
   core::LogOptions log_opts;
   bool reference = false;
-  cli.add_option("deck", deck_path, "YAML input deck (see decks/ and docs/decks.md)");
+  cli.add_option("deck", deck_path, cat("YAML input deck (see decks/ and ", spec.reference, ")"));
   // One value per --set, so that a deck after it ("--set a=1 deck.yaml") stays the deck.
   cli.add_option("--set", overrides, "override a deck key: --set key.path=value (repeatable)")
       ->take_all()
       ->allow_extra_args(false);
   cli.add_option("--log-level", log_opts.level, "trace, debug, info, warn, error or off")->capture_default_str();
   cli.add_option("--log-dir", log_opts.rank_dir, "also write one log file per MPI rank into this directory");
-  cli.add_flag("--deck-reference", reference, "print the deck keys as Markdown (for docs/decks.md) and exit");
+  cli.add_flag("--deck-reference", reference,
+               cat("print the deck keys as Markdown (for ", spec.reference, ") and exit"));
   cli.footer("\n" + schema.help_text() +
              (spec.pass_options
                   ? "\nOptions with one dash (-ksp_type gmres, -ksp_monitor) go to PETSc, after the deck's "

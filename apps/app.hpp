@@ -29,7 +29,8 @@ struct AppSpec {
   std::string summary;  // one line for --help
   std::function<void(io::Schema&)> schema;
   std::function<void(Context&)> run;
-  bool pass_options = false;  // accept unknown "-name [value]" options (PETSc) into Context::passthrough
+  bool pass_options = false;                // accept unknown "-name [value]" options (PETSc) into Context::passthrough
+  std::string reference = "docs/decks.md";  // where the deck keys are documented (--help)
 };
 
 int run_app(int argc, char** argv, const AppSpec& spec);

@@ -57,8 +57,9 @@ static void run_dataset(apps::Context& ctx) {
   for (const std::string& x : ctx.passthrough) options.petsc_options += (options.petsc_options.empty() ? "" : " ") + x;
   // 4. Generate, resuming from the parts of an earlier run.
   const jobs::DatasetSummary sum = jobs::generate_dataset(options, ctx.comm, ctx.log);
-  ctx.log->info("dataset {}: {} trajectories generated ({:.1f} s each), {} reused from an earlier run", options.dir,
-                sum.generated, sum.seconds_per_trajectory, sum.reused);
+  ctx.log->info("dataset {}: {} trajector{} generated{}, {} reused from an earlier run", options.dir, sum.generated,
+                sum.generated == 1 ? "y" : "ies",
+                sum.generated > 0 ? fmt::format(" ({:.1f} s each)", sum.seconds_per_trajectory) : "", sum.reused);
 }
 
 // job: case.

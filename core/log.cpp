@@ -24,6 +24,12 @@ std::string sci(double x) {
   return buf;
 }
 
+std::string sig3(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", x);
+  return buf;
+}
+
 std::string sci_ratio(double error, double baseline) {
   return baseline == 0 ? std::string("undefined") : sci(error / baseline);
 }

@@ -27,6 +27,8 @@ std::string sci(double x);
 // sci(error / baseline), or "undefined" where the baseline is 0 (persistence of a flow that does
 // not change: 0/0 printed "-nan").
 std::string sci_ratio(double error, double baseline);
+// "%.3g"-style text: a figure read by people (a speed-up, an accuracy), not a value to copy.
+std::string sig3(double x);
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm& comm, const LogOptions& options = {});
 

@@ -75,13 +75,23 @@ void Progress::advance(int64_t n, const std::string& extra) {
   } else if (since >= interval_s_ && log_) {
     log_->info("{}", line(extra));
     last_ = now;
+    logged_done_ = done_;
   }
 }
 
 void Progress::finish(const std::string& extra) {
   finished_ = true;
   if (terminal_) std::fprintf(stdout, "\r\033[K");
-  if (log_) log_->info("{}", line(extra));
+  // A log whose last line already says 100% gets no second one (it printed "train 2/2" twice).
+  if (log_ && (terminal_ || logged_done_ != done_)) log_->info("{}", line(extra));
+}
+
+void Progress::finish_quietly() {
+  finished_ = true;
+  if (terminal_) {
+    std::fprintf(stdout, "\r\033[K");
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace tessera::core

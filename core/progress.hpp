@@ -20,6 +20,9 @@ class Progress {
   ~Progress();
   void advance(int64_t n = 1, const std::string& extra = "");  // extra: e.g. "loss 1.2e-3"
   void finish(const std::string& extra = "");
+  // Ends without a final line (a terminal's line is cleared): for work whose caller reports the
+  // result itself, and which shows progress only while it is long.
+  void finish_quietly();
   int64_t done() const { return done_; }
   // A run that stops after `seconds` at the latest (a time budget): the ETA is the earlier of the
   // steps' and the budget's end.
@@ -32,7 +35,7 @@ class Progress {
  private:
   std::shared_ptr<spdlog::logger> log_;
   std::string label_;
-  int64_t total_, done_ = 0;
+  int64_t total_, done_ = 0, logged_done_ = -1;  // logged_done_: the count of the last logged line
   double interval_s_, time_limit_s_ = 0;
   bool terminal_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_;

@@ -253,6 +253,11 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
         throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (", valid_keys(schema, section, ""), ")"));
       throw Error(cat("--set ", shown(ov), ": unknown key '", path, "' (see --help for the deck keys)"));
     }
+    // A path typed on the command line is the shell's: relative to the working directory, made
+    // absolute here (a deck file's paths stay relative to the deck's folder; resolve_path).
+    if (schema.find(path)->input_path && value.IsScalar() && !value.Scalar().empty() &&
+        std::filesystem::path(value.Scalar()).is_relative())
+      value = YAML::Node(std::filesystem::absolute(value.Scalar()).lexically_normal().string());
     auto parts = split_path(path);
     if (size_t bad = set_path(raw, parts, value))
       throw Error(cat("--set ", ov, ": '", join(parts, bad), "' is not a section in ", name));

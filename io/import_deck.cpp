@@ -7,9 +7,9 @@ namespace tessera::io {
 
 void add_import_keys(Schema& s) {
   s.section("import", "the foreign dataset");
-  s.required("import.source", KeyType::String,
-             "graph-physics .h5, a .pvd or directory of .vtu files (VTU series), or an .xmf/.xdmf (XDMF3 series); "
-             "relative to the deck");
+  Schema::input_path(
+      s.required("import.source", KeyType::String,
+                 "graph-physics .h5, a .pvd or directory of .vtu files (VTU series), or an .xmf/.xdmf (XDMF3 series)"));
   s.add("import.format", KeyType::Choice, "auto", "source format; auto: from the name (.h5, .pvd/dir, .xmf)")
       .choices = {"auto", "graph-physics", "vtu", "xdmf"};
   s.add("import.dt", KeyType::Float, "0", "time step; 0: from the source (meta.json, .pvd or XDMF times)").min = 0;

@@ -21,7 +21,7 @@ void add_mesh_keys(Schema& s) {
   s.add("mesh.source", KeyType::Choice, "cylinder",
         "cylinder: built-in cylinder-in-channel geometry; geo: mesh a Gmsh .geo file; msh: read a Gmsh .msh file")
       .choices = {"cylinder", "geo", "msh"};
-  s.add("mesh.file", KeyType::String, "", "the .geo or .msh file for source geo/msh (relative to the deck)");
+  Schema::input_path(s.add("mesh.file", KeyType::String, "", "the .geo or .msh file for source geo/msh"));
   positive(s.add("mesh.cylinder.length", KeyType::Float, "2.2", "channel length (x extent)"));
   positive(s.add("mesh.cylinder.height", KeyType::Float, "0.41", "channel height (y extent)"));
   auto& c = s.add("mesh.cylinder.center", KeyType::FloatList, "[0.2, 0.2]", "cylinder centre (x, y)");

@@ -200,6 +200,16 @@ void Schema::read_only_when(const std::string& prefix, std::vector<KeyValues> an
   read_conditions_.push_back(std::move(c));
 }
 
+KeySpec& Schema::input_path(KeySpec& k) {
+  if (k.type != KeyType::String) throw Error(cat("schema: ", k.path, " is an input path, so a string key"));
+  k.input_path = true;
+  return k;
+}
+
+std::string KeySpec::help() const {
+  return input_path ? doc + " (a path: relative to the deck's folder; given by --set, to the working directory)" : doc;
+}
+
 KeySpec& Schema::required(std::string path, KeyType type, std::string doc) {
   KeySpec& k = add(std::move(path), type, "", std::move(doc));
   k.required = true;
@@ -247,7 +257,7 @@ std::string Schema::help_text() const {
        << (k.required               ? std::string("required")
            : k.default_yaml.empty() ? std::string("optional")
                                     : "default " + k.default_yaml)
-       << ")\n      " << k.doc << "\n      expected: " << k.expected() << "\n";
+       << ")\n      " << k.help() << "\n      expected: " << k.expected() << "\n";
     if (!k.families.empty()) os << "      only with " << selector_ << ": " << join_names(k.families) << "\n";
     if (const std::string when = read_when(k.path); !when.empty()) os << "      read only with " << when << "\n";
     for (const ReadCondition& c : read_conditions_)
@@ -290,7 +300,7 @@ std::string Schema::markdown() const {
     const std::string read_when = this->read_when(k.path);
     // A '|' in the text (|u|, ||r_x||) would end the table cell: escaped, as GitHub's tables read it.
     std::string meaning;
-    for (char c : k.doc + (read_when.empty() ? std::string() : " (read only with " + read_when + ")") + elements)
+    for (char c : k.help() + (read_when.empty() ? std::string() : " (read only with " + read_when + ")") + elements)
       meaning += c == '|' ? std::string("\\|") : std::string(1, c);
     os << "| `" << k.path << "` | " << type_name(k.type) << " | " << def << " | " << exp << " | " << meaning
        << (k.families.empty() ? std::string() : " *(" + join_names(k.families) + ")*") << " |\n";

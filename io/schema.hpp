@@ -29,10 +29,15 @@ struct KeySpec {
   std::vector<std::string> choices;  // for Choice
   int list_size = -1;                // for lists: exact length, -1 any (non-empty)
   std::string doc;
+  // A file or folder that is read (Schema::input_path): in a deck file relative to the deck's
+  // folder, so that a deck and its inputs move together; given by --set, relative to the working
+  // directory, as every path typed in a shell is.
+  bool input_path = false;
   // The model families this key belongs to (Schema::family); empty: every deck has it.
   std::vector<std::string> families;
 
   std::string expected() const;  // e.g. "a number > 0", "one of: cylinder, geo, msh"
+  std::string help() const;      // doc, and for an input path where it is relative to
 };
 
 // When a deck reads a key, or every key of a section (`prefix`): only when one of `any_of` holds,
@@ -77,6 +82,8 @@ class Schema {
   // Builders; each returns the spec for further tweaks (ranges, list sizes).
   KeySpec& add(std::string path, KeyType type, std::string default_yaml, std::string doc);
   KeySpec& required(std::string path, KeyType type, std::string doc);
+  // Marks a declared key as an input path (KeySpec::input_path) and returns it.
+  static KeySpec& input_path(KeySpec& k);
   // Documents a section (a map of keys) for help output.
   void section(std::string path, std::string doc);
 

@@ -69,8 +69,8 @@ void CaseOutput::flush_table(bool collective) const {
     core::write_text_atomic(base_ + "_forces.csv", table_.str());
 }
 
-void CaseOutput::summary(const CaseResult& r) const {
-  if (!comm_.root()) return;
+std::string CaseOutput::summary(const CaseResult& r) const {
+  if (!comm_.root()) return "";
   std::ostringstream s;
   s.precision(10);
   s << "quantity,value\n";
@@ -81,15 +81,20 @@ void CaseOutput::summary(const CaseResult& r) const {
   s << "delta_p," << r.delta_p << "\ndofs," << r.dofs << "\ncells," << r.cells << "\nsteps," << r.steps << "\nseconds,"
     << r.seconds << "\nmean_linear_iterations," << r.mean_linear_iterations << "\n";
   core::write_text_atomic(base_ + "_summary.csv", s.str());
+  std::string files = cat(xdmf_ ? base_ + ".xmf (fields), " : "", pvd_ ? base_ + ".pvd (fields), " : "", base_,
+                          "_forces.csv, ", base_, "_summary.csv");
   // A steady solve has one row: the plot shows its point. Without VTK there is no PNG writer.
 #if TESSERA_HAVE_VTK
-  if (!time_.empty())
+  if (!time_.empty()) {
     io::write_line_plots_png(base_ + "_forces.png",
                              {{"drag coefficient", "time", "c_D", false, {{"", time_, c_d_}}},
                               {"lift coefficient", "time", "c_L", false, {{"", time_, c_l_}}},
                               {"pressure difference", "time", "delta p", false, {{"", time_, delta_p_}}}},
                              400, 300);
+    files += cat(", ", base_, "_forces.png");
+  }
 #endif
+  return files;
 }
 
 }  // namespace tessera::jobs

@@ -37,7 +37,8 @@ class CaseOutput {
   // `collective` false on an error path, where the other ranks may not be here to take part.
   void flush_table(bool collective = true) const;
   // The summary table and the force-history plot (drag, lift and pressure difference over time).
-  void summary(const CaseResult& result) const;
+  // Returns the files this case wrote, for the log (empty on ranks other than 0).
+  std::string summary(const CaseResult& result) const;
   const std::string& base() const { return base_; }
 
  private:

@@ -152,7 +152,7 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   if (o.time.steady || o.time.from_steady) solve_steady_state(o, s, out, r, *log);
   if (o.time.steady) {
     r.seconds = elapsed();
-    out.summary(r);
+    if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}", files);
     return r;
   }
   r.steady = false;
@@ -164,7 +164,7 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",
             o.time.analysis_start, o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
             r.seconds / std::max<int64_t>(nsteps, 1));
-  out.summary(r);
+  if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}", files);
   return r;
 }
 

@@ -213,7 +213,8 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
       io::DatasetWriter w(o.dir, sp.name, meta, Comm::self(), o.deck_yaml);
       for (int64_t i = sp.begin; i < sp.end; ++i) w.write(i - sp.begin, io::DatasetReader(parts, part_name(i)).read(0));
       w.finish(&sp == &o.splits.back());
-      log->info("wrote {}/{}.h5 ({} trajectories)", o.dir, sp.name, sp.end - sp.begin);
+      log->info("wrote {}/{}.h5 ({} trajector{})", o.dir, sp.name, sp.end - sp.begin,
+                sp.end - sp.begin == 1 ? "y" : "ies");
     }
     core::write_text_atomic(o.dir + "/trajectories.csv", table);
     std::filesystem::remove_all(parts);

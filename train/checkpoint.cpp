@@ -105,8 +105,27 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   save_state_dict(state_dict_path(path), c);
 }
 
+namespace {
+
+// The file, or its error with a hint for the two slips users make: a checkpoint not written yet,
+// and the PyTorch state dict (checkpoint.pt) that lies beside it.
+io::H5File open_checkpoint(const std::string& path) {
+  try {
+    return io::H5File::open_read(path);
+  } catch (const Error& e) {
+    if (std::filesystem::path(path).extension() == ".pt")
+      throw Error(
+          cat(e.what(), " (a .pt beside a checkpoint holds its parameters for PyTorch; tessera reads the .h5)"));
+    if (!std::filesystem::exists(path))
+      throw Error(cat(e.what(), " (tessera-train writes its checkpoint as <output.dir>/checkpoint.h5)"));
+    throw;
+  }
+}
+
+}  // namespace
+
 Checkpoint load_checkpoint(const std::string& path) {
-  io::H5File f = io::H5File::open_read(path);
+  io::H5File f = open_checkpoint(path);
   if (!f.exists("/tensors")) throw Error(cat(path, ": not a tessera checkpoint (no /tensors group)"));
   Checkpoint c;
   for (const auto& name : f.list("/tensors")) {

@@ -35,17 +35,19 @@ at::Tensor predict_next_imposed(Simulator& model, const Normalizers& norms, cons
 }
 
 OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
-                            int64_t stride, int64_t steps) {
+                            int64_t stride, int64_t steps, const std::function<void()>& after_trajectory) {
   c10::InferenceMode inference;  // no autograd records, no version counters: outputs are for metrics only
   double se = 0, sp = 0;
   int64_t count = 0;
-  for (const auto& t : data)
+  for (const auto& t : data) {
     for (int64_t s = 0; s + 1 < t.steps() && (steps < 0 || s < steps); s += std::max<int64_t>(stride, 1)) {
       at::Tensor v = t.velocity[s], truth = t.velocity[s + 1];
       se += (predict_next_imposed(model, norms, t, v, truth) - truth).pow(2).mean().item<double>();
       sp += (v - truth).pow(2).mean().item<double>();
       ++count;
     }
+    if (after_trajectory) after_trajectory();
+  }
   return {std::sqrt(se / std::max<int64_t>(count, 1)), std::sqrt(sp / std::max<int64_t>(count, 1))};
 }
 

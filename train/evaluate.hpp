@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <vector>
 
 #include "train/mesh_data.hpp"
@@ -38,8 +39,9 @@ struct OneStepError {
 // the rollout apps pass rollout.steps, so that it covers the steps their rollout does); imposed
 // (fixed) nodes take the data's values, as in the first step of a rollout, so the 1-step RMSE is
 // the rollout's step-1 RMSE from every state.
+// `after_trajectory`, if given, is called after each trajectory (progress).
 OneStepError one_step_error(Simulator& model, const Normalizers& norms, const std::vector<TrajectoryData>& data,
-                            int64_t stride = 1, int64_t steps = -1);
+                            int64_t stride = 1, int64_t steps = -1, const std::function<void()>& after_trajectory = {});
 
 struct Rollout {
   at::Tensor predicted;                         // [steps + 1, N, 2] on the host, from the true v_0

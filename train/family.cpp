@@ -94,7 +94,8 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
         "its checkpoint's position, over its own limit or, without one, from where the step count reaches it; 0: off")
       .min = 0;
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
-  s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)");
+  io::Schema::input_path(
+      s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)"));
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
   add_threads_key(s, "train.threads", "0", kThreadsKeyHelp);
   s.section("output", "where checkpoints and training metrics go");
@@ -126,8 +127,8 @@ LoopOptions loop_options(const io::Deck& d) {
 
 void refuse_replacing_checkpoint(const io::Deck& d, const std::string& checkpoint) {
   if (!d.has("train.resume") && !d.get_bool("output.overwrite") && std::filesystem::exists(checkpoint))
-    // The path to resume from is absolute: train.resume, an input, is read relative to the deck's
-    // folder, output.dir relative to the working directory.
+    // The path to resume from is absolute: it works from --set and in the deck file alike (a deck
+    // file's input paths are relative to the deck's folder, output.dir to the working directory).
     d.fail("output.dir", cat(checkpoint, " exists from an earlier run: resume it with --set train.resume=",
                              std::filesystem::absolute(checkpoint).lexically_normal().string(),
                              ", start afresh with --set output.overwrite=true, or choose another output.dir"));
@@ -160,11 +161,11 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
   run_training(*learner, loop, ctx.comm, ctx.log);
 }
 
-void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
+void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families, const std::string& output_name) {
   using io::KeyType;
   // The keys every evaluation deck has; each family group adds its own after them.
   s.section("rollout", "which checkpoint to evaluate, where, for how long");
-  s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train (relative to the deck)");
+  io::Schema::input_path(s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train"));
   s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
   add_threads_key(s, "rollout.threads", "0", kThreadsKeyHelp);
   s.add("rollout.steps", KeyType::Int, "0",
@@ -172,8 +173,8 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families) {
         "NeuralStagger, which starts from random states: 50)")
       .min = 0;
   s.section("output", "evaluation files");
-  s.add("output.dir", KeyType::String, "out/rollout", "output directory");
-  s.add("output.name", KeyType::String, "rollout", "base name of the output files");
+  s.add("output.dir", KeyType::String, "out/" + output_name, "output directory (relative to the working directory)");
+  s.add("output.name", KeyType::String, output_name, "base name of the output files");
   std::vector<void (*)(io::Schema&)> added;
   for (const Family& f : families)
     if (f.add_eval_keys && std::find(added.begin(), added.end(), f.add_eval_keys) == added.end()) {

@@ -92,7 +92,10 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& deck, 
 // An evaluation deck: the keys every evaluation has (rollout.checkpoint, rollout.device,
 // rollout.steps, output.dir, output.name), then the evaluation keys of every family that has an
 // evaluation (they must not redefine those or each other's keys).
-void add_evaluation_keys(io::Schema& schema, const std::vector<Family>& families);
+// `output_name` gives the defaults of output.dir (out/<name>) and output.name: each app its own,
+// so that one app's run does not replace another's files.
+void add_evaluation_keys(io::Schema& schema, const std::vector<Family>& families,
+                         const std::string& output_name = "rollout");
 // Checks the deck, then the family named in the checkpoint (rollout.checkpoint) evaluates it.
 void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& deck, const RunContext& context);
 

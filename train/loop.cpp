@@ -197,7 +197,8 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
     raw.x.push_back(static_cast<double>(step)), raw.y.push_back(loss);
     smooth.x.push_back(static_cast<double>(step)), smooth.y.push_back(avg);
-    progress.advance(1, "loss " + core::sci(avg));
+    // The progress line's loss is the curve of training.png's "smoothed (0.98)", not one step's.
+    progress.advance(1, "smoothed loss " + core::sci(avg));
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
     const bool validated = o.validate_every > 0 && step % o.validate_every == 0;
     if (validated) record(step, learner.validate());
@@ -207,7 +208,7 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
       break;
     }
   }
-  progress.finish("loss " + core::sci(avg));
+  progress.finish("smoothed loss " + core::sci(avg));
   const int64_t step = learner.steps_done();
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   learner.save(checkpoint);

@@ -65,6 +65,9 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   double dt = 0;
   io::Trajectory traj;
   run_on_every_rank(comm, [&] { traj = source_trajectory(o, m, what, dt); });
+  if (o.from_dataset)  // which data is scored, also when data.dir comes from the training deck
+    core::log_info(log.get(),
+                   cat("trajectory: ", what, o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));
   if (!o.from_dataset)
     core::log_info(log.get(), cat("time step dt = ", dt,
                                   o.dt_given      ? " (rollout.dt)"

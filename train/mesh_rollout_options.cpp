@@ -41,7 +41,8 @@ void add_rollout_keys(io::Schema& s) {
         "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
   io::add_mesh_keys(s);
   s.section("data", "the dataset to take the initial condition and ground truth from");
-  s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
+  io::Schema::input_path(
+      s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir"));
   s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
   s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
   // What each source does not read: set anyway, a warning (run_app).

@@ -15,7 +15,7 @@ namespace {
 void add_data_and_optimiser_keys(io::Schema& s) {
   using io::KeyType;
   s.section("data", "the dataset (graph-physics layout: <dir>/meta.json and <dir>/<split>.h5)");
-  s.required("data.dir", KeyType::String, "dataset directory (relative to the deck)");
+  io::Schema::input_path(s.required("data.dir", KeyType::String, "dataset directory"));
   s.add("data.train_split", KeyType::String, "train", "split used for training");
   s.add("data.valid_split", KeyType::String, "valid", "split used for validation");
   s.add("data.max_trajectories", KeyType::Int, "0", "use at most this many trajectories per split; 0: all").min = 0;
@@ -59,9 +59,10 @@ void add_data_and_optimiser_keys(io::Schema& s) {
                    "gradient through it; the pushforward trick), so training sees the model's own errors; 0: off");
   pf.min = 0;
   pf.max = 1;
-  s.add("train.init", KeyType::String, "",
-        "fine-tuning: a checkpoint of the same model whose weights and normalisers this run starts from, with a "
-        "fresh optimiser, schedule and step count (train.resume, when also set, takes precedence)");
+  io::Schema::input_path(
+      s.add("train.init", KeyType::String, "",
+            "fine-tuning: a checkpoint of the same model whose weights and normalisers this run starts from, with a "
+            "fresh optimiser, schedule and step count (train.resume, when also set, takes precedence)"));
   // Settings that act only through another: set while it leaves them idle, a warning (run_app).
   s.read_only_when("train.init", {{"train.resume", {""}}},
                    "the run continues from train.resume, whose weights a fine-tuning run got from train.init");

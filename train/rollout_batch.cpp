@@ -66,6 +66,8 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                        const std::shared_ptr<spdlog::logger>& log) {
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
   const int64_t count = static_cast<int64_t>(o.trajectories.size());
+  core::log_info(log.get(), cat(count, count == 1 ? " trajectory" : " trajectories", " of ", dir, "/", o.split, ".h5",
+                                o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));
   // This rank's share, whole (outputs and metrics are per trajectory, on this rank alone).
   std::vector<int64_t> mine;
   std::vector<TrajectoryData> parts;

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
+#include "core/progress.hpp"
 #include "gnn/autocast.hpp"
 #include "io/dataset.hpp"
 #include "io/deck_difference.hpp"
@@ -71,6 +72,11 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
         return load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
       });
   });
+  // A dataset made with dataset.valid: 0 trains without a word otherwise, and its output.dir then
+  // lacks the metrics.csv that the key's help lists.
+  if (!has_valid)
+    core::log_warn(log_.get(), cat("no validation split (", valid_path, " does not exist): training runs without ",
+                                   "validation, and writes no metrics.csv"));
   // Validation settings beyond the data are clamped; say so, as tessera-rollout does.
   if (!valid_.empty() && int64_t(valid_.size()) < o.valid_trajectories)
     core::log_warn(log_.get(), cat("train.valid_trajectories = ", o.valid_trajectories, ", but ", valid_path, " has ",
@@ -254,8 +260,13 @@ std::vector<Metric> Trainer::validate() {
   if (valid_.empty()) return {};  // also on ranks other than 0, which hold no validation data
   model_->module().eval();
   const int64_t k = std::min(options_.rollout_steps, valid_[0].steps() - 1);  // clamped: warned at start
-  auto one = one_step_error(*model_, norms_, valid_, 1);
+  // Five trajectories of 600 steps take about a minute: a line every 10 s (redrawn on a terminal)
+  // while it runs, one per trajectory and one for the rollout; the result is the line below.
+  core::Progress progress(log_, "validation", static_cast<int64_t>(valid_.size()) + 1, 10.0,
+                          core::Progress::is_terminal());
+  auto one = one_step_error(*model_, norms_, valid_, 1, -1, [&] { progress.advance(); });
   auto r = rollout(*model_, norms_, valid_[0], k);
+  progress.finish_quietly();
   core::log_info(log_.get(), cat("step ", step_, ": valid 1-step RMSE ", core::sci(one.model_rmse), " (persistence ",
                                  core::sci(one.persistence_rmse), ", ratio ",
                                  core::sci_ratio(one.model_rmse, one.persistence_rmse), "); ", k, "-step rollout RMSE ",

@@ -1,5 +1,7 @@
 // core: progress text, atomic files, input files, errors carrying a key, Comm on one rank.
 #include <fcntl.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "core/atomic_file.hpp"
@@ -69,6 +72,45 @@ TEST_CASE("progress text", "[progress]") {
   INFO(control.line("") << "\n" << budget.line(""));
   CHECK(control.line("").find("ETA 00:") == std::string::npos);  // hours, or --:-- beyond 100 h
   CHECK(budget.line("").find("ETA 00:0") != std::string::npos);
+}
+
+TEST_CASE("progress lines in a log: the last one once, none for a quiet finish", "[progress]") {
+  std::ostringstream text;
+  auto log = std::make_shared<spdlog::logger>("p", std::make_shared<spdlog::sinks::ostream_sink_st>(text));
+  log->set_pattern("%v");
+  auto count = [&](const std::string& what) {
+    const std::string s = text.str();
+    int64_t n = 0;
+    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+    return n;
+  };
+  {
+    core::Progress p(log, "train", 2, 0.0, false);  // interval 0: a line at every advance
+    p.advance(1, "loss 2");
+    p.advance(1, "loss 1");
+    p.finish("loss 1");  // the 2/2 line is logged already (it was logged twice)
+  }
+  CHECK(count("train 1/2") == 1);
+  CHECK(count("train 2/2") == 1);
+  {
+    core::Progress p(log, "train", 2, 1e9, false);  // no line during the run: the finish gives it
+    p.advance(2);
+    p.finish();
+  }
+  CHECK(count("train 2/2") == 2);
+  {
+    core::Progress p(log, "validation", 3, 1e9, false);  // short work reported by its caller
+    p.advance(3);
+    p.finish_quietly();
+  }  // nor from the destructor
+  CHECK(count("validation") == 0);
+  {
+    core::Progress p(log, "validation", 3, 0.0, false);  // long work: its lines while it runs
+    p.advance(1);
+    p.finish_quietly();
+  }
+  CHECK(count("validation 1/3") == 1);
+  CHECK(count("validation") == 1);
 }
 
 TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {

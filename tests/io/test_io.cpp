@@ -170,6 +170,35 @@ TEST_CASE("deck: output folders are checked without making them; empty deck file
   CHECK(io::Deck::parse("", "text", s, {"name=x"}).get_int("solver.steps") == 10);
 }
 
+TEST_CASE("deck: an input path is relative to the deck's folder, or from --set to the working directory", "[deck]") {
+  namespace fs = std::filesystem;
+  io::Schema s("tessera-test");
+  io::Schema::input_path(s.add("data.dir", KeyType::String, "", "dataset folder"));
+  s.add("data.split", KeyType::String, "test", "split name");  // a string, not a path
+  const fs::path dir = fs::path(tessera::test::test_out()) / "deck_input_path";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "decks");
+  std::ofstream(dir / "decks" / "d.yaml") << "data:\n  dir: ../data\n  split: a/b\n";
+  const std::string deck = (dir / "decks" / "d.yaml").string();
+  // In the deck file: from the deck's folder, whatever the working directory.
+  const io::Deck in_file = io::Deck::load(deck, s);
+  CHECK(fs::path(in_file.resolve_path(in_file.get_string("data.dir"))).lexically_normal() ==
+        (dir / "data").lexically_normal());
+  // Given by --set: from the working directory, stored absolute (so a checkpoint's deck finds it
+  // again); an absolute value and a key that is no path are kept as they are.
+  const io::Deck by_set = io::Deck::load(deck, s, {"data.dir=here/data", "data.split=c/d"});
+  CHECK(by_set.get_string("data.dir") == (fs::current_path() / "here" / "data").string());
+  CHECK(by_set.resolve_path(by_set.get_string("data.dir")) == (fs::current_path() / "here" / "data").string());
+  CHECK(by_set.get_string("data.split") == "c/d");
+  CHECK(io::Deck::load(deck, s, {"data.dir=/abs/data"}).get_string("data.dir") == "/abs/data");
+  CHECK(io::Deck::parse(by_set.resolved_yaml(), "stored", s).get_string("data.dir") == by_set.get_string("data.dir"));
+  // --help says which.
+  CHECK_THAT(s.help_text(), Catch::Contains("dataset folder (a path: relative to the deck's folder; given by --set, "
+                                            "to the working directory)"));
+  CHECK_THROWS_WITH(io::Schema::input_path(s.add("data.count", KeyType::Int, "1", "a count")),
+                    "schema: data.count is an input path, so a string key");
+}
+
 TEST_CASE("deck: help and markdown list every key", "[deck]") {
   io::Schema s = test_schema();
   const std::string md = s.markdown(), help = s.help_text();

@@ -102,7 +102,14 @@ TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]")
     CHECK(at::equal(r.tensors[k], t));
   }
   CHECK(r.attributes["step"] == "12");
-  CHECK_THROWS_WITH(train::load_checkpoint(out + "/none.h5"), Catch::Contains("file not found"));
+  CHECK_THROWS_WITH(train::load_checkpoint(out + "/none.h5"),
+                    Catch::EndsWith("none.h5: file not found (tessera-train writes its checkpoint as "
+                                    "<output.dir>/checkpoint.h5)"));
+  // The state dict for PyTorch that training writes beside it, given by mistake: the hint names the .h5.
+  std::ofstream(out + "/ck.pt") << "PK\x03\x04 (a zip archive, as torch.save writes)";
+  CHECK_THROWS_WITH(
+      train::load_checkpoint(out + "/ck.pt"),
+      Catch::EndsWith("(a .pt beside a checkpoint holds its parameters for PyTorch; tessera reads the .h5)"));
   // A save that fails half-way (the disk full; a tensor it cannot store): an error, and the
   // previous checkpoint still in place, with no temporary beside it.
   train::Checkpoint big = c;
@@ -329,8 +336,11 @@ TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][
   at::Tensor fixed = traj.fixed_mask;
   for (int s = 1; s <= 10; ++s) CHECK(at::equal(r.predicted[s].index({fixed}), traj.velocity[s].index({fixed})));
   CHECK(r.rmse_over(1) == Approx(r.rmse[0]));
-  auto one = train::one_step_error(t.model(), t.normalizers(), t.train_data(), 5);
+  int64_t reported = 0;  // the progress callback: once per trajectory, and the same errors
+  auto one = train::one_step_error(t.model(), t.normalizers(), t.train_data(), 5, -1, [&] { ++reported; });
   CHECK(one.persistence_rmse > 0);
+  CHECK(reported == static_cast<int64_t>(t.train_data().size()));
+  CHECK(train::one_step_error(t.model(), t.normalizers(), t.train_data(), 5).model_rmse == one.model_rmse);
   // The 1-step RMSE from v_0 alone (a stride past the end) is the rollout's first-step RMSE: the
   // imposed nodes take the data's values in both (the model's outputs there are never trained).
   auto from_v0 = train::one_step_error(t.model(), t.normalizers(), {traj}, traj.steps());

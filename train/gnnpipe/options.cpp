@@ -14,8 +14,8 @@ void add_keys(io::Schema& s) {
         "planetoid: an HDF5 file in the layout of planetoid/cora.h5 (gnnpipe.data.file); csbm: a contextual "
         "stochastic block model generated from gnnpipe.data.csbm.*")
       .choices = {"planetoid", "csbm"};
-  s.add("gnnpipe.data.file", KeyType::String, "",
-        "planetoid HDF5 file (x, y, edge_index, train/val/test masks), relative to the deck; required for planetoid");
+  io::Schema::input_path(s.add("gnnpipe.data.file", KeyType::String, "",
+                               "planetoid HDF5 file (x, y, edge_index, train/val/test masks); required for planetoid"));
   s.add("gnnpipe.data.normalize_features", KeyType::Bool, "true",
         "planetoid: scale each node's features to sum 1 (rows with a non-positive sum are kept), as GCNII preprocesses "
         "Cora");

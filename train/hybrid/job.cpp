@@ -52,6 +52,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   DatasetTrajectory source;
   run_on_every_rank(comm, [&] { source = read_dataset_trajectory(dir, o.split, o.trajectory, "rollout.trajectory"); });
   const std::string& what = source.what;
+  core::log_info(log.get(),
+                 cat("trajectory: ", what, o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));
   const double dt = source.dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty()) core::log_warn(log.get(), w);
   const TrajectoryData t = prepare_trajectory(source.data, m.options.augment, what);
@@ -62,6 +64,11 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", available, " steps of ", what,
                                   ": rolling out ", available));
   const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
+  // A fixed schedule whose surrogate turn covers the whole run is the surrogate alone.
+  if (const Schedule& sc = o.schedule;
+      sc.trigger == Trigger::Fixed && sc.solver_steps > 0 && sc.surrogate_steps >= steps)
+    core::log_warn(log.get(), cat("hybrid.surrogate_steps = ", sc.surrogate_steps, " covers all ", steps,
+                                  " steps: the solver takes none (a hybrid needs more steps, or a shorter turn)"));
   // The solver, with the data's fluid and inflow.
   const TrajectoryFlow flow =
       trajectory_flow(source.deck_yaml, cat(dir, "/", o.split, ".h5"), t.mesh, first_state(t), o.solver);

@@ -22,10 +22,12 @@ void check_schedule(const Schedule& s) {
 
 void add_hybrid_keys(io::Schema& s) {
   using io::KeyType;
-  add_evaluation_keys(s, {});  // rollout.checkpoint, .device, .threads, .steps, output.dir, output.name
+  // rollout.checkpoint, .device, .threads, .steps, output.dir (out/hybrid), output.name (hybrid)
+  add_evaluation_keys(s, {}, "hybrid");
   s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
   s.section("data", "the dataset trajectory: initial state, boundary values, ground truth and the solver's mesh");
-  s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir");
+  io::Schema::input_path(
+      s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir"));
   s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
   s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
   s.section(

@@ -89,8 +89,9 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
                             cat("family,dataset,folds_run,folds,mean_test_acc,std_test_acc\n", o.family, ",", data.name,
                                 ",", done.size(), ",", o.folds, ",", r.mean, ",", r.std, "\n"));
   });
-  core::log_info(log.get(), cat(o.family, " on ", data.name, ": test accuracy ", 100 * r.mean, " +- ", 100 * r.std,
-                                " % over ", done.size(), " folds; wrote ", o.output_dir, "/folds.csv, summary.csv"));
+  core::log_info(log.get(), cat(o.family, " on ", data.name, ": test accuracy ", core::sig3(100 * r.mean), " +- ",
+                                core::sig3(100 * r.std), " % over ", done.size(), " folds; wrote ", o.output_dir,
+                                "/folds.csv, summary.csv"));
   return r;
 }
 

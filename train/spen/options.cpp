@@ -12,8 +12,8 @@ void add_keys(io::Schema& s, const std::string&) {
   s.add("spen.data.source", KeyType::Choice, "tu",
         "tu: a TU-format dataset (spen.data.tu_dir); csl: circular skip links generated in code (10 classes)")
       .choices = {"tu", "csl"};
-  s.add("spen.data.tu_dir", KeyType::String, "",
-        "TU dataset folder holding <NAME>_A.txt etc., NAME its last component (relative to the deck; source tu)");
+  io::Schema::input_path(s.add("spen.data.tu_dir", KeyType::String, "",
+                               "TU dataset folder holding <NAME>_A.txt etc., NAME its last component (source tu)"));
   s.add("spen.data.csl_per_class", KeyType::Int, "15", "CSL graphs per class").min = 1;
   s.add("spen.data.csl_seed", KeyType::Int, "0", "seed of the CSL relabellings").min = 0;
   s.add("spen.data.node_features", KeyType::Choice, "labels",

@@ -133,7 +133,7 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
   core::log_info(log.get(), cat("relative L2 error after steps ", errors));
   core::log_info(log.get(), cat("wall time per simulated time unit: model ", core::sci(model_seconds / simulated),
                                 " s, reference ", core::sci(reference_seconds / simulated), " s (model ",
-                                core::sci(reference_seconds / model_seconds), "x the reference's speed)"));
+                                core::sig3(reference_seconds / model_seconds), "x the reference's speed)"));
   core::log_info(log.get(), cat("wrote ", base, "_errors.csv, ", base, "_vorticity.png",
                                 o.output_every > 0 ? cat(", ", base, ".pvd") : std::string()));
 }
