@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -26,7 +27,8 @@ std::string sci(double x) {
 
 std::string sig3(double x) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", x);
+  // Three significant digits, but never an exponent for a whole number of four or more digits.
+  std::snprintf(buf, sizeof buf, std::abs(x) >= 1000 && std::abs(x) < 1e15 ? "%.0f" : "%.3g", x);
   return buf;
 }
 

@@ -117,7 +117,9 @@ io::H5File open_checkpoint(const std::string& path) {
       throw Error(
           cat(e.what(), " (a .pt beside a checkpoint holds its parameters for PyTorch; tessera reads the .h5)"));
     if (!std::filesystem::exists(path))
-      throw Error(cat(e.what(), " (tessera-train writes its checkpoint as <output.dir>/checkpoint.h5)"));
+      throw Error(cat(e.what(),
+                      " (tessera-train writes its checkpoint as <output.dir>/checkpoint.h5, or in a fold's or "
+                      "case's folder below it)"));
     throw;
   }
 }

@@ -53,6 +53,12 @@ TEST_CASE("ratios in log lines: a zero baseline is named, not printed as nan", "
   CHECK(core::sci_ratio(1, 4) == "2.5000e-01");
   CHECK(core::sci_ratio(0, 0) == "undefined");  // a flow that does not change: persistence is exact
   CHECK(core::sci_ratio(3e-3, 0) == "undefined");
+  // Figures for people: three digits, no exponent for large whole numbers (a 1234x speed-up).
+  CHECK(core::sig3(79.269005) == "79.3");
+  CHECK(core::sig3(0.63927) == "0.639");
+  CHECK(core::sig3(6.6666667) == "6.67");
+  CHECK(core::sig3(1234.4) == "1234");
+  CHECK(core::sig3(2.5e-4) == "0.00025");
 }
 
 TEST_CASE("progress text", "[progress]") {

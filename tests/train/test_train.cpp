@@ -104,7 +104,7 @@ TEST_CASE("checkpoint files restore tensors bit for bit", "[train][checkpoint]")
   CHECK(r.attributes["step"] == "12");
   CHECK_THROWS_WITH(train::load_checkpoint(out + "/none.h5"),
                     Catch::EndsWith("none.h5: file not found (tessera-train writes its checkpoint as "
-                                    "<output.dir>/checkpoint.h5)"));
+                                    "<output.dir>/checkpoint.h5, or in a fold's or case's folder below it)"));
   // The state dict for PyTorch that training writes beside it, given by mistake: the hint names the .h5.
   std::ofstream(out + "/ck.pt") << "PK\x03\x04 (a zip archive, as torch.save writes)";
   CHECK_THROWS_WITH(

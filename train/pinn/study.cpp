@@ -21,6 +21,7 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
   std::vector<double> table(static_cast<size_t>(n * kCols), 0.0);
   // One case, its error named by the case in a sweep.
   auto train_case = [&](int64_t i) {
+    bool resumed_by_sweep = false;  // from the case's own folder, not from a train.resume the deck gave
     try {
       PinnOptions o = cases[i];
       LoopOptions lo = loop;
@@ -28,7 +29,7 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
         lo.output_dir = loop.output_dir + "/" + o.name;
         // A sweep resumes every case from its own folder, unless asked to start afresh.
         if (!overwrite && std::filesystem::exists(lo.output_dir + "/checkpoint.h5"))
-          o.resume = lo.output_dir + "/checkpoint.h5";
+          o.resume = lo.output_dir + "/checkpoint.h5", resumed_by_sweep = true;
       }
       core::log_info(ctx.log.get(), cat("case ", i + 1, " of ", n, ": ", o.name, " (rank ", ctx.comm.rank(), ")"));
       const auto start = std::chrono::steady_clock::now();
@@ -42,7 +43,10 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
       std::copy(row, row + kCols, table.begin() + i * kCols);
     } catch (const Error& e) {
       if (single) throw;
-      throw Error(cat("case ", cases[i].name, ": ", e.what()), e.key());
+      // A case checkpoint that the sweep found and cannot resume: output.overwrite starts afresh
+      // (train.resume, which the learner names, is not in such a deck).
+      throw Error(cat("case ", cases[i].name, ": ", e.what()),
+                  resumed_by_sweep && e.key() == "train.resume" ? "output.overwrite" : e.key());
     }
   };
   // A case that fails on one rank (diverged, its folder blocked) stops the others at their next
