@@ -83,9 +83,10 @@ std::string CaseOutput::summary(const CaseResult& r) const {
   core::write_text_atomic(base_ + "_summary.csv", s.str());
   std::string files = cat(xdmf_ ? base_ + ".xmf (fields), " : "", pvd_ ? base_ + ".pvd (fields), " : "", base_,
                           "_forces.csv, ", base_, "_summary.csv");
-  // A steady solve has one row: the plot shows its point. Without VTK there is no PNG writer.
+  // A steady solve has one row, which is no curve over time (its plot was one point on an axis
+  // from -0.5 to 0.5): its values are in the summary. Without VTK there is no PNG writer.
 #if TESSERA_HAVE_VTK
-  if (!time_.empty()) {
+  if (time_.size() > 1) {
     io::write_line_plots_png(base_ + "_forces.png",
                              {{"drag coefficient", "time", "c_D", false, {{"", time_, c_d_}}},
                               {"lift coefficient", "time", "c_L", false, {{"", time_, c_l_}}},
