@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "core/on_root.hpp"
 #include "io/line_plot.hpp"
 #include "io/series_files.hpp"
@@ -19,9 +20,15 @@ namespace tessera::jobs {
 
 CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& comm)
     : o_(o), m_(m), comm_(comm), base_(o.base()) {
-  // An earlier run's steps, .xmf or .pvd would pass for this one's. The folder itself is made by
-  // the first file written, so that a case failing before its first output leaves none behind.
-  run_on_root(comm, [&] { io::remove_series_files(base_); });
+  // An earlier run's steps, .xmf, .pvd or force plot (which a steady run does not draw) would
+  // pass for this one's. The folder itself is made by the first file written, so that a case
+  // failing before its first output leaves none behind.
+  run_on_root(comm, [&] {
+    io::remove_series_files(base_);
+    std::error_code ec;
+    if (std::filesystem::remove(base_ + "_forces.png", ec); ec)
+      throw Error(cat(base_, "_forces.png: cannot remove an earlier run's plot: ", ec.message()));
+  });
   for (int32_t t : m.node_type) node_type_.data.push_back(t);
     // case_options rejects output.xdmf / output.vtu in builds without HDF5 / VTK.
 #if TESSERA_HAVE_VTK
