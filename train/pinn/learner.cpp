@@ -168,11 +168,14 @@ PinnLearner::PinnLearner(const PinnOptions& o, std::shared_ptr<spdlog::logger> l
       std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(o.adam_lr).amsgrad(o.amsgrad));
   int64_t params = 0;
   for (const auto& p : net_->parameters()) params += p.numel();
-  core::log_info(log_.get(), cat(o.name.empty() ? "" : o.name + ": ", formulation_name(o.formulation), " on ",
-                                 o.problem.name(), " (c ", o.problem.c, ", nu ", o.problem.nu, ", C ", o.problem.C,
-                                 ", T ", o.problem.T, "), ", o.nx, " x ", o.nt, " points, ", params, " parameters, ",
-                                 o.fp64 ? "fp64" : "fp32", ", ", o.taylor ? "Taylor-mode" : "autograd",
-                                 " derivatives; Adam ", o.adam_steps, " steps, then L-BFGS"));
+  core::log_info(
+      log_.get(),
+      cat(o.name.empty() ? "" : o.name + ": ", formulation_name(o.formulation), " on ", o.problem.name(), " (c ",
+          o.problem.c, ", nu ", o.problem.nu, ", C ", o.problem.C, ", T ", o.problem.T, "), ", o.nx, " x ", o.nt,
+          " points, ", params, " parameters, ", o.fp64 ? "fp64" : "fp32", ", ", o.taylor ? "Taylor-mode" : "autograd",
+          " derivatives; ",
+          o.steps > 0 && o.adam_steps >= o.steps ? cat("Adam for all ", o.steps, " steps (train.steps; no L-BFGS)")
+                                                 : cat("Adam ", o.adam_steps, " steps, then L-BFGS")));
   if (!o.resume.empty()) with_key("train.resume", [&] { load(o.resume); });
 }
 

@@ -179,6 +179,7 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   o.weight_ic = w[2];
   if (lagrangian) o.scale_displacement = d.get_bool("pinn.lpinn.scale_displacement");
   o.adam_steps = d.get_int("pinn.adam.steps");
+  o.steps = d.get_int("train.steps");
   o.adam_lr = d.get_float("pinn.adam.lr");
   o.amsgrad = d.get_bool("pinn.adam.amsgrad");
   o.hard_initial_condition = d.get_string("pinn.initial_condition") == "hard";

@@ -34,6 +34,7 @@ struct PinnOptions {
   bool taylor = true;         // derivatives by the Taylor-mode jet (else torch autograd)
   bool fp64 = false;          // parameters and points in double precision
   int64_t adam_steps = 1000;  // steps of Adam, then L-BFGS steps until train.steps
+  int64_t steps = 0;          // train.steps, for the log (0: not known)
   double adam_lr = 1e-2;
   bool amsgrad = true;
   // Outputs in the form g(x0) + t·N (physics/hard_initial_condition.hpp): u = u0 + t·N_u and the
