@@ -30,15 +30,18 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
   Raw r;
   r.source = cat(f.path(), ": group ", group);
   const std::string g = group == "/" ? "" : group;
-  auto need = [&](const std::string& name, const std::string& expected) {
+  // A dataset the deck names (fields.<key>) that the group lacks: located at that key, which
+  // gives the source's own name for it.
+  auto need = [&](const std::string& name, const std::string& expected, const std::string& key) {
     if (!f.exists(g + "/" + name))
       throw Error(
-          cat(f.path(), ": trajectory group ", group, " has no dataset '", name, "'; expected ", name, " ", expected));
+          cat(f.path(), ": trajectory group ", group, " has no dataset '", name, "'; expected ", name, " ", expected),
+          key);
     return read_h5(f, g + "/" + name);
   };
   int ch = 0;
   int64_t steps = 0, rows = 0;
-  const Array vel = need(o.velocity, "[T, N, 2]");
+  const Array vel = need(o.velocity, "[T, N, 2]", "fields.velocity");
   dynamic_rows(vel, {2, 3}, steps, rows, ch, "[T, N, 2] (a velocity per step and node)");
   r.steps = steps;
   r.nodes = rows;
@@ -49,14 +52,14 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
       throw Error(cat(a.what, ": shape ", shape_text(a.dims), " has ", a.dims[0], " steps, but ", o.velocity, " has ",
                       r.steps));
   };
-  const Array pos = need(o.mesh_pos, "[N, 2] or [T, N, 2]");
+  const Array pos = need(o.mesh_pos, "[N, 2] or [T, N, 2]", "fields.mesh_pos");
   same_steps(pos);
   int64_t n = 0;
   auto p = static_rows(pos, {2, 3}, n, ch, "[N, 2] or [T, N, 2]");
   if (n != r.nodes)
     throw Error(cat(pos.what, ": ", n, " nodes, but ", o.velocity, " has ", r.nodes, " (inconsistent node counts)"));
   r.pos = to_2d(p, ch, false, pos.what);
-  const Array cells = need(o.cells, "[C, 3] or [T, C, 3] (triangles)");
+  const Array cells = need(o.cells, "[C, 3] or [T, C, 3] (triangles)", "fields.cells");
   same_steps(cells);
   int64_t nc = 0;
   r.cells = to_cells(static_rows(cells, {3}, nc, ch, "[C, 3] or [T, C, 3] (triangles)"), r.nodes, cells.what);

@@ -281,11 +281,13 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
   if (o.pressure_required && r.pressure.empty())
     throw Error(cat(r.source, ": no field '", o.pressure,
                     "' (named by fields.pressure; for data without pressure, leave "
-                    "the key at its default)"));
+                    "the key at its default)"),
+                "fields.pressure");
   if (o.node_type_required && r.node_type.empty())
     throw Error(cat(r.source, ": no field '", o.node_type,
                     "' (named by fields.node_type; to infer node types, leave "
-                    "the key at its default)"));
+                    "the key at its default)"),
+                "fields.node_type");
   for (size_t k = 0; k < r.pos.size(); ++k)
     if (!std::isfinite(r.pos[k])) throw Error(cat(r.source, ": node ", k / 2, " has a non-finite coordinate"));
   {

@@ -310,7 +310,8 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
       throw Error(cat(file, ": ",
                       v.present ? "point data '" + o.velocity + "' has " + std::to_string(v.components) +
                                       " components; expected 2 or 3"
-                                : "no point data '" + o.velocity + "' (point data: " + g.array_names + ")"));
+                                : "no point data '" + o.velocity + "' (point data: " + g.array_names + ")"),
+                  v.present ? "" : "fields.velocity");
     auto vel = to_2d(v.values, int(v.components), true, cat(file, ": ", o.velocity));
     r.velocity.insert(r.velocity.end(), vel.begin(), vel.end());
     const VtuField& p = g.pressure;

@@ -287,7 +287,8 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
       if (*slot) throw Error(cat(xmf, ": ", where, ": two attributes named '", name, "'; keep one"));
       *slot = a;
     }
-    if (!vel) throw Error(cat(xmf, ": ", where, ": no attribute '", o.velocity, "'; velocity is required"));
+    if (!vel)
+      throw Error(cat(xmf, ": ", where, ": no attribute '", o.velocity, "'; velocity is required"), "fields.velocity");
     Array v = data.read(child(vel, "DataItem"), where + " " + o.velocity);
     if (v.dims.size() != 2 || (v.dims[1] != 2 && v.dims[1] != 3))
       throw Error(cat(v.what, ": shape ", shape_text(v.dims), " at ", where, "; expected [N, 2] or [N, 3]"));

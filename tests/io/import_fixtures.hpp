@@ -130,8 +130,9 @@ inline void check_inferred(const io::ImportedTrajectory& t) {
   CHECK(t.type_counts.at(mesh::kOutflow) == kNy - 1);
 }
 
+// `key`: the deck key the error must carry (run_app locates it there), "" none.
 template <class F>
-inline void check_error(F&& f, const std::string& text) {
+inline void check_error(F&& f, const std::string& text, const std::string& key = "") {
   try {
     f();
     FAIL("no error; expected one containing: " << text);
@@ -139,6 +140,7 @@ inline void check_error(F&& f, const std::string& text) {
     INFO(e.what());
     CHECK(std::string(e.what()).find(text) != std::string::npos);
     CHECK(std::string(e.what()).find('\n') == std::string::npos);
+    CHECK(e.key() == key);
   }
 }
 

@@ -107,8 +107,8 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());
   });
-  check_error([&] { io::read_foreign(no_vel, o); },
-              "bad_no_velocity.h5: trajectory group /0 has no dataset 'velocity'");
+  check_error([&] { io::read_foreign(no_vel, o); }, "bad_no_velocity.h5: trajectory group /0 has no dataset 'velocity'",
+              "fields.velocity");
   const std::string bad_p = file("pressure_shape", [&](io::H5File& f) {
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());
@@ -149,7 +149,8 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/1" + std::string(50000, 'x') + "/mesh_pos", {n, 2}, pos.data());
   });
-  check_error([&] { io::read_foreign(long_name, o); }, "trajectory group /0 has no dataset 'velocity'");
+  check_error([&] { io::read_foreign(long_name, o); }, "trajectory group /0 has no dataset 'velocity'",
+              "fields.velocity");
   const std::string one_step = file("one_step", [&](io::H5File& f) {
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());
@@ -237,7 +238,8 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
   fs::create_directories(holder);
   fs::copy_file(z_vel, holder + "/data.h5", fs::copy_options::overwrite_existing);
   check_error([&] { io::read_foreign(holder, o); },
-              "a directory is read as a VTU series, but it holds no .vtu or .pvd files; for data.h5 give the file");
+              "a directory is read as a VTU series, but it holds no .vtu or .pvd files; for data.h5 give the file",
+              "import.source");
   io::ImportOptions as_gp = o;
   as_gp.format = io::ForeignFormat::GraphPhysics;
   check_error([&] { io::read_foreign(holder, as_gp); }, "a directory; graph-physics data is one .h5 file");
@@ -254,7 +256,8 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     check_error([&] { io::read_foreign(out + "/gp_bad_dt/copy.h5", no_dt); }, "meta.json has no \"dt\"; set import.dt");
   }
   check_error([&] { io::read_foreign(write_gp("gp_no_dt", false), no_dt); }, "no time step");
-  check_error([&] { io::read_foreign(out + "/nowhere.h5", o); }, "nowhere.h5: file or directory not found");
+  check_error([&] { io::read_foreign(out + "/nowhere.h5", o); }, "nowhere.h5: file or directory not found",
+              "import.source");
   // Trajectories of different lengths cannot share one dataset.
   io::ImportedDataset two = io::read_foreign(write_gp("gp_lengths", false), o);
   two.trajectories[1].steps = 2;

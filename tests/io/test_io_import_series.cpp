@@ -59,7 +59,8 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   // No velocity.
   const std::string nov = write_vtu_series("vtu_bad_velocity", false, false);
   write_vtu(nov + "/step_10.vtu", channel, {io::Field{"speed", 1, false, std::vector<double>(kNodes)}});
-  check_error([&] { io::read_foreign(nov, o); }, "step_10.vtu: no point data 'velocity' (point data: speed)");
+  check_error([&] { io::read_foreign(nov, o); }, "step_10.vtu: no point data 'velocity' (point data: speed)",
+              "fields.velocity");
   // Node types that change over time (taken from step 0 without a word before), and a field
   // named on purpose that the series lacks.
   const std::string vary = write_vtu_series("vtu_node_type_varies", false, false);
@@ -77,7 +78,8 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   named.pressure = "prs";
   named.pressure_required = true;
   check_error([&] { io::read_foreign(write_vtu_series("vtu_named_pressure", false, false), named); },
-              "no field 'prs' (named by fields.pressure; for data without pressure, leave the key at its default)");
+              "no field 'prs' (named by fields.pressure; for data without pressure, leave the key at its default)",
+              "fields.pressure");
   // Pressure at some steps only.
   const std::string somep = write_vtu_series("vtu_bad_pressure", true, false);
   write_vtu(somep + "/step_10.vtu", channel, {io::Field{"velocity", 2, false, std::vector<double>(kNodes * 2)}});
@@ -85,7 +87,7 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   // Empty series, a lone .vtu, a missing step file.
   fs::create_directories(out + "/vtu_empty");
   check_error([&] { io::read_foreign(out + "/vtu_empty", o); }, "vtu_empty: empty series");
-  check_error([&] { io::read_foreign(dir + "/step_2.vtu", o); }, "one .vtu file is one time step");
+  check_error([&] { io::read_foreign(dir + "/step_2.vtu", o); }, "one .vtu file is one time step", "import.source");
   const std::string gone = write_vtu_series("vtu_missing_step", false, true);
   fs::remove(gone + "/step_5.vtu");
   check_error([&] { io::read_foreign(gone + "/series.pvd", o); }, "step_5.vtu: file not found (step 1 of");
