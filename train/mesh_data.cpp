@@ -126,7 +126,10 @@ void require_dataset_trajectory(const io::DatasetReader& reader, const std::stri
 
 DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
                                           const std::string& key) {
-  io::DatasetReader reader(dir, split);
+  // The folder, then its split: one that cannot be read is its deck key's error (the rollout and
+  // hybrid decks' data.dir and data.split; data.dir also when it came from the checkpoint).
+  with_key("data.dir", [&] { io::read_dataset_meta(dir); });
+  io::DatasetReader reader = with_key("data.split", [&] { return io::DatasetReader(dir, split); });
   require_dataset_trajectory(reader, dir, split, id, key);
   return {reader.read(id), cat(dir, "/", split, ".h5 #", id), reader.meta().dt, reader.deck_yaml()};
 }

@@ -75,7 +75,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   // No collective inside: a file or trajectory that one rank cannot use is every rank's error.
   std::optional<io::DatasetReader> opened;
   run_on_every_rank(comm, [&] {
-    const io::DatasetReader& reader = opened.emplace(dir, o.split);
+    with_key("data.dir", [&] { io::read_dataset_meta(dir); });  // as read_dataset_trajectory
+    const io::DatasetReader& reader =
+        with_key("data.split", [&]() -> const io::DatasetReader& { return opened.emplace(dir, o.split); });
     for (int64_t id : o.trajectories) require_dataset_trajectory(reader, dir, o.split, id, "rollout.trajectories");
     for (int64_t i = comm.rank(); i < count; i += comm.size()) {
       const int64_t id = o.trajectories[i];
