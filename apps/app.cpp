@@ -160,16 +160,9 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   std::vector<std::string> passthrough;
   // Pass-through options (PETSc): "-name", optionally followed by one value ("-ksp_type gmres").
   bool after_option = false;
-  // A PETSc "-<prefix>_type" option without its value: PETSc reads it as an unknown type and says
-  // "Unknown type. Check for miss-spelling or missing package" after the mesh and setup.
-  std::string type_without_value;
-  auto type_option = [](const std::string& s) {
-    return s.size() > 5 && s.rfind("-", 0) == 0 && s.compare(s.size() - 5, 5, "_type") == 0;
-  };
   for (const auto& x : cli.remaining()) {
     if (x.empty()) continue;
     const bool option = x.rfind("-", 0) == 0;
-    if (option && after_option && type_option(passthrough.back())) type_without_value = passthrough.back();
     // PETSc's options have one dash; two dashes, or one of tessera's own flags with one dash
     // (-set key=value), is a mistyped tessera option that PETSc would silently ignore.
     const std::string name = x.substr(0, x.find('='));
@@ -192,12 +185,18 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     passthrough.push_back(x);
     after_option = option;
   }
-  if (after_option && type_option(passthrough.back())) type_without_value = passthrough.back();
-  if (!type_without_value.empty()) {
-    if (comm.root())
-      std::cerr << spec.name << ": error: PETSc option '" << type_without_value
-                << "' needs a value, the type's name (e.g. -pc_type lu, -ksp_type gmres)\n";
-    return 2;
+  // A PETSc "-<prefix>_type" option without its value (last, or before another option): PETSc
+  // reads it as an unknown type and says "Unknown type. Check for miss-spelling or missing
+  // package" after the mesh and setup.
+  for (size_t i = 0; i < passthrough.size(); ++i) {
+    const std::string& x = passthrough[i];
+    const bool type_option = x.size() > 5 && x.rfind("-", 0) == 0 && x.compare(x.size() - 5, 5, "_type") == 0;
+    if (type_option && (i + 1 == passthrough.size() || passthrough[i + 1].rfind("-", 0) == 0)) {
+      if (comm.root())
+        std::cerr << spec.name << ": error: PETSc option '" << x
+                  << "' needs a value, the type's name (e.g. -pc_type lu, -ksp_type gmres)\n";
+      return 2;
+    }
   }
   if (deck_path.empty()) {
     if (comm.root())

@@ -268,6 +268,8 @@ DatasetReader::DatasetReader(const std::string& dir, const std::string& split)
   std::sort(ids_.begin(), ids_.end());
 }
 
+DatasetReader::DatasetReader(DatasetReader&&) noexcept = default;
+DatasetReader& DatasetReader::operator=(DatasetReader&&) noexcept = default;
 DatasetReader::~DatasetReader() = default;
 
 Trajectory DatasetReader::read(int64_t index) const {

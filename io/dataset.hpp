@@ -82,6 +82,8 @@ DatasetMeta read_dataset_meta(const std::string& dir);
 class DatasetReader {
  public:
   DatasetReader(const std::string& dir, const std::string& split);
+  DatasetReader(DatasetReader&&) noexcept;
+  DatasetReader& operator=(DatasetReader&&) noexcept;
   ~DatasetReader();
   const DatasetMeta& meta() const { return meta_; }
   const std::vector<int64_t>& trajectories() const { return ids_; }  // sorted group indices

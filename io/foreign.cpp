@@ -95,8 +95,9 @@ ImportedDataset read_foreign(const std::string& path, const ImportOptions& o) {
   // A source that is missing or of no known kind is import.source's error; the readers' own
   // errors name the file and, where one is at fault, the fields.* or node_types.* key.
   const ForeignFormat f = with_key("import.source", [&] {
+    if (o.format == ForeignFormat::Auto) return detect_foreign_format(path);  // which refuses a missing one too
     if (!fs::exists(path)) throw Error(cat(path, ": file or directory not found"));
-    return o.format == ForeignFormat::Auto ? detect_foreign_format(path) : o.format;
+    return o.format;
   });
   switch (f) {
     case ForeignFormat::GraphPhysics:

@@ -124,20 +124,23 @@ void require_dataset_trajectory(const io::DatasetReader& reader, const std::stri
     throw Error(cat(dir, "/", split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"), key);
 }
 
+io::DatasetReader open_split(const std::string& dir, const std::string& split, const std::string& split_key) {
+  // The folder first (data.dir also when a rollout took it from the checkpoint), then the split.
+  with_key("data.dir", [&] { io::read_dataset_meta(dir); });
+  return with_key(split_key, [&] { return io::DatasetReader(dir, split); });
+}
+
 DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::string& split, int64_t id,
                                           const std::string& key) {
-  // The folder, then its split: one that cannot be read is its deck key's error (the rollout and
-  // hybrid decks' data.dir and data.split; data.dir also when it came from the checkpoint).
-  with_key("data.dir", [&] { io::read_dataset_meta(dir); });
-  io::DatasetReader reader = with_key("data.split", [&] { return io::DatasetReader(dir, split); });
+  const io::DatasetReader reader = open_split(dir, split, "data.split");
   require_dataset_trajectory(reader, dir, split, id, key);
   return {reader.read(id), cat(dir, "/", split, ".h5 #", id), reader.meta().dt, reader.deck_yaml()};
 }
 
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
                                        const mesh::AugmentOptions& augment, int64_t limit, const Comm& comm,
-                                       int halo_hops) {
-  io::DatasetReader r(dir, split);
+                                       int halo_hops, const std::string& split_key) {
+  const io::DatasetReader r = open_split(dir, split, split_key);
   std::vector<TrajectoryData> out;
   for (int64_t id : r.trajectories()) {
     if (limit > 0 && int64_t(out.size()) >= limit) break;

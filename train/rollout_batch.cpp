@@ -66,8 +66,6 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                        const std::shared_ptr<spdlog::logger>& log) {
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
   const int64_t count = static_cast<int64_t>(o.trajectories.size());
-  core::log_info(log.get(), cat(count, count == 1 ? " trajectory" : " trajectories", " of ", dir, "/", o.split, ".h5",
-                                o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));
   // This rank's share, whole (outputs and metrics are per trajectory, on this rank alone).
   std::vector<int64_t> mine;
   std::vector<TrajectoryData> parts;
@@ -75,9 +73,7 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   // No collective inside: a file or trajectory that one rank cannot use is every rank's error.
   std::optional<io::DatasetReader> opened;
   run_on_every_rank(comm, [&] {
-    with_key("data.dir", [&] { io::read_dataset_meta(dir); });  // as read_dataset_trajectory
-    const io::DatasetReader& reader =
-        with_key("data.split", [&]() -> const io::DatasetReader& { return opened.emplace(dir, o.split); });
+    const io::DatasetReader& reader = opened.emplace(open_split(dir, o.split, "data.split"));
     for (int64_t id : o.trajectories) require_dataset_trajectory(reader, dir, o.split, id, "rollout.trajectories");
     for (int64_t i = comm.rank(); i < count; i += comm.size()) {
       const int64_t id = o.trajectories[i];
@@ -99,8 +95,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   if (comm.size() > count)
     core::log_warn(log.get(), cat(comm.size(), " ranks for ", count, " trajectories: ", comm.size() - count,
                                   " rank(s) stay idle (rollout.trajectories deals out whole trajectories)"));
-  core::log_info(log.get(), cat("rolling out ", count, " trajectories of ", dir, "/", o.split, ".h5 for ", steps,
-                                " steps on ", comm.size(), " rank(s), ",
+  core::log_info(log.get(), cat("rolling out ", count, count == 1 ? " trajectory" : " trajectories", " of ", dir, "/",
+                                o.split, ".h5", o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : "",
+                                " for ", steps, " steps on ", comm.size(), " rank(s), ",
                                 o.batch ? "together (one forward pass per step)" : "one after another"));
   const double dt = reader.meta().dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, cat(dir, "/", o.split, ".h5")); !w.empty())

@@ -57,16 +57,16 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
     has_valid = std::filesystem::exists(valid_path);
     if (!has_valid && o.data.valid_split != "valid")
       throw Error(cat(valid_path, " does not exist: no split '", o.data.valid_split, "' in ", dir), "data.valid_split");
-    // A split that is missing or not readable is the split key's error; what loading it finds
-    // later (a trajectory's values, the partition) names its own cause.
-    with_key("data.train_split", [&] { io::DatasetReader(dir, o.data.train_split); });
-    if (!graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops);
+    if (graph_parallel_)
+      open_split(dir, o.data.train_split, "data.train_split");  // opened to check it: it is loaded below
+    else
+      train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops, "data.train_split");
   });
-  if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops);
+  if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops, "data.train_split");
   run_on_root(comm_, [&] {  // validation: rank 0, whole graphs
-    if (!has_valid) return;
-    with_key("data.valid_split", [&] { io::DatasetReader(dir, o.data.valid_split); });
-    valid_ = load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self());
+    if (has_valid)
+      valid_ =
+          load_split(dir, o.data.valid_split, o.augment, o.valid_trajectories, Comm::self(), 1, "data.valid_split");
   });
   // A dataset made with dataset.valid: 0 trains without a word otherwise, and its output.dir then
   // lacks the metrics.csv that the key's help lists.
