@@ -93,8 +93,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                                   " steps of the shortest of these trajectories: rolling out ", steps));
   // As the PINN study says it: whole trajectories are dealt out, so ranks beyond them wait.
   if (comm.size() > count)
-    core::log_warn(log.get(), cat(comm.size(), " ranks for ", count, " trajectories: ", comm.size() - count,
-                                  " rank(s) stay idle (rollout.trajectories deals out whole trajectories)"));
+    core::log_warn(log.get(), cat(comm.size(), " ranks for ", count, count == 1 ? " trajectory: " : " trajectories: ",
+                                  comm.size() - count, comm.size() - count == 1 ? " rank stays" : " ranks stay",
+                                  " idle (rollout.trajectories deals whole trajectories to the ranks)"));
   core::log_info(log.get(), cat("rolling out ", count, count == 1 ? " trajectory" : " trajectories", " of ", dir, "/",
                                 o.split, ".h5", o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : "",
                                 " for ", steps, " steps on ", comm.size(), " rank(s), ",

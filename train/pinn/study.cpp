@@ -16,7 +16,9 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
   const bool single = cases.size() == 1, overwrite = study.fresh_start;
   const int64_t n = static_cast<int64_t>(cases.size()), ranks = ctx.comm.size();
   if (ranks > n)
-    core::log_warn(ctx.log.get(), cat(ranks, " ranks for ", n, " case(s): ", ranks - n, " rank(s) stay idle"));
+    core::log_warn(ctx.log.get(), cat(ranks, " ranks for ", n, n == 1 ? " case: " : " cases: ", ranks - n,
+                                      ranks - n == 1 ? " rank stays" : " ranks stay",
+                                      " idle (the study deals whole cases to the ranks, round-robin)"));
   constexpr int kCols = 5;  // rel_l2, rel_spectral, loss, seconds, steps
   std::vector<double> table(static_cast<size_t>(n * kCols), 0.0);
   // One case, its error named by the case in a sweep.
