@@ -21,6 +21,7 @@
 #include "jobs/flow_sample.hpp"
 #include "mesh/structured.hpp"
 #include "solvers/petsc_session.hpp"
+#include "tests/error_key.hpp"
 #include "tests/test_paths.hpp"
 #include "train/hybrid/flow_config.hpp"
 #include "train/hybrid/hybrid_rollout.hpp"
@@ -30,6 +31,7 @@ using namespace tessera;
 using namespace tessera::train;
 using hybrid::Schedule;
 using hybrid::Trigger;
+using test::error_key;
 
 namespace {
 
@@ -98,16 +100,6 @@ struct TestModel {
     }
   }
 };
-
-template <class F>
-std::string error_key(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.key();
-  }
-  return "no error";
-}
 
 // u = (x, (σ - 1) y): div u = σ, |grad u|² = 1 + (σ - 1)².
 at::Tensor linear_field(const mesh::Mesh& m, double sigma) {

@@ -16,25 +16,16 @@
 #include "solvers/petsc_session.hpp"
 #include "solvers/signal.hpp"
 #include "solvers/taylor_hood.hpp"
+#include "tests/error_key.hpp"
 
 using namespace tessera;
 using solvers::FlowConfig;
 using solvers::NavierStokes;
+using test::error_key;
 
 namespace {
 
 double factorial(int n) { return n <= 1 ? 1.0 : n * factorial(n - 1); }
-
-// The deck key an error about a setting carries ("" if none, "no error" if f does not throw).
-template <class F>
-std::string error_key(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.key();
-  }
-  return "no error";
-}
 
 // Channel [0, 2] x [0, 0.5]: inflow left, outflow right, walls bottom and top.
 mesh::Mesh channel(int nx, int ny) {
