@@ -1,7 +1,7 @@
 // TaylorHood: the P2/P1 (Taylor–Hood) mixed finite-element space on a triangle mesh: quadratic
 // velocity at vertices and edge midpoints, linear pressure at vertices. Inf-sup stable without
-// stabilisation parameters, which is what lets the DFG drag/lift intervals (±0.2%) be met on
-// meshes of a few thousand cells; see docs/solvers.md for the choice.
+// stabilisation parameters, which is what lets the DFG drag and lift intervals (c_D within ±0.2%,
+// c_L ±3%) be met on meshes of a few thousand cells; see docs/solvers.md for the choice.
 //
 // Unknowns are numbered rank by rank (rows of a PETSc MPIAIJ matrix are contiguous per rank):
 // rank r owns the vertices of its partition (ux, uy, p each) and the edges whose first vertex it

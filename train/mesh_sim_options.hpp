@@ -35,7 +35,7 @@ struct OptimOptions {
 // Multi-step unrolled training (train.unroll*): each sample predicts `steps` consecutive steps
 // autoregressively from its (noisy) input, boundary nodes imposed after each; the loss is taken
 // on the last `grad_steps` of them and the earlier ones run without gradient, as in the
-// pushforward trick of Brandstetter et al. (docs/references.md §3). k = 1 is next-step training.
+// pushforward trick of Brandstetter et al. (docs/references.md §10). k = 1 is next-step training.
 struct UnrollOptions {
   int64_t steps = 1;       // k: predicted steps per sample
   int64_t grad_steps = 1;  // the last steps whose loss is taken, with gradient through them (<= k)
