@@ -146,6 +146,17 @@ TEST_CASE("the scaled displacement output is the unscaled one with its last row 
   o.scale_displacement = false;
   o.resume = path;
   CHECK_THROWS_WITH(PinnLearner(o, nullptr), Catch::Contains("pinn.lpinn.scale_displacement"));
+  // Another speed also gives another unit; the error names the speed, the key the user changed
+  // (it named pinn.lpinn.scale_displacement).
+  PinnOptions faster = small(Formulation::Lagrangian, physics::Problem1D::advection(30.0));
+  faster.resume = path;
+  try {
+    PinnLearner(faster, nullptr);
+    FAIL("a checkpoint of c = 20 resumed with c = 30");
+  } catch (const Error& err) {
+    CHECK(err.key() == "pinn.c");
+    CHECK_THAT(err.what(), Catch::Contains("pinn.c = 20, the deck gives 30"));
+  }
   // An Eulerian network has no displacement output: the setting does not bind its checkpoints
   // (the deck reader no longer reads it for formulation: pinn, and warns that it is idle).
   PinnOptions e = small(Formulation::Eulerian, physics::Problem1D::advection(20.0));

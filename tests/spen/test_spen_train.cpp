@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "tests/test_paths.hpp"
+#include "train/checkpoint.hpp"
 #include "train/spen/cross_validation.hpp"
 #include "train/spen/data.hpp"
 #include "train/spen/learner.hpp"
@@ -125,6 +126,31 @@ TEST_CASE("a resumed fold equals the uninterrupted one bit for bit", "[spen]") {
     // Training moved the parameters (the comparison above can fail).
     FoldLearner fresh(o, data, 1, train, test, {}, log, comm);
     CHECK_FALSE(at::equal(params(fresh)[0], a[0]));
+    // Fewer layers than the checkpoint's: refused at the key; and by the parameter count for a
+    // checkpoint that does not record its model (written before 2026-12-06). Both used to load
+    // the first layers and drop the rest.
+    auto fewer = o;
+    fewer.layers = o.layers - 1;
+    try {
+      FoldLearner(fewer, data, 1, train, test, {}, log, comm, ckpt);
+      FAIL("a fold resumed with fewer layers");
+    } catch (const Error& e) {
+      CHECK(e.key() == "spen.model.layers");
+    }
+    train::Checkpoint c = train::load_checkpoint(ckpt);
+    for (const char* key : {"setup.spen.model.layers", "setup.spen.model.hops", "setup.spen.model.channels",
+                            "setup.spen.model.rare_threshold"})
+      REQUIRE(c.attributes.erase(key) == 1);
+    const std::string unrecorded = dir + "/unrecorded.h5";
+    train::save_checkpoint(unrecorded, c);
+    try {
+      FoldLearner(fewer, data, 1, train, test, {}, log, comm, unrecorded);
+      FAIL("a fold resumed with fewer layers from a checkpoint without its model settings");
+    } catch (const Error& e) {
+      CHECK(e.key() == "train.resume");
+      CHECK_THAT(e.what(), Catch::Contains("parameter tensors, the deck's model has"));
+    }
+    CHECK_NOTHROW(FoldLearner(o, data, 1, train, test, {}, log, comm, unrecorded));
   }
 }
 

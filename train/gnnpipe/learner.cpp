@@ -30,6 +30,19 @@ std::string data_identity(const GnnPipeOptions& o, const io::NodeDataset& d) {
   return id;
 }
 
+// The model a checkpoint's weights belong to, by deck key. (A resume with fewer layers loaded the
+// first ones and dropped the rest without a word; another convolution failed on a tensor's name,
+// naming no key.)
+RunSetup model_setup(const gnn::DeepGcnConfig& m) {
+  const bool gcnii = m.kind == gnn::DeepGcnKind::Gcnii;
+  return {{"gnnpipe.model.conv", gnn::deep_gcn_name(m.kind)},
+          {"gnnpipe.model.layers", cat(m.layers)},
+          {"gnnpipe.model.hidden", cat(m.hidden)},
+          {"gnnpipe.model.alpha", gcnii ? cat(m.alpha) : "-"},
+          {"gnnpipe.model.lambda", gcnii ? cat(m.lambda) : "-"},
+          {"gnnpipe.model.dropout", cat(m.dropout)}};
+}
+
 }  // namespace
 
 GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::shared_ptr<spdlog::logger> log)
@@ -82,6 +95,10 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
       throw Error(cat(o.resume, ": was trained on ", it->second, "; the deck gives ", data_identity_,
                       " (a checkpoint resumes only on the graph it was trained on)"),
                   "train.resume");
+    if (const auto d = setup_difference(c, model_setup(o.engine.model)))
+      throw Error(cat(o.resume, ": this model was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
+                      "; a resume continues the same model"),
+                  d->key);
     engine_->load(c, o.resume);
     if (c.tensors.count("gnnpipe.best")) {
       const at::Tensor b = c.tensors["gnnpipe.best"].to(at::kDouble);
@@ -156,6 +173,7 @@ void GnnPipeLearner::save(const std::string& path) const {
   c.attributes["family"] = "gnnpipe";
   c.attributes["step"] = std::to_string(engine_->epochs_done());
   c.attributes["data"] = data_identity_;
+  put_setup(c, model_setup(options_.engine.model));
   put_deck(c, options_.deck_yaml, options_.deck_dir);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }

@@ -325,6 +325,13 @@ void PinnLearner::load(const std::string& path) {
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not pinn"), "train.resume");
   if (c.attributes["case"] != options_.name)
     throw Error(cat(path, ": holds case '", c.attributes["case"], "', not '", options_.name, "'"), "train.resume");
+  // The settings first: a unit or form that differs follows from one of them (pinn.c sets the
+  // displacement's unit), which the user changed and the error should name.
+  if (const auto d = setup_difference(c, case_setup(options_)))
+    throw Error(cat(path, ": this case was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
+                    "; a checkpoint resumes only the case it holds (a fresh start: another output.dir, or ",
+                    "output.overwrite: true)"),
+                d->key);
   const std::string unit = cat(displacement_unit());
   if (options_.formulation == Formulation::Lagrangian && c.attributes.count("displacement_unit") &&
       c.attributes["displacement_unit"] != unit)
@@ -336,11 +343,6 @@ void PinnLearner::load(const std::string& path) {
     throw Error(cat(path, ": trained with a ", c.attributes["initial_condition"], " initial condition, this deck's is ",
                     form, " (pinn.initial_condition)"),
                 "train.resume");
-  if (const auto d = setup_difference(c, case_setup(options_)))
-    throw Error(cat(path, ": this case was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
-                    "; a checkpoint resumes only the case it holds (a fresh start: another output.dir, or ",
-                    "output.overwrite: true)"),
-                d->key);
   NamedParameters params = net_->named_parameters();
   unpack_parameters(c, path, params, "train.resume");
   load_adam(c, *adam_, *net_);

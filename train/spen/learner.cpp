@@ -5,6 +5,7 @@
 #include <torch/optim/adamw.h>
 #include <torch/optim/schedulers/step_lr.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -55,6 +56,12 @@ RunSetup fold_setup(const GraphClassifierOptions& o, const std::string& data) {
           {"spen.data.csl_per_class", o.source == "csl" ? cat(o.csl_per_class) : "-"},
           {"spen.data.csl_seed", o.source == "csl" ? cat(o.csl_seed) : "-"},
           {"spen.data.folds", cat(o.folds)},
+          // The model: a resume with fewer layers loaded the first ones and dropped the rest
+          // without a word; another hop count or channel count failed on a tensor's shape.
+          {"spen.model.hops", o.family == "spen" ? cat(o.hops) : "-"},
+          {"spen.model.channels", cat(o.channels)},
+          {"spen.model.layers", cat(o.layers)},
+          {"spen.model.rare_threshold", o.family == "gin" ? "-" : cat(o.rare_threshold)},
           {"train.seed", cat(o.seed)},
           {"spen.train.batch", cat(o.batch)},
           {"spen.train.precision", o.fp64 ? "fp64" : "fp32"}};
@@ -213,7 +220,7 @@ void FoldLearner::load(const std::string& path) {
     throw Error(cat(path, ": a checkpoint of fold ", c.attributes["fold"], ", expected fold ", fold_), "train.resume");
   if (const auto d = setup_difference(c, fold_setup(options_, data_.name)))
     throw Error(cat(path, ": fold ", fold_, " was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
-                    "; a fold resumes only with the split and training it was started with"),
+                    "; a fold resumes only with the model, split and training it was started with"),
                 d->key == "spen.data" ? "train.resume" : d->key);
   auto tensor = [&](const std::string& name) {
     auto it = c.tensors.find(name);
@@ -221,6 +228,14 @@ void FoldLearner::load(const std::string& path) {
       throw Error(cat(path, ": no tensor '", name, "' (not a checkpoint of this model)"), "train.resume");
     return it->second;
   };
+  // Parameters the model lacks (more layers) mean another model: loading the model's own would
+  // drop the rest without a word.
+  const auto stored = std::count_if(c.tensors.begin(), c.tensors.end(),
+                                    [](const auto& kv) { return kv.first.rfind("model.", 0) == 0; });
+  if (stored != static_cast<std::ptrdiff_t>(model_->named_parameters().size()))
+    throw Error(cat(path, ": holds ", stored, " parameter tensors, the deck's model has ",
+                    model_->named_parameters().size(), " (another spen.model)"),
+                "train.resume");
   {
     at::NoGradGuard no_grad;
     for (auto& p : model_->named_parameters()) {
