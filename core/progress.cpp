@@ -58,8 +58,12 @@ std::string Progress::line(const std::string& extra) const {
   std::snprintf(pct, sizeof pct, "%5.1f%%", total_ > 0 ? 100.0 * done_ / total_ : 100.0);
   char r[32];
   std::snprintf(r, sizeof r, "%.3g/s", rate);
-  return cat(label_, " ", done_, "/", total_, " ", pct, " ", r, " elapsed ", clock_text(el), " ETA ",
-             done_ >= total_ ? clock_text(0) : clock_text(eta), extra.empty() ? "" : "  " + extra);
+  // Work finished before its total (early stopping, a time limit) has no time left to estimate:
+  // its last line said "ETA 00:34" for work that had ended.
+  const std::string left =
+      finished_ && done_ < total_ ? "stopped" : "ETA " + (done_ >= total_ ? clock_text(0) : clock_text(eta));
+  return cat(label_, " ", done_, "/", total_, " ", pct, " ", r, " elapsed ", clock_text(el), " ", left,
+             extra.empty() ? "" : "  " + extra);
 }
 
 void Progress::advance(int64_t n, const std::string& extra) {

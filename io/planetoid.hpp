@@ -1,6 +1,6 @@
 // Node-classification datasets on one graph (docs/references.md, "Datasets": Cora): node
 // features, labels, a directed edge list holding both directions of every undirected edge, and
-// train/validation/test masks. read_planetoid reads the HDF5 layout of planetoid/cora.h5 (names
+// train/validation/test masks. read_planetoid reads the HDF5 layout of data/cora/cora.h5 (names
 // after PyTorch Geometric's `Data`); io/csbm.hpp generates the same structure at any size.
 #pragma once
 #include <cstdint>

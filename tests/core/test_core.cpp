@@ -117,6 +117,14 @@ TEST_CASE("progress lines in a log: the last one once, none for a quiet finish",
   }
   CHECK(count("validation 1/3") == 1);
   CHECK(count("validation") == 1);
+  {
+    core::Progress p(log, "train", 200, 1e9, false);  // stopped early: no time left to estimate
+    p.advance(4);
+    p.finish();
+  }
+  CHECK(count("train 4/200") == 1);
+  CHECK(count("stopped") == 1);
+  CHECK(text.str().rfind("ETA") < text.str().find("train 4/200"));  // no ETA on that line
 }
 
 TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {

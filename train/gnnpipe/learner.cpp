@@ -152,9 +152,9 @@ std::vector<Metric> GnnPipeLearner::validate() {
   }
   m.emplace_back("bytes_total", static_cast<double>(total));
   if (!comm_.root()) return {};  // the loop writes what rank 0 returns
-  core::log_info(log_.get(), cat("epoch ", engine_->epochs_done(), ": val acc ", e.val_acc, ", test acc ", e.test_acc,
-                                 ", test at best val ", test_at_best_, ", ", epoch_s, " s/epoch, ", total,
-                                 " bytes/epoch (all ranks)"));
+  core::log_info(log_.get(), cat("epoch ", engine_->epochs_done(), ": val acc ", core::sig3(e.val_acc), ", test acc ",
+                                 core::sig3(e.test_acc), ", test at best val ", core::sig3(test_at_best_), ", ",
+                                 core::sig3(epoch_s), " s/epoch, ", total, " bytes/epoch (all ranks)"));
   return m;
 }
 
@@ -163,7 +163,7 @@ std::string GnnPipeLearner::stop_reason() const {
   const int64_t since = engine_->epochs_done() - best_epoch_;
   if (options_.patience == 0 || since < options_.patience) return {};
   return cat("the validation loss has not fallen for ", since, " epochs (gnnpipe.optim.patience ", options_.patience,
-             "); lowest at epoch ", best_epoch_, ", test accuracy there ", test_at_best_);
+             "); lowest at epoch ", best_epoch_, ", test accuracy there ", core::sig3(test_at_best_));
 }
 
 void GnnPipeLearner::save(const std::string& path) const {

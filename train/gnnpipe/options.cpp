@@ -11,7 +11,8 @@ void add_keys(io::Schema& s) {
   s.section("gnnpipe", "GNNPipe: deep GCNs on one graph, trained graph-parallel, layer-pipelined or hybrid");
   s.section("gnnpipe.data", "the node-classification graph");
   s.add("gnnpipe.data.source", KeyType::Choice, "planetoid",
-        "planetoid: an HDF5 file in the layout of planetoid/cora.h5 (gnnpipe.data.file); csbm: a contextual "
+        "planetoid: an HDF5 file in the layout of data/cora/cora.h5 (gnnpipe.data.file; docs/references.md, Cora); "
+        "csbm: a contextual "
         "stochastic block model generated from gnnpipe.data.csbm.*")
       .choices = {"planetoid", "csbm"};
   io::Schema::input_path(s.add("gnnpipe.data.file", KeyType::String, "",

@@ -72,8 +72,9 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
     run_training(learner, loop, comm, log);
     done.push_back(learner.fold_accuracy());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    core::log_info(log.get(), cat("fold ", f, ": test accuracy ", learner.fold_accuracy(), " (mean of the last ",
-                                  std::min<int64_t>(o.last_epochs, o.epochs), " epochs), ", seconds, " s"));
+    core::log_info(log.get(),
+                   cat("fold ", f, ": test accuracy ", core::sig3(learner.fold_accuracy()), " (mean of the last ",
+                       std::min<int64_t>(o.last_epochs, o.epochs), " epochs), ", core::sig3(seconds), " s"));
   }
   r.fold_accuracy = done;
   double s = 0, s2 = 0;

@@ -177,7 +177,7 @@ std::vector<Metric> FoldLearner::validate() {
   test_acc_.push_back(test_acc);
   const int64_t epoch = step_ / steps_per_epoch_;
   core::log_info(log_.get(), cat("fold ", fold_, " epoch ", epoch, ": train loss ", core::sci(train_loss),
-                                 ", train acc ", train_acc, ", test acc ", test_acc));
+                                 ", train acc ", core::sig3(train_acc), ", test acc ", core::sig3(test_acc)));
   if (!comm_.root()) return {};  // the loop writes what rank 0 returns
   return {{"epoch", static_cast<double>(epoch)},
           {"train_loss", train_loss},
