@@ -105,11 +105,14 @@ class MetricsFile {
     }
     core::write_text_atomic(path_, csv);
   }
-  // The columns named like a loss or an RMSE, as plot series over the step (rows with a value).
-  std::vector<io::PlotSeries> error_series() const {
+  // The columns whose name holds one of `parts` (as "loss", "rmse"), as plot series over the step
+  // (rows with a value).
+  std::vector<io::PlotSeries> series_named(const std::vector<std::string>& parts) const {
     std::vector<io::PlotSeries> out;
     for (const std::string& name : columns_) {
-      if (name.find("loss") == std::string::npos && name.find("rmse") == std::string::npos) continue;
+      if (std::none_of(parts.begin(), parts.end(),
+                       [&](const std::string& p) { return name.find(p) != std::string::npos; }))
+        continue;
       io::PlotSeries s{name, {}, {}};
       for (const Row& r : rows_) {
         const auto it = r.find(name);
@@ -197,8 +200,9 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
     raw.x.push_back(static_cast<double>(step)), raw.y.push_back(loss);
     smooth.x.push_back(static_cast<double>(step)), smooth.y.push_back(avg);
-    // The progress line's loss is the curve of training.png's "smoothed (0.98)", not one step's.
-    progress.advance(1, "smoothed loss " + core::sci(avg));
+    // Both curves of training.png: this step's loss and the smoothed one (0.98), which lags by
+    // about 50 steps (a PINN's loss falls 50-fold in that time: the smoothed one alone misled).
+    progress.advance(1, "loss " + core::sci(loss) + ", smoothed " + core::sci(avg));
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
     const bool validated = o.validate_every > 0 && step % o.validate_every == 0;
     if (validated) record(step, learner.validate());
@@ -208,7 +212,7 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
       break;
     }
   }
-  progress.finish("smoothed loss " + core::sci(avg));
+  progress.finish(raw.y.empty() ? "" : "loss " + core::sci(raw.y.back()) + ", smoothed " + core::sci(avg));
   const int64_t step = learner.steps_done();
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   learner.save(checkpoint);
@@ -217,8 +221,12 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   // cannot be made (a build without VTK) costs a warning, not the run.
   if (comm.root() && !raw.x.empty()) {
     std::vector<io::LinePlot> plots = {{"training loss", "step", "loss", true, {raw, smooth}}};
-    if (auto val = metrics.error_series(); !val.empty())
+    // Errors on a log scale (the PINN's and NeuralStagger's relative errors and residual were
+    // left out: only losses and RMSEs were drawn), accuracies on their own linear panel.
+    if (auto val = metrics.series_named({"loss", "rmse", "rel_l2", "rel_spectral", "residual"}); !val.empty())
       plots.push_back({"validation (metrics.csv)", "step", "", true, std::move(val)});
+    if (auto acc = metrics.series_named({"acc", "test_at_best"}); !acc.empty())
+      plots.push_back({"accuracy (metrics.csv)", "step", "", false, std::move(acc)});
     try {
       io::write_line_plots_png(o.output_dir + "/training.png", plots);
       core::log_info(log.get(), cat("wrote ", o.output_dir, "/training.png"));
