@@ -54,11 +54,13 @@ void add_keys(io::Schema& s, const std::string&) {
         "fp64 keeps that below the prediction tie tolerance")
       .choices = {"fp64", "fp32"};
   add_threads_key(s, "spen.train.threads", "1", "torch intra-op threads per rank; 0: torch's default");
-  // What each data source does not read: set anyway, a warning (run_app). spen.data.tu_dir is not
-  // among them: read_options refuses it for csl. Each of the three families sharing these keys
-  // declares them; the schema keeps one of identical conditions.
+  // What each data source does not read: set anyway, a warning (run_app). (spen.data.tu_dir with
+  // csl was refused, so --set spen.data.source=csl could not run a deck written for a TU dataset:
+  // no --set unsets a key. gnnpipe.data.file with csbm is a warning too.) Each of the three
+  // families sharing these keys declares them; the schema keeps one of identical conditions.
   for (const char* k : {"spen.data.csl_per_class", "spen.data.csl_seed"})
     s.read_only_when(k, {{"spen.data.source", {"csl"}}});
+  s.read_only_when("spen.data.tu_dir", {{"spen.data.source", {"tu"}}}, "csl graphs are generated in code");
   s.read_only_when("spen.data.node_features", {{"spen.data.source", {"tu"}}});  // csl: constant features
   // One deck serves all three families; what a family does not use is named when it is set.
   s.read_only_when("spen.model.hops", {{"model.family", {"spen"}}},
@@ -76,8 +78,6 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   if (o.source == "tu") {
     if (tu_dir.empty()) d.fail("spen.data.tu_dir", "required when spen.data.source is tu");
     o.tu_dir = d.resolve_path(tu_dir);
-  } else if (!tu_dir.empty()) {
-    d.fail("spen.data.tu_dir", "only for spen.data.source: tu");
   }
   if (o.source == "csl") {
     o.csl_per_class = d.get_int("spen.data.csl_per_class");
