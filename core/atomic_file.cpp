@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/interrupt_note.hpp"
 #include "core/write_all.hpp"
 
 namespace tessera::core {
@@ -46,6 +47,10 @@ char slot_path[kSlots][kSlotPath];
 pid_t slot_pid[kSlots];  // a forked child (the file readers) inherits the list: not its files
 char interrupted_program[128];
 volatile std::sig_atomic_t interrupt_quietly = 0;  // quiet_interrupts(): the run has reported its end
+// set_interrupt_note: two buffers, so that the handler reads a whole note while the next is written
+// into the other; -1: no note.
+char interrupt_notes[2][512];
+std::atomic<int> interrupt_note_index{-1};
 
 int list_temporary(const std::string& path) {
   if (path.size() >= kSlotPath) return -1;  // not listed: left behind by a signal, as before
@@ -86,11 +91,13 @@ extern "C" void remove_temporaries_and_die(int sig) {
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
   if (!interrupt_quietly || removed > 0) {
     // One write: under mpirun the ranks' lines, written piece by piece, interleaved.
-    char line[256];
+    char line[1024];
     size_t len = 0;
     line[0] = '\0';
+    const int note = interrupt_note_index.load();
     for (const char* part : {static_cast<const char*>(interrupted_program), ": interrupted by ", name,
-                             removed > 0 ? "; its unfinished output files were removed\n" : "\n"})
+                             removed > 0 ? "; its unfinished output files were removed" : "", note >= 0 ? "; " : "",
+                             note >= 0 ? static_cast<const char*>(interrupt_notes[note]) : "", "\n"})
       append(line, len, sizeof line, part);
     write_all(STDERR_FILENO, line, len);
   }
@@ -118,6 +125,18 @@ void TemporaryOutput::keep() {
 }
 
 void quiet_interrupts() { interrupt_quietly = 1; }
+
+void set_interrupt_note(const std::string& note) {
+  if (note.empty()) {
+    interrupt_note_index.store(-1);
+    return;
+  }
+  const int next = interrupt_note_index.load() == 0 ? 1 : 0;
+  const size_t n = std::min(note.size(), sizeof(interrupt_notes[next]) - 1);
+  std::memcpy(interrupt_notes[next], note.data(), n);
+  interrupt_notes[next][n] = '\0';
+  interrupt_note_index.store(next);
+}
 
 void remove_temporaries_on_interrupt(const std::string& program) {
   const size_t n = std::min(program.size(), sizeof(interrupted_program) - 1);

@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/interrupt_note.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/progress.hpp"
@@ -206,7 +207,10 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
     const bool validated = o.validate_every > 0 && step % o.validate_every == 0;
     if (validated) record(step, learner.validate());
-    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) learner.save(checkpoint);
+    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) {
+      learner.save(checkpoint);
+      core::set_interrupt_note(cat("its last checkpoint is ", checkpoint, " (step ", step, ")"));
+    }
     if (const std::string why = validated ? learner.stop_reason() : ""; !why.empty()) {
       core::log_info(log.get(), cat("stopping early at step ", step, ": ", why));
       break;
@@ -216,6 +220,7 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   const int64_t step = learner.steps_done();
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   learner.save(checkpoint);
+  core::set_interrupt_note(cat("its last checkpoint is ", checkpoint, " (step ", step, ")"));
   core::log_info(log.get(), cat("wrote ", checkpoint));
   // training.png: this run's loss and the validation losses/RMSEs of metrics.csv. A picture that
   // cannot be made (a build without VTK) costs a warning, not the run.

@@ -22,6 +22,7 @@
 #include "core/comm.hpp"
 #include "core/cores.hpp"
 #include "core/error.hpp"
+#include "core/interrupt_note.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
 #include "core/regular_file.hpp"
@@ -220,6 +221,35 @@ TEST_CASE("an interrupted process reports in one write, which other ranks' lines
   ::close(pair[0]);
   REQUIRE(n > 0);
   CHECK(std::string(buf, static_cast<size_t>(n)) == "tessera-test: interrupted by SIGTERM\n");
+}
+
+TEST_CASE("an interrupted run names what it leaves to go on from: the latest note", "[atomic]") {
+  int pair[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pair[0]);
+    ::dup2(pair[1], STDERR_FILENO);
+    core::remove_temporaries_on_interrupt("tessera-test");
+    core::set_interrupt_note("its last checkpoint is a.h5 (step 10)");
+    core::set_interrupt_note("its last checkpoint is a.h5 (step 20)");  // replaces the first
+    core::set_interrupt_note(std::string(2000, 'x'));                   // cut at 511 bytes
+    core::set_interrupt_note("its last checkpoint is a.h5 (step 30)");
+    ::raise(SIGTERM);
+    _exit(0);  // not reached
+  }
+  ::close(pair[1]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  char buf[1024];
+  const ssize_t n = ::recv(pair[0], buf, sizeof buf, 0);
+  ::close(pair[0]);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<size_t>(n)) ==
+        "tessera-test: interrupted by SIGTERM; its last checkpoint is a.h5 (step 30)\n");
 }
 
 TEST_CASE("a thread count beyond this process's cores is named with the key that sets it", "[threads]") {
