@@ -95,7 +95,9 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
       .min = 0;
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   io::Schema::input_path(
-      s.add("train.resume", KeyType::String, "", "checkpoint to resume from (continues its step count)"));
+      s.add("train.resume", KeyType::String, "",
+            "checkpoint to resume from (continues its step count; metrics.csv goes on from output.dir's "
+            "own, so resume into the run's folder to keep its rows)"));
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
   add_threads_key(s, "train.threads", "0", kThreadsKeyHelp);
   s.section("output", "where checkpoints and training metrics go");
