@@ -6,6 +6,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "io/canvas.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_VTK
@@ -75,12 +76,15 @@ void write_panels_png(const std::string& path, const std::vector<ImagePanel>& pa
   bool titled = false;
   for (const ImagePanel& p : panels) titled = titled || !p.title.empty();
   const int64_t band = titled ? 20 : 0;  // title height above each panel
+  bool scaled = false;
+  for (const ImagePanel& p : panels) scaled = scaled || p.scale;
+  const int64_t bar = 7, under = scaled ? bar + 18 : 0;  // colour bar and its labels below each panel
   const int64_t pw = w * zoom_x, ph = h * zoom_y;
-  const int64_t width = columns * pw + (columns - 1) * gap, height = rows * (ph + band) + (rows - 1) * gap;
+  const int64_t width = columns * pw + (columns - 1) * gap, height = rows * (ph + band + under) + (rows - 1) * gap;
   Canvas canvas(width, height);
   for (size_t k = 0; k < panels.size(); ++k) {
     const ImagePanel& p = panels[k];
-    const int64_t x0 = int64_t(k) % columns * (pw + gap), y0 = int64_t(k) / columns * (ph + band + gap) + band;
+    const int64_t x0 = int64_t(k) % columns * (pw + gap), y0 = int64_t(k) / columns * (ph + band + under + gap) + band;
     if (titled) canvas.text(x0 + pw / 2, y0 - band + 3, p.title, 13, {30, 30, 30}, Canvas::Align::center);
     uint8_t c[3];
     for (int64_t y = 0; y < ph; ++y)
@@ -94,6 +98,18 @@ void write_panels_png(const std::string& path, const std::vector<ImagePanel>& pa
           colormap_rgb(v, p.lo, p.hi, c);
         canvas.set(x0 + x, y0 + y, {c[0], c[1], c[2]});
       }
+    if (p.scale) {  // lo at the left end, hi at the right: the size a colour stands for
+      for (int64_t x = 0; x < pw; ++x) {
+        const double v = p.lo + (p.hi - p.lo) * (pw > 1 ? double(x) / double(pw - 1) : 0.5);
+        if (p.sequential)
+          sequential_rgb(v, p.lo, p.hi, c);
+        else
+          colormap_rgb(v, p.lo, p.hi, c);
+        for (int64_t y = 0; y < bar; ++y) canvas.set(x0 + x, y0 + ph + 3 + y, {c[0], c[1], c[2]});
+      }
+      canvas.text(x0, y0 + ph + 4 + bar, core::sig3(p.lo), 11, {30, 30, 30}, Canvas::Align::left);
+      canvas.text(x0 + pw - 1, y0 + ph + 4 + bar, core::sig3(p.hi), 11, {30, 30, 30}, Canvas::Align::right);
+    }
   }
   canvas.write_png(path);
 }

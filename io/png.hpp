@@ -21,7 +21,8 @@ struct ImagePanel {
   int64_t width = 0, height = 0;
   double lo = -1, hi = 1;
   bool sequential = false;
-  std::string title;  // drawn above the panel when any panel has one
+  std::string title;   // drawn above the panel when any panel has one
+  bool scale = false;  // a colour bar under the panel, labelled with lo and hi
 };
 // Panels of one size in a grid of `columns` (filled row by row), `gap` white pixels apart, each
 // value drawn as a zoom_x × zoom_y block: one PNG of several fields without a display.

@@ -98,6 +98,22 @@ TEST_CASE("a mesh field sampled on an image: linear fields exact, holes NaN", "[
   img->GetDimensions(dims);
   CHECK(dims[0] == 2 * 160 + 6);
   CHECK(dims[1] == 100 + 20);  // a title band above the panels
+  // With colour bars: a band below each panel whose bar runs from lo's colour to hi's.
+  q.scale = true;
+  io::write_panels_png(pictures_out + "/field_scaled.png", {q, q}, 2);
+  const auto scaled = read_png(pictures_out + "/field_scaled.png");
+  scaled->GetDimensions(dims);
+  CHECK(dims[0] == 2 * 160 + 6);
+  REQUIRE(dims[1] == 100 + 20 + 25);
+  // VTK's rows run from the bottom: the bar is 3 to 9 pixels below the panel's last row.
+  const int bar_row = dims[1] - 1 - (20 + 100 + 5);
+  uint8_t lo[3], hi[3];
+  io::sequential_rgb(q.lo, q.lo, q.hi, lo);
+  io::sequential_rgb(q.hi, q.lo, q.hi, hi);
+  const auto* left = static_cast<const uint8_t*>(scaled->GetScalarPointer(0, bar_row, 0));
+  const auto* right = static_cast<const uint8_t*>(scaled->GetScalarPointer(159, bar_row, 0));
+  CHECK((left[0] == lo[0] && left[1] == lo[1] && left[2] == lo[2]));
+  CHECK((right[0] == hi[0] && right[1] == hi[1] && right[2] == hi[2]));
 }
 
 TEST_CASE("line plots: panels side by side, curves in their colours, text drawn", "[pictures][vtk]") {

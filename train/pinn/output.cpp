@@ -40,10 +40,11 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
   for (double v : err) emax = std::max(emax, std::abs(v));
   if (!(emax > 0)) emax = 1;
   const auto upwards = [&](const at::Tensor& f) { return values(f.flip(0)); };
+  // Each panel with its colour bar (the picture had no scale to read a size from).
   io::write_panels_png(dir + "/plot.png",
-                       {{upwards(e.predicted), nx, nt, *lo_it, *hi_it, false, "predicted u (x right, t up)"},
-                        {upwards(e.reference), nx, nt, *lo_it, *hi_it, false, "reference u"},
-                        {upwards(e.predicted - e.reference), nx, nt, -emax, emax, false, "error"}},
+                       {{upwards(e.predicted), nx, nt, *lo_it, *hi_it, false, "predicted u (x right, t up)", true},
+                        {upwards(e.reference), nx, nt, *lo_it, *hi_it, false, "reference u", true},
+                        {upwards(e.predicted - e.reference), nx, nt, -emax, emax, false, "error", true}},
                        3, 1, 2, 8);
 }
 

@@ -50,7 +50,11 @@ void write_snapshots(const std::string& path, const at::Tensor& predicted, const
     for (const int64_t k : steps) {
       const at::Tensor p = predicted[k - 1], r = reference[k - 1];
       const char* what = row == 0 ? "model" : row == 1 ? "reference" : "error";  // error: model - reference
-      panels.push_back({picture(row == 0 ? p : row == 1 ? r : p - r), n, n, -lim, lim, false, cat(what, ", step ", k)});
+      // With its colour bar (the picture had no scale to read a size from).
+      panels.push_back({picture(row == 0   ? p
+                                : row == 1 ? r
+                                           : p - r),
+                        n, n, -lim, lim, false, cat(what, ", step ", k), true});
     }
   const int64_t zoom = std::max<int64_t>(1, 160 / n);
   io::write_panels_png(path, panels, static_cast<int64_t>(steps.size()), zoom, zoom, 6);
