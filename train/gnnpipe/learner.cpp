@@ -47,7 +47,7 @@ RunSetup model_setup(const gnn::DeepGcnConfig& m) {
 
 GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::shared_ptr<spdlog::logger> log)
     : options_(o), comm_(comm), log_(std::move(log)) {
-  at::set_num_threads(o.threads);
+  if (o.threads > 0) at::set_num_threads(o.threads);
   io::NodeDataset data;
   // Every rank reads the graph itself: a file one rank cannot read is every rank's error, not one
   // rank's abort while the others wait in the engine's first collective.

@@ -79,7 +79,7 @@ void add_keys(io::Schema& s) {
       .min = 0;
   s.add("gnnpipe.precision", KeyType::Choice, "fp32", "fp32 or fp64 (parameters, activations, messages)").choices = {
       "fp32", "fp64"};
-  add_threads_key(s, "gnnpipe.threads", "1", "torch threads per rank", 1);
+  add_threads_key(s, "gnnpipe.threads", "1", "torch intra-op threads per rank; 0: torch's default");
   // What each data source, convolution and mode does not read: set anyway, a warning (run_app).
   for (const char* k : {"gnnpipe.data.file", "gnnpipe.data.normalize_features"})
     s.read_only_when(k, {{"gnnpipe.data.source", {"planetoid"}}});
