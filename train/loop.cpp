@@ -209,7 +209,7 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     if (validated) record(step, learner.validate());
     if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) {
       learner.save(checkpoint);
-      core::set_interrupt_note(cat("its last checkpoint is ", checkpoint, " (step ", step, ")"));
+      core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
     }
     if (const std::string why = validated ? learner.stop_reason() : ""; !why.empty()) {
       core::log_info(log.get(), cat("stopping early at step ", step, ": ", why));
@@ -220,15 +220,17 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   const int64_t step = learner.steps_done();
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   learner.save(checkpoint);
-  core::set_interrupt_note(cat("its last checkpoint is ", checkpoint, " (step ", step, ")"));
+  core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
   core::log_info(log.get(), cat("wrote ", checkpoint));
-  // training.png: this run's loss and the validation losses/RMSEs of metrics.csv. A picture that
+  // training.png: this run's loss and metrics.csv's validation columns (below). A picture that
   // cannot be made (a build without VTK) costs a warning, not the run.
   if (comm.root() && !raw.x.empty()) {
     std::vector<io::LinePlot> plots = {{"training loss", "step", "loss", true, {raw, smooth}}};
-    // Errors on a log scale (the PINN's and NeuralStagger's relative errors and residual were
-    // left out: only losses and RMSEs were drawn), accuracies on their own linear panel.
-    if (auto val = metrics.series_named({"loss", "rmse", "rel_l2", "rel_spectral", "residual"}); !val.empty())
+    // Errors and their persistence baselines on a log scale (the PINN's and NeuralStagger's
+    // relative errors and residual were left out: only losses and RMSEs were drawn), accuracies
+    // on their own linear panel.
+    if (auto val = metrics.series_named({"loss", "rmse", "persistence", "rel_l2", "rel_spectral", "residual"});
+        !val.empty())
       plots.push_back({"validation (metrics.csv)", "step", "", true, std::move(val)});
     if (auto acc = metrics.series_named({"acc", "test_at_best"}); !acc.empty())
       plots.push_back({"accuracy (metrics.csv)", "step", "", false, std::move(acc)});

@@ -1,6 +1,7 @@
 // The training loop every model family shares: steps until the deck's total (or a wall-time
-// budget), a progress line with the smoothed loss and ETA, a stop on a non-finite loss, periodic
-// validation into metrics.csv and atomic checkpoints. A family supplies a Learner (one optimiser
+// budget), a progress line with the step's and the smoothed loss and ETA, a stop on a non-finite
+// loss, periodic validation into metrics.csv, atomic checkpoints (the last one named if the run
+// is interrupted) and training.png. A family supplies a Learner (one optimiser
 // step, validation, checkpointing) and never writes its own loop.
 #pragma once
 #include <cstdint>

@@ -39,8 +39,7 @@ RunSetup model_setup(const gnn::DeepGcnConfig& m) {
           {"gnnpipe.model.layers", cat(m.layers)},
           {"gnnpipe.model.hidden", cat(m.hidden)},
           {"gnnpipe.model.alpha", gcnii ? cat(m.alpha) : "-"},
-          {"gnnpipe.model.lambda", gcnii ? cat(m.lambda) : "-"},
-          {"gnnpipe.model.dropout", cat(m.dropout)}};
+          {"gnnpipe.model.lambda", gcnii ? cat(m.lambda) : "-"}};
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ namespace {
 // What decides a fold's split and its training, by the deck key that sets each: a fold checkpoint
 // resumes only where all agree. (Another train.seed or spen.data.folds resumed a fold with
 // another split, training on the fold's test graphs; the earlier folds' accuracies were averaged
-// in as well.) The model's shape is checked by the parameters' shapes.
+// in as well.) The model's keys too: fewer layers loaded the first ones without a word.
 RunSetup fold_setup(const GraphClassifierOptions& o, const std::string& data) {
   return {{"spen.data", data},  // the dataset's name (MUTAG, CSL, ...)
           {"spen.data.node_features", o.constant_features ? "constant" : "labels"},
