@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -197,9 +198,10 @@ TEST_CASE("an interrupted process removes its unfinished temporary files", "[ato
   CHECK(line == "tessera-test: interrupted by SIGTERM; its unfinished output files were removed");
 }
 
-TEST_CASE("an interrupted process reports in one write, which other ranks' lines cannot split", "[atomic]") {
-  // A sequenced-packet socket keeps each write a message of its own: the first message read is the
-  // first write. (Written in four pieces, two ranks' lines interleaved under mpirun.)
+// The first write on stderr of a child that runs `setup` as an app would, then gets SIGTERM. A
+// sequenced-packet socket keeps each write a message of its own: the first message read is the
+// first write.
+std::string interrupt_message(const std::function<void()>& setup) {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
   std::fflush(nullptr);
@@ -209,34 +211,7 @@ TEST_CASE("an interrupted process reports in one write, which other ranks' lines
     ::close(pair[0]);
     ::dup2(pair[1], STDERR_FILENO);
     core::remove_temporaries_on_interrupt("tessera-test");
-    ::raise(SIGTERM);
-    _exit(0);  // not reached
-  }
-  ::close(pair[1]);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  CHECK(WIFSIGNALED(status));
-  char buf[512];
-  const ssize_t n = ::recv(pair[0], buf, sizeof buf, 0);
-  ::close(pair[0]);
-  REQUIRE(n > 0);
-  CHECK(std::string(buf, static_cast<size_t>(n)) == "tessera-test: interrupted by SIGTERM\n");
-}
-
-TEST_CASE("an interrupted run names what it leaves to go on from: the latest note", "[atomic]") {
-  int pair[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
-  std::fflush(nullptr);
-  const pid_t child = fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(pair[0]);
-    ::dup2(pair[1], STDERR_FILENO);
-    core::remove_temporaries_on_interrupt("tessera-test");
-    core::set_interrupt_note("its last checkpoint is a.h5 (step 10)");
-    core::set_interrupt_note("its last checkpoint is a.h5 (step 20)");  // replaces the first
-    core::set_interrupt_note(std::string(2000, 'x'));                   // cut at 511 bytes
-    core::set_interrupt_note("its last checkpoint is a.h5 (step 30)");
+    setup();
     ::raise(SIGTERM);
     _exit(0);  // not reached
   }
@@ -248,8 +223,28 @@ TEST_CASE("an interrupted run names what it leaves to go on from: the latest not
   const ssize_t n = ::recv(pair[0], buf, sizeof buf, 0);
   ::close(pair[0]);
   REQUIRE(n > 0);
-  CHECK(std::string(buf, static_cast<size_t>(n)) ==
-        "tessera-test: interrupted by SIGTERM; its last checkpoint is a.h5 (step 30)\n");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+TEST_CASE("an interrupted process reports in one write, which other ranks' lines cannot split", "[atomic]") {
+  // (Written in four pieces, two ranks' lines interleaved under mpirun.)
+  CHECK(interrupt_message([] {}) == "tessera-test: interrupted by SIGTERM\n");
+}
+
+TEST_CASE("an interrupted run names what it leaves to go on from: the latest note", "[atomic]") {
+  CHECK(interrupt_message([] {
+          core::set_interrupt_note("its last checkpoint is a.h5 (step 10)");
+          core::set_interrupt_note("its last checkpoint is a.h5 (step 20)");  // replaces the first
+          core::set_interrupt_note("its last checkpoint is a.h5 (step 30)");
+        }) == "tessera-test: interrupted by SIGTERM; its last checkpoint is a.h5 (step 30)\n");
+  // A note longer than its buffer is cut at 511 bytes, not written past it.
+  CHECK(interrupt_message([] { core::set_interrupt_note(std::string(2000, 'x')); }) ==
+        "tessera-test: interrupted by SIGTERM; " + std::string(511, 'x') + "\n");
+  // "" removes the note.
+  CHECK(interrupt_message([] {
+          core::set_interrupt_note("a note");
+          core::set_interrupt_note("");
+        }) == "tessera-test: interrupted by SIGTERM\n");
 }
 
 TEST_CASE("a thread count beyond this process's cores is named with the key that sets it", "[threads]") {
