@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/optim/adamw.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "core/error.hpp"
@@ -21,7 +22,17 @@ void pack_adamw_state(Checkpoint& c, const NamedParameters& params, torch::optim
   }
 }
 
+void require_parameter_count(const Checkpoint& c, const std::string& path, const std::string& prefix, size_t count,
+                             const std::string& other, const std::string& key) {
+  const auto stored =
+      std::count_if(c.tensors.begin(), c.tensors.end(), [&](const auto& kv) { return kv.first.rfind(prefix, 0) == 0; });
+  if (stored != static_cast<std::ptrdiff_t>(count))
+    throw Error(cat(path, ": holds ", stored, " parameter tensors, the deck's model has ", count, " (", other, ")"),
+                key);
+}
+
 void unpack_parameters(const Checkpoint& c, const std::string& path, NamedParameters& params, const std::string& key) {
+  require_parameter_count(c, path, "model.", params.size(), "another network?", key);
   at::NoGradGuard no_grad;
   for (auto& p : params) {
     const auto it = c.tensors.find("model." + p.key());

@@ -13,6 +13,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "io/dataset.hpp"
@@ -91,11 +92,10 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   if (o.steps > steps)
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", steps,
                                   " steps of the shortest of these trajectories: rolling out ", steps));
-  // As the PINN study says it: whole trajectories are dealt out, so ranks beyond them wait.
+  // Whole trajectories are dealt out, so ranks beyond them wait (worded as the PINN study's).
   if (comm.size() > count)
-    core::log_warn(log.get(), cat(comm.size(), " ranks for ", count, count == 1 ? " trajectory: " : " trajectories: ",
-                                  comm.size() - count, comm.size() - count == 1 ? " rank stays" : " ranks stay",
-                                  " idle (rollout.trajectories deals whole trajectories to the ranks)"));
+    core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), count, "trajectory", "trajectories",
+                                                       "rollout.trajectories deals whole trajectories to the ranks"));
   core::log_info(log.get(), cat("rolling out ", count, count == 1 ? " trajectory" : " trajectories", " of ", dir, "/",
                                 o.split, ".h5", o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : "",
                                 " for ", steps, " steps on ", comm.size(), " rank(s), ",

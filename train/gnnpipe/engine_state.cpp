@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "train/gnnpipe/engine.hpp"
 #include "train/gnnpipe/engine_impl.hpp"
+#include "train/optimizer_state.hpp"
 
 namespace tessera::train::gnnpipe {
 
@@ -86,14 +87,8 @@ void Engine::load(const Checkpoint& c, const std::string& path) {
     if (it == c.tensors.end()) throw Error(cat(path, ": checkpoint has no tensor '", name, "'"), "train.resume");
     return it->second;
   };
-  // A checkpoint with parameters the model lacks (more layers) is another model: loading the
-  // model's own would drop the rest without a word.
-  const auto stored = std::count_if(c.tensors.begin(), c.tensors.end(),
-                                    [](const auto& kv) { return kv.first.rfind("param.", 0) == 0; });
-  if (stored != static_cast<std::ptrdiff_t>(m.model->named_parameters().size()))
-    throw Error(cat(path, ": holds ", stored, " parameter tensors, the deck's model has ",
-                    m.model->named_parameters().size(), " (another gnnpipe.model)"),
-                "train.resume");
+  require_parameter_count(c, path, "param.", m.model->named_parameters().size(), "another gnnpipe.model",
+                          "train.resume");
   at::NoGradGuard no_grad;
   for (auto& n : m.model->named_parameters()) {
     const at::Tensor& t = get("param." + n.key());

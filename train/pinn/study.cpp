@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "train/pinn/learner.hpp"
@@ -16,9 +17,8 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
   const bool single = cases.size() == 1, overwrite = study.fresh_start;
   const int64_t n = static_cast<int64_t>(cases.size()), ranks = ctx.comm.size();
   if (ranks > n)
-    core::log_warn(ctx.log.get(), cat(ranks, " ranks for ", n, n == 1 ? " case: " : " cases: ", ranks - n,
-                                      ranks - n == 1 ? " rank stays" : " ranks stay",
-                                      " idle (the study deals whole cases to the ranks, round-robin)"));
+    core::log_warn(ctx.log.get(), core::idle_ranks_warning(ranks, n, "case", "cases",
+                                                           "the study deals whole cases to the ranks, round-robin"));
   constexpr int kCols = 5;  // rel_l2, rel_spectral, loss, seconds, steps
   std::vector<double> table(static_cast<size_t>(n * kCols), 0.0);
   // One case, its error named by the case in a sweep.

@@ -228,14 +228,7 @@ void FoldLearner::load(const std::string& path) {
       throw Error(cat(path, ": no tensor '", name, "' (not a checkpoint of this model)"), "train.resume");
     return it->second;
   };
-  // Parameters the model lacks (more layers) mean another model: loading the model's own would
-  // drop the rest without a word.
-  const auto stored = std::count_if(c.tensors.begin(), c.tensors.end(),
-                                    [](const auto& kv) { return kv.first.rfind("model.", 0) == 0; });
-  if (stored != static_cast<std::ptrdiff_t>(model_->named_parameters().size()))
-    throw Error(cat(path, ": holds ", stored, " parameter tensors, the deck's model has ",
-                    model_->named_parameters().size(), " (another spen.model)"),
-                "train.resume");
+  require_parameter_count(c, path, "model.", model_->named_parameters().size(), "another spen.model", "train.resume");
   {
     at::NoGradGuard no_grad;
     for (auto& p : model_->named_parameters()) {
