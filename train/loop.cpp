@@ -192,6 +192,16 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                           comm.root() && core::Progress::is_terminal());
   TimeBudget budget(o.time_limit_minutes, comm);
   if (budget.active()) progress.set_time_limit(60 * o.time_limit_minutes);
+  // A checkpoint, then the note an interrupt prints (its path and step, to resume from).
+  auto save = [&](int64_t step) {
+    learner.save(checkpoint);
+    core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
+  };
+  // Both curves of training.png: this step's loss and the smoothed one (0.98), which lags by
+  // about 50 steps (a PINN's loss falls 50-fold in that time: the smoothed one alone misled).
+  auto losses = [](double loss, double smoothed) {
+    return "loss " + core::sci(loss) + ", smoothed " + core::sci(smoothed);
+  };
   double avg = 0;
   io::PlotSeries raw{"loss per step", {}, {}}, smooth{"smoothed (0.98)", {}, {}};
   while (learner.steps_done() < o.steps) {
@@ -201,26 +211,20 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
     raw.x.push_back(static_cast<double>(step)), raw.y.push_back(loss);
     smooth.x.push_back(static_cast<double>(step)), smooth.y.push_back(avg);
-    // Both curves of training.png: this step's loss and the smoothed one (0.98), which lags by
-    // about 50 steps (a PINN's loss falls 50-fold in that time: the smoothed one alone misled).
-    progress.advance(1, "loss " + core::sci(loss) + ", smoothed " + core::sci(avg));
+    progress.advance(1, losses(loss, avg));
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
     const bool validated = o.validate_every > 0 && step % o.validate_every == 0;
     if (validated) record(step, learner.validate());
-    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) {
-      learner.save(checkpoint);
-      core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
-    }
+    if (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) save(step);
     if (const std::string why = validated ? learner.stop_reason() : ""; !why.empty()) {
       core::log_info(log.get(), cat("stopping early at step ", step, ": ", why));
       break;
     }
   }
-  progress.finish(raw.y.empty() ? "" : "loss " + core::sci(raw.y.back()) + ", smoothed " + core::sci(avg));
+  progress.finish(raw.y.empty() ? "" : losses(raw.y.back(), avg));
   const int64_t step = learner.steps_done();
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
-  learner.save(checkpoint);
-  core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
+  save(step);
   core::log_info(log.get(), cat("wrote ", checkpoint));
   // training.png: this run's loss and metrics.csv's validation columns (below). A picture that
   // cannot be made (a build without VTK) costs a warning, not the run.
