@@ -87,24 +87,24 @@ void write_panels_png(const std::string& path, const std::vector<ImagePanel>& pa
     const int64_t x0 = int64_t(k) % columns * (pw + gap), y0 = int64_t(k) / columns * (ph + band + under + gap) + band;
     if (titled) canvas.text(x0 + pw / 2, y0 - band + 3, p.title, 13, {30, 30, 30}, Canvas::Align::center);
     uint8_t c[3];
+    auto colour = [&](double v) {  // the panel's colour map
+      if (p.sequential)
+        sequential_rgb(v, p.lo, p.hi, c);
+      else
+        colormap_rgb(v, p.lo, p.hi, c);
+    };
     for (int64_t y = 0; y < ph; ++y)
       for (int64_t x = 0; x < pw; ++x) {
         const double v = p.values[(y / zoom_y) * w + x / zoom_x];
         if (std::isnan(v))
           c[0] = c[1] = c[2] = 225;
-        else if (p.sequential)
-          sequential_rgb(v, p.lo, p.hi, c);
         else
-          colormap_rgb(v, p.lo, p.hi, c);
+          colour(v);
         canvas.set(x0 + x, y0 + y, {c[0], c[1], c[2]});
       }
     if (p.scale) {  // lo at the left end, hi at the right: the size a colour stands for
       for (int64_t x = 0; x < pw; ++x) {
-        const double v = p.lo + (p.hi - p.lo) * (pw > 1 ? double(x) / double(pw - 1) : 0.5);
-        if (p.sequential)
-          sequential_rgb(v, p.lo, p.hi, c);
-        else
-          colormap_rgb(v, p.lo, p.hi, c);
+        colour(p.lo + (p.hi - p.lo) * (pw > 1 ? double(x) / double(pw - 1) : 0.5));
         for (int64_t y = 0; y < bar; ++y) canvas.set(x0 + x, y0 + ph + 3 + y, {c[0], c[1], c[2]});
       }
       canvas.text(x0, y0 + ph + 4 + bar, core::sig3(p.lo), 11, {30, 30, 30}, Canvas::Align::left);
