@@ -43,6 +43,7 @@
 #include "bench/cylinder_mesh.hpp"
 #include "bench/machine.hpp"
 #include "bench/peer_server.hpp"
+#include "bench/timing.hpp"
 #include "core/malloc_policy.hpp"
 #include "gnn/edge_index.hpp"
 #include "gnn/meshgraphnet.hpp"
@@ -60,12 +61,6 @@ double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
-void write_raw(const std::string& path, const at::Tensor& t) {
-  const at::Tensor c = t.contiguous();
-  std::ofstream f(path, std::ios::binary);
-  f.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
 }
 
 struct Row {
@@ -100,15 +95,6 @@ std::string fmt(double v, const char* f) {
   char b[64];
   std::snprintf(b, sizeof b, f, v);
   return b;
-}
-
-// The q-quantile of v (linear between order statistics).
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double at = q * double(v.size() - 1);
-  const size_t lo = static_cast<size_t>(at);
-  return lo + 1 < v.size() ? v[lo] + (at - double(lo)) * (v[lo + 1] - v[lo]) : v[lo];
 }
 
 // The step's products alone: every Linear's forward, input-gradient and weight-gradient product
@@ -326,11 +312,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string dir = tmpl;
-  write_raw(dir + "/src.i64", ei.src);
-  write_raw(dir + "/dst.i64", ei.dst);
-  write_raw(dir + "/x.f32", x);
-  write_raw(dir + "/e.f32", ef);
-  write_raw(dir + "/y.f32", target);
+  bench::write_raw(dir + "/src.i64", ei.src);
+  bench::write_raw(dir + "/dst.i64", ei.dst);
+  bench::write_raw(dir + "/x.f32", x);
+  bench::write_raw(dir + "/e.f32", ef);
+  bench::write_raw(dir + "/y.f32", target);
   std::ofstream(dir + "/meta.txt") << "nodes " << n << "\nedges " << ei.num_edges() << "\nnode_in " << in
                                    << "\nedge_in 3\nout " << out << "\nlatent " << mc.latent << "\nsteps " << mc.steps
                                    << "\nhidden_layers " << mc.hidden_layers << "\n";
@@ -389,7 +375,7 @@ int main(int argc, char** argv) {
         continue;
       }
       std::printf("%-38s %11lld %10.1f %11.2fx %7.2f-%-7.2f %6zu\n", row.name.c_str(), (long long)row.params,
-                  median(row.ms), median(ratios[k]), quantile(ratios[k], 0.25), quantile(ratios[k], 0.75),
+                  median(row.ms), median(ratios[k]), bench::quantile(ratios[k], 0.25), bench::quantile(ratios[k], 0.75),
                   ratios[k].size());
     }
     std::printf(

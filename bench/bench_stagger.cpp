@@ -244,6 +244,25 @@ int main(int argc, char** argv) {
       std::printf("; measured here with %d workers:", world.size());
       for (size_t c = 0; c < configs; ++c)  // s = 1, T = 1 on one rank over this row on all ranks
         std::printf(" s%lldT%lld %.2fx", (long long)rows[c].s, (long long)rows[c].T, round_ratio(t1[0], t2[c]));
+      // The fair baseline: the cheapest reference at least as accurate as the model after
+      // min(10, steps) steps (the column "vs ref" divides by the finest one, the truth, which
+      // flatters the model). A reference that blew up (NaN error) is never as accurate.
+      const int64_t at10 = std::min<int64_t>(9, steps - 1);
+      std::printf(
+          "\n(d) the cheapest reference as accurate as the model after %lld steps, its ms per step / the "
+          "model's on %d ranks (< 1: the reference is faster):",
+          (long long)at10 + 1, world.size());
+      for (const Row& r : rows) {
+        std::printf(" s%lldT%lld ", (long long)r.s, (long long)r.T);
+        if (r.e10 < 0) {
+          std::printf("- (not trained)");
+          continue;
+        }
+        double best_ms = ms_fine, best_step = o.reference_dt;
+        for (const Coarse& c : coarse)
+          if (c.error[at10].mean().item<double>() <= r.e10 && c.ms < best_ms) best_ms = c.ms, best_step = c.step;
+        std::printf("%.2fx (step %g)", best_ms / r.ms2, best_step);
+      }
       std::printf("\n");
     }
   } catch (const std::exception& e) {

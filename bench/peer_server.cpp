@@ -6,6 +6,8 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <stdexcept>
 
 #include "bench/bench_paths.hpp"
 #include "core/malloc_policy.hpp"
@@ -37,9 +39,21 @@ PeerName split_peer(const std::string& peer) {
 std::string mgn_peer_command(const std::string& python, const std::string& peer, const std::string& dir, int threads) {
   const PeerName p = split_peer(peer);
   const std::string env = p.retain ? std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " : "";
-  return env + "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + bench_dir() +
-         "/mgn_peers.py --peer " + p.model + (p.fused ? " --fused-adamw" : "") + " --dir " + dir + " --threads " +
-         std::to_string(threads) + " 2>&1";
+  return env + python_peer_command(python, "mgn_peers.py",
+                                   "--peer " + p.model + (p.fused ? " --fused-adamw" : "") + " --dir " + dir, threads);
+}
+
+void write_raw(const std::string& path, const at::Tensor& t) {
+  const at::Tensor c = t.contiguous();
+  std::ofstream f(path, std::ios::binary);
+  f.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+std::string python_peer_command(const std::string& python, const std::string& script, const std::string& args,
+                                int threads) {
+  return "OMP_NUM_THREADS=" + std::to_string(threads) + " " + python + " " + bench_dir() + "/" + script + " " + args +
+         " --threads " + std::to_string(threads) + " 2>&1";
 }
 
 bool known_mgn_peer(const std::string& peer) {

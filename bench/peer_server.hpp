@@ -3,6 +3,7 @@
 // output. bench_mgn_peers runs its peers this way, one process per round or one for a whole run of
 // interleaved pairs (--pairs), so that each peer step can be timed between two of tessera's.
 #pragma once
+#include <ATen/core/Tensor.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -10,6 +11,15 @@
 #include <string>
 
 namespace tessera::bench {
+
+// A tensor's elements as raw little-endian bytes in the file `path` (what the peers' scripts read
+// with torch.from_file).
+void write_raw(const std::string& path, const at::Tensor& t);
+
+// The shell command that runs the peers' script bench/<script> with `args` and `threads` CPU
+// threads (OMP_NUM_THREADS and --threads), its error output joined to its output.
+std::string python_peer_command(const std::string& python, const std::string& script, const std::string& args,
+                                int threads);
 
 // The shell command that runs `peer` of bench/mgn_peers.py on the graph written to `dir`, with
 // `threads` CPU threads. "<peer>+retain": under the malloc policy of core::retain_freed_memory

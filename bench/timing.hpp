@@ -21,6 +21,15 @@ inline double median(std::vector<double> v) {
   return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
+// The q-quantile of a sample (linear between order statistics); 0 for an empty one.
+inline double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double at = q * double(v.size() - 1);
+  const size_t lo = static_cast<size_t>(at);
+  return lo + 1 < v.size() ? v[lo] + (at - double(lo)) * (v[lo + 1] - v[lo]) : v[lo];
+}
+
 inline double median_ms(const std::function<void()>& f, int reps, int warmup = 1,
                         const std::function<void()>& sync = {}) {
   for (int i = 0; i < warmup; ++i) f();

@@ -1,9 +1,11 @@
 #include "gnn/deep_gcn.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "gnn/kernels/segment_sum.hpp"
@@ -148,16 +150,34 @@ uint64_t dropout_key(uint64_t seed, int64_t epoch, int64_t site) {
 at::Tensor dropout_mask(uint64_t key, const std::vector<int64_t>& rows, int64_t features, double p,
                         at::ScalarType dtype) {
   const int64_t n = static_cast<int64_t>(rows.size());
-  at::Tensor m = at::empty({n, features}, at::kDouble);
-  double* d = m.data_ptr<double>();
   const double scale = 1.0 / (1.0 - p);
-  for (int64_t i = 0; i < n; ++i) {
-    const uint64_t base = splitmix(key ^ (static_cast<uint64_t>(rows[i]) * 0x632be59bd9b4e019ULL));
-    for (int64_t f = 0; f < features; ++f) {
-      const double u = static_cast<double>(splitmix(base + static_cast<uint64_t>(f)) >> 11) * 0x1.0p-53;
-      d[i * features + f] = u < p ? 0.0 : scale;
-    }
+  // Written in the model's type (float or double) directly, rows in parallel: the mask is drawn
+  // for every layer and for the input features every epoch (a tenth of a Cora epoch was spent
+  // here when it was drawn in double on one thread and converted). The same values either way:
+  // each element depends only on (key, row id, feature).
+  auto fill = [&](auto* d) {
+    using T = std::remove_pointer_t<decltype(d)>;
+    const T kept = static_cast<T>(scale);
+    at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const uint64_t base = splitmix(key ^ (static_cast<uint64_t>(rows[i]) * 0x632be59bd9b4e019ULL));
+        for (int64_t f = 0; f < features; ++f) {
+          const double u = static_cast<double>(splitmix(base + static_cast<uint64_t>(f)) >> 11) * 0x1.0p-53;
+          d[i * features + f] = u < p ? T(0) : kept;
+        }
+      }
+    });
+  };
+  if (dtype == at::kFloat || dtype == at::kDouble) {
+    at::Tensor m = at::empty({n, features}, at::TensorOptions().dtype(dtype));
+    if (dtype == at::kFloat)
+      fill(m.data_ptr<float>());
+    else
+      fill(m.data_ptr<double>());
+    return m;
   }
+  at::Tensor m = at::empty({n, features}, at::kDouble);
+  fill(m.data_ptr<double>());
   return m.to(dtype);
 }
 

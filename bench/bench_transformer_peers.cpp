@@ -1,0 +1,170 @@
+// Graph-transformer mesh simulator training step: tessera's gnn::MeshTransformer against the same
+// model written with PyTorch Geometric's edge softmax and scatter, and in plain PyTorch
+// (bench/transformer_peers.py), on the CylinderFlow-sized mesh of bench_train_step, with the same
+// widths, heads, rotary embedding, dilated heads and CPU threads, in one run. Each peer step is
+// timed between two of tessera's (a kept peer process, bench/peer_server.hpp). Run through
+// bench/bench_transformer_peers.sh (it installs PyTorch Geometric into the peers' venv);
+// docs/benchmarks.md has the numbers.
+//   bench/bench_transformer_peers.sh [BUILD_DIR] [--models small,large] [--threads 1] [--pairs 7]
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench/bench_paths.hpp"
+#include "bench/cli.hpp"
+#include "bench/cylinder_mesh.hpp"
+#include "bench/machine.hpp"
+#include "bench/peer_server.hpp"
+#include "bench/timing.hpp"
+#include "gnn/edge_index.hpp"
+#include "gnn/mesh_transformer.hpp"
+#include "mesh/augment.hpp"
+#include "mesh/graph.hpp"
+#include "train/fused_adamw.hpp"
+
+using namespace tessera;
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int threads = 1, pairs = 7;
+  std::string python = bench::peer_venv_python(), peers = "pyg,torch", models = "small,large";
+  CLI::App cli(
+      "graph-transformer training step: tessera vs the same model with PyTorch Geometric and in plain "
+      "PyTorch (bench/transformer_peers.py)",
+      "bench_transformer_peers");
+  cli.option_defaults()->always_capture_default();
+  cli.add_flag("--quick", quick, "a coarse mesh, the small model, 2 pairs (smoke test)");
+  cli.add_option("--threads", threads, "CPU threads of both sides")->check(bench::positive<int>());
+  cli.add_option("--pairs", pairs, "timed pairs per peer and model: each peer step between two tessera steps")
+      ->check(bench::positive<int>());
+  cli.add_option("--models", models, "comma-separated: small (4 x d64), large (15 x d128)");
+  // Repeatable, the last one wins: bench/bench_transformer_peers.sh passes its venv's first, then the user's.
+  cli.add_option("--python", python, "the Python that has the peers (bench/bench_transformer_peers.sh creates it)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  cli.add_option("--peers", peers, "comma-separated peers of bench/transformer_peers.py (pyg, torch)");
+  if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
+  const auto split = [](std::string list, const std::vector<std::string>& allowed, const char* option) {
+    std::vector<std::string> out;
+    std::stringstream ss(list);
+    for (std::string item; std::getline(ss, item, ',');) {
+      if (std::find(allowed.begin(), allowed.end(), item) == allowed.end())
+        throw std::runtime_error(std::string(option) + ": unknown '" + item + "'");
+      out.push_back(item);
+    }
+    return out;
+  };
+  try {
+    const std::vector<std::string> peer_names = split(peers, {"pyg", "torch"}, "--peers");
+    std::vector<std::string> model_names = split(models, {"small", "large"}, "--models");
+    if (quick) model_names = {"small"}, pairs = 2;
+    // The mesh, inputs and graphs of bench_train_step.
+    mesh::Mesh m = bench::cylinder_flow_mesh(quick);
+    mesh::Graph g = mesh::mesh_graph(m);
+    auto ei = gnn::EdgeIndex::from_graph(g);
+    auto dil = gnn::EdgeIndex::from_graph(mesh::dilated(g, 2));
+    at::set_num_threads(threads);  // after Gmsh, which may touch the OpenMP settings
+    at::manual_seed(0);
+    const int64_t n = m.num_nodes(), in = 11, out = 2, dilated_layers = 2;
+    at::Tensor x = at::randn({n, in}), target = at::randn({n, out});
+    at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords)).to(at::kFloat).view({n, 2});
+
+    std::printf(
+        "graph-transformer training step (forward + backward + AdamW, fp32), %lld nodes, %lld edges "
+        "(%lld dilated), %d CPU thread(s), %d pairs per peer\n",
+        (long long)n, (long long)ei.num_edges(), (long long)dil.num_edges(), threads, pairs);
+    std::printf("machine: %s\n", bench::machine_description().c_str());
+    std::printf("peers: %s %s/transformer_peers.py\n", python.c_str(), bench::bench_dir().c_str());
+    std::printf("%-38s %-8s %11s %10s %12s %15s\n", "model", "side", "parameters", "ms/step", "vs tessera",
+                "(middle half)");
+    std::fflush(stdout);
+    for (const std::string& size : model_names) {
+      gnn::TransformerConfig tc;  // bench_train_step's two models
+      tc.in_dim = in;
+      tc.out_dim = out;
+      tc.layers = size == "small" ? 4 : 15;
+      tc.latent = size == "small" ? 64 : 128;
+      tc.rope = true;
+      const std::string label =
+          size == "small" ? "transformer small (4 x d64, 4 heads)" : "transformer large (15 x d128, 4 heads)";
+      gnn::MeshTransformer tr(tc);
+      const auto plan = gnn::mask_plan(tc, ei, &dil, dilated_layers);
+      train::FusedAdamW opt(tr->parameters());  // the trainers' optimiser
+      int64_t params = 0;
+      for (const auto& t : tr->parameters()) params += t.numel();
+      const auto step_ms = [&] {
+        const auto a = std::chrono::steady_clock::now();
+        opt.zero_grad();
+        (tr->forward(x, plan, pos) - target).pow(2).mean().backward();
+        opt.step();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+      };
+      // The same graphs and inputs for the peers.
+      char tmpl[] = "/tmp/tessera-transformer-peers-XXXXXX";
+      if (!mkdtemp(tmpl)) throw std::runtime_error("cannot make a folder under /tmp");
+      const std::string dir = tmpl;
+      const std::vector<std::pair<std::string, at::Tensor>> files = {{"src.i64", ei.src},
+                                                                     {"dst.i64", ei.dst},
+                                                                     {"dilated_src.i64", dil.src},
+                                                                     {"dilated_dst.i64", dil.dst},
+                                                                     {"pos.f32", pos},
+                                                                     {"x.f32", x},
+                                                                     {"y.f32", target}};
+      for (const auto& [name, t] : files) bench::write_raw(dir + "/" + name, t);
+      std::ofstream(dir + "/meta.txt") << "nodes " << n << "\nedges " << ei.num_edges() << "\ndilated_edges "
+                                       << dil.num_edges() << "\nnode_in " << in << "\nout " << out << "\nlatent "
+                                       << tc.latent << "\nlayers " << tc.layers << "\nheads " << tc.heads
+                                       << "\ndilated_layers " << dilated_layers << "\nrope_scale " << tc.rope_scale
+                                       << "\n";
+      std::vector<std::unique_ptr<bench::PeerServer>> servers;
+      for (const auto& name : peer_names)
+        servers.push_back(std::make_unique<bench::PeerServer>(
+            bench::python_peer_command(python, "transformer_peers.py", "--peer " + name + " --dir " + dir, threads)));
+      for (const auto& [name, t] : files) std::remove((dir + "/" + name).c_str());  // every peer has read them
+      std::remove((dir + "/meta.txt").c_str());
+      rmdir(dir.c_str());
+      for (int k = 0; k < 2; ++k) step_ms();  // warm-up, as the peers'
+      std::vector<double> ours{step_ms()};
+      std::vector<std::vector<double>> peer_ms(servers.size()), ratios(servers.size());
+      for (int i = 0; i < pairs; ++i)
+        for (size_t k = 0; k < servers.size(); ++k) {
+          const double t = servers[k]->step();
+          if (t < 0) continue;
+          const double before = ours.back();
+          ours.push_back(step_ms());
+          peer_ms[k].push_back(t);
+          ratios[k].push_back(t / (0.5 * (before + ours.back())));
+        }
+      std::printf("%-38s %-8s %11lld %10.1f\n", label.c_str(), "tessera", (long long)params, bench::median(ours));
+      for (size_t k = 0; k < servers.size(); ++k) {
+        if (ratios[k].empty()) {
+          std::printf("%-38s %-8s %s\n", label.c_str(), peer_names[k].c_str(),
+                      servers[k]->error().empty() ? "no steps" : servers[k]->error().c_str());
+          continue;
+        }
+        std::printf("%-38s %-8s %11lld %10.1f %11.2fx %7.2f-%-7.2f\n", label.c_str(), peer_names[k].c_str(),
+                    (long long)servers[k]->params(), bench::median(peer_ms[k]), bench::median(ratios[k]),
+                    bench::quantile(ratios[k], 0.25), bench::quantile(ratios[k], 0.75));
+        if (servers[k]->params() != params)
+          std::printf("warning: %s has %lld parameters, tessera %lld\n", peer_names[k].c_str(),
+                      (long long)servers[k]->params(), (long long)params);
+      }
+      std::fflush(stdout);
+    }
+    std::printf(
+        "vs tessera: median over pairs of (peer step) / (mean of the tessera steps before and after it); > 1: "
+        "tessera is faster. The peers run PyTorch's default AdamW, tessera its fused one.\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_transformer_peers: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
