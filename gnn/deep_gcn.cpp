@@ -21,31 +21,16 @@ at::Tensor long_tensor(const std::vector<int64_t>& v) {
 }
 
 struct Aggregate : torch::autograd::Function<Aggregate> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& src, const at::Tensor& dst,
-                            const at::Tensor& weight, const at::Tensor& dst_ptr, const at::Tensor& src_perm,
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& src, const at::Tensor& weight,
+                            const at::Tensor& dst_ptr, const at::Tensor& dst_by_src, const at::Tensor& weight_by_src,
                             const at::Tensor& src_ptr) {
-    ctx->save_for_backward({dst, weight, src_perm, src_ptr});
-    ctx->saved_data["num_src"] = x.size(0);
-    if (src.numel() == 0) return at::zeros({dst_ptr.numel() - 1, x.size(1)}, x.options());
-    return kernels::segment_sum(x.index_select(0, src) * weight, dst_ptr, at::Tensor());
+    ctx->save_for_backward({dst_by_src, weight_by_src, src_ptr});
+    return kernels::weighted_gather_sum(x, dst_ptr, src, weight);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grad) {
     auto s = ctx->get_saved_variables();
-    const at::Tensor& dst = s[0];
-    const at::Tensor& weight = s[1];
-    const at::Tensor& perm = s[2];
-    const at::Tensor& ptr = s[3];
-    const int64_t num_src = ctx->saved_data["num_src"].toInt();
-    at::Tensor g = grad[0].contiguous();
-    at::Tensor out;
-    if (dst.numel() == 0) {
-      out = at::zeros({num_src, g.size(1)}, g.options());
-    } else {
-      // edge e carries weight[e] * g[dst[e]]; sum per source in the order of perm.
-      at::Tensor m = g.index_select(0, dst) * weight;
-      out = kernels::segment_sum(m, ptr, perm);
-    }
-    return {out, {}, {}, {}, {}, {}, {}};
+    // Source j receives weight[e] * g[dst[e]] over its edges e, in the source-sorted order.
+    return {kernels::weighted_gather_sum(grad[0].contiguous(), s[2], s[0], s[1]), {}, {}, {}, {}, {}, {}};
   }
 };
 
@@ -135,12 +120,15 @@ WeightedEdges weighted_edges(int64_t num_dst, int64_t num_src, const std::vector
   w.dst_ptr = long_tensor(ptr);
   w.src_perm = long_tensor(perm);
   w.src_ptr = long_tensor(sptr);
+  w.dst_by_src = w.dst.index_select(0, w.src_perm);
+  w.weight_by_src = w.weight.index_select(0, w.src_perm);
   return w;
 }
 
 at::Tensor aggregate(const at::Tensor& x, const WeightedEdges& a) {
   if (x.size(0) != a.num_src) throw Error(cat("aggregate: ", x.size(0), " source rows for ", a.num_src, " expected"));
-  return Aggregate::apply(x, a.src, a.dst, a.weight.to(x.scalar_type()), a.dst_ptr, a.src_perm, a.src_ptr);
+  const at::ScalarType t = x.scalar_type();
+  return Aggregate::apply(x, a.src, a.weight.to(t), a.dst_ptr, a.dst_by_src, a.weight_by_src.to(t), a.src_ptr);
 }
 
 uint64_t dropout_key(uint64_t seed, int64_t epoch, int64_t site) {

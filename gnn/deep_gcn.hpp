@@ -46,16 +46,18 @@ NormalizedGraph normalized_adjacency(const mesh::Graph& g);
 // destination; the operand of aggregate().
 struct WeightedEdges {
   int64_t num_dst = 0, num_src = 0;
-  at::Tensor src, dst, weight;   // [E] (weight: [E, 1] in the model's dtype)
-  at::Tensor dst_ptr;            // [num_dst + 1]
-  at::Tensor src_perm, src_ptr;  // edges ordered by source, and its CSR [num_src + 1]
+  at::Tensor src, dst, weight;           // [E] (weight: [E, 1] in the model's dtype)
+  at::Tensor dst_ptr;                    // [num_dst + 1]
+  at::Tensor src_perm, src_ptr;          // edges ordered by source, and its CSR [num_src + 1]
+  at::Tensor dst_by_src, weight_by_src;  // dst[src_perm], weight[src_perm]: the transposed CSR's columns and entries
   int64_t num_edges() const { return src.numel(); }
 };
 // dst must be sorted ascending; all ids in range.
 WeightedEdges weighted_edges(int64_t num_dst, int64_t num_src, const std::vector<int64_t>& dst,
                              const std::vector<int64_t>& src, const std::vector<double>& weight, at::ScalarType dtype);
 // out[i] = sum over edges e into i of weight[e] * x[src[e]]: [num_src, F] -> [num_dst, F].
-// Differentiable in x (the backward is the transposed sum, also on segment_sum).
+// Differentiable in x (the backward is the transposed sum). Both are one pass of
+// kernels::weighted_gather_sum over the CSR of destinations (forward) or sources (backward).
 at::Tensor aggregate(const at::Tensor& x, const WeightedEdges& edges);
 
 // Dropout masks: key of (seed, epoch, site) where site 0 is the input, 1..L the convolutions and

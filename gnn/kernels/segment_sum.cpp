@@ -28,4 +28,17 @@ at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at
   return cpu::segment_sum(values, ptr, perm);
 }
 
+at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const at::Tensor& index,
+                               const at::Tensor& weight) {
+  if (x.dim() != 2) throw Error(cat("weighted_gather_sum: x must be [M, F], got ", x.sizes()));
+  if (index.dim() != 1 || index.scalar_type() != at::kLong || weight.numel() != index.numel())
+    throw Error("weighted_gather_sum: index must be 1-D int64 with one weight per entry");
+  const bool fp = x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble;
+  if (x.device().is_cpu() && fp && weight.scalar_type() == x.scalar_type() && ptr.device().is_cpu() &&
+      index.device().is_cpu())
+    return cpu::weighted_gather_sum(x, ptr, index, weight);
+  if (index.numel() == 0) return at::zeros({ptr.numel() - 1, x.size(1)}, x.options());
+  return segment_sum(x.index_select(0, index) * weight.reshape({-1, 1}).to(x.scalar_type()), ptr, at::Tensor());
+}
+
 }  // namespace tessera::gnn::kernels

@@ -12,9 +12,21 @@ namespace tessera::gnn::kernels {
 
 at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at::Tensor& perm);
 
+// The weighted gather and sum of a sparse matrix product (CSR rows `ptr`, columns `index`,
+// entries `weight`) in one pass, without the [E, F] messages a gather, a scaling and a
+// segment_sum write and read again:
+//   out[i, :] = sum_k weight[k] * x[index[k], :],  k in [ptr[i], ptr[i+1]).
+// x: [M, F] float or double; index: int64 [E]; weight: [E] or [E, 1] in x's type. Deterministic
+// (each output row summed in k order by one thread). Other devices and types: the same ATen
+// composition (index_select, multiply, segment_sum).
+at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const at::Tensor& index,
+                               const at::Tensor& weight);
+
 namespace cpu {
 at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at::Tensor& perm);
-}
+at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const at::Tensor& index,
+                               const at::Tensor& weight);
+}  // namespace cpu
 namespace cuda {
 at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at::Tensor& perm);
 }

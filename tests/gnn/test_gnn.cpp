@@ -51,6 +51,34 @@ TEST_CASE("segment_sum equals index_add", "[gnn][kernels]") {
   CHECK_THROWS(gnn::kernels::segment_sum(at::ones({3}), ptr, at::Tensor()));
 }
 
+TEST_CASE("weighted_gather_sum equals the dense matrix product", "[gnn][kernels]") {
+  auto ei = test_graph();
+  for (auto dtype : {at::kFloat, at::kDouble}) {
+    const auto o = at::TensorOptions().dtype(dtype);
+    at::Tensor x = at::randn({ei.num_nodes, 9}, o), w = at::randn({ei.num_edges()}, o);
+    // Independent reference: the dense [N, N] matrix with A[dst, src] += w, times x.
+    at::Tensor a = at::zeros({ei.num_nodes, ei.num_nodes}, o);
+    a.index_put_({ei.dst, ei.src}, w, /*accumulate=*/true);
+    const double tol = dtype == at::kFloat ? 1e-5 : 1e-12;
+    CHECK(at::allclose(gnn::kernels::weighted_gather_sum(x, ei.dst_ptr, ei.src, w), at::mm(a, x), tol, tol));
+    // The transposed product through the source CSR: the backward of the forward above.
+    at::Tensor g = at::randn({ei.num_nodes, 9}, o);
+    const at::Tensor by_src = ei.dst.index_select(0, ei.src_perm), w_by_src = w.index_select(0, ei.src_perm);
+    CHECK(at::allclose(gnn::kernels::weighted_gather_sum(g, ei.src_ptr, by_src, w_by_src), at::mm(a.t(), g), tol, tol));
+    // The ATen composition (other devices and types) gives the same values.
+    const at::Tensor composed =
+        gnn::kernels::segment_sum(x.index_select(0, ei.src) * w.unsqueeze(1), ei.dst_ptr, at::Tensor());
+    CHECK(at::allclose(gnn::kernels::weighted_gather_sum(x, ei.dst_ptr, ei.src, w), composed, tol, tol));
+  }
+  // Empty rows are zero; an index without one weight per entry is refused.
+  at::Tensor ptr = at::tensor({0, 0, 2, 2}, at::kLong), idx = at::tensor({1, 0}, at::kLong);
+  at::Tensor out = gnn::kernels::weighted_gather_sum(at::ones({2, 3}), ptr, idx, at::full({2}, 2.0f));
+  CHECK(out[1].sum().item<float>() == 12.0f);
+  CHECK(out[0].abs().sum().item<float>() == 0.0f);
+  CHECK(out[2].abs().sum().item<float>() == 0.0f);
+  CHECK_THROWS(gnn::kernels::weighted_gather_sum(at::ones({2, 3}), ptr, idx, at::ones({3})));
+}
+
 // scripts/test runs every test process on one OpenMP thread (ctest runs two at once on 2 cores):
 // this case runs the CPU kernels' parallel loops on two threads and checks they give the bits of
 // one thread (every output row is summed by one thread, in edge order).
