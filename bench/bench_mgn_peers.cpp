@@ -340,28 +340,20 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<bench::PeerServer>> servers;
     for (const auto& name : peer_names)
       servers.push_back(std::make_unique<bench::PeerServer>(bench::mgn_peer_command(python, name, dir, threads)));
-    remove_files();  // every peer has read them
-    std::vector<std::vector<double>> ratios(servers.size());
+    remove_files();   // every peer has read them
     tessera_step(0);  // warm-up
-    double before = tessera_step(0);
-    rows[0].ms.push_back(before);
-    for (int i = 0; i < pairs; ++i) {
-      for (size_t k = 0; k < servers.size(); ++k) {
-        const double peer = servers[k]->step();
-        if (peer < 0) continue;
-        const double after = tessera_step(0);
-        rows[0].ms.push_back(after);
-        rows[k + 2].ms.push_back(peer);
-        ratios[k].push_back(peer / (0.5 * (before + after)));
-        before = after;
-      }
-      std::printf("pair %d:", i + 1);
-      for (size_t k = 0; k < servers.size(); ++k)
-        std::printf(" %s",
-                    ratios[k].size() == static_cast<size_t>(i + 1) ? fmt(ratios[k].back(), "%.2fx").c_str() : "-");
-      std::printf("\n");
-      std::fflush(stdout);
-    }
+    const bench::PairedTimes paired = bench::time_pairs(
+        [&] { return tessera_step(0); }, servers, pairs,
+        [&](int i, const bench::PairedTimes& t) {
+          std::printf("pair %d:", i + 1);
+          for (const auto& r : t.ratios)
+            std::printf(" %s", r.size() == static_cast<size_t>(i + 1) ? fmt(r.back(), "%.2fx").c_str() : "-");
+          std::printf("\n");
+          std::fflush(stdout);
+        });
+    const auto& ratios = paired.ratios;
+    rows[0].ms = paired.ours;
+    for (size_t k = 0; k < servers.size(); ++k) rows[k + 2].ms = paired.peer_ms[k];
     rows[1].error = "(not measured with --pairs)";
     std::printf("%-38s %11s %10s %12s %15s %6s\n", "model", "parameters", "ms/step", "vs tessera", "(middle half)",
                 "pairs");

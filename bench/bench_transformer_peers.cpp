@@ -132,17 +132,10 @@ int main(int argc, char** argv) {
       std::remove((dir + "/meta.txt").c_str());
       rmdir(dir.c_str());
       for (int k = 0; k < 2; ++k) step_ms();  // warm-up, as the peers'
-      std::vector<double> ours{step_ms()};
-      std::vector<std::vector<double>> peer_ms(servers.size()), ratios(servers.size());
-      for (int i = 0; i < pairs; ++i)
-        for (size_t k = 0; k < servers.size(); ++k) {
-          const double t = servers[k]->step();
-          if (t < 0) continue;
-          const double before = ours.back();
-          ours.push_back(step_ms());
-          peer_ms[k].push_back(t);
-          ratios[k].push_back(t / (0.5 * (before + ours.back())));
-        }
+      const bench::PairedTimes paired = bench::time_pairs(step_ms, servers, pairs);
+      const std::vector<double>& ours = paired.ours;
+      const auto& peer_ms = paired.peer_ms;
+      const auto& ratios = paired.ratios;
       std::printf("%-38s %-8s %11lld %10.1f\n", label.c_str(), "tessera", (long long)params, bench::median(ours));
       for (size_t k = 0; k < servers.size(); ++k) {
         if (ratios[k].empty()) {

@@ -121,4 +121,24 @@ bool PeerServer::next(std::string& key, std::string& rest) {
   return true;
 }
 
+PairedTimes time_pairs(const std::function<double()>& ours, const std::vector<std::unique_ptr<PeerServer>>& peers,
+                       int pairs, const std::function<void(int, const PairedTimes&)>& after_pair) {
+  PairedTimes t;
+  t.peer_ms.resize(peers.size());
+  t.ratios.resize(peers.size());
+  t.ours.push_back(ours());
+  for (int i = 0; i < pairs; ++i) {
+    for (size_t k = 0; k < peers.size(); ++k) {
+      const double peer = peers[k]->step();
+      if (peer < 0) continue;
+      const double before = t.ours.back();
+      t.ours.push_back(ours());
+      t.peer_ms[k].push_back(peer);
+      t.ratios[k].push_back(peer / (0.5 * (before + t.ours.back())));
+    }
+    if (after_pair) after_pair(i, t);
+  }
+  return t;
+}
+
 }  // namespace tessera::bench

@@ -8,7 +8,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace tessera::bench {
 
@@ -53,5 +56,16 @@ class PeerServer {
   int64_t params_ = 0;
   std::string error_, last_;
 };
+
+// Each peer step timed between two of tessera's, `pairs` times per peer: ours, peer 1, ours,
+// peer 2, ..., ours; so a drift of the machine moves both sides of a ratio alike. `ours` runs one
+// timed tessera step and returns its ms (its warm-up is the caller's); `after_pair(i, so_far)`, if
+// given, runs after pair i of every peer (a progress line). A failed peer is skipped from then on.
+struct PairedTimes {
+  std::vector<double> ours;                          // every tessera step, ms
+  std::vector<std::vector<double>> peer_ms, ratios;  // per peer: its steps; step / mean of its two neighbours
+};
+PairedTimes time_pairs(const std::function<double()>& ours, const std::vector<std::unique_ptr<PeerServer>>& peers,
+                       int pairs, const std::function<void(int, const PairedTimes&)>& after_pair = {});
 
 }  // namespace tessera::bench
