@@ -201,6 +201,33 @@ TEST_CASE("dropout masks depend on the node, not on the row order", "[gnnpipe]")
   CHECK(!at::equal(m, gnn::dropout_mask(gnn::dropout_key(1, 3, 3), {0, 1, 2, 3, 4, 5}, 50, 0.5, at::kDouble)));
 }
 
+// The documented draw, written out here: element (row r, feature f) is dropped when
+// u = (splitmix(splitmix(key ^ r * C) + f) >> 11) * 2^-53 < p. The kernel compares integers
+// (k < ceil(p * 2^53)) and writes float or double directly; the masks must be these bits.
+TEST_CASE("dropout masks are the documented hash draw, in every type", "[gnnpipe]") {
+  const auto splitmix = [](uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  const uint64_t key = gnn::dropout_key(7, 1, 2);
+  const std::vector<int64_t> rows = {0, 3, 17, 1000003};
+  const int64_t features = 37;
+  for (const double p : {0.2, 0.5, 0.6, 1.0 / 3.0}) {
+    at::Tensor ref = at::empty({4, features}, at::kDouble);
+    for (int64_t i = 0; i < 4; ++i) {
+      const uint64_t base = splitmix(key ^ (static_cast<uint64_t>(rows[i]) * 0x632be59bd9b4e019ULL));
+      for (int64_t f = 0; f < features; ++f) {
+        const double u = static_cast<double>(splitmix(base + static_cast<uint64_t>(f)) >> 11) * 0x1.0p-53;
+        ref[i][f] = u < p ? 0.0 : 1.0 / (1.0 - p);
+      }
+    }
+    CHECK(at::equal(gnn::dropout_mask(key, rows, features, p, at::kDouble), ref));
+    CHECK(at::equal(gnn::dropout_mask(key, rows, features, p, at::kFloat), ref.to(at::kFloat)));
+  }
+}
+
 TEST_CASE("one chunk: pipeline and graph mode equal single-process training (fp64)", "[gnnpipe][mpi]") {
   const Comm world;
   const int W = world.size();
