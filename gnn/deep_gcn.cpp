@@ -143,7 +143,8 @@ namespace {
 // integer work the compiler vectorises for AVX2 (it has no 64-bit integer-to-double conversion).
 template <class T>
 TESSERA_CPU_CLONES void dropout_row(uint64_t base, uint64_t threshold, T kept, T* d, int64_t features) {
-  for (int64_t f = 0; f < features; ++f) d[f] = (splitmix(base + static_cast<uint64_t>(f)) >> 11) < threshold ? T(0) : kept;
+  for (int64_t f = 0; f < features; ++f)
+    d[f] = (splitmix(base + static_cast<uint64_t>(f)) >> 11) < threshold ? T(0) : kept;
 }
 
 }  // namespace
