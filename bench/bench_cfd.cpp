@@ -3,10 +3,15 @@
 // iterations per step and unknowns, on rank 0 alone (the baseline, measured in the same run)
 // and on all ranks of mpiexec; then the time to generate one CylinderFlow trajectory (about 2k
 // nodes, 100 spin-up + 600 stored steps of dt = 0.01, vertex fields copied out every step).
+// Then, on rank 0, the linear solver choices of docs/solvers.md on the CylinderFlow mesh: MUMPS,
+// SuperLU and UMFPACK, and the factors refreshed every 1, 5 or 10 steps.
 //   mpiexec -n 2 bench_cfd [--steps N] [--quick]
+#include <petscsys.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "bench/cli.hpp"
 #include "bench/cylinder_mesh.hpp"
@@ -78,6 +83,44 @@ int main(int argc, char** argv) {
                       (long long)par.dofs, world.size(), par.ms_per_step, par.its_per_step,
                       serial.ms_per_step / par.ms_per_step);
       }
+    }
+    // The linear solver choices of docs/solvers.md on the CylinderFlow mesh, rank 0 alone, in
+    // one run: the LU package (PETSc's options database, as solver.petsc_options sets it) and how
+    // often the factors are refreshed; ratios against the default (MUMPS, every 5 steps).
+    if (root) {
+      const mesh::Mesh m = quick ? bench::cylinder_mesh(1.6, 0.3, 0.2, 0.05, 0.04, 0.08)
+                                 : bench::cylinder_mesh(1.6, 0.3, 0.2, 0.05, 0.01, 0.024);
+      solvers::FlowConfig f;
+      f.inflow_speed = 1.5;
+      struct Choice {
+        const char* package;
+        int refactor_every;
+      };
+      const std::vector<Choice> choices = {{"mumps", 5}, {"mumps", 1}, {"mumps", 10}, {"superlu", 5}, {"umfpack", 5}};
+      std::printf("\nlinear solvers, CylinderFlow mesh (%lld nodes), one rank, %d steps of dt 0.01 after 10:\n",
+                  (long long)m.num_nodes(), steps);
+      std::printf("%-10s %14s %11s %13s %12s\n", "LU", "refactor every", "ms/step", "lin. its/step", "vs default");
+      double base = 0;
+      for (const Choice& c : choices) {
+        PetscOptionsSetValue(nullptr, "-pc_factor_mat_solver_type", c.package);
+        std::string failed;
+        bench::SolverTiming t;
+        try {
+          t = bench::time_solver_steps(
+              m, f, 0.01, steps, Comm::self(), [](solvers::NavierStokes&) {}, 1, c.refactor_every);
+        } catch (const std::exception& e) {
+          failed = e.what();
+        }
+        PetscOptionsClearValue(nullptr, "-pc_factor_mat_solver_type");
+        if (!failed.empty()) {
+          std::printf("%-10s %14d %s\n", c.package, c.refactor_every, failed.c_str());
+          continue;
+        }
+        if (base == 0) base = t.ms_per_step;
+        std::printf("%-10s %14d %11.1f %13.2f %11.2fx\n", c.package, c.refactor_every, t.ms_per_step, t.its_per_step,
+                    t.ms_per_step / base);
+      }
+      std::printf("vs default: ms/step / MUMPS refreshed every 5 steps' (> 1: slower than the default)\n");
     }
     // One CylinderFlow trajectory on one rank: Re 100 (centre (0.3, 0.2), radius 0.05, peak 1.5).
     if (root) {

@@ -15,9 +15,8 @@
 
 #include "bench/cli.hpp"
 #include "bench/machine.hpp"
+#include "bench/node_graph.hpp"
 #include "core/comm.hpp"
-#include "io/csbm.hpp"
-#include "io/planetoid.hpp"
 #include "train/gnnpipe/engine.hpp"
 
 using namespace tessera;
@@ -57,18 +56,7 @@ int main(int argc, char** argv) {
       epochs = 1;
     }
     at::set_num_threads(1);
-    io::NodeDataset d;
-    if (!file.empty()) {
-      d = io::read_planetoid(file);
-    } else {
-      io::CsbmOptions c;
-      c.nodes = nodes;
-      c.average_degree = degree;
-      c.classes = 8;
-      c.features = 64;
-      c.seed = 1;
-      d = io::make_csbm(c);
-    }
+    const io::NodeDataset d = bench::node_graph(file, nodes, degree);
     const int W = world.size();
     if (world.root()) {
       std::printf("machine: %s\n", bench::machine_description().c_str());

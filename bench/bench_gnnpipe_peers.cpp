@@ -23,11 +23,10 @@
 #include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
 #include "bench/machine.hpp"
+#include "bench/node_graph.hpp"
 #include "bench/peer_server.hpp"
 #include "bench/timing.hpp"
 #include "core/comm.hpp"
-#include "io/csbm.hpp"
-#include "io/planetoid.hpp"
 #include "train/gnnpipe/engine.hpp"
 
 using namespace tessera;
@@ -112,18 +111,7 @@ int main(int argc, char** argv) {
     }
     if (quick) depths = {4}, pairs = 2;
     at::set_num_threads(threads);
-    io::NodeDataset d;
-    if (nodes > 0) {
-      io::CsbmOptions c;
-      c.nodes = nodes;
-      c.average_degree = degree;
-      c.classes = 8;
-      c.features = 64;
-      c.seed = 1;
-      d = io::make_csbm(c);
-    } else {
-      d = io::read_planetoid(file);
-    }
+    const io::NodeDataset d = bench::node_graph(nodes > 0 ? "" : file, nodes, degree);
     std::printf(
         "GCNII training epoch (full graph: dropout, forward, NLL over %s training nodes, backward, Adam), fp32\n",
         std::to_string(std::count(d.train_mask.begin(), d.train_mask.end(), 1)).c_str());

@@ -10,9 +10,6 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tag=bench_gnnpipe_peers
 source "$here/peer_venv.sh"
 
-if ! "$py" -c 'import torch_geometric' 2>/dev/null; then
-  echo "bench_gnnpipe_peers: installing torch_geometric" >&2
-  "$py" -m pip install -q -c "$constraints" torch_geometric >&2 || echo "bench_gnnpipe_peers: torch_geometric did not install" >&2
-fi
+pip_once torch_geometric torch_geometric
 
 exec "$build/bench/bench_gnnpipe_peers" --python "$py" "$@"

@@ -14,14 +14,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tag=bench_mgn_peers
 source "$here/peer_venv.sh"
 
-if ! "$py" -c 'import torch_geometric' 2>/dev/null; then
-  echo "bench_mgn_peers: installing torch_geometric" >&2
-  "$py" -m pip install -q -c "$constraints" torch_geometric >&2
-fi
-if ! "$py" -c 'import physicsnemo' 2>/dev/null; then
-  echo "bench_mgn_peers: installing nvidia-physicsnemo" >&2
-  "$py" -m pip install -q -c "$constraints" nvidia-physicsnemo >&2 || echo "bench_mgn_peers: PhysicsNeMo did not install" >&2
-fi
+pip_once torch_geometric torch_geometric
+pip_once physicsnemo nvidia-physicsnemo
 if ! "$py" -c 'import torch_scatter' 2>/dev/null; then
   echo "bench_mgn_peers: building torch_scatter from source (CPU only)" >&2
   FORCE_ONLY_CPU=1 MAX_JOBS=1 "$py" -m pip install -q --no-build-isolation -c "$constraints" torch_scatter >&2 ||

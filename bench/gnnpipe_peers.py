@@ -3,14 +3,7 @@
 Reads the graph that bench_gnnpipe_peers wrote (--dir: meta.txt and raw little-endian arrays:
 directed edges without self loops, features, labels, training nodes), builds the same GCNII
 (docs/references.md §6: input layer, `layers` convolutions, output layer; dropout before each),
-takes --warmup untimed epochs, then serves timed epochs one at a time (bench/peer_server.hpp): it
-prints
-
-    params <count>
-    ready
-
-then runs one timed epoch per "step" line on its standard input and answers each with
-"ms <epoch time>", until "quit" or the end of its input.
+takes --warmup untimed epochs, then serves timed epochs one at a time (bench/peer_protocol.py).
 
 An epoch is what tessera's GNNPipe engine does in graph mode on one rank: zero_grad, full-graph
 forward in training mode (dropout), negative log-likelihood over the training nodes, backward, one
@@ -30,7 +23,8 @@ import argparse
 import math
 import os
 import sys
-import time
+
+import peer_protocol
 
 
 def load(d):
@@ -102,7 +96,6 @@ def torch_model(f, classes, meta, adj):
 
 
 def pyg_model(f, classes, meta, edge_index):
-    import torch
     from torch import nn
     from torch.nn import functional as F
     from torch_geometric.nn import GCN2Conv
@@ -159,22 +152,13 @@ def main():
         ],
         lr=float(meta["lr"]),
     )
-    print("params", sum(q.numel() for q in model.parameters()), flush=True)
 
     def epoch():
         opt.zero_grad()
         F.nll_loss(model(x)[train], y[train]).backward()
         opt.step()
 
-    for _ in range(a.warmup):
-        epoch()
-    print("ready", flush=True)
-    for line in sys.stdin:
-        if line.strip() == "quit":
-            break
-        t = time.perf_counter()
-        epoch()
-        print("ms", 1e3 * (time.perf_counter() - t), flush=True)
+    peer_protocol.serve(epoch, sum(q.numel() for q in model.parameters()), a.warmup)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,7 @@
 
 Reads the graph that bench_mgn_peers wrote (--dir: meta.txt and raw little-endian arrays), builds
 the same-size MeshGraphNet in the peer framework, takes --warmup untimed steps, then serves timed
-steps one at a time (bench_mgn_peers's bench/peer_server.hpp): it prints
-
-    params <count>
-    ready
-
-then runs one timed step per "step" line on its standard input and answers each with
-"ms <step time>", until "quit" or the end of its input.
+steps one at a time to bench_mgn_peers (bench/peer_protocol.py).
 
 A training step is what bench_mgn_peers times on the tessera side: AdamW zero_grad, forward,
 mean squared error against a fixed target, backward, AdamW step, fp32, --threads CPU threads.
@@ -28,7 +22,8 @@ Peers:
 import argparse
 import os
 import sys
-import time
+
+import peer_protocol
 
 
 def load(d):
@@ -188,22 +183,13 @@ def main():
         forward = lambda: model(x, ef, edge_index)  # noqa: E731
     model.train()
     opt = torch.optim.AdamW(model.parameters(), fused=True) if a.fused_adamw else torch.optim.AdamW(model.parameters())
-    print("params", sum(p.numel() for p in model.parameters()), flush=True)
 
     def step():
         opt.zero_grad()
         ((forward() - y) ** 2).mean().backward()
         opt.step()
 
-    for _ in range(a.warmup):
-        step()
-    print("ready", flush=True)
-    for line in sys.stdin:
-        if line.strip() == "quit":
-            break
-        t = time.perf_counter()
-        step()
-        print("ms", 1e3 * (time.perf_counter() - t), flush=True)
+    peer_protocol.serve(step, sum(p.numel() for p in model.parameters()), a.warmup)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-# Sourced by the bench scripts that run Python peers (bench_mgn_peers.sh, bench_pinn.sh): creates
+# Sourced by the bench scripts that run Python peers (bench_mgn_peers.sh, bench_pinn.sh,
+# bench_gnnpipe_peers.sh, bench_transformer_peers.sh): creates
 # or reuses the peers' venv (TESSERA_BENCH_VENV, default ~/.local/share/tessera/bench-venv), which
 # reuses the torch of tessera's own venv (TESSERA_PYTHON, default ~/.local/share/tessera/venv/bin/python)
 # through a .pth file, so both sides run the same libtorch build (same ATen kernels, same BLAS).
-# Sets: py (the venv's Python) and constraints (a pip constraints file pinning that torch).
+# Sets: py (the venv's Python) and constraints (a pip constraints file pinning that torch);
+# defines pip_once.
 # Expects: tag (the calling script's name, also its bench program's) and here (bench/). Takes the
 # caller's first argument as the build folder unless it is an option (default: build/ beside
 # bench/), shifting it off, and sets build; the folder must have bench/<tag>.
@@ -32,3 +34,12 @@ torch_version="$("$py" -c 'import torch; print(torch.__version__.split("+")[0])'
 constraints="$(mktemp)"
 trap 'rm -f "$constraints"' EXIT
 echo "torch==$torch_version" > "$constraints"
+
+# pip_once MODULE PACKAGE: installs PACKAGE from PyPI into the venv (torch pinned) unless MODULE
+# already imports; a failed install is said, not fatal (the bench reports that peer's error).
+pip_once() {
+  if ! "$py" -c "import $1" 2>/dev/null; then
+    echo "$tag: installing $2" >&2
+    "$py" -m pip install -q -c "$constraints" "$2" >&2 || echo "$tag: $2 did not install" >&2
+  fi
+}

@@ -18,7 +18,8 @@ struct SolverTiming {
   int64_t dofs = 0;
 };
 
-// `steps` steps of `dt` after 10 untimed ones (the first factorisations), on `comm`; after each
+// `steps` steps of `dt` after 10 untimed ones (the first factorisations), on `comm`, with the LU
+// factors refreshed every `refactor_every` steps (tessera-cfd's default 5); after each
 // timed step `after_step` takes out what the caller's use of the solver would (forces, fields).
 // With `windows` > 1, that many windows of `steps` steps follow each other and ms_per_step is the
 // median of their means (as a caller timing its other side by the median of as many windows
@@ -26,8 +27,8 @@ struct SolverTiming {
 // stretches of the developing flow, not repeats of one stretch.
 inline SolverTiming time_solver_steps(const mesh::Mesh& m, const solvers::FlowConfig& flow, double dt, int steps,
                                       const Comm& comm, const std::function<void(solvers::NavierStokes&)>& after_step,
-                                      int windows = 1) {
-  solvers::NavierStokes ns(m, flow, comm, {5, 1e-8});
+                                      int windows = 1, int refactor_every = 5) {
+  solvers::NavierStokes ns(m, flow, comm, {refactor_every, 1e-8});
   for (int k = 0; k < 10; ++k) ns.step(dt);
   SolverTiming t;
   t.dofs = ns.num_dofs();

@@ -9,13 +9,7 @@ x + GatedMLP(RMSNorm(x)) with rotary position embedding from the coordinates, an
 Attention is masked by the mesh: node i attends over the sources of the edges entering it; in the
 last `dilated_layers` blocks the second half of the heads attend over the dilated graph instead
 (tessera's mask_plan). It takes --warmup untimed steps, then serves timed steps one at a time
-(bench/peer_server.hpp): it prints
-
-    params <count>
-    ready
-
-then runs one timed step per "step" line on its standard input and answers each with
-"ms <step time>", until "quit" or the end of its input.
+(bench/peer_protocol.py).
 
 A training step: AdamW zero_grad, forward, mean squared error against a fixed target, backward,
 AdamW step, fp32, --threads CPU threads.
@@ -33,7 +27,8 @@ mesh-masked attention without it:
 import argparse
 import os
 import sys
-import time
+
+import peer_protocol
 
 
 def load(d):
@@ -172,22 +167,13 @@ def main():
     model = make_model(meta, a.peer)
     model.train()
     opt = torch.optim.AdamW(model.parameters())
-    print("params", sum(p.numel() for p in model.parameters()), flush=True)
 
     def step():
         opt.zero_grad()
         ((model(x, graphs, pos) - y) ** 2).mean().backward()
         opt.step()
 
-    for _ in range(a.warmup):
-        step()
-    print("ready", flush=True)
-    for line in sys.stdin:
-        if line.strip() == "quit":
-            break
-        t = time.perf_counter()
-        step()
-        print("ms", 1e3 * (time.perf_counter() - t), flush=True)
+    peer_protocol.serve(step, sum(p.numel() for p in model.parameters()), a.warmup)
 
 
 if __name__ == "__main__":
