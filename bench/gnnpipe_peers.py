@@ -19,9 +19,7 @@ Peers:
           torch.spmm on a sparse COO adjacency); needs only torch
 """
 
-import argparse
 import math
-import os
 import sys
 
 import peer_protocol
@@ -30,11 +28,8 @@ import peer_protocol
 def load(d):
     import torch
 
-    meta = dict(line.split() for line in open(os.path.join(d, "meta.txt")))
+    meta, arr = peer_protocol.read_dir(d)
     n, e, f = int(meta["nodes"]), int(meta["edges"]), int(meta["features"])
-
-    def arr(name, count, dtype):
-        return torch.from_file(os.path.join(d, name), shared=False, size=count, dtype=dtype)
 
     src = arr("src.i64", e, torch.int64)
     dst = arr("dst.i64", e, torch.int64)
@@ -126,18 +121,12 @@ def pyg_model(f, classes, meta, edge_index):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--peer", required=True, choices=["pyg", "torch"])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--warmup", type=int, default=2)
-    a = ap.parse_args()
+    a = peer_protocol.parser(["pyg", "torch"]).parse_args()
+    peer_protocol.start(a)
 
     import torch
     from torch.nn import functional as F
 
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
     src, dst, x, y, train, meta = load(a.dir)
     n, classes = x.shape[0], int(meta["classes"])
     if a.peer == "torch":

@@ -19,8 +19,6 @@ Peers:
                        without a graph library writes; needs only torch
 """
 
-import argparse
-import os
 import sys
 
 import peer_protocol
@@ -29,12 +27,9 @@ import peer_protocol
 def load(d):
     import torch
 
-    meta = dict(line.split() for line in open(os.path.join(d, "meta.txt")))
+    meta, arr = peer_protocol.read_dir(d)
     n, e = int(meta["nodes"]), int(meta["edges"])
     node_in, edge_in, out = int(meta["node_in"]), int(meta["edge_in"]), int(meta["out"])
-
-    def arr(name, count, dtype):
-        return torch.from_file(os.path.join(d, name), shared=False, size=count, dtype=dtype)
 
     src = arr("src.i64", e, torch.int64)
     dst = arr("dst.i64", e, torch.int64)
@@ -152,20 +147,15 @@ def pyg_model(node_in, edge_in, out, latent, steps, hidden):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--peer", required=True, choices=["physicsnemo", "physicsnemo-concat", "pyg", "torch"])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--warmup", type=int, default=2)
+    ap = peer_protocol.parser(["physicsnemo", "physicsnemo-concat", "pyg", "torch"])
     # PyTorch's fused AdamW kernel (the one tessera's optimiser calls) instead of the default
     # per-tensor loop that PyTorch takes on the CPU.
     ap.add_argument("--fused-adamw", action="store_true")
     a = ap.parse_args()
+    peer_protocol.start(a)
 
     import torch
 
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
     src, dst, x, ef, y, latent, steps, hidden = load(a.dir)
     edge_index = torch.stack([src, dst])
     dims = (x.shape[1], ef.shape[1], y.shape[1], latent, steps, hidden)

@@ -24,8 +24,6 @@ mesh-masked attention without it:
           index_add_ for its sum and for the weighted values; needs only torch
 """
 
-import argparse
-import os
 import sys
 
 import peer_protocol
@@ -34,12 +32,9 @@ import peer_protocol
 def load(d):
     import torch
 
-    meta = dict(line.split() for line in open(os.path.join(d, "meta.txt")))
+    meta, arr = peer_protocol.read_dir(d)
     n, e, ed = int(meta["nodes"]), int(meta["edges"]), int(meta["dilated_edges"])
     node_in, out = int(meta["node_in"]), int(meta["out"])
-
-    def arr(name, count, dtype):
-        return torch.from_file(os.path.join(d, name), shared=False, size=count, dtype=dtype)
 
     graphs = (
         (arr("src.i64", e, torch.int64), arr("dst.i64", e, torch.int64)),
@@ -152,17 +147,11 @@ def make_model(meta, peer):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--peer", required=True, choices=["pyg", "torch"])
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--warmup", type=int, default=2)
-    a = ap.parse_args()
+    a = peer_protocol.parser(["pyg", "torch"]).parse_args()
+    peer_protocol.start(a)
 
     import torch
 
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
     graphs, pos, x, y, meta = load(a.dir)
     model = make_model(meta, a.peer)
     model.train()
