@@ -9,12 +9,10 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <mpi.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -34,33 +32,24 @@ using namespace tessera;
 namespace {
 
 // The graph, features, labels and training nodes in the files gnnpipe_peers.py reads, with the
-// model's settings in meta.txt; returns the folder.
-std::string write_peer_files(const io::NodeDataset& d, const train::gnnpipe::EngineOptions& o) {
-  char tmpl[] = "/tmp/tessera-gnnpipe-peers-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("cannot make a folder under /tmp");
-  const std::string dir = tmpl;
+// model's settings in meta.txt.
+void write_peer_files(bench::PeerFiles& files, const io::NodeDataset& d, const train::gnnpipe::EngineOptions& o) {
   const auto longs = [](const std::vector<int64_t>& v) { return at::tensor(at::ArrayRef<int64_t>(v), at::kLong); };
   std::vector<int64_t> train;
   for (int64_t i = 0; i < d.num_nodes; ++i)
     if (d.train_mask[i]) train.push_back(i);
-  bench::write_raw(dir + "/src.i64", longs(d.graph.src));
-  bench::write_raw(dir + "/dst.i64", longs(d.graph.dst));
-  bench::write_raw(dir + "/x.f32", at::tensor(at::ArrayRef<float>(d.x), at::kFloat));
-  bench::write_raw(dir + "/y.i64", longs(d.y));
-  bench::write_raw(dir + "/train.i64", longs(train));
-  std::ofstream(dir + "/meta.txt") << "nodes " << d.num_nodes << "\nedges " << d.graph.num_edges() << "\nfeatures "
-                                   << d.num_features << "\nclasses " << d.num_classes << "\ntrain " << train.size()
-                                   << "\nlayers " << o.model.layers << "\nhidden " << o.model.hidden << "\nalpha "
-                                   << o.model.alpha << "\nlambda " << o.model.lambda << "\ndropout " << o.model.dropout
-                                   << "\nlr " << o.lr << "\nweight_decay_conv " << o.weight_decay_conv
-                                   << "\nweight_decay_dense " << o.weight_decay_dense << "\n";
-  return dir;
-}
-
-void remove_peer_files(const std::string& dir) {
-  for (const char* f : {"src.i64", "dst.i64", "x.f32", "y.i64", "train.i64", "meta.txt"})
-    std::remove((dir + "/" + f).c_str());
-  rmdir(dir.c_str());
+  files.write("src.i64", longs(d.graph.src));
+  files.write("dst.i64", longs(d.graph.dst));
+  files.write("x.f32", at::tensor(at::ArrayRef<float>(d.x), at::kFloat));
+  files.write("y.i64", longs(d.y));
+  files.write("train.i64", longs(train));
+  std::ostringstream meta;
+  meta << "nodes " << d.num_nodes << "\nedges " << d.graph.num_edges() << "\nfeatures " << d.num_features
+       << "\nclasses " << d.num_classes << "\ntrain " << train.size() << "\nlayers " << o.model.layers << "\nhidden "
+       << o.model.hidden << "\nalpha " << o.model.alpha << "\nlambda " << o.model.lambda << "\ndropout "
+       << o.model.dropout << "\nlr " << o.lr << "\nweight_decay_conv " << o.weight_decay_conv << "\nweight_decay_dense "
+       << o.weight_decay_dense << "\n";
+  files.write_meta(meta.str());
 }
 
 }  // namespace
@@ -96,19 +85,15 @@ int main(int argc, char** argv) {
     // Repeatable, the last one wins: bench/bench_gnnpipe_peers.sh passes its venv's first, then the user's.
     cli.add_option("--python", python, "the Python that has the peers (bench/bench_gnnpipe_peers.sh creates it)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    cli.add_option("--peers", peers, "comma-separated peers of bench/gnnpipe_peers.py (pyg, torch)");
+    cli.add_option("--peers", peers, "comma-separated peers of bench/gnnpipe_peers.py (pyg, torch)")
+        ->check(bench::comma_choices({"pyg", "torch"}));
     cli.add_flag("--quick", quick, "4 layers, 2 pairs (smoke test; overrides --layers and --pairs)");
     if (const auto code = bench::parse(cli, argc, argv, world.root())) {
       MPI_Finalize();
       return *code;
     }
     if (world.size() != 1) throw std::runtime_error("run it on one rank (the peers are single processes)");
-    std::vector<std::string> peer_names;
-    for (std::stringstream ss(peers); std::getline(ss, peers, ',');) {
-      if (peers != "pyg" && peers != "torch")
-        throw std::runtime_error("--peers: unknown peer '" + peers + "'; expected pyg or torch");
-      peer_names.push_back(peers);
-    }
+    const std::vector<std::string> peer_names = bench::split_list(peers);
     if (quick) depths = {4}, pairs = 2;
     at::set_num_threads(threads);
     const io::NodeDataset d = bench::node_graph(nodes > 0 ? "" : file, nodes, degree);
@@ -139,12 +124,13 @@ int main(int argc, char** argv) {
       train::gnnpipe::Engine engine(d, o, world);
       int64_t params = 0;
       for (const auto& [name, t] : engine.parameters()) params += t.numel();
-      const std::string dir = write_peer_files(d, o);
+      bench::PeerFiles files("gnnpipe-peers");
+      write_peer_files(files, d, o);
       std::vector<std::unique_ptr<bench::PeerServer>> servers;
       for (const auto& name : peer_names)
-        servers.push_back(std::make_unique<bench::PeerServer>(
-            bench::python_peer_command(python, "gnnpipe_peers.py", "--peer " + name + " --dir " + dir, threads)));
-      remove_peer_files(dir);  // every peer has read them
+        servers.push_back(std::make_unique<bench::PeerServer>(bench::python_peer_command(
+            python, "gnnpipe_peers.py", "--peer " + name + " --dir " + files.dir(), threads)));
+      files.remove();  // every peer has read them
       const auto epoch_ms = [&] {
         const auto a = std::chrono::steady_clock::now();
         engine.epoch();
@@ -152,24 +138,13 @@ int main(int argc, char** argv) {
       };
       for (int k = 0; k < 2; ++k) epoch_ms();  // warm-up, as the peers'
       const bench::PairedTimes paired = bench::time_pairs(epoch_ms, servers, pairs);
-      const std::vector<double>& ours = paired.ours;
-      const auto& peer_ms = paired.peer_ms;
-      const auto& ratios = paired.ratios;
       std::printf("%-7lld %-30s %11lld %10.1f\n", (long long)L, "tessera (GNNPipe, graph mode)", (long long)params,
-                  bench::median(ours));
+                  bench::median(paired.ours));
       for (size_t k = 0; k < servers.size(); ++k) {
         const std::string name = peer_names[k] == "pyg" ? "PyG GCN2Conv" : "GCNII authors' (torch.spmm)";
-        if (ratios[k].empty()) {
-          std::printf("%-7lld %-30s %s\n", (long long)L, name.c_str(),
-                      servers[k]->error().empty() ? "no epochs" : servers[k]->error().c_str());
-          continue;
-        }
-        std::printf("%-7lld %-30s %11lld %10.1f %11.2fx %7.2f-%-7.2f\n", (long long)L, name.c_str(),
-                    (long long)servers[k]->params(), bench::median(peer_ms[k]), bench::median(ratios[k]),
-                    bench::quantile(ratios[k], 0.25), bench::quantile(ratios[k], 0.75));
-        if (servers[k]->params() != params)
-          std::printf("warning: %s has %lld parameters, tessera %lld\n", name.c_str(), (long long)servers[k]->params(),
-                      (long long)params);
+        char label[64];
+        std::snprintf(label, sizeof label, "%-7lld %-30s", (long long)L, name.c_str());
+        bench::print_paired_row(label, name, *servers[k], paired.peer_ms[k], paired.ratios[k], params, "no epochs");
       }
       std::fflush(stdout);
     }

@@ -23,13 +23,11 @@
 #include <sys/resource.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/optim/adamw.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -57,12 +55,6 @@ using namespace tessera;
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
-}
-
 struct Row {
   explicit Row(std::string n) : name(std::move(n)) {}
   std::string name;
@@ -88,7 +80,7 @@ void run_peer(Row& row, const std::string& python, const std::string& peer, cons
     return;
   }
   row.ms.insert(row.ms.end(), ms.begin(), ms.end());
-  row.rounds.push_back(median(ms));
+  row.rounds.push_back(bench::median(ms));
 }
 
 std::string fmt(double v, const char* f) {
@@ -141,7 +133,7 @@ ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_
       f();
       t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    return median(t);
+    return bench::median(t);
   };
   using linalg::OuterSumKernel;
   // A weight gradient, m x k by m x n summed over m, by one kernel: outer_product_sum's chunks
@@ -273,14 +265,14 @@ int main(int argc, char** argv) {
     std::vector<double> ms;
     for (int r = 0; r < reps; ++r) ms.push_back(tessera_step(k));
     rows[k].ms.insert(rows[k].ms.end(), ms.begin(), ms.end());
-    rows[k].rounds.push_back(median(ms));
+    rows[k].rounds.push_back(bench::median(ms));
   };
 
   if (steps_only > 0) {
     std::vector<double> ms;
     for (int s = 0; s <= steps_only; ++s) ms.push_back(tessera_step(0));
     ms.erase(ms.begin());  // the warm-up step
-    std::printf("%s: %.1f ms/step (median of %d)\n", rows[0].name.c_str(), median(ms), steps_only);
+    std::printf("%s: %.1f ms/step (median of %d)\n", rows[0].name.c_str(), bench::median(ms), steps_only);
     return 0;
   }
   if (!profile.empty()) {
@@ -306,20 +298,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   // The same graph and inputs for the peers.
-  char tmpl[] = "/tmp/tessera-mgn-peers-XXXXXX";
-  if (!mkdtemp(tmpl)) {
-    std::perror("bench_mgn_peers: mkdtemp");
+  std::optional<bench::PeerFiles> files;
+  try {
+    files.emplace("mgn-peers");
+    for (const auto& [name, t] : std::vector<std::pair<std::string, at::Tensor>>{
+             {"src.i64", ei.src}, {"dst.i64", ei.dst}, {"x.f32", x}, {"e.f32", ef}, {"y.f32", target}})
+      files->write(name, t);
+    std::ostringstream meta;
+    meta << "nodes " << n << "\nedges " << ei.num_edges() << "\nnode_in " << in << "\nedge_in 3\nout " << out
+         << "\nlatent " << mc.latent << "\nsteps " << mc.steps << "\nhidden_layers " << mc.hidden_layers << "\n";
+    files->write_meta(meta.str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_mgn_peers: %s\n", e.what());
     return 1;
   }
-  const std::string dir = tmpl;
-  bench::write_raw(dir + "/src.i64", ei.src);
-  bench::write_raw(dir + "/dst.i64", ei.dst);
-  bench::write_raw(dir + "/x.f32", x);
-  bench::write_raw(dir + "/e.f32", ef);
-  bench::write_raw(dir + "/y.f32", target);
-  std::ofstream(dir + "/meta.txt") << "nodes " << n << "\nedges " << ei.num_edges() << "\nnode_in " << in
-                                   << "\nedge_in 3\nout " << out << "\nlatent " << mc.latent << "\nsteps " << mc.steps
-                                   << "\nhidden_layers " << mc.hidden_layers << "\n";
+  const std::string dir = files->dir();
 
   std::printf(
       "MeshGraphNet training step (forward + backward + AdamW, fp32), %lld nodes, %lld edges, %d CPU "
@@ -330,17 +323,12 @@ int main(int argc, char** argv) {
   std::printf("machine: %s\n", bench::machine_description().c_str());
   std::printf("peers: %s %s/mgn_peers.py\n", python.c_str(), bench::bench_dir().c_str());
   std::fflush(stdout);
-  auto remove_files = [&] {
-    for (const char* f : {"src.i64", "dst.i64", "x.f32", "e.f32", "y.f32", "meta.txt"})
-      std::remove((dir + "/" + f).c_str());
-    rmdir(dir.c_str());
-  };
   if (pairs > 0) {
     // Each peer step between two tessera steps: tessera, peer 1, tessera, peer 2, ..., tessera.
     std::vector<std::unique_ptr<bench::PeerServer>> servers;
     for (const auto& name : peer_names)
       servers.push_back(std::make_unique<bench::PeerServer>(bench::mgn_peer_command(python, name, dir, threads)));
-    remove_files();   // every peer has read them
+    files->remove();  // every peer has read them
     tessera_step(0);  // warm-up
     const bench::PairedTimes paired = bench::time_pairs(
         [&] { return tessera_step(0); }, servers, pairs,
@@ -357,7 +345,7 @@ int main(int argc, char** argv) {
     rows[1].error = "(not measured with --pairs)";
     std::printf("%-38s %11s %10s %12s %15s %6s\n", "model", "parameters", "ms/step", "vs tessera", "(middle half)",
                 "pairs");
-    std::printf("%-38s %11lld %10.1f\n", rows[0].name.c_str(), (long long)rows[0].params, median(rows[0].ms));
+    std::printf("%-38s %11lld %10.1f\n", rows[0].name.c_str(), (long long)rows[0].params, bench::median(rows[0].ms));
     for (size_t k = 0; k < servers.size(); ++k) {
       Row& row = rows[k + 2];
       row.params = servers[k]->params();
@@ -367,8 +355,8 @@ int main(int argc, char** argv) {
         continue;
       }
       std::printf("%-38s %11lld %10.1f %11.2fx %7.2f-%-7.2f %6zu\n", row.name.c_str(), (long long)row.params,
-                  median(row.ms), median(ratios[k]), bench::quantile(ratios[k], 0.25), bench::quantile(ratios[k], 0.75),
-                  ratios[k].size());
+                  bench::median(row.ms), bench::median(ratios[k]), bench::quantile(ratios[k], 0.25),
+                  bench::quantile(ratios[k], 0.75), ratios[k].size());
     }
     std::printf(
         "vs tessera: median over pairs of (peer step) / (mean of the tessera steps before and after it); > 1: tessera "
@@ -387,7 +375,7 @@ int main(int argc, char** argv) {
       std::printf(" ms\n");
       std::fflush(stdout);
     }
-    remove_files();
+    files->remove();
 
     std::printf("%-38s %11s %10s %17s %12s\n", "model", "parameters", "ms/step", "rounds (min-max)", "vs tessera");
     for (const auto& row : rows) {
@@ -395,14 +383,14 @@ int main(int argc, char** argv) {
         std::printf("%-38s %s\n", row.name.c_str(), row.error.c_str());
         continue;
       }
-      const double t = median(row.ms);
+      const double t = bench::median(row.ms);
       const auto [lo, hi] = std::minmax_element(row.rounds.begin(), row.rounds.end());
       std::printf("%-38s %11lld %10.1f %8.0f-%-8.0f %11.2fx\n", row.name.c_str(), (long long)row.params, t, *lo, *hi,
-                  t / median(rows[0].ms));
+                  t / bench::median(rows[0].ms));
     }
     std::printf("vs tessera: model time / tessera (split first layers) time (> 1: tessera is faster)\n");
   }
-  const double t_new = median(rows[0].ms);
+  const double t_new = bench::median(rows[0].ms);
   // What the arithmetic allows: the products alone, at the best rate measured on each shape now.
   const ProductFloor floor = product_floor(n, ei.num_edges(), in, 3, out, mc);
   std::printf(
@@ -418,8 +406,9 @@ int main(int argc, char** argv) {
               linalg::outer_product_sum_takes_jit(linalg::OuterSumKernel::Auto) ? "libxsmm's" : "BLAS");
   for (size_t k = 2; k < rows.size(); ++k)
     if (rows[k].error.empty())
-      std::printf("  %s / 2 = %.1f ms: %s\n", rows[k].name.c_str(), median(rows[k].ms) / 2,
-                  median(rows[k].ms) / 2 > floor.ms ? "above the products' time" : "below the products' time alone");
+      std::printf(
+          "  %s / 2 = %.1f ms: %s\n", rows[k].name.c_str(), bench::median(rows[k].ms) / 2,
+          bench::median(rows[k].ms) / 2 > floor.ms ? "above the products' time" : "below the products' time alone");
   for (const auto& row : rows)
     if (row.error.empty() && row.params != rows[0].params) {
       std::printf("warning: %s has %lld parameters, tessera %lld\n", row.name.c_str(), (long long)row.params,

@@ -8,12 +8,10 @@
 //   bench/bench_transformer_peers.sh [BUILD_DIR] [--models small,large] [--threads 1] [--pairs 7]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -46,25 +44,17 @@ int main(int argc, char** argv) {
   cli.add_option("--threads", threads, "CPU threads of both sides")->check(bench::positive<int>());
   cli.add_option("--pairs", pairs, "timed pairs per peer and model: each peer step between two tessera steps")
       ->check(bench::positive<int>());
-  cli.add_option("--models", models, "comma-separated: small (4 x d64), large (15 x d128)");
+  cli.add_option("--models", models, "comma-separated: small (4 x d64), large (15 x d128)")
+      ->check(bench::comma_choices({"small", "large"}));
   // Repeatable, the last one wins: bench/bench_transformer_peers.sh passes its venv's first, then the user's.
   cli.add_option("--python", python, "the Python that has the peers (bench/bench_transformer_peers.sh creates it)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  cli.add_option("--peers", peers, "comma-separated peers of bench/transformer_peers.py (pyg, torch)");
+  cli.add_option("--peers", peers, "comma-separated peers of bench/transformer_peers.py (pyg, torch)")
+      ->check(bench::comma_choices({"pyg", "torch"}));
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
-  const auto split = [](std::string list, const std::vector<std::string>& allowed, const char* option) {
-    std::vector<std::string> out;
-    std::stringstream ss(list);
-    for (std::string item; std::getline(ss, item, ',');) {
-      if (std::find(allowed.begin(), allowed.end(), item) == allowed.end())
-        throw std::runtime_error(std::string(option) + ": unknown '" + item + "'");
-      out.push_back(item);
-    }
-    return out;
-  };
   try {
-    const std::vector<std::string> peer_names = split(peers, {"pyg", "torch"}, "--peers");
-    std::vector<std::string> model_names = split(models, {"small", "large"}, "--models");
+    const std::vector<std::string> peer_names = bench::split_list(peers);
+    std::vector<std::string> model_names = bench::split_list(models);
     if (quick) model_names = {"small"}, pairs = 2;
     // The mesh, inputs and graphs of bench_train_step.
     mesh::Mesh m = bench::cylinder_flow_mesh(quick);
@@ -108,47 +98,33 @@ int main(int argc, char** argv) {
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
       };
       // The same graphs and inputs for the peers.
-      char tmpl[] = "/tmp/tessera-transformer-peers-XXXXXX";
-      if (!mkdtemp(tmpl)) throw std::runtime_error("cannot make a folder under /tmp");
-      const std::string dir = tmpl;
-      const std::vector<std::pair<std::string, at::Tensor>> files = {{"src.i64", ei.src},
-                                                                     {"dst.i64", ei.dst},
-                                                                     {"dilated_src.i64", dil.src},
-                                                                     {"dilated_dst.i64", dil.dst},
-                                                                     {"pos.f32", pos},
-                                                                     {"x.f32", x},
-                                                                     {"y.f32", target}};
-      for (const auto& [name, t] : files) bench::write_raw(dir + "/" + name, t);
-      std::ofstream(dir + "/meta.txt") << "nodes " << n << "\nedges " << ei.num_edges() << "\ndilated_edges "
-                                       << dil.num_edges() << "\nnode_in " << in << "\nout " << out << "\nlatent "
-                                       << tc.latent << "\nlayers " << tc.layers << "\nheads " << tc.heads
-                                       << "\ndilated_layers " << dilated_layers << "\nrope_scale " << tc.rope_scale
-                                       << "\n";
+      bench::PeerFiles files("transformer-peers");
+      for (const auto& [name, t] : std::vector<std::pair<std::string, at::Tensor>>{{"src.i64", ei.src},
+                                                                                   {"dst.i64", ei.dst},
+                                                                                   {"dilated_src.i64", dil.src},
+                                                                                   {"dilated_dst.i64", dil.dst},
+                                                                                   {"pos.f32", pos},
+                                                                                   {"x.f32", x},
+                                                                                   {"y.f32", target}})
+        files.write(name, t);
+      std::ostringstream meta;
+      meta << "nodes " << n << "\nedges " << ei.num_edges() << "\ndilated_edges " << dil.num_edges() << "\nnode_in "
+           << in << "\nout " << out << "\nlatent " << tc.latent << "\nlayers " << tc.layers << "\nheads " << tc.heads
+           << "\ndilated_layers " << dilated_layers << "\nrope_scale " << tc.rope_scale << "\n";
+      files.write_meta(meta.str());
       std::vector<std::unique_ptr<bench::PeerServer>> servers;
       for (const auto& name : peer_names)
-        servers.push_back(std::make_unique<bench::PeerServer>(
-            bench::python_peer_command(python, "transformer_peers.py", "--peer " + name + " --dir " + dir, threads)));
-      for (const auto& [name, t] : files) std::remove((dir + "/" + name).c_str());  // every peer has read them
-      std::remove((dir + "/meta.txt").c_str());
-      rmdir(dir.c_str());
+        servers.push_back(std::make_unique<bench::PeerServer>(bench::python_peer_command(
+            python, "transformer_peers.py", "--peer " + name + " --dir " + files.dir(), threads)));
+      files.remove();                         // every peer has read them
       for (int k = 0; k < 2; ++k) step_ms();  // warm-up, as the peers'
       const bench::PairedTimes paired = bench::time_pairs(step_ms, servers, pairs);
-      const std::vector<double>& ours = paired.ours;
-      const auto& peer_ms = paired.peer_ms;
-      const auto& ratios = paired.ratios;
-      std::printf("%-38s %-8s %11lld %10.1f\n", label.c_str(), "tessera", (long long)params, bench::median(ours));
+      std::printf("%-38s %-8s %11lld %10.1f\n", label.c_str(), "tessera", (long long)params,
+                  bench::median(paired.ours));
       for (size_t k = 0; k < servers.size(); ++k) {
-        if (ratios[k].empty()) {
-          std::printf("%-38s %-8s %s\n", label.c_str(), peer_names[k].c_str(),
-                      servers[k]->error().empty() ? "no steps" : servers[k]->error().c_str());
-          continue;
-        }
-        std::printf("%-38s %-8s %11lld %10.1f %11.2fx %7.2f-%-7.2f\n", label.c_str(), peer_names[k].c_str(),
-                    (long long)servers[k]->params(), bench::median(peer_ms[k]), bench::median(ratios[k]),
-                    bench::quantile(ratios[k], 0.25), bench::quantile(ratios[k], 0.75));
-        if (servers[k]->params() != params)
-          std::printf("warning: %s has %lld parameters, tessera %lld\n", peer_names[k].c_str(),
-                      (long long)servers[k]->params(), (long long)params);
+        char row[96];
+        std::snprintf(row, sizeof row, "%-38s %-8s", label.c_str(), peer_names[k].c_str());
+        bench::print_paired_row(row, peer_names[k], *servers[k], paired.peer_ms[k], paired.ratios[k], params);
       }
       std::fflush(stdout);
     }

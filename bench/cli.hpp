@@ -1,10 +1,13 @@
 // Command lines of the benchmark programs (CLI11): a usage error is one line and exit code 2.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace tessera::bench {
 
@@ -29,6 +32,30 @@ CLI::Validator positive() {
 template <class T>
 CLI::Validator non_negative() {
   return sign_check<T>(true);
+}
+
+// Checks a comma-separated list whose items are each one of `allowed` (e.g. --peers pyg,torch).
+inline CLI::Validator comma_choices(std::vector<std::string> allowed) {
+  return CLI::Validator(
+      [allowed](std::string& in) {
+        std::stringstream ss(in);
+        for (std::string item; std::getline(ss, item, ',');)
+          if (std::find(allowed.begin(), allowed.end(), item) == allowed.end()) {
+            std::string expected;
+            for (const auto& a : allowed) expected += (expected.empty() ? "" : ", ") + a;
+            return "unknown '" + item + "'; expected items of " + expected;
+          }
+        return std::string();
+      },
+      "LIST");
+}
+
+// The items of a comma-separated list.
+inline std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+  return out;
 }
 
 // Parses the command line into `cli`. Returns the exit code when the program must stop: 0 after

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "bench/bench_paths.hpp"
+#include "bench/timing.hpp"
 #include "core/malloc_policy.hpp"
 
 namespace tessera::bench {
@@ -43,11 +44,35 @@ std::string mgn_peer_command(const std::string& python, const std::string& peer,
                                    "--peer " + p.model + (p.fused ? " --fused-adamw" : "") + " --dir " + dir, threads);
 }
 
-void write_raw(const std::string& path, const at::Tensor& t) {
+PeerFiles::PeerFiles(const std::string& bench) {
+  std::string tmpl = "/tmp/tessera-" + bench + "-XXXXXX";
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot make a folder under /tmp for the peers' files");
+  dir_ = tmpl;
+}
+
+void PeerFiles::write(const std::string& name, const at::Tensor& t) {
   const at::Tensor c = t.contiguous();
+  const std::string path = dir_ + "/" + name;
+  written_.push_back(path);
   std::ofstream f(path, std::ios::binary);
   f.write(static_cast<const char*>(c.data_ptr()), static_cast<std::streamsize>(c.nbytes()));
   if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+void PeerFiles::write_meta(const std::string& text) {
+  const std::string path = dir_ + "/meta.txt";
+  written_.push_back(path);
+  std::ofstream f(path);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+void PeerFiles::remove() {
+  if (dir_.empty()) return;
+  for (const auto& path : written_) std::remove(path.c_str());
+  rmdir(dir_.c_str());
+  dir_.clear();
+  written_.clear();
 }
 
 std::string python_peer_command(const std::string& python, const std::string& script, const std::string& args,
@@ -119,6 +144,20 @@ bool PeerServer::next(std::string& key, std::string& rest) {
   rest = sp == std::string::npos ? "" : line.substr(sp + 1);
   if (key != "params" && key != "ready" && key != "ms" && !line.empty()) last_ = line;
   return true;
+}
+
+void print_paired_row(const std::string& label, const std::string& name, const PeerServer& peer,
+                      const std::vector<double>& peer_ms, const std::vector<double>& ratios, int64_t params,
+                      const char* none) {
+  if (ratios.empty()) {
+    std::printf("%s %s\n", label.c_str(), peer.error().empty() ? none : peer.error().c_str());
+    return;
+  }
+  std::printf("%s %11lld %10.1f %11.2fx %7.2f-%-7.2f\n", label.c_str(), (long long)peer.params(), median(peer_ms),
+              median(ratios), quantile(ratios, 0.25), quantile(ratios, 0.75));
+  if (peer.params() != params)
+    std::printf("warning: %s has %lld parameters, tessera %lld\n", name.c_str(), (long long)peer.params(),
+                (long long)params);
 }
 
 PairedTimes time_pairs(const std::function<double()>& ours, const std::vector<std::unique_ptr<PeerServer>>& peers,

@@ -15,9 +15,25 @@
 
 namespace tessera::bench {
 
-// A tensor's elements as raw little-endian bytes in the file `path` (what the peers' scripts read
-// with torch.from_file).
-void write_raw(const std::string& path, const at::Tensor& t);
+// The files a bench hands its peers: a fresh folder under /tmp, raw little-endian arrays (what
+// the peers' scripts read with torch.from_file) and meta.txt written into it; remove() (or the
+// destructor) deletes what was written and the folder, once every peer has read them. Throws
+// std::runtime_error when the folder or a file cannot be written.
+class PeerFiles {
+ public:
+  explicit PeerFiles(const std::string& bench);  // the folder /tmp/tessera-<bench>-XXXXXX
+  PeerFiles(const PeerFiles&) = delete;
+  PeerFiles& operator=(const PeerFiles&) = delete;
+  ~PeerFiles() { remove(); }
+  const std::string& dir() const { return dir_; }
+  void write(const std::string& name, const at::Tensor& t);
+  void write_meta(const std::string& text);  // meta.txt
+  void remove();
+
+ private:
+  std::string dir_;
+  std::vector<std::string> written_;
+};
 
 // The shell command that runs the peers' script bench/<script> with `args` and `threads` CPU
 // threads (OMP_NUM_THREADS and --threads), its error output joined to its output.
@@ -65,6 +81,14 @@ struct PairedTimes {
   std::vector<double> ours;                          // every tessera step, ms
   std::vector<std::vector<double>> peer_ms, ratios;  // per peer: its steps; step / mean of its two neighbours
 };
+// One peer's line of a pairs table: `label` (its columns, padded), then its parameter count,
+// median ms per step, the median ratio and the middle half of the ratios; or its error (`none`
+// when it gave no step). A warning naming `name` follows when its parameter count differs from
+// tessera's `params`.
+void print_paired_row(const std::string& label, const std::string& name, const PeerServer& peer,
+                      const std::vector<double>& peer_ms, const std::vector<double>& ratios, int64_t params,
+                      const char* none = "no steps");
+
 PairedTimes time_pairs(const std::function<double()>& ours, const std::vector<std::unique_ptr<PeerServer>>& peers,
                        int pairs, const std::function<void(int, const PairedTimes&)>& after_pair = {});
 

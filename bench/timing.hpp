@@ -13,9 +13,10 @@
 
 namespace tessera::bench {
 
-// The median of a non-empty sample (of an even count, the mean of the middle two: the upper one
-// alone would favour the slower time and the larger ratio).
+// The median of a sample, 0 for an empty one (of an even count, the mean of the middle two: the
+// upper one alone would favour the slower time and the larger ratio).
 inline double median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const size_t h = v.size() / 2;
   return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
