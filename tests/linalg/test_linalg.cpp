@@ -94,7 +94,7 @@ TEST_CASE("product_with_weight_plus equals x · b + c + table[index]", "[linalg]
 }
 
 TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[linalg]") {
-  // Tile edges (rows and columns not multiples of the 5 x 5 or 3 x 4 tiles), k below, at and past a
+  // Tile edges (rows and columns not multiples of the 5 x 5 or 2 x 5 tiles), k below, at and past a
   // vector's lanes, and the PINN's weight-gradient shapes.
   for (at::ScalarType type : {at::kFloat, at::kDouble})
     for (auto [m, n] : {std::pair{50, 50}, std::pair{50, 3}, std::pair{1, 1}, std::pair{7, 13}, std::pair{128, 128},
@@ -110,7 +110,7 @@ TEST_CASE("product_with_transpose equals at::mm with a transposed operand", "[li
         REQUIRE(got.scalar_type() == type);
         CHECK((got.to(at::kDouble) - expected).abs().max().item<double>() < tolerance(type, k));
       }
-  // The 256-bit tiles (3 x 4; CPUs without AVX-512), whatever this CPU has.
+  // The 256-bit tiles (2 x 5; CPUs without AVX-512), whatever this CPU has.
   if constexpr (tessera::linalg::kernels::have_transposed_product_cpu)
     for (auto [m, n, k] :
          {std::tuple{50, 50, 3200}, std::tuple{7, 13, 17}, std::tuple{1, 1, 1}, std::tuple{16, 12, 100}}) {
