@@ -1,25 +1,28 @@
 // Benchmark: one training step of the Lagrangian PINN family (forward + loss + backward + Adam,
 // full batch on the 256 × 100 grid, tanh MLP 50 × 5; docs/pinn.md) in tessera — with the
-// Taylor-mode jet and with the autograd jet — and in an equivalent PyTorch script
+// Taylor-mode jet and with the autograd jet — against an equivalent PyTorch script
 // (bench/pinn_torch.py, torch.autograd.grad with create_graph) run by the venv's Python on the same
 // number of threads, for the Eulerian PINN and the LPINN in fp32 and fp64, on advection (c = 20) and
-// viscous Burgers (nu = 0.01); for the Eulerian PINN also in DeepXDE's PyTorch backend
-// (bench/pinn_deepxde.py, the peers' venv: bench/bench_pinn.sh installs it). Prints the median step
-// times and the ratios PyTorch / tessera and DeepXDE / tessera in one table.
-//   usage: bench_pinn [--quick] [--threads N] [--reps N] [--python PATH] [--deepxde-python PATH]
-//                     [--only PROBLEM:FORM:DTYPE]
+// viscous Burgers (nu = 0.01); for the Eulerian PINN also against DeepXDE's PyTorch backend
+// (bench/pinn_deepxde.py, the peers' venv: bench/bench_pinn.sh installs it). The peers are kept
+// processes (bench/peer_server.hpp) and each peer step is timed between two of tessera's, so a
+// drift of the machine moves both sides of a ratio alike; the ratios are medians over the pairs.
+//   usage: bench_pinn [--quick] [--threads N] [--pairs N] [--python PATH] [--deepxde-python PATH]
+//                     [--only PROBLEM:FORM:DTYPE] [--jets taylor,autograd]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
 #include "bench/machine.hpp"
+#include "bench/peer_server.hpp"
 #include "bench/timing.hpp"
 #include "core/malloc_policy.hpp"
 #include "train/pinn/learner.hpp"
@@ -29,36 +32,33 @@ using namespace tessera::train::pinn;
 
 namespace {
 
-// Runs a peer's script (bench/<script> <args>, printing "<tag> <form> <dtype> <ms>") and returns its
-// median ms per step (< 0 when it failed).
-double peer_ms(const std::string& python, const std::string& script, const std::string& tag_expected,
-               const std::string& args) {
-  // The script runs under the malloc policy of core::retain_freed_memory (glibc tunables), as tessera.
-  const std::string cmd = std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " + python + " " +
-                          bench::bench_dir() + "/" + script + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  const int rc = pclose(p);
-  std::istringstream is(out);
-  std::string line, tag, f, d;
-  double ms = -1;
-  while (std::getline(is, line)) {
-    std::istringstream ls(line);
-    if (ls >> tag >> f >> d >> ms && tag == tag_expected) return rc == 0 ? ms : -1;
-  }
-  std::fprintf(stderr, "bench_pinn: %s failed (%s):\n%s\n", script.c_str(), cmd.c_str(), out.c_str());
-  return -1;
+// The kept process of a peer script, under the malloc policy of core::retain_freed_memory (glibc
+// tunables), as tessera's process.
+std::unique_ptr<bench::PeerServer> start_peer(const std::string& python, const std::string& script,
+                                              const std::string& args, int threads) {
+  return std::make_unique<bench::PeerServer>(std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " +
+                                             bench::python_peer_command(python, script, args, threads));
+}
+
+// One timed step of a learner, in ms.
+double step_ms(PinnLearner& l) {
+  const auto a = std::chrono::steady_clock::now();
+  l.step();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+}
+
+int64_t parameter_count(PinnLearner& l) {
+  int64_t n = 0;
+  for (const auto& p : l.network()->parameters()) n += p.numel();
+  return n;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   bool quick = false;
-  std::string only;
-  int threads = 1, reps = 20;
+  std::string only, jets = "taylor,autograd";
+  int threads = 1, pairs = 11;
   std::string python = TESSERA_BENCH_PYTHON, deepxde_python = bench::peer_venv_python();
   // The rows of the table below, for --only.
   std::vector<std::string> rows;
@@ -66,64 +66,94 @@ int main(int argc, char** argv) {
     for (const std::string form : {"pinn", "lpinn"})
       for (const std::string dtype : {"fp32", "fp64"}) rows.push_back(problem + ":" + form + ":" + dtype);
   CLI::App cli(
-      "a PINN / LPINN training step in tessera (Taylor-mode and autograd jets) against PyTorch (bench/pinn_torch.py)",
+      "a PINN / LPINN training step in tessera (Taylor-mode and autograd jets) against PyTorch (bench/pinn_torch.py) "
+      "and DeepXDE (bench/pinn_deepxde.py)",
       "bench_pinn");
   cli.option_defaults()->always_capture_default();
-  cli.add_flag("--quick", quick, "a 64 x 20 grid, 3 steps (smoke test)");
-  cli.add_option("--threads", threads, "CPU threads, tessera and PyTorch")->check(bench::positive<int>());
-  cli.add_option("--reps", reps, "timed steps; the median is shown")->check(bench::positive<int>());
+  cli.add_flag("--quick", quick, "a 64 x 20 grid, 3 pairs (smoke test)");
+  cli.add_option("--threads", threads, "CPU threads, tessera and the peers")->check(bench::positive<int>());
+  cli.add_option("--pairs", pairs, "timed peer steps, each between two of tessera's; medians are shown")
+      ->check(bench::positive<int>());
   cli.add_option("--python", python, "the Python that runs bench/pinn_torch.py");
   // Repeatable, the last one wins: bench/bench_pinn.sh passes its venv's first, then the user's options.
   cli.add_option("--deepxde-python", deepxde_python,
-                 "the Python that has DeepXDE (bench/bench_pinn.sh installs it); none: no DeepXDE column")
+                 "the Python that has DeepXDE (bench/bench_pinn.sh installs it); none: no DeepXDE rows")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cli.add_option("--only", only, "one row, PROBLEM:FORM:DTYPE, e.g. advection:lpinn:fp32")->check(CLI::IsMember(rows));
+  cli.add_option("--jets", jets,
+                 "tessera's jets to time, comma-separated: taylor (the Taylor-mode jet, against every peer), "
+                 "autograd (the autograd jet, the reference path, against PyTorch)")
+      ->check(bench::comma_choices({"taylor", "autograd"}));
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
-  if (quick) reps = 3;
+  if (quick) pairs = 3;
+  const std::vector<std::string> jet_names = bench::split_list(jets);
   const int64_t nx = quick ? 64 : 256, nt = quick ? 20 : 100;
   at::set_num_threads(threads);
   std::printf(
       "PINN training step (forward + loss + backward + Adam), %lld x %lld points, tanh MLP 50 x 5, %d "
-      "thread(s), median of %d steps\n",
-      static_cast<long long>(nx), static_cast<long long>(nt), threads, reps);
+      "thread(s), %d pairs\n",
+      static_cast<long long>(nx), static_cast<long long>(nt), threads, pairs);
   std::printf("machine: %s\n", bench::machine_description().c_str());
-  std::printf("%-9s %-6s %-5s %14s %14s %14s %10s %10s %14s %10s\n", "problem", "form", "dtype", "tessera-taylor",
-              "tessera-autog", "pytorch", "torch/tay", "torch/aut", "deepxde", "dxde/tay");
-  // Advection (c = 20) needs no u_xx (and the LPINN no u_x): the jet carries 3 (2) channels.
-  // Burgers (nu = 0.01, C = 0) needs all four.
-  for (const std::string problem : {"advection", "burgers"})
-    for (const std::string form : {"pinn", "lpinn"})
-      for (const std::string dtype : {"fp32", "fp64"}) {
-        if (!only.empty() && only != problem + ":" + form + ":" + dtype) continue;
-        double ms[2];
-        for (int taylor = 1; taylor >= 0; --taylor) {
-          PinnOptions o;
-          o.formulation = form == "pinn" ? Formulation::Eulerian : Formulation::Lagrangian;
-          o.problem =
-              problem == "burgers" ? physics::Problem1D::burgers(0.01, 0.0) : physics::Problem1D::advection(20.0);
-          o.nx = nx;
-          o.nt = nt;
-          o.fp64 = dtype == "fp64";
-          o.taylor = taylor == 1;
-          o.separate_branches = false;  // one MLP with both outputs, as pinn_torch.py (and the authors' code)
-          o.adam_steps = 1 << 30;
-          PinnLearner l(o, nullptr);
-          ms[1 - taylor] = bench::median_ms([&] { l.step(); }, reps, 3);
+  std::printf("%-24s %-22s %11s %10s %12s %s\n", "problem form dtype", "side", "params", "ms", "vs tessera",
+              "middle half");
+  try {
+    // Advection (c = 20) needs no u_xx (and the LPINN no u_x): the jet carries 3 (2) channels.
+    // Burgers (nu = 0.01, C = 0) needs all four.
+    for (const std::string problem : {"advection", "burgers"})
+      for (const std::string form : {"pinn", "lpinn"})
+        for (const std::string dtype : {"fp32", "fp64"}) {
+          if (!only.empty() && only != problem + ":" + form + ":" + dtype) continue;
+          char label[32];
+          std::snprintf(label, sizeof label, "%-9s %-5s %-8s", problem.c_str(), form.c_str(), dtype.c_str());
+          // The same step in each peer: same threads, dtype, problem and grid. DeepXDE: the Eulerian
+          // PINN only (it has no Lagrangian form).
+          const std::string args = "--dtype " + dtype + " --problem " + problem + " --nx " + std::to_string(nx) +
+                                   " --nt " + std::to_string(nt);
+          std::vector<std::unique_ptr<bench::PeerServer>> peers;
+          std::vector<std::string> names = {"pytorch"};
+          peers.push_back(start_peer(python, "pinn_torch.py", args + " --formulation " + form, threads));
+          if (form == "pinn" && deepxde_python != "none") {
+            peers.push_back(start_peer(deepxde_python, "pinn_deepxde.py", args, threads));
+            names.push_back("deepxde");
+          }
+          // Tessera with the Taylor-mode jet against every peer, then with the autograd jet (the
+          // reference path) against PyTorch.
+          for (const std::string jet : {"taylor", "autograd"}) {  // the order matters: see peers.resize
+            if (std::find(jet_names.begin(), jet_names.end(), jet) == jet_names.end()) continue;
+            const bool taylor = jet == "taylor";
+            PinnOptions o;
+            o.formulation = form == "pinn" ? Formulation::Eulerian : Formulation::Lagrangian;
+            o.problem =
+                problem == "burgers" ? physics::Problem1D::burgers(0.01, 0.0) : physics::Problem1D::advection(20.0);
+            o.nx = nx;
+            o.nt = nt;
+            o.fp64 = dtype == "fp64";
+            o.taylor = taylor;
+            o.separate_branches = false;  // one MLP with both outputs, as pinn_torch.py (and the authors' code)
+            o.adam_steps = 1 << 30;
+            PinnLearner l(o, nullptr);
+            const int64_t params = parameter_count(l);
+            for (int k = 0; k < 3; ++k) l.step();  // warm-up, as the peers'
+            if (!taylor) peers.resize(1);          // PyTorch only
+            const bench::PairedTimes paired = bench::time_pairs([&] { return step_ms(l); }, peers, pairs);
+            std::printf("%-24s %-22s %11lld %10.1f\n", label,
+                        taylor ? "tessera (Taylor jet)" : "tessera (autograd jet)", static_cast<long long>(params),
+                        bench::median(paired.ours));
+            for (size_t k = 0; k < peers.size(); ++k) {
+              char row[64];
+              std::snprintf(row, sizeof row, "%-24s %-22s", label, names[k].c_str());
+              bench::print_paired_row(row, names[k], *peers[k], paired.peer_ms[k], paired.ratios[k], params);
+            }
+            std::fflush(stdout);
+          }
         }
-        // The same step in each peer: same threads, steps, dtype, problem and grid.
-        const std::string args = "--threads " + std::to_string(threads) + " --reps " + std::to_string(reps) +
-                                 " --dtype " + dtype + " --problem " + problem + " --nx " + std::to_string(nx) +
-                                 " --nt " + std::to_string(nt);
-        const double t = peer_ms(python, "pinn_torch.py", "torch", args + " --formulation " + form);
-        // DeepXDE: the Eulerian PINN only (it has no Lagrangian form).
-        const double dx = form == "pinn" && deepxde_python != "none"
-                              ? peer_ms(deepxde_python, "pinn_deepxde.py", "deepxde", args)
-                              : -1;
-        char dx_cols[64] = "             -          -";
-        if (dx > 0) std::snprintf(dx_cols, sizeof dx_cols, "%11.3f ms %9.2fx", dx, dx / ms[0]);
-        std::printf("%-9s %-6s %-5s %11.3f ms %11.3f ms %11.3f ms %9.2fx %9.2fx %s\n", problem.c_str(), form.c_str(),
-                    dtype.c_str(), ms[0], ms[1], t, t > 0 ? t / ms[0] : 0.0, t > 0 ? t / ms[1] : 0.0, dx_cols);
-        std::fflush(stdout);
-      }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_pinn: error: %s\n", e.what());
+    return 1;
+  }
+  std::printf(
+      "vs tessera: median over pairs of (peer step) / (mean of the tessera steps before and after it); > 1: "
+      "tessera is faster. DeepXDE's step is its own loss (mean squares) and plain Adam: the same work, not the "
+      "same numbers.\n");
   return 0;
 }

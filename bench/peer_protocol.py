@@ -1,5 +1,6 @@
 """The kept peer process's side of bench/peer_server.hpp, shared by the peers' scripts
-(mgn_peers.py, gnnpipe_peers.py, transformer_peers.py): after `warmup` untimed steps it prints
+(mgn_peers.py, gnnpipe_peers.py, transformer_peers.py, pinn_torch.py, pinn_deepxde.py): after its
+untimed warm-up steps it prints
 
     params <count>
     ready
@@ -11,16 +12,27 @@ import time
 
 
 def serve(step, params, warmup):
-    print("params", params, flush=True)
     for _ in range(warmup):
         step()
-    print("ready", flush=True)
-    for line in sys.stdin:
-        if line.strip() == "quit":
-            break
+    announce(params)
+    while requested():
         t = time.perf_counter()
         step()
         print("ms", 1e3 * (time.perf_counter() - t), flush=True)
+
+
+def announce(params):
+    """The peer's first two lines, once it has warmed up."""
+    print("params", params, flush=True)
+    print("ready", flush=True)
+
+
+def requested():
+    """Waits for the bench's next line: True for "step", False for "quit" or the end of input. A
+    peer whose steps run inside another loop (DeepXDE's Model.train) calls this itself and prints
+    "ms <step time>" after each step."""
+    line = sys.stdin.readline()
+    return line.strip() == "step"
 
 
 def parser(peers):

@@ -6,13 +6,13 @@ nx x nt grid given as anchors (its t = 0 row is the initial-condition set). Deep
 (mean squares, initial condition weighted 1000) and Adam without amsgrad: the work per step is
 that of tessera's and pinn_torch.py's step, not the same numbers.
 
-    python pinn_deepxde.py --threads 1 --reps 20 --dtype fp32 --problem advection
-prints one line: "deepxde pinn <dtype> <median ms per step>" (the time from DeepXDE's
-on_batch_begin to on_batch_end callbacks: data, forward, loss, backward, Adam).
+    python pinn_deepxde.py --threads 1 --dtype fp32 --problem advection
+runs its warm-up steps, then one timed step per request of bench_pinn (bench/peer_protocol.py),
+inside DeepXDE's own training loop: a callback waits for the request in on_batch_begin and
+answers in on_batch_end (the time between them: data, forward, loss, backward, Adam).
 """
 import math
 import os
-import statistics
 import time
 
 os.environ.setdefault("DDE_BACKEND", "pytorch")
@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import deepxde as dde  # noqa: E402
 
+import peer_protocol  # noqa: E402
 import pinn_step_args  # noqa: E402
 
 
@@ -53,17 +54,28 @@ def main():
     model = dde.Model(data, net)
     model.compile("adam", lr=1e-2, loss_weights=[1, 1000])
 
-    times = []
+    params = sum(p.numel() for p in net.parameters())
 
-    class Timer(dde.callbacks.Callback):
+    class Server(dde.callbacks.Callback):
+        batches, start = 0, None
+
         def on_batch_begin(self):
-            self.start = time.perf_counter()
+            self.start = None
+            if self.batches < a.warmup:
+                return
+            if self.batches == a.warmup:
+                peer_protocol.announce(params)
+            if peer_protocol.requested():
+                self.start = time.perf_counter()
+            else:  # "quit": this batch still runs, untimed, then DeepXDE's loop ends
+                self.model.stop_training = True
 
         def on_batch_end(self):
-            times.append(1e3 * (time.perf_counter() - self.start))
+            self.batches += 1
+            if self.start is not None:
+                print("ms", 1e3 * (time.perf_counter() - self.start), flush=True)
 
-    model.train(iterations=a.warmup + a.reps, display_every=10**9, callbacks=[Timer()], verbose=0)
-    print(f"deepxde pinn {a.dtype} {statistics.median(times[a.warmup:]):.4f}", flush=True)  # parsed by bench_pinn
+    model.train(iterations=10**12, display_every=10**12, callbacks=[Server()], verbose=0)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,11 @@
 """The command line shared by bench_pinn's peer scripts (pinn_torch.py, pinn_deepxde.py): the step
-to time (threads, repetitions, dtype, problem, grid, network), as bench_pinn passes it."""
+to time (threads, warm-up steps, dtype, problem, grid, network), as bench_pinn passes it."""
 import argparse
 
 
 def parser():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--dtype", choices=["fp32", "fp64"], default="fp32")
     ap.add_argument("--problem", choices=["advection", "burgers"], default="advection")

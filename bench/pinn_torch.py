@@ -4,15 +4,14 @@ create_graph (only those the residual reads: no u_xx without viscosity, as tesse
 u_x of one output from one reverse pass), the loss
 of docs/references.md §8, Adam (amsgrad). Full batch on the nx × nt grid.
 
-    python pinn_torch.py --threads 1 --reps 20 --dtype fp32 --formulation lpinn --problem advection
-prints one line: "torch <formulation> <dtype> <median ms per step>".
+    python pinn_torch.py --threads 1 --dtype fp32 --formulation lpinn --problem advection
+runs its warm-up steps, then one timed step per request of bench_pinn (bench/peer_protocol.py).
 """
 import math
-import statistics
-import time
 
 import torch
 
+import peer_protocol
 import pinn_step_args
 
 
@@ -76,14 +75,7 @@ def main():
         opt.step()
         return loss.item()
 
-    for _ in range(a.warmup):
-        step()
-    times = []
-    for _ in range(a.reps):
-        s = time.perf_counter()
-        step()
-        times.append(1e3 * (time.perf_counter() - s))
-    print(f"torch {a.formulation} {a.dtype} {statistics.median(times):.4f}", flush=True)  # parsed by bench_pinn
+    peer_protocol.serve(step, sum(p.numel() for p in net.parameters()), a.warmup)
 
 
 if __name__ == "__main__":
