@@ -1,20 +1,22 @@
 # Sourced by the bench scripts that run Python peers (bench_mgn_peers.sh, bench_pinn.sh,
-# bench_gnnpipe_peers.sh, bench_transformer_peers.sh): creates
+# bench_gnnpipe_peers.sh, bench_transformer_peers.sh, bench_cfd_peers.sh): creates
 # or reuses the peers' venv (TESSERA_BENCH_VENV, default ~/.local/share/tessera/bench-venv), which
 # reuses the torch of tessera's own venv (TESSERA_PYTHON, default ~/.local/share/tessera/venv/bin/python)
 # through a .pth file, so both sides run the same libtorch build (same ATen kernels, same BLAS).
 # Sets: py (the venv's Python) and constraints (a pip constraints file pinning that torch);
 # defines pip_once.
-# Expects: tag (the calling script's name, also its bench program's) and here (bench/). Takes the
+# Expects: tag (the calling script's name, also its bench program's) and here (bench/); program
+# (optional: the program it runs, relative to the build folder; default bench/<tag>). Takes the
 # caller's first argument as the build folder unless it is an option (default: build/ beside
-# bench/), shifting it off, and sets build; the folder must have bench/<tag>.
+# bench/), shifting it off, and sets build; the folder must have the program.
 build="$here/../build"
 if [ $# -gt 0 ] && [[ "$1" != -* ]]; then
   build="$1"
   shift
 fi
-if [ ! -x "$build/bench/$tag" ]; then
-  echo "$tag: build it first: ninja -C $build $tag" >&2
+program="${program:-bench/$tag}"
+if [ ! -x "$build/$program" ]; then
+  echo "$tag: build it first: ninja -C $build $(basename "$program")" >&2
   exit 1
 fi
 data="${XDG_DATA_HOME:-$HOME/.local/share}/tessera"
