@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
           std::vector<std::unique_ptr<bench::PeerServer>> peers;
           std::vector<std::string> names = {"pytorch"};
           peers.push_back(start_peer(python, "pinn_torch.py", args + " --formulation " + form, threads));
-          if (form == "pinn" && deepxde_python != "none") {
+          const bool taylor_jet = std::find(jet_names.begin(), jet_names.end(), "taylor") != jet_names.end();
+          if (form == "pinn" && deepxde_python != "none" && taylor_jet) {  // DeepXDE meets the Taylor jet only
             peers.push_back(start_peer(deepxde_python, "pinn_deepxde.py", args, threads));
             names.push_back("deepxde");
           }

@@ -3,8 +3,8 @@
 # for the Eulerian PINN rows, in DeepXDE's PyTorch backend (bench/pinn_deepxde.py), in one run
 # (bench/bench_pinn.cpp). Installs DeepXDE from PyPI into the peers' venv once (bench/peer_venv.sh;
 # torch pinned to tessera's), then runs.
-#   usage: bench/bench_pinn.sh [BUILD_DIR] [bench_pinn options, e.g. --reps 11 --threads 1]
-# If DeepXDE cannot be installed, its column reads "-" and the rest still runs.
+#   usage: bench/bench_pinn.sh [BUILD_DIR] [bench_pinn options, e.g. --pairs 7 --threads 1]
+# If DeepXDE cannot be installed, its rows report the import error and the rest still runs.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tag=bench_pinn

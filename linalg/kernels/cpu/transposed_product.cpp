@@ -15,7 +15,7 @@ namespace {
 // Register tiles: Rows × Cols output elements, each a vector of partial sums over k, plus Rows
 // vectors of a and one of b: 25 + 5 + 1 of AVX-512's 32 registers; 10 + 2 + 1 of AVX2's 16. A
 // 3 × 4 AVX2 tile (12 + 3 + 1, every register) made GCC keep partial sums on the stack inside the
-// loop: the advection PINN step took 176 ms on a Zen-1 EPYC against 125 with 2 × 5 (2 × 4 and 2 × 6
+// loop: the advection PINN step took 177 ms on a Zen-1 EPYC against 125 with 2 × 5 (2 × 4 and 2 × 6
 // alike, 3 × 3 184, 4 × 2 199; bench_pinn, one thread). 2 × 5 also cuts the PINN's 50 columns into
 // 10 whole tiles, an even split over 2 threads. The shape does not change the result: each element
 // is the same sum in the same order whatever tile computes it.
