@@ -43,8 +43,12 @@ inline void tile(const T* a, const T* b, int64_t ld, int64_t k, T* c, int64_t ld
     V av[R];
     for (int i = 0; i < R; ++i) std::memcpy(&av[i], a + i * ld + v * lanes, Bytes);  // unaligned loads
     for (int j = 0; j < Cc; ++j) {
-      V bv;
-      std::memcpy(&bv, b + j * ld + v * lanes, Bytes);
+      // One load of the b vector into a register, used by the R rows. A plain load let GCC fold it
+      // into each of the R FMAs as a memory operand (R loads of it): on a Zen-1 EPYC (one 256-bit
+      // load per cycle) the 2 x 5 AVX2 tile was load-bound; a volatile load cannot be repeated.
+      // Advection PINN step 125 -> 115 ms there (bench_pinn, one thread). The same arithmetic.
+      typedef T Unaligned __attribute__((vector_size(Bytes), aligned(sizeof(T))));
+      const V bv = *reinterpret_cast<const volatile Unaligned*>(b + j * ld + v * lanes);
       for (int i = 0; i < R; ++i) sum[i][j] += av[i] * bv;
     }
   }
