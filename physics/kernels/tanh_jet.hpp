@@ -22,7 +22,7 @@ void tanh_jet_step_backward(const at::Tensor& y, const at::Tensor& g, at::Tensor
 void tanh_jet_step_rows(at::Tensor& a);
 void tanh_jet_step_backward_rows(const at::Tensor& h, at::Tensor& gh);
 // fp32, in place on a pre-activation block a [rows, C, n]: value = tanh(value + bias[j]) (Eigen's
-// rational tanh, written out in the kernel) and the jet step, in one pass.
+// fast tanh) and the jet step, in one pass.
 void tanh_bias_jet_rows_fp32(at::Tensor& a, const at::Tensor& bias);
 
 // out [rows, m] = W [rows, in] × h [in, m] for in ≤ kNarrowInput (the network's input features):

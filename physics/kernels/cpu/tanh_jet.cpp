@@ -7,8 +7,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
 
-#include <algorithm>
-#include <cmath>
+#include <Eigen/Core>
 
 #include "core/error.hpp"
 
@@ -37,43 +36,18 @@ TESSERA_JET_CLONES void jet_forward(const T* a, const T* y, T* out, int64_t n) {
   }
 }
 
-// tanh(v) by Eigen's rational approximation (Eigen 3.4, internal::generic_fast_tanh_float; within
-// 4e-7 of tanh, relative as well as absolute), its operations one for one: the clamp to ±7.905
-// (its bound without FMA, which this baseline-built file sees), the odd numerator and even
-// denominator polynomials in x², and x itself below |v| < 4e-4.
-// A plain inline function, inlined by the caller's `flatten`. GCC 12 (Debian bookworm) reports it
-// "not inlinable" early on (the caller's optimize() attribute differs), yet the flattened clones
-// are vectorised (-fopt-info-vec: every clone of tanh_jet_forward_fp32). The alternatives were
-// worse: always_inline kept this body's trapping-math branches, and the same optimize() attribute
-// here stopped the loop vectorising in every clone (the advection PINN step 125 -> 159 and 165 ms).
-inline float rational_tanh(float v) {
-  constexpr float bound = 7.90531110763549805f;
-  const float x = std::max(std::min(v, bound), -bound), x2 = x * x;
-  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-  p = x2 * p + -8.60467152213735e-11f;
-  p = x2 * p + 5.12229709037114e-08f;
-  p = x2 * p + 1.48572235717979e-05f;
-  p = x2 * p + 6.37261928875436e-04f;
-  p = x2 * p + 4.89352455891786e-03f;
-  p = x * p;
-  float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-  q = x2 * q + 2.26843463243900e-03f;
-  q = x2 * q + 4.89352518554385e-03f;
-  return std::fabs(v) < 0.0004f ? x : p / q;
-}
-
-// The fp32 hidden-layer step in one pass: y = tanh(a + bias) by rational_tanh, then the jet step of
-// jet_forward. The alternative, torch's sigmoid-based form plus jet_forward, took five passes over
-// the value channel and a tenth of the advection PINN step (docs/pinn.md). fp64 keeps that form:
-// there is no fast double tanh here.
-// `flatten` inlines rational_tanh into each clone. `no-trapping-math`: without it GCC keeps the
-// division p / q (and the clamp's comparisons) behind branches, since a division not taken must
-// not raise an FP exception, and only the AVX-512 clone (masked operations) was vectorised: on an
-// AVX2 CPU this step ran one element at a time (16% of the advection PINN step on a Zen-1 EPYC).
-// The option changes no value, only which operations may run speculatively. Against Eigen's
-// function (which this replaces: its scalar select, a bit mask compared with zero, branches too) in
-// an AVX2 clone, over a million points of [-9, 9]: the same bits below the clamp; beyond it 1
-// where Eigen's gave 1 − 2⁻²¹.
+// The fp32 hidden-layer step in one pass: y = tanh(a + bias) by Eigen's rational approximation
+// (within 4e-7 of tanh, relative as well as absolute), then the jet step of jet_forward. The
+// alternative, torch's sigmoid-based form plus jet_forward, took five passes over the value channel
+// and a tenth of the advection PINN step (docs/pinn.md). fp64 keeps that form: Eigen has no fast
+// double tanh.
+// `flatten` inlines Eigen's function into each clone: called out of line it is not vectorised
+// (the step ran 40% slower). `no-trapping-math`: without it GCC keeps the division p / q of
+// Eigen's scalar form (and its selects) behind branches, since a division not taken must not
+// raise an FP exception, and only the AVX-512 clone (masked operations) was vectorised: on an
+// AVX2 CPU this step ran one element at a time (16% of the advection PINN step on a Zen-1 EPYC,
+// 198 -> 177 ms with the option). The option changes no value, only which operations may run
+// speculatively.
 template <int Channels>
 TESSERA_JET_CLONES __attribute__((flatten, optimize("no-trapping-math"))) void tanh_jet_forward_fp32(const float* a,
                                                                                                      float bias,
@@ -84,7 +58,7 @@ TESSERA_JET_CLONES __attribute__((flatten, optimize("no-trapping-math"))) void t
 #pragma GCC ivdep
   for (int64_t i = 0; i < n; ++i) {
     // Every input read before any output is written: out may be a (in place).
-    const float y = rational_tanh(a[i] + bias), d1 = 1.0f - y * y;
+    const float y = Eigen::internal::generic_fast_tanh_float(a[i] + bias), d1 = 1.0f - y * y;
     const float a_t = at[i], a_x = Channels >= 3 ? ax[i] : 0.0f;
     out[i] = y;
     ot[i] = d1 * a_t;
