@@ -11,7 +11,6 @@
 #include <mpi.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -131,11 +130,7 @@ int main(int argc, char** argv) {
         servers.push_back(std::make_unique<bench::PeerServer>(bench::python_peer_command(
             python, "gnnpipe_peers.py", "--peer " + name + " --dir " + files.dir(), threads)));
       files.remove();  // every peer has read them
-      const auto epoch_ms = [&] {
-        const auto a = std::chrono::steady_clock::now();
-        engine.epoch();
-        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
-      };
+      const auto epoch_ms = [&] { return bench::time_ms([&] { engine.epoch(); }); };
       for (int k = 0; k < 2; ++k) epoch_ms();  // warm-up, as the peers'
       const bench::PairedTimes paired = bench::time_pairs(epoch_ms, servers, pairs);
       std::printf("%-7lld %-30s %11lld %10.1f\n", (long long)L, "tessera (GNNPipe, graph mode)", (long long)params,

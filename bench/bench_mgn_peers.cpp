@@ -25,7 +25,6 @@
 #include <torch/optim/adamw.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -125,16 +124,8 @@ ProductFloor product_floor(int64_t nodes, int64_t edges, int64_t node_in, int64_
   }
   mlp(nodes, l, out, true);
 
-  auto seconds_of = [](const std::function<void()>& f) {
-    f();  // warm-up
-    std::vector<double> t;
-    for (int r = 0; r < 15; ++r) {
-      const auto t0 = std::chrono::steady_clock::now();
-      f();
-      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return bench::median(t);
-  };
+  // The median of 15 calls after one warm-up, in seconds.
+  auto seconds_of = [](const std::function<void()>& f) { return bench::median_ms(f, 15) / 1e3; };
   using linalg::OuterSumKernel;
   // A weight gradient, m x k by m x n summed over m, by one kernel: outer_product_sum's chunks
   // (OuterSumKernel::Jit or Blas) or at::mm (nullopt); each shape and kernel timed once.
@@ -253,12 +244,12 @@ int main(int argc, char** argv) {
   }
   // One training step of tessera row k, in ms.
   auto tessera_step = [&](int k) {
-    const auto a = std::chrono::steady_clock::now();
-    opts[k]->zero_grad();
-    at::Tensor pred = k == 0 ? nets[k]->forward(x, ef, ei) : nets[k]->reference_forward(x, ef, ei);
-    (pred - target).pow(2).mean().backward();
-    opts[k]->step();
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+    return bench::time_ms([&] {
+      opts[k]->zero_grad();
+      at::Tensor pred = k == 0 ? nets[k]->forward(x, ef, ei) : nets[k]->reference_forward(x, ef, ei);
+      (pred - target).pow(2).mean().backward();
+      opts[k]->step();
+    });
   };
   auto tessera_round = [&](int k) {
     tessera_step(k);  // warm-up

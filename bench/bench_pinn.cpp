@@ -13,7 +13,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -38,13 +37,6 @@ std::unique_ptr<bench::PeerServer> start_peer(const std::string& python, const s
                                               const std::string& args, int threads) {
   return std::make_unique<bench::PeerServer>(std::string("GLIBC_TUNABLES=") + core::kRetainFreedMemoryTunables + " " +
                                              bench::python_peer_command(python, script, args, threads));
-}
-
-// One timed step of a learner, in ms.
-double step_ms(PinnLearner& l) {
-  const auto a = std::chrono::steady_clock::now();
-  l.step();
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
 }
 
 int64_t parameter_count(PinnLearner& l) {
@@ -87,6 +79,10 @@ int main(int argc, char** argv) {
   if (const auto rc = bench::parse(cli, argc, argv)) return *rc;
   if (quick) pairs = 3;
   const std::vector<std::string> jet_names = bench::split_list(jets);
+  const auto wanted = [&](const char* jet) {
+    return std::find(jet_names.begin(), jet_names.end(), jet) != jet_names.end();
+  };
+  const bool taylor_jet = wanted("taylor"), autograd_jet = wanted("autograd");
   const int64_t nx = quick ? 64 : 256, nt = quick ? 20 : 100;
   at::set_num_threads(threads);
   std::printf(
@@ -112,16 +108,14 @@ int main(int argc, char** argv) {
           std::vector<std::unique_ptr<bench::PeerServer>> peers;
           std::vector<std::string> names = {"pytorch"};
           peers.push_back(start_peer(python, "pinn_torch.py", args + " --formulation " + form, threads));
-          const bool taylor_jet = std::find(jet_names.begin(), jet_names.end(), "taylor") != jet_names.end();
           if (form == "pinn" && deepxde_python != "none" && taylor_jet) {  // DeepXDE meets the Taylor jet only
             peers.push_back(start_peer(deepxde_python, "pinn_deepxde.py", args, threads));
             names.push_back("deepxde");
           }
           // Tessera with the Taylor-mode jet against every peer, then with the autograd jet (the
           // reference path) against PyTorch.
-          for (const std::string jet : {"taylor", "autograd"}) {  // the order matters: see peers.resize
-            if (std::find(jet_names.begin(), jet_names.end(), jet) == jet_names.end()) continue;
-            const bool taylor = jet == "taylor";
+          for (const bool taylor : {true, false}) {  // the order matters: see peers.resize
+            if (!(taylor ? taylor_jet : autograd_jet)) continue;
             PinnOptions o;
             o.formulation = form == "pinn" ? Formulation::Eulerian : Formulation::Lagrangian;
             o.problem =
@@ -136,7 +130,8 @@ int main(int argc, char** argv) {
             const int64_t params = parameter_count(l);
             for (int k = 0; k < 3; ++k) l.step();  // warm-up, as the peers'
             if (!taylor) peers.resize(1);          // PyTorch only
-            const bench::PairedTimes paired = bench::time_pairs([&] { return step_ms(l); }, peers, pairs);
+            const bench::PairedTimes paired =
+                bench::time_pairs([&] { return bench::time_ms([&] { l.step(); }); }, peers, pairs);
             std::printf("%-24s %-22s %11lld %10.1f\n", label,
                         taylor ? "tessera (Taylor jet)" : "tessera (autograd jet)", static_cast<long long>(params),
                         bench::median(paired.ours));

@@ -10,7 +10,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -91,11 +90,11 @@ int main(int argc, char** argv) {
       int64_t params = 0;
       for (const auto& t : tr->parameters()) params += t.numel();
       const auto step_ms = [&] {
-        const auto a = std::chrono::steady_clock::now();
-        opt.zero_grad();
-        (tr->forward(x, plan, pos) - target).pow(2).mean().backward();
-        opt.step();
-        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+        return bench::time_ms([&] {
+          opt.zero_grad();
+          (tr->forward(x, plan, pos) - target).pow(2).mean().backward();
+          opt.step();
+        });
       };
       // The same graphs and inputs for the peers.
       bench::PeerFiles files("transformer-peers");

@@ -49,7 +49,7 @@ def parser(peers):
 
 
 def start(args):
-    """torch with the bench's threads and a fixed seed."""
+    """torch with the bench's threads (args.threads) and a fixed seed."""
     import torch
 
     torch.set_num_threads(args.threads)

@@ -28,7 +28,7 @@ import pinn_step_args  # noqa: E402
 def main():
     ap = pinn_step_args.parser()
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    peer_protocol.start(a)
     dde.config.set_default_float("float64" if a.dtype == "fp64" else "float32")
     dde.config.set_random_seed(0)
     burgers = a.problem == "burgers"

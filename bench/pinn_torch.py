@@ -27,9 +27,8 @@ def main():
     ap = pinn_step_args.parser()
     ap.add_argument("--formulation", choices=["pinn", "lpinn"], default="lpinn")
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    peer_protocol.start(a)
     dtype = torch.float64 if a.dtype == "fp64" else torch.float32
-    torch.manual_seed(0)
     lagrangian = a.formulation == "lpinn"
     net = make_net(a.width, a.layers, 2 if lagrangian else 1).to(dtype)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2, amsgrad=True)

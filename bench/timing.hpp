@@ -31,16 +31,24 @@ inline double quantile(std::vector<double> v, double q) {
   return lo + 1 < v.size() ? v[lo] + (at - double(lo)) * (v[lo + 1] - v[lo]) : v[lo];
 }
 
+// The wall time of one call of f, in ms.
+template <class F>
+double time_ms(F&& f) {
+  const auto a = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count();
+}
+
 inline double median_ms(const std::function<void()>& f, int reps, int warmup = 1,
                         const std::function<void()>& sync = {}) {
   for (int i = 0; i < warmup; ++i) f();
   std::vector<double> t;
   for (int r = 0; r < reps; ++r) {
     if (sync) sync();
-    auto a = std::chrono::steady_clock::now();
-    f();
-    if (sync) sync();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+    t.push_back(time_ms([&] {
+      f();
+      if (sync) sync();
+    }));
   }
   return median(std::move(t));
 }
