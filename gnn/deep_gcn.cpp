@@ -113,16 +113,24 @@ WeightedEdges weighted_edges(int64_t num_dst, int64_t num_src, const std::vector
   }
   for (int64_t i = 0; i < num_dst; ++i) ptr[i + 1] += ptr[i];
   for (int64_t i = 0; i < num_src; ++i) sptr[i + 1] += sptr[i];
-  std::vector<int64_t> perm(e), fill(sptr.begin(), sptr.end() - 1);
-  for (int64_t k = 0; k < e; ++k) perm[fill[src[k]]++] = k;
+  // The transposed CSR: each edge's destination and weight in the order of its source (edges of
+  // one source in their input order).
+  std::vector<int64_t> fill(sptr.begin(), sptr.end() - 1), dst_by_src(e);
+  std::vector<double> weight_by_src(e);
+  for (int64_t k = 0; k < e; ++k) {
+    const int64_t j = fill[src[k]]++;
+    dst_by_src[j] = dst[k];
+    weight_by_src[j] = weight[k];
+  }
+  const auto weights = [&](const std::vector<double>& v) {
+    return at::tensor(at::ArrayRef<double>(v), at::kDouble).to(dtype).reshape({e, 1});
+  };
   w.src = long_tensor(src);
-  w.dst = long_tensor(dst);
-  w.weight = at::tensor(at::ArrayRef<double>(weight), at::kDouble).to(dtype).reshape({e, 1});
+  w.weight = weights(weight);
   w.dst_ptr = long_tensor(ptr);
-  w.src_perm = long_tensor(perm);
   w.src_ptr = long_tensor(sptr);
-  w.dst_by_src = w.dst.index_select(0, w.src_perm);
-  w.weight_by_src = w.weight.index_select(0, w.src_perm);
+  w.dst_by_src = long_tensor(dst_by_src);
+  w.weight_by_src = weights(weight_by_src);
   return w;
 }
 

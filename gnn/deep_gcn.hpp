@@ -46,10 +46,10 @@ NormalizedGraph normalized_adjacency(const mesh::Graph& g);
 // destination; the operand of aggregate().
 struct WeightedEdges {
   int64_t num_dst = 0, num_src = 0;
-  at::Tensor src, dst, weight;           // [E] (weight: [E, 1] in the model's dtype)
-  at::Tensor dst_ptr;                    // [num_dst + 1]
-  at::Tensor src_perm, src_ptr;          // edges ordered by source, and its CSR [num_src + 1]
-  at::Tensor dst_by_src, weight_by_src;  // dst[src_perm], weight[src_perm]: the transposed CSR's columns and entries
+  at::Tensor src, weight;                // [E], destination-sorted (weight: [E, 1] in the model's dtype)
+  at::Tensor dst_ptr;                    // [num_dst + 1]: the CSR of destinations over src and weight
+  at::Tensor src_ptr;                    // [num_src + 1]: the CSR of sources (the transposed graph) ...
+  at::Tensor dst_by_src, weight_by_src;  // ... over the edges' destinations and weights in source order
   int64_t num_edges() const { return src.numel(); }
 };
 // dst must be sorted ascending; all ids in range.
