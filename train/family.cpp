@@ -96,14 +96,15 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   s.add("train.checkpoint_every", KeyType::Int, "0", "steps between checkpoints; 0: end only").min = 0;
   io::Schema::input_path(
       s.add("train.resume", KeyType::String, "",
-            "checkpoint to resume from (continues its step count; metrics.csv goes on from output.dir's "
-            "own, so resume into the run's folder to keep its rows)"));
+            "checkpoint to resume from (continues its step count; output.dir's metrics.csv and loss.csv go on "
+            "from the rows beside it, up to its step)"));
   s.add("train.device", KeyType::String, "cpu", kDeviceKeyHelp);
   add_threads_key(s, "train.threads", "0", kThreadsKeyHelp);
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train",
         "output directory (relative to the working directory): checkpoint.h5 and checkpoint.pt (its parameters for "
-        "PyTorch), metrics.csv and training.png (where the family validates); the PINN, SPEN and NeuralStagger "
+        "PyTorch), loss.csv (every step's loss), metrics.csv and training.png (where the family validates); the PINN, "
+        "SPEN and NeuralStagger "
         "families add their own files (docs/pinn.md, docs/spen.md, docs/neuralstagger.md)");
   s.add("output.overwrite", KeyType::Bool, "false",
         "start afresh even if output.dir holds a checkpoint.h5 of an earlier run (otherwise that is an error: "
@@ -124,6 +125,7 @@ LoopOptions loop_options(const io::Deck& d) {
   o.checkpoint_every = d.get_int("train.checkpoint_every");
   o.time_limit_minutes = d.get_float("train.time_limit");
   o.output_dir = d.get_output_dir("output.dir");
+  if (d.has("train.resume")) o.resumed_from = d.resolve_path(d.get_string("train.resume"));
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -54,14 +55,16 @@ class MetricsFile {
   // step, so the file holds the whole history; rows after that step were made by a run that
   // stopped before its next checkpoint and are made again.
   explicit MetricsFile(std::string path) : path_(std::move(path)) {}
-  void load(int64_t resumed_at) {
-    std::ifstream in(path_);
+  // The rows come from `source`: this file, or the one beside the checkpoint a resume into
+  // another folder loaded.
+  void load(const std::string& source, int64_t resumed_at) {
+    std::ifstream in(source);
     if (resumed_at == 0 || !in) return;
     std::string header;
     std::getline(in, header);
     columns_ = split_csv_line(header);
     if (columns_.empty() || columns_[0] != "step")
-      throw Error(cat(path_, ":1: the header must begin with 'step', not '", header.substr(0, 40),
+      throw Error(cat(source, ":1: the header must begin with 'step', not '", header.substr(0, 40),
                       "' (move the file away to start a new history)"));
     int64_t line = 1;
     for (std::string row; std::getline(in, row);) {
@@ -70,12 +73,12 @@ class MetricsFile {
       int64_t step = -1;
       const auto [end, ec] = std::from_chars(row.data(), row.data() + row.size(), step);
       if (ec != std::errc() || end == row.data() + row.size() || *end != ',')
-        throw Error(cat(path_, ":", line, ": a row must begin with its step and a comma, not '", row.substr(0, 40),
+        throw Error(cat(source, ":", line, ": a row must begin with its step and a comma, not '", row.substr(0, 40),
                         "' (move the file away to start a new history)"));
       if (step > resumed_at) continue;
       const std::vector<std::string> cells = split_csv_line(row);
       if (cells.size() != columns_.size())
-        throw Error(cat(path_, ":", line, ": ", cells.size(), " values for the header's ", columns_.size(),
+        throw Error(cat(source, ":", line, ": ", cells.size(), " values for the header's ", columns_.size(),
                         " columns (move the file away to start a new history)"));
       Row r;
       for (size_t c = 0; c < cells.size(); ++c) r[columns_[c]] = cells[c];
@@ -133,6 +136,69 @@ class MetricsFile {
   std::vector<Row> rows_;
 };
 
+// loss.csv: the loss of every step and its smoothed value (0.98), rewritten atomically with each
+// checkpoint, so that a resumed run's training.png and progress line go on from the earlier
+// runs' (they began anew at every resume). Values are written in the shortest form that reads
+// back exactly: the smoothed loss continues as if the run had not stopped.
+class LossHistory {
+ public:
+  explicit LossHistory(std::string path) : path_(std::move(path)) {}
+  // The rows up to `resumed_at` from `source` (this file, or the one beside the checkpoint a
+  // resume into another folder loaded); none for a fresh run or a checkpoint without the file.
+  void load(const std::string& source, int64_t resumed_at) {
+    std::ifstream in(source);
+    if (resumed_at == 0 || !in) return;
+    auto bad = [&](int64_t line, const std::string& what) {
+      return Error(cat(source, ":", line, ": ", what, " (move the file away to start a new loss history)"));
+    };
+    std::string header;
+    std::getline(in, header);
+    if (header != kHeader) throw bad(1, cat("the header must be '", kHeader, "', not '", shown(header, 40), "'"));
+    int64_t line = 1;
+    for (std::string row; std::getline(in, row);) {
+      ++line;
+      if (row.empty()) continue;
+      const std::vector<std::string> cells = split_csv_line(row);
+      double v[3] = {0, 0, 0};
+      bool ok = cells.size() == 3;
+      for (size_t c = 0; ok && c < 3; ++c) {
+        const char *b = cells[c].data(), *e = b + cells[c].size();
+        const auto [end, ec] = std::from_chars(b, e, v[c]);
+        ok = ec == std::errc() && end == e;
+      }
+      if (!ok) throw bad(line, cat("expected three numbers (step, loss, smoothed), not '", shown(row, 60), "'"));
+      if (v[0] > double(resumed_at)) continue;
+      if (!raw.x.empty() && v[0] <= raw.x.back())
+        throw bad(line, cat("step ", v[0], " does not follow step ", raw.x.back()));
+      raw.x.push_back(v[0]), raw.y.push_back(v[1]);
+      smooth.x.push_back(v[0]), smooth.y.push_back(v[2]);
+    }
+  }
+  // Adds a step's loss; returns the smoothed loss.
+  double add(int64_t step, double loss) {
+    const double avg = smooth.y.empty() ? loss : 0.98 * smooth.y.back() + 0.02 * loss;
+    raw.x.push_back(double(step)), raw.y.push_back(loss);
+    smooth.x.push_back(double(step)), smooth.y.push_back(avg);
+    return avg;
+  }
+  void write() const {
+    std::string csv = cat(kHeader, "\n");
+    char buf[32];
+    auto put = [&](double v, char end) {
+      const auto r = std::to_chars(buf, buf + sizeof buf, v);
+      csv.append(buf, r.ptr);
+      csv += end;
+    };
+    for (size_t i = 0; i < raw.x.size(); ++i) put(raw.x[i], ','), put(raw.y[i], ','), put(smooth.y[i], '\n');
+    core::write_text_atomic(path_, csv);
+  }
+  io::PlotSeries raw{"loss per step", {}, {}}, smooth{"smoothed (0.98)", {}, {}};
+
+ private:
+  static constexpr const char* kHeader = "step,loss,smoothed";
+  std::string path_;
+};
+
 // The wall-time budget: stops every rank at the same step and reports the fraction used since
 // warm-up ended, which drives the learning-rate decay (with the steps: train::schedule_step).
 class TimeBudget {
@@ -168,8 +234,15 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
   // Rank 0 alone reads (a resume's earlier rows) and writes metrics.csv; a file it cannot read is
   // every rank's error (run_on_root), not its own while the others go on into the run.
+  // The earlier rows of both files come from the folder of the checkpoint this run resumed.
   MetricsFile metrics(o.output_dir + "/metrics.csv");
-  run_on_root(comm, [&] { metrics.load(learner.steps_done()); });
+  LossHistory losses_so_far(o.output_dir + "/loss.csv");
+  const std::string history_dir =
+      o.resumed_from.empty() ? o.output_dir : std::filesystem::path(o.resumed_from).parent_path().string();
+  run_on_root(comm, [&] {
+    metrics.load(history_dir + "/metrics.csv", learner.steps_done());
+    losses_so_far.load(history_dir + "/loss.csv", learner.steps_done());
+  });
   // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
   // error is every rank's.
   auto record = [&](int64_t step, const std::vector<Metric>& m) {
@@ -192,9 +265,11 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                           comm.root() && core::Progress::is_terminal());
   TimeBudget budget(o.time_limit_minutes, comm);
   if (budget.active()) progress.set_time_limit(60 * o.time_limit_minutes);
-  // A checkpoint, then the note an interrupt prints (its path and step, to resume from).
+  // A checkpoint and the losses up to it, then the note an interrupt prints (its path and step,
+  // to resume from).
   auto save = [&](int64_t step) {
     learner.save(checkpoint);
+    run_on_root(comm, [&] { losses_so_far.write(); });
     core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
   };
   // Both curves of training.png: this step's loss and the smoothed one (0.98), which lags by
@@ -203,14 +278,13 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     return "loss " + core::sci(loss) + ", smoothed " + core::sci(smoothed);
   };
   double avg = 0;
-  io::PlotSeries raw{"loss per step", {}, {}}, smooth{"smoothed (0.98)", {}, {}};
+  bool stepped = false;  // this run made a step (training.png is drawn then)
   while (learner.steps_done() < o.steps) {
     if (!budget.update(learner, log)) break;
     const double loss = learner.step();
     const int64_t step = learner.steps_done();
-    avg = avg == 0 ? loss : 0.98 * avg + 0.02 * loss;
-    raw.x.push_back(static_cast<double>(step)), raw.y.push_back(loss);
-    smooth.x.push_back(static_cast<double>(step)), smooth.y.push_back(avg);
+    avg = losses_so_far.add(step, loss);
+    stepped = true;
     progress.advance(1, losses(loss, avg));
     if (!std::isfinite(loss)) throw Error(cat("training diverged at step ", step, ": loss is ", loss));
     const bool validated = o.validate_every > 0 && step % o.validate_every == 0;
@@ -221,15 +295,16 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
       break;
     }
   }
-  progress.finish(raw.y.empty() ? "" : losses(raw.y.back(), avg));
+  progress.finish(stepped ? losses(losses_so_far.raw.y.back(), avg) : "");
   const int64_t step = learner.steps_done();
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   save(step);
   core::log_info(log.get(), cat("wrote ", checkpoint));
-  // training.png: this run's loss and metrics.csv's validation columns (below). A picture that
-  // cannot be made (a build without VTK) costs a warning, not the run.
-  if (comm.root() && !raw.x.empty()) {
-    std::vector<io::LinePlot> plots = {{"training loss", "step", "loss", true, {raw, smooth}}};
+  // training.png: loss.csv's losses and metrics.csv's validation columns (below), earlier runs'
+  // included. A picture that cannot be made (a build without VTK) costs a warning, not the run.
+  if (comm.root() && stepped) {
+    std::vector<io::LinePlot> plots = {
+        {"training loss", "step", "loss", true, {losses_so_far.raw, losses_so_far.smooth}}};
     // Errors and their persistence baselines on a log scale (the PINN's and NeuralStagger's
     // relative errors and residual were left out: only losses and RMSEs were drawn), accuracies
     // on their own linear panel.

@@ -73,10 +73,15 @@ struct LoopOptions {
   int64_t checkpoint_every = 0;   // 0: at the end only
   double time_limit_minutes = 0;  // 0: no wall-time budget
   std::string output_dir = "out/train";
+  // The checkpoint a resumed run loaded (train.resume); empty: none, or output_dir's own. Its
+  // folder's metrics.csv and loss.csv hold the rows before it, so a resume into a new output_dir
+  // continues the whole history there.
+  std::string resumed_from;
 };
 
-// Trains `learner` to options.steps; writes <output_dir>/checkpoint.h5 and, where validation
-// returns figures, <output_dir>/metrics.csv. Collective over `comm`. Throws on divergence.
+// Trains `learner` to options.steps; writes <output_dir>/checkpoint.h5, loss.csv (step, loss,
+// smoothed loss: every step up to the checkpoint) and, where validation returns figures,
+// metrics.csv. Collective over `comm`. Throws on divergence.
 void run_training(Learner& learner, const LoopOptions& options, const Comm& comm,
                   const std::shared_ptr<spdlog::logger>& log);
 

@@ -1,5 +1,6 @@
 // The shared training loop (train/loop.hpp) on a learner that only counts steps: metrics.csv
 // across resumes that report other figures, damaged rows, and non-finite figures.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -94,4 +95,42 @@ TEST_CASE("metrics.csv keeps the history when a resumed run reports other figure
   o.steps = 8;
   CHECK_THROWS_WITH(train::run_training(damaged, o, Comm::self(), nullptr),
                     Catch::Contains("metrics.csv:5: 3 values for the header's 6 columns"));
+}
+
+TEST_CASE("a resume into another folder continues metrics.csv and loss.csv from the checkpoint's", "[train][loop]") {
+  // A resume into a new output.dir began both histories anew (training.png showed that run alone),
+  // and the smoothed loss restarted from the first step's. Now the rows up to the checkpoint's
+  // step come from its folder, and the files equal those of a run that never stopped.
+  const std::string base = loop_out + "/resume_elsewhere";
+  std::filesystem::remove_all(base);
+  train::LoopOptions o;
+  o.steps = 10;
+  o.validate_every = 2;
+  o.checkpoint_every = 2;
+  o.output_dir = base + "/whole";
+  CountingLearner whole(0, {"loss"});
+  train::run_training(whole, o, Comm::self(), nullptr);
+  // The first run goes on past step 4, the checkpoint resumed (rows after it are dropped).
+  o.steps = 6;
+  o.output_dir = base + "/first";
+  CountingLearner first(0, {"loss"});
+  train::run_training(first, o, Comm::self(), nullptr);
+  o.steps = 10;
+  o.output_dir = base + "/second";
+  o.resumed_from = base + "/first/checkpoint.h5";
+  CountingLearner second(4, {"loss"});
+  train::run_training(second, o, Comm::self(), nullptr);
+  const std::string loss = read_text(base + "/whole/loss.csv");
+  CHECK(loss.rfind("step,loss,smoothed\n1,1,1\n2,2,1.02\n", 0) == 0);
+  CHECK(std::count(loss.begin(), loss.end(), '\n') == 11);
+  CHECK(read_text(base + "/second/loss.csv") == loss);
+  CHECK(read_text(base + "/second/metrics.csv") == read_text(base + "/whole/metrics.csv"));
+  CHECK(read_text(base + "/first/loss.csv").size() < loss.size());  // the first run's files stay as they were
+  // A damaged row is refused by file and line.
+  std::ofstream(base + "/second/loss.csv", std::ios::app) << "11,1\n";
+  o.steps = 12;
+  o.resumed_from.clear();
+  CountingLearner third(12 - 1, {"loss"});
+  CHECK_THROWS_WITH(train::run_training(third, o, Comm::self(), nullptr),
+                    Catch::Contains("second/loss.csv:12: expected three numbers (step, loss, smoothed), not '11,1'"));
 }

@@ -33,6 +33,7 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
         if (!overwrite && std::filesystem::exists(lo.output_dir + "/checkpoint.h5"))
           o.resume = lo.output_dir + "/checkpoint.h5", resumed_by_sweep = true;
       }
+      lo.resumed_from = o.resume;
       core::log_info(ctx.log.get(), cat("case ", i + 1, " of ", n, ": ", o.name, " (rank ", ctx.comm.rank(), ")"));
       const auto start = std::chrono::steady_clock::now();
       PinnLearner learner(o, ctx.log);

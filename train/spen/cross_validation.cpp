@@ -69,6 +69,7 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
     loop.validate_every = learner.steps_per_epoch();
     loop.checkpoint_every = o.checkpoint_every;
     loop.output_dir = cat(o.output_dir, "/fold_", f);
+    loop.resumed_from = resume;
     run_training(learner, loop, comm, log);
     done.push_back(learner.fold_accuracy());
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
