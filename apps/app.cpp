@@ -258,7 +258,11 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   try {
     auto log = core::make_logger(spec.name, comm, log_opts);
     log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);
-    log->info("resolved deck:\n{}", deck->resolved_yaml());
+    // The keys this run reads (what the other settings leave idle would only mislead: csbm sizes
+    // for a planetoid graph, pipeline stages in graph mode); output files store every key.
+    size_t idle = 0;
+    const std::string read = deck->read_yaml(&idle);
+    log->info("resolved deck{}:\n{}", idle ? cat(" (", idle, " keys left out: idle with these settings)") : "", read);
     for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);
     Context ctx{*deck, comm, log, passthrough};
     spec.run(ctx);

@@ -67,8 +67,13 @@ class Deck {
   std::vector<int64_t> get_ints(const std::string& path) const;
   std::vector<std::string> get_strings(const std::string& path) const;
 
-  // The resolved deck (defaults filled) as YAML text: echoed by apps, stored in output files.
+  // The resolved deck (defaults filled) as YAML text: stored in output files.
   std::string resolved_yaml() const;
+  // The resolved deck without the keys that its other settings leave idle
+  // (Schema::read_only_when; e.g. gnnpipe.parallel.stages in graph mode), which the start-up
+  // echo listed among those the run reads: what this run reads, echoed by apps. `idle`, when
+  // given, receives the number of keys left out.
+  std::string read_yaml(size_t* idle = nullptr) const;
   const std::string& source() const { return source_; }
   // Whether the deck file or a --set gives `path` (a key or a section), rather than a default.
   bool given(const std::string& path) const;
@@ -101,6 +106,11 @@ class Deck {
  private:
   Deck();
   std::string where(const std::string& path) const;
+  // Read conditions (deck_unread.cpp): a condition key's value as conditions compare it, whether
+  // a condition holds for this deck, and the first condition that leaves `path` idle (none: null).
+  std::string condition_value(const std::string& key) const;
+  bool holds(const ReadCondition& c) const;
+  const ReadCondition* failing_condition(const std::string& path) const;
   const YAML::Node node(const std::string& path) const;
 
   std::string source_, base_dir_;

@@ -1,8 +1,10 @@
 // Deck::unread_given_keys: keys a deck gives where its other settings leave them idle
-// (Schema::read_only_when), one warning text per condition.
+// (Schema::read_only_when), one warning text per condition; Deck::read_yaml: the resolved deck
+// without the idle keys.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
@@ -48,41 +50,51 @@ bool is_default(const KeySpec& k, const YAML::Node& value) {
 
 }  // namespace
 
-std::vector<std::string> Deck::unread_given_keys() const {
-  const auto& conditions = schema_->read_conditions();
-  // The value a condition compares: bools as true/false, whatever their spelling in the deck.
-  auto value = [&](const std::string& key) -> std::string {
-    if (!has(key)) return "";  // a key of another family: the condition does not hold
-    const KeyType type = schema_->find(key)->type;
-    if (is_list(type)) {
-      std::string list;  // as written in a deck: "[]" for an empty list (conditions compare with it)
-      for (const auto& v : node(key)) list += cat(list.empty() ? "" : ", ", v.Scalar());
-      return "[" + list + "]";
-    }
-    return type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
-  };
+// The value a condition compares: bools as true/false, whatever their spelling in the deck.
+std::string Deck::condition_value(const std::string& key) const {
+  if (!has(key)) return "";  // a key of another family: the condition does not hold
+  const KeyType type = schema_->find(key)->type;
+  if (is_list(type)) {
+    std::string list;  // as written in a deck: "[]" for an empty list (conditions compare with it)
+    for (const auto& v : node(key)) list += cat(list.empty() ? "" : ", ", v.Scalar());
+    return "[" + list + "]";
+  }
+  return type == KeyType::Bool ? (get_bool(key) ? "true" : "false") : get_string(key);
+}
+
+bool Deck::holds(const ReadCondition& c) const {
   // Whether the deck's value of kv.key is one of kv.values (numbers compared as numbers).
   auto is_one_of = [&](const KeyValues& kv) {
-    const std::string v = value(kv.key);
+    const std::string v = condition_value(kv.key);
     const bool number = is_number(schema_->find(kv.key)->type);
     return std::any_of(kv.values.begin(), kv.values.end(), [&](const std::string& w) {
       return number && !v.empty() ? detail::parse_number(v) == detail::parse_number(w) : v == w;
     });
   };
-  auto holds = [&](const ReadCondition& c) {
-    // A key the deck lacks (another family's) holds no condition; a string key nobody set is "".
-    for (const KeyValues& kv : c.any_of) {
-      if (!kv.below.empty()) {
-        if (has(kv.key) && has(kv.below) &&
-            detail::parse_number(value(kv.key)).value_or(0) < detail::parse_number(value(kv.below)).value_or(0))
-          return true;
-        continue;
-      }
-      const bool known = has(kv.key) || schema_->find(kv.key)->type == KeyType::String;
-      if (known && is_one_of(kv) != kv.other_than) return true;
+  // A key the deck lacks (another family's) holds no condition; a string key nobody set is "".
+  for (const KeyValues& kv : c.any_of) {
+    if (!kv.below.empty()) {
+      if (has(kv.key) && has(kv.below) &&
+          detail::parse_number(condition_value(kv.key)).value_or(0) <
+              detail::parse_number(condition_value(kv.below)).value_or(0))
+        return true;
+      continue;
     }
-    return false;
-  };
+    const bool known = has(kv.key) || schema_->find(kv.key)->type == KeyType::String;
+    if (known && is_one_of(kv) != kv.other_than) return true;
+  }
+  return false;
+}
+
+const ReadCondition* Deck::failing_condition(const std::string& path) const {
+  const auto& conditions = schema_->read_conditions();
+  const auto it =
+      std::find_if(conditions.begin(), conditions.end(), [&](const auto& c) { return c.covers(path) && !holds(c); });
+  return it == conditions.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> Deck::unread_given_keys() const {
+  const auto& conditions = schema_->read_conditions();
   // Per condition (conditions registered key by key with the same text are one), the given keys
   // it is the first failing one of.
   std::vector<std::pair<const ReadCondition*, std::vector<std::string>>> unread;
@@ -94,9 +106,8 @@ std::vector<std::string> Deck::unread_given_keys() const {
   };
   for (const KeySpec& k : schema_->keys()) {
     if (!given(k.path)) continue;
-    const auto failing = std::find_if(conditions.begin(), conditions.end(),
-                                      [&](const auto& c) { return c.covers(k.path) && !holds(c); });
-    if (failing == conditions.end() || is_default(k, node(k.path))) continue;
+    const ReadCondition* failing = failing_condition(k.path);
+    if (!failing || is_default(k, node(k.path))) continue;
     name_under(*failing, k.path);
   }
   // Elements of list keys ("pinn.loss.weights[0]"): idle when the list is given, the condition
@@ -116,7 +127,7 @@ std::vector<std::string> Deck::unread_given_keys() const {
     for (size_t i = 0; i < keys.size(); ++i) names += cat(i ? ", " : "", keys[i]);
     for (const KeyValues& kv : c->any_of)
       for (const std::string& k : kv.below.empty() ? std::vector<std::string>{kv.key} : std::vector{kv.key, kv.below}) {
-        const std::string v = value(k);
+        const std::string v = condition_value(k);
         has_now += cat(has_now.empty() ? "" : ", ", k, ": ", v.empty() ? "(none)" : v);
       }
     out.push_back(cat(names, keys.size() == 1 ? " is" : " are", " read only with ", c->text(), ", and the deck has ",
@@ -124,6 +135,31 @@ std::vector<std::string> Deck::unread_given_keys() const {
                       c->why.empty() ? "" : cat(" (", c->why, ")")));
   }
   return out;
+}
+
+std::string Deck::read_yaml(size_t* idle) const {
+  // A clone of the resolved tree without the idle keys, and without the sections left empty.
+  size_t dropped = 0;
+  const std::function<void(YAML::Node, const std::string&)> prune = [&](YAML::Node map, const std::string& section) {
+    std::vector<std::string> remove;
+    for (const auto& kv : map) {
+      const std::string name = kv.first.as<std::string>();
+      const std::string path = section.empty() ? name : section + "." + name;
+      if (schema_->find(path)) {
+        if (failing_condition(path)) remove.push_back(name), ++dropped;
+      } else if (kv.second.IsMap()) {
+        prune(kv.second, path);
+        if (kv.second.size() == 0) remove.push_back(name);
+      }
+    }
+    for (const std::string& name : remove) map.remove(name);
+  };
+  YAML::Node tree = YAML::Clone(*resolved_);
+  prune(tree, "");
+  if (idle) *idle = dropped;
+  YAML::Emitter e;
+  e << tree;
+  return e.c_str();
 }
 
 }  // namespace tessera::io

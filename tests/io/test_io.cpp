@@ -292,6 +292,20 @@ TEST_CASE("deck: keys a deck sets but does not read are named", "[deck]") {
   CHECK(unread("name: meshed\nmesh:\n  file: a.msh\n") ==
         std::vector<std::string>{"mesh.file is read only with solver.method: cn, and the deck has solver.method: "
                                  "bdf2: it has no effect (bdf2 reads its mesh from mesh.groups)"});
+  // The start-up echo (read_yaml) leaves the idle keys out, given or default, and a section left
+  // empty; the stored deck (resolved_yaml) keeps them all.
+  {
+    const io::Deck d = io::Deck::parse("name: run\nsolver:\n  dt: 0.1\n", "deck.yaml", s);
+    size_t idle = 0;
+    const std::string read = d.read_yaml(&idle);
+    CHECK(idle == 5);  // solver.dt, steps, cfl; mesh.center, groups (mesh.file has no default)
+    CHECK(read == "solver:\n  method: bdf2\n  verbose: false\n  mode: steady\nname: run");
+    CHECK(d.resolved_yaml().find("dt: 0.1") != std::string::npos);
+    CHECK(d.resolved_yaml().find("groups:") != std::string::npos);
+    const io::Deck t = io::Deck::parse("name: meshed\nsolver:\n  mode: transient\n  method: cn\n", "deck.yaml", s);
+    CHECK(t.read_yaml(&idle) == t.resolved_yaml());
+    CHECK(idle == 0);
+  }
   // Help and the Markdown reference say when a key is read.
   CHECK(s.help_text().find("read only with solver.mode: transient or solver.verbose: true") != std::string::npos);
   // Two conditions on one key must both hold: one line, joined by "and" (two lines read either way).
