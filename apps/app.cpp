@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/atomic_file.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/failure.hpp"
 #include "core/gather.hpp"
@@ -257,7 +258,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   std::signal(SIGXFSZ, SIG_IGN);
   try {
     auto log = core::make_logger(spec.name, comm, log_opts);
-    log->info("tessera {} on {} rank{}; deck {}", TESSERA_VERSION, comm.size(), comm.size() > 1 ? "s" : "", deck_path);
+    log->info("tessera {} on {}; deck {}", TESSERA_VERSION, core::counted(comm.size(), "rank", "ranks"), deck_path);
     // The keys this run reads (what the other settings leave idle would only mislead: csbm sizes
     // for a planetoid graph, pipeline stages in graph mode); output files store every key.
     size_t idle = 0;

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 
 namespace tessera::core {
@@ -18,7 +19,7 @@ int cores_available() {
 std::string threads_warning(int64_t threads, const std::string& key) {
   const int cores = cores_available();
   if (threads <= cores) return "";
-  return cat("threads: ", threads, " per process, more than the ", cores, " core", cores == 1 ? "" : "s",
+  return cat("threads: ", threads, " per process, more than the ", core::counted(cores, "core", "cores"),
              " this process may run on: threads beyond the cores wait for each other and slow the run down (set ", key,
              " to at most ", cores, "; under mpirun, each rank's share)");
 }

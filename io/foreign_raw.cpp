@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <unordered_map>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/regular_file.hpp"
 #include "mesh/mesh.hpp"
@@ -275,7 +276,7 @@ std::string VtkMessages::first_error() const {
 
 ImportedTrajectory finish(Raw r, const ImportOptions& o) {
   if (r.steps < 2)
-    throw Error(cat(r.source, ": ", r.steps, " time step", r.steps == 1 ? "" : "s",
+    throw Error(cat(r.source, ": ", core::counted(r.steps, "time step", "time steps"),
                     "; a trajectory needs at least 2 (pairs of consecutive states)"));
   if (r.cells.empty()) throw Error(cat(r.source, ": no cells"));
   if (o.pressure_required && r.pressure.empty())

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "jobs/case_output.hpp"
@@ -143,8 +144,8 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   r.dofs = s.ns->num_dofs();
   r.cells = s.ns->num_cells();
   const double ref_u = o.forces.reference_velocity, ref_l = o.forces.reference_length, nu = o.flow.flow.viscosity;
-  log->info("Taylor-Hood P2/P1: {} cells, {} unknowns, {} rank(s); Re = {:.1f} (U_ref {:.6g}, L_ref {:.6g}, ν {:.6g})",
-            r.cells, r.dofs, comm.size(), ref_u * ref_l / nu, ref_u, ref_l, nu);
+  log->info("Taylor-Hood P2/P1: {} cells, {} unknowns, {}; Re = {:.1f} (U_ref {:.6g}, L_ref {:.6g}, ν {:.6g})", r.cells,
+            r.dofs, core::counted(comm.size(), "rank", "ranks"), ref_u * ref_l / nu, ref_u, ref_l, nu);
   CaseOutput out(o.output, m, comm);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };

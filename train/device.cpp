@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 
 namespace tessera::train {
@@ -34,7 +35,9 @@ c10::Device select_device(const std::string& spec, const Comm& comm) {
   int index = local % count;
   if (m[2].matched) {
     index = std::stoi(m[3].str());
-    if (index >= count) throw Error(cat("device '", spec, "': only ", count, " CUDA device(s) are visible"));
+    if (index >= count)
+      throw Error(
+          cat("device '", spec, "': only ", core::counted(count, "CUDA device is", "CUDA devices are"), " visible"));
   }
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }

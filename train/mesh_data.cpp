@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
@@ -113,7 +114,7 @@ std::string halo_coverage_warning(const TrajectoryData& t, const mesh::AugmentOp
 
 void require_steps_to_roll_out(int64_t steps, const std::string& what) {
   if (steps < 2)
-    throw Error(cat(what, " has ", steps, steps == 1 ? " state" : " states",
+    throw Error(cat(what, " has ", core::counted(steps, "state", "states"),
                     ": nothing to roll out (a rollout needs at least 2)"));
 }
 

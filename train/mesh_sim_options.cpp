@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "io/deck.hpp"
 #include "io/mesh_deck.hpp"
@@ -119,8 +120,9 @@ ModelOptions model_options(const io::Deck& d) {
     if (c.latent % c.heads) d.fail("model.heads", cat("must divide model.latent (", c.latent, ")"));
     // Rotary embedding turns pairs of each head's channels by the two coordinates: 4 at least.
     if (c.rope && c.latent / c.heads < 4)
-      d.fail("model.heads", cat("gives heads of ", c.latent / c.heads, " channel(s) (model.latent ", c.latent, " / ",
-                                c.heads, "); rotary position embedding (model.rope) needs at least 4 per head"));
+      d.fail("model.heads",
+             cat("gives heads of ", core::counted(c.latent / c.heads, "channel", "channels"), " (model.latent ",
+                 c.latent, " / ", c.heads, "); rotary position embedding (model.rope) needs at least 4 per head"));
     o.dilation_layers = d.get_int("model.dilation_layers");
     if (o.dilation_layers > c.layers) d.fail("model.dilation_layers", cat("exceeds model.layers (", c.layers, ")"));
   } else {

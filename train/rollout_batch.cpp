@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/atomic_file.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/idle_ranks.hpp"
 #include "core/log.hpp"
@@ -96,9 +97,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   if (comm.size() > count)
     core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), count, "trajectory", "trajectories",
                                                        "rollout.trajectories deals whole trajectories to the ranks"));
-  core::log_info(log.get(), cat("rolling out ", count, count == 1 ? " trajectory" : " trajectories", " of ", dir, "/",
+  core::log_info(log.get(), cat("rolling out ", core::counted(count, "trajectory", "trajectories"), " of ", dir, "/",
                                 o.split, ".h5", o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : "",
-                                " for ", steps, " steps on ", comm.size(), " rank(s), ",
+                                " for ", steps, " steps on ", core::counted(comm.size(), "rank", "ranks"), ", ",
                                 o.batch ? "together (one forward pass per step)" : "one after another"));
   const double dt = reader.meta().dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, cat(dir, "/", o.split, ".h5")); !w.empty())

@@ -21,6 +21,7 @@
 #include "core/atomic_file.hpp"
 #include "core/child_process.hpp"
 #include "core/comm.hpp"
+#include "core/counted.hpp"
 #include "core/cores.hpp"
 #include "core/error.hpp"
 #include "core/interrupt_note.hpp"
@@ -39,6 +40,12 @@ TEST_CASE("errors carry an optional key", "[error]") {
   const Error keyed("must be > 0", "train.steps");
   CHECK(keyed.key() == "train.steps");
   CHECK(std::string(keyed.what()) == "must be > 0");
+}
+
+TEST_CASE("counts with their noun in the right number", "[log]") {
+  CHECK(core::counted(1, "rank", "ranks") == "1 rank");
+  CHECK(core::counted(int64_t(2), "rank", "ranks") == "2 ranks");
+  CHECK(core::counted(size_t(0), "trajectory", "trajectories") == "0 trajectories");
 }
 
 TEST_CASE("Comm of this process alone", "[comm]") {

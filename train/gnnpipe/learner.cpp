@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
@@ -72,10 +73,11 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
   e.model.classes = data.num_classes;
   e.stages = stages_for(o, comm.size());
   engine_ = std::make_unique<Engine>(data, e, comm);
-  core::log_info(log_.get(),
-                 cat("gnnpipe: ", data.name, " (", data.num_nodes, " nodes, ", data.graph.num_edges(), " edges), ",
-                     gnn::deep_gcn_name(e.model.kind), " x ", e.model.layers, ", mode ", o.mode, ": ", engine_->parts(),
-                     " part(s) x ", engine_->stages(), " stage(s), ", e.chunks, " chunk(s)"));
+  core::log_info(log_.get(), cat("gnnpipe: ", data.name, " (", data.num_nodes, " nodes, ", data.graph.num_edges(),
+                                 " edges), ", gnn::deep_gcn_name(e.model.kind), " x ", e.model.layers, ", mode ",
+                                 o.mode, ": ", core::counted(engine_->parts(), "part", "parts"), " x ",
+                                 core::counted(engine_->stages(), "stage", "stages"), ", ",
+                                 core::counted(e.chunks, "chunk", "chunks")));
   // A generated graph's edges are drawn with repeats, which merge: near a class's size the degree
   // reached falls well short of the one asked for, which is said (it was not).
   if (o.source == "csbm") {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
@@ -74,7 +75,7 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
       trajectory_flow(source.deck_yaml, cat(dir, "/", o.split, ".h5"), t.mesh, first_state(t), o.solver);
   core::log_info(log.get(), cat("solver: viscosity ", flow.flow.viscosity, " from ", flow.source, "; inflow peak ",
                                 flow.flow.inflow_speed, " fitted to the data; ", t.mesh.num_nodes(), " nodes, ",
-                                comm.size(), " rank(s)"));
+                                core::counted(comm.size(), "rank", "ranks")));
   // The solver imposes its profile at the inflow: data that do not follow it would be compared
   // with a solver driven by another inflow (a uniform inflow fitted by the parabola: misfit ~0.3).
   if (flow.inflow_misfit > 0.05)

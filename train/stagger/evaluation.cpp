@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/atomic_file.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/png.hpp"
@@ -70,9 +71,10 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
   const at::TensorOptions to = model->bank().parameters()[0].value().options().requires_grad(false);
   const at::Tensor w0 = physics::random_vorticity(grid, m.initial, o.samples, o.seed).to(to);
   const auto [first, last] = model->solver_range(comm.rank(), comm.size());
-  core::log_info(log.get(), cat("NeuralStagger rollout: ", o.steps, " steps of dt ", m.physics.dt, " from ", o.samples,
-                                " random states; N = ", m.n, ", s = ", m.s, ", T = ", m.T, ", ", m.solvers(),
-                                " solvers over ", comm.size(), " rank(s) (rank 0 runs ", last - first, ")"));
+  core::log_info(log.get(),
+                 cat("NeuralStagger rollout: ", o.steps, " steps of dt ", m.physics.dt, " from ", o.samples,
+                     " random states; N = ", m.n, ", s = ", m.s, ", T = ", m.T, ", ", m.solvers(), " solvers over ",
+                     core::counted(comm.size(), "rank", "ranks"), " (rank 0 runs ", last - first, ")"));
   // 1. The model, timed over all ranks.
   // Progress lines every 10 s through long rollouts (rank 0's; they cost nothing between lines).
   const bool terminal = comm.root() && core::Progress::is_terminal();

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 
 namespace tessera::train::stagger {
@@ -35,9 +36,10 @@ at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, con
     // An unstable reference (a time step too large for the flow) gave NaN errors in the tables,
     // and the run ended normally.
     if (!at::isfinite(w).all().item<bool>())
-      throw Error(cat("NeuralStagger reference: the spectral solver's state is not finite after ", k + 1,
-                      " step(s) of ", dt, " (", solver.substeps(dt),
-                      " internal step(s) each): its time step is too "
+      throw Error(cat("NeuralStagger reference: the spectral solver's state is not finite after ",
+                      core::counted(k + 1, "step", "steps"), " of ", dt, " (",
+                      core::counted(solver.substeps(dt), "internal step", "internal steps"),
+                      " each): its time step is too "
                       "large for this flow; choose a smaller stagger.reference_dt (or stagger.dt)"));
     if (progress) progress->advance();
   }
