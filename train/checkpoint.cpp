@@ -23,15 +23,12 @@ std::string dataset_of(const std::string& name) {
   return "/tensors/" + name;
 }
 
-// The model parameters ("model.<name>", or "param.<name>" for GNNPipe) as a PyTorch state_dict
-// file beside the checkpoint: torch.load reads it without tessera (a dict of name -> CPU tensor;
-// docs/reliability.md).
-void save_state_dict(const std::string& path, const Checkpoint& c) {
+}  // namespace
+
+// A dict of name -> CPU tensor (docs/reliability.md).
+void save_state_dict(const std::string& path, const std::map<std::string, at::Tensor>& parameters) {
   c10::Dict<std::string, at::Tensor> state;
-  for (const auto& [name, t] : c.tensors)
-    for (const std::string prefix : {"model.", "param."})
-      if (name.rfind(prefix, 0) == 0) state.insert(name.substr(prefix.size()), t.detach().to(at::kCPU).contiguous());
-  if (state.empty()) return;
+  for (const auto& [name, t] : parameters) state.insert(name, t.detach().to(at::kCPU).contiguous());
   // torch::jit::pickle_save, but without type tags on the dict: a tagged dict needs a global that
   // torch.load's default weights_only mode refuses.
   std::vector<char> pickled;
@@ -48,6 +45,18 @@ void save_state_dict(const std::string& path, const Checkpoint& c) {
   torch::jit::writeArchiveAndTensors("data", pickled.data(), pickled.size(), pickler.tensorData(), writer);
   writer.writeEndOfFile();
   core::write_text_atomic(path, bytes);
+}
+
+namespace {
+
+// The model parameters ("model.<name>", or "param.<name>" for GNNPipe) as a PyTorch state_dict
+// file beside the checkpoint; none for a checkpoint without them.
+void save_model_state_dict(const std::string& path, const Checkpoint& c) {
+  std::map<std::string, at::Tensor> parameters;
+  for (const auto& [name, t] : c.tensors)
+    for (const std::string prefix : {"model.", "param."})
+      if (name.rfind(prefix, 0) == 0) parameters[name.substr(prefix.size())] = t;
+  if (!parameters.empty()) save_state_dict(path, parameters);
 }
 
 }  // namespace
@@ -102,7 +111,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   std::filesystem::remove(state_dict_path(path), ec);
   core::commit_temp(path);
   temp.keep();
-  save_state_dict(state_dict_path(path), c);
+  save_model_state_dict(state_dict_path(path), c);
 }
 
 namespace {

@@ -31,6 +31,9 @@ inline constexpr const char* kCheckpointFormat = "tessera-checkpoint-1";
 void save_checkpoint(const std::string& path, const Checkpoint& c);
 // <checkpoint without .h5>.pt
 std::string state_dict_path(const std::string& checkpoint);
+// Named parameters as a PyTorch state_dict file (atomically), which torch.load reads without
+// tessera: the .pt that save_checkpoint writes, and GNNPipe's selected.pt.
+void save_state_dict(const std::string& path, const std::map<std::string, at::Tensor>& parameters);
 Checkpoint load_checkpoint(const std::string& path);
 // The model family a checkpoint holds (its `family` attribute); throws naming `path` if none.
 std::string checkpoint_family(const std::string& path);

@@ -103,9 +103,9 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   s.section("output", "where checkpoints and training metrics go");
   s.add("output.dir", KeyType::String, "out/train",
         "output directory (relative to the working directory): checkpoint.h5 and checkpoint.pt (its parameters for "
-        "PyTorch), loss.csv (every step's loss), metrics.csv and training.png (where the family validates); the PINN, "
-        "SPEN and NeuralStagger "
-        "families add their own files (docs/pinn.md, docs/spen.md, docs/neuralstagger.md)");
+        "PyTorch), loss.csv (every step's loss), metrics.csv and training.png (where the family validates); "
+        "GNNPipe adds selected.pt (the weights of the lowest validation loss), the PINN, SPEN and NeuralStagger "
+        "families their own files (docs/gnnpipe.md, docs/pinn.md, docs/spen.md, docs/neuralstagger.md)");
   s.add("output.overwrite", KeyType::Bool, "false",
         "start afresh even if output.dir holds a checkpoint.h5 of an earlier run (otherwise that is an error: "
         "resume it with train.resume, or choose another output.dir); a pinn study: every case starts afresh instead "

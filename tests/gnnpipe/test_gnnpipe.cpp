@@ -19,6 +19,7 @@
 #include "io/csbm.hpp"
 #include "mesh/partition.hpp"
 #include "tests/test_paths.hpp"
+#include "train/checkpoint.hpp"
 #include "train/gnnpipe/engine.hpp"
 #include "train/gnnpipe/learner.hpp"
 #include "train/loop.hpp"
@@ -477,4 +478,36 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
       CHECK(since_best[i] < o.patience);  // no earlier stop was due
     }
   }
+  // The selected model's weights (the checkpoint's "selected.*", also selected.pt) give the test
+  // accuracy reported for it: resumed with them as its parameters, a learner's test accuracy is
+  // test_at_best_val. The last epoch's weights, `patience` epochs on, were all a run kept.
+  CHECK(std::filesystem::exists(dir + "/selected.pt"));
+  const std::string as_params = dir + "/selected_as_params.h5";
+  if (world.root()) {
+    train::Checkpoint c = train::load_checkpoint(dir + "/checkpoint.h5");
+    int64_t swapped = 0;
+    for (auto& [name, t] : c.tensors)
+      if (name.rfind("param.", 0) == 0) {
+        REQUIRE(c.tensors.count("selected." + name.substr(6)));
+        CHECK(!at::equal(t, c.tensors.at("selected." + name.substr(6))));  // stopped past the selection
+        t = c.tensors.at("selected." + name.substr(6));
+        ++swapped;
+      }
+    CHECK(swapped > 0);
+    train::save_checkpoint(as_params, c);
+  }
+  world.barrier();
+  train::gnnpipe::GnnPipeOptions r = o;
+  r.resume = as_params;
+  train::gnnpipe::GnnPipeLearner selected(r, world);
+  const std::vector<train::Metric> m = selected.validate();
+  if (world.root()) {
+    auto figure = [&](const std::string& name) {
+      const auto it = std::find_if(m.begin(), m.end(), [&](const train::Metric& x) { return x.first == name; });
+      REQUIRE(it != m.end());
+      return it->second;
+    };
+    CHECK(figure("test_acc") == figure("test_at_best_val"));
+  }
+  world.barrier();
 }

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include "core/counted.hpp"
@@ -17,6 +18,9 @@
 
 namespace tessera::train::gnnpipe {
 namespace {
+
+// The prefix of the selected model's parameters in a checkpoint.
+constexpr const char* kSelected = "selected.";
 
 // The graph a model is trained on, for a resume's check: its name and sizes and, for a generated
 // one, the generator's settings. (A resume onto another graph of the same shape ran without a
@@ -108,6 +112,8 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
       test_at_best_ = b[2].item<double>();
       if (b.numel() > 3) best_epoch_ = static_cast<int64_t>(b[3].item<double>());
     }
+    for (const auto& [name, t] : c.tensors)
+      if (name.rfind(kSelected, 0) == 0) selected_[name.substr(std::string(kSelected).size())] = t;
     core::log_info(log_.get(), cat("resumed from ", o.resume, " at epoch ", engine_->epochs_done()));
   }
 }
@@ -129,6 +135,7 @@ std::vector<Metric> GnnPipeLearner::validate() {
     best_val_acc_ = e.val_acc;
     test_at_best_ = e.test_acc;
     best_epoch_ = engine_->epochs_done();
+    selected_ = engine_->parameters();  // collective, as validation: every rank is here
   }
   // Bytes of the last epoch, per rank (gathered by a sum of one slot per rank).
   const int W = comm_.size();
@@ -176,7 +183,18 @@ void GnnPipeLearner::save(const std::string& path) const {
   c.attributes["data"] = data_identity_;
   put_setup(c, model_setup(options_.engine.model));
   put_deck(c, options_.deck_yaml, options_.deck_dir);
-  run_on_root(comm_, [&] { save_checkpoint(path, c); });
+  for (const auto& [name, t] : selected_) c.tensors[kSelected + name] = t;
+  // checkpoint.pt holds the last epoch's weights (what a resume continues); selected.pt those of
+  // the lowest validation loss, whose test accuracy is test_at_best_val (evaluating the last
+  // epoch's, up to patience epochs later, did not give it).
+  const std::string selected = std::filesystem::path(path).replace_filename("selected.pt").string();
+  run_on_root(comm_, [&] {
+    save_checkpoint(path, c);
+    if (!selected_.empty()) save_state_dict(selected, selected_);
+  });
+  if (!selected_.empty())
+    core::log_info(log_.get(), cat("wrote ", selected, " (the weights of epoch ", best_epoch_,
+                                   ", the lowest validation loss so far)"));
 }
 
 }  // namespace tessera::train::gnnpipe

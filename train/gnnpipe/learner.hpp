@@ -1,8 +1,11 @@
 // The gnnpipe Learner: step() is one epoch (every chunk forward and backward, one synchronous
 // Adam step), validate() the exact full-graph evaluation with the model selection of early
-// stopping (the test accuracy at the lowest validation loss so far), the epoch time and the
-// bytes every rank handed to MPI in the last epoch.
+// stopping (the test accuracy at the lowest validation loss so far, whose weights it keeps), the
+// epoch time and the bytes every rank handed to MPI in the last epoch.
 #pragma once
+#include <ATen/core/Tensor.h>
+
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +37,10 @@ class GnnPipeLearner : public Learner {
   std::string data_identity_;  // what a checkpoint must have been trained on (data_identity)
   double best_val_loss_ = 1e300, best_val_acc_ = 0, test_at_best_ = 0;
   int64_t best_epoch_ = 0;  // epoch of the lowest validation loss
+  // The parameters at that epoch (the selected model), by name; in checkpoints as
+  // "selected.<name>" and, for PyTorch, selected.pt beside them. Empty until the first validation
+  // (or after a resume from a checkpoint written before they were stored).
+  std::map<std::string, at::Tensor> selected_;
   double seconds_ = 0;
   int64_t timed_epochs_ = 0;
 };
