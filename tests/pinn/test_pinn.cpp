@@ -239,11 +239,17 @@ TEST_CASE("an interrupted run resumes bit for bit, in the Adam and the L-BFGS ph
     o.resume = dir + "/a.h5";
     PinnLearner b(o, nullptr);
     CHECK(b.steps_done() == 2);
+    // The case's seconds go on from the earlier run's (errors.csv counted this run's alone).
+    const double first_seconds = attribute_real(load_checkpoint(dir + "/a.h5").attributes, "a.h5", "seconds");
+    CHECK(first_seconds > 0);
+    CHECK(b.seconds_before() == Approx(first_seconds).epsilon(1e-9));
+    CHECK(a.seconds_before() == 0);
     for (int i = 0; i < 3; ++i) b.step();
     b.save(dir + "/b.h5");
     o.resume = dir + "/b.h5";
     PinnLearner c(o, nullptr);
     CHECK(c.in_lbfgs());
+    CHECK(c.seconds_before() > b.seconds_before());
     for (int i = 0; i < 2; ++i) c.step();
     const auto p1 = params(straight), p2 = params(c);
     for (size_t i = 0; i < p1.size(); ++i) CHECK(at::equal(p1[i], p2[i]));

@@ -311,6 +311,9 @@ void PinnLearner::save(const std::string& path) const {
   c.attributes["family"] = "pinn";
   c.attributes["step"] = std::to_string(step_);
   c.attributes["case"] = options_.name;
+  // The case's wall time so far, over every run (the study's `seconds` column goes on from it).
+  c.attributes["seconds"] =
+      cat(seconds_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   // The Lagrangian network's displacement output only; an Eulerian one has none.
   if (options_.formulation == Formulation::Lagrangian) c.attributes["displacement_unit"] = cat(displacement_unit());
   c.attributes["initial_condition"] = options_.hard_initial_condition ? "hard" : "soft";
@@ -348,6 +351,7 @@ void PinnLearner::load(const std::string& path) {
   load_adam(c, *adam_, *net_);
   if (c.tensors.count("lbfgs.counters")) load_lbfgs(c, lbfgs());
   last_loss_ = c.tensors.at("last_loss").item<double>();
+  if (c.attributes.count("seconds")) seconds_before_ = attribute_real(c.attributes, path, "seconds");
   step_ = attribute_count(c.attributes, path, "step");
   core::log_info(log_.get(),
                  cat("resumed ", options_.name.empty() ? "" : options_.name + " ", "from ", path, " at step ", step_));

@@ -6,6 +6,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ class PinnLearner : public Learner {
   PinnNetwork& network() { return net_; }
   // Whether step() now runs L-BFGS.
   bool in_lbfgs() const { return step_ >= options_.adam_steps; }
+  // Wall seconds the case took in earlier runs, up to the checkpoint this one resumed (0 for a
+  // fresh run, or a checkpoint written before 2026-12-06, which did not store them).
+  double seconds_before() const { return seconds_before_; }
 
  private:
   void load(const std::string& path);
@@ -67,6 +71,8 @@ class PinnLearner : public Learner {
 
   PinnOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  double seconds_before_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   PinnNetwork net_{nullptr};
   at::Tensor t_, x_;          // the grid axes [nt], [nx] (device, dtype)
   at::Tensor t_all_, x_all_;  // the collocation points, t-major [nt * nx]

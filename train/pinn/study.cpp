@@ -41,7 +41,8 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
       const Evaluation e = learner.evaluate();
       write_case_outputs(lo.output_dir, learner.options(), e);
       const double loss = learner.loss().item<double>();
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double seconds =
+          learner.seconds_before() + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double row[kCols] = {e.rel_l2, e.rel_spectral, loss, seconds, double(learner.steps_done())};
       std::copy(row, row + kCols, table.begin() + i * kCols);
     } catch (const Error& e) {
