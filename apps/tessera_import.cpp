@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "apps/app.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/on_root.hpp"
 #include "io/foreign.hpp"
@@ -21,9 +22,9 @@ using namespace tessera;
 
 // Logs the trajectories, their sizes, fields and node types.
 static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, spdlog::logger& log) {
-  log.info("found {} trajector{} ({} format) in {}; dt = {} (from {})", ds.trajectories.size(),
-           ds.trajectories.size() == 1 ? "y" : "ies", io::foreign_format_name(ds.format), ds.source, ds.dt,
-           ds.dt_source);
+  log.info("found {} ({} format) in {}; dt = {} (from {})",
+           core::counted(ds.trajectories.size(), "trajectory", "trajectories"), io::foreign_format_name(ds.format),
+           ds.source, ds.dt, ds.dt_source);
   if (ds.replaced_dt > 0)
     log.warn("import.dt = {} replaces dt = {} from {} (the dataset's time step is import.dt's)", ds.dt, ds.replaced_dt,
              ds.replaced_dt_source);
@@ -35,23 +36,34 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
              t.nodes, t.cells, t.has_pressure ? ", pressure" : "", t.node_types, types);
     inferred = inferred || t.node_types == "inferred";
   }
-  // A rule that finds no inflow or no outflow is most likely wrong for these files (a tolerance or
-  // axis that does not fit them); the rollout would predict those nodes instead of holding them.
-  // One warning per type, naming the first few trajectories (a file may hold thousands).
-  for (auto [type, name] : {std::pair{mesh::kInflow, "inflow"}, std::pair{mesh::kOutflow, "outflow"}}) {
+  // A rule that finds no inflow, outflow or wall is most likely wrong for these files (a tolerance,
+  // axis or wall speed that does not fit them: walls of 1e-3 from a penalty or LBM solver gave no
+  // wall and inflow corners, without a word); the rollout would predict those nodes instead of
+  // holding them. A node_type field with no boundary node at all is as suspect. One warning per
+  // type, naming the first few trajectories (a file may hold thousands).
+  const std::string axis = o.node_types.axis ? "y" : "x";
+  for (auto [type, what] : {std::pair{mesh::kInflow, "inflow node (boundary nodes near the minimum of " + axis + ")"},
+                            std::pair{mesh::kOutflow, "outflow node (near the maximum of " + axis + ")"},
+                            std::pair{mesh::kWall, cat("wall node (boundary nodes whose speed stays at most ",
+                                                       o.node_types.wall_speed, " x the largest)")},
+                            std::pair{mesh::kNormal, std::string("boundary node in the node_type field")}}) {
     std::vector<std::string> lacking;
-    for (const auto& t : ds.trajectories)
-      if (t.node_types == "inferred" && !t.type_counts.count(type)) lacking.push_back(t.source);
+    for (const auto& t : ds.trajectories) {
+      const bool inferred = t.node_types == "inferred";
+      if (type == mesh::kNormal ? !inferred && t.type_counts.size() == 1 && t.type_counts.count(mesh::kNormal)
+                                : inferred && !t.type_counts.count(type))
+        lacking.push_back(t.source);
+    }
     if (lacking.empty()) continue;
     std::string names;
     for (size_t i = 0; i < lacking.size() && i < 3; ++i) names += cat(i ? ", " : "", lacking[i]);
-    log.warn(
-        "the node-type rule found no {} node ({} {}) in {} of {} trajector{} ({}{}); check node_types.axis, "
-        "node_types.tolerance and node_types.wall_speed",
-        name, type == mesh::kInflow ? "boundary nodes near the minimum of" : "near the maximum of",
-        o.node_types.axis ? "y" : "x", lacking.size(), ds.trajectories.size(),
-        ds.trajectories.size() == 1 ? "y" : "ies", names, lacking.size() > 3 ? ", ..." : "");
+    log.warn("{} found no {} in {} of {} ({}{}); {}", type == mesh::kNormal ? "import" : "the node-type rule", what,
+             lacking.size(), core::counted(ds.trajectories.size(), "trajectory", "trajectories"), names,
+             lacking.size() > 3 ? ", ..." : "",
+             type == mesh::kNormal ? "every node is type 0 (normal): the rollout holds no boundary values"
+                                   : "check node_types.axis, node_types.tolerance and node_types.wall_speed");
   }
+  for (const std::string& w : ds.warnings) log.warn("{}", w);
   if (!ds.has_pressure())
     log.info("pressure: absent{}; the dataset lists no pressure field (training and rollout use velocity only)",
              std::any_of(ds.trajectories.begin(), ds.trajectories.end(), [](const auto& t) { return t.has_pressure; })

@@ -77,7 +77,8 @@ struct ImportedDataset {
   double replaced_dt = 0;
   std::string replaced_dt_source;
   std::vector<ImportedTrajectory> trajectories;
-  bool has_pressure() const;  // every trajectory has pressure
+  std::vector<std::string> warnings;  // doubts about the source that the app logs (uneven step numbers)
+  bool has_pressure() const;          // every trajectory has pressure
 };
 
 ForeignFormat detect_foreign_format(const std::string& path);

@@ -157,12 +157,23 @@ double dt_from_times(const std::vector<double>& t, const std::string& what) {
   for (size_t k = 0; k < t.size(); ++k)
     if (!std::isfinite(t[k])) throw Error(cat(what, ": time stamp ", k, " is ", t[k], "; expected a finite time"));
   if (t.size() < 2) return 0;
-  const double dt = t[1] - t[0];
-  if (!(dt > 0)) throw Error(cat(what, ": time stamps do not increase (", t[0], ", ", t[1], ")"));
-  for (size_t k = 2; k < t.size(); ++k)
-    if (std::abs(t[k] - t[k - 1] - dt) > 1e-6 * dt)
-      throw Error(cat(what, ": time steps are not uniform (t1 - t0 = ", dt, ", t", k, " - t", k - 1, " = ",
-                      t[k] - t[k - 1], "); tessera datasets have one dt"));
+  for (size_t k = 1; k < t.size(); ++k)
+    if (!(t[k] > t[k - 1]))
+      throw Error(cat(what, ": time stamps do not increase (t", k - 1, " = ", t[k - 1], ", t", k, " = ", t[k], ")"));
+  // The mean step, and each stamp within what the stamps' own rounding allows of a uniform grid:
+  // times written with 6 significant digits (C's %g: dt = 1/30 as 0.0333333, 0.0666667, ...) or
+  // as float32 are uniform steps, and were refused (their steps differed by 1e-7, the test allowed
+  // 1e-6 dt), with no way round it; t1 - t0 alone was taken as dt, so float32 stamps gave a dt
+  // off in the 8th digit.
+  const size_t n = t.size() - 1;
+  const double dt = (t[n] - t[0]) / double(n);
+  const double tolerance = 1e-6 * dt + 1e-5 * std::max(std::abs(t[0]), std::abs(t[n]));
+  for (size_t k = 1; k < n; ++k)
+    if (const double off = t[k] - (t[0] + double(k) * dt); std::abs(off) > tolerance)
+      throw Error(cat(what, ": time steps are not uniform (t", k, " = ", t[k], " is ", off, " from t0 + ", k,
+                      " x the mean step ", dt,
+                      ", more than the stamps' rounding explains); tessera datasets have "
+                      "one dt"));
   return dt;
 }
 

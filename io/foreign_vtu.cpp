@@ -1,4 +1,5 @@
 // VTU series (io/foreign.hpp): one .vtu per step, from a .pvd or a directory (or directories).
+#include <vtkCellData.h>
 #include <vtkDataArray.h>
 #include <vtkIdList.h>
 #include <vtkNew.h>
@@ -16,6 +17,7 @@
 
 #include "core/bytes.hpp"
 #include "core/child_process.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "io/foreign.hpp"
 #include "io/foreign_raw.hpp"
@@ -41,7 +43,13 @@ std::vector<VtuStep> pvd_steps(const std::string& pvd) {
   int stamped = 0, unstamped = -1;
   for (int k = 0; k < coll->GetNumberOfNestedElements(); ++k) {
     vtkXMLDataElement* ds = coll->GetNestedElement(k);
-    if (std::string(ds->GetName()) != "DataSet" || attr(ds, "part", "0") != "0") continue;
+    if (std::string(ds->GetName()) != "DataSet") continue;
+    // A step in several pieces (a parallel solver's output, one file per rank): reading piece 0
+    // alone took part of the domain, its cut labelled as a boundary, without a word.
+    if (const std::string part = attr(ds, "part", "0"); part != "0")
+      throw Error(cat(pvd, ": DataSet ", k, " is part ", part, " of its time step (file ", attr(ds, "file"),
+                      "); tessera-import reads one piece per step, the whole mesh: merge the pieces first (e.g. "
+                      "ParaView's Merge Blocks, then save as .vtu)"));
     const std::string file = attr(ds, "file");
     if (file.empty()) throw Error(cat(pvd, ": DataSet ", k, " has no file attribute"));
     VtuStep s{(fs::path(pvd).parent_path() / file).string()};
@@ -64,7 +72,8 @@ std::vector<VtuStep> pvd_steps(const std::string& pvd) {
   return steps;
 }
 
-std::vector<VtuStep> vtu_files(const std::string& dir) {
+// `note`, when given, receives a warning for step numbers that are not evenly spaced.
+std::vector<VtuStep> vtu_files(const std::string& dir, std::string* note = nullptr) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().extension() == ".vtu") {
@@ -93,13 +102,34 @@ std::vector<VtuStep> vtu_files(const std::string& dir) {
       throw Error(cat(dir, ": ", n, " has no step number, beside ", names.size() - 1,
                       " other .vtu files; a folder of loose steps holds one series <name><number>.vtu (or give a "
                       ".pvd that names its steps)"));
+    // A time in the name ("U_t0.5.vtu") splits into "U_t0." and "5": one series read as several.
+    const bool decimal = prefix.size() >= 2 && prefix.back() == '.' &&
+                         std::isdigit(static_cast<unsigned char>(prefix[prefix.size() - 2]));
     if (prefix != first)
-      throw Error(cat(dir, ": .vtu files of two series (", names[0], ", ", n,
-                      "); a folder of loose steps holds one series <name><number>.vtu (or give a .pvd that names "
-                      "its steps)"));
+      throw Error(cat(dir, ": .vtu files of two series (", names[0], ", ", n, "); a folder of loose steps holds one ",
+                      "series <name><number>.vtu",
+                      decimal ? ", and a time with a decimal point is not a step number" : "",
+                      " (or give a .pvd that names its steps", decimal ? " and their times" : "", ")"));
     const size_t nz = number.find_first_not_of('0');
     auto [it, fresh] = by_number.emplace(nz == std::string::npos ? "0" : number.substr(nz), n);
     if (!fresh) throw Error(cat(dir, ": ", it->second, " and ", n, " are both step ", it->first, " of the series"));
+  }
+  // Step numbers not evenly spaced (0, 10, 20, 40): most likely a file missing, which shifts every
+  // later step by one dt. Said, not refused: a series may be numbered by the solver's own steps.
+  if (note && by_number.size() >= 3) {
+    std::vector<std::pair<unsigned long long, std::string>> numbered;
+    for (const auto& [number, file] : by_number)
+      numbered.emplace_back(number.size() < 19 ? std::stoull(number) : 0ULL, file);
+    std::sort(numbered.begin(), numbered.end());
+    const unsigned long long spacing = numbered[1].first - numbered[0].first;
+    for (size_t k = 2; k < numbered.size(); ++k)
+      if (numbered[k].first - numbered[k - 1].first != spacing) {
+        *note = cat(dir, ": the step numbers are not evenly spaced (", numbered[k - 2].second, ", ",
+                    numbered[k - 1].second, ", ", numbered[k].second,
+                    "): the files are taken as equally spaced steps, so a missing one shifts every later step (give a "
+                    ".pvd with time stamps, which are checked)");
+        break;
+      }
   }
   std::vector<VtuStep> steps;
   for (const auto& n : names) steps.push_back({(fs::path(dir) / n).string()});
@@ -108,7 +138,7 @@ std::vector<VtuStep> vtu_files(const std::string& dir) {
 
 // The steps of one trajectory in `path`: a .pvd, or a directory holding one .pvd (its order and
 // time stamps win over the file names) or else .vtu files.
-std::vector<VtuStep> series_steps(const std::string& path) {
+std::vector<VtuStep> series_steps(const std::string& path, std::string* note) {
   if (fs::is_directory(path)) {
     std::vector<std::string> pvds;
     for (const auto& e : fs::directory_iterator(path))
@@ -120,7 +150,7 @@ std::vector<VtuStep> series_steps(const std::string& path) {
                       fs::path(pvds[1]).filename().string(), pvds.size() > 2 ? ", ..." : "",
                       "); a trajectory's folder holds one, or none"));
     }
-    auto steps = vtu_files(path);
+    auto steps = vtu_files(path, note);
     if (!steps.empty()) return steps;
     throw Error(cat(path, ": empty series (no .vtu files)"));
   }
@@ -137,6 +167,7 @@ struct VtuContent {
   std::vector<double> xyz;                   // [points, 3]
   std::vector<int64_t> types, offsets, ids;  // cell c: VTK type types[c], ids[offsets[c], offsets[c + 1])
   std::string array_names;                   // every point array, for messages
+  std::string cell_array_names;              // every cell array (data on cells, not points), for messages
   VtuField velocity, pressure, node_type;
 };
 
@@ -144,7 +175,7 @@ struct VtuContent {
 std::string to_bytes(const VtuContent& c) {
   core::ByteWriter w;
   w.vec(c.xyz), w.vec(c.types), w.vec(c.offsets), w.vec(c.ids);
-  w.str(c.array_names);
+  w.str(c.array_names), w.str(c.cell_array_names);
   for (const VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
     w.u64(f->present), w.u64(static_cast<uint64_t>(f->components));
     w.vec(f->values);
@@ -156,7 +187,7 @@ VtuContent from_bytes(const std::string& b) {
   core::ByteReader r(b);
   VtuContent c;
   c.xyz = r.vec<double>(), c.types = r.vec<int64_t>(), c.offsets = r.vec<int64_t>(), c.ids = r.vec<int64_t>();
-  c.array_names = r.str();
+  c.array_names = r.str(), c.cell_array_names = r.str();
   for (VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
     f->present = r.u64() != 0, f->components = static_cast<int64_t>(r.u64());
     f->values = r.vec<double>();
@@ -255,6 +286,9 @@ VtuContent read_vtu_file(const std::string& file, const ImportOptions& o) {
         for (int k = 0; k < pd->GetNumberOfArrays(); ++k)
           c.array_names += cat(k ? ", " : "", pd->GetArrayName(k) ? pd->GetArrayName(k) : "?");
         if (c.array_names.empty()) c.array_names = "none";
+        vtkCellData* cd = g->GetCellData();
+        for (int k = 0; k < cd->GetNumberOfArrays(); ++k)
+          c.cell_array_names += cat(k ? ", " : "", cd->GetArrayName(k) ? cd->GetArrayName(k) : "?");
         const auto field = [&](const std::string& name, VtuField& f) {
           vtkDataArray* a = pd->GetArray(name.c_str());
           if (!a) return;
@@ -269,10 +303,20 @@ VtuContent read_vtu_file(const std::string& file, const ImportOptions& o) {
       cat(file, ": VTK"), " while reading this file: the file is damaged or not a .vtu file"));
 }
 
+// Finite-volume output holds its fields on cells: the name is right, the centring is not.
+std::string cell_data_hint(const VtuContent& g, const std::string& name) {
+  std::string list = ", " + g.cell_array_names + ",";
+  if (list.find(", " + name + ",") == std::string::npos) return "";
+  return cat("; '", name, "' is cell data (one value per cell), and tessera reads fields on the nodes: convert it ",
+             "to point data first (e.g. ParaView's Cell Data to Point Data)");
+}
+
 Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
-  const std::vector<VtuStep> steps = series_steps(path);
+  std::string note;
+  const std::vector<VtuStep> steps = series_steps(path, &note);
   Raw r;
   r.source = path;
+  if (!note.empty()) r.warnings.push_back(note);
   r.steps = int64_t(steps.size());
   for (size_t s = 0; s < steps.size(); ++s) {
     const std::string& file = steps[s].file;
@@ -306,12 +350,14 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
       check_same_mesh(r, pos, cells, file, steps[0].file);
     }
     const VtuField& v = g.velocity;
+    // A name not found is fields.velocity's error; found on the cells, the name is right.
+    const std::string on_cells = v.present ? "" : cell_data_hint(g, o.velocity);
     if (!v.present || (v.components != 2 && v.components != 3))
       throw Error(cat(file, ": ",
-                      v.present ? "point data '" + o.velocity + "' has " + std::to_string(v.components) +
-                                      " components; expected 2 or 3"
-                                : "no point data '" + o.velocity + "' (point data: " + g.array_names + ")"),
-                  v.present ? "" : "fields.velocity");
+                      v.present ? "point data '" + o.velocity + "' has " +
+                                      core::counted(v.components, "component", "components") + "; expected 2 or 3"
+                                : "no point data '" + o.velocity + "' (point data: " + g.array_names + ")" + on_cells),
+                  v.present || !on_cells.empty() ? "" : "fields.velocity");
     auto vel = to_2d(v.values, int(v.components), true, cat(file, ": ", o.velocity));
     r.velocity.insert(r.velocity.end(), vel.begin(), vel.end());
     const VtuField& p = g.pressure;
@@ -320,13 +366,14 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
                       p.present ? "absent" : "present", " at step 0; expected it at every step or none"));
     if (p.present) {
       if (p.components != 1)
-        throw Error(cat(file, ": point data '", o.pressure, "' has ", p.components, " components; expected 1"));
+        throw Error(cat(file, ": point data '", o.pressure, "' has ",
+                        core::counted(p.components, "component", "components"), "; expected 1"));
       for (double x : p.values) r.pressure.push_back(float(x));
     }
     if (g.node_type.present) {
       if (g.node_type.components != 1)
-        throw Error(
-            cat(file, ": point data '", o.node_type, "' has ", g.node_type.components, " components; expected 1"));
+        throw Error(cat(file, ": point data '", o.node_type, "' has ",
+                        core::counted(g.node_type.components, "component", "components"), "; expected 1"));
       if (s == 0) r.node_type = g.node_type.values;
       // Read at every step, as graph-physics files are: a type that changes would be taken from
       // step 0 without a word.
@@ -379,6 +426,7 @@ ImportedDataset read_vtu_series(const std::string& path, const ImportOptions& o)
                         "; a tessera dataset has one dt (import them separately)"));
       if (stamped_dt == 0) stamped_dt = dt, stamped_by = t;
     }
+    d.warnings.insert(d.warnings.end(), r.warnings.begin(), r.warnings.end());
     d.trajectories.push_back(finish(std::move(r), o));
   }
   settle_dt(

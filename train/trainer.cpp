@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
@@ -96,8 +97,9 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
     for (auto& t : train_) t = t.to(device_);
     for (auto& t : valid_) t = t.to(device_);
   }
-  core::log_info(log_.get(), cat("data: ", train_.size(), " training trajectories (", train_[0].steps(), " steps, ",
-                                 train_[0].global_nodes, " nodes in the first), ", valid_.size(), " validation"));
+  core::log_info(log_.get(), cat("data: ", core::counted(train_.size(), "training trajectory", "training trajectories"),
+                                 " (", train_[0].steps(), " steps, ", train_[0].global_nodes, " nodes in the first), ",
+                                 valid_.size(), " validation"));
   // Samples are drawn with replacement, so a batch larger than the data is allowed, but each step
   // then computes more samples than there are (train.batch = 100,000 on 894 ran for minutes
   // without a progress line): said up front.

@@ -151,6 +151,16 @@ check("the node-type rule found no inflow node (boundary nodes near the minimum 
       and "); check node_types.axis, node_types.tolerance and node_types.wall_speed" in log
       and "found no outflow node (near the maximum of y) in 3 of 3 trajectories" in log,
       "the rule along y warns, once per type, that it found no inflow and no outflow")
+# Walls that are not quite at rest (a penalty or lattice-Boltzmann solver's 1e-3): the rule finds
+# no wall, which is said (no wall, and inflow corners, were written without a word).
+with h5py.File(f"{gp_dir}/cylinder.h5") as f, h5py.File(f"{out}/leaky.h5", "w") as g:
+    for i in f:
+        for k in f[i]:
+            g[f"{i}/{k}"] = f[i][k][...] + (np.float32(1e-3) if k == "velocity" else 0)
+json.dump({"dt": DT, "trajectory_length": STEPS}, open(f"{out}/meta.json", "w"))
+log = run_import(f"{out}/leaky.h5", f"{out}/imported_leaky")
+check("the node-type rule found no wall node (boundary nodes whose speed stays at most 1e-06 x the largest) in 3 of "
+      "3 trajectories" in log, "walls at 1e-3 of the largest speed: the rule says it found no wall")
 # Train and valid splits for the end-to-end rollout test (trajectories 1 and 2 of the same file).
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=train")
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")

@@ -1,6 +1,7 @@
 // Shared by the foreign-data tests (test_io_import_*.cpp): a small channel flow with known
 // velocity, pressure and node types, and writers of it as graph-physics HDF5 and VTU series.
 #pragma once
+#include <vtkCellData.h>
 #include <vtkDoubleArray.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
@@ -161,12 +162,15 @@ inline void write_vtu(const std::string& path, const mesh::Mesh& m, const std::v
     a->SetName(f.name.c_str());
     const int c = f.channels == 2 ? 3 : f.channels;
     a->SetNumberOfComponents(c);
-    for (int64_t i = 0; i < m.num_nodes(); ++i) {
+    for (int64_t i = 0; i < (f.on_cells ? m.num_cells() : m.num_nodes()); ++i) {
       double v[3] = {0, 0, 0};
       for (int k = 0; k < f.channels; ++k) v[k] = f.data[i * f.channels + k];
       a->InsertNextTuple(v);
     }
-    g->GetPointData()->AddArray(a);
+    if (f.on_cells)
+      g->GetCellData()->AddArray(a);
+    else
+      g->GetPointData()->AddArray(a);
   }
   vtkNew<vtkXMLUnstructuredGridWriter> w;
   w->SetFileName(path.c_str());

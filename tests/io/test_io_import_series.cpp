@@ -38,6 +38,16 @@ TEST_CASE("VTU series: .pvd and directory, pressure optional, step order by numb
   d = io::read_foreign(plain, o);
   REQUIRE(d.trajectories.size() == 1);
   check_channel(d.trajectories[0], false);
+  // Step numbers 2, 5, 10 (a file missing would look so): read in order, with a warning; evenly
+  // numbered files give none.
+  REQUIRE(d.warnings.size() == 1);
+  CHECK(d.warnings[0].find("the step numbers are not evenly spaced (step_2.vtu, step_5.vtu, step_10.vtu)") !=
+        std::string::npos);
+  const std::string even = write_vtu_series("vtu_dir_even", false, false);
+  fs::rename(even + "/step_2.vtu", even + "/flow_00.vtu");
+  fs::rename(even + "/step_5.vtu", even + "/flow_10.vtu");
+  fs::rename(even + "/step_10.vtu", even + "/flow_20.vtu");
+  CHECK(io::read_foreign(even, o).warnings.empty());
   // A directory of such directories: one trajectory each.
   const std::string many = out + "/vtu_many";
   fs::remove_all(many);
@@ -176,6 +186,18 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   const std::string twice = write_vtu_series("vtu_step_twice", false, false);
   fs::copy(twice + "/step_5.vtu", twice + "/step_005.vtu");
   check_error([&] { io::read_foreign(twice, o); }, "are both step 5 of the series");
+  // Times in the names (U_t0.5.vtu): not step numbers, and the error says so.
+  const std::string timed = write_vtu_series("vtu_time_names", false, false);
+  fs::rename(timed + "/step_2.vtu", timed + "/U_t0.0.vtu");
+  fs::rename(timed + "/step_5.vtu", timed + "/U_t0.5.vtu");
+  fs::rename(timed + "/step_10.vtu", timed + "/U_t1.0.vtu");
+  check_error([&] { io::read_foreign(timed, o); }, "a time with a decimal point is not a step number");
+  // Velocity on the cells (finite-volume output): the error says it is cell data.
+  const std::string on_cells = write_vtu_series("vtu_cell_velocity", false, false);
+  write_vtu(on_cells + "/step_5.vtu", channel,
+            {io::Field{"velocity", 2, true, std::vector<double>(size_t(channel.num_cells()) * 2, 1.0)}});
+  check_error([&] { io::read_foreign(on_cells, o); },
+              "no point data 'velocity' (point data: none); 'velocity' is cell data (one value per cell)");
   // Time stamps: not numbers, not finite, not uniform (also when import.dt is set).
   auto stamps = [&](const std::string& name, const std::vector<std::string>& times) {
     const std::string dir = write_vtu_series(name, false, true);
@@ -203,6 +225,22 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
         io::read_foreign(stamps("vtu_time_uneven", {"0", "0.5", "1.5"}), o);
       },
       "time steps are not uniform");
+  // Stamps of uniform steps written with 6 significant digits (C's %g of k/30) are uniform, and dt
+  // is their mean step (they were refused: their steps differ by 1e-7, and import.dt did not help).
+  CHECK(io::read_foreign(stamps("vtu_time_rounded", {"0", "0.0333333", "0.0666667"}), io::ImportOptions{}).dt ==
+        Approx(0.03333335).epsilon(1e-12));
+  // A step in two pieces (a parallel solver's files): refused (piece 0 alone was read: part of the
+  // domain, its cut taken for a boundary).
+  check_error(
+      [&] {
+        const std::string dir = write_vtu_series("vtu_pieces", false, true);
+        std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
+                                           << "<DataSet timestep=\"0\" part=\"0\" file=\"step_2.vtu\"/>\n"
+                                           << "<DataSet timestep=\"0\" part=\"1\" file=\"step_5.vtu\"/>\n"
+                                           << "</Collection></VTKFile>\n";
+        io::read_foreign(dir + "/series.pvd", o);
+      },
+      "series.pvd: DataSet 1 is part 1 of its time step (file step_5.vtu); tessera-import reads one piece per step");
   // A DataSet without a timestep among stamped ones, or a file listed twice (one step repeated,
   // another dropped): refused, also with import.dt set.
   auto pvd = [&](const std::string& name, const std::string& entries) {

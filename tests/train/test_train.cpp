@@ -454,6 +454,9 @@ TEST_CASE("checkpoints carry the training data's dt; other steps are warned abou
   CHECK(m.data_dt == 0.05);
   CHECK(train::dt_mismatch_warning(m.data_dt, 0.05, "x.h5 #0").empty());
   CHECK(train::dt_mismatch_warning(m.data_dt, 0.05 * (1 + 1e-12), "x.h5 #0").empty());  // rounding in other writers
+  // float32 time stamps (0.0500000007) against the same dt given as import.dt: the importer's 1e-6.
+  CHECK(train::dt_mismatch_warning(m.data_dt, double(0.05f), "x.h5 #0").empty());
+  CHECK(!train::dt_mismatch_warning(m.data_dt, 0.05 * (1 + 2e-6), "x.h5 #0").empty());
   CHECK(train::dt_mismatch_warning(m.data_dt, 0.01, "x.h5 #0") ==
         "the model was trained on steps of dt = 0.05, but x.h5 #0 has dt = 0.01: each predicted step still advances "
         "the training data's dt");
