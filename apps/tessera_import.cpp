@@ -22,7 +22,9 @@ using namespace tessera;
 
 // Logs the trajectories, their sizes, fields and node types.
 static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, spdlog::logger& log) {
-  log.info("found {} ({} format) in {}; dt = {} (from {})",
+  // With import.max_trajectories the reader stops there: the source may hold more.
+  const bool capped = o.max_trajectories > 0 && int64_t(ds.trajectories.size()) == o.max_trajectories;
+  log.info("{} {} ({} format) in {}; dt = {} (from {})", capped ? "read the first" : "found",
            core::counted(ds.trajectories.size(), "trajectory", "trajectories"), io::foreign_format_name(ds.format),
            ds.source, ds.dt, ds.dt_source);
   if (ds.replaced_dt > 0)
@@ -77,7 +79,9 @@ static void run(apps::Context& ctx) {
   // 1. Options from the deck (import.*, fields.*, node_types.*).
   const io::ImportOptions o = io::import_options(d);
   const std::string source = d.resolve_path(d.get_string("import.source"));
-  const std::string dir = d.get_output_dir("output.dir"), split = d.get_string("output.split");
+  // The split is a plain file name, checked here with the deck (after reading the data, the
+  // writer's check came late and named no --set).
+  const std::string dir = d.get_output_dir("output.dir"), split = d.get_file_name("output.split");
   // A split imported (or made by tessera-cfd) earlier is somebody's data: replaced only when asked.
   if (const std::string existing = cat(dir, "/", split, ".h5");
       std::filesystem::exists(existing) && !d.get_bool("output.overwrite"))
@@ -102,9 +106,9 @@ static void run(apps::Context& ctx) {
     describe(ds, o, *ctx.log);
     // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).
     io::write_imported(ds, o, dir, split, d.resolved_yaml());
-    ctx.log->info("wrote {}/{}.h5 ({} trajector{} of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
-                  ds.trajectories.size(), ds.trajectories.size() == 1 ? "y" : "ies", ds.trajectories.front().steps, dir,
-                  dir, split);
+    ctx.log->info("wrote {}/{}.h5 ({} of {} steps), {}/meta.json and {}/{}.import.yaml", dir, split,
+                  core::counted(ds.trajectories.size(), "trajectory", "trajectories"), ds.trajectories.front().steps,
+                  dir, dir, split);
   });
 }
 

@@ -255,6 +255,18 @@ DatasetMeta read_dataset_meta(const std::string& dir) {
 
 DatasetReader::DatasetReader(const std::string& dir, const std::string& split)
     : path_(dir + "/" + split + ".h5"), meta_(read_dataset_meta(dir)) {
+  // A split that is not there: the ones that are (a rollout on "test" of an imported dataset
+  // whose only split is "train" said "file not found" alone).
+  if (std::error_code ec; !std::filesystem::exists(path_, ec) && !ec) {
+    std::vector<std::string> splits;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().extension() == ".h5") splits.push_back(e.path().stem().string());
+    std::sort(splits.begin(), splits.end());
+    std::string names;
+    for (const auto& n : splits) names += cat(names.empty() ? "" : ", ", n);
+    throw Error(cat(path_, ": file not found: the dataset has no split '", split,
+                    "' (its splits: ", names.empty() ? "none" : names, ")"));
+  }
   file_ = std::make_unique<H5File>(H5File::open_read(path_));
   // Trajectories are the groups named by a number; other names (a foreign tool's extras) are
   // not trajectories. A number beyond int64 is a damaged file, not a name to pass over.

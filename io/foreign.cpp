@@ -171,8 +171,10 @@ void write_imported(const ImportedDataset& d, const ImportOptions& o, const std:
   e << YAML::Key << "steps" << YAML::Value << first.steps;
   e << YAML::Key << "dt" << YAML::Value << d.dt << YAML::Key << "dt_from" << YAML::Value << d.dt_source;
   e << YAML::Key << "fields" << YAML::Value << describe_fields(d);
-  std::string absent = d.has_pressure() ? "" : "pressure";
-  e << YAML::Key << "absent" << YAML::Value << absent;
+  // The fields the source lacks, as a list ("absent: \"\"" read as a field with an empty name).
+  std::vector<std::string> absent;
+  if (!d.has_pressure()) absent.push_back("pressure");
+  e << YAML::Key << "absent" << YAML::Value << YAML::Flow << absent;
   e << YAML::Key << "node_types" << YAML::Value << YAML::BeginSeq;
   for (const auto& t : d.trajectories) e << cat(t.source, ": ", t.node_types);
   e << YAML::EndSeq;

@@ -138,8 +138,12 @@ std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, cons
 std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const std::string& what) {
   std::vector<int32_t> out(v.size());
   for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] < 0 || v[i] >= double(nodes) || v[i] != std::floor(v[i]))
-      throw Error(cat(what, ": cell ", i / 3, " references node ", v[i], "; expected indices 0..", nodes - 1));
+    if (v[i] < 0 || v[i] >= double(nodes) || v[i] != std::floor(v[i])) {
+      // Indices 1..N throughout: a 1-based writer (Fortran, MATLAB, Gmsh's own numbering).
+      const bool one_based = v[i] == double(nodes) && *std::min_element(v.begin(), v.end()) >= 1;
+      throw Error(cat(what, ": cell ", i / 3, " references node ", v[i], "; expected indices 0..", nodes - 1,
+                      one_based ? " (the indices run 1..N: 1-based? tessera's are 0-based, subtract 1)" : ""));
+    }
     out[i] = int32_t(v[i]);
   }
   return out;
@@ -310,14 +314,19 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
     mesh::orient_consistently(m);
     mesh::validate(m, r.source);
   }
+  // Named by the step's own file where a series has one (a .vtu among hundreds).
+  auto at_step = [&](size_t step) {
+    return step < r.step_files.size() ? cat(r.step_files[step], " (step ", step, " of ", r.source, ")")
+                                      : cat(r.source, " at step ", step);
+  };
   for (size_t k = 0; k < r.velocity.size(); ++k)
     if (!std::isfinite(r.velocity[k]))
-      throw Error(cat(r.source, ": ", o.velocity, " holds a non-finite value at step ", k / (r.nodes * 2), ", node ",
-                      (k / 2) % r.nodes));
+      throw Error(cat(at_step(k / size_t(r.nodes * 2)), ": ", o.velocity, " holds a non-finite value (", r.velocity[k],
+                      ") at node ", (k / 2) % r.nodes));
   for (size_t k = 0; k < r.pressure.size(); ++k)
     if (!std::isfinite(r.pressure[k]))
-      throw Error(
-          cat(r.source, ": ", o.pressure, " holds a non-finite value at step ", k / r.nodes, ", node ", k % r.nodes));
+      throw Error(cat(at_step(k / size_t(r.nodes)), ": ", o.pressure, " holds a non-finite value (", r.pressure[k],
+                      ") at node ", k % r.nodes));
   ImportedTrajectory t;
   t.source = r.source;
   t.steps = r.steps;

@@ -21,13 +21,14 @@ namespace tessera::io::foreign_detail {
 struct Raw {
   std::string source;
   int64_t steps = 0, nodes = 0;
-  std::vector<float> pos;             // [N, 2]
-  std::vector<int32_t> cells;         // [C, 3]
-  std::vector<float> velocity;        // [T, N, 2]
-  std::vector<float> pressure;        // [T, N]; empty: absent
-  std::vector<double> node_type;      // [N]; empty: absent
-  std::vector<double> times;          // per step, when the source has them
-  std::vector<std::string> warnings;  // what the reader doubts but does not refuse
+  std::vector<float> pos;               // [N, 2]
+  std::vector<int32_t> cells;           // [C, 3]
+  std::vector<float> velocity;          // [T, N, 2]
+  std::vector<float> pressure;          // [T, N]; empty: absent
+  std::vector<double> node_type;        // [N]; empty: absent
+  std::vector<double> times;            // per step, when the source has them
+  std::vector<std::string> warnings;    // what the reader doubts but does not refuse
+  std::vector<std::string> step_files;  // per step, the file it was read from (VTU series), for errors
 };
 
 // An n-D array read from a file, as doubles.

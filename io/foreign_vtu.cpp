@@ -384,6 +384,7 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
                         "node)"));
     }
     r.times.push_back(steps[s].time);
+    r.step_files.push_back(file);
   }
   if (std::any_of(r.times.begin(), r.times.end(), [](double t) { return std::isnan(t); })) r.times.clear();
   return r;

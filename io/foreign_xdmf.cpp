@@ -61,7 +61,15 @@ struct XdmfData {
         throw Error(cat(xmf, ": ", what, ": HDF DataItem '", text, "' is not <file>.h5:/<dataset>"));
       const std::string file = (fs::path(dir) / text.substr(0, colon)).string(), dset = text.substr(colon + 1);
       auto it = files.find(file);
-      if (it == files.end()) it = files.emplace(file, H5File::open_read(file)).first;
+      // Named with what refers to it: meshio's TimeSeriesWriter writes its .h5 into the working
+      // directory, not beside the .xdmf, and "flow.h5: file not found" alone did not say where
+      // the name came from.
+      if (it == files.end()) {
+        if (!fs::exists(file))
+          throw Error(
+              cat(file, ": file not found (", xmf, ": ", what, " names '", text, "', relative to the .xdmf's folder)"));
+        it = files.emplace(file, H5File::open_read(file)).first;
+      }
       std::vector<hsize_t> stored;
       a.v = it->second.read<double>(dset, &stored);
       a.what = cat(file, ": ", dset);
@@ -287,8 +295,15 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
       if (*slot) throw Error(cat(xmf, ": ", where, ": two attributes named '", name, "'; keep one"));
       *slot = a;
     }
-    if (!vel)
-      throw Error(cat(xmf, ": ", where, ": no attribute '", o.velocity, "'; velocity is required"), "fields.velocity");
+    if (!vel) {
+      std::string names;  // the attributes there are (a field named Velocity, not velocity)
+      for (int k = 0; k < g->GetNumberOfNestedElements(); ++k)
+        if (vtkXMLDataElement* a = g->GetNestedElement(k); std::string(a->GetName()) == "Attribute")
+          names += cat(names.empty() ? "" : ", ", attr(a, "Name"));
+      throw Error(cat(xmf, ": ", where, ": no attribute '", o.velocity,
+                      "'; velocity is required (attributes: ", names.empty() ? "none" : names, ")"),
+                  "fields.velocity");
+    }
     Array v = data.read(child(vel, "DataItem"), where + " " + o.velocity);
     if (v.dims.size() != 2 || (v.dims[1] != 2 && v.dims[1] != 3))
       throw Error(cat(v.what, ": shape ", shape_text(v.dims), " at ", where, "; expected [N, 2] or [N, 3]"));

@@ -40,7 +40,7 @@ std::vector<double> speed(const at::Tensor& v) {
   return {s.data_ptr<double>(), s.data_ptr<double>() + s.numel()};
 }
 
-// <base>.png: rows of steps (first, middle, last); columns predicted |u|, solver |u|, |error|
+// <base>.png: rows of steps (first, middle, last); columns predicted |u|, the data's |u|, |error|
 // (with truth), sampled on an image of the mesh. Colour ranges are shared down each column.
 void write_rollout_png(const std::string& path, const TrajectoryData& t, const Rollout& r, double dt, bool with_truth) {
   const int64_t steps = r.predicted.size(0);
@@ -60,7 +60,7 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t, const R
   for (int64_t k : shown) {
     add(r.predicted[k], "predicted |u|", k, top);
     if (!with_truth) continue;
-    add(t.velocity[k], "solver |u|", k, top);
+    add(t.velocity[k], "data |u|", k, top);
     add(r.predicted[k] - t.velocity[k], "|error|", k, top_err);
   }
   for (size_t i = 0; i < panels.size(); ++i) {
@@ -87,7 +87,8 @@ at::Tensor wake_series(const TrajectoryData& t, const Rollout& r, const WakeProb
 // RMSE, beside the RMSE per step against persistence.
 void write_wake_png(const std::string& path, const at::Tensor& series, const Rollout& r, const WakeProbe& p,
                     double dt) {
-  io::PlotSeries truth{"solver", {}, {}}, model{"model", {}, {}};
+  // "data": the trajectory may be imported, not tessera-cfd's (it was labelled "solver").
+  io::PlotSeries truth{"data", {}, {}}, model{"model", {}, {}};
   const double* v = series.data_ptr<double>();
   for (int64_t k = 0; k < series.size(0); ++k) {
     truth.x.push_back(k * dt), truth.y.push_back(v[2 * k]);

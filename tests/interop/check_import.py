@@ -163,12 +163,19 @@ check("the node-type rule found no wall node (boundary nodes whose speed stays a
       "3 trajectories" in log, "walls at 1e-3 of the largest speed: the rule says it found no wall")
 # Train and valid splits for the end-to-end rollout test (trajectories 1 and 2 of the same file).
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=train")
-run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")
+log = run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")
+check("read the first 1 trajectory (graph-physics format)" in log,
+      "a capped import says it read the first trajectories (it said 'found 1' of a file holding 3)")
 # An existing split is replaced only when asked (a re-import replaced it without a word).
 r = subprocess.run([app, deck, "--set", f"import.source={gp_dir}/cylinder.h5", "--set", f"output.dir={out}/imported_gp",
                     "--set", "output.split=valid"], capture_output=True, text=True)
 check(r.returncode == 1 and "valid.h5 exists; choose another output.dir or output.split, or replace it with --set "
       "output.overwrite=true" in r.stderr, f"a second import into the valid split is refused ({r.stderr.strip()[-200:]})")
+# A split that is a path: refused at its --set before the data are read.
+r = subprocess.run([app, deck, "--set", f"import.source={gp_dir}/cylinder.h5", "--set", f"output.dir={out}/imported_gp",
+                    "--set", "output.split=a/b"], capture_output=True, text=True)
+check(r.returncode == 1 and "error: --set output.split: 'a/b' is not a plain file name" in r.stderr
+      and "found" not in r.stdout, f"a split that is a path is refused at its key ({r.stderr.strip()[-200:]})")
 
 # --- (b) meshio VTU series -----------------------------------------------------------------------
 vtu_dir = f"{out}/vtu_series"

@@ -38,7 +38,7 @@ TEST_CASE("graph-physics HDF5: velocity-only trajectories with inferred node typ
   CHECK(t.at("node_type").i32 == d.trajectories[1].fields.at("node_type").i32);
   std::ifstream rec(dir + "/test.import.yaml");
   std::string text((std::istreambuf_iterator<char>(rec)), {});
-  CHECK(text.find("absent: pressure") != std::string::npos);
+  CHECK(text.find("absent: [pressure]") != std::string::npos);
   CHECK(text.find("format: graph-physics") != std::string::npos);
 }
 
@@ -187,6 +187,16 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
   });
   check_error([&] { io::read_foreign(bad_c, o); }, "/0/cells: cell 1 references node 45; expected indices 0..44");
+  // 1-based cells (every index one too high): said.
+  const std::string one_based = file("cells_one_based", [&](io::H5File& f) {
+    std::vector<int32_t> cc(cells);
+    for (auto& i : cc) ++i;
+    f.write("/0/mesh_pos", {n, 2}, pos.data());
+    f.write("/0/cells", {c, 3}, cc.data());
+    f.write("/0/velocity", {kSteps, n, 2}, velocity(2).data());
+  });
+  check_error([&] { io::read_foreign(one_based, o); },
+              "expected indices 0..44 (the indices run 1..N: 1-based? tessera's are 0-based, subtract 1)");
   const std::string moving_types = file("node_type_changes", [&](io::H5File& f) {
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());
@@ -224,7 +234,7 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
     p[n + 7] = NAN;
     f.write("/0/pressure", {kSteps, n, 1}, p.data());
   });
-  check_error([&] { io::read_foreign(nan_p, o); }, "pressure holds a non-finite value at step 1, node 7");
+  check_error([&] { io::read_foreign(nan_p, o); }, "at step 1: pressure holds a non-finite value (nan) at node 7");
   const std::string z_vel = file("velocity_z", [&](io::H5File& f) {
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());

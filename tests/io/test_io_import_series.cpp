@@ -118,7 +118,8 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
     p.data[3] = INFINITY;
     write_vtu(nanp + "/step_10.vtu", channel, {vel, p});
   }
-  check_error([&] { io::read_foreign(nanp, o); }, "pressure holds a non-finite value at step 2, node 3");
+  check_error([&] { io::read_foreign(nanp, o); },
+              "step_10.vtu (step 2 of " + nanp + "): pressure holds a non-finite value (inf) at node 3");
   // A broken .vtu: VTK's multi-line report becomes one line.
   const std::string broken = write_vtu_series("vtu_broken", false, false);
   std::ofstream(broken + "/step_5.vtu") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"UnstructuredGrid\"><Unstr";

@@ -42,6 +42,16 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
     check_error([&] { io::read_foreign(out + "/xdmf_tessera/transposed.xmf", o); },
                 cat("flow_000000.h5: /velocity: stored as [", kNodes, ", 3], but the DataItem's Dimensions say [3, ",
                     kNodes, "]"));
+    // A heavy-data file that is not there (meshio writes it into the working directory): named
+    // with the .xmf and the DataItem that refers to it.
+    std::string moved = text;
+    for (size_t at = moved.find(">flow_"); at != std::string::npos; at = moved.find(">flow_", at + 1))
+      moved.insert(at + 1, "elsewhere/");
+    std::ofstream(out + "/xdmf_tessera/moved.xmf") << moved;
+    check_error([&] { io::read_foreign(out + "/xdmf_tessera/moved.xmf", o); },
+                "elsewhere/flow_mesh.h5: file not found (" + out +
+                    "/xdmf_tessera/moved.xmf: step 0 (grid 'step_0') Geometry names 'elsewhere/flow_mesh.h5:/coords', "
+                    "relative to the .xdmf's folder)");
   }
   check_inferred(d.trajectories[0]);
 
@@ -179,6 +189,10 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
     const std::string velocity = text.substr(begin, end + 12 - begin);
     check_error([&] { io::read_foreign(variant("meshio_two_velocities", velocity, velocity + velocity, true), o); },
                 "meshio_two_velocities.xdmf: step 0: two attributes named 'velocity'; keep one");
+    // Velocity under another name: the error lists the attributes there are.
+    check_error(
+        [&] { io::read_foreign(variant("meshio_Velocity", "Name=\"velocity\"", "Name=\"Velocity\"", true), o); },
+        "no attribute 'velocity'; velocity is required (attributes: Velocity", "fields.velocity");
     check_error(
         [&] {
           io::read_foreign(variant("meshio_node_type_shape", cat("Dimensions=\"", kNodes, "\" Format"),
