@@ -24,8 +24,9 @@ using namespace tessera;
 static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, spdlog::logger& log) {
   // With import.max_trajectories the reader stops there: the source may hold more.
   const bool capped = o.max_trajectories > 0 && int64_t(ds.trajectories.size()) == o.max_trajectories;
-  log.info("{} {} ({} format) in {}; dt = {} (from {})", capped ? "read the first" : "found",
-           core::counted(ds.trajectories.size(), "trajectory", "trajectories"), io::foreign_format_name(ds.format),
+  log.info("found {}{} ({} format) in {}; dt = {} (from {})",
+           core::counted(ds.trajectories.size(), "trajectory", "trajectories"),
+           capped ? " (import.max_trajectories: the source may hold more)" : "", io::foreign_format_name(ds.format),
            ds.source, ds.dt, ds.dt_source);
   if (ds.replaced_dt > 0)
     log.warn("import.dt = {} replaces dt = {} from {} (the dataset's time step is import.dt's)", ds.dt, ds.replaced_dt,

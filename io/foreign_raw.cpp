@@ -157,7 +157,7 @@ int64_t first_difference(const std::vector<double>& a, const std::vector<double>
   return -1;
 }
 
-double dt_from_times(const std::vector<double>& t, const std::string& what) {
+double dt_from_times(const std::vector<double>& t, const std::string& what, double* uncertainty) {
   for (size_t k = 0; k < t.size(); ++k)
     if (!std::isfinite(t[k])) throw Error(cat(what, ": time stamp ", k, " is ", t[k], "; expected a finite time"));
   if (t.size() < 2) return 0;
@@ -169,9 +169,13 @@ double dt_from_times(const std::vector<double>& t, const std::string& what) {
   // as float32 are uniform steps, and were refused (their steps differed by 1e-7, the test allowed
   // 1e-6 dt), with no way round it; t1 - t0 alone was taken as dt, so float32 stamps gave a dt
   // off in the 8th digit.
+  // Never more than a tenth of a step: far from t = 0 (stamps near 100 with dt 0.001) the rounding
+  // term alone would let a missing step through, which moves a stamp by about half a step.
   const size_t n = t.size() - 1;
   const double dt = (t[n] - t[0]) / double(n);
-  const double tolerance = 1e-6 * dt + 1e-5 * std::max(std::abs(t[0]), std::abs(t[n]));
+  const double rounding = 1e-5 * std::max(std::abs(t[0]), std::abs(t[n]));
+  const double tolerance = std::min(1e-6 * dt + rounding, 0.1 * dt);
+  if (uncertainty) *uncertainty = std::min(1e-6 * dt + rounding / double(n), 0.1 * dt);
   for (size_t k = 1; k < n; ++k)
     if (const double off = t[k] - (t[0] + double(k) * dt); std::abs(off) > tolerance)
       throw Error(cat(what, ": time steps are not uniform (t", k, " = ", t[k], " is ", off, " from t0 + ", k,

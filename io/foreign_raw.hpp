@@ -62,8 +62,9 @@ std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, cons
 std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const std::string& what);
 
 // dt from uniform time stamps; 0 when there are fewer than two. Stamps must be finite, increasing
-// and uniform (an Error on `what` otherwise).
-double dt_from_times(const std::vector<double>& t, const std::string& what);
+// and uniform (an Error on `what` otherwise). `uncertainty`, when given, receives how far the
+// stamps' rounding may move that dt (the mean step), for comparing dts of several series.
+double dt_from_times(const std::vector<double>& t, const std::string& what, double* uncertainty = nullptr);
 
 // A number written as text (a .pvd timestep, an XDMF Time Value): the whole text must be one
 // finite number, else an Error naming `what` and the text.

@@ -116,10 +116,12 @@ std::vector<VtuStep> vtu_files(const std::string& dir, std::string* note = nullp
   }
   // Step numbers not evenly spaced (0, 10, 20, 40): most likely a file missing, which shifts every
   // later step by one dt. Said, not refused: a series may be numbered by the solver's own steps.
-  if (note && by_number.size() >= 3) {
+  // (Numbers of 19 digits and more, beyond the integers compared here, are not checked.)
+  const bool comparable =
+      std::all_of(by_number.begin(), by_number.end(), [](const auto& kv) { return kv.first.size() < 19; });
+  if (note && comparable && by_number.size() >= 3) {
     std::vector<std::pair<unsigned long long, std::string>> numbered;
-    for (const auto& [number, file] : by_number)
-      numbered.emplace_back(number.size() < 19 ? std::stoull(number) : 0ULL, file);
+    for (const auto& [number, file] : by_number) numbered.emplace_back(std::stoull(number), file);
     std::sort(numbered.begin(), numbered.end());
     const unsigned long long spacing = numbered[1].first - numbered[0].first;
     for (size_t k = 2; k < numbered.size(); ++k)
@@ -416,16 +418,19 @@ ImportedDataset read_vtu_series(const std::string& path, const ImportOptions& o)
     if (!subdirs.empty() && !pvd) trajectories = subdirs;
   }
   // Every trajectory's stamps must be uniform (even with import.dt set) and give the same dt.
-  double stamped_dt = 0;
+  // Two dts agree within their stamps' rounding (two series of %g stamps over different spans
+  // give mean steps 3e-6 apart).
+  double stamped_dt = 0, stamped_uncertainty = 0;
   std::string stamped_by;
   for (const auto& t : trajectories) {
     if (o.max_trajectories > 0 && int64_t(d.trajectories.size()) >= o.max_trajectories) break;
     Raw r = read_vtu_trajectory(t, o);
-    if (const double dt = dt_from_times(r.times, t); dt > 0) {
-      if (stamped_dt > 0 && std::abs(dt - stamped_dt) > 1e-6 * stamped_dt)
+    double uncertainty = 0;
+    if (const double dt = dt_from_times(r.times, t, &uncertainty); dt > 0) {
+      if (stamped_dt > 0 && std::abs(dt - stamped_dt) > uncertainty + stamped_uncertainty)
         throw Error(cat(t, ": dt ", dt, " from its .pvd time stamps, but ", stamped_by, " has ", stamped_dt,
                         "; a tessera dataset has one dt (import them separately)"));
-      if (stamped_dt == 0) stamped_dt = dt, stamped_by = t;
+      if (stamped_dt == 0) stamped_dt = dt, stamped_uncertainty = uncertainty, stamped_by = t;
     }
     d.warnings.insert(d.warnings.end(), r.warnings.begin(), r.warnings.end());
     d.trajectories.push_back(finish(std::move(r), o));

@@ -184,12 +184,13 @@ class LossHistory {
   void write() const {
     std::string csv = cat(kHeader, "\n");
     char buf[32];
-    auto put = [&](double v, char end) {
+    // The step as an integer (the shortest double form writes 100000 as 1e+05).
+    auto put = [&](auto v, char end) {
       const auto r = std::to_chars(buf, buf + sizeof buf, v);
       csv.append(buf, r.ptr);
       csv += end;
     };
-    for (size_t i = 0; i < raw.x.size(); ++i) put(raw.x[i], ','), put(raw.y[i], ','), put(smooth.y[i], '\n');
+    for (size_t i = 0; i < raw.x.size(); ++i) put(int64_t(raw.x[i]), ','), put(raw.y[i], ','), put(smooth.y[i], '\n');
     core::write_text_atomic(path_, csv);
   }
   io::PlotSeries raw{"loss per step", {}, {}}, smooth{"smoothed (0.98)", {}, {}};
@@ -237,8 +238,10 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   // The earlier rows of both files come from the folder of the checkpoint this run resumed.
   MetricsFile metrics(o.output_dir + "/metrics.csv");
   LossHistory losses_so_far(o.output_dir + "/loss.csv");
+  // (Made absolute: a checkpoint named without a folder, "checkpoint.h5", has an empty parent,
+  // and the rows were looked for in "/".)
   const std::string history_dir =
-      o.resumed_from.empty() ? o.output_dir : std::filesystem::path(o.resumed_from).parent_path().string();
+      o.resumed_from.empty() ? o.output_dir : std::filesystem::absolute(o.resumed_from).parent_path().string();
   run_on_root(comm, [&] {
     metrics.load(history_dir + "/metrics.csv", learner.steps_done());
     losses_so_far.load(history_dir + "/loss.csv", learner.steps_done());
@@ -265,11 +268,12 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                           comm.root() && core::Progress::is_terminal());
   TimeBudget budget(o.time_limit_minutes, comm);
   if (budget.active()) progress.set_time_limit(60 * o.time_limit_minutes);
-  // A checkpoint and the losses up to it, then the note an interrupt prints (its path and step,
-  // to resume from).
+  // The losses up to a checkpoint, the checkpoint, then the note an interrupt prints (its path
+  // and step, to resume from). loss.csv first: a run stopped between the two leaves it ahead of
+  // the checkpoint, whose step cuts it on resume, never behind it (a gap in the history).
   auto save = [&](int64_t step) {
-    learner.save(checkpoint);
     run_on_root(comm, [&] { losses_so_far.write(); });
+    learner.save(checkpoint);
     core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
   };
   // Both curves of training.png: this step's loss and the smoothed one (0.98), which lags by

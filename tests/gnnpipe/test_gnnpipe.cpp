@@ -508,6 +508,10 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
       return it->second;
     };
     CHECK(figure("test_acc") == figure("test_at_best_val"));
+    // The validation loss too, a continuous figure (an accuracy of the last epoch's weights could
+    // equal the selected model's by chance).
+    const at::Tensor best = train::load_checkpoint(dir + "/checkpoint.h5").tensors.at("gnnpipe.best");
+    CHECK(figure("val_loss") == Approx(best[0].item<double>()).epsilon(1e-12));
   }
   world.barrier();
 }

@@ -164,8 +164,8 @@ check("the node-type rule found no wall node (boundary nodes whose speed stays a
 # Train and valid splits for the end-to-end rollout test (trajectories 1 and 2 of the same file).
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=train")
 log = run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")
-check("read the first 1 trajectory (graph-physics format)" in log,
-      "a capped import says it read the first trajectories (it said 'found 1' of a file holding 3)")
+check("found 1 trajectory (import.max_trajectories: the source may hold more) (graph-physics format)" in log,
+      "a capped import says the source may hold more (it said 'found 1' of a file holding 3)")
 # An existing split is replaced only when asked (a re-import replaced it without a word).
 r = subprocess.run([app, deck, "--set", f"import.source={gp_dir}/cylinder.h5", "--set", f"output.dir={out}/imported_gp",
                     "--set", "output.split=valid"], capture_output=True, text=True)

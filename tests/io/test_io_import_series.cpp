@@ -277,6 +277,21 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   fs::copy(fs::path(stamps("vtu_dt_b", {"0", "0.25", "0.5"})).parent_path(), two + "/b");
   io::ImportOptions from_stamps;
   check_error([&] { io::read_foreign(two, from_stamps); }, "/b: dt 0.25 from its .pvd time stamps, but");
+  // Two series of %g stamps (1/30) over other spans: their mean steps differ by 2e-6, within their
+  // rounding, and are one dt (they were refused as two).
+  const std::string rounded = out + "/vtu_two_rounded";
+  fs::remove_all(rounded);
+  fs::create_directories(rounded);
+  fs::copy(fs::path(stamps("vtu_rounded_a", {"0", "0.0333333", "0.0666667"})).parent_path(), rounded + "/a");
+  fs::copy(fs::path(stamps("vtu_rounded_b", {"1", "1.03333", "1.06667"})).parent_path(), rounded + "/b");
+  CHECK(io::read_foreign(rounded, from_stamps).dt == Approx(0.0333333).epsilon(1e-4));
+  // Far from t = 0 a missing step is still found: the stamps' rounding allows at most a tenth of
+  // a step (100, 100.001, 100.003 passed when it grew with |t| alone).
+  check_error(
+      [&] {
+        io::read_foreign(stamps("vtu_time_far_gap", {"100", "100.001", "100.003"}), from_stamps);
+      },
+      "time steps are not uniform");
   // Step numbers longer than any integer type (time stamps in names) still order the steps.
   const std::string stamped = write_vtu_series("vtu_long_numbers", false, false);
   fs::rename(stamped + "/step_2.vtu", stamped + "/step_99999999999999999999.vtu");

@@ -126,6 +126,32 @@ TEST_CASE("a resume into another folder continues metrics.csv and loss.csv from 
   CHECK(read_text(base + "/second/loss.csv") == loss);
   CHECK(read_text(base + "/second/metrics.csv") == read_text(base + "/whole/metrics.csv"));
   CHECK(read_text(base + "/first/loss.csv").size() < loss.size());  // the first run's files stay as they were
+  // The checkpoint named without a folder, from the working directory (as a deck beside it gives
+  // it): its folder is the working directory (the rows were looked for in "/").
+  {
+    const auto cwd = std::filesystem::current_path();
+    std::filesystem::current_path(base + "/first");
+    train::LoopOptions bare = o;
+    bare.output_dir = base + "/bare";
+    bare.resumed_from = "checkpoint.h5";
+    CountingLearner fourth(4, {"loss"});
+    train::run_training(fourth, bare, Comm::self(), nullptr);
+    std::filesystem::current_path(cwd);
+    CHECK(read_text(base + "/bare/loss.csv") == loss);
+    CHECK(read_text(base + "/bare/metrics.csv") == read_text(base + "/whole/metrics.csv"));
+  }
+  // Steps as integers (the shortest double form wrote 100000 as 1e+05).
+  {
+    train::LoopOptions big = o;
+    big.steps = 100001;
+    big.output_dir = base + "/big";
+    big.resumed_from.clear();
+    CountingLearner late(99998, {"loss"});
+    train::run_training(late, big, Comm::self(), nullptr);
+    const std::string text = read_text(base + "/big/loss.csv");
+    CHECK(text.rfind("step,loss,smoothed\n99999,99999,99999\n100000,1e+05,", 0) == 0);  // losses: shortest form
+    CHECK(text.find("\n100001,100001,") != std::string::npos);
+  }
   // A damaged row is refused by file and line.
   std::ofstream(base + "/second/loss.csv", std::ios::app) << "11,1\n";
   o.steps = 12;

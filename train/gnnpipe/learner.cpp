@@ -190,7 +190,13 @@ void GnnPipeLearner::save(const std::string& path) const {
   const std::string selected = std::filesystem::path(path).replace_filename("selected.pt").string();
   run_on_root(comm_, [&] {
     save_checkpoint(path, c);
-    if (!selected_.empty()) save_state_dict(selected, selected_);
+    // No selection yet (before the first validation, or resumed from a checkpoint that held none):
+    // an earlier run's selected.pt must not stand beside this checkpoint.
+    std::error_code gone;
+    if (selected_.empty())
+      std::filesystem::remove(selected, gone);
+    else
+      save_state_dict(selected, selected_);
   });
   if (!selected_.empty())
     core::log_info(log_.get(), cat("wrote ", selected, " (the weights of epoch ", best_epoch_,
