@@ -57,7 +57,12 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
   int64_t n = 0;
   auto p = static_rows(pos, {2, 3}, n, ch, "[N, 2] or [T, N, 2]");
   if (n != r.nodes)
-    throw Error(cat(pos.what, ": ", n, " nodes, but ", o.velocity, " has ", r.nodes, " (inconsistent node counts)"));
+    throw Error(cat(pos.what, ": ", n, " nodes, but ", o.velocity, " has ", r.nodes, " (inconsistent node counts",
+                    // Velocity stored node-major, [N, T, 2]: its steps are the mesh's node count.
+                    r.steps == n ? cat("; ", o.velocity, " ", shape_text(vel.dims), " looks like [N, T, 2]: tessera ",
+                                       "reads [T, N, 2], a velocity per step and node, so transpose it")
+                                 : "",
+                    ")"));
   r.pos = to_2d(p, ch, false, pos.what);
   const Array cells = need(o.cells, "[C, 3] or [T, C, 3] (triangles)", "fields.cells");
   same_steps(cells);

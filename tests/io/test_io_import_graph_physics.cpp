@@ -197,6 +197,14 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
   });
   check_error([&] { io::read_foreign(one_based, o); },
               "expected indices 0..44 (the indices run 1..N: 1-based? tessera's are 0-based, subtract 1)");
+  // Velocity stored node-major, [N, T, 2]: said to look transposed.
+  const std::string node_major = file("velocity_node_major", [&](io::H5File& f) {
+    f.write("/0/mesh_pos", {n, 2}, pos.data());
+    f.write("/0/cells", {c, 3}, cells.data());
+    f.write("/0/velocity", {n, kSteps, 2}, velocity(2).data());
+  });
+  check_error([&] { io::read_foreign(node_major, o); },
+              cat("velocity [", n, ", ", kSteps, ", 2] looks like [N, T, 2]: tessera reads [T, N, 2]"));
   const std::string moving_types = file("node_type_changes", [&](io::H5File& f) {
     f.write("/0/mesh_pos", {n, 2}, pos.data());
     f.write("/0/cells", {c, 3}, cells.data());
