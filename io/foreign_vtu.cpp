@@ -162,6 +162,7 @@ std::vector<VtuStep> series_steps(const std::string& path, std::string* note) {
 // What tessera takes from one .vtu: its points, its cells and the point arrays asked for.
 struct VtuField {
   bool present = false;
+  bool on_cells = false;  // absent from the point data, but a cell array of that name exists
   int64_t components = 0;
   std::vector<double> values;  // [points, components]
 };
@@ -169,7 +170,6 @@ struct VtuContent {
   std::vector<double> xyz;                   // [points, 3]
   std::vector<int64_t> types, offsets, ids;  // cell c: VTK type types[c], ids[offsets[c], offsets[c + 1])
   std::string array_names;                   // every point array, for messages
-  std::string cell_array_names;              // every cell array (data on cells, not points), for messages
   VtuField velocity, pressure, node_type;
 };
 
@@ -177,9 +177,9 @@ struct VtuContent {
 std::string to_bytes(const VtuContent& c) {
   core::ByteWriter w;
   w.vec(c.xyz), w.vec(c.types), w.vec(c.offsets), w.vec(c.ids);
-  w.str(c.array_names), w.str(c.cell_array_names);
+  w.str(c.array_names);
   for (const VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
-    w.u64(f->present), w.u64(static_cast<uint64_t>(f->components));
+    w.u64(f->present), w.u64(f->on_cells), w.u64(static_cast<uint64_t>(f->components));
     w.vec(f->values);
   }
   return w.take();
@@ -189,9 +189,9 @@ VtuContent from_bytes(const std::string& b) {
   core::ByteReader r(b);
   VtuContent c;
   c.xyz = r.vec<double>(), c.types = r.vec<int64_t>(), c.offsets = r.vec<int64_t>(), c.ids = r.vec<int64_t>();
-  c.array_names = r.str(), c.cell_array_names = r.str();
+  c.array_names = r.str();
   for (VtuField* f : {&c.velocity, &c.pressure, &c.node_type}) {
-    f->present = r.u64() != 0, f->components = static_cast<int64_t>(r.u64());
+    f->present = r.u64() != 0, f->on_cells = r.u64() != 0, f->components = static_cast<int64_t>(r.u64());
     f->values = r.vec<double>();
   }
   return c;
@@ -288,11 +288,9 @@ VtuContent read_vtu_file(const std::string& file, const ImportOptions& o) {
         for (int k = 0; k < pd->GetNumberOfArrays(); ++k)
           c.array_names += cat(k ? ", " : "", pd->GetArrayName(k) ? pd->GetArrayName(k) : "?");
         if (c.array_names.empty()) c.array_names = "none";
-        vtkCellData* cd = g->GetCellData();
-        for (int k = 0; k < cd->GetNumberOfArrays(); ++k)
-          c.cell_array_names += cat(k ? ", " : "", cd->GetArrayName(k) ? cd->GetArrayName(k) : "?");
         const auto field = [&](const std::string& name, VtuField& f) {
           vtkDataArray* a = pd->GetArray(name.c_str());
+          f.on_cells = !a && g->GetCellData()->GetArray(name.c_str());
           if (!a) return;
           f.present = true, f.components = a->GetNumberOfComponents();
           f.values.resize(size_t(a->GetNumberOfTuples()) * size_t(f.components));
@@ -303,14 +301,6 @@ VtuContent read_vtu_file(const std::string& file, const ImportOptions& o) {
         return to_bytes(c);
       },
       cat(file, ": VTK"), " while reading this file: the file is damaged or not a .vtu file"));
-}
-
-// Finite-volume output holds its fields on cells: the name is right, the centring is not.
-std::string cell_data_hint(const VtuContent& g, const std::string& name) {
-  std::string list = ", " + g.cell_array_names + ",";
-  if (list.find(", " + name + ",") == std::string::npos) return "";
-  return cat("; '", name, "' is cell data (one value per cell), and tessera reads fields on the nodes: convert it ",
-             "to point data first (e.g. ParaView's Cell Data to Point Data)");
 }
 
 Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
@@ -352,14 +342,18 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
       check_same_mesh(r, pos, cells, file, steps[0].file);
     }
     const VtuField& v = g.velocity;
-    // A name not found is fields.velocity's error; found on the cells, the name is right.
-    const std::string on_cells = v.present ? "" : cell_data_hint(g, o.velocity);
+    // Finite-volume output holds its fields on cells: the name is right (not fields.velocity's
+    // error), the centring is not.
+    const std::string on_cells =
+        v.on_cells ? cat("; '", o.velocity, "' is cell data (one value per cell), and tessera reads fields on the ",
+                         "nodes: convert it to point data first (e.g. ParaView's Cell Data to Point Data)")
+                   : "";
     if (!v.present || (v.components != 2 && v.components != 3))
       throw Error(cat(file, ": ",
                       v.present ? "point data '" + o.velocity + "' has " +
                                       core::counted(v.components, "component", "components") + "; expected 2 or 3"
                                 : "no point data '" + o.velocity + "' (point data: " + g.array_names + ")" + on_cells),
-                  v.present || !on_cells.empty() ? "" : "fields.velocity");
+                  v.present || v.on_cells ? "" : "fields.velocity");
     auto vel = to_2d(v.values, int(v.components), true, cat(file, ": ", o.velocity));
     r.velocity.insert(r.velocity.end(), vel.begin(), vel.end());
     const VtuField& p = g.pressure;
