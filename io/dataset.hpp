@@ -27,6 +27,12 @@ struct FieldMeta {
   std::string dtype = "float32";  // float32 or int32
 };
 
+// Two time steps closer than this, relative, are one dt: tessera-import's checks of a source's
+// dt (and import.dt against it) and the rollout's warning on a dataset of another dt than the
+// model's use the same bound (the warning's tighter 1e-9 flagged float32 stamps the importer
+// had let pass).
+inline constexpr double kSameDtRelative = 1e-6;
+
 struct DatasetMeta {
   double dt = 0.01;
   int64_t trajectory_length = 1;

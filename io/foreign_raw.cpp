@@ -16,6 +16,7 @@
 #include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/regular_file.hpp"
+#include "io/dataset.hpp"
 #include "mesh/mesh.hpp"
 #include "mesh/validation.hpp"
 
@@ -174,8 +175,8 @@ double dt_from_times(const std::vector<double>& t, const std::string& what, doub
   const size_t n = t.size() - 1;
   const double dt = (t[n] - t[0]) / double(n);
   const double rounding = 1e-5 * std::max(std::abs(t[0]), std::abs(t[n]));
-  const double tolerance = std::min(1e-6 * dt + rounding, 0.1 * dt);
-  if (uncertainty) *uncertainty = std::min(1e-6 * dt + rounding / double(n), 0.1 * dt);
+  const double tolerance = std::min(kSameDtRelative * dt + rounding, 0.1 * dt);
+  if (uncertainty) *uncertainty = std::min(kSameDtRelative * dt + rounding / double(n), 0.1 * dt);
   for (size_t k = 1; k < n; ++k)
     if (const double off = t[k] - (t[0] + double(k) * dt); std::abs(off) > tolerance)
       throw Error(cat(what, ": time steps are not uniform (t", k, " = ", t[k], " is ", off, " from t0 + ", k,
@@ -192,7 +193,7 @@ void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<d
   const double source_dt = from_source();
   if (o.dt > 0) {
     d.dt = o.dt, d.dt_source = "import.dt";
-    if (source_dt > 0 && std::abs(source_dt - o.dt) > 1e-6 * o.dt)
+    if (source_dt > 0 && std::abs(source_dt - o.dt) > kSameDtRelative * o.dt)
       d.replaced_dt = source_dt, d.replaced_dt_source = source;
   } else if ((d.dt = source_dt) > 0) {
     d.dt_source = source;

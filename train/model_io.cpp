@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "train/mesh_sim_family.hpp"
 
@@ -117,10 +118,9 @@ double checkpoint_data_dt(const Checkpoint& c, const std::string& path) {
 }
 
 std::string dt_mismatch_warning(double trained_dt, double dt, const std::string& what) {
-  // The tolerance tessera-import holds a source's dt to (io::settle_dt): a dataset imported with
-  // import.dt = 0.07 and one whose float32 stamps give 0.0700000003 have one dt (the 1e-9 here
-  // warned of a difference the importer had let pass).
-  if (!(trained_dt > 0) || std::abs(dt - trained_dt) <= 1e-6 * trained_dt) return "";
+  // The importer's bound: a dataset imported with import.dt = 0.07 and one whose float32 stamps
+  // give 0.0700000003 have one dt.
+  if (!(trained_dt > 0) || std::abs(dt - trained_dt) <= io::kSameDtRelative * trained_dt) return "";
   return cat("the model was trained on steps of dt = ", trained_dt, ", but ", what, " has dt = ", dt,
              ": each predicted step still advances the training data's dt");
 }
