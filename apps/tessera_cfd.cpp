@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apps/app.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/on_root.hpp"
 #include "io/mesh_deck.hpp"
@@ -57,8 +58,8 @@ static void run_dataset(apps::Context& ctx) {
   for (const std::string& x : ctx.passthrough) options.petsc_options += (options.petsc_options.empty() ? "" : " ") + x;
   // 4. Generate, resuming from the parts of an earlier run.
   const jobs::DatasetSummary sum = jobs::generate_dataset(options, ctx.comm, ctx.log);
-  ctx.log->info("dataset {}: {} trajector{} generated{}, {} reused from an earlier run", options.dir, sum.generated,
-                sum.generated == 1 ? "y" : "ies",
+  ctx.log->info("dataset {}: {} generated{}, {} reused from an earlier run", options.dir,
+                core::counted(sum.generated, "trajectory", "trajectories"),
                 sum.generated > 0 ? fmt::format(" ({:.1f} s each)", sum.seconds_per_trajectory) : "", sum.reused);
 }
 

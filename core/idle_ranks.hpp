@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 
 namespace tessera::core {
@@ -12,8 +13,8 @@ namespace tessera::core {
 inline std::string idle_ranks_warning(int64_t ranks, int64_t pieces, const std::string& one, const std::string& many,
                                       const std::string& how) {
   const int64_t idle = ranks - pieces;
-  return cat(ranks, " ranks for ", pieces, " ", pieces == 1 ? one : many, ": ", idle,
-             idle == 1 ? " rank stays" : " ranks stay", " idle (", how, ")");
+  return cat(ranks, " ranks for ", counted(pieces, one, many), ": ", counted(idle, "rank stays", "ranks stay"),
+             " idle (", how, ")");
 }
 
 }  // namespace tessera::core

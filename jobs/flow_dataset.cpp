@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/atomic_file.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/on_root.hpp"
 #include "core/progress.hpp"
@@ -164,7 +165,7 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
   // reports: under mpirun its count is its own share, and the label says so.
   const std::string label = comm.size() > 1
                                 ? cat("solver steps of rank 0's trajectories (", now, " on ", comm.size(), " ranks)")
-                                : cat("solver steps of ", now, " trajector", now == 1 ? "y" : "ies");
+                                : cat("solver steps of ", core::counted(now, "trajectory", "trajectories"));
   core::Progress progress(log, label, mine * solver_steps(o), 10.0, comm.root() && core::Progress::is_terminal());
   // A trajectory that fails on one rank (its solver diverged, its part could not be written) stops
   // the others at their next one; the parts committed so far are kept for the next run.
@@ -213,8 +214,7 @@ void assemble_splits(const DatasetOptions& o, const std::string& table, const Co
       io::DatasetWriter w(o.dir, sp.name, meta, Comm::self(), o.deck_yaml);
       for (int64_t i = sp.begin; i < sp.end; ++i) w.write(i - sp.begin, io::DatasetReader(parts, part_name(i)).read(0));
       w.finish(&sp == &o.splits.back());
-      log->info("wrote {}/{}.h5 ({} trajector{})", o.dir, sp.name, sp.end - sp.begin,
-                sp.end - sp.begin == 1 ? "y" : "ies");
+      log->info("wrote {}/{}.h5 ({})", o.dir, sp.name, core::counted(sp.end - sp.begin, "trajectory", "trajectories"));
     }
     core::write_text_atomic(o.dir + "/trajectories.csv", table);
     std::filesystem::remove_all(parts);
@@ -263,8 +263,8 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
   const int64_t left = static_cast<int64_t>(todo.size());
   const int64_t now = o.max_new > 0 ? std::min<int64_t>(o.max_new, left) : left;
   comm.barrier();  // every rank has checked the parts before any is rewritten
-  log->info("{} trajector{}: {} done earlier, {} to generate now{}", total, total == 1 ? "y" : "ies", sum.reused, now,
-            now < left ? cat(" (dataset.max_new; ", left - now, " left for later runs)") : "");
+  log->info("{}: {} done earlier, {} to generate now{}", core::counted(total, "trajectory", "trajectories"), sum.reused,
+            now, now < left ? cat(" (dataset.max_new; ", left - now, " left for later runs)") : "");
   generate_parts(o, todo, now, comm, log, sum);
   if (now < left) {
     log->info("stopped after {} new trajectories; {} remain: run the same command again to continue", now, left - now);
