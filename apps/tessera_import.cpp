@@ -39,33 +39,36 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
              t.nodes, t.cells, t.has_pressure ? ", pressure" : "", t.node_types, types);
     inferred = inferred || t.node_types == "inferred";
   }
+  // The trajectories for which `lacks` holds, in one warning naming the first few (a file may hold
+  // thousands): "<who> found no <what> in 2 of 9 trajectories (a, b); <advice>".
+  auto warn_lacking = [&](auto lacks, const std::string& who, const std::string& what, const std::string& advice) {
+    std::vector<std::string> lacking;
+    for (const auto& t : ds.trajectories)
+      if (lacks(t)) lacking.push_back(t.source);
+    if (lacking.empty()) return;
+    std::string names;
+    for (size_t i = 0; i < lacking.size() && i < 3; ++i) names += cat(i ? ", " : "", lacking[i]);
+    log.warn("{} found no {} in {} of {} ({}{}); {}", who, what, lacking.size(),
+             core::counted(ds.trajectories.size(), "trajectory", "trajectories"), names,
+             lacking.size() > 3 ? ", ..." : "", advice);
+  };
   // A rule that finds no inflow, outflow or wall is most likely wrong for these files (a tolerance,
   // axis or wall speed that does not fit them: walls of 1e-3 from a penalty or LBM solver gave no
   // wall and inflow corners, without a word); the rollout would predict those nodes instead of
-  // holding them. A node_type field with no boundary node at all is as suspect. One warning per
-  // type, naming the first few trajectories (a file may hold thousands).
+  // holding them. One warning per type. A node_type field with no boundary node is as suspect.
   const std::string axis = o.node_types.axis ? "y" : "x";
   for (auto [type, what] : {std::pair{mesh::kInflow, "inflow node (boundary nodes near the minimum of " + axis + ")"},
                             std::pair{mesh::kOutflow, "outflow node (near the maximum of " + axis + ")"},
                             std::pair{mesh::kWall, cat("wall node (boundary nodes whose speed stays at most ",
-                                                       o.node_types.wall_speed, " x the largest)")},
-                            std::pair{mesh::kNormal, std::string("boundary node in the node_type field")}}) {
-    std::vector<std::string> lacking;
-    for (const auto& t : ds.trajectories) {
-      const bool inferred = t.node_types == "inferred";
-      if (type == mesh::kNormal ? !inferred && t.type_counts.size() == 1 && t.type_counts.count(mesh::kNormal)
-                                : inferred && !t.type_counts.count(type))
-        lacking.push_back(t.source);
-    }
-    if (lacking.empty()) continue;
-    std::string names;
-    for (size_t i = 0; i < lacking.size() && i < 3; ++i) names += cat(i ? ", " : "", lacking[i]);
-    log.warn("{} found no {} in {} of {} ({}{}); {}", type == mesh::kNormal ? "import" : "the node-type rule", what,
-             lacking.size(), core::counted(ds.trajectories.size(), "trajectory", "trajectories"), names,
-             lacking.size() > 3 ? ", ..." : "",
-             type == mesh::kNormal ? "every node is type 0 (normal): the rollout holds no boundary values"
-                                   : "check node_types.axis, node_types.tolerance and node_types.wall_speed");
-  }
+                                                       o.node_types.wall_speed, " x the largest)")}})
+    warn_lacking([type = type](const auto& t) { return t.node_types == "inferred" && !t.type_counts.count(type); },
+                 "the node-type rule", what, "check node_types.axis, node_types.tolerance and node_types.wall_speed");
+  warn_lacking(
+      [](const auto& t) {
+        return t.node_types != "inferred" && t.type_counts.size() == 1 && t.type_counts.count(mesh::kNormal);
+      },
+      "import", "boundary node in the node_type field",
+      "every node is type 0 (normal): the rollout holds no boundary values");
   for (const std::string& w : ds.warnings) log.warn("{}", w);
   if (!ds.has_pressure())
     log.info("pressure: absent{}; the dataset lists no pressure field (training and rollout use velocity only)",

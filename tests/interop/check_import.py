@@ -161,6 +161,16 @@ json.dump({"dt": DT, "trajectory_length": STEPS}, open(f"{out}/meta.json", "w"))
 log = run_import(f"{out}/leaky.h5", f"{out}/imported_leaky")
 check("the node-type rule found no wall node (boundary nodes whose speed stays at most 1e-06 x the largest) in 3 of "
       "3 trajectories" in log, "walls at 1e-3 of the largest speed: the rule says it found no wall")
+# A node_type field that marks every node normal: said (it was taken without a word).
+with h5py.File(f"{gp_dir}/cylinder.h5") as f, h5py.File(f"{out}/all_normal.h5", "w") as g:
+    for i in f:
+        for k in f[i]:
+            g[f"{i}/{k}"] = f[i][k][...]
+        g[f"{i}/node_type"] = np.zeros((n, 1), dtype=np.int32)
+json.dump({"dt": DT, "trajectory_length": STEPS}, open(f"{out}/meta.json", "w"))
+log = run_import(f"{out}/all_normal.h5", f"{out}/imported_all_normal")
+check("import found no boundary node in the node_type field in 3 of 3 trajectories" in log
+      and "every node is type 0 (normal)" in log, "a node_type field with no boundary node is said")
 # Train and valid splits for the end-to-end rollout test (trajectories 1 and 2 of the same file).
 run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=train")
 log = run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp", "output.split=valid", "import.max_trajectories=1")
