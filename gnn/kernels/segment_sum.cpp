@@ -37,6 +37,10 @@ at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const
   if (x.device().is_cpu() && fp && weight.scalar_type() == x.scalar_type() && ptr.device().is_cpu() &&
       index.device().is_cpu())
     return cpu::weighted_gather_sum(x, ptr, index, weight);
+#if TESSERA_HAVE_CUDA
+  if (x.is_cuda() && ptr.device() == x.device() && index.device() == x.device() && weight.device() == x.device())
+    return cuda::weighted_gather_sum(x, ptr, index, weight);
+#endif
   if (index.numel() == 0) return at::zeros({ptr.numel() - 1, x.size(1)}, x.options());
   return segment_sum(x.index_select(0, index) * weight.reshape({-1, 1}).to(x.scalar_type()), ptr, at::Tensor());
 }

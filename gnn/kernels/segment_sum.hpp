@@ -16,9 +16,10 @@ at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at
 // entries `weight`) in one pass, without the [E, F] messages a gather, a scaling and a
 // segment_sum write and read again:
 //   out[i, :] = sum_k weight[k] * x[index[k], :],  k in [ptr[i], ptr[i+1]).
-// x: [M, F] float or double; index: int64 [E]; weight: [E] or [E, 1] in x's type. Deterministic
-// (each output row summed in k order by one thread). Other devices and types: the same ATen
-// composition (index_select, multiply, segment_sum).
+// x: [M, F]; index: int64 [E]; weight: [E] or [E, 1]. Deterministic (each output row summed in k
+// order by one thread on the CPU, one warp on CUDA). CPU: float or double x with weight in x's
+// type; CUDA: float, double, half or bfloat16 x (half types accumulated in fp32), weight cast to
+// x's type. Other cases: the same ATen composition (index_select, multiply, segment_sum).
 at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const at::Tensor& index,
                                const at::Tensor& weight);
 
@@ -29,6 +30,8 @@ at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const
 }  // namespace cpu
 namespace cuda {
 at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at::Tensor& perm);
-}
+at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const at::Tensor& index,
+                               const at::Tensor& weight);
+}  // namespace cuda
 
 }  // namespace tessera::gnn::kernels

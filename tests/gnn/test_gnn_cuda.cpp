@@ -58,6 +58,43 @@ TEST_CASE("CUDA segment_sum equals CPU", "[gnn][cuda]") {
   }
 }
 
+TEST_CASE("CUDA weighted_gather_sum equals the dense matrix product", "[gnn][cuda]") {
+  mesh::Graph g = mesh::random_jumps(mesh::mesh_graph(test::irregular_mesh(30, 20, 3)), 0.2, 5);
+  auto ei = gnn::EdgeIndex::from_graph(g);
+  auto eg = ei.to(at::kCUDA);
+  for (auto dtype : {at::kFloat, at::kDouble}) {
+    const auto o = at::TensorOptions().dtype(dtype);
+    at::Tensor x = at::randn({ei.num_nodes, 33}, o), w = at::randn({ei.num_edges()}, o);
+    // Independent reference: the dense [N, N] matrix with A[dst, src] += w, times x (on the host).
+    at::Tensor a = at::zeros({ei.num_nodes, ei.num_nodes}, o);
+    a.index_put_({ei.dst, ei.src}, w, /*accumulate=*/true);
+    const double tol = dtype == at::kFloat ? 1e-5 : 1e-12;
+    const at::Tensor got = gnn::kernels::weighted_gather_sum(x.cuda(), eg.dst_ptr, eg.src, w.cuda());
+    CHECK(got.is_cuda());
+    CHECK(at::allclose(got.cpu(), at::mm(a, x), tol, tol));
+    // The transposed product through the source CSR (the backward of the forward above).
+    at::Tensor gr = at::randn({ei.num_nodes, 33}, o);
+    const at::Tensor by_src = eg.dst.index_select(0, eg.src_perm), w_by_src = w.cuda().index_select(0, eg.src_perm);
+    CHECK(at::allclose(gnn::kernels::weighted_gather_sum(gr.cuda(), eg.src_ptr, by_src, w_by_src).cpu(),
+                       at::mm(a.t(), gr), tol, tol));
+  }
+  // Half precision x, fp32 accumulation: the error of one final rounding of the fp32 result.
+  for (auto dt : {at::kHalf, at::kBFloat16}) {
+    at::Tensor x = at::randn({ei.num_nodes, 16}).to(dt), w = at::randn({ei.num_edges()}).to(dt);
+    const at::Tensor ref = gnn::kernels::weighted_gather_sum(x.to(at::kFloat), ei.dst_ptr, ei.src, w.to(at::kFloat));
+    const at::Tensor got = gnn::kernels::weighted_gather_sum(x.cuda(), eg.dst_ptr, eg.src, w.cuda());
+    CHECK(got.scalar_type() == dt);
+    CHECK(at::allclose(got.cpu().to(at::kFloat), ref, dt == at::kHalf ? 2e-3 : 1e-2, 1e-2));
+  }
+  // Empty rows are zero.
+  at::Tensor ptr = at::tensor({0, 0, 2, 2}, at::kLong).cuda(), idx = at::tensor({1, 0}, at::kLong).cuda();
+  at::Tensor out =
+      gnn::kernels::weighted_gather_sum(at::ones({2, 3}).cuda(), ptr, idx, at::full({2}, 2.0f).cuda()).cpu();
+  CHECK(out[1].sum().item<float>() == 12.0f);
+  CHECK(out[0].abs().sum().item<float>() == 0.0f);
+  CHECK(out[2].abs().sum().item<float>() == 0.0f);
+}
+
 TEST_CASE("CUDA message passing gradients equal CPU", "[gnn][cuda]") {
   auto ei = gnn::EdgeIndex::from_graph(mesh::mesh_graph(test::irregular_mesh(10, 8, 4)));
   auto eg = ei.to(at::kCUDA);

@@ -7,8 +7,10 @@
 
 namespace tessera::gnn::kernels::cuda {
 
-// out[n, f] = segment sums of values[*, f] (see segment_sum.hpp); out need not be zeroed.
-void launch_segment_sum(DType dtype, const void* values, const int64_t* ptr, const int64_t* perm, void* out, int64_t n,
-                        int64_t f, void* stream);
+// out[n, f] = segment sums of values[*, f] (see segment_sum.hpp); out need not be zeroed. With
+// weight (nullable; one entry per perm entry, values' type) each row perm[k] is scaled by
+// weight[k]: weighted_gather_sum.
+void launch_segment_sum(DType dtype, const void* values, const int64_t* ptr, const int64_t* perm, const void* weight,
+                        void* out, int64_t n, int64_t f, void* stream);
 
 }  // namespace tessera::gnn::kernels::cuda
