@@ -271,6 +271,12 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   // The losses up to a checkpoint, the checkpoint, then the note an interrupt prints (its path
   // and step, to resume from). loss.csv first: a run stopped between the two leaves it ahead of
   // the checkpoint, whose step cuts it on resume, never behind it (a gap in the history).
+  // A resumed run names the checkpoint it resumed from until it writes one of its own (an
+  // interrupt before then named none, though that checkpoint is where a rerun goes on from).
+  if (learner.steps_done() > 0)
+    core::set_interrupt_note(cat("it wrote no checkpoint since it resumed from ",
+                                 o.resumed_from.empty() ? checkpoint : o.resumed_from, " (step ", learner.steps_done(),
+                                 ")"));
   auto save = [&](int64_t step) {
     run_on_root(comm, [&] { losses_so_far.write(); });
     learner.save(checkpoint);
