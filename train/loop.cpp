@@ -174,9 +174,13 @@ class LossHistory {
       smooth.x.push_back(v[0]), smooth.y.push_back(v[2]);
     }
   }
+  // Ranks that read no history (all but rank 0) go on from rank 0's smoothed loss at the resumed
+  // step, so that their progress lines match rank 0's (they began anew).
+  void continue_from(double smoothed) { carried_ = smoothed; }
   // Adds a step's loss; returns the smoothed loss.
   double add(int64_t step, double loss) {
-    const double avg = smooth.y.empty() ? loss : 0.98 * smooth.y.back() + 0.02 * loss;
+    const double before = smooth.y.empty() ? carried_ : smooth.y.back();
+    const double avg = std::isnan(before) ? loss : 0.98 * before + 0.02 * loss;
     raw.x.push_back(double(step)), raw.y.push_back(loss);
     smooth.x.push_back(double(step)), smooth.y.push_back(avg);
     return avg;
@@ -198,6 +202,7 @@ class LossHistory {
  private:
   static constexpr const char* kHeader = "step,loss,smoothed";
   std::string path_;
+  double carried_ = NAN;  // the smoothed loss before the first row, where this rank read none
 };
 
 // The wall-time budget: stops every rank at the same step and reports the fraction used since
@@ -246,6 +251,11 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     metrics.load(history_dir + "/metrics.csv", learner.steps_done());
     losses_so_far.load(history_dir + "/loss.csv", learner.steps_done());
   });
+  double resumed_smoothed[2] = {0, 0};  // {rank 0 read one, its value}: a sum over ranks broadcasts it
+  if (comm.root() && !losses_so_far.smooth.y.empty())
+    resumed_smoothed[0] = 1, resumed_smoothed[1] = losses_so_far.smooth.y.back();
+  comm.allreduce_sum(resumed_smoothed, 2);
+  if (!comm.root() && resumed_smoothed[0] > 0) losses_so_far.continue_from(resumed_smoothed[1]);
   // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
   // error is every rank's.
   auto record = [&](int64_t step, const std::vector<Metric>& m) {
