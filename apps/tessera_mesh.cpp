@@ -51,14 +51,14 @@ static void describe(const mesh::Mesh& m, spdlog::logger& log) {
 // The node types, and each graph's in-degree as a node field, with the graphs' statistics.
 static std::vector<io::Field> graph_fields(const io::Deck& d, const mesh::Mesh& m, spdlog::logger& log) {
   std::vector<io::Field> fields;
-  io::Field node_type{"node_type", 1, false, {}};
+  io::Field node_type{"node_type", 1, false, {}, /*integer=*/true};
   for (int32_t t : m.node_type) node_type.data.push_back(t);
   fields.push_back(node_type);
   for (const auto& [name, g] : io::graphs_from_deck(d, m)) {
     auto s = mesh::graph_stats(g);
     log.info("graph {:10s}: {:9d} directed edges, degree min {} mean {:.2f} max {}, symmetric: {}", name, s.num_edges,
              s.min_degree, s.mean_degree, s.max_degree, g.is_symmetric() ? "yes" : "no");
-    io::Field deg{"degree_" + name, 1, false, std::vector<double>(m.num_nodes())};
+    io::Field deg{"degree_" + name, 1, false, std::vector<double>(m.num_nodes()), /*integer=*/true};
     for (int64_t i = 0; i < m.num_nodes(); ++i) deg.data[i] = static_cast<double>(g.in_degree(i));
     fields.push_back(std::move(deg));
   }
@@ -76,7 +76,7 @@ static std::vector<int32_t> partition(const mesh::Mesh& m, const Comm& comm, std
   auto ps = mesh::partition_stats(g, part, comm.size());
   log.info("partition: {} parts, edge cut {}, imbalance {:.3f}, 1-hop halo {:.1f}% of the nodes", comm.size(),
            ps.edge_cut, ps.imbalance, 100 * ps.halo_fraction);
-  io::Field pf{"partition", 1, false, {}};
+  io::Field pf{"partition", 1, false, {}, /*integer=*/true};
   for (int32_t p : part) pf.data.push_back(p);
   fields.push_back(pf);
   const int npc = mesh::nodes_per_cell(m.cell_type);

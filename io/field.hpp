@@ -12,6 +12,9 @@ struct Field {
   int channels = 1;          // 1: scalar; 2 or 3: vector (2D vectors are written with z = 0)
   bool on_cells = false;     // false: one value per node
   std::vector<double> data;  // rows x channels, row-major
+  // Whole numbers (node types, degrees, ranks): written as 32-bit integers, which ParaView and
+  // h5py then show as such (they were written as doubles).
+  bool integer = false;
 };
 
 // Components a field is written with by the visualization writers: 2D vectors get a zero third

@@ -416,6 +416,25 @@ void H5File::write_attr(const std::string& obj, const std::string& name, const s
   check(H5Awrite(a, type, value.c_str()), cat(path_, ": cannot write attribute ", name));
 }
 
+namespace {
+template <class T>
+void write_scalar_attr(hid_t file, const std::string& path, const std::string& obj, const std::string& name, T value) {
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate");
+  Handle o(H5Oopen(file, obj.c_str(), H5P_DEFAULT), H5Oclose, cat(path, ": no object ", obj));
+  Handle a(H5Acreate2(o, name.c_str(), native<T>(), space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+           cat(path, ": cannot create attribute ", name));
+  check(H5Awrite(a, native<T>(), &value), cat(path, ": cannot write attribute ", name));
+}
+}  // namespace
+
+void H5File::write_attr(const std::string& obj, const std::string& name, double value) {
+  write_scalar_attr(id_, path_, obj, name, value);
+}
+
+void H5File::write_attr(const std::string& obj, const std::string& name, int64_t value) {
+  write_scalar_attr(id_, path_, obj, name, value);
+}
+
 std::string H5File::read_attr(const std::string& obj, const std::string& name) const {
   if (snapshot_) {
     const H5Snapshot::Object* o = snapshot_->find(obj);

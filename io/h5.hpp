@@ -64,6 +64,9 @@ class H5File {
   std::vector<hsize_t> dims(const std::string& dset) const;
 
   void write_attr(const std::string& obj, const std::string& name, const std::string& value);
+  // Numeric scalar attributes (h5py reads them as numbers; read_attr reads text attributes only).
+  void write_attr(const std::string& obj, const std::string& name, double value);
+  void write_attr(const std::string& obj, const std::string& name, int64_t value);
   std::string read_attr(const std::string& obj, const std::string& name) const;
   std::vector<std::string> attr_names(const std::string& obj) const;
 

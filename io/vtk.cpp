@@ -25,6 +25,7 @@
 #include <vtkMPIController.h>
 #endif
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -69,12 +70,23 @@ vtkStandardNewMacro(PvtuIndexWriter);
 vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
                                                    const std::vector<int64_t>& cells, const std::string& deck_yaml) {
   const int npc = mesh::nodes_per_cell(m.cell_type);
+  // The whole mesh keeps its node numbers (point i is node i, as in the XDMF and HDF5 files and the
+  // datasets: they were renumbered in order of first use, and numpy comparisons by index were
+  // silently wrong). A piece holds the nodes its cells use, with their mesh numbers as ParaView's
+  // global ids ("node_id").
+  const bool whole = static_cast<int64_t>(cells.size()) == m.num_cells();
   std::vector<int64_t> local(m.num_nodes(), -1), global;
-  for (int64_t c : cells)
-    for (int k = 0; k < npc; ++k) {
-      int64_t v = m.cells[c * npc + k];
-      if (local[v] < 0) local[v] = static_cast<int64_t>(global.size()), global.push_back(v);
-    }
+  if (whole) {
+    global.resize(m.num_nodes());
+    std::iota(global.begin(), global.end(), 0);
+    local = global;
+  } else {
+    for (int64_t c : cells)
+      for (int k = 0; k < npc; ++k) {
+        int64_t v = m.cells[c * npc + k];
+        if (local[v] < 0) local[v] = static_cast<int64_t>(global.size()), global.push_back(v);
+      }
+  }
   auto grid = vtkSmartPointer<vtkUnstructuredGrid>::New();
   vtkNew<vtkPoints> pts;
   pts->SetDataTypeToDouble();
@@ -85,6 +97,13 @@ vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const st
     pts->SetPoint(static_cast<vtkIdType>(i), x);
   }
   grid->SetPoints(pts);
+  if (!whole) {
+    vtkNew<vtkIdTypeArray> ids;
+    ids->SetName("node_id");
+    ids->SetNumberOfTuples(static_cast<vtkIdType>(global.size()));
+    for (size_t i = 0; i < global.size(); ++i) ids->SetValue(static_cast<vtkIdType>(i), global[i]);
+    grid->GetPointData()->SetGlobalIds(ids);
+  }
   grid->Allocate(static_cast<vtkIdType>(cells.size()));
   std::vector<vtkIdType> ids(npc);
   for (int64_t c : cells) {
@@ -97,7 +116,11 @@ vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const st
       throw Error(
           cat("VTK output: field '", f.name, "' has ", f.data.size(), " values; expected ", rows, " x ", f.channels));
     const int sc = stored_channels(f);
-    vtkNew<vtkDoubleArray> a;
+    vtkSmartPointer<vtkDataArray> a;
+    if (f.integer)
+      a = vtkSmartPointer<vtkIntArray>::New();
+    else
+      a = vtkSmartPointer<vtkDoubleArray>::New();
     a->SetName(f.name.c_str());
     a->SetNumberOfComponents(sc);
     const int64_t n = static_cast<int64_t>(f.on_cells ? cells.size() : global.size());
@@ -153,7 +176,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
       if (cell_rank[c] == comm.rank()) mine.push_back(c);
   }
   std::vector<Field> with_rank = fields;
-  Field rank{"rank", 1, true, std::vector<double>(m.num_cells(), double(comm.rank()))};
+  Field rank{"rank", 1, true, std::vector<double>(m.num_cells(), double(comm.rank())), /*integer=*/true};
   with_rank.push_back(rank);
   auto grid = make_vtk_grid(m, with_rank, mine, deck_yaml);
   const std::string stem = target.stem().string();
@@ -217,7 +240,11 @@ void PvdCollection::add(double time, const std::string& file) {
   for (const auto& [t, f] : entries_) {
     vtkNew<vtkXMLDataElement> ds;
     ds->SetName("DataSet");
-    ds->SetDoubleAttribute("timestep", t);
+    // The shortest text that reads back as the same double (VTK's SetDoubleAttribute keeps 6
+    // digits: ParaView then saw two times where the run's .xmf, written at full precision, has one).
+    char time[32];
+    *std::to_chars(time, time + sizeof time - 1, t).ptr = '\0';
+    ds->SetAttribute("timestep", time);
     ds->SetAttribute("part", "0");
     ds->SetAttribute("file", f.c_str());
     coll->AddNestedElement(ds);

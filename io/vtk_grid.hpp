@@ -12,8 +12,10 @@
 
 namespace tessera::io {
 
-// The listed cells and the nodes they reference (renumbered in order of use), with the fields
-// (node fields sliced to those nodes) and `deck_yaml` as field data "tessera_deck" when given.
+// The listed cells and the nodes they reference, with the fields (node fields sliced to those
+// nodes) and `deck_yaml` as field data "tessera_deck" when given. All cells: every node, in the
+// mesh's order. Some cells (a parallel piece): the nodes they use in order of first use, with
+// their mesh numbers as the point global ids "node_id".
 vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
                                                    const std::vector<int64_t>& cells, const std::string& deck_yaml);
 

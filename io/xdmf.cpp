@@ -96,24 +96,38 @@ void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const
     if (static_cast<int64_t>(fld.data.size()) != rows * fld.channels)
       throw Error(cat(base_, ": field '", fld.name, "' has ", fld.data.size(), " values; expected ", rows, " x ",
                       fld.channels));
-    auto values = padded(fld);
-    f.write("/" + fld.name, {hsize_t(rows), hsize_t(stored_channels(fld))}, values.data());
+    const auto values = padded(fld);
+    const std::vector<hsize_t> dims{hsize_t(rows), hsize_t(stored_channels(fld))};
+    if (fld.integer) {
+      const std::vector<int32_t> whole(values.begin(), values.end());
+      f.write("/" + fld.name, dims, whole.data());
+    } else {
+      f.write("/" + fld.name, dims, values.data());
+    }
   }
 }
 
 void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
-  std::ostringstream name;
-  name << base_ << "_" << std::setw(6) << std::setfill('0') << steps_.size() << ".h5";
-  core::TemporaryOutput temp(core::temp_path(name.str()), comm_.root());
-  run_on_root(comm_, [&] {
-    H5File f = H5File::create_in_memory(temp.path());
-    write_fields(f, fields);
-    f.close();
-    core::commit_temp(name.str());
-  });
-  temp.keep();
-  Step s{time, name.str(), {}};
-  for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}});
+  Step s{time, "", {}};
+  // A step without fields (tessera-mesh's mesh alone) has no file: it was an empty one that the
+  // index did not refer to.
+  if (!fields.empty()) {
+    std::ostringstream name;
+    name << base_ << "_" << std::setw(6) << std::setfill('0') << steps_.size() << ".h5";
+    s.h5 = name.str();
+    core::TemporaryOutput temp(core::temp_path(s.h5), comm_.root());
+    run_on_root(comm_, [&] {
+      H5File f = H5File::create_in_memory(temp.path());
+      write_fields(f, fields);
+      // The step's time and number, for h5py users who read a step file alone.
+      f.write_attr("/", "time", time);
+      f.write_attr("/", "step", static_cast<int64_t>(steps_.size()));
+      f.close();
+      core::commit_temp(s.h5);
+    });
+    temp.keep();
+  }
+  for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}, f.integer});
   steps_.push_back(std::move(s));
   run_on_root(comm_, [&] { write_index(); });
 }
@@ -126,7 +140,8 @@ std::string XdmfSeries::attributes_xml(const std::string& h5_name, const std::ve
     os << "      <Attribute Name=\"" << f.name << "\" AttributeType=\"" << type << "\" Center=\""
        << (f.on_cells ? "Cell" : "Node") << "\">\n"
        << "        <DataItem Dimensions=\"" << (f.on_cells ? num_cells_ : num_nodes_) << " " << sc
-       << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << h5_name << ":/" << f.name << "</DataItem>\n"
+       << (f.integer ? "\" NumberType=\"Int\" Precision=\"4\"" : "\" NumberType=\"Float\" Precision=\"8\"")
+       << " Format=\"HDF\">" << h5_name << ":/" << f.name << "</DataItem>\n"
        << "      </Attribute>\n";
   }
   return os.str();

@@ -46,7 +46,7 @@ class CaseOutput {
   const mesh::Mesh& m_;
   Comm comm_;
   std::string base_;
-  io::Field node_type_{"node_type", 1, false, {}};
+  io::Field node_type_{"node_type", 1, false, {}, /*integer=*/true};
   std::unique_ptr<io::XdmfSeries> xdmf_;
   std::unique_ptr<io::PvdCollection> pvd_;
   int vtu_count_ = 0;

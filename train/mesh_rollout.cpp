@@ -60,6 +60,10 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     bf16.emplace(linalg::matrix_weights(m.model->module()));
     core::log_info(log.get(), "matrix products in bf16 (rollout.precision)");
   }
+  // A rollout of one trajectory after one of several into the same folder, or the other way round,
+  // left the earlier form's files beside the new ones (rollout_12.vtu, step 12 of one trajectory,
+  // beside rollout_0.pvd, trajectory 0 of several).
+  run_on_root(comm, [&] { remove_earlier_rollouts(o.output_base); });
   if (!o.trajectories.empty()) return run_rollout_batch(o, m, device, comm, log);
   std::string what;
   double dt = 0;

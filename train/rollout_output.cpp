@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -156,6 +157,29 @@ static void remove_earlier_outputs(const std::string& base) {
   for (const char* rest : {"_wake_probe_series.csv", "_wake_probe.png"}) std::filesystem::remove(base + rest);
 }
 
+void remove_earlier_rollouts(const std::string& output_base) {
+  // Every file write_rollout writes for one base.
+  auto remove_one = [](const std::string& base) {
+    remove_earlier_outputs(base);
+    for (const char* rest : {".png", "_metrics.csv", "_summary.csv", "_wake_probe.csv"})
+      std::filesystem::remove(base + rest);
+  };
+  remove_one(output_base);
+  const std::string table = output_base + "_trajectories.csv";
+  std::ifstream in(table);
+  if (!in) return;
+  std::string row;
+  std::getline(in, row);  // the header
+  while (std::getline(in, row)) {
+    const std::string id = row.substr(0, row.find(','));
+    // Only the trajectory numbers of the table's first column ("mean" ends it).
+    if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) continue;
+    remove_one(cat(output_base, "_", id));
+  }
+  in.close();
+  std::filesystem::remove(table);
+}
+
 std::string divergence_warning(const Rollout& r, const std::string& what) {
   const int64_t s = r.first_non_finite_step();
   return s < 0 ? ""
@@ -170,6 +194,7 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
   std::vector<std::string> written;
   const int64_t steps = r.predicted.size(0);
   io::Field node_type = to_field("node_type", t.node_type);
+  node_type.integer = true;
 #if TESSERA_HAVE_HDF5
   io::XdmfSeries series(base, t.mesh, comm, {node_type}, deck_yaml);
   written.push_back(base + ".xmf");

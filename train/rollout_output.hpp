@@ -38,6 +38,13 @@ struct RolloutSummary {
 // where there is none or where no one writes it (ranks other than 0).
 RolloutSummary summarize(const Rollout& r, const OneStepError& one, const TrajectoryData* truth, double dt);
 
+// Removes what an earlier tessera-rollout into `output_base` left in either form, so that a run
+// in the other form leaves nothing that would pass for its own: the single trajectory's files
+// (<output_base>.xmf, .pvd, _metrics.csv, ...) and, when <output_base>_trajectories.csv is there,
+// the files of every trajectory it lists (<output_base>_<id>.*) and the table itself. Call on one
+// rank before writing.
+void remove_earlier_rollouts(const std::string& output_base);
+
 // `t` is the whole (unpartitioned) trajectory on every rank; with several ranks in `comm` the
 // calls are collective and rank 0 writes the files for all. Without ground truth
 // (`with_truth` false) only the prediction is written, and no metrics. Returns the files rank 0

@@ -26,4 +26,28 @@ execute_process(COMMAND ${CMD} --set rollout.steps=2 --set output.dir=${DIR} --s
 if(NOT rc EQUAL 0 OR EXISTS ${DIR}/rollout.pvd OR EXISTS ${DIR}/rollout_2.vtu OR NOT EXISTS ${DIR}/rollout.xmf)
   message(FATAL_ERROR "after a run without output.vtu: rc ${rc}, stale .pvd/.vtu left, or no .xmf\n${err}")
 endif()
+# A list of trajectories after one, then one after a list: neither leaves the other form's files
+# (rollout_1.vtu, step 1 of one trajectory, beside rollout_0.pvd, trajectory 0 of a list).
+execute_process(COMMAND ${CMD} --set rollout.steps=2 --set output.dir=${DIR} --set output.vtu=true
+                        --set "rollout.trajectories=[0]" RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT EXISTS ${DIR}/rollout_trajectories.csv OR NOT EXISTS ${DIR}/rollout_0.pvd)
+  message(FATAL_ERROR "the rollout of the list [0] failed (${rc}) or wrote no table\n${err}")
+endif()
+foreach(stale rollout.xmf rollout_000001.h5 rollout_mesh.h5 rollout_summary.csv rollout_metrics.csv rollout.png
+        rollout_wake_probe.csv)
+  if(EXISTS ${DIR}/${stale})
+    message(FATAL_ERROR "${stale} of the single-trajectory run is still in ${DIR} beside the list's")
+  endif()
+endforeach()
+execute_process(COMMAND ${CMD} --set rollout.steps=2 --set output.dir=${DIR} --set output.vtu=true
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+foreach(stale rollout_trajectories.csv rollout_0.pvd rollout_0.xmf rollout_0_mesh.h5 rollout_0_000001.h5 rollout_0_1.vtu
+        rollout_0_summary.csv rollout_0.png)
+  if(EXISTS ${DIR}/${stale})
+    message(FATAL_ERROR "${stale} of the list's run is still in ${DIR} beside the single trajectory's")
+  endif()
+endforeach()
+if(NOT rc EQUAL 0 OR NOT EXISTS ${DIR}/rollout.xmf OR NOT EXISTS ${DIR}/rollout_1.vtu)
+  message(FATAL_ERROR "the single-trajectory run after them failed (${rc}) or wrote no series\n${err}")
+endif()
 message(STATUS "ok: no stale step files")

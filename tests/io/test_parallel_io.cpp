@@ -1,5 +1,6 @@
 // Parallel output, run at np = 1, 2 and 3 (ctest: test_parallel_io.np1/.np2/.np3): the files must
 // hold the same data whatever the rank count.
+#include <hdf5.h>
 #include <vtkCellData.h>
 #include <vtkDataArray.h>
 #include <vtkIdList.h>
@@ -84,13 +85,40 @@ TEST_CASE("XDMF and PVTU output are independent of the rank count", "[mpi][xdmf]
   mesh::Mesh m = test::irregular_mesh(7, 5, 4);
   io::Field fn{"f", 1, false, {}};
   for (int64_t i = 0; i < m.num_nodes(); ++i) fn.data.push_back(f(m.coords[2 * i], m.coords[2 * i + 1]));
+  io::Field types{"node_type", 1, false, {}, /*integer=*/true};
+  for (int64_t i = 0; i < m.num_nodes(); ++i) types.data.push_back(double(i % 5));
   io::XdmfSeries s(dir + "/series", m, comm);
-  s.write_step(0.0, {fn});
+  s.write_step(0.25, {fn, types});
   comm.barrier();
   io::H5File h = io::H5File::open_read(dir + "/series_000000.h5");
   auto vals = h.read<double>("/f");
   REQUIRE(vals.size() == size_t(m.num_nodes()));
   for (int64_t i = 0; i < m.num_nodes(); ++i) CHECK(vals[i] == fn.data[i]);
+  // Whole numbers are stored as 32-bit integers (they were doubles), and the step file records
+  // its time and number as numeric attributes (for h5py users reading one step file).
+  {
+    hid_t file = H5Fopen((dir + "/series_000000.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    hid_t set = H5Dopen2(file, "/node_type", H5P_DEFAULT), type = H5Dget_type(set);
+    CHECK(H5Tget_class(type) == H5T_INTEGER);
+    CHECK(H5Tget_size(type) == 4);
+    H5Tclose(type);
+    H5Dclose(set);
+    double time = -1;
+    int64_t step = -1;
+    hid_t a = H5Aopen_by_name(file, "/", "time", H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(H5Aread(a, H5T_NATIVE_DOUBLE, &time) >= 0);
+    H5Aclose(a);
+    a = H5Aopen_by_name(file, "/", "step", H5P_DEFAULT, H5P_DEFAULT);
+    CHECK(H5Aread(a, H5T_NATIVE_INT64, &step) >= 0);
+    H5Aclose(a);
+    H5Fclose(file);
+    CHECK(time == 0.25);
+    CHECK(step == 0);
+  }
+  std::vector<int32_t> whole_types;
+  for (double t : types.data) whole_types.push_back(static_cast<int32_t>(t));
+  CHECK(h.read<int32_t>("/node_type") == whole_types);
   io::H5File hm = io::H5File::open_read(dir + "/series_mesh.h5");
   auto cells = hm.read<int64_t>("/cells");
   CHECK(cells == m.cells);
@@ -104,6 +132,18 @@ TEST_CASE("XDMF and PVTU output are independent of the rank count", "[mpi][xdmf]
     REQUIRE(g->GetNumberOfCells() == m.num_cells());
     vtkDataArray* a = g->GetPointData()->GetArray("f");
     REQUIRE(a);
+    // Each point names its mesh node: the pieces' points carry the node numbers as global ids
+    // ("node_id"); one rank's whole mesh keeps the mesh's order instead.
+    vtkDataArray* node = g->GetPointData()->GetGlobalIds();
+    if (comm.size() > 1) REQUIRE(node);
+    if (!node) REQUIRE(g->GetNumberOfPoints() == m.num_nodes());
+    for (vtkIdType p = 0; p < g->GetNumberOfPoints(); ++p) {
+      const auto id = node ? static_cast<int64_t>(node->GetComponent(p, 0)) : int64_t(p);
+      double x[3];
+      g->GetPoint(p, x);
+      CHECK(x[0] == m.coords[2 * id]);
+      CHECK(x[1] == m.coords[2 * id + 1]);
+    }
     for (vtkIdType p = 0; p < g->GetNumberOfPoints(); ++p) {
       double x[3];
       g->GetPoint(p, x);
