@@ -126,7 +126,14 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   MpiSession mpi(argc, argv);
   Comm comm;
   io::Schema schema(spec.name);
-  spec.schema(schema);
+  // A schema that cannot be built (a key defined twice, e.g. by a model family of one's own) is the
+  // app's internal error, said once (it escaped run_app: terminate, and an MPI abort banner).
+  try {
+    spec.schema(schema);
+  } catch (const Error& e) {
+    if (comm.root()) std::cerr << spec.name << ": internal error: the app's deck keys: " << e.what() << "\n";
+    return 3;
+  }
 
   CLI::App cli(spec.summary, spec.name);
   std::string deck_path;

@@ -1,9 +1,14 @@
 # Runs a command that must fail cleanly: exit code RC (default 1; 2 for usage errors), exactly
 # one line on stderr, starting with "<app>: error: " and matching EXPECT (a regular expression).
-#   cmake -DCMD=<exe;args...> -DEXPECT=<regex> [-DRC=2] [-DOUT_DIR=<dir>] [-DEXPECT_OUT=<regex>] -P check_error.cmake
-# With EXPECT_OUT, the log on stdout (a warning before the error) must match it too.
+#   cmake -DCMD=<exe;args...> -DEXPECT=<regex> [-DRC=2] [-DOUT_DIR=<dir>] [-DEXPECT_OUT=<regex>]
+#         [-DPREFIX=<regex>] -P check_error.cmake
+# With EXPECT_OUT, the log on stdout (a warning before the error) must match it too. PREFIX replaces
+# the "<app>: error: " the line must start with (an internal error's, another program's name).
 if(NOT DEFINED RC)
   set(RC 1)
+endif()
+if(NOT DEFINED PREFIX)
+  set(PREFIX "tessera-[a-z]+: error: ")
 endif()
 if(DEFINED OUT_DIR)
   file(REMOVE_RECURSE "${OUT_DIR}")  # this test's own folder: what is there afterwards is this run's
@@ -18,8 +23,8 @@ endif()
 if(NOT extra_lines EQUAL 0)
   message(FATAL_ERROR "expected a one-line error, got:\n${err}")
 endif()
-if(NOT err_stripped MATCHES "^tessera-[a-z]+: error: ")
-  message(FATAL_ERROR "error line lacks the '<app>: error: ' prefix:\n${err}")
+if(NOT err_stripped MATCHES "^${PREFIX}")
+  message(FATAL_ERROR "error line lacks the '${PREFIX}' prefix:\n${err}")
 endif()
 if(NOT err_stripped MATCHES "${EXPECT}")
   message(FATAL_ERROR "error does not match '${EXPECT}':\n${err}")
