@@ -64,11 +64,12 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t, const R
     add(t.velocity[k], "data |u|", k, top);
     add(r.predicted[k] - t.velocity[k], "|error|", k, top_err);
   }
+  // A colour bar under each panel, labelled with its range (the range was only in the title).
   for (size_t i = 0; i < panels.size(); ++i) {
     panels[i].sequential = true;
     panels[i].lo = 0;
     panels[i].hi = std::max(i % columns == 2 ? top_err : top, 1e-12);
-    panels[i].title += cat(" (0 to ", short_number(panels[i].hi), ")");
+    panels[i].scale = true;
   }
   io::write_panels_png(path, panels, static_cast<int64_t>(columns));
 }

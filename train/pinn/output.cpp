@@ -33,19 +33,23 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
                 {2 * std::numbers::pi / double(nx), o.problem.T / double(nt - 1)},
                 {{"predicted", pred}, {"reference", ref}, {"error", err}}, o.deck_yaml);
 #endif
-  // Three panels (predicted, reference, error), each nx wide and 2 nt tall (t upwards), 8 white
+  // Three panels (predicted, reference, error), each nx wide and 2 nt tall (t upwards) at the
+  // default grid, 8 white
   // columns apart; the fields share the reference's range, the error is symmetric about 0.
   const auto [lo_it, hi_it] = std::minmax_element(ref.begin(), ref.end());
   double emax = 0;
   for (double v : err) emax = std::max(emax, std::abs(v));
   if (!(emax > 0)) emax = 1;
   const auto upwards = [&](const at::Tensor& f) { return values(f.flip(0)); };
-  // Each panel with its colour bar (the picture had no scale to read a size from).
+  // Each panel with its colour bar (the picture had no scale to read a size from), at least as
+  // large as the default grid's (256 x 200 pixels): a coarse grid drawn a pixel per point gave a
+  // picture too small for its titles (208 x 109 at nx = 64, nt = 32).
+  const int64_t zoom_x = std::max<int64_t>(1, (256 + nx - 1) / nx), zoom_t = std::max<int64_t>(2, (200 + nt - 1) / nt);
   io::write_panels_png(dir + "/plot.png",
                        {{upwards(e.predicted), nx, nt, *lo_it, *hi_it, false, "predicted u (x right, t up)", true},
                         {upwards(e.reference), nx, nt, *lo_it, *hi_it, false, "reference u", true},
                         {upwards(e.predicted - e.reference), nx, nt, -emax, emax, false, "error", true}},
-                       3, 1, 2, 8);
+                       3, zoom_x, zoom_t, 8);
 }
 
 void write_error_table(const std::string& path, const std::vector<CaseResult>& rows) {
