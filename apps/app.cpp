@@ -130,7 +130,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   // app's internal error, said once (it escaped run_app: terminate, and an MPI abort banner).
   try {
     spec.schema(schema);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     if (comm.root()) std::cerr << spec.name << ": internal error: the app's deck keys: " << e.what() << "\n";
     return 3;
   }

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/on_root.hpp"
 #include "io/mesh_deck.hpp"
+#include "io/series_files.hpp"
 #include "mesh/partition.hpp"
 #include "mesh/validation.hpp"
 #include "tessera/config.hpp"
@@ -91,8 +92,12 @@ static void write_outputs(const apps::Context& ctx, const std::string& dir, cons
   auto& log = *ctx.log;
   const std::string base = dir + "/" + d.get_file_name("output.name");
   const std::string deck_yaml = d.resolved_yaml();
-  // The resolved deck beside the outputs as well (.msh files cannot carry it).
-  run_on_root(ctx.comm, [&] { core::write_text_atomic(base + ".deck.yaml", deck_yaml); });
+  // The resolved deck beside the outputs as well (.msh files cannot carry it); an earlier run's
+  // series files go first (its empty <name>_000000.h5, which this version no longer writes).
+  run_on_root(ctx.comm, [&] {
+    io::remove_series_files(base);
+    core::write_text_atomic(base + ".deck.yaml", deck_yaml);
+  });
   if (d.get_bool("output.xdmf")) {
 #if TESSERA_HAVE_HDF5
     io::XdmfSeries series(base, m, ctx.comm, fields, deck_yaml);

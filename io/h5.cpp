@@ -427,11 +427,11 @@ void write_scalar_attr(hid_t file, const std::string& path, const std::string& o
 }
 }  // namespace
 
-void H5File::write_attr(const std::string& obj, const std::string& name, double value) {
+void H5File::write_double_attr(const std::string& obj, const std::string& name, double value) {
   write_scalar_attr(id_, path_, obj, name, value);
 }
 
-void H5File::write_attr(const std::string& obj, const std::string& name, int64_t value) {
+void H5File::write_int64_attr(const std::string& obj, const std::string& name, int64_t value) {
   write_scalar_attr(id_, path_, obj, name, value);
 }
 

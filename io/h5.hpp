@@ -65,8 +65,9 @@ class H5File {
 
   void write_attr(const std::string& obj, const std::string& name, const std::string& value);
   // Numeric scalar attributes (h5py reads them as numbers; read_attr reads text attributes only).
-  void write_attr(const std::string& obj, const std::string& name, double value);
-  void write_attr(const std::string& obj, const std::string& name, int64_t value);
+  // Named apart from write_attr: overloads on double and int64_t made an int argument ambiguous.
+  void write_double_attr(const std::string& obj, const std::string& name, double value);
+  void write_int64_attr(const std::string& obj, const std::string& name, int64_t value);
   std::string read_attr(const std::string& obj, const std::string& name) const;
   std::vector<std::string> attr_names(const std::string& obj) const;
 

@@ -68,13 +68,16 @@ vtkStandardNewMacro(PvtuIndexWriter);
 }  // namespace
 
 vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const std::vector<Field>& fields,
-                                                   const std::vector<int64_t>& cells, const std::string& deck_yaml) {
+                                                   const std::vector<int64_t>& cells, const std::string& deck_yaml,
+                                                   bool piece) {
   const int npc = mesh::nodes_per_cell(m.cell_type);
   // The whole mesh keeps its node numbers (point i is node i, as in the XDMF and HDF5 files and the
   // datasets: they were renumbered in order of first use, and numpy comparisons by index were
   // silently wrong). A piece holds the nodes its cells use, with their mesh numbers as ParaView's
   // global ids ("node_id").
-  const bool whole = static_cast<int64_t>(cells.size()) == m.num_cells();
+  // (Decided by the caller: a piece on a rank that owns every cell is still a piece, whose index
+  // declares node_id.)
+  const bool whole = !piece;
   std::vector<int64_t> local(m.num_nodes(), -1), global;
   if (whole) {
     global.resize(m.num_nodes());
@@ -178,7 +181,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
   std::vector<Field> with_rank = fields;
   Field rank{"rank", 1, true, std::vector<double>(m.num_cells(), double(comm.rank())), /*integer=*/true};
   with_rank.push_back(rank);
-  auto grid = make_vtk_grid(m, with_rank, mine, deck_yaml);
+  auto grid = make_vtk_grid(m, with_rank, mine, deck_yaml, /*piece=*/true);
   const std::string stem = target.stem().string();
   const std::string piece = stem + "_" + std::to_string(comm.rank()) + ".vtu";
   // Each rank writes its piece itself, with the serial writer from memory, and VTK's parallel

@@ -120,8 +120,8 @@ void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
       H5File f = H5File::create_in_memory(temp.path());
       write_fields(f, fields);
       // The step's time and number, for h5py users who read a step file alone.
-      f.write_attr("/", "time", time);
-      f.write_attr("/", "step", static_cast<int64_t>(steps_.size()));
+      f.write_double_attr("/", "time", time);
+      f.write_int64_attr("/", "step", static_cast<int64_t>(steps_.size()));
       f.close();
       core::commit_temp(s.h5);
     });

@@ -125,9 +125,10 @@ void require_dataset_trajectory(const io::DatasetReader& reader, const std::stri
     throw Error(cat(dir, "/", split, ".h5 has no trajectory ", id, " (it has ", ids.size(), ")"), key);
 }
 
-io::DatasetReader open_split(const std::string& dir, const std::string& split, const std::string& split_key) {
+io::DatasetReader open_split(const std::string& dir, const std::string& split, const std::string& split_key,
+                             const std::string& dir_key) {
   // The folder first (data.dir also when a rollout took it from the checkpoint), then the split.
-  with_key("data.dir", [&] { io::read_dataset_meta(dir); });
+  with_key(dir_key, [&] { io::read_dataset_meta(dir); });
   return with_key(split_key, [&] { return io::DatasetReader(dir, split); });
 }
 
@@ -140,8 +141,8 @@ DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::str
 
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
                                        const mesh::AugmentOptions& augment, int64_t limit, const Comm& comm,
-                                       int halo_hops, const std::string& split_key) {
-  const io::DatasetReader r = open_split(dir, split, split_key);
+                                       int halo_hops, const std::string& split_key, const std::string& dir_key) {
+  const io::DatasetReader r = open_split(dir, split, split_key, dir_key);
   std::vector<TrajectoryData> out;
   for (int64_t id : r.trajectories()) {
     if (limit > 0 && int64_t(out.size()) >= limit) break;

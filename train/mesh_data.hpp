@@ -78,7 +78,8 @@ DatasetTrajectory read_dataset_trajectory(const std::string& dir, const std::str
 // <dir>/<split>.h5 opened for reading. A folder that cannot be read is data.dir's error, a split
 // that cannot be opened `split_key`'s (data.split, data.train_split, ...), which run_app locates
 // at those keys; what is found in the data later names its own cause.
-io::DatasetReader open_split(const std::string& dir, const std::string& split, const std::string& split_key);
+io::DatasetReader open_split(const std::string& dir, const std::string& split, const std::string& split_key,
+                             const std::string& dir_key = "data.dir");
 // A trajectory of `steps` states must have at least 2 to be rolled out: one state has no step to
 // predict (it was reported as zero error, or failed only at the pictures, leaving files behind).
 void require_steps_to_roll_out(int64_t steps, const std::string& what);
@@ -87,11 +88,12 @@ void require_dataset_trajectory(const io::DatasetReader& reader, const std::stri
                                 int64_t id, const std::string& key);
 
 // Loads trajectories of a split (at most `limit`, 0: all), partitioned as above; the split is
-// opened by open_split with `split_key`.
+// opened by open_split with `split_key` and `dir_key` (the deck keys its errors name).
 std::vector<TrajectoryData> load_split(const std::string& dir, const std::string& split,
                                        const mesh::AugmentOptions& augment, int64_t limit,
                                        const Comm& comm = Comm::self(), int halo_hops = 1,
-                                       const std::string& split_key = "data.split");
+                                       const std::string& split_key = "data.split",
+                                       const std::string& dir_key = "data.dir");
 
 // Whole trajectories as one: the disjoint union of their meshes and graphs (each keeps its own
 // augmentations; no edge joins two of them), velocities side by side over the first `steps`

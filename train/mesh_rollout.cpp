@@ -60,10 +60,6 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     bf16.emplace(linalg::matrix_weights(m.model->module()));
     core::log_info(log.get(), "matrix products in bf16 (rollout.precision)");
   }
-  // A rollout of one trajectory after one of several into the same folder, or the other way round,
-  // left the earlier form's files beside the new ones (rollout_12.vtu, step 12 of one trajectory,
-  // beside rollout_0.pvd, trajectory 0 of several).
-  run_on_root(comm, [&] { remove_earlier_rollouts(o.output_base); });
   if (!o.trajectories.empty()) return run_rollout_batch(o, m, device, comm, log);
   std::string what;
   double dt = 0;
@@ -90,6 +86,11 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", available, " steps of ", what,
                                   ": rolling out ", available));
   const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
+  // The inputs hold: what an earlier rollout into this folder left goes, in either form (a rollout
+  // of one trajectory after a list, or the other way round, left the other's files: rollout_12.vtu,
+  // step 12 of one trajectory, beside rollout_0.pvd, trajectory 0 of a list). Not before the
+  // checks: a mistyped trajectory would empty a folder of good results.
+  run_on_root(comm, [&] { remove_earlier_rollouts(o.output_base); });
   Rollout r;
   if (comm.size() > 1) {
     const int hops = static_cast<int>(m.options.model.depth());

@@ -62,8 +62,11 @@ class GraphMlpLearner : public train::Learner {
  public:
   GraphMlpLearner(Options o, const train::RunContext& ctx) : o_(std::move(o)), ctx_(ctx) {
     at::manual_seed(o_.seed);
-    train_ = train::load_split(o_.data_dir, "train", {}, 0, Comm::self(), 1, "graph_mlp.data_dir");
-    valid_ = train::load_split(o_.data_dir, "valid", {}, 1, Comm::self(), 1, "graph_mlp.data_dir");
+    // Errors about the folder or its splits name graph_mlp.data_dir (the folder and split keys).
+    train_ =
+        train::load_split(o_.data_dir, "train", {}, 0, Comm::self(), 1, "graph_mlp.data_dir", "graph_mlp.data_dir");
+    valid_ =
+        train::load_split(o_.data_dir, "valid", {}, 1, Comm::self(), 1, "graph_mlp.data_dir", "graph_mlp.data_dir");
     mlp_ = gnn::make_mlp(2 * train::kNodeFeatures, o_.hidden, train::kOutputChannels, 1, false);
     adamw_ = std::make_unique<torch::optim::AdamW>(mlp_->parameters(), torch::optim::AdamWOptions(o_.lr));
     if (!o_.resume.empty()) {

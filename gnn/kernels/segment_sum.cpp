@@ -33,6 +33,8 @@ at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const
   if (x.dim() != 2) throw Error(cat("weighted_gather_sum: x must be [M, F], got ", x.sizes()));
   if (index.dim() != 1 || index.scalar_type() != at::kLong || weight.numel() != index.numel())
     throw Error("weighted_gather_sum: index must be 1-D int64 with one weight per entry");
+  if (ptr.dim() != 1 || ptr.scalar_type() != at::kLong || ptr.numel() < 1)
+    throw Error("weighted_gather_sum: ptr must be a 1-D int64 tensor of length N + 1");
   const bool fp = x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble;
   if (x.device().is_cpu() && fp && weight.scalar_type() == x.scalar_type() && ptr.device().is_cpu() &&
       index.device().is_cpu())

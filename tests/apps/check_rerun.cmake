@@ -50,4 +50,13 @@ endforeach()
 if(NOT rc EQUAL 0 OR NOT EXISTS ${DIR}/rollout.xmf OR NOT EXISTS ${DIR}/rollout_1.vtu)
   message(FATAL_ERROR "the single-trajectory run after them failed (${rc}) or wrote no series\n${err}")
 endif()
+# A rerun that fails on its input (a trajectory the split lacks) leaves the earlier results alone
+# (the removal ran before the checks, and emptied the folder).
+foreach(bad "rollout.trajectory=999" "rollout.trajectories=[0,999]")
+  execute_process(COMMAND ${CMD} --set rollout.steps=2 --set output.dir=${DIR} --set "${bad}"
+                  RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+  if(rc EQUAL 0 OR NOT EXISTS ${DIR}/rollout.xmf OR NOT EXISTS ${DIR}/rollout_000002.h5 OR NOT EXISTS ${DIR}/rollout_1.vtu)
+    message(FATAL_ERROR "a rollout refused for ${bad} (exit ${rc}) removed the earlier run's files")
+  endif()
+endforeach()
 message(STATUS "ok: no stale step files")

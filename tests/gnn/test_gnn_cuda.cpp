@@ -86,6 +86,22 @@ TEST_CASE("CUDA weighted_gather_sum equals the dense matrix product", "[gnn][cud
     CHECK(got.scalar_type() == dt);
     CHECK(at::allclose(got.cpu().to(at::kFloat), ref, dt == at::kHalf ? 2e-3 : 1e-2, 1e-2));
   }
+  // Weights as [E, 1] and in another type than x (cast to x's): the same product.
+  {
+    at::Tensor x = at::randn({ei.num_nodes, 8}), w = at::randn({ei.num_edges()}, at::kDouble);
+    const at::Tensor ref = gnn::kernels::weighted_gather_sum(x, ei.dst_ptr, ei.src, w.to(at::kFloat));
+    CHECK(at::allclose(gnn::kernels::weighted_gather_sum(x.cuda(), eg.dst_ptr, eg.src, w.cuda().unsqueeze(1)).cpu(),
+                       ref, 1e-5, 1e-5));
+    // No entries at all: every row is zero.
+    const at::Tensor none = at::zeros({ei.num_nodes + 1}, at::kLong).cuda();
+    const at::Tensor empty =
+        gnn::kernels::weighted_gather_sum(x.cuda(), none, at::empty({0}, at::kLong).cuda(), at::empty({0}).cuda());
+    CHECK(empty.size(0) == ei.num_nodes);
+    CHECK(empty.abs().sum().item<float>() == 0.0f);
+  }
+  // A ptr that is not int64 is refused before any kernel runs.
+  CHECK_THROWS(gnn::kernels::weighted_gather_sum(at::ones({2, 3}).cuda(), at::tensor({0, 2}, at::kInt).cuda(),
+                                                 at::tensor({1, 0}, at::kLong).cuda(), at::ones({2}).cuda()));
   // Empty rows are zero.
   at::Tensor ptr = at::tensor({0, 0, 2, 2}, at::kLong).cuda(), idx = at::tensor({1, 0}, at::kLong).cuda();
   at::Tensor out =
