@@ -25,7 +25,6 @@
 #include <vtkMPIController.h>
 #endif
 
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -33,6 +32,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/exact_text.hpp"
 #include "core/on_root.hpp"
 
 namespace tessera::io {
@@ -74,12 +74,9 @@ vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const st
   // The whole mesh keeps its node numbers (point i is node i, as in the XDMF and HDF5 files and the
   // datasets: they were renumbered in order of first use, and numpy comparisons by index were
   // silently wrong). A piece holds the nodes its cells use, with their mesh numbers as ParaView's
-  // global ids ("node_id").
-  // (Decided by the caller: a piece on a rank that owns every cell is still a piece, whose index
-  // declares node_id.)
-  const bool whole = !piece;
+  // global ids ("node_id"), also on a rank that owns every cell (the index declares node_id).
   std::vector<int64_t> local(m.num_nodes(), -1), global;
-  if (whole) {
+  if (!piece) {
     global.resize(m.num_nodes());
     std::iota(global.begin(), global.end(), 0);
     local = global;
@@ -100,7 +97,7 @@ vtkSmartPointer<vtkUnstructuredGrid> make_vtk_grid(const mesh::Mesh& m, const st
     pts->SetPoint(static_cast<vtkIdType>(i), x);
   }
   grid->SetPoints(pts);
-  if (!whole) {
+  if (piece) {
     vtkNew<vtkIdTypeArray> ids;
     ids->SetName("node_id");
     ids->SetNumberOfTuples(static_cast<vtkIdType>(global.size()));
@@ -243,11 +240,9 @@ void PvdCollection::add(double time, const std::string& file) {
   for (const auto& [t, f] : entries_) {
     vtkNew<vtkXMLDataElement> ds;
     ds->SetName("DataSet");
-    // The shortest text that reads back as the same double (VTK's SetDoubleAttribute keeps 6
-    // digits: ParaView then saw two times where the run's .xmf, written at full precision, has one).
-    char time[32];
-    *std::to_chars(time, time + sizeof time - 1, t).ptr = '\0';
-    ds->SetAttribute("timestep", time);
+    // Exactly (VTK's SetDoubleAttribute keeps 6 digits: ParaView then saw two times where the
+    // run's .xmf, written at full precision, has one).
+    ds->SetAttribute("timestep", core::exact_text(t).c_str());
     ds->SetAttribute("part", "0");
     ds->SetAttribute("file", f.c_str());
     coll->AddNestedElement(ds);

@@ -278,15 +278,15 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                           comm.root() && core::Progress::is_terminal());
   TimeBudget budget(o.time_limit_minutes, comm);
   if (budget.active()) progress.set_time_limit(60 * o.time_limit_minutes);
-  // The losses up to a checkpoint, the checkpoint, then the note an interrupt prints (its path
-  // and step, to resume from). loss.csv first: a run stopped between the two leaves it ahead of
-  // the checkpoint, whose step cuts it on resume, never behind it (a gap in the history).
   // A resumed run names the checkpoint it resumed from until it writes one of its own (an
   // interrupt before then named none, though that checkpoint is where a rerun goes on from).
   if (learner.steps_done() > 0)
     core::set_interrupt_note(cat("it wrote no checkpoint since it resumed from ",
                                  o.resumed_from.empty() ? checkpoint : o.resumed_from, " (step ", learner.steps_done(),
                                  ")"));
+  // The losses up to a checkpoint, the checkpoint, then the note an interrupt prints (its path
+  // and step, to resume from). loss.csv first: a run stopped between the two leaves it ahead of
+  // the checkpoint, whose step cuts it on resume, never behind it (a gap in the history).
   auto save = [&](int64_t step) {
     run_on_root(comm, [&] { losses_so_far.write(); });
     learner.save(checkpoint);

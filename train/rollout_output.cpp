@@ -150,22 +150,19 @@ RolloutSummary summarize(const Rollout& r, const OneStepError& one, const Trajec
           truth ? wake_probe(truth->velocity, r.predicted, truth->node_type, truth->pos, dt) : WakeProbe{}};
 }
 
-// A rerun into the same output.dir must not leave files of the earlier run that this one does
-// not rewrite (the steps past this run's last, a .pvd, a wake probe series this run has no probe
-// for), where they would pass for its own.
+// Every file write_rollout writes for `base`: a rerun into the same output.dir must not leave
+// files of the earlier run that this one does not rewrite (the steps past this run's last, a .pvd,
+// a wake probe series this run has no probe for, metrics a run without ground truth does not
+// write), where they would pass for its own.
 static void remove_earlier_outputs(const std::string& base) {
   io::remove_series_files(base);
-  for (const char* rest : {"_wake_probe_series.csv", "_wake_probe.png"}) std::filesystem::remove(base + rest);
+  for (const char* rest :
+       {".png", "_metrics.csv", "_summary.csv", "_wake_probe.csv", "_wake_probe_series.csv", "_wake_probe.png"})
+    std::filesystem::remove(base + rest);
 }
 
 void remove_earlier_rollouts(const std::string& output_base) {
-  // Every file write_rollout writes for one base.
-  auto remove_one = [](const std::string& base) {
-    remove_earlier_outputs(base);
-    for (const char* rest : {".png", "_metrics.csv", "_summary.csv", "_wake_probe.csv"})
-      std::filesystem::remove(base + rest);
-  };
-  remove_one(output_base);
+  remove_earlier_outputs(output_base);
   const std::string table = output_base + "_trajectories.csv";
   std::ifstream in(table);
   if (!in) return;
@@ -175,7 +172,7 @@ void remove_earlier_rollouts(const std::string& output_base) {
     const std::string id = row.substr(0, row.find(','));
     // Only the trajectory numbers of the table's first column ("mean" ends it).
     if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) continue;
-    remove_one(cat(output_base, "_", id));
+    remove_earlier_outputs(cat(output_base, "_", id));
   }
   in.close();
   std::filesystem::remove(table);

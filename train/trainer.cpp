@@ -5,12 +5,12 @@
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adamw.h>
 
-#include <charconv>
 #include <cmath>
 #include <filesystem>
 
 #include "core/counted.hpp"
 #include "core/error.hpp"
+#include "core/exact_text.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/progress.hpp"
@@ -325,8 +325,7 @@ void Trainer::save(const std::string& path) const {
   c.tensors["rng.sampler"] = gen_.get_state();
   store_progress(c.attributes, step_);
   put_deck(c, options_.deck_yaml, options_.deck_dir);
-  char dt[32];  // shortest text that reads back as the same double
-  c.attributes["data_dt"] = std::string(dt, std::to_chars(dt, dt + sizeof dt, data_dt_).ptr);
+  c.attributes["data_dt"] = core::exact_text(data_dt_);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });  // every rank holds the same state
 }
 

@@ -6,11 +6,19 @@
 #include "tessera/config.hpp"
 
 namespace tessera::gnn::kernels {
+namespace {
+
+// The CSR row pointers both reductions take, checked before any device path.
+void check_row_pointers(const at::Tensor& ptr, const char* what) {
+  if (ptr.dim() != 1 || ptr.scalar_type() != at::kLong || ptr.numel() < 1)
+    throw Error(cat(what, ": ptr must be a 1-D int64 tensor of length N + 1"));
+}
+
+}  // namespace
 
 at::Tensor segment_sum(const at::Tensor& values, const at::Tensor& ptr, const at::Tensor& perm) {
   if (values.dim() != 2) throw Error(cat("segment_sum: values must be [E, F], got ", values.sizes()));
-  if (ptr.dim() != 1 || ptr.scalar_type() != at::kLong || ptr.numel() < 1)
-    throw Error("segment_sum: ptr must be a 1-D int64 tensor of length N + 1");
+  check_row_pointers(ptr, "segment_sum");
   if (perm.defined() && (perm.scalar_type() != at::kLong || perm.numel() != values.size(0)))
     throw Error("segment_sum: perm must be int64 with one entry per value row");
   if (ptr.device() != values.device() || (perm.defined() && perm.device() != values.device()))
@@ -33,8 +41,7 @@ at::Tensor weighted_gather_sum(const at::Tensor& x, const at::Tensor& ptr, const
   if (x.dim() != 2) throw Error(cat("weighted_gather_sum: x must be [M, F], got ", x.sizes()));
   if (index.dim() != 1 || index.scalar_type() != at::kLong || weight.numel() != index.numel())
     throw Error("weighted_gather_sum: index must be 1-D int64 with one weight per entry");
-  if (ptr.dim() != 1 || ptr.scalar_type() != at::kLong || ptr.numel() < 1)
-    throw Error("weighted_gather_sum: ptr must be a 1-D int64 tensor of length N + 1");
+  check_row_pointers(ptr, "weighted_gather_sum");
   const bool fp = x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble;
   if (x.device().is_cpu() && fp && weight.scalar_type() == x.scalar_type() && ptr.device().is_cpu() &&
       index.device().is_cpu())
