@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "io/canvas.hpp"
 
@@ -43,6 +44,44 @@ bool usable(const LinePlot& p, double x, double y) {
   return std::isfinite(x) && std::isfinite(y) && (!p.log_y || y > 0);
 }
 
+// The y range of the bulk of a linear axis's values (LinePlot::clip_outliers): [lo, hi] and the
+// number of values outside it with their extremes; `off` 0 where nothing is far out.
+struct Bulk {
+  double lo = 0, hi = 0, off_min = 0, off_max = 0;
+  int64_t off = 0;
+};
+
+Bulk bulk_of(std::vector<double> y) {
+  Bulk b;
+  if (y.size() <= 20) return b;
+  const auto at = [&](double q) {
+    const size_t k = static_cast<size_t>(q * static_cast<double>(y.size() - 1));
+    std::nth_element(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(k), y.end());
+    return y[k];
+  };
+  const double p1 = at(0.01), p99 = at(0.99), span = p99 - p1;
+  const double fence_lo = p1 - 3 * span, fence_hi = p99 + 3 * span;
+  b.lo = 1e300, b.hi = -1e300, b.off_min = 1e300, b.off_max = -1e300;
+  for (double v : y)
+    if (v < fence_lo || v > fence_hi)
+      ++b.off, b.off_min = std::min(b.off_min, v), b.off_max = std::max(b.off_max, v);
+    else
+      b.lo = std::min(b.lo, v), b.hi = std::max(b.hi, v);
+  return b;
+}
+
+// The part of segment (x0, y0)-(x1, y1) with y in [top, bottom]; false where none is.
+bool clip_to_rows(double& x0, double& y0, double& x1, double& y1, double top, double bottom) {
+  if ((y0 < top && y1 < top) || (y0 > bottom && y1 > bottom)) return false;
+  const auto cut = [&](double& xa, double& ya, double xb, double yb) {
+    const double edge = ya < top ? top : ya > bottom ? bottom : ya;
+    if (edge != ya) xa += (xb - xa) * (edge - ya) / (yb - ya), ya = edge;
+  };
+  cut(x0, y0, x1, y1);
+  cut(x1, y1, x0, y0);
+  return true;
+}
+
 struct Axis {
   double lo = 0, hi = 1;
   bool log = false;
@@ -50,8 +89,8 @@ struct Axis {
 };
 
 void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) {
-  const int64_t left = x0 + 68, right = x0 + w - 14, top = 30, bottom = h - 44;
-  c.text(x0 + w / 2, 6, p.title, 14, kAxis, Canvas::Align::center);
+  const int64_t left = x0 + 68, right = x0 + w - 14, bottom = h - 44;
+  int64_t top = 30;
   Axis ax, ay;
   ay.log = p.log_y;
   double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
@@ -62,7 +101,27 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
         xmin = std::min(xmin, s.x[i]), xmax = std::max(xmax, s.x[i]);
         ymin = std::min(ymin, y), ymax = std::max(ymax, y);
       }
-  if (xmin > xmax) return;
+  if (xmin > xmax) {
+    c.text(x0 + w / 2, 6, p.title, 14, kAxis, Canvas::Align::center);
+    return;
+  }
+  std::string note;  // values off the axis, in a line of its own under the title
+  if (p.clip_outliers && !p.log_y) {
+    std::vector<double> ys;
+    for (const PlotSeries& s : p.series)
+      for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
+        if (usable(p, s.x[i], s.y[i])) ys.push_back(s.y[i]);
+    if (const Bulk b = bulk_of(std::move(ys)); b.off > 0) {
+      ymin = b.lo, ymax = b.hi;
+      note = cat(core::counted(b.off, "value", "values"), " off the axis: ", tick_label(b.off_min),
+                 b.off > 1 ? cat(" to ", tick_label(b.off_max)) : "");
+    }
+  }
+  c.text(x0 + w / 2, note.empty() ? 6 : 2, p.title, 14, kAxis, Canvas::Align::center);
+  if (!note.empty()) {
+    c.text(x0 + w / 2, 19, note, 11, kAxis, Canvas::Align::center);
+    top += 12;
+  }
   // A single value gets a range around it of its own scale (±0.5 did not reach the next double
   // above 1e16).
   const auto widen = [](double& lo, double& hi) {
@@ -117,11 +176,14 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
       const int64_t r = p.series[k].markers ? 2 : 1;
       for (size_t i = 0; i < curves[k].size(); ++i) {
         const auto [X, Y] = curves[k][i];
-        if (i > 0 && !p.series[k].markers)
-          c.line(curves[k][i - 1][0], curves[k][i - 1][1], X, Y, col, 2);
-        else
+        // Only within the plot's rows: a value off the axis (clip_outliers) leaves it at its edge.
+        if (i > 0 && !p.series[k].markers) {
+          double xa = curves[k][i - 1][0], ya = curves[k][i - 1][1], xb = X, yb = Y;
+          if (clip_to_rows(xa, ya, xb, yb, top, bottom)) c.line(xa, ya, xb, yb, col, 2);
+        } else if (Y >= top && Y <= bottom) {
           c.fill_rect(static_cast<int64_t>(X) - r, static_cast<int64_t>(Y) - r, static_cast<int64_t>(X) + r + 1,
                       static_cast<int64_t>(Y) + r + 1, col);
+        }
       }
     }
   };

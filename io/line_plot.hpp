@@ -17,6 +17,11 @@ struct LinePlot {
   std::string title, x_label, y_label;
   bool log_y = false;
   std::vector<PlotSeries> series;
+  // A linear y axis scaled to the bulk of the values: a few far outliers (an impulsive start's
+  // first forces, 20 times the rest) would flatten every other value into one line. Values
+  // beyond the 1st to 99th percentile widened by three times its span on either side leave the
+  // axis at its edge, and the title says how many and their range. Not for 20 values or fewer.
+  bool clip_outliers = false;
 };
 
 // Writes `plots` side by side, each panel_width × panel_height pixels (atomically). Throws when

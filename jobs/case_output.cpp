@@ -94,11 +94,12 @@ std::string CaseOutput::summary(const CaseResult& r) const {
   // from -0.5 to 0.5): its values are in the summary. Without VTK there is no PNG writer.
 #if TESSERA_HAVE_VTK
   if (time_.size() > 1) {
-    io::write_line_plots_png(base_ + "_forces.png",
-                             {{"drag coefficient", "time", "c_D", false, {{"", time_, c_d_}}},
-                              {"lift coefficient", "time", "c_L", false, {{"", time_, c_l_}}},
-                              {"pressure difference", "time", "delta p", false, {{"", time_, delta_p_}}}},
-                             400, 300);
+    // An impulsive start's first forces are tens of times the rest: they would flatten the curves.
+    std::vector<io::LinePlot> plots{{"drag coefficient", "time", "c_D", false, {{"", time_, c_d_}}},
+                                    {"lift coefficient", "time", "c_L", false, {{"", time_, c_l_}}},
+                                    {"pressure difference", "time", "delta p", false, {{"", time_, delta_p_}}}};
+    for (io::LinePlot& p : plots) p.clip_outliers = true;
+    io::write_line_plots_png(base_ + "_forces.png", plots, 440, 300);
     files += cat(", ", base_, "_forces.png");
   }
 #endif

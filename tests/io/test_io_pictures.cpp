@@ -6,10 +6,12 @@
 #include <vtkPNGReader.h>
 #include <vtkSmartPointer.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <vector>
 
 #include "core/error.hpp"
 #include "io/canvas.hpp"
@@ -186,6 +188,57 @@ TEST_CASE("line plots: panels side by side, curves in their colours, text drawn"
   CHECK(count_blue(466 - 100, 465, 31, 31 + 40) > 20);
   CHECK(count_blue(69, 69 + 40, 31, 31 + 40) > 0);  // the legend's blue sample line, upper left
   CHECK(!std::filesystem::exists(pictures_out + "/none.png"));
+  // Outliers off the axis: a drag curve oscillating between 3.0 and 3.2 after an impulsive start
+  // whose first two values are 75 and -31. Clipped, the oscillation spans most of the plot's
+  // rows; drawn whole, it is a flat line of a few rows. Nothing is drawn above or below the plot.
+  io::PlotSeries drag{"", {}, {}};
+  for (int i = 0; i < 400; ++i)
+    drag.x.push_back(0.01 * i), drag.y.push_back(i == 0 ? 75.0 : i == 1 ? -31.0 : 3.1 + 0.1 * std::sin(0.3 * i));
+  auto blue_rows = [&](const std::string& path) {
+    const auto png = read_png(path);
+    int size[3];
+    png->GetDimensions(size);
+    std::vector<int> rows;
+    for (int y = 0; y < size[1]; ++y)
+      for (int x = 0; x < size[0]; ++x) {
+        const auto* q = static_cast<const uint8_t*>(png->GetScalarPointer(x, size[1] - 1 - y, 0));
+        if (q[0] == 31 && q[1] == 119 && q[2] == 180) {
+          rows.push_back(y);
+          break;
+        }
+      }
+    return rows;
+  };
+  // Blue rows over the last three quarters of the time axis (after the start's spike).
+  auto late_rows = [&](const std::string& path) {
+    const auto png = read_png(path);
+    int size[3];
+    png->GetDimensions(size);
+    int lo = size[1], hi = -1;
+    for (int y = 0; y < size[1]; ++y)
+      for (int x = 68 + (size[0] - 82) / 4; x < size[0]; ++x) {
+        const auto* q = static_cast<const uint8_t*>(png->GetScalarPointer(x, size[1] - 1 - y, 0));
+        if (q[0] == 31 && q[1] == 119 && q[2] == 180) lo = std::min(lo, y), hi = std::max(hi, y);
+      }
+    return hi - lo + 1;
+  };
+  io::LinePlot whole{"drag", "time", "c_D", false, {drag}}, clipped = whole;
+  clipped.clip_outliers = true;
+  io::write_line_plots_png(pictures_out + "/whole.png", {whole});
+  io::write_line_plots_png(pictures_out + "/clipped.png", {clipped});
+  INFO("oscillation height: whole " << late_rows(pictures_out + "/whole.png") << " rows, clipped "
+                                    << late_rows(pictures_out + "/clipped.png"));
+  CHECK(late_rows(pictures_out + "/whole.png") < 12);
+  CHECK(late_rows(pictures_out + "/clipped.png") > 200);  // of the plot's 340 - 30 - 44 = 266 rows
+  const std::vector<int> rows = blue_rows(pictures_out + "/clipped.png");
+  REQUIRE(!rows.empty());
+  CHECK(rows.front() >= 30);  // the plot's top row
+  CHECK(rows.back() <= 297);  // its bottom row, 296, and the 2-pixel line's second row
+  // Twenty values or fewer are never clipped (a spike of a short curve is data).
+  io::LinePlot short_curve{"drag", "time", "c_D", false, {{"", {0, 1, 2, 3}, {75, 3.0, 3.1, 3.2}}}};
+  short_curve.clip_outliers = true;
+  io::write_line_plots_png(pictures_out + "/short.png", {short_curve});
+  CHECK(blue_rows(pictures_out + "/short.png").size() > 200);
   // Text: FreeType renders glyphs (dark pixels) without a display.
   io::Canvas c(200, 40);
   CHECK(c.text(5, 5, "tessera", 20) > 40);
