@@ -50,7 +50,7 @@ Progress::~Progress() {
 
 std::string Progress::line(const std::string& extra) const {
   double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  double rate = el > 0 ? done_ / el : 0;
+  const double rate = recent_.per_second(el, done_);
   double eta = rate > 0 ? (total_ - done_) / rate : -1;
   if (time_limit_s_ > 0)
     eta = eta < 0 ? std::max(time_limit_s_ - el, 0.0) : std::min(eta, std::max(time_limit_s_ - el, 0.0));
@@ -69,6 +69,7 @@ std::string Progress::line(const std::string& extra) const {
 void Progress::advance(int64_t n, const std::string& extra) {
   done_ += n;
   auto now = std::chrono::steady_clock::now();
+  recent_.add(std::chrono::duration<double>(now - start_).count(), done_);
   double since = std::chrono::duration<double>(now - last_).count();
   if (terminal_) {
     if (since >= 0.1 || done_ >= total_) {

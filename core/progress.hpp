@@ -1,4 +1,5 @@
-// Progress: done/total, rate and ETA for long loops. On a terminal it redraws one line; when
+// Progress: done/total, rate and ETA for long loops (both from the last one to two minutes, so
+// they follow a change of pace). On a terminal it redraws one line; when
 // stdout is not a terminal (CI, batch jobs) it logs a line every `interval_s` seconds instead.
 // Under MPI, ranks other than 0 pass terminal = false (their logger has no console sink).
 #pragma once
@@ -6,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "core/recent_rate.hpp"
 
 namespace spdlog {
 class logger;
@@ -39,6 +42,7 @@ class Progress {
   double interval_s_, time_limit_s_ = 0;
   bool terminal_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_;
+  RecentRate recent_{60.0};
 };
 
 }  // namespace tessera::core

@@ -27,6 +27,7 @@
 #include "core/interrupt_note.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "core/recent_rate.hpp"
 #include "core/regular_file.hpp"
 #include "tests/file_size_limit.hpp"
 #include "tests/test_paths.hpp"
@@ -87,6 +88,26 @@ TEST_CASE("progress text", "[progress]") {
   INFO(control.line("") << "\n" << budget.line(""));
   CHECK(control.line("").find("ETA 00:") == std::string::npos);  // hours, or --:-- beyond 100 h
   CHECK(budget.line("").find("ETA 00:0") != std::string::npos);
+}
+
+TEST_CASE("progress rate follows a change of pace", "[progress]") {
+  // 300 steps at 2 per second, then steps of 10 s (a PINN's Adam, then its L-BFGS): the average
+  // since the start (1.7 per second at the switch) would promise the last 50 steps in 30 s.
+  core::RecentRate rate(60.0);
+  double t = 0;
+  int64_t done = 0;
+  for (; done < 300;) rate.add(t += 0.5, ++done);
+  CHECK(rate.per_second(t, done) == Approx(2.0));
+  for (int k = 0; k < 6; ++k) rate.add(t += 10.0, ++done);
+  CHECK(rate.per_second(t, done) < 1.0);  // slowing within the first window
+  for (int k = 0; k < 18; ++k) rate.add(t += 10.0, ++done);
+  CHECK(rate.per_second(t, done) == Approx(0.1));  // two windows on: the new pace alone
+  CHECK(rate.per_second(t + 20.0, done) < 0.1);    // a step under way counts its time
+  // Steady work: the same rate as the average, also in the first window.
+  core::RecentRate steady(60.0);
+  steady.add(5.0, 10);
+  CHECK(steady.per_second(5.0, 10) == Approx(2.0));
+  CHECK(core::RecentRate(60.0).per_second(0.0, 0) == 0.0);
 }
 
 TEST_CASE("progress lines in a log: the last one once, none for a quiet finish", "[progress]") {
