@@ -10,8 +10,11 @@
 #include <iostream>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/atomic_file.hpp"
+#include "core/build_info.hpp"
 #include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/failure.hpp"
@@ -78,6 +81,69 @@ bool every_rank_left([[maybe_unused]] const Comm& agreement, [[maybe_unused]] do
 // Seconds the ranks get to reach their error handlers: enough for ranks that fail on the same
 // input at slightly different times, short against a run.
 constexpr double kAgreementSeconds = 3.0;
+
+// The dotted key of line `at` of block YAML as the deck writes it (two spaces per level): the keys
+// of the lines above it with less indentation, then its own ("train.steps").
+std::string yaml_key_at(const std::vector<std::string>& lines, size_t at) {
+  std::vector<std::pair<size_t, std::string>> path;  // indentation, key
+  for (size_t i = 0; i <= at && i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    const size_t indent = l.find_first_not_of(' ');
+    if (indent == std::string::npos || l[indent] == '-') continue;
+    while (!path.empty() && path.back().first >= indent) path.pop_back();
+    path.emplace_back(indent, l.substr(indent, l.find(':', indent) - indent));
+  }
+  std::string key;
+  for (const auto& [indent, k] : path) key += (key.empty() ? "" : ".") + k;
+  return key;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    lines.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return lines;
+}
+
+// "" where this rank's resolved deck is rank 0's; otherwise which setting differs. Collective.
+// Ranks given different --set values (mpirun's colon form, a job script) or reading a deck that
+// was edited while the job started ran different work, then waited for each other in a
+// collective until the job's time ran out. Input paths (Schema::input_path) may differ: each
+// rank may read its own copy of the data (a node-local one); what each reads is checked there.
+std::string deck_difference([[maybe_unused]] const Comm& comm, [[maybe_unused]] const std::string& mine,
+                            [[maybe_unused]] const io::Schema& schema) {
+#if TESSERA_HAVE_MPI
+  if (comm.size() == 1) return "";
+  int64_t length = static_cast<int64_t>(mine.size());
+  MPI_Bcast(&length, 1, MPI_INT64_T, 0, comm.mpi());
+  std::string root = comm.root() ? mine : std::string(static_cast<size_t>(length), '\0');
+  MPI_Bcast(root.data(), static_cast<int>(length), MPI_CHAR, 0, comm.mpi());
+  if (root == mine) return "";
+  const std::vector<std::string> a = lines_of(mine), b = lines_of(root);
+  size_t i = 0;
+  for (; i < a.size() && i < b.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    const io::KeySpec* k = schema.find(yaml_key_at(a, i));
+    if (!k || !k->input_path || yaml_key_at(a, i) != yaml_key_at(b, i)) break;
+  }
+  if (i == a.size() && i == b.size()) return "";  // input paths alone differ
+  const auto value = [](const std::vector<std::string>& l, size_t k) {
+    if (k >= l.size()) return std::string("(nothing)");
+    const size_t colon = l[k].find(':');
+    const size_t start = l[k].find_first_not_of(' ', colon == std::string::npos ? 0 : colon + 1);
+    return start == std::string::npos ? std::string("(a section)") : l[k].substr(start);
+  };
+  const std::string key = yaml_key_at(i < a.size() ? a : b, i);
+  return cat("this rank's deck differs from rank 0's at ", key, ": ", value(a, i), " here, ", value(b, i),
+             " on rank 0 (every rank must read the same deck file with the same --set values; only input paths may "
+             "differ)");
+#else
+  return "";
+#endif
+}
 
 // Rank 0 prints every rank's failure ("kind" and "message"; both empty for a rank that did not
 // fail), each distinct one once: untagged when rank 0 has it (every rank alike, or rank 0 alone),
@@ -229,6 +295,14 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     print_failures(comm, spec.name, deck_error.empty() ? "" : "error", deck_error);
     return deck_error.empty() ? 0 : 1;
   }
+  const std::string differs = deck_difference(comm, deck->resolved_yaml(), schema);
+  int64_t disagree = differs.empty() ? 0 : 1;
+  comm.allreduce_max(&disagree, 1);
+  if (disagree) {
+    print_failures(comm, spec.name, differs.empty() ? "" : "error", differs);
+    return 1;
+  }
+  deck->set_provenance(core::provenance_comment(comm.size()));
 #if TESSERA_HAVE_MPI
   MPI_Comm agreement_comm = MPI_COMM_NULL;
   MPI_Comm_dup(MPI_COMM_WORLD, &agreement_comm);
@@ -265,7 +339,8 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   std::signal(SIGXFSZ, SIG_IGN);
   try {
     auto log = core::make_logger(spec.name, comm, log_opts);
-    log->info("tessera {} on {}; deck {}", TESSERA_VERSION, core::counted(comm.size(), "rank", "ranks"), deck_path);
+    log->info("tessera {} (git {}) on {}; deck {}", TESSERA_VERSION, core::git_commit(),
+              core::counted(comm.size(), "rank", "ranks"), deck_path);
     // The keys this run reads (what the other settings leave idle would only mislead: csbm sizes
     // for a planetoid graph, pipeline stages in graph mode); output files store every key.
     size_t idle = 0;

@@ -5,6 +5,8 @@
 //   mpirun -np 2 build/apps/tessera-mesh decks/cylinder.yaml --set output.dir=out/mesh-np2
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "apps/app.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -66,8 +68,7 @@ static std::vector<io::Field> graph_fields(const io::Deck& d, const mesh::Mesh& 
   return fields;
 }
 
-// Under MPI: METIS partition of the mesh graph; a node field "partition", and each rank's .pvtu
-// piece holds the cells whose first node it owns. Returns each cell's rank (empty when serial).
+// Under MPI: METIS partition (node field "partition"); each cell's rank, its first node's (empty when serial).
 static std::vector<int32_t> partition(const mesh::Mesh& m, const Comm& comm, std::vector<io::Field>& fields,
                                       spdlog::logger& log) {
   std::vector<int32_t> cell_rank;
@@ -85,17 +86,18 @@ static std::vector<int32_t> partition(const mesh::Mesh& m, const Comm& comm, std
   return cell_rank;
 }
 
-// The resolved deck, then XDMF, VTU and .msh as the deck asks.
+// The resolved deck (.msh cannot carry it), then XDMF, VTU and .msh as the deck asks.
 static void write_outputs(const apps::Context& ctx, const std::string& dir, const mesh::Mesh& m,
                           const std::vector<io::Field>& fields, const std::vector<int32_t>& cell_rank) {
   const io::Deck& d = ctx.deck;
   auto& log = *ctx.log;
   const std::string base = dir + "/" + d.get_file_name("output.name");
   const std::string deck_yaml = d.resolved_yaml();
-  // The resolved deck beside the outputs as well (.msh files cannot carry it); an earlier run's
-  // series files go first (its empty <name>_000000.h5, which this version no longer writes).
+  // An earlier run's files go first (its .pvtu at another np), files only: a folder in the way is an error below.
   run_on_root(ctx.comm, [&] {
     io::remove_series_files(base);
+    for (const char* form : {".vtu", ".pvtu", ".msh"})
+      if (std::filesystem::is_regular_file(base + form)) std::filesystem::remove(base + form);
     core::write_text_atomic(base + ".deck.yaml", deck_yaml);
   });
   if (d.get_bool("output.xdmf")) {
@@ -127,8 +129,7 @@ static void write_outputs(const apps::Context& ctx, const std::string& dir, cons
 }
 
 static void run(apps::Context& ctx) {
-  // 1. Build or read the mesh (mesh.*) and assign its node types, once the output folder is known
-  //    to be usable.
+  // 1. Build or read the mesh (mesh.*) and assign its node types, once the output folder is known to be usable.
   const std::string dir = ctx.deck.get_output_dir("output.dir");
   mesh::Mesh m;  // every rank builds or reads it: one rank's failure is every rank's error
   run_on_every_rank(ctx.comm, [&] { m = io::mesh_from_deck(ctx.deck); });

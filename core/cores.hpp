@@ -9,9 +9,14 @@ namespace tessera::core {
 // machine's online CPUs.
 int cores_available();
 
-// "" when `threads` per process fit in cores_available(); else a warning naming `key`, the key
-// that sets them: threads beyond the cores wait for each other (a 2-step rollout at 1,024 threads
-// on 2 cores ran past a minute, against 10 s at 1).
+// This process's share of the cores: cores_available() where it is bound to some of them (mpirun's
+// default binding, Slurm's --cpus-per-task with binding); where it may run on every CPU of the
+// machine, those CPUs divided among the ranks on it (processes_on_this_machine(), at least 1).
+int cores_share();
+
+// "" when `threads` per process fit in cores_share(); else a warning naming `key`, the key that
+// sets them: threads beyond the cores wait for each other (a 2-step rollout at 1,024 threads on 2
+// cores ran past a minute, against 10 s at 1; unbound ranks of 2 threads each, 3 on 2 cores).
 std::string threads_warning(int64_t threads, const std::string& key);
 
 }  // namespace tessera::core

@@ -47,8 +47,8 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm&
   }
   if (!o.rank_dir.empty()) {
     std::filesystem::create_directories(o.rank_dir);
-    auto file =
-        std::make_shared<spdlog::sinks::basic_file_sink_mt>(cat(o.rank_dir, "/rank", comm.rank(), ".log"), true);
+    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(
+        cat(o.rank_dir, "/", name, ".rank", comm.rank(), ".log"), true);
     file->set_pattern("%Y-%m-%d %H:%M:%S.%e [%n rank " + std::to_string(comm.rank()) + "] %l: %v");
     sinks.push_back(file);
   }

@@ -14,7 +14,7 @@ namespace tessera::core {
 
 struct LogOptions {
   std::string level = "info";  // trace, debug, info, warn, error, off
-  std::string rank_dir;        // if set: <rank_dir>/rank<r>.log for every rank
+  std::string rank_dir;        // if set: <rank_dir>/<logger name>.rank<r>.log for every rank
 };
 
 // Plain-string logging for translation units that include torch: torch ships its own fmt

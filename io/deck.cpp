@@ -445,7 +445,7 @@ std::vector<std::string> Deck::get_strings(const std::string& p) const {
 std::string Deck::resolved_yaml() const {
   YAML::Emitter e;
   e << *resolved_;
-  return e.c_str();
+  return provenance_ + e.c_str();
 }
 
 }  // namespace tessera::io

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/schema.hpp"
@@ -67,8 +68,10 @@ class Deck {
   std::vector<int64_t> get_ints(const std::string& path) const;
   std::vector<std::string> get_strings(const std::string& path) const;
 
-  // The resolved deck (defaults filled) as YAML text: stored in output files.
+  // The resolved deck (defaults filled) as YAML text: stored in output files. It begins with the
+  // comment lines given to set_provenance (what produced the file: core::provenance_comment).
   std::string resolved_yaml() const;
+  void set_provenance(std::string comment_lines) { provenance_ = std::move(comment_lines); }
   // The resolved deck without the keys that its other settings leave idle
   // (Schema::read_only_when; e.g. gnnpipe.parallel.stages in graph mode), which the start-up
   // echo listed among those the run reads: what this run reads, echoed by apps. `idle`, when
@@ -113,7 +116,7 @@ class Deck {
   const ReadCondition* failing_condition(const std::string& path) const;
   const YAML::Node node(const std::string& path) const;
 
-  std::string source_, base_dir_;
+  std::string source_, base_dir_, provenance_;
   const Schema* schema_ = nullptr;
   std::unique_ptr<YAML::Node> resolved_, raw_;
   std::set<std::string> overridden_;

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <system_error>
@@ -69,6 +70,14 @@ void read_only_without_own(io::Schema& s, const std::vector<Family>& families, s
 void set_threads(int64_t threads, const std::string& key, spdlog::logger* log) {
   if (threads > 0) at::set_num_threads(static_cast<int>(threads));
   core::log_info(log, cat("threads: ", at::get_num_threads(), " per process"));
+  // torch's default under mpirun is 1 thread, also where the rank was given several cores
+  // (mpirun --map-by slot:PE=4, Slurm's --cpus-per-task): a run on a quarter of its cores. Not
+  // where OMP_NUM_THREADS chose the number.
+  if (const int share = core::cores_share();
+      threads == 0 && !std::getenv("OMP_NUM_THREADS") && at::get_num_threads() < share)
+    core::log_warn(log, cat("threads: ", at::get_num_threads(), " per process (", key,
+                            ": 0, torch's default), but this process may use ", share, " cores: set ", key, " to ",
+                            share, " (or OMP_NUM_THREADS) to use them"));
   if (const std::string w = core::threads_warning(at::get_num_threads(), key); !w.empty()) core::log_warn(log, w);
 }
 

@@ -1,4 +1,5 @@
-# --log-dir gives every MPI rank its own log file, while only rank 0 writes to the console.
+# --log-dir gives every MPI rank its own log file, named by the app (a job's next app in the same
+# folder keeps them), while only rank 0 writes to the console.
 file(REMOVE_RECURSE ${OUT})
 execute_process(COMMAND ${MPIEXEC} -n 2 --oversubscribe ${APP} ${DECK} --set output.dir=${OUT} --set output.vtu=false
                         --log-dir ${OUT}/logs RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -6,15 +7,15 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "run failed (${rc}):\n${out}\n${err}")
 endif()
 foreach(r 0 1)
-  if(NOT EXISTS ${OUT}/logs/rank${r}.log)
-    message(FATAL_ERROR "missing ${OUT}/logs/rank${r}.log")
+  if(NOT EXISTS ${OUT}/logs/tessera-mesh.rank${r}.log)
+    message(FATAL_ERROR "missing ${OUT}/logs/tessera-mesh.rank${r}.log")
   endif()
-  file(READ ${OUT}/logs/rank${r}.log log)
+  file(READ ${OUT}/logs/tessera-mesh.rank${r}.log log)
   if(NOT log MATCHES "rank ${r}\\] info: graph mesh")
     message(FATAL_ERROR "rank ${r} log lacks the graph statistics:\n${log}")
   endif()
 endforeach()
-string(REGEX MATCHALL "info[^:]*: tessera [0-9.]+ on 2 ranks" starts "${out}")  # level may carry colour codes
+string(REGEX MATCHALL "info[^:]*: tessera [0-9.]+ \\(git [^)]+\\) on 2 ranks" starts "${out}")  # level may carry colour codes
 list(LENGTH starts n)
 if(NOT n EQUAL 1)
   message(FATAL_ERROR "expected the start line once on the console (rank 0 only), got ${n}:\n${out}")

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "core/atomic_file.hpp"
+#include "core/build_info.hpp"
 #include "core/child_process.hpp"
 #include "core/comm.hpp"
 #include "core/cores.hpp"
@@ -26,9 +28,11 @@
 #include "core/error.hpp"
 #include "core/interrupt_note.hpp"
 #include "core/log.hpp"
+#include "core/memory.hpp"
 #include "core/progress.hpp"
 #include "core/recent_rate.hpp"
 #include "core/regular_file.hpp"
+#include "tessera/config.hpp"
 #include "tests/file_size_limit.hpp"
 #include "tests/test_paths.hpp"
 
@@ -88,6 +92,25 @@ TEST_CASE("progress text", "[progress]") {
   INFO(control.line("") << "\n" << budget.line(""));
   CHECK(control.line("").find("ETA 00:") == std::string::npos);  // hours, or --:-- beyond 100 h
   CHECK(budget.line("").find("ETA 00:0") != std::string::npos);
+}
+
+TEST_CASE("provenance lines name the code, the build's libraries, the ranks and the machine", "[provenance]") {
+  const std::string p = core::provenance_comment(3);
+  INFO(p);
+  // Two comment lines, each ending in a newline.
+  REQUIRE(p.size() > 2);
+  CHECK(p.back() == '\n');
+  CHECK(std::count(p.begin(), p.end(), '\n') == 2);
+  const std::string first = p.substr(0, p.find('\n')), second = p.substr(p.find('\n') + 1);
+  CHECK(first.rfind(cat("# tessera ", TESSERA_VERSION, " (git ", core::git_commit(), ")"), 0) == 0);
+  CHECK(first.find(core::build_libraries()) != std::string::npos);
+  CHECK(second.rfind("# run on 3 ranks on host ", 0) == 0);
+  CHECK(second.find(core::cpu_description()) != std::string::npos);
+  // This source tree is a git checkout (a build from an unpacked archive says "unknown").
+  CHECK(std::string(core::git_commit()).find_first_not_of("0123456789abcdef") >= 7);
+  // On Linux: the CPU's name, then its vector extensions (x86-64 machines with AVX2 at least, on
+  // which tessera is tested, name it).
+  CHECK(core::cpu_description().find("; ") != std::string::npos);
 }
 
 TEST_CASE("progress rate follows a change of pace", "[progress]") {
@@ -286,6 +309,20 @@ TEST_CASE("a thread count beyond this process's cores is named with the key that
             " this process may run on: threads beyond the cores wait for each other and slow the run down (set "
             "rollout.threads to at most ",
             cores, "; under mpirun, each rank's share)"));
+  // Ranks that may each run on every core share them: 2 threads each for 2 ranks on 2 cores are
+  // 4 threads on 2 cores (mpirun --bind-to none, or Slurm without binding). ctest runs unbound.
+  if (cores >= 2 && cores == static_cast<int>(std::thread::hardware_concurrency())) {
+    core::set_processes_on_this_machine(2);
+    CHECK(core::cores_share() == cores / 2);
+    CHECK(core::threads_warning(cores / 2, "train.threads").empty());
+    const std::string w = core::threads_warning(cores, "train.threads");
+    core::set_processes_on_this_machine(1);
+    CHECK(w == cat("threads: ", cores, " per process, and 2 ranks on this machine may each run on all its ", cores,
+                   " cores: ", 2 * cores,
+                   " threads wait for each other and slow the run down (set train.threads to at most ", cores / 2,
+                   ", or bind each rank to cores of its own: mpirun --map-by slot:PE=<threads>)"));
+  }
+  CHECK(core::cores_share() == cores);
 }
 
 TEST_CASE("an input that must be a file names what it is instead", "[files]") {

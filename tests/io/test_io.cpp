@@ -61,6 +61,12 @@ TEST_CASE("deck: defaults, values, overrides", "[deck]") {
   CHECK(r.get_float("solver.dt") == 0.5);
   CHECK(r.get_int("solver.steps") == 10);
   CHECK(r.resolved_yaml() == o.resolved_yaml());
+  // With its provenance lines (what output files store): they come first, and the text still
+  // parses to the same settings.
+  o.set_provenance("# tessera 0.1.0 (git abc)\n# run on 2 ranks\n");
+  CHECK(o.resolved_yaml().rfind("# tessera 0.1.0 (git abc)\n# run on 2 ranks\n", 0) == 0);
+  CHECK(io::Deck::parse(o.resolved_yaml(), "stored", s).get_float("solver.dt") == 0.5);
+  CHECK(io::Deck::parse(o.resolved_yaml(), "stored", s).resolved_yaml() == r.resolved_yaml());
 }
 
 TEST_CASE("deck: each bad input gives one located error", "[deck]") {

@@ -86,7 +86,7 @@ TEST_CASE("metrics.csv keeps the history when a resumed run reports other figure
       std::vector<train::Metric> validate() override { return {{"loss", 1.0}, {"valid_rmse", INFINITY}}; }
     } overflowing(6, {});
     train::run_training(overflowing, again, Comm::self(), log);
-    CHECK(read_text(to_file.rank_dir + "/rank0.log")
+    CHECK(read_text(to_file.rank_dir + "/test.rank0.log")
               .find("validation at step 8 gave non-finite figures: valid_rmse = inf") != std::string::npos);
   }
   // A row with another number of values than the header is refused by line.

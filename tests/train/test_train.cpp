@@ -475,7 +475,7 @@ TEST_CASE("checkpoints carry the training data's dt; other steps are warned abou
     train::Trainer t2(train::mesh_sim_options(fine_tune),
                       core::make_logger("dt", Comm::self(), {"warn", out + "/dt_log"}));  // flushed per message
   }
-  std::ifstream log_file(out + "/dt_log/rank0.log");
+  std::ifstream log_file(out + "/dt_log/dt.rank0.log");
   const std::string logged((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
   CHECK_THAT(logged, Catch::Contains("other_data_dt.h5: the model was trained on steps of dt = 0.01, but ") &&
                          Catch::Contains("(data.dir) has dt = 0.05"));
