@@ -22,6 +22,7 @@
 #include "core/log.hpp"
 #include "core/memory.hpp"
 #include "core/on_root.hpp"
+#include "core/stop_request.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::apps {
@@ -334,6 +335,9 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   };
   // Ctrl-C or a batch system's SIGTERM: the run's unfinished <name>.tmp files go with it.
   core::remove_temporaries_on_interrupt(spec.name);
+  // A batch system's warning before its time limit: training stops at its next step with a
+  // checkpoint (core/stop_request.hpp).
+  core::stop_on_signal(SIGUSR1);
   // A file-size limit (ulimit -f) makes a write fail with "File too large", which the writers
   // report as one error and clean up after; by default SIGXFSZ killed the app, leaving its .tmp.
   std::signal(SIGXFSZ, SIG_IGN);

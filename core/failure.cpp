@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "core/error.hpp"
+#include "core/stop_request.hpp"
 
 namespace tessera::core {
 
@@ -12,6 +13,11 @@ Failure describe_failure(const std::exception_ptr& thrown) {
   Failure f{"error", "", "", 1};
   try {
     std::rethrow_exception(thrown);
+  } catch (const StoppedBySignal& e) {
+    // Not a failure: a requested stop, done (its checkpoint written); the status says by what.
+    f.kind = cat("stopped by ", signal_name(e.signal()));
+    f.message = e.what();
+    f.exit_code = 128 + e.signal();
   } catch (const Error& e) {
     f.message = e.what();
     f.key = e.key();

@@ -10,10 +10,10 @@
 namespace tessera::core {
 
 struct Failure {
-  std::string kind;     // "error" or "internal error"
+  std::string kind;     // "error", "internal error", or "stopped by SIGUSR1" (core/stop_request.hpp)
   std::string message;  // never empty
   std::string key;      // an Error's deck key, or empty
-  int exit_code = 1;    // 1 for an error, 3 for an internal error
+  int exit_code = 1;    // 1 for an error, 3 for an internal error, 128 + signal for a stop
 };
 
 // `thrown`: a caught exception (std::current_exception()).

@@ -1,5 +1,7 @@
 #include "core/on_root.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -8,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/failure.hpp"
+#include "core/stop_request.hpp"
 
 namespace tessera {
 
@@ -31,6 +34,7 @@ std::string attempt(const std::function<void()>& work, std::exception_ptr& throw
 [[noreturn]] void throw_copy(const std::string& failure) {
   const size_t first = failure.find('\0'), second = failure.find('\0', first + 1);
   const std::string kind = failure.substr(0, first), message = failure.substr(second + 1);
+  if (kind.rfind("stopped by ", 0) == 0) throw core::StoppedBySignal(core::signal_number(kind.substr(11)), message);
   if (kind != "error") throw std::runtime_error(message);  // an internal error
   throw Error(message, failure.substr(first + 1, second - first - 1));
 }
@@ -65,7 +69,18 @@ void run_on_every_rank(const Comm& comm, const std::function<void()>& work) {
   int64_t first = failure.empty() ? 0 : comm.size() - comm.rank();
   comm.allreduce_max(&first, 1);
   if (first == 0) return;
-  share(comm, failure, static_cast<int>(comm.size() - first));
+  int64_t failed = failure.empty() ? 0 : 1;
+  comm.allreduce_sum(&failed, 1);
+  const int from = static_cast<int>(comm.size() - first);
+  // Where only some ranks failed (a node-local path, a file one node cannot read), the error every
+  // rank reports says on which rank and host (it read as the whole job's).
+  if (failed < comm.size() && comm.rank() == from) {
+    char host[256] = {0};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    failure += cat(" (on rank ", from, host[0] ? cat(", host ", host) : "", ")");
+    thrown = nullptr;  // reported in the shared words, as on the other ranks
+  }
+  share(comm, failure, from);
   if (thrown) std::rethrow_exception(thrown);
   throw_copy(failure);
 }

@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/progress.hpp"
+#include "core/stop_request.hpp"
 #include "io/line_plot.hpp"
 #include "train/checkpoint.hpp"
 #include "train/schedule.hpp"
@@ -299,8 +300,16 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   };
   double avg = 0;
   bool stepped = false;  // this run made a step (training.png is drawn then)
+  int stopped_by = 0;    // a stop request's signal (core/stop_request.hpp)
   while (learner.steps_done() < o.steps) {
     if (!budget.update(learner, log)) break;
+    // Looked at before each step but the first, on every rank together: a stop right at the start
+    // would write a checkpoint of no progress.
+    if (stepped && (stopped_by = core::stop_signal_anywhere(comm)) != 0) {
+      core::log_info(log.get(), cat(core::signal_name(stopped_by), " received: stopping after step ",
+                                    learner.steps_done(), " with a checkpoint"));
+      break;
+    }
     const double loss = learner.step();
     const int64_t step = learner.steps_done();
     avg = losses_so_far.add(step, loss);
@@ -340,6 +349,10 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
       core::log_warn(log.get(), cat("no training.png: ", e.what()));
     }
   }
+  if (stopped_by != 0)
+    throw core::StoppedBySignal(
+        stopped_by, cat("after step ", step, " of ", o.steps, ", with its checkpoint ", checkpoint, " (",
+                        o.resume_hint.empty() ? "go on with --set train.resume=" + checkpoint : o.resume_hint, ")"));
 }
 
 }  // namespace tessera::train

@@ -77,6 +77,9 @@ struct LoopOptions {
   // folder's metrics.csv and loss.csv hold the rows before it, so a resume into a new output_dir
   // continues the whole history there.
   std::string resumed_from;
+  // How to go on after a stop request (core/stop_request.hpp); empty: "--set train.resume=<the
+  // checkpoint>". A study that resumes its cases by itself says so instead.
+  std::string resume_hint;
 };
 
 // Trains `learner` to options.steps; writes <output_dir>/checkpoint.h5, loss.csv (step, loss,

@@ -11,6 +11,7 @@
 #include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/exact_text.hpp"
+#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/progress.hpp"
@@ -123,9 +124,15 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
     if (const std::string w = halo_coverage_warning(t0, o.augment, hops, "train.parallel: data would be faster");
         !w.empty())
       core::log_warn(log_.get(), w);
-  } else if (comm_.size() > 1)
+  } else if (comm_.size() > 1) {
     core::log_info(log_.get(), cat("data-parallel on ", comm_.size(),
                                    " ranks: sample b of a batch is computed by rank b mod ", comm_.size()));
+    if (o.optim.batch < comm_.size())
+      core::log_warn(log_.get(),
+                     core::idle_ranks_warning(comm_.size(), o.optim.batch, "sample per batch", "samples per batch",
+                                              "train.batch deals whole samples to the ranks; "
+                                              "train.parallel: graph splits each graph instead"));
+  }
   norms_ = Normalizers::fresh(o.model.bundle);
   opt_ = std::make_unique<FusedAdamW>(model_->module().parameters(), torch::optim::AdamWOptions(o.optim.lr)
                                                                          .betas({o.optim.betas[0], o.optim.betas[1]})

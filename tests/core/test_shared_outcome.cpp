@@ -1,6 +1,8 @@
 // core/on_root.hpp, run at np = 1, 2 and 3 (ctest: test_shared_outcome.np1/.np2/.np3): an error
 // on some ranks becomes an Error on every rank, with the failing rank's message and deck key, and
 // ranks working on their own items stop soon after another fails.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -55,13 +57,19 @@ TEST_CASE("run_on_every_rank shares the lowest failing rank's error", "[on_root]
       if (comm.rank() == 1) throw Error("rank 1 failed");
     });
   });
-  const std::string lowest = comm.size() == 3 ? "|rank 1 failed" : cat("a.key|rank ", last, " failed");
-  if (comm.rank() == last)
-    CHECK(got == cat("a.key|rank ", last, " failed"));  // its own
-  else if (comm.rank() == 1)
-    CHECK(got == "|rank 1 failed");
+  // With several ranks, the shared error says where it happened (the other ranks had none).
+  char host[256] = {0};
+  REQUIRE(gethostname(host, sizeof host - 1) == 0);
+  const auto where = [&](int rank) { return comm.size() == 1 ? "" : cat(" (on rank ", rank, ", host ", host, ")"); };
+  const std::string lowest =
+      comm.size() == 3 ? cat("|rank 1 failed", where(1)) : cat("a.key|rank ", last, " failed", where(last));
+  if (comm.rank() == last && comm.size() == 3)
+    CHECK(got == cat("a.key|rank ", last, " failed"));  // its own: another failure than the one shared
   else
     CHECK(got == lowest);
+  // Every rank failing alike: no rank named (it is every rank's).
+  CHECK(outcome([&] { run_on_every_rank(comm, [] { throw Error("no such file", "data.dir"); }); }) ==
+        "data.dir|no such file");
 }
 
 TEST_CASE("IndependentWork runs every item when none fails", "[on_root]") {

@@ -54,7 +54,7 @@ png = vtkPNGReader()
 png.SetFileName(f"{case}/dfg-2d2_forces.png")
 png.Update()
 dims = png.GetOutput().GetDimensions()
-check(dims[:2] == (1200, 300), f"force-history plot: three 400 x 300 panels (got {dims[:2]})")
+check(dims[:2] == (1320, 300), f"force-history plot: three 440 x 300 panels (got {dims[:2]})")
 
 # --- the dataset: graph-physics layout (docs/references.md §4)
 meta = json.load(open(f"{data}/meta.json"))

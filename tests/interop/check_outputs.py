@@ -33,6 +33,8 @@ with h5py.File(f"{cyl}/cylinder_mesh.h5", "r") as f:
 check(np.array_equal(points, coords), "xmf points equal the h5 coordinates")
 check(cells[0].type == "triangle" and np.array_equal(cells[0].data, tri), "xmf triangles equal the h5 cells")
 check("source: cylinder" in deck, "resolved deck stored in the mesh h5")
+check(deck.startswith("# tessera ") and " (git " in deck.splitlines()[0] and deck.splitlines()[1].startswith("# run on "),
+      "the stored deck begins with what produced it (version, commit, ranks, host)")
 types = set(np.unique(point_data["node_type"]).astype(int))
 check(types == {0, 4, 5, 6}, f"node types are the MeshGraphNets codes (got {types})")
 

@@ -40,8 +40,9 @@ check(v.GetOutput().GetNumberOfPoints() == len(points), "vtu step has the mesh's
 m = meshio.read(f"{out}/rollout_5.vtu")  # meshio 5 cannot read VTK String arrays: the deck is chars
 check(len(m.points) == len(points) and np.allclose(np.sort(m.point_data["velocity_pred"][:, 0]),
                                                    np.sort(d5["velocity_pred"][:, 0])), "meshio reads a vtu step")
-check(bytes(m.field_data["tessera_deck"].astype(np.uint8)).decode().startswith("rollout:"),
-      "the vtu's deck is readable text")
+vtu_deck = bytes(m.field_data["tessera_deck"].astype(np.uint8)).decode()
+check(vtu_deck.startswith("# tessera ") and "\nrollout:" in vtu_deck,
+      "the vtu's deck is readable text: its provenance lines, then the deck")
 
 rows = list(csv.DictReader(open(f"{out}/rollout_metrics.csv")))
 check(len(rows) == 19 and float(rows[0]["rmse"]) >= 0, "per-step metrics")
