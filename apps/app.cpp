@@ -113,7 +113,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 // Ranks given different --set values (mpirun's colon form, a job script) or reading a deck that
 // was edited while the job started ran different work, then waited for each other in a
 // collective until the job's time ran out. Input paths (Schema::input_path) may differ: each
-// rank may read its own copy of the data (a node-local one); what each reads is checked there.
+// rank may read its own copy of the data (a node-local one). Their contents must agree; of that,
+// only a resumed step is checked (train::run_training).
 std::string deck_difference([[maybe_unused]] const Comm& comm, [[maybe_unused]] const std::string& mine,
                             [[maybe_unused]] const io::Schema& schema) {
 #if TESSERA_HAVE_MPI

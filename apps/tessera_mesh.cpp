@@ -93,10 +93,10 @@ static void write_outputs(const apps::Context& ctx, const std::string& dir, cons
   auto& log = *ctx.log;
   const std::string base = dir + "/" + d.get_file_name("output.name");
   const std::string deck_yaml = d.resolved_yaml();
-  // An earlier run's files go first (its .pvtu at another np), files only: a folder in the way is an error below.
+  // An earlier run's files first (its .pvtu at another np; files only, and no .msh: it may be this run's mesh.file).
   run_on_root(ctx.comm, [&] {
     io::remove_series_files(base);
-    for (const char* form : {".vtu", ".pvtu", ".msh"})
+    for (const char* form : {".vtu", ".pvtu"})
       if (std::filesystem::is_regular_file(base + form)) std::filesystem::remove(base + form);
     core::write_text_atomic(base + ".deck.yaml", deck_yaml);
   });

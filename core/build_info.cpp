@@ -54,8 +54,9 @@ std::string provenance_comment(int ranks) {
   s << "# tessera " << TESSERA_VERSION << " (git " << git_commit() << ")"
     << (libraries.empty() && mpi.empty() ? "" : " with ") << libraries << (libraries.empty() || mpi.empty() ? "" : ", ")
     << mpi << "\n"
-    << "# run on " << counted(ranks, "rank", "ranks") << " on host " << (host[0] ? host : "unknown") << " ("
-    << cpu_description() << "); OMP_NUM_THREADS " << (omp ? omp : "unset") << "\n";
+    << "# run on " << counted(ranks, "rank", "ranks") << (ranks > 1 ? ", rank 0" : "") << " on host "
+    << (host[0] ? host : "unknown") << " (" << cpu_description() << "); OMP_NUM_THREADS " << (omp ? omp : "unset")
+    << "\n";
   return s.str();
 }
 

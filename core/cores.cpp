@@ -11,14 +11,6 @@
 
 namespace tessera::core {
 
-int cores_available() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  const long online = sysconf(_SC_NPROCESSORS_ONLN);
-  return online > 0 ? static_cast<int>(online) : 1;
-}
-
 namespace {
 int online_cpus() {
   const long online = sysconf(_SC_NPROCESSORS_ONLN);
@@ -26,10 +18,17 @@ int online_cpus() {
 }
 }  // namespace
 
+int cores_available() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return online_cpus();
+}
+
 int cores_share() {
-  const int cores = cores_available();
-  if (cores < online_cpus()) return cores;  // bound: these cores are this process's
-  return std::max(1, cores / processes_on_this_machine());
+  // A mask may be shared too: Open MPI binds each rank to a whole socket at np > 2, so 8 ranks on
+  // 2 sockets of 32 cores each see 32.
+  return std::min(cores_available(), std::max(1, online_cpus() / processes_on_this_machine()));
 }
 
 std::string threads_warning(int64_t threads, const std::string& key) {
@@ -37,8 +36,8 @@ std::string threads_warning(int64_t threads, const std::string& key) {
   if (threads <= share) return "";
   if (threads <= cores) {
     const int ranks = processes_on_this_machine();
-    return cat("threads: ", threads, " per process, and ", ranks, " ranks on this machine may each run on all its ",
-               counted(cores, "core", "cores"), ": ", threads * ranks,
+    return cat("threads: ", threads, " per process, and ", ranks, " ranks on this machine share its ",
+               counted(online_cpus(), "core", "cores"), ": ", threads * ranks,
                " threads wait for each other and slow the run down (set ", key, " to at most ", share,
                ", or bind each rank to cores of its own: mpirun --map-by slot:PE=<threads>)");
   }

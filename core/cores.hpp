@@ -9,9 +9,9 @@ namespace tessera::core {
 // machine's online CPUs.
 int cores_available();
 
-// This process's share of the cores: cores_available() where it is bound to some of them (mpirun's
-// default binding, Slurm's --cpus-per-task with binding); where it may run on every CPU of the
-// machine, those CPUs divided among the ranks on it (processes_on_this_machine(), at least 1).
+// This process's share of the cores: the machine's CPUs divided among the ranks on it
+// (processes_on_this_machine(), at least 1), and no more than cores_available() where it is bound
+// to fewer (mpirun's binding, Slurm's --cpus-per-task).
 int cores_share();
 
 // "" when `threads` per process fit in cores_share(); else a warning naming `key`, the key that

@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/failure.hpp"
@@ -64,25 +66,40 @@ void run_on_root(const Comm& comm, const std::function<void()>& work) {
 void run_on_every_rank(const Comm& comm, const std::function<void()>& work) {
   if (comm.size() == 1) return work();
   std::exception_ptr thrown;
-  std::string failure = attempt(work, thrown);
-  // The first rank that failed: the largest of size - rank over the ranks that did.
-  int64_t first = failure.empty() ? 0 : comm.size() - comm.rank();
-  comm.allreduce_max(&first, 1);
-  if (first == 0) return;
-  int64_t failed = failure.empty() ? 0 : 1;
-  comm.allreduce_sum(&failed, 1);
-  const int from = static_cast<int>(comm.size() - first);
-  // Where only some ranks failed (a node-local path, a file one node cannot read), the error every
-  // rank reports says on which rank and host (it read as the whole job's).
-  if (failed < comm.size() && comm.rank() == from) {
+  const std::string failure = attempt(work, thrown);
+  const size_t ranks = static_cast<size_t>(comm.size());
+  std::vector<int64_t> failed(ranks, 0);
+  failed[static_cast<size_t>(comm.rank())] = failure.empty() ? 0 : 1;
+  comm.allreduce_sum(failed.data(), comm.size());
+  const auto first = std::find(failed.begin(), failed.end(), int64_t{1});
+  if (first == failed.end()) return;
+  // The first failing rank's failure and host, for every rank.
+  const int from = static_cast<int>(first - failed.begin());
+  std::string shared;
+  if (comm.rank() == from) {
     char host[256] = {0};
     if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-    failure += cat(" (on rank ", from, host[0] ? cat(", host ", host) : "", ")");
-    thrown = nullptr;  // reported in the shared words, as on the other ranks
+    shared = cat(failure, '\x1f', host);
   }
-  share(comm, failure, from);
-  if (thrown) std::rethrow_exception(thrown);
-  throw_copy(failure);
+  share(comm, shared, from);
+  const std::string host = shared.substr(shared.rfind('\x1f') + 1);
+  shared.resize(shared.rfind('\x1f'));
+  // Where not every rank failed alike (a node-local path, a file one node cannot read), the error
+  // says on which ranks and host (it read as the whole job's); ranks that failed alike report it
+  // in the same words, so that it is printed once.
+  std::vector<int64_t> alike(ranks, 0);
+  alike[static_cast<size_t>(comm.rank())] = failure == shared ? 1 : 0;
+  comm.allreduce_sum(alike.data(), comm.size());
+  std::string which;
+  int64_t count = 0;
+  for (size_t r = 0; r < ranks; ++r)
+    if (alike[r]) which += cat(count++ ? ", " : "", r);
+  const bool mine = failure == shared;
+  if (count < comm.size())
+    shared += count == 1 ? cat(" (on rank ", which, host.empty() ? "" : ", host " + host, ")")
+                         : cat(" (on ranks ", which, host.empty() ? "" : cat("; rank ", from, " on host ", host), ")");
+  if (thrown && !mine) std::rethrow_exception(thrown);  // another failure than the one shared
+  throw_copy(shared);
 }
 
 #if TESSERA_HAVE_MPI

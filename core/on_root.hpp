@@ -20,8 +20,9 @@ void run_on_root(const Comm& comm, const std::function<void()>& work);
 
 // Runs `work` on every rank (each its own part: a file piece); then (collective), if it threw on
 // any rank, each rank where it threw rethrows its exception and every other rank throws a copy of
-// the first such rank's, worded alike. Where not every rank threw, the first such rank's message
-// ends in " (on rank R, host H)", on that rank and in the copies.
+// the first such rank's, worded alike. Where not every rank threw alike, that message ends in
+// " (on rank R, host H)" or " (on ranks R, S; rank R on host H)", on the ranks that threw it and in
+// the copies.
 void run_on_every_rank(const Comm& comm, const std::function<void()>& work);
 
 #if TESSERA_HAVE_MPI

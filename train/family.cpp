@@ -72,9 +72,10 @@ void set_threads(int64_t threads, const std::string& key, spdlog::logger* log) {
   core::log_info(log, cat("threads: ", at::get_num_threads(), " per process"));
   // torch's default under mpirun is 1 thread, also where the rank was given several cores
   // (mpirun --map-by slot:PE=4, Slurm's --cpus-per-task): a run on a quarter of its cores. Not
-  // where OMP_NUM_THREADS chose the number.
+  // where OMP_NUM_THREADS chose the number, nor where torch's default is more than 1 (it counts
+  // physical cores; the share counts logical CPUs, two per core with SMT).
   if (const int share = core::cores_share();
-      threads == 0 && !std::getenv("OMP_NUM_THREADS") && at::get_num_threads() < share)
+      threads == 0 && !std::getenv("OMP_NUM_THREADS") && at::get_num_threads() == 1 && share > 1)
     core::log_warn(log, cat("threads: ", at::get_num_threads(), " per process (", key,
                             ": 0, torch's default), but this process may use ", share, " cores: set ", key, " to ",
                             share, " (or OMP_NUM_THREADS) to use them"));

@@ -239,6 +239,15 @@ class TimeBudget {
 void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                   const std::shared_ptr<spdlog::logger>& log) {
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
+  // train.resume may name another file on each rank (an input path: run_app lets input paths
+  // differ); checkpoints at different steps would train different numbers of steps, and the ranks
+  // wait for each other.
+  int64_t resumed_at[2] = {learner.steps_done(), -learner.steps_done()};
+  comm.allreduce_max(resumed_at, 2);
+  if (resumed_at[0] != -resumed_at[1])
+    throw Error(cat("the ranks resumed at different steps (", -resumed_at[1], " to ", resumed_at[0],
+                    "): every rank must resume from the same checkpoint"),
+                "train.resume");
   // Rank 0 alone reads (a resume's earlier rows) and writes metrics.csv; a file it cannot read is
   // every rank's error (run_on_root), not its own while the others go on into the run.
   // The earlier rows of both files come from the folder of the checkpoint this run resumed.
@@ -349,6 +358,9 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
       core::log_warn(log.get(), cat("no training.png: ", e.what()));
     }
   }
+  // A planned stop, reported as run_app reports errors: the other ranks wait here for rank 0's
+  // training.png, so that none reaches the report's 3-second agreement alone and aborts the job.
+  if (stopped_by != 0) comm.barrier();
   if (stopped_by != 0)
     throw core::StoppedBySignal(
         stopped_by, cat("after step ", step, " of ", o.steps, ", with its checkpoint ", checkpoint, " (",

@@ -67,6 +67,15 @@ TEST_CASE("run_on_every_rank shares the lowest failing rank's error", "[on_root]
     CHECK(got == cat("a.key|rank ", last, " failed"));  // its own: another failure than the one shared
   else
     CHECK(got == lowest);
+  // Ranks 1 and 2 of 3 failing alike: one error, naming both (their own lines told them apart).
+  if (comm.size() == 3) {
+    const std::string both = outcome([&] {
+      run_on_every_rank(comm, [&] {
+        if (comm.rank() > 0) throw Error("file not found", "mesh.file");
+      });
+    });
+    CHECK(both == cat("mesh.file|file not found (on ranks 1, 2; rank 1 on host ", host, ")"));
+  }
   // Every rank failing alike: no rank named (it is every rank's).
   CHECK(outcome([&] { run_on_every_rank(comm, [] { throw Error("no such file", "data.dir"); }); }) ==
         "data.dir|no such file");

@@ -29,7 +29,8 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
       LoopOptions lo = loop;
       if (!single) {
         lo.output_dir = loop.output_dir + "/" + o.name;
-        lo.resume_hint = "go on by running the same deck into the same output.dir: each case resumes from its own";
+        lo.resume_hint = cat("go on by running the same deck into the same output.dir",
+                             overwrite ? " with output.overwrite: false" : "", ": each case resumes from its own");
         // A sweep resumes every case from its own folder, unless asked to start afresh.
         if (!overwrite && std::filesystem::exists(lo.output_dir + "/checkpoint.h5"))
           o.resume = lo.output_dir + "/checkpoint.h5", resumed_by_sweep = true;

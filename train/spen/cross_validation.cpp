@@ -75,7 +75,9 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     core::log_info(log.get(),
                    cat("fold ", f, ": test accuracy ", core::sig3(learner.fold_accuracy()), " (mean of the last ",
-                       std::min<int64_t>(o.last_epochs, o.epochs), " epochs), ", core::sig3(seconds), " s"));
+                       std::min<int64_t>(o.last_epochs, o.epochs), " epochs), ", core::sig3(seconds), " s",
+                       // A resumed fold's time is this run's part of it (the review read it as the fold's).
+                       resume.empty() ? "" : cat(" since it resumed from ", resume)));
   }
   r.fold_accuracy = done;
   double s = 0, s2 = 0;
