@@ -47,6 +47,7 @@ char slot_path[kSlots][kSlotPath];
 pid_t slot_pid[kSlots];  // a forked child (the file readers) inherits the list: not its files
 char interrupted_program[128];
 volatile std::sig_atomic_t interrupt_quietly = 0;  // quiet_interrupts(): the run has reported its end
+volatile std::sig_atomic_t interrupt_rank = 0;     // remove_temporaries_on_interrupt's rank
 // set_interrupt_note: two buffers, so that the handler reads a whole note while the next is written
 // into the other; -1: no note.
 char interrupt_notes[2][512];
@@ -89,7 +90,7 @@ extern "C" void remove_temporaries_and_die(int sig) {
     if (slot_state[i].load() == kLive && slot_pid[i] == self && ::unlink(slot_path[i]) == 0) ++removed;
   // strsignal is not async-signal-safe: the three signals by name.
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
-  if (!interrupt_quietly || removed > 0) {
+  if ((!interrupt_quietly && interrupt_rank == 0) || removed > 0) {
     // One write: under mpirun the ranks' lines, written piece by piece, interleaved.
     char line[1024];
     size_t len = 0;
@@ -138,7 +139,8 @@ void set_interrupt_note(const std::string& note) {
   interrupt_note_index.store(next);
 }
 
-void remove_temporaries_on_interrupt(const std::string& program) {
+void remove_temporaries_on_interrupt(const std::string& program, int rank) {
+  interrupt_rank = rank;
   const size_t n = std::min(program.size(), sizeof(interrupted_program) - 1);
   std::memcpy(interrupted_program, program.data(), n);
   interrupted_program[n] = '\0';

@@ -38,8 +38,10 @@ class TemporaryOutput {
 // Installs handlers for SIGINT, SIGTERM and SIGHUP that remove this process's unfinished
 // temporary files (those of live TemporaryOutputs), print one line naming `program` and the
 // signal, and then end the process by the signal as before (exit status 128 + signal). Without
-// them an interrupted run left its half-written `<name>.tmp` files behind.
-void remove_temporaries_on_interrupt(const std::string& program);
+// them an interrupted run left its half-written `<name>.tmp` files behind. Under MPI, `rank`
+// other than 0 prints only when it removed files: mpirun passes a SIGTERM on to every rank, and
+// each printed the same line (128 lines at np = 128).
+void remove_temporaries_on_interrupt(const std::string& program, int rank = 0);
 // After the run has reported how it ended (an error line, every rank exiting): an interrupt says
 // nothing unless it removes files. Under mpirun, the launcher ends the other ranks with SIGTERM
 // when one exits non-zero first, and each printed "interrupted by SIGTERM" after the error line.
