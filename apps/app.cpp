@@ -214,7 +214,8 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
       ->take_all()
       ->allow_extra_args(false);
   cli.add_option("--log-level", log_opts.level, "trace, debug, info, warn, error or off")->capture_default_str();
-  cli.add_option("--log-dir", log_opts.rank_dir, "also write one log file per MPI rank into this directory");
+  cli.add_option("--log-dir", log_opts.rank_dir,
+                 "also write one log file per MPI rank into this directory (<app>.rank<r>.log)");
   cli.add_flag("--deck-reference", reference,
                cat("print the deck keys as Markdown (for ", spec.reference, ") and exit"));
   cli.footer("\n" + schema.help_text() +
