@@ -10,7 +10,6 @@
 #include <iostream>
 #include <optional>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "core/atomic_file.hpp"
@@ -23,6 +22,7 @@
 #include "core/memory.hpp"
 #include "core/on_root.hpp"
 #include "core/stop_request.hpp"
+#include "io/deck_difference.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::apps {
@@ -83,32 +83,6 @@ bool every_rank_left([[maybe_unused]] const Comm& agreement, [[maybe_unused]] do
 // input at slightly different times, short against a run.
 constexpr double kAgreementSeconds = 3.0;
 
-// The dotted key of line `at` of block YAML as the deck writes it (two spaces per level): the keys
-// of the lines above it with less indentation, then its own ("train.steps").
-std::string yaml_key_at(const std::vector<std::string>& lines, size_t at) {
-  std::vector<std::pair<size_t, std::string>> path;  // indentation, key
-  for (size_t i = 0; i <= at && i < lines.size(); ++i) {
-    const std::string& l = lines[i];
-    const size_t indent = l.find_first_not_of(' ');
-    if (indent == std::string::npos || l[indent] == '-') continue;
-    while (!path.empty() && path.back().first >= indent) path.pop_back();
-    path.emplace_back(indent, l.substr(indent, l.find(':', indent) - indent));
-  }
-  std::string key;
-  for (const auto& [indent, k] : path) key += (key.empty() ? "" : ".") + k;
-  return key;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  for (size_t at = 0; at < text.size();) {
-    const size_t end = std::min(text.find('\n', at), text.size());
-    lines.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return lines;
-}
-
 // "" where this rank's resolved deck is rank 0's; otherwise which setting differs. Collective.
 // Ranks given different --set values (mpirun's colon form, a job script) or reading a deck that
 // was edited while the job started ran different work, then waited for each other in a
@@ -124,22 +98,12 @@ std::string deck_difference([[maybe_unused]] const Comm& comm, [[maybe_unused]] 
   std::string root = comm.root() ? mine : std::string(static_cast<size_t>(length), '\0');
   MPI_Bcast(root.data(), static_cast<int>(length), MPI_CHAR, 0, comm.mpi());
   if (root == mine) return "";
-  const std::vector<std::string> a = lines_of(mine), b = lines_of(root);
-  size_t i = 0;
-  for (; i < a.size() && i < b.size(); ++i) {
-    if (a[i] == b[i]) continue;
-    const io::KeySpec* k = schema.find(yaml_key_at(a, i));
-    if (!k || !k->input_path || yaml_key_at(a, i) != yaml_key_at(b, i)) break;
-  }
-  if (i == a.size() && i == b.size()) return "";  // input paths alone differ
-  const auto value = [](const std::vector<std::string>& l, size_t k) {
-    if (k >= l.size()) return std::string("(nothing)");
-    const size_t colon = l[k].find(':');
-    const size_t start = l[k].find_first_not_of(' ', colon == std::string::npos ? 0 : colon + 1);
-    return start == std::string::npos ? std::string("(a section)") : l[k].substr(start);
-  };
-  const std::string key = yaml_key_at(i < a.size() ? a : b, i);
-  return cat("this rank's deck differs from rank 0's at ", key, ": ", value(a, i), " here, ", value(b, i),
+  std::vector<std::string> input_paths;
+  for (const io::KeySpec& k : schema.keys())
+    if (k.input_path) input_paths.push_back(k.path);
+  const auto d = io::first_deck_difference(root, mine, {}, input_paths, /*absent_differs=*/true);
+  if (!d) return "";  // input paths alone differ
+  return cat("this rank's deck differs from rank 0's at ", d->key, ": ", d->now, " here, ", d->stored,
              " on rank 0 (every rank must read the same deck file with the same --set values; only input paths may "
              "differ)");
 #else

@@ -33,6 +33,11 @@ std::string cpu_description() {
   return cat(model, "; ", isa.empty() ? "no AVX2" : isa);
 }
 
+std::string host_name() {
+  char host[256] = {0};
+  return gethostname(host, sizeof host - 1) == 0 ? host : "";
+}
+
 std::string provenance_comment(int ranks) {
   std::string mpi;
 #if TESSERA_HAVE_MPI
@@ -46,8 +51,7 @@ std::string provenance_comment(int ranks) {
     mpi = v.substr(0, v.find_first_of(",\n"));  // "Open MPI v4.1.4", without the package details
   }
 #endif
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  const std::string host = host_name();
   const char* omp = std::getenv("OMP_NUM_THREADS");
   const std::string libraries = build_libraries();
   std::ostringstream s;
@@ -55,7 +59,7 @@ std::string provenance_comment(int ranks) {
     << (libraries.empty() && mpi.empty() ? "" : " with ") << libraries << (libraries.empty() || mpi.empty() ? "" : ", ")
     << mpi << "\n"
     << "# run on " << counted(ranks, "rank", "ranks") << (ranks > 1 ? ", rank 0" : "") << " on host "
-    << (host[0] ? host : "unknown") << " (" << cpu_description() << "); OMP_NUM_THREADS " << (omp ? omp : "unset")
+    << (host.empty() ? "unknown" : host) << " (" << cpu_description() << "); OMP_NUM_THREADS " << (omp ? omp : "unset")
     << "\n";
   return s.str();
 }

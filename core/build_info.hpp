@@ -16,6 +16,9 @@ const char* build_libraries();
 // fma"), from /proc/cpuinfo ("unknown CPU" without it).
 std::string cpu_description();
 
+// This machine's host name ("" where the system gives none).
+std::string host_name();
+
 // Two YAML comment lines, each ending in a newline:
 //   # tessera 0.1.0 (git 1cc6ab7e2f3a) with torch 2.5.1, PETSc 3.18.5, HDF5 1.10.8, Open MPI v4.1.4
 //   # run on 2 ranks, rank 0 on host node17 (AMD EPYC; avx2 fma); OMP_NUM_THREADS unset

@@ -1,7 +1,5 @@
 #include "core/on_root.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -10,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/failure.hpp"
 #include "core/stop_request.hpp"
@@ -76,11 +75,7 @@ void run_on_every_rank(const Comm& comm, const std::function<void()>& work) {
   // The first failing rank's failure and host, for every rank.
   const int from = static_cast<int>(first - failed.begin());
   std::string shared;
-  if (comm.rank() == from) {
-    char host[256] = {0};
-    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-    shared = cat(failure, '\x1f', host);
-  }
+  if (comm.rank() == from) shared = cat(failure, '\x1f', core::host_name());
   share(comm, shared, from);
   const std::string host = shared.substr(shared.rfind('\x1f') + 1);
   shared.resize(shared.rfind('\x1f'));

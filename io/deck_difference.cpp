@@ -44,15 +44,25 @@ std::vector<std::pair<std::string, std::string>> leaves(const std::string& yaml,
 
 std::optional<DeckDifference> first_deck_difference(const std::string& stored_yaml, const std::string& deck_yaml,
                                                     const std::vector<std::string>& sections,
-                                                    const std::vector<std::string>& ignored) {
+                                                    const std::vector<std::string>& ignored, bool absent_differs) {
   const auto stored = leaves(stored_yaml, "the stored deck"), now = leaves(deck_yaml, "the deck");
+  const auto in_sections = [&](const std::string& key) {
+    return sections.empty() || std::any_of(sections.begin(), sections.end(),
+                                           [&](const std::string& s) { return key.rfind(s + ".", 0) == 0; });
+  };
+  const auto find = [](const auto& leaves, const std::string& key) {
+    return std::find_if(leaves.begin(), leaves.end(), [&](const auto& kv) { return kv.first == key; });
+  };
   for (const auto& [key, value] : now) {
-    const bool in_section =
-        std::any_of(sections.begin(), sections.end(), [&](const std::string& s) { return key.rfind(s + ".", 0) == 0; });
-    if (!in_section || std::find(ignored.begin(), ignored.end(), key) != ignored.end()) continue;
-    const auto it = std::find_if(stored.begin(), stored.end(), [&](const auto& kv) { return kv.first == key; });
-    if (it != stored.end() && it->second != value) return DeckDifference{key, it->second, value};
+    if (!in_sections(key)) continue;
+    const auto it = find(stored, key);
+    if (it == stored.end() ? absent_differs
+                           : it->second != value && std::find(ignored.begin(), ignored.end(), key) == ignored.end())
+      return DeckDifference{key, it != stored.end() ? it->second : "(not set)", value};
   }
+  if (absent_differs)
+    for (const auto& [key, value] : stored)
+      if (in_sections(key) && find(now, key) == now.end()) return DeckDifference{key, value, "(not set)"};
   return std::nullopt;
 }
 

@@ -13,11 +13,15 @@ struct DeckDifference {
   std::string now;     // its value in this deck
 };
 
-// Keys under any of `sections` ("model", "train", ...) and not in `ignored`, in the order of
-// `deck_yaml`. Keys the stored deck lacks (added to the schema after it was written) are not
-// compared. Throws Error if either text is not a YAML map.
+// Keys under any of `sections` ("model", "train", ...; every key where it is empty), in the order
+// of `deck_yaml`; the values of keys in `ignored` are not compared. Keys the stored deck lacks
+// (added to the schema after it was written) are not compared either, unless `absent_differs`:
+// then a key that one deck has and the other lacks is a difference, ignored or not, its value
+// there "(not set)" (two ranks' decks, run_app: input paths may differ, not be given on one rank
+// alone). Throws Error if either text is not a YAML map.
 std::optional<DeckDifference> first_deck_difference(const std::string& stored_yaml, const std::string& deck_yaml,
                                                     const std::vector<std::string>& sections,
-                                                    const std::vector<std::string>& ignored);
+                                                    const std::vector<std::string>& ignored,
+                                                    bool absent_differs = false);
 
 }  // namespace tessera::io

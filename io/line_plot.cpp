@@ -94,28 +94,25 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   Axis ax, ay;
   ay.log = p.log_y;
   double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
+  const bool clip = p.clip_outliers && !p.log_y;
+  std::vector<double> ys;  // every drawable y, where the axis may leave outliers off
   for (const PlotSeries& s : p.series)
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
       if (usable(p, s.x[i], s.y[i])) {
         const double y = p.log_y ? std::log10(s.y[i]) : s.y[i];
         xmin = std::min(xmin, s.x[i]), xmax = std::max(xmax, s.x[i]);
         ymin = std::min(ymin, y), ymax = std::max(ymax, y);
+        if (clip) ys.push_back(y);
       }
   if (xmin > xmax) {
     c.text(x0 + w / 2, 6, p.title, 14, kAxis, Canvas::Align::center);
     return;
   }
   std::string note;  // values off the axis, in a line of its own under the title
-  if (p.clip_outliers && !p.log_y) {
-    std::vector<double> ys;
-    for (const PlotSeries& s : p.series)
-      for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
-        if (usable(p, s.x[i], s.y[i])) ys.push_back(s.y[i]);
-    if (const Bulk b = bulk_of(std::move(ys)); b.off > 0) {
-      ymin = b.lo, ymax = b.hi;
-      note = cat(core::counted(b.off, "value", "values"), " off the axis: ", tick_label(b.off_min),
-                 b.off > 1 ? cat(" to ", tick_label(b.off_max)) : "");
-    }
+  if (const Bulk b = bulk_of(std::move(ys)); b.off > 0) {
+    ymin = b.lo, ymax = b.hi;
+    note = cat(core::counted(b.off, "value", "values"), " off the axis: ", tick_label(b.off_min),
+               b.off > 1 ? cat(" to ", tick_label(b.off_max)) : "");
   }
   c.text(x0 + w / 2, note.empty() ? 6 : 2, p.title, 14, kAxis, Canvas::Align::center);
   if (!note.empty()) {

@@ -168,11 +168,11 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
                                 ? cat("solver steps of rank 0's trajectories (", now, " on ", comm.size(), " ranks)")
                                 : cat("solver steps of ", core::counted(now, "trajectory", "trajectories"));
   core::Progress progress(log, label, mine * solver_steps(o), 10.0, comm.root() && core::Progress::is_terminal());
-  // A trajectory that fails on one rank (its solver diverged, its part could not be written) stops
-  // the others at their next one; the parts committed so far are kept for the next run.
   if (comm.size() > now && now > 0)
     log->warn("{}", core::idle_ranks_warning(comm.size(), now, "trajectory to solve", "trajectories to solve",
                                              "the dataset job deals whole trajectories to the ranks"));
+  // A trajectory that fails on one rank (its solver diverged, its part could not be written) stops
+  // the others at their next one; the parts committed so far are kept for the next run.
   IndependentWork work(comm);
   for (int64_t k = comm.rank(); k < now; k += comm.size()) {
     const int64_t i = todo[k];

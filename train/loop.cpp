@@ -360,11 +360,12 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   }
   // A planned stop, reported as run_app reports errors: the other ranks wait here for rank 0's
   // training.png, so that none reaches the report's 3-second agreement alone and aborts the job.
-  if (stopped_by != 0) comm.barrier();
-  if (stopped_by != 0)
+  if (stopped_by != 0) {
+    comm.barrier();
     throw core::StoppedBySignal(
         stopped_by, cat("after step ", step, " of ", o.steps, ", with its checkpoint ", checkpoint, " (",
                         o.resume_hint.empty() ? "go on with --set train.resume=" + checkpoint : o.resume_hint, ")"));
+  }
 }
 
 }  // namespace tessera::train

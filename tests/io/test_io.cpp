@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
+#include "io/deck_difference.hpp"
 #include "io/mesh_deck.hpp"
 #include "tests/test_paths.hpp"
 
@@ -67,6 +68,22 @@ TEST_CASE("deck: defaults, values, overrides", "[deck]") {
   CHECK(o.resolved_yaml().rfind("# tessera 0.1.0 (git abc)\n# run on 2 ranks\n", 0) == 0);
   CHECK(io::Deck::parse(o.resolved_yaml(), "stored", s).get_float("solver.dt") == 0.5);
   CHECK(io::Deck::parse(o.resolved_yaml(), "stored", s).resolved_yaml() == r.resolved_yaml());
+}
+
+TEST_CASE("deck differences: every key, ignored values, keys one deck lacks", "[deck]") {
+  const auto d = io::first_deck_difference("a: {x: 1, p: f}\n", "a: {x: 2, p: g}\n", {}, {"a.p"}, true);
+  REQUIRE(d);
+  CHECK((d->key == "a.x" && d->stored == "1" && d->now == "2"));
+  CHECK_FALSE(io::first_deck_difference("a: {x: 1, p: f}\n", "a: {x: 1, p: g}\n", {}, {"a.p"}, true));
+  // A key given on one side alone differs with absent_differs, ignored or not, either way round.
+  const auto only_now = io::first_deck_difference("a: {x: 1}\n", "a: {x: 1, p: g}\n", {}, {"a.p"}, true);
+  REQUIRE(only_now);
+  CHECK((only_now->key == "a.p" && only_now->stored == "(not set)" && only_now->now == "g"));
+  const auto only_stored = io::first_deck_difference("a: {x: 1, p: g}\n", "a: {x: 1}\n", {}, {"a.p"}, true);
+  REQUIRE(only_stored);
+  CHECK((only_stored->key == "a.p" && only_stored->stored == "g" && only_stored->now == "(not set)"));
+  // Without it (a checkpoint's deck, written before a key existed), such keys are not compared.
+  CHECK_FALSE(io::first_deck_difference("a: {x: 1}\n", "a: {x: 1, q: 2}\n", {"a"}, {}));
 }
 
 TEST_CASE("deck: each bad input gives one located error", "[deck]") {
