@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/stop_request.hpp"
 #include "core/write_all.hpp"
 
 // Present only in sanitizer builds (the fuzz targets): weak, so other builds link without it.
@@ -34,14 +35,16 @@ void send_all(int fd, const std::string& data) {
 // parent had gone, called MPI_Abort, which slept for ever in the orphan, holding the parent's open
 // output files (the next run could not create them); tessera's interrupt handler would remove the
 // parent's temporaries. Signals the parent ignores stay ignored (as across exec): under nohup a
-// hangup must not end the child while the parent goes on. PR_SET_PDEATHSIG fires when the forking
-// thread ends: callers fork from the thread that waits for the child.
+// hangup must not end the child while the parent goes on. A stop request (SIGUSR1,
+// core/stop_request.hpp) is ignored too: the job's launcher sends it to every process, the
+// parent acts on it, and it killed the child, which read as the file crashing its reader. PR_SET_PDEATHSIG fires when
+// the forking thread ends: callers fork from the thread that waits for the child.
 void child_defaults(pid_t parent) {
   for (int sig = 1; sig < NSIG; ++sig) {
     struct sigaction now {};
     if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, nullptr, &now) != 0) continue;
     if (!(now.sa_flags & SA_SIGINFO) && now.sa_handler == SIG_IGN) continue;
-    signal(sig, SIG_DFL);
+    signal(sig, is_stop_signal(sig) ? SIG_IGN : SIG_DFL);
   }
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(kSanitizerStatus + 1);  // the parent went before prctl took effect

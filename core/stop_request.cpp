@@ -9,6 +9,8 @@ namespace tessera::core {
 namespace {
 
 volatile std::sig_atomic_t received = 0;
+sigset_t stop_signals;  // those stop_on_signal installed
+bool any_stop_signal = false;
 
 extern "C" void note_stop_request(int sig) { received = sig; }
 
@@ -22,8 +24,12 @@ void stop_on_signal(int sig) {
   action.sa_flags = SA_RESTART;
   struct sigaction previous {};
   if (::sigaction(sig, nullptr, &previous) == 0 && previous.sa_handler == SIG_IGN) return;
+  if (!any_stop_signal) sigemptyset(&stop_signals), any_stop_signal = true;
+  sigaddset(&stop_signals, sig);
   ::sigaction(sig, &action, nullptr);
 }
+
+bool is_stop_signal(int sig) { return any_stop_signal && sigismember(&stop_signals, sig) == 1; }
 
 int stop_signal() { return static_cast<int>(received); }
 

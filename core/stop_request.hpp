@@ -18,6 +18,11 @@ void stop_on_signal(int sig);
 // The signal this process received (0 if none).
 int stop_signal();
 
+// Whether stop_on_signal installed the handler for `sig`. A reader's child (core/child_process.hpp)
+// ignores such a signal: mpirun and batch systems send it to every process of the job, and it
+// killed the child, which read as the file crashing its reader.
+bool is_stop_signal(int sig);
+
 // The signal any rank of `comm` received (0 if none). Collective: every rank calls it at the same
 // point of its loop, and all stop together.
 int stop_signal_anywhere(const Comm& comm);

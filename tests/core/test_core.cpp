@@ -32,6 +32,7 @@
 #include "core/progress.hpp"
 #include "core/recent_rate.hpp"
 #include "core/regular_file.hpp"
+#include "core/stop_request.hpp"
 #include "tessera/config.hpp"
 #include "tests/file_size_limit.hpp"
 #include "tests/test_paths.hpp"
@@ -421,6 +422,18 @@ TEST_CASE("run_in_child returns the child's bytes and turns its crash into an Er
                         },
                         "probe", ""),
                     Catch::StartsWith("probe crashed ("));
+  // A stop request (a batch system's SIGUSR1, sent to every process of the job) does not end the
+  // child: the parent acts on it (the read was reported as "crashed (signal 10, ...)").
+  core::stop_on_signal(SIGUSR1);
+  CHECK(core::is_stop_signal(SIGUSR1));
+  CHECK_FALSE(core::is_stop_signal(SIGUSR2));
+  CHECK(core::run_in_child(
+            [] {
+              std::raise(SIGUSR1);
+              return std::string("read");
+            },
+            "probe", "") == "read");
+  CHECK(core::stop_signal() == 0);  // the child's signal, not this process's
   // The parent is untouched: the child's state does not come back.
   int counter = 0;
   core::run_in_child(
