@@ -44,13 +44,18 @@ Progress::Progress(std::shared_ptr<spdlog::logger> log, std::string label, int64
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
+void Progress::start_at(int64_t done_before) {
+  done_before_ = done_before;
+  done_ = done_before;
+}
+
 Progress::~Progress() {
-  if (!finished_ && done_ > 0) finish();
+  if (!finished_ && done_ > done_before_) finish();
 }
 
 std::string Progress::line(const std::string& extra) const {
   double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = recent_.per_second(el, done_);
+  const double rate = recent_.per_second(el, done_ - done_before_);
   double eta = rate > 0 ? (total_ - done_) / rate : -1;
   if (time_limit_s_ > 0)
     eta = eta < 0 ? std::max(time_limit_s_ - el, 0.0) : std::min(eta, std::max(time_limit_s_ - el, 0.0));
@@ -69,7 +74,7 @@ std::string Progress::line(const std::string& extra) const {
 void Progress::advance(int64_t n, const std::string& extra) {
   done_ += n;
   auto now = std::chrono::steady_clock::now();
-  recent_.add(std::chrono::duration<double>(now - start_).count(), done_);
+  recent_.add(std::chrono::duration<double>(now - start_).count(), done_ - done_before_);
   double since = std::chrono::duration<double>(now - last_).count();
   if (terminal_) {
     if (since >= 0.1 || done_ >= total_) {

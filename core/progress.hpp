@@ -27,6 +27,10 @@ class Progress {
   // result itself, and which shows progress only while it is long.
   void finish_quietly();
   int64_t done() const { return done_; }
+  // Work done before this run (a resumed training): the line counts it (`train 1200/2000`, as the
+  // validation lines and metrics.csv count steps), the rate and ETA only this run's. Call it before
+  // the first advance.
+  void start_at(int64_t done_before);
   // A run that stops after `seconds` at the latest (a time budget): the ETA is the earlier of the
   // steps' and the budget's end.
   void set_time_limit(double seconds) { time_limit_s_ = seconds; }
@@ -39,6 +43,7 @@ class Progress {
   std::shared_ptr<spdlog::logger> log_;
   std::string label_;
   int64_t total_, done_ = 0, logged_done_ = -1;  // logged_done_: the count of the last logged line
+  int64_t done_before_ = 0;                      // start_at's count
   double interval_s_, time_limit_s_ = 0;
   bool terminal_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_;

@@ -33,12 +33,6 @@ bool is_stop_signal(int sig) { return any_stop_signal && sigismember(&stop_signa
 
 int stop_signal() { return static_cast<int>(received); }
 
-int stop_signal_anywhere(const Comm& comm) {
-  int64_t sig = stop_signal();
-  comm.allreduce_max(&sig, 1);
-  return static_cast<int>(sig);
-}
-
 std::string signal_name(int sig) {
   if (sig == SIGUSR1) return "SIGUSR1";
   if (sig == SIGUSR2) return "SIGUSR2";

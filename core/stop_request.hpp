@@ -8,24 +8,19 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/comm.hpp"
-
 namespace tessera::core {
 
 // Installs the handler (run_app, for SIGUSR1). A signal the caller ignores stays ignored.
 void stop_on_signal(int sig);
 
-// The signal this process received (0 if none).
+// The signal this process received (0 if none). Under MPI the ranks agree on it with an
+// allreduce (max) at the same point of their loop, so that all stop together (train/loop.cpp).
 int stop_signal();
 
 // Whether stop_on_signal installed the handler for `sig`. A reader's child (core/child_process.hpp)
 // ignores such a signal: mpirun and batch systems send it to every process of the job, and it
 // killed the child, which read as the file crashing its reader.
 bool is_stop_signal(int sig);
-
-// The signal any rank of `comm` received (0 if none). Collective: every rank calls it at the same
-// point of its loop, and all stop together.
-int stop_signal_anywhere(const Comm& comm);
 
 // "SIGUSR1", "SIGUSR2", else "signal N"; and back (0 for a name it does not know).
 std::string signal_name(int sig);

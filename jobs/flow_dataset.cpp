@@ -162,11 +162,12 @@ void generate_parts(const DatasetOptions& o, const std::vector<int64_t>& todo, i
   double seconds = 0;
   const int64_t mine = (now - comm.rank() + comm.size() - 1) / comm.size();
   // Counted in solver steps, so that a line comes every 10 s also through a long trajectory and its
-  // spin-up (counted in trajectories, a large mesh gave no line for minutes). Only rank 0
-  // reports: under mpirun its count is its own share, and the label says so.
-  const std::string label = comm.size() > 1
-                                ? cat("solver steps of rank 0's trajectories (", now, " on ", comm.size(), " ranks)")
-                                : cat("solver steps of ", core::counted(now, "trajectory", "trajectories"));
+  // spin-up (counted in trajectories, a large mesh gave no line for minutes). Under mpirun each
+  // rank counts its own share, and the label says whose (rank 0's on the console; every rank's in
+  // its --log-dir file).
+  const std::string label = comm.size() > 1 ? cat("solver steps of rank ", comm.rank(), "'s trajectories (", now,
+                                                  " on ", comm.size(), " ranks)")
+                                            : cat("solver steps of ", core::counted(now, "trajectory", "trajectories"));
   core::Progress progress(log, label, mine * solver_steps(o), 10.0, comm.root() && core::Progress::is_terminal());
   if (comm.size() > now && now > 0)
     log->warn("{}", core::idle_ranks_warning(comm.size(), now, "trajectory to solve", "trajectories to solve",

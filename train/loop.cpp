@@ -210,13 +210,14 @@ class LossHistory {
 // warm-up ended, which drives the learning-rate decay (with the steps: train::schedule_step).
 class TimeBudget {
  public:
-  TimeBudget(double minutes, const Comm& comm) : limit_s_(60 * minutes), comm_(comm) {}
+  explicit TimeBudget(double minutes) : limit_s_(60 * minutes) {}
   bool active() const { return limit_s_ > 0; }
-  // False once the budget is spent.
-  bool update(Learner& learner, const std::shared_ptr<spdlog::logger>& log) {
+  // This rank's seconds since the start.
+  double elapsed() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  // False once the budget is spent. `elapsed`: the largest of the ranks' elapsed(), so that every
+  // rank stops at the same step.
+  bool update(Learner& learner, const std::shared_ptr<spdlog::logger>& log, double elapsed) {
     if (!active()) return true;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    comm_.allreduce_max(&elapsed, 1);  // every rank stops at the same step
     if (elapsed >= limit_s_) {
       core::log_info(log.get(), cat("time limit of ", limit_s_ / 60, " min reached at step ", learner.steps_done()));
       return false;
@@ -229,7 +230,6 @@ class TimeBudget {
 
  private:
   double limit_s_;
-  Comm comm_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   double decay_start_ = -1;  // seconds at which warm-up ended
 };
@@ -284,9 +284,11 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
                                   ": nothing to train (its files are left as they are)"));
     return;
   }
-  core::Progress progress(log, "train", o.steps - learner.steps_done(), 10.0,
-                          comm.root() && core::Progress::is_terminal());
-  TimeBudget budget(o.time_limit_minutes, comm);
+  core::Progress progress(log, "train", o.steps, 10.0, comm.root() && core::Progress::is_terminal());
+  // Counted from the resumed step, as validation and metrics.csv count (a resume at 10 of 20 said
+  // "train 1/10" beside "validation at step 11").
+  progress.start_at(learner.steps_done());
+  TimeBudget budget(o.time_limit_minutes);
   if (budget.active()) progress.set_time_limit(60 * o.time_limit_minutes);
   // A resumed run names the checkpoint it resumed from until it writes one of its own (an
   // interrupt before then named none, though that checkpoint is where a rerun goes on from).
@@ -311,10 +313,13 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   bool stepped = false;  // this run made a step (training.png is drawn then)
   int stopped_by = 0;    // a stop request's signal (core/stop_request.hpp)
   while (learner.steps_done() < o.steps) {
-    if (!budget.update(learner, log)) break;
-    // Looked at before each step but the first, on every rank together: a stop right at the start
-    // would write a checkpoint of no progress.
-    if (stepped && (stopped_by = core::stop_signal_anywhere(comm)) != 0) {
+    // The ranks agree on the time used and on a stop request (SIGUSR1 on any rank) in one
+    // allreduce per step (it was one each). The request is looked at before each step but the
+    // first: a stop right at the start would write a checkpoint of no progress.
+    double agreed[2] = {budget.elapsed(), static_cast<double>(core::stop_signal())};
+    if (budget.active() || stepped) comm.allreduce_max(agreed, 2);
+    if (!budget.update(learner, log, agreed[0])) break;
+    if (stepped && (stopped_by = static_cast<int>(agreed[1])) != 0) {
       core::log_info(log.get(), cat(core::signal_name(stopped_by), " received: stopping after step ",
                                     learner.steps_done(), " with a checkpoint"));
       break;
@@ -337,7 +342,8 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
   const int64_t step = learner.steps_done();
   if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
   save(step);
-  core::log_info(log.get(), cat("wrote ", checkpoint));
+  // Rank 0 writes it (each rank's --log-dir file said "wrote" it).
+  core::log_info(log.get(), cat(comm.root() ? "" : "rank 0 ", "wrote ", checkpoint));
   // training.png: loss.csv's losses and metrics.csv's validation columns (below), earlier runs'
   // included. A picture that cannot be made (a build without VTK) costs a warning, not the run.
   if (comm.root() && stepped) {

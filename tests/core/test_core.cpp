@@ -95,6 +95,22 @@ TEST_CASE("progress text", "[progress]") {
   CHECK(budget.line("").find("ETA 00:0") != std::string::npos);
 }
 
+TEST_CASE("progress of resumed work counts the earlier work, its rate only this run's", "[progress]") {
+  core::Progress p(nullptr, "train", 20, 10.0, false);
+  p.start_at(10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  p.advance(1);
+  const std::string l = p.line("");
+  INFO(l);
+  CHECK(l.rfind("train 11/20  55.0% ", 0) == 0);
+  // One step in 50 ms or more: a rate of at most 20/s, not 11 steps' (220/s), and an ETA for the
+  // 9 steps left.
+  const double rate = std::stod(l.substr(l.find("% ") + 2));
+  CHECK(rate > 0);
+  CHECK(rate < 25);
+  CHECK(l.find("ETA 00:") != std::string::npos);
+}
+
 TEST_CASE("provenance lines name the code, the build's libraries, the ranks and the machine", "[provenance]") {
   const std::string p = core::provenance_comment(3);
   INFO(p);
