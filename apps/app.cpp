@@ -21,6 +21,7 @@
 #include "core/log.hpp"
 #include "core/memory.hpp"
 #include "core/on_root.hpp"
+#include "core/output_claim.hpp"
 #include "core/stop_request.hpp"
 #include "io/deck_difference.hpp"
 #include "tessera/config.hpp"
@@ -154,6 +155,11 @@ void every_rank_done([[maybe_unused]] const Comm& agreement, [[maybe_unused]] co
 
 }  // namespace
 
+std::vector<OutputClaim> named_outputs(const io::Deck& deck) {
+  const std::string name = deck.get_file_name("output.name");
+  return {{"output.dir", name, "output.name", {name + ".", name + "_"}}};
+}
+
 int run_app(int argc, char** argv, const AppSpec& spec) {
   MpiSession mpi(argc, argv);
   Comm comm;
@@ -270,6 +276,37 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     return 1;
   }
   deck->set_provenance(core::provenance_comment(comm.size()));
+  // Rank 0 claims the run's output files for the run (core/output_claim.hpp): a second run
+  // writing the same files stops here, before any work, naming the first.
+  core::OutputClaims claims;
+  std::vector<std::string> claim_notes;  // warnings for the log
+  std::string claim_error;
+  if (comm.root() && spec.outputs) try {
+      for (const OutputClaim& c : spec.outputs(*deck)) {
+        const std::string dir = deck->get_output_dir(c.dir_key);
+        const core::ClaimOutcome o = claims.claim(dir, c.name, spec.name, c.file_prefixes);
+        const std::string other = c.name_key.empty() ? c.dir_key : cat(c.dir_key, " or ", c.name_key);
+        if (o.unsupported)
+          claim_notes.push_back(cat(c.dir_key, ": '", dir, "' ", o.refused,
+                                    ": a second run writing the same files there would not be stopped"));
+        else if (!o.refused.empty())
+          deck->fail(c.dir_key, cat("'", dir, "' ", o.refused, ": two runs writing ",
+                                    c.name_key.empty() ? cat(c.name, " files") : cat("files named ", c.name, "*"),
+                                    " into one folder overwrite each other's; wait for that run to end, or choose "
+                                    "another ",
+                                    other));
+        for (const std::string& t : o.removed_temporaries)
+          claim_notes.push_back(cat("removed ", t, ", an unfinished file of an earlier run that was killed"));
+      }
+    } catch (const Error& e) {
+      claim_error = e.what();
+    }
+  int64_t refused = claim_error.empty() ? 0 : 1;
+  comm.allreduce_max(&refused, 1);
+  if (refused) {
+    print_failures(comm, spec.name, claim_error.empty() ? "" : "error", claim_error);
+    return 1;
+  }
 #if TESSERA_HAVE_MPI
   MPI_Comm agreement_comm = MPI_COMM_NULL;
   MPI_Comm_dup(MPI_COMM_WORLD, &agreement_comm);
@@ -317,6 +354,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     const std::string read = deck->read_yaml(&idle);
     log->info("resolved deck{}:\n{}", idle ? cat(" (", idle, " keys left out: idle with these settings)") : "", read);
     for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);
+    for (const std::string& note : claim_notes) log->warn("{}", note);
     Context ctx{*deck, comm, log, passthrough};
     spec.run(ctx);
     every_rank_done(agreement, spec.name);  // a rank that failed waits for this one to leave the run

@@ -24,6 +24,20 @@ struct Context {
   std::vector<std::string> passthrough;  // e.g. PETSc options
 };
 
+// Output files a run writes, claimed for the run by rank 0 before it starts (core/output_claim.hpp):
+// the deck key naming their folder, what names them (output.name's value, or a fixed word for
+// fixed file names: "training", "dataset"), the key that sets that name ("" for fixed ones), and
+// the beginnings of their file names (an earlier, killed run's unfinished <file>.tmp are removed).
+struct OutputClaim {
+  std::string dir_key;
+  std::string name;
+  std::string name_key;
+  std::vector<std::string> file_prefixes;
+};
+
+// The usual claim: output.dir's files named by output.name (<name>.xmf, <name>_000001.h5, ...).
+std::vector<OutputClaim> named_outputs(const io::Deck& deck);
+
 struct AppSpec {
   std::string name;     // "tessera-mesh"
   std::string summary;  // one line for --help
@@ -31,6 +45,8 @@ struct AppSpec {
   std::function<void(Context&)> run;
   bool pass_options = false;                // accept unknown "-name [value]" options (PETSc) into Context::passthrough
   std::string reference = "docs/decks.md";  // where the deck keys are documented (--help)
+  // The outputs this deck's run writes (none: nothing claimed).
+  std::function<std::vector<OutputClaim>(const io::Deck&)> outputs;
 };
 
 int run_app(int argc, char** argv, const AppSpec& spec);

@@ -91,5 +91,10 @@ int main(int argc, char** argv) {
   return apps::run_app(
       argc, argv,
       {"tessera-cfd", "Incompressible Navier-Stokes (Taylor-Hood P2/P1, PETSc): flow cases and datasets", schema, run,
-       true});
+       true, "docs/decks.md", [](const io::Deck& d) {
+         return d.get_string("job") != "dataset"
+                    ? apps::named_outputs(d)
+                    : std::vector<apps::OutputClaim>{
+                          {"dataset.dir", "dataset", "", {"train.", "valid.", "test.", "meta.json", "trajectories."}}};
+       }});
 }

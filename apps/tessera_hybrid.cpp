@@ -27,5 +27,5 @@ static void run(apps::Context& ctx) {
 int main(int argc, char** argv) {
   return apps::run_app(argc, argv,
                        {"tessera-hybrid", "Surrogate and PETSc solver rolled out together: error against cost",
-                        train::hybrid::add_hybrid_keys, run, true, "docs/hybrid.md"});
+                        train::hybrid::add_hybrid_keys, run, true, "docs/hybrid.md", apps::named_outputs});
 }

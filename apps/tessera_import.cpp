@@ -120,5 +120,8 @@ int main(int argc, char** argv) {
   return apps::run_app(
       argc, argv,
       {"tessera-import", "Convert a foreign dataset (graph-physics HDF5, VTU or XDMF series) to tessera's layout",
-       io::add_import_keys, run});
+       io::add_import_keys, run, false, "docs/decks.md", [](const io::Deck& d) {
+         const std::string split = d.get_file_name("output.split");
+         return std::vector<apps::OutputClaim>{{"output.dir", "dataset", "", {split + ".", "meta.json"}}};
+       }});
 }

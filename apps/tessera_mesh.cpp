@@ -146,5 +146,5 @@ int main(int argc, char** argv) {
   return apps::run_app(
       argc, argv,
       {"tessera-mesh", "Build or read a mesh, build its graph and mask augmentations, write it for ParaView", schema,
-       run});
+       run, false, "docs/decks.md", apps::named_outputs});
 }

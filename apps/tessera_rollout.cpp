@@ -20,5 +20,5 @@ static void run(apps::Context& ctx) {
 int main(int argc, char** argv) {
   return apps::run_app(argc, argv,
                        {"tessera-rollout", "Roll a trained model out on a trajectory and write ParaView files",
-                        train::add_evaluation_deck_keys, run});
+                        train::add_evaluation_deck_keys, run, false, "docs/decks.md", apps::named_outputs});
 }

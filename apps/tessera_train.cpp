@@ -18,7 +18,11 @@ static void run(apps::Context& ctx) {
 }
 
 int main(int argc, char** argv) {
-  return apps::run_app(argc, argv,
-                       {"tessera-train", "Train a model of any registered family (model.family) on its dataset",
-                        train::add_training_deck_keys, run});
+  return apps::run_app(
+      argc, argv,
+      {"tessera-train", "Train a model of any registered family (model.family) on its dataset",
+       train::add_training_deck_keys, run, false, "docs/decks.md", [](const io::Deck&) {
+         return std::vector<apps::OutputClaim>{
+             {"output.dir", "training", "", {"checkpoint.", "loss.csv", "metrics.csv", "training.png"}}};
+       }});
 }

@@ -139,6 +139,11 @@ void set_interrupt_note(const std::string& note) {
   interrupt_note_index.store(next);
 }
 
+std::string interrupt_note() {
+  const int i = interrupt_note_index.load();
+  return i < 0 ? std::string() : std::string(interrupt_notes[i]);
+}
+
 void remove_temporaries_on_interrupt(const std::string& program, int rank) {
   interrupt_rank = rank;
   const size_t n = std::min(program.size(), sizeof(interrupted_program) - 1);

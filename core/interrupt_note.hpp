@@ -9,5 +9,9 @@ namespace tessera::core {
 // Replaces the note (at most 511 bytes are kept; "" removes it). Call from one thread; the
 // signal handler reads it without allocating.
 void set_interrupt_note(const std::string& note);
+// The note now ("" when none): a failed training's error adds it too (train::run_training), since
+// a run that fails (a full disk, a diverged step) leaves the same checkpoint to go on from as one
+// that is interrupted.
+std::string interrupt_note();
 
 }  // namespace tessera::core

@@ -22,6 +22,11 @@ std::string Deck::get_file_name(const std::string& p) const {
   const std::string name = get_string(p);
   if (!is_plain_file_name(name))
     fail(p, cat("'", name, "' is not a plain file name (letters, digits, _ - . only; directories go in the dir key)"));
+  // The outputs add to the name (`_wake_probe_series.csv.tmp`, a lock file's `.` and `.lock`), and
+  // a file name ends at 255 bytes: a longer one failed at its first or a later output, unnamed.
+  if (constexpr size_t most = 200; name.size() > most)
+    fail(p, cat("'", name.substr(0, 20), "...' is ", name.size(), " characters long; at most ", most,
+                " (the outputs add suffixes such as _wake_probe_series.csv.tmp, and file names end at 255 bytes)"));
   return name;
 }
 

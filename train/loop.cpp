@@ -234,10 +234,9 @@ class TimeBudget {
   double decay_start_ = -1;  // seconds at which warm-up ended
 };
 
-}  // namespace
-
-void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
-                  const std::shared_ptr<spdlog::logger>& log) {
+// run_training's work (below).
+void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
+                      const std::shared_ptr<spdlog::logger>& log) {
   const std::string checkpoint = o.output_dir + "/checkpoint.h5";
   // train.resume may name another file on each rank (an input path: run_app lets input paths
   // differ); checkpoints at different steps would train different numbers of steps, and the ranks
@@ -371,6 +370,26 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     throw core::StoppedBySignal(
         stopped_by, cat("after step ", step, " of ", o.steps, ", with its checkpoint ", checkpoint, " (",
                         o.resume_hint.empty() ? "go on with --set train.resume=" + checkpoint : o.resume_hint, ")"));
+  }
+}
+
+}  // namespace
+
+void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
+                  const std::shared_ptr<spdlog::logger>& log) {
+  // The note names this training's checkpoints alone (a PINN study's or a SPEN fold's earlier one
+  // would be named for a case that failed before writing any).
+  core::set_interrupt_note("");
+  try {
+    train_to_the_end(learner, o, comm, log);
+  } catch (const Error& e) {
+    // What a failed training leaves to go on from, as an interrupt says it (a full disk at step 7
+    // said only "checkpoint.h5.tmp: writing ... failed", though step 5's checkpoint was intact).
+    // Here, not in run_app: an error that another rank met and this one relays (a PINN study's
+    // case on rank 1) is not about this rank's checkpoints.
+    const std::string note = core::interrupt_note();
+    if (note.empty()) throw;
+    throw Error(cat(e.what(), "; ", note), e.key());
   }
 }
 

@@ -86,11 +86,6 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", available, " steps of ", what,
                                   ": rolling out ", available));
   const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
-  // The inputs hold: what an earlier rollout into this folder left goes, in either form (a rollout
-  // of one trajectory after a list, or the other way round, left the other's files: rollout_12.vtu,
-  // step 12 of one trajectory, beside rollout_0.pvd, trajectory 0 of a list). Not before the
-  // checks: a mistyped trajectory would empty a folder of good results.
-  run_on_root(comm, [&] { remove_earlier_rollouts(o.output_base); });
   Rollout r;
   if (comm.size() > 1) {
     const int hops = static_cast<int>(m.options.model.depth());
@@ -107,6 +102,12 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
   auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{},
                            comm.root() && o.from_dataset ? &t : nullptr, dt);
+  // The results are there: what an earlier rollout into this folder left goes, in either form (a
+  // rollout of one trajectory after a list, or the other way round, left the other's files:
+  // rollout_12.vtu, step 12 of one trajectory, beside rollout_0.pvd, trajectory 0 of a list). Not
+  // before: a mistyped trajectory, or a run stopped while it computes (a time limit, Ctrl-C),
+  // emptied a folder of good results and put nothing in their place.
+  run_on_root(comm, [&] { remove_earlier_rollouts(o.output_base); });
   const auto written = write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
   if (const std::string w = divergence_warning(r, what); !w.empty()) core::log_warn(log.get(), w);
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());

@@ -29,6 +29,7 @@
 #include "core/interrupt_note.hpp"
 #include "core/log.hpp"
 #include "core/memory.hpp"
+#include "core/output_claim.hpp"
 #include "core/progress.hpp"
 #include "core/recent_rate.hpp"
 #include "core/regular_file.hpp"
@@ -237,6 +238,60 @@ TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
   CHECK(std::filesystem::exists(dir + "/stage/sub"));
   { core::TemporaryOutput stage(dir + "/stage"); }
   CHECK_FALSE(std::filesystem::exists(dir + "/stage"));
+}
+
+TEST_CASE("a claim on output files stops a second writer, names the first, and ends with its run", "[claim]") {
+  namespace fs = std::filesystem;
+  const std::string dir = tessera::test::test_out() + "/claim";
+  fs::remove_all(dir);
+  const std::string out = dir + "/a/b";  // made by the claim, with its parent
+  fs::create_directories(dir);
+  {
+    core::OutputClaims first;
+    REQUIRE(first.claim(out, "training", "tessera-train").refused.empty());
+    CHECK(fs::exists(out + "/.training.lock"));
+    CHECK(first.claim(out, "training", "tessera-train").refused.empty());  // held already: a no-op
+    // Another claim on the same files (another open file: flock tells them apart, within one
+    // process as between two) is refused, naming the holder.
+    core::OutputClaims second;
+    const core::ClaimOutcome o = second.claim(out, "training", "tessera-train");
+    INFO(o.refused);
+    CHECK(o.refused.rfind(cat("is in use by another run (tessera-train, pid ", ::getpid(), " on host ",
+                              core::host_name(), ", since 20"),
+                          0) == 0);
+    CHECK_FALSE(o.unsupported);
+    // Files of other names in the same folder are not held back.
+    CHECK(second.claim(out, "rollout", "tessera-rollout").refused.empty());
+  }
+  // Released: the lock files are gone, and so are the folders the claims made (still empty).
+  CHECK_FALSE(fs::exists(dir + "/a"));
+  CHECK(fs::exists(dir));
+  // A holder killed before it released (here a child that ends without its destructors) leaves
+  // its lock file, but no lock: the next run claims the files.
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto* leaked = new core::OutputClaims;
+    ::_exit(leaked->claim(out, "training", "tessera-train").refused.empty() ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(fs::exists(out + "/.training.lock"));
+  // Its unfinished files (the prefixes given) go with the claim; others' stay, as do finished ones.
+  for (const char* f : {"checkpoint.h5.tmp", "checkpoint.pt.tmp", "rollout_000007.h5.tmp", "checkpoint.h5"})
+    std::ofstream(out + "/" + f) << "x";
+  {
+    core::OutputClaims next;
+    const core::ClaimOutcome o = next.claim(out, "training", "tessera-train", {"checkpoint.", "loss.csv"});
+    CHECK(o.refused.empty());
+    CHECK(o.removed_temporaries ==
+          std::vector<std::string>{fs::absolute(out + "/checkpoint.h5.tmp").lexically_normal().string(),
+                                   fs::absolute(out + "/checkpoint.pt.tmp").lexically_normal().string()});
+  }
+  CHECK(fs::exists(out + "/rollout_000007.h5.tmp"));
+  CHECK(fs::exists(out + "/checkpoint.h5"));
+  CHECK_FALSE(fs::exists(out + "/.training.lock"));  // the folder holds files: it stays
 }
 
 TEST_CASE("an interrupted process removes its unfinished temporary files", "[atomic]") {
