@@ -1,9 +1,9 @@
 // The Navier–Stokes solver against independent references: exact quadrature and P2 shape
 // functions, Poiseuille flow (reproduced exactly by P2/P1, with its analytic wall shear force),
-// the DFG 2D-1 benchmark on a coarse mesh, np = 1 vs np = 2, signal analysis on known signals,
-// and the failure modes (bad viscosity, missing boundaries, inverted cells, non-finite values,
-// and the deck keys those errors carry).
-// Run serially and under mpiexec -n 2 (the parallel cases compare COMM_WORLD with COMM_SELF).
+// DFG 2D-1's drag converging at second order in h to its high-precision value, np = 1 vs np = 2, signal analysis on
+// known signals, and the failure modes (bad viscosity, missing boundaries, inverted cells, non-finite values, and the
+// deck keys those errors carry). Run serially and under mpiexec -n 2 (the parallel cases compare COMM_WORLD with
+// COMM_SELF).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -126,19 +126,36 @@ TEST_CASE("Poiseuille flow is reproduced exactly, with its wall shear force", "[
   for (size_t k = 0; k < u.size(); ++k) CHECK(u2[k] == Approx(u[k]).epsilon(0).margin(1e-10));
 }
 
-TEST_CASE("DFG 2D-1 on a coarse mesh: c_D within 2% of 5.58", "[cfd][dfg]") {
+TEST_CASE("DFG 2D-1: c_D converges at second order to the high-precision value", "[cfd][dfg]") {
   solvers::PetscSession petsc;
-  const mesh::Mesh m = dfg_mesh(0.01, 0.04);
-  NavierStokes ns(m, dfg_flow(0.3));
-  ns.solve_steady(1e-10, 60);
+  // John & Matthies (2001), docs/references.md §1. The error is mostly the polygonal cylinder's
+  // (docs/solvers.md), which also makes the order 2 (measured: errors -6.69e-2 and -2.05e-2,
+  // order 1.71 here; 2.00 on finer meshes). This test allowed 2% on c_D before, where the coarse
+  // mesh is 0.37% off: a 1.5% shift of the drag would have passed.
+  const double cd_ref = 5.57953523, cl_ref = 0.01061895, dp_ref = 0.11752017;
   const double U = 0.2, D = 0.1, coef = 2 / (U * U * D);
-  const auto f = ns.forces();
-  CHECK(coef * f.drag == Approx(5.58).epsilon(0.02));
-  // The published interval (Schäfer & Turek 1996), which this coarse mesh meets (1.07e-2).
-  const double lift = coef * f.lift;
-  CHECK(lift >= 0.0104);
-  CHECK(lift <= 0.0110);
-  CHECK(ns.pressure_at(0.15, 0.2) - ns.pressure_at(0.25, 0.2) == Approx(0.1174).epsilon(0.01));
+  double err[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    const double h = k == 0 ? 0.02 : 0.01;
+    const mesh::Mesh m = dfg_mesh(h, 4 * h);
+    NavierStokes ns(m, dfg_flow(0.3));
+    ns.solve_steady(1e-10, 60);
+    const auto f = ns.forces();
+    err[k] = coef * f.drag - cd_ref;
+    if (k == 1) {
+      CHECK(std::abs(err[1]) < 0.005 * cd_ref);
+      // The published interval (Schäfer & Turek 1996), which this coarse mesh meets (1.07e-2).
+      const double lift = coef * f.lift;
+      CHECK(lift >= 0.0104);
+      CHECK(lift <= 0.0110);
+      CHECK(lift == Approx(cl_ref).epsilon(0.02));
+      CHECK(ns.pressure_at(0.15, 0.2) - ns.pressure_at(0.25, 0.2) == Approx(dp_ref).epsilon(0.002));
+    }
+  }
+  const double order = std::log2(err[0] / err[1]);
+  INFO("c_D errors " << err[0] << ", " << err[1] << ": order " << order);
+  CHECK(order > 1.5);
+  CHECK(order < 2.5);
 }
 
 TEST_CASE("np = 1 and np = 2 agree: steady DFG 2D-1 and transient 2D-2 steps", "[cfd][mpi]") {
