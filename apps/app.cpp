@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "apps/output_claims.hpp"
 #include "core/atomic_file.hpp"
 #include "core/build_info.hpp"
 #include "core/counted.hpp"
@@ -155,11 +156,6 @@ void every_rank_done([[maybe_unused]] const Comm& agreement, [[maybe_unused]] co
 
 }  // namespace
 
-std::vector<OutputClaim> named_outputs(const io::Deck& deck) {
-  const std::string name = deck.get_file_name("output.name");
-  return {{"output.dir", name, "output.name", {name + ".", name + "_"}}};
-}
-
 int run_app(int argc, char** argv, const AppSpec& spec) {
   MpiSession mpi(argc, argv);
   Comm comm;
@@ -280,27 +276,8 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   // writing the same files stops here, before any work, naming the first.
   core::OutputClaims claims;
   std::vector<std::string> claim_notes;  // warnings for the log
-  std::string claim_error;
-  if (comm.root() && spec.outputs) try {
-      for (const OutputClaim& c : spec.outputs(*deck)) {
-        const std::string dir = deck->get_output_dir(c.dir_key);
-        const core::ClaimOutcome o = claims.claim(dir, c.name, spec.name, c.file_prefixes);
-        const std::string other = c.name_key.empty() ? c.dir_key : cat(c.dir_key, " or ", c.name_key);
-        if (o.unsupported)
-          claim_notes.push_back(cat(c.dir_key, ": '", dir, "' ", o.refused,
-                                    ": a second run writing the same files there would not be stopped"));
-        else if (!o.refused.empty())
-          deck->fail(c.dir_key, cat("'", dir, "' ", o.refused, ": two runs writing ",
-                                    c.name_key.empty() ? cat(c.name, " files") : cat("files named ", c.name, "*"),
-                                    " into one folder overwrite each other's; wait for that run to end, or choose "
-                                    "another ",
-                                    other));
-        for (const std::string& t : o.removed_temporaries)
-          claim_notes.push_back(cat("removed ", t, ", an unfinished file of an earlier run that was killed"));
-      }
-    } catch (const Error& e) {
-      claim_error = e.what();
-    }
+  const std::string claim_error =
+      comm.root() && spec.outputs ? claim_outputs(*deck, spec, claims, claim_notes) : std::string();
   int64_t refused = claim_error.empty() ? 0 : 1;
   comm.allreduce_max(&refused, 1);
   if (refused) {

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
       argc, argv,
       {"tessera-train", "Train a model of any registered family (model.family) on its dataset",
        train::add_training_deck_keys, run, false, "docs/decks.md", [](const io::Deck&) {
-         return std::vector<apps::OutputClaim>{
-             {"output.dir", "training", "", {"checkpoint.", "loss.csv", "metrics.csv", "training.png"}}};
+         return std::vector<apps::OutputClaim>{{"output.dir",
+                                                "training",
+                                                "",
+                                                {"checkpoint.", "loss.", "metrics.", "training.", "selected.",
+                                                 "errors.", "folds.", "summary.", "fields.", "plot."}}};
        }});
 }

@@ -44,7 +44,8 @@ constexpr size_t kSlotPath = 1024;
 enum SlotState : int { kFree = 0, kFilling = 1, kLive = 2 };
 std::atomic<int> slot_state[kSlots];
 char slot_path[kSlots][kSlotPath];
-pid_t slot_pid[kSlots];  // a forked child (the file readers) inherits the list: not its files
+pid_t slot_pid[kSlots];   // a forked child (the file readers) inherits the list: not its files
+bool slot_quiet[kSlots];  // remove_quietly_on_interrupt's: not counted, and a folder is rmdir'ed
 char interrupted_program[128];
 volatile std::sig_atomic_t interrupt_quietly = 0;  // quiet_interrupts(): the run has reported its end
 volatile std::sig_atomic_t interrupt_rank = 0;     // remove_temporaries_on_interrupt's rank
@@ -53,13 +54,14 @@ volatile std::sig_atomic_t interrupt_rank = 0;     // remove_temporaries_on_inte
 char interrupt_notes[2][512];
 std::atomic<int> interrupt_note_index{-1};
 
-int list_temporary(const std::string& path) {
+int list_temporary(const std::string& path, bool quiet = false) {
   if (path.size() >= kSlotPath) return -1;  // not listed: left behind by a signal, as before
   for (int i = 0; i < kSlots; ++i) {
     int expected = kFree;
     if (!slot_state[i].compare_exchange_strong(expected, kFilling)) continue;
     std::memcpy(slot_path[i], path.c_str(), path.size() + 1);
     slot_pid[i] = ::getpid();
+    slot_quiet[i] = quiet;
     slot_state[i].store(kLive);
     return i;
   }
@@ -87,7 +89,14 @@ extern "C" void remove_temporaries_and_die(int sig) {
   const pid_t self = ::getpid();
   int removed = 0;
   for (int i = 0; i < kSlots; ++i)
-    if (slot_state[i].load() == kLive && slot_pid[i] == self && ::unlink(slot_path[i]) == 0) ++removed;
+    if (slot_state[i].load() == kLive && slot_pid[i] == self && !slot_quiet[i] && ::unlink(slot_path[i]) == 0)
+      ++removed;
+  // Then the quiet ones: lock files, and folders once empty (a few passes: a folder's slot may come
+  // before the slots of what is in it).
+  for (int pass = 0; pass < 4; ++pass)
+    for (int i = 0; i < kSlots; ++i)
+      if (slot_state[i].load() == kLive && slot_pid[i] == self && slot_quiet[i] && ::unlink(slot_path[i]) != 0)
+        ::rmdir(slot_path[i]);
   // strsignal is not async-signal-safe: the three signals by name.
   const char* name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
   if ((!interrupt_quietly && interrupt_rank == 0) || removed > 0) {
@@ -107,6 +116,10 @@ extern "C" void remove_temporaries_and_die(int sig) {
 }
 
 }  // namespace
+
+int remove_quietly_on_interrupt(const std::string& path) { return list_temporary(path, /*quiet=*/true); }
+
+void unlist_on_interrupt(int handle) { unlist_temporary(handle); }
 
 TemporaryOutput::TemporaryOutput(std::string path, bool owner) : path_(std::move(path)), owner_(owner) {
   if (owner_) slot_ = list_temporary(path_);

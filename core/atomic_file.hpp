@@ -42,6 +42,12 @@ class TemporaryOutput {
 // other than 0 prints only when it removed files: mpirun passes a SIGTERM on to every rank, and
 // each printed the same line (128 lines at np = 128).
 void remove_temporaries_on_interrupt(const std::string& program, int rank = 0);
+// A path that those handlers remove without a word, after the unfinished outputs: a claim's lock
+// file, and the folders the claim made, which go only while empty (core/output_claim.hpp; an
+// interrupted run left them behind). Returns a handle for unlist_on_interrupt, -1 when the list is
+// full (the path then stays behind, as before).
+int remove_quietly_on_interrupt(const std::string& path);
+void unlist_on_interrupt(int handle);
 // After the run has reported how it ended (an error line, every rank exiting): an interrupt says
 // nothing unless it removes files. Under mpirun, the launcher ends the other ranks with SIGTERM
 // when one exits non-zero first, and each printed "interrupted by SIGTERM" after the error line.

@@ -30,7 +30,8 @@ class OutputClaims {
   OutputClaims(const OutputClaims&) = delete;
   OutputClaims& operator=(const OutputClaims&) = delete;
   // Releases every claim: removes its lock file, then the folders the claim made where they are
-  // still empty (a run that failed before writing anything leaves no folders behind).
+  // still empty (a run that failed before writing anything leaves no folders behind). An
+  // interrupt (SIGTERM, Ctrl-C) removes them too (core/atomic_file.hpp).
   ~OutputClaims();
 
   // Claims `<dir>/.<name>.lock` for `holder` (a line naming the program; pid, host and time are
@@ -47,6 +48,7 @@ class OutputClaims {
   };
   std::vector<Held> held_;
   std::vector<std::filesystem::path> made_;  // folders made by claims, parents first
+  std::vector<int> on_interrupt_;            // their entries in the list an interrupt removes
 };
 
 }  // namespace tessera::core

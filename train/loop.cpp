@@ -300,8 +300,20 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
   // the checkpoint, whose step cuts it on resume, never behind it (a gap in the history).
   auto save = [&](int64_t step) {
     run_on_root(comm, [&] { losses_so_far.write(); });
-    learner.save(checkpoint);
-    core::set_interrupt_note(cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")"));
+    const std::string note = cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")");
+    std::error_code ec;
+    const auto before = std::filesystem::last_write_time(checkpoint, ec);
+    try {
+      learner.save(checkpoint);
+    } catch (...) {
+      // checkpoint.h5 is moved into place before checkpoint.pt is written: a failure at the .pt
+      // (a full disk) leaves this step's checkpoint to resume from, not the last one's.
+      std::error_code now_ec;
+      if (const auto now = std::filesystem::last_write_time(checkpoint, now_ec); !now_ec && (ec || now != before))
+        core::set_interrupt_note(note);
+      throw;
+    }
+    core::set_interrupt_note(note);
   };
   // Both curves of training.png: this step's loss and the smoothed one (0.98), which lags by
   // about 50 steps (a PINN's loss falls 50-fold in that time: the smoothed one alone misled).
@@ -390,6 +402,14 @@ void run_training(Learner& learner, const LoopOptions& o, const Comm& comm,
     const std::string note = core::interrupt_note();
     if (note.empty()) throw;
     throw Error(cat(e.what(), "; ", note), e.key());
+  } catch (const core::StoppedBySignal&) {
+    throw;  // a planned stop: its line names the checkpoint already
+  } catch (const std::exception&) {
+    // Other failures (out of memory from libtorch) keep their type, which run_app words: the
+    // note goes into the log before them.
+    if (const std::string note = core::interrupt_note(); !note.empty())
+      core::log_info(log.get(), cat("training failed; ", note));
+    throw;
   }
 }
 

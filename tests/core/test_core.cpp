@@ -292,6 +292,19 @@ TEST_CASE("a claim on output files stops a second writer, names the first, and e
   CHECK(fs::exists(out + "/rollout_000007.h5.tmp"));
   CHECK(fs::exists(out + "/checkpoint.h5"));
   CHECK_FALSE(fs::exists(out + "/.training.lock"));  // the folder holds files: it stays
+  // A claim held now by another run whose name begins as this one's: its unfinished files are its
+  // own, not a killed run's (a new "rollout" removed a running "rollout_fine"'s).
+  for (const char* f : {"rollout_fine_000001.h5.tmp", "rollout_000001.h5.tmp"}) std::ofstream(out + "/" + f) << "x";
+  {
+    core::OutputClaims fine, plain;
+    REQUIRE(fine.claim(out, "rollout_fine", "tessera-rollout").refused.empty());
+    const core::ClaimOutcome o = plain.claim(out, "rollout", "tessera-rollout", {"rollout.", "rollout_"});
+    CHECK(o.refused.empty());
+    CHECK(o.removed_temporaries ==
+          std::vector<std::string>{fs::absolute(out + "/rollout_000001.h5.tmp").lexically_normal().string(),
+                                   fs::absolute(out + "/rollout_000007.h5.tmp").lexically_normal().string()});
+    CHECK(fs::exists(out + "/rollout_fine_000001.h5.tmp"));
+  }
 }
 
 TEST_CASE("an interrupted process removes its unfinished temporary files", "[atomic]") {
@@ -386,6 +399,24 @@ TEST_CASE("an interrupted run names what it leaves to go on from: the latest not
           core::set_interrupt_note("a note");
           core::set_interrupt_note("");
         }) == "tessera-test: interrupted by SIGTERM\n");
+}
+
+TEST_CASE("an interrupted run removes its claims' lock files and the empty folders they made", "[claim]") {
+  namespace fs = std::filesystem;
+  const std::string dir = tessera::test::test_out() + "/claim-interrupted";
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/kept");
+  // Without a word (no "unfinished output files were removed"): they are not outputs. A folder
+  // that holds a file stays, with the file; its lock file goes.
+  CHECK(interrupt_message([&] {
+          auto* claims = new core::OutputClaims;  // held when the signal comes: never released
+          REQUIRE(claims->claim(dir + "/a/b", "training", "tessera-test").refused.empty());
+          REQUIRE(claims->claim(dir + "/kept/c", "rollout", "tessera-test").refused.empty());
+          std::ofstream(dir + "/kept/c/rollout.xmf") << "x";
+        }) == "tessera-test: interrupted by SIGTERM\n");
+  CHECK_FALSE(fs::exists(dir + "/a"));
+  CHECK(fs::exists(dir + "/kept/c/rollout.xmf"));
+  CHECK_FALSE(fs::exists(dir + "/kept/c/.rollout.lock"));
 }
 
 TEST_CASE("a thread count beyond this process's cores is named with the key that sets it", "[threads]") {

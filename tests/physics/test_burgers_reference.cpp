@@ -83,7 +83,7 @@ TEST_CASE("the step-doubling estimate bounds the time error of the spectral inte
   CHECK(err_coarse > coarse.time_error / 3);
   CHECK(err_coarse / err_fine == Approx(16).epsilon(0.3));  // fourth order
   CHECK_THROWS_AS(burgers_spectral(0.1, at::sin(grid(7)), times, 0.1), Error);
-  // A step far above the advective limit (C = 70: about 3e-4 on 256 points) is an error naming
+  // A step far above the advective limit (C = 70: about 4.6e-4 on 256 points) is an error naming
   // the limit, not NaN figures.
   CHECK_THROWS_WITH(burgers_spectral(0.01, at::sin(grid(256)) + 70, at::tensor({0.5}, f64), 0.01),
                     Catch::Contains("blew up") && Catch::Contains("= 0.00046"));
