@@ -143,6 +143,16 @@ void print_failures(const Comm& comm, const std::string& app, const std::string&
   }
 }
 
+// Whether some rank has an `error` ("" where it has none) before the run starts (reading the deck,
+// agreeing on it, claiming the outputs): the ranks agree on it, and rank 0 prints each distinct one
+// (print_failures), so that every rank then leaves alike. Collective.
+bool failed_on_some_rank(const Comm& comm, const std::string& app, const std::string& error) {
+  int64_t failed = error.empty() ? 0 : 1;
+  comm.allreduce_max(&failed, 1);
+  if (failed) print_failures(comm, app, error.empty() ? "" : "error", error);
+  return failed != 0;
+}
+
 // After the run finished on this rank: its side of every_rank_left's barrier, waiting for every
 // rank to finish or fail (a rank that fails in a collective leaves the others waiting there, and
 // its abort ends them), then its part in print_failures.
@@ -258,32 +268,16 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   } catch (const Error& e) {
     deck_error = e.what();
   }
-  int64_t failed = deck_error.empty() ? 0 : 1;
-  comm.allreduce_max(&failed, 1);
-  if (failed) {
-    print_failures(comm, spec.name, deck_error.empty() ? "" : "error", deck_error);
-    return deck_error.empty() ? 0 : 1;
-  }
-  const std::string differs = deck_difference(comm, deck->resolved_yaml(), schema);
-  int64_t disagree = differs.empty() ? 0 : 1;
-  comm.allreduce_max(&disagree, 1);
-  if (disagree) {
-    print_failures(comm, spec.name, differs.empty() ? "" : "error", differs);
-    return 1;
-  }
+  if (failed_on_some_rank(comm, spec.name, deck_error)) return deck_error.empty() ? 0 : 1;
+  if (failed_on_some_rank(comm, spec.name, deck_difference(comm, deck->resolved_yaml(), schema))) return 1;
   deck->set_provenance(core::provenance_comment(comm.size()));
   // Rank 0 claims the run's output files for the run (core/output_claim.hpp): a second run
   // writing the same files stops here, before any work, naming the first.
   core::OutputClaims claims;
   std::vector<std::string> claim_notes;  // warnings for the log
-  const std::string claim_error =
-      comm.root() && spec.outputs ? claim_outputs(*deck, spec, claims, claim_notes) : std::string();
-  int64_t refused = claim_error.empty() ? 0 : 1;
-  comm.allreduce_max(&refused, 1);
-  if (refused) {
-    print_failures(comm, spec.name, claim_error.empty() ? "" : "error", claim_error);
+  if (failed_on_some_rank(comm, spec.name,
+                          comm.root() && spec.outputs ? claim_outputs(*deck, spec, claims, claim_notes) : ""))
     return 1;
-  }
 #if TESSERA_HAVE_MPI
   MPI_Comm agreement_comm = MPI_COMM_NULL;
   MPI_Comm_dup(MPI_COMM_WORLD, &agreement_comm);

@@ -64,12 +64,14 @@ ClaimOutcome OutputClaims::claim(const std::string& dir, const std::string& name
   if (std::any_of(held_.begin(), held_.end(), [&](const Held& h) { return h.path == path; })) return out;
   // Another run's lock file may go, and the folder with it when that run made it, between a look
   // and the next step here: made again and retried a few times, then taken as that run's.
+  std::vector<fs::path> made;  // folders this claim made, parents first (also in made_)
   for (int attempt = 0;; ++attempt) {
-    std::vector<fs::path> missing;
+    std::vector<fs::path> missing;  // deepest first
     for (fs::path d = folder; d.has_relative_path() && !fs::exists(d, ec); d = d.parent_path()) missing.push_back(d);
     fs::create_directories(folder, ec);
     if (ec) throw Error(cat("'", dir, "' cannot be made: ", ec.message()));
-    made_.insert(made_.end(), missing.rbegin(), missing.rend());
+    for (auto d = missing.rbegin(); d != missing.rend(); ++d)
+      if (std::find(made_.begin(), made_.end(), *d) == made_.end()) made_.push_back(*d), made.push_back(*d);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
       const int err = errno;
@@ -105,7 +107,7 @@ ClaimOutcome OutputClaims::claim(const std::string& dir, const std::string& name
     held_.push_back({path, fd});
     // Listed lock file first, then its new folders deepest first: an interrupt removes them too.
     on_interrupt_.push_back(remove_quietly_on_interrupt(path));
-    for (auto d = made_.rbegin(); d != made_.rend(); ++d)
+    for (auto d = made.rbegin(); d != made.rend(); ++d)
       on_interrupt_.push_back(remove_quietly_on_interrupt(d->string()));
     break;
   }
@@ -114,18 +116,18 @@ ClaimOutcome OutputClaims::claim(const std::string& dir, const std::string& name
   std::vector<std::string> busy;
   for (const auto& e : fs::directory_iterator(folder, ec)) {
     const std::string f = e.path().filename().string();
-    if (f.size() > 6 && f[0] == '.' && f.compare(f.size() - 5, 5, ".lock") == 0 && e.path().string() != path &&
+    if (f.size() > 6 && f.starts_with('.') && f.ends_with(".lock") && e.path().string() != path &&
         held_elsewhere(e.path()))
       busy.push_back(f.substr(1, f.size() - 6));
   }
-  auto starts = [](const std::string& f, const std::string& p) { return f.rfind(p, 0) == 0; };
   for (const auto& e : fs::directory_iterator(folder, ec)) {
     const std::string f = e.path().filename().string();
-    if (f.size() <= 4 || f.compare(f.size() - 4, 4, ".tmp") != 0 || !e.is_regular_file(ec)) continue;
-    if (!std::any_of(temp_prefixes.begin(), temp_prefixes.end(), [&](const std::string& p) { return starts(f, p); }))
+    if (!f.ends_with(".tmp") || !e.is_regular_file(ec)) continue;
+    if (std::none_of(temp_prefixes.begin(), temp_prefixes.end(),
+                     [&](const std::string& p) { return f.starts_with(p); }))
       continue;
     if (std::any_of(busy.begin(), busy.end(),
-                    [&](const std::string& b) { return starts(f, b + ".") || starts(f, b + "_"); }))
+                    [&](const std::string& b) { return f.starts_with(b + ".") || f.starts_with(b + "_"); }))
       continue;
     if (fs::remove(e.path(), ec)) out.removed_temporaries.push_back(e.path().string());
   }

@@ -47,7 +47,7 @@ class OutputClaims {
     int fd;
   };
   std::vector<Held> held_;
-  std::vector<std::filesystem::path> made_;  // folders made by claims, parents first
+  std::vector<std::filesystem::path> made_;  // folders made by claims, parents first, each once
   std::vector<int> on_interrupt_;            // their entries in the list an interrupt removes
 };
 

@@ -1,5 +1,7 @@
 #include "train/loop.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -234,6 +236,20 @@ class TimeBudget {
   double decay_start_ = -1;  // seconds at which warm-up ended
 };
 
+// The file at a path (device and inode), which a file moved into place changes: a file's time
+// stamp may not (one-second stamps on some network file systems).
+struct FileIdentity {
+  bool exists = false;
+  dev_t device = 0;
+  ino_t inode = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+FileIdentity file_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {true, st.st_dev, st.st_ino};
+}
+
 // run_training's work (below).
 void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
                       const std::shared_ptr<spdlog::logger>& log) {
@@ -301,15 +317,13 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
   auto save = [&](int64_t step) {
     run_on_root(comm, [&] { losses_so_far.write(); });
     const std::string note = cat("the last checkpoint it wrote is ", checkpoint, " (step ", step, ")");
-    std::error_code ec;
-    const auto before = std::filesystem::last_write_time(checkpoint, ec);
+    const FileIdentity before = file_identity(checkpoint);
     try {
       learner.save(checkpoint);
     } catch (...) {
-      // checkpoint.h5 is moved into place before checkpoint.pt is written: a failure at the .pt
-      // (a full disk) leaves this step's checkpoint to resume from, not the last one's.
-      std::error_code now_ec;
-      if (const auto now = std::filesystem::last_write_time(checkpoint, now_ec); !now_ec && (ec || now != before))
+      // checkpoint.h5 is moved into place (a new file) before checkpoint.pt is written: a failure
+      // at the .pt (a full disk) leaves this step's checkpoint to resume from, not the last one's.
+      if (const FileIdentity now = file_identity(checkpoint); now.exists && now != before)
         core::set_interrupt_note(note);
       throw;
     }

@@ -1,7 +1,7 @@
-// core: progress text, atomic files, input files, errors carrying a key, Comm on one rank.
+// core: errors carrying a key, Comm on one rank, provenance, atomic files and interrupts, thread
+// counts, input files, reading children. (Progress: test_progress.cpp; output claims:
+// test_output_claim.cpp.)
 #include <fcntl.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <thread>
 
 #include "core/atomic_file.hpp"
@@ -30,8 +29,6 @@
 #include "core/log.hpp"
 #include "core/memory.hpp"
 #include "core/output_claim.hpp"
-#include "core/progress.hpp"
-#include "core/recent_rate.hpp"
 #include "core/regular_file.hpp"
 #include "core/stop_request.hpp"
 #include "tessera/config.hpp"
@@ -77,41 +74,6 @@ TEST_CASE("ratios in log lines: a zero baseline is named, not printed as nan", "
   CHECK(core::sig3(2.5e-4) == "0.00025");
 }
 
-TEST_CASE("progress text", "[progress]") {
-  core::Progress p(nullptr, "steps", 200, 10.0, false);
-  p.advance(50);
-  std::string l = p.line("loss 0.5");
-  CHECK(l.rfind("steps 50/200  25.0% ", 0) == 0);
-  CHECK(l.find("ETA") != std::string::npos);
-  CHECK(l.find("loss 0.5") != std::string::npos);
-  // Under a time budget the ETA is at most the budget left: 10^6 steps at 5 per 50 ms or more
-  // would take hours (the control), a 2 s budget ends within 2 s.
-  core::Progress budget(nullptr, "train", 1000000, 10.0, false), control(nullptr, "train", 1000000, 10.0, false);
-  budget.set_time_limit(2.0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  budget.advance(5);
-  control.advance(5);
-  INFO(control.line("") << "\n" << budget.line(""));
-  CHECK(control.line("").find("ETA 00:") == std::string::npos);  // hours, or --:-- beyond 100 h
-  CHECK(budget.line("").find("ETA 00:0") != std::string::npos);
-}
-
-TEST_CASE("progress of resumed work counts the earlier work, its rate only this run's", "[progress]") {
-  core::Progress p(nullptr, "train", 20, 10.0, false);
-  p.start_at(10);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  p.advance(1);
-  const std::string l = p.line("");
-  INFO(l);
-  CHECK(l.rfind("train 11/20  55.0% ", 0) == 0);
-  // One step in 50 ms or more: a rate of at most 20/s, not 11 steps' (220/s), and an ETA for the
-  // 9 steps left.
-  const double rate = std::stod(l.substr(l.find("% ") + 2));
-  CHECK(rate > 0);
-  CHECK(rate < 25);
-  CHECK(l.find("ETA 00:") != std::string::npos);
-}
-
 TEST_CASE("provenance lines name the code, the build's libraries, the ranks and the machine", "[provenance]") {
   const std::string p = core::provenance_comment(3);
   INFO(p);
@@ -137,73 +99,6 @@ TEST_CASE("provenance lines name the code, the build's libraries, the ranks and 
   // On x86-64 Linux: the CPU's name, then its vector extensions.
   CHECK(core::cpu_description().find("; ") != std::string::npos);
 #endif
-}
-
-TEST_CASE("progress rate follows a change of pace", "[progress]") {
-  // 300 steps at 2 per second, then steps of 10 s (a PINN's Adam, then its L-BFGS): the average
-  // since the start (1.7 per second at the switch) would promise the last 50 steps in 30 s.
-  core::RecentRate rate(60.0);
-  double t = 0;
-  int64_t done = 0;
-  for (; done < 300;) rate.add(t += 0.5, ++done);
-  CHECK(rate.per_second(t, done) == Approx(2.0));
-  for (int k = 0; k < 6; ++k) rate.add(t += 10.0, ++done);
-  CHECK(rate.per_second(t, done) < 1.0);  // slowing within the first window
-  for (int k = 0; k < 18; ++k) rate.add(t += 10.0, ++done);
-  CHECK(rate.per_second(t, done) == Approx(0.1));  // two windows on: the new pace alone
-  CHECK(rate.per_second(t + 20.0, done) < 0.1);    // a step under way counts its time
-  // Steady work: the same rate as the average, also in the first window.
-  core::RecentRate steady(60.0);
-  steady.add(5.0, 10);
-  CHECK(steady.per_second(5.0, 10) == Approx(2.0));
-  CHECK(core::RecentRate(60.0).per_second(0.0, 0) == 0.0);
-}
-
-TEST_CASE("progress lines in a log: the last one once, none for a quiet finish", "[progress]") {
-  std::ostringstream text;
-  auto log = std::make_shared<spdlog::logger>("p", std::make_shared<spdlog::sinks::ostream_sink_st>(text));
-  log->set_pattern("%v");
-  auto count = [&](const std::string& what) {
-    const std::string s = text.str();
-    int64_t n = 0;
-    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
-    return n;
-  };
-  {
-    core::Progress p(log, "train", 2, 0.0, false);  // interval 0: a line at every advance
-    p.advance(1, "loss 2");
-    p.advance(1, "loss 1");
-    p.finish("loss 1");  // the 2/2 line is logged already (it was logged twice)
-  }
-  CHECK(count("train 1/2") == 1);
-  CHECK(count("train 2/2") == 1);
-  {
-    core::Progress p(log, "train", 2, 1e9, false);  // no line during the run: the finish gives it
-    p.advance(2);
-    p.finish();
-  }
-  CHECK(count("train 2/2") == 2);
-  {
-    core::Progress p(log, "validation", 3, 1e9, false);  // short work reported by its caller
-    p.advance(3);
-    p.finish_quietly();
-  }  // nor from the destructor
-  CHECK(count("validation") == 0);
-  {
-    core::Progress p(log, "validation", 3, 0.0, false);  // long work: its lines while it runs
-    p.advance(1);
-    p.finish_quietly();
-  }
-  CHECK(count("validation 1/3") == 1);
-  CHECK(count("validation") == 1);
-  {
-    core::Progress p(log, "train", 200, 1e9, false);  // stopped early: no time left to estimate
-    p.advance(4);
-    p.finish();
-  }
-  CHECK(count("train 4/200") == 1);
-  CHECK(count("stopped") == 1);
-  CHECK(text.str().rfind("ETA") < text.str().find("train 4/200"));  // no ETA on that line
 }
 
 TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
@@ -238,73 +133,6 @@ TEST_CASE("atomic text files leave no temporary behind", "[atomic]") {
   CHECK(std::filesystem::exists(dir + "/stage/sub"));
   { core::TemporaryOutput stage(dir + "/stage"); }
   CHECK_FALSE(std::filesystem::exists(dir + "/stage"));
-}
-
-TEST_CASE("a claim on output files stops a second writer, names the first, and ends with its run", "[claim]") {
-  namespace fs = std::filesystem;
-  const std::string dir = tessera::test::test_out() + "/claim";
-  fs::remove_all(dir);
-  const std::string out = dir + "/a/b";  // made by the claim, with its parent
-  fs::create_directories(dir);
-  {
-    core::OutputClaims first;
-    REQUIRE(first.claim(out, "training", "tessera-train").refused.empty());
-    CHECK(fs::exists(out + "/.training.lock"));
-    CHECK(first.claim(out, "training", "tessera-train").refused.empty());  // held already: a no-op
-    // Another claim on the same files (another open file: flock tells them apart, within one
-    // process as between two) is refused, naming the holder.
-    core::OutputClaims second;
-    const core::ClaimOutcome o = second.claim(out, "training", "tessera-train");
-    INFO(o.refused);
-    CHECK(o.refused.rfind(cat("is in use by another run (tessera-train, pid ", ::getpid(), " on host ",
-                              core::host_name(), ", since 20"),
-                          0) == 0);
-    CHECK_FALSE(o.unsupported);
-    // Files of other names in the same folder are not held back.
-    CHECK(second.claim(out, "rollout", "tessera-rollout").refused.empty());
-  }
-  // Released: the lock files are gone, and so are the folders the claims made (still empty).
-  CHECK_FALSE(fs::exists(dir + "/a"));
-  CHECK(fs::exists(dir));
-  // A holder killed before it released (here a child that ends without its destructors) leaves
-  // its lock file, but no lock: the next run claims the files.
-  const pid_t child = ::fork();
-  if (child == 0) {
-    auto* leaked = new core::OutputClaims;
-    ::_exit(leaked->claim(out, "training", "tessera-train").refused.empty() ? 0 : 1);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  REQUIRE(fs::exists(out + "/.training.lock"));
-  // Its unfinished files (the prefixes given) go with the claim; others' stay, as do finished ones.
-  for (const char* f : {"checkpoint.h5.tmp", "checkpoint.pt.tmp", "rollout_000007.h5.tmp", "checkpoint.h5"})
-    std::ofstream(out + "/" + f) << "x";
-  {
-    core::OutputClaims next;
-    const core::ClaimOutcome o = next.claim(out, "training", "tessera-train", {"checkpoint.", "loss.csv"});
-    CHECK(o.refused.empty());
-    CHECK(o.removed_temporaries ==
-          std::vector<std::string>{fs::absolute(out + "/checkpoint.h5.tmp").lexically_normal().string(),
-                                   fs::absolute(out + "/checkpoint.pt.tmp").lexically_normal().string()});
-  }
-  CHECK(fs::exists(out + "/rollout_000007.h5.tmp"));
-  CHECK(fs::exists(out + "/checkpoint.h5"));
-  CHECK_FALSE(fs::exists(out + "/.training.lock"));  // the folder holds files: it stays
-  // A claim held now by another run whose name begins as this one's: its unfinished files are its
-  // own, not a killed run's (a new "rollout" removed a running "rollout_fine"'s).
-  for (const char* f : {"rollout_fine_000001.h5.tmp", "rollout_000001.h5.tmp"}) std::ofstream(out + "/" + f) << "x";
-  {
-    core::OutputClaims fine, plain;
-    REQUIRE(fine.claim(out, "rollout_fine", "tessera-rollout").refused.empty());
-    const core::ClaimOutcome o = plain.claim(out, "rollout", "tessera-rollout", {"rollout.", "rollout_"});
-    CHECK(o.refused.empty());
-    CHECK(o.removed_temporaries ==
-          std::vector<std::string>{fs::absolute(out + "/rollout_000001.h5.tmp").lexically_normal().string(),
-                                   fs::absolute(out + "/rollout_000007.h5.tmp").lexically_normal().string()});
-    CHECK(fs::exists(out + "/rollout_fine_000001.h5.tmp"));
-  }
 }
 
 TEST_CASE("an interrupted process removes its unfinished temporary files", "[atomic]") {
