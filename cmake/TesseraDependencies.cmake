@@ -30,6 +30,10 @@ set(TESSERA_HDF5_PARALLEL OFF)
 if(TESSERA_HAVE_HDF5 AND HDF5_IS_PARALLEL)
   set(TESSERA_HDF5_PARALLEL ON)
 endif()
+# zlib, which HDF5 itself needs: CRC-32 fingerprints of dataset trajectories (io/fingerprint.cpp).
+if(TESSERA_HAVE_HDF5)
+  find_package(ZLIB REQUIRED)
+endif()
 
 # VTK XML writers and readers.
 if(NOT TESSERA_WITH_VTK STREQUAL "OFF")

@@ -30,12 +30,21 @@ namespace {
 std::string parts_dir(const DatasetOptions& o) { return o.dir + "/.parts"; }
 std::string part_name(int64_t index) { return cat("traj_", index); }
 
-// <dir>/trajectories.csv: the parameters of every trajectory and, in its first line, the common
-// settings. Written last, it marks a finished dataset; equal text means the same dataset.
-std::string trajectory_table(const DatasetOptions& o) {
+// <dir>/trajectories.csv: the parameters of every trajectory and, in its first line, the seed and
+// the common settings. Written last, it marks a finished dataset; equal text means the same
+// dataset. Until 2026-12-06 the first line was the fingerprint of an empty sample (`center 0 0
+// radius 0 inflow 0 ...`, no seed), which `legacy` gives, so that datasets made then are still
+// recognised (already_complete).
+std::string trajectory_table(const DatasetOptions& o, bool legacy = false) {
+  const std::string common = fingerprint(o, FlowSample{});
+  const std::string drawn = "center 0 0 radius 0 inflow 0 ";  // the empty sample's part of it
   std::ostringstream t;
   t.precision(10);
-  t << "# " << fingerprint(o, FlowSample{}) << "\n";
+  if (legacy || common.rfind(drawn, 0) != 0)
+    t << "# " << common << "\n";
+  else
+    t << "# dataset.seed " << o.seed
+      << "; drawn per trajectory: the columns below; common to all: " << common.substr(drawn.size()) << "\n";
   t << "index,split,center_x,center_y,radius,inflow_speed,reynolds\n";
   for (const auto& sp : o.splits)
     for (int64_t i = sp.begin; i < sp.end; ++i) {
@@ -128,7 +137,7 @@ bool already_complete(const DatasetOptions& o, const std::string& table) {
   std::ifstream in(dir + "/trajectories.csv");
   std::stringstream text;
   text << in.rdbuf();
-  return text.str() == table;
+  return text.str() == table || text.str() == trajectory_table(o, true);
 }
 
 // Trajectories still to do: no part file, one made with other settings, or one that cannot be

@@ -84,7 +84,8 @@ double global_rms(const at::Tensor& a, const at::Tensor& b, const TrajectoryData
 
 }  // namespace
 
-Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps, const Comm& comm) {
+Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps, const Comm& comm,
+                const std::function<void()>& on_step) {
   c10::InferenceMode inference;  // no autograd records, no version counters: outputs are for metrics only
   steps = std::min<int64_t>(steps, t.steps() - 1);
   Rollout r;
@@ -100,6 +101,7 @@ Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData
       states.push_back(assemble(state, t, comm));
       r.rmse.push_back(global_rms(state, t.velocity[s + 1], t, comm));
       r.persistence_rmse.push_back(global_rms(t.velocity[0], t.velocity[s + 1], t, comm));
+      if (on_step) on_step();
     }
     // On a partition owned rows are exact (the halo is as deep as the model); refresh the halo of
     // the state that feeds the next pass.

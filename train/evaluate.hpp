@@ -56,7 +56,8 @@ struct Rollout {
 // On a partitioned trajectory (collective over `comm`): each rank advances the nodes it owns,
 // refreshes its halo from their owners after every step, and `predicted` is the assembled global
 // state on every rank; errors are over the whole graph. Equal to the single-process rollout.
+// `on_step`, when given, is called after each step (a progress line).
 Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps,
-                const Comm& comm = Comm::self());
+                const Comm& comm = Comm::self(), const std::function<void()>& on_step = {});
 
 }  // namespace tessera::train

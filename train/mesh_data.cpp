@@ -7,6 +7,7 @@
 
 #include "core/counted.hpp"
 #include "core/error.hpp"
+#include "io/fingerprint.hpp"
 #include "mesh/augment.hpp"
 #include "mesh/graph.hpp"
 #include "mesh/partition.hpp"
@@ -50,6 +51,7 @@ TrajectoryData prepare_trajectory(const io::Trajectory& t, const mesh::AugmentOp
     }
   }
   TrajectoryData d;
+  d.fingerprint = io::trajectory_fingerprint(t);
   d.mesh.dim = 2;
   d.mesh.coords.assign(pos.f32.begin(), pos.f32.begin() + pos.shape[1] * 2);
   d.mesh.cells.assign(cells.i32.begin(), cells.i32.begin() + cells.shape[1] * 3);

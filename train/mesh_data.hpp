@@ -39,6 +39,9 @@ struct TrajectoryData {
   // A batch of trajectories (batch_trajectories): trajectory b holds nodes [offsets[b],
   // offsets[b + 1]); empty otherwise.
   std::vector<int64_t> batch_offsets;
+  // io::trajectory_fingerprint of the dataset trajectory it was made from (whole, before any
+  // partition); empty for a batch. Checkpoints list their training trajectories' (train/trainer.cpp).
+  std::string fingerprint;
 
   int64_t steps() const { return velocity.size(0); }
   bool partitioned() const { return global_ids.defined(); }

@@ -104,6 +104,7 @@ TrainedModel load_trained_model(const std::string& path) {
   m.model->module().eval();
   m.step = c.attributes.count("step") ? attribute_count(c.attributes, path, "step") : 0;
   m.data_dt = checkpoint_data_dt(c, path);
+  m.trained_on = stored_trained_on(c, path);
   return m;
 }
 

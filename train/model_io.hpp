@@ -8,6 +8,7 @@
 #include "train/checkpoint.hpp"
 #include "train/evaluate.hpp"
 #include "train/mesh_sim_options.hpp"
+#include "train/trained_on.hpp"
 
 namespace tessera::train {
 
@@ -21,7 +22,8 @@ struct TrainedModel {
   std::unique_ptr<Simulator> model;
   Normalizers norms;
   int64_t step = 0;
-  double data_dt = 0;  // the training data's time step; 0: not stored (checkpoints before 2026-12-02)
+  double data_dt = 0;    // the training data's time step; 0: not stored (checkpoints before 2026-12-02)
+  TrainedOn trained_on;  // its training trajectories; unknown in checkpoints before 2026-12-06
 };
 TrainedModel load_trained_model(const std::string& checkpoint_path);
 

@@ -17,6 +17,7 @@
 #include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
+#include "core/progress.hpp"
 #include "io/dataset.hpp"
 #include "train/rollout_output.hpp"
 #include "train/wake_probe.hpp"
@@ -107,6 +108,18 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   const double dt = reader.meta().dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, cat(dir, "/", o.split, ".h5")); !w.empty())
     core::log_warn(log.get(), w);
+  {
+    // Which of the list the model was trained on: each rank knows its own share (position + 1, 0:
+    // not trained on), rank 0 says it for all.
+    std::vector<int64_t> positions(count, 0);
+    for (size_t j = 0; j < parts.size(); ++j) positions[mine[j]] = m.trained_on.position(parts[j].fingerprint) + 1;
+    comm.allreduce_max(positions.data(), count);
+    for (int64_t& p : positions) p -= 1;
+    if (const std::string w =
+            trained_on_warning(m.trained_on, cat(dir, "/", o.split, ".h5"), o.trajectories, positions);
+        !w.empty())
+      core::log_warn(log.get(), w);
+  }
   std::vector<double> table(count * kColumns, 0.0);
   const auto start = std::chrono::steady_clock::now();
   double rollout_seconds = 0;
@@ -131,12 +144,17 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
     const std::string base = cat(o.output_base, "_", o.trajectories[mine[j]]);
     write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true);
   };
+  // A line every 10 s while this rank computes its share.
+  core::Progress progress(log, cat("rollout steps of rank ", comm.rank(), "'s trajectories"),
+                          int64_t(o.batch && !parts.empty() ? 1 : parts.size()) * steps, 10.0,
+                          comm.root() && core::Progress::is_terminal());
+  auto advance = [&] { progress.advance(1); };
   if (!parts.empty() && o.batch) {
     std::vector<TrajectoryData> on_device;
     for (const auto& p : parts) on_device.push_back(p.to(device));
     const TrajectoryData batch = batch_trajectories(on_device);
     const auto t0 = std::chrono::steady_clock::now();
-    const Rollout r = rollout(*m.model, m.norms, batch, steps);
+    const Rollout r = rollout(*m.model, m.norms, batch, steps, Comm::self(), advance);
     rollout_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto ones = one_step_errors(*m.model, m.norms, batch, steps);
     for (size_t j = 0; j < parts.size(); ++j) store(j, part_of(r, parts[j], batch.batch_offsets[j]), ones[j]);
@@ -144,11 +162,12 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
     for (size_t j = 0; j < parts.size(); ++j) {
       const TrajectoryData d = parts[j].to(device);
       const auto t0 = std::chrono::steady_clock::now();
-      const Rollout r = rollout(*m.model, m.norms, d, steps);
+      const Rollout r = rollout(*m.model, m.norms, d, steps, Comm::self(), advance);
       rollout_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       store(j, r, one_step_error(*m.model, m.norms, {d}, 1, steps));
     }
   }
+  progress.finish_quietly();
   comm.allreduce_sum(table.data(), static_cast<int64_t>(table.size()));
   comm.allreduce_sum(&rollout_seconds, 1);  // summed over ranks: the work done, not the wall time
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

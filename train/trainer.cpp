@@ -65,6 +65,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
       train_ = load_split(dir, o.data.train_split, o.augment, limit, Comm::self(), hops, "data.train_split");
   });
   if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops, "data.train_split");
+  trained_on_ = trained_on(cat(dir, "/", o.data.train_split, ".h5"), train_);
   run_on_root(comm_, [&] {  // validation: rank 0, whole graphs
     if (has_valid)
       valid_ =
@@ -333,6 +334,7 @@ void Trainer::save(const std::string& path) const {
   store_progress(c.attributes, step_);
   put_deck(c, options_.deck_yaml, options_.deck_dir);
   c.attributes["data_dt"] = core::exact_text(data_dt_);
+  put_trained_on(c, trained_on_);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });  // every rank holds the same state
 }
 
@@ -342,6 +344,9 @@ void Trainer::load(const std::string& path) {
   run_on_every_rank(comm_, [&] {
     c = load_checkpoint(path);
     require_same_setup(c, path, false);
+    // data.dir may name another copy of the data (moved to scratch), not other data.
+    if (const std::string e = other_data_error(path, stored_trained_on(c, path), trained_on_); !e.empty())
+      throw Error(e, "data.dir");
     unpack_model(c, path, *model_, norms_);
     unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
     // The generator's state has one size for a build of libtorch; another would throw from inside it.

@@ -12,6 +12,7 @@
 #include "train/evaluate.hpp"
 #include "train/loop.hpp"
 #include "train/mesh_sim_options.hpp"
+#include "train/trained_on.hpp"
 
 namespace spdlog {
 class logger;
@@ -60,7 +61,8 @@ class Trainer : public Learner {
   bool graph_parallel_ = false;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;
-  double data_dt_ = 0;  // the training data's time step, stored in checkpoints
+  double data_dt_ = 0;    // the training data's time step, stored in checkpoints
+  TrainedOn trained_on_;  // the training trajectories' fingerprints, stored in checkpoints
   // Warns when checkpoint `c` (resumed or fine-tuned from) was trained on another dt than data.dir's.
   void warn_other_dt(const Checkpoint& c, const std::string& path) const;
   // Refuses a checkpoint whose stored deck differs from this run's in a setting that a resume

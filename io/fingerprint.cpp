@@ -1,0 +1,48 @@
+#include "io/fingerprint.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <string>
+
+namespace tessera::io {
+
+namespace {
+
+// zlib's crc32 takes at most uInt bytes at a time.
+uLong crc_bytes(uLong crc, const void* data, size_t bytes) {
+  const auto* p = static_cast<const Bytef*>(data);
+  while (bytes > 0) {
+    const size_t n = std::min<size_t>(bytes, std::numeric_limits<uInt>::max());
+    crc = crc32(crc, p, static_cast<uInt>(n));
+    p += n;
+    bytes -= n;
+  }
+  return crc;
+}
+
+}  // namespace
+
+std::string trajectory_fingerprint(const Trajectory& t) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const char* name : {"cells", "mesh_pos", "node_type", "velocity"}) {
+    const auto it = t.find(name);
+    if (it == t.end()) continue;
+    const FieldData& f = it->second;
+    crc = crc_bytes(crc, name, std::char_traits<char>::length(name) + 1);  // with its terminator
+    for (const hsize_t n : f.shape) {
+      const uint64_t extent = n;
+      crc = crc_bytes(crc, &extent, sizeof extent);
+    }
+    crc = crc_bytes(crc, f.f32.data(), f.f32.size() * sizeof(float));
+    crc = crc_bytes(crc, f.i32.data(), f.i32.size() * sizeof(int32_t));
+  }
+  char text[9];
+  std::snprintf(text, sizeof text, "%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
+  return text;
+}
+
+}  // namespace tessera::io

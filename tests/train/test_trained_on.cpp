@@ -1,0 +1,57 @@
+// What a checkpoint records of its training trajectories (train/trained_on.hpp): the record's
+// round trip through a checkpoint file, the resume check and the rollout warning.
+#include <ATen/ATen.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "tests/test_paths.hpp"
+#include "train/checkpoint.hpp"
+#include "train/trained_on.hpp"
+
+using namespace tessera;
+
+TEST_CASE("TrainedOn: stored in a checkpoint, compared on resume, named in rollouts", "[trained_on]") {
+  const train::TrainedOn t{"/data/a/train.h5", {"0000beef", "12345678", "cafe0042"}};
+  CHECK(t.known());
+  CHECK(t.position("12345678") == 1);
+  CHECK(t.position("deadbeef") == -1);
+  CHECK(t.position("") == -1);
+
+  const std::string dir = test::test_out() + "/trained_on";
+  std::filesystem::create_directories(dir);
+  train::Checkpoint c;
+  c.tensors["x"] = at::zeros({1});
+  train::put_trained_on(c, t);
+  train::save_checkpoint(dir + "/c.h5", c);
+  const train::TrainedOn back = train::stored_trained_on(train::load_checkpoint(dir + "/c.h5"), dir + "/c.h5");
+  CHECK(back.source == t.source);
+  CHECK(back.fingerprints == t.fingerprints);
+  // Checkpoints from before the record: unknown, and nothing to compare.
+  CHECK_FALSE(train::stored_trained_on(train::Checkpoint{}, "old.h5").known());
+  CHECK(train::other_data_error("old.h5", train::TrainedOn{}, t).empty());
+  // A damaged record is one error naming the file.
+  train::Checkpoint damaged;
+  damaged.attributes["trained_on.fingerprints"] = "0000beef 1234";
+  CHECK_THROWS_WITH(train::stored_trained_on(damaged, "d.h5"),
+                    Catch::Contains("d.h5: checkpoint attribute trained_on.fingerprints holds '1234'"));
+
+  // Resume: the same trajectories from another folder go on; other ones are named.
+  CHECK(train::other_data_error("c.h5", t, {"/scratch/a/train.h5", t.fingerprints}).empty());
+  CHECK_THAT(train::other_data_error("c.h5", t, {"/b/train.h5", {"0000beef", "12345679", "cafe0042"}}),
+             Catch::StartsWith("c.h5: this run was trained on 3 trajectories of /data/a/train.h5; /b/train.h5 "
+                               "holds other data (its training trajectory #1 differs)"));
+  CHECK_THAT(train::other_data_error("c.h5", t, {"/b/train.h5", {"0000beef", "12345678"}}),
+             Catch::Contains("(it holds 2 training trajectories where the run had 3)"));
+  CHECK_THAT(train::other_data_error("c.h5", t, {"/b/train.h5", {"0000beef", "12345678"}}),
+             Catch::EndsWith("to train on other data, fine-tune from the checkpoint with train.init)"));
+
+  // Rollout: only trajectories found among the training ones are named, with their positions.
+  CHECK(train::trained_on_warning(t, "/d/test.h5", {0, 1}, {-1, -1}).empty());
+  CHECK(train::trained_on_warning(t, "/d/train.h5", {4}, {2}) ==
+        "/d/train.h5 #4 is training trajectory #2 of the model (trained on /data/a/train.h5): its errors show how "
+        "well the model fits data it has seen, not how it does on trajectories it has not");
+  CHECK_THAT(train::trained_on_warning(t, "/d/mixed.h5", {0, 5, 6}, {0, -1, 1}),
+             Catch::StartsWith("/d/mixed.h5 #0, #6 are training trajectories #0, #1 of the model"));
+}

@@ -1,0 +1,39 @@
+// The trajectories a mesh simulator was trained on, recorded in its checkpoints by fingerprint
+// (io/fingerprint.hpp): a resume on other data is refused (data.dir may move, its data may not
+// change), and a rollout of a training trajectory says that its errors measure the fit to data
+// the model has seen (docs/design.md, "What a checkpoint was trained on").
+#pragma once
+#include <string>
+#include <vector>
+
+#include "train/checkpoint.hpp"
+#include "train/mesh_data.hpp"
+
+namespace tessera::train {
+
+struct TrainedOn {
+  std::string source;                     // the training split's file, "<data.dir>/<split>.h5"
+  std::vector<std::string> fingerprints;  // one per training trajectory, in the order loaded (#0, #1, ...)
+
+  bool known() const { return !fingerprints.empty(); }
+  // The position of the training trajectory with this fingerprint; -1 when none has it.
+  int64_t position(const std::string& fingerprint) const;
+};
+
+TrainedOn trained_on(const std::string& source, const std::vector<TrajectoryData>& trajectories);
+// Attributes "trained_on.source" and "trained_on.fingerprints" (space-separated).
+void put_trained_on(Checkpoint& c, const TrainedOn& t);
+// What checkpoint `c` (read from `path`) records; unknown for checkpoints before 2026-12-06.
+// Throws naming `path` when the record is damaged.
+TrainedOn stored_trained_on(const Checkpoint& c, const std::string& path);
+
+// Why a resume of checkpoint `path`, trained on `stored`, cannot go on with `now`: empty when
+// they hold the same trajectories in the same order, or `stored` is unknown.
+std::string other_data_error(const std::string& path, const TrainedOn& stored, const TrainedOn& now);
+
+// A warning that trajectories `ids` of `file` (a rollout's), found at `positions` of the model's
+// training trajectories (-1: not among them), were trained on; empty when none was.
+std::string trained_on_warning(const TrainedOn& t, const std::string& file, const std::vector<int64_t>& ids,
+                               const std::vector<int64_t>& positions);
+
+}  // namespace tessera::train
