@@ -1,6 +1,7 @@
 #include "core/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -198,6 +199,25 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   write_file(temp.path(), text.data(), text.size());
   commit_temp(path);
   temp.keep();
+}
+
+bool append_text(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return false;
+  if (fd < 0) throw Error(cat(path, ": cannot open for appending: ", std::strerror(errno)));
+  struct stat before {};
+  if (::fstat(fd, &before) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw Error(cat(path, ": cannot append: ", std::strerror(err)));
+  }
+  if (const int err = write_all(fd, text.data(), text.size()); err != 0) {
+    (void)!::ftruncate(fd, before.st_size);  // no part of the text stays
+    ::close(fd);
+    throw Error(cat(path, ": appending ", text.size(), " bytes failed: ", std::strerror(err)));
+  }
+  if (::close(fd) != 0) throw Error(cat(path, ": appending ", text.size(), " bytes failed: ", std::strerror(errno)));
+  return true;
 }
 
 void write_shared_text_atomic(const std::string& path, const std::string& text) {

@@ -59,6 +59,12 @@ void write_file(const std::string& path, const void* data, size_t size);
 
 // Writes text atomically.
 void write_text_atomic(const std::string& path, const std::string& text);
+// Appends text to the existing file `path` (a table that grows with a run, where rewriting it
+// whole at every save costs the square of its length). False when there is no such file; a
+// failed write (a full disk) throws and cuts the file back to its length before, so that it holds
+// no part of a row. Not atomic against a kill during the write, which may leave a part of the
+// text at the end: readers of such files ignore an unfinished last line (train/loop.cpp).
+bool append_text(const std::string& path, const std::string& text);
 // The same where other processes may write the same text to `path` at the same time (a folder's
 // meta.json, written by the part writer of every rank of the dataset job): through a temporary of
 // this process's own, "<path>.<pid>.tmp", so that one process's rename cannot take another's

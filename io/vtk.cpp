@@ -230,6 +230,24 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
 
 void PvdCollection::add(double time, const std::string& file) {
   entries_.emplace_back(time, file);
+  if (!pacer_.due()) return;
+  write();
+  pacer_.done();
+}
+
+void PvdCollection::finish() {
+  if (indexed_ < entries_.size()) write();
+}
+
+PvdCollection::~PvdCollection() {
+  if (indexed_ == entries_.size()) return;
+  try {
+    write();
+  } catch (...) {  // the error that unwinds this series is the one to report
+  }
+}
+
+void PvdCollection::write() {
   vtkNew<vtkXMLDataElement> root;
   root->SetName("VTKFile");
   root->SetAttribute("type", "Collection");
@@ -252,6 +270,7 @@ void PvdCollection::add(double time, const std::string& file) {
   os << "<?xml version=\"1.0\"?>\n";
   root->PrintXML(os, vtkIndent());
   core::write_text_atomic(path_, os.str());
+  indexed_ = entries_.size();
 }
 
 }  // namespace tessera::io

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/comm.hpp"
+#include "core/rewrite_pacer.hpp"
 #include "io/field.hpp"
 #include "mesh/mesh.hpp"
 
@@ -21,16 +22,26 @@ void write_vtu(const std::string& path, const mesh::Mesh& mesh, const std::vecto
 void write_pvtu(const std::string& path, const mesh::Mesh& mesh, const std::vector<Field>& fields, const Comm& comm,
                 const std::string& deck_yaml = "", const std::vector<int32_t>& cell_rank = {});
 
-// A .pvd time-series index, rewritten after each added step.
+// A .pvd time-series index (one process writes it), rewritten after each added step until the
+// rewrites have taken 0.1 s, then at most 5% of the run's time (core/rewrite_pacer.hpp), and by
+// finish().
 class PvdCollection {
  public:
   explicit PvdCollection(std::string path) : path_(std::move(path)) {}
+  // Rewrites the .pvd if it lags (errors ignored): a series left by an error is indexed.
+  ~PvdCollection();
+  PvdCollection(const PvdCollection&) = delete;
+  PvdCollection& operator=(const PvdCollection&) = delete;
   void add(double time, const std::string& file);  // file relative to the .pvd's directory
+  void finish();                                   // rewrites the .pvd if it lags the steps added
   const std::string& path() const { return path_; }
 
  private:
+  void write();
   std::string path_;
   std::vector<std::pair<double, std::string>> entries_;
+  size_t indexed_ = 0;  // entries the .pvd lists
+  core::RewritePacer pacer_;
 };
 
 }  // namespace tessera::io

@@ -129,7 +129,25 @@ void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
   }
   for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}, f.integer});
   steps_.push_back(std::move(s));
-  run_on_root(comm_, [&] { write_index(); });
+  run_on_root(comm_, [&] {
+    if (!pacer_.due()) return;
+    write_index();
+    pacer_.done();
+  });
+}
+
+void XdmfSeries::finish() {
+  run_on_root(comm_, [&] {
+    if (indexed_ < steps_.size()) write_index();
+  });
+}
+
+XdmfSeries::~XdmfSeries() {
+  if (!comm_.root() || indexed_ == steps_.size()) return;
+  try {
+    write_index();
+  } catch (...) {  // the error that unwinds this series is the one to report
+  }
 }
 
 std::string XdmfSeries::attributes_xml(const std::string& h5_name, const std::vector<Field>& fields) const {
@@ -147,7 +165,7 @@ std::string XdmfSeries::attributes_xml(const std::string& h5_name, const std::ve
   return os.str();
 }
 
-void XdmfSeries::write_index() const {
+void XdmfSeries::write_index() {
   const std::string mesh_h5 = file_name(base_ + "_mesh.h5");
   std::ostringstream os;
   os << std::setprecision(17);
@@ -173,6 +191,7 @@ void XdmfSeries::write_index() const {
   }
   os << "  </Grid>\n  </Domain>\n</Xdmf>\n";
   core::write_text_atomic(xmf_path(), os.str());
+  indexed_ = steps_.size();
 }
 
 }  // namespace tessera::io

@@ -69,11 +69,27 @@ void CaseOutput::row(int64_t step, double t, double cd, double cl, double dp, in
   time_.push_back(t), c_d_.push_back(cd), c_l_.push_back(cl), delta_p_.push_back(dp);
 }
 
-void CaseOutput::flush_table(bool collective) const {
+void CaseOutput::flush_table(bool collective) {
   if (collective)
-    run_on_root(comm_, [&] { core::write_text_atomic(base_ + "_forces.csv", table_.str()); });
+    run_on_root(comm_, [&] {
+      if (!table_pacer_.due()) return;
+      core::write_text_atomic(base_ + "_forces.csv", table_.str());
+      table_pacer_.done();
+    });
   else if (comm_.root())
     core::write_text_atomic(base_ + "_forces.csv", table_.str());
+}
+
+void CaseOutput::finish() {
+#if TESSERA_HAVE_HDF5
+  if (xdmf_) xdmf_->finish();
+#endif
+  run_on_root(comm_, [&] {
+#if TESSERA_HAVE_VTK
+    if (pvd_) pvd_->finish();
+#endif
+    core::write_text_atomic(base_ + "_forces.csv", table_.str());
+  });
 }
 
 std::string CaseOutput::summary(const CaseResult& r) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/comm.hpp"
+#include "core/rewrite_pacer.hpp"
 #include "io/field.hpp"
 #include "jobs/cfd_options.hpp"
 #include "mesh/mesh.hpp"
@@ -33,9 +34,14 @@ class CaseOutput {
   void fields(const solvers::NavierStokes& ns);
   // One line of <name>_forces.csv (kept in memory until flush_table).
   void row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds);
-  // Rewrites <name>_forces.csv (rank 0). Collective, so that its failure is every rank's error;
-  // `collective` false on an error path, where the other ranks may not be here to take part.
-  void flush_table(bool collective = true) const;
+  // Rewrites <name>_forces.csv (rank 0) when due: after each call until the rewrites have taken
+  // 0.1 s, then at most 5% of the run's time (core/rewrite_pacer.hpp; a million steps rewrote
+  // terabytes).
+  // Collective, so that its failure is every rank's error; `collective` false on an error path,
+  // where the other ranks may not be here to take part, and which always writes.
+  void flush_table(bool collective = true);
+  // Brings the field series' indexes and the forces table up to date. Collective.
+  void finish();
   // The summary table and the force-history plot (drag, lift and pressure difference over time).
   // Returns the files this case wrote, for the log (empty on ranks other than 0).
   std::string summary(const CaseResult& result) const;
@@ -51,6 +57,7 @@ class CaseOutput {
   std::unique_ptr<io::PvdCollection> pvd_;
   int vtu_count_ = 0;
   std::ostringstream table_;
+  core::RewritePacer table_pacer_;
   std::vector<double> time_, c_d_, c_l_, delta_p_;  // the rows, for the plot
 };
 

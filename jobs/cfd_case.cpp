@@ -76,7 +76,7 @@ struct History {
 
 // Time step k; a failure (or a CFL number above time.max_cfl) flushes the table and names the
 // step in the error.
-solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, const CaseOutput& out, int64_t k) {
+solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput& out, int64_t k) {
   const double dt = o.time.dt, max_cfl = o.flow.max_cfl;
   const double t_next = ns.time() + dt;
   try {
@@ -153,12 +153,14 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   if (o.time.steady || o.time.from_steady) solve_steady_state(o, s, out, r, *log);
   if (o.time.steady) {
     r.seconds = elapsed();
+    out.finish();
     if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}", files);
     return r;
   }
   r.steady = false;
   const int64_t nsteps = static_cast<int64_t>(std::llround(o.time.end / o.time.dt));
   const History h = run_transient(o, s, out, nsteps, log, comm.root());
+  out.finish();
   analyse(o, h, nsteps, r, *log);
   r.delta_p = s.delta_p();
   r.seconds = elapsed();

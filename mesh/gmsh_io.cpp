@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/bytes.hpp"
@@ -45,10 +48,42 @@ class OmpThreadGuard {
   int saved_;
 };
 
+// Gmsh appends its program's folder to PATH and PYTHONPATH each time it starts, and glibc keeps
+// every string a setenv replaced: a dataset job, one session per trajectory, grew PATH to 5 KB
+// after 215 trajectories and leaked about 23 N^2 bytes over N (a soak review, 2026-12-06; past
+// 128 KiB of PATH no program could be started from the process). The variables are put back when
+// Gmsh has started; glibc reuses a "NAME=value" string it has set before, so repeated sessions
+// allocate nothing more.
+class EnvironmentKept {
+ public:
+  explicit EnvironmentKept(std::vector<std::string> names) : names_(std::move(names)) {
+    for (const auto& n : names_) {
+      const char* v = std::getenv(n.c_str());
+      values_.emplace_back(v ? std::optional<std::string>(v) : std::nullopt);
+    }
+  }
+  ~EnvironmentKept() {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      const char* now = std::getenv(names_[i].c_str());
+      if (values_[i] && (!now || *values_[i] != now))
+        setenv(names_[i].c_str(), values_[i]->c_str(), 1);
+      else if (!values_[i] && now)
+        unsetenv(names_[i].c_str());
+    }
+  }
+  EnvironmentKept(const EnvironmentKept&) = delete;
+  EnvironmentKept& operator=(const EnvironmentKept&) = delete;
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<std::optional<std::string>> values_;
+};
+
 // One Gmsh session: initialize quietly, capture the log, finalize on scope exit.
 class GmshSession {
  public:
   GmshSession() {
+    const EnvironmentKept kept({"PATH", "PYTHONPATH"});
     gmsh::initialize(0, nullptr, false);
     gmsh::option::setNumber("General.Terminal", 0);
     gmsh::logger::start();

@@ -224,6 +224,11 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
       });
 #endif
   }
+  // The indexes list every step (they are rewritten at a pace while the steps are written).
+#if TESSERA_HAVE_HDF5
+  series.finish();
+#endif
+  if (vtu) run_on_root(comm, [&] { pvd->finish(); });
 #if TESSERA_HAVE_VTK
   if (comm.root() && t.mesh.dim == 2) {
     write_rollout_png(base + ".png", t, r, dt, with_truth);

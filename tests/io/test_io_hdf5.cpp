@@ -1,18 +1,22 @@
 // HDF5 layer, graph-physics datasets and XDMF series, read back through the HDF5 C API.
 // Leaves <test_out>/dataset and <test_out>/xdmf for the h5py/meshio interop test.
 #include <hdf5.h>
+#include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "io/dataset.hpp"
+#include "io/fingerprint.hpp"
 #include "io/h5.hpp"
 #include "io/planetoid.hpp"
 #include "io/xdmf.hpp"
@@ -161,6 +165,70 @@ TEST_CASE("graph-physics dataset round trip", "[hdf5][dataset]") {
   CHECK_THROWS_WITH(io::DatasetMeta::from_json(std::string(600, '['), "m.json"),
                     "m.json: not a valid dataset meta.json (need dt, trajectory_length, field_names, features): "
                     "yaml-cpp: error at line 1, column 1: nested 500 levels deep, past yaml-cpp's limit");
+}
+
+// Checkpoints tell training trajectories by these (train/trained_on.hpp): equal data must give
+// equal text, through a file too, and any change in what a model reads other text.
+TEST_CASE("trajectory_fingerprint tells trajectories apart by the fields a model reads", "[hdf5][dataset]") {
+  mesh::Mesh m = test::grid_mesh(4, 3);
+  const io::Trajectory t = make_trajectory(m, 5, 1.0f);
+  const std::string f = io::trajectory_fingerprint(t);
+  CHECK(f.size() == 8);
+  CHECK(f.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(io::trajectory_fingerprint(make_trajectory(m, 5, 1.0f)) == f);
+  CHECK(io::trajectory_fingerprint(make_trajectory(m, 5, 2.0f)) != f);
+  {  // through a dataset file
+    const std::string dir = h5_out + "/fingerprint";
+    std::filesystem::remove_all(dir);
+    io::DatasetWriter w(dir, "train", io::DatasetMeta::cylinder_flow(5, 0.01));
+    w.write(0, t);
+    w.finish();
+    CHECK(io::trajectory_fingerprint(io::DatasetReader(dir, "train").read(0)) == f);
+  }
+  io::Trajectory one_value = t;  // the last velocity value, one float step up
+  float& last = one_value["velocity"].f32.back();
+  last = std::nextafter(last, 1e30f);
+  CHECK(io::trajectory_fingerprint(one_value) != f);
+  io::Trajectory types = t;
+  types["node_type"].i32[1] += 1;
+  CHECK(io::trajectory_fingerprint(types) != f);
+  io::Trajectory reshaped = t;  // the same values as [T, 2N, 1]
+  reshaped["velocity"].shape = {t.at("velocity").shape[0], t.at("velocity").shape[1] * 2, 1};
+  CHECK(io::trajectory_fingerprint(reshaped) != f);
+  // Fields a model does not read (pressure) do not count: an import without them is the same data.
+  io::Trajectory no_pressure = t;
+  REQUIRE(no_pressure.erase("pressure") == 1);
+  CHECK(io::trajectory_fingerprint(no_pressure) == f);
+}
+
+// The index was rewritten whole after every step, the cost growing with the square of the steps
+// (a 4,000-step rollout wrote 7 GB of .xmf). It is rewritten at a pace (core/rewrite_pacer.hpp):
+// after every step until the rewrites have taken 0.1 s, then far fewer times than there are
+// steps, and finish() lists every step. (The other series tests read indexes of a few steps, kept
+// up to date, before finish.)
+TEST_CASE("XDMF series: the index is rewritten at a pace, and whole at finish", "[hdf5][xdmf]") {
+  const std::string dir = h5_out + "/xdmf_paced";
+  std::filesystem::remove_all(dir);
+  mesh::Mesh m = test::grid_mesh(3, 2);
+  io::XdmfSeries s(dir + "/series", m);
+  const int steps = 3000;
+  std::set<ino_t> indexes;  // the .xmf files written (each rewrite is a new file moved into place)
+  for (int step = 0; step < steps; ++step) {
+    s.write_step(0.1 * step, {{"p", 1, false, std::vector<double>(m.num_nodes(), step)}});
+    struct stat st {};
+    REQUIRE(::stat(s.xmf_path().c_str(), &st) == 0);
+    indexes.insert(st.st_ino);
+  }
+  INFO(indexes.size() << " rewrites of the index for " << steps << " steps");
+  CHECK(indexes.size() < steps / 2);
+  s.finish();
+  std::ifstream in(s.xmf_path());
+  const std::string xml{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  size_t listed = 0;
+  for (size_t at = xml.find("<Grid Name=\"step_"); at != std::string::npos; at = xml.find("<Grid Name=\"step_", at + 1))
+    ++listed;
+  CHECK(listed == steps);
+  CHECK(xml.find("series_002999.h5:/p") != std::string::npos);
 }
 
 TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {

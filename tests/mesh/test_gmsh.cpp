@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -160,6 +161,22 @@ TEST_CASE("Gmsh leaves the OpenMP thread count as it found it", "[gmsh]") {
   c.h_far = 0.08;
   mesh::build_cylinder_channel(c);
   CHECK(get() == 3);
+}
+
+// Each Gmsh start appended its folder to PATH and PYTHONPATH: a dataset job of N trajectories
+// (one session each) leaked ~23 N^2 bytes, and PATH grew past what a process may pass on.
+TEST_CASE("Gmsh sessions leave PATH and PYTHONPATH as they found them", "[gmsh]") {
+  const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  setenv("PYTHONPATH", "/opt/own", 1);
+  mesh::CylinderChannel c;
+  c.h_near = 0.03;
+  c.h_far = 0.08;
+  for (int i = 0; i < 3; ++i) mesh::build_cylinder_channel(c);
+  CHECK(std::string(std::getenv("PATH") ? std::getenv("PATH") : "") == path);
+  CHECK(std::string(std::getenv("PYTHONPATH") ? std::getenv("PYTHONPATH") : "") == "/opt/own");
+  unsetenv("PYTHONPATH");  // and unset stays unset
+  mesh::build_cylinder_channel(c);
+  CHECK(std::getenv("PYTHONPATH") == nullptr);
 }
 
 TEST_CASE("cylinder channel: node estimate and the node limit", "[gmsh]") {

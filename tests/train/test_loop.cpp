@@ -1,5 +1,7 @@
 // The shared training loop (train/loop.hpp) on a learner that only counts steps: metrics.csv
 // across resumes that report other figures, damaged rows, and non-finite figures.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -159,4 +161,48 @@ TEST_CASE("a resume into another folder continues metrics.csv and loss.csv from 
   CountingLearner third(12 - 1, {"loss"});
   CHECK_THROWS_WITH(train::run_training(third, o, Comm::self(), nullptr),
                     Catch::Contains("second/loss.csv:12: expected three numbers (step, loss, smoothed), not '11,1'"));
+}
+
+// loss.csv was rewritten whole at every checkpoint: 10^6 steps wrote about 21 GB. It is appended
+// to after a run's first write (the file stays the same file: its inode at each save), and an
+// append that a kill cut short, an unfinished last line, is skipped by the resume.
+TEST_CASE("loss.csv grows by appends, and a resume skips an unfinished last line", "[train][loop]") {
+  class InodeLearner : public CountingLearner {
+   public:
+    using CountingLearner::CountingLearner;
+    void save(const std::string& path) const override {
+      CountingLearner::save(path);
+      struct stat st {};
+      REQUIRE(::stat((std::filesystem::path(path).parent_path() / "loss.csv").c_str(), &st) == 0);
+      inodes.push_back(st.st_ino);
+    }
+    mutable std::vector<ino_t> inodes;
+  };
+  const std::string base = loop_out + "/loss_appends";
+  std::filesystem::remove_all(base);
+  train::LoopOptions o;
+  o.steps = 10;
+  o.validate_every = 0;
+  o.checkpoint_every = 2;
+  o.output_dir = base;
+  InodeLearner first(0, {});
+  train::run_training(first, o, Comm::self(), nullptr);
+  REQUIRE(first.inodes.size() >= 5);  // steps 2, 4, ..., 10 (and the end's)
+  CHECK(size_t(std::count(first.inodes.begin(), first.inodes.end(), first.inodes[0])) == first.inodes.size());
+  const std::string whole = read_text(base + "/loss.csv");
+  CHECK(std::count(whole.begin(), whole.end(), '\n') == 11);
+  CHECK(whole.find("\n10,10,") != std::string::npos);
+  // A kill during the append of steps 11 and 12 (after step 10's checkpoint) left part of a row.
+  std::ofstream(base + "/loss.csv", std::ios::app) << "11,11,1.";
+  o.steps = 12;
+  o.resumed_from = base + "/checkpoint.h5";
+  InodeLearner resumed(10, {});
+  train::run_training(resumed, o, Comm::self(), nullptr);
+  const std::string after = read_text(base + "/loss.csv");
+  CHECK(after.rfind(whole, 0) == 0);  // the rows up to step 10 as they were
+  CHECK(std::count(after.begin(), after.end(), '\n') == 13);
+  CHECK(after.find("\n11,11,") != std::string::npos);
+  // A file that is not there is no append.
+  CHECK_FALSE(core::append_text(base + "/missing.csv", "x\n"));
+  CHECK_FALSE(std::filesystem::exists(base + "/missing.csv"));
 }

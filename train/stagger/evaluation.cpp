@@ -108,8 +108,8 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
 #if TESSERA_HAVE_VTK
   if (o.output_every > 0) {
     const double h = grid.spacing();
-    // The collection is rewritten after each frame: a run stopped part-way leaves a .pvd that
-    // lists the frames it wrote.
+    // The collection is rewritten after the frames (paced: io/vtk.hpp): a run stopped part-way
+    // leaves a .pvd that lists the frames it wrote up to its last rewrite.
     io::PvdCollection pvd(base + ".pvd");
     // Every output_every steps and the last one (which a cadence that does not divide
     // rollout.steps left out, as tessera-cfd writes its last step too).
@@ -124,6 +124,7 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
                     o.deck_yaml);
       pvd.add(double(k) * m.physics.dt, file);
     }
+    pvd.finish();
   }
 #endif
   std::vector<int64_t> shown;
