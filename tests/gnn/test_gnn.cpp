@@ -5,6 +5,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 
 #include "core/error.hpp"
@@ -82,6 +83,25 @@ TEST_CASE("weighted_gather_sum equals the dense matrix product", "[gnn][kernels]
 // scripts/test runs every test process on one OpenMP thread (ctest runs two at once on 2 cores):
 // this case runs the CPU kernels' parallel loops on two threads and checks they give the bits of
 // one thread (every output row is summed by one thread, in edge order).
+// One OpenMP runtime serves torch and tessera's kernels: with two linked in the wrong order (a
+// clang build linking LLVM's libomp after the wheel's libgomp), each thread of at::parallel_for
+// saw itself as thread 0 and did the whole range, which the tests at one thread never showed.
+TEST_CASE("at::parallel_for on 2 threads covers each element once", "[gnn][threads]") {
+  const int threads_before = at::get_num_threads();
+  at::set_num_threads(2);
+  std::vector<std::atomic<int>> covered(4000);
+  std::atomic<int> max_thread{0};
+  at::parallel_for(0, 4000, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) covered[i].fetch_add(1);
+    const int t = at::get_thread_num();
+    for (int m = max_thread.load(); t > m && !max_thread.compare_exchange_weak(m, t);) {
+    }
+  });
+  at::set_num_threads(threads_before);
+  CHECK(std::all_of(covered.begin(), covered.end(), [](const std::atomic<int>& c) { return c.load() == 1; }));
+  CHECK(max_thread.load() == 1);  // the second thread took part
+}
+
 TEST_CASE("CPU kernels give the same bits on 1 and 2 threads", "[gnn][kernels][threads]") {
   const auto ei = gnn::EdgeIndex::from_graph(
       mesh::random_jumps(mesh::mesh_graph(test::irregular_mesh(40, 30, 5)), 0.3, 7));  // > 1000 rows

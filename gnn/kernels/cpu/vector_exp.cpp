@@ -13,8 +13,12 @@ namespace tessera::gnn::kernels::cpu {
 namespace {
 
 #if TESSERA_VECTOR_EXP_X86
+#if defined(__clang__)  // clang ignores #pragma GCC target; the lambdas inside need the target too
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f")
+#endif
 // exp(x) inline (SLEEF's exp is a call the compiler cannot inline or overlap with the loop around
 // it: SiLU took 1.6x as long with it, docs/design.md "inference kernels"): x = n ln2 + r with |r| <= ln2/2, exp(r) by
 // Cephes' expf polynomial, 2^n by vscalefps (which also gives inf above and 0 below the float range). NaN stays NaN:
@@ -54,10 +58,18 @@ __attribute__((target("avx512f"))) void silu_mul_avx512(const float* g, const fl
     _mm512_mask_storeu_ps(out + i, m, y);
   }
 }
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
+#if defined(__clang__)  // clang ignores #pragma GCC target; the lambdas inside need the target too
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 // exp16's algorithm on 8 lanes without AVX-512 (inline for the same reason: SLEEF's call was 7% of a
 // rollout's samples on an AVX2-only EPYC). No vscalefps: 2^n is two exact powers of two, 2^(n >> 1)
 // and 2^(n - (n >> 1)), each a normal float for n in [-150, 128] (x clamped to [-104, 89]); p times
@@ -106,7 +118,11 @@ __attribute__((target("avx2,fma"))) void silu_mul_avx2(const float* g, const flo
     _mm256_maskstore_ps(out + i, m, block(_mm256_maskload_ps(g + i, m), up));
   }
 }
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 enum class Isa { avx512, avx2, scalar };
 Isa isa() {

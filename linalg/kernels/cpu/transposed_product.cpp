@@ -93,10 +93,14 @@ __attribute__((target("arch=x86-64-v4"), flatten)) void columns_avx512(const T* 
                                                                        int64_t n_end) {
   columns<T, Avx512Shape>(a, b, c, m, n, k, n_begin, n_end);
 }
+#if defined(__clang__)  // no target_clones on templates or with flatten (core/cpu_clones.hpp)
+#define TESSERA_COLUMNS_AVX2_CLONES __attribute__((flatten))
+#else
+#define TESSERA_COLUMNS_AVX2_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), flatten))
+#endif
 template <class T>
-__attribute__((target_clones("arch=x86-64-v3", "default"), flatten)) void columns_avx2(const T* a, const T* b, T* c,
-                                                                                       int64_t m, int64_t n, int64_t k,
-                                                                                       int64_t n_begin, int64_t n_end) {
+TESSERA_COLUMNS_AVX2_CLONES void columns_avx2(const T* a, const T* b, T* c, int64_t m, int64_t n, int64_t k,
+                                              int64_t n_begin, int64_t n_end) {
   columns<T, Avx2Shape>(a, b, c, m, n, k, n_begin, n_end);
 }
 

@@ -21,7 +21,11 @@ namespace {
 // vectorises a copy of each loop behind a run-time overlap check, which an in-place call fails,
 // and the scalar loop ran instead (17% of the Burgers PINN step). Each loop is built for AVX-512,
 // AVX2 and the baseline, chosen at load time by the CPU (the build targets plain x86-64).
+#if defined(__clang__)  // no target_clones on function templates (core/cpu_clones.hpp)
+#define TESSERA_JET_CLONES
+#else
 #define TESSERA_JET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 template <class T, int Channels>
 TESSERA_JET_CLONES void jet_forward(const T* a, const T* y, T* out, int64_t n) {
   const T *at = a + n, *ax = a + 2 * n, *axx = a + 3 * n;
