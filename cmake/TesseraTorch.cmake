@@ -48,7 +48,7 @@ target_include_directories(tessera_torch SYSTEM INTERFACE
 # 2.11's libtorch.so exports a copy of std::filesystem (64 symbols) that would otherwise stand in
 # for libstdc++'s, and its remove_all crashed on an existing directory (test_train_cuda on a GPU
 # machine whose python3 has torch 2.11; 2.15 exports none).
-# Clang (and the clang-based Cray CC, icpx, AOCC): its -fopenmp emits calls into LLVM's runtime
+# Clang (and the clang-based Cray CC and AOCC; not icpx, whose id is IntelLLVM): its -fopenmp emits calls into LLVM's runtime
 # (__kmpc_fork_call), which the wheel's libgomp lacks. libomp goes first, so that it also serves
 # torch's GOMP_*/omp_* calls and one runtime runs: linked after libgomp, omp_get_thread_num()
 # inside at::parallel_for answered from libgomp (0 on every thread), and each thread did the

@@ -216,7 +216,12 @@ bool append_text(const std::string& path, const std::string& text) {
     ::close(fd);
     throw Error(cat(path, ": appending ", text.size(), " bytes failed: ", std::strerror(err)));
   }
-  if (::close(fd) != 0) throw Error(cat(path, ": appending ", text.size(), " bytes failed: ", std::strerror(errno)));
+  // Network file systems may report a full disk only here: cut back by name.
+  if (::close(fd) != 0) {
+    const int err = errno;
+    (void)!::truncate(path.c_str(), before.st_size);
+    throw Error(cat(path, ": appending ", text.size(), " bytes failed: ", std::strerror(err)));
+  }
   return true;
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 #include "core/counted.hpp"
@@ -88,6 +89,30 @@ struct Axis {
   double map(double v) const { return ((log ? std::log10(v) : v) - lo) / (hi - lo); }
 };
 
+// A line through more points than its panel has pixel columns draws what the lowest and highest
+// point of each column's share of them draws: those two per share, in their order (a training of
+// 10^6 steps took 19 s to draw its loss.csv; a soak review, 2026-12-06). Points the panel skips
+// (non-finite, y <= 0 on a log axis) are skipped here too. The axis, and the count of values off it,
+// come from every point.
+PlotSeries envelope(const LinePlot& p, const PlotSeries& s, size_t shares) {
+  PlotSeries e{s.name, {}, {}, s.markers};
+  const size_t n = std::min(s.x.size(), s.y.size());
+  for (size_t b = 0; b < shares; ++b) {
+    const size_t lo = n * b / shares, hi = n * (b + 1) / shares;
+    size_t low = hi, high = hi;
+    for (size_t i = lo; i < hi; ++i) {
+      if (!usable(p, s.x[i], s.y[i])) continue;
+      if (low == hi || s.y[i] < s.y[low]) low = i;
+      if (high == hi || s.y[i] > s.y[high]) high = i;
+    }
+    if (low == hi) continue;  // nothing drawable in this share
+    const size_t first = std::min(low, high), second = std::max(low, high);
+    e.x.push_back(s.x[first]), e.y.push_back(s.y[first]);
+    if (second != first) e.x.push_back(s.x[second]), e.y.push_back(s.y[second]);
+  }
+  return e;
+}
+
 void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) {
   const int64_t left = x0 + 68, right = x0 + w - 14, bottom = h - 44;
   int64_t top = 30;
@@ -163,7 +188,11 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   // corner where it hides the fewest of them.
   std::vector<std::vector<std::array<double, 2>>> curves(p.series.size());
   for (size_t k = 0; k < p.series.size(); ++k) {
-    const PlotSeries& s = p.series[k];
+    const PlotSeries& given = p.series[k];
+    std::optional<PlotSeries> thinned;
+    if (!given.markers && std::min(given.x.size(), given.y.size()) > size_t(4 * w))
+      thinned = envelope(p, given, size_t(2 * w));
+    const PlotSeries& s = thinned ? *thinned : given;
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
       if (usable(p, s.x[i], s.y[i])) curves[k].push_back({px(s.x[i]), py(s.y[i])});
   }
@@ -233,38 +262,10 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   if (hidden[corner] > 0) draw_curves();
 }
 
-// A line through more points than its panel has pixel columns draws what the lowest and highest
-// point of each column's share of them draws: those two per share, in their order (a training of
-// 10^6 steps took 19 s to draw its loss.csv; a soak review, 2026-12-06). Points the panel skips
-// (non-finite, y <= 0 on a log axis) are skipped here too.
-PlotSeries envelope(const LinePlot& p, const PlotSeries& s, size_t shares) {
-  PlotSeries e{s.name, {}, {}, s.markers};
-  const size_t n = std::min(s.x.size(), s.y.size());
-  for (size_t b = 0; b < shares; ++b) {
-    const size_t lo = n * b / shares, hi = n * (b + 1) / shares;
-    size_t low = hi, high = hi;
-    for (size_t i = lo; i < hi; ++i) {
-      if (!usable(p, s.x[i], s.y[i])) continue;
-      if (low == hi || s.y[i] < s.y[low]) low = i;
-      if (high == hi || s.y[i] > s.y[high]) high = i;
-    }
-    if (low == hi) continue;  // nothing drawable in this share
-    const size_t first = std::min(low, high), second = std::max(low, high);
-    e.x.push_back(s.x[first]), e.y.push_back(s.y[first]);
-    if (second != first) e.x.push_back(s.x[second]), e.y.push_back(s.y[second]);
-  }
-  return e;
-}
-
 }  // namespace
 
-void write_line_plots_png(const std::string& path, const std::vector<LinePlot>& given, int64_t panel_width,
+void write_line_plots_png(const std::string& path, const std::vector<LinePlot>& plots, int64_t panel_width,
                           int64_t panel_height) {
-  std::vector<LinePlot> plots = given;
-  for (LinePlot& p : plots)
-    for (PlotSeries& s : p.series)
-      if (!s.markers && std::min(s.x.size(), s.y.size()) > size_t(4 * panel_width))
-        s = envelope(p, s, size_t(2 * panel_width));
   bool any = false;
   for (const LinePlot& p : plots)
     for (const PlotSeries& s : p.series)

@@ -192,6 +192,7 @@ void XdmfSeries::write_index() {
   os << "  </Grid>\n  </Domain>\n</Xdmf>\n";
   core::write_text_atomic(xmf_path(), os.str());
   indexed_ = steps_.size();
+  ++index_writes_;
 }
 
 }  // namespace tessera::io

@@ -35,6 +35,7 @@ class XdmfSeries {
   void finish();
   std::string xmf_path() const { return base_ + ".xmf"; }
   int steps() const { return static_cast<int>(steps_.size()); }
+  int64_t index_writes() const { return index_writes_; }  // how often the .xmf was written (rank 0)
 
  private:
   void write_fields(H5File& file, const std::vector<Field>& fields) const;
@@ -55,6 +56,7 @@ class XdmfSeries {
   };
   std::vector<Step> steps_;
   size_t indexed_ = 0;  // steps the .xmf lists
+  int64_t index_writes_ = 0;
   core::RewritePacer pacer_;
 };
 

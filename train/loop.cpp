@@ -139,10 +139,10 @@ class MetricsFile {
   std::vector<Row> rows_;
 };
 
-// loss.csv: the loss of every step and its smoothed value (0.98), rewritten atomically with each
-// checkpoint, so that a resumed run's training.png and progress line go on from the earlier
-// runs' (they began anew at every resume). Values are written in the shortest form that reads
-// back exactly: the smoothed loss continues as if the run had not stopped.
+// loss.csv: the loss of every step and its smoothed value (0.98), brought up to date with each
+// checkpoint (write(): rewritten at a run's first, appended to after), so that a resumed run's training.png and
+// progress line go on from the earlier runs' (they began anew at every resume). Values are written in the shortest form
+// that reads back exactly: the smoothed loss continues as if the run had not stopped.
 class LossHistory {
  public:
   explicit LossHistory(std::string path) : path_(std::move(path)) {}

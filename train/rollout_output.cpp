@@ -197,11 +197,13 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
   io::XdmfSeries series(base, t.mesh, comm, {node_type}, deck_yaml);
   written.push_back(base + ".xmf");
 #endif
+#if TESSERA_HAVE_VTK
   std::unique_ptr<io::PvdCollection> pvd;
   if (vtu && comm.root()) {
     pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
     written.push_back(pvd->path());
   }
+#endif
   for (int64_t k = 0; k < steps; ++k) {
     at::Tensor pred = r.predicted[k], truth = t.velocity[k];
     std::vector<io::Field> fields{to_field("velocity_pred", pred)};
@@ -228,7 +230,9 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
 #if TESSERA_HAVE_HDF5
   series.finish();
 #endif
+#if TESSERA_HAVE_VTK
   if (vtu) run_on_root(comm, [&] { pvd->finish(); });
+#endif
 #if TESSERA_HAVE_VTK
   if (comm.root() && t.mesh.dim == 2) {
     write_rollout_png(base + ".png", t, r, dt, with_truth);

@@ -1,7 +1,10 @@
 #include "train/trained_on.hpp"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
-#include <sstream>
+#include <cstdio>
+#include <string>
 
 #include "core/counted.hpp"
 #include "core/error.hpp"
@@ -19,24 +22,33 @@ TrainedOn trained_on(const std::string& source, const std::vector<TrajectoryData
   return t;
 }
 
+// The fingerprints as a tensor of their values: as one text attribute they ran past HDF5's 64 KiB
+// limit on an attribute at 7,282 trajectories.
 void put_trained_on(Checkpoint& c, const TrainedOn& t) {
-  std::string list;
-  for (const auto& f : t.fingerprints) list += (list.empty() ? "" : " ") + f;
+  std::vector<int64_t> values;
+  for (const auto& f : t.fingerprints) values.push_back(static_cast<int64_t>(std::stoull(f, nullptr, 16)));
   c.attributes["trained_on.source"] = t.source;
-  c.attributes["trained_on.fingerprints"] = list;
+  c.tensors["trained_on.fingerprints"] = at::tensor(at::ArrayRef<int64_t>(values), at::kLong);
 }
 
 TrainedOn stored_trained_on(const Checkpoint& c, const std::string& path) {
   TrainedOn t;
-  const auto list = c.attributes.find("trained_on.fingerprints");
-  if (list == c.attributes.end()) return t;
+  const auto list = c.tensors.find("trained_on.fingerprints");
+  if (list == c.tensors.end()) return t;
   if (const auto s = c.attributes.find("trained_on.source"); s != c.attributes.end()) t.source = s->second;
-  std::istringstream in(list->second);
-  for (std::string f; in >> f;) {
-    if (f.size() != 8 || f.find_first_not_of("0123456789abcdef") != std::string::npos)
-      throw Error(cat(path, ": checkpoint attribute trained_on.fingerprints holds '", f,
-                      "', not a fingerprint (8 hex digits); the checkpoint is damaged"));
-    t.fingerprints.push_back(f);
+  const at::Tensor& v = list->second;
+  if (v.scalar_type() != at::kLong || v.dim() != 1)
+    throw Error(cat(path,
+                    ": checkpoint tensor trained_on.fingerprints is not a list of whole numbers; the "
+                    "checkpoint is damaged"));
+  for (int64_t i = 0; i < v.size(0); ++i) {
+    const int64_t f = v[i].item<int64_t>();
+    if (f < 0 || f > 0xffffffffLL)
+      throw Error(cat(path, ": checkpoint tensor trained_on.fingerprints holds ", f,
+                      ", not a fingerprint (a 32-bit CRC); the checkpoint is damaged"));
+    char text[9];
+    std::snprintf(text, sizeof text, "%08llx", static_cast<unsigned long long>(f));
+    t.fingerprints.push_back(text);
   }
   return t;
 }

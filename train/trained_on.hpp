@@ -21,7 +21,7 @@ struct TrainedOn {
 };
 
 TrainedOn trained_on(const std::string& source, const std::vector<TrajectoryData>& trajectories);
-// Attributes "trained_on.source" and "trained_on.fingerprints" (space-separated).
+// Attribute "trained_on.source" and tensor "trained_on.fingerprints" (the CRCs as int64).
 void put_trained_on(Checkpoint& c, const TrainedOn& t);
 // What checkpoint `c` (read from `path`) records; unknown for checkpoints before 2026-12-06.
 // Throws naming `path` when the record is damaged.

@@ -10,7 +10,6 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
-#include <set>
 #include <sstream>
 
 #include "core/atomic_file.hpp"
@@ -212,15 +211,11 @@ TEST_CASE("XDMF series: the index is rewritten at a pace, and whole at finish", 
   mesh::Mesh m = test::grid_mesh(3, 2);
   io::XdmfSeries s(dir + "/series", m);
   const int steps = 3000;
-  std::set<ino_t> indexes;  // the .xmf files written (each rewrite is a new file moved into place)
-  for (int step = 0; step < steps; ++step) {
+  for (int step = 0; step < steps; ++step)
     s.write_step(0.1 * step, {{"p", 1, false, std::vector<double>(m.num_nodes(), step)}});
-    struct stat st {};
-    REQUIRE(::stat(s.xmf_path().c_str(), &st) == 0);
-    indexes.insert(st.st_ino);
-  }
-  INFO(indexes.size() << " rewrites of the index for " << steps << " steps");
-  CHECK(indexes.size() < steps / 2);
+  INFO(s.index_writes() << " rewrites of the index for " << steps << " steps");
+  CHECK(s.index_writes() > 10);         // kept up to date while cheap
+  CHECK(s.index_writes() < steps / 2);  // not at every step once it is not
   s.finish();
   std::ifstream in(s.xmf_path());
   const std::string xml{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -193,7 +193,7 @@ TEST_CASE("loss.csv grows by appends, and a resume skips an unfinished last line
   CHECK(std::count(whole.begin(), whole.end(), '\n') == 11);
   CHECK(whole.find("\n10,10,") != std::string::npos);
   // A kill during the append of steps 11 and 12 (after step 10's checkpoint) left part of a row.
-  std::ofstream(base + "/loss.csv", std::ios::app) << "11,11,1.";
+  std::ofstream(base + "/loss.csv", std::ios::app) << "11,1";  // no third number, no newline
   o.steps = 12;
   o.resumed_from = base + "/checkpoint.h5";
   InodeLearner resumed(10, {});

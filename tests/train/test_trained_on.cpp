@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -33,9 +34,21 @@ TEST_CASE("TrainedOn: stored in a checkpoint, compared on resume, named in rollo
   CHECK(train::other_data_error("old.h5", train::TrainedOn{}, t).empty());
   // A damaged record is one error naming the file.
   train::Checkpoint damaged;
-  damaged.attributes["trained_on.fingerprints"] = "0000beef 1234";
+  damaged.tensors["trained_on.fingerprints"] = at::tensor(at::ArrayRef<int64_t>({0xbeef, int64_t(1) << 40}));
   CHECK_THROWS_WITH(train::stored_trained_on(damaged, "d.h5"),
-                    Catch::Contains("d.h5: checkpoint attribute trained_on.fingerprints holds '1234'"));
+                    Catch::Contains("d.h5: checkpoint tensor trained_on.fingerprints holds 1099511627776"));
+  // More trajectories than one text attribute could list (HDF5 limits one to 64 KiB).
+  train::TrainedOn many{"/big/train.h5", {}};
+  for (int i = 0; i < 10000; ++i) {
+    char f[9];
+    std::snprintf(f, sizeof f, "%08x", 0x9e3779b9u * unsigned(i));
+    many.fingerprints.push_back(f);
+  }
+  train::Checkpoint big;
+  train::put_trained_on(big, many);
+  train::save_checkpoint(dir + "/big.h5", big);
+  CHECK(train::stored_trained_on(train::load_checkpoint(dir + "/big.h5"), dir + "/big.h5").fingerprints ==
+        many.fingerprints);
 
   // Resume: the same trajectories from another folder go on; other ones are named.
   CHECK(train::other_data_error("c.h5", t, {"/scratch/a/train.h5", t.fingerprints}).empty());
