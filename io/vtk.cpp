@@ -271,6 +271,7 @@ void PvdCollection::write() {
   root->PrintXML(os, vtkIndent());
   core::write_text_atomic(path_, os.str());
   indexed_ = entries_.size();
+  ++index_writes_;
 }
 
 }  // namespace tessera::io

@@ -35,12 +35,14 @@ class PvdCollection {
   void add(double time, const std::string& file);  // file relative to the .pvd's directory
   void finish();                                   // rewrites the .pvd if it lags the steps added
   const std::string& path() const { return path_; }
+  int64_t index_writes() const { return index_writes_; }  // how often the .pvd was written
 
  private:
   void write();
   std::string path_;
   std::vector<std::pair<double, std::string>> entries_;
   size_t indexed_ = 0;  // entries the .pvd lists
+  int64_t index_writes_ = 0;
   core::RewritePacer pacer_;
 };
 

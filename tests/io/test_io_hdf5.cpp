@@ -224,6 +224,15 @@ TEST_CASE("XDMF series: the index is rewritten at a pace, and whole at finish", 
     ++listed;
   CHECK(listed == steps);
   CHECK(xml.find("series_002999.h5:/p") != std::string::npos);
+  // A series given up without finish() (an error unwinding it) indexes what it lags when destroyed.
+  {
+    io::XdmfSeries dropped(dir + "/dropped", m);
+    for (int step = 0; step < steps; ++step)
+      dropped.write_step(0.1 * step, {{"p", 1, false, std::vector<double>(m.num_nodes(), step)}});
+  }
+  std::ifstream again(dir + "/dropped.xmf");
+  const std::string dropped{std::istreambuf_iterator<char>(again), std::istreambuf_iterator<char>()};
+  CHECK(dropped.find("dropped_002999.h5:/p") != std::string::npos);
 }
 
 TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {

@@ -110,3 +110,30 @@ TEST_CASE("pvd collection parsed by VTK's XML parser, steps read back", "[vtk]")
     CHECK(r->GetOutput()->GetPointData()->GetArray("f")->GetComponent(0, 0) == double(s));
   }
 }
+
+// The .pvd is rewritten at a pace (core/rewrite_pacer.hpp), and lists every step after finish()
+// and after its destructor (the path an error takes), which write what it lags.
+TEST_CASE("pvd collection: rewritten at a pace, whole at finish and when destroyed", "[vtk]") {
+  std::filesystem::create_directories(vtk_out);
+  auto entries = [](const std::string& path) {
+    vtkNew<vtkXMLDataParser> p;
+    p->SetFileName(path.c_str());
+    REQUIRE(p->Parse() == 1);
+    return p->GetRootElement()->GetNestedElement(0)->GetNumberOfNestedElements();
+  };
+  const int steps = 3000;
+  {
+    io::PvdCollection pvd(vtk_out + "/paced.pvd");
+    for (int s = 0; s < steps; ++s) pvd.add(0.1 * s, "step" + std::to_string(s) + ".vtu");
+    INFO(pvd.index_writes() << " writes of the .pvd for " << steps << " steps");
+    CHECK(pvd.index_writes() > 10);
+    CHECK(pvd.index_writes() < steps / 2);
+    pvd.finish();
+  }
+  CHECK(entries(vtk_out + "/paced.pvd") == steps);
+  {
+    io::PvdCollection pvd(vtk_out + "/dropped.pvd");
+    for (int s = 0; s < steps; ++s) pvd.add(0.1 * s, "step" + std::to_string(s) + ".vtu");
+  }
+  CHECK(entries(vtk_out + "/dropped.pvd") == steps);
+}
