@@ -15,12 +15,15 @@ class RewritePacer {
  public:
   explicit RewritePacer(double share = 0.05, double free_s = 0.1)
       : share_(share), free_s_(free_s), start_(Clock::now()) {}
-  // Whether to rewrite now; a caller that does calls done() when the rewrite is over.
-  bool due() {
-    began_ = Clock::now();
-    return spent_ <= free_s_ + share_ * seconds(start_, began_);
+  // Calls `rewrite` when it is due, timing it; true when it was called.
+  template <class F>
+  bool rewrite_if_due(F&& rewrite) {
+    const Clock::time_point began = Clock::now();
+    if (spent_ > free_s_ + share_ * seconds(start_, began)) return false;
+    rewrite();
+    spent_ += seconds(began, Clock::now());
+    return true;
   }
-  void done() { spent_ += seconds(began_, Clock::now()); }
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -28,7 +31,7 @@ class RewritePacer {
     return std::chrono::duration<double>(b - a).count();
   }
   double share_, free_s_;
-  Clock::time_point start_, began_;
+  Clock::time_point start_;
   double spent_ = 0;
 };
 

@@ -230,9 +230,7 @@ void write_pvtu(const std::string& path, const mesh::Mesh& m, const std::vector<
 
 void PvdCollection::add(double time, const std::string& file) {
   entries_.emplace_back(time, file);
-  if (!pacer_.due()) return;
-  write();
-  pacer_.done();
+  pacer_.rewrite_if_due([&] { write(); });
 }
 
 void PvdCollection::finish() {

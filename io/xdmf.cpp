@@ -129,11 +129,7 @@ void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
   }
   for (const Field& f : fields) s.fields.push_back(Field{f.name, f.channels, f.on_cells, {}, f.integer});
   steps_.push_back(std::move(s));
-  run_on_root(comm_, [&] {
-    if (!pacer_.due()) return;
-    write_index();
-    pacer_.done();
-  });
+  run_on_root(comm_, [&] { pacer_.rewrite_if_due([&] { write_index(); }); });
 }
 
 void XdmfSeries::finish() {

@@ -69,15 +69,13 @@ void CaseOutput::row(int64_t step, double t, double cd, double cl, double dp, in
   time_.push_back(t), c_d_.push_back(cd), c_l_.push_back(cl), delta_p_.push_back(dp);
 }
 
+void CaseOutput::write_table() const { core::write_text_atomic(base_ + "_forces.csv", table_.str()); }
+
 void CaseOutput::flush_table(bool collective) {
   if (collective)
-    run_on_root(comm_, [&] {
-      if (!table_pacer_.due()) return;
-      core::write_text_atomic(base_ + "_forces.csv", table_.str());
-      table_pacer_.done();
-    });
+    run_on_root(comm_, [&] { table_pacer_.rewrite_if_due([&] { write_table(); }); });
   else if (comm_.root())
-    core::write_text_atomic(base_ + "_forces.csv", table_.str());
+    write_table();
 }
 
 void CaseOutput::finish() {
@@ -88,7 +86,7 @@ void CaseOutput::finish() {
 #if TESSERA_HAVE_VTK
     if (pvd_) pvd_->finish();
 #endif
-    core::write_text_atomic(base_ + "_forces.csv", table_.str());
+    write_table();
   });
 }
 

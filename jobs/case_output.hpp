@@ -48,6 +48,7 @@ class CaseOutput {
   const std::string& base() const { return base_; }
 
  private:
+  void write_table() const;  // <name>_forces.csv, now (rank 0)
   const OutputOptions& o_;
   const mesh::Mesh& m_;
   Comm comm_;

@@ -81,13 +81,13 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
   // halo as deep as the model, on which the rollout runs.
   TrajectoryData t = prepare_trajectory(traj, m.options.augment, what), on_device = t.to(device);
-  if (o.from_dataset) require_steps_to_roll_out(t.steps(), what);
-  if (o.from_dataset)
-    if (const std::string w = trained_on_warning(
-            m.trained_on, cat(o.data_dir.empty() ? m.options.data.dir : o.data_dir, "/", o.split, ".h5"),
-            {o.trajectory}, {m.trained_on.position(t.fingerprint)});
+  if (o.from_dataset) {
+    require_steps_to_roll_out(t.steps(), what);
+    const std::string file = cat(o.data_dir.empty() ? m.options.data.dir : o.data_dir, "/", o.split, ".h5");
+    if (const std::string w = trajectory_trained_on_warning(m.trained_on, file, o.trajectory, t.fingerprint);
         !w.empty())
       core::log_warn(log.get(), w);
+  }
   const int64_t available = t.steps() - 1;
   if (o.from_dataset && o.steps > available)
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", available, " steps of ", what,

@@ -86,4 +86,9 @@ std::string trained_on_warning(const TrainedOn& t, const std::string& file, cons
              " errors show how well the model fits data it has seen, not how it does on trajectories it has not");
 }
 
+std::string trajectory_trained_on_warning(const TrainedOn& t, const std::string& file, int64_t id,
+                                          const std::string& fingerprint) {
+  return trained_on_warning(t, file, std::vector<int64_t>{id}, std::vector<int64_t>{t.position(fingerprint)});
+}
+
 }  // namespace tessera::train

@@ -35,5 +35,9 @@ std::string other_data_error(const std::string& path, const TrainedOn& stored, c
 // training trajectories (-1: not among them), were trained on; empty when none was.
 std::string trained_on_warning(const TrainedOn& t, const std::string& file, const std::vector<int64_t>& ids,
                                const std::vector<int64_t>& positions);
+// The same for one trajectory, `id` of `file`, whose fingerprint is `fingerprint` (another name than
+// an overload: a call of the list form with {4}, {2} would take {2} for a string).
+std::string trajectory_trained_on_warning(const TrainedOn& t, const std::string& file, int64_t id,
+                                          const std::string& fingerprint);
 
 }  // namespace tessera::train

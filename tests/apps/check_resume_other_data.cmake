@@ -18,18 +18,11 @@ if(NOT rc EQUAL 0 OR NOT log MATCHES "resumed from [^\n]*first/checkpoint.h5 at 
 endif()
 file(COPY ${DATA}/ DESTINATION ${OUT}/other)
 file(COPY_FILE ${OUT}/other/valid.h5 ${OUT}/other/train.h5)
-execute_process(COMMAND ${APP} ${common} --set data.dir=${OUT}/other --set train.steps=4 --set output.dir=${OUT}/first
-                        --set train.resume=${OUT}/first/checkpoint.h5
-                RESULT_VARIABLE rc OUTPUT_VARIABLE log ERROR_VARIABLE log)
-set(expect "error: --set data.dir: [^\n]*first/checkpoint.h5: this run was trained on [0-9]+ trajectories of "
+# Refused with one error line (check_error.cmake: exit code 1, one line on stderr, EXPECT).
+set(CMD ${APP} ${common} --set data.dir=${OUT}/other --set train.steps=4 --set output.dir=${OUT}/first
+        --set train.resume=${OUT}/first/checkpoint.h5)
+set(EXPECT "error: --set data.dir: [^\n]*first/checkpoint.h5: this run was trained on [0-9]+ trajectories of "
            "[^\n]*moved/train.h5[;] [^\n]*other/train.h5 holds other data \\((its training trajectory #0 differs|it "
            "holds [0-9]+ training trajector[a-z]+ where the run had [0-9]+)\\)[;] a resume continues the same run")
-string(JOIN "" expect ${expect})
-if(rc EQUAL 0 OR NOT log MATCHES "${expect}")
-  message(FATAL_ERROR "the resume on other data was not refused as expected (${rc}):\n${log}")
-endif()
-string(REGEX MATCHALL "error:" errors "${log}")
-list(LENGTH errors n)
-if(NOT n EQUAL 1)
-  message(FATAL_ERROR "expected one error line, got ${n}:\n${log}")
-endif()
+string(JOIN "" EXPECT ${EXPECT})
+include(${CMAKE_CURRENT_LIST_DIR}/check_error.cmake)

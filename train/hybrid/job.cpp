@@ -59,8 +59,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty()) core::log_warn(log.get(), w);
   const TrajectoryData t = prepare_trajectory(source.data, m.options.augment, what);
   require_steps_to_roll_out(t.steps(), what);
-  if (const std::string w = trained_on_warning(m.trained_on, cat(dir, "/", o.split, ".h5"), {o.trajectory},
-                                               {m.trained_on.position(t.fingerprint)});
+  if (const std::string w =
+          trajectory_trained_on_warning(m.trained_on, cat(dir, "/", o.split, ".h5"), o.trajectory, t.fingerprint);
       !w.empty())
     core::log_warn(log.get(), w);
   const TrajectoryData on_device = t.to(device);
