@@ -20,4 +20,10 @@ void retain_freed_memory() {
 #endif
 }
 
+void return_free_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 }  // namespace tessera::core

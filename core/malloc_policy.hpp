@@ -19,4 +19,13 @@ inline constexpr const char* kRetainFreedMemoryTunables =
 // peak heap. No-op elsewhere than glibc, or with the environment variable TESSERA_MALLOC_DEFAULT=1.
 void retain_freed_memory();
 
+// Gives the heap's free pages back to the system (glibc malloc_trim(0); the address space stays
+// mapped), under either policy. For long loops that interleave allocations kept for the run with
+// the model's large temporary ones, whose freed blocks then lie between kept ones where no trim of
+// the heap top reaches them: a rollout writing each state as it is made grew its heap by 0.15 MB a
+// step (4,000 steps of a 1,212-node mesh: 490 to 1,170 MB, with under 90 MB in use), and stays at
+// 500 MB with this call every 256 steps (at no cost that its run time shows). No-op elsewhere
+// than glibc.
+void return_free_memory();
+
 }  // namespace tessera::core

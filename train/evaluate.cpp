@@ -55,7 +55,8 @@ double Rollout::rmse_over(int64_t first) const { return combine(rmse, first); }
 double Rollout::persistence_over(int64_t first) const { return combine(persistence_rmse, first); }
 
 int64_t Rollout::first_non_finite_step() const {
-  if (!predicted.defined() || predicted.numel() == 0) return -1;
+  if (!predicted.defined()) return non_finite_from;
+  if (predicted.numel() == 0) return -1;
   const at::Tensor finite = at::isfinite(predicted).reshape({predicted.size(0), -1}).all(1);
   const at::Tensor bad = at::nonzero(finite.logical_not());
   return bad.numel() == 0 ? -1 : bad[0][0].item<int64_t>();
@@ -84,13 +85,18 @@ double global_rms(const at::Tensor& a, const at::Tensor& b, const TrajectoryData
 
 }  // namespace
 
-Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps, const Comm& comm,
-                const std::function<void()>& on_step) {
+Rollout stream_rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps,
+                       const Comm& comm, const RolloutStates& on_state, const std::function<void()>& on_step) {
   c10::InferenceMode inference;  // no autograd records, no version counters: outputs are for metrics only
   steps = std::min<int64_t>(steps, t.steps() - 1);
   Rollout r;
   at::Tensor state = t.velocity[0];
-  std::vector<at::Tensor> states{assemble(state, t, comm)};
+  auto hand_on = [&](int64_t k) {
+    const at::Tensor global = assemble(state, t, comm);
+    if (r.non_finite_from < 0 && !at::isfinite(global).all().item<bool>()) r.non_finite_from = k;
+    on_state(k, global);
+  };
+  hand_on(0);
   const at::Tensor fixed = t.fixed_mask.unsqueeze(1);
   const int64_t bundle = model.bundle();
   for (int64_t s = 0; s < steps;) {
@@ -98,7 +104,7 @@ Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData
     const int64_t used = std::min(bundle, steps - s);
     for (int64_t j = 0; j < used; ++j, ++s) {
       state = at::where(fixed, t.velocity[s + 1], next[j]);
-      states.push_back(assemble(state, t, comm));
+      hand_on(s + 1);
       r.rmse.push_back(global_rms(state, t.velocity[s + 1], t, comm));
       r.persistence_rmse.push_back(global_rms(t.velocity[0], t.velocity[s + 1], t, comm));
       if (on_step) on_step();
@@ -107,6 +113,14 @@ Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData
     // the state that feeds the next pass.
     if (t.partitioned()) state = (*t.halo)(state);
   }
+  return r;
+}
+
+Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps, const Comm& comm,
+                const std::function<void()>& on_step) {
+  std::vector<at::Tensor> states;
+  Rollout r = stream_rollout(
+      model, norms, t, steps, comm, [&](int64_t, const at::Tensor& state) { states.push_back(state); }, on_step);
   r.predicted = at::stack(states);
   return r;
 }

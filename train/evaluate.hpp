@@ -44,11 +44,15 @@ OneStepError one_step_error(Simulator& model, const Normalizers& norms, const st
                             int64_t stride = 1, int64_t steps = -1, const std::function<void()>& after_trajectory = {});
 
 struct Rollout {
-  at::Tensor predicted;                         // [steps + 1, N, 2] on the host, from the true v_0
+  // [steps + 1, N, 2] on the host, from the true v_0; undefined from stream_rollout, which hands
+  // the states on instead of keeping them.
+  at::Tensor predicted;
   std::vector<double> rmse, persistence_rmse;   // per step 1..steps
+  int64_t non_finite_from = -1;                 // stream_rollout's first non-finite step (-1: none)
   double rmse_over(int64_t first_steps) const;  // RMSE over steps 1..first_steps (all if larger)
   double persistence_over(int64_t first_steps) const;
-  // The first step whose predicted state is not finite (NaN or Inf: the model diverged), or -1.
+  // The first step whose predicted state is not finite (NaN or Inf: the model diverged), or -1:
+  // from `predicted` where it is kept, non_finite_from otherwise.
   int64_t first_non_finite_step() const;
 };
 // A bundling model (model.bundle K) advances K steps per forward pass; boundary nodes are imposed
@@ -59,5 +63,14 @@ struct Rollout {
 // `on_step`, when given, is called after each step (a progress line).
 Rollout rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps,
                 const Comm& comm = Comm::self(), const std::function<void()>& on_step = {});
+
+// Each state of a rollout as it is made: k = 0 (the true v_0) .. steps, the global [N, 2] state on
+// the host, on every rank.
+using RolloutStates = std::function<void(int64_t k, const at::Tensor& state)>;
+// The same rollout, handing each state to `on_state` instead of keeping them (`predicted` stays
+// undefined): its memory does not grow with the steps, which a long rollout on a large mesh needs
+// (10,000 steps of 100,000 nodes are 8 GB of float states).
+Rollout stream_rollout(Simulator& model, const Normalizers& norms, const TrajectoryData& t, int64_t steps,
+                       const Comm& comm, const RolloutStates& on_state, const std::function<void()>& on_step = {});
 
 }  // namespace tessera::train

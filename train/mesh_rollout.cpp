@@ -27,7 +27,7 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
   dt = !o.dt_given && m.data_dt > 0 ? m.data_dt : o.dt;
   if (!o.from_dataset) {
     what = "the deck's mesh";
-    return initial_condition_trajectory(io::build_mesh(o.mesh), o.steps, o.inflow_speed, o.fill_interior);
+    return initial_condition_trajectory(io::build_mesh(o.mesh), o.inflow_speed, o.fill_interior);
   }
   DatasetTrajectory d = read_dataset_trajectory(o.data_dir.empty() ? m.options.data.dir : o.data_dir, o.split,
                                                 o.trajectory, "rollout.trajectory");
@@ -80,7 +80,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     core::log_warn(log.get(), w);
   // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
   // halo as deep as the model, on which the rollout runs.
-  TrajectoryData t = prepare_trajectory(traj, m.options.augment, what), on_device = t.to(device);
+  TrajectoryData t = prepare_trajectory(traj, m.options.augment, what);
   if (o.from_dataset) {
     require_steps_to_roll_out(t.steps(), what);
     const std::string file = cat(o.data_dir.empty() ? m.options.data.dir : o.data_dir, "/", o.split, ".h5");
@@ -88,38 +88,48 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
         !w.empty())
       core::log_warn(log.get(), w);
   }
-  const int64_t available = t.steps() - 1;
+  const int64_t available = o.from_dataset ? t.steps() - 1 : o.steps;
   if (o.from_dataset && o.steps > available)
     core::log_warn(log.get(), cat("rollout.steps = ", o.steps, " exceeds the ", available, " steps of ", what,
                                   ": rolling out ", available));
   const int64_t steps = o.steps > 0 ? std::min(o.steps, available) : available;
-  // A line every 10 s while it computes (1,000 steps of a 15,000-node mesh ran 66 s without one).
-  core::Progress progress(log, "rollout steps", steps, 10.0, comm.root() && core::Progress::is_terminal());
-  auto advance = [&] { progress.advance(1); };
-  Rollout r;
+  // On a mesh the one initial state is held for every step (a view, not copies).
+  auto hold = [&](TrajectoryData d) { return o.from_dataset ? d : held_for(std::move(d), steps); };
+  TrajectoryData on_device = hold(t.to(device));
+  t = hold(std::move(t));
+  std::optional<TrajectoryData> local;
   if (comm.size() > 1) {
     const int hops = static_cast<int>(m.options.model.depth());
-    auto local = prepare_trajectory(traj, m.options.augment, what, comm, hops);
+    local = hold(prepare_trajectory(traj, m.options.augment, what, comm, hops).to(device));
     if (const std::string w = halo_coverage_warning(
-            local, m.options.augment, hops,
+            *local, m.options.augment, hops,
             "one rank would be as fast, and rollout.trajectories deals whole trajectories to the ranks");
         !w.empty())
       core::log_warn(log.get(), w);
-    r = rollout(*m.model, m.norms, local.to(device), steps, comm, advance);
-  } else {
-    r = rollout(*m.model, m.norms, on_device, steps, Comm::self(), advance);
   }
+  traj = io::Trajectory{};  // prepared: the file's copy of the data goes
+  // The states go to the files as they are made, into <output.dir>/<name>.partial until the last:
+  // a run stopped while it computes (a time limit, Ctrl-C) leaves the earlier results as they
+  // were, and its own steps so far in the staging folder (a series ParaView opens).
+  RolloutWriter writer(o.output_base, t, steps, dt, o.vtu, o.deck_yaml, comm, o.from_dataset, true);
+  // A line every 10 s while it computes (1,000 steps of a 15,000-node mesh ran 66 s without one).
+  core::Progress progress(log, "rollout steps", steps, 10.0, comm.root() && core::Progress::is_terminal());
+  auto advance = [&] { progress.advance(1); };
+  auto write = [&](int64_t k, const at::Tensor& state) { writer.write_state(k, state); };
+  const Rollout r = local ? stream_rollout(*m.model, m.norms, *local, steps, comm, write, advance)
+                          : stream_rollout(*m.model, m.norms, on_device, steps, Comm::self(), write, advance);
   progress.finish_quietly();  // the results' lines follow
-  // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there alone.
-  auto summary = summarize(r, comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{},
-                           comm.root() && o.from_dataset ? &t : nullptr, dt);
+  // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there
+  // alone; a rollout without ground truth has none (its one-step predictions doubled its time).
+  RolloutSummary summary = summarize(
+      r, comm.root() && o.from_dataset ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{},
+      nullptr, dt);
+  summary.wake = writer.wake_probe();
   // The results are there: what an earlier rollout into this folder left goes, in either form (a
   // rollout of one trajectory after a list, or the other way round, left the other's files:
-  // rollout_12.vtu, step 12 of one trajectory, beside rollout_0.pvd, trajectory 0 of a list). Not
-  // before: a mistyped trajectory, or a run stopped while it computes (a time limit, Ctrl-C),
-  // emptied a folder of good results and put nothing in their place.
-  run_on_root(comm, [&] { remove_earlier_rollouts(o.output_base); });
-  const auto written = write_rollout(o.output_base, t, r, summary, dt, o.vtu, o.deck_yaml, comm, o.from_dataset);
+  // rollout_12.vtu, step 12 of one trajectory, beside rollout_0.pvd, trajectory 0 of a list),
+  // just before the new series moves in.
+  const auto written = writer.finish(r, summary, [&] { remove_earlier_rollouts(o.output_base); });
   if (const std::string w = divergence_warning(r, what); !w.empty()) core::log_warn(log.get(), w);
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
   std::string files;

@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/malloc_policy.hpp"
 #include "core/on_root.hpp"
 #include "io/line_plot.hpp"
 #include "io/mesh_image.hpp"
@@ -41,12 +42,10 @@ std::vector<double> speed(const at::Tensor& v) {
   return {s.data_ptr<double>(), s.data_ptr<double>() + s.numel()};
 }
 
-// <base>.png: rows of steps (first, middle, last); columns predicted |u|, the data's |u|, |error|
-// (with truth), sampled on an image of the mesh. Colour ranges are shared down each column.
-void write_rollout_png(const std::string& path, const TrajectoryData& t, const Rollout& r, double dt, bool with_truth) {
-  const int64_t steps = r.predicted.size(0);
-  std::vector<int64_t> shown = {0, steps / 2, steps - 1};
-  shown.erase(std::unique(shown.begin(), shown.end()), shown.end());
+// <base>.png: rows of states (first, middle, last: `shown`); columns predicted |u|, the data's |u|,
+// |error| (with truth), sampled on an image of the mesh. Colour ranges are shared down each column.
+void write_rollout_png(const std::string& path, const TrajectoryData& t,
+                       const std::vector<std::pair<int64_t, at::Tensor>>& shown, double dt, bool with_truth) {
   const io::MeshImageSampler sampler(t.mesh, 420);
   const size_t columns = with_truth ? 3 : 1;
   std::vector<io::ImagePanel> panels;
@@ -58,11 +57,11 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t, const R
     p.title = cat(what, ", t = ", short_number(k * dt));
     panels.push_back(std::move(p));
   };
-  for (int64_t k : shown) {
-    add(r.predicted[k], "predicted |u|", k, top);
+  for (const auto& [k, predicted] : shown) {
+    add(predicted, "predicted |u|", k, top);
     if (!with_truth) continue;
     add(t.velocity[k], "data |u|", k, top);
-    add(r.predicted[k] - t.velocity[k], "|error|", k, top_err);
+    add(predicted - t.velocity[k], "|error|", k, top_err);
   }
   // A colour bar under each panel, labelled with its range (the range was only in the title).
   for (size_t i = 0; i < panels.size(); ++i) {
@@ -74,27 +73,19 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t, const R
   io::write_panels_png(path, panels, static_cast<int64_t>(columns));
 }
 
-// The wake probe's cross-stream velocity at every step, in the data and in the prediction:
-// [steps, 2] doubles, or undefined without a probe.
-at::Tensor wake_series(const TrajectoryData& t, const Rollout& r, const WakeProbe& p) {
-  if (p.node < 0) return {};
-  const int64_t steps = std::min(t.velocity.size(0), r.predicted.size(0));
-  return at::stack({cross_stream_signal(t.velocity, p.node, steps), cross_stream_signal(r.predicted, p.node, steps)},
-                   1);
-}
-
 #if TESSERA_HAVE_VTK
 // <base>_wake_probe.png: the probe's signal in the data and in the prediction, where a shedding
 // frequency that is a few percent off shows as a growing phase lag long before it is read off the
 // RMSE, beside the RMSE per step against persistence.
-void write_wake_png(const std::string& path, const at::Tensor& series, const Rollout& r, const WakeProbe& p,
-                    double dt) {
+// true_signal, predicted_signal: [states] doubles.
+void write_wake_png(const std::string& path, const at::Tensor& true_signal, const at::Tensor& predicted_signal,
+                    const Rollout& r, const WakeProbe& p, double dt) {
   // "data": the trajectory may be imported, not tessera-cfd's (it was labelled "solver").
   io::PlotSeries truth{"data", {}, {}}, model{"model", {}, {}};
-  const double* v = series.data_ptr<double>();
-  for (int64_t k = 0; k < series.size(0); ++k) {
-    truth.x.push_back(k * dt), truth.y.push_back(v[2 * k]);
-    model.x.push_back(k * dt), model.y.push_back(v[2 * k + 1]);
+  const double *v = true_signal.data_ptr<double>(), *m = predicted_signal.data_ptr<double>();
+  for (int64_t k = 0; k < true_signal.size(0); ++k) {
+    truth.x.push_back(k * dt), truth.y.push_back(v[k]);
+    model.x.push_back(k * dt), model.y.push_back(m[k]);
   }
   io::PlotSeries err{"model", {}, {}}, pers{"persistence", {}, {}};
   for (size_t k = 0; k < r.rmse.size(); ++k) {
@@ -115,25 +106,28 @@ void write_wake_png(const std::string& path, const at::Tensor& series, const Rol
 
 }  // namespace
 
-io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, int64_t steps, double inflow_speed,
-                                            bool fill_interior) {
+io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, double inflow_speed, bool fill_interior) {
   const hsize_t n = m.num_nodes();
   double y0 = m.coords[1], y1 = m.coords[1];
   for (hsize_t i = 0; i < n; ++i) y0 = std::min(y0, m.coords[2 * i + 1]), y1 = std::max(y1, m.coords[2 * i + 1]);
   const double h = y1 - y0;
   io::Trajectory t;
   io::add_mesh_fields(t, m);
-  std::vector<float> v0(2 * n, 0.0f);
+  auto& vel = t["velocity"];
+  vel.shape = {1, n, 2};
+  vel.f32.assign(2 * n, 0.0f);
   for (hsize_t i = 0; i < n; ++i) {
     const int32_t type = m.node_type[i];
     if (type == mesh::kInflow || (fill_interior && (type == mesh::kNormal || type == mesh::kOutflow))) {
       const double y = m.coords[2 * i + 1] - y0;
-      v0[2 * i] = static_cast<float>(4 * inflow_speed * y * (h - y) / (h * h));
+      vel.f32[2 * i] = static_cast<float>(4 * inflow_speed * y * (h - y) / (h * h));
     }
   }
-  auto& vel = t["velocity"];
-  vel.shape = {hsize_t(steps + 1), n, 2};
-  for (int64_t s = 0; s <= steps; ++s) vel.f32.insert(vel.f32.end(), v0.begin(), v0.end());
+  return t;
+}
+
+TrajectoryData held_for(TrajectoryData t, int64_t steps) {
+  t.velocity = t.velocity.narrow(0, 0, 1).expand({steps + 1, -1, -1});
   return t;
 }
 
@@ -185,61 +179,137 @@ std::string divergence_warning(const Rollout& r, const std::string& what) {
                      " on: the model diverged, and its errors from there on are not finite");
 }
 
-std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
-                                       const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
-                                       const Comm& comm, bool with_truth) {
-  run_on_root(comm, [&] { remove_earlier_outputs(base); });
-  std::vector<std::string> written;
-  const int64_t steps = r.predicted.size(0);
-  io::Field node_type = to_field("node_type", t.node_type);
-  node_type.integer = true;
+struct RolloutWriter::Series {
 #if TESSERA_HAVE_HDF5
-  io::XdmfSeries series(base, t.mesh, comm, {node_type}, deck_yaml);
-  written.push_back(base + ".xmf");
+  std::unique_ptr<io::XdmfSeries> xdmf;
 #endif
 #if TESSERA_HAVE_VTK
   std::unique_ptr<io::PvdCollection> pvd;
-  if (vtu && comm.root()) {
-    pvd = std::make_unique<io::PvdCollection>(base + ".pvd");
-    written.push_back(pvd->path());
-  }
 #endif
-  for (int64_t k = 0; k < steps; ++k) {
-    at::Tensor pred = r.predicted[k], truth = t.velocity[k];
-    std::vector<io::Field> fields{to_field("velocity_pred", pred)};
-    if (with_truth) {
-      fields.push_back(to_field("velocity_true", truth));
-      fields.push_back(to_field("error", (pred - truth).norm(2, 1)));
+  io::Field node_type;
+};
+
+std::string RolloutWriter::staging_dir(const std::string& base) {
+  const std::filesystem::path b(base);
+  return (b.parent_path() / (b.filename().string() + ".partial")).string();
+}
+
+RolloutWriter::RolloutWriter(std::string base, const TrajectoryData& t, int64_t steps, double dt, bool vtu,
+                             std::string deck_yaml, const Comm& comm, bool with_truth, bool staged)
+    : base_(std::move(base)),
+      t_(t),
+      states_(steps + 1),
+      dt_(dt),
+      vtu_(vtu),
+      with_truth_(with_truth),
+      staged_(staged),
+      deck_yaml_(std::move(deck_yaml)),
+      comm_(comm),
+      series_(std::make_unique<Series>()) {
+  out_ =
+      staged_ ? (std::filesystem::path(staging_dir(base_)) / std::filesystem::path(base_).filename()).string() : base_;
+  run_on_root(comm_, [&] {
+    if (staged_) {
+      std::filesystem::remove_all(staging_dir(base_));  // an earlier run's, stopped while it computed
+      std::filesystem::create_directories(staging_dir(base_));
+    } else {
+      remove_earlier_outputs(base_);
     }
+  });
+  series_->node_type = to_field("node_type", t.node_type);
+  series_->node_type.integer = true;
 #if TESSERA_HAVE_HDF5
-    series.write_step(k * dt, fields);
+  try {
+    series_->xdmf =
+        std::make_unique<io::XdmfSeries>(out_, t.mesh, comm_, std::vector<io::Field>{series_->node_type}, deck_yaml_);
+  } catch (...) {
+    std::error_code ignored;  // a failed run leaves no empty folder
+    if (staged_ && comm_.root()) std::filesystem::remove(staging_dir(base_), ignored);
+    throw;
+  }
 #endif
 #if TESSERA_HAVE_VTK
-    // Rank 0 writes the VTU series; its error is every rank's (the others would wait for it in
-    // the next step's collectives).
-    if (vtu)
-      run_on_root(comm, [&] {
-        const std::string name = cat(std::filesystem::path(base).filename().string(), "_", k, ".vtu");
-        fields.push_back(node_type);
-        io::write_vtu(std::filesystem::path(base).parent_path().string() + "/" + name, t.mesh, fields, deck_yaml);
-        pvd->add(k * dt, name);
-      });
+  if (vtu_ && comm_.root()) series_->pvd = std::make_unique<io::PvdCollection>(out_ + ".pvd");
 #endif
+  if (with_truth_ && comm_.root()) probe_node_ = wake_probe_node(t.velocity, t.node_type, states_);
+}
+
+RolloutWriter::~RolloutWriter() = default;
+
+void RolloutWriter::write_state(int64_t k, const at::Tensor& pred) {
+  if (k != written_) throw Error(cat("RolloutWriter: state ", k, " written after ", written_, " states"));
+  ++written_;
+  std::vector<io::Field> fields{to_field("velocity_pred", pred)};
+  if (with_truth_) {
+    const at::Tensor truth = t_.velocity[k];
+    fields.push_back(to_field("velocity_true", truth));
+    fields.push_back(to_field("error", (pred - truth).norm(2, 1)));
   }
+#if TESSERA_HAVE_HDF5
+  series_->xdmf->write_step(k * dt_, fields);
+#endif
+#if TESSERA_HAVE_VTK
+  // Rank 0 writes the VTU series; its error is every rank's (the others would wait for it in
+  // the next step's collectives).
+  if (vtu_)
+    run_on_root(comm_, [&] {
+      const std::string name = cat(std::filesystem::path(out_).filename().string(), "_", k, ".vtu");
+      fields.push_back(series_->node_type);
+      io::write_vtu(std::filesystem::path(out_).parent_path().string() + "/" + name, t_.mesh, fields, deck_yaml_);
+      series_->pvd->add(k * dt_, name);
+    });
+#endif
+  if (k % 256 == 255) core::return_free_memory();  // the kept and the freed blocks interleave
+  if (!comm_.root()) return;
+  // The picture's states: the first, the middle and the last of states_ (a shorter run's last).
+  if (k == 0 || k == states_ / 2 || k == states_ - 1) shown_.emplace_back(k, pred.clone());
+  if (probe_node_ >= 0) probe_predicted_.push_back(pred[probe_node_][1].item<double>());
+}
+
+WakeProbe RolloutWriter::wake_probe() const {
+  if (probe_node_ < 0 || written_ < 4) return {};
+  const at::Tensor predicted = at::tensor(probe_predicted_, at::kDouble);
+  return wake_probe_at(probe_node_, t_.pos, cross_stream_signal(t_.velocity, probe_node_, written_), predicted, dt_);
+}
+
+std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSummary& s,
+                                               const std::function<void()>& before_move) {
   // The indexes list every step (they are rewritten at a pace while the steps are written).
 #if TESSERA_HAVE_HDF5
-  series.finish();
+  series_->xdmf->finish();
+  series_->xdmf.reset();
 #endif
 #if TESSERA_HAVE_VTK
-  if (vtu) run_on_root(comm, [&] { pvd->finish(); });
+  if (vtu_) run_on_root(comm_, [&] { series_->pvd->finish(); });
+  series_->pvd.reset();
+#endif
+  run_on_root(comm_, [&] {
+    if (before_move) before_move();
+    if (!staged_) return;
+    // Renames within one file system: the .xmf and .pvd name their files relative to themselves.
+    const std::filesystem::path dir = std::filesystem::path(base_).parent_path();
+    for (const auto& entry : std::filesystem::directory_iterator(staging_dir(base_)))
+      std::filesystem::rename(entry.path(), dir / entry.path().filename());
+    std::filesystem::remove(staging_dir(base_));
+  });
+  std::vector<std::string> written;
+#if TESSERA_HAVE_HDF5
+  written.push_back(base_ + ".xmf");
 #endif
 #if TESSERA_HAVE_VTK
-  if (comm.root() && t.mesh.dim == 2) {
-    write_rollout_png(base + ".png", t, r, dt, with_truth);
+  if (vtu_) written.push_back(base_ + ".pvd");
+#endif
+  const std::string& base = base_;
+  const double dt = dt_;
+#if TESSERA_HAVE_VTK
+  if (comm_.root() && t_.mesh.dim == 2) {
+    if (!shown_.empty() && shown_.back().first != written_ - 1)
+      throw Error(cat("RolloutWriter: ", written_, " states written of the ", states_, " announced"));
+    write_rollout_png(base + ".png", t_, shown_, dt, with_truth_);
     written.push_back(base + ".png");
   }
 #endif
-  if (!comm.root() || !with_truth) return written;
+  if (!comm_.root() || !with_truth_) return written;
   std::ostringstream m;
   m.precision(8);
   m << "step,time,rmse,persistence_rmse\n";
@@ -256,7 +326,7 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
   sum << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n"
       << "rollout_steps," << r.rmse.size() << "," << r.rmse.size() << "\n";
   core::write_text_atomic(base + "_summary.csv", sum.str());
-  const WakeProbe& probe = s.wake;
+  const WakeProbe probe = wake_probe();
   std::ostringstream wake;
   wake.precision(8);
   wake << "node,x,y,frequency_true,frequency_pred,amplitude_true,amplitude_pred\n"
@@ -266,21 +336,30 @@ std::vector<std::string> write_rollout(const std::string& base, const Trajectory
   written.push_back(base + "_metrics.csv");
   written.push_back(base + "_summary.csv");
   written.push_back(base + "_wake_probe.csv");
-  const at::Tensor probe_signal = wake_series(t, r, probe);
-  if (!probe_signal.defined()) return written;
+  if (probe.node < 0) return written;
+  const at::Tensor truth_signal = cross_stream_signal(t_.velocity, probe.node, written_);
+  const double* v = truth_signal.data_ptr<double>();
   std::ostringstream signal;
   signal.precision(8);
   signal << "step,time,v_true,v_pred\n";
-  const double* v = probe_signal.data_ptr<double>();
-  for (int64_t k = 0; k < probe_signal.size(0); ++k)
-    signal << k << "," << k * dt << "," << v[2 * k] << "," << v[2 * k + 1] << "\n";
+  for (int64_t k = 0; k < written_; ++k)
+    signal << k << "," << k * dt << "," << v[k] << "," << probe_predicted_[k] << "\n";
   core::write_text_atomic(base + "_wake_probe_series.csv", signal.str());
   written.push_back(base + "_wake_probe_series.csv");
 #if TESSERA_HAVE_VTK
-  write_wake_png(base + "_wake_probe.png", probe_signal, r, probe, dt);
+  write_wake_png(base + "_wake_probe.png", truth_signal, at::tensor(probe_predicted_, at::kDouble), r, probe, dt);
   written.push_back(base + "_wake_probe.png");
 #endif
   return written;
+}
+
+std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
+                                       const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
+                                       const Comm& comm, bool with_truth) {
+  const int64_t states = r.predicted.size(0);
+  RolloutWriter writer(base, t, states - 1, dt, vtu, deck_yaml, comm, with_truth, false);
+  for (int64_t k = 0; k < states; ++k) writer.write_state(k, r.predicted[k]);
+  return writer.finish(r, s);
 }
 
 }  // namespace tessera::train

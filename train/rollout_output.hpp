@@ -7,7 +7,10 @@
 //   <base>_wake_probe_series.csv  step, time, v_true, v_pred: the probe's signal at every step
 //   <base>_wake_probe.png  that signal (data and model) beside the RMSE per step and persistence's
 #pragma once
+#include <functional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/comm.hpp"
@@ -21,12 +24,14 @@ namespace tessera::train {
 // `what` and the first such step; empty when it stayed finite.
 std::string divergence_warning(const Rollout& r, const std::string& what);
 
-// A trajectory for rolling out on a mesh without ground truth: `steps + 1` copies of an initial
-// velocity (parabolic inflow profile of peak `inflow_speed` across the channel height on inflow
-// nodes, and on interior/outflow nodes too if `fill_interior`; zero on walls). Fixed nodes keep
-// these values during the rollout.
-io::Trajectory initial_condition_trajectory(const mesh::Mesh& mesh, int64_t steps, double inflow_speed,
-                                            bool fill_interior);
+// A trajectory for rolling out on a mesh without ground truth: one state, an initial velocity
+// (parabolic inflow profile of peak `inflow_speed` across the channel height on inflow nodes, and
+// on interior/outflow nodes too if `fill_interior`; zero on walls). Fixed nodes keep these values
+// during the rollout (held_for).
+io::Trajectory initial_condition_trajectory(const mesh::Mesh& mesh, double inflow_speed, bool fill_interior);
+// `t` (of one state) held for `steps` steps: its velocity becomes a [steps + 1, N, 2] view of that
+// one state, not copies of it (a 10,000-step rollout held 10,001 of them, twice).
+TrajectoryData held_for(TrajectoryData t, int64_t steps);
 
 struct RolloutSummary {
   double one_step = 0, one_step_persistence = 0;
@@ -45,10 +50,54 @@ RolloutSummary summarize(const Rollout& r, const OneStepError& one, const Trajec
 // rank before writing.
 void remove_earlier_rollouts(const std::string& output_base);
 
-// `t` is the whole (unpartitioned) trajectory on every rank; with several ranks in `comm` the
-// calls are collective and rank 0 writes the files for all. Without ground truth
-// (`with_truth` false) only the prediction is written, and no metrics. Returns the files rank 0
-// wrote besides the per-step data (.xmf, .pvd, .png, metrics), for the log.
+// Writes a rollout's states as they are made (stream_rollout), so that no more than a few of them
+// are held: the series (.xmf, and .vtu + .pvd with `vtu`) step by step, then by finish() the
+// picture, metrics and wake probe. `t` is the whole (unpartitioned) trajectory on every rank, and
+// outlives the writer; with several ranks in `comm` the calls are collective and rank 0 writes the
+// files for all. Without ground truth (`with_truth` false) only the prediction is written, and no
+// metrics.
+// `staged`: the series is written into the folder <dir>/<name>.partial (<name>.partial/<name>.xmf:
+// a series ParaView opens, of the steps up to its last index rewrite) and moved to <dir> by
+// finish(), so that a run stopped while it computes leaves the earlier results in <dir> as they
+// were. A staging folder an earlier run left is removed at construction.
+class RolloutWriter {
+ public:
+  // `steps`: the steps to come (states 0 .. steps).
+  RolloutWriter(std::string base, const TrajectoryData& t, int64_t steps, double dt, bool vtu, std::string deck_yaml,
+                const Comm& comm, bool with_truth, bool staged);
+  ~RolloutWriter();
+  RolloutWriter(const RolloutWriter&) = delete;
+  RolloutWriter& operator=(const RolloutWriter&) = delete;
+  // State k (k = 0, 1, ... in order), the global [N, 2] prediction on the host.
+  void write_state(int64_t k, const at::Tensor& predicted);
+  // The wake probe of the states written (node -1 without truth or before 4 states; rank 0).
+  WakeProbe wake_probe() const;
+  // Completes the indexes, moves a staged series to <dir> (calling `before_move` on rank 0 just
+  // before: what an earlier run left goes), and writes the picture and, with truth, the metrics
+  // of `r` and `s`. Returns the files rank 0 wrote besides the per-step data (.xmf, .pvd, .png,
+  // metrics), for the log.
+  std::vector<std::string> finish(const Rollout& r, const RolloutSummary& s,
+                                  const std::function<void()>& before_move = {});
+  // <dir>/<name>.partial for `base` <dir>/<name>.
+  static std::string staging_dir(const std::string& base);
+
+ private:
+  struct Series;
+  std::string base_, out_;  // where the results go; where the series is written (staged or base_)
+  const TrajectoryData& t_;
+  int64_t states_;
+  double dt_;
+  bool vtu_, with_truth_, staged_;
+  std::string deck_yaml_;
+  Comm comm_;
+  std::unique_ptr<Series> series_;
+  std::vector<std::pair<int64_t, at::Tensor>> shown_;  // the picture's states: first, middle, last
+  int64_t probe_node_ = -1;
+  std::vector<double> probe_predicted_;  // the wake probe's predicted cross-stream velocity per state
+  int64_t written_ = 0;
+};
+
+// A whole rollout `r` (with `predicted`) through RolloutWriter, unstaged.
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
                                        const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
                                        const Comm& comm = Comm::self(), bool with_truth = true);

@@ -39,22 +39,25 @@ at::Tensor cross_stream_signal(const at::Tensor& velocity, int64_t node, int64_t
   return velocity.narrow(0, 0, steps).select(2, 1).select(1, node).to(at::kCPU, at::kDouble).contiguous();
 }
 
-WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const at::Tensor& node_type,
-                     const at::Tensor& pos, double dt) {
-  WakeProbe p;
-  const int64_t steps = std::min(truth.size(0), predicted.size(0));
-  if (steps < 4) return p;
-  const at::Tensor true_v = truth.narrow(0, 0, steps).select(2, 1).to(at::kCPU, at::kDouble);  // [steps, N]
+int64_t wake_probe_node(const at::Tensor& truth, const at::Tensor& node_type, int64_t states) {
+  states = std::min(states, truth.size(0));
+  if (states < 4) return -1;
+  const at::Tensor true_v = truth.narrow(0, 0, states).select(2, 1).to(at::kCPU, at::kDouble);  // [states, N]
   const at::Tensor normal = node_type.to(at::kCPU) == mesh::kNormal;
-  if (!normal.any().item<bool>()) return p;
+  if (!normal.any().item<bool>()) return -1;
   // Variance over time of each node's cross-stream velocity; other node types never qualify.
   const at::Tensor variance = at::where(normal, true_v.var(0, /*unbiased=*/false), at::full({}, -1.0, at::kDouble));
-  p.node = variance.argmax().item<int64_t>();
-  const at::Tensor where = pos.to(at::kCPU, at::kDouble)[p.node];
+  return variance.argmax().item<int64_t>();
+}
+
+WakeProbe wake_probe_at(int64_t node, const at::Tensor& pos, const at::Tensor& t, const at::Tensor& m, double dt) {
+  WakeProbe p;
+  if (node < 0) return p;
+  p.node = node;
+  const at::Tensor where = pos.to(at::kCPU, at::kDouble)[node];
   p.x = where[0].item<double>();
   p.y = where[1].item<double>();
-  const at::Tensor t = cross_stream_signal(truth, p.node, steps);
-  const at::Tensor m = cross_stream_signal(predicted, p.node, steps);
+  const int64_t steps = std::min(t.size(0), m.size(0));
   const auto resolved = [&](double f) {
     if (f == 0) return f;
     const bool resolved =
@@ -66,6 +69,15 @@ WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const
   p.amplitude_true = t.std(/*unbiased=*/false).item<double>();
   p.amplitude_pred = m.std(/*unbiased=*/false).item<double>();
   return p;
+}
+
+WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const at::Tensor& node_type,
+                     const at::Tensor& pos, double dt) {
+  const int64_t steps = std::min(truth.size(0), predicted.size(0));
+  const int64_t node = wake_probe_node(truth, node_type, steps);
+  if (node < 0) return {};
+  return wake_probe_at(node, pos, cross_stream_signal(truth, node, steps), cross_stream_signal(predicted, node, steps),
+                       dt);
 }
 
 }  // namespace tessera::train

@@ -34,6 +34,13 @@ struct WakeProbe {
 WakeProbe wake_probe(const at::Tensor& truth, const at::Tensor& predicted, const at::Tensor& node_type,
                      const at::Tensor& pos, double dt);
 
+// wake_probe in two parts, for a rollout whose predicted states are not kept (stream_rollout):
+// the probe node over the first `states` states of the data (-1 as in WakeProbe), then the probe
+// from the node's cross-stream signals in the data and in the prediction ([states] doubles).
+int64_t wake_probe_node(const at::Tensor& truth, const at::Tensor& node_type, int64_t states);
+WakeProbe wake_probe_at(int64_t node, const at::Tensor& pos, const at::Tensor& true_signal,
+                        const at::Tensor& predicted_signal, double dt);
+
 // The probe's signal: the cross-stream velocity of `node` over the first `steps` states of
 // `velocity` [T, N, 2], as [steps] doubles on the host.
 at::Tensor cross_stream_signal(const at::Tensor& velocity, int64_t node, int64_t steps);

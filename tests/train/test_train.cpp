@@ -336,6 +336,19 @@ TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][
   at::Tensor fixed = traj.fixed_mask;
   for (int s = 1; s <= 10; ++s) CHECK(at::equal(r.predicted[s].index({fixed}), traj.velocity[s].index({fixed})));
   CHECK(r.rmse_over(1) == Approx(r.rmse[0]));
+  // stream_rollout hands the same states on in order, as they are made, and keeps none.
+  std::vector<at::Tensor> handed;
+  const auto streamed = train::stream_rollout(t.model(), t.normalizers(), traj, 10, Comm::self(),
+                                              [&](int64_t k, const at::Tensor& state) {
+                                                CHECK(k == static_cast<int64_t>(handed.size()));
+                                                handed.push_back(state.clone());
+                                              });
+  CHECK_FALSE(streamed.predicted.defined());
+  REQUIRE(handed.size() == 11);
+  CHECK(at::equal(at::stack(handed), r.predicted));
+  CHECK(streamed.rmse == r.rmse);
+  CHECK(streamed.persistence_rmse == r.persistence_rmse);
+  CHECK(streamed.first_non_finite_step() == -1);
   int64_t reported = 0;  // the progress callback: once per trajectory, and the same errors
   auto one = train::one_step_error(t.model(), t.normalizers(), t.train_data(), 5, -1, [&] { ++reported; });
   CHECK(one.persistence_rmse > 0);
@@ -354,6 +367,9 @@ TEST_CASE("rollouts impose boundary nodes and report per-step errors", "[train][
   }
   const auto diverged = train::rollout(t.model(), t.normalizers(), traj, 3);
   CHECK(diverged.first_non_finite_step() == 1);
+  const auto diverged_streamed =
+      train::stream_rollout(t.model(), t.normalizers(), traj, 3, Comm::self(), [](int64_t, const at::Tensor&) {});
+  CHECK(diverged_streamed.first_non_finite_step() == 1);
 }
 
 TEST_CASE("bad training decks", "[train]") {

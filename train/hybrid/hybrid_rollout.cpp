@@ -65,7 +65,8 @@ double HybridResult::solver_fraction() const {
 }
 
 HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surrogate, solvers::NavierStokes& solver,
-                            const TrajectoryData& truth, int64_t steps, double dt, const Comm& comm) {
+                            const TrajectoryData& truth, int64_t steps, double dt, const Comm& comm,
+                            const std::function<void()>& on_step) {
   check_schedule(schedule);
   const bool fixed = schedule.trigger == Trigger::Fixed;
   const int64_t K = schedule.surrogate_steps, M = schedule.solver_steps;
@@ -132,6 +133,7 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
     states.push_back(state);
     r.rollout.rmse.push_back(rms(state, truth.velocity[s + 1]));
     r.rollout.persistence_rmse.push_back(rms(v0, truth.velocity[s + 1]));
+    if (on_step) on_step();
   }
   r.rollout.predicted = at::stack(states);
   r.seconds = since(start);

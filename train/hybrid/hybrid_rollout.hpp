@@ -44,7 +44,9 @@ struct HybridResult {
 // Rolls `truth` (whole, on the host, with its velocity series) out for `steps` steps of `dt`
 // from its first state. `solver` is built on truth.mesh with the trajectory's fluid and inflow.
 // Pass an empty `surrogate` only with a schedule that never calls it (K = 0, trigger fixed).
+// `on_step`, when given, is called after each step (a progress line).
 HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surrogate, solvers::NavierStokes& solver,
-                            const TrajectoryData& truth, int64_t steps, double dt, const Comm& comm = Comm::self());
+                            const TrajectoryData& truth, int64_t steps, double dt, const Comm& comm = Comm::self(),
+                            const std::function<void()>& on_step = {});
 
 }  // namespace tessera::train::hybrid

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
+#include "core/progress.hpp"
 #include "io/dataset.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
@@ -104,13 +105,21 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   solvers::NavierStokes& solver = *built;
   // The hybrid rollout, then the solver alone over the same steps.
   core::log_info(log.get(), cat("hybrid rollout of ", steps, " steps: ", schedule_text(o.schedule)));
+  // A line every 10 s while each run computes (a solver step of a fine mesh takes seconds).
+  auto run_with_progress = [&](const std::string& what, const Schedule& schedule, const SurrogateStep& surrogate,
+                               solvers::NavierStokes& by) {
+    core::Progress progress(log, what, steps, 10.0, comm.root() && core::Progress::is_terminal());
+    HybridResult r = hybrid_rollout(schedule, surrogate, by, t, steps, dt, comm, [&] { progress.advance(1); });
+    progress.finish_quietly();  // the results' lines follow
+    return r;
+  };
   const HybridResult h =
-      hybrid_rollout(o.schedule, model_step(*m.model, m.norms, on_device), solver, t, steps, dt, comm);
+      run_with_progress("hybrid steps", o.schedule, model_step(*m.model, m.norms, on_device), solver);
   std::unique_ptr<HybridResult> alone;
   if (o.pure_solver) {
     solvers::NavierStokes reference(t.mesh, flow.flow, comm, flow.linear);
-    alone =
-        std::make_unique<HybridResult>(hybrid_rollout({0, 1, Trigger::Fixed, 0}, {}, reference, t, steps, dt, comm));
+    alone = std::make_unique<HybridResult>(
+        run_with_progress("solver-alone steps", {0, 1, Trigger::Fixed, 0}, {}, reference));
   }
   const OneStepError one = comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{};
   const HybridSummary s = summarize_hybrid(h, one, alone.get(), comm.root() ? &t : nullptr, dt);
