@@ -111,7 +111,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // The states go to the files as they are made, into <output.dir>/<name>.partial until the last:
   // a run stopped while it computes (a time limit, Ctrl-C) leaves the earlier results as they
   // were, and its own steps so far in the staging folder (a series ParaView opens).
-  RolloutWriter writer(o.output_base, t, steps, dt, o.vtu, o.deck_yaml, comm, o.from_dataset, true);
+  RolloutWriter writer(o.output_base, t, steps, dt, o.vtu, o.deck_yaml, comm, o.from_dataset, true, o.every);
   // A line every 10 s while it computes (1,000 steps of a 15,000-node mesh ran 66 s without one).
   core::Progress progress(log, "rollout steps", steps, 10.0, comm.root() && core::Progress::is_terminal());
   auto advance = [&] { progress.advance(1); };
@@ -134,7 +134,10 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   if (o.from_dataset) log_summary(log.get(), summary, r.rmse.size());
   std::string files;
   for (const std::string& f : written) files += (files.empty() ? "" : ", ") + f;
-  core::log_info(log.get(), cat("wrote ", files));
+  const std::string held = o.every > 1 ? cat(" (the series holds ", writer.series_states(), " of the ", steps + 1,
+                                             " states: output.every ", o.every, ")")
+                                       : "";
+  core::log_info(log.get(), cat("wrote ", files, held));
 }
 
 }  // namespace tessera::train

@@ -34,6 +34,7 @@ struct RolloutOptions {
   std::string split = "test";
   std::string output_base;  // <output.dir>/<output.name>
   bool vtu = false;
+  int64_t every = 1;           // output.every: states between those written to the series
   bool bf16_products = false;  // rollout.precision: bf16 (linalg::Bf16Products)
   std::string deck_yaml;
 };

@@ -45,6 +45,10 @@ void add_rollout_keys(io::Schema& s) {
       s.add("data.dir", KeyType::String, "", "dataset directory; default: the training deck's data.dir"));
   s.add("data.split", KeyType::String, "test", "split to read the trajectory from");
   s.add("output.vtu", KeyType::Bool, "false", "also write one .vtu per step and a .pvd collection");
+  s.add("output.every", KeyType::Int, "1",
+        "write every this many states to the series (.xmf, and .vtu with output.vtu); the first and the last are "
+        "always written, and the metrics, the picture and the wake probe take every state either way")
+      .min = 1;
   // What each source does not read: set anyway, a warning (run_app).
   for (const char* k : {"rollout.dt", "rollout.initial", "mesh"}) s.read_only_when(k, {{"rollout.source", {"mesh"}}});
   for (const char* k : {"rollout.trajectory", "rollout.batch", "data"})
@@ -85,6 +89,7 @@ RolloutOptions rollout_options(const io::Deck& d) {
   o.split = d.get_string("data.split");
   o.output_base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
   o.vtu = d.get_bool("output.vtu");
+  o.every = d.get_int("output.every");
   o.deck_yaml = d.resolved_yaml();
   return o;
 }

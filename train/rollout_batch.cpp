@@ -142,7 +142,7 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                                   w.amplitude_pred};
     std::copy(row, row + kColumns, table.begin() + mine[j] * kColumns);
     const std::string base = cat(o.output_base, "_", o.trajectories[mine[j]]);
-    write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true);
+    write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true, o.every);
   };
   // A line every 10 s while this rank computes its share.
   core::Progress progress(log, cat("rollout steps of rank ", comm.rank(), "'s trajectories"),

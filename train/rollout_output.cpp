@@ -195,10 +195,11 @@ std::string RolloutWriter::staging_dir(const std::string& base) {
 }
 
 RolloutWriter::RolloutWriter(std::string base, const TrajectoryData& t, int64_t steps, double dt, bool vtu,
-                             std::string deck_yaml, const Comm& comm, bool with_truth, bool staged)
+                             std::string deck_yaml, const Comm& comm, bool with_truth, bool staged, int64_t every)
     : base_(std::move(base)),
       t_(t),
       states_(steps + 1),
+      every_(std::max<int64_t>(every, 1)),
       dt_(dt),
       vtu_(vtu),
       with_truth_(with_truth),
@@ -239,6 +240,16 @@ RolloutWriter::~RolloutWriter() = default;
 void RolloutWriter::write_state(int64_t k, const at::Tensor& pred) {
   if (k != written_) throw Error(cat("RolloutWriter: state ", k, " written after ", written_, " states"));
   ++written_;
+  if (k % every_ == 0 || k == states_ - 1) write_series_state(k, pred);
+  if (k % 256 == 255) core::return_free_memory();  // the kept and the freed blocks interleave
+  if (!comm_.root()) return;
+  // The picture's states: the first, the middle and the last of states_ (a shorter run's last).
+  if (k == 0 || k == states_ / 2 || k == states_ - 1) shown_.emplace_back(k, pred.clone());
+  if (probe_node_ >= 0) probe_predicted_.push_back(pred[probe_node_][1].item<double>());
+}
+
+void RolloutWriter::write_series_state(int64_t k, const at::Tensor& pred) {
+  ++in_series_;
   std::vector<io::Field> fields{to_field("velocity_pred", pred)};
   if (with_truth_) {
     const at::Tensor truth = t_.velocity[k];
@@ -259,11 +270,6 @@ void RolloutWriter::write_state(int64_t k, const at::Tensor& pred) {
       series_->pvd->add(k * dt_, name);
     });
 #endif
-  if (k % 256 == 255) core::return_free_memory();  // the kept and the freed blocks interleave
-  if (!comm_.root()) return;
-  // The picture's states: the first, the middle and the last of states_ (a shorter run's last).
-  if (k == 0 || k == states_ / 2 || k == states_ - 1) shown_.emplace_back(k, pred.clone());
-  if (probe_node_ >= 0) probe_predicted_.push_back(pred[probe_node_][1].item<double>());
 }
 
 WakeProbe RolloutWriter::wake_probe() const {
@@ -355,9 +361,9 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
 
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
                                        const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
-                                       const Comm& comm, bool with_truth) {
+                                       const Comm& comm, bool with_truth, int64_t every) {
   const int64_t states = r.predicted.size(0);
-  RolloutWriter writer(base, t, states - 1, dt, vtu, deck_yaml, comm, with_truth, false);
+  RolloutWriter writer(base, t, states - 1, dt, vtu, deck_yaml, comm, with_truth, false, every);
   for (int64_t k = 0; k < states; ++k) writer.write_state(k, r.predicted[k]);
   return writer.finish(r, s);
 }

@@ -62,9 +62,10 @@ void remove_earlier_rollouts(const std::string& output_base);
 // were. A staging folder an earlier run left is removed at construction.
 class RolloutWriter {
  public:
-  // `steps`: the steps to come (states 0 .. steps).
+  // `steps`: the steps to come (states 0 .. steps). The series holds every `every`-th state and
+  // the last (output.every); the rest passes to the picture and the wake probe alone.
   RolloutWriter(std::string base, const TrajectoryData& t, int64_t steps, double dt, bool vtu, std::string deck_yaml,
-                const Comm& comm, bool with_truth, bool staged);
+                const Comm& comm, bool with_truth, bool staged, int64_t every = 1);
   ~RolloutWriter();
   RolloutWriter(const RolloutWriter&) = delete;
   RolloutWriter& operator=(const RolloutWriter&) = delete;
@@ -72,6 +73,7 @@ class RolloutWriter {
   void write_state(int64_t k, const at::Tensor& predicted);
   // The wake probe of the states written (node -1 without truth or before 4 states; rank 0).
   WakeProbe wake_probe() const;
+  int64_t series_states() const { return in_series_; }  // the states the series holds
   // Completes the indexes, moves a staged series to <dir> (calling `before_move` on rank 0 just
   // before: what an earlier run left goes), and writes the picture and, with truth, the metrics
   // of `r` and `s`. Returns the files rank 0 wrote besides the per-step data (.xmf, .pvd, .png,
@@ -83,9 +85,10 @@ class RolloutWriter {
 
  private:
   struct Series;
+  void write_series_state(int64_t k, const at::Tensor& predicted);
   std::string base_, out_;  // where the results go; where the series is written (staged or base_)
   const TrajectoryData& t_;
-  int64_t states_;
+  int64_t states_, every_;
   double dt_;
   bool vtu_, with_truth_, staged_;
   std::string deck_yaml_;
@@ -94,12 +97,12 @@ class RolloutWriter {
   std::vector<std::pair<int64_t, at::Tensor>> shown_;  // the picture's states: first, middle, last
   int64_t probe_node_ = -1;
   std::vector<double> probe_predicted_;  // the wake probe's predicted cross-stream velocity per state
-  int64_t written_ = 0;
+  int64_t written_ = 0, in_series_ = 0;
 };
 
 // A whole rollout `r` (with `predicted`) through RolloutWriter, unstaged.
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
                                        const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
-                                       const Comm& comm = Comm::self(), bool with_truth = true);
+                                       const Comm& comm = Comm::self(), bool with_truth = true, int64_t every = 1);
 
 }  // namespace tessera::train

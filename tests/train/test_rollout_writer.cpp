@@ -11,8 +11,10 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "core/atomic_file.hpp"
+#include "core/error.hpp"
 #include "tests/synthetic_flow.hpp"
 #include "tests/test_paths.hpp"
 #include "train/mesh_data.hpp"
@@ -35,6 +37,15 @@ int64_t listed_steps(const std::string& xmf) {
   int64_t n = 0;
   for (size_t at = s.find("<Time Value="); at != std::string::npos; at = s.find("<Time Value=", at + 1)) ++n;
   return n;
+}
+
+// The times an .xmf index lists.
+std::vector<double> listed_times(const std::string& xmf) {
+  const std::string s = text_of(xmf), mark = "<Time Value=\"";
+  std::vector<double> times;
+  for (size_t at = s.find(mark); at != std::string::npos; at = s.find(mark, at + 1))
+    times.push_back(std::stod(s.substr(at + mark.size())));
+  return times;
 }
 
 bool same_or_both_nan(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == Approx(b); }
@@ -125,4 +136,30 @@ TEST_CASE("a mesh rollout's one initial state is held as a view, not copies", "[
   // The parabolic inflow profile of peak 1.5 at mid-height (node (0, 1) of the 6 x 2 grid), zero on the walls.
   CHECK(held.velocity[3][7][0].item<float>() == Approx(1.5));
   CHECK(held.velocity[3][0][0].item<float>() == 0.0f);
+}
+
+TEST_CASE("output.every: the series holds every n-th state and the last", "[train][rollout]") {
+  const train::TrajectoryData t =
+      train::prepare_trajectory(test::synthetic_trajectory(6, 2, 8, 0.2, 0.4), mesh::AugmentOptions{}, "synthetic");
+  const std::string dir = test::test_out() + "/rollout_writer_every", base = dir + "/rollout";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  train::RolloutWriter writer(base, t, 7, 0.05, true, "", Comm::self(), true, false, 3);
+  train::Rollout r;
+  for (int64_t k = 0; k < 8; ++k) {
+    writer.write_state(k, t.velocity[k]);
+    if (k > 0) r.rmse.push_back(0), r.persistence_rmse.push_back(0);
+  }
+  writer.finish(r, train::RolloutSummary{});
+  CHECK(writer.series_states() == 4);  // states 0, 3, 6 and the last, 7
+  const std::vector<double> times = listed_times(base + ".xmf");
+  REQUIRE(times.size() == 4);
+  CHECK(times[0] == 0.0);
+  CHECK(times[1] == Approx(0.15));
+  CHECK(times[2] == Approx(0.3));
+  CHECK(times[3] == Approx(0.35));
+  for (int k : {0, 3, 6, 7}) CHECK(fs::exists(cat(dir, "/rollout_", k, ".vtu")));
+  for (int k : {1, 2, 4, 5}) CHECK_FALSE(fs::exists(cat(dir, "/rollout_", k, ".vtu")));
+  // The metrics and the wake probe's series keep every state.
+  CHECK(text_of(base + "_metrics.csv").find("\n7,") != std::string::npos);
 }
