@@ -142,24 +142,34 @@ bool already_complete(const DatasetOptions& o, const std::string& table) {
 
 // Trajectories still to do: no part file, one made with other settings, or one that cannot be
 // read (parts are committed atomically, so only damage from outside makes one unreadable: it is
-// made again, and named in `damaged`). Counts the others in `reused`.
-std::vector<int64_t> pending_trajectories(const DatasetOptions& o, int64_t& reused, std::vector<std::string>& damaged) {
+// made again, and named in `damaged`). Counts the others in `reused`. Collective: each rank opens
+// every size-th part (opening one took 11 ms: 10,000 parts were 2 minutes on every rank), and
+// every rank gets the whole answer.
+std::vector<int64_t> pending_trajectories(const DatasetOptions& o, const Comm& comm, int64_t& reused,
+                                          std::vector<std::string>& damaged) {
+  enum : int64_t { kMissing = 0, kReused = 1, kDamaged = 2 };  // per trajectory, summed over the ranks
   const std::string parts = parts_dir(o);
-  std::vector<int64_t> todo;
-  for (int64_t i = 0; i < o.total(); ++i) {
-    const std::string part = parts + "/" + part_name(i) + ".h5";
-    bool same = false;
-    if (std::filesystem::exists(part)) {
+  std::vector<int64_t> state(o.total(), kMissing);
+  run_on_every_rank(comm, [&] {  // an unexpected failure on one rank is every rank's, not a hang
+    for (int64_t i = comm.rank(); i < o.total(); i += comm.size()) {
+      const std::string part = parts + "/" + part_name(i) + ".h5";
+      if (!std::filesystem::exists(part)) continue;
       try {
-        same = io::DatasetReader(parts, part_name(i)).deck_yaml() == fingerprint(o, draw_sample(o, i));
+        if (io::DatasetReader(parts, part_name(i)).deck_yaml() == fingerprint(o, draw_sample(o, i))) state[i] = kReused;
       } catch (const Error& e) {
-        damaged.push_back(part);
+        state[i] = kDamaged;
       }
     }
-    if (same)
+  });
+  comm.allreduce_sum(state.data(), static_cast<int64_t>(state.size()));
+  std::vector<int64_t> todo;
+  for (int64_t i = 0; i < o.total(); ++i) {
+    if (state[i] == kReused) {
       ++reused;
-    else
-      todo.push_back(i);
+      continue;
+    }
+    if (state[i] == kDamaged) damaged.push_back(parts + "/" + part_name(i) + ".h5");
+    todo.push_back(i);
   }
   return todo;
 }
@@ -272,7 +282,7 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
                     "choose another dataset.dir, or replace it with --set dataset.overwrite=true"),
                 "dataset.dir");
   std::vector<std::string> damaged;
-  const std::vector<int64_t> todo = pending_trajectories(o, sum.reused, damaged);
+  const std::vector<int64_t> todo = pending_trajectories(o, comm, sum.reused, damaged);
   for (const auto& part : damaged) log->warn("{} cannot be read (damaged?); its trajectory is made again", part);
   const int64_t left = static_cast<int64_t>(todo.size());
   const int64_t now = o.max_new > 0 ? std::min<int64_t>(o.max_new, left) : left;
