@@ -88,7 +88,10 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   const io::DatasetReader& reader = *opened;
   // The trajectories are there: what an earlier rollout into this folder left goes, in either form
   // (train/mesh_rollout.cpp).
-  run_on_root(comm, [&] { remove_earlier_rollouts(o.output_base); });
+  run_on_root(comm, [&] {
+    remove_earlier_rollouts(o.output_base);
+    RolloutWriter::remove_staging(o.output_base);  // what a rollout of one trajectory left when stopped
+  });
   // The steps common to all trajectories, on every rank (max of the negated counts: their min).
   for (const auto& p : parts) steps = std::min(steps, p.steps() - 1);
   int64_t negated = -steps;

@@ -194,6 +194,28 @@ std::string RolloutWriter::staging_dir(const std::string& base) {
   return (b.parent_path() / (b.filename().string() + ".partial")).string();
 }
 
+void RolloutWriter::remove_staging(const std::string& base) {
+  namespace fs = std::filesystem;
+  const fs::path dir = staging_dir(base);
+  const std::string name = fs::path(base).filename().string();
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir, ec))) return;
+  const std::string where = cat(dir.string(), " is where tessera-rollout writes a series while it computes");
+  if (!fs::is_directory(fs::symlink_status(dir, ec)))
+    throw Error(cat(where, ", and a file of that name is in the way: move it, or choose another output.name"),
+                "output.name");
+  // Only what a writer of this name left (a run stopped while it computed): anything else is
+  // somebody's, and stays.
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string f = entry.path().filename().string();
+    if (!entry.is_regular_file(ec) || f.rfind(name, 0) != 0)
+      throw Error(cat(where, ", and it holds ", f, ", which no rollout named '", name,
+                      "' wrote there: move it, or choose another output.name"),
+                  "output.name");
+  }
+  fs::remove_all(dir);
+}
+
 RolloutWriter::RolloutWriter(std::string base, const TrajectoryData& t, int64_t steps, double dt, bool vtu,
                              std::string deck_yaml, const Comm& comm, bool with_truth, bool staged, int64_t every)
     : base_(std::move(base)),
@@ -211,7 +233,7 @@ RolloutWriter::RolloutWriter(std::string base, const TrajectoryData& t, int64_t 
       staged_ ? (std::filesystem::path(staging_dir(base_)) / std::filesystem::path(base_).filename()).string() : base_;
   run_on_root(comm_, [&] {
     if (staged_) {
-      std::filesystem::remove_all(staging_dir(base_));  // an earlier run's, stopped while it computed
+      remove_staging(base_);  // an earlier run's, stopped while it computed
       std::filesystem::create_directories(staging_dir(base_));
     } else {
       remove_earlier_outputs(base_);
@@ -280,7 +302,10 @@ WakeProbe RolloutWriter::wake_probe() const {
 
 std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSummary& s,
                                                const std::function<void()>& before_move) {
-  // The indexes list every step (they are rewritten at a pace while the steps are written).
+  // Every rank has written as many (the states come from one collective rollout): the same answer.
+  if (written_ != states_)
+    throw Error(cat("RolloutWriter: ", written_, " states written of the ", states_, " announced"));
+    // The indexes list every step (they are rewritten at a pace while the steps are written).
 #if TESSERA_HAVE_HDF5
   series_->xdmf->finish();
   series_->xdmf.reset();
@@ -293,9 +318,11 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
     if (before_move) before_move();
     if (!staged_) return;
     // Renames within one file system: the .xmf and .pvd name their files relative to themselves.
+    // The names first: renaming entries while a directory is read may skip some (NFS, FUSE).
     const std::filesystem::path dir = std::filesystem::path(base_).parent_path();
-    for (const auto& entry : std::filesystem::directory_iterator(staging_dir(base_)))
-      std::filesystem::rename(entry.path(), dir / entry.path().filename());
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(staging_dir(base_))) files.push_back(entry.path());
+    for (const auto& f : files) std::filesystem::rename(f, dir / f.filename());
     std::filesystem::remove(staging_dir(base_));
   });
   std::vector<std::string> written;
@@ -309,8 +336,6 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
   const double dt = dt_;
 #if TESSERA_HAVE_VTK
   if (comm_.root() && t_.mesh.dim == 2) {
-    if (!shown_.empty() && shown_.back().first != written_ - 1)
-      throw Error(cat("RolloutWriter: ", written_, " states written of the ", states_, " announced"));
     write_rollout_png(base + ".png", t_, shown_, dt, with_truth_);
     written.push_back(base + ".png");
   }

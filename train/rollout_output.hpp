@@ -76,12 +76,16 @@ class RolloutWriter {
   int64_t series_states() const { return in_series_; }  // the states the series holds
   // Completes the indexes, moves a staged series to <dir> (calling `before_move` on rank 0 just
   // before: what an earlier run left goes), and writes the picture and, with truth, the metrics
-  // of `r` and `s`. Returns the files rank 0 wrote besides the per-step data (.xmf, .pvd, .png,
-  // metrics), for the log.
+  // of `r` and `s` and the wake probe (the writer's own, from the states it saw; s.wake is not
+  // read). Throws on every rank unless every announced state was written. Returns the files rank 0 wrote besides the
+  // per-step data (.xmf, .pvd, .png, metrics), for the log.
   std::vector<std::string> finish(const Rollout& r, const RolloutSummary& s,
                                   const std::function<void()>& before_move = {});
   // <dir>/<name>.partial for `base` <dir>/<name>.
   static std::string staging_dir(const std::string& base);
+  // Removes staging_dir(base) as a stopped run left it; refuses (Error at output.name) a folder
+  // holding anything but files of this base name, or a file of that name. Call on one rank.
+  static void remove_staging(const std::string& base);
 
  private:
   struct Series;

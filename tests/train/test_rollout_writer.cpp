@@ -91,12 +91,14 @@ TEST_CASE("a staged rollout writer leaves the earlier results until it finishes"
   }
   CHECK_THROWS(writer.write_state(5, states[5]));  // states come in order
   CHECK(text_of(base + ".xmf") == "earlier");
-  bool earlier_removed_first = false;
+  bool called = false;
   const auto written = writer.finish(r, train::RolloutSummary{}, [&] {
-    earlier_removed_first = !fs::exists(base + ".xmf");
+    called = true;  // before the series moves in: the earlier results and the staged series both there
+    CHECK(text_of(base + ".xmf") == "earlier");
+    CHECK(listed_steps(staged + "/rollout.xmf") == 80);
     train::remove_earlier_rollouts(base);
   });
-  CHECK_FALSE(earlier_removed_first);  // before_move runs before the series moves in
+  REQUIRE(called);
   CHECK_FALSE(fs::exists(staged));
   CHECK(listed_steps(base + ".xmf") == 80);
   CHECK(fs::exists(base + "_000079.h5"));
@@ -162,4 +164,33 @@ TEST_CASE("output.every: the series holds every n-th state and the last", "[trai
   for (int k : {1, 2, 4, 5}) CHECK_FALSE(fs::exists(cat(dir, "/rollout_", k, ".vtu")));
   // The metrics and the wake probe's series keep every state.
   CHECK(text_of(base + "_metrics.csv").find("\n7,") != std::string::npos);
+}
+
+TEST_CASE("a staging folder is removed only when it holds a rollout's files", "[train][rollout]") {
+  const std::string dir = test::test_out() + "/rollout_staging", base = dir + "/rollout";
+  const std::string staged = train::RolloutWriter::staging_dir(base);
+  fs::remove_all(dir);
+  fs::create_directories(staged);
+  core::write_text_atomic(staged + "/rollout.xmf", "x");
+  core::write_text_atomic(staged + "/rollout_000003.h5", "x");
+  train::RolloutWriter::remove_staging(base);  // what a stopped run left
+  CHECK_FALSE(fs::exists(staged));
+  train::RolloutWriter::remove_staging(base);  // none: nothing to do
+  fs::create_directories(staged);
+  core::write_text_atomic(staged + "/rollout.xmf", "x");
+  core::write_text_atomic(staged + "/notes.txt", "mine");
+  CHECK_THROWS_WITH(train::RolloutWriter::remove_staging(base),
+                    Catch::Contains("rollout.partial is where tessera-rollout writes a series while it computes, and "
+                                    "it holds notes.txt, which no rollout named 'rollout' wrote there"));
+  CHECK(text_of(staged + "/notes.txt") == "mine");
+  fs::remove_all(staged);
+  core::write_text_atomic(staged, "a file");
+  try {
+    train::RolloutWriter::remove_staging(base);
+    FAIL("a file in the way was not refused");
+  } catch (const Error& e) {
+    CHECK(e.key() == "output.name");
+    CHECK(std::string(e.what()).find("a file of that name is in the way") != std::string::npos);
+  }
+  CHECK(text_of(staged) == "a file");
 }
