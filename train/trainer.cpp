@@ -155,6 +155,8 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
         c = load_checkpoint(o.init);
         require_same_setup(c, o.init, true);
         unpack_model(c, o.init, *model_, norms_);
+        // The model has seen that run's data too (and that of the runs it was fine-tuned from).
+        trained_on_.before = stored_trained_on(c, o.init).lineage();
       });
     });
     warn_other_dt(c, o.init);
@@ -345,8 +347,9 @@ void Trainer::load(const std::string& path) {
     c = load_checkpoint(path);
     require_same_setup(c, path, false);
     // data.dir may name another copy of the data (moved to scratch), not other data.
-    if (const std::string e = other_data_error(path, stored_trained_on(c, path), trained_on_); !e.empty())
-      throw Error(e, "data.dir");
+    const TrainedOn stored = stored_trained_on(c, path);
+    if (const std::string e = other_data_error(path, stored, trained_on_); !e.empty()) throw Error(e, "data.dir");
+    trained_on_.before = stored.before;  // a resumed fine-tuning run keeps what its start had seen
     unpack_model(c, path, *model_, norms_);
     unpack_adamw_state(c, path, model_->module().named_parameters(), *opt_);
     // The generator's state has one size for a build of libtorch; another would throw from inside it.

@@ -8,7 +8,9 @@
 #include "io/deck.hpp"
 #include "tests/synthetic_flow.hpp"
 #include "tests/test_paths.hpp"
+#include "train/checkpoint.hpp"
 #include "train/mesh_sim_family.hpp"
+#include "train/trained_on.hpp"
 #include "train/trainer.hpp"
 
 using namespace tessera;
@@ -84,6 +86,24 @@ TEST_CASE("train.init starts from a checkpoint's weights with a fresh optimiser"
     // With both keys the resumed run's own state wins (a fine-tuning run that was interrupted).
     train::Trainer both(train::mesh_sim_options(deck(family, {"train.init=" + ck, "train.resume=" + ck})), nullptr);
     CHECK(both.steps_done() == 4);
+
+    // The fine-tuned checkpoint records the data of the one it started from, through a resume
+    // and a second fine-tuning.
+    const std::string tuned_ck = out + "/tuned_" + family + ".h5", again_ck = out + "/again_" + family + ".h5";
+    tuned.save(tuned_ck);
+    const train::TrainedOn base_data = train::stored_trained_on(train::load_checkpoint(ck), ck);
+    const train::TrainedOn tuned_data = train::stored_trained_on(train::load_checkpoint(tuned_ck), tuned_ck);
+    REQUIRE(base_data.known());
+    CHECK(base_data.before.empty());
+    REQUIRE(tuned_data.before.size() == 1);
+    CHECK(tuned_data.before[0].source == base_data.source);
+    CHECK(tuned_data.before[0].fingerprints == base_data.fingerprints);
+    train::Trainer tuned_resumed(train::mesh_sim_options(deck(family, {"train.resume=" + tuned_ck})), nullptr);
+    tuned_resumed.save(again_ck);
+    CHECK(train::stored_trained_on(train::load_checkpoint(again_ck), again_ck).before.size() == 1);
+    train::Trainer tuned_twice(train::mesh_sim_options(deck(family, {"train.init=" + tuned_ck})), nullptr);
+    tuned_twice.save(again_ck);
+    CHECK(train::stored_trained_on(train::load_checkpoint(again_ck), again_ck).before.size() == 2);
   }
   const std::string ck = out + "/base_transformer.h5";
   CHECK_THROWS_WITH(train::Trainer(train::mesh_sim_options(deck("meshgraphnet", {"train.init=" + ck})), nullptr),

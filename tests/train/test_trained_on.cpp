@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "core/error.hpp"
 #include "tests/test_paths.hpp"
@@ -67,4 +68,45 @@ TEST_CASE("TrainedOn: stored in a checkpoint, compared on resume, named in rollo
         "well the model fits data it has seen, not how it does on trajectories it has not");
   CHECK_THAT(train::trained_on_warning(t, "/d/mixed.h5", {0, 5, 6}, {0, -1, 1}),
              Catch::StartsWith("/d/mixed.h5 #0, #6 are training trajectories #0, #1 of the model"));
+}
+
+TEST_CASE("TrainedOn of a fine-tuned model: the data of the models before it", "[trained_on]") {
+  const train::TrainedOn a{"/data/a/train.h5", {"0000beef", "12345678", "cafe0042"}};
+  const train::TrainedOn b{"/data/b/train.h5", {"000000b0", "000000b1"}, a.lineage()};  // fine-tuned from a
+  const train::TrainedOn c{"/data/c/train.h5", {"000000c0"}, b.lineage()};              // and then from b
+  REQUIRE(c.before.size() == 2);
+  CHECK(c.before[0].source == b.source);
+  CHECK(c.before[1].fingerprints == a.fingerprints);
+  CHECK(c.before[0].before.empty());
+  // Positions run through the generations: c's own, then b's, then a's.
+  CHECK(c.position("000000c0") == 0);
+  CHECK(c.position("000000b1") == 2);
+  CHECK(c.position("cafe0042") == 5);
+  CHECK(c.position("99999999") == -1);
+  CHECK(c.where(5) == std::pair<size_t, int64_t>{2, 2});
+  CHECK(c.where(1) == std::pair<size_t, int64_t>{1, 0});
+  // Stored and read back, every generation.
+  const std::string dir = test::test_out() + "/trained_on";
+  std::filesystem::create_directories(dir);
+  train::Checkpoint ck;
+  train::put_trained_on(ck, c);
+  train::save_checkpoint(dir + "/tuned.h5", ck);
+  const train::TrainedOn back = train::stored_trained_on(train::load_checkpoint(dir + "/tuned.h5"), dir + "/tuned.h5");
+  CHECK(back.fingerprints == c.fingerprints);
+  REQUIRE(back.before.size() == 2);
+  CHECK(back.before[1].source == a.source);
+  CHECK(back.before[1].fingerprints == a.fingerprints);
+  // A checkpoint from before the record (unknown data) adds no generation.
+  CHECK(train::TrainedOn{}.lineage().empty());
+  // The warning names the generation that trained on each trajectory.
+  CHECK(train::trajectory_trained_on_warning(c, "/d/train.h5", 7, "cafe0042") ==
+        "/d/train.h5 #7 is training trajectory #2 of the model 2 fine-tunings before it (trained on "
+        "/data/a/train.h5): its errors show how well the model fits data it has seen, not how it does on "
+        "trajectories it has not");
+  CHECK(train::trained_on_warning(b, "/d/x.h5", {0, 1, 2}, {b.position("000000b0"), -1, b.position("0000beef")}) ==
+        "/d/x.h5 #0 is training trajectory #0 of the model (trained on /data/b/train.h5); /d/x.h5 #2 is training "
+        "trajectory #0 of the model it was fine-tuned from (trained on /data/a/train.h5): their errors show how "
+        "well the model fits data it has seen, not how it does on trajectories it has not");
+  // A resume compares the run's own data alone.
+  CHECK(train::other_data_error("c.h5", c, {"/data/c/train.h5", {"000000c0"}}).empty());
 }
