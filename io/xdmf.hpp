@@ -1,7 +1,8 @@
 // XdmfSeries: XDMF3 + HDF5 time series, the primary output (ParaView, VisIt, meshio).
 // <base>.xmf is the index; <base>_mesh.h5 holds coordinates, cells and static fields;
 // <base>_<step>.h5 holds each step's fields. Each .h5 is written under a temporary name and
-// renamed, and the .xmf is rewritten atomically after each step until the rewrites have taken
+// renamed, and the .xmf is rewritten atomically (written out in pieces, not held whole: 900 bytes
+// a step) after each step until the rewrites have taken
 // 0.1 s, then at most 5% of the run's time (core/rewrite_pacer.hpp: rewritten at every one of
 // 4,000 steps, a 3.6 MB index cost 7 GB of writes), and by finish(): an interrupted run leaves a valid series of
 // the steps up to the last rewrite (every step of a short series). Every rank holds the whole mesh and fields; under
@@ -49,13 +50,16 @@ class XdmfSeries {
   int64_t num_nodes_, num_cells_;
   std::vector<Field> static_fields_;
   std::string deck_yaml_;
+  std::string step_file(size_t step) const;  // <base>_<step, 6 digits>.h5
+  // 16 bytes a step: a Step with its file name and field list cost about 400 (40 MB over 10^5
+  // steps); the lists, alike in every step of a run, are kept once each.
   struct Step {
     double time;
-    std::string h5;
-    std::vector<Field> fields;  // names and channels only (data dropped)
+    int64_t layout;  // index into layouts_; -1: no fields and no file
   };
   std::vector<Step> steps_;
-  size_t indexed_ = 0;  // steps the .xmf lists
+  std::vector<std::vector<Field>> layouts_;  // the distinct field lists: names and channels, no data
+  size_t indexed_ = 0;                       // steps the .xmf lists
   int64_t index_writes_ = 0;
   core::RewritePacer pacer_;
 };
