@@ -195,10 +195,11 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   const std::string fifty = steps >= 50 ? cat("50-step ", core::sci(mean[2]), " (persistence ", core::sci(mean[3]),
                                               ", ratio ", core::sci_ratio(mean[2], mean[3]), "); ")
                                         : std::string();
-  core::log_info(log.get(), cat("mean over ", count, " trajectories: 1-step RMSE ", core::sci(mean[0]),
-                                " (persistence ", core::sci(mean[1]), ", ratio ", core::sci_ratio(mean[0], mean[1]),
-                                "); ", fifty, "all ", steps, " steps ", core::sci(mean[4]), " (persistence ",
-                                core::sci(mean[5]), ", ratio ", core::sci_ratio(mean[4], mean[5]), ")"));
+  core::log_info(log.get(),
+                 cat("mean over ", core::counted(count, "trajectory", "trajectories"), ": 1-step RMSE ",
+                     core::sci(mean[0]), " (persistence ", core::sci(mean[1]), ", ratio ",
+                     core::sci_ratio(mean[0], mean[1]), "); ", fifty, "all ", steps, " steps ", core::sci(mean[4]),
+                     " (persistence ", core::sci(mean[5]), ", ratio ", core::sci_ratio(mean[4], mean[5]), ")"));
   // The median, not the mean: a trajectory below the shedding onset has a probe signal of slow
   // drift whose "frequency" error can be arbitrarily large.
   std::vector<double> frequency_errors;
