@@ -122,8 +122,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // Only rank 0 logs and writes the metrics: the whole-graph one-step error is computed there
   // alone; a rollout without ground truth has none (its one-step predictions doubled its time).
   const RolloutSummary summary = summarize(
-      r, comm.root() && o.from_dataset ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{},
-      nullptr, dt);
+      r, comm.root() && o.from_dataset ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{});
   // The results are there: what an earlier rollout into this folder left goes, in either form (a
   // rollout of one trajectory after a list, or the other way round, left the other's files:
   // rollout_12.vtu, step 12 of one trajectory, beside rollout_0.pvd, trajectory 0 of a list),

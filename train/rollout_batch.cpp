@@ -129,8 +129,10 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   auto store = [&](size_t j, const Rollout& r, const OneStepError& one) {
     if (const std::string w = divergence_warning(r, cat("trajectory ", o.trajectories[mine[j]])); !w.empty())
       core::log_warn(log.get(), w);
-    const RolloutSummary s = summarize(r, one, &parts[j], dt);
-    const WakeProbe& w = s.wake;
+    const RolloutSummary s = summarize(r, one);
+    const std::string base = cat(o.output_base, "_", o.trajectories[mine[j]]);
+    WakeProbe w;
+    write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true, o.every, &w);
     // The 50-step columns only when 50 steps were run (as <name>_summary.csv's 50-step row).
     const double r50 = steps >= 50 ? s.rmse_50 : NAN, p50 = steps >= 50 ? s.persistence_50 : NAN;
     const double row[kColumns] = {s.one_step,
@@ -144,8 +146,6 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                                   w.amplitude_true,
                                   w.amplitude_pred};
     std::copy(row, row + kColumns, table.begin() + mine[j] * kColumns);
-    const std::string base = cat(o.output_base, "_", o.trajectories[mine[j]]);
-    write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true, o.every);
   };
   // A line every 10 s while this rank computes its share.
   core::Progress progress(log, cat("rollout steps of rank ", comm.rank(), "'s trajectories"),

@@ -131,17 +131,10 @@ TrajectoryData held_for(TrajectoryData t, int64_t steps) {
   return t;
 }
 
-RolloutSummary summarize(const Rollout& r, const OneStepError& one, const TrajectoryData* truth, double dt) {
+RolloutSummary summarize(const Rollout& r, const OneStepError& one) {
   const int64_t all = static_cast<int64_t>(r.rmse.size());
-  return {one.model_rmse,
-          one.persistence_rmse,
-          r.rmse_over(1),
-          r.rmse_over(50),
-          r.rmse_over(all),
-          r.persistence_over(1),
-          r.persistence_over(50),
-          r.persistence_over(all),
-          truth ? wake_probe(truth->velocity, r.predicted, truth->node_type, truth->pos, dt) : WakeProbe{}};
+  return {one.model_rmse,   one.persistence_rmse,  r.rmse_over(1),         r.rmse_over(50),
+          r.rmse_over(all), r.persistence_over(1), r.persistence_over(50), r.persistence_over(all)};
 }
 
 // Every file write_rollout writes for `base`: a rerun into the same output.dir must not leave
@@ -294,19 +287,13 @@ void RolloutWriter::write_series_state(int64_t k, const at::Tensor& pred) {
 #endif
 }
 
-WakeProbe RolloutWriter::wake_probe() const {
-  if (probe_node_ < 0 || written_ < 4) return {};
-  const at::Tensor predicted = at::tensor(probe_predicted_, at::kDouble);
-  return wake_probe_at(probe_node_, t_.pos, cross_stream_signal(t_.velocity, probe_node_, written_), predicted, dt_);
-}
-
 std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSummary& s,
                                                const std::function<void()>& before_move) {
   // Every rank has written as many (the states come from one collective rollout): the same answer.
   if (written_ != states_)
     throw Error(cat("RolloutWriter: ", written_, " states written of the ", states_, " announced"));
-    // The indexes list every step (they are rewritten at a pace while the steps are written).
 #if TESSERA_HAVE_HDF5
+  // The indexes list every step (they are rewritten at a pace while the steps are written).
   series_->xdmf->finish();
   series_->xdmf.reset();
 #endif
@@ -357,7 +344,14 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
   sum << "rollout_rmse_all," << s.rmse_all << "," << s.persistence_all << "\n"
       << "rollout_steps," << r.rmse.size() << "," << r.rmse.size() << "\n";
   core::write_text_atomic(base + "_summary.csv", sum.str());
-  const WakeProbe probe = wake_probe();
+  // The probe's signals, in the data and in the prediction: [states] doubles.
+  at::Tensor truth_signal, predicted_signal;
+  if (probe_node_ >= 0 && written_ >= 4) {
+    truth_signal = cross_stream_signal(t_.velocity, probe_node_, written_);
+    predicted_signal = at::tensor(probe_predicted_, at::kDouble);
+    probe_ = wake_probe_at(probe_node_, t_.pos, truth_signal, predicted_signal, dt);
+  }
+  const WakeProbe& probe = probe_;
   std::ostringstream wake;
   wake.precision(8);
   wake << "node,x,y,frequency_true,frequency_pred,amplitude_true,amplitude_pred\n"
@@ -368,7 +362,6 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
   written.push_back(base + "_summary.csv");
   written.push_back(base + "_wake_probe.csv");
   if (probe.node < 0) return written;
-  const at::Tensor truth_signal = cross_stream_signal(t_.velocity, probe.node, written_);
   const double* v = truth_signal.data_ptr<double>();
   std::ostringstream signal;
   signal.precision(8);
@@ -378,7 +371,7 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
   core::write_text_atomic(base + "_wake_probe_series.csv", signal.str());
   written.push_back(base + "_wake_probe_series.csv");
 #if TESSERA_HAVE_VTK
-  write_wake_png(base + "_wake_probe.png", truth_signal, at::tensor(probe_predicted_, at::kDouble), r, probe, dt);
+  write_wake_png(base + "_wake_probe.png", truth_signal, predicted_signal, r, probe, dt);
   written.push_back(base + "_wake_probe.png");
 #endif
   return written;
@@ -386,11 +379,13 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
 
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
                                        const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
-                                       const Comm& comm, bool with_truth, int64_t every) {
+                                       const Comm& comm, bool with_truth, int64_t every, WakeProbe* probe) {
   const int64_t states = r.predicted.size(0);
   RolloutWriter writer(base, t, states - 1, dt, vtu, deck_yaml, comm, with_truth, false, every);
   for (int64_t k = 0; k < states; ++k) writer.write_state(k, r.predicted[k]);
-  return writer.finish(r, s);
+  std::vector<std::string> written = writer.finish(r, s);
+  if (probe) *probe = writer.wake_probe();
+  return written;
 }
 
 }  // namespace tessera::train

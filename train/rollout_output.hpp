@@ -37,11 +37,9 @@ struct RolloutSummary {
   double one_step = 0, one_step_persistence = 0;
   double rmse_1 = 0, rmse_50 = 0, rmse_all = 0;
   double persistence_1 = 0, persistence_50 = 0, persistence_all = 0;
-  WakeProbe wake;  // against `truth` when given (node -1 otherwise)
 };
-// `truth`: the data of the rolled-out trajectory (its whole graph), for the wake probe; null
-// where there is none or where no one writes it (ranks other than 0).
-RolloutSummary summarize(const Rollout& r, const OneStepError& one, const TrajectoryData* truth, double dt);
+// The wake probe is RolloutWriter's, taken from the states as they pass.
+RolloutSummary summarize(const Rollout& r, const OneStepError& one);
 
 // Removes what an earlier tessera-rollout into `output_base` left in either form, so that a run
 // in the other form leaves nothing that would pass for its own: the single trajectory's files
@@ -71,14 +69,14 @@ class RolloutWriter {
   RolloutWriter& operator=(const RolloutWriter&) = delete;
   // State k (k = 0, 1, ... in order), the global [N, 2] prediction on the host.
   void write_state(int64_t k, const at::Tensor& predicted);
-  // The wake probe of the states written (node -1 without truth or before 4 states; rank 0).
-  WakeProbe wake_probe() const;
+  // The wake probe finish() wrote (node -1 before it, without truth, or under 4 states; rank 0).
+  const WakeProbe& wake_probe() const { return probe_; }
   int64_t series_states() const { return in_series_; }  // the states the series holds
   // Completes the indexes, moves a staged series to <dir> (calling `before_move` on rank 0 just
   // before: what an earlier run left goes), and writes the picture and, with truth, the metrics
-  // of `r` and `s` and the wake probe (the writer's own, from the states it saw; s.wake is not
-  // read). Throws on every rank unless every announced state was written. Returns the files rank 0 wrote besides the
-  // per-step data (.xmf, .pvd, .png, metrics), for the log.
+  // of `r` and `s` and the wake probe of the states it saw. Throws on every rank unless every
+  // announced state was written. Returns the files rank 0 wrote besides the per-step data (.xmf,
+  // .pvd, .png, metrics), for the log.
   std::vector<std::string> finish(const Rollout& r, const RolloutSummary& s,
                                   const std::function<void()>& before_move = {});
   // <dir>/<name>.partial for `base` <dir>/<name>.
@@ -101,12 +99,15 @@ class RolloutWriter {
   std::vector<std::pair<int64_t, at::Tensor>> shown_;  // the picture's states: first, middle, last
   int64_t probe_node_ = -1;
   std::vector<double> probe_predicted_;  // the wake probe's predicted cross-stream velocity per state
+  WakeProbe probe_;
   int64_t written_ = 0, in_series_ = 0;
 };
 
-// A whole rollout `r` (with `predicted`) through RolloutWriter, unstaged.
+// A whole rollout `r` (with `predicted`) through RolloutWriter, unstaged; `probe`, when given,
+// receives the wake probe it wrote.
 std::vector<std::string> write_rollout(const std::string& base, const TrajectoryData& t, const Rollout& r,
                                        const RolloutSummary& s, double dt, bool vtu, const std::string& deck_yaml,
-                                       const Comm& comm = Comm::self(), bool with_truth = true, int64_t every = 1);
+                                       const Comm& comm = Comm::self(), bool with_truth = true, int64_t every = 1,
+                                       WakeProbe* probe = nullptr);
 
 }  // namespace tessera::train

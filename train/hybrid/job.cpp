@@ -122,7 +122,7 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
         run_with_progress("solver-alone steps", {0, 1, Trigger::Fixed, 0}, {}, reference));
   }
   const OneStepError one = comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{};
-  const HybridSummary s = summarize_hybrid(h, one, alone.get(), comm.root() ? &t : nullptr, dt);
+  const HybridSummary s = summarize_hybrid(h, one, alone.get());
   const auto written = write_hybrid(o.output_base, t, h, alone.get(), s, o.schedule, dt, o.vtu, o.deck_yaml, comm);
   std::string cost;
   if (s.solver_alone_seconds)

@@ -8,10 +8,9 @@
 
 namespace tessera::train::hybrid {
 
-HybridSummary summarize_hybrid(const HybridResult& h, const OneStepError& one, const HybridResult* alone,
-                               const TrajectoryData* truth, double dt) {
+HybridSummary summarize_hybrid(const HybridResult& h, const OneStepError& one, const HybridResult* alone) {
   HybridSummary s;
-  s.rollout = summarize(h.rollout, one, truth, dt);
+  s.rollout = summarize(h.rollout, one);
   s.solver_fraction = h.solver_fraction();
   s.surrogate_seconds = h.surrogate_seconds;
   s.solver_seconds = h.solver_seconds;

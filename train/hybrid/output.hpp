@@ -24,9 +24,7 @@ struct HybridSummary {
   double surrogate_seconds = 0, solver_seconds = 0, seconds = 0;
   std::optional<double> solver_alone_seconds, solver_alone_rmse;
 };
-// `truth` as train::summarize takes it.
-HybridSummary summarize_hybrid(const HybridResult& hybrid, const OneStepError& one, const HybridResult* solver_alone,
-                               const TrajectoryData* truth, double dt);
+HybridSummary summarize_hybrid(const HybridResult& hybrid, const OneStepError& one, const HybridResult* solver_alone);
 
 // Collective (the XDMF data); rank 0 writes the rest. Returns the files rank 0 wrote.
 std::vector<std::string> write_hybrid(const std::string& base, const TrajectoryData& truth, const HybridResult& hybrid,
