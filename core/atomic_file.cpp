@@ -182,21 +182,47 @@ void ensure_parent_dir(const std::string& path) {
   if (ec) throw Error(cat(dir.string(), ": cannot create output directory: ", ec.message()));
 }
 
-void write_file(const std::string& path, const void* data, size_t size) {
+namespace {
+
+// write_file's work for a text handed over in pieces.
+void write_pieces(const std::string& path, const TextPieces& pieces) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) throw Error(cat(path, ": cannot open for writing: ", std::strerror(errno)));
-  if (const int err = write_all(fd, data, size); err != 0) {
+  size_t size = 0;  // bytes written so far, for the message
+  try {
+    pieces([&](std::string_view piece) {
+      if (const int err = write_all(fd, piece.data(), piece.size()); err != 0)
+        throw Error(cat(path, ": writing ", size + piece.size(), " bytes failed: ", std::strerror(err)));
+      size += piece.size();
+    });
+  } catch (...) {
     ::close(fd);
-    throw Error(cat(path, ": writing ", size, " bytes failed: ", std::strerror(err)));
+    throw;
   }
   // Network file systems may report a full disk only here.
   if (::close(fd) != 0) throw Error(cat(path, ": writing ", size, " bytes failed: ", std::strerror(errno)));
+}
+
+}  // namespace
+
+void write_file(const std::string& path, const void* data, size_t size) {
+  write_pieces(path, [&](const std::function<void(std::string_view)>& write) {
+    write(std::string_view(static_cast<const char*>(data), size));
+  });
 }
 
 void write_text_atomic(const std::string& path, const std::string& text) {
   ensure_parent_dir(path);
   TemporaryOutput temp(temp_path(path));
   write_file(temp.path(), text.data(), text.size());
+  commit_temp(path);
+  temp.keep();
+}
+
+void write_text_atomic(const std::string& path, const TextPieces& pieces) {
+  ensure_parent_dir(path);
+  TemporaryOutput temp(temp_path(path));
+  write_pieces(temp.path(), pieces);
   commit_temp(path);
   temp.keep();
 }

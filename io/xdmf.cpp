@@ -1,19 +1,15 @@
 #include "io/xdmf.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <sstream>
+#include <string_view>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/on_root.hpp"
-#include "core/write_all.hpp"
 #include "io/h5.hpp"
 
 namespace tessera::io {
@@ -182,59 +178,44 @@ std::string XdmfSeries::attributes_xml(const std::string& h5_name, const std::ve
 }
 
 void XdmfSeries::write_index() {
-  const std::string mesh_h5 = file_name(base_ + "_mesh.h5"), path = xmf_path();
-  core::ensure_parent_dir(path);
-  core::TemporaryOutput temp(core::temp_path(path));
-  struct File {
-    int fd;
-    ~File() {
-      if (fd >= 0) ::close(fd);
+  const std::string mesh_h5 = file_name(base_ + "_mesh.h5");
+  // Handed over a piece at a time: the whole text is about 900 bytes a step (90 MB at 10^5
+  // steps), which held whole, with its stream's buffer, raised a long rollout's memory by 4 KB a
+  // step.
+  core::write_text_atomic(xmf_path(), [&](const std::function<void(std::string_view)>& write) {
+    std::ostringstream os;
+    os << std::setprecision(17);
+    const auto hand_over = [&](bool last) {
+      if (!last && os.tellp() < (1 << 20)) return;
+      write(os.str());
+      os.str("");
+    };
+    os << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n  <Domain>\n";
+    if (!deck_yaml_.empty())
+      // XDMF3 readers (ParaView's Xdmf3 Reader S/T) require the Value attribute; element text
+      // aborts them.
+      os << "  <Information Name=\"tessera_deck\" Value=\"" << xml_attribute(deck_yaml_) << "\"/>\n";
+    os << "  <Grid Name=\"series\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+    const std::string statics = attributes_xml(mesh_h5, static_fields_);
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      const Step& s = steps_[i];
+      os << "    <Grid Name=\"step_" << i << "\" GridType=\"Uniform\">\n"
+         << "      <Time Value=\"" << s.time << "\"/>\n"
+         << "      <Topology TopologyType=\"" << topology_ << "\" NumberOfElements=\"" << num_cells_ << "\">\n"
+         << "        <DataItem Dimensions=\"" << num_cells_ << " " << npc_
+         << "\" NumberType=\"Int\" Precision=\"8\" Format=\"HDF\">" << mesh_h5 << ":/cells</DataItem>\n"
+         << "      </Topology>\n"
+         << "      <Geometry GeometryType=\"XYZ\">\n"
+         << "        <DataItem Dimensions=\"" << num_nodes_
+         << " 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << mesh_h5 << ":/coords</DataItem>\n"
+         << "      </Geometry>\n"
+         << statics << (s.layout < 0 ? std::string() : attributes_xml(file_name(step_file(i)), layouts_[s.layout]))
+         << "    </Grid>\n";
+      hand_over(false);
     }
-  } file{::open(temp.path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)};
-  if (file.fd < 0) throw Error(cat(temp.path(), ": cannot open for writing: ", std::strerror(errno)));
-  std::ostringstream os;
-  os << std::setprecision(17);
-  // Written out a piece at a time: the whole text is about 900 bytes a step (90 MB at 10^5 steps),
-  // which held whole, with its stream's buffer, raised a long rollout's memory by 4 KB a step.
-  const auto flush = [&](bool last) {
-    if (!last && os.tellp() < (1 << 20)) return;
-    const std::string piece = os.str();
-    int err = core::write_all(file.fd, piece.data(), piece.size());
-    if (last) {
-      // Network file systems may report a full disk only here.
-      if (::close(file.fd) != 0 && err == 0) err = errno;
-      file.fd = -1;
-    }
-    if (err != 0) throw Error(cat(path, ": writing the index failed: ", std::strerror(err)));
-    os.str("");
-  };
-  os << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n  <Domain>\n";
-  if (!deck_yaml_.empty())
-    // XDMF3 readers (ParaView's Xdmf3 Reader S/T) require the Value attribute; element text
-    // aborts them.
-    os << "  <Information Name=\"tessera_deck\" Value=\"" << xml_attribute(deck_yaml_) << "\"/>\n";
-  os << "  <Grid Name=\"series\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-  const std::string statics = attributes_xml(mesh_h5, static_fields_);
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    const Step& s = steps_[i];
-    os << "    <Grid Name=\"step_" << i << "\" GridType=\"Uniform\">\n"
-       << "      <Time Value=\"" << s.time << "\"/>\n"
-       << "      <Topology TopologyType=\"" << topology_ << "\" NumberOfElements=\"" << num_cells_ << "\">\n"
-       << "        <DataItem Dimensions=\"" << num_cells_ << " " << npc_
-       << "\" NumberType=\"Int\" Precision=\"8\" Format=\"HDF\">" << mesh_h5 << ":/cells</DataItem>\n"
-       << "      </Topology>\n"
-       << "      <Geometry GeometryType=\"XYZ\">\n"
-       << "        <DataItem Dimensions=\"" << num_nodes_ << " 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
-       << mesh_h5 << ":/coords</DataItem>\n"
-       << "      </Geometry>\n"
-       << statics << (s.layout < 0 ? std::string() : attributes_xml(file_name(step_file(i)), layouts_[s.layout]))
-       << "    </Grid>\n";
-    flush(false);
-  }
-  os << "  </Grid>\n  </Domain>\n</Xdmf>\n";
-  flush(true);
-  core::commit_temp(path);
-  temp.keep();
+    os << "  </Grid>\n  </Domain>\n</Xdmf>\n";
+    hand_over(true);
+  });
   indexed_ = steps_.size();
   ++index_writes_;
 }
