@@ -54,10 +54,9 @@ OneStepError one_step_error(Simulator& model, const Normalizers& norms, const st
 double Rollout::rmse_over(int64_t first) const { return combine(rmse, first); }
 double Rollout::persistence_over(int64_t first) const { return combine(persistence_rmse, first); }
 
-int64_t Rollout::first_non_finite_step() const {
-  if (!predicted.defined()) return non_finite_from;
-  if (predicted.numel() == 0) return -1;
-  const at::Tensor finite = at::isfinite(predicted).reshape({predicted.size(0), -1}).all(1);
+int64_t first_non_finite_state(const at::Tensor& states) {
+  if (states.numel() == 0) return -1;
+  const at::Tensor finite = at::isfinite(states).reshape({states.size(0), -1}).all(1);
   const at::Tensor bad = at::nonzero(finite.logical_not());
   return bad.numel() == 0 ? -1 : bad[0][0].item<int64_t>();
 }

@@ -47,14 +47,16 @@ struct Rollout {
   // [steps + 1, N, 2] on the host, from the true v_0; undefined from stream_rollout, which hands
   // the states on instead of keeping them.
   at::Tensor predicted;
-  std::vector<double> rmse, persistence_rmse;   // per step 1..steps
-  int64_t non_finite_from = -1;                 // stream_rollout's first non-finite step (-1: none)
+  std::vector<double> rmse, persistence_rmse;  // per step 1..steps
+  // The first step whose predicted state is not finite (NaN or Inf: the model diverged), or -1.
+  // Set by whoever makes the states (stream_rollout as it hands them on; first_non_finite_state
+  // of the states where a rollout is assembled from kept ones: a batch's part, the hybrid).
+  int64_t non_finite_from = -1;
   double rmse_over(int64_t first_steps) const;  // RMSE over steps 1..first_steps (all if larger)
   double persistence_over(int64_t first_steps) const;
-  // The first step whose predicted state is not finite (NaN or Inf: the model diverged), or -1:
-  // from `predicted` where it is kept, non_finite_from otherwise.
-  int64_t first_non_finite_step() const;
 };
+// The first k whose states[k] (any shape) is not all finite, or -1.
+int64_t first_non_finite_state(const at::Tensor& states);
 // A bundling model (model.bundle K) advances K steps per forward pass; boundary nodes are imposed
 // on each and the last feeds the next pass.
 // On a partitioned trajectory (collective over `comm`): each rank advances the nodes it owns,

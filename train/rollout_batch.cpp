@@ -29,6 +29,7 @@ namespace {
 Rollout part_of(const Rollout& r, const TrajectoryData& part, int64_t offset) {
   Rollout p;
   p.predicted = r.predicted.narrow(1, offset, part.nodes());
+  p.non_finite_from = first_non_finite_state(p.predicted);  // its own, not the batch's
   const at::Tensor truth = part.velocity.cpu();
   for (int64_t k = 1; k < p.predicted.size(0); ++k) {
     p.rmse.push_back(std::sqrt((p.predicted[k] - truth[k]).pow(2).mean().item<double>()));

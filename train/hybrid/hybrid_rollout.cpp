@@ -136,6 +136,7 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
     if (on_step) on_step();
   }
   r.rollout.predicted = at::stack(states);
+  r.rollout.non_finite_from = first_non_finite_state(r.rollout.predicted);
   r.seconds = since(start);
   for (double* t : {&r.surrogate_seconds, &r.solver_seconds, &r.seconds}) comm.allreduce_max(t, 1);
   return r;
