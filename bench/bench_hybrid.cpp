@@ -171,9 +171,10 @@ int main(int argc, char** argv) {
     }
     io::LinePlot plot{
         "hybrid rollout: error against cost", "wall time / solver only", "RMSE over all steps / persistence", true, {}};
-    // One curve from the pure surrogate (K = infinity) through the fixed schedules to the pure
-    // solver (K = 0), and the divergence triggers.
-    io::PlotSeries fixed{"fixed K, M", {}, {}}, divergence{"divergence trigger", {}, {}};
+    // A point per schedule, from the pure surrogate (K = infinity) through the fixed schedules to
+    // the pure solver (K = 0), and the divergence triggers (joined by a line, the schedules could
+    // not be told apart; hybrid_curve.csv names each point).
+    io::PlotSeries fixed{"fixed K, M", {}, {}, true}, divergence{"divergence trigger", {}, {}, true};
     std::vector<Point> sorted = points;
     std::sort(sorted.begin(), sorted.end(), [](const Point& a, const Point& b) { return a.cost < b.cost; });
     for (const Point& p : sorted) {

@@ -88,6 +88,22 @@ int64_t Canvas::text(int64_t x, int64_t y, const std::string& s, int size, Rgb c
 #endif
 }
 
+int64_t Canvas::text_width(const std::string& s, int size) {
+#if TESSERA_HAVE_VTK
+  if (s.empty()) return 0;
+  vtkNew<vtkTextProperty> prop;
+  prop->SetFontFamilyToArial();
+  prop->SetFontSize(size);
+  vtkNew<vtkImageData> image;
+  int dims[2] = {0, 0};
+  if (!vtkFreeTypeTools::GetInstance()->RenderString(prop, vtkStdString(s), 72, image, dims)) return 0;
+  return dims[0];
+#else
+  (void)s, (void)size;
+  return 0;
+#endif
+}
+
 void Canvas::write_png(const std::string& path) const { io::write_png(path, width_, height_, rgb_); }
 
 }  // namespace tessera::io

@@ -25,6 +25,8 @@ class Canvas {
   // Text of `size` pixels whose top edge is at y, anchored at x by `align`; returns its width.
   // Builds without VTK draw no text and return 0.
   int64_t text(int64_t x, int64_t y, const std::string& s, int size = 13, Rgb c = {0, 0, 0}, Align align = Align::left);
+  // The width text() would draw `s` in, without drawing it (a legend box sized to its names).
+  static int64_t text_width(const std::string& s, int size = 13);
   void write_png(const std::string& path) const;
 
  private:

@@ -11,6 +11,9 @@ struct PlotSeries {
   std::string name;
   std::vector<double> x, y;  // non-finite points (and y <= 0 on a log axis) are skipped
   bool markers = false;      // a marker per point, unjoined (isolated events, e.g. the solver's steps)
+  // Drawn dashed: a baseline or a copy (persistence, the best so far) that may lie on the curve
+  // it is compared with; that curve shows through its gaps (drawn solid, it hid the model's).
+  bool dashed = false;
 };
 
 struct LinePlot {

@@ -183,10 +183,14 @@ class LossHistory {
   // Ranks that read no history (all but rank 0) go on from rank 0's smoothed loss at the resumed
   // step, so that their progress lines match rank 0's (they began anew).
   void continue_from(double smoothed) { carried_ = smoothed; }
-  // Adds a step's loss; returns the smoothed loss.
+  // Adds a step's loss; returns the smoothed loss: the mean of the losses so far, weighted 0.98 to
+  // the power of their age, with Adam's bias correction (step - 1 losses came before this one; an
+  // average that started at the first loss stayed near it for about 50 steps: a PINN's smoothed
+  // loss 1.3e5 after 20 steps whose losses were 1.1e5).
   double add(int64_t step, double loss) {
     const double before = smooth.y.empty() ? carried_ : smooth.y.back();
-    const double avg = std::isnan(before) ? loss : 0.98 * before + 0.02 * loss;
+    const double kept = std::pow(0.98, double(std::max<int64_t>(step - 1, 0)));  // 1 - the earlier weights' sum
+    const double avg = std::isnan(before) ? loss : (0.98 * before * (1 - kept) + 0.02 * loss) / (1 - 0.98 * kept);
     raw.x.push_back(double(step)), raw.y.push_back(loss);
     smooth.x.push_back(double(step)), smooth.y.push_back(avg);
     return avg;
@@ -393,13 +397,21 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
     std::vector<io::LinePlot> plots = {
         {"training loss", "step", "loss", true, {losses_so_far.raw, losses_so_far.smooth}}};
     // Errors and their persistence baselines on a log scale (the PINN's and NeuralStagger's
-    // relative errors and residual were left out: only losses and RMSEs were drawn), accuracies
-    // on their own linear panel.
-    if (auto val = metrics.series_named({"loss", "rmse", "persistence", "rel_l2", "rel_spectral", "residual"});
-        !val.empty())
-      plots.push_back({"validation (metrics.csv)", "step", "", true, std::move(val)});
+    // relative errors and residual were left out: only losses and RMSEs were drawn), losses on a
+    // panel of their own (a PINN's loss of 1e5 beside its relative error of 1 left two flat lines),
+    // accuracies on their own linear panel. Baselines and best-so-far copies are dashed: drawn
+    // solid, one lay on the model's curve and hid it.
+    auto dash_baselines = [](std::vector<io::PlotSeries> s) {
+      for (io::PlotSeries& p : s)
+        p.dashed = p.name.find("persistence") != std::string::npos || p.name.find("best") != std::string::npos;
+      return s;
+    };
+    if (auto val = metrics.series_named({"rmse", "persistence", "rel_l2", "rel_spectral", "residual"}); !val.empty())
+      plots.push_back({"validation errors (metrics.csv)", "step", "", true, dash_baselines(std::move(val))});
+    if (auto loss = metrics.series_named({"loss"}); !loss.empty())
+      plots.push_back({"losses (metrics.csv)", "step", "", true, std::move(loss)});
     if (auto acc = metrics.series_named({"acc", "test_at_best"}); !acc.empty())
-      plots.push_back({"accuracy (metrics.csv)", "step", "", false, std::move(acc)});
+      plots.push_back({"accuracy (metrics.csv)", "step", "", false, dash_baselines(std::move(acc))});
     try {
       io::write_line_plots_png(o.output_dir + "/training.png", plots);
       core::log_info(log.get(), cat("wrote ", o.output_dir, "/training.png"));

@@ -87,7 +87,7 @@ void write_wake_png(const std::string& path, const at::Tensor& true_signal, cons
     truth.x.push_back(k * dt), truth.y.push_back(v[k]);
     model.x.push_back(k * dt), model.y.push_back(m[k]);
   }
-  io::PlotSeries err{"model", {}, {}}, pers{"persistence", {}, {}};
+  io::PlotSeries err{"model", {}, {}}, pers{"persistence", {}, {}, false, true};  // dashed: a baseline
   for (size_t k = 0; k < r.rmse.size(); ++k) {
     err.x.push_back((k + 1) * dt), err.y.push_back(r.rmse[k]);
     pers.x.push_back((k + 1) * dt), pers.y.push_back(r.persistence_rmse[k]);
@@ -166,7 +166,7 @@ void remove_earlier_rollouts(const std::string& output_base) {
 }
 
 std::string divergence_warning(const Rollout& r, const std::string& what) {
-  const int64_t s = r.first_non_finite_step();
+  const int64_t s = r.non_finite_from;
   return s < 0 ? ""
                : cat(what, ": the prediction is not finite (NaN or Inf) from step ", s,
                      " on: the model diverged, and its errors from there on are not finite");

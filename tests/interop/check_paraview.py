@@ -79,7 +79,15 @@ for spec in specs:
         view.ViewSize = [480, 240]
         display = pv.Show(reader, view)
         if arrays:
-            pv.ColorBy(display, ("POINTS", arrays[0]))
+            # A velocity where there is one, at the last step (the alphabetically first array of a
+            # rollout is its error, zero everywhere at t = 0: the picture was uniform), in the
+            # range of its values.
+            shown = next((a for a in arrays if a.startswith("velocity")), arrays[0])
+            times = list(getattr(reader, "TimestepValues", None) or [])
+            if times:
+                view.ViewTime = times[-1]
+            pv.ColorBy(display, ("POINTS", shown))
+            display.RescaleTransferFunctionToDataRange(False, False)
         pv.ResetCamera(view)
         shot = os.path.join(out_dir, f"{os.path.basename(path)}.{name}.png")
         pv.SaveScreenshot(shot, view)

@@ -289,3 +289,66 @@ TEST_CASE("line plots: a million points draw as their envelope, spikes kept", "[
   CHECK(std::abs(thinned[1] - whole[1]) <= 1);
   CHECK(whole[1] - whole[0] > 200);  // the spike's column spans the plot
 }
+
+// Found by a review of the pictures (2026-12-07): the lower part of a log axis had no labels, a
+// model's curve hid under its persistence baseline, the legend covered the curves, an axis of
+// steps had ticks at 1.5 and 2.5.
+TEST_CASE("line plots: log ticks over all the data, dashed baselines, the legend above the curves", "[pictures][vtk]") {
+  std::filesystem::create_directories(pictures_out);
+  const io::Rgb grid{225, 225, 225}, blue{31, 119, 180}, red{214, 39, 40};
+  struct Png {
+    vtkSmartPointer<vtkImageData> image;
+    int size[3] = {0, 0, 0};
+    // Canvas pixel (x, y from the top row): VTK's rows run bottom-up.
+    bool is(int x, int y, io::Rgb c) const {
+      const auto* q = static_cast<const uint8_t*>(image->GetScalarPointer(x, size[1] - 1 - y, 0));
+      return q[0] == c.r && q[1] == c.g && q[2] == c.b;
+    }
+  };
+  auto load = [&](const std::string& name) {
+    Png png{read_png(pictures_out + "/" + name)};
+    png.image->GetDimensions(png.size);
+    return png;
+  };
+  // Errors of 0.0012 to 0.03 on a log axis (1.4 decades): grid lines (ticks) in the lower half of
+  // the plot's rows too (the lowest was 0.01, at 65% of its height). Column 100 crosses only grid
+  // lines and the curve; the plot's rows are 44 .. 296 (a y label).
+  io::PlotSeries errors{"", {}, {}};
+  for (int i = 0; i <= 50; ++i) errors.x.push_back(i), errors.y.push_back(0.0012 * std::pow(25.0, i / 50.0));
+  io::write_line_plots_png(pictures_out + "/log_ticks.png", {{"errors", "step", "RMSE", true, {errors}}});
+  const Png log_png = load("log_ticks.png");
+  int low_grid = 0;
+  for (int y = 170; y < 296; ++y) low_grid += log_png.is(100, y, grid);
+  CHECK(low_grid >= 2);  // 0.002 and 0.005
+  // A dashed baseline drawn over the model's curve, point for point: the model shows through.
+  io::PlotSeries model{"model", {}, {}}, baseline{"persistence", {}, {}};
+  for (int i = 0; i <= 100; ++i) model.x.push_back(i), model.y.push_back(0.01 * i);
+  baseline = model, baseline.name = "persistence", baseline.dashed = true;
+  io::write_line_plots_png(pictures_out + "/dashed.png", {{"t", "step", "", false, {model, baseline}}});
+  const Png dashed = load("dashed.png");
+  int64_t blues = 0, reds = 0;
+  for (int y = 0; y < dashed.size[1]; ++y)
+    for (int x = 0; x < dashed.size[0]; ++x) blues += dashed.is(x, y, blue), reds += dashed.is(x, y, red);
+  INFO("model pixels " << blues << ", baseline pixels " << reds);
+  CHECK(blues > reds / 4);
+  CHECK(reds > 100);
+  // Curves in every corner (levels at the top and the bottom of their range): the axis reaches
+  // higher, and the upper curve runs below the legend's strip (the box is 40 rows tall under
+  // the y label's line, from row 45), where it ran at row 53, under the legend's names.
+  io::PlotSeries high{"high", {}, {}}, low{"low", {}, {}};
+  for (int i = 0; i <= 100; ++i) high.x.push_back(i), high.y.push_back(1), low.x.push_back(i), low.y.push_back(0);
+  io::write_line_plots_png(pictures_out + "/legend_strip.png", {{"t", "step", "y", false, {high, low}}});
+  const Png strip = load("legend_strip.png");
+  int first_blue = strip.size[1];
+  for (int y = 0; y < strip.size[1] && first_blue == strip.size[1]; ++y)
+    for (int x = 70; x < 300; ++x)  // left of the legend box in the upper right corner
+      if (strip.is(x, y, blue)) first_blue = y;
+  CHECK(first_blue > 45 + 40);
+  // Steps 1 to 3: vertical grid lines at the whole steps 2 and 3 only (1 is the axis itself),
+  // where 1.5, 2, 2.5 and 3 were drawn.
+  io::write_line_plots_png(pictures_out + "/whole_steps.png", {{"t", "step", "", false, {{"", {1, 2, 3}, {1, 4, 2}}}}});
+  const Png steps = load("whole_steps.png");
+  int columns = 0;
+  for (int x = 0; x < steps.size[0]; ++x) columns += steps.is(x, 150, grid);
+  CHECK(columns == 2);
+}

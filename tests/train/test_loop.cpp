@@ -123,7 +123,15 @@ TEST_CASE("a resume into another folder continues metrics.csv and loss.csv from 
   CountingLearner second(4, {"loss"});
   train::run_training(second, o, Comm::self(), nullptr);
   const std::string loss = read_text(base + "/whole/loss.csv");
-  CHECK(loss.rfind("step,loss,smoothed\n1,1,1\n2,2,1.02\n", 0) == 0);
+  // The smoothed loss: the losses so far weighted 0.98 to the power of their age, over the weights'
+  // sum (1 and 2: (0.98 + 2) / 1.98).
+  REQUIRE(loss.rfind("step,loss,smoothed\n1,1,1\n2,2,", 0) == 0);
+  CHECK(std::stod(loss.substr(loss.find("\n2,2,") + 5)) == Approx((0.98 * 1 + 2) / 1.98).epsilon(1e-14));
+  const size_t row10 = loss.find("\n10,10,");
+  REQUIRE(row10 != std::string::npos);
+  double weighted = 0, weights = 0;
+  for (int i = 1; i <= 10; ++i) weighted += std::pow(0.98, 10 - i) * i, weights += std::pow(0.98, 10 - i);
+  CHECK(std::stod(loss.substr(row10 + 7)) == Approx(weighted / weights).epsilon(1e-13));
   CHECK(std::count(loss.begin(), loss.end(), '\n') == 11);
   CHECK(read_text(base + "/second/loss.csv") == loss);
   CHECK(read_text(base + "/second/metrics.csv") == read_text(base + "/whole/metrics.csv"));

@@ -55,7 +55,9 @@ std::string summary_csv(const HybridSummary& s, const Schedule& sc, size_t steps
 void write_rmse_png(const std::string& path, const HybridResult& h, const HybridResult* alone, const Schedule& sc,
                     double dt) {
   io::LinePlot err{"RMSE against the dataset", "time", "velocity RMSE", true, {}};
-  io::PlotSeries hybrid{"hybrid", {}, {}}, persistence{"persistence", {}, {}}, solver{"solver alone", {}, {}};
+  // The baselines dashed (persistence, the solver alone): either may lie on the hybrid's curve.
+  io::PlotSeries hybrid{"hybrid", {}, {}}, persistence{"persistence", {}, {}, false, true},
+      solver{"solver alone", {}, {}, false, true};
   io::LinePlot ind{"divergence indicator", "time", "|div u| / |grad u|", true, {}};
   io::PlotSeries by_surrogate{"surrogate steps", {}, {}, true}, by_solver{"solver steps", {}, {}, true};
   for (size_t k = 0; k < h.rollout.rmse.size(); ++k) {
@@ -70,7 +72,8 @@ void write_rmse_png(const std::string& path, const HybridResult& h, const Hybrid
   if (alone) err.series.push_back(solver);
   ind.series = {by_surrogate, by_solver};
   if (sc.trigger == Trigger::Divergence && !h.rollout.rmse.empty())
-    ind.series.push_back({"threshold", {dt, double(h.rollout.rmse.size()) * dt}, {sc.threshold, sc.threshold}});
+    ind.series.push_back(
+        {"threshold", {dt, double(h.rollout.rmse.size()) * dt}, {sc.threshold, sc.threshold}, false, true});
   io::write_line_plots_png(path, {err, ind});
 }
 

@@ -34,9 +34,14 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
                 {{"predicted", pred}, {"reference", ref}, {"error", err}}, o.deck_yaml);
 #endif
   // Three panels (predicted, reference, error), each nx wide and 2 nt tall (t upwards) at the
-  // default grid, 8 white
-  // columns apart; the fields share the reference's range, the error is symmetric about 0.
-  const auto [lo_it, hi_it] = std::minmax_element(ref.begin(), ref.end());
+  // default grid, 8 white columns apart; the fields share one range, both fields' finite values
+  // (the reference's alone saturated a prediction beyond it: 0.54 to 0.97 against a reference of
+  // 19 to 21 was one flat colour), the error is symmetric about 0.
+  double lo = INFINITY, hi = -INFINITY;
+  for (const std::vector<double>* field : {&pred, &ref})
+    for (double v : *field)
+      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  if (!(lo <= hi)) lo = 0, hi = 1;
   double emax = 0;
   for (double v : err) emax = std::max(emax, std::abs(v));
   if (!(emax > 0)) emax = 1;
@@ -46,8 +51,8 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
   // picture too small for its titles (208 x 109 at nx = 64, nt = 32).
   const int64_t zoom_x = std::max<int64_t>(1, (256 + nx - 1) / nx), zoom_t = std::max<int64_t>(2, (200 + nt - 1) / nt);
   io::write_panels_png(dir + "/plot.png",
-                       {{upwards(e.predicted), nx, nt, *lo_it, *hi_it, false, "predicted u (x right, t up)", true},
-                        {upwards(e.reference), nx, nt, *lo_it, *hi_it, false, "reference u", true},
+                       {{upwards(e.predicted), nx, nt, lo, hi, false, "predicted u (x right, t up)", true},
+                        {upwards(e.reference), nx, nt, lo, hi, false, "reference u", true},
                         {upwards(e.predicted - e.reference), nx, nt, -emax, emax, false, "error", true}},
                        3, zoom_x, zoom_t, 8);
 }
