@@ -36,11 +36,17 @@ std::vector<double> image_values(const at::Tensor& f) {
 }
 
 // Predicted / reference / error rows, one column per chosen step; y upwards, one colour scale
-// (the reference's largest |ω|) for all panels, each grid point a square of about 160 / N pixels.
+// for the fields (the reference's largest |ω|) and one for the errors (their largest: on the
+// fields' scale a step-1 error looked blank, as rollout.png's error has its own too), each grid
+// point a square of about 160 / N pixels.
 void write_snapshots(const std::string& path, const at::Tensor& predicted, const at::Tensor& reference,
                      const std::vector<int64_t>& steps) {
   const int64_t n = predicted.size(-1);
   const double lim = reference.abs().max().item<double>();
+  double error_lim = 0;
+  for (const int64_t k : steps)
+    error_lim = std::max(error_lim, (predicted[k - 1] - reference[k - 1]).abs().max().item<double>());
+  if (!(error_lim > 0) || !std::isfinite(error_lim)) error_lim = lim;
   // f[i, j] = f(x_i, y_j): the picture's rows are y from the top, its columns x.
   const auto picture = [](const at::Tensor& f) {
     const at::Tensor c = f.t().flip(0).to(at::kCPU, at::kDouble).contiguous();
@@ -55,7 +61,8 @@ void write_snapshots(const std::string& path, const at::Tensor& predicted, const
       panels.push_back({picture(row == 0   ? p
                                 : row == 1 ? r
                                            : p - r),
-                        n, n, -lim, lim, false, cat(what, ", step ", k), true});
+                        n, n, row == 2 ? -error_lim : -lim, row == 2 ? error_lim : lim, false, cat(what, ", step ", k),
+                        true});
     }
   const int64_t zoom = std::max<int64_t>(1, 160 / n);
   io::write_panels_png(path, panels, static_cast<int64_t>(steps.size()), zoom, zoom, 6);
