@@ -101,6 +101,10 @@ ImportedDataset read_foreign(const std::string& path, const ImportOptions& o) {
   });
   switch (f) {
     case ForeignFormat::GraphPhysics:
+      if (o.one_step)
+        throw Error(cat(path,
+                        ": a graph-physics HDF5 file is a dataset of trajectories; a state is read from a VTU "
+                        "or XDMF series (import the file with tessera-import to roll its trajectories out)"));
       return read_graph_physics(path, o);
     case ForeignFormat::VtuSeries:
       return read_vtu_series(path, o);

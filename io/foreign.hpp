@@ -16,7 +16,9 @@
 // its meta.json (tessera's training and rollout read velocity only) and says so in import.yaml.
 // Node types come from a field or are inferred from the boundary (NodeTypeOptions).
 #pragma once
+#include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,10 @@ struct ImportOptions {
   std::string mesh_pos = "mesh_pos", cells = "cells";  // graph-physics HDF5 only
   NodeTypeOptions node_types;
   int64_t max_trajectories = 0;  // 0: all
+  // A state, not a dataset: step `one_step` of a VTU or XDMF series alone (negative: counted from
+  // the end, -1 the last), the rest of the series unread (tessera-rollout's rollout.source: state).
+  // Unset: every step.
+  std::optional<int64_t> one_step;
 };
 
 // One imported trajectory: fields cells, mesh_pos, node_type, velocity and (if present) pressure
@@ -66,6 +72,10 @@ struct ImportedTrajectory {
   bool has_pressure = false;
   std::string node_types;                  // "field 'node_type'" or "inferred"
   std::map<int32_t, int64_t> type_counts;  // nodes per type code
+  // ImportOptions::one_step: the step read (counted from 0) of the series' `series_steps`, and its
+  // time stamp (NaN where the source has none).
+  int64_t step = 0, series_steps = 0;
+  double time = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct ImportedDataset {

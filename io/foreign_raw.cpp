@@ -158,6 +158,14 @@ int64_t first_difference(const std::vector<double>& a, const std::vector<double>
   return -1;
 }
 
+size_t chosen_step(const ImportOptions& o, size_t steps, const std::string& series) {
+  const int64_t n = int64_t(steps), k = *o.one_step < 0 ? n + *o.one_step : *o.one_step;
+  if (k < 0 || k >= n)
+    throw Error(cat(series, ": no step ", *o.one_step, "; the series has ", core::counted(n, "step", "steps"),
+                    " (0 to ", n - 1, ", or -1 for the last, -2 the one before, ...)"));
+  return size_t(k);
+}
+
 double dt_from_times(const std::vector<double>& t, const std::string& what, double* uncertainty) {
   for (size_t k = 0; k < t.size(); ++k)
     if (!std::isfinite(t[k])) throw Error(cat(what, ": time stamp ", k, " is ", t[k], "; expected a finite time"));
@@ -295,7 +303,7 @@ std::string VtkMessages::first_error() const {
 }
 
 ImportedTrajectory finish(Raw r, const ImportOptions& o) {
-  if (r.steps < 2)
+  if (r.steps < 2 && !o.one_step)
     throw Error(cat(r.source, ": ", core::counted(r.steps, "time step", "time steps"),
                     "; a trajectory needs at least 2 (pairs of consecutive states)"));
   if (r.cells.empty()) throw Error(cat(r.source, ": no cells"));
@@ -335,6 +343,9 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
   ImportedTrajectory t;
   t.source = r.source;
   t.steps = r.steps;
+  t.step = r.first_step;
+  t.series_steps = r.series_steps ? r.series_steps : r.steps;
+  if (o.one_step && r.times.size() == 1) t.time = r.times[0];
   t.nodes = r.nodes;
   t.cells = int64_t(r.cells.size() / 3);
   t.has_pressure = !r.pressure.empty();

@@ -21,15 +21,20 @@ namespace tessera::io::foreign_detail {
 struct Raw {
   std::string source;
   int64_t steps = 0, nodes = 0;
-  std::vector<float> pos;               // [N, 2]
-  std::vector<int32_t> cells;           // [C, 3]
-  std::vector<float> velocity;          // [T, N, 2]
-  std::vector<float> pressure;          // [T, N]; empty: absent
-  std::vector<double> node_type;        // [N]; empty: absent
-  std::vector<double> times;            // per step, when the source has them
-  std::vector<std::string> warnings;    // what the reader doubts but does not refuse
-  std::vector<std::string> step_files;  // per step, the file it was read from (VTU series), for errors
+  std::vector<float> pos;                    // [N, 2]
+  std::vector<int32_t> cells;                // [C, 3]
+  std::vector<float> velocity;               // [T, N, 2]
+  std::vector<float> pressure;               // [T, N]; empty: absent
+  std::vector<double> node_type;             // [N]; empty: absent
+  std::vector<double> times;                 // per step, when the source has them
+  std::vector<std::string> warnings;         // what the reader doubts but does not refuse
+  std::vector<std::string> step_files;       // per step, the file it was read from (VTU series), for errors
+  int64_t first_step = 0, series_steps = 0;  // ImportOptions::one_step: the step read, of how many
 };
+
+// The step ImportOptions::one_step names in a series of `steps` (negative: from the end), or
+// an Error naming the series and its steps.
+size_t chosen_step(const ImportOptions& o, size_t steps, const std::string& series);
 
 // An n-D array read from a file, as doubles.
 struct Array {

@@ -305,14 +305,20 @@ VtuContent read_vtu_file(const std::string& file, const ImportOptions& o) {
 
 Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
   std::string note;
-  const std::vector<VtuStep> steps = series_steps(path, &note);
+  std::vector<VtuStep> steps = series_steps(path, &note);
   Raw r;
+  r.series_steps = int64_t(steps.size());
+  if (o.one_step) {  // that step's file alone
+    r.first_step = int64_t(chosen_step(o, steps.size(), path));
+    steps = {steps[size_t(r.first_step)]};
+  }
   r.source = path;
   if (!note.empty()) r.warnings.push_back(note);
   r.steps = int64_t(steps.size());
   for (size_t s = 0; s < steps.size(); ++s) {
     const std::string& file = steps[s].file;
-    if (!fs::is_regular_file(file)) throw Error(cat(file, ": file not found (step ", s, " of ", path, ")"));
+    if (!fs::is_regular_file(file))
+      throw Error(cat(file, ": file not found (step ", r.first_step + int64_t(s), " of ", path, ")"));
     const VtuContent g = read_vtu_file(file, o);
     const int64_t n = int64_t(g.xyz.size() / 3), num_cells = int64_t(g.types.size());
     if (n == 0) throw Error(cat(file, ": no points"));

@@ -245,16 +245,22 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
   for (int k = 0; k < coll->GetNumberOfNestedElements(); ++k)
     if (std::string(coll->GetNestedElement(k)->GetName()) == "Grid") steps.push_back(coll->GetNestedElement(k));
   if (steps.empty()) throw Error(cat(xmf, ": empty series (the collection has no grids)"));
-  XdmfData data{xmf, fs::path(xmf).parent_path().string(), {}};
   Raw r;
+  r.series_steps = int64_t(steps.size());
+  if (o.one_step) {  // that grid alone (its mesh from the grid it refers to, as for any step)
+    r.first_step = int64_t(chosen_step(o, steps.size(), xmf));
+    steps = {steps[size_t(r.first_step)]};
+  }
+  XdmfData data{xmf, fs::path(xmf).parent_path().string(), {}};
   r.source = xmf;
   r.steps = int64_t(steps.size());
   vtkXMLDataElement *topo0 = nullptr, *geo0 = nullptr;
   std::string unstamped;  // the first grid without a <Time>
   for (size_t s = 0; s < steps.size(); ++s) {
     vtkXMLDataElement* g = steps[s];
+    const int64_t step = r.first_step + int64_t(s);
     const std::string where =
-        attr(g, "Name").empty() ? cat("step ", s) : cat("step ", s, " (grid '", attr(g, "Name"), "')");
+        attr(g, "Name").empty() ? cat("step ", step) : cat("step ", step, " (grid '", attr(g, "Name"), "')");
     vtkXMLDataElement* topo = mesh_part(g, "Topology", domain, all, coll, xmf);
     vtkXMLDataElement* geo = mesh_part(g, "Geometry", domain, all, coll, xmf);
     if (s == 0) {

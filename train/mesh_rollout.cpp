@@ -21,10 +21,21 @@ namespace tessera::train {
 
 namespace {
 
-// The trajectory to roll out: a dataset's (with ground truth) or a mesh with an initial
-// condition. Sets `what` (its name in messages) and `dt`.
-io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m, std::string& what, double& dt) {
+// The trajectory to roll out: a dataset's (with ground truth), a mesh with an initial condition,
+// or a series' state. Sets `what` (its name in messages), `dt` and `t0`, the time of its first
+// state; logs what a series' state is.
+io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m, std::string& what, double& dt,
+                                 double& t0, spdlog::logger* log) {
   dt = !o.dt_given && m.data_dt > 0 ? m.data_dt : o.dt;
+  t0 = 0;
+  if (!o.state.file.empty()) {
+    SeriesState s = read_series_state(o.state);
+    what = s.what;
+    if (std::isfinite(s.time)) t0 = s.time;
+    for (const std::string& w : s.warnings) core::log_warn(log, w);
+    core::log_info(log, cat("initial state: ", s.what, "; node types ", s.node_types));
+    return std::move(s.data);
+  }
   if (!o.from_dataset) {
     what = "the deck's mesh";
     return initial_condition_trajectory(io::build_mesh(o.mesh), o.inflow_speed, o.fill_interior);
@@ -63,9 +74,9 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   }
   if (!o.trajectories.empty()) return run_rollout_batch(o, m, device, comm, log);
   std::string what;
-  double dt = 0;
+  double dt = 0, t0 = 0;
   io::Trajectory traj;
-  run_on_every_rank(comm, [&] { traj = source_trajectory(o, m, what, dt); });
+  run_on_every_rank(comm, [&] { traj = source_trajectory(o, m, what, dt, t0, log.get()); });
   if (o.from_dataset)  // which data is scored, also when data.dir comes from the training deck
     core::log_info(log.get(),
                    cat("trajectory: ", what, o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));
@@ -112,6 +123,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // a run stopped while it computes (a time limit, Ctrl-C) leaves the earlier results as they
   // were, and its own steps so far in the staging folder (a series ParaView opens).
   RolloutWriter writer(o.output_base, t, steps, dt, o.vtu, o.deck_yaml, comm, o.from_dataset, true, o.every);
+  writer.start_at(t0);  // a series' state goes on from its time
   // A line every 10 s while it computes (1,000 steps of a 15,000-node mesh ran 66 s without one).
   core::Progress progress(log, "rollout steps", steps, 10.0, comm.root() && core::Progress::is_terminal());
   auto advance = [&] { progress.advance(1); };

@@ -10,6 +10,7 @@
 
 #include "core/comm.hpp"
 #include "io/mesh_deck.hpp"
+#include "train/rollout_state.hpp"
 
 namespace spdlog {
 class logger;
@@ -19,7 +20,8 @@ namespace tessera::train {
 
 struct RolloutOptions {
   std::string checkpoint;    // resolved path
-  bool from_dataset = true;  // rollout.source: dataset (with ground truth) or mesh
+  bool from_dataset = true;  // rollout.source: dataset (with ground truth), or mesh or state (without)
+  StateOptions state;        // rollout.source: state (file set): the mesh and initial state from a series
   int64_t trajectory = 0;
   std::vector<int64_t> trajectories;  // rollout.trajectories: several, each written as <base>_<id>
   bool batch = true;                  // roll a rank's trajectories out together

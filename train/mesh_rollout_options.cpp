@@ -1,6 +1,7 @@
 // The mesh simulators' evaluation deck (tessera-rollout): its keys and the typed RolloutOptions
 // read from it once (train/mesh_rollout.hpp); run_mesh_rollout (mesh_rollout.cpp) takes only those.
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include "core/error.hpp"
@@ -9,6 +10,7 @@
 #include "train/device.hpp"
 #include "train/family.hpp"
 #include "train/mesh_rollout.hpp"
+#include "train/rollout_output.hpp"
 
 namespace tessera::train {
 
@@ -16,8 +18,10 @@ void add_rollout_keys(io::Schema& s) {
   using io::KeyType;
   s.add("rollout.source", KeyType::Choice, "dataset",
         "dataset: initial state and ground truth from a dataset trajectory; mesh: the `mesh` section and an "
-        "initial condition (no ground truth, no error metrics)")
-      .choices = {"dataset", "mesh"};
+        "initial condition (no ground truth, no error metrics); state: the mesh and one state of a VTU or XDMF "
+        "series (rollout.state; no ground truth): a stopped rollout's <output.name>.partial/<output.name>.xmf goes "
+        "on from its last state, a solver's series hands its flow to the model")
+      .choices = {"dataset", "mesh", "state"};
   s.add("rollout.trajectory", KeyType::Int, "0", "trajectory index in the split").min = 0;
   s.add("rollout.trajectories", KeyType::IntList, "[]",
         "several trajectories of the split instead of rollout.trajectory (source dataset): each is written to "
@@ -39,6 +43,14 @@ void add_rollout_keys(io::Schema& s) {
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
   s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
         "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
+  io::Schema::input_path(s.add("rollout.state.file", KeyType::String, "",
+                               "the series to start from (source state): a .xmf/.xdmf, a .pvd or a folder of .vtu "
+                               "steps; its mesh, node types (a node_type field, else inferred from the boundary) "
+                               "and one step's velocity"));
+  s.add("rollout.state.step", KeyType::Int, "-1",
+        "the series' step to start from (source state), counted from 0; negative: from the end, -1 the last");
+  s.add("rollout.state.velocity", KeyType::String, "",
+        "the series' velocity field (source state); empty: velocity, or velocity_pred in a tessera rollout's series");
   io::add_mesh_keys(s);
   s.section("data", "the dataset to take the initial condition and ground truth from");
   io::Schema::input_path(
@@ -50,7 +62,9 @@ void add_rollout_keys(io::Schema& s) {
         "always written, and the metrics, the picture and the wake probe take every state either way")
       .min = 1;
   // What each source does not read: set anyway, a warning (run_app).
-  for (const char* k : {"rollout.dt", "rollout.initial", "mesh"}) s.read_only_when(k, {{"rollout.source", {"mesh"}}});
+  for (const char* k : {"rollout.initial", "mesh"}) s.read_only_when(k, {{"rollout.source", {"mesh"}}});
+  s.read_only_when("rollout.dt", {{"rollout.source", {"mesh", "state"}}});
+  s.read_only_when("rollout.state", {{"rollout.source", {"state"}}});
   for (const char* k : {"rollout.trajectory", "rollout.batch", "data"})
     s.read_only_when(k, {{"rollout.source", {"dataset"}}});
   // One trajectory, or the list: the other key is idle (an out-of-range rollout.trajectory beside
@@ -63,9 +77,17 @@ void add_rollout_keys(io::Schema& s) {
 
 RolloutOptions rollout_options(const io::Deck& d) {
   RolloutOptions o;
-  o.from_dataset = d.get_string("rollout.source") == "dataset";
+  const std::string source = d.get_string("rollout.source");
+  o.from_dataset = source == "dataset";
   o.steps = d.get_int("rollout.steps");
-  if (!o.from_dataset && o.steps == 0) d.fail("rollout.steps", "must be > 0 with rollout.source: mesh");
+  if (!o.from_dataset && o.steps == 0) d.fail("rollout.steps", cat("must be > 0 with rollout.source: ", source));
+  if (source == "state") {
+    if (!d.has("rollout.state.file"))
+      d.fail("rollout.state.file", "names the series to start from (rollout.source: state)");
+    o.state.file = d.resolve_path(d.get_string("rollout.state.file"));
+    o.state.step = d.get_int("rollout.state.step");
+    if (d.has("rollout.state.velocity")) o.state.velocity = d.get_string("rollout.state.velocity");
+  }
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
   o.trajectory = d.get_int("rollout.trajectory");
   o.trajectories = d.get_ints("rollout.trajectories");
@@ -84,10 +106,24 @@ RolloutOptions rollout_options(const io::Deck& d) {
   o.dt_given = d.given("rollout.dt");
   o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
   o.fill_interior = d.get_bool("rollout.initial.fill_interior");
-  if (!o.from_dataset) o.mesh = io::mesh_options(d);
+  if (source == "mesh") o.mesh = io::mesh_options(d);
   if (d.has("data.dir")) o.data_dir = d.resolve_path(d.get_string("data.dir"));
   o.split = d.get_string("data.split");
   o.output_base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
+  if (!o.state.file.empty()) {
+    // This run's own files replace a series of its output name (its staging folder at the start,
+    // the finished series at the end): the state it goes on from would go with them.
+    namespace fs = std::filesystem;
+    const fs::path file = fs::weakly_canonical(o.state.file), base = fs::weakly_canonical(o.output_base);
+    const fs::path staging = fs::weakly_canonical(RolloutWriter::staging_dir(o.output_base));
+    const bool in_staging = file == staging || file.parent_path() == staging;
+    const bool is_output = file == fs::path(base.string() + ".xmf") || file == fs::path(base.string() + ".pvd");
+    if (in_staging || is_output)
+      d.fail("rollout.state.file",
+             cat("'", o.state.file, "' is ", in_staging ? "in the staging folder" : "the series",
+                 " this run writes (output.dir and output.name), which it replaces: write the continued rollout under ",
+                 "another output.name"));
+  }
   o.vtu = d.get_bool("output.vtu");
   o.every = d.get_int("output.every");
   o.deck_yaml = d.resolved_yaml();

@@ -45,7 +45,8 @@ std::vector<double> speed(const at::Tensor& v) {
 // <base>.png: rows of states (first, middle, last: `shown`); columns predicted |u|, the data's |u|,
 // |error| (with truth), sampled on an image of the mesh. Colour ranges are shared down each column.
 void write_rollout_png(const std::string& path, const TrajectoryData& t,
-                       const std::vector<std::pair<int64_t, at::Tensor>>& shown, double dt, bool with_truth) {
+                       const std::vector<std::pair<int64_t, at::Tensor>>& shown, double t0, double dt,
+                       bool with_truth) {
   const io::MeshImageSampler sampler(t.mesh, 420);
   const size_t columns = with_truth ? 3 : 1;
   std::vector<io::ImagePanel> panels;
@@ -54,7 +55,7 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t,
     io::ImagePanel p = sampler.sample(speed(velocity));
     for (double v : p.values)
       if (std::isfinite(v)) range = std::max(range, v);
-    p.title = cat(what, ", t = ", short_number(k * dt));
+    p.title = cat(what, ", t = ", short_number(t0 + k * dt));
     panels.push_back(std::move(p));
   };
   for (const auto& [k, predicted] : shown) {
@@ -272,7 +273,7 @@ void RolloutWriter::write_series_state(int64_t k, const at::Tensor& pred) {
     fields.push_back(to_field("error", (pred - truth).norm(2, 1)));
   }
 #if TESSERA_HAVE_HDF5
-  series_->xdmf->write_step(k * dt_, fields);
+  series_->xdmf->write_step(t0_ + k * dt_, fields);
 #endif
 #if TESSERA_HAVE_VTK
   // Rank 0 writes the VTU series; its error is every rank's (the others would wait for it in
@@ -282,7 +283,7 @@ void RolloutWriter::write_series_state(int64_t k, const at::Tensor& pred) {
       const std::string name = cat(std::filesystem::path(out_).filename().string(), "_", k, ".vtu");
       fields.push_back(series_->node_type);
       io::write_vtu(std::filesystem::path(out_).parent_path().string() + "/" + name, t_.mesh, fields, deck_yaml_);
-      series_->pvd->add(k * dt_, name);
+      series_->pvd->add(t0_ + k * dt_, name);
     });
 #endif
 }
@@ -323,7 +324,7 @@ std::vector<std::string> RolloutWriter::finish(const Rollout& r, const RolloutSu
   const double dt = dt_;
 #if TESSERA_HAVE_VTK
   if (comm_.root() && t_.mesh.dim == 2) {
-    write_rollout_png(base + ".png", t_, shown_, dt, with_truth_);
+    write_rollout_png(base + ".png", t_, shown_, t0_, dt, with_truth_);
     written.push_back(base + ".png");
   }
 #endif

@@ -67,6 +67,9 @@ class RolloutWriter {
   ~RolloutWriter();
   RolloutWriter(const RolloutWriter&) = delete;
   RolloutWriter& operator=(const RolloutWriter&) = delete;
+  // The time of state 0 (default 0): a rollout from a state of another series goes on from that
+  // state's time. Set before the first state.
+  void start_at(double t0) { t0_ = t0; }
   // State k (k = 0, 1, ... in order), the global [N, 2] prediction on the host.
   void write_state(int64_t k, const at::Tensor& predicted);
   // The wake probe finish() wrote (node -1 before it, without truth, or under 4 states; rank 0).
@@ -91,7 +94,7 @@ class RolloutWriter {
   std::string base_, out_;  // where the results go; where the series is written (staged or base_)
   const TrajectoryData& t_;
   int64_t states_, every_;
-  double dt_;
+  double dt_, t0_ = 0;
   bool vtu_, with_truth_, staged_;
   std::string deck_yaml_;
   Comm comm_;

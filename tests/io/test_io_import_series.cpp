@@ -299,3 +299,60 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   fs::rename(stamped + "/step_10.vtu", stamped + "/step_100000000000000000001.vtu");
   check_channel(io::read_foreign(stamped, o).trajectories.at(0), false);
 }
+
+// One step of a series as a state (ImportOptions::one_step, tessera-rollout's rollout.source:
+// state): that step's velocity alone, its index and time; the mesh and node types as for the whole
+// series. Against the whole series read as a dataset.
+TEST_CASE("one step of a VTU or XDMF series: the state a rollout starts from", "[import]") {
+  io::ImportOptions whole;
+  const std::string vtu = write_vtu_series("vtu_state", true, true) + "/series.pvd";
+  {
+    io::XdmfSeries s(out + "/xdmf_state/flow", channel);
+    for (int t = 0; t < kSteps; ++t) {
+      io::Field vel{"velocity", 2, false, {}};
+      for (int64_t i = 0; i < kNodes; ++i) vel.data.push_back(u_at(i, t)), vel.data.push_back(v_at(i, t));
+      s.write_step(0.1 * t, {vel});
+    }
+  }
+  const std::string xmf = out + "/xdmf_state/flow.xmf";
+  for (const std::string& series : {vtu, xmf}) {
+    INFO(series);
+    const io::ImportedTrajectory all = io::read_foreign(series, whole).trajectories.at(0);
+    const auto& all_v = all.fields.at("velocity").f32;
+    const size_t per_step = size_t(kNodes * 2);
+    for (const int64_t asked : {int64_t(-1), int64_t(0), int64_t(1), int64_t(-3)}) {
+      INFO("one_step " << asked);
+      io::ImportOptions o;
+      o.one_step = asked;
+      o.dt = 1;  // one state has no step of its own
+      const io::ImportedDataset d = io::read_foreign(series, o);
+      REQUIRE(d.trajectories.size() == 1);
+      const io::ImportedTrajectory& t = d.trajectories[0];
+      const int64_t k = asked < 0 ? kSteps + asked : asked;
+      CHECK(t.step == k);
+      CHECK(t.series_steps == kSteps);
+      CHECK(t.steps == 1);
+      CHECK(t.time == Approx((series == vtu ? 0.5 : 0.1) * double(k)));
+      const auto& v = t.fields.at("velocity");
+      REQUIRE(v.shape == std::vector<hsize_t>{1, hsize_t(kNodes), 2});
+      CHECK(std::equal(v.f32.begin(), v.f32.end(), all_v.begin() + std::ptrdiff_t(size_t(k) * per_step)));
+      CHECK(t.fields.at("mesh_pos").f32 == all.fields.at("mesh_pos").f32);
+      CHECK(t.fields.at("cells").i32 == all.fields.at("cells").i32);
+      CHECK(t.fields.at("node_type").i32 == all.fields.at("node_type").i32);
+    }
+    io::ImportOptions beyond;
+    beyond.dt = 1;
+    for (const int64_t k : {int64_t(3), int64_t(-4)}) {
+      beyond.one_step = k;
+      check_error(
+          [&] { io::read_foreign(series, beyond); },
+          cat(": no step ", k, "; the series has 3 steps (0 to 2, or -1 for the last, -2 the one before, ...)"));
+    }
+  }
+  // A graph-physics file is a dataset of trajectories, not a series.
+  io::ImportOptions gp;
+  gp.one_step = -1;
+  gp.dt = 1;
+  check_error([&] { io::read_foreign(write_gp("gp_state.h5", false), gp); },
+              "a graph-physics HDF5 file is a dataset of trajectories; a state is read from a VTU or XDMF series");
+}
