@@ -328,9 +328,11 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
     mesh::validate(m, r.source);
   }
   // Named by the step's own file where a series has one (a .vtu among hundreds).
+  // `step` counts the steps read; the series' own number is first_step on (ImportOptions::one_step).
   auto at_step = [&](size_t step) {
-    return step < r.step_files.size() ? cat(r.step_files[step], " (step ", step, " of ", r.source, ")")
-                                      : cat(r.source, " at step ", step);
+    const int64_t number = r.first_step + int64_t(step);
+    return step < r.step_files.size() ? cat(r.step_files[step], " (step ", number, " of ", r.source, ")")
+                                      : cat(r.source, " at step ", number);
   };
   for (size_t k = 0; k < r.velocity.size(); ++k)
     if (!std::isfinite(r.velocity[k]))

@@ -208,7 +208,8 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   // A single value gets a range around it of its own scale: ±half its size (±0.5 did not reach
   // the next double above 1e16, and made a constant accuracy of 0.067 an axis of -0.43 to 0.57).
   const auto widen = [](double& lo, double& hi) {
-    const double half = 0.5 * (std::abs(hi) > 0 ? std::abs(hi) : 1.0);
+    double half = 0.5 * std::max(std::abs(lo), std::abs(hi));
+    if (!(lo - half < hi + half)) half = 0.5;  // zero, or too small to widen (a subnormal value)
     lo -= half, hi += half;
   };
   if (xmax - xmin < 1e-12 * std::max(1.0, std::abs(xmax))) widen(xmin, xmax);
@@ -222,9 +223,16 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   // nothing to draw says so (a legend listed "surrogate steps" of a run that had none).
   std::vector<std::string> names(p.series.size());
   int64_t named = 0, text_w = 0;
+  // A name longer than the plot is wide ends in "..." (it ran past the box into the next panel).
+  const int64_t widest = right - left - 2 - 40;
   for (size_t k = 0; k < p.series.size(); ++k) {
     if (p.series[k].name.empty()) continue;
     names[k] = drawn[k] ? p.series[k].name : p.series[k].name + " (nothing to draw)";
+    if (Canvas::text_width(names[k], 11) > widest) {
+      std::string cut = names[k].substr(0, 120);  // a few widths of a panel: enough to cut from
+      while (cut.size() > 1 && Canvas::text_width(cut + "...", 11) > widest) cut.pop_back();
+      names[k] = cut + "...";
+    }
     text_w = std::max(text_w, Canvas::text_width(names[k], 11));
     ++named;
   }

@@ -181,15 +181,21 @@ class LossHistory {
     }
   }
   // Ranks that read no history (all but rank 0) go on from rank 0's smoothed loss at the resumed
-  // step, so that their progress lines match rank 0's (they began anew).
-  void continue_from(double smoothed) { carried_ = smoothed; }
+  // step, and the step its average began at, so that their progress lines match rank 0's (they
+  // began anew).
+  void continue_from(double smoothed, int64_t first) { carried_ = smoothed, first_averaged_ = first; }
+  // The step the smoothed loss's average began at (the first row's, where rows were read).
+  int64_t first_averaged() const { return smooth.x.empty() ? first_averaged_ : int64_t(smooth.x.front()); }
   // Adds a step's loss; returns the smoothed loss: the mean of the losses so far, weighted 0.98 to
-  // the power of their age, with Adam's bias correction (step - 1 losses came before this one; an
-  // average that started at the first loss stayed near it for about 50 steps: a PINN's smoothed
-  // loss 1.3e5 after 20 steps whose losses were 1.1e5).
+  // the power of their age, with Adam's bias correction (an average that started at the first
+  // loss stayed near it for about 50 steps: a PINN's smoothed loss 1.3e5 after 20 steps whose
+  // losses were 1.1e5). The losses so far are those since the average began: step 1's, or the
+  // first step of a run resumed without a loss history.
   double add(int64_t step, double loss) {
     const double before = smooth.y.empty() ? carried_ : smooth.y.back();
-    const double kept = std::pow(0.98, double(std::max<int64_t>(step - 1, 0)));  // 1 - the earlier weights' sum
+    if (std::isnan(before)) first_averaged_ = step;
+    const int64_t earlier = std::max<int64_t>(step - first_averaged(), 0);
+    const double kept = std::pow(0.98, double(earlier));  // 1 - the earlier losses' weights
     const double avg = std::isnan(before) ? loss : (0.98 * before * (1 - kept) + 0.02 * loss) / (1 - 0.98 * kept);
     raw.x.push_back(double(step)), raw.y.push_back(loss);
     smooth.x.push_back(double(step)), smooth.y.push_back(avg);
@@ -226,8 +232,9 @@ class LossHistory {
   }
   static constexpr const char* kHeader = "step,loss,smoothed";
   std::string path_;
-  size_t written_ = 0;    // rows in the file since this run's first write (0: none yet)
-  double carried_ = NAN;  // the smoothed loss before the first row, where this rank read none
+  size_t written_ = 0;          // rows in the file since this run's first write (0: none yet)
+  double carried_ = NAN;        // the smoothed loss before the first row, where this rank read none
+  int64_t first_averaged_ = 1;  // where there are no rows: the step the average began at
 };
 
 // The wall-time budget: stops every rank at the same step and reports the fraction used since
@@ -298,11 +305,14 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
     metrics.load(history_dir + "/metrics.csv", learner.steps_done());
     losses_so_far.load(history_dir + "/loss.csv", learner.steps_done());
   });
-  double resumed_smoothed[2] = {0, 0};  // {rank 0 read one, its value}: a sum over ranks broadcasts it
+  // {rank 0 read one, its value, the step its average began at}: a sum over ranks broadcasts it.
+  double resumed_smoothed[3] = {0, 0, 0};
   if (comm.root() && !losses_so_far.smooth.y.empty())
-    resumed_smoothed[0] = 1, resumed_smoothed[1] = losses_so_far.smooth.y.back();
-  comm.allreduce_sum(resumed_smoothed, 2);
-  if (!comm.root() && resumed_smoothed[0] > 0) losses_so_far.continue_from(resumed_smoothed[1]);
+    resumed_smoothed[0] = 1, resumed_smoothed[1] = losses_so_far.smooth.y.back(),
+    resumed_smoothed[2] = double(losses_so_far.first_averaged());
+  comm.allreduce_sum(resumed_smoothed, 3);
+  if (!comm.root() && resumed_smoothed[0] > 0)
+    losses_so_far.continue_from(resumed_smoothed[1], int64_t(resumed_smoothed[2]));
   // Every rank validates (collective learners need it); rank 0 alone writes the file, and its
   // error is every rank's.
   auto record = [&](int64_t step, const std::vector<Metric>& m) {

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "core/error.hpp"
@@ -31,7 +32,10 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
   if (!o.state.file.empty()) {
     SeriesState s = read_series_state(o.state);
     what = s.what;
-    if (std::isfinite(s.time)) t0 = s.time;
+    if (std::isfinite(s.time))
+      t0 = s.time;
+    else
+      core::log_info(log, "the series has no time stamps: the rollout's times start at 0");
     for (const std::string& w : s.warnings) core::log_warn(log, w);
     core::log_info(log, cat("initial state: ", s.what, "; node types ", s.node_types));
     return std::move(s.data);

@@ -31,10 +31,9 @@ void add_rollout_keys(io::Schema& s) {
   s.add("rollout.batch", KeyType::Bool, "true",
         "with rollout.trajectories: roll a rank's trajectories out together, one forward pass per step for all of "
         "them (the disjoint union of their graphs); false: one after another");
-  auto& dt =
-      s.add("rollout.dt", KeyType::Float, "0.01",
-            "time step for output time stamps (source mesh); default: the training data's dt where the checkpoint "
-            "stores it, else 0.01");
+  auto& dt = s.add("rollout.dt", KeyType::Float, "0.01",
+                   "time step for output time stamps (source mesh or state); default: the training data's dt where the "
+                   "checkpoint stores it, else 0.01");
   dt.min = 0, dt.min_exclusive = true;
   s.add("rollout.precision", KeyType::Choice, "fp32",
         "fp32, or bf16: the model's matrix products in bf16 (weights rounded once, activations per panel, sums and "
@@ -51,6 +50,10 @@ void add_rollout_keys(io::Schema& s) {
         "the series' step to start from (source state), counted from 0; negative: from the end, -1 the last");
   s.add("rollout.state.velocity", KeyType::String, "",
         "the series' velocity field (source state); empty: velocity, or velocity_pred in a tessera rollout's series");
+  s.add("rollout.state.node_types", KeyType::Choice, "auto",
+        "node types (source state): field (the series' node_type field), infer (from the boundary: walls at rest in "
+        "the state, inflow at the lowest x, outflow at the highest), auto (the field where there is one)")
+      .choices = {"auto", "field", "infer"};
   io::add_mesh_keys(s);
   s.section("data", "the dataset to take the initial condition and ground truth from");
   io::Schema::input_path(
@@ -87,6 +90,7 @@ RolloutOptions rollout_options(const io::Deck& d) {
     o.state.file = d.resolve_path(d.get_string("rollout.state.file"));
     o.state.step = d.get_int("rollout.state.step");
     if (d.has("rollout.state.velocity")) o.state.velocity = d.get_string("rollout.state.velocity");
+    o.state.node_types = d.get_string("rollout.state.node_types");
   }
   o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
   o.trajectory = d.get_int("rollout.trajectory");
@@ -111,16 +115,35 @@ RolloutOptions rollout_options(const io::Deck& d) {
   o.split = d.get_string("data.split");
   o.output_base = d.get_output_dir("output.dir") + "/" + d.get_file_name("output.name");
   if (!o.state.file.empty()) {
-    // This run's own files replace a series of its output name (its staging folder at the start,
-    // the finished series at the end): the state it goes on from would go with them.
+    // This run's own files replace a series of its output name (its staging folder at the start;
+    // at the end <name>.xmf, .pvd, the .vtu steps, and a list's <name>_<id>.*): the state it goes
+    // on from would go with them.
     namespace fs = std::filesystem;
-    const fs::path file = fs::weakly_canonical(o.state.file), base = fs::weakly_canonical(o.output_base);
-    const fs::path staging = fs::weakly_canonical(RolloutWriter::staging_dir(o.output_base));
+    const auto canonical = [](const std::string& p) {
+      std::error_code ec;
+      fs::path c = fs::weakly_canonical(p, ec);
+      return ec ? fs::absolute(p).lexically_normal() : c;
+    };
+    const fs::path file = canonical(o.state.file), base = canonical(o.output_base);
+    const fs::path dir = base.parent_path();
+    const std::string name = base.filename().string();
+    const fs::path staging = canonical(RolloutWriter::staging_dir(o.output_base));
     const bool in_staging = file == staging || file.parent_path() == staging;
-    const bool is_output = file == fs::path(base.string() + ".xmf") || file == fs::path(base.string() + ".pvd");
+    bool is_output = false;
+    if (file.parent_path() == dir && (file.extension() == ".xmf" || file.extension() == ".pvd")) {
+      const std::string stem = file.stem().string();
+      const std::string id = stem.size() > name.size() + 1 && stem.compare(0, name.size() + 1, name + "_") == 0
+                                 ? stem.substr(name.size() + 1)
+                                 : "";
+      is_output = stem == name || (!id.empty() && id.find_first_not_of("0123456789") == std::string::npos);
+    }
+    // The output folder itself, read as a series, is its <name>.pvd or <name>_<k>.vtu steps.
+    std::error_code ec;
+    if (file == dir && (fs::exists(dir / (name + ".pvd"), ec) || fs::exists(dir / (name + "_0.vtu"), ec)))
+      is_output = true;
     if (in_staging || is_output)
       d.fail("rollout.state.file",
-             cat("'", o.state.file, "' is ", in_staging ? "in the staging folder" : "the series",
+             cat("'", o.state.file, "' is ", in_staging ? "in the staging folder" : "a series",
                  " this run writes (output.dir and output.name), which it replaces: write the continued rollout under ",
                  "another output.name"));
   }

@@ -13,9 +13,10 @@
 namespace tessera::train {
 
 struct StateOptions {
-  std::string file;      // a .xmf/.xdmf, a .pvd or a folder of .vtu steps
-  int64_t step = -1;     // the series' step (negative: from the end, -1 the last)
-  std::string velocity;  // the velocity field; empty: velocity, else a tessera rollout's velocity_pred
+  std::string file;                 // a .xmf/.xdmf, a .pvd or a folder of .vtu steps
+  int64_t step = -1;                // the series' step (negative: from the end, -1 the last)
+  std::string velocity;             // the velocity field; empty: velocity, else a tessera rollout's velocity_pred
+  std::string node_types = "auto";  // field, infer (from the boundary in this state), or auto
 };
 
 struct SeriesState {

@@ -161,6 +161,11 @@ TEST_CASE("a resume into another folder continues metrics.csv and loss.csv from 
     const std::string text = read_text(base + "/big/loss.csv");
     CHECK(text.rfind("step,loss,smoothed\n99999,99999,99999\n100000,1e+05,", 0) == 0);  // losses: shortest form
     CHECK(text.find("\n100001,100001,") != std::string::npos);
+    // Resumed without a loss history: the average begins at the first step run (99999), and is
+    // the weighted mean of the losses since (at 100001: 99999, 100000, 100001).
+    const size_t last = text.find("\n100001,100001,");
+    const double since = (0.98 * 0.98 * 99999 + 0.98 * 100000 + 100001) / (0.98 * 0.98 + 0.98 + 1);
+    CHECK(std::stod(text.substr(last + 15)) == Approx(since).epsilon(1e-14));
   }
   // A damaged row is refused by file and line.
   std::ofstream(base + "/second/loss.csv", std::ios::app) << "11,1\n";
