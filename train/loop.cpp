@@ -176,6 +176,7 @@ class LossHistory {
       if (v[0] > double(resumed_at)) continue;
       if (!raw.x.empty() && v[0] <= raw.x.back())
         throw bad(line, cat("step ", v[0], " does not follow step ", raw.x.back()));
+      if (raw.x.empty()) first_averaged_ = int64_t(v[0]);
       raw.x.push_back(v[0]), raw.y.push_back(v[1]);
       smooth.x.push_back(v[0]), smooth.y.push_back(v[2]);
     }
@@ -184,8 +185,9 @@ class LossHistory {
   // step, and the step its average began at, so that their progress lines match rank 0's (they
   // began anew).
   void continue_from(double smoothed, int64_t first) { carried_ = smoothed, first_averaged_ = first; }
-  // The step the smoothed loss's average began at (the first row's, where rows were read).
-  int64_t first_averaged() const { return smooth.x.empty() ? first_averaged_ : int64_t(smooth.x.front()); }
+  // The step the smoothed loss's average began at: the first row's where rows were read, the
+  // carried one, or the first step added.
+  int64_t first_averaged() const { return first_averaged_; }
   // Adds a step's loss; returns the smoothed loss: the mean of the losses so far, weighted 0.98 to
   // the power of their age, with Adam's bias correction (an average that started at the first
   // loss stayed near it for about 50 steps: a PINN's smoothed loss 1.3e5 after 20 steps whose
@@ -234,7 +236,7 @@ class LossHistory {
   std::string path_;
   size_t written_ = 0;          // rows in the file since this run's first write (0: none yet)
   double carried_ = NAN;        // the smoothed loss before the first row, where this rank read none
-  int64_t first_averaged_ = 1;  // where there are no rows: the step the average began at
+  int64_t first_averaged_ = 1;  // the step the average began at
 };
 
 // The wall-time budget: stops every rank at the same step and reports the fraction used since
