@@ -87,12 +87,6 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
     }
   });
   const io::DatasetReader& reader = *opened;
-  // The trajectories are there: what an earlier rollout into this folder left goes, in either form
-  // (train/mesh_rollout.cpp).
-  run_on_root(comm, [&] {
-    remove_earlier_rollouts(o.output_base);
-    RolloutWriter::remove_staging(o.output_base);  // what a rollout of one trajectory left when stopped
-  });
   // The steps common to all trajectories, on every rank (max of the negated counts: their min).
   for (const auto& p : parts) steps = std::min(steps, p.steps() - 1);
   int64_t negated = -steps;
@@ -153,6 +147,10 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                           int64_t(o.batch && !parts.empty() ? 1 : parts.size()) * steps, 10.0,
                           comm.root() && core::Progress::is_terminal());
   auto advance = [&] { progress.advance(1); };
+  // Every rank computes its share first; the files are written once all are done, so that a run
+  // stopped while it computes (a time limit, Ctrl-C) leaves an earlier rollout's results as they
+  // were, as a rollout of one trajectory does (they were removed before the first step).
+  std::vector<std::pair<Rollout, OneStepError>> results;
   if (!parts.empty() && o.batch) {
     std::vector<TrajectoryData> on_device;
     for (const auto& p : parts) on_device.push_back(p.to(device));
@@ -161,17 +159,26 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
     const Rollout r = rollout(*m.model, m.norms, batch, steps, Comm::self(), advance);
     rollout_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto ones = one_step_errors(*m.model, m.norms, batch, steps);
-    for (size_t j = 0; j < parts.size(); ++j) store(j, part_of(r, parts[j], batch.batch_offsets[j]), ones[j]);
+    for (size_t j = 0; j < parts.size(); ++j)
+      results.emplace_back(part_of(r, parts[j], batch.batch_offsets[j]), ones[j]);
   } else {
     for (size_t j = 0; j < parts.size(); ++j) {
       const TrajectoryData d = parts[j].to(device);
       const auto t0 = std::chrono::steady_clock::now();
-      const Rollout r = rollout(*m.model, m.norms, d, steps, Comm::self(), advance);
+      Rollout r = rollout(*m.model, m.norms, d, steps, Comm::self(), advance);
       rollout_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      store(j, r, one_step_error(*m.model, m.norms, {d}, 1, steps));
+      results.emplace_back(std::move(r), one_step_error(*m.model, m.norms, {d}, 1, steps));
     }
   }
   progress.finish_quietly();
+  // The results are there: what an earlier rollout into this folder left goes, in either form
+  // (train/mesh_rollout.cpp), before any rank writes its trajectories' files (run_on_root is
+  // collective: the others wait for its outcome).
+  run_on_root(comm, [&] {
+    remove_earlier_rollouts(o.output_base);
+    RolloutWriter::remove_staging(o.output_base);  // what a rollout of one trajectory left when stopped
+  });
+  for (size_t j = 0; j < results.size(); ++j) store(j, results[j].first, results[j].second);
   comm.allreduce_sum(table.data(), static_cast<int64_t>(table.size()));
   comm.allreduce_sum(&rollout_seconds, 1);  // summed over ranks: the work done, not the wall time
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
