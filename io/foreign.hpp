@@ -76,6 +76,7 @@ struct ImportedTrajectory {
   // time stamp (NaN where the source has none).
   int64_t step = 0, series_steps = 0;
   double time = std::numeric_limits<double>::quiet_NaN();
+  double spacing = std::numeric_limits<double>::quiet_NaN();  // its first two stamps' step, where stamped
 };
 
 struct ImportedDataset {

@@ -166,6 +166,10 @@ size_t chosen_step(const ImportOptions& o, size_t steps, const std::string& seri
   return size_t(k);
 }
 
+double first_spacing(const std::vector<double>& t) {
+  return t.size() < 2 ? std::numeric_limits<double>::quiet_NaN() : t[1] - t[0];  // NaN stamps give NaN
+}
+
 double dt_from_times(const std::vector<double>& t, const std::string& what, double* uncertainty) {
   for (size_t k = 0; k < t.size(); ++k)
     if (!std::isfinite(t[k])) throw Error(cat(what, ": time stamp ", k, " is ", t[k], "; expected a finite time"));
@@ -348,6 +352,7 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
   t.step = r.first_step;
   t.series_steps = r.series_steps ? r.series_steps : r.steps;
   if (o.one_step && r.times.size() == 1) t.time = r.times[0];
+  t.spacing = r.series_spacing;
   t.nodes = r.nodes;
   t.cells = int64_t(r.cells.size() / 3);
   t.has_pressure = !r.pressure.empty();

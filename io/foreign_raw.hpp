@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,11 +31,15 @@ struct Raw {
   std::vector<std::string> warnings;         // what the reader doubts but does not refuse
   std::vector<std::string> step_files;       // per step, the file it was read from (VTU series), for errors
   int64_t first_step = 0, series_steps = 0;  // ImportOptions::one_step: the step read, of how many
+  double series_spacing = std::numeric_limits<double>::quiet_NaN();  // and the series' first time step
 };
 
 // The step ImportOptions::one_step names in a series of `steps` (negative: from the end), or
 // an Error naming the series and its steps.
 size_t chosen_step(const ImportOptions& o, size_t steps, const std::string& series);
+// The step between the first two time stamps of `t` (NaN with fewer than 2, or where they are not
+// finite): a series thinned with output.every keeps that spacing up to its last, shorter step.
+double first_spacing(const std::vector<double>& t);
 
 // An n-D array read from a file, as doubles.
 struct Array {

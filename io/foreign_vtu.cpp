@@ -308,7 +308,10 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
   std::vector<VtuStep> steps = series_steps(path, &note);
   Raw r;
   r.series_steps = int64_t(steps.size());
-  if (o.one_step) {  // that step's file alone
+  if (o.one_step) {              // that step's file alone
+    std::vector<double> stamps;  // the .pvd's times (NaN for loose .vtu files): the series' spacing
+    for (const VtuStep& s : steps) stamps.push_back(s.time);
+    r.series_spacing = first_spacing(stamps);
     r.first_step = int64_t(chosen_step(o, steps.size(), path));
     steps = {steps[size_t(r.first_step)]};
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -247,7 +248,12 @@ Raw read_xdmf_trajectory(const std::string& xmf, const ImportOptions& o) {
   if (steps.empty()) throw Error(cat(xmf, ": empty series (the collection has no grids)"));
   Raw r;
   r.series_steps = int64_t(steps.size());
-  if (o.one_step) {  // that grid alone (its mesh from the grid it refers to, as for any step)
+  if (o.one_step) {              // that grid alone (its mesh from the grid it refers to, as for any step)
+    std::vector<double> stamps;  // every grid's time, where each has one: the series' spacing
+    for (vtkXMLDataElement* g : steps)
+      if (auto* t = child(g, "Time"); t && t->GetAttribute("Value"))
+        stamps.push_back(std::strtod(t->GetAttribute("Value"), nullptr));
+    if (stamps.size() == steps.size()) r.series_spacing = first_spacing(stamps);
     r.first_step = int64_t(chosen_step(o, steps.size(), xmf));
     steps = {steps[size_t(r.first_step)]};
   }

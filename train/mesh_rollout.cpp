@@ -32,12 +32,25 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
   if (!o.state.file.empty()) {
     SeriesState s = read_series_state(o.state);
     what = s.what;
+    core::log_info(log, cat("initial state: ", s.what, "; node types ", s.node_types));
+    for (const std::string& w : s.warnings) core::log_warn(log, w);
     if (std::isfinite(s.time))
       t0 = s.time;
     else
       core::log_info(log, "the series has no time stamps: the rollout's times start at 0");
-    for (const std::string& w : s.warnings) core::log_warn(log, w);
-    core::log_info(log, cat("initial state: ", s.what, "; node types ", s.node_types));
+    // The series' states a whole number of the rollout's steps apart (output.every of a stopped
+    // rollout) go on seamlessly; other spacings (a first run with rollout.dt = 0.01, a solver's
+    // output every 0.01 against a model trained on 0.05) would change step at the seam unsaid.
+    if (const double ratio = s.spacing / dt;
+        std::isfinite(ratio) && !(std::round(ratio) >= 1 && std::abs(ratio - std::round(ratio)) <= 1e-6 * ratio))
+      core::log_warn(log, cat("the series' states are ", s.spacing, " apart, and the rollout's steps ", dt, " (",
+                              !o.dt_given && m.data_dt > 0 ? "the training data's" : "rollout.dt",
+                              "): its times go on from the state's in steps of ", dt));
+    // A stopped bundling rollout goes on exactly only from the first state of a bundle (its
+    // partial series usually ends inside one: 6 + 2 steps of bundle 4 differed from 8 by 3e-3).
+    if (const int64_t bundle = m.model->bundle(); bundle > 1)
+      core::log_info(log, cat("model.bundle = ", bundle, ": a rollout goes on exactly from a state whose rollout step ",
+                              "is a multiple of ", bundle, "; from another, its first pass starts a new bundle there"));
     return std::move(s.data);
   }
   if (!o.from_dataset) {

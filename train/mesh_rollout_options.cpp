@@ -86,7 +86,7 @@ RolloutOptions rollout_options(const io::Deck& d) {
   if (!o.from_dataset && o.steps == 0) d.fail("rollout.steps", cat("must be > 0 with rollout.source: ", source));
   if (source == "state") {
     if (!d.has("rollout.state.file"))
-      d.fail("rollout.state.file", "names the series to start from (rollout.source: state)");
+      d.fail("rollout.state.file", "is required with rollout.source: state: the series to start from");
     o.state.file = d.resolve_path(d.get_string("rollout.state.file"));
     o.state.step = d.get_int("rollout.state.step");
     if (d.has("rollout.state.velocity")) o.state.velocity = d.get_string("rollout.state.velocity");

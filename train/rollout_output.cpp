@@ -37,6 +37,14 @@ std::string short_number(double v) {
   return buf;
 }
 
+// A state's time in a title: 6 significant digits (a rollout going on from t = 1234.55 read
+// "t = 1.23e+03" in every panel), with the rounding noise of k * dt left out.
+std::string time_label(double t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", t);
+  return buf;
+}
+
 std::vector<double> speed(const at::Tensor& v) {
   at::Tensor s = v.to(at::kDouble).norm(2, 1).contiguous();
   return {s.data_ptr<double>(), s.data_ptr<double>() + s.numel()};
@@ -55,7 +63,7 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t,
     io::ImagePanel p = sampler.sample(speed(velocity));
     for (double v : p.values)
       if (std::isfinite(v)) range = std::max(range, v);
-    p.title = cat(what, ", t = ", short_number(t0 + k * dt));
+    p.title = cat(what, ", t = ", time_label(t0 + k * dt));
     panels.push_back(std::move(p));
   };
   for (const auto& [k, predicted] : shown) {

@@ -23,9 +23,10 @@ struct SeriesState {
   io::Trajectory data;  // cells, mesh_pos, node_type, velocity [1, N, 2]
   std::string what;     // "<file> step k of n (t = ...)", for messages
   int64_t step = 0, series_steps = 0;
-  double time = std::numeric_limits<double>::quiet_NaN();  // its time stamp, where the series has one
-  std::string node_types;                                  // "from field 'node_type'" or "inferred"
-  std::vector<std::string> warnings;                       // the reader's doubts about the series
+  double time = std::numeric_limits<double>::quiet_NaN();     // its time stamp, where the series has one
+  double spacing = std::numeric_limits<double>::quiet_NaN();  // the series' first time step, where stamped
+  std::string node_types;                                     // "from field 'node_type'" or "inferred"
+  std::vector<std::string> warnings;                          // the reader's doubts about the series
 };
 
 // Errors name rollout.state.file (rollout.state.velocity for a missing field, rollout.state.step
