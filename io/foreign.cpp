@@ -95,6 +95,10 @@ ImportedDataset read_foreign(const std::string& path, const ImportOptions& o) {
   // A source that is missing or of no known kind is import.source's error; the readers' own
   // errors name the file and, where one is at fault, the fields.* or node_types.* key.
   const ForeignFormat f = with_key("import.source", [&] {
+    // One step of one .vtu file: a state (a steady solver's one output); a dataset needs a series.
+    if (o.one_step && o.format == ForeignFormat::Auto && fs::is_regular_file(path) &&
+        lower(fs::path(path).extension().string()) == ".vtu")
+      return ForeignFormat::VtuSeries;
     if (o.format == ForeignFormat::Auto) return detect_foreign_format(path);  // which refuses a missing one too
     if (!fs::exists(path)) throw Error(cat(path, ": file or directory not found"));
     return o.format;

@@ -156,6 +156,9 @@ std::vector<VtuStep> series_steps(const std::string& path, std::string* note) {
     if (!steps.empty()) return steps;
     throw Error(cat(path, ": empty series (no .vtu files)"));
   }
+  // One .vtu is one state, which is what a rollout's initial state needs (ImportOptions::one_step:
+  // read_foreign sends it here; an import refuses it, detect_foreign_format).
+  if (fs::path(path).extension() == ".vtu") return {VtuStep{path}};
   return pvd_steps(path);
 }
 

@@ -42,10 +42,11 @@ void add_rollout_keys(io::Schema& s) {
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
   s.add("rollout.initial.fill_interior", KeyType::Bool, "true",
         "start interior and outflow nodes with the inflow profile too, instead of at rest (source mesh)");
-  io::Schema::input_path(s.add("rollout.state.file", KeyType::String, "",
-                               "the series to start from (source state): a .xmf/.xdmf, a .pvd or a folder of .vtu "
-                               "steps; its mesh, node types (a node_type field, else inferred from the boundary) "
-                               "and one step's velocity"));
+  io::Schema::input_path(
+      s.add("rollout.state.file", KeyType::String, "",
+            "the series to start from (source state): a .xmf/.xdmf, a .pvd, a folder of .vtu steps or of one XDMF "
+            "series, or one .vtu; its mesh, node types (a node_type field, else inferred from the boundary) and one "
+            "step's velocity"));
   s.add("rollout.state.step", KeyType::Int, "-1",
         "the series' step to start from (source state), counted from 0; negative: from the end, -1 the last");
   s.add("rollout.state.velocity", KeyType::String, "",

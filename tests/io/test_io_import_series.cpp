@@ -349,6 +349,22 @@ TEST_CASE("one step of a VTU or XDMF series: the state a rollout starts from", "
           cat(": no step ", k, "; the series has 3 steps (0 to 2, or -1 for the last, -2 the one before, ...)"));
     }
   }
+  // One .vtu file is one state (a steady solver's one output): read as such, without a time.
+  {
+    io::ImportOptions o;
+    o.one_step = -1;
+    o.dt = 1;
+    const std::string step_file = write_vtu_series("vtu_one_state", false, false) + "/step_5.vtu";  // step 1
+    const io::ImportedTrajectory t = io::read_foreign(step_file, o).trajectories.at(0);
+    CHECK(t.steps == 1);
+    CHECK(t.series_steps == 1);
+    CHECK(std::isnan(t.time));
+    const auto& v = t.fields.at("velocity").f32;
+    REQUIRE(v.size() == size_t(kNodes * 2));
+    for (int64_t i = 0; i < kNodes; ++i) CHECK(v[2 * i] == Approx(u_at(i, 1)).margin(1e-6));
+    // As a dataset it is still one time step, not a series.
+    check_error([&] { io::read_foreign(step_file, whole); }, "one .vtu file is one time step", "import.source");
+  }
   // A graph-physics file is a dataset of trajectories, not a series.
   io::ImportOptions gp;
   gp.one_step = -1;
