@@ -320,6 +320,15 @@ TEST_CASE("line plots: log ticks over all the data, dashed baselines, the legend
   int low_grid = 0;
   for (int y = 170; y < 296; ++y) low_grid += log_png.is(100, y, grid);
   CHECK(low_grid >= 2);  // 0.002 and 0.005
+  // Over more than two decades (0.0026 to 0.7): powers of ten, and 2 and 5 times them in the partial
+  // decades at the ends, so 0.005 below the lowest power, 0.01 (at 26% of the height).
+  io::PlotSeries wide{"", {}, {}};
+  for (int i = 0; i <= 50; ++i) wide.x.push_back(i), wide.y.push_back(0.0026 * std::pow(0.7 / 0.0026, i / 50.0));
+  io::write_line_plots_png(pictures_out + "/log_ticks_wide.png", {{"errors", "step", "RMSE", true, {wide}}});
+  const Png wide_png = load("log_ticks_wide.png");
+  int lowest_grid = 0;
+  for (int y = 250; y < 296; ++y) lowest_grid += wide_png.is(100, y, grid);
+  CHECK(lowest_grid >= 1);
   // A dashed baseline drawn over the model's curve, point for point: the model shows through.
   io::PlotSeries model{"model", {}, {}}, baseline{"persistence", {}, {}};
   for (int i = 0; i <= 100; ++i) model.x.push_back(i), model.y.push_back(0.01 * i);
