@@ -55,16 +55,26 @@ void Canvas::line(double x0, double y0, double x1, double y1, Rgb c, int thickne
   }
 }
 
-int64_t Canvas::text(int64_t x, int64_t y, const std::string& s, int size, Rgb c, Align align) {
 #if TESSERA_HAVE_VTK
-  if (s.empty()) return 0;
+namespace {
+// `s` in Arial of `size` pixels and colour `c`, rendered into `image` (RGBA, bottom-up) of
+// dims[0] x dims[1] pixels; false for an empty string or one FreeType cannot render.
+bool render(const std::string& s, int size, Rgb c, vtkImageData* image, int dims[2]) {
+  if (s.empty()) return false;
   vtkNew<vtkTextProperty> prop;
   prop->SetFontFamilyToArial();
   prop->SetFontSize(size);
   prop->SetColor(c.r / 255.0, c.g / 255.0, c.b / 255.0);
+  return vtkFreeTypeTools::GetInstance()->RenderString(prop, vtkStdString(s), 72, image, dims);
+}
+}  // namespace
+#endif
+
+int64_t Canvas::text(int64_t x, int64_t y, const std::string& s, int size, Rgb c, Align align) {
+#if TESSERA_HAVE_VTK
   vtkNew<vtkImageData> image;
   int dims[2] = {0, 0};
-  if (!vtkFreeTypeTools::GetInstance()->RenderString(prop, vtkStdString(s), 72, image, dims)) return 0;
+  if (!render(s, size, c, image, dims)) return 0;
   int ext[6];
   image->GetExtent(ext);
   const int64_t left = align == Align::left ? x : align == Align::center ? x - dims[0] / 2 : x - dims[0];
@@ -90,14 +100,9 @@ int64_t Canvas::text(int64_t x, int64_t y, const std::string& s, int size, Rgb c
 
 int64_t Canvas::text_width(const std::string& s, int size) {
 #if TESSERA_HAVE_VTK
-  if (s.empty()) return 0;
-  vtkNew<vtkTextProperty> prop;
-  prop->SetFontFamilyToArial();
-  prop->SetFontSize(size);
   vtkNew<vtkImageData> image;
   int dims[2] = {0, 0};
-  if (!vtkFreeTypeTools::GetInstance()->RenderString(prop, vtkStdString(s), 72, image, dims)) return 0;
-  return dims[0];
+  return render(s, size, {}, image, dims) ? dims[0] : 0;
 #else
   (void)s, (void)size;
   return 0;

@@ -232,12 +232,14 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
   for (size_t k = 0; k < p.series.size(); ++k) {
     if (p.series[k].name.empty()) continue;
     names[k] = drawn[k] ? p.series[k].name : p.series[k].name + " (nothing to draw)";
-    if (Canvas::text_width(names[k], 11) > widest) {
+    int64_t width = Canvas::text_width(names[k], 11);
+    if (width > widest) {
       std::string cut = names[k].substr(0, 120);  // a few widths of a panel: enough to cut from
       while (cut.size() > 1 && Canvas::text_width(cut + "...", 11) > widest) cut.pop_back();
       names[k] = cut + "...";
+      width = Canvas::text_width(names[k], 11);
     }
-    text_w = std::max(text_w, Canvas::text_width(names[k], 11));
+    text_w = std::max(text_w, width);
     ++named;
   }
   const int64_t box_w = std::min<int64_t>(std::max<int64_t>(156, 40 + text_w), right - left - 2);

@@ -27,7 +27,8 @@ namespace {
 // state; logs what a series' state is.
 io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m, std::string& what, double& dt,
                                  double& t0, spdlog::logger* log) {
-  dt = !o.dt_given && m.data_dt > 0 ? m.data_dt : o.dt;
+  const bool data_dt = !o.dt_given && m.data_dt > 0;  // the training data's, else rollout.dt
+  dt = data_dt ? m.data_dt : o.dt;
   t0 = 0;
   if (!o.state.file.empty()) {
     SeriesState s = read_series_state(o.state);
@@ -44,7 +45,7 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
     if (const double ratio = s.spacing / dt;
         std::isfinite(ratio) && !(std::round(ratio) >= 1 && std::abs(ratio - std::round(ratio)) <= 1e-6 * ratio))
       core::log_warn(log, cat("the series' states are ", s.spacing, " apart, and the rollout's steps ", dt, " (",
-                              !o.dt_given && m.data_dt > 0 ? "the training data's" : "rollout.dt",
+                              data_dt ? "the training data's" : "rollout.dt",
                               "): its times go on from the state's in steps of ", dt));
     // A stopped bundling rollout goes on exactly only from the first state of a bundle (its
     // partial series usually ends inside one: 6 + 2 steps of bundle 4 differed from 8 by 3e-3).

@@ -31,17 +31,11 @@ io::Field to_field(const std::string& name, const at::Tensor& t) {
   return f;
 }
 
-std::string short_number(double v) {
+// `v` in `digits` significant digits. A state's time in a title takes 6 (a rollout going on from
+// t = 1234.55 read "t = 1.23e+03" in every panel), with the rounding noise of k * dt left out.
+std::string short_number(double v, int digits = 3) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", v);
-  return buf;
-}
-
-// A state's time in a title: 6 significant digits (a rollout going on from t = 1234.55 read
-// "t = 1.23e+03" in every panel), with the rounding noise of k * dt left out.
-std::string time_label(double t) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", t);
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
 }
 
@@ -63,7 +57,7 @@ void write_rollout_png(const std::string& path, const TrajectoryData& t,
     io::ImagePanel p = sampler.sample(speed(velocity));
     for (double v : p.values)
       if (std::isfinite(v)) range = std::max(range, v);
-    p.title = cat(what, ", t = ", time_label(t0 + k * dt));
+    p.title = cat(what, ", t = ", short_number(t0 + k * dt, 6));
     panels.push_back(std::move(p));
   };
   for (const auto& [k, predicted] : shown) {

@@ -42,6 +42,11 @@ std::string series_file(const std::string& file) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path p(file);
+  auto listed = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (const std::string& n : names) text += cat(text.empty() ? "" : ", ", n);
+    return text;
+  };
   auto xdmf_in = [&](const fs::path& dir) {
     std::vector<std::string> found;
     bool vtk = false;
@@ -57,19 +62,14 @@ std::string series_file(const std::string& file) {
     const auto [found, vtk] = xdmf_in(p);
     if (vtk || found.empty()) return file;  // a VTU series, or the reader's own error
     if (found.size() == 1) return (p / found[0]).string();
-    std::string names;
-    for (const std::string& n : found) names += cat(names.empty() ? "" : ", ", n);
-    throw Error(cat(file, ": a folder of ", found.size(), " XDMF series (", names, "); name one"),
+    throw Error(cat(file, ": a folder of ", found.size(), " XDMF series (", listed(found), "); name one"),
                 "rollout.state.file");
   }
   if (p.extension() == ".h5") {
     const auto [found, vtk] = xdmf_in(p.parent_path().empty() ? fs::path(".") : p.parent_path());
-    if (!found.empty()) {
-      std::string names;
-      for (const std::string& n : found) names += cat(names.empty() ? "" : ", ", n);
-      throw Error(cat(file, ": a data file beside an XDMF series; give the series (", names, ")"),
+    if (!found.empty())
+      throw Error(cat(file, ": a data file beside an XDMF series; give the series (", listed(found), ")"),
                   "rollout.state.file");
-    }
   }
   return file;
 }
@@ -114,8 +114,6 @@ SeriesState read_series_state(const StateOptions& o) {
                   "rollout.state.step");
   }
   SeriesState s;
-  s.step = t.step;
-  s.series_steps = t.series_steps;
   s.time = t.time;
   s.spacing = t.spacing;
   // The types' counts, and a word where inference found no inflow or no outflow (a channel whose

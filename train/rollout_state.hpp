@@ -20,9 +20,8 @@ struct StateOptions {
 };
 
 struct SeriesState {
-  io::Trajectory data;  // cells, mesh_pos, node_type, velocity [1, N, 2]
-  std::string what;     // "<file> step k of n (t = ...)", for messages
-  int64_t step = 0, series_steps = 0;
+  io::Trajectory data;                                        // cells, mesh_pos, node_type, velocity [1, N, 2]
+  std::string what;                                           // "<file> step k of n (t = ...)", for messages
   double time = std::numeric_limits<double>::quiet_NaN();     // its time stamp, where the series has one
   double spacing = std::numeric_limits<double>::quiet_NaN();  // the series' first time step, where stamped
   std::string node_types;                                     // "from field 'node_type'" or "inferred"
