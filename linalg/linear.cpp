@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "linalg/bf16_products.hpp"
 #include "linalg/outer_product_sum.hpp"
+#include "linalg/sequential_blas.hpp"
 #include "linalg/small_products.hpp"
 
 namespace tessera::linalg {
@@ -151,6 +152,7 @@ MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& l, 
   const at::ThreadLocalState caller;  // the caller's grad mode, on torch's worker threads
   at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
     const at::ThreadLocalStateGuard guard(caller);
+    const SequentialBlas one_thread;  // a block's products where libxsmm has no kernel
     for (int64_t c = begin; c < end; ++c) {
       const int64_t start = c * m / blocks, size = (c + 1) * m / blocks - start;
       if (size == 0) continue;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "linalg/sequential_blas.hpp"
 #include "linalg/small_products.hpp"
 #include "linalg/small_products_detail.hpp"
 
@@ -170,10 +171,11 @@ std::pair<at::Tensor, at::Tensor> outer_sum(const at::Tensor& a, const at::Tenso
     scalar_t* const pp = partial.data_ptr<scalar_t>();
     const scalar_t* const pa = a.data_ptr<scalar_t>();
     // At least two items, so that with several threads the chunks always run inside a parallel
-    // region, where BLAS is sequential: a single chunk run inline would let MKL thread it, and its
-    // result could then depend on the thread count.
+    // region, with BLAS kept on each chunk's thread (SequentialBlas): a single chunk run inline
+    // would let MKL thread it, and its result could then depend on the thread count.
     at::parallel_for(0, std::max<int64_t>(chunks, 2), 1, [&](int64_t begin, int64_t end) {
       const at::ThreadLocalStateGuard guard(caller);
+      const SequentialBlas one_thread;
       for (int64_t c = begin; c < std::min(end, chunks); ++c) {
         const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;  // ≤ 1024, never empty
         at::Tensor sum = c == 0 ? out : partial[c - 1];
@@ -269,9 +271,10 @@ MlpBackwardGrads mlp_backward_by_chunks(const MlpBackwardInputs& in) {
   const at::ThreadLocalState caller;
   AT_DISPATCH_FLOATING_TYPES(gy.scalar_type(), "mlp_backward_by_chunks", [&] {
     // At least two items, so that with several threads every chunk runs inside a parallel region,
-    // where the products below and BLAS stay on one thread (outer_sum's reason).
+    // where the products below and BLAS stay on one thread (outer_sum's reason, SequentialBlas).
     at::parallel_for(0, std::max<int64_t>(chunks, 2), 1, [&](int64_t begin, int64_t end) {
       const at::ThreadLocalStateGuard guard(caller);
+      const SequentialBlas one_thread;
       for (int64_t c = begin; c < std::min(end, chunks); ++c) {
         const int64_t start = c * m / chunks, size = (c + 1) * m / chunks - start;
         const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };

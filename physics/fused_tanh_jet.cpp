@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "core/error.hpp"
+#include "linalg/sequential_blas.hpp"
 #include "linalg/small_products.hpp"
 #include "physics/kernels/tanh_jet.hpp"
 
@@ -60,6 +61,7 @@ template <class F>
 void for_blocks(int64_t count, const F& f) {
   at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
     const c10::AutoGradMode no_grad(false);
+    const linalg::SequentialBlas one_thread;
     for (int64_t blk = begin; blk < end; ++blk) f(blk);
   });
 }
