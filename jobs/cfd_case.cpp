@@ -146,6 +146,11 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   const double ref_u = o.forces.reference_velocity, ref_l = o.forces.reference_length, nu = o.flow.flow.viscosity;
   log->info("Taylor-Hood P2/P1: {} cells, {} unknowns, {}; Re = {:.1f} (U_ref {:.6g}, L_ref {:.6g}, ν {:.6g})", r.cells,
             r.dofs, core::counted(comm.size(), "rank", "ranks"), ref_u * ref_l / nu, ref_u, ref_l, nu);
+  for (const solvers::BoundaryCircle& c : s.ns->curved_circles())
+    log->info(
+        "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices within "
+        "{:.1e} of the radius)",
+        c.edges, c.cx, c.cy, c.radius, c.max_deviation);
   CaseOutput out(o.output, m, comm);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };

@@ -63,6 +63,9 @@ void add_case_keys(io::Schema& s) {
         "transient: rebuild the LU factors every this many steps, GMRES on the stale factors in between")
       .min = 1;
   positive(s.add("solver.rtol", io::KeyType::Float, "1e-8", "Krylov solves stop at residual norm <= rtol * |rhs|"));
+  s.add("solver.curved_boundaries", io::KeyType::Bool, "true",
+        "a closed boundary loop of 8 or more edges whose vertices lie on one circle (the cylinder) gets curved, "
+        "isoparametric P2 cells; false: straight-sided cells (a polygonal cylinder)");
   s.section("output", "what is written, and where");
   s.add("output.dir", io::KeyType::String, "out/cfd", "output directory (relative to the working directory)");
   s.add("output.name", io::KeyType::String, "flow", "base name of the output files");
@@ -120,6 +123,7 @@ FlowOptions flow_options(const io::Deck& d) {
   f.profile = d.get_string("flow.inflow.profile") == "uniform" ? solvers::FlowConfig::Profile::Uniform
                                                                : solvers::FlowConfig::Profile::Parabolic;
   f.inflow_speed = d.get_float("flow.inflow.speed");
+  f.curved_boundaries = d.get_bool("solver.curved_boundaries");
   o.linear = {d.get_int32("solver.refactor_every"), d.get_float("solver.rtol")};
   o.max_cfl = d.get_float("time.max_cfl");
   return o;

@@ -50,6 +50,9 @@ std::string fingerprint(const DatasetOptions& o, const FlowSample& s) {
   const solvers::LinearSolverConfig& l = o.flow.linear;
   if (l.rtol != 1e-8 || l.refactor_every != 5 || !o.petsc_options.empty())
     f << " rtol " << l.rtol << " refactor_every " << l.refactor_every << " petsc '" << o.petsc_options << "'";
+  // Curved cylinder cells (solver.curved_boundaries) came after the datasets above: a dataset of
+  // straight cells resumed with curved ones would mix both, so the curved ones say so.
+  if (flow.curved_boundaries) f << " curved";
   return f.str();
 }
 

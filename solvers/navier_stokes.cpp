@@ -39,7 +39,7 @@ std::vector<int32_t> vertex_ranks(const mesh::Mesh& m, int ranks) {
 }  // namespace
 
 NavierStokes::Impl::Impl(const mesh::Mesh& m, const FlowConfig& c, const Comm& cm, const LinearSolverConfig& l)
-    : cfg(c), lin(l), comm(cm), vrank(vertex_ranks(m, cm.size())), th(m, vrank, cm.size()) {}
+    : cfg(c), lin(l), comm(cm), vrank(vertex_ranks(m, cm.size())), th(m, vrank, cm.size(), c.curved_boundaries) {}
 
 NavierStokes::Impl::~Impl() {
   if (ksp) KSPDestroy(&ksp);
@@ -282,6 +282,7 @@ NavierStokes::NavierStokes(const mesh::Mesh& m, const FlowConfig& cfg, const Com
 
 NavierStokes::~NavierStokes() = default;
 
+const std::vector<BoundaryCircle>& NavierStokes::curved_circles() const { return impl_->th.curved_circles(); }
 int64_t NavierStokes::num_dofs() const { return impl_->th.num_dofs(); }
 int64_t NavierStokes::num_cells() const { return impl_->th.num_cells(); }
 double NavierStokes::time() const { return impl_->t; }

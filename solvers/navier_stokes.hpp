@@ -23,6 +23,7 @@
 
 #include "core/comm.hpp"
 #include "mesh/mesh.hpp"
+#include "solvers/taylor_hood.hpp"
 
 namespace tessera::solvers {
 
@@ -32,6 +33,8 @@ struct FlowConfig {
   enum class Profile { Parabolic, Uniform } profile = Profile::Parabolic;
   double inflow_speed = 0.3;     // peak of the parabola across the mesh's y-extent, or uniform value
   std::string force_group = "";  // boundary group whose forces are reported ("" = none)
+  // Boundary loops on a circle get curved (isoparametric) cells; see TaylorHood.
+  bool curved_boundaries = true;
 };
 
 // Linear solves. With refactor_every = k > 1 the LU factors are rebuilt every k-th time step
@@ -65,6 +68,8 @@ class NavierStokes {
 
   int64_t num_dofs() const;
   int64_t num_cells() const;
+  // The boundary loops found on a circle and made curved (none with curved_boundaries off).
+  const std::vector<BoundaryCircle>& curved_circles() const;
   double time() const;
   int64_t steps() const;
 

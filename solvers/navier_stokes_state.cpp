@@ -120,15 +120,15 @@ std::vector<double> NavierStokes::vertex_vorticity() const {
     for (int i = 0; i < 3; ++i) {
       double l[3] = {0, 0, 0}, gp[6][2];
       l[i] = 1;
-      p2_gradients(l, s.th.grad_lambda(c), gp);
+      const double area = s.th.shape_gradients(c, l, gp);
       double w = 0;
       for (int j = 0; j < 6; ++j) {
         const int64_t n = s.th.cell_node(c, j);
         w += s.x[s.th.velocity_dof(n, 1)] * gp[j][0] - s.x[s.th.velocity_dof(n, 0)] * gp[j][1];
       }
       const int64_t v = s.th.cell_node(c, i);
-      om[v] += s.th.area(c) * w;
-      weight[v] += s.th.area(c);
+      om[v] += area * w;
+      weight[v] += area;
     }
   }
   for (int64_t v = 0; v < s.th.num_vertices(); ++v) om[v] /= weight[v];

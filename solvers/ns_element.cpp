@@ -8,13 +8,11 @@ void stokes_cell_matrices(const TaylorHood& th, const TriangleQuadrature& quad, 
                           CellMatrices& cm) {
   std::fill(&cm.K[0][0], &cm.K[0][0] + 225, 0.0);
   std::fill(&cm.M[0][0], &cm.M[0][0] + 36, 0.0);
-  const auto gl = th.grad_lambda(c);
   for (int q = 0; q < TriangleQuadrature::kPoints; ++q) {
     const double* l = quad.lambda[q].data();
-    const double wq = quad.weight[q] * th.area(c);
     double phi[6], gp[6][2];
     p2_values(l, phi);
-    p2_gradients(l, gl, gp);
+    const double wq = quad.weight[q] * th.shape_gradients(c, l, gp);
     for (int i = 0; i < 6; ++i) {
       for (int j = 0; j < 6; ++j) {
         const double mass = wq * phi[i] * phi[j];
@@ -37,16 +35,14 @@ void convection_cell_matrix(const TaylorHood& th, const TriangleQuadrature& quad
                             double C[6][6], double M[6][6]) {
   std::fill(&C[0][0], &C[0][0] + 36, 0.0);
   std::fill(&M[0][0], &M[0][0] + 36, 0.0);
-  const auto gl = th.grad_lambda(c);
   double wn[6][2];
   for (int i = 0; i < 6; ++i)
     for (int d = 0; d < 2; ++d) wn[i][d] = adv[th.velocity_dof(th.cell_node(c, i), d)];
   for (int q = 0; q < TriangleQuadrature::kPoints; ++q) {
     const double* l = quad.lambda[q].data();
-    const double wq = quad.weight[q] * th.area(c);
     double phi[6], gp[6][2], wv[2] = {0, 0};
     p2_values(l, phi);
-    p2_gradients(l, gl, gp);
+    const double wq = quad.weight[q] * th.shape_gradients(c, l, gp);
     for (int j = 0; j < 6; ++j)
       for (int d = 0; d < 2; ++d) wv[d] += phi[j] * wn[j][d];
     for (int j = 0; j < 6; ++j) {

@@ -1,6 +1,6 @@
-// Element matrices of the Navier–Stokes operator on one Taylor–Hood cell (straight triangle),
-// by the degree-5 quadrature. Split in the part that does not depend on the state (assembled
-// once per mass coefficient) and the convection block (reassembled every solve).
+// Element matrices of the Navier–Stokes operator on one Taylor–Hood cell (straight, or curved
+// with an isoparametric map), by the degree-5 quadrature. Split in the part that does not depend on the state
+// (assembled once per mass coefficient) and the convection block (reassembled every solve).
 #pragma once
 #include <cstdint>
 

@@ -1,10 +1,54 @@
 #include "solvers/taylor_hood.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.hpp"
 
 namespace tessera::solvers {
+
+namespace {
+
+// Barycentric gradients of the reference triangle (0,0), (1,0), (0,1) in (xi, eta) = (lambda_1,
+// lambda_2): the derivatives of a cell's quadratic map come from them through p2_gradients.
+constexpr double kReferenceGradLambda[3][2] = {{-1, -1}, {1, 0}, {0, 1}};
+
+// A loop needs at least this many edges to be taken for a circle: any three points lie on one,
+// and so do a rectangle's four corners.
+constexpr int64_t kMinCircleEdges = 8;
+// How far (relative to the radius) the loop's vertices may lie from the circle: Gmsh's points
+// lie on it to round-off; float32 coordinates of a foreign dataset to about 3e-7 of a radius of
+// 0.05 at x ~ 0.2. A polygon meant as one misses any circle by far more: a square with its edges'
+// midpoints among its vertices by 29%.
+constexpr double kCircleTolerance = 1e-5;
+
+// The circle through three points; false if they are (nearly) collinear.
+bool circumcircle(const double* a, const double* b, const double* c, double& cx, double& cy, double& r) {
+  const double bx = b[0] - a[0], by = b[1] - a[1], qx = c[0] - a[0], qy = c[1] - a[1];
+  const double d = 2 * (bx * qy - by * qx);
+  const double scale = (bx * bx + by * by) * (qx * qx + qy * qy);
+  if (!(std::abs(d) > 1e-12 * std::sqrt(scale))) return false;
+  const double b2 = bx * bx + by * by, q2 = qx * qx + qy * qy;
+  const double ux = (qy * b2 - by * q2) / d, uy = (bx * q2 - qx * b2) / d;
+  cx = a[0] + ux;
+  cy = a[1] + uy;
+  r = std::hypot(ux, uy);
+  return true;
+}
+
+// Jacobian J[d][r] = d x_d / d xi_r of the quadratic map with nodes X at lambda, and the
+// reference gradients of the P2 shape functions.
+double quadratic_map_jacobian(const double X[6][2], const double lambda[3], double J[2][2], double dref[6][2]) {
+  p2_gradients(lambda, kReferenceGradLambda, dref);
+  for (int d = 0; d < 2; ++d)
+    for (int r = 0; r < 2; ++r) {
+      J[d][r] = 0;
+      for (int i = 0; i < 6; ++i) J[d][r] += X[i][d] * dref[i][r];
+    }
+  return J[0][0] * J[1][1] - J[0][1] * J[1][0];
+}
+
+}  // namespace
 
 TriangleQuadrature::TriangleQuadrature() {
   // Dunavant's degree-5 rule: the centroid and two orbits of three points.
@@ -38,7 +82,7 @@ void p2_gradients(const double l[3], const double g[3][2], double gp[6][2]) {
   }
 }
 
-TaylorHood::TaylorHood(const mesh::Mesh& m, const std::vector<int32_t>& vertex_rank, int ranks)
+TaylorHood::TaylorHood(const mesh::Mesh& m, const std::vector<int32_t>& vertex_rank, int ranks, bool curve_circles)
     : mesh_(m), nv_(m.num_nodes()) {
   if (m.cell_type != mesh::CellType::Triangle || m.dim != 2)
     throw Error("the Navier-Stokes solver needs a 2D triangle mesh", "mesh");
@@ -109,6 +153,110 @@ TaylorHood::TaylorHood(const mesh::Mesh& m, const std::vector<int32_t>& vertex_r
     g[0] = -g[2] - g[4];
     g[1] = -g[3] - g[5];
   }
+  curved_edge_.assign(num_edges(), 0);
+  curved_cell_.assign(nc, 0);
+  if (curve_circles) curve_boundary_circles();
+}
+
+void TaylorHood::curve_boundary_circles() {
+  // Boundary edges per vertex; a loop is walked only through vertices with exactly two (a mesh
+  // whose boundary touches itself at a vertex keeps those loops straight).
+  std::vector<std::vector<int64_t>> vertex_boundary(nv_);
+  for (int64_t e = 0; e < num_edges(); ++e)
+    if (boundary_edge_[e])
+      for (int end = 0; end < 2; ++end) vertex_boundary[edges_[e * 2 + end]].push_back(e);
+  std::vector<char> walked(num_edges(), 0);
+  const auto& xy = mesh_.coords;
+  for (int64_t first = 0; first < num_edges(); ++first) {
+    if (!boundary_edge_[first] || walked[first]) continue;
+    std::vector<int64_t> loop_edges, loop_vertices;
+    bool closed = false, simple = true;
+    int64_t e = first, v = edges_[first * 2 + 1];
+    while (true) {
+      walked[e] = 1;
+      loop_edges.push_back(e);
+      loop_vertices.push_back(v);
+      if (vertex_boundary[v].size() != 2) {
+        simple = false;
+        break;
+      }
+      const int64_t next = vertex_boundary[v][0] == e ? vertex_boundary[v][1] : vertex_boundary[v][0];
+      if (next == first) {
+        closed = true;
+        break;
+      }
+      if (walked[next]) break;
+      v = edges_[next * 2] == v ? edges_[next * 2 + 1] : edges_[next * 2];
+      e = next;
+    }
+    const int64_t n = static_cast<int64_t>(loop_vertices.size());
+    if (!closed || !simple || n < kMinCircleEdges) continue;
+    BoundaryCircle circle;
+    if (!circumcircle(&xy[loop_vertices[0] * 2], &xy[loop_vertices[n / 3] * 2], &xy[loop_vertices[2 * n / 3] * 2],
+                      circle.cx, circle.cy, circle.radius))
+      continue;
+    for (int64_t u : loop_vertices)
+      circle.max_deviation = std::max(
+          circle.max_deviation,
+          std::abs(std::hypot(xy[u * 2] - circle.cx, xy[u * 2 + 1] - circle.cy) - circle.radius) / circle.radius);
+    if (!(circle.max_deviation <= kCircleTolerance)) continue;
+    circle.edges = n;
+    curved_midpoint_.resize(num_edges() * 2, 0.0);
+    for (int64_t k : loop_edges) {
+      curved_edge_[k] = 1;
+      // The chord's midpoint pushed out (or in) to the circle: the arc's midpoint.
+      const int64_t a = edges_[k * 2], b = edges_[k * 2 + 1];
+      const double mx = (xy[a * 2] + xy[b * 2]) / 2 - circle.cx, my = (xy[a * 2 + 1] + xy[b * 2 + 1]) / 2 - circle.cy;
+      const double len = std::hypot(mx, my);
+      curved_midpoint_[k * 2] = circle.cx + circle.radius * mx / len;
+      curved_midpoint_[k * 2 + 1] = circle.cy + circle.radius * my / len;
+    }
+    circles_.push_back(circle);
+  }
+  if (circles_.empty()) return;
+  // The cells with a curved edge, each checked for a positive Jacobian at its vertices, edge
+  // midpoints and quadrature points (a cell much thinner than its curved edge's bulge folds).
+  static const TriangleQuadrature quad;
+  for (int64_t c = 0; c < num_cells(); ++c) {
+    for (int k = 0; k < 3; ++k) curved_cell_[c] = curved_cell_[c] || curved_edge_[cell_nodes_[c * 6 + 3 + k] - nv_];
+    if (!curved_cell_[c]) continue;
+    std::vector<std::array<double, 3>> points(quad.lambda.begin(), quad.lambda.end());
+    for (int i = 0; i < 3; ++i) {
+      std::array<double, 3> vertex = {0, 0, 0}, mid = {0.5, 0.5, 0.5};
+      vertex[i] = 1;
+      mid[(i + 2) % 3] = 0;
+      points.push_back(vertex);
+      points.push_back(mid);
+    }
+    for (const auto& l : points) {
+      double gp[6][2];
+      if (!(shape_gradients(c, l.data(), gp) > 0))
+        throw Error(cat("cell ", c,
+                        " folds when its boundary edge is curved onto the circle it lies on: refine the "
+                        "mesh there (the cell is too thin for the arc)"),
+                    "mesh");
+    }
+  }
+}
+
+double TaylorHood::shape_gradients(int64_t c, const double lambda[3], double grad_phi[6][2]) const {
+  if (!curved_cell_[c]) {
+    p2_gradients(lambda, grad_lambda(c), grad_phi);
+    return area_[c];
+  }
+  double X[6][2], J[2][2], dref[6][2];
+  for (int i = 0; i < 6; ++i) {
+    const auto p = node_coords(cell_nodes_[c * 6 + i]);
+    X[i][0] = p[0];
+    X[i][1] = p[1];
+  }
+  const double det = quadratic_map_jacobian(X, lambda, J, dref);
+  // grad_x phi = J^-T grad_xi phi.
+  for (int i = 0; i < 6; ++i) {
+    grad_phi[i][0] = (J[1][1] * dref[i][0] - J[1][0] * dref[i][1]) / det;
+    grad_phi[i][1] = (-J[0][1] * dref[i][0] + J[0][0] * dref[i][1]) / det;
+  }
+  return det / 2;  // the reference triangle's area is 1/2
 }
 
 int64_t TaylorHood::find_edge(int64_t a, int64_t b) const {
@@ -127,7 +275,9 @@ void TaylorHood::cell_dofs(int64_t c, int64_t dofs[15]) const {
 
 std::array<double, 2> TaylorHood::node_coords(int64_t n) const {
   if (n < nv_) return {mesh_.coords[n * 2], mesh_.coords[n * 2 + 1]};
-  const int64_t a = edges_[(n - nv_) * 2], b = edges_[(n - nv_) * 2 + 1];
+  const int64_t e = n - nv_;
+  if (curved_edge_[e]) return {curved_midpoint_[e * 2], curved_midpoint_[e * 2 + 1]};
+  const int64_t a = edges_[e * 2], b = edges_[e * 2 + 1];
   return {(mesh_.coords[a * 2] + mesh_.coords[b * 2]) / 2, (mesh_.coords[a * 2 + 1] + mesh_.coords[b * 2 + 1]) / 2};
 }
 
@@ -139,7 +289,29 @@ int64_t TaylorHood::locate(double x, double y, double l[3]) const {
     l[1] = g[1][0] * (x - x0[0]) + g[1][1] * (y - x0[1]);
     l[2] = g[2][0] * (x - x0[0]) + g[2][1] * (y - x0[1]);
     l[0] = 1 - l[1] - l[2];
-    if (l[0] >= -tol && l[1] >= -tol && l[2] >= -tol) return c;
+    if (!(l[0] >= -tol && l[1] >= -tol && l[2] >= -tol)) continue;
+    if (curved_cell_[c]) {
+      // Newton on the quadratic map from the straight triangle's coordinates: the curved edge
+      // moves points by at most its bulge, a few per cent of the cell, so a few steps suffice.
+      double X[6][2], J[2][2], dref[6][2], phi[6];
+      for (int i = 0; i < 6; ++i) {
+        const auto p = node_coords(cell_nodes_[c * 6 + i]);
+        X[i][0] = p[0];
+        X[i][1] = p[1];
+      }
+      for (int it = 0; it < 8; ++it) {
+        p2_values(l, phi);
+        double rx = -x, ry = -y;
+        for (int i = 0; i < 6; ++i) rx += X[i][0] * phi[i], ry += X[i][1] * phi[i];
+        const double det = quadratic_map_jacobian(X, l, J, dref);
+        const double dxi = (J[1][1] * rx - J[0][1] * ry) / det, deta = (-J[1][0] * rx + J[0][0] * ry) / det;
+        l[1] -= dxi;
+        l[2] -= deta;
+        l[0] = 1 - l[1] - l[2];
+        if (std::abs(dxi) + std::abs(deta) < 1e-14) break;
+      }
+    }
+    return c;
   }
   return -1;
 }
