@@ -239,17 +239,21 @@ void TaylorHood::curve_boundary_circles() {
   }
 }
 
+void TaylorHood::cell_node_coords(int64_t c, double X[6][2]) const {
+  for (int i = 0; i < 6; ++i) {
+    const auto p = node_coords(cell_nodes_[c * 6 + i]);
+    X[i][0] = p[0];
+    X[i][1] = p[1];
+  }
+}
+
 double TaylorHood::shape_gradients(int64_t c, const double lambda[3], double grad_phi[6][2]) const {
   if (!curved_cell_[c]) {
     p2_gradients(lambda, grad_lambda(c), grad_phi);
     return area_[c];
   }
   double X[6][2], J[2][2], dref[6][2];
-  for (int i = 0; i < 6; ++i) {
-    const auto p = node_coords(cell_nodes_[c * 6 + i]);
-    X[i][0] = p[0];
-    X[i][1] = p[1];
-  }
+  cell_node_coords(c, X);
   const double det = quadratic_map_jacobian(X, lambda, J, dref);
   // grad_x phi = J^-T grad_xi phi.
   for (int i = 0; i < 6; ++i) {
@@ -294,11 +298,7 @@ int64_t TaylorHood::locate(double x, double y, double l[3]) const {
       // Newton on the quadratic map from the straight triangle's coordinates: the curved edge
       // moves points by at most its bulge, a few per cent of the cell, so a few steps suffice.
       double X[6][2], J[2][2], dref[6][2], phi[6];
-      for (int i = 0; i < 6; ++i) {
-        const auto p = node_coords(cell_nodes_[c * 6 + i]);
-        X[i][0] = p[0];
-        X[i][1] = p[1];
-      }
+      cell_node_coords(c, X);
       for (int it = 0; it < 8; ++it) {
         p2_values(l, phi);
         double rx = -x, ry = -y;

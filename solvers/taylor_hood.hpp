@@ -89,6 +89,8 @@ class TaylorHood {
 
  private:
   void curve_boundary_circles();
+  // The coordinates of cell c's six P2 nodes: its quadratic map's nodes.
+  void cell_node_coords(int64_t c, double X[6][2]) const;
 
   const mesh::Mesh& mesh_;
   int64_t nv_;
