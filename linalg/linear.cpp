@@ -143,18 +143,23 @@ MlpForwardResult mlp_forward_by_blocks(const at::Tensor& x, const MlpLayers& l, 
     r.out.z = at::empty({m, n}, x.options()), r.out.mean = at::empty({m, 1}, x.options()),
     r.out.rstd = at::empty({m, 1}, x.options());
   // Blocks of about kMlpBlock rows, each through every layer before the next block: a layer's
-  // output is still in the core's cache when the next layer reads it (docs/design.md). Each row's
-  // values are those of the layers run one by one over all rows, whatever the blocks, so their
-  // count may follow the threads: a multiple of them, for equal shares.
+  // output is still in the core's cache when the next layer reads it (docs/design.md). Their count
+  // follows the threads (a multiple of them, for equal shares), so their bounds fall on multiples
+  // of the products' panel: each row is then computed by the same kernel call, a full panel's or
+  // the last rows' short one, at every thread count. Bounds between panels put rows into a block's
+  // short last panel at one thread count and into a full panel at another, and libxsmm's kernel
+  // for the short panel gave them other bits (a MeshGraphNet's output at 1,426 and 2,201 nodes
+  // on an AVX-512 Xeon; docs/design.md).
   const int64_t threads = at::get_num_threads();
   const int64_t blocks =
       std::min(m, (std::max<int64_t>(1, (m + kMlpBlock - 1) / kMlpBlock) + threads - 1) / threads * threads);
+  const auto bound = [&](int64_t c) { return c == blocks ? m : c * m / blocks / kPointMajorPanel * kPointMajorPanel; };
   const at::ThreadLocalState caller;  // the caller's grad mode, on torch's worker threads
   at::parallel_for(0, blocks, 1, [&](int64_t begin, int64_t end) {
     const at::ThreadLocalStateGuard guard(caller);
     const SequentialBlas one_thread;  // a block's products where libxsmm has no kernel
     for (int64_t c = begin; c < end; ++c) {
-      const int64_t start = c * m / blocks, size = (c + 1) * m / blocks - start;
+      const int64_t start = bound(c), size = bound(c + 1) - start;
       if (size == 0) continue;
       const auto rows = [&](const at::Tensor& t) { return t.narrow(0, start, size); };
       if (prologue) prologue(start, size);

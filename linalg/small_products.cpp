@@ -113,7 +113,7 @@ TESSERA_CPU_CLONES void layer_norm_rows(T* z, T* y, const T* bias, const T* gamm
 // Points per kernel call. Feature-major (weight_product, k = rows = 50): 64–256 all ran at
 // 109–111 GFLOP/s. Point-major (product_with_weight, k = n = 128): 16 ran at 101, 128 at 95; on
 // the Zen 4 VM (AVX-512), a 512-row block in L2: 16, 24, 32, 48 and 64 all at 110–115.
-constexpr int64_t kFeatureMajorPanel = 128, kPointMajorPanel = 16;
+constexpr int64_t kFeatureMajorPanel = 128;  // kPointMajorPanel: small_products.hpp
 
 // Runs panel(start, size) for the panels of `step` points (the last one shorter) that cover
 // `points`, on torch's intra-op threads; each panel is one kernel call.

@@ -12,6 +12,11 @@
 
 namespace tessera::linalg {
 
+// Rows per kernel call of the point-major products (product_with_weight and its variants): the
+// m rows are cut into panels of this many from the first, the last one shorter. Row blocks that
+// start at multiples of it give each row the same kernel call (linalg::mlp's blocks).
+inline constexpr int64_t kPointMajorPanel = 16;
+
 // Feature-major activations (the points along rows): w [rows, k] · h [k, m] -> [rows, m].
 at::Tensor weight_product(const at::Tensor& w, const at::Tensor& h);
 

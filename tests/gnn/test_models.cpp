@@ -317,3 +317,40 @@ TEST_CASE("MeshGraphNet's split first layers equal the concatenation form, value
   CHECK(expected == 2332930);  // the count docs/benchmarks.md quotes for every peer
   CHECK(count == expected);
 }
+
+TEST_CASE("MeshGraphNet's output and gradients are the same bits on 1 and 2 threads", "[models][threads]") {
+  // The MLPs' row blocks follow the thread count; their bounds fall on the products' 16-row panels
+  // so that each row meets the same kernel call. Unaligned, the decoder's output differed at 1,426
+  // and 2,201 nodes on an AVX-512 Xeon (libxsmm's short-panel kernel) and a training run's loss
+  // from its eighth step on. Mesh sizes around those, float32 as in training.
+  const int before = at::get_num_threads();
+  for (int nx : {20, 45, 57, 70}) {
+    at::manual_seed(4);
+    mesh::Mesh m = test::irregular_mesh(nx, 30, 7);
+    auto ei = gnn::EdgeIndex::from_graph(mesh::mesh_graph(m));
+    const at::TensorOptions f32 = at::TensorOptions().dtype(at::kFloat);
+    const at::Tensor pos = at::tensor(at::ArrayRef<double>(m.coords), at::kDouble).view({-1, 2}).to(at::kFloat);
+    gnn::MeshGraphNetConfig mc;
+    mc.node_in = 11;
+    mc.edge_in = 3;
+    mc.out_dim = 2;
+    mc.steps = 3;
+    gnn::MeshGraphNet mgn(mc);
+    const at::Tensor x = at::randn({ei.num_nodes, 11}, f32), e = edge_feats(ei, pos);
+    const auto run = [&](int threads) {
+      at::set_num_threads(threads);
+      mgn->zero_grad();
+      const at::Tensor y = mgn->forward(x, e, ei);
+      y.square().sum().backward();  // every gradient depends on the output's bits
+      std::vector<at::Tensor> out{y.detach()};
+      for (const auto& p : mgn->parameters()) out.push_back(p.grad().clone());
+      return out;
+    };
+    const auto one = run(1), two = run(2);
+    for (size_t i = 0; i < one.size(); ++i) {
+      INFO(ei.num_nodes << " nodes, tensor " << i << " (0: the output)");
+      CHECK(at::equal(one[i], two[i]));
+    }
+  }
+  at::set_num_threads(before);
+}
