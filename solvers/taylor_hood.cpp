@@ -216,18 +216,18 @@ void TaylorHood::curve_boundary_circles() {
   if (circles_.empty()) return;
   // The cells with a curved edge, each checked for a positive Jacobian at its vertices, edge
   // midpoints and quadrature points (a cell much thinner than its curved edge's bulge folds).
-  static const TriangleQuadrature quad;
+  const TriangleQuadrature quad;
+  std::vector<std::array<double, 3>> points(quad.lambda.begin(), quad.lambda.end());
+  for (int i = 0; i < 3; ++i) {
+    std::array<double, 3> vertex = {0, 0, 0}, mid = {0.5, 0.5, 0.5};
+    vertex[i] = 1;
+    mid[(i + 2) % 3] = 0;
+    points.push_back(vertex);
+    points.push_back(mid);
+  }
   for (int64_t c = 0; c < num_cells(); ++c) {
     for (int k = 0; k < 3; ++k) curved_cell_[c] = curved_cell_[c] || curved_edge_[cell_nodes_[c * 6 + 3 + k] - nv_];
     if (!curved_cell_[c]) continue;
-    std::vector<std::array<double, 3>> points(quad.lambda.begin(), quad.lambda.end());
-    for (int i = 0; i < 3; ++i) {
-      std::array<double, 3> vertex = {0, 0, 0}, mid = {0.5, 0.5, 0.5};
-      vertex[i] = 1;
-      mid[(i + 2) % 3] = 0;
-      points.push_back(vertex);
-      points.push_back(mid);
-    }
     for (const auto& l : points) {
       double gp[6][2];
       if (!(shape_gradients(c, l.data(), gp) > 0))
