@@ -25,6 +25,7 @@
 
 #include "bench/bench_paths.hpp"
 #include "bench/cli.hpp"
+#include "bench/core_peak.hpp"
 #include "bench/cylinder_mesh.hpp"
 #include "bench/machine.hpp"
 #include "bench/solver_timing.hpp"
@@ -208,6 +209,12 @@ int main(int argc, char** argv) {
       std::printf("rollout vs solver, CylinderFlow mesh: %lld nodes, dt 0.01, %d timed steps, %d round%s\n",
                   (long long)m.num_nodes(), steps, rounds, rounds > 1 ? "s" : "");
       std::printf("machine: %s\n", bench::machine_description().c_str());
+      if (bf16)
+        if (const auto peak = bench::measure_core_peak())
+          std::printf(
+              "one core's peak: fp32 FMA %.0f GFLOP/s, bf16 dot product %.0f GFLOP/s (%.2fx): the bf16 rows "
+              "can gain only where this ratio is above 1\n",
+              peak->fp32_fma_gflops, peak->bf16_dot_gflops, peak->bf16_dot_gflops / peak->fp32_fma_gflops);
       std::printf("%-52s %12s %10s %16s %10s %16s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver",
                   rounds > 1 ? "rounds' range" : "");
       // ms: one time per round; baseline: the solver's time in the same rounds.

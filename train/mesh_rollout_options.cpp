@@ -37,8 +37,9 @@ void add_rollout_keys(io::Schema& s) {
   dt.min = 0, dt.min_exclusive = true;
   s.add("rollout.precision", KeyType::Choice, "fp32",
         "fp32, or bf16: the model's matrix products in bf16 (weights rounded once, activations per panel, sums and "
-        "everything else in fp32), needs AVX512-BF16; twice the products' speed on a Zen 4, slower than fp32 on a "
-        "Xeon measured (docs/benchmarks.md); the CPU only")
+        "everything else in fp32), needs AVX512-BF16; twice the products' speed on a Zen 4, slower than fp32 on an "
+        "Emerald Rapids Xeon, whose bf16 instruction has half the fp32 FMA's rate (bench_rollout --bf16 prints "
+        "the ratio; docs/benchmarks.md); the CPU only")
       .choices = {"fp32", "bf16"};
   s.add("rollout.initial.inflow_speed", KeyType::Float, "1.0", "peak of the parabolic inflow profile (source mesh)");
   s.add("rollout.initial.fill_interior", KeyType::Bool, "true",

@@ -1,0 +1,75 @@
+// One core's peak rate of the two instructions behind the CPU matrix products: fp32 FMA and
+// AVX512-BF16's dot product (VDPBF16PS, two bf16 products summed into each fp32 lane), both on
+// 512-bit registers. Whether `rollout.precision: bf16` can pay on a CPU follows from their ratio:
+// on a Zen 4 the dot product does twice the FMA's flops per cycle, on an Emerald Rapids Xeon
+// (without AMX) half of them, so there bf16 products are slower than fp32 ones whatever the kernel
+// (docs/benchmarks.md). Printed beside bench_rollout's bf16 rows.
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#endif
+
+namespace tessera::bench {
+
+struct CorePeak {
+  double fp32_fma_gflops = 0;  // vfmadd231ps zmm: 16 lanes x 2 flops per instruction
+  double bf16_dot_gflops = 0;  // vdpbf16ps zmm: 32 bf16 pairs x 2 flops per instruction
+};
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+namespace detail {
+// 24 independent accumulators, enough to cover either instruction's latency at its throughput.
+constexpr int kChains = 24;
+
+__attribute__((target("avx512f"))) inline double fp32_fma_gflops(long iterations) {
+  __m512 acc[kChains], x = _mm512_set1_ps(1.0001f), y = _mm512_set1_ps(0.9999f);
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(float(c));
+  const auto start = std::chrono::steady_clock::now();
+  for (long it = 0; it < iterations; ++it) {
+#pragma GCC unroll 24
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_fmadd_ps(x, y, acc[c]);
+    asm volatile("" : "+v"(x));  // keeps the loop from being folded
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int c = 1; c < kChains; ++c) acc[0] = _mm512_add_ps(acc[0], acc[c]);
+  asm volatile("" ::"v"(acc[0]));
+  return double(iterations) * kChains * 32 / seconds * 1e-9;
+}
+
+__attribute__((target("avx512f,avx512bf16"))) inline double bf16_dot_gflops(long iterations) {
+  __m512 acc[kChains];
+  __m512bh x = (__m512bh)_mm512_set1_epi16(0x3f80), y = x;  // bf16 1.0
+  for (int c = 0; c < kChains; ++c) acc[c] = _mm512_set1_ps(float(c));
+  const auto start = std::chrono::steady_clock::now();
+  for (long it = 0; it < iterations; ++it) {
+#pragma GCC unroll 24
+    for (int c = 0; c < kChains; ++c) acc[c] = _mm512_dpbf16_ps(acc[c], x, y);
+    asm volatile("" : "+v"(x));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int c = 1; c < kChains; ++c) acc[0] = _mm512_add_ps(acc[0], acc[c]);
+  asm volatile("" ::"v"(acc[0]));
+  return double(iterations) * kChains * 64 / seconds * 1e-9;
+}
+}  // namespace detail
+#endif
+
+// Best of three ~0.1 s timings of each; nothing on a CPU (or compiler) without AVX512-BF16.
+inline std::optional<CorePeak> measure_core_peak() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bf16")) return std::nullopt;
+  CorePeak best;
+  for (int repeat = 0; repeat < 3; ++repeat) {
+    best.fp32_fma_gflops = std::max(best.fp32_fma_gflops, detail::fp32_fma_gflops(10'000'000));
+    best.bf16_dot_gflops = std::max(best.bf16_dot_gflops, detail::bf16_dot_gflops(10'000'000));
+  }
+  return best;
+#else
+  return std::nullopt;
+#endif
+}
+
+}  // namespace tessera::bench
