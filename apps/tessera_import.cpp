@@ -57,12 +57,14 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
   // wall and inflow corners, without a word); the rollout would predict those nodes instead of
   // holding them. One warning per type. A node_type field with no boundary node is as suspect.
   const std::string axis = o.node_types.axis ? "y" : "x";
-  for (auto [type, what] : {std::pair{mesh::kInflow, "inflow node (boundary nodes near the minimum of " + axis + ")"},
-                            std::pair{mesh::kOutflow, "outflow node (near the maximum of " + axis + ")"},
-                            std::pair{mesh::kWall, cat("wall node (boundary nodes whose speed stays at most ",
-                                                       o.node_types.wall_speed, " x the largest)")}})
+  for (auto [type, what] :
+       {std::pair{mesh::kInflow, "inflow node (boundary nodes at the upstream end of " + axis + ")"},
+        std::pair{mesh::kOutflow, "outflow node (at the downstream end of " + axis + ")"},
+        std::pair{mesh::kWall, cat("wall node (boundary nodes whose speed stays at most ", o.node_types.wall_speed,
+                                   " x the largest)")}})
     warn_lacking([type = type](const auto& t) { return t.node_types == "inferred" && !t.type_counts.count(type); },
-                 "the node-type rule", what, "check node_types.axis, node_types.tolerance and node_types.wall_speed");
+                 "the node-type rule", what,
+                 "check node_types.axis, node_types.direction, node_types.tolerance and node_types.wall_speed");
   warn_lacking(
       [](const auto& t) {
         return t.node_types != "inferred" && t.type_counts.size() == 1 && t.type_counts.count(mesh::kNormal);

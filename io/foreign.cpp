@@ -53,10 +53,13 @@ const char* foreign_format_name(ForeignFormat f) {
 
 std::string NodeTypeOptions::describe() const {
   const char ax = axis == 0 ? 'x' : 'y';
+  const std::string way = direction > 0   ? cat("flow towards +", ax)
+                          : direction < 0 ? cat("flow towards -", ax)
+                                          : cat("flow towards +", ax, " or -", ax, " by the sign of the mean v", ax);
   return cat("boundary nodes (on edges of one triangle): speed <= ", wall_speed,
-             " x max speed at every step -> wall (6); ", "else ", ax, " within ", tolerance, " x extent of min ", ax,
-             " -> inflow (4); of max ", ax, " -> outflow (5); else -> ", other_boundary,
-             "; interior nodes -> normal (0)");
+             " x max speed at every step -> wall (6); ", "else ", ax, " within ", tolerance,
+             " x extent of the upstream end -> inflow (4); of the downstream end -> outflow (5); else -> ",
+             other_boundary, "; interior nodes -> normal (0); ", way);
 }
 
 bool ImportedDataset::has_pressure() const {
@@ -184,7 +187,8 @@ void write_imported(const ImportedDataset& d, const ImportOptions& o, const std:
   if (!d.has_pressure()) absent.push_back("pressure");
   e << YAML::Key << "absent" << YAML::Value << YAML::Flow << absent;
   e << YAML::Key << "node_types" << YAML::Value << YAML::BeginSeq;
-  for (const auto& t : d.trajectories) e << cat(t.source, ": ", t.node_types);
+  for (const auto& t : d.trajectories)
+    e << cat(t.source, ": ", t.node_types, t.inferred_flow.empty() ? "" : " (flow towards " + t.inferred_flow + ")");
   e << YAML::EndSeq;
   // The inference rule, where it gave some trajectory its types (with node types from a field its
   // settings played no part, and the record would contradict the app's warning that they were idle).

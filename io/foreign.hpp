@@ -32,15 +32,18 @@ const char* foreign_format_name(ForeignFormat f);
 
 // Node types: from the data's field, or inferred. The inference rule, applied to the boundary
 // nodes (nodes of mesh edges that belong to one triangle only), first match wins:
-//   1. speed <= wall_speed * (largest speed of the trajectory) at every step  -> wall (6)
-//   2. coordinate `axis` within tolerance * (extent along axis) of its minimum -> inflow (4)
-//   3. coordinate `axis` within tolerance * (extent along axis) of its maximum -> outflow (5)
-//   4. any other boundary node                                               -> other_boundary
-// Interior nodes are normal (0).
+//   1. speed <= wall_speed * (largest speed of the trajectory) at every step        -> wall (6)
+//   2. coordinate `axis` within tolerance * (extent along axis) of the upstream end   -> inflow (4)
+//   3. coordinate `axis` within tolerance * (extent along axis) of the downstream end -> outflow (5)
+//   4. any other boundary node                                                     -> other_boundary
+// Interior nodes are normal (0). Upstream is the axis's minimum for flow towards +axis, its maximum
+// for flow towards -axis; `direction` 0 takes the way from the data: the sign of the velocity
+// component along the axis, summed over all nodes and steps.
 struct NodeTypeOptions {
   enum class Mode { Auto, Field, Infer } mode = Mode::Auto;  // auto: the field if present, else infer
   double wall_speed = 1e-6;
-  int axis = 0;  // 0: x, 1: y
+  int axis = 0;       // 0: x, 1: y
+  int direction = 0;  // +1: flow towards +axis, -1: towards -axis, 0: from the data
   double tolerance = 1e-6;
   int32_t other_boundary = 0;  // node type of boundary nodes matched by no rule
   std::string describe() const;
@@ -71,6 +74,7 @@ struct ImportedTrajectory {
   int64_t steps = 0, nodes = 0, cells = 0;
   bool has_pressure = false;
   std::string node_types;                  // "field 'node_type'" or "inferred"
+  std::string inferred_flow;               // inferred: the flow's way along the axis, "+x" or "-x" (or y)
   std::map<int32_t, int64_t> type_counts;  // nodes per type code
   // ImportOptions::one_step: the step read (counted from 0) of the series' `series_steps`, and its
   // time stamp (NaN where the source has none).

@@ -42,17 +42,20 @@ std::vector<char> boundary_nodes(const Raw& r) {
   return on;
 }
 
-std::vector<int32_t> infer_node_types(const Raw& r, const NodeTypeOptions& o) {
+// `direction`: the flow's way along the axis used (+1 or -1; from the data where o.direction is 0).
+std::vector<int32_t> infer_node_types(const Raw& r, const NodeTypeOptions& o, int& direction) {
   const int64_t n = r.nodes;
   std::vector<double> speed_max(n, 0.0);
-  double vmax = 0;
+  double vmax = 0, along = 0;
   for (int64_t t = 0; t < r.steps; ++t)
     for (int64_t i = 0; i < n; ++i) {
       const float* v = &r.velocity[(t * n + i) * 2];
       const double s = std::hypot(double(v[0]), double(v[1]));
       speed_max[i] = std::max(speed_max[i], s);
       vmax = std::max(vmax, s);
+      along += v[o.axis];
     }
+  direction = o.direction != 0 ? o.direction : along < 0 ? -1 : 1;
   double lo = INFINITY, hi = -INFINITY;
   for (int64_t i = 0; i < n; ++i)
     lo = std::min(lo, double(r.pos[i * 2 + o.axis])), hi = std::max(hi, double(r.pos[i * 2 + o.axis]));
@@ -62,11 +65,12 @@ std::vector<int32_t> infer_node_types(const Raw& r, const NodeTypeOptions& o) {
   for (int64_t i = 0; i < n; ++i) {
     if (!boundary[i]) continue;
     const double x = r.pos[i * 2 + o.axis];
+    const bool at_min = x <= lo + tol, at_max = x >= hi - tol;
     if (speed_max[i] <= o.wall_speed * vmax)
       types[i] = mesh::kWall;
-    else if (x <= lo + tol)
+    else if (direction > 0 ? at_min : at_max)
       types[i] = mesh::kInflow;
-    else if (x >= hi - tol)
+    else if (direction > 0 ? at_max : at_min)
       types[i] = mesh::kOutflow;
     else
       types[i] = o.other_boundary;
@@ -379,8 +383,10 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
     }
     t.node_types = cat("from field '", o.node_type, "'");
   } else {
-    types = infer_node_types(r, o.node_types);
+    int direction = 1;
+    types = infer_node_types(r, o.node_types, direction);
     t.node_types = "inferred";
+    t.inferred_flow = cat(direction > 0 ? "+" : "-", o.node_types.axis ? "y" : "x");
   }
   for (int32_t x : types) ++t.type_counts[x];
   const hsize_t n = hsize_t(r.nodes), T = hsize_t(r.steps);

@@ -26,8 +26,12 @@ void add_import_keys(Schema& s) {
   s.add("node_types.wall_speed", KeyType::Float, "1e-6",
         "wall: boundary nodes whose speed stays <= this x the largest speed")
       .min = 0;
-  s.add("node_types.axis", KeyType::Choice, "x", "flow axis: inflow at its minimum, outflow at its maximum").choices = {
-      "x", "y"};
+  s.add("node_types.axis", KeyType::Choice, "x", "flow axis: inflow at its upstream end, outflow at the other")
+      .choices = {"x", "y"};
+  s.add("node_types.direction", KeyType::Choice, "auto",
+        "the flow's way along the axis: positive (inflow at the axis's minimum), negative (inflow at its maximum), "
+        "auto (the sign of the velocity component along the axis, summed over nodes and steps)")
+      .choices = {"auto", "positive", "negative"};
   // Above one half the inflow band would cover the outflow band.
   auto& tolerance =
       s.add("node_types.tolerance", KeyType::Float, "1e-6", "distance to the min/max, relative to the extent");
@@ -44,8 +48,8 @@ void add_import_keys(Schema& s) {
   // Keys that some settings do not read: set anyway, a warning (run_app).
   for (const char* k : {"fields.mesh_pos", "fields.cells"})
     s.read_only_when(k, {{"import.format", {"auto", "graph-physics"}}});
-  for (const char* k :
-       {"node_types.wall_speed", "node_types.axis", "node_types.tolerance", "node_types.other_boundary"})
+  for (const char* k : {"node_types.wall_speed", "node_types.axis", "node_types.direction", "node_types.tolerance",
+                        "node_types.other_boundary"})
     s.read_only_when(k, {{"node_types.mode", {"auto", "infer"}}});
 }
 
@@ -67,6 +71,8 @@ ImportOptions import_options(const Deck& d) {
                                         : NodeTypeOptions::Mode::Auto;
   o.node_types.wall_speed = d.get_float("node_types.wall_speed");
   o.node_types.axis = d.get_string("node_types.axis") == "y" ? 1 : 0;
+  const std::string direction = d.get_string("node_types.direction");
+  o.node_types.direction = direction == "positive" ? 1 : direction == "negative" ? -1 : 0;
   o.node_types.tolerance = d.get_float("node_types.tolerance");
   o.node_types.other_boundary = int32_t(d.get_int("node_types.other_boundary"));
   return o;

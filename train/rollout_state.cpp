@@ -117,20 +117,20 @@ SeriesState read_series_state(const StateOptions& o) {
   s.time = t.time;
   s.spacing = t.spacing;
   // The types' counts, and a word where inference found no inflow or no outflow (a channel whose
-  // flow runs towards -x gets its inflow at the outlet: rollout.state.node_types names the way out).
+  // flow runs along y finds neither: rollout.state.node_types names the way out).
   auto count = [&](int32_t type) {
     const auto it = t.type_counts.find(type);
     return it == t.type_counts.end() ? int64_t(0) : it->second;
   };
-  s.node_types =
-      cat(t.node_types, " (", count(0), " normal, ", count(4), " inflow, ", count(5), " outflow, ", count(6), " wall)");
+  s.node_types = cat(t.node_types, t.inferred_flow.empty() ? "" : ", flow towards " + t.inferred_flow, " (", count(0),
+                     " normal, ", count(4), " inflow, ", count(5), " outflow, ", count(6), " wall)");
   s.warnings = d.warnings;
   if (t.node_types == "inferred" && (count(4) == 0 || count(5) == 0))
-    s.warnings.push_back(cat(file, " step ", t.step, ": the node types inferred have no ",
-                             count(4) == 0 ? "inflow" : "outflow",
-                             " nodes (inflow is taken at the lowest x, outflow at the highest): the rollout holds ",
-                             "every boundary node it took for a wall at its value; a series with a node_type field ",
-                             "says which is which"));
+    s.warnings.push_back(
+        cat(file, " step ", t.step, ": the node types inferred have no ", count(4) == 0 ? "inflow" : "outflow",
+            " nodes (inflow is taken at the upstream end of x, outflow at the other): the rollout holds ",
+            "every boundary node it took for a wall at its value; a series with a node_type field ",
+            "says which is which"));
   s.what =
       cat(file, " step ", t.step, " of ", t.series_steps,
           std::isfinite(t.time) ? cat(" (t = ", t.time, ")") : std::string(), ", field '", io_options.velocity, "'");

@@ -147,9 +147,9 @@ check("found no" not in log, "the rule finds inflow and outflow nodes, and no wa
 # The rule along the wrong axis: the top and bottom walls hold no inflow or outflow, which is said
 # (it was written without a word).
 log = run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp_y", "node_types.axis=y")
-check("the node-type rule found no inflow node (boundary nodes near the minimum of y) in 3 of 3 trajectories (" in log
-      and "); check node_types.axis, node_types.tolerance and node_types.wall_speed" in log
-      and "found no outflow node (near the maximum of y) in 3 of 3 trajectories" in log,
+check("the node-type rule found no inflow node (boundary nodes at the upstream end of y) in 3 of 3 trajectories (" in log
+      and "); check node_types.axis, node_types.direction, node_types.tolerance and node_types.wall_speed" in log
+      and "found no outflow node (at the downstream end of y) in 3 of 3 trajectories" in log,
       "the rule along y warns, once per type, that it found no inflow and no outflow")
 # Walls that are not quite at rest (a penalty or lattice-Boltzmann solver's 1e-3): the rule finds
 # no wall, which is said (no wall, and inflow corners, were written without a word).

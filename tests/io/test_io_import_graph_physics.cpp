@@ -90,6 +90,39 @@ TEST_CASE("graph-physics HDF5: node types from the field, and the inference opti
   CHECK(types.at(mesh::kWall) == 2 * (kNx + 1) + 2 * (kNy - 1));
 }
 
+TEST_CASE("graph-physics HDF5: a flow towards -x gets its inflow at the highest x", "[import]") {
+  // The channel's flow reversed (u, v -> -u, -v): the same walls, inflow and outflow swapped.
+  const std::string path = out + "/gp_reversed.h5";
+  {
+    fs::create_directories(out);
+    io::H5File f = io::H5File::create(path);
+    std::vector<double> pos(channel.coords), v = velocity(2);
+    std::vector<int32_t> cells(channel.cells.begin(), channel.cells.end());
+    for (double& x : v) x = -x;
+    f.write("/traj/mesh_pos", {hsize_t(kNodes), 2}, pos.data());
+    f.write("/traj/cells", {hsize_t(channel.num_cells()), 3}, cells.data());
+    f.write("/traj/velocity", {kSteps, hsize_t(kNodes), 2}, v.data());
+  }
+  io::ImportOptions o;
+  o.dt = 1;
+  auto swapped = [](int32_t type) {
+    return type == mesh::kInflow ? mesh::kOutflow : type == mesh::kOutflow ? mesh::kInflow : type;
+  };
+  for (const int direction : {0, -1, 1}) {
+    CAPTURE(direction);
+    o.node_types.direction = direction;
+    const io::ImportedTrajectory t = io::read_foreign(path, o).trajectories[0];
+    CHECK(t.inferred_flow == (direction > 0 ? "+x" : "-x"));
+    const auto& types = t.fields.at("node_type").i32;
+    REQUIRE(types.size() == size_t(kNodes));
+    for (int64_t i = 0; i < kNodes; ++i)
+      CHECK(types[i] == (direction > 0 ? expected_type(i) : swapped(expected_type(i))));
+  }
+  // The forward channel: auto keeps the inflow at the lowest x.
+  o.node_types.direction = 0;
+  CHECK(io::read_foreign(write_gp("gp_forward", false), o).trajectories[0].inferred_flow == "+x");
+}
+
 TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]") {
   io::ImportOptions o;
   o.dt = 1;
