@@ -7,6 +7,7 @@
 
 #include "core/allgather.hpp"
 #include "core/error.hpp"
+#include "core/malloc_policy.hpp"
 #include "physics/stagger.hpp"
 
 namespace tessera::train::stagger {
@@ -37,6 +38,10 @@ StaggerModel::StaggerModel(const StaggerOptions& o, const FeatureScales& scales,
       grid_(o.n),
       bank_(CoarseSolverShape{o.solvers(), feature_channels(o), o.width, o.blocks, o.kernel}, to) {
   o.validate();
+  // Every round allocates and frees the solvers' activations (megabytes each at N = 128): with
+  // glibc's default thresholds they were unmapped and page-faulted in afresh each round, 3-5
+  // million faults in a bench_stagger run (docs/neuralstagger.md).
+  core::retain_freed_memory();
   if (o.physics.forcing)
     forcing_pieces_ = physics::stagger_split(
         physics::kolmogorov_forcing(grid_, *o.physics.forcing, to.requires_grad(false)).unsqueeze(0) / scales_.forcing,
