@@ -55,9 +55,8 @@ void add_rollout_keys(io::Schema& s) {
         "the series' velocity field (source state); empty: velocity, or velocity_pred in a tessera rollout's series");
   s.add("rollout.state.node_types", KeyType::Choice, "auto",
         "node types (source state): field (the series' node_type field), infer (from the boundary: walls at rest in "
-        "the state, inflow at the upstream end of x and outflow at the other, upstream by the sign of the state's "
-        "summed "
-        "x velocity), auto (the field where there is one)")
+        "the state, inflow at the upstream end of x and outflow at the other, upstream by the sign of the "
+        "state's summed x velocity), auto (the field where there is one)")
       .choices = {"auto", "field", "infer"};
   io::add_mesh_keys(s);
   s.section("data", "the dataset to take the initial condition and ground truth from");

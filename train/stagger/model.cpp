@@ -39,8 +39,8 @@ StaggerModel::StaggerModel(const StaggerOptions& o, const FeatureScales& scales,
       bank_(CoarseSolverShape{o.solvers(), feature_channels(o), o.width, o.blocks, o.kernel}, to) {
   o.validate();
   // Every round allocates and frees the solvers' activations (megabytes each at N = 128): with
-  // glibc's default thresholds they were unmapped and page-faulted in afresh each round, 3-5
-  // million faults in a bench_stagger run (docs/neuralstagger.md).
+  // glibc's default thresholds they were unmapped and page-faulted in afresh each round, 0.6-2.5
+  // million faults per rank in a bench_stagger run (docs/neuralstagger.md).
   core::retain_freed_memory();
   if (o.physics.forcing)
     forcing_pieces_ = physics::stagger_split(
