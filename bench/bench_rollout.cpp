@@ -210,11 +210,17 @@ int main(int argc, char** argv) {
                   (long long)m.num_nodes(), steps, rounds, rounds > 1 ? "s" : "");
       std::printf("machine: %s\n", bench::machine_description().c_str());
       if (bf16)
-        if (const auto peak = bench::measure_core_peak())
+        if (const auto peak = bench::measure_core_peak()) {
           std::printf(
               "one core's peak: fp32 FMA %.0f GFLOP/s, bf16 dot product %.0f GFLOP/s (%.2fx): the bf16 rows "
               "can gain only where this ratio is above 1\n",
               peak->fp32_fma_gflops, peak->bf16_dot_gflops, peak->bf16_dot_gflops / peak->fp32_fma_gflops);
+          if (peak->fp16_fma_gflops > 0)
+            std::printf(
+                "  fp16 FMA (AVX512-FP16, accumulating in fp16) %.0f GFLOP/s (%.2fx): no product of tessera "
+                "uses it (docs/benchmarks.md)\n",
+                peak->fp16_fma_gflops, peak->fp16_fma_gflops / peak->fp32_fma_gflops);
+        }
       std::printf("%-52s %12s %10s %16s %10s %16s\n", "", "np / threads", "ms/step", "sim. time / s", "vs solver",
                   rounds > 1 ? "rounds' range" : "");
       // ms: one time per round; baseline: the solver's time in the same rounds.
