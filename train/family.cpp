@@ -182,9 +182,12 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families, con
   io::Schema::input_path(s.required("rollout.checkpoint", KeyType::String, "checkpoint written by tessera-train"));
   s.add("rollout.device", KeyType::String, "cpu", kDeviceKeyHelp);
   add_threads_key(s, "rollout.threads", "0", kThreadsKeyHelp);
+  // Without families (tessera-hybrid, one dataset trajectory) the families' cases do not arise.
   s.add("rollout.steps", KeyType::Int, "0",
-        "steps to predict; 0: the whole trajectory (mesh simulators with rollout.source mesh or state: required > 0, "
-        "the steps after the initial state; NeuralStagger, which starts from random states: 50)")
+        families.empty() ? "steps to run; 0: the whole trajectory"
+                         : "steps to predict; 0: the whole trajectory (mesh simulators with rollout.source mesh or "
+                           "state: required > 0, the steps after the initial state; NeuralStagger, which starts from "
+                           "random states: 50)")
       .min = 0;
   s.section("output", "evaluation files");
   s.add("output.dir", KeyType::String, "out/" + output_name, "output directory (relative to the working directory)");

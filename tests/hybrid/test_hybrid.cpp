@@ -135,7 +135,8 @@ TEST_CASE("the divergence indicator of linear fields is |a + d| / |(a, b, c, d)|
 }
 
 TEST_CASE("schedules that cannot run give keyed errors", "[hybrid]") {
-  CHECK(error_key([] { hybrid::check_schedule({0, 0, Trigger::Fixed, 0}); }) == "hybrid.surrogate_steps");
+  // K = M = 0 is the surrogate alone (M = 0 whatever K), not an error (it was until 2026-12-07).
+  CHECK(error_key([] { hybrid::check_schedule({0, 0, Trigger::Fixed, 0}); }) == "no error");
   CHECK(error_key([] { hybrid::check_schedule({5, 0, Trigger::Divergence, 0.1}); }) == "hybrid.solver_steps");
   CHECK(error_key([] { hybrid::check_schedule({5, 1, Trigger::Divergence, 0}); }) == "hybrid.threshold");
   CHECK(error_key([] { hybrid::check_schedule({0, 1, Trigger::Divergence, 0.1}); }) == "no error");
@@ -203,8 +204,10 @@ TEST_CASE("surrogate only (M = 0) equals train::rollout", "[hybrid]") {
   const hybrid::TrajectoryFlow flow = cfd_flow();
   solvers::NavierStokes ns(t.mesh, flow.flow, Comm::self(), flow.linear);
   const int64_t steps = t.steps() - 1;
+  const int64_t K = GENERATE(4, 0);  // K = 0 too: M = 0 is the surrogate alone whatever K
+  CAPTURE(K);
   const auto h =
-      hybrid::hybrid_rollout({4, 0, Trigger::Fixed, 0}, hybrid::model_step(*m.model, m.norms, t), ns, t, steps, 0.01);
+      hybrid::hybrid_rollout({K, 0, Trigger::Fixed, 0}, hybrid::model_step(*m.model, m.norms, t), ns, t, steps, 0.01);
   const Rollout r = rollout(*m.model, m.norms, t, steps);
   CHECK(h.solver_steps() == 0);
   CHECK(ns.steps() == 0);

@@ -70,7 +70,8 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
   check_schedule(schedule);
   const bool fixed = schedule.trigger == Trigger::Fixed;
   const int64_t K = schedule.surrogate_steps, M = schedule.solver_steps;
-  if (!surrogate && !(fixed && K == 0)) throw Error("hybrid_rollout: the schedule needs a surrogate");
+  // M = 0 is the surrogate alone, whatever K (K = 0 as well: the deck warns that K has no effect).
+  if (!surrogate && !(fixed && K == 0 && M > 0)) throw Error("hybrid_rollout: the schedule needs a surrogate");
   at::NoGradGuard no_grad;
   steps = std::min<int64_t>(steps, truth.steps() - 1);
   const int64_t nodes = truth.nodes();

@@ -9,8 +9,6 @@ namespace tessera::train::hybrid {
 void check_schedule(const Schedule& s) {
   if (s.surrogate_steps < 0) throw Error(cat("must be >= 0, got ", s.surrogate_steps), "hybrid.surrogate_steps");
   if (s.solver_steps < 0) throw Error(cat("must be >= 0, got ", s.solver_steps), "hybrid.solver_steps");
-  if (s.surrogate_steps == 0 && s.solver_steps == 0)
-    throw Error("is 0 and so is hybrid.solver_steps: nothing would advance the state", "hybrid.surrogate_steps");
   if (s.trigger == Trigger::Divergence) {
     if (s.solver_steps == 0)
       throw Error("must be > 0 with hybrid.trigger: divergence (the solver takes these steps when triggered)",
@@ -35,17 +33,18 @@ void add_hybrid_keys(io::Schema& s) {
       "the schedule: K surrogate steps, then M solver steps from the surrogate's state, repeated (docs/hybrid.md)");
   s.add("hybrid.surrogate_steps", KeyType::Int, "9",
         "K: surrogate steps per cycle (trigger divergence: at most this many, 0: no limit; trigger fixed: 0 = solver "
-        "only)")
+        "only, unless M is 0)")
       .min = 0;
-  s.add("hybrid.solver_steps", KeyType::Int, "1", "M: solver steps per cycle (0: surrogate only)").min = 0;
+  s.add("hybrid.solver_steps", KeyType::Int, "1", "M: solver steps per cycle (0: surrogate only, whatever K)").min = 0;
   s.add("hybrid.trigger", KeyType::Choice, "fixed",
         "fixed: the solver after every K surrogate steps; divergence: also when a surrogate step's divergence "
         "indicator exceeds hybrid.threshold (that step is then taken by the solver)")
       .choices = {"fixed", "divergence"};
-  s.add("hybrid.threshold", KeyType::Float, "0.1",
-        "divergence trigger: level of the indicator, the L2 norm of div u over that of grad u for the linear "
-        "interpolant of the vertex velocity (dimensionless; docs/hybrid.md)")
-      .min = 0;
+  auto& threshold = s.add("hybrid.threshold", KeyType::Float, "0.1",
+                          "divergence trigger: level of the indicator, the L2 norm of div u over that of grad u for "
+                          "the linear interpolant of the vertex velocity (dimensionless; docs/hybrid.md)");
+  threshold.min = 0;
+  threshold.min_exclusive = true;
   s.add("hybrid.pure_solver", KeyType::Bool, "true",
         "also run the solver alone over the same steps (same mesh, ranks and threads) for its wall time and error");
   s.section("solver", "the PETSc Navier-Stokes solver; the fluid and inflow come from the dataset (docs/hybrid.md)");
@@ -65,7 +64,7 @@ void add_hybrid_keys(io::Schema& s) {
   for (const char* k : {"solver.refactor_every", "solver.rtol", "solver.petsc_options"})
     s.read_only_when(k, {io::not_one_of("hybrid.solver_steps", {"0"}), {"hybrid.pure_solver", {"true"}}},
                      "no solver step is taken");
-  // M = 0 on the fixed schedule: the surrogate takes every step, and K cuts nothing.
+  // M = 0 on the fixed schedule: the surrogate takes every step, and K cuts nothing (K = 0 too).
   s.read_only_when("hybrid.surrogate_steps",
                    {io::not_one_of("hybrid.solver_steps", {"0"}), {"hybrid.trigger", {"divergence"}}},
                    "the surrogate takes every step");
