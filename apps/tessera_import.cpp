@@ -35,8 +35,9 @@ static void describe(const io::ImportedDataset& ds, const io::ImportOptions& o, 
   for (const auto& t : ds.trajectories) {
     std::string types;
     for (auto [type, count] : t.type_counts) types += cat(types.empty() ? "" : ", ", type, ": ", count);
-    log.info("  {}: {} steps, {} nodes, {} triangles; fields: velocity{}; node types {} ({})", t.source, t.steps,
-             t.nodes, t.cells, t.has_pressure ? ", pressure" : "", t.node_types, types);
+    log.info("  {}: {} steps, {} nodes, {} triangles; fields: velocity{}; node types {}{} ({})", t.source, t.steps,
+             t.nodes, t.cells, t.has_pressure ? ", pressure" : "", t.node_types,
+             t.inferred_flow.empty() ? "" : cat(" (flow towards ", t.inferred_flow, ")"), types);
     inferred = inferred || t.node_types == "inferred";
   }
   // The trajectories for which `lacks` holds, in one warning naming the first few (a file may hold

@@ -70,16 +70,20 @@ bool ImportedDataset::has_pressure() const {
 ForeignFormat detect_foreign_format(const std::string& path) {
   if (!fs::exists(path)) throw Error(cat(path, ": file or directory not found"));
   if (fs::is_directory(path)) {
-    // A directory is a VTU series; say so if it holds none but files of the other formats.
+    // A directory is a VTU series; say so if it holds none but files of the other formats, naming
+    // an XDMF index before any HDF5 file (an XDMF series' heavy data are .h5 files beside it, which
+    // are not graph-physics files), the first by name of each.
     bool series = false;
-    std::string other;
+    std::string xdmf, h5;
     for (const auto& e : fs::directory_iterator(path)) {
-      const std::string x = lower(e.path().extension().string());
+      const std::string x = lower(e.path().extension().string()), name = e.path().filename().string();
       series = series || e.is_directory() || x == ".vtu" || x == ".pvd";
-      if (x == ".h5" || x == ".hdf5" || x == ".xmf" || x == ".xdmf") other = e.path().filename().string();
+      std::string& kind = x == ".xmf" || x == ".xdmf" ? xdmf : h5;
+      if ((x == ".h5" || x == ".hdf5" || x == ".xmf" || x == ".xdmf") && (kind.empty() || name < kind)) kind = name;
     }
-    if (!series && !other.empty())
-      throw Error(cat(path, ": a directory is read as a VTU series, but it holds no .vtu or .pvd files; for ", other,
+    if (!series && !(xdmf.empty() && h5.empty()))
+      throw Error(cat(path, ": a directory is read as a VTU series, but it holds no .vtu or .pvd files; for ",
+                      xdmf.empty() ? "the graph-physics file " + h5 : "the XDMF series " + xdmf,
                       " give the file itself"));
     return ForeignFormat::VtuSeries;
   }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -44,6 +45,12 @@ std::vector<char> boundary_nodes(const Raw& r) {
 
 // `direction`: the flow's way along the axis used (+1 or -1; from the data where o.direction is 0).
 std::vector<int32_t> infer_node_types(const Raw& r, const NodeTypeOptions& o, int& direction) {
+  if (o.other_boundary != mesh::kNormal && o.other_boundary != mesh::kInflow && o.other_boundary != mesh::kOutflow &&
+      o.other_boundary != mesh::kWall)
+    throw Error(cat("expected 0 (normal), 4 (inflow), 5 (outflow) or 6 (wall), the codes tessera's mesh simulators "
+                    "know; got ",
+                    o.other_boundary),
+                "node_types.other_boundary");
   const int64_t n = r.nodes;
   std::vector<double> speed_max(n, 0.0);
   double vmax = 0, along = 0;
@@ -174,6 +181,30 @@ double first_spacing(const std::vector<double>& t) {
   return t.size() < 2 ? std::numeric_limits<double>::quiet_NaN() : t[1] - t[0];  // NaN stamps give NaN
 }
 
+void drop_short_last_step(Raw& r, const std::string& what) {
+  const std::vector<double>& t = r.times;
+  if (t.size() < 4 || int64_t(t.size()) != r.steps) return;
+  const std::vector<double> head(t.begin(), t.end() - 1);
+  double dt = 0;
+  try {
+    dt = dt_from_times(head, what);
+  } catch (const Error&) {
+    return;  // uneven before the last step too: dt_from_times names it
+  }
+  const double last = t.back() - head.back();
+  if (!(dt > 0 && last > 0 && last < 0.9 * dt)) return;
+  r.warnings.push_back(cat(what, ": the last time step (t = ", t.back(), ") comes ", last, " after the one before, ",
+                           "where the others are ", dt,
+                           " apart, as in a series thinned with output.every that ends on ",
+                           "its last state: left out (", r.steps - 1, " of ", r.steps, " steps imported)"));
+  const size_t n = size_t(r.nodes), kept = size_t(r.steps - 1);
+  r.times.pop_back();
+  r.velocity.resize(kept * n * 2);
+  if (!r.pressure.empty()) r.pressure.resize(kept * n);
+  if (!r.step_files.empty()) r.step_files.pop_back();
+  r.steps -= 1;
+}
+
 double dt_from_times(const std::vector<double>& t, const std::string& what, double* uncertainty) {
   for (size_t k = 0; k < t.size(); ++k)
     if (!std::isfinite(t[k])) throw Error(cat(what, ": time stamp ", k, " is ", t[k], "; expected a finite time"));
@@ -194,12 +225,26 @@ double dt_from_times(const std::vector<double>& t, const std::string& what, doub
   const double tolerance = std::min(kSameDtRelative * dt + rounding, 0.1 * dt);
   if (uncertainty) *uncertainty = std::min(kSameDtRelative * dt + rounding / double(n), 0.1 * dt);
   for (size_t k = 1; k < n; ++k)
-    if (const double off = t[k] - (t[0] + double(k) * dt); std::abs(off) > tolerance)
-      throw Error(cat(what, ": time steps are not uniform (t", k, " = ", t[k], " is ", off, " from t0 + ", k,
-                      " x the mean step ", dt,
-                      ", more than the stamps' rounding explains); tessera datasets have "
-                      "one dt"));
-  return dt;
+    if (std::abs(t[k] - (t[0] + double(k) * dt)) > tolerance) {
+      // Named by the step farthest from the median step: one odd step moves the mean, and with it
+      // every stamp's offset, so the first stamp off the mean grid is often not the odd one.
+      std::vector<double> steps(n);
+      for (size_t j = 0; j < n; ++j) steps[j] = t[j + 1] - t[j];
+      std::vector<double> sorted = steps;
+      std::nth_element(sorted.begin(), sorted.begin() + n / 2, sorted.end());
+      const double median = sorted[n / 2];
+      size_t odd = 0;
+      for (size_t j = 1; j < n; ++j)
+        if (std::abs(steps[j] - median) > std::abs(steps[odd] - median)) odd = j;
+      throw Error(cat(what, ": time steps are not uniform: t", odd + 1, " - t", odd, " = ", t[odd + 1], " - ", t[odd],
+                      " = ", steps[odd], ", where the median step is ", median,
+                      " (more than the stamps' rounding explains); tessera datasets have one dt"));
+    }
+  // To 15 significant digits: the mean of stamps 0, 0.05, 0.1, 0.15 is 0.049999999999999996, which
+  // meta.json and the log then carried; the digits dropped are below any stamp's own rounding.
+  char text[32];
+  std::snprintf(text, sizeof text, "%.15g", dt);
+  return std::strtod(text, nullptr);
 }
 
 void settle_dt(ImportedDataset& d, const ImportOptions& o, const std::function<double()>& from_source,

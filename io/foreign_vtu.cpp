@@ -431,6 +431,7 @@ ImportedDataset read_vtu_series(const std::string& path, const ImportOptions& o)
   for (const auto& t : trajectories) {
     if (o.max_trajectories > 0 && int64_t(d.trajectories.size()) >= o.max_trajectories) break;
     Raw r = read_vtu_trajectory(t, o);
+    drop_short_last_step(r, t);
     double uncertainty = 0;
     if (const double dt = dt_from_times(r.times, t, &uncertainty); dt > 0) {
       if (stamped_dt > 0 && std::abs(dt - stamped_dt) > uncertainty + stamped_uncertainty)

@@ -369,7 +369,9 @@ ImportedDataset read_xdmf_series(const std::string& path, const ImportOptions& o
   d.source = path;
   d.format = ForeignFormat::Xdmf;
   Raw r = read_xdmf_trajectory(path, o);
+  drop_short_last_step(r, path);
   const double stamped_dt = dt_from_times(r.times, path);  // checked even when import.dt is set
+  d.warnings.insert(d.warnings.end(), r.warnings.begin(), r.warnings.end());
   d.trajectories.push_back(finish(std::move(r), o));
   settle_dt(
       d, o, [&] { return stamped_dt; }, "the XDMF <Time> values", "the grids have no <Time> values");

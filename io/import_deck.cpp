@@ -37,9 +37,11 @@ void add_import_keys(Schema& s) {
       s.add("node_types.tolerance", KeyType::Float, "1e-6", "distance to the min/max, relative to the extent");
   tolerance.min = 0;
   tolerance.max = 0.5;
-  auto& other = s.add("node_types.other_boundary", KeyType::Int, "0", "type of other boundary nodes (0 normal)");
-  other.min = 0;
-  other.max = 8;
+  // The codes tessera's mesh simulators train on (mesh::validate); others would be written here and
+  // refused only by tessera-train or tessera-rollout.
+  s.add("node_types.other_boundary", KeyType::Choice, "0",
+        "type of other boundary nodes: 0 normal (predicted), 4 inflow, 5 outflow or 6 wall (imposed)")
+      .choices = {"0", "4", "5", "6"};
   s.section("output", "the tessera dataset written");
   s.add("output.dir", KeyType::String, "out/import", "dataset directory (relative to the working directory)");
   s.add("output.split", KeyType::String, "test", "split name: <dir>/<split>.h5");
@@ -74,7 +76,7 @@ ImportOptions import_options(const Deck& d) {
   const std::string direction = d.get_string("node_types.direction");
   o.node_types.direction = direction == "positive" ? 1 : direction == "negative" ? -1 : 0;
   o.node_types.tolerance = d.get_float("node_types.tolerance");
-  o.node_types.other_boundary = int32_t(d.get_int("node_types.other_boundary"));
+  o.node_types.other_boundary = int32_t(std::stoi(d.get_string("node_types.other_boundary")));
   return o;
 }
 

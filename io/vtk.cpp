@@ -256,9 +256,9 @@ void PvdCollection::write() {
   for (const auto& [t, f] : entries_) {
     vtkNew<vtkXMLDataElement> ds;
     ds->SetName("DataSet");
-    // Exactly (VTK's SetDoubleAttribute keeps 6 digits: ParaView then saw two times where the
-    // run's .xmf, written at full precision, has one).
-    ds->SetAttribute("timestep", core::exact_text(t).c_str());
+    // To 15 digits (VTK's SetDoubleAttribute keeps 6: ParaView then saw two times where the run's
+    // .xmf has one).
+    ds->SetAttribute("timestep", core::time_text(t).c_str());
     ds->SetAttribute("part", "0");
     ds->SetAttribute("file", f.c_str());
     coll->AddNestedElement(ds);

@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/exact_text.hpp"
 #include "core/on_root.hpp"
 #include "io/h5.hpp"
 
@@ -200,7 +201,7 @@ void XdmfSeries::write_index() {
     for (size_t i = 0; i < steps_.size(); ++i) {
       const Step& s = steps_[i];
       os << "    <Grid Name=\"step_" << i << "\" GridType=\"Uniform\">\n"
-         << "      <Time Value=\"" << s.time << "\"/>\n"
+         << "      <Time Value=\"" << core::time_text(s.time) << "\"/>\n"
          << "      <Topology TopologyType=\"" << topology_ << "\" NumberOfElements=\"" << num_cells_ << "\">\n"
          << "        <DataItem Dimensions=\"" << num_cells_ << " " << npc_
          << "\" NumberType=\"Int\" Precision=\"8\" Format=\"HDF\">" << mesh_h5 << ":/cells</DataItem>\n"

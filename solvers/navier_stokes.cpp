@@ -355,7 +355,11 @@ SolveInfo NavierStokes::step(double dt) {
   s.x_prev2 = s.x_prev;
   s.x_prev = std::move(current);
   s.last_dt = dt;
-  s.t += dt;
+  // Compensated sum: 10 steps of 0.005 are t = 0.05, not 0.049999999999999996 (the time stamps of
+  // every output). t enters no equation, so the fields are as before.
+  const double y = dt - s.t_carry, t_new = s.t + y;
+  s.t_carry = (t_new - s.t) - y;
+  s.t = t_new;
   ++s.nsteps;
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return info;

@@ -31,6 +31,7 @@ struct NavierStokes::Impl {
   // velocity and the history term (a1 u^n + a2 u^{n-1}) / dt of the last solve.
   std::vector<double> x, x_prev, x_prev2, w, hist;
   double mass_coef = 0, last_dt = 0, t = 0;
+  double t_carry = 0;  // the round-off that summing the steps into t has dropped (Kahan)
   int64_t nsteps = 0;
   int64_t since_factor = 0;  // time steps solved on the current factors
 

@@ -139,8 +139,8 @@ with h5py.File(f"{gp_dir}/cylinder.h5", "w") as f:
 json.dump({"dt": DT, "trajectory_length": STEPS}, open(f"{gp_dir}/meta.json", "w"))
 log = run_import(f"{gp_dir}/cylinder.h5", f"{out}/imported_gp")
 check("found 3 trajectories (graph-physics format)" in log, "tessera-import reports 3 trajectories")
-check(f"{STEPS} steps, {n} nodes, {len(cells)} triangles; fields: velocity; node types inferred" in log,
-      "tessera-import reports steps, nodes, fields and inferred node types")
+check(f"{STEPS} steps, {n} nodes, {len(cells)} triangles; fields: velocity; node types inferred (flow towards +x)"
+      in log, "tessera-import reports steps, nodes, fields, inferred node types and the flow's way")
 check("pressure: absent" in log and "node-type rule: boundary nodes" in log, "tessera-import reports pressure and rule")
 check_dataset(f"{out}/imported_gp", "test", amplitudes, False, "graph-physics")
 check("found no" not in log, "the rule finds inflow and outflow nodes, and no warning says otherwise")

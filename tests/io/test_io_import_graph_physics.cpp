@@ -88,6 +88,11 @@ TEST_CASE("graph-physics HDF5: node types from the field, and the inference opti
   auto types = io::read_foreign(path, o).trajectories[0].type_counts;
   CHECK(types.count(mesh::kInflow) == 0);
   CHECK(types.at(mesh::kWall) == 2 * (kNx + 1) + 2 * (kNy - 1));
+  // A code the mesh simulators do not train on is refused at import (it was written, and refused
+  // only by tessera-train: "node 88 has node type 1"; a review found it, 2026-12-07).
+  o.node_types.other_boundary = 1;
+  check_error([&] { io::read_foreign(path, o); }, "expected 0 (normal), 4 (inflow), 5 (outflow) or 6 (wall)",
+              "node_types.other_boundary");
 }
 
 TEST_CASE("graph-physics HDF5: a flow towards -x gets its inflow at the highest x", "[import]") {
@@ -289,7 +294,8 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
   fs::create_directories(holder);
   fs::copy_file(z_vel, holder + "/data.h5", fs::copy_options::overwrite_existing);
   check_error([&] { io::read_foreign(holder, o); },
-              "a directory is read as a VTU series, but it holds no .vtu or .pvd files; for data.h5 give the file",
+              "a directory is read as a VTU series, but it holds no .vtu or .pvd files; for the graph-physics file "
+              "data.h5 give the file",
               "import.source");
   io::ImportOptions as_gp = o;
   as_gp.format = io::ForeignFormat::GraphPhysics;

@@ -59,6 +59,36 @@ TEST_CASE("VTU series: .pvd and directory, pressure optional, step order by numb
   CHECK(d.trajectories[0].source.find("run_0") != std::string::npos);
 }
 
+TEST_CASE("VTU series: a shorter last step (a series thinned with output.every) is left out, with a warning",
+          "[import]") {
+  // tessera-rollout with output.every = 5 over 19 steps stamps 0, 0.05, 0.1, 0.15, 0.19: the last
+  // state is written off the grid (it was refused as non-uniform time steps).
+  const std::string dir = write_vtu_series("vtu_thinned", true, false);
+  fs::copy_file(dir + "/step_10.vtu", dir + "/step_13.vtu");
+  fs::copy_file(dir + "/step_10.vtu", dir + "/step_14.vtu");
+  std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
+                                     << "<DataSet timestep=\"0\" file=\"step_2.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.05\" file=\"step_5.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.1\" file=\"step_10.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.15\" file=\"step_13.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.19\" file=\"step_14.vtu\"/>\n"
+                                     << "</Collection></VTKFile>\n";
+  const auto d = io::read_foreign(dir + "/series.pvd", io::ImportOptions{});
+  CHECK(d.dt == Approx(0.05));
+  REQUIRE(d.trajectories.size() == 1);
+  const io::ImportedTrajectory& t = d.trajectories[0];
+  REQUIRE(t.steps == 4);
+  // The first four states, in order: steps 0-2 of the fixture, then step_13 (a copy of step 2).
+  const auto& vel = t.fields.at("velocity").f32;
+  REQUIRE(vel.size() == size_t(4 * kNodes * 2));
+  for (int64_t i = 0; i < kNodes; ++i)
+    for (int s = 0; s < 4; ++s) CHECK(vel[(s * kNodes + i) * 2] == Approx(u_at(i, std::min(s, 2))).margin(1e-6));
+  CHECK(t.fields.at("pressure").f32.size() == size_t(4 * kNodes));
+  REQUIRE(d.warnings.size() == 1);
+  CHECK(d.warnings[0].find("the last time step (t = 0.19) comes 0.04") != std::string::npos);
+  CHECK(d.warnings[0].find("left out (4 of 5 steps imported)") != std::string::npos);
+}
+
 TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   io::ImportOptions o;
   o.dt = 1;
@@ -97,6 +127,13 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   // Empty series, a lone .vtu, a missing step file.
   fs::create_directories(out + "/vtu_empty");
   check_error([&] { io::read_foreign(out + "/vtu_empty", o); }, "vtu_empty: empty series");
+  // A folder holding an XDMF series (tessera-cfd's output): the hint names its .xmf, not one of
+  // the .h5 files beside it (which are not graph-physics files).
+  fs::create_directories(out + "/xdmf_folder");
+  for (const char* f : {"flow_000000.h5", "flow_mesh.h5", "flow.xmf", "zz.h5"})
+    std::ofstream(out + "/xdmf_folder/" + f);
+  check_error([&] { io::read_foreign(out + "/xdmf_folder", o); },
+              "holds no .vtu or .pvd files; for the XDMF series flow.xmf give the file itself", "import.source");
   check_error([&] { io::read_foreign(dir + "/step_2.vtu", o); }, "one .vtu file is one time step", "import.source");
   const std::string gone = write_vtu_series("vtu_missing_step", false, true);
   fs::remove(gone + "/step_5.vtu");
@@ -226,6 +263,21 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
         io::read_foreign(stamps("vtu_time_uneven", {"0", "0.5", "1.5"}), o);
       },
       "time steps are not uniform");
+  // Named by the odd step, not by the first stamp off the mean grid (which one odd step moves): here
+  // t1 was blamed, "t1 = 0.05 is 0.0025 from t0 + 1 x the mean step 0.0475".
+  {
+    const std::string dir = write_vtu_series("vtu_time_odd_step", false, false);
+    for (int t = 3; t < 5; ++t) fs::copy_file(dir + "/step_10.vtu", dir + cat("/step_", 10 + t, ".vtu"));
+    std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
+                                       << "<DataSet timestep=\"0\" file=\"step_2.vtu\"/>\n"
+                                       << "<DataSet timestep=\"0.05\" file=\"step_5.vtu\"/>\n"
+                                       << "<DataSet timestep=\"0.1\" file=\"step_10.vtu\"/>\n"
+                                       << "<DataSet timestep=\"0.14\" file=\"step_13.vtu\"/>\n"
+                                       << "<DataSet timestep=\"0.19\" file=\"step_14.vtu\"/>\n"
+                                       << "</Collection></VTKFile>\n";
+    check_error([&] { io::read_foreign(dir + "/series.pvd", io::ImportOptions{}); },
+                "time steps are not uniform: t3 - t2 = 0.14 - 0.1 = 0.04");
+  }
   // Stamps of uniform steps written with 6 significant digits (C's %g of k/30) are uniform, and dt
   // is their mean step (they were refused: their steps differ by 1e-7, and import.dt did not help).
   CHECK(io::read_foreign(stamps("vtu_time_rounded", {"0", "0.0333333", "0.0666667"}), io::ImportOptions{}).dt ==
