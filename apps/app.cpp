@@ -323,7 +323,8 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     // for a planetoid graph, pipeline stages in graph mode); output files store every key.
     size_t idle = 0;
     const std::string read = deck->read_yaml(&idle);
-    log->info("resolved deck{}:\n{}", idle ? cat(" (", idle, " keys left out: idle with these settings)") : "", read);
+    log->info("resolved deck{}:\n{}",
+              idle ? cat(" (", core::counted(idle, "key", "keys"), " left out: idle with these settings)") : "", read);
     for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);
     for (const std::string& note : claim_notes) log->warn("{}", note);
     Context ctx{*deck, comm, log, passthrough};

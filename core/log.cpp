@@ -46,9 +46,17 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const Comm&
     sinks.push_back(console);
   }
   if (!o.rank_dir.empty()) {
-    std::filesystem::create_directories(o.rank_dir);
-    auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(
-        cat(o.rank_dir, "/", name, ".rank", comm.rank(), ".log"), true);
+    // Errors name the flag: "/proc/nope: cannot create directories" left the reader to guess.
+    const std::string path = cat(o.rank_dir, "/", name, ".rank", comm.rank(), ".log");
+    std::shared_ptr<spdlog::sinks::basic_file_sink_mt> file;
+    try {
+      std::filesystem::create_directories(o.rank_dir);
+      file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true);
+    } catch (const std::filesystem::filesystem_error& e) {
+      throw Error(cat("--log-dir ", o.rank_dir, ": cannot create the folder: ", e.code().message()));
+    } catch (const spdlog::spdlog_ex&) {
+      throw Error(cat("--log-dir ", o.rank_dir, ": cannot write the log file ", path));
+    }
     file->set_pattern("%Y-%m-%d %H:%M:%S.%e [%n rank " + std::to_string(comm.rank()) + "] %l: %v");
     sinks.push_back(file);
   }

@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -138,6 +140,42 @@ bool already_complete(const DatasetOptions& o, const std::string& table) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str() == table || text.str() == trajectory_table(o, true);
+}
+
+// Where a finished dataset's trajectories.csv (`made`) first differs from this run's `table`, as
+// "<what it says> there, <what this run would write> here": the setting on the first line
+// (`steps 20` against `steps 21`), else the first trajectory row, else the number of rows.
+std::string table_difference(const std::string& made, const std::string& table) {
+  std::istringstream a(made), b(table);
+  std::string la, lb;
+  for (int line = 1;; ++line) {
+    const bool more_a = bool(std::getline(a, la)), more_b = bool(std::getline(b, lb));
+    if (!more_a || !more_b)
+      return more_a || more_b ? cat("it lists ", more_a ? "more" : "fewer", " trajectories than these settings make")
+                              : "";
+    if (la == lb) continue;
+    if (line > 1) return cat("line ", line, ": '", la, "' there, '", lb, "' here");
+    // The settings line, "key value ..." words: the words between the common start and the common
+    // end, with the key before a changed value ("steps 20" there, "steps 21" here; a setting
+    // added in between, such as the solver's, as what these settings add).
+    std::istringstream ta(la), tb(lb);
+    std::vector<std::string> wa{std::istream_iterator<std::string>(ta), {}},
+        wb{std::istream_iterator<std::string>(tb), {}};
+    size_t i = 0, j = 0;
+    while (i < wa.size() && i < wb.size() && wa[i] == wb[i]) ++i;
+    while (j < wa.size() - i && j < wb.size() - i && wa[wa.size() - 1 - j] == wb[wb.size() - 1 - j]) ++j;
+    const auto middle = [&](const std::vector<std::string>& w) {
+      std::string text;
+      for (size_t k = i; k < w.size() - j; ++k) text += cat(k > i ? " " : "", w[k]);
+      if (!text.empty() && text.back() == ';') text.pop_back();
+      return text;
+    };
+    const std::string ma = middle(wa), mb = middle(wb);
+    if (ma.empty()) return cat("these settings add '", mb, "'");
+    if (mb.empty()) return cat("it has '", ma, "', these settings not");
+    const std::string key = i > 0 && std::isalpha(static_cast<unsigned char>(wa[i - 1][0])) ? wa[i - 1] + " " : "";
+    return cat(key, ma, " there, ", key, mb, " here");
+  }
 }
 
 // Trajectories still to do: no part file, one made with other settings, or one that cannot be
@@ -277,10 +315,15 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
     return sum;
   }
   // A finished dataset made with other settings is somebody's result: replace it only if asked.
-  if (std::filesystem::exists(o.dir + "/trajectories.csv") && !o.overwrite)
-    throw Error(cat(o.dir, " holds a finished dataset made with other settings (its trajectories.csv differs); ",
-                    "choose another dataset.dir, or replace it with --set dataset.overwrite=true"),
+  if (std::filesystem::exists(o.dir + "/trajectories.csv") && !o.overwrite) {
+    std::ifstream in(o.dir + "/trajectories.csv");
+    std::stringstream made;
+    made << in.rdbuf();
+    throw Error(cat(o.dir, " holds a finished dataset made with other settings (its trajectories.csv: ",
+                    table_difference(made.str(), table),
+                    "); choose another dataset.dir, or replace it with --set dataset.overwrite=true"),
                 "dataset.dir");
+  }
   std::vector<std::string> damaged;
   const std::vector<int64_t> todo = pending_trajectories(o, comm, sum.reused, damaged);
   for (const auto& part : damaged) log->warn("{} cannot be read (damaged?); its trajectory is made again", part);
