@@ -319,8 +319,13 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
     std::ifstream in(o.dir + "/trajectories.csv");
     std::stringstream made;
     made << in.rdbuf();
-    throw Error(cat(o.dir, " holds a finished dataset made with other settings (its trajectories.csv: ",
-                    table_difference(made.str(), table),
+    const std::string difference = table_difference(made.str(), table);
+    if (difference.empty())  // these settings' table, without its meta.json or a split's .h5
+      throw Error(cat(o.dir, " holds the trajectories.csv of these settings, but not its meta.json and every split's ",
+                      ".h5 (removed since it was made?); replace it with --set dataset.overwrite=true, or choose ",
+                      "another dataset.dir"),
+                  "dataset.dir");
+    throw Error(cat(o.dir, " holds a finished dataset made with other settings (its trajectories.csv: ", difference,
                     "); choose another dataset.dir, or replace it with --set dataset.overwrite=true"),
                 "dataset.dir");
   }
