@@ -1,9 +1,9 @@
 // A request to stop at the next safe point: a batch system's warning before its time limit
 // (Slurm's --signal=USR1@<seconds>, or `scancel --signal=USR1`). Training finishes its step,
-// validates, writes its checkpoint and stops; the app then exits 128 + the signal, with one line
-// naming the checkpoint to resume from. Before, SIGUSR1 killed the run, and everything since its
-// last checkpoint was lost. Apps with no safe point to stop at (tessera-cfd, tessera-rollout)
-// ignore it and run on (a batch system's SIGTERM still ends them).
+// writes its checkpoint (no validation off the schedule, which a resume would not repeat) and
+// stops; the app then exits 128 + the signal, with one line naming the checkpoint to resume from. Before, SIGUSR1
+// killed the run, and everything since its last checkpoint was lost. Apps with no safe point to stop at (tessera-cfd,
+// tessera-rollout) ignore it and run on (a batch system's SIGTERM still ends them).
 #pragma once
 #include <stdexcept>
 #include <string>

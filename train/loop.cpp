@@ -399,7 +399,11 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
   }
   progress.finish(stepped ? losses(losses_so_far.raw.y.back(), avg) : "");
   const int64_t step = learner.steps_done();
-  if (o.validate_every == 0 || step % o.validate_every != 0) record(step, learner.validate());
+  // The end of the run is validated, but not a stop for a later resume (SIGUSR1): that extra
+  // validation was a row off the schedule in metrics.csv and, for learners that keep what they
+  // validate (a SPEN fold's accuracy history, GNNPipe's best-validation model), a result the
+  // resumed run then differed from an uninterrupted one by (a review found it, 2026-12-07).
+  if (stopped_by == 0 && (o.validate_every == 0 || step % o.validate_every != 0)) record(step, learner.validate());
   save(step);
   // Rank 0 writes it (each rank's --log-dir file said "wrote" it).
   core::log_info(log.get(), cat(comm.root() ? "" : "rank 0 ", "wrote ", checkpoint));

@@ -298,6 +298,16 @@ TEST_CASE("a study has one case per formulation and value", "[pinn]") {
   CHECK(cases[5].problem.c == 70);
   CHECK(cases[5].network.outputs == 2);
   CHECK(cases[0].network.outputs == 1);
+  // Burgers over nu: its base nu is 0 (the key is not set), which the base problem's check refused
+  // ("burgers needs nu > 0"), so no such sweep could run; each case's nu is checked instead.
+  const auto burgers = study_cases(read_pinn_study(io::Deck::parse(
+      "model:\n  family: pinn\npinn:\n  problem: burgers\n  sweep:\n    parameter: nu\n    values: [0.01, 0.02]\n",
+      "deck.yaml", s)));
+  REQUIRE(burgers.size() == 2);
+  CHECK(burgers[1].problem.nu == 0.02);
+  CHECK_THAT(deck_error("model:\n  family: pinn\npinn:\n  problem: burgers\n  sweep:\n    parameter: nu\n    "
+                        "values: [0.01, 0]\n"),
+             Catch::Contains("pinn.sweep.values: burgers needs nu > 0 (got 0)"));
 }
 
 #if TESSERA_HAVE_VTK

@@ -206,10 +206,31 @@ TEST_CASE("training lowers the physics loss and a resumed run is bit-identical",
                     Catch::Contains("other stagger settings: stagger.network.width = ") &&
                         Catch::Contains(cat(", the deck gives 8")));
   other = r;
+  other.pool_size = 16;  // named as its own key with both values (it said "differs", keyed train.resume)
+  CHECK_THROWS_WITH(StaggerLearner(other, world, nullptr), Catch::Contains("stagger.pool.size = 8, the deck gives 16"));
+  other = r;
   other.fp64 = !r.fp64;
   CHECK_THROWS_WITH(StaggerLearner(other, world, nullptr),
                     Catch::Contains(r.fp64 ? "stagger.precision = fp64, the deck gives fp32"
                                            : "stagger.precision = fp32, the deck gives fp64"));
+}
+
+TEST_CASE("a step whose loss is not finite is counted, so that the loop names it", "[stagger]") {
+  // A learning rate that blows the weights up after the first update: the first loss is finite,
+  // a later one not. That step was not counted, and the loop said "diverged at step 1" of a run
+  // whose loss.csv held a finite step 1.
+  StaggerOptions o = small_options();
+  o.lr = 1e6;
+  o.fp64 = false;  // fp32's range is what a diverging run leaves first
+  o.warmup = 0;
+  o.grad_clip = 0;
+  StaggerLearner l(o, Comm(), nullptr);
+  int64_t calls = 0;
+  double loss = 0;
+  while (std::isfinite(loss) && calls < 20) loss = l.step(), ++calls;
+  REQUIRE_FALSE(std::isfinite(loss));
+  CHECK(calls > 1);
+  CHECK(l.steps_done() == calls);
 }
 
 TEST_CASE("a resumed run continues the decay a time budget had advanced", "[stagger]") {

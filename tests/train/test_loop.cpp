@@ -5,13 +5,16 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "core/atomic_file.hpp"
+#include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/stop_request.hpp"
 #include "tests/test_paths.hpp"
 #include "train/loop.hpp"
 
@@ -97,6 +100,39 @@ TEST_CASE("metrics.csv keeps the history when a resumed run reports other figure
   o.steps = 8;
   CHECK_THROWS_WITH(train::run_training(damaged, o, Comm::self(), nullptr),
                     Catch::Contains("metrics.csv:5: 3 values for the header's 6 columns"));
+}
+
+TEST_CASE("a stop for a resume (SIGUSR1) adds no validation off the schedule", "[train][loop]") {
+  // The stop validated the step it stopped after, as the end of a run is: a SPEN fold kept that
+  // accuracy in its history and reported another result after the resume than a run that never
+  // stopped. In a child process: the stop request stays set in the process that received it.
+  const std::string dir = loop_out + "/stop_no_validation";
+  std::filesystem::remove_all(dir);
+  const std::string metrics = core::run_in_child(
+      [&] {
+        core::stop_on_signal(SIGUSR1);
+        class Stopping : public CountingLearner {
+         public:
+          using CountingLearner::CountingLearner;
+          double step() override {
+            const double l = CountingLearner::step();
+            if (steps_done() == 3) std::raise(SIGUSR1);  // a batch system's warning during step 3
+            return l;
+          }
+        } learner(0, {"loss"});
+        train::LoopOptions o;
+        o.steps = 10;
+        o.validate_every = 2;
+        o.output_dir = dir;
+        try {
+          train::run_training(learner, o, Comm::self(), nullptr);
+        } catch (const core::StoppedBySignal&) {
+          return read_text(dir + "/metrics.csv") + "checkpoint at " + read_text(dir + "/checkpoint.h5");
+        }
+        return std::string("not stopped");
+      },
+      "the stopped run", "");
+  CHECK(metrics == "step,loss\n2,20\ncheckpoint at 3");
 }
 
 TEST_CASE("a resume into another folder continues metrics.csv and loss.csv from the checkpoint's", "[train][loop]") {

@@ -118,7 +118,10 @@ double StaggerLearner::step() {
     comm_.allreduce_sum(shared.data_ptr<double>(), shared.numel());
     next = shared.to(to);
   }
-  if (!std::isfinite(loss_value)) return loss_value;  // the loop stops on it
+  if (!std::isfinite(loss_value)) {  // the loop stops on it, naming this step (as the others count it)
+    ++step_;
+    return loss_value;
+  }
   if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, o.grad_clip);
   adamw_->step();
   // The curriculum: each state advanced by the model goes back into the pool, unless it blew up
@@ -224,7 +227,12 @@ void StaggerLearner::load(const std::string& path) {
   unpack_adamw_state(c, path, model_->bank().parameters(), *adamw_);
   const auto pool = c.tensors.find("pool");
   if (pool == c.tensors.end() || pool->second.sizes() != pool_.sizes())
-    throw Error(cat(path, ": its state pool differs from stagger.pool.size"), "train.resume");
+    throw Error(
+        pool == c.tensors.end()
+            ? cat(path, ": has no state pool (not a NeuralStagger training checkpoint?)")
+            : cat(path, ": was trained with other stagger settings: stagger.pool.size = ", pool->second.size(0),
+                  ", the deck gives ", pool_.size(0), " (a checkpoint resumes the state pool it was trained with)"),
+        pool == c.tensors.end() ? "train.resume" : "stagger.pool.size");
   pool_.copy_(pool->second);
   step_ = restore_progress(c.attributes, path);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
