@@ -17,16 +17,17 @@ namespace {
 const Rgb kPalette[] = {{31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {255, 127, 14}, {148, 103, 189}, {140, 86, 75}};
 const Rgb kAxis = {40, 40, 40}, kGrid = {225, 225, 225};
 
-// Whole numbers below 10^7 in full (a step axis read "2e+05"); others in 4 significant digits
-// with a short exponent ("1.35e5", "2e-3": "1e+05" beside "1000" on one log axis).
-std::string tick_label(double v) {
+// Whole numbers below 10^7 in full (a step axis read "2e+05"); others in `digits` (4 unless more
+// are needed, tick_labels) significant digits with a short exponent ("1.35e5", "2e-3": "1e+05"
+// beside "1000" on one log axis).
+std::string tick_label(double v, int digits = 4) {
   char buf[32];
   if (std::abs(v) < 1e-12) v = 0;
   if (v == std::round(v) && std::abs(v) < 1e7) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
     return buf;
   }
-  std::snprintf(buf, sizeof buf, "%.4g", v);
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   std::string t = buf;
   if (const size_t e = t.find('e'); e != std::string::npos) {
     size_t digits = e + 1;
@@ -299,13 +300,16 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
     }
   }
   // Grid and tick labels.
-  for (double t : linear_ticks(ax.lo, ax.hi, whole_x)) {
-    c.line(px(t), top, px(t), bottom, kGrid);
-    c.text(static_cast<int64_t>(px(t)), bottom + 5, tick_label(t), 11, kAxis, Canvas::Align::center);
+  const std::vector<double> x_ticks = linear_ticks(ax.lo, ax.hi, whole_x),
+                            y_ticks = p.log_y ? log_ticks(ay.lo, ay.hi) : linear_ticks(ay.lo, ay.hi);
+  const std::vector<std::string> x_labels = tick_labels(x_ticks), y_labels = tick_labels(y_ticks);
+  for (size_t k = 0; k < x_ticks.size(); ++k) {
+    c.line(px(x_ticks[k]), top, px(x_ticks[k]), bottom, kGrid);
+    c.text(static_cast<int64_t>(px(x_ticks[k])), bottom + 5, x_labels[k], 11, kAxis, Canvas::Align::center);
   }
-  for (double t : p.log_y ? log_ticks(ay.lo, ay.hi) : linear_ticks(ay.lo, ay.hi)) {
-    c.line(left, py(t), right, py(t), kGrid);
-    c.text(left - 6, static_cast<int64_t>(py(t)) - 6, tick_label(t), 11, kAxis, Canvas::Align::right);
+  for (size_t k = 0; k < y_ticks.size(); ++k) {
+    c.line(left, py(y_ticks[k]), right, py(y_ticks[k]), kGrid);
+    c.text(left - 6, static_cast<int64_t>(py(y_ticks[k])) - 6, y_labels[k], 11, kAxis, Canvas::Align::right);
   }
   c.line(left, top, left, bottom, kAxis);
   c.line(left, bottom, right, bottom, kAxis);
@@ -358,6 +362,19 @@ void draw_panel(Canvas& c, int64_t x0, int64_t w, int64_t h, const LinePlot& p) 
 }
 
 }  // namespace
+
+// A validation loss between 1.9250 and 1.9262 was labelled "1.925" five times with 4 digits.
+std::vector<std::string> tick_labels(const std::vector<double>& ticks) {
+  std::vector<std::string> labels;
+  for (int digits = 4; digits <= 12; ++digits) {
+    labels.clear();
+    for (double t : ticks) labels.push_back(tick_label(t, digits));
+    bool distinct = true;
+    for (size_t k = 1; k < labels.size(); ++k) distinct = distinct && labels[k] != labels[k - 1];
+    if (distinct) break;
+  }
+  return labels;
+}
 
 void write_line_plots_png(const std::string& path, const std::vector<LinePlot>& plots, int64_t panel_width,
                           int64_t panel_height) {

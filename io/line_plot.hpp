@@ -32,4 +32,8 @@ struct LinePlot {
 void write_line_plots_png(const std::string& path, const std::vector<LinePlot>& plots, int64_t panel_width = 480,
                           int64_t panel_height = 340);
 
+// The labels of an axis's tick values, with as many significant digits as tell neighbours apart
+// (at least 4, at most 12); whole numbers below 10^7 in full.
+std::vector<std::string> tick_labels(const std::vector<double>& ticks);
+
 }  // namespace tessera::io

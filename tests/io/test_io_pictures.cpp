@@ -361,3 +361,14 @@ TEST_CASE("line plots: log ticks over all the data, dashed baselines, the legend
   for (int x = 0; x < steps.size[0]; ++x) columns += steps.is(x, 150, grid);
   CHECK(columns == 2);
 }
+
+TEST_CASE("tick labels take as many digits as tell the ticks apart", "[pictures]") {
+  // A validation loss between 1.9250 and 1.9262 had its ticks labelled "1.925" five times.
+  CHECK(io::tick_labels({1.925, 1.9252, 1.9254, 1.9256}) ==
+        std::vector<std::string>{"1.925", "1.9252", "1.9254", "1.9256"});
+  CHECK(io::tick_labels({0.001, 0.002, 0.005, 0.01}) == std::vector<std::string>{"0.001", "0.002", "0.005", "0.01"});
+  CHECK(io::tick_labels({0, 0.5, 1, 1.5}) == std::vector<std::string>{"0", "0.5", "1", "1.5"});
+  CHECK(io::tick_labels({100000, 200000}) == std::vector<std::string>{"100000", "200000"});
+  CHECK(io::tick_labels({2e-7, 4e-7}) == std::vector<std::string>{"2e-7", "4e-7"});
+  CHECK(io::tick_labels({}).empty());
+}
