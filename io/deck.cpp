@@ -281,6 +281,18 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
     const KeySpec* k = schema.find(path);
     return k && !schema.applies(*k, family) ? k : nullptr;
   };
+  // "belongs to model.family: transformer (and others), not 'stagger'", and this family's keys of
+  // the same name, where it has some (train.lr given to NeuralStagger, whose rate is stagger.lr).
+  auto not_this_family = [&](const std::string& path, const KeySpec& k) {
+    const std::string name = path.substr(path.rfind('.') + 1);
+    std::string here;
+    for (const KeySpec& mine : schema.keys())
+      if (schema.applies(mine, family) && mine.path != path && mine.path.size() > name.size() &&
+          mine.path.compare(mine.path.size() - name.size() - 1, std::string::npos, "." + name) == 0)
+        here += cat(here.empty() ? "" : ", ", mine.path);
+    return cat("belongs to ", schema.selector(), ": ", k.families.front(), k.families.size() > 1 ? " (and others)" : "",
+               ", not '", family, "'", here.empty() ? "" : cat(" (", family, "'s: ", here, ")"));
+  };
   // Stored decks of older checkpoints may hold keys of other families: drop them.
   if (options.drop_other_families && !family.empty())
     for (const KeySpec& k : schema.keys())
@@ -308,8 +320,7 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
       if (auto [pos, fresh] = first_line.emplace(key, line); !fresh)
         throw Error(cat(name, ":", line, ": key '", path, "' is given twice (first at line ", pos->second, ")"));
       if (const KeySpec* k = other_family(path)) {
-        d.fail(path, cat("belongs to ", schema.selector(), ": ", k->families.front(),
-                         k->families.size() > 1 ? " (and others)" : "", ", not '", family, "'"));
+        d.fail(path, not_this_family(path, *k));
       } else if (const KeySpec* k = schema.find(path)) {
         if (std::string err = check_value(*k, it->second); !err.empty()) d.fail(path, err);
       } else if (schema.is_section(path, family)) {
@@ -317,6 +328,14 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
         if (!it->second.IsMap()) d.fail(path, cat("expected a section (a map of keys), got ", show(it->second)));
         walk(it->second, path);
       } else {
+        // A section of another family that only --set made (--set pinn.nu=0.1 on a NeuralStagger
+        // deck): the override is named, as a key of another family in the deck file is (it read
+        // "<deck>:0: unknown key 'pinn'").
+        for (const std::string& o : d.overridden_)
+          if (o.rfind(path + ".", 0) == 0) {
+            if (const KeySpec* k = other_family(o)) d.fail(o, not_this_family(o, *k));
+            throw Error(cat("--set ", o, ": unknown key '", o, "' (", valid_keys(schema, section, family), ")"));
+          }
         throw Error(cat(name, ":", it->first.Mark().line + 1, ": unknown key '", path, "' (",
                         valid_keys(schema, section, family), ")"));
       }

@@ -32,6 +32,10 @@ struct ParseOptions {
 // Whether `name` names a file inside a directory: letters, digits, _ - and . only, and not "." or
 // "..", so that it cannot lead out of the directory or into a new one.
 bool is_plain_file_name(const std::string& name);
+// Throws an Error (no key) unless `dir` is a folder this process may write, or could be made as one
+// (its nearest existing parent a writable folder): Deck::get_output_dir's check, for folders that
+// no key names (a study's per-case folders).
+void check_output_folder(const std::string& dir);
 
 class Deck {
  public:

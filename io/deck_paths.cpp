@@ -30,9 +30,9 @@ std::string Deck::get_file_name(const std::string& p) const {
   return name;
 }
 
-std::string Deck::get_output_dir(const std::string& p) const {
+void check_output_folder(const std::string& dir) {
   namespace fs = std::filesystem;
-  const std::string dir = get_string(p);
+  const auto fail = [](const std::string& message) { throw Error(message); };
   std::error_code ec;
   fs::path wanted = fs::absolute(dir, ec).lexically_normal();
   if (!wanted.has_filename() && wanted.has_relative_path()) wanted = wanted.parent_path();  // "out/" is "out"
@@ -44,21 +44,21 @@ std::string Deck::get_output_dir(const std::string& p) const {
     const fs::file_status st = fs::status(existing, ec);
     if (fs::exists(st)) break;
     if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
-      fail(p, cat("'", dir, "' cannot be checked: ", existing.string(), ": ", ec.message()));
+      fail(cat("'", dir, "' cannot be checked: ", existing.string(), ": ", ec.message()));
     if (fs::is_symlink(fs::symlink_status(existing, ec)))
-      fail(p, cat("'", dir, "' cannot be made: ", existing.string(), " is a symbolic link to nothing"));
+      fail(cat("'", dir, "' cannot be made: ", existing.string(), " is a symbolic link to nothing"));
     if (!existing.has_relative_path()) break;
     existing = existing.parent_path();
   }
   const bool is_self = existing == wanted;
   if (!fs::is_directory(existing, ec))
-    fail(p, is_self ? cat("'", dir, "' is a file, not a folder")
-                    : cat("'", dir, "' cannot be made: ", existing.string(), " is a file, not a folder"));
+    fail(is_self ? cat("'", dir, "' is a file, not a folder")
+                 : cat("'", dir, "' cannot be made: ", existing.string(), " is a file, not a folder"));
   // What is refused below: the folder itself, or the parent it would be made in.
   const std::string refused = cat("'", dir, "' ", is_self ? "" : cat("cannot be made: ", existing.string(), " "));
   if (::access(existing.c_str(), W_OK | X_OK) != 0) {
     const int err = errno;
-    fail(p, cat(refused, "is not writable (", std::strerror(err), ")"));
+    fail(cat(refused, "is not writable (", std::strerror(err), ")"));
   }
   // access() answers yes for root, and for folders where nothing can be made all the same (/proc):
   // a run found out only when it wrote its results, after the work. A folder made (by mkdtemp, under
@@ -66,11 +66,20 @@ std::string Deck::get_output_dir(const std::string& p) const {
   std::string probe = (existing / ".tessera-probe-XXXXXX").string();
   if (::mkdtemp(probe.data()) == nullptr) {
     const int err = errno;
-    fail(p, cat(refused, "does not take new files or folders (", std::strerror(err), ")"));
+    fail(cat(refused, "does not take new files or folders (", std::strerror(err), ")"));
   }
   if (::rmdir(probe.c_str()) != 0) {
     const int err = errno;
-    fail(p, cat("'", dir, "': the folder ", probe, " made to check it cannot be removed (", std::strerror(err), ")"));
+    fail(cat("'", dir, "': the folder ", probe, " made to check it cannot be removed (", std::strerror(err), ")"));
+  }
+}
+
+std::string Deck::get_output_dir(const std::string& p) const {
+  const std::string dir = get_string(p);
+  try {
+    check_output_folder(dir);
+  } catch (const Error& e) {
+    fail(p, e.what());
   }
   return dir;
 }

@@ -267,6 +267,16 @@ TEST_CASE("deck: family keys", "[deck]") {
                     "deck.yaml:3: model.heads: belongs to model.family: a, not 'b'");
   CHECK_THROWS_WITH(io::Deck::parse("{}", "deck.yaml", s, {"model.family=b", "model.heads=4"}),
                     "--set model.heads: belongs to model.family: a, not 'b'");
+  // A section of another family that only --set makes: the override is named (it read
+  // "deck.yaml:0: unknown key 'extra'", blaming the deck file for the command line).
+  io::Schema own = family_schema();
+  own.family("a", [](io::Schema& f) { f.add("extra.depth", KeyType::Int, "1", "depth"); });
+  CHECK_THROWS_WITH(io::Deck::parse("model:\n  family: b\n", "deck.yaml", own, {"extra.depth=3"}),
+                    "--set extra.depth: belongs to model.family: a, not 'b'");
+  // ... and the keys of that name which the deck's family has (train.lr for stagger.lr).
+  own.family("b", [](io::Schema& f) { f.add("own.depth", KeyType::Int, "1", "depth"); });
+  CHECK_THROWS_WITH(io::Deck::parse("model:\n  family: b\n", "deck.yaml", own, {"extra.depth=3"}),
+                    "--set extra.depth: belongs to model.family: a, not 'b' (b's: own.depth)");
   CHECK_THROWS_WITH(io::Deck::parse("model:\n  family: c\n", "deck.yaml", s),
                     "deck.yaml:2: model.family: expected one of: a, b, got 'c'");
   // Stored decks of older versions may carry other families' keys: they can be dropped.

@@ -7,6 +7,7 @@
 #include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
+#include "io/deck.hpp"
 #include "train/pinn/learner.hpp"
 #include "train/pinn/output.hpp"
 
@@ -34,6 +35,9 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
         // A sweep resumes every case from its own folder, unless asked to start afresh.
         if (!overwrite && std::filesystem::exists(lo.output_dir + "/checkpoint.h5"))
           o.resume = lo.output_dir + "/checkpoint.h5", resumed_by_sweep = true;
+        // Its folder can be written: checked before the case trains (found at its first checkpoint,
+        // after the work, when a file stood in the way; a review found it, 2026-12-07).
+        io::check_output_folder(lo.output_dir);
       }
       lo.resumed_from = o.resume;
       core::log_info(ctx.log.get(), cat("case ", i + 1, " of ", n, ": ", o.name, " (rank ", ctx.comm.rank(), ")"));
