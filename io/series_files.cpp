@@ -18,11 +18,11 @@ void remove_series_files(const std::string& base) {
     const std::string f = e.path().filename().string();
     bool ours = f == name + ".xmf" || f == name + ".pvd" || f == name + "_mesh.h5";
     if (!ours && f.rfind(name + "_", 0) == 0) {
-      // <name>_<digits>.h5 / .vtu / .pvtu: a step file
+      // <name>_<digits>.h5 / .vtu / .pvtu / .vti: a step file
       const std::string rest = f.substr(name.size() + 1);
       const auto dot = rest.rfind('.');
       const std::string stem = rest.substr(0, dot), ext = dot == std::string::npos ? "" : rest.substr(dot);
-      ours = all_digits(stem) && (ext == ".h5" || ext == ".vtu" || ext == ".pvtu");
+      ours = all_digits(stem) && (ext == ".h5" || ext == ".vtu" || ext == ".pvtu" || ext == ".vti");
     }
     if (ours) fs::remove(e.path());
   }

@@ -1,6 +1,6 @@
 // The files of a time series written under one base name <dir>/<name> (io::XdmfSeries,
 // io::PvdCollection and their per-step files): <name>.xmf, <name>_mesh.h5, <name>_000012.h5,
-// <name>.pvd, <name>_12.vtu, <name>_12.pvtu (piece folders are left alone).
+// <name>.pvd, <name>_12.vtu, <name>_12.pvtu, <name>_12.vti (piece folders are left alone).
 #pragma once
 #include <string>
 

@@ -43,7 +43,7 @@ void Problem1D::validate() const {
   if (nu < 0) throw Error(cat(name(), ": viscosity must be >= 0, got ", nu));
   if (T <= 0) throw Error(cat(name(), ": final time must be > 0, got ", T));
   if (kind == Advection && nu != 0)
-    throw Error(cat("advection: nu must be 0, got ", nu, " (use convection-diffusion)"));
+    throw Error(cat("advection: nu must be 0, got ", nu, " (use convection_diffusion)"));
 }
 
 std::string Problem1D::name() const {
@@ -51,7 +51,7 @@ std::string Problem1D::name() const {
     case Advection:
       return "advection";
     case ConvectionDiffusion:
-      return "convection-diffusion";
+      return "convection_diffusion";  // as pinn.problem spells it (errors.csv, checkpoints)
     case Burgers:
       return "burgers";
   }

@@ -156,6 +156,9 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
       return it->second;
     };
     CHECK(figure("test_acc") == figure("test_at_best_val"));
+    // metrics.csv names the selected epoch (the docs said so; it did not).
+    const at::Tensor record = train::load_checkpoint(dir + "/checkpoint.h5").tensors.at("gnnpipe.best");
+    CHECK(figure("best_epoch") == record[3].item<double>());
     // The validation loss too, a continuous figure (an accuracy of the last epoch's weights could
     // equal the selected model's by chance).
     const at::Tensor best = train::load_checkpoint(dir + "/checkpoint.h5").tensors.at("gnnpipe.best");

@@ -107,6 +107,10 @@ TEST_CASE("deck: each bad input gives one located error", "[deck]") {
         std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got a list of 1"));
   CHECK(error_of("name: x\nmesh:\n  center: [1, a]\n") ==
         std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got 'a' as item 2"));
+  // A bare value where a list belongs: how to write it (a sweep's one value was refused unexplained).
+  CHECK(error_of("name: x\nmesh:\n  center: 1,2\n") ==
+        std::string("deck.yaml:3: mesh.center: expected a list of 2 numbers, got '1,2' (a list is written in "
+                    "brackets: [1,2])"));
   CHECK(error_of("name: x\nsolver: 3\n") ==
         std::string("deck.yaml:2: solver: expected a section (a map of keys), got '3'"));
   CHECK(error_of("solver: {dt: 1}\n") == std::string("deck.yaml: missing required key 'name' (a non-empty string)"));

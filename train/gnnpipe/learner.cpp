@@ -149,10 +149,14 @@ std::vector<Metric> GnnPipeLearner::validate() {
   comm_.allreduce_max(&epoch_s, 1);
   seconds_ = 0;
   timed_epochs_ = 0;
-  std::vector<Metric> m = {
-      {"train_acc", e.train_acc}, {"val_acc", e.val_acc},          {"val_loss", e.val_loss},
-      {"test_acc", e.test_acc},   {"best_val_acc", best_val_acc_}, {"test_at_best_val", test_at_best_},
-      {"epoch_s", epoch_s}};
+  std::vector<Metric> m = {{"train_acc", e.train_acc},
+                           {"val_acc", e.val_acc},
+                           {"val_loss", e.val_loss},
+                           {"test_acc", e.test_acc},
+                           {"best_val_acc", best_val_acc_},
+                           {"test_at_best_val", test_at_best_},
+                           {"best_epoch", static_cast<double>(best_epoch_)},  // the selected model's (selected.pt)
+                           {"epoch_s", epoch_s}};
   int64_t total = 0;
   for (int r = 0; r < W; ++r) {
     m.emplace_back(cat("bytes_rank", r), static_cast<double>(b[r]));

@@ -119,9 +119,11 @@ GnnPipeOptions read_options(const io::Deck& d) {
     c.test = d.get_int("gnnpipe.data.csbm.test");
     // Edges are drawn with repeats and merged, so a degree near the node count is not reached;
     // above nodes - 1 it cannot be (before, it was cut down without a word).
+    // Named at whichever of the two --set changed (the degree was blamed for a --set of the nodes).
     if (c.average_degree > static_cast<double>(c.nodes - 1))
-      d.fail("gnnpipe.data.csbm.degree", cat("at most nodes - 1 = ", c.nodes - 1,
-                                             " (the edges per node of a complete graph on gnnpipe.data.csbm.nodes)"));
+      d.fail_pair("gnnpipe.data.csbm.degree", "gnnpipe.data.csbm.nodes",
+                  cat("degree ", c.average_degree, " with ", c.nodes, " nodes: at most nodes - 1 = ", c.nodes - 1,
+                      " (the edges per node of a complete graph on gnnpipe.data.csbm.nodes)"));
     if (c.classes * c.train_per_class + c.val + c.test > c.nodes)
       d.fail("gnnpipe.data.csbm.nodes",
              cat("fewer than the split needs (", c.classes * c.train_per_class + c.val + c.test, ")"));

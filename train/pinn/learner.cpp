@@ -328,6 +328,11 @@ void PinnLearner::load(const std::string& path) {
     throw Error(cat(path, ": a checkpoint of family '", c.attributes["family"], "', not pinn"), "train.resume");
   if (c.attributes["case"] != options_.name)
     throw Error(cat(path, ": holds case '", c.attributes["case"], "', not '", options_.name, "'"), "train.resume");
+  // Checkpoints before 2026-12-07 spell the problem "convection-diffusion" (Problem1D::name then),
+  // not as pinn.problem does.
+  if (auto it = c.attributes.find("setup.pinn.problem");
+      it != c.attributes.end() && it->second == "convection-diffusion")
+    it->second = "convection_diffusion";
   // The settings first: a unit or form that differs follows from one of them (pinn.c sets the
   // displacement's unit), which the user changed and the error should name.
   if (const auto d = setup_difference(c, case_setup(options_)))

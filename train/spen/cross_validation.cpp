@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/atomic_file.hpp"
+#include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
@@ -35,9 +36,17 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
     subgraphs += g.subgraphs.num_subgraphs();
     pairs += static_cast<int64_t>(g.subgraphs.pairs.size());
   }
+  // The subgraph counts for the families that use subgraphs (GIN has none: "0 subgraphs, 0 pairs").
+  const std::string subgraph_counts =
+      subgraphs > 0
+          ? cat(core::counted(subgraphs, "subgraph", "subgraphs"), ", ", core::counted(pairs, "pair", "pairs"), ", ",
+                core::counted(int64_t(data.own_sizes.size()), "subgraph size", "subgraph sizes"),
+                " with their own weights; ")
+          : std::string();
   core::log_info(log.get(), cat(o.family, " on ", data.name, ": ", data.graphs.size(), " graphs, ", data.num_classes,
-                                " classes, ", subgraphs, " subgraphs, ", pairs, " pairs, ", data.own_sizes.size(),
-                                " subgraph sizes with their own weights; ", o.folds, "-fold cross-validation"));
+                                " classes, ", subgraph_counts,
+                                o.folds == 1 ? std::string("one fold: trained and evaluated on every graph")
+                                             : cat(o.folds, "-fold cross-validation")));
   // Where to start: a resumed fold checkpoint says which fold and holds the folds before it.
   int64_t first = 0;
   std::vector<double> done;
@@ -45,8 +54,11 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
     Checkpoint c;
     run_on_every_rank(comm, [&] { c = with_key("train.resume", [&] { return load_checkpoint(o.resume); }); });
     auto it = c.attributes.find("fold");
-    if (it == c.attributes.end() || checkpoint_family(o.resume) != o.family)
-      throw Error(cat(o.resume, ": not a checkpoint of family '", o.family, "'"), "train.resume");
+    if (const std::string family = checkpoint_family(o.resume); family != o.family)
+      throw Error(cat(o.resume, ": a checkpoint of family '", family, "', not ", o.family), "train.resume");
+    if (it == c.attributes.end())
+      throw Error(cat(o.resume, ": a ", o.family, " checkpoint without a fold (expected a fold_<k>/checkpoint.h5)"),
+                  "train.resume");
     first = attribute_count(c.attributes, o.resume, "fold");
     if (first >= o.folds) throw Error(cat(o.resume, ": fold ", first, " of only ", o.folds), "train.resume");
   }
@@ -93,9 +105,10 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
                             cat("family,dataset,folds_run,folds,mean_test_acc,std_test_acc\n", o.family, ",", data.name,
                                 ",", done.size(), ",", o.folds, ",", r.mean, ",", r.std, "\n"));
   });
-  core::log_info(log.get(), cat(o.family, " on ", data.name, ": test accuracy ", core::sig3(100 * r.mean), " +- ",
-                                core::sig3(100 * r.std), " % over ", done.size(), " folds; wrote ", o.output_dir,
-                                "/folds.csv, summary.csv"));
+  core::log_info(log.get(),
+                 cat(o.family, " on ", data.name, ": test accuracy ", core::sig3(100 * r.mean), " +- ",
+                     core::sig3(100 * r.std), " % over ", core::counted(int64_t(done.size()), "fold", "folds"),
+                     "; wrote ", o.output_dir, "/folds.csv, summary.csv"));
   return r;
 }
 

@@ -11,8 +11,10 @@
 #include "core/atomic_file.hpp"
 #include "core/counted.hpp"
 #include "core/error.hpp"
+#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "io/png.hpp"
+#include "io/series_files.hpp"
 #include "physics/flow_statistics.hpp"
 #include "tessera/config.hpp"
 #include "train/stagger/learner.hpp"
@@ -82,6 +84,10 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
                  cat("NeuralStagger rollout: ", o.steps, " steps of dt ", m.physics.dt, " from ", o.samples,
                      " random states; N = ", m.n, ", s = ", m.s, ", T = ", m.T, ", ", m.solvers(), " solvers over ",
                      core::counted(comm.size(), "rank", "ranks"), " (rank 0 runs ", last - first, ")"));
+  // Each rank runs whole solvers: ranks beyond them wait.
+  if (comm.size() > m.solvers())
+    core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), m.solvers(), "coarse solver", "coarse solvers",
+                                                       "each rank runs whole solvers; s x s x T solvers in all"));
   // 1. The model, timed over all ranks.
   // Progress lines every 10 s through long rollouts (rank 0's; they cost nothing between lines).
   const bool terminal = comm.root() && core::Progress::is_terminal();
@@ -110,6 +116,9 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
                zr[k].item<double>(), "\n");
   std::filesystem::create_directories(o.output_dir);
   const std::string base = o.output_dir + "/" + o.name;
+  // An earlier run's frames past this run's last (or all of them, with output.every 0) would pass
+  // for this run's beside its .pvd (a review found them, 2026-12-07).
+  io::remove_series_files(base);
   core::write_text_atomic(base + "_errors.csv", csv);
   // 4. Fields of the first state for ParaView.
 #if TESSERA_HAVE_VTK

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/seed.hpp"
@@ -69,6 +70,10 @@ StaggerLearner::StaggerLearner(const StaggerOptions& o, const Comm& comm, std::s
                      o.fp64 ? "fp64" : "fp32", " on ", device.str(), "; nu ", o.physics.nu, ", drag ", o.physics.drag,
                      ", forcing ", o.physics.forcing ? "kolmogorov" : "none", ", dt ", o.physics.dt,
                      "; random states rms ", core::sci(s.vorticity), ", rms rhs ", core::sci(s.tendency)));
+  // The batch is dealt out whole: ranks beyond it wait (as the other learners say).
+  if (comm_.size() > o.batch)
+    core::log_warn(log_.get(), core::idle_ranks_warning(comm_.size(), o.batch, "state per batch", "states per batch",
+                                                        "stagger.batch deals whole states to the ranks"));
   if (!o.resume.empty()) with_key("train.resume", [&] { load(o.resume); });
 }
 
