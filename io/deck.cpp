@@ -135,8 +135,11 @@ std::string check_value(const KeySpec& k, const YAML::Node& n) {
       // A bare value where a list is expected (--set pinn.sweep.values=5, or 0,20): say how to
       // write it, in brackets.
       if (n.IsScalar())
-        return cat("expected ", k.expected(), ", got ", show(n), " (a list is written in brackets: [", n.Scalar(),
-                   "])");
+        return cat("expected ", k.expected(), ", got ", show(n), " (a list is written in brackets: ",
+                   k.list_size < 0 || k.list_size == 1 || n.Scalar().find(',') != std::string::npos
+                       ? cat("[", n.Scalar(), "]")
+                       : std::string("[a, b, ...]"),
+                   ")");
       if (!n.IsSequence()) break;
       // What is wrong with the list: its length, or its first element that is not one.
       if (k.list_size >= 0 && static_cast<int>(n.size()) != k.list_size)

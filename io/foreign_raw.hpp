@@ -71,9 +71,10 @@ std::vector<float> to_2d(const std::vector<double>& v, int ch, bool vector, cons
 
 std::vector<int32_t> to_cells(const std::vector<double>& v, int64_t nodes, const std::string& what);
 
-// A series whose last time step alone is shorter than the others (a run thinned with output.every
-// also writes its last state, tessera's among them): that step left out, with a warning in
-// r.warnings; nothing otherwise. Any other unevenness is left for dt_from_times to refuse.
+// A series of at least 4 stamps whose last time step alone is shorter than the others (a run
+// thinned with output.every also writes its last state, tessera's among them): that step left
+// out, with a warning in r.warnings; nothing otherwise. Any other unevenness is left for
+// dt_from_times to refuse.
 void drop_short_last_step(Raw& r, const std::string& what);
 // dt from uniform time stamps; 0 when there are fewer than two. Stamps must be finite, increasing
 // and uniform (an Error on `what` otherwise). `uncertainty`, when given, receives how far the

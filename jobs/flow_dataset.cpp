@@ -171,6 +171,7 @@ std::string table_difference(const std::string& made, const std::string& table) 
       return text;
     };
     const std::string ma = middle(wa), mb = middle(wb);
+    if (ma.empty() && mb.empty()) return cat("line 1: '", la, "' there, '", lb, "' here");  // spacing alone
     if (ma.empty()) return cat("these settings add '", mb, "'");
     if (mb.empty()) return cat("it has '", ma, "', these settings not");
     const std::string key = i > 0 && std::isalpha(static_cast<unsigned char>(wa[i - 1][0])) ? wa[i - 1] + " " : "";
@@ -319,7 +320,10 @@ DatasetSummary generate_dataset(const DatasetOptions& o, const Comm& comm, const
     std::ifstream in(o.dir + "/trajectories.csv");
     std::stringstream made;
     made << in.rdbuf();
-    const std::string difference = table_difference(made.str(), table);
+    // Against the table in the layout the file has (datasets made before 2026-12-06 have the
+    // legacy first line, which already_complete accepts too).
+    const bool old_layout = made.str().rfind("# center ", 0) == 0;  // "# " and the empty sample's fingerprint
+    const std::string difference = table_difference(made.str(), old_layout ? trajectory_table(o, true) : table);
     if (difference.empty())  // these settings' table, without its meta.json or a split's .h5
       throw Error(cat(o.dir, " holds the trajectories.csv of these settings, but not its meta.json and every split's ",
                       ".h5 (removed since it was made?); replace it with --set dataset.overwrite=true, or choose ",

@@ -267,7 +267,7 @@ TEST_CASE("XDMF series: heavy data and index", "[hdf5][xdmf]") {
   ss << in.rdbuf();
   const std::string xmf = ss.str();
   CHECK(xmf.find("CollectionType=\"Temporal\"") != std::string::npos);
-  // The shortest text that reads back as the same double (was 17 digits: 0.20000000000000001).
+  // 15 significant digits (core::time_text; was 17 digits: 0.20000000000000001).
   CHECK(xmf.find("<Time Value=\"0.2\"/>") != std::string::npos);
   CHECK(xmf.find("series_000002.h5:/velocity") != std::string::npos);
   CHECK(xmf.find("Center=\"Cell\"") != std::string::npos);

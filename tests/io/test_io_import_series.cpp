@@ -87,6 +87,18 @@ TEST_CASE("VTU series: a shorter last step (a series thinned with output.every) 
   REQUIRE(d.warnings.size() == 1);
   CHECK(d.warnings[0].find("the last time step (t = 0.19) comes 0.04") != std::string::npos);
   CHECK(d.warnings[0].find("left out (4 of 5 steps imported)") != std::string::npos);
+  // A last step of 0.95 dt (output.every 20 over 99 steps): left out too (it was neither left out
+  // nor accepted below 0.9 dt).
+  std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
+                                     << "<DataSet timestep=\"0\" file=\"step_2.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.1\" file=\"step_5.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.2\" file=\"step_10.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.3\" file=\"step_13.vtu\"/>\n"
+                                     << "<DataSet timestep=\"0.395\" file=\"step_14.vtu\"/>\n"
+                                     << "</Collection></VTKFile>\n";
+  const auto near = io::read_foreign(dir + "/series.pvd", io::ImportOptions{});
+  CHECK(near.dt == Approx(0.1));
+  CHECK(near.trajectories[0].steps == 4);
 }
 
 TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {

@@ -40,11 +40,12 @@ void add_hybrid_keys(io::Schema& s) {
         "fixed: the solver after every K surrogate steps; divergence: also when a surrogate step's divergence "
         "indicator exceeds hybrid.threshold (that step is then taken by the solver)")
       .choices = {"fixed", "divergence"};
-  auto& threshold = s.add("hybrid.threshold", KeyType::Float, "0.1",
-                          "divergence trigger: level of the indicator, the L2 norm of div u over that of grad u for "
-                          "the linear interpolant of the vertex velocity (dimensionless; docs/hybrid.md)");
-  threshold.min = 0;
-  threshold.min_exclusive = true;
+  // >= 0 in the schema, > 0 for the divergence trigger (check_schedule): a deck of the fixed
+  // trigger with threshold 0, which reads no threshold, stays valid.
+  s.add("hybrid.threshold", KeyType::Float, "0.1",
+        "divergence trigger: level of the indicator (> 0), the L2 norm of div u over that of grad u for the linear "
+        "interpolant of the vertex velocity (dimensionless; docs/hybrid.md)")
+      .min = 0;
   s.add("hybrid.pure_solver", KeyType::Bool, "true",
         "also run the solver alone over the same steps (same mesh, ranks and threads) for its wall time and error");
   s.section("solver", "the PETSc Navier-Stokes solver; the fluid and inflow come from the dataset (docs/hybrid.md)");
