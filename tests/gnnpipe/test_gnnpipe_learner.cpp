@@ -102,6 +102,10 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
     for (std::string h; std::getline(hs, h, ',');) header.push_back(h);
     const auto col = std::find(header.begin(), header.end(), "val_loss") - header.begin();
     REQUIRE(col < static_cast<long>(header.size()));
+    // best_epoch, each row: the epoch of the lowest validation loss up to that row (the selected
+    // model's), from the rows themselves.
+    const auto best_col = std::find(header.begin(), header.end(), "best_epoch") - header.begin();
+    REQUIRE(best_col < static_cast<long>(header.size()));
     // Epochs since the lowest validation loss so far, after each validation.
     std::vector<int64_t> steps, since_best;
     int64_t best_step = 0;
@@ -116,6 +120,7 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
         best = v;
         best_step = steps.back();
       }
+      CHECK(std::stoll(f[best_col]) == best_step);
       since_best.push_back(steps.back() - best_step);
     }
     REQUIRE(!steps.empty());
