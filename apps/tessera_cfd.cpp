@@ -70,7 +70,7 @@ static void run_case(apps::Context& ctx) {
   // 4. Build the mesh.
   mesh::Mesh m;  // every rank builds or reads it: one rank's failure is every rank's error
   run_on_every_rank(ctx.comm, [&] { m = io::mesh_from_deck(ctx.deck); });
-  ctx.log->info("mesh: {} nodes, {} triangles", m.num_nodes(), m.num_cells());
+  ctx.log->info("mesh: {} nodes, {} {} cells", m.num_nodes(), m.num_cells(), mesh::cell_type_name(m.cell_type));
   // 5. Run it; an error about a setting (the mesh, forces.group, forces.pressure_points) carries
   //    its key, and run_app reports it at its line in the deck.
   jobs::run_case(options, m, ctx.comm, ctx.log);

@@ -134,6 +134,7 @@ static void run(apps::Context& ctx) {
   mesh::Mesh m;  // every rank builds or reads it: one rank's failure is every rank's error
   run_on_every_rank(ctx.comm, [&] { m = io::mesh_from_deck(ctx.deck); });
   describe(m, *ctx.log);
+  if (const std::string w = io::untyped_boundary_warning(m); !w.empty()) ctx.log->warn("{}", w);
   // 2. Build the graph and its augmentations (augment.*): node types and degrees as fields.
   std::vector<io::Field> fields = graph_fields(ctx.deck, m, *ctx.log);
   // 3. Partition it over the ranks (MPI only).

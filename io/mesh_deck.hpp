@@ -36,6 +36,11 @@ MeshOptions mesh_options(const Deck& deck);
 mesh::Mesh build_mesh(const MeshOptions& options);
 // build_mesh(mesh_options(deck)), with errors located in the deck.
 mesh::Mesh mesh_from_deck(const Deck& deck);
+// A warning (empty: none) for nodes on the boundary of a 2D triangle mesh that no group of
+// mesh.groups typed: they are normal (0), which a model predicts like the interior, so an obstacle
+// left out of mesh.groups.wall is flow to it. tessera-cfd refuses such a mesh; tessera-mesh and
+// tessera-rollout (rollout.source: mesh) warn, since a boundary predicted by the model is allowed.
+std::string untyped_boundary_warning(const mesh::Mesh& m);
 
 void add_augment_keys(Schema& schema);
 mesh::AugmentOptions augment_options(const Deck& deck);

@@ -56,7 +56,16 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
   }
   if (!o.from_dataset) {
     what = "the deck's mesh";
-    return initial_condition_trajectory(io::build_mesh(o.mesh), o.inflow_speed, o.fill_interior);
+    mesh::Mesh mesh = io::build_mesh(o.mesh);
+    // Checked here, naming the file and what it holds (add_mesh_fields refused it later, naming
+    // itself: "the graph-physics layout here stores 2D triangle meshes").
+    if (mesh.dim != 2 || mesh.cell_type != mesh::CellType::Triangle)
+      throw Error(cat(o.mesh.source == "cylinder" ? "the built-in channel" : o.mesh.file, ": ", mesh.num_cells(), " ",
+                      mesh::cell_type_name(mesh.cell_type), " cells in ", mesh.dim,
+                      "D; the mesh simulators roll out on 2D triangle meshes"),
+                  "mesh.file");
+    if (const std::string w = io::untyped_boundary_warning(mesh); !w.empty()) core::log_warn(log, w);
+    return initial_condition_trajectory(std::move(mesh), o.inflow_speed, o.fill_interior);
   }
   DatasetTrajectory d = read_dataset_trajectory(o.data_dir.empty() ? m.options.data.dir : o.data_dir, o.split,
                                                 o.trajectory, "rollout.trajectory");
