@@ -66,14 +66,17 @@ TEST_CASE("VTU series: a shorter last step (a series thinned with output.every) 
   const std::string dir = write_vtu_series("vtu_thinned", true, false);
   fs::copy_file(dir + "/step_10.vtu", dir + "/step_13.vtu");
   fs::copy_file(dir + "/step_10.vtu", dir + "/step_14.vtu");
-  std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
-                                     << "<DataSet timestep=\"0\" file=\"step_2.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.05\" file=\"step_5.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.1\" file=\"step_10.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.15\" file=\"step_13.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.19\" file=\"step_14.vtu\"/>\n"
-                                     << "</Collection></VTKFile>\n";
-  const auto d = io::read_foreign(dir + "/series.pvd", io::ImportOptions{});
+  // The .pvd of the five files with these time stamps.
+  const auto stamped = [&](const std::vector<std::string>& times) {
+    std::ofstream pvd(dir + "/series.pvd");
+    pvd << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n";
+    const char* files[] = {"step_2.vtu", "step_5.vtu", "step_10.vtu", "step_13.vtu", "step_14.vtu"};
+    for (size_t k = 0; k < times.size(); ++k)
+      pvd << "<DataSet timestep=\"" << times[k] << "\" file=\"" << files[k] << "\"/>\n";
+    pvd << "</Collection></VTKFile>\n";
+    return dir + "/series.pvd";
+  };
+  const auto d = io::read_foreign(stamped({"0", "0.05", "0.1", "0.15", "0.19"}), io::ImportOptions{});
   CHECK(d.dt == Approx(0.05));
   REQUIRE(d.trajectories.size() == 1);
   const io::ImportedTrajectory& t = d.trajectories[0];
@@ -89,14 +92,7 @@ TEST_CASE("VTU series: a shorter last step (a series thinned with output.every) 
   CHECK(d.warnings[0].find("left out (4 of 5 steps imported)") != std::string::npos);
   // A last step of 0.95 dt (output.every 20 over 99 steps): left out too (it was neither left out
   // nor accepted below 0.9 dt).
-  std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
-                                     << "<DataSet timestep=\"0\" file=\"step_2.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.1\" file=\"step_5.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.2\" file=\"step_10.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.3\" file=\"step_13.vtu\"/>\n"
-                                     << "<DataSet timestep=\"0.395\" file=\"step_14.vtu\"/>\n"
-                                     << "</Collection></VTKFile>\n";
-  const auto near = io::read_foreign(dir + "/series.pvd", io::ImportOptions{});
+  const auto near = io::read_foreign(stamped({"0", "0.1", "0.2", "0.3", "0.395"}), io::ImportOptions{});
   CHECK(near.dt == Approx(0.1));
   CHECK(near.trajectories[0].steps == 4);
 }
