@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <vector>
@@ -146,6 +147,21 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   const double ref_u = o.forces.reference_velocity, ref_l = o.forces.reference_length, nu = o.flow.flow.viscosity;
   log->info("Taylor-Hood P2/P1: {} cells, {} unknowns, {}; Re = {:.1f} (U_ref {:.6g}, L_ref {:.6g}, ν {:.6g})", r.cells,
             r.dofs, core::counted(comm.size(), "rank", "ranks"), ref_u * ref_l / nu, ref_u, ref_l, nu);
+  // A reference length far from the size of the body the forces act on: most likely a mesh in other
+  // units than the deck's (a mesh in millimetres gave c_D 10^7 times too large, without a word).
+  if (const mesh::PhysicalGroup* g = m.find_group(o.forces.group); g && comm.root()) {
+    double lo[2] = {1e300, 1e300}, hi[2] = {-1e300, -1e300};
+    for (int64_t v : g->nodes())
+      for (int k = 0; k < 2; ++k)
+        lo[k] = std::min(lo[k], m.coords[v * m.dim + k]), hi[k] = std::max(hi[k], m.coords[v * m.dim + k]);
+    const double size = std::max(hi[0] - lo[0], hi[1] - lo[1]);
+    if (size > 0 && !(ref_l <= 10 * size && ref_l >= 0.1 * size))
+      log->warn(
+          "forces.reference_length {:.6g} against a '{}' group {:.6g} across: the coefficients and Re use the "
+          "reference length, so a mesh in other units than the deck's (millimetres for metres) scales them; "
+          "check the mesh's units or forces.reference_length",
+          ref_l, o.forces.group, size);
+  }
   for (const solvers::BoundaryCircle& c : s.ns->curved_circles())
     log->info(
         "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices within "
