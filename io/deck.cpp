@@ -339,11 +339,11 @@ Deck Deck::parse(const std::string& text, const std::string& name, const Schema&
         // A section of another family that only --set made (--set pinn.nu=0.1 on a NeuralStagger
         // deck): the override is named, as a key of another family in the deck file is (it read
         // "<deck>:0: unknown key 'pinn'").
+        // (An override is a schema key, checked when it was set: below a section this family lacks,
+        // it is another family's.)
         for (const std::string& o : d.overridden_)
-          if (o.rfind(path + ".", 0) == 0) {
-            if (const KeySpec* k = other_family(o)) d.fail(o, not_this_family(o, *k));
-            throw Error(cat("--set ", o, ": unknown key '", o, "' (", valid_keys(schema, section, family), ")"));
-          }
+          if (const KeySpec* k = o.rfind(path + ".", 0) == 0 ? other_family(o) : nullptr)
+            d.fail(o, not_this_family(o, *k));
         throw Error(cat(name, ":", it->first.Mark().line + 1, ": unknown key '", path, "' (",
                         valid_keys(schema, section, family), ")"));
       }

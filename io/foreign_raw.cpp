@@ -12,7 +12,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <unordered_map>
 
 #include "core/counted.hpp"
 #include "core/error.hpp"
@@ -27,21 +26,6 @@ namespace {
 constexpr int32_t kMaxNodeType = 8;  // MeshGraphNets codes 0..8
 
 // ---- node types ----
-
-std::vector<char> boundary_nodes(const Raw& r) {
-  std::unordered_map<int64_t, int> edges;
-  const int64_t n = r.nodes;
-  for (size_t c = 0; c < r.cells.size(); c += 3)
-    for (int k = 0; k < 3; ++k) {
-      int64_t a = r.cells[c + k], b = r.cells[c + (k + 1) % 3];
-      if (a > b) std::swap(a, b);
-      ++edges[a * n + b];
-    }
-  std::vector<char> on(n, 0);
-  for (auto [key, count] : edges)
-    if (count == 1) on[key / n] = on[key % n] = 1;
-  return on;
-}
 
 // `direction`: the flow's way along the axis used (+1 or -1; from the data where o.direction is 0).
 std::vector<int32_t> infer_node_types(const Raw& r, const NodeTypeOptions& o, int& direction) {
@@ -67,7 +51,7 @@ std::vector<int32_t> infer_node_types(const Raw& r, const NodeTypeOptions& o, in
   for (int64_t i = 0; i < n; ++i)
     lo = std::min(lo, double(r.pos[i * 2 + o.axis])), hi = std::max(hi, double(r.pos[i * 2 + o.axis]));
   const double tol = o.tolerance * (hi - lo);
-  const std::vector<char> boundary = boundary_nodes(r);
+  const std::vector<char> boundary = mesh::triangle_boundary_nodes(r.nodes, r.cells);
   std::vector<int32_t> types(n, mesh::kNormal);
   for (int64_t i = 0; i < n; ++i) {
     if (!boundary[i]) continue;
@@ -181,6 +165,12 @@ double first_spacing(const std::vector<double>& t) {
   return t.size() < 2 ? std::numeric_limits<double>::quiet_NaN() : t[1] - t[0];  // NaN stamps give NaN
 }
 
+// How far a stamp may lie off a uniform grid of step dt over stamps from t_first to t_last: what
+// the stamps' own rounding explains (dt_from_times), never more than a tenth of a step.
+static double grid_tolerance(double dt, double t_first, double t_last) {
+  return std::min(kSameDtRelative * dt + 1e-5 * std::max(std::abs(t_first), std::abs(t_last)), 0.1 * dt);
+}
+
 void drop_short_last_step(Raw& r, const std::string& what) {
   const std::vector<double>& t = r.times;
   if (t.size() < 4 || int64_t(t.size()) != r.steps) return;
@@ -194,8 +184,7 @@ void drop_short_last_step(Raw& r, const std::string& what) {
   // Shorter by more than dt_from_times lets a stamp be off the grid (a last step of 0.95 dt, from
   // output.every 20 over 99 steps, was neither left out nor accepted).
   const double last = t.back() - head.back();
-  const double rounding = 1e-5 * std::max(std::abs(t.front()), std::abs(t.back()));
-  if (!(dt > 0 && last > 0 && last < dt - std::min(kSameDtRelative * dt + rounding, 0.1 * dt))) return;
+  if (!(dt > 0 && last > 0 && last < dt - grid_tolerance(dt, t.front(), t.back()))) return;
   r.warnings.push_back(cat(what, ": the last time step (t = ", t.back(), ") comes ", last, " after the one before, ",
                            "where the others are ", dt,
                            " apart, as in a series thinned with output.every that ends on ",
@@ -225,7 +214,7 @@ double dt_from_times(const std::vector<double>& t, const std::string& what, doub
   const size_t n = t.size() - 1;
   const double dt = (t[n] - t[0]) / double(n);
   const double rounding = 1e-5 * std::max(std::abs(t[0]), std::abs(t[n]));
-  const double tolerance = std::min(kSameDtRelative * dt + rounding, 0.1 * dt);
+  const double tolerance = grid_tolerance(dt, t[0], t[n]);
   if (uncertainty) *uncertainty = std::min(kSameDtRelative * dt + rounding / double(n), 0.1 * dt);
   for (size_t k = 1; k < n; ++k)
     if (std::abs(t[k] - (t[0] + double(k) * dt)) > tolerance) {

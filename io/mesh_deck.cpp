@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
 #include <vector>
 
 #include "core/counted.hpp"
@@ -114,18 +113,8 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
 
 std::string untyped_boundary_warning(const mesh::Mesh& m) {
   if (m.dim != 2 || m.cell_type != mesh::CellType::Triangle) return "";
-  const int64_t n = m.num_nodes();
-  std::map<std::pair<int64_t, int64_t>, int> edges;  // triangles per edge: 1 on the boundary
-  for (size_t c = 0; c + 2 < m.cells.size(); c += 3)
-    for (int k = 0; k < 3; ++k) {
-      const int64_t a = m.cells[c + k], b = m.cells[c + (k + 1) % 3];
-      ++edges[{std::min(a, b), std::max(a, b)}];
-    }
-  std::vector<char> untyped(n, 0);
-  for (const auto& [e, count] : edges)
-    if (count == 1)
-      for (int64_t v : {e.first, e.second})
-        if (m.node_type[v] == mesh::kNormal) untyped[v] = 1;
+  std::vector<char> untyped = mesh::triangle_boundary_nodes(m.num_nodes(), m.cells);
+  for (size_t v = 0; v < untyped.size(); ++v) untyped[v] = untyped[v] && m.node_type[v] == mesh::kNormal;
   const int64_t count = std::count(untyped.begin(), untyped.end(), char(1));
   if (count == 0) return "";
   const int64_t first = std::find(untyped.begin(), untyped.end(), char(1)) - untyped.begin();

@@ -1,6 +1,7 @@
 #include "mesh/mesh.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/error.hpp"
 
@@ -71,5 +72,22 @@ std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh) {
   for (int32_t t : mesh.node_type) ++counts[t];
   return counts;
 }
+
+template <class Index>
+std::vector<char> triangle_boundary_nodes(int64_t nodes, const std::vector<Index>& triangles) {
+  std::unordered_map<int64_t, int> edges;  // triangles per edge, keyed a * nodes + b with a < b
+  for (size_t c = 0; c + 2 < triangles.size(); c += 3)
+    for (int k = 0; k < 3; ++k) {
+      int64_t a = triangles[c + k], b = triangles[c + (k + 1) % 3];
+      if (a > b) std::swap(a, b);
+      ++edges[a * nodes + b];
+    }
+  std::vector<char> on(nodes, 0);
+  for (const auto& [key, count] : edges)
+    if (count == 1) on[key / nodes] = on[key % nodes] = 1;
+  return on;
+}
+template std::vector<char> triangle_boundary_nodes(int64_t, const std::vector<int32_t>&);
+template std::vector<char> triangle_boundary_nodes(int64_t, const std::vector<int64_t>&);
 
 }  // namespace tessera::mesh

@@ -53,4 +53,10 @@ void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_t
 // Counts nodes per type code.
 std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh);
 
+// Per node of a 2D triangle mesh of `nodes` nodes (`triangles`: three node indices per triangle),
+// whether it lies on an edge of exactly one triangle: the mesh's boundary, holes included.
+// Index: int32_t (foreign data as read) or int64_t (Mesh::cells).
+template <class Index>
+std::vector<char> triangle_boundary_nodes(int64_t nodes, const std::vector<Index>& triangles);
+
 }  // namespace tessera::mesh

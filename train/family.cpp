@@ -161,20 +161,15 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
     refuse_replacing_checkpoint(d, checkpoint);
     // A checkpoint to resume that is not there: said now, not after the data is loaded (minutes
     // on a large dataset, and the warnings of the loading first; a review found it, 2026-12-07).
-    if (d.has("train.resume")) {
-      const std::string resumed = d.resolve_path(d.get_string("train.resume"));
+    if (const std::string& resumed = loop.resumed_from; !resumed.empty()) {  // train.resume, resolved
       std::error_code ec;
       if (!std::filesystem::is_regular_file(resumed, ec))
         d.fail("train.resume", cat(resumed, std::filesystem::exists(resumed, ec) ? ": not a file" : ": file not found",
                                    " (tessera-train writes its checkpoint as <output.dir>/checkpoint.h5, or in a "
                                    "fold's or case's folder below it)"));
-    }
-    // A resume writes its checkpoints and metrics into output.dir: another run's would be replaced
-    // and its metrics.csv continued with this run's rows (it happened without a word).
-    if (d.has("train.resume") && std::filesystem::exists(checkpoint)) {
-      const std::string resumed = d.resolve_path(d.get_string("train.resume"));
-      std::error_code ec;
-      if (std::filesystem::exists(resumed, ec) && !std::filesystem::equivalent(checkpoint, resumed, ec))
+      // A resume writes its checkpoints and metrics into output.dir: another run's would be
+      // replaced and its metrics.csv continued with this run's rows (it happened without a word).
+      if (std::filesystem::exists(checkpoint) && !std::filesystem::equivalent(checkpoint, resumed, ec))
         d.fail("output.dir", cat(checkpoint, " is another run's checkpoint than train.resume (", resumed,
                                  "): a resumed run writes its checkpoints and metrics into output.dir; choose another "
                                  "output.dir"));
