@@ -99,14 +99,22 @@ mesh::Mesh build_mesh(const MeshOptions& o) {
   throw Error("this build has no Gmsh (TESSERA_WITH_GMSH=OFF)", "mesh.source");
 #endif
   // A group the mesh lacks is named with the key that lists it: the defaults (walls and cylinder
-  // for wall) fit tessera's cylinder channel, not every .geo or .msh file.
+  // for wall) fit tessera's cylinder channel, not every .geo or .msh file. Every missing group is
+  // named at once, so that a foreign mesh's groups are put right in one edit.
+  std::vector<std::pair<std::string, std::string>> missing;  // (group, the key listing it)
   for (const auto& [group, code] : o.group_types)
-    if (!m.find_group(group)) {
-      const char* key = code == mesh::kInflow ? "inflow" : code == mesh::kOutflow ? "outflow" : "wall";
-      throw Error(cat(mesh::missing_group_message(m, group), "; mesh.groups.", key, " lists it: give the mesh's own ",
-                      key, " groups there (a list, [] for none)"),
-                  cat("mesh.groups.", key));
-    }
+    if (!m.find_group(group))
+      missing.emplace_back(group, code == mesh::kInflow ? "inflow" : code == mesh::kOutflow ? "outflow" : "wall");
+  if (!missing.empty()) {
+    const auto& [group, key] = missing.front();
+    std::string others;
+    for (size_t i = 1; i < missing.size(); ++i)
+      others += cat(i > 1 ? ", " : "", "'", missing[i].first, "' (mesh.groups.", missing[i].second, ")");
+    throw Error(
+        cat(mesh::missing_group_message(m, group), "; mesh.groups.", key, " lists it: give the mesh's own ", key,
+            " groups there (a list, [] for none)", others.empty() ? "" : ". Not in the mesh either: ", others),
+        cat("mesh.groups.", key));
+  }
   mesh::assign_node_types(m, o.group_types);  // every group is there (above)
   return m;
 }

@@ -149,7 +149,8 @@ using NodeIndex = std::unordered_map<std::size_t, int64_t>;
 
 // Copies the model's nodes into m (m.dim: 2 for a flat 3D-embedded surface mesh) except the
 // geometry-only points: nodes on dim-0 entities that no cell references.
-NodeIndex add_nodes(Mesh& m, const std::vector<std::size_t>& cell_nodes, const std::string& what) {
+NodeIndex add_nodes(Mesh& m, const std::vector<std::size_t>& cell_nodes, const std::string& what,
+                    std::vector<std::size_t>& tag_of_node) {
   std::vector<std::size_t> node_tags;
   std::vector<double> xyz, param;
   gmsh::model::mesh::getNodes(node_tags, xyz, param, -1, -1, false, false);
@@ -177,6 +178,7 @@ NodeIndex add_nodes(Mesh& m, const std::vector<std::size_t>& cell_nodes, const s
     if (!used_tag[t] && is_point[t]) continue;
     if (index.count(t)) throw Error(cat(what, ": node tag ", t, " is defined twice"));
     index[t] = m.num_nodes();
+    tag_of_node.push_back(t);
     for (int k = 0; k < m.dim; ++k) m.coords.push_back(xyz[3 * i + k]);
   }
   return index;
@@ -194,7 +196,14 @@ void add_groups(Mesh& m, const NodeIndex& index, const std::string& what) {
   const int cdim = cell_dim(m.cell_type);
   gmsh::vectorpair groups;
   gmsh::model::getPhysicalGroups(groups);
+  int cell_groups = 0;
   for (auto [gdim, gtag] : groups) {
+    if (gdim == cdim) {
+      // One named cell group names the domain; several are merged into one, named "domain".
+      std::string name;
+      gmsh::model::getPhysicalName(gdim, gtag, name);
+      m.domain_name = ++cell_groups == 1 && !name.empty() ? name : "domain";
+    }
     if (gdim >= cdim) continue;
     PhysicalGroup g;
     gmsh::model::getPhysicalName(gdim, gtag, g.name);
@@ -219,14 +228,15 @@ Mesh extract_model(const std::string& what) {
   const int cell_type = model_cell_type(what);
   Mesh m;
   m.cell_type = cell_type == kTet ? CellType::Tetrahedron : cell_type == kQuad ? CellType::Quad : CellType::Triangle;
-  std::vector<std::size_t> cell_tags, cell_nodes;
-  gmsh::model::mesh::getElementsByType(cell_type, cell_tags, cell_nodes);
-  const NodeIndex index = add_nodes(m, cell_nodes, what);
+  std::vector<std::size_t> cell_nodes;
+  SourceTags tags;
+  gmsh::model::mesh::getElementsByType(cell_type, tags.cell, cell_nodes);
+  const NodeIndex index = add_nodes(m, cell_nodes, what, tags.node);
   for (auto t : cell_nodes) m.cells.push_back(node_of(index, t, what));
   add_groups(m, index, what);
   m.node_type.assign(m.num_nodes(), kNormal);
   orient_consistently(m);
-  validate(m, what);
+  validate(m, what, 1e-10, &tags);
   return m;
 }
 
@@ -373,6 +383,7 @@ std::string mesh_bytes(const Mesh& m) {
   w.vec(m.coords);
   w.vec(m.cells);
   w.vec(m.node_type);
+  w.str(m.domain_name);
   w.u64(m.groups.size());
   for (const PhysicalGroup& g : m.groups) {
     w.str(g.name);
@@ -390,6 +401,7 @@ Mesh mesh_from_bytes(const std::string& bytes) {
   m.coords = r.vec<double>();
   m.cells = r.vec<int64_t>();
   m.node_type = r.vec<int32_t>();
+  m.domain_name = r.str();
   m.groups.resize(r.u64());
   for (PhysicalGroup& g : m.groups) {
     g.name = r.str();
@@ -455,7 +467,7 @@ void write_msh(const Mesh& m, const std::string& path) {
       };
       gmsh::model::mesh::addElementsByType(1, type, elem_tags(m.num_cells()), shifted(m.cells));
       gmsh::model::addPhysicalGroup(cdim, {1}, 1);
-      gmsh::model::setPhysicalName(cdim, 1, "domain");
+      gmsh::model::setPhysicalName(cdim, 1, m.domain_name);
       int ent = 2;
       for (const auto& g : m.groups) {
         gmsh::model::addDiscreteEntity(g.dim, ent);

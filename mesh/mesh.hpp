@@ -34,6 +34,9 @@ struct Mesh {
   std::vector<int64_t> cells;      // num_cells * nodes_per_cell
   std::vector<int32_t> node_type;  // num_nodes, NodeType codes
   std::vector<PhysicalGroup> groups;
+  // The name of the cells' own physical group (Gmsh's surface or volume group): kept so that a
+  // mesh written back keeps the name its source gave ("fluid" for tessera's cylinder channel).
+  std::string domain_name = "domain";
 
   int64_t num_nodes() const { return static_cast<int64_t>(coords.size()) / dim; }
   int64_t num_cells() const { return static_cast<int64_t>(cells.size()) / nodes_per_cell(cell_type); }

@@ -70,8 +70,15 @@ bool orient_consistently(Mesh& m) {
   return true;
 }
 
-void validate(const Mesh& m, const std::string& what, double rel_tol) {
+void validate(const Mesh& m, const std::string& what, double rel_tol, const SourceTags* tags) {
   const std::string pre = what + ": ";
+  const bool tagged = tags && tags->cell.size() * nodes_per_cell(m.cell_type) == m.cells.size() &&
+                      tags->node.size() * m.dim == m.coords.size();
+  auto cell = [&](int64_t c) { return tagged ? cat("element ", tags->cell[c]) : cat("cell ", c); };
+  auto cells = [&](int64_t a, int64_t b) {
+    return tagged ? cat("elements ", tags->cell[a], " and ", tags->cell[b]) : cat("cells ", a, " and ", b);
+  };
+  auto node = [&](int64_t n) { return cat(tagged ? tags->node[n] : n); };
   if (m.dim != 2 && m.dim != 3) throw Error(cat(pre, "dimension must be 2 or 3, got ", m.dim));
   if (cell_dim(m.cell_type) > m.dim) throw Error(cat(pre, cell_type_name(m.cell_type), " cells need 3D coordinates"));
   if (m.coords.size() % m.dim) throw Error(cat(pre, "coordinate array is not a multiple of dim"));
@@ -88,9 +95,10 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
       int64_t v = m.cells[c * npc + k];
       if (v < 0 || v >= nn)
         throw Error(
-            cat(pre, "cell ", c, " references node ", v, ", but the mesh has ", nn, " nodes (valid 0..", nn - 1, ")"));
+            cat(pre, cell(c), " references node ", v, ", but the mesh has ", nn, " nodes (valid 0..", nn - 1, ")"));
       for (int j = 0; j < k; ++j)
-        if (m.cells[c * npc + j] == v) throw Error(cat(pre, "cell ", c, " is degenerate: node ", v, " appears twice"));
+        if (m.cells[c * npc + j] == v)
+          throw Error(cat(pre, cell(c), " is degenerate: node ", node(v), " appears twice"));
       used[v] = 1;
     }
 
@@ -108,7 +116,7 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
     for (int64_t i = 1; i < nc; ++i)
       if (keys[order[i]] == keys[order[i - 1]])
-        throw Error(cat(pre, "cells ", order[i - 1], " and ", order[i], " are the same cell (the same nodes)"));
+        throw Error(cat(pre, cells(order[i - 1], order[i]), " are the same cell (the same nodes)"));
   }
 
   // 3D coordinates with a 2D cell type: measure in the x-y plane is only meaningful if flat.
@@ -119,15 +127,15 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
     const double tol = rel_tol * total / nc;
     for (int64_t c = 0; c < nc; ++c) {
       if (meas[c] < -tol)
-        throw Error(cat(pre, "cell ", c, " is inverted (signed ", m.dim == 2 ? "area " : "volume ", meas[c],
+        throw Error(cat(pre, cell(c), " is inverted (signed ", m.dim == 2 ? "area " : "volume ", meas[c],
                         "); cells must be counter-clockwise / positively oriented"));
       if (std::abs(meas[c]) <= tol)
-        throw Error(cat(pre, "cell ", c, " is degenerate (", m.dim == 2 ? "area " : "volume ", meas[c], ")"));
+        throw Error(cat(pre, cell(c), " is degenerate (", m.dim == 2 ? "area " : "volume ", meas[c], ")"));
     }
   }
 
   for (int64_t n = 0; n < nn; ++n)
-    if (!used[n]) throw Error(cat(pre, "node ", n, " is not referenced by any cell"));
+    if (!used[n]) throw Error(cat(pre, "node ", node(n), " is not referenced by any cell"));
 
   std::vector<int64_t> order(nn);
   std::iota(order.begin(), order.end(), 0);
@@ -138,8 +146,8 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
   std::sort(order.begin(), order.end(), less);
   for (int64_t i = 1; i < nn; ++i)
     if (std::equal(at(order[i - 1]), at(order[i - 1]) + m.dim, at(order[i])))
-      throw Error(cat(pre, "nodes ", std::min(order[i - 1], order[i]), " and ", std::max(order[i - 1], order[i]),
-                      " are duplicates (same coordinates)"));
+      throw Error(cat(pre, "nodes ", node(std::min(order[i - 1], order[i])), " and ",
+                      node(std::max(order[i - 1], order[i])), " are duplicates (same coordinates)"));
 
   for (const auto& g : m.groups)
     for (int64_t v : g.facets)
@@ -151,7 +159,7 @@ void validate(const Mesh& m, const std::string& what, double rel_tol) {
     for (int64_t n = 0; n < nn; ++n) {
       int32_t t = m.node_type[n];
       if (t != kNormal && t != kInflow && t != kOutflow && t != kWall)
-        throw Error(cat(pre, "node ", n, " has node type ", t, "; expected 0, 4, 5 or 6"));
+        throw Error(cat(pre, "node ", node(n), " has node type ", t, "; expected 0, 4, 5 or 6"));
     }
   }
 }

@@ -1,5 +1,7 @@
 // Mesh validation: structural and geometric checks that turn bad meshes into clear errors.
 #pragma once
+#include <cstddef>
+#include <string>
 #include <vector>
 
 #include "mesh/mesh.hpp"
@@ -20,6 +22,13 @@ bool orient_consistently(Mesh& mesh);
 // prefix: wrong sizes, out-of-range indices, inverted or degenerate cells (measure below
 // rel_tol times the mean cell measure), duplicate nodes (identical coordinates), nodes that no
 // cell references, group facets out of range, node types that are not MeshGraphNets codes.
-void validate(const Mesh& mesh, const std::string& what = "mesh", double rel_tol = 1e-10);
+// With `tags`, the messages name cells and nodes by the file's own numbers (Gmsh's element and
+// node tags), which the user can find in the file, not by tessera's 0-based indices.
+struct SourceTags {
+  std::vector<std::size_t> cell;  // per cell
+  std::vector<std::size_t> node;  // per node
+};
+void validate(const Mesh& mesh, const std::string& what = "mesh", double rel_tol = 1e-10,
+              const SourceTags* tags = nullptr);
 
 }  // namespace tessera::mesh

@@ -76,6 +76,9 @@ TEST_CASE(".msh 4.1 round trip", "[gmsh]") {
   REQUIRE(r.num_nodes() == m.num_nodes());
   REQUIRE(r.cells == m.cells);
   for (size_t i = 0; i < m.coords.size(); ++i) CHECK(r.coords[i] == Approx(m.coords[i]).epsilon(0).margin(1e-15));
+  // The cells' group keeps its name (it was written back as "domain" whatever the source said).
+  CHECK(m.domain_name == "fluid");
+  CHECK(r.domain_name == "fluid");
   REQUIRE(r.groups.size() == m.groups.size());
   for (const auto& g : m.groups) {
     const mesh::PhysicalGroup* rg = r.find_group(g.name);
