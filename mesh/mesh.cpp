@@ -1,6 +1,7 @@
 #include "mesh/mesh.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include "core/error.hpp"
@@ -65,6 +66,28 @@ void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_t
     if (!g) throw Error(missing_group_message(mesh, name));
     for (int64_t n : g->nodes()) mesh.node_type[n] = std::max(mesh.node_type[n], code);
   }
+}
+
+double mean_edge_length(const Mesh& mesh) {
+  const int npc = nodes_per_cell(mesh.cell_type);
+  // Triangles, quads: the cycle of their nodes; tetrahedra: all six node pairs.
+  std::vector<std::pair<int, int>> edges;
+  if (mesh.cell_type == CellType::Tetrahedron)
+    edges = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+  else
+    for (int k = 0; k < npc; ++k) edges.emplace_back(k, (k + 1) % npc);
+  double sum = 0;
+  int64_t count = 0;
+  for (int64_t c = 0; c < mesh.num_cells(); ++c)
+    for (auto [a, b] : edges) {
+      const double* p = &mesh.coords[mesh.cells[c * npc + a] * mesh.dim];
+      const double* q = &mesh.coords[mesh.cells[c * npc + b] * mesh.dim];
+      double d2 = 0;
+      for (int k = 0; k < mesh.dim; ++k) d2 += (p[k] - q[k]) * (p[k] - q[k]);
+      sum += std::sqrt(d2);
+      ++count;
+    }
+  return count ? sum / double(count) : 0.0;
 }
 
 std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh) {

@@ -53,6 +53,10 @@ std::string missing_group_message(const Mesh& mesh, const std::string& name);
 // Unknown group names are an error listing the mesh's groups.
 void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_types);
 
+// The mean length of the cells' edges (each cell's own edges, so an inner edge counts twice): the
+// mesh's length scale, which a model trained on meshes in one unit compares with another mesh's.
+double mean_edge_length(const Mesh& mesh);
+
 // Counts nodes per type code.
 std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh);
 

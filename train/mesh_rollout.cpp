@@ -119,6 +119,8 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
   // halo as deep as the model, on which the rollout runs.
   TrajectoryData t = prepare_trajectory(traj, m.options.augment, what);
+  if (const std::string w = mesh_scale_warning(m.data_edge_length, mesh::mean_edge_length(t.mesh), what); !w.empty())
+    core::log_warn(log.get(), w);
   if (o.from_dataset) {
     require_steps_to_roll_out(t.steps(), what);
     const std::string file = cat(o.data_dir.empty() ? m.options.data.dir : o.data_dir, "/", o.split, ".h5");

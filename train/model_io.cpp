@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "io/dataset.hpp"
 #include "io/deck.hpp"
 #include "train/mesh_sim_family.hpp"
@@ -104,18 +105,32 @@ TrainedModel load_trained_model(const std::string& path) {
   m.model->module().eval();
   m.step = c.attributes.count("step") ? attribute_count(c.attributes, path, "step") : 0;
   m.data_dt = checkpoint_data_dt(c, path);
+  m.data_edge_length = checkpoint_data_edge_length(c, path);
   m.trained_on = stored_trained_on(c, path);
   return m;
 }
 
-double checkpoint_data_dt(const Checkpoint& c, const std::string& path) {
-  const auto dt = c.attributes.find("data_dt");
-  if (dt == c.attributes.end()) return 0;
+namespace {
+
+// A positive number stored as checkpoint attribute `name`; 0 when the checkpoint has none.
+double positive_attribute(const Checkpoint& c, const std::string& path, const std::string& name) {
+  const auto it = c.attributes.find(name);
+  if (it == c.attributes.end()) return 0;
   char* end = nullptr;
-  const double v = std::strtod(dt->second.c_str(), &end);
-  if (end == dt->second.c_str() || *end != '\0' || !(v > 0))
-    throw Error(cat(path, ": checkpoint attribute data_dt = '", dt->second, "' is not a positive number"));
+  const double v = std::strtod(it->second.c_str(), &end);
+  if (end == it->second.c_str() || *end != '\0' || !(v > 0))
+    throw Error(cat(path, ": checkpoint attribute ", name, " = '", it->second, "' is not a positive number"));
   return v;
+}
+
+}  // namespace
+
+double checkpoint_data_dt(const Checkpoint& c, const std::string& path) {
+  return positive_attribute(c, path, "data_dt");
+}
+
+double checkpoint_data_edge_length(const Checkpoint& c, const std::string& path) {
+  return positive_attribute(c, path, kDataEdgeLengthAttribute);
 }
 
 std::string dt_mismatch_warning(double trained_dt, double dt, const std::string& what) {
@@ -124,6 +139,17 @@ std::string dt_mismatch_warning(double trained_dt, double dt, const std::string&
   if (!(trained_dt > 0) || std::abs(dt - trained_dt) <= io::kSameDtRelative * trained_dt) return "";
   return cat("the model was trained on steps of dt = ", trained_dt, ", but ", what, " has dt = ", dt,
              ": each predicted step still advances the training data's dt");
+}
+
+std::string mesh_scale_warning(double trained_edge_length, double edge_length, const std::string& what) {
+  if (!(trained_edge_length > 0) || !(edge_length > 0)) return "";
+  const double ratio = edge_length / trained_edge_length, factor = ratio >= 1 ? ratio : 1 / ratio;
+  if (factor <= 3) return "";
+  return cat("the mean edge length in ", what, " is ", core::sci(edge_length), ", ",
+             factor >= 10 ? cat(std::llround(factor)) : core::sig3(factor), " times ", ratio > 1 ? "longer" : "shorter",
+             " than the training meshes' (", core::sci(trained_edge_length),
+             "): is the mesh in other units? The model reads edge vectors and positions in its training data's "
+             "units (and a mesh far finer or coarser than those is outside what it learnt)");
 }
 
 }  // namespace tessera::train

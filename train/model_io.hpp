@@ -22,7 +22,9 @@ struct TrainedModel {
   std::unique_ptr<Simulator> model;
   Normalizers norms;
   int64_t step = 0;
-  double data_dt = 0;    // the training data's time step; 0: not stored (checkpoints before 2026-12-02)
+  double data_dt = 0;  // the training data's time step; 0: not stored (checkpoints before 2026-12-02)
+  // The training meshes' mean edge length (mesh::mean_edge_length); 0: not stored (before 2026-12-07).
+  double data_edge_length = 0;
   TrainedOn trained_on;  // its training trajectories; unknown in checkpoints before 2026-12-06
 };
 TrainedModel load_trained_model(const std::string& checkpoint_path);
@@ -35,5 +37,16 @@ double checkpoint_data_dt(const Checkpoint& c, const std::string& path);
 // differs from `trained_dt`, the step the model was trained on: each of its steps then predicts
 // another interval of time. Empty when they agree or trained_dt is 0 (not stored).
 std::string dt_mismatch_warning(double trained_dt, double dt, const std::string& what);
+
+// The checkpoint attribute that stores the training meshes' mean edge length, and its value in
+// checkpoint `c` (read from `path`; 0 when it has none).
+inline constexpr const char* kDataEdgeLengthAttribute = "data_edge_length";
+double checkpoint_data_edge_length(const Checkpoint& c, const std::string& path);
+
+// A warning when the mesh of `what` has a mean edge length `edge_length` more than 3 times larger
+// or smaller than `trained_edge_length`, the training meshes': the model reads edge vectors and
+// positions in its training data's units, so a mesh in millimetres (or far finer or coarser than
+// the training meshes) is outside what it learnt. Empty when they are near or trained is 0.
+std::string mesh_scale_warning(double trained_edge_length, double edge_length, const std::string& what);
 
 }  // namespace tessera::train

@@ -106,6 +106,12 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   const double dt = reader.meta().dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, cat(dir, "/", o.split, ".h5")); !w.empty())
     core::log_warn(log.get(), w);
+  // One file's trajectories share their units: rank 0's first one speaks for them (the log is rank 0's).
+  if (!parts.empty())
+    if (const std::string w = mesh_scale_warning(m.data_edge_length, mesh::mean_edge_length(parts.front().mesh),
+                                                 cat(dir, "/", o.split, ".h5 #", o.trajectories[mine.front()]));
+        !w.empty())
+      core::log_warn(log.get(), w);
   {
     // Which of the list the model was trained on: each rank knows its own share (position + 1, 0:
     // not trained on), rank 0 says it for all.

@@ -66,6 +66,8 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   });
   if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops, "data.train_split");
   trained_on_ = trained_on(cat(dir, "/", o.data.train_split, ".h5"), train_);
+  // Each trajectory holds its whole mesh (also when partitioned), so every rank stores the same.
+  for (const TrajectoryData& t : train_) data_edge_length_ += mesh::mean_edge_length(t.mesh) / double(train_.size());
   run_on_root(comm_, [&] {  // validation: rank 0, whole graphs
     if (has_valid)
       valid_ =
@@ -159,7 +161,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
         trained_on_.before = stored_trained_on(c, o.init).lineage();
       });
     });
-    warn_other_dt(c, o.init);
+    warn_other_data(c, o.init);
     core::log_info(log_.get(), cat("initialised from ", o.init, " (its step ",
                                    c.attributes.count("step") ? c.attributes.at("step") : "?", ")"));
   }
@@ -287,10 +289,14 @@ std::vector<Metric> Trainer::validate() {
           {"rollout_persistence", r.persistence_over(k)}};
 }
 
-void Trainer::warn_other_dt(const Checkpoint& c, const std::string& path) const {
+void Trainer::warn_other_data(const Checkpoint& c, const std::string& path) const {
   const std::string w =
       dt_mismatch_warning(checkpoint_data_dt(c, path), data_dt_, cat(options_.data.dir, " (data.dir)"));
   if (!w.empty()) core::log_warn(log_.get(), cat(path, ": ", w, " (the checkpoint now stores the new dt)"));
+  if (const std::string s = mesh_scale_warning(checkpoint_data_edge_length(c, path), data_edge_length_,
+                                               cat(options_.data.dir, " (data.dir)"));
+      !s.empty())
+    core::log_warn(log_.get(), cat(path, ": ", s));
 }
 
 void Trainer::require_same_setup(const Checkpoint& c, const std::string& path, bool fine_tuning) const {
@@ -336,6 +342,7 @@ void Trainer::save(const std::string& path) const {
   store_progress(c.attributes, step_);
   put_deck(c, options_.deck_yaml, options_.deck_dir);
   c.attributes["data_dt"] = core::exact_text(data_dt_);
+  if (data_edge_length_ > 0) c.attributes[kDataEdgeLengthAttribute] = core::exact_text(data_edge_length_);
   put_trained_on(c, trained_on_);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });  // every rank holds the same state
 }
@@ -360,7 +367,7 @@ void Trainer::load(const std::string& path) {
     gen_.set_state(rng);
     step_ = restore_progress(c.attributes, path);
   });
-  warn_other_dt(c, path);
+  warn_other_data(c, path);
   core::log_info(log_.get(), cat("resumed from ", path, " at step ", step_));
 }
 

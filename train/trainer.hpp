@@ -61,10 +61,12 @@ class Trainer : public Learner {
   bool graph_parallel_ = false;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<TrajectoryData> train_, valid_;
-  double data_dt_ = 0;    // the training data's time step, stored in checkpoints
-  TrainedOn trained_on_;  // the training trajectories' fingerprints, stored in checkpoints
-  // Warns when checkpoint `c` (resumed or fine-tuned from) was trained on another dt than data.dir's.
-  void warn_other_dt(const Checkpoint& c, const std::string& path) const;
+  double data_dt_ = 0;           // the training data's time step, stored in checkpoints
+  double data_edge_length_ = 0;  // the training meshes' mean edge length, stored in checkpoints
+  TrainedOn trained_on_;         // the training trajectories' fingerprints, stored in checkpoints
+  // Warns when checkpoint `c` (resumed or fine-tuned from) was trained on another dt than data.dir's,
+  // or on meshes of another length scale (mesh_scale_warning).
+  void warn_other_data(const Checkpoint& c, const std::string& path) const;
   // Refuses a checkpoint whose stored deck differs from this run's in a setting that a resume
   // (or, with `fine_tuning`, a train.init) must keep.
   void require_same_setup(const Checkpoint& c, const std::string& path, bool fine_tuning) const;

@@ -2,6 +2,7 @@
 // validation errors, node-type assignment.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <set>
 
 #include "core/error.hpp"
@@ -346,6 +347,22 @@ TEST_CASE("consistent mis-orientation is flipped, mixed is not", "[validation]")
   std::swap(m.cells[1], m.cells[2]);
   CHECK_FALSE(mesh::orient_consistently(m));
   CHECK_THROWS_WITH(mesh::validate(m), Catch::Contains("inverted"));
+}
+
+TEST_CASE("mean edge length: triangles and a tetrahedron against their side lengths", "[mesh]") {
+  // Each triangle of the grid has the legs dx, dy and the diagonal.
+  const mesh::Mesh g = mesh::rectangle_grid(12, 4, 2.0, 0.5);
+  const double dx = 2.0 / 12, dy = 0.5 / 4;
+  CHECK(mesh::mean_edge_length(g) == Approx((dx + dy + std::hypot(dx, dy)) / 3).epsilon(1e-14));
+  mesh::Mesh scaled = g;  // the same mesh in millimetres
+  for (double& x : scaled.coords) x *= 1000;
+  CHECK(mesh::mean_edge_length(scaled) == Approx(1000 * mesh::mean_edge_length(g)).epsilon(1e-14));
+  mesh::Mesh tet;
+  tet.dim = 3;
+  tet.cell_type = mesh::CellType::Tetrahedron;
+  tet.coords = {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1};
+  tet.cells = {0, 1, 2, 3};
+  CHECK(mesh::mean_edge_length(tet) == Approx((3 + 3 * std::sqrt(2.0)) / 6).epsilon(1e-14));
 }
 
 TEST_CASE("node types from groups; highest code wins at corners", "[mesh]") {

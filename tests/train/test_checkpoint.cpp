@@ -15,6 +15,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/exact_text.hpp"
 #include "core/log.hpp"
 #include "tests/file_size_limit.hpp"
 #include "tests/train/train_test_data.hpp"
@@ -256,6 +257,50 @@ TEST_CASE("checkpoint attributes are read as numbers or refused by name", "[trai
   CHECK_THROWS_WITH(train::attribute_real(a, "f.h5", "inf"), Catch::Contains("is not a finite number"));
   CHECK_THROWS_WITH(train::attribute_count(a, "f.h5", "missing"),
                     Catch::Contains("f.h5: checkpoint has no attribute missing"));
+}
+
+TEST_CASE("checkpoints carry the training meshes' edge length; a mesh in other units is warned about",
+          "[train][checkpoint]") {
+  // The synthetic dataset's meshes: a 12 x 4 grid over 2 x 0.5 (tests/synthetic_flow.hpp).
+  train::Trainer t(train::mesh_sim_options(test::train_deck("transformer", 1)), nullptr);
+  t.step();
+  const std::string ckpt = test::train_out() + "/edge_length.h5";
+  t.save(ckpt);
+  const double dx = 2.0 / 12, dy = 0.5 / 4, trained = (dx + dy + std::hypot(dx, dy)) / 3;
+  const train::TrainedModel m = train::load_trained_model(ckpt);
+  CHECK(m.data_edge_length == Approx(trained).epsilon(1e-6));  // float32 positions in the dataset
+  CHECK(train::mesh_scale_warning(m.data_edge_length, 2.9 * trained, "x.h5 #0").empty());
+  CHECK(train::mesh_scale_warning(m.data_edge_length, trained / 2.9, "x.h5 #0").empty());
+  CHECK_THAT(train::mesh_scale_warning(m.data_edge_length, 1000 * trained, "x.h5 #0"),
+             Catch::StartsWith("the mean edge length in x.h5 #0 is 1.6") &&
+                 Catch::Contains(", 1000 times longer than the training meshes' (1.6") &&
+                 Catch::Contains("is the mesh in other units?"));
+  CHECK_THAT(train::mesh_scale_warning(m.data_edge_length, trained / 4, "x.h5 #0"),
+             Catch::Contains(", 4 times shorter than the training meshes'"));
+  // Checkpoints written before the attribute existed: nothing to compare with, no warning.
+  train::Checkpoint c = train::load_checkpoint(ckpt);
+  c.attributes.erase(train::kDataEdgeLengthAttribute);
+  train::save_checkpoint(test::train_out() + "/no_edge_length.h5", c);
+  const train::TrainedModel old = train::load_trained_model(test::train_out() + "/no_edge_length.h5");
+  CHECK(old.data_edge_length == 0);
+  CHECK(train::mesh_scale_warning(old.data_edge_length, 1000 * trained, "x.h5 #0").empty());
+  // Fine-tuning on meshes of another scale warns (and names the checkpoint).
+  c.attributes[train::kDataEdgeLengthAttribute] = core::exact_text(trained * 1000);
+  train::save_checkpoint(test::train_out() + "/mm_edge_length.h5", c);
+  {
+    const io::Deck fine_tune =
+        test::train_deck("transformer", 2, {"train.init=" + test::train_out() + "/mm_edge_length.h5"});
+    train::Trainer t2(train::mesh_sim_options(fine_tune),
+                      core::make_logger("scale", Comm::self(), {"warn", test::train_out() + "/scale_log"}));
+  }
+  std::ifstream log_file(test::train_out() + "/scale_log/scale.rank0.log");
+  const std::string logged((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  CHECK_THAT(logged,
+             Catch::Contains("mm_edge_length.h5: the mean edge length in ") && Catch::Contains("1000 times shorter"));
+  c.attributes[train::kDataEdgeLengthAttribute] = "0";
+  train::save_checkpoint(test::train_out() + "/bad_edge_length.h5", c);
+  CHECK_THROWS_WITH(train::load_trained_model(test::train_out() + "/bad_edge_length.h5"),
+                    Catch::Contains("checkpoint attribute data_edge_length = '0' is not a positive number"));
 }
 
 TEST_CASE("checkpoints carry the training data's dt; other steps are warned about", "[train][checkpoint]") {

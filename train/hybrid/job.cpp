@@ -59,6 +59,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   const double dt = source.dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty()) core::log_warn(log.get(), w);
   const TrajectoryData t = prepare_trajectory(source.data, m.options.augment, what);
+  if (const std::string w = mesh_scale_warning(m.data_edge_length, mesh::mean_edge_length(t.mesh), what); !w.empty())
+    core::log_warn(log.get(), w);
   require_steps_to_roll_out(t.steps(), what);
   if (const std::string w =
           trajectory_trained_on_warning(m.trained_on, cat(dir, "/", o.split, ".h5"), o.trajectory, t.fingerprint);
