@@ -322,7 +322,8 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     // The keys this run reads (what the other settings leave idle would only mislead: csbm sizes
     // for a planetoid graph, pipeline stages in graph mode); output files store every key.
     size_t idle = 0;
-    const std::string read = deck->read_yaml(&idle);
+    const std::string read =
+        deck->read_yaml(&idle, spec.idle_keys ? spec.idle_keys(*deck) : std::vector<std::string>{});
     log->info("resolved deck{}:\n{}",
               idle ? cat(" (", core::counted(idle, "key", "keys"), " left out: idle with these settings)") : "", read);
     for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);

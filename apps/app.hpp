@@ -46,7 +46,11 @@ struct AppSpec {
   bool pass_options = false;                // accept unknown "-name [value]" options (PETSc) into Context::passthrough
   std::string reference = "docs/decks.md";  // where the deck keys are documented (--help)
   // The outputs this deck's run writes (none: nothing claimed).
-  std::function<std::vector<OutputClaim>(const io::Deck&)> outputs;
+  std::function<std::vector<OutputClaim>(const io::Deck&)> outputs = {};
+  // Keys this run does not read beyond what the deck's own conditions say, known only from its
+  // inputs (tessera-rollout: other families' keys, by the checkpoint's family): left out of the
+  // printed resolved deck as the idle keys are. None: nothing more.
+  std::function<std::vector<std::string>(const io::Deck&)> idle_keys = {};
 };
 
 int run_app(int argc, char** argv, const AppSpec& spec);

@@ -18,7 +18,13 @@ static void run(apps::Context& ctx) {
 }
 
 int main(int argc, char** argv) {
-  return apps::run_app(argc, argv,
-                       {"tessera-rollout", "Roll a trained model out on a trajectory and write ParaView files",
-                        train::add_evaluation_deck_keys, run, false, "docs/decks.md", apps::named_outputs});
+  apps::AppSpec spec{"tessera-rollout",
+                     "Roll a trained model out on a trajectory and write ParaView files",
+                     train::add_evaluation_deck_keys,
+                     run,
+                     false,
+                     "docs/decks.md",
+                     apps::named_outputs};
+  spec.idle_keys = [](const io::Deck& d) { return train::other_evaluation_keys(d); };  // by the checkpoint's family
+  return apps::run_app(argc, argv, spec);
 }

@@ -79,8 +79,9 @@ class Deck {
   // The resolved deck without the keys that its other settings leave idle
   // (Schema::read_only_when; e.g. gnnpipe.parallel.stages in graph mode), which the start-up
   // echo listed among those the run reads: what this run reads, echoed by apps. `idle`, when
-  // given, receives the number of keys left out.
-  std::string read_yaml(size_t* idle = nullptr) const;
+  // given, receives the number of keys left out; `also_idle`: further keys to leave out (known
+  // to the app only, e.g. another family's rollout keys).
+  std::string read_yaml(size_t* idle = nullptr, const std::vector<std::string>& also_idle = {}) const;
   const std::string& source() const { return source_; }
   // Whether the deck file or a --set gives `path` (a key or a section), rather than a default.
   bool given(const std::string& path) const;

@@ -137,7 +137,7 @@ std::vector<std::string> Deck::unread_given_keys() const {
   return out;
 }
 
-std::string Deck::read_yaml(size_t* idle) const {
+std::string Deck::read_yaml(size_t* idle, const std::vector<std::string>& also_idle) const {
   // A clone of the resolved tree without the idle keys, and without the sections left empty.
   size_t dropped = 0;
   const std::function<void(YAML::Node, const std::string&)> prune = [&](YAML::Node map, const std::string& section) {
@@ -146,7 +146,8 @@ std::string Deck::read_yaml(size_t* idle) const {
       const std::string name = kv.first.as<std::string>();
       const std::string path = section.empty() ? name : section + "." + name;
       if (schema_->find(path)) {
-        if (failing_condition(path)) remove.push_back(name), ++dropped;
+        if (failing_condition(path) || std::find(also_idle.begin(), also_idle.end(), path) != also_idle.end())
+          remove.push_back(name), ++dropped;
       } else if (kv.second.IsMap()) {
         prune(kv.second, path);
         if (kv.second.size() == 0) remove.push_back(name);

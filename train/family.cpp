@@ -230,6 +230,31 @@ void refuse_other_evaluation_keys(const std::vector<Family>& families, const Fam
 
 }  // namespace
 
+std::vector<std::string> other_evaluation_keys(const std::vector<Family>& families, const io::Deck& d) {
+  std::string name;
+  try {
+    name = checkpoint_family(d.resolve_path(d.get_string("rollout.checkpoint")));
+  } catch (...) {
+    return {};
+  }
+  const auto chosen = std::find_if(families.begin(), families.end(), [&](const Family& f) { return f.name == name; });
+  if (chosen == families.end() || !chosen->add_eval_keys) return {};
+  io::Schema own("own");
+  chosen->add_eval_keys(own);
+  std::vector<std::string> keys;
+  for (const Family& f : families) {
+    if (!f.add_eval_keys || f.add_eval_keys == chosen->add_eval_keys) continue;
+    io::Schema other("other");
+    f.add_eval_keys(other);
+    for (const io::KeySpec& k : other.keys())
+      if (!own.find(k.path) && std::find(keys.begin(), keys.end(), k.path) == keys.end()) keys.push_back(k.path);
+  }
+  // A family with its own threads key (stagger.threads) does not read the shared one.
+  if (!chosen->eval_threads_key.empty() && chosen->eval_threads_key != "rollout.threads")
+    keys.push_back("rollout.threads");
+  return keys;
+}
+
 void evaluate_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   // Every evaluation deck reader checks the deck first, so deck errors come before file errors.
   std::map<void (*)(io::Schema&), std::function<void(const RunContext&)>> jobs;

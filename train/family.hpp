@@ -74,6 +74,11 @@ struct Family {
 // a bad name fails at the key's deck line.
 std::string read_device(const io::Deck& deck, const std::string& key);
 
+// The keys of an evaluation deck (add_evaluation_keys) that only other families' evaluations read,
+// where rollout.checkpoint names a checkpoint of one of `families`: what tessera-rollout's
+// printed deck leaves out. Empty when the checkpoint cannot be read (its job says why).
+std::vector<std::string> other_evaluation_keys(const std::vector<Family>& families, const io::Deck& deck);
+
 // The family called `name` among `families`; throws an Error (keyed model.family) listing them.
 const Family& find_family(const std::vector<Family>& families, const std::string& name);
 

@@ -27,4 +27,6 @@ void add_evaluation_deck_keys(io::Schema& s) { add_evaluation_keys(s, families()
 
 void evaluate_from_deck(const io::Deck& d, const RunContext& ctx) { evaluate_from_deck(families(), d, ctx); }
 
+std::vector<std::string> other_evaluation_keys(const io::Deck& d) { return other_evaluation_keys(families(), d); }
+
 }  // namespace tessera::train

@@ -18,5 +18,7 @@ void train_from_deck(const io::Deck& deck, const RunContext& context);
 // tessera-rollout's deck and job.
 void add_evaluation_deck_keys(io::Schema& schema);
 void evaluate_from_deck(const io::Deck& deck, const RunContext& context);
+// The keys of tessera-rollout's deck that the checkpoint's family does not read (printed deck).
+std::vector<std::string> other_evaluation_keys(const io::Deck& deck);
 
 }  // namespace tessera::train

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdio>
 #include <map>
 #include <random>
 
@@ -62,6 +63,25 @@ PreparedData prepare(const io::TuDataset& ds, const GraphClassifierOptions& o) {
   for (const auto& [m, count] : size_count)
     if (count >= o.rare_threshold) p.own_sizes.push_back(m);
   return p;
+}
+
+std::string data_fingerprint(const PreparedData& data) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bits
+  auto mix = [&](const void* bytes, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const unsigned char*>(bytes)[i]) * 1099511628211ull;
+  };
+  auto mix_value = [&](int64_t v) { mix(&v, sizeof v); };
+  for (const PreparedGraph& g : data.graphs) {
+    mix_value(g.subgraphs.num_nodes);
+    mix_value(g.label);
+    mix_value(static_cast<int64_t>(g.edges.size()));
+    for (const auto& [u, v] : g.edges) mix_value(u * (g.subgraphs.num_nodes + 1) + v);
+    const at::Tensor x = g.node_x.to(at::kFloat).contiguous();
+    mix(x.data_ptr<float>(), static_cast<size_t>(x.numel()) * sizeof(float));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return cat(data.graphs.size(), " graphs, fingerprint ", hex);
 }
 
 std::vector<std::vector<int64_t>> stratified_folds(const std::vector<int64_t>& labels, int64_t k, uint64_t seed) {

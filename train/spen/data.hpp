@@ -4,6 +4,7 @@
 #pragma once
 #include <ATen/core/Tensor.h>
 
+#include <string>
 #include <vector>
 
 #include "gnn/graph_classifier.hpp"
@@ -33,6 +34,12 @@ io::TuDataset load_dataset(const GraphClassifierOptions& options);
 // diagonal indicator, one-hot node label on the diagonal; node features: one-hot node label, or
 // a constant 1 (options.constant_features or no labels).
 PreparedData prepare(const io::TuDataset& data, const GraphClassifierOptions& options);
+
+// A fingerprint of the prepared graphs ("188 graphs, fingerprint 0123abcd..."): their sizes,
+// edges, labels and input features, in order. Fold checkpoints store it, so that a resume or an
+// evaluation on a dataset that changed since (graphs added, reordered, relabelled), whose folds
+// would deal training graphs into the test set, is refused.
+std::string data_fingerprint(const PreparedData& data);
 
 // Stratified k-fold split: each class's graphs shuffled with `seed` and dealt round-robin to the
 // folds. Returns the test indices of every fold (k = 1: one fold holding every graph).

@@ -3,6 +3,7 @@
 #include "core/on_root.hpp"
 #include "io/deck.hpp"
 #include "train/spen/cross_validation.hpp"
+#include "train/spen/evaluation.hpp"
 
 namespace tessera::train {
 namespace {
@@ -22,6 +23,13 @@ Family graph_family(const std::string& name, const std::string& summary) {
     spen::GraphClassifierOptions o;
     run_on_every_rank(ctx.comm, [&] { o = spen::read_options(d); });
     spen::cross_validate(o, ctx.comm, ctx.log);
+  };
+  // tessera-rollout: the classes a fold checkpoint predicts (train/spen/evaluation.hpp).
+  f.add_eval_keys = spen::add_graph_evaluation_keys;
+  f.prepare_evaluation = [](const io::Deck& d) -> std::function<void(const RunContext&)> {
+    return [o = spen::read_graph_evaluation_options(d)](const RunContext& ctx) {
+      spen::run_graph_evaluation(o, ctx.comm, ctx.log);
+    };
   };
   f.threads_key = "spen.train.threads";
   f.own_schedule = "spen, ign and gin train spen.train.epochs per fold and validate every epoch";

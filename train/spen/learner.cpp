@@ -44,17 +44,40 @@ std::shared_ptr<gnn::GraphClassifier> make_model(const GraphClassifierOptions& o
 
 FoldLearner::~FoldLearner() = default;
 
-namespace {
+void load_parameters(const Checkpoint& c, const std::string& path, gnn::GraphClassifier& model,
+                     const std::string& key) {
+  require_parameter_count(c, path, "model.", model.named_parameters().size(), "another spen.model", key);
+  at::NoGradGuard no_grad;
+  for (auto& p : model.named_parameters()) {
+    const auto it = c.tensors.find("model." + p.key());
+    if (it == c.tensors.end())
+      throw Error(cat(path, ": no tensor 'model.", p.key(), "' (not a checkpoint of this model)"), key);
+    if (!it->second.sizes().equals(p.value().sizes()))
+      throw Error(cat(path, ": parameter ", p.key(), " has shape ", it->second.sizes(), ", the deck's model ",
+                      p.value().sizes()),
+                  key);
+    p.value().copy_(it->second.to(p.value().scalar_type()));
+  }
+}
+
+at::Tensor predicted_classes(const at::Tensor& logits) {
+  const at::Tensor mx = std::get<0>(logits.max(1, true));
+  const at::Tensor near = logits >= mx - 1e-5 * (1 + mx.abs());
+  return std::get<1>(near.to(at::kInt).max(1));
+}
 
 // What decides a fold's split and its training, by the deck key that sets each: a fold checkpoint
 // resumes only where all agree. (Another train.seed or spen.data.folds resumed a fold with
 // another split, training on the fold's test graphs; the earlier folds' accuracies were averaged
 // in as well.) The model's keys too: fewer layers loaded the first ones without a word.
-RunSetup fold_setup(const GraphClassifierOptions& o, const std::string& data) {
-  return {{"spen.data", data},  // the dataset's name (MUTAG, CSL, ...)
+RunSetup fold_setup(const GraphClassifierOptions& o, const PreparedData& data) {
+  return {{"spen.data", data.name},  // the dataset's name (MUTAG, CSL, ...)
           {"spen.data.node_features", o.constant_features ? "constant" : "labels"},
           {"spen.data.csl_per_class", o.source == "csl" ? cat(o.csl_per_class) : "-"},
           {"spen.data.csl_seed", o.source == "csl" ? cat(o.csl_seed) : "-"},
+          // Its graphs, after the keys that change them, which name a difference more clearly (a
+          // checkpoint before 2026-12-07 has no such entry: not compared).
+          {"spen.data.graphs", data_fingerprint(data)},
           {"spen.data.folds", cat(o.folds)},
           // The model: a resume with fewer layers loaded the first ones and dropped the rest
           // without a word; another hop count or channel count failed on a tensor's shape.
@@ -66,8 +89,6 @@ RunSetup fold_setup(const GraphClassifierOptions& o, const std::string& data) {
           {"spen.train.batch", cat(o.batch)},
           {"spen.train.precision", o.fp64 ? "fp64" : "fp32"}};
 }
-
-}  // namespace
 
 FoldLearner::FoldLearner(const GraphClassifierOptions& o, const PreparedData& data, int64_t fold,
                          std::vector<int64_t> train, std::vector<int64_t> test, std::vector<double> previous,
@@ -155,12 +176,7 @@ std::pair<double, double> FoldLearner::evaluate(const std::vector<int64_t>& grap
     for (int64_t i : part) labels.push_back(data_.graphs[i].label);
     const at::Tensor y = at::tensor(labels, at::kLong);
     sums[1] += at::cross_entropy_loss(logits, y, {}, at::Reduction::Sum).item<double>();
-    // Predictions: the lowest class within round-off of the maximum, so graphs the model cannot
-    // tell apart get one prediction whatever their node order.
-    const at::Tensor mx = std::get<0>(logits.max(1, true));
-    const at::Tensor near = logits >= mx - 1e-5 * (1 + mx.abs());
-    const at::Tensor pred = std::get<1>(near.to(at::kInt).max(1));
-    sums[0] += pred.eq(y).sum().item<double>();
+    sums[0] += predicted_classes(logits).eq(y).sum().item<double>();
   }
   comm_.allreduce_sum(sums, 2);
   model_->train();
@@ -206,7 +222,7 @@ void FoldLearner::save(const std::string& path) const {
   c.attributes["fold"] = std::to_string(fold_);
   c.attributes["test_history"] = std::to_string(test_acc_.size());
   c.attributes["previous_folds"] = std::to_string(previous_.size());
-  put_setup(c, fold_setup(options_, data_.name));
+  put_setup(c, fold_setup(options_, data_));
   put_deck(c, options_.deck_yaml, options_.deck_dir);
   run_on_root(comm_, [&] { save_checkpoint(path, c); });
 }
@@ -218,28 +234,17 @@ void FoldLearner::load(const std::string& path) {
                 "train.resume");
   if (attribute_count(c.attributes, path, "fold") != fold_)
     throw Error(cat(path, ": a checkpoint of fold ", c.attributes["fold"], ", expected fold ", fold_), "train.resume");
-  if (const auto d = setup_difference(c, fold_setup(options_, data_.name)))
+  if (const auto d = setup_difference(c, fold_setup(options_, data_)))
     throw Error(cat(path, ": fold ", fold_, " was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
                     "; a fold resumes only with the model, split and training it was started with"),
-                d->key == "spen.data" ? "train.resume" : d->key);
+                d->key == "spen.data" || d->key == "spen.data.graphs" ? "train.resume" : d->key);
   auto tensor = [&](const std::string& name) {
     auto it = c.tensors.find(name);
     if (it == c.tensors.end())
       throw Error(cat(path, ": no tensor '", name, "' (not a checkpoint of this model)"), "train.resume");
     return it->second;
   };
-  require_parameter_count(c, path, "model.", model_->named_parameters().size(), "another spen.model", "train.resume");
-  {
-    at::NoGradGuard no_grad;
-    for (auto& p : model_->named_parameters()) {
-      const at::Tensor t = tensor("model." + p.key());
-      if (!t.sizes().equals(p.value().sizes()))
-        throw Error(
-            cat(path, ": parameter ", p.key(), " has shape ", t.sizes(), ", the deck's model ", p.value().sizes()),
-            "train.resume");
-      p.value().copy_(t.to(p.value().scalar_type()));
-    }
-  }
+  load_parameters(c, path, *model_, "train.resume");
   unpack_adamw_state(c, path, model_->named_parameters(), *opt_);
   auto doubles = [&](const std::string& name, int64_t n) {
     const at::Tensor t = tensor(name).to(at::kDouble).contiguous();

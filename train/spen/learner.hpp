@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/comm.hpp"
+#include "train/checkpoint.hpp"
 #include "train/loop.hpp"
 #include "train/spen/data.hpp"
 
@@ -24,6 +25,19 @@ class StepLR;
 namespace tessera::train::spen {
 
 std::shared_ptr<gnn::GraphClassifier> make_model(const GraphClassifierOptions& options, const PreparedData& data);
+
+// The predicted class of each row of `logits` [G, classes]: the lowest class within round-off of
+// the row's maximum, so graphs the model cannot tell apart get one prediction whatever their node
+// order.
+at::Tensor predicted_classes(const at::Tensor& logits);
+
+// What decides a fold's split, model and training, by the deck key that sets each (the data by
+// name and fingerprint): stored in fold checkpoints, compared by a resume and an evaluation.
+RunSetup fold_setup(const GraphClassifierOptions& options, const PreparedData& data);
+
+// Copies a fold checkpoint's model.* tensors into `model`, refusing (at deck key `key`) a
+// checkpoint of another architecture by what differs.
+void load_parameters(const Checkpoint& c, const std::string& path, gnn::GraphClassifier& model, const std::string& key);
 
 class FoldLearner : public Learner {
  public:

@@ -70,7 +70,7 @@ void add_keys(io::Schema& s, const std::string&) {
   s.read_only_when("spen.model.rare_threshold", {{"model.family", {"spen", "ign"}}}, "gin has no subgraphs");
 }
 
-GraphClassifierOptions read_options(const io::Deck& d) {
+GraphClassifierOptions read_options(const io::Deck& d, bool training) {
   GraphClassifierOptions o;
   o.family = d.get_string("model.family");
   o.source = d.get_string("spen.data.source");
@@ -111,13 +111,14 @@ GraphClassifierOptions read_options(const io::Deck& d) {
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
   if (d.get_string("train.device") != "cpu")
     d.fail("train.device", "the spen, ign and gin families run on the CPU only (cpu)");
+  o.deck_yaml = d.resolved_yaml();
+  o.deck_dir = d.base_dir();
+  if (!training) return o;
   o.output_dir = d.get_output_dir("output.dir");
   // A fresh start does not replace an earlier run's fold checkpoints (output.dir/fold_<k>/) unless
   // asked, as the other families' output.dir/checkpoint.h5; it did silently. The last fold's is named.
   for (int64_t f = o.folds - 1; f >= 0; --f)
     refuse_replacing_checkpoint(d, cat(o.output_dir, "/fold_", f, "/checkpoint.h5"));
-  o.deck_yaml = d.resolved_yaml();
-  o.deck_dir = d.base_dir();
   return o;
 }
 

@@ -46,6 +46,8 @@ struct GraphClassifierOptions {
 void add_keys(io::Schema& schema, const std::string& family);
 // Reads them once, with the shared keys train.seed, train.checkpoint_every, train.resume and
 // output.dir, and checks cross-key rules.
-GraphClassifierOptions read_options(const io::Deck& deck);
+// `training`: also the output folder and its fold checkpoints (a fresh start refuses to replace
+// them); false for a deck stored in a checkpoint, read to rebuild its model and data.
+GraphClassifierOptions read_options(const io::Deck& deck, bool training = true);
 
 }  // namespace tessera::train::spen

@@ -80,10 +80,10 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
   const at::TensorOptions to = model->bank().parameters()[0].value().options().requires_grad(false);
   const at::Tensor w0 = physics::random_vorticity(grid, m.initial, o.samples, o.seed).to(to);
   const auto [first, last] = model->solver_range(comm.rank(), comm.size());
-  core::log_info(log.get(),
-                 cat("NeuralStagger rollout: ", o.steps, " steps of dt ", m.physics.dt, " from ", o.samples,
-                     " random states; N = ", m.n, ", s = ", m.s, ", T = ", m.T, ", ", m.solvers(), " solvers over ",
-                     core::counted(comm.size(), "rank", "ranks"), " (rank 0 runs ", last - first, ")"));
+  core::log_info(log.get(), cat("NeuralStagger rollout: ", core::counted(o.steps, "step", "steps"), " of dt ",
+                                m.physics.dt, " from ", core::counted(o.samples, "random state", "random states"),
+                                "; N = ", m.n, ", s = ", m.s, ", T = ", m.T, ", ", m.solvers(), " solvers over ",
+                                core::counted(comm.size(), "rank", "ranks"), " (rank 0 runs ", last - first, ")"));
   // Each rank runs whole solvers: ranks beyond them wait.
   if (comm.size() > m.solvers())
     core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), m.solvers(), "coarse solver", "coarse solvers",
@@ -153,7 +153,7 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
     errors += cat(errors.empty() ? "" : ", ", k, ": ", core::sci(error[k - 1].mean().item<double>()), " (persistence ",
                   core::sci(persistence[k - 1].mean().item<double>()), ")");
   const double simulated = double(o.steps) * m.physics.dt;
-  core::log_info(log.get(), cat("relative L2 error after steps ", errors));
+  core::log_info(log.get(), cat("relative L2 error after ", shown.size() == 1 ? "step " : "steps ", errors));
   core::log_info(log.get(), cat("wall time per simulated time unit: model ", core::sci(model_seconds / simulated),
                                 " s, reference ", core::sci(reference_seconds / simulated), " s (model ",
                                 core::sig3(reference_seconds / model_seconds), "x the reference's speed)"));

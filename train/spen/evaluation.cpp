@@ -1,0 +1,203 @@
+#include "train/spen/evaluation.hpp"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+
+#include "core/atomic_file.hpp"
+#include "core/counted.hpp"
+#include "core/error.hpp"
+#include "core/exact_text.hpp"
+#include "core/idle_ranks.hpp"
+#include "core/log.hpp"
+#include "core/on_root.hpp"
+#include "io/deck.hpp"
+#include "io/schema.hpp"
+#include "train/checkpoint.hpp"
+#include "train/spen/data.hpp"
+#include "train/spen/family.hpp"
+#include "train/spen/learner.hpp"
+#include "train/spen/options.hpp"
+
+namespace tessera::train::spen {
+
+void add_graph_evaluation_keys(io::Schema& s) {
+  using io::KeyType;
+  s.section("graphs", "graph classifiers (model.family spen, ign, gin): which graphs a fold checkpoint classifies");
+  io::Schema::input_path(s.add("graphs.tu_dir", KeyType::String, "",
+                               "a TU dataset folder to classify, with the training data's node, edge and class "
+                               "labels; empty: the checkpoint's training data"));
+  s.add("graphs.which", KeyType::Choice, "test",
+        "of the training data: the checkpoint fold's test graphs (test), or every graph (all)")
+      .choices = {"test", "all"};
+}
+
+GraphEvaluationOptions read_graph_evaluation_options(const io::Deck& d) {
+  GraphEvaluationOptions o;
+  o.checkpoint = d.resolve_path(d.get_string("rollout.checkpoint"));
+  if (d.has("graphs.tu_dir")) o.tu_dir = d.resolve_path(d.get_string("graphs.tu_dir"));
+  o.which = d.get_string("graphs.which");
+  o.steps_given = d.given("rollout.steps");
+  o.device = read_device(d, "rollout.device");
+  o.output_dir = d.get_output_dir("output.dir");
+  o.name = d.get_file_name("output.name");
+  return o;
+}
+
+namespace {
+
+// The fold checkpoint's training options, from the deck stored in it (its relative paths against
+// the training deck's folder).
+GraphClassifierOptions stored_options(const Checkpoint& c, const std::string& path) {
+  const auto deck = c.attributes.find("deck");
+  if (deck == c.attributes.end() || deck->second.empty()) throw Error(cat(path, ": checkpoint has no stored deck"));
+  io::Schema schema("tessera-train");
+  add_training_keys(schema, {spen_family(), ign_family(), gin_family()});
+  io::ParseOptions stored;
+  stored.drop_other_families = true;
+  if (const auto dir = c.attributes.find("deck_dir"); dir != c.attributes.end()) stored.base_dir = dir->second;
+  return read_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, stored), false);
+}
+
+// Another dataset is read with the training data's features and classes, which are matched by
+// position: its label sets must be the training data's.
+void require_same_labels(const io::TuDataset& train, const io::TuDataset& other, bool constant_features,
+                         const std::string& dir) {
+  auto names = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += cat(s.empty() ? "" : ", ", x);
+    return s;
+  };
+  if (other.class_names != train.class_names)
+    throw Error(cat(dir, ": its graph classes are ", names(other.class_names), "; the model was trained on ",
+                    train.name, "'s ", names(train.class_names)));
+  if (constant_features) return;
+  if (other.num_node_labels != train.num_node_labels || other.num_edge_labels != train.num_edge_labels)
+    throw Error(cat(dir, ": ", other.num_node_labels, " node labels and ", other.num_edge_labels,
+                    " edge labels; the model was trained on ", train.name, "'s ", train.num_node_labels, " and ",
+                    train.num_edge_labels, " (its input features)"));
+}
+
+}  // namespace
+
+double run_graph_evaluation(const GraphEvaluationOptions& e, const Comm& comm,
+                            const std::shared_ptr<spdlog::logger>& log) {
+  // The deck serves every family's rollout, so these are checked once the checkpoint's family is known.
+  if (e.device != "cpu")
+    throw Error(cat("the spen, ign and gin families run on the CPU only (cpu), not ", e.device), "rollout.device");
+  if (e.steps_given)
+    core::log_warn(log.get(),
+                   "rollout.steps is not read for a graph classifier (it classifies each graph once): it "
+                   "has no effect");
+  if (comm.size() > 1)
+    core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), 1, "classification", "classifications",
+                                                       "rank 0 classifies the graphs; they are few and small"));
+  if (!e.tu_dir.empty() && e.which != "test")  // its default, which example decks spell out
+    core::log_warn(log.get(),
+                   "graphs.which is not read with graphs.tu_dir (every graph of that dataset is "
+                   "classified): it has no effect");
+  double accuracy = 0;
+  run_on_root(comm, [&] {
+    const std::string& path = e.checkpoint;
+    Checkpoint c = with_key("rollout.checkpoint", [&] { return load_checkpoint(path); });
+    const int64_t fold = attribute_count(c.attributes, path, "fold");
+    const GraphClassifierOptions o = with_key("rollout.checkpoint", [&] { return stored_options(c, path); });
+    if (fold >= o.folds)
+      throw Error(cat(path, ": a checkpoint of fold ", fold, " of a ", o.folds,
+                      "-fold split (spen.data.folds of its stored deck): the checkpoint is damaged"),
+                  "rollout.checkpoint");
+    // The training data sets the model's inputs and its subgraph sizes with their own weights.
+    io::TuDataset train_set;
+    try {
+      train_set = load_dataset(o);
+    } catch (const Error& err) {
+      throw Error(cat(path, ": its training data cannot be read (the dataset must be where training read it, ",
+                      "spen.data.tu_dir of the deck stored in the checkpoint): ", err.what()),
+                  "rollout.checkpoint");
+    }
+    PreparedData data = prepare(train_set, o);
+    // The same graphs in the same order: another version of the dataset deals other folds, whose
+    // "test graphs" would hold graphs the model was trained on.
+    if (const auto d = setup_difference(c, fold_setup(o, data)))
+      throw Error(cat(path, ": was trained with ", d->key, " = ", d->stored, "; its training data now gives ", d->now,
+                      " (the dataset changed since: its folds would differ)"),
+                  "rollout.checkpoint");
+    std::vector<int64_t> graphs;
+    std::string which;
+    if (!e.tu_dir.empty()) {
+      const io::TuDataset other = with_key("graphs.tu_dir", [&] {
+        io::TuDataset t = io::read_tu_dataset(e.tu_dir);
+        require_same_labels(train_set, t, o.constant_features, e.tu_dir);
+        return t;
+      });
+      const std::vector<int64_t> own_sizes = data.own_sizes;
+      data = prepare(other, o);
+      data.own_sizes = own_sizes;  // the model's weights per subgraph size are the training data's
+      train_set = other;           // class names and graph count below are the evaluated data's
+      which = cat("every graph of ", e.tu_dir);
+      graphs.resize(data.graphs.size());
+      for (size_t i = 0; i < graphs.size(); ++i) graphs[i] = static_cast<int64_t>(i);
+    } else {
+      std::vector<int64_t> labels;
+      for (const auto& g : data.graphs) labels.push_back(g.label);
+      const bool all = e.which == "all" || o.folds == 1;  // one fold: trained and tested on every graph
+      which = all ? std::string("every graph of its training data")
+                  : cat("fold ", fold, "'s test graphs (", o.folds, "-fold split, seed ", o.seed, ")");
+      if (all) {
+        graphs.resize(labels.size());
+        for (size_t i = 0; i < graphs.size(); ++i) graphs[i] = static_cast<int64_t>(i);
+      } else {
+        graphs = stratified_folds(labels, o.folds, static_cast<uint64_t>(o.seed)).at(fold);
+      }
+    }
+    const std::shared_ptr<gnn::GraphClassifier> model = make_model(o, data);
+    const at::ScalarType dtype = o.fp64 ? at::kDouble : at::kFloat;
+    model->to(dtype);
+    load_parameters(c, path, *model, "rollout.checkpoint");
+    model->eval();
+    // Rows: graph (as numbered in the TU files, from 1), label, predicted, correct, one logit per class.
+    const auto& classes = train_set.class_names;
+    std::string csv = "graph,label,predicted,correct";
+    for (const auto& name : classes) csv += cat(",logit_", name);
+    csv += "\n";
+    int64_t correct = 0;
+    at::NoGradGuard no_grad;
+    for (size_t start = 0; start < graphs.size(); start += static_cast<size_t>(o.batch)) {
+      const std::vector<int64_t> part(graphs.begin() + start,
+                                      graphs.begin() + std::min(graphs.size(), start + static_cast<size_t>(o.batch)));
+      const at::Tensor logits = model->forward(make_batch(data, part, dtype), {}).to(at::kDouble).contiguous();
+      const at::Tensor predicted = predicted_classes(logits).to(at::kLong).contiguous();
+      for (size_t b = 0; b < part.size(); ++b) {
+        const int64_t label = data.graphs[part[b]].label, p = predicted[b].item<int64_t>();
+        correct += p == label;
+        csv += cat(part[b] + 1, ",", classes.at(label), ",", classes.at(p), ",", p == label ? 1 : 0);
+        // To the last digit: `predicted` breaks ties within 1e-5 (predicted_classes), the logits show why.
+        for (int64_t k = 0; k < logits.size(1); ++k) csv += cat(",", core::exact_text(logits[b][k].item<double>()));
+        csv += "\n";
+      }
+    }
+    accuracy = static_cast<double>(correct) / static_cast<double>(graphs.size());
+    // The fold's test graphs after a whole epoch: the training scored this model on them too.
+    std::string trained;
+    if (e.tu_dir.empty() && e.which == "test") {
+      const int64_t n = static_cast<int64_t>(data.graphs.size()), tested = static_cast<int64_t>(graphs.size());
+      const int64_t per_epoch = ((o.folds == 1 ? n : n - tested) + o.batch - 1) / o.batch;
+      const int64_t step = attribute_count(c.attributes, path, "step"),
+                    history = attribute_count(c.attributes, path, "test_history");
+      const auto scored = c.tensors.find("fold.test_acc");
+      if (history > 0 && step % per_epoch == 0 && step / per_epoch == history && scored != c.tensors.end() &&
+          scored->second.numel() >= history)
+        trained = cat(" (the training's test accuracy after epoch ", history, ": ",
+                      core::sig3(scored->second.to(at::kDouble).reshape(-1)[history - 1].item<double>()), ")");
+    }
+    const std::string file = cat(e.output_dir, "/", e.name, "_predictions.csv");
+    core::write_text_atomic(file, csv);
+    core::log_info(log.get(), cat(o.family, " fold ", fold, " (", path, ", step ", c.attributes["step"], ") on ", which,
+                                  ": ", correct, " of ", core::counted(int64_t(graphs.size()), "graph", "graphs"),
+                                  " right, accuracy ", core::sig3(accuracy), trained, "; wrote ", file));
+  });
+  comm.allreduce_sum(&accuracy, 1);  // rank 0's, on every rank
+  return accuracy;
+}
+
+}  // namespace tessera::train::spen
