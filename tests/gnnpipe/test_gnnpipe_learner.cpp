@@ -8,14 +8,20 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/comm.hpp"
 #include "core/error.hpp"
+#include "io/deck.hpp"
+#include "io/schema.hpp"
 #include "tests/gnnpipe/gnnpipe_fixtures.hpp"
 #include "tests/test_paths.hpp"
 #include "train/checkpoint.hpp"
+#include "train/gnnpipe/evaluation.hpp"
+#include "train/gnnpipe/family.hpp"
 #include "train/gnnpipe/learner.hpp"
+#include "train/gnnpipe/options.hpp"
 #include "train/loop.hpp"
 
 using namespace tessera;
@@ -170,4 +176,129 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
     CHECK(figure("val_loss") == Approx(best[0].item<double>()).epsilon(1e-12));
   }
   world.barrier();
+}
+
+TEST_CASE("tessera-rollout's evaluation of a checkpoint scores its weights as training did", "[gnnpipe][mpi]") {
+  const Comm world;
+  // A deck, as tessera-train stores it in checkpoints, from which the evaluation rebuilds the
+  // model and the graph: GCNII on a small CSBM graph, early stopping (so the selected weights
+  // are not the last ones), in fp64.
+  io::Schema schema("tessera-train");
+  train::add_training_keys(schema, {train::gnnpipe_family()});
+  const std::string dir = cat(test::test_out(), "/gnnpipe_evaluate_np", world.size());
+  const io::Deck deck = io::Deck::parse(
+      "model: {family: gnnpipe}\n"
+      "gnnpipe:\n"
+      "  data:\n"
+      "    source: csbm\n"
+      "    csbm: {classes: 3, nodes: 120, features: 6, degree: 6, train_per_class: 10, val: 30, test: 40, seed: 3}\n"
+      "  model: {conv: gcnii, layers: 4, hidden: 8, dropout: 0.3}\n"
+      "  optim: {lr: 0.05, patience: 4}\n"
+      "  precision: fp64\n",
+      "deck.yaml", schema);
+  const train::gnnpipe::GnnPipeOptions o = train::gnnpipe::read_options(deck);
+  if (world.root()) std::filesystem::create_directories(dir);
+  world.barrier();
+  {
+    train::gnnpipe::GnnPipeLearner learner(o, world);
+    train::LoopOptions loop;
+    loop.steps = 400;
+    loop.validate_every = 1;
+    loop.output_dir = dir;
+    train::run_training(learner, loop, world, nullptr);
+  }
+  // The accuracy of each split from the predictions file's rows (label == predicted).
+  auto split_accuracy = [](const std::string& file) {
+    std::ifstream in(file);
+    std::string line;
+    std::getline(in, line);
+    std::map<std::string, std::pair<int64_t, int64_t>> count;  // split -> (right, all)
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ls(line);
+      for (std::string v; std::getline(ls, v, ',');) f.push_back(v);
+      REQUIRE(f.size() == 8);  // node, label, split, predicted, correct, 3 logits
+      CHECK(f[4] == (f[1] == f[3] ? "1" : "0"));
+      count[f[2]].first += f[4] == "1";
+      count[f[2]].second += 1;
+    }
+    std::map<std::string, double> acc;
+    for (const auto& [split, c] : count) acc[split] = double(c.first) / double(c.second);
+    return acc;
+  };
+  train::gnnpipe::NodeEvaluationOptions e;
+  e.checkpoint = dir + "/checkpoint.h5";
+  e.output_dir = dir + "/evaluated";
+  e.name = "selected";
+  // The selected weights (the lowest validation loss): the validation loss, validation and test
+  // accuracy that training recorded for them. Early stopping ran past them, so the last weights
+  // differ and a wrong pick would show in the validation loss.
+  const train::gnnpipe::NodeEvaluation selected = train::gnnpipe::run_node_evaluation(e, world, nullptr);
+  const train::Checkpoint written = train::load_checkpoint(e.checkpoint);
+  const at::Tensor best = written.tensors.at("gnnpipe.best");
+  REQUIRE(best[3].item<double>() < double(std::stoll(written.attributes.at("step"))));
+  CHECK(selected.val_loss == Approx(best[0].item<double>()).epsilon(1e-12));
+  CHECK(selected.val_acc == best[1].item<double>());
+  CHECK(selected.test_acc == best[2].item<double>());
+  if (world.root()) {
+    const auto acc = split_accuracy(e.output_dir + "/selected_predictions.csv");
+    CHECK(acc.at("val") == best[1].item<double>());
+    CHECK(acc.at("test") == best[2].item<double>());
+  }
+  // The last epoch's weights: the figures of metrics.csv's last row (validated after it).
+  e.weights = "last";
+  e.name = "last";
+  const train::gnnpipe::NodeEvaluation last = train::gnnpipe::run_node_evaluation(e, world, nullptr);
+  CHECK(last.val_loss != Approx(selected.val_loss).epsilon(1e-9));
+  if (world.root()) {
+    std::ifstream in(dir + "/metrics.csv");
+    std::string header, line, final_row;
+    std::getline(in, header);
+    while (std::getline(in, line)) final_row = line;
+    std::vector<std::string> names, values;
+    std::stringstream hs(header), ls(final_row);
+    for (std::string v; std::getline(hs, v, ',');) names.push_back(v);
+    for (std::string v; std::getline(ls, v, ',');) values.push_back(v);
+    auto figure = [&](const std::string& name) {
+      return std::stod(values.at(std::find(names.begin(), names.end(), name) - names.begin()));
+    };
+    const auto acc = split_accuracy(e.output_dir + "/last_predictions.csv");
+    CHECK(acc.at("train") == Approx(figure("train_acc")).epsilon(1e-9));
+    CHECK(acc.at("val") == Approx(figure("val_acc")).epsilon(1e-9));
+    CHECK(acc.at("test") == Approx(figure("test_acc")).epsilon(1e-9));
+    CHECK(last.test_acc == Approx(figure("test_acc")).epsilon(1e-9));
+    CHECK(last.val_loss == Approx(figure("val_loss")).epsilon(1e-9));
+  }
+  // Engine::predict is collective: on every rank of the training's layout (graph mode, one part
+  // per rank) it gives the one-process logits, to round-off.
+  {
+    io::NodeDataset data = train::gnnpipe::load_node_data(o);
+    train::gnnpipe::EngineOptions eo = o.engine;
+    eo.model.in = data.num_features;
+    eo.model.classes = data.num_classes;
+    eo.stages = train::gnnpipe::stages_for(o, world.size());
+    train::gnnpipe::Engine spread(data, eo, world);
+    spread.load(written, e.checkpoint);
+    eo.stages = 1;
+    train::gnnpipe::Engine alone(data, eo, Comm::self());
+    alone.load(written, e.checkpoint);
+    CHECK(at::allclose(spread.predict(), alone.predict(), 1e-12, 1e-12));
+  }
+  // A graph that changed since training, and a checkpoint without a selected model, are refused.
+  const std::string changed = dir + "/changed.h5";
+  train::Checkpoint c = train::load_checkpoint(e.checkpoint);
+  c.attributes["data"] = "csbm: 121 nodes";
+  if (world.root()) train::save_checkpoint(changed, c);
+  world.barrier();
+  e.checkpoint = changed;
+  CHECK_THROWS_WITH(train::gnnpipe::run_node_evaluation(e, world, nullptr),
+                    Catch::Contains("changed.h5: was trained on csbm: 121 nodes; its graph now gives "));
+  c = train::load_checkpoint(dir + "/checkpoint.h5");
+  for (auto it = c.tensors.begin(); it != c.tensors.end();)
+    it = it->first.rfind("selected.", 0) == 0 ? c.tensors.erase(it) : std::next(it);
+  if (world.root()) train::save_checkpoint(changed, c);
+  world.barrier();
+  e.weights = "selected";
+  CHECK_THROWS_WITH(train::gnnpipe::run_node_evaluation(e, world, nullptr),
+                    Catch::Contains("changed.h5: holds no selected model"));
 }

@@ -387,6 +387,21 @@ Evaluation Engine::evaluate() {
   return e;
 }
 
+at::Tensor Engine::predict() {
+  Impl& m = *impl_;
+  at::NoGradGuard no_grad;
+  m.model->eval();
+  const at::Tensor logits = m.forward_chunk(m.full, false, false, nullptr, nullptr);
+  // Only the last stage's parts hold logits, each for its own nodes: placed by global id and summed.
+  int64_t nodes = static_cast<int64_t>(m.full.own_global.size());
+  m.world.allreduce_sum(&nodes, 1);
+  nodes /= m.S;
+  at::Tensor all = at::zeros({nodes, m.o.model.classes}, at::kDouble);
+  if (logits.defined()) all.index_copy_(0, long_tensor(m.full.own_global), logits.to(at::kDouble));
+  m.world.allreduce_sum(all.data_ptr<double>(), all.numel());
+  return all;
+}
+
 int64_t Engine::epochs_done() const { return impl_->epoch; }
 const CommBytes& Engine::last_bytes() const { return impl_->bytes; }
 int Engine::parts() const { return impl_->P; }

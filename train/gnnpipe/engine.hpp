@@ -63,6 +63,9 @@ class Engine {
 
   double epoch();         // collective; the mean training loss of the epoch (all ranks)
   Evaluation evaluate();  // collective; exact full-graph inference
+  // Collective: the logits of that inference, [nodes, classes] in float64 by global node id, on
+  // every rank (tessera-rollout's per-node predictions).
+  at::Tensor predict();
   int64_t epochs_done() const;
   const CommBytes& last_bytes() const;
   int parts() const;

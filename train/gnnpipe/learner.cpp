@@ -17,10 +17,6 @@
 #include "train/checkpoint.hpp"
 
 namespace tessera::train::gnnpipe {
-namespace {
-
-// The prefix of the selected model's parameters in a checkpoint.
-constexpr const char* kSelected = "selected.";
 
 // The graph a model is trained on, for a resume's check: its name and sizes and, for a generated
 // one, the generator's settings. (A resume onto another graph of the same shape ran without a
@@ -34,6 +30,23 @@ std::string data_identity(const GnnPipeOptions& o, const io::NodeDataset& d) {
             o.csbm.seed, ", train ", o.csbm.train_per_class, "/class, val ", o.csbm.val, ", test ", o.csbm.test, ")");
   return id;
 }
+
+io::NodeDataset load_node_data(const GnnPipeOptions& o) {
+  io::NodeDataset data;
+  if (o.source == "planetoid") {
+    // Located at the deck's key (checked here, on every rank, not when the deck is read).
+    with_key("gnnpipe.data.file", [&] {
+      core::require_regular_file(o.file, "an HDF5 file in the Planetoid layout");
+      data = io::read_planetoid(o.file);
+    });
+  } else {
+    data = io::make_csbm(o.csbm);
+  }
+  if (o.normalize_features && o.source == "planetoid") io::normalize_rows(data);
+  return data;
+}
+
+namespace {
 
 // The model a checkpoint's weights belong to, by deck key. (A resume with fewer layers loaded the
 // first ones and dropped the rest without a word; another convolution failed on a tensor's name,
@@ -56,16 +69,7 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
   // Every rank reads the graph itself: a file one rank cannot read is every rank's error, not one
   // rank's abort while the others wait in the engine's first collective.
   run_on_every_rank(comm_, [&] {
-    if (o.source == "planetoid") {
-      // Located at the deck's key (checked here, on every rank, not when the deck is read).
-      with_key("gnnpipe.data.file", [&] {
-        core::require_regular_file(o.file, "an HDF5 file in the Planetoid layout");
-        data = io::read_planetoid(o.file);
-      });
-    } else {
-      data = io::make_csbm(o.csbm);
-    }
-    if (o.normalize_features && o.source == "planetoid") io::normalize_rows(data);
+    data = load_node_data(o);
     data_identity_ = data_identity(o, data);
     // Each chunk needs nodes (100,000 chunks of Cora's 2,708 nodes took 100 s an epoch, not 0.1).
     if (o.engine.chunks > data.num_nodes)

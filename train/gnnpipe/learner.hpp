@@ -19,6 +19,15 @@ class logger;
 
 namespace tessera::train::gnnpipe {
 
+// The graph the options name: a Planetoid file (rows normalised when asked) or a generated CSBM.
+io::NodeDataset load_node_data(const GnnPipeOptions& options);
+// What a checkpoint stores as its `data` attribute: the graph's name and sizes and, for a generated
+// one, the generator's settings (a resume or an evaluation on another graph is refused).
+std::string data_identity(const GnnPipeOptions& options, const io::NodeDataset& data);
+
+// The prefix of the selected model's parameters in a checkpoint (the lowest validation loss).
+inline constexpr const char* kSelected = "selected.";
+
 class GnnPipeLearner : public Learner {
  public:
   GnnPipeLearner(const GnnPipeOptions& options, const Comm& comm, std::shared_ptr<spdlog::logger> log = nullptr);
