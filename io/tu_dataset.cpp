@@ -122,6 +122,7 @@ TuDataset read_tu_dataset(const std::string& dir, const std::string& name_in) {
   if (fs::exists(nl_path)) node_labels = read_ints(nl_path, n, "node label");
   const auto node_label_id = dense_ids(node_labels);
   ds.num_node_labels = static_cast<int64_t>(node_label_id.size());
+  for (const auto& [raw, id] : node_label_id) ds.node_label_values.push_back(raw);
 
   std::vector<std::vector<double>> attributes;
   const std::string at_path = base + "node_attributes.txt";
@@ -158,6 +159,7 @@ TuDataset read_tu_dataset(const std::string& dir, const std::string& name_in) {
   }
   const auto edge_label_id = dense_ids(edge_labels);
   ds.num_edge_labels = static_cast<int64_t>(edge_label_id.size());
+  for (const auto& [raw, id] : edge_label_id) ds.edge_label_values.push_back(raw);
 
   std::vector<std::vector<std::pair<int64_t, int64_t>>> edges(num_graphs);
   std::vector<std::vector<std::pair<std::pair<int64_t, int64_t>, int64_t>>> labelled(num_graphs);

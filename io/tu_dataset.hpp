@@ -29,6 +29,9 @@ struct TuDataset {
   std::vector<LabelledGraph> graphs;
   std::vector<std::string> class_names;  // the file's label of class c (sorted numerically)
   int64_t num_node_labels = 0, num_edge_labels = 0, num_node_attributes = 0;
+  // The files' label values of the dense ids (node label d is node_label_values[d]), ascending: how
+  // another dataset's labels are matched to these (a trained model's one-hot inputs).
+  std::vector<int64_t> node_label_values, edge_label_values;
   int64_t num_classes() const { return static_cast<int64_t>(class_names.size()); }
 };
 

@@ -67,6 +67,9 @@ TEST_CASE("TU reader on a hand-written 3-graph file", "[spen][io]") {
   CHECK(ds.class_names == std::vector<std::string>{"-1", "1"});
   CHECK(ds.num_node_labels == 3);
   CHECK(ds.num_edge_labels == 3);
+  // The files' values behind the dense ids (node labels 0, 2, 5 are ids 0, 1, 2).
+  CHECK(ds.node_label_values == std::vector<int64_t>{0, 2, 5});
+  CHECK(ds.edge_label_values == std::vector<int64_t>{1, 2, 3});
   CHECK(ds.num_node_attributes == 2);
   const auto& t = ds.graphs[0];
   CHECK(t.graph.num_nodes == 3);

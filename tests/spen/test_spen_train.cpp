@@ -14,6 +14,7 @@
 #include "core/on_root.hpp"
 #include "io/deck.hpp"
 #include "io/schema.hpp"
+#include "io/tu_dataset.hpp"
 #include "tests/test_paths.hpp"
 #include "train/checkpoint.hpp"
 #include "train/spen/cross_validation.hpp"
@@ -395,4 +396,118 @@ TEST_CASE("a fold checkpoint classifies its test graphs as its training scored t
   // Another device is refused at its key.
   e.device = "cuda";
   CHECK_THROWS_WITH(train::spen::run_graph_evaluation(e, comm, log), Catch::Contains("run on the CPU only"));
+}
+
+namespace {
+
+// Writes the graphs `keep` (1-based ids, ascending) of the TU dataset in `src` as the dataset
+// `name` in the folder `dir`/`name`, its nodes renumbered.
+void write_tu_subset(const std::string& src, const std::string& src_name, const std::string& dir,
+                     const std::string& name, const std::vector<int64_t>& keep) {
+  auto ints = [&](const std::string& what) {
+    std::ifstream in(src + "/" + src_name + "_" + what + ".txt");
+    std::vector<int64_t> v;
+    for (std::string line; std::getline(in, line);) v.push_back(std::stoll(line));
+    return v;
+  };
+  const auto indicator = ints("graph_indicator"), node_labels = ints("node_labels"),
+             graph_labels = ints("graph_labels"), edge_labels = ints("edge_labels");
+  std::vector<int64_t> new_id(indicator.size() + 1, 0);  // old 1-based node -> new (0: dropped)
+  const std::string out = dir + "/" + name + "/" + name + "_";
+  fs::create_directories(dir + "/" + name);
+  std::ofstream ind(out + "graph_indicator.txt"), nl(out + "node_labels.txt"), gl(out + "graph_labels.txt"),
+      a(out + "A.txt"), el(out + "edge_labels.txt");
+  int64_t next = 0;
+  for (size_t g = 0; g < keep.size(); ++g) {
+    gl << graph_labels[keep[g] - 1] << "\n";
+    for (size_t v = 0; v < indicator.size(); ++v)
+      if (indicator[v] == keep[g]) {
+        new_id[v + 1] = ++next;
+        ind << g + 1 << "\n";
+        nl << node_labels[v] << "\n";
+      }
+  }
+  std::ifstream edges(src + "/" + src_name + "_A.txt");
+  size_t i = 0;
+  for (std::string line; std::getline(edges, line); ++i) {
+    const int64_t u = std::stoll(line.substr(0, line.find(','))), v = std::stoll(line.substr(line.find(',') + 1));
+    if (new_id[u] && new_id[v]) {
+      a << new_id[u] << ", " << new_id[v] << "\n";
+      el << edge_labels[i] << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("another TU dataset is classified with the training data's labels, matched by value", "[spen]") {
+  const Comm comm;
+  io::Schema schema("tessera-train");
+  train::add_training_keys(schema, {train::spen_family(), train::ign_family(), train::gin_family()});
+  const std::string dir = out_dir("evaluate_other");
+  const std::string mutag = tessera::test::source_dir() + "/tests/data/tu/MUTAG";
+  const auto o = train::spen::read_options(io::Deck::parse(cat("model: {family: spen}\n"
+                                                               "spen:\n"
+                                                               "  data: {source: tu, tu_dir: '",
+                                                               mutag,
+                                                               "', folds: 2, run_folds: 1}\n"
+                                                               "  model: {hops: 1, channels: 4, layers: 1}\n"
+                                                               "  train: {epochs: 1, batch: 32, last_epochs: 1}\n"
+                                                               "output: {dir: '",
+                                                               dir, "', overwrite: true}\n"),
+                                                           "deck.yaml", schema));
+  std::shared_ptr<spdlog::logger> log;
+  train::spen::cross_validate(o, comm, log);
+  // Four MUTAG graphs of class 1 with bromine, chlorine, iodine or fluorine atoms (node labels 4
+  // to 6) but no label 3: read alone, their labels and their class get other dense ids.
+  const std::vector<int64_t> keep = {22, 26, 41, 54};
+  run_on_root(comm, [&] { write_tu_subset(mutag, "MUTAG", dir, "FOUR", keep); });
+  const io::TuDataset four = io::read_tu_dataset(dir + "/FOUR");
+  REQUIRE(four.num_node_labels < 7);
+  REQUIRE(four.class_names == std::vector<std::string>{"1"});
+  train::spen::GraphEvaluationOptions e;
+  e.checkpoint = dir + "/fold_0/checkpoint.h5";
+  e.output_dir = dir + "/evaluated";
+  run_on_root(comm, [&] { fs::create_directories(e.output_dir); });
+  e.which = "all";
+  e.name = "all";
+  train::spen::run_graph_evaluation(e, comm, log);
+  e.tu_dir = dir + "/FOUR";
+  e.name = "four";
+  train::spen::run_graph_evaluation(e, comm, log);
+  if (comm.root()) {
+    auto rows = [&](const std::string& name) {
+      std::ifstream in(e.output_dir + "/" + name + "_predictions.csv");
+      std::vector<std::vector<std::string>> r;
+      std::string line;
+      std::getline(in, line);
+      while (std::getline(in, line)) {
+        std::vector<std::string> f;
+        std::stringstream ss(line);
+        for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+        r.push_back(f);
+      }
+      return r;
+    };
+    const auto all = rows("all"), sub = rows("four");
+    REQUIRE(all.size() == 188);
+    REQUIRE(sub.size() == 4);
+    // Each graph: its class by the files' value and the logits it has among all of MUTAG.
+    for (size_t k = 0; k < keep.size(); ++k) {
+      const auto& whole = all[keep[k] - 1];
+      CHECK(sub[k][1] == "1");
+      CHECK(sub[k][1] == whole[1]);
+      CHECK(sub[k][2] == whole[2]);
+      for (size_t c = 4; c < 6; ++c) CHECK(std::stod(sub[k][c]) == Approx(std::stod(whole[c])).epsilon(1e-9));
+    }
+  }
+  // A class the training data never had is refused, naming it.
+  run_on_root(comm, [&] {
+    write_tu_subset(mutag, "MUTAG", dir, "ODD", {1, 2});
+    std::ofstream(dir + "/ODD/ODD_graph_labels.txt") << "1\n7\n";
+  });
+  e.tu_dir = dir + "/ODD";
+  CHECK_THROWS_WITH(train::spen::run_graph_evaluation(e, comm, log),
+                    Catch::Contains("ODD: graph class 7 is not among the training data's (MUTAG: -1, 1): the model "
+                                    "has no output for it"));
 }

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/counted.hpp"
@@ -59,23 +61,52 @@ GraphClassifierOptions stored_options(const Checkpoint& c, const std::string& pa
   return read_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, stored), false);
 }
 
-// Another dataset is read with the training data's features and classes, which are matched by
-// position: its label sets must be the training data's.
-void require_same_labels(const io::TuDataset& train, const io::TuDataset& other, bool constant_features,
-                         const std::string& dir) {
-  auto names = [](const std::vector<std::string>& v) {
+// Another dataset's classes and labels renumbered as the training data's, by the files' values:
+// the model's one-hot inputs and its classes are the training data's dense ids. A value the
+// training data never had is refused (the model has no input or output for it); a subset (some
+// of MUTAG's graphs, without its rarest atoms) is fine.
+void align_labels(const io::TuDataset& train, io::TuDataset& other, bool constant_features, const std::string& dir) {
+  auto join = [](const auto& v) {
     std::string s;
     for (const auto& x : v) s += cat(s.empty() ? "" : ", ", x);
     return s;
   };
-  if (other.class_names != train.class_names)
-    throw Error(cat(dir, ": its graph classes are ", names(other.class_names), "; the model was trained on ",
-                    train.name, "'s ", names(train.class_names)));
+  // Position in `known` of each of `values`, or an error naming the first unknown one.
+  auto ids = [&](const auto& values, const auto& known, const char* what) {
+    std::vector<int64_t> id;
+    for (const auto& v : values) {
+      const auto it = std::find(known.begin(), known.end(), v);
+      if (it == known.end())
+        throw Error(cat(dir, ": ", what, " ", v, " is not among the training data's (", train.name, ": ", join(known),
+                        "): the model has no ",
+                        std::string(what).find("class") != std::string::npos ? "output" : "input", " for it"));
+      id.push_back(static_cast<int64_t>(it - known.begin()));
+    }
+    return id;
+  };
+  const std::vector<int64_t> class_id = ids(other.class_names, train.class_names, "graph class");
+  for (auto& g : other.graphs) g.label = class_id[g.label];
+  other.class_names = train.class_names;
   if (constant_features) return;
-  if (other.num_node_labels != train.num_node_labels || other.num_edge_labels != train.num_edge_labels)
-    throw Error(cat(dir, ": ", other.num_node_labels, " node labels and ", other.num_edge_labels,
-                    " edge labels; the model was trained on ", train.name, "'s ", train.num_node_labels, " and ",
-                    train.num_edge_labels, " (its input features)"));
+  // Labels the training data had none of are not read (its model has constant features there).
+  if (train.num_node_labels > 0 && other.num_node_labels == 0)
+    throw Error(cat(dir, ": has no node labels; the model was trained on ", train.name, "'s (its input features)"));
+  if (train.num_node_labels > 0) {
+    const std::vector<int64_t> node_id = ids(other.node_label_values, train.node_label_values, "node label");
+    for (auto& g : other.graphs)
+      for (auto& l : g.node_labels) l = node_id[l];
+  }
+  other.num_node_labels = train.num_node_labels;
+  other.node_label_values = train.node_label_values;
+  if (train.num_edge_labels > 0 && other.num_edge_labels == 0)
+    throw Error(cat(dir, ": has no edge labels; the model was trained on ", train.name, "'s (its input features)"));
+  if (train.num_edge_labels > 0) {
+    const std::vector<int64_t> edge_id = ids(other.edge_label_values, train.edge_label_values, "edge label");
+    for (auto& g : other.graphs)
+      for (auto& [uv, l] : g.edge_labels) l = edge_id[l];
+  }
+  other.num_edge_labels = train.num_edge_labels;
+  other.edge_label_values = train.edge_label_values;
 }
 
 }  // namespace
@@ -127,7 +158,7 @@ double run_graph_evaluation(const GraphEvaluationOptions& e, const Comm& comm,
     if (!e.tu_dir.empty()) {
       const io::TuDataset other = with_key("graphs.tu_dir", [&] {
         io::TuDataset t = io::read_tu_dataset(e.tu_dir);
-        require_same_labels(train_set, t, o.constant_features, e.tu_dir);
+        align_labels(train_set, t, o.constant_features, e.tu_dir);
         return t;
       });
       const std::vector<int64_t> own_sizes = data.own_sizes;
