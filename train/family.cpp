@@ -10,9 +10,11 @@
 
 #include "core/cores.hpp"
 #include "core/error.hpp"
+#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "io/deck.hpp"
+#include "io/schema.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
 
@@ -229,6 +231,25 @@ void refuse_other_evaluation_keys(const std::vector<Family>& families, const Fam
 }
 
 }  // namespace
+
+io::Deck stored_training_deck(const Checkpoint& c, const std::string& path, const std::vector<Family>& families) {
+  const auto deck = c.attributes.find("deck");
+  if (deck == c.attributes.end() || deck->second.empty()) throw Error(cat(path, ": checkpoint has no stored deck"));
+  io::Schema schema("tessera-train");
+  add_training_keys(schema, families);
+  io::ParseOptions stored;
+  stored.drop_other_families = true;
+  if (const auto dir = c.attributes.find("deck_dir"); dir != c.attributes.end()) stored.base_dir = dir->second;
+  return io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, stored);
+}
+
+void start_root_evaluation(const std::string& families, const std::string& device, bool steps_given,
+                           const std::string& once, const std::string& why, const Comm& comm, spdlog::logger* log) {
+  if (device != "cpu") throw Error(cat(families, " on the CPU only (cpu), not ", device), "rollout.device");
+  if (steps_given) core::log_warn(log, cat("rollout.steps is not read here (", once, "): it has no effect"));
+  if (comm.size() > 1)
+    core::log_warn(log, core::idle_ranks_warning(comm.size(), 1, "classification", "classifications", why));
+}
 
 std::vector<std::string> other_evaluation_keys(const std::vector<Family>& families, const io::Deck& d) {
   std::string name;

@@ -79,6 +79,22 @@ std::string read_device(const io::Deck& deck, const std::string& key);
 // printed deck leaves out. Empty when the checkpoint cannot be read (its job says why).
 std::vector<std::string> other_evaluation_keys(const std::vector<Family>& families, const io::Deck& deck);
 
+struct Checkpoint;
+
+// The training deck stored in checkpoint `c` (read from `path`), parsed with the keys of
+// `families`: its relative paths against the training deck's folder (`deck_dir`), the keys of
+// other families dropped (decks stored before family keys were separated). Throws naming `path`
+// when the checkpoint has none.
+io::Deck stored_training_deck(const Checkpoint& c, const std::string& path, const std::vector<Family>& families);
+
+// The start of an evaluation job that runs on the CPU in rank 0 alone (the graph and node
+// classifiers): another rollout.device is refused naming `families` ("the gnnpipe family runs"),
+// and warnings say that rollout.steps is not read (`once`: what is classified once) and, under
+// mpirun, that the other ranks wait (`why`). The deck serves every family's rollout, so these are
+// checked once the checkpoint's family is known.
+void start_root_evaluation(const std::string& families, const std::string& device, bool steps_given,
+                           const std::string& once, const std::string& why, const Comm& comm, spdlog::logger* log);
+
 // The family called `name` among `families`; throws an Error (keyed model.family) listing them.
 const Family& find_family(const std::vector<Family>& families, const std::string& name);
 

@@ -91,14 +91,7 @@ TrainedModel load_trained_model(const std::string& path) {
           cat(path, ": a checkpoint of a '", family->second, "' model; this needs a mesh simulator (", names, ")"));
   }
   TrainedModel m;
-  io::Schema schema("tessera-train");
-  add_training_keys(schema, mesh_sim_families());
-  io::ParseOptions lenient;
-  lenient.drop_other_families = true;  // decks stored before family keys were separated
-  // Relative paths of the stored deck (data.dir) are relative to the training deck's directory;
-  // checkpoints written before it was stored resolve them against their own directory.
-  if (auto dir = c.attributes.find("deck_dir"); dir != c.attributes.end()) lenient.base_dir = dir->second;
-  m.options = mesh_sim_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, lenient));
+  m.options = mesh_sim_options(stored_training_deck(c, path, mesh_sim_families()));
   m.model = make_simulator(m.options.model, kNodeFeatures, kOutputChannels);
   m.norms = Normalizers::fresh(m.options.model.bundle);
   unpack_model(c, path, *m.model, m.norms);

@@ -42,6 +42,17 @@ train::gnnpipe::GnnPipeOptions early_stopping_options() {
   return o;
 }
 
+// Up to 400 epochs (early stopping ends them), validated after each, into `dir`.
+void train_with_validation(train::gnnpipe::GnnPipeLearner& learner, const std::string& dir, const Comm& world) {
+  if (world.root()) std::filesystem::create_directories(dir);
+  world.barrier();
+  train::LoopOptions loop;
+  loop.steps = 400;
+  loop.validate_every = 1;
+  loop.output_dir = dir;
+  train::run_training(learner, loop, world, nullptr);
+}
+
 }  // namespace
 
 TEST_CASE("a learner's checkpoint file resumes on another rank count with its early-stopping record",
@@ -90,14 +101,8 @@ TEST_CASE("early stopping ends training patience epochs after the lowest validat
   const train::gnnpipe::GnnPipeOptions o = early_stopping_options();
   // Each rank count has its own folder: ctest -j runs test_gnnpipe and its .npN copies together.
   const std::string dir = cat(test::test_out(), "/gnnpipe_patience_np", world.size());
-  if (world.root()) std::filesystem::create_directories(dir);
-  world.barrier();
   train::gnnpipe::GnnPipeLearner learner(o, world);
-  train::LoopOptions loop;
-  loop.steps = 400;
-  loop.validate_every = 1;
-  loop.output_dir = dir;
-  train::run_training(learner, loop, world, nullptr);
+  train_with_validation(learner, dir, world);
   CHECK(learner.steps_done() < 400);
   if (world.root()) {
     std::ifstream in(dir + "/metrics.csv");
@@ -197,15 +202,9 @@ TEST_CASE("tessera-rollout's evaluation of a checkpoint scores its weights as tr
       "  precision: fp64\n",
       "deck.yaml", schema);
   const train::gnnpipe::GnnPipeOptions o = train::gnnpipe::read_options(deck);
-  if (world.root()) std::filesystem::create_directories(dir);
-  world.barrier();
   {
     train::gnnpipe::GnnPipeLearner learner(o, world);
-    train::LoopOptions loop;
-    loop.steps = 400;
-    loop.validate_every = 1;
-    loop.output_dir = dir;
-    train::run_training(learner, loop, world, nullptr);
+    train_with_validation(learner, dir, world);
   }
   // The accuracy of each split from the predictions file's rows (label == predicted).
   auto split_accuracy = [](const std::string& file) {

@@ -8,7 +8,6 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/exact_text.hpp"
-#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "io/deck.hpp"
@@ -43,19 +42,6 @@ NodeEvaluationOptions read_node_evaluation_options(const io::Deck& d) {
 
 namespace {
 
-// The checkpoint's training options, from the deck stored in it (relative paths against the
-// training deck's folder).
-GnnPipeOptions stored_options(const Checkpoint& c, const std::string& path) {
-  const auto deck = c.attributes.find("deck");
-  if (deck == c.attributes.end() || deck->second.empty()) throw Error(cat(path, ": checkpoint has no stored deck"));
-  io::Schema schema("tessera-train");
-  add_training_keys(schema, {gnnpipe_family()});
-  io::ParseOptions stored;
-  stored.drop_other_families = true;
-  if (const auto dir = c.attributes.find("deck_dir"); dir != c.attributes.end()) stored.base_dir = dir->second;
-  return read_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, stored));
-}
-
 // `c` with the selected model's parameters in the place of the last epoch's, which Engine::load reads.
 Checkpoint with_selected_weights(Checkpoint c, const std::string& path) {
   std::vector<std::string> selected;
@@ -75,21 +61,15 @@ Checkpoint with_selected_weights(Checkpoint c, const std::string& path) {
 
 NodeEvaluation run_node_evaluation(const NodeEvaluationOptions& e, const Comm& comm,
                                    const std::shared_ptr<spdlog::logger>& log) {
-  // The deck serves every family's rollout, so these are checked once the checkpoint's family is known.
-  if (e.device != "cpu")
-    throw Error(cat("the gnnpipe family runs on the CPU only (cpu), not ", e.device), "rollout.device");
-  if (e.steps_given)
-    core::log_warn(log.get(),
-                   "rollout.steps is not read for a gnnpipe checkpoint (it classifies each node once): it "
-                   "has no effect");
-  if (comm.size() > 1)
-    core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), 1, "classification", "classifications",
-                                                       "rank 0 classifies the whole graph in one process"));
+  start_root_evaluation("the gnnpipe family runs", e.device, e.steps_given,
+                        "a gnnpipe checkpoint classifies each node once",
+                        "rank 0 classifies the whole graph in one process", comm, log.get());
   NodeEvaluation result;
   run_on_root(comm, [&] {
     const std::string& path = e.checkpoint;
     const Checkpoint c = with_key("rollout.checkpoint", [&] { return load_checkpoint(path); });
-    const GnnPipeOptions o = with_key("rollout.checkpoint", [&] { return stored_options(c, path); });
+    const GnnPipeOptions o =
+        with_key("rollout.checkpoint", [&] { return read_options(stored_training_deck(c, path, {gnnpipe_family()})); });
     const bool file = o.source == "planetoid";
     io::NodeDataset data;
     try {

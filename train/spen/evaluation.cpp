@@ -10,7 +10,6 @@
 #include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/exact_text.hpp"
-#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "io/deck.hpp"
@@ -47,19 +46,6 @@ GraphEvaluationOptions read_graph_evaluation_options(const io::Deck& d) {
 }
 
 namespace {
-
-// The fold checkpoint's training options, from the deck stored in it (its relative paths against
-// the training deck's folder).
-GraphClassifierOptions stored_options(const Checkpoint& c, const std::string& path) {
-  const auto deck = c.attributes.find("deck");
-  if (deck == c.attributes.end() || deck->second.empty()) throw Error(cat(path, ": checkpoint has no stored deck"));
-  io::Schema schema("tessera-train");
-  add_training_keys(schema, {spen_family(), ign_family(), gin_family()});
-  io::ParseOptions stored;
-  stored.drop_other_families = true;
-  if (const auto dir = c.attributes.find("deck_dir"); dir != c.attributes.end()) stored.base_dir = dir->second;
-  return read_options(io::Deck::parse(deck->second, path + " (stored deck)", schema, {}, stored), false);
-}
 
 // Another dataset's classes and labels renumbered as the training data's, by the files' values:
 // the model's one-hot inputs and its classes are the training data's dense ids. A value the
@@ -113,16 +99,9 @@ void align_labels(const io::TuDataset& train, io::TuDataset& other, bool constan
 
 double run_graph_evaluation(const GraphEvaluationOptions& e, const Comm& comm,
                             const std::shared_ptr<spdlog::logger>& log) {
-  // The deck serves every family's rollout, so these are checked once the checkpoint's family is known.
-  if (e.device != "cpu")
-    throw Error(cat("the spen, ign and gin families run on the CPU only (cpu), not ", e.device), "rollout.device");
-  if (e.steps_given)
-    core::log_warn(log.get(),
-                   "rollout.steps is not read for a graph classifier (it classifies each graph once): it "
-                   "has no effect");
-  if (comm.size() > 1)
-    core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), 1, "classification", "classifications",
-                                                       "rank 0 classifies the graphs; they are few and small"));
+  start_root_evaluation("the spen, ign and gin families run", e.device, e.steps_given,
+                        "a graph classifier classifies each graph once",
+                        "rank 0 classifies the graphs; they are few and small", comm, log.get());
   if (!e.tu_dir.empty() && e.which != "test")  // its default, which example decks spell out
     core::log_warn(log.get(),
                    "graphs.which is not read with graphs.tu_dir (every graph of that dataset is "
@@ -132,7 +111,9 @@ double run_graph_evaluation(const GraphEvaluationOptions& e, const Comm& comm,
     const std::string& path = e.checkpoint;
     Checkpoint c = with_key("rollout.checkpoint", [&] { return load_checkpoint(path); });
     const int64_t fold = attribute_count(c.attributes, path, "fold");
-    const GraphClassifierOptions o = with_key("rollout.checkpoint", [&] { return stored_options(c, path); });
+    const GraphClassifierOptions o = with_key("rollout.checkpoint", [&] {
+      return read_options(stored_training_deck(c, path, {spen_family(), ign_family(), gin_family()}), false);
+    });
     if (fold >= o.folds)
       throw Error(cat(path, ": a checkpoint of fold ", fold, " of a ", o.folds,
                       "-fold split (spen.data.folds of its stored deck): the checkpoint is damaged"),
