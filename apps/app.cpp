@@ -322,8 +322,9 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     // The keys this run reads (what the other settings leave idle would only mislead: csbm sizes
     // for a planetoid graph, pipeline stages in graph mode); output files store every key.
     size_t idle = 0;
+    // Only rank 0's log prints it: the other ranks need not read a checkpoint for it.
     const std::string read =
-        deck->read_yaml(&idle, spec.idle_keys ? spec.idle_keys(*deck) : std::vector<std::string>{});
+        deck->read_yaml(&idle, spec.idle_keys && comm.root() ? spec.idle_keys(*deck) : std::vector<std::string>{});
     log->info("resolved deck{}:\n{}",
               idle ? cat(" (", core::counted(idle, "key", "keys"), " left out: idle with these settings)") : "", read);
     for (const std::string& unread : deck->unread_given_keys()) log->warn("{}", unread);

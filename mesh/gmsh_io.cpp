@@ -223,8 +223,9 @@ void add_groups(Mesh& m, const NodeIndex& index, const std::string& what) {
 
 // Converts the current Gmsh model into a Mesh. Nodes that only serve as geometry construction
 // points (e.g. a circle's centre) are dropped; any other node no cell uses stays, so that
-// validation reports it.
-Mesh extract_model(const std::string& what) {
+// validation reports it. `from_file`: a .msh, whose element and node tags validation's messages
+// use (the user finds them in the file); a mesh Gmsh generated is named by tessera's indices.
+Mesh extract_model(const std::string& what, bool from_file) {
   const int cell_type = model_cell_type(what);
   Mesh m;
   m.cell_type = cell_type == kTet ? CellType::Tetrahedron : cell_type == kQuad ? CellType::Quad : CellType::Triangle;
@@ -236,7 +237,7 @@ Mesh extract_model(const std::string& what) {
   add_groups(m, index, what);
   m.node_type.assign(m.num_nodes(), kNormal);
   orient_consistently(m);
-  validate(m, what, 1e-10, &tags);
+  validate(m, what, 1e-10, from_file ? &tags : nullptr);
   return m;
 }
 
@@ -343,7 +344,7 @@ Mesh build_cylinder_channel(const CylinderChannel& c) {
     gmsh::option::setNumber("Mesh.MeshSizeFromCurvature", 0);
     gmsh::option::setNumber("Mesh.Algorithm", 6);  // Frontal-Delaunay: well-shaped triangles
     gmsh::model::mesh::generate(2);
-    m = extract_model(what);
+    m = extract_model(what, false);
   });
   return m;
 }
@@ -370,7 +371,7 @@ Mesh mesh_from_geo(const std::string& path, int64_t max_nodes) {
       }
       gmsh::model::mesh::generate(dim);
     }
-    m = extract_model(path);
+    m = extract_model(path, false);
   });
   return m;
 }
@@ -424,7 +425,7 @@ Mesh read_msh(const std::string& path) {
         try {
           s.guarded(path, [&] {
             gmsh::open(path);
-            m = extract_model(path);
+            m = extract_model(path, true);
           });
         } catch (const Error&) {
           if (std::string broken = unclosed_section(path); !broken.empty()) throw Error(cat(path, ": ", broken));

@@ -45,8 +45,9 @@ void check_cylinder_channel(const CylinderChannel& geometry);
 Mesh mesh_from_geo(const std::string& geo_path, int64_t max_nodes = 5'000'000);
 Mesh read_msh(const std::string& msh_path);
 
-// Writes .msh 4.1 (ASCII) with the cells in a physical surface/volume "domain" and one
-// physical group per mesh group; written to a temporary name and renamed.
+// Writes .msh 4.1 (ASCII) with the cells in a physical surface/volume named mesh.domain_name
+// (the source's, "domain" by default) and one physical group per mesh group; written to a
+// temporary name and renamed.
 void write_msh(const Mesh& mesh, const std::string& msh_path);
 
 }  // namespace tessera::mesh

@@ -388,6 +388,11 @@ TEST_CASE("a fold checkpoint classifies its test graphs as its training scored t
                     Catch::Contains("changed.h5: was trained with spen.data.graphs = 30 graphs, fingerprint "
                                     "0123456789abcdef; its training data now gives 30 graphs, fingerprint ") &&
                         Catch::Contains("(the dataset changed since: its folds would differ)"));
+  // A resume refuses it too, saying that the data changed (not the deck).
+  CHECK_THROWS_WITH(FoldLearner(o, data, 1, train_graphs, folds[1], {}, log, Comm::self(), changed),
+                    Catch::Contains("changed.h5: fold 1 was trained on 30 graphs, fingerprint 0123456789abcdef; the "
+                                    "dataset now gives 30 graphs, fingerprint ") &&
+                        Catch::Contains("(it changed since: its folds would differ)"));
   c = train::load_checkpoint(dir + "/fold_1/checkpoint.h5");
   c.attributes["fold"] = "3";
   run_on_root(comm, [&] { train::save_checkpoint(changed, c); });

@@ -234,10 +234,16 @@ void FoldLearner::load(const std::string& path) {
                 "train.resume");
   if (attribute_count(c.attributes, path, "fold") != fold_)
     throw Error(cat(path, ": a checkpoint of fold ", c.attributes["fold"], ", expected fold ", fold_), "train.resume");
-  if (const auto d = setup_difference(c, fold_setup(options_, data_)))
+  if (const auto d = setup_difference(c, fold_setup(options_, data_))) {
+    // The graphs themselves: the deck may be the same, the dataset's files changed since.
+    if (d->key == "spen.data.graphs")
+      throw Error(cat(path, ": fold ", fold_, " was trained on ", d->stored, "; the dataset now gives ", d->now,
+                      " (it changed since: its folds would differ)"),
+                  "train.resume");
     throw Error(cat(path, ": fold ", fold_, " was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
                     "; a fold resumes only with the model, split and training it was started with"),
-                d->key == "spen.data" || d->key == "spen.data.graphs" ? "train.resume" : d->key);
+                d->key == "spen.data" ? "train.resume" : d->key);
+  }
   auto tensor = [&](const std::string& name) {
     auto it = c.tensors.find(name);
     if (it == c.tensors.end())
