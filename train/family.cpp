@@ -209,25 +209,35 @@ void add_evaluation_keys(io::Schema& s, const std::vector<Family>& families, con
 
 namespace {
 
+// Calls `visit(key, f)` for every key of the evaluation deck that `chosen`'s evaluation does not
+// read, with `f` a family whose evaluation keys declare it (a key group shared by several
+// families is visited once for each).
+void for_other_evaluation_keys(const std::vector<Family>& families, const Family& chosen,
+                               const std::function<void(const io::KeySpec&, const Family&)>& visit) {
+  io::Schema own("own");
+  chosen.add_eval_keys(own);
+  for (const Family& f : families) {
+    if (!f.add_eval_keys || f.add_eval_keys == chosen.add_eval_keys) continue;
+    io::Schema other("other");
+    f.add_eval_keys(other);
+    for (const io::KeySpec& k : other.keys())
+      if (!own.find(k.path)) visit(k, f);
+  }
+}
+
 // The evaluation deck holds every family's keys, since the family comes from the checkpoint:
 // a key that only another family's evaluation reads would be ignored without a word, although
 // whoever set it expects an effect.
 void refuse_other_evaluation_keys(const std::vector<Family>& families, const Family& chosen, const io::Deck& d,
                                   const std::string& checkpoint) {
-  io::Schema own("own");
-  chosen.add_eval_keys(own);
-  for (const Family& f : families) {
-    if (!f.add_eval_keys || f.add_eval_keys == chosen.add_eval_keys) continue;
+  for_other_evaluation_keys(families, chosen, [&](const io::KeySpec& k, const Family& f) {
+    if (!d.given(k.path)) return;
     std::string readers;  // the families whose checkpoints this key group evaluates
     for (const Family& g : families)
       if (g.add_eval_keys == f.add_eval_keys) readers += cat(readers.empty() ? "" : ", ", g.name);
-    io::Schema other("other");
-    f.add_eval_keys(other);
-    for (const io::KeySpec& k : other.keys())
-      if (!own.find(k.path) && d.given(k.path))
-        d.fail(k.path, cat("is read only by rollouts of ", readers, " checkpoints, and ", checkpoint, " is a '",
-                           chosen.name, "' checkpoint"));
-  }
+    d.fail(k.path, cat("is read only by rollouts of ", readers, " checkpoints, and ", checkpoint, " is a '",
+                       chosen.name, "' checkpoint"));
+  });
 }
 
 }  // namespace
@@ -260,16 +270,10 @@ std::vector<std::string> other_evaluation_keys(const std::vector<Family>& famili
   }
   const auto chosen = std::find_if(families.begin(), families.end(), [&](const Family& f) { return f.name == name; });
   if (chosen == families.end() || !chosen->add_eval_keys) return {};
-  io::Schema own("own");
-  chosen->add_eval_keys(own);
   std::vector<std::string> keys;
-  for (const Family& f : families) {
-    if (!f.add_eval_keys || f.add_eval_keys == chosen->add_eval_keys) continue;
-    io::Schema other("other");
-    f.add_eval_keys(other);
-    for (const io::KeySpec& k : other.keys())
-      if (!own.find(k.path) && std::find(keys.begin(), keys.end(), k.path) == keys.end()) keys.push_back(k.path);
-  }
+  for_other_evaluation_keys(families, *chosen, [&](const io::KeySpec& k, const Family&) {
+    if (std::find(keys.begin(), keys.end(), k.path) == keys.end()) keys.push_back(k.path);
+  });
   // A family with its own threads key (stagger.threads) does not read the shared one.
   if (!chosen->eval_threads_key.empty() && chosen->eval_threads_key != "rollout.threads")
     keys.push_back("rollout.threads");

@@ -82,10 +82,11 @@ NodeEvaluation run_node_evaluation(const NodeEvaluationOptions& e, const Comm& c
                       err.what()),
                   "rollout.checkpoint");
     }
-    if (const auto it = c.attributes.find("data"); it != c.attributes.end() && it->second != data_identity(o, data))
-      throw Error(cat(path, ": was trained on ", it->second, "; its graph now gives ", data_identity(o, data),
-                      file ? " (the file changed since)" : " (the generator changed since)"),
-                  "rollout.checkpoint");
+    if (const auto it = c.attributes.find("data"); it != c.attributes.end())
+      if (const std::string now = data_identity(o, data); it->second != now)
+        throw Error(cat(path, ": was trained on ", it->second, "; its graph now gives ", now,
+                        file ? " (the file changed since)" : " (the generator changed since)"),
+                    "rollout.checkpoint");
     // Exact full-graph inference needs no pipeline: one process, one stage, one chunk.
     EngineOptions eo = o.engine;
     eo.model.in = data.num_features;

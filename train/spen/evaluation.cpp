@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -134,8 +135,10 @@ double run_graph_evaluation(const GraphEvaluationOptions& e, const Comm& comm,
       throw Error(cat(path, ": was trained with ", d->key, " = ", d->stored, "; its training data now gives ", d->now,
                       " (the dataset changed since: its folds would differ)"),
                   "rollout.checkpoint");
-    std::vector<int64_t> graphs;
-    std::string which;
+    // Every graph of another dataset or of the training data (one fold: trained and tested on
+    // every graph), or the fold's test graphs.
+    const bool every = !e.tu_dir.empty() || e.which == "all" || o.folds == 1;
+    std::string which = "every graph of its training data";
     if (!e.tu_dir.empty()) {
       const io::TuDataset other = with_key("graphs.tu_dir", [&] {
         io::TuDataset t = io::read_tu_dataset(e.tu_dir);
@@ -143,24 +146,17 @@ double run_graph_evaluation(const GraphEvaluationOptions& e, const Comm& comm,
         return t;
       });
       const std::vector<int64_t> own_sizes = data.own_sizes;
-      data = prepare(other, o);
+      data = prepare(other, o);    // its class names are the training data's (align_labels)
       data.own_sizes = own_sizes;  // the model's weights per subgraph size are the training data's
-      train_set = other;           // class names and graph count below are the evaluated data's
       which = cat("every graph of ", e.tu_dir);
-      graphs.resize(data.graphs.size());
-      for (size_t i = 0; i < graphs.size(); ++i) graphs[i] = static_cast<int64_t>(i);
-    } else {
+    }
+    std::vector<int64_t> graphs(every ? data.graphs.size() : 0);
+    std::iota(graphs.begin(), graphs.end(), int64_t(0));
+    if (!every) {
       std::vector<int64_t> labels;
       for (const auto& g : data.graphs) labels.push_back(g.label);
-      const bool all = e.which == "all" || o.folds == 1;  // one fold: trained and tested on every graph
-      which = all ? std::string("every graph of its training data")
-                  : cat("fold ", fold, "'s test graphs (", o.folds, "-fold split, seed ", o.seed, ")");
-      if (all) {
-        graphs.resize(labels.size());
-        for (size_t i = 0; i < graphs.size(); ++i) graphs[i] = static_cast<int64_t>(i);
-      } else {
-        graphs = stratified_folds(labels, o.folds, static_cast<uint64_t>(o.seed)).at(fold);
-      }
+      which = cat("fold ", fold, "'s test graphs (", o.folds, "-fold split, seed ", o.seed, ")");
+      graphs = stratified_folds(labels, o.folds, static_cast<uint64_t>(o.seed)).at(fold);
     }
     const std::shared_ptr<gnn::GraphClassifier> model = make_model(o, data);
     const at::ScalarType dtype = o.fp64 ? at::kDouble : at::kFloat;
