@@ -254,11 +254,11 @@ io::Deck stored_training_deck(const Checkpoint& c, const std::string& path, cons
 }
 
 void start_root_evaluation(const std::string& families, const std::string& device, bool steps_given,
-                           const std::string& once, const std::string& why, const Comm& comm, spdlog::logger* log) {
+                           const std::string& once, const std::string& why, const Comm& comm, spdlog::logger* log,
+                           const std::string& one, const std::string& many) {
   if (device != "cpu") throw Error(cat(families, " on the CPU only (cpu), not ", device), "rollout.device");
   if (steps_given) core::log_warn(log, cat("rollout.steps is not read here (", once, "): it has no effect"));
-  if (comm.size() > 1)
-    core::log_warn(log, core::idle_ranks_warning(comm.size(), 1, "classification", "classifications", why));
+  if (comm.size() > 1) core::log_warn(log, core::idle_ranks_warning(comm.size(), 1, one, many, why));
 }
 
 std::vector<std::string> other_evaluation_keys(const std::vector<Family>& families, const io::Deck& d) {
@@ -274,6 +274,7 @@ std::vector<std::string> other_evaluation_keys(const std::vector<Family>& famili
   for_other_evaluation_keys(families, *chosen, [&](const io::KeySpec& k, const Family&) {
     if (std::find(keys.begin(), keys.end(), k.path) == keys.end()) keys.push_back(k.path);
   });
+  if (!chosen->eval_reads_steps) keys.push_back("rollout.steps");
   // A family with its own threads key (stagger.threads) does not read the shared one.
   if (!chosen->eval_threads_key.empty() && chosen->eval_threads_key != "rollout.threads")
     keys.push_back("rollout.threads");

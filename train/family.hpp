@@ -64,6 +64,9 @@ struct Family {
   // (set_threads) and log the threads from it, and a deck that sets the shared key for a family with
   // its own is warned that it has no effect.
   std::string threads_key, eval_threads_key;
+  // Whether the family's evaluation reads rollout.steps (the classifiers and PINNs evaluate once):
+  // where not, tessera-rollout's printed deck leaves it out.
+  bool eval_reads_steps = true;
   // How a family with its own schedule trains instead of by the shared loop's train.steps,
   // train.validate_every and train.time_limit (a deck that sets those for it is warned); empty:
   // the family reads them.
@@ -88,12 +91,13 @@ struct Checkpoint;
 io::Deck stored_training_deck(const Checkpoint& c, const std::string& path, const std::vector<Family>& families);
 
 // The start of an evaluation job that runs on the CPU in rank 0 alone (the graph and node
-// classifiers): another rollout.device is refused naming `families` ("the gnnpipe family runs"),
+// classifiers, PINN cases): another rollout.device is refused naming `families` ("the gnnpipe family runs"),
 // and warnings say that rollout.steps is not read (`once`: what is classified once) and, under
 // mpirun, that the other ranks wait (`why`). The deck serves every family's rollout, so these are
 // checked once the checkpoint's family is known.
 void start_root_evaluation(const std::string& families, const std::string& device, bool steps_given,
-                           const std::string& once, const std::string& why, const Comm& comm, spdlog::logger* log);
+                           const std::string& once, const std::string& why, const Comm& comm, spdlog::logger* log,
+                           const std::string& one = "classification", const std::string& many = "classifications");
 
 // The family called `name` among `families`; throws an Error (keyed model.family) listing them.
 const Family& find_family(const std::vector<Family>& families, const std::string& name);

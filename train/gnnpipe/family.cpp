@@ -17,6 +17,7 @@ Family gnnpipe_family() {
   };
   // tessera-rollout: the classes the checkpoint's model predicts (train/gnnpipe/evaluation.hpp).
   f.add_eval_keys = gnnpipe::add_node_evaluation_keys;
+  f.eval_reads_steps = false;
   f.prepare_evaluation = [](const io::Deck& d) -> std::function<void(const RunContext&)> {
     return [o = gnnpipe::read_node_evaluation_options(d)](const RunContext& ctx) {
       gnnpipe::run_node_evaluation(o, ctx.comm, ctx.log);

@@ -1,6 +1,7 @@
 #include "train/pinn/family.hpp"
 
 #include "io/deck.hpp"
+#include "train/pinn/evaluation.hpp"
 #include "train/pinn/learner.hpp"
 #include "train/pinn/options.hpp"
 #include "train/pinn/study.hpp"
@@ -20,6 +21,14 @@ Family pinn_family() {
   f.train = [](const io::Deck& d, const RunContext& ctx) {
     pinn::run_study(pinn::read_pinn_study(d), loop_options(d), ctx);
   };
+  // tessera-rollout: the network on another grid and to a later time (train/pinn/evaluation.hpp).
+  f.add_eval_keys = pinn::add_pinn_evaluation_keys;
+  f.prepare_evaluation = [](const io::Deck& d) -> std::function<void(const RunContext&)> {
+    return [o = pinn::read_pinn_evaluation_options(d)](const RunContext& ctx) {
+      pinn::run_pinn_evaluation(o, ctx.comm, ctx.log);
+    };
+  };
+  f.eval_reads_steps = false;
   f.threads_key = "pinn.threads";
   return f;
 }

@@ -4,6 +4,7 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/lbfgs.h>
 
+#include <algorithm>
 #include <deque>
 #include <numbers>
 
@@ -275,19 +276,34 @@ double PinnLearner::step() {
   return value;
 }
 
-Evaluation PinnLearner::evaluate() {
+Evaluation PinnLearner::evaluate() { return evaluate_on(options_.nx, options_.nt, options_.problem.T); }
+
+Evaluation PinnLearner::evaluate_on(int64_t nx, int64_t nt, double t_end) {
+  if (nx < 2 || nt < 2) throw Error(cat("PINN evaluation grid ", nx, " x ", nt, " is empty (at least 2 x 2)"));
   at::NoGradGuard no_grad;
+  const bool training_grid = nx == options_.nx && nt == options_.nt && t_end == options_.problem.T;
+  const at::Tensor t = training_grid ? t_ : at::linspace(0, t_end, nt, t_.options());
+  const at::Tensor x = training_grid ? x_ : at::arange(nx, x_.options()) * (kTwoPi / double(nx));
   Evaluation e;
-  e.t = t_.to(at::kCPU, at::kDouble);
-  e.x = x_.to(at::kCPU, at::kDouble);
-  const at::Tensor out = outputs(t_all_, x_all_).to(at::kCPU, at::kDouble).reshape({options_.nt, options_.nx, -1});
+  e.t = t.to(at::kCPU, at::kDouble);
+  e.x = x.to(at::kCPU, at::kDouble);
+  // A block of whole times at a time: a fine grid's activations are not all held at once (the
+  // training grid, 25,600 points by default, is one block, as the loss evaluates it).
+  constexpr int64_t kPointsPerBlock = int64_t{1} << 16;
+  const int64_t times = std::max<int64_t>(1, kPointsPerBlock / nx);
+  std::vector<at::Tensor> blocks;
+  for (int64_t n0 = 0; n0 < nt; n0 += times) {
+    const at::Tensor tb = t.slice(0, n0, std::min(nt, n0 + times));
+    blocks.push_back(outputs(tb.repeat_interleave(nx), x.repeat({tb.size(0)})).to(at::kCPU, at::kDouble));
+  }
+  const at::Tensor out = at::cat(blocks).reshape({nt, nx, -1});
   if (options_.formulation == Formulation::Eulerian) {
     e.predicted = out.select(2, 0).contiguous();
   } else {
     const at::Tensor x_l = e.x.reshape({1, -1}) + displacement_unit() * out.select(2, 0);
-    e.predicted = physics::lagrangian_to_grid(x_l, out.select(2, 1), options_.nx);
+    e.predicted = physics::lagrangian_to_grid(x_l, out.select(2, 1), nx);
   }
-  e.reference = reference_;
+  e.reference = training_grid ? reference_ : reference_solution(options_.problem, t, x);
   const at::Tensor err = e.predicted - e.reference;
   e.rel_l2 = (l2(err) / l2(e.reference)).item<double>();
   e.rel_spectral = (at::linalg_svdvals(err).max() / at::linalg_svdvals(e.reference).max()).item<double>();

@@ -46,7 +46,11 @@ class PinnLearner : public Learner {
 
   // The full-batch loss at the current parameters (differentiable).
   at::Tensor loss();
+  // On the training grid (the collocation points).
   Evaluation evaluate();
+  // On another grid of the same form: x_j = 2πj/nx, t_n = t_end n/(nt − 1); t_end may exceed the
+  // training's T (extrapolation in time). The training grid's values equal evaluate()'s.
+  Evaluation evaluate_on(int64_t nx, int64_t nt, double t_end);
   const PinnOptions& options() const { return options_; }
   PinnNetwork& network() { return net_; }
   // Whether step() now runs L-BFGS.

@@ -25,13 +25,18 @@ std::vector<double> values(const at::Tensor& t) {
 }  // namespace
 
 void write_case_outputs(const std::string& dir, const PinnOptions& o, const Evaluation& e) {
-  const int64_t nx = o.nx, nt = o.nt;
+  write_fields(dir + "/fields.vti", dir + "/plot.png", e, o.deck_yaml);
+}
+
+void write_fields([[maybe_unused]] const std::string& vti, const std::string& png, const Evaluation& e,
+                  [[maybe_unused]] const std::string& deck_yaml) {
+  const int64_t nx = e.x.size(0), nt = e.t.size(0);
+  const double t_end = e.t[nt - 1].item<double>();
   const std::vector<double> pred = values(e.predicted), ref = values(e.reference),
                             err = values(e.predicted - e.reference);
 #if TESSERA_HAVE_VTK
-  io::write_vti(dir + "/fields.vti", nx, nt, {0.0, 0.0},
-                {2 * std::numbers::pi / double(nx), o.problem.T / double(nt - 1)},
-                {{"predicted", pred}, {"reference", ref}, {"error", err}}, o.deck_yaml);
+  io::write_vti(vti, nx, nt, {0.0, 0.0}, {2 * std::numbers::pi / double(nx), t_end / double(nt - 1)},
+                {{"predicted", pred}, {"reference", ref}, {"error", err}}, deck_yaml);
 #endif
   // Three panels (predicted, reference, error), each nx wide and 2 nt tall (t upwards) at the
   // default grid, 8 white columns apart; the fields share one range, both fields' finite values
@@ -50,7 +55,7 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
   // large as the default grid's (256 x 200 pixels): a coarse grid drawn a pixel per point gave a
   // picture too small for its titles (208 x 109 at nx = 64, nt = 32).
   const int64_t zoom_x = std::max<int64_t>(1, (256 + nx - 1) / nx), zoom_t = std::max<int64_t>(2, (200 + nt - 1) / nt);
-  io::write_panels_png(dir + "/plot.png",
+  io::write_panels_png(png,
                        {{upwards(e.predicted), nx, nt, lo, hi, false, "predicted u (x right, t up)", true},
                         {upwards(e.reference), nx, nt, lo, hi, false, "reference u", true},
                         {upwards(e.predicted - e.reference), nx, nt, -emax, emax, false, "error", true}},

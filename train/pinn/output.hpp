@@ -11,6 +11,10 @@ namespace tessera::train::pinn {
 
 void write_case_outputs(const std::string& dir, const PinnOptions& options, const Evaluation& e);
 
+// The fields of `e` as VTK image data at `vti` (with `deck_yaml` as its field data) and the three
+// panels as a PNG at `png`: what write_case_outputs writes, on any grid of the evaluation's form.
+void write_fields(const std::string& vti, const std::string& png, const Evaluation& e, const std::string& deck_yaml);
+
 struct CaseResult {
   std::string name, formulation, problem;
   double c = 0, nu = 0, offset = 0;

@@ -26,6 +26,7 @@ Family graph_family(const std::string& name, const std::string& summary) {
   };
   // tessera-rollout: the classes a fold checkpoint predicts (train/spen/evaluation.hpp).
   f.add_eval_keys = spen::add_graph_evaluation_keys;
+  f.eval_reads_steps = false;
   f.prepare_evaluation = [](const io::Deck& d) -> std::function<void(const RunContext&)> {
     return [o = spen::read_graph_evaluation_options(d)](const RunContext& ctx) {
       spen::run_graph_evaluation(o, ctx.comm, ctx.log);
