@@ -22,6 +22,7 @@
 #include "train/pinn/options.hpp"
 #if TESSERA_HAVE_VTK
 #include <vtkDataArray.h>
+#include <vtkFieldData.h>
 #include <vtkImageData.h>
 #include <vtkNew.h>
 #include <vtkPointData.h>
@@ -52,97 +53,141 @@ std::vector<std::vector<double>> csv_rows(const std::string& path) {
 // ||a||_F / ||b||_F.
 double rel(const at::Tensor& a, const at::Tensor& b) { return (a.norm() / b.norm()).item<double>(); }
 
+// The key of the Error `work` throws ("" when it throws none).
+template <class Work>
+std::string error_key(Work&& work) {
+  try {
+    work();
+  } catch (const Error& e) {
+    return e.key();
+  }
+  return "";
+}
+
 }  // namespace
 
 TEST_CASE("a case checkpoint evaluated on other grids and past its final time", "[pinn][evaluation]") {
   const std::string dir = tessera::test::test_out() + "/pinn/evaluate";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  // Both formulations of one study, fp64, trained briefly (the errors need not be small: the
-  // evaluation is compared with what the same network gives, and with the exact solution).
   io::Schema schema("tessera-train");
   add_training_keys(schema, {pinn_family()});
-  const double c = 3, T = 0.5;
-  const io::Deck deck = io::Deck::parse(
-      "model:\n  family: pinn\npinn:\n  formulation: both\n  c: 3\n  t_end: 0.5\n  precision: fp64\n"
-      "  grid:\n    nx: 32\n    nt: 8\n  network:\n    width: 12\n    hidden_layers: 3\n  adam:\n    steps: 20\n"
-      "train:\n  steps: 25\n",
-      dir + "/deck.yaml", schema);
   io::Schema eval_schema("tessera-rollout");
   add_evaluation_keys(eval_schema, {pinn_family()});
-  for (PinnOptions o : study_cases(read_pinn_study(deck))) {
-    o.lbfgs_iterations = 3;
-    const bool eulerian = o.formulation == Formulation::Eulerian;
-    INFO(o.name);
-    PinnLearner trained(o, nullptr);
-    for (int i = 0; i < 25; ++i) trained.step();
-    const std::string checkpoint = dir + "/" + o.name + ".h5";
-    trained.save(checkpoint);
-    const Evaluation own = trained.evaluate();
-    auto evaluate = [&](const std::string& keys, const std::string& name) {
-      const io::Deck d = io::Deck::parse(
-          cat("rollout:\n  checkpoint: ", checkpoint, "\n", keys, "output:\n  dir: ", dir, "\n  name: ", name, "\n"),
-          dir + "/evaluate.yaml", eval_schema);
-      return run_pinn_evaluation(read_pinn_evaluation_options(d), Comm::self(), nullptr);
-    };
+  // A sweep's cases (its deck stored whole in each checkpoint, the swept key written out too), both
+  // formulations, in fp64 and in fp32 with a final time that fp32 does not hold (0.1), trained
+  // briefly: the evaluation is compared with what the same network gives and with the exact
+  // solution, not with a trained accuracy. A hard initial condition makes t = 0 exact on any grid.
+  const double c = 3;
+  for (const bool fp64 : {true, false}) {
+    const double T = fp64 ? 0.5 : 0.1, tol = fp64 ? 1e-12 : 2e-6;
+    const io::Deck deck = io::Deck::parse(
+        cat("model:\n  family: pinn\npinn:\n  formulation: both\n  t_end: ", T,
+            "\n  precision: ", fp64 ? "fp64" : "fp32",
+            "\n  initial_condition: hard\n  grid:\n    nx: 32\n    nt: 8\n  network:\n    width: 12\n"
+            "    hidden_layers: 3\n  adam:\n    steps: 20\n  sweep:\n    parameter: c\n    values: [3]\n"
+            "train:\n  steps: 25\n"),
+        dir + "/deck.yaml", schema);
+    for (PinnOptions o : study_cases(read_pinn_study(deck))) {
+      o.lbfgs_iterations = 3;
+      const bool eulerian = o.formulation == Formulation::Eulerian;
+      const std::string name = cat(o.name, fp64 ? "_fp64" : "_fp32");
+      INFO(name);
+      PinnLearner trained(o, nullptr);
+      for (int i = 0; i < 25; ++i) trained.step();
+      const std::string checkpoint = dir + "/" + name + ".h5";
+      trained.save(checkpoint);
+      const Evaluation own = trained.evaluate();
+      auto evaluate = [&](const std::string& keys, const std::string& out) {
+        const io::Deck d = io::Deck::parse(
+            cat("rollout:\n  checkpoint: ", checkpoint, "\n", keys, "output:\n  dir: ", dir, "\n  name: ", out, "\n"),
+            dir + "/evaluate.yaml", eval_schema);
+        return run_pinn_evaluation(read_pinn_evaluation_options(d), Comm::self(), nullptr);
+      };
 
-    // The training's grid (keys left at 0): the trained learner's own evaluation, bit for bit.
-    const Evaluation same = evaluate("", o.name + "_same");
-    CHECK(at::equal(same.predicted, own.predicted));
-    CHECK(same.rel_l2 == own.rel_l2);
+      // The training's grid (keys left at 0): the trained learner's own evaluation, bit for bit.
+      const Evaluation same = evaluate("", name + "_same");
+      CHECK(at::equal(same.predicted, own.predicted));
+      CHECK(same.rel_l2 == own.rel_l2);
 
-    // Twice as fine in x and t, on to 2T: every second point in x and t is a training point.
-    const Evaluation fine = evaluate("pinn:\n  grid:\n    nx: 64\n    nt: 29\n  t_end: 1\n", o.name + "_fine");
-    REQUIRE(fine.predicted.sizes() == at::IntArrayRef({29, 64}));
-    // The reference is the exact solution sin(x - c t) on the new grid (t_n = 2T n / 28).
-    const at::Tensor t = at::arange(29, at::kDouble) * (2 * T / 28),
-                     x = at::arange(64, at::kDouble) * (2 * std::numbers::pi / 64);
-    const at::Tensor exact = at::sin(x.reshape({1, -1}) - c * t.reshape({-1, 1}));
-    CHECK((fine.reference - exact).abs().max().item<double>() < 1e-12);
-    CHECK(fine.rel_l2 == Approx(rel(fine.predicted - exact, exact)).epsilon(1e-10));
-    // The Eulerian network is evaluated point by point: where the grids share points (the first
-    // 15 times, every second x) it gives the training grid's values.
-    const at::Tensor shared = fine.predicted.slice(0, 0, 15, 2).slice(1, 0, 64, 2);
-    if (eulerian) CHECK((shared - own.predicted).abs().max().item<double>() < 1e-12);
-    // The LPINN's u is interpolated from its moving points onto the grid, so another grid moves
-    // it; at t = 0, where the points have barely moved, both are close to u0 and to each other.
-    CHECK((fine.predicted[0].slice(0, 0, 64, 2) - own.predicted[0]).abs().max().item<double>() <
-          own.predicted[0].abs().max().item<double>());
+      // On to 2T, 147 times as fine in t and twice in x: 64 x 2059 points, network and reference
+      // in three blocks of times; every 147th time and second x is a training point.
+      constexpr int64_t m = 147, nt = 14 * m + 1;
+      const Evaluation fine =
+          evaluate(cat("pinn:\n  grid:\n    nx: 64\n    nt: ", nt, "\n  t_end: ", 2 * T, "\n"), name + "_fine");
+      REQUIRE(fine.predicted.sizes() == at::IntArrayRef({nt, 64}));
+      const at::Tensor nominal = at::arange(nt, at::kDouble) * (2 * T / (nt - 1));
+      CHECK((fine.t - nominal).abs().max().item<double>() < (fp64 ? 1e-15 : 1e-7));
+      const at::Tensor x = at::arange(64, at::kDouble) * (2 * std::numbers::pi / 64);
+      CHECK((fine.x - x).abs().max().item<double>() < (fp64 ? 1e-15 : 1e-6));
+      // The reference is the exact solution sin(x - c t) at the times evaluated.
+      const at::Tensor exact = at::sin(fine.x.reshape({1, -1}) - c * fine.t.reshape({-1, 1}));
+      CHECK((fine.reference - exact).abs().max().item<double>() < 1e-12);
+      CHECK(fine.rel_l2 == Approx(rel(fine.predicted - exact, exact)).epsilon(1e-10));
+      // With a hard initial condition both formulations give u0 = sin x at t = 0 on any grid (the
+      // LPINN's points have not moved there).
+      CHECK((fine.predicted[0] - at::sin(fine.x)).abs().max().item<double>() < tol);
+      // The Eulerian network is evaluated point by point: where the grids share points it gives
+      // the training grid's values (the LPINN's u is interpolated from points that moved, which
+      // another grid places elsewhere).
+      if (eulerian) {
+        const at::Tensor shared = fine.predicted.slice(0, 0, 7 * m + 1, m).slice(1, 0, 64, 2);
+        CHECK((shared - own.predicted).abs().max().item<double>() < tol);
+      }
 
-    // The CSV: each time's relative error, recomputed here, and whether it lies beyond T.
-    const auto rows = csv_rows(dir + "/" + o.name + "_fine_errors.csv");
-    REQUIRE(rows.size() == 29);
-    for (int64_t n = 0; n < 29; ++n) {
-      const at::Tensor e = fine.predicted[n] - exact[n];
-      CHECK(rows[n][0] == Approx(t[n].item<double>()).margin(1e-15));
-      CHECK(rows[n][1] == Approx(rel(e, exact[n])).epsilon(1e-10));
-      CHECK(rows[n][2] == Approx(e.abs().max().item<double>()).epsilon(1e-10));
-      CHECK(rows[n][3] == (n > 14 ? 1 : 0));
-    }
-    CHECK(std::filesystem::file_size(dir + "/" + o.name + "_fine_plot.png") > 0);
-    CHECK(std::filesystem::file_size(dir + "/" + o.name + "_fine_errors.png") > 0);
+      // The CSV: each nominal time, its relative and largest error recomputed here, and whether
+      // it lies past T (at fp32 the last trained time, 0.1, rounds to 0.10000000149).
+      const auto rows = csv_rows(dir + "/" + name + "_fine_errors.csv");
+      REQUIRE(rows.size() == static_cast<size_t>(nt));
+      int64_t wrong = 0;
+      for (int64_t n = 0; n < nt; ++n) {
+        const at::Tensor e = fine.predicted[n] - exact[n];
+        const bool ok = std::abs(rows[n][0] - nominal[n].item<double>()) <= 1e-15 &&
+                        rows[n][1] == Approx(rel(e, exact[n])).epsilon(1e-9) &&
+                        rows[n][2] == Approx(e.abs().max().item<double>()).epsilon(1e-9).margin(1e-14) &&
+                        rows[n][3] == (n > 7 * m ? 1 : 0);
+        if (!ok) {
+          UNSCOPED_INFO("row " << n << ": " << rows[n][0] << ", " << rows[n][1] << ", " << rows[n][2] << ", "
+                               << rows[n][3]);
+          ++wrong;
+        }
+      }
+      CHECK(wrong == 0);
+      CHECK(std::filesystem::file_size(dir + "/" + name + "_fine_plot.png") > 0);
+      CHECK(std::filesystem::file_size(dir + "/" + name + "_fine_errors.png") > 0);
 #if TESSERA_HAVE_VTK
-    // The image's spacing follows the evaluation's grid, not the training's.
-    vtkNew<vtkXMLImageDataReader> reader;
-    const std::string vti = dir + "/" + o.name + "_fine_fields.vti";
-    reader->SetFileName(vti.c_str());
-    reader->Update();
-    vtkImageData* image = reader->GetOutput();
-    int dims[3];
-    double spacing[3];
-    image->GetDimensions(dims);
-    image->GetSpacing(spacing);
-    CHECK((dims[0] == 64 && dims[1] == 29));
-    CHECK(spacing[0] == Approx(2 * std::numbers::pi / 64));
-    CHECK(spacing[1] == Approx(2 * T / 28));
-    vtkDataArray* predicted = image->GetPointData()->GetArray("predicted");
-    REQUIRE(predicted);
-    CHECK(predicted->GetTuple1(28 * 64 + 5) == Approx(fine.predicted[28][5].item<double>()).epsilon(1e-12));
+      // The image has the evaluation grid's size and spacing, and the evaluation's deck.
+      vtkNew<vtkXMLImageDataReader> reader;
+      const std::string vti = dir + "/" + name + "_fine_fields.vti";
+      reader->SetFileName(vti.c_str());
+      reader->Update();
+      vtkImageData* image = reader->GetOutput();
+      int dims[3];
+      double spacing[3];
+      image->GetDimensions(dims);
+      image->GetSpacing(spacing);
+      CHECK((dims[0] == 64 && dims[1] == nt));
+      CHECK(spacing[0] == Approx(2 * std::numbers::pi / 64).epsilon(1e-14));
+      CHECK(spacing[1] == Approx(2 * T / (nt - 1)).epsilon(1e-14));
+      vtkDataArray* predicted = image->GetPointData()->GetArray("predicted");
+      REQUIRE(predicted);
+      CHECK(predicted->GetTuple1((nt - 1) * 64 + 5) == Approx(fine.predicted[nt - 1][5].item<double>()).epsilon(1e-12));
+      // 8-bit characters, which VTK reads back as a signed-char array.
+      auto* stored = vtkDataArray::SafeDownCast(image->GetFieldData()->GetAbstractArray("tessera_deck"));
+      REQUIRE(stored);
+      std::string text;
+      for (vtkIdType i = 0; i < stored->GetNumberOfTuples(); ++i) text += static_cast<char>(stored->GetComponent(i, 0));
+      CHECK_THAT(text, Catch::Contains("checkpoint: " + checkpoint) && Catch::Contains(cat("nt: ", nt)));
 #endif
 
-    // A grid beyond what one evaluation holds is refused before any work, naming its key.
-    CHECK_THROWS_WITH(evaluate("pinn:\n  grid:\n    nx: 100000\n    nt: 1000\n", o.name + "_huge"),
-                      Catch::Contains("100000 x 1000 = 100000000 points (pinn.grid.nx x pinn.grid.nt): at most "
-                                      "10000000 are evaluated at once"));
+      // Grids beyond what one evaluation holds are refused before any work, naming the key given
+      // (the larger where both are; two counts whose product overflows as well).
+      CHECK_THROWS_WITH(evaluate("pinn:\n  grid:\n    nx: 100000\n    nt: 1000\n", name + "_huge"),
+                        Catch::Contains("100000 x 1000 points (pinn.grid.nx x pinn.grid.nt): at most 10000000"));
+      CHECK(error_key([&] { evaluate("pinn:\n  grid:\n    nt: 100000000\n", name + "_huge"); }) == "pinn.grid.nt");
+      CHECK(error_key([&] { evaluate("pinn:\n  grid:\n    nx: 3037000500\n    nt: 3037000500\n", name + "_huge"); }) ==
+            "pinn.grid.nx");
+      if (!fp64) CHECK(error_key([&] { evaluate("pinn:\n  t_end: 1e300\n", name + "_far"); }) == "pinn.t_end");
+    }
   }
 }

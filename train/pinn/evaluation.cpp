@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "core/exact_text.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
+#include "core/progress.hpp"
 #include "io/deck.hpp"
 #include "io/line_plot.hpp"
 #include "io/schema.hpp"
@@ -32,7 +34,7 @@ void check_grid_count(const io::Deck& d, const std::string& key) {
 
 // The case `c` holds, with its options as the deck stored in it gives them (a sweep's case by name).
 PinnOptions stored_case(const Checkpoint& c, const std::string& path) {
-  const PinnStudy study = read_pinn_study(stored_training_deck(c, path, {pinn_family()}));
+  const PinnStudy study = read_pinn_study(stored_training_deck(c, path, {pinn_family()}), true);
   const auto it = c.attributes.find("case");
   const std::string name = it == c.attributes.end() ? "" : it->second;
   for (const PinnOptions& o : study_cases(study))
@@ -69,6 +71,7 @@ PinnEvaluationOptions read_pinn_evaluation_options(const io::Deck& d) {
   o.steps_given = d.given("rollout.steps");
   o.output_dir = d.get_output_dir("output.dir");
   o.name = d.get_file_name("output.name");
+  o.deck_yaml = d.resolved_yaml();
   return o;
 }
 
@@ -87,10 +90,18 @@ Evaluation run_pinn_evaluation(const PinnEvaluationOptions& e, const Comm& comm,
     o.steps = 0;
     const int64_t nx = e.nx > 0 ? e.nx : o.nx, nt = e.nt > 0 ? e.nt : o.nt;
     const double t_end = e.t_end > 0 ? e.t_end : o.problem.T, trained_T = o.problem.T;
-    if (nx * nt > kMaxPoints)
-      throw Error(cat(nx, " x ", nt, " = ", nx * nt, " points (pinn.grid.nx x pinn.grid.nt): at most ", kMaxPoints,
-                      " are evaluated at once"),
-                  e.nx > 0 ? "pinn.grid.nx" : "pinn.grid.nt");
+    // Divided, not multiplied: two counts of 3 * 10^9 overflow the product to a small number.
+    if (nx > kMaxPoints / nt) {
+      // The key of the count the deck gave, the larger where it gave both.
+      const bool blame_x = e.nt == 0 || (e.nx > 0 && e.nx >= e.nt);
+      throw Error(
+          cat(nx, " x ", nt, " points (pinn.grid.nx x pinn.grid.nt): at most ", kMaxPoints, " are evaluated at once"),
+          blame_x ? "pinn.grid.nx" : "pinn.grid.nt");
+    }
+    if (!o.fp64 && t_end > std::numeric_limits<float>::max())
+      throw Error(
+          cat(t_end, " is beyond what the network's fp32 inputs hold (", std::numeric_limits<float>::max(), ")"),
+          "pinn.t_end");
     // Quiet: its log lines speak of a training (the setup, "resumed from").
     std::unique_ptr<PinnLearner> learner;
     try {
@@ -98,19 +109,32 @@ Evaluation run_pinn_evaluation(const PinnEvaluationOptions& e, const Comm& comm,
     } catch (const Error& err) {
       throw Error(err.what(), "rollout.checkpoint");
     }
-    const Evaluation ev = learner->evaluate_on(nx, nt, t_end);
+    // Progress: a fine grid's Burgers reference (Cole–Hopf quadrature at every point) takes minutes.
+    core::Progress progress(log, cat("evaluated times (", nx, " points each)"), nt);
+    const Evaluation ev = learner->evaluate_on(nx, nt, t_end, [&](int64_t times) { progress.advance(times); });
+    progress.finish_quietly();
     const bool training_grid = nx == o.nx && nt == o.nt && t_end == trained_T;
     const double on_training_grid = training_grid ? ev.rel_l2 : learner->evaluate().rel_l2;
     // The error at each time, and over the trained and the extrapolated times.
     const at::Tensor diff = ev.predicted - ev.reference;
     const at::Tensor at_t = (diff.pow(2).sum(1) / ev.reference.pow(2).sum(1)).sqrt(), worst = diff.abs().amax(1);
-    const at::Tensor trained = ev.t <= trained_T * (1 + 1e-12), beyond = trained.logical_not();
+    // Each time by its nominal value t_end n / (nt - 1), in the CSV as in the .vti's spacing, and
+    // extrapolated by it: an fp32 network evaluates at times rounded to fp32 (about 1e-7 relative),
+    // which put a training's last time past itself (0.1 as 0.10000000149).
+    std::vector<double> nominal(static_cast<size_t>(nt));
+    std::vector<char> past(static_cast<size_t>(nt));
+    for (int64_t n = 0; n < nt; ++n) {
+      nominal[n] = t_end * double(n) / double(nt - 1);
+      past[n] = nominal[n] > trained_T * (1 + 1e-12);
+    }
+    const at::Tensor beyond = at::tensor(std::vector<int64_t>(past.begin(), past.end())).to(at::kBool),
+                     trained = beyond.logical_not();
     const bool extrapolates = beyond.any().item<bool>();
     std::string csv = "t,rel_l2,max_abs_error,extrapolated\n";
     io::PlotSeries inside{"t <= T of the training", {}, {}}, outside{"t > T (extrapolated)", {}, {}};
     for (int64_t n = 0; n < nt; ++n) {
-      const double t = ev.t[n].item<double>(), r = at_t[n].item<double>();
-      const bool out = beyond[n].item<bool>();
+      const double t = nominal[n], r = at_t[n].item<double>();
+      const bool out = past[n];
       csv += cat(core::exact_text(t), ",", core::exact_text(r), ",", core::exact_text(worst[n].item<double>()), ",",
                  out ? 1 : 0, "\n");
       io::PlotSeries& s = out ? outside : inside;
@@ -122,7 +146,7 @@ Evaluation run_pinn_evaluation(const PinnEvaluationOptions& e, const Comm& comm,
 #if TESSERA_HAVE_VTK
     written.push_back(base + "_fields.vti");
 #endif
-    write_fields(base + "_fields.vti", base + "_plot.png", ev, o.deck_yaml);
+    write_fields(base + "_fields.vti", base + "_plot.png", ev, e.deck_yaml);
     written.push_back(base + "_plot.png");
     core::write_text_atomic(base + "_errors.csv", csv);
     written.push_back(base + "_errors.csv");

@@ -27,6 +27,7 @@ struct PinnEvaluationOptions {
   bool steps_given = false;    // rollout.steps set (not read: the network is evaluated once)
   std::string device = "cpu";  // rollout.device: the evaluation runs on the CPU only
   std::string output_dir, name;
+  std::string deck_yaml;  // the evaluation's resolved deck, stored in the .vti (it names the checkpoint)
 };
 
 void add_pinn_evaluation_keys(io::Schema& schema);

@@ -278,7 +278,8 @@ double PinnLearner::step() {
 
 Evaluation PinnLearner::evaluate() { return evaluate_on(options_.nx, options_.nt, options_.problem.T); }
 
-Evaluation PinnLearner::evaluate_on(int64_t nx, int64_t nt, double t_end) {
+Evaluation PinnLearner::evaluate_on(int64_t nx, int64_t nt, double t_end,
+                                    const std::function<void(int64_t)>& times_done) {
   if (nx < 2 || nt < 2) throw Error(cat("PINN evaluation grid ", nx, " x ", nt, " is empty (at least 2 x 2)"));
   at::NoGradGuard no_grad;
   const bool training_grid = nx == options_.nx && nt == options_.nt && t_end == options_.problem.T;
@@ -287,14 +288,17 @@ Evaluation PinnLearner::evaluate_on(int64_t nx, int64_t nt, double t_end) {
   Evaluation e;
   e.t = t.to(at::kCPU, at::kDouble);
   e.x = x.to(at::kCPU, at::kDouble);
+  e.t_end = t_end;
   // A block of whole times at a time: a fine grid's activations are not all held at once (the
   // training grid, 25,600 points by default, is one block, as the loss evaluates it).
   constexpr int64_t kPointsPerBlock = int64_t{1} << 16;
   const int64_t times = std::max<int64_t>(1, kPointsPerBlock / nx);
-  std::vector<at::Tensor> blocks;
+  std::vector<at::Tensor> blocks, references;
   for (int64_t n0 = 0; n0 < nt; n0 += times) {
     const at::Tensor tb = t.slice(0, n0, std::min(nt, n0 + times));
     blocks.push_back(outputs(tb.repeat_interleave(nx), x.repeat({tb.size(0)})).to(at::kCPU, at::kDouble));
+    if (!training_grid) references.push_back(reference_solution(options_.problem, tb, x));
+    if (times_done) times_done(tb.size(0));
   }
   const at::Tensor out = at::cat(blocks).reshape({nt, nx, -1});
   if (options_.formulation == Formulation::Eulerian) {
@@ -303,7 +307,7 @@ Evaluation PinnLearner::evaluate_on(int64_t nx, int64_t nt, double t_end) {
     const at::Tensor x_l = e.x.reshape({1, -1}) + displacement_unit() * out.select(2, 0);
     e.predicted = physics::lagrangian_to_grid(x_l, out.select(2, 1), nx);
   }
-  e.reference = training_grid ? reference_ : reference_solution(options_.problem, t, x);
+  e.reference = training_grid ? reference_ : at::cat(references);
   const at::Tensor err = e.predicted - e.reference;
   e.rel_l2 = (l2(err) / l2(e.reference)).item<double>();
   e.rel_spectral = (at::linalg_svdvals(err).max() / at::linalg_svdvals(e.reference).max()).item<double>();

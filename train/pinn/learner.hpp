@@ -7,6 +7,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,8 @@ namespace tessera::train::pinn {
 // The prediction on the fixed nx × nt grid ([nt, nx], double, CPU; LPINN: interpolated from the
 // moving points x_L mod 2π) and its errors against the reference solution.
 struct Evaluation {
-  at::Tensor t, x;  // [nt], [nx]
+  at::Tensor t, x;   // [nt], [nx], as evaluated (an fp32 network's rounded to fp32)
+  double t_end = 0;  // the grid's final time as given (t_n = t_end n / (nt − 1) nominally)
   at::Tensor predicted, reference;
   double rel_l2 = 0;        // ||pred − ref||_F / ||ref||_F over the grid
   double rel_spectral = 0;  // the same in the matrix 2-norm (the authors' measure, §8)
@@ -49,8 +51,11 @@ class PinnLearner : public Learner {
   // On the training grid (the collocation points).
   Evaluation evaluate();
   // On another grid of the same form: x_j = 2πj/nx, t_n = t_end n/(nt − 1); t_end may exceed the
-  // training's T (extrapolation in time). The training grid's values equal evaluate()'s.
-  Evaluation evaluate_on(int64_t nx, int64_t nt, double t_end);
+  // training's T (extrapolation in time). The training grid's values equal evaluate()'s. The
+  // network and the reference go a block of whole times at a time; `times_done` is told each
+  // block's count (a fine grid's Cole–Hopf reference takes minutes).
+  Evaluation evaluate_on(int64_t nx, int64_t nt, double t_end,
+                         const std::function<void(int64_t times)>& times_done = {});
   const PinnOptions& options() const { return options_; }
   PinnNetwork& network() { return net_; }
   // Whether step() now runs L-BFGS.

@@ -151,7 +151,7 @@ std::vector<PinnOptions> study_cases(const PinnStudy& study) {
   return cases;
 }
 
-PinnStudy read_pinn_study(const io::Deck& d) {
+PinnStudy read_pinn_study(const io::Deck& d, bool stored) {
   PinnStudy study;
   study.fresh_start = d.get_bool("output.overwrite");
   PinnOptions& o = study.base;
@@ -203,7 +203,7 @@ PinnStudy read_pinn_study(const io::Deck& d) {
   if (study.parameter != "none" && study.values.empty())
     d.fail("pinn.sweep.values", cat("needs at least one value of ", study.parameter));
   // The swept parameter's own key would be silently replaced by each case's value.
-  if (study.parameter != "none" && d.given("pinn." + study.parameter))
+  if (study.parameter != "none" && !stored && d.given("pinn." + study.parameter))
     d.fail("pinn." + study.parameter,
            cat("is set, but pinn.sweep.parameter: ", study.parameter,
                " takes its values from pinn.sweep.values; set one or the other (--set cannot remove a key that a "

@@ -69,6 +69,8 @@ struct PinnStudy {
 std::vector<PinnOptions> study_cases(const PinnStudy& study);
 
 void add_pinn_keys(io::Schema& s);
-PinnStudy read_pinn_study(const io::Deck& d);
+// `stored`: a resolved deck stored in a checkpoint, where every key is written out, so that a
+// sweep's own key is not an error there (in a deck file it would be replaced without a word).
+PinnStudy read_pinn_study(const io::Deck& d, bool stored = false);
 
 }  // namespace tessera::train::pinn

@@ -31,11 +31,10 @@ void write_case_outputs(const std::string& dir, const PinnOptions& o, const Eval
 void write_fields([[maybe_unused]] const std::string& vti, const std::string& png, const Evaluation& e,
                   [[maybe_unused]] const std::string& deck_yaml) {
   const int64_t nx = e.x.size(0), nt = e.t.size(0);
-  const double t_end = e.t[nt - 1].item<double>();
   const std::vector<double> pred = values(e.predicted), ref = values(e.reference),
                             err = values(e.predicted - e.reference);
 #if TESSERA_HAVE_VTK
-  io::write_vti(vti, nx, nt, {0.0, 0.0}, {2 * std::numbers::pi / double(nx), t_end / double(nt - 1)},
+  io::write_vti(vti, nx, nt, {0.0, 0.0}, {2 * std::numbers::pi / double(nx), e.t_end / double(nt - 1)},
                 {{"predicted", pred}, {"reference", ref}, {"error", err}}, deck_yaml);
 #endif
   // Three panels (predicted, reference, error), each nx wide and 2 nt tall (t upwards) at the
