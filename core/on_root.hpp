@@ -35,7 +35,8 @@ bool wait_with_pauses(MPI_Request& request, double seconds = 0);
 // Items that each rank works through on its own, with no collective between them. When one rank
 // fails, the others stop at their next item, instead of computing on and then waiting for it in
 // the next collective, where run_app could only abort the job. The failing rank tells every other
-// by a message (on a communicator of this object's own); run() looks for one before each item.
+// by a message (on a communicator of this object's own); run() looks for one before each item,
+// and a long item can look for one itself (stopped_elsewhere) to stop early.
 //
 //   IndependentWork work(comm);
 //   for (int64_t k = comm.rank(); k < n; k += comm.size())
@@ -58,9 +59,11 @@ class IndependentWork {
   // rank's, worded alike.
   void finish();
 
- private:
+  // Whether another rank's item has failed (its message has arrived; not collective): a long
+  // item asks it to stop early, leaving what it needs to go on later.
   bool stopped_elsewhere();
 
+ private:
   Comm comm_;
   [[maybe_unused]] bool owns_comm_ = false;  // a duplicated communicator (MPI only)
   bool finished_ = false, told_ = false;

@@ -369,17 +369,25 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
     return "loss " + core::sci(loss) + ", smoothed " + core::sci(smoothed);
   };
   double avg = 0;
-  bool stepped = false;  // this run made a step (training.png is drawn then)
-  int stopped_by = 0;    // a stop request's signal (core/stop_request.hpp)
+  bool stepped = false;            // this run made a step (training.png is drawn then)
+  int stopped_by = 0;              // a stop request's signal (core/stop_request.hpp)
+  bool stopped_elsewhere = false;  // LoopOptions::stop_elsewhere
   while (learner.steps_done() < o.steps) {
     // The ranks agree on the time used and on a stop request (SIGUSR1 on any rank) in one
     // allreduce per step (it was one each). The request is looked at before each step but the
     // first: a stop right at the start would write a checkpoint of no progress.
-    double agreed[2] = {budget.elapsed(), static_cast<double>(core::stop_signal())};
-    if (budget.active() || stepped) comm.allreduce_max(agreed, 2);
+    const std::string elsewhere = stepped && o.stop_elsewhere ? o.stop_elsewhere() : std::string();
+    double agreed[3] = {budget.elapsed(), static_cast<double>(core::stop_signal()), elsewhere.empty() ? 0.0 : 1.0};
+    if (budget.active() || stepped) comm.allreduce_max(agreed, 3);
     if (!budget.update(learner, log, agreed[0])) break;
     if (stepped && (stopped_by = static_cast<int>(agreed[1])) != 0) {
       core::log_info(log.get(), cat(core::signal_name(stopped_by), " received: stopping after step ",
+                                    learner.steps_done(), " with a checkpoint"));
+      break;
+    }
+    if (stepped && agreed[2] != 0) {
+      stopped_elsewhere = true;
+      core::log_info(log.get(), cat(elsewhere.empty() ? "another rank's stop" : elsewhere, ": stopping after step ",
                                     learner.steps_done(), " with a checkpoint"));
       break;
     }
@@ -403,7 +411,8 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
   // validation was a row off the schedule in metrics.csv and, for learners that keep what they
   // validate (a SPEN fold's accuracy history, GNNPipe's best-validation model), a result the
   // resumed run then differed from an uninterrupted one by (a review found it, 2026-12-07).
-  if (stopped_by == 0 && (o.validate_every == 0 || step % o.validate_every != 0)) record(step, learner.validate());
+  if (stopped_by == 0 && !stopped_elsewhere && (o.validate_every == 0 || step % o.validate_every != 0))
+    record(step, learner.validate());
   save(step);
   // Rank 0 writes it (each rank's --log-dir file said "wrote" it).
   core::log_info(log.get(), cat(comm.root() ? "" : "rank 0 ", "wrote ", checkpoint));

@@ -5,6 +5,7 @@
 // step, validation, checkpointing) and never writes its own loop.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +81,11 @@ struct LoopOptions {
   // How to go on after a stop request (core/stop_request.hpp); empty: "--set train.resume=<the
   // checkpoint>". A study that resumes its cases by itself says so instead.
   std::string resume_hint;
+  // An outside reason to stop, asked before each step but the first (a PINN study's case failed
+  // on another rank, core::IndependentWork): when it returns a non-empty reason on any rank of the
+  // loop, training stops after that step with a checkpoint, as for a stop request, and
+  // run_training returns (the caller asks again to tell a stop from the end).
+  std::function<std::string()> stop_elsewhere;
 };
 
 // Trains `learner` to options.steps; writes <output_dir>/checkpoint.h5, loss.csv (step, loss,

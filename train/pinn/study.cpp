@@ -22,6 +22,10 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
                                                            "the study deals whole cases to the ranks, round-robin"));
   constexpr int kCols = 5;  // rel_l2, rel_spectral, loss, seconds, steps
   std::vector<double> table(static_cast<size_t>(n * kCols), 0.0);
+  // A case that fails on one rank (diverged, its folder blocked) stops the others after their
+  // current step (it aborted the job before; then it waited for their current cases, minutes
+  // each): the stopped cases keep a checkpoint, finished ones their folders, and a rerun resumes.
+  IndependentWork work(ctx.comm);
   // One case, its error named by the case in a sweep.
   auto train_case = [&](int64_t i) {
     bool resumed_by_sweep = false;  // from the case's own folder, not from a train.resume the deck gave
@@ -40,10 +44,12 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
         io::check_output_folder(lo.output_dir);
       }
       lo.resumed_from = o.resume;
+      lo.stop_elsewhere = [&work] { return work.stopped_elsewhere() ? "a case failed on another rank" : ""; };
       core::log_info(ctx.log.get(), cat("case ", i + 1, " of ", n, ": ", o.name, " (rank ", ctx.comm.rank(), ")"));
       const auto start = std::chrono::steady_clock::now();
       PinnLearner learner(o, ctx.log);
       run_training(learner, lo, Comm::self(), ctx.log);
+      if (work.stopped_elsewhere()) return;  // unfinished: no outputs; a rerun resumes its checkpoint
       const Evaluation e = learner.evaluate();
       write_case_outputs(lo.output_dir, learner.options(), e);
       const double loss = learner.loss().item<double>();
@@ -59,9 +65,6 @@ void run_study(const PinnStudy& study, const LoopOptions& loop, const RunContext
                   resumed_by_sweep && e.key() == "train.resume" ? "output.overwrite" : e.key());
     }
   };
-  // A case that fails on one rank (diverged, its folder blocked) stops the others at their next
-  // case (it aborted the job before); finished cases keep their folders and resume at once.
-  IndependentWork work(ctx.comm);
   for (int64_t i = ctx.comm.rank(); i < n; i += ranks)
     if (!work.run([&] { train_case(i); })) break;
   work.finish();
