@@ -151,23 +151,45 @@ TEST_CASE("the solver is rebuilt with the dataset's fluid and the trajectory's i
   CHECK(flow.linear.refactor_every == 1);
   CHECK(flow.flow.inflow_speed == Approx(jobs::draw_sample(o, 0).inflow_speed).epsilon(1e-6));
   // Without a stored tessera-cfd deck the viscosity must come from the deck.
-  std::vector<double> v0(t.mesh.num_nodes() * 2, 0.0);
+  std::vector<double> uniform(t.mesh.num_nodes() * 2, 0.0);
+  for (int64_t v = 0; v < t.mesh.num_nodes(); ++v) uniform[v * 2] = 1.0;
+  const std::vector<double>& v0 = uniform;
   CHECK(error_key([&] { hybrid::trajectory_flow("", "x", t.mesh, v0, {}); }) == "solver.viscosity");
   hybrid::SolverOptions given;
   given.viscosity = 0.5;
   CHECK(hybrid::trajectory_flow("", "x", t.mesh, v0, given).flow.viscosity == 0.5);
+  // The solver drives its flow along +x: a first state at rest at the inflow, a flow along y and
+  // one towards -x are refused by the data's key, each saying so (a flow along y was reported as
+  // a mesh without inflow nodes).
+  std::vector<double> rest(v0.size(), 0.0), along_y(v0.size(), 0.0), backwards(v0.size(), 0.0);
+  for (int64_t v = 0; v < t.mesh.num_nodes(); ++v) along_y[v * 2 + 1] = 1.0, backwards[v * 2] = -1.0;
+  CHECK_THROWS_WITH(hybrid::trajectory_flow("", "x", t.mesh, rest, given), Catch::Contains("is at rest at its"));
+  CHECK_THROWS_WITH(hybrid::trajectory_flow("", "x", t.mesh, along_y, given),
+                    Catch::Contains("does not enter along +x") && Catch::Contains("mean |u_x| 0, mean |u_y| 1"));
+  CHECK_THROWS_WITH(hybrid::trajectory_flow("", "x", t.mesh, backwards, given),
+                    Catch::Contains("does not enter along +x") && Catch::Contains("fitted inflow peak -"));
+  for (const auto* state : {&rest, &along_y, &backwards})
+    CHECK(error_key([&] { hybrid::trajectory_flow("", "x", t.mesh, *state, given); }) == "data.dir");
   // The dataset's own inflow follows the parabola the solver imposes; a uniform inflow does not
   // (its least-squares parabola is off by about 0.3 of it in RMS).
   CHECK(flow.inflow_misfit < 0.02);
-  std::vector<double> uniform(t.mesh.num_nodes() * 2, 0.0);
-  for (int64_t v = 0; v < t.mesh.num_nodes(); ++v) uniform[v * 2] = 1.0;
   const hybrid::TrajectoryFlow off = hybrid::trajectory_flow("", "x", t.mesh, uniform, given);
   CHECK(off.inflow_misfit > 0.2);
   CHECK(off.inflow_misfit < 0.5);
   // The deck's viscosity over the stored one is logged as the deck's, not the dataset's.
   const std::string stored = io::DatasetReader(kDataDir, "test").deck_yaml();
   CHECK(hybrid::trajectory_flow(stored, "cfd test", t.mesh, v0, given).source ==
-        "solver.viscosity (the other settings from the tessera-cfd deck stored in cfd test)");
+        "solver.viscosity from this deck, the others from the tessera-cfd deck stored in cfd test");
+  // Each setting the deck overrides is named (refactor_every was counted among the stored ones).
+  hybrid::SolverOptions more = given;
+  more.refactor_every = 3;
+  CHECK(hybrid::trajectory_flow(stored, "cfd test", t.mesh, v0, more).source ==
+        "solver.viscosity, solver.refactor_every from this deck, the others from the tessera-cfd deck stored in "
+        "cfd test");
+  hybrid::SolverOptions tolerance;
+  tolerance.rtol = 1e-9;
+  CHECK(hybrid::trajectory_flow(stored, "cfd test", t.mesh, v0, tolerance).source ==
+        "solver.rtol from this deck, the others from the tessera-cfd deck stored in cfd test");
   // Another app's stored deck: none to take the fluid from. A tessera-cfd deck that does not
   // read is an error (it fell back to the defaults, a different solver, without a word).
   CHECK(error_key([&] { hybrid::trajectory_flow("import:\n  source: a.h5\n", "x", t.mesh, v0, {}); }) ==

@@ -35,12 +35,33 @@ std::vector<std::pair<int64_t, double>> inflow_shape(const mesh::Mesh& m, solver
 }  // namespace
 
 double fit_inflow_speed(const mesh::Mesh& m, const std::vector<double>& u, solvers::FlowConfig::Profile profile) {
-  double uf = 0, ff = 0;
-  for (const auto& [v, f] : inflow_shape(m, profile)) {
+  const auto shape = inflow_shape(m, profile);
+  if (shape.empty())
+    throw Error(
+        "the trajectory's mesh has no inflow nodes (type 4) to take the inflow from (for imported data, "
+        "re-import with node types: docs/import.md)",
+        "data.dir");
+  // The solver drives its flow along +x, with a profile across y (tessera-cfd's channel): data
+  // whose flow enters along y gave "no inflow nodes", its inflow nodes all at a y wall.
+  double uf = 0, ff = 0, along_x = 0, along_y = 0;
+  for (const auto& [v, f] : shape) {
     uf += u[v * 2] * f;
     ff += f * f;
+    along_x += std::abs(u[v * 2]);
+    along_y += std::abs(u[v * 2 + 1]);
   }
-  if (!(ff > 0)) throw Error("the trajectory's mesh has no inflow nodes (type 4) to take the inflow from", "data.dir");
+  const auto n = static_cast<double>(shape.size());
+  if (along_x == 0 && along_y == 0)
+    throw Error(cat("the trajectory's first state is at rest at its ", shape.size(),
+                    " inflow nodes: the solver's inflow speed is fitted to the first state's inflow, which a flow "
+                    "started from rest does not have yet (a time-dependent inflow is not supported)"),
+                "data.dir");
+  if (along_y > along_x || !(ff > 0) || !(uf > 0))
+    throw Error(cat("the trajectory's flow does not enter along +x (its ", shape.size(), " inflow nodes' mean |u_x| ",
+                    along_x / n, ", mean |u_y| ", along_y / n, ", fitted inflow peak ", ff > 0 ? uf / ff : 0.0,
+                    "): the hybrid's solver drives its flow along +x with a profile across y, as tessera-cfd's "
+                    "channel; rotate or mirror the data so that its flow runs along +x"),
+                "data.dir");
   return uf / ff;
 }
 
@@ -86,8 +107,13 @@ TrajectoryFlow trajectory_flow(const std::string& stored_deck, const std::string
   if (stored_flow(stored_deck, what, stored)) {
     t.flow = stored.flow;
     t.linear = stored.linear;
-    t.source = o.viscosity ? cat("solver.viscosity (the other settings from the tessera-cfd deck stored in ", what, ")")
-                           : cat("the tessera-cfd deck stored in ", what);
+    std::string given;  // the deck's overrides of the stored settings
+    for (const auto& [key, set] : {std::pair<const char*, bool>{"solver.viscosity", o.viscosity.has_value()},
+                                   {"solver.refactor_every", o.refactor_every.has_value()},
+                                   {"solver.rtol", o.rtol.has_value()}})
+      if (set) given += cat(given.empty() ? "" : ", ", key);
+    t.source = given.empty() ? cat("the tessera-cfd deck stored in ", what)
+                             : cat(given, " from this deck, the others from the tessera-cfd deck stored in ", what);
   } else if (!o.viscosity) {
     throw Error(cat(what, " stores no tessera-cfd deck to take the fluid from: set solver.viscosity"),
                 "solver.viscosity");

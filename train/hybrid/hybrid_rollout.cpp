@@ -121,7 +121,14 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
                           "(a divergence trigger, hybrid.trigger: divergence, hands over before that)"));
         solver.set_vertex_velocity(std::move(handed));
       }
-      solver.step(dt);
+      try {
+        solver.step(dt);
+      } catch (const Error& e) {
+        // Which step failed, and where its settings come from (the linear solver's: PETSc options).
+        throw Error(
+            cat("hybrid rollout: the solver's step ", s + 1, " (t = ", double(s + 1) * dt, ") failed: ", e.what()),
+            e.key().empty() ? "solver.petsc_options" : e.key());
+      }
       std::vector<double> u = solver.vertex_velocity();
       r.solver_seconds += since(t0);
       indicator = divergence_indicator(truth.mesh, u);
