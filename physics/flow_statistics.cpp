@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -28,10 +29,18 @@ at::Tensor random_vorticity(const PeriodicGrid& grid, const RandomVorticityOptio
   // A shell of radius k holds about 2πk modes and E(k) sums ½|û|² over it, so |û|² ∝ E(k)/k per
   // mode; with |ω̂| = k|û| that is |ω̂|² ∝ k E(k).
   const at::Tensor amplitude = at::sqrt(k * q.pow(4) * at::exp(-2 * q.square())) * grid.dealias_mask(f64);
+  // Field by field, each one's real then imaginary parts: field i is then the same for any batch
+  // of more than i fields. (All real parts, then all imaginary ones, made every field, the first
+  // too, depend on the batch: a rollout of 4 states did not contain the 2 of a rollout of 2; a
+  // review found it, 2026-12-07. A batch of one is drawn as before.)
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const at::Tensor re = at::normal(0.0, 1.0, {batch, n, n / 2 + 1}, gen, f64);
-  const at::Tensor im = at::normal(0.0, 1.0, {batch, n, n / 2 + 1}, gen, f64);
-  at::Tensor w = at::fft_irfft2(at::complex(re, im) * amplitude, at::IntArrayRef{n, n}, {-2, -1});
+  std::vector<at::Tensor> spectra;
+  for (int64_t b = 0; b < batch; ++b) {
+    const at::Tensor re = at::normal(0.0, 1.0, {n, n / 2 + 1}, gen, f64);
+    const at::Tensor im = at::normal(0.0, 1.0, {n, n / 2 + 1}, gen, f64);
+    spectra.push_back(at::complex(re, im));
+  }
+  at::Tensor w = at::fft_irfft2(at::stack(spectra) * amplitude, at::IntArrayRef{n, n}, {-2, -1});
   w = w - w.mean({-2, -1}, true);
   const at::Tensor rms = at::sqrt(w.square().mean({-2, -1}, true));
   return w * (o.rms / rms);

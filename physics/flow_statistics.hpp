@@ -21,7 +21,8 @@ struct RandomVorticityOptions {
 };
 
 // `batch` independent fields [batch, N, N], double on the CPU, from `seed` (same seed, same fields
-// on every machine: drawn by libtorch's CPU generator).
+// on every machine: drawn by libtorch's CPU generator). Field i depends on the seed and i alone
+// (the same in any batch of more than i fields).
 at::Tensor random_vorticity(const PeriodicGrid& grid, const RandomVorticityOptions& options, int64_t batch,
                             uint64_t seed);
 

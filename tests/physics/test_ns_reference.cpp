@@ -132,6 +132,12 @@ TEST_CASE("random vorticity: seeded, zero mean, the asked rms, resolved", "[phys
   const at::Tensor a = random_vorticity(grid, o, 3, 5), b = random_vorticity(grid, o, 3, 5);
   CHECK(at::equal(a, b));
   CHECK(!at::equal(a, random_vorticity(grid, o, 3, 6)));
+  // Field i depends on the seed and i alone: a batch of 2 is the first 2 of a batch of 3, and a
+  // batch of 1 the first (every field changed with the batch until 2026-12-07).
+  CHECK(at::equal(random_vorticity(grid, o, 2, 5), a.slice(0, 0, 2)));
+  // (one field's inverse FFT rounds otherwise than a batch's: equal to round-off)
+  CHECK(max_abs(random_vorticity(grid, o, 1, 5) - a.slice(0, 0, 1)) < 1e-12);
+  CHECK(max_abs(random_vorticity(grid, o, 1, 5) - a.slice(0, 1, 2)) > 0.1);
   CHECK(max_abs(a.mean({-2, -1})) < 1e-12);
   CHECK(max_abs(at::sqrt(a.square().mean({-2, -1})) - 3) < 1e-12);
   CHECK(max_abs(grid.dealias(a) - a) < 1e-12);

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -99,6 +100,32 @@ TEST_CASE("relative L2 error: the norm of the difference over the reference's, p
   // Leading dimensions are kept: [steps, batch, N, N] -> [steps, batch].
   CHECK(relative_l2(a.unsqueeze(0).expand({3, 2, 4, 4}), b.unsqueeze(0).expand({3, 2, 4, 4})).sizes() ==
         at::IntArrayRef{3, 2});
+  // More steps than one block (64): the blocks' results in order, as one pass gives them.
+  const at::Tensor many_a = at::randn({150, 2, 4, 4}, at::kDouble), many_b = at::randn({150, 2, 4, 4}, at::kDouble);
+  const at::Tensor whole = at::sqrt((many_a - many_b).square().sum({-2, -1}) / many_b.square().sum({-2, -1}));
+  CHECK(at::allclose(relative_l2(many_a, many_b), whole, 1e-14, 0));
+  // A blown-up fp32 state (|w| = 1e18, finite): its error is finite, 1e18 / 2 = 5e17 (in fp32
+  // the squares' sum overflowed to inf).
+  const at::Tensor huge = at::full({1, 4, 4}, 1e18, at::kFloat), two = at::full({1, 4, 4}, 2.0f, at::kFloat);
+  CHECK(relative_l2(huge, two)[0].item<double>() == Approx(5e17).epsilon(1e-6));
+}
+
+TEST_CASE("a rollout that blows up is named at its first bad steps", "[stagger]") {
+  // Six steps of two states: the error passes 10 at step 3 (a NaN error would count too) and the
+  // second state is not finite from step 5.
+  at::Tensor predicted = at::zeros({6, 2, 4, 4});
+  at::Tensor error = at::full({6, 2}, 0.5, at::kDouble);
+  CHECK(blow_up_warning(predicted, error, 0.05).empty());
+  error[2][1] = 11.0;
+  CHECK(blow_up_warning(predicted, error, 0.05) ==
+        "the model's rollout blew up: its relative error passes 10 at step 3 (t = 0.15); the errors and fields after "
+        "it are those of a diverged state (a model trained longer, or a shorter rollout.steps)");
+  predicted[4][1][2][2] = std::numeric_limits<float>::infinity();
+  CHECK_THAT(blow_up_warning(predicted, error, 0.05),
+             Catch::Contains("passes 10 at step 3 (t = 0.15), and its state is not finite from step 5 (t = 0.25)"));
+  error.fill_(0.5);
+  error[3][0] = std::nan("");
+  CHECK_THAT(blow_up_warning(predicted, error, 0.05), Catch::Contains("passes 10 at step 4"));
 }
 
 TEST_CASE("a range of the solver bank equals those solvers of the whole bank", "[stagger]") {

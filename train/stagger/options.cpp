@@ -223,6 +223,12 @@ StaggerOptions read_stagger_options(const io::Deck& d) {
     o.validate();
   } catch (const Error& e) {
     if (e.key().empty()) throw;
+    // The ratio of two keys is located at the one the deck gave: a --set stagger.dt was reported
+    // at stagger.reference_dt, which the deck did not have (a review found it).
+    if (e.key() == "stagger.reference_dt") {
+      if (!d.given("stagger.reference_dt")) d.fail("stagger.dt", e.what());
+      d.fail_pair("stagger.reference_dt", "stagger.dt", e.what());
+    }
     d.fail(e.key(), e.what());
   }
   return o;

@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "core/counted.hpp"
@@ -47,7 +49,38 @@ at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, con
 }
 
 at::Tensor relative_l2(const at::Tensor& a, const at::Tensor& b) {
-  return at::sqrt((a - b).square().sum({-2, -1}) / b.square().sum({-2, -1}));
+  // In fp64, a block of leading entries (steps) at a time: a blown-up fp32 state (|w| ~ 1e18)
+  // overflowed its squares' sum to inf, although the state itself was finite, and a rollout's
+  // states whole in fp64 would double its memory.
+  constexpr int64_t kBlock = 64;
+  if (a.dim() < 3 || a.size(0) <= kBlock) {
+    const at::Tensor a64 = a.to(at::kDouble), b64 = b.to(at::kDouble);
+    return at::sqrt((a64 - b64).square().sum({-2, -1}) / b64.square().sum({-2, -1}));
+  }
+  std::vector<at::Tensor> parts;
+  for (int64_t k = 0; k < a.size(0); k += kBlock) {
+    const int64_t end = std::min(a.size(0), k + kBlock);
+    parts.push_back(relative_l2(a.slice(0, k, end), b.slice(0, k, end)));
+  }
+  return at::cat(parts);
+}
+
+std::string blow_up_warning(const at::Tensor& predicted, const at::Tensor& error, double dt) {
+  const auto first = [](const at::Tensor& flags) {  // 1-based step of the first true flag, or 0
+    const at::Tensor at = flags.nonzero();
+    return at.numel() ? at[0][0].item<int64_t>() + 1 : int64_t{0};
+  };
+  const int64_t large = first((error > 10).logical_or(error.isnan()).any(1));
+  const int64_t broken = first(predicted.isfinite().flatten(1).all(1).logical_not());
+  if (!large && !broken) return "";
+  std::string where;
+  if (large) where = cat("its relative error passes 10 at step ", large, " (t = ", double(large) * dt, ")");
+  if (broken)
+    where += cat(large ? ", and its " : "its ", "state is not finite from step ", broken, " (t = ", double(broken) * dt,
+                 ")");
+  return cat("the model's rollout blew up: ", where,
+             "; the errors and fields after it are those of a diverged state (a model trained longer, or a shorter "
+             "rollout.steps)");
 }
 
 physics::SpectralVorticitySolver reference_solver(const StaggerOptions& o) {

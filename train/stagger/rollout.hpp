@@ -19,8 +19,14 @@ at::Tensor model_rollout(const StaggerModel& model, const at::Tensor& w0, int64_
 // advances by one per step.
 at::Tensor reference_rollout(const physics::SpectralVorticitySolver& solver, const at::Tensor& w0, int64_t steps,
                              double dt, core::Progress* progress = nullptr);
-// ‖a − b‖ / ‖b‖ per leading index of [..., N, N] fields (norms over the grid).
+// ‖a − b‖ / ‖b‖ per leading index, in fp64 (a blown-up fp32 state's squares overflow fp32).
 at::Tensor relative_l2(const at::Tensor& a, const at::Tensor& b);
+
+// "" for a rollout that stayed bounded; else a warning naming the first step where the relative
+// error (`error` [steps, states]) passes 10 (1000 %) or is NaN, and the first where a state of
+// `predicted` [steps, ...] is not finite. A rollout that blows up is a result, not an error, but
+// it ended with inf and NaN errors in the CSV, exit 0 and not a word (a review found it, 2026-12-07).
+std::string blow_up_warning(const at::Tensor& predicted, const at::Tensor& error, double dt);
 // The spectral reference solver of the model's physics.
 physics::SpectralVorticitySolver reference_solver(const StaggerOptions& options);
 
