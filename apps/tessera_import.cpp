@@ -97,18 +97,29 @@ static void run(apps::Context& ctx) {
                 "output.split");
   // A format given that the source's name contradicts (an .h5 read as a VTU series) most likely
   // is a slip: the reader's own error would not name import.format.
+  std::string contradicted;  // the format the name says, where import.format says another
   if (o.format != io::ForeignFormat::Auto) try {
-      if (const io::ForeignFormat by_name = io::detect_foreign_format(source); by_name != o.format)
+      if (const io::ForeignFormat by_name = io::detect_foreign_format(source); by_name != o.format) {
+        contradicted = io::foreign_format_name(by_name);
         ctx.log->warn("import.format is {}, but {} looks like {} by its name: read as {}",
-                      io::foreign_format_name(o.format), source, io::foreign_format_name(by_name),
-                      io::foreign_format_name(o.format));
+                      io::foreign_format_name(o.format), source, contradicted, io::foreign_format_name(o.format));
+      }
     } catch (const Error&) {  // a name that says nothing (or no file): the reader reports it
     }
   // One process reads and writes (steps 2-4); under mpirun the others learn whether it failed, so
   // that a bad input is one error line from rank 0 for every rank, not an aborted job.
   run_on_root(ctx.comm, [&] {
     // 2. Read the foreign dataset: every trajectory checked, node types read or inferred.
-    const io::ImportedDataset ds = io::read_foreign(source, o);
+    io::ImportedDataset ds;
+    try {
+      ds = io::read_foreign(source, o);
+    } catch (const Error& e) {
+      // The reader's error ("not a well-formed XML file") does not say why it read that way.
+      if (contradicted.empty()) throw;
+      throw Error(cat(e.what(), " (read as ", io::foreign_format_name(o.format),
+                      " by import.format; by its name it is ", contradicted, ")"),
+                  "import.format");
+    }
     // 3. Report what was found.
     describe(ds, o, *ctx.log);
     // 4. Write <dir>/<split>.h5, meta.json and <split>.import.yaml (atomically).

@@ -114,6 +114,21 @@ double dt_from_meta(const std::string& meta_path) {
   return x;
 }
 
+// The "trajectory_length" of meta.json; 0 when there is none (or it is not a whole number, which
+// nothing here reads: a doubt, not an error).
+int64_t length_from_meta(const std::string& meta_path) {
+  std::ifstream in(meta_path);
+  if (!in) return 0;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    const YAML::Node n = YAML::Load(ss.str());
+    if (n.IsMap() && n["trajectory_length"]) return n["trajectory_length"].as<int64_t>();
+  } catch (const YAML::Exception&) {
+  }
+  return 0;
+}
+
 }  // namespace
 
 ImportedDataset read_graph_physics(const std::string& path, const ImportOptions& o) {
@@ -146,6 +161,15 @@ ImportedDataset read_graph_physics(const std::string& path, const ImportOptions&
   settle_dt(
       d, o, [&] { return dt_from_meta(meta); }, meta,
       fs::exists(meta) ? cat(meta, " has no \"dt\"") : cat("no meta.json beside the file (", meta, ")"));
+  // A file shorter than its meta.json says is most often cut off (a copy or a download that
+  // stopped): it imported without a word (a review found it, 2026-12-07).
+  if (const int64_t length = length_from_meta(meta); length > 0 && !o.one_step)
+    for (const ImportedTrajectory& t : d.trajectories)
+      if (t.steps != length) {
+        d.warnings.push_back(cat(t.source, " has ", t.steps, " steps, but ", meta, " gives \"trajectory_length\": ",
+                                 length, t.steps < length ? " (a file cut off?)" : ""));
+        break;
+      }
   return d;
 }
 

@@ -68,7 +68,9 @@ struct XdmfData {
       if (it == files.end()) {
         if (!fs::exists(file))
           throw Error(
-              cat(file, ": file not found (", xmf, ": ", what, " names '", text, "', relative to the .xdmf's folder)"));
+              cat(file, ": file not found (", xmf, ": ", what, " names '", text,
+                  "', relative to the .xdmf's folder; meshio's TimeSeriesWriter writes it into the folder it ran "
+                  "in: move it beside the .xdmf)"));
         it = files.emplace(file, H5File::open_read(file)).first;
       }
       std::vector<hsize_t> stored;

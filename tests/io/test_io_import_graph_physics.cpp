@@ -57,6 +57,14 @@ TEST_CASE("graph-physics HDF5: per-step mesh, 3D velocity with zero z, pressure,
   fs::remove_all(dir);
   io::write_imported(d, o, dir, "valid");
   CHECK(io::DatasetReader(dir, "valid").meta().find("pressure") != nullptr);
+  // Its trajectories have the meta.json's length: no doubt. A longer length (a file cut off) is
+  // a warning naming both counts.
+  CHECK(d.warnings.empty());
+  std::ofstream(out + "/meta.json") << "{\"dt\": 0.02, \"trajectory_length\": 600}\n";
+  const io::ImportedDataset cut = io::read_graph_physics(path, o);
+  REQUIRE(cut.warnings.size() == 1);
+  CHECK_THAT(cut.warnings[0], Catch::Contains("has 3 steps, but") &&
+                                  Catch::Contains("meta.json gives \"trajectory_length\": 600 (a file cut off?)"));
   fs::remove(out + "/meta.json");
 }
 

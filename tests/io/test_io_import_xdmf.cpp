@@ -51,7 +51,8 @@ TEST_CASE("XDMF3 series: tessera's layout and meshio's xi:include layout", "[imp
     check_error([&] { io::read_foreign(out + "/xdmf_tessera/moved.xmf", o); },
                 "elsewhere/flow_mesh.h5: file not found (" + out +
                     "/xdmf_tessera/moved.xmf: step 0 (grid 'step_0') Geometry names 'elsewhere/flow_mesh.h5:/coords', "
-                    "relative to the .xdmf's folder)");
+                    "relative to the .xdmf's folder; meshio's TimeSeriesWriter writes it into the folder it ran in: "
+                    "move it beside the .xdmf)");
   }
   check_inferred(d.trajectories[0]);
 
