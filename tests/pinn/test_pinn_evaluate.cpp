@@ -110,9 +110,9 @@ TEST_CASE("a case checkpoint evaluated on other grids and past its final time", 
       CHECK(at::equal(same.predicted, own.predicted));
       CHECK(same.rel_l2 == own.rel_l2);
 
-      // On to 2T, 147 times as fine in t and twice in x: 64 x 2059 points, network and reference
-      // in three blocks of times; every 147th time and second x is a training point.
-      constexpr int64_t m = 147, nt = 14 * m + 1;
+      // On to 2T, 74 times as fine in t and twice in x: 64 x 1037 points, network and reference
+      // in two blocks of times (1024 and 13); every 74th time and second x is a training point.
+      constexpr int64_t m = 74, nt = 14 * m + 1;
       const Evaluation fine =
           evaluate(cat("pinn:\n  grid:\n    nx: 64\n    nt: ", nt, "\n  t_end: ", 2 * T, "\n"), name + "_fine");
       REQUIRE(fine.predicted.sizes() == at::IntArrayRef({nt, 64}));
