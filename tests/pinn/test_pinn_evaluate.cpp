@@ -14,6 +14,7 @@
 #include "io/deck.hpp"
 #include "io/schema.hpp"
 #include "tessera/config.hpp"
+#include "tests/error_key.hpp"
 #include "tests/test_paths.hpp"
 #include "train/family.hpp"
 #include "train/pinn/evaluation.hpp"
@@ -32,6 +33,7 @@
 using namespace tessera;
 using namespace tessera::train;
 using namespace tessera::train::pinn;
+using tessera::test::error_key;
 
 namespace {
 
@@ -52,17 +54,6 @@ std::vector<std::vector<double>> csv_rows(const std::string& path) {
 
 // ||a||_F / ||b||_F.
 double rel(const at::Tensor& a, const at::Tensor& b) { return (a.norm() / b.norm()).item<double>(); }
-
-// The key of the Error `work` throws ("" when it throws none).
-template <class Work>
-std::string error_key(Work&& work) {
-  try {
-    work();
-  } catch (const Error& e) {
-    return e.key();
-  }
-  return "";
-}
 
 }  // namespace
 
