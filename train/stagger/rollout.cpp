@@ -65,22 +65,31 @@ at::Tensor relative_l2(const at::Tensor& a, const at::Tensor& b) {
   return at::cat(parts);
 }
 
-std::string blow_up_warning(const at::Tensor& predicted, const at::Tensor& error, double dt) {
-  const auto first = [](const at::Tensor& flags) {  // 1-based step of the first true flag, or 0
+void BlowUp::update(const at::Tensor& predicted, const at::Tensor& error, int64_t before) {
+  const auto first = [&](const at::Tensor& flags) {  // 1-based step of the first true flag, or 0
     const at::Tensor at = flags.nonzero();
-    return at.numel() ? at[0][0].item<int64_t>() + 1 : int64_t{0};
+    return at.numel() ? before + at[0][0].item<int64_t>() + 1 : int64_t{0};
   };
-  const int64_t large = first((error > 10).logical_or(error.isnan()).any(1));
-  const int64_t broken = first(predicted.isfinite().flatten(1).all(1).logical_not());
-  if (!large && !broken) return "";
+  if (!large_) large_ = first((error > 10).logical_or(error.isnan()).any(1));
+  if (!broken_) broken_ = first(predicted.isfinite().flatten(1).all(1).logical_not());
+}
+
+std::string BlowUp::warning(double dt) const {
+  if (!large_ && !broken_) return "";
   std::string where;
-  if (large) where = cat("its relative error passes 10 at step ", large, " (t = ", double(large) * dt, ")");
-  if (broken)
-    where += cat(large ? ", and its " : "its ", "state is not finite from step ", broken, " (t = ", double(broken) * dt,
-                 ")");
+  if (large_) where = cat("its relative error passes 10 at step ", large_, " (t = ", double(large_) * dt, ")");
+  if (broken_)
+    where += cat(large_ ? ", and its " : "its ", "state is not finite from step ", broken_,
+                 " (t = ", double(broken_) * dt, ")");
   return cat("the model's rollout blew up: ", where,
              "; the errors and fields after it are those of a diverged state (a model trained longer, or a shorter "
              "rollout.steps)");
+}
+
+std::string blow_up_warning(const at::Tensor& predicted, const at::Tensor& error, double dt) {
+  BlowUp b;
+  b.update(predicted, error, 0);
+  return b.warning(dt);
 }
 
 physics::SpectralVorticitySolver reference_solver(const StaggerOptions& o) {

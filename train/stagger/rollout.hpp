@@ -27,6 +27,16 @@ at::Tensor relative_l2(const at::Tensor& a, const at::Tensor& b);
 // `predicted` [steps, ...] is not finite. A rollout that blows up is a result, not an error, but
 // it ended with inf and NaN errors in the CSV, exit 0 and not a word (a review found it, 2026-12-07).
 std::string blow_up_warning(const at::Tensor& predicted, const at::Tensor& error, double dt);
+// The same for a rollout seen a chunk of steps at a time.
+class BlowUp {
+ public:
+  // The chunk's states [n, ...] and errors [n, states], its first step being `before` + 1.
+  void update(const at::Tensor& predicted, const at::Tensor& error, int64_t before);
+  std::string warning(double dt) const;  // blow_up_warning's
+
+ private:
+  int64_t large_ = 0, broken_ = 0;  // 1-based steps, 0: none yet
+};
 // The spectral reference solver of the model's physics.
 physics::SpectralVorticitySolver reference_solver(const StaggerOptions& options);
 
