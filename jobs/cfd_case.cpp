@@ -127,12 +127,14 @@ void analyse(const CaseOptions& o, const History& h, int64_t nsteps, CaseResult&
   r.steps = nsteps;
   r.c_d = solvers::window_max(h.t, h.c_d, start);
   r.c_l = solvers::window_max(h.t, h.c_l, start);
-  r.strouhal = solvers::peak_frequency(h.t, h.c_l, start) * o.forces.reference_length / o.forces.reference_velocity;
+  std::string why;
+  r.strouhal =
+      solvers::peak_frequency(h.t, h.c_l, start, &why) * o.forces.reference_length / o.forces.reference_velocity;
   if (std::isnan(r.strouhal))
     log.warn(
-        "St not determined: c_L has fewer than 3 maxima after analysis.start = {} (a steady flow, or a window "
-        "shorter than two periods: raise time.end or lower analysis.start); the summary writes nan",
-        start);
+        "St not determined: c_L after analysis.start = {} has {} (a steady flow, a start-up transient, or a window "
+        "shorter than two periods: raise time.end or analysis.start); the summary writes nan",
+        start, why);
   r.mean_linear_iterations = double(h.linear_iterations) / std::max<int64_t>(nsteps, 1);
 }
 

@@ -90,6 +90,32 @@ double mean_edge_length(const Mesh& mesh) {
   return count ? sum / double(count) : 0.0;
 }
 
+Box inflow_extent(const Mesh& mesh) {
+  Box box;
+  if (mesh.dim != 2 || static_cast<int64_t>(mesh.node_type.size()) != mesh.num_nodes()) return box;
+  const int npc = nodes_per_cell(mesh.cell_type);
+  // Boundary edges: those of one cell alone.
+  std::unordered_map<uint64_t, int> cells_of;
+  const auto key = [](int64_t a, int64_t b) {
+    return (static_cast<uint64_t>(std::min(a, b)) << 32) | static_cast<uint64_t>(std::max(a, b));
+  };
+  for (int64_t c = 0; c < mesh.num_cells(); ++c)
+    for (int k = 0; k < npc; ++k) ++cells_of[key(mesh.cells[c * npc + k], mesh.cells[c * npc + (k + 1) % npc])];
+  for (const auto& [edge, count] : cells_of) {
+    if (count != 1) continue;
+    const int64_t a = static_cast<int64_t>(edge >> 32), b = static_cast<int64_t>(edge & 0xffffffffu);
+    const int32_t ta = mesh.node_type[a], tb = mesh.node_type[b];
+    if (std::min(ta, tb) != kInflow) continue;  // an inflow end, no normal one (wall 6 and outflow 5 rank above)
+    for (int64_t v : {a, b}) {
+      box.x0 = std::min(box.x0, mesh.coords[v * 2]);
+      box.x1 = std::max(box.x1, mesh.coords[v * 2]);
+      box.y0 = std::min(box.y0, mesh.coords[v * 2 + 1]);
+      box.y1 = std::max(box.y1, mesh.coords[v * 2 + 1]);
+    }
+  }
+  return box;
+}
+
 std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh) {
   std::map<int32_t, int64_t> counts;
   for (int32_t t : mesh.node_type) ++counts[t];

@@ -57,6 +57,15 @@ void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_t
 // mesh's length scale, which a model trained on meshes in one unit compares with another mesh's.
 double mean_edge_length(const Mesh& mesh);
 
+// The bounding box of a 2D mesh's inflow boundary: its boundary edges with an inflow node (type 4)
+// at an end and no node without a boundary type, their end points included (a channel's corners,
+// typed wall); x0 > x1 when it has none. Where the CFD solver and the hybrid take the inflow
+// profile's span from.
+struct Box {
+  double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
+};
+Box inflow_extent(const Mesh& mesh);
+
 // Counts nodes per type code.
 std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh);
 

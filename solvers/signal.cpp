@@ -1,7 +1,11 @@
 #include "solvers/signal.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+
+#include "core/error.hpp"
 
 namespace tessera::solvers {
 
@@ -36,10 +40,33 @@ double window_max(const std::vector<double>& t, const std::vector<double>& y, do
   return any ? best : std::numeric_limits<double>::quiet_NaN();
 }
 
-double peak_frequency(const std::vector<double>& t, const std::vector<double>& y, double start) {
-  auto peaks = find_peaks(t, y, start);
-  if (peaks.size() < 3) return std::numeric_limits<double>::quiet_NaN();
-  return (peaks.size() - 1) / (peaks.back().time - peaks.front().time);
+double peak_frequency(const std::vector<double>& t, const std::vector<double>& y, double start, std::string* why) {
+  const double none = std::numeric_limits<double>::quiet_NaN();
+  const auto say = [&](std::string reason) {
+    if (why) *why = std::move(reason);
+    return none;
+  };
+  const std::vector<Peak> peaks = find_peaks(t, y, start);
+  if (peaks.size() < 3) return say(cat("fewer than 3 maxima (", peaks.size(), ")"));
+  const double mean = (peaks.back().time - peaks.front().time) / double(peaks.size() - 1);
+  // Not a periodic signal (a reported frequency was that of a flow's start-up transient, or of a
+  // decaying oscillation of a steady flow; a review found both, 2026-12-07): the maxima must be
+  // evenly spaced and their height above the trough that follows must not die away.
+  for (size_t i = 1; i < peaks.size(); ++i)
+    if (const double gap = peaks[i].time - peaks[i - 1].time; std::abs(gap - mean) > 0.25 * mean)
+      return say(cat("its maxima are not evenly spaced (", gap, " between two, against ", mean, " on average)"));
+  std::vector<double> height;  // each maximum above the lowest sample before the next
+  size_t k = 0;
+  for (size_t i = 0; i + 1 < peaks.size(); ++i) {
+    while (k < t.size() && t[k] < peaks[i].time) ++k;
+    double trough = std::numeric_limits<double>::infinity();
+    for (size_t j = k; j < t.size() && t[j] <= peaks[i + 1].time; ++j) trough = std::min(trough, y[j]);
+    height.push_back(peaks[i].value - trough);
+  }
+  if (!(height.back() >= 0.5 * height.front()))
+    return say(cat("its oscillation dies away (its maxima stand ", height.front(), " then ", height.back(),
+                   " above the troughs after them)"));
+  return 1 / mean;
 }
 
 }  // namespace tessera::solvers

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -310,6 +311,64 @@ TEST_CASE("signal analysis: maxima and frequency of sampled sinusoids", "[cfd]")
   CHECK(std::isnan(solvers::peak_frequency(t, flat, 0.0)));
   CHECK(std::isnan(solvers::peak_frequency(t, y, t.back() - 1.5 / f)));
   CHECK(solvers::window_max(t, flat, 0.0) == 1.0);
+  // Not a sustained oscillation: one that dies away (a steady flow settling; St 0.247 was
+  // reported at Re 20) and maxima spaced unevenly (a start-up transient), each with its reason; a
+  // growing oscillation (shedding setting in) keeps its frequency.
+  std::vector<double> decaying, growing, uneven;
+  for (double tk : t) {
+    decaying.push_back(0.01 + std::exp(-tk) * std::sin(2 * M_PI * f * tk));
+    growing.push_back(std::exp(0.2 * tk) * std::sin(2 * M_PI * f * tk));
+    uneven.push_back(std::sin(2 * M_PI * f * tk * tk));  // a chirp: its maxima draw closer
+  }
+  std::string why;
+  CHECK(std::isnan(solvers::peak_frequency(t, decaying, 1.0, &why)));
+  CHECK_THAT(why, Catch::StartsWith("its oscillation dies away"));
+  CHECK(solvers::peak_frequency(t, growing, 1.0) == Approx(f).epsilon(1e-3));
+  CHECK(std::isnan(solvers::peak_frequency(t, uneven, 0.0, &why)));
+  CHECK_THAT(why, Catch::StartsWith("its maxima are not evenly spaced"));
+  CHECK(std::isnan(solvers::peak_frequency(t, flat, 0.0, &why)));
+  CHECK(why == "fewer than 3 maxima (0)");
+}
+
+TEST_CASE("the inflow is a channel's left end, its parabola over the inflow's own span", "[cfd]") {
+  solvers::PetscSession petsc;
+  const auto typed = [](std::map<std::string, int32_t> types) {
+    mesh::Mesh m = mesh::rectangle_grid(8, 8, 2.0, 1.0);
+    mesh::assign_node_types(m, types);
+    return m;
+  };
+  FlowConfig f;
+  f.viscosity = 0.1;
+  f.inflow_speed = 1.0;
+  // An inflow at the bottom got the parabola of the mesh's height, 0 at y = 0: no flow at all;
+  // one at the right end drove the flow out through it. Both ran without a word.
+  const mesh::Mesh bottom =
+      typed({{"bottom", mesh::kInflow}, {"top", mesh::kOutflow}, {"left", mesh::kWall}, {"right", mesh::kWall}});
+  CHECK_THROWS_WITH(NavierStokes(bottom, f),
+                    Catch::Contains("spans x 0 to 2 and y 0 to 0") && Catch::Contains("mesh's smallest x (0)"));
+  CHECK(error_key([&] { NavierStokes ns(bottom, f); }) == "mesh.groups");
+  const mesh::Mesh right =
+      typed({{"right", mesh::kInflow}, {"left", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  CHECK_THROWS_WITH(NavierStokes(right, f), Catch::Contains("spans x 2 to 2 and y 0 to 1"));
+  // An inlet on the upper half of the left end (a wall below, as at a backward-facing step): the
+  // parabola spans y 0.5 to 1, 0.75 U at y = 0.625 and U at 0.75 (the whole height's gave 0.9375
+  // and 0.75).
+  mesh::Mesh step =
+      typed({{"left", mesh::kInflow}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  for (int64_t v = 0; v < step.num_nodes(); ++v)
+    if (step.coords[v * 2] == 0 && step.coords[v * 2 + 1] <= 0.5) step.node_type[v] = mesh::kWall;
+  NavierStokes ns(step, f);
+  ns.solve_steady(1e-10, 30);
+  const std::vector<double> u = ns.vertex_velocity();
+  int checked = 0;
+  for (int64_t v = 0; v < step.num_nodes(); ++v) {
+    if (step.coords[v * 2] != 0) continue;
+    const double y = step.coords[v * 2 + 1];
+    const double expected = y > 0.5 && y < 1 ? 4 * (y - 0.5) * (1 - y) / 0.25 : 0.0;
+    CHECK(u[v * 2] == Approx(expected).margin(1e-12));
+    checked += y == 0.625 || y == 0.75;
+  }
+  CHECK(checked == 2);
 }
 
 TEST_CASE("bad input and failures give clear errors", "[cfd]") {

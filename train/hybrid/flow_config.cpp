@@ -17,12 +17,9 @@ namespace {
 
 // The profile's shape (peak 1) at each inflow node: {node, shape} pairs.
 std::vector<std::pair<int64_t, double>> inflow_shape(const mesh::Mesh& m, solvers::FlowConfig::Profile profile) {
-  double ymin = 1e300, ymax = -1e300;
-  for (int64_t v = 0; v < m.num_nodes(); ++v) {
-    ymin = std::min(ymin, m.coords[v * 2 + 1]);
-    ymax = std::max(ymax, m.coords[v * 2 + 1]);
-  }
-  const double h = ymax - ymin;
+  // Over the inflow's own span, as the solver's (solvers/navier_stokes.cpp).
+  const mesh::Box in = mesh::inflow_extent(m);
+  const double ymin = in.y0, h = in.y1 - in.y0;
   std::vector<std::pair<int64_t, double>> out;
   for (int64_t v = 0; v < m.num_nodes(); ++v) {
     if (m.node_type[v] != mesh::kInflow) continue;
