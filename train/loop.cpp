@@ -333,6 +333,15 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
                                   ": nothing to train (its files are left as they are)"));
     return;
   }
+  // A run that stopped early stops again: resumed, it trained on and replaced the model it had
+  // selected (an early-stopped GNNPipe run went from epoch 98 to 105, 117, 125 over three resumes,
+  // each with another selected.pt; a review found it, 2026-12-07).
+  if (learner.steps_done() > 0)
+    if (const std::string why = learner.stop_reason(); !why.empty()) {
+      core::log_warn(log.get(), cat("the checkpoint at step ", learner.steps_done(), " had stopped early (", why,
+                                    "): nothing to train (its files are left as they are)"));
+      return;
+    }
   core::Progress progress(log, "train", o.steps, 10.0, comm.root() && core::Progress::is_terminal());
   // Counted from the resumed step, as validation and metrics.csv count (a resume at 10 of 20 said
   // "train 1/10" beside "validation at step 11").

@@ -39,7 +39,8 @@ class Learner {
   // validation data return none; rank 0 alone writes metrics.csv (it must hold the figures).
   virtual std::vector<Metric> validate() = 0;
   // Early stopping: after a validation, a non-empty reason ends training there (the same on
-  // every rank). The loop logs it, then writes the final checkpoint as usual.
+  // every rank). The loop logs it, then writes the final checkpoint as usual. Asked also of a
+  // resumed learner before its first step: a run that had stopped early has nothing to train.
   virtual std::string stop_reason() const { return {}; }
   // Writes a checkpoint from which training resumes exactly (collective; rank 0 writes).
   virtual void save(const std::string& path) const = 0;
