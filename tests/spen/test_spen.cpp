@@ -345,6 +345,25 @@ TEST_CASE("graph-level outputs are invariant under a global node permutation", "
     }
 }
 
+TEST_CASE("a TU folder without node labels is refused with node_features: labels", "[spen]") {
+  // It trained on constant features without a word, its checkpoint saying labels.
+  io::TuDataset ds = small_dataset();
+  REQUIRE(ds.num_node_labels > 0);
+  ds.num_node_labels = 0;
+  for (auto& g : ds.graphs) g.node_labels.clear();
+  train::spen::GraphClassifierOptions o;
+  o.tu_dir = "data/NOLABELS";
+  CHECK_THROWS_WITH(train::spen::prepare(ds, o), Catch::Contains("data/NOLABELS: has no node labels") &&
+                                                     Catch::Contains("spen.data.node_features: constant"));
+  try {
+    train::spen::prepare(ds, o);
+  } catch (const Error& e) {
+    CHECK(e.key() == "spen.data.node_features");
+  }
+  o.constant_features = true;
+  CHECK(train::spen::prepare(ds, o).node_in == 1);
+}
+
 TEST_CASE("SPEN with k >= diameter equals the global 2-IGN", "[spen][gnn]") {
   const io::TuDataset ds = small_dataset();
   train::spen::GraphClassifierOptions so, io;

@@ -21,6 +21,13 @@ PreparedData prepare(const io::TuDataset& ds, const GraphClassifierOptions& o) {
   PreparedData p;
   p.name = ds.name;
   p.num_classes = ds.num_classes();
+  // A TU folder without its node labels, read with node_features: labels, trained on constant
+  // features without a word while its checkpoint said labels (a review found it, 2026-12-07).
+  if (!o.constant_features && o.source == "tu" && ds.num_node_labels == 0)
+    throw Error(cat(o.tu_dir, ": has no node labels (", ds.name,
+                    "_node_labels.txt), and spen.data.node_features is labels; train on the graphs' structure alone "
+                    "with spen.data.node_features: constant"),
+                "spen.data.node_features");
   const bool labels = !o.constant_features && ds.num_node_labels > 0;
   const bool edge_labels = !o.constant_features && ds.num_edge_labels > 0;
   const int64_t L = labels ? ds.num_node_labels : 0, E = edge_labels ? ds.num_edge_labels : 0;
