@@ -28,9 +28,15 @@ NodeDataset read_planetoid(const std::string& path) {
     if (!std::isfinite(d.x[i]))
       throw Error(cat(path, ": x holds ", d.x[i], " at node ", int64_t(i) / d.num_features, ", feature ",
                       int64_t(i) % d.num_features, "; expected finite features"));  // x has values: features > 0
-  d.y = f.read<int64_t>("y", &dims);
+  // Read as numbers, whatever their stored type: HDF5's conversion of a float y to integers
+  // truncated 3.5 to 3 without a word (a review found it, 2026-12-07).
+  const std::vector<double> y = f.read<double>("y", &dims);
   if (dims.size() != 1 || static_cast<int64_t>(dims[0]) != d.num_nodes)
     throw Error(cat(path, ": y must be [", d.num_nodes, "]"));
+  for (size_t i = 0; i < y.size(); ++i)
+    if (!(std::floor(y[i]) == y[i]) || std::abs(y[i]) > 9.0e15)
+      throw Error(cat(path, ": y holds ", y[i], " at node ", i, "; expected whole class indices (or -1)"));
+  d.y.assign(y.begin(), y.end());
   // Labels are class indices: at most one class per node (a damaged file held 2^63 - 1, found by
   // fuzz_planetoid, and the class count label + 1 overflowed); -1 marks an unlabelled node, which
   // no mask may select (checked below).

@@ -453,4 +453,22 @@ TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hd
                     Catch::EndsWith("val_mask selects node 2, which is unlabelled (y = -1)"));
   CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_bad_label.h5", 1, 0, {0, 1, -2})),
                     Catch::Contains("y holds label -2; expected class indices 0 to 2, or -1 for an unlabelled node"));
+  // A float y: its labels are whole numbers or refused (3.5 was truncated to 3 without a word).
+  const std::string floats = h5_out + "/planetoid_float_y.h5";
+  {
+    std::filesystem::remove(floats);
+    io::H5File f = io::H5File::create(floats);
+    const std::vector<float> x{1, 0, 1, 1, 0, 1};
+    const std::vector<double> y{0, 1.5, 0};
+    const std::vector<int64_t> edges{0, 1, 1, 2};
+    const std::vector<uint8_t> mask{1, 0, 0};
+    f.write("x", {3, 2}, x.data());
+    f.write("y", {3}, y.data());
+    f.write("edge_index", {2, 2}, edges.data());
+    for (const char* m : {"train_mask", "val_mask", "test_mask"}) f.write(m, {3}, mask.data());
+    f.close();
+  }
+  CHECK_THROWS_WITH(
+      io::read_planetoid(floats),
+      Catch::EndsWith("planetoid_float_y.h5: y holds 1.5 at node 1; expected whole class indices (or -1)"));
 }
