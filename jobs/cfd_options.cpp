@@ -5,6 +5,7 @@
 #include "io/deck.hpp"
 #include "jobs/flow_sample.hpp"
 #include "mesh/gmsh_io.hpp"
+#include "solvers/petsc_session.hpp"
 #include "tessera/config.hpp"
 
 namespace tessera::jobs {
@@ -57,10 +58,13 @@ void add_case_keys(io::Schema& s) {
   s.add("analysis.start", io::KeyType::Float, "0", "transient: maxima and the Strouhal number use t >= this").min = 0;
   s.section("solver", "linear solver");
   s.add("solver.petsc_options", io::KeyType::String, "",
-        "PETSc options (default -ksp_type preonly -pc_type lu -pc_factor_mat_solver_type mumps); "
+        "PETSc options (default -pc_type lu -pc_factor_mat_solver_type mumps, with -ksp_type preonly where "
+        "solver.refactor_every is 1, else gmres); "
         "command-line PETSc options override these");
   s.add("solver.refactor_every", io::KeyType::Int, "5",
-        "transient: rebuild the LU factors every this many steps, GMRES on the stale factors in between")
+        "rebuild the LU factors every this many time steps, GMRES on the stale factors in between; 1: a direct "
+        "solve (preonly). Steady runs refactor at every Picard iteration: there 1 is a direct solve, more GMRES on "
+        "fresh factors")
       .min = 1;
   positive(s.add("solver.rtol", io::KeyType::Float, "1e-8", "Krylov solves stop at residual norm <= rtol * |rhs|"));
   s.add("solver.curved_boundaries", io::KeyType::Bool, "true",
@@ -112,6 +116,8 @@ JobOptions job_options(const io::Deck& d) {
   JobOptions j;
   j.kind = d.get_string("job") == "dataset" ? JobOptions::Kind::Dataset : JobOptions::Kind::Case;
   j.petsc_options = d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "";
+  if (const std::string problem = solvers::petsc_options_problem(j.petsc_options); !problem.empty())
+    d.fail("solver.petsc_options", problem);
   return j;
 }
 

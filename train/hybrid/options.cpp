@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "io/deck.hpp"
+#include "solvers/petsc_session.hpp"
 #include "train/family.hpp"
 
 namespace tessera::train::hybrid {
@@ -84,6 +85,8 @@ HybridOptions hybrid_options(const io::Deck& d) {
     d.fail(e.key(), e.what());
   }
   o.solver.petsc_options = d.has("solver.petsc_options") ? d.get_string("solver.petsc_options") : "";
+  if (const std::string problem = solvers::petsc_options_problem(o.solver.petsc_options); !problem.empty())
+    d.fail("solver.petsc_options", problem);
   if (d.has("solver.viscosity")) o.solver.viscosity = d.get_float("solver.viscosity");
   if (d.has("solver.refactor_every")) o.solver.refactor_every = d.get_int32("solver.refactor_every");
   if (d.has("solver.rtol")) o.solver.rtol = d.get_float("solver.rtol");
