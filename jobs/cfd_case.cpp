@@ -89,8 +89,10 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput&
     return info;
   } catch (const Error& e) {
     out.flush_table(/*collective=*/false);  // the step may have failed on this rank alone
-    throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(), "; results up to step ", k - 1, " are in ",
-                    out.base(), "_forces.csv"));
+    // At the first step there are none ("results up to step 0" named a file with its header alone).
+    throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(),
+                    k > 1 ? cat("; results up to step ", k - 1, " are in ", out.base(), "_forces.csv") : std::string()),
+                e.key());
   }
 }
 

@@ -73,7 +73,8 @@ void add_case_keys(io::Schema& s) {
   s.section("output", "what is written, and where");
   s.add("output.dir", io::KeyType::String, "out/cfd", "output directory (relative to the working directory)");
   s.add("output.name", io::KeyType::String, "flow", "base name of the output files");
-  s.add("output.every", io::KeyType::Int, "0", "transient: write fields every this many steps; 0: the last step only")
+  s.add("output.every", io::KeyType::Int, "0",
+        "transient: write fields every this many steps (and at t = 0 and the end); 0: at t = 0 and the end only")
       .min = 0;
   s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3)");
   s.add("output.vtu", io::KeyType::Bool, "false", "write <name>.pvd + <name>_<k>.vtu (VTK XML)");
