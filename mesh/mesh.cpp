@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <unordered_map>
 
 #include "core/error.hpp"
@@ -136,6 +137,30 @@ std::vector<char> triangle_boundary_nodes(int64_t nodes, const std::vector<Index
     if (count == 1) on[key / nodes] = on[key % nodes] = 1;
   return on;
 }
+std::vector<char> boundary_nodes(const Mesh& mesh) {
+  if (mesh.cell_type == CellType::Triangle) return triangle_boundary_nodes(mesh.num_nodes(), mesh.cells);
+  const int npc = nodes_per_cell(mesh.cell_type);
+  // Facets as sorted node lists: a quad's 4 edges, a tetrahedron's 4 faces.
+  std::vector<std::vector<int>> local;
+  if (mesh.cell_type == CellType::Tetrahedron)
+    local = {{0, 1, 2}, {0, 1, 3}, {0, 2, 3}, {1, 2, 3}};
+  else
+    for (int k = 0; k < npc; ++k) local.push_back({k, (k + 1) % npc});
+  std::map<std::vector<int64_t>, int> cells_of;
+  for (int64_t c = 0; c < mesh.num_cells(); ++c)
+    for (const auto& f : local) {
+      std::vector<int64_t> facet;
+      for (int k : f) facet.push_back(mesh.cells[c * npc + k]);
+      std::sort(facet.begin(), facet.end());
+      ++cells_of[facet];
+    }
+  std::vector<char> on(mesh.num_nodes(), 0);
+  for (const auto& [facet, count] : cells_of)
+    if (count == 1)
+      for (int64_t v : facet) on[v] = 1;
+  return on;
+}
+
 template std::vector<char> triangle_boundary_nodes(int64_t, const std::vector<int32_t>&);
 template std::vector<char> triangle_boundary_nodes(int64_t, const std::vector<int64_t>&);
 

@@ -74,5 +74,8 @@ std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh);
 // Index: int32_t (foreign data as read) or int64_t (Mesh::cells).
 template <class Index>
 std::vector<char> triangle_boundary_nodes(int64_t nodes, const std::vector<Index>& triangles);
+// The same for any mesh: nodes on a facet of exactly one cell (a triangle's or quad's edge, a
+// tetrahedron's face).
+std::vector<char> boundary_nodes(const Mesh& mesh);
 
 }  // namespace tessera::mesh

@@ -411,3 +411,28 @@ TEST_CASE("a mesh as bytes and back keeps every member; short bytes are refused"
     CHECK_THROWS_WITH(mesh::mesh_from_bytes(bytes.substr(0, bytes.size() - 3)), Catch::Contains("truncated"));
   }
 }
+
+TEST_CASE("boundary nodes of quads and tetrahedra: on a facet of one cell", "[mesh]") {
+  // 2 x 2 quads: the middle node is the only interior one.
+  mesh::Mesh q;
+  q.cell_type = mesh::CellType::Quad;
+  for (int j = 0; j < 3; ++j)
+    for (int i = 0; i < 3; ++i) q.coords.insert(q.coords.end(), {double(i), double(j)});
+  for (int j = 0; j < 2; ++j)
+    for (int i = 0; i < 2; ++i) {
+      const int64_t a = j * 3 + i;
+      q.cells.insert(q.cells.end(), {a, a + 1, a + 4, a + 3});
+    }
+  std::vector<char> on = mesh::boundary_nodes(q);
+  for (int v = 0; v < 9; ++v) CHECK(on[v] == (v == 4 ? 0 : 1));
+  // An octahedron of 8 tetrahedra around its centre (node 6): the centre is interior.
+  mesh::Mesh t;
+  t.dim = 3;
+  t.cell_type = mesh::CellType::Tetrahedron;
+  t.coords = {1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0};
+  for (int64_t x : {0, 1})
+    for (int64_t y : {2, 3})
+      for (int64_t z : {4, 5}) t.cells.insert(t.cells.end(), {x, y, z, 6});
+  on = mesh::boundary_nodes(t);
+  for (int v = 0; v < 7; ++v) CHECK(on[v] == (v == 6 ? 0 : 1));
+}
