@@ -89,15 +89,20 @@ Raw read_gp_group(const H5File& f, const std::string& group, const ImportOptions
   return r;
 }
 
-// The "dt" of meta.json; 0 when there is no meta.json or it has no "dt".
-double dt_from_meta(const std::string& meta_path) {
+// meta.json (JSON is YAML) as a node; a null node when there is no file. Throws YAML::Exception.
+YAML::Node load_meta(const std::string& meta_path) {
   std::ifstream in(meta_path);
-  if (!in) return 0;
+  if (!in) return {};
   std::stringstream ss;
   ss << in.rdbuf();
+  return YAML::Load(ss.str());
+}
+
+// The "dt" of meta.json; 0 when there is no meta.json or it has no "dt".
+double dt_from_meta(const std::string& meta_path) {
   YAML::Node dt;
   try {
-    const YAML::Node n = YAML::Load(ss.str());
+    const YAML::Node n = load_meta(meta_path);
     if (!n.IsMap() || !n["dt"]) return 0;
     dt = n["dt"];
   } catch (const YAML::Exception& e) {
@@ -117,12 +122,8 @@ double dt_from_meta(const std::string& meta_path) {
 // The "trajectory_length" of meta.json; 0 when there is none (or it is not a whole number, which
 // nothing here reads: a doubt, not an error).
 int64_t length_from_meta(const std::string& meta_path) {
-  std::ifstream in(meta_path);
-  if (!in) return 0;
-  std::stringstream ss;
-  ss << in.rdbuf();
   try {
-    const YAML::Node n = YAML::Load(ss.str());
+    const YAML::Node n = load_meta(meta_path);
     if (n.IsMap() && n["trajectory_length"]) return n["trajectory_length"].as<int64_t>();
   } catch (const YAML::Exception&) {
   }

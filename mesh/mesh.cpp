@@ -1,6 +1,7 @@
 #include "mesh/mesh.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <unordered_map>
@@ -94,19 +95,9 @@ double mean_edge_length(const Mesh& mesh) {
 Box inflow_extent(const Mesh& mesh) {
   Box box;
   if (mesh.dim != 2 || static_cast<int64_t>(mesh.node_type.size()) != mesh.num_nodes()) return box;
-  const int npc = nodes_per_cell(mesh.cell_type);
-  // Boundary edges: those of one cell alone.
-  std::unordered_map<uint64_t, int> cells_of;
-  const auto key = [](int64_t a, int64_t b) {
-    return (static_cast<uint64_t>(std::min(a, b)) << 32) | static_cast<uint64_t>(std::max(a, b));
-  };
-  for (int64_t c = 0; c < mesh.num_cells(); ++c)
-    for (int k = 0; k < npc; ++k) ++cells_of[key(mesh.cells[c * npc + k], mesh.cells[c * npc + (k + 1) % npc])];
-  for (const auto& [edge, count] : cells_of) {
-    if (count != 1) continue;
-    const int64_t a = static_cast<int64_t>(edge >> 32), b = static_cast<int64_t>(edge & 0xffffffffu);
-    const int32_t ta = mesh.node_type[a], tb = mesh.node_type[b];
-    if (std::min(ta, tb) != kInflow) continue;  // an inflow end, no normal one (wall 6 and outflow 5 rank above)
+  for (const auto& [a, b] : boundary_edges(mesh.num_nodes(), mesh.cells, nodes_per_cell(mesh.cell_type))) {
+    // An inflow end and no normal one (wall 6 and outflow 5 rank above inflow 4).
+    if (std::min(mesh.node_type[a], mesh.node_type[b]) != kInflow) continue;
     for (int64_t v : {a, b}) {
       box.x0 = std::min(box.x0, mesh.coords[v * 2]);
       box.x1 = std::max(box.x1, mesh.coords[v * 2]);
@@ -124,43 +115,52 @@ std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh) {
 }
 
 template <class Index>
-std::vector<char> triangle_boundary_nodes(int64_t nodes, const std::vector<Index>& triangles) {
-  std::unordered_map<int64_t, int> edges;  // triangles per edge, keyed a * nodes + b with a < b
-  for (size_t c = 0; c + 2 < triangles.size(); c += 3)
-    for (int k = 0; k < 3; ++k) {
-      int64_t a = triangles[c + k], b = triangles[c + (k + 1) % 3];
+std::vector<std::pair<int64_t, int64_t>> boundary_edges(int64_t nodes, const std::vector<Index>& cells,
+                                                        int nodes_per_cell) {
+  std::unordered_map<int64_t, int> edges;  // cells per edge, keyed a * nodes + b with a < b
+  for (size_t c = 0; c + nodes_per_cell <= cells.size(); c += nodes_per_cell)
+    for (int k = 0; k < nodes_per_cell; ++k) {
+      int64_t a = cells[c + k], b = cells[c + (k + 1) % nodes_per_cell];
       if (a > b) std::swap(a, b);
       ++edges[a * nodes + b];
     }
-  std::vector<char> on(nodes, 0);
+  std::vector<std::pair<int64_t, int64_t>> out;
   for (const auto& [key, count] : edges)
-    if (count == 1) on[key / nodes] = on[key % nodes] = 1;
-  return on;
+    if (count == 1) out.emplace_back(key / nodes, key % nodes);
+  return out;
 }
-std::vector<char> boundary_nodes(const Mesh& mesh) {
-  if (mesh.cell_type == CellType::Triangle) return triangle_boundary_nodes(mesh.num_nodes(), mesh.cells);
-  const int npc = nodes_per_cell(mesh.cell_type);
-  // Facets as sorted node lists: a quad's 4 edges, a tetrahedron's 4 faces.
-  std::vector<std::vector<int>> local;
-  if (mesh.cell_type == CellType::Tetrahedron)
-    local = {{0, 1, 2}, {0, 1, 3}, {0, 2, 3}, {1, 2, 3}};
-  else
-    for (int k = 0; k < npc; ++k) local.push_back({k, (k + 1) % npc});
-  std::map<std::vector<int64_t>, int> cells_of;
-  for (int64_t c = 0; c < mesh.num_cells(); ++c)
-    for (const auto& f : local) {
-      std::vector<int64_t> facet;
-      for (int k : f) facet.push_back(mesh.cells[c * npc + k]);
-      std::sort(facet.begin(), facet.end());
-      ++cells_of[facet];
-    }
-  std::vector<char> on(mesh.num_nodes(), 0);
-  for (const auto& [facet, count] : cells_of)
-    if (count == 1)
-      for (int64_t v : facet) on[v] = 1;
+
+template <class Index>
+std::vector<char> triangle_boundary_nodes(int64_t nodes, const std::vector<Index>& triangles) {
+  std::vector<char> on(nodes, 0);
+  for (const auto& [a, b] : boundary_edges(nodes, triangles, 3)) on[a] = on[b] = 1;
   return on;
 }
 
+std::vector<char> boundary_nodes(const Mesh& mesh) {
+  const int npc = nodes_per_cell(mesh.cell_type);
+  std::vector<char> on(mesh.num_nodes(), 0);
+  if (mesh.cell_type != CellType::Tetrahedron) {  // 2D cells: their edges
+    for (const auto& [a, b] : boundary_edges(mesh.num_nodes(), mesh.cells, npc)) on[a] = on[b] = 1;
+    return on;
+  }
+  // A tetrahedron's 4 faces, as sorted node triples.
+  std::map<std::array<int64_t, 3>, int> cells_of;
+  for (int64_t c = 0; c < mesh.num_cells(); ++c)
+    for (const auto& f : {std::array<int, 3>{0, 1, 2}, {0, 1, 3}, {0, 2, 3}, {1, 2, 3}}) {
+      std::array<int64_t, 3> face;
+      for (int k = 0; k < 3; ++k) face[k] = mesh.cells[c * npc + f[k]];
+      std::sort(face.begin(), face.end());
+      ++cells_of[face];
+    }
+  for (const auto& [face, count] : cells_of)
+    if (count == 1)
+      for (int64_t v : face) on[v] = 1;
+  return on;
+}
+
+template std::vector<std::pair<int64_t, int64_t>> boundary_edges(int64_t, const std::vector<int32_t>&, int);
+template std::vector<std::pair<int64_t, int64_t>> boundary_edges(int64_t, const std::vector<int64_t>&, int);
 template std::vector<char> triangle_boundary_nodes(int64_t, const std::vector<int32_t>&);
 template std::vector<char> triangle_boundary_nodes(int64_t, const std::vector<int64_t>&);
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tessera::mesh {
@@ -74,6 +75,11 @@ std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh);
 // Index: int32_t (foreign data as read) or int64_t (Mesh::cells).
 template <class Index>
 std::vector<char> triangle_boundary_nodes(int64_t nodes, const std::vector<Index>& triangles);
+// The edges (a, b), a < b, of a 2D mesh's cells (`nodes_per_cell` 3: triangles, 4: quads, their
+// nodes in cyclic order) that belong to one cell alone: what the two functions around it build on.
+template <class Index>
+std::vector<std::pair<int64_t, int64_t>> boundary_edges(int64_t nodes, const std::vector<Index>& cells,
+                                                        int nodes_per_cell);
 // The same for any mesh: nodes on a facet of exactly one cell (a triangle's or quad's edge, a
 // tetrahedron's face).
 std::vector<char> boundary_nodes(const Mesh& mesh);

@@ -100,7 +100,7 @@ TEST_CASE("relative L2 error: the norm of the difference over the reference's, p
   // Leading dimensions are kept: [steps, batch, N, N] -> [steps, batch].
   CHECK(relative_l2(a.unsqueeze(0).expand({3, 2, 4, 4}), b.unsqueeze(0).expand({3, 2, 4, 4})).sizes() ==
         at::IntArrayRef{3, 2});
-  // More steps than one block (64): the blocks' results in order, as one pass gives them.
+  // Many steps at once, as the formula gives them.
   const at::Tensor many_a = at::randn({150, 2, 4, 4}, at::kDouble), many_b = at::randn({150, 2, 4, 4}, at::kDouble);
   const at::Tensor whole = at::sqrt((many_a - many_b).square().sum({-2, -1}) / many_b.square().sum({-2, -1}));
   CHECK(at::allclose(relative_l2(many_a, many_b), whole, 1e-14, 0));

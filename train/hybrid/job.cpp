@@ -83,8 +83,9 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   // A divergence threshold the data's own states exceed rejects every surrogate step: the level
   // of the solver's vertex fields depends on the mesh (0.086 on the example's, 0.18 on a coarser
   // one, where the default 0.1 made the hybrid the solver alone, 1.7 times slower, unwarned).
+  const std::vector<double> v0 = first_state(t);
   if (const Schedule& sc = o.schedule; sc.trigger == Trigger::Divergence) {
-    const double level = divergence_indicator(t.mesh, first_state(t));
+    const double level = divergence_indicator(t.mesh, v0);
     if (!(sc.threshold > level))
       core::log_warn(log.get(), cat("hybrid.threshold ", sc.threshold, " is not above the divergence indicator of ",
                                     what, "'s first state (", core::sig3(level),
@@ -92,8 +93,7 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
                                     "be rejected; set it above that level (docs/hybrid.md: about 1.2 times it)"));
   }
   // The solver, with the data's fluid and inflow.
-  const TrajectoryFlow flow =
-      trajectory_flow(source.deck_yaml, cat(dir, "/", o.split, ".h5"), t.mesh, first_state(t), o.solver);
+  const TrajectoryFlow flow = trajectory_flow(source.deck_yaml, cat(dir, "/", o.split, ".h5"), t.mesh, v0, o.solver);
   core::log_info(log.get(), cat("solver: viscosity ", flow.flow.viscosity, " (settings: ", flow.source,
                                 "); inflow peak ", flow.flow.inflow_speed, " fitted to the data; ", t.mesh.num_nodes(),
                                 " nodes, ", core::counted(comm.size(), "rank", "ranks")));

@@ -122,13 +122,9 @@ Evaluation run_pinn_evaluation(const PinnEvaluationOptions& e, const Comm& comm,
     // extrapolated by it: an fp32 network evaluates at times rounded to fp32 (about 1e-7 relative),
     // which put a training's last time past itself (0.1 as 0.10000000149).
     std::vector<double> nominal(static_cast<size_t>(nt));
-    std::vector<char> past(static_cast<size_t>(nt));
-    for (int64_t n = 0; n < nt; ++n) {
-      nominal[n] = t_end * double(n) / double(nt - 1);
-      past[n] = nominal[n] > trained_T * (1 + 1e-12);
-    }
-    const at::Tensor beyond = at::tensor(std::vector<int64_t>(past.begin(), past.end())).to(at::kBool),
-                     trained = beyond.logical_not();
+    for (int64_t n = 0; n < nt; ++n) nominal[n] = t_end * double(n) / double(nt - 1);
+    const at::Tensor beyond = at::tensor(nominal, at::kDouble) > trained_T * (1 + 1e-12), trained = ~beyond;
+    const auto past = beyond.accessor<bool, 1>();
     const bool extrapolates = beyond.any().item<bool>();
     std::string csv = "t,rel_l2,max_abs_error,extrapolated\n";
     io::PlotSeries inside{"t <= T of the training", {}, {}}, outside{"t > T (extrapolated)", {}, {}};

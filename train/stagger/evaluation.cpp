@@ -72,14 +72,9 @@ void write_snapshots(const std::string& path, const at::Tensor& predicted, const
   io::write_panels_png(path, panels, static_cast<int64_t>(steps.size()), zoom, zoom, 6);
 }
 
-// ½ mean(ω²) per step, averaged over the states: in fp64 a block of steps at a time, as
-// relative_l2 (a blown-up fp32 state's squares overflow).
-at::Tensor mean_enstrophy(const at::Tensor& w) {
-  std::vector<at::Tensor> parts;
-  for (int64_t k = 0; k < w.size(0); k += 64)
-    parts.push_back(physics::enstrophy(w.slice(0, k, std::min(w.size(0), k + 64)).to(at::kDouble)).mean(1));
-  return at::cat(parts);
-}
+// ½ mean(ω²) per step, averaged over the states, in fp64 as relative_l2 (a blown-up fp32 state's
+// squares overflow).
+at::Tensor mean_enstrophy(const at::Tensor& w) { return physics::enstrophy(w.to(at::kDouble)).mean(1); }
 
 }  // namespace
 
@@ -210,7 +205,7 @@ void run_stagger_rollout(const StaggerRolloutOptions& o, const Comm& comm, const
       cat("wall time per simulated time unit: model ", core::sci(model_seconds / simulated), " s, reference ",
           core::sci(reference_seconds / simulated), " s (model ", core::sig3(reference_seconds / model_seconds),
           "x the reference's speed; the reference is the ", "truth, IFRK4 at stagger.reference_dt ", m.reference_dt,
-          ", ", core::counted(reference_solver(m).substeps(m.physics.dt), "internal step", "internal steps"),
+          ", ", core::counted(solver.substeps(m.physics.dt), "internal step", "internal steps"),
           " per neural step: a reference at a larger step, as accurate as the model, is faster: "
           "bench_stagger's line (d))"));
   core::log_info(log.get(), cat("wrote ", base, "_errors.csv, ", base, "_vorticity.png",
