@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -286,6 +287,33 @@ TEST_CASE("a bundle's steps are taken until the schedule hands over; the rest ar
   CHECK(at::equal(inputs[2], h.rollout.predicted[5]));
   CHECK(at::equal(h.rollout.predicted[4], t.velocity[4]));
   CHECK(at::equal(h.rollout.predicted[7], t.velocity[7]));
+}
+
+TEST_CASE("a run the solver cannot continue ends early with the steps before it", "[hybrid]") {
+  solvers::PetscSession petsc;
+  const TrajectoryData& t = cfd_trajectory();
+  const hybrid::TrajectoryFlow flow = cfd_flow();
+  solvers::NavierStokes ns(t.mesh, flow.flow, Comm::self(), flow.linear);
+  // The truth, except that the surrogate's third step is NaN: the solver's turn (step 4) cannot
+  // start from it. tessera-hybrid writes what the result holds, then reports stopped_by.
+  const hybrid::SurrogateStep surrogate = [&](const at::Tensor&, int64_t s) {
+    at::Tensor next = t.velocity[s + 1].clone();
+    if (s == 2) next.fill_(std::numeric_limits<float>::quiet_NaN());
+    return next;
+  };
+  const int64_t steps = t.steps() - 1;
+  const auto h = hybrid::hybrid_rollout({3, 1, Trigger::Fixed, 0}, surrogate, ns, t, steps, 0.01);
+  REQUIRE(h.stopped_by);
+  CHECK_THAT(h.stopped_by->what(), Catch::Contains("state before step 4 is not finite"));
+  CHECK(h.by_solver == std::vector<char>{0, 0, 0});
+  CHECK(h.rollout.rmse.size() == 3);
+  CHECK(h.rollout.predicted.size(0) == 4);
+  CHECK(h.rollout.non_finite_from == 3);
+  CHECK(ns.steps() == 0);
+  // A run that completes has none.
+  solvers::NavierStokes fresh(t.mesh, flow.flow, Comm::self(), flow.linear);
+  const hybrid::SurrogateStep truth = [&](const at::Tensor&, int64_t s) { return t.velocity[s + 1].clone(); };
+  CHECK_FALSE(hybrid::hybrid_rollout({3, 1, Trigger::Fixed, 0}, truth, fresh, t, 5, 0.01).stopped_by);
 }
 
 TEST_CASE("solver only (K = 0) continues the tessera-cfd dataset", "[hybrid]") {

@@ -115,19 +115,25 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
       const auto t0 = Clock::now();
       if (!solver_holds_state) {
         std::vector<double> handed = to_doubles(state);
-        if (!std::all_of(handed.begin(), handed.end(), [](double x) { return std::isfinite(x); }))
-          throw Error(cat("hybrid rollout: the surrogate's state before step ", s + 1,
-                          " is not finite (NaN or Inf), so the solver cannot take over: the surrogate diverged ",
-                          "(a divergence trigger, hybrid.trigger: divergence, hands over before that)"));
+        if (!std::all_of(handed.begin(), handed.end(), [](double x) { return std::isfinite(x); })) {
+          r.stopped_by =
+              Error(cat("hybrid rollout: the surrogate's state before step ", s + 1,
+                        " is not finite (NaN or Inf), so the solver cannot take over: the surrogate ",
+                        "diverged (a divergence trigger, hybrid.trigger: divergence, hands over before that)"));
+          break;
+        }
         solver.set_vertex_velocity(std::move(handed));
       }
       try {
         solver.step(dt);
       } catch (const Error& e) {
         // Which step failed, and where its settings come from (the linear solver's: PETSc options).
-        throw Error(
+        // PETSc's failures are collective (every rank sees the same converged reason), so every
+        // rank stops here.
+        r.stopped_by = Error(
             cat("hybrid rollout: the solver's step ", s + 1, " (t = ", double(s + 1) * dt, ") failed: ", e.what()),
             e.key().empty() ? "solver.petsc_options" : e.key());
+        break;
       }
       std::vector<double> u = solver.vertex_velocity();
       r.solver_seconds += since(t0);

@@ -11,9 +11,11 @@
 #include <ATen/core/Tensor.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "core/comm.hpp"
+#include "core/error.hpp"
 #include "solvers/navier_stokes.hpp"
 #include "train/evaluate.hpp"
 #include "train/hybrid/options.hpp"
@@ -37,6 +39,10 @@ struct HybridResult {
   std::vector<double> indicator;  // per step: divergence indicator of the state after it
   int64_t rejected = 0;           // surrogate steps rejected by the divergence trigger
   double surrogate_seconds = 0, solver_seconds = 0, seconds = 0;  // wall time (max over ranks)
+  // Why the run ended before its last step (the solver's step failed, or the surrogate's state
+  // could not be handed over): the fields above hold the steps before it, so that the caller can
+  // write them and then report this error.
+  std::optional<Error> stopped_by;
   int64_t solver_steps() const;
   double solver_fraction() const;
 };
@@ -44,7 +50,8 @@ struct HybridResult {
 // Rolls `truth` (whole, on the host, with its velocity series) out for `steps` steps of `dt`
 // from its first state. `solver` is built on truth.mesh with the trajectory's fluid and inflow.
 // Pass an empty `surrogate` only with a schedule that never calls it (K = 0, trigger fixed).
-// `on_step`, when given, is called after each step (a progress line).
+// `on_step`, when given, is called after each step (a progress line). A failure of the solver's
+// step or of the hand-over ends the run early with `stopped_by` set rather than throwing.
 HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surrogate, solvers::NavierStokes& solver,
                             const TrajectoryData& truth, int64_t steps, double dt, const Comm& comm = Comm::self(),
                             const std::function<void()>& on_step = {});

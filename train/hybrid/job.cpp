@@ -131,11 +131,27 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   };
   const HybridResult h =
       run_with_progress("hybrid steps", o.schedule, model_step(*m.model, m.norms, on_device), solver);
+  // A run stopped by the solver writes the steps before the failure (they hold what led to it),
+  // then reports the failure; the solver alone is not run for a comparison it cannot complete.
+  if (h.stopped_by && h.by_solver.empty()) throw *h.stopped_by;  // nothing to write
+  if (h.stopped_by)
+    core::log_warn(log.get(), cat("the hybrid rollout stopped at step ", h.by_solver.size() + 1, " of ", steps,
+                                  ": writing the ", core::counted(h.by_solver.size(), "step", "steps"), " before it",
+                                  o.pure_solver ? " (without the solver-alone run)" : ""));
   std::unique_ptr<HybridResult> alone;
-  if (o.pure_solver) {
+  if (o.pure_solver && !h.stopped_by) {
     solvers::NavierStokes reference(t.mesh, flow.flow, comm, flow.linear);
     alone = std::make_unique<HybridResult>(
         run_with_progress("solver-alone steps", {0, 1, Trigger::Fixed, 0}, {}, reference));
+  }
+  // The solver alone failing (where the hybrid's solver steps did not): the hybrid's results are
+  // written without a comparison that stopped part way, then the failure is reported.
+  std::optional<Error> alone_failed;
+  if (alone && alone->stopped_by) {
+    alone_failed = Error(cat("the solver-alone run: ", alone->stopped_by->what()), alone->stopped_by->key());
+    core::log_warn(log.get(), cat("the solver-alone run stopped at step ", alone->by_solver.size() + 1,
+                                  ": writing the hybrid's results without it"));
+    alone.reset();
   }
   const OneStepError one = comm.root() ? one_step_error(*m.model, m.norms, {on_device}, 1, steps) : OneStepError{};
   const HybridSummary s = summarize_hybrid(h, one, alone.get());
@@ -154,6 +170,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   std::string files;
   for (const std::string& f : written) files += (files.empty() ? "" : ", ") + f;
   core::log_info(log.get(), cat("wrote ", files));
+  if (h.stopped_by) throw *h.stopped_by;
+  if (alone_failed) throw *alone_failed;
 }
 
 }  // namespace tessera::train::hybrid
