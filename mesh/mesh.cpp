@@ -58,7 +58,13 @@ std::vector<std::string> Mesh::group_names() const {
 std::string missing_group_message(const Mesh& mesh, const std::string& name) {
   std::string have;
   for (const auto& n : mesh.group_names()) have += (have.empty() ? "" : ", ") + n;
-  return cat("physical group '", name, "' is not in the mesh (it has: ", have.empty() ? "none" : have, ")");
+  have = have.empty() ? "none" : have;
+  // The cells' own group (a .geo's Physical Surface in 2D) is no boundary: "not in the mesh" sent
+  // users looking for a spelling mistake.
+  if (name == mesh.domain_name)
+    return cat("physical group '", name,
+               "' is the mesh's cells (the domain), not a boundary group (boundary groups: ", have, ")");
+  return cat("physical group '", name, "' is not in the mesh (it has: ", have, ")");
 }
 
 void assign_node_types(Mesh& mesh, const std::map<std::string, int32_t>& group_types) {

@@ -122,7 +122,11 @@ void NavierStokes::Impl::setup_forces() {
   if (!g) {
     std::string names;
     for (const auto& n : m.group_names()) names += (names.empty() ? "" : ", ") + n;
-    throw Error(cat("force group '", cfg.force_group, "' is not in the mesh (groups: ", names, ")"), "forces.group");
+    throw Error(cat("force group '", cfg.force_group, "' ",
+                    cfg.force_group == m.domain_name ? "is the mesh's cells (the domain), not a boundary group"
+                                                     : "is not in the mesh",
+                    " (groups: ", names, ")"),
+                "forces.group");
   }
   if (g->dim != 1)
     throw Error(cat("force group '", cfg.force_group, "' must be a group of boundary lines"), "forces.group");

@@ -378,6 +378,10 @@ TEST_CASE("node types from groups; highest code wins at corners", "[mesh]") {
   CHECK(counts[mesh::kInflow] == 2);
   CHECK_THROWS_WITH(mesh::assign_node_types(m, {{"nope", 4}}),
                     Catch::Contains("'nope' is not in the mesh (it has: left, right, bottom, top)"));
+  m.domain_name = "fluid";
+  CHECK_THROWS_WITH(mesh::assign_node_types(m, {{"fluid", mesh::kWall}}),
+                    Catch::Contains("'fluid' is the mesh's cells (the domain), not a boundary group (boundary groups: "
+                                    "left, right, bottom, top)"));
 }
 
 TEST_CASE("a mesh as bytes and back keeps every member; short bytes are refused", "[mesh]") {
