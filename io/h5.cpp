@@ -448,6 +448,12 @@ std::string H5File::read_attr(const std::string& obj, const std::string& name) c
   if (H5Aexists(o, name.c_str()) <= 0) throw Error(cat(path_, ": ", obj, " has no attribute ", name));
   Handle a(H5Aopen(o, name.c_str(), H5P_DEFAULT), H5Aclose, "H5Aopen");
   Handle type(H5Aget_type(a), H5Tclose, "H5Aget_type");
+  if (H5Tget_class(type) == H5T_INTEGER || H5Tget_class(type) == H5T_FLOAT) {
+    Handle space(H5Aget_space(a), H5Sclose, "H5Aget_space");
+    const std::string text = number_attribute_text(a, type, space);
+    if (text.empty()) throw Error(cat(path_, ": attribute ", name, " of ", obj, " is not a single number"));
+    return text;
+  }
   if (H5Tis_variable_str(type) > 0) {
     char* s = nullptr;
     check(H5Aread(a, type, &s), "H5Aread");

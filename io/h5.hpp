@@ -64,7 +64,7 @@ class H5File {
   std::vector<hsize_t> dims(const std::string& dset) const;
 
   void write_attr(const std::string& obj, const std::string& name, const std::string& value);
-  // Numeric scalar attributes (h5py reads them as numbers; read_attr reads text attributes only).
+  // Numeric scalar attributes (h5py reads them as numbers; read_attr gives their text: "7").
   // Named apart from write_attr: overloads on double and int64_t made an int argument ambiguous.
   void write_double_attr(const std::string& obj, const std::string& name, double value);
   void write_int64_attr(const std::string& obj, const std::string& name, int64_t value);

@@ -1,6 +1,7 @@
 #include "io/h5_snapshot.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "core/bytes.hpp"
@@ -92,7 +93,11 @@ struct Walker {
     const hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0) return {cat(path, ": cannot open attribute ", name), true};
     const hid_t type = H5Aget_type(a), space = H5Aget_space(a);
-    if (type < 0 || space < 0 || H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) {
+    if (type >= 0 && space >= 0 && (H5Tget_class(type) == H5T_INTEGER || H5Tget_class(type) == H5T_FLOAT)) {
+      const std::string text = number_attribute_text(a, type, space);
+      out = text.empty() ? H5Snapshot::Attribute{cat(path, ": attribute ", name, " is not a single number"), true}
+                         : H5Snapshot::Attribute{text, false};
+    } else if (type < 0 || space < 0 || H5Tget_class(type) != H5T_STRING || H5Sget_simple_extent_npoints(space) != 1) {
       out.value = cat(path, ": attribute ", name, " is not a single string");
     } else if (H5Tis_variable_str(type) > 0) {
       char* s = nullptr;
@@ -296,6 +301,22 @@ std::vector<std::string> attribute_names(hid_t obj) {
       },
       &names);
   return names;
+}
+
+std::string number_attribute_text(hid_t a, hid_t type, hid_t space) {
+  if (H5Sget_simple_extent_npoints(space) != 1) return "";
+  if (H5Tget_class(type) == H5T_INTEGER) {
+    int64_t v = 0;
+    return H5Aread(a, H5T_NATIVE_INT64, &v) >= 0 ? std::to_string(v) : "";
+  }
+  if (H5Tget_class(type) == H5T_FLOAT) {
+    double v = 0;
+    if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) return "";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
+  }
+  return "";
 }
 
 std::shared_ptr<const H5Snapshot> H5Snapshot::take(const std::string& path) {

@@ -1,5 +1,5 @@
 // H5Snapshot: everything tessera reads from an HDF5 file (groups, dataset shapes and data,
-// string attributes), decoded by HDF5 in a child process (core::run_in_child) and handed to this
+// string and numeric attributes), decoded by HDF5 in a child process (core::run_in_child) and handed to this
 // one as plain bytes. HDF5 1.10 crashes inside the library on some damaged files (found by
 // fuzzing; docs/reliability.md "Fuzzing"): such a crash now ends the child, and the reader gets
 // an Error. Data beyond a budget (kDataBudget) stays in the file and is read in-process when asked
@@ -58,5 +58,10 @@ std::string read_failure(const std::string& path, const std::string& dset, hid_t
 
 // The names of an HDF5 object's attributes, in HDF5's name order.
 std::vector<std::string> attribute_names(hid_t obj);
+
+// A single integer or floating-point attribute (open as `a`, of `type` and `space`) as text:
+// integers exactly ("7"), floats to 17 digits. "" when it is not one number or cannot be read.
+// Files written by h5py hold counts such as Planetoid's num_classes as numbers.
+std::string number_attribute_text(hid_t a, hid_t type, hid_t space);
 
 }  // namespace tessera::io

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/error.hpp"
@@ -45,6 +46,20 @@ NodeDataset read_planetoid(const std::string& path) {
       throw Error(cat(path, ": y holds label ", v, "; expected class indices 0 to ", d.num_nodes - 1,
                       ", or -1 for an unlabelled node"));
   d.num_classes = d.y.empty() ? 0 : *std::max_element(d.y.begin(), d.y.end()) + 1;
+  // The file's own class count, where it has one (PyTorch Geometric's exports, ../shared's Cora):
+  // a class no node is labelled with still gets its output (the count from y alone drops it).
+  if (const auto names = f.attr_names("/"); std::find(names.begin(), names.end(), "num_classes") != names.end()) {
+    const std::string text = f.read_attr("/", "num_classes");
+    char* end = nullptr;
+    const double k = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(k >= 1) || std::floor(k) != k || k > double(d.num_nodes))
+      throw Error(cat(path, ": attribute num_classes is '", text, "'; expected a whole number from 1 to ", d.num_nodes,
+                      " (the nodes)"));
+    if (int64_t(k) < d.num_classes)
+      throw Error(cat(path, ": attribute num_classes is ", int64_t(k), ", but y holds label ", d.num_classes - 1,
+                      "; expected labels 0 to ", int64_t(k) - 1));
+    d.num_classes = int64_t(k);
+  }
   const std::vector<int64_t> ei = f.read<int64_t>("edge_index", &dims);
   if (dims.size() != 2 || dims[0] != 2) throw Error(cat(path, ": edge_index must be [2, edges]"));
   const int64_t e = static_cast<int64_t>(dims[1]);

@@ -421,7 +421,7 @@ TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hd
   // 3 nodes, 2 features (or none), 2 edges; the first feature, the first edge's source, the labels
   // and the validation mask as given.
   auto write = [&](const std::string& name, float x00, int64_t source0, std::vector<int64_t> y = {0, 1, 0},
-                   std::vector<uint8_t> val = {1, 0, 0}, hsize_t features = 2) {
+                   std::vector<uint8_t> val = {1, 0, 0}, hsize_t features = 2, double num_classes = 0) {
     const std::string path = h5_out + "/" + name;
     std::filesystem::remove(path);
     io::H5File f = io::H5File::create(path);
@@ -433,6 +433,14 @@ TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hd
     f.write("edge_index", {2, 2}, edges.data());
     for (const char* m : {"train_mask", "test_mask"}) f.write(m, {3}, mask.data());
     f.write("val_mask", {3}, val.data());
+    // A num_classes attribute as PyTorch Geometric's exports write it (an integer), or a float.
+    if (num_classes == std::floor(num_classes) && num_classes != 0) {
+      f.write_int64_attr("/", "num_classes", int64_t(num_classes));
+      CHECK(f.read_attr("/", "num_classes") == std::to_string(int64_t(num_classes)));  // read in-process
+    } else if (num_classes != 0) {
+      f.write_double_attr("/", "num_classes", num_classes);
+      CHECK(f.read_attr("/", "num_classes") == "2.5");
+    }
     f.close();
     return path;
   };
@@ -449,6 +457,15 @@ TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hd
   CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_no_val.h5", 1, 0, {0, 1, 0}, {0, 0, 0})),
                     Catch::EndsWith("val_mask selects no node; training needs training, validation and test nodes"));
   CHECK(io::read_planetoid(write("planetoid_unlabelled.h5", 1, 0, {0, 1, -1})).num_classes == 2);
+  // The file's num_classes attribute counts a class no node is labelled with; it cannot be fewer
+  // than y's labels, nor a fraction (before 2026-12-07 it was not read: 2 classes here).
+  CHECK(io::read_planetoid(write("planetoid_classes.h5", 1, 0, {0, 1, 0}, {1, 0, 0}, 2, 3)).num_classes == 3);
+  CHECK_THROWS_WITH(
+      io::read_planetoid(write("planetoid_too_few_classes.h5", 1, 0, {0, 1, 0}, {1, 0, 0}, 2, 1)),
+      Catch::EndsWith("planetoid_too_few_classes.h5: attribute num_classes is 1, but y holds label 1; expected labels "
+                      "0 to 0"));
+  CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_half_class.h5", 1, 0, {0, 1, 0}, {1, 0, 0}, 2, 2.5)),
+                    Catch::EndsWith("attribute num_classes is '2.5'; expected a whole number from 1 to 3 (the nodes)"));
   CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_unlabelled_val.h5", 1, 0, {0, 1, -1}, {0, 0, 1})),
                     Catch::EndsWith("val_mask selects node 2, which is unlabelled (y = -1)"));
   CHECK_THROWS_WITH(io::read_planetoid(write("planetoid_bad_label.h5", 1, 0, {0, 1, -2})),
