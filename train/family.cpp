@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "io/deck.hpp"
+#include "io/h5.hpp"
 #include "io/schema.hpp"
 #include "train/checkpoint.hpp"
 #include "train/device.hpp"
@@ -150,6 +151,41 @@ void refuse_replacing_checkpoint(const io::Deck& d, const std::string& checkpoin
                              ", start afresh with --set output.overwrite=true, or choose another output.dir"));
 }
 
+namespace {
+
+// The checkpoints in `dir` and in the folders directly below it (a cross-validation's fold_<k>, a
+// PINN study's cases): where a training run of any family keeps them.
+std::vector<std::filesystem::path> checkpoints_in(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> found;
+  std::error_code ec;
+  if (fs::is_regular_file(fs::path(dir) / "checkpoint.h5", ec)) found.push_back(fs::path(dir) / "checkpoint.h5");
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec) && fs::is_regular_file(it->path() / "checkpoint.h5", ec))
+      found.push_back(it->path() / "checkpoint.h5");
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+}  // namespace
+
+void refuse_other_family_outputs(const io::Deck& d, const std::string& dir, const std::string& family) {
+  for (const auto& path : checkpoints_in(dir)) {
+    std::string other;
+    try {
+      other = io::H5File::open_read(path.string()).read_attr("/", "family");
+    } catch (const Error&) {
+      continue;  // not a tessera checkpoint, or damaged: the family's own checks read what they need
+    }
+    // output.overwrite replaces this family's files only: the other run's would stay beside them
+    // (a GNNPipe run into a SPEN run's folder wrote its checkpoint beside the SPEN folds).
+    if (other != family)
+      d.fail("output.dir", cat(path.string(), " is a ", other, " run's checkpoint: a ", family,
+                               " run there would mix its files with that run's (output.overwrite replaces only a ",
+                               family, " run's files); choose another output.dir, or remove that run's folder"));
+  }
+}
+
 void train_from_deck(const std::vector<Family>& families, const io::Deck& d, const RunContext& ctx) {
   const LoopOptions loop = loop_options(d);
   const Family& family = find_family(families, d.get_string("model.family"));
@@ -161,6 +197,7 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
   run_on_every_rank(ctx.comm, [&] {
     // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
     refuse_replacing_checkpoint(d, checkpoint);
+    refuse_other_family_outputs(d, loop.output_dir, family.name);
     // A checkpoint to resume that is not there: said now, not after the data is loaded (minutes
     // on a large dataset, and the warnings of the loading first; a review found it, 2026-12-07).
     if (const std::string& resumed = loop.resumed_from; !resumed.empty()) {  // train.resume, resolved

@@ -111,6 +111,9 @@ LoopOptions loop_options(const io::Deck& deck);
 // A fresh start (no train.resume, no output.overwrite) does not replace `checkpoint`, an earlier
 // run's: refused at output.dir, saying how to resume or replace it.
 void refuse_replacing_checkpoint(const io::Deck& deck, const std::string& checkpoint);
+// Fails at output.dir when `dir` or a folder directly below it holds another family's checkpoint
+// (whatever output.overwrite says: it replaces this family's files, not another run's).
+void refuse_other_family_outputs(const io::Deck& deck, const std::string& dir, const std::string& family);
 // Builds the deck's family learner and runs the shared loop.
 void train_from_deck(const std::vector<Family>& families, const io::Deck& deck, const RunContext& context);
 

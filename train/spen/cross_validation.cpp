@@ -2,8 +2,12 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/counted.hpp"
@@ -77,6 +81,27 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
     if (first >= o.folds) throw Error(cat(o.resume, ": fold ", first, " of only ", o.folds), "train.resume");
   }
   const int64_t last = o.run_folds > 0 ? o.run_folds : o.folds;
+  // An earlier run with more folds (output.overwrite starts afresh over it) leaves folders that
+  // this run neither writes nor counts: said, so that they are not read as this run's.
+  if (o.resume.empty())
+    run_on_root(comm, [&] {
+      std::vector<int64_t> stale;
+      std::error_code ec;
+      for (std::filesystem::directory_iterator it(o.output_dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind("fold_", 0) != 0 || name.size() == 5 || name.size() > 12 ||
+            name.find_first_not_of("0123456789", 5) != std::string::npos)
+          continue;
+        if (const int64_t f = std::stoll(name.substr(5)); f >= o.folds) stale.push_back(f);
+      }
+      std::sort(stale.begin(), stale.end());
+      std::string names;
+      for (int64_t f : stale) names += cat(names.empty() ? "" : ", ", "fold_", f);
+      if (!stale.empty())
+        core::log_warn(log.get(), cat(o.output_dir, " holds ", names, " of an earlier run with more folds: this ",
+                                      o.folds, "-fold run does not replace ", stale.size() > 1 ? "them" : "it",
+                                      " (folds.csv and summary.csv are this run's)"));
+    });
   CrossValidationResult r;
   for (int64_t f = first; f < last; ++f) {
     const auto t0 = std::chrono::steady_clock::now();
