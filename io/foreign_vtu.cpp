@@ -365,7 +365,9 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
                       v.present ? "point data '" + o.velocity + "' has " +
                                       core::counted(v.components, "component", "components") + "; expected 2 or 3"
                                 : "no point data '" + o.velocity + "' (point data: " + g.array_names + ")" + on_cells),
-                  v.present || v.on_cells ? "" : "fields.velocity");
+                  // A field of the wrong shape is the key's error too (a scalar named as the
+                  // velocity); a cell field of the right name is not.
+                  !v.present && v.on_cells ? "" : "fields.velocity");
     auto vel = to_2d(v.values, int(v.components), true, cat(file, ": ", o.velocity));
     r.velocity.insert(r.velocity.end(), vel.begin(), vel.end());
     const VtuField& p = g.pressure;

@@ -197,7 +197,6 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
   run_on_every_rank(ctx.comm, [&] {
     // A finished or interrupted run's checkpoint is not replaced by a fresh start unless asked.
     refuse_replacing_checkpoint(d, checkpoint);
-    refuse_other_family_outputs(d, loop.output_dir, family.name);
     // A checkpoint to resume that is not there: said now, not after the data is loaded (minutes
     // on a large dataset, and the warnings of the loading first; a review found it, 2026-12-07).
     if (const std::string& resumed = loop.resumed_from; !resumed.empty()) {  // train.resume, resolved
@@ -213,6 +212,7 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
                                  "): a resumed run writes its checkpoints and metrics into output.dir; choose another "
                                  "output.dir"));
     }
+    refuse_other_family_outputs(d, loop.output_dir, family.name);
   });
   if (family.train) return family.train(d, ctx);
   std::unique_ptr<Learner> learner = family.make_learner(d, ctx);

@@ -306,6 +306,15 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
   run_on_root(comm, [&] {
     metrics.load(history_dir + "/metrics.csv", learner.steps_done());
     losses_so_far.load(history_dir + "/loss.csv", learner.steps_done());
+    // A fresh start (output.overwrite) removes an earlier run's histories at once: a run that
+    // never validates left that run's metrics.csv beside its own checkpoint and loss.csv.
+    if (o.resumed_from.empty() && learner.steps_done() == 0)
+      for (const char* f : {"/metrics.csv", "/loss.csv", "/training.png"}) {
+        std::error_code ec;
+        std::filesystem::remove(o.output_dir + f, ec);
+        if (ec)
+          throw Error(cat(o.output_dir, f, ": cannot remove an earlier run's file: ", ec.message()), "output.dir");
+      }
   });
   // {rank 0 read one, its value, the step its average began at}: a sum over ranks broadcasts it.
   double resumed_smoothed[3] = {0, 0, 0};

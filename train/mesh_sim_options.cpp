@@ -124,7 +124,12 @@ ModelOptions model_options(const io::Deck& d) {
              cat("gives heads of ", core::counted(c.latent / c.heads, "channel", "channels"), " (model.latent ",
                  c.latent, " / ", c.heads, "); rotary position embedding (model.rope) needs at least 4 per head"));
     o.dilation_layers = d.get_int("model.dilation_layers");
-    if (o.dilation_layers > c.layers) d.fail("model.dilation_layers", cat("exceeds model.layers (", c.layers, ")"));
+    // Checked only where it is read (a dilated graph and several heads): its default 2 refused a
+    // 1-layer transformer that has no dilated graph at all.
+    const bool dilation_read = d.get_int("augment.dilation") != 0 && c.heads != 1;
+    if (dilation_read && o.dilation_layers > c.layers)
+      d.fail("model.dilation_layers", cat("exceeds model.layers (", c.layers, ")"));
+    o.dilation_layers = std::min(o.dilation_layers, c.layers);
   } else {
     gnn::MeshGraphNetConfig& c = o.meshgraphnet;
     c.latent = d.get_int("model.latent");

@@ -26,7 +26,7 @@ io::ImportedDataset read_keyed(const std::string& file, const io::ImportOptions&
     auto has = [&](const char* text) { return what.find(text) != std::string::npos; };
     // A field of the wrong shape (a scalar named as the velocity) is the velocity key's error.
     const std::string key =
-        e.key() == "fields.velocity" || has("; expected [N, 2] or [N, 3]") || has("components; expected 2 or 3")
+        e.key() == "fields.velocity" || has("; expected [N, 2] or [N, 3]") || has("; expected 2 or 3")
             ? "rollout.state.velocity"
         : has(": no step ")         ? "rollout.state.step"
         : has("no node-type field") ? "rollout.state.node_types"

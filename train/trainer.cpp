@@ -300,6 +300,12 @@ void Trainer::warn_other_data(const Checkpoint& c, const std::string& path) cons
 }
 
 void Trainer::require_same_setup(const Checkpoint& c, const std::string& path, bool fine_tuning) const {
+  // Another family's checkpoint first: its deck differs in every model key, and the first of them
+  // (model.latent 64 against 128) hid the cause until all the others matched.
+  if (const auto family = c.attributes.find("family");
+      family != c.attributes.end() && family->second != model_->family())
+    throw Error(cat(path, ": checkpoint of a '", family->second, "' model, the deck builds a '", model_->family(),
+                    "' (model.family)"));
   const auto stored = c.attributes.find("deck");
   if (stored == c.attributes.end() || stored->second.empty() || options_.deck_yaml.empty()) return;
   // A resume continues one run bit for bit: what shapes the model, its inputs, the data it draws
@@ -319,7 +325,7 @@ void Trainer::require_same_setup(const Checkpoint& c, const std::string& path, b
                                                      "train.rollout_steps",
                                                      "train.parallel",
                                                      "data.dir",
-                                                     "data.split",
+                                                     "data.valid_split",
                                                      "model.family"};  // unpack_model: the family
   const auto d = fine_tuning
                      ? io::first_deck_difference(stored->second, options_.deck_yaml, {"model"}, {"model.family"})

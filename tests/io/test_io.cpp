@@ -84,6 +84,14 @@ TEST_CASE("deck differences: every key, ignored values, keys one deck lacks", "[
   CHECK((only_stored->key == "a.p" && only_stored->stored == "g" && only_stored->now == "(not set)"));
   // Without it (a checkpoint's deck, written before a key existed), such keys are not compared.
   CHECK_FALSE(io::first_deck_difference("a: {x: 1}\n", "a: {x: 1, q: 2}\n", {"a"}, {}));
+  // One value written two ways is the same setting; another value is not.
+  CHECK_FALSE(io::first_deck_difference("a: {x: 1.0e-6, b: True, l: [0.90, 0.95], s: abc}\n",
+                                        "a: {x: 1e-6, b: true, l: [0.9, 0.95], s: abc}\n", {}, {}));
+  CHECK(io::first_deck_difference("a: {x: 1.0e-6}\n", "a: {x: 1e-5}\n", {}, {})->now == "1e-5");
+  CHECK(io::first_deck_difference("a: {b: true}\n", "a: {b: false}\n", {}, {})->key == "a.b");
+  CHECK(io::first_deck_difference("a: {l: [1, 2]}\n", "a: {l: [1, 2, 3]}\n", {}, {})->stored == "[1, 2]");
+  CHECK(io::first_deck_difference("a: {s: abc}\n", "a: {s: abd}\n", {}, {})->key == "a.s");
+  CHECK(io::first_deck_difference("a: {s: '1'}\n", "a: {s: yes}\n", {}, {})->key == "a.s");
 }
 
 TEST_CASE("deck: each bad input gives one located error", "[deck]") {

@@ -109,6 +109,11 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   write_vtu(nov + "/step_10.vtu", channel, {io::Field{"speed", 1, false, std::vector<double>(kNodes)}});
   check_error([&] { io::read_foreign(nov, o); }, "step_10.vtu: no point data 'velocity' (point data: speed)",
               "fields.velocity");
+  // A scalar named as the velocity: the key's error too (it named no key).
+  io::ImportOptions scalar = o;
+  scalar.velocity = "pressure";
+  check_error([&] { io::read_foreign(write_vtu_series("vtu_scalar_velocity", true, false), scalar); },
+              ": point data 'pressure' has 1 component; expected 2 or 3", "fields.velocity");
   // Node types that change over time (taken from step 0 without a word before), and a field
   // named on purpose that the series lacks.
   const std::string vary = write_vtu_series("vtu_node_type_varies", false, false);
