@@ -311,6 +311,7 @@ void train_to_the_end(Learner& learner, const LoopOptions& o, const Comm& comm,
     if (o.resumed_from.empty() && learner.steps_done() == 0)
       for (const char* f : {"/metrics.csv", "/loss.csv", "/training.png"}) {
         std::error_code ec;
+        if (!std::filesystem::is_regular_file(o.output_dir + f, ec)) continue;  // a folder there is not ours to remove
         std::filesystem::remove(o.output_dir + f, ec);
         if (ec)
           throw Error(cat(o.output_dir, f, ": cannot remove an earlier run's file: ", ec.message()), "output.dir");
