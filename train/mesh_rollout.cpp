@@ -78,9 +78,10 @@ void log_summary(spdlog::logger* log, const RolloutSummary& s, size_t steps) {
   const std::string first50 = steps >= 50 ? cat("rollout RMSE over 50 steps ", core::sci(s.rmse_50), " (persistence ",
                                                 core::sci(s.persistence_50), "), ")
                                           : std::string("rollout RMSE ");
-  core::log_info(log, cat("1-step RMSE ", core::sci(s.one_step), " (persistence ", core::sci(s.one_step_persistence),
-                          "); ", first50, "over all ", steps, " steps ", core::sci(s.rmse_all), " (persistence ",
-                          core::sci(s.persistence_all), ")"));
+  core::log_info(log,
+                 cat("1-step RMSE ", core::sci(s.one_step), " (persistence ", core::sci(s.one_step_persistence), "); ",
+                     first50, "over ", steps == 1 ? std::string("its 1 step") : cat("all ", steps, " steps"), " ",
+                     core::sci(s.rmse_all), " (persistence ", core::sci(s.persistence_all), ")"));
 }
 
 }  // namespace
@@ -143,7 +144,9 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     local = hold(prepare_trajectory(traj, m.options.augment, what, comm, hops).to(device));
     if (const std::string w = halo_coverage_warning(
             *local, m.options.augment, hops,
-            "one rank would be as fast, and rollout.trajectories deals whole trajectories to the ranks");
+            // rollout.trajectories is read with source dataset only: no advice to use it elsewhere.
+            o.from_dataset ? "one rank would be as fast, and rollout.trajectories deals whole trajectories to the ranks"
+                           : "one rank would be as fast");
         !w.empty())
       core::log_warn(log.get(), w);
   }

@@ -71,8 +71,13 @@ void add_data_and_optimiser_keys(io::Schema& s) {
   s.read_only_when("train.noise_gamma", {io::not_one_of("train.noise_std", {"0"})}, "there is no input noise");
   s.read_only_when("train.unroll_ramp", {io::not_one_of("train.unroll", {"1"})}, "next-step training");
   s.read_only_when("train.unroll_discount", {io::not_one_of("train.unroll_grad", {"1"})}, "the loss is on one step");
-  s.add("train.valid_trajectories", KeyType::Int, "2", "validation trajectories used").min = 1;
-  s.add("train.rollout_steps", KeyType::Int, "50", "rollout length for validation").min = 1;
+  s.add("train.valid_trajectories", KeyType::Int, "2",
+        "validation trajectories: the first this many of data.valid_split; the 1-step RMSE is over all of them, the "
+        "validation rollout uses the first alone")
+      .min = 1;
+  s.add("train.rollout_steps", KeyType::Int, "50",
+        "steps of the validation rollout, on the first validation trajectory (at most its steps)")
+      .min = 1;
   s.add("train.precision", KeyType::Choice, "fp32",
         "fp32, or bf16: mixed precision (autocast runs matrix products in bfloat16; parameters, optimiser state, "
         "normalisers and the loss stay fp32); on GPU, and on CPU too")

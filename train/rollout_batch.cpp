@@ -101,7 +101,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                                                        "rollout.trajectories deals whole trajectories to the ranks"));
   core::log_info(log.get(), cat("rolling out ", core::counted(count, "trajectory", "trajectories"), " of ", dir, "/",
                                 o.split, ".h5", o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : "",
-                                " for ", steps, " steps on ", core::counted(comm.size(), "rank", "ranks"), ", ",
+                                // The ranks that hold a trajectory (the idle ones were warned about).
+                                " for ", steps, " steps on ",
+                                core::counted(std::min<int64_t>(comm.size(), count), "rank", "ranks"), ", ",
                                 o.batch ? "together (one forward pass per step)" : "one after another"));
   const double dt = reader.meta().dt;
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, cat(dir, "/", o.split, ".h5")); !w.empty())
@@ -228,9 +230,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
                                   "% over ", frequency_errors.size(), " trajectories; mean amplitude ",
                                   core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
   } else {
-    core::log_info(log.get(), cat("wake probes: no shedding frequency resolved (the data's needs at least ",
-                                  kWakeProbeMinPeriods, " periods in the ", steps, " steps); mean amplitude ",
-                                  core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
+    core::log_info(log.get(), cat("wake probes: no shedding frequency resolved (a frequency needs at least ",
+                                  kWakeProbeMinPeriods, " periods of the data's signal in the ", steps,
+                                  " steps); mean amplitude ", core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
   }
   core::log_info(log.get(), cat("rollouts: ", core::sci(1e3 * rollout_seconds / double(count * steps)),
                                 " ms per trajectory step (all ranks' rollout time over trajectories x steps); ",

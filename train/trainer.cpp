@@ -278,10 +278,11 @@ std::vector<Metric> Trainer::validate() {
   auto r = rollout(*model_, norms_, valid_[0], k);
   progress.advance();
   progress.finish_quietly();
-  core::log_info(log_.get(), cat("step ", step_, ": valid 1-step RMSE ", core::sci(one.model_rmse), " (persistence ",
-                                 core::sci(one.persistence_rmse), ", ratio ",
-                                 core::sci_ratio(one.model_rmse, one.persistence_rmse), "); ", k, "-step rollout RMSE ",
-                                 core::sci(r.rmse_over(k)), " (persistence ", core::sci(r.persistence_over(k)), ")"));
+  core::log_info(log_.get(),
+                 cat("step ", step_, ": valid 1-step RMSE ", core::sci(one.model_rmse), " (persistence ",
+                     core::sci(one.persistence_rmse), ", ratio ", core::sci_ratio(one.model_rmse, one.persistence_rmse),
+                     "); ", k, "-step rollout RMSE ", valid_.size() > 1 ? "(first trajectory) " : "",
+                     core::sci(r.rmse_over(k)), " (persistence ", core::sci(r.persistence_over(k)), ")"));
   model_->module().train();
   return {{"one_step_rmse", one.model_rmse},
           {"one_step_persistence", one.persistence_rmse},

@@ -19,7 +19,7 @@ constexpr double kWakeProbeMinPeriods = 2;
 constexpr double kWakeProbeMinSamplesPerPeriod = 3;
 
 struct WakeProbe {
-  int64_t node = -1;        // -1: no normal node, or fewer than 4 steps (then everything below is NaN)
+  int64_t node = -1;        // -1: no normal node, or fewer than 4 states (then everything below is NaN)
   double x = NAN, y = NAN;  // the probe node's position
   // Per unit of time; 0 for a constant signal; NaN when the series holds fewer than
   // kWakeProbeMinPeriods periods of it or a period has fewer than kWakeProbeMinSamplesPerPeriod
