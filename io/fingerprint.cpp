@@ -24,6 +24,12 @@ uLong crc_bytes(uLong crc, const void* data, size_t bytes) {
   return crc;
 }
 
+std::string hex(uLong crc) {
+  char text[9];
+  std::snprintf(text, sizeof text, "%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
+  return text;
+}
+
 }  // namespace
 
 std::string trajectory_fingerprint(const Trajectory& t) {
@@ -40,9 +46,19 @@ std::string trajectory_fingerprint(const Trajectory& t) {
     crc = crc_bytes(crc, f.f32.data(), f.f32.size() * sizeof(float));
     crc = crc_bytes(crc, f.i32.data(), f.i32.size() * sizeof(int32_t));
   }
-  char text[9];
-  std::snprintf(text, sizeof text, "%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
-  return text;
+  return hex(crc);
+}
+
+std::string node_dataset_fingerprint(const NodeDataset& d) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const int64_t sizes[4] = {d.num_nodes, d.num_features, d.num_classes, d.graph.num_edges()};
+  crc = crc_bytes(crc, sizes, sizeof sizes);
+  crc = crc_bytes(crc, d.x.data(), d.x.size() * sizeof(float));
+  crc = crc_bytes(crc, d.y.data(), d.y.size() * sizeof(int64_t));
+  crc = crc_bytes(crc, d.graph.src.data(), d.graph.src.size() * sizeof(int64_t));
+  crc = crc_bytes(crc, d.graph.dst.data(), d.graph.dst.size() * sizeof(int64_t));
+  for (const auto* m : {&d.train_mask, &d.val_mask, &d.test_mask}) crc = crc_bytes(crc, m->data(), m->size());
+  return hex(crc);
 }
 
 }  // namespace tessera::io

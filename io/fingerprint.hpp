@@ -7,11 +7,17 @@
 #include <string>
 
 #include "io/dataset.hpp"
+#include "io/planetoid.hpp"
 
 namespace tessera::io {
 
 // Eight hex digits. Equal data gives equal text on every machine of one byte order; a changed value changes it
 // (the chance that other data gives the same text is 2^-32).
 std::string trajectory_fingerprint(const Trajectory& t);
+
+// A node-classification graph's identity, the same way: the CRC-32 of its sizes, features, labels,
+// edges and the three masks (GNNPipe stores it in its checkpoints: a name and sizes alone let a
+// resume go on with a shuffled y).
+std::string node_dataset_fingerprint(const NodeDataset& d);
 
 }  // namespace tessera::io

@@ -417,6 +417,31 @@ TEST_CASE("H5File: data beyond the snapshot's budget is read from the file when 
   std::filesystem::remove(path);
 }
 
+TEST_CASE("a node dataset's fingerprint follows its contents", "[planetoid]") {
+  io::NodeDataset d;
+  d.name = "g";
+  d.num_nodes = 3, d.num_features = 1, d.num_classes = 2;
+  d.x = {0.5f, 1.0f, 2.0f};
+  d.y = {0, 1, 0};
+  d.graph = mesh::graph_from_pairs(3, {{0, 1}, {1, 2}}, true);
+  d.train_mask = {1, 0, 0}, d.val_mask = {0, 1, 0}, d.test_mask = {0, 0, 1};
+  const std::string f = io::node_dataset_fingerprint(d);
+  CHECK(f.size() == 8);
+  CHECK(io::node_dataset_fingerprint(io::NodeDataset(d)) == f);
+  // Each part counts: labels permuted, one feature, an edge moved, masks swapped.
+  io::NodeDataset e = d;
+  std::swap(e.y[0], e.y[1]);
+  CHECK(io::node_dataset_fingerprint(e) != f);
+  e = d, e.x[2] = 2.5f;
+  CHECK(io::node_dataset_fingerprint(e) != f);
+  e = d, e.graph = mesh::graph_from_pairs(3, {{0, 1}, {0, 2}}, true);
+  CHECK(io::node_dataset_fingerprint(e) != f);
+  e = d, std::swap(e.val_mask, e.test_mask);
+  CHECK(io::node_dataset_fingerprint(e) != f);
+  e = d, e.name = "other";  // the name is data_identity's part, not the contents'
+  CHECK(io::node_dataset_fingerprint(e) == f);
+}
+
 TEST_CASE("read_planetoid names a bad node index and a non-finite feature", "[hdf5][planetoid]") {
   // 3 nodes, 2 features (or none), 2 edges; the first feature, the first edge's source, the labels
   // and the validation mask as given.

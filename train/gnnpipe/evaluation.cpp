@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "io/deck.hpp"
+#include "io/fingerprint.hpp"
 #include "io/schema.hpp"
 #include "train/checkpoint.hpp"
 #include "train/gnnpipe/engine.hpp"
@@ -87,6 +88,13 @@ NodeEvaluation run_node_evaluation(const NodeEvaluationOptions& e, const Comm& c
         throw Error(cat(path, ": was trained on ", it->second, "; its graph now gives ", now,
                         file ? " (the file changed since)" : " (the generator changed since)"),
                     "rollout.checkpoint");
+    if (const auto it = c.attributes.find("data_fingerprint"); it != c.attributes.end())
+      if (const std::string now = io::node_dataset_fingerprint(data); it->second != now)
+        throw Error(
+            cat(path, ": was trained on a graph with contents ", it->second, "; ", data.name, " now holds ", now,
+                file ? " (the file's features, labels, edges or masks changed since)"
+                     : " (the generator changed since)"),
+            "rollout.checkpoint");
     // Exact full-graph inference needs no pipeline: one process, one stage, one chunk.
     EngineOptions eo = o.engine;
     eo.model.in = data.num_features;

@@ -13,6 +13,7 @@
 #include "core/on_root.hpp"
 #include "core/regular_file.hpp"
 #include "io/csbm.hpp"
+#include "io/fingerprint.hpp"
 #include "io/planetoid.hpp"
 #include "train/checkpoint.hpp"
 
@@ -71,6 +72,7 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
   run_on_every_rank(comm_, [&] {
     data = load_node_data(o);
     data_identity_ = data_identity(o, data);
+    data_fingerprint_ = io::node_dataset_fingerprint(data);
     // Each chunk needs nodes (100,000 chunks of Cora's 2,708 nodes took 100 s an epoch, not 0.1).
     if (o.engine.chunks > data.num_nodes)
       throw Error(cat("more chunks (", o.engine.chunks, ") than nodes in ", data.name, " (", data.num_nodes, ")"),
@@ -103,6 +105,15 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
     if (const auto it = c.attributes.find("data"); it != c.attributes.end() && it->second != data_identity_)
       throw Error(cat(o.resume, ": was trained on ", it->second, "; the deck gives ", data_identity_,
                       " (a checkpoint resumes only on the graph it was trained on)"),
+                  "train.resume");
+    // The contents too, where the checkpoint has them (written since 2026-12-07): same name and
+    // sizes, other features, labels, edges or masks.
+    if (const auto it = c.attributes.find("data_fingerprint");
+        it != c.attributes.end() && it->second != data_fingerprint_)
+      throw Error(cat(o.resume, ": was trained on ", data_identity_, " with contents ", it->second,
+                      "; the deck's graph of that name and size holds others (", data_fingerprint_,
+                      ": its features, labels, edges or masks changed); a checkpoint resumes only on the graph it was "
+                      "trained on"),
                   "train.resume");
     if (const auto d = setup_difference(c, model_setup(o.engine.model)))
       throw Error(cat(o.resume, ": this model was trained with ", d->key, " = ", d->stored, ", the deck gives ", d->now,
@@ -189,6 +200,7 @@ void GnnPipeLearner::save(const std::string& path) const {
   c.attributes["family"] = "gnnpipe";
   c.attributes["step"] = std::to_string(engine_->epochs_done());
   c.attributes["data"] = data_identity_;
+  c.attributes["data_fingerprint"] = data_fingerprint_;
   put_setup(c, model_setup(options_.engine.model));
   put_deck(c, options_.deck_yaml, options_.deck_dir);
   for (const auto& [name, t] : selected_) c.tensors[kSelected + name] = t;

@@ -43,7 +43,8 @@ class GnnPipeLearner : public Learner {
   Comm comm_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<Engine> engine_;
-  std::string data_identity_;  // what a checkpoint must have been trained on (data_identity)
+  std::string data_identity_;     // what a checkpoint must have been trained on (data_identity)
+  std::string data_fingerprint_;  // and its contents (io::node_dataset_fingerprint)
   double best_val_loss_ = 1e300, best_val_acc_ = 0, test_at_best_ = 0;
   int64_t best_epoch_ = 0;  // epoch of the lowest validation loss
   // The parameters at that epoch (the selected model), by name; in checkpoints as
