@@ -184,7 +184,10 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   std::vector<std::string> overrides;
   core::LogOptions log_opts;
   bool reference = false;
-  cli.add_option("deck", deck_path, cat("YAML input deck (see decks/ and ", spec.reference, ")"));
+  // tessera's example decks are its own apps' (a program built against the package has none).
+  cli.add_option("deck", deck_path,
+                 spec.name.rfind("tessera-", 0) == 0 ? cat("YAML input deck (see decks/ and ", spec.reference, ")")
+                                                     : cat("YAML input deck (see ", spec.reference, ")"));
   // One value per --set, so that a deck after it ("--set a=1 deck.yaml") stays the deck.
   cli.add_option("--set", overrides, "override a deck key: --set key.path=value (repeatable)")
       ->take_all()

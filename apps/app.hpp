@@ -37,6 +37,10 @@ struct OutputClaim {
 
 // The usual claim: output.dir's files named by output.name (<name>.xmf, <name>_000001.h5, ...).
 std::vector<OutputClaim> named_outputs(const io::Deck& deck);
+// A training run's claim (tessera-train and programs with families of their own): output.dir's
+// checkpoint, histories and the families' result files, so that a second run into the same
+// folder stops at once instead of overwriting them.
+std::vector<OutputClaim> training_outputs(const io::Deck& deck);
 
 struct AppSpec {
   std::string name;     // "tessera-mesh"

@@ -11,6 +11,14 @@ std::vector<OutputClaim> named_outputs(const io::Deck& deck) {
   return {{"output.dir", name, "output.name", {name + ".", name + "_"}}};
 }
 
+std::vector<OutputClaim> training_outputs(const io::Deck&) {
+  return {{"output.dir",
+           "training",
+           "",
+           {"checkpoint.", "loss.", "metrics.", "training.", "selected.", "errors.", "folds.", "summary.", "fields.",
+            "plot."}}};
+}
+
 std::string claim_outputs(const io::Deck& deck, const AppSpec& spec, core::OutputClaims& claims,
                           std::vector<std::string>& notes) {
   try {

@@ -18,14 +18,7 @@ static void run(apps::Context& ctx) {
 }
 
 int main(int argc, char** argv) {
-  return apps::run_app(
-      argc, argv,
-      {"tessera-train", "Train a model of any registered family (model.family) on its dataset",
-       train::add_training_deck_keys, run, false, "docs/decks.md", [](const io::Deck&) {
-         return std::vector<apps::OutputClaim>{{"output.dir",
-                                                "training",
-                                                "",
-                                                {"checkpoint.", "loss.", "metrics.", "training.", "selected.",
-                                                 "errors.", "folds.", "summary.", "fields.", "plot."}}};
-       }});
+  return apps::run_app(argc, argv,
+                       {"tessera-train", "Train a model of any registered family (model.family) on its dataset",
+                        train::add_training_deck_keys, run, false, "docs/decks.md", apps::training_outputs});
 }

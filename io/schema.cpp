@@ -1,6 +1,7 @@
 #include "io/schema.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -106,7 +107,33 @@ std::string KeySpec::expected() const {
   return "?";
 }
 
+namespace {
+
+// A key's path: dotted words of letters, digits and '_' ("graph_mlp.hidden"); an empty word or a
+// space made keys that no deck could set and a resolved deck with a key "".
+bool valid_key_path(const std::string& path) {
+  if (path.empty() || path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos) return false;
+  return std::all_of(path.begin(), path.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; });
+}
+
+// What a family may not change about a key that other families share (its type, default and doc
+// are compared when it is added).
+bool same_limits(const KeySpec& a, const KeySpec& b) {
+  return a.required == b.required && a.min == b.min && a.max == b.max && a.min_exclusive == b.min_exclusive &&
+         a.max_exclusive == b.max_exclusive && a.choices == b.choices && a.list_size == b.list_size &&
+         a.input_path == b.input_path;
+}
+
+}  // namespace
+
 KeySpec& Schema::add(std::string path, KeyType type, std::string default_yaml, std::string doc) {
+  if (!valid_key_path(path))
+    throw Error(cat("schema ", app_, ": key '", path, "' is not dotted words of letters, digits and '_'"));
+  // A key below another key's path ("a.b.c" beside the key "a.b") could never be set.
+  for (const KeySpec& k : keys_)
+    if (path.rfind(k.path + ".", 0) == 0 || k.path.rfind(path + ".", 0) == 0)
+      throw Error(cat("schema ", app_, ": key ", path, " and key ", k.path, ": one is below the other, a key"));
   if (KeySpec* existing = const_cast<KeySpec*>(find(path))) {
     // Inside a family, a key that other families share is merged into one entry; its type,
     // default and doc must agree (checked when the family scope ends: ranges are set later).
@@ -139,6 +166,9 @@ void Schema::family(const std::string& name, const std::function<void(Schema&)>&
   if (std::find(choices.begin(), choices.end(), name) == choices.end())
     throw Error(cat("schema ", app_, ": family ", name, " is not a choice of ", selector_));
   current_family_ = name;
+  // The shared keys as they were: a family that declares one again may not change its limits
+  // (it changed them for every family: train.lr's minimum set by one refused another's value).
+  const std::vector<KeySpec> before = keys_;
   try {
     add_keys(*this);
   } catch (...) {
@@ -146,6 +176,11 @@ void Schema::family(const std::string& name, const std::function<void(Schema&)>&
     throw;
   }
   current_family_.clear();
+  for (const KeySpec& was : before)
+    if (const KeySpec* now = find(was.path); now && !same_limits(was, *now))
+      throw Error(cat("schema ", app_, ": family ", name, " declares key ", was.path,
+                      " with other limits than the families that share it (", now->expected(), " against ",
+                      was.expected(), ")"));
 }
 
 bool Schema::applies(const KeySpec& k, const std::string& family) const {

@@ -85,8 +85,29 @@ void set_threads(int64_t threads, const std::string& key, spdlog::logger* log) {
   if (const std::string w = core::threads_warning(at::get_num_threads(), key); !w.empty()) core::log_warn(log, w);
 }
 
+void check_family_registry(const std::vector<Family>& families) {
+  // A programming error of whoever registers the families, said by name before any deck is read
+  // (a duplicate name made the second entry unreachable and filed its keys under the first; a
+  // missing callback was "internal error: bad_function_call" after the deck was printed).
+  if (families.empty()) throw Error("family registry: no model family is registered");
+  for (size_t i = 0; i < families.size(); ++i) {
+    const Family& f = families[i];
+    if (f.name.empty() || f.name.find_first_of(" .") != std::string::npos)
+      throw Error(cat("family registry: entry ", i, " has the name '", f.name,
+                      "'; expected a non-empty word (the value of model.family)"));
+    for (size_t j = 0; j < i; ++j)
+      if (families[j].name == f.name)
+        throw Error(cat("family registry: the name '", f.name, "' is registered twice (entries ", j, " and ", i, ")"));
+    if (!f.train && !f.make_learner)
+      throw Error(cat("family registry: family ", f.name, " has neither make_learner nor train"));
+    if (f.add_eval_keys && !f.prepare_evaluation)
+      throw Error(cat("family registry: family ", f.name, " has add_eval_keys but no prepare_evaluation"));
+  }
+}
+
 void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
   using io::KeyType;
+  check_family_registry(families);
   s.section("model", "the model family and its size");
   std::string doc;
   std::vector<std::string> names;
@@ -123,7 +144,13 @@ void add_training_keys(io::Schema& s, const std::vector<Family>& families) {
         "start afresh even if output.dir holds a checkpoint.h5 of an earlier run (otherwise that is an error: "
         "resume it with train.resume, or choose another output.dir); a pinn study: every case starts afresh instead "
         "of resuming from its folder");
-  for (const Family& f : families) s.family(f.name, f.add_keys);
+  for (const Family& f : families) {
+    s.family(
+        f.name, f.add_keys ? f.add_keys : [](io::Schema&) {});  // a family may have no keys of its own
+    if (!f.threads_key.empty() && !s.find(f.threads_key))
+      throw Error(cat("family registry: family ", f.name, "'s threads_key ", f.threads_key,
+                      " is not one of its keys (declare it in add_keys, e.g. with add_threads_key)"));
+  }
   read_only_without_own(s, families, &Family::threads_key, {"train.threads"},
                         "the other families' threads are set by their own key: ", ", ");
   read_only_without_own(s, families, &Family::own_schedule, {"train.steps", "train.validate_every", "train.time_limit"},
@@ -211,6 +238,19 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
         d.fail("output.dir", cat(checkpoint, " is another run's checkpoint than train.resume (", resumed,
                                  "): a resumed run writes its checkpoints and metrics into output.dir; choose another "
                                  "output.dir"));
+    }
+    // Another family's checkpoint, for every family (an own family's learner compared no family,
+    // and failed later on its tensors: "holds 262 parameter tensors, the deck's model has 4").
+    if (const std::string& resumed = loop.resumed_from; !resumed.empty()) {
+      std::string stored;
+      try {
+        stored = io::H5File::open_read(resumed).read_attr("/", "family");
+      } catch (const Error&) {
+        // not a tessera checkpoint, or damaged: the family's own load names what is wrong
+      }
+      if (!stored.empty() && stored != family.name)
+        d.fail("train.resume", cat(resumed, ": checkpoint of a '", stored, "' model, the deck builds a '", family.name,
+                                   "' (model.family)"));
     }
     refuse_other_family_outputs(d, loop.output_dir, family.name);
   });

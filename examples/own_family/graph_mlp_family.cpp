@@ -37,8 +37,9 @@ struct Options {
 
 void add_keys(io::Schema& s) {
   s.section("graph_mlp", "the out-of-tree graph MLP (examples/own_family)");
-  io::Schema::input_path(s.add("graph_mlp.data_dir", io::KeyType::String, "",
-                               "CylinderFlow-style dataset folder (meta.json, train.h5, valid.h5)"));
+  // Required (in a graph_mlp deck only: the family's keys apply to its decks).
+  io::Schema::input_path(s.required("graph_mlp.data_dir", io::KeyType::String,
+                                    "CylinderFlow-style dataset folder (meta.json, train.h5, valid.h5)"));
   s.add("graph_mlp.hidden", io::KeyType::Int, "64", "hidden width of the MLP").min = 1;
   s.add("graph_mlp.lr", io::KeyType::Float, "1e-3", "AdamW learning rate").min = 0;
 }

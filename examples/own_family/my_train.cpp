@@ -23,5 +23,7 @@ int main(int argc, char** argv) {
                         [](apps::Context& ctx) {
                           train::train_from_deck(all_families(), ctx.deck, {ctx.comm, ctx.log});
                         },
-                        /*pass_options=*/false, "examples/own_family/graph_mlp_family.cpp"});
+                        /*pass_options=*/false, "examples/own_family/graph_mlp_family.cpp",
+                        // The claim tessera-train makes on output.dir: a second run into it stops.
+                        apps::training_outputs});
 }

@@ -301,6 +301,20 @@ TEST_CASE("deck: family keys", "[deck]") {
   io::Schema bad = family_schema();
   CHECK_THROWS_WITH(bad.family("b", [](io::Schema& f) { f.add("model.width", KeyType::Int, "16", "width"); }),
                     Catch::Contains("key model.width defined twice"));
+  // ... and so is one declared alike with other limits: the minimum changed for every family (a
+  // review found it, 2026-12-07), while the same limits again are the shared key.
+  io::Schema limits = family_schema();
+  CHECK_THROWS_WITH(limits.family("b", [](io::Schema& f) { f.add("model.width", KeyType::Int, "8", "width").min = 4; }),
+                    Catch::Contains("family b declares key model.width with other limits than the families that share "
+                                    "it (an integer >= 4 against an integer >= 1)"));
+  CHECK_NOTHROW(
+      family_schema().family("b", [](io::Schema& f) { f.add("model.width", KeyType::Int, "8", "width").min = 1; }));
+  // Key names: dotted words, and no key below another (neither could be set from a deck).
+  for (const char* name : {"model.bad name", "model..x", ".x", "x.", ""})
+    CHECK_THROWS_WITH(family_schema().add(name, KeyType::Int, "1", "x"),
+                      Catch::Contains("is not dotted words of letters, digits and '_'"));
+  CHECK_THROWS_WITH(family_schema().add("train.steps.extra", KeyType::Int, "1", "x"),
+                    Catch::Contains("key train.steps.extra and key train.steps: one is below the other"));
 }
 
 // Keys read only under some settings (Schema::read_only_when): set otherwise, each is named once,

@@ -12,7 +12,10 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "io/schema.hpp"
 #include "tests/train/train_test_data.hpp"
+#include "train/family.hpp"
+#include "train/mesh_sim_family.hpp"
 #include "train/model_io.hpp"
 #include "train/normalizer.hpp"
 #include "train/schedule.hpp"
@@ -58,6 +61,34 @@ TEST_CASE("under a time budget the decay follows time or steps, whichever is fur
   CHECK(train::schedule_step(21, 10, 110, -1, 60) == 60);  // resumed without a budget
   CHECK(train::schedule_step(70, 10, 110, -1, 60) == 70);
   CHECK(train::schedule_step(21, 10, 110, 0.5, 5) == 60);  // a position inside warm-up: as fresh
+}
+
+TEST_CASE("a family registry with a duplicate name or a missing callback is refused by name", "[train]") {
+  const std::vector<train::Family> good = train::mesh_sim_families();
+  auto refused = [](std::vector<train::Family> families, const std::string& why) {
+    io::Schema s("test");
+    CHECK_THROWS_WITH(train::add_training_keys(s, families), Catch::Contains(why));
+  };
+  std::vector<train::Family> twice = good;
+  twice.push_back(good[0]);  // a family of one's own registered under a built-in's name
+  refused(twice, "the name '" + good[0].name + "' is registered twice (entries 0 and 2)");
+  std::vector<train::Family> no_learner = good;
+  no_learner[1].make_learner = nullptr;
+  refused(no_learner, "family " + good[1].name + " has neither make_learner nor train");
+  std::vector<train::Family> no_prepare = good;
+  no_prepare[0].prepare_evaluation = nullptr;
+  if (no_prepare[0].add_eval_keys) refused(no_prepare, "has add_eval_keys but no prepare_evaluation");
+  std::vector<train::Family> unnamed = good;
+  unnamed[0].name = "";
+  refused(unnamed, "entry 0 has the name ''");
+  refused({}, "no model family is registered");
+  std::vector<train::Family> threads = good;
+  threads[0].threads_key = "model.nowhere";
+  refused(threads, "threads_key model.nowhere is not one of its keys");
+  std::vector<train::Family> no_keys = good;
+  no_keys[0].add_keys = nullptr;  // a family may have no keys of its own
+  io::Schema s("test");
+  CHECK_NOTHROW(train::add_training_keys(s, no_keys));
 }
 
 TEST_CASE("bad training decks", "[train]") {
