@@ -51,6 +51,9 @@ Options read_options(const io::Deck& d) {
   o.hidden = d.get_int("graph_mlp.hidden");
   o.lr = d.get_float("graph_mlp.lr");
   o.seed = d.get_int("train.seed");
+  // The shared train.device: this family trains on the CPU, so another device is refused at the key
+  // (ignored, the deck and checkpoint would say cuda:0 for a CPU run).
+  if (d.get_string("train.device") != "cpu") d.fail("train.device", "graph_mlp trains on the CPU only (cpu)");
   if (d.has("train.resume")) o.resume = d.resolve_path(d.get_string("train.resume"));
   o.deck_yaml = d.resolved_yaml();
   o.deck_dir = d.base_dir();

@@ -42,4 +42,14 @@ execute_process(COMMAND ${app} --set graph_mlp.hidden=0 --set output.dir=${OUT}/
 if(NOT rc EQUAL 1 OR NOT "${out}${err}" MATCHES "graph_mlp.hidden")
   message(FATAL_ERROR "graph_mlp.hidden = 0 was not refused at its key (exit ${rc}):\n${out}${err}")
 endif()
+# A resume from another family's checkpoint is named as such (train_from_deck, for every family;
+# it failed on the tensors: "holds 262 parameter tensors, the deck's model has 4").
+if(DEFINED OTHER_CHECKPOINT AND EXISTS "${OTHER_CHECKPOINT}")
+  execute_process(COMMAND ${app} --set train.resume=${OTHER_CHECKPOINT} --set output.dir=${OUT}/other_family
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 1 OR NOT "${err}" MATCHES "checkpoint of a '[a-z]+' model, the deck builds a 'graph_mlp' \\(model.family\\)")
+    message(FATAL_ERROR "another family's checkpoint was not named (exit ${rc}):\n${out}${err}")
+  endif()
+  message(STATUS "ok: ${err}")
+endif()
 message(STATUS "ok: graph_mlp trained through tessera's loop and resumed exactly")
