@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 namespace tessera::solvers {
 
@@ -230,11 +231,27 @@ void TaylorHood::curve_boundary_circles() {
     if (!curved_cell_[c]) continue;
     for (const auto& l : points) {
       double gp[6][2];
-      if (!(shape_gradients(c, l.data(), gp) > 0))
-        throw Error(cat("cell ", c,
-                        " folds when its boundary edge is curved onto the circle it lies on: refine the "
-                        "mesh there (the cell is too thin for the arc)"),
+      if (!(shape_gradients(c, l.data(), gp) > 0)) {
+        // A sliver (a tiny angle: the mesh generator's, under a very steep size grading) folds
+        // however fine the mesh: refining is the advice only for a well-shaped cell.
+        double X[6][2];
+        cell_node_coords(c, X);
+        double smallest = 180;
+        for (int k = 0; k < 3; ++k) {
+          const double* a = X[k];
+          const double* b = X[(k + 1) % 3];
+          const double* d = X[(k + 2) % 3];
+          const double ux = b[0] - a[0], uy = b[1] - a[1], vx = d[0] - a[0], vy = d[1] - a[1];
+          const double angle = std::atan2(std::abs(ux * vy - uy * vx), ux * vx + uy * vy) * 180 / M_PI;
+          smallest = std::min(smallest, angle);
+        }
+        throw Error(cat("cell ", c, " folds when its boundary edge is curved onto the circle it lies on",
+                        smallest < 5 ? cat(": it is a sliver (smallest angle ", core::sig3(smallest),
+                                           " degrees), which refining does not mend; a gentler size grading "
+                                           "near the circle (e.g. a larger mesh.cylinder.h_near) avoids it")
+                                     : std::string(": refine the mesh there (the cell is too thin for the arc)")),
                     "mesh");
+      }
     }
   }
 }
