@@ -1,7 +1,9 @@
 #include "solvers/petsc_session.hpp"
 
 #include <petscsys.h>
+#include <signal.h>
 
+#include <array>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -9,6 +11,29 @@
 #include "core/error.hpp"
 
 namespace tessera::solvers {
+namespace {
+
+// Every catchable signal's disposition, kept across PETSc's initialisation and finalisation:
+// PETSc installs its own handler for SIGHUP and others (a SIGHUP to tessera-cfd printed "PETSC
+// ERROR: Caught signal number 1", called MPI_Abort and left its .tmp files), and PetscFinalize
+// reset SIGTERM and SIGHUP to the default action, so a later SIGTERM killed without cleaning up.
+// tessera's handlers (core/atomic_file.hpp) are the run's.
+class KeptSignals {
+ public:
+  KeptSignals() {
+    for (int s = 1; s < NSIG && s < int(kept_.size()); ++s) have_[s] = sigaction(s, nullptr, &kept_[s]) == 0;
+  }
+  ~KeptSignals() {
+    for (int s = 1; s < NSIG && s < int(kept_.size()); ++s)
+      if (have_[s] && s != SIGKILL && s != SIGSTOP) sigaction(s, &kept_[s], nullptr);
+  }
+
+ private:
+  std::array<struct sigaction, 65> kept_{};
+  std::array<bool, 65> have_{};
+};
+
+}  // namespace
 
 void petsc_check(int code, const char* what) {
   if (code == 0) return;
@@ -25,6 +50,10 @@ PetscSession::PetscSession(const std::string& deck_options, const std::vector<st
   PetscBool initialized = PETSC_FALSE;
   PetscInitialized(&initialized);
   if (!initialized) {
+    const KeptSignals keep;
+    // PETSc's own signal handler off (it would replace tessera's; KeptSignals restores them
+    // where an option set this early is not read).
+    PetscOptionsSetValue(nullptr, "-no_signal_handler", nullptr);
     petsc_check(PetscInitializeNoArguments(), "PetscInitialize");
     owner_ = true;
     // Errors come back as codes turned into one-line tessera::Error messages, not tracebacks.
@@ -55,6 +84,7 @@ PetscSession::~PetscSession() {
       PetscOptionsLeftRestore(nullptr, &left, &names, &values);
     }
     PetscPopErrorHandler();
+    const KeptSignals keep;
     PetscFinalize();
   }
 }
