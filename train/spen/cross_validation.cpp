@@ -12,6 +12,7 @@
 #include "core/atomic_file.hpp"
 #include "core/counted.hpp"
 #include "core/error.hpp"
+#include "core/idle_ranks.hpp"
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "train/checkpoint.hpp"
@@ -65,6 +66,10 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
                                 " classes, ", subgraph_counts,
                                 o.folds == 1 ? std::string("one fold: trained and evaluated on every graph")
                                              : cat(o.folds, "-fold cross-validation")));
+  // A batch's graphs are dealt out whole: ranks beyond them wait (as the other learners say).
+  if (comm.size() > o.batch)
+    core::log_warn(log.get(), core::idle_ranks_warning(comm.size(), o.batch, "graph per batch", "graphs per batch",
+                                                       "spen.train.batch deals whole graphs to the ranks"));
   // Where to start: a resumed fold checkpoint says which fold and holds the folds before it.
   int64_t first = 0;
   std::vector<double> done;
