@@ -10,7 +10,9 @@
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/progress.hpp"
+#include "core/same_on_ranks.hpp"
 #include "io/dataset.hpp"
+#include "io/fingerprint.hpp"
 #include "linalg/bf16_products.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
@@ -105,6 +107,13 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   double dt = 0, t0 = 0;
   io::Trajectory traj;
   run_on_every_rank(comm, [&] { traj = source_trajectory(o, m, what, dt, t0, log.get()); });
+  // Every rank read it for itself: another copy on one node ended in MPI_ERR_TRUNCATE.
+  if (!core::same_on_every_rank(comm, io::trajectory_fingerprint(traj)))
+    // The same words on every rank (the path may differ between them): one line, not one per rank.
+    throw Error(
+        "the ranks read different data to roll out (its fingerprint differs between ranks): every rank must "
+        "read the same file (a node-local copy that differs from the others?)",
+        o.from_dataset ? "data.dir" : "");
   if (o.from_dataset)  // which data is scored, also when data.dir comes from the training deck
     core::log_info(log.get(),
                    cat("trajectory: ", what, o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));

@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/progress.hpp"
+#include "core/same_on_ranks.hpp"
 #include "gnn/autocast.hpp"
 #include "io/dataset.hpp"
 #include "io/deck_difference.hpp"
@@ -66,6 +67,17 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   });
   if (graph_parallel_) train_ = load_split(dir, o.data.train_split, o.augment, limit, comm_, hops, "data.train_split");
   trained_on_ = trained_on(cat(dir, "/", o.data.train_split, ".h5"), train_);
+  // Every rank read data.dir for itself: a rank with another copy of the data is every rank's error.
+  {
+    std::string all;
+    for (const std::string& f : trained_on_.fingerprints) all += f + " ";
+    if (!core::same_on_every_rank(comm_, all))
+      // The same words on every rank (the path may differ between them): one line, not one per rank.
+      throw Error(cat("the ranks read different training data (the ", o.data.train_split,
+                      " split's trajectory fingerprints differ between ranks): every rank must read the same dataset "
+                      "(a node-local copy that differs from the others?)"),
+                  "data.dir");
+  }
   // Each trajectory holds its whole mesh (also when partitioned), so every rank stores the same.
   for (const TrajectoryData& t : train_) data_edge_length_ += mesh::mean_edge_length(t.mesh) / double(train_.size());
   run_on_root(comm_, [&] {  // validation: rank 0, whole graphs
