@@ -194,19 +194,24 @@ std::vector<std::filesystem::path> checkpoints_in(const std::string& dir) {
   return found;
 }
 
+// A checkpoint's family attribute read alone (not its tensors); "" for a file that is not a
+// tessera checkpoint or is damaged, which the family's own load names.
+std::string family_attribute(const std::string& path) {
+  try {
+    return io::H5File::open_read(path).read_attr("/", "family");
+  } catch (const Error&) {
+    return "";
+  }
+}
+
 }  // namespace
 
 void refuse_other_family_outputs(const io::Deck& d, const std::string& dir, const std::string& family) {
   for (const auto& path : checkpoints_in(dir)) {
-    std::string other;
-    try {
-      other = io::H5File::open_read(path.string()).read_attr("/", "family");
-    } catch (const Error&) {
-      continue;  // not a tessera checkpoint, or damaged: the family's own checks read what they need
-    }
+    const std::string other = family_attribute(path.string());
     // output.overwrite replaces this family's files only: the other run's would stay beside them
     // (a GNNPipe run into a SPEN run's folder wrote its checkpoint beside the SPEN folds).
-    if (other != family)
+    if (!other.empty() && other != family)
       d.fail("output.dir", cat(path.string(), " is a ", other, " run's checkpoint: a ", family,
                                " run there would mix its files with that run's (output.overwrite replaces only a ",
                                family, " run's files); choose another output.dir, or remove that run's folder"));
@@ -241,17 +246,10 @@ void train_from_deck(const std::vector<Family>& families, const io::Deck& d, con
     }
     // Another family's checkpoint, for every family (an own family's learner compared no family,
     // and failed later on its tensors: "holds 262 parameter tensors, the deck's model has 4").
-    if (const std::string& resumed = loop.resumed_from; !resumed.empty()) {
-      std::string stored;
-      try {
-        stored = io::H5File::open_read(resumed).read_attr("/", "family");
-      } catch (const Error&) {
-        // not a tessera checkpoint, or damaged: the family's own load names what is wrong
-      }
-      if (!stored.empty() && stored != family.name)
+    if (const std::string& resumed = loop.resumed_from; !resumed.empty())
+      if (const std::string stored = family_attribute(resumed); !stored.empty() && stored != family.name)
         d.fail("train.resume", cat(resumed, ": checkpoint of a '", stored, "' model, the deck builds a '", family.name,
                                    "' (model.family)"));
-    }
     refuse_other_family_outputs(d, loop.output_dir, family.name);
   });
   if (family.train) return family.train(d, ctx);

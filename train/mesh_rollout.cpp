@@ -12,7 +12,6 @@
 #include "core/progress.hpp"
 #include "core/same_on_ranks.hpp"
 #include "io/dataset.hpp"
-#include "io/fingerprint.hpp"
 #include "linalg/bf16_products.hpp"
 #include "train/device.hpp"
 #include "train/family.hpp"
@@ -107,13 +106,6 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   double dt = 0, t0 = 0;
   io::Trajectory traj;
   run_on_every_rank(comm, [&] { traj = source_trajectory(o, m, what, dt, t0, log.get()); });
-  // Every rank read it for itself: another copy on one node ended in MPI_ERR_TRUNCATE.
-  if (!core::same_on_every_rank(comm, io::trajectory_fingerprint(traj)))
-    // The same words on every rank (the path may differ between them): one line, not one per rank.
-    throw Error(
-        "the ranks read different data to roll out (its fingerprint differs between ranks): every rank must "
-        "read the same file (a node-local copy that differs from the others?)",
-        o.from_dataset ? "data.dir" : "");
   if (o.from_dataset)  // which data is scored, also when data.dir comes from the training deck
     core::log_info(log.get(),
                    cat("trajectory: ", what, o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));
@@ -129,6 +121,14 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   // Whole trajectory (truth, output; on the host); under MPI also this rank's partition with a
   // halo as deep as the model, on which the rollout runs.
   TrajectoryData t = prepare_trajectory(traj, m.options.augment, what);
+  // Every rank read it for itself: another copy on one node ended in MPI_ERR_TRUNCATE (checked
+  // before the partitioning below, the first collective on the data).
+  if (!core::same_on_every_rank(comm, t.fingerprint))
+    // The same words on every rank (the path may differ between them): one line, not one per rank.
+    throw Error(
+        "the ranks read different data to roll out (its fingerprint differs between ranks): every rank must "
+        "read the same file (a node-local copy that differs from the others?)",
+        o.from_dataset ? "data.dir" : "");
   if (const std::string w = mesh_scale_warning(m.data_edge_length, mesh::mean_edge_length(t.mesh), what); !w.empty())
     core::log_warn(log.get(), w);
   if (o.from_dataset) {

@@ -31,11 +31,15 @@ void pack_model(Checkpoint& c, Simulator& model, const Normalizers& norms) {
   c.attributes["family"] = model.family();
 }
 
-void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model, Normalizers& norms) {
+void require_model_family(const Checkpoint& c, const std::string& path, const Simulator& model) {
   auto family = c.attributes.find("family");
   if (family == c.attributes.end() || family->second != model.family())
     throw Error(cat(path, ": checkpoint of a '", family == c.attributes.end() ? "?" : family->second,
-                    "' model, the deck builds a '", model.family(), "'"));
+                    "' model, the deck builds a '", model.family(), "' (model.family)"));
+}
+
+void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model, Normalizers& norms) {
+  require_model_family(c, path, model);
   at::NoGradGuard no_grad;
   for (auto& p : model.module().named_parameters()) {
     const at::Tensor& t = checkpoint_tensor(c, path, "model." + p.key());

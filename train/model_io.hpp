@@ -15,6 +15,9 @@ namespace tessera::train {
 void pack_model(Checkpoint& c, Simulator& model, const Normalizers& norms);
 // Throws naming `path` when a tensor is missing or its shape differs from the model's.
 void unpack_model(const Checkpoint& c, const std::string& path, Simulator& model, Normalizers& norms);
+// Throws unless `c` (read from `path`) is a checkpoint of `model`'s family; unpack_model checks it
+// first, and a resume before comparing decks (another family's differs in every model key).
+void require_model_family(const Checkpoint& c, const std::string& path, const Simulator& model);
 const at::Tensor& checkpoint_tensor(const Checkpoint& c, const std::string& path, const std::string& name);
 
 struct TrainedModel {

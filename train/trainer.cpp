@@ -315,10 +315,7 @@ void Trainer::warn_other_data(const Checkpoint& c, const std::string& path) cons
 void Trainer::require_same_setup(const Checkpoint& c, const std::string& path, bool fine_tuning) const {
   // Another family's checkpoint first: its deck differs in every model key, and the first of them
   // (model.latent 64 against 128) hid the cause until all the others matched.
-  if (const auto family = c.attributes.find("family");
-      family != c.attributes.end() && family->second != model_->family())
-    throw Error(cat(path, ": checkpoint of a '", family->second, "' model, the deck builds a '", model_->family(),
-                    "' (model.family)"));
+  require_model_family(c, path, *model_);
   const auto stored = c.attributes.find("deck");
   if (stored == c.attributes.end() || stored->second.empty() || options_.deck_yaml.empty()) return;
   // A resume continues one run bit for bit: what shapes the model, its inputs, the data it draws
