@@ -31,7 +31,7 @@ static void schema(io::Schema& s) {
   for (const char* k : {"mesh.cylinder.center", "mesh.cylinder.radius", "flow.inflow.speed"})
     s.read_only_when(k, {{"job", {"case"}}},
                      "job: dataset draws the cylinder and inflow per trajectory from dataset.ranges");
-  for (const char* k : {"time.mode", "time.initial", "time.dt", "time.end"})
+  for (const char* k : {"time.mode", "time.initial", "time.restart_file", "time.dt", "time.end"})
     s.read_only_when(k, {{"job", {"case"}}},
                      "job: dataset runs dataset.spinup, then dataset.steps steps of dataset.dt");
   s.read_only_when("output", {{"job", {"case"}}}, "job: dataset writes to dataset.dir");
@@ -43,8 +43,10 @@ static void schema(io::Schema& s) {
     s.read_only_when(k, {{"mesh.source", {"cylinder"}}});
   s.read_only_when("mesh.file", {{"mesh.source", {"geo", "msh"}}});
   s.read_only_when("mesh.max_nodes", {{"mesh.source", {"cylinder", "geo"}}}, "a .msh file is read as it is");
-  for (const char* k : {"time.initial", "time.dt", "time.end", "analysis.start", "output.every"})
+  for (const char* k : {"time.initial", "time.restart_file", "time.dt", "time.end", "analysis.start", "output.every",
+                        "output.restart_every"})
     s.read_only_when(k, {{"time.mode", {"transient"}}});
+  s.read_only_when("time.restart_file", {{"time.initial", {"restart"}}});
   s.read_only_when("time.max_cfl", {{"time.mode", {"transient"}}, {"job", {"dataset"}}});
   // solver.refactor_every is read by steady runs too: 1 makes the solve direct (preonly), more
   // GMRES on the factors, fresh at every Picard iteration there (it was called idle; a review
@@ -66,8 +68,10 @@ static void run_dataset(apps::Context& ctx) {
 
 // job: case.
 static void run_case(apps::Context& ctx) {
-  // 3. Read the case options (their output folder checked before any work).
-  const jobs::CaseOptions options = jobs::case_options(ctx.deck);
+  // 3. Read the case options (their output folder checked before any work). Every rank reads a
+  //    restart file itself: one rank's failure (a path its node cannot see) is every rank's error.
+  jobs::CaseOptions options;
+  run_on_every_rank(ctx.comm, [&] { options = jobs::case_options(ctx.deck); });
   // 4. Build the mesh.
   mesh::Mesh m;  // every rank builds or reads it: one rank's failure is every rank's error
   run_on_every_rank(ctx.comm, [&] { m = io::mesh_from_deck(ctx.deck); });

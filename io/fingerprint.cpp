@@ -61,4 +61,14 @@ std::string node_dataset_fingerprint(const NodeDataset& d) {
   return hex(crc);
 }
 
+std::string mesh_fingerprint(const mesh::Mesh& m) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const int64_t sizes[4] = {m.dim, static_cast<int64_t>(m.cell_type), m.num_nodes(), m.num_cells()};
+  crc = crc_bytes(crc, sizes, sizeof sizes);
+  crc = crc_bytes(crc, m.coords.data(), m.coords.size() * sizeof(double));
+  crc = crc_bytes(crc, m.cells.data(), m.cells.size() * sizeof(int64_t));
+  crc = crc_bytes(crc, m.node_type.data(), m.node_type.size() * sizeof(int32_t));
+  return hex(crc);
+}
+
 }  // namespace tessera::io

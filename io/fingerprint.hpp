@@ -8,6 +8,7 @@
 
 #include "io/dataset.hpp"
 #include "io/planetoid.hpp"
+#include "mesh/mesh.hpp"
 
 namespace tessera::io {
 
@@ -19,5 +20,9 @@ std::string trajectory_fingerprint(const Trajectory& t);
 // edges and the three masks (GNNPipe stores it in its checkpoints: a name and sizes alone let a
 // resume go on with a shuffled y).
 std::string node_dataset_fingerprint(const NodeDataset& d);
+
+// A mesh's identity: the CRC-32 of its dimension, cell type, coordinates, cells and node types
+// (tessera-cfd's restart files store it: a restart on another mesh is refused).
+std::string mesh_fingerprint(const mesh::Mesh& m);
 
 }  // namespace tessera::io

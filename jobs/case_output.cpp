@@ -20,14 +20,17 @@ namespace tessera::jobs {
 
 CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& comm)
     : o_(o), m_(m), comm_(comm), base_(o.base()) {
-  // An earlier run's steps, .xmf, .pvd or force plot (which a steady run does not draw) would
-  // pass for this one's. The folder itself is made by the first file written, so that a case
-  // failing before its first output leaves none behind.
+  // An earlier run's steps, .xmf, .pvd, force plot (which a steady run does not draw) or summary
+  // would pass for this one's. Its <name>_restart.h5 is kept until this run writes its own: it is
+  // what a re-run of a stopped job (a requeued batch job) would otherwise lose before its first
+  // restart step, and it names its own time and deck. The folder itself is made by the first file
+  // written, so that a case failing before its first output leaves none behind.
   run_on_root(comm, [&] {
     io::remove_series_files(base_);
     std::error_code ec;
-    if (std::filesystem::remove(base_ + "_forces.png", ec); ec)
-      throw Error(cat(base_, "_forces.png: cannot remove an earlier run's plot: ", ec.message()));
+    for (const char* file : {"_forces.png", "_summary.csv"})
+      if (std::filesystem::remove(base_ + file, ec); ec)
+        throw Error(cat(base_, file, ": cannot remove an earlier run's ", file + 1, ": ", ec.message()));
   });
   for (int32_t t : m.node_type) node_type_.data.push_back(t);
     // case_options rejects output.xdmf / output.vtu in builds without HDF5 / VTK.

@@ -9,8 +9,14 @@
 
 #include "core/counted.hpp"
 #include "core/error.hpp"
+#include "core/interrupt_note.hpp"
 #include "core/progress.hpp"
+#include "io/deck_difference.hpp"
 #include "jobs/case_output.hpp"
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_HDF5
+#include "io/fingerprint.hpp"
+#endif
 #include "solvers/navier_stokes.hpp"
 #include "solvers/signal.hpp"
 
@@ -75,9 +81,51 @@ struct History {
   int64_t linear_iterations = 0;
 };
 
-// Time step k; a failure (or a CFL number above time.max_cfl) flushes the table and names the
-// step in the error.
-solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput& out, int64_t k) {
+// <name>_restart.h5, rewritten every output.restart_every steps and at the last one (HDF5
+// builds); what a failed or interrupted run tells the user to go on from: the last state written,
+// or before that, the restart file this run started from.
+class RestartWriter {
+ public:
+  RestartWriter(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm)
+      : o_(o), m_(m), comm_(comm), path_(case_restart_path(o.output.base())) {
+#if TESSERA_HAVE_HDF5
+    fingerprint_ = io::mesh_fingerprint(m);
+#endif
+    if (o.time.restart) remember(o.time.restart->path, o.time.restart->state.time);
+  }
+  ~RestartWriter() { core::set_interrupt_note(""); }
+  const std::string& fingerprint() const { return fingerprint_; }
+  const std::string& path() const { return path_; }
+  bool written() const { return written_; }
+  // Collective.
+  void write(const NavierStokes& ns) {
+#if TESSERA_HAVE_HDF5
+    write_case_restart(path_, ns, m_, fingerprint_, o_.output.deck_yaml, comm_);
+    written_ = true;
+    remember(path_, ns.time());
+#else
+    (void)ns;
+#endif
+  }
+  // "the state at t = 4.5 is in out/x_restart.h5 (to go on: time.initial: restart)", or "".
+  const std::string& note() const { return note_; }
+
+ private:
+  void remember(const std::string& file, double t) {
+    note_ = cat("the state at t = ", t, " is in ", file, " (to go on: time.initial: restart)");
+    core::set_interrupt_note(note_);
+  }
+  const CaseOptions& o_;
+  const mesh::Mesh& m_;
+  Comm comm_;
+  std::string path_, fingerprint_, note_;
+  bool written_ = false;
+};
+
+// Time step k (counted from the run's start, a restart's steps included); a failure (or a CFL
+// number above time.max_cfl) flushes the table and names the step in the error.
+solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput& out, int64_t k,
+                             const RestartWriter& restart, int64_t first_step) {
   const double dt = o.time.dt, max_cfl = o.flow.max_cfl;
   const double t_next = ns.time() + dt;
   try {
@@ -90,42 +138,51 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput&
   } catch (const Error& e) {
     out.flush_table(/*collective=*/false);  // the step may have failed on this rank alone
     // At the first step there are none ("results up to step 0" named a file with its header alone).
-    throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(),
-                    k > 1 ? cat("; results up to step ", k - 1, " are in ", out.base(), "_forces.csv") : std::string()),
-                e.key());
+    const std::string& state = restart.note();
+    throw Error(
+        cat("step ", k, " (t = ", t_next, "): ", e.what(),
+            k > first_step ? cat("; results up to step ", k - 1, " are in ", out.base(), "_forces.csv") : std::string(),
+            state.empty() ? std::string() : cat("; ", state)),
+        e.key());
   }
 }
 
-// BDF2 steps to time.end, with fields every output.every steps and at the last one.
-History run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, int64_t nsteps,
+// BDF2 steps to time.end, with fields every output.every steps and the restart file every
+// output.restart_every steps, both counted from t = 0 (a restart's output times are the
+// uninterrupted run's), and both at the last step.
+History run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, RestartWriter& restart, int64_t nsteps,
                       const std::shared_ptr<spdlog::logger>& log, bool root) {
   const double coef = coefficient(o);
-  const int64_t every = o.output.every;
+  const int64_t every = o.output.every, restart_every = o.output.restart_every;
   NavierStokes& ns = *s.ns;
   History h;
   core::Progress progress(log, "time steps", nsteps, 10.0, root && core::Progress::is_terminal());
   if (!o.time.from_steady) out.fields(ns);
+  const int64_t first = ns.steps() + 1;  // a restart's steps go on from its count
   for (int64_t k = 1; k <= nsteps; ++k) {
-    const solvers::SolveInfo info = time_step(o, ns, out, k);
+    const solvers::SolveInfo info = time_step(o, ns, out, ns.steps() + 1, restart, first);
     const solvers::Forces f = ns.forces();
     h.t.push_back(ns.time());
     h.c_d.push_back(coef * f.drag);
     h.c_l.push_back(coef * f.lift);
     h.linear_iterations += info.linear_iterations;
-    out.row(k, ns.time(), h.c_d.back(), h.c_l.back(), s.delta_p(), info.linear_iterations, info.seconds);
-    if ((every > 0 && k % every == 0) || k == nsteps) {
+    out.row(ns.steps(), ns.time(), h.c_d.back(), h.c_l.back(), s.delta_p(), info.linear_iterations, info.seconds);
+    const int64_t step = ns.steps();
+    if ((every > 0 && step % every == 0) || k == nsteps) {
       out.fields(ns);
       out.flush_table();
     }
+    if ((restart_every > 0 && step % restart_every == 0) || k == nsteps) restart.write(ns);
     progress.advance(1, cat("t ", ns.time(), "  c_D ", h.c_d.back(), "  c_L ", h.c_l.back()));
   }
   progress.finish();
   return h;
 }
 
-// Maxima and the Strouhal number over t >= analysis.start.
+// Maxima and the Strouhal number over t >= analysis.start (of this run: a restart's from its time).
 void analyse(const CaseOptions& o, const History& h, int64_t nsteps, CaseResult& r, spdlog::logger& log) {
   const double start = o.time.analysis_start;
+  const bool restarted = o.time.restart && o.time.restart->state.time > start;
   r.steps = nsteps;
   r.c_d = solvers::window_max(h.t, h.c_d, start);
   r.c_l = solvers::window_max(h.t, h.c_l, start);
@@ -134,10 +191,34 @@ void analyse(const CaseOptions& o, const History& h, int64_t nsteps, CaseResult&
       solvers::peak_frequency(h.t, h.c_l, start, &why) * o.forces.reference_length / o.forces.reference_velocity;
   if (std::isnan(r.strouhal))
     log.warn(
-        "St not determined: c_L after analysis.start = {} has {} (a steady flow, a start-up transient, or a window "
-        "shorter than two periods: raise time.end or analysis.start); the summary writes nan",
-        start, why);
+        "St not determined: c_L after {} has {} (a steady flow, a start-up transient, or a window shorter than two "
+        "periods: raise time.end or analysis.start); the summary writes nan",
+        restarted ? cat("the restart's t = ", o.time.restart->state.time) : cat("analysis.start = ", start), why);
   r.mean_linear_iterations = double(h.linear_iterations) / std::max<int64_t>(nsteps, 1);
+}
+
+// time.initial: restart: the saved state on this mesh (errors at time.restart_file), and what
+// differs from the run that wrote it.
+void start_from_restart(const CaseOptions& o, const CaseRestart& r, const mesh::Mesh& m, const std::string& fingerprint,
+                        NavierStokes& ns, spdlog::logger& log) {
+  with_key("time.restart_file", [&] { check_restart_mesh(r, m, fingerprint); });
+  try {
+    ns.set_time_state(r.state);
+  } catch (const Error& e) {
+    throw Error(cat(r.path, ": ", e.what()), "time.restart_file");
+  }
+  log.info("restart: t = {} after {} from {}", r.state.time, core::counted(r.state.steps, "step", "steps"), r.path);
+  // A continuation may change the flow on purpose (a ramp in Reynolds number); said, not refused.
+  try {
+    if (const auto d = io::first_deck_difference(r.deck_yaml, o.output.deck_yaml, {"flow", "forces"}, {}))
+      log.warn("{}: the restart state was computed with {} = {}; this run has {} (the flow goes on from that state)",
+               d->key, d->key, d->stored, d->now);
+  } catch (const Error&) {
+    log.warn("{}: its stored deck could not be read; the settings of the run it continues are not compared", r.path);
+  }
+  if (r.state.steps > 0 && std::abs(o.time.dt - r.state.last_dt) > 1e-12 * o.time.dt)
+    log.info("time.dt {} after the restart's {}: the first step is BDF1, as after any change of step", o.time.dt,
+             r.state.last_dt);
 }
 
 }  // namespace
@@ -171,28 +252,34 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
         "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices within "
         "{:.1e} of the radius)",
         c.edges, c.cx, c.cy, c.radius, c.max_deviation);
+  RestartWriter restart(o, m, comm);
+  if (o.time.restart) start_from_restart(o, *o.time.restart, m, restart.fingerprint(), *s.ns, *log);
   CaseOutput out(o.output, m, comm);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
   if (o.time.steady || o.time.from_steady) solve_steady_state(o, s, out, r, *log);
   if (o.time.steady) {
+    restart.write(*s.ns);  // a transient run may start from it (time.initial: restart)
     r.seconds = elapsed();
     out.finish();
-    if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}", files);
+    if (const std::string files = out.summary(r); !files.empty())
+      log->info("wrote {}{}", files, restart.written() ? cat(", ", restart.path(), " (restart)") : std::string());
     return r;
   }
   r.steady = false;
-  const int64_t nsteps = static_cast<int64_t>(std::llround(o.time.end / o.time.dt));
-  const History h = run_transient(o, s, out, nsteps, log, comm.root());
+  const double start = s.ns->time();
+  const int64_t nsteps = static_cast<int64_t>(std::llround((o.time.end - start) / o.time.dt));
+  const History h = run_transient(o, s, out, restart, nsteps, log, comm.root());
   out.finish();
   analyse(o, h, nsteps, r, *log);
   r.delta_p = s.delta_p();
   r.seconds = elapsed();
   log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",
-            o.time.analysis_start, o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
+            std::max(o.time.analysis_start, start), o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
             r.seconds / std::max<int64_t>(nsteps, 1));
-  if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}", files);
+  if (const std::string files = out.summary(r); !files.empty())
+    log->info("wrote {}{}", files, restart.written() ? cat(", ", restart.path(), " (restart)") : std::string());
   return r;
 }
 

@@ -1,6 +1,7 @@
 #include "jobs/cfd_options.hpp"
 
 #include <cmath>
+#include <filesystem>
 
 #include "io/deck.hpp"
 #include "jobs/flow_sample.hpp"
@@ -48,8 +49,12 @@ void add_case_keys(io::Schema& s) {
   positive(s.add("time.dt", io::KeyType::Float, "0.005", "time step (transient)"));
   positive(s.add("time.end", io::KeyType::Float, "1", "end time (transient)"));
   s.add("time.initial", io::KeyType::Choice, "rest",
-        "transient start: rest (zero velocity) or steady (the steady solution)")
-      .choices = {"rest", "steady"};
+        "transient start: rest (zero velocity), steady (the steady solution) or restart (the state in "
+        "time.restart_file, from its time on)")
+      .choices = {"rest", "steady", "restart"};
+  io::Schema::input_path(s.add("time.restart_file", io::KeyType::String, "",
+                               "time.initial: restart: a <name>_restart.h5 that job: case wrote (at every field "
+                               "output and the last step), on the same mesh; time.end is the absolute end time"));
   positive(s.add("time.max_cfl", io::KeyType::Float, "20",
                  "stop when max |u| dt / h exceeds this (the time step is too large for the flow)"));
   positive(
@@ -75,6 +80,10 @@ void add_case_keys(io::Schema& s) {
   s.add("output.name", io::KeyType::String, "flow", "base name of the output files");
   s.add("output.every", io::KeyType::Int, "0",
         "transient: write fields every this many steps (and at t = 0 and the end); 0: at t = 0 and the end only")
+      .min = 0;
+  s.add("output.restart_every", io::KeyType::Int, "100",
+        "transient: rewrite <name>_restart.h5, the state to go on from (time.initial: restart), every this many "
+        "steps (counted from t = 0) and at the last step; 0: at the last step only")
       .min = 0;
   s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3)");
   s.add("output.vtu", io::KeyType::Bool, "false", "write <name>.pvd + <name>_<k>.vtu (VTK XML)");
@@ -169,18 +178,37 @@ TimeOptions time_options(const io::Deck& d) {
   o.steady_rtol = d.get_float("steady.rtol");
   o.steady_max_iterations = d.get_int32("steady.max_iterations");
   o.analysis_start = d.get_float("analysis.start");
+  if (!o.steady && d.get_string("time.initial") == "restart") {
+    if (!TESSERA_HAVE_HDF5) d.fail("time.initial", "this build has no HDF5 to read a restart file");
+    const std::string file = d.has("time.restart_file") ? d.get_string("time.restart_file") : std::string();
+    if (file.empty()) d.fail("time.restart_file", "time.initial: restart needs the restart file to start from");
+#if TESSERA_HAVE_HDF5
+    try {
+      o.restart = read_case_restart(d.resolve_path(file));
+    } catch (const Error& e) {
+      d.fail("time.restart_file", e.what());
+    }
+#endif
+  }
   if (!o.steady) {
-    // The run takes end / dt steps: that must be a whole number of at least one, and the analysis
-    // window must lie inside the run, or the maxima and Strouhal number are of nothing.
-    const double steps = o.end / o.dt;
-    if (steps < 1 - 1e-9) d.fail("time.end", cat(o.end, " is shorter than one step of time.dt = ", o.dt));
+    // The run takes (end - start) / dt steps: that must be a whole number of at least one, and the
+    // analysis window must lie inside the run, or the maxima and Strouhal number are of nothing.
+    const double start = o.restart ? o.restart->state.time : 0.0;
+    if (o.restart && !(o.end > start))
+      d.fail("time.end", cat(o.end, " is not after the restart's time ", start, " (", o.restart->path,
+                             "); time.end is the absolute end time"));
+    const double steps = (o.end - start) / o.dt;
+    if (steps < 1 - 1e-9)
+      d.fail("time.end", cat(o.end, " is shorter than one step of time.dt = ", o.dt,
+                             o.restart ? cat(" after the restart's time ", start) : std::string()));
     // A step count beyond any run (and beyond the step counter: 1e300 steps ran as none and wrote NaN results).
     if (!(steps <= 1e9))
       d.fail("time.end",
              cat(o.end, " is ", steps, " steps of time.dt = ", o.dt, "; at most 1e9 (is time.dt too small?)"));
     if (std::abs(steps - std::round(steps)) > 1e-6 * steps)
-      d.fail("time.end", cat(o.end, " is not a whole number of steps of time.dt = ", o.dt, " (", steps,
-                             "); the run would end at ", std::round(steps) * o.dt));
+      d.fail("time.end", cat(o.end, " is not a whole number of steps of time.dt = ", o.dt,
+                             o.restart ? cat(" after the restart's time ", start) : std::string(), " (", steps,
+                             "); the run would end at ", start + std::round(steps) * o.dt));
     if (o.analysis_start >= o.end)
       d.fail("analysis.start",
              cat(o.analysis_start, " is not before time.end = ", o.end, "; the analysis window is empty"));
@@ -193,6 +221,7 @@ OutputOptions output_options(const io::Deck& d) {
   o.dir = d.get_output_dir("output.dir");
   o.name = d.get_file_name("output.name");
   o.every = d.get_int("output.every");
+  o.restart_every = d.get_int("output.restart_every");
   o.xdmf = d.get_bool("output.xdmf");
   o.vtu = d.get_bool("output.vtu");
   if (o.xdmf && !TESSERA_HAVE_HDF5) d.fail("output.xdmf", "this build has no HDF5; set output.xdmf: false");
@@ -210,6 +239,17 @@ CaseOptions case_options(const io::Deck& d) {
   o.flow.flow.force_group = o.forces.group;
   o.time = time_options(d);
   o.output = output_options(d);
+  // The run would replace the files of the run it continues (its fields and forces from t = 0),
+  // and the restart file itself.
+  if (o.time.restart) {
+    std::error_code ec;
+    const auto own = std::filesystem::weakly_canonical(case_restart_path(o.output.base()), ec);
+    if (!ec && own == std::filesystem::weakly_canonical(o.time.restart->path, ec) && !ec)
+      d.fail("time.restart_file", cat(o.time.restart->path,
+                                      " is this run's own restart file (output.dir and output.name): the run would "
+                                      "replace the fields and forces of the run it continues; choose another "
+                                      "output.name or output.dir"));
+  }
   return o;
 }
 

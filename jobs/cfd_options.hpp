@@ -5,10 +5,12 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "jobs/case_restart.hpp"
 #include "mesh/gmsh_io.hpp"
 #include "solvers/navier_stokes.hpp"
 
@@ -52,6 +54,9 @@ struct ForceOptions {
 struct TimeOptions {
   bool steady = true;        // time.mode
   bool from_steady = false;  // transient started from the steady solution (time.initial)
+  // time.initial: restart: the state read from time.restart_file (checked against the mesh when
+  // the solver is built); the run goes on from its time to `end`.
+  std::optional<CaseRestart> restart;
   double dt = 0.005, end = 1;
   double steady_rtol = 1e-10;  // steady.rtol
   int steady_max_iterations = 60;
@@ -60,7 +65,8 @@ struct TimeOptions {
 
 struct OutputOptions {
   std::string dir, name;
-  int64_t every = 0;  // transient: fields every this many steps; 0: the last step only
+  int64_t every = 0;            // transient: fields every this many steps; 0: the last step only
+  int64_t restart_every = 100;  // transient: <name>_restart.h5 every this many steps; 0: the last step only
   bool xdmf = true, vtu = false;
   std::string deck_yaml;  // the resolved deck, stored in the output files
   std::string base() const { return dir + "/" + name; }

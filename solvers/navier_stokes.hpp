@@ -106,6 +106,22 @@ class NavierStokes {
   enum class Midpoints { Quadratic, Linear };
   void set_vertex_velocity(const std::vector<double>& velocity, Midpoints midpoints = Midpoints::Quadratic);
   std::vector<double> vertex_pressure() const;
+
+  // The time-stepping state, for restart files: ordered by P2 node (velocity, 2 per node: the
+  // vertices, then the edges) and by vertex (pressure), which do not depend on the rank count,
+  // unlike the unknowns' numbering. `previous_*` is the step before (BDF2's second level).
+  struct TimeState {
+    double time = 0, time_carry = 0, last_dt = 0;  // time_carry: the compensated sum's round-off
+    int64_t steps = 0;
+    std::vector<double> velocity, pressure, previous_velocity, previous_pressure;
+  };
+  TimeState time_state() const;
+  // Continues from a saved state as the run that saved it would have: the next step is BDF2 when
+  // its dt equals the saved last dt and a step had been taken, on fresh LU factors (so with
+  // solver.refactor_every 1 the continuation is the uninterrupted run's to the bit at the same
+  // rank count; with stale factors it agrees to the Krylov tolerance). Throws (no key) if a size
+  // does not match this mesh, or a value is not finite.
+  void set_time_state(const TimeState& state);
   std::vector<double> vertex_vorticity() const;
   double max_speed() const;
   // max over cells of |u| dt / h, h the cell's smallest height.

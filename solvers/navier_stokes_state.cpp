@@ -1,10 +1,12 @@
 // The solver's state as vertex fields, and the hand-over from vertex data (set_vertex_velocity:
-// P2 midpoints from a local least-squares quadratic), for datasets, probes and tessera-hybrid.
+// P2 midpoints from a local least-squares quadratic), for datasets, probes and tessera-hybrid;
+// the time-stepping state in rank-independent order, for restart files.
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <set>
+#include <utility>
 
 #include "core/error.hpp"
 #include "solvers/navier_stokes.hpp"
@@ -161,6 +163,70 @@ double NavierStokes::max_cfl(double dt) const {
     cfl = std::max(cfl, speed * dt * longest / (2 * s.th.area(c)));
   }
   return cfl;
+}
+
+}  // namespace tessera::solvers
+
+namespace tessera::solvers {
+
+NavierStokes::TimeState NavierStokes::time_state() const {
+  const auto& s = *impl_;
+  TimeState ts;
+  ts.time = s.t;
+  ts.time_carry = s.t_carry;
+  ts.last_dt = s.last_dt;
+  ts.steps = s.nsteps;
+  const int64_t nodes = s.th.num_p2_nodes(), nv = s.th.num_vertices();
+  auto by_node = [&](const std::vector<double>& x, std::vector<double>& velocity, std::vector<double>& pressure) {
+    velocity.resize(static_cast<size_t>(nodes * 2));
+    pressure.resize(static_cast<size_t>(nv));
+    for (int64_t n = 0; n < nodes; ++n)
+      for (int c = 0; c < 2; ++c) velocity[n * 2 + c] = x[s.th.velocity_dof(n, c)];
+    for (int64_t v = 0; v < nv; ++v) pressure[v] = x[s.th.pressure_dof(v)];
+  };
+  by_node(s.x, ts.velocity, ts.pressure);
+  by_node(s.x_prev, ts.previous_velocity, ts.previous_pressure);
+  return ts;
+}
+
+void NavierStokes::set_time_state(const TimeState& ts) {
+  auto& s = *impl_;
+  const int64_t nodes = s.th.num_p2_nodes(), nv = s.th.num_vertices();
+  const std::pair<const std::vector<double>*, int64_t> parts[] = {
+      {&ts.velocity, nodes * 2}, {&ts.previous_velocity, nodes * 2}, {&ts.pressure, nv}, {&ts.previous_pressure, nv}};
+  const char* names[] = {"velocity", "previous velocity", "pressure", "previous pressure"};
+  for (int k = 0; k < 4; ++k) {
+    const auto& [values, expected] = parts[k];
+    if (static_cast<int64_t>(values->size()) != expected)
+      throw Error(cat("the state's ", names[k], " has ", values->size(), " values; this mesh takes ", expected,
+                      k < 2 ? cat(" (2 per P2 node: ", nodes, " nodes)") : cat(" (1 per vertex)")));
+    for (double x : *values)
+      if (!std::isfinite(x)) throw Error(cat("the state's ", names[k], " holds a value that is not finite"));
+  }
+  if (!(std::isfinite(ts.time) && std::isfinite(ts.time_carry) && ts.last_dt >= 0 && std::isfinite(ts.last_dt) &&
+        ts.steps >= 0))
+    throw Error(
+        cat("the state's time ", ts.time, ", last step ", ts.last_dt, " or step count ", ts.steps, " is not valid"));
+  auto to_unknowns = [&](const std::vector<double>& velocity, const std::vector<double>& pressure) {
+    std::vector<double> x(s.x.size(), 0.0);
+    for (int64_t n = 0; n < nodes; ++n)
+      for (int c = 0; c < 2; ++c) x[s.th.velocity_dof(n, c)] = velocity[n * 2 + c];
+    for (int64_t v = 0; v < nv; ++v) x[s.th.pressure_dof(v)] = pressure[v];
+    return x;
+  };
+  s.x = to_unknowns(ts.velocity, ts.pressure);
+  s.x_prev = to_unknowns(ts.previous_velocity, ts.previous_pressure);
+  s.x_prev2 = s.x_prev;
+  // The advecting velocity and history term of the last solve are the next step's to recompute;
+  // forces() before a step sees no time derivative.
+  s.w = s.x;
+  std::fill(s.hist.begin(), s.hist.end(), 0.0);
+  s.mass_coef = 0;
+  s.t = ts.time;
+  s.t_carry = ts.time_carry;
+  s.last_dt = ts.last_dt;
+  s.nsteps = ts.steps;
+  s.since_factor = 0;  // fresh factors at the next step
 }
 
 }  // namespace tessera::solvers

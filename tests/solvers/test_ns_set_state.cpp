@@ -1,7 +1,8 @@
 // NavierStokes::set_vertex_velocity, the hand-over from a surrogate: vertex values in, boundary
 // values kept, and a restart that forgets the history (BDF1 next). References: a fresh solver's
 // first step (BDF1 from its initial state), the solver's own trajectory, exact Poiseuille flow.
-// Run serially and under mpiexec -n 2 (COMM_WORLD against COMM_SELF).
+// Also the time-stepping state of restart files (time_state / set_time_state), against the run
+// that goes on without a stop. Run serially and under mpiexec -n 2 (COMM_WORLD against COMM_SELF).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -167,4 +168,88 @@ TEST_CASE("set_vertex_velocity and the steps after it: np = 1 and np = 2 agree",
     parallel.step(0.05);
   }
   CHECK(max_diff(serial.vertex_velocity(), parallel.vertex_velocity()) < 1e-9 * serial.max_speed());
+}
+
+// The time-stepping state for restart files (NavierStokes::TimeState). Reference: the same solver
+// run on without a stop.
+TEST_CASE("time_state / set_time_state: a continuation is the uninterrupted run, to the bit with fresh factors",
+          "[cfd][restart]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = channel(10, 5);
+  for (const int refactor_every : {1, 5}) {
+    CAPTURE(refactor_every);
+    const solvers::LinearSolverConfig linear{refactor_every, 1e-10};
+    NavierStokes run(m, flow(1.0, 0.01), Comm::self(), linear);
+    for (int k = 0; k < 4; ++k) run.step(0.05);
+    const NavierStokes::TimeState saved = run.time_state();
+    CHECK(saved.steps == 4);
+    CHECK(saved.time == Approx(0.2).epsilon(1e-15));
+    CHECK(saved.last_dt == 0.05);
+    CHECK(saved.velocity.size() == saved.previous_velocity.size());
+    CHECK(max_diff(saved.velocity, saved.previous_velocity) > 1e-3);  // two levels, not one twice
+    NavierStokes continued(m, flow(1.0, 0.01), Comm::self(), linear);
+    continued.set_time_state(saved);
+    CHECK(continued.time() == run.time());
+    CHECK(continued.steps() == 4);
+    CHECK(continued.vertex_velocity() == run.vertex_velocity());
+    for (int k = 0; k < 3; ++k) {
+      run.step(0.05);
+      continued.step(0.05);
+    }
+    CHECK(continued.steps() == 7);
+    CHECK(continued.time() == run.time());
+    if (refactor_every == 1) {  // the same matrices and right-hand sides: the same bits
+      CHECK(continued.vertex_velocity() == run.vertex_velocity());
+      CHECK(continued.vertex_pressure() == run.vertex_pressure());
+      CHECK(continued.forces().drag == run.forces().drag);
+    } else {  // fresh factors where the run had stale ones: the Krylov tolerance's difference
+      CHECK(max_diff(continued.vertex_velocity(), run.vertex_velocity()) < 1e-8 * run.max_speed());
+    }
+  }
+}
+
+TEST_CASE("set_time_state: the history is used (BDF2 next), and a state of another mesh is refused", "[cfd][restart]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = channel(10, 5);
+  NavierStokes run(m, flow(1.0, 0.01));
+  for (int k = 0; k < 2; ++k) run.step(0.05);
+  NavierStokes::TimeState saved = run.time_state();
+  // Without its previous level the next step differs: the continuation above used it.
+  NavierStokes::TimeState one_level = saved;
+  one_level.previous_velocity = saved.velocity;
+  one_level.previous_pressure = saved.pressure;
+  NavierStokes a(m, flow(1.0, 0.01)), b(m, flow(1.0, 0.01));
+  a.set_time_state(saved);
+  b.set_time_state(one_level);
+  a.step(0.05);
+  b.step(0.05);
+  CHECK(max_diff(a.vertex_velocity(), b.vertex_velocity()) > 1e-6);
+
+  NavierStokes other(channel(12, 5), flow(1.0, 0.01));
+  CHECK_THROWS_WITH(other.set_time_state(saved),
+                    Catch::Contains("the state's velocity has") && Catch::Contains("2 per P2 node"));
+  NavierStokes::TimeState bad = saved;
+  bad.previous_pressure[3] = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_WITH(a.set_time_state(bad), Catch::Contains("previous pressure holds a value that is not finite"));
+  bad = saved;
+  bad.steps = -1;
+  CHECK_THROWS_WITH(a.set_time_state(bad), Catch::Contains("is not valid"));
+}
+
+TEST_CASE("a state saved at one rank count continues at another: np = 1 and np = 2 agree", "[cfd][restart][mpi]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = channel(10, 5);
+  const solvers::LinearSolverConfig direct{1, 1e-10};
+  NavierStokes parallel_run(m, flow(1.0, 0.01), Comm(), direct);  // saved at this run's rank count
+  for (int k = 0; k < 4; ++k) parallel_run.step(0.05);
+  const NavierStokes::TimeState saved = parallel_run.time_state();
+  NavierStokes serial(m, flow(1.0, 0.01), Comm::self(), direct);
+  serial.set_time_state(saved);
+  for (int k = 0; k < 3; ++k) {
+    serial.step(0.05);
+    parallel_run.step(0.05);
+  }
+  // The state's order is the rank count's own numbering undone: saved again, it is the same.
+  CHECK(max_diff(serial.time_state().velocity, parallel_run.time_state().velocity) < 1e-9 * serial.max_speed());
+  CHECK(max_diff(serial.vertex_pressure(), parallel_run.vertex_pressure()) < 1e-9);
 }

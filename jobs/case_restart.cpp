@@ -1,0 +1,135 @@
+#include "jobs/case_restart.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/on_root.hpp"
+#include "io/h5.hpp"
+
+namespace tessera::jobs {
+
+namespace {
+
+constexpr const char* kFormat = "tessera-cfd restart 1";
+
+double number_attribute(const io::H5File& f, const std::string& name) {
+  const std::string text = f.read_attr("/", name);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
+    throw Error(cat(f.path(), ": attribute ", name, " is '", text, "', not a finite number"));
+  return v;
+}
+
+int64_t count_attribute(const io::H5File& f, const std::string& name) {
+  const double v = number_attribute(f, name);
+  if (!(v >= 0 && v <= 9.0e15 && v == std::floor(v)))
+    throw Error(cat(f.path(), ": attribute ", name, " is ", v, ", not a count"));
+  return static_cast<int64_t>(v);
+}
+
+// A dataset of `rows` x `columns` values (columns 1: a vector).
+std::vector<double> read_values(const io::H5File& f, const std::string& name, int64_t rows, int columns) {
+  if (!f.exists(name)) throw Error(cat(f.path(), ": no dataset ", name));
+  std::vector<hsize_t> dims;
+  std::vector<double> v = f.read<double>(name, &dims);
+  const std::vector<hsize_t> expected =
+      columns == 1 ? std::vector<hsize_t>{hsize_t(rows)} : std::vector<hsize_t>{hsize_t(rows), hsize_t(columns)};
+  if (dims != expected) {
+    std::string shape;
+    for (hsize_t d : dims) shape += cat(shape.empty() ? "" : " x ", d);
+    throw Error(cat(f.path(), ": dataset ", name, " is ", shape.empty() ? "a scalar" : shape, ", expected ", rows,
+                    columns == 1 ? std::string() : cat(" x ", columns)));
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string case_restart_path(const std::string& output_base) { return output_base + "_restart.h5"; }
+
+void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
+                        const std::string& mesh_fingerprint, const std::string& deck_yaml, const Comm& comm) {
+  const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
+  run_on_root(comm, [&] {
+    core::ensure_parent_dir(path);
+    core::TemporaryOutput temp(core::temp_path(path));
+    {
+      io::H5File f = io::H5File::create_in_memory(temp.path());
+      const hsize_t nodes = s.velocity.size() / 2, vertices = s.pressure.size();
+      f.write("/velocity", {nodes, 2}, s.velocity.data());
+      f.write("/pressure", {vertices}, s.pressure.data());
+      f.write("/previous_velocity", {nodes, 2}, s.previous_velocity.data());
+      f.write("/previous_pressure", {vertices}, s.previous_pressure.data());
+      f.write_attr("/", "format", kFormat);
+      f.write_double_attr("/", "time", s.time);
+      f.write_double_attr("/", "time_carry", s.time_carry);
+      f.write_double_attr("/", "last_dt", s.last_dt);
+      f.write_int64_attr("/", "steps", s.steps);
+      f.write_int64_attr("/", "vertices", mesh.num_nodes());
+      f.write_int64_attr("/", "cells", mesh.num_cells());
+      f.write_attr("/", "mesh_fingerprint", mesh_fingerprint);
+      f.write_attr("/", "deck", deck_yaml);
+      f.close();
+    }
+    core::commit_temp(temp.path(), path);
+    temp.keep();
+  });
+}
+
+CaseRestart read_case_restart(const std::string& path) {
+  const io::H5File f = io::H5File::open_read(path);
+  CaseRestart r;
+  r.path = path;
+  const auto names = f.attr_names("/");
+  const bool has_format = std::find(names.begin(), names.end(), "format") != names.end();
+  if (!has_format || f.read_attr("/", "format") != kFormat)
+    throw Error(cat(path, ": not a tessera-cfd restart file (attribute format is ",
+                    has_format ? cat("'", f.read_attr("/", "format"), "'") : std::string("missing"), ", expected '",
+                    kFormat, "'; job: case writes <output.name>_restart.h5)"));
+  r.vertices = count_attribute(f, "vertices");
+  r.cells = count_attribute(f, "cells");
+  r.mesh_fingerprint = f.read_attr("/", "mesh_fingerprint");
+  r.deck_yaml = f.read_attr("/", "deck");
+  auto& s = r.state;
+  s.time = number_attribute(f, "time");
+  s.time_carry = number_attribute(f, "time_carry");
+  s.last_dt = number_attribute(f, "last_dt");
+  s.steps = count_attribute(f, "steps");
+  if (s.last_dt < 0 || (s.steps > 0) != (s.last_dt > 0))
+    throw Error(cat(path, ": last_dt ", s.last_dt, " after ", s.steps, " steps"));
+  if (s.time < 0) throw Error(cat(path, ": time ", s.time, " is before the start (0)"));
+  // The compensated sum's carry is the round-off of the time's last addition.
+  if (!(std::abs(s.time_carry) <= 1e-12 * std::max(1.0, s.time)))
+    throw Error(cat(path, ": time_carry ", s.time_carry, " is not a round-off of time ", s.time));
+  std::vector<hsize_t> dims;
+  if (!f.exists("/velocity")) throw Error(cat(path, ": no dataset /velocity"));
+  dims = f.dims("/velocity");
+  if (dims.size() != 2 || dims[1] != 2) throw Error(cat(path, ": dataset /velocity is not [P2 nodes, 2]"));
+  const auto nodes = static_cast<int64_t>(dims[0]);
+  s.velocity = read_values(f, "/velocity", nodes, 2);
+  s.previous_velocity = read_values(f, "/previous_velocity", nodes, 2);
+  s.pressure = read_values(f, "/pressure", r.vertices, 1);
+  s.previous_pressure = read_values(f, "/previous_pressure", r.vertices, 1);
+  for (const auto* v : {&s.velocity, &s.previous_velocity, &s.pressure, &s.previous_pressure})
+    for (double x : *v)
+      if (!std::isfinite(x)) throw Error(cat(path, ": the state holds a value that is not finite"));
+  return r;
+}
+
+void check_restart_mesh(const CaseRestart& r, const mesh::Mesh& m, const std::string& fingerprint) {
+  if (r.vertices != m.num_nodes() || r.cells != m.num_cells())
+    throw Error(cat(r.path, " was computed on a mesh of ", r.vertices, " nodes and ", r.cells,
+                    " cells; this deck's mesh has ", m.num_nodes(), " nodes and ", m.num_cells(),
+                    " cells: a restart continues on the mesh it came from (the same mesh.* settings and Gmsh)"));
+  if (r.mesh_fingerprint != fingerprint)
+    throw Error(cat(r.path, " was computed on another mesh of the same size (mesh fingerprint ", r.mesh_fingerprint,
+                    ", this deck's ", fingerprint,
+                    "): a restart continues on the mesh it came from (the same mesh.* settings and Gmsh)"));
+}
+
+}  // namespace tessera::jobs

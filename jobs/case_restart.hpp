@@ -1,0 +1,41 @@
+// <name>_restart.h5: the state a job: case goes on from (time.initial: restart). It is written
+// every output.restart_every steps and at the last step (a steady run: its steady state), so that a run stopped by a
+// signal, a failed step or the end of a batch job's time can be continued; a restart continues the run it came from (to
+// the bit with solver.refactor_every 1 at the same rank count), on any rank count, since the solver's TimeState is
+// ordered by P2 node and vertex. An HDF5 file h5py reads: attributes format, time, steps, last_dt, time_carry,
+// vertices, cells, mesh_fingerprint and deck (the run's resolved deck); datasets velocity [P2 nodes, 2], pressure
+// [vertices] and previous_velocity, previous_pressure (the step before, for BDF2).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/comm.hpp"
+#include "mesh/mesh.hpp"
+#include "solvers/navier_stokes.hpp"
+
+namespace tessera::jobs {
+
+struct CaseRestart {
+  std::string path;
+  solvers::NavierStokes::TimeState state;
+  int64_t vertices = 0, cells = 0;
+  std::string mesh_fingerprint;  // io::mesh_fingerprint of the mesh it was computed on
+  std::string deck_yaml;         // the deck of the run that wrote it
+};
+
+// "<output base>_restart.h5".
+std::string case_restart_path(const std::string& output_base);
+
+// Collective (its error is every rank's): rank 0 writes `path` atomically (the previous file stays
+// whole until the new one is complete).
+void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
+                        const std::string& mesh_fingerprint, const std::string& deck_yaml, const Comm& comm);
+
+// Reads and checks a restart file (its format, sizes and values); errors name the file, without a
+// key (the caller's key named it).
+CaseRestart read_case_restart(const std::string& path);
+
+// Throws unless `mesh` is the mesh the state was computed on: its sizes, then its fingerprint.
+void check_restart_mesh(const CaseRestart& restart, const mesh::Mesh& mesh, const std::string& mesh_fingerprint);
+
+}  // namespace tessera::jobs

@@ -1,0 +1,71 @@
+# tessera-cfd's restart (time.initial: restart) against the run it continues, on a coarse DFG 2D-2
+# mesh with direct solves (solver.refactor_every 1). A run to t = 0.1 writes <name>_restart.h5
+# (output.restart_every 10: steps 10 and 20); a run from it to t = 0.2 must reproduce rows 21 to
+# 40 of an uninterrupted run's forces table digit for digit, step numbers included, and write its
+# fields at the uninterrupted run's steps (output.every 15 counts from t = 0: the restart's state,
+# then t = 0.15 and the end). With MPIEXEC the
+# continuation also runs on 2 ranks from the 1-rank file: the rank-count-free state gives the same
+# table to 5 decimals (the solves differ in round-off only).
+file(REMOVE_RECURSE ${OUT})
+set(common ${DECK} --set mesh.cylinder.h_near=0.01 --set solver.refactor_every=1 --set analysis.start=0
+    --set output.every=15 --set output.restart_every=10)
+execute_process(COMMAND ${APP} ${common} --set time.end=0.1 --set output.dir=${OUT}/first RESULT_VARIABLE rc1
+                OUTPUT_VARIABLE log1 ERROR_VARIABLE log1)
+execute_process(COMMAND ${APP} ${common} --set time.end=0.2 --set output.dir=${OUT}/whole RESULT_VARIABLE rc2
+                OUTPUT_VARIABLE log2 ERROR_VARIABLE log2)
+set(restart --set time.initial=restart --set time.restart_file=${OUT}/first/dfg-2d2_restart.h5 --set time.end=0.2)
+execute_process(COMMAND ${APP} ${common} ${restart} --set output.dir=${OUT}/continued RESULT_VARIABLE rc3
+                OUTPUT_VARIABLE log3 ERROR_VARIABLE log3)
+if(NOT (rc1 EQUAL 0 AND rc2 EQUAL 0 AND rc3 EQUAL 0))
+  message(FATAL_ERROR "a run failed: ${rc1} ${rc2} ${rc3}\n${log1}\n${log2}\n${log3}")
+endif()
+if(NOT log3 MATCHES "restart: t = 0.1 after 20 steps from [^\n]*first/dfg-2d2_restart.h5")
+  message(FATAL_ERROR "the continuation did not report its restart:\n${log3}")
+endif()
+if(NOT log3 MATCHES "t in \\[0.1, 0.2\\]")
+  message(FATAL_ERROR "the continuation's analysis window does not start at the restart:\n${log3}")
+endif()
+file(READ ${OUT}/continued/dfg-2d2.xmf xmf)
+string(REGEX MATCHALL "Time Value=\"[^\"]*\"" times "${xmf}")
+if(NOT times STREQUAL "Time Value=\"0.1\";Time Value=\"0.15\";Time Value=\"0.2\"")
+  message(FATAL_ERROR "the continuation's field times are not 0.1 (its start), 0.15 and 0.2: ${times}")
+endif()
+
+# The rows without the two last columns (linear iterations, seconds); `digits` significant digits
+# of each number when given.
+function(rows file first last out)
+  file(STRINGS ${file} lines)
+  list(SUBLIST lines ${first} ${last} lines)
+  set(kept "")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE ",[^,]*,[^,]*$" "" line "${line}")
+    if(ARGC GREATER 4)
+      string(REGEX REPLACE "([0-9]\\.[0-9][0-9][0-9][0-9][0-9])[0-9]*" "\\1" line "${line}")
+    endif()
+    list(APPEND kept "${line}")
+  endforeach()
+  set(${out} "${kept}" PARENT_SCOPE)
+endfunction()
+rows(${OUT}/whole/dfg-2d2_forces.csv 21 20 whole)
+rows(${OUT}/continued/dfg-2d2_forces.csv 1 20 continued)
+file(STRINGS ${OUT}/continued/dfg-2d2_forces.csv all)
+list(LENGTH all n)
+if(NOT n EQUAL 21)
+  message(FATAL_ERROR "continued/dfg-2d2_forces.csv has ${n} lines, not a header and steps 21 to 40")
+endif()
+if(NOT whole STREQUAL continued)
+  message(FATAL_ERROR "the continuation's forces differ from the uninterrupted run's:\n${whole}\n---\n${continued}")
+endif()
+
+if(MPIEXEC)
+  execute_process(COMMAND ${MPIEXEC} -n 2 --oversubscribe ${APP} ${common} ${restart} --set output.dir=${OUT}/np2
+                  RESULT_VARIABLE rc4 OUTPUT_VARIABLE log4 ERROR_VARIABLE log4)
+  if(NOT rc4 EQUAL 0)
+    message(FATAL_ERROR "the 2-rank continuation failed: ${rc4}\n${log4}")
+  endif()
+  rows(${OUT}/whole/dfg-2d2_forces.csv 21 20 whole6 6)
+  rows(${OUT}/np2/dfg-2d2_forces.csv 1 20 np2 6)
+  if(NOT whole6 STREQUAL np2)
+    message(FATAL_ERROR "the 2-rank continuation's forces differ from the uninterrupted run's:\n${whole6}\n---\n${np2}")
+  endif()
+endif()
