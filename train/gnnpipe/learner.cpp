@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "core/on_root.hpp"
 #include "core/regular_file.hpp"
+#include "core/same_on_ranks.hpp"
 #include "io/csbm.hpp"
 #include "io/fingerprint.hpp"
 #include "io/planetoid.hpp"
@@ -78,6 +79,12 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
       throw Error(cat("more chunks (", o.engine.chunks, ") than nodes in ", data.name, " (", data.num_nodes, ")"),
                   "gnnpipe.parallel.chunks");
   });
+  // Every rank reads the graph from its own path: a node-local copy that differs would train two
+  // graphs as one (the mesh simulators compare their data the same way).
+  if (!core::same_on_every_rank(comm_, data_fingerprint_))
+    throw Error(cat("the ranks read different graphs (their contents' fingerprints differ between ranks): every rank "
+                    "must read the same data (a node-local copy that differs from the others?)"),
+                o.source == "planetoid" ? "gnnpipe.data.file" : "gnnpipe.data.source");
   EngineOptions e = o.engine;
   e.model.in = data.num_features;
   e.model.classes = data.num_classes;
