@@ -60,9 +60,23 @@ std::vector<OneStepError> one_step_errors(Simulator& model, const Normalizers& n
   return out;
 }
 
-// one_step, persistence, rmse_50, persistence, rmse_all, persistence, then the wake probe's
-// frequency and amplitude, true and predicted
-constexpr int kColumns = 10;
+// The columns of <name>_trajectories.csv after the trajectory's id: each RMSE with persistence's,
+// then the wake probe's frequency and amplitude, true and predicted.
+enum Column : int {
+  kOneStep,
+  kOneStepPersistence,
+  kRmse1,
+  kPersistence1,
+  kRmse50,
+  kPersistence50,
+  kRmseAll,
+  kPersistenceAll,
+  kFrequencyTrue,
+  kFrequencyPred,
+  kAmplitudeTrue,
+  kAmplitudePred,
+  kColumns
+};
 
 }  // namespace
 
@@ -140,6 +154,8 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
     const double r50 = steps >= 50 ? s.rmse_50 : NAN, p50 = steps >= 50 ? s.persistence_50 : NAN;
     const double row[kColumns] = {s.one_step,
                                   s.one_step_persistence,
+                                  s.rmse_1,
+                                  s.persistence_1,
                                   r50,
                                   p50,
                                   s.rmse_all,
@@ -193,8 +209,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   if (!comm.root()) return;
   std::ostringstream csv;
   csv.precision(8);
-  csv << "trajectory,one_step_rmse,one_step_persistence,rollout_rmse_50,persistence_50,rollout_rmse_all,"
-         "persistence_all,wake_frequency_true,wake_frequency_pred,wake_amplitude_true,wake_amplitude_pred\n";
+  csv << "trajectory,one_step_rmse,one_step_persistence,rollout_rmse_1,persistence_1,rollout_rmse_50,persistence_50,"
+         "rollout_rmse_all,persistence_all,wake_frequency_true,wake_frequency_pred,wake_amplitude_true,"
+         "wake_amplitude_pred\n";
   std::vector<double> mean(kColumns, 0.0);
   for (int64_t i = 0; i < count; ++i) {
     csv << o.trajectories[i];
@@ -208,31 +225,35 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   for (double v : mean) csv << "," << v;
   csv << "\n";
   core::write_text_atomic(o.output_base + "_trajectories.csv", csv.str());
-  const std::string fifty = steps >= 50 ? cat("50-step ", core::sci(mean[2]), " (persistence ", core::sci(mean[3]),
-                                              ", ratio ", core::sci_ratio(mean[2], mean[3]), "); ")
-                                        : std::string();
+  const std::string fifty =
+      steps >= 50 ? cat("50-step ", core::sci(mean[kRmse50]), " (persistence ", core::sci(mean[kPersistence50]),
+                        ", ratio ", core::sci_ratio(mean[kRmse50], mean[kPersistence50]), "); ")
+                  : std::string();
   core::log_info(log.get(),
                  cat("mean over ", core::counted(count, "trajectory", "trajectories"), ": 1-step RMSE ",
-                     core::sci(mean[0]), " (persistence ", core::sci(mean[1]), ", ratio ",
-                     core::sci_ratio(mean[0], mean[1]), "); ", fifty, "all ", steps, " steps ", core::sci(mean[4]),
-                     " (persistence ", core::sci(mean[5]), ", ratio ", core::sci_ratio(mean[4], mean[5]), ")"));
+                     core::sci(mean[kOneStep]), " (persistence ", core::sci(mean[kOneStepPersistence]), ", ratio ",
+                     core::sci_ratio(mean[kOneStep], mean[kOneStepPersistence]), "); ", fifty, "all ", steps, " steps ",
+                     core::sci(mean[kRmseAll]), " (persistence ", core::sci(mean[kPersistenceAll]), ", ratio ",
+                     core::sci_ratio(mean[kRmseAll], mean[kPersistenceAll]), ")"));
   // The median, not the mean: a trajectory below the shedding onset has a probe signal of slow
   // drift whose "frequency" error can be arbitrarily large.
   std::vector<double> frequency_errors;
   for (int64_t i = 0; i < count; ++i) {
     const double* row = &table[i * kColumns];
-    if (row[6] > 0) frequency_errors.push_back(std::abs(row[7] - row[6]) / row[6]);
+    if (row[kFrequencyTrue] > 0)
+      frequency_errors.push_back(std::abs(row[kFrequencyPred] - row[kFrequencyTrue]) / row[kFrequencyTrue]);
   }
   if (!frequency_errors.empty()) {
     const size_t half = frequency_errors.size() / 2;
     std::nth_element(frequency_errors.begin(), frequency_errors.begin() + half, frequency_errors.end());
     core::log_info(log.get(), cat("wake probes: median |frequency error| ", core::sci(100 * frequency_errors[half]),
                                   "% over ", frequency_errors.size(), " trajectories; mean amplitude ",
-                                  core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
+                                  core::sci(mean[kAmplitudePred]), " (data ", core::sci(mean[kAmplitudeTrue]), ")"));
   } else {
-    core::log_info(log.get(), cat("wake probes: no shedding frequency resolved (a frequency needs at least ",
-                                  kWakeProbeMinPeriods, " periods of the data's signal in the ", steps,
-                                  " steps); mean amplitude ", core::sci(mean[9]), " (data ", core::sci(mean[8]), ")"));
+    core::log_info(log.get(),
+                   cat("wake probes: no shedding frequency resolved (a frequency needs at least ", kWakeProbeMinPeriods,
+                       " periods of the data's signal in the ", steps, " steps); mean amplitude ",
+                       core::sci(mean[kAmplitudePred]), " (data ", core::sci(mean[kAmplitudeTrue]), ")"));
   }
   core::log_info(log.get(), cat("rollouts: ", core::sci(1e3 * rollout_seconds / double(count * steps)),
                                 " ms per trajectory step (all ranks' rollout time over trajectories x steps); ",
