@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/comm.hpp"
+#include "core/error.hpp"
 
 namespace tessera::core {
 
@@ -22,6 +23,20 @@ inline bool same_on_every_rank(const Comm& comm, const std::string& text) {
   int64_t v[2] = {static_cast<int64_t>(h >> 1), -static_cast<int64_t>(h >> 1)};
   comm.allreduce_max(v, 2);
   return v[0] == -v[1];
+}
+
+// Collective: throws, on every rank alike and keyed `key`, unless every rank passed the same
+// fingerprint of the data it read for itself: "the ranks read different <what> (their fingerprints
+// differ between ranks): ...". `generated`: data made from the deck (which the ranks share), where
+// a node-local copy cannot be the cause.
+inline void require_same_data(const Comm& comm, const std::string& fingerprint, const std::string& what,
+                              const std::string& key, bool generated = false) {
+  if (same_on_every_rank(comm, fingerprint)) return;
+  // The same words on every rank (the path may differ between them): one line, not one per rank.
+  throw Error(cat("the ranks read different ", what, " (their fingerprints differ between ranks): every rank must ",
+                  generated ? "make the same data (a build or library that differs between nodes?)"
+                            : "read the same data (a node-local copy that differs from the others?)"),
+              key);
 }
 
 }  // namespace tessera::core

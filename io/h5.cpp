@@ -1,6 +1,8 @@
 #include "io/h5.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -464,6 +466,35 @@ std::string H5File::read_attr(const std::string& obj, const std::string& name) c
   std::string out(H5Tget_size(type), '\0');
   check(H5Aread(a, type, out.data()), "H5Aread");
   return out.substr(0, out.find('\0'));
+}
+
+double H5File::read_number_attr(const std::string& obj, const std::string& name) const {
+  const std::string text = read_attr(obj, name);
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
+    throw Error(cat(path_, ": attribute ", name, " is '", text, "', not a finite number"));
+  return v;
+}
+
+bool H5File::has_attr(const std::string& obj, const std::string& name) const {
+  const std::vector<std::string> names = attr_names(obj);
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+void write_h5_atomic(const std::string& path, const std::function<void(H5File&)>& fill,
+                     const std::function<void()>& before_commit) {
+  core::ensure_parent_dir(path);
+  core::TemporaryOutput temp(core::temp_path(path));
+  {
+    // Built in memory and written out by close(): a full disk is an Error there (create_in_memory).
+    H5File f = H5File::create_in_memory(temp.path());
+    fill(f);
+    f.close();
+  }
+  if (before_commit) before_commit();
+  core::commit_temp(temp.path(), path);
+  temp.keep();
 }
 
 std::vector<std::string> H5File::attr_names(const std::string& obj) const {

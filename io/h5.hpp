@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,7 +70,11 @@ class H5File {
   void write_double_attr(const std::string& obj, const std::string& name, double value);
   void write_int64_attr(const std::string& obj, const std::string& name, int64_t value);
   std::string read_attr(const std::string& obj, const std::string& name) const;
+  // A numeric attribute (a number, or text that is one): throws "<path>: attribute <name> is
+  // '<text>', not a finite number" otherwise.
+  double read_number_attr(const std::string& obj, const std::string& name) const;
   std::vector<std::string> attr_names(const std::string& obj) const;
+  bool has_attr(const std::string& obj, const std::string& name) const;
 
  private:
   H5File(hid_t id, std::string path, const Comm& comm) : id_(id), path_(std::move(path)), comm_(comm) {}
@@ -81,5 +86,13 @@ class H5File {
   std::shared_ptr<const H5Snapshot> snapshot_;  // files opened for reading
   bool in_memory_ = false;                      // create_in_memory: close() writes the image to path_
 };
+
+// Writes `path` atomically: `fill` writes the file's contents into an in-memory file, which is then
+// written out under a temporary name and moved into place (the previous file stays whole until the
+// new one is complete; a signal removes the temporary). `before_commit`, when given, runs between
+// the complete temporary and the move (a checkpoint removes its stale .pt there). For checkpoints
+// and restart files.
+void write_h5_atomic(const std::string& path, const std::function<void(H5File&)>& fill,
+                     const std::function<void()>& before_commit = {});
 
 }  // namespace tessera::io

@@ -1,34 +1,39 @@
 #include "jobs/case_restart.hpp"
 
-#include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <filesystem>
 
-#include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/on_root.hpp"
+#include "tessera/config.hpp"
+#if TESSERA_HAVE_HDF5
 #include "io/h5.hpp"
+#endif
 
 namespace tessera::jobs {
+
+std::string case_restart_path(const std::string& output_base) { return output_base + "_restart.h5"; }
+
+void check_restart_mesh(const CaseRestart& r, const mesh::Mesh& m, const std::string& fingerprint) {
+  if (r.vertices != m.num_nodes() || r.cells != m.num_cells())
+    throw Error(cat(r.path, " was computed on a mesh of ", r.vertices, " nodes and ", r.cells,
+                    " cells; this deck's mesh has ", m.num_nodes(), " nodes and ", m.num_cells(),
+                    " cells: a restart continues on the mesh it came from (the same mesh.* settings and Gmsh)"));
+  if (r.mesh_fingerprint != fingerprint)
+    throw Error(cat(r.path, " was computed on another mesh of the same size (mesh fingerprint ", r.mesh_fingerprint,
+                    ", this deck's ", fingerprint,
+                    "): a restart continues on the mesh it came from (the same mesh.* settings and Gmsh)"));
+}
+
+#if TESSERA_HAVE_HDF5
 
 namespace {
 
 constexpr const char* kFormat = "tessera-cfd restart 1";
 
-double number_attribute(const io::H5File& f, const std::string& name) {
-  const std::string text = f.read_attr("/", name);
-  double v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v))
-    throw Error(cat(f.path(), ": attribute ", name, " is '", text, "', not a finite number"));
-  return v;
-}
-
 int64_t count_attribute(const io::H5File& f, const std::string& name) {
-  const double v = number_attribute(f, name);
+  const double v = f.read_number_attr("/", name);
   if (!(v >= 0 && v <= 9.0e15 && v == std::floor(v)))
-    throw Error(cat(f.path(), ": attribute ", name, " is ", v, ", not a count"));
+    throw Error(cat(f.path(), ": attribute ", name, " is ", v, "; expected a whole number >= 0"));
   return static_cast<int64_t>(v);
 }
 
@@ -50,16 +55,11 @@ std::vector<double> read_values(const io::H5File& f, const std::string& name, in
 
 }  // namespace
 
-std::string case_restart_path(const std::string& output_base) { return output_base + "_restart.h5"; }
-
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml, const Comm& comm) {
   const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
   run_on_root(comm, [&] {
-    core::ensure_parent_dir(path);
-    core::TemporaryOutput temp(core::temp_path(path));
-    {
-      io::H5File f = io::H5File::create_in_memory(temp.path());
+    io::write_h5_atomic(path, [&](io::H5File& f) {
       const hsize_t nodes = s.velocity.size() / 2, vertices = s.pressure.size();
       f.write("/velocity", {nodes, 2}, s.velocity.data());
       f.write("/pressure", {vertices}, s.pressure.data());
@@ -74,10 +74,7 @@ void write_case_restart(const std::string& path, const solvers::NavierStokes& ns
       f.write_int64_attr("/", "cells", mesh.num_cells());
       f.write_attr("/", "mesh_fingerprint", mesh_fingerprint);
       f.write_attr("/", "deck", deck_yaml);
-      f.close();
-    }
-    core::commit_temp(temp.path(), path);
-    temp.keep();
+    });
   });
 }
 
@@ -85,8 +82,7 @@ CaseRestart read_case_restart(const std::string& path) {
   const io::H5File f = io::H5File::open_read(path);
   CaseRestart r;
   r.path = path;
-  const auto names = f.attr_names("/");
-  const bool has_format = std::find(names.begin(), names.end(), "format") != names.end();
+  const bool has_format = f.has_attr("/", "format");
   if (!has_format || f.read_attr("/", "format") != kFormat)
     throw Error(cat(path, ": not a tessera-cfd restart file (attribute format is ",
                     has_format ? cat("'", f.read_attr("/", "format"), "'") : std::string("missing"), ", expected '",
@@ -96,19 +92,19 @@ CaseRestart read_case_restart(const std::string& path) {
   r.mesh_fingerprint = f.read_attr("/", "mesh_fingerprint");
   r.deck_yaml = f.read_attr("/", "deck");
   auto& s = r.state;
-  s.time = number_attribute(f, "time");
-  s.time_carry = number_attribute(f, "time_carry");
-  s.last_dt = number_attribute(f, "last_dt");
+  s.time = f.read_number_attr("/", "time");
+  s.time_carry = f.read_number_attr("/", "time_carry");
+  s.last_dt = f.read_number_attr("/", "last_dt");
   s.steps = count_attribute(f, "steps");
   if (s.last_dt < 0 || (s.steps > 0) != (s.last_dt > 0))
-    throw Error(cat(path, ": last_dt ", s.last_dt, " after ", s.steps, " steps"));
+    throw Error(cat(path, ": last_dt ", s.last_dt, " after ", s.steps,
+                    " steps; expected last_dt > 0 after a step, 0 before any"));
   if (s.time < 0) throw Error(cat(path, ": time ", s.time, " is before the start (0)"));
   // The compensated sum's carry is the round-off of the time's last addition.
   if (!(std::abs(s.time_carry) <= 1e-12 * std::max(1.0, s.time)))
     throw Error(cat(path, ": time_carry ", s.time_carry, " is not a round-off of time ", s.time));
-  std::vector<hsize_t> dims;
   if (!f.exists("/velocity")) throw Error(cat(path, ": no dataset /velocity"));
-  dims = f.dims("/velocity");
+  const std::vector<hsize_t> dims = f.dims("/velocity");
   if (dims.size() != 2 || dims[1] != 2) throw Error(cat(path, ": dataset /velocity is not [P2 nodes, 2]"));
   const auto nodes = static_cast<int64_t>(dims[0]);
   s.velocity = read_values(f, "/velocity", nodes, 2);
@@ -121,15 +117,15 @@ CaseRestart read_case_restart(const std::string& path) {
   return r;
 }
 
-void check_restart_mesh(const CaseRestart& r, const mesh::Mesh& m, const std::string& fingerprint) {
-  if (r.vertices != m.num_nodes() || r.cells != m.num_cells())
-    throw Error(cat(r.path, " was computed on a mesh of ", r.vertices, " nodes and ", r.cells,
-                    " cells; this deck's mesh has ", m.num_nodes(), " nodes and ", m.num_cells(),
-                    " cells: a restart continues on the mesh it came from (the same mesh.* settings and Gmsh)"));
-  if (r.mesh_fingerprint != fingerprint)
-    throw Error(cat(r.path, " was computed on another mesh of the same size (mesh fingerprint ", r.mesh_fingerprint,
-                    ", this deck's ", fingerprint,
-                    "): a restart continues on the mesh it came from (the same mesh.* settings and Gmsh)"));
+#else
+
+void write_case_restart(const std::string&, const solvers::NavierStokes&, const mesh::Mesh&, const std::string&,
+                        const std::string&, const Comm&) {}
+
+CaseRestart read_case_restart(const std::string& path) {
+  throw Error(cat(path, ": this build has no HDF5 to read a restart file"));
 }
+
+#endif
 
 }  // namespace tessera::jobs

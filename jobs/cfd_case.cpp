@@ -10,9 +10,12 @@
 #include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/interrupt_note.hpp"
+#include "core/on_root.hpp"
 #include "core/progress.hpp"
+#include "core/same_on_ranks.hpp"
 #include "io/deck_difference.hpp"
 #include "jobs/case_output.hpp"
+#include "jobs/case_restart.hpp"
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_HDF5
 #include "io/fingerprint.hpp"
@@ -87,7 +90,7 @@ struct History {
 class RestartWriter {
  public:
   RestartWriter(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm)
-      : o_(o), m_(m), comm_(comm), path_(case_restart_path(o.output.base())) {
+      : deck_yaml_(o.output.deck_yaml), m_(m), comm_(comm), path_(case_restart_path(o.output.base())) {
 #if TESSERA_HAVE_HDF5
     fingerprint_ = io::mesh_fingerprint(m);
 #endif
@@ -95,12 +98,10 @@ class RestartWriter {
   }
   ~RestartWriter() { core::set_interrupt_note(""); }
   const std::string& fingerprint() const { return fingerprint_; }
-  const std::string& path() const { return path_; }
-  bool written() const { return written_; }
   // Collective.
   void write(const NavierStokes& ns) {
 #if TESSERA_HAVE_HDF5
-    write_case_restart(path_, ns, m_, fingerprint_, o_.output.deck_yaml, comm_);
+    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, comm_);
     written_ = true;
     remember(path_, ns.time());
 #else
@@ -109,13 +110,15 @@ class RestartWriter {
   }
   // "the state at t = 4.5 is in out/x_restart.h5 (to go on: time.initial: restart)", or "".
   const std::string& note() const { return note_; }
+  // ", out/x_restart.h5 (restart)" once this run has written it, for the list of files written.
+  std::string listed() const { return written_ ? cat(", ", path_, " (restart)") : std::string(); }
 
  private:
   void remember(const std::string& file, double t) {
     note_ = cat("the state at t = ", t, " is in ", file, " (to go on: time.initial: restart)");
     core::set_interrupt_note(note_);
   }
-  const CaseOptions& o_;
+  const std::string& deck_yaml_;  // stored in the file
   const mesh::Mesh& m_;
   Comm comm_;
   std::string path_, fingerprint_, note_;
@@ -166,8 +169,8 @@ History run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
     h.c_d.push_back(coef * f.drag);
     h.c_l.push_back(coef * f.lift);
     h.linear_iterations += info.linear_iterations;
-    out.row(ns.steps(), ns.time(), h.c_d.back(), h.c_l.back(), s.delta_p(), info.linear_iterations, info.seconds);
     const int64_t step = ns.steps();
+    out.row(step, ns.time(), h.c_d.back(), h.c_l.back(), s.delta_p(), info.linear_iterations, info.seconds);
     if ((every > 0 && step % every == 0) || k == nsteps) {
       out.fields(ns);
       out.flush_table();
@@ -200,13 +203,25 @@ void analyse(const CaseOptions& o, const History& h, int64_t nsteps, CaseResult&
 // time.initial: restart: the saved state on this mesh (errors at time.restart_file), and what
 // differs from the run that wrote it.
 void start_from_restart(const CaseOptions& o, const CaseRestart& r, const mesh::Mesh& m, const std::string& fingerprint,
-                        NavierStokes& ns, spdlog::logger& log) {
-  with_key("time.restart_file", [&] { check_restart_mesh(r, m, fingerprint); });
-  try {
-    ns.set_time_state(r.state);
-  } catch (const Error& e) {
-    throw Error(cat(r.path, ": ", e.what()), "time.restart_file");
-  }
+                        NavierStokes& ns, const Comm& comm, spdlog::logger& log) {
+  // Every rank read the file for itself: one whose copy is of another mesh (a node-local path) is
+  // every rank's error, and so is a copy that holds another state.
+  run_on_every_rank(comm, [&] {
+    with_key("time.restart_file", [&] { check_restart_mesh(r, m, fingerprint); });
+    try {
+      ns.set_time_state(r.state);
+    } catch (const Error& e) {
+      throw Error(cat(r.path, ": ", e.what()), "time.restart_file");
+    }
+  });
+  std::string state_bytes = cat(r.state.time, " ", r.state.steps, " ", r.state.last_dt, " ");
+  for (const auto* v : {&r.state.velocity, &r.state.previous_velocity, &r.state.pressure, &r.state.previous_pressure})
+    state_bytes.append(reinterpret_cast<const char*>(v->data()), v->size() * sizeof(double));
+  if (!core::same_on_every_rank(comm, state_bytes))
+    throw Error(cat(r.path,
+                    ": the ranks read different states from it (a node-local copy that differs from the "
+                    "others?): every rank must read the same file"),
+                "time.restart_file");
   log.info("restart: t = {} after {} from {}", r.state.time, core::counted(r.state.steps, "step", "steps"), r.path);
   // A continuation may change the flow on purpose (a ramp in Reynolds number); said, not refused.
   try {
@@ -253,7 +268,7 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
         "{:.1e} of the radius)",
         c.edges, c.cx, c.cy, c.radius, c.max_deviation);
   RestartWriter restart(o, m, comm);
-  if (o.time.restart) start_from_restart(o, *o.time.restart, m, restart.fingerprint(), *s.ns, *log);
+  if (o.time.restart) start_from_restart(o, *o.time.restart, m, restart.fingerprint(), *s.ns, comm, *log);
   CaseOutput out(o.output, m, comm);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -263,8 +278,7 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
     restart.write(*s.ns);  // a transient run may start from it (time.initial: restart)
     r.seconds = elapsed();
     out.finish();
-    if (const std::string files = out.summary(r); !files.empty())
-      log->info("wrote {}{}", files, restart.written() ? cat(", ", restart.path(), " (restart)") : std::string());
+    if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
     return r;
   }
   r.steady = false;
@@ -278,8 +292,7 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",
             std::max(o.time.analysis_start, start), o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
             r.seconds / std::max<int64_t>(nsteps, 1));
-  if (const std::string files = out.summary(r); !files.empty())
-    log->info("wrote {}{}", files, restart.written() ? cat(", ", restart.path(), " (restart)") : std::string());
+  if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
   return r;
 }
 

@@ -23,7 +23,8 @@ void add_flow_keys(io::Schema& s) {
   positive(s.add("flow.viscosity", io::KeyType::Float, "1e-3", "kinematic viscosity ν"));
   positive(s.add("flow.density", io::KeyType::Float, "1", "density ρ (scales pressure and forces)"));
   s.add("flow.inflow.profile", io::KeyType::Choice, "parabolic",
-        "parabolic: 4 U y (H - y) / H² across the mesh's y-extent H; uniform: U everywhere")
+        "parabolic: 4 U y (H - y) / H² across the inflow boundary's own y-extent H (its end points); uniform: U "
+        "everywhere")
       .choices = {"parabolic", "uniform"};
   s.add("flow.inflow.speed", io::KeyType::Float, "0.3", "U: peak (parabolic) or uniform inflow speed").min = 0;
 }
@@ -53,8 +54,9 @@ void add_case_keys(io::Schema& s) {
         "time.restart_file, from its time on)")
       .choices = {"rest", "steady", "restart"};
   io::Schema::input_path(s.add("time.restart_file", io::KeyType::String, "",
-                               "time.initial: restart: a <name>_restart.h5 that job: case wrote (at every field "
-                               "output and the last step), on the same mesh; time.end is the absolute end time"));
+                               "time.initial: restart: a <name>_restart.h5 that job: case wrote (every "
+                               "output.restart_every steps and at the last step), on the same mesh; time.end is the "
+                               "absolute end time"));
   positive(s.add("time.max_cfl", io::KeyType::Float, "20",
                  "stop when max |u| dt / h exceeds this (the time step is too large for the flow)"));
   positive(
@@ -169,6 +171,19 @@ ForceOptions force_options(const io::Deck& d, const solvers::FlowConfig& flow) {
   return o;
 }
 
+// time.initial: restart: the file time.restart_file names, read and checked.
+CaseRestart read_restart(const io::Deck& d) {
+  const std::string file = d.has("time.restart_file") ? d.get_string("time.restart_file") : std::string();
+  if (file.empty()) d.fail("time.restart_file", "required when time.initial is restart: the state to start from");
+  if (!TESSERA_HAVE_HDF5)
+    d.fail("time.initial", "this build has no HDF5 to read a restart file; start from rest or steady");
+  try {
+    return read_case_restart(d.resolve_path(file));
+  } catch (const Error& e) {
+    d.fail("time.restart_file", e.what());
+  }
+}
+
 TimeOptions time_options(const io::Deck& d) {
   TimeOptions o;
   o.steady = d.get_string("time.mode") == "steady";
@@ -178,18 +193,7 @@ TimeOptions time_options(const io::Deck& d) {
   o.steady_rtol = d.get_float("steady.rtol");
   o.steady_max_iterations = d.get_int32("steady.max_iterations");
   o.analysis_start = d.get_float("analysis.start");
-  if (!o.steady && d.get_string("time.initial") == "restart") {
-    if (!TESSERA_HAVE_HDF5) d.fail("time.initial", "this build has no HDF5 to read a restart file");
-    const std::string file = d.has("time.restart_file") ? d.get_string("time.restart_file") : std::string();
-    if (file.empty()) d.fail("time.restart_file", "time.initial: restart needs the restart file to start from");
-#if TESSERA_HAVE_HDF5
-    try {
-      o.restart = read_case_restart(d.resolve_path(file));
-    } catch (const Error& e) {
-      d.fail("time.restart_file", e.what());
-    }
-#endif
-  }
+  if (!o.steady && d.get_string("time.initial") == "restart") o.restart = read_restart(d);
   if (!o.steady) {
     // The run takes (end - start) / dt steps: that must be a whole number of at least one, and the
     // analysis window must lie inside the run, or the maxima and Strouhal number are of nothing.

@@ -165,10 +165,6 @@ double NavierStokes::max_cfl(double dt) const {
   return cfl;
 }
 
-}  // namespace tessera::solvers
-
-namespace tessera::solvers {
-
 NavierStokes::TimeState NavierStokes::time_state() const {
   const auto& s = *impl_;
   TimeState ts;

@@ -54,7 +54,7 @@ double peak_frequency(const std::vector<double>& t, const std::vector<double>& y
   // evenly spaced and their height above the trough that follows must not die away.
   for (size_t i = 1; i < peaks.size(); ++i)
     if (const double gap = peaks[i].time - peaks[i - 1].time; std::abs(gap - mean) > 0.25 * mean)
-      return say(cat("its maxima are not evenly spaced (", gap, " between two, against ", mean, " on average)"));
+      return say(cat("maxima not evenly spaced (", gap, " between two, against ", mean, " on average)"));
   std::vector<double> height;  // each maximum above the lowest sample before the next
   size_t k = 0;
   for (size_t i = 0; i + 1 < peaks.size(); ++i) {
@@ -64,7 +64,7 @@ double peak_frequency(const std::vector<double>& t, const std::vector<double>& y
     height.push_back(peaks[i].value - trough);
   }
   if (!(height.back() >= 0.5 * height.front()))
-    return say(cat("its oscillation dies away (its maxima stand ", height.front(), " then ", height.back(),
+    return say(cat("an oscillation that dies away (its maxima stand ", height.front(), " then ", height.back(),
                    " above the troughs after them)"));
   return 1 / mean;
 }

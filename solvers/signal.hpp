@@ -18,10 +18,10 @@ std::vector<Peak> find_peaks(const std::vector<double>& t, const std::vector<dou
 double window_max(const std::vector<double>& t, const std::vector<double>& y, double start);
 
 // Frequency from the mean spacing of the peaks for t >= start; NaN where the signal is not a
-// sustained oscillation there, with the reason in `why`: fewer than 3 peaks (a steady signal, or
-// a window shorter than two periods), peaks spaced unevenly (more than 25% from their mean: a
-// transient), or an oscillation that dies away (the last peak's height above the trough after it
-// under half the first's: a steady flow settling).
+// sustained oscillation there, with the reason in `why` (what the signal "has"): fewer than 3 peaks (a steady signal,
+// or a window shorter than two periods), peaks spaced unevenly (more than 25% from their mean: a transient), or an
+// oscillation that dies away (the last peak's height above the trough after it under half the first's: a steady flow
+// settling).
 double peak_frequency(const std::vector<double>& t, const std::vector<double>& y, double start,
                       std::string* why = nullptr);
 

@@ -69,11 +69,7 @@ std::string state_dict_path(const std::string& checkpoint) {
 }
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
-  core::ensure_parent_dir(path);
-  core::TemporaryOutput temp(core::temp_path(path));
-  {
-    // Built in memory and written out by close(): a full disk is an Error there (io/h5.hpp).
-    io::H5File f = io::H5File::create_in_memory(temp.path());
+  auto fill = [&](io::H5File& f) {
     f.create_group("/tensors");
     for (const auto& [name, t0] : c.tensors) {
       at::Tensor t = t0.detach().to(at::kCPU).contiguous();
@@ -102,15 +98,14 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
     for (const auto& [k, v] : c.attributes)
       if (k != "format") f.write_attr("/", k, v);
     f.write_attr("/", "format", kCheckpointFormat);
-    f.close();
-  }
+  };
   // The earlier .pt goes before the new .h5 takes its place: a run stopped between the two moves
   // leaves the .pt missing (written again by the next checkpoint), never another step's weights
   // beside this checkpoint.
-  std::error_code ec;  // one that cannot be removed is replaced below, or its write fails there
-  std::filesystem::remove(state_dict_path(path), ec);
-  core::commit_temp(path);
-  temp.keep();
+  io::write_h5_atomic(path, fill, [&] {
+    std::error_code ec;  // one that cannot be removed is replaced below, or its write fails there
+    std::filesystem::remove(state_dict_path(path), ec);
+  });
   save_model_state_dict(state_dict_path(path), c);
 }
 

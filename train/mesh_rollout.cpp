@@ -123,12 +123,7 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
   TrajectoryData t = prepare_trajectory(traj, m.options.augment, what);
   // Every rank read it for itself: another copy on one node ended in MPI_ERR_TRUNCATE (checked
   // before the partitioning below, the first collective on the data).
-  if (!core::same_on_every_rank(comm, t.fingerprint))
-    // The same words on every rank (the path may differ between them): one line, not one per rank.
-    throw Error(
-        "the ranks read different data to roll out (its fingerprint differs between ranks): every rank must "
-        "read the same file (a node-local copy that differs from the others?)",
-        o.from_dataset ? "data.dir" : "");
+  core::require_same_data(comm, t.fingerprint, "data to roll out", o.from_dataset ? "data.dir" : "");
   if (const std::string w = mesh_scale_warning(m.data_edge_length, mesh::mean_edge_length(t.mesh), what); !w.empty())
     core::log_warn(log.get(), w);
   if (o.from_dataset) {

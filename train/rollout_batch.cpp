@@ -77,6 +77,10 @@ enum Column : int {
   kAmplitudePred,
   kColumns
 };
+constexpr const char* kColumnNames[kColumns] = {"one_step_rmse",       "one_step_persistence", "rollout_rmse_1",
+                                                "persistence_1",       "rollout_rmse_50",      "persistence_50",
+                                                "rollout_rmse_all",    "persistence_all",      "wake_frequency_true",
+                                                "wake_frequency_pred", "wake_amplitude_true",  "wake_amplitude_pred"};
 
 }  // namespace
 
@@ -152,19 +156,19 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
     write_rollout(base, parts[j], r, s, dt, o.vtu, o.deck_yaml, Comm::self(), true, o.every, &w);
     // The 50-step columns only when 50 steps were run (as <name>_summary.csv's 50-step row).
     const double r50 = steps >= 50 ? s.rmse_50 : NAN, p50 = steps >= 50 ? s.persistence_50 : NAN;
-    const double row[kColumns] = {s.one_step,
-                                  s.one_step_persistence,
-                                  s.rmse_1,
-                                  s.persistence_1,
-                                  r50,
-                                  p50,
-                                  s.rmse_all,
-                                  s.persistence_all,
-                                  w.frequency_true,
-                                  w.frequency_pred,
-                                  w.amplitude_true,
-                                  w.amplitude_pred};
-    std::copy(row, row + kColumns, table.begin() + mine[j] * kColumns);
+    double* row = &table[static_cast<size_t>(mine[j] * kColumns)];
+    row[kOneStep] = s.one_step;
+    row[kOneStepPersistence] = s.one_step_persistence;
+    row[kRmse1] = s.rmse_1;
+    row[kPersistence1] = s.persistence_1;
+    row[kRmse50] = r50;
+    row[kPersistence50] = p50;
+    row[kRmseAll] = s.rmse_all;
+    row[kPersistenceAll] = s.persistence_all;
+    row[kFrequencyTrue] = w.frequency_true;
+    row[kFrequencyPred] = w.frequency_pred;
+    row[kAmplitudeTrue] = w.amplitude_true;
+    row[kAmplitudePred] = w.amplitude_pred;
   };
   // A line every 10 s while this rank computes its share.
   core::Progress progress(log, cat("rollout steps of rank ", comm.rank(), "'s trajectories"),
@@ -209,9 +213,9 @@ void run_rollout_batch(const RolloutOptions& o, TrainedModel& m, const at::Devic
   if (!comm.root()) return;
   std::ostringstream csv;
   csv.precision(8);
-  csv << "trajectory,one_step_rmse,one_step_persistence,rollout_rmse_1,persistence_1,rollout_rmse_50,persistence_50,"
-         "rollout_rmse_all,persistence_all,wake_frequency_true,wake_frequency_pred,wake_amplitude_true,"
-         "wake_amplitude_pred\n";
+  csv << "trajectory";
+  for (const char* name : kColumnNames) csv << "," << name;
+  csv << "\n";
   std::vector<double> mean(kColumns, 0.0);
   for (int64_t i = 0; i < count; ++i) {
     csv << o.trajectories[i];

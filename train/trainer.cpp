@@ -71,12 +71,7 @@ Trainer::Trainer(const MeshSimOptions& o, std::shared_ptr<spdlog::logger> log, c
   {
     std::string all;
     for (const std::string& f : trained_on_.fingerprints) all += f + " ";
-    if (!core::same_on_every_rank(comm_, all))
-      // The same words on every rank (the path may differ between them): one line, not one per rank.
-      throw Error(cat("the ranks read different training data (the ", o.data.train_split,
-                      " split's trajectory fingerprints differ between ranks): every rank must read the same dataset "
-                      "(a node-local copy that differs from the others?)"),
-                  "data.dir");
+    core::require_same_data(comm_, all, cat("training data of the ", o.data.train_split, " split"), "data.dir");
   }
   // Each trajectory holds its whole mesh (also when partitioned), so every rank stores the same.
   for (const TrajectoryData& t : train_) data_edge_length_ += mesh::mean_edge_length(t.mesh) / double(train_.size());

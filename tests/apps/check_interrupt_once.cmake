@@ -3,9 +3,9 @@
 # (in 2 of 4 runs of tessera-cfd's dataset job). Several runs, since that is a race.
 # With -DSIGNAL=HUP the signal is SIGHUP (PETSc's handler took it from tessera-cfd's: a crash
 # report and MPI_Abort); with -DOUT_DIR no unfinished file (*.tmp) may be left there; with
-# -DEXPECT=<regex> the messages must match it (e.g. the note on what to go on from), and with
-# -DEXPECT_IF=<file> too only where that file exists after the run (on a loaded machine the
-# signal may come before the run has written what the note names).
+# -DEXPECT=<regex> the messages must match it (e.g. the note on what to go on from); with
+# -DEXPECT_IF=<file> only where that file exists after the run, and must not match where it does
+# not (on a loaded machine the signal may come before the run has written what the note names).
 #   cmake -DTIMEOUT=<timeout> -DCMD=<exe;args...> -DSECONDS=<s> -DRUNS=<n> [-DSIGNAL=HUP] [-DOUT_DIR=<dir>]
 #         [-DEXPECT=<regex> [-DEXPECT_IF=<file>]] -P check_interrupt_once.cmake
 if(NOT DEFINED SIGNAL)
@@ -24,12 +24,12 @@ foreach(run RANGE 1 ${RUNS})
   if(NOT count EQUAL 1 OR err MATCHES "PETSC ERROR")
     message(FATAL_ERROR "run ${run}: ${count} 'interrupted by SIG${SIGNAL}' lines, expected 1:\n${err}")
   endif()
-  set(expected FALSE)
   if(DEFINED EXPECT AND (NOT DEFINED EXPECT_IF OR EXISTS "${EXPECT_IF}"))
-    set(expected TRUE)
-  endif()
-  if(expected AND NOT err MATCHES "${EXPECT}")
-    message(FATAL_ERROR "run ${run}: the messages do not match '${EXPECT}':\n${err}")
+    if(NOT err MATCHES "${EXPECT}")
+      message(FATAL_ERROR "run ${run}: the messages do not match '${EXPECT}':\n${err}")
+    endif()
+  elseif(DEFINED EXPECT AND err MATCHES "${EXPECT}")
+    message(FATAL_ERROR "run ${run}: the messages name ${EXPECT_IF}, which is not there:\n${err}")
   endif()
   if(DEFINED OUT_DIR)
     file(GLOB_RECURSE temps "${OUT_DIR}/*.tmp")

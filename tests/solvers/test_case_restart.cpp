@@ -97,8 +97,11 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
     CHECK_THROWS_WITH(jobs::read_case_restart(bad),
                       Catch::Contains("bad_restart.h5: not a tessera-cfd restart file (attribute format is "
                                       "'checkpoint'"));
-    auto all_but = [&](const std::string& left_out, const std::string& attr_text = "") {
+    // A restart file with one thing wrong: `fault` names it (a dataset left out, previous_pressure
+    // one short by default or holding an infinity, a time, carry, step count or last dt).
+    auto all_but = [&](const std::string& fault) {
       return [=](const jobs::CaseRestart& r, io::H5File& f) {
+        const std::string left_out = fault;
         const auto& s = r.state;
         const hsize_t nodes = s.velocity.size() / 2, nv = s.pressure.size();
         if (left_out != "velocity") f.write("/velocity", {nodes, 2}, s.velocity.data());
@@ -114,24 +117,33 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
         f.write_attr("/", "format", "tessera-cfd restart 1");
         f.write_double_attr("/", "time", left_out == "time" ? -0.15 : 0.15);
         f.write_double_attr("/", "time_carry", left_out == "time_carry" ? 0.01 : 0.0);
-        f.write_double_attr("/", "last_dt", 0.05);
-        f.write_int64_attr("/", "steps", 3);
+        f.write_double_attr("/", "last_dt", left_out == "last_dt" ? 0.0 : 0.05);
+        if (left_out == "steps")
+          f.write_attr("/", "steps", "three");
+        else
+          f.write_int64_attr("/", "steps", 3);
         f.write_int64_attr("/", "vertices", r.vertices);
         f.write_int64_attr("/", "cells", r.cells);
         f.write_attr("/", "mesh_fingerprint", r.mesh_fingerprint);
-        f.write_attr("/", "deck", attr_text);
+        f.write_attr("/", "deck", "");
       };
     };
     rewrite(path, bad, all_but("velocity"));
     CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("bad_restart.h5: no dataset /velocity"));
     rewrite(path, bad, all_but("pressure"));
     CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("bad_restart.h5: no dataset /pressure"));
-    rewrite(path, bad, all_but(""));
+    rewrite(path, bad, all_but("short previous_pressure"));
     CHECK_THROWS_WITH(jobs::read_case_restart(bad),
                       Catch::Contains("bad_restart.h5: dataset /previous_pressure is 65, expected 66"));
     rewrite(path, bad, all_but("previous_pressure"));
     CHECK_THROWS_WITH(jobs::read_case_restart(bad),
                       Catch::Contains("bad_restart.h5: the state holds a value that is not finite"));
+    rewrite(path, bad, all_but("last_dt"));
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad),
+                      Catch::Contains("bad_restart.h5: last_dt 0 after 3 steps; expected last_dt > 0 after a step"));
+    rewrite(path, bad, all_but("steps"));
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad),
+                      Catch::Contains("bad_restart.h5: attribute steps is 'three', not a finite number"));
     rewrite(path, bad, all_but("time"));
     CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("bad_restart.h5: time -0.15 is before the start"));
     rewrite(path, bad, all_but("time_carry"));

@@ -81,10 +81,9 @@ GnnPipeLearner::GnnPipeLearner(const GnnPipeOptions& o, const Comm& comm, std::s
   });
   // Every rank reads the graph from its own path: a node-local copy that differs would train two
   // graphs as one (the mesh simulators compare their data the same way).
-  if (!core::same_on_every_rank(comm_, data_fingerprint_))
-    throw Error(cat("the ranks read different graphs (their contents' fingerprints differ between ranks): every rank "
-                    "must read the same data (a node-local copy that differs from the others?)"),
-                o.source == "planetoid" ? "gnnpipe.data.file" : "gnnpipe.data.source");
+  core::require_same_data(comm_, data_fingerprint_, "graphs",
+                          o.source == "planetoid" ? "gnnpipe.data.file" : "gnnpipe.data.source",
+                          o.source != "planetoid");
   EngineOptions e = o.engine;
   e.model.in = data.num_features;
   e.model.classes = data.num_classes;

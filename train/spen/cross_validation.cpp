@@ -30,10 +30,8 @@ CrossValidationResult cross_validate(const GraphClassifierOptions& o, const Comm
   const PreparedData data = prepare(ds, o);
   // Each rank reads the folder from its own path, and a batch's graphs are dealt out among the
   // ranks: a node-local copy that differs would train two datasets as one.
-  if (!core::same_on_every_rank(comm, data_fingerprint(data)))
-    throw Error(cat("the ranks read different graphs (their fingerprints differ between ranks): every rank must read "
-                    "the same dataset (a node-local copy that differs from the others?)"),
-                o.source == "tu" ? "spen.data.tu_dir" : "spen.data.source");
+  core::require_same_data(comm, data_fingerprint(data), "graphs",
+                          o.source == "tu" ? "spen.data.tu_dir" : "spen.data.source", o.source != "tu");
   std::vector<int64_t> labels;
   for (const auto& g : data.graphs) labels.push_back(g.label);
   // k-fold cross-validation needs a graph in every fold's test set (an empty one scored 0 and was
