@@ -4,10 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/on_root.hpp"
-#include "tessera/config.hpp"
-#if TESSERA_HAVE_HDF5
 #include "io/h5.hpp"
-#endif
 
 namespace tessera::jobs {
 
@@ -23,8 +20,6 @@ void check_restart_mesh(const CaseRestart& r, const mesh::Mesh& m, const std::st
                     ", this deck's ", fingerprint,
                     "): a restart continues on the mesh it came from (the same mesh.* settings and Gmsh)"));
 }
-
-#if TESSERA_HAVE_HDF5
 
 namespace {
 
@@ -116,16 +111,5 @@ CaseRestart read_case_restart(const std::string& path) {
       if (!std::isfinite(x)) throw Error(cat(path, ": the state holds a value that is not finite"));
   return r;
 }
-
-#else
-
-void write_case_restart(const std::string&, const solvers::NavierStokes&, const mesh::Mesh&, const std::string&,
-                        const std::string&, const Comm&) {}
-
-CaseRestart read_case_restart(const std::string& path) {
-  throw Error(cat(path, ": this build has no HDF5 to read a restart file"));
-}
-
-#endif
 
 }  // namespace tessera::jobs

@@ -27,12 +27,12 @@ struct CaseRestart {
 std::string case_restart_path(const std::string& output_base);
 
 // Collective (its error is every rank's): rank 0 writes `path` atomically (the previous file stays
-// whole until the new one is complete). Nothing without HDF5.
+// whole until the new one is complete).
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml, const Comm& comm);
 
 // Reads and checks a restart file (its format, sizes and values); errors name the file, without a
-// key (the caller's key named it). Without HDF5 an error.
+// key (the caller's key named it).
 CaseRestart read_case_restart(const std::string& path);
 
 // Throws unless `mesh` is the mesh the state was computed on: its sizes, then its fingerprint.
