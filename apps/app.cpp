@@ -311,7 +311,7 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
     return code;
   };
   // Ctrl-C or a batch system's SIGTERM: the run's unfinished <name>.tmp files go with it.
-  core::remove_temporaries_on_interrupt(spec.name, comm.rank());
+  core::remove_temporaries_on_interrupt(spec.name, comm.rank(), comm.size());
   // A batch system's warning before its time limit: training stops at its next step with a
   // checkpoint (core/stop_request.hpp).
   core::stop_on_signal(SIGUSR1);

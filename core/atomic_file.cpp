@@ -50,6 +50,7 @@ bool slot_quiet[kSlots];  // remove_quietly_on_interrupt's: not counted, and a f
 char interrupted_program[128];
 volatile std::sig_atomic_t interrupt_quietly = 0;  // quiet_interrupts(): the run has reported its end
 volatile std::sig_atomic_t interrupt_rank = 0;     // remove_temporaries_on_interrupt's rank
+volatile std::sig_atomic_t interrupt_ranks = 1;    // and rank count
 // set_interrupt_note: two buffers, so that the handler reads a whole note while the next is written
 // into the other; -1: no note.
 char interrupt_notes[2][512];
@@ -85,7 +86,7 @@ void append(char* buf, size_t& len, size_t size, const char* text) {
 // timeout does both) can reach two threads at once, and each wrote the line.
 std::atomic_flag interrupt_handled = ATOMIC_FLAG_INIT;
 
-extern "C" void remove_temporaries_and_die(int sig) {
+extern "C" void remove_temporaries_and_die(int sig, siginfo_t* info, void*) {
   if (interrupt_handled.test_and_set()) return;  // the first handler ends the process
   const pid_t self = ::getpid();
   int removed = 0;
@@ -106,7 +107,19 @@ extern "C" void remove_temporaries_and_die(int sig) {
     size_t len = 0;
     line[0] = '\0';
     const int note = interrupt_note_index.load();
+    // Under mpirun a signal from the parent (the launcher) is either one passed on from the user or
+    // the batch system, or the launcher ending the job after another rank failed: said, since the
+    // bare line read as if the job had been stopped from outside (an MPI review, 2026-12-07).
+    // `info` only where this handler is still installed as ours, with SA_SIGINFO: a library that
+    // puts it back with signal() (METIS's GKlib did, mesh/partition.cpp) leaves garbage there.
+    struct sigaction now {};
+    const bool with_info = ::sigaction(sig, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) != 0;
+    const bool from_launcher =
+        interrupt_ranks > 1 && with_info && info != nullptr && info->si_pid > 0 && info->si_pid == ::getppid();
     for (const char* part : {static_cast<const char*>(interrupted_program), ": interrupted by ", name,
+                             from_launcher ? " from the launcher (mpirun also sends it to every rank when one fails: "
+                                             "an error line above is then the cause)"
+                                           : "",
                              removed > 0 ? "; its unfinished output files were removed" : "", note >= 0 ? "; " : "",
                              note >= 0 ? static_cast<const char*>(interrupt_notes[note]) : "", "\n"})
       append(line, len, sizeof line, part);
@@ -158,13 +171,15 @@ std::string interrupt_note() {
   return i < 0 ? std::string() : std::string(interrupt_notes[i]);
 }
 
-void remove_temporaries_on_interrupt(const std::string& program, int rank) {
+void remove_temporaries_on_interrupt(const std::string& program, int rank, int ranks) {
   interrupt_rank = rank;
+  interrupt_ranks = ranks;
   const size_t n = std::min(program.size(), sizeof(interrupted_program) - 1);
   std::memcpy(interrupted_program, program.data(), n);
   interrupted_program[n] = '\0';
   struct sigaction action {};
-  action.sa_handler = remove_temporaries_and_die;
+  action.sa_sigaction = remove_temporaries_and_die;
+  action.sa_flags = SA_SIGINFO;  // the sender's pid (from_launcher)
   sigemptyset(&action.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
     struct sigaction previous {};

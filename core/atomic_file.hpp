@@ -42,8 +42,10 @@ class TemporaryOutput {
 // signal, and then end the process by the signal as before (exit status 128 + signal). Without
 // them an interrupted run left its half-written `<name>.tmp` files behind. Under MPI, `rank`
 // other than 0 prints only when it removed files: mpirun passes a SIGTERM on to every rank, and
-// each printed the same line (128 lines at np = 128).
-void remove_temporaries_on_interrupt(const std::string& program, int rank = 0);
+// each printed the same line (128 lines at np = 128). With `ranks` > 1, a signal sent by the
+// parent process (the launcher) is said to be the launcher's: mpirun also ends every rank so when
+// one rank fails alone.
+void remove_temporaries_on_interrupt(const std::string& program, int rank = 0, int ranks = 1);
 // A path that those handlers remove without a word, after the unfinished outputs: a claim's lock
 // file, and the folders the claim made, which go only while empty (core/output_claim.hpp; an
 // interrupted run left them behind). Returns a handle for unlist_on_interrupt, -1 when the list is

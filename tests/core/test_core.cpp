@@ -173,7 +173,7 @@ TEST_CASE("an interrupted process removes its unfinished temporary files", "[ato
 // The first write on stderr of a child that runs `setup` as an app would, then gets SIGTERM. A
 // sequenced-packet socket keeps each write a message of its own: the first message read is the
 // first write.
-std::string interrupt_message(const std::function<void()>& setup, int rank = 0) {
+std::string interrupt_message(const std::function<void()>& setup, int rank = 0, int ranks = 1) {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
   std::fflush(nullptr);
@@ -182,7 +182,7 @@ std::string interrupt_message(const std::function<void()>& setup, int rank = 0) 
   if (child == 0) {
     ::close(pair[0]);
     ::dup2(pair[1], STDERR_FILENO);
-    core::remove_temporaries_on_interrupt("tessera-test", rank);
+    core::remove_temporaries_on_interrupt("tessera-test", rank, ranks);
     setup();
     ::raise(SIGTERM);
     _exit(0);  // not reached
@@ -196,6 +196,51 @@ std::string interrupt_message(const std::function<void()>& setup, int rank = 0) 
   ::close(pair[0]);
   REQUIRE(n >= 0);  // 0: the child wrote nothing before it ended
   return std::string(buf, static_cast<size_t>(n));
+}
+
+// The first write on stderr of a child that installs the handlers as rank 0 of `ranks` and is
+// then sent SIGTERM by its parent (this process), as mpirun sends it.
+std::string message_of_signal_from_parent(int ranks) {
+  int pair[2], ready[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
+  REQUIRE(::pipe(ready) == 0);
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(pair[0]);
+    ::close(ready[0]);
+    ::dup2(pair[1], STDERR_FILENO);
+    core::remove_temporaries_on_interrupt("tessera-test", 0, ranks);
+    const char go = 'r';
+    (void)!::write(ready[1], &go, 1);
+    for (;;) ::pause();
+  }
+  ::close(pair[1]);
+  ::close(ready[1]);
+  char go = 0;
+  REQUIRE(::read(ready[0], &go, 1) == 1);
+  ::close(ready[0]);
+  REQUIRE(::kill(child, SIGTERM) == 0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  char buf[1024];
+  const ssize_t n = ::recv(pair[0], buf, sizeof buf, 0);
+  ::close(pair[0]);
+  REQUIRE(n >= 0);
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+TEST_CASE("under mpirun a signal from the launcher is said to be the launcher's", "[atomic]") {
+  // mpirun ends every rank with SIGTERM when one rank fails alone: rank 0's bare line read as if
+  // the job had been stopped from outside, below the failing rank's error.
+  CHECK(message_of_signal_from_parent(2) ==
+        "tessera-test: interrupted by SIGTERM from the launcher (mpirun also sends it to every rank when one fails: an "
+        "error line above is then the cause)\n");
+  CHECK(message_of_signal_from_parent(1) == "tessera-test: interrupted by SIGTERM\n");  // one process: as before
+  // A signal the rank sends itself (or the kernel's, Ctrl-C's) is not the launcher's.
+  CHECK(interrupt_message([] {}, 0, 2) == "tessera-test: interrupted by SIGTERM\n");
 }
 
 TEST_CASE("an interrupted process reports in one write, which other ranks' lines cannot split", "[atomic]") {

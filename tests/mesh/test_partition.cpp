@@ -2,6 +2,7 @@
 // checked against the global graph for all ranks in one process.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <set>
 #include <vector>
 
@@ -34,6 +35,30 @@ TEST_CASE("METIS partitions are complete, balanced and deterministic", "[partiti
       CHECK(s.edge_cut < g.num_edges() / 2 / 5);  // a real partitioner cuts few edges of a mesh
   }
   CHECK_THROWS_WITH(mesh::partition_nodes(g, 0), Catch::Contains("at least 1 part"));
+}
+
+namespace {
+extern "C" void ignore_with_info(int, siginfo_t*, void*) {}
+}  // namespace
+
+TEST_CASE("a METIS call leaves the SIGTERM and SIGABRT handlers as they were", "[partition]") {
+  // GKlib traps both during a call and put the previous handlers back with signal(), dropping
+  // SA_SIGINFO: tessera's interrupt handler then read a garbage sender (found under mpirun).
+  struct sigaction mine {
+  }, before[2]{}, after{};
+  mine.sa_sigaction = ignore_with_info;
+  mine.sa_flags = SA_SIGINFO;
+  sigemptyset(&mine.sa_mask);
+  const int signals[2] = {SIGTERM, SIGABRT};
+  for (int k = 0; k < 2; ++k) REQUIRE(sigaction(signals[k], &mine, &before[k]) == 0);
+  mesh::Graph g = mesh::mesh_graph(test::irregular_mesh(12, 9, 1));
+  (void)mesh::partition_nodes(g, 3);
+  for (int k = 0; k < 2; ++k) {
+    REQUIRE(sigaction(signals[k], &before[k], &after) == 0);  // and put the test's own back
+    CHECK((after.sa_flags & SA_SIGINFO) != 0);
+    CHECK((after.sa_flags & SA_RESETHAND) == 0);
+    CHECK(after.sa_sigaction == ignore_with_info);
+  }
 }
 
 TEST_CASE("local graphs hold every incoming edge of the nodes they evaluate", "[partition]") {
