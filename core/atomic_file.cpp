@@ -113,12 +113,13 @@ extern "C" void remove_temporaries_and_die(int sig, siginfo_t* info, void*) {
     // `info` only where this handler is still installed as ours, with SA_SIGINFO: a library that
     // puts it back with signal() (METIS's GKlib did, mesh/partition.cpp) leaves garbage there.
     struct sigaction now {};
-    const bool with_info = ::sigaction(sig, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) != 0;
+    const bool with_info = ::sigaction(sig, nullptr, &now) == 0 && (now.sa_flags & SA_SIGINFO) != 0 &&
+                           now.sa_sigaction == remove_temporaries_and_die;
     const bool from_launcher =
         interrupt_ranks > 1 && with_info && info != nullptr && info->si_pid > 0 && info->si_pid == ::getppid();
     for (const char* part : {static_cast<const char*>(interrupted_program), ": interrupted by ", name,
-                             from_launcher ? " from the launcher (mpirun also sends it to every rank when one fails: "
-                                             "an error line above is then the cause)"
+                             from_launcher ? " from the launcher (it also ends every rank so when one fails or is "
+                                             "killed: the cause is then another rank's line or the launcher's report)"
                                            : "",
                              removed > 0 ? "; its unfinished output files were removed" : "", note >= 0 ? "; " : "",
                              note >= 0 ? static_cast<const char*>(interrupt_notes[note]) : "", "\n"})

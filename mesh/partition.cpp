@@ -60,7 +60,12 @@ std::vector<int32_t> partition_nodes(const Graph& g, int parts, const std::vecto
   const KeptDispositions keep;
   int rc = METIS_PartGraphKway(&n, &ncon, xadj.data(), adjncy.data(), vwgt.empty() ? nullptr : vwgt.data(), nullptr,
                                nullptr, &np, nullptr, nullptr, options, &objval, out.data());
-  if (rc != METIS_OK) throw Error(cat("partition: METIS failed (code ", rc, ")"));
+  // METIS takes SIGTERM for its own error handling while it runs: a signal then ends the call
+  // with METIS_ERROR, not the interrupt line.
+  if (rc != METIS_OK)
+    throw Error(
+        cat("partition: METIS failed (code ", rc, ")",
+            rc == METIS_ERROR ? " (or a SIGTERM arrived while it ran, which METIS takes as its own error)" : ""));
   for (int64_t i = 0; i < g.num_nodes; ++i) part[i] = static_cast<int32_t>(out[i]);
   return part;
 #else
