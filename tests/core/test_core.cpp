@@ -170,9 +170,21 @@ TEST_CASE("an interrupted process removes its unfinished temporary files", "[ato
   CHECK(line == "tessera-test: interrupted by SIGTERM; its unfinished output files were removed");
 }
 
-// The first write on stderr of a child that runs `setup` as an app would, then gets SIGTERM. A
-// sequenced-packet socket keeps each write a message of its own: the first message read is the
-// first write.
+// Waits for `child` to end by a signal, then returns the first message on `socket`, the
+// sequenced-packet socket its stderr went to (each write a message of its own: the first message
+// read is the first write); closes the socket.
+std::string first_message_of_signalled_child(pid_t child, int socket) {
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
+  char buf[1024];
+  const ssize_t n = ::recv(socket, buf, sizeof buf, 0);
+  ::close(socket);
+  REQUIRE(n >= 0);  // 0: the child wrote nothing before it ended
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// The first write on stderr of a child that runs `setup` as an app would, then gets SIGTERM.
 std::string interrupt_message(const std::function<void()>& setup, int rank = 0, int ranks = 1) {
   int pair[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
@@ -188,14 +200,7 @@ std::string interrupt_message(const std::function<void()>& setup, int rank = 0, 
     _exit(0);  // not reached
   }
   ::close(pair[1]);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  CHECK(WIFSIGNALED(status));
-  char buf[1024];
-  const ssize_t n = ::recv(pair[0], buf, sizeof buf, 0);
-  ::close(pair[0]);
-  REQUIRE(n >= 0);  // 0: the child wrote nothing before it ended
-  return std::string(buf, static_cast<size_t>(n));
+  return first_message_of_signalled_child(child, pair[0]);
 }
 
 // The first write on stderr of a child that installs the handlers as rank 0 of `ranks` and is
@@ -229,14 +234,7 @@ std::string message_of_signal_from_parent(int ranks, bool reinstalled_with_signa
   REQUIRE(::read(ready[0], &go, 1) == 1);
   ::close(ready[0]);
   REQUIRE(::kill(child, SIGTERM) == 0);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  CHECK(WIFSIGNALED(status));
-  char buf[1024];
-  const ssize_t n = ::recv(pair[0], buf, sizeof buf, 0);
-  ::close(pair[0]);
-  REQUIRE(n >= 0);
-  return std::string(buf, static_cast<size_t>(n));
+  return first_message_of_signalled_child(child, pair[0]);
 }
 
 TEST_CASE("under mpirun a signal from the launcher is said to be the launcher's", "[atomic]") {
