@@ -76,22 +76,17 @@ XdmfSeries::XdmfSeries(std::string base, const mesh::Mesh& m, const Comm& comm, 
               : m.cell_type == mesh::CellType::Quad   ? "Quadrilateral"
                                                       : "Tetrahedron";
 
-  const std::string path = base_ + "_mesh.h5";
-  core::TemporaryOutput temp(core::temp_path(path), comm_.root());
   run_on_root(comm_, [&] {
-    core::ensure_parent_dir(base_);
-    H5File f = H5File::create_in_memory(temp.path());
-    std::vector<double> xyz(num_nodes_ * 3, 0.0);
-    for (int64_t i = 0; i < num_nodes_; ++i)
-      for (int k = 0; k < dim_; ++k) xyz[i * 3 + k] = m.coords[i * dim_ + k];
-    f.write("/coords", {hsize_t(num_nodes_), 3}, xyz.data());
-    f.write("/cells", {hsize_t(num_cells_), hsize_t(npc_)}, m.cells.data());
-    if (!deck_yaml_.empty()) f.write_attr("/", "tessera_deck", deck_yaml_);
-    write_fields(f, static_fields_);
-    f.close();
-    core::commit_temp(path);
+    write_h5_atomic(base_ + "_mesh.h5", [&](H5File& f) {
+      std::vector<double> xyz(num_nodes_ * 3, 0.0);
+      for (int64_t i = 0; i < num_nodes_; ++i)
+        for (int k = 0; k < dim_; ++k) xyz[i * 3 + k] = m.coords[i * dim_ + k];
+      f.write("/coords", {hsize_t(num_nodes_), 3}, xyz.data());
+      f.write("/cells", {hsize_t(num_cells_), hsize_t(npc_)}, m.cells.data());
+      if (!deck_yaml_.empty()) f.write_attr("/", "tessera_deck", deck_yaml_);
+      write_fields(f, static_fields_);
+    });
   });
-  temp.keep();
 }
 
 void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const {
@@ -122,18 +117,14 @@ void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
   // A step without fields (tessera-mesh's mesh alone) has no file: it was an empty one that the
   // index did not refer to.
   if (!fields.empty()) {
-    const std::string h5 = step_file(steps_.size());
-    core::TemporaryOutput temp(core::temp_path(h5), comm_.root());
     run_on_root(comm_, [&] {
-      H5File f = H5File::create_in_memory(temp.path());
-      write_fields(f, fields);
-      // The step's time and number, for h5py users who read a step file alone.
-      f.write_double_attr("/", "time", time);
-      f.write_int64_attr("/", "step", static_cast<int64_t>(steps_.size()));
-      f.close();
-      core::commit_temp(h5);
+      write_h5_atomic(step_file(steps_.size()), [&](H5File& f) {
+        write_fields(f, fields);
+        // The step's time and number, for h5py users who read a step file alone.
+        f.write_double_attr("/", "time", time);
+        f.write_int64_attr("/", "step", static_cast<int64_t>(steps_.size()));
+      });
     });
-    temp.keep();
     std::vector<Field> layout;
     for (const Field& f : fields) layout.push_back(Field{f.name, f.channels, f.on_cells, {}, f.integer});
     const auto same = [&](const std::vector<Field>& l) {

@@ -52,8 +52,8 @@ std::vector<double> read_values(const io::H5File& f, const std::string& name, in
 
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml, const Comm& comm) {
-  const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
   run_on_root(comm, [&] {
+    const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
     io::write_h5_atomic(path, [&](io::H5File& f) {
       const hsize_t nodes = s.velocity.size() / 2, vertices = s.pressure.size();
       f.write("/velocity", {nodes, 2}, s.velocity.data());
