@@ -37,7 +37,7 @@ CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& 
 #if TESSERA_HAVE_VTK
   if (o.vtu && comm.root()) pvd_ = std::make_unique<io::PvdCollection>(base_ + ".pvd");
 #endif
-  table_ << "step,time,c_d,c_l,delta_p,linear_iterations,seconds\n";
+  table_ << kForcesColumns << "\n";
   table_.precision(10);
 }
 
@@ -67,9 +67,14 @@ void CaseOutput::fields(const solvers::NavierStokes& ns) {
 #endif
 }
 
-void CaseOutput::row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds) {
-  table_ << step << "," << t << "," << cd << "," << cl << "," << dp << "," << its << "," << seconds << "\n";
-  time_.push_back(t), c_d_.push_back(cd), c_l_.push_back(cl), delta_p_.push_back(dp);
+void CaseOutput::row(const ForcesRow& r) {
+  table_ << r.step << "," << r.time << "," << r.c_d << "," << r.c_l << "," << r.delta_p << "," << r.linear_iterations
+         << "," << r.seconds << "\n";
+  rows_.push_back(r);
+}
+
+void CaseOutput::continue_table(const std::vector<ForcesRow>& earlier) {
+  for (const ForcesRow& r : earlier) row(r);
 }
 
 void CaseOutput::write_table() const { core::write_text_atomic(base_ + "_forces.csv", table_.str()); }
@@ -110,11 +115,14 @@ std::string CaseOutput::summary(const CaseResult& r) const {
   // A steady solve has one row, which is no curve over time (its plot was one point on an axis
   // from -0.5 to 0.5): its values are in the summary. Without VTK there is no PNG writer.
 #if TESSERA_HAVE_VTK
-  if (time_.size() > 1) {
+  if (rows_.size() > 1) {
+    std::vector<double> t, c_d, c_l, delta_p;
+    for (const ForcesRow& r : rows_)
+      t.push_back(r.time), c_d.push_back(r.c_d), c_l.push_back(r.c_l), delta_p.push_back(r.delta_p);
     // An impulsive start's first forces are tens of times the rest: they would flatten the curves.
-    std::vector<io::LinePlot> plots{{"drag coefficient", "time", "c_D", false, {{"", time_, c_d_}}},
-                                    {"lift coefficient", "time", "c_L", false, {{"", time_, c_l_}}},
-                                    {"pressure difference", "time", "delta p", false, {{"", time_, delta_p_}}}};
+    std::vector<io::LinePlot> plots{{"drag coefficient", "time", "c_D", false, {{"", t, c_d}}},
+                                    {"lift coefficient", "time", "c_L", false, {{"", t, c_l}}},
+                                    {"pressure difference", "time", "delta p", false, {{"", t, delta_p}}}};
     for (io::LinePlot& p : plots) p.clip_outliers = true;
     io::write_line_plots_png(base_ + "_forces.png", plots, 440, 300);
     files += cat(", ", base_, "_forces.png");

@@ -12,6 +12,7 @@
 #include "core/rewrite_pacer.hpp"
 #include "io/field.hpp"
 #include "jobs/cfd_options.hpp"
+#include "jobs/forces_row.hpp"
 #include "mesh/mesh.hpp"
 #include "solvers/navier_stokes.hpp"
 
@@ -33,7 +34,11 @@ class CaseOutput {
   // Collective: velocity, pressure and vorticity at the solver's current time.
   void fields(const solvers::NavierStokes& ns);
   // One line of <name>_forces.csv (kept in memory until flush_table).
-  void row(int64_t step, double t, double cd, double cl, double dp, int its, double seconds);
+  void row(const ForcesRow& row);
+  // A continuation's table starts with the rows of the run it continues (its restart file's).
+  void continue_table(const std::vector<ForcesRow>& earlier);
+  // The table's rows so far (every rank's copy), for the restart file.
+  const std::vector<ForcesRow>& rows() const { return rows_; }
   // Rewrites <name>_forces.csv (rank 0) when due: after each call until the rewrites have taken
   // 0.1 s, then at most 5% of the run's time (core/rewrite_pacer.hpp; a million steps rewrote
   // terabytes).
@@ -59,7 +64,7 @@ class CaseOutput {
   int vtu_count_ = 0;
   std::ostringstream table_;
   core::RewritePacer table_pacer_;
-  std::vector<double> time_, c_d_, c_l_, delta_p_;  // the rows, for the plot
+  std::vector<ForcesRow> rows_;  // for the plot and the restart file
 };
 
 }  // namespace tessera::jobs

@@ -48,10 +48,43 @@ std::vector<double> read_values(const io::H5File& f, const std::string& name, in
   return v;
 }
 
+// The forces table's rows up to the state (optional: files written before they were stored have
+// none). Steps increase, times do not decrease, and neither goes past the state's.
+void read_forces(const io::H5File& f, CaseRestart& r) {
+  const auto& s = r.state;
+  r.forces_from = s.time;
+  if (!f.exists("/forces")) return;
+  const std::vector<hsize_t> dims = f.dims("/forces");
+  if (dims.size() != 2 || dims[1] != kForcesColumnCount)
+    throw Error(cat(f.path(), ": dataset /forces is not [rows, ", kForcesColumnCount, "] (", kForcesColumns, ")"));
+  const std::vector<double> v = read_values(f, "/forces", int64_t(dims[0]), kForcesColumnCount);
+  r.forces_from = f.read_number_attr("/", "forces_from");
+  if (!(r.forces_from >= 0 && r.forces_from <= s.time))
+    throw Error(cat(f.path(), ": forces_from ", r.forces_from, " is not in [0, ", s.time, "], the state's time"));
+  for (size_t i = 0; i < dims[0]; ++i) {
+    const double* c = &v[i * kForcesColumnCount];
+    ForcesRow row{int64_t(c[0]), c[1], c[2], c[3], c[4], int64_t(c[5]), c[6]};
+    const auto bad = [&](const std::string& what) {
+      return Error(cat(f.path(), ": dataset /forces row ", i, " (step ", c[0], ", time ", c[1], "): ", what));
+    };
+    for (int k = 0; k < kForcesColumnCount; ++k)
+      if (!std::isfinite(c[k])) throw bad("holds a value that is not finite");
+    if (c[0] != std::floor(c[0]) || c[0] < 0 || c[0] > double(s.steps))
+      throw bad(cat("expected a whole step number in [0, ", s.steps, "], the state's steps"));
+    if (c[5] != std::floor(c[5]) || c[5] < 0) throw bad("expected a whole number of linear iterations >= 0");
+    if (!(row.time >= r.forces_from && row.time <= s.time))  // the solver's times, the last one the state's
+      throw bad(cat("expected a time in [", r.forces_from, ", ", s.time, "] (forces_from and the state's time)"));
+    if (!r.forces.empty() && !(row.step > r.forces.back().step && row.time >= r.forces.back().time))
+      throw bad("expected steps that increase and times that do not decrease");
+    r.forces.push_back(row);
+  }
+}
+
 }  // namespace
 
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
-                        const std::string& mesh_fingerprint, const std::string& deck_yaml, const Comm& comm) {
+                        const std::string& mesh_fingerprint, const std::string& deck_yaml,
+                        const std::vector<ForcesRow>& forces, double forces_from, const Comm& comm) {
   run_on_root(comm, [&] {
     const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
     io::write_h5_atomic(path, [&](io::H5File& f) {
@@ -69,6 +102,15 @@ void write_case_restart(const std::string& path, const solvers::NavierStokes& ns
       f.write_int64_attr("/", "cells", mesh.num_cells());
       f.write_attr("/", "mesh_fingerprint", mesh_fingerprint);
       f.write_attr("/", "deck", deck_yaml);
+      // 56 bytes per step: 5.6 MB after 10^5 steps, small beside the state of a mesh that needs them.
+      std::vector<double> table;
+      table.reserve(forces.size() * kForcesColumnCount);
+      for (const ForcesRow& r : forces)
+        table.insert(table.end(),
+                     {double(r.step), r.time, r.c_d, r.c_l, r.delta_p, double(r.linear_iterations), r.seconds});
+      if (!forces.empty()) f.write("/forces", {forces.size(), hsize_t(kForcesColumnCount)}, table.data());
+      f.write_attr("/", "forces_columns", kForcesColumns);
+      f.write_double_attr("/", "forces_from", forces_from);
     });
   });
 }
@@ -109,6 +151,7 @@ CaseRestart read_case_restart(const std::string& path) {
   for (const auto* v : {&s.velocity, &s.previous_velocity, &s.pressure, &s.previous_pressure})
     for (double x : *v)
       if (!std::isfinite(x)) throw Error(cat(path, ": the state holds a value that is not finite"));
+  read_forces(f, r);
   return r;
 }
 

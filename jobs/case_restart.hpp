@@ -4,12 +4,16 @@
 // the bit with solver.refactor_every 1 at the same rank count), on any rank count, since the solver's TimeState is
 // ordered by P2 node and vertex. An HDF5 file h5py reads: attributes format, time, steps, last_dt, time_carry,
 // vertices, cells, mesh_fingerprint and deck (the run's resolved deck); datasets velocity [P2 nodes, 2], pressure
-// [vertices] and previous_velocity, previous_pressure (the step before, for BDF2).
+// [vertices] and previous_velocity, previous_pressure (the step before, for BDF2); and the forces table up to the
+// state, dataset forces [rows, 7] (columns in attribute forces_columns) with forces_from, the time it starts at
+// (0, or the restart time of a run that continued a file without it: files written before it was added).
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/comm.hpp"
+#include "jobs/forces_row.hpp"
 #include "mesh/mesh.hpp"
 #include "solvers/navier_stokes.hpp"
 
@@ -21,15 +25,21 @@ struct CaseRestart {
   int64_t vertices = 0, cells = 0;
   std::string mesh_fingerprint;  // io::mesh_fingerprint of the mesh it was computed on
   std::string deck_yaml;         // the deck of the run that wrote it
+  // The forces table's rows up to the state (steps <= state.steps), and the time they start at;
+  // no rows in a file written before they were stored (forces_from is then the state's time).
+  std::vector<ForcesRow> forces;
+  double forces_from = 0;
 };
 
 // "<output base>_restart.h5".
 std::string case_restart_path(const std::string& output_base);
 
 // Collective (its error is every rank's): rank 0 writes `path` atomically (the previous file stays
-// whole until the new one is complete).
+// whole until the new one is complete), with the forces table's rows so far (rank 0's), which
+// start at t = forces_from.
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
-                        const std::string& mesh_fingerprint, const std::string& deck_yaml, const Comm& comm);
+                        const std::string& mesh_fingerprint, const std::string& deck_yaml,
+                        const std::vector<ForcesRow>& forces, double forces_from, const Comm& comm);
 
 // Reads and checks a restart file (its format, sizes and values); errors name the file, without a
 // key (the caller's key named it).

@@ -73,24 +73,22 @@ void solve_steady_state(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Ca
   r.mean_linear_iterations = double(info.linear_iterations) / info.nonlinear_iterations;
   log.info("steady state in {} Picard iterations ({:.2f} s): c_D = {:.6f}, c_L = {:.6f}, delta_p = {:.6f}",
            info.nonlinear_iterations, info.seconds, r.c_d, r.c_l, r.delta_p);
-  out.row(0, 0.0, r.c_d, r.c_l, r.delta_p, info.linear_iterations, info.seconds);
+  out.row({0, 0.0, r.c_d, r.c_l, r.delta_p, info.linear_iterations, info.seconds});
   out.fields(*s.ns);
   out.flush_table();
 }
-
-// The force coefficients after every time step.
-struct History {
-  std::vector<double> t, c_d, c_l;
-  int64_t linear_iterations = 0;
-};
 
 // <name>_restart.h5, rewritten every output.restart_every steps and at the last one (HDF5
 // builds); what a failed or interrupted run tells the user to go on from: the last state written,
 // or before that, the restart file this run started from.
 class RestartWriter {
  public:
-  RestartWriter(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm)
-      : deck_yaml_(o.output.deck_yaml), m_(m), comm_(comm), path_(case_restart_path(o.output.base())) {
+  RestartWriter(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm, double forces_from)
+      : deck_yaml_(o.output.deck_yaml),
+        m_(m),
+        comm_(comm),
+        path_(case_restart_path(o.output.base())),
+        forces_from_(forces_from) {
 #if TESSERA_HAVE_HDF5
     fingerprint_ = io::mesh_fingerprint(m);
 #endif
@@ -98,14 +96,14 @@ class RestartWriter {
   }
   ~RestartWriter() { core::set_interrupt_note(""); }
   const std::string& fingerprint() const { return fingerprint_; }
-  // Collective.
-  void write(const NavierStokes& ns) {
+  // Collective; `forces` is the forces table so far.
+  void write(const NavierStokes& ns, const std::vector<ForcesRow>& forces) {
 #if TESSERA_HAVE_HDF5
-    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, comm_);
+    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, forces, forces_from_, comm_);
     written_ = true;
     remember(path_, ns.time());
 #else
-    (void)ns;
+    (void)ns, (void)forces;
 #endif
   }
   // "the state at t = 4.5 is in out/x_restart.h5 (to go on: time.initial: restart)", or "".
@@ -122,6 +120,7 @@ class RestartWriter {
   const mesh::Mesh& m_;
   Comm comm_;
   std::string path_, fingerprint_, note_;
+  double forces_from_;  // the time the forces table starts at
   bool written_ = false;
 };
 
@@ -152,52 +151,53 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput&
 
 // BDF2 steps to time.end, with fields every output.every steps and the restart file every
 // output.restart_every steps, both counted from t = 0 (a restart's output times are the
-// uninterrupted run's), and both at the last step.
-History run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, RestartWriter& restart, int64_t nsteps,
+// uninterrupted run's), and both at the last step. Returns the steps' linear iterations.
+int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, RestartWriter& restart, int64_t nsteps,
                       const std::shared_ptr<spdlog::logger>& log, bool root) {
   const double coef = coefficient(o);
   const int64_t every = o.output.every, restart_every = o.output.restart_every;
   NavierStokes& ns = *s.ns;
-  History h;
+  int64_t linear_iterations = 0;
   core::Progress progress(log, "time steps", nsteps, 10.0, root && core::Progress::is_terminal());
   if (!o.time.from_steady) out.fields(ns);
   const int64_t first = ns.steps() + 1;  // a restart's steps go on from its count
   for (int64_t k = 1; k <= nsteps; ++k) {
     const solvers::SolveInfo info = time_step(o, ns, out, ns.steps() + 1, restart, first);
     const solvers::Forces f = ns.forces();
-    h.t.push_back(ns.time());
-    h.c_d.push_back(coef * f.drag);
-    h.c_l.push_back(coef * f.lift);
-    h.linear_iterations += info.linear_iterations;
+    linear_iterations += info.linear_iterations;
     const int64_t step = ns.steps();
-    out.row(step, ns.time(), h.c_d.back(), h.c_l.back(), s.delta_p(), info.linear_iterations, info.seconds);
+    const ForcesRow row{step,        ns.time(), coef * f.drag, coef * f.lift, s.delta_p(), info.linear_iterations,
+                        info.seconds};
+    out.row(row);
     if ((every > 0 && step % every == 0) || k == nsteps) {
       out.fields(ns);
       out.flush_table();
     }
-    if ((restart_every > 0 && step % restart_every == 0) || k == nsteps) restart.write(ns);
-    progress.advance(1, cat("t ", ns.time(), "  c_D ", h.c_d.back(), "  c_L ", h.c_l.back()));
+    if ((restart_every > 0 && step % restart_every == 0) || k == nsteps) restart.write(ns, out.rows());
+    progress.advance(1, cat("t ", ns.time(), "  c_D ", row.c_d, "  c_L ", row.c_l));
   }
   progress.finish();
-  return h;
+  return linear_iterations;
 }
 
-// Maxima and the Strouhal number over t >= analysis.start (of this run: a restart's from its time).
-void analyse(const CaseOptions& o, const History& h, int64_t nsteps, CaseResult& r, spdlog::logger& log) {
+// Maxima and the Strouhal number over the time steps at t >= analysis.start in the forces table,
+// which starts at forces_from: 0, or a restart's time where its file did not carry the earlier
+// rows. A steady start's row (step 0) is not a time step.
+void analyse(const CaseOptions& o, const std::vector<ForcesRow>& rows, double forces_from, CaseResult& r,
+             spdlog::logger& log) {
   const double start = o.time.analysis_start;
-  const bool restarted = o.time.restart && o.time.restart->state.time > start;
-  r.steps = nsteps;
-  r.c_d = solvers::window_max(h.t, h.c_d, start);
-  r.c_l = solvers::window_max(h.t, h.c_l, start);
+  std::vector<double> t, c_d, c_l;
+  for (const ForcesRow& row : rows)
+    if (row.step > 0) t.push_back(row.time), c_d.push_back(row.c_d), c_l.push_back(row.c_l);
+  r.c_d = solvers::window_max(t, c_d, start);
+  r.c_l = solvers::window_max(t, c_l, start);
   std::string why;
-  r.strouhal =
-      solvers::peak_frequency(h.t, h.c_l, start, &why) * o.forces.reference_length / o.forces.reference_velocity;
+  r.strouhal = solvers::peak_frequency(t, c_l, start, &why) * o.forces.reference_length / o.forces.reference_velocity;
   if (std::isnan(r.strouhal))
     log.warn(
         "St not determined: c_L after {} has {} (a steady flow, a start-up transient, or a window shorter than two "
         "periods: raise time.end or analysis.start); the summary writes nan",
-        restarted ? cat("the restart's t = ", o.time.restart->state.time) : cat("analysis.start = ", start), why);
-  r.mean_linear_iterations = double(h.linear_iterations) / std::max<int64_t>(nsteps, 1);
+        forces_from > start ? cat("the restart's t = ", forces_from) : cat("analysis.start = ", start), why);
 }
 
 // time.initial: restart: the saved state on this mesh (errors at time.restart_file), and what
@@ -223,6 +223,10 @@ void start_from_restart(const CaseOptions& o, const CaseRestart& r, const mesh::
                     "others?): every rank must read the same file"),
                 "time.restart_file");
   log.info("restart: t = {} after {} from {}", r.state.time, core::counted(r.state.steps, "step", "steps"), r.path);
+  // Files written before restart files carried the forces table (2026-12-07) hold the state alone.
+  if (r.forces.empty() && r.state.steps > 0)
+    log.info("{} holds no forces table (an older file): this run's table and analysis start at t = {}", r.path,
+             r.state.time);
   // A continuation may change the flow on purpose (a ramp in Reynolds number); said, not refused.
   try {
     if (const auto d = io::first_deck_difference(r.deck_yaml, o.output.deck_yaml, {"flow", "forces"}, {}))
@@ -267,15 +271,18 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
         "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices within "
         "{:.1e} of the radius)",
         c.edges, c.cx, c.cy, c.radius, c.max_deviation);
-  RestartWriter restart(o, m, comm);
+  // A continuation's forces table goes on from its restart file's, which starts at forces_from.
+  const double forces_from = o.time.restart ? o.time.restart->forces_from : 0.0;
+  RestartWriter restart(o, m, comm, forces_from);
   if (o.time.restart) start_from_restart(o, *o.time.restart, m, restart.fingerprint(), *s.ns, comm, *log);
   CaseOutput out(o.output, m, comm);
+  if (o.time.restart) out.continue_table(o.time.restart->forces);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
   if (o.time.steady || o.time.from_steady) solve_steady_state(o, s, out, r, *log);
   if (o.time.steady) {
-    restart.write(*s.ns);  // a transient run may start from it (time.initial: restart)
+    restart.write(*s.ns, out.rows());  // a transient run may start from it (time.initial: restart)
     r.seconds = elapsed();
     out.finish();
     if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
@@ -284,13 +291,15 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   r.steady = false;
   const double start = s.ns->time();
   const int64_t nsteps = static_cast<int64_t>(std::llround((o.time.end - start) / o.time.dt));
-  const History h = run_transient(o, s, out, restart, nsteps, log, comm.root());
+  const int64_t linear_iterations = run_transient(o, s, out, restart, nsteps, log, comm.root());
   out.finish();
-  analyse(o, h, nsteps, r, *log);
+  analyse(o, out.rows(), forces_from, r, *log);
+  r.steps = nsteps;
+  r.mean_linear_iterations = double(linear_iterations) / std::max<int64_t>(nsteps, 1);
   r.delta_p = s.delta_p();
   r.seconds = elapsed();
   log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",
-            std::max(o.time.analysis_start, start), o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
+            std::max(o.time.analysis_start, forces_from), o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
             r.seconds / std::max<int64_t>(nsteps, 1));
   if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
   return r;

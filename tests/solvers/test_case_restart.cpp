@@ -52,6 +52,25 @@ void rewrite(const std::string& good, const std::string& path,
   f.close();
 }
 
+// What a restart file held before it carried the forces table: the state, the mesh's identity, the deck.
+void write_state_alone(const jobs::CaseRestart& r, io::H5File& f) {
+  const auto& s = r.state;
+  const hsize_t nodes = s.velocity.size() / 2, nv = s.pressure.size();
+  f.write("/velocity", {nodes, 2}, s.velocity.data());
+  f.write("/pressure", {nv}, s.pressure.data());
+  f.write("/previous_velocity", {nodes, 2}, s.previous_velocity.data());
+  f.write("/previous_pressure", {nv}, s.previous_pressure.data());
+  f.write_attr("/", "format", "tessera-cfd restart 1");
+  f.write_double_attr("/", "time", s.time);
+  f.write_double_attr("/", "time_carry", s.time_carry);
+  f.write_double_attr("/", "last_dt", s.last_dt);
+  f.write_int64_attr("/", "steps", s.steps);
+  f.write_int64_attr("/", "vertices", r.vertices);
+  f.write_int64_attr("/", "cells", r.cells);
+  f.write_attr("/", "mesh_fingerprint", r.mesh_fingerprint);
+  f.write_attr("/", "deck", r.deck_yaml);
+}
+
 }  // namespace
 
 TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's identity", "[cfd][restart]") {
@@ -61,7 +80,11 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
   for (int k = 0; k < 3; ++k) ns.step(0.05);
   const std::string path = out_dir() + "/a_restart.h5", fp = io::mesh_fingerprint(m);
   CHECK(jobs::case_restart_path(out_dir() + "/a") == path);
-  jobs::write_case_restart(path, ns, m, fp, "flow: {viscosity: 0.01}\n", Comm::self());
+  // The forces table so far (made-up values: the file stores what it is given), from t = 0.
+  const std::vector<jobs::ForcesRow> forces{{1, 0.05, 3.1, 0.25, 1.5, 4, 0.01},
+                                            {2, 0.1, 3.0, -0.125, 1.25, 3, 0.02},
+                                            {3, ns.time(), 2.9, 1.0 / 3.0, 1.0, 2, 0.03}};
+  jobs::write_case_restart(path, ns, m, fp, "flow: {viscosity: 0.01}\n", forces, 0.0, Comm::self());
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
   const jobs::CaseRestart r = jobs::read_case_restart(path);
   const NavierStokes::TimeState s = ns.time_state();
@@ -77,6 +100,18 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
   CHECK(r.cells == m.num_cells());
   CHECK(r.mesh_fingerprint == fp);
   CHECK(r.deck_yaml == "flow: {viscosity: 0.01}\n");
+  REQUIRE(r.forces.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    const jobs::ForcesRow &a = r.forces[i], &b = forces[i];
+    CHECK(a.step == b.step);
+    CHECK(a.time == b.time);
+    CHECK(a.c_d == b.c_d);
+    CHECK(a.c_l == b.c_l);
+    CHECK(a.delta_p == b.delta_p);
+    CHECK(a.linear_iterations == b.linear_iterations);
+    CHECK(a.seconds == b.seconds);
+  }
+  CHECK(r.forces_from == 0.0);
   CHECK_NOTHROW(jobs::check_restart_mesh(r, m, fp));
 
   SECTION("another mesh is refused: by its size, or by its fingerprint at the same size") {
@@ -90,6 +125,46 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
     CHECK(moved_fp != fp);
     CHECK_THROWS_WITH(jobs::check_restart_mesh(r, moved, moved_fp),
                       Catch::Contains("was computed on another mesh of the same size"));
+  }
+  SECTION("a file without the forces table (written before it was stored) starts the table at its state") {
+    const std::string old = out_dir() + "/old_restart.h5";
+    rewrite(path, old, write_state_alone);
+    const jobs::CaseRestart o = jobs::read_case_restart(old);
+    CHECK(o.forces.empty());
+    CHECK(o.forces_from == r.state.time);
+    CHECK(o.state.velocity == r.state.velocity);
+  }
+  SECTION("a damaged forces table names the file, the row and what is wrong") {
+    const std::string bad = out_dir() + "/bad_forces_restart.h5";
+    // The good file with its forces table replaced by `rows` (flattened) starting at `from`.
+    auto with_forces = [&](std::vector<double> rows, double from, hsize_t columns = 7) {
+      rewrite(path, bad, [=](const jobs::CaseRestart& r, io::H5File& f) {
+        write_state_alone(r, f);
+        f.write("/forces", {rows.size() / columns, columns}, rows.data());
+        f.write_double_attr("/", "forces_from", from);
+      });
+    };
+    const double t = r.state.time;  // 0.15 after 3 steps
+    with_forces({1, 0.05, 3, 0, 1, 4, 0.01, 1, 0.1, 3, 0, 1, 4, 0.01}, 0);
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad),
+                      Catch::Contains("bad_forces_restart.h5: dataset /forces row 1 (step 1, time 0.1): expected "
+                                      "steps that increase and times that do not decrease"));
+    with_forces({1, 0.05, 3, 0, 1, 4, 0.01, 4, t, 3, 0, 1, 4, 0.01}, 0);
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("row 1 (step 4, time 0.15): expected a whole "
+                                                                    "step number in [0, 3], the state's steps"));
+    with_forces({1, 0.2, 3, 0, 1, 4, 0.01}, 0);
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("row 0 (step 1, time 0.2): expected a time in "
+                                                                    "[0, 0.15] (forces_from and the state's time)"));
+    with_forces({1, 0.05, std::numeric_limits<double>::quiet_NaN(), 0, 1, 4, 0.01}, 0);
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("row 0 (step 1, time 0.05): holds a value that "
+                                                                    "is not finite"));
+    with_forces({1, 0.05, 3, 0, 1, 4}, 0, 6);
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad),
+                      Catch::Contains("bad_forces_restart.h5: dataset /forces is not [rows, 7] (step,time,c_d,c_l,"
+                                      "delta_p,linear_iterations,seconds)"));
+    with_forces({1, 0.05, 3, 0, 1, 4, 0.01}, 0.5);
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad),
+                      Catch::Contains("bad_forces_restart.h5: forces_from 0.5 is not in [0, 0.15], the state's time"));
   }
   SECTION("damaged or foreign files name the file and what is wrong") {
     const std::string bad = out_dir() + "/bad_restart.h5";

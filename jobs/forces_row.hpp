@@ -1,0 +1,21 @@
+// One row of a job: case's forces table (<name>_forces.csv): the step, its time, the force
+// coefficients, the pressure difference between the two probes, and the step's linear iterations
+// and wall seconds. A restart file carries the rows up to its state, so that a continuation's
+// table, plot and analysis cover the whole run, not only its own steps.
+#pragma once
+#include <cstdint>
+
+namespace tessera::jobs {
+
+struct ForcesRow {
+  int64_t step = 0;
+  double time = 0, c_d = 0, c_l = 0, delta_p = 0;
+  int64_t linear_iterations = 0;
+  double seconds = 0;
+};
+
+// The columns of the forces table, and of a restart file's /forces dataset, in this order.
+inline constexpr const char* kForcesColumns = "step,time,c_d,c_l,delta_p,linear_iterations,seconds";
+inline constexpr int kForcesColumnCount = 7;
+
+}  // namespace tessera::jobs
