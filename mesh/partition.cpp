@@ -7,38 +7,11 @@
 #include "tessera/config.hpp"
 #if TESSERA_HAVE_METIS
 #include <metis.h>
-#include <signal.h>
+
+#include "core/kept_signal_dispositions.hpp"
 #endif
 
 namespace tessera::mesh {
-
-#if TESSERA_HAVE_METIS
-namespace {
-
-// METIS's GKlib traps SIGTERM and SIGABRT during a call and puts the previous handlers back with
-// signal(), which drops their sigaction flags: tessera's interrupt handler, installed with
-// SA_SIGINFO, then read a garbage sender (core/atomic_file.cpp). The two dispositions are kept
-// across the call.
-class KeptDispositions {
- public:
-  KeptDispositions() {
-    for (int k = 0; k < 2; ++k) have_[k] = ::sigaction(kSignals[k], nullptr, &kept_[k]) == 0;
-  }
-  ~KeptDispositions() {
-    for (int k = 0; k < 2; ++k)
-      if (have_[k]) ::sigaction(kSignals[k], &kept_[k], nullptr);
-  }
-  KeptDispositions(const KeptDispositions&) = delete;
-  KeptDispositions& operator=(const KeptDispositions&) = delete;
-
- private:
-  static constexpr int kSignals[2] = {SIGTERM, SIGABRT};
-  struct sigaction kept_[2]{};
-  bool have_[2] = {false, false};
-};
-
-}  // namespace
-#endif
 
 std::vector<int32_t> partition_nodes(const Graph& g, int parts, const std::vector<int64_t>& weights, int seed) {
   if (parts < 1) throw Error(cat("partition: need at least 1 part, got ", parts));
@@ -57,7 +30,7 @@ std::vector<int32_t> partition_nodes(const Graph& g, int parts, const std::vecto
   METIS_SetDefaultOptions(options);
   options[METIS_OPTION_SEED] = seed;
   options[METIS_OPTION_NUMBERING] = 0;
-  const KeptDispositions keep;
+  const core::KeptSignalDispositions keep;  // GKlib replaces the SIGTERM and SIGABRT handlers
   int rc = METIS_PartGraphKway(&n, &ncon, xadj.data(), adjncy.data(), vwgt.empty() ? nullptr : vwgt.data(), nullptr,
                                nullptr, &np, nullptr, nullptr, options, &objval, out.data());
   // METIS takes SIGTERM for its own error handling while it runs: a signal then ends the call

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/kept_signal_dispositions.hpp"
 #include "solvers/navier_stokes_impl.hpp"
 #include "solvers/ns_element.hpp"
 #include "solvers/petsc_session.hpp"
@@ -264,7 +265,12 @@ int NavierStokes::Impl::solve_linear(const std::vector<double>& guess, bool refa
   TS_PETSC(VecGetArray(sol, &sp));
   std::copy(guess.begin() + row_begin, guess.begin() + row_end, sp);
   TS_PETSC(VecRestoreArray(sol, &sp));
-  TS_PETSC(KSPSolve(ksp, b, sol));
+  {
+    // A MUMPS built with METIS (PETSc's --download-metis on clusters) calls it at a symbolic
+    // factorisation, and METIS replaces the interrupt handler for the call.
+    const core::KeptSignalDispositions keep;
+    TS_PETSC(KSPSolve(ksp, b, sol));
+  }
   KSPConvergedReason reason;
   TS_PETSC(KSPGetConvergedReason(ksp, &reason));
   if (reason < 0) throw Error(cat("the linear solver failed: ", KSPConvergedReasons[reason]));

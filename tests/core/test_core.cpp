@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "core/atomic_file.hpp"
@@ -26,6 +27,7 @@
 #include "core/counted.hpp"
 #include "core/error.hpp"
 #include "core/interrupt_note.hpp"
+#include "core/kept_signal_dispositions.hpp"
 #include "core/log.hpp"
 #include "core/memory.hpp"
 #include "core/output_claim.hpp"
@@ -205,7 +207,9 @@ std::string interrupt_message(const std::function<void()>& setup, int rank = 0, 
 
 // The first write on stderr of a child that installs the handlers as rank 0 of `ranks` and is
 // then sent SIGTERM by its parent (this process), as mpirun sends it.
-std::string message_of_signal_from_parent(int ranks, bool reinstalled_with_signal = false) {
+// `reinstalled_with_signal`: the handler is then put back as METIS's GKlib does, inside a
+// core::KeptSignalDispositions where `kept`.
+std::string message_of_signal_from_parent(int ranks, bool reinstalled_with_signal = false, bool kept = false) {
   int pair[2], ready[2];
   REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair) == 0);
   REQUIRE(::pipe(ready) == 0);
@@ -220,6 +224,8 @@ std::string message_of_signal_from_parent(int ranks, bool reinstalled_with_signa
     ::alarm(20);                 // and a child that is never signalled ends anyway
     core::remove_temporaries_on_interrupt("tessera-test", 0, ranks);
     if (reinstalled_with_signal) {  // as METIS's GKlib puts a previous handler back
+      std::optional<core::KeptSignalDispositions> keep;
+      if (kept) keep.emplace();
       struct sigaction now {};
       ::sigaction(SIGTERM, nullptr, &now);
       ::signal(SIGTERM, now.sa_handler);  // the same pointer (a union with sa_sigaction)
@@ -246,6 +252,9 @@ TEST_CASE("under mpirun a signal from the launcher is said to be the launcher's"
   CHECK(message_of_signal_from_parent(1) == "tessera-test: interrupted by SIGTERM\n");  // one process: as before
   // Put back with signal() (no SA_SIGINFO), the handler has no sender to read: the bare line.
   CHECK(message_of_signal_from_parent(2, true) == "tessera-test: interrupted by SIGTERM\n");
+  // Unless the call that did so was inside a core::KeptSignalDispositions (METIS in partitioning
+  // and in a MUMPS built with it).
+  CHECK(message_of_signal_from_parent(2, true, true).find("from the launcher") != std::string::npos);
   // A signal the rank sends itself (or the kernel's, Ctrl-C's) is not the launcher's.
   CHECK(interrupt_message([] {}, 0, 2) == "tessera-test: interrupted by SIGTERM\n");
 }
