@@ -126,8 +126,7 @@ class RestartWriter {
 
 // Time step k (counted from the run's start, a restart's steps included); a failure (or a CFL
 // number above time.max_cfl) flushes the table and names the step in the error.
-solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput& out, int64_t k,
-                             const RestartWriter& restart, int64_t first_step) {
+solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput& out, int64_t k, int64_t first_step) {
   const double dt = o.time.dt, max_cfl = o.flow.max_cfl;
   const double t_next = ns.time() + dt;
   try {
@@ -140,12 +139,10 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput&
   } catch (const Error& e) {
     out.flush_table(/*collective=*/false);  // the step may have failed on this rank alone
     // At the first step there are none ("results up to step 0" named a file with its header alone).
-    const std::string& state = restart.note();
-    throw Error(
-        cat("step ", k, " (t = ", t_next, "): ", e.what(),
-            k > first_step ? cat("; results up to step ", k - 1, " are in ", out.base(), "_forces.csv") : std::string(),
-            state.empty() ? std::string() : cat("; ", state)),
-        e.key());
+    throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(),
+                    k > first_step ? cat("; results up to step ", k - 1, " are in ", out.base(), "_forces.csv")
+                                   : std::string()),
+                e.key());
   }
 }
 
@@ -162,7 +159,7 @@ int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
   if (!o.time.from_steady) out.fields(ns);
   const int64_t first = ns.steps() + 1;  // a restart's steps go on from its count
   for (int64_t k = 1; k <= nsteps; ++k) {
-    const solvers::SolveInfo info = time_step(o, ns, out, ns.steps() + 1, restart, first);
+    const solvers::SolveInfo info = time_step(o, ns, out, ns.steps() + 1, first);
     const solvers::Forces f = ns.forces();
     linear_iterations += info.linear_iterations;
     const int64_t step = ns.steps();
@@ -240,6 +237,54 @@ void start_from_restart(const CaseOptions& o, const CaseRestart& r, const mesh::
              r.state.last_dt);
 }
 
+// The steady solve or the time steps, the analysis and the summary, into `r` and `out`.
+void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart, double forces_from,
+                   CaseOutput& out, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+  if (o.time.restart) out.continue_table(o.time.restart->forces);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+
+  if (o.time.steady || o.time.from_steady) solve_steady_state(o, s, out, r, *log);
+  if (o.time.steady) {
+    restart.write(*s.ns, out.rows());  // a transient run may start from it (time.initial: restart)
+    r.seconds = elapsed();
+    out.finish();
+    if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
+    return;
+  }
+  r.steady = false;
+  const double start = s.ns->time();
+  const int64_t nsteps = static_cast<int64_t>(std::llround((o.time.end - start) / o.time.dt));
+  const int64_t linear_iterations = run_transient(o, s, out, restart, nsteps, log, comm.root());
+  out.finish();
+  analyse(o, out.rows(), forces_from, r, *log);
+  r.steps = nsteps;
+  r.mean_linear_iterations = double(linear_iterations) / std::max<int64_t>(nsteps, 1);
+  r.delta_p = s.delta_p();
+  r.seconds = elapsed();
+  log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",
+            std::max(o.time.analysis_start, forces_from), o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
+            r.seconds / std::max<int64_t>(nsteps, 1));
+  if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
+}
+
+// The case from its start (or restart) on, into `r`: its outputs, then run_case_into.
+void run_case_from(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart, double forces_from,
+                   const mesh::Mesh& m, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+  CaseOutput out(o.output, m, comm);
+  try {
+    run_case_into(o, s, r, restart, forces_from, out, comm, log);
+  } catch (const Error&) {
+    // The steps done are results (a restart file that could not be written is no reason to lose
+    // them); a table that cannot be written either leaves the first error to report.
+    try {
+      out.flush_table(/*collective=*/false);
+    } catch (const Error&) {
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
@@ -275,33 +320,14 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
   const double forces_from = o.time.restart ? o.time.restart->forces_from : 0.0;
   RestartWriter restart(o, m, comm, forces_from);
   if (o.time.restart) start_from_restart(o, *o.time.restart, m, restart.fingerprint(), *s.ns, comm, *log);
-  CaseOutput out(o.output, m, comm);
-  if (o.time.restart) out.continue_table(o.time.restart->forces);
-  const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-
-  if (o.time.steady || o.time.from_steady) solve_steady_state(o, s, out, r, *log);
-  if (o.time.steady) {
-    restart.write(*s.ns, out.rows());  // a transient run may start from it (time.initial: restart)
-    r.seconds = elapsed();
-    out.finish();
-    if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
-    return r;
+  // From here a failure (a step, a full disk, an output folder) leaves the last restart state to
+  // go on from, as an interrupt does: the error names it too.
+  try {
+    run_case_from(o, s, r, restart, forces_from, m, comm, log);
+  } catch (const Error& e) {
+    if (restart.note().empty()) throw;
+    throw Error(cat(e.what(), "; ", restart.note()), e.key());
   }
-  r.steady = false;
-  const double start = s.ns->time();
-  const int64_t nsteps = static_cast<int64_t>(std::llround((o.time.end - start) / o.time.dt));
-  const int64_t linear_iterations = run_transient(o, s, out, restart, nsteps, log, comm.root());
-  out.finish();
-  analyse(o, out.rows(), forces_from, r, *log);
-  r.steps = nsteps;
-  r.mean_linear_iterations = double(linear_iterations) / std::max<int64_t>(nsteps, 1);
-  r.delta_p = s.delta_p();
-  r.seconds = elapsed();
-  log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",
-            std::max(o.time.analysis_start, forces_from), o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
-            r.seconds / std::max<int64_t>(nsteps, 1));
-  if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
   return r;
 }
 
