@@ -106,7 +106,8 @@ std::string CaseOutput::summary(const CaseResult& r) const {
   if (r.steady)
     s << "c_d," << r.c_d << "\nc_l," << r.c_l << "\n";
   else
-    s << "c_d_max," << r.c_d << "\nc_l_max," << r.c_l << "\nstrouhal," << r.strouhal << "\n";
+    s << "c_d_max," << r.c_d << "\nc_d_max_time," << r.c_d_time << "\nc_l_max," << r.c_l << "\nc_l_max_time,"
+      << r.c_l_time << "\nstrouhal," << r.strouhal << "\n";
   s << "delta_p," << r.delta_p << "\ndofs," << r.dofs << "\ncells," << r.cells << "\nsteps," << r.steps << "\nseconds,"
     << r.seconds << "\nmean_linear_iterations," << r.mean_linear_iterations << "\n";
   core::write_text_atomic(base_ + "_summary.csv", s.str());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "core/counted.hpp"
@@ -186,8 +187,14 @@ void analyse(const CaseOptions& o, const std::vector<ForcesRow>& rows, double fo
   std::vector<double> t, c_d, c_l;
   for (const ForcesRow& row : rows)
     if (row.step > 0) t.push_back(row.time), c_d.push_back(row.c_d), c_l.push_back(row.c_l);
-  r.c_d = solvers::window_max(t, c_d, start);
-  r.c_l = solvers::window_max(t, c_l, start);
+  const solvers::Peak drag = solvers::window_peak(t, c_d, start), lift = solvers::window_peak(t, c_l, start);
+  r.c_d = drag.value, r.c_d_time = drag.time;
+  r.c_l = lift.value, r.c_l_time = lift.time;
+  // Under a time-varying inflow the shedding frequency follows the Reynolds number: no one St.
+  if (o.flow.flow.inflow_period > 0) {
+    r.strouhal = std::numeric_limits<double>::quiet_NaN();
+    return;
+  }
   std::string why;
   r.strouhal = solvers::peak_frequency(t, c_l, start, &why) * o.forces.reference_length / o.forces.reference_velocity;
   if (std::isnan(r.strouhal))
@@ -265,6 +272,10 @@ void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWr
   log->info("t in [{}, {}]: c_D,max = {:.5f}, c_L,max = {:.5f}, St = {:.5f}; {} steps in {:.1f} s ({:.3f} s/step)",
             std::max(o.time.analysis_start, forces_from), o.time.end, r.c_d, r.c_l, r.strouhal, nsteps, r.seconds,
             r.seconds / std::max<int64_t>(nsteps, 1));
+  log->info(
+      "c_D,max at t = {:.5f}, c_L,max at t = {:.5f}; delta_p = {:.5f} at t = {}{}", r.c_d_time, r.c_l_time, r.delta_p,
+      o.time.end,
+      o.flow.flow.inflow_period > 0 ? " (St not computed: the inflow varies in time, and the shedding with it)" : "");
   if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
 }
 

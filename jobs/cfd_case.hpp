@@ -26,9 +26,11 @@ struct CaseResult {
   bool steady = true;
   int64_t dofs = 0, cells = 0, steps = 0;
   double seconds = 0;
-  // Steady: final values. Transient: maxima over t >= analysis.start and the Strouhal number
-  // D f / U of the lift oscillation (0 if the lift did not oscillate).
+  // Steady: final values. Transient: maxima over t >= analysis.start, their times, and the
+  // Strouhal number D f / U of the lift oscillation (NaN if the lift did not oscillate steadily, or
+  // the inflow varies in time); delta_p at the last step.
   double c_d = 0, c_l = 0, delta_p = 0, strouhal = 0;
+  double c_d_time = 0, c_l_time = 0;
   double mean_linear_iterations = 0;
 };
 

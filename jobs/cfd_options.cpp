@@ -27,6 +27,10 @@ void add_flow_keys(io::Schema& s) {
         "everywhere")
       .choices = {"parabolic", "uniform"};
   s.add("flow.inflow.speed", io::KeyType::Float, "0.3", "U: peak (parabolic) or uniform inflow speed").min = 0;
+  s.add("flow.inflow.period", io::KeyType::Float, "0",
+        "0: a constant inflow; > 0 (job: case, transient): U sin(2π t / period), from 0 at t = 0 (DFG 2D-3: 16 "
+        "with time.end 8, half a period; past half a period the flow would reverse)")
+      .min = 0;
 }
 
 void add_case_keys(io::Schema& s) {
@@ -141,6 +145,7 @@ FlowOptions flow_options(const io::Deck& d) {
   f.profile = d.get_string("flow.inflow.profile") == "uniform" ? solvers::FlowConfig::Profile::Uniform
                                                                : solvers::FlowConfig::Profile::Parabolic;
   f.inflow_speed = d.get_float("flow.inflow.speed");
+  f.inflow_period = d.get_float("flow.inflow.period");
   f.curved_boundaries = d.get_bool("solver.curved_boundaries");
   o.linear = {d.get_int32("solver.refactor_every"), d.get_float("solver.rtol")};
   o.max_cfl = d.get_float("time.max_cfl");
@@ -242,6 +247,13 @@ CaseOptions case_options(const io::Deck& d) {
   o.forces = force_options(d, o.flow.flow);
   o.flow.flow.force_group = o.forces.group;
   o.time = time_options(d);
+  // A time-varying inflow is 0 at t = 0: its steady state is no flow at all.
+  if (o.flow.flow.inflow_period > 0 && (o.time.steady || o.time.from_steady))
+    d.fail("flow.inflow.period",
+           cat(o.flow.flow.inflow_period,
+               " (a time-varying inflow) needs time.mode: transient from rest or a "
+               "restart; time.",
+               o.time.steady ? "mode is steady" : "initial is steady", ", and the inflow is 0 at t = 0"));
   o.output = output_options(d);
   // The run would replace the files of the run it continues (its fields and forces from t = 0),
   // and the restart file itself.
@@ -314,6 +326,10 @@ void check_draws(const io::Deck& d, const DatasetOptions& o) {
 DatasetOptions dataset_options(const io::Deck& d) {
   DatasetOptions o;
   o.flow = flow_options(d);
+  if (o.flow.flow.inflow_period > 0)
+    d.fail("flow.inflow.period",
+           "is for job: case; job: dataset draws each trajectory's constant inflow speed from "
+           "dataset.ranges.inflow_speed (set 0)");
   o.dir = d.get_output_dir("dataset.dir");
   o.splits = splits_of(d);
   o.seed = d.get_int("dataset.seed");

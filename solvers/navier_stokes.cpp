@@ -115,6 +115,11 @@ void NavierStokes::Impl::setup_boundary() {
   }
 }
 
+double NavierStokes::Impl::inflow_scale(double time) const {
+  constexpr double kTwoPi = 6.283185307179586;
+  return cfg.inflow_period > 0 ? std::sin(kTwoPi * time / cfg.inflow_period) : 1.0;
+}
+
 void NavierStokes::Impl::setup_forces() {
   force_node.assign(th.num_p2_nodes(), 0);
   if (cfg.force_group.empty()) return;
@@ -249,7 +254,7 @@ void NavierStokes::Impl::assemble(double mcoef) {
     }
   }
   for (int64_t r = row_begin; r < row_end; ++r)
-    if (dirichlet[r]) rhs[r - row_begin] = dirichlet_value[r];
+    if (dirichlet[r]) rhs[r - row_begin] = boundary_scale * dirichlet_value[r];
   TS_PETSC(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
   TS_PETSC(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscScalar* bp;
@@ -299,7 +304,10 @@ NavierStokes::NavierStokes(const mesh::Mesh& m, const FlowConfig& cfg, const Com
   s.setup_boundary();
   s.setup_forces();
   s.setup_petsc();
+  // At rest inside, the boundary at its values at t = 0 (an impulsive start for a constant inflow).
+  s.boundary_scale = s.inflow_scale(0.0);
   s.x = s.dirichlet_value;
+  for (double& v : s.x) v *= s.boundary_scale;
   s.x_prev = s.x_prev2 = s.w = s.x;
   s.hist.assign(s.x.size(), 0.0);
 }
@@ -319,6 +327,7 @@ SolveInfo NavierStokes::solve_steady(double rtol, int max_iterations) {
   s.mass_coef = 0;
   std::fill(s.hist.begin(), s.hist.end(), 0.0);
   double change = 0;
+  s.boundary_scale = s.inflow_scale(s.t);
   for (int it = 1; it <= max_iterations; ++it) {
     s.w = s.x;  // Oseen linearisation about the previous iterate
     s.assemble(0.0);
@@ -360,6 +369,7 @@ SolveInfo NavierStokes::step(double dt) {
     s.hist[k] = (a1 * s.x[k] + a2 * s.x_prev[k]) / dt;
   }
   s.mass_coef = a0 / dt;
+  s.boundary_scale = s.inflow_scale(s.t + dt);  // the boundary values of the new level
   s.assemble(s.mass_coef);
   std::vector<double> current = s.x;
   SolveInfo info;

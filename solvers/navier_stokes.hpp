@@ -31,7 +31,10 @@ struct FlowConfig {
   double viscosity = 1e-3;  // kinematic
   double density = 1.0;     // scales reported pressure and forces
   enum class Profile { Parabolic, Uniform } profile = Profile::Parabolic;
-  double inflow_speed = 0.3;     // peak of the parabola across the mesh's y-extent, or uniform value
+  double inflow_speed = 0.3;  // peak of the parabola across the mesh's y-extent, or uniform value
+  // > 0: the inflow is inflow_speed * sin(2 pi t / inflow_period) at time t, from 0 at t = 0 (DFG
+  // 2D-3: 16, over a half period); 0: constant.
+  double inflow_period = 0;
   std::string force_group = "";  // boundary group whose forces are reported ("" = none)
   // Boundary loops on a circle get curved (isoparametric) cells; see TaylorHood.
   bool curved_boundaries = true;

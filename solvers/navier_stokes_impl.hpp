@@ -21,9 +21,9 @@ struct NavierStokes::Impl {
   TaylorHood th;
   TriangleQuadrature quad;
   int64_t row_begin = 0, row_end = 0;
-  std::vector<int64_t> local_cells;  // cells touching an owned row
-  std::vector<char> dirichlet;       // per unknown
-  std::vector<double> dirichlet_value;
+  std::vector<int64_t> local_cells;     // cells touching an owned row
+  std::vector<char> dirichlet;          // per unknown
+  std::vector<double> dirichlet_value;  // at the inflow's full speed (inflow_scale 1)
   std::vector<int64_t> force_cells;
   std::vector<char> force_node;  // per P2 node
 
@@ -31,7 +31,8 @@ struct NavierStokes::Impl {
   // velocity and the history term (a1 u^n + a2 u^{n-1}) / dt of the last solve.
   std::vector<double> x, x_prev, x_prev2, w, hist;
   double mass_coef = 0, last_dt = 0, t = 0;
-  double t_carry = 0;  // the round-off that summing the steps into t has dropped (Kahan)
+  double boundary_scale = 1;  // inflow_scale at the time of the level being solved for
+  double t_carry = 0;         // the round-off that summing the steps into t has dropped (Kahan)
   int64_t nsteps = 0;
   int64_t since_factor = 0;  // time steps solved on the current factors
 
@@ -46,6 +47,9 @@ struct NavierStokes::Impl {
   Impl(const mesh::Mesh& m, const FlowConfig& c, const Comm& cm, const LinearSolverConfig& l);
   ~Impl();
 
+  // The inflow's speed at time t over its full speed (FlowConfig::inflow_period), which scales
+  // the Dirichlet values (the walls' are 0).
+  double inflow_scale(double t) const;
   void setup_boundary();
   void setup_forces();
   void setup_petsc();

@@ -28,16 +28,22 @@ std::vector<Peak> find_peaks(const std::vector<double>& t, const std::vector<dou
   return peaks;
 }
 
-double window_max(const std::vector<double>& t, const std::vector<double>& y, double start) {
-  double best = -std::numeric_limits<double>::infinity();
+Peak window_peak(const std::vector<double>& t, const std::vector<double>& y, double start) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  Peak best{nan, -std::numeric_limits<double>::infinity()};
   bool any = false;
   for (size_t i = 0; i < y.size(); ++i)
     if (t[i] >= start) {
-      best = std::max(best, y[i]);
+      if (y[i] > best.value) best = {t[i], y[i]};
       any = true;
     }
-  for (const Peak& p : find_peaks(t, y, start)) best = std::max(best, p.value);
-  return any ? best : std::numeric_limits<double>::quiet_NaN();
+  for (const Peak& p : find_peaks(t, y, start))
+    if (p.value > best.value) best = p;
+  return any ? best : Peak{nan, nan};
+}
+
+double window_max(const std::vector<double>& t, const std::vector<double>& y, double start) {
+  return window_peak(t, y, start).value;
 }
 
 double peak_frequency(const std::vector<double>& t, const std::vector<double>& y, double start, std::string* why) {

@@ -14,7 +14,10 @@ struct Peak {
 // Interior local maxima of y(t) for t >= start.
 std::vector<Peak> find_peaks(const std::vector<double>& t, const std::vector<double>& y, double start);
 
-// Largest value for t >= start (a refined peak when the maximum is interior). NaN if no sample.
+// Largest value for t >= start (a refined peak when the maximum is interior) and its time. NaN
+// (both) if no sample.
+Peak window_peak(const std::vector<double>& t, const std::vector<double>& y, double start);
+// window_peak's value.
 double window_max(const std::vector<double>& t, const std::vector<double>& y, double start);
 
 // Frequency from the mean spacing of the peaks for t >= start; NaN where the signal is not a

@@ -305,6 +305,15 @@ TEST_CASE("signal analysis: maxima and frequency of sampled sinusoids", "[cfd]")
   }
   CHECK(solvers::peak_frequency(t, y, 2.0) == Approx(f).epsilon(1e-4));
   CHECK(solvers::window_max(t, y, 2.0) == Approx(0.2 + amp).epsilon(1e-5));
+  // And when: a single crest between two samples (at 3.3021; samples every 0.005) is found at its
+  // time, not at the nearest sample, by the parabola through the three samples around it (exact
+  // for this parabolic crest).
+  std::vector<double> crest;
+  for (double tk : t) crest.push_back(1 - (tk - 3.3021) * (tk - 3.3021));
+  const solvers::Peak top = solvers::window_peak(t, crest, 0.0);
+  CHECK(top.time == Approx(3.3021).epsilon(1e-12));
+  CHECK(top.value == Approx(1.0).epsilon(1e-12));
+  CHECK(std::isnan(solvers::window_peak(t, crest, 100.0).time));  // no sample in the window
   // A steady signal, or a window of two peaks, determines no frequency (it was 0, which the
   // summary wrote as a Strouhal number of 0).
   std::vector<double> flat(t.size(), 1.0);
@@ -369,6 +378,35 @@ TEST_CASE("the inflow is a channel's left end, its parabola over the inflow's ow
     checked += y == 0.625 || y == 0.75;
   }
   CHECK(checked == 2);
+}
+
+TEST_CASE("a time-varying inflow starts from rest and follows U sin(2 pi t / period)", "[cfd]") {
+  solvers::PetscSession petsc;
+  const mesh::Mesh m = channel(8, 4);
+  FlowConfig f;
+  f.viscosity = 0.01;
+  f.inflow_speed = 0.4;
+  f.inflow_period = 2.0;
+  NavierStokes ns(m, f);
+  for (double v : ns.vertex_velocity()) CHECK(v == 0.0);  // sin(0) = 0: at rest, the boundary too
+  const double H = 0.5, U = 0.4;
+  for (int k = 1; k <= 6; ++k) {
+    ns.step(0.1);
+    const double t = ns.time(), scale = std::sin(2 * M_PI * t / 2.0);
+    const auto u = ns.vertex_velocity();
+    double interior = 0;
+    for (int64_t v = 0; v < m.num_nodes(); ++v) {
+      const double y = m.coords[v * 2 + 1];
+      if (m.node_type[v] == mesh::kInflow) {
+        INFO("step " << k << ", vertex " << v);
+        CHECK(u[v * 2] == Approx(scale * 4 * U * y * (H - y) / (H * H)).epsilon(0).margin(1e-14));
+        CHECK(u[v * 2 + 1] == 0.0);
+      } else if (m.node_type[v] == mesh::kNormal) {
+        interior = std::max(interior, u[v * 2]);
+      }
+    }
+    CHECK(interior > 0.1 * scale * U);  // the channel follows its inflow
+  }
 }
 
 TEST_CASE("bad input and failures give clear errors", "[cfd]") {
