@@ -37,7 +37,7 @@ CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& 
 #if TESSERA_HAVE_VTK
   if (o.vtu && comm.root()) pvd_ = std::make_unique<io::PvdCollection>(base_ + ".pvd");
 #endif
-  table_ << kForcesColumns << "\n";
+  table_ << forces_header(o.probes.size()) << "\n";
   table_.precision(10);
 }
 
@@ -69,7 +69,9 @@ void CaseOutput::fields(const solvers::NavierStokes& ns) {
 
 void CaseOutput::row(const ForcesRow& r) {
   table_ << r.step << "," << r.time << "," << r.c_d << "," << r.c_l << "," << r.delta_p << "," << r.linear_iterations
-         << "," << r.seconds << "\n";
+         << "," << r.seconds;
+  for (double v : r.probes) table_ << "," << v;
+  table_ << "\n";
   rows_.push_back(r);
 }
 

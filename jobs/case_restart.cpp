@@ -55,19 +55,26 @@ void read_forces(const io::H5File& f, CaseRestart& r) {
   r.forces_from = s.time;
   if (!f.exists("/forces")) return;
   const std::vector<hsize_t> dims = f.dims("/forces");
-  if (dims.size() != 2 || dims[1] != kForcesColumnCount)
-    throw Error(cat(f.path(), ": dataset /forces is not [rows, ", kForcesColumnCount, "] (", kForcesColumns, ")"));
-  const std::vector<double> v = read_values(f, "/forces", int64_t(dims[0]), kForcesColumnCount);
+  if (dims.size() != 2 || dims[1] < kForcesColumnCount || (dims[1] - kForcesColumnCount) % 3 != 0)
+    throw Error(cat(f.path(), ": dataset /forces is not [rows, ", kForcesColumnCount, " + 3 per probe] (",
+                    kForcesColumns, ", then u, v, p per probe)"));
+  const int columns = static_cast<int>(dims[1]);
+  const int64_t probes = (columns - kForcesColumnCount) / 3;
+  const std::vector<double> v = read_values(f, "/forces", int64_t(dims[0]), columns);
+  if (probes > 0) {
+    const std::vector<double> points = read_values(f, "/probe_points", probes, 2);
+    for (int64_t k = 0; k < probes; ++k) r.probe_points.push_back({points[k * 2], points[k * 2 + 1]});
+  }
   r.forces_from = f.read_number_attr("/", "forces_from");
   if (!(r.forces_from >= 0 && r.forces_from <= s.time))
     throw Error(cat(f.path(), ": forces_from ", r.forces_from, " is not in [0, ", s.time, "], the state's time"));
   for (size_t i = 0; i < dims[0]; ++i) {
-    const double* c = &v[i * kForcesColumnCount];
-    ForcesRow row{int64_t(c[0]), c[1], c[2], c[3], c[4], int64_t(c[5]), c[6]};
+    const double* c = &v[i * columns];
+    ForcesRow row{int64_t(c[0]), c[1], c[2], c[3], c[4], int64_t(c[5]), c[6], {c + kForcesColumnCount, c + columns}};
     const auto bad = [&](const std::string& what) {
       return Error(cat(f.path(), ": dataset /forces row ", i, " (step ", c[0], ", time ", c[1], "): ", what));
     };
-    for (int k = 0; k < kForcesColumnCount; ++k)
+    for (int k = 0; k < columns; ++k)
       if (!std::isfinite(c[k])) throw bad("holds a value that is not finite");
     if (c[0] != std::floor(c[0]) || c[0] < 0 || c[0] > double(s.steps))
       throw bad(cat("expected a whole step number in [0, ", s.steps, "], the state's steps"));
@@ -84,7 +91,8 @@ void read_forces(const io::H5File& f, CaseRestart& r) {
 
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml,
-                        const std::vector<ForcesRow>& forces, double forces_from, const Comm& comm) {
+                        const std::vector<ForcesRow>& forces, double forces_from,
+                        const std::vector<std::array<double, 2>>& probe_points, const Comm& comm) {
   run_on_root(comm, [&] {
     const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
     io::write_h5_atomic(path, [&](io::H5File& f) {
@@ -102,14 +110,22 @@ void write_case_restart(const std::string& path, const solvers::NavierStokes& ns
       f.write_int64_attr("/", "cells", mesh.num_cells());
       f.write_attr("/", "mesh_fingerprint", mesh_fingerprint);
       f.write_attr("/", "deck", deck_yaml);
-      // 56 bytes per step: 5.6 MB after 10^5 steps, small beside the state of a mesh that needs them.
+      // 56 bytes per step (and 24 per probe): 5.6 MB after 10^5 steps, small beside the state of a
+      // mesh that needs them.
+      const size_t columns = kForcesColumnCount + 3 * probe_points.size();
       std::vector<double> table;
-      table.reserve(forces.size() * kForcesColumnCount);
-      for (const ForcesRow& r : forces)
+      table.reserve(forces.size() * columns);
+      for (const ForcesRow& r : forces) {
+        if (r.probes.size() != 3 * probe_points.size())
+          throw Error(cat(path, ": step ", r.step, " has ", r.probes.size(), " probe values for ", probe_points.size(),
+                          " points (an internal error)"));
         table.insert(table.end(),
                      {double(r.step), r.time, r.c_d, r.c_l, r.delta_p, double(r.linear_iterations), r.seconds});
-      if (!forces.empty()) f.write("/forces", {forces.size(), hsize_t(kForcesColumnCount)}, table.data());
-      f.write_attr("/", "forces_columns", kForcesColumns);
+        table.insert(table.end(), r.probes.begin(), r.probes.end());
+      }
+      if (!forces.empty()) f.write("/forces", {forces.size(), hsize_t(columns)}, table.data());
+      if (!probe_points.empty()) f.write("/probe_points", {probe_points.size(), 2}, probe_points.front().data());
+      f.write_attr("/", "forces_columns", forces_header(probe_points.size()));
       f.write_double_attr("/", "forces_from", forces_from);
     });
   });

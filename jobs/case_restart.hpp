@@ -8,6 +8,7 @@
 // state, dataset forces [rows, 7] (columns in attribute forces_columns) with forces_from, the time it starts at
 // (0, or the restart time of a run that continued a file without it: files written before it was added).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct CaseRestart {
   // no rows in a file written before they were stored (forces_from is then the state's time).
   std::vector<ForcesRow> forces;
   double forces_from = 0;
+  std::vector<std::array<double, 2>> probe_points;  // the table's probes (output.probes of its run)
 };
 
 // "<output base>_restart.h5".
@@ -39,7 +41,8 @@ std::string case_restart_path(const std::string& output_base);
 // start at t = forces_from.
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml,
-                        const std::vector<ForcesRow>& forces, double forces_from, const Comm& comm);
+                        const std::vector<ForcesRow>& forces, double forces_from,
+                        const std::vector<std::array<double, 2>>& probe_points, const Comm& comm);
 
 // Reads and checks a restart file (its format, sizes and values); errors name the file, without a
 // key (the caller's key named it).

@@ -30,11 +30,22 @@ namespace {
 
 using solvers::NavierStokes;
 
-// The solver and the two pressure probes, located once (a linear search over the cells).
+// The solver, the two pressure probes and output.probes' points, located once (a linear search
+// over the cells).
 struct CaseSolver {
   std::unique_ptr<NavierStokes> ns;
   NavierStokes::Probe front, back;
+  std::vector<NavierStokes::Probe> points;
   double delta_p() const { return ns->pressure_at(front) - ns->pressure_at(back); }
+  // u, v, p at each point, for the forces table.
+  std::vector<double> probe_values() const {
+    std::vector<double> v;
+    for (const NavierStokes::Probe& p : points) {
+      const std::array<double, 2> u = ns->velocity_at(p);
+      v.insert(v.end(), {u[0], u[1], ns->pressure_at(p)});
+    }
+    return v;
+  }
 };
 
 // Errors about the mesh or forces.group come keyed from the solver; a probe outside the mesh
@@ -48,6 +59,14 @@ CaseSolver build_solver(const CaseOptions& o, const mesh::Mesh& m, const Comm& c
     s.back = s.ns->probe(p[2], p[3]);
   } catch (const Error& e) {
     throw Error(e.what(), "forces.pressure_points");
+  }
+  for (size_t k = 0; k < o.output.probes.size(); ++k) {
+    const auto [x, y] = o.output.probes[k];
+    try {
+      s.points.push_back(s.ns->probe(x, y));
+    } catch (const Error& e) {
+      throw Error(cat("point ", k + 1, ": ", e.what()), "output.probes");
+    }
   }
   return s;
 }
@@ -74,7 +93,7 @@ void solve_steady_state(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Ca
   r.mean_linear_iterations = double(info.linear_iterations) / info.nonlinear_iterations;
   log.info("steady state in {} Picard iterations ({:.2f} s): c_D = {:.6f}, c_L = {:.6f}, delta_p = {:.6f}",
            info.nonlinear_iterations, info.seconds, r.c_d, r.c_l, r.delta_p);
-  out.row({0, 0.0, r.c_d, r.c_l, r.delta_p, info.linear_iterations, info.seconds});
+  out.row({0, 0.0, r.c_d, r.c_l, r.delta_p, info.linear_iterations, info.seconds, s.probe_values()});
   out.fields(*s.ns);
   out.flush_table();
 }
@@ -89,7 +108,8 @@ class RestartWriter {
         m_(m),
         comm_(comm),
         path_(case_restart_path(o.output.base())),
-        forces_from_(forces_from) {
+        forces_from_(forces_from),
+        probes_(o.output.probes) {
 #if TESSERA_HAVE_HDF5
     fingerprint_ = io::mesh_fingerprint(m);
 #endif
@@ -100,7 +120,7 @@ class RestartWriter {
   // Collective; `forces` is the forces table so far.
   void write(const NavierStokes& ns, const std::vector<ForcesRow>& forces) {
 #if TESSERA_HAVE_HDF5
-    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, forces, forces_from_, comm_);
+    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, forces, forces_from_, probes_, comm_);
     written_ = true;
     remember(path_, ns.time());
 #else
@@ -121,7 +141,8 @@ class RestartWriter {
   const mesh::Mesh& m_;
   Comm comm_;
   std::string path_, fingerprint_, note_;
-  double forces_from_;  // the time the forces table starts at
+  double forces_from_;                                // the time the forces table starts at
+  const std::vector<std::array<double, 2>>& probes_;  // its probe points
   bool written_ = false;
 };
 
@@ -164,8 +185,9 @@ int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
     const solvers::Forces f = ns.forces();
     linear_iterations += info.linear_iterations;
     const int64_t step = ns.steps();
-    const ForcesRow row{step,        ns.time(), coef * f.drag, coef * f.lift, s.delta_p(), info.linear_iterations,
-                        info.seconds};
+    const ForcesRow row{step,          ns.time(),       coef * f.drag,
+                        coef * f.lift, s.delta_p(),     info.linear_iterations,
+                        info.seconds,  s.probe_values()};
     out.row(row);
     if ((every > 0 && step % every == 0) || k == nsteps) {
       out.fields(ns);
@@ -244,10 +266,40 @@ void start_from_restart(const CaseOptions& o, const CaseRestart& r, const mesh::
              r.state.last_dt);
 }
 
+// The restart file's forces table with its probe columns put in this run's order: a point both
+// runs probe keeps its values, one this run adds gets NaN before the restart (said in the log).
+std::vector<ForcesRow> carried_rows(const CaseRestart& r, const std::vector<std::array<double, 2>>& points,
+                                    spdlog::logger& log) {
+  if (r.probe_points == points) return r.forces;
+  std::vector<int64_t> from;  // index in the file's points, or -1
+  size_t added = 0;
+  for (const auto& p : points) {
+    const auto it = std::find(r.probe_points.begin(), r.probe_points.end(), p);
+    from.push_back(it == r.probe_points.end() ? -1 : it - r.probe_points.begin());
+    added += it == r.probe_points.end();
+  }
+  const size_t dropped = r.probe_points.size() - (points.size() - added);
+  if (!r.forces.empty())
+    log.warn("output.probes: the run that wrote {} probed {} of this run's {}{}{}", r.path, points.size() - added,
+             core::counted(points.size(), "point", "points"),
+             added ? cat("; the others' columns are nan before t = ", r.state.time) : std::string(),
+             dropped
+                 ? cat("; its ", core::counted(dropped, "other point is", "other points are"), " left out of the table")
+                 : std::string());
+  std::vector<ForcesRow> rows = r.forces;
+  for (ForcesRow& row : rows) {
+    std::vector<double> v;
+    for (int64_t k : from)
+      for (int c = 0; c < 3; ++c) v.push_back(k < 0 ? std::numeric_limits<double>::quiet_NaN() : row.probes[k * 3 + c]);
+    row.probes = std::move(v);
+  }
+  return rows;
+}
+
 // The steady solve or the time steps, the analysis and the summary, into `r` and `out`.
 void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart, double forces_from,
                    CaseOutput& out, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
-  if (o.time.restart) out.continue_table(o.time.restart->forces);
+  if (o.time.restart) out.continue_table(carried_rows(*o.time.restart, o.output.probes, *log));
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 

@@ -91,6 +91,9 @@ void add_case_keys(io::Schema& s) {
         "transient: rewrite <name>_restart.h5, the state to go on from (time.initial: restart), every this many "
         "steps (counted from t = 0) and at the last step; 0: at the last step only")
       .min = 0;
+  s.add("output.probes", io::KeyType::FloatList, "[]",
+        "points x1, y1, x2, y2, ...: the velocity and pressure there after every step, as columns u_k, v_k, p_k "
+        "of <name>_forces.csv (k = 1, 2, ... in this order); empty: none");
   s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3)");
   s.add("output.vtu", io::KeyType::Bool, "false", "write <name>.pvd + <name>_<k>.vtu (VTK XML)");
 }
@@ -231,6 +234,10 @@ OutputOptions output_options(const io::Deck& d) {
   o.name = d.get_file_name("output.name");
   o.every = d.get_int("output.every");
   o.restart_every = d.get_int("output.restart_every");
+  const std::vector<double> points = d.get_floats("output.probes");
+  if (points.size() % 2 != 0)
+    d.fail("output.probes", cat("expected x, y pairs (x1, y1, x2, y2, ...); got ", points.size(), " numbers"));
+  for (size_t k = 0; k + 1 < points.size(); k += 2) o.probes.push_back({points[k], points[k + 1]});
   o.xdmf = d.get_bool("output.xdmf");
   o.vtu = d.get_bool("output.vtu");
   if (o.xdmf && !TESSERA_HAVE_HDF5) d.fail("output.xdmf", "this build has no HDF5; set output.xdmf: false");

@@ -4,6 +4,8 @@
 // table, plot and analysis cover the whole run, not only its own steps.
 #pragma once
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace tessera::jobs {
 
@@ -12,10 +14,22 @@ struct ForcesRow {
   double time = 0, c_d = 0, c_l = 0, delta_p = 0;
   int64_t linear_iterations = 0;
   double seconds = 0;
+  std::vector<double> probes;  // u, v, p at each of output.probes' points, in its order
 };
 
-// The columns of the forces table, and of a restart file's /forces dataset, in this order.
+// The columns of the forces table, and of a restart file's /forces dataset, in this order; then
+// u_k, v_k, p_k for each probe point k = 1, 2, ...
 inline constexpr const char* kForcesColumns = "step,time,c_d,c_l,delta_p,linear_iterations,seconds";
 inline constexpr int kForcesColumnCount = 7;
+
+// The table's header: kForcesColumns and the probes' columns.
+inline std::string forces_header(size_t probes) {
+  std::string h = kForcesColumns;
+  for (size_t k = 1; k <= probes; ++k) {
+    const std::string n = std::to_string(k);
+    h += ",u_" + n + ",v_" + n + ",p_" + n;
+  }
+  return h;
+}
 
 }  // namespace tessera::jobs

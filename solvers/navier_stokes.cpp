@@ -442,4 +442,14 @@ double NavierStokes::pressure_at(const Probe& probe) const {
   return p * s.cfg.density;
 }
 
+std::array<double, 2> NavierStokes::velocity_at(const Probe& probe) const {
+  const auto& s = *impl_;
+  double phi[6];
+  p2_values(probe.lambda, phi);  // reference coordinates: right for curved (isoparametric) cells too
+  std::array<double, 2> u{0, 0};
+  for (int i = 0; i < 6; ++i)
+    for (int d = 0; d < 2; ++d) u[d] += phi[i] * s.x[s.th.velocity_dof(s.th.cell_node(probe.cell, i), d)];
+  return u;
+}
+
 }  // namespace tessera::solvers

@@ -16,6 +16,7 @@
 // the group's velocity unknowns (the "volume integral" drag/lift of John 2004), much more
 // accurate than integrating tractions of the discrete solution over the surface.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -94,6 +95,8 @@ class NavierStokes {
   // Pressure (times density) at a point, interpolated; throws if the point is outside the mesh.
   double pressure_at(double x, double y) const { return pressure_at(probe(x, y)); }
   double pressure_at(const Probe& p) const;
+  // Velocity (u, v) at a located point: the P2 field there (exact for quadratic fields).
+  std::array<double, 2> velocity_at(const Probe& p) const;
   // Fields at the mesh vertices: velocity (2 per vertex), pressure, vorticity (∂v/∂x − ∂u/∂y,
   // area-weighted average of the cells around each vertex).
   std::vector<double> vertex_velocity() const;

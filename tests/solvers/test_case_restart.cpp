@@ -2,6 +2,7 @@
 // read back to the bit, the mesh it belongs to recognised, and damaged or foreign files refused
 // with the file named. The continuation itself is tested against the uninterrupted run in
 // test_ns_set_state.cpp and by app.cfd.restart.
+#include <array>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
@@ -81,10 +82,12 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
   const std::string path = out_dir() + "/a_restart.h5", fp = io::mesh_fingerprint(m);
   CHECK(jobs::case_restart_path(out_dir() + "/a") == path);
   // The forces table so far (made-up values: the file stores what it is given), from t = 0.
-  const std::vector<jobs::ForcesRow> forces{{1, 0.05, 3.1, 0.25, 1.5, 4, 0.01},
-                                            {2, 0.1, 3.0, -0.125, 1.25, 3, 0.02},
-                                            {3, ns.time(), 2.9, 1.0 / 3.0, 1.0, 2, 0.03}};
-  jobs::write_case_restart(path, ns, m, fp, "flow: {viscosity: 0.01}\n", forces, 0.0, Comm::self());
+  // One probe point: u, v, p per row.
+  const std::vector<jobs::ForcesRow> forces{{1, 0.05, 3.1, 0.25, 1.5, 4, 0.01, {0.5, -0.25, 7}},
+                                            {2, 0.1, 3.0, -0.125, 1.25, 3, 0.02, {0.75, 0.125, 6}},
+                                            {3, ns.time(), 2.9, 1.0 / 3.0, 1.0, 2, 0.03, {1.0 / 7, 0, -1}}};
+  const std::vector<std::array<double, 2>> points{{0.3, 0.2}};
+  jobs::write_case_restart(path, ns, m, fp, "flow: {viscosity: 0.01}\n", forces, 0.0, points, Comm::self());
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
   const jobs::CaseRestart r = jobs::read_case_restart(path);
   const NavierStokes::TimeState s = ns.time_state();
@@ -110,7 +113,9 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
     CHECK(a.delta_p == b.delta_p);
     CHECK(a.linear_iterations == b.linear_iterations);
     CHECK(a.seconds == b.seconds);
+    CHECK(a.probes == b.probes);
   }
+  CHECK(r.probe_points == points);
   CHECK(r.forces_from == 0.0);
   CHECK_NOTHROW(jobs::check_restart_mesh(r, m, fp));
 
@@ -160,8 +165,11 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
                                                                     "is not finite"));
     with_forces({1, 0.05, 3, 0, 1, 4}, 0, 6);
     CHECK_THROWS_WITH(jobs::read_case_restart(bad),
-                      Catch::Contains("bad_forces_restart.h5: dataset /forces is not [rows, 7] (step,time,c_d,c_l,"
-                                      "delta_p,linear_iterations,seconds)"));
+                      Catch::Contains("bad_forces_restart.h5: dataset /forces is not [rows, 7 + 3 per probe] (step,"
+                                      "time,c_d,c_l,delta_p,linear_iterations,seconds, then u, v, p per probe)"));
+    // Probe columns without the points they belong to.
+    with_forces({1, 0.05, 3, 0, 1, 4, 0.01, 0.5, 0, 1}, 0, 10);
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("bad_forces_restart.h5: no dataset /probe_points"));
     with_forces({1, 0.05, 3, 0, 1, 4, 0.01}, 0.5);
     CHECK_THROWS_WITH(jobs::read_case_restart(bad),
                       Catch::Contains("bad_forces_restart.h5: forces_from 0.5 is not in [0, 0.15], the state's time"));

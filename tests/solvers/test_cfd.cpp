@@ -172,6 +172,12 @@ TEST_CASE("Poiseuille flow is reproduced exactly, with its wall shear force", "[
     CHECK(p[v] == Approx(8 * nu * U / (H * H) * (L - x)).epsilon(0).margin(1e-10));  // zero at the do-nothing outflow
   }
   CHECK(ns.pressure_at(0.5, 0.2) == Approx(8 * nu * U / (H * H) * (L - 0.5)).epsilon(1e-10));
+  // The velocity anywhere inside a cell (not only at nodes): the P2 field is the exact parabola.
+  for (const auto& [px, py] : std::vector<std::pair<double, double>>{{0.37, 0.113}, {1.51, 0.4461}, {0.0, 0.25}}) {
+    const auto u_at = ns.velocity_at(ns.probe(px, py));
+    CHECK(u_at[0] == Approx(4 * U * py * (H - py) / (H * H)).epsilon(0).margin(1e-12));
+    CHECK(u_at[1] == Approx(0).epsilon(0).margin(1e-12));
+  }
   // Vorticity ∂v/∂x − ∂u/∂y = −4U(H − 2y)/H²: the P2 field's gradient is exact at every vertex, so
   // the area-weighted mean over the cells around it is too (and has the right sign).
   const auto w = ns.vertex_vorticity();
