@@ -52,7 +52,7 @@ std::vector<double> read_values(const io::H5File& f, const std::string& name, in
 // none). Steps increase, times do not decrease, and neither goes past the state's.
 void read_forces(const io::H5File& f, CaseRestart& r) {
   const auto& s = r.state;
-  r.forces_from = s.time;
+  r.forces_info.from = s.time;
   if (!f.exists("/forces")) return;
   const std::vector<hsize_t> dims = f.dims("/forces");
   if (dims.size() != 2 || dims[1] < kForcesColumnCount || (dims[1] - kForcesColumnCount) % 3 != 0)
@@ -63,11 +63,15 @@ void read_forces(const io::H5File& f, CaseRestart& r) {
   const std::vector<double> v = read_values(f, "/forces", int64_t(dims[0]), columns);
   if (probes > 0) {
     const std::vector<double> points = read_values(f, "/probe_points", probes, 2);
-    for (int64_t k = 0; k < probes; ++k) r.probe_points.push_back({points[k * 2], points[k * 2 + 1]});
+    for (int64_t k = 0; k < probes; ++k) r.forces_info.probe_points.push_back({points[k * 2], points[k * 2 + 1]});
   }
-  r.forces_from = f.read_number_attr("/", "forces_from");
-  if (!(r.forces_from >= 0 && r.forces_from <= s.time))
-    throw Error(cat(f.path(), ": forces_from ", r.forces_from, " is not in [0, ", s.time, "], the state's time"));
+  if (dims[0] == 0) return;  // no rows: the table starts at the state
+  if (!f.has_attr("/", "forces_from"))
+    throw Error(cat(f.path(), ": dataset /forces needs the attribute forces_from (the time the table starts at)"));
+  r.forces_info.from = f.read_number_attr("/", "forces_from");
+  if (f.has_attr("/", "forces_basis")) r.forces_info.basis = f.read_attr("/", "forces_basis");
+  if (!(r.forces_info.from >= 0 && r.forces_info.from <= s.time))
+    throw Error(cat(f.path(), ": forces_from ", r.forces_info.from, " is not in [0, ", s.time, "], the state's time"));
   for (size_t i = 0; i < dims[0]; ++i) {
     const double* c = &v[i * columns];
     ForcesRow row{int64_t(c[0]), c[1], c[2], c[3], c[4], int64_t(c[5]), c[6], {c + kForcesColumnCount, c + columns}};
@@ -79,8 +83,8 @@ void read_forces(const io::H5File& f, CaseRestart& r) {
     if (c[0] != std::floor(c[0]) || c[0] < 0 || c[0] > double(s.steps))
       throw bad(cat("expected a whole step number in [0, ", s.steps, "], the state's steps"));
     if (c[5] != std::floor(c[5]) || c[5] < 0) throw bad("expected a whole number of linear iterations >= 0");
-    if (!(row.time >= r.forces_from && row.time <= s.time))  // the solver's times, the last one the state's
-      throw bad(cat("expected a time in [", r.forces_from, ", ", s.time, "] (forces_from and the state's time)"));
+    if (!(row.time >= r.forces_info.from && row.time <= s.time))  // the solver's times, the last one the state's
+      throw bad(cat("expected a time in [", r.forces_info.from, ", ", s.time, "] (forces_from and the state's time)"));
     if (!r.forces.empty() && !(row.step > r.forces.back().step && row.time >= r.forces.back().time))
       throw bad("expected steps that increase and times that do not decrease");
     r.forces.push_back(row);
@@ -91,8 +95,8 @@ void read_forces(const io::H5File& f, CaseRestart& r) {
 
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml,
-                        const std::vector<ForcesRow>& forces, double forces_from,
-                        const std::vector<std::array<double, 2>>& probe_points, const Comm& comm) {
+                        const std::vector<ForcesRow>& forces, const ForcesTableInfo& info, const Comm& comm) {
+  const auto& probe_points = info.probe_points;
   run_on_root(comm, [&] {
     const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
     io::write_h5_atomic(path, [&](io::H5File& f) {
@@ -126,7 +130,8 @@ void write_case_restart(const std::string& path, const solvers::NavierStokes& ns
       if (!forces.empty()) f.write("/forces", {forces.size(), hsize_t(columns)}, table.data());
       if (!probe_points.empty()) f.write("/probe_points", {probe_points.size(), 2}, probe_points.front().data());
       f.write_attr("/", "forces_columns", forces_header(probe_points.size()));
-      f.write_double_attr("/", "forces_from", forces_from);
+      f.write_double_attr("/", "forces_from", info.from);
+      f.write_attr("/", "forces_basis", info.basis);
     });
   });
 }

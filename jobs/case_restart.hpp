@@ -29,20 +29,18 @@ struct CaseRestart {
   // The forces table's rows up to the state (steps <= state.steps), and the time they start at;
   // no rows in a file written before they were stored (forces_from is then the state's time).
   std::vector<ForcesRow> forces;
-  double forces_from = 0;
-  std::vector<std::array<double, 2>> probe_points;  // the table's probes (output.probes of its run)
+  ForcesTableInfo forces_info;  // basis "" in files written before it was stored
 };
 
 // "<output base>_restart.h5".
 std::string case_restart_path(const std::string& output_base);
 
 // Collective (its error is every rank's): rank 0 writes `path` atomically (the previous file stays
-// whole until the new one is complete), with the forces table's rows so far (rank 0's), which
-// start at t = forces_from.
+// whole until the new one is complete), with the forces table's rows so far (rank 0's) and what
+// they are (`info`).
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml,
-                        const std::vector<ForcesRow>& forces, double forces_from,
-                        const std::vector<std::array<double, 2>>& probe_points, const Comm& comm);
+                        const std::vector<ForcesRow>& forces, const ForcesTableInfo& info, const Comm& comm);
 
 // Reads and checks a restart file (its format, sizes and values); errors name the file, without a
 // key (the caller's key named it).

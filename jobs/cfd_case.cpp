@@ -103,13 +103,8 @@ void solve_steady_state(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Ca
 // or before that, the restart file this run started from.
 class RestartWriter {
  public:
-  RestartWriter(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm, double forces_from)
-      : deck_yaml_(o.output.deck_yaml),
-        m_(m),
-        comm_(comm),
-        path_(case_restart_path(o.output.base())),
-        forces_from_(forces_from),
-        probes_(o.output.probes) {
+  RestartWriter(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm)
+      : deck_yaml_(o.output.deck_yaml), m_(m), comm_(comm), path_(case_restart_path(o.output.base())) {
 #if TESSERA_HAVE_HDF5
     fingerprint_ = io::mesh_fingerprint(m);
 #endif
@@ -117,10 +112,13 @@ class RestartWriter {
   }
   ~RestartWriter() { core::set_interrupt_note(""); }
   const std::string& fingerprint() const { return fingerprint_; }
+  // What the forces table's rows are (their start, probes and basis), stored with them.
+  void set_table_info(ForcesTableInfo info) { table_info_ = std::move(info); }
+  const ForcesTableInfo& table_info() const { return table_info_; }
   // Collective; `forces` is the forces table so far.
   void write(const NavierStokes& ns, const std::vector<ForcesRow>& forces) {
 #if TESSERA_HAVE_HDF5
-    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, forces, forces_from_, probes_, comm_);
+    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, forces, table_info_, comm_);
     written_ = true;
     remember(path_, ns.time());
 #else
@@ -141,14 +139,13 @@ class RestartWriter {
   const mesh::Mesh& m_;
   Comm comm_;
   std::string path_, fingerprint_, note_;
-  double forces_from_;                                // the time the forces table starts at
-  const std::vector<std::array<double, 2>>& probes_;  // its probe points
+  ForcesTableInfo table_info_;
   bool written_ = false;
 };
 
 // Time step k (counted from the run's start, a restart's steps included); a failure (or a CFL
 // number above time.max_cfl) flushes the table and names the step in the error.
-solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput& out, int64_t k, int64_t first_step) {
+solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput& out, int64_t k) {
   const double dt = o.time.dt, max_cfl = o.flow.max_cfl;
   const double t_next = ns.time() + dt;
   try {
@@ -160,10 +157,12 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput&
     return info;
   } catch (const Error& e) {
     out.flush_table(/*collective=*/false);  // the step may have failed on this rank alone
-    // At the first step there are none ("results up to step 0" named a file with its header alone).
+    // Without rows (the first step of a run with none carried) there are none: "results up to
+    // step 0" named a file with its header alone.
     throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(),
-                    k > first_step ? cat("; results up to step ", k - 1, " are in ", out.base(), "_forces.csv")
-                                   : std::string()),
+                    out.rows().empty()
+                        ? std::string()
+                        : cat("; results up to step ", out.rows().back().step, " are in ", out.base(), "_forces.csv")),
                 e.key());
   }
 }
@@ -179,9 +178,8 @@ int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
   int64_t linear_iterations = 0;
   core::Progress progress(log, "time steps", nsteps, 10.0, root && core::Progress::is_terminal());
   if (!o.time.from_steady) out.fields(ns);
-  const int64_t first = ns.steps() + 1;  // a restart's steps go on from its count
   for (int64_t k = 1; k <= nsteps; ++k) {
-    const solvers::SolveInfo info = time_step(o, ns, out, ns.steps() + 1, first);
+    const solvers::SolveInfo info = time_step(o, ns, out, ns.steps() + 1);
     const solvers::Forces f = ns.forces();
     linear_iterations += info.linear_iterations;
     const int64_t step = ns.steps();
@@ -270,15 +268,16 @@ void start_from_restart(const CaseOptions& o, const CaseRestart& r, const mesh::
 // runs probe keeps its values, one this run adds gets NaN before the restart (said in the log).
 std::vector<ForcesRow> carried_rows(const CaseRestart& r, const std::vector<std::array<double, 2>>& points,
                                     spdlog::logger& log) {
-  if (r.probe_points == points) return r.forces;
+  const auto& had = r.forces_info.probe_points;
+  if (had == points) return r.forces;
   std::vector<int64_t> from;  // index in the file's points, or -1
   size_t added = 0;
   for (const auto& p : points) {
-    const auto it = std::find(r.probe_points.begin(), r.probe_points.end(), p);
-    from.push_back(it == r.probe_points.end() ? -1 : it - r.probe_points.begin());
-    added += it == r.probe_points.end();
+    const auto it = std::find(had.begin(), had.end(), p);
+    from.push_back(it == had.end() ? -1 : it - had.begin());
+    added += it == had.end();
   }
-  const size_t dropped = r.probe_points.size() - (points.size() - added);
+  const size_t dropped = had.size() - (points.size() - added);
   if (!r.forces.empty())
     log.warn("output.probes: the run that wrote {} probed {} of this run's {}{}{}", r.path, points.size() - added,
              core::counted(points.size(), "point", "points"),
@@ -296,10 +295,48 @@ std::vector<ForcesRow> carried_rows(const CaseRestart& r, const std::vector<std:
   return rows;
 }
 
-// The steady solve or the time steps, the analysis and the summary, into `r` and `out`.
-void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart, double forces_from,
-                   CaseOutput& out, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
-  if (o.time.restart) out.continue_table(carried_rows(*o.time.restart, o.output.probes, *log));
+// What the values of a forces table are relative to: the coefficients' scale and the delta_p
+// points (and the density, which scales the pressures). Rows on another basis are not carried.
+std::string forces_basis(const CaseOptions& o) {
+  const auto& p = o.forces.pressure_points;
+  return fmt::format("c = {} F; delta_p = p({}, {}) - p({}, {}); density {}", coefficient(o), p[0], p[1], p[2], p[3],
+                     o.flow.flow.density);
+}
+
+// The rows a continuation's forces table starts with (its restart file's, on the same basis) and
+// what they are.
+struct TableStart {
+  std::vector<ForcesRow> rows;
+  ForcesTableInfo info;
+};
+TableStart forces_table_start(const CaseOptions& o, spdlog::logger& log) {
+  TableStart t;
+  t.info.basis = forces_basis(o);
+  t.info.probe_points = o.output.probes;
+  if (!o.time.restart) return t;  // from t = 0
+  const CaseRestart& r = *o.time.restart;
+  t.info.from = r.state.time;
+  if (r.forces.empty()) return t;  // an older file (said when it was read)
+  // Files from before the basis was stored (2026-12-07) carry theirs unchecked.
+  if (!r.forces_info.basis.empty() && r.forces_info.basis != t.info.basis) {
+    log.warn(
+        "{}: its forces table is not carried: its values are on another basis ({}; this run: {}, from forces.* "
+        "or flow.*); this run's table and analysis start at t = {}",
+        r.path, r.forces_info.basis, t.info.basis, r.state.time);
+    return t;
+  }
+  t.rows = carried_rows(r, o.output.probes, log);
+  t.info.from = r.forces_info.from;
+  return t;
+}
+
+// The steady solve or the time steps, the analysis and the summary, into `r` and `out`, whose
+// table starts with `carried`.
+void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart,
+                   const std::vector<ForcesRow>& carried, CaseOutput& out, const Comm& comm,
+                   const std::shared_ptr<spdlog::logger>& log) {
+  const double forces_from = restart.table_info().from;
+  out.continue_table(carried);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
@@ -332,11 +369,12 @@ void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWr
 }
 
 // The case from its start (or restart) on, into `r`: its outputs, then run_case_into.
-void run_case_from(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart, double forces_from,
-                   const mesh::Mesh& m, const Comm& comm, const std::shared_ptr<spdlog::logger>& log) {
+void run_case_from(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart,
+                   const std::vector<ForcesRow>& carried, const mesh::Mesh& m, const Comm& comm,
+                   const std::shared_ptr<spdlog::logger>& log) {
   CaseOutput out(o.output, m, comm);
   try {
-    run_case_into(o, s, r, restart, forces_from, out, comm, log);
+    run_case_into(o, s, r, restart, carried, out, comm, log);
   } catch (const Error&) {
     // The steps done are results (a restart file that could not be written is no reason to lose
     // them); a table that cannot be written either leaves the first error to report.
@@ -379,14 +417,15 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
         "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices within "
         "{:.1e} of the radius)",
         c.edges, c.cx, c.cy, c.radius, c.max_deviation);
-  // A continuation's forces table goes on from its restart file's, which starts at forces_from.
-  const double forces_from = o.time.restart ? o.time.restart->forces_from : 0.0;
-  RestartWriter restart(o, m, comm, forces_from);
+  RestartWriter restart(o, m, comm);
   if (o.time.restart) start_from_restart(o, *o.time.restart, m, restart.fingerprint(), *s.ns, comm, *log);
+  // A continuation's forces table goes on from its restart file's.
+  TableStart table = forces_table_start(o, *log);
+  restart.set_table_info(std::move(table.info));
   // From here a failure (a step, a full disk, an output folder) leaves the last restart state to
   // go on from, as an interrupt does: the error names it too.
   try {
-    run_case_from(o, s, r, restart, forces_from, m, comm, log);
+    run_case_from(o, s, r, restart, table.rows, m, comm, log);
   } catch (const Error& e) {
     if (restart.note().empty()) throw;
     throw Error(cat(e.what(), "; ", restart.note()), e.key());

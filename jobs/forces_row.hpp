@@ -3,6 +3,7 @@
 // and wall seconds. A restart file carries the rows up to its state, so that a continuation's
 // table, plot and analysis cover the whole run, not only its own steps.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +16,16 @@ struct ForcesRow {
   int64_t linear_iterations = 0;
   double seconds = 0;
   std::vector<double> probes;  // u, v, p at each of output.probes' points, in its order
+};
+
+// What a forces table's rows are: the time they start at (the run's start, or a restart's whose
+// file did not carry the earlier rows), the probe points of their u_k, v_k, p_k columns, and the
+// basis of their values (the coefficients' scale 2 / (ρ U_ref² L_ref) and the delta_p points):
+// a continuation carries the rows only on the same basis.
+struct ForcesTableInfo {
+  double from = 0;
+  std::vector<std::array<double, 2>> probe_points;
+  std::string basis;
 };
 
 // The columns of the forces table, and of a restart file's /forces dataset, in this order; then

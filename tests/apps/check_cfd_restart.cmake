@@ -71,6 +71,19 @@ if(NOT n EQUAL 6 OR NOT whole_summary STREQUAL continued_summary)
                       "${continued_summary}")
 endif()
 
+# A continuation on another basis (forces.reference_velocity: the coefficients' scale) does not
+# carry the earlier rows, whose values would mix two scales in one table and its maxima: it says so
+# and starts its table and analysis at the restart.
+execute_process(COMMAND ${APP} ${common} ${restart} --set forces.reference_velocity=2 --set output.dir=${OUT}/rescaled
+                RESULT_VARIABLE rc7 OUTPUT_VARIABLE log7 ERROR_VARIABLE log7)
+file(STRINGS ${OUT}/rescaled/dfg-2d2_forces.csv rescaled)
+list(LENGTH rescaled n)
+if(NOT rc7 EQUAL 0 OR NOT n EQUAL 21 OR NOT log7 MATCHES "its forces table is not carried: its values are on another \
+basis [^\n]*; this run's table and analysis start at t = 0.1\n" OR NOT log7 MATCHES "t in \\[0.1, 0.2\\]")
+  message(FATAL_ERROR "a continuation on another basis carried the earlier rows, or did not say (${rc7}, ${n} "
+                      "lines):\n${log7}")
+endif()
+
 # A failure outside a time step (here the restart file at step 30, over a 200 KB file-size limit;
 # the mesh file, 139 KB, fits) names the state to go on from, as a failed step does: the file this
 # continuation started from; and the forces table keeps the steps done (rows 1 to 30). PMIx needs

@@ -87,7 +87,8 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
                                             {2, 0.1, 3.0, -0.125, 1.25, 3, 0.02, {0.75, 0.125, 6}},
                                             {3, ns.time(), 2.9, 1.0 / 3.0, 1.0, 2, 0.03, {1.0 / 7, 0, -1}}};
   const std::vector<std::array<double, 2>> points{{0.3, 0.2}};
-  jobs::write_case_restart(path, ns, m, fp, "flow: {viscosity: 0.01}\n", forces, 0.0, points, Comm::self());
+  jobs::write_case_restart(path, ns, m, fp, "flow: {viscosity: 0.01}\n", forces,
+                           {0.0, points, "c = 2 F; delta_p = p(0.15, 0.2) - p(0.25, 0.2); density 1"}, Comm::self());
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
   const jobs::CaseRestart r = jobs::read_case_restart(path);
   const NavierStokes::TimeState s = ns.time_state();
@@ -115,8 +116,9 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
     CHECK(a.seconds == b.seconds);
     CHECK(a.probes == b.probes);
   }
-  CHECK(r.probe_points == points);
-  CHECK(r.forces_from == 0.0);
+  CHECK(r.forces_info.probe_points == points);
+  CHECK(r.forces_info.from == 0.0);
+  CHECK(r.forces_info.basis == "c = 2 F; delta_p = p(0.15, 0.2) - p(0.25, 0.2); density 1");
   CHECK_NOTHROW(jobs::check_restart_mesh(r, m, fp));
 
   SECTION("another mesh is refused: by its size, or by its fingerprint at the same size") {
@@ -136,7 +138,7 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
     rewrite(path, old, write_state_alone);
     const jobs::CaseRestart o = jobs::read_case_restart(old);
     CHECK(o.forces.empty());
-    CHECK(o.forces_from == r.state.time);
+    CHECK(o.forces_info.from == r.state.time);
     CHECK(o.state.velocity == r.state.velocity);
   }
   SECTION("a damaged forces table names the file, the row and what is wrong") {
