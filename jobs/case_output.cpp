@@ -79,13 +79,17 @@ void CaseOutput::continue_table(const std::vector<ForcesRow>& earlier) {
   for (const ForcesRow& r : earlier) row(r);
 }
 
-void CaseOutput::write_table() const { core::write_text_atomic(base_ + "_forces.csv", table_.str()); }
+void CaseOutput::write_table_now() const { core::write_text_atomic(base_ + "_forces.csv", table_.str()); }
 
 void CaseOutput::flush_table(bool collective) {
   if (collective)
-    run_on_root(comm_, [&] { table_pacer_.rewrite_if_due([&] { write_table(); }); });
+    run_on_root(comm_, [&] { table_pacer_.rewrite_if_due([&] { write_table_now(); }); });
   else if (comm_.root())
-    write_table();
+    write_table_now();
+}
+
+void CaseOutput::write_table() {
+  run_on_root(comm_, [&] { write_table_now(); });
 }
 
 void CaseOutput::finish() {
@@ -96,7 +100,7 @@ void CaseOutput::finish() {
 #if TESSERA_HAVE_VTK
     if (pvd_) pvd_->finish();
 #endif
-    write_table();
+    write_table_now();
   });
 }
 
@@ -110,6 +114,8 @@ std::string CaseOutput::summary(const CaseResult& r) const {
   else
     s << "c_d_max," << r.c_d << "\nc_d_max_time," << r.c_d_time << "\nc_l_max," << r.c_l << "\nc_l_max_time,"
       << r.c_l_time << "\nstrouhal," << r.strouhal << "\n";
+  for (size_t k = 0; k < o_.probes.size(); ++k)  // where the table's u_k, v_k, p_k are
+    s << "probe_" << k + 1 << "_x," << o_.probes[k][0] << "\nprobe_" << k + 1 << "_y," << o_.probes[k][1] << "\n";
   s << "delta_p," << r.delta_p << "\ndofs," << r.dofs << "\ncells," << r.cells << "\nsteps," << r.steps << "\nseconds,"
     << r.seconds << "\nmean_linear_iterations," << r.mean_linear_iterations << "\n";
   core::write_text_atomic(base_ + "_summary.csv", s.str());

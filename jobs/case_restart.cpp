@@ -78,8 +78,10 @@ void read_forces(const io::H5File& f, CaseRestart& r) {
     const auto bad = [&](const std::string& what) {
       return Error(cat(f.path(), ": dataset /forces row ", i, " (step ", c[0], ", time ", c[1], "): ", what));
     };
+    // Probe columns are nan before a probe's first step (a continuation that added it).
     for (int k = 0; k < columns; ++k)
-      if (!std::isfinite(c[k])) throw bad("holds a value that is not finite");
+      if (!std::isfinite(c[k]) && !(k >= kForcesColumnCount && std::isnan(c[k])))
+        throw bad("holds a value that is not finite");
     if (c[0] != std::floor(c[0]) || c[0] < 0 || c[0] > double(s.steps))
       throw bad(cat("expected a whole step number in [0, ", s.steps, "], the state's steps"));
     if (c[5] != std::floor(c[5]) || c[5] < 0) throw bad("expected a whole number of linear iterations >= 0");

@@ -159,7 +159,9 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput&
     out.flush_table(/*collective=*/false);  // the step may have failed on this rank alone
     // Without rows (the first step of a run with none carried) there are none: "results up to
     // step 0" named a file with its header alone.
+    const bool reversed = o.flow.flow.inflow_period > 0 && std::sin(2 * M_PI * t_next / o.flow.flow.inflow_period) < 0;
     throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(),
+                    reversed ? " (the inflow is reversed here: flow.inflow.period)" : "",
                     out.rows().empty()
                         ? std::string()
                         : cat("; results up to step ", out.rows().back().step, " are in ", out.base(), "_forces.csv")),
@@ -191,7 +193,11 @@ int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
       out.fields(ns);
       out.flush_table();
     }
-    if ((restart_every > 0 && step % restart_every == 0) || k == nsteps) restart.write(ns, out.rows());
+    // The table with each restart file: a run stopped by a signal leaves both at the same step.
+    if ((restart_every > 0 && step % restart_every == 0) || k == nsteps) {
+      restart.write(ns, out.rows());
+      out.write_table();
+    }
     progress.advance(1, cat("t ", ns.time(), "  c_D ", row.c_d, "  c_L ", row.c_l));
   }
   progress.finish();
@@ -277,14 +283,18 @@ std::vector<ForcesRow> carried_rows(const CaseRestart& r, const std::vector<std:
     from.push_back(it == had.end() ? -1 : it - had.begin());
     added += it == had.end();
   }
-  const size_t dropped = had.size() - (points.size() - added);
+  auto listed = [](const std::vector<std::array<double, 2>>& ps, const std::vector<std::array<double, 2>>& not_in) {
+    std::string s;
+    for (const auto& p : ps)
+      if (std::find(not_in.begin(), not_in.end(), p) == not_in.end())
+        s += cat(s.empty() ? "" : ", ", "(", p[0], ", ", p[1], ")");
+    return s;
+  };
+  const std::string new_points = listed(points, had), dropped_points = listed(had, points);
   if (!r.forces.empty())
-    log.warn("output.probes: the run that wrote {} probed {} of this run's {}{}{}", r.path, points.size() - added,
-             core::counted(points.size(), "point", "points"),
-             added ? cat("; the others' columns are nan before t = ", r.state.time) : std::string(),
-             dropped
-                 ? cat("; its ", core::counted(dropped, "other point is", "other points are"), " left out of the table")
-                 : std::string());
+    log.warn("output.probes differ from those of the run that wrote {}:{}{}", r.path,
+             new_points.empty() ? std::string() : cat(" new ", new_points, " (nan before t = ", r.state.time, ")"),
+             dropped_points.empty() ? std::string() : cat(new_points.empty() ? "" : ";", " left out ", dropped_points));
   std::vector<ForcesRow> rows = r.forces;
   for (ForcesRow& row : rows) {
     std::vector<double> v;
@@ -417,6 +427,24 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
         "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices within "
         "{:.1e} of the radius)",
         c.edges, c.cx, c.cy, c.radius, c.max_deviation);
+  if (!o.output.probes.empty()) {
+    std::string where;
+    for (size_t k = 0; k < o.output.probes.size(); ++k)
+      where += cat(k ? ", " : "", k + 1, " (", o.output.probes[k][0], ", ", o.output.probes[k][1], ")");
+    log->info("probes (u_k, v_k, p_k in the forces table): {}{}", where,
+              o.output.probes_from_restart ? "; the restart file's, as output.probes is not given" : "");
+  }
+  if (const double period = o.flow.flow.inflow_period; period > 0) {
+    if (o.time.end > period / 2 * (1 + 1e-12))
+      log->warn(
+          "flow.inflow.period {}: the inflow turns round at t = {} (half a period), before time.end = {}; from then "
+          "on the flow leaves through the inflow and enters through the do-nothing outflow, which was not made for "
+          "inflow (DFG 2D-3: period 16, time.end 8)",
+          period, period / 2, o.time.end);
+    if (period < 20 * o.time.dt)
+      log->warn("flow.inflow.period {} is {:.3g} steps of time.dt = {}: the sine is coarsely resolved", period,
+                period / o.time.dt, o.time.dt);
+  }
   RestartWriter restart(o, m, comm);
   if (o.time.restart) start_from_restart(o, *o.time.restart, m, restart.fingerprint(), *s.ns, comm, *log);
   // A continuation's forces table goes on from its restart file's.

@@ -93,7 +93,8 @@ void add_case_keys(io::Schema& s) {
       .min = 0;
   s.add("output.probes", io::KeyType::FloatList, "[]",
         "points x1, y1, x2, y2, ...: the velocity and pressure there after every step, as columns u_k, v_k, p_k "
-        "of <name>_forces.csv (k = 1, 2, ... in this order); empty: none");
+        "of <name>_forces.csv (k = 1, 2, ... in this order); empty: none; not given in a continuation "
+        "(time.initial: restart): the restart file's points");
   s.add("output.xdmf", io::KeyType::Bool, "true", "write <name>.xmf + <name>_*.h5 (XDMF3)");
   s.add("output.vtu", io::KeyType::Bool, "false", "write <name>.pvd + <name>_<k>.vtu (VTK XML)");
 }
@@ -261,7 +262,18 @@ CaseOptions case_options(const io::Deck& d) {
                " (a time-varying inflow) needs time.mode: transient from rest or a "
                "restart; time.",
                o.time.steady ? "mode is steady" : "initial is steady", ", and the inflow is 0 at t = 0"));
+  // A period of two steps or less samples the sine at its zeros (a run without any flow, said nowhere).
+  if (const double period = o.flow.flow.inflow_period; period > 0 && !o.time.steady && period <= 2 * o.time.dt)
+    d.fail("flow.inflow.period", cat(period, " is at most 2 steps of time.dt = ", o.time.dt,
+                                     ": the steps would sample the sine at or near its zeros; resolve it with 20 "
+                                     "steps or more per period"));
   o.output = output_options(d);
+  // A continuation probes where the run it continues did unless told otherwise (a continuation
+  // with the documented command dropped the probes' history).
+  if (o.time.restart && !d.given("output.probes") && !o.time.restart->forces_info.probe_points.empty()) {
+    o.output.probes = o.time.restart->forces_info.probe_points;
+    o.output.probes_from_restart = true;
+  }
   // The run would replace the files of the run it continues (its fields and forces from t = 0),
   // and the restart file itself.
   if (o.time.restart) {

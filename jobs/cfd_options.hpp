@@ -69,6 +69,7 @@ struct OutputOptions {
   int64_t restart_every = 100;  // transient: <name>_restart.h5 every this many steps; 0: the last step only
   bool xdmf = true, vtu = false;
   std::vector<std::array<double, 2>> probes;  // output.probes: points whose u, v, p join the forces table
+  bool probes_from_restart = false;           // not given: the restart file's points, as the run it continues
   std::string deck_yaml;                      // the resolved deck, stored in the output files
   std::string base() const { return dir + "/" + name; }
 };
