@@ -79,17 +79,13 @@ void CaseOutput::continue_table(const std::vector<ForcesRow>& earlier) {
   for (const ForcesRow& r : earlier) row(r);
 }
 
-void CaseOutput::write_table_now() const { core::write_text_atomic(base_ + "_forces.csv", table_.str()); }
+void CaseOutput::write_table() const { core::write_text_atomic(base_ + "_forces.csv", table_.str()); }
 
 void CaseOutput::flush_table(bool collective) {
   if (collective)
-    run_on_root(comm_, [&] { table_pacer_.rewrite_if_due([&] { write_table_now(); }); });
+    run_on_root(comm_, [&] { table_pacer_.rewrite_if_due([&] { write_table(); }); });
   else if (comm_.root())
-    write_table_now();
-}
-
-void CaseOutput::write_table() {
-  run_on_root(comm_, [&] { write_table_now(); });
+    write_table();
 }
 
 void CaseOutput::finish() {
@@ -100,7 +96,7 @@ void CaseOutput::finish() {
 #if TESSERA_HAVE_VTK
     if (pvd_) pvd_->finish();
 #endif
-    write_table_now();
+    write_table();
   });
 }
 

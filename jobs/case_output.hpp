@@ -45,8 +45,6 @@ class CaseOutput {
   // Collective, so that its failure is every rank's error; `collective` false on an error path,
   // where the other ranks may not be here to take part, and which always writes.
   void flush_table(bool collective = true);
-  // Rewrites <name>_forces.csv now (with each restart file). Collective.
-  void write_table();
   // Brings the field series' indexes and the forces table up to date. Collective.
   void finish();
   // The summary table and the force-history plot (drag, lift and pressure difference over time).
@@ -55,7 +53,7 @@ class CaseOutput {
   const std::string& base() const { return base_; }
 
  private:
-  void write_table_now() const;  // <name>_forces.csv, now (rank 0)
+  void write_table() const;  // <name>_forces.csv, now (rank 0)
   const OutputOptions& o_;
   const mesh::Mesh& m_;
   Comm comm_;

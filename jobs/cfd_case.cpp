@@ -193,10 +193,11 @@ int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
       out.fields(ns);
       out.flush_table();
     }
-    // The table with each restart file: a run stopped by a signal leaves both at the same step.
+    // The table with each restart file too (paced, as at output steps): a run stopped by a signal
+    // leaves it at least at the restart state unless it has grown too large to rewrite so often.
     if ((restart_every > 0 && step % restart_every == 0) || k == nsteps) {
       restart.write(ns, out.rows());
-      out.write_table();
+      out.flush_table();
     }
     progress.advance(1, cat("t ", ns.time(), "  c_D ", row.c_d, "  c_L ", row.c_l));
   }
