@@ -1,5 +1,6 @@
 #include "jobs/cfd_options.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -238,7 +239,14 @@ OutputOptions output_options(const io::Deck& d) {
   const std::vector<double> points = d.get_floats("output.probes");
   if (points.size() % 2 != 0)
     d.fail("output.probes", cat("expected x, y pairs (x1, y1, x2, y2, ...); got ", points.size(), " numbers"));
-  for (size_t k = 0; k + 1 < points.size(); k += 2) o.probes.push_back({points[k], points[k + 1]});
+  for (size_t k = 0; k + 1 < points.size(); k += 2) {
+    const std::array<double, 2> p{points[k], points[k + 1]};
+    // Two columns of one point, and a continuation's mapping of points by value, would be ambiguous.
+    if (const auto same = std::find(o.probes.begin(), o.probes.end(), p); same != o.probes.end())
+      d.fail("output.probes", cat("point ", o.probes.size() + 1, " (", p[0], ", ", p[1], ") repeats point ",
+                                  same - o.probes.begin() + 1));
+    o.probes.push_back(p);
+  }
   o.xdmf = d.get_bool("output.xdmf");
   o.vtu = d.get_bool("output.vtu");
   if (o.xdmf && !TESSERA_HAVE_HDF5) d.fail("output.xdmf", "this build has no HDF5; set output.xdmf: false");

@@ -37,8 +37,9 @@ Peak window_peak(const std::vector<double>& t, const std::vector<double>& y, dou
       if (y[i] > best.value) best = {t[i], y[i]};
       any = true;
     }
+  // A crest refined to just before the window (its left neighbour outside it) stays out of it.
   for (const Peak& p : find_peaks(t, y, start))
-    if (p.value > best.value) best = p;
+    if (p.value > best.value && p.time >= start) best = p;
   return any ? best : Peak{nan, nan};
 }
 

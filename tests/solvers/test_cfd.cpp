@@ -320,6 +320,14 @@ TEST_CASE("signal analysis: maxima and frequency of sampled sinusoids", "[cfd]")
   CHECK(top.time == Approx(3.3021).epsilon(1e-12));
   CHECK(top.value == Approx(1.0).epsilon(1e-12));
   CHECK(std::isnan(solvers::window_peak(t, crest, 100.0).time));  // no sample in the window
+  // A window starting between a crest (3.3029) and the sample after it (3.305, the crest's
+  // largest sample): the refined crest lies before the window, so the window's maximum is that
+  // sample, not the crest (it gave the crest's time, 3.3029, for a window from 3.304).
+  std::vector<double> late;
+  for (double tk : t) late.push_back(1 - (tk - 3.3029) * (tk - 3.3029));
+  const solvers::Peak inside = solvers::window_peak(t, late, 3.304);
+  CHECK(inside.time == Approx(3.305).epsilon(1e-12));
+  CHECK(inside.value == Approx(1 - 0.0021 * 0.0021).epsilon(1e-12));
   // A steady signal, or a window of two peaks, determines no frequency (it was 0, which the
   // summary wrote as a Strouhal number of 0).
   std::vector<double> flat(t.size(), 1.0);
