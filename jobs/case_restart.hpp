@@ -5,8 +5,9 @@
 // ordered by P2 node and vertex. An HDF5 file h5py reads: attributes format, time, steps, last_dt, time_carry,
 // vertices, cells, mesh_fingerprint and deck (the run's resolved deck); datasets velocity [P2 nodes, 2], pressure
 // [vertices] and previous_velocity, previous_pressure (the step before, for BDF2); and the forces table up to the
-// state, dataset forces [rows, 7] (columns in attribute forces_columns) with forces_from, the time it starts at
-// (0, or the restart time of a run that continued a file without it: files written before it was added).
+// state, dataset forces [rows, 7 + 3 per probe] (columns in attribute forces_columns; the probes' points in dataset
+// probe_points [probes, 2]) with attributes forces_from, the time it starts at (0, or the restart time of a run that
+// continued a file without it: files written before it was added), and forces_basis (ForcesTableInfo).
 #pragma once
 #include <array>
 #include <cstdint>
