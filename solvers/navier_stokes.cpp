@@ -431,7 +431,9 @@ Forces NavierStokes::forces() const {
 NavierStokes::Probe NavierStokes::probe(double px, double py) const {
   Probe p;
   p.cell = impl_->th.locate(px, py, p.lambda);
-  if (p.cell < 0) throw Error(cat("point (", px, ", ", py, ") is outside the mesh"));
+  // Holes are outside too: a probe placed inside the cylinder read "outside the mesh" alone.
+  if (p.cell < 0)
+    throw Error(cat("point (", px, ", ", py, ") is outside the mesh (or in a hole of it, as a cylinder)"));
   return p;
 }
 
