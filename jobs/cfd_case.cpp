@@ -159,7 +159,7 @@ solvers::SolveInfo time_step(const CaseOptions& o, NavierStokes& ns, CaseOutput&
     out.flush_table(/*collective=*/false);  // the step may have failed on this rank alone
     // Without rows (the first step of a run with none carried) there are none: "results up to
     // step 0" named a file with its header alone.
-    const bool reversed = o.flow.flow.inflow_period > 0 && std::sin(2 * M_PI * t_next / o.flow.flow.inflow_period) < 0;
+    const bool reversed = solvers::inflow_scale(o.flow.flow, t_next) < 0;
     throw Error(cat("step ", k, " (t = ", t_next, "): ", e.what(),
                     reversed ? " (the inflow is reversed here: flow.inflow.period)" : "",
                     out.rows().empty()
@@ -189,16 +189,13 @@ int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
                         coef * f.lift, s.delta_p(),     info.linear_iterations,
                         info.seconds,  s.probe_values()};
     out.row(row);
-    if ((every > 0 && step % every == 0) || k == nsteps) {
-      out.fields(ns);
-      out.flush_table();
-    }
-    // The table with each restart file too (paced, as at output steps): a run stopped by a signal
+    const bool output_step = (every > 0 && step % every == 0) || k == nsteps;
+    const bool restart_step = (restart_every > 0 && step % restart_every == 0) || k == nsteps;
+    if (output_step) out.fields(ns);
+    if (restart_step) restart.write(ns, out.rows());
+    // The table at output steps and with each restart file (paced): a run stopped by a signal
     // leaves it at least at the restart state unless it has grown too large to rewrite so often.
-    if ((restart_every > 0 && step % restart_every == 0) || k == nsteps) {
-      restart.write(ns, out.rows());
-      out.flush_table();
-    }
+    if (output_step || restart_step) out.flush_table();
     progress.advance(1, cat("t ", ns.time(), "  c_D ", row.c_d, "  c_L ", row.c_l));
   }
   progress.finish();

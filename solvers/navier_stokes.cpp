@@ -115,9 +115,9 @@ void NavierStokes::Impl::setup_boundary() {
   }
 }
 
-double NavierStokes::Impl::inflow_scale(double time) const {
+double inflow_scale(const FlowConfig& flow, double t) {
   constexpr double kTwoPi = 6.283185307179586;
-  return cfg.inflow_period > 0 ? std::sin(kTwoPi * time / cfg.inflow_period) : 1.0;
+  return flow.inflow_period > 0 ? std::sin(kTwoPi * t / flow.inflow_period) : 1.0;
 }
 
 void NavierStokes::Impl::setup_forces() {
@@ -199,7 +199,7 @@ void NavierStokes::Impl::setup_petsc() {
   if (std::string(type) != KSPPREONLY) TS_PETSC(KSPSetInitialGuessNonzero(ksp, PETSC_TRUE));
 }
 
-void NavierStokes::Impl::assemble(double mcoef) {
+void NavierStokes::Impl::assemble(double mcoef, double boundary_scale) {
   int64_t dofs[15];
   PetscInt rows[15], cols[15];
   auto cell_rows = [&](int64_t c) {
@@ -305,9 +305,8 @@ NavierStokes::NavierStokes(const mesh::Mesh& m, const FlowConfig& cfg, const Com
   s.setup_forces();
   s.setup_petsc();
   // At rest inside, the boundary at its values at t = 0 (an impulsive start for a constant inflow).
-  s.boundary_scale = s.inflow_scale(0.0);
   s.x = s.dirichlet_value;
-  for (double& v : s.x) v *= s.boundary_scale;
+  for (double& v : s.x) v *= inflow_scale(cfg, 0.0);
   s.x_prev = s.x_prev2 = s.w = s.x;
   s.hist.assign(s.x.size(), 0.0);
 }
@@ -327,10 +326,9 @@ SolveInfo NavierStokes::solve_steady(double rtol, int max_iterations) {
   s.mass_coef = 0;
   std::fill(s.hist.begin(), s.hist.end(), 0.0);
   double change = 0;
-  s.boundary_scale = s.inflow_scale(s.t);
   for (int it = 1; it <= max_iterations; ++it) {
     s.w = s.x;  // Oseen linearisation about the previous iterate
-    s.assemble(0.0);
+    s.assemble(0.0, inflow_scale(s.cfg, s.t));
     std::vector<double> before = s.x;
     info.linear_iterations += s.solve_linear(s.x);
     double diff = 0, norm = 0;
@@ -369,8 +367,7 @@ SolveInfo NavierStokes::step(double dt) {
     s.hist[k] = (a1 * s.x[k] + a2 * s.x_prev[k]) / dt;
   }
   s.mass_coef = a0 / dt;
-  s.boundary_scale = s.inflow_scale(s.t + dt);  // the boundary values of the new level
-  s.assemble(s.mass_coef);
+  s.assemble(s.mass_coef, inflow_scale(s.cfg, s.t + dt));  // the boundary values of the new level
   std::vector<double> current = s.x;
   SolveInfo info;
   // Fresh factors every refactor_every steps; on stale ones a failed solve is retried with fresh

@@ -41,6 +41,10 @@ struct FlowConfig {
   bool curved_boundaries = true;
 };
 
+// The inflow's speed at time t over its full speed: sin(2π t / inflow_period), or 1 for a constant
+// inflow. It scales the Dirichlet values (the walls' are 0).
+double inflow_scale(const FlowConfig& flow, double t);
+
 // Linear solves. With refactor_every = k > 1 the LU factors are rebuilt every k-th time step
 // only and GMRES, preconditioned by the stale factors and started from the extrapolated
 // state, solves the current system to |r| <= rtol |b|:

@@ -31,8 +31,7 @@ struct NavierStokes::Impl {
   // velocity and the history term (a1 u^n + a2 u^{n-1}) / dt of the last solve.
   std::vector<double> x, x_prev, x_prev2, w, hist;
   double mass_coef = 0, last_dt = 0, t = 0;
-  double boundary_scale = 1;  // inflow_scale at the time of the level being solved for
-  double t_carry = 0;         // the round-off that summing the steps into t has dropped (Kahan)
+  double t_carry = 0;  // the round-off that summing the steps into t has dropped (Kahan)
   int64_t nsteps = 0;
   int64_t since_factor = 0;  // time steps solved on the current factors
 
@@ -47,13 +46,12 @@ struct NavierStokes::Impl {
   Impl(const mesh::Mesh& m, const FlowConfig& c, const Comm& cm, const LinearSolverConfig& l);
   ~Impl();
 
-  // The inflow's speed at time t over its full speed (FlowConfig::inflow_period), which scales
-  // the Dirichlet values (the walls' are 0).
-  double inflow_scale(double t) const;
   void setup_boundary();
   void setup_forces();
   void setup_petsc();
-  void assemble(double mcoef);
+  // The system for mass coefficient `mcoef`, with the Dirichlet values times `boundary_scale`
+  // (inflow_scale at the time of the level solved for).
+  void assemble(double mcoef, double boundary_scale);
   // Solves A x = b into `x`; Krylov methods start from `guess` (full length).
   int solve_linear(const std::vector<double>& guess, bool refactor = true);
 };
