@@ -106,38 +106,50 @@ void XdmfSeries::write_fields(H5File& f, const std::vector<Field>& fields) const
   }
 }
 
-std::string XdmfSeries::step_file(size_t step) const {
+std::string XdmfSeries::step_file(int64_t own_step) const {
   std::ostringstream name;
-  name << base_ << "_" << std::setw(6) << std::setfill('0') << step << ".h5";
+  name << base_ << "_" << std::setw(6) << std::setfill('0') << own_step << ".h5";
   return name.str();
 }
 
+int64_t XdmfSeries::layout_index(const std::vector<Field>& fields) {
+  std::vector<Field> layout;
+  for (const Field& f : fields) layout.push_back(Field{f.name, f.channels, f.on_cells, {}, f.integer});
+  const auto same = [&](const std::vector<Field>& l) {
+    return std::equal(l.begin(), l.end(), layout.begin(), layout.end(), [](const Field& a, const Field& b) {
+      return a.name == b.name && a.channels == b.channels && a.on_cells == b.on_cells && a.integer == b.integer;
+    });
+  };
+  const auto it = std::find_if(layouts_.begin(), layouts_.end(), same);
+  if (it != layouts_.end()) return it - layouts_.begin();
+  layouts_.push_back(std::move(layout));
+  return static_cast<int64_t>(layouts_.size()) - 1;
+}
+
 void XdmfSeries::write_step(double time, const std::vector<Field>& fields) {
-  Step s{time, -1};
+  Step s{time, -1, own_steps_};
   // A step without fields (tessera-mesh's mesh alone) has no file: it was an empty one that the
   // index did not refer to.
   if (!fields.empty()) {
     run_on_root(comm_, [&] {
-      write_h5_atomic(step_file(steps_.size()), [&](H5File& f) {
+      write_h5_atomic(step_file(own_steps_), [&](H5File& f) {
         write_fields(f, fields);
         // The step's time and number, for h5py users who read a step file alone.
         f.write_double_attr("/", "time", time);
-        f.write_int64_attr("/", "step", static_cast<int64_t>(steps_.size()));
+        f.write_int64_attr("/", "step", own_steps_);
       });
     });
-    std::vector<Field> layout;
-    for (const Field& f : fields) layout.push_back(Field{f.name, f.channels, f.on_cells, {}, f.integer});
-    const auto same = [&](const std::vector<Field>& l) {
-      return std::equal(l.begin(), l.end(), layout.begin(), layout.end(), [](const Field& a, const Field& b) {
-        return a.name == b.name && a.channels == b.channels && a.on_cells == b.on_cells && a.integer == b.integer;
-      });
-    };
-    const auto it = std::find_if(layouts_.begin(), layouts_.end(), same);
-    s.layout = it - layouts_.begin();
-    if (it == layouts_.end()) layouts_.push_back(std::move(layout));
+    s.layout = layout_index(fields);
   }
+  ++own_steps_;
   steps_.push_back(s);
   run_on_root(comm_, [&] { pacer_.rewrite_if_due([&] { write_index(); }); });
+}
+
+void XdmfSeries::add_earlier_step(double time, const std::string& h5_path, const std::vector<Field>& fields) {
+  if (fields.empty()) return;
+  earlier_files_.push_back(h5_path);
+  steps_.push_back({time, layout_index(fields), -static_cast<int64_t>(earlier_files_.size())});
 }
 
 void XdmfSeries::finish() {
@@ -163,7 +175,7 @@ std::string XdmfSeries::attributes_xml(const std::string& h5_name, const std::ve
        << (f.on_cells ? "Cell" : "Node") << "\">\n"
        << "        <DataItem Dimensions=\"" << (f.on_cells ? num_cells_ : num_nodes_) << " " << sc
        << (f.integer ? "\" NumberType=\"Int\" Precision=\"4\"" : "\" NumberType=\"Float\" Precision=\"8\"")
-       << " Format=\"HDF\">" << h5_name << ":/" << f.name << "</DataItem>\n"
+       << " Format=\"HDF\">" << xml_attribute(h5_name) << ":/" << f.name << "</DataItem>\n"
        << "      </Attribute>\n";
   }
   return os.str();
@@ -201,7 +213,10 @@ void XdmfSeries::write_index() {
          << "        <DataItem Dimensions=\"" << num_nodes_
          << " 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << mesh_h5 << ":/coords</DataItem>\n"
          << "      </Geometry>\n"
-         << statics << (s.layout < 0 ? std::string() : attributes_xml(file_name(step_file(i)), layouts_[s.layout]))
+         << statics
+         << (s.layout < 0 ? std::string()
+                          : attributes_xml(s.file >= 0 ? file_name(step_file(s.file)) : earlier_files_[-1 - s.file],
+                                           layouts_[s.layout]))
          << "    </Grid>\n";
       hand_over(false);
     }

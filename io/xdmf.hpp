@@ -32,6 +32,10 @@ class XdmfSeries {
   // Writes one time step and, when due, rewrites the .xmf. Collective: an error on rank 0 is an
   // Error on every rank.
   void write_step(double time, const std::vector<Field>& fields);
+  // A step of an earlier run, listed before this series' own (a continued run's .xmf indexes the
+  // whole run): `fields`' names and channels, read from `h5_path` (relative to the .xmf's folder;
+  // the file itself is not opened). Rank 0's steps are the ones indexed.
+  void add_earlier_step(double time, const std::string& h5_path, const std::vector<Field>& fields);
   // Rewrites the .xmf if it lags the steps written. Collective, as write_step.
   void finish();
   std::string xmf_path() const { return base_ + ".xmf"; }
@@ -50,14 +54,18 @@ class XdmfSeries {
   int64_t num_nodes_, num_cells_;
   std::vector<Field> static_fields_;
   std::string deck_yaml_;
-  std::string step_file(size_t step) const;  // <base>_<step, 6 digits>.h5
-  // 16 bytes a step: a Step with its file name and field list cost about 400 (40 MB over 10^5
+  std::string step_file(int64_t own_step) const;           // <base>_<step, 6 digits>.h5
+  int64_t layout_index(const std::vector<Field>& fields);  // into layouts_, added if new
+  // 24 bytes a step: a Step with its file name and field list cost about 400 (40 MB over 10^5
   // steps); the lists, alike in every step of a run, are kept once each.
   struct Step {
     double time;
     int64_t layout;  // index into layouts_; -1: no fields and no file
+    int64_t file;    // >= 0: this series' step_file(file); < 0: earlier_files_[-1 - file]
   };
   std::vector<Step> steps_;
+  int64_t own_steps_ = 0;
+  std::vector<std::string> earlier_files_;
   std::vector<std::vector<Field>> layouts_;  // the distinct field lists: names and channels, no data
   size_t indexed_ = 0;                       // steps the .xmf lists
   int64_t index_writes_ = 0;

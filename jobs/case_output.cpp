@@ -1,5 +1,6 @@
 #include "jobs/case_output.hpp"
 
+#include <cstdio>
 #include <filesystem>
 
 #include "core/atomic_file.hpp"
@@ -18,7 +19,7 @@
 
 namespace tessera::jobs {
 
-CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& comm)
+CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& comm, const FieldSteps& earlier)
     : o_(o), m_(m), comm_(comm), base_(o.base()) {
   // An earlier run's steps, .xmf, .pvd, force plot (which a steady run does not draw) or summary
   // would pass for this one's. Its <name>_restart.h5 is kept until this run writes its own: it is
@@ -39,6 +40,51 @@ CaseOutput::CaseOutput(const OutputOptions& o, const mesh::Mesh& m, const Comm& 
 #endif
   table_ << forces_header(o.probes.size()) << "\n";
   table_.precision(10);
+  continue_series(earlier);
+}
+
+void CaseOutput::continue_series(const FieldSteps& earlier) {
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::path(base_).parent_path();
+  for (const std::string& segment : earlier.segments) {
+    std::error_code ec;
+    const fs::path relative = fs::relative(segment, folder.empty() ? fs::path(".") : folder, ec);
+    field_steps_.segments.push_back(ec || relative.empty() ? fs::absolute(segment).string() : relative.string());
+  }
+  field_steps_.steps = earlier.steps;
+  own_segment_ = static_cast<int32_t>(field_steps_.segments.size());
+  field_steps_.segments.push_back(fs::path(base_).filename().string());
+  if (!comm_.root() || earlier.steps.empty() || !(o_.xdmf || o_.vtu)) return;
+  // The series refer to the earlier runs' files where they are (copying them would double a long
+  // run's disk use); files moved or removed since are left out, since readers stop at a missing one.
+  int64_t h5_missing = 0, vtu_missing = 0;
+  for (const FieldSteps::Step& st : earlier.steps) {
+    const std::string segment = field_steps_.segments[size_t(st.segment)];
+    char index[32];
+    std::snprintf(index, sizeof index, "_%06lld.h5", static_cast<long long>(st.index));
+    std::error_code ec;
+    if (o_.xdmf && fs::exists(folder / (segment + index), ec))
+      earlier_h5_.emplace_back(st.time, segment + index);
+    else
+      h5_missing += o_.xdmf;
+#if TESSERA_HAVE_VTK
+    const std::string vtu = cat(segment, "_", st.index, ".vtu");
+    if (o_.vtu && fs::exists(folder / vtu, ec))
+      pvd_->add(st.time, vtu);
+    else
+      vtu_missing += o_.vtu;
+#endif
+  }
+  std::string where;
+  for (size_t k = 0; k < size_t(own_segment_); ++k)
+    where += cat(k ? ", " : "", fs::path(field_steps_.segments[k]).parent_path().string());
+  earlier_note_ = cat("the field series start with the ", earlier.steps.size(),
+                      " outputs before the restart (t = ", earlier.steps.front().time, " to ",
+                      earlier.steps.back().time, ") in ", where, ", referred to by relative path");
+  if (h5_missing + vtu_missing > 0)
+    earlier_note_ += cat("; not found and left out (moved, removed, or not written in that format): ",
+                         o_.xdmf ? cat(h5_missing, " .h5") : std::string(), o_.xdmf && o_.vtu ? ", " : "",
+                         o_.vtu ? cat(vtu_missing, " .vtu") : std::string());
 }
 
 CaseOutput::~CaseOutput() = default;
@@ -50,8 +96,10 @@ void CaseOutput::fields(const solvers::NavierStokes& ns) {
 #if TESSERA_HAVE_HDF5
   // The series (its _mesh.h5 first) starts with its first step: a steady solve that fails leaves
   // no mesh file without a .xmf. Collective, as fields() is.
-  if (o_.xdmf && !xdmf_)
+  if (o_.xdmf && !xdmf_) {
     xdmf_ = std::make_unique<io::XdmfSeries>(base_, m_, comm_, std::vector{node_type_}, o_.deck_yaml);
+    for (const auto& [t, h5] : earlier_h5_) xdmf_->add_earlier_step(t, h5, f);
+  }
   if (xdmf_) xdmf_->write_step(ns.time(), f);
 #endif
 #if TESSERA_HAVE_VTK
@@ -59,12 +107,13 @@ void CaseOutput::fields(const solvers::NavierStokes& ns) {
   // next step's collectives).
   if (o_.vtu)
     run_on_root(comm_, [&] {
-      const std::string name = cat(std::filesystem::path(base_).filename().string(), "_", vtu_count_++, ".vtu");
+      const std::string name = cat(std::filesystem::path(base_).filename().string(), "_", outputs_, ".vtu");
       f.push_back(node_type_);
       io::write_vtu(std::filesystem::path(base_).parent_path().string() + "/" + name, m_, f, o_.deck_yaml);
       pvd_->add(ns.time(), name);
     });
 #endif
+  field_steps_.steps.push_back({ns.time(), own_segment_, outputs_++});
 }
 
 void CaseOutput::row(const ForcesRow& r) {

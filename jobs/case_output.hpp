@@ -12,6 +12,7 @@
 #include "core/rewrite_pacer.hpp"
 #include "io/field.hpp"
 #include "jobs/cfd_options.hpp"
+#include "jobs/field_steps.hpp"
 #include "jobs/forces_row.hpp"
 #include "mesh/mesh.hpp"
 #include "solvers/navier_stokes.hpp"
@@ -27,8 +28,10 @@ struct CaseResult;
 
 class CaseOutput {
  public:
-  // Collective: creates the output directory (rank 0) and opens the field series.
-  CaseOutput(const OutputOptions& options, const mesh::Mesh& mesh, const Comm& comm);
+  // Collective: creates the output directory (rank 0) and opens the field series. A continuation's
+  // series start with `earlier`, its restart file's field outputs (segments relative to the
+  // working directory), those whose files are found, referred to where they are.
+  CaseOutput(const OutputOptions& options, const mesh::Mesh& mesh, const Comm& comm, const FieldSteps& earlier = {});
   ~CaseOutput();
 
   // Collective: velocity, pressure and vorticity at the solver's current time.
@@ -51,9 +54,15 @@ class CaseOutput {
   // Returns the files this case wrote, for the log (empty on ranks other than 0).
   std::string summary(const CaseResult& result) const;
   const std::string& base() const { return base_; }
+  // The field outputs so far, the earlier runs' included (segments relative to the output folder),
+  // for the restart file.
+  const FieldSteps& field_steps() const { return field_steps_; }
+  // What the series took over from the earlier runs, for the log ("" without any; rank 0).
+  const std::string& earlier_note() const { return earlier_note_; }
 
  private:
   void write_table() const;  // <name>_forces.csv, now (rank 0)
+  void continue_series(const FieldSteps& earlier);
   const OutputOptions& o_;
   const mesh::Mesh& m_;
   Comm comm_;
@@ -61,7 +70,11 @@ class CaseOutput {
   io::Field node_type_{"node_type", 1, false, {}, /*integer=*/true};
   std::unique_ptr<io::XdmfSeries> xdmf_;
   std::unique_ptr<io::PvdCollection> pvd_;
-  int vtu_count_ = 0;
+  FieldSteps field_steps_;
+  int32_t own_segment_ = 0;                                 // this run's in field_steps_.segments
+  int64_t outputs_ = 0;                                     // this run's field outputs so far
+  std::vector<std::pair<double, std::string>> earlier_h5_;  // found earlier XDMF steps (rank 0)
+  std::string earlier_note_;
   std::ostringstream table_;
   core::RewritePacer table_pacer_;
   std::vector<ForcesRow> rows_;  // for the plot and the restart file

@@ -1,6 +1,8 @@
 #include "jobs/case_restart.hpp"
 
 #include <cmath>
+#include <filesystem>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/on_root.hpp"
@@ -93,11 +95,52 @@ void read_forces(const io::H5File& f, CaseRestart& r) {
   }
 }
 
+// The field outputs before the state's time (optional: files written before they were stored
+// have none), their segments made relative to the working directory.
+void read_field_steps(const io::H5File& f, CaseRestart& r) {
+  if (!f.exists("/field_steps")) return;
+  const std::vector<hsize_t> dims = f.dims("/field_steps");
+  if (dims.size() != 2 || dims[1] != 3)
+    throw Error(cat(f.path(), ": dataset /field_steps is not [outputs, 3] (time, segment, index)"));
+  if (!f.has_attr("/", "field_segments"))
+    throw Error(cat(f.path(), ": dataset /field_steps needs the attribute field_segments (one output base a line)"));
+  const std::filesystem::path folder = std::filesystem::path(f.path()).parent_path();
+  std::vector<std::string> segments;
+  std::istringstream lines(f.read_attr("/", "field_segments"));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) throw Error(cat(f.path(), ": attribute field_segments has an empty line"));
+    segments.push_back((folder / line).lexically_normal().string());
+  }
+  const std::vector<double> v = read_values(f, "/field_steps", int64_t(dims[0]), 3);
+  const double t = r.state.time;
+  std::vector<int32_t> used(segments.size(), -1);  // a segment's index in r.fields, once used
+  for (size_t i = 0; i < dims[0]; ++i) {
+    const double* c = &v[i * 3];
+    const auto bad = [&](const std::string& what) {
+      return Error(cat(f.path(), ": dataset /field_steps row ", i, " (", c[0], ", ", c[1], ", ", c[2], "): ", what));
+    };
+    if (!(c[0] >= 0 && c[0] <= t)) throw bad(cat("expected a time in [0, ", t, "] (the state's)"));
+    if (i > 0 && !(c[0] >= c[-3])) throw bad("the time goes back");
+    if (!(c[1] >= 0 && c[1] < double(segments.size()) && c[1] == std::floor(c[1])))
+      throw bad(cat("expected a segment in 0 .. ", int64_t(segments.size()) - 1, " (lines of field_segments)"));
+    if (!(c[2] >= 0 && c[2] <= 9.0e15 && c[2] == std::floor(c[2]))) throw bad("expected a whole index >= 0");
+    // The state's own output is written again by the continuation, as its first step.
+    if (c[0] >= t) continue;
+    auto& seg = used[size_t(c[1])];
+    if (seg < 0) {
+      seg = static_cast<int32_t>(r.fields.segments.size());
+      r.fields.segments.push_back(segments[size_t(c[1])]);
+    }
+    r.fields.steps.push_back({c[0], seg, static_cast<int64_t>(c[2])});
+  }
+}
+
 }  // namespace
 
 void write_case_restart(const std::string& path, const solvers::NavierStokes& ns, const mesh::Mesh& mesh,
                         const std::string& mesh_fingerprint, const std::string& deck_yaml,
-                        const std::vector<ForcesRow>& forces, const ForcesTableInfo& info, const Comm& comm) {
+                        const std::vector<ForcesRow>& forces, const ForcesTableInfo& info, const FieldSteps& fields,
+                        const Comm& comm) {
   const auto& probe_points = info.probe_points;
   run_on_root(comm, [&] {
     const solvers::NavierStokes::TimeState s = ns.time_state();  // every rank holds the whole state
@@ -134,6 +177,17 @@ void write_case_restart(const std::string& path, const solvers::NavierStokes& ns
       f.write_attr("/", "forces_columns", forces_header(probe_points.size()));
       f.write_double_attr("/", "forces_from", info.from);
       f.write_attr("/", "forces_basis", info.basis);
+      // 24 bytes per field output, the segments (one per run) once each.
+      if (!fields.steps.empty()) {
+        std::vector<double> steps;
+        steps.reserve(fields.steps.size() * 3);
+        for (const FieldSteps::Step& st : fields.steps)
+          steps.insert(steps.end(), {st.time, double(st.segment), double(st.index)});
+        f.write("/field_steps", {fields.steps.size(), 3}, steps.data());
+        std::string segments;
+        for (const std::string& seg : fields.segments) segments += seg + "\n";
+        f.write_attr("/", "field_segments", segments);
+      }
     });
   });
 }
@@ -175,6 +229,7 @@ CaseRestart read_case_restart(const std::string& path) {
     for (double x : *v)
       if (!std::isfinite(x)) throw Error(cat(path, ": the state holds a value that is not finite"));
   read_forces(f, r);
+  read_field_steps(f, r);
   return r;
 }
 

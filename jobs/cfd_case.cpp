@@ -116,13 +116,13 @@ class RestartWriter {
   void set_table_info(ForcesTableInfo info) { table_info_ = std::move(info); }
   const ForcesTableInfo& table_info() const { return table_info_; }
   // Collective; `forces` is the forces table so far.
-  void write(const NavierStokes& ns, const std::vector<ForcesRow>& forces) {
+  void write(const NavierStokes& ns, const std::vector<ForcesRow>& forces, const FieldSteps& fields) {
 #if TESSERA_HAVE_HDF5
-    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, forces, table_info_, comm_);
+    write_case_restart(path_, ns, m_, fingerprint_, deck_yaml_, forces, table_info_, fields, comm_);
     written_ = true;
     remember(path_, ns.time());
 #else
-    (void)ns, (void)forces;
+    (void)ns, (void)forces, (void)fields;
 #endif
   }
   // "the state at t = 4.5 is in out/x_restart.h5 (to go on: time.initial: restart)", or "".
@@ -192,7 +192,7 @@ int64_t run_transient(const CaseOptions& o, CaseSolver& s, CaseOutput& out, Rest
     const bool output_step = (every > 0 && step % every == 0) || k == nsteps;
     const bool restart_step = (restart_every > 0 && step % restart_every == 0) || k == nsteps;
     if (output_step) out.fields(ns);
-    if (restart_step) restart.write(ns, out.rows());
+    if (restart_step) restart.write(ns, out.rows(), out.field_steps());
     // The table at output steps and with each restart file (paced): a run stopped by a signal
     // leaves it at least at the restart state unless it has grown too large to rewrite so often.
     if (output_step || restart_step) out.flush_table();
@@ -350,7 +350,7 @@ void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWr
 
   if (o.time.steady || o.time.from_steady) solve_steady_state(o, s, out, r, *log);
   if (o.time.steady) {
-    restart.write(*s.ns, out.rows());  // a transient run may start from it (time.initial: restart)
+    restart.write(*s.ns, out.rows(), out.field_steps());  // a transient run may start from it (time.initial: restart)
     r.seconds = elapsed();
     out.finish();
     if (const std::string files = out.summary(r); !files.empty()) log->info("wrote {}{}", files, restart.listed());
@@ -380,7 +380,8 @@ void run_case_into(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWr
 void run_case_from(const CaseOptions& o, CaseSolver& s, CaseResult& r, RestartWriter& restart,
                    const std::vector<ForcesRow>& carried, const mesh::Mesh& m, const Comm& comm,
                    const std::shared_ptr<spdlog::logger>& log) {
-  CaseOutput out(o.output, m, comm);
+  CaseOutput out(o.output, m, comm, o.time.restart ? o.time.restart->fields : FieldSteps{});
+  if (!out.earlier_note().empty()) log->info("{}", out.earlier_note());
   try {
     run_case_into(o, s, r, restart, carried, out, comm, log);
   } catch (const Error&) {

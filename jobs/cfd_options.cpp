@@ -292,6 +292,14 @@ CaseOptions case_options(const io::Deck& d) {
                                       " is this run's own restart file (output.dir and output.name): the run would "
                                       "replace the fields and forces of the run it continues; choose another "
                                       "output.name or output.dir"));
+    // A run further back (A, continued by B, continued by C with A's output.name): its fields are
+    // in this continuation's series.
+    const auto base = std::filesystem::weakly_canonical(o.output.base(), ec);
+    for (const std::string& segment : o.time.restart->fields.segments)
+      if (!ec && std::filesystem::weakly_canonical(segment, ec) == base && !ec)
+        d.fail("output.name", cat(o.output.base(), " holds fields of the run ", o.time.restart->path,
+                                  " continues, which this run's series refer to: the run would replace them; "
+                                  "choose another output.name or output.dir"));
   }
   return o;
 }

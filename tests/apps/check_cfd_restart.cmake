@@ -9,7 +9,7 @@
 # table to 5 decimals (the solves differ in round-off only), and ranks given different states stop.
 file(REMOVE_RECURSE ${OUT})
 set(common ${DECK} --set mesh.cylinder.h_near=0.01 --set solver.refactor_every=1 --set analysis.start=0
-    --set output.every=15 --set output.restart_every=10)
+    --set output.every=15 --set output.restart_every=10 --set output.vtu=true)
 execute_process(COMMAND ${APP} ${common} --set time.end=0.1 --set output.dir=${OUT}/first RESULT_VARIABLE rc1
                 OUTPUT_VARIABLE log1 ERROR_VARIABLE log1)
 execute_process(COMMAND ${APP} ${common} --set time.end=0.2 --set output.dir=${OUT}/whole RESULT_VARIABLE rc2
@@ -26,10 +26,30 @@ endif()
 if(NOT log3 MATCHES "t in \\[0, 0.2\\]")
   message(FATAL_ERROR "the continuation's analysis window does not cover the run it continues:\n${log3}")
 endif()
-file(READ ${OUT}/continued/dfg-2d2.xmf xmf)
-string(REGEX MATCHALL "Time Value=\"[^\"]*\"" times "${xmf}")
-if(NOT times STREQUAL "Time Value=\"0.1\";Time Value=\"0.15\";Time Value=\"0.2\"")
-  message(FATAL_ERROR "the continuation's field times are not 0.1 (its start), 0.15 and 0.2: ${times}")
+# The field series index the whole run: the first run's outputs before the restart (t = 0 and
+# 0.075), where they are, then the continuation's own: the restart's state, t = 0.15 and the end.
+# The .xmf's velocity files and the .pvd's pieces, in the order of their times.
+function(series dir name out)
+  file(READ ${dir}/${name}.xmf xmf)
+  string(REGEX MATCHALL "Time Value=\"[^\"]*\"|>[^<>]*:/velocity<" xmf_items "${xmf}")
+  file(READ ${dir}/${name}.pvd pvd)
+  string(REGEX MATCHALL "timestep=\"[^\"]*\"|file=\"[^\"]*\"" pvd_items "${pvd}")
+  set(${out} "${xmf_items} | ${pvd_items}" PARENT_SCOPE)
+endfunction()
+series(${OUT}/continued dfg-2d2 continued_series)
+set(expected "Time Value=\"0\";>../first/dfg-2d2_000000.h5:/velocity<;Time Value=\"0.075\";\
+>../first/dfg-2d2_000001.h5:/velocity<;Time Value=\"0.1\";>dfg-2d2_000000.h5:/velocity<;Time Value=\"0.15\";\
+>dfg-2d2_000001.h5:/velocity<;Time Value=\"0.2\";>dfg-2d2_000002.h5:/velocity< | \
+timestep=\"0\";file=\"../first/dfg-2d2_0.vtu\";timestep=\"0.075\";file=\"../first/dfg-2d2_1.vtu\";\
+timestep=\"0.1\";file=\"dfg-2d2_0.vtu\";timestep=\"0.15\";file=\"dfg-2d2_1.vtu\";timestep=\"0.2\";\
+file=\"dfg-2d2_2.vtu\"")
+if(NOT continued_series STREQUAL expected)
+  message(FATAL_ERROR "the continuation's field series are not the first run's outputs before t = 0.1 and its own:\n"
+                      "${continued_series}\nexpected\n${expected}")
+endif()
+if(NOT log3 MATCHES "the field series start with the 2 outputs before the restart \\(t = 0 to 0.075\\) in [^\n]*\
+first, referred to by relative path\n")
+  message(FATAL_ERROR "the continuation did not say that its series start with the earlier outputs:\n${log3}")
 endif()
 
 # Lines [first, first + count) of a forces table without the two last columns (linear iterations,
@@ -100,6 +120,35 @@ rows(${OUT}/whole/dfg-2d2_forces.csv 1 30 whole30)
 rows(${OUT}/full_disk/dfg-2d2_forces.csv 1 30 full30)
 if(NOT whole30 STREQUAL full30)
   message(FATAL_ERROR "the stopped continuation's forces table is not the first 30 steps:\n${full30}")
+endif()
+
+# A continuation of the continuation indexes all three runs' outputs; a field file of the first run
+# removed since is left out, with a note (readers stop at a missing file). A continuation that
+# would write over the first run's outputs, to which its series refer, is refused.
+set(again ${common} --set time.initial=restart --set time.restart_file=${OUT}/continued/dfg-2d2_restart.h5
+    --set time.end=0.25)
+execute_process(COMMAND ${APP} ${again} --set output.dir=${OUT}/first RESULT_VARIABLE rc8 OUTPUT_VARIABLE log8
+                ERROR_VARIABLE log8)
+if(rc8 EQUAL 0 OR NOT log8 MATCHES "output.name: [^\n]*first/dfg-2d2 holds fields of the run [^\n]* continues")
+  message(FATAL_ERROR "a continuation writing over the outputs its series refer to was not refused (${rc8}):\n${log8}")
+endif()
+file(REMOVE ${OUT}/first/dfg-2d2_000000.h5)
+execute_process(COMMAND ${APP} ${again} --set output.dir=${OUT}/third RESULT_VARIABLE rc9 OUTPUT_VARIABLE log9
+                ERROR_VARIABLE log9)
+series(${OUT}/third dfg-2d2 third_series)
+set(expected "Time Value=\"0.075\";>../first/dfg-2d2_000001.h5:/velocity<;Time Value=\"0.1\";\
+>../continued/dfg-2d2_000000.h5:/velocity<;Time Value=\"0.15\";>../continued/dfg-2d2_000001.h5:/velocity<;\
+Time Value=\"0.2\";>dfg-2d2_000000.h5:/velocity<;Time Value=\"0.225\";>dfg-2d2_000001.h5:/velocity<;\
+Time Value=\"0.25\";>dfg-2d2_000002.h5:/velocity< | \
+timestep=\"0\";file=\"../first/dfg-2d2_0.vtu\";timestep=\"0.075\";file=\"../first/dfg-2d2_1.vtu\";\
+timestep=\"0.1\";file=\"../continued/dfg-2d2_0.vtu\";timestep=\"0.15\";file=\"../continued/dfg-2d2_1.vtu\";\
+timestep=\"0.2\";file=\"dfg-2d2_0.vtu\";timestep=\"0.225\";file=\"dfg-2d2_1.vtu\";timestep=\"0.25\";\
+file=\"dfg-2d2_2.vtu\"")
+if(NOT rc9 EQUAL 0 OR NOT third_series STREQUAL expected OR NOT log9 MATCHES "the field series start with the 4 \
+outputs before the restart \\(t = 0 to 0.15\\) in [^\n]*first, [^\n]*continued, referred to by relative path; not \
+found and left out \\(moved, removed, or not written in that format\\): 1 .h5, 0 .vtu\n")
+  message(FATAL_ERROR "the second continuation's series are not the three runs' outputs less the removed one (${rc9}):"
+                      "\n${third_series}\nexpected\n${expected}\n${log9}")
 endif()
 
 if(MPIEXEC)

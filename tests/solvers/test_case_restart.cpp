@@ -87,8 +87,12 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
                                             {2, 0.1, 3.0, -0.125, 1.25, 3, 0.02, {0.75, 0.125, 6}},
                                             {3, ns.time(), 2.9, 1.0 / 3.0, 1.0, 2, 0.03, {1.0 / 7, 0, -1}}};
   const std::vector<std::array<double, 2>> points{{0.3, 0.2}};
+  // The field outputs so far: two of an earlier run in a sibling folder, then this run's, the last
+  // at the state's time (which the continuation writes again, as its first step).
+  const jobs::FieldSteps fields{{"../first/a", "a"}, {{0.0, 0, 0}, {0.05, 0, 1}, {0.1, 1, 0}, {ns.time(), 1, 1}}};
   jobs::write_case_restart(path, ns, m, fp, "flow: {viscosity: 0.01}\n", forces,
-                           {0.0, points, "c = 2 F; delta_p = p(0.15, 0.2) - p(0.25, 0.2); density 1"}, Comm::self());
+                           {0.0, points, "c = 2 F; delta_p = p(0.15, 0.2) - p(0.25, 0.2); density 1"}, fields,
+                           Comm::self());
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
   const jobs::CaseRestart r = jobs::read_case_restart(path);
   const NavierStokes::TimeState s = ns.time_state();
@@ -120,6 +124,15 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
   CHECK(r.forces_info.from == 0.0);
   CHECK(r.forces_info.basis == "c = 2 F; delta_p = p(0.15, 0.2) - p(0.25, 0.2); density 1");
   CHECK_NOTHROW(jobs::check_restart_mesh(r, m, fp));
+  // Segments relative to the file's folder come back relative to the working directory; the output
+  // at the state's time is left out.
+  const std::string folder = std::filesystem::path(path).parent_path().string();
+  CHECK(r.fields.segments ==
+        std::vector<std::string>{(std::filesystem::path(folder) / "../first/a").lexically_normal().string(),
+                                 folder + "/a"});
+  REQUIRE(r.fields.steps.size() == 3);
+  CHECK((r.fields.steps[1].time == 0.05 && r.fields.steps[1].segment == 0 && r.fields.steps[1].index == 1));
+  CHECK((r.fields.steps[2].time == 0.1 && r.fields.steps[2].segment == 1 && r.fields.steps[2].index == 0));
 
   SECTION("another mesh is refused: by its size, or by its fingerprint at the same size") {
     const mesh::Mesh bigger = channel(12, 5);
@@ -138,6 +151,7 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
     rewrite(path, old, write_state_alone);
     const jobs::CaseRestart o = jobs::read_case_restart(old);
     CHECK(o.forces.empty());
+    CHECK(o.fields.steps.empty());
     CHECK(o.forces_info.from == r.state.time);
     CHECK(o.state.velocity == r.state.velocity);
   }
@@ -175,6 +189,33 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
     with_forces({1, 0.05, 3, 0, 1, 4, 0.01}, 0.5);
     CHECK_THROWS_WITH(jobs::read_case_restart(bad),
                       Catch::Contains("bad_forces_restart.h5: forces_from 0.5 is not in [0, 0.15], the state's time"));
+  }
+  SECTION("a damaged list of field outputs names the file, the row and what is wrong") {
+    const std::string bad = out_dir() + "/bad_fields_restart.h5";
+    auto with_fields = [&](std::vector<double> rows, const char* segments) {
+      rewrite(path, bad, [=](const jobs::CaseRestart& r, io::H5File& f) {
+        write_state_alone(r, f);
+        f.write("/field_steps", {rows.size() / 3, 3}, rows.data());
+        if (segments) f.write_attr("/", "field_segments", segments);
+      });
+    };
+    with_fields({0, 0, 0, 0.05, 0, 1}, "a\n");
+    CHECK(jobs::read_case_restart(bad).fields.steps.size() == 2);
+    with_fields({0, 0, 0}, nullptr);
+    CHECK_THROWS_WITH(
+        jobs::read_case_restart(bad),
+        Catch::Contains("bad_fields_restart.h5: dataset /field_steps needs the attribute field_segments"));
+    with_fields({0.05, 0, 0, 0, 0, 1}, "a\n");
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("bad_fields_restart.h5: dataset /field_steps row "
+                                                                    "1 (0, 0, 1): the time goes back"));
+    with_fields({0, 1, 0}, "a\n");
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("row 0 (0, 1, 0): expected a segment in 0 .. 0"));
+    with_fields({0.2, 0, 0}, "a\n");
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("row 0 (0.2, 0, 0): expected a time in [0, 0.15]"));
+    with_fields({0, 0, -1}, "a\n");
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("row 0 (0, 0, -1): expected a whole index >= 0"));
+    with_fields({0, 0, 0}, "a\n\nb\n");
+    CHECK_THROWS_WITH(jobs::read_case_restart(bad), Catch::Contains("attribute field_segments has an empty line"));
   }
   SECTION("damaged or foreign files name the file and what is wrong") {
     const std::string bad = out_dir() + "/bad_restart.h5";
