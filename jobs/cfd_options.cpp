@@ -78,7 +78,13 @@ void add_case_keys(io::Schema& s) {
         "solve (preonly). Steady runs refactor at every Picard iteration: there 1 is a direct solve, more GMRES on "
         "fresh factors")
       .min = 1;
-  positive(s.add("solver.rtol", io::KeyType::Float, "1e-8", "Krylov solves stop at residual norm <= rtol * |rhs|"));
+  {  // PETSc refuses rtol >= 1 (as "Argument out of range", without the key)
+    io::KeySpec& rtol =
+        s.add("solver.rtol", io::KeyType::Float, "1e-8", "Krylov solves stop at residual norm <= rtol * |rhs|");
+    positive(rtol);
+    rtol.max = 1;
+    rtol.max_exclusive = true;
+  }
   s.add("solver.curved_boundaries", io::KeyType::Bool, "true",
         "a closed boundary loop of 8 or more edges whose vertices lie on one circle (the cylinder) gets curved, "
         "isoparametric P2 cells; false: straight-sided cells (a polygonal cylinder)");

@@ -42,6 +42,10 @@ struct NavierStokes::Impl {
   Vec b = nullptr, sol = nullptr, sol_all = nullptr;
   VecScatter to_all = nullptr;
   KSP ksp = nullptr;
+  // A preonly KSP applies its preconditioner once and reports convergence whatever it is: b − A x
+  // is checked after each solve (`residual`), which only a direct factorisation passes.
+  bool preonly = false;
+  Vec residual = nullptr;
 
   Impl(const mesh::Mesh& m, const FlowConfig& c, const Comm& cm, const LinearSolverConfig& l);
   ~Impl();

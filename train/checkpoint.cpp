@@ -123,7 +123,12 @@ io::H5File open_checkpoint(const std::string& path) {
     if (!std::filesystem::exists(path))
       throw Error(cat(e.what(),
                       " (tessera-train writes its checkpoint as <output.dir>/checkpoint.h5, or in a fold's or "
-                      "case's folder below it)"));
+                      "case's folder below it",
+                      // The example decks' default: a new user who has not run the main job yet.
+                      path.find("out/example/") != std::string::npos
+                          ? "; out/example/ is the README's main job's: bash scripts/run-example writes it"
+                          : "",
+                      ")"));
     throw;
   }
 }

@@ -366,6 +366,13 @@ TEST_CASE("the divergence trigger hands the step to the solver exactly when the 
   CHECK(expected[3] == 0);
   CHECK(expected[4] == 1);
   for (int64_t s = 0; s < 4; ++s) CHECK(h.indicator[s] == Approx(linear_indicator(sigma(s))).margin(1e-6));
+  // The rejected surrogate state's indicator is recorded at the step it was rejected at (the
+  // state after that step is the solver's); the step the schedule gives the solver has none.
+  REQUIRE(h.surrogate_indicator.size() == size_t(steps));
+  for (int64_t s = 0; s < 4; ++s) CHECK(h.surrogate_indicator[s] == h.indicator[s]);
+  CHECK(h.surrogate_indicator[4] == Approx(linear_indicator(sigma(4))).margin(1e-6));
+  CHECK(h.surrogate_indicator[4] > threshold);
+  CHECK(std::isnan(h.surrogate_indicator[5]));
   // Accepted surrogate states are the surrogate's, solver states the solver's: step 4, whose
   // surrogate state was rejected, is one solver step from the accepted state 4 (as a solver
   // handed that state directly computes it), not the rejected state.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
 #include "train/hybrid/indicator.hpp"
@@ -89,7 +90,7 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
   const bool capped = fixed || K > 0;
   for (int64_t s = 0; s < steps; ++s) {
     if (solver_left == 0 && M > 0 && capped && in_cycle >= K) solver_left = M;
-    double indicator = 0;
+    double indicator = 0, proposed = std::numeric_limits<double>::quiet_NaN();
     if (solver_left == 0) {
       const auto t0 = Clock::now();
       if (!pending.defined() || taken == pending.size(0)) {
@@ -100,9 +101,10 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
       if (!fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));
       r.surrogate_seconds += since(t0);
       if (fixed) indicator = divergence_indicator(truth.mesh, to_doubles(next));  // for the record only
-      if (!fixed && !(indicator <= schedule.threshold)) {                         // NaN (a diverged state) too
-        ++r.rejected;                                                             // this step is the solver's
-        solver_left = M;  // the solver branch below drops the rest of the pass
+      proposed = indicator;
+      if (!fixed && !(indicator <= schedule.threshold)) {  // NaN (a diverged state) too
+        ++r.rejected;                                      // this step is the solver's
+        solver_left = M;                                   // the solver branch below drops the rest of the pass
       } else {
         state = next;
         ++in_cycle;
@@ -144,6 +146,7 @@ HybridResult hybrid_rollout(const Schedule& schedule, const SurrogateStep& surro
       r.by_solver.push_back(1);
     }
     r.indicator.push_back(indicator);
+    r.surrogate_indicator.push_back(proposed);
     states.push_back(state);
     r.rollout.rmse.push_back(rms(state, truth.velocity[s + 1]));
     r.rollout.persistence_rmse.push_back(rms(v0, truth.velocity[s + 1]));

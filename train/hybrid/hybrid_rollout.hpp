@@ -37,7 +37,10 @@ struct HybridResult {
   Rollout rollout;                // predicted states 0..steps, RMSE and persistence per step
   std::vector<char> by_solver;    // per step 1..steps: taken by the solver
   std::vector<double> indicator;  // per step: divergence indicator of the state after it
-  int64_t rejected = 0;           // surrogate steps rejected by the divergence trigger
+  // per step: the indicator of the surrogate's state for it, kept or rejected (why the divergence
+  // trigger gave the step to the solver); NaN where the schedule gave it to the solver
+  std::vector<double> surrogate_indicator;
+  int64_t rejected = 0;                                           // surrogate steps rejected by the divergence trigger
   double surrogate_seconds = 0, solver_seconds = 0, seconds = 0;  // wall time (max over ranks)
   // Why the run ended before its last step (the solver's step failed, or the surrogate's state
   // could not be handed over): the fields above hold the steps before it, so that the caller can

@@ -50,8 +50,18 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   const at::Device device =
       comm.root() ? select_device_for(o.device, "rollout.device", Comm::self()) : at::Device(at::kCPU);
   m.model->module().to(device);
+  const int64_t bundle = m.model->bundle();
   core::log_info(log.get(),
-                 cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str()));
+                 cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str(),
+                     bundle > 1 ? cat("; ", bundle, " steps per forward pass (model.bundle)") : std::string()));
+  // A turn of K steps that is no multiple of the bundle drops the rest of its last pass.
+  if (const int64_t K = o.schedule.surrogate_steps;
+      bundle > 1 && o.schedule.trigger == Trigger::Fixed && o.schedule.solver_steps > 0 && K % bundle != 0)
+    core::log_warn(log.get(), cat("hybrid.surrogate_steps = ", K, " is not a multiple of the model's bundle (", bundle,
+                                  " steps per forward pass): each turn computes ",
+                                  core::counted(bundle - K % bundle, "step", "steps"),
+                                  " it drops; K = ", (K / bundle + 1) * bundle,
+                                  K >= bundle ? cat(" or ", K / bundle * bundle) : std::string(), " wastes none"));
   // The trajectory: truth, boundary values, mesh.
   const std::string dir = o.data_dir.empty() ? m.options.data.dir : o.data_dir;
   DatasetTrajectory source;
@@ -60,7 +70,14 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   core::log_info(log.get(),
                  cat("trajectory: ", what, o.data_dir.empty() ? " (data.dir of the checkpoint's deck)" : ""));
   const double dt = source.dt;
-  if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty()) core::log_warn(log.get(), w);
+  // Where the solver takes steps too, the run hands states between steps of two lengths: its
+  // times are the solver's, and its errors those of a surrogate advancing another step.
+  if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty())
+    core::log_warn(log.get(), o.schedule.solver_steps > 0
+                                  ? cat(w, "; the solver's steps advance dt = ", dt,
+                                        ", so this hybrid run alternates steps of two lengths and its times (dt = ", dt,
+                                        " a step) are the solver's: give it a trajectory of the model's dt")
+                                  : w);
   const TrajectoryData t = prepare_trajectory(source.data, m.options.augment, what);
   if (const std::string w = mesh_scale_warning(m.data_edge_length, mesh::mean_edge_length(t.mesh), what); !w.empty())
     core::log_warn(log.get(), w);
@@ -93,7 +110,14 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
                                     "be rejected; set it above that level (docs/hybrid.md: about 1.2 times it)"));
   }
   // The solver, with the data's fluid and inflow.
-  const TrajectoryFlow flow = trajectory_flow(source.deck_yaml, cat(dir, "/", o.split, ".h5"), t.mesh, v0, o.solver);
+  const TrajectoryFlow flow = [&] {
+    try {
+      return trajectory_flow(source.deck_yaml, cat(dir, "/", o.split, ".h5"), t.mesh, v0, o.solver);
+    } catch (const Error& e) {  // the data's inflow: which trajectory's
+      if (e.key() != "data.dir") throw;
+      throw Error(cat(what, ": ", e.what()), e.key());
+    }
+  }();
   core::log_info(log.get(), cat("solver: viscosity ", flow.flow.viscosity, " (settings: ", flow.source,
                                 "); inflow peak ", flow.flow.inflow_speed, " fitted to the data; ", t.mesh.num_nodes(),
                                 " nodes, ", core::counted(comm.size(), "rank", "ranks")));
@@ -120,7 +144,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   }
   solvers::NavierStokes& solver = *built;
   // The hybrid rollout, then the solver alone over the same steps.
-  core::log_info(log.get(), cat("hybrid rollout of ", steps, " steps: ", schedule_text(o.schedule)));
+  core::log_info(log.get(),
+                 cat("hybrid rollout of ", core::counted(steps, "step", "steps"), ": ", schedule_text(o.schedule)));
   // A line every 10 s while each run computes (a solver step of a fine mesh takes seconds).
   auto run_with_progress = [&](const std::string& what, const Schedule& schedule, const SurrogateStep& surrogate,
                                solvers::NavierStokes& by) {

@@ -61,6 +61,8 @@ void add_hybrid_keys(io::Schema& s) {
   auto& rtol = s.add("solver.rtol", KeyType::Float, "", "Krylov tolerance; default: the dataset's");
   rtol.min = 0;
   rtol.min_exclusive = true;
+  rtol.max = 1;  // PETSc refuses rtol >= 1 (as "Argument out of range", without the key)
+  rtol.max_exclusive = true;
   s.read_only_when("hybrid.threshold", {{"hybrid.trigger", {"divergence"}}});
   // M = 0 without the solver-alone run: no solver step is taken.
   for (const char* k : {"solver.refactor_every", "solver.rtol", "solver.petsc_options"})

@@ -86,10 +86,11 @@ std::vector<std::string> write_hybrid(const std::string& base, const TrajectoryD
   if (!comm.root()) return written;
   std::ostringstream m;
   m.precision(8);
-  m << "step,time,taken_by,indicator,rmse,persistence_rmse" << (alone ? ",solver_alone_rmse" : "") << "\n";
+  m << "step,time,taken_by,indicator,surrogate_indicator,rmse,persistence_rmse" << (alone ? ",solver_alone_rmse" : "")
+    << "\n";
   for (size_t k = 0; k < h.rollout.rmse.size(); ++k) {
     m << k + 1 << "," << double(k + 1) * dt << "," << (h.by_solver[k] ? "solver" : "surrogate") << "," << h.indicator[k]
-      << "," << h.rollout.rmse[k] << "," << h.rollout.persistence_rmse[k];
+      << "," << h.surrogate_indicator[k] << "," << h.rollout.rmse[k] << "," << h.rollout.persistence_rmse[k];
     if (alone) m << "," << (k < alone->rollout.rmse.size() ? alone->rollout.rmse[k] : 0.0);
     m << "\n";
   }
