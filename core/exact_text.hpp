@@ -3,6 +3,7 @@
 #pragma once
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace tessera::core {
@@ -10,6 +11,17 @@ namespace tessera::core {
 inline std::string exact_text(double x) {
   char text[32];
   return {text, std::to_chars(text, text + sizeof text, x).ptr};
+}
+
+// The fewest significant digits (1 to 17) whose %g text reads back as `x`: for writers that take a
+// precision (yaml-cpp's YAML::DoublePrecision), which printed a dt of 0.05 as 0.050000000000000003.
+inline int exact_digits(double x) {
+  char text[40];
+  for (int p = 1; p < 17; ++p) {
+    std::snprintf(text, sizeof text, "%.*g", p, x);
+    if (std::strtod(text, nullptr) == x) return p;
+  }
+  return 17;
 }
 
 // A time stamp of an output series (.pvd timestep, XDMF <Time Value>) to 15 significant digits:

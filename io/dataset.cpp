@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/exact_text.hpp"
 #include "core/gather.hpp"
 #include "core/on_root.hpp"
 #include "io/h5.hpp"
@@ -44,7 +45,7 @@ const FieldMeta* DatasetMeta::find(const std::string& name) const {
 std::string DatasetMeta::to_json() const {
   YAML::Emitter e;
   e << YAML::Flow << YAML::DoubleQuoted << YAML::BeginMap;
-  e << YAML::Key << "dt" << YAML::Value << dt;
+  e << YAML::Key << "dt" << YAML::Value << YAML::DoublePrecision(core::exact_digits(dt)) << dt;
   e << YAML::Key << "trajectory_length" << YAML::Value << trajectory_length;
   e << YAML::Key << "field_names" << YAML::Value << YAML::BeginSeq;
   for (const auto& f : fields) e << f.name;

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/exact_text.hpp"
 #include "io/deck.hpp"
 #include "io/foreign_raw.hpp"
 
@@ -179,12 +180,14 @@ void write_imported(const ImportedDataset& d, const ImportOptions& o, const std:
   // The record of what was imported, and how.
   YAML::Emitter e;
   e << YAML::BeginMap;
-  e << YAML::Key << "source" << YAML::Value << d.source;
+  // Absolute: a source given in a deck is relative to the working directory the import ran in.
+  e << YAML::Key << "source" << YAML::Value << std::filesystem::absolute(d.source).lexically_normal().string();
   e << YAML::Key << "format" << YAML::Value << foreign_format_name(d.format);
   e << YAML::Key << "split" << YAML::Value << split;
   e << YAML::Key << "trajectories" << YAML::Value << d.trajectories.size();
   e << YAML::Key << "steps" << YAML::Value << first.steps;
-  e << YAML::Key << "dt" << YAML::Value << d.dt << YAML::Key << "dt_from" << YAML::Value << d.dt_source;
+  e << YAML::Key << "dt" << YAML::Value << YAML::DoublePrecision(core::exact_digits(d.dt)) << d.dt << YAML::Key
+    << "dt_from" << YAML::Value << d.dt_source;
   e << YAML::Key << "fields" << YAML::Value << describe_fields(d);
   // The fields the source lacks, as a list ("absent: \"\"" read as a field with an empty name).
   std::vector<std::string> absent;

@@ -148,9 +148,26 @@ ImportedDataset read_graph_physics(const std::string& path, const ImportOptions&
         throw Error(cat(path, ": holds '", o.velocity, "' both at its root and in group /", name,
                         " (a trajectory each); keep one layout: the root's datasets, or one group per trajectory"));
   } else {
-    for (const auto& name : f.list("/")) groups.push_back("/" + name);
+    // Objects holding none of a trajectory's datasets (a /meta_info group, a root attribute table)
+    // are no trajectories: left out with a warning (the first of them stopped the import).
+    std::vector<std::string> skipped;
+    for (const auto& name : f.list("/")) {
+      const std::string g = "/" + name;
+      if (f.exists(g + "/" + o.velocity) || f.exists(g + "/" + o.mesh_pos) || f.exists(g + "/" + o.cells))
+        groups.push_back(g);
+      else
+        skipped.push_back(g);
+    }
     // A trajectory group reached by a soft or external link would be skipped without a word.
     if (const auto links = f.unfollowed_links("/"); !links.empty()) throw Error(links.front());
+    if (!skipped.empty() && !groups.empty()) {
+      std::sort(skipped.begin(), skipped.end(), natural_less);
+      std::string names;
+      for (size_t k = 0; k < skipped.size() && k < 5; ++k) names += cat(k ? ", " : "", skipped[k]);
+      d.warnings.push_back(cat(path, ": left out ", skipped.size(), skipped.size() == 1 ? " object" : " objects",
+                               " holding none of '", o.velocity, "', '", o.mesh_pos, "', '", o.cells,
+                               "' (not trajectories): ", names, skipped.size() > 5 ? ", ..." : ""));
+    }
   }
   std::sort(groups.begin(), groups.end(), natural_less);
   if (groups.empty()) throw Error(cat(path, ": no trajectory groups (expected groups holding '", o.velocity, "')"));

@@ -406,13 +406,15 @@ ImportedTrajectory finish(Raw r, const ImportOptions& o) {
                       "' (node_types.mode = field); use node_types.mode = infer or auto"));
     for (size_t i = 0; i < r.node_type.size(); ++i) {
       const double x = r.node_type[i];
+      // A VTU series' types are its first step's (a folder's name alone did not say which file).
+      const std::string& from = r.step_files.empty() ? r.source : r.step_files.front();
       if (x != std::floor(x) || x < 0 || x > kMaxNodeType)
         throw Error(
-            cat(r.source, ": ", o.node_type, " is ", x, " at node ", i, "; expected integer codes 0..", kMaxNodeType));
+            cat(from, ": ", o.node_type, " is ", x, " at node ", i, "; expected integer codes 0..", kMaxNodeType));
       // The codes tessera's mesh simulators know (mesh::validate refused the others only when the
       // imported dataset was trained on or rolled out).
       if (x != 0 && x != 4 && x != 5 && x != 6)
-        throw Error(cat(r.source, ": ", o.node_type, " is ", x, " at node ", i,
+        throw Error(cat(from, ": ", o.node_type, " is ", x, " at node ", i,
                         "; tessera's mesh simulators know the MeshGraphNets codes 0 (normal), 4 (inflow), 5 (outflow) "
                         "and 6 (wall), not 1 (obstacle), 2 (airfoil), 3 (handle) or 7-8: recode the field, or infer "
                         "the types from the boundary (node_types.mode: infer)"));

@@ -72,10 +72,17 @@ std::vector<VtuStep> pvd_steps(const std::string& pvd) {
   return steps;
 }
 
+// A parallel solver's step in pieces (.pvtu and one .vtu per rank) is not one mesh: reading the
+// pieces as steps, or one piece, took part of the domain with its cut labelled as a boundary.
+constexpr const char* kMergePieces =
+    "tessera-import reads one .vtu per step holding the whole mesh: merge each step's pieces first (ParaView: open "
+    "the .pvtu, apply Merge Blocks or Clean to Grid, then Save Data as .vtu)";
+
 // `note`, when given, receives a warning for step numbers that are not evenly spaced.
 std::vector<VtuStep> vtu_files(const std::string& dir, std::string* note = nullptr) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
+  std::vector<std::string> names, pvtus;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".pvtu") pvtus.push_back(e.path().filename().string());
     if (e.path().extension() == ".vtu") {
       // A step that cannot be read is an error, not a shorter series.
       if (!e.is_regular_file())
@@ -84,7 +91,13 @@ std::vector<VtuStep> vtu_files(const std::string& dir, std::string* note = nullp
                         "), in a series of .vtu steps"));
       names.push_back(e.path().filename().string());
     }
+  }
   std::sort(names.begin(), names.end(), natural_less);
+  if (!pvtus.empty()) {
+    std::sort(pvtus.begin(), pvtus.end(), natural_less);
+    throw Error(cat(dir, ": holds ", pvtus.size(), " .pvtu files (", pvtus[0], pvtus.size() > 1 ? ", ..." : "",
+                    "): a parallel solver's steps, each in pieces (the .vtu files beside them); ", kMergePieces));
+  }
   // Loose steps are one series <prefix><number>.vtu: files of two prefixes (two series, or a mesh
   // file beside the steps) or two files of one number would interleave into a wrong trajectory.
   const auto split = [](const std::string& name) {  // "flow_012.vtu" -> {"flow_", "012"}
@@ -154,7 +167,15 @@ std::vector<VtuStep> series_steps(const std::string& path, std::string* note) {
     }
     auto steps = vtu_files(path, note);
     if (!steps.empty()) return steps;
-    throw Error(cat(path, ": empty series (no .vtu files)"));
+    // Files of other VTK formats are named: "no .vtu files" beside 20 legacy .vtk files puzzled.
+    int64_t legacy = 0;
+    for (const auto& e : fs::directory_iterator(path)) legacy += e.path().extension() == ".vtk";
+    throw Error(cat(path, ": empty series (no .vtu files",
+                    legacy > 0 ? cat("; ", legacy,
+                                     " legacy .vtk files, which tessera-import does not read: convert them to .vtu, "
+                                     "e.g. with meshio convert or ParaView's Save Data")
+                               : std::string(),
+                    ")"));
   }
   // One .vtu is one state, which is what a rollout's initial state needs (ImportOptions::one_step:
   // read_foreign sends it here; an import refuses it, detect_foreign_format).
@@ -263,6 +284,8 @@ void check_vtu_header(const std::string& file) {
 // Reads one .vtu with VTK, in a child process (core::run_in_child): VTK's reader crashes on some
 // damaged files (a compressed array of zero blocks), which becomes an Error here.
 VtuContent read_vtu_file(const std::string& file, const ImportOptions& o) {
+  if (fs::path(file).extension() == ".pvtu")
+    throw Error(cat(file, ": a parallel VTU (one step in pieces, a .vtu per rank); ", kMergePieces));
   check_vtu_header(file);
   return from_bytes(core::run_in_child(
       [&] {
@@ -326,10 +349,18 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
     if (!fs::is_regular_file(file))
       throw Error(cat(file, ": file not found (step ", r.first_step + int64_t(s), " of ", path, ")"));
     const VtuContent g = read_vtu_file(file, o);
-    const int64_t n = int64_t(g.xyz.size() / 3), num_cells = int64_t(g.types.size());
+    const int64_t n = int64_t(g.xyz.size() / 3);
     if (n == 0) throw Error(cat(file, ": no points"));
+    // Vertex and line cells (VTK types 1-4: a mesher's boundary and point markers, which meshio
+    // and Gmsh write beside the triangles) are left out: the triangles are the mesh.
+    int64_t num_cells = 0, markers = 0;
+    for (const int t : g.types) (t >= 1 && t <= 4 ? markers : num_cells) += 1;
+    if (s == 0 && markers > 0)
+      r.warnings.push_back(cat(file, ": left out ", markers,
+                               markers == 1 ? " vertex or line cell" : " vertex and line cells",
+                               " (VTK types 1-4, boundary markers); the ", num_cells, " triangles are the mesh"));
     if (s > 0 && (n != r.nodes || num_cells != int64_t(r.cells.size() / 3)))
-      throw Error(cat(file, ": ", n, " points and ", num_cells, " cells, but step 0 (", steps[0].file, ") has ",
+      throw Error(cat(file, ": ", n, " points and ", num_cells, " triangles, but step 0 (", steps[0].file, ") has ",
                       r.nodes, " and ", r.cells.size() / 3, " (inconsistent node counts across steps)"));
     for (int64_t i = 0; i < n; ++i)
       if (!std::isfinite(g.xyz[i * 3]) || !std::isfinite(g.xyz[i * 3 + 1]) || !std::isfinite(g.xyz[i * 3 + 2]))
@@ -337,9 +368,11 @@ Raw read_vtu_trajectory(const std::string& path, const ImportOptions& o) {
                         g.xyz[i * 3 + 2], ")"));
     std::vector<float> pos = to_2d(g.xyz, 3, false, cat(file, ": points"));
     std::vector<double> conn;
-    for (int64_t c = 0; c < num_cells; ++c) {
+    for (int64_t c = 0; c < int64_t(g.types.size()); ++c) {
+      if (g.types[c] >= 1 && g.types[c] <= 4) continue;
       if (g.types[c] != 5)
-        throw Error(cat(file, ": cell ", c, " has VTK type ", g.types[c], "; only triangles (5) are supported"));
+        throw Error(cat(file, ": cell ", c, " has VTK type ", g.types[c],
+                        "; only triangles (5) are supported (vertex and line cells, types 1-4, are left out)"));
       if (g.offsets[c + 1] - g.offsets[c] != 3)
         throw Error(cat(file, ": cell ", c, " is a triangle (VTK type 5) with ", g.offsets[c + 1] - g.offsets[c],
                         " points; expected 3 (the file's offsets are damaged)"));
@@ -435,7 +468,12 @@ ImportedDataset read_vtu_series(const std::string& path, const ImportOptions& o)
     Raw r = read_vtu_trajectory(t, o);
     drop_short_last_step(r, t);
     double uncertainty = 0;
-    if (const double dt = dt_from_times(r.times, t, &uncertainty); dt > 0) {
+    // The stamps are a .pvd's: name it, not the folder it is in.
+    std::string stamped = t;
+    if (fs::is_directory(t))
+      for (const auto& e : fs::directory_iterator(t))
+        if (e.path().extension() == ".pvd") stamped = e.path().string();
+    if (const double dt = dt_from_times(r.times, stamped, &uncertainty); dt > 0) {
       if (stamped_dt > 0 && std::abs(dt - stamped_dt) > uncertainty + stamped_uncertainty)
         throw Error(cat(t, ": dt ", dt, " from its .pvd time stamps, but ", stamped_by, " has ", stamped_dt,
                         "; a tessera dataset has one dt (import them separately)"));

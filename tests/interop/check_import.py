@@ -196,6 +196,25 @@ for s in range(STEPS):
 log = run_import(vtu_dir, f"{out}/imported_vtu", f"import.dt={DT}")
 check("found 1 trajectory (vtu format)" in log and "fields: velocity, pressure" in log, "VTU series reported")
 check_dataset(f"{out}/imported_vtu", "test", [1.0], True, "VTU series")
+check(f'"dt": {DT!r},' in open(f"{out}/imported_vtu/meta.json").read()
+      and f"dt: {DT!r}\n" in open(f"{out}/imported_vtu/test.import.yaml").read(),
+      f"dt written as {DT!r} in meta.json and test.import.yaml (it was 0.01000000000000000021)")
+# Boundary edges and a corner point as line and vertex cells beside the triangles (as meshio and
+# Gmsh write them): left out with a warning, the same dataset (they were refused).
+edges = np.sort(np.concatenate([cells[:, [0, 1]], cells[:, [1, 2]], cells[:, [2, 0]]]), axis=1)
+unique, count = np.unique(edges, axis=0, return_counts=True)
+boundary = unique[count == 1].astype(np.int32)
+marked_dir = f"{out}/vtu_marked"
+os.makedirs(marked_dir, exist_ok=True)
+for s in range(STEPS):
+    meshio.write(f"{marked_dir}/flow_{s}.vtu",
+                 meshio.Mesh(np.c_[points, np.zeros(n)],
+                             [("vertex", np.array([[0]], dtype=np.int32)), ("line", boundary), ("triangle", cells)],
+                             point_data={"velocity": velocity(s), "pressure": pressure(s)}))
+log = run_import(marked_dir, f"{out}/imported_vtu_marked", f"import.dt={DT}")
+check(f"flow_0.vtu: left out {len(boundary) + 1} vertex and line cells (VTK types 1-4, boundary markers); the "
+      f"{len(cells)} triangles are the mesh" in log, "vertex and line cells are left out, with a warning")
+check_dataset(f"{out}/imported_vtu_marked", "test", [1.0], True, "VTU series with line and vertex cells")
 
 # --- (c) meshio XDMF3 time series ----------------------------------------------------------------
 xdmf_dir = f"{out}/xdmf_series"

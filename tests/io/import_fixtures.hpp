@@ -64,8 +64,9 @@ inline std::vector<double> velocity(int channels) {
   return v;
 }
 
-// A graph-physics file: groups "0" and "1" (static mesh), or the per-step layout when `per_step`.
-inline std::string write_gp(const std::string& name, bool pressure, bool per_step = false) {
+// A graph-physics file: groups "0" and "1" (static mesh), or the per-step layout when `per_step`;
+// with `meta_group`, also a group /meta_info that holds no trajectory.
+inline std::string write_gp(const std::string& name, bool pressure, bool per_step = false, bool meta_group = false) {
   fs::create_directories(out);
   const std::string path = out + "/" + name + ".h5";
   io::H5File f = io::H5File::create(path);
@@ -93,6 +94,10 @@ inline std::string write_gp(const std::string& name, bool pressure, bool per_ste
         for (int64_t i = 0; i < kNodes; ++i) p.push_back(float(p_at(i, t)));
       f.write(cat(g, "/pressure"), {kSteps, n, 1}, p.data());
     }
+  }
+  if (meta_group) {
+    const int32_t version = 2;
+    f.write("/meta_info/version", {1}, &version);
   }
   return path;
 }

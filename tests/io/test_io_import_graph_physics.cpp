@@ -22,6 +22,14 @@ TEST_CASE("graph-physics HDF5: velocity-only trajectories with inferred node typ
     check_inferred(t);
   }
   CHECK(d.trajectories[0].source.find("group /0") != std::string::npos);
+  CHECK(d.warnings.empty());
+  // A group that holds no trajectory's dataset (/meta_info) is left out with a warning (it
+  // stopped the import, blamed on fields.velocity).
+  const io::ImportedDataset with_meta = io::read_foreign(write_gp("gp_meta_group", false, false, true), o);
+  CHECK(with_meta.trajectories.size() == 2);
+  REQUIRE(with_meta.warnings.size() == 1);
+  CHECK_THAT(with_meta.warnings[0], Catch::Contains("gp_meta_group.h5: left out 1 object holding none of 'velocity', "
+                                                    "'mesh_pos', 'cells' (not trajectories): /meta_info"));
 
   // Written in tessera's layout: meta.json lists no pressure; the reader gets the same values.
   const std::string dir = out + "/gp_velocity_dataset";

@@ -103,7 +103,7 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   // A step with another mesh.
   const std::string dir = write_vtu_series("vtu_bad_nodes", false, false);
   write_vtu(dir + "/step_5.vtu", test::grid_mesh(3, 3), {io::Field{"velocity", 2, false, std::vector<double>(32)}});
-  check_error([&] { io::read_foreign(dir, o); }, "step_5.vtu: 16 points and 18 cells, but step 0");
+  check_error([&] { io::read_foreign(dir, o); }, "step_5.vtu: 16 points and 18 triangles, but step 0");
   // No velocity.
   const std::string nov = write_vtu_series("vtu_bad_velocity", false, false);
   write_vtu(nov + "/step_10.vtu", channel, {io::Field{"speed", 1, false, std::vector<double>(kNodes)}});
@@ -127,6 +127,17 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   check_error([&] { io::read_foreign(vary, o); },
               "step_10.vtu: point data 'node_type' of node 3 is 4, but 0 at step 0; node types must not change over "
               "time");
+  // A code that is no integer: the step file it was read from is named (the folder was).
+  const std::string odd = write_vtu_series("vtu_node_type_odd", false, false);
+  for (const std::string step : {"step_2", "step_5", "step_10"}) {
+    std::vector<double> types(kNodes, 0.0);
+    types[3] = 6.5;
+    write_vtu(
+        odd + "/" + step + ".vtu", channel,
+        {io::Field{"velocity", 2, false, std::vector<double>(kNodes * 2)}, io::Field{"node_type", 1, false, types}});
+  }
+  check_error([&] { io::read_foreign(odd, o); },
+              "vtu_node_type_odd/step_2.vtu: node_type is 6.5 at node 3; expected integer codes 0..8");
   io::ImportOptions named = o;
   named.pressure = "prs";
   named.pressure_required = true;
@@ -269,6 +280,13 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
         io::read_foreign(stamps("vtu_time_inf", {"0", "inf", "inf"}), o);
       },
       "'inf' is not a finite number");
+  // Stamps that go back, read from the folder: the .pvd is named (the folder alone was).
+  check_error(
+      [&] {
+        const std::string pvd = stamps("vtu_time_back", {"0", "0.5", "0.25"});
+        io::read_foreign(fs::path(pvd).parent_path().string(), o);
+      },
+      "vtu_time_back/series.pvd: time stamps do not increase (t1 = 0.5, t2 = 0.25)");
   // An underflowing stamp is a (denormal) number, not an error.
   CHECK(io::read_foreign(stamps("vtu_time_tiny", {"0", "1e-320", "2e-320"}), io::ImportOptions{}).dt == 1e-320);
   check_error(
@@ -307,6 +325,32 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
         io::read_foreign(dir + "/series.pvd", o);
       },
       "series.pvd: DataSet 1 is part 1 of its time step (file step_5.vtu); tessera-import reads one piece per step");
+  // Parallel VTU: a .pvd of .pvtu steps, or a folder of .pvtu files and their pieces, is refused
+  // with how to merge the pieces (a .pvtu was "not a VTK XML unstructured grid"; the folder's
+  // pieces were "two series").
+  {
+    const std::string dir = write_vtu_series("vtu_pvtu", false, true);
+    std::ofstream(dir + "/step_0.pvtu") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"PUnstructuredGrid\"/>\n";
+    std::ofstream(dir + "/series.pvd") << "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\"><Collection>\n"
+                                       << "<DataSet timestep=\"0\" file=\"step_0.pvtu\"/>\n"
+                                       << "<DataSet timestep=\"1\" file=\"step_1.pvtu\"/>\n"
+                                       << "</Collection></VTKFile>\n";
+    check_error([&] { io::read_foreign(dir + "/series.pvd", o); },
+                "step_0.pvtu: a parallel VTU (one step in pieces, a .vtu per rank); tessera-import reads one .vtu per "
+                "step holding the whole mesh: merge each step's pieces first");
+    std::filesystem::remove(dir + "/series.pvd");
+    check_error([&] { io::read_foreign(dir, o); },
+                "vtu_pvtu: holds 1 .pvtu files (step_0.pvtu): a parallel solver's steps, each in pieces");
+  }
+  // Legacy .vtk files are named when a folder has no .vtu.
+  {
+    const std::string dir = test::test_out() + "/vtu_legacy_only";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/flow_0.vtk") << "# vtk DataFile Version 3.0\n";
+    check_error(
+        [&] { io::read_foreign(dir, io::ImportOptions{}); },
+        "vtu_legacy_only: empty series (no .vtu files; 1 legacy .vtk files, which tessera-import does not read");
+  }
   // A DataSet without a timestep among stamped ones, or a file listed twice (one step repeated,
   // another dropped): refused, also with import.dt set.
   auto pvd = [&](const std::string& name, const std::string& entries) {
