@@ -160,6 +160,16 @@ ImportedDataset read_graph_physics(const std::string& path, const ImportOptions&
     }
     // A trajectory group reached by a soft or external link would be skipped without a word.
     if (const auto links = f.unfollowed_links("/"); !links.empty()) throw Error(links.front());
+    // None holds any: the file's datasets have other names (fields.* names them), or it is no
+    // graph-physics file ("no trajectory groups" said so of a file holding groups).
+    if (groups.empty() && !skipped.empty()) {
+      std::sort(skipped.begin(), skipped.end(), natural_less);
+      throw Error(
+          cat(path, ": none of its ", skipped.size(), skipped.size() == 1 ? " object" : " objects", " (", skipped[0],
+              skipped.size() > 1 ? ", ..." : "", ") holds '", o.velocity, "', '", o.mesh_pos, "' or '", o.cells,
+              "'; name the file's datasets with fields.velocity, fields.mesh_pos and fields.cells"),
+          "fields.velocity");
+    }
     if (!skipped.empty() && !groups.empty()) {
       std::sort(skipped.begin(), skipped.end(), natural_less);
       std::string names;

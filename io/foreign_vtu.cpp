@@ -475,9 +475,9 @@ ImportedDataset read_vtu_series(const std::string& path, const ImportOptions& o)
         if (e.path().extension() == ".pvd") stamped = e.path().string();
     if (const double dt = dt_from_times(r.times, stamped, &uncertainty); dt > 0) {
       if (stamped_dt > 0 && std::abs(dt - stamped_dt) > uncertainty + stamped_uncertainty)
-        throw Error(cat(t, ": dt ", dt, " from its .pvd time stamps, but ", stamped_by, " has ", stamped_dt,
+        throw Error(cat(stamped, ": dt ", dt, " from its time stamps, but ", stamped_by, " has ", stamped_dt,
                         "; a tessera dataset has one dt (import them separately)"));
-      if (stamped_dt == 0) stamped_dt = dt, stamped_uncertainty = uncertainty, stamped_by = t;
+      if (stamped_dt == 0) stamped_dt = dt, stamped_uncertainty = uncertainty, stamped_by = stamped;
     }
     d.warnings.insert(d.warnings.end(), r.warnings.begin(), r.warnings.end());
     d.trajectories.push_back(finish(std::move(r), o));

@@ -57,7 +57,8 @@ struct XdmfData {
       throw Error(
           cat(xmf, ": ", what, ": DataItem ItemType ", attr(item, "ItemType"), " is not supported (Uniform only)"));
     if (format == "HDF") {
-      const auto colon = text.find(':');
+      // The last ":/": a folder name may hold a colon (a time stamp, "run-10:30/x.h5:/velocity").
+      const auto colon = text.rfind(":/") != std::string::npos ? text.rfind(":/") : text.find(':');
       if (colon == std::string::npos)
         throw Error(cat(xmf, ": ", what, ": HDF DataItem '", text, "' is not <file>.h5:/<dataset>"));
       const std::string file = (fs::path(dir) / text.substr(0, colon)).string(), dset = text.substr(colon + 1);

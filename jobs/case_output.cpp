@@ -1,5 +1,6 @@
 #include "jobs/case_output.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -57,13 +58,16 @@ void CaseOutput::continue_series(const FieldSteps& earlier) {
   if (!comm_.root() || earlier.steps.empty() || !(o_.xdmf || o_.vtu)) return;
   // The series refer to the earlier runs' files where they are (copying them would double a long
   // run's disk use); files moved or removed since are left out, since readers stop at a missing one.
-  int64_t h5_missing = 0, vtu_missing = 0;
+  // So are .h5 files whose path holds a colon: XDMF readers split "<file>:<dataset>" at the first.
+  int64_t h5_missing = 0, vtu_missing = 0, h5_colon = 0;
   for (const FieldSteps::Step& st : earlier.steps) {
     const std::string segment = field_steps_.segments[size_t(st.segment)];
     char index[32];
     std::snprintf(index, sizeof index, "_%06lld.h5", static_cast<long long>(st.index));
     std::error_code ec;
-    if (o_.xdmf && fs::exists(folder / (segment + index), ec))
+    if (o_.xdmf && segment.find(':') != std::string::npos)
+      ++h5_colon;
+    else if (o_.xdmf && fs::exists(folder / (segment + index), ec))
       earlier_h5_.emplace_back(st.time, segment + index);
     else
       h5_missing += o_.xdmf;
@@ -75,16 +79,28 @@ void CaseOutput::continue_series(const FieldSteps& earlier) {
       vtu_missing += o_.vtu;
 #endif
   }
+  // Where they are, as the user would type it (relative to the working directory), once each.
+  std::vector<std::string> folders;
+  for (const std::string& segment : earlier.segments) {
+    std::error_code ec;
+    const fs::path parent = fs::path(segment).parent_path();
+    fs::path shown = fs::relative(parent, fs::current_path(ec), ec);
+    if (ec || shown.empty()) shown = parent;
+    if (std::find(folders.begin(), folders.end(), shown.string()) == folders.end()) folders.push_back(shown.string());
+  }
   std::string where;
-  for (size_t k = 0; k < size_t(own_segment_); ++k)
-    where += cat(k ? ", " : "", fs::path(field_steps_.segments[k]).parent_path().string());
+  for (const std::string& f : folders) where += cat(where.empty() ? "" : ", ", f);
   earlier_note_ = cat("the field series start with the ", earlier.steps.size(),
                       " outputs before the restart (t = ", earlier.steps.front().time, " to ",
-                      earlier.steps.back().time, ") in ", where, ", referred to by relative path");
+                      earlier.steps.back().time, ") in ", where, ", referred to where they are");
   if (h5_missing + vtu_missing > 0)
     earlier_note_ += cat("; not found and left out (moved, removed, or not written in that format): ",
                          o_.xdmf ? cat(h5_missing, " .h5") : std::string(), o_.xdmf && o_.vtu ? ", " : "",
                          o_.vtu ? cat(vtu_missing, " .vtu") : std::string());
+  if (h5_colon > 0)
+    earlier_note_ += cat("; ", h5_colon,
+                         " .h5 left out of the .xmf: their folder's name holds a colon, which XDMF readers take for "
+                         "the end of the file name");
 }
 
 CaseOutput::~CaseOutput() = default;

@@ -109,7 +109,11 @@ void read_field_steps(const io::H5File& f, CaseRestart& r) {
   std::istringstream lines(f.read_attr("/", "field_segments"));
   for (std::string line; std::getline(lines, line);) {
     if (line.empty()) throw Error(cat(f.path(), ": attribute field_segments has an empty line"));
-    segments.push_back((folder / line).lexically_normal().string());
+    // Resolved, not folded as text: a folder reached through a link ("lnk/../first/a" where lnk
+    // is a link) is not the text's.
+    std::error_code ec;
+    const std::filesystem::path resolved = std::filesystem::weakly_canonical(folder / line, ec);
+    segments.push_back(ec ? (folder / line).string() : resolved.string());
   }
   const std::vector<double> v = read_values(f, "/field_steps", int64_t(dims[0]), 3);
   const double t = r.state.time;

@@ -302,7 +302,7 @@ CaseOptions case_options(const io::Deck& d) {
     // in this continuation's series.
     const auto base = std::filesystem::weakly_canonical(o.output.base(), ec);
     for (const std::string& segment : o.time.restart->fields.segments)
-      if (!ec && std::filesystem::weakly_canonical(segment, ec) == base && !ec)
+      if (std::error_code e; !ec && std::filesystem::weakly_canonical(segment, e) == base && !e)
         d.fail("output.name", cat(o.output.base(), " holds fields of the run ", o.time.restart->path,
                                   " continues, which this run's series refer to: the run would replace them; "
                                   "choose another output.name or output.dir"));

@@ -394,7 +394,10 @@ SolveInfo NavierStokes::step(double dt) {
   SolveInfo info;
   // Fresh factors every refactor_every steps; on stale ones a failed solve is retried with fresh
   // factors before it counts as a failure. The extrapolated state is the Krylov start.
-  const bool fresh = s.since_factor == 0 || s.since_factor >= s.lin.refactor_every;
+  // preonly applies the factors once, which solves only on fresh ones: with it every step
+  // refactors (a stale solve failed the residual check and was then retried on fresh factors:
+  // two solves a step).
+  const bool fresh = s.preonly || s.since_factor == 0 || s.since_factor >= s.lin.refactor_every;
   try {
     try {
       info.linear_iterations = s.solve_linear(s.w, fresh);

@@ -125,7 +125,7 @@ io::H5File open_checkpoint(const std::string& path) {
                       " (tessera-train writes its checkpoint as <output.dir>/checkpoint.h5, or in a fold's or "
                       "case's folder below it",
                       // The example decks' default: a new user who has not run the main job yet.
-                      path.find("out/example/") != std::string::npos
+                      path.rfind("out/example/", 0) == 0 || path.find("/out/example/") != std::string::npos
                           ? "; out/example/ is the README's main job's: bash scripts/run-example writes it"
                           : "",
                       ")"));

@@ -48,7 +48,7 @@ if(NOT continued_series STREQUAL expected)
                       "${continued_series}\nexpected\n${expected}")
 endif()
 if(NOT log3 MATCHES "the field series start with the 2 outputs before the restart \\(t = 0 to 0.075\\) in [^\n]*\
-first, referred to by relative path\n")
+first, referred to where they are\n")
   message(FATAL_ERROR "the continuation did not say that its series start with the earlier outputs:\n${log3}")
 endif()
 
@@ -132,6 +132,16 @@ execute_process(COMMAND ${APP} ${again} --set output.dir=${OUT}/first RESULT_VAR
 if(rc8 EQUAL 0 OR NOT log8 MATCHES "output.name: [^\n]*first/dfg-2d2 holds fields of the run [^\n]* continues")
   message(FATAL_ERROR "a continuation writing over the outputs its series refer to was not refused (${rc8}):\n${log8}")
 endif()
+# The same through a link to the continuation's folder one level down: the file's segments
+# ("../first/dfg-2d2") are resolved through the link, not folded as text (sub/first).
+file(MAKE_DIRECTORY ${OUT}/sub)
+file(CREATE_LINK ${OUT}/continued ${OUT}/sub/lnk SYMBOLIC)
+execute_process(COMMAND ${APP} ${again} --set time.restart_file=${OUT}/sub/lnk/dfg-2d2_restart.h5
+                        --set output.dir=${OUT}/first RESULT_VARIABLE rc10 OUTPUT_VARIABLE log10 ERROR_VARIABLE log10)
+if(rc10 EQUAL 0 OR NOT log10 MATCHES "output.name: [^\n]*first/dfg-2d2 holds fields of the run")
+  message(FATAL_ERROR "a continuation through a link writing over the outputs its series refer to was not refused "
+                      "(${rc10}):\n${log10}")
+endif()
 file(REMOVE ${OUT}/first/dfg-2d2_000000.h5)
 execute_process(COMMAND ${APP} ${again} --set output.dir=${OUT}/third RESULT_VARIABLE rc9 OUTPUT_VARIABLE log9
                 ERROR_VARIABLE log9)
@@ -145,7 +155,7 @@ timestep=\"0.1\";file=\"../continued/dfg-2d2_0.vtu\";timestep=\"0.15\";file=\"..
 timestep=\"0.2\";file=\"dfg-2d2_0.vtu\";timestep=\"0.225\";file=\"dfg-2d2_1.vtu\";timestep=\"0.25\";\
 file=\"dfg-2d2_2.vtu\"")
 if(NOT rc9 EQUAL 0 OR NOT third_series STREQUAL expected OR NOT log9 MATCHES "the field series start with the 4 \
-outputs before the restart \\(t = 0 to 0.15\\) in [^\n]*first, [^\n]*continued, referred to by relative path; not \
+outputs before the restart \\(t = 0 to 0.15\\) in [^\n]*first, [^\n]*continued, referred to where they are; not \
 found and left out \\(moved, removed, or not written in that format\\): 1 .h5, 0 .vtu\n")
   message(FATAL_ERROR "the second continuation's series are not the three runs' outputs less the removed one (${rc9}):"
                       "\n${third_series}\nexpected\n${expected}\n${log9}")
@@ -161,6 +171,18 @@ if(MPIEXEC)
   rows(${OUT}/np2/dfg-2d2_forces.csv 1 40 np2 5)
   if(NOT whole5 STREQUAL np2)
     message(FATAL_ERROR "the 2-rank continuation's forces differ from the uninterrupted run's:\n${whole5}\n---\n${np2}")
+  endif()
+  # Its series index the first run's outputs too (rank 0 writes them; the first run's t = 0 .h5 was
+  # removed above).
+  series(${OUT}/np2 dfg-2d2 np2_series)
+  set(expected "Time Value=\"0.075\";>../first/dfg-2d2_000001.h5:/velocity<;Time Value=\"0.1\";\
+>dfg-2d2_000000.h5:/velocity<;Time Value=\"0.15\";>dfg-2d2_000001.h5:/velocity<;Time Value=\"0.2\";\
+>dfg-2d2_000002.h5:/velocity< | timestep=\"0\";file=\"../first/dfg-2d2_0.vtu\";timestep=\"0.075\";\
+file=\"../first/dfg-2d2_1.vtu\";timestep=\"0.1\";file=\"dfg-2d2_0.vtu\";timestep=\"0.15\";file=\"dfg-2d2_1.vtu\";\
+timestep=\"0.2\";file=\"dfg-2d2_2.vtu\"")
+  if(NOT np2_series STREQUAL expected)
+    message(FATAL_ERROR "the 2-rank continuation's series are not the first run's and its own:\n${np2_series}\n"
+                        "expected\n${expected}")
   endif()
   # Ranks that read different states (node-local copies: here the 1-rank and the 2-rank state at
   # t = 0.2, which differ in round-off) stop with one error at time.restart_file.

@@ -197,6 +197,15 @@ TEST_CASE("graph-physics HDF5: malformed inputs give one clear line", "[import]"
               "bad_root_and_group.h5: holds 'velocity' both at its root and in group /0 (a trajectory each)");
   const std::string empty = file("empty", [](io::H5File&) {});
   check_error([&] { io::read_foreign(empty, o); }, "bad_empty.h5: no trajectory groups");
+  // Groups holding none of the named datasets (other names: fields.* must name them).
+  const std::string renamed = file("renamed", [&](io::H5File& f) {
+    f.write("/0/pos", {n, 2}, pos.data());
+    f.write("/0/u", {kSteps, n, 2}, velocity(2).data());
+  });
+  check_error([&] { io::read_foreign(renamed, o); },
+              "bad_renamed.h5: none of its 1 object (/0) holds 'velocity', 'mesh_pos' or 'cells'; name the file's "
+              "datasets with fields.velocity, fields.mesh_pos and fields.cells",
+              "fields.velocity");
   // Groups are sorted by the last number in their names; the std::regex that once found it
   // overflowed the stack on a name of 50,000 characters.
   const std::string long_name = file("long_group_name", [&](io::H5File& f) {

@@ -385,7 +385,7 @@ TEST_CASE("VTU series: malformed inputs give one clear line", "[import]") {
   fs::copy(fs::path(stamps("vtu_dt_a", {"0", "0.5", "1"})).parent_path(), two + "/a");
   fs::copy(fs::path(stamps("vtu_dt_b", {"0", "0.25", "0.5"})).parent_path(), two + "/b");
   io::ImportOptions from_stamps;
-  check_error([&] { io::read_foreign(two, from_stamps); }, "/b: dt 0.25 from its .pvd time stamps, but");
+  check_error([&] { io::read_foreign(two, from_stamps); }, "/b/series.pvd: dt 0.25 from its time stamps, but");
   // Two series of %g stamps (1/30) over other spans: their mean steps differ by 2e-6, within their
   // rounding, and are one dt (they were refused as two).
   const std::string rounded = out + "/vtu_two_rounded";

@@ -126,10 +126,9 @@ TEST_CASE("a restart file holds the solver's state to the bit, with its mesh's i
   CHECK_NOTHROW(jobs::check_restart_mesh(r, m, fp));
   // Segments relative to the file's folder come back relative to the working directory; the output
   // at the state's time is left out.
-  const std::string folder = std::filesystem::path(path).parent_path().string();
+  const auto folder = std::filesystem::weakly_canonical(std::filesystem::path(path).parent_path());
   CHECK(r.fields.segments ==
-        std::vector<std::string>{(std::filesystem::path(folder) / "../first/a").lexically_normal().string(),
-                                 folder + "/a"});
+        std::vector<std::string>{(folder.parent_path() / "first/a").string(), (folder / "a").string()});
   REQUIRE(r.fields.steps.size() == 3);
   CHECK((r.fields.steps[1].time == 0.05 && r.fields.steps[1].segment == 0 && r.fields.steps[1].index == 1));
   CHECK((r.fields.steps[2].time == 0.1 && r.fields.steps[2].segment == 1 && r.fields.steps[2].index == 0));

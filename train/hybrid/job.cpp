@@ -55,8 +55,9 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
                  cat("model: ", m.model->family(), " from ", o.checkpoint, " (step ", m.step, ") on ", device.str(),
                      bundle > 1 ? cat("; ", bundle, " steps per forward pass (model.bundle)") : std::string()));
   // A turn of K steps that is no multiple of the bundle drops the rest of its last pass.
+  // (A divergence trigger with K > 0 caps the turn too.)
   if (const int64_t K = o.schedule.surrogate_steps;
-      bundle > 1 && o.schedule.trigger == Trigger::Fixed && o.schedule.solver_steps > 0 && K % bundle != 0)
+      bundle > 1 && K > 0 && o.schedule.solver_steps > 0 && K % bundle != 0)
     core::log_warn(log.get(), cat("hybrid.surrogate_steps = ", K, " is not a multiple of the model's bundle (", bundle,
                                   " steps per forward pass): each turn computes ",
                                   core::counted(bundle - K % bundle, "step", "steps"),
@@ -73,7 +74,8 @@ void run_hybrid(const HybridOptions& o, const Comm& comm, const std::shared_ptr<
   // Where the solver takes steps too, the run hands states between steps of two lengths: its
   // times are the solver's, and its errors those of a surrogate advancing another step.
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, what); !w.empty())
-    core::log_warn(log.get(), o.schedule.solver_steps > 0
+    core::log_warn(log.get(), o.schedule.solver_steps > 0 &&
+                                      (o.schedule.surrogate_steps > 0 || o.schedule.trigger == Trigger::Divergence)
                                   ? cat(w, "; the solver's steps advance dt = ", dt,
                                         ", so this hybrid run alternates steps of two lengths and its times (dt = ", dt,
                                         " a step) are the solver's: give it a trajectory of the model's dt")

@@ -51,8 +51,8 @@ void add_hybrid_keys(io::Schema& s) {
         "also run the solver alone over the same steps (same mesh, ranks and threads) for its wall time and error");
   s.section("solver", "the PETSc Navier-Stokes solver; the fluid and inflow come from the dataset (docs/hybrid.md)");
   s.add("solver.petsc_options", KeyType::String, "",
-        "PETSc options (default -ksp_type preonly -pc_type lu -pc_factor_mat_solver_type mumps, GMRES between "
-        "refactorisations); command-line PETSc options override these");
+        "PETSc options (default -pc_type lu -pc_factor_mat_solver_type mumps, with -ksp_type preonly where "
+        "solver.refactor_every is 1, else gmres); command-line PETSc options override these");
   auto& nu = s.add("solver.viscosity", KeyType::Float, "",
                    "kinematic viscosity; default: flow.viscosity of the tessera-cfd deck stored in the dataset");
   nu.min = 0;
