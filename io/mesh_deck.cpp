@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include "core/counted.hpp"
@@ -75,9 +76,20 @@ MeshOptions mesh_options(const Deck& d) {
     if (ext != "." + o.source)
       d.fail("mesh.file", cat("expected a .", o.source, " file for source '", o.source, "', got '", o.file, "'"));
   }
+  std::map<std::string, std::string> listed_in;  // group -> the key that gave it its type
   for (auto [key, code] : {std::pair{"inflow", mesh::kInflow}, {"outflow", mesh::kOutflow}, {"wall", mesh::kWall}})
     for (const auto& g : d.get_strings(std::string("mesh.groups.") + key)) {
-      if (o.group_types.count(g)) d.fail(std::string("mesh.groups.") + key, cat("group '", g, "' is listed twice"));
+      const std::string here = std::string("mesh.groups.") + key;
+      if (const auto it = listed_in.find(g); it != listed_in.end()) {
+        if (it->second == here) d.fail(here, cat("group '", g, "' is listed twice"));
+        // Two types for one group (a --set of one key against another key's default named only
+        // the latter, as if the deck had listed it twice).
+        const std::string why = cat("group '", g, "' is in both ", it->second, " and ", here,
+                                    ": a group's nodes take one boundary type; take it out of one of them");
+        if (d.given(it->second) && !d.given(here)) d.fail(it->second, why);
+        d.fail_pair(here, it->second, why);  // the --set one where one of them is
+      }
+      listed_in[g] = here;
       o.group_types[g] = code;
     }
 #if !TESSERA_HAVE_GMSH

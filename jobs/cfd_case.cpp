@@ -58,7 +58,12 @@ CaseSolver build_solver(const CaseOptions& o, const mesh::Mesh& m, const Comm& c
     s.front = s.ns->probe(p[0], p[1]);
     s.back = s.ns->probe(p[2], p[3]);
   } catch (const Error& e) {
-    throw Error(e.what(), "forces.pressure_points");
+    // Said to be the default: a user's own mesh met DFG's points, in a key it had not set.
+    throw Error(cat(e.what(), o.forces.pressure_points_default
+                                  ? cat(" (the default [", p[0], ", ", p[1], ", ", p[2], ", ", p[3],
+                                        "]: DFG's points before and behind its cylinder; give points in this mesh)")
+                                  : std::string()),
+                "forces.pressure_points");
   }
   for (size_t k = 0; k < o.output.probes.size(); ++k) {
     const auto [x, y] = o.output.probes[k];
@@ -421,11 +426,21 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
           "check the mesh's units or forces.reference_length",
           ref_l, o.forces.group, size);
   }
-  for (const solvers::BoundaryCircle& c : s.ns->curved_circles())
-    log->info(
-        "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices within "
-        "{:.1e} of the radius)",
+  for (const solvers::BoundaryCircle& c : s.ns->curved_circles()) {
+    const std::string what = fmt::format(
+        "curved boundary: {} edges on the circle of centre ({:.6g}, {:.6g}) and radius {:.6g} (vertices "
+        "within {:.1e} of the radius)",
         c.edges, c.cx, c.cy, c.radius, c.max_deviation);
+    // A regular polygon's vertices lie on a circle too: an octagonal obstacle became a cylinder
+    // (c_D 59.0 for 54.0) with an info line alone. A mesh of a cylinder has more edges than this.
+    if (c.edges < 16)
+      log->warn(
+          "{}: so few edges may be a polygon, not a coarse circle; if the obstacle is a polygon, set "
+          "solver.curved_boundaries: false",
+          what);
+    else
+      log->info("{}", what);
+  }
   if (!o.output.probes.empty()) {
     std::string where;
     for (size_t k = 0; k < o.output.probes.size(); ++k)

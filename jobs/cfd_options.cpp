@@ -184,6 +184,7 @@ ForceOptions force_options(const io::Deck& d, const solvers::FlowConfig& flow) {
            cat("squared times forces.reference_length is ", scale, ", too small to divide the forces by"));
   const auto pts = d.get_floats("forces.pressure_points");
   for (int k = 0; k < 4; ++k) o.pressure_points[k] = pts[k];
+  o.pressure_points_default = !d.given("forces.pressure_points");
   return o;
 }
 

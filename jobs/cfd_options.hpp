@@ -49,6 +49,7 @@ struct ForceOptions {
   double reference_length = 0.1;
   double reference_velocity = 0;            // resolved: forces.reference_velocity or the mean inflow speed
   std::array<double, 4> pressure_points{};  // x1, y1, x2, y2
+  bool pressure_points_default = false;     // the deck does not give them: DFG's, before and behind its cylinder
 };
 
 struct TimeOptions {

@@ -136,10 +136,21 @@ int model_cell_type(const std::string& what) {
       if (cell_type < 0) cell_type = t;
     }
   for (int t : types)
-    if (t != kPoint && t != kLine && t != kTriangle && t != kQuad && t != kTet)
-      throw Error(cat(what, ": element type ", t,
-                      " is not supported (only linear "
-                      "triangles, quads and tetrahedra)"));
+    if (t != kPoint && t != kLine && t != kTriangle && t != kQuad && t != kTet) {
+      // Gmsh's own name ("Triangle 6"), and for curved (higher-order) elements what to do.
+      std::string name;
+      int dim = 0, order = 0, nodes = 0, primary = 0;
+      std::vector<double> local;
+      try {
+        gmsh::model::mesh::getElementProperties(t, name, dim, order, nodes, local, primary);
+      } catch (...) {
+      }
+      throw Error(cat(what, ": element type ", t, name.empty() ? std::string() : cat(" (", name, ")"),
+                      " is not supported (only linear triangles, quads and tetrahedra)",
+                      order > 1 ? "; mesh with first-order elements (gmsh -order 1, Mesh.ElementOrder = 1): the "
+                                  "solver builds its own P2 nodes, and curves a circular boundary itself"
+                                : ""));
+    }
   if (cell_type < 0) throw Error(cat(what, ": no triangle, quad or tetrahedron cells found"));
   return cell_type;
 }

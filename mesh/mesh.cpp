@@ -114,6 +114,30 @@ Box inflow_extent(const Mesh& mesh) {
   return box;
 }
 
+Box channel_inflow(const Mesh& m) {
+  if (std::find(m.node_type.begin(), m.node_type.end(), kInflow) == m.node_type.end())
+    throw Error("the mesh has no inflow nodes (type 4)", "mesh.groups");
+  // A straight boundary at the mesh's smallest x: elsewhere the flow left through it or was zero (a
+  // bottom inflow: the parabola over the mesh's height is 0 at y = 0), without a word (a review
+  // found it, 2026-12-07). The profile spans the inflow itself, its corners included: an inlet on
+  // part of the left end (a backward-facing step) got the parabola of the whole height.
+  double xmin = 1e300, xmax = -1e300, ylo = 1e300, yhi = -1e300;
+  for (int64_t v = 0; v < m.num_nodes(); ++v) {
+    xmin = std::min(xmin, m.coords[v * 2]), xmax = std::max(xmax, m.coords[v * 2]);
+    ylo = std::min(ylo, m.coords[v * 2 + 1]), yhi = std::max(yhi, m.coords[v * 2 + 1]);
+  }
+  const Box in = inflow_extent(m);
+  const double tolerance = 1e-6 * std::max(xmax - xmin, yhi - ylo);
+  if (!(in.x0 <= in.x1) || in.x1 - in.x0 > tolerance || in.x0 > xmin + tolerance || !(in.y1 - in.y0 > tolerance))
+    throw Error(cat("the inflow boundary (its nodes of type 4 and their edges' end points) spans x ", in.x0, " to ",
+                    in.x1, " and y ", in.y0, " to ", in.y1,
+                    "; the flow is imposed along +x with a profile across y, on a straight boundary at the mesh's "
+                    "smallest x (",
+                    xmin, "): orient the mesh so that its flow enters there"),
+                "mesh.groups");
+  return in;
+}
+
 std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh) {
   std::map<int32_t, int64_t> counts;
   for (int32_t t : mesh.node_type) ++counts[t];

@@ -66,6 +66,11 @@ struct Box {
   double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
 };
 Box inflow_extent(const Mesh& mesh);
+// The inflow of a channel whose flow enters along +x: inflow_extent(mesh), checked to be a
+// straight boundary at the mesh's smallest x spanning some y (where the CFD solver and a mesh
+// rollout impose their profile across y). Throws Error keyed "mesh.groups" otherwise, or when the
+// mesh has no inflow node.
+Box channel_inflow(const Mesh& mesh);
 
 // Counts nodes per type code.
 std::map<int32_t, int64_t> node_type_counts(const Mesh& mesh);

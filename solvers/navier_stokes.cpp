@@ -79,26 +79,10 @@ void NavierStokes::Impl::setup_boundary() {
     throw Error("the mesh has no outflow nodes (type 5): the do-nothing outflow fixes the pressure level",
                 "mesh.groups");
 
-  // The solver imposes u = (profile across y, 0) on the inflow: it must be a straight boundary at
-  // the mesh's smallest x, a channel's left end. Elsewhere the flow left through it or was zero
-  // (a bottom inflow: the parabola over the mesh's height is 0 at y = 0), without a word (a
-  // review found it, 2026-12-07). The profile spans the inflow itself, its corners included: an
-  // inlet on part of the left end (a backward-facing step) got the parabola of the whole height.
-  double xmin = 1e300, xmax = -1e300, ylo = 1e300, yhi = -1e300;
-  for (int64_t v = 0; v < nv; ++v) {
-    xmin = std::min(xmin, m.coords[v * 2]), xmax = std::max(xmax, m.coords[v * 2]);
-    ylo = std::min(ylo, m.coords[v * 2 + 1]), yhi = std::max(yhi, m.coords[v * 2 + 1]);
-  }
-  const mesh::Box in = mesh::inflow_extent(m);
-  const double tolerance = 1e-6 * std::max(xmax - xmin, yhi - ylo);
-  if (in.x0 <= in.x1 && (in.x1 - in.x0 > tolerance || in.x0 > xmin + tolerance || !(in.y1 - in.y0 > tolerance)))
-    throw Error(cat("the inflow boundary (its nodes of type 4 and their edges' end points) spans x ", in.x0, " to ",
-                    in.x1, " and y ", in.y0, " to ", in.y1,
-                    "; the solver imposes its inflow along +x with a profile across y, on a straight boundary at the "
-                    "mesh's smallest x (",
-                    xmin, "): orient the mesh so that its flow enters there"),
-                "mesh.groups");
-  const double ymin = in.x0 <= in.x1 ? in.y0 : ylo, height = in.x0 <= in.x1 ? in.y1 - in.y0 : yhi - ylo;
+  // The solver imposes u = (profile across y, 0) on the inflow, a straight boundary at the mesh's
+  // smallest x (mesh::channel_inflow).
+  const mesh::Box in = mesh::channel_inflow(m);
+  const double ymin = in.y0, height = in.y1 - in.y0;
   dirichlet.assign(th.num_dofs(), 0);
   dirichlet_value.assign(th.num_dofs(), 0.0);
   for (int64_t n = 0; n < th.num_p2_nodes(); ++n) {

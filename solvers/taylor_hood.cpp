@@ -86,7 +86,9 @@ void p2_gradients(const double l[3], const double g[3][2], double gp[6][2]) {
 TaylorHood::TaylorHood(const mesh::Mesh& m, const std::vector<int32_t>& vertex_rank, int ranks, bool curve_circles)
     : mesh_(m), nv_(m.num_nodes()) {
   if (m.cell_type != mesh::CellType::Triangle || m.dim != 2)
-    throw Error("the Navier-Stokes solver needs a 2D triangle mesh", "mesh");
+    throw Error(cat("the Navier-Stokes solver needs a 2D triangle mesh; this one has ", m.num_cells(), " ",
+                    mesh::cell_type_name(m.cell_type), " cells in ", m.dim, "D"),
+                "mesh");
   const int64_t nc = m.num_cells();
   // Edges: each unordered vertex pair once, found through per-vertex lists.
   vertex_edges_.assign(nv_, {});

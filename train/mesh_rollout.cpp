@@ -66,7 +66,16 @@ io::Trajectory source_trajectory(const RolloutOptions& o, const TrainedModel& m,
                       "D; the mesh simulators roll out on 2D triangle meshes"),
                   "mesh.file");
     if (const std::string w = io::untyped_boundary_warning(mesh); !w.empty()) core::log_warn(log, w);
-    return initial_condition_trajectory(std::move(mesh), o.inflow_speed, o.fill_interior);
+    io::Trajectory t = initial_condition_trajectory(mesh, o.inflow_speed, o.fill_interior);
+    // What the rollout starts from, to check against the mesh (which nodes took the inflow).
+    const mesh::Box in = mesh::inflow_extent(mesh);
+    std::string types;
+    for (const auto& [type, count] : mesh::node_type_counts(mesh))
+      types += cat(types.empty() ? "" : ", ", type, ": ", count);
+    core::log_info(log, cat("mesh: ", mesh.num_nodes(), " nodes, ", mesh.num_cells(), " triangles; node types ", types,
+                            "; a parabolic inflow of peak ", o.inflow_speed, " at x = ", in.x0, ", y ", in.y0, " to ",
+                            in.y1, o.fill_interior ? ", and in the interior" : ""));
+    return t;
   }
   DatasetTrajectory d = read_dataset_trajectory(o.data_dir.empty() ? m.options.data.dir : o.data_dir, o.split,
                                                 o.trajectory, "rollout.trajectory");

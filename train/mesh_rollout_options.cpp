@@ -31,7 +31,9 @@ void add_rollout_keys(io::Schema& s) {
   s.add("rollout.batch", KeyType::Bool, "true",
         "with rollout.trajectories: roll a rank's trajectories out together, one forward pass per step for all of "
         "them (the disjoint union of their graphs); false: one after another");
-  auto& dt = s.add("rollout.dt", KeyType::Float, "0.01",
+  // No default value: the resolved deck stored with the outputs said 0.01 where the training
+  // data's dt was used.
+  auto& dt = s.add("rollout.dt", KeyType::Float, "",
                    "time step for output time stamps (source mesh or state); default: the training data's dt where the "
                    "checkpoint stores it, else 0.01");
   dt.min = 0, dt.min_exclusive = true;
@@ -110,8 +112,8 @@ RolloutOptions rollout_options(const io::Deck& d) {
   if (o.bf16_products && o.device != "cpu") d.fail("rollout.precision", "bf16 is for rollout.device: cpu");
   if (o.bf16_products && !linalg::bf16_products_available())
     d.fail("rollout.precision", "bf16 needs libxsmm's bf16 kernels and a CPU with AVX512-BF16; this machine has none");
-  o.dt = d.get_float("rollout.dt");
-  o.dt_given = d.given("rollout.dt");
+  o.dt_given = d.has("rollout.dt");
+  o.dt = o.dt_given ? d.get_float("rollout.dt") : 0.01;
   o.inflow_speed = d.get_float("rollout.initial.inflow_speed");
   o.fill_interior = d.get_bool("rollout.initial.fill_interior");
   if (source == "mesh") o.mesh = io::mesh_options(d);

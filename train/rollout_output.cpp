@@ -111,9 +111,11 @@ void write_wake_png(const std::string& path, const at::Tensor& true_signal, cons
 
 io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, double inflow_speed, bool fill_interior) {
   const hsize_t n = m.num_nodes();
-  double y0 = m.coords[1], y1 = m.coords[1];
-  for (hsize_t i = 0; i < n; ++i) y0 = std::min(y0, m.coords[2 * i + 1]), y1 = std::max(y1, m.coords[2 * i + 1]);
-  const double h = y1 - y0;
+  // The parabola across the inflow's own span, as the CFD solver's: over the whole mesh's height it
+  // was wrong for an inlet on part of the left end (a backward-facing step), and a mesh without an
+  // inflow, or with it at the right end, ran without a word (a review, 2026-12-08).
+  const mesh::Box in = mesh::channel_inflow(m);
+  const double y0 = in.y0, h = in.y1 - in.y0;
   io::Trajectory t;
   io::add_mesh_fields(t, m);
   auto& vel = t["velocity"];
@@ -122,8 +124,8 @@ io::Trajectory initial_condition_trajectory(const mesh::Mesh& m, double inflow_s
   for (hsize_t i = 0; i < n; ++i) {
     const int32_t type = m.node_type[i];
     if (type == mesh::kInflow || (fill_interior && (type == mesh::kNormal || type == mesh::kOutflow))) {
-      const double y = m.coords[2 * i + 1] - y0;
-      vel.f32[2 * i] = static_cast<float>(4 * inflow_speed * y * (h - y) / (h * h));
+      const double y = m.coords[2 * i + 1] - y0;  // interior nodes beside the inlet's span: at rest
+      vel.f32[2 * i] = y > 0 && y < h ? static_cast<float>(4 * inflow_speed * y * (h - y) / (h * h)) : 0.0f;
     }
   }
   return t;

@@ -140,6 +140,42 @@ TEST_CASE("a mesh rollout's one initial state is held as a view, not copies", "[
   CHECK(held.velocity[3][0][0].item<float>() == 0.0f);
 }
 
+TEST_CASE("a mesh rollout's inflow parabola spans the inflow, which must be the channel's left end",
+          "[train][rollout]") {
+  // An inlet on the upper half of the left end (a backward-facing step): the parabola spans y in
+  // [0.5, 1], not the mesh's height, and interior nodes beside the inlet's span start at rest.
+  mesh::Mesh m = mesh::rectangle_grid(4, 4, 2.0, 1.0);
+  mesh::assign_node_types(
+      m, {{"left", mesh::kWall}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  for (int64_t v = 0; v < m.num_nodes(); ++v)
+    if (m.coords[v * 2] == 0 && m.coords[v * 2 + 1] > 0.5 && m.coords[v * 2 + 1] < 1) m.node_type[v] = mesh::kInflow;
+  const io::Trajectory t = train::initial_condition_trajectory(m, 2.0, true);
+  const std::vector<float>& u = t.at("velocity").f32;
+  for (int64_t v = 0; v < m.num_nodes(); ++v) {
+    const double x = m.coords[v * 2], y = m.coords[v * 2 + 1];
+    INFO("node " << v << " at (" << x << ", " << y << ")");
+    if (m.node_type[v] == mesh::kWall) {
+      CHECK(u[v * 2] == 0.0f);
+    } else {
+      const double s = y - 0.5;  // across the inlet's span [0.5, 1]
+      CHECK(u[v * 2] == Approx(s > 0 && s < 0.5 ? 4 * 2.0 * s * (0.5 - s) / 0.25 : 0.0).margin(1e-6));
+    }
+    CHECK(u[v * 2 + 1] == 0.0f);
+  }
+  // No inflow, or an inflow at the right end: refused as the solver refuses them (they ran, with
+  // the flow leaving through the "inflow").
+  mesh::Mesh none = mesh::rectangle_grid(4, 2, 2.0, 0.5);
+  mesh::assign_node_types(
+      none, {{"left", mesh::kWall}, {"right", mesh::kOutflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  CHECK_THROWS_WITH(train::initial_condition_trajectory(none, 1.0, false),
+                    Catch::Contains("the mesh has no inflow nodes (type 4)"));
+  mesh::Mesh right = mesh::rectangle_grid(4, 2, 2.0, 0.5);
+  mesh::assign_node_types(
+      right, {{"left", mesh::kOutflow}, {"right", mesh::kInflow}, {"bottom", mesh::kWall}, {"top", mesh::kWall}});
+  CHECK_THROWS_WITH(train::initial_condition_trajectory(right, 1.0, false),
+                    Catch::Contains("on a straight boundary at the mesh's smallest x (0)"));
+}
+
 TEST_CASE("output.every: the series holds every n-th state and the last", "[train][rollout]") {
   const train::TrajectoryData t =
       train::prepare_trajectory(test::synthetic_trajectory(6, 2, 8, 0.2, 0.4), mesh::AugmentOptions{}, "synthetic");
