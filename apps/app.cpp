@@ -186,8 +186,11 @@ int run_app(int argc, char** argv, const AppSpec& spec) {
   bool reference = false;
   // tessera's example decks are its own apps' (a program built against the package has none).
   cli.add_option("deck", deck_path,
-                 spec.name.rfind("tessera-", 0) == 0 ? cat("YAML input deck (see decks/ and ", spec.reference, ")")
-                                                     : cat("YAML input deck (see ", spec.reference, ")"));
+                 // Needed for a run; optional to CLI11 only for --help and --deck-reference (it read as
+                 // optional, and a run of --set alone stopped at "no deck given").
+                 spec.name.rfind("tessera-", 0) == 0
+                     ? cat("YAML input deck, required to run (see decks/ and ", spec.reference, ")")
+                     : cat("YAML input deck, required to run (see ", spec.reference, ")"));
   // One value per --set, so that a deck after it ("--set a=1 deck.yaml") stays the deck.
   cli.add_option("--set", overrides, "override a deck key: --set key.path=value (repeatable)")
       ->take_all()

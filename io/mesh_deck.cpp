@@ -39,7 +39,9 @@ void add_mesh_keys(Schema& s) {
         "refuse to mesh the cylinder or a 2-D .geo when its node count (estimated from the sizes; for a .geo, a lower "
         "bound from its boundary mesh) exceeds this (guards against mistyped sizes)")
       .min = 1;
-  s.add("mesh.groups.inflow", KeyType::StringList, "[inflow]", "physical groups whose nodes are inflow (type 4)");
+  s.add("mesh.groups.inflow", KeyType::StringList, "[inflow]",
+        "physical groups whose nodes are inflow (type 4); a group without a name is group_<dim>_<tag> (group_1_3: "
+        "Gmsh's physical curve 3)");
   s.add("mesh.groups.outflow", KeyType::StringList, "[outflow]", "physical groups whose nodes are outflow (type 5)");
   s.add("mesh.groups.wall", KeyType::StringList, "[walls, cylinder]", "physical groups whose nodes are walls (type 6)");
 }

@@ -419,12 +419,31 @@ CaseResult run_case(const CaseOptions& o, const mesh::Mesh& m, const Comm& comm,
       for (int k = 0; k < 2; ++k)
         lo[k] = std::min(lo[k], m.coords[v * m.dim + k]), hi[k] = std::max(hi[k], m.coords[v * m.dim + k]);
     const double size = std::max(hi[0] - lo[0], hi[1] - lo[1]);
-    if (size > 0 && !(ref_l <= 10 * size && ref_l >= 0.1 * size))
+    double xmin = 1e300, xmax = -1e300;
+    for (int64_t v = 0; v < m.num_nodes(); ++v)
+      xmin = std::min(xmin, m.coords[v * m.dim]), xmax = std::max(xmax, m.coords[v * m.dim]);
+    const double along = hi[0] - lo[0], across = hi[1] - lo[1];
+    const auto near = [&](double extent) { return extent > 0 && std::abs(ref_l - extent) <= 0.25 * extent; };
+    // The channel's walls (a channel without a body): their length is no body's size, and the
+    // units hint below misled (a review, 2026-12-08).
+    if (along >= 0.99 * (xmax - xmin))
+      log->info(
+          "forces.group '{}' spans the channel's length ({:.6g}): the coefficients are those of forces on the "
+          "channel's walls, relative to forces.reference_length {:.6g}",
+          o.forces.group, along, ref_l);
+    else if (size > 0 && !(ref_l <= 10 * size && ref_l >= 0.1 * size))
       log->warn(
           "forces.reference_length {:.6g} against a '{}' group {:.6g} across: the coefficients and Re use the "
           "reference length, so a mesh in other units than the deck's (millimetres for metres) scales them; "
           "check the mesh's units or forces.reference_length",
           ref_l, o.forces.group, size);
+    // Neither of the body's extents: an elliptic body of 0.16 x 0.08 took DFG's default 0.1 without
+    // a word. A chord (streamwise) or a height (cross-stream) passes.
+    else if (size > 0 && !near(along) && !near(across))
+      log->warn(
+          "forces.reference_length {:.6g}{} is neither the '{}' group's streamwise extent {:.6g} nor its "
+          "cross-stream extent {:.6g}: c_D, c_L and Re are relative to it (DFG's is the cylinder's diameter)",
+          ref_l, o.forces.reference_length_default ? " (the default)" : "", o.forces.group, along, across);
   }
   for (const solvers::BoundaryCircle& c : s.ns->curved_circles()) {
     const std::string what = fmt::format(

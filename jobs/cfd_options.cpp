@@ -185,6 +185,7 @@ ForceOptions force_options(const io::Deck& d, const solvers::FlowConfig& flow) {
   const auto pts = d.get_floats("forces.pressure_points");
   for (int k = 0; k < 4; ++k) o.pressure_points[k] = pts[k];
   o.pressure_points_default = !d.given("forces.pressure_points");
+  o.reference_length_default = !d.given("forces.reference_length");
   return o;
 }
 

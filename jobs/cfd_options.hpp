@@ -47,6 +47,7 @@ FlowOptions flow_options(const io::Deck& deck);
 struct ForceOptions {
   std::string group;
   double reference_length = 0.1;
+  bool reference_length_default = false;    // not given in the deck (DFG's cylinder diameter)
   double reference_velocity = 0;            // resolved: forces.reference_velocity or the mean inflow speed
   std::array<double, 4> pressure_points{};  // x1, y1, x2, y2
   bool pressure_points_default = false;     // the deck does not give them: DFG's, before and behind its cylinder
