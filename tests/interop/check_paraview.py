@@ -68,12 +68,12 @@ for spec in specs:
         if expected_steps > 1 and name != "XDMFReader":  # the legacy reader has its own notion of time
             check(steps == expected_steps, f"{name} sees the {expected_steps} time steps the file lists (got {steps})")
         # Every step's arrays are read (a continued run's series refer to earlier runs' files in
-        # other folders by relative path); at most 12 steps, spread over the series.
+        # other folders by relative path); at most 7 steps, spread over the series.
         # A velocity where there is one (node_type, first in the alphabet, is in the mesh file).
         times = list(getattr(reader, "TimestepValues", None) or [])
         read = next((a for a in arrays if a.startswith("velocity")), arrays[0] if arrays else None)
         if len(times) > 1 and arrays:
-            picked = [times[round(k * (len(times) - 1) / 11)] for k in range(12)] if len(times) > 12 else times
+            picked = [times[round(k * (len(times) - 1) / 6)] for k in range(7)] if len(times) > 7 else times
             unread = []
             for t in dict.fromkeys(picked):
                 reader.UpdatePipeline(t)
