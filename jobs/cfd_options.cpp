@@ -284,6 +284,7 @@ CaseOptions case_options(const io::Deck& d) {
                                      ": the steps would sample the sine at or near its zeros; resolve it with 20 "
                                      "steps or more per period"));
   o.output = output_options(d);
+  o.builtin_mesh = d.get_string("mesh.source") == "cylinder";
   // A continuation probes where the run it continues did unless told otherwise (a continuation
   // with the documented command dropped the probes' history).
   if (o.time.restart && !d.given("output.probes") && !o.time.restart->forces_info.probe_points.empty()) {

@@ -77,6 +77,7 @@ struct OutputOptions {
 };
 
 struct CaseOptions {
+  bool builtin_mesh = false;  // mesh.source: cylinder (its circle is a circle, however coarse)
   FlowOptions flow;
   ForceOptions forces;
   TimeOptions time;

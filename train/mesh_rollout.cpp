@@ -122,8 +122,8 @@ void run_mesh_rollout(const RolloutOptions& o, const Comm& comm, const std::shar
     core::log_info(log.get(), cat("time step dt = ", dt,
                                   o.dt_given      ? " (rollout.dt)"
                                   : m.data_dt > 0 ? " (the training data's; rollout.dt sets another)"
-                                                  : " (rollout.dt's default; the checkpoint does not store the "
-                                                    "training data's)"));
+                                                  : " (no rollout.dt given, and the checkpoint does not store the "
+                                                    "training data's dt)"));
   if (const std::string w = dt_mismatch_warning(m.data_dt, dt, o.from_dataset ? what : "the rollout (rollout.dt)");
       !w.empty())
     core::log_warn(log.get(), w);

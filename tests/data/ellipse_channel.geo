@@ -1,5 +1,5 @@
 // A DFG-sized channel with an elliptic body (0.16 x 0.08) where DFG has its cylinder: the forces
-// reference-length warning (app.cfd.reference_length) and an octagon-free curved-boundary check.
+// reference-length warning (app.cfd.reference_length_ellipse).
 SetFactory("OpenCASCADE");
 Rectangle(1) = {0, 0, 0, 2.2, 0.41};
 Disk(2) = {0.2, 0.2, 0, 0.08, 0.04};
